@@ -2,9 +2,13 @@
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 find_package(Protobuf REQUIRED)
-# Debian's RocksDB config exports RocksDB::rocksdb-shared (use it; the static
-# archive would drag in every compression library).
-find_package(RocksDB CONFIG REQUIRED)
+# Debian's RocksDB CMake config drags in a broken gflags target; link the
+# shared library directly instead.
+find_library(ROCKSDB_LIBRARY NAMES rocksdb REQUIRED)
+find_path(ROCKSDB_INCLUDE_DIR rocksdb/db.h REQUIRED)
+add_library(baton_rocksdb INTERFACE)
+target_link_libraries(baton_rocksdb INTERFACE ${ROCKSDB_LIBRARY})
+target_include_directories(baton_rocksdb INTERFACE ${ROCKSDB_INCLUDE_DIR})
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(CRYPTOPP REQUIRED IMPORTED_TARGET libcrypto++)
 find_package(CURL REQUIRED)
