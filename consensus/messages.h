@@ -1,0 +1,82 @@
+// Consensus wire messages: sign bytes, block ids, decoding of untrusted
+// bytes with hard limits, and signature checks. Pure; no I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "chain/crypto.h"
+#include "chain/proto/ledger.pb.h"
+#include "chain/result.h"
+#include "consensus/proto/consensus.pb.h"
+#include "consensus/validators.h"
+
+namespace baton::consensus {
+
+inline constexpr std::string_view kProposalDomain = "baton/proposal/v1";
+inline constexpr std::string_view kVoteDomain = "baton/vote/v1";
+
+// Bytes a vote's signature covers (see chain/proto/ledger.proto):
+//   domain_separated("baton/vote/v1", chain_id,
+//                    u8 type || u64be height || u32be round || block_id(32; zeros for nil))
+chain::Bytes vote_sign_bytes(std::string_view chain_id, chain::pb::VoteType type,
+                             std::uint64_t height, std::uint32_t round,
+                             const std::optional<chain::Hash>& block_id);
+// Bytes a proposal's signature covers (see consensus/proto/consensus.proto).
+chain::Bytes proposal_sign_bytes(std::string_view chain_id, std::uint64_t height,
+                                 std::uint32_t round, std::int32_t pol_round,
+                                 const chain::Hash& block_id);
+
+// Block id: SHA-256 of the serialized header inside a serialized Block.
+// Fails when `block` is not a Block or has an empty header.
+Result<chain::Hash> block_id_of(std::string_view block);
+
+// Why a message from the network was not used. Everything from
+// `malformed` on is the sender's fault: the caller may penalise the peer.
+enum class MessageVerdict {
+  accepted = 0,           // new and used
+  duplicate = 1,          // already known; harmless
+  stale = 2,              // for a height already decided, or a round long gone
+  future_height = 3,      // too far ahead to buffer; the caller should sync blocks
+  malformed = 10,         // not a ConsensusMessage, a missing field, bad lengths
+  oversized = 11,         // larger than the configured limits
+  unknown_validator = 12, // signer is not a member of the validator set
+  bad_signature = 13,     // the signature does not verify
+  wrong_proposer = 14,    // a proposal from someone not proposer of (height, round)
+  round_too_far = 15,     // a round beyond the engine's look-ahead window
+  invalid_block = 16,     // the application refused the proposed block
+  equivocation = 17,      // a second, conflicting vote: evidence was recorded
+};
+
+// True for verdicts that mean the peer (or the validator behind it)
+// misbehaved.
+inline bool is_misbehaviour(MessageVerdict v) { return static_cast<int>(v) >= 10; }
+const char* to_string(MessageVerdict v);
+
+// Parses untrusted bytes into a ConsensusMessage. Refuses more than
+// `max_bytes`, unparsable input, an empty oneof, and fields with wrong lengths
+// (keys 32 bytes, signatures 64, block ids 32 or empty, vote type
+// PREVOTE/PRECOMMIT, pol_round >= -1 and < round). Signatures are NOT
+// checked here (that needs the validator set; the engine does it).
+Result<pb::ConsensusMessage> decode_message(std::string_view bytes, std::size_t max_bytes);
+// The same checks on an already-parsed message.
+MessageVerdict check_well_formed(const pb::ConsensusMessage& message);
+
+std::string encode_message(const pb::ConsensusMessage& message);
+
+bool verify_vote_signature(std::string_view chain_id, const chain::pb::Vote& vote);
+// Precondition: `block_id` is block_id_of(proposal.block()).
+bool verify_proposal_signature(std::string_view chain_id, const pb::Proposal& proposal,
+                               const chain::Hash& block_id);
+
+// Checks a Commit as block sync receives it: every signature is a PRECOMMIT
+// by a distinct member for (commit.height, commit.round, commit.block_id),
+// and together they hold more than 2/3 of the voting power. `expected_height`
+// and `expected_block_id` bind it to the block being applied.
+Status verify_commit(const ValidatorSet& validators, std::string_view chain_id,
+                     const chain::pb::Commit& commit, std::uint64_t expected_height,
+                     const chain::Hash& expected_block_id);
+
+}  // namespace baton::consensus
