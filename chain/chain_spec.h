@@ -1,0 +1,27 @@
+// ChainSpec: everything the validation rules need from genesis, computed once.
+// Built from the exact genesis file bytes so that genesis_hash is the hash of
+// what is on disk. Immutable; share one instance (const&) between threads.
+#pragma once
+
+#include <string_view>
+
+#include "chain/crypto.h"
+#include "chain/genesis.h"
+#include "chain/result.h"
+#include "chain/validator_set.h"
+
+namespace baton::chain {
+
+struct ChainSpec {
+  Genesis genesis;
+  Hash genesis_hash;  // SHA-256 of the exact genesis file bytes
+  ValidatorSet validators;
+
+  const std::string& chain_id() const { return genesis.chain_id; }
+  const ConsensusParams& params() const { return genesis.consensus; }
+};
+
+// parse_genesis + genesis_hash + ValidatorSet.
+Result<ChainSpec> load_chain_spec(std::string_view exact_genesis_file_bytes);
+
+}  // namespace baton::chain

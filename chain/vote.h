@@ -1,0 +1,100 @@
+// Consensus votes, commits and duplicate-vote evidence. docs/PROTOCOL.md,
+// "Votes and commits".
+//
+// A vote's signature covers
+//   domain_separated("baton/vote/v1", chain_id,
+//                    u8 type || u64be height || u32be round || block_id(32; zeros for nil))
+// A commit for block B at height H is the set of PRECOMMIT signatures for
+// (H, commit.round, id(B)) from validators holding > 2/3 of the total power.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "chain/crypto.h"
+#include "chain/proto/ledger.pb.h"
+#include "chain/validator_set.h"
+#include "chain/verdict.h"
+
+namespace baton::chain {
+
+inline constexpr std::string_view kVoteDomain = "baton/vote/v1";
+
+// nullopt = a vote for nil (32 zero bytes in the sign bytes; empty block_id
+// field in pb::Vote).
+Bytes vote_sign_bytes(std::string_view chain_id, pb::VoteType type, std::uint64_t height,
+                      std::uint32_t round, const std::optional<Hash>& block_id);
+
+pb::Vote sign_vote(std::string_view chain_id, const SigningKey& key, pb::VoteType type,
+                   std::uint64_t height, std::uint32_t round, const std::optional<Hash>& block_id);
+
+// The vote's block id: nullopt for nil (empty field), the hash for 32 bytes.
+// Precondition: vote_well_formed(vote).
+std::optional<Hash> vote_block_id(const pb::Vote& vote);
+
+// Type is PREVOTE or PRECOMMIT, block_id empty or 32 bytes, validator 32
+// bytes, signature 64 bytes.
+bool vote_well_formed(const pb::Vote& vote);
+
+// Well formed and the signature verifies for `chain_id`. Does not check
+// membership: that needs the validator set (callers check it).
+bool verify_vote(std::string_view chain_id, const pb::Vote& vote);
+
+// Builds a commit from PRECOMMIT votes for (height, round, block_id), in the
+// order given. Precondition: every vote is such a precommit (a bug otherwise).
+pb::Commit make_commit(std::uint64_t height, std::uint32_t round, const Hash& block_id,
+                       std::span<const pb::Vote> precommits);
+
+enum class CommitInvalid {
+  wrong_height,         // commit.height is not the block's height
+  wrong_block,          // commit.block_id is not the block's id
+  malformed_signature,  // a CommitSig with a validator not 32 bytes or a signature not 64 bytes
+  unknown_signer,       // signed by a key that is not a validator (non-member or power 0)
+  duplicate_signer,     // one validator signed twice
+  bad_signature,        // a signature does not verify
+  insufficient_power,   // signers hold 2/3 of the power or less
+};
+
+std::string_view to_string(CommitInvalid reason);
+
+// Checks that `commit` finalises the block `block_id` at `height`. nullopt:
+// valid. Checks are in the order listed in CommitInvalid per signature; power
+// is summed over distinct validators and compared with has_quorum().
+std::optional<CommitInvalid> verify_commit(std::string_view chain_id, const ValidatorSet& validators,
+                                           const pb::Commit& commit, std::uint64_t height,
+                                           const Hash& block_id);
+
+// What a valid DuplicateVoteEvidence proves.
+struct Equivocation {
+  PublicKey validator;
+  std::uint64_t height = 0;
+  std::uint32_t round = 0;
+  pb::VoteType type = pb::VOTE_UNKNOWN;
+  auto operator<=>(const Equivocation&) const = default;
+};
+
+enum class EvidenceInvalid {
+  malformed,          // not canonical serialized evidence / votes, or a vote not well formed
+  unknown_validator,  // the signer is not a validator
+  bad_signature,      // a vote's signature does not verify
+  not_conflicting,    // votes differ in validator/height/round/type, or agree on the block
+};
+
+std::string_view to_string(EvidenceInvalid reason);
+
+pb::DuplicateVoteEvidence make_evidence(const pb::Vote& a, const pb::Vote& b);
+
+// Both votes well formed, signed for `chain_id` by the same validator, same
+// height, round and type, different block ids (nil counts as a block id).
+Verdict<Equivocation, EvidenceInvalid> check_evidence(std::string_view chain_id,
+                                                      const ValidatorSet& validators,
+                                                      const pb::DuplicateVoteEvidence& evidence);
+// The same from the stored bytes (canonical encoding required).
+Verdict<Equivocation, EvidenceInvalid> check_evidence(std::string_view chain_id,
+                                                      const ValidatorSet& validators,
+                                                      std::string_view stored_bytes);
+
+}  // namespace baton::chain
