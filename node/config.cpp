@@ -1,0 +1,255 @@
+#include "node/config.h"
+
+#include <charconv>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace baton::node {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string where(const fs::path& config_path) { return config_path.string(); }
+
+Error config_error(const fs::path& config_path, const std::string& what) {
+  return make_error("config " + where(config_path) + ": " + what);
+}
+
+// Reads an optional string key; a present key of another type is an error.
+Result<std::optional<std::string>> get_string(const toml::table& t, std::string_view key,
+                                              const fs::path& path, std::string_view section = {}) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return std::optional<std::string>{};
+  const auto* s = n->as_string();
+  const std::string full = section.empty() ? std::string(key) : std::string(section) + "." + std::string(key);
+  if (s == nullptr) return config_error(path, "'" + full + "' must be a string");
+  return std::optional<std::string>{s->get()};
+}
+
+Result<std::optional<std::int64_t>> get_int(const toml::table& t, std::string_view key, const fs::path& path,
+                                            std::string_view section, std::int64_t min, std::int64_t max) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return std::optional<std::int64_t>{};
+  const std::string full = std::string(section) + "." + std::string(key);
+  const auto* i = n->as_integer();
+  if (i == nullptr) return config_error(path, "'" + full + "' must be an integer");
+  const std::int64_t v = i->get();
+  if (v < min || v > max) {
+    return config_error(path, "'" + full + "' is " + std::to_string(v) + " but must be between " +
+                                  std::to_string(min) + " and " + std::to_string(max));
+  }
+  return std::optional<std::int64_t>{v};
+}
+
+fs::path resolve(const fs::path& base_dir, const std::string& p) {
+  fs::path path(p);
+  if (path.is_relative()) path = base_dir / path;
+  return path.lexically_normal();
+}
+
+Result<LogLevel> parse_log_level(std::string_view s, const fs::path& path) {
+  if (s == "trace") return LogLevel::trace;
+  if (s == "debug") return LogLevel::debug;
+  if (s == "info") return LogLevel::info;
+  if (s == "warn" || s == "warning") return LogLevel::warn;
+  if (s == "error") return LogLevel::error;
+  if (s == "off") return LogLevel::off;
+  return config_error(path, "'log_level' is '" + std::string(s) +
+                                "'; use one of trace, debug, info, warn, error, off");
+}
+
+Status check_unknown_keys(const toml::table& t, const std::set<std::string, std::less<>>& known,
+                          std::string_view section, const fs::path& path) {
+  for (const auto& [k, v] : t) {
+    if (!known.contains(k.str())) {
+      const std::string full = section.empty() ? std::string(k.str()) : std::string(section) + "." + std::string(k.str());
+      return config_error(path, "unknown key '" + full + "' (check its spelling against deploy/node.example.toml)");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string HostPort::to_string() const {
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+Result<HostPort> parse_host_port(std::string_view text, bool allow_zero_port) {
+  const std::string shown(text);
+  std::string_view host;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return make_error("address '" + shown + "' is not of the form [ipv6]:port");
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return make_error("address '" + shown + "' has no ':port'; write host:port");
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      return make_error("address '" + shown + "' looks like IPv6; write it as [addr]:port");
+    }
+  }
+  if (host.empty()) return make_error("address '" + shown + "' has an empty host");
+  unsigned value = 0;
+  const auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (ec != std::errc() || ptr != port.data() + port.size() || port.empty() || value > 65535 ||
+      (value == 0 && !allow_zero_port)) {
+    return make_error("address '" + shown + "' has a bad port; use a number from 1 to 65535");
+  }
+  return HostPort{std::string(host), static_cast<std::uint16_t>(value)};
+}
+
+std::string_view to_string(LogLevel level) {
+  switch (level) {
+    case LogLevel::trace: return "trace";
+    case LogLevel::debug: return "debug";
+    case LogLevel::info: return "info";
+    case LogLevel::warn: return "warn";
+    case LogLevel::error: return "error";
+    case LogLevel::off: return "off";
+  }
+  return "info";
+}
+
+Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path& config_path) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, config_path.string());
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << "config " << where(config_path) << " is not valid TOML at line " << e.source().begin.line
+        << ", column " << e.source().begin.column << ": " << e.description();
+    return make_error(msg.str());
+  }
+  const fs::path base_dir = fs::absolute(config_path).parent_path();
+  NodeConfig cfg;
+  cfg.config_path = fs::absolute(config_path).lexically_normal();
+
+  if (auto s = check_unknown_keys(root,
+                                  {"name", "key_file", "genesis_file", "data_dir", "p2p_listen", "admin_listen",
+                                   "log_level", "log_file", "consensus", "mempool"},
+                                  {}, config_path);
+      !s) {
+    return s.error();
+  }
+
+  struct Required {
+    std::string_view key;
+    std::string* out;
+  };
+  std::string key_file, genesis_file, data_dir, p2p_listen;
+  for (Required r : {Required{"name", &cfg.name}, Required{"key_file", &key_file},
+                     Required{"genesis_file", &genesis_file}, Required{"data_dir", &data_dir},
+                     Required{"p2p_listen", &p2p_listen}}) {
+    auto v = get_string(root, r.key, config_path);
+    if (!v) return v.error();
+    if (!v->has_value() || (*v)->empty()) {
+      return config_error(config_path, "the required key '" + std::string(r.key) + "' is missing or empty");
+    }
+    *r.out = **v;
+  }
+  cfg.key_file = resolve(base_dir, key_file);
+  cfg.genesis_file = resolve(base_dir, genesis_file);
+  cfg.data_dir = resolve(base_dir, data_dir);
+  {
+    auto hp = parse_host_port(p2p_listen);
+    if (!hp) return config_error(config_path, "'p2p_listen': " + hp.error().message);
+    cfg.p2p_listen = *hp;
+  }
+  {
+    auto v = get_string(root, "admin_listen", config_path);
+    if (!v) return v.error();
+    if (v->has_value()) {
+      auto hp = parse_host_port(**v);
+      if (!hp) return config_error(config_path, "'admin_listen': " + hp.error().message);
+      cfg.admin_listen = *hp;
+    }
+  }
+  {
+    auto v = get_string(root, "log_level", config_path);
+    if (!v) return v.error();
+    if (v->has_value()) {
+      auto lvl = parse_log_level(**v, config_path);
+      if (!lvl) return lvl.error();
+      cfg.log_level = *lvl;
+    }
+  }
+  {
+    auto v = get_string(root, "log_file", config_path);
+    if (!v) return v.error();
+    if (v->has_value() && !(*v)->empty()) cfg.log_file = resolve(base_dir, **v);
+  }
+
+  constexpr std::int64_t kMaxTimeout = 10 * 60 * 1000;
+  if (const toml::node* n = root.get("consensus")) {
+    const auto* t = n->as_table();
+    if (t == nullptr) return config_error(config_path, "'consensus' must be a table ([consensus])");
+    if (auto s = check_unknown_keys(*t,
+                                    {"timeout_propose_ms", "timeout_prevote_ms", "timeout_precommit_ms",
+                                     "timeout_delta_ms", "timeout_commit_ms", "empty_block_interval_ms"},
+                                    "consensus", config_path);
+        !s) {
+      return s.error();
+    }
+    struct Opt {
+      std::string_view key;
+      std::optional<std::uint32_t>* out;
+      std::int64_t min;
+    };
+    for (Opt o : {Opt{"timeout_propose_ms", &cfg.consensus.timeout_propose_ms, 1},
+                  Opt{"timeout_prevote_ms", &cfg.consensus.timeout_prevote_ms, 1},
+                  Opt{"timeout_precommit_ms", &cfg.consensus.timeout_precommit_ms, 1},
+                  Opt{"timeout_delta_ms", &cfg.consensus.timeout_delta_ms, 0},
+                  Opt{"timeout_commit_ms", &cfg.consensus.timeout_commit_ms, 0},
+                  Opt{"empty_block_interval_ms", &cfg.consensus.empty_block_interval_ms, 0}}) {
+      auto v = get_int(*t, o.key, config_path, "consensus", o.min, kMaxTimeout);
+      if (!v) return v.error();
+      if (v->has_value()) *o.out = static_cast<std::uint32_t>(**v);
+    }
+  }
+  if (const toml::node* n = root.get("mempool")) {
+    const auto* t = n->as_table();
+    if (t == nullptr) return config_error(config_path, "'mempool' must be a table ([mempool])");
+    if (auto s = check_unknown_keys(*t, {"max_txs", "max_bytes", "max_nonce_gap"}, "mempool", config_path); !s) {
+      return s.error();
+    }
+    auto max_txs = get_int(*t, "max_txs", config_path, "mempool", 1, 10'000'000);
+    if (!max_txs) return max_txs.error();
+    if (max_txs->has_value()) cfg.mempool.max_txs = static_cast<std::size_t>(**max_txs);
+    auto max_bytes = get_int(*t, "max_bytes", config_path, "mempool", 1024, std::int64_t{16} << 30);
+    if (!max_bytes) return max_bytes.error();
+    if (max_bytes->has_value()) cfg.mempool.max_bytes = static_cast<std::size_t>(**max_bytes);
+    auto gap = get_int(*t, "max_nonce_gap", config_path, "mempool", 1, 1'000'000);
+    if (!gap) return gap.error();
+    if (gap->has_value()) cfg.mempool.max_nonce_gap = static_cast<std::uint64_t>(**gap);
+  }
+  return cfg;
+}
+
+Result<NodeConfig> load_node_config(const fs::path& config_path) {
+  std::error_code ec;
+  if (!fs::exists(config_path, ec)) {
+    return make_error("config file " + config_path.string() + " does not exist; pass --config with the path of node.toml");
+  }
+  if (fs::is_directory(config_path, ec)) {
+    return make_error("config " + config_path.string() + " is a directory; pass the path of the node.toml file");
+  }
+  std::ifstream in(config_path, std::ios::binary);
+  if (!in) return make_error("cannot read config file " + config_path.string() + "; check its permissions");
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return parse_node_config(buf.str(), config_path);
+}
+
+}  // namespace baton::node

@@ -1,0 +1,93 @@
+// node.toml: what one hospital's `batond` needs to know about itself.
+//
+//   name         = "hospital-a"          # must match a genesis member
+//   key_file     = "keys/hospital-a.key" # NAME.key (chain/keys.h), mode 0600
+//   genesis_file = "genesis.json"
+//   data_dir     = "data"                # RocksDB ledger + signer state
+//   p2p_listen   = "0.0.0.0:26656"       # host:port for peers
+//   admin_listen = "127.0.0.1:26680"     # admin HTTP API; loopback by default
+//   log_level    = "info"                # trace|debug|info|warn|error|off
+//   log_file     = ""                    # empty: stderr
+//
+//   [consensus]      # optional; each key overrides the genesis default
+//   timeout_propose_ms, timeout_prevote_ms, timeout_precommit_ms,
+//   timeout_delta_ms (every step's per-round increase), timeout_commit_ms
+//   (pause after a commit), empty_block_interval_ms (heartbeat)
+//
+//   [mempool]        # optional
+//   max_txs = 20000, max_bytes = 67108864, max_nonce_gap = 1000
+//
+// Relative paths are resolved against the directory of the config file, so a
+// node directory can be moved as a whole. Parsing only reads text: checking
+// that files exist and ports are free belongs to the node's start-up.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "chain/result.h"
+
+namespace baton::node {
+
+// "host:port" split; the host may be a name, IPv4 or [IPv6].
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string to_string() const;
+};
+
+// Parses "host:port"; port 0 is allowed only when `allow_zero_port`.
+Result<HostPort> parse_host_port(std::string_view text, bool allow_zero_port = false);
+
+// Overrides of the genesis consensus parameters; unset = use genesis.
+struct ConsensusOverrides {
+  std::optional<std::uint32_t> timeout_propose_ms;
+  std::optional<std::uint32_t> timeout_prevote_ms;
+  std::optional<std::uint32_t> timeout_precommit_ms;
+  std::optional<std::uint32_t> timeout_delta_ms;
+  std::optional<std::uint32_t> timeout_commit_ms;
+  // With no transactions waiting, a proposer still proposes an (empty) block
+  // once this long has passed since the last commit: a heartbeat that shows
+  // the network is alive. Default 1000 ms.
+  std::optional<std::uint32_t> empty_block_interval_ms;
+};
+
+struct MempoolLimits {
+  std::size_t max_txs = 20000;
+  std::size_t max_bytes = 64u << 20;
+  // A transaction whose nonce is further than this ahead of the sender's next
+  // committed nonce is refused (it could never be included soon and would
+  // only take space).
+  std::uint64_t max_nonce_gap = 1000;
+};
+
+enum class LogLevel { trace, debug, info, warn, error, off };
+
+struct NodeConfig {
+  std::filesystem::path config_path;  // the file this came from (absolute)
+  std::string name;
+  std::filesystem::path key_file;
+  std::filesystem::path genesis_file;
+  std::filesystem::path data_dir;
+  HostPort p2p_listen;
+  HostPort admin_listen{"127.0.0.1", 26680};
+  LogLevel log_level = LogLevel::info;
+  std::filesystem::path log_file;  // empty: stderr
+  ConsensusOverrides consensus;
+  MempoolLimits mempool;
+};
+
+// Parses node.toml text. `config_path` is used to resolve relative paths and
+// to name the file in errors. Every error is one sentence naming the key.
+Result<NodeConfig> parse_node_config(std::string_view toml_text,
+                                     const std::filesystem::path& config_path);
+
+// Reads and parses the file; errors name the path.
+Result<NodeConfig> load_node_config(const std::filesystem::path& config_path);
+
+std::string_view to_string(LogLevel level);
+
+}  // namespace baton::node

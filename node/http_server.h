@@ -1,0 +1,64 @@
+// A small HTTP/1.1 server (Boost.Beast) for the admin API: one thread, one
+// handler function, bounded request bodies and connection count.
+//
+// Threading: start() spawns one thread running the server's io_context; the
+// handler is called on that thread, one request at a time per connection.
+// The handler may block briefly (the node hands requests to its event loop
+// and waits); keep it under a second. stop() closes the listener and every
+// connection and joins the thread; it is idempotent and is called by the
+// destructor.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "chain/result.h"
+#include "node/config.h"
+
+namespace baton::node {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query, e.g. "/block/12"
+  std::string content_type;
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct HttpServerOptions {
+  HostPort listen{"127.0.0.1", 0};  // port 0: pick a free one (tests)
+  std::size_t max_body_bytes = 4u << 20;
+  std::size_t max_connections = 64;
+  std::uint32_t idle_timeout_ms = 30'000;
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, HttpHandler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts serving. Fails with a sentence when the address cannot
+  // be resolved or bound (e.g. the port is in use).
+  Status start();
+  // The bound port (useful with port 0). Precondition: start() succeeded.
+  std::uint16_t port() const;
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace baton::node
