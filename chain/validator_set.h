@@ -46,9 +46,10 @@ class ValidatorSet {
   // 3 it is 3 of 3. Tendermint's safety needs exactly this bound.
   bool has_quorum(std::uint64_t power) const;
 
-  // True when `power` is at least one third of the total (3 * power >= total):
-  // enough that at least one honest validator is included (round skipping).
-  bool has_one_third(std::uint64_t power) const;
+  // True when `power` is strictly more than one third of the total
+  // (3 * power > total): any such set holds at least one honest validator
+  // (Tendermint's f+1 rule for skipping to a higher round).
+  bool exceeds_one_third(std::uint64_t power) const;
 
  private:
   std::vector<Validator> members_;

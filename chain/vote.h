@@ -61,8 +61,9 @@ enum class CommitInvalid {
 std::string_view to_string(CommitInvalid reason);
 
 // Checks that `commit` finalises the block `block_id` at `height`. nullopt:
-// valid. Checks are in the order listed in CommitInvalid per signature; power
-// is summed over distinct validators and compared with has_quorum().
+// valid. Order: height, block id, then every entry's shape, signer and
+// uniqueness while summing power over distinct validators, then the quorum
+// (has_quorum), and only then the Ed25519 signatures (the costly part).
 std::optional<CommitInvalid> verify_commit(std::string_view chain_id, const ValidatorSet& validators,
                                            const pb::Commit& commit, std::uint64_t height,
                                            const Hash& block_id);

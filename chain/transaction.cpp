@@ -1,0 +1,89 @@
+#include "chain/transaction.h"
+
+#include "chain/encoding.h"
+
+namespace baton::chain {
+
+Bytes tx_sign_bytes(const pb::Transaction& tx) {
+  Bytes body;
+  body.reserve(tx.sender().size() + 16 + tx.payload().size());
+  append_bytes(body, tx.sender());
+  append_u64be(body, tx.nonce());
+  append_u32be(body, static_cast<std::uint32_t>(tx.type()));
+  append_u32be(body, static_cast<std::uint32_t>(tx.payload().size()));
+  append_bytes(body, tx.payload());
+  return domain_separated(kTxDomain, tx.chain_id(), body);
+}
+
+pb::Transaction make_transaction(std::string chain_id, const SigningKey& key, std::uint64_t nonce,
+                                 pb::TxType type, std::string payload) {
+  pb::Transaction tx;
+  tx.set_chain_id(std::move(chain_id));
+  tx.set_sender(key.public_key().bytes.data(), key.public_key().bytes.size());
+  tx.set_nonce(nonce);
+  tx.set_type(type);
+  tx.set_payload(std::move(payload));
+  const Signature sig = key.sign(tx_sign_bytes(tx));
+  tx.set_signature(sig.bytes.data(), sig.bytes.size());
+  return tx;
+}
+
+pb::Transaction make_note(std::string chain_id, const SigningKey& key, std::uint64_t nonce, std::string text) {
+  pb::Note note;
+  note.set_text(std::move(text));
+  return make_transaction(std::move(chain_id), key, nonce, pb::TX_NOTE, note.SerializeAsString());
+}
+
+std::string encode_transaction(const pb::Transaction& tx) { return tx.SerializeAsString(); }
+
+Hash tx_hash(ByteView stored_bytes) { return sha256(stored_bytes); }
+
+std::string_view to_string(TxInvalid reason) {
+  switch (reason) {
+    case TxInvalid::malformed: return "the transaction bytes are not a canonical serialized Transaction";
+    case TxInvalid::oversized: return "the transaction is larger than the genesis max_tx_bytes";
+    case TxInvalid::wrong_chain_id: return "the transaction was signed for another chain id";
+    case TxInvalid::malformed_sender: return "the transaction sender is not a 32-byte Ed25519 key";
+    case TxInvalid::unknown_sender: return "the transaction sender is not a genesis member";
+    case TxInvalid::zero_nonce: return "the transaction nonce is 0; nonces start at 1";
+    case TxInvalid::unknown_type: return "the transaction type is unknown to this version";
+    case TxInvalid::malformed_payload: return "the transaction payload does not decode as its type's message";
+    case TxInvalid::bad_signature: return "the transaction signature does not verify";
+  }
+  return "the transaction is invalid";
+}
+
+namespace {
+
+bool payload_decodes(const pb::Transaction& tx) {
+  switch (tx.type()) {
+    case pb::TX_NOTE: {
+      pb::Note note;
+      return parse_canonical(tx.payload(), note);
+    }
+    default: return false;
+  }
+}
+
+bool type_known(pb::TxType type) { return type == pb::TX_NOTE; }
+
+}  // namespace
+
+Verdict<pb::Transaction, TxInvalid> check_transaction(std::string_view stored_bytes, std::string_view chain_id,
+                                                      const ValidatorSet& members, std::uint64_t max_tx_bytes) {
+  if (stored_bytes.size() > max_tx_bytes) return TxInvalid::oversized;
+  pb::Transaction tx;
+  if (!parse_canonical(stored_bytes, tx)) return TxInvalid::malformed;
+  if (tx.chain_id() != chain_id) return TxInvalid::wrong_chain_id;
+  auto sender = PublicKey::from_bytes(as_bytes(tx.sender()));
+  if (!sender) return TxInvalid::malformed_sender;
+  if (!members.is_member(*sender)) return TxInvalid::unknown_sender;
+  if (tx.nonce() == 0) return TxInvalid::zero_nonce;
+  if (!type_known(tx.type())) return TxInvalid::unknown_type;
+  if (!payload_decodes(tx)) return TxInvalid::malformed_payload;
+  auto sig = Signature::from_bytes(as_bytes(tx.signature()));
+  if (!sig || !verify_signature(*sender, tx_sign_bytes(tx), *sig)) return TxInvalid::bad_signature;
+  return tx;
+}
+
+}  // namespace baton::chain
