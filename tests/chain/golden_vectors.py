@@ -102,7 +102,7 @@ state_hash = sha(domain_separated("baton/state/v1", CHAIN_ID, state_body))
 print("state_hash_block1   ", state_hash.hex())
 
 # --- block 1 -----------------------------------------------------------------
-TIME_MS = 1795996800000  # 2026-11-29T00:00:00Z
+TIME_MS = 1795996800000  # 2026-11-30T00:00:00Z
 header = (field_bytes(1, CHAIN_ID.encode()) + field_varint(2, 1) + field_varint(3, TIME_MS) +
           field_bytes(4, genesis_hash) + field_bytes(5, merkle([tx])) + field_bytes(6, merkle([])) +
           field_bytes(7, state_hash) + field_bytes(8, pubs[0]))
