@@ -1,0 +1,193 @@
+#include "storage/byte_stream.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace baton::storage {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string errno_text(int e) { return std::strerror(e); }
+
+Status fsync_directory(const fs::path& dir) {
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return make_error("cannot open directory " + dir.string() + " to flush it: " + errno_text(errno));
+  const int rc = ::fsync(dfd);
+  const int e = errno;
+  ::close(dfd);
+  if (rc != 0) return make_error("cannot flush directory " + dir.string() + ": " + errno_text(e));
+  return {};
+}
+
+}  // namespace
+
+Result<std::size_t> read_full(ByteSource& source, std::span<std::uint8_t> out) {
+  std::size_t have = 0;
+  while (have < out.size()) {
+    auto n = source.read(out.subspan(have));
+    if (!n) return n.error();
+    if (*n == 0) break;
+    have += *n;
+  }
+  return have;
+}
+
+Result<std::size_t> MemorySource::read(std::span<std::uint8_t> out) {
+  const std::size_t n = std::min(out.size(), data_.size() - pos_);
+  if (n > 0) std::memcpy(out.data(), data_.data() + pos_, n);
+  pos_ += n;
+  return n;
+}
+
+Status MemorySink::write(ByteView data) {
+  bytes_.insert(bytes_.end(), data.begin(), data.end());
+  return {};
+}
+
+Result<std::unique_ptr<FileSource>> FileSource::open(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int e = errno;
+    if (e == ENOENT) return make_error("file " + path.string() + " does not exist");
+    return make_error("cannot open " + path.string() + ": " + errno_text(e));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return make_error(path.string() + " is not a regular file");
+  }
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  return std::unique_ptr<FileSource>(new FileSource(fd, path, static_cast<std::uint64_t>(st.st_size)));
+}
+
+FileSource::~FileSource() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<std::size_t> FileSource::read(std::span<std::uint8_t> out) {
+  for (;;) {
+    const ssize_t n = ::read(fd_, out.data(), out.size());
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno == EINTR) continue;
+    return make_error("cannot read " + path_.string() + ": " + errno_text(errno));
+  }
+}
+
+Result<std::unique_ptr<AtomicFile>> AtomicFile::create(const fs::path& path, bool overwrite, unsigned mode) {
+  std::error_code ec;
+  if (path.filename().empty()) return make_error("output path " + path.string() + " names a directory, not a file");
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec)) return make_error("directory " + dir.string() + " does not exist; create it first");
+  if (fs::is_directory(path, ec)) return make_error(path.string() + " is a directory; choose a file name");
+  if (!overwrite && fs::exists(path, ec)) {
+    return make_error(path.string() + " already exists; remove it or choose another path");
+  }
+  std::unique_ptr<AtomicFile> f(new AtomicFile());
+  f->path_ = path;
+  f->overwrite_ = overwrite;
+  f->mode_ = mode;
+  f->fd_ = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  if (f->fd_ < 0) {
+    // File systems without O_TMPFILE: a hidden, unique name beside the target.
+    std::string templ = (dir / ("." + path.filename().string() + ".partial-XXXXXX")).string();
+    f->fd_ = ::mkostemp(templ.data(), O_CLOEXEC);
+    if (f->fd_ < 0) return make_error("cannot create a temporary file in " + dir.string() + ": " + errno_text(errno));
+    f->temp_ = templ;
+  }
+  return f;
+}
+
+AtomicFile::~AtomicFile() { discard(); }
+
+Status AtomicFile::write(ByteView data) {
+  if (done_) return make_error("write to " + path_.string() + " after it was committed or discarded");
+  std::size_t off = 0;
+  while (off < data.size()) {
+    const ssize_t n = ::write(fd_, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return make_error("cannot write " + path_.string() + ": " + errno_text(errno));
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+Status AtomicFile::pwrite(ByteView data, std::uint64_t offset) {
+  if (done_) return make_error("write to " + path_.string() + " after it was committed or discarded");
+  std::size_t off = 0;
+  while (off < data.size()) {
+    const ssize_t n = ::pwrite(fd_, data.data() + off, data.size() - off, static_cast<off_t>(offset + off));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return make_error("cannot write " + path_.string() + ": " + errno_text(errno));
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+Status AtomicFile::commit() {
+  if (done_) return make_error(path_.string() + " was already committed or discarded");
+  if (::fchmod(fd_, static_cast<mode_t>(mode_)) != 0 || ::fsync(fd_) != 0) {
+    const int e = errno;
+    discard();
+    return make_error("cannot flush " + path_.string() + " to disk: " + errno_text(e));
+  }
+  const fs::path dir = path_.has_parent_path() ? path_.parent_path() : fs::path(".");
+  if (temp_.empty()) {
+    // Give the anonymous file a hidden name, then rename it over the target
+    // (linkat alone cannot replace an existing file).
+    char templ_suffix[32];
+    std::snprintf(templ_suffix, sizeof templ_suffix, ".partial-%d-%d", static_cast<int>(::getpid()), fd_);
+    const fs::path named = dir / ("." + path_.filename().string() + templ_suffix);
+    const std::string proc = "/proc/self/fd/" + std::to_string(fd_);
+    ::unlink(named.c_str());
+    if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, named.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+      const int e = errno;
+      discard();
+      return make_error("cannot name the new file " + path_.string() + ": " + errno_text(e));
+    }
+    temp_ = named;
+  }
+  if (!overwrite_) {
+    // link() refuses to replace, so a file that appeared meanwhile is kept.
+    if (::link(temp_.c_str(), path_.c_str()) != 0) {
+      const int e = errno;
+      discard();
+      if (e == EEXIST) return make_error(path_.string() + " already exists; remove it or choose another path");
+      return make_error("cannot create " + path_.string() + ": " + errno_text(e));
+    }
+    ::unlink(temp_.c_str());
+  } else if (::rename(temp_.c_str(), path_.c_str()) != 0) {
+    const int e = errno;
+    discard();
+    return make_error("cannot move the new file into " + path_.string() + ": " + errno_text(e));
+  }
+  temp_.clear();
+  ::close(fd_);
+  fd_ = -1;
+  done_ = true;
+  return fsync_directory(dir);
+}
+
+void AtomicFile::discard() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+  if (!temp_.empty()) {
+    ::unlink(temp_.c_str());
+    temp_.clear();
+  }
+  done_ = true;
+}
+
+}  // namespace baton::storage

@@ -1,0 +1,114 @@
+// Byte sources and sinks the vault and the object stores stream through, so
+// that memory stays bounded whatever the size of a blob. Files are read and
+// written with plain POSIX calls; memory versions exist for tests and for
+// small objects.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+
+#include "chain/crypto.h"
+#include "chain/result.h"
+
+namespace baton::storage {
+
+using chain::ByteView;
+using chain::Bytes;
+
+// Something to read bytes from, front to back. Not thread-safe.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Reads up to out.size() bytes; returns how many were read, 0 at the end.
+  // A short read does not mean the end: only 0 does.
+  virtual Result<std::size_t> read(std::span<std::uint8_t> out) = 0;
+};
+
+// Something to append bytes to. Not thread-safe.
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  virtual Status write(ByteView data) = 0;
+};
+
+// Reads until `out` is full or the source ends; returns the bytes read.
+Result<std::size_t> read_full(ByteSource& source, std::span<std::uint8_t> out);
+
+class MemorySource final : public ByteSource {
+ public:
+  // `data` must outlive the source.
+  explicit MemorySource(ByteView data) : data_(data) {}
+  Result<std::size_t> read(std::span<std::uint8_t> out) override;
+
+ private:
+  ByteView data_;
+  std::size_t pos_ = 0;
+};
+
+class MemorySink final : public ByteSink {
+ public:
+  Status write(ByteView data) override;
+  const Bytes& bytes() const { return bytes_; }
+  Bytes take() { return std::move(bytes_); }
+
+ private:
+  Bytes bytes_;
+};
+
+// Reads a regular file. Errors name the file.
+class FileSource final : public ByteSource {
+ public:
+  static Result<std::unique_ptr<FileSource>> open(const std::filesystem::path& path);
+  ~FileSource() override;
+  FileSource(const FileSource&) = delete;
+  FileSource& operator=(const FileSource&) = delete;
+  Result<std::size_t> read(std::span<std::uint8_t> out) override;
+  std::uint64_t size() const { return size_; }
+  int fd() const { return fd_; }
+
+ private:
+  FileSource(int fd, std::filesystem::path path, std::uint64_t size)
+      : fd_(fd), path_(std::move(path)), size_(size) {}
+  int fd_ = -1;
+  std::filesystem::path path_;
+  std::uint64_t size_ = 0;
+};
+
+// A file that appears at its path only when commit() succeeds: until then the
+// bytes go to an anonymous (O_TMPFILE) or hidden temporary file in the same
+// directory, which is removed if the AtomicFile is destroyed uncommitted. A
+// process killed before commit() leaves no file at `path` (and, where the file
+// system supports O_TMPFILE, nothing at all).
+class AtomicFile final : public ByteSink {
+ public:
+  // Fails when the directory is missing or, unless `overwrite`, when `path`
+  // already exists. `mode` is applied to the final file.
+  static Result<std::unique_ptr<AtomicFile>> create(const std::filesystem::path& path,
+                                                    bool overwrite, unsigned mode = 0644);
+  ~AtomicFile() override;
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  Status write(ByteView data) override;
+  // Writes at an absolute offset (thread-safe with other pwrite calls; used by
+  // parallel ranged downloads). Do not mix with write().
+  Status pwrite(ByteView data, std::uint64_t offset);
+  // fsync, then link/rename into place, then fsync the directory.
+  Status commit();
+  // Removes the temporary file; the path is left as it was. Idempotent.
+  void discard();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  AtomicFile() = default;
+  int fd_ = -1;
+  std::filesystem::path path_;
+  std::filesystem::path temp_;  // empty when O_TMPFILE is used
+  bool overwrite_ = false;
+  unsigned mode_ = 0644;
+  bool done_ = false;
+};
+
+}  // namespace baton::storage
