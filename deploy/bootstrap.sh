@@ -38,6 +38,8 @@ wanted=("${PACKAGES[@]}")
 
 missing=()
 for p in "${wanted[@]}"; do
+  # NodeSource's nodejs ships npm itself and conflicts with Debian's npm.
+  if [[ $p == npm ]] && command -v npm >/dev/null 2>&1; then continue; fi
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi
