@@ -1,0 +1,103 @@
+// LedgerStore: the RocksDB implementation of BlockStore. docs/PROTOCOL.md
+// ("RocksDB key layout") describes every column family, key and value.
+//
+// One process at a time opens a ledger as its writer (RocksDB's LOCK file
+// enforces it). Any number of readers may open it at the same time, also while
+// the writer runs (they are RocksDB secondary instances, which never write to
+// the ledger directory); a reader sees the blocks present when it opened, and
+// more after catch_up().
+//
+// Each append is one atomic WriteBatch (block, block id, transaction index,
+// nonces, tip) written with sync = true: when append() returns, the block
+// survives a crash or power loss, and a crash never leaves a torn block.
+//
+// Thread-safety: all methods may be called from several threads.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+
+#include "storage/block_store.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace baton::storage {
+
+// The on-disk layout version written in meta "format_version".
+inline constexpr std::uint32_t kLedgerFormatVersion = 1;
+
+struct LedgerWriterOptions {
+  std::filesystem::path dir;
+  // The genesis this ledger belongs to. A new ledger records both; an existing
+  // one is refused unless it was created for the same hash.
+  chain::Hash genesis_hash;
+  // The genesis document's exact bytes, stored once at creation so that
+  // `baton ledger verify` can check them against genesis_hash. Ignored when
+  // the ledger exists already.
+  std::string genesis_document;
+  // fsync the write-ahead log on every append. Only bulk tools that call
+  // sync() before reporting success may turn this off.
+  bool sync_each_append = true;
+};
+
+class LedgerStore final : public BlockStore {
+ public:
+  // Creates a ledger in `dir` (which must be missing or empty) or opens the
+  // existing one there as its single writer. Refuses: a directory with other
+  // files, a RocksDB database that is not a Baton ledger, a ledger made for
+  // another genesis, a ledger already opened by another writer.
+  static Result<std::unique_ptr<LedgerStore>> open_writer(const LedgerWriterOptions& options);
+
+  // Opens an existing ledger for reading only; works while a writer has it
+  // open. Creates nothing in `dir`; refuses a missing directory or one that is
+  // not a Baton ledger with a sentence saying so.
+  static Result<std::unique_ptr<LedgerStore>> open_reader(const std::filesystem::path& dir);
+
+  ~LedgerStore() override;
+  LedgerStore(const LedgerStore&) = delete;
+  LedgerStore& operator=(const LedgerStore&) = delete;
+
+  Status append(std::string_view committed_block_bytes) override;
+  Result<std::optional<std::string>> block_at(std::uint64_t height) const override;
+  Result<std::vector<std::string>> blocks_from(std::uint64_t first, std::size_t max_count) const override;
+  Tip tip() const override;
+  Result<std::optional<std::uint64_t>> height_of(const chain::Hash& block_id) const override;
+  Result<std::optional<TxLocation>> find_tx(const chain::Hash& tx_hash) const override;
+  Result<std::uint64_t> next_nonce(const chain::PublicKey& sender) const override;
+  chain::Hash genesis_hash() const override { return genesis_hash_; }
+
+  // The genesis document bytes stored at creation (may be empty if the
+  // creator passed none).
+  const std::string& genesis_document() const { return genesis_document_; }
+  bool read_only() const { return read_only_; }
+  const std::filesystem::path& dir() const { return dir_; }
+
+  // Reader only: makes blocks appended by the writer since opening visible.
+  Status catch_up();
+
+  // Writer only: makes every append so far durable (needed only when
+  // sync_each_append is false).
+  Status sync();
+
+ private:
+  struct Handles;
+  LedgerStore(std::filesystem::path dir, bool read_only);
+  Status load_meta();
+  Error io_error(const std::string& doing, const std::string& why) const;
+
+  const std::filesystem::path dir_;
+  const bool read_only_;
+  bool sync_each_append_ = true;
+  std::unique_ptr<Handles> h_;
+  std::filesystem::path secondary_dir_;  // reader's private RocksDB info-log dir
+  chain::Hash genesis_hash_;
+  std::string genesis_document_;
+  mutable std::mutex mutex_;  // guards tip_ and serialises appends
+  Tip tip_;
+};
+
+}  // namespace baton::storage

@@ -1,0 +1,141 @@
+#include "storage/ledger_verify.h"
+
+#include <algorithm>
+#include <atomic>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "chain/block.h"
+#include "chain/validation.h"
+
+namespace baton::storage {
+
+namespace {
+
+using StatelessVerdict = chain::Verdict<chain::DecodedBlock, chain::BlockFault>;
+
+// One height's stateless outcome: a decoded block, or why it is bad.
+struct Checked {
+  std::optional<chain::DecodedBlock> block;
+  std::string fault;
+  std::uint64_t commit_signatures = 0;
+};
+
+Checked check_one(const chain::ChainSpec& spec, const std::string& bytes) {
+  Checked out;
+  auto committed = chain::decode_committed_block(bytes);
+  if (!committed) {
+    out.fault = committed.error().message;
+    return out;
+  }
+  StatelessVerdict verdict = chain::check_block_stateless(spec, *committed);
+  if (!verdict) {
+    out.fault = verdict.reason().message();
+    return out;
+  }
+  out.commit_signatures = static_cast<std::uint64_t>(committed->commit().signatures_size());
+  out.block = std::move(verdict).value();
+  return out;
+}
+
+// Runs check_one over `blocks` on `threads` threads (the caller's included).
+// Work is handed out in small chunks from an atomic cursor so that both cores
+// stay busy even when blocks differ in size.
+std::vector<Checked> check_window(const chain::ChainSpec& spec, const std::vector<std::string>& blocks,
+                                  unsigned threads) {
+  std::vector<Checked> out(blocks.size());
+  std::atomic<std::size_t> cursor{0};
+  constexpr std::size_t kChunk = 8;
+  auto work = [&] {
+    for (;;) {
+      const std::size_t begin = cursor.fetch_add(kChunk);
+      if (begin >= blocks.size()) return;
+      const std::size_t end = std::min(begin + kChunk, blocks.size());
+      for (std::size_t i = begin; i < end; ++i) out[i] = check_one(spec, blocks[i]);
+    }
+  };
+  std::vector<std::jthread> helpers;
+  for (unsigned t = 1; t < threads; ++t) helpers.emplace_back(work);
+  work();
+  helpers.clear();  // joins
+  return out;
+}
+
+}  // namespace
+
+Result<LedgerVerdict> verify_ledger(const BlockStore& store, const chain::ChainSpec& spec,
+                                    const VerifyOptions& options) {
+  if (store.genesis_hash() != spec.genesis_hash) {
+    return LedgerVerdict(LedgerFault{0, "the ledger was created for genesis " + store.genesis_hash().hex() +
+                                            " but the genesis given hashes to " + spec.genesis_hash.hex()});
+  }
+  const unsigned threads = std::max(1u, options.threads);
+  const std::size_t window = std::max<std::size_t>(1, options.window_blocks);
+  const Tip tip = store.tip();
+
+  VerifiedLedger result;
+  result.state = chain::initial_state(spec.genesis_hash);
+  for (std::uint64_t next = 1; next <= tip.height;) {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(window, tip.height - next + 1));
+    auto blocks = store.blocks_from(next, want);
+    if (!blocks) return blocks.error();
+    std::vector<Checked> checked = check_window(spec, *blocks, threads);
+    for (std::size_t i = 0; i < checked.size(); ++i) {
+      const std::uint64_t height = next + i;
+      if (!checked[i].block) return LedgerVerdict(LedgerFault{height, checked[i].fault});
+      auto after = chain::apply_block(spec, result.state, *checked[i].block);
+      if (!after) return LedgerVerdict(LedgerFault{height, after.reason().message()});
+      result.state = std::move(after).value();
+      result.transactions += checked[i].block->transactions.size();
+      result.signatures += checked[i].block->transactions.size() + checked[i].commit_signatures;
+    }
+    if (blocks->size() < want) {
+      return LedgerVerdict(LedgerFault{next + blocks->size(), "the block is missing from the store (the tip record says " +
+                                                                 std::to_string(tip.height) + ")"});
+    }
+    next += want;
+    if (options.progress) options.progress(next - 1);
+  }
+
+  // The store's own records must agree with the chain they index.
+  if (result.state.last_block_id != tip.block_id) {
+    return LedgerVerdict(LedgerFault{tip.height, "the store's tip record names block " + tip.block_id.hex() +
+                                                     " but the block at that height has id " +
+                                                     result.state.last_block_id.hex()});
+  }
+  if (auto beyond = store.block_at(tip.height + 1); !beyond) {
+    return beyond.error();
+  } else if (beyond->has_value()) {
+    return LedgerVerdict(LedgerFault{tip.height + 1, "a block is stored above the tip record's height " +
+                                                         std::to_string(tip.height)});
+  }
+  for (const auto& [sender, next_nonce] : result.state.next_nonces) {
+    auto stored = store.next_nonce(sender);
+    if (!stored) return stored.error();
+    if (*stored != next_nonce) {
+      return LedgerVerdict(LedgerFault{tip.height, "the store's nonce record for " + sender.hex() + " says the next nonce is " +
+                                                       std::to_string(*stored) + " but the chain says " +
+                                                       std::to_string(next_nonce)});
+    }
+  }
+  return LedgerVerdict(std::move(result));
+}
+
+chain::Verdict<chain::ChainSpec, LedgerFault> stored_chain_spec(const LedgerStore& store) {
+  const std::string& document = store.genesis_document();
+  if (document.empty()) {
+    return LedgerFault{0, "the ledger holds no copy of its genesis file; pass --genesis FILE"};
+  }
+  const chain::Hash actual = chain::genesis_hash(document);
+  if (actual != store.genesis_hash()) {
+    return LedgerFault{0, "the genesis file stored in the ledger hashes to " + actual.hex() +
+                              " but the ledger was created for " + store.genesis_hash().hex() +
+                              "; the stored copy was altered"};
+  }
+  auto spec = chain::load_chain_spec(document);
+  if (!spec) return LedgerFault{0, "the genesis file stored in the ledger is not valid: " + spec.error().message};
+  return std::move(spec).value();
+}
+
+}  // namespace baton::storage

@@ -1,0 +1,56 @@
+// Verifying a whole stored chain from genesis: every block's bytes, hashes,
+// Merkle roots, transaction and commit signatures, nonces and state hashes,
+// then the store's own tip and nonce records against what the chain says.
+//
+// The signature work (chain::check_block_stateless) runs on `threads` threads
+// over windows of consecutive heights; chain::apply_block then runs in height
+// order on the calling thread. The first bad height is reported, exactly as a
+// single-threaded pass would report it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "chain/chain_spec.h"
+#include "chain/ledger_state.h"
+#include "chain/result.h"
+#include "chain/verdict.h"
+#include "storage/block_store.h"
+#include "storage/ledger_store.h"
+
+namespace baton::storage {
+
+struct VerifyOptions {
+  unsigned threads = 2;            // 0 is treated as 1
+  std::size_t window_blocks = 256;  // heights read and checked together
+  // Called on the calling thread after each window with the height reached.
+  std::function<void(std::uint64_t height)> progress;
+};
+
+struct VerifiedLedger {
+  chain::LedgerState state;        // after the tip
+  std::uint64_t transactions = 0;  // over all blocks
+  std::uint64_t signatures = 0;    // Ed25519 checks done (transactions + commit signatures)
+};
+
+// What is wrong, and where. height 0 means the genesis or the store's own
+// records rather than a block.
+struct LedgerFault {
+  std::uint64_t height = 0;
+  std::string what;  // a sentence, without the "height N: " prefix
+};
+
+using LedgerVerdict = chain::Verdict<VerifiedLedger, LedgerFault>;
+
+// Verifies blocks 1..store.tip().height. An error means the store could not be
+// read (I/O); a fault means it was read and something in it is wrong.
+Result<LedgerVerdict> verify_ledger(const BlockStore& store, const chain::ChainSpec& spec,
+                                    const VerifyOptions& options = {});
+
+// The ChainSpec from the genesis document stored in the ledger, after
+// checking that its SHA-256 is the genesis hash the ledger records. A fault
+// (height 0) when the stored document is missing, altered or invalid.
+chain::Verdict<chain::ChainSpec, LedgerFault> stored_chain_spec(const LedgerStore& store);
+
+}  // namespace baton::storage

@@ -1,0 +1,81 @@
+// Crash safety: a child process appends valid blocks with synced writes and is
+// SIGKILLed at random moments. After every kill the ledger must open, verify
+// from genesis, end in a complete block, and hold every height the child
+// reported as acknowledged (printed only after append() returned).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "ledger_test_chain.h"
+#include "storage/ledger_store.h"
+#include "storage/ledger_verify.h"
+#include "tests/support/test_support.h"
+
+namespace baton::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// The highest "acked H" line in the child's log; a torn last line is ignored.
+std::uint64_t highest_acked(const fs::path& log) {
+  std::ifstream in(log);
+  std::string line;
+  std::uint64_t highest = 0;
+  while (std::getline(in, line)) {
+    if (in.eof()) break;  // no newline: the write was cut short
+    if (line.rfind("acked ", 0) == 0) highest = std::max<std::uint64_t>(highest, std::stoull(line.substr(6)));
+  }
+  return highest;
+}
+
+TEST(LedgerCrash, KilledWriterLeavesAVerifiableLedgerWithEveryAcknowledgedBlock) {
+  baton::testing::TempDir tmp;
+  const auto consortium = testing::make_test_consortium(4);
+  testing::write_consortium(consortium, tmp / "consortium");
+  const fs::path data = tmp / "ledger";
+
+  const unsigned seed = std::random_device{}();
+  std::mt19937 rng(seed);
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::uniform_int_distribution<int> delay_ms(5, 250);
+
+  std::uint64_t acked_total = 0;
+  std::uint64_t previous_tip = 0;
+  constexpr int kKills = 24;
+  for (int round = 0; round < kKills; ++round) {
+    const fs::path log = tmp / ("writer-" + std::to_string(round) + ".log");
+    {
+      baton::testing::ChildProcess child(baton::testing::bin_path("baton-crash-writer"),
+                                         {(tmp / "consortium").string(), data.string()}, log);
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+      ASSERT_TRUE(child.running()) << "the writer exited early; its log:\n" << std::ifstream(log).rdbuf();
+      child.kill_hard();
+    }
+    const std::uint64_t acked = highest_acked(log);
+    acked_total += acked > previous_tip ? acked - previous_tip : 0;
+
+    auto store = LedgerStore::open_writer(
+        {.dir = data, .genesis_hash = consortium.spec.genesis_hash, .genesis_document = consortium.genesis_text});
+    ASSERT_TRUE(store.ok()) << "round " << round << ": " << store.error().message;
+    auto verdict = verify_ledger(**store, consortium.spec);
+    ASSERT_TRUE(verdict.ok()) << verdict.error().message;
+    ASSERT_TRUE(verdict->ok()) << "round " << round << ", height " << verdict->reason().height << ": "
+                               << verdict->reason().what;
+    const Tip tip = (*store)->tip();
+    EXPECT_GE(tip.height, acked) << "round " << round << ": acknowledged height " << acked << " was lost";
+    EXPECT_GE(tip.height, previous_tip) << "round " << round << ": the tip went backwards";
+    EXPECT_EQ(verdict->value().state.height, tip.height);
+    previous_tip = tip.height;
+  }
+  // The test means something only if the child really got blocks written
+  // between kills.
+  EXPECT_GT(acked_total, static_cast<std::uint64_t>(kKills)) << "too few blocks were acknowledged to test anything";
+  std::cout << "[ crash    ] " << kKills << " kills, tip " << previous_tip << ", seed " << seed << "\n";
+}
+
+}  // namespace
+}  // namespace baton::storage

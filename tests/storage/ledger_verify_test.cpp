@@ -1,0 +1,215 @@
+// verify_ledger over real signed chains made by ChainMaker, and what it says
+// when stored bytes are changed behind the store's back (through RocksDB).
+#include <gtest/gtest.h>
+
+#include <rocksdb/db.h>
+
+#include "chain/block.h"
+#include "chain/validation.h"
+#include "ledger_test_chain.h"
+#include "storage/ledger_maker.h"
+#include "storage/ledger_store.h"
+#include "storage/ledger_verify.h"
+#include "tests/support/test_support.h"
+
+namespace baton::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using baton::testing::TempDir;
+using testing::make_test_consortium;
+using testing::TestConsortium;
+
+std::string be64(std::uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8) out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xff);
+  return out;
+}
+
+// Opens the ledger's RocksDB directly (no Baton code) to tamper with it.
+class RawLedger {
+ public:
+  explicit RawLedger(const fs::path& dir) {
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const char* name : {"default", "blocks", "block_ids", "txs", "nonces", "meta"}) cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    rocksdb::DBOptions o;
+    const auto s = rocksdb::DB::Open(o, dir.string(), cfs, &handles_, &db_);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  ~RawLedger() {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    delete db_;
+  }
+  rocksdb::ColumnFamilyHandle* blocks() { return handles_[1]; }
+  rocksdb::ColumnFamilyHandle* meta() { return handles_[5]; }
+  std::string get(rocksdb::ColumnFamilyHandle* cf, const std::string& key) {
+    std::string v;
+    EXPECT_TRUE(db_->Get(rocksdb::ReadOptions(), cf, key, &v).ok());
+    return v;
+  }
+  void put(rocksdb::ColumnFamilyHandle* cf, const std::string& key, const std::string& value) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    ASSERT_TRUE(db_->Put(wo, cf, key, value).ok());
+  }
+  void erase(rocksdb::ColumnFamilyHandle* cf, const std::string& key) {
+    ASSERT_TRUE(db_->Delete(rocksdb::WriteOptions(), cf, key).ok());
+  }
+
+ private:
+  rocksdb::DB* db_ = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+class LedgerVerify : public ::testing::Test {
+ protected:
+  static constexpr std::uint64_t kBlocks = 12;
+
+  void SetUp() override {
+    auto store = LedgerStore::open_writer(
+        {.dir = dir(), .genesis_hash = consortium_.spec.genesis_hash, .genesis_document = consortium_.genesis_text});
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    auto maker = ChainMaker::create(consortium_.spec, consortium_.signing_keys(),
+                                    chain::initial_state(consortium_.spec.genesis_hash), {.txs_per_block = 5});
+    ASSERT_TRUE(maker.ok()) << maker.error().message;
+    for (std::uint64_t h = 1; h <= kBlocks; ++h) {
+      auto block = maker->next_block();
+      ASSERT_TRUE(block.ok()) << block.error().message;
+      blocks_.push_back(*block);
+      ASSERT_TRUE((*store)->append(*block).ok());
+    }
+  }
+
+  fs::path dir() const { return tmp_ / "ledger"; }
+
+  LedgerVerdict verify() {
+    auto reader = LedgerStore::open_reader(dir());
+    EXPECT_TRUE(reader.ok()) << reader.error().message;
+    auto verdict = verify_ledger(**reader, consortium_.spec, {.threads = 2, .window_blocks = 5});
+    EXPECT_TRUE(verdict.ok()) << verdict.error().message;
+    return std::move(verdict).value();
+  }
+
+  TempDir tmp_;
+  TestConsortium consortium_ = make_test_consortium(4);
+  std::vector<std::string> blocks_;
+};
+
+TEST_F(LedgerVerify, AcceptsAMadeChainAndReachesItsTip) {
+  const LedgerVerdict verdict = verify();
+  ASSERT_TRUE(verdict.ok()) << "height " << verdict.reason().height << ": " << verdict.reason().what;
+  EXPECT_EQ(verdict->state.height, kBlocks);
+  EXPECT_EQ(verdict->state.last_block_id, chain::block_id(chain::decode_committed_block(blocks_.back())->block()));
+  EXPECT_EQ(verdict->transactions, kBlocks * 5);
+  EXPECT_EQ(verdict->signatures, kBlocks * (5 + 4));
+}
+
+TEST_F(LedgerVerify, MadeTransactionsAreAboutTwoHundredBytes) {
+  const auto committed = chain::decode_committed_block(blocks_[3]);
+  ASSERT_TRUE(committed.ok());
+  for (const auto& tx : committed->block().transactions()) {
+    EXPECT_GE(tx.size(), 180u);
+    EXPECT_LE(tx.size(), 240u);
+  }
+}
+
+TEST_F(LedgerVerify, NamesTheHeightOfAFlippedByteChangedThroughRocksDB) {
+  for (std::size_t offset : {std::size_t{3}, blocks_[6].size() / 2, blocks_[6].size() - 2}) {
+    {
+      RawLedger raw(dir());
+      std::string bytes = raw.get(raw.blocks(), be64(7));
+      ASSERT_EQ(bytes, blocks_[6]);
+      bytes[offset] = static_cast<char>(bytes[offset] ^ 0x01);
+      raw.put(raw.blocks(), be64(7), bytes);
+    }
+    const LedgerVerdict verdict = verify();
+    ASSERT_FALSE(verdict.ok()) << "offset " << offset;
+    EXPECT_EQ(verdict.reason().height, 7u) << "offset " << offset << ": " << verdict.reason().what;
+    RawLedger restore(dir());
+    restore.put(restore.blocks(), be64(7), blocks_[6]);
+  }
+}
+
+TEST_F(LedgerVerify, NamesTheHeightOfAMissingBlock) {
+  { RawLedger raw(dir()); raw.erase(raw.blocks(), be64(9)); }
+  const LedgerVerdict verdict = verify();
+  ASSERT_FALSE(verdict.ok());
+  EXPECT_EQ(verdict.reason().height, 9u);
+  EXPECT_NE(verdict.reason().what.find("missing"), std::string::npos) << verdict.reason().what;
+}
+
+TEST_F(LedgerVerify, ReportsATipRecordThatDisagreesWithTheChain) {
+  {
+    RawLedger raw(dir());
+    const auto previous = chain::block_id(chain::decode_committed_block(blocks_[kBlocks - 2])->block());
+    raw.put(raw.meta(), "tip_height", be64(kBlocks - 1));
+    raw.put(raw.meta(), "tip_id", std::string(previous.bytes.begin(), previous.bytes.end()));
+  }
+  const LedgerVerdict verdict = verify();
+  ASSERT_FALSE(verdict.ok());
+  EXPECT_EQ(verdict.reason().height, kBlocks);
+  EXPECT_NE(verdict.reason().what.find("above the tip record"), std::string::npos) << verdict.reason().what;
+}
+
+TEST_F(LedgerVerify, ReportsATipIdThatIsNotTheLastBlocksId) {
+  { RawLedger raw(dir()); raw.put(raw.meta(), "tip_id", std::string(32, '\x07')); }
+  const LedgerVerdict verdict = verify();
+  ASSERT_FALSE(verdict.ok());
+  EXPECT_EQ(verdict.reason().height, kBlocks);
+  EXPECT_NE(verdict.reason().what.find("tip record names block"), std::string::npos) << verdict.reason().what;
+}
+
+TEST_F(LedgerVerify, ReportsAnAlteredStoredGenesis) {
+  {
+    RawLedger raw(dir());
+    std::string doc = raw.get(raw.meta(), "genesis");
+    doc[doc.size() / 2] = static_cast<char>(doc[doc.size() / 2] ^ 0x20);
+    raw.put(raw.meta(), "genesis", doc);
+  }
+  auto reader = LedgerStore::open_reader(dir());
+  ASSERT_TRUE(reader.ok());
+  const auto spec = stored_chain_spec(**reader);
+  ASSERT_FALSE(spec.ok());
+  EXPECT_NE(spec.reason().what.find("the stored copy was altered"), std::string::npos) << spec.reason().what;
+}
+
+TEST_F(LedgerVerify, StoredGenesisLoadsTheSameSpec) {
+  auto reader = LedgerStore::open_reader(dir());
+  ASSERT_TRUE(reader.ok());
+  const auto spec = stored_chain_spec(**reader);
+  ASSERT_TRUE(spec.ok()) << spec.reason().what;
+  EXPECT_EQ(spec->genesis_hash, consortium_.spec.genesis_hash);
+}
+
+TEST_F(LedgerVerify, RefusesAGenesisOtherThanTheLedgers) {
+  const TestConsortium other = make_test_consortium(4);
+  auto reader = LedgerStore::open_reader(dir());
+  ASSERT_TRUE(reader.ok());
+  auto verdict = verify_ledger(**reader, other.spec);
+  ASSERT_TRUE(verdict.ok());
+  ASSERT_FALSE(verdict->ok());
+  EXPECT_EQ(verdict->reason().height, 0u);
+}
+
+// Every single-byte change anywhere in a stored block is caught by the
+// checks verify runs for that height (decode, stateless checks, apply).
+TEST_F(LedgerVerify, CatchesEveryFlippedByteOfABlock) {
+  chain::LedgerState before = chain::initial_state(consortium_.spec.genesis_hash);
+  for (int h = 0; h < 4; ++h) {
+    auto ok = chain::validate_block(consortium_.spec, before, *chain::decode_committed_block(blocks_[h]));
+    ASSERT_TRUE(ok.ok());
+    before = *ok;
+  }
+  const std::string& original = blocks_[4];
+  for (std::size_t i = 0; i < original.size(); ++i) {
+    std::string bytes = original;
+    bytes[i] = static_cast<char>(bytes[i] ^ 0x04);
+    auto committed = chain::decode_committed_block(bytes);
+    if (!committed) continue;
+    auto verdict = chain::validate_block(consortium_.spec, before, *committed);
+    EXPECT_FALSE(verdict.ok()) << "byte " << i << " of " << original.size() << " flipped and still valid";
+  }
+}
+
+}  // namespace
+}  // namespace baton::storage
