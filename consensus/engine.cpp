@@ -1,0 +1,705 @@
+// Tendermint, Algorithm 1 of arXiv:1807.04938. Line numbers in comments
+// (L22, L28, ...) refer to that algorithm. The engine evaluates the
+// upon-rules in a loop after every input until none fires, so the order in
+// which messages arrive does not matter beyond what the paper allows.
+#include "consensus/engine.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <limits>
+
+#include "consensus/vote_set.h"
+
+namespace baton::consensus {
+namespace {
+
+constexpr std::size_t kMaxBufferedPerValidator = 8;
+// A correct proposer sends one proposal per round; a Byzantine one may send
+// several. A few are kept so that whichever gathers a quorum can be decided.
+constexpr std::size_t kMaxProposalsPerRound = 3;
+
+std::string id_bytes(const chain::Hash& h) { return std::string(h.bytes.begin(), h.bytes.end()); }
+
+std::uint32_t grow(std::uint32_t base, std::uint32_t delta, std::uint32_t round) {
+  const std::uint64_t d = std::uint64_t{base} + std::uint64_t{delta} * round;
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(d, std::numeric_limits<std::uint32_t>::max()));
+}
+
+std::optional<chain::PublicKey> key_of(const std::string& bytes) {
+  auto k = chain::PublicKey::from_bytes(chain::as_bytes(bytes));
+  if (!k) return std::nullopt;
+  return *k;
+}
+
+// The proposal received (or made) for one round, with its block id and the
+// application's verdict, asked at most once.
+struct ProposalRecord {
+  pb::Proposal message;
+  chain::Hash id;
+  std::optional<bool> valid;
+};
+
+struct RoundState {
+  explicit RoundState(std::size_t n) : prevotes(n), precommits(n), seen(n, false) {}
+  std::vector<ProposalRecord> proposals;  // the first one received is used for L22/L28 first
+  VoteSet prevotes;
+  VoteSet precommits;
+  std::vector<bool> seen;  // validators that sent anything for this round (L55)
+  bool prevote_timeout_scheduled = false;    // L34
+  bool precommit_timeout_scheduled = false;  // L47
+  bool valid_value_updated = false;          // L36 "for the first time"
+
+  ProposalRecord* find(const chain::Hash& id) {
+    for (auto& p : proposals) {
+      if (p.id == id) return &p;
+    }
+    return nullptr;
+  }
+  const ProposalRecord* find(const chain::Hash& id) const {
+    for (const auto& p : proposals) {
+      if (p.id == id) return &p;
+    }
+    return nullptr;
+  }
+  bool holds_identical(const pb::Proposal& m) const {
+    for (const auto& p : proposals) {
+      if (p.message.signature() == m.signature() && p.message.pol_round() == m.pol_round() &&
+          p.message.block() == m.block()) {
+        return true;
+      }
+    }
+    return false;
+  }
+};
+
+}  // namespace
+
+const char* to_string(Step step) {
+  switch (step) {
+    case Step::new_height: return "new_height";
+    case Step::propose: return "propose";
+    case Step::prevote: return "prevote";
+    case Step::precommit: return "precommit";
+  }
+  return "unknown";
+}
+
+struct Engine::State {
+  State(EngineOptions o, ValidatorSet v, Application& a, Signer* s)
+      : options(std::move(o)), validators(std::move(v)), app(a), signer(s) {}
+
+  EngineOptions options;
+  ValidatorSet validators;
+  Application& app;
+  Signer* signer;
+  std::optional<std::size_t> my_index;
+
+  // Tendermint's per-height state.
+  std::uint64_t height = 1;
+  std::uint32_t round = 0;
+  Step step = Step::new_height;
+  std::int32_t locked_round = -1;
+  std::string locked_block;
+  chain::Hash locked_id;
+  std::int32_t valid_round = -1;
+  std::string valid_block;
+  chain::Hash valid_id;
+  std::map<std::uint32_t, RoundState> rounds;
+  std::map<chain::Hash, bool> validity;  // app verdicts at this height
+  bool started = false;
+  Step restored_step = Step::new_height;  // from the checkpoint's own messages
+
+  std::vector<pb::ConsensusMessage> own;            // signed by me at this height
+  std::vector<pb::ConsensusMessage> last_decision;  // proposal + precommits of height-1
+  std::vector<std::pair<std::size_t, pb::ConsensusMessage>> next_height;  // buffered
+  std::vector<std::string> pending_evidence;  // serialized DuplicateVoteEvidence
+  std::set<std::tuple<std::size_t, std::uint64_t, std::uint32_t, int>> evidence_seen;
+
+  Output out;
+  bool checkpoint_dirty = false;
+
+  RoundState& round_state(std::uint32_t r) {
+    auto it = rounds.find(r);
+    if (it == rounds.end()) it = rounds.emplace(r, RoundState(validators.size())).first;
+    return it->second;
+  }
+  RoundState* find_round(std::uint32_t r) {
+    auto it = rounds.find(r);
+    return it == rounds.end() ? nullptr : &it->second;
+  }
+
+  bool is_valid(ProposalRecord& p) {
+    if (p.valid) return *p.valid;
+    auto it = validity.find(p.id);
+    if (it == validity.end()) {
+      const bool ok = p.message.block().size() <= options.max_block_bytes &&
+                      app.check_block(height, p.message.block()).ok();
+      it = validity.emplace(p.id, ok).first;
+    }
+    p.valid = it->second;
+    return it->second;
+  }
+
+  void schedule(Step s, std::uint32_t duration) { out.timeouts.push_back(Timeout{height, round, s, duration}); }
+
+  void broadcast_own(pb::ConsensusMessage m) {
+    own.push_back(m);
+    checkpoint_dirty = true;
+    out.messages.push_back(std::move(m));
+  }
+
+  // ---- signing (the signer may refuse: then it is as if the message was lost)
+  void vote(chain::pb::VoteType type, const BlockIdOrNil& id) {
+    if (!signer || !my_index) return;
+    auto v = signer->sign_vote(type, height, round, id);
+    if (!v) return;
+    RoundState& rs = round_state(round);
+    auto& set = type == chain::pb::PREVOTE ? rs.prevotes : rs.precommits;
+    (void)set.add(*my_index, validators.at(*my_index).power, *v);
+    rs.seen[*my_index] = true;
+    pb::ConsensusMessage m;
+    *m.mutable_vote() = std::move(*v);
+    broadcast_own(std::move(m));
+  }
+
+  // ---- StartRound (L11)
+  void start_round(std::uint32_t r) {
+    round = r;
+    step = Step::propose;
+    const auto& t = options.timeouts;
+    if (my_index && signer && validators.proposer(height, round) == *my_index) propose();
+    schedule(Step::propose, grow(t.propose_base_ms, t.propose_delta_ms, round));
+  }
+
+  void propose() {
+    std::string block;
+    chain::Hash id;
+    std::int32_t pol = -1;
+    if (valid_round >= static_cast<std::int32_t>(round)) return;  // only after a restart inside that round
+    if (valid_round >= 0) {
+      block = valid_block;
+      id = valid_id;
+      pol = valid_round;
+    } else {
+      auto made = app.make_block(height, round, pending_evidence);
+      if (!made) return;
+      auto made_id = block_id_of(*made);
+      if (!made_id) return;
+      block = std::move(*made);
+      id = *made_id;
+    }
+    auto p = signer->sign_proposal(height, round, pol, id, std::move(block));
+    if (!p) return;
+    RoundState& rs = round_state(round);
+    rs.seen[*my_index] = true;
+    if (!rs.find(id) && rs.proposals.size() < kMaxProposalsPerRound) rs.proposals.push_back(ProposalRecord{*p, id, std::nullopt});
+    pb::ConsensusMessage m;
+    *m.mutable_proposal() = std::move(*p);
+    broadcast_own(std::move(m));
+  }
+
+  // ---- the upon-rules; returns true if one fired
+  bool apply_rules() {
+    // While the commit pause runs, the application may not hold the decided
+    // block yet, so nothing that would ask it (valid(v), getValue) may fire.
+    if (step == Step::new_height) return false;
+    if (rules_for_current_round()) return true;
+    if (try_decide()) return true;
+    return try_round_skip();
+  }
+
+  bool rules_for_current_round() {
+    RoundState& rs = round_state(round);
+    // L22 / L28: the proposal of this round, while in propose.
+    for (std::size_t i = 0; step == Step::propose && i < rs.proposals.size(); ++i) {
+      ProposalRecord& p = rs.proposals[i];
+      const std::int32_t vr = p.message.pol_round();
+      if (vr == -1) {
+        const bool lock_ok = locked_round == -1 || locked_id == p.id || options.unsafe_ignore_lock_for_tests;
+        vote(chain::pb::PREVOTE, is_valid(p) && lock_ok ? BlockIdOrNil(p.id) : std::nullopt);
+        step = Step::prevote;
+        return true;
+      }
+      if (vr >= 0 && static_cast<std::uint32_t>(vr) < round) {
+        RoundState* pol = find_round(static_cast<std::uint32_t>(vr));
+        if (pol && validators.is_quorum(pol->prevotes.power_for(p.id))) {
+          const bool lock_ok = locked_round <= vr || locked_id == p.id || options.unsafe_ignore_lock_for_tests;
+          vote(chain::pb::PREVOTE, is_valid(p) && lock_ok ? BlockIdOrNil(p.id) : std::nullopt);
+          step = Step::prevote;
+          return true;
+        }
+      }
+    }
+    // L34: 2f+1 prevotes of any kind.
+    if (step == Step::prevote && !rs.prevote_timeout_scheduled && validators.is_quorum(rs.prevotes.total_power())) {
+      rs.prevote_timeout_scheduled = true;
+      const auto& t = options.timeouts;
+      schedule(Step::prevote, grow(t.prevote_base_ms, t.prevote_delta_ms, round));
+      return true;
+    }
+    // L36: the proposal and 2f+1 prevotes for it.
+    ProposalRecord* polka = nullptr;
+    if (step >= Step::prevote && !rs.valid_value_updated) {
+      for (auto& p : rs.proposals) {
+        if (validators.is_quorum(rs.prevotes.power_for(p.id)) && is_valid(p)) {
+          polka = &p;
+          break;
+        }
+      }
+    }
+    if (polka) {
+      rs.valid_value_updated = true;
+      const ProposalRecord& p = *polka;
+      if (step == Step::prevote) {
+        locked_block = p.message.block();
+        locked_id = p.id;
+        locked_round = static_cast<std::int32_t>(round);
+        checkpoint_dirty = true;
+        vote(chain::pb::PRECOMMIT, p.id);
+        step = Step::precommit;
+      }
+      valid_block = p.message.block();
+      valid_id = p.id;
+      valid_round = static_cast<std::int32_t>(round);
+      checkpoint_dirty = true;
+      return true;
+    }
+    // L44: 2f+1 prevotes for nil.
+    if (step == Step::prevote && validators.is_quorum(rs.prevotes.power_for(std::nullopt))) {
+      vote(chain::pb::PRECOMMIT, std::nullopt);
+      step = Step::precommit;
+      return true;
+    }
+    // L47: 2f+1 precommits of any kind.
+    if (!rs.precommit_timeout_scheduled && validators.is_quorum(rs.precommits.total_power())) {
+      rs.precommit_timeout_scheduled = true;
+      const auto& t = options.timeouts;
+      schedule(Step::precommit, grow(t.precommit_base_ms, t.precommit_delta_ms, round));
+      return true;
+    }
+    return false;
+  }
+
+  // L49: a proposal of any round with 2f+1 precommits for it.
+  bool try_decide() {
+    for (auto& [r, rs] : rounds) {
+      for (auto& p : rs.proposals) {
+        if (!validators.is_quorum(rs.precommits.power_for(p.id))) continue;
+        if (!is_valid(p)) continue;
+        decide(r, rs, p);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // L55: f+1 validators are in a higher round.
+  bool try_round_skip() {
+    for (auto it = rounds.rbegin(); it != rounds.rend(); ++it) {
+      if (it->first <= round) break;
+      std::uint64_t power = 0;
+      for (std::size_t i = 0; i < validators.size(); ++i) {
+        if (it->second.seen[i]) power += validators.at(i).power;
+      }
+      if (validators.is_one_third(power)) {
+        start_round(it->first);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void decide(std::uint32_t r, RoundState& rs, const ProposalRecord& p) {
+    Decision d;
+    d.height = height;
+    d.round = r;
+    d.block_id = p.id;
+    d.block = p.message.block();
+    d.commit.set_height(height);
+    d.commit.set_round(r);
+    d.commit.set_block_id(id_bytes(d.block_id));
+    last_decision.clear();
+    pb::ConsensusMessage pm;
+    *pm.mutable_proposal() = p.message;
+    last_decision.push_back(std::move(pm));
+    for (const auto& v : rs.precommits.votes_for(d.block_id)) {
+      auto* sig = d.commit.add_signatures();
+      sig->set_validator(v.validator());
+      sig->set_signature(v.signature());
+      pb::ConsensusMessage vm;
+      *vm.mutable_vote() = v;
+      last_decision.push_back(std::move(vm));
+    }
+    forget_committed_evidence(d.block);
+    out.decision = std::move(d);
+    enter_height(height + 1);
+  }
+
+  void forget_committed_evidence(const std::string& block) {
+    chain::pb::Block parsed;
+    if (!parsed.ParseFromString(block)) return;
+    for (const auto& e : parsed.evidence()) {
+      pending_evidence.erase(std::remove(pending_evidence.begin(), pending_evidence.end(), e),
+                             pending_evidence.end());
+    }
+  }
+
+  // Resets the per-height state and waits for the commit pause (L54 + the
+  // usual timeout_commit).
+  void enter_height(std::uint64_t h) {
+    height = h;
+    round = 0;
+    step = Step::new_height;
+    locked_round = valid_round = -1;
+    locked_block.clear();
+    valid_block.clear();
+    locked_id = valid_id = chain::Hash{};
+    rounds.clear();
+    validity.clear();
+    own.clear();
+    schedule(Step::new_height, options.timeouts.commit_ms);
+    auto buffered = std::move(next_height);
+    next_height.clear();
+    for (auto& [index, m] : buffered) {
+      if (m.has_vote() && m.vote().height() == height) {
+        add_vote(index, m.vote());
+      } else if (m.has_proposal() && m.proposal().height() == height) {
+        auto id = block_id_of(m.proposal().block());
+        if (id) add_proposal(index, m.proposal(), *id);
+      }
+    }
+  }
+
+  // ---- inputs after verification
+  MessageVerdict add_proposal(std::size_t index, const pb::Proposal& p, const chain::Hash& id) {
+    RoundState& rs = round_state(p.round());
+    rs.seen[index] = true;
+    if (rs.find(id)) return MessageVerdict::duplicate;
+    const bool second = !rs.proposals.empty();
+    if (rs.proposals.size() >= kMaxProposalsPerRound) return MessageVerdict::equivocation;
+    rs.proposals.push_back(ProposalRecord{p, id, std::nullopt});
+    // Ask the application now, so an invalid block is reported to the caller;
+    // not while a decided block may still be on its way to the store.
+    if (step != Step::new_height && !is_valid(rs.proposals.back())) return MessageVerdict::invalid_block;
+    return second ? MessageVerdict::equivocation : MessageVerdict::accepted;
+  }
+
+  MessageVerdict add_vote(std::size_t index, const chain::pb::Vote& v) {
+    RoundState& rs = round_state(v.round());
+    auto& set = v.type() == chain::pb::PREVOTE ? rs.prevotes : rs.precommits;
+    switch (set.add(index, validators.at(index).power, v)) {
+      case VoteSet::AddResult::added:
+        rs.seen[index] = true;
+        return MessageVerdict::accepted;
+      case VoteSet::AddResult::duplicate:
+        return MessageVerdict::duplicate;
+      case VoteSet::AddResult::conflicting:
+        record_evidence(index, *set.first(index), v);
+        return MessageVerdict::equivocation;
+    }
+    std::abort();
+  }
+
+  void record_evidence(std::size_t index, const chain::pb::Vote& a, const chain::pb::Vote& b) {
+    const auto key = std::make_tuple(index, a.height(), a.round(), static_cast<int>(a.type()));
+    if (!evidence_seen.insert(key).second) return;
+    chain::pb::DuplicateVoteEvidence e;
+    // A canonical order (by block id bytes) so every node builds the same bytes.
+    const bool a_first = a.block_id() < b.block_id();
+    *e.mutable_vote_a() = (a_first ? a : b).SerializeAsString();
+    *e.mutable_vote_b() = (a_first ? b : a).SerializeAsString();
+    if (pending_evidence.size() < options.max_pending_evidence) pending_evidence.push_back(e.SerializeAsString());
+    out.evidence.push_back(std::move(e));
+  }
+
+  void run_rules() {
+    // Each rule changes step, round or a once-only flag, so this ends; the
+    // bound is a guard against a bug, which must halt rather than spin.
+    for (int i = 0; i < 10000; ++i) {
+      if (!apply_rules()) return;
+    }
+    std::abort();
+  }
+
+  // The proposal of the valid value and the prevotes that made it valid.
+  template <class Votes>
+  void append_pol(pb::Proposal* proposal, Votes* votes) const {
+    auto it = rounds.find(static_cast<std::uint32_t>(valid_round));
+    if (it == rounds.end()) return;
+    if (const ProposalRecord* p = it->second.find(valid_id)) *proposal = p->message;
+    for (auto& v : it->second.prevotes.votes_for(valid_id)) *votes->Add() = std::move(v);
+  }
+
+  // Loads the proof-of-lock from a checkpoint (our own file, but checked like
+  // network input all the same).
+  void restore_pol(const pb::EngineCheckpoint& c) {
+    if (c.has_valid_proposal()) {
+      pb::ConsensusMessage m;
+      *m.mutable_proposal() = c.valid_proposal();
+      if (check_well_formed(m) == MessageVerdict::accepted && c.valid_proposal().height() == height &&
+          static_cast<std::int32_t>(c.valid_proposal().round()) == valid_round) {
+        auto key = key_of(c.valid_proposal().proposer());
+        auto index = key ? validators.index_of(*key) : std::nullopt;
+        if (index && validators.proposer(height, c.valid_proposal().round()) == *index &&
+            verify_proposal_signature(options.chain_id, c.valid_proposal(), valid_id) &&
+            c.valid_proposal().block() == valid_block) {
+          round_state(c.valid_proposal().round()).proposals.push_back(ProposalRecord{c.valid_proposal(), valid_id, std::nullopt});
+        }
+      }
+    }
+    for (const auto& v : c.valid_pol()) {
+      auto key = key_of(v.validator());
+      auto index = key ? validators.index_of(*key) : std::nullopt;
+      if (!index || v.height() != height || static_cast<std::int32_t>(v.round()) != valid_round ||
+          v.type() != chain::pb::PREVOTE || !verify_vote_signature(options.chain_id, v)) {
+        continue;
+      }
+      RoundState& rs = round_state(v.round());
+      (void)rs.prevotes.add(*index, validators.at(*index).power, v);
+      rs.seen[*index] = true;
+    }
+  }
+
+  static std::uint32_t round_of(const pb::ConsensusMessage& m) {
+    return m.has_vote() ? m.vote().round() : m.proposal().round();
+  }
+
+  // Re-adopts this validator's own messages from a checkpoint; sets round and
+  // step to where they leave off.
+  void restore_own(const pb::EngineCheckpoint& c) {
+    if (!my_index) return;
+    const auto& me = validators.at(*my_index).key;
+    const std::string me_bytes(me.bytes.begin(), me.bytes.end());
+    for (const auto& m : c.own()) {
+      if (check_well_formed(m) != MessageVerdict::accepted) continue;
+      const std::uint32_t r = round_of(m);
+      if (r < round) continue;
+      Step reached = Step::propose;
+      if (m.has_vote()) {
+        const auto& v = m.vote();
+        if (v.height() != height || v.validator() != me_bytes || !verify_vote_signature(options.chain_id, v)) continue;
+        RoundState& rs = round_state(r);
+        (void)(v.type() == chain::pb::PREVOTE ? rs.prevotes : rs.precommits).add(*my_index, validators.at(*my_index).power, v);
+        rs.seen[*my_index] = true;
+        reached = v.type() == chain::pb::PREVOTE ? Step::prevote : Step::precommit;
+      } else {
+        const auto& p = m.proposal();
+        auto id = block_id_of(p.block());
+        if (p.height() != height || p.proposer() != me_bytes || !id ||
+            !verify_proposal_signature(options.chain_id, p, *id)) {
+          continue;
+        }
+        RoundState& rs = round_state(r);
+        if (!rs.find(*id)) rs.proposals.push_back(ProposalRecord{p, *id, std::nullopt});
+        rs.seen[*my_index] = true;
+      }
+      own.push_back(m);
+      if (r > round) {
+        round = r;
+        restored_step = reached;
+      } else {
+        restored_step = std::max(restored_step, reached);
+      }
+    }
+  }
+
+  pb::EngineCheckpoint checkpoint() const {
+    pb::EngineCheckpoint c;
+    c.set_height(height);
+    c.set_round(round);
+    c.set_locked_round(locked_round);
+    if (locked_round >= 0) c.set_locked_block(locked_block);
+    c.set_valid_round(valid_round);
+    if (valid_round >= 0) {
+      c.set_valid_block(valid_block);
+      append_pol(c.mutable_valid_proposal(), c.mutable_valid_pol());
+    }
+    for (const auto& m : own) {
+      if (round_of(m) + 1 >= round) *c.add_own() = m;
+    }
+    return c;
+  }
+};
+
+Engine::Engine(EngineOptions options, ValidatorSet validators, Application& app, Signer* signer,
+               std::uint64_t height, std::optional<pb::EngineCheckpoint> checkpoint)
+    : s_(std::make_unique<State>(std::move(options), std::move(validators), app, signer)) {
+  if (height == 0) std::abort();
+  s_->height = height;
+  if (signer) s_->my_index = s_->validators.index_of(signer->public_key());
+  if (checkpoint && checkpoint->height() == height) {
+    s_->round = checkpoint->round();
+    if (checkpoint->locked_round() >= 0) {
+      if (auto id = block_id_of(checkpoint->locked_block())) {
+        s_->locked_round = checkpoint->locked_round();
+        s_->locked_block = checkpoint->locked_block();
+        s_->locked_id = *id;
+      }
+    }
+    if (checkpoint->valid_round() >= 0) {
+      if (auto id = block_id_of(checkpoint->valid_block())) {
+        s_->valid_round = checkpoint->valid_round();
+        s_->valid_block = checkpoint->valid_block();
+        s_->valid_id = *id;
+        s_->restore_pol(*checkpoint);
+      }
+    }
+  }
+  if (checkpoint && checkpoint->height() == height) s_->restore_own(*checkpoint);
+  // Never restart below the round the signer last signed in: the signer
+  // would refuse everything there anyway.
+  if (signer && signer->last().height() == height && signer->last().round() > s_->round) {
+    s_->round = signer->last().round();
+    s_->restored_step = Step::new_height;
+  }
+}
+
+Engine::~Engine() = default;
+
+void Engine::start() {
+  if (s_->started) std::abort();
+  s_->started = true;
+  if (s_->restored_step == Step::prevote || s_->restored_step == Step::precommit) {
+    // Restarted after voting in this round: carry on from there (the
+    // timeouts of these steps are scheduled by L34/L47 as votes arrive).
+    s_->step = s_->restored_step;
+  } else {
+    s_->start_round(s_->round);
+  }
+  s_->run_rules();
+}
+
+MessageVerdict Engine::on_message(const pb::ConsensusMessage& message) {
+  State& s = *s_;
+  if (const auto v = check_well_formed(message); v != MessageVerdict::accepted) return v;
+  const bool is_vote = message.has_vote();
+  const std::uint64_t h = is_vote ? message.vote().height() : message.proposal().height();
+  const std::uint32_t r = is_vote ? message.vote().round() : message.proposal().round();
+  const std::string& signer_bytes = is_vote ? message.vote().validator() : message.proposal().proposer();
+  const auto key = key_of(signer_bytes);
+  if (!key) return MessageVerdict::malformed;
+  const auto index = s.validators.index_of(*key);
+  if (!index) return MessageVerdict::unknown_validator;
+  if (h < s.height) return MessageVerdict::stale;
+  if (h > s.height + 1) return MessageVerdict::future_height;
+  if (r > s.round + s.options.max_round_ahead && h == s.height) return MessageVerdict::round_too_far;
+  if (h == s.height + 1 && r > s.options.max_round_ahead) return MessageVerdict::round_too_far;
+
+  // An exact copy of a vote already counted (gossip repeats them) needs no
+  // second signature check.
+  if (is_vote && h == s.height) {
+    if (RoundState* rs = s.find_round(r)) {
+      const auto& set = message.vote().type() == chain::pb::PREVOTE ? rs->prevotes : rs->precommits;
+      if (set.contains(*index, message.vote())) return MessageVerdict::duplicate;
+    }
+  }
+  if (!is_vote && h == s.height) {
+    if (RoundState* rs = s.find_round(r); rs && rs->holds_identical(message.proposal())) {
+      return MessageVerdict::duplicate;
+    }
+  }
+
+  std::optional<chain::Hash> proposal_id;
+  if (is_vote) {
+    if (!verify_vote_signature(s.options.chain_id, message.vote())) return MessageVerdict::bad_signature;
+  } else {
+    const auto& p = message.proposal();
+    if (s.validators.proposer(h, r) != *index) return MessageVerdict::wrong_proposer;
+    if (p.block().size() > s.options.max_block_bytes) return MessageVerdict::oversized;
+    auto id = block_id_of(p.block());
+    if (!id) return MessageVerdict::malformed;
+    if (!verify_proposal_signature(s.options.chain_id, p, *id)) return MessageVerdict::bad_signature;
+    proposal_id = *id;
+  }
+
+  if (h == s.height + 1) {
+    const auto count = std::count_if(s.next_height.begin(), s.next_height.end(),
+                                     [&](const auto& e) { return e.first == *index; });
+    if (static_cast<std::size_t>(count) >= kMaxBufferedPerValidator) return MessageVerdict::future_height;
+    s.next_height.emplace_back(*index, message);
+    return MessageVerdict::accepted;
+  }
+
+  const MessageVerdict verdict =
+      is_vote ? s.add_vote(*index, message.vote()) : s.add_proposal(*index, message.proposal(), *proposal_id);
+  if (s.started && verdict != MessageVerdict::duplicate) s.run_rules();
+  return verdict;
+}
+
+void Engine::on_timeout(const Timeout& t) {
+  State& s = *s_;
+  if (!s.started || t.height != s.height) return;
+  switch (t.step) {
+    case Step::new_height:
+      if (s.step == Step::new_height) s.start_round(0);
+      break;
+    case Step::propose:  // OnTimeoutPropose (L57)
+      if (t.round == s.round && s.step == Step::propose) {
+        s.vote(chain::pb::PREVOTE, std::nullopt);
+        s.step = Step::prevote;
+      }
+      break;
+    case Step::prevote:  // OnTimeoutPrevote (L61)
+      if (t.round == s.round && s.step == Step::prevote) {
+        s.vote(chain::pb::PRECOMMIT, std::nullopt);
+        s.step = Step::precommit;
+      }
+      break;
+    case Step::precommit:  // OnTimeoutPrecommit (L65)
+      if (t.round == s.round && s.step != Step::new_height) s.start_round(s.round + 1);
+      break;
+  }
+  s.run_rules();
+}
+
+void Engine::on_block_committed(std::uint64_t height) {
+  State& s = *s_;
+  if (height < s.height) return;
+  s.last_decision.clear();
+  s.enter_height(height + 1);
+  if (s.started) s.run_rules();
+}
+
+Output Engine::take_output() {
+  State& s = *s_;
+  if (s.checkpoint_dirty) {
+    s.out.checkpoint = s.checkpoint();
+    s.checkpoint_dirty = false;
+  }
+  Output out = std::move(s.out);
+  s.out = Output{};
+  return out;
+}
+
+std::vector<pb::ConsensusMessage> Engine::messages_to_rebroadcast() const {
+  const State& s = *s_;
+  std::vector<pb::ConsensusMessage> out;
+  for (const auto& m : s.own) {
+    const std::uint32_t r = m.has_vote() ? m.vote().round() : m.proposal().round();
+    if (r + 1 >= s.round) out.push_back(m);
+  }
+  // The proposal we are locked on (or hold as valid), so peers that missed it
+  // can still lock on or decide it.
+  if (s.valid_round >= 0) {
+    pb::ConsensusMessage proposal;
+    google::protobuf::RepeatedPtrField<chain::pb::Vote> pol;
+    s.append_pol(proposal.mutable_proposal(), &pol);
+    if (proposal.proposal().height() != 0) out.push_back(std::move(proposal));
+    for (auto& v : pol) {
+      pb::ConsensusMessage m;
+      *m.mutable_vote() = std::move(v);
+      out.push_back(std::move(m));
+    }
+  }
+  out.insert(out.end(), s.last_decision.begin(), s.last_decision.end());
+  return out;
+}
+
+EngineStatus Engine::status() const {
+  const State& s = *s_;
+  return EngineStatus{s.height, s.round, s.step, s.locked_round, s.valid_round, s.validators.proposer(s.height, s.round)};
+}
+
+const ValidatorSet& Engine::validators() const { return s_->validators; }
+
+}  // namespace baton::consensus
