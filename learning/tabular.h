@@ -1,0 +1,67 @@
+// Typed tabular data: a CSV table with a schema (label column, positive
+// value, dropped columns) turned into typed feature columns and class labels.
+// Nothing is imputed or scaled here; that is preprocess.h's job, fitted on
+// training rows only.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chain/result.h"
+#include "learning/csv.h"
+
+namespace baton::learning {
+
+// True for a missing cell: empty or "NA" (after the CSV layer's trimming).
+bool is_missing_cell(std::string_view cell);
+
+// The whole cell as a finite decimal number ("3", "-0.5", "1e-3"), or nothing.
+std::optional<double> parse_number(std::string_view cell);
+
+enum class ColumnKind {
+  numeric,      // every non-missing cell parses as a number
+  categorical,  // some non-missing cell does not
+};
+
+// One feature column. Exactly one of `numbers` / `levels` is filled, with one
+// entry per row; `missing[i]` says whether row i had no value (then numbers[i]
+// is NaN or levels[i] is empty).
+struct FeatureColumn {
+  std::string name;
+  ColumnKind kind = ColumnKind::numeric;
+  std::vector<double> numbers;
+  std::vector<std::string> levels;
+  std::vector<bool> missing;
+};
+
+struct TableSchema {
+  std::string label_column;
+  // Binary task: label == positive_value → class 1, anything else → class 0.
+  // Absent: one class per distinct label value, in byte-wise sorted order.
+  std::optional<std::string> positive_value;
+  std::vector<std::string> drop_columns;
+};
+
+// Feature columns and labels of every row of a CSV table.
+struct Table {
+  std::vector<FeatureColumn> columns;  // CSV order, label and dropped columns removed
+  std::vector<int> y;                  // class index per row
+  int num_classes = 2;
+  std::vector<std::string> class_names;
+  std::size_t rows = 0;
+};
+
+// Types the columns of `csv` (a column is categorical as soon as one
+// non-missing cell is not a number; this looks at all rows, which fixes the
+// schema, not any statistic) and derives the labels.
+// Binary class names: {the other label value, positive} when the label column
+// has exactly two values, else {"not <positive>", positive}.
+// Errors: the label column or a dropped column does not exist, a row has no
+// label, the positive value never occurs, fewer than two classes, no feature
+// column left, no rows.
+Result<Table> make_table(const CsvTable& csv, const TableSchema& schema);
+
+}  // namespace baton::learning
