@@ -27,6 +27,7 @@
 // connection. The handshake timeout belongs to the caller (it owns clocks).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -89,6 +90,9 @@ class Handshake {
   // this connection only (tests pass fixed keys to get fixed bytes).
   Handshake(const chain::SigningKey& identity, chain::X25519SecretKey ephemeral,
             HandshakeRole role, HandshakeOptions options);
+  ~Handshake();
+  Handshake(const Handshake&) = delete;
+  Handshake& operator=(const Handshake&) = delete;
 
   // Our Hello, to send as the first frame. May be called at any time.
   chain::Bytes hello() const;
@@ -115,6 +119,7 @@ class Handshake {
   chain::PublicKey peer_identity_;
   chain::X25519PublicKey peer_ephemeral_;
   chain::Bytes transcript_;
+  std::array<std::uint8_t, 32> shared_{};  // X25519 result; wiped once keys are derived
 };
 
 // --- The wire messages, exposed for tests and fuzzers -------------------------
