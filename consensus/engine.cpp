@@ -166,6 +166,7 @@ struct Engine::State {
   void start_round(std::uint32_t r) {
     round = r;
     step = Step::propose;
+    if (r > 0) checkpoint_dirty = true;  // a restart resumes in this round
     const auto& t = options.timeouts;
     if (my_index && signer && validators.proposer(height, round) == *my_index) propose();
     schedule(Step::propose, grow(t.propose_base_ms, t.propose_delta_ms, round));
@@ -176,7 +177,7 @@ struct Engine::State {
     chain::Hash id;
     std::int32_t pol = -1;
     if (valid_round >= static_cast<std::int32_t>(round)) return;  // only after a restart inside that round
-    if (valid_round >= 0) {
+    if (valid_round >= 0 && !options.unsafe_ignore_lock_for_tests) {
       block = valid_block;
       id = valid_id;
       pol = valid_round;
@@ -403,11 +404,9 @@ struct Engine::State {
   void record_evidence(std::size_t index, const chain::pb::Vote& a, const chain::pb::Vote& b) {
     const auto key = std::make_tuple(index, a.height(), a.round(), static_cast<int>(a.type()));
     if (!evidence_seen.insert(key).second) return;
-    chain::pb::DuplicateVoteEvidence e;
     // A canonical order (by block id bytes) so every node builds the same bytes.
     const bool a_first = a.block_id() < b.block_id();
-    *e.mutable_vote_a() = (a_first ? a : b).SerializeAsString();
-    *e.mutable_vote_b() = (a_first ? b : a).SerializeAsString();
+    chain::pb::DuplicateVoteEvidence e = chain::make_evidence(a_first ? a : b, a_first ? b : a);
     if (pending_evidence.size() < options.max_pending_evidence) pending_evidence.push_back(e.SerializeAsString());
     out.evidence.push_back(std::move(e));
   }
@@ -470,10 +469,11 @@ struct Engine::State {
     if (!my_index) return;
     const auto& me = validators.at(*my_index).key;
     const std::string me_bytes(me.bytes.begin(), me.bytes.end());
+    std::vector<std::pair<std::uint32_t, Step>> reached_at;
     for (const auto& m : c.own()) {
       if (check_well_formed(m) != MessageVerdict::accepted) continue;
       const std::uint32_t r = round_of(m);
-      if (r < round) continue;
+      if (r + 1 < round || r > round + options.max_round_ahead) continue;
       Step reached = Step::propose;
       if (m.has_vote()) {
         const auto& v = m.vote();
@@ -494,12 +494,11 @@ struct Engine::State {
         rs.seen[*my_index] = true;
       }
       own.push_back(m);
-      if (r > round) {
-        round = r;
-        restored_step = reached;
-      } else {
-        restored_step = std::max(restored_step, reached);
-      }
+      reached_at.emplace_back(r, reached);
+    }
+    for (const auto& [r, reached] : reached_at) round = std::max(round, r);
+    for (const auto& [r, reached] : reached_at) {
+      if (r == round) restored_step = std::max(restored_step, reached);
     }
   }
 

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "chain/block.h"
+
 namespace baton::consensus {
 namespace {
 
@@ -43,17 +45,6 @@ MessageVerdict check_proposal(const pb::Proposal& p) {
 
 }  // namespace
 
-chain::Bytes vote_sign_bytes(std::string_view chain_id, chain::pb::VoteType type, std::uint64_t height,
-                             std::uint32_t round, const std::optional<chain::Hash>& block_id) {
-  chain::Bytes body;
-  body.reserve(1 + 8 + 4 + 32);
-  body.push_back(static_cast<std::uint8_t>(type));
-  put_u64(body, height);
-  put_u32(body, round);
-  put_hash(body, block_id);
-  return chain::domain_separated(kVoteDomain, chain_id, body);
-}
-
 chain::Bytes proposal_sign_bytes(std::string_view chain_id, std::uint64_t height, std::uint32_t round,
                                  std::int32_t pol_round, const chain::Hash& block_id) {
   chain::Bytes body;
@@ -71,7 +62,7 @@ Result<chain::Hash> block_id_of(std::string_view block) {
     return make_error("the proposed block is not a serialized Block");
   }
   if (parsed.header().empty()) return make_error("the proposed block has an empty header");
-  return chain::sha256(chain::as_bytes(parsed.header()));
+  return chain::block_id(parsed);
 }
 
 const char* to_string(MessageVerdict v) {
@@ -120,14 +111,7 @@ Result<pb::ConsensusMessage> decode_message(std::string_view bytes, std::size_t 
 std::string encode_message(const pb::ConsensusMessage& message) { return message.SerializeAsString(); }
 
 bool verify_vote_signature(std::string_view chain_id, const chain::pb::Vote& vote) {
-  if (check_vote(vote) != MessageVerdict::accepted) return false;
-  std::optional<chain::Hash> id;
-  if (!vote.block_id().empty()) id = chain::Hash::from_bytes(view(vote.block_id())).value();
-  const auto key = chain::PublicKey::from_bytes(view(vote.validator()));
-  const auto sig = chain::Signature::from_bytes(view(vote.signature()));
-  if (!key || !sig) return false;
-  return chain::verify_signature(*key, vote_sign_bytes(chain_id, vote.type(), vote.height(), vote.round(), id),
-                                 *sig);
+  return check_vote(vote) == MessageVerdict::accepted && chain::verify_vote(chain_id, vote);
 }
 
 bool verify_proposal_signature(std::string_view chain_id, const pb::Proposal& proposal,

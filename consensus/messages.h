@@ -10,20 +10,18 @@
 #include "chain/crypto.h"
 #include "chain/proto/ledger.pb.h"
 #include "chain/result.h"
+#include "chain/vote.h"
 #include "consensus/proto/consensus.pb.h"
 #include "consensus/validators.h"
 
 namespace baton::consensus {
 
 inline constexpr std::string_view kProposalDomain = "baton/proposal/v1";
-inline constexpr std::string_view kVoteDomain = "baton/vote/v1";
 
-// Bytes a vote's signature covers (see chain/proto/ledger.proto):
-//   domain_separated("baton/vote/v1", chain_id,
-//                    u8 type || u64be height || u32be round || block_id(32; zeros for nil))
-chain::Bytes vote_sign_bytes(std::string_view chain_id, chain::pb::VoteType type,
-                             std::uint64_t height, std::uint32_t round,
-                             const std::optional<chain::Hash>& block_id);
+// Votes, their sign bytes and commits are chain/ formats (chain/vote.h);
+// consensus adds the proposal.
+using chain::vote_sign_bytes;
+
 // Bytes a proposal's signature covers (see consensus/proto/consensus.proto).
 chain::Bytes proposal_sign_bytes(std::string_view chain_id, std::uint64_t height,
                                  std::uint32_t round, std::int32_t pol_round,

@@ -43,6 +43,14 @@ ValidatorSet::ValidatorSet(std::vector<Validator> validators) : validators_(std:
   }
 }
 
+ValidatorSet ValidatorSet::from_chain(const chain::ValidatorSet& set) {
+  std::vector<Validator> voting;
+  for (const auto& m : set.members()) {
+    if (m.power > 0) voting.push_back(Validator{m.key, m.power});
+  }
+  return ValidatorSet(std::move(voting));
+}
+
 std::optional<std::size_t> ValidatorSet::index_of(const chain::PublicKey& key) const {
   for (std::size_t i = 0; i < validators_.size(); ++i) {
     if (validators_[i].key == key) return i;

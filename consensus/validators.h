@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "chain/crypto.h"
+#include "chain/validator_set.h"
 
 namespace baton::consensus {
 
@@ -22,6 +23,10 @@ class ValidatorSet {
   // node/ has already validated): at least one validator, every power > 0,
   // no duplicate key, total power < 2^62.
   explicit ValidatorSet(std::vector<Validator> validators);
+
+  // The members of a genesis validator set that hold voting power (power-0
+  // members do not vote in consensus), in genesis order.
+  static ValidatorSet from_chain(const chain::ValidatorSet& set);
 
   std::size_t size() const { return validators_.size(); }
   const Validator& at(std::size_t index) const { return validators_.at(index); }

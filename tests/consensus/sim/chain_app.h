@@ -1,0 +1,59 @@
+// A small in-memory ledger for consensus tests and the simulation: it builds
+// blocks on its own chain tip and checks proposed blocks against it. It
+// stands in for node/'s real application (chain/ + storage/); only the
+// consensus-relevant checks are made (chain id, height, parent hash).
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "chain/crypto.h"
+#include "chain/proto/ledger.pb.h"
+#include "consensus/engine.h"
+
+namespace baton::consensus::sim {
+
+struct CommittedEntry {
+  chain::Hash block_id;
+  std::string block;
+  chain::pb::Commit commit;
+};
+
+class ChainApp final : public Application {
+ public:
+  ChainApp(std::string chain_id, chain::PublicKey proposer) : chain_id_(std::move(chain_id)), proposer_(proposer) {}
+
+  Result<std::string> make_block(std::uint64_t height, std::uint32_t round,
+                                 const std::vector<std::string>& evidence) override;
+  Status check_block(std::uint64_t height, const std::string& block) override;
+
+  // A block for (height, round) that differs from make_block's (for
+  // equivocating proposers in the simulation).
+  std::string make_variant(std::uint64_t height, std::uint32_t round, std::uint32_t variant) const;
+
+  // Appends a decided or synced block. Returns false if it does not extend the tip.
+  bool append(CommittedEntry entry);
+  std::uint64_t height() const { return chain_.size(); }
+  const std::vector<CommittedEntry>& chain() const { return chain_; }
+  chain::Hash tip_id() const;
+  std::uint64_t evidence_committed() const { return committed_evidence_.size(); }
+
+  // Test knob: check_block refuses every block.
+  void set_refuse_all(bool refuse) { refuse_all_ = refuse; }
+  std::uint64_t check_calls() const { return check_calls_; }
+
+ private:
+  std::string build(std::uint64_t height, std::uint32_t round, std::uint32_t variant,
+                    const std::vector<std::string>& evidence) const;
+
+  std::string chain_id_;
+  chain::PublicKey proposer_;
+  std::vector<CommittedEntry> chain_;
+  std::set<std::string> committed_evidence_;
+  bool refuse_all_ = false;
+  std::uint64_t check_calls_ = 0;
+};
+
+}  // namespace baton::consensus::sim
