@@ -1,12 +1,18 @@
 // Metrics against independent implementations. Every reference value below
 // was produced once by the command in the comment above it, on Debian 12 with
-// python3-sklearn 1.2.1 / python3-numpy 1.24.2 (/usr/bin/python3).
+// python3-sklearn 1.2.1 / python3-numpy 1.24.2 (/usr/bin/python3);
+// tests/learning/reference/metrics_reference.py prints them all again, and
+// tests/learning/reference/delong_reference.R cross-checks DeLong with pROC.
 #include "learning/metrics.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <vector>
+
+#include "learning/csv.h"
+#include "learning/tabular.h"
 
 namespace baton::learning {
 namespace {
@@ -87,6 +93,11 @@ TEST(RocAuc, IsAnErrorForLabelsOtherThanZeroOrOneAndForNaN) {
 //   b 0.9305555555555555 0.00455246913580247 0.7983128895295479 1
 //   diff var 0.017515432098765438 z -1.1543825704430613
 //   p2 0.24834335770224575 p1 0.1241716788511229
+// pROC 1.18.0 (Debian r-cran-proc; Robin et al., BMC Bioinformatics 12:77,
+// 2011) agrees to the last digit: var(roc(y, a), method="delong") =
+// 0.020524691358024694, ci.auc low 0.49698469264335282, roc.test(ra, rb,
+// method="delong"): z = -1.1543825704430613, p = 0.24834335770224575,
+// alternative="less": p = 0.12417167885112287 (delong_reference.R).
 TEST(DeLong, VarianceAndIntervalMatchIndependentImplementation) {
   const auto a = delong_auc(kLabels, kScoresA);
   ASSERT_TRUE(a.ok()) << a.error().message;
@@ -110,6 +121,40 @@ TEST(DeLong, PairedTestMatchesIndependentImplementation) {
   EXPECT_NEAR(t->p_two_sided, 0.24834335770224575, 1e-9);
   EXPECT_NEAR(t->p_one_sided_a_worse, 0.1241716788511229, 1e-9);
   EXPECT_TRUE(t->note.empty());
+}
+
+// Published example: pROC's documentation of roc.test compares s100b and wfns
+// on its aSAH data (113 patients): "Z = -2.209, p-value = 0.02718", and
+// ci.auc(s100b) (DeLong) "95% CI: 0.6301-0.8326". The data are not copied into
+// this repository (they ship with the GPL'd pROC package); export them with
+// `Rscript tests/learning/reference/delong_reference.R` (writes aSAH.csv) and
+// run this test with BATON_ASAH_CSV=path/to/aSAH.csv. Done on 2026-11-24:
+// z = -2.2089835914409082, p = 0.027175782229188115, CI 0.63011821176162264 to
+// 0.83261891560965107, the same as pROC to 15 digits.
+TEST(DeLong, MatchesPRocPublishedExampleOnASAH) {
+  const char* path = std::getenv("BATON_ASAH_CSV");
+  if (path == nullptr) GTEST_SKIP() << "set BATON_ASAH_CSV (see the comment) to run this check";
+  const auto csv = read_csv_file(path);
+  ASSERT_TRUE(csv.ok()) << csv.error().message;
+  ASSERT_EQ(csv->rows.size(), 113u);
+  std::vector<int> y;
+  std::vector<double> s100b;
+  std::vector<double> wfns;
+  for (const auto& row : csv->rows) {
+    y.push_back(row[0] == "1" ? 1 : 0);
+    s100b.push_back(*parse_number(row[1]));
+    wfns.push_back(*parse_number(row[2]));
+  }
+  const auto t = delong_paired_test(y, s100b, wfns);
+  ASSERT_TRUE(t.ok());
+  EXPECT_NEAR(t->auc_a, 0.7313686, 1e-7);
+  EXPECT_NEAR(t->auc_b, 0.8236789, 1e-7);
+  EXPECT_NEAR(t->z, -2.209, 0.0005);
+  EXPECT_NEAR(t->p_two_sided, 0.02718, 0.000005);
+  const auto ci = delong_auc(y, s100b);
+  ASSERT_TRUE(ci.ok());
+  EXPECT_NEAR(ci->ci_low, 0.6301, 0.00005);
+  EXPECT_NEAR(ci->ci_high, 0.8326, 0.00005);
 }
 
 TEST(DeLong, SwappingModelsNegatesZAndKeepsTwoSidedP) {
