@@ -13,7 +13,10 @@
 namespace baton::consensus {
 namespace {
 
+// Messages kept for the next height (a node one step behind its peers),
+// per validator; proposals (up to max_block_bytes each) fewer.
 constexpr std::size_t kMaxBufferedPerValidator = 8;
+constexpr std::size_t kMaxBufferedProposalsPerValidator = 2;
 // A correct proposer sends one proposal per round; a Byzantine one may send
 // several. A few are kept so that whichever gathers a quorum can be decided.
 constexpr std::size_t kMaxProposalsPerRound = 3;
@@ -614,7 +617,12 @@ MessageVerdict Engine::on_message(const pb::ConsensusMessage& message) {
   if (h == s.height + 1) {
     const auto count = std::count_if(s.next_height.begin(), s.next_height.end(),
                                      [&](const auto& e) { return e.first == *index; });
-    if (static_cast<std::size_t>(count) >= kMaxBufferedPerValidator) return MessageVerdict::future_height;
+    const auto proposals = std::count_if(s.next_height.begin(), s.next_height.end(),
+                                         [&](const auto& e) { return e.first == *index && e.second.has_proposal(); });
+    if (static_cast<std::size_t>(count) >= kMaxBufferedPerValidator ||
+        (!is_vote && static_cast<std::size_t>(proposals) >= kMaxBufferedProposalsPerValidator)) {
+      return MessageVerdict::future_height;
+    }
     s.next_height.emplace_back(*index, message);
     return MessageVerdict::accepted;
   }

@@ -337,6 +337,58 @@ TEST_F(EngineTest, RestartAfterVotingResendsTheSameVoteInsteadOfANewOne) {
   EXPECT_TRUE(resent);
 }
 
+TEST_F(EngineTest, CountsAnEquivocatorTowardsEachValueItSigned) {
+  start();
+  const std::string a = block_by(1, 1, 0);
+  feed(proposal_msg(1, 1, 0, -1, a));  // we prevote A
+  feed(vote_msg(3, PREVOTE, 1, 0, std::nullopt));
+  feed(vote_msg(3, PREVOTE, 1, 0, id_of(a)), MessageVerdict::equivocation);
+  // Us, validator 1 and the equivocator signed A: 3 of 4 signed it.
+  const auto out = feed(vote_msg(1, PREVOTE, 1, 0, id_of(a)));
+  const auto precommit = find_vote(out, PRECOMMIT);
+  ASSERT_TRUE(precommit);
+  EXPECT_EQ(precommit->block_id(), str(id_of(a)));
+}
+
+TEST_F(EngineTest, KeepsNextHeightMessagesUntilItGetsThere) {
+  start();
+  const std::string first = block_by(1, 1, 0);
+  sim::ChainApp other(kChain, key_for(2).public_key());
+  ASSERT_TRUE(other.append(sim::CommittedEntry{id_of(first), first, {}}));
+  const std::string second = other.make_block(2, 0, {}).value();
+  ASSERT_EQ(validators_.proposer(2, 0), 2u);
+  // Peers already at height 2 (we missed their height-1 precommits so far).
+  feed(proposal_msg(2, 2, 0, -1, second));
+  for (int v = 1; v <= 3; ++v) feed(vote_msg(v, PREVOTE, 2, 0, id_of(second)));
+  EXPECT_EQ(node_.engine->on_message(vote_msg(1, PREVOTE, 3, 0, std::nullopt)), MessageVerdict::future_height);
+  // Height 1 completes.
+  lock_on(first, 0);
+  feed(vote_msg(1, PRECOMMIT, 1, 0, id_of(first)));
+  const auto decided = feed(vote_msg(2, PRECOMMIT, 1, 0, id_of(first)));
+  ASSERT_TRUE(decided.decision);
+  // Round 0 of height 2 starts after the commit pause and finds the
+  // proposal and a polka waiting: prevote and precommit at once.
+  const auto out = fire(find_timeout(decided, Step::new_height).value());
+  const auto precommit = find_vote(out, PRECOMMIT);
+  ASSERT_TRUE(precommit);
+  EXPECT_EQ(precommit->height(), 2u);
+  EXPECT_EQ(precommit->block_id(), str(id_of(second)));
+}
+
+TEST_F(EngineTest, BlockSyncMovesTheEngineToTheNextHeight) {
+  start();
+  const std::string first = block_by(1, 1, 0);
+  ASSERT_TRUE(node_.app.append(sim::CommittedEntry{id_of(first), first, {}}));
+  node_.engine->on_block_committed(1);
+  auto out = node_.take();
+  EXPECT_EQ(node_.engine->status().height, 2u);
+  EXPECT_FALSE(out.decision) << "a synced block is not decided again";
+  out = fire(find_timeout(out, Step::new_height).value());
+  EXPECT_EQ(node_.engine->status().step, Step::propose);
+  // Votes for height 1 are now stale.
+  EXPECT_EQ(node_.engine->on_message(vote_msg(1, PRECOMMIT, 1, 0, id_of(first))), MessageVerdict::stale);
+}
+
 // Four engines wired together: every message reaches everyone, timeouts of
 // the commit pause fire at once. Every engine decides the same blocks.
 TEST(EngineNetwork, FourValidatorsCommitTheSameBlocks) {
