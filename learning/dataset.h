@@ -56,6 +56,10 @@ struct PreparedData {
   Dataset test;
   std::string positive_class;  // binary: what label 1 means; empty for multi-class
   std::vector<std::string> notes;  // how the data was derived (for reports)
+  // The fitted feature schema (Preprocessor::to_json, see preprocess.h) that
+  // encoded these rows, so that other data can be encoded the same way;
+  // empty for images.
+  std::string feature_schema;
 };
 
 }  // namespace baton::learning

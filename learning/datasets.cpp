@@ -39,8 +39,11 @@ Result<PreparedData> prepare_table(std::string name, const Table& table, const S
   if (!train) return train.error();
   auto test = pre->apply(table, rows.test);
   if (!test) return test.error();
+  auto schema_json = pre->to_json();
+  if (!schema_json) return with_context("data set '" + name + "'", schema_json.error());
   PreparedData out;
   out.name = std::move(name);
+  out.feature_schema = std::move(*schema_json);
   out.train = std::move(*train);
   out.test = std::move(*test);
   out.validation.features = out.train.features;
@@ -222,6 +225,24 @@ Result<PreparedData> load_csv_dataset(const CsvSchema& schema, const SplitOption
   auto table = make_table(*csv, table_schema);
   if (!table) return with_context(schema.file.string(), table.error());
   return prepare_table(schema.file.filename().string(), *table, split);
+}
+
+Result<Dataset> load_csv_with_schema(const CsvSchema& schema, std::string_view feature_schema_json) {
+  auto pre = Preprocessor::from_json(feature_schema_json);
+  if (!pre) return pre.error();
+  auto csv = read_csv_file(schema.file);
+  if (!csv) return csv.error();
+  TableSchema table_schema;
+  table_schema.label_column = schema.label_column;
+  table_schema.drop_columns = schema.drop_columns;
+  table_schema.labels_for_fitted_schema = true;
+  auto table = make_table(*csv, table_schema);
+  if (!table) return with_context(schema.file.string(), table.error());
+  std::vector<std::size_t> rows(table->rows);
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  auto data = pre->apply(*table, rows);
+  if (!data) return with_context(schema.file.string(), data.error());
+  return data;
 }
 
 }  // namespace baton::learning

@@ -61,4 +61,15 @@ struct CsvSchema {
 // two classes.
 Result<PreparedData> load_csv_dataset(const CsvSchema& schema, const SplitOptions& split = {});
 
+// Encodes every row of a CSV file (in file order) with an agreed feature
+// schema: the JSON that PreparedData::feature_schema / Preprocessor::to_json
+// produce, e.g. carried by the training plan. This is how a hospital turns its
+// own training or validation file into exactly the model's features and
+// classes. schema.positive_value is ignored (the feature schema says how
+// labels map to classes); the file may hold a single class.
+// Error: as load_csv_dataset, an invalid feature schema, or data that do not
+// fit it (a missing or extra column, text in a numeric column, an unknown
+// class label).
+Result<Dataset> load_csv_with_schema(const CsvSchema& schema, std::string_view feature_schema_json);
+
 }  // namespace baton::learning

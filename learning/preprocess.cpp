@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <map>
+#include <set>
 
 namespace baton::learning {
 namespace {
@@ -40,7 +42,8 @@ Result<Preprocessor> Preprocessor::fit(const Table& table, std::span<const std::
   if (auto s = check_rows(table, train_rows); !s) return s.error();
   Preprocessor p;
   p.class_names_ = table.class_names;
-  p.num_classes_ = table.num_classes;
+  p.positive_value_ = table.positive_value;
+  p.class_values_ = table.class_values;
   for (const FeatureColumn& col : table.columns) {
     if (col.kind == ColumnKind::numeric) {
       std::vector<double> present;
@@ -62,12 +65,11 @@ Result<Preprocessor> Preprocessor::fit(const Table& table, std::span<const std::
       const double sd = std::sqrt(squares / static_cast<double>(train_rows.size()));
       e.scale = sd > 0 ? sd : 1.0;
       p.slots_.push_back({ColumnKind::numeric, p.numeric_.size()});
-      p.feature_names_.push_back(col.name);
       p.numeric_.push_back(std::move(e));
     } else {
       std::map<std::string, std::size_t> counts;  // sorted: ties go to the smallest level
       for (const std::size_t r : train_rows) {
-        if (!col.missing[r]) ++counts[col.levels[r]];
+        if (!col.missing[r]) ++counts[col.cells[r]];
       }
       if (counts.empty()) return no_training_value(col.name);
       CategoricalEncoding e;
@@ -81,62 +83,99 @@ Result<Preprocessor> Preprocessor::fit(const Table& table, std::span<const std::
         e.levels.push_back(level);
       }
       p.slots_.push_back({ColumnKind::categorical, p.categorical_.size()});
-      for (const auto& level : e.levels) p.feature_names_.push_back(col.name + "=" + level);
       p.categorical_.push_back(std::move(e));
     }
   }
+  p.rebuild_feature_names();
   return p;
 }
 
-Result<Dataset> Preprocessor::apply(const Table& table, std::span<const std::size_t> rows) const {
-  if (table.columns.size() != slots_.size()) {
-    return make_error("the table has " + std::to_string(table.columns.size()) +
-                      " feature columns but the preprocessing was fitted on " +
-                      std::to_string(slots_.size()) + "; use data with the same columns.");
-  }
-  for (std::size_t c = 0; c < slots_.size(); ++c) {
-    const FeatureColumn& col = table.columns[c];
-    const Slot& slot = slots_[c];
-    const std::string& fitted =
-        slot.kind == ColumnKind::numeric ? numeric_[slot.index].name : categorical_[slot.index].name;
-    if (col.name != fitted || col.kind != slot.kind) {
-      return make_error("feature column " + std::to_string(c + 1) + " is '" + col.name + "' (" +
-                        (col.kind == ColumnKind::numeric ? "numeric" : "categorical") +
-                        ") but the preprocessing was fitted on '" + fitted + "' (" +
-                        (slot.kind == ColumnKind::numeric ? "numeric" : "categorical") +
-                        "); use data with the same columns and value types.");
+void Preprocessor::rebuild_feature_names() {
+  feature_names_.clear();
+  for (const Slot& slot : slots_) {
+    if (slot.kind == ColumnKind::numeric) {
+      feature_names_.push_back(numeric_[slot.index].name);
+    } else {
+      const CategoricalEncoding& e = categorical_[slot.index];
+      for (const auto& level : e.levels) feature_names_.push_back(e.name + "=" + level);
     }
   }
-  if (table.num_classes != num_classes_) {
-    return make_error("the table has " + std::to_string(table.num_classes) +
-                      " classes but the preprocessing was fitted on " +
-                      std::to_string(num_classes_) + ".");
+}
+
+void Preprocessor::rename_classes(std::vector<std::string> names) {
+  if (names.size() != class_names_.size()) std::abort();  // caller's bug
+  class_names_ = std::move(names);
+}
+
+Result<Dataset> Preprocessor::apply(const Table& table, std::span<const std::size_t> rows) const {
+  // Match columns by name.
+  std::map<std::string, std::size_t> by_name;
+  for (std::size_t c = 0; c < table.columns.size(); ++c) by_name[table.columns[c].name] = c;
+  std::vector<std::size_t> source(slots_.size());
+  std::set<std::string> fitted;
+  for (std::size_t k = 0; k < slots_.size(); ++k) {
+    const Slot& slot = slots_[k];
+    const std::string& name =
+        slot.kind == ColumnKind::numeric ? numeric_[slot.index].name : categorical_[slot.index].name;
+    fitted.insert(name);
+    const auto it = by_name.find(name);
+    if (it == by_name.end()) {
+      return make_error("the data have no column '" + name +
+                        "', which the model's feature schema needs; add it (empty cells are "
+                        "allowed and imputed).");
+    }
+    source[k] = it->second;
+    // A categorical column may look numeric in a file ("1", "2"): its text is
+    // used as the level. The reverse cannot be encoded.
+    if (slot.kind == ColumnKind::numeric && table.columns[it->second].kind != ColumnKind::numeric) {
+      return make_error("column '" + name +
+                        "' should be numeric but holds text that is not a number; fix those "
+                        "cells or mark them NA.");
+    }
+  }
+  for (const FeatureColumn& col : table.columns) {
+    if (fitted.count(col.name) == 0) {
+      return make_error("column '" + col.name +
+                        "' is not part of the model's feature schema; drop it from the data "
+                        "or from the schema's columns.");
+    }
   }
   if (auto s = check_rows(table, rows); !s) return s.error();
 
   Dataset d;
   d.rows = rows.size();
   d.features = feature_names_.size();
-  d.num_classes = num_classes_;
+  d.num_classes = static_cast<int>(class_names_.size());
   d.feature_names = feature_names_;
   d.class_names = class_names_;
   d.x.reserve(d.rows * d.features);
   d.y.reserve(d.rows);
   for (const std::size_t r : rows) {
-    for (std::size_t c = 0; c < slots_.size(); ++c) {
-      const FeatureColumn& col = table.columns[c];
-      const Slot& slot = slots_[c];
+    for (std::size_t k = 0; k < slots_.size(); ++k) {
+      const FeatureColumn& col = table.columns[source[k]];
+      const Slot& slot = slots_[k];
       if (slot.kind == ColumnKind::numeric) {
         const NumericEncoding& e = numeric_[slot.index];
         const double v = col.missing[r] ? e.median : col.numbers[r];
         d.x.push_back(static_cast<float>((v - e.mean) / e.scale));
       } else {
         const CategoricalEncoding& e = categorical_[slot.index];
-        const std::string& level = col.missing[r] ? e.most_frequent : col.levels[r];
+        const std::string& level = col.missing[r] ? e.most_frequent : col.cells[r];
         for (const auto& known : e.levels) d.x.push_back(known == level ? 1.0f : 0.0f);
       }
     }
-    d.y.push_back(table.y[r]);
+    const std::string& label = table.label_text[r];
+    if (positive_value_) {
+      d.y.push_back(label == *positive_value_ ? 1 : 0);
+    } else {
+      const auto it = std::find(class_values_.begin(), class_values_.end(), label);
+      if (it == class_values_.end()) {
+        return make_error("label '" + label +
+                          "' is not one of the model's classes; remove those rows or "
+                          "correct the label.");
+      }
+      d.y.push_back(static_cast<int>(it - class_values_.begin()));
+    }
   }
   return d;
 }

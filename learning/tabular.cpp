@@ -61,8 +61,20 @@ Result<Table> make_table(const CsvTable& csv, const TableSchema& schema) {
                         schema.label_column + "'; remove the row or fill in its label.");
     }
     label_values.insert(v);
+    t.label_text.push_back(v);
   }
-  if (schema.positive_value) {
+  if (schema.labels_for_fitted_schema) {
+    // Class indices here are provisional (sorted values); Preprocessor::apply
+    // maps label_text to the fitted classes.
+    std::map<std::string, int> index;
+    for (const auto& v : label_values) {
+      index.emplace(v, static_cast<int>(t.class_names.size()));
+      t.class_names.push_back(v);
+    }
+    t.num_classes = static_cast<int>(t.class_names.size());
+    t.class_values = t.class_names;
+    for (const auto& row : csv.rows) t.y.push_back(index.at(row[label_col]));
+  } else if (schema.positive_value) {
     const std::string& pos = *schema.positive_value;
     if (label_values.count(pos) == 0) {
       std::string seen;
@@ -80,6 +92,7 @@ Result<Table> make_table(const CsvTable& csv, const TableSchema& schema) {
                         "'; a classifier needs rows of at least two classes.");
     }
     t.num_classes = 2;
+    t.positive_value = pos;
     if (label_values.size() == 2) {
       const std::string other = *label_values.begin() == pos ? *label_values.rbegin()
                                                              : *label_values.begin();
@@ -99,6 +112,7 @@ Result<Table> make_table(const CsvTable& csv, const TableSchema& schema) {
       t.class_names.push_back(v);
     }
     t.num_classes = static_cast<int>(t.class_names.size());
+    t.class_values = t.class_names;
     for (const auto& row : csv.rows) t.y.push_back(index.at(row[label_col]));
   }
 
@@ -108,11 +122,14 @@ Result<Table> make_table(const CsvTable& csv, const TableSchema& schema) {
     FeatureColumn col;
     col.name = csv.header[c];
     col.missing.resize(t.rows);
+    col.cells.resize(t.rows);
     bool numeric = true;
     for (std::size_t r = 0; r < t.rows; ++r) {
       const std::string& v = csv.rows[r][c];
       col.missing[r] = is_missing_cell(v);
-      if (!col.missing[r] && !parse_number(v)) numeric = false;
+      if (col.missing[r]) continue;
+      col.cells[r] = v;
+      if (!parse_number(v)) numeric = false;
     }
     if (numeric) {
       col.kind = ColumnKind::numeric;
@@ -122,10 +139,6 @@ Result<Table> make_table(const CsvTable& csv, const TableSchema& schema) {
       }
     } else {
       col.kind = ColumnKind::categorical;
-      col.levels.resize(t.rows);
-      for (std::size_t r = 0; r < t.rows; ++r) {
-        if (!col.missing[r]) col.levels[r] = csv.rows[r][c];
-      }
     }
     t.columns.push_back(std::move(col));
   }

@@ -26,14 +26,15 @@ enum class ColumnKind {
   categorical,  // some non-missing cell does not
 };
 
-// One feature column. Exactly one of `numbers` / `levels` is filled, with one
-// entry per row; `missing[i]` says whether row i had no value (then numbers[i]
-// is NaN or levels[i] is empty).
+// One feature column, one entry per row in each vector. `cells` holds the
+// text of every cell ("" when missing); `numbers` is filled for numeric
+// columns only (NaN when missing); `missing[i]` says whether row i had no
+// value.
 struct FeatureColumn {
   std::string name;
   ColumnKind kind = ColumnKind::numeric;
+  std::vector<std::string> cells;
   std::vector<double> numbers;
-  std::vector<std::string> levels;
   std::vector<bool> missing;
 };
 
@@ -43,6 +44,9 @@ struct TableSchema {
   // Absent: one class per distinct label value, in byte-wise sorted order.
   std::optional<std::string> positive_value;
   std::vector<std::string> drop_columns;
+  // Only reading labels for a fitted Preprocessor (which maps them to its own
+  // classes): positive_value is ignored and a file may hold a single class.
+  bool labels_for_fitted_schema = false;
 };
 
 // Feature columns and labels of every row of a CSV table.
@@ -50,7 +54,12 @@ struct Table {
   std::vector<FeatureColumn> columns;  // CSV order, label and dropped columns removed
   std::vector<int> y;                  // class index per row
   int num_classes = 2;
-  std::vector<std::string> class_names;
+  std::vector<std::string> class_names;  // for display; may be renamed by the caller
+  // How labels map to classes, kept so that other files (another hospital's
+  // validation CSV) are labelled the same way (see Preprocessor::apply):
+  std::optional<std::string> positive_value;  // binary: class 1 = this label value
+  std::vector<std::string> class_values;      // multi-class: class k = class_values[k]
+  std::vector<std::string> label_text;        // the label cell of each row
   std::size_t rows = 0;
 };
 
@@ -60,8 +69,8 @@ struct Table {
 // Binary class names: {the other label value, positive} when the label column
 // has exactly two values, else {"not <positive>", positive}.
 // Errors: the label column or a dropped column does not exist, a row has no
-// label, the positive value never occurs, fewer than two classes, no feature
-// column left, no rows.
+// label, the positive value never occurs, fewer than two classes (unless
+// labels_for_fitted_schema), no feature column left, no rows.
 Result<Table> make_table(const CsvTable& csv, const TableSchema& schema);
 
 }  // namespace baton::learning

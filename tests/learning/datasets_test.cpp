@@ -178,6 +178,41 @@ TEST_F(CsvDataset, ReportsRaggedRowsMissingLabelAndAbsentPositiveValue) {
   EXPECT_NE(load_csv_dataset(schema).error().message.find("cannot open"), std::string::npos);
 }
 
+TEST_F(CsvDataset, AnotherFileIsEncodedWithTheFittedSchema) {
+  // A consortium fits the schema on one file; a hospital encodes its own file
+  // (other column order, one class only, an unseen colour) the same way.
+  std::string text = "x,colour,y\n";
+  for (int i = 0; i < 20; ++i) {
+    text += std::to_string(i) + "," + (i % 3 == 0 ? "red" : "blue") + "," +
+            (i % 2 == 0 ? "yes" : "no") + "\n";
+  }
+  CsvSchema schema;
+  schema.file = write(text);
+  schema.label_column = "y";
+  schema.positive_value = "yes";
+  const auto fitted = load_csv_dataset(schema);
+  ASSERT_TRUE(fitted.ok()) << fitted.error().message;
+  ASSERT_FALSE(fitted->feature_schema.empty());
+
+  const auto local = dir_ / "hospital.csv";
+  std::ofstream(local) << "y,colour,x\nyes,green,3\nyes,red,NA\n";
+  CsvSchema local_schema;
+  local_schema.file = local;
+  local_schema.label_column = "y";
+  const auto d = load_csv_with_schema(local_schema, fitted->feature_schema);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->feature_names, fitted->train.feature_names);
+  EXPECT_EQ(d->y, (std::vector<int>{1, 1}));
+  EXPECT_EQ(d->row(0)[1] + d->row(0)[2], 0.0f);  // green: never seen in training
+  EXPECT_EQ(d->row(1)[2], 1.0f);                 // red
+
+  std::ofstream(local) << "y,x\nyes,3\n";
+  const auto missing = load_csv_with_schema(local_schema, fitted->feature_schema);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("no column 'colour'"), std::string::npos);
+  EXPECT_FALSE(load_csv_with_schema(local_schema, "{}").ok());
+}
+
 TEST_F(CsvDataset, TooFewRowsForASplitIsAnError) {
   CsvSchema schema;
   schema.label_column = "y";

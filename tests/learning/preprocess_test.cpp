@@ -159,17 +159,115 @@ TEST(Preprocessor, RejectsColumnWithoutTrainingValues) {
             std::string::npos);
 }
 
-TEST(Preprocessor, RejectsTableWithDifferentColumns) {
-  const Table a = table_of("x,y\n1,a\n2,b\n", binary("y", "a"));
-  const Table b = table_of("x,y\nfoo,a\n2,b\n", binary("y", "a"));
+TEST(Preprocessor, RejectsTextInNumericColumnAndMissingOrExtraColumns) {
+  const Table a = table_of("x,c,y\n1,u,a\n2,v,b\n", binary("y", "a"));
   const std::vector<std::size_t> rows = {0, 1};
   const auto pre = Preprocessor::fit(a, rows);
   ASSERT_TRUE(pre.ok());
-  const auto d = pre->apply(b, rows);
-  ASSERT_FALSE(d.ok());
-  EXPECT_NE(d.error().message.find("categorical"), std::string::npos);
+  const auto text = pre->apply(table_of("x,c,y\nfoo,u,a\n2,v,b\n", binary("y", "a")), rows);
+  ASSERT_FALSE(text.ok());
+  EXPECT_NE(text.error().message.find("column 'x' should be numeric"), std::string::npos);
+  const auto missing = pre->apply(table_of("x,y\n1,a\n2,b\n", binary("y", "a")), rows);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("no column 'c'"), std::string::npos);
+  const auto extra = pre->apply(table_of("x,c,z,y\n1,u,0,a\n2,v,0,b\n", binary("y", "a")), rows);
+  ASSERT_FALSE(extra.ok());
+  EXPECT_NE(extra.error().message.find("column 'z' is not part"), std::string::npos);
   const std::vector<std::size_t> bad = {5};
   EXPECT_FALSE(pre->apply(a, bad).ok());
+}
+
+TEST(Preprocessor, MatchesColumnsByNameAndReadsNumericLookingLevelsAsText) {
+  // Fitted with stage as text; another file has the columns swapped and only
+  // numeric-looking stages, which are still levels.
+  const Table a = table_of("age,stage,y\n50,1b,a\n60,2,b\n", binary("y", "a"));
+  TableSchema lenient = binary("y", "a");
+  lenient.labels_for_fitted_schema = true;
+  const Table b = table_of("stage,age,y\n2,55,a\n", lenient);
+  const std::vector<std::size_t> train = {0, 1};
+  const auto pre = Preprocessor::fit(a, train);
+  ASSERT_TRUE(pre.ok());
+  const std::vector<std::size_t> row = {0};
+  const auto d = pre->apply(b, row);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->feature_names, (std::vector<std::string>{"age", "stage=1b", "stage=2"}));
+  EXPECT_EQ(std::vector<float>(d->row(0).begin(), d->row(0).end()),
+            (std::vector<float>{0.0f, 0.0f, 1.0f}));
+  EXPECT_EQ(d->y, (std::vector<int>{1}));
+}
+
+TEST(Preprocessor, NumbersMultiClassLabelsAsFittedEvenWhenAClassIsAbsent) {
+  TableSchema multi;
+  multi.label_column = "y";
+  const Table a = table_of("x,y\n1,ant\n2,bee\n3,cat\n", multi);
+  const std::vector<std::size_t> all = {0, 1, 2};
+  const auto pre = Preprocessor::fit(a, all);
+  ASSERT_TRUE(pre.ok());
+  TableSchema lenient = multi;
+  lenient.labels_for_fitted_schema = true;
+  // Only "cat": on its own it would be class 0; as fitted it is class 2.
+  const Table b = table_of("x,y\n5,cat\n", lenient);
+  const std::vector<std::size_t> one = {0};
+  const auto d = pre->apply(b, one);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->y, (std::vector<int>{2}));
+  EXPECT_EQ(d->num_classes, 3);
+  const auto unknown = pre->apply(table_of("x,y\n5,dog\n", lenient), one);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("label 'dog' is not one of the model's classes"),
+            std::string::npos);
+}
+
+TEST(PreprocessorJson, RoundTripEncodesBitIdentically) {
+  TableSchema s = binary("outcome", "alive");
+  s.drop_columns = {"id"};
+  const Table t = table_of(kPatients, s);
+  const std::vector<std::size_t> train = {0, 1, 2, 3};
+  const std::vector<std::size_t> all = {0, 1, 2, 3, 4};
+  const auto pre = Preprocessor::fit(t, train);
+  ASSERT_TRUE(pre.ok());
+  const auto json = pre->to_json();
+  ASSERT_TRUE(json.ok()) << json.error().message;
+  EXPECT_NE(json->find("\"format\": \"baton-preprocessor/1\""), std::string::npos);
+  const auto back = Preprocessor::from_json(*json);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  const auto d1 = pre->apply(t, all);
+  const auto d2 = back->apply(t, all);
+  ASSERT_TRUE(d1.ok() && d2.ok());
+  EXPECT_EQ(d1->x, d2->x);
+  EXPECT_EQ(d1->y, d2->y);
+  EXPECT_EQ(back->feature_names(), pre->feature_names());
+  EXPECT_EQ(*back->to_json(), *json);
+}
+
+TEST(PreprocessorJson, RejectsMalformedSchemasWithReasons) {
+  const std::string good = R"({"format": "baton-preprocessor/1", "classes": ["n", "y"],
+    "positive_value": "1", "columns": [{"name": "a", "kind": "numeric", "median": 0,
+    "mean": 0, "scale": 1}, {"name": "b", "kind": "categorical", "most_frequent": "u",
+    "levels": ["u", "v"]}]})";
+  ASSERT_TRUE(Preprocessor::from_json(good).ok());
+  const auto expect_error = [&](const std::string& from, const std::string& to,
+                                const std::string& reason) {
+    std::string bad = good;
+    const auto at = bad.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    bad.replace(at, from.size(), to);
+    const auto r = Preprocessor::from_json(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().message.find(reason), std::string::npos) << r.error().message;
+  };
+  expect_error("baton-preprocessor/1", "baton-preprocessor/9", "is not supported");
+  expect_error("\"scale\": 1", "\"scale\": 0", "must be positive");
+  expect_error("\"scale\": 1", "\"scale\": \"1\"", "needs a number \"scale\"");
+  expect_error("[\"u\", \"v\"]", "[\"v\", \"u\"]", "sorted");
+  expect_error("\"most_frequent\": \"u\"", "\"most_frequent\": \"w\"", "one of the levels");
+  expect_error("\"name\": \"b\"", "\"name\": \"a\"", "repeats");
+  expect_error("\"kind\": \"numeric\"", "\"kind\": \"ordinal\"", "not numeric or categorical");
+  expect_error("[\"n\", \"y\"]", "[\"n\"]", "at least 2 classes");
+  expect_error("\"positive_value\": \"1\",", "", "exactly one of");
+  expect_error("{\"format\"", "[{\"format\"", "not a JSON object");
+  EXPECT_FALSE(Preprocessor::from_json("").ok());
+  EXPECT_FALSE(Preprocessor::from_json("{").ok());
 }
 
 }  // namespace

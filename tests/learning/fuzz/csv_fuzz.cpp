@@ -18,6 +18,12 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace baton::learning;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
+  // Feature schemas arrive as JSON from genesis files: must never crash either.
+  if (!text.empty() && text.front() == '{') {
+    auto schema = Preprocessor::from_json(text);
+    if (schema.ok() && !schema->to_json().ok()) __builtin_trap();  // what we read we can write
+    return 0;
+  }
   auto csv = parse_csv(text, "fuzz input");
   if (!csv.ok() || csv->header.empty()) return 0;
   // The last column is the label; try both a binary and a multi-class schema.
@@ -34,6 +40,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::iota(all.begin(), all.end(), std::size_t{0});
     auto encoded = pre->apply(*table, all);
     if (encoded.ok() && !encoded->valid()) __builtin_trap();  // invariant broken: a bug
+    // The schema round-trips through JSON and encodes bit-identically.
+    auto json = pre->to_json();
+    if (!json.ok()) continue;  // non-UTF-8 names: a reported error, fine
+    auto back = Preprocessor::from_json(*json);
+    if (!back.ok()) __builtin_trap();
+    auto again = back->apply(*table, all);
+    if (encoded.ok() != again.ok()) __builtin_trap();
+    if (encoded.ok() && (encoded->x != again->x || encoded->y != again->y)) __builtin_trap();
   }
   return 0;
 }
