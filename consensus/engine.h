@@ -71,8 +71,11 @@ class Application {
  public:
   virtual ~Application() = default;
   // Returns a serialized chain::pb::Block for `height`, built on the block
-  // store's tip at height-1, carrying `evidence` (serialized
-  // DuplicateVoteEvidence the engine has seen and not yet seen committed).
+  // store's tip at height-1. `evidence` is serialized DuplicateVoteEvidence
+  // the engine has seen and not yet seen in a decided block: the application
+  // includes what its rules admit (chain/ takes evidence only from heights
+  // below the block's and not already recorded) and leaves the rest; the
+  // engine offers it again until a decided block carries it.
   // An error means "cannot propose now": the engine lets the round time out.
   virtual Result<std::string> make_block(std::uint64_t height, std::uint32_t round,
                                          const std::vector<std::string>& evidence) = 0;

@@ -277,12 +277,31 @@ TEST_F(EngineTest, ConflictingVotesBecomeEvidenceForTheNextProposal) {
   // The same pair again is not reported twice.
   EXPECT_EQ(node_.engine->on_message(vote_msg(3, PREVOTE, 1, 0, std::nullopt)), MessageVerdict::duplicate);
 
-  // When validator 0 next proposes (height 1 round 3), the block carries it.
+  // When validator 0 next proposes (height 1 round 3) the engine offers it;
+  // the application keeps it out of a block of the same height (chain/'s rule).
   feed(vote_msg(1, PREVOTE, 1, 3, std::nullopt));
   const auto proposed = feed(vote_msg(2, PREVOTE, 1, 3, std::nullopt));
   ASSERT_EQ(validators_.proposer(1, 3), 0u);
-  bool carried = false;
+  ASSERT_EQ(node_.app.offered_evidence().size(), 1u);
+  EXPECT_EQ(node_.app.offered_evidence().front(), e.SerializeAsString());
+  std::optional<pb::Proposal> own;
   for (const auto& m : proposed.messages) {
+    if (m.has_proposal()) own = m.proposal();
+  }
+  ASSERT_TRUE(own);
+  // Height 1 decides that block; at height 2 (validator 0 proposes round 2)
+  // the evidence goes in.
+  const auto own_id = id_of(own->block());
+  feed(vote_msg(1, PRECOMMIT, 1, 3, own_id));
+  feed(vote_msg(2, PRECOMMIT, 1, 3, own_id));
+  const auto decided = feed(vote_msg(3, PRECOMMIT, 1, 3, own_id));
+  ASSERT_TRUE(decided.decision);
+  fire(find_timeout(decided, Step::new_height).value());
+  feed(vote_msg(1, PREVOTE, 2, 2, std::nullopt));
+  const auto second = feed(vote_msg(2, PREVOTE, 2, 2, std::nullopt));
+  ASSERT_EQ(validators_.proposer(2, 2), 0u);
+  bool carried = false;
+  for (const auto& m : second.messages) {
     if (!m.has_proposal()) continue;
     chain::pb::Block blk;
     ASSERT_TRUE(blk.ParseFromString(m.proposal().block()));

@@ -20,6 +20,10 @@ std::string ChainApp::build(std::uint64_t height, std::uint32_t round, std::uint
   block.add_transactions("note from " + proposer_.hex().substr(0, 8) + " at " + std::to_string(height) + "/" +
                          std::to_string(round) + " v" + std::to_string(variant));
   for (const auto& e : evidence) {
+    // As chain/ requires: evidence from lower heights, not yet recorded.
+    chain::pb::DuplicateVoteEvidence ev;
+    chain::pb::Vote vote;
+    if (!ev.ParseFromString(e) || !vote.ParseFromString(ev.vote_a()) || vote.height() >= height) continue;
     if (!committed_evidence_.count(e)) block.add_evidence(e);
   }
   // The header commits to the body, as the real one does through Merkle roots.
@@ -34,6 +38,7 @@ std::string ChainApp::build(std::uint64_t height, std::uint32_t round, std::uint
 
 Result<std::string> ChainApp::make_block(std::uint64_t height, std::uint32_t round,
                                          const std::vector<std::string>& evidence) {
+  offered_evidence_ = evidence;
   if (height != chain_.size() + 1) return make_error("the chain tip is not at height " + std::to_string(height - 1));
   return build(height, round, 0, evidence);
 }
@@ -65,7 +70,12 @@ Status ChainApp::check_block(std::uint64_t height, const std::string& bytes) {
   }
   for (const auto& e : block.evidence()) {
     chain::pb::DuplicateVoteEvidence ev;
-    if (!ev.ParseFromString(e)) return make_error("the block carries unparsable evidence");
+    chain::pb::Vote vote;
+    if (!ev.ParseFromString(e) || !vote.ParseFromString(ev.vote_a())) {
+      return make_error("the block carries unparsable evidence");
+    }
+    if (vote.height() >= height) return make_error("the block carries evidence from its own height or later");
+    if (committed_evidence_.count(e)) return make_error("the block carries evidence already recorded");
   }
   return {};
 }

@@ -43,6 +43,8 @@ class ChainApp final : public Application {
   // Test knob: check_block refuses every block.
   void set_refuse_all(bool refuse) { refuse_all_ = refuse; }
   std::uint64_t check_calls() const { return check_calls_; }
+  // What the engine offered to the last make_block call.
+  const std::vector<std::string>& offered_evidence() const { return offered_evidence_; }
 
  private:
   std::string build(std::uint64_t height, std::uint32_t round, std::uint32_t variant,
@@ -54,6 +56,7 @@ class ChainApp final : public Application {
   std::set<std::string> committed_evidence_;
   bool refuse_all_ = false;
   std::uint64_t check_calls_ = 0;
+  std::vector<std::string> offered_evidence_;
 };
 
 }  // namespace baton::consensus::sim
