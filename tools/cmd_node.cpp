@@ -1,9 +1,150 @@
+// `baton status` and `baton tx submit`: talk to a running batond through its
+// admin HTTP API (docs/OPERATIONS.md, "Admin API").
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "chain/keys.h"
+#include "chain/transaction.h"
+#include "node/http_client.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 
 namespace baton::tools {
+namespace {
 
-// Placeholder until this command group lands; see the open issue.
-void register_node_commands(CLI::App& app) { (void)app; }
+using nlohmann::json;
+
+std::unique_ptr<node::HttpClient> client_for(const std::string& url) {
+  auto c = node::HttpClient::connect_to(url, std::chrono::seconds(10));
+  if (!c) fail(c.error().message, Exit::usage);
+  return std::move(c).value();
+}
+
+// GET/POST that must reach the node and get JSON back.
+json call(node::HttpClient& client, const std::string& url, std::string_view method, std::string_view target,
+          std::string_view body = {}, std::string_view content_type = "application/json",
+          node::HttpReply* raw = nullptr) {
+  auto r = client.request(method, target, body, content_type);
+  if (!r) fail(r.error().message, Exit::unavailable);
+  if (raw) *raw = *r;
+  json j = json::parse(r->body, nullptr, false);
+  if (j.is_discarded()) {
+    fail("the server at " + url + " answered " + std::to_string(r->status) +
+             " with something that is not JSON; is this a batond admin API?",
+         Exit::unavailable);
+  }
+  return j;
+}
+
+struct StatusOptions {
+  std::string node = "http://127.0.0.1:26680";
+  bool json = false;
+};
+
+void status(const StatusOptions& o) {
+  auto client = client_for(o.node);
+  node::HttpReply raw;
+  json j = call(*client, o.node, "GET", "/status", {}, "application/json", &raw);
+  if (raw.status != 200 || !j.contains("height") || !j.contains("tip_hash")) {
+    fail("the node at " + o.node + " answered " + std::to_string(raw.status) + " without a status: " +
+             j.value("error", std::string("no height/tip_hash")),
+         Exit::unavailable);
+  }
+  if (o.json) {
+    print_json(j);
+    return;
+  }
+  std::cout << "node      " << j.value("node", "") << " (chain " << j.value("chain_id", "") << ")\n"
+            << "height    " << j["height"].get<std::uint64_t>() << "\n"
+            << "tip       " << j["tip_hash"].get<std::string>() << "\n"
+            << "consensus round " << j.value("round", 0) << ", step " << j.value("step", "") << "\n"
+            << "mempool   " << j["mempool"].value("txs", 0) << " txs\n";
+  if (j.value("halted", false)) std::cout << "HALTED    " << j.value("halt_reason", "") << "\n";
+  for (const auto& p : j["peers"]) {
+    std::cout << "peer      " << p.value("name", "") << " " << p.value("address", "") << " "
+              << (p.value("connected", false) ? "connected" : "disconnected") << "\n";
+  }
+}
+
+struct SubmitOptions {
+  std::string node = "http://127.0.0.1:26680";
+  std::string key_file;
+  std::string note;
+  double wait_s = 0;
+  bool json = false;
+};
+
+void submit(const SubmitOptions& o) {
+  auto keys = chain::parse_secret_keys(read_file(o.key_file, "key file"));
+  if (!keys) fail("key file " + o.key_file + " is not a Baton key: " + keys.error().message);
+  auto client = client_for(o.node);
+  node::HttpReply raw;
+  json st = call(*client, o.node, "GET", "/status", {}, "application/json", &raw);
+  if (raw.status != 200 || !st.contains("chain_id")) fail("the node at " + o.node + " gave no status", Exit::unavailable);
+  const std::string chain_id = st["chain_id"].get<std::string>();
+  const std::string pub = keys->signing.public_key().hex();
+  json nj = call(*client, o.node, "GET", "/nonce/" + pub, {}, "application/json", &raw);
+  if (raw.status == 404) fail("the key in " + o.key_file + " is not a member of chain " + chain_id);
+  if (raw.status != 200) fail("the node could not give the next nonce: " + nj.value("error", std::string("?")), Exit::unavailable);
+  const std::uint64_t nonce = nj["next_nonce"].get<std::uint64_t>();
+  const std::string tx = chain::encode_transaction(chain::make_note(chain_id, keys->signing, nonce, o.note));
+  json r = call(*client, o.node, "POST", "/tx", chain::to_hex(chain::as_bytes(tx)), "text/plain", &raw);
+  if (!r.value("accepted", false)) {
+    fail("the node refused the transaction: " + r.value("error", std::string("no reason given")),
+         raw.status == 503 ? Exit::unavailable : Exit::failure);
+  }
+  const std::string hash = r.value("hash", "");
+  json out{{"accepted", true}, {"hash", hash}, {"nonce", nonce}, {"sender", pub}};
+  if (o.wait_s > 0) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(o.wait_s);
+    bool committed = false;
+    while (std::chrono::steady_clock::now() < deadline) {
+      json t = call(*client, o.node, "GET", "/tx/" + hash, {}, "application/json", &raw);
+      if (raw.status == 200 && t.value("status", "") == "committed") {
+        out["height"] = t["height"];
+        committed = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    out["committed"] = committed;
+    if (!committed) {
+      if (o.json) print_json(out);
+      fail("transaction " + hash + " was accepted but not committed within " + std::to_string(o.wait_s) + " s",
+           Exit::unavailable);
+    }
+  }
+  if (o.json) {
+    print_json(out);
+  } else {
+    std::cout << "accepted " << hash << " (nonce " << nonce << ")";
+    if (out.contains("height")) std::cout << ", committed at height " << out["height"].get<std::uint64_t>();
+    std::cout << "\n";
+  }
+}
+
+}  // namespace
+
+void register_node_commands(CLI::App& app) {
+  auto so = std::make_shared<StatusOptions>();
+  auto* st = app.add_subcommand("status", "Show a running node's height, tip, consensus step and peers");
+  st->add_option("--node", so->node, "The node's admin API URL")->capture_default_str();
+  st->add_flag("--json", so->json, "Print the node's status JSON");
+  st->callback([so] { status(*so); });
+
+  auto* tx = app.add_subcommand("tx", "Transactions");
+  tx->require_subcommand(1);
+  auto to = std::make_shared<SubmitOptions>();
+  auto* sub = tx->add_subcommand("submit", "Sign a TX_NOTE with KEYFILE and submit it to a node");
+  sub->add_option("--node", to->node, "The node's admin API URL")->capture_default_str();
+  sub->add_option("--key", to->key_file, "The sender's NAME.key (a genesis member)")->required();
+  sub->add_option("--note", to->note, "The note's text")->required();
+  sub->add_option("--wait", to->wait_s, "Wait up to this many seconds until it is committed");
+  sub->add_flag("--json", to->json, "Print the result as JSON");
+  sub->callback([to] { submit(*to); });
+}
 
 }  // namespace baton::tools

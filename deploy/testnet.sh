@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# A local Baton test network: N batond processes on loopback ports.
+#
+#   deploy/testnet.sh up     --nodes N --dir D [--chain-id ID] [--empty-block-ms MS]
+#   deploy/testnet.sh start  --dir D --node NAME    # (re)start one node
+#   deploy/testnet.sh stop   --dir D --node NAME [--kill]   # SIGTERM (or SIGKILL)
+#   deploy/testnet.sh down   --dir D                # stop every node
+#   deploy/testnet.sh status --dir D                # one line per node: name, height, tip
+#
+# `up` makes keys (`baton keygen`), a genesis (`baton genesis init`), one
+# node.toml per node with LAN-tuned timeouts, starts every node, waits until
+# each admin API answers, and writes D/nodes.json: a list of
+#   {name, pid, admin_url, p2p_addr, data_dir, config}
+# Logs go to D/NAME/batond.log. Binaries come from $BATON_BIN_DIR (default:
+# build/bin of this checkout).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BIN="${BATON_BIN_DIR:-$ROOT/build/bin}"
+BATON="$BIN/baton"
+BATOND="$BIN/batond"
+
+die() { echo "testnet.sh: $*" >&2; exit 1; }
+usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+cmd="${1:-}"; [[ -n "$cmd" ]] || usage; shift
+NODES=""; DIR=""; NODE=""; CHAIN_ID="baton-testnet"; KILL=0; EMPTY_MS=1000
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --nodes) NODES="$2"; shift ;;
+    --dir) DIR="$2"; shift ;;
+    --node) NODE="$2"; shift ;;
+    --chain-id) CHAIN_ID="$2"; shift ;;
+    --empty-block-ms) EMPTY_MS="$2"; shift ;;
+    --kill) KILL=1 ;;
+    -h|--help) usage ;;
+    *) die "unknown option $1 (see --help)" ;;
+  esac
+  shift
+done
+[[ -n "$DIR" ]] || die "--dir is required"
+
+# Free loopback TCP ports: bind port 0, read it back, close (all at once, so
+# they are distinct).
+free_ports() {
+  python3 - "$1" <<'EOF'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+EOF
+}
+
+nodes_json() { echo "$DIR/nodes.json"; }
+
+# Prints one field of one node from nodes.json.
+node_field() {
+  python3 - "$(nodes_json)" "$1" "$2" <<'EOF'
+import json, sys
+for n in json.load(open(sys.argv[1])):
+    if n["name"] == sys.argv[2]:
+        print(n[sys.argv[3]]); break
+else:
+    sys.exit(1)
+EOF
+}
+
+set_pid() {
+  python3 - "$(nodes_json)" "$1" "$2" <<'EOF'
+import json, os, sys
+path, name, pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
+nodes = json.load(open(path))
+for n in nodes:
+    if n["name"] == name: n["pid"] = pid
+tmp = path + ".tmp"
+json.dump(nodes, open(tmp, "w"), indent=2); os.replace(tmp, path)
+EOF
+}
+
+node_names() {
+  python3 -c 'import json,sys; print(" ".join(n["name"] for n in json.load(open(sys.argv[1]))))' "$(nodes_json)"
+}
+
+# Running and not a zombie (an orphaned node may wait to be reaped).
+alive() {
+  [[ -n "$1" && "$1" != 0 ]] && kill -0 "$1" 2>/dev/null || return 1
+  local state
+  state="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || echo Z)"
+  [[ "$state" != Z ]]
+}
+
+wait_admin() {  # url timeout_s
+  local deadline=$((SECONDS + $2))
+  while (( SECONDS < deadline )); do
+    curl -fsS -m 1 "$1/status" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+start_node() {  # name
+  local name="$1" pid config url
+  pid="$(node_field "$name" pid)" || die "no node named $name in $(nodes_json)"
+  alive "$pid" && { echo "$name already runs (pid $pid)"; return 0; }
+  config="$(node_field "$name" config)"
+  url="$(node_field "$name" admin_url)"
+  "$BATOND" --config "$config" >>"$DIR/$name/stdout.log" 2>&1 &
+  pid=$!
+  set_pid "$name" "$pid"
+  if ! wait_admin "$url" 20; then
+    tail -n 5 "$DIR/$name/stdout.log" >&2 || true
+    die "$name did not come up (see $DIR/$name/stdout.log and batond.log)"
+  fi
+  echo "$name started (pid $pid, $url)"
+}
+
+stop_node() {  # name
+  local name="$1" pid
+  pid="$(node_field "$name" pid)" || die "no node named $name in $(nodes_json)"
+  if ! alive "$pid"; then echo "$name is not running"; set_pid "$name" 0; return 0; fi
+  if [[ $KILL == 1 ]]; then
+    kill -9 "$pid" 2>/dev/null || true
+  else
+    kill -TERM "$pid" 2>/dev/null || true
+  fi
+  for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
+  alive "$pid" && { kill -9 "$pid" 2>/dev/null || true; echo "$name did not stop in 10 s; killed"; }
+  set_pid "$name" 0
+  echo "$name stopped"
+}
+
+case "$cmd" in
+  up)
+    [[ -n "$NODES" && "$NODES" -ge 1 ]] || die "--nodes N (N >= 1) is required"
+    [[ -x "$BATON" && -x "$BATOND" ]] || die "baton/batond not found in $BIN; build first (deploy/bootstrap.sh) or set BATON_BIN_DIR"
+    [[ -e "$DIR/nodes.json" ]] && die "$DIR already holds a testnet; run 'down' and remove it, or pick another --dir"
+    mkdir -p "$DIR/keys"
+    DIR="$(cd "$DIR" && pwd)"
+    read -r -a ports <<<"$(free_ports $((2 * NODES)))"
+    members=()
+    for i in $(seq 1 "$NODES"); do
+      name="node$i"; p2p="127.0.0.1:${ports[$((2 * i - 2))]}"
+      "$BATON" keygen --name "$name" --out "$DIR/keys" --p2p "$p2p" >/dev/null
+      members+=(--member "$DIR/keys/$name.pub.json")
+    done
+    "$BATON" genesis init --chain-id "$CHAIN_ID" "${members[@]}" --admin node1 --out "$DIR/genesis.json" >/dev/null
+    echo "[" >"$DIR/nodes.json.tmp"
+    for i in $(seq 1 "$NODES"); do
+      name="node$i"; p2p_port="${ports[$((2 * i - 2))]}"; admin_port="${ports[$((2 * i - 1))]}"
+      mkdir -p "$DIR/$name"
+      cat >"$DIR/$name/node.toml" <<EOF
+# Generated by deploy/testnet.sh; see deploy/node.example.toml.
+name = "$name"
+key_file = "../keys/$name.key"
+genesis_file = "../genesis.json"
+data_dir = "data"
+p2p_listen = "127.0.0.1:$p2p_port"
+admin_listen = "127.0.0.1:$admin_port"
+log_level = "info"
+log_file = "batond.log"
+
+[consensus]   # loopback: short timeouts
+timeout_propose_ms = 300
+timeout_prevote_ms = 200
+timeout_precommit_ms = 200
+timeout_delta_ms = 100
+timeout_commit_ms = 0
+empty_block_interval_ms = $EMPTY_MS
+EOF
+      sep=","; [[ $i == "$NODES" ]] && sep=""
+      printf '  {"name": "%s", "pid": 0, "admin_url": "http://127.0.0.1:%s", "p2p_addr": "127.0.0.1:%s", "data_dir": "%s", "config": "%s"}%s\n' \
+        "$name" "$admin_port" "$p2p_port" "$DIR/$name/data" "$DIR/$name/node.toml" "$sep" >>"$DIR/nodes.json.tmp"
+    done
+    echo "]" >>"$DIR/nodes.json.tmp"
+    mv "$DIR/nodes.json.tmp" "$DIR/nodes.json"
+    for name in $(node_names); do start_node "$name"; done
+    echo "testnet of $NODES nodes is up; nodes: $DIR/nodes.json"
+    ;;
+  start)
+    [[ -n "$NODE" ]] || die "--node NAME is required"
+    [[ -e "$(nodes_json)" ]] || die "no testnet in $DIR (run 'up' first)"
+    start_node "$NODE"
+    ;;
+  stop)
+    [[ -n "$NODE" ]] || die "--node NAME is required"
+    [[ -e "$(nodes_json)" ]] || die "no testnet in $DIR"
+    stop_node "$NODE"
+    ;;
+  down)
+    [[ -e "$(nodes_json)" ]] || die "no testnet in $DIR"
+    for name in $(node_names); do stop_node "$name"; done
+    ;;
+  status)
+    [[ -e "$(nodes_json)" ]] || die "no testnet in $DIR"
+    for name in $(node_names); do
+      url="$(node_field "$name" admin_url)"
+      if out="$(curl -fsS -m 2 "$url/status" 2>/dev/null)"; then
+        python3 - "$name" "$out" <<'EOF'
+import json, sys
+j = json.loads(sys.argv[2])
+up = sum(1 for p in j["peers"] if p["connected"])
+print("%s height %d tip %s round %d peers %d/%d%s" % (sys.argv[1], j["height"], j["tip_hash"][:16], j["round"],
+      up, len(j["peers"]), " HALTED" if j.get("halted") else ""))
+EOF
+      else
+        echo "$name down"
+      fi
+    done
+    ;;
+  *) usage ;;
+esac

@@ -1,0 +1,180 @@
+#include "node/admin_api.h"
+
+#include <cctype>
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+
+#include "chain/block.h"
+#include "chain/transaction.h"
+#include "node/node.h"
+
+namespace baton::node {
+namespace {
+
+using nlohmann::json;
+
+HttpResponse reply(int status, const json& body) { return {status, "application/json", body.dump() + "\n"}; }
+HttpResponse error(int status, const std::string& message) { return reply(status, json{{"error", message}}); }
+
+std::string hex_of(const std::string& bytes) { return chain::to_hex(chain::as_bytes(bytes)); }
+
+json tx_json(const std::string& stored) {
+  json j{{"hash", chain::tx_hash(stored).hex()}, {"size", stored.size()}};
+  chain::pb::Transaction tx;
+  if (!tx.ParseFromString(stored)) return j;
+  j["sender"] = hex_of(tx.sender());
+  j["nonce"] = tx.nonce();
+  j["type"] = chain::pb::TxType_Name(tx.type());
+  if (tx.type() == chain::pb::TX_NOTE) {
+    chain::pb::Note note;
+    if (note.ParseFromString(tx.payload())) j["note"] = note.text();
+  }
+  return j;
+}
+
+json block_json(const std::string& stored) {
+  json j;
+  auto committed = chain::decode_committed_block(stored);
+  if (!committed) return json{{"error", committed.error().message}};
+  const auto& block = committed->block();
+  auto header = chain::decode_header(block.header());
+  j["block_id"] = chain::block_id(block).hex();
+  if (header) {
+    j["height"] = header->height();
+    j["chain_id"] = header->chain_id();
+    j["time_unix_ms"] = header->time_unix_ms();
+    j["previous_block_hash"] = hex_of(header->previous_block_hash());
+    j["tx_merkle_root"] = hex_of(header->tx_merkle_root());
+    j["app_state_hash"] = hex_of(header->app_state_hash());
+    j["proposer"] = hex_of(header->proposer());
+  }
+  json txs = json::array();
+  for (const auto& t : block.transactions()) txs.push_back(tx_json(t));
+  j["transactions"] = std::move(txs);
+  j["evidence_count"] = block.evidence_size();
+  json signers = json::array();
+  for (const auto& s : committed->commit().signatures()) signers.push_back(hex_of(s.validator()));
+  j["commit"] = json{{"round", committed->commit().round()}, {"signers", std::move(signers)}};
+  j["stored_hex"] = hex_of(stored);
+  return j;
+}
+
+}  // namespace
+
+HttpResponse AdminApi::handle(const HttpRequest& request) {
+  std::string_view path = request.target;
+  if (auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
+  const bool get = request.method == "GET";
+  if (get && path == "/status") return status();
+  if (get && path == "/metrics") return metrics();
+  if (path == "/tx" && request.method == "POST") return submit(request);
+  if (get && path.starts_with("/block/")) return block(path.substr(7));
+  if (get && path.starts_with("/tx/")) return tx(path.substr(4));
+  if (get && path.starts_with("/nonce/")) return nonce(path.substr(7));
+  if (path == "/status" || path == "/metrics" || path == "/tx" || path.starts_with("/block/") ||
+      path.starts_with("/tx/") || path.starts_with("/nonce/")) {
+    return error(405, "method " + request.method + " is not allowed on " + std::string(path));
+  }
+  return error(404, "no such endpoint: " + std::string(path) +
+                        " (try /status, /tx, /block/H, /tx/HASH, /nonce/KEY, /metrics)");
+}
+
+HttpResponse AdminApi::status() {
+  const NodeSnapshot s = node_.snapshot();
+  json peers = json::array();
+  for (const PeerStatus& p : node_.peers()) {
+    json pj{{"name", p.name}, {"address", p.address}, {"connected", p.connected}};
+    if (!p.connected && !p.last_error.empty()) pj["last_error"] = p.last_error;
+    peers.push_back(std::move(pj));
+  }
+  json j{{"node", node_.config().name},
+         {"chain_id", node_.spec().chain_id()},
+         {"genesis_hash", node_.spec().genesis_hash.hex()},
+         {"height", s.height},
+         {"tip_hash", s.tip_hash.hex()},
+         {"round", s.round},
+         {"step", s.step},
+         {"peers", std::move(peers)},
+         {"mempool", {{"txs", s.mempool_txs}, {"bytes", s.mempool_bytes}}},
+         {"halted", s.halted}};
+  if (s.halted) j["halt_reason"] = s.halt_reason;
+  return reply(200, j);
+}
+
+HttpResponse AdminApi::submit(const HttpRequest& request) {
+  std::string bytes;
+  if (request.content_type.starts_with("application/octet-stream")) {
+    bytes = request.body;
+  } else {
+    std::string hex;
+    for (char c : request.body) {
+      if (!std::isspace(static_cast<unsigned char>(c))) hex.push_back(c);
+    }
+    auto decoded = chain::from_hex(hex);
+    if (!decoded) {
+      return reply(400, json{{"accepted", false},
+                             {"error", "the body is not hex; send the serialized Transaction as hex, or as raw "
+                                       "bytes with Content-Type: application/octet-stream"}});
+    }
+    bytes.assign(decoded->begin(), decoded->end());
+  }
+  const SubmitOutcome out = node_.submit_transaction(std::move(bytes));
+  if (out.accepted) {
+    return reply(202, json{{"accepted", true}, {"hash", out.hash.hex()}, {"nonce", out.nonce}});
+  }
+  const int code = (out.busy || out.pool_full) ? 503 : 400;
+  return reply(code, json{{"accepted", false}, {"hash", out.hash.hex()}, {"error", out.reason}});
+}
+
+HttpResponse AdminApi::block(std::string_view height_text) {
+  std::uint64_t height = 0;
+  const auto [ptr, ec] = std::from_chars(height_text.data(), height_text.data() + height_text.size(), height);
+  if (ec != std::errc() || ptr != height_text.data() + height_text.size() || height == 0) {
+    return error(400, "the height must be a positive integer, e.g. /block/1");
+  }
+  auto stored = node_.store().block_at(height);
+  if (!stored) return error(500, stored.error().message);
+  if (!stored->has_value()) return error(404, "no block at height " + std::to_string(height) + " yet");
+  return reply(200, block_json(**stored));
+}
+
+HttpResponse AdminApi::tx(std::string_view hash_text) {
+  auto hash = chain::Hash::from_hex(hash_text);
+  if (!hash) return error(400, "the transaction hash must be 64 hex characters");
+  auto loc = node_.store().find_tx(*hash);
+  if (!loc) return error(500, loc.error().message);
+  if (loc->has_value()) {
+    auto stored = node_.store().block_at((*loc)->height);
+    if (!stored) return error(500, stored.error().message);
+    json j{{"status", "committed"}, {"height", (*loc)->height}, {"index", (*loc)->index}};
+    if (stored->has_value()) {
+      auto committed = chain::decode_committed_block(**stored);
+      if (committed && static_cast<int>((*loc)->index) < committed->block().transactions_size()) {
+        j["transaction"] = tx_json(committed->block().transactions(static_cast<int>((*loc)->index)));
+      }
+    }
+    return reply(200, j);
+  }
+  if (auto pending = node_.pending_transaction(*hash)) {
+    return reply(200, json{{"status", "pending"}, {"transaction", tx_json(*pending)}});
+  }
+  return error(404, "transaction " + hash->hex() + " is neither committed nor waiting in this node's mempool");
+}
+
+HttpResponse AdminApi::nonce(std::string_view key_text) {
+  auto key = chain::PublicKey::from_hex(key_text);
+  if (!key) return error(400, "the key must be an Ed25519 public key in 64 hex characters");
+  if (!node_.spec().validators.is_member(*key)) {
+    return error(404, "key " + key->hex() + " is not a member of this chain");
+  }
+  auto next = node_.next_nonce(*key);
+  if (!next) return error(503, "the node is busy or stopping; retry");
+  return reply(200, json{{"sender", key->hex()}, {"next_nonce", *next}});
+}
+
+HttpResponse AdminApi::metrics() {
+  return {200, "text/plain; version=0.0.4", node_.metrics().prometheus_text(node_.config().name)};
+}
+
+}  // namespace baton::node

@@ -1,0 +1,47 @@
+// The admin HTTP API of batond (docs/OPERATIONS.md, "Admin API"). Listens on
+// loopback by default: it is for the hospital's operators and scripts, not
+// for the network. Every reply is JSON except /metrics.
+//
+//   GET  /status            {"node","chain_id","height","tip_hash","round",
+//                            "step","peers":[{"name","address","connected"}],
+//                            "mempool":{"txs","bytes"},"halted"}
+//   POST /tx                body: a serialized chain.pb.Transaction, either
+//                            raw bytes (Content-Type: application/octet-stream)
+//                            or lower/upper-case hex (any other type; white
+//                            space ignored). 202 {"accepted":true,"hash","nonce"};
+//                            400 {"accepted":false,"error"} when invalid;
+//                            503 when the mempool is full or the node busy.
+//   GET  /block/{height}    the committed block, decoded, with its exact
+//                            stored bytes in hex; 404 when not there.
+//   GET  /tx/{hash}         {"status":"committed","height","index",...} or
+//                            {"status":"pending"}; 404 when unknown.
+//   GET  /nonce/{ed25519}   {"next_nonce"}: the nonce the sender's next
+//                            transaction should carry (counts its waiting ones).
+//   GET  /metrics           Prometheus text format.
+//
+// Thread: called on the HTTP server's thread (see http_server.h).
+#pragma once
+
+#include "node/http_server.h"
+
+namespace baton::node {
+
+class Node;
+
+class AdminApi {
+ public:
+  explicit AdminApi(Node& node) : node_(node) {}
+  HttpResponse handle(const HttpRequest& request);
+
+ private:
+  HttpResponse status();
+  HttpResponse submit(const HttpRequest& request);
+  HttpResponse block(std::string_view height_text);
+  HttpResponse tx(std::string_view hash_text);
+  HttpResponse nonce(std::string_view key_text);
+  HttpResponse metrics();
+
+  Node& node_;
+};
+
+}  // namespace baton::node

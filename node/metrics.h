@@ -1,0 +1,30 @@
+// Counters and gauges batond exposes at GET /metrics (Prometheus text format
+// 0.0.4). Plain atomics: written by the node's threads, read by the admin
+// API's thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace baton::node {
+
+struct Metrics {
+  std::atomic<std::uint64_t> height{0};
+  std::atomic<std::uint64_t> blocks_committed{0};   // by consensus here
+  std::atomic<std::uint64_t> blocks_synced{0};      // fetched from peers
+  std::atomic<std::uint64_t> txs_committed{0};
+  std::atomic<std::uint64_t> txs_accepted{0};       // into the mempool
+  std::atomic<std::uint64_t> txs_rejected{0};
+  std::atomic<std::uint64_t> mempool_txs{0};
+  std::atomic<std::uint64_t> mempool_bytes{0};
+  std::atomic<std::uint64_t> peers_connected{0};
+  std::atomic<std::uint64_t> peer_messages_invalid{0};
+  std::atomic<std::uint64_t> peer_messages_dropped{0};  // inbound queue full
+  std::atomic<std::uint64_t> consensus_round{0};
+
+  // Renders every metric with HELP and TYPE lines; `node` becomes a label.
+  std::string prometheus_text(const std::string& node) const;
+};
+
+}  // namespace baton::node

@@ -1,0 +1,705 @@
+#include "node/node.h"
+
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <utility>
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "chain/block.h"
+#include "chain/transaction.h"
+#include "chain/validation.h"
+#include "chain/vote.h"
+#include "consensus/messages.h"
+#include "node/admin_api.h"
+#include "node/transport_tcp.h"
+
+namespace baton::node {
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+// Room left in a block for the header and evidence when reaping transactions.
+constexpr std::size_t kBlockOverhead = 64 * 1024;
+constexpr std::uint64_t kStatusIntervalMs = 1000;
+constexpr std::uint32_t kTickMs = 100;
+
+Result<std::string> read_whole_file(const fs::path& path, std::string_view what, std::string_view hint) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    return make_error(std::string(what) + " " + path.string() + " does not exist; " + std::string(hint));
+  }
+  if (fs::is_directory(path, ec)) return make_error(std::string(what) + " " + path.string() + " is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error("cannot read " + std::string(what) + " " + path.string() + "; check its permissions");
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+std::uint64_t message_height(const consensus::pb::ConsensusMessage& m) {
+  if (m.has_proposal()) return m.proposal().height();
+  if (m.has_vote()) return m.vote().height();
+  return 0;
+}
+
+chain::Bytes encode(const pb::NodeMessage& m) {
+  chain::Bytes out(m.ByteSizeLong());
+  m.SerializeToArray(out.data(), static_cast<int>(out.size()));
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- opening
+
+Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, std::shared_ptr<spdlog::logger> log) {
+  auto key_text = read_whole_file(config.key_file, "key file",
+                                  "set key_file in the config to this node's NAME.key (made by `baton keygen`)");
+  if (!key_text) return key_text.error();
+  auto keys = chain::parse_secret_keys(*key_text);
+  if (!keys) return make_error("key file " + config.key_file.string() + " is not a Baton key: " + keys.error().message);
+
+  auto genesis_text = read_whole_file(config.genesis_file, "genesis file",
+                                      "set genesis_file in the config to the consortium's genesis.json");
+  if (!genesis_text) return genesis_text.error();
+  auto spec = chain::load_chain_spec(*genesis_text);
+  if (!spec) return make_error("genesis file " + config.genesis_file.string() + " is invalid: " + spec.error().message);
+
+  const chain::GenesisMember* me = spec->genesis.find_member(keys->signing.public_key());
+  if (me == nullptr) {
+    return make_error("the key in " + config.key_file.string() + " (" + keys->signing.public_key().hex() +
+                      ") belongs to no member of genesis " + config.genesis_file.string() +
+                      "; use the key that was registered in the genesis");
+  }
+  if (me->name != config.name) {
+    return make_error("the config names this node '" + config.name + "' but its key belongs to genesis member '" +
+                      me->name + "'; make `name` in the config match");
+  }
+
+  std::error_code ec;
+  fs::create_directories(config.data_dir, ec);
+  if (ec) {
+    return make_error("cannot create the data directory " + config.data_dir.string() + ": " + ec.message());
+  }
+  storage::LedgerWriterOptions store_options;
+  store_options.dir = config.data_dir / "ledger";
+  store_options.genesis_hash = spec->genesis_hash;
+  store_options.genesis_document = *genesis_text;
+  auto store = storage::LedgerStore::open_writer(store_options);
+  if (!store) {
+    return make_error("cannot open the ledger in " + store_options.dir.string() + ": " + store.error().message);
+  }
+  auto spec_ptr = std::make_unique<chain::ChainSpec>(std::move(spec).value());
+  std::unique_ptr<Node> node(
+      new Node(config, std::move(log), std::move(spec_ptr), std::move(keys).value(), std::move(store).value()));
+  if (auto s = node->replay_ledger(); !s) return s.error();
+  return node;
+}
+
+Node::Node(NodeConfig config, std::shared_ptr<spdlog::logger> log, std::unique_ptr<chain::ChainSpec> spec,
+           chain::MemberSecretKeys keys, std::unique_ptr<storage::LedgerStore> store)
+    : config_(std::move(config)),
+      log_(std::move(log)),
+      spec_(std::move(spec)),
+      keys_(std::move(keys)),
+      store_(std::move(store)),
+      state_(chain::initial_state(spec_->genesis_hash)),
+      mempool_(*spec_, config_.mempool),
+      signer_store_(config_.data_dir / "signer_state"),
+      work_(asio::make_work_guard(loop_)),
+      tick_timer_(loop_),
+      gossip_timer_(loop_) {
+  for (const auto& m : spec_->genesis.members) names_[m.ed25519] = m.name;
+}
+
+Node::~Node() { stop(); }
+
+Status Node::replay_ledger() {
+  // The store holds only blocks this node validated before appending, but
+  // the state is rebuilt with the full checks: a damaged store shows here,
+  // not as a fork later.
+  const storage::Tip tip = store_->tip();
+  std::uint64_t next = 1;
+  while (next <= tip.height) {
+    auto batch = store_->blocks_from(next, 256);
+    if (!batch) return make_error("cannot read the ledger: " + batch.error().message);
+    if (batch->empty()) break;
+    for (const std::string& bytes : *batch) {
+      auto committed = chain::decode_committed_block(bytes);
+      if (!committed) {
+        return make_error("the stored block at height " + std::to_string(next) + " cannot be decoded (" +
+                          committed.error().message + "); run `baton ledger verify` and restore from a backup");
+      }
+      auto after = chain::validate_block(*spec_, state_, *committed);
+      if (!after) {
+        return make_error("the stored block at height " + std::to_string(next) + " is invalid (" +
+                          after.reason().message() + "); run `baton ledger verify` and restore from a backup");
+      }
+      state_ = std::move(after).value();
+      ++next;
+    }
+  }
+  metrics_.height = state_.height;
+  metrics_.txs_committed = state_.tx_count;
+  refresh_snapshot();
+  log_->info("ledger at height {} (tip {}), chain {}", state_.height, state_.last_block_id.hex(),
+             spec_->chain_id());
+  return {};
+}
+
+// ---------------------------------------------------------------- start/stop
+
+Status Node::start() {
+  if (started_) return {};
+  const chain::ConsensusParams& p = spec_->params();
+  const ConsensusOverrides& o = config_.consensus;
+  consensus::EngineOptions engine;
+  engine.chain_id = spec_->chain_id();
+  auto ms = [](std::optional<std::uint32_t> over, std::uint64_t genesis) {
+    return over ? *over : static_cast<std::uint32_t>(genesis);
+  };
+  engine.timeouts.propose_base_ms = ms(o.timeout_propose_ms, p.timeout_propose_ms);
+  engine.timeouts.propose_delta_ms = ms(o.timeout_delta_ms, p.timeout_propose_delta_ms);
+  engine.timeouts.prevote_base_ms = ms(o.timeout_prevote_ms, p.timeout_prevote_ms);
+  engine.timeouts.prevote_delta_ms = ms(o.timeout_delta_ms, p.timeout_prevote_delta_ms);
+  engine.timeouts.precommit_base_ms = ms(o.timeout_precommit_ms, p.timeout_precommit_ms);
+  engine.timeouts.precommit_delta_ms = ms(o.timeout_delta_ms, p.timeout_precommit_delta_ms);
+  engine.timeouts.commit_ms = ms(o.timeout_commit_ms, p.timeout_commit_ms);
+  engine.max_block_bytes = p.max_block_bytes;
+
+  std::vector<consensus::Validator> validators;
+  for (const auto& v : spec_->validators.members()) {
+    if (v.power > 0) validators.push_back({v.key, v.power});
+  }
+  std::unique_ptr<consensus::Signer> signer;
+  if (spec_->validators.is_validator(keys_.signing.public_key())) {
+    auto opened = consensus::Signer::open(keys_.signing, spec_->chain_id(), signer_store_);
+    if (!opened) return make_error("cannot open the signer state: " + opened.error().message);
+    signer = std::move(opened).value();
+  }
+  ConsensusDriverOptions driver_options;
+  driver_options.engine = engine;
+  driver_options.checkpoint_file = config_.data_dir / "consensus_checkpoint";
+  driver_options.empty_block_interval_ms = o.empty_block_interval_ms.value_or(1000);
+  driver_ = std::make_unique<ConsensusDriver>(loop_, driver_options, consensus::ValidatorSet(std::move(validators)),
+                                              *this, *this, std::move(signer));
+
+  TcpTransportOptions topts;
+  topts.chain_id = spec_->chain_id();
+  topts.genesis_hash = spec_->genesis_hash;
+  for (const auto& m : spec_->genesis.members) {
+    MemberAddress addr{m.ed25519, "", 0};
+    if (auto hp = parse_host_port(m.p2p_address)) {
+      addr.host = hp->host;
+      addr.port = hp->port;
+    } else if (m.ed25519 != keys_.signing.public_key()) {
+      log_->warn("genesis member {} has p2p_address '{}' that cannot be dialled ({}); waiting for it to dial us",
+                 m.name, m.p2p_address, hp.error().message);
+    }
+    topts.members.push_back(addr);
+  }
+  topts.listen_host = config_.p2p_listen.host;
+  topts.listen_port = config_.p2p_listen.port;
+  topts.limits.max_message_size =
+      static_cast<std::uint32_t>(std::max<std::uint64_t>(4u << 20, p.max_block_bytes + (1u << 20)));
+  auto tcp = std::make_unique<TcpTransport>(keys_.signing, topts);
+  TcpTransport* tcp_raw = tcp.get();
+  transport_ = std::move(tcp);
+  if (auto s = transport_->start(*this); !s) {
+    transport_.reset();
+    return make_error("cannot start the P2P transport: " + s.error().message +
+                      " (is another batond running? change p2p_listen in node.toml)");
+  }
+  (void)tcp_raw;
+
+  HttpServerOptions http_options;
+  http_options.listen = config_.admin_listen;
+  http_options.max_body_bytes = static_cast<std::size_t>(p.max_tx_bytes) * 2 + 1024;
+  auto api = std::make_shared<AdminApi>(*this);
+  http_ = std::make_unique<HttpServer>(http_options, [api](const HttpRequest& r) { return api->handle(r); });
+  if (auto s = http_->start(); !s) {
+    transport_->stop();
+    transport_.reset();
+    http_.reset();
+    return s.error();
+  }
+
+  started_ = true;
+  asio::post(loop_, [this] {
+    if (auto s = driver_->start(state_.height + 1); !s) {
+      halt(s.error().message);
+      return;
+    }
+    send_status(std::nullopt);
+    tick();
+  });
+  loop_thread_ = std::thread([this] { loop_.run(); });
+  log_->info("node {} listening: p2p {}:{}, admin http://{}:{}", config_.name, config_.p2p_listen.host,
+             p2p_port(), config_.admin_listen.host, admin_port());
+  return {};
+}
+
+void Node::stop() {
+  if (stopping_.exchange(true)) return;
+  halted_ = true;
+  if (http_) http_->stop();            // no new admin requests
+  if (transport_) transport_->stop();  // no new peer messages
+  if (started_) {
+    // Runs after the task in progress (e.g. a commit) has finished.
+    asio::post(loop_, [this] {
+      if (driver_) driver_->stop();
+      tick_timer_.cancel();
+      gossip_timer_.cancel();
+      work_.reset();
+      loop_.stop();
+    });
+    if (loop_thread_.joinable()) loop_thread_.join();
+  }
+  driver_.reset();
+  log_->info("node {} stopped at height {}", config_.name, state_.height);
+  store_.reset();  // closes RocksDB
+}
+
+std::uint16_t Node::admin_port() const { return http_ ? http_->port() : 0; }
+
+std::uint16_t Node::p2p_port() const {
+  if (auto* t = dynamic_cast<TcpTransport*>(transport_.get())) return t->listen_port();
+  return 0;
+}
+
+// ---------------------------------------------------------------- admin side
+
+template <class Fn>
+bool Node::run_on_loop(Fn&& fn, int timeout_ms) {
+  if (stopping_.load()) return false;
+  auto done = std::make_shared<std::promise<void>>();
+  auto future = done->get_future();
+  asio::post(loop_, [fn = std::forward<Fn>(fn), done]() mutable {
+    fn();
+    done->set_value();
+  });
+  return future.wait_for(std::chrono::milliseconds(timeout_ms)) == std::future_status::ready;
+}
+
+NodeSnapshot Node::snapshot() const {
+  std::lock_guard lock(snapshot_mutex_);
+  return snapshot_;
+}
+
+std::vector<PeerStatus> Node::peers() const {
+  std::vector<PeerStatus> out;
+  if (!transport_) return out;
+  for (const PeerInfo& p : transport_->peers()) {
+    out.push_back({name_of(p.key), p.address, p.state == PeerState::connected,
+                   p.last_error});
+  }
+  return out;
+}
+
+SubmitOutcome Node::submit_transaction(std::string tx_bytes) {
+  auto out = std::make_shared<SubmitOutcome>();
+  const bool ran = run_on_loop([this, out, bytes = std::move(tx_bytes)]() mutable {
+    const AddResult r = mempool_.add(chain::as_bytes(bytes), [this](const chain::PublicKey& k) {
+      return state_.next_nonce(k);
+    });
+    out->hash = r.hash;
+    out->nonce = r.nonce;
+    if (!r.accepted()) {
+      ++metrics_.txs_rejected;
+      out->reason = r.reason();
+      out->pool_full = r.rejected == TxRejection::pool_full;
+      return;
+    }
+    out->accepted = true;
+    ++metrics_.txs_accepted;
+    gossip_transactions({std::move(bytes)});
+    if (driver_) driver_->poke();
+  });
+  if (!ran) {
+    SubmitOutcome busy;
+    busy.busy = true;
+    busy.reason = "the node is busy or stopping; retry";
+    return busy;
+  }
+  return *out;
+}
+
+std::optional<std::uint64_t> Node::next_nonce(const chain::PublicKey& sender) {
+  auto out = std::make_shared<std::uint64_t>(0);
+  if (!run_on_loop([this, out, sender] {
+        *out = std::max(state_.next_nonce(sender), mempool_.highest_pending_nonce(sender) + 1);
+      })) {
+    return std::nullopt;
+  }
+  return *out;
+}
+
+std::optional<std::string> Node::pending_transaction(const chain::Hash& hash) {
+  auto out = std::make_shared<std::optional<std::string>>();
+  if (!run_on_loop([this, out, hash] { *out = mempool_.get(hash); })) return std::nullopt;
+  return *out;
+}
+
+// ---------------------------------------------------------------- consensus host
+
+Status Node::commit_decision(const consensus::Decision& decision) {
+  if (decision.height <= state_.height) return {};  // block sync stored it first
+  if (decision.height != state_.height + 1) {
+    return make_error("decided height " + std::to_string(decision.height) + " does not follow the tip " +
+                      std::to_string(state_.height));
+  }
+  chain::pb::CommittedBlock committed;
+  if (!committed.mutable_block()->ParseFromString(decision.block)) {
+    return make_error("the decided block does not parse");
+  }
+  *committed.mutable_commit() = decision.commit;
+  chain::LedgerState after;
+  if (auto it = checked_.find(decision.block_id); it != checked_.end()) {
+    // Checked (or built) when proposed; only the commit is new.
+    if (auto bad = chain::verify_commit(spec_->chain_id(), spec_->validators, decision.commit, decision.height,
+                                        decision.block_id)) {
+      return make_error("the commit for height " + std::to_string(decision.height) +
+                        " is invalid: " + std::string(chain::to_string(*bad)));
+    }
+    after = it->second;
+  } else {
+    auto v = chain::validate_block(*spec_, state_, committed);
+    if (!v) return make_error("the decided block is invalid: " + v.reason().message());
+    after = std::move(v).value();
+  }
+  if (auto s = apply_committed(chain::encode_committed_block(committed), after, decision.height); !s) return s;
+  ++metrics_.blocks_committed;
+  return {};
+}
+
+Status Node::apply_committed(const std::string& committed_bytes, const chain::LedgerState& after,
+                             std::uint64_t height) {
+  if (auto s = store_->append(committed_bytes); !s) return s;
+  const std::uint64_t new_txs = after.tx_count - state_.tx_count;
+  state_ = after;
+  checked_.clear();
+  mempool_.remove_committed([this](const chain::PublicKey& k) { return state_.next_nonce(k); });
+  metrics_.height = height;
+  metrics_.txs_committed += new_txs;
+  refresh_snapshot();
+  if (log_->should_log(spdlog::level::debug)) {
+    log_->debug("committed height {} ({} txs) {}", height, new_txs, state_.last_block_id.hex());
+  }
+  return {};
+}
+
+void Node::broadcast(const consensus::pb::ConsensusMessage& message) {
+  if (!transport_) return;
+  pb::NodeMessage m;
+  *m.mutable_consensus() = message;
+  transport_->broadcast(encode(m));
+}
+
+void Node::halt(const std::string& why) {
+  log_->critical("consensus halted: {}", why);
+  if (driver_) driver_->stop();
+  std::lock_guard lock(snapshot_mutex_);
+  snapshot_.halted = true;
+  snapshot_.halt_reason = why;
+}
+
+void Node::note(const std::string& what) { log_->warn("{}", what); }
+
+// ---------------------------------------------------------------- application
+
+Result<std::string> Node::make_block(std::uint64_t height, std::uint32_t round,
+                                     const std::vector<std::string>& evidence) {
+  if (height != state_.height + 1) {
+    return make_error("asked to propose height " + std::to_string(height) + " at tip " + std::to_string(state_.height));
+  }
+  const chain::ConsensusParams& p = spec_->params();
+  const std::size_t budget = p.max_block_bytes > kBlockOverhead ? p.max_block_bytes - kBlockOverhead : p.max_block_bytes / 2;
+  std::vector<std::string> txs = mempool_.reap(p.max_block_txs, budget, [this](const chain::PublicKey& k) {
+    return state_.next_nonce(k);
+  });
+  const auto now = static_cast<std::int64_t>(now_ms());
+  const chain::PublicKey& me = keys_.signing.public_key();
+  auto proposal = chain::propose_block(*spec_, state_, now, me, txs, evidence);
+  if (!proposal) {
+    log_->warn("cannot propose height {} round {} with {} txs and {} evidence: {}; retrying without evidence",
+               height, round, txs.size(), evidence.size(), proposal.reason().message());
+    proposal = chain::propose_block(*spec_, state_, now, me, txs, {});
+  }
+  if (!proposal) {
+    // A waiting transaction no longer fits the state; drop what was reaped
+    // (submitters see it never committed and resubmit).
+    log_->warn("dropping {} mempool transactions that no longer apply: {}", txs.size(),
+               proposal.reason().message());
+    proposal = chain::propose_block(*spec_, state_, now, me, {}, {});
+    if (!proposal) return make_error("cannot build an empty block: " + proposal.reason().message());
+  }
+  checked_[proposal->id] = proposal->after;
+  return proposal->block.SerializeAsString();
+}
+
+Status Node::check_block(std::uint64_t height, const std::string& block) {
+  if (height != state_.height + 1) {
+    return make_error("a block for height " + std::to_string(height) + " does not follow the tip " +
+                      std::to_string(state_.height));
+  }
+  chain::pb::Block parsed;
+  if (!parsed.ParseFromString(block)) return make_error("the proposed block does not parse");
+  auto decoded = chain::check_block_stateless(*spec_, parsed);
+  if (!decoded) return make_error(decoded.reason().message());
+  auto after = chain::apply_block(*spec_, state_, *decoded);
+  if (!after) return make_error(after.reason().message());
+  checked_[decoded->id] = std::move(after).value();
+  return {};
+}
+
+// ---------------------------------------------------------------- transport side
+
+MessageVerdict Node::on_message(const PeerId& from, chain::ByteView bytes) {
+  auto message = std::make_shared<pb::NodeMessage>();
+  if (!message->ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+      message->body_case() == pb::NodeMessage::BODY_NOT_SET) {
+    ++metrics_.peer_messages_invalid;
+    return MessageVerdict::disconnect;
+  }
+  if (message->has_consensus() &&
+      consensus::is_misbehaviour(consensus::check_well_formed(message->consensus()))) {
+    ++metrics_.peer_messages_invalid;
+    return MessageVerdict::disconnect;
+  }
+  const bool droppable = message->has_consensus() || message->has_txs();
+  if (droppable && pending_inbound_.load() >= kMaxPendingInbound) {
+    ++metrics_.peer_messages_dropped;
+    return MessageVerdict::accept;
+  }
+  ++pending_inbound_;
+  asio::post(loop_, [this, from, message] {
+    --pending_inbound_;
+    if (!stopping_.load()) handle(from, *message);
+  });
+  return MessageVerdict::accept;
+}
+
+void Node::on_peer_connected(const PeerId& peer) {
+  ++metrics_.peers_connected;
+  asio::post(loop_, [this, peer] {
+    if (stopping_.load()) return;
+    send_status(peer);
+    if (driver_ && transport_) {
+      for (const auto& m : driver_->messages_to_rebroadcast()) {
+        pb::NodeMessage out;
+        *out.mutable_consensus() = m;
+        transport_->send(peer, encode(out));
+      }
+    }
+  });
+}
+
+void Node::on_peer_disconnected(const PeerId& peer, DisconnectReason reason) {
+  if (metrics_.peers_connected > 0) --metrics_.peers_connected;
+  asio::post(loop_, [this, peer] { sync_.on_peer_disconnected(peer); });
+  (void)reason;
+}
+
+void Node::on_problem(const TransportProblem& problem) {
+  const std::string who = problem.peer ? name_of(*problem.peer) : problem.remote;
+  if (problem.suppressed > 0) {
+    log_->warn("p2p {}: {} ({}) [{} similar problems not logged]", who, problem.detail, to_string(problem.reason),
+               problem.suppressed);
+  } else {
+    log_->warn("p2p {}: {} ({})", who, problem.detail, to_string(problem.reason));
+  }
+}
+
+void Node::handle(const PeerId& from, const pb::NodeMessage& message) {
+  switch (message.body_case()) {
+    case pb::NodeMessage::kConsensus: {
+      if (!driver_) return;
+      const auto verdict = driver_->on_message(message.consensus());
+      if (verdict == consensus::MessageVerdict::future_height) {
+        const std::uint64_t h = message_height(message.consensus());
+        if (h > 0) sync_.on_peer_at_least(from, h - 1);
+        maybe_request_blocks();
+      } else if (verdict == consensus::MessageVerdict::malformed ||
+                 verdict == consensus::MessageVerdict::oversized ||
+                 verdict == consensus::MessageVerdict::unknown_validator ||
+                 verdict == consensus::MessageVerdict::bad_signature) {
+        ++metrics_.peer_messages_invalid;
+        transport_->disconnect(from);
+      }
+      return;
+    }
+    case pb::NodeMessage::kTxs: {
+      bool any = false;
+      for (const std::string& tx : message.txs().transactions()) {
+        const AddResult r = mempool_.add(chain::as_bytes(tx), [this](const chain::PublicKey& k) {
+          return state_.next_nonce(k);
+        });
+        if (r.accepted()) {
+          any = true;
+          ++metrics_.txs_accepted;
+        } else if (r.rejected == TxRejection::invalid) {
+          // A correct peer gossips only what its mempool checked.
+          ++metrics_.peer_messages_invalid;
+          transport_->disconnect(from);
+          return;
+        }
+      }
+      if (any && driver_) driver_->poke();
+      return;
+    }
+    case pb::NodeMessage::kStatus:
+      sync_.on_peer_height(from, message.status().height());
+      maybe_request_blocks();
+      return;
+    case pb::NodeMessage::kBlockRequest:
+      serve_blocks(from, message.block_request());
+      return;
+    case pb::NodeMessage::kBlockResponse:
+      handle_block_response(from, message.block_response());
+      return;
+    case pb::NodeMessage::BODY_NOT_SET:
+      return;
+  }
+}
+
+void Node::serve_blocks(const PeerId& to, const pb::BlockRequest& request) {
+  const std::uint32_t count = std::min<std::uint32_t>(request.max_count(), 64);
+  if (request.from_height() == 0 || count == 0) return;
+  auto blocks = store_->blocks_from(request.from_height(), count);
+  if (!blocks) {
+    log_->error("cannot read blocks for a peer: {}", blocks.error().message);
+    return;
+  }
+  pb::NodeMessage m;
+  auto* r = m.mutable_block_response();
+  r->set_from_height(request.from_height());
+  const std::size_t limit = std::max<std::uint64_t>(4u << 20, spec_->params().max_block_bytes + (1u << 20)) - 4096;
+  std::size_t used = 0;
+  for (std::string& b : *blocks) {
+    if (r->blocks_size() > 0 && used + b.size() > limit) break;
+    used += b.size();
+    r->add_blocks(std::move(b));
+  }
+  transport_->send(to, encode(m));
+}
+
+void Node::handle_block_response(const PeerId& from, const pb::BlockResponse& response) {
+  sync_.on_response(from);
+  std::uint64_t height = response.from_height();
+  for (const std::string& bytes : response.blocks()) {
+    if (height <= state_.height) {
+      ++height;
+      continue;  // consensus got there first
+    }
+    if (height != state_.height + 1) break;
+    auto committed = chain::decode_committed_block(bytes);
+    chain::Verdict<chain::LedgerState, chain::BlockFault> after =
+        committed ? chain::validate_block(*spec_, state_, *committed)
+                  : chain::Verdict<chain::LedgerState, chain::BlockFault>(
+                        chain::BlockFault{chain::BlockInvalid::malformed_block, committed.error().message});
+    if (!after) {
+      ++metrics_.peer_messages_invalid;
+      log_->warn("peer {} sent an invalid block at height {}: {}; disconnecting it", name_of(from), height,
+                 after.reason().message());
+      transport_->disconnect(from);
+      return;
+    }
+    if (auto s = apply_committed(bytes, *after, height); !s) {
+      log_->error("cannot store synced block {}: {}", height, s.error().message);
+      return;
+    }
+    ++metrics_.blocks_synced;
+    if (driver_) driver_->on_block_committed(height);
+    ++height;
+  }
+  maybe_request_blocks();
+}
+
+void Node::send_status(const std::optional<PeerId>& to) {
+  if (!transport_) return;
+  pb::NodeMessage m;
+  m.mutable_status()->set_height(state_.height);
+  m.mutable_status()->set_tip_id(std::string(state_.last_block_id.bytes.begin(), state_.last_block_id.bytes.end()));
+  if (to) {
+    transport_->send(*to, encode(m));
+  } else {
+    transport_->broadcast(encode(m));
+  }
+}
+
+void Node::maybe_request_blocks() {
+  auto req = sync_.next_request(state_.height, now_ms());
+  if (!req || !transport_) return;
+  pb::NodeMessage m;
+  m.mutable_block_request()->set_from_height(req->from_height);
+  m.mutable_block_request()->set_max_count(req->max_count);
+  transport_->send(req->peer, encode(m));
+}
+
+void Node::gossip_transactions(std::vector<std::string> txs) {
+  for (auto& t : txs) gossip_queue_.push_back(std::move(t));
+  if (gossip_scheduled_) return;
+  gossip_scheduled_ = true;
+  // A short delay batches the transactions submitted meanwhile into one message.
+  gossip_timer_.expires_after(std::chrono::milliseconds(1));
+  gossip_timer_.async_wait([this](const boost::system::error_code& ec) {
+    gossip_scheduled_ = false;
+    if (ec || stopping_.load() || gossip_queue_.empty() || !transport_) return;
+    pb::NodeMessage m;
+    for (auto& t : gossip_queue_) m.mutable_txs()->add_transactions(std::move(t));
+    gossip_queue_.clear();
+    transport_->broadcast(encode(m));
+  });
+}
+
+void Node::tick() {
+  const std::uint64_t now = now_ms();
+  if (now - last_status_ms_ >= kStatusIntervalMs) {
+    last_status_ms_ = now;
+    send_status(std::nullopt);
+  }
+  maybe_request_blocks();
+  refresh_snapshot();
+  tick_timer_.expires_after(std::chrono::milliseconds(kTickMs));
+  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopping_.load()) tick();
+  });
+}
+
+void Node::refresh_snapshot() {
+  NodeSnapshot s;
+  s.height = state_.height;
+  s.tip_hash = state_.last_block_id;
+  if (driver_) {
+    const auto st = driver_->status();
+    s.round = st.round;
+    s.step = consensus::to_string(st.step);
+    metrics_.consensus_round = st.round;
+  }
+  s.mempool_txs = mempool_.size();
+  s.mempool_bytes = mempool_.bytes();
+  metrics_.mempool_txs = s.mempool_txs;
+  metrics_.mempool_bytes = s.mempool_bytes;
+  std::lock_guard lock(snapshot_mutex_);
+  s.halted = snapshot_.halted;
+  s.halt_reason = snapshot_.halt_reason;
+  snapshot_ = std::move(s);
+}
+
+std::string Node::name_of(const chain::PublicKey& key) const {
+  auto n = names_.find(key);
+  return n == names_.end() ? key.hex() : n->second;
+}
+
+std::uint64_t Node::now_ms() const {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+}  // namespace baton::node

@@ -1,0 +1,191 @@
+// Node: the one context object of `batond`. It owns every part (ledger store,
+// ledger state, mempool, consensus driver, block sync, P2P transport, admin
+// API) and wires them; there are no globals.
+//
+// Threads:
+//   - the event loop (one thread, an io_context): the engine, the mempool,
+//     the ledger state and every write to the store run here and only here;
+//   - the transport's io thread: parses incoming messages and posts them to
+//     the loop (at most `kMaxPendingInbound` waiting; beyond that, gossip and
+//     consensus messages are dropped, which the protocol tolerates: the
+//     engine rebroadcasts and block sync fills gaps);
+//   - the admin HTTP thread: reads the store directly (thread-safe) and asks
+//     the loop, with a timeout, for what lives there (mempool, nonces).
+//
+// Start-up: open() checks the configuration (key file, genesis, data
+// directory) and loads the committed chain: it replays every stored block to
+// rebuild the ledger state, and the engine resumes at tip height + 1 with
+// its last checkpoint and signer record. start() binds the ports.
+// stop() (SIGTERM) stops accepting, lets the loop finish the task it is in
+// (a commit is one task), stops the engine and closes the store.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/logger.h>
+
+#include "chain/chain_spec.h"
+#include "chain/keys.h"
+#include "chain/ledger_state.h"
+#include "node/block_sync.h"
+#include "node/config.h"
+#include "node/http_server.h"
+#include "node/consensus_driver.h"
+#include "node/mempool.h"
+#include "node/metrics.h"
+#include "node/proto/node_message.pb.h"
+#include "node/signer_state.h"
+#include "node/transport.h"
+#include "storage/ledger_store.h"
+
+namespace baton::node {
+
+// A consistent view for the admin API, refreshed by the loop.
+struct NodeSnapshot {
+  std::uint64_t height = 0;
+  chain::Hash tip_hash;
+  std::uint32_t round = 0;
+  std::string step = "new_height";
+  std::size_t mempool_txs = 0;
+  std::size_t mempool_bytes = 0;
+  bool halted = false;
+  std::string halt_reason;
+};
+
+struct PeerStatus {
+  std::string name;
+  std::string address;
+  bool connected = false;
+  std::string last_error;
+};
+
+struct SubmitOutcome {
+  bool accepted = false;
+  bool busy = false;  // the node could not answer in time; retry
+  chain::Hash hash;
+  std::uint64_t nonce = 0;
+  std::string reason;  // when refused
+  bool pool_full = false;
+};
+
+class Node final : public ConsensusHost, public consensus::Application, public TransportListener {
+ public:
+  static constexpr std::size_t kMaxPendingInbound = 20000;
+
+  // Reads the key and the genesis, checks that the key is a genesis member
+  // and opens (or creates) the ledger in config.data_dir/ledger. Every error
+  // is a sentence for the operator.
+  static Result<std::unique_ptr<Node>> open(const NodeConfig& config, std::shared_ptr<spdlog::logger> log);
+  ~Node() override;
+
+  // Binds the P2P and admin ports and starts the loop. Fails (nothing left
+  // running) when a port is in use.
+  Status start();
+  // Idempotent. After it returns, no thread of the node runs.
+  void stop();
+
+  // The admin API's port (useful when admin_listen has port 0).
+  std::uint16_t admin_port() const;
+  std::uint16_t p2p_port() const;
+
+  // --- for the admin API; thread-safe ---
+  NodeSnapshot snapshot() const;
+  std::vector<PeerStatus> peers() const;
+  const chain::ChainSpec& spec() const { return *spec_; }
+  const NodeConfig& config() const { return config_; }
+  const storage::LedgerStore& store() const { return *store_; }
+  const Metrics& metrics() const { return metrics_; }
+  SubmitOutcome submit_transaction(std::string tx_bytes);
+  // Next nonce for `sender` counting its transactions waiting in the mempool.
+  std::optional<std::uint64_t> next_nonce(const chain::PublicKey& sender);
+  // The serialized transaction if it waits in the mempool.
+  std::optional<std::string> pending_transaction(const chain::Hash& hash);
+  // True once stop() began or the node halted itself.
+  bool halted() const { return halted_.load(); }
+
+  // --- ConsensusHost (loop thread) ---
+  Status commit_decision(const consensus::Decision& decision) override;
+  void broadcast(const consensus::pb::ConsensusMessage& message) override;
+  bool has_pending_work() const override { return mempool_.size() > 0; }
+  void halt(const std::string& why) override;
+  void note(const std::string& what) override;
+
+  // --- consensus::Application (loop thread) ---
+  Result<std::string> make_block(std::uint64_t height, std::uint32_t round,
+                                 const std::vector<std::string>& evidence) override;
+  Status check_block(std::uint64_t height, const std::string& block) override;
+
+  // --- TransportListener (transport thread) ---
+  MessageVerdict on_message(const PeerId& from, chain::ByteView message) override;
+  void on_peer_connected(const PeerId& peer) override;
+  void on_peer_disconnected(const PeerId& peer, DisconnectReason reason) override;
+  void on_problem(const TransportProblem& problem) override;
+
+ private:
+  Node(NodeConfig config, std::shared_ptr<spdlog::logger> log, std::unique_ptr<chain::ChainSpec> spec,
+       chain::MemberSecretKeys keys, std::unique_ptr<storage::LedgerStore> store);
+
+  Status replay_ledger();
+  void handle(const PeerId& from, const pb::NodeMessage& message);
+  void handle_block_response(const PeerId& from, const pb::BlockResponse& response);
+  void serve_blocks(const PeerId& to, const pb::BlockRequest& request);
+  Status apply_committed(const std::string& committed_bytes, const chain::LedgerState& after,
+                         std::uint64_t height);
+  void after_commit(std::uint64_t height);
+  void send_status(const std::optional<PeerId>& to);
+  void maybe_request_blocks();
+  void tick();
+  void refresh_snapshot();
+  void gossip_transactions(std::vector<std::string> txs);
+  std::uint64_t now_ms() const;
+  std::string name_of(const chain::PublicKey& key) const;  // genesis name, or hex
+  // Runs `fn` on the loop and waits up to `timeout_ms`; false when it did not run in time.
+  template <class Fn>
+  bool run_on_loop(Fn&& fn, int timeout_ms = 5000);
+
+  NodeConfig config_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::unique_ptr<chain::ChainSpec> spec_;
+  chain::MemberSecretKeys keys_;
+  std::unique_ptr<storage::LedgerStore> store_;
+  chain::LedgerState state_;  // loop thread only
+  Mempool mempool_;           // loop thread only
+  BlockSync sync_;            // loop thread only
+  Metrics metrics_;
+  FileSignerStateStore signer_store_;
+  // Blocks this node checked or proposed at the current height: id -> state after.
+  std::map<chain::Hash, chain::LedgerState> checked_;
+  std::map<chain::PublicKey, std::string> names_;
+
+  boost::asio::io_context loop_{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  boost::asio::steady_timer tick_timer_;
+  std::unique_ptr<ConsensusDriver> driver_;
+  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<HttpServer> http_;
+  std::vector<std::string> gossip_queue_;  // loop thread only
+  bool gossip_scheduled_ = false;
+  boost::asio::steady_timer gossip_timer_;
+  std::thread loop_thread_;
+  std::atomic<std::size_t> pending_inbound_{0};
+  std::atomic<bool> halted_{false};
+  std::atomic<bool> stopping_{false};
+  bool started_ = false;
+  std::uint64_t last_status_ms_ = 0;
+
+  mutable std::mutex snapshot_mutex_;
+  NodeSnapshot snapshot_;
+};
+
+}  // namespace baton::node
