@@ -397,6 +397,8 @@ class TcpTransport::Impl final : public ConnectionOwner {
   // io_ is declared first so that it is destroyed last: the handlers it still
   // holds own connections whose sockets belong to it.
   asio::io_context io_;
+  // Keeps run() going while nothing is pending; shutdown() ends it with stop().
+  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
   tcp::acceptor acceptor_{io_};
   const chain::SigningKey identity_;
   const TcpTransportOptions options_;

@@ -1,12 +1,6 @@
 // TcpTransport over real loopback TCP: sessions between transports, restarts,
 // and misbehaving clients (raw POSIX sockets speaking as much of the protocol
 // as each test needs).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <mutex>
@@ -17,6 +11,7 @@
 #include "node/handshake.h"
 #include "node/secure_channel.h"
 #include "node/transport_tcp.h"
+#include "tests/node/p2p_client.h"
 #include "tests/support/test_support.h"
 
 namespace baton::node {
@@ -154,93 +149,11 @@ bool all_connected(const std::vector<Member*>& all) {
 
 chain::Bytes text(std::string_view s) { return {s.begin(), s.end()}; }
 
-// A blocking loopback client for speaking (or mangling) the protocol by hand.
-class RawClient {
- public:
-  explicit RawClient(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    timeval tv{0, 200 * 1000};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  }
-  ~RawClient() { ::close(fd_); }
-  bool ok() const { return connected_; }
-
-  void write(chain::ByteView bytes) {
-    std::size_t at = 0;
-    while (at < bytes.size()) {
-      const ssize_t n = ::send(fd_, bytes.data() + at, bytes.size() - at, MSG_NOSIGNAL);
-      if (n <= 0) return;  // the server hung up; the test checks that elsewhere
-      at += static_cast<std::size_t>(n);
-    }
-  }
-
-  // Reads exactly n bytes, waiting up to `timeout`.
-  std::optional<chain::Bytes> read_exact(std::size_t n, std::chrono::milliseconds timeout = 3s) {
-    chain::Bytes out(n);
-    std::size_t at = 0;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (at < n && std::chrono::steady_clock::now() < deadline) {
-      const ssize_t r = ::recv(fd_, out.data() + at, n - at, 0);
-      if (r == 0) return std::nullopt;
-      if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return std::nullopt;
-      if (r > 0) at += static_cast<std::size_t>(r);
-    }
-    if (at < n) return std::nullopt;
-    return out;
-  }
-
-  std::optional<chain::Bytes> read_frame() {
-    auto prefix = read_exact(4);
-    if (!prefix) return std::nullopt;
-    const std::uint32_t n = (std::uint32_t{(*prefix)[0]} << 24) |
-                            (std::uint32_t{(*prefix)[1]} << 16) |
-                            (std::uint32_t{(*prefix)[2]} << 8) | (*prefix)[3];
-    return read_exact(n);
-  }
-
-  // True once the server has closed the connection (EOF or reset), reading
-  // and discarding whatever it sent before.
-  bool closed_by_server(std::chrono::milliseconds timeout = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    std::uint8_t buf[4096];
-    while (std::chrono::steady_clock::now() < deadline) {
-      const ssize_t r = ::recv(fd_, buf, sizeof buf, 0);
-      if (r == 0) return true;
-      if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return true;
-    }
-    return false;
-  }
-
-  // Runs the handshake as `key`; returns the session keys, or nullopt when
-  // the server refused (closed) or sent something unexpected.
-  std::optional<SessionKeys> handshake(const SigningKey& key, const std::vector<PeerId>& members) {
-    HandshakeOptions o;
-    o.chain_id = kChainId;
-    o.genesis_hash = kGenesis;
-    o.members = {members.begin(), members.end()};
-    Handshake hs(key, chain::X25519SecretKey::generate(), HandshakeRole::initiator, o);
-    write(encode_frame(hs.hello()));
-    auto server_hello = read_frame();
-    if (!server_hello) return std::nullopt;
-    HandshakeStep step = hs.on_message(*server_hello);
-    if (!step.send) return std::nullopt;
-    write(encode_frame(*step.send));
-    auto server_auth = read_frame();
-    if (!server_auth) return std::nullopt;
-    step = hs.on_message(*server_auth);
-    if (!step.done) return std::nullopt;
-    return step.done->keys;
-  }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
-};
+// Handshake as `key` on the test chain.
+std::optional<SessionKeys> handshake(testing::P2pClient& c, const SigningKey& key,
+                                     const std::vector<PeerId>& members) {
+  return c.handshake(key, kChainId, kGenesis, members);
+}
 
 TEST(TcpTransport, ThreeMembersConnectAndExchangeMessagesInOrder) {
   Member a, b, c;
@@ -324,7 +237,7 @@ TEST(TcpTransport, DropsGarbageAndKeepsServingTheGoodPeer) {
 
   std::mt19937 rng(42);
   for (int i = 0; i < 20; ++i) {
-    RawClient garbage(a.port);
+    testing::P2pClient garbage(a.port);
     ASSERT_TRUE(garbage.ok());
     chain::Bytes junk(1000);
     for (auto& x : junk) x = static_cast<std::uint8_t>(rng());
@@ -344,7 +257,7 @@ TEST(TcpTransport, RateLimitsProblemReports) {
   limits.problems_per_second = 2;  // bursts of 4
   start(a, all, limits);
   for (int i = 0; i < 30; ++i) {
-    RawClient garbage(a.port);
+    testing::P2pClient garbage(a.port);
     garbage.write(chain::Bytes{0xff, 0xff, 0xff, 0xff});
     ASSERT_TRUE(garbage.closed_by_server());
   }
@@ -354,7 +267,7 @@ TEST(TcpTransport, RateLimitsProblemReports) {
   EXPECT_GE(problems.size(), 1u);
   // The next report after a quiet spell carries the count held back.
   std::this_thread::sleep_for(1000ms);
-  RawClient last(a.port);
+  testing::P2pClient last(a.port);
   last.write(chain::Bytes{0xff, 0xff, 0xff, 0xff});
   ASSERT_TRUE(last.closed_by_server());
   ASSERT_TRUE(wait_until([&] { return a.recorder.problems().size() > problems.size(); }, 2s));
@@ -365,7 +278,7 @@ TEST(TcpTransport, OversizedLengthPrefixDropsTheConnection) {
   Member a;
   std::vector<Member*> all{&a};
   start(a, all);
-  RawClient c(a.port);
+  testing::P2pClient c(a.port);
   c.write(chain::Bytes{0x7f, 0xff, 0xff, 0xff});
   EXPECT_TRUE(c.closed_by_server());
   ASSERT_TRUE(wait_until([&] { return a.recorder.has_problem(DisconnectReason::oversized_frame); },
@@ -377,8 +290,8 @@ TEST(TcpTransport, RefusesAHandshakeFromAnUnknownKey) {
   std::vector<Member*> all{&a, &b};
   start(a, all);
   const SigningKey stranger = SigningKey::generate();
-  RawClient c(a.port);
-  EXPECT_FALSE(c.handshake(stranger, {a.id(), stranger.public_key()}));
+  testing::P2pClient c(a.port);
+  EXPECT_FALSE(handshake(c, stranger, {a.id(), stranger.public_key()}));
   EXPECT_TRUE(c.closed_by_server());
   ASSERT_TRUE(wait_until(
       [&] { return a.recorder.has_problem(DisconnectReason::handshake_refused); }, 2s));
@@ -394,16 +307,11 @@ TEST(TcpTransport, DropsAPeerWhoseFrameWasTampered) {
   b.dialable = false;
   std::vector<Member*> all{&a, &b};
   start(a, all);
-  RawClient c(a.port);
-  auto keys = c.handshake(b.key, {a.id(), b.id()});
-  ASSERT_TRUE(keys);
-  FrameSealer sealer(keys->send);
-  chain::Bytes wire;
-  sealer.seal(EnvelopeKind::message, text("genuine"), wire);
-  c.write(wire);
+  testing::P2pClient c(a.port);
+  ASSERT_TRUE(handshake(c, b.key, {a.id(), b.id()}));
+  c.send_message(text("genuine"));
   ASSERT_TRUE(wait_until([&] { return a.recorder.got(b.id(), "genuine"); }, 5s));
-  chain::Bytes bad;
-  sealer.seal(EnvelopeKind::message, text("tampered"), bad);
+  chain::Bytes bad = c.seal(text("tampered"));
   bad[6] ^= 0x20;
   c.write(bad);
   EXPECT_TRUE(c.closed_by_server());
@@ -418,13 +326,9 @@ TEST(TcpTransport, DropsAPeerWhoseMessageTheNodeFindsInvalid) {
   b.dialable = false;
   std::vector<Member*> all{&a, &b};
   start(a, all);
-  RawClient c(a.port);
-  auto keys = c.handshake(b.key, {a.id(), b.id()});
-  ASSERT_TRUE(keys);
-  FrameSealer sealer(keys->send);
-  chain::Bytes wire;
-  sealer.seal(EnvelopeKind::message, text("invalid"), wire);  // Recorder says disconnect
-  c.write(wire);
+  testing::P2pClient c(a.port);
+  ASSERT_TRUE(handshake(c, b.key, {a.id(), b.id()}));
+  c.send_message(text("invalid"));  // the Recorder answers disconnect
   EXPECT_TRUE(c.closed_by_server());
   ASSERT_TRUE(wait_until(
       [&] { return a.recorder.has_problem(DisconnectReason::invalid_message); }, 2s));
@@ -436,7 +340,7 @@ TEST(TcpTransport, DropsAClientThatDoesNotFinishTheHandshake) {
   TransportLimits limits = fast_limits();
   limits.handshake_timeout = 300ms;
   start(a, all, limits);
-  RawClient c(a.port);
+  testing::P2pClient c(a.port);
   ASSERT_TRUE(c.read_frame());  // the server's hello; we say nothing
   EXPECT_TRUE(c.closed_by_server(3s));
   EXPECT_TRUE(wait_until(
@@ -451,8 +355,8 @@ TEST(TcpTransport, DisconnectsAPeerThatDoesNotRead) {
   limits.send_queue_messages = 8;
   limits.idle_timeout = 30s;
   start(a, all, limits);
-  RawClient c(a.port);
-  ASSERT_TRUE(c.handshake(b.key, {a.id(), b.id()}));
+  testing::P2pClient c(a.port);
+  ASSERT_TRUE(handshake(c, b.key, {a.id(), b.id()}));
   ASSERT_TRUE(wait_until([&] { return connected(a, b.id()); }, 5s));
   const chain::Bytes big(1u << 20, 0x55);
   for (int i = 0; i < 64; ++i) ASSERT_TRUE(a.transport->send(b.id(), big));
