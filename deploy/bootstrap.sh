@@ -66,6 +66,8 @@ if [[ $WITH_TEST_TOOLS == 1 ]]; then
 fi
 
 if [[ $DO_BUILD == 1 ]]; then
+  # Paths relative to the checkout, so that ccache hits across clones and build dirs.
+  export CCACHE_BASEDIR="$ROOT"
   if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
     cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${CMAKE_EXTRA[@]}" >/dev/null
   elif [[ ${#CMAKE_EXTRA[@]} -gt 0 ]]; then
