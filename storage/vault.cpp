@@ -47,18 +47,19 @@ using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
 using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 
 // SHA-256 over the blob bytes as they stream past.
+// Disabled, it does nothing and finishes to the zero hash.
 class BlobHasher {
  public:
-  BlobHasher() : ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) std::abort();
+  explicit BlobHasher(bool enabled) : ctx_(enabled ? EVP_MD_CTX_new() : nullptr) {
+    if (enabled && (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1)) std::abort();
   }
   void update(ByteView b) {
-    if (EVP_DigestUpdate(ctx_.get(), b.data(), b.size()) != 1) std::abort();
+    if (ctx_ && EVP_DigestUpdate(ctx_.get(), b.data(), b.size()) != 1) std::abort();
   }
   chain::Hash finish() {
     chain::Hash h;
     unsigned int len = 0;
-    if (EVP_DigestFinal_ex(ctx_.get(), h.bytes.data(), &len) != 1 || len != 32) std::abort();
+    if (ctx_ && (EVP_DigestFinal_ex(ctx_.get(), h.bytes.data(), &len) != 1 || len != 32)) std::abort();
     return h;
   }
 
@@ -209,7 +210,7 @@ Result<BlobSummary> seal(ByteSource& in, ByteSink& out, const DataKey& key, Byte
   const auto header = encode_blob_header(h);
 
   BlobSummary summary;
-  BlobHasher hasher;
+  BlobHasher hasher(options.hash_blob);
   if (auto st = out.write(header); !st) return vault_error(VaultErrc::io, st.error().message);
   hasher.update(header);
   summary.blob_size = header.size();
@@ -244,7 +245,8 @@ Result<BlobSummary> seal(ByteSource& in, ByteSink& out, const DataKey& key, Byte
   return summary;
 }
 
-Result<BlobSummary> open(ByteSource& in, ByteSink& out, const DataKey& key, ByteView associated_data) {
+Result<BlobSummary> open(ByteSource& in, ByteSink& out, const DataKey& key, ByteView associated_data,
+                         bool hash_blob) {
   std::array<std::uint8_t, kBlobHeaderSize> header{};
   auto got = read_full(in, header);
   if (!got) return vault_error(VaultErrc::io, got.error().message);
@@ -256,7 +258,7 @@ Result<BlobSummary> open(ByteSource& in, ByteSink& out, const DataKey& key, Byte
                        "blob, or the blob was replaced");
   }
   BlobSummary summary;
-  BlobHasher hasher;
+  BlobHasher hasher(hash_blob);
   hasher.update(header);
   summary.blob_size = header.size();
 
@@ -323,13 +325,18 @@ Result<BlobSummary> seal_file(const std::filesystem::path& in, const std::filesy
 }
 
 Result<BlobSummary> open_file(const std::filesystem::path& in, const std::filesystem::path& out, const DataKey& key,
-                              ByteView associated_data, bool overwrite) {
+                              ByteView associated_data, const OpenOptions& options) {
   auto src = FileSource::open(in);
   if (!src) return vault_error(VaultErrc::io, src.error().message);
-  auto dst = AtomicFile::create(out, overwrite, 0600);
+  auto dst = AtomicFile::create(out, options.overwrite, 0600);
   if (!dst) return vault_error(VaultErrc::io, dst.error().message);
-  auto summary = open(**src, **dst, key, associated_data);
+  auto summary = open(**src, **dst, key, associated_data, options.expected_blob_sha256.has_value());
   if (!summary) return summary;  // `dst` is discarded by its destructor
+  if (options.expected_blob_sha256 && summary->blob_sha256 != *options.expected_blob_sha256) {
+    return vault_error(VaultErrc::tampered, "the blob's SHA-256 " + summary->blob_sha256.hex() +
+                                                " is not the recorded " + options.expected_blob_sha256->hex() +
+                                                "; it is another blob. Nothing was written");
+  }
   if (auto st = (*dst)->commit(); !st) return vault_error(VaultErrc::io, st.error().message);
   return summary;
 }

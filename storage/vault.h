@@ -18,6 +18,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string_view>
 
 #include "chain/crypto.h"
@@ -79,12 +80,15 @@ Result<BlobHeader> parse_blob_header(ByteView bytes);
 
 struct SealOptions {
   std::uint32_t chunk_size = kDefaultChunkSize;
+  // Compute BlobSummary::blob_sha256 while sealing. SHA-256 runs at about a
+  // third of AES-GCM's speed, so callers that hash elsewhere may turn it off.
+  bool hash_blob = true;
 };
 
 struct BlobSummary {
   std::uint64_t plaintext_size = 0;
   std::uint64_t blob_size = 0;      // header + chunks
-  chain::Hash blob_sha256;          // SHA-256 of the whole blob (what the chain records)
+  chain::Hash blob_sha256;          // SHA-256 of the whole blob (what the chain records); zero if not computed
   std::uint64_t chunks = 0;
 };
 
@@ -96,7 +100,17 @@ Result<BlobSummary> seal(ByteSource& in, ByteSink& out, const DataKey& key, Byte
 // Decrypts `in` to `out`, authenticating each chunk before writing its
 // plaintext. On failure `out` may already hold the authenticated chunks before
 // the bad one: the caller must discard it (open_file does).
-Result<BlobSummary> open(ByteSource& in, ByteSink& out, const DataKey& key, ByteView associated_data);
+// `hash_blob` = false skips the blob's SHA-256 (blob_sha256 stays zero).
+Result<BlobSummary> open(ByteSource& in, ByteSink& out, const DataKey& key, ByteView associated_data,
+                         bool hash_blob = true);
+
+struct OpenOptions {
+  bool overwrite = false;  // replace an existing output file
+  // When set (the hash the ledger or the envelope records), the whole blob
+  // must hash to it too, or nothing is written (code tampered). When unset
+  // the blob is not hashed (the chunk tags still authenticate every byte).
+  std::optional<chain::Hash> expected_blob_sha256;
+};
 
 // File versions. The output appears only on success (AtomicFile), mode 0600
 // for plaintext, 0644 for blobs; `overwrite` = false refuses an existing path.
@@ -104,7 +118,7 @@ Result<BlobSummary> seal_file(const std::filesystem::path& in, const std::filesy
                               const DataKey& key, ByteView associated_data, const SealOptions& options = {},
                               bool overwrite = false);
 Result<BlobSummary> open_file(const std::filesystem::path& in, const std::filesystem::path& out,
-                              const DataKey& key, ByteView associated_data, bool overwrite = false);
+                              const DataKey& key, ByteView associated_data, const OpenOptions& options = {});
 
 // The associated data the node binds a model blob to:
 //   "baton/vault/ad/v1" || 0x00 || u32 BE len || chain_id || u32 BE len || model_id
