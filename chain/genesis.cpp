@@ -153,20 +153,6 @@ Result<GenesisMember> parse_member(const json& j, std::size_t index) {
   return m;
 }
 
-Status validate_p2p_address(std::string_view addr, const std::string& where) {
-  const auto colon = addr.rfind(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == addr.size()) {
-    return make_error("genesis: " + where + ".p2p_address " + in_quotes(addr) + " must look like host:port");
-  }
-  const auto port_text = addr.substr(colon + 1);
-  unsigned port = 0;
-  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
-    return make_error("genesis: " + where + ".p2p_address " + in_quotes(addr) + " has a port that is not a number from 0 to 65535");
-  }
-  return {};
-}
-
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
@@ -214,6 +200,20 @@ std::uint64_t Genesis::total_power() const {
   return total;
 }
 
+Status validate_p2p_address(std::string_view addr) {
+  const auto colon = addr.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == addr.size()) {
+    return make_error("p2p address " + in_quotes(addr) + " must look like host:port");
+  }
+  const auto port_text = addr.substr(colon + 1);
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
+    return make_error("p2p address " + in_quotes(addr) + " has a port that is not a number from 0 to 65535");
+  }
+  return {};
+}
+
 Status validate_chain_id(std::string_view id) {
   if (id.empty() || id.size() > 64) return make_error("a chain id must have 1 to 64 characters");
   auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
@@ -238,7 +238,7 @@ Status validate_genesis(const Genesis& g) {
     const auto& m = g.members[i];
     const std::string where = member_label(i, m.name);
     if (auto s = validate_member_name(m.name); !s) return make_error("genesis: " + where + ": " + s.error().message);
-    if (auto s = validate_p2p_address(m.p2p_address, where); !s) return s;
+    if (auto s = validate_p2p_address(m.p2p_address); !s) return make_error("genesis: " + where + ".p2p_address: " + s.error().message);
     for (std::size_t j = 0; j < i; ++j) {
       const auto& o = g.members[j];
       const std::string other = member_label(j, o.name);

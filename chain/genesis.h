@@ -70,6 +70,10 @@ struct Genesis {
 // Chain ids: 1..64 characters of [A-Za-z0-9._-], starting with a letter or digit.
 Status validate_chain_id(std::string_view chain_id);
 
+// P2P addresses: "host:port" with a non-empty host and a port 0..65535 (0: not
+// assigned yet, as `baton keygen` writes by default).
+Status validate_p2p_address(std::string_view address);
+
 // Checks everything a genesis must satisfy, independent of how it was made:
 // a valid chain id, at least one member, unique names, unique Ed25519 and
 // X25519 keys, valid roles, power/role agreement, total power > 0 (and no

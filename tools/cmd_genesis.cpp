@@ -1,9 +1,185 @@
+// `baton genesis init|validate|hash`: write and check the consortium's genesis
+// file (schema in docs/PROTOCOL.md, "Genesis file").
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+#include "chain/genesis.h"
+#include "chain/keys.h"
+#include "chain/validator_set.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 
 namespace baton::tools {
+namespace {
 
-// Placeholder until this command group lands; see the open issue.
-void register_genesis_commands(CLI::App& app) { (void)app; }
+namespace fs = std::filesystem;
+
+struct InitOptions {
+  std::string chain_id;
+  std::vector<std::string> member_files;
+  std::vector<std::string> powers;  // NAME=N
+  std::vector<std::string> admins;
+  std::string time;
+  std::string out;
+  bool json = false;
+};
+
+struct FileOptions {
+  std::string file;
+  bool json = false;
+};
+
+std::uint64_t quorum_power(std::uint64_t total) { return total * 2 / 3 + 1; }
+
+nlohmann::json summary(const chain::Genesis& g, const chain::Hash& hash) {
+  nlohmann::json members = nlohmann::json::array();
+  for (const auto& m : g.members) members.push_back({{"name", m.name}, {"power", m.power}, {"roles", m.roles}});
+  return {{"chain_id", g.chain_id},
+          {"genesis_time", chain::format_rfc3339_ms(g.genesis_time_unix_ms)},
+          {"genesis_hash", hash.hex()},
+          {"total_power", g.total_power()},
+          {"quorum_power", quorum_power(g.total_power())},
+          {"members", members}};
+}
+
+std::uint64_t parse_power(const std::string& text, const std::string& arg) {
+  std::size_t used = 0;
+  unsigned long long v = 0;
+  try {
+    v = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || text.empty() || text[0] == '-') {
+    fail("--power " + arg + ": the power must be a non-negative integer", Exit::usage);
+  }
+  return v;
+}
+
+void init(const InitOptions& o) {
+  if (auto s = chain::validate_chain_id(o.chain_id); !s) fail(s.error().message, Exit::usage);
+  std::error_code ec;
+  if (fs::exists(o.out, ec)) fail(o.out + " already exists; remove it or choose another path");
+
+  chain::Genesis g;
+  g.chain_id = o.chain_id;
+  if (o.time.empty()) {
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    g.genesis_time_unix_ms = std::chrono::duration_cast<std::chrono::seconds>(now).count() * 1000;
+  } else {
+    auto t = chain::parse_rfc3339_ms(o.time);
+    if (!t) fail("--time: " + t.error().message, Exit::usage);
+    g.genesis_time_unix_ms = *t;
+  }
+  for (const auto& path : o.member_files) {
+    auto keys = chain::parse_public_keys(read_file(path, "member public key file"));
+    if (!keys) fail(path + ": " + keys.error().message);
+    chain::GenesisMember m;
+    m.name = keys->name;
+    m.ed25519 = keys->ed25519;
+    m.x25519 = keys->x25519;
+    m.p2p_address = keys->p2p_address;
+    g.members.push_back(std::move(m));
+  }
+  std::map<std::string, std::uint64_t> power;
+  for (const auto& arg : o.powers) {
+    const auto eq = arg.find('=');
+    if (eq == std::string::npos) fail("--power " + arg + ": expected NAME=N", Exit::usage);
+    const std::string name = arg.substr(0, eq);
+    if (g.find_member(name) == nullptr) fail("--power " + arg + ": no member is named \"" + name + "\"", Exit::usage);
+    power[name] = parse_power(arg.substr(eq + 1), arg);
+  }
+  for (const auto& name : o.admins) {
+    if (g.find_member(name) == nullptr) fail("--admin " + name + ": no member is named \"" + name + "\"", Exit::usage);
+  }
+  for (auto& m : g.members) {
+    if (auto it = power.find(m.name); it != power.end()) m.power = it->second;
+    if (std::find(o.admins.begin(), o.admins.end(), m.name) != o.admins.end()) m.roles.emplace_back(chain::kRoleAdmin);
+    if (m.power > 0) m.roles.emplace_back(chain::kRoleValidator);
+    m.roles.emplace_back(chain::kRolePartner);
+  }
+  if (auto s = chain::validate_genesis(g); !s) fail(s.error().message);
+  const std::string text = chain::encode_genesis(g);
+  // What we write must be what every node will read back.
+  auto back = chain::parse_genesis(text);
+  if (!back) fail("internal error: the encoded genesis does not parse back: " + back.error().message);
+  write_file_atomic(o.out, text);
+  const chain::Hash hash = chain::genesis_hash(text);
+  if (o.json) {
+    auto j = summary(g, hash);
+    j["path"] = o.out;
+    print_json(j);
+  } else {
+    std::cout << "wrote " << o.out << ": chain id " << g.chain_id << ", " << g.members.size() << " members, total power "
+              << g.total_power() << "\n"
+              << "genesis hash " << hash.hex() << "\n";
+  }
+}
+
+std::pair<chain::Genesis, chain::Hash> load(const std::string& path) {
+  const std::string text = read_file(path, "genesis file");
+  auto g = chain::parse_genesis(text);
+  if (!g) fail(path + ": " + g.error().message);
+  return {std::move(*g), chain::genesis_hash(text)};
+}
+
+void validate(const FileOptions& o) {
+  const auto [g, hash] = load(o.file);
+  if (o.json) {
+    auto j = summary(g, hash);
+    j["valid"] = true;
+    print_json(j);
+    return;
+  }
+  std::cout << o.file << " is valid: chain id " << g.chain_id << ", " << g.members.size() << " members (";
+  for (std::size_t i = 0; i < g.members.size(); ++i) {
+    std::cout << (i ? ", " : "") << g.members[i].name << " power " << g.members[i].power;
+  }
+  std::cout << "), total power " << g.total_power() << ", a commit needs power " << quorum_power(g.total_power())
+            << "\n"
+            << "genesis hash " << hash.hex() << "\n";
+}
+
+void hash(const FileOptions& o) {
+  const auto [g, h] = load(o.file);
+  if (o.json) {
+    print_json({{"chain_id", g.chain_id}, {"genesis_hash", h.hex()}});
+  } else {
+    std::cout << h.hex() << "\n";
+  }
+}
+
+}  // namespace
+
+void register_genesis_commands(CLI::App& app) {
+  auto* genesis = app.add_subcommand("genesis", "Write and check the genesis file");
+  genesis->require_subcommand(1);
+
+  auto init_opts = std::make_shared<InitOptions>();
+  auto* init_cmd = genesis->add_subcommand("init", "Write a genesis file from members' NAME.pub.json files");
+  init_cmd->add_option("--chain-id", init_opts->chain_id, "Chain id: 1-64 of [A-Za-z0-9._-]")->required();
+  init_cmd->add_option("--member", init_opts->member_files, "A member's NAME.pub.json (repeat, in validator order)")
+      ->required();
+  init_cmd->add_option("--power", init_opts->powers, "NAME=N voting power (default 1; 0 = not a validator)");
+  init_cmd->add_option("--admin", init_opts->admins, "Give NAME the admin role (repeatable)");
+  init_cmd->add_option("--time", init_opts->time, "Genesis time, RFC 3339 (default: now)");
+  init_cmd->add_option("--out", init_opts->out, "Path of the genesis file to write (never overwritten)")->required();
+  init_cmd->add_flag("--json", init_opts->json, "Print the result as JSON");
+  init_cmd->callback([init_opts] { init(*init_opts); });
+
+  auto validate_opts = std::make_shared<FileOptions>();
+  auto* validate_cmd = genesis->add_subcommand("validate", "Check a genesis file and summarise it");
+  validate_cmd->add_option("file", validate_opts->file, "genesis.json")->required();
+  validate_cmd->add_flag("--json", validate_opts->json, "Print the result as JSON");
+  validate_cmd->callback([validate_opts] { validate(*validate_opts); });
+
+  auto hash_opts = std::make_shared<FileOptions>();
+  auto* hash_cmd = genesis->add_subcommand("hash", "Print the network identity: SHA-256 of the genesis file's bytes");
+  hash_cmd->add_option("file", hash_opts->file, "genesis.json")->required();
+  hash_cmd->add_flag("--json", hash_opts->json, "Print the result as JSON");
+  hash_cmd->callback([hash_opts] { hash(*hash_opts); });
+}
 
 }  // namespace baton::tools

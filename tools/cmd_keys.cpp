@@ -1,9 +1,74 @@
+// `baton keygen`: a member's key pair files (formats in chain/keys.h and
+// docs/PROTOCOL.md, "Key files").
+#include <filesystem>
+#include <iostream>
+
+#include "chain/genesis.h"
+#include "chain/keys.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 
 namespace baton::tools {
+namespace {
 
-// Placeholder until this command group lands; see the open issue.
-void register_key_commands(CLI::App& app) { (void)app; }
+namespace fs = std::filesystem;
+
+struct KeygenOptions {
+  std::string name;
+  std::string out_dir;
+  std::string p2p = "127.0.0.1:0";
+  bool json = false;
+};
+
+void keygen(const KeygenOptions& o) {
+  if (auto s = chain::validate_member_name(o.name); !s) fail(s.error().message, Exit::usage);
+  if (auto s = chain::validate_p2p_address(o.p2p); !s) fail(s.error().message, Exit::usage);
+  const fs::path dir(o.out_dir);
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) fail(dir.string() + " exists and is not a directory");
+  const fs::path secret_path = dir / (o.name + ".key");
+  const fs::path public_path = dir / (o.name + ".pub.json");
+  // Check both before writing either, so a refusal leaves nothing half-made.
+  for (const auto& p : {secret_path, public_path}) {
+    if (fs::exists(p, ec)) fail(p.string() + " already exists; keys are never overwritten, choose another name or directory");
+  }
+  if (!fs::exists(dir, ec)) {
+    fs::create_directories(dir, ec);
+    if (ec) fail("cannot create directory " + dir.string() + ": " + ec.message());
+  }
+  const chain::MemberSecretKeys keys = chain::generate_member_keys(o.name);
+  const chain::MemberPublicKeys pub = keys.public_keys(o.p2p);
+  write_file_atomic(secret_path, chain::encode_secret_keys(keys), fs::perms::owner_read | fs::perms::owner_write);
+  try {
+    write_file_atomic(public_path, chain::encode_public_keys(pub));
+  } catch (const CommandError&) {
+    fs::remove(secret_path, ec);
+    throw;
+  }
+  if (o.json) {
+    print_json({{"name", pub.name},
+                {"key_file", secret_path.string()},
+                {"public_file", public_path.string()},
+                {"ed25519_public", pub.ed25519.hex()},
+                {"x25519_public", pub.x25519.hex()},
+                {"p2p_address", pub.p2p_address}});
+  } else {
+    std::cout << "wrote " << secret_path.string() << " (secret, mode 0600) and " << public_path.string() << "\n"
+              << "ed25519 public key: " << pub.ed25519.hex() << "\n";
+  }
+}
+
+}  // namespace
+
+void register_key_commands(CLI::App& app) {
+  auto opts = std::make_shared<KeygenOptions>();
+  auto* cmd = app.add_subcommand("keygen", "Make a member's Ed25519 and X25519 keys: DIR/NAME.key (secret) and DIR/NAME.pub.json");
+  cmd->add_option("--name", opts->name, "Member name: 1-64 of [A-Za-z0-9._-]")->required();
+  cmd->add_option("--out", opts->out_dir, "Directory for the key files (created if missing)")->required();
+  cmd->add_option("--p2p", opts->p2p, "This member's P2P address host:port, written into NAME.pub.json")
+      ->capture_default_str();
+  cmd->add_flag("--json", opts->json, "Print the result as JSON");
+  cmd->callback([opts] { keygen(*opts); });
+}
 
 }  // namespace baton::tools
