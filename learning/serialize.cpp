@@ -72,8 +72,7 @@ Error blob_error(const std::string& what) {
 }  // namespace
 
 chain::Bytes serialize(const Model& model) {
-  chain::Bytes out;
-  out.insert(out.end(), std::begin(kMagic), std::end(kMagic));
+  chain::Bytes out(std::begin(kMagic), std::end(kMagic));
   put_le(out, kVersion, 4);
   const auto spec = to_json(model.spec());
   put_le(out, spec.size(), 4);

@@ -1,0 +1,89 @@
+// The in-process scenario runner behind `baton experiment`: trains the
+// centralized model and the paper's six chained scenarios (C-DistriM, Zerka et
+// al. 2020) on one prepared data set and scores each on the same held-out test
+// set. Pure computation: no files, no logging; the CLI writes the outputs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chain/crypto.h"
+#include "chain/result.h"
+#include "learning/dataset.h"
+#include "learning/model.h"
+#include "learning/train.h"
+
+namespace baton::learning {
+
+struct ExperimentPlan {
+  // MLP hidden widths for tabular data; image data (image_shape {1, H, W})
+  // gets the small 2D CNN and ignores this.
+  std::vector<int> hidden = {32};
+  // `train.epochs` is the budget: how many times each training row is seen.
+  // The centralized model trains `epochs` epochs on all rows; in a chained
+  // scenario each partner trains epochs / cycles epochs (rounded, at least 1)
+  // on its own rows at each visit, so every row is again seen ~`epochs` times
+  // and the number of optimizer steps is about the same: the fair comparison.
+  TrainSettings train;
+  int cycles = 1;            // passes of the model along the partner chain
+  std::uint64_t seed = 1;    // model initialisation, partner split, batch orders
+  int workers = 1;           // trainings run in parallel (each with train.threads)
+};
+
+// The settings we chose for each built-in data set (docs/EXPERIMENTS.md says
+// why); unknown names (CSV files) get a small MLP with 50 epochs.
+ExperimentPlan default_plan(std::string_view dataset_name);
+
+// Local epochs per visit for a budget of `epochs` spread over `cycles`.
+int epochs_per_visit(int epochs, int cycles);
+
+struct ExperimentRow {
+  std::string name;                      // "centralized", "scenario1" … "scenario6"
+  std::string description;               // e.g. "3 partners, equal sizes"
+  std::vector<std::size_t> partner_sizes;  // training rows per partner, in chain order
+  // Binary: ROC AUC on the test set with its DeLong 95% CI and the DeLong
+  // paired test against the centralized model (two-sided p; none for the
+  // centralized row itself).
+  // Multi-class: the macro mean of the one-vs-rest AUCs; ci and p are then
+  // per class only (below), because DeLong's test is defined for one score.
+  double auc = 0;
+  std::optional<std::pair<double, double>> ci;
+  std::optional<double> p_vs_centralized;
+  std::vector<double> auc_per_class;                     // multi-class only
+  std::vector<std::pair<double, double>> ci_per_class;   // multi-class only
+  std::vector<double> p_per_class_vs_centralized;        // multi-class, non-centralized rows
+  double brier = 0;                                      // binary only
+  Predictions predictions;  // on the test set, in test-row order
+  chain::Hash model_hash;   // of the final model
+};
+
+struct ExperimentReport {
+  std::string dataset;
+  ModelSpec spec;
+  ExperimentPlan plan;
+  std::size_t train_rows = 0;
+  std::size_t test_rows = 0;
+  std::vector<int> test_labels;          // class index per test row
+  std::vector<std::string> class_names;
+  std::vector<ExperimentRow> rows;       // centralized first, then scenario1..6
+};
+
+// Progress callback: called after each training finishes, from the calling
+// thread, with the row just done. May be empty.
+using ExperimentProgress = std::function<void(const ExperimentRow&)>;
+
+// Runs the experiment. The partners of each scenario come from
+// paper_scenarios(data.train labels, classes, plan.seed); every model starts
+// from Model::create(spec, plan.seed), so the rows differ only by who trained
+// on what, in which order.
+// Errors: an empty training or test set, a test set missing a class (AUC
+// undefined), training failures (they name the row).
+Result<ExperimentReport> run_experiment(const PreparedData& data, const ExperimentPlan& plan,
+                                        const ExperimentProgress& progress = {});
+
+}  // namespace baton::learning
