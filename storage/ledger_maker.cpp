@@ -48,11 +48,12 @@ std::string ChainMaker::note_text(std::uint64_t height, std::size_t index, const
                                             "consent audit", "site calibration"};
   char buf[160];
   const std::uint64_t mix = (height * 2654435761u) ^ (index * 40503u);
-  std::snprintf(buf, sizeof buf, "%s: %s, height %llu item %zu, %llu records reviewed, ref %08llx", sender_name.c_str(),
+  std::snprintf(buf, sizeof buf, "%s: %s, height %llu item %zu, %llu records reviewed, audit ref %08llx",
+                sender_name.c_str(),
                 kTopics[(height + index) % 5], static_cast<unsigned long long>(height), index,
                 static_cast<unsigned long long>(1000 + mix % 9000), static_cast<unsigned long long>(mix & 0xffffffffu));
   std::string text(buf);
-  text.resize(std::max<std::size_t>(text.size(), 80), '.');
+  if (text.size() < 80) text += "; signed off by the site lead";
   return text;
 }
 

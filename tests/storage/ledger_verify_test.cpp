@@ -130,6 +130,22 @@ TEST_F(LedgerVerify, NamesTheHeightOfAFlippedByteChangedThroughRocksDB) {
   }
 }
 
+// The same through the CLI an auditor runs: exit code 3 and "height N: ...".
+TEST_F(LedgerVerify, CliExitsThreeAndNamesTheHeightOfAFlippedByte) {
+  {
+    RawLedger raw(dir());
+    std::string bytes = raw.get(raw.blocks(), be64(5));
+    bytes[bytes.size() / 3] = static_cast<char>(bytes[bytes.size() / 3] ^ 0x80);
+    raw.put(raw.blocks(), be64(5), bytes);
+  }
+  const auto r = baton::testing::run_baton({"ledger", "verify", "--data-dir", dir().string()});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(r.err.rfind("baton: height 5: ", 0), 0u) << r.err;
+  // Viewing still works on a damaged ledger, so the admin can look at it.
+  const auto shown = baton::testing::run_baton({"ledger", "block", "--data-dir", dir().string(), "--height", "5"});
+  EXPECT_EQ(shown.signal, 0) << shown.err;
+}
+
 TEST_F(LedgerVerify, NamesTheHeightOfAMissingBlock) {
   { RawLedger raw(dir()); raw.erase(raw.blocks(), be64(9)); }
   const LedgerVerdict verdict = verify();

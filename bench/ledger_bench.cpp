@@ -1,0 +1,192 @@
+// baton-bench-ledger [--blocks N] [--txs-per-block K] [--members M]
+//                    [--synced-blocks S] [--dir DIR]
+//
+// Prints, for this machine:
+//   1. the raw Ed25519 verification rate (libsodium, one call per signature)
+//      on 1 thread and on 2 threads: the physical reference;
+//   2. how fast ChainMaker builds N blocks of K ~200-byte transactions;
+//   3. the synced append rate (one fsync'd WriteBatch per block, as a node
+//      writes) over the first S blocks, and the unsynced rate for the rest;
+//   4. the whole-chain verification rate (verify_ledger) on 1 and 2 threads,
+//      in blocks/s and signatures/s, and as a share of the raw 2-thread rate.
+// Figures go to docs/BENCHMARKS.md with the machine and date.
+#include <stdlib.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "chain/crypto.h"
+#include "chain/genesis.h"
+#include "chain/keys.h"
+#include "storage/ledger_maker.h"
+#include "storage/ledger_store.h"
+#include "storage/ledger_verify.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace baton;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+[[noreturn]] void die(const std::string& why) {
+  std::fprintf(stderr, "baton-bench-ledger: %s\n", why.c_str());
+  std::exit(1);
+}
+
+// Verifies `count` distinct (key, message, signature) triples per thread.
+double raw_verify_rate(unsigned threads, std::size_t count) {
+  struct Item {
+    chain::PublicKey key;
+    chain::Bytes message;
+    chain::Signature sig;
+  };
+  std::vector<Item> items;
+  const auto key = chain::SigningKey::generate();
+  for (std::size_t i = 0; i < 512; ++i) {
+    chain::Bytes msg(200);
+    chain::random_bytes(msg);
+    items.push_back({key.public_key(), msg, key.sign(msg)});
+  }
+  std::vector<std::thread> pool;
+  std::vector<std::size_t> good(threads, 0);
+  const auto start = Clock::now();
+  for (unsigned t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      for (std::size_t i = 0; i < count; ++i) {
+        const Item& it = items[(i + t * 7) % items.size()];
+        good[t] += chain::verify_signature(it.key, it.message, it.sig) ? 1 : 0;
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  const double s = seconds_since(start);
+  for (auto g : good) if (g != count) die("a valid signature failed to verify");
+  return static_cast<double>(count) * threads / s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::uint64_t blocks = 10000, synced_blocks = 10000;
+  std::size_t txs = 10, members = 4;
+  std::string dir_arg;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const char* v = argv[i + 1];
+    if (flag == "--blocks") blocks = std::stoull(v);
+    else if (flag == "--txs-per-block") txs = std::stoull(v);
+    else if (flag == "--members") members = std::stoull(v);
+    else if (flag == "--synced-blocks") synced_blocks = std::stoull(v);
+    else if (flag == "--dir") dir_arg = v;
+    else die("unknown flag " + flag);
+  }
+  synced_blocks = std::min(synced_blocks, blocks);
+
+  utsname u{};
+  ::uname(&u);
+  std::printf("machine: %u hardware threads, %s %s\n", std::thread::hardware_concurrency(), u.sysname, u.release);
+
+  // 1. The physical reference.
+  const double raw1 = raw_verify_rate(1, 20000);
+  const double raw2 = raw_verify_rate(2, 20000);
+  std::printf("raw Ed25519 verify (libsodium, 200-byte messages): %.0f/s on 1 thread, %.0f/s on 2 threads\n", raw1, raw2);
+
+  // A consortium of `members` hospitals.
+  chain::Genesis genesis;
+  genesis.chain_id = "bench-chain";
+  genesis.genesis_time_unix_ms = 1795478400000;
+  std::vector<chain::SigningKey> keys;
+  for (std::size_t i = 0; i < members; ++i) {
+    const auto k = chain::generate_member_keys("hospital-" + std::to_string(i));
+    keys.push_back(k.signing);
+    chain::GenesisMember m;
+    m.name = k.name;
+    m.ed25519 = k.signing.public_key();
+    m.x25519 = k.x25519.public_key();
+    m.p2p_address = "127.0.0.1:1";
+    m.roles = {"validator", "partner"};
+    genesis.members.push_back(m);
+  }
+  const std::string genesis_text = chain::encode_genesis(genesis);
+  auto spec = chain::load_chain_spec(genesis_text);
+  if (!spec) die(spec.error().message);
+
+  // 2. Building the blocks (signing), kept apart from the store.
+  auto maker = storage::ChainMaker::create(*spec, keys, chain::initial_state(spec->genesis_hash), {.txs_per_block = txs});
+  if (!maker) die(maker.error().message);
+  std::vector<std::string> made;
+  made.reserve(blocks);
+  auto t = Clock::now();
+  std::size_t bytes = 0;
+  for (std::uint64_t h = 0; h < blocks; ++h) {
+    auto b = maker->next_block();
+    if (!b) die(b.error().message);
+    bytes += b->size();
+    made.push_back(std::move(b).value());
+  }
+  const double make_s = seconds_since(t);
+  std::printf("chain: %llu blocks x %zu transactions, %zu members, %.0f bytes/block; made in %.2f s (%.0f blocks/s)\n",
+              static_cast<unsigned long long>(blocks), txs, members, static_cast<double>(bytes) / blocks, make_s,
+              blocks / make_s);
+
+  // 3. Appending: synced, then unsynced.
+  std::string base = dir_arg.empty() ? (fs::temp_directory_path() / "baton-bench-ledger-XXXXXX").string() : dir_arg;
+  if (dir_arg.empty() && ::mkdtemp(base.data()) == nullptr) die("cannot create a temporary directory");
+  const fs::path ledger = fs::path(base) / "ledger";
+  {
+    auto store = storage::LedgerStore::open_writer(
+        {.dir = ledger, .genesis_hash = spec->genesis_hash, .genesis_document = genesis_text, .sync_each_append = true});
+    if (!store) die(store.error().message);
+    t = Clock::now();
+    for (std::uint64_t h = 0; h < synced_blocks; ++h) {
+      if (auto ok = (*store)->append(made[h]); !ok) die(ok.error().message);
+    }
+    const double synced_s = seconds_since(t);
+    if (synced_blocks > 0) {
+      std::printf("append, synced (fsync per block): %llu blocks in %.2f s = %.0f blocks/s, %.0f tx/s, %.2f ms/block\n",
+                  static_cast<unsigned long long>(synced_blocks), synced_s, synced_blocks / synced_s,
+                  synced_blocks * txs / synced_s, 1000 * synced_s / synced_blocks);
+    }
+  }
+  if (synced_blocks < blocks) {
+    auto store = storage::LedgerStore::open_writer(
+        {.dir = ledger, .genesis_hash = spec->genesis_hash, .sync_each_append = false});
+    if (!store) die(store.error().message);
+    t = Clock::now();
+    for (std::uint64_t h = synced_blocks; h < blocks; ++h) {
+      if (auto ok = (*store)->append(made[h]); !ok) die(ok.error().message);
+    }
+    if (auto ok = (*store)->sync(); !ok) die(ok.error().message);
+    const double s = seconds_since(t);
+    std::printf("append, unsynced (one fsync at the end): %llu blocks in %.2f s = %.0f blocks/s\n",
+                static_cast<unsigned long long>(blocks - synced_blocks), s, (blocks - synced_blocks) / s);
+  }
+
+  // 4. Verification from genesis, through a read-only (secondary) instance as
+  // `baton ledger verify` does.
+  for (unsigned threads : {1u, 2u}) {
+    auto reader = storage::LedgerStore::open_reader(ledger);
+    if (!reader) die(reader.error().message);
+    t = Clock::now();
+    auto verdict = storage::verify_ledger(**reader, *spec, {.threads = threads});
+    const double s = seconds_since(t);
+    if (!verdict) die(verdict.error().message);
+    if (!*verdict) die("height " + std::to_string(verdict->reason().height) + ": " + verdict->reason().what);
+    const double sig_rate = verdict->value().signatures / s;
+    const double reference = threads == 1 ? raw1 : raw2;
+    std::printf("verify, %u thread(s): %llu blocks in %.2f s = %.0f blocks/s, %.0f signatures/s = %.0f%% of raw %u-thread rate\n",
+                threads, static_cast<unsigned long long>(verdict->value().state.height), s,
+                verdict->value().state.height / s, sig_rate, 100.0 * sig_rate / reference, threads);
+  }
+  if (dir_arg.empty()) fs::remove_all(base);
+  return 0;
+}

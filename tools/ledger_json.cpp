@@ -1,0 +1,170 @@
+#include "tools/ledger_json.h"
+
+#include <cstdio>
+#include <iostream>
+
+#include "chain/block.h"
+#include "chain/genesis.h"
+#include "chain/transaction.h"
+
+namespace baton::tools {
+
+using nlohmann::json;
+
+namespace {
+
+std::string hex_of(const std::string& bytes) { return chain::to_hex(chain::as_bytes(bytes)); }
+
+std::string member_name(const std::string& key_bytes, const chain::ChainSpec* spec) {
+  auto key = chain::PublicKey::from_bytes(chain::as_bytes(key_bytes));
+  if (!key) return "(malformed key " + hex_of(key_bytes) + ")";
+  if (spec != nullptr) {
+    if (const auto* m = spec->genesis.find_member(*key)) return m->name;
+  }
+  return key->hex().substr(0, 16);
+}
+
+std::string type_name(chain::pb::TxType type) {
+  const std::string& name = chain::pb::TxType_Name(type);
+  return name.empty() ? "TX_" + std::to_string(static_cast<int>(type)) : name;
+}
+
+json tx_json(const std::string& bytes, const chain::ChainSpec* spec, bool with_hex) {
+  json t = {{"hash", chain::tx_hash(bytes).hex()}, {"size", bytes.size()}};
+  if (with_hex) t["bytes_hex"] = hex_of(bytes);
+  chain::pb::Transaction tx;
+  if (!tx.ParseFromString(bytes)) {
+    t["error"] = "the transaction bytes do not decode";
+    return t;
+  }
+  t["chain_id"] = tx.chain_id();
+  t["sender"] = hex_of(tx.sender());
+  t["sender_name"] = member_name(tx.sender(), spec);
+  t["nonce"] = tx.nonce();
+  t["type"] = type_name(tx.type());
+  t["payload_hex"] = hex_of(tx.payload());
+  t["signature"] = hex_of(tx.signature());
+  if (tx.type() == chain::pb::TX_NOTE) {
+    chain::pb::Note note;
+    if (note.ParseFromString(tx.payload())) t["note"] = note.text();
+  }
+  return t;
+}
+
+}  // namespace
+
+json block_summary_json(const std::string& stored_bytes, std::uint64_t height, const chain::ChainSpec* spec) {
+  json s = {{"height", height}, {"block_id", "?"}, {"time", "?"}, {"transactions", 0}, {"proposer", "?"},
+            {"commit_signatures", 0}};
+  auto committed = chain::decode_committed_block(stored_bytes);
+  if (!committed) {
+    s["error"] = committed.error().message;
+    return s;
+  }
+  s["block_id"] = chain::block_id(committed->block()).hex();
+  s["transactions"] = committed->block().transactions_size();
+  s["commit_signatures"] = committed->commit().signatures_size();
+  chain::pb::BlockHeader header;
+  if (header.ParseFromString(committed->block().header())) {
+    s["time"] = chain::format_rfc3339_ms(header.time_unix_ms());
+    s["proposer"] = member_name(header.proposer(), spec);
+  }
+  return s;
+}
+
+json block_json(const std::string& stored_bytes, std::uint64_t height, const chain::ChainSpec* spec,
+                bool with_stored_hex) {
+  json b = {{"height", height}, {"stored_size", stored_bytes.size()}};
+  if (with_stored_hex) b["stored_hex"] = hex_of(stored_bytes);
+  auto committed = chain::decode_committed_block(stored_bytes);
+  if (!committed) {
+    b["error"] = committed.error().message;
+    return b;
+  }
+  const chain::pb::Block& block = committed->block();
+  b["block_id"] = chain::block_id(block).hex();
+  chain::pb::BlockHeader header;
+  if (header.ParseFromString(block.header())) {
+    b["header"] = {{"chain_id", header.chain_id()},
+                   {"height", header.height()},
+                   {"time_unix_ms", header.time_unix_ms()},
+                   {"time", chain::format_rfc3339_ms(header.time_unix_ms())},
+                   {"previous_block_hash", hex_of(header.previous_block_hash())},
+                   {"tx_merkle_root", hex_of(header.tx_merkle_root())},
+                   {"evidence_merkle_root", hex_of(header.evidence_merkle_root())},
+                   {"app_state_hash", hex_of(header.app_state_hash())},
+                   {"proposer", hex_of(header.proposer())},
+                   {"proposer_name", member_name(header.proposer(), spec)}};
+  } else {
+    b["header"] = {{"error", "the header bytes do not decode"}};
+  }
+  if (with_stored_hex) b["header"]["bytes_hex"] = hex_of(block.header());
+  b["transactions"] = json::array();
+  for (const auto& tx : block.transactions()) b["transactions"].push_back(tx_json(tx, spec, with_stored_hex));
+  b["evidence"] = json::array();
+  for (const auto& e : block.evidence()) b["evidence"].push_back({{"bytes_hex", hex_of(e)}});
+  const chain::pb::Commit& commit = committed->commit();
+  json sigs = json::array();
+  for (const auto& sig : commit.signatures()) {
+    sigs.push_back({{"validator", hex_of(sig.validator())},
+                    {"name", member_name(sig.validator(), spec)},
+                    {"signature", hex_of(sig.signature())}});
+  }
+  b["commit"] = {{"height", commit.height()},
+                 {"round", commit.round()},
+                 {"block_id", hex_of(commit.block_id())},
+                 {"signatures", sigs}};
+  return b;
+}
+
+void print_block_human(const json& b) {
+  std::cout << "block        " << b["height"] << "\n";
+  if (b.contains("error")) {
+    std::cout << "undecodable  " << b["error"].get<std::string>() << "\n";
+    return;
+  }
+  const json& h = b["header"];
+  std::cout << "id           " << b["block_id"].get<std::string>() << "\n";
+  if (!h.contains("error")) {
+    std::cout << "chain id     " << h["chain_id"].get<std::string>() << "\n"
+              << "time         " << h["time"].get<std::string>() << "\n"
+              << "previous     " << h["previous_block_hash"].get<std::string>() << "\n"
+              << "tx root      " << h["tx_merkle_root"].get<std::string>() << "\n"
+              << "state hash   " << h["app_state_hash"].get<std::string>() << "\n"
+              << "proposer     " << h["proposer_name"].get<std::string>() << "\n";
+  }
+  std::cout << "stored size  " << b["stored_size"] << " bytes\n";
+  std::cout << "\n" << b["transactions"].size() << " transaction(s):\n";
+  for (const auto& t : b["transactions"]) {
+    if (t.contains("error")) {
+      std::cout << "  " << t["hash"].get<std::string>() << "  (undecodable)\n";
+      continue;
+    }
+    std::printf("  %.16s  %-14s nonce %-6llu %-8s %s\n", t["hash"].get<std::string>().c_str(),
+                t["sender_name"].get<std::string>().c_str(), static_cast<unsigned long long>(t["nonce"].get<std::uint64_t>()),
+                t["type"].get<std::string>().c_str(), t.value("note", std::string()).substr(0, 60).c_str());
+  }
+  const json& c = b["commit"];
+  std::cout << "\ncommit       round " << c["round"] << ", " << c["signatures"].size() << " signature(s): ";
+  for (std::size_t i = 0; i < c["signatures"].size(); ++i) {
+    std::cout << (i ? ", " : "") << c["signatures"][i]["name"].get<std::string>();
+  }
+  std::cout << "\n";
+}
+
+void print_tx_human(const json& t) {
+  std::cout << "transaction  " << t["hash"].get<std::string>() << "\n"
+            << "in block     " << t["height"] << " (index " << t["index"] << ")\n";
+  if (t.contains("error")) {
+    std::cout << "undecodable  " << t["error"].get<std::string>() << "\n";
+    return;
+  }
+  std::cout << "sender       " << t["sender_name"].get<std::string>() << " (" << t["sender"].get<std::string>() << ")\n"
+            << "nonce        " << t["nonce"] << "\n"
+            << "type         " << t["type"].get<std::string>() << "\n"
+            << "size         " << t["size"] << " bytes\n";
+  if (t.contains("note")) std::cout << "note         " << t["note"].get<std::string>() << "\n";
+  std::cout << "signature    " << t["signature"].get<std::string>() << "\n";
+}
+
+}  // namespace baton::tools
