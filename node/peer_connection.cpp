@@ -97,6 +97,7 @@ void PeerConnection::on_read(const error_code& ec, std::size_t n) {
     return;
   }
   last_received_ = Clock::now();
+  received_any_ = true;
   decoder_.feed(chain::ByteView(read_buffer_.data(), n));
   for (;;) {
     FrameResult result = decoder_.next();

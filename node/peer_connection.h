@@ -66,6 +66,8 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   // The verified identity; valid once the handshake completed.
   const PeerId& peer() const { return peer_; }
   const std::string& remote() const { return remote_; }
+  // False while not a single byte has arrived (e.g. a port probe).
+  bool received_any() const { return received_any_; }
 
  private:
   struct Outgoing {
@@ -104,6 +106,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   chain::Bytes writing_;  // the bytes of the write in flight
   bool write_in_flight_ = false;
   bool closed_ = false;
+  bool received_any_ = false;
   Clock::time_point last_received_ = Clock::now();
   Clock::time_point last_sent_ = Clock::now();
 };

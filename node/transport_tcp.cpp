@@ -177,7 +177,10 @@ class TcpTransport::Impl final : public ConnectionOwner {
                  const std::string& detail) override {
     pending_.erase(conn);
     if (stopping_) return;
-    if (reason != DisconnectReason::duplicate_connection) {
+    // A connection that closes without sending a byte is a port probe (or a
+    // peer that gave up at once), not a problem worth a log line.
+    const bool probe = reason == DisconnectReason::closed_by_peer && !conn->received_any();
+    if (reason != DisconnectReason::duplicate_connection && !probe) {
       std::optional<PeerId> peer;
       if (conn->established()) peer = conn->peer();
       for (auto& [key, member] : members_) {

@@ -274,6 +274,23 @@ TEST(TcpTransport, RateLimitsProblemReports) {
   EXPECT_GT(a.recorder.problems().back().suppressed, 0u);
 }
 
+TEST(TcpTransport, PortProbesAreNotReportedAsProblems) {
+  Member a;
+  std::vector<Member*> all{&a};
+  start(a, all);
+  for (int i = 0; i < 5; ++i) {
+    testing::P2pClient probe(a.port);  // connects and closes without a byte
+    ASSERT_TRUE(probe.ok());
+  }
+  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(a.recorder.problems().empty());
+  testing::P2pClient garbage(a.port);
+  garbage.write(chain::Bytes{0xff, 0xff, 0xff, 0xff});
+  ASSERT_TRUE(garbage.closed_by_server());
+  ASSERT_TRUE(wait_until([&] { return !a.recorder.problems().empty(); }, 2s));
+  EXPECT_EQ(a.recorder.problems().size(), 1u);
+}
+
 TEST(TcpTransport, OversizedLengthPrefixDropsTheConnection) {
   Member a;
   std::vector<Member*> all{&a};
