@@ -212,6 +212,55 @@ TEST(TcpTransport, ReconnectsAfterAPeerRestarts) {
   EXPECT_EQ(b.recorder.net_sessions(a.id()), 1);
 }
 
+TEST(TcpTransport, ReconnectsAfterARestartWhenBothSidesDial) {
+  Member a, b, c;
+  std::vector<Member*> all{&a, &b, &c};
+  for (Member* m : all) start(*m, all);
+  ASSERT_TRUE(wait_until([&] { return all_connected(all); }, 10s));
+  b.transport.reset();
+  ASSERT_TRUE(wait_until([&] { return !connected(a, b.id()) && !connected(c, b.id()); }, 5s));
+  start(b, all);
+  ASSERT_TRUE(wait_until([&] { return all_connected(all); }, 10s));
+  std::this_thread::sleep_for(300ms);  // let any duplicate settle
+  ASSERT_TRUE(all_connected(all));
+  EXPECT_EQ(a.recorder.net_sessions(b.id()), 1);
+  EXPECT_EQ(c.recorder.net_sessions(b.id()), 1);
+  ASSERT_TRUE(b.transport->broadcast(text("back")));
+  EXPECT_TRUE(wait_until([&] { return a.recorder.got(b.id(), "back"); }, 5s));
+  EXPECT_TRUE(wait_until([&] { return c.recorder.got(b.id(), "back"); }, 5s));
+}
+
+TEST(TcpTransport, KeepalivesHoldAQuietSessionOpen) {
+  Member a, b;
+  std::vector<Member*> all{&a, &b};
+  TransportLimits limits = fast_limits();
+  limits.keepalive_interval = 100ms;
+  limits.idle_timeout = 600ms;
+  start(a, all, limits);
+  start(b, all, limits);
+  ASSERT_TRUE(wait_until([&] { return all_connected(all); }, 10s));
+  std::this_thread::sleep_for(300ms);  // let any duplicate settle
+  std::this_thread::sleep_for(1500ms);  // no messages, over twice the idle timeout
+  EXPECT_TRUE(all_connected(all));
+  EXPECT_EQ(a.recorder.net_sessions(b.id()), 1);
+  EXPECT_FALSE(a.recorder.has_problem(DisconnectReason::idle_timeout));
+}
+
+TEST(TcpTransport, DropsAnAuthenticatedPeerThatFallsSilent) {
+  Member a, b;
+  b.dialable = false;
+  std::vector<Member*> all{&a, &b};
+  TransportLimits limits = fast_limits();
+  limits.keepalive_interval = 100ms;
+  limits.idle_timeout = 500ms;
+  start(a, all, limits);
+  testing::P2pClient c(a.port);
+  ASSERT_TRUE(handshake(c, b.key, {a.id(), b.id()}));  // then sends nothing, not even keepalives
+  EXPECT_TRUE(c.closed_by_server(5s));
+  EXPECT_TRUE(wait_until([&] { return a.recorder.has_problem(DisconnectReason::idle_timeout); },
+                         2s));
+}
+
 TEST(TcpTransport, RedialsWithBackoffWhileAPeerIsDown) {
   Member a, b;
   std::vector<Member*> all{&a, &b};
