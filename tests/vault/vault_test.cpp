@@ -284,8 +284,21 @@ TEST(VaultFiles, OpenRefusesToOverwriteUnlessAsked) {
   auto o = open_file(dir / "blob", dir / "out", key, {});
   ASSERT_FALSE(o.ok());
   EXPECT_EQ(read_bytes(dir / "out"), pattern(3));
-  ASSERT_TRUE(open_file(dir / "blob", dir / "out", key, {}, /*overwrite=*/true).ok());
+  ASSERT_TRUE(open_file(dir / "blob", dir / "out", key, {}, OpenOptions{true, std::nullopt}).ok());
   EXPECT_EQ(read_bytes(dir / "out"), pattern(10));
+}
+
+TEST(VaultFiles, OpenChecksTheRecordedBlobHash) {
+  TempDir dir;
+  const auto key = DataKey::generate();
+  write_bytes(dir / "plain", pattern(300));
+  auto s = seal_file(dir / "plain", dir / "blob", key, {}, SealOptions{kChunk});
+  ASSERT_TRUE(s.ok());
+  auto wrong = open_file(dir / "blob", dir / "out", key, {}, OpenOptions{false, chain::sha256("x")});
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(code_of(wrong.error()), VaultErrc::tampered);
+  EXPECT_FALSE(fs::exists(dir / "out"));
+  EXPECT_TRUE(open_file(dir / "blob", dir / "out", key, {}, OpenOptions{false, s->blob_sha256}).ok());
 }
 
 TEST(VaultFiles, MissingInputIsAnErrorNamingIt) {
