@@ -1,0 +1,151 @@
+// `baton status`, `baton tx submit` and `batond` itself with bad input: one
+// clear sentence, a meaningful exit code, no crash.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/test_support.h"
+
+namespace baton {
+namespace {
+
+using testing::run_baton;
+using testing::run_program;
+using testing::TempDir;
+
+void write(const std::filesystem::path& p, const std::string& text) { std::ofstream(p) << text; }
+
+testing::RunResult run_batond(const std::vector<std::string>& args) {
+  return run_program(testing::bin_path("batond"), args, std::chrono::seconds(30));
+}
+
+bool one_sentence(const std::string& err) {
+  return !err.empty() && err.find("terminate called") == std::string::npos;
+}
+
+TEST(StatusCli, ReportsAnUnreachableNodeWithExitCode4) {
+  const int port = testing::free_port();
+  auto r = run_baton({"status", "--node", "http://127.0.0.1:" + std::to_string(port)});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_NE(r.err.find("cannot connect"), std::string::npos) << r.err;
+}
+
+TEST(StatusCli, RefusesAMalformedUrlWithExitCode2) {
+  auto r = run_baton({"status", "--node", "not-a-url"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("http://HOST:PORT"), std::string::npos) << r.err;
+}
+
+TEST(TxSubmitCli, RefusesAMissingOrGarbageKeyFile) {
+  TempDir dir;
+  auto missing = run_baton({"tx", "submit", "--node", "http://127.0.0.1:1", "--key", (dir / "nope.key").string(),
+                            "--note", "x"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("does not exist"), std::string::npos) << missing.err;
+  write(dir / "bad.key", "{ not json");
+  auto garbage = run_baton({"tx", "submit", "--node", "http://127.0.0.1:1", "--key", (dir / "bad.key").string(),
+                            "--note", "x"});
+  EXPECT_EQ(garbage.exit_code, 1);
+  EXPECT_NE(garbage.err.find("not a Baton key"), std::string::npos) << garbage.err;
+}
+
+// Keys, a genesis and a node.toml for one member, with free ports.
+struct OneNode {
+  TempDir dir;
+  std::filesystem::path config = dir / "node.toml";
+  int p2p = testing::free_port();
+  int admin = testing::free_port();
+
+  OneNode() {
+    EXPECT_EQ(run_baton({"keygen", "--name", "a", "--out", (dir / "keys").string(), "--p2p",
+                         "127.0.0.1:" + std::to_string(p2p)})
+                  .exit_code,
+              0);
+    EXPECT_EQ(run_baton({"genesis", "init", "--chain-id", "cli-test", "--member", (dir / "keys" / "a.pub.json").string(),
+                         "--out", (dir / "genesis.json").string()})
+                  .exit_code,
+              0);
+    write_config("keys/a.key", "genesis.json", "data");
+  }
+  void write_config(const std::string& key, const std::string& genesis, const std::string& data) {
+    write(config, "name = \"a\"\nkey_file = \"" + key + "\"\ngenesis_file = \"" + genesis + "\"\ndata_dir = \"" +
+                      data + "\"\np2p_listen = \"127.0.0.1:" + std::to_string(p2p) + "\"\nadmin_listen = \"127.0.0.1:" +
+                      std::to_string(admin) + "\"\n");
+  }
+};
+
+TEST(BatondCli, RefusesMissingArgumentsAndMissingConfig) {
+  EXPECT_EQ(run_batond({}).exit_code, 2);
+  EXPECT_EQ(run_batond({"--bogus"}).exit_code, 2);
+  TempDir dir;
+  auto r = run_batond({"--config", (dir / "none.toml").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+}
+
+TEST(BatondCli, RefusesABadConfigNamingTheKey) {
+  OneNode n;
+  write(n.config, "name = \"a\"\n");
+  auto r = run_batond({"--config", n.config.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("key_file"), std::string::npos) << r.err;
+}
+
+TEST(BatondCli, RefusesAMissingKeyFileAndCreatesNoDataDir) {
+  OneNode n;
+  n.write_config("keys/missing.key", "genesis.json", "data");
+  auto r = run_batond({"--config", n.config.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("key file"), std::string::npos) << r.err;
+  EXPECT_TRUE(one_sentence(r.err));
+  EXPECT_FALSE(std::filesystem::exists(n.dir / "data"));
+}
+
+TEST(BatondCli, RefusesAnUnreadableGenesis) {
+  OneNode n;
+  write(n.dir / "garbage.json", "{ this is not a genesis");
+  n.write_config("keys/a.key", "garbage.json", "data");
+  auto r = run_batond({"--config", n.config.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("genesis"), std::string::npos) << r.err;
+}
+
+TEST(BatondCli, RefusesADataDirectoryMadeForAnotherGenesis) {
+  OneNode n;
+  // A ledger for another genesis in data/.
+  ASSERT_EQ(run_baton({"genesis", "init", "--chain-id", "other-chain", "--member",
+                       (n.dir / "keys" / "a.pub.json").string(), "--out", (n.dir / "other.json").string()})
+                .exit_code,
+            0);
+  ASSERT_EQ(run_baton({"dev", "make-chain", "--genesis", (n.dir / "other.json").string(), "--keys",
+                       (n.dir / "keys").string(), "--blocks", "1", "--txs-per-block", "1", "--data-dir",
+                       (n.dir / "data" / "ledger").string()})
+                .exit_code,
+            0);
+  auto r = run_batond({"--config", n.config.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("genesis"), std::string::npos) << r.err;
+}
+
+TEST(BatondCli, RefusesAP2pPortInUse) {
+  OneNode n;
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(n.p2p));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  auto r = run_batond({"--config", n.config.string()});
+  ::close(fd);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("p2p_listen"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace baton

@@ -1,0 +1,126 @@
+#include "tests/integration/testnet.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "chain/genesis.h"
+#include "chain/transaction.h"
+
+namespace baton::integration {
+namespace {
+
+using nlohmann::json;
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+testing::RunResult testnet_sh(const std::vector<std::string>& args) {
+  return testing::run_program(testing::source_dir() / "deploy" / "testnet.sh", args, std::chrono::seconds(120),
+                              {{"BATON_BIN_DIR", testing::bin_path("baton").parent_path().string()}});
+}
+
+}  // namespace
+
+Testnet::Testnet(int n, int empty_block_ms) {
+  const std::string d = (dir_.path() / "net").string();
+  auto r = testnet_sh({"up", "--nodes", std::to_string(n), "--dir", d, "--empty-block-ms",
+                       std::to_string(empty_block_ms)});
+  if (r.exit_code != 0) {
+    error_ = "testnet.sh up failed: " + r.err + r.out;
+    return;
+  }
+  json nodes = json::parse(slurp(dir_.path() / "net" / "nodes.json"), nullptr, false);
+  if (!nodes.is_array() || static_cast<int>(nodes.size()) != n) {
+    error_ = "nodes.json is not a list of " + std::to_string(n) + " nodes";
+    return;
+  }
+  for (const auto& j : nodes) {
+    nodes_.push_back({j["name"], j["admin_url"], j["p2p_addr"], j["data_dir"].get<std::string>(),
+                      j["config"].get<std::string>()});
+    clients_.push_back(std::move(node::HttpClient::connect_to(nodes_.back().admin_url, std::chrono::seconds(5))).value());
+    auto k = chain::parse_secret_keys(slurp(dir_.path() / "net" / "keys" / (nodes_.back().name + ".key")));
+    if (!k) {
+      error_ = "cannot read key: " + k.error().message;
+      return;
+    }
+    keys_.push_back(std::move(k).value());
+  }
+  const std::string genesis = slurp(dir_.path() / "net" / "genesis.json");
+  genesis_hash_ = chain::genesis_hash(genesis);
+  chain_id_ = chain::parse_genesis(genesis).value().chain_id;
+  ok_ = true;
+}
+
+Testnet::~Testnet() { (void)testnet_sh({"down", "--dir", (dir_.path() / "net").string(), "--kill"}); }
+
+bool Testnet::start(int i) {
+  return testnet_sh({"start", "--dir", (dir_.path() / "net").string(), "--node", nodes_.at(i).name}).exit_code == 0;
+}
+
+bool Testnet::stop(int i, bool kill) {
+  std::vector<std::string> args{"stop", "--dir", (dir_.path() / "net").string(), "--node", nodes_.at(i).name};
+  if (kill) args.push_back("--kill");
+  return testnet_sh(args).exit_code == 0;
+}
+
+node::HttpClient& Testnet::client(int i) { return *clients_.at(i); }
+
+std::optional<json> Testnet::status(int i) {
+  auto r = client(i).get("/status");
+  if (!r || r->status != 200) return std::nullopt;
+  json j = json::parse(r->body, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  return j;
+}
+
+std::uint64_t Testnet::height(int i) {
+  auto s = status(i);
+  return s ? (*s)["height"].get<std::uint64_t>() : 0;
+}
+
+std::string Testnet::block_id(int i, std::uint64_t height) {
+  auto r = client(i).get("/block/" + std::to_string(height));
+  if (!r || r->status != 200) return "";
+  return json::parse(r->body)["block_id"].get<std::string>();
+}
+
+std::size_t Testnet::block_tx_count(int i, std::uint64_t height) {
+  auto r = client(i).get("/block/" + std::to_string(height));
+  if (!r || r->status != 200) return 0;
+  return json::parse(r->body)["transactions"].size();
+}
+
+std::string Testnet::submit_note(int sender, int via, const std::string& text, std::string* why) {
+  auto& nonce = next_nonce_[sender];
+  if (nonce == 0) nonce = 1;
+  const std::string tx = chain::encode_transaction(chain::make_note(chain_id_, keys_.at(sender).signing, nonce, text));
+  auto r = client(via).request("POST", "/tx", tx, "application/octet-stream");
+  if (!r) {
+    if (why) *why = r.error().message;
+    return "";
+  }
+  json j = json::parse(r->body, nullptr, false);
+  if (r->status != 202 || j.is_discarded() || !j.value("accepted", false)) {
+    if (why) *why = r->body;
+    return "";
+  }
+  ++nonce;
+  return j["hash"].get<std::string>();
+}
+
+bool Testnet::committed(int i, const std::string& tx_hash) {
+  auto r = client(i).get("/tx/" + tx_hash);
+  if (!r || r->status != 200) return false;
+  return json::parse(r->body).value("status", "") == "committed";
+}
+
+std::uint16_t Testnet::p2p_port(int i) const {
+  const std::string& a = nodes_.at(i).p2p_addr;
+  return static_cast<std::uint16_t>(std::stoi(a.substr(a.rfind(':') + 1)));
+}
+
+}  // namespace baton::integration

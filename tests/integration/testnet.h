@@ -1,0 +1,77 @@
+// A test's handle on a local network started by deploy/testnet.sh: the
+// nodes.json it wrote, an admin-API client per node, members' keys for
+// signing transactions, and `down --kill` on destruction.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "chain/keys.h"
+#include "node/http_client.h"
+#include "tests/support/test_support.h"
+
+namespace baton::integration {
+
+struct TestNode {
+  std::string name;
+  std::string admin_url;
+  std::string p2p_addr;
+  std::filesystem::path data_dir;
+  std::filesystem::path config;
+};
+
+class Testnet {
+ public:
+  // Runs `testnet.sh up --nodes n`; check ok() after.
+  explicit Testnet(int n, int empty_block_ms = 500);
+  ~Testnet();
+
+  bool ok() const { return ok_; }
+  const std::string& error() const { return error_; }
+  const std::vector<TestNode>& nodes() const { return nodes_; }
+  const std::filesystem::path& dir() const { return dir_.path(); }
+
+  // testnet.sh start/stop for one node; stop with kill = true sends SIGKILL.
+  bool start(int i);
+  bool stop(int i, bool kill = false);
+
+  // GET /status of node i; nullopt when it does not answer.
+  std::optional<nlohmann::json> status(int i);
+  std::uint64_t height(int i);  // 0 when down
+  // Block id at `height` from node i's admin API; "" when missing.
+  std::string block_id(int i, std::uint64_t height);
+  // Number of transactions in block `height` of node i.
+  std::size_t block_tx_count(int i, std::uint64_t height);
+
+  // Signs a TX_NOTE from member `sender` with the next local nonce and posts
+  // it to node `via`. Returns the tx hash, or "" when refused (with `why`).
+  std::string submit_note(int sender, int via, const std::string& text, std::string* why = nullptr);
+  // True once node i reports the transaction committed.
+  bool committed(int i, const std::string& tx_hash);
+
+  std::string chain_id() const { return chain_id_; }
+  const chain::MemberSecretKeys& keys(int i) const { return keys_.at(i); }
+  chain::Hash genesis_hash() const { return genesis_hash_; }
+  std::uint16_t p2p_port(int i) const;
+
+ private:
+  node::HttpClient& client(int i);
+  testing::TempDir dir_{"baton-testnet"};
+  bool ok_ = false;
+  std::string error_;
+  std::vector<TestNode> nodes_;
+  std::vector<std::unique_ptr<node::HttpClient>> clients_;
+  std::vector<chain::MemberSecretKeys> keys_;
+  std::map<int, std::uint64_t> next_nonce_;
+  std::string chain_id_;
+  chain::Hash genesis_hash_;
+};
+
+}  // namespace baton::integration
