@@ -72,7 +72,9 @@ TEST(ShuffleIndices, IsAPermutationAndDependsOnTheSeed) {
 }
 
 // Pins the exact algorithm (engine, seeding, Fisher–Yates, rejection): if this
-// changes, every published split and experiment changes with it.
+// changes, every published split and experiment changes with it. The values
+// come from an independent Python implementation of seed_seq and mt19937_64
+// written from the standard's text: tests/learning/reference/splits_reference.py.
 TEST(ShuffleIndices, IsStableAcrossPlatforms) {
   std::vector<std::size_t> v = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
   auto rng = make_engine(2026, 0, 0);
@@ -113,6 +115,17 @@ TEST(StratifiedSplit, HoldsOutTwentyPercentOfEachClass) {
   std::iota(expected.begin(), expected.end(), std::size_t{0});
   EXPECT_EQ(all, expected);
   EXPECT_TRUE(std::is_sorted(split.train.begin(), split.train.end()));
+}
+
+// Same reference script: "stratified_split(labels_with(251, 169), 0.2, seed 7):
+// test [1, 2, 11, 13, 21, 24, 32, 44, 46, 58] ... sum 18735".
+TEST(StratifiedSplit, MatchesIndependentImplementation) {
+  const auto y = labels_with(251, 169);
+  const auto split = stratified_split(y, 2, 0.2, 7);
+  ASSERT_GE(split.test.size(), 10u);
+  EXPECT_EQ(std::vector<std::size_t>(split.test.begin(), split.test.begin() + 10),
+            (std::vector<std::size_t>{1, 2, 11, 13, 21, 24, 32, 44, 46, 58}));
+  EXPECT_EQ(std::accumulate(split.test.begin(), split.test.end(), std::size_t{0}), 18735u);
 }
 
 TEST(StratifiedSplit, IsReproducibleFromTheSeed) {
