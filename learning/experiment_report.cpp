@@ -1,6 +1,7 @@
 // Text renderings of an experiment: JSON, table, CSV, SVG.
 #include "learning/experiment_report.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <sstream>
@@ -36,6 +37,9 @@ std::string slug(const std::string& s) {
   for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
   return out.empty() ? std::string("class") : out;
 }
+
+// Width of a class's "AUC (95% CI)" column: its header or the figures.
+std::size_t class_width(const std::string& cls) { return std::max<std::size_t>(21, cls.size() + 13); }
 
 std::string pad(std::string s, std::size_t width) {
   if (s.size() < width) s.append(width - s.size(), ' ');
@@ -125,7 +129,7 @@ std::string experiment_table(const ExperimentReport& r) {
     o << pad("AUC (95% CI)", 21) << "DeLong p vs centralized\n";
   } else {
     o << pad("macro AUC", 9);
-    for (const auto& c : r.class_names) o << pad("AUC " + c + " (95% CI)", 21) << pad("p", 6);
+    for (const auto& c : r.class_names) o << pad("AUC " + c + " (95% CI)", class_width(c)) << pad("p", 6);
     o << "\n";
   }
   for (const auto& row : r.rows) {
@@ -136,7 +140,7 @@ std::string experiment_table(const ExperimentReport& r) {
     } else {
       o << pad(fmt("%.3f", row.auc), 9);
       for (std::size_t k = 0; k < row.auc_per_class.size(); ++k) {
-        o << pad(auc_ci_text(row.auc_per_class[k], row.ci_per_class[k]), 21)
+        o << pad(auc_ci_text(row.auc_per_class[k], row.ci_per_class[k]), class_width(r.class_names[k]))
           << pad(row.p_per_class_vs_centralized.empty() ? "-" : p_text(row.p_per_class_vs_centralized[k]), 6);
       }
       o << "\n";

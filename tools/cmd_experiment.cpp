@@ -178,6 +178,7 @@ struct BenchArgs {
 };
 
 void run_bench_train(const BenchArgs& a) {
+  const auto hidden = parse_widths(a.hidden);
   ln::SplitOptions split;
   split.seed = a.seed;
   auto data = ln::load_builtin(a.dataset, find_data_dir(a.data_dir), split);
@@ -197,7 +198,7 @@ void run_bench_train(const BenchArgs& a) {
   if (auto st = ln::validate(s); !st) fail(st.error().message, Exit::usage);
   ln::init_torch(a.threads);
   auto model = ln::Model::create(
-      ln::ModelSpec::mlp(static_cast<int>(data->train.features), parse_widths(a.hidden), data->train.num_classes),
+      ln::ModelSpec::mlp(static_cast<int>(data->train.features), hidden, data->train.num_classes),
       a.seed);
   if (!model) fail(model.error().message, Exit::usage);
 
