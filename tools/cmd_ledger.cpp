@@ -27,8 +27,12 @@ using nlohmann::json;
 
 namespace {
 
+// DIR is a ledger directory, or a node's data directory whose ledger is
+// DIR/ledger (batond's layout).
 std::unique_ptr<storage::LedgerStore> open_ledger(const fs::path& dir) {
-  auto store = storage::LedgerStore::open_reader(dir);
+  std::error_code ec;
+  const bool node_dir = !fs::exists(dir / "CURRENT", ec) && fs::exists(dir / "ledger" / "CURRENT", ec);
+  auto store = storage::LedgerStore::open_reader(node_dir ? dir / "ledger" : dir);
   if (!store) fail(store.error().message);
   return std::move(store).value();
 }
@@ -58,7 +62,8 @@ struct CommonOptions {
 };
 
 void add_common(CLI::App* sub, CommonOptions& o) {
-  sub->add_option("--data-dir", o.data_dir, "ledger directory (a node's or make-chain's --data-dir)")->required();
+  sub->add_option("--data-dir", o.data_dir, "ledger directory (make-chain's --data-dir), or a node's data directory")
+      ->required();
   sub->add_flag("--json", o.json, "print JSON for scripts");
 }
 

@@ -132,6 +132,13 @@ TEST_F(LedgerCli, ShowGivesChainHeightTipAndRecentBlocks) {
   EXPECT_NE(human.out.find((*made_)["tip"].get<std::string>()), std::string::npos);
 }
 
+// batond keeps its ledger in DATA_DIR/ledger; the CLI takes either path.
+TEST_F(LedgerCli, AcceptsANodesDataDirectoryHoldingTheLedger) {
+  const RunResult r = run_baton({"ledger", "show", "--data-dir", tmp_->path().string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["tip"], (*made_)["tip"]);
+}
+
 TEST_F(LedgerCli, BlockAndTxShowTheSameTransaction) {
   const RunResult b = run_baton({"ledger", "block", "--data-dir", ledger().string(), "--height", "7", "--json"});
   ASSERT_EQ(b.exit_code, 0) << b.err;
