@@ -89,8 +89,7 @@ class Tokenizer {
         out.push_back(c);
       }
       while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t')) ++pos_;
-      if (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != '\n' &&
-          text_[pos_] != '\r') {
+      if (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != '\n' && text_[pos_] != '\r') {
         return error_at(line_,
                         "unexpected text after a closing quote; quote the whole field and "
                         "double any '\"' inside it.");
@@ -139,8 +138,8 @@ Result<CsvTable> parse_csv(std::string_view text, std::string_view source) {
       for (std::size_t i = 0; i < record->size(); ++i) {
         const std::string& name = (*record)[i];
         if (name.empty()) {
-          return make_error(std::string(source) + ", line " + std::to_string(line) +
-                            ": column " + std::to_string(i + 1) +
+          return make_error(std::string(source) + ", line " + std::to_string(line) + ": column " +
+                            std::to_string(i + 1) +
                             " of the header has no name; every column needs a unique name.");
         }
         if (!seen.insert(name).second) {
@@ -173,7 +172,8 @@ Result<CsvTable> parse_csv(std::string_view text, std::string_view source) {
 Result<CsvTable> read_csv_file(const std::filesystem::path& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
-    return make_error("'" + path.string() + "' is a directory, not a CSV file; give the file's path.");
+    return make_error("'" + path.string() +
+                      "' is a directory, not a CSV file; give the file's path.");
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {

@@ -47,8 +47,8 @@ bool Dataset::valid() const {
   if (!feature_names.empty() && feature_names.size() != features) return false;
   if (class_names.size() != static_cast<std::size_t>(num_classes)) return false;
   if (!image_shape.empty()) {
-    const long long product = std::accumulate(image_shape.begin(), image_shape.end(), 1LL,
-                                              std::multiplies<long long>());
+    const long long product =
+        std::accumulate(image_shape.begin(), image_shape.end(), 1LL, std::multiplies<long long>());
     if (product != static_cast<long long>(features)) return false;
   }
   return true;

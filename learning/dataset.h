@@ -21,12 +21,12 @@ namespace baton::learning {
 //   class_names.size() == num_classes,
 //   image_shape empty, or its product == features.
 struct Dataset {
-  std::vector<float> x;            // row-major, rows × features
-  std::vector<int> y;              // class index per row; binary: 1 = positive class
+  std::vector<float> x;  // row-major, rows × features
+  std::vector<int> y;    // class index per row; binary: 1 = positive class
   std::size_t rows = 0;
   std::size_t features = 0;
   int num_classes = 2;
-  std::vector<int> image_shape;    // empty for tabular; {1, 28, 28} for breastmnist
+  std::vector<int> image_shape;  // empty for tabular; {1, 28, 28} for breastmnist
   std::vector<std::string> feature_names;
   std::vector<std::string> class_names;  // class_names[k] names class index k
 
@@ -50,11 +50,11 @@ struct Dataset {
 // the common held-out test set. All three are encoded with one preprocessor
 // fitted on `train` alone, so they have the same features in the same order.
 struct PreparedData {
-  std::string name;          // "lung1", "breast_cancer", … or the CSV's file name
+  std::string name;  // "lung1", "breast_cancer", … or the CSV's file name
   Dataset train;
-  Dataset validation;        // rows == 0 except for breastmnist's official split
+  Dataset validation;  // rows == 0 except for breastmnist's official split
   Dataset test;
-  std::string positive_class;  // binary: what label 1 means; empty for multi-class
+  std::string positive_class;      // binary: what label 1 means; empty for multi-class
   std::vector<std::string> notes;  // how the data was derived (for reports)
   // The fitted feature schema (Preprocessor::to_json, see preprocess.h) that
   // encoded these rows, so that other data can be encoded the same way;

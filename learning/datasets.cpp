@@ -1,6 +1,5 @@
 #include "learning/datasets.h"
 
-
 #include "learning/csv.h"
 #include "learning/preprocess.h"
 #include "learning/splits.h"
@@ -24,10 +23,11 @@ Status check_split_options(const SplitOptions& split) {
 }
 
 // Stratified split of a typed table, preprocessing fitted on the training rows.
-Result<PreparedData> prepare_table(std::string name, const Table& table, const SplitOptions& split) {
+Result<PreparedData> prepare_table(std::string name, const Table& table,
+                                   const SplitOptions& split) {
   if (auto s = check_split_options(split); !s) return s.error();
-  const TrainTestSplit rows = stratified_split(table.y, table.num_classes, split.test_fraction,
-                                               split.seed);
+  const TrainTestSplit rows =
+      stratified_split(table.y, table.num_classes, split.test_fraction, split.seed);
   if (rows.train.empty() || rows.test.empty()) {
     return make_error("data set '" + name + "' has " + std::to_string(table.rows) +
                       " rows, too few for a training and a test set; add rows or change the "
@@ -54,9 +54,10 @@ Result<PreparedData> prepare_table(std::string name, const Table& table, const S
   out.notes.push_back("stratified split with seed " + std::to_string(split.seed) + ": " +
                       std::to_string(rows.train.size()) + " training rows, " +
                       std::to_string(rows.test.size()) + " test rows");
-  out.notes.push_back("numeric features: training median imputation, then standardised with "
-                      "the training mean and standard deviation; categorical features: "
-                      "training most-frequent imputation, one-hot over the training levels");
+  out.notes.push_back(
+      "numeric features: training median imputation, then standardised with "
+      "the training mean and standard deviation; categorical features: "
+      "training most-frequent imputation, one-hot over the training levels");
   return out;
 }
 
@@ -76,8 +77,9 @@ Result<PreparedData> load_lung1(const std::filesystem::path& data_dir, const Spl
   const int time_col = csv->column_index("Survival.time");
   const int event_col = csv->column_index("deadstatus.event");
   if (time_col < 0 || event_col < 0 || csv->column_index("PatientID") < 0) {
-    return make_error("lung1_clinical.csv lacks PatientID, Survival.time or deadstatus.event; "
-                      "restore the file from the repository.");
+    return make_error(
+        "lung1_clinical.csv lacks PatientID, Survival.time or deadstatus.event; "
+        "restore the file from the repository.");
   }
   CsvTable derived;
   derived.header = csv->header;
@@ -139,10 +141,10 @@ Result<PreparedData> load_breastmnist(const std::filesystem::path& data_dir) {
   auto csv = read_data_file(data_dir, "breastmnist.csv");
   if (!csv) return csv.error();
   constexpr std::size_t kPixels = 28 * 28;
-  if (csv->header.size() != kPixels + 2 || csv->header[0] != "split" ||
-      csv->header[1] != "label") {
-    return make_error("breastmnist.csv must have the columns split,label,p0..p783; restore "
-                      "the file from the repository.");
+  if (csv->header.size() != kPixels + 2 || csv->header[0] != "split" || csv->header[1] != "label") {
+    return make_error(
+        "breastmnist.csv must have the columns split,label,p0..p783; restore "
+        "the file from the repository.");
   }
   PreparedData out;
   out.name = "breastmnist";
@@ -227,7 +229,8 @@ Result<PreparedData> load_csv_dataset(const CsvSchema& schema, const SplitOption
   return prepare_table(schema.file.filename().string(), *table, split);
 }
 
-Result<Dataset> load_csv_with_schema(const CsvSchema& schema, std::string_view feature_schema_json) {
+Result<Dataset> load_csv_with_schema(const CsvSchema& schema,
+                                     std::string_view feature_schema_json) {
   auto pre = Preprocessor::from_json(feature_schema_json);
   if (!pre) return pre.error();
   auto csv = read_csv_file(schema.file);

@@ -124,13 +124,12 @@ Status check_auc_input(std::span<const int> labels01, std::span<const double> sc
   require_same_length(labels01.size(), scores.size());
   if (auto s = check_labels(labels01); !s) return s;
   if (auto s = check_scores(scores, false); !s) return s;
-  const auto positives =
-      static_cast<std::size_t>(std::count(labels01.begin(), labels01.end(), 1));
+  const auto positives = static_cast<std::size_t>(std::count(labels01.begin(), labels01.end(), 1));
   const std::size_t negatives = labels01.size() - positives;
   if (positives == 0 || negatives == 0) {
     return make_error("the AUC is undefined: the " + std::to_string(labels01.size()) +
-                      " rows are all of one class (" + std::to_string(positives) +
-                      " positive, " + std::to_string(negatives) +
+                      " rows are all of one class (" + std::to_string(positives) + " positive, " +
+                      std::to_string(negatives) +
                       " negative); evaluate on a set that holds both classes.");
   }
   if (positives < min_per_class || negatives < min_per_class) {
@@ -224,16 +223,18 @@ Result<DeLongTest> delong_paired_test(std::span<const int> labels01, std::span<c
       t.z = 0;
       t.p_two_sided = 1;
       t.p_one_sided_a_worse = 1;
-      t.note = "the two models' AUCs do not differ and their difference has zero variance "
-               "(e.g. identical or order-equivalent scores): the test is degenerate and p is "
-               "reported as 1.";
+      t.note =
+          "the two models' AUCs do not differ and their difference has zero variance "
+          "(e.g. identical or order-equivalent scores): the test is degenerate and p is "
+          "reported as 1.";
     } else {
       t.z = t.difference > 0 ? std::numeric_limits<double>::infinity()
                              : -std::numeric_limits<double>::infinity();
       t.p_two_sided = 0;
       t.p_one_sided_a_worse = t.difference > 0 ? 1.0 : 0.0;
-      t.note = "the AUCs differ but their difference has zero variance: the test is "
-               "degenerate (z is infinite).";
+      t.note =
+          "the AUCs differ but their difference has zero variance: the test is "
+          "degenerate (z is infinite).";
     }
     return t;
   }
@@ -307,8 +308,8 @@ Result<std::vector<CalibrationBin>> calibration_curve(std::span<const int> label
   for (std::size_t b = 0; b < nb; ++b) {
     if (counts[b] == 0) continue;
     const double count = static_cast<double>(counts[b]);
-    out.push_back(CalibrationBin{edges[b], edges[b + 1], sums[b] / count, positives[b] / count,
-                                 counts[b]});
+    out.push_back(
+        CalibrationBin{edges[b], edges[b + 1], sums[b] / count, positives[b] / count, counts[b]});
   }
   return out;
 }
@@ -333,8 +334,7 @@ Result<std::vector<RocPoint>> roc_curve(std::span<const int> labels01,
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
-  const auto total_pos =
-      static_cast<double>(std::count(labels01.begin(), labels01.end(), 1));
+  const auto total_pos = static_cast<double>(std::count(labels01.begin(), labels01.end(), 1));
   const double total_neg = static_cast<double>(labels01.size()) - total_pos;
   std::vector<RocPoint> points{{0.0, 0.0}};
   double tp = 0;

@@ -74,10 +74,10 @@ Result<std::vector<double>> one_vs_rest_auc(std::span<const int> classes,
 // calibration_curve(strategy="uniform").
 // Error: a probability outside [0, 1] or NaN, bins < 1, a label not in {0, 1}.
 struct CalibrationBin {
-  double lower = 0;             // bin edges
+  double lower = 0;  // bin edges
   double upper = 0;
-  double mean_predicted = 0;    // mean score of the rows in the bin
-  double fraction_positive = 0; // share of those rows with label 1
+  double mean_predicted = 0;     // mean score of the rows in the bin
+  double fraction_positive = 0;  // share of those rows with label 1
   std::size_t count = 0;
 };
 Result<std::vector<CalibrationBin>> calibration_curve(std::span<const int> labels01,

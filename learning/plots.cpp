@@ -23,11 +23,21 @@ std::string xml_escape(const std::string& s) {
   std::string out;
   for (const char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         // Control characters are not allowed in XML 1.0 text.
         if (static_cast<unsigned char>(c) < 0x20 && c != '\t') {
@@ -44,8 +54,7 @@ std::string xml_escape(const std::string& s) {
 class Canvas {
  public:
   Canvas(int size, const std::string& title, const std::string& x_label,
-         const std::string& y_label)
-  {
+         const std::string& y_label) {
     left_ = 64;
     top_ = title.empty() ? 20 : 44;
     side_ = size - left_ - 20;
@@ -54,13 +63,15 @@ class Canvas {
     svg_ += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(size) +
             "\" height=\"" + std::to_string(size) + "\" viewBox=\"0 0 " + std::to_string(size) +
             " " + std::to_string(size) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
-    svg_ += "<title>" + xml_escape(title.empty() ? y_label + " vs " + x_label : title) +
-            "</title>\n";
+    svg_ +=
+        "<title>" + xml_escape(title.empty() ? y_label + " vs " + x_label : title) + "</title>\n";
     svg_ += "<rect x=\"0\" y=\"0\" width=\"" + std::to_string(size) + "\" height=\"" +
             std::to_string(size) + "\" fill=\"white\"/>\n";
     if (!title.empty()) {
-      svg_ += "<text x=\"" + fmt(size / 2.0) + "\" y=\"24\" text-anchor=\"middle\" "
-              "font-size=\"15\">" + xml_escape(title) + "</text>\n";
+      svg_ += "<text x=\"" + fmt(size / 2.0) +
+              "\" y=\"24\" text-anchor=\"middle\" "
+              "font-size=\"15\">" +
+              xml_escape(title) + "</text>\n";
     }
     axes(x_label, y_label);
   }
@@ -69,8 +80,8 @@ class Canvas {
   double py(double y) const { return top_ + (1.0 - y) * side_; }
 
   void diagonal() {
-    svg_ += "<line class=\"diagonal\" x1=\"" + fmt(px(0)) + "\" y1=\"" + fmt(py(0)) +
-            "\" x2=\"" + fmt(px(1)) + "\" y2=\"" + fmt(py(1)) +
+    svg_ += "<line class=\"diagonal\" x1=\"" + fmt(px(0)) + "\" y1=\"" + fmt(py(0)) + "\" x2=\"" +
+            fmt(px(1)) + "\" y2=\"" + fmt(py(1)) +
             "\" stroke=\"#999999\" stroke-dasharray=\"4 4\"/>\n";
   }
 
@@ -124,8 +135,8 @@ class Canvas {
       const double v = i / 5.0;
       svg_ += "<line x1=\"" + fmt(px(v)) + "\" y1=\"" + fmt(py(0)) + "\" x2=\"" + fmt(px(v)) +
               "\" y2=\"" + fmt(py(0) + 5) + "\"/>\n";
-      svg_ += "<line x1=\"" + fmt(px(0) - 5) + "\" y1=\"" + fmt(py(v)) + "\" x2=\"" +
-              fmt(px(0)) + "\" y2=\"" + fmt(py(v)) + "\"/>\n";
+      svg_ += "<line x1=\"" + fmt(px(0) - 5) + "\" y1=\"" + fmt(py(v)) + "\" x2=\"" + fmt(px(0)) +
+              "\" y2=\"" + fmt(py(v)) + "\"/>\n";
     }
     svg_ += "</g>\n<g class=\"tick-labels\" fill=\"#333333\">\n";
     for (int i = 0; i <= 5; ++i) {
@@ -215,8 +226,7 @@ Result<std::string> roc_svg(std::span<const ScoredCurve> curves, const PlotOptio
 Result<std::string> calibration_svg(std::span<const ScoredCurve> curves,
                                     const PlotOptions& options) {
   if (auto s = check_request(curves, options); !s) return s.error();
-  Canvas canvas(options.size, options.title, "Mean predicted probability",
-                "Fraction of positives");
+  Canvas canvas(options.size, options.title, "Mean predicted probability", "Fraction of positives");
   canvas.diagonal();
   std::vector<std::string> legend;
   for (std::size_t i = 0; i < curves.size(); ++i) {
@@ -245,8 +255,8 @@ Status write_roc_svg(const std::filesystem::path& path, std::span<const ScoredCu
   return write_text(path, *svg);
 }
 
-Status write_calibration_svg(const std::filesystem::path& path,
-                             std::span<const ScoredCurve> curves, const PlotOptions& options) {
+Status write_calibration_svg(const std::filesystem::path& path, std::span<const ScoredCurve> curves,
+                             const PlotOptions& options) {
   auto svg = calibration_svg(curves, options);
   if (!svg) return svg.error();
   return write_text(path, *svg);

@@ -21,8 +21,8 @@ struct ScoredCurve {
 };
 
 struct PlotOptions {
-  std::string title;       // drawn above the plot; may be empty
-  int size = 520;          // width and height of the square image, in pixels
+  std::string title;  // drawn above the plot; may be empty
+  int size = 520;     // width and height of the square image, in pixels
   int calibration_bins = 10;
 };
 
@@ -42,7 +42,7 @@ Result<std::string> calibration_svg(std::span<const ScoredCurve> curves,
 // Errors: as above, or the file cannot be written.
 Status write_roc_svg(const std::filesystem::path& path, std::span<const ScoredCurve> curves,
                      const PlotOptions& options = {});
-Status write_calibration_svg(const std::filesystem::path& path,
-                             std::span<const ScoredCurve> curves, const PlotOptions& options = {});
+Status write_calibration_svg(const std::filesystem::path& path, std::span<const ScoredCurve> curves,
+                             const PlotOptions& options = {});
 
 }  // namespace baton::learning

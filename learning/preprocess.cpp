@@ -34,10 +34,12 @@ Error no_training_value(const std::string& column) {
 
 }  // namespace
 
-Result<Preprocessor> Preprocessor::fit(const Table& table, std::span<const std::size_t> train_rows) {
+Result<Preprocessor> Preprocessor::fit(const Table& table,
+                                       std::span<const std::size_t> train_rows) {
   if (train_rows.empty()) {
-    return make_error("cannot fit the preprocessing on zero training rows; the training set "
-                      "is empty.");
+    return make_error(
+        "cannot fit the preprocessing on zero training rows; the training set "
+        "is empty.");
   }
   if (auto s = check_rows(table, train_rows); !s) return s.error();
   Preprocessor p;
@@ -115,8 +117,8 @@ Result<Dataset> Preprocessor::apply(const Table& table, std::span<const std::siz
   std::set<std::string> fitted;
   for (std::size_t k = 0; k < slots_.size(); ++k) {
     const Slot& slot = slots_[k];
-    const std::string& name =
-        slot.kind == ColumnKind::numeric ? numeric_[slot.index].name : categorical_[slot.index].name;
+    const std::string& name = slot.kind == ColumnKind::numeric ? numeric_[slot.index].name
+                                                               : categorical_[slot.index].name;
     fitted.insert(name);
     const auto it = by_name.find(name);
     if (it == by_name.end()) {

@@ -13,9 +13,8 @@
 // }
 #include <algorithm>
 #include <cmath>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "learning/preprocess.h"
 
@@ -99,8 +98,9 @@ Result<std::string> Preprocessor::to_json() const {
   try {
     return j.dump(2);
   } catch (const json::exception&) {
-    return make_error("a column name, level or class is not valid UTF-8 text, so the feature "
-                      "schema cannot be written as JSON; re-save the CSV file as UTF-8.");
+    return make_error(
+        "a column name, level or class is not valid UTF-8 text, so the feature "
+        "schema cannot be written as JSON; re-save the CSV file as UTF-8.");
   }
 }
 
@@ -122,8 +122,9 @@ Result<Preprocessor> Preprocessor::from_json(std::string_view text) {
   p.class_names_ = std::move(*classes);
   const bool binary = j.contains("positive_value");
   if (binary == j.contains("class_values")) {
-    return schema_error("give exactly one of \"positive_value\" (binary) and \"class_values\" "
-                        "(multi-class).");
+    return schema_error(
+        "give exactly one of \"positive_value\" (binary) and \"class_values\" "
+        "(multi-class).");
   }
   if (binary) {
     if (p.class_names_.size() != 2) {

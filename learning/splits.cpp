@@ -8,8 +8,7 @@
 namespace baton::learning {
 namespace {
 
-std::vector<std::vector<std::size_t>> rows_by_class(std::span<const int> labels,
-                                                    int num_classes) {
+std::vector<std::vector<std::size_t>> rows_by_class(std::span<const int> labels, int num_classes) {
   if (num_classes < 1) std::abort();  // caller's bug
   std::vector<std::vector<std::size_t>> out(static_cast<std::size_t>(num_classes));
   for (std::size_t i = 0; i < labels.size(); ++i) {
@@ -148,8 +147,8 @@ std::vector<std::size_t> apportion(std::size_t total, std::span<const std::size_
   return out;
 }
 
-TrainTestSplit stratified_split(std::span<const int> labels, int num_classes,
-                                double test_fraction, std::uint64_t seed) {
+TrainTestSplit stratified_split(std::span<const int> labels, int num_classes, double test_fraction,
+                                std::uint64_t seed) {
   if (!(test_fraction >= 0.0 && test_fraction < 1.0)) std::abort();  // precondition
   const auto by_class = rows_by_class(labels, num_classes);
   TrainTestSplit split;

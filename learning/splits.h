@@ -49,8 +49,8 @@ struct TrainTestSplit {
 // class the test rows are the first ones of the class's rows (ascending)
 // shuffled with make_engine(seed, 0, class).
 // Precondition: 0 <= test_fraction < 1, labels in [0, num_classes).
-TrainTestSplit stratified_split(std::span<const int> labels, int num_classes,
-                                double test_fraction, std::uint64_t seed);
+TrainTestSplit stratified_split(std::span<const int> labels, int num_classes, double test_fraction,
+                                std::uint64_t seed);
 
 // Shares rows among partners in proportion to `weights`, stratified by class.
 // Partner sizes: apportion(n, weights). Class counts per partner: the table
@@ -74,8 +74,8 @@ std::vector<std::vector<std::size_t>> stratified_partition(std::span<const int> 
 // One training arrangement of the paper: which training rows each partner
 // holds. Partner order is the order in which the model travels.
 struct Scenario {
-  std::string name;         // "scenario1" … "scenario6"
-  std::string description;  // e.g. "2 partners, equal" / "3 partners, 113/67/383 of 563"
+  std::string name;                  // "scenario1" … "scenario6"
+  std::string description;           // e.g. "2 partners, equal" / "3 partners, 113/67/383 of 563"
   std::vector<std::size_t> weights;  // equal: all 1; unequal: the paper's sizes (of 563)
   std::vector<std::vector<std::size_t>> partners;  // indices into the training rows
 };

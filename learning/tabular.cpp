@@ -16,8 +16,8 @@ std::optional<double> parse_number(std::string_view cell) {
   // strtod accepts "inf", "nan" and hex floats; a data cell meaning one of
   // those is not a plain decimal number, so only decimal syntax is allowed.
   for (const char c : cell) {
-    const bool ok = (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' ||
-                    c == 'E';
+    const bool ok =
+        (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E';
     if (!ok) return std::nullopt;
   }
   const std::string s(cell);
@@ -57,8 +57,9 @@ Result<Table> make_table(const CsvTable& csv, const TableSchema& schema) {
   for (std::size_t r = 0; r < csv.rows.size(); ++r) {
     const std::string& v = csv.rows[r][label_col];
     if (is_missing_cell(v)) {
-      return make_error("line " + std::to_string(csv.line_of_row[r]) + " has no value in label column '" +
-                        schema.label_column + "'; remove the row or fill in its label.");
+      return make_error("line " + std::to_string(csv.line_of_row[r]) +
+                        " has no value in label column '" + schema.label_column +
+                        "'; remove the row or fill in its label.");
     }
     label_values.insert(v);
     t.label_text.push_back(v);
@@ -80,7 +81,10 @@ Result<Table> make_table(const CsvTable& csv, const TableSchema& schema) {
       std::string seen;
       int shown = 0;
       for (const auto& v : label_values) {
-        if (shown++ == 10) { seen += ", …"; break; }
+        if (shown++ == 10) {
+          seen += ", …";
+          break;
+        }
         seen += (seen.empty() ? "" : ", ") + v;
       }
       return make_error("the positive value '" + pos + "' never occurs in label column '" +
@@ -94,8 +98,8 @@ Result<Table> make_table(const CsvTable& csv, const TableSchema& schema) {
     t.num_classes = 2;
     t.positive_value = pos;
     if (label_values.size() == 2) {
-      const std::string other = *label_values.begin() == pos ? *label_values.rbegin()
-                                                             : *label_values.begin();
+      const std::string other =
+          *label_values.begin() == pos ? *label_values.rbegin() : *label_values.begin();
       t.class_names = {other, pos};
     } else {
       t.class_names = {"not " + pos, pos};
@@ -143,8 +147,9 @@ Result<Table> make_table(const CsvTable& csv, const TableSchema& schema) {
     t.columns.push_back(std::move(col));
   }
   if (t.columns.empty()) {
-    return make_error("no feature column is left after removing the label and dropped "
-                      "columns; a model needs at least one input column.");
+    return make_error(
+        "no feature column is left after removing the label and dropped "
+        "columns; a model needs at least one input column.");
   }
   return t;
 }

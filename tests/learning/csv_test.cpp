@@ -20,7 +20,9 @@ TEST(CsvParse, ReadsQuotedFieldsWithCommasQuotesAndNewlines) {
 }
 
 TEST(CsvParse, AcceptsCrlfBomBlankLinesAndMissingFinalNewline) {
-  const auto t = parse_csv("\xEF\xBB\xBF" "a,b\r\n1,2\r\n\r\n3, 4 ");
+  const auto t = parse_csv(
+      "\xEF\xBB\xBF"
+      "a,b\r\n1,2\r\n\r\n3, 4 ");
   ASSERT_TRUE(t.ok()) << t.error().message;
   EXPECT_EQ(t->header, (std::vector<std::string>{"a", "b"}));
   ASSERT_EQ(t->rows.size(), 2u);

@@ -21,8 +21,7 @@ std::size_t count(const Dataset& d, int c) {
 }
 
 bool has_feature(const Dataset& d, const std::string& name) {
-  return std::find(d.feature_names.begin(), d.feature_names.end(), name) !=
-         d.feature_names.end();
+  return std::find(d.feature_names.begin(), d.feature_names.end(), name) != d.feature_names.end();
 }
 
 TEST(Lung1, DerivesTwoYearSurvivalAndKeeps420Patients) {

@@ -20,10 +20,9 @@ namespace {
 // Shared fixture: 12 rows with ties across classes (0.4 ×3) and within a
 // class (0.35 ×2), scores exactly on calibration bin edges (0.1, 0.2, 0.6, …).
 const std::vector<int> kLabels = {0, 0, 1, 1, 0, 1, 0, 1, 1, 0, 1, 0};
-const std::vector<double> kScoresA = {0.1, 0.4, 0.35, 0.8, 0.4, 0.9,
-                                      0.2, 0.35, 0.7, 0.6, 0.4, 0.05};
-const std::vector<double> kScoresB = {0.3, 0.5, 0.3, 0.7, 0.1, 0.7,
-                                      0.3, 0.6, 0.9, 0.2, 0.5, 0.0};
+const std::vector<double> kScoresA = {0.1, 0.4,  0.35, 0.8, 0.4, 0.9,
+                                      0.2, 0.35, 0.7,  0.6, 0.4, 0.05};
+const std::vector<double> kScoresB = {0.3, 0.5, 0.3, 0.7, 0.1, 0.7, 0.3, 0.6, 0.9, 0.2, 0.5, 0.0};
 
 // python3 -c 'from sklearn.metrics import roc_auc_score as f;
 //   y=[0,0,1,1,0,1,0,1,1,0,1,0];
@@ -238,8 +237,10 @@ TEST(OneVsRestAuc, IsAnErrorWhenAClassIsAbsentOrOutOfRange) {
 
 // python3 -c 'from sklearn.calibration import calibration_curve as c;
 //   y=[0,0,1,1,0,1,0,1,1,0,1,0];
-//   print([v.tolist() for v in c(y,[0.1,0.4,0.35,0.8,0.4,0.9,0.2,0.35,0.7,0.6,0.4,0.05],n_bins=10)]);
-//   print([v.tolist() for v in c(y,[0.3,0.5,0.3,0.7,0.1,0.7,0.3,0.6,0.9,0.2,0.5,0.0],n_bins=3)])'
+//   a=[0.1,0.4,0.35,0.8,0.4,0.9,0.2,0.35,0.7,0.6,0.4,0.05];
+//   b=[0.3,0.5,0.3,0.7,0.1,0.7,0.3,0.6,0.9,0.2,0.5,0.0];
+//   print([v.tolist() for v in c(y,a,n_bins=10)]);
+//   print([v.tolist() for v in c(y,b,n_bins=3)])'
 // -> [[0.0, 0.0, 0.6, 0.0, 1.0, 1.0, 1.0], [0.075, 0.2, 0.38, 0.6, 0.7, 0.8, 0.9]]
 //    [[0.1666…, 0.6666…, 1.0], [0.19999999999999998, 0.5333333333333333, 0.7666666666666666]]
 TEST(CalibrationCurve, MatchesScikitLearnIncludingScoresOnBinEdges) {

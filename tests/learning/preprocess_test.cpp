@@ -1,10 +1,11 @@
 // Typing, labels, imputation, one-hot encoding and standardisation.
+#include "learning/preprocess.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "learning/csv.h"
-#include "learning/preprocess.h"
 #include "learning/tabular.h"
 
 namespace baton::learning {
@@ -101,8 +102,8 @@ TEST(Preprocessor, FitsStatisticsOnTrainingRowsOnly) {
   // 1000 must not influence anything.
   const NumericEncoding& age = pre->numeric()[0];
   EXPECT_DOUBLE_EQ(age.median, 60.0);
-  EXPECT_DOUBLE_EQ(age.mean, 60.0);                      // 50, 60 (imputed), 70, 60
-  EXPECT_DOUBLE_EQ(age.scale, std::sqrt(200.0 / 4.0));   // population sd
+  EXPECT_DOUBLE_EQ(age.mean, 60.0);                     // 50, 60 (imputed), 70, 60
+  EXPECT_DOUBLE_EQ(age.scale, std::sqrt(200.0 / 4.0));  // population sd
   // stage: training levels I, II (III only in the test row); most frequent II.
   const CategoricalEncoding& stage = pre->categorical()[0];
   EXPECT_EQ(stage.levels, (std::vector<std::string>{"I", "II"}));
