@@ -413,6 +413,26 @@ TEST(TcpTransport, DropsAClientThatDoesNotFinishTheHandshake) {
       [&] { return a.recorder.has_problem(DisconnectReason::handshake_timeout); }, 2s));
 }
 
+TEST(TcpTransport, BoundsUnauthenticatedConnections) {
+  Member a, b;
+  std::vector<Member*> all{&a, &b};
+  TransportLimits limits = fast_limits();
+  limits.max_pending_inbound = 2;
+  start(a, all, limits);
+  testing::P2pClient first(a.port), second(a.port);
+  ASSERT_TRUE(first.read_frame());  // both are in the handshake, saying nothing
+  ASSERT_TRUE(second.read_frame());
+  testing::P2pClient third(a.port);
+  EXPECT_TRUE(third.closed_by_server(3s));
+  EXPECT_TRUE(wait_until(
+      [&] { return a.recorder.has_problem(DisconnectReason::too_many_pending); }, 2s));
+  // A member still gets in once a slot is free.
+  first.write(chain::Bytes{0xff, 0xff, 0xff, 0xff});
+  ASSERT_TRUE(first.closed_by_server());
+  start(b, all);
+  EXPECT_TRUE(wait_until([&] { return all_connected(all); }, 10s));
+}
+
 TEST(TcpTransport, DisconnectsAPeerThatDoesNotRead) {
   Member a, b;
   b.dialable = false;
