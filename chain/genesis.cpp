@@ -51,6 +51,11 @@ Result<json> parse_strict_json(std::string_view text) {
     std::string what = e.what();
     if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
     return make_error("genesis is not valid JSON: " + what + " (byte " + std::to_string(e.byte) + ")");
+  } catch (const json::exception& e) {
+    // Not only syntax: e.g. a number too large for a double (out_of_range.406).
+    std::string what = e.what();
+    if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
+    return make_error("genesis is not valid JSON: " + what);
   }
   if (!duplicate.empty()) return make_error("genesis has the key " + in_quotes(duplicate) + " twice in one object; remove one");
   return j;

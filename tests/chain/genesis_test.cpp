@@ -44,6 +44,14 @@ TEST(Genesis, MalformedJsonNamesThePosition) {
   EXPECT_MENTIONS(e, "line 2");
 }
 
+// Found by tests/fuzz/chain_genesis_fuzz.cpp: nlohmann throws out_of_range,
+// not parse_error, for a number that overflows a double.
+TEST(Genesis, HugeNumberIsAnErrorNotACrash) {
+  const std::string e = parse_genesis("{\"format\": 76e5306}").error().message;
+  EXPECT_MENTIONS(e, "not valid JSON");
+  EXPECT_MENTIONS(e, "number overflow");
+}
+
 TEST(Genesis, DuplicateMemberNamesAreRefused) {
   json j = fixed_json();
   j["members"][2]["name"] = "alice";

@@ -1,6 +1,9 @@
 #!/usr/bin/python3
 """Independent computation of the golden vectors in golden_test.cpp.
 
+With --write-corpus DIR it also writes seed inputs for the chain fuzz targets
+(tests/fuzz/corpus/chain_block and chain_genesis).
+
 Uses only hashlib, PyNaCl (python3-nacl) and a hand-written protobuf encoder
 that follows docs/PROTOCOL.md; it shares no code with Baton. Run:
     /usr/bin/python3 tests/chain/golden_vectors.py
@@ -8,7 +11,9 @@ and compare with the constants in tests/chain/golden_test.cpp.
 """
 import hashlib
 import json
+import os
 import struct
+import sys
 
 import nacl.public
 import nacl.signing
@@ -133,3 +138,14 @@ va = vote(signers[1], pubs[1], 1, 1, 0, block_id)
 vb = vote(signers[1], pubs[1], 1, 1, 0, b"")
 evidence = field_bytes(1, va) + field_bytes(2, vb)
 print("evidence_sha256     ", sha(evidence).hex())
+
+if len(sys.argv) == 3 and sys.argv[1] == "--write-corpus":
+    root = sys.argv[2]
+    seeds = {"chain_block": {"committed_block1": committed, "transaction": tx, "header": header,
+                             "evidence": evidence, "vote": va},
+             "chain_genesis": {"genesis.json": genesis_text.encode()}}
+    for target, files in seeds.items():
+        os.makedirs(os.path.join(root, target), exist_ok=True)
+        for name, data in files.items():
+            with open(os.path.join(root, target, name), "wb") as f:
+                f.write(data)
