@@ -1,0 +1,180 @@
+#!/usr/bin/python3
+"""Checks a Baton chain from `baton ledger export` output without Baton's code.
+
+Usage: /usr/bin/python3 tests/chain/audit_export.py genesis.json export.jsonl
+
+Uses only hashlib, PyNaCl (Debian: python3-nacl) and the byte layouts of
+docs/PROTOCOL.md. From each line it reads only "stored_hex" (the exact stored
+CommittedBlock bytes) and decodes everything itself, so a wrong decoded field
+in the export cannot fool it. Exits 0 and prints the tip, or prints
+"height N: <problem>" and exits 3.
+"""
+import hashlib
+import json
+import struct
+import sys
+
+import nacl.exceptions
+import nacl.signing
+
+
+def sha(b):
+    return hashlib.sha256(b).digest()
+
+
+def read_varint(b, i):
+    n = shift = 0
+    while True:
+        if i >= len(b):
+            raise ValueError("truncated varint")
+        n |= (b[i] & 0x7F) << shift
+        shift += 7
+        i += 1
+        if not b[i - 1] & 0x80:
+            return n, i
+
+
+def fields(b):
+    """Protobuf wire format -> {field number: [values]} (varints and bytes only)."""
+    out, i = {}, 0
+    while i < len(b):
+        key, i = read_varint(b, i)
+        num, wire = key >> 3, key & 7
+        if wire == 0:
+            v, i = read_varint(b, i)
+        elif wire == 2:
+            n, i = read_varint(b, i)
+            v, i = b[i:i + n], i + n
+            if len(v) != n:
+                raise ValueError("truncated field")
+        else:
+            raise ValueError("unexpected wire type %d" % wire)
+        out.setdefault(num, []).append(v)
+    return out
+
+
+def one(f, num, default):
+    return f.get(num, [default])[-1]
+
+
+def domain_separated(domain, chain_id, body):
+    c = chain_id.encode()
+    return domain.encode() + b"\x00" + struct.pack(">I", len(c)) + c + body
+
+
+def merkle(leaves):
+    if not leaves:
+        return sha(b"")
+    if len(leaves) == 1:
+        return sha(b"\x00" + leaves[0])
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return sha(b"\x01" + merkle(leaves[:k]) + merkle(leaves[k:]))
+
+
+def verifies(key, message, sig):
+    try:
+        nacl.signing.VerifyKey(key).verify(message, sig)
+        return True
+    except (nacl.exceptions.BadSignatureError, ValueError):
+        return False
+
+
+def main(genesis_path, export_path):
+    genesis_bytes = open(genesis_path, "rb").read()
+    genesis = json.loads(genesis_bytes)
+    chain_id = genesis["chain_id"]
+    members = {bytes.fromhex(m["ed25519_public"]): m for m in genesis["members"]}
+    total = sum(m["power"] for m in genesis["members"])
+    previous = sha(genesis_bytes)  # block 1 points at the genesis hash
+    next_nonce, tx_count, evidence = {}, 0, set()
+    height = 0
+    for line in open(export_path):
+        if not line.strip():
+            continue
+        height += 1
+        def bad(why):
+            print("height %d: %s" % (height, why))
+            sys.exit(3)
+        stored = bytes.fromhex(json.loads(line)["stored_hex"])
+        committed = fields(stored)
+        block = fields(one(committed, 1, b""))
+        commit = fields(one(committed, 2, b""))
+        header_bytes = one(block, 1, b"")
+        h = fields(header_bytes)
+        block_id = sha(header_bytes)
+        if one(h, 1, b"").decode() != chain_id:
+            bad("wrong chain id")
+        if one(h, 2, 0) != height:
+            bad("wrong height")
+        if one(h, 4, b"") != previous:
+            bad("wrong previous hash")
+        if members.get(one(h, 8, b""), {}).get("power", 0) == 0:
+            bad("proposer is not a validator")
+        txs, evs = block.get(2, []), block.get(3, [])
+        if merkle(txs) != one(h, 5, b""):
+            bad("wrong transaction Merkle root")
+        if merkle(evs) != one(h, 6, b""):
+            bad("wrong evidence Merkle root")
+        for i, tx_bytes in enumerate(txs):
+            t = fields(tx_bytes)
+            sender, nonce, ttype, payload = one(t, 2, b""), one(t, 3, 0), one(t, 4, 0), one(t, 5, b"")
+            if one(t, 1, b"").decode() != chain_id:
+                bad("transaction %d: wrong chain id" % i)
+            if sender not in members:
+                bad("transaction %d: sender is not a member" % i)
+            body = sender + struct.pack(">QII", nonce, ttype, len(payload)) + payload
+            if not verifies(sender, domain_separated("baton/tx/v1", chain_id, body), one(t, 6, b"")):
+                bad("transaction %d: bad signature" % i)
+            if nonce != next_nonce.get(sender, 1):
+                bad("transaction %d: nonce %d, expected %d" % (i, nonce, next_nonce.get(sender, 1)))
+            next_nonce[sender] = nonce + 1
+            tx_count += 1
+        for i, ev_bytes in enumerate(evs):
+            e = fields(ev_bytes)
+            votes = [fields(one(e, 1, b"")), fields(one(e, 2, b""))]
+            for v in votes:
+                vt, vh, vr, vb = one(v, 1, 0), one(v, 2, 0), one(v, 3, 0), one(v, 4, b"")
+                msg = domain_separated("baton/vote/v1", chain_id,
+                                       bytes([vt]) + struct.pack(">QI", vh, vr) + (vb or bytes(32)))
+                if not verifies(one(v, 5, b""), msg, one(v, 6, b"")):
+                    bad("evidence %d: bad vote signature" % i)
+            a, b = votes
+            key = (one(a, 5, b""), one(a, 2, 0), one(a, 3, 0), one(a, 1, 0))
+            if key != (one(b, 5, b""), one(b, 2, 0), one(b, 3, 0), one(b, 1, 0)) or one(a, 4, b"") == one(b, 4, b""):
+                bad("evidence %d: votes do not conflict" % i)
+            if key in evidence:
+                bad("evidence %d: already recorded" % i)
+            evidence.add(key)
+        state = struct.pack(">QI", tx_count, len(next_nonce))
+        for k in sorted(next_nonce):
+            state += k + struct.pack(">Q", next_nonce[k])
+        state += struct.pack(">I", len(evidence))
+        for k, eh, er, et in sorted(evidence):
+            state += k + struct.pack(">QIB", eh, er, et)
+        if sha(domain_separated("baton/state/v1", chain_id, state)) != one(h, 7, b""):
+            bad("wrong app state hash")
+        if one(commit, 1, 0) != height or one(commit, 3, b"") != block_id:
+            bad("commit is for another height or block")
+        msg = domain_separated("baton/vote/v1", chain_id, bytes([2]) + struct.pack(">QI", height, one(commit, 2, 0)) + block_id)
+        power, seen = 0, set()
+        for s in commit.get(4, []):
+            sig = fields(s)
+            key = one(sig, 1, b"")
+            if members.get(key, {}).get("power", 0) == 0 or key in seen:
+                bad("commit signature from a non-validator or twice from one")
+            if not verifies(key, msg, one(sig, 2, b"")):
+                bad("commit signature does not verify")
+            seen.add(key)
+            power += members[key]["power"]
+        if 3 * power <= 2 * total:
+            bad("commit has two thirds of the voting power or less")
+        previous = block_id
+    print("ok: %d blocks, %d transactions, tip %s" % (height, tx_count, previous.hex()))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    main(sys.argv[1], sys.argv[2])
