@@ -197,7 +197,8 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
     if (t == nullptr) return config_error(config_path, "'consensus' must be a table ([consensus])");
     if (auto s = check_unknown_keys(*t,
                                     {"timeout_propose_ms", "timeout_prevote_ms", "timeout_precommit_ms",
-                                     "timeout_delta_ms", "timeout_commit_ms", "empty_block_interval_ms"},
+                                     "timeout_delta_ms", "timeout_commit_ms", "empty_block_interval_ms",
+                                     "max_proposal_txs"},
                                     "consensus", config_path);
         !s) {
       return s.error();
@@ -212,7 +213,8 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
                   Opt{"timeout_precommit_ms", &cfg.consensus.timeout_precommit_ms, 1},
                   Opt{"timeout_delta_ms", &cfg.consensus.timeout_delta_ms, 0},
                   Opt{"timeout_commit_ms", &cfg.consensus.timeout_commit_ms, 0},
-                  Opt{"empty_block_interval_ms", &cfg.consensus.empty_block_interval_ms, 0}}) {
+                  Opt{"empty_block_interval_ms", &cfg.consensus.empty_block_interval_ms, 0},
+                  Opt{"max_proposal_txs", &cfg.consensus.max_proposal_txs, 1}}) {
       auto v = get_int(*t, o.key, config_path, "consensus", o.min, kMaxTimeout);
       if (!v) return v.error();
       if (v->has_value()) *o.out = static_cast<std::uint32_t>(**v);

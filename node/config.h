@@ -12,7 +12,8 @@
 //   [consensus]      # optional; each key overrides the genesis default
 //   timeout_propose_ms, timeout_prevote_ms, timeout_precommit_ms,
 //   timeout_delta_ms (every step's per-round increase), timeout_commit_ms
-//   (pause after a commit), empty_block_interval_ms (heartbeat)
+//   (pause after a commit), empty_block_interval_ms (heartbeat),
+//   max_proposal_txs (this node's blocks carry at most this many)
 //
 //   [mempool]        # optional
 //   max_txs = 20000, max_bytes = 67108864, max_nonce_gap = 1000
@@ -53,6 +54,10 @@ struct ConsensusOverrides {
   // once this long has passed since the last commit: a heartbeat that shows
   // the network is alive. Default 1000 ms.
   std::optional<std::uint32_t> empty_block_interval_ms;
+  // When this node proposes, at most this many transactions (and never more
+  // than genesis max_block_txs). Smaller blocks keep rounds shorter than the
+  // timeouts on a busy machine. Default 2000.
+  std::optional<std::uint32_t> max_proposal_txs;
 };
 
 struct MempoolLimits {

@@ -55,8 +55,21 @@ AddResult Mempool::add(chain::ByteView tx_bytes, const NextNonce& next_nonce) {
     out.invalid = checked.reason();
     return out;
   }
-  const chain::pb::Transaction& tx = *checked;
+  return add_checked(std::string(text), *checked, next_nonce);
+}
+
+AddResult Mempool::add_checked(std::string tx_bytes, const chain::pb::Transaction& tx, const NextNonce& next_nonce) {
+  AddResult out;
+  out.hash = chain::tx_hash(tx_bytes);
   out.nonce = tx.nonce();
+  if (by_hash_.contains(out.hash)) {
+    out.rejected = TxRejection::duplicate;
+    return out;
+  }
+  if (count_ + 1 > limits_.max_txs || bytes_ + tx_bytes.size() > limits_.max_bytes) {
+    out.rejected = TxRejection::pool_full;
+    return out;
+  }
   const auto sender = chain::PublicKey::from_bytes(chain::as_bytes(tx.sender())).value();
   const std::uint64_t next = next_nonce(sender);
   if (tx.nonce() < next) {
@@ -72,10 +85,10 @@ AddResult Mempool::add(chain::ByteView tx_bytes, const NextNonce& next_nonce) {
     out.rejected = TxRejection::duplicate;
     return out;
   }
-  txs.emplace(tx.nonce(), Entry{std::string(text), out.hash});
+  bytes_ += tx_bytes.size();
+  txs.emplace(tx.nonce(), Entry{std::move(tx_bytes), out.hash});
   by_hash_.emplace(out.hash, std::make_pair(sender, tx.nonce()));
   ++count_;
-  bytes_ += tx_bytes.size();
   return out;
 }
 

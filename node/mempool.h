@@ -62,6 +62,12 @@ class Mempool {
   // it costs one Ed25519 verification.
   AddResult add(chain::ByteView tx_bytes, const NextNonce& next_nonce);
 
+  // The same for a transaction that chain::check_transaction already
+  // accepted (the node verifies signatures on its I/O threads so that the
+  // event loop does not). Precondition: `tx` is what check_transaction
+  // returned for exactly `tx_bytes`; passing anything else is a bug.
+  AddResult add_checked(std::string tx_bytes, const chain::pb::Transaction& tx, const NextNonce& next_nonce);
+
   // Transactions for the next block: per sender only consecutive nonces
   // starting at its next committed nonce; senders interleaved round-robin in
   // member order; at most `max_txs` and `max_bytes` in total. Does not remove.

@@ -302,9 +302,20 @@ std::vector<PeerStatus> Node::peers() const {
 }
 
 SubmitOutcome Node::submit_transaction(std::string tx_bytes) {
+  // The signature is checked here, on the caller's (HTTP) thread, so that the
+  // event loop only does the cheap, stateful part.
+  auto checked = chain::check_transaction(tx_bytes, spec_->chain_id(), spec_->validators, spec_->params().max_tx_bytes);
+  if (!checked) {
+    ++metrics_.txs_rejected;
+    SubmitOutcome bad;
+    bad.hash = chain::tx_hash(tx_bytes);
+    bad.reason = std::string(chain::to_string(checked.reason()));
+    return bad;
+  }
   auto out = std::make_shared<SubmitOutcome>();
-  const bool ran = run_on_loop([this, out, bytes = std::move(tx_bytes)]() mutable {
-    const AddResult r = mempool_.add(chain::as_bytes(bytes), [this](const chain::PublicKey& k) {
+  const bool ran = run_on_loop([this, out, bytes = std::move(tx_bytes), tx = std::move(checked).value()]() mutable {
+    std::string copy = bytes;
+    const AddResult r = mempool_.add_checked(std::move(copy), tx, [this](const chain::PublicKey& k) {
       return state_.next_nonce(k);
     });
     out->hash = r.hash;
@@ -419,7 +430,8 @@ Result<std::string> Node::make_block(std::uint64_t height, std::uint32_t round,
   }
   const chain::ConsensusParams& p = spec_->params();
   const std::size_t budget = p.max_block_bytes > kBlockOverhead ? p.max_block_bytes - kBlockOverhead : p.max_block_bytes / 2;
-  std::vector<std::string> txs = mempool_.reap(p.max_block_txs, budget, [this](const chain::PublicKey& k) {
+  const std::size_t max_txs = std::min<std::uint64_t>(p.max_block_txs, config_.consensus.max_proposal_txs.value_or(2000));
+  std::vector<std::string> txs = mempool_.reap(max_txs, budget, [this](const chain::PublicKey& k) {
     return state_.next_nonce(k);
   });
   const auto now = static_cast<std::int64_t>(now_ms());
@@ -471,15 +483,35 @@ MessageVerdict Node::on_message(const PeerId& from, chain::ByteView bytes) {
     ++metrics_.peer_messages_invalid;
     return MessageVerdict::disconnect;
   }
+  std::shared_ptr<std::vector<chain::pb::Transaction>> gossiped;
+  if (message->has_txs()) {
+    // Signatures are checked here, on the transport thread, off the event
+    // loop. A correct peer gossips only what its mempool checked, so one bad
+    // transaction is misbehaviour.
+    gossiped = std::make_shared<std::vector<chain::pb::Transaction>>();
+    for (const std::string& tx : message->txs().transactions()) {
+      auto checked = chain::check_transaction(tx, spec_->chain_id(), spec_->validators, spec_->params().max_tx_bytes);
+      if (!checked) {
+        ++metrics_.peer_messages_invalid;
+        return MessageVerdict::disconnect;
+      }
+      gossiped->push_back(std::move(checked).value());
+    }
+  }
   const bool droppable = message->has_consensus() || message->has_txs();
   if (droppable && pending_inbound_.load() >= kMaxPendingInbound) {
     ++metrics_.peer_messages_dropped;
     return MessageVerdict::accept;
   }
   ++pending_inbound_;
-  asio::post(loop_, [this, from, message] {
+  asio::post(loop_, [this, from, message, gossiped] {
     --pending_inbound_;
-    if (!stopping_.load()) handle(from, *message);
+    if (stopping_.load()) return;
+    if (gossiped) {
+      add_gossiped(*message, *gossiped);
+    } else {
+      handle(from, *message);
+    }
   });
   return MessageVerdict::accept;
 }
@@ -533,25 +565,8 @@ void Node::handle(const PeerId& from, const pb::NodeMessage& message) {
       }
       return;
     }
-    case pb::NodeMessage::kTxs: {
-      bool any = false;
-      for (const std::string& tx : message.txs().transactions()) {
-        const AddResult r = mempool_.add(chain::as_bytes(tx), [this](const chain::PublicKey& k) {
-          return state_.next_nonce(k);
-        });
-        if (r.accepted()) {
-          any = true;
-          ++metrics_.txs_accepted;
-        } else if (r.rejected == TxRejection::invalid) {
-          // A correct peer gossips only what its mempool checked.
-          ++metrics_.peer_messages_invalid;
-          transport_->disconnect(from);
-          return;
-        }
-      }
-      if (any && driver_) driver_->poke();
-      return;
-    }
+    case pb::NodeMessage::kTxs:
+      return;  // checked on the transport thread, added by add_gossiped()
     case pb::NodeMessage::kStatus:
       sync_.on_peer_height(from, message.status().height());
       maybe_request_blocks();
@@ -565,6 +580,19 @@ void Node::handle(const PeerId& from, const pb::NodeMessage& message) {
     case pb::NodeMessage::BODY_NOT_SET:
       return;
   }
+}
+
+void Node::add_gossiped(const pb::NodeMessage& message, const std::vector<chain::pb::Transaction>& checked) {
+  bool any = false;
+  for (int i = 0; i < message.txs().transactions_size() && i < static_cast<int>(checked.size()); ++i) {
+    const AddResult r = mempool_.add_checked(message.txs().transactions(i), checked[static_cast<std::size_t>(i)],
+                                             [this](const chain::PublicKey& k) { return state_.next_nonce(k); });
+    if (r.accepted()) {
+      any = true;
+      ++metrics_.txs_accepted;
+    }
+  }
+  if (any && driver_) driver_->poke();
 }
 
 void Node::serve_blocks(const PeerId& to, const pb::BlockRequest& request) {

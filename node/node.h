@@ -138,6 +138,7 @@ class Node final : public ConsensusHost, public consensus::Application, public T
 
   Status replay_ledger();
   void handle(const PeerId& from, const pb::NodeMessage& message);
+  void add_gossiped(const pb::NodeMessage& message, const std::vector<chain::pb::Transaction>& checked);
   void handle_block_response(const PeerId& from, const pb::BlockResponse& response);
   void serve_blocks(const PeerId& to, const pb::BlockRequest& request);
   Status apply_committed(const std::string& committed_bytes, const chain::LedgerState& after,
