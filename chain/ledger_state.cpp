@@ -35,11 +35,13 @@ Bytes state_encoding(const LedgerState& state) {
     append_u32be(out, e.round);
     append_u8(out, static_cast<std::uint8_t>(e.type));
   }
+  if (!state.training.empty()) append_bytes(out, ByteView(training_encoding(state.training)));
   return out;
 }
 
 Hash state_hash(std::string_view chain_id, const LedgerState& state) {
-  return sha256(domain_separated(kStateDomain, chain_id, state_encoding(state)));
+  const std::string_view domain = state.training.empty() ? kStateDomain : kStateDomainV2;
+  return sha256(domain_separated(domain, chain_id, state_encoding(state)));
 }
 
 std::string_view to_string(TxRejected reason) {
@@ -58,6 +60,11 @@ std::optional<TxRejected> apply_transaction(LedgerState& state, const pb::Transa
   if (tx.nonce() > expected) return TxRejected::skipped_nonce;
   switch (tx.type()) {
     case pb::TX_NOTE: break;  // a note changes nothing but the nonce
+    case pb::TX_START_RUN:
+    case pb::TX_LOAD_REQUEST:
+    case pb::TX_LOAD_APPROVAL:
+    case pb::TX_SAVE_REQUEST:
+    case pb::TX_MODEL_VOTE: break;  // effects: apply_protocol_tx (chain/protocol.h)
     default: std::abort();    // check_transaction refuses unknown types
   }
   state.next_nonces[sender] = expected + 1;

@@ -16,11 +16,14 @@
 
 #include "chain/crypto.h"
 #include "chain/proto/ledger.pb.h"
+#include "chain/training.h"
 #include "chain/vote.h"
 
 namespace baton::chain {
 
 inline constexpr std::string_view kStateDomain = "baton/state/v1";
+// Used instead of v1 once any training run exists (state.training non-empty).
+inline constexpr std::string_view kStateDomainV2 = "baton/state/v2";
 
 struct LedgerState {
   // Chain position. Not part of state_hash: the header that carries the state
@@ -32,6 +35,7 @@ struct LedgerState {
   std::uint64_t tx_count = 0;                        // transactions applied, all blocks
   std::map<PublicKey, std::uint64_t> next_nonces;    // sender -> nonce its next tx must carry; absent = 1
   std::set<Equivocation> evidence;                   // punished double votes, each recorded once
+  TrainingState training;                            // the training protocol (chain/protocol.h)
 
   std::uint64_t next_nonce(const PublicKey& sender) const;
   bool operator==(const LedgerState&) const = default;
@@ -47,6 +51,9 @@ LedgerState initial_state(const Hash& genesis_hash);
 //   u32be number of evidence records, then per record in ascending order of
 //         (validator key bytes, height, round, type):
 //         validator(32) || u64be height || u32be round || u8 type
+// While no training run exists that is all, so v1 hashes are unchanged. Once a
+// run exists the domain is "baton/state/v2" and training_encoding(training)
+// follows (docs/PROTOCOL.md, "Training protocol", byte layout).
 Bytes state_encoding(const LedgerState& state);
 Hash state_hash(std::string_view chain_id, const LedgerState& state);
 
@@ -59,7 +66,9 @@ std::string_view to_string(TxRejected reason);
 
 // Applies one transaction's effects to `state` (nonce, tx_count, and the
 // per-type effects; TX_NOTE has none beyond the nonce). On rejection `state`
-// is unchanged.
+// is unchanged. Training protocol types (10..49) get only their nonce and
+// tx_count here: their effects need the ChainSpec and are applied by
+// apply_protocol_tx (chain/protocol.h), which apply_block calls right after.
 // Precondition: check_transaction accepted the transaction (signature,
 // membership, known type, payload decodes); this function does not repeat
 // those checks.

@@ -1,5 +1,7 @@
 #include "chain/transaction.h"
 
+#include "chain/protocol.h"
+
 #include "chain/encoding.h"
 
 namespace baton::chain {
@@ -61,11 +63,11 @@ bool payload_decodes(const pb::Transaction& tx) {
       pb::Note note;
       return parse_canonical(tx.payload(), note);
     }
-    default: return false;
+    default: return is_protocol_tx(tx.type()) && protocol_payload_decodes(tx.type(), tx.payload());
   }
 }
 
-bool type_known(pb::TxType type) { return type == pb::TX_NOTE; }
+bool type_known(pb::TxType type) { return type == pb::TX_NOTE || is_protocol_tx(type); }
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 
 #include "chain/block.h"
 #include "chain/merkle.h"
+#include "chain/protocol.h"
 
 namespace baton::chain {
 namespace {
@@ -57,6 +58,21 @@ std::string nonce_detail(std::size_t i, std::size_t n, const pb::Transaction& tx
          std::to_string(expected);
 }
 
+// Nonce, then (for protocol types) the training protocol's effects.
+std::optional<BlockFault> apply_one(const ChainSpec& spec, LedgerState& after, const pb::Transaction& tx,
+                                    std::size_t i, std::size_t n, std::uint64_t height) {
+  const std::uint64_t expected = after.next_nonce(PublicKey::from_bytes(as_bytes(tx.sender())).value());
+  if (auto rejected = apply_transaction(after, tx)) {
+    return BlockFault{from_rejected(*rejected), nonce_detail(i, n, tx, expected)};
+  }
+  if (is_protocol_tx(tx.type())) {
+    if (auto refused = apply_protocol_tx(spec, after, tx, height)) {
+      return BlockFault{BlockInvalid::protocol_rejected, tx_detail(i, n, to_string(*refused))};
+    }
+  }
+  return std::nullopt;
+}
+
 Hash hash_field(const std::string& bytes) {
   // decode_header guarantees 32 bytes for every hash field.
   return Hash::from_bytes(as_bytes(bytes)).value();
@@ -95,6 +111,7 @@ std::string_view to_string(BlockInvalid reason) {
     case BlockInvalid::commit_bad_signature: return "a commit signature does not verify";
     case BlockInvalid::commit_insufficient_power: return "the commit has two thirds of the voting power or less";
     case BlockInvalid::wrong_app_state_hash: return "the app state hash does not match the state after the block";
+    case BlockInvalid::protocol_rejected: return "a training protocol transaction is refused by the ledger state";
   }
   return "the block is invalid";
 }
@@ -178,19 +195,17 @@ Verdict<LedgerState, BlockFault> apply_block(const ChainSpec& spec, const Ledger
     return BlockFault{BlockInvalid::wrong_previous_hash, {}};
   }
   LedgerState after = before;
+  begin_block(spec, after, h.height());
   const std::size_t n = block.transactions.size();
   for (std::size_t i = 0; i < n; ++i) {
-    const auto& tx = block.transactions[i];
-    const std::uint64_t expected = after.next_nonce(PublicKey::from_bytes(as_bytes(tx.sender())).value());
-    if (auto rejected = apply_transaction(after, tx)) {
-      return BlockFault{from_rejected(*rejected), nonce_detail(i, n, tx, expected)};
-    }
+    if (auto fault = apply_one(spec, after, block.transactions[i], i, n, h.height())) return *fault;
   }
   for (std::size_t i = 0; i < block.evidence.size(); ++i) {
     if (!after.evidence.insert(block.evidence[i]).second) {
       return BlockFault{BlockInvalid::duplicate_evidence, nth("evidence", i, block.evidence.size())};
     }
   }
+  end_block(spec, after, h.height());
   after.height = h.height();
   after.last_block_id = block.id;
   if (state_hash(spec.chain_id(), after) != hash_field(h.app_state_hash())) {
@@ -219,14 +234,12 @@ Verdict<Proposal, BlockFault> propose_block(const ChainSpec& spec, const LedgerS
   }
   const std::uint64_t height = before.height + 1;
   LedgerState after = before;
+  begin_block(spec, after, height);
   const std::size_t n = transactions.size();
   for (std::size_t i = 0; i < n; ++i) {
     auto tx = check_transaction(transactions[i], spec.chain_id(), spec.validators, params.max_tx_bytes);
     if (!tx) return BlockFault{from_tx(tx.reason()), tx_detail(i, n, to_string(tx.reason()))};
-    const std::uint64_t expected = after.next_nonce(PublicKey::from_bytes(as_bytes(tx->sender())).value());
-    if (auto rejected = apply_transaction(after, *tx)) {
-      return BlockFault{from_rejected(*rejected), nonce_detail(i, n, *tx, expected)};
-    }
+    if (auto fault = apply_one(spec, after, *tx, i, n, height)) return *fault;
   }
   for (std::size_t i = 0; i < evidence.size(); ++i) {
     auto ev = check_evidence(spec.chain_id(), spec.validators, evidence[i]);
@@ -234,6 +247,7 @@ Verdict<Proposal, BlockFault> propose_block(const ChainSpec& spec, const LedgerS
     if (ev->height >= height) return BlockFault{BlockInvalid::evidence_from_future, nth("evidence", i, evidence.size())};
     if (!after.evidence.insert(*ev).second) return BlockFault{BlockInvalid::duplicate_evidence, nth("evidence", i, evidence.size())};
   }
+  end_block(spec, after, height);
   after.height = height;
   HeaderFields fields{spec.chain_id(), height, time_unix_ms, before.last_block_id, state_hash(spec.chain_id(), after), proposer};
   Proposal p{assemble_block(fields, std::move(transactions), std::move(evidence)), {}, {}};

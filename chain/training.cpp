@@ -1,0 +1,200 @@
+#include "chain/training.h"
+
+#include <algorithm>
+
+#include "chain/encoding.h"
+#include "chain/protocol.h"
+
+namespace baton::chain {
+
+std::string_view to_string(TurnPhase phase) {
+  switch (phase) {
+    case TurnPhase::awaiting_load_request: return "awaiting_load_request";
+    case TurnPhase::load_voting: return "load_voting";
+    case TurnPhase::training: return "training";
+    case TurnPhase::save_voting: return "save_voting";
+    case TurnPhase::done: return "done";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(TurnOutcome outcome) {
+  switch (outcome) {
+    case TurnOutcome::pending: return "pending";
+    case TurnOutcome::approved: return "approved";
+    case TurnOutcome::rejected: return "rejected";
+    case TurnOutcome::expired: return "expired";
+  }
+  return "unknown";
+}
+
+const Turn* Run::current_turn() const {
+  return status == RunStatus::active && !turns.empty() ? &turns.back() : nullptr;
+}
+Turn* Run::current_turn() {
+  return status == RunStatus::active && !turns.empty() ? &turns.back() : nullptr;
+}
+
+const ModelRecord* Run::find_model(const Hash& id) const {
+  for (const auto& m : models)
+    if (m.id == id) return &m;
+  return nullptr;
+}
+
+const Run* TrainingState::active() const { return active_run ? find_run(*active_run) : nullptr; }
+Run* TrainingState::active() {
+  if (!active_run) return nullptr;
+  auto it = runs.find(*active_run);
+  return it == runs.end() ? nullptr : &it->second;
+}
+const Run* TrainingState::find_run(std::string_view run_id) const {
+  auto it = runs.find(std::string(run_id));
+  return it == runs.end() ? nullptr : &it->second;
+}
+
+namespace {
+
+void put_str(Bytes& out, std::string_view s) {
+  append_u32be(out, static_cast<std::uint32_t>(s.size()));
+  append_bytes(out, s);
+}
+void put_hash(Bytes& out, const Hash& h) { append_bytes(out, h.view()); }
+void put_opt(Bytes& out, const std::optional<Hash>& h) {
+  append_u8(out, h ? 1 : 0);
+  if (h) put_hash(out, *h);
+}
+void put_i64(Bytes& out, std::int64_t v) { append_u64be(out, static_cast<std::uint64_t>(v)); }
+
+void put_turn(Bytes& out, const Turn& t) {
+  append_u64be(out, t.index);
+  append_u64be(out, t.cycle);
+  put_str(out, t.partner);
+  append_u64be(out, t.start_height);
+  append_u8(out, static_cast<std::uint8_t>(t.phase));
+  append_u64be(out, t.deadline_height);
+  append_u8(out, static_cast<std::uint8_t>(t.outcome));
+  append_u64be(out, t.end_height);
+  put_opt(out, t.load_request_id);
+  append_u64be(out, t.load_request_height);
+  append_u32be(out, static_cast<std::uint32_t>(t.load_approvals.size()));
+  for (const auto& [name, a] : t.load_approvals) {
+    put_str(out, name);
+    append_u8(out, a.approve ? 1 : 0);
+    put_str(out, a.reason);
+    append_u64be(out, a.height);
+  }
+  put_opt(out, t.load_token_id);
+  append_u64be(out, t.load_token_height);
+  put_opt(out, t.save_request_id);
+  append_u64be(out, t.save_request_height);
+  append_u8(out, t.save ? 1 : 0);
+  if (t.save) {
+    const SaveRecord& s = *t.save;
+    put_opt(out, s.parent_model_id);
+    put_str(out, s.object_key);
+    put_hash(out, s.ciphertext_sha256);
+    put_hash(out, s.model_sha256);
+    append_u32be(out, static_cast<std::uint32_t>(s.wrapped_keys.size()));
+    for (const auto& [name, env] : s.wrapped_keys) {
+      put_str(out, name);
+      put_str(out, env);
+    }
+    append_u64be(out, s.train_samples);
+    put_str(out, s.metrics_json);
+  }
+  append_u32be(out, static_cast<std::uint32_t>(t.model_votes.size()));
+  for (const auto& [name, v] : t.model_votes) {
+    put_str(out, name);
+    append_u8(out, v.approve ? 1 : 0);
+    append_u32be(out, v.auc_candidate_ppm);
+    append_u32be(out, v.auc_head_ppm);
+    append_u64be(out, v.validation_size);
+    append_u32be(out, v.p_worse_ppm);
+    put_str(out, v.reason);
+    append_u64be(out, v.height);
+  }
+  put_opt(out, t.save_token_id);
+  append_u64be(out, t.save_token_height);
+  put_opt(out, t.head_before);
+}
+
+}  // namespace
+
+Bytes training_encoding(const TrainingState& state) {
+  Bytes out;
+  append_u32be(out, static_cast<std::uint32_t>(state.runs.size()));
+  for (const auto& [id, run] : state.runs) {  // ascending run id bytes
+    put_str(out, id);
+    put_str(out, plan_to_proto(run.plan).SerializeAsString());
+    put_str(out, run.started_by);
+    append_u64be(out, run.start_height);
+    append_u8(out, static_cast<std::uint8_t>(run.status));
+    append_u64be(out, run.end_height);
+    put_opt(out, run.head);
+    append_u32be(out, static_cast<std::uint32_t>(run.contributivity_ppm.size()));
+    for (const auto& [name, c] : run.contributivity_ppm) {
+      put_str(out, name);
+      put_i64(out, c);
+    }
+    append_u32be(out, static_cast<std::uint32_t>(run.turns.size()));
+    for (const auto& t : run.turns) put_turn(out, t);
+    append_u32be(out, static_cast<std::uint32_t>(run.models.size()));
+    for (const auto& m : run.models) {
+      put_hash(out, m.id);
+      put_opt(out, m.parent);
+      put_str(out, m.contributor);
+      append_u64be(out, m.turn);
+      append_u64be(out, m.height);
+      put_hash(out, m.load_token_id);
+      put_str(out, m.object_key);
+      put_hash(out, m.ciphertext_sha256);
+      put_hash(out, m.model_sha256);
+      put_i64(out, m.median_gain_ppm);
+    }
+  }
+  append_u8(out, state.active_run ? 1 : 0);
+  if (state.active_run) put_str(out, *state.active_run);
+  return out;
+}
+
+std::optional<TurnView> whose_turn(const TrainingState& state) {
+  const Run* run = state.active();
+  if (run == nullptr) return std::nullopt;
+  const Turn* t = run->current_turn();
+  if (t == nullptr) return std::nullopt;
+  return TurnView{run->plan.run_id, t->index, t->cycle, t->partner, t->phase, t->deadline_height, run->head};
+}
+
+std::optional<Hash> head_model(const TrainingState& state, std::string_view run_id) {
+  const Run* run = state.find_run(run_id);
+  return run == nullptr ? std::nullopt : run->head;
+}
+
+std::vector<OpenRequest> open_requests(const TrainingState& state) {
+  std::vector<OpenRequest> out;
+  const Run* run = state.active();
+  if (run == nullptr) return out;
+  const Turn* t = run->current_turn();
+  if (t == nullptr) return out;
+  if (t->phase == TurnPhase::load_voting) {
+    out.push_back({OpenRequest::Kind::load, run->plan.run_id, t->index, t->partner, *t->load_request_id, t->deadline_height});
+  } else if (t->phase == TurnPhase::save_voting) {
+    out.push_back({OpenRequest::Kind::save, run->plan.run_id, t->index, t->partner, *t->save_request_id, t->deadline_height});
+  }
+  return out;
+}
+
+std::int64_t median_gain_ppm(const std::map<std::string, ModelVoteRecord>& votes) {
+  if (votes.empty()) return 0;
+  std::vector<std::int64_t> gains;
+  gains.reserve(votes.size());
+  for (const auto& [name, v] : votes) gains.push_back(v.gain_ppm());
+  std::sort(gains.begin(), gains.end());
+  const std::size_t n = gains.size();
+  if (n % 2 == 1) return gains[n / 2];
+  const std::int64_t sum = gains[n / 2 - 1] + gains[n / 2];
+  // floor division (sum may be negative)
+  return sum >= 0 ? sum / 2 : -((-sum + 1) / 2);
+}
+
+}  // namespace baton::chain

@@ -1,0 +1,216 @@
+// The C-DistriM training protocol's state: runs, turns, requests, votes,
+// tokens, lineage and contributivity, as the ledger has decided them.
+// docs/PROTOCOL.md, "Training protocol".
+//
+// Plain data plus read-only queries. The transitions (which transactions are
+// accepted, quorum, deadlines) live in chain/protocol.h. Deterministic: only
+// ordered containers and integers; AUCs are parts per million (ppm, u32).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chain/crypto.h"
+
+namespace baton::chain {
+
+enum class VotePolicyKind : std::uint8_t {
+  strict = 1,     // reject if AUC(candidate) < AUC(head)
+  tolerance = 2,  // reject if AUC(candidate) < AUC(head) - epsilon
+  delong = 3,     // reject only if the candidate is significantly worse (p < alpha)
+};
+
+// The typed plan (pb::TrainingPlan decoded and checked; chain/training_plan.h).
+struct TrainingPlan {
+  std::string run_id;
+  std::string model_spec;  // opaque bytes (learning's JSON architecture spec)
+  Hash model_spec_hash;    // SHA-256 of model_spec
+  std::vector<std::string> feature_columns;
+  std::string label_column;
+  std::string positive_value;
+  std::vector<std::string> partners;  // member names; turn i = partners[i % n]
+  std::uint32_t cycles = 1;
+  std::uint32_t epochs = 1;
+  std::uint32_t batch_size = 32;
+  std::string optimizer = "adam";
+  std::uint64_t learning_rate_nano = 1'000'000;  // 1e-3
+  std::uint64_t weight_decay_nano = 0;
+  std::uint64_t seed = 0;
+  VotePolicyKind vote_policy = VotePolicyKind::strict;
+  std::uint32_t vote_param_ppm = 0;  // tolerance: epsilon in AUC ppm; delong: alpha in ppm
+  std::uint32_t quorum_num = 1;      // decided when power > num/den of the eligible power
+  std::uint32_t quorum_den = 2;
+  std::uint64_t load_deadline_blocks = 20;
+  std::uint64_t save_deadline_blocks = 200;
+  std::uint64_t vote_deadline_blocks = 20;
+
+  std::uint64_t total_turns() const { return static_cast<std::uint64_t>(cycles) * partners.size(); }
+  bool operator==(const TrainingPlan&) const = default;
+};
+
+enum class TurnPhase : std::uint8_t {
+  awaiting_load_request = 1,  // the scheduled partner may send LoadRequest
+  load_voting = 2,            // LoadApprovals being collected
+  training = 3,               // load token granted; SaveRequest expected
+  save_voting = 4,            // ModelVotes being collected
+  done = 5,                   // outcome is set
+};
+
+enum class TurnOutcome : std::uint8_t {
+  pending = 0,
+  approved = 1,  // save token granted; the candidate became the head
+  rejected = 2,  // a quorum refused the load or the save
+  expired = 3,   // a deadline passed first
+};
+
+std::string_view to_string(TurnPhase phase);
+std::string_view to_string(TurnOutcome outcome);
+
+struct ApprovalRecord {  // one LoadApproval
+  bool approve = false;
+  std::string reason;
+  std::uint64_t height = 0;
+  bool operator==(const ApprovalRecord&) const = default;
+};
+
+struct ModelVoteRecord {  // one ModelVote
+  bool approve = false;
+  std::uint32_t auc_candidate_ppm = 0;
+  std::uint32_t auc_head_ppm = 0;
+  std::uint64_t validation_size = 0;
+  std::uint32_t p_worse_ppm = 0;
+  std::string reason;
+  std::uint64_t height = 0;
+
+  std::int64_t gain_ppm() const {
+    return static_cast<std::int64_t>(auc_candidate_ppm) - static_cast<std::int64_t>(auc_head_ppm);
+  }
+  bool operator==(const ModelVoteRecord&) const = default;
+};
+
+struct SaveRecord {  // the SaveRequest's content
+  std::optional<Hash> parent_model_id;
+  std::string object_key;
+  Hash ciphertext_sha256;
+  Hash model_sha256;
+  std::map<std::string, std::string> wrapped_keys;  // recipient member name -> envelope bytes
+  std::uint64_t train_samples = 0;
+  std::string metrics_json;
+  bool operator==(const SaveRecord&) const = default;
+};
+
+struct Turn {
+  std::uint64_t index = 0;
+  std::uint64_t cycle = 0;
+  std::string partner;
+  std::uint64_t start_height = 0;  // the height at which the turn began
+  TurnPhase phase = TurnPhase::awaiting_load_request;
+  std::uint64_t deadline_height = 0;  // the current phase's last block; expires at its end
+  TurnOutcome outcome = TurnOutcome::pending;
+  std::uint64_t end_height = 0;  // when outcome was decided
+
+  std::optional<Hash> load_request_id;  // tx hash of the LoadRequest
+  std::uint64_t load_request_height = 0;
+  std::map<std::string, ApprovalRecord> load_approvals;  // voter name -> approval
+  std::optional<Hash> load_token_id;  // = load_request_id once granted
+  std::uint64_t load_token_height = 0;
+
+  std::optional<Hash> save_request_id;  // tx hash of the SaveRequest = candidate model id
+  std::uint64_t save_request_height = 0;
+  std::optional<SaveRecord> save;
+  std::map<std::string, ModelVoteRecord> model_votes;  // voter name -> vote
+  std::optional<Hash> save_token_id;  // = save_request_id once granted
+  std::uint64_t save_token_height = 0;
+
+  std::optional<Hash> head_before;  // the head when the turn began
+  bool operator==(const Turn&) const = default;
+};
+
+// One approved model: a node of the lineage.
+struct ModelRecord {
+  Hash id;  // = the SaveRequest's tx hash (= its save token id)
+  std::optional<Hash> parent;
+  std::string contributor;
+  std::uint64_t turn = 0;
+  std::uint64_t height = 0;  // save token height
+  Hash load_token_id;
+  std::string object_key;
+  Hash ciphertext_sha256;
+  Hash model_sha256;
+  std::int64_t median_gain_ppm = 0;
+  bool operator==(const ModelRecord&) const = default;
+};
+
+enum class RunStatus : std::uint8_t { active = 1, finished = 2 };
+
+struct Run {
+  TrainingPlan plan;
+  std::string started_by;  // member name, or "genesis"
+  std::uint64_t start_height = 0;
+  RunStatus status = RunStatus::active;
+  std::uint64_t end_height = 0;
+  std::vector<Turn> turns;  // every turn begun so far; the last is current while active
+  std::optional<Hash> head;  // current head model id; empty before the first approved save
+  std::vector<ModelRecord> models;  // approved models in order (the lineage)
+  std::map<std::string, std::int64_t> contributivity_ppm;  // partner -> sum of median gains; every partner listed
+
+  // The current turn while active, else nullptr.
+  const Turn* current_turn() const;
+  Turn* current_turn();
+  const ModelRecord* find_model(const Hash& id) const;
+  bool operator==(const Run&) const = default;
+};
+
+struct TrainingState {
+  std::map<std::string, Run> runs;  // every run ever started, by run id
+  std::optional<std::string> active_run;
+
+  bool empty() const { return runs.empty(); }
+  const Run* active() const;
+  Run* active();
+  const Run* find_run(std::string_view run_id) const;
+  bool operator==(const TrainingState&) const = default;
+};
+
+// Canonical bytes of the training state (appended to the ledger state
+// encoding under "baton/state/v2"; docs/PROTOCOL.md lays out every byte).
+Bytes training_encoding(const TrainingState& state);
+
+// ---- Queries (what a partner agent and `baton run status` ask) ----
+
+// A request that is waiting for votes.
+struct OpenRequest {
+  enum class Kind : std::uint8_t { load = 1, save = 2 } kind;
+  std::string run_id;
+  std::uint64_t turn = 0;
+  std::string requester;
+  Hash request_id;
+  std::uint64_t deadline_height = 0;
+};
+
+// Whose turn is it: the active run's current turn, or nullopt if no run is active.
+struct TurnView {
+  std::string run_id;
+  std::uint64_t turn = 0;
+  std::uint64_t cycle = 0;
+  std::string partner;
+  TurnPhase phase;
+  std::uint64_t deadline_height = 0;
+  std::optional<Hash> head;
+};
+std::optional<TurnView> whose_turn(const TrainingState& state);
+
+// The current head of `run_id` (nullopt: no approved model yet, or no such run).
+std::optional<Hash> head_model(const TrainingState& state, std::string_view run_id);
+
+// Requests of the active run waiting for votes (at most one: turns are sequential).
+std::vector<OpenRequest> open_requests(const TrainingState& state);
+
+// Median of the gains (candidate - head, ppm) of `votes`; an even count takes
+// floor((a + b) / 2) of the middle two; 0 when there are no votes.
+std::int64_t median_gain_ppm(const std::map<std::string, ModelVoteRecord>& votes);
+
+}  // namespace baton::chain

@@ -1,0 +1,160 @@
+// A TestChain that speaks the training protocol: builds signed protocol
+// transactions with per-member nonces and commits them in real blocks
+// (propose_block + validate_block). Pure: no disk, no threads.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "chain/protocol.h"
+#include "chain_fixture.h"
+
+namespace baton::chain::testing {
+
+// 0-based member index -> name, as in fixed_genesis.
+inline std::string member_name(std::size_t i) {
+  static const char* kNames[] = {"alice", "bob", "carol", "dave"};
+  return kNames[i];
+}
+
+inline TrainingPlan test_plan(std::size_t members, std::uint32_t cycles = 1) {
+  TrainingPlan p;
+  p.run_id = "run-1";
+  p.model_spec = R"({"kind":"mlp","hidden":[8]})";
+  p.model_spec_hash = sha256(p.model_spec);
+  p.feature_columns = {"age", "volume"};
+  p.label_column = "survival";
+  p.positive_value = "1";
+  for (std::size_t i = 0; i < members; ++i) p.partners.push_back(member_name(i));
+  p.cycles = cycles;
+  p.seed = 7;
+  p.load_deadline_blocks = 3;
+  p.save_deadline_blocks = 5;
+  p.vote_deadline_blocks = 3;
+  return p;
+}
+
+inline Hash fake_hash(std::uint8_t b) {
+  Hash h;
+  h.bytes.fill(b);
+  return h;
+}
+
+inline std::string hash_bytes(const std::optional<Hash>& h) {
+  return h ? std::string(reinterpret_cast<const char*>(h->bytes.data()), 32) : std::string();
+}
+
+struct ProtocolChain {
+  TestChain chain;
+  std::map<std::size_t, std::uint64_t> nonces;  // member -> next nonce
+
+  explicit ProtocolChain(std::vector<std::uint64_t> powers = {1, 1, 1, 1}) : chain(std::move(powers)) {}
+
+  const TrainingState& training() const { return chain.state.training; }
+  const Run& run() const { return *training().find_run("run-1"); }
+  const Turn& turn() const { return *run().current_turn(); }
+
+  // A signed transaction from member `i` with its next nonce (not consumed until committed).
+  pb::Transaction tx(std::size_t i, pb::TxType type, const google::protobuf::Message& payload) {
+    const std::uint64_t nonce = nonces.contains(i) ? nonces[i] : 1;
+    return make_transaction(kChainId, chain.key(i), nonce, type, payload.SerializeAsString());
+  }
+
+  // Commits `t` in a block of its own; fails the test if the ledger refuses it.
+  Hash commit(const pb::Transaction& t) {
+    const std::string bytes = encode_transaction(t);
+    auto refused = check_protocol_tx(chain.spec, chain.state, t);
+    EXPECT_FALSE(refused.has_value()) << to_string(*refused);
+    append({bytes});
+    for (std::size_t i = 0; i < chain.members.size(); ++i)
+      if (chain.key(i).public_key() == PublicKey::from_bytes(as_bytes(t.sender())).value()) nonces[i] = t.nonce() + 1;
+    return tx_hash(bytes);
+  }
+
+  // check_protocol_tx's verdict, and the proposer refusing the block for the same reason.
+  std::optional<ProtocolRejected> refusal(const pb::Transaction& t) {
+    auto r = check_protocol_tx(chain.spec, chain.state, t);
+    auto p = propose_block(chain.spec, chain.state, 1795996800000, chain.key(0).public_key(), {encode_transaction(t)});
+    EXPECT_EQ(p.ok(), !r.has_value());
+    if (!p.ok()) EXPECT_EQ(p.reason().reason, BlockInvalid::protocol_rejected);
+    return r;
+  }
+
+  // TestChain::append, sealed by the members with voting power only (and
+  // only as many members as this chain has).
+  void append(std::vector<std::string> txs) {
+    auto proposal = chain.propose(std::move(txs));
+    const auto header = decode_header(proposal.block.header()).value();
+    std::vector<pb::Vote> votes;
+    for (std::size_t i = 0; i < chain.members.size(); ++i) {
+      if (!chain.spec.validators.is_validator(chain.key(i).public_key())) continue;
+      votes.push_back(sign_vote(kChainId, chain.key(i), pb::PRECOMMIT, header.height(), 0, proposal.id));
+    }
+    pb::CommittedBlock committed;
+    *committed.mutable_block() = proposal.block;
+    *committed.mutable_commit() = make_commit(header.height(), 0, proposal.id, votes);
+    chain.state = validate_block(chain.spec, chain.state, committed).value();
+  }
+
+  void empty_blocks(std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k) append({});
+  }
+
+  pb::Transaction start(std::size_t i, const TrainingPlan& plan) {
+    return tx(i, pb::TX_START_RUN, plan_to_proto(plan));
+  }
+  pb::Transaction load_request(std::size_t i, std::uint64_t turn, std::optional<Hash> head) {
+    pb::LoadRequest r;
+    r.set_run_id("run-1");
+    r.set_turn(turn);
+    r.set_head_model_id(hash_bytes(head));
+    return tx(i, pb::TX_LOAD_REQUEST, r);
+  }
+  pb::Transaction load_approval(std::size_t i, const Hash& request, bool approve = true) {
+    pb::LoadApproval a;
+    a.set_run_id("run-1");
+    a.set_request_id(hash_bytes(request));
+    a.set_approve(approve);
+    return tx(i, pb::TX_LOAD_APPROVAL, a);
+  }
+  pb::Transaction save_request(std::size_t i, std::uint64_t turn, std::optional<Hash> parent, std::uint8_t tag = 0xaa) {
+    pb::SaveRequest r;
+    r.set_run_id("run-1");
+    r.set_turn(turn);
+    r.set_parent_model_id(hash_bytes(parent));
+    r.set_object_key("run-1/turn-" + std::to_string(turn));
+    r.set_ciphertext_sha256(hash_bytes(fake_hash(tag)));
+    r.set_model_sha256(hash_bytes(fake_hash(tag + 1)));
+    for (std::size_t m = 0; m < chain.members.size(); ++m) {  // names are already ascending
+      r.add_key_recipients(member_name(m));
+      r.add_wrapped_keys("envelope-for-" + member_name(m));
+    }
+    r.set_train_samples(100);
+    return tx(i, pb::TX_SAVE_REQUEST, r);
+  }
+  pb::Transaction model_vote(std::size_t i, const Hash& request, bool approve, std::uint32_t auc_candidate,
+                             std::uint32_t auc_head, std::string reason = {}) {
+    pb::ModelVote v;
+    v.set_run_id("run-1");
+    v.set_request_id(hash_bytes(request));
+    v.set_approve(approve);
+    v.set_auc_candidate_ppm(auc_candidate);
+    v.set_auc_head_ppm(auc_head);
+    v.set_validation_size(50);
+    v.set_reason(std::move(reason));
+    return tx(i, pb::TX_MODEL_VOTE, v);
+  }
+
+  // Drives the current turn's load phase to its token with approvals from `voters`.
+  Hash grant_load(std::size_t partner, std::initializer_list<std::size_t> voters) {
+    const Hash req = commit(load_request(partner, turn().index, run().head));
+    for (auto v : voters) commit(load_approval(v, req));
+    return req;
+  }
+};
+
+}  // namespace baton::chain::testing
