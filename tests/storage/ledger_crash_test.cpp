@@ -82,5 +82,35 @@ TEST(LedgerCrash, KilledWriterLeavesAVerifiableLedgerWithEveryAcknowledgedBlock)
   std::cout << "[ crash    ] " << kKills << " kills, tip " << previous_tip << ", seed " << seed << "\n";
 }
 
+// What `baton ledger verify` does while batond runs: a reader in another
+// process opens the ledger, verifies a consistent prefix, and catches up.
+TEST(LedgerCrash, ReaderVerifiesWhileAnotherProcessAppends) {
+  baton::testing::TempDir tmp;
+  const auto consortium = testing::make_test_consortium(4);
+  testing::write_consortium(consortium, tmp / "consortium");
+  const fs::path log = tmp / "writer.log";
+  baton::testing::ChildProcess child(baton::testing::bin_path("baton-crash-writer"),
+                                     {(tmp / "consortium").string(), (tmp / "ledger").string()}, log);
+  ASSERT_TRUE(baton::testing::wait_until([&] { return highest_acked(log) >= 3; }, 30s))
+      << std::ifstream(log).rdbuf();
+
+  auto reader = LedgerStore::open_reader(tmp / "ledger");
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  const std::uint64_t first_tip = (*reader)->tip().height;
+  EXPECT_GE(first_tip, 3u);
+  auto verdict = verify_ledger(**reader, consortium.spec);
+  ASSERT_TRUE(verdict.ok()) << verdict.error().message;
+  ASSERT_TRUE(verdict->ok()) << "height " << verdict->reason().height << ": " << verdict->reason().what;
+  EXPECT_EQ(verdict->value().state.height, first_tip);
+
+  ASSERT_TRUE(baton::testing::wait_until([&] { return highest_acked(log) >= first_tip + 3; }, 30s));
+  ASSERT_TRUE((*reader)->catch_up().ok());
+  EXPECT_GE((*reader)->tip().height, first_tip + 3);
+  auto again = verify_ledger(**reader, consortium.spec);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_TRUE(again->ok()) << "height " << again->reason().height << ": " << again->reason().what;
+  EXPECT_TRUE(child.running());
+}
+
 }  // namespace
 }  // namespace baton::storage
