@@ -36,6 +36,7 @@ log_level = "debug"
 timeout_propose_ms = 300
 timeout_commit_ms = 0
 empty_block_interval_ms = 2000
+max_proposal_txs = 500
 [mempool]
 max_txs = 50
 max_nonce_gap = 7
@@ -47,6 +48,7 @@ max_nonce_gap = 7
   EXPECT_EQ(c->consensus.timeout_propose_ms, 300u);
   EXPECT_EQ(c->consensus.timeout_commit_ms, 0u);
   EXPECT_EQ(c->consensus.empty_block_interval_ms, 2000u);
+  EXPECT_EQ(c->consensus.max_proposal_txs, 500u);
   EXPECT_EQ(c->mempool.max_txs, 50u);
   EXPECT_EQ(c->mempool.max_nonce_gap, 7u);
 }
