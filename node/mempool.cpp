@@ -144,6 +144,15 @@ void Mempool::remove_committed(const NextNonce& next_nonce) {
   }
 }
 
+void Mempool::remove(const chain::Hash& hash) {
+  auto h = by_hash_.find(hash);
+  if (h == by_hash_.end()) return;
+  auto s = by_sender_.find(h->second.first);
+  auto it = s->second.find(h->second.second);
+  erase(s->second, it);
+  if (s->second.empty()) by_sender_.erase(s);
+}
+
 std::optional<std::string> Mempool::get(const chain::Hash& hash) const {
   auto h = by_hash_.find(hash);
   if (h == by_hash_.end()) return std::nullopt;

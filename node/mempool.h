@@ -77,6 +77,9 @@ class Mempool {
   // transaction whose nonce is now below its sender's next nonce.
   void remove_committed(const NextNonce& next_nonce);
 
+  // Drops one waiting transaction (no-op when it is not there).
+  void remove(const chain::Hash& hash);
+
   std::size_t size() const { return count_; }
   std::size_t bytes() const { return bytes_; }
   bool contains(const chain::Hash& hash) const { return by_hash_.contains(hash); }

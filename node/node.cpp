@@ -447,6 +447,7 @@ Result<std::string> Node::make_block(std::uint64_t height, std::uint32_t round,
     // (submitters see it never committed and resubmit).
     log_->warn("dropping {} mempool transactions that no longer apply: {}", txs.size(),
                proposal.reason().message());
+    for (const std::string& t : txs) mempool_.remove(chain::tx_hash(t));
     proposal = chain::propose_block(*spec_, state_, now, me, {}, {});
     if (!proposal) return make_error("cannot build an empty block: " + proposal.reason().message());
   }

@@ -128,6 +128,10 @@ TEST(Mempool, DropsCommittedAndStaleTransactionsAfterACommit) {
   EXPECT_TRUE(m.contains(h3));
   EXPECT_EQ(m.highest_pending_nonce(f.keys[0].signing.public_key()), 3u);
   EXPECT_EQ(m.bytes(), f.note(0, 3).size());
+  m.remove(h3);
+  EXPECT_EQ(m.size(), 0u);
+  EXPECT_EQ(m.bytes(), 0u);
+  EXPECT_FALSE(m.contains(h3));
 }
 
 }  // namespace
