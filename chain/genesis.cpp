@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "chain/keys.h"
+#include "chain/protocol.h"
 
 namespace baton::chain {
 namespace {
@@ -288,6 +289,9 @@ Status validate_genesis(const Genesis& g) {
     return make_error("genesis: consensus.max_tx_bytes is larger than consensus.max_block_bytes; no block could hold such a transaction");
   }
   if (!g.training_plan.is_object()) return make_error("genesis: \"training_plan\" must be a JSON object");
+  // An empty object: no run at genesis. Otherwise the plan must be valid for
+  // these members (docs/PROTOCOL.md §18.1); its run starts at block 1.
+  if (auto plan = plan_from_json(g, g.training_plan); !plan) return make_error("genesis: " + plan.error().message);
   if (!g.object_store.is_object()) return make_error("genesis: \"object_store\" must be a JSON object");
   return {};
 }

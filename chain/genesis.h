@@ -58,7 +58,7 @@ struct Genesis {
   std::int64_t genesis_time_unix_ms = 0;  // written as RFC 3339 UTC, e.g. "2026-11-24T00:00:00Z"
   ConsensusParams consensus;
   std::vector<GenesisMember> members;  // order matters: it is the validator order
-  nlohmann::json training_plan = nlohmann::json::object();  // filled by issue 6
+  nlohmann::json training_plan = nlohmann::json::object();  // {} or a plan: chain/protocol.h plan_from_json
   nlohmann::json object_store = nlohmann::json::object();   // filled by issue 5
 
   // Linear scan; genesis member lists are small (a consortium, not a crowd).

@@ -1,0 +1,132 @@
+// The training plan's JSON form (genesis "training_plan", `baton run start
+// --plan`) and a run started by the genesis itself.
+#include <gtest/gtest.h>
+
+#include "protocol_fixture.h"
+
+namespace baton::chain::testing {
+namespace {
+
+using nlohmann::json;
+
+json good_plan_json() {
+  return json::parse(R"({
+    "run_id": "lung1-a",
+    "model": {"kind": "mlp", "hidden": [16, 8]},
+    "dataset": {"feature_columns": ["age", "volume"], "label_column": "survival", "positive_value": "1"},
+    "partners": ["alice", "bob", "carol", "dave"],
+    "cycles": 2,
+    "training": {"epochs": 3, "batch_size": 16, "optimizer": "adam", "learning_rate": 0.001, "weight_decay": 0.0001, "seed": 42},
+    "vote_policy": {"kind": "tolerance", "epsilon": 0.01},
+    "quorum": {"num": 1, "den": 2},
+    "deadlines": {"load_blocks": 5, "save_blocks": 50, "vote_blocks": 5}
+  })");
+}
+
+TEST(TrainingPlanJson, ParsesEveryFieldIntoIntegers) {
+  const Genesis g = fixed_genesis();
+  auto plan = plan_from_json(g, good_plan_json());
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  ASSERT_TRUE(plan->has_value());
+  const TrainingPlan& p = **plan;
+  EXPECT_EQ(p.run_id, "lung1-a");
+  EXPECT_EQ(p.model_spec, R"({"hidden":[16,8],"kind":"mlp"})");
+  EXPECT_EQ(p.model_spec_hash, sha256(p.model_spec));
+  EXPECT_EQ(p.cycles, 2u);
+  EXPECT_EQ(p.total_turns(), 8u);
+  EXPECT_EQ(p.learning_rate_nano, 1'000'000u);
+  EXPECT_EQ(p.weight_decay_nano, 100'000u);
+  EXPECT_EQ(p.vote_policy, VotePolicyKind::tolerance);
+  EXPECT_EQ(p.vote_param_ppm, 10'000u);
+  EXPECT_EQ(p.save_deadline_blocks, 50u);
+  // JSON -> plan -> JSON -> plan is the identity; so is the proto round trip.
+  auto again = plan_from_json(g, plan_to_json(p));
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(**again, p);
+  EXPECT_EQ(plan_from_proto(plan_to_proto(p)), p);
+}
+
+TEST(TrainingPlanJson, AnEmptyObjectIsNoPlan) {
+  auto plan = plan_from_json(fixed_genesis(), json::object());
+  ASSERT_TRUE(plan.ok());
+  EXPECT_FALSE(plan->has_value());
+}
+
+TEST(TrainingPlanJson, ErrorsNameTheField) {
+  const Genesis g = fixed_genesis();
+  auto expect_error = [&](json j, const std::string& needle) {
+    auto plan = plan_from_json(g, j);
+    ASSERT_FALSE(plan.ok()) << needle;
+    EXPECT_NE(plan.error().message.find(needle), std::string::npos) << plan.error().message;
+  };
+  json j = good_plan_json();
+  j["colour"] = "blue";
+  expect_error(j, "unknown field \"colour\"");
+  j = good_plan_json();
+  j["partners"].push_back("mallory");
+  expect_error(j, "\"mallory\" is not a genesis member");
+  j = good_plan_json();
+  j["partners"].push_back("alice");
+  expect_error(j, "listed twice");
+  j = good_plan_json();
+  j["quorum"]["num"] = 2;
+  j["quorum"]["den"] = 2;
+  expect_error(j, "quorum");
+  j = good_plan_json();
+  j["vote_policy"] = {{"kind", "vibes"}};
+  expect_error(j, "vote_policy.kind");
+  j = good_plan_json();
+  j["cycles"] = 0;
+  expect_error(j, "cycles");
+  j = good_plan_json();
+  j["training"]["learning_rate"] = -1;
+  expect_error(j, "training.learning_rate");
+  j = good_plan_json();
+  j["deadlines"]["vote_blocks"] = 0;
+  expect_error(j, "deadline");
+  j = good_plan_json();
+  j.erase("model");
+  expect_error(j, "\"model\"");
+}
+
+TEST(TrainingPlanJson, RefusesAPartnerNobodyElseCouldVoteOn) {
+  const Genesis g = fixed_genesis({1, 0});  // only alice has power: nobody could vote on her models
+  json j = good_plan_json();
+  j["partners"] = {"alice", "bob"};
+  auto plan = plan_from_json(g, j);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_NE(plan.error().message.find("no other member than \"alice\""), std::string::npos) << plan.error().message;
+}
+
+TEST(GenesisPlan, AGenesisWithABadPlanIsRefused) {
+  Genesis g = fixed_genesis();
+  g.training_plan = good_plan_json();
+  g.training_plan["partners"] = {"nobody"};
+  EXPECT_FALSE(validate_genesis(g).ok());
+  g.training_plan = good_plan_json();
+  EXPECT_TRUE(validate_genesis(g).ok());
+}
+
+TEST(GenesisPlan, StartsItsRunAtBlockOne) {
+  Genesis g = fixed_genesis();
+  g.training_plan = good_plan_json();
+  const std::string text = encode_genesis(g);
+  auto spec = load_chain_spec(text);
+  ASSERT_TRUE(spec.ok()) << spec.error().message;
+  LedgerState state = initial_state(spec->genesis_hash);
+  EXPECT_TRUE(state.training.empty());
+  // Block 1 carries alice's LoadRequest for turn 0: the run already exists.
+  pb::LoadRequest r;
+  r.set_run_id("lung1-a");
+  const auto tx = make_transaction(g.chain_id, fixed_member("alice", 0).signing, 1, pb::TX_LOAD_REQUEST, r.SerializeAsString());
+  auto p = propose_block(*spec, state, 1795996800000, fixed_member("alice", 0).signing.public_key(), {encode_transaction(tx)});
+  ASSERT_TRUE(p.ok()) << p.reason().message();
+  const baton::chain::Run* run = p->after.training.find_run("lung1-a");
+  ASSERT_NE(run, nullptr);
+  EXPECT_EQ(run->started_by, "genesis");
+  EXPECT_EQ(run->turns[0].phase, TurnPhase::load_voting);
+  EXPECT_EQ(run->turns[0].deadline_height, 1u + 5u);
+}
+
+}  // namespace
+}  // namespace baton::chain::testing
