@@ -1,0 +1,55 @@
+// The ML vote policy: how a member decides on another member's candidate
+// model from its own measurement (issue 6). Pure and deterministic; the
+// caller (the node, which links learning) measures the AUCs and, for the
+// DeLong policy, the one-sided p-value that the candidate is worse.
+//
+//   strict       reject iff AUC(candidate) <  AUC(head)            (C-DistriM)
+//   tolerance e  reject iff AUC(candidate) <  AUC(head) - e
+//   delong a     reject iff p(candidate worse) < a  (one-sided paired DeLong
+//                test on the voter's validation set)
+//
+// The plan carries the policy as integers (chain::TrainingPlan: epsilon and
+// alpha in parts per million); decisions compare in ppm as well, so that two
+// voters with the same measurement decide the same way.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "chain/result.h"
+#include "chain/training.h"
+
+namespace baton::consensus {
+
+struct VotePolicy {
+  chain::VotePolicyKind kind = chain::VotePolicyKind::strict;
+  std::uint32_t param_ppm = 0;  // tolerance: epsilon (AUC ppm); delong: alpha (ppm); strict: 0
+
+  static VotePolicy from_plan(const chain::TrainingPlan& plan) { return {plan.vote_policy, plan.vote_param_ppm}; }
+};
+
+// What a voter measured on its own validation data.
+struct Measurement {
+  double auc_candidate = 0;  // in [0, 1]
+  double auc_head = 0;       // in [0, 1]; the head's AUC (0.5 for an untrained first head is the caller's choice)
+  std::optional<double> p_candidate_worse;  // one-sided DeLong p in [0, 1]; needed by delong only
+};
+
+struct VoteDecision {
+  bool approve = false;
+  std::uint32_t auc_candidate_ppm = 0;  // what goes into the ModelVote
+  std::uint32_t auc_head_ppm = 0;
+  std::uint32_t p_worse_ppm = 0;        // 0 when not measured
+  std::string reason;                   // why, in one sentence (recorded on chain)
+};
+
+// AUC or probability in [0, 1] -> ppm, rounded to nearest. Values outside
+// [0, 1] or NaN are the caller's bug: decide() refuses them first.
+std::uint32_t to_ppm(double unit_interval);
+
+// The decision, or an error when the measurement is out of range (NaN, < 0,
+// > 1) or the delong policy lacks the p-value.
+baton::Result<VoteDecision> decide(const VotePolicy& policy, const Measurement& m);
+
+}  // namespace baton::consensus
