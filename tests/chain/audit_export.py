@@ -81,6 +81,9 @@ def verifies(key, message, sig):
         return False
 
 
+CURRENT = {"height": 0}  # the block being checked, for errors raised while decoding
+
+
 def main(genesis_path, export_path):
     genesis_bytes = open(genesis_path, "rb").read()
     genesis = json.loads(genesis_bytes)
@@ -94,6 +97,7 @@ def main(genesis_path, export_path):
         if not line.strip():
             continue
         height += 1
+        CURRENT["height"] = height
         def bad(why):
             print("height %d: %s" % (height, why))
             sys.exit(3)
@@ -177,4 +181,9 @@ def main(genesis_path, export_path):
 if __name__ == "__main__":
     if len(sys.argv) != 3:
         sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2])
+    try:
+        main(sys.argv[1], sys.argv[2])
+    except (ValueError, KeyError, IndexError, UnicodeDecodeError) as e:
+        # Bytes that do not even decode (a flipped length, a cut field).
+        print("height %d: malformed block bytes (%s)" % (CURRENT["height"], e))
+        sys.exit(3)
