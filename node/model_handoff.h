@@ -1,0 +1,154 @@
+// The model hand-off pipeline: what a node does with a model's bytes between
+// "trained" and "on the ledger", and between "on the ledger" and "measured".
+//
+//   sender:    seal_and_upload   plaintext -> AES-256-GCM blob (storage/vault.h)
+//                                -> object store, data key wrapped for every
+//                                member (storage/envelope.h)
+//   receiver:  fetch_and_open    object store -> check the blob's SHA-256
+//                                against the ledger's -> unwrap my key -> open
+//              evaluate          model bytes + my validation Dataset -> AUC
+//
+// The blob is bound (vault associated data) to the chain, the run, the model
+// and its parent, so a blob copied to another place fails authentication even
+// if someone also rewrote the ledger hash. Blobs stream through temporary files
+// in `HandoffOptions::work_dir`, so memory stays at one vault chunk whatever
+// the blob size; only the plaintext model bytes are held in memory (the model
+// itself needs them anyway). Temporary files are removed on every path.
+//
+// Failures carry a HandoffErrc in Error::code so the agent can put the reason
+// in its ModelVote (e.g. hash_mismatch: the blob was tampered with or swapped).
+//
+// Thread-safety: every function is reentrant; `store` must be thread-safe
+// (every ObjectStore is). Timings are wall-clock seconds for reports and
+// benchmarks only; nothing decides on them.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chain/crypto.h"
+#include "chain/keys.h"
+#include "chain/result.h"
+#include "learning/dataset.h"
+#include "storage/envelope.h"
+#include "storage/object_store.h"
+
+namespace baton::node {
+
+// Why a hand-off step failed; carried in Error::code.
+enum class HandoffErrc : int {
+  invalid_argument = 1,       // a bad run or model id, no recipients, no work dir
+  io = 2,                     // a local temporary file could not be written or read
+  store_failed = 3,           // the object store refused or was unreachable (put or get)
+  missing_blob = 4,           // no object under the ledger's key
+  hash_mismatch = 5,          // the blob's SHA-256 is not the ledger's: tampered or swapped
+  not_recipient = 6,          // the envelope holds no key for this member
+  cannot_unwrap = 7,          // the envelope entry does not open or fails its commitment
+  authentication_failed = 8,  // a chunk failed AES-GCM authentication (other AD, altered)
+  model_hash_mismatch = 9,    // the plaintext is not the model the ledger names
+  bad_model = 10,             // the plaintext is not a model this build can load
+  evaluation_failed = 11,     // predictions or AUC undefined on this validation data
+};
+
+// Short stable name ("hash_mismatch", ...) for votes and logs.
+std::string_view handoff_errc_name(HandoffErrc code);
+
+// What a blob is bound to. The ids are those the ledger uses; the parent is
+// empty for a run's first model.
+struct ModelBinding {
+  std::string chain_id;
+  std::string run_id;
+  std::string model_id;
+  std::string parent_model_id;
+
+  // storage::model_associated_data(chain_id, run_id + "/" + model_id, parent).
+  chain::Bytes associated_data() const;
+};
+
+// The deterministic object key of a model: "runs/RUN/models/MODEL.blob".
+// RUN and MODEL must be 1..128 characters of [A-Za-z0-9._-], not starting
+// with '.' (code invalid_argument otherwise).
+Result<std::string> model_object_key(std::string_view run_id, std::string_view model_id);
+
+struct HandoffOptions {
+  // Where temporary files go (created if missing). Required.
+  std::filesystem::path work_dir;
+  std::uint32_t chunk_size = 1u << 20;  // vault chunk size
+};
+
+// Wall-clock seconds of each part of one hand-off step.
+struct HandoffTimings {
+  double store_s = 0;   // put_file / get_file
+  double crypto_s = 0;  // seal or (hash check + unwrap + open), envelope included
+  double io_s = 0;      // writing or reading the plaintext temporary file
+};
+
+struct SealedModel {
+  std::string object_key;
+  chain::Hash blob_sha256;   // what the SaveRequest records
+  chain::Hash model_sha256;  // SHA-256 of the plaintext (= learning::model_hash)
+  std::uint64_t blob_size = 0;
+  std::uint64_t plaintext_size = 0;
+  storage::Envelope envelope;  // blob_size and blob_sha256 filled in
+  std::string envelope_json;   // storage::encode_envelope(envelope)
+  HandoffTimings timings;
+};
+
+// Seals `model_bytes` under a fresh data key bound to `binding`, wraps the key
+// for every member in `recipients` (include yourself to read it back), and
+// uploads the blob under model_object_key(binding). Replaces an object already
+// there (a restart re-uploading the same turn's candidate).
+Result<SealedModel> seal_and_upload(storage::ObjectStore& store, chain::ByteView model_bytes,
+                                    const ModelBinding& binding,
+                                    const std::vector<chain::MemberPublicKeys>& recipients,
+                                    const HandoffOptions& options);
+
+// As above, reading the plaintext from a file (streamed; never loaded whole).
+Result<SealedModel> seal_file_and_upload(storage::ObjectStore& store,
+                                         const std::filesystem::path& model_file,
+                                         const ModelBinding& binding,
+                                         const std::vector<chain::MemberPublicKeys>& recipients,
+                                         const HandoffOptions& options);
+
+// What the ledger says about a model a receiver is about to open.
+struct LedgerModelRef {
+  std::string object_key;
+  chain::Hash blob_sha256;
+  std::optional<chain::Hash> model_sha256;  // checked on the plaintext when set
+  storage::Envelope envelope;
+};
+
+struct OpenedModel {
+  chain::Bytes model_bytes;
+  chain::Hash model_sha256;
+  std::uint64_t blob_size = 0;
+  HandoffTimings timings;
+};
+
+// Downloads the blob, refuses it unless its SHA-256 is the ledger's (and the
+// envelope's, when it records one), unwraps this member's data key, opens the
+// blob with `binding`'s associated data and checks the plaintext hash. Codes:
+// missing_blob, store_failed, hash_mismatch, not_recipient, cannot_unwrap,
+// authentication_failed, model_hash_mismatch, io, invalid_argument.
+Result<OpenedModel> fetch_and_open(storage::ObjectStore& store, const LedgerModelRef& ref,
+                                   const chain::X25519SecretKey& my_secret, const ModelBinding& binding,
+                                   const HandoffOptions& options);
+
+struct Evaluation {
+  double auc = 0;
+  std::size_t rows = 0;
+  std::vector<double> scores;  // P(positive) per validation row, in row order
+  std::vector<int> labels;     // the validation labels (1 = positive)
+};
+
+// Loads the model bytes (learning::deserialize) and measures its ROC AUC on a
+// binary validation set. Codes: bad_model (bytes that do not load),
+// evaluation_failed (features or classes that do not match the model, a
+// multi-class task, a validation set with one class only).
+Result<Evaluation> evaluate(chain::ByteView model_bytes, const learning::Dataset& validation);
+
+}  // namespace baton::node
