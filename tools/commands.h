@@ -13,5 +13,6 @@ void register_store_commands(CLI::App& app);       // store put|get|ls|rm  (cmd_
 void register_vault_commands(CLI::App& app);       // vault seal|open      (cmd_vault.cpp)
 void register_experiment_commands(CLI::App& app);  // experiment, bench train (cmd_experiment.cpp)
 void register_node_commands(CLI::App& app);        // status, tx submit    (cmd_node.cpp)
+void register_run_commands(CLI::App& app);         // run start|status, models lineage (cmd_run.cpp)
 
 }  // namespace baton::tools

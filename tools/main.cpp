@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   baton::tools::register_vault_commands(app);
   baton::tools::register_experiment_commands(app);
   baton::tools::register_node_commands(app);
+  baton::tools::register_run_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
