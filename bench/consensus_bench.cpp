@@ -32,8 +32,8 @@
 namespace {
 
 using namespace std::chrono;
-using nlohmann::json;
 using baton::node::HttpClient;
+using nlohmann::json;
 
 std::string slurp(const std::string& p) {
   std::ifstream in(p, std::ios::binary);
@@ -133,12 +133,18 @@ int main(int argc, char** argv) {
   std::string dir;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
-    if (a == "--nodes") nodes_n = std::stoi(v);
-    else if (a == "--latency-txs") latency_txs = std::stoi(v);
-    else if (a == "--gap-ms") gap_ms = std::stoi(v);
-    else if (a == "--load-s") load_s = std::stoi(v);
-    else if (a == "--clients") clients = std::stoi(v);
-    else if (a == "--dir") dir = v;
+    if (a == "--nodes")
+      nodes_n = std::stoi(v);
+    else if (a == "--latency-txs")
+      latency_txs = std::stoi(v);
+    else if (a == "--gap-ms")
+      gap_ms = std::stoi(v);
+    else if (a == "--load-s")
+      load_s = std::stoi(v);
+    else if (a == "--clients")
+      clients = std::stoi(v);
+    else if (a == "--dir")
+      dir = v;
     else {
       std::cerr << "unknown option " << a << "\n";
       return 2;
@@ -150,7 +156,9 @@ int main(int argc, char** argv) {
   }
   const std::string script = std::string(BATON_SOURCE_DIR) + "/deploy/testnet.sh";
   const std::string env = "BATON_BIN_DIR=" + std::string(BATON_BIN_DIR) + " ";
-  if (std::system((env + script + " up --nodes " + std::to_string(nodes_n) + " --dir " + dir + " >/dev/null").c_str()) != 0) {
+  if (std::system((env + script + " up --nodes " + std::to_string(nodes_n) + " --dir " + dir +
+                   " >/dev/null")
+                      .c_str()) != 0) {
     std::cerr << "testnet.sh up failed\n";
     return 1;
   }
@@ -160,11 +168,14 @@ int main(int argc, char** argv) {
   } down{env + script + " down --dir " + dir + " --kill >/dev/null"};
 
   std::vector<Node> nodes;
-  for (const auto& j : json::parse(slurp(dir + "/nodes.json"))) nodes.push_back({j["name"], j["admin_url"], j["pid"]});
-  const std::string chain_id = baton::chain::parse_genesis(slurp(dir + "/genesis.json")).value().chain_id;
+  for (const auto& j : json::parse(slurp(dir + "/nodes.json")))
+    nodes.push_back({j["name"], j["admin_url"], j["pid"]});
+  const std::string chain_id =
+      baton::chain::parse_genesis(slurp(dir + "/genesis.json")).value().chain_id;
   std::vector<Sender> senders;
   for (const auto& n : nodes) {
-    senders.push_back({baton::chain::parse_secret_keys(slurp(dir + "/keys/" + n.name + ".key")).value().signing});
+    senders.push_back(
+        {baton::chain::parse_secret_keys(slurp(dir + "/keys/" + n.name + ".key")).value().signing});
   }
   auto c0 = client(nodes[0].url);
   std::this_thread::sleep_for(seconds(2));  // let every session come up
@@ -191,11 +202,14 @@ int main(int argc, char** argv) {
     std::vector<double> lat;
     for (const auto& [hash, t0] : sent) {
       std::optional<steady_clock::time_point> t1;
-      while (!(t1 = w.seen(hash)) && steady_clock::now() < deadline) std::this_thread::sleep_for(milliseconds(5));
+      while (!(t1 = w.seen(hash)) && steady_clock::now() < deadline)
+        std::this_thread::sleep_for(milliseconds(5));
       if (t1) lat.push_back(duration<double, std::milli>(*t1 - t0).count());
     }
-    std::printf("light load (1 tx / %d ms): %zu of %zu committed, commit latency p50 %.1f ms, p99 %.1f ms\n", gap_ms,
-                lat.size(), sent.size(), percentile(lat, 0.5), percentile(lat, 0.99));
+    std::printf(
+        "light load (1 tx / %d ms): %zu of %zu committed, commit latency p50 %.1f ms, p99 %.1f "
+        "ms\n",
+        gap_ms, lat.size(), sent.size(), percentile(lat, 0.5), percentile(lat, 0.99));
   }
 
   // --- sustained load: throughput and memory ---
@@ -219,8 +233,8 @@ int main(int argc, char** argv) {
         }
         const std::string pad(120, 'x');
         while (!stop) {
-          const std::string tx = baton::chain::encode_transaction(
-              baton::chain::make_note(chain_id, s.key, s.nonce, "load " + std::to_string(s.nonce) + pad));
+          const std::string tx = baton::chain::encode_transaction(baton::chain::make_note(
+              chain_id, s.key, s.nonce, "load " + std::to_string(s.nonce) + pad));
           auto r = c->request("POST", "/tx", tx, "application/octet-stream");
           if (r && r->status == 202) {
             ++s.nonce;
@@ -236,7 +250,8 @@ int main(int argc, char** argv) {
     std::vector<long> rss_peak(nodes.size(), 0);
     while (steady_clock::now() - t0 < seconds(load_s)) {
       std::this_thread::sleep_for(seconds(1));
-      for (std::size_t i = 0; i < nodes.size(); ++i) rss_peak[i] = std::max(rss_peak[i], rss_kib(nodes[i].pid));
+      for (std::size_t i = 0; i < nodes.size(); ++i)
+        rss_peak[i] = std::max(rss_peak[i], rss_kib(nodes[i].pid));
     }
     stop = true;
     for (auto& t : threads) t.join();
@@ -251,13 +266,16 @@ int main(int argc, char** argv) {
       }
     }
     const double secs = duration<double>(t1 - from).count();
-    std::printf("sustained load (%d clients, %d s): %.0f committed tx/s (%zu txs in %zu blocks over %.1f s), "
-                "%llu submitted, %llu refused/retried\n",
-                clients, load_s, txs / secs, txs, blocks, secs, static_cast<unsigned long long>(accepted.load()),
-                static_cast<unsigned long long>(refused.load()));
+    std::printf(
+        "sustained load (%d clients, %d s): %.0f committed tx/s (%zu txs in %zu blocks over %.1f "
+        "s), "
+        "%llu submitted, %llu refused/retried\n",
+        clients, load_s, txs / secs, txs, blocks, secs,
+        static_cast<unsigned long long>(accepted.load()),
+        static_cast<unsigned long long>(refused.load()));
     for (std::size_t i = 0; i < nodes.size(); ++i) {
-      std::printf("  %s RSS: start %ld MiB, peak %ld MiB, end %ld MiB\n", nodes[i].name.c_str(), rss_start[i] / 1024,
-                  rss_peak[i] / 1024, rss_kib(nodes[i].pid) / 1024);
+      std::printf("  %s RSS: start %ld MiB, peak %ld MiB, end %ld MiB\n", nodes[i].name.c_str(),
+                  rss_start[i] / 1024, rss_peak[i] / 1024, rss_kib(nodes[i].pid) / 1024);
     }
   }
   return 0;

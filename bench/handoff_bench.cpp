@@ -42,7 +42,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 [[noreturn]] void die(const std::string& what) {
   std::fprintf(stderr, "baton-bench-handoff: %s\n", what.c_str());
@@ -71,7 +73,8 @@ struct Row {
 template <class TrainFn>
 void run_handoffs(Row& row, int repeats, baton::storage::ObjectStore& store, const ln::Model& head,
                   const ln::Dataset& validation, TrainFn train_once, const fs::path& work,
-                  const std::vector<baton::chain::MemberSecretKeys>& members, const std::string& run) {
+                  const std::vector<baton::chain::MemberSecretKeys>& members,
+                  const std::string& run) {
   std::vector<baton::chain::MemberPublicKeys> recipients;
   for (const auto& m : members) recipients.push_back(m.public_keys());
   const baton::chain::Bytes head_bytes = ln::serialize(head);
@@ -86,15 +89,19 @@ void run_handoffs(Row& row, int repeats, baton::storage::ObjectStore& store, con
     t = Clock::now();
     const baton::chain::Bytes bytes = ln::serialize(candidate);
     row.serialize.push_back(since(t));
-    const nd::ModelBinding binding{"bench-chain", run, "turn-" + std::to_string(r + 1), "turn-" + std::to_string(r)};
-    auto sealed = must(nd::seal_and_upload(store, bytes, binding, recipients, options), "seal_and_upload");
+    const nd::ModelBinding binding{"bench-chain", run, "turn-" + std::to_string(r + 1),
+                                   "turn-" + std::to_string(r)};
+    auto sealed =
+        must(nd::seal_and_upload(store, bytes, binding, recipients, options), "seal_and_upload");
     row.seal.push_back(sealed.timings.crypto_s);
     row.put.push_back(sealed.timings.store_s);
     row.model_bytes = sealed.plaintext_size;
     row.blob_bytes = sealed.blob_size;
 
-    const nd::LedgerModelRef ref{sealed.object_key, sealed.blob_sha256, sealed.model_sha256, sealed.envelope};
-    auto opened = must(nd::fetch_and_open(store, ref, members[1].x25519, binding, options), "fetch_and_open");
+    const nd::LedgerModelRef ref{sealed.object_key, sealed.blob_sha256, sealed.model_sha256,
+                                 sealed.envelope};
+    auto opened =
+        must(nd::fetch_and_open(store, ref, members[1].x25519, binding, options), "fetch_and_open");
     row.get.push_back(opened.timings.store_s);
     row.open.push_back(opened.timings.crypto_s);
 
@@ -111,12 +118,14 @@ void run_handoffs(Row& row, int repeats, baton::storage::ObjectStore& store, con
 void print_row(const char* name, const Row& row) {
   const double train = median(row.train);
   const double serialize = median(row.serialize);
-  const double seal = median(row.seal), put = median(row.put), get = median(row.get), open = median(row.open);
+  const double seal = median(row.seal), put = median(row.put), get = median(row.get),
+               open = median(row.open);
   const double evaluate = median(row.evaluate);
   const double overhead = serialize + seal + put + get + open + evaluate;
   std::printf("%-14s %9.1f %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %7.2f%%\n", name,
-              static_cast<double>(row.model_bytes) / 1024.0, train, serialize, seal + open, put + get, evaluate,
-              overhead, overhead + train, 100.0 * overhead / (overhead + train));
+              static_cast<double>(row.model_bytes) / 1024.0, train, serialize, seal + open,
+              put + get, evaluate, overhead, overhead + train,
+              100.0 * overhead / (overhead + train));
 }
 
 }  // namespace
@@ -132,18 +141,28 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) die("missing value after " + a);
       return argv[++i];
     };
-    if (a == "--repeats") repeats = std::atoi(next().c_str());
-    else if (a == "--mlp-epochs") mlp_epochs = std::atoi(next().c_str());
-    else if (a == "--resnet-steps") resnet_steps = std::atoi(next().c_str());
-    else if (a == "--resnet-val") resnet_val = std::atoi(next().c_str());
-    else if (a == "--threads") threads = std::atoi(next().c_str());
-    else if (a == "--skip-resnet") skip_resnet = true;
-    else if (a == "--data-dir") data_dir = next();
-    else if (a == "--store-uri") store_uri = next();
+    if (a == "--repeats")
+      repeats = std::atoi(next().c_str());
+    else if (a == "--mlp-epochs")
+      mlp_epochs = std::atoi(next().c_str());
+    else if (a == "--resnet-steps")
+      resnet_steps = std::atoi(next().c_str());
+    else if (a == "--resnet-val")
+      resnet_val = std::atoi(next().c_str());
+    else if (a == "--threads")
+      threads = std::atoi(next().c_str());
+    else if (a == "--skip-resnet")
+      skip_resnet = true;
+    else if (a == "--data-dir")
+      data_dir = next();
+    else if (a == "--store-uri")
+      store_uri = next();
     else {
       std::fprintf(stderr,
-                   "usage: baton-bench-handoff [--repeats N] [--mlp-epochs E] [--resnet-steps S] [--resnet-val V]\n"
-                   "                           [--skip-resnet] [--threads T] [--data-dir DIR] [--store-uri URI]\n");
+                   "usage: baton-bench-handoff [--repeats N] [--mlp-epochs E] [--resnet-steps S] "
+                   "[--resnet-val V]\n"
+                   "                           [--skip-resnet] [--threads T] [--data-dir DIR] "
+                   "[--store-uri URI]\n");
       return 2;
     }
   }
@@ -162,14 +181,17 @@ int main(int argc, char** argv) {
     store = must(baton::storage::open_object_store(store_uri, {}), "open store");
   }
   std::vector<baton::chain::MemberSecretKeys> members;
-  for (const char* name : {"h1", "h2", "h3", "h4"}) members.push_back(baton::chain::generate_member_keys(name));
+  for (const char* name : {"h1", "h2", "h3", "h4"})
+    members.push_back(baton::chain::generate_member_keys(name));
 
   double loadavg[1] = {0};
   getloadavg(loadavg, 1);
-  std::printf("Hand-off pipeline, store %s, %d repeat(s) (medians), %d LibTorch thread(s), load average %.2f\n",
-              store->uri().c_str(), repeats, threads, loadavg[0]);
-  std::printf("%-14s %9s %9s %9s %9s %9s %9s %9s %9s %8s\n", "model", "KiB", "train_s", "serial_s", "crypto_s",
-              "store_s", "eval_s", "baton_s", "total_s", "baton%");
+  std::printf(
+      "Hand-off pipeline, store %s, %d repeat(s) (medians), %d LibTorch thread(s), load average "
+      "%.2f\n",
+      store->uri().c_str(), repeats, threads, loadavg[0]);
+  std::printf("%-14s %9s %9s %9s %9s %9s %9s %9s %9s %8s\n", "model", "KiB", "train_s", "serial_s",
+              "crypto_s", "store_s", "eval_s", "baton_s", "total_s", "baton%");
 
   // MLP on breast_cancer: one hospital's quarter of the training rows; the
   // voter validates on the held-out test rows' first half.
@@ -180,18 +202,20 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < data.test.rows / 2; ++i) val.push_back(i);
     const ln::Dataset local = data.train.subset(mine);
     const ln::Dataset validation = data.test.subset(val);
-    auto head = must(ln::Model::create(ln::ModelSpec::mlp(static_cast<int>(data.train.features), {32}), 1),
-                     "create MLP");
+    auto head =
+        must(ln::Model::create(ln::ModelSpec::mlp(static_cast<int>(data.train.features), {32}), 1),
+             "create MLP");
     ln::TrainSettings settings;
     settings.epochs = mlp_epochs;
     settings.threads = threads;
     Row row;
-    run_handoffs(row, repeats, *store, head, validation,
-                 [&](ln::Model& m) { must(ln::train(m, local, settings), "train MLP"); }, tmp / "work",
-                 members, "mlp");
+    run_handoffs(
+        row, repeats, *store, head, validation,
+        [&](ln::Model& m) { must(ln::train(m, local, settings), "train MLP"); }, tmp / "work",
+        members, "mlp");
     print_row("MLP", row);
-    std::printf("  (breast_cancer: %zu local rows x %d epochs, %zu validation rows)\n", local.rows, mlp_epochs,
-                validation.rows);
+    std::printf("  (breast_cancer: %zu local rows x %d epochs, %zu validation rows)\n", local.rows,
+                mlp_epochs, validation.rows);
   }
 
   if (!skip_resnet) {
@@ -218,18 +242,22 @@ int main(int argc, char** argv) {
     settings.threads = threads;
     Row row;
     const int resnet_repeats = std::min(repeats, 2);
-    run_handoffs(row, resnet_repeats, *store, head, validation,
-                 [&](ln::Model& m) { must(ln::train(m, local, settings), "train ResNet"); }, tmp / "work",
-                 members, "resnet");
+    run_handoffs(
+        row, resnet_repeats, *store, head, validation,
+        [&](ln::Model& m) { must(ln::train(m, local, settings), "train ResNet"); }, tmp / "work",
+        members, "resnet");
     print_row("3D ResNet-18", row);
-    std::printf("  (synthetic 1x16x120x160 volumes: %d steps of batch 2, %d validation volumes, %d repeat(s))\n",
-                resnet_steps, resnet_val, resnet_repeats);
+    std::printf(
+        "  (synthetic 1x16x120x160 volumes: %d steps of batch 2, %d validation volumes, %d "
+        "repeat(s))\n",
+        resnet_steps, resnet_val, resnet_repeats);
   }
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
   std::printf("peak RSS %.0f MiB\n", static_cast<double>(usage.ru_maxrss) / 1024.0);
-  std::printf("baton_s = serialize + seal/open + put/get + evaluation of candidate and head by one voter;\n"
-              "consensus per hand-off: see baton-bench-consensus.\n");
+  std::printf(
+      "baton_s = serialize + seal/open + put/get + evaluation of candidate and head by one voter;\n"
+      "consensus per hand-off: see baton-bench-consensus.\n");
   std::error_code ec;
   fs::remove_all(tmp, ec);
   return 0;

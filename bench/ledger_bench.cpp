@@ -38,7 +38,9 @@ namespace fs = std::filesystem;
 using namespace baton;
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 // CPU seconds used by the whole process (all threads). On a shared machine
 // wall-clock rates fall with other people's load; rates per CPU-second do
@@ -95,7 +97,8 @@ Rate raw_verify_rate(unsigned threads, std::size_t count) {
   for (auto& th : pool) th.join();
   const double s = seconds_since(start);
   const double cpu = process_cpu_seconds() - cpu_start;
-  for (auto g : good) if (g != count) die("a valid signature failed to verify");
+  for (auto g : good)
+    if (g != count) die("a valid signature failed to verify");
   const double n = static_cast<double>(count) * threads;
   return {n / s, n / cpu};
 }
@@ -109,27 +112,34 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const char* v = argv[i + 1];
-    if (flag == "--blocks") blocks = std::stoull(v);
-    else if (flag == "--txs-per-block") txs = std::stoull(v);
-    else if (flag == "--members") members = std::stoull(v);
-    else if (flag == "--synced-blocks") synced_blocks = std::stoull(v);
-    else if (flag == "--dir") dir_arg = v;
-    else die("unknown flag " + flag);
+    if (flag == "--blocks")
+      blocks = std::stoull(v);
+    else if (flag == "--txs-per-block")
+      txs = std::stoull(v);
+    else if (flag == "--members")
+      members = std::stoull(v);
+    else if (flag == "--synced-blocks")
+      synced_blocks = std::stoull(v);
+    else if (flag == "--dir")
+      dir_arg = v;
+    else
+      die("unknown flag " + flag);
   }
   synced_blocks = std::min(synced_blocks, blocks);
 
   utsname u{};
   ::uname(&u);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  std::printf("machine: %u hardware threads, %s %s; load average %s\n", std::thread::hardware_concurrency(),
-              u.sysname, u.release, load_average().c_str());
+  std::printf("machine: %u hardware threads, %s %s; load average %s\n",
+              std::thread::hardware_concurrency(), u.sysname, u.release, load_average().c_str());
 
   // 1. The physical reference.
   const Rate raw1 = raw_verify_rate(1, 20000);
   const Rate raw2 = raw_verify_rate(2, 20000);
-  std::printf("raw Ed25519 verify (libsodium, 200-byte messages): %.0f/s on 1 thread, %.0f/s on 2 threads "
-              "(wall clock); %.0f per CPU-second\n",
-              raw1.per_wall_second, raw2.per_wall_second, raw2.per_cpu_second);
+  std::printf(
+      "raw Ed25519 verify (libsodium, 200-byte messages): %.0f/s on 1 thread, %.0f/s on 2 threads "
+      "(wall clock); %.0f per CPU-second\n",
+      raw1.per_wall_second, raw2.per_wall_second, raw2.per_cpu_second);
 
   // A consortium of `members` hospitals.
   chain::Genesis genesis;
@@ -152,7 +162,8 @@ int main(int argc, char** argv) {
   if (!spec) die(spec.error().message);
 
   // 2. Building the blocks (signing), kept apart from the store.
-  auto maker = storage::ChainMaker::create(*spec, keys, chain::initial_state(spec->genesis_hash), {.txs_per_block = txs});
+  auto maker = storage::ChainMaker::create(*spec, keys, chain::initial_state(spec->genesis_hash),
+                                           {.txs_per_block = txs});
   if (!maker) die(maker.error().message);
   std::vector<std::string> made;
   made.reserve(blocks);
@@ -165,17 +176,24 @@ int main(int argc, char** argv) {
     made.push_back(std::move(b).value());
   }
   const double make_s = seconds_since(t);
-  std::printf("chain: %llu blocks x %zu transactions, %zu members, %.0f bytes/block; made in %.2f s (%.0f blocks/s)\n",
-              static_cast<unsigned long long>(blocks), txs, members, static_cast<double>(bytes) / blocks, make_s,
-              blocks / make_s);
+  std::printf(
+      "chain: %llu blocks x %zu transactions, %zu members, %.0f bytes/block; made in %.2f s (%.0f "
+      "blocks/s)\n",
+      static_cast<unsigned long long>(blocks), txs, members, static_cast<double>(bytes) / blocks,
+      make_s, blocks / make_s);
 
   // 3. Appending: synced, then unsynced.
-  std::string base = dir_arg.empty() ? (fs::temp_directory_path() / "baton-bench-ledger-XXXXXX").string() : dir_arg;
-  if (dir_arg.empty() && ::mkdtemp(base.data()) == nullptr) die("cannot create a temporary directory");
+  std::string base = dir_arg.empty()
+                         ? (fs::temp_directory_path() / "baton-bench-ledger-XXXXXX").string()
+                         : dir_arg;
+  if (dir_arg.empty() && ::mkdtemp(base.data()) == nullptr)
+    die("cannot create a temporary directory");
   const fs::path ledger = fs::path(base) / "ledger";
   {
-    auto store = storage::LedgerStore::open_writer(
-        {.dir = ledger, .genesis_hash = spec->genesis_hash, .genesis_document = genesis_text, .sync_each_append = true});
+    auto store = storage::LedgerStore::open_writer({.dir = ledger,
+                                                    .genesis_hash = spec->genesis_hash,
+                                                    .genesis_document = genesis_text,
+                                                    .sync_each_append = true});
     if (!store) die(store.error().message);
     t = Clock::now();
     for (std::uint64_t h = 0; h < synced_blocks; ++h) {
@@ -183,9 +201,11 @@ int main(int argc, char** argv) {
     }
     const double synced_s = seconds_since(t);
     if (synced_blocks > 0) {
-      std::printf("append, synced (fsync per block): %llu blocks in %.2f s = %.0f blocks/s, %.0f tx/s, %.2f ms/block\n",
-                  static_cast<unsigned long long>(synced_blocks), synced_s, synced_blocks / synced_s,
-                  synced_blocks * txs / synced_s, 1000 * synced_s / synced_blocks);
+      std::printf(
+          "append, synced (fsync per block): %llu blocks in %.2f s = %.0f blocks/s, %.0f tx/s, "
+          "%.2f ms/block\n",
+          static_cast<unsigned long long>(synced_blocks), synced_s, synced_blocks / synced_s,
+          synced_blocks * txs / synced_s, 1000 * synced_s / synced_blocks);
     }
   }
   if (synced_blocks < blocks) {
@@ -199,7 +219,8 @@ int main(int argc, char** argv) {
     if (auto ok = (*store)->sync(); !ok) die(ok.error().message);
     const double s = seconds_since(t);
     std::printf("append, unsynced (one fsync at the end): %llu blocks in %.2f s = %.0f blocks/s\n",
-                static_cast<unsigned long long>(blocks - synced_blocks), s, (blocks - synced_blocks) / s);
+                static_cast<unsigned long long>(blocks - synced_blocks), s,
+                (blocks - synced_blocks) / s);
   }
 
   // 4. Verification from genesis, through a read-only (secondary) instance as
@@ -213,16 +234,20 @@ int main(int argc, char** argv) {
     const double s = seconds_since(t);
     const double cpu = process_cpu_seconds() - cpu_start;
     if (!verdict) die(verdict.error().message);
-    if (!*verdict) die("height " + std::to_string(verdict->reason().height) + ": " + verdict->reason().what);
+    if (!*verdict)
+      die("height " + std::to_string(verdict->reason().height) + ": " + verdict->reason().what);
     const double sig_rate = verdict->value().signatures / s;
     const double sig_cpu_rate = verdict->value().signatures / cpu;
     const Rate& reference = threads == 1 ? raw1 : raw2;
-    std::printf("verify, %u thread(s): %llu blocks, %llu signatures in %.2f s = %.0f blocks/s, %.0f signatures/s "
-                "= %.0f%% of raw %u-thread rate (wall clock); %.0f signatures per CPU-second = %.0f%% of raw\n",
-                threads, static_cast<unsigned long long>(verdict->value().state.height),
-                static_cast<unsigned long long>(verdict->value().signatures), s, verdict->value().state.height / s,
-                sig_rate, 100.0 * sig_rate / reference.per_wall_second, threads, sig_cpu_rate,
-                100.0 * sig_cpu_rate / raw2.per_cpu_second);
+    std::printf(
+        "verify, %u thread(s): %llu blocks, %llu signatures in %.2f s = %.0f blocks/s, %.0f "
+        "signatures/s "
+        "= %.0f%% of raw %u-thread rate (wall clock); %.0f signatures per CPU-second = %.0f%% of "
+        "raw\n",
+        threads, static_cast<unsigned long long>(verdict->value().state.height),
+        static_cast<unsigned long long>(verdict->value().signatures), s,
+        verdict->value().state.height / s, sig_rate, 100.0 * sig_rate / reference.per_wall_second,
+        threads, sig_cpu_rate, 100.0 * sig_cpu_rate / raw2.per_cpu_second);
   }
   std::printf("load average at the end: %s\n", load_average().c_str());
   if (dir_arg.empty()) fs::remove_all(base);

@@ -107,8 +107,9 @@ void bench_handshake(bool quick) {
     ms.push_back(seconds_since(t0) * 1000);
   }
   std::sort(ms.begin(), ms.end());
-  std::printf("start two transports until both report the session: p50 %.2f ms, max %.2f ms (%d runs)\n",
-              ms[ms.size() / 2], ms.back(), n);
+  std::printf(
+      "start two transports until both report the session: p50 %.2f ms, max %.2f ms (%d runs)\n",
+      ms[ms.size() / 2], ms.back(), n);
 }
 
 void bench_throughput(bool quick) {

@@ -21,9 +21,12 @@ int main(int argc, char** argv) {
   int steps = 5, threads = 1, batch = 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     const int v = std::atoi(argv[i + 1]);
-    if (std::strcmp(argv[i], "--steps") == 0) steps = v;
-    else if (std::strcmp(argv[i], "--threads") == 0) threads = v;
-    else if (std::strcmp(argv[i], "--batch") == 0) batch = v;
+    if (std::strcmp(argv[i], "--steps") == 0)
+      steps = v;
+    else if (std::strcmp(argv[i], "--threads") == 0)
+      threads = v;
+    else if (std::strcmp(argv[i], "--batch") == 0)
+      batch = v;
     else {
       std::fprintf(stderr, "usage: baton_bench_resnet3d [--steps N] [--threads T] [--batch B]\n");
       return 2;
@@ -55,7 +58,7 @@ int main(int argc, char** argv) {
   ln::TrainSettings s;
   s.batch_size = batch;
   s.threads = threads;
-  s.epochs = 1;  // one step per call (rows == batch)
+  s.epochs = 1;                                              // one step per call (rows == batch)
   if (auto warm = ln::train(*model, data, s); !warm.ok()) {  // warm-up step (allocator, kernels)
     std::fprintf(stderr, "baton_bench_resnet3d: %s\n", warm.error().message.c_str());
     return 1;
@@ -63,7 +66,8 @@ int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   s.epochs = steps;
   auto report = ln::train(*model, data, s);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!report.ok()) {
     std::fprintf(stderr, "baton_bench_resnet3d: %s\n", report.error().message.c_str());
     return 1;
@@ -72,8 +76,10 @@ int main(int argc, char** argv) {
   getrusage(RUSAGE_SELF, &usage);
   std::printf("3D ResNet-18 (%zu parameters), input 1x16x120x160, batch %d, Adam, %d thread(s)\n",
               model->parameter_count(), batch, threads);
-  std::printf("  %d timed steps (after 1 warm-up): %.2f s, %.3f s/step, %.3f samples/s (forward+backward+step)\n",
-              steps, seconds, seconds / steps, steps * batch / seconds);
+  std::printf(
+      "  %d timed steps (after 1 warm-up): %.2f s, %.3f s/step, %.3f samples/s "
+      "(forward+backward+step)\n",
+      steps, seconds, seconds / steps, steps * batch / seconds);
   std::printf("  peak RSS %.0f MiB\n", static_cast<double>(usage.ru_maxrss) / 1024.0);
   return 0;
 }

@@ -43,7 +43,9 @@ namespace fs = std::filesystem;
 using namespace baton;
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 // CPU time of this process (user + system), seconds. `openssl speed` divides
 // by user CPU time unless given -elapsed, so on a shared machine the fair
@@ -104,8 +106,8 @@ std::string run_capture(const std::string& cmd) {
 // MB/s from `openssl speed -evp aes-256-gcm -bytes B`: the last line reads
 // "AES-256-GCM  12345.67k" in 1000s of bytes per second.
 double openssl_speed(std::size_t block, const std::string& algorithm = "aes-256-gcm") {
-  const std::string out = run_capture("openssl speed -evp " + algorithm + " -seconds 3 -bytes " + std::to_string(block) +
-                                      " 2>/dev/null | tail -1");
+  const std::string out = run_capture("openssl speed -evp " + algorithm + " -seconds 3 -bytes " +
+                                      std::to_string(block) + " 2>/dev/null | tail -1");
   const auto k = out.rfind('k');
   const auto sp = out.rfind(' ', k);
   if (k == std::string::npos || sp == std::string::npos) return 0;
@@ -136,8 +138,8 @@ void make_file(const fs::path& p, std::uint64_t size) {
   if (auto st = (*f)->commit(); !st) die("commit", st.error());
 }
 
-pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& extra_env,
-            const std::string& log) {
+pid_t spawn(const std::vector<std::string>& args,
+            const std::map<std::string, std::string>& extra_env, const std::string& log) {
   std::vector<std::string> env_s;
   for (char** e = environ; *e; ++e) env_s.emplace_back(*e);
   for (const auto& [k, v] : extra_env) env_s.push_back(k + "=" + v);
@@ -189,10 +191,12 @@ bool port_open(int port) {
 void bench_vault(const fs::path& dir, std::uint64_t size) {
   const double mb = static_cast<double>(size) / 1e6;
   std::cout << "machine load average now: " << run_capture("cut -d' ' -f1-3 /proc/loadavg");
-  std::cout << "openssl speed -evp aes-256-gcm, 1 core, 16 KiB blocks (per user-CPU second): " << openssl_speed(16384) << " MB/s\n";
-  std::cout << "openssl speed -evp aes-256-gcm, 1 core, 1 MiB blocks (per user-CPU second):  " << openssl_speed(1 << 20) << " MB/s\n";
-  std::cout << "openssl speed -evp sha256, 1 core, 1 MiB blocks (the blob hash): " << openssl_speed(1 << 20, "sha256")
-            << " MB/s\n";
+  std::cout << "openssl speed -evp aes-256-gcm, 1 core, 16 KiB blocks (per user-CPU second): "
+            << openssl_speed(16384) << " MB/s\n";
+  std::cout << "openssl speed -evp aes-256-gcm, 1 core, 1 MiB blocks (per user-CPU second):  "
+            << openssl_speed(1 << 20) << " MB/s\n";
+  std::cout << "openssl speed -evp sha256, 1 core, 1 MiB blocks (the blob hash): "
+            << openssl_speed(1 << 20, "sha256") << " MB/s\n";
   const auto key = storage::DataKey::generate();
   const auto ad = storage::model_associated_data("bench-chain", "model-1", "model-0");
 
@@ -201,12 +205,13 @@ void bench_vault(const fs::path& dir, std::uint64_t size) {
     DiscardSink sink;
     const auto t0 = Clock::now();
     const double c0 = cpu_seconds();
-    auto s = storage::seal(src, sink, key, ad, storage::SealOptions{storage::kDefaultChunkSize, hash});
+    auto s =
+        storage::seal(src, sink, key, ad, storage::SealOptions{storage::kDefaultChunkSize, hash});
     const double t = seconds_since(t0), c = cpu_seconds() - c0;
     if (!s) die("seal", s.error());
-    std::cout << "vault seal, memory to memory, " << (hash ? "with" : "without") << " blob SHA-256, "
-              << size / (1 << 20) << " MiB: " << mb / c << " MB per CPU second; " << mb / t << " MB/s wall (" << t
-              << " s)\n";
+    std::cout << "vault seal, memory to memory, " << (hash ? "with" : "without")
+              << " blob SHA-256, " << size / (1 << 20) << " MiB: " << mb / c
+              << " MB per CPU second; " << mb / t << " MB/s wall (" << t << " s)\n";
   }
   const fs::path plain = dir / "plain.bin", blob = dir / "plain.blob", back = dir / "plain.back";
   make_file(plain, size);
@@ -215,8 +220,8 @@ void bench_vault(const fs::path& dir, std::uint64_t size) {
     auto s = storage::seal_file(plain, blob, key, ad, {}, true);
     const double t = seconds_since(t0);
     if (!s) die("seal_file", s.error());
-    std::cout << "vault seal_file, file to file (fsync), with blob SHA-256, " << size / (1 << 20) << " MiB: " << mb / t << " MB/s (" << t
-              << " s)\n";
+    std::cout << "vault seal_file, file to file (fsync), with blob SHA-256, " << size / (1 << 20)
+              << " MiB: " << mb / t << " MB/s (" << t << " s)\n";
   }
   for (const bool hash : {false, true}) {
     auto src = storage::FileSource::open(blob);
@@ -227,9 +232,9 @@ void bench_vault(const fs::path& dir, std::uint64_t size) {
     auto s = storage::open(**src, sink, key, ad, hash);
     const double t = seconds_since(t0), c = cpu_seconds() - c0;
     if (!s) die("open", s.error());
-    std::cout << "vault open, cached file to memory, " << (hash ? "with" : "without") << " blob SHA-256, "
-              << size / (1 << 20) << " MiB: " << mb / c << " MB per CPU second; " << mb / t << " MB/s wall (" << t
-              << " s)\n";
+    std::cout << "vault open, cached file to memory, " << (hash ? "with" : "without")
+              << " blob SHA-256, " << size / (1 << 20) << " MiB: " << mb / c
+              << " MB per CPU second; " << mb / t << " MB/s wall (" << t << " s)\n";
   }
   {
     const auto t0 = Clock::now();
@@ -238,28 +243,33 @@ void bench_vault(const fs::path& dir, std::uint64_t size) {
     auto s = storage::open_file(blob, back, key, ad, options);
     const double t = seconds_since(t0);
     if (!s) die("open_file", s.error());
-    std::cout << "vault open_file, file to file (fsync), without blob SHA-256, " << size / (1 << 20) << " MiB: " << mb / t << " MB/s (" << t
-              << " s)\n";
+    std::cout << "vault open_file, file to file (fsync), without blob SHA-256, " << size / (1 << 20)
+              << " MiB: " << mb / t << " MB/s (" << t << " s)\n";
   }
-  std::cout << "peak RSS of this process after the vault runs: " << peak_rss_kib() / 1024.0 << " MiB\n";
+  std::cout << "peak RSS of this process after the vault runs: " << peak_rss_kib() / 1024.0
+            << " MiB\n";
   fs::remove(plain);
   fs::remove(blob);
   fs::remove(back);
 }
 
 void bench_s3(const fs::path& dir, std::uint64_t size) {
-  fs::path s3rver = std::getenv("BATON_S3RVER") ? fs::path(std::getenv("BATON_S3RVER"))
-                                                 : fs::path(BATON_SOURCE_DIR) / ".cache/npm/node_modules/.bin/s3rver";
+  fs::path s3rver = std::getenv("BATON_S3RVER")
+                        ? fs::path(std::getenv("BATON_S3RVER"))
+                        : fs::path(BATON_SOURCE_DIR) / ".cache/npm/node_modules/.bin/s3rver";
   if (!fs::exists(s3rver)) {
-    std::cout << "s3: skipped, no s3rver at " << s3rver << " (deploy/bootstrap.sh --with-test-tools)\n";
+    std::cout << "s3: skipped, no s3rver at " << s3rver
+              << " (deploy/bootstrap.sh --with-test-tools)\n";
     return;
   }
   const int port = free_port();
   fs::create_directories(dir / "s3data");
-  const pid_t server = spawn({s3rver.string(), "-d", (dir / "s3data").string(), "-a", "127.0.0.1", "-p",
-                              std::to_string(port), "--configure-bucket", "bench", "--silent"},
-                             {}, (dir / "s3rver.log").string());
-  for (int i = 0; i < 300 && !port_open(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const pid_t server =
+      spawn({s3rver.string(), "-d", (dir / "s3data").string(), "-a", "127.0.0.1", "-p",
+             std::to_string(port), "--configure-bucket", "bench", "--silent"},
+            {}, (dir / "s3rver.log").string());
+  for (int i = 0; i < 300 && !port_open(port); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const std::string endpoint = "http://127.0.0.1:" + std::to_string(port);
   const fs::path file = dir / "s3.bin";
   make_file(file, size);
@@ -274,13 +284,15 @@ void bench_s3(const fs::path& dir, std::uint64_t size) {
     const auto t0 = Clock::now();
     fn();
     const double t = seconds_since(t0);
-    std::cout << what << ", " << size / (1 << 20) << " MiB: " << t << " s (" << mb / t << " MB/s)\n";
+    std::cout << what << ", " << size / (1 << 20) << " MiB: " << t << " s (" << mb / t
+              << " MB/s)\n";
   };
   timed("s3 baton put_file (8 MiB parts, 4 in parallel)", [&] {
     if (auto st = (*store)->put_file("baton.bin", file); !st) die("put_file", st.error());
   });
   timed("s3 baton get_file (8 MiB ranges, 4 in parallel)", [&] {
-    if (auto st = (*store)->get_file("baton.bin", dir / "got.bin", true); !st) die("get_file", st.error());
+    if (auto st = (*store)->get_file("baton.bin", dir / "got.bin", true); !st)
+      die("get_file", st.error());
   });
   const std::map<std::string, std::string> env = {{"AWS_ACCESS_KEY_ID", "S3RVER"},
                                                   {"AWS_SECRET_ACCESS_KEY", "S3RVER"},
@@ -289,16 +301,18 @@ void bench_s3(const fs::path& dir, std::uint64_t size) {
                                                   {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"}};
   const std::string aws = fs::exists("/usr/bin/aws") ? "/usr/bin/aws" : "aws";
   timed("s3 aws s3 cp upload (CLI defaults: 8 MiB parts, 10 threads)", [&] {
-    wait_for(spawn({aws, "--endpoint-url", endpoint, "s3", "cp", "--only-show-errors", file.string(), "s3://bench/aws.bin"},
+    wait_for(spawn({aws, "--endpoint-url", endpoint, "s3", "cp", "--only-show-errors",
+                    file.string(), "s3://bench/aws.bin"},
                    env, (dir / "aws.log").string()));
   });
   timed("s3 aws s3 cp download", [&] {
-    wait_for(spawn({aws, "--endpoint-url", endpoint, "s3", "cp", "--only-show-errors", "s3://bench/aws.bin",
-                    (dir / "aws-got.bin").string()},
+    wait_for(spawn({aws, "--endpoint-url", endpoint, "s3", "cp", "--only-show-errors",
+                    "s3://bench/aws.bin", (dir / "aws-got.bin").string()},
                    env, (dir / "aws.log").string()));
   });
   if (fs::file_size(dir / "aws-got.bin") != size || fs::file_size(dir / "got.bin") != size) {
-    std::cout << "s3: WARNING: a download has the wrong size; see " << dir / "aws.log" << "\n";
+    std::cout << "s3: WARNING: a download has the wrong size; see " << dir / "aws.log"
+              << "\n";
   }
   ::kill(server, SIGKILL);
   wait_for(server);
@@ -312,12 +326,17 @@ int main(int argc, char** argv) {
   bool s3 = true;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--dir" && i + 1 < argc) dir = argv[++i];
-    else if (a == "--size-mib" && i + 1 < argc) size_mib = std::strtoull(argv[++i], nullptr, 10);
-    else if (a == "--s3-size-mib" && i + 1 < argc) s3_mib = std::strtoull(argv[++i], nullptr, 10);
-    else if (a == "--no-s3") s3 = false;
+    if (a == "--dir" && i + 1 < argc)
+      dir = argv[++i];
+    else if (a == "--size-mib" && i + 1 < argc)
+      size_mib = std::strtoull(argv[++i], nullptr, 10);
+    else if (a == "--s3-size-mib" && i + 1 < argc)
+      s3_mib = std::strtoull(argv[++i], nullptr, 10);
+    else if (a == "--no-s3")
+      s3 = false;
     else {
-      std::cerr << "usage: baton-bench-vault [--dir DIR] [--size-mib N] [--s3-size-mib N] [--no-s3]\n";
+      std::cerr
+          << "usage: baton-bench-vault [--dir DIR] [--size-mib N] [--s3-size-mib N] [--no-s3]\n";
       return 2;
     }
   }

@@ -9,19 +9,20 @@ Hash block_id(const pb::Block& block) { return sha256(as_bytes(block.header()));
 
 Result<pb::BlockHeader> decode_header(std::string_view header_bytes) {
   pb::BlockHeader h;
-  if (!parse_canonical(header_bytes, h)) return make_error("the block header is not a canonical serialized BlockHeader");
+  if (!parse_canonical(header_bytes, h))
+    return make_error("the block header is not a canonical serialized BlockHeader");
   struct Field {
     const char* name;
     const std::string& value;
   };
-  for (const auto& [name, value] : {Field{"previous_block_hash", h.previous_block_hash()},
-                                    Field{"tx_merkle_root", h.tx_merkle_root()},
-                                    Field{"evidence_merkle_root", h.evidence_merkle_root()},
-                                    Field{"app_state_hash", h.app_state_hash()},
-                                    Field{"proposer", h.proposer()}}) {
+  for (const auto& [name, value] :
+       {Field{"previous_block_hash", h.previous_block_hash()},
+        Field{"tx_merkle_root", h.tx_merkle_root()},
+        Field{"evidence_merkle_root", h.evidence_merkle_root()},
+        Field{"app_state_hash", h.app_state_hash()}, Field{"proposer", h.proposer()}}) {
     if (value.size() != 32) {
-      return make_error(std::string("the block header field ") + name + " is " + std::to_string(value.size()) +
-                        " bytes long; it must be 32");
+      return make_error(std::string("the block header field ") + name + " is " +
+                        std::to_string(value.size()) + " bytes long; it must be 32");
     }
   }
   return h;
@@ -47,7 +48,9 @@ pb::Block assemble_block(const HeaderFields& fields, std::vector<std::string> tr
   return block;
 }
 
-std::string encode_committed_block(const pb::CommittedBlock& block) { return block.SerializeAsString(); }
+std::string encode_committed_block(const pb::CommittedBlock& block) {
+  return block.SerializeAsString();
+}
 
 Result<pb::CommittedBlock> decode_committed_block(std::string_view stored_bytes) {
   pb::CommittedBlock block;

@@ -74,7 +74,8 @@ Result<Hash> Hash::from_hex(std::string_view hex) {
 }
 
 Result<Hash> Hash::from_bytes(ByteView b) {
-  if (b.size() != 32) return make_error("a SHA-256 hash must be 32 bytes, got " + std::to_string(b.size()));
+  if (b.size() != 32)
+    return make_error("a SHA-256 hash must be 32 bytes, got " + std::to_string(b.size()));
   Hash h;
   std::memcpy(h.bytes.data(), b.data(), 32);
   return h;
@@ -101,7 +102,8 @@ void Sha256Stream::update(ByteView data) {
 
 Hash Sha256Stream::finish() {
   Hash h;
-  crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_.data()), h.bytes.data());
+  crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_.data()),
+                           h.bytes.data());
   return h;
 }
 
@@ -112,14 +114,16 @@ Result<PublicKey> PublicKey::from_hex(std::string_view hex) {
 }
 
 Result<PublicKey> PublicKey::from_bytes(ByteView b) {
-  if (b.size() != 32) return make_error("an Ed25519 public key must be 32 bytes, got " + std::to_string(b.size()));
+  if (b.size() != 32)
+    return make_error("an Ed25519 public key must be 32 bytes, got " + std::to_string(b.size()));
   PublicKey k;
   std::memcpy(k.bytes.data(), b.data(), 32);
   return k;
 }
 
 Result<Signature> Signature::from_bytes(ByteView b) {
-  if (b.size() != 64) return make_error("an Ed25519 signature must be 64 bytes, got " + std::to_string(b.size()));
+  if (b.size() != 64)
+    return make_error("an Ed25519 signature must be 64 bytes, got " + std::to_string(b.size()));
   Signature s;
   std::memcpy(s.bytes.data(), b.data(), 64);
   return s;
@@ -136,7 +140,8 @@ SigningKey SigningKey::generate() {
 
 Result<SigningKey> SigningKey::from_seed(ByteView seed32) {
   ensure_sodium();
-  if (seed32.size() != 32) return make_error("an Ed25519 seed must be 32 bytes, got " + std::to_string(seed32.size()));
+  if (seed32.size() != 32)
+    return make_error("an Ed25519 seed must be 32 bytes, got " + std::to_string(seed32.size()));
   SigningKey key;
   crypto_sign_seed_keypair(key.public_.bytes.data(), key.secret_.data(), seed32.data());
   return key;
@@ -152,7 +157,8 @@ Signature SigningKey::sign(ByteView message) const {
 
 bool verify_signature(const PublicKey& key, ByteView message, const Signature& sig) {
   ensure_sodium();
-  return crypto_sign_verify_detached(sig.bytes.data(), message.data(), message.size(), key.bytes.data()) == 0;
+  return crypto_sign_verify_detached(sig.bytes.data(), message.data(), message.size(),
+                                     key.bytes.data()) == 0;
 }
 
 Result<X25519PublicKey> X25519PublicKey::from_hex(std::string_view hex) {
@@ -172,7 +178,9 @@ X25519SecretKey X25519SecretKey::generate() {
 
 Result<X25519SecretKey> X25519SecretKey::from_bytes(ByteView secret32) {
   ensure_sodium();
-  if (secret32.size() != 32) return make_error("an X25519 secret key must be 32 bytes, got " + std::to_string(secret32.size()));
+  if (secret32.size() != 32)
+    return make_error("an X25519 secret key must be 32 bytes, got " +
+                      std::to_string(secret32.size()));
   X25519SecretKey key;
   std::memcpy(key.secret_.data(), secret32.data(), 32);
   crypto_scalarmult_base(key.public_.bytes.data(), key.secret_.data());

@@ -25,7 +25,9 @@ inline void append_u64be(Bytes& out, std::uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
 }
 
-inline void append_bytes(Bytes& out, std::string_view s) { out.insert(out.end(), s.begin(), s.end()); }
+inline void append_bytes(Bytes& out, std::string_view s) {
+  out.insert(out.end(), s.begin(), s.end());
+}
 inline void append_bytes(Bytes& out, ByteView b) { out.insert(out.end(), b.begin(), b.end()); }
 
 // Parses `bytes` into `out` and returns true only when they are the canonical

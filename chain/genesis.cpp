@@ -31,17 +31,20 @@ Result<json> parse_strict_json(std::string_view text) {
   std::string duplicate;
   const json::parser_callback_t callback = [&](int, json::parse_event_t event, json& parsed) {
     switch (event) {
-      case json::parse_event_t::object_start: open_objects.emplace_back(); break;
+      case json::parse_event_t::object_start:
+        open_objects.emplace_back();
+        break;
       case json::parse_event_t::object_end:
         if (!open_objects.empty()) open_objects.pop_back();
         break;
       case json::parse_event_t::key:
-        if (!open_objects.empty() && !open_objects.back().insert(parsed.get<std::string>()).second &&
-            duplicate.empty()) {
+        if (!open_objects.empty() &&
+            !open_objects.back().insert(parsed.get<std::string>()).second && duplicate.empty()) {
           duplicate = parsed.get<std::string>();
         }
         break;
-      default: break;
+      default:
+        break;
     }
     return true;
   };
@@ -51,21 +54,26 @@ Result<json> parse_strict_json(std::string_view text) {
   } catch (const json::parse_error& e) {
     std::string what = e.what();
     if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
-    return make_error("genesis is not valid JSON: " + what + " (byte " + std::to_string(e.byte) + ")");
+    return make_error("genesis is not valid JSON: " + what + " (byte " + std::to_string(e.byte) +
+                      ")");
   } catch (const json::exception& e) {
     // Not only syntax: e.g. a number too large for a double (out_of_range.406).
     std::string what = e.what();
     if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
     return make_error("genesis is not valid JSON: " + what);
   }
-  if (!duplicate.empty()) return make_error("genesis has the key " + in_quotes(duplicate) + " twice in one object; remove one");
+  if (!duplicate.empty())
+    return make_error("genesis has the key " + in_quotes(duplicate) +
+                      " twice in one object; remove one");
   return j;
 }
 
-Status refuse_unknown_keys(const json& obj, std::initializer_list<std::string_view> known, const std::string& where) {
+Status refuse_unknown_keys(const json& obj, std::initializer_list<std::string_view> known,
+                           const std::string& where) {
   for (const auto& [key, value] : obj.items()) {
     if (std::find(known.begin(), known.end(), key) == known.end()) {
-      return make_error("genesis: " + where + " has an unknown field " + in_quotes(key) + " (check its spelling)");
+      return make_error("genesis: " + where + " has an unknown field " + in_quotes(key) +
+                        " (check its spelling)");
     }
   }
   return {};
@@ -73,19 +81,22 @@ Status refuse_unknown_keys(const json& obj, std::initializer_list<std::string_vi
 
 Result<const json*> require(const json& obj, const char* field, const std::string& where) {
   auto it = obj.find(field);
-  if (it == obj.end()) return make_error("genesis: " + where + " is missing the field " + in_quotes(field));
+  if (it == obj.end())
+    return make_error("genesis: " + where + " is missing the field " + in_quotes(field));
   return &*it;
 }
 
 Result<std::string> require_string(const json& obj, const char* field, const std::string& where) {
   auto v = require(obj, field, where);
   if (!v) return v.error();
-  if (!(*v)->is_string()) return make_error("genesis: " + where + "." + field + " must be a string");
+  if (!(*v)->is_string())
+    return make_error("genesis: " + where + "." + field + " must be a string");
   return (*v)->get<std::string>();
 }
 
 Result<std::uint64_t> as_unsigned(const json& v, const std::string& what) {
-  if (!v.is_number_unsigned()) return make_error("genesis: " + what + " must be a non-negative integer");
+  if (!v.is_number_unsigned())
+    return make_error("genesis: " + what + " must be a non-negative integer");
   return v.get<std::uint64_t>();
 }
 
@@ -112,7 +123,9 @@ Status parse_consensus(const json& j, ConsensusParams& out) {
     const Field* field = nullptr;
     for (const auto& f : kFields)
       if (key == f.name) field = &f;
-    if (field == nullptr) return make_error("genesis: \"consensus\" has an unknown field " + in_quotes(key) + " (check its spelling)");
+    if (field == nullptr)
+      return make_error("genesis: \"consensus\" has an unknown field " + in_quotes(key) +
+                        " (check its spelling)");
     auto n = as_unsigned(value, "consensus." + key);
     if (!n) return n.error();
     out.*(field->member) = *n;
@@ -126,20 +139,27 @@ Result<GenesisMember> parse_member(const json& j, std::size_t index) {
   GenesisMember m;
   auto name = require_string(j, "name", where);
   if (!name) return name.error();
-  if (auto s = validate_member_name(*name); !s) return make_error("genesis: " + where + ": " + s.error().message);
+  if (auto s = validate_member_name(*name); !s)
+    return make_error("genesis: " + where + ": " + s.error().message);
   m.name = *name;
   where = member_label(index, m.name);
-  if (auto s = refuse_unknown_keys(j, {"name", "ed25519_public", "x25519_public", "p2p_address", "power", "roles"}, where); !s)
+  if (auto s = refuse_unknown_keys(
+          j, {"name", "ed25519_public", "x25519_public", "p2p_address", "power", "roles"}, where);
+      !s)
     return s.error();
   auto ed = require_string(j, "ed25519_public", where);
   if (!ed) return ed.error();
   auto ed_key = PublicKey::from_hex(*ed);
-  if (!ed_key) return make_error("genesis: " + where + ".ed25519_public is not a valid key: " + ed_key.error().message);
+  if (!ed_key)
+    return make_error("genesis: " + where +
+                      ".ed25519_public is not a valid key: " + ed_key.error().message);
   m.ed25519 = *ed_key;
   auto x = require_string(j, "x25519_public", where);
   if (!x) return x.error();
   auto x_key = X25519PublicKey::from_hex(*x);
-  if (!x_key) return make_error("genesis: " + where + ".x25519_public is not a valid key: " + x_key.error().message);
+  if (!x_key)
+    return make_error("genesis: " + where +
+                      ".x25519_public is not a valid key: " + x_key.error().message);
   m.x25519 = *x_key;
   auto addr = require_string(j, "p2p_address", where);
   if (!addr) return addr.error();
@@ -151,9 +171,11 @@ Result<GenesisMember> parse_member(const json& j, std::size_t index) {
   m.power = *p;
   auto roles = require(j, "roles", where);
   if (!roles) return roles.error();
-  if (!(*roles)->is_array()) return make_error("genesis: " + where + ".roles must be an array of strings");
+  if (!(*roles)->is_array())
+    return make_error("genesis: " + where + ".roles must be an array of strings");
   for (const auto& r : **roles) {
-    if (!r.is_string()) return make_error("genesis: " + where + ".roles must be an array of strings");
+    if (!r.is_string())
+      return make_error("genesis: " + where + ".roles must be an array of strings");
     m.roles.push_back(r.get<std::string>());
   }
   return m;
@@ -215,84 +237,109 @@ Status validate_p2p_address(std::string_view addr) {
   unsigned port = 0;
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
-    return make_error("p2p address " + in_quotes(addr) + " has a port that is not a number from 0 to 65535");
+    return make_error("p2p address " + in_quotes(addr) +
+                      " has a port that is not a number from 0 to 65535");
   }
   return {};
 }
 
 Status validate_chain_id(std::string_view id) {
   if (id.empty() || id.size() > 64) return make_error("a chain id must have 1 to 64 characters");
-  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
-  if (!alnum(id.front())) return make_error("chain id " + in_quotes(id) + " must start with a letter or digit");
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (!alnum(id.front()))
+    return make_error("chain id " + in_quotes(id) + " must start with a letter or digit");
   for (char c : id) {
     if (!alnum(c) && c != '.' && c != '_' && c != '-') {
-      return make_error("chain id " + in_quotes(id) + " may only use letters, digits, '.', '_' and '-'");
+      return make_error("chain id " + in_quotes(id) +
+                        " may only use letters, digits, '.', '_' and '-'");
     }
   }
   return {};
 }
 
 Status validate_genesis(const Genesis& g) {
-  if (auto s = validate_chain_id(g.chain_id); !s) return make_error("genesis: " + s.error().message);
+  if (auto s = validate_chain_id(g.chain_id); !s)
+    return make_error("genesis: " + s.error().message);
   // Year 1970 to 9999: what RFC 3339 can write.
   if (g.genesis_time_unix_ms < 0 || g.genesis_time_unix_ms >= 253402300800000) {
     return make_error("genesis: genesis_time must lie between 1970 and 9999");
   }
-  if (g.members.empty()) return make_error("genesis has no members; add at least one with voting power");
+  if (g.members.empty())
+    return make_error("genesis has no members; add at least one with voting power");
   std::uint64_t total = 0;
   for (std::size_t i = 0; i < g.members.size(); ++i) {
     const auto& m = g.members[i];
     const std::string where = member_label(i, m.name);
-    if (auto s = validate_member_name(m.name); !s) return make_error("genesis: " + where + ": " + s.error().message);
-    if (auto s = validate_p2p_address(m.p2p_address); !s) return make_error("genesis: " + where + ".p2p_address: " + s.error().message);
+    if (auto s = validate_member_name(m.name); !s)
+      return make_error("genesis: " + where + ": " + s.error().message);
+    if (auto s = validate_p2p_address(m.p2p_address); !s)
+      return make_error("genesis: " + where + ".p2p_address: " + s.error().message);
     for (std::size_t j = 0; j < i; ++j) {
       const auto& o = g.members[j];
       const std::string other = member_label(j, o.name);
-      if (o.name == m.name) return make_error("genesis: " + where + " has the same name as " + other);
-      if (o.ed25519 == m.ed25519) return make_error("genesis: " + where + " has the same ed25519_public key as " + other);
-      if (o.x25519 == m.x25519) return make_error("genesis: " + where + " has the same x25519_public key as " + other);
+      if (o.name == m.name)
+        return make_error("genesis: " + where + " has the same name as " + other);
+      if (o.ed25519 == m.ed25519)
+        return make_error("genesis: " + where + " has the same ed25519_public key as " + other);
+      if (o.x25519 == m.x25519)
+        return make_error("genesis: " + where + " has the same x25519_public key as " + other);
     }
     std::set<std::string_view> seen;
     for (const auto& r : m.roles) {
       if (r != kRoleAdmin && r != kRoleValidator && r != kRolePartner) {
-        return make_error("genesis: " + where + " has an unknown role " + in_quotes(r) + "; roles are \"admin\", \"validator\" and \"partner\"");
+        return make_error("genesis: " + where + " has an unknown role " + in_quotes(r) +
+                          "; roles are \"admin\", \"validator\" and \"partner\"");
       }
-      if (!seen.insert(r).second) return make_error("genesis: " + where + " lists the role " + in_quotes(r) + " twice");
+      if (!seen.insert(r).second)
+        return make_error("genesis: " + where + " lists the role " + in_quotes(r) + " twice");
     }
     if (m.power > 0 && !m.has_role(kRoleValidator)) {
-      return make_error("genesis: " + where + " has voting power " + std::to_string(m.power) + " but not the \"validator\" role");
+      return make_error("genesis: " + where + " has voting power " + std::to_string(m.power) +
+                        " but not the \"validator\" role");
     }
     if (m.power == 0 && m.has_role(kRoleValidator)) {
       return make_error("genesis: " + where + " has the \"validator\" role but voting power 0");
     }
     // Quorum arithmetic multiplies the total by 3; keep it far from overflow.
     if (m.power > std::numeric_limits<std::uint64_t>::max() / 8 - total) {
-      return make_error("genesis: the total voting power is too large; use small integers such as 1 per member");
+      return make_error(
+          "genesis: the total voting power is too large; use small integers such as 1 per member");
     }
     total += m.power;
   }
-  if (total == 0) return make_error("genesis: the total voting power is zero; give at least one member power and the \"validator\" role");
+  if (total == 0)
+    return make_error(
+        "genesis: the total voting power is zero; give at least one member power and the "
+        "\"validator\" role");
   const auto& c = g.consensus;
   struct Positive {
     const char* name;
     std::uint64_t value;
   };
-  for (const auto& [name, value] : {Positive{"timeout_propose_ms", c.timeout_propose_ms},
-                                    Positive{"timeout_prevote_ms", c.timeout_prevote_ms},
-                                    Positive{"timeout_precommit_ms", c.timeout_precommit_ms},
-                                    Positive{"max_block_txs", c.max_block_txs},
-                                    Positive{"max_block_bytes", c.max_block_bytes},
-                                    Positive{"max_tx_bytes", c.max_tx_bytes}}) {
-    if (value == 0) return make_error(std::string("genesis: consensus.") + name + " must be greater than zero");
+  for (const auto& [name, value] :
+       {Positive{"timeout_propose_ms", c.timeout_propose_ms},
+        Positive{"timeout_prevote_ms", c.timeout_prevote_ms},
+        Positive{"timeout_precommit_ms", c.timeout_precommit_ms},
+        Positive{"max_block_txs", c.max_block_txs}, Positive{"max_block_bytes", c.max_block_bytes},
+        Positive{"max_tx_bytes", c.max_tx_bytes}}) {
+    if (value == 0)
+      return make_error(std::string("genesis: consensus.") + name + " must be greater than zero");
   }
   if (c.max_tx_bytes > c.max_block_bytes) {
-    return make_error("genesis: consensus.max_tx_bytes is larger than consensus.max_block_bytes; no block could hold such a transaction");
+    return make_error(
+        "genesis: consensus.max_tx_bytes is larger than consensus.max_block_bytes; no block could "
+        "hold such a transaction");
   }
-  if (!g.training_plan.is_object()) return make_error("genesis: \"training_plan\" must be a JSON object");
+  if (!g.training_plan.is_object())
+    return make_error("genesis: \"training_plan\" must be a JSON object");
   // An empty object: no run at genesis. Otherwise the plan must be valid for
   // these members (docs/PROTOCOL.md §18.1); its run starts at block 1.
-  if (auto plan = plan_from_json(g, g.training_plan); !plan) return make_error("genesis: " + plan.error().message);
-  if (!g.object_store.is_object()) return make_error("genesis: \"object_store\" must be a JSON object");
+  if (auto plan = plan_from_json(g, g.training_plan); !plan)
+    return make_error("genesis: " + plan.error().message);
+  if (!g.object_store.is_object())
+    return make_error("genesis: \"object_store\" must be a JSON object");
   return {};
 }
 
@@ -301,18 +348,23 @@ Result<Genesis> parse_genesis(std::string_view text) {
   if (!parsed) return parsed.error();
   const json& j = *parsed;
   if (!j.is_object()) return make_error("genesis must be a JSON object");
-  if (auto s = refuse_unknown_keys(j, {"format", "chain_id", "genesis_time", "consensus", "members", "training_plan", "object_store"},
+  if (auto s = refuse_unknown_keys(j,
+                                   {"format", "chain_id", "genesis_time", "consensus", "members",
+                                    "training_plan", "object_store"},
                                    "the top level");
       !s)
     return s.error();
   Genesis g;
   auto format = require_string(j, "format", "the top level");
   if (!format) return format.error();
-  if (*format != kFormat) return make_error("genesis has format " + in_quotes(*format) + "; expected " + in_quotes(kFormat));
+  if (*format != kFormat)
+    return make_error("genesis has format " + in_quotes(*format) + "; expected " +
+                      in_quotes(kFormat));
   auto chain_id = require_string(j, "chain_id", "the top level");
   if (!chain_id) return chain_id.error();
   g.chain_id = *chain_id;
-  if (auto s = validate_chain_id(g.chain_id); !s) return make_error("genesis: " + s.error().message);
+  if (auto s = validate_chain_id(g.chain_id); !s)
+    return make_error("genesis: " + s.error().message);
 
   auto time = require(j, "genesis_time", "the top level");
   if (!time) return time.error();
@@ -323,7 +375,9 @@ Result<Genesis> parse_genesis(std::string_view text) {
   } else if ((*time)->is_number_integer()) {
     g.genesis_time_unix_ms = (*time)->get<std::int64_t>();
   } else {
-    return make_error("genesis: genesis_time must be an RFC 3339 string such as \"2026-11-24T00:00:00Z\" or unix milliseconds");
+    return make_error(
+        "genesis: genesis_time must be an RFC 3339 string such as \"2026-11-24T00:00:00Z\" or unix "
+        "milliseconds");
   }
 
   if (auto it = j.find("consensus"); it != j.end()) {
@@ -383,7 +437,8 @@ Hash genesis_hash(std::string_view exact_file_bytes) { return sha256(exact_file_
 
 Result<std::int64_t> parse_rfc3339_ms(std::string_view t) {
   const auto bad = [&] {
-    return make_error("time " + in_quotes(t) + " is not RFC 3339 (expected e.g. \"2026-11-24T08:30:00Z\")");
+    return make_error("time " + in_quotes(t) +
+                      " is not RFC 3339 (expected e.g. \"2026-11-24T08:30:00Z\")");
   };
   auto digits = [&](std::size_t pos, std::size_t n, int& out) {
     if (pos + n > t.size()) return false;
@@ -396,8 +451,8 @@ Result<std::int64_t> parse_rfc3339_ms(std::string_view t) {
   };
   int year, month, day, hour, minute, second;
   if (!digits(0, 4, year) || t.size() < 20 || t[4] != '-' || !digits(5, 2, month) || t[7] != '-' ||
-      !digits(8, 2, day) || (t[10] != 'T' && t[10] != 't') || !digits(11, 2, hour) || t[13] != ':' ||
-      !digits(14, 2, minute) || t[16] != ':' || !digits(17, 2, second)) {
+      !digits(8, 2, day) || (t[10] != 'T' && t[10] != 't') || !digits(11, 2, hour) ||
+      t[13] != ':' || !digits(14, 2, minute) || t[16] != ':' || !digits(17, 2, second)) {
     return bad();
   }
   std::size_t pos = 19;
@@ -418,7 +473,9 @@ Result<std::int64_t> parse_rfc3339_ms(std::string_view t) {
     ++pos;
   } else if (pos < t.size() && (t[pos] == '+' || t[pos] == '-')) {
     int oh, om;
-    if (!digits(pos + 1, 2, oh) || pos + 3 >= t.size() || t[pos + 3] != ':' || !digits(pos + 4, 2, om) || oh > 23 || om > 59) return bad();
+    if (!digits(pos + 1, 2, oh) || pos + 3 >= t.size() || t[pos + 3] != ':' ||
+        !digits(pos + 4, 2, om) || oh > 23 || om > 59)
+      return bad();
     offset_minutes = (t[pos] == '+' ? 1 : -1) * (oh * 60 + om);
     pos += 6;
   } else {
@@ -427,12 +484,14 @@ Result<std::int64_t> parse_rfc3339_ms(std::string_view t) {
   if (pos != t.size()) return bad();
   static constexpr int kDaysInMonth[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  if (month < 1 || month > 12 || day < 1 || day > kDaysInMonth[month - 1] || (month == 2 && day == 29 && !leap) ||
-      hour > 23 || minute > 59 || second > 60) {
+  if (month < 1 || month > 12 || day < 1 || day > kDaysInMonth[month - 1] ||
+      (month == 2 && day == 29 && !leap) || hour > 23 || minute > 59 || second > 60) {
     return make_error("time " + in_quotes(t) + " names a date or time that does not exist");
   }
-  const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + std::min(second, 59) - offset_minutes * 60;
+  const std::int64_t days =
+      days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  const std::int64_t secs =
+      days * 86400 + hour * 3600 + minute * 60 + std::min(second, 59) - offset_minutes * 60;
   return secs * 1000 + millis;
 }
 
@@ -454,11 +513,13 @@ std::string format_rfc3339_ms(std::int64_t unix_ms) {
   civil_from_days(days, y, m, d);
   char buf[64];
   if (ms == 0) {
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<long long>(y), m, d,
-                  static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ",
+                  static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
+                  static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
   } else {
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(y), m, d,
-                  static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60),
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
+                  static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
+                  static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60),
                   static_cast<long long>(ms));
   }
   return buf;

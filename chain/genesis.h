@@ -20,7 +20,8 @@ namespace baton::chain {
 
 // Roles a member can hold. A member with voting power > 0 must hold
 // "validator", and a "validator" must have power > 0.
-inline constexpr std::string_view kRoleAdmin = "admin";          // may start runs, change the plan (issue 6)
+inline constexpr std::string_view kRoleAdmin =
+    "admin";  // may start runs, change the plan (issue 6)
 inline constexpr std::string_view kRoleValidator = "validator";  // signs consensus votes
 inline constexpr std::string_view kRolePartner = "partner";      // trains on its own data
 
@@ -54,12 +55,13 @@ struct ConsensusParams {
 };
 
 struct Genesis {
-  std::string chain_id;               // validate_chain_id() rules
+  std::string chain_id;                   // validate_chain_id() rules
   std::int64_t genesis_time_unix_ms = 0;  // written as RFC 3339 UTC, e.g. "2026-11-24T00:00:00Z"
   ConsensusParams consensus;
   std::vector<GenesisMember> members;  // order matters: it is the validator order
-  nlohmann::json training_plan = nlohmann::json::object();  // {} or a plan: chain/protocol.h plan_from_json
-  nlohmann::json object_store = nlohmann::json::object();   // filled by issue 5
+  nlohmann::json training_plan =
+      nlohmann::json::object();  // {} or a plan: chain/protocol.h plan_from_json
+  nlohmann::json object_store = nlohmann::json::object();  // filled by issue 5
 
   // Linear scan; genesis member lists are small (a consortium, not a crowd).
   const GenesisMember* find_member(const PublicKey& key) const;

@@ -17,19 +17,23 @@ Result<json> parse_object(std::string_view text, const char* what) {
 Result<std::string> string_field(const json& j, const char* field, const char* what) {
   auto it = j.find(field);
   if (it == j.end()) return make_error(std::string(what) + " has no \"" + field + "\" field");
-  if (!it->is_string()) return make_error(std::string(what) + ": \"" + field + "\" must be a string");
+  if (!it->is_string())
+    return make_error(std::string(what) + ": \"" + field + "\" must be a string");
   return it->get<std::string>();
 }
 
 }  // namespace
 
 Status validate_member_name(std::string_view name) {
-  if (name.empty() || name.size() > 64) return make_error("a member name must have 1 to 64 characters");
+  if (name.empty() || name.size() > 64)
+    return make_error("a member name must have 1 to 64 characters");
   if (name.front() == '.') return make_error("a member name must not start with '.'");
   for (char c : name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                     c == '.' || c == '_' || c == '-';
-    if (!ok) return make_error("member name \"" + std::string(name) + "\" may only use letters, digits, '.', '_' and '-'");
+    if (!ok)
+      return make_error("member name \"" + std::string(name) +
+                        "\" may only use letters, digits, '.', '_' and '-'");
   }
   return {};
 }
@@ -52,19 +56,23 @@ Result<MemberSecretKeys> parse_secret_keys(std::string_view text) {
   if (!j) return j.error();
   auto format = string_field(*j, "format", what);
   if (!format) return format.error();
-  if (*format != "baton-key-v1") return make_error("the key file has format \"" + *format + "\"; expected \"baton-key-v1\"");
+  if (*format != "baton-key-v1")
+    return make_error("the key file has format \"" + *format + "\"; expected \"baton-key-v1\"");
   auto name = string_field(*j, "name", what);
   if (!name) return name.error();
   if (auto s = validate_member_name(*name); !s) return s.error();
   auto seed_hex = string_field(*j, "ed25519_seed", what);
   if (!seed_hex) return seed_hex.error();
   auto seed = from_hex(*seed_hex);
-  if (!seed || seed->size() != 32) return make_error("the key file's \"ed25519_seed\" must be 64 hex characters");
+  if (!seed || seed->size() != 32)
+    return make_error("the key file's \"ed25519_seed\" must be 64 hex characters");
   auto x_hex = string_field(*j, "x25519_secret", what);
   if (!x_hex) return x_hex.error();
   auto x = from_hex(*x_hex);
-  if (!x || x->size() != 32) return make_error("the key file's \"x25519_secret\" must be 64 hex characters");
-  return MemberSecretKeys{*name, SigningKey::from_seed(*seed).value(), X25519SecretKey::from_bytes(*x).value()};
+  if (!x || x->size() != 32)
+    return make_error("the key file's \"x25519_secret\" must be 64 hex characters");
+  return MemberSecretKeys{*name, SigningKey::from_seed(*seed).value(),
+                          X25519SecretKey::from_bytes(*x).value()};
 }
 
 std::string encode_public_keys(const MemberPublicKeys& keys) {

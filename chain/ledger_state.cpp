@@ -46,8 +46,10 @@ Hash state_hash(std::string_view chain_id, const LedgerState& state) {
 
 std::string_view to_string(TxRejected reason) {
   switch (reason) {
-    case TxRejected::replayed_nonce: return "the transaction nonce was already used by its sender";
-    case TxRejected::skipped_nonce: return "the transaction nonce skips ahead of its sender's next nonce";
+    case TxRejected::replayed_nonce:
+      return "the transaction nonce was already used by its sender";
+    case TxRejected::skipped_nonce:
+      return "the transaction nonce skips ahead of its sender's next nonce";
   }
   return "the transaction was rejected";
 }
@@ -59,13 +61,16 @@ std::optional<TxRejected> apply_transaction(LedgerState& state, const pb::Transa
   if (tx.nonce() < expected) return TxRejected::replayed_nonce;
   if (tx.nonce() > expected) return TxRejected::skipped_nonce;
   switch (tx.type()) {
-    case pb::TX_NOTE: break;  // a note changes nothing but the nonce
+    case pb::TX_NOTE:
+      break;  // a note changes nothing but the nonce
     case pb::TX_START_RUN:
     case pb::TX_LOAD_REQUEST:
     case pb::TX_LOAD_APPROVAL:
     case pb::TX_SAVE_REQUEST:
-    case pb::TX_MODEL_VOTE: break;  // effects: apply_protocol_tx (chain/protocol.h)
-    default: std::abort();    // check_transaction refuses unknown types
+    case pb::TX_MODEL_VOTE:
+      break;  // effects: apply_protocol_tx (chain/protocol.h)
+    default:
+      std::abort();  // check_transaction refuses unknown types
   }
   state.next_nonces[sender] = expected + 1;
   state.tx_count += 1;

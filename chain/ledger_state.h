@@ -32,10 +32,11 @@ struct LedgerState {
   Hash last_block_id;        // the genesis hash at height 0
 
   // Application state (hashed).
-  std::uint64_t tx_count = 0;                        // transactions applied, all blocks
-  std::map<PublicKey, std::uint64_t> next_nonces;    // sender -> nonce its next tx must carry; absent = 1
-  std::set<Equivocation> evidence;                   // punished double votes, each recorded once
-  TrainingState training;                            // the training protocol (chain/protocol.h)
+  std::uint64_t tx_count = 0;  // transactions applied, all blocks
+  std::map<PublicKey, std::uint64_t>
+      next_nonces;                  // sender -> nonce its next tx must carry; absent = 1
+  std::set<Equivocation> evidence;  // punished double votes, each recorded once
+  TrainingState training;           // the training protocol (chain/protocol.h)
 
   std::uint64_t next_nonce(const PublicKey& sender) const;
   bool operator==(const LedgerState&) const = default;

@@ -9,21 +9,36 @@ namespace baton::chain {
 
 std::string_view to_string(ProtocolRejected reason) {
   switch (reason) {
-    case ProtocolRejected::not_admin: return "only a member with role \"admin\" may start a run";
-    case ProtocolRejected::run_active: return "another training run is still active";
-    case ProtocolRejected::duplicate_run_id: return "a run with this id was already started";
-    case ProtocolRejected::invalid_plan: return "the training plan is not valid for this consortium";
-    case ProtocolRejected::wrong_run: return "the transaction names a run that is not the active run";
-    case ProtocolRejected::run_not_active: return "no training run is active";
-    case ProtocolRejected::out_of_turn: return "it is not the sender's turn (or the turn index is wrong)";
-    case ProtocolRejected::wrong_phase: return "the current turn is not in the phase this transaction needs";
-    case ProtocolRejected::wrong_head: return "the request names another head model than the current one";
-    case ProtocolRejected::no_open_request: return "the vote is for a request that is not open";
-    case ProtocolRejected::vote_after_deadline: return "the vote is for a request whose deadline has passed";
-    case ProtocolRejected::duplicate_vote: return "the member already voted on this request";
-    case ProtocolRejected::not_a_voter: return "the sender has no voting power";
-    case ProtocolRejected::own_request: return "a partner may not vote on its own request";
-    case ProtocolRejected::malformed_request: return "the request or vote has malformed fields (hash lengths, keys, AUC range)";
+    case ProtocolRejected::not_admin:
+      return "only a member with role \"admin\" may start a run";
+    case ProtocolRejected::run_active:
+      return "another training run is still active";
+    case ProtocolRejected::duplicate_run_id:
+      return "a run with this id was already started";
+    case ProtocolRejected::invalid_plan:
+      return "the training plan is not valid for this consortium";
+    case ProtocolRejected::wrong_run:
+      return "the transaction names a run that is not the active run";
+    case ProtocolRejected::run_not_active:
+      return "no training run is active";
+    case ProtocolRejected::out_of_turn:
+      return "it is not the sender's turn (or the turn index is wrong)";
+    case ProtocolRejected::wrong_phase:
+      return "the current turn is not in the phase this transaction needs";
+    case ProtocolRejected::wrong_head:
+      return "the request names another head model than the current one";
+    case ProtocolRejected::no_open_request:
+      return "the vote is for a request that is not open";
+    case ProtocolRejected::vote_after_deadline:
+      return "the vote is for a request whose deadline has passed";
+    case ProtocolRejected::duplicate_vote:
+      return "the member already voted on this request";
+    case ProtocolRejected::not_a_voter:
+      return "the sender has no voting power";
+    case ProtocolRejected::own_request:
+      return "a partner may not vote on its own request";
+    case ProtocolRejected::malformed_request:
+      return "the request or vote has malformed fields (hash lengths, keys, AUC range)";
   }
   return "the protocol transaction was rejected";
 }
@@ -34,19 +49,37 @@ bool is_protocol_tx(pb::TxType type) {
     case pb::TX_LOAD_REQUEST:
     case pb::TX_LOAD_APPROVAL:
     case pb::TX_SAVE_REQUEST:
-    case pb::TX_MODEL_VOTE: return true;
-    default: return false;
+    case pb::TX_MODEL_VOTE:
+      return true;
+    default:
+      return false;
   }
 }
 
 bool protocol_payload_decodes(pb::TxType type, std::string_view payload) {
   switch (type) {
-    case pb::TX_START_RUN: { pb::TrainingPlan m; return parse_canonical(payload, m); }
-    case pb::TX_LOAD_REQUEST: { pb::LoadRequest m; return parse_canonical(payload, m); }
-    case pb::TX_LOAD_APPROVAL: { pb::LoadApproval m; return parse_canonical(payload, m); }
-    case pb::TX_SAVE_REQUEST: { pb::SaveRequest m; return parse_canonical(payload, m); }
-    case pb::TX_MODEL_VOTE: { pb::ModelVote m; return parse_canonical(payload, m); }
-    default: return false;
+    case pb::TX_START_RUN: {
+      pb::TrainingPlan m;
+      return parse_canonical(payload, m);
+    }
+    case pb::TX_LOAD_REQUEST: {
+      pb::LoadRequest m;
+      return parse_canonical(payload, m);
+    }
+    case pb::TX_LOAD_APPROVAL: {
+      pb::LoadApproval m;
+      return parse_canonical(payload, m);
+    }
+    case pb::TX_SAVE_REQUEST: {
+      pb::SaveRequest m;
+      return parse_canonical(payload, m);
+    }
+    case pb::TX_MODEL_VOTE: {
+      pb::ModelVote m;
+      return parse_canonical(payload, m);
+    }
+    default:
+      return false;
   }
 }
 
@@ -103,29 +136,43 @@ pb::TrainingPlan plan_to_proto(const TrainingPlan& t) {
 
 Status validate_plan(const Genesis& genesis, const TrainingPlan& plan) {
   if (auto s = validate_chain_id(plan.run_id); !s) {
-    return make_error("training plan: run_id \"" + plan.run_id + "\" must be 1..64 characters of [A-Za-z0-9._-]");
+    return make_error("training plan: run_id \"" + plan.run_id +
+                      "\" must be 1..64 characters of [A-Za-z0-9._-]");
   }
-  if (plan.partners.empty()) return make_error("training plan: partners must name at least one member");
+  if (plan.partners.empty())
+    return make_error("training plan: partners must name at least one member");
   for (std::size_t i = 0; i < plan.partners.size(); ++i) {
     const auto* m = genesis.find_member(plan.partners[i]);
-    if (m == nullptr) return make_error("training plan: partners[" + std::to_string(i) + "] \"" + plan.partners[i] + "\" is not a genesis member");
-    if (!m->has_role(kRolePartner)) return make_error("training plan: partners[" + std::to_string(i) + "] \"" + plan.partners[i] + "\" does not hold role \"partner\"");
+    if (m == nullptr)
+      return make_error("training plan: partners[" + std::to_string(i) + "] \"" + plan.partners[i] +
+                        "\" is not a genesis member");
+    if (!m->has_role(kRolePartner))
+      return make_error("training plan: partners[" + std::to_string(i) + "] \"" + plan.partners[i] +
+                        "\" does not hold role \"partner\"");
     for (std::size_t k = 0; k < i; ++k)
-      if (plan.partners[k] == plan.partners[i]) return make_error("training plan: partner \"" + plan.partners[i] + "\" is listed twice");
+      if (plan.partners[k] == plan.partners[i])
+        return make_error("training plan: partner \"" + plan.partners[i] + "\" is listed twice");
     if (genesis.total_power() - m->power == 0) {
-      return make_error("training plan: no other member than \"" + plan.partners[i] + "\" has voting power, so nobody could vote on its models");
+      return make_error("training plan: no other member than \"" + plan.partners[i] +
+                        "\" has voting power, so nobody could vote on its models");
     }
   }
   if (plan.cycles == 0) return make_error("training plan: cycles must be at least 1");
-  if (plan.epochs == 0 || plan.batch_size == 0) return make_error("training plan: epochs and batch_size must be at least 1");
+  if (plan.epochs == 0 || plan.batch_size == 0)
+    return make_error("training plan: epochs and batch_size must be at least 1");
   const auto policy = static_cast<std::uint8_t>(plan.vote_policy);
-  if (policy < 1 || policy > 3) return make_error("training plan: vote_policy must be strict, tolerance or delong");
-  if (plan.vote_policy == VotePolicyKind::strict && plan.vote_param_ppm != 0) return make_error("training plan: the strict vote policy takes no parameter");
-  if (plan.vote_param_ppm > 1'000'000) return make_error("training plan: the vote policy parameter must be at most 1 (1000000 ppm)");
+  if (policy < 1 || policy > 3)
+    return make_error("training plan: vote_policy must be strict, tolerance or delong");
+  if (plan.vote_policy == VotePolicyKind::strict && plan.vote_param_ppm != 0)
+    return make_error("training plan: the strict vote policy takes no parameter");
+  if (plan.vote_param_ppm > 1'000'000)
+    return make_error("training plan: the vote policy parameter must be at most 1 (1000000 ppm)");
   if (plan.quorum_num == 0 || plan.quorum_den == 0 || plan.quorum_num >= plan.quorum_den) {
-    return make_error("training plan: quorum must be a fraction num/den with 1 <= num < den, e.g. 1/2");
+    return make_error(
+        "training plan: quorum must be a fraction num/den with 1 <= num < den, e.g. 1/2");
   }
-  if (plan.load_deadline_blocks == 0 || plan.save_deadline_blocks == 0 || plan.vote_deadline_blocks == 0) {
+  if (plan.load_deadline_blocks == 0 || plan.save_deadline_blocks == 0 ||
+      plan.vote_deadline_blocks == 0) {
     return make_error("training plan: every deadline must be at least 1 block");
   }
   return {};
@@ -153,13 +200,15 @@ std::uint64_t power_of(const ChainSpec& spec, const std::string& name) {
 
 // Strictly more than num/den of `eligible`.
 bool above(std::uint64_t power, std::uint64_t eligible, const TrainingPlan& p) {
-  return static_cast<unsigned __int128>(power) * p.quorum_den > static_cast<unsigned __int128>(eligible) * p.quorum_num;
+  return static_cast<unsigned __int128>(power) * p.quorum_den >
+         static_cast<unsigned __int128>(eligible) * p.quorum_num;
 }
 
 enum class Tally : std::uint8_t { open, approved, rejected };
 
 template <class Votes>
-Tally tally(const ChainSpec& spec, const Run& run, const std::string& requester, const Votes& votes) {
+Tally tally(const ChainSpec& spec, const Run& run, const std::string& requester,
+            const Votes& votes) {
   const std::uint64_t eligible = spec.validators.total_power() - power_of(spec, requester);
   std::uint64_t yes = 0, no = 0;
   for (const auto& [name, v] : votes) (v.approve ? yes : no) += power_of(spec, name);
@@ -194,7 +243,8 @@ void finish_turn(TrainingState& ts, Run& run, TurnOutcome outcome, std::uint64_t
   begin_turn(run, t.index + 1, height);
 }
 
-void start_run(TrainingState& ts, TrainingPlan plan, std::string started_by, std::uint64_t base_height) {
+void start_run(TrainingState& ts, TrainingPlan plan, std::string started_by,
+               std::uint64_t base_height) {
   Run run;
   run.plan = std::move(plan);
   run.started_by = std::move(started_by);
@@ -216,7 +266,8 @@ std::optional<Hash> opt_hash(const std::string& bytes) {
 bool valid_opt_hash(const std::string& bytes) { return bytes.empty() || bytes.size() == 32; }
 
 // The active run named by `run_id`, or why not.
-std::optional<ProtocolRejected> find_active(TrainingState& ts, const std::string& run_id, Run*& out) {
+std::optional<ProtocolRejected> find_active(TrainingState& ts, const std::string& run_id,
+                                            Run*& out) {
   out = ts.active();
   if (out == nullptr) return ProtocolRejected::run_not_active;
   if (out->plan.run_id != run_id) return ProtocolRejected::wrong_run;
@@ -236,8 +287,8 @@ ProtocolRejected closed_reason(const Run& run, const std::optional<Hash>& reques
   return ProtocolRejected::no_open_request;
 }
 
-std::optional<ProtocolRejected> apply_on(const ChainSpec& spec, TrainingState& ts, const pb::Transaction& tx,
-                                          std::uint64_t height) {
+std::optional<ProtocolRejected> apply_on(const ChainSpec& spec, TrainingState& ts,
+                                         const pb::Transaction& tx, std::uint64_t height) {
   const Voter sender = voter_of(spec, tx);
   const Hash request_id = tx_hash(encode_transaction(tx));
   switch (tx.type()) {
@@ -277,7 +328,8 @@ std::optional<ProtocolRejected> apply_on(const ChainSpec& spec, TrainingState& t
       if (a.request_id().size() != 32) return ProtocolRejected::malformed_request;
       const std::optional<Hash> id = opt_hash(a.request_id());
       Turn& t = *run->current_turn();
-      if (t.phase != TurnPhase::load_voting || t.load_request_id != id) return closed_reason(*run, id, true);
+      if (t.phase != TurnPhase::load_voting || t.load_request_id != id)
+        return closed_reason(*run, id, true);
       if (sender.name == t.partner) return ProtocolRejected::own_request;
       if (sender.power == 0) return ProtocolRejected::not_a_voter;
       if (t.load_approvals.contains(sender.name)) return ProtocolRejected::duplicate_vote;
@@ -289,8 +341,11 @@ std::optional<ProtocolRejected> apply_on(const ChainSpec& spec, TrainingState& t
           t.phase = TurnPhase::training;
           t.deadline_height = height + run->plan.save_deadline_blocks;
           break;
-        case Tally::rejected: finish_turn(ts, *run, TurnOutcome::rejected, height); break;
-        case Tally::open: break;
+        case Tally::rejected:
+          finish_turn(ts, *run, TurnOutcome::rejected, height);
+          break;
+        case Tally::open:
+          break;
       }
       return std::nullopt;
     }
@@ -302,14 +357,17 @@ std::optional<ProtocolRejected> apply_on(const ChainSpec& spec, TrainingState& t
       Turn& t = *run->current_turn();
       if (sender.name != t.partner || r.turn() != t.index) return ProtocolRejected::out_of_turn;
       if (t.phase != TurnPhase::training) return ProtocolRejected::wrong_phase;
-      if (!valid_opt_hash(r.parent_model_id()) || r.ciphertext_sha256().size() != 32 || r.model_sha256().size() != 32 ||
-          r.object_key().empty() || r.key_recipients_size() != r.wrapped_keys_size()) {
+      if (!valid_opt_hash(r.parent_model_id()) || r.ciphertext_sha256().size() != 32 ||
+          r.model_sha256().size() != 32 || r.object_key().empty() ||
+          r.key_recipients_size() != r.wrapped_keys_size()) {
         return ProtocolRejected::malformed_request;
       }
       SaveRecord s;
       for (int i = 0; i < r.key_recipients_size(); ++i) {
-        if (i > 0 && !(r.key_recipients(i - 1) < r.key_recipients(i))) return ProtocolRejected::malformed_request;
-        if (spec.genesis.find_member(r.key_recipients(i)) == nullptr) return ProtocolRejected::malformed_request;
+        if (i > 0 && !(r.key_recipients(i - 1) < r.key_recipients(i)))
+          return ProtocolRejected::malformed_request;
+        if (spec.genesis.find_member(r.key_recipients(i)) == nullptr)
+          return ProtocolRejected::malformed_request;
         s.wrapped_keys[r.key_recipients(i)] = r.wrapped_keys(i);
       }
       if (opt_hash(r.parent_model_id()) != run->head) return ProtocolRejected::wrong_head;
@@ -331,18 +389,24 @@ std::optional<ProtocolRejected> apply_on(const ChainSpec& spec, TrainingState& t
       if (!parse_canonical(tx.payload(), v)) std::abort();
       Run* run = nullptr;
       if (auto bad = find_active(ts, v.run_id(), run)) return bad;
-      if (v.request_id().size() != 32 || v.auc_candidate_ppm() > 1'000'000 || v.auc_head_ppm() > 1'000'000 ||
-          v.p_worse_ppm() > 1'000'000) {
+      if (v.request_id().size() != 32 || v.auc_candidate_ppm() > 1'000'000 ||
+          v.auc_head_ppm() > 1'000'000 || v.p_worse_ppm() > 1'000'000) {
         return ProtocolRejected::malformed_request;
       }
       const std::optional<Hash> id = opt_hash(v.request_id());
       Turn& t = *run->current_turn();
-      if (t.phase != TurnPhase::save_voting || t.save_request_id != id) return closed_reason(*run, id, false);
+      if (t.phase != TurnPhase::save_voting || t.save_request_id != id)
+        return closed_reason(*run, id, false);
       if (sender.name == t.partner) return ProtocolRejected::own_request;
       if (sender.power == 0) return ProtocolRejected::not_a_voter;
       if (t.model_votes.contains(sender.name)) return ProtocolRejected::duplicate_vote;
-      t.model_votes[sender.name] = ModelVoteRecord{v.approve(), v.auc_candidate_ppm(), v.auc_head_ppm(),
-                                                   v.validation_size(), v.p_worse_ppm(), v.reason(), height};
+      t.model_votes[sender.name] = ModelVoteRecord{v.approve(),
+                                                   v.auc_candidate_ppm(),
+                                                   v.auc_head_ppm(),
+                                                   v.validation_size(),
+                                                   v.p_worse_ppm(),
+                                                   v.reason(),
+                                                   height};
       switch (tally(spec, *run, t.partner, t.model_votes)) {
         case Tally::approved: {
           t.save_token_id = t.save_request_id;
@@ -364,12 +428,16 @@ std::optional<ProtocolRejected> apply_on(const ChainSpec& spec, TrainingState& t
           finish_turn(ts, *run, TurnOutcome::approved, height);
           break;
         }
-        case Tally::rejected: finish_turn(ts, *run, TurnOutcome::rejected, height); break;
-        case Tally::open: break;
+        case Tally::rejected:
+          finish_turn(ts, *run, TurnOutcome::rejected, height);
+          break;
+        case Tally::open:
+          break;
       }
       return std::nullopt;
     }
-    default: std::abort();  // callers pass protocol types only
+    default:
+      std::abort();  // callers pass protocol types only
   }
 }
 
@@ -381,8 +449,8 @@ std::optional<ProtocolRejected> check_protocol_tx(const ChainSpec& spec, const L
   return apply_on(spec, copy, tx, state.height + 1);
 }
 
-std::optional<ProtocolRejected> apply_protocol_tx(const ChainSpec& spec, LedgerState& state, const pb::Transaction& tx,
-                                                  std::uint64_t height) {
+std::optional<ProtocolRejected> apply_protocol_tx(const ChainSpec& spec, LedgerState& state,
+                                                  const pb::Transaction& tx, std::uint64_t height) {
   TrainingState copy = state.training;
   auto rejected = apply_on(spec, copy, tx, height);
   if (!rejected) state.training = std::move(copy);

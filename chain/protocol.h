@@ -24,21 +24,21 @@
 namespace baton::chain {
 
 enum class ProtocolRejected {
-  not_admin,              // StartRun from a member without role "admin"
-  run_active,             // StartRun while another run is active
-  duplicate_run_id,       // StartRun reusing a run id
-  invalid_plan,           // StartRun whose plan fails validate_plan
-  wrong_run,              // the run id is not the active run
-  run_not_active,         // no run is active
-  out_of_turn,            // LoadRequest/SaveRequest from a partner whose turn it is not, or wrong turn index
-  wrong_phase,            // the turn is not in the phase this transaction needs
-  wrong_head,             // LoadRequest/SaveRequest naming another head than the current one
-  no_open_request,        // a vote for a request id that is not open
-  vote_after_deadline,    // a vote for a request that expired
-  duplicate_vote,         // the member already voted on this request
-  not_a_voter,            // the voter has no voting power
-  own_request,            // the requester voting on its own request
-  malformed_request,      // SaveRequest with bad hashes, wrapped keys or empty object key
+  not_admin,         // StartRun from a member without role "admin"
+  run_active,        // StartRun while another run is active
+  duplicate_run_id,  // StartRun reusing a run id
+  invalid_plan,      // StartRun whose plan fails validate_plan
+  wrong_run,         // the run id is not the active run
+  run_not_active,    // no run is active
+  out_of_turn,  // LoadRequest/SaveRequest from a partner whose turn it is not, or wrong turn index
+  wrong_phase,  // the turn is not in the phase this transaction needs
+  wrong_head,   // LoadRequest/SaveRequest naming another head than the current one
+  no_open_request,      // a vote for a request id that is not open
+  vote_after_deadline,  // a vote for a request that expired
+  duplicate_vote,       // the member already voted on this request
+  not_a_voter,          // the voter has no voting power
+  own_request,          // the requester voting on its own request
+  malformed_request,    // SaveRequest with bad hashes, wrapped keys or empty object key
 };
 
 std::string_view to_string(ProtocolRejected reason);

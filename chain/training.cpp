@@ -9,21 +9,30 @@ namespace baton::chain {
 
 std::string_view to_string(TurnPhase phase) {
   switch (phase) {
-    case TurnPhase::awaiting_load_request: return "awaiting_load_request";
-    case TurnPhase::load_voting: return "load_voting";
-    case TurnPhase::training: return "training";
-    case TurnPhase::save_voting: return "save_voting";
-    case TurnPhase::done: return "done";
+    case TurnPhase::awaiting_load_request:
+      return "awaiting_load_request";
+    case TurnPhase::load_voting:
+      return "load_voting";
+    case TurnPhase::training:
+      return "training";
+    case TurnPhase::save_voting:
+      return "save_voting";
+    case TurnPhase::done:
+      return "done";
   }
   return "unknown";
 }
 
 std::string_view to_string(TurnOutcome outcome) {
   switch (outcome) {
-    case TurnOutcome::pending: return "pending";
-    case TurnOutcome::approved: return "approved";
-    case TurnOutcome::rejected: return "rejected";
-    case TurnOutcome::expired: return "expired";
+    case TurnOutcome::pending:
+      return "pending";
+    case TurnOutcome::approved:
+      return "approved";
+    case TurnOutcome::rejected:
+      return "rejected";
+    case TurnOutcome::expired:
+      return "expired";
   }
   return "unknown";
 }
@@ -162,7 +171,8 @@ std::optional<TurnView> whose_turn(const TrainingState& state) {
   if (run == nullptr) return std::nullopt;
   const Turn* t = run->current_turn();
   if (t == nullptr) return std::nullopt;
-  return TurnView{run->plan.run_id, t->index, t->cycle, t->partner, t->phase, t->deadline_height, run->head};
+  return TurnView{run->plan.run_id, t->index,           t->cycle, t->partner,
+                  t->phase,         t->deadline_height, run->head};
 }
 
 std::optional<Hash> head_model(const TrainingState& state, std::string_view run_id) {
@@ -177,9 +187,11 @@ std::vector<OpenRequest> open_requests(const TrainingState& state) {
   const Turn* t = run->current_turn();
   if (t == nullptr) return out;
   if (t->phase == TurnPhase::load_voting) {
-    out.push_back({OpenRequest::Kind::load, run->plan.run_id, t->index, t->partner, *t->load_request_id, t->deadline_height});
+    out.push_back({OpenRequest::Kind::load, run->plan.run_id, t->index, t->partner,
+                   *t->load_request_id, t->deadline_height});
   } else if (t->phase == TurnPhase::save_voting) {
-    out.push_back({OpenRequest::Kind::save, run->plan.run_id, t->index, t->partner, *t->save_request_id, t->deadline_height});
+    out.push_back({OpenRequest::Kind::save, run->plan.run_id, t->index, t->partner,
+                   *t->save_request_id, t->deadline_height});
   }
   return out;
 }

@@ -115,14 +115,14 @@ struct Turn {
   std::optional<Hash> load_request_id;  // tx hash of the LoadRequest
   std::uint64_t load_request_height = 0;
   std::map<std::string, ApprovalRecord> load_approvals;  // voter name -> approval
-  std::optional<Hash> load_token_id;  // = load_request_id once granted
+  std::optional<Hash> load_token_id;                     // = load_request_id once granted
   std::uint64_t load_token_height = 0;
 
   std::optional<Hash> save_request_id;  // tx hash of the SaveRequest = candidate model id
   std::uint64_t save_request_height = 0;
   std::optional<SaveRecord> save;
   std::map<std::string, ModelVoteRecord> model_votes;  // voter name -> vote
-  std::optional<Hash> save_token_id;  // = save_request_id once granted
+  std::optional<Hash> save_token_id;                   // = save_request_id once granted
   std::uint64_t save_token_height = 0;
 
   std::optional<Hash> head_before;  // the head when the turn began
@@ -152,10 +152,11 @@ struct Run {
   std::uint64_t start_height = 0;
   RunStatus status = RunStatus::active;
   std::uint64_t end_height = 0;
-  std::vector<Turn> turns;  // every turn begun so far; the last is current while active
-  std::optional<Hash> head;  // current head model id; empty before the first approved save
+  std::vector<Turn> turns;          // every turn begun so far; the last is current while active
+  std::optional<Hash> head;         // current head model id; empty before the first approved save
   std::vector<ModelRecord> models;  // approved models in order (the lineage)
-  std::map<std::string, std::int64_t> contributivity_ppm;  // partner -> sum of median gains; every partner listed
+  std::map<std::string, std::int64_t>
+      contributivity_ppm;  // partner -> sum of median gains; every partner listed
 
   // The current turn while active, else nullptr.
   const Turn* current_turn() const;

@@ -30,7 +30,8 @@ pb::Transaction make_transaction(std::string chain_id, const SigningKey& key, st
   return tx;
 }
 
-pb::Transaction make_note(std::string chain_id, const SigningKey& key, std::uint64_t nonce, std::string text) {
+pb::Transaction make_note(std::string chain_id, const SigningKey& key, std::uint64_t nonce,
+                          std::string text) {
   pb::Note note;
   note.set_text(std::move(text));
   return make_transaction(std::move(chain_id), key, nonce, pb::TX_NOTE, note.SerializeAsString());
@@ -42,15 +43,24 @@ Hash tx_hash(ByteView stored_bytes) { return sha256(stored_bytes); }
 
 std::string_view to_string(TxInvalid reason) {
   switch (reason) {
-    case TxInvalid::malformed: return "the transaction bytes are not a canonical serialized Transaction";
-    case TxInvalid::oversized: return "the transaction is larger than the genesis max_tx_bytes";
-    case TxInvalid::wrong_chain_id: return "the transaction was signed for another chain id";
-    case TxInvalid::malformed_sender: return "the transaction sender is not a 32-byte Ed25519 key";
-    case TxInvalid::unknown_sender: return "the transaction sender is not a genesis member";
-    case TxInvalid::zero_nonce: return "the transaction nonce is 0; nonces start at 1";
-    case TxInvalid::unknown_type: return "the transaction type is unknown to this version";
-    case TxInvalid::malformed_payload: return "the transaction payload does not decode as its type's message";
-    case TxInvalid::bad_signature: return "the transaction signature does not verify";
+    case TxInvalid::malformed:
+      return "the transaction bytes are not a canonical serialized Transaction";
+    case TxInvalid::oversized:
+      return "the transaction is larger than the genesis max_tx_bytes";
+    case TxInvalid::wrong_chain_id:
+      return "the transaction was signed for another chain id";
+    case TxInvalid::malformed_sender:
+      return "the transaction sender is not a 32-byte Ed25519 key";
+    case TxInvalid::unknown_sender:
+      return "the transaction sender is not a genesis member";
+    case TxInvalid::zero_nonce:
+      return "the transaction nonce is 0; nonces start at 1";
+    case TxInvalid::unknown_type:
+      return "the transaction type is unknown to this version";
+    case TxInvalid::malformed_payload:
+      return "the transaction payload does not decode as its type's message";
+    case TxInvalid::bad_signature:
+      return "the transaction signature does not verify";
   }
   return "the transaction is invalid";
 }
@@ -63,7 +73,8 @@ bool payload_decodes(const pb::Transaction& tx) {
       pb::Note note;
       return parse_canonical(tx.payload(), note);
     }
-    default: return is_protocol_tx(tx.type()) && protocol_payload_decodes(tx.type(), tx.payload());
+    default:
+      return is_protocol_tx(tx.type()) && protocol_payload_decodes(tx.type(), tx.payload());
   }
 }
 
@@ -71,8 +82,10 @@ bool type_known(pb::TxType type) { return type == pb::TX_NOTE || is_protocol_tx(
 
 }  // namespace
 
-Verdict<pb::Transaction, TxInvalid> check_transaction(std::string_view stored_bytes, std::string_view chain_id,
-                                                      const ValidatorSet& members, std::uint64_t max_tx_bytes) {
+Verdict<pb::Transaction, TxInvalid> check_transaction(std::string_view stored_bytes,
+                                                      std::string_view chain_id,
+                                                      const ValidatorSet& members,
+                                                      std::uint64_t max_tx_bytes) {
   if (stored_bytes.size() > max_tx_bytes) return TxInvalid::oversized;
   pb::Transaction tx;
   if (!parse_canonical(stored_bytes, tx)) return TxInvalid::malformed;

@@ -14,35 +14,50 @@ BlockInvalid from_tx(TxInvalid r) {
     case TxInvalid::malformed:
     case TxInvalid::malformed_sender:
     case TxInvalid::zero_nonce:
-    case TxInvalid::malformed_payload: return BlockInvalid::malformed_transaction;
-    case TxInvalid::oversized: return BlockInvalid::transaction_too_large;
-    case TxInvalid::wrong_chain_id: return BlockInvalid::transaction_wrong_chain_id;
-    case TxInvalid::unknown_sender: return BlockInvalid::transaction_from_non_member;
-    case TxInvalid::unknown_type: return BlockInvalid::unknown_transaction_type;
-    case TxInvalid::bad_signature: return BlockInvalid::bad_transaction_signature;
+    case TxInvalid::malformed_payload:
+      return BlockInvalid::malformed_transaction;
+    case TxInvalid::oversized:
+      return BlockInvalid::transaction_too_large;
+    case TxInvalid::wrong_chain_id:
+      return BlockInvalid::transaction_wrong_chain_id;
+    case TxInvalid::unknown_sender:
+      return BlockInvalid::transaction_from_non_member;
+    case TxInvalid::unknown_type:
+      return BlockInvalid::unknown_transaction_type;
+    case TxInvalid::bad_signature:
+      return BlockInvalid::bad_transaction_signature;
   }
   return BlockInvalid::malformed_transaction;
 }
 
 BlockInvalid from_commit(CommitInvalid r) {
   switch (r) {
-    case CommitInvalid::wrong_height: return BlockInvalid::commit_wrong_height;
-    case CommitInvalid::wrong_block: return BlockInvalid::commit_wrong_block;
-    case CommitInvalid::malformed_signature: return BlockInvalid::commit_malformed;
-    case CommitInvalid::unknown_signer: return BlockInvalid::commit_non_member_signature;
-    case CommitInvalid::duplicate_signer: return BlockInvalid::commit_duplicate_signer;
-    case CommitInvalid::bad_signature: return BlockInvalid::commit_bad_signature;
-    case CommitInvalid::insufficient_power: return BlockInvalid::commit_insufficient_power;
+    case CommitInvalid::wrong_height:
+      return BlockInvalid::commit_wrong_height;
+    case CommitInvalid::wrong_block:
+      return BlockInvalid::commit_wrong_block;
+    case CommitInvalid::malformed_signature:
+      return BlockInvalid::commit_malformed;
+    case CommitInvalid::unknown_signer:
+      return BlockInvalid::commit_non_member_signature;
+    case CommitInvalid::duplicate_signer:
+      return BlockInvalid::commit_duplicate_signer;
+    case CommitInvalid::bad_signature:
+      return BlockInvalid::commit_bad_signature;
+    case CommitInvalid::insufficient_power:
+      return BlockInvalid::commit_insufficient_power;
   }
   return BlockInvalid::commit_malformed;
 }
 
 BlockInvalid from_evidence(EvidenceInvalid r) {
-  return r == EvidenceInvalid::malformed ? BlockInvalid::malformed_evidence : BlockInvalid::invalid_evidence;
+  return r == EvidenceInvalid::malformed ? BlockInvalid::malformed_evidence
+                                         : BlockInvalid::invalid_evidence;
 }
 
 BlockInvalid from_rejected(TxRejected r) {
-  return r == TxRejected::replayed_nonce ? BlockInvalid::replayed_nonce : BlockInvalid::skipped_nonce;
+  return r == TxRejected::replayed_nonce ? BlockInvalid::replayed_nonce
+                                         : BlockInvalid::skipped_nonce;
 }
 
 std::string nth(const char* what, std::size_t i, std::size_t n) {
@@ -53,15 +68,18 @@ std::string tx_detail(std::size_t i, std::size_t n, std::string_view reason) {
   return nth("transaction", i, n) + ": " + std::string(reason);
 }
 
-std::string nonce_detail(std::size_t i, std::size_t n, const pb::Transaction& tx, std::uint64_t expected) {
+std::string nonce_detail(std::size_t i, std::size_t n, const pb::Transaction& tx,
+                         std::uint64_t expected) {
   return nth("transaction", i, n) + " has nonce " + std::to_string(tx.nonce()) + ", expected " +
          std::to_string(expected);
 }
 
 // Nonce, then (for protocol types) the training protocol's effects.
-std::optional<BlockFault> apply_one(const ChainSpec& spec, LedgerState& after, const pb::Transaction& tx,
-                                    std::size_t i, std::size_t n, std::uint64_t height) {
-  const std::uint64_t expected = after.next_nonce(PublicKey::from_bytes(as_bytes(tx.sender())).value());
+std::optional<BlockFault> apply_one(const ChainSpec& spec, LedgerState& after,
+                                    const pb::Transaction& tx, std::size_t i, std::size_t n,
+                                    std::uint64_t height) {
+  const std::uint64_t expected =
+      after.next_nonce(PublicKey::from_bytes(as_bytes(tx.sender())).value());
   if (auto rejected = apply_transaction(after, tx)) {
     return BlockFault{from_rejected(*rejected), nonce_detail(i, n, tx, expected)};
   }
@@ -82,36 +100,66 @@ Hash hash_field(const std::string& bytes) {
 
 std::string_view to_string(BlockInvalid reason) {
   switch (reason) {
-    case BlockInvalid::malformed_block: return "the block is malformed";
-    case BlockInvalid::wrong_chain_id: return "the block header names another chain id";
-    case BlockInvalid::wrong_height: return "the block has the wrong height";
-    case BlockInvalid::wrong_previous_hash: return "the previous block hash does not match the block before";
-    case BlockInvalid::unknown_proposer: return "the proposer is not a validator";
-    case BlockInvalid::too_many_transactions: return "the block holds more transactions than the genesis allows";
-    case BlockInvalid::block_too_large: return "the block is larger than the genesis allows";
-    case BlockInvalid::wrong_tx_merkle_root: return "the transaction Merkle root does not match the transactions";
-    case BlockInvalid::wrong_evidence_merkle_root: return "the evidence Merkle root does not match the evidence";
-    case BlockInvalid::malformed_transaction: return "a transaction is malformed";
-    case BlockInvalid::transaction_too_large: return "a transaction is larger than the genesis allows";
-    case BlockInvalid::transaction_wrong_chain_id: return "a transaction was signed for another chain id";
-    case BlockInvalid::transaction_from_non_member: return "a transaction comes from a sender that is not a member";
-    case BlockInvalid::unknown_transaction_type: return "a transaction has an unknown type";
-    case BlockInvalid::bad_transaction_signature: return "a transaction signature does not verify";
-    case BlockInvalid::replayed_nonce: return "a transaction replays a nonce its sender already used";
-    case BlockInvalid::skipped_nonce: return "a transaction skips its sender's next nonce";
-    case BlockInvalid::malformed_evidence: return "a piece of evidence is malformed";
-    case BlockInvalid::invalid_evidence: return "a piece of evidence does not prove a double vote";
-    case BlockInvalid::evidence_from_future: return "a piece of evidence is about a height not below the block's";
-    case BlockInvalid::duplicate_evidence: return "a piece of evidence was already recorded";
-    case BlockInvalid::commit_wrong_height: return "the commit is for another height";
-    case BlockInvalid::commit_wrong_block: return "the commit is for another block";
-    case BlockInvalid::commit_malformed: return "the commit is malformed";
-    case BlockInvalid::commit_non_member_signature: return "the commit has a signature from a non-member";
-    case BlockInvalid::commit_duplicate_signer: return "the commit has two signatures from one validator";
-    case BlockInvalid::commit_bad_signature: return "a commit signature does not verify";
-    case BlockInvalid::commit_insufficient_power: return "the commit has two thirds of the voting power or less";
-    case BlockInvalid::wrong_app_state_hash: return "the app state hash does not match the state after the block";
-    case BlockInvalid::protocol_rejected: return "a training protocol transaction is refused by the ledger state";
+    case BlockInvalid::malformed_block:
+      return "the block is malformed";
+    case BlockInvalid::wrong_chain_id:
+      return "the block header names another chain id";
+    case BlockInvalid::wrong_height:
+      return "the block has the wrong height";
+    case BlockInvalid::wrong_previous_hash:
+      return "the previous block hash does not match the block before";
+    case BlockInvalid::unknown_proposer:
+      return "the proposer is not a validator";
+    case BlockInvalid::too_many_transactions:
+      return "the block holds more transactions than the genesis allows";
+    case BlockInvalid::block_too_large:
+      return "the block is larger than the genesis allows";
+    case BlockInvalid::wrong_tx_merkle_root:
+      return "the transaction Merkle root does not match the transactions";
+    case BlockInvalid::wrong_evidence_merkle_root:
+      return "the evidence Merkle root does not match the evidence";
+    case BlockInvalid::malformed_transaction:
+      return "a transaction is malformed";
+    case BlockInvalid::transaction_too_large:
+      return "a transaction is larger than the genesis allows";
+    case BlockInvalid::transaction_wrong_chain_id:
+      return "a transaction was signed for another chain id";
+    case BlockInvalid::transaction_from_non_member:
+      return "a transaction comes from a sender that is not a member";
+    case BlockInvalid::unknown_transaction_type:
+      return "a transaction has an unknown type";
+    case BlockInvalid::bad_transaction_signature:
+      return "a transaction signature does not verify";
+    case BlockInvalid::replayed_nonce:
+      return "a transaction replays a nonce its sender already used";
+    case BlockInvalid::skipped_nonce:
+      return "a transaction skips its sender's next nonce";
+    case BlockInvalid::malformed_evidence:
+      return "a piece of evidence is malformed";
+    case BlockInvalid::invalid_evidence:
+      return "a piece of evidence does not prove a double vote";
+    case BlockInvalid::evidence_from_future:
+      return "a piece of evidence is about a height not below the block's";
+    case BlockInvalid::duplicate_evidence:
+      return "a piece of evidence was already recorded";
+    case BlockInvalid::commit_wrong_height:
+      return "the commit is for another height";
+    case BlockInvalid::commit_wrong_block:
+      return "the commit is for another block";
+    case BlockInvalid::commit_malformed:
+      return "the commit is malformed";
+    case BlockInvalid::commit_non_member_signature:
+      return "the commit has a signature from a non-member";
+    case BlockInvalid::commit_duplicate_signer:
+      return "the commit has two signatures from one validator";
+    case BlockInvalid::commit_bad_signature:
+      return "a commit signature does not verify";
+    case BlockInvalid::commit_insufficient_power:
+      return "the commit has two thirds of the voting power or less";
+    case BlockInvalid::wrong_app_state_hash:
+      return "the app state hash does not match the state after the block";
+    case BlockInvalid::protocol_rejected:
+      return "a training protocol transaction is refused by the ledger state";
   }
   return "the block is invalid";
 }
@@ -122,10 +170,12 @@ std::string BlockFault::message() const {
   return out;
 }
 
-Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec, const pb::Block& block) {
+Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
+                                                        const pb::Block& block) {
   const ConsensusParams& params = spec.params();
   if (block.ByteSizeLong() > params.max_block_bytes) {
-    return BlockFault{BlockInvalid::block_too_large, std::to_string(block.ByteSizeLong()) + " bytes"};
+    return BlockFault{BlockInvalid::block_too_large,
+                      std::to_string(block.ByteSizeLong()) + " bytes"};
   }
   auto header = decode_header(block.header());
   if (!header) return BlockFault{BlockInvalid::malformed_block, header.error().message};
@@ -159,37 +209,46 @@ Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec, c
   out.id = block_id(block);
   out.transactions.reserve(n_tx);
   for (std::size_t i = 0; i < n_tx; ++i) {
-    auto tx = check_transaction(block.transactions(static_cast<int>(i)), spec.chain_id(), spec.validators,
-                                params.max_tx_bytes);
+    auto tx = check_transaction(block.transactions(static_cast<int>(i)), spec.chain_id(),
+                                spec.validators, params.max_tx_bytes);
     if (!tx) return BlockFault{from_tx(tx.reason()), tx_detail(i, n_tx, to_string(tx.reason()))};
     out.transactions.push_back(std::move(tx).value());
   }
   std::set<Equivocation> seen;
   for (std::size_t i = 0; i < n_ev; ++i) {
     auto ev = check_evidence(spec.chain_id(), spec.validators, block.evidence(static_cast<int>(i)));
-    if (!ev) return BlockFault{from_evidence(ev.reason()), nth("evidence", i, n_ev) + ": " + std::string(to_string(ev.reason()))};
-    if (ev->height >= header->height()) return BlockFault{BlockInvalid::evidence_from_future, nth("evidence", i, n_ev)};
-    if (!seen.insert(*ev).second) return BlockFault{BlockInvalid::duplicate_evidence, nth("evidence", i, n_ev) + " repeats an earlier one"};
+    if (!ev)
+      return BlockFault{from_evidence(ev.reason()),
+                        nth("evidence", i, n_ev) + ": " + std::string(to_string(ev.reason()))};
+    if (ev->height >= header->height())
+      return BlockFault{BlockInvalid::evidence_from_future, nth("evidence", i, n_ev)};
+    if (!seen.insert(*ev).second)
+      return BlockFault{BlockInvalid::duplicate_evidence,
+                        nth("evidence", i, n_ev) + " repeats an earlier one"};
     out.evidence.push_back(*ev);
   }
   out.header = std::move(*header);
   return out;
 }
 
-Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec, const pb::CommittedBlock& committed) {
+Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
+                                                        const pb::CommittedBlock& committed) {
   auto decoded = check_block_stateless(spec, committed.block());
   if (!decoded) return decoded;
-  if (auto bad = verify_commit(spec.chain_id(), spec.validators, committed.commit(), decoded->header.height(), decoded->id)) {
+  if (auto bad = verify_commit(spec.chain_id(), spec.validators, committed.commit(),
+                               decoded->header.height(), decoded->id)) {
     return BlockFault{from_commit(*bad), std::string(to_string(*bad))};
   }
   return decoded;
 }
 
-Verdict<LedgerState, BlockFault> apply_block(const ChainSpec& spec, const LedgerState& before, const DecodedBlock& block) {
+Verdict<LedgerState, BlockFault> apply_block(const ChainSpec& spec, const LedgerState& before,
+                                             const DecodedBlock& block) {
   const pb::BlockHeader& h = block.header;
   if (h.height() != before.height + 1) {
-    return BlockFault{BlockInvalid::wrong_height,
-                      "got " + std::to_string(h.height()) + ", expected " + std::to_string(before.height + 1)};
+    return BlockFault{
+        BlockInvalid::wrong_height,
+        "got " + std::to_string(h.height()) + ", expected " + std::to_string(before.height + 1)};
   }
   if (hash_field(h.previous_block_hash()) != before.last_block_id) {
     return BlockFault{BlockInvalid::wrong_previous_hash, {}};
@@ -202,7 +261,8 @@ Verdict<LedgerState, BlockFault> apply_block(const ChainSpec& spec, const Ledger
   }
   for (std::size_t i = 0; i < block.evidence.size(); ++i) {
     if (!after.evidence.insert(block.evidence[i]).second) {
-      return BlockFault{BlockInvalid::duplicate_evidence, nth("evidence", i, block.evidence.size())};
+      return BlockFault{BlockInvalid::duplicate_evidence,
+                        nth("evidence", i, block.evidence.size())};
     }
   }
   end_block(spec, after, h.height());
@@ -221,38 +281,51 @@ Verdict<LedgerState, BlockFault> validate_block(const ChainSpec& spec, const Led
   return apply_block(spec, before, *decoded);
 }
 
-Verdict<Proposal, BlockFault> propose_block(const ChainSpec& spec, const LedgerState& before, std::int64_t time_unix_ms,
-                                            const PublicKey& proposer, std::vector<std::string> transactions,
+Verdict<Proposal, BlockFault> propose_block(const ChainSpec& spec, const LedgerState& before,
+                                            std::int64_t time_unix_ms, const PublicKey& proposer,
+                                            std::vector<std::string> transactions,
                                             std::vector<std::string> evidence) {
   const ConsensusParams& params = spec.params();
-  if (!spec.validators.is_validator(proposer)) return BlockFault{BlockInvalid::unknown_proposer, {}};
+  if (!spec.validators.is_validator(proposer))
+    return BlockFault{BlockInvalid::unknown_proposer, {}};
   if (transactions.size() > params.max_block_txs) {
-    return BlockFault{BlockInvalid::too_many_transactions, std::to_string(transactions.size()) + " transactions"};
+    return BlockFault{BlockInvalid::too_many_transactions,
+                      std::to_string(transactions.size()) + " transactions"};
   }
   if (evidence.size() > params.max_block_evidence) {
-    return BlockFault{BlockInvalid::block_too_large, std::to_string(evidence.size()) + " pieces of evidence"};
+    return BlockFault{BlockInvalid::block_too_large,
+                      std::to_string(evidence.size()) + " pieces of evidence"};
   }
   const std::uint64_t height = before.height + 1;
   LedgerState after = before;
   begin_block(spec, after, height);
   const std::size_t n = transactions.size();
   for (std::size_t i = 0; i < n; ++i) {
-    auto tx = check_transaction(transactions[i], spec.chain_id(), spec.validators, params.max_tx_bytes);
+    auto tx =
+        check_transaction(transactions[i], spec.chain_id(), spec.validators, params.max_tx_bytes);
     if (!tx) return BlockFault{from_tx(tx.reason()), tx_detail(i, n, to_string(tx.reason()))};
     if (auto fault = apply_one(spec, after, *tx, i, n, height)) return *fault;
   }
   for (std::size_t i = 0; i < evidence.size(); ++i) {
     auto ev = check_evidence(spec.chain_id(), spec.validators, evidence[i]);
     if (!ev) return BlockFault{from_evidence(ev.reason()), nth("evidence", i, evidence.size())};
-    if (ev->height >= height) return BlockFault{BlockInvalid::evidence_from_future, nth("evidence", i, evidence.size())};
-    if (!after.evidence.insert(*ev).second) return BlockFault{BlockInvalid::duplicate_evidence, nth("evidence", i, evidence.size())};
+    if (ev->height >= height)
+      return BlockFault{BlockInvalid::evidence_from_future, nth("evidence", i, evidence.size())};
+    if (!after.evidence.insert(*ev).second)
+      return BlockFault{BlockInvalid::duplicate_evidence, nth("evidence", i, evidence.size())};
   }
   end_block(spec, after, height);
   after.height = height;
-  HeaderFields fields{spec.chain_id(), height, time_unix_ms, before.last_block_id, state_hash(spec.chain_id(), after), proposer};
+  HeaderFields fields{spec.chain_id(),
+                      height,
+                      time_unix_ms,
+                      before.last_block_id,
+                      state_hash(spec.chain_id(), after),
+                      proposer};
   Proposal p{assemble_block(fields, std::move(transactions), std::move(evidence)), {}, {}};
   if (p.block.ByteSizeLong() > params.max_block_bytes) {
-    return BlockFault{BlockInvalid::block_too_large, std::to_string(p.block.ByteSizeLong()) + " bytes"};
+    return BlockFault{BlockInvalid::block_too_large,
+                      std::to_string(p.block.ByteSizeLong()) + " bytes"};
   }
   p.id = block_id(p.block);
   after.last_block_id = p.id;

@@ -62,7 +62,8 @@ enum class BlockInvalid {
   commit_bad_signature,         // a commit signature does not verify
   commit_insufficient_power,    // the commit carries 2/3 of the voting power or less
   wrong_app_state_hash,         // app_state_hash is not the state hash after the block
-  protocol_rejected,            // a training protocol transaction refused by check_protocol_tx (chain/protocol.h)
+  protocol_rejected,            // a training protocol transaction refused by check_protocol_tx
+                                // (chain/protocol.h)
 };
 
 // A short sentence, e.g. "a transaction signature does not verify".
@@ -80,13 +81,14 @@ struct BlockFault {
 // one, so holding a DecodedBlock means its signatures were verified.
 struct DecodedBlock {
   pb::BlockHeader header;
-  Hash id;                                   // block_id(block)
+  Hash id;                                    // block_id(block)
   std::vector<pb::Transaction> transactions;  // in block order
-  std::vector<Equivocation> evidence;        // in block order
+  std::vector<Equivocation> evidence;         // in block order
 };
 
 // Stateless checks of a block without its commit (a consensus proposal).
-Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec, const pb::Block& block);
+Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
+                                                        const pb::Block& block);
 
 // The same plus the commit: > 2/3 power of valid precommit signatures from
 // validators, for this block's height and id.

@@ -13,24 +13,40 @@ namespace baton::chain {
 template <class T, class Reason>
 class [[nodiscard]] Verdict {
  public:
-  Verdict(T value) : v_(std::in_place_index<0>, std::move(value)) {}        // NOLINT(google-explicit-constructor)
-  Verdict(Reason reason) : v_(std::in_place_index<1>, std::move(reason)) {}  // NOLINT(google-explicit-constructor)
+  Verdict(T value)
+      : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Verdict(Reason reason)
+      : v_(std::in_place_index<1>, std::move(reason)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
   // Precondition: ok(). Calling value() on an invalid verdict is a bug and aborts.
-  const T& value() const& { check(true); return std::get<0>(v_); }
-  T& value() & { check(true); return std::get<0>(v_); }
-  T&& value() && { check(true); return std::get<0>(std::move(v_)); }
+  const T& value() const& {
+    check(true);
+    return std::get<0>(v_);
+  }
+  T& value() & {
+    check(true);
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    check(true);
+    return std::get<0>(std::move(v_));
+  }
   const T* operator->() const { return &value(); }
   const T& operator*() const& { return value(); }
 
   // Precondition: !ok().
-  const Reason& reason() const { check(false); return std::get<1>(v_); }
+  const Reason& reason() const {
+    check(false);
+    return std::get<1>(v_);
+  }
 
  private:
-  void check(bool want_ok) const { if (ok() != want_ok) std::abort(); }
+  void check(bool want_ok) const {
+    if (ok() != want_ok) std::abort();
+  }
   std::variant<T, Reason> v_;
 };
 

@@ -7,8 +7,8 @@
 
 namespace baton::chain {
 
-Bytes vote_sign_bytes(std::string_view chain_id, pb::VoteType type, std::uint64_t height, std::uint32_t round,
-                      const std::optional<Hash>& block_id) {
+Bytes vote_sign_bytes(std::string_view chain_id, pb::VoteType type, std::uint64_t height,
+                      std::uint32_t round, const std::optional<Hash>& block_id) {
   Bytes body;
   body.reserve(1 + 8 + 4 + 32);
   append_u8(body, static_cast<std::uint8_t>(type));
@@ -18,8 +18,8 @@ Bytes vote_sign_bytes(std::string_view chain_id, pb::VoteType type, std::uint64_
   return domain_separated(kVoteDomain, chain_id, body);
 }
 
-pb::Vote sign_vote(std::string_view chain_id, const SigningKey& key, pb::VoteType type, std::uint64_t height,
-                   std::uint32_t round, const std::optional<Hash>& block_id) {
+pb::Vote sign_vote(std::string_view chain_id, const SigningKey& key, pb::VoteType type,
+                   std::uint64_t height, std::uint32_t round, const std::optional<Hash>& block_id) {
   pb::Vote vote;
   vote.set_type(type);
   vote.set_height(height);
@@ -33,8 +33,8 @@ pb::Vote sign_vote(std::string_view chain_id, const SigningKey& key, pb::VoteTyp
 
 bool vote_well_formed(const pb::Vote& vote) {
   return (vote.type() == pb::PREVOTE || vote.type() == pb::PRECOMMIT) &&
-         (vote.block_id().empty() || vote.block_id().size() == 32) && vote.validator().size() == 32 &&
-         vote.signature().size() == 64;
+         (vote.block_id().empty() || vote.block_id().size() == 32) &&
+         vote.validator().size() == 32 && vote.signature().size() == 64;
 }
 
 std::optional<Hash> vote_block_id(const pb::Vote& vote) {
@@ -48,8 +48,9 @@ bool verify_vote(std::string_view chain_id, const pb::Vote& vote) {
   if (!vote_well_formed(vote)) return false;
   const PublicKey key = PublicKey::from_bytes(as_bytes(vote.validator())).value();
   const Signature sig = Signature::from_bytes(as_bytes(vote.signature())).value();
-  return verify_signature(key, vote_sign_bytes(chain_id, vote.type(), vote.height(), vote.round(), vote_block_id(vote)),
-                          sig);
+  return verify_signature(
+      key, vote_sign_bytes(chain_id, vote.type(), vote.height(), vote.round(), vote_block_id(vote)),
+      sig);
 }
 
 pb::Commit make_commit(std::uint64_t height, std::uint32_t round, const Hash& block_id,
@@ -72,21 +73,30 @@ pb::Commit make_commit(std::uint64_t height, std::uint32_t round, const Hash& bl
 
 std::string_view to_string(CommitInvalid reason) {
   switch (reason) {
-    case CommitInvalid::wrong_height: return "the commit is for another height";
-    case CommitInvalid::wrong_block: return "the commit is for another block id";
-    case CommitInvalid::malformed_signature: return "a commit signature entry does not hold a 32-byte key and a 64-byte signature";
-    case CommitInvalid::unknown_signer: return "a commit signature comes from a key that is not a validator";
-    case CommitInvalid::duplicate_signer: return "a validator signed the commit twice";
-    case CommitInvalid::bad_signature: return "a commit signature does not verify";
-    case CommitInvalid::insufficient_power: return "the commit carries two thirds of the voting power or less";
+    case CommitInvalid::wrong_height:
+      return "the commit is for another height";
+    case CommitInvalid::wrong_block:
+      return "the commit is for another block id";
+    case CommitInvalid::malformed_signature:
+      return "a commit signature entry does not hold a 32-byte key and a 64-byte signature";
+    case CommitInvalid::unknown_signer:
+      return "a commit signature comes from a key that is not a validator";
+    case CommitInvalid::duplicate_signer:
+      return "a validator signed the commit twice";
+    case CommitInvalid::bad_signature:
+      return "a commit signature does not verify";
+    case CommitInvalid::insufficient_power:
+      return "the commit carries two thirds of the voting power or less";
   }
   return "the commit is invalid";
 }
 
-std::optional<CommitInvalid> verify_commit(std::string_view chain_id, const ValidatorSet& validators,
-                                           const pb::Commit& commit, std::uint64_t height, const Hash& block_id) {
+std::optional<CommitInvalid> verify_commit(std::string_view chain_id,
+                                           const ValidatorSet& validators, const pb::Commit& commit,
+                                           std::uint64_t height, const Hash& block_id) {
   if (commit.height() != height) return CommitInvalid::wrong_height;
-  if (commit.block_id().size() != 32 || Hash::from_bytes(as_bytes(commit.block_id())).value() != block_id) {
+  if (commit.block_id().size() != 32 ||
+      Hash::from_bytes(as_bytes(commit.block_id())).value() != block_id) {
     return CommitInvalid::wrong_block;
   }
   // Cheap checks and the power sum first, signatures last: a commit that
@@ -113,10 +123,14 @@ std::optional<CommitInvalid> verify_commit(std::string_view chain_id, const Vali
 
 std::string_view to_string(EvidenceInvalid reason) {
   switch (reason) {
-    case EvidenceInvalid::malformed: return "the evidence or one of its votes is malformed";
-    case EvidenceInvalid::unknown_validator: return "the evidence accuses a key that is not a validator";
-    case EvidenceInvalid::bad_signature: return "a vote in the evidence has a signature that does not verify";
-    case EvidenceInvalid::not_conflicting: return "the evidence's two votes do not conflict";
+    case EvidenceInvalid::malformed:
+      return "the evidence or one of its votes is malformed";
+    case EvidenceInvalid::unknown_validator:
+      return "the evidence accuses a key that is not a validator";
+    case EvidenceInvalid::bad_signature:
+      return "a vote in the evidence has a signature that does not verify";
+    case EvidenceInvalid::not_conflicting:
+      return "the evidence's two votes do not conflict";
   }
   return "the evidence is invalid";
 }
@@ -128,13 +142,15 @@ pb::DuplicateVoteEvidence make_evidence(const pb::Vote& a, const pb::Vote& b) {
   return ev;
 }
 
-Verdict<Equivocation, EvidenceInvalid> check_evidence(std::string_view chain_id, const ValidatorSet& validators,
+Verdict<Equivocation, EvidenceInvalid> check_evidence(std::string_view chain_id,
+                                                      const ValidatorSet& validators,
                                                       const pb::DuplicateVoteEvidence& evidence) {
   pb::Vote a, b;
-  if (!parse_canonical(evidence.vote_a(), a) || !parse_canonical(evidence.vote_b(), b)) return EvidenceInvalid::malformed;
+  if (!parse_canonical(evidence.vote_a(), a) || !parse_canonical(evidence.vote_b(), b))
+    return EvidenceInvalid::malformed;
   if (!vote_well_formed(a) || !vote_well_formed(b)) return EvidenceInvalid::malformed;
-  if (a.validator() != b.validator() || a.height() != b.height() || a.round() != b.round() || a.type() != b.type() ||
-      a.block_id() == b.block_id()) {
+  if (a.validator() != b.validator() || a.height() != b.height() || a.round() != b.round() ||
+      a.type() != b.type() || a.block_id() == b.block_id()) {
     return EvidenceInvalid::not_conflicting;
   }
   const PublicKey key = PublicKey::from_bytes(as_bytes(a.validator())).value();
@@ -143,7 +159,8 @@ Verdict<Equivocation, EvidenceInvalid> check_evidence(std::string_view chain_id,
   return Equivocation{key, a.height(), a.round(), a.type()};
 }
 
-Verdict<Equivocation, EvidenceInvalid> check_evidence(std::string_view chain_id, const ValidatorSet& validators,
+Verdict<Equivocation, EvidenceInvalid> check_evidence(std::string_view chain_id,
+                                                      const ValidatorSet& validators,
                                                       std::string_view stored_bytes) {
   pb::DuplicateVoteEvidence ev;
   if (!parse_canonical(stored_bytes, ev)) return EvidenceInvalid::malformed;

@@ -64,9 +64,9 @@ std::string_view to_string(CommitInvalid reason);
 // valid. Order: height, block id, then every entry's shape, signer and
 // uniqueness while summing power over distinct validators, then the quorum
 // (has_quorum), and only then the Ed25519 signatures (the costly part).
-std::optional<CommitInvalid> verify_commit(std::string_view chain_id, const ValidatorSet& validators,
-                                           const pb::Commit& commit, std::uint64_t height,
-                                           const Hash& block_id);
+std::optional<CommitInvalid> verify_commit(std::string_view chain_id,
+                                           const ValidatorSet& validators, const pb::Commit& commit,
+                                           std::uint64_t height, const Hash& block_id);
 
 // What a valid DuplicateVoteEvidence proves.
 struct Equivocation {

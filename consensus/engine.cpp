@@ -25,7 +25,8 @@ std::string id_bytes(const chain::Hash& h) { return std::string(h.bytes.begin(),
 
 std::uint32_t grow(std::uint32_t base, std::uint32_t delta, std::uint32_t round) {
   const std::uint64_t d = std::uint64_t{base} + std::uint64_t{delta} * round;
-  return static_cast<std::uint32_t>(std::min<std::uint64_t>(d, std::numeric_limits<std::uint32_t>::max()));
+  return static_cast<std::uint32_t>(
+      std::min<std::uint64_t>(d, std::numeric_limits<std::uint32_t>::max()));
 }
 
 std::optional<chain::PublicKey> key_of(const std::string& bytes) {
@@ -47,7 +48,7 @@ struct RoundState {
   std::vector<ProposalRecord> proposals;  // the first one received is used for L22/L28 first
   VoteSet prevotes;
   VoteSet precommits;
-  std::vector<bool> seen;  // validators that sent anything for this round (L55)
+  std::vector<bool> seen;                    // validators that sent anything for this round (L55)
   bool prevote_timeout_scheduled = false;    // L34
   bool precommit_timeout_scheduled = false;  // L47
   bool valid_value_updated = false;          // L36 "for the first time"
@@ -79,10 +80,14 @@ struct RoundState {
 
 const char* to_string(Step step) {
   switch (step) {
-    case Step::new_height: return "new_height";
-    case Step::propose: return "propose";
-    case Step::prevote: return "prevote";
-    case Step::precommit: return "precommit";
+    case Step::new_height:
+      return "new_height";
+    case Step::propose:
+      return "propose";
+    case Step::prevote:
+      return "prevote";
+    case Step::precommit:
+      return "precommit";
   }
   return "unknown";
 }
@@ -143,7 +148,9 @@ struct Engine::State {
     return it->second;
   }
 
-  void schedule(Step s, std::uint32_t duration) { out.timeouts.push_back(Timeout{height, round, s, duration}); }
+  void schedule(Step s, std::uint32_t duration) {
+    out.timeouts.push_back(Timeout{height, round, s, duration});
+  }
 
   void broadcast_own(pb::ConsensusMessage m) {
     own.push_back(m);
@@ -179,7 +186,8 @@ struct Engine::State {
     std::string block;
     chain::Hash id;
     std::int32_t pol = -1;
-    if (valid_round >= static_cast<std::int32_t>(round)) return;  // only after a restart inside that round
+    if (valid_round >= static_cast<std::int32_t>(round))
+      return;  // only after a restart inside that round
     if (valid_round >= 0 && !options.unsafe_ignore_lock_for_tests) {
       block = valid_block;
       id = valid_id;
@@ -196,7 +204,8 @@ struct Engine::State {
     if (!p) return;
     RoundState& rs = round_state(round);
     rs.seen[*my_index] = true;
-    if (!rs.find(id) && rs.proposals.size() < kMaxProposalsPerRound) rs.proposals.push_back(ProposalRecord{*p, id, std::nullopt});
+    if (!rs.find(id) && rs.proposals.size() < kMaxProposalsPerRound)
+      rs.proposals.push_back(ProposalRecord{*p, id, std::nullopt});
     pb::ConsensusMessage m;
     *m.mutable_proposal() = std::move(*p);
     broadcast_own(std::move(m));
@@ -219,7 +228,8 @@ struct Engine::State {
       ProposalRecord& p = rs.proposals[i];
       const std::int32_t vr = p.message.pol_round();
       if (vr == -1) {
-        const bool lock_ok = locked_round == -1 || locked_id == p.id || options.unsafe_ignore_lock_for_tests;
+        const bool lock_ok =
+            locked_round == -1 || locked_id == p.id || options.unsafe_ignore_lock_for_tests;
         vote(chain::pb::PREVOTE, is_valid(p) && lock_ok ? BlockIdOrNil(p.id) : std::nullopt);
         step = Step::prevote;
         return true;
@@ -227,7 +237,8 @@ struct Engine::State {
       if (vr >= 0 && static_cast<std::uint32_t>(vr) < round) {
         RoundState* pol = find_round(static_cast<std::uint32_t>(vr));
         if (pol && validators.is_quorum(pol->prevotes.power_for(p.id))) {
-          const bool lock_ok = locked_round <= vr || locked_id == p.id || options.unsafe_ignore_lock_for_tests;
+          const bool lock_ok =
+              locked_round <= vr || locked_id == p.id || options.unsafe_ignore_lock_for_tests;
           vote(chain::pb::PREVOTE, is_valid(p) && lock_ok ? BlockIdOrNil(p.id) : std::nullopt);
           step = Step::prevote;
           return true;
@@ -235,7 +246,8 @@ struct Engine::State {
       }
     }
     // L34: 2f+1 prevotes of any kind.
-    if (step == Step::prevote && !rs.prevote_timeout_scheduled && validators.is_quorum(rs.prevotes.total_power())) {
+    if (step == Step::prevote && !rs.prevote_timeout_scheduled &&
+        validators.is_quorum(rs.prevotes.total_power())) {
       rs.prevote_timeout_scheduled = true;
       const auto& t = options.timeouts;
       schedule(Step::prevote, grow(t.prevote_base_ms, t.prevote_delta_ms, round));
@@ -384,7 +396,8 @@ struct Engine::State {
     rs.proposals.push_back(ProposalRecord{p, id, std::nullopt});
     // Ask the application now, so an invalid block is reported to the caller;
     // not while a decided block may still be on its way to the store.
-    if (step != Step::new_height && !is_valid(rs.proposals.back())) return MessageVerdict::invalid_block;
+    if (step != Step::new_height && !is_valid(rs.proposals.back()))
+      return MessageVerdict::invalid_block;
     return second ? MessageVerdict::equivocation : MessageVerdict::accepted;
   }
 
@@ -410,7 +423,8 @@ struct Engine::State {
     // A canonical order (by block id bytes) so every node builds the same bytes.
     const bool a_first = a.block_id() < b.block_id();
     chain::pb::DuplicateVoteEvidence e = chain::make_evidence(a_first ? a : b, a_first ? b : a);
-    if (pending_evidence.size() < options.max_pending_evidence) pending_evidence.push_back(e.SerializeAsString());
+    if (pending_evidence.size() < options.max_pending_evidence)
+      pending_evidence.push_back(e.SerializeAsString());
     out.evidence.push_back(std::move(e));
   }
 
@@ -438,14 +452,16 @@ struct Engine::State {
     if (c.has_valid_proposal()) {
       pb::ConsensusMessage m;
       *m.mutable_proposal() = c.valid_proposal();
-      if (check_well_formed(m) == MessageVerdict::accepted && c.valid_proposal().height() == height &&
+      if (check_well_formed(m) == MessageVerdict::accepted &&
+          c.valid_proposal().height() == height &&
           static_cast<std::int32_t>(c.valid_proposal().round()) == valid_round) {
         auto key = key_of(c.valid_proposal().proposer());
         auto index = key ? validators.index_of(*key) : std::nullopt;
         if (index && validators.proposer(height, c.valid_proposal().round()) == *index &&
             verify_proposal_signature(options.chain_id, c.valid_proposal(), valid_id) &&
             c.valid_proposal().block() == valid_block) {
-          round_state(c.valid_proposal().round()).proposals.push_back(ProposalRecord{c.valid_proposal(), valid_id, std::nullopt});
+          round_state(c.valid_proposal().round())
+              .proposals.push_back(ProposalRecord{c.valid_proposal(), valid_id, std::nullopt});
         }
       }
     }
@@ -480,9 +496,12 @@ struct Engine::State {
       Step reached = Step::propose;
       if (m.has_vote()) {
         const auto& v = m.vote();
-        if (v.height() != height || v.validator() != me_bytes || !verify_vote_signature(options.chain_id, v)) continue;
+        if (v.height() != height || v.validator() != me_bytes ||
+            !verify_vote_signature(options.chain_id, v))
+          continue;
         RoundState& rs = round_state(r);
-        (void)(v.type() == chain::pb::PREVOTE ? rs.prevotes : rs.precommits).add(*my_index, validators.at(*my_index).power, v);
+        (void)(v.type() == chain::pb::PREVOTE ? rs.prevotes : rs.precommits)
+            .add(*my_index, validators.at(*my_index).power, v);
         rs.seen[*my_index] = true;
         reached = v.type() == chain::pb::PREVOTE ? Step::prevote : Step::precommit;
       } else {
@@ -577,14 +596,16 @@ MessageVerdict Engine::on_message(const pb::ConsensusMessage& message) {
   const bool is_vote = message.has_vote();
   const std::uint64_t h = is_vote ? message.vote().height() : message.proposal().height();
   const std::uint32_t r = is_vote ? message.vote().round() : message.proposal().round();
-  const std::string& signer_bytes = is_vote ? message.vote().validator() : message.proposal().proposer();
+  const std::string& signer_bytes =
+      is_vote ? message.vote().validator() : message.proposal().proposer();
   const auto key = key_of(signer_bytes);
   if (!key) return MessageVerdict::malformed;
   const auto index = s.validators.index_of(*key);
   if (!index) return MessageVerdict::unknown_validator;
   if (h < s.height) return MessageVerdict::stale;
   if (h > s.height + 1) return MessageVerdict::future_height;
-  if (r > s.round + s.options.max_round_ahead && h == s.height) return MessageVerdict::round_too_far;
+  if (r > s.round + s.options.max_round_ahead && h == s.height)
+    return MessageVerdict::round_too_far;
   if (h == s.height + 1 && r > s.options.max_round_ahead) return MessageVerdict::round_too_far;
 
   // An exact copy of a vote already counted (gossip repeats them) needs no
@@ -603,22 +624,25 @@ MessageVerdict Engine::on_message(const pb::ConsensusMessage& message) {
 
   std::optional<chain::Hash> proposal_id;
   if (is_vote) {
-    if (!verify_vote_signature(s.options.chain_id, message.vote())) return MessageVerdict::bad_signature;
+    if (!verify_vote_signature(s.options.chain_id, message.vote()))
+      return MessageVerdict::bad_signature;
   } else {
     const auto& p = message.proposal();
     if (s.validators.proposer(h, r) != *index) return MessageVerdict::wrong_proposer;
     if (p.block().size() > s.options.max_block_bytes) return MessageVerdict::oversized;
     auto id = block_id_of(p.block());
     if (!id) return MessageVerdict::malformed;
-    if (!verify_proposal_signature(s.options.chain_id, p, *id)) return MessageVerdict::bad_signature;
+    if (!verify_proposal_signature(s.options.chain_id, p, *id))
+      return MessageVerdict::bad_signature;
     proposal_id = *id;
   }
 
   if (h == s.height + 1) {
     const auto count = std::count_if(s.next_height.begin(), s.next_height.end(),
                                      [&](const auto& e) { return e.first == *index; });
-    const auto proposals = std::count_if(s.next_height.begin(), s.next_height.end(),
-                                         [&](const auto& e) { return e.first == *index && e.second.has_proposal(); });
+    const auto proposals =
+        std::count_if(s.next_height.begin(), s.next_height.end(),
+                      [&](const auto& e) { return e.first == *index && e.second.has_proposal(); });
     if (static_cast<std::size_t>(count) >= kMaxBufferedPerValidator ||
         (!is_vote && static_cast<std::size_t>(proposals) >= kMaxBufferedProposalsPerValidator)) {
       return MessageVerdict::future_height;
@@ -627,8 +651,8 @@ MessageVerdict Engine::on_message(const pb::ConsensusMessage& message) {
     return MessageVerdict::accepted;
   }
 
-  const MessageVerdict verdict =
-      is_vote ? s.add_vote(*index, message.vote()) : s.add_proposal(*index, message.proposal(), *proposal_id);
+  const MessageVerdict verdict = is_vote ? s.add_vote(*index, message.vote())
+                                         : s.add_proposal(*index, message.proposal(), *proposal_id);
   if (s.started && verdict != MessageVerdict::duplicate) s.run_rules();
   return verdict;
 }
@@ -704,7 +728,8 @@ std::vector<pb::ConsensusMessage> Engine::messages_to_rebroadcast() const {
 
 EngineStatus Engine::status() const {
   const State& s = *s_;
-  return EngineStatus{s.height, s.round, s.step, s.locked_round, s.valid_round, s.validators.proposer(s.height, s.round)};
+  return EngineStatus{s.height,       s.round,       s.step,
+                      s.locked_round, s.valid_round, s.validators.proposer(s.height, s.round)};
 }
 
 const ValidatorSet& Engine::validators() const { return s_->validators; }

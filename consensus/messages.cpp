@@ -26,7 +26,8 @@ chain::ByteView view(const std::string& s) {
 }
 
 MessageVerdict check_vote(const chain::pb::Vote& v) {
-  if (v.type() != chain::pb::PREVOTE && v.type() != chain::pb::PRECOMMIT) return MessageVerdict::malformed;
+  if (v.type() != chain::pb::PREVOTE && v.type() != chain::pb::PRECOMMIT)
+    return MessageVerdict::malformed;
   if (v.height() == 0) return MessageVerdict::malformed;
   if (!v.block_id().empty() && v.block_id().size() != 32) return MessageVerdict::malformed;
   if (v.validator().size() != 32 || v.signature().size() != 64) return MessageVerdict::malformed;
@@ -35,7 +36,8 @@ MessageVerdict check_vote(const chain::pb::Vote& v) {
 
 MessageVerdict check_proposal(const pb::Proposal& p) {
   if (p.height() == 0) return MessageVerdict::malformed;
-  if (p.pol_round() < -1 || (p.pol_round() >= 0 && static_cast<std::uint32_t>(p.pol_round()) >= p.round())) {
+  if (p.pol_round() < -1 ||
+      (p.pol_round() >= 0 && static_cast<std::uint32_t>(p.pol_round()) >= p.round())) {
     return MessageVerdict::malformed;
   }
   if (p.proposer().size() != 32 || p.signature().size() != 64) return MessageVerdict::malformed;
@@ -45,8 +47,9 @@ MessageVerdict check_proposal(const pb::Proposal& p) {
 
 }  // namespace
 
-chain::Bytes proposal_sign_bytes(std::string_view chain_id, std::uint64_t height, std::uint32_t round,
-                                 std::int32_t pol_round, const chain::Hash& block_id) {
+chain::Bytes proposal_sign_bytes(std::string_view chain_id, std::uint64_t height,
+                                 std::uint32_t round, std::int32_t pol_round,
+                                 const chain::Hash& block_id) {
   chain::Bytes body;
   body.reserve(8 + 4 + 4 + 32);
   put_u64(body, height);
@@ -67,27 +70,42 @@ Result<chain::Hash> block_id_of(std::string_view block) {
 
 const char* to_string(MessageVerdict v) {
   switch (v) {
-    case MessageVerdict::accepted: return "accepted";
-    case MessageVerdict::duplicate: return "duplicate";
-    case MessageVerdict::stale: return "stale";
-    case MessageVerdict::future_height: return "future height";
-    case MessageVerdict::malformed: return "malformed";
-    case MessageVerdict::oversized: return "oversized";
-    case MessageVerdict::unknown_validator: return "unknown validator";
-    case MessageVerdict::bad_signature: return "bad signature";
-    case MessageVerdict::wrong_proposer: return "wrong proposer";
-    case MessageVerdict::round_too_far: return "round too far ahead";
-    case MessageVerdict::invalid_block: return "invalid block";
-    case MessageVerdict::equivocation: return "equivocation";
+    case MessageVerdict::accepted:
+      return "accepted";
+    case MessageVerdict::duplicate:
+      return "duplicate";
+    case MessageVerdict::stale:
+      return "stale";
+    case MessageVerdict::future_height:
+      return "future height";
+    case MessageVerdict::malformed:
+      return "malformed";
+    case MessageVerdict::oversized:
+      return "oversized";
+    case MessageVerdict::unknown_validator:
+      return "unknown validator";
+    case MessageVerdict::bad_signature:
+      return "bad signature";
+    case MessageVerdict::wrong_proposer:
+      return "wrong proposer";
+    case MessageVerdict::round_too_far:
+      return "round too far ahead";
+    case MessageVerdict::invalid_block:
+      return "invalid block";
+    case MessageVerdict::equivocation:
+      return "equivocation";
   }
   return "unknown verdict";
 }
 
 MessageVerdict check_well_formed(const pb::ConsensusMessage& message) {
   switch (message.body_case()) {
-    case pb::ConsensusMessage::kProposal: return check_proposal(message.proposal());
-    case pb::ConsensusMessage::kVote: return check_vote(message.vote());
-    case pb::ConsensusMessage::BODY_NOT_SET: break;
+    case pb::ConsensusMessage::kProposal:
+      return check_proposal(message.proposal());
+    case pb::ConsensusMessage::kVote:
+      return check_vote(message.vote());
+    case pb::ConsensusMessage::BODY_NOT_SET:
+      break;
   }
   return MessageVerdict::malformed;
 }
@@ -100,15 +118,19 @@ Result<pb::ConsensusMessage> decode_message(std::string_view bytes, std::size_t 
   }
   pb::ConsensusMessage message;
   if (!message.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return make_error("the bytes are not a ConsensusMessage", static_cast<int>(MessageVerdict::malformed));
+    return make_error("the bytes are not a ConsensusMessage",
+                      static_cast<int>(MessageVerdict::malformed));
   }
   if (const auto verdict = check_well_formed(message); verdict != MessageVerdict::accepted) {
-    return make_error("the consensus message has missing or mis-sized fields", static_cast<int>(verdict));
+    return make_error("the consensus message has missing or mis-sized fields",
+                      static_cast<int>(verdict));
   }
   return message;
 }
 
-std::string encode_message(const pb::ConsensusMessage& message) { return message.SerializeAsString(); }
+std::string encode_message(const pb::ConsensusMessage& message) {
+  return message.SerializeAsString();
+}
 
 bool verify_vote_signature(std::string_view chain_id, const chain::pb::Vote& vote) {
   return check_vote(vote) == MessageVerdict::accepted && chain::verify_vote(chain_id, vote);
@@ -120,18 +142,21 @@ bool verify_proposal_signature(std::string_view chain_id, const pb::Proposal& pr
   const auto key = chain::PublicKey::from_bytes(view(proposal.proposer()));
   const auto sig = chain::Signature::from_bytes(view(proposal.signature()));
   if (!key || !sig) return false;
-  return chain::verify_signature(
-      *key, proposal_sign_bytes(chain_id, proposal.height(), proposal.round(), proposal.pol_round(), block_id),
-      *sig);
+  return chain::verify_signature(*key,
+                                 proposal_sign_bytes(chain_id, proposal.height(), proposal.round(),
+                                                     proposal.pol_round(), block_id),
+                                 *sig);
 }
 
-Status verify_commit(const ValidatorSet& validators, std::string_view chain_id, const chain::pb::Commit& commit,
-                     std::uint64_t expected_height, const chain::Hash& expected_block_id) {
+Status verify_commit(const ValidatorSet& validators, std::string_view chain_id,
+                     const chain::pb::Commit& commit, std::uint64_t expected_height,
+                     const chain::Hash& expected_block_id) {
   if (commit.height() != expected_height) {
     return make_error("the commit is for height " + std::to_string(commit.height()) + ", not " +
                       std::to_string(expected_height));
   }
-  if (commit.block_id() != std::string(expected_block_id.bytes.begin(), expected_block_id.bytes.end())) {
+  if (commit.block_id() !=
+      std::string(expected_block_id.bytes.begin(), expected_block_id.bytes.end())) {
     return make_error("the commit at height " + std::to_string(expected_height) +
                       " is for another block than the one it comes with");
   }
@@ -140,12 +165,15 @@ Status verify_commit(const ValidatorSet& validators, std::string_view chain_id, 
   for (const auto& cs : commit.signatures()) {
     const auto key = chain::PublicKey::from_bytes(view(cs.validator()));
     const auto sig = chain::Signature::from_bytes(view(cs.signature()));
-    if (!key || !sig) return make_error("a commit signature has a key or signature of the wrong length");
+    if (!key || !sig)
+      return make_error("a commit signature has a key or signature of the wrong length");
     const auto index = validators.index_of(*key);
-    if (!index) return make_error("a commit signature is by " + key->hex() + ", who is not a validator");
-    if (!signers.insert(*index).second) return make_error("validator " + key->hex() + " signs the commit twice");
-    const auto bytes = vote_sign_bytes(chain_id, chain::pb::PRECOMMIT, commit.height(), commit.round(),
-                                       expected_block_id);
+    if (!index)
+      return make_error("a commit signature is by " + key->hex() + ", who is not a validator");
+    if (!signers.insert(*index).second)
+      return make_error("validator " + key->hex() + " signs the commit twice");
+    const auto bytes = vote_sign_bytes(chain_id, chain::pb::PRECOMMIT, commit.height(),
+                                       commit.round(), expected_block_id);
     if (!chain::verify_signature(*key, bytes, *sig)) {
       return make_error("the commit signature of validator " + key->hex() + " does not verify");
     }

@@ -34,18 +34,18 @@ Result<chain::Hash> block_id_of(std::string_view block);
 // Why a message from the network was not used. Everything from
 // `malformed` on is the sender's fault: the caller may penalise the peer.
 enum class MessageVerdict {
-  accepted = 0,           // new and used
-  duplicate = 1,          // already known; harmless
-  stale = 2,              // for a height already decided, or a round long gone
-  future_height = 3,      // too far ahead to buffer; the caller should sync blocks
-  malformed = 10,         // not a ConsensusMessage, a missing field, bad lengths
-  oversized = 11,         // larger than the configured limits
-  unknown_validator = 12, // signer is not a member of the validator set
-  bad_signature = 13,     // the signature does not verify
-  wrong_proposer = 14,    // a proposal from someone not proposer of (height, round)
-  round_too_far = 15,     // a round beyond the engine's look-ahead window
-  invalid_block = 16,     // the application refused the proposed block
-  equivocation = 17,      // a second, conflicting vote: evidence was recorded
+  accepted = 0,            // new and used
+  duplicate = 1,           // already known; harmless
+  stale = 2,               // for a height already decided, or a round long gone
+  future_height = 3,       // too far ahead to buffer; the caller should sync blocks
+  malformed = 10,          // not a ConsensusMessage, a missing field, bad lengths
+  oversized = 11,          // larger than the configured limits
+  unknown_validator = 12,  // signer is not a member of the validator set
+  bad_signature = 13,      // the signature does not verify
+  wrong_proposer = 14,     // a proposal from someone not proposer of (height, round)
+  round_too_far = 15,      // a round beyond the engine's look-ahead window
+  invalid_block = 16,      // the application refused the proposed block
+  equivocation = 17,       // a second, conflicting vote: evidence was recorded
 };
 
 // True for verdicts that mean the peer (or the validator behind it)

@@ -14,17 +14,22 @@ std::string id_string(const std::optional<chain::Hash>& id) {
 
 const char* step_name(SignStep step) {
   switch (step) {
-    case SignStep::none: return "nothing";
-    case SignStep::proposal: return "proposal";
-    case SignStep::prevote: return "prevote";
-    case SignStep::precommit: return "precommit";
+    case SignStep::none:
+      return "nothing";
+    case SignStep::proposal:
+      return "proposal";
+    case SignStep::prevote:
+      return "prevote";
+    case SignStep::precommit:
+      return "precommit";
   }
   return "unknown step";
 }
 
 }  // namespace
 
-Result<std::unique_ptr<Signer>> Signer::open(chain::SigningKey key, std::string chain_id, SignerStateStore& store) {
+Result<std::unique_ptr<Signer>> Signer::open(chain::SigningKey key, std::string chain_id,
+                                             SignerStateStore& store) {
   auto loaded = store.load();
   if (!loaded) return loaded.error();
   pb::SignerState last;
@@ -32,30 +37,35 @@ Result<std::unique_ptr<Signer>> Signer::open(chain::SigningKey key, std::string 
     last = **loaded;
     if (last.step() > static_cast<std::uint32_t>(SignStep::precommit) ||
         (!last.block_id().empty() && last.block_id().size() != 32)) {
-      return make_error("the signer state record is malformed (step " + std::to_string(last.step()) +
+      return make_error("the signer state record is malformed (step " +
+                        std::to_string(last.step()) +
                         "); refusing to sign until an operator restores it");
     }
   }
-  return std::unique_ptr<Signer>(new Signer(std::move(key), std::move(chain_id), store, std::move(last)));
+  return std::unique_ptr<Signer>(
+      new Signer(std::move(key), std::move(chain_id), store, std::move(last)));
 }
 
-Result<chain::Signature> Signer::guarded_sign(std::uint64_t height, std::uint32_t round, SignStep step,
+Result<chain::Signature> Signer::guarded_sign(std::uint64_t height, std::uint32_t round,
+                                              SignStep step,
                                               const std::optional<chain::Hash>& block_id,
                                               const chain::Bytes& sign_bytes) {
   const auto next = std::make_tuple(height, round, static_cast<std::uint32_t>(step));
   const auto prev = std::make_tuple(last_.height(), last_.round(), last_.step());
-  const std::string hrs = "height " + std::to_string(height) + " round " + std::to_string(round) + " " +
-                          step_name(step);
+  const std::string hrs = "height " + std::to_string(height) + " round " + std::to_string(round) +
+                          " " + step_name(step);
   if (next < prev) {
     return make_error("refusing to sign a " + hrs + ": already signed at height " +
-                          std::to_string(last_.height()) + " round " + std::to_string(last_.round()) + " " +
+                          std::to_string(last_.height()) + " round " +
+                          std::to_string(last_.round()) + " " +
                           step_name(static_cast<SignStep>(last_.step())),
                       static_cast<int>(SignRefusal::regression));
   }
   if (next == prev) {
     if (last_.block_id() != id_string(block_id)) {
-      return make_error("refusing to sign a " + hrs + " for another value than the one already signed there",
-                        static_cast<int>(SignRefusal::conflicting_value));
+      return make_error(
+          "refusing to sign a " + hrs + " for another value than the one already signed there",
+          static_cast<int>(SignRefusal::conflicting_value));
     }
     // Same value again (a retry after a restart): signing is idempotent.
     return key_.sign(sign_bytes);
@@ -76,12 +86,13 @@ Result<chain::Signature> Signer::guarded_sign(std::uint64_t height, std::uint32_
   return signature;
 }
 
-Result<chain::pb::Vote> Signer::sign_vote(chain::pb::VoteType type, std::uint64_t height, std::uint32_t round,
+Result<chain::pb::Vote> Signer::sign_vote(chain::pb::VoteType type, std::uint64_t height,
+                                          std::uint32_t round,
                                           const std::optional<chain::Hash>& block_id) {
   if (type != chain::pb::PREVOTE && type != chain::pb::PRECOMMIT) std::abort();
   const auto step = type == chain::pb::PREVOTE ? SignStep::prevote : SignStep::precommit;
-  auto signature =
-      guarded_sign(height, round, step, block_id, vote_sign_bytes(chain_id_, type, height, round, block_id));
+  auto signature = guarded_sign(height, round, step, block_id,
+                                vote_sign_bytes(chain_id_, type, height, round, block_id));
   if (!signature) return signature.error();
   chain::pb::Vote vote;
   vote.set_type(type);
@@ -93,8 +104,9 @@ Result<chain::pb::Vote> Signer::sign_vote(chain::pb::VoteType type, std::uint64_
   return vote;
 }
 
-Result<pb::Proposal> Signer::sign_proposal(std::uint64_t height, std::uint32_t round, std::int32_t pol_round,
-                                           const chain::Hash& block_id, std::string block) {
+Result<pb::Proposal> Signer::sign_proposal(std::uint64_t height, std::uint32_t round,
+                                           std::int32_t pol_round, const chain::Hash& block_id,
+                                           std::string block) {
   auto signature = guarded_sign(height, round, SignStep::proposal, block_id,
                                 proposal_sign_bytes(chain_id_, height, round, pol_round, block_id));
   if (!signature) return signature.error();

@@ -53,9 +53,9 @@ class MemorySignerStateStore final : public SignerStateStore {
 // Why a signature was not made.
 enum class SignRefusal {
   none = 0,
-  regression = 1,        // (height, round, step) lower than the last signed one
-  conflicting_value = 2, // same (height, round, step), a different block id
-  store_failed = 3,      // the record could not be saved: nothing was signed
+  regression = 1,         // (height, round, step) lower than the last signed one
+  conflicting_value = 2,  // same (height, round, step), a different block id
+  store_failed = 3,       // the record could not be saved: nothing was signed
 };
 
 // Not thread-safe; one per validator key. The store must outlive the signer.
@@ -71,7 +71,8 @@ class Signer {
   // Signs a vote (type, height, round, block_id; empty block_id = nil).
   // On refusal the returned error's code is a SignRefusal.
   Result<chain::pb::Vote> sign_vote(chain::pb::VoteType type, std::uint64_t height,
-                                    std::uint32_t round, const std::optional<chain::Hash>& block_id);
+                                    std::uint32_t round,
+                                    const std::optional<chain::Hash>& block_id);
   // Signs a proposal whose `block` is already set (its block_id given).
   Result<pb::Proposal> sign_proposal(std::uint64_t height, std::uint32_t round,
                                      std::int32_t pol_round, const chain::Hash& block_id,
@@ -82,7 +83,10 @@ class Signer {
 
  private:
   Signer(chain::SigningKey key, std::string chain_id, SignerStateStore& store, pb::SignerState last)
-      : key_(std::move(key)), chain_id_(std::move(chain_id)), store_(store), last_(std::move(last)) {}
+      : key_(std::move(key)),
+        chain_id_(std::move(chain_id)),
+        store_(store),
+        last_(std::move(last)) {}
   Result<chain::Signature> guarded_sign(std::uint64_t height, std::uint32_t round, SignStep step,
                                         const std::optional<chain::Hash>& block_id,
                                         const chain::Bytes& sign_bytes);

@@ -26,13 +26,16 @@ struct VotePolicy {
   chain::VotePolicyKind kind = chain::VotePolicyKind::strict;
   std::uint32_t param_ppm = 0;  // tolerance: epsilon (AUC ppm); delong: alpha (ppm); strict: 0
 
-  static VotePolicy from_plan(const chain::TrainingPlan& plan) { return {plan.vote_policy, plan.vote_param_ppm}; }
+  static VotePolicy from_plan(const chain::TrainingPlan& plan) {
+    return {plan.vote_policy, plan.vote_param_ppm};
+  }
 };
 
 // What a voter measured on its own validation data.
 struct Measurement {
   double auc_candidate = 0;  // in [0, 1]
-  double auc_head = 0;       // in [0, 1]; the head's AUC (0.5 for an untrained first head is the caller's choice)
+  double auc_head =
+      0;  // in [0, 1]; the head's AUC (0.5 for an untrained first head is the caller's choice)
   std::optional<double> p_candidate_worse;  // one-sided DeLong p in [0, 1]; needed by delong only
 };
 
@@ -40,8 +43,8 @@ struct VoteDecision {
   bool approve = false;
   std::uint32_t auc_candidate_ppm = 0;  // what goes into the ModelVote
   std::uint32_t auc_head_ppm = 0;
-  std::uint32_t p_worse_ppm = 0;        // 0 when not measured
-  std::string reason;                   // why, in one sentence (recorded on chain)
+  std::uint32_t p_worse_ppm = 0;  // 0 when not measured
+  std::string reason;             // why, in one sentence (recorded on chain)
 };
 
 // AUC or probability in [0, 1] -> ppm, rounded to nearest. Values outside

@@ -11,7 +11,8 @@ BlockIdOrNil block_id_of_vote(const chain::pb::Vote& vote) {
   return h;
 }
 
-VoteSet::AddResult VoteSet::add(std::size_t validator, std::uint64_t power, const chain::pb::Vote& vote) {
+VoteSet::AddResult VoteSet::add(std::size_t validator, std::uint64_t power,
+                                const chain::pb::Vote& vote) {
   auto& held = votes_.at(validator);
   for (const auto& v : held) {
     if (v.block_id() == vote.block_id()) return AddResult::duplicate;

@@ -33,20 +33,22 @@ std::uint64_t visit_seed(std::uint64_t seed, std::size_t job, int cycle, std::si
   return seed * 1000003ull + job * 10007ull + static_cast<std::uint64_t>(cycle) * 101ull + partner;
 }
 
-Result<Trained> run_job(const Job& job, std::size_t job_index, const PreparedData& data, const ModelSpec& spec,
-                        const ExperimentPlan& plan) {
+Result<Trained> run_job(const Job& job, std::size_t job_index, const PreparedData& data,
+                        const ModelSpec& spec, const ExperimentPlan& plan) {
   auto model = Model::create(spec, plan.seed);
   if (!model) return model.error();
   TrainSettings settings = plan.train;
   const int cycles = job.centralized ? 1 : plan.cycles;
-  settings.epochs = job.centralized ? plan.train.epochs : epochs_per_visit(plan.train.epochs, plan.cycles);
+  settings.epochs =
+      job.centralized ? plan.train.epochs : epochs_per_visit(plan.train.epochs, plan.cycles);
   for (int cycle = 0; cycle < cycles; ++cycle) {
     for (std::size_t p = 0; p < job.partners.size(); ++p) {
       const auto local = data.train.subset(job.partners[p]);
       settings.seed = visit_seed(plan.seed, job_index, cycle, p);
       auto report = train(*model, local, settings);
       if (!report) {
-        return make_error(job.name + ", partner " + std::to_string(p + 1) + ": " + report.error().message);
+        return make_error(job.name + ", partner " + std::to_string(p + 1) + ": " +
+                          report.error().message);
       }
     }
   }
@@ -55,7 +57,8 @@ Result<Trained> run_job(const Job& job, std::size_t job_index, const PreparedDat
   return Trained{std::move(predictions).value(), model_hash(*model)};
 }
 
-Status score_row(ExperimentRow& row, const std::vector<int>& labels, int classes, const ExperimentRow* central) {
+Status score_row(ExperimentRow& row, const std::vector<int>& labels, int classes,
+                 const ExperimentRow* central) {
   if (classes == 2) {
     const auto scores = row.predictions.scores();
     auto ci = delong_auc(labels, scores);
@@ -75,7 +78,8 @@ Status score_row(ExperimentRow& row, const std::vector<int>& labels, int classes
   auto per_class = one_vs_rest_auc(labels, row.predictions.per_row());
   if (!per_class) return per_class.error();
   row.auc_per_class = *per_class;
-  row.auc = std::accumulate(per_class->begin(), per_class->end(), 0.0) / static_cast<double>(classes);
+  row.auc =
+      std::accumulate(per_class->begin(), per_class->end(), 0.0) / static_cast<double>(classes);
   for (int k = 0; k < classes; ++k) {
     std::vector<int> labels01(labels.size());
     for (std::size_t i = 0; i < labels.size(); ++i) labels01[i] = labels[i] == k ? 1 : 0;
@@ -140,16 +144,18 @@ Result<ExperimentReport> run_experiment(const PreparedData& data, const Experime
   if (data.train.rows == 0 || data.test.rows == 0) {
     return make_error("The data set \"" + data.name + "\" has no training or no test rows.");
   }
-  if (plan.cycles < 1 || plan.cycles > 1000) return make_error("cycles must be between 1 and 1000.");
+  if (plan.cycles < 1 || plan.cycles > 1000)
+    return make_error("cycles must be between 1 and 1000.");
   if (plan.workers < 1 || plan.workers > 64) return make_error("workers must be between 1 and 64.");
   if (auto st = validate(plan.train); !st) return st.error();
   const int classes = data.train.num_classes;
   const auto counts = data.test.class_counts();
   for (int k = 0; k < classes; ++k) {
     if (counts[static_cast<std::size_t>(k)] < 2) {
-      return make_error("The test set has fewer than two rows of class \"" +
-                        data.test.class_names[static_cast<std::size_t>(k)] +
-                        "\", so its AUC and confidence interval are undefined; use a larger data set.");
+      return make_error(
+          "The test set has fewer than two rows of class \"" +
+          data.test.class_names[static_cast<std::size_t>(k)] +
+          "\", so its AUC and confidence interval are undefined; use a larger data set.");
     }
   }
 
@@ -161,8 +167,9 @@ Result<ExperimentReport> run_experiment(const PreparedData& data, const Experime
   report.test_labels = data.test.y;
   report.class_names = data.train.class_names;
   const auto& shape = data.train.image_shape;
-  report.spec = shape.size() == 3 ? ModelSpec::cnn2d(shape, classes)
-                                  : ModelSpec::mlp(static_cast<int>(data.train.features), plan.hidden, classes);
+  report.spec = shape.size() == 3
+                    ? ModelSpec::cnn2d(shape, classes)
+                    : ModelSpec::mlp(static_cast<int>(data.train.features), plan.hidden, classes);
   if (auto st = validate(report.spec); !st) return st.error();
 
   std::vector<Job> jobs;
@@ -184,7 +191,8 @@ Result<ExperimentReport> run_experiment(const PreparedData& data, const Experime
     }
   };
   std::vector<std::thread> threads;
-  for (int w = 0; w < std::min<int>(plan.workers, static_cast<int>(jobs.size())); ++w) threads.emplace_back(worker);
+  for (int w = 0; w < std::min<int>(plan.workers, static_cast<int>(jobs.size())); ++w)
+    threads.emplace_back(worker);
 
   std::optional<Error> failure;
   for (std::size_t i = 0; i < jobs.size(); ++i) {

@@ -30,9 +30,9 @@ struct ExperimentPlan {
   // on its own rows at each visit, so every row is again seen ~`epochs` times
   // and the number of optimizer steps is about the same: the fair comparison.
   TrainSettings train;
-  int cycles = 1;            // passes of the model along the partner chain
-  std::uint64_t seed = 1;    // model initialisation, partner split, batch orders
-  int workers = 1;           // trainings run in parallel (each with train.threads)
+  int cycles = 1;          // passes of the model along the partner chain
+  std::uint64_t seed = 1;  // model initialisation, partner split, batch orders
+  int workers = 1;         // trainings run in parallel (each with train.threads)
 };
 
 // The settings we chose for each built-in data set (docs/EXPERIMENTS.md says
@@ -43,8 +43,8 @@ ExperimentPlan default_plan(std::string_view dataset_name);
 int epochs_per_visit(int epochs, int cycles);
 
 struct ExperimentRow {
-  std::string name;                      // "centralized", "scenario1" … "scenario6"
-  std::string description;               // e.g. "3 partners, equal sizes"
+  std::string name;                        // "centralized", "scenario1" … "scenario6"
+  std::string description;                 // e.g. "3 partners, equal sizes"
   std::vector<std::size_t> partner_sizes;  // training rows per partner, in chain order
   // Binary: ROC AUC on the test set with its DeLong 95% CI and the DeLong
   // paired test against the centralized model (two-sided p; none for the
@@ -54,12 +54,12 @@ struct ExperimentRow {
   double auc = 0;
   std::optional<std::pair<double, double>> ci;
   std::optional<double> p_vs_centralized;
-  std::vector<double> auc_per_class;                     // multi-class only
-  std::vector<std::pair<double, double>> ci_per_class;   // multi-class only
-  std::vector<double> p_per_class_vs_centralized;        // multi-class, non-centralized rows
-  double brier = 0;                                      // binary only
-  Predictions predictions;  // on the test set, in test-row order
-  chain::Hash model_hash;   // of the final model
+  std::vector<double> auc_per_class;                    // multi-class only
+  std::vector<std::pair<double, double>> ci_per_class;  // multi-class only
+  std::vector<double> p_per_class_vs_centralized;       // multi-class, non-centralized rows
+  double brier = 0;                                     // binary only
+  Predictions predictions;                              // on the test set, in test-row order
+  chain::Hash model_hash;                               // of the final model
 };
 
 struct ExperimentReport {
@@ -68,9 +68,9 @@ struct ExperimentReport {
   ExperimentPlan plan;
   std::size_t train_rows = 0;
   std::size_t test_rows = 0;
-  std::vector<int> test_labels;          // class index per test row
+  std::vector<int> test_labels;  // class index per test row
   std::vector<std::string> class_names;
-  std::vector<ExperimentRow> rows;       // centralized first, then scenario1..6
+  std::vector<ExperimentRow> rows;  // centralized first, then scenario1..6
 };
 
 // Progress callback: called after each training finishes, from the calling

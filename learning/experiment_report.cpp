@@ -34,12 +34,15 @@ std::string p_text(double p) { return p < 0.001 ? std::string("<0.001") : fmt("%
 // A class name made safe for file names and CSV headers.
 std::string slug(const std::string& s) {
   std::string out;
-  for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+  for (char c : s)
+    out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
   return out.empty() ? std::string("class") : out;
 }
 
 // Width of a class's "AUC (95% CI)" column: its header or the figures.
-std::size_t class_width(const std::string& cls) { return std::max<std::size_t>(21, cls.size() + 13); }
+std::size_t class_width(const std::string& cls) {
+  return std::max<std::size_t>(21, cls.size() + 13);
+}
 
 std::string pad(std::string s, std::size_t width) {
   if (s.size() < width) s.append(width - s.size(), ' ');
@@ -48,10 +51,11 @@ std::string pad(std::string s, std::size_t width) {
 
 // ROC and calibration plots (plots.h) for one binary labelling: the positive
 // class, or class `cls` vs the rest.
-Status add_plots(const ExperimentReport& report, const std::vector<int>& labels01, int cls, const std::string& suffix,
-                 std::vector<std::pair<std::string, std::string>>& out) {
+Status add_plots(const ExperimentReport& report, const std::vector<int>& labels01, int cls,
+                 const std::string& suffix, std::vector<std::pair<std::string, std::string>>& out) {
   std::vector<ScoredCurve> curves;
-  for (const auto& row : report.rows) curves.push_back(ScoredCurve{row.name, labels01, row.predictions.scores(cls)});
+  for (const auto& row : report.rows)
+    curves.push_back(ScoredCurve{row.name, labels01, row.predictions.scores(cls)});
   const std::string what = report.dataset + (suffix.empty() ? "" : ", " + suffix + " vs rest");
   PlotOptions options;
   options.title = "ROC, " + what;
@@ -93,8 +97,10 @@ nlohmann::json experiment_json(const ExperimentReport& r) {
                         {"partners", row.partner_sizes},
                         {"auc", row.auc},
                         {"model_hash", row.model_hash.hex()}};
-    o["ci"] = row.ci ? nlohmann::json::array({row.ci->first, row.ci->second}) : nlohmann::json(nullptr);
-    o["p_vs_centralized"] = row.p_vs_centralized ? nlohmann::json(*row.p_vs_centralized) : nlohmann::json(nullptr);
+    o["ci"] =
+        row.ci ? nlohmann::json::array({row.ci->first, row.ci->second}) : nlohmann::json(nullptr);
+    o["p_vs_centralized"] =
+        row.p_vs_centralized ? nlohmann::json(*row.p_vs_centralized) : nlohmann::json(nullptr);
     if (r.class_names.size() == 2) {
       o["brier"] = row.brier;
     } else {
@@ -112,12 +118,14 @@ nlohmann::json experiment_json(const ExperimentReport& r) {
 
 std::string experiment_header(const PreparedData& data, const ExperimentPlan& plan) {
   std::ostringstream o;
-  o << "experiment: " << data.name << ", " << data.train.rows << " training rows, " << data.test.rows
-    << " test rows, " << data.train.features << " features, " << data.train.num_classes << " classes\n";
-  o << "training: " << (data.train.image_shape.size() == 3 ? "cnn2d" : "mlp") << ", budget " << plan.train.epochs
-    << " epochs per sample (" << epochs_per_visit(plan.train.epochs, plan.cycles) << " per visit, " << plan.cycles
-    << " cycle(s)), batch " << plan.train.batch_size << ", " << optimizer_name(plan.train.optimizer) << " lr "
-    << plan.train.learning_rate << ", seed " << plan.seed << "\n";
+  o << "experiment: " << data.name << ", " << data.train.rows << " training rows, "
+    << data.test.rows << " test rows, " << data.train.features << " features, "
+    << data.train.num_classes << " classes\n";
+  o << "training: " << (data.train.image_shape.size() == 3 ? "cnn2d" : "mlp") << ", budget "
+    << plan.train.epochs << " epochs per sample ("
+    << epochs_per_visit(plan.train.epochs, plan.cycles) << " per visit, " << plan.cycles
+    << " cycle(s)), batch " << plan.train.batch_size << ", " << optimizer_name(plan.train.optimizer)
+    << " lr " << plan.train.learning_rate << ", seed " << plan.seed << "\n";
   return o.str();
 }
 
@@ -129,19 +137,23 @@ std::string experiment_table(const ExperimentReport& r) {
     o << pad("AUC (95% CI)", 21) << "DeLong p vs centralized\n";
   } else {
     o << pad("macro AUC", 9);
-    for (const auto& c : r.class_names) o << pad("AUC " + c + " (95% CI)", class_width(c)) << pad("p", 6);
+    for (const auto& c : r.class_names)
+      o << pad("AUC " + c + " (95% CI)", class_width(c)) << pad("p", 6);
     o << "\n";
   }
   for (const auto& row : r.rows) {
     o << pad(row.name, 13) << pad(sizes_text(row.partner_sizes), 16);
     if (binary) {
-      o << pad(auc_ci_text(row.auc, *row.ci), 21) << (row.p_vs_centralized ? p_text(*row.p_vs_centralized) : "-")
-        << "\n";
+      o << pad(auc_ci_text(row.auc, *row.ci), 21)
+        << (row.p_vs_centralized ? p_text(*row.p_vs_centralized) : "-") << "\n";
     } else {
       o << pad(fmt("%.3f", row.auc), 9);
       for (std::size_t k = 0; k < row.auc_per_class.size(); ++k) {
-        o << pad(auc_ci_text(row.auc_per_class[k], row.ci_per_class[k]), class_width(r.class_names[k]))
-          << pad(row.p_per_class_vs_centralized.empty() ? "-" : p_text(row.p_per_class_vs_centralized[k]), 6);
+        o << pad(auc_ci_text(row.auc_per_class[k], row.ci_per_class[k]),
+                 class_width(r.class_names[k]))
+          << pad(row.p_per_class_vs_centralized.empty() ? "-"
+                                                        : p_text(row.p_per_class_vs_centralized[k]),
+                 6);
       }
       o << "\n";
     }
@@ -165,14 +177,16 @@ std::string predictions_csv(const ExperimentReport& r, const ExperimentRow& row)
     if (binary) {
       o << "," << fmt("%.17g", row.predictions.probabilities[i * k + 1]);
     } else {
-      for (std::size_t c = 0; c < k; ++c) o << "," << fmt("%.17g", row.predictions.probabilities[i * k + c]);
+      for (std::size_t c = 0; c < k; ++c)
+        o << "," << fmt("%.17g", row.predictions.probabilities[i * k + c]);
     }
     o << "\n";
   }
   return o.str();
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> experiment_plots(const ExperimentReport& r) {
+Result<std::vector<std::pair<std::string, std::string>>> experiment_plots(
+    const ExperimentReport& r) {
   std::vector<std::pair<std::string, std::string>> out;
   if (r.class_names.size() == 2) {
     if (auto st = add_plots(r, r.test_labels, 1, "", out); !st) return st.error();
@@ -180,8 +194,10 @@ Result<std::vector<std::pair<std::string, std::string>>> experiment_plots(const 
   }
   for (std::size_t k = 0; k < r.class_names.size(); ++k) {
     std::vector<int> labels01(r.test_labels.size());
-    for (std::size_t i = 0; i < labels01.size(); ++i) labels01[i] = r.test_labels[i] == static_cast<int>(k) ? 1 : 0;
-    if (auto st = add_plots(r, labels01, static_cast<int>(k), slug(r.class_names[k]), out); !st) return st.error();
+    for (std::size_t i = 0; i < labels01.size(); ++i)
+      labels01[i] = r.test_labels[i] == static_cast<int>(k) ? 1 : 0;
+    if (auto st = add_plots(r, labels01, static_cast<int>(k), slug(r.class_names[k]), out); !st)
+      return st.error();
   }
   return out;
 }

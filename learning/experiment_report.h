@@ -40,6 +40,7 @@ std::string predictions_csv(const ExperimentReport& report, const ExperimentRow&
 // as standalone SVG files: {file name, contents}. Binary: roc.svg, calibration.svg; multi-class:
 // roc_<class>.svg, calibration_<class>.svg (one-vs-rest).
 // Error: a plot could not be drawn (plots.h; e.g. a score outside [0, 1]).
-Result<std::vector<std::pair<std::string, std::string>>> experiment_plots(const ExperimentReport& report);
+Result<std::vector<std::pair<std::string, std::string>>> experiment_plots(
+    const ExperimentReport& report);
 
 }  // namespace baton::learning

@@ -35,7 +35,8 @@ class Mlp final : public Network {
   explicit Mlp(const ModelSpec& s) {
     int in = s.input_shape[0];
     for (std::size_t i = 0; i < s.hidden.size(); ++i) {
-      hidden_.push_back(register_module("hidden" + std::to_string(i), torch::nn::Linear(in, s.hidden[i])));
+      hidden_.push_back(
+          register_module("hidden" + std::to_string(i), torch::nn::Linear(in, s.hidden[i])));
       in = s.hidden[i];
     }
     out_ = register_module("out", torch::nn::Linear(in, s.output_size()));
@@ -54,8 +55,10 @@ class Cnn2d final : public Network {
  public:
   explicit Cnn2d(const ModelSpec& s) : shape_(s.input_shape) {
     const int c1 = s.hidden[0], c2 = s.hidden[1], dense = s.hidden[2];
-    conv1_ = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(shape_[0], c1, 3).padding(1)));
-    conv2_ = register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(c1, c2, 3).padding(1)));
+    conv1_ = register_module(
+        "conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(shape_[0], c1, 3).padding(1)));
+    conv2_ =
+        register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(c1, c2, 3).padding(1)));
     fc_ = register_module("fc", torch::nn::Linear(c2 * (shape_[1] / 4) * (shape_[2] / 4), dense));
     out_ = register_module("out", torch::nn::Linear(dense, s.output_size()));
   }
@@ -74,7 +77,8 @@ class Cnn2d final : public Network {
 };
 
 torch::nn::Conv3d conv3d(int in, int out, int kernel, std::vector<int64_t> stride, int padding) {
-  return torch::nn::Conv3d(torch::nn::Conv3dOptions(in, out, kernel).stride(stride).padding(padding).bias(false));
+  return torch::nn::Conv3d(
+      torch::nn::Conv3dOptions(in, out, kernel).stride(stride).padding(padding).bias(false));
 }
 
 // ResNet BasicBlock in 3D (He et al. 2016; Hara et al. 2018): two 3×3×3
@@ -120,8 +124,9 @@ class ResNet3d final : public Network {
       const int out = base << stage;
       for (int block = 0; block < 2; ++block) {
         const int stride = (stage > 0 && block == 0) ? 2 : 1;
-        blocks_.push_back(register_module("layer" + std::to_string(stage + 1) + "_" + std::to_string(block),
-                                          std::make_shared<BasicBlock3d>(block == 0 ? width : out, out, stride)));
+        blocks_.push_back(
+            register_module("layer" + std::to_string(stage + 1) + "_" + std::to_string(block),
+                            std::make_shared<BasicBlock3d>(block == 0 ? width : out, out, stride)));
       }
       width = out;
     }
@@ -161,17 +166,25 @@ std::shared_ptr<Network> build_network(const ModelSpec& spec, std::uint64_t seed
   torch::manual_seed(seed);
   std::shared_ptr<Network> net;
   switch (spec.architecture) {
-    case Architecture::mlp: net = std::make_shared<Mlp>(spec); break;
-    case Architecture::cnn2d: net = std::make_shared<Cnn2d>(spec); break;
-    case Architecture::resnet3d: net = std::make_shared<ResNet3d>(spec); break;
+    case Architecture::mlp:
+      net = std::make_shared<Mlp>(spec);
+      break;
+    case Architecture::cnn2d:
+      net = std::make_shared<Cnn2d>(spec);
+      break;
+    case Architecture::resnet3d:
+      net = std::make_shared<ResNet3d>(spec);
+      break;
   }
   return net;
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> ordered_tensors(Network& net) {
   std::vector<std::pair<std::string, torch::Tensor>> out;
-  for (const auto& item : net.named_parameters(/*recurse=*/true)) out.emplace_back(item.key(), item.value());
-  for (const auto& item : net.named_buffers(/*recurse=*/true)) out.emplace_back(item.key(), item.value());
+  for (const auto& item : net.named_parameters(/*recurse=*/true))
+    out.emplace_back(item.key(), item.value());
+  for (const auto& item : net.named_buffers(/*recurse=*/true))
+    out.emplace_back(item.key(), item.value());
   return out;
 }
 
@@ -217,13 +230,15 @@ std::size_t Model::parameter_count() const {
 Result<Predictions> Model::predict(const Dataset& data) const {
   const auto& spec = impl_->spec;
   if (data.features != spec.input_size()) {
-    return make_error("The data has " + std::to_string(data.features) + " features per row but the " +
+    return make_error("The data has " + std::to_string(data.features) +
+                      " features per row but the " +
                       std::string(architecture_name(spec.architecture)) + " model expects " +
-                      std::to_string(spec.input_size()) + "; encode it with the same schema the model was built for.");
+                      std::to_string(spec.input_size()) +
+                      "; encode it with the same schema the model was built for.");
   }
   if (data.num_classes != spec.num_classes) {
-    return make_error("The data has " + std::to_string(data.num_classes) + " classes but the model predicts " +
-                      std::to_string(spec.num_classes) + ".");
+    return make_error("The data has " + std::to_string(data.num_classes) +
+                      " classes but the model predicts " + std::to_string(spec.num_classes) + ".");
   }
   if (data.x.size() != data.rows * data.features) {
     return make_error("The data's value count does not match its rows × features.");
@@ -238,9 +253,9 @@ Result<Predictions> Model::predict(const Dataset& data) const {
   auto& net = *impl_->net;
   net.eval();
   const std::size_t chunk = spec.architecture == Architecture::resnet3d ? 2 : kPredictChunkRows;
-  const auto all = torch::from_blob(const_cast<float*>(data.x.data()),
-                                    {static_cast<int64_t>(data.rows), static_cast<int64_t>(data.features)},
-                                    torch::kFloat32);
+  const auto all = torch::from_blob(
+      const_cast<float*>(data.x.data()),
+      {static_cast<int64_t>(data.rows), static_cast<int64_t>(data.features)}, torch::kFloat32);
   for (std::size_t start = 0; start < data.rows; start += chunk) {
     const std::size_t n = std::min(chunk, data.rows - start);
     auto logits = net.forward(all.narrow(0, static_cast<int64_t>(start), static_cast<int64_t>(n)));
@@ -252,8 +267,10 @@ Result<Predictions> Model::predict(const Dataset& data) const {
       probs = torch::softmax(logits, 1).to(torch::kFloat64);
     }
     probs = probs.contiguous();
-    std::copy_n(probs.data_ptr<double>(), n * static_cast<std::size_t>(spec.num_classes),
-                out.probabilities.begin() + static_cast<std::ptrdiff_t>(start * static_cast<std::size_t>(spec.num_classes)));
+    std::copy_n(
+        probs.data_ptr<double>(), n * static_cast<std::size_t>(spec.num_classes),
+        out.probabilities.begin() +
+            static_cast<std::ptrdiff_t>(start * static_cast<std::size_t>(spec.num_classes)));
   }
   return out;
 }

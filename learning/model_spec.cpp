@@ -28,7 +28,8 @@ std::size_t mlp_parameters(const ModelSpec& s) {
     total += in * static_cast<std::size_t>(h) + static_cast<std::size_t>(h);
     in = static_cast<std::size_t>(h);
   }
-  return total + in * static_cast<std::size_t>(s.output_size()) + static_cast<std::size_t>(s.output_size());
+  return total + in * static_cast<std::size_t>(s.output_size()) +
+         static_cast<std::size_t>(s.output_size());
 }
 
 std::size_t cnn2d_parameters(const ModelSpec& s) {
@@ -39,7 +40,8 @@ std::size_t cnn2d_parameters(const ModelSpec& s) {
   const std::size_t h = static_cast<std::size_t>(s.input_shape[1] / 4);
   const std::size_t w = static_cast<std::size_t>(s.input_shape[2] / 4);
   const std::size_t out = static_cast<std::size_t>(s.output_size());
-  return (c * 9 * c1 + c1) + (c1 * 9 * c2 + c2) + (c2 * h * w * dense + dense) + (dense * out + out);
+  return (c * 9 * c1 + c1) + (c1 * 9 * c2 + c2) + (c2 * h * w * dense + dense) +
+         (dense * out + out);
 }
 
 std::size_t resnet3d_parameters(const ModelSpec& s) {
@@ -51,22 +53,26 @@ std::size_t resnet3d_parameters(const ModelSpec& s) {
     const std::size_t out = base << stage;
     for (int block = 0; block < 2; ++block) {
       const std::size_t block_in = block == 0 ? width : out;
-      total += block_in * 27 * out + 2 * out;  // conv1 + bn1
-      total += out * 27 * out + 2 * out;       // conv2 + bn2
+      total += block_in * 27 * out + 2 * out;                                // conv1 + bn1
+      total += out * 27 * out + 2 * out;                                     // conv2 + bn2
       if (block == 0 && block_in != out) total += block_in * out + 2 * out;  // downsample
     }
     width = out;
   }
-  return total + width * static_cast<std::size_t>(s.output_size()) + static_cast<std::size_t>(s.output_size());
+  return total + width * static_cast<std::size_t>(s.output_size()) +
+         static_cast<std::size_t>(s.output_size());
 }
 
 }  // namespace
 
 std::string_view architecture_name(Architecture a) {
   switch (a) {
-    case Architecture::mlp: return "mlp";
-    case Architecture::cnn2d: return "cnn2d";
-    case Architecture::resnet3d: return "resnet3d";
+    case Architecture::mlp:
+      return "mlp";
+    case Architecture::cnn2d:
+      return "cnn2d";
+    case Architecture::resnet3d:
+      return "resnet3d";
   }
   std::abort();
 }
@@ -110,30 +116,36 @@ Status validate(const ModelSpec& s) {
   switch (s.architecture) {
     case Architecture::mlp:
       if (s.input_shape.size() != 1) {
-        return make_error("An mlp spec needs input_shape [features]; got " + dims_text(s.input_shape) + ".");
+        return make_error("An mlp spec needs input_shape [features]; got " +
+                          dims_text(s.input_shape) + ".");
       }
       if (s.hidden.size() > 16) return make_error("An mlp spec may have at most 16 hidden layers.");
       params = mlp_parameters(s);
       break;
     case Architecture::cnn2d:
       if (s.input_shape.size() != 3 || s.input_shape[1] < 4 || s.input_shape[2] < 4) {
-        return make_error("A cnn2d spec needs input_shape [channels, height, width] with height and width "
-                          "of at least 4; got " + dims_text(s.input_shape) + ".");
+        return make_error(
+            "A cnn2d spec needs input_shape [channels, height, width] with height and width "
+            "of at least 4; got " +
+            dims_text(s.input_shape) + ".");
       }
       if (s.hidden.size() != 3) {
-        return make_error("A cnn2d spec needs hidden [conv1 channels, conv2 channels, dense width]; got " +
-                          dims_text(s.hidden) + ".");
+        return make_error(
+            "A cnn2d spec needs hidden [conv1 channels, conv2 channels, dense width]; got " +
+            dims_text(s.hidden) + ".");
       }
       params = cnn2d_parameters(s);
       break;
     case Architecture::resnet3d:
       if (s.input_shape.size() != 4) {
-        return make_error("A resnet3d spec needs input_shape [channels, depth, height, width]; got " +
-                          dims_text(s.input_shape) + ".");
+        return make_error(
+            "A resnet3d spec needs input_shape [channels, depth, height, width]; got " +
+            dims_text(s.input_shape) + ".");
       }
       if (s.hidden.size() != 1 || s.hidden[0] > 128) {
-        return make_error("A resnet3d spec needs hidden [base width] with a width of at most 128; got " +
-                          dims_text(s.hidden) + ".");
+        return make_error(
+            "A resnet3d spec needs hidden [base width] with a width of at most 128; got " +
+            dims_text(s.hidden) + ".");
       }
       params = resnet3d_parameters(s);
       break;
@@ -189,7 +201,8 @@ Result<ModelSpec> spec_from_json(std::string_view text) {
   }
   const auto classes = j["num_classes"].get<long long>();
   if (classes < 2 || classes > kMaxClasses) {
-    return make_error("The model spec's num_classes must be between 2 and " + std::to_string(kMaxClasses) + ".");
+    return make_error("The model spec's num_classes must be between 2 and " +
+                      std::to_string(kMaxClasses) + ".");
   }
   s.num_classes = static_cast<int>(classes);
   if (auto st = validate(s); !st) return st.error();
@@ -199,7 +212,8 @@ Result<ModelSpec> spec_from_json(std::string_view text) {
 std::vector<double> Predictions::scores(int cls) const {
   std::vector<double> out(rows);
   const auto k = static_cast<std::size_t>(num_classes);
-  for (std::size_t i = 0; i < rows; ++i) out[i] = probabilities[i * k + static_cast<std::size_t>(cls)];
+  for (std::size_t i = 0; i < rows; ++i)
+    out[i] = probabilities[i * k + static_cast<std::size_t>(cls)];
   return out;
 }
 

@@ -29,7 +29,8 @@ void put_values(chain::Bytes& out, const void* data, std::size_t count, std::siz
     if (count) std::memcpy(out.data() + at, p, count * width);
   } else {
     for (std::size_t i = 0; i < count; ++i)
-      for (std::size_t b = 0; b < width; ++b) out[at + i * width + b] = p[i * width + (width - 1 - b)];
+      for (std::size_t b = 0; b < width; ++b)
+        out[at + i * width + b] = p[i * width + (width - 1 - b)];
   }
 }
 
@@ -65,8 +66,9 @@ std::string dims_text(const std::vector<int64_t>& v) {
 }
 
 Error blob_error(const std::string& what) {
-  return make_error("The model blob is not a valid Baton model: " + what +
-                    " Check that the file is a model written by this version of Baton and was not altered.");
+  return make_error(
+      "The model blob is not a valid Baton model: " + what +
+      " Check that the file is a model written by this version of Baton and was not altered.");
 }
 
 }  // namespace
@@ -84,7 +86,8 @@ chain::Bytes serialize(const Model& model) {
     out.insert(out.end(), name.begin(), name.end());
     const auto t = tensor.detach().contiguous();
     const bool is_float = t.scalar_type() == torch::kFloat32;
-    if (!is_float && t.scalar_type() != torch::kInt64) std::abort();  // a network with another dtype is a bug
+    if (!is_float && t.scalar_type() != torch::kInt64)
+      std::abort();  // a network with another dtype is a bug
     out.push_back(is_float ? kFloat32 : kInt64);
     out.push_back(static_cast<std::uint8_t>(t.dim()));
     for (auto d : t.sizes()) put_le(out, static_cast<std::uint64_t>(d), 8);
@@ -101,7 +104,8 @@ Result<Model> deserialize(chain::ByteView bytes) {
   }
   std::uint64_t version = 0, spec_len = 0;
   if (!r.le(4, &version) || version != kVersion) {
-    return blob_error("its format version is " + std::to_string(version) + ", this build reads version 1.");
+    return blob_error("its format version is " + std::to_string(version) +
+                      ", this build reads version 1.");
   }
   const std::uint8_t* spec_bytes = nullptr;
   if (!r.le(4, &spec_len) || spec_len > kMaxSpecBytes || !r.take(spec_len, &spec_bytes)) {
@@ -122,15 +126,18 @@ Result<Model> deserialize(chain::ByteView bytes) {
   for (auto& [name, tensor] : expected) {
     std::uint64_t name_len = 0, dtype = 0, rank = 0;
     const std::uint8_t* name_bytes = nullptr;
-    if (!r.le(2, &name_len) || !r.take(name_len, &name_bytes)) return blob_error("it is truncated.");
+    if (!r.le(2, &name_len) || !r.take(name_len, &name_bytes))
+      return blob_error("it is truncated.");
     const std::string got(reinterpret_cast<const char*>(name_bytes), name_len);
-    if (got != name) return blob_error("tensor \"" + got + "\" appears where \"" + name + "\" belongs.");
+    if (got != name)
+      return blob_error("tensor \"" + got + "\" appears where \"" + name + "\" belongs.");
     const bool is_float = tensor.scalar_type() == torch::kFloat32;
     if (!r.le(1, &dtype) || dtype != (is_float ? kFloat32 : kInt64)) {
       return blob_error("tensor \"" + name + "\" has the wrong value type.");
     }
     const auto want = tensor.sizes().vec();
-    if (!r.le(1, &rank) || rank != want.size()) return blob_error("tensor \"" + name + "\" has the wrong rank.");
+    if (!r.le(1, &rank) || rank != want.size())
+      return blob_error("tensor \"" + name + "\" has the wrong rank.");
     std::vector<int64_t> dims(rank);
     for (auto& d : dims) {
       std::uint64_t v = 0;
@@ -138,8 +145,8 @@ Result<Model> deserialize(chain::ByteView bytes) {
       d = static_cast<int64_t>(v);
     }
     if (dims != want) {
-      return blob_error("tensor \"" + name + "\" has shape " + dims_text(dims) + " where its spec needs " +
-                        dims_text(want) + ".");
+      return blob_error("tensor \"" + name + "\" has shape " + dims_text(dims) +
+                        " where its spec needs " + dims_text(want) + ".");
     }
     const std::size_t width = is_float ? 4 : 8;
     const auto n = static_cast<std::size_t>(tensor.numel());
@@ -147,7 +154,8 @@ Result<Model> deserialize(chain::ByteView bytes) {
     if (!r.take(n * width, &values)) return blob_error("tensor \"" + name + "\" is truncated.");
     auto host = torch::empty(want, tensor.options());
     chain::Bytes native;
-    put_values(native, values, n, width);  // little-endian → native (a byte swap on big-endian hosts)
+    put_values(native, values, n,
+               width);  // little-endian → native (a byte swap on big-endian hosts)
     if (n) std::memcpy(host.data_ptr(), native.data(), n * width);
     tensor.copy_(host);
   }

@@ -36,7 +36,8 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(Network& net, const Trai
         net.parameters(), torch::optim::AdamOptions(s.learning_rate).weight_decay(s.weight_decay));
   }
   return std::make_unique<torch::optim::SGD>(
-      net.parameters(), torch::optim::SGDOptions(s.learning_rate).momentum(s.momentum).weight_decay(s.weight_decay));
+      net.parameters(),
+      torch::optim::SGDOptions(s.learning_rate).momentum(s.momentum).weight_decay(s.weight_decay));
 }
 
 Result<TrainReport> train_loop(Model& model, const Dataset& data, const TrainSettings& s) {
@@ -56,7 +57,8 @@ Result<TrainReport> train_loop(Model& model, const Dataset& data, const TrainSet
     std::vector<float> w(data.rows);
     for (std::size_t i = 0; i < data.rows; ++i) {
       const auto c = counts[static_cast<std::size_t>(data.y[i])];
-      w[i] = static_cast<float>(static_cast<double>(data.rows) / (static_cast<double>(spec.num_classes) * c));
+      w[i] = static_cast<float>(static_cast<double>(data.rows) /
+                                (static_cast<double>(spec.num_classes) * c));
     }
     row_weight = torch::from_blob(w.data(), {rows}, torch::kFloat32).clone();
   }
@@ -80,7 +82,8 @@ Result<TrainReport> train_loop(Model& model, const Dataset& data, const TrainSet
     double loss_sum = 0;
     for (int64_t start = 0; start < rows; start += s.batch_size) {
       const int64_t n = std::min<int64_t>(s.batch_size, rows - start);
-      const auto xb = gather_epoch ? x_epoch.narrow(0, start, n) : x.index_select(0, perm.narrow(0, start, n));
+      const auto xb =
+          gather_epoch ? x_epoch.narrow(0, start, n) : x.index_select(0, perm.narrow(0, start, n));
       const auto yb = y_epoch.narrow(0, start, n);
       optimizer->zero_grad();
       const auto logits = net.forward(xb);
@@ -99,8 +102,9 @@ Result<TrainReport> train_loop(Model& model, const Dataset& data, const TrainSet
       optimizer->step();
       const double value = loss.item<double>();
       if (!std::isfinite(value)) {
-        return make_error("Training diverged: the loss became " + std::to_string(value) + " in epoch " +
-                          std::to_string(epoch + 1) + "; check the data for infinite values or lower the learning rate.");
+        return make_error("Training diverged: the loss became " + std::to_string(value) +
+                          " in epoch " + std::to_string(epoch + 1) +
+                          "; check the data for infinite values or lower the learning rate.");
       }
       loss_sum += value * static_cast<double>(n);
       ++report.steps;
@@ -124,14 +128,16 @@ Result<Optimizer> parse_optimizer(std::string_view name) {
 
 Status validate(const TrainSettings& s) {
   if (s.epochs < 0 || s.epochs > 100000) return make_error("epochs must be between 0 and 100000.");
-  if (s.batch_size < 1 || s.batch_size > 1000000) return make_error("batch size must be between 1 and 1000000.");
+  if (s.batch_size < 1 || s.batch_size > 1000000)
+    return make_error("batch size must be between 1 and 1000000.");
   if (!(s.learning_rate > 0) || !std::isfinite(s.learning_rate)) {
     return make_error("learning rate must be a positive finite number.");
   }
   if (!(s.weight_decay >= 0) || !std::isfinite(s.weight_decay)) {
     return make_error("weight decay must be a finite number >= 0.");
   }
-  if (!(s.momentum >= 0) || !std::isfinite(s.momentum)) return make_error("momentum must be a finite number >= 0.");
+  if (!(s.momentum >= 0) || !std::isfinite(s.momentum))
+    return make_error("momentum must be a finite number >= 0.");
   if (s.threads < 1 || s.threads > 256) return make_error("threads must be between 1 and 256.");
   return {};
 }
@@ -152,8 +158,8 @@ Result<TrainReport> train(Model& model, const Dataset& data, const TrainSettings
   if (data.features != spec.input_size() || data.num_classes != spec.num_classes) {
     return make_error("The training data has " + std::to_string(data.features) + " features and " +
                       std::to_string(data.num_classes) + " classes but the model expects " +
-                      std::to_string(spec.input_size()) + " and " + std::to_string(spec.num_classes) +
-                      "; encode it with the model's schema.");
+                      std::to_string(spec.input_size()) + " and " +
+                      std::to_string(spec.num_classes) + "; encode it with the model's schema.");
   }
   if (data.x.size() != data.rows * data.features || data.y.size() != data.rows) {
     return make_error("The training data's value or label count does not match its rows.");
@@ -165,7 +171,8 @@ Result<TrainReport> train(Model& model, const Dataset& data, const TrainSettings
     }
   }
   if (data.rows == 0) {
-    if (settings.epochs > 0) return make_error("There are no training rows; a partner needs at least one.");
+    if (settings.epochs > 0)
+      return make_error("There are no training rows; a partner needs at least one.");
     return TrainReport{};
   }
   init_torch(settings.threads);

@@ -20,18 +20,18 @@ std::string_view optimizer_name(Optimizer o);
 Result<Optimizer> parse_optimizer(std::string_view name);  // "adam" | "sgd"
 
 struct TrainSettings {
-  int epochs = 10;              // passes over the local data (>= 0)
-  int batch_size = 32;          // the last batch of an epoch may be smaller
+  int epochs = 10;      // passes over the local data (>= 0)
+  int batch_size = 32;  // the last batch of an epoch may be smaller
   Optimizer optimizer = Optimizer::adam;
   double learning_rate = 1e-3;
-  double weight_decay = 0.0;    // L2, as torch.optim's weight_decay
-  double momentum = 0.0;        // SGD only
+  double weight_decay = 0.0;  // L2, as torch.optim's weight_decay
+  double momentum = 0.0;      // SGD only
   // Weight each row's loss by rows / (classes × rows of its class) and take
   // the weighted mean per batch, so a minority class counts as much as the
   // majority. Off: the plain mean.
   bool class_weighting = false;
-  std::uint64_t seed = 1;       // batch order
-  int threads = 1;              // LibTorch intra-op threads (init_torch)
+  std::uint64_t seed = 1;  // batch order
+  int threads = 1;         // LibTorch intra-op threads (init_torch)
 };
 
 // Checks ranges (epochs >= 0, batch_size >= 1, learning_rate > 0, finite
@@ -47,12 +47,11 @@ struct TrainReport {
 // Trains `model` in place on every row of `data` for settings.epochs epochs.
 // Each epoch visits the rows in an order shuffled by Fisher–Yates driven by a
 // SplitMix64 generator seeded with settings.seed (both written out in
-// train.cpp, so the order is the same on every platform and library); optimizer state starts fresh on each call (a partner receives
-// weights only). Deterministic: the same model bytes, data, settings and
-// thread count give bit-identical weights.
-// Errors: settings out of range, data whose feature or class count does not
-// match the model's spec, an empty dataset with epochs > 0, a label outside
-// [0, classes), a loss that becomes NaN (a learning rate too high).
+// train.cpp, so the order is the same on every platform and library); optimizer state starts fresh
+// on each call (a partner receives weights only). Deterministic: the same model bytes, data,
+// settings and thread count give bit-identical weights. Errors: settings out of range, data whose
+// feature or class count does not match the model's spec, an empty dataset with epochs > 0, a label
+// outside [0, classes), a loss that becomes NaN (a learning rate too high).
 Result<TrainReport> train(Model& model, const Dataset& data, const TrainSettings& settings);
 
 // The visiting order of one epoch: a permutation of 0..n-1 drawn by

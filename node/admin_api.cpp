@@ -14,8 +14,12 @@ namespace {
 
 using nlohmann::json;
 
-HttpResponse reply(int status, const json& body) { return {status, "application/json", body.dump() + "\n"}; }
-HttpResponse error(int status, const std::string& message) { return reply(status, json{{"error", message}}); }
+HttpResponse reply(int status, const json& body) {
+  return {status, "application/json", body.dump() + "\n"};
+}
+HttpResponse error(int status, const std::string& message) {
+  return reply(status, json{{"error", message}});
+}
 
 std::string hex_of(const std::string& bytes) { return chain::to_hex(chain::as_bytes(bytes)); }
 
@@ -113,9 +117,11 @@ HttpResponse AdminApi::submit(const HttpRequest& request) {
     }
     auto decoded = chain::from_hex(hex);
     if (!decoded) {
-      return reply(400, json{{"accepted", false},
-                             {"error", "the body is not hex; send the serialized Transaction as hex, or as raw "
-                                       "bytes with Content-Type: application/octet-stream"}});
+      return reply(400,
+                   json{{"accepted", false},
+                        {"error",
+                         "the body is not hex; send the serialized Transaction as hex, or as raw "
+                         "bytes with Content-Type: application/octet-stream"}});
     }
     bytes.assign(decoded->begin(), decoded->end());
   }
@@ -129,13 +135,15 @@ HttpResponse AdminApi::submit(const HttpRequest& request) {
 
 HttpResponse AdminApi::block(std::string_view height_text) {
   std::uint64_t height = 0;
-  const auto [ptr, ec] = std::from_chars(height_text.data(), height_text.data() + height_text.size(), height);
+  const auto [ptr, ec] =
+      std::from_chars(height_text.data(), height_text.data() + height_text.size(), height);
   if (ec != std::errc() || ptr != height_text.data() + height_text.size() || height == 0) {
     return error(400, "the height must be a positive integer, e.g. /block/1");
   }
   auto stored = node_.store().block_at(height);
   if (!stored) return error(500, stored.error().message);
-  if (!stored->has_value()) return error(404, "no block at height " + std::to_string(height) + " yet");
+  if (!stored->has_value())
+    return error(404, "no block at height " + std::to_string(height) + " yet");
   return reply(200, block_json(**stored));
 }
 
@@ -151,7 +159,8 @@ HttpResponse AdminApi::tx(std::string_view hash_text) {
     if (stored->has_value()) {
       auto committed = chain::decode_committed_block(**stored);
       if (committed && static_cast<int>((*loc)->index) < committed->block().transactions_size()) {
-        j["transaction"] = tx_json(committed->block().transactions(static_cast<int>((*loc)->index)));
+        j["transaction"] =
+            tx_json(committed->block().transactions(static_cast<int>((*loc)->index)));
       }
     }
     return reply(200, j);
@@ -159,7 +168,8 @@ HttpResponse AdminApi::tx(std::string_view hash_text) {
   if (auto pending = node_.pending_transaction(*hash)) {
     return reply(200, json{{"status", "pending"}, {"transaction", tx_json(*pending)}});
   }
-  return error(404, "transaction " + hash->hex() + " is neither committed nor waiting in this node's mempool");
+  return error(404, "transaction " + hash->hex() +
+                        " is neither committed nor waiting in this node's mempool");
 }
 
 HttpResponse AdminApi::nonce(std::string_view key_text) {

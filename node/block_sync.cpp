@@ -5,7 +5,9 @@
 
 namespace baton::node {
 
-void BlockSync::on_peer_height(const chain::PublicKey& peer, std::uint64_t height) { heights_[peer] = height; }
+void BlockSync::on_peer_height(const chain::PublicKey& peer, std::uint64_t height) {
+  heights_[peer] = height;
+}
 
 void BlockSync::on_peer_at_least(const chain::PublicKey& peer, std::uint64_t height) {
   auto& h = heights_[peer];

@@ -22,7 +22,7 @@
 namespace baton::node {
 
 struct BlockSyncOptions {
-  std::uint32_t batch = 64;               // blocks per request
+  std::uint32_t batch = 64;  // blocks per request
   std::uint64_t request_timeout_ms = 3000;
 };
 

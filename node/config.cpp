@@ -25,13 +25,15 @@ Result<std::optional<std::string>> get_string(const toml::table& t, std::string_
   const toml::node* n = t.get(key);
   if (n == nullptr) return std::optional<std::string>{};
   const auto* s = n->as_string();
-  const std::string full = section.empty() ? std::string(key) : std::string(section) + "." + std::string(key);
+  const std::string full =
+      section.empty() ? std::string(key) : std::string(section) + "." + std::string(key);
   if (s == nullptr) return config_error(path, "'" + full + "' must be a string");
   return std::optional<std::string>{s->get()};
 }
 
-Result<std::optional<std::int64_t>> get_int(const toml::table& t, std::string_view key, const fs::path& path,
-                                            std::string_view section, std::int64_t min, std::int64_t max) {
+Result<std::optional<std::int64_t>> get_int(const toml::table& t, std::string_view key,
+                                            const fs::path& path, std::string_view section,
+                                            std::int64_t min, std::int64_t max) {
   const toml::node* n = t.get(key);
   if (n == nullptr) return std::optional<std::int64_t>{};
   const std::string full = std::string(section) + "." + std::string(key);
@@ -66,8 +68,10 @@ Status check_unknown_keys(const toml::table& t, const std::set<std::string, std:
                           std::string_view section, const fs::path& path) {
   for (const auto& [k, v] : t) {
     if (!known.contains(k.str())) {
-      const std::string full = section.empty() ? std::string(k.str()) : std::string(section) + "." + std::string(k.str());
-      return config_error(path, "unknown key '" + full + "' (check its spelling against deploy/node.example.toml)");
+      const std::string full = section.empty() ? std::string(k.str())
+                                               : std::string(section) + "." + std::string(k.str());
+      return config_error(
+          path, "unknown key '" + full + "' (check its spelling against deploy/node.example.toml)");
     }
   }
   return {};
@@ -93,7 +97,8 @@ Result<HostPort> parse_host_port(std::string_view text, bool allow_zero_port) {
     port = text.substr(close + 2);
   } else {
     const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) return make_error("address '" + shown + "' has no ':port'; write host:port");
+    if (colon == std::string_view::npos)
+      return make_error("address '" + shown + "' has no ':port'; write host:port");
     host = text.substr(0, colon);
     port = text.substr(colon + 1);
     if (host.find(':') != std::string_view::npos) {
@@ -112,12 +117,18 @@ Result<HostPort> parse_host_port(std::string_view text, bool allow_zero_port) {
 
 std::string_view to_string(LogLevel level) {
   switch (level) {
-    case LogLevel::trace: return "trace";
-    case LogLevel::debug: return "debug";
-    case LogLevel::info: return "info";
-    case LogLevel::warn: return "warn";
-    case LogLevel::error: return "error";
-    case LogLevel::off: return "off";
+    case LogLevel::trace:
+      return "trace";
+    case LogLevel::debug:
+      return "debug";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warn:
+      return "warn";
+    case LogLevel::error:
+      return "error";
+    case LogLevel::off:
+      return "off";
   }
   return "info";
 }
@@ -137,8 +148,8 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
   cfg.config_path = fs::absolute(config_path).lexically_normal();
 
   if (auto s = check_unknown_keys(root,
-                                  {"name", "key_file", "genesis_file", "data_dir", "p2p_listen", "admin_listen",
-                                   "log_level", "log_file", "consensus", "mempool"},
+                                  {"name", "key_file", "genesis_file", "data_dir", "p2p_listen",
+                                   "admin_listen", "log_level", "log_file", "consensus", "mempool"},
                                   {}, config_path);
       !s) {
     return s.error();
@@ -155,7 +166,8 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
     auto v = get_string(root, r.key, config_path);
     if (!v) return v.error();
     if (!v->has_value() || (*v)->empty()) {
-      return config_error(config_path, "the required key '" + std::string(r.key) + "' is missing or empty");
+      return config_error(config_path,
+                          "the required key '" + std::string(r.key) + "' is missing or empty");
     }
     *r.out = **v;
   }
@@ -195,11 +207,11 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
   if (const toml::node* n = root.get("consensus")) {
     const auto* t = n->as_table();
     if (t == nullptr) return config_error(config_path, "'consensus' must be a table ([consensus])");
-    if (auto s = check_unknown_keys(*t,
-                                    {"timeout_propose_ms", "timeout_prevote_ms", "timeout_precommit_ms",
-                                     "timeout_delta_ms", "timeout_commit_ms", "empty_block_interval_ms",
-                                     "max_proposal_txs"},
-                                    "consensus", config_path);
+    if (auto s = check_unknown_keys(
+            *t,
+            {"timeout_propose_ms", "timeout_prevote_ms", "timeout_precommit_ms", "timeout_delta_ms",
+             "timeout_commit_ms", "empty_block_interval_ms", "max_proposal_txs"},
+            "consensus", config_path);
         !s) {
       return s.error();
     }
@@ -223,7 +235,9 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
   if (const toml::node* n = root.get("mempool")) {
     const auto* t = n->as_table();
     if (t == nullptr) return config_error(config_path, "'mempool' must be a table ([mempool])");
-    if (auto s = check_unknown_keys(*t, {"max_txs", "max_bytes", "max_nonce_gap"}, "mempool", config_path); !s) {
+    if (auto s = check_unknown_keys(*t, {"max_txs", "max_bytes", "max_nonce_gap"}, "mempool",
+                                    config_path);
+        !s) {
       return s.error();
     }
     auto max_txs = get_int(*t, "max_txs", config_path, "mempool", 1, 10'000'000);
@@ -242,13 +256,17 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
 Result<NodeConfig> load_node_config(const fs::path& config_path) {
   std::error_code ec;
   if (!fs::exists(config_path, ec)) {
-    return make_error("config file " + config_path.string() + " does not exist; pass --config with the path of node.toml");
+    return make_error("config file " + config_path.string() +
+                      " does not exist; pass --config with the path of node.toml");
   }
   if (fs::is_directory(config_path, ec)) {
-    return make_error("config " + config_path.string() + " is a directory; pass the path of the node.toml file");
+    return make_error("config " + config_path.string() +
+                      " is a directory; pass the path of the node.toml file");
   }
   std::ifstream in(config_path, std::ios::binary);
-  if (!in) return make_error("cannot read config file " + config_path.string() + "; check its permissions");
+  if (!in)
+    return make_error("cannot read config file " + config_path.string() +
+                      "; check its permissions");
   std::ostringstream buf;
   buf << in.rdbuf();
   return parse_node_config(buf.str(), config_path);

@@ -13,25 +13,29 @@ namespace {
 namespace asio = boost::asio;
 
 // The checkpoint file holds SHA-256(record) || record, like the signer state.
-Result<std::optional<consensus::pb::EngineCheckpoint>> load_checkpoint(const std::filesystem::path& path) {
+Result<std::optional<consensus::pb::EngineCheckpoint>> load_checkpoint(
+    const std::filesystem::path& path) {
   auto text = read_file_if_exists(path);
   if (!text) return text.error();
   if (!text->has_value()) return std::optional<consensus::pb::EngineCheckpoint>{};
   const std::string& file = **text;
   consensus::pb::EngineCheckpoint cp;
-  const bool intact = file.size() >= 32 &&
-                      std::equal(file.begin(), file.begin() + 32,
-                                 chain::sha256(std::string_view(file).substr(32)).bytes.begin(),
-                                 [](char a, std::uint8_t b) { return static_cast<std::uint8_t>(a) == b; });
+  const bool intact =
+      file.size() >= 32 &&
+      std::equal(file.begin(), file.begin() + 32,
+                 chain::sha256(std::string_view(file).substr(32)).bytes.begin(),
+                 [](char a, std::uint8_t b) { return static_cast<std::uint8_t>(a) == b; });
   if (!intact || !cp.ParseFromArray(file.data() + 32, static_cast<int>(file.size() - 32))) {
-    return make_error("the consensus checkpoint " + path.string() +
-                      " is damaged; restore it from a backup or, if this node's votes at that height were "
-                      "never sent, remove it");
+    return make_error(
+        "the consensus checkpoint " + path.string() +
+        " is damaged; restore it from a backup or, if this node's votes at that height were "
+        "never sent, remove it");
   }
   return std::optional<consensus::pb::EngineCheckpoint>{std::move(cp)};
 }
 
-Status save_checkpoint(const std::filesystem::path& path, const consensus::pb::EngineCheckpoint& cp) {
+Status save_checkpoint(const std::filesystem::path& path,
+                       const consensus::pb::EngineCheckpoint& cp) {
   std::string bytes;
   if (!cp.SerializeToString(&bytes)) return make_error("cannot serialize the consensus checkpoint");
   const chain::Hash sum = chain::sha256(bytes);
@@ -59,7 +63,8 @@ ConsensusDriver::~ConsensusDriver() { stop(); }
 Status ConsensusDriver::start(std::uint64_t height) {
   auto cp = load_checkpoint(options_.checkpoint_file);
   if (!cp) return cp.error();
-  engine_ = std::make_unique<consensus::Engine>(options_.engine, validators_, app_, signer_.get(), height, *cp);
+  engine_ = std::make_unique<consensus::Engine>(options_.engine, validators_, app_, signer_.get(),
+                                                height, *cp);
   last_commit_ = std::chrono::steady_clock::now();
   engine_->start();
   drain();
@@ -76,7 +81,8 @@ void ConsensusDriver::stop() {
   rebroadcast_.cancel();
 }
 
-consensus::MessageVerdict ConsensusDriver::on_message(const consensus::pb::ConsensusMessage& message) {
+consensus::MessageVerdict ConsensusDriver::on_message(
+    const consensus::pb::ConsensusMessage& message) {
   if (!running()) return consensus::MessageVerdict::stale;
   const auto verdict = engine_->on_message(message);
   // A peer already works on the held height: join it now.
@@ -123,8 +129,8 @@ void ConsensusDriver::drain() {
     if (out.decision) {
       const std::uint64_t h = out.decision->height;
       if (auto s = host_.commit_decision(*out.decision); !s) {
-        host_.note("height " + std::to_string(h) + " was decided but not stored: " + s.error().message +
-                   "; block sync will fetch it from a peer");
+        host_.note("height " + std::to_string(h) + " was decided but not stored: " +
+                   s.error().message + "; block sync will fetch it from a peer");
       } else {
         last_commit_ = std::chrono::steady_clock::now();
         engine_->on_block_committed(h);
@@ -142,8 +148,10 @@ void ConsensusDriver::drain() {
 
 void ConsensusDriver::schedule(const consensus::Timeout& timeout) {
   // Drop timers that already fired (their handler ran) to keep the list short.
-  std::erase_if(timers_, [](const auto& t) { return t->expiry() < asio::steady_timer::clock_type::now(); });
-  auto timer = std::make_shared<asio::steady_timer>(loop_, std::chrono::milliseconds(timeout.duration_ms));
+  std::erase_if(timers_,
+                [](const auto& t) { return t->expiry() < asio::steady_timer::clock_type::now(); });
+  auto timer =
+      std::make_shared<asio::steady_timer>(loop_, std::chrono::milliseconds(timeout.duration_ms));
   timer->async_wait([this, timeout, timer](const boost::system::error_code& ec) {
     if (ec || stopped_) return;
     fire(timeout);
@@ -161,7 +169,8 @@ void ConsensusDriver::fire(const consensus::Timeout& timeout) {
   if (!running()) return;
   if (timeout.step == consensus::Step::new_height && !may_start_height()) {
     held_ = timeout;
-    const auto deadline = last_commit_ + std::chrono::milliseconds(options_.empty_block_interval_ms);
+    const auto deadline =
+        last_commit_ + std::chrono::milliseconds(options_.empty_block_interval_ms);
     heartbeat_.expires_at(deadline);
     heartbeat_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec && !stopped_) poke();
@@ -186,8 +195,8 @@ void ConsensusDriver::rebroadcast_tick() {
   // Only when stuck: the engine's position did not move for a whole interval
   // (a peer may have missed our votes through a reconnect or a restart).
   const auto now = engine_->status();
-  if (now.height == last_seen_.height && now.round == last_seen_.round && now.step == last_seen_.step &&
-      !held_) {
+  if (now.height == last_seen_.height && now.round == last_seen_.round &&
+      now.step == last_seen_.step && !held_) {
     for (const auto& m : engine_->messages_to_rebroadcast()) host_.broadcast(m);
   }
   last_seen_ = now;

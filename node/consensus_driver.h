@@ -64,8 +64,8 @@ class ConsensusDriver {
   // `signer` may be null (observer). `app`, `host` and `loop` must outlive
   // the driver.
   ConsensusDriver(boost::asio::io_context& loop, ConsensusDriverOptions options,
-                  consensus::ValidatorSet validators, consensus::Application& app, ConsensusHost& host,
-                  std::unique_ptr<consensus::Signer> signer);
+                  consensus::ValidatorSet validators, consensus::Application& app,
+                  ConsensusHost& host, std::unique_ptr<consensus::Signer> signer);
   ~ConsensusDriver();
 
   // Builds the engine at `height` (block store tip + 1) from the last

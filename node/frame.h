@@ -39,7 +39,7 @@ enum class FrameStatus {
 
 struct FrameResult {
   FrameStatus status = FrameStatus::need_more;
-  chain::Bytes body;           // set when status == frame
+  chain::Bytes body;            // set when status == frame
   std::uint32_t announced = 0;  // the offending length when status == oversized
 };
 

@@ -39,17 +39,28 @@ SessionKey derive_key(const std::array<std::uint8_t, 32>& shared, std::string_vi
 
 const char* to_string(HandshakeRefusal refusal) {
   switch (refusal) {
-    case HandshakeRefusal::malformed: return "malformed handshake message";
-    case HandshakeRefusal::unexpected_message: return "handshake message out of order";
-    case HandshakeRefusal::version_mismatch: return "protocol version mismatch";
-    case HandshakeRefusal::chain_id_mismatch: return "chain id mismatch";
-    case HandshakeRefusal::genesis_mismatch: return "genesis hash mismatch";
-    case HandshakeRefusal::unknown_peer: return "peer is not a genesis member";
-    case HandshakeRefusal::self_connection: return "peer presented our own identity";
-    case HandshakeRefusal::unexpected_peer: return "a different member answered";
-    case HandshakeRefusal::weak_ephemeral_key: return "peer's ephemeral key is of low order";
-    case HandshakeRefusal::bad_signature: return "handshake signature does not verify";
-    case HandshakeRefusal::timeout: return "handshake timed out";
+    case HandshakeRefusal::malformed:
+      return "malformed handshake message";
+    case HandshakeRefusal::unexpected_message:
+      return "handshake message out of order";
+    case HandshakeRefusal::version_mismatch:
+      return "protocol version mismatch";
+    case HandshakeRefusal::chain_id_mismatch:
+      return "chain id mismatch";
+    case HandshakeRefusal::genesis_mismatch:
+      return "genesis hash mismatch";
+    case HandshakeRefusal::unknown_peer:
+      return "peer is not a genesis member";
+    case HandshakeRefusal::self_connection:
+      return "peer presented our own identity";
+    case HandshakeRefusal::unexpected_peer:
+      return "a different member answered";
+    case HandshakeRefusal::weak_ephemeral_key:
+      return "peer's ephemeral key is of low order";
+    case HandshakeRefusal::bad_signature:
+      return "handshake signature does not verify";
+    case HandshakeRefusal::timeout:
+      return "handshake timed out";
   }
   return "unknown handshake refusal";
 }
@@ -130,10 +141,13 @@ HandshakeStep Handshake::refuse(HandshakeRefusal reason, std::string detail) {
 
 HandshakeStep Handshake::on_message(chain::ByteView body) {
   switch (state_) {
-    case State::await_hello: return on_hello(body);
-    case State::await_auth: return on_auth(body);
+    case State::await_hello:
+      return on_hello(body);
+    case State::await_auth:
+      return on_auth(body);
     case State::done:
-    case State::refused: break;
+    case State::refused:
+      break;
   }
   return refuse(HandshakeRefusal::unexpected_message,
                 "A handshake message arrived after the handshake had finished.");
@@ -156,14 +170,15 @@ HandshakeStep Handshake::on_hello(chain::ByteView body) {
                       "; upgrade the older node.");
   }
   if (hello->chain_id != options_.chain_id) {
-    return refuse(HandshakeRefusal::chain_id_mismatch,
-                  "The peer is on chain '" + hello->chain_id + "', this node on '" +
-                      options_.chain_id + "'; check the peer's genesis file.");
+    return refuse(HandshakeRefusal::chain_id_mismatch, "The peer is on chain '" + hello->chain_id +
+                                                           "', this node on '" + options_.chain_id +
+                                                           "'; check the peer's genesis file.");
   }
   if (hello->genesis_hash != options_.genesis_hash) {
     return refuse(HandshakeRefusal::genesis_mismatch,
                   "The peer's genesis hash " + hello->genesis_hash.hex() + " differs from ours " +
-                      options_.genesis_hash.hex() + "; all members must use the same genesis file.");
+                      options_.genesis_hash.hex() +
+                      "; all members must use the same genesis file.");
   }
   if (hello->identity == identity_.public_key()) {
     return refuse(HandshakeRefusal::self_connection,
@@ -181,8 +196,8 @@ HandshakeStep Handshake::on_hello(chain::ByteView body) {
   }
   // crypto_scalarmult refuses low-order points (an all-zero shared secret),
   // which would let a peer fix the session keys.
-  if (crypto_scalarmult(shared_.data(), ephemeral_.secret().data(), hello->ephemeral.bytes.data()) !=
-      0) {
+  if (crypto_scalarmult(shared_.data(), ephemeral_.secret().data(),
+                        hello->ephemeral.bytes.data()) != 0) {
     return refuse(HandshakeRefusal::weak_ephemeral_key,
                   "Member " + hello->identity.hex() + " sent a low-order ephemeral key.");
   }
@@ -217,9 +232,10 @@ chain::Bytes Handshake::signed_bytes(HandshakeRole signer) const {
 HandshakeStep Handshake::on_auth(chain::ByteView body) {
   const std::optional<AuthMessage> auth = parse_auth(body);
   if (!auth) {
-    return refuse(HandshakeRefusal::malformed, "The peer's handshake signature message does not "
-                                               "parse (" + std::to_string(body.size()) +
-                                                   " bytes).");
+    return refuse(HandshakeRefusal::malformed,
+                  "The peer's handshake signature message does not "
+                  "parse (" +
+                      std::to_string(body.size()) + " bytes).");
   }
   const HandshakeRole peer_role =
       role_ == HandshakeRole::initiator ? HandshakeRole::responder : HandshakeRole::initiator;

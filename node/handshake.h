@@ -45,17 +45,17 @@ enum class HandshakeRole : std::uint8_t { initiator = 0x01, responder = 0x02 };
 
 // Why a handshake was refused. Stable numbers (they appear in logs).
 enum class HandshakeRefusal {
-  malformed = 1,           // a message that does not parse
-  unexpected_message,      // a message out of order (e.g. Auth before Hello)
-  version_mismatch,        // the peer speaks another protocol version
-  chain_id_mismatch,       // the peer is on another chain
-  genesis_mismatch,        // same chain id, different genesis hash
-  unknown_peer,            // the identity is not a genesis member
-  self_connection,         // the peer presents our own identity
-  unexpected_peer,         // we dialled member X and someone else answered
-  weak_ephemeral_key,      // the X25519 key is of low order (shared secret 0)
-  bad_signature,           // the Auth signature does not verify
-  timeout,                 // not finished in time (reported by the caller)
+  malformed = 1,       // a message that does not parse
+  unexpected_message,  // a message out of order (e.g. Auth before Hello)
+  version_mismatch,    // the peer speaks another protocol version
+  chain_id_mismatch,   // the peer is on another chain
+  genesis_mismatch,    // same chain id, different genesis hash
+  unknown_peer,        // the identity is not a genesis member
+  self_connection,     // the peer presents our own identity
+  unexpected_peer,     // we dialled member X and someone else answered
+  weak_ephemeral_key,  // the X25519 key is of low order (shared secret 0)
+  bad_signature,       // the Auth signature does not verify
+  timeout,             // not finished in time (reported by the caller)
 };
 const char* to_string(HandshakeRefusal refusal);
 
@@ -63,7 +63,7 @@ const char* to_string(HandshakeRefusal refusal);
 struct HandshakeOptions {
   std::string chain_id;
   chain::Hash genesis_hash;
-  std::set<chain::PublicKey> members;            // genesis members (may include us)
+  std::set<chain::PublicKey> members;             // genesis members (may include us)
   std::optional<chain::PublicKey> expected_peer;  // set when we dialled someone
   std::uint16_t version = kP2pProtocolVersion;
 };
@@ -88,8 +88,8 @@ class Handshake {
  public:
   // `identity` signs the transcript; `ephemeral` is a fresh X25519 key for
   // this connection only (tests pass fixed keys to get fixed bytes).
-  Handshake(const chain::SigningKey& identity, chain::X25519SecretKey ephemeral,
-            HandshakeRole role, HandshakeOptions options);
+  Handshake(const chain::SigningKey& identity, chain::X25519SecretKey ephemeral, HandshakeRole role,
+            HandshakeOptions options);
   ~Handshake();
   Handshake(const Handshake&) = delete;
   Handshake& operator=(const Handshake&) = delete;

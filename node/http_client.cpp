@@ -14,24 +14,31 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-Error failure(HttpFailure code, std::string message) { return make_error(std::move(message), static_cast<int>(code)); }
+Error failure(HttpFailure code, std::string message) {
+  return make_error(std::move(message), static_cast<int>(code));
+}
 
 }  // namespace
 
 Result<HttpUrl> parse_http_url(std::string_view url) {
   const std::string shown(url);
   if (url.starts_with("https://")) {
-    return failure(HttpFailure::bad_url, "'" + shown + "': https is not supported; the admin API speaks plain http on loopback");
+    return failure(
+        HttpFailure::bad_url,
+        "'" + shown + "': https is not supported; the admin API speaks plain http on loopback");
   }
   if (url.starts_with("http://")) url.remove_prefix(7);
   if (auto slash = url.find('/'); slash != std::string_view::npos) url = url.substr(0, slash);
   const auto colon = url.rfind(':');
   if (url.empty() || colon == std::string_view::npos || colon == 0 || colon + 1 == url.size()) {
-    return failure(HttpFailure::bad_url, "'" + shown + "' is not a node URL; write it as http://HOST:PORT");
+    return failure(HttpFailure::bad_url,
+                   "'" + shown + "' is not a node URL; write it as http://HOST:PORT");
   }
   HttpUrl out{std::string(url.substr(0, colon)), std::string(url.substr(colon + 1))};
   for (char c : out.port) {
-    if (c < '0' || c > '9') return failure(HttpFailure::bad_url, "'" + shown + "' has a bad port; write http://HOST:PORT");
+    if (c < '0' || c > '9')
+      return failure(HttpFailure::bad_url,
+                     "'" + shown + "' has a bad port; write http://HOST:PORT");
   }
   return out;
 }
@@ -56,15 +63,19 @@ struct HttpClient::Impl {
     tcp::resolver resolver(io);
     beast::error_code ec;
     auto results = resolver.resolve(url.host, url.port, ec);
-    if (ec) return failure(HttpFailure::unreachable, "cannot resolve " + url.host + ": " + ec.message());
+    if (ec)
+      return failure(HttpFailure::unreachable, "cannot resolve " + url.host + ": " + ec.message());
     stream->expires_after(timeout);
     stream->async_connect(results, [&ec](beast::error_code e, const tcp::endpoint&) { ec = e; });
     run();
-    if (ec == beast::error::timeout) return failure(HttpFailure::timeout, "connecting to http://" + url.host + ":" + url.port + " timed out");
+    if (ec == beast::error::timeout)
+      return failure(HttpFailure::timeout,
+                     "connecting to http://" + url.host + ":" + url.port + " timed out");
     if (ec) {
       stream.reset();
-      return failure(HttpFailure::unreachable, "cannot connect to the node at http://" + url.host + ":" + url.port +
-                                                   ": " + ec.message() + " (is batond running there?)");
+      return failure(HttpFailure::unreachable, "cannot connect to the node at http://" + url.host +
+                                                   ":" + url.port + ": " + ec.message() +
+                                                   " (is batond running there?)");
     }
     return {};
   }
@@ -76,8 +87,9 @@ struct HttpClient::Impl {
     if (!reused) {
       if (auto s = open(); !s) return s.error();
     }
-    http::request<http::string_body> req{http::string_to_verb(beast::string_view(method.data(), method.size())),
-                                         std::string(target), 11};
+    http::request<http::string_body> req{
+        http::string_to_verb(beast::string_view(method.data(), method.size())), std::string(target),
+        11};
     req.set(http::field::host, url.host);
     req.set(http::field::user_agent, "baton");
     if (!body.empty() || method == "POST") {
@@ -94,7 +106,8 @@ struct HttpClient::Impl {
     parser.body_limit(256u << 20);
     if (!ec) {
       stream->expires_after(timeout);
-      http::async_read(*stream, buffer, parser, [&ec](beast::error_code e, std::size_t) { ec = e; });
+      http::async_read(*stream, buffer, parser,
+                       [&ec](beast::error_code e, std::size_t) { ec = e; });
       run();
     }
     if (ec) {
@@ -102,12 +115,15 @@ struct HttpClient::Impl {
       // A kept-alive connection the server closed meanwhile: reconnect once.
       retryable = reused && ec != beast::error::timeout;
       if (ec == beast::error::timeout) {
-        return failure(HttpFailure::timeout, "the node at http://" + url.host + ":" + url.port + " did not answer in time");
+        return failure(HttpFailure::timeout, "the node at http://" + url.host + ":" + url.port +
+                                                 " did not answer in time");
       }
-      return failure(HttpFailure::unreachable, "lost the connection to http://" + url.host + ":" + url.port + ": " + ec.message());
+      return failure(HttpFailure::unreachable, "lost the connection to http://" + url.host + ":" +
+                                                   url.port + ": " + ec.message());
     }
     auto& res = parser.get();
-    HttpReply reply{static_cast<int>(res.result_int()), std::string(res[http::field::content_type]), std::move(res.body())};
+    HttpReply reply{static_cast<int>(res.result_int()), std::string(res[http::field::content_type]),
+                    std::move(res.body())};
     if (!res.keep_alive()) stream.reset();
     return reply;
   }
@@ -116,7 +132,8 @@ struct HttpClient::Impl {
 HttpClient::HttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpClient::~HttpClient() = default;
 
-Result<std::unique_ptr<HttpClient>> HttpClient::connect_to(std::string_view base_url, std::chrono::milliseconds timeout) {
+Result<std::unique_ptr<HttpClient>> HttpClient::connect_to(std::string_view base_url,
+                                                           std::chrono::milliseconds timeout) {
   auto url = parse_http_url(base_url);
   if (!url) return url.error();
   auto impl = std::make_unique<Impl>();
@@ -125,8 +142,8 @@ Result<std::unique_ptr<HttpClient>> HttpClient::connect_to(std::string_view base
   return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));
 }
 
-Result<HttpReply> HttpClient::request(std::string_view method, std::string_view target, std::string_view body,
-                                      std::string_view content_type) {
+Result<HttpReply> HttpClient::request(std::string_view method, std::string_view target,
+                                      std::string_view body, std::string_view content_type) {
   bool retryable = false;
   auto r = impl_->once(method, target, body, content_type, retryable);
   if (!r && retryable) r = impl_->once(method, target, body, content_type, retryable);

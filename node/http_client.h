@@ -35,13 +35,14 @@ enum class HttpFailure : int { bad_url = 1, unreachable = 2, timeout = 3, protoc
 class HttpClient {
  public:
   // Fails on a malformed URL (code HttpFailure::bad_url).
-  static Result<std::unique_ptr<HttpClient>> connect_to(std::string_view base_url,
-                                                        std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  static Result<std::unique_ptr<HttpClient>> connect_to(
+      std::string_view base_url, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   ~HttpClient();
 
   // Sends `method target` with `body`; errors (code HttpFailure) say the node
   // could not be reached or answered garbage. Any HTTP status is a reply.
-  Result<HttpReply> request(std::string_view method, std::string_view target, std::string_view body = {},
+  Result<HttpReply> request(std::string_view method, std::string_view target,
+                            std::string_view body = {},
                             std::string_view content_type = "application/json");
   Result<HttpReply> get(std::string_view target) { return request("GET", target); }
 

@@ -35,8 +35,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(16 * 1024);
     stream_.expires_after(std::chrono::milliseconds(options_.idle_timeout_ms));
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -129,7 +130,8 @@ struct HttpServer::Impl {
   }
 };
 
-HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler) : impl_(std::make_unique<Impl>()) {
+HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler)
+    : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   impl_->handler = std::move(handler);
 }
@@ -141,7 +143,8 @@ Status HttpServer::start() {
   const std::string where = im.options.listen.to_string();
   beast::error_code ec;
   tcp::resolver resolver(im.io);
-  auto results = resolver.resolve(im.options.listen.host, std::to_string(im.options.listen.port), ec);
+  auto results =
+      resolver.resolve(im.options.listen.host, std::to_string(im.options.listen.port), ec);
   if (ec || results.empty()) {
     return make_error("cannot resolve the admin API address " + where + ": " + ec.message());
   }

@@ -28,12 +28,18 @@ constexpr const char* kUsage =
 spdlog::level::level_enum to_spdlog(baton::node::LogLevel level) {
   using baton::node::LogLevel;
   switch (level) {
-    case LogLevel::trace: return spdlog::level::trace;
-    case LogLevel::debug: return spdlog::level::debug;
-    case LogLevel::info: return spdlog::level::info;
-    case LogLevel::warn: return spdlog::level::warn;
-    case LogLevel::error: return spdlog::level::err;
-    case LogLevel::off: return spdlog::level::off;
+    case LogLevel::trace:
+      return spdlog::level::trace;
+    case LogLevel::debug:
+      return spdlog::level::debug;
+    case LogLevel::info:
+      return spdlog::level::info;
+    case LogLevel::warn:
+      return spdlog::level::warn;
+    case LogLevel::error:
+      return spdlog::level::err;
+    case LogLevel::off:
+      return spdlog::level::off;
   }
   return spdlog::level::info;
 }
@@ -93,7 +99,8 @@ int main(int argc, char** argv) {
   try {
     log = make_logger(*config);
   } catch (const spdlog::spdlog_ex& e) {
-    std::cerr << "batond: cannot open the log file " << config->log_file << ": " << e.what() << "\n";
+    std::cerr << "batond: cannot open the log file " << config->log_file << ": " << e.what()
+              << "\n";
     return 1;
   }
 

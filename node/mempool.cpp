@@ -7,11 +7,16 @@ namespace baton::node {
 
 std::string_view to_string(TxRejection reason) {
   switch (reason) {
-    case TxRejection::invalid: return "the transaction is invalid";
-    case TxRejection::nonce_too_low: return "the nonce was already used (replay); fetch the next nonce and sign again";
-    case TxRejection::nonce_too_far: return "the nonce is too far ahead of the sender's next nonce";
-    case TxRejection::duplicate: return "a transaction with this sender and nonce is already waiting";
-    case TxRejection::pool_full: return "the mempool is full; retry later";
+    case TxRejection::invalid:
+      return "the transaction is invalid";
+    case TxRejection::nonce_too_low:
+      return "the nonce was already used (replay); fetch the next nonce and sign again";
+    case TxRejection::nonce_too_far:
+      return "the nonce is too far ahead of the sender's next nonce";
+    case TxRejection::duplicate:
+      return "a transaction with this sender and nonce is already waiting";
+    case TxRejection::pool_full:
+      return "the mempool is full; retry later";
   }
   return "rejected";
 }
@@ -22,7 +27,8 @@ std::string AddResult::reason() const {
   return std::string(to_string(*rejected));
 }
 
-Mempool::Mempool(const chain::ChainSpec& spec, MempoolLimits limits) : spec_(spec), limits_(limits) {}
+Mempool::Mempool(const chain::ChainSpec& spec, MempoolLimits limits)
+    : spec_(spec), limits_(limits) {}
 
 AddResult Mempool::add(chain::ByteView tx_bytes, const NextNonce& next_nonce) {
   AddResult out;
@@ -49,7 +55,8 @@ AddResult Mempool::add(chain::ByteView tx_bytes, const NextNonce& next_nonce) {
       }
     }
   }
-  auto checked = chain::check_transaction(text, spec_.chain_id(), spec_.validators, spec_.params().max_tx_bytes);
+  auto checked = chain::check_transaction(text, spec_.chain_id(), spec_.validators,
+                                          spec_.params().max_tx_bytes);
   if (!checked) {
     out.rejected = TxRejection::invalid;
     out.invalid = checked.reason();
@@ -58,7 +65,8 @@ AddResult Mempool::add(chain::ByteView tx_bytes, const NextNonce& next_nonce) {
   return add_checked(std::string(text), *checked, next_nonce);
 }
 
-AddResult Mempool::add_checked(std::string tx_bytes, const chain::pb::Transaction& tx, const NextNonce& next_nonce) {
+AddResult Mempool::add_checked(std::string tx_bytes, const chain::pb::Transaction& tx,
+                               const NextNonce& next_nonce) {
   AddResult out;
   out.hash = chain::tx_hash(tx_bytes);
   out.nonce = tx.nonce();
@@ -93,7 +101,7 @@ AddResult Mempool::add_checked(std::string tx_bytes, const chain::pb::Transactio
 }
 
 std::vector<std::string> Mempool::reap(std::size_t max_txs, std::size_t max_bytes,
-                                        const NextNonce& next_nonce) const {
+                                       const NextNonce& next_nonce) const {
   // One cursor per sender over its consecutive run of nonces.
   struct Cursor {
     std::map<std::uint64_t, Entry>::const_iterator it, end;
@@ -128,7 +136,8 @@ std::vector<std::string> Mempool::reap(std::size_t max_txs, std::size_t max_byte
   return out;
 }
 
-void Mempool::erase(std::map<std::uint64_t, Entry>& txs, std::map<std::uint64_t, Entry>::iterator it) {
+void Mempool::erase(std::map<std::uint64_t, Entry>& txs,
+                    std::map<std::uint64_t, Entry>::iterator it) {
   by_hash_.erase(it->second.hash);
   bytes_ -= it->second.bytes.size();
   --count_;

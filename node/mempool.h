@@ -29,21 +29,21 @@
 namespace baton::node {
 
 enum class TxRejection {
-  invalid,         // chain::check_transaction refused it (see AddResult::invalid)
-  nonce_too_low,   // already committed (a replay)
-  nonce_too_far,   // more than max_nonce_gap ahead of the next committed nonce
-  duplicate,       // this sender already has a transaction with this nonce waiting
-  pool_full,       // count or byte limit reached; retry later
+  invalid,        // chain::check_transaction refused it (see AddResult::invalid)
+  nonce_too_low,  // already committed (a replay)
+  nonce_too_far,  // more than max_nonce_gap ahead of the next committed nonce
+  duplicate,      // this sender already has a transaction with this nonce waiting
+  pool_full,      // count or byte limit reached; retry later
 };
 
 // A short sentence for API replies and logs.
 std::string_view to_string(TxRejection reason);
 
 struct AddResult {
-  std::optional<TxRejection> rejected;  // empty: accepted and new
+  std::optional<TxRejection> rejected;      // empty: accepted and new
   std::optional<chain::TxInvalid> invalid;  // set when rejected == invalid
-  chain::Hash hash;                     // SHA-256 of the exact bytes
-  std::uint64_t nonce = 0;              // when the transaction decoded
+  chain::Hash hash;                         // SHA-256 of the exact bytes
+  std::uint64_t nonce = 0;                  // when the transaction decoded
   bool accepted() const { return !rejected.has_value(); }
   // One sentence: why it was refused ("" when accepted).
   std::string reason() const;
@@ -66,12 +66,14 @@ class Mempool {
   // accepted (the node verifies signatures on its I/O threads so that the
   // event loop does not). Precondition: `tx` is what check_transaction
   // returned for exactly `tx_bytes`; passing anything else is a bug.
-  AddResult add_checked(std::string tx_bytes, const chain::pb::Transaction& tx, const NextNonce& next_nonce);
+  AddResult add_checked(std::string tx_bytes, const chain::pb::Transaction& tx,
+                        const NextNonce& next_nonce);
 
   // Transactions for the next block: per sender only consecutive nonces
   // starting at its next committed nonce; senders interleaved round-robin in
   // member order; at most `max_txs` and `max_bytes` in total. Does not remove.
-  std::vector<std::string> reap(std::size_t max_txs, std::size_t max_bytes, const NextNonce& next_nonce) const;
+  std::vector<std::string> reap(std::size_t max_txs, std::size_t max_bytes,
+                                const NextNonce& next_nonce) const;
 
   // After a block is committed: drops the block's transactions and every
   // transaction whose nonce is now below its sender's next nonce.

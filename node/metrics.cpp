@@ -14,18 +14,24 @@ std::string Metrics::prometheus_text(const std::string& node) const {
   metric("baton_height", "gauge", "Height of the last committed block.", height.load());
   metric("baton_blocks_committed_total", "counter", "Blocks decided by consensus and stored.",
          blocks_committed.load());
-  metric("baton_blocks_synced_total", "counter", "Blocks fetched from peers by block sync.", blocks_synced.load());
-  metric("baton_txs_committed_total", "counter", "Transactions in stored blocks.", txs_committed.load());
-  metric("baton_txs_accepted_total", "counter", "Transactions the mempool accepted.", txs_accepted.load());
-  metric("baton_txs_rejected_total", "counter", "Transactions the mempool refused.", txs_rejected.load());
+  metric("baton_blocks_synced_total", "counter", "Blocks fetched from peers by block sync.",
+         blocks_synced.load());
+  metric("baton_txs_committed_total", "counter", "Transactions in stored blocks.",
+         txs_committed.load());
+  metric("baton_txs_accepted_total", "counter", "Transactions the mempool accepted.",
+         txs_accepted.load());
+  metric("baton_txs_rejected_total", "counter", "Transactions the mempool refused.",
+         txs_rejected.load());
   metric("baton_mempool_txs", "gauge", "Transactions waiting in the mempool.", mempool_txs.load());
   metric("baton_mempool_bytes", "gauge", "Bytes waiting in the mempool.", mempool_bytes.load());
-  metric("baton_peers_connected", "gauge", "Peers with an authenticated session.", peers_connected.load());
+  metric("baton_peers_connected", "gauge", "Peers with an authenticated session.",
+         peers_connected.load());
   metric("baton_peer_messages_invalid_total", "counter", "Peer messages refused as invalid.",
          peer_messages_invalid.load());
-  metric("baton_peer_messages_dropped_total", "counter", "Peer messages dropped because the node was busy.",
-         peer_messages_dropped.load());
-  metric("baton_consensus_round", "gauge", "Consensus round at the current height.", consensus_round.load());
+  metric("baton_peer_messages_dropped_total", "counter",
+         "Peer messages dropped because the node was busy.", peer_messages_dropped.load());
+  metric("baton_consensus_round", "gauge", "Consensus round at the current height.",
+         consensus_round.load());
   return out.str();
 }
 

@@ -11,10 +11,10 @@ namespace baton::node {
 
 struct Metrics {
   std::atomic<std::uint64_t> height{0};
-  std::atomic<std::uint64_t> blocks_committed{0};   // by consensus here
-  std::atomic<std::uint64_t> blocks_synced{0};      // fetched from peers
+  std::atomic<std::uint64_t> blocks_committed{0};  // by consensus here
+  std::atomic<std::uint64_t> blocks_synced{0};     // fetched from peers
   std::atomic<std::uint64_t> txs_committed{0};
-  std::atomic<std::uint64_t> txs_accepted{0};       // into the mempool
+  std::atomic<std::uint64_t> txs_accepted{0};  // into the mempool
   std::atomic<std::uint64_t> txs_rejected{0};
   std::atomic<std::uint64_t> mempool_txs{0};
   std::atomic<std::uint64_t> mempool_bytes{0};

@@ -28,8 +28,8 @@ Error handoff_error(HandoffErrc code, std::string message) {
 bool valid_id(std::string_view id) {
   if (id.empty() || id.size() > 128 || id.front() == '.') return false;
   for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '_' || c == '-';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
     if (!ok) return false;
   }
   return true;
@@ -47,8 +47,8 @@ class TempPath {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) {
-      return handoff_error(HandoffErrc::io, "Cannot create the hand-off work directory " + dir.string() + ": " +
-                                                ec.message() + ".");
+      return handoff_error(HandoffErrc::io, "Cannot create the hand-off work directory " +
+                                                dir.string() + ": " + ec.message() + ".");
     }
     std::array<std::uint8_t, 8> tag{};
     chain::random_bytes(tag);
@@ -92,8 +92,9 @@ class PlainFileSink final : public storage::ByteSink {
   Status write(chain::ByteView data) override {
     if (data.empty()) return {};
     if (std::fwrite(data.data(), 1, data.size(), file_) != data.size()) {
-      return handoff_error(HandoffErrc::io, "Writing the temporary file " + path_.string() +
-                                                " failed; check the free space in the work directory.");
+      return handoff_error(HandoffErrc::io,
+                           "Writing the temporary file " + path_.string() +
+                               " failed; check the free space in the work directory.");
     }
     return {};
   }
@@ -101,8 +102,9 @@ class PlainFileSink final : public storage::ByteSink {
     const int rc = std::fclose(file_);
     file_ = nullptr;
     if (rc != 0) {
-      return handoff_error(HandoffErrc::io, "Closing the temporary file " + path_.string() +
-                                                " failed; check the free space in the work directory.");
+      return handoff_error(HandoffErrc::io,
+                           "Closing the temporary file " + path_.string() +
+                               " failed; check the free space in the work directory.");
     }
     return {};
   }
@@ -133,13 +135,15 @@ struct Prepared {
   storage::DataKey key;
 };
 
-Result<Prepared> prepare(const ModelBinding& binding, const std::vector<chain::MemberPublicKeys>& recipients) {
+Result<Prepared> prepare(const ModelBinding& binding,
+                         const std::vector<chain::MemberPublicKeys>& recipients) {
   auto object_key = model_object_key(binding.run_id, binding.model_id);
   if (!object_key) return object_key.error();
   if (recipients.empty()) {
-    return handoff_error(HandoffErrc::invalid_argument,
-                         "A model must be sealed for at least one member; pass the members' public keys "
-                         "(yourself included).");
+    return handoff_error(
+        HandoffErrc::invalid_argument,
+        "A model must be sealed for at least one member; pass the members' public keys "
+        "(yourself included).");
   }
   auto key = storage::DataKey::generate();
   auto envelope = storage::make_envelope(key, recipients);
@@ -165,8 +169,9 @@ Result<SealedModel> seal_and_put(storage::ObjectStore& store, storage::ByteSourc
   seal_options.chunk_size = options.chunk_size;
   auto summary = storage::seal(source, **sink, prepared->key, ad, seal_options);
   if (!summary) {
-    const auto code = summary.error().code == static_cast<int>(storage::VaultErrc::io) ? HandoffErrc::io
-                                                                                        : HandoffErrc::invalid_argument;
+    const auto code = summary.error().code == static_cast<int>(storage::VaultErrc::io)
+                          ? HandoffErrc::io
+                          : HandoffErrc::invalid_argument;
     return handoff_error(code, "Sealing the model failed: " + summary.error().message);
   }
   if (auto closed = (*sink)->close(); !closed) return closed.error();
@@ -184,8 +189,9 @@ Result<SealedModel> seal_and_put(storage::ObjectStore& store, storage::ByteSourc
 
   auto t1 = Clock::now();
   if (auto put = store.put_file(sealed.object_key, blob_path->path()); !put) {
-    return handoff_error(HandoffErrc::store_failed, "Uploading the sealed model to " + store.uri() + " as " +
-                                                        sealed.object_key + " failed: " + put.error().message);
+    return handoff_error(HandoffErrc::store_failed, "Uploading the sealed model to " + store.uri() +
+                                                        " as " + sealed.object_key +
+                                                        " failed: " + put.error().message);
   }
   sealed.timings.store_s = seconds_since(t1);
   return sealed;
@@ -204,17 +210,28 @@ HandoffErrc from_vault_open(int code) {
 
 std::string_view handoff_errc_name(HandoffErrc code) {
   switch (code) {
-    case HandoffErrc::invalid_argument: return "invalid_argument";
-    case HandoffErrc::io: return "io";
-    case HandoffErrc::store_failed: return "store_failed";
-    case HandoffErrc::missing_blob: return "missing_blob";
-    case HandoffErrc::hash_mismatch: return "hash_mismatch";
-    case HandoffErrc::not_recipient: return "not_recipient";
-    case HandoffErrc::cannot_unwrap: return "cannot_unwrap";
-    case HandoffErrc::authentication_failed: return "authentication_failed";
-    case HandoffErrc::model_hash_mismatch: return "model_hash_mismatch";
-    case HandoffErrc::bad_model: return "bad_model";
-    case HandoffErrc::evaluation_failed: return "evaluation_failed";
+    case HandoffErrc::invalid_argument:
+      return "invalid_argument";
+    case HandoffErrc::io:
+      return "io";
+    case HandoffErrc::store_failed:
+      return "store_failed";
+    case HandoffErrc::missing_blob:
+      return "missing_blob";
+    case HandoffErrc::hash_mismatch:
+      return "hash_mismatch";
+    case HandoffErrc::not_recipient:
+      return "not_recipient";
+    case HandoffErrc::cannot_unwrap:
+      return "cannot_unwrap";
+    case HandoffErrc::authentication_failed:
+      return "authentication_failed";
+    case HandoffErrc::model_hash_mismatch:
+      return "model_hash_mismatch";
+    case HandoffErrc::bad_model:
+      return "bad_model";
+    case HandoffErrc::evaluation_failed:
+      return "evaluation_failed";
   }
   return "unknown";
 }
@@ -225,10 +242,12 @@ chain::Bytes ModelBinding::associated_data() const {
 
 Result<std::string> model_object_key(std::string_view run_id, std::string_view model_id) {
   if (!valid_id(run_id) || !valid_id(model_id)) {
-    return handoff_error(HandoffErrc::invalid_argument,
-                         "Run and model ids must be 1 to 128 characters of letters, digits, '.', '_' or '-', "
-                         "not starting with '.'; got run '" + std::string(run_id.substr(0, 64)) + "' and model '" +
-                             std::string(model_id.substr(0, 64)) + "'.");
+    return handoff_error(
+        HandoffErrc::invalid_argument,
+        "Run and model ids must be 1 to 128 characters of letters, digits, '.', '_' or '-', "
+        "not starting with '.'; got run '" +
+            std::string(run_id.substr(0, 64)) + "' and model '" +
+            std::string(model_id.substr(0, 64)) + "'.");
   }
   return "runs/" + std::string(run_id) + "/models/" + std::string(model_id) + ".blob";
 }
@@ -248,7 +267,8 @@ Result<SealedModel> seal_and_upload(storage::ObjectStore& store, chain::ByteView
   return sealed;
 }
 
-Result<SealedModel> seal_file_and_upload(storage::ObjectStore& store, const std::filesystem::path& model_file,
+Result<SealedModel> seal_file_and_upload(storage::ObjectStore& store,
+                                         const std::filesystem::path& model_file,
                                          const ModelBinding& binding,
                                          const std::vector<chain::MemberPublicKeys>& recipients,
                                          const HandoffOptions& options) {
@@ -266,16 +286,17 @@ Result<SealedModel> seal_file_and_upload(storage::ObjectStore& store, const std:
 }
 
 Result<OpenedModel> fetch_and_open(storage::ObjectStore& store, const LedgerModelRef& ref,
-                                   const chain::X25519SecretKey& my_secret, const ModelBinding& binding,
-                                   const HandoffOptions& options) {
+                                   const chain::X25519SecretKey& my_secret,
+                                   const ModelBinding& binding, const HandoffOptions& options) {
   if (auto valid = storage::validate_object_key(ref.object_key); !valid) {
-    return handoff_error(HandoffErrc::invalid_argument, "The ledger's object key is unusable: " +
-                                                            valid.error().message);
+    return handoff_error(HandoffErrc::invalid_argument,
+                         "The ledger's object key is unusable: " + valid.error().message);
   }
   if (ref.envelope.blob_sha256 && *ref.envelope.blob_sha256 != ref.blob_sha256) {
     return handoff_error(HandoffErrc::hash_mismatch,
-                         "The key envelope describes another blob (SHA-256 " + ref.envelope.blob_sha256->hex() +
-                             ") than the ledger records (" + ref.blob_sha256.hex() + "); the model is refused.");
+                         "The key envelope describes another blob (SHA-256 " +
+                             ref.envelope.blob_sha256->hex() + ") than the ledger records (" +
+                             ref.blob_sha256.hex() + "); the model is refused.");
   }
   auto blob_path = TempPath::make(options.work_dir, ".blob");
   if (!blob_path) return blob_path.error();
@@ -284,11 +305,13 @@ Result<OpenedModel> fetch_and_open(storage::ObjectStore& store, const LedgerMode
   auto t0 = Clock::now();
   if (auto got = store.get_file(ref.object_key, blob_path->path(), /*overwrite=*/false); !got) {
     if (got.error().code == static_cast<int>(storage::StoreErrc::not_found)) {
-      return handoff_error(HandoffErrc::missing_blob, "The model blob " + ref.object_key + " is missing from " +
-                                                          store.uri() + "; it was deleted or never uploaded.");
+      return handoff_error(HandoffErrc::missing_blob, "The model blob " + ref.object_key +
+                                                          " is missing from " + store.uri() +
+                                                          "; it was deleted or never uploaded.");
     }
-    return handoff_error(HandoffErrc::store_failed, "Downloading the model blob " + ref.object_key + " from " +
-                                                        store.uri() + " failed: " + got.error().message);
+    return handoff_error(HandoffErrc::store_failed, "Downloading the model blob " + ref.object_key +
+                                                        " from " + store.uri() +
+                                                        " failed: " + got.error().message);
   }
   opened.timings.store_s = seconds_since(t0);
 
@@ -297,8 +320,9 @@ Result<OpenedModel> fetch_and_open(storage::ObjectStore& store, const LedgerMode
   if (!blob_sha256) return blob_sha256.error();
   if (*blob_sha256 != ref.blob_sha256) {
     return handoff_error(HandoffErrc::hash_mismatch,
-                         "The blob " + ref.object_key + " hashes to " + blob_sha256->hex() + " but the ledger records " +
-                             ref.blob_sha256.hex() + ": it was tampered with or swapped; the model is refused.");
+                         "The blob " + ref.object_key + " hashes to " + blob_sha256->hex() +
+                             " but the ledger records " + ref.blob_sha256.hex() +
+                             ": it was tampered with or swapped; the model is refused.");
   }
   auto key = storage::unwrap(ref.envelope, my_secret);
   if (!key) {
@@ -314,9 +338,10 @@ Result<OpenedModel> fetch_and_open(storage::ObjectStore& store, const LedgerMode
   const chain::Bytes ad = binding.associated_data();
   auto summary = storage::open(**source, plaintext, *key, ad, /*hash_blob=*/false);
   if (!summary) {
-    return handoff_error(from_vault_open(summary.error().code),
-                         "The blob " + ref.object_key + " does not open for this chain, run and model: " +
-                             summary.error().message);
+    return handoff_error(
+        from_vault_open(summary.error().code),
+        "The blob " + ref.object_key +
+            " does not open for this chain, run and model: " + summary.error().message);
   }
   opened.model_bytes = plaintext.take();
   opened.model_sha256 = chain::sha256(opened.model_bytes);
@@ -324,7 +349,8 @@ Result<OpenedModel> fetch_and_open(storage::ObjectStore& store, const LedgerMode
   if (ref.model_sha256 && *ref.model_sha256 != opened.model_sha256) {
     return handoff_error(HandoffErrc::model_hash_mismatch,
                          "The blob opens to a model with SHA-256 " + opened.model_sha256.hex() +
-                             " but the ledger names " + ref.model_sha256->hex() + "; the model is refused.");
+                             " but the ledger names " + ref.model_sha256->hex() +
+                             "; the model is refused.");
   }
   return opened;
 }
@@ -332,17 +358,20 @@ Result<OpenedModel> fetch_and_open(storage::ObjectStore& store, const LedgerMode
 Result<Evaluation> evaluate(chain::ByteView model_bytes, const learning::Dataset& validation) {
   auto model = learning::deserialize(model_bytes);
   if (!model) {
-    return handoff_error(HandoffErrc::bad_model, "The model does not load: " + model.error().message);
+    return handoff_error(HandoffErrc::bad_model,
+                         "The model does not load: " + model.error().message);
   }
   if (validation.num_classes != 2 || model->spec().num_classes != 2) {
-    return handoff_error(HandoffErrc::evaluation_failed,
-                         "Hand-off votes measure ROC AUC of a binary classifier; this model or validation set has "
-                         "more than two classes.");
+    return handoff_error(
+        HandoffErrc::evaluation_failed,
+        "Hand-off votes measure ROC AUC of a binary classifier; this model or validation set has "
+        "more than two classes.");
   }
   auto predictions = model->predict(validation);
   if (!predictions) {
-    return handoff_error(HandoffErrc::evaluation_failed,
-                         "The model cannot score the validation data: " + predictions.error().message);
+    return handoff_error(
+        HandoffErrc::evaluation_failed,
+        "The model cannot score the validation data: " + predictions.error().message);
   }
   Evaluation evaluation;
   evaluation.rows = validation.rows;

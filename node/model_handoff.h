@@ -135,8 +135,8 @@ struct OpenedModel {
 // missing_blob, store_failed, hash_mismatch, not_recipient, cannot_unwrap,
 // authentication_failed, model_hash_mismatch, io, invalid_argument.
 Result<OpenedModel> fetch_and_open(storage::ObjectStore& store, const LedgerModelRef& ref,
-                                   const chain::X25519SecretKey& my_secret, const ModelBinding& binding,
-                                   const HandoffOptions& options);
+                                   const chain::X25519SecretKey& my_secret,
+                                   const ModelBinding& binding, const HandoffOptions& options);
 
 struct Evaluation {
   double auc = 0;

@@ -28,14 +28,19 @@ constexpr std::size_t kBlockOverhead = 64 * 1024;
 constexpr std::uint64_t kStatusIntervalMs = 1000;
 constexpr std::uint32_t kTickMs = 100;
 
-Result<std::string> read_whole_file(const fs::path& path, std::string_view what, std::string_view hint) {
+Result<std::string> read_whole_file(const fs::path& path, std::string_view what,
+                                    std::string_view hint) {
   std::error_code ec;
   if (!fs::exists(path, ec)) {
-    return make_error(std::string(what) + " " + path.string() + " does not exist; " + std::string(hint));
+    return make_error(std::string(what) + " " + path.string() + " does not exist; " +
+                      std::string(hint));
   }
-  if (fs::is_directory(path, ec)) return make_error(std::string(what) + " " + path.string() + " is a directory");
+  if (fs::is_directory(path, ec))
+    return make_error(std::string(what) + " " + path.string() + " is a directory");
   std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("cannot read " + std::string(what) + " " + path.string() + "; check its permissions");
+  if (!in)
+    return make_error("cannot read " + std::string(what) + " " + path.string() +
+                      "; check its permissions");
   std::ostringstream buf;
   buf << in.rdbuf();
   return buf.str();
@@ -57,34 +62,44 @@ chain::Bytes encode(const pb::NodeMessage& m) {
 
 // ---------------------------------------------------------------- opening
 
-Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, std::shared_ptr<spdlog::logger> log) {
-  auto key_text = read_whole_file(config.key_file, "key file",
-                                  "set key_file in the config to this node's NAME.key (made by `baton keygen`)");
+Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
+                                         std::shared_ptr<spdlog::logger> log) {
+  auto key_text = read_whole_file(
+      config.key_file, "key file",
+      "set key_file in the config to this node's NAME.key (made by `baton keygen`)");
   if (!key_text) return key_text.error();
   auto keys = chain::parse_secret_keys(*key_text);
-  if (!keys) return make_error("key file " + config.key_file.string() + " is not a Baton key: " + keys.error().message);
+  if (!keys)
+    return make_error("key file " + config.key_file.string() +
+                      " is not a Baton key: " + keys.error().message);
 
-  auto genesis_text = read_whole_file(config.genesis_file, "genesis file",
-                                      "set genesis_file in the config to the consortium's genesis.json");
+  auto genesis_text =
+      read_whole_file(config.genesis_file, "genesis file",
+                      "set genesis_file in the config to the consortium's genesis.json");
   if (!genesis_text) return genesis_text.error();
   auto spec = chain::load_chain_spec(*genesis_text);
-  if (!spec) return make_error("genesis file " + config.genesis_file.string() + " is invalid: " + spec.error().message);
+  if (!spec)
+    return make_error("genesis file " + config.genesis_file.string() +
+                      " is invalid: " + spec.error().message);
 
   const chain::GenesisMember* me = spec->genesis.find_member(keys->signing.public_key());
   if (me == nullptr) {
-    return make_error("the key in " + config.key_file.string() + " (" + keys->signing.public_key().hex() +
-                      ") belongs to no member of genesis " + config.genesis_file.string() +
+    return make_error("the key in " + config.key_file.string() + " (" +
+                      keys->signing.public_key().hex() + ") belongs to no member of genesis " +
+                      config.genesis_file.string() +
                       "; use the key that was registered in the genesis");
   }
   if (me->name != config.name) {
-    return make_error("the config names this node '" + config.name + "' but its key belongs to genesis member '" +
-                      me->name + "'; make `name` in the config match");
+    return make_error("the config names this node '" + config.name +
+                      "' but its key belongs to genesis member '" + me->name +
+                      "'; make `name` in the config match");
   }
 
   std::error_code ec;
   fs::create_directories(config.data_dir, ec);
   if (ec) {
-    return make_error("cannot create the data directory " + config.data_dir.string() + ": " + ec.message());
+    return make_error("cannot create the data directory " + config.data_dir.string() + ": " +
+                      ec.message());
   }
   storage::LedgerWriterOptions store_options;
   store_options.dir = config.data_dir / "ledger";
@@ -92,17 +107,19 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, std::shared_p
   store_options.genesis_document = *genesis_text;
   auto store = storage::LedgerStore::open_writer(store_options);
   if (!store) {
-    return make_error("cannot open the ledger in " + store_options.dir.string() + ": " + store.error().message);
+    return make_error("cannot open the ledger in " + store_options.dir.string() + ": " +
+                      store.error().message);
   }
   auto spec_ptr = std::make_unique<chain::ChainSpec>(std::move(spec).value());
-  std::unique_ptr<Node> node(
-      new Node(config, std::move(log), std::move(spec_ptr), std::move(keys).value(), std::move(store).value()));
+  std::unique_ptr<Node> node(new Node(config, std::move(log), std::move(spec_ptr),
+                                      std::move(keys).value(), std::move(store).value()));
   if (auto s = node->replay_ledger(); !s) return s.error();
   return node;
 }
 
-Node::Node(NodeConfig config, std::shared_ptr<spdlog::logger> log, std::unique_ptr<chain::ChainSpec> spec,
-           chain::MemberSecretKeys keys, std::unique_ptr<storage::LedgerStore> store)
+Node::Node(NodeConfig config, std::shared_ptr<spdlog::logger> log,
+           std::unique_ptr<chain::ChainSpec> spec, chain::MemberSecretKeys keys,
+           std::unique_ptr<storage::LedgerStore> store)
     : config_(std::move(config)),
       log_(std::move(log)),
       spec_(std::move(spec)),
@@ -132,13 +149,15 @@ Status Node::replay_ledger() {
     for (const std::string& bytes : *batch) {
       auto committed = chain::decode_committed_block(bytes);
       if (!committed) {
-        return make_error("the stored block at height " + std::to_string(next) + " cannot be decoded (" +
-                          committed.error().message + "); run `baton ledger verify` and restore from a backup");
+        return make_error("the stored block at height " + std::to_string(next) +
+                          " cannot be decoded (" + committed.error().message +
+                          "); run `baton ledger verify` and restore from a backup");
       }
       auto after = chain::validate_block(*spec_, state_, *committed);
       if (!after) {
         return make_error("the stored block at height " + std::to_string(next) + " is invalid (" +
-                          after.reason().message() + "); run `baton ledger verify` and restore from a backup");
+                          after.reason().message() +
+                          "); run `baton ledger verify` and restore from a backup");
       }
       state_ = std::move(after).value();
       ++next;
@@ -186,8 +205,9 @@ Status Node::start() {
   driver_options.engine = engine;
   driver_options.checkpoint_file = config_.data_dir / "consensus_checkpoint";
   driver_options.empty_block_interval_ms = o.empty_block_interval_ms.value_or(1000);
-  driver_ = std::make_unique<ConsensusDriver>(loop_, driver_options, consensus::ValidatorSet(std::move(validators)),
-                                              *this, *this, std::move(signer));
+  driver_ = std::make_unique<ConsensusDriver>(loop_, driver_options,
+                                              consensus::ValidatorSet(std::move(validators)), *this,
+                                              *this, std::move(signer));
 
   TcpTransportOptions topts;
   topts.chain_id = spec_->chain_id();
@@ -198,8 +218,10 @@ Status Node::start() {
       addr.host = hp->host;
       addr.port = hp->port;
     } else if (m.ed25519 != keys_.signing.public_key()) {
-      log_->warn("genesis member {} has p2p_address '{}' that cannot be dialled ({}); waiting for it to dial us",
-                 m.name, m.p2p_address, hp.error().message);
+      log_->warn(
+          "genesis member {} has p2p_address '{}' that cannot be dialled ({}); waiting for it to "
+          "dial us",
+          m.name, m.p2p_address, hp.error().message);
     }
     topts.members.push_back(addr);
   }
@@ -221,7 +243,8 @@ Status Node::start() {
   http_options.listen = config_.admin_listen;
   http_options.max_body_bytes = static_cast<std::size_t>(p.max_tx_bytes) * 2 + 1024;
   auto api = std::make_shared<AdminApi>(*this);
-  http_ = std::make_unique<HttpServer>(http_options, [api](const HttpRequest& r) { return api->handle(r); });
+  http_ = std::make_unique<HttpServer>(http_options,
+                                       [api](const HttpRequest& r) { return api->handle(r); });
   if (auto s = http_->start(); !s) {
     transport_->stop();
     transport_.reset();
@@ -239,8 +262,8 @@ Status Node::start() {
     tick();
   });
   loop_thread_ = std::thread([this] { loop_.run(); });
-  log_->info("node {} listening: p2p {}:{}, admin http://{}:{}", config_.name, config_.p2p_listen.host,
-             p2p_port(), config_.admin_listen.host, admin_port());
+  log_->info("node {} listening: p2p {}:{}, admin http://{}:{}", config_.name,
+             config_.p2p_listen.host, p2p_port(), config_.admin_listen.host, admin_port());
   return {};
 }
 
@@ -295,8 +318,7 @@ std::vector<PeerStatus> Node::peers() const {
   std::vector<PeerStatus> out;
   if (!transport_) return out;
   for (const PeerInfo& p : transport_->peers()) {
-    out.push_back({name_of(p.key), p.address, p.state == PeerState::connected,
-                   p.last_error});
+    out.push_back({name_of(p.key), p.address, p.state == PeerState::connected, p.last_error});
   }
   return out;
 }
@@ -304,7 +326,8 @@ std::vector<PeerStatus> Node::peers() const {
 SubmitOutcome Node::submit_transaction(std::string tx_bytes) {
   // The signature is checked here, on the caller's (HTTP) thread, so that the
   // event loop only does the cheap, stateful part.
-  auto checked = chain::check_transaction(tx_bytes, spec_->chain_id(), spec_->validators, spec_->params().max_tx_bytes);
+  auto checked = chain::check_transaction(tx_bytes, spec_->chain_id(), spec_->validators,
+                                          spec_->params().max_tx_bytes);
   if (!checked) {
     ++metrics_.txs_rejected;
     SubmitOutcome bad;
@@ -313,11 +336,11 @@ SubmitOutcome Node::submit_transaction(std::string tx_bytes) {
     return bad;
   }
   auto out = std::make_shared<SubmitOutcome>();
-  const bool ran = run_on_loop([this, out, bytes = std::move(tx_bytes), tx = std::move(checked).value()]() mutable {
+  const bool ran = run_on_loop([this, out, bytes = std::move(tx_bytes),
+                                tx = std::move(checked).value()]() mutable {
     std::string copy = bytes;
-    const AddResult r = mempool_.add_checked(std::move(copy), tx, [this](const chain::PublicKey& k) {
-      return state_.next_nonce(k);
-    });
+    const AddResult r = mempool_.add_checked(
+        std::move(copy), tx, [this](const chain::PublicKey& k) { return state_.next_nonce(k); });
     out->hash = r.hash;
     out->nonce = r.nonce;
     if (!r.accepted()) {
@@ -361,8 +384,8 @@ std::optional<std::string> Node::pending_transaction(const chain::Hash& hash) {
 Status Node::commit_decision(const consensus::Decision& decision) {
   if (decision.height <= state_.height) return {};  // block sync stored it first
   if (decision.height != state_.height + 1) {
-    return make_error("decided height " + std::to_string(decision.height) + " does not follow the tip " +
-                      std::to_string(state_.height));
+    return make_error("decided height " + std::to_string(decision.height) +
+                      " does not follow the tip " + std::to_string(state_.height));
   }
   chain::pb::CommittedBlock committed;
   if (!committed.mutable_block()->ParseFromString(decision.block)) {
@@ -372,8 +395,8 @@ Status Node::commit_decision(const consensus::Decision& decision) {
   chain::LedgerState after;
   if (auto it = checked_.find(decision.block_id); it != checked_.end()) {
     // Checked (or built) when proposed; only the commit is new.
-    if (auto bad = chain::verify_commit(spec_->chain_id(), spec_->validators, decision.commit, decision.height,
-                                        decision.block_id)) {
+    if (auto bad = chain::verify_commit(spec_->chain_id(), spec_->validators, decision.commit,
+                                        decision.height, decision.block_id)) {
       return make_error("the commit for height " + std::to_string(decision.height) +
                         " is invalid: " + std::string(chain::to_string(*bad)));
     }
@@ -383,7 +406,9 @@ Status Node::commit_decision(const consensus::Decision& decision) {
     if (!v) return make_error("the decided block is invalid: " + v.reason().message());
     after = std::move(v).value();
   }
-  if (auto s = apply_committed(chain::encode_committed_block(committed), after, decision.height); !s) return s;
+  if (auto s = apply_committed(chain::encode_committed_block(committed), after, decision.height);
+      !s)
+    return s;
   ++metrics_.blocks_committed;
   return {};
 }
@@ -426,20 +451,24 @@ void Node::note(const std::string& what) { log_->warn("{}", what); }
 Result<std::string> Node::make_block(std::uint64_t height, std::uint32_t round,
                                      const std::vector<std::string>& evidence) {
   if (height != state_.height + 1) {
-    return make_error("asked to propose height " + std::to_string(height) + " at tip " + std::to_string(state_.height));
+    return make_error("asked to propose height " + std::to_string(height) + " at tip " +
+                      std::to_string(state_.height));
   }
   const chain::ConsensusParams& p = spec_->params();
-  const std::size_t budget = p.max_block_bytes > kBlockOverhead ? p.max_block_bytes - kBlockOverhead : p.max_block_bytes / 2;
-  const std::size_t max_txs = std::min<std::uint64_t>(p.max_block_txs, config_.consensus.max_proposal_txs.value_or(2000));
-  std::vector<std::string> txs = mempool_.reap(max_txs, budget, [this](const chain::PublicKey& k) {
-    return state_.next_nonce(k);
-  });
+  const std::size_t budget = p.max_block_bytes > kBlockOverhead ? p.max_block_bytes - kBlockOverhead
+                                                                : p.max_block_bytes / 2;
+  const std::size_t max_txs =
+      std::min<std::uint64_t>(p.max_block_txs, config_.consensus.max_proposal_txs.value_or(2000));
+  std::vector<std::string> txs = mempool_.reap(
+      max_txs, budget, [this](const chain::PublicKey& k) { return state_.next_nonce(k); });
   const auto now = static_cast<std::int64_t>(now_ms());
   const chain::PublicKey& me = keys_.signing.public_key();
   auto proposal = chain::propose_block(*spec_, state_, now, me, txs, evidence);
   if (!proposal) {
-    log_->warn("cannot propose height {} round {} with {} txs and {} evidence: {}; retrying without evidence",
-               height, round, txs.size(), evidence.size(), proposal.reason().message());
+    log_->warn(
+        "cannot propose height {} round {} with {} txs and {} evidence: {}; retrying without "
+        "evidence",
+        height, round, txs.size(), evidence.size(), proposal.reason().message());
     proposal = chain::propose_block(*spec_, state_, now, me, txs, {});
   }
   if (!proposal) {
@@ -491,7 +520,8 @@ MessageVerdict Node::on_message(const PeerId& from, chain::ByteView bytes) {
     // transaction is misbehaviour.
     gossiped = std::make_shared<std::vector<chain::pb::Transaction>>();
     for (const std::string& tx : message->txs().transactions()) {
-      auto checked = chain::check_transaction(tx, spec_->chain_id(), spec_->validators, spec_->params().max_tx_bytes);
+      auto checked = chain::check_transaction(tx, spec_->chain_id(), spec_->validators,
+                                              spec_->params().max_tx_bytes);
       if (!checked) {
         ++metrics_.peer_messages_invalid;
         return MessageVerdict::disconnect;
@@ -541,8 +571,8 @@ void Node::on_peer_disconnected(const PeerId& peer, DisconnectReason reason) {
 void Node::on_problem(const TransportProblem& problem) {
   const std::string who = problem.peer ? name_of(*problem.peer) : problem.remote;
   if (problem.suppressed > 0) {
-    log_->warn("p2p {}: {} ({}) [{} similar problems not logged]", who, problem.detail, to_string(problem.reason),
-               problem.suppressed);
+    log_->warn("p2p {}: {} ({}) [{} similar problems not logged]", who, problem.detail,
+               to_string(problem.reason), problem.suppressed);
   } else {
     log_->warn("p2p {}: {} ({})", who, problem.detail, to_string(problem.reason));
   }
@@ -583,11 +613,14 @@ void Node::handle(const PeerId& from, const pb::NodeMessage& message) {
   }
 }
 
-void Node::add_gossiped(const pb::NodeMessage& message, const std::vector<chain::pb::Transaction>& checked) {
+void Node::add_gossiped(const pb::NodeMessage& message,
+                        const std::vector<chain::pb::Transaction>& checked) {
   bool any = false;
-  for (int i = 0; i < message.txs().transactions_size() && i < static_cast<int>(checked.size()); ++i) {
-    const AddResult r = mempool_.add_checked(message.txs().transactions(i), checked[static_cast<std::size_t>(i)],
-                                             [this](const chain::PublicKey& k) { return state_.next_nonce(k); });
+  for (int i = 0; i < message.txs().transactions_size() && i < static_cast<int>(checked.size());
+       ++i) {
+    const AddResult r =
+        mempool_.add_checked(message.txs().transactions(i), checked[static_cast<std::size_t>(i)],
+                             [this](const chain::PublicKey& k) { return state_.next_nonce(k); });
     if (r.accepted()) {
       any = true;
       ++metrics_.txs_accepted;
@@ -607,7 +640,8 @@ void Node::serve_blocks(const PeerId& to, const pb::BlockRequest& request) {
   pb::NodeMessage m;
   auto* r = m.mutable_block_response();
   r->set_from_height(request.from_height());
-  const std::size_t limit = std::max<std::uint64_t>(4u << 20, spec_->params().max_block_bytes + (1u << 20)) - 4096;
+  const std::size_t limit =
+      std::max<std::uint64_t>(4u << 20, spec_->params().max_block_bytes + (1u << 20)) - 4096;
   std::size_t used = 0;
   for (std::string& b : *blocks) {
     if (r->blocks_size() > 0 && used + b.size() > limit) break;
@@ -629,12 +663,12 @@ void Node::handle_block_response(const PeerId& from, const pb::BlockResponse& re
     auto committed = chain::decode_committed_block(bytes);
     chain::Verdict<chain::LedgerState, chain::BlockFault> after =
         committed ? chain::validate_block(*spec_, state_, *committed)
-                  : chain::Verdict<chain::LedgerState, chain::BlockFault>(
-                        chain::BlockFault{chain::BlockInvalid::malformed_block, committed.error().message});
+                  : chain::Verdict<chain::LedgerState, chain::BlockFault>(chain::BlockFault{
+                        chain::BlockInvalid::malformed_block, committed.error().message});
     if (!after) {
       ++metrics_.peer_messages_invalid;
-      log_->warn("peer {} sent an invalid block at height {}: {}; disconnecting it", name_of(from), height,
-                 after.reason().message());
+      log_->warn("peer {} sent an invalid block at height {}: {}; disconnecting it", name_of(from),
+                 height, after.reason().message());
       transport_->disconnect(from);
       return;
     }
@@ -653,7 +687,8 @@ void Node::send_status(const std::optional<PeerId>& to) {
   if (!transport_) return;
   pb::NodeMessage m;
   m.mutable_status()->set_height(state_.height);
-  m.mutable_status()->set_tip_id(std::string(state_.last_block_id.bytes.begin(), state_.last_block_id.bytes.end()));
+  m.mutable_status()->set_tip_id(
+      std::string(state_.last_block_id.bytes.begin(), state_.last_block_id.bytes.end()));
   if (to) {
     transport_->send(*to, encode(m));
   } else {
@@ -726,9 +761,9 @@ std::string Node::name_of(const chain::PublicKey& key) const {
 }
 
 std::uint64_t Node::now_ms() const {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
 }
 
 }  // namespace baton::node

@@ -86,7 +86,8 @@ class Node final : public ConsensusHost, public consensus::Application, public T
   // Reads the key and the genesis, checks that the key is a genesis member
   // and opens (or creates) the ledger in config.data_dir/ledger. Every error
   // is a sentence for the operator.
-  static Result<std::unique_ptr<Node>> open(const NodeConfig& config, std::shared_ptr<spdlog::logger> log);
+  static Result<std::unique_ptr<Node>> open(const NodeConfig& config,
+                                            std::shared_ptr<spdlog::logger> log);
   ~Node() override;
 
   // Binds the P2P and admin ports and starts the loop. Fails (nothing left
@@ -133,12 +134,14 @@ class Node final : public ConsensusHost, public consensus::Application, public T
   void on_problem(const TransportProblem& problem) override;
 
  private:
-  Node(NodeConfig config, std::shared_ptr<spdlog::logger> log, std::unique_ptr<chain::ChainSpec> spec,
-       chain::MemberSecretKeys keys, std::unique_ptr<storage::LedgerStore> store);
+  Node(NodeConfig config, std::shared_ptr<spdlog::logger> log,
+       std::unique_ptr<chain::ChainSpec> spec, chain::MemberSecretKeys keys,
+       std::unique_ptr<storage::LedgerStore> store);
 
   Status replay_ledger();
   void handle(const PeerId& from, const pb::NodeMessage& message);
-  void add_gossiped(const pb::NodeMessage& message, const std::vector<chain::pb::Transaction>& checked);
+  void add_gossiped(const pb::NodeMessage& message,
+                    const std::vector<chain::pb::Transaction>& checked);
   void handle_block_response(const PeerId& from, const pb::BlockResponse& response);
   void serve_blocks(const PeerId& to, const pb::BlockRequest& request);
   Status apply_committed(const std::string& committed_bytes, const chain::LedgerState& after,

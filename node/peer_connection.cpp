@@ -23,8 +23,8 @@ std::string remote_of(const asio::ip::tcp::socket& socket) {
 }  // namespace
 
 PeerConnection::PeerConnection(asio::ip::tcp::socket socket, ConnectionOwner& owner,
-                               std::unique_ptr<Handshake> handshake,
-                               const TransportLimits& limits, bool outbound)
+                               std::unique_ptr<Handshake> handshake, const TransportLimits& limits,
+                               bool outbound)
     : socket_(std::move(socket)),
       owner_(owner),
       limits_(limits),
@@ -67,9 +67,9 @@ void PeerConnection::arm_tick() {
 void PeerConnection::on_tick() {
   const auto now = Clock::now();
   if (now - last_received_ > limits_.idle_timeout) {
-    close(DisconnectReason::idle_timeout,
-          "Nothing arrived from the peer for " + std::to_string(limits_.idle_timeout.count()) +
-              " ms.");
+    close(DisconnectReason::idle_timeout, "Nothing arrived from the peer for " +
+                                              std::to_string(limits_.idle_timeout.count()) +
+                                              " ms.");
     return;
   }
   if (now - last_sent_ >= limits_.keepalive_interval && queue_.empty() && !write_in_flight_) {
@@ -80,10 +80,9 @@ void PeerConnection::on_tick() {
 }
 
 void PeerConnection::read_more() {
-  socket_.async_read_some(asio::buffer(read_buffer_),
-                          [self = shared_from_this()](const error_code& ec, std::size_t n) {
-                            self->on_read(ec, n);
-                          });
+  socket_.async_read_some(
+      asio::buffer(read_buffer_),
+      [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
 }
 
 void PeerConnection::on_read(const error_code& ec, std::size_t n) {
@@ -117,10 +116,10 @@ bool PeerConnection::handle_frame(chain::Bytes body) {
   if (!sealer_) return handle_handshake_frame(body);
   FrameOpener::Opened opened = opener_->open(body);
   if (!opened.frame) {
-    const DisconnectReason reason = opened.failure == OpenFailure::not_authentic ||
-                                            opened.failure == OpenFailure::too_short
-                                        ? DisconnectReason::not_authentic
-                                        : DisconnectReason::bad_envelope;
+    const DisconnectReason reason =
+        opened.failure == OpenFailure::not_authentic || opened.failure == OpenFailure::too_short
+            ? DisconnectReason::not_authentic
+            : DisconnectReason::bad_envelope;
     close(reason, std::string("Dropped the peer: ") + to_string(opened.failure) + ".");
     return false;
   }
@@ -194,10 +193,9 @@ void PeerConnection::write_more() {
   if (writing_.empty()) return;
   write_in_flight_ = true;
   last_sent_ = Clock::now();
-  asio::async_write(socket_, asio::buffer(writing_),
-                    [self = shared_from_this()](const error_code& ec, std::size_t) {
-                      self->on_written(ec);
-                    });
+  asio::async_write(
+      socket_, asio::buffer(writing_),
+      [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_written(ec); });
 }
 
 void PeerConnection::on_written(const error_code& ec) {

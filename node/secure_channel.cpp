@@ -27,10 +27,14 @@ Nonce nonce_for(std::uint64_t counter) {
 
 const char* to_string(OpenFailure failure) {
   switch (failure) {
-    case OpenFailure::too_short: return "frame too short to hold a tag and an envelope kind";
-    case OpenFailure::not_authentic: return "frame failed authentication";
-    case OpenFailure::unknown_kind: return "frame has an unknown envelope kind";
-    case OpenFailure::bad_keepalive: return "keepalive frame carries a payload";
+    case OpenFailure::too_short:
+      return "frame too short to hold a tag and an envelope kind";
+    case OpenFailure::not_authentic:
+      return "frame failed authentication";
+    case OpenFailure::unknown_kind:
+      return "frame has an unknown envelope kind";
+    case OpenFailure::bad_keepalive:
+      return "keepalive frame carries a payload";
   }
   return "unknown frame failure";
 }
@@ -77,8 +81,8 @@ FrameOpener::Opened FrameOpener::open(chain::ByteView body) {
   unsigned long long plain_size = 0;
   const Nonce nonce = nonce_for(counter_);
   if (crypto_aead_chacha20poly1305_ietf_decrypt(plain.data(), &plain_size, nullptr, body.data(),
-                                                body.size(), prefix, kFramePrefixSize,
-                                                nonce.data(), key_.data()) != 0) {
+                                                body.size(), prefix, kFramePrefixSize, nonce.data(),
+                                                key_.data()) != 0) {
     result.failure = OpenFailure::not_authentic;
     return result;
   }

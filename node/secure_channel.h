@@ -63,10 +63,10 @@ struct OpenedFrame {
 };
 
 enum class OpenFailure {
-  too_short,        // shorter than the tag plus the kind byte
-  not_authentic,    // the tag did not verify (tampered, replayed, wrong key)
-  unknown_kind,     // authentic, but the envelope kind is not one we know
-  bad_keepalive,    // a keepalive that carries payload bytes
+  too_short,      // shorter than the tag plus the kind byte
+  not_authentic,  // the tag did not verify (tampered, replayed, wrong key)
+  unknown_kind,   // authentic, but the envelope kind is not one we know
+  bad_keepalive,  // a keepalive that carries payload bytes
 };
 const char* to_string(OpenFailure failure);
 

@@ -20,7 +20,8 @@ Status write_all(int fd, std::string_view data, const std::filesystem::path& pat
     const ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      return make_error("cannot write " + path.string() + ": " + errno_text() + "; check free disk space");
+      return make_error("cannot write " + path.string() + ": " + errno_text() +
+                        "; check free disk space");
     }
     data.remove_prefix(static_cast<std::size_t>(n));
   }
@@ -32,17 +33,23 @@ Status write_all(int fd, std::string_view data, const std::filesystem::path& pat
 Status write_file_durably(const std::filesystem::path& path, std::string_view contents) {
   const std::filesystem::path tmp = path.string() + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return make_error("cannot create " + tmp.string() + ": " + errno_text() + "; check the data directory");
+  if (fd < 0)
+    return make_error("cannot create " + tmp.string() + ": " + errno_text() +
+                      "; check the data directory");
   Status written = write_all(fd, contents, tmp);
-  if (written && ::fsync(fd) != 0) written = make_error("cannot fsync " + tmp.string() + ": " + errno_text());
+  if (written && ::fsync(fd) != 0)
+    written = make_error("cannot fsync " + tmp.string() + ": " + errno_text());
   ::close(fd);
   if (!written) return written;
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return make_error("cannot rename " + tmp.string() + " to " + path.string() + ": " + errno_text());
+    return make_error("cannot rename " + tmp.string() + " to " + path.string() + ": " +
+                      errno_text());
   }
-  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  const std::filesystem::path dir =
+      path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return make_error("cannot open directory " + dir.string() + " to fsync it: " + errno_text());
+  if (dfd < 0)
+    return make_error("cannot open directory " + dir.string() + " to fsync it: " + errno_text());
   const int rc = ::fsync(dfd);
   ::close(dfd);
   if (rc != 0) return make_error("cannot fsync directory " + dir.string() + ": " + errno_text());
@@ -67,11 +74,13 @@ Result<std::optional<consensus::pb::SignerState>> FileSignerStateStore::load() {
   const std::string& file = **text;
   consensus::pb::SignerState state;
   const bool intact = file.size() >= 32 &&
-                      std::memcmp(chain::sha256(std::string_view(file).substr(32)).bytes.data(), file.data(), 32) == 0;
+                      std::memcmp(chain::sha256(std::string_view(file).substr(32)).bytes.data(),
+                                  file.data(), 32) == 0;
   if (!intact || !state.ParseFromArray(file.data() + 32, static_cast<int>(file.size() - 32))) {
-    return make_error("the signer state " + path_.string() +
-                      " is damaged; the node will not sign until an operator restores it from a backup "
-                      "(deleting it risks double-signing)");
+    return make_error(
+        "the signer state " + path_.string() +
+        " is damaged; the node will not sign until an operator restores it from a backup "
+        "(deleting it risks double-signing)");
   }
   return std::optional<consensus::pb::SignerState>{std::move(state)};
 }

@@ -2,11 +2,10 @@
 // double-sign guard (consensus::SignerStateStore) and, generically, any small
 // protobuf record the node rewrites in place.
 //
-// The file holds SHA-256(record) || record. It is written to NAME.tmp, fsynced, renamed over NAME, and the
-// directory is fsynced, so after a crash the file holds either the old or the
-// new record, never a torn one. A record that exists but does not parse is an
-// error: the node refuses to sign until an operator looks (it never treats a
-// damaged guard as "nothing signed yet").
+// The file holds SHA-256(record) || record. It is written to NAME.tmp, fsynced, renamed over NAME,
+// and the directory is fsynced, so after a crash the file holds either the old or the new record,
+// never a torn one. A record that exists but does not parse is an error: the node refuses to sign
+// until an operator looks (it never treats a damaged guard as "nothing signed yet").
 //
 // Not thread-safe; the node uses each store from its event-loop thread only.
 #pragma once

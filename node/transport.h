@@ -32,20 +32,20 @@ enum class MessageVerdict {
 
 // Why a connection ended (or never became a session).
 enum class DisconnectReason {
-  closed_by_peer = 1,   // EOF or reset
-  io_error,             // read/write error other than EOF
-  handshake_refused,    // see HandshakeRefusal in the problem's detail
+  closed_by_peer = 1,  // EOF or reset
+  io_error,            // read/write error other than EOF
+  handshake_refused,   // see HandshakeRefusal in the problem's detail
   handshake_timeout,
-  oversized_frame,      // the length prefix announced more than the limit
-  not_authentic,        // a frame failed AEAD authentication
-  bad_envelope,         // an authentic frame with an unknown kind
-  invalid_message,      // the listener returned MessageVerdict::disconnect
-  idle_timeout,         // nothing received for TransportLimits::idle_timeout
-  send_queue_full,      // the peer reads too slowly (see TransportLimits)
-  duplicate_connection, // another connection to the same peer won the tie-break
-  too_many_pending,     // too many unauthenticated connections at once
-  requested,            // Transport::disconnect() was called
-  stopped,              // Transport::stop()
+  oversized_frame,       // the length prefix announced more than the limit
+  not_authentic,         // a frame failed AEAD authentication
+  bad_envelope,          // an authentic frame with an unknown kind
+  invalid_message,       // the listener returned MessageVerdict::disconnect
+  idle_timeout,          // nothing received for TransportLimits::idle_timeout
+  send_queue_full,       // the peer reads too slowly (see TransportLimits)
+  duplicate_connection,  // another connection to the same peer won the tie-break
+  too_many_pending,      // too many unauthenticated connections at once
+  requested,             // Transport::disconnect() was called
+  stopped,               // Transport::stop()
 };
 const char* to_string(DisconnectReason reason);
 
@@ -61,20 +61,20 @@ struct PeerInfo {
   PeerId key;
   std::string address;  // "host:port" we dial, empty when we only accept
   PeerState state = PeerState::disconnected;
-  bool outbound = false;          // when connected: we dialled this session
-  std::uint32_t failed_dials = 0; // consecutive, reset when a session comes up
-  std::string last_error;         // last reason a session ended or a dial failed
+  bool outbound = false;           // when connected: we dialled this session
+  std::uint32_t failed_dials = 0;  // consecutive, reset when a session comes up
+  std::string last_error;          // last reason a session ended or a dial failed
 };
 
 // Something a peer did wrong or an I/O failure, for the node's log. The
 // transport rate-limits these (TransportLimits::problems_per_second) and
 // counts what it held back in `suppressed`.
 struct TransportProblem {
-  std::string remote;           // "ip:port" of the socket, when there is one
-  std::optional<PeerId> peer;   // when the peer's identity is known
+  std::string remote;          // "ip:port" of the socket, when there is one
+  std::optional<PeerId> peer;  // when the peer's identity is known
   DisconnectReason reason = DisconnectReason::io_error;
-  std::string detail;           // a sentence
-  std::uint64_t suppressed = 0; // problems dropped since the last one reported
+  std::string detail;            // a sentence
+  std::uint64_t suppressed = 0;  // problems dropped since the last one reported
 };
 
 // Notifications out. Called on the transport's own thread (TcpTransport: its

@@ -37,10 +37,10 @@ void MemoryNetwork::on_started(MemoryTransport* t) {
     const Link l = link(t->self(), other);
     if (cut_.contains(l)) continue;
     sessions_.insert(l);
-    queue_.push_back(std::make_unique<Delivery>(
-        Delivery{Delivery::Kind::connected, other, t->self(), {}, {}}));
-    queue_.push_back(std::make_unique<Delivery>(
-        Delivery{Delivery::Kind::connected, t->self(), other, {}, {}}));
+    queue_.push_back(
+        std::make_unique<Delivery>(Delivery{Delivery::Kind::connected, other, t->self(), {}, {}}));
+    queue_.push_back(
+        std::make_unique<Delivery>(Delivery{Delivery::Kind::connected, t->self(), other, {}, {}}));
   }
   started_[t->self()] = t;
 }
@@ -101,7 +101,8 @@ void MemoryNetwork::drop_session(const PeerId& a, const PeerId& b, DisconnectRea
     return d->kind == Delivery::Kind::message && link(d->from, d->to) == l;
   });
   // Like the TCP transport: the session ends on both sides, then comes back.
-  queue_.push_back(std::make_unique<Delivery>(Delivery{Delivery::Kind::disconnected, b, a, {}, reason}));
+  queue_.push_back(
+      std::make_unique<Delivery>(Delivery{Delivery::Kind::disconnected, b, a, {}, reason}));
   queue_.push_back(std::make_unique<Delivery>(
       Delivery{Delivery::Kind::disconnected, a, b, {}, DisconnectReason::closed_by_peer}));
   queue_.push_back(std::make_unique<Delivery>(Delivery{Delivery::Kind::connected, b, a, {}, {}}));
@@ -129,8 +130,12 @@ std::size_t MemoryNetwork::run_until_idle(std::size_t max_deliveries) {
     }
     ++made;
     switch (d->kind) {
-      case Delivery::Kind::connected: listener->on_peer_connected(d->from); break;
-      case Delivery::Kind::disconnected: listener->on_peer_disconnected(d->from, d->reason); break;
+      case Delivery::Kind::connected:
+        listener->on_peer_connected(d->from);
+        break;
+      case Delivery::Kind::disconnected:
+        listener->on_peer_disconnected(d->from, d->reason);
+        break;
       case Delivery::Kind::message:
         if (listener->on_message(d->from, d->message) == MessageVerdict::disconnect) {
           drop_session(d->to, d->from, DisconnectReason::invalid_message);
@@ -174,8 +179,8 @@ std::vector<PeerInfo> MemoryTransport::peers() const {
     if (key == self_) continue;
     PeerInfo info;
     info.key = key;
-    info.state = network_.connected_locked(self_, key) ? PeerState::connected
-                                                        : PeerState::disconnected;
+    info.state =
+        network_.connected_locked(self_, key) ? PeerState::connected : PeerState::disconnected;
     out.push_back(std::move(info));
   }
   return out;

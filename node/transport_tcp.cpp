@@ -31,9 +31,9 @@ struct DialAttempt {
 struct Member {
   Member(asio::io_context& io, MemberAddress a) : address(std::move(a)), redial(io) {}
   MemberAddress address;
-  std::shared_ptr<PeerConnection> session;   // established
-  std::shared_ptr<DialAttempt> dial;         // resolving/connecting
-  std::shared_ptr<PeerConnection> dialled;   // our outbound connection, in handshake
+  std::shared_ptr<PeerConnection> session;  // established
+  std::shared_ptr<DialAttempt> dial;        // resolving/connecting
+  std::shared_ptr<PeerConnection> dialled;  // our outbound connection, in handshake
   asio::steady_timer redial;
   bool redial_armed = false;
   std::uint32_t failed_dials = 0;
@@ -67,9 +67,8 @@ class TcpTransport::Impl final : public ConnectionOwner {
     listener_ = &listener;
     error_code ec;
     tcp::resolver resolver(io_);
-    const auto endpoints =
-        resolver.resolve(options_.listen_host, std::to_string(options_.listen_port),
-                         tcp::resolver::passive, ec);
+    const auto endpoints = resolver.resolve(
+        options_.listen_host, std::to_string(options_.listen_port), tcp::resolver::passive, ec);
     if (ec || endpoints.empty()) {
       return make_error("Cannot resolve the P2P listen address '" + options_.listen_host +
                         "': " + ec.message() + "; use an IP address such as 0.0.0.0.");
@@ -77,7 +76,8 @@ class TcpTransport::Impl final : public ConnectionOwner {
     const tcp::endpoint endpoint = endpoints.begin()->endpoint();
     if (acceptor_.open(endpoint.protocol(), ec) ||
         acceptor_.set_option(tcp::acceptor::reuse_address(true), ec) ||
-        acceptor_.bind(endpoint, ec) || acceptor_.listen(asio::socket_base::max_listen_connections, ec)) {
+        acceptor_.bind(endpoint, ec) ||
+        acceptor_.listen(asio::socket_base::max_listen_connections, ec)) {
       error_code ignored;
       acceptor_.close(ignored);
       return make_error("Cannot listen for peers on " + options_.listen_host + ":" +
@@ -255,8 +255,7 @@ class TcpTransport::Impl final : public ConnectionOwner {
     auto handshake = std::make_unique<Handshake>(identity_, chain::X25519SecretKey::generate(),
                                                  role, std::move(hs));
     auto conn = std::make_shared<PeerConnection>(std::move(socket), *this, std::move(handshake),
-                                                 options_.limits,
-                                                 role == HandshakeRole::initiator);
+                                                 options_.limits, role == HandshakeRole::initiator);
     pending_.insert(conn);
     conn->start();
     return conn;
@@ -298,9 +297,9 @@ class TcpTransport::Impl final : public ConnectionOwner {
     if (m.dial == attempt) m.dial.reset();
     if (ec) {
       ++m.failed_dials;
-      m.last_error = std::string(stage) + " " + m.address.host + ":" +
-                     std::to_string(m.address.port) + " failed: " +
-                     (ec == asio::error::operation_aborted ? "timed out" : ec.message());
+      m.last_error =
+          std::string(stage) + " " + m.address.host + ":" + std::to_string(m.address.port) +
+          " failed: " + (ec == asio::error::operation_aborted ? "timed out" : ec.message());
       refresh_snapshot();
       schedule_redial(m);
       return;
@@ -436,29 +435,46 @@ std::uint16_t TcpTransport::listen_port() const { return impl_->listen_port(); }
 
 const char* to_string(DisconnectReason reason) {
   switch (reason) {
-    case DisconnectReason::closed_by_peer: return "closed by peer";
-    case DisconnectReason::io_error: return "I/O error";
-    case DisconnectReason::handshake_refused: return "handshake refused";
-    case DisconnectReason::handshake_timeout: return "handshake timeout";
-    case DisconnectReason::oversized_frame: return "oversized frame";
-    case DisconnectReason::not_authentic: return "frame not authentic";
-    case DisconnectReason::bad_envelope: return "bad envelope";
-    case DisconnectReason::invalid_message: return "invalid message";
-    case DisconnectReason::idle_timeout: return "idle timeout";
-    case DisconnectReason::send_queue_full: return "send queue full";
-    case DisconnectReason::duplicate_connection: return "duplicate connection";
-    case DisconnectReason::too_many_pending: return "too many pending connections";
-    case DisconnectReason::requested: return "requested";
-    case DisconnectReason::stopped: return "stopped";
+    case DisconnectReason::closed_by_peer:
+      return "closed by peer";
+    case DisconnectReason::io_error:
+      return "I/O error";
+    case DisconnectReason::handshake_refused:
+      return "handshake refused";
+    case DisconnectReason::handshake_timeout:
+      return "handshake timeout";
+    case DisconnectReason::oversized_frame:
+      return "oversized frame";
+    case DisconnectReason::not_authentic:
+      return "frame not authentic";
+    case DisconnectReason::bad_envelope:
+      return "bad envelope";
+    case DisconnectReason::invalid_message:
+      return "invalid message";
+    case DisconnectReason::idle_timeout:
+      return "idle timeout";
+    case DisconnectReason::send_queue_full:
+      return "send queue full";
+    case DisconnectReason::duplicate_connection:
+      return "duplicate connection";
+    case DisconnectReason::too_many_pending:
+      return "too many pending connections";
+    case DisconnectReason::requested:
+      return "requested";
+    case DisconnectReason::stopped:
+      return "stopped";
   }
   return "unknown";
 }
 
 const char* to_string(PeerState state) {
   switch (state) {
-    case PeerState::disconnected: return "disconnected";
-    case PeerState::connecting: return "connecting";
-    case PeerState::connected: return "connected";
+    case PeerState::disconnected:
+      return "disconnected";
+    case PeerState::connecting:
+      return "connecting";
+    case PeerState::connected:
+      return "connected";
   }
   return "unknown";
 }

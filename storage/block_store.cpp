@@ -18,7 +18,8 @@ Error undecodable(std::string what) {
 
 Result<BlockDescription> describe_block(std::string_view committed_block_bytes) {
   chain::pb::CommittedBlock committed;
-  if (!committed.ParseFromArray(committed_block_bytes.data(), static_cast<int>(committed_block_bytes.size()))) {
+  if (!committed.ParseFromArray(committed_block_bytes.data(),
+                                static_cast<int>(committed_block_bytes.size()))) {
     return undecodable("its bytes are not a serialized CommittedBlock");
   }
   const chain::pb::Block& block = committed.block();
@@ -43,7 +44,8 @@ Result<BlockDescription> describe_block(std::string_view committed_block_bytes) 
       return undecodable("transaction " + std::to_string(i) + " does not parse");
     }
     auto sender = chain::PublicKey::from_bytes(chain::as_bytes(tx.sender()));
-    if (!sender) return undecodable("transaction " + std::to_string(i) + " has a sender that is not 32 bytes");
+    if (!sender)
+      return undecodable("transaction " + std::to_string(i) + " has a sender that is not 32 bytes");
     auto [it, inserted] = last.try_emplace(*sender, tx.nonce());
     if (!inserted) it->second = std::max(it->second, tx.nonce());
   }
@@ -54,8 +56,8 @@ Result<BlockDescription> describe_block(std::string_view committed_block_bytes) 
 Status check_successor(const Tip& tip, const BlockDescription& block) {
   if (block.height <= tip.height) {
     return make_error("height " + std::to_string(block.height) +
-                          " is already written (the tip is at height " + std::to_string(tip.height) +
-                          "); a height is written once",
+                          " is already written (the tip is at height " +
+                          std::to_string(tip.height) + "); a height is written once",
                       static_cast<int>(AppendRefused::height_taken));
   }
   if (block.height != tip.height + 1) {
@@ -66,7 +68,8 @@ Status check_successor(const Tip& tip, const BlockDescription& block) {
   }
   if (block.previous_block_hash != tip.block_id) {
     return make_error("block at height " + std::to_string(block.height) + " names previous hash " +
-                          block.previous_block_hash.hex() + " but the tip's id is " + tip.block_id.hex(),
+                          block.previous_block_hash.hex() + " but the tip's id is " +
+                          tip.block_id.hex(),
                       static_cast<int>(AppendRefused::not_successor));
   }
   return {};

@@ -43,8 +43,8 @@ struct TxLocation {
 // by describe_block() with no I/O, shared by every implementation.
 struct BlockDescription {
   std::uint64_t height = 0;
-  chain::Hash block_id;             // SHA-256 of Block.header bytes
-  chain::Hash previous_block_hash;  // from the header
+  chain::Hash block_id;                // SHA-256 of Block.header bytes
+  chain::Hash previous_block_hash;     // from the header
   std::vector<chain::Hash> tx_hashes;  // SHA-256 of each Block.transactions entry, in order
   struct SenderNonce {
     chain::PublicKey sender;
@@ -56,10 +56,10 @@ struct BlockDescription {
 
 // Reason codes for Error::code returned by append().
 enum class AppendRefused : int {
-  undecodable = 1,      // the bytes are not a CommittedBlock with a decodable header
-  height_taken = 2,     // the height is already written (write-once)
-  not_successor = 3,    // height is not tip + 1, or previous hash is not the tip id
-  io = 4,               // the disk write failed
+  undecodable = 1,    // the bytes are not a CommittedBlock with a decodable header
+  height_taken = 2,   // the height is already written (write-once)
+  not_successor = 3,  // height is not tip + 1, or previous hash is not the tip id
+  io = 4,             // the disk write failed
 };
 
 // Decodes just enough of a serialized CommittedBlock to index it. Fails (with

@@ -32,10 +32,12 @@ Result<std::optional<std::string>> MemoryBlockStore::block_at(std::uint64_t heig
   return std::optional<std::string>(blocks_[height - 1]);
 }
 
-Result<std::vector<std::string>> MemoryBlockStore::blocks_from(std::uint64_t first, std::size_t max_count) const {
+Result<std::vector<std::string>> MemoryBlockStore::blocks_from(std::uint64_t first,
+                                                               std::size_t max_count) const {
   std::lock_guard lock(mutex_);
   std::vector<std::string> out;
-  for (std::uint64_t h = std::max<std::uint64_t>(first, 1); h <= blocks_.size() && out.size() < max_count; ++h) {
+  for (std::uint64_t h = std::max<std::uint64_t>(first, 1);
+       h <= blocks_.size() && out.size() < max_count; ++h) {
     out.push_back(blocks_[h - 1]);
   }
   return out;
@@ -46,7 +48,8 @@ Tip MemoryBlockStore::tip() const {
   return tip_;
 }
 
-Result<std::optional<std::uint64_t>> MemoryBlockStore::height_of(const chain::Hash& block_id) const {
+Result<std::optional<std::uint64_t>> MemoryBlockStore::height_of(
+    const chain::Hash& block_id) const {
   std::lock_guard lock(mutex_);
   auto it = heights_.find(block_id);
   if (it == heights_.end()) return std::optional<std::uint64_t>();

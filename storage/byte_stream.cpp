@@ -18,7 +18,9 @@ std::string errno_text(int e) { return std::strerror(e); }
 
 Status fsync_directory(const fs::path& dir) {
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return make_error("cannot open directory " + dir.string() + " to flush it: " + errno_text(errno));
+  if (dfd < 0)
+    return make_error("cannot open directory " + dir.string() +
+                      " to flush it: " + errno_text(errno));
   const int rc = ::fsync(dfd);
   const int e = errno;
   ::close(dfd);
@@ -64,7 +66,8 @@ Result<std::unique_ptr<FileSource>> FileSource::open(const fs::path& path) {
     return make_error(path.string() + " is not a regular file");
   }
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  return std::unique_ptr<FileSource>(new FileSource(fd, path, static_cast<std::uint64_t>(st.st_size)));
+  return std::unique_ptr<FileSource>(
+      new FileSource(fd, path, static_cast<std::uint64_t>(st.st_size)));
 }
 
 FileSource::~FileSource() {
@@ -80,12 +83,16 @@ Result<std::size_t> FileSource::read(std::span<std::uint8_t> out) {
   }
 }
 
-Result<std::unique_ptr<AtomicFile>> AtomicFile::create(const fs::path& path, bool overwrite, unsigned mode) {
+Result<std::unique_ptr<AtomicFile>> AtomicFile::create(const fs::path& path, bool overwrite,
+                                                       unsigned mode) {
   std::error_code ec;
-  if (path.filename().empty()) return make_error("output path " + path.string() + " names a directory, not a file");
+  if (path.filename().empty())
+    return make_error("output path " + path.string() + " names a directory, not a file");
   const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  if (!fs::is_directory(dir, ec)) return make_error("directory " + dir.string() + " does not exist; create it first");
-  if (fs::is_directory(path, ec)) return make_error(path.string() + " is a directory; choose a file name");
+  if (!fs::is_directory(dir, ec))
+    return make_error("directory " + dir.string() + " does not exist; create it first");
+  if (fs::is_directory(path, ec))
+    return make_error(path.string() + " is a directory; choose a file name");
   if (!overwrite && fs::exists(path, ec)) {
     return make_error(path.string() + " already exists; remove it or choose another path");
   }
@@ -98,7 +105,9 @@ Result<std::unique_ptr<AtomicFile>> AtomicFile::create(const fs::path& path, boo
     // File systems without O_TMPFILE: a hidden, unique name beside the target.
     std::string templ = (dir / ("." + path.filename().string() + ".partial-XXXXXX")).string();
     f->fd_ = ::mkostemp(templ.data(), O_CLOEXEC);
-    if (f->fd_ < 0) return make_error("cannot create a temporary file in " + dir.string() + ": " + errno_text(errno));
+    if (f->fd_ < 0)
+      return make_error("cannot create a temporary file in " + dir.string() + ": " +
+                        errno_text(errno));
     f->temp_ = templ;
   }
   return f;
@@ -107,7 +116,8 @@ Result<std::unique_ptr<AtomicFile>> AtomicFile::create(const fs::path& path, boo
 AtomicFile::~AtomicFile() { discard(); }
 
 Status AtomicFile::write(ByteView data) {
-  if (done_) return make_error("write to " + path_.string() + " after it was committed or discarded");
+  if (done_)
+    return make_error("write to " + path_.string() + " after it was committed or discarded");
   std::size_t off = 0;
   while (off < data.size()) {
     const ssize_t n = ::write(fd_, data.data() + off, data.size() - off);
@@ -121,10 +131,12 @@ Status AtomicFile::write(ByteView data) {
 }
 
 Status AtomicFile::pwrite(ByteView data, std::uint64_t offset) {
-  if (done_) return make_error("write to " + path_.string() + " after it was committed or discarded");
+  if (done_)
+    return make_error("write to " + path_.string() + " after it was committed or discarded");
   std::size_t off = 0;
   while (off < data.size()) {
-    const ssize_t n = ::pwrite(fd_, data.data() + off, data.size() - off, static_cast<off_t>(offset + off));
+    const ssize_t n =
+        ::pwrite(fd_, data.data() + off, data.size() - off, static_cast<off_t>(offset + off));
     if (n < 0) {
       if (errno == EINTR) continue;
       return make_error("cannot write " + path_.string() + ": " + errno_text(errno));
@@ -146,7 +158,8 @@ Status AtomicFile::commit() {
     // Give the anonymous file a hidden name, then rename it over the target
     // (linkat alone cannot replace an existing file).
     char templ_suffix[32];
-    std::snprintf(templ_suffix, sizeof templ_suffix, ".partial-%d-%d", static_cast<int>(::getpid()), fd_);
+    std::snprintf(templ_suffix, sizeof templ_suffix, ".partial-%d-%d", static_cast<int>(::getpid()),
+                  fd_);
     const fs::path named = dir / ("." + path_.filename().string() + templ_suffix);
     const std::string proc = "/proc/self/fd/" + std::to_string(fd_);
     ::unlink(named.c_str());
@@ -162,7 +175,8 @@ Status AtomicFile::commit() {
     if (::link(temp_.c_str(), path_.c_str()) != 0) {
       const int e = errno;
       discard();
-      if (e == EEXIST) return make_error(path_.string() + " already exists; remove it or choose another path");
+      if (e == EEXIST)
+        return make_error(path_.string() + " already exists; remove it or choose another path");
       return make_error("cannot create " + path_.string() + ": " + errno_text(e));
     }
     ::unlink(temp_.c_str());

@@ -14,8 +14,8 @@
 
 namespace baton::storage {
 
-using chain::ByteView;
 using chain::Bytes;
+using chain::ByteView;
 
 // Something to read bytes from, front to back. Not thread-safe.
 class ByteSource {

@@ -37,11 +37,13 @@ struct Envelope {
 };
 
 // Wraps `key` for one member. Randomised (an ephemeral key per call).
-WrappedKey wrap_key_for(const DataKey& key, std::string member, const chain::X25519PublicKey& recipient);
+WrappedKey wrap_key_for(const DataKey& key, std::string member,
+                        const chain::X25519PublicKey& recipient);
 
 // Builds an envelope for every member in `members` (at least one; no member
 // twice, code invalid_argument).
-Result<Envelope> make_envelope(const DataKey& key, const std::vector<chain::MemberPublicKeys>& members);
+Result<Envelope> make_envelope(const DataKey& key,
+                               const std::vector<chain::MemberPublicKeys>& members);
 
 // Finds the entry for `secret`'s public key, opens it and checks the key
 // against the envelope's commitment. Codes: not_recipient when no entry is

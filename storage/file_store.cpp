@@ -10,7 +10,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Error store_error(StoreErrc code, std::string message) { return make_error(std::move(message), static_cast<int>(code)); }
+Error store_error(StoreErrc code, std::string message) {
+  return make_error(std::move(message), static_cast<int>(code));
+}
 
 }  // namespace
 
@@ -20,14 +22,16 @@ Result<fs::path> FileObjectStore::path_for(std::string_view key, bool for_write)
   if (auto st = validate_object_key(key); !st) return st.error();
   std::error_code ec;
   if (!for_write && !fs::is_directory(root_, ec)) {
-    return store_error(StoreErrc::no_bucket, "store directory " + root_.string() +
-                                                 " does not exist; check the file:// URI or put an object first");
+    return store_error(StoreErrc::no_bucket,
+                       "store directory " + root_.string() +
+                           " does not exist; check the file:// URI or put an object first");
   }
   fs::path p = root_ / fs::path(std::string(key));
   if (for_write) {
     fs::create_directories(p.parent_path(), ec);
     if (ec) {
-      return store_error(StoreErrc::io, "cannot create directory " + p.parent_path().string() + ": " + ec.message());
+      return store_error(StoreErrc::io, "cannot create directory " + p.parent_path().string() +
+                                            ": " + ec.message());
     }
   }
   return p;
@@ -55,7 +59,8 @@ Status FileObjectStore::copy_into(const fs::path& from, std::string_view what, B
     auto n = (*src)->read(buf);
     if (!n) return store_error(StoreErrc::io, n.error().message);
     if (*n == 0) return {};
-    if (auto st = to.write(chain::ByteView(buf.data(), *n)); !st) return store_error(StoreErrc::io, st.error().message);
+    if (auto st = to.write(chain::ByteView(buf.data(), *n)); !st)
+      return store_error(StoreErrc::io, st.error().message);
   }
 }
 
@@ -65,8 +70,9 @@ Status FileObjectStore::put_file(std::string_view key, const fs::path& file) {
   auto f = AtomicFile::create(*p, /*overwrite=*/true);
   if (!f) return store_error(StoreErrc::io, f.error().message);
   if (auto st = copy_into(file, "local file " + file.string() + " does not exist", **f); !st) {
-    return st.error().code == static_cast<int>(StoreErrc::not_found) ? store_error(StoreErrc::io, st.error().message)
-                                                                      : st;
+    return st.error().code == static_cast<int>(StoreErrc::not_found)
+               ? store_error(StoreErrc::io, st.error().message)
+               : st;
   }
   if (auto st = (*f)->commit(); !st) return store_error(StoreErrc::io, st.error().message);
   return {};
@@ -76,7 +82,8 @@ Result<chain::Bytes> FileObjectStore::get(std::string_view key) {
   auto p = path_for(key, false);
   if (!p) return p.error();
   MemorySink sink;
-  if (auto st = copy_into(*p, "no object " + std::string(key) + " in " + uri(), sink); !st) return st.error();
+  if (auto st = copy_into(*p, "no object " + std::string(key) + " in " + uri(), sink); !st)
+    return st.error();
   return sink.take();
 }
 
@@ -84,10 +91,12 @@ Status FileObjectStore::get_file(std::string_view key, const fs::path& file, boo
   auto p = path_for(key, false);
   if (!p) return p.error();
   std::error_code ec;
-  if (!fs::is_regular_file(*p, ec)) return store_error(StoreErrc::not_found, "no object " + std::string(key) + " in " + uri());
+  if (!fs::is_regular_file(*p, ec))
+    return store_error(StoreErrc::not_found, "no object " + std::string(key) + " in " + uri());
   auto f = AtomicFile::create(file, overwrite);
   if (!f) return store_error(StoreErrc::io, f.error().message);
-  if (auto st = copy_into(*p, "no object " + std::string(key) + " in " + uri(), **f); !st) return st;
+  if (auto st = copy_into(*p, "no object " + std::string(key) + " in " + uri(), **f); !st)
+    return st;
   if (auto st = (*f)->commit(); !st) return store_error(StoreErrc::io, st.error().message);
   return {};
 }
@@ -96,7 +105,8 @@ Result<ObjectInfo> FileObjectStore::head(std::string_view key) {
   auto p = path_for(key, false);
   if (!p) return p.error();
   std::error_code ec;
-  if (!fs::is_regular_file(*p, ec)) return store_error(StoreErrc::not_found, "no object " + std::string(key) + " in " + uri());
+  if (!fs::is_regular_file(*p, ec))
+    return store_error(StoreErrc::not_found, "no object " + std::string(key) + " in " + uri());
   const auto size = fs::file_size(*p, ec);
   if (ec) return store_error(StoreErrc::io, "cannot stat " + p->string() + ": " + ec.message());
   return ObjectInfo{std::string(key), size, {}};
@@ -123,14 +133,16 @@ Status FileObjectStore::remove(std::string_view key) {
 Result<std::vector<ObjectInfo>> FileObjectStore::list(std::string_view prefix) {
   std::error_code ec;
   if (!fs::is_directory(root_, ec)) {
-    return store_error(StoreErrc::no_bucket, "store directory " + root_.string() +
-                                                 " does not exist; check the file:// URI or put an object first");
+    return store_error(StoreErrc::no_bucket,
+                       "store directory " + root_.string() +
+                           " does not exist; check the file:// URI or put an object first");
   }
   std::vector<ObjectInfo> out;
   fs::recursive_directory_iterator it(root_, fs::directory_options::skip_permission_denied, ec);
   if (ec) return store_error(StoreErrc::io, "cannot list " + root_.string() + ": " + ec.message());
   for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) return store_error(StoreErrc::io, "cannot list " + root_.string() + ": " + ec.message());
+    if (ec)
+      return store_error(StoreErrc::io, "cannot list " + root_.string() + ": " + ec.message());
     const auto name = it->path().filename().string();
     if (!name.empty() && name[0] == '.') {
       if (it->is_directory(ec)) it.disable_recursion_pending();
@@ -141,7 +153,8 @@ Result<std::vector<ObjectInfo>> FileObjectStore::list(std::string_view prefix) {
     if (key.compare(0, prefix.size(), prefix) != 0 || !validate_object_key(key).ok()) continue;
     out.push_back(ObjectInfo{key, it->file_size(ec), {}});
   }
-  std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+  std::sort(out.begin(), out.end(),
+            [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
   return out;
 }
 

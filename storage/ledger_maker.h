@@ -35,7 +35,8 @@ class ChainMaker {
   // `start` is the state at the tip the new blocks extend (initial_state for
   // an empty ledger, or what verify_ledger returned). `spec` must outlive the
   // maker (it keeps a reference).
-  static Result<ChainMaker> create(const chain::ChainSpec& spec, const std::vector<chain::SigningKey>& member_keys,
+  static Result<ChainMaker> create(const chain::ChainSpec& spec,
+                                   const std::vector<chain::SigningKey>& member_keys,
                                    chain::LedgerState start, const ChainMakerOptions& options);
 
   // The serialized CommittedBlock at state().height + 1, and advances state().
@@ -46,9 +47,10 @@ class ChainMaker {
   const chain::LedgerState& state() const { return state_; }
 
  private:
-  ChainMaker(const chain::ChainSpec& spec, std::vector<chain::SigningKey> keys, chain::LedgerState start,
-             const ChainMakerOptions& options);
-  std::string note_text(std::uint64_t height, std::size_t index, const std::string& sender_name) const;
+  ChainMaker(const chain::ChainSpec& spec, std::vector<chain::SigningKey> keys,
+             chain::LedgerState start, const ChainMakerOptions& options);
+  std::string note_text(std::uint64_t height, std::size_t index,
+                        const std::string& sender_name) const;
 
   const chain::ChainSpec* spec_;
   std::vector<chain::SigningKey> keys_;       // genesis member order

@@ -23,29 +23,31 @@ namespace fs = std::filesystem;
 namespace {
 
 // Column family names (docs/PROTOCOL.md, "RocksDB key layout").
-constexpr const char* kBlocks = "blocks";        // u64be height -> CommittedBlock bytes
-constexpr const char* kBlockIds = "block_ids";   // block id (32) -> u64be height
-constexpr const char* kTxs = "txs";              // tx hash (32) -> u64be height || u32be index
-constexpr const char* kNonces = "nonces";        // sender key (32) -> u64be highest nonce
-constexpr const char* kMeta = "meta";            // ASCII name -> value
+constexpr const char* kBlocks = "blocks";       // u64be height -> CommittedBlock bytes
+constexpr const char* kBlockIds = "block_ids";  // block id (32) -> u64be height
+constexpr const char* kTxs = "txs";             // tx hash (32) -> u64be height || u32be index
+constexpr const char* kNonces = "nonces";       // sender key (32) -> u64be highest nonce
+constexpr const char* kMeta = "meta";           // ASCII name -> value
 
-constexpr const char* kMetaFormat = "format_version";  // u32be
+constexpr const char* kMetaFormat = "format_version";     // u32be
 constexpr const char* kMetaGenesisHash = "genesis_hash";  // 32 bytes
-constexpr const char* kMetaGenesis = "genesis";         // genesis document bytes
-constexpr const char* kMetaTipHeight = "tip_height";    // u64be
-constexpr const char* kMetaTipId = "tip_id";            // 32 bytes
+constexpr const char* kMetaGenesis = "genesis";           // genesis document bytes
+constexpr const char* kMetaTipHeight = "tip_height";      // u64be
+constexpr const char* kMetaTipId = "tip_id";              // 32 bytes
 
 const std::array<const char*, 5> kFamilies = {kBlocks, kBlockIds, kTxs, kNonces, kMeta};
 
 std::string be64(std::uint64_t v) {
   std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i, v >>= 8) out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xff);
+  for (int i = 7; i >= 0; --i, v >>= 8)
+    out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xff);
   return out;
 }
 
 std::string be32(std::uint32_t v) {
   std::string out(4, '\0');
-  for (int i = 3; i >= 0; --i, v >>= 8) out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xff);
+  for (int i = 3; i >= 0; --i, v >>= 8)
+    out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xff);
   return out;
 }
 
@@ -84,18 +86,23 @@ std::vector<rocksdb::ColumnFamilyDescriptor> descriptors() {
 Status check_is_ledger(const fs::path& dir) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) {
-    return make_error("ledger directory " + dir.string() + " does not exist; pass the --data-dir of a node or of make-chain");
+    return make_error("ledger directory " + dir.string() +
+                      " does not exist; pass the --data-dir of a node or of make-chain");
   }
-  if (!fs::is_directory(dir, ec)) return make_error(dir.string() + " is a file, not a ledger directory");
+  if (!fs::is_directory(dir, ec))
+    return make_error(dir.string() + " is a file, not a ledger directory");
   if (!fs::exists(dir / "CURRENT", ec)) {
-    return make_error(dir.string() + " is not a Baton ledger (no RocksDB database in it); pass the --data-dir of a node or of make-chain");
+    return make_error(dir.string() +
+                      " is not a Baton ledger (no RocksDB database in it); pass the --data-dir of "
+                      "a node or of make-chain");
   }
   std::vector<std::string> families;
   rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_options(), dir.string(), &families);
   if (!s.ok()) return make_error("cannot read the ledger in " + dir.string() + ": " + s.ToString());
   for (const char* name : kFamilies) {
     if (std::find(families.begin(), families.end(), name) == families.end()) {
-      return make_error(dir.string() + " holds a RocksDB database that is not a Baton ledger (no \"" +
+      return make_error(dir.string() +
+                        " holds a RocksDB database that is not a Baton ledger (no \"" +
                         std::string(name) + "\" column family)");
     }
   }
@@ -164,7 +171,8 @@ void remove_stale_creations(const fs::path& parent, const std::string& prefix) {
 // crash between them would leave a directory that is neither empty nor a
 // ledger. So the ledger is built in a sibling directory, synced, and renamed
 // into place: `dir` is either absent/empty or a complete ledger.
-Status create_ledger(const fs::path& dir, const chain::Hash& genesis_hash, const std::string& genesis_document) {
+Status create_ledger(const fs::path& dir, const chain::Hash& genesis_hash,
+                     const std::string& genesis_document) {
   const fs::path parent = dir.has_parent_path() ? dir.parent_path() : fs::path(".");
   std::error_code ec;
   fs::create_directories(parent, ec);
@@ -180,7 +188,8 @@ Status create_ledger(const fs::path& dir, const chain::Hash& genesis_hash, const
   std::vector<rocksdb::ColumnFamilyHandle*> cf;
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(o, staging.string(), descriptors(), &cf, &db);
-  if (!s.ok()) return make_error("cannot create a ledger in " + staging.string() + ": " + s.ToString());
+  if (!s.ok())
+    return make_error("cannot create a ledger in " + staging.string() + ": " + s.ToString());
   rocksdb::WriteBatch batch;
   rocksdb::ColumnFamilyHandle* meta = cf[5];
   batch.Put(meta, kMetaFormat, be32(kLedgerFormatVersion));
@@ -196,9 +205,11 @@ Status create_ledger(const fs::path& dir, const chain::Hash& genesis_hash, const
   delete db;
   if (!s.ok()) {
     fs::remove_all(staging, ec);
-    return make_error("cannot write the new ledger's metadata in " + staging.string() + ": " + s.ToString());
+    return make_error("cannot write the new ledger's metadata in " + staging.string() + ": " +
+                      s.ToString());
   }
-  if (!sync_directory(staging) || ::rename(staging.c_str(), dir.c_str()) != 0 || !sync_directory(parent)) {
+  if (!sync_directory(staging) || ::rename(staging.c_str(), dir.c_str()) != 0 ||
+      !sync_directory(parent)) {
     const std::string why = std::strerror(errno);
     fs::remove_all(staging, ec);
     return make_error("cannot move the new ledger into " + dir.string() + ": " + why);
@@ -213,30 +224,34 @@ Result<std::unique_ptr<LedgerStore>> LedgerStore::open_writer(const LedgerWriter
   if (!dir.has_filename()) dir = dir.parent_path();  // "ledger/" -> "ledger"
   std::error_code ec;
   if (!fs::exists(dir, ec) || (fs::is_directory(dir, ec) && fs::is_empty(dir, ec))) {
-    if (auto created = create_ledger(dir, options.genesis_hash, options.genesis_document); !created) {
+    if (auto created = create_ledger(dir, options.genesis_hash, options.genesis_document);
+        !created) {
       return created.error();
     }
   } else if (auto is_ledger = check_is_ledger(dir); !is_ledger) {
     if (fs::is_directory(dir, ec) && !fs::exists(dir / "CURRENT", ec)) {
-      return make_error(dir.string() + " is not empty and is not a Baton ledger; choose a new or empty directory");
+      return make_error(dir.string() +
+                        " is not empty and is not a Baton ledger; choose a new or empty directory");
     }
     return is_ledger.error();
   }
 
   std::unique_ptr<LedgerStore> store(new LedgerStore(dir, false));
   store->sync_each_append_ = options.sync_each_append;
-  rocksdb::Status s = rocksdb::DB::Open(db_options(), dir.string(), descriptors(), &store->h_->cf, &store->h_->db);
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options(), dir.string(), descriptors(), &store->h_->cf, &store->h_->db);
   if (!s.ok()) {
     if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
-      return make_error("the ledger at " + dir.string() + " is already open for writing by another process (" +
-                        s.ToString() + "); stop that node first, or open it read-only");
+      return make_error("the ledger at " + dir.string() +
+                        " is already open for writing by another process (" + s.ToString() +
+                        "); stop that node first, or open it read-only");
     }
     return make_error("cannot open the ledger at " + dir.string() + ": " + s.ToString());
   }
   if (auto loaded = store->load_meta(); !loaded) return loaded.error();
   if (store->genesis_hash_ != options.genesis_hash) {
-    return make_error("the ledger at " + dir.string() + " was created for genesis " + store->genesis_hash_.hex() +
-                      ", not for " + options.genesis_hash.hex() +
+    return make_error("the ledger at " + dir.string() + " was created for genesis " +
+                      store->genesis_hash_.hex() + ", not for " + options.genesis_hash.hex() +
                       "; use the matching genesis file or a new data directory");
   }
   return store;
@@ -250,13 +265,16 @@ Result<std::unique_ptr<LedgerStore>> LedgerStore::open_reader(const fs::path& di
   // directory so that nothing is written into the ledger directory.
   std::string pattern = (fs::temp_directory_path() / "baton-ledger-reader-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) {
-    return make_error("cannot create a temporary directory under " + fs::temp_directory_path().string() +
+    return make_error("cannot create a temporary directory under " +
+                      fs::temp_directory_path().string() +
                       " to read the ledger; check that it is writable");
   }
   store->secondary_dir_ = pattern;
-  rocksdb::Status s = rocksdb::DB::OpenAsSecondary(db_options(), dir.string(), pattern, descriptors(),
-                                                   &store->h_->cf, &store->h_->db);
-  if (!s.ok()) return make_error("cannot open the ledger at " + dir.string() + " for reading: " + s.ToString());
+  rocksdb::Status s = rocksdb::DB::OpenAsSecondary(db_options(), dir.string(), pattern,
+                                                   descriptors(), &store->h_->cf, &store->h_->db);
+  if (!s.ok())
+    return make_error("cannot open the ledger at " + dir.string() +
+                      " for reading: " + s.ToString());
   if (auto loaded = store->load_meta(); !loaded) return loaded.error();
   return store;
 }
@@ -266,22 +284,29 @@ Status LedgerStore::load_meta() {
   const rocksdb::ReadOptions ro;
   std::string format, genesis_hash, genesis, tip_height, tip_id;
   rocksdb::Status s = db->Get(ro, h_->meta(), kMetaFormat, &format);
-  if (s.IsNotFound()) return make_error(dir_.string() + " is not a Baton ledger (it has no format_version)");
+  if (s.IsNotFound())
+    return make_error(dir_.string() + " is not a Baton ledger (it has no format_version)");
   if (!s.ok()) return io_error("read the ledger metadata", s.ToString());
   const auto version = read_be(format, 4);
   if (!version || *version != kLedgerFormatVersion) {
-    return make_error("the ledger at " + dir_.string() + " has an unknown format version; this baton reads version " +
+    return make_error("the ledger at " + dir_.string() +
+                      " has an unknown format version; this baton reads version " +
                       std::to_string(kLedgerFormatVersion));
   }
-  for (auto [key, out] : {std::pair{kMetaGenesisHash, &genesis_hash}, std::pair{kMetaGenesis, &genesis},
-                          std::pair{kMetaTipHeight, &tip_height}, std::pair{kMetaTipId, &tip_id}}) {
+  for (auto [key, out] :
+       {std::pair{kMetaGenesisHash, &genesis_hash}, std::pair{kMetaGenesis, &genesis},
+        std::pair{kMetaTipHeight, &tip_height}, std::pair{kMetaTipId, &tip_id}}) {
     s = db->Get(ro, h_->meta(), key, out);
-    if (!s.ok()) return make_error("the ledger at " + dir_.string() + " lacks its \"" + key + "\" metadata: " + s.ToString());
+    if (!s.ok())
+      return make_error("the ledger at " + dir_.string() + " lacks its \"" + key +
+                        "\" metadata: " + s.ToString());
   }
   auto gh = chain::Hash::from_bytes(chain::as_bytes(genesis_hash));
   auto tid = chain::Hash::from_bytes(chain::as_bytes(tip_id));
   const auto th = read_be(tip_height, 8);
-  if (!gh || !tid || !th) return make_error("the ledger metadata at " + dir_.string() + " is damaged (bad genesis hash or tip)");
+  if (!gh || !tid || !th)
+    return make_error("the ledger metadata at " + dir_.string() +
+                      " is damaged (bad genesis hash or tip)");
   std::lock_guard lock(mutex_);
   genesis_hash_ = *gh;
   genesis_document_ = std::move(genesis);
@@ -290,7 +315,8 @@ Status LedgerStore::load_meta() {
 }
 
 Status LedgerStore::append(std::string_view committed_block_bytes) {
-  if (read_only_) return make_error("the ledger at " + dir_.string() + " was opened read-only; it cannot append");
+  if (read_only_)
+    return make_error("the ledger at " + dir_.string() + " was opened read-only; it cannot append");
   auto described = describe_block(committed_block_bytes);
   if (!described) return described.error();
   const BlockDescription& d = *described;
@@ -299,7 +325,8 @@ Status LedgerStore::append(std::string_view committed_block_bytes) {
   if (auto ok = check_successor(tip_, d); !ok) return ok;
   rocksdb::WriteBatch batch;
   const std::string height_key = be64(d.height);
-  batch.Put(h_->blocks(), height_key, rocksdb::Slice(committed_block_bytes.data(), committed_block_bytes.size()));
+  batch.Put(h_->blocks(), height_key,
+            rocksdb::Slice(committed_block_bytes.data(), committed_block_bytes.size()));
   batch.Put(h_->block_ids(), slice(d.block_id), height_key);
   rocksdb::Status s;
   for (std::size_t i = 0; i < d.tx_hashes.size(); ++i) {
@@ -311,7 +338,8 @@ Status LedgerStore::append(std::string_view committed_block_bytes) {
     // index must not move backwards.
     std::string stored;
     s = h_->db->Get(rocksdb::ReadOptions(), h_->nonces(), slice(sender), &stored);
-    if (!s.ok() && !s.IsNotFound()) return io_error("read the nonce of " + sender.hex(), s.ToString());
+    if (!s.ok() && !s.IsNotFound())
+      return io_error("read the nonce of " + sender.hex(), s.ToString());
     const auto previous = s.ok() ? read_be(stored, 8) : std::nullopt;
     if (previous && *previous >= nonce) continue;
     batch.Put(h_->nonces(), slice(sender), be64(nonce));
@@ -334,7 +362,8 @@ Result<std::optional<std::string>> LedgerStore::block_at(std::uint64_t height) c
   return std::optional<std::string>(std::move(value));
 }
 
-Result<std::vector<std::string>> LedgerStore::blocks_from(std::uint64_t first, std::size_t max_count) const {
+Result<std::vector<std::string>> LedgerStore::blocks_from(std::uint64_t first,
+                                                          std::size_t max_count) const {
   std::vector<std::string> out;
   first = std::max<std::uint64_t>(first, 1);
   rocksdb::ReadOptions ro;
@@ -348,7 +377,8 @@ Result<std::vector<std::string>> LedgerStore::blocks_from(std::uint64_t first, s
     if (!key || *key != expected) break;
     out.emplace_back(it->value().data(), it->value().size());
   }
-  if (!it->status().ok()) return io_error("read blocks from height " + std::to_string(first), it->status().ToString());
+  if (!it->status().ok())
+    return io_error("read blocks from height " + std::to_string(first), it->status().ToString());
   return out;
 }
 
@@ -363,7 +393,8 @@ Result<std::optional<std::uint64_t>> LedgerStore::height_of(const chain::Hash& b
   if (s.IsNotFound()) return std::optional<std::uint64_t>();
   if (!s.ok()) return io_error("look up block " + block_id.hex(), s.ToString());
   const auto height = read_be(value, 8);
-  if (!height) return io_error("look up block " + block_id.hex(), "the stored height is not 8 bytes");
+  if (!height)
+    return io_error("look up block " + block_id.hex(), "the stored height is not 8 bytes");
   return std::optional<std::uint64_t>(*height);
 }
 
@@ -372,7 +403,8 @@ Result<std::optional<TxLocation>> LedgerStore::find_tx(const chain::Hash& tx_has
   rocksdb::Status s = h_->db->Get(rocksdb::ReadOptions(), h_->txs(), slice(tx_hash), &value);
   if (s.IsNotFound()) return std::optional<TxLocation>();
   if (!s.ok()) return io_error("look up transaction " + tx_hash.hex(), s.ToString());
-  if (value.size() != 12) return io_error("look up transaction " + tx_hash.hex(), "the stored location is not 12 bytes");
+  if (value.size() != 12)
+    return io_error("look up transaction " + tx_hash.hex(), "the stored location is not 12 bytes");
   const auto height = read_be(std::string_view(value).substr(0, 8), 8);
   const auto index = read_be(std::string_view(value).substr(8, 4), 4);
   return std::optional<TxLocation>(TxLocation{*height, static_cast<std::uint32_t>(*index)});
@@ -384,7 +416,8 @@ Result<std::uint64_t> LedgerStore::next_nonce(const chain::PublicKey& sender) co
   if (s.IsNotFound()) return std::uint64_t{1};
   if (!s.ok()) return io_error("read the nonce of " + sender.hex(), s.ToString());
   const auto last = read_be(value, 8);
-  if (!last) return io_error("read the nonce of " + sender.hex(), "the stored nonce is not 8 bytes");
+  if (!last)
+    return io_error("read the nonce of " + sender.hex(), "the stored nonce is not 8 bytes");
   return *last + 1;
 }
 

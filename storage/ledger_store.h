@@ -63,7 +63,8 @@ class LedgerStore final : public BlockStore {
 
   Status append(std::string_view committed_block_bytes) override;
   Result<std::optional<std::string>> block_at(std::uint64_t height) const override;
-  Result<std::vector<std::string>> blocks_from(std::uint64_t first, std::size_t max_count) const override;
+  Result<std::vector<std::string>> blocks_from(std::uint64_t first,
+                                               std::size_t max_count) const override;
   Tip tip() const override;
   Result<std::optional<std::uint64_t>> height_of(const chain::Hash& block_id) const override;
   Result<std::optional<TxLocation>> find_tx(const chain::Hash& tx_hash) const override;

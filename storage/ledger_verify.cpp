@@ -42,8 +42,8 @@ Checked check_one(const chain::ChainSpec& spec, const std::string& bytes) {
 // Runs check_one over `blocks` on `threads` threads (the caller's included).
 // Work is handed out in small chunks from an atomic cursor so that both cores
 // stay busy even when blocks differ in size.
-std::vector<Checked> check_window(const chain::ChainSpec& spec, const std::vector<std::string>& blocks,
-                                  unsigned threads) {
+std::vector<Checked> check_window(const chain::ChainSpec& spec,
+                                  const std::vector<std::string>& blocks, unsigned threads) {
   std::vector<Checked> out(blocks.size());
   std::atomic<std::size_t> cursor{0};
   constexpr std::size_t kChunk = 8;
@@ -67,8 +67,9 @@ std::vector<Checked> check_window(const chain::ChainSpec& spec, const std::vecto
 Result<LedgerVerdict> verify_ledger(const BlockStore& store, const chain::ChainSpec& spec,
                                     const VerifyOptions& options) {
   if (store.genesis_hash() != spec.genesis_hash) {
-    return LedgerVerdict(LedgerFault{0, "the ledger was created for genesis " + store.genesis_hash().hex() +
-                                            " but the genesis given hashes to " + spec.genesis_hash.hex()});
+    return LedgerVerdict(
+        LedgerFault{0, "the ledger was created for genesis " + store.genesis_hash().hex() +
+                           " but the genesis given hashes to " + spec.genesis_hash.hex()});
   }
   const unsigned threads = std::max(1u, options.threads);
   const std::size_t window = std::max<std::size_t>(1, options.window_blocks);
@@ -77,7 +78,8 @@ Result<LedgerVerdict> verify_ledger(const BlockStore& store, const chain::ChainS
   VerifiedLedger result;
   result.state = chain::initial_state(spec.genesis_hash);
   for (std::uint64_t next = 1; next <= tip.height;) {
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(window, tip.height - next + 1));
+    const std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(window, tip.height - next + 1));
     auto blocks = store.blocks_from(next, want);
     if (!blocks) return blocks.error();
     std::vector<Checked> checked = check_window(spec, *blocks, threads);
@@ -91,8 +93,9 @@ Result<LedgerVerdict> verify_ledger(const BlockStore& store, const chain::ChainS
       result.signatures += checked[i].block->transactions.size() + checked[i].commit_signatures;
     }
     if (blocks->size() < want) {
-      return LedgerVerdict(LedgerFault{next + blocks->size(), "the block is missing from the store (the tip record says " +
-                                                                 std::to_string(tip.height) + ")"});
+      return LedgerVerdict(LedgerFault{next + blocks->size(),
+                                       "the block is missing from the store (the tip record says " +
+                                           std::to_string(tip.height) + ")"});
     }
     next += want;
     if (options.progress) options.progress(next - 1);
@@ -100,23 +103,26 @@ Result<LedgerVerdict> verify_ledger(const BlockStore& store, const chain::ChainS
 
   // The store's own records must agree with the chain they index.
   if (result.state.last_block_id != tip.block_id) {
-    return LedgerVerdict(LedgerFault{tip.height, "the store's tip record names block " + tip.block_id.hex() +
+    return LedgerVerdict(LedgerFault{tip.height, "the store's tip record names block " +
+                                                     tip.block_id.hex() +
                                                      " but the block at that height has id " +
                                                      result.state.last_block_id.hex()});
   }
   if (auto beyond = store.block_at(tip.height + 1); !beyond) {
     return beyond.error();
   } else if (beyond->has_value()) {
-    return LedgerVerdict(LedgerFault{tip.height + 1, "a block is stored above the tip record's height " +
-                                                         std::to_string(tip.height)});
+    return LedgerVerdict(LedgerFault{
+        tip.height + 1,
+        "a block is stored above the tip record's height " + std::to_string(tip.height)});
   }
   for (const auto& [sender, next_nonce] : result.state.next_nonces) {
     auto stored = store.next_nonce(sender);
     if (!stored) return stored.error();
     if (*stored != next_nonce) {
-      return LedgerVerdict(LedgerFault{tip.height, "the store's nonce record for " + sender.hex() + " says the next nonce is " +
-                                                       std::to_string(*stored) + " but the chain says " +
-                                                       std::to_string(next_nonce)});
+      return LedgerVerdict(
+          LedgerFault{tip.height, "the store's nonce record for " + sender.hex() +
+                                      " says the next nonce is " + std::to_string(*stored) +
+                                      " but the chain says " + std::to_string(next_nonce)});
     }
   }
   return LedgerVerdict(std::move(result));
@@ -134,7 +140,9 @@ chain::Verdict<chain::ChainSpec, LedgerFault> stored_chain_spec(const LedgerStor
                               "; the stored copy was altered"};
   }
   auto spec = chain::load_chain_spec(document);
-  if (!spec) return LedgerFault{0, "the genesis file stored in the ledger is not valid: " + spec.error().message};
+  if (!spec)
+    return LedgerFault{
+        0, "the genesis file stored in the ledger is not valid: " + spec.error().message};
   return std::move(spec).value();
 }
 

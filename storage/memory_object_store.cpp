@@ -7,7 +7,8 @@ namespace baton::storage {
 namespace {
 
 Error not_found(std::string_view key) {
-  return make_error("no object " + std::string(key) + " in the memory store", static_cast<int>(StoreErrc::not_found));
+  return make_error("no object " + std::string(key) + " in the memory store",
+                    static_cast<int>(StoreErrc::not_found));
 }
 
 }  // namespace
@@ -55,13 +56,16 @@ Result<chain::Bytes> MemoryObjectStore::get(std::string_view key) {
   return it->second;
 }
 
-Status MemoryObjectStore::get_file(std::string_view key, const std::filesystem::path& file, bool overwrite) {
+Status MemoryObjectStore::get_file(std::string_view key, const std::filesystem::path& file,
+                                   bool overwrite) {
   auto data = get(key);
   if (!data) return data.error();
   auto f = AtomicFile::create(file, overwrite);
   if (!f) return make_error(f.error().message, static_cast<int>(StoreErrc::io));
-  if (auto st = (*f)->write(*data); !st) return make_error(st.error().message, static_cast<int>(StoreErrc::io));
-  if (auto st = (*f)->commit(); !st) return make_error(st.error().message, static_cast<int>(StoreErrc::io));
+  if (auto st = (*f)->write(*data); !st)
+    return make_error(st.error().message, static_cast<int>(StoreErrc::io));
+  if (auto st = (*f)->commit(); !st)
+    return make_error(st.error().message, static_cast<int>(StoreErrc::io));
   return {};
 }
 
@@ -86,8 +90,8 @@ Result<std::vector<ObjectInfo>> MemoryObjectStore::list(std::string_view prefix)
   std::lock_guard lock(mu_);
   if (auto st = injected(); !st) return st.error();
   std::vector<ObjectInfo> out;
-  for (auto it = objects_.lower_bound(prefix); it != objects_.end() && it->first.compare(0, prefix.size(), prefix) == 0;
-       ++it) {
+  for (auto it = objects_.lower_bound(prefix);
+       it != objects_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
     out.push_back(ObjectInfo{it->first, it->second.size(), {}});
   }
   return out;

@@ -54,7 +54,8 @@ class ObjectStore {
   virtual Result<chain::Bytes> get(std::string_view key) = 0;
   // Streams an object to a local file, which appears only when complete (the
   // size checked); `overwrite` = false refuses an existing file.
-  virtual Status get_file(std::string_view key, const std::filesystem::path& file, bool overwrite = false) = 0;
+  virtual Status get_file(std::string_view key, const std::filesystem::path& file,
+                          bool overwrite = false) = 0;
   virtual Result<ObjectInfo> head(std::string_view key) = 0;
   // Deleting a missing key is not an error (S3 semantics).
   virtual Status remove(std::string_view key) = 0;
@@ -73,6 +74,7 @@ Status validate_object_key(std::string_view key);
 //                            endpoint, region and credentials (resolve them
 //                            with resolve_s3_options() first); bucket and
 //                            prefix from the URI replace those in `s3`.
-Result<std::unique_ptr<ObjectStore>> open_object_store(std::string_view uri, const S3Options& s3 = {});
+Result<std::unique_ptr<ObjectStore>> open_object_store(std::string_view uri,
+                                                       const S3Options& s3 = {});
 
 }  // namespace baton::storage

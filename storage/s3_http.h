@@ -18,7 +18,7 @@ struct HttpRequest {
   std::string path;  // raw, "/bucket/key"
   std::vector<std::pair<std::string, std::string>> query;
   std::vector<std::pair<std::string, std::string>> headers;  // extra, signed
-  chain::ByteView body;  // must outlive the call
+  chain::ByteView body;                                      // must outlive the call
 };
 
 struct HttpResponse {
@@ -51,7 +51,8 @@ class Connection {
 
 // The error for a non-2xx response: 403 -> access_denied, NoSuchBucket ->
 // no_bucket, 404 -> not_found, else bad_response; `what` names the operation.
-Error describe_failure(const HttpResponse& response, const S3Options& options, const std::string& what);
+Error describe_failure(const HttpResponse& response, const S3Options& options,
+                       const std::string& what);
 
 // Text of every <tag>...</tag> element in `xml`, entity-decoded. Tolerant of
 // anything: untrusted input.

@@ -35,7 +35,8 @@ std::map<std::string, std::string> process_environment() {
   return env;
 }
 
-Result<std::map<std::string, std::string>> parse_aws_credentials(const std::string& text, const std::string& profile) {
+Result<std::map<std::string, std::string>> parse_aws_credentials(const std::string& text,
+                                                                 const std::string& profile) {
   std::map<std::string, std::string> out;
   std::istringstream in(text);
   std::string line;
@@ -47,7 +48,8 @@ Result<std::map<std::string, std::string>> parse_aws_credentials(const std::stri
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     if (line.front() == '[') {
       if (line.back() != ']') {
-        return make_error("AWS credentials file line " + std::to_string(number) + ": a section header must end with ']'");
+        return make_error("AWS credentials file line " + std::to_string(number) +
+                          ": a section header must end with ']'");
       }
       section = trim(line.substr(1, line.size() - 2));
       if (section.rfind("profile ", 0) == 0) section = trim(section.substr(8));
@@ -55,7 +57,8 @@ Result<std::map<std::string, std::string>> parse_aws_credentials(const std::stri
     }
     const auto eq = line.find('=');
     if (eq == std::string::npos) {
-      return make_error("AWS credentials file line " + std::to_string(number) + ": expected 'name = value'");
+      return make_error("AWS credentials file line " + std::to_string(number) +
+                        ": expected 'name = value'");
     }
     if (section == profile) out[trim(line.substr(0, eq))] = trim(line.substr(eq + 1));
   }
@@ -70,13 +73,14 @@ Result<S3Options> resolve_s3_options(S3Options o, const std::map<std::string, st
   }
   if (o.endpoint.empty()) o.endpoint = lookup(env, "BATON_S3_ENDPOINT");
   const std::string region = !lookup(env, "AWS_REGION").empty() ? lookup(env, "AWS_REGION")
-                                                                   : lookup(env, "AWS_DEFAULT_REGION");
+                                                                : lookup(env, "AWS_DEFAULT_REGION");
   const bool region_defaulted = o.region.empty() || o.region == S3Options{}.region;
   if (region_defaulted && !region.empty()) o.region = region;
 
   if (o.access_key_id.empty() || o.secret_access_key.empty()) {
     std::string file = lookup(env, "AWS_SHARED_CREDENTIALS_FILE");
-    if (file.empty() && !lookup(env, "HOME").empty()) file = lookup(env, "HOME") + "/.aws/credentials";
+    if (file.empty() && !lookup(env, "HOME").empty())
+      file = lookup(env, "HOME") + "/.aws/credentials";
     std::string profile = lookup(env, "AWS_PROFILE");
     if (profile.empty()) profile = "default";
     if (!file.empty()) {
@@ -89,7 +93,8 @@ Result<S3Options> resolve_s3_options(S3Options o, const std::map<std::string, st
         if (section->count("aws_access_key_id") && section->count("aws_secret_access_key")) {
           o.access_key_id = section->at("aws_access_key_id");
           o.secret_access_key = section->at("aws_secret_access_key");
-          if (section->count("aws_session_token")) o.session_token = section->at("aws_session_token");
+          if (section->count("aws_session_token"))
+            o.session_token = section->at("aws_session_token");
         }
       } else if (!lookup(env, "AWS_SHARED_CREDENTIALS_FILE").empty()) {
         return make_error("AWS_SHARED_CREDENTIALS_FILE names " + file + ", which cannot be read");

@@ -63,6 +63,7 @@ std::map<std::string, std::string> process_environment();
 // Parses the INI-style AWS shared credentials file text; returns the
 // section's keys (aws_access_key_id, aws_secret_access_key, ...), or an
 // empty map when the section is absent.
-Result<std::map<std::string, std::string>> parse_aws_credentials(const std::string& text, const std::string& profile);
+Result<std::map<std::string, std::string>> parse_aws_credentials(const std::string& text,
+                                                                 const std::string& profile);
 
 }  // namespace baton::storage

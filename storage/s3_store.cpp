@@ -22,7 +22,9 @@ using s3::HttpResponse;
 
 namespace {
 
-Error store_error(StoreErrc code, std::string message) { return make_error(std::move(message), static_cast<int>(code)); }
+Error store_error(StoreErrc code, std::string message) {
+  return make_error(std::move(message), static_cast<int>(code));
+}
 
 bool ok_status(const HttpResponse& r) { return r.status >= 200 && r.status < 300; }
 
@@ -56,13 +58,16 @@ Status run_parallel(const S3Options& options, std::size_t count,
   return first_error;
 }
 
-Status pread_full(int fd, std::uint8_t* out, std::size_t len, std::uint64_t offset, const fs::path& file) {
+Status pread_full(int fd, std::uint8_t* out, std::size_t len, std::uint64_t offset,
+                  const fs::path& file) {
   std::size_t done = 0;
   while (done < len) {
     const ssize_t n = ::pread(fd, out + done, len - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      return store_error(StoreErrc::io, "cannot read " + file.string() + (n == 0 ? ": it shrank during the upload" : std::string(": ") + std::strerror(errno)));
+      return store_error(StoreErrc::io, "cannot read " + file.string() +
+                                            (n == 0 ? ": it shrank during the upload"
+                                                    : std::string(": ") + std::strerror(errno)));
     }
     done += static_cast<std::size_t>(n);
   }
@@ -108,7 +113,8 @@ Status S3ObjectStore::put_file(std::string_view key, const fs::path& file) {
   return put(key, data);
 }
 
-Status S3ObjectStore::put_multipart(std::string_view key, const fs::path& file, std::uint64_t size) {
+Status S3ObjectStore::put_multipart(std::string_view key, const fs::path& file,
+                                    std::uint64_t size) {
   const std::string path = object_path(key);
   const std::string what = "the multipart upload of " + std::string(key);
   Connection conn(options_);
@@ -117,31 +123,37 @@ Status S3ObjectStore::put_multipart(std::string_view key, const fs::path& file, 
   if (!ok_status(*init)) return s3::describe_failure(*init, options_, "starting " + what);
   const auto ids = s3::xml_values(init->body, "UploadId");
   if (ids.empty() || ids.front().empty()) {
-    return store_error(StoreErrc::bad_response, "S3 started " + what + " without an UploadId in its answer");
+    return store_error(StoreErrc::bad_response,
+                       "S3 started " + what + " without an UploadId in its answer");
   }
   const std::string upload_id = ids.front();
 
   auto src = FileSource::open(file);
   if (!src) return store_error(StoreErrc::io, src.error().message);
   const int fd = (*src)->fd();
-  const std::size_t parts = static_cast<std::size_t>((size + options_.part_size - 1) / options_.part_size);
+  const std::size_t parts =
+      static_cast<std::size_t>((size + options_.part_size - 1) / options_.part_size);
   if (parts > 10000) {
-    return store_error(StoreErrc::io, file.string() + " needs " + std::to_string(parts) +
-                                          " parts, more than S3 allows (10000); raise the part size");
+    return store_error(StoreErrc::io,
+                       file.string() + " needs " + std::to_string(parts) +
+                           " parts, more than S3 allows (10000); raise the part size");
   }
   std::vector<std::string> etags(parts);
   auto upload_part = [&](Connection& c, std::size_t i) -> Status {
     const std::uint64_t offset = i * options_.part_size;
-    const std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(options_.part_size, size - offset));
+    const std::size_t len =
+        static_cast<std::size_t>(std::min<std::uint64_t>(options_.part_size, size - offset));
     chain::Bytes buf(len);
     if (auto st = pread_full(fd, buf.data(), len, offset, file); !st) return st;
     const std::string number = std::to_string(i + 1);
-    auto r = c.send(HttpRequest{"PUT", path, {{"partNumber", number}, {"uploadId", upload_id}}, {}, buf});
+    auto r = c.send(
+        HttpRequest{"PUT", path, {{"partNumber", number}, {"uploadId", upload_id}}, {}, buf});
     if (!r) return r.error();
     if (!ok_status(*r)) return s3::describe_failure(*r, options_, "part " + number + " of " + what);
     const auto it = r->headers.find("etag");
     if (it == r->headers.end() || it->second.empty()) {
-      return store_error(StoreErrc::bad_response, "S3 accepted part " + number + " of " + what + " without an ETag");
+      return store_error(StoreErrc::bad_response,
+                         "S3 accepted part " + number + " of " + what + " without an ETag");
     }
     etags[i] = it->second;
     if (options_.on_part_uploaded) options_.on_part_uploaded(static_cast<unsigned>(i + 1));
@@ -151,13 +163,16 @@ Status S3ObjectStore::put_multipart(std::string_view key, const fs::path& file, 
   if (uploaded) {
     std::string body = "<CompleteMultipartUpload>";
     for (std::size_t i = 0; i < parts; ++i) {
-      body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + etags[i] + "</ETag></Part>";
+      body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + etags[i] +
+              "</ETag></Part>";
     }
     body += "</CompleteMultipartUpload>";
-    auto done = conn.send(HttpRequest{"POST", path, {{"uploadId", upload_id}}, {}, chain::as_bytes(body)});
+    auto done =
+        conn.send(HttpRequest{"POST", path, {{"uploadId", upload_id}}, {}, chain::as_bytes(body)});
     // S3 may answer 200 and still report an error in the body.
     if (done && ok_status(*done) && done->body.find("<Error>") == std::string::npos) return {};
-    uploaded = !done ? Status(done.error()) : Status(s3::describe_failure(*done, options_, "completing " + what));
+    uploaded = !done ? Status(done.error())
+                     : Status(s3::describe_failure(*done, options_, "completing " + what));
   }
   // Never completed, so no object exists under the key; free the parts if the
   // server implements abort (s3rver does not: ignore its answer).
@@ -194,7 +209,8 @@ Status S3ObjectStore::get_file(std::string_view key, const fs::path& file, bool 
     auto r = c.send(HttpRequest{"GET", path, {}, headers, {}});
     if (!r) return r.error();
     if (r->status == 412) {
-      return store_error(StoreErrc::bad_response, std::string(key) + " changed during the download; try again");
+      return store_error(StoreErrc::bad_response,
+                         std::string(key) + " changed during the download; try again");
     }
     if (!ok_status(*r)) return s3::describe_failure(*r, options_, "GET " + std::string(key));
     const std::uint64_t want = last - first + 1;
@@ -204,11 +220,13 @@ Status S3ObjectStore::get_file(std::string_view key, const fs::path& file, bool 
       return (*out)->pwrite(body, 0);
     }
     if (r->status != 206 || body.size() != want) {
-      return store_error(StoreErrc::bad_response, "S3 sent " + std::to_string(body.size()) + " bytes for bytes " +
-                                                      std::to_string(first) + "-" + std::to_string(last) + " of " +
-                                                      std::string(key) + " (expected " + std::to_string(want) + ")");
+      return store_error(StoreErrc::bad_response,
+                         "S3 sent " + std::to_string(body.size()) + " bytes for bytes " +
+                             std::to_string(first) + "-" + std::to_string(last) + " of " +
+                             std::string(key) + " (expected " + std::to_string(want) + ")");
     }
-    if (auto st = (*out)->pwrite(body, first); !st) return store_error(StoreErrc::io, st.error().message);
+    if (auto st = (*out)->pwrite(body, first); !st)
+      return store_error(StoreErrc::io, st.error().message);
     return {};
   };
   if (auto st = run_parallel(options_, ranges, fetch); !st) return st;
@@ -223,22 +241,27 @@ Result<ObjectInfo> S3ObjectStore::head(std::string_view key) {
   if (!r) return r.error();
   if (r->status == 404) {
     // HEAD answers carry no body: ask about the bucket to tell the two apart.
-    auto b = conn.send(HttpRequest{"HEAD", options_.path_style ? "/" + options_.bucket : "/", {}, {}, {}});
+    auto b = conn.send(
+        HttpRequest{"HEAD", options_.path_style ? "/" + options_.bucket : "/", {}, {}, {}});
     if (b && b->status == 404) {
-      return store_error(StoreErrc::no_bucket, "bucket " + options_.bucket + " does not exist at " +
-                                                   (options_.endpoint.empty() ? "AWS S3" : options_.endpoint) +
-                                                   "; create it or fix the s3:// URI");
+      return store_error(StoreErrc::no_bucket,
+                         "bucket " + options_.bucket + " does not exist at " +
+                             (options_.endpoint.empty() ? "AWS S3" : options_.endpoint) +
+                             "; create it or fix the s3:// URI");
     }
     return store_error(StoreErrc::not_found, "no object " + std::string(key) + " in " + uri());
   }
   if (!ok_status(*r)) return s3::describe_failure(*r, options_, "HEAD " + std::string(key));
   ObjectInfo info{std::string(key), 0, {}};
   const auto len = r->headers.find("content-length");
-  if (len == r->headers.end()) return store_error(StoreErrc::bad_response, "S3 answered HEAD " + std::string(key) + " without a Content-Length");
+  if (len == r->headers.end())
+    return store_error(StoreErrc::bad_response,
+                       "S3 answered HEAD " + std::string(key) + " without a Content-Length");
   try {
     info.size = std::stoull(len->second);
   } catch (const std::exception&) {
-    return store_error(StoreErrc::bad_response, "S3 answered HEAD " + std::string(key) + " with a bad Content-Length");
+    return store_error(StoreErrc::bad_response,
+                       "S3 answered HEAD " + std::string(key) + " with a bad Content-Length");
   }
   if (const auto et = r->headers.find("etag"); et != r->headers.end()) info.etag = et->second;
   return info;
@@ -249,7 +272,9 @@ Status S3ObjectStore::remove(std::string_view key) {
   Connection conn(options_);
   auto r = conn.send(HttpRequest{"DELETE", object_path(key), {}, {}, {}});
   if (!r) return r.error();
-  if (r->status == 404 && s3::xml_values(r->body, "Code") != std::vector<std::string>{"NoSuchBucket"}) return {};
+  if (r->status == 404 &&
+      s3::xml_values(r->body, "Code") != std::vector<std::string>{"NoSuchBucket"})
+    return {};
   if (!ok_status(*r)) return s3::describe_failure(*r, options_, "DELETE " + std::string(key));
   return {};
 }
@@ -279,7 +304,8 @@ Result<std::vector<ObjectInfo>> S3ObjectStore::list(std::string_view prefix) {
       const auto etags = s3::xml_values(entry, "ETag");
       pos = end;
       if (keys.empty() || keys.front().compare(0, base.size(), base) != 0) continue;
-      ObjectInfo info{keys.front().substr(base.size()), 0, etags.empty() ? std::string() : etags.front()};
+      ObjectInfo info{keys.front().substr(base.size()), 0,
+                      etags.empty() ? std::string() : etags.front()};
       try {
         if (!sizes.empty()) info.size = std::stoull(sizes.front());
       } catch (const std::exception&) {
@@ -289,10 +315,12 @@ Result<std::vector<ObjectInfo>> S3ObjectStore::list(std::string_view prefix) {
     }
     const auto truncated = s3::xml_values(xml, "IsTruncated");
     const auto next = s3::xml_values(xml, "NextContinuationToken");
-    if (truncated.empty() || truncated.front() != "true" || next.empty() || next.front().empty()) break;
+    if (truncated.empty() || truncated.front() != "true" || next.empty() || next.front().empty())
+      break;
     token = next.front();
   }
-  std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+  std::sort(out.begin(), out.end(),
+            [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
   return out;
 }
 

@@ -50,7 +50,8 @@ std::string uri_encode(std::string_view s, bool keep_slash) {
   std::string out;
   out.reserve(s.size());
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || (keep_slash && c == '/')) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' ||
+        (keep_slash && c == '/')) {
       out.push_back(static_cast<char>(c));
     } else {
       out.push_back('%');
@@ -83,15 +84,17 @@ std::string signed_headers(const Request& request) {
 }
 
 std::string canonical_request(const Request& r) {
-  std::string out = r.method + "\n" + uri_encode(r.path.empty() ? "/" : r.path, true) + "\n" + canonical_query(r.query) + "\n";
+  std::string out = r.method + "\n" + uri_encode(r.path.empty() ? "/" : r.path, true) + "\n" +
+                    canonical_query(r.query) + "\n";
   for (const auto& [name, value] : canonical_headers(r)) out += name + ":" + value + "\n";
   out += "\n" + signed_headers(r) + "\n" + r.payload_sha256;
   return out;
 }
 
-std::string string_to_sign(const Request& request, const Credentials& creds, std::string_view amz_date) {
-  return "AWS4-HMAC-SHA256\n" + std::string(amz_date) + "\n" + credential_scope(creds, amz_date) + "\n" +
-         sha256_hex(chain::as_bytes(canonical_request(request)));
+std::string string_to_sign(const Request& request, const Credentials& creds,
+                           std::string_view amz_date) {
+  return "AWS4-HMAC-SHA256\n" + std::string(amz_date) + "\n" + credential_scope(creds, amz_date) +
+         "\n" + sha256_hex(chain::as_bytes(canonical_request(request)));
 }
 
 std::array<std::uint8_t, 32> signing_key(const Credentials& c, std::string_view yyyymmdd) {
@@ -107,9 +110,11 @@ std::string signature(const Request& request, const Credentials& creds, std::str
   return chain::to_hex(hmac_sha256(key, string_to_sign(request, creds, amz_date)));
 }
 
-std::string authorization(const Request& request, const Credentials& creds, std::string_view amz_date) {
-  return "AWS4-HMAC-SHA256 Credential=" + creds.access_key_id + "/" + credential_scope(creds, amz_date) +
-         ",SignedHeaders=" + signed_headers(request) + ",Signature=" + signature(request, creds, amz_date);
+std::string authorization(const Request& request, const Credentials& creds,
+                          std::string_view amz_date) {
+  return "AWS4-HMAC-SHA256 Credential=" + creds.access_key_id + "/" +
+         credential_scope(creds, amz_date) + ",SignedHeaders=" + signed_headers(request) +
+         ",Signature=" + signature(request, creds, amz_date);
 }
 
 std::string amz_date(std::int64_t unix_seconds) {
@@ -124,7 +129,8 @@ std::string amz_date(std::int64_t unix_seconds) {
 std::string sha256_hex(chain::ByteView data) {
   std::array<std::uint8_t, 32> out{};
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1) std::abort();
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1)
+    std::abort();
   return chain::to_hex(out);
 }
 
@@ -132,7 +138,8 @@ std::array<std::uint8_t, 32> hmac_sha256(chain::ByteView key, std::string_view m
   std::array<std::uint8_t, 32> out{};
   unsigned int len = 0;
   if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-            reinterpret_cast<const unsigned char*>(message.data()), message.size(), out.data(), &len)) {
+            reinterpret_cast<const unsigned char*>(message.data()), message.size(), out.data(),
+            &len)) {
     std::abort();
   }
   return out;

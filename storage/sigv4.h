@@ -20,11 +20,12 @@ inline constexpr std::string_view kEmptyPayloadSha256 =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 struct Request {
-  std::string method;                                        // "GET", "PUT", ...
-  std::string path;                                          // raw path, "/bucket/key" (not yet encoded)
-  std::vector<std::pair<std::string, std::string>> query;    // raw names and values
-  std::vector<std::pair<std::string, std::string>> headers;  // must include host, x-amz-date, x-amz-content-sha256
-  std::string payload_sha256;                                // hex, or "UNSIGNED-PAYLOAD"
+  std::string method;  // "GET", "PUT", ...
+  std::string path;    // raw path, "/bucket/key" (not yet encoded)
+  std::vector<std::pair<std::string, std::string>> query;  // raw names and values
+  std::vector<std::pair<std::string, std::string>>
+      headers;                 // must include host, x-amz-date, x-amz-content-sha256
+  std::string payload_sha256;  // hex, or "UNSIGNED-PAYLOAD"
 };
 
 struct Credentials {
@@ -49,13 +50,15 @@ std::string signed_headers(const Request& request);
 std::string canonical_request(const Request& request);
 
 // "AWS4-HMAC-SHA256\n" amz_date "\n" scope "\n" hex(sha256(canonical_request)).
-std::string string_to_sign(const Request& request, const Credentials& creds, std::string_view amz_date);
+std::string string_to_sign(const Request& request, const Credentials& creds,
+                           std::string_view amz_date);
 
 std::array<std::uint8_t, 32> signing_key(const Credentials& creds, std::string_view yyyymmdd);
 
 // Hex signature and the full Authorization header value.
 std::string signature(const Request& request, const Credentials& creds, std::string_view amz_date);
-std::string authorization(const Request& request, const Credentials& creds, std::string_view amz_date);
+std::string authorization(const Request& request, const Credentials& creds,
+                          std::string_view amz_date);
 
 // "YYYYMMDDTHHMMSSZ" for a Unix time (UTC).
 std::string amz_date(std::int64_t unix_seconds);

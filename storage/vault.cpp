@@ -24,7 +24,9 @@ constexpr std::uint8_t kCipherAes256Gcm = 1;
 constexpr std::string_view kCommitDomain = "baton/vault/key-commitment/v1";
 constexpr std::string_view kAdDomain = "baton/vault/ad/v1";
 
-Error vault_error(VaultErrc code, std::string message) { return make_error(std::move(message), static_cast<int>(code)); }
+Error vault_error(VaultErrc code, std::string message) {
+  return make_error(std::move(message), static_cast<int>(code));
+}
 
 void put_u32(std::uint8_t* p, std::uint32_t v) {
   p[0] = static_cast<std::uint8_t>(v >> 24);
@@ -34,7 +36,8 @@ void put_u32(std::uint8_t* p, std::uint32_t v) {
 }
 
 std::uint32_t get_u32(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         p[3];
 }
 
 struct CipherCtxFree {
@@ -51,7 +54,8 @@ using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 class BlobHasher {
  public:
   explicit BlobHasher(bool enabled) : ctx_(enabled ? EVP_MD_CTX_new() : nullptr) {
-    if (enabled && (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1)) std::abort();
+    if (enabled && (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1))
+      std::abort();
   }
   void update(ByteView b) {
     if (ctx_ && EVP_DigestUpdate(ctx_.get(), b.data(), b.size()) != 1) std::abort();
@@ -59,7 +63,8 @@ class BlobHasher {
   chain::Hash finish() {
     chain::Hash h;
     unsigned int len = 0;
-    if (ctx_ && (EVP_DigestFinal_ex(ctx_.get(), h.bytes.data(), &len) != 1 || len != 32)) std::abort();
+    if (ctx_ && (EVP_DigestFinal_ex(ctx_.get(), h.bytes.data(), &len) != 1 || len != 32))
+      std::abort();
     return h;
   }
 
@@ -70,12 +75,14 @@ class BlobHasher {
 // One AES-256-GCM key schedule reused for every chunk of a blob.
 class ChunkCipher {
  public:
-  ChunkCipher(const DataKey& key, bool encrypt, const std::array<std::uint8_t, kBlobHeaderSize>& header,
-              ByteView associated_data)
+  ChunkCipher(const DataKey& key, bool encrypt,
+              const std::array<std::uint8_t, kBlobHeaderSize>& header, ByteView associated_data)
       : ctx_(EVP_CIPHER_CTX_new()), encrypt_(encrypt) {
     if (!ctx_) std::abort();
-    const int ok = encrypt ? EVP_EncryptInit_ex(ctx_.get(), EVP_aes_256_gcm(), nullptr, key.bytes().data(), nullptr)
-                           : EVP_DecryptInit_ex(ctx_.get(), EVP_aes_256_gcm(), nullptr, key.bytes().data(), nullptr);
+    const int ok = encrypt ? EVP_EncryptInit_ex(ctx_.get(), EVP_aes_256_gcm(), nullptr,
+                                                key.bytes().data(), nullptr)
+                           : EVP_DecryptInit_ex(ctx_.get(), EVP_aes_256_gcm(), nullptr,
+                                                key.bytes().data(), nullptr);
     if (ok != 1) std::abort();
     aad_.reserve(header.size() + associated_data.size());
     aad_.insert(aad_.end(), header.begin(), header.end());
@@ -88,9 +95,10 @@ class ChunkCipher {
     set_nonce(index, final);
     int n = 0;
     if (EVP_EncryptInit_ex(ctx_.get(), nullptr, nullptr, nullptr, nonce_.data()) != 1 ||
-        EVP_EncryptUpdate(ctx_.get(), nullptr, &n, aad_.data(), static_cast<int>(aad_.size())) != 1 ||
-        (!data.empty() &&
-         EVP_EncryptUpdate(ctx_.get(), data.data(), &n, data.data(), static_cast<int>(data.size())) != 1) ||
+        EVP_EncryptUpdate(ctx_.get(), nullptr, &n, aad_.data(), static_cast<int>(aad_.size())) !=
+            1 ||
+        (!data.empty() && EVP_EncryptUpdate(ctx_.get(), data.data(), &n, data.data(),
+                                            static_cast<int>(data.size())) != 1) ||
         EVP_EncryptFinal_ex(ctx_.get(), data.data() + data.size(), &n) != 1 ||
         EVP_CIPHER_CTX_ctrl(ctx_.get(), EVP_CTRL_GCM_GET_TAG, kChunkTagSize, tag) != 1) {
       std::abort();  // OpenSSL failing on valid sizes is a bug, not an input problem.
@@ -99,15 +107,17 @@ class ChunkCipher {
 
   // Decrypts `data` in place; false when the tag does not verify (the
   // contents of `data` are then garbage and must not be used).
-  bool open(std::span<std::uint8_t> data, std::uint32_t index, bool final, const std::uint8_t* tag) {
+  bool open(std::span<std::uint8_t> data, std::uint32_t index, bool final,
+            const std::uint8_t* tag) {
     set_nonce(index, final);
     int n = 0;
     std::array<std::uint8_t, kChunkTagSize> t{};
     std::memcpy(t.data(), tag, t.size());
     if (EVP_DecryptInit_ex(ctx_.get(), nullptr, nullptr, nullptr, nonce_.data()) != 1 ||
-        EVP_DecryptUpdate(ctx_.get(), nullptr, &n, aad_.data(), static_cast<int>(aad_.size())) != 1 ||
-        (!data.empty() &&
-         EVP_DecryptUpdate(ctx_.get(), data.data(), &n, data.data(), static_cast<int>(data.size())) != 1) ||
+        EVP_DecryptUpdate(ctx_.get(), nullptr, &n, aad_.data(), static_cast<int>(aad_.size())) !=
+            1 ||
+        (!data.empty() && EVP_DecryptUpdate(ctx_.get(), data.data(), &n, data.data(),
+                                            static_cast<int>(data.size())) != 1) ||
         EVP_CIPHER_CTX_ctrl(ctx_.get(), EVP_CTRL_GCM_SET_TAG, kChunkTagSize, t.data()) != 1) {
       std::abort();
     }
@@ -168,11 +178,14 @@ std::array<std::uint8_t, kBlobHeaderSize> encode_blob_header(const BlobHeader& h
 
 Result<BlobHeader> parse_blob_header(ByteView bytes) {
   if (bytes.size() < kBlobHeaderSize) {
-    return vault_error(VaultErrc::bad_header, "the input is " + std::to_string(bytes.size()) +
-                                                  " bytes, shorter than a Baton blob header (56 bytes); it is not a sealed blob");
+    return vault_error(
+        VaultErrc::bad_header,
+        "the input is " + std::to_string(bytes.size()) +
+            " bytes, shorter than a Baton blob header (56 bytes); it is not a sealed blob");
   }
   if (std::memcmp(bytes.data(), kMagic.data(), kMagic.size()) != 0) {
-    return vault_error(VaultErrc::bad_header, "the input does not start with \"BATONVLT\"; it is not a Baton blob");
+    return vault_error(VaultErrc::bad_header,
+                       "the input does not start with \"BATONVLT\"; it is not a Baton blob");
   }
   if (bytes[8] != kVersion) {
     return vault_error(VaultErrc::bad_header, "blob format version " + std::to_string(bytes[8]) +
@@ -183,25 +196,28 @@ Result<BlobHeader> parse_blob_header(ByteView bytes) {
                                                   " is not supported (1 = AES-256-GCM)");
   }
   if (bytes[10] != 0 || bytes[11] != 0 || bytes[23] != 0) {
-    return vault_error(VaultErrc::bad_header, "blob header reserved bytes are not zero; the header is damaged");
+    return vault_error(VaultErrc::bad_header,
+                       "blob header reserved bytes are not zero; the header is damaged");
   }
   BlobHeader h;
   h.version = bytes[8];
   h.chunk_size = get_u32(bytes.data() + 12);
   if (h.chunk_size < kMinChunkSize || h.chunk_size > kMaxChunkSize) {
-    return vault_error(VaultErrc::bad_header, "blob chunk size " + std::to_string(h.chunk_size) +
-                                                  " is outside 16 B .. 64 MiB; the header is damaged");
+    return vault_error(VaultErrc::bad_header,
+                       "blob chunk size " + std::to_string(h.chunk_size) +
+                           " is outside 16 B .. 64 MiB; the header is damaged");
   }
   std::memcpy(h.nonce_prefix.data(), bytes.data() + 16, 7);
   std::memcpy(h.key_commitment.data(), bytes.data() + 24, 32);
   return h;
 }
 
-Result<BlobSummary> seal(ByteSource& in, ByteSink& out, const DataKey& key, ByteView associated_data,
-                         const SealOptions& options) {
+Result<BlobSummary> seal(ByteSource& in, ByteSink& out, const DataKey& key,
+                         ByteView associated_data, const SealOptions& options) {
   if (options.chunk_size < kMinChunkSize || options.chunk_size > kMaxChunkSize) {
-    return vault_error(VaultErrc::invalid_argument, "chunk size " + std::to_string(options.chunk_size) +
-                                                        " is outside 16 B .. 64 MiB");
+    return vault_error(
+        VaultErrc::invalid_argument,
+        "chunk size " + std::to_string(options.chunk_size) + " is outside 16 B .. 64 MiB");
   }
   BlobHeader h;
   h.chunk_size = options.chunk_size;
@@ -224,11 +240,13 @@ Result<BlobSummary> seal(ByteSource& in, ByteSink& out, const DataKey& key, Byte
   if (!got) return vault_error(VaultErrc::io, got.error().message);
   std::size_t have = *got;
   for (std::uint64_t index = 0;; ++index) {
-    if (index > 0xFFFFFFFFull) return vault_error(VaultErrc::invalid_argument, "input too large for one blob (2^32 chunks)");
+    if (index > 0xFFFFFFFFull)
+      return vault_error(VaultErrc::invalid_argument, "input too large for one blob (2^32 chunks)");
     const bool final = have <= chunk;
     const std::size_t len = final ? have : chunk;
     std::uint8_t carry = final ? 0 : buf[chunk];
-    cipher.seal(std::span(buf.data(), len), static_cast<std::uint32_t>(index), final, buf.data() + len);
+    cipher.seal(std::span(buf.data(), len), static_cast<std::uint32_t>(index), final,
+                buf.data() + len);
     const ByteView record(buf.data(), len + kChunkTagSize);
     if (auto st = out.write(record); !st) return vault_error(VaultErrc::io, st.error().message);
     hasher.update(record);
@@ -245,17 +263,18 @@ Result<BlobSummary> seal(ByteSource& in, ByteSink& out, const DataKey& key, Byte
   return summary;
 }
 
-Result<BlobSummary> open(ByteSource& in, ByteSink& out, const DataKey& key, ByteView associated_data,
-                         bool hash_blob) {
+Result<BlobSummary> open(ByteSource& in, ByteSink& out, const DataKey& key,
+                         ByteView associated_data, bool hash_blob) {
   std::array<std::uint8_t, kBlobHeaderSize> header{};
   auto got = read_full(in, header);
   if (!got) return vault_error(VaultErrc::io, got.error().message);
   auto h = parse_blob_header(ByteView(header.data(), *got));
   if (!h) return h.error();
   if (sodium_memcmp(h->key_commitment.data(), key.commitment().data(), 32) != 0) {
-    return vault_error(VaultErrc::wrong_key,
-                       "the data key does not match this blob's key commitment: the envelope belongs to another "
-                       "blob, or the blob was replaced");
+    return vault_error(
+        VaultErrc::wrong_key,
+        "the data key does not match this blob's key commitment: the envelope belongs to another "
+        "blob, or the blob was replaced");
   }
   BlobSummary summary;
   BlobHasher hasher(hash_blob);
@@ -269,11 +288,13 @@ Result<BlobSummary> open(ByteSource& in, ByteSink& out, const DataKey& key, Byte
   if (!got) return vault_error(VaultErrc::io, got.error().message);
   std::size_t have = *got;
   for (std::uint64_t index = 0;; ++index) {
-    if (index > 0xFFFFFFFFull) return vault_error(VaultErrc::tampered, "the blob has more than 2^32 chunks; it is damaged");
+    if (index > 0xFFFFFFFFull)
+      return vault_error(VaultErrc::tampered, "the blob has more than 2^32 chunks; it is damaged");
     const bool final = have <= record;
     const std::size_t len = final ? have : record;
     if (len < kChunkTagSize) {
-      return vault_error(VaultErrc::truncated, "the blob ends inside chunk " + std::to_string(index) +
+      return vault_error(VaultErrc::truncated, "the blob ends inside chunk " +
+                                                   std::to_string(index) +
                                                    "'s tag; it is truncated. Download it again");
     }
     const std::uint8_t carry = final ? 0 : buf[record];
@@ -287,18 +308,23 @@ Result<BlobSummary> open(ByteSource& in, ByteSink& out, const DataKey& key, Byte
         // in place, so re-encrypting restores the ciphertext first.)
         std::array<std::uint8_t, kChunkTagSize> scratch{};
         ChunkCipher enc(key, true, header, associated_data);
-        enc.seal(std::span(buf.data(), plain), static_cast<std::uint32_t>(index), true, scratch.data());
-        if (plain == h->chunk_size && cipher.open(std::span(buf.data(), plain), static_cast<std::uint32_t>(index), false, tag)) {
-          return vault_error(VaultErrc::truncated, "the blob ends after chunk " + std::to_string(index) +
-                                                       " without its final chunk; it is truncated. Download it again");
+        enc.seal(std::span(buf.data(), plain), static_cast<std::uint32_t>(index), true,
+                 scratch.data());
+        if (plain == h->chunk_size && cipher.open(std::span(buf.data(), plain),
+                                                  static_cast<std::uint32_t>(index), false, tag)) {
+          return vault_error(VaultErrc::truncated,
+                             "the blob ends after chunk " + std::to_string(index) +
+                                 " without its final chunk; it is truncated. Download it again");
         }
       }
-      return vault_error(VaultErrc::tampered,
-                         "chunk " + std::to_string(index) +
-                             " of the blob failed authentication: the blob was altered, truncated, reordered, or "
-                             "sealed for another place (associated data); it was refused");
+      return vault_error(
+          VaultErrc::tampered,
+          "chunk " + std::to_string(index) +
+              " of the blob failed authentication: the blob was altered, truncated, reordered, or "
+              "sealed for another place (associated data); it was refused");
     }
-    if (auto st = out.write(ByteView(buf.data(), plain)); !st) return vault_error(VaultErrc::io, st.error().message);
+    if (auto st = out.write(ByteView(buf.data(), plain)); !st)
+      return vault_error(VaultErrc::io, st.error().message);
     summary.blob_size += len;
     summary.plaintext_size += plain;
     summary.chunks = index + 1;
@@ -312,8 +338,9 @@ Result<BlobSummary> open(ByteSource& in, ByteSink& out, const DataKey& key, Byte
   return summary;
 }
 
-Result<BlobSummary> seal_file(const std::filesystem::path& in, const std::filesystem::path& out, const DataKey& key,
-                              ByteView associated_data, const SealOptions& options, bool overwrite) {
+Result<BlobSummary> seal_file(const std::filesystem::path& in, const std::filesystem::path& out,
+                              const DataKey& key, ByteView associated_data,
+                              const SealOptions& options, bool overwrite) {
   auto src = FileSource::open(in);
   if (!src) return vault_error(VaultErrc::io, src.error().message);
   auto dst = AtomicFile::create(out, overwrite, 0644);
@@ -324,8 +351,9 @@ Result<BlobSummary> seal_file(const std::filesystem::path& in, const std::filesy
   return summary;
 }
 
-Result<BlobSummary> open_file(const std::filesystem::path& in, const std::filesystem::path& out, const DataKey& key,
-                              ByteView associated_data, const OpenOptions& options) {
+Result<BlobSummary> open_file(const std::filesystem::path& in, const std::filesystem::path& out,
+                              const DataKey& key, ByteView associated_data,
+                              const OpenOptions& options) {
   auto src = FileSource::open(in);
   if (!src) return vault_error(VaultErrc::io, src.error().message);
   auto dst = AtomicFile::create(out, options.overwrite, 0600);
@@ -334,7 +362,8 @@ Result<BlobSummary> open_file(const std::filesystem::path& in, const std::filesy
   if (!summary) return summary;  // `dst` is discarded by its destructor
   if (options.expected_blob_sha256 && summary->blob_sha256 != *options.expected_blob_sha256) {
     return vault_error(VaultErrc::tampered, "the blob's SHA-256 " + summary->blob_sha256.hex() +
-                                                " is not the recorded " + options.expected_blob_sha256->hex() +
+                                                " is not the recorded " +
+                                                options.expected_blob_sha256->hex() +
                                                 "; it is another blob. Nothing was written");
   }
   if (auto st = (*dst)->commit(); !st) return vault_error(VaultErrc::io, st.error().message);

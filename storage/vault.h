@@ -36,13 +36,13 @@ inline constexpr std::uint32_t kMaxChunkSize = 64u << 20;
 
 // Why a vault operation failed; carried in Error::code.
 enum class VaultErrc : int {
-  io = 1,           // reading the input or writing the output failed
-  bad_header = 2,   // not a Baton blob, or an unsupported version / chunk size
-  wrong_key = 3,    // the data key does not match the blob's key commitment
-  tampered = 4,     // a chunk failed authentication (altered, reordered, other AD)
-  truncated = 5,    // the blob ends before its final chunk
-  bad_envelope = 6, // the envelope is malformed or a wrapped key does not open
-  not_recipient = 7,// the envelope holds no key for this member
+  io = 1,             // reading the input or writing the output failed
+  bad_header = 2,     // not a Baton blob, or an unsupported version / chunk size
+  wrong_key = 3,      // the data key does not match the blob's key commitment
+  tampered = 4,       // a chunk failed authentication (altered, reordered, other AD)
+  truncated = 5,      // the blob ends before its final chunk
+  bad_envelope = 6,   // the envelope is malformed or a wrapped key does not open
+  not_recipient = 7,  // the envelope holds no key for this member
   invalid_argument = 8,
 };
 
@@ -87,22 +87,23 @@ struct SealOptions {
 
 struct BlobSummary {
   std::uint64_t plaintext_size = 0;
-  std::uint64_t blob_size = 0;      // header + chunks
-  chain::Hash blob_sha256;          // SHA-256 of the whole blob (what the chain records); zero if not computed
+  std::uint64_t blob_size = 0;  // header + chunks
+  chain::Hash
+      blob_sha256;  // SHA-256 of the whole blob (what the chain records); zero if not computed
   std::uint64_t chunks = 0;
 };
 
 // Encrypts `in` to `out`. A fresh random nonce prefix is drawn per call, so a
 // key may seal more than one blob, but the node uses one key per model.
-Result<BlobSummary> seal(ByteSource& in, ByteSink& out, const DataKey& key, ByteView associated_data,
-                         const SealOptions& options = {});
+Result<BlobSummary> seal(ByteSource& in, ByteSink& out, const DataKey& key,
+                         ByteView associated_data, const SealOptions& options = {});
 
 // Decrypts `in` to `out`, authenticating each chunk before writing its
 // plaintext. On failure `out` may already hold the authenticated chunks before
 // the bad one: the caller must discard it (open_file does).
 // `hash_blob` = false skips the blob's SHA-256 (blob_sha256 stays zero).
-Result<BlobSummary> open(ByteSource& in, ByteSink& out, const DataKey& key, ByteView associated_data,
-                         bool hash_blob = true);
+Result<BlobSummary> open(ByteSource& in, ByteSink& out, const DataKey& key,
+                         ByteView associated_data, bool hash_blob = true);
 
 struct OpenOptions {
   bool overwrite = false;  // replace an existing output file
@@ -115,10 +116,11 @@ struct OpenOptions {
 // File versions. The output appears only on success (AtomicFile), mode 0600
 // for plaintext, 0644 for blobs; `overwrite` = false refuses an existing path.
 Result<BlobSummary> seal_file(const std::filesystem::path& in, const std::filesystem::path& out,
-                              const DataKey& key, ByteView associated_data, const SealOptions& options = {},
-                              bool overwrite = false);
+                              const DataKey& key, ByteView associated_data,
+                              const SealOptions& options = {}, bool overwrite = false);
 Result<BlobSummary> open_file(const std::filesystem::path& in, const std::filesystem::path& out,
-                              const DataKey& key, ByteView associated_data, const OpenOptions& options = {});
+                              const DataKey& key, ByteView associated_data,
+                              const OpenOptions& options = {});
 
 // The associated data the node binds a model blob to:
 //   "baton/vault/ad/v1" || 0x00 || u32 BE len || chain_id || u32 BE len || model_id

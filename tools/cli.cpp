@@ -16,17 +16,21 @@ namespace fs = std::filesystem;
 std::string read_file(const fs::path& path, std::string_view what) {
   std::error_code ec;
   if (!fs::exists(path, ec)) fail(std::string(what) + " " + path.string() + " does not exist");
-  if (fs::is_directory(path, ec)) fail(std::string(what) + " " + path.string() + " is a directory, not a file");
+  if (fs::is_directory(path, ec))
+    fail(std::string(what) + " " + path.string() + " is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot read " + std::string(what) + " " + path.string() + ": " + std::strerror(errno));
+  if (!in)
+    fail("cannot read " + std::string(what) + " " + path.string() + ": " + std::strerror(errno));
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
 
-void write_file_atomic(const fs::path& path, std::string_view contents, fs::perms perms, bool overwrite) {
+void write_file_atomic(const fs::path& path, std::string_view contents, fs::perms perms,
+                       bool overwrite) {
   std::error_code ec;
-  if (!overwrite && fs::exists(path, ec)) fail(path.string() + " already exists; remove it or choose another path");
+  if (!overwrite && fs::exists(path, ec))
+    fail(path.string() + " already exists; remove it or choose another path");
   const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
   if (!fs::is_directory(dir, ec)) fail("directory " + dir.string() + " does not exist");
   const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid());

@@ -40,8 +40,9 @@ std::vector<chain::SigningKey> read_member_keys(const chain::ChainSpec& spec, co
     auto keys = chain::parse_secret_keys(read_file(path, "key file"));
     if (!keys) fail("key file " + path.string() + " is not valid: " + keys.error().message);
     if (keys->signing.public_key() != member.ed25519) {
-      fail("key file " + path.string() + " does not hold the ed25519 key that the genesis gives member \"" +
-           member.name + "\"; use the keys the genesis was made from");
+      fail("key file " + path.string() +
+           " does not hold the ed25519 key that the genesis gives member \"" + member.name +
+           "\"; use the keys the genesis was made from");
     }
     out.push_back(keys->signing);
   }
@@ -73,11 +74,13 @@ void make_chain(const MakeChainOptions& o) {
   chain::LedgerState start = chain::initial_state(spec->genesis_hash);
   const std::uint64_t before = (*store)->tip().height;
   if (before > 0) {
-    auto verdict = storage::verify_ledger(**store, *spec, {.threads = std::max(1u, std::thread::hardware_concurrency())});
+    auto verdict = storage::verify_ledger(
+        **store, *spec, {.threads = std::max(1u, std::thread::hardware_concurrency())});
     if (!verdict) fail(verdict.error().message);
     if (!*verdict) {
       fail("the existing ledger in " + o.data_dir + " does not verify (height " +
-               std::to_string(verdict->reason().height) + ": " + verdict->reason().what + "); use a new --data-dir",
+               std::to_string(verdict->reason().height) + ": " + verdict->reason().what +
+               "); use a new --data-dir",
            Exit::verify_failed);
     }
     start = verdict->value().state;
@@ -94,7 +97,8 @@ void make_chain(const MakeChainOptions& o) {
     if (auto appended = (*store)->append(*block); !appended) fail(appended.error().message);
   }
   if (auto synced = (*store)->sync(); !synced) fail(synced.error().message);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const storage::Tip tip = (*store)->tip();
   if (o.json) {
     print_json({{"data_dir", o.data_dir},
@@ -106,29 +110,37 @@ void make_chain(const MakeChainOptions& o) {
                 {"seconds", seconds}});
     return;
   }
-  std::printf("made %llu block(s) of %zu transaction(s) in %s (%.2f s)\n", static_cast<unsigned long long>(o.blocks),
-              o.txs_per_block, o.data_dir.c_str(), seconds);
-  std::printf("chain %s, height %llu, tip %s\n", spec->chain_id().c_str(), static_cast<unsigned long long>(tip.height),
-              tip.block_id.hex().c_str());
+  std::printf("made %llu block(s) of %zu transaction(s) in %s (%.2f s)\n",
+              static_cast<unsigned long long>(o.blocks), o.txs_per_block, o.data_dir.c_str(),
+              seconds);
+  std::printf("chain %s, height %llu, tip %s\n", spec->chain_id().c_str(),
+              static_cast<unsigned long long>(tip.height), tip.block_id.hex().c_str());
 }
 
 }  // namespace
 
 void register_dev_commands(CLI::App& app) {
-  CLI::App* dev = app.add_subcommand("dev", "Developer tools (test chains); not for production ledgers");
+  CLI::App* dev =
+      app.add_subcommand("dev", "Developer tools (test chains); not for production ledgers");
   dev->require_subcommand(1);
   auto o = std::make_shared<MakeChainOptions>();
-  CLI::App* sub = dev->add_subcommand(
-      "make-chain", "Build (or extend) a valid signed chain: notes from every member, commits from every validator");
+  CLI::App* sub = dev->add_subcommand("make-chain",
+                                      "Build (or extend) a valid signed chain: notes from every "
+                                      "member, commits from every validator");
   sub->add_option("--genesis", o->genesis, "genesis file")->required();
-  sub->add_option("--keys", o->keys, "directory with NAME.key for every genesis member")->required();
-  sub->add_option("--blocks", o->blocks, "blocks to add")->required()->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10'000'000}));
+  sub->add_option("--keys", o->keys, "directory with NAME.key for every genesis member")
+      ->required();
+  sub->add_option("--blocks", o->blocks, "blocks to add")
+      ->required()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10'000'000}));
   sub->add_option("--txs-per-block", o->txs_per_block, "transactions per block (default 10)")
       ->check(CLI::Range(std::size_t{0}, std::size_t{100'000}));
-  sub->add_option("--data-dir", o->data_dir, "ledger directory (created if missing; extended if it holds this chain)")
+  sub->add_option("--data-dir", o->data_dir,
+                  "ledger directory (created if missing; extended if it holds this chain)")
       ->required();
-  sub->add_flag("--synced", o->synced,
-                "fsync every block as a node does (slow); by default the log is synced once at the end");
+  sub->add_flag(
+      "--synced", o->synced,
+      "fsync every block as a node does (slow); by default the log is synced once at the end");
   sub->add_flag("--json", o->json, "print JSON for scripts");
   sub->callback([o] { make_chain(*o); });
 }

@@ -35,22 +35,27 @@ constexpr fs::perms kReadable =
 fs::path find_data_dir(const std::string& flag) {
   std::error_code ec;
   if (!flag.empty()) {
-    if (!fs::is_directory(flag, ec)) fail("--data-dir " + flag + " is not a directory", Exit::usage);
+    if (!fs::is_directory(flag, ec))
+      fail("--data-dir " + flag + " is not a directory", Exit::usage);
     return flag;
   }
   if (const char* env = std::getenv("BATON_DATA_DIR"); env && *env) {
-    if (!fs::is_directory(env, ec)) fail("BATON_DATA_DIR=" + std::string(env) + " is not a directory");
+    if (!fs::is_directory(env, ec))
+      fail("BATON_DATA_DIR=" + std::string(env) + " is not a directory");
     return env;
   }
   std::vector<fs::path> candidates;
-  if (const char* root = std::getenv("BATON_ROOT"); root && *root) candidates.push_back(fs::path(root) / "data");
+  if (const char* root = std::getenv("BATON_ROOT"); root && *root)
+    candidates.push_back(fs::path(root) / "data");
   candidates.push_back(fs::current_path(ec) / "data");
   const auto exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) candidates.push_back(exe.parent_path().parent_path().parent_path() / "data");
   for (const auto& c : candidates) {
     if (fs::exists(c / "breast_cancer.csv", ec)) return c;
   }
-  fail("cannot find the data directory; pass --data-dir DIR (the repository's data/ folder) or set BATON_DATA_DIR");
+  fail(
+      "cannot find the data directory; pass --data-dir DIR (the repository's data/ folder) or set "
+      "BATON_DATA_DIR");
 }
 
 std::vector<int> parse_widths(const std::string& text) {
@@ -61,7 +66,9 @@ std::vector<int> parse_widths(const std::string& text) {
     char* end = nullptr;
     const long v = std::strtol(item.c_str(), &end, 10);
     if (item.empty() || *end != '\0' || v < 1 || v > 65536) {
-      fail("--hidden must be a comma-separated list of layer widths between 1 and 65536, e.g. 64,32", Exit::usage);
+      fail(
+          "--hidden must be a comma-separated list of layer widths between 1 and 65536, e.g. 64,32",
+          Exit::usage);
     }
     out.push_back(static_cast<int>(v));
   }
@@ -80,7 +87,8 @@ void prepare_out_dir(const std::string& dir, const char* flag) {
 }
 
 struct ExperimentArgs {
-  std::string dataset, csv, label, positive, scenarios = "paper", data_dir, predictions_out, plots_out, hidden;
+  std::string dataset, csv, label, positive, scenarios = "paper", data_dir, predictions_out,
+                                             plots_out, hidden;
   std::vector<std::string> drop;
   std::uint64_t seed = 1;
   int cycles = 1, epochs = 0, batch = 0, threads = 1, workers = 1;
@@ -89,7 +97,8 @@ struct ExperimentArgs {
 };
 
 ln::PreparedData load_data(const ExperimentArgs& a) {
-  if (a.dataset.empty() == a.csv.empty()) fail("give either --dataset NAME or --csv FILE --label COLUMN", Exit::usage);
+  if (a.dataset.empty() == a.csv.empty())
+    fail("give either --dataset NAME or --csv FILE --label COLUMN", Exit::usage);
   ln::SplitOptions split;
   split.seed = a.seed;
   if (!a.dataset.empty()) {
@@ -97,7 +106,8 @@ ln::PreparedData load_data(const ExperimentArgs& a) {
     if (!data) fail(data.error().message);
     return std::move(data).value();
   }
-  if (a.label.empty()) fail("--csv needs --label COLUMN (and --positive VALUE for a binary task)", Exit::usage);
+  if (a.label.empty())
+    fail("--csv needs --label COLUMN (and --positive VALUE for a binary task)", Exit::usage);
   std::error_code ec;
   if (!fs::is_regular_file(a.csv, ec)) fail("--csv " + a.csv + " is not a readable file");
   ln::CsvSchema schema;
@@ -111,9 +121,11 @@ ln::PreparedData load_data(const ExperimentArgs& a) {
 }
 
 void run_experiment_command(const ExperimentArgs& a) {
-  if (a.scenarios != "paper") fail("--scenarios supports only \"paper\" (the six scenarios of C-DistriM)", Exit::usage);
+  if (a.scenarios != "paper")
+    fail("--scenarios supports only \"paper\" (the six scenarios of C-DistriM)", Exit::usage);
   const auto data = load_data(a);
-  auto plan = ln::default_plan(a.dataset.empty() ? std::string_view("csv") : std::string_view(a.dataset));
+  auto plan =
+      ln::default_plan(a.dataset.empty() ? std::string_view("csv") : std::string_view(a.dataset));
   plan.seed = a.seed;
   plan.cycles = a.cycles;
   plan.workers = a.workers;
@@ -134,8 +146,8 @@ void run_experiment_command(const ExperimentArgs& a) {
   if (!report) fail(report.error().message);
   if (!a.predictions_out.empty()) {
     for (const auto& row : report->rows) {
-      write_file_atomic(fs::path(a.predictions_out) / (row.name + ".csv"), ln::predictions_csv(*report, row),
-                        kReadable, /*overwrite=*/true);
+      write_file_atomic(fs::path(a.predictions_out) / (row.name + ".csv"),
+                        ln::predictions_csv(*report, row), kReadable, /*overwrite=*/true);
     }
   }
   if (!a.plots_out.empty()) {
@@ -156,7 +168,8 @@ void run_experiment_command(const ExperimentArgs& a) {
 // python3-torch peer of the benchmark (bench/python/train_breast_cancer.py).
 std::string encoded_csv(const ln::Dataset& d) {
   std::string out;
-  for (std::size_t f = 0; f < d.features; ++f) out += (f < d.feature_names.size() ? d.feature_names[f] : "f" + std::to_string(f)) + ",";
+  for (std::size_t f = 0; f < d.features; ++f)
+    out += (f < d.feature_names.size() ? d.feature_names[f] : "f" + std::to_string(f)) + ",";
   out += "label\n";
   char buf[32];
   for (std::size_t i = 0; i < d.rows; ++i) {
@@ -183,11 +196,14 @@ void run_bench_train(const BenchArgs& a) {
   split.seed = a.seed;
   auto data = ln::load_builtin(a.dataset, find_data_dir(a.data_dir), split);
   if (!data) fail(data.error().message);
-  if (!data->train.image_shape.empty()) fail("bench train measures the MLP; choose a tabular data set", Exit::usage);
+  if (!data->train.image_shape.empty())
+    fail("bench train measures the MLP; choose a tabular data set", Exit::usage);
   if (!a.export_split.empty()) {
     prepare_out_dir(a.export_split, "--export-split");
-    write_file_atomic(fs::path(a.export_split) / "train.csv", encoded_csv(data->train), kReadable, true);
-    write_file_atomic(fs::path(a.export_split) / "test.csv", encoded_csv(data->test), kReadable, true);
+    write_file_atomic(fs::path(a.export_split) / "train.csv", encoded_csv(data->train), kReadable,
+                      true);
+    write_file_atomic(fs::path(a.export_split) / "test.csv", encoded_csv(data->test), kReadable,
+                      true);
   }
   ln::TrainSettings s;
   s.epochs = a.epochs;
@@ -204,17 +220,23 @@ void run_bench_train(const BenchArgs& a) {
 
   const auto start = std::chrono::steady_clock::now();
   auto report = ln::train(*model, data->train, s);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!report) fail(report.error().message);
   const double samples_per_s = static_cast<double>(report->samples_seen) / seconds;
 
   auto p = model->predict(data->test);
   if (!p) fail(p.error().message);
-  nlohmann::json j = {{"dataset", a.dataset},          {"model", nlohmann::json::parse(ln::to_json(model->spec()))},
-                      {"epochs", a.epochs},             {"batch", a.batch},
-                      {"threads", a.threads},           {"train_rows", data->train.rows},
-                      {"steps", report->steps},         {"wall_seconds", seconds},
-                      {"samples_per_second", samples_per_s}, {"final_loss", report->epoch_loss.back()}};
+  nlohmann::json j = {{"dataset", a.dataset},
+                      {"model", nlohmann::json::parse(ln::to_json(model->spec()))},
+                      {"epochs", a.epochs},
+                      {"batch", a.batch},
+                      {"threads", a.threads},
+                      {"train_rows", data->train.rows},
+                      {"steps", report->steps},
+                      {"wall_seconds", seconds},
+                      {"samples_per_second", samples_per_s},
+                      {"final_loss", report->epoch_loss.back()}};
   if (data->train.num_classes == 2) {
     auto auc = ln::delong_auc(data->test.y, p->scores());
     if (!auc) fail(auc.error().message);
@@ -225,10 +247,11 @@ void run_bench_train(const BenchArgs& a) {
     print_json(j);
     return;
   }
-  std::printf("bench train: %s, MLP %s, %d epochs, batch %d, %d thread(s), %zu training rows\n", a.dataset.c_str(),
-              ln::to_json(model->spec()).c_str(), a.epochs, a.batch, a.threads, data->train.rows);
-  std::printf("  wall %.3f s, %.0f samples/s, %zu steps, final loss %.4f\n", seconds, samples_per_s, report->steps,
-              report->epoch_loss.back());
+  std::printf("bench train: %s, MLP %s, %d epochs, batch %d, %d thread(s), %zu training rows\n",
+              a.dataset.c_str(), ln::to_json(model->spec()).c_str(), a.epochs, a.batch, a.threads,
+              data->train.rows);
+  std::printf("  wall %.3f s, %.0f samples/s, %zu steps, final loss %.4f\n", seconds, samples_per_s,
+              report->steps, report->epoch_loss.back());
   if (j.contains("test_auc")) {
     std::printf("  test AUC %.4f (95%% CI %.4f-%.4f)\n", j["test_auc"].get<double>(),
                 j["test_auc_ci"][0].get<double>(), j["test_auc_ci"][1].get<double>());
@@ -240,26 +263,37 @@ void run_bench_train(const BenchArgs& a) {
 void register_experiment_commands(CLI::App& app) {
   auto args = std::make_shared<ExperimentArgs>();
   auto* exp = app.add_subcommand(
-      "experiment", "Train the centralized model and the paper's six chained scenarios; compare AUCs (DeLong)");
-  exp->add_option("--dataset", args->dataset, "Built-in data set: lung1, breast_cancer, iris, breastmnist");
+      "experiment",
+      "Train the centralized model and the paper's six chained scenarios; compare AUCs (DeLong)");
+  exp->add_option("--dataset", args->dataset,
+                  "Built-in data set: lung1, breast_cancer, iris, breastmnist");
   exp->add_option("--csv", args->csv, "A CSV file with a header row (instead of --dataset)");
   exp->add_option("--label", args->label, "The CSV's label column");
-  exp->add_option("--positive", args->positive, "The label value of the positive class (binary task)");
+  exp->add_option("--positive", args->positive,
+                  "The label value of the positive class (binary task)");
   exp->add_option("--drop", args->drop, "CSV columns that are not features (repeatable)");
   exp->add_option("--scenarios", args->scenarios, "Which scenarios: paper (the six of C-DistriM)");
-  exp->add_option("--seed", args->seed, "Seed of the split, the models and the batch orders (default 1)");
-  exp->add_option("--cycles", args->cycles, "Passes of the model along each partner chain (default 1)")
+  exp->add_option("--seed", args->seed,
+                  "Seed of the split, the models and the batch orders (default 1)");
+  exp->add_option("--cycles", args->cycles,
+                  "Passes of the model along each partner chain (default 1)")
       ->check(CLI::Range(1, 100));
   exp->add_option("--epochs", args->epochs, "Epoch budget per sample (default: per data set)")
       ->check(CLI::Range(1, 100000));
-  exp->add_option("--hidden", args->hidden, "MLP hidden widths, e.g. 64,32 (default: per data set)");
-  exp->add_option("--batch", args->batch, "Batch size (default: per data set)")->check(CLI::Range(1, 100000));
-  exp->add_option("--lr", args->lr, "Learning rate (default: per data set)")->check(CLI::PositiveNumber);
+  exp->add_option("--hidden", args->hidden,
+                  "MLP hidden widths, e.g. 64,32 (default: per data set)");
+  exp->add_option("--batch", args->batch, "Batch size (default: per data set)")
+      ->check(CLI::Range(1, 100000));
+  exp->add_option("--lr", args->lr, "Learning rate (default: per data set)")
+      ->check(CLI::PositiveNumber);
   exp->add_option("--threads", args->threads, "LibTorch intra-op threads per training (default 1)")
       ->check(CLI::Range(1, 256));
-  exp->add_option("--workers", args->workers, "Trainings run in parallel (default 1)")->check(CLI::Range(1, 64));
-  exp->add_option("--data-dir", args->data_dir, "Directory of the built-in data sets (default: the repository's data/)");
-  exp->add_option("--predictions-out", args->predictions_out, "Write one CSV of test predictions per row here");
+  exp->add_option("--workers", args->workers, "Trainings run in parallel (default 1)")
+      ->check(CLI::Range(1, 64));
+  exp->add_option("--data-dir", args->data_dir,
+                  "Directory of the built-in data sets (default: the repository's data/)");
+  exp->add_option("--predictions-out", args->predictions_out,
+                  "Write one CSV of test predictions per row here");
   exp->add_option("--plots-out", args->plots_out, "Write ROC and calibration curves (SVG) here");
   exp->add_flag("--json", args->json, "Print the results as JSON");
   exp->callback([args] { run_experiment_command(*args); });
@@ -267,17 +301,22 @@ void register_experiment_commands(CLI::App& app) {
   auto bargs = std::make_shared<BenchArgs>();
   auto* bench = app.add_subcommand("bench", "Benchmarks that print figures");
   bench->require_subcommand(1);
-  auto* tr = bench->add_subcommand("train", "Time MLP training (Adam) on a built-in tabular data set");
+  auto* tr =
+      bench->add_subcommand("train", "Time MLP training (Adam) on a built-in tabular data set");
   tr->add_option("--dataset", bargs->dataset, "Built-in tabular data set (default breast_cancer)");
   tr->add_option("--hidden", bargs->hidden, "Hidden widths (default 64,32)");
   tr->add_option("--epochs", bargs->epochs, "Epochs (default 100)")->check(CLI::Range(1, 100000));
   tr->add_option("--batch", bargs->batch, "Batch size (default 32)")->check(CLI::Range(1, 100000));
-  tr->add_option("--lr", bargs->lr, "Adam learning rate (default 1e-3)")->check(CLI::PositiveNumber);
-  tr->add_option("--threads", bargs->threads, "LibTorch intra-op threads (default 1)")->check(CLI::Range(1, 256));
-  tr->add_option("--seed", bargs->seed, "Seed of the split, the weights and the batch order (default 1)");
+  tr->add_option("--lr", bargs->lr, "Adam learning rate (default 1e-3)")
+      ->check(CLI::PositiveNumber);
+  tr->add_option("--threads", bargs->threads, "LibTorch intra-op threads (default 1)")
+      ->check(CLI::Range(1, 256));
+  tr->add_option("--seed", bargs->seed,
+                 "Seed of the split, the weights and the batch order (default 1)");
   tr->add_option("--data-dir", bargs->data_dir, "Directory of the built-in data sets");
   tr->add_option("--export-split", bargs->export_split,
-                 "Also write the encoded train.csv and test.csv here (for bench/python/train_breast_cancer.py)");
+                 "Also write the encoded train.csv and test.csv here (for "
+                 "bench/python/train_breast_cancer.py)");
   tr->add_flag("--json", bargs->json, "Print the figures as JSON");
   tr->callback([bargs] { run_bench_train(*bargs); });
 }

@@ -35,7 +35,8 @@ std::uint64_t quorum_power(std::uint64_t total) { return total * 2 / 3 + 1; }
 
 nlohmann::json summary(const chain::Genesis& g, const chain::Hash& hash) {
   nlohmann::json members = nlohmann::json::array();
-  for (const auto& m : g.members) members.push_back({{"name", m.name}, {"power", m.power}, {"roles", m.roles}});
+  for (const auto& m : g.members)
+    members.push_back({{"name", m.name}, {"power", m.power}, {"roles", m.roles}});
   return {{"chain_id", g.chain_id},
           {"genesis_time", chain::format_rfc3339_ms(g.genesis_time_unix_ms)},
           {"genesis_hash", hash.hex()},
@@ -88,15 +89,18 @@ void init(const InitOptions& o) {
     const auto eq = arg.find('=');
     if (eq == std::string::npos) fail("--power " + arg + ": expected NAME=N", Exit::usage);
     const std::string name = arg.substr(0, eq);
-    if (g.find_member(name) == nullptr) fail("--power " + arg + ": no member is named \"" + name + "\"", Exit::usage);
+    if (g.find_member(name) == nullptr)
+      fail("--power " + arg + ": no member is named \"" + name + "\"", Exit::usage);
     power[name] = parse_power(arg.substr(eq + 1), arg);
   }
   for (const auto& name : o.admins) {
-    if (g.find_member(name) == nullptr) fail("--admin " + name + ": no member is named \"" + name + "\"", Exit::usage);
+    if (g.find_member(name) == nullptr)
+      fail("--admin " + name + ": no member is named \"" + name + "\"", Exit::usage);
   }
   for (auto& m : g.members) {
     if (auto it = power.find(m.name); it != power.end()) m.power = it->second;
-    if (std::find(o.admins.begin(), o.admins.end(), m.name) != o.admins.end()) m.roles.emplace_back(chain::kRoleAdmin);
+    if (std::find(o.admins.begin(), o.admins.end(), m.name) != o.admins.end())
+      m.roles.emplace_back(chain::kRoleAdmin);
     if (m.power > 0) m.roles.emplace_back(chain::kRoleValidator);
     m.roles.emplace_back(chain::kRolePartner);
   }
@@ -104,7 +108,8 @@ void init(const InitOptions& o) {
   const std::string text = chain::encode_genesis(g);
   // What we write must be what every node will read back.
   auto back = chain::parse_genesis(text);
-  if (!back) fail("internal error: the encoded genesis does not parse back: " + back.error().message);
+  if (!back)
+    fail("internal error: the encoded genesis does not parse back: " + back.error().message);
   write_file_atomic(o.out, text);
   const chain::Hash hash = chain::genesis_hash(text);
   if (o.json) {
@@ -112,8 +117,8 @@ void init(const InitOptions& o) {
     j["path"] = o.out;
     print_json(j);
   } else {
-    std::cout << "wrote " << o.out << ": chain id " << g.chain_id << ", " << g.members.size() << " members, total power "
-              << g.total_power() << "\n"
+    std::cout << "wrote " << o.out << ": chain id " << g.chain_id << ", " << g.members.size()
+              << " members, total power " << g.total_power() << "\n"
               << "genesis hash " << hash.hex() << "\n";
   }
 }
@@ -133,12 +138,13 @@ void validate(const FileOptions& o) {
     print_json(j);
     return;
   }
-  std::cout << o.file << " is valid: chain id " << g.chain_id << ", " << g.members.size() << " members (";
+  std::cout << o.file << " is valid: chain id " << g.chain_id << ", " << g.members.size()
+            << " members (";
   for (std::size_t i = 0; i < g.members.size(); ++i) {
     std::cout << (i ? ", " : "") << g.members[i].name << " power " << g.members[i].power;
   }
-  std::cout << "), total power " << g.total_power() << ", a commit needs power " << quorum_power(g.total_power())
-            << "\n"
+  std::cout << "), total power " << g.total_power() << ", a commit needs power "
+            << quorum_power(g.total_power()) << "\n"
             << "genesis hash " << hash.hex() << "\n";
 }
 
@@ -158,14 +164,21 @@ void register_genesis_commands(CLI::App& app) {
   genesis->require_subcommand(1);
 
   auto init_opts = std::make_shared<InitOptions>();
-  auto* init_cmd = genesis->add_subcommand("init", "Write a genesis file from members' NAME.pub.json files");
-  init_cmd->add_option("--chain-id", init_opts->chain_id, "Chain id: 1-64 of [A-Za-z0-9._-]")->required();
-  init_cmd->add_option("--member", init_opts->member_files, "A member's NAME.pub.json (repeat, in validator order)")
+  auto* init_cmd =
+      genesis->add_subcommand("init", "Write a genesis file from members' NAME.pub.json files");
+  init_cmd->add_option("--chain-id", init_opts->chain_id, "Chain id: 1-64 of [A-Za-z0-9._-]")
       ->required();
-  init_cmd->add_option("--power", init_opts->powers, "NAME=N voting power (default 1; 0 = not a validator)");
+  init_cmd
+      ->add_option("--member", init_opts->member_files,
+                   "A member's NAME.pub.json (repeat, in validator order)")
+      ->required();
+  init_cmd->add_option("--power", init_opts->powers,
+                       "NAME=N voting power (default 1; 0 = not a validator)");
   init_cmd->add_option("--admin", init_opts->admins, "Give NAME the admin role (repeatable)");
   init_cmd->add_option("--time", init_opts->time, "Genesis time, RFC 3339 (default: now)");
-  init_cmd->add_option("--out", init_opts->out, "Path of the genesis file to write (never overwritten)")->required();
+  init_cmd
+      ->add_option("--out", init_opts->out, "Path of the genesis file to write (never overwritten)")
+      ->required();
   init_cmd->add_flag("--json", init_opts->json, "Print the result as JSON");
   init_cmd->callback([init_opts] { init(*init_opts); });
 
@@ -176,7 +189,8 @@ void register_genesis_commands(CLI::App& app) {
   validate_cmd->callback([validate_opts] { validate(*validate_opts); });
 
   auto hash_opts = std::make_shared<FileOptions>();
-  auto* hash_cmd = genesis->add_subcommand("hash", "Print the network identity: SHA-256 of the genesis file's bytes");
+  auto* hash_cmd = genesis->add_subcommand(
+      "hash", "Print the network identity: SHA-256 of the genesis file's bytes");
   hash_cmd->add_option("file", hash_opts->file, "genesis.json")->required();
   hash_cmd->add_flag("--json", hash_opts->json, "Print the result as JSON");
   hash_cmd->callback([hash_opts] { hash(*hash_opts); });

@@ -25,12 +25,15 @@ void keygen(const KeygenOptions& o) {
   if (auto s = chain::validate_p2p_address(o.p2p); !s) fail(s.error().message, Exit::usage);
   const fs::path dir(o.out_dir);
   std::error_code ec;
-  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) fail(dir.string() + " exists and is not a directory");
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+    fail(dir.string() + " exists and is not a directory");
   const fs::path secret_path = dir / (o.name + ".key");
   const fs::path public_path = dir / (o.name + ".pub.json");
   // Check both before writing either, so a refusal leaves nothing half-made.
   for (const auto& p : {secret_path, public_path}) {
-    if (fs::exists(p, ec)) fail(p.string() + " already exists; keys are never overwritten, choose another name or directory");
+    if (fs::exists(p, ec))
+      fail(p.string() +
+           " already exists; keys are never overwritten, choose another name or directory");
   }
   if (!fs::exists(dir, ec)) {
     fs::create_directories(dir, ec);
@@ -38,7 +41,8 @@ void keygen(const KeygenOptions& o) {
   }
   const chain::MemberSecretKeys keys = chain::generate_member_keys(o.name);
   const chain::MemberPublicKeys pub = keys.public_keys(o.p2p);
-  write_file_atomic(secret_path, chain::encode_secret_keys(keys), fs::perms::owner_read | fs::perms::owner_write);
+  write_file_atomic(secret_path, chain::encode_secret_keys(keys),
+                    fs::perms::owner_read | fs::perms::owner_write);
   try {
     write_file_atomic(public_path, chain::encode_public_keys(pub));
   } catch (const CommandError&) {
@@ -53,7 +57,8 @@ void keygen(const KeygenOptions& o) {
                 {"x25519_public", pub.x25519.hex()},
                 {"p2p_address", pub.p2p_address}});
   } else {
-    std::cout << "wrote " << secret_path.string() << " (secret, mode 0600) and " << public_path.string() << "\n"
+    std::cout << "wrote " << secret_path.string() << " (secret, mode 0600) and "
+              << public_path.string() << "\n"
               << "ed25519 public key: " << pub.ed25519.hex() << "\n";
   }
 }
@@ -62,10 +67,14 @@ void keygen(const KeygenOptions& o) {
 
 void register_key_commands(CLI::App& app) {
   auto opts = std::make_shared<KeygenOptions>();
-  auto* cmd = app.add_subcommand("keygen", "Make a member's Ed25519 and X25519 keys: DIR/NAME.key (secret) and DIR/NAME.pub.json");
+  auto* cmd = app.add_subcommand(
+      "keygen",
+      "Make a member's Ed25519 and X25519 keys: DIR/NAME.key (secret) and DIR/NAME.pub.json");
   cmd->add_option("--name", opts->name, "Member name: 1-64 of [A-Za-z0-9._-]")->required();
-  cmd->add_option("--out", opts->out_dir, "Directory for the key files (created if missing)")->required();
-  cmd->add_option("--p2p", opts->p2p, "This member's P2P address host:port, written into NAME.pub.json")
+  cmd->add_option("--out", opts->out_dir, "Directory for the key files (created if missing)")
+      ->required();
+  cmd->add_option("--p2p", opts->p2p,
+                  "This member's P2P address host:port, written into NAME.pub.json")
       ->capture_default_str();
   cmd->add_flag("--json", opts->json, "Print the result as JSON");
   cmd->callback([opts] { keygen(*opts); });

@@ -31,7 +31,8 @@ namespace {
 // DIR/ledger (batond's layout).
 std::unique_ptr<storage::LedgerStore> open_ledger(const fs::path& dir) {
   std::error_code ec;
-  const bool node_dir = !fs::exists(dir / "CURRENT", ec) && fs::exists(dir / "ledger" / "CURRENT", ec);
+  const bool node_dir =
+      !fs::exists(dir / "CURRENT", ec) && fs::exists(dir / "ledger" / "CURRENT", ec);
   auto store = storage::LedgerStore::open_reader(node_dir ? dir / "ledger" : dir);
   if (!store) fail(store.error().message);
   return std::move(store).value();
@@ -62,7 +63,8 @@ struct CommonOptions {
 };
 
 void add_common(CLI::App* sub, CommonOptions& o) {
-  sub->add_option("--data-dir", o.data_dir, "ledger directory (make-chain's --data-dir), or a node's data directory")
+  sub->add_option("--data-dir", o.data_dir,
+                  "ledger directory (make-chain's --data-dir), or a node's data directory")
       ->required();
   sub->add_flag("--json", o.json, "print JSON for scripts");
 }
@@ -87,13 +89,15 @@ void show(const CommonOptions& o, std::uint64_t last) {
               {"recent_blocks", blocks}};
   if (spec) {
     for (const auto& m : spec->genesis.members) {
-      out["members"].push_back({{"name", m.name}, {"ed25519", m.ed25519.hex()}, {"power", m.power}});
+      out["members"].push_back(
+          {{"name", m.name}, {"ed25519", m.ed25519.hex()}, {"power", m.power}});
     }
   }
   if (o.json) return print_json(out);
 
   std::cout << "ledger       " << o.data_dir << "\n"
-            << "chain id     " << (spec ? spec->chain_id() : "(genesis copy missing or altered)") << "\n"
+            << "chain id     " << (spec ? spec->chain_id() : "(genesis copy missing or altered)")
+            << "\n"
             << "genesis      " << store->genesis_hash().hex() << "\n"
             << "height       " << tip.height << "\n"
             << "tip          " << tip.block_id.hex() << "\n";
@@ -110,13 +114,15 @@ void show(const CommonOptions& o, std::uint64_t last) {
     return;
   }
   std::cout << "\nlast " << blocks.size() << " block(s):\n";
-  std::printf("%8s  %-16s  %-24s  %4s  %-14s  %s\n", "height", "block id", "time (UTC)", "txs", "proposer", "commit");
+  std::printf("%8s  %-16s  %-24s  %4s  %-14s  %s\n", "height", "block id", "time (UTC)", "txs",
+              "proposer", "commit");
   for (const auto& b : blocks) {
     std::printf("%8llu  %-16.16s  %-24s  %4zu  %-14s  %zu of %zu validators\n",
                 static_cast<unsigned long long>(b["height"].get<std::uint64_t>()),
                 b["block_id"].get<std::string>().c_str(), b["time"].get<std::string>().c_str(),
                 b["transactions"].get<std::size_t>(), b["proposer"].get<std::string>().c_str(),
-                b["commit_signatures"].get<std::size_t>(), spec ? spec->validators.size() : std::size_t{0});
+                b["commit_signatures"].get<std::size_t>(),
+                spec ? spec->validators.size() : std::size_t{0});
   }
 }
 
@@ -132,20 +138,28 @@ void block(const CommonOptions& o, std::uint64_t height) {
 
 void tx(const CommonOptions& o, const std::string& hash_hex) {
   auto hash = chain::Hash::from_hex(hash_hex);
-  if (!hash) fail("--hash must be 64 hex characters (a transaction's SHA-256), got \"" + hash_hex + "\"", Exit::usage);
+  if (!hash)
+    fail("--hash must be 64 hex characters (a transaction's SHA-256), got \"" + hash_hex + "\"",
+         Exit::usage);
   auto store = open_ledger(o.data_dir);
   auto where = store->find_tx(*hash);
   if (!where) fail(where.error().message);
-  if (!where->has_value()) fail("no transaction with hash " + hash->hex() + " is in the ledger at " + o.data_dir);
+  if (!where->has_value())
+    fail("no transaction with hash " + hash->hex() + " is in the ledger at " + o.data_dir);
   const auto spec = spec_for_names(*store);
   const std::string bytes = read_block_or_fail(*store, (*where)->height);
   const json b = block_json(bytes, (*where)->height, spec ? &*spec : nullptr, false);
   const auto& txs = b["transactions"];
-  if ((*where)->index >= txs.size()) fail("the ledger's transaction index points past the end of block " + std::to_string((*where)->height) + "; run baton ledger verify");
+  if ((*where)->index >= txs.size())
+    fail("the ledger's transaction index points past the end of block " +
+         std::to_string((*where)->height) + "; run baton ledger verify");
   json t = txs[(*where)->index];
   t["height"] = (*where)->height;
   t["index"] = (*where)->index;
-  if (t["hash"] != hash->hex()) fail("the ledger's transaction index is inconsistent with block " + std::to_string((*where)->height) + "; run baton ledger verify", Exit::verify_failed);
+  if (t["hash"] != hash->hex())
+    fail("the ledger's transaction index is inconsistent with block " +
+             std::to_string((*where)->height) + "; run baton ledger verify",
+         Exit::verify_failed);
   if (o.json) return print_json(t);
   print_tx_human(t);
 }
@@ -154,7 +168,8 @@ void verify(const CommonOptions& o, const std::string& genesis_path, unsigned th
   auto store = open_ledger(o.data_dir);
   const auto started = std::chrono::steady_clock::now();
   auto report_fault = [&](const storage::LedgerFault& f) {
-    const std::string where = f.height == 0 ? std::string("genesis") : "height " + std::to_string(f.height);
+    const std::string where =
+        f.height == 0 ? std::string("genesis") : "height " + std::to_string(f.height);
     if (o.json) print_json({{"ok", false}, {"height", f.height}, {"error", f.what}});
     fail(where + ": " + f.what, Exit::verify_failed);
   };
@@ -179,7 +194,8 @@ void verify(const CommonOptions& o, const std::string& genesis_path, unsigned th
   auto verdict = storage::verify_ledger(*store, *spec, options);
   if (!verdict) fail(verdict.error().message);
   if (!*verdict) report_fault(verdict->reason());
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const auto& ok = verdict->value();
   if (o.json) {
     return print_json({{"ok", true},
@@ -191,7 +207,8 @@ void verify(const CommonOptions& o, const std::string& genesis_path, unsigned th
                        {"threads", options.threads},
                        {"seconds", seconds}});
   }
-  std::printf("ledger verified: height %llu, tip %s\n", static_cast<unsigned long long>(ok.state.height),
+  std::printf("ledger verified: height %llu, tip %s\n",
+              static_cast<unsigned long long>(ok.state.height),
               ok.state.last_block_id.hex().c_str());
   std::printf("chain %s, %llu transactions, %llu signatures checked on %u thread(s) in %.2f s\n",
               spec->chain_id().c_str(), static_cast<unsigned long long>(ok.transactions),
@@ -202,7 +219,8 @@ void export_lines(const CommonOptions& o, const std::string& out_path) {
   auto store = open_ledger(o.data_dir);
   const auto spec = spec_for_names(*store);
   std::error_code ec;
-  if (fs::exists(out_path, ec)) fail(out_path + " already exists; remove it or choose another --out");
+  if (fs::exists(out_path, ec))
+    fail(out_path + " already exists; remove it or choose another --out");
   const fs::path out(out_path);
   const fs::path dir = out.has_parent_path() ? out.parent_path() : fs::path(".");
   if (!fs::is_directory(dir, ec)) fail("directory " + dir.string() + " for --out does not exist");
@@ -218,11 +236,13 @@ void export_lines(const CommonOptions& o, const std::string& out_path) {
     if (!blocks || blocks->empty()) {
       file.close();
       fs::remove(tmp, ec);
-      fail(blocks ? "the ledger is missing the block at height " + std::to_string(next) + "; run baton ledger verify"
+      fail(blocks ? "the ledger is missing the block at height " + std::to_string(next) +
+                        "; run baton ledger verify"
                   : blocks.error().message);
     }
     for (const std::string& bytes : *blocks) {
-      file << block_json(bytes, next++, spec ? &*spec : nullptr, /*with_stored_hex=*/true).dump() << '\n';
+      file << block_json(bytes, next++, spec ? &*spec : nullptr, /*with_stored_hex=*/true).dump()
+           << '\n';
       ++written;
     }
   }
@@ -238,19 +258,22 @@ void export_lines(const CommonOptions& o, const std::string& out_path) {
     fail("cannot rename the export into " + out_path + ": " + ec.message());
   }
   if (o.json) return print_json({{"out", out_path}, {"blocks", written}, {"height", tip.height}});
-  std::cout << "exported " << written << " block(s) (heights 1.." << tip.height << ") to " << out_path << "\n";
+  std::cout << "exported " << written << " block(s) (heights 1.." << tip.height << ") to "
+            << out_path << "\n";
 }
 
 }  // namespace
 
 void register_ledger_commands(CLI::App& app) {
-  CLI::App* ledger = app.add_subcommand("ledger", "Inspect, verify and export a ledger (read-only; works while a node runs)");
+  CLI::App* ledger = app.add_subcommand(
+      "ledger", "Inspect, verify and export a ledger (read-only; works while a node runs)");
   ledger->require_subcommand(1);
 
   {
     auto o = std::make_shared<CommonOptions>();
     auto last = std::make_shared<std::uint64_t>(10);
-    CLI::App* sub = ledger->add_subcommand("show", "Chain id, height, tip and the most recent blocks");
+    CLI::App* sub =
+        ledger->add_subcommand("show", "Chain id, height, tip and the most recent blocks");
     add_common(sub, *o);
     sub->add_option("--last", *last, "how many recent blocks to list (default 10)");
     sub->callback([o, last] { show(*o, *last); });
@@ -275,10 +298,12 @@ void register_ledger_commands(CLI::App& app) {
     auto o = std::make_shared<CommonOptions>();
     auto genesis = std::make_shared<std::string>();
     auto threads = std::make_shared<unsigned>(0);
-    CLI::App* sub = ledger->add_subcommand(
-        "verify", "Recompute every hash, root, signature, nonce and commit from genesis (exit 3 on the first bad block)");
+    CLI::App* sub = ledger->add_subcommand("verify",
+                                           "Recompute every hash, root, signature, nonce and "
+                                           "commit from genesis (exit 3 on the first bad block)");
     add_common(sub, *o);
-    sub->add_option("--genesis", *genesis, "genesis file to verify against (default: the copy stored in the ledger)");
+    sub->add_option("--genesis", *genesis,
+                    "genesis file to verify against (default: the copy stored in the ledger)");
     sub->add_option("--threads", *threads, "signature-checking threads (default: all cores)");
     sub->callback([o, genesis, threads] { verify(*o, *genesis, *threads); });
   }
@@ -286,7 +311,8 @@ void register_ledger_commands(CLI::App& app) {
     auto o = std::make_shared<CommonOptions>();
     auto out = std::make_shared<std::string>();
     CLI::App* sub = ledger->add_subcommand(
-        "export", "Write JSON Lines, one block per line, decoded and with its exact stored bytes in hex");
+        "export",
+        "Write JSON Lines, one block per line, decoded and with its exact stored bytes in hex");
     add_common(sub, *o);
     sub->add_option("--out", *out, "output file (must not exist)")->required();
     sub->callback([o, out] { export_lines(*o, *out); });

@@ -24,9 +24,9 @@ std::unique_ptr<node::HttpClient> client_for(const std::string& url) {
 }
 
 // GET/POST that must reach the node and get JSON back.
-json call(node::HttpClient& client, const std::string& url, std::string_view method, std::string_view target,
-          std::string_view body = {}, std::string_view content_type = "application/json",
-          node::HttpReply* raw = nullptr) {
+json call(node::HttpClient& client, const std::string& url, std::string_view method,
+          std::string_view target, std::string_view body = {},
+          std::string_view content_type = "application/json", node::HttpReply* raw = nullptr) {
   auto r = client.request(method, target, body, content_type);
   if (!r) fail(r.error().message, Exit::unavailable);
   if (raw) *raw = *r;
@@ -49,8 +49,8 @@ void status(const StatusOptions& o) {
   node::HttpReply raw;
   json j = call(*client, o.node, "GET", "/status", {}, "application/json", &raw);
   if (raw.status != 200 || !j.contains("height") || !j.contains("tip_hash")) {
-    fail("the node at " + o.node + " answered " + std::to_string(raw.status) + " without a status: " +
-             j.value("error", std::string("no height/tip_hash")),
+    fail("the node at " + o.node + " answered " + std::to_string(raw.status) +
+             " without a status: " + j.value("error", std::string("no height/tip_hash")),
          Exit::unavailable);
   }
   if (o.json) {
@@ -83,15 +83,20 @@ void submit(const SubmitOptions& o) {
   auto client = client_for(o.node);
   node::HttpReply raw;
   json st = call(*client, o.node, "GET", "/status", {}, "application/json", &raw);
-  if (raw.status != 200 || !st.contains("chain_id")) fail("the node at " + o.node + " gave no status", Exit::unavailable);
+  if (raw.status != 200 || !st.contains("chain_id"))
+    fail("the node at " + o.node + " gave no status", Exit::unavailable);
   const std::string chain_id = st["chain_id"].get<std::string>();
   const std::string pub = keys->signing.public_key().hex();
   json nj = call(*client, o.node, "GET", "/nonce/" + pub, {}, "application/json", &raw);
   if (raw.status == 404) fail("the key in " + o.key_file + " is not a member of chain " + chain_id);
-  if (raw.status != 200) fail("the node could not give the next nonce: " + nj.value("error", std::string("?")), Exit::unavailable);
+  if (raw.status != 200)
+    fail("the node could not give the next nonce: " + nj.value("error", std::string("?")),
+         Exit::unavailable);
   const std::uint64_t nonce = nj["next_nonce"].get<std::uint64_t>();
-  const std::string tx = chain::encode_transaction(chain::make_note(chain_id, keys->signing, nonce, o.note));
-  json r = call(*client, o.node, "POST", "/tx", chain::to_hex(chain::as_bytes(tx)), "text/plain", &raw);
+  const std::string tx =
+      chain::encode_transaction(chain::make_note(chain_id, keys->signing, nonce, o.note));
+  json r =
+      call(*client, o.node, "POST", "/tx", chain::to_hex(chain::as_bytes(tx)), "text/plain", &raw);
   if (!r.value("accepted", false)) {
     fail("the node refused the transaction: " + r.value("error", std::string("no reason given")),
          raw.status == 503 ? Exit::unavailable : Exit::failure);
@@ -99,7 +104,8 @@ void submit(const SubmitOptions& o) {
   const std::string hash = r.value("hash", "");
   json out{{"accepted", true}, {"hash", hash}, {"nonce", nonce}, {"sender", pub}};
   if (o.wait_s > 0) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(o.wait_s);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration<double>(o.wait_s);
     bool committed = false;
     while (std::chrono::steady_clock::now() < deadline) {
       json t = call(*client, o.node, "GET", "/tx/" + hash, {}, "application/json", &raw);
@@ -113,7 +119,8 @@ void submit(const SubmitOptions& o) {
     out["committed"] = committed;
     if (!committed) {
       if (o.json) print_json(out);
-      fail("transaction " + hash + " was accepted but not committed within " + std::to_string(o.wait_s) + " s",
+      fail("transaction " + hash + " was accepted but not committed within " +
+               std::to_string(o.wait_s) + " s",
            Exit::unavailable);
     }
   }
@@ -121,7 +128,8 @@ void submit(const SubmitOptions& o) {
     print_json(out);
   } else {
     std::cout << "accepted " << hash << " (nonce " << nonce << ")";
-    if (out.contains("height")) std::cout << ", committed at height " << out["height"].get<std::uint64_t>();
+    if (out.contains("height"))
+      std::cout << ", committed at height " << out["height"].get<std::uint64_t>();
     std::cout << "\n";
   }
 }
@@ -130,7 +138,8 @@ void submit(const SubmitOptions& o) {
 
 void register_node_commands(CLI::App& app) {
   auto so = std::make_shared<StatusOptions>();
-  auto* st = app.add_subcommand("status", "Show a running node's height, tip, consensus step and peers");
+  auto* st =
+      app.add_subcommand("status", "Show a running node's height, tip, consensus step and peers");
   st->add_option("--node", so->node, "The node's admin API URL")->capture_default_str();
   st->add_flag("--json", so->json, "Print the node's status JSON");
   st->callback([so] { status(*so); });

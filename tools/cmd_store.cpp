@@ -29,10 +29,13 @@ struct StoreFlags {
 
 Exit exit_for(const Error& e) {
   switch (static_cast<StoreErrc>(e.code)) {
-    case StoreErrc::unavailable: return Exit::unavailable;
+    case StoreErrc::unavailable:
+      return Exit::unavailable;
     case StoreErrc::invalid_key:
-    case StoreErrc::invalid_uri: return Exit::usage;
-    default: return Exit::failure;
+    case StoreErrc::invalid_uri:
+      return Exit::usage;
+    default:
+      return Exit::failure;
   }
 }
 
@@ -58,21 +61,24 @@ void check_key(const StoreFlags& f) {
 void put(const StoreFlags& f) {
   check_key(f);
   std::error_code ec;
-  if (!fs::is_regular_file(f.file, ec)) fail("input file " + f.file + " does not exist or is not a regular file");
+  if (!fs::is_regular_file(f.file, ec))
+    fail("input file " + f.file + " does not exist or is not a regular file");
   auto store = open_store(f);
   if (auto st = store->put_file(f.key, f.file); !st) fail(st.error().message, exit_for(st.error()));
   const auto size = fs::file_size(f.file, ec);
   if (f.json) {
     print_json({{"store", store->uri()}, {"key", f.key}, {"size", size}});
   } else {
-    std::cout << "stored " << f.file << " as " << f.key << " in " << store->uri() << " (" << size << " bytes)\n";
+    std::cout << "stored " << f.file << " as " << f.key << " in " << store->uri() << " (" << size
+              << " bytes)\n";
   }
 }
 
 void get(const StoreFlags& f) {
   check_key(f);
   auto store = open_store(f);
-  if (auto st = store->get_file(f.key, f.file, f.force); !st) fail(st.error().message, exit_for(st.error()));
+  if (auto st = store->get_file(f.key, f.file, f.force); !st)
+    fail(st.error().message, exit_for(st.error()));
   std::error_code ec;
   const auto size = fs::file_size(f.file, ec);
   if (f.json) {
@@ -108,7 +114,8 @@ void rm(const StoreFlags& f) {
 
 void add_common(CLI::App* cmd, StoreFlags& f) {
   cmd->add_option("--store", f.uri, "Store URI: file:///DIR or s3://BUCKET/PREFIX")->required();
-  cmd->add_option("--endpoint", f.endpoint, "S3 endpoint URL (default: BATON_S3_ENDPOINT, else AWS)");
+  cmd->add_option("--endpoint", f.endpoint,
+                  "S3 endpoint URL (default: BATON_S3_ENDPOINT, else AWS)");
   cmd->add_option("--region", f.region, "S3 region (default: AWS_REGION, else us-east-1)");
   cmd->add_flag("--json", f.json, "Print the result as JSON");
 }
@@ -116,7 +123,8 @@ void add_common(CLI::App* cmd, StoreFlags& f) {
 }  // namespace
 
 void register_store_commands(CLI::App& app) {
-  auto* store = app.add_subcommand("store", "Put, get, list and remove objects in a file:// or s3:// object store");
+  auto* store = app.add_subcommand(
+      "store", "Put, get, list and remove objects in a file:// or s3:// object store");
   store->require_subcommand(1);
   auto f = std::make_shared<StoreFlags>();
 
@@ -126,7 +134,8 @@ void register_store_commands(CLI::App& app) {
   p->add_option("--in", f->file, "Local file to upload")->required();
   p->callback([f] { put(*f); });
 
-  auto* g = store->add_subcommand("get", "Download an object to a local file (which appears only when complete)");
+  auto* g = store->add_subcommand(
+      "get", "Download an object to a local file (which appears only when complete)");
   add_common(g, *f);
   g->add_option("--key", f->key, "Object key")->required();
   g->add_option("--out", f->file, "Local file to write")->required();
@@ -138,7 +147,8 @@ void register_store_commands(CLI::App& app) {
   l->add_option("--prefix", f->prefix, "Only keys starting with this");
   l->callback([f] { ls(*f); });
 
-  auto* r = store->add_subcommand("rm", "Remove an object (removing a missing key is not an error)");
+  auto* r =
+      store->add_subcommand("rm", "Remove an object (removing a missing key is not an error)");
   add_common(r, *f);
   r->add_option("--key", f->key, "Object key")->required();
   r->callback([f] { rm(*f); });

@@ -35,9 +35,12 @@ Exit exit_for(const Error& e) {
     case VaultErrc::wrong_key:
     case VaultErrc::tampered:
     case VaultErrc::truncated:
-    case VaultErrc::bad_envelope: return Exit::verify_failed;
-    case VaultErrc::invalid_argument: return Exit::usage;
-    default: return Exit::failure;
+    case VaultErrc::bad_envelope:
+      return Exit::verify_failed;
+    case VaultErrc::invalid_argument:
+      return Exit::usage;
+    default:
+      return Exit::failure;
   }
 }
 
@@ -56,22 +59,26 @@ void seal(const VaultFlags& f) {
     members.push_back(*pub);
   }
   std::error_code ec;
-  if (!fs::is_regular_file(f.in, ec)) fail("input file " + f.in + " does not exist or is not a regular file");
+  if (!fs::is_regular_file(f.in, ec))
+    fail("input file " + f.in + " does not exist or is not a regular file");
   const fs::path blob = f.out;
   const fs::path env_path = envelope_path_for(blob);
   for (const auto& p : {blob, env_path}) {
-    if (!f.force && fs::exists(p, ec)) fail(p.string() + " already exists; remove it, choose another --out, or pass --force");
+    if (!f.force && fs::exists(p, ec))
+      fail(p.string() + " already exists; remove it, choose another --out, or pass --force");
   }
   const auto key = storage::DataKey::generate();
   auto envelope = storage::make_envelope(key, members);
   if (!envelope) fail(envelope.error().message, Exit::usage);
-  auto summary = storage::seal_file(f.in, blob, key, chain::as_bytes(f.ad), storage::SealOptions{f.chunk_size}, f.force);
+  auto summary = storage::seal_file(f.in, blob, key, chain::as_bytes(f.ad),
+                                    storage::SealOptions{f.chunk_size}, f.force);
   if (!summary) fail(summary.error().message, exit_for(summary.error()));
   envelope->blob_size = summary->blob_size;
   envelope->blob_sha256 = summary->blob_sha256;
   try {
-    write_file_atomic(env_path, storage::encode_envelope(*envelope), fs::perms::owner_read | fs::perms::owner_write |
-                                                                          fs::perms::group_read | fs::perms::others_read,
+    write_file_atomic(env_path, storage::encode_envelope(*envelope),
+                      fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                          fs::perms::others_read,
                       f.force);
   } catch (const CommandError&) {
     fs::remove(blob, ec);  // a blob nobody can open is worse than none
@@ -88,9 +95,9 @@ void seal(const VaultFlags& f) {
                 {"chunks", summary->chunks},
                 {"recipients", names}});
   } else {
-    std::cout << "sealed " << f.in << " into " << blob.string() << " (" << summary->blob_size << " bytes, sha256 "
-              << summary->blob_sha256.hex() << ") for " << members.size() << " member(s); keys in "
-              << env_path.string() << "\n";
+    std::cout << "sealed " << f.in << " into " << blob.string() << " (" << summary->blob_size
+              << " bytes, sha256 " << summary->blob_sha256.hex() << ") for " << members.size()
+              << " member(s); keys in " << env_path.string() << "\n";
   }
 }
 
@@ -102,47 +109,57 @@ void open(const VaultFlags& f) {
   auto key = storage::unwrap(*envelope, secret->x25519);
   if (!key) fail(f.envelope + ": " + key.error().message, exit_for(key.error()));
   std::error_code ec;
-  if (!fs::is_regular_file(f.in, ec)) fail("blob " + f.in + " does not exist or is not a regular file");
+  if (!fs::is_regular_file(f.in, ec))
+    fail("blob " + f.in + " does not exist or is not a regular file");
   if (envelope->blob_size && fs::file_size(f.in, ec) != *envelope->blob_size) {
-    fail("blob " + f.in + " is " + std::to_string(fs::file_size(f.in, ec)) + " bytes but its envelope records " +
-             std::to_string(*envelope->blob_size) + "; it is truncated, extended or another blob. Nothing was written",
+    fail("blob " + f.in + " is " + std::to_string(fs::file_size(f.in, ec)) +
+             " bytes but its envelope records " + std::to_string(*envelope->blob_size) +
+             "; it is truncated, extended or another blob. Nothing was written",
          Exit::verify_failed);
   }
   storage::OpenOptions options;
   options.overwrite = f.force;
   options.expected_blob_sha256 = envelope->blob_sha256;
   auto summary = storage::open_file(f.in, f.out, *key, chain::as_bytes(f.ad), options);
-  if (!summary) fail("cannot open " + f.in + ": " + summary.error().message, exit_for(summary.error()));
+  if (!summary)
+    fail("cannot open " + f.in + ": " + summary.error().message, exit_for(summary.error()));
   if (f.json) {
     print_json({{"out", f.out},
                 {"plaintext_size", summary->plaintext_size},
                 {"blob_sha256", summary->blob_sha256.hex()},
                 {"member", secret->name}});
   } else {
-    std::cout << "opened " << f.in << " into " << f.out << " (" << summary->plaintext_size << " bytes) as "
-              << secret->name << "\n";
+    std::cout << "opened " << f.in << " into " << f.out << " (" << summary->plaintext_size
+              << " bytes) as " << secret->name << "\n";
   }
 }
 
 }  // namespace
 
 void register_vault_commands(CLI::App& app) {
-  auto* vault = app.add_subcommand("vault", "Seal a model file for members (AES-256-GCM) and open it with a member key");
+  auto* vault = app.add_subcommand(
+      "vault", "Seal a model file for members (AES-256-GCM) and open it with a member key");
   vault->require_subcommand(1);
   auto f = std::make_shared<VaultFlags>();
 
-  auto* s = vault->add_subcommand("seal", "Encrypt FILE into BLOB with a fresh data key wrapped for each --to member; "
-                                          "writes BLOB and BLOB.envelope.json");
+  auto* s = vault->add_subcommand(
+      "seal",
+      "Encrypt FILE into BLOB with a fresh data key wrapped for each --to member; "
+      "writes BLOB and BLOB.envelope.json");
   s->add_option("--to", f->to, "A member's NAME.pub.json (repeat for each recipient)")->required();
-  s->add_option("--ad", f->ad, "Associated data binding the blob to its place, e.g. CHAIN/MODEL/PARENT")->required();
+  s->add_option("--ad", f->ad,
+                "Associated data binding the blob to its place, e.g. CHAIN/MODEL/PARENT")
+      ->required();
   s->add_option("--in", f->in, "Plaintext file")->required();
-  s->add_option("--out", f->out, "Blob to write (the envelope goes to BLOB.envelope.json)")->required();
+  s->add_option("--out", f->out, "Blob to write (the envelope goes to BLOB.envelope.json)")
+      ->required();
   s->add_option("--chunk-size", f->chunk_size, "Plaintext bytes per chunk")->capture_default_str();
   s->add_flag("--force", f->force, "Replace existing output files");
   s->add_flag("--json", f->json, "Print the result as JSON");
   s->callback([f] { seal(*f); });
 
-  auto* o = vault->add_subcommand("open", "Decrypt BLOB with a member's key; FILE appears only if every byte authenticates");
+  auto* o = vault->add_subcommand(
+      "open", "Decrypt BLOB with a member's key; FILE appears only if every byte authenticates");
   o->add_option("--key", f->key_file, "The member's NAME.key")->required();
   o->add_option("--envelope", f->envelope, "BLOB.envelope.json")->required();
   o->add_option("--ad", f->ad, "The associated data the blob was sealed with")->required();

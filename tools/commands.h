@@ -5,12 +5,13 @@
 
 namespace baton::tools {
 
-void register_key_commands(CLI::App& app);         // keygen               (cmd_keys.cpp)
-void register_genesis_commands(CLI::App& app);     // genesis init|validate|hash (cmd_genesis.cpp)
-void register_ledger_commands(CLI::App& app);      // ledger show|block|tx|verify|export (cmd_ledger.cpp)
-void register_dev_commands(CLI::App& app);         // dev make-chain       (cmd_dev.cpp)
-void register_store_commands(CLI::App& app);       // store put|get|ls|rm  (cmd_store.cpp)
-void register_vault_commands(CLI::App& app);       // vault seal|open      (cmd_vault.cpp)
+void register_key_commands(CLI::App& app);      // keygen               (cmd_keys.cpp)
+void register_genesis_commands(CLI::App& app);  // genesis init|validate|hash (cmd_genesis.cpp)
+void register_ledger_commands(
+    CLI::App& app);                           // ledger show|block|tx|verify|export (cmd_ledger.cpp)
+void register_dev_commands(CLI::App& app);    // dev make-chain       (cmd_dev.cpp)
+void register_store_commands(CLI::App& app);  // store put|get|ls|rm  (cmd_store.cpp)
+void register_vault_commands(CLI::App& app);  // vault seal|open      (cmd_vault.cpp)
 void register_experiment_commands(CLI::App& app);  // experiment, bench train (cmd_experiment.cpp)
 void register_node_commands(CLI::App& app);        // status, tx submit    (cmd_node.cpp)
 void register_run_commands(CLI::App& app);         // run start|status, models lineage (cmd_run.cpp)

@@ -53,9 +53,10 @@ json tx_json(const std::string& bytes, const chain::ChainSpec* spec, bool with_h
 
 }  // namespace
 
-json block_summary_json(const std::string& stored_bytes, std::uint64_t height, const chain::ChainSpec* spec) {
-  json s = {{"height", height}, {"block_id", "?"}, {"time", "?"}, {"transactions", 0}, {"proposer", "?"},
-            {"commit_signatures", 0}};
+json block_summary_json(const std::string& stored_bytes, std::uint64_t height,
+                        const chain::ChainSpec* spec) {
+  json s = {{"height", height},  {"block_id", "?"}, {"time", "?"},
+            {"transactions", 0}, {"proposer", "?"}, {"commit_signatures", 0}};
   auto committed = chain::decode_committed_block(stored_bytes);
   if (!committed) {
     s["error"] = committed.error().message;
@@ -100,7 +101,8 @@ json block_json(const std::string& stored_bytes, std::uint64_t height, const cha
   }
   if (with_stored_hex) b["header"]["bytes_hex"] = hex_of(block.header());
   b["transactions"] = json::array();
-  for (const auto& tx : block.transactions()) b["transactions"].push_back(tx_json(tx, spec, with_stored_hex));
+  for (const auto& tx : block.transactions())
+    b["transactions"].push_back(tx_json(tx, spec, with_stored_hex));
   b["evidence"] = json::array();
   for (const auto& e : block.evidence()) b["evidence"].push_back({{"bytes_hex", hex_of(e)}});
   const chain::pb::Commit& commit = committed->commit();
@@ -141,11 +143,14 @@ void print_block_human(const json& b) {
       continue;
     }
     std::printf("  %.16s  %-14s nonce %-6llu %-8s %s\n", t["hash"].get<std::string>().c_str(),
-                t["sender_name"].get<std::string>().c_str(), static_cast<unsigned long long>(t["nonce"].get<std::uint64_t>()),
-                t["type"].get<std::string>().c_str(), t.value("note", std::string()).substr(0, 60).c_str());
+                t["sender_name"].get<std::string>().c_str(),
+                static_cast<unsigned long long>(t["nonce"].get<std::uint64_t>()),
+                t["type"].get<std::string>().c_str(),
+                t.value("note", std::string()).substr(0, 60).c_str());
   }
   const json& c = b["commit"];
-  std::cout << "\ncommit       round " << c["round"] << ", " << c["signatures"].size() << " signature(s): ";
+  std::cout << "\ncommit       round " << c["round"] << ", " << c["signatures"].size()
+            << " signature(s): ";
   for (std::size_t i = 0; i < c["signatures"].size(); ++i) {
     std::cout << (i ? ", " : "") << c["signatures"][i]["name"].get<std::string>();
   }
@@ -159,7 +164,8 @@ void print_tx_human(const json& t) {
     std::cout << "undecodable  " << t["error"].get<std::string>() << "\n";
     return;
   }
-  std::cout << "sender       " << t["sender_name"].get<std::string>() << " (" << t["sender"].get<std::string>() << ")\n"
+  std::cout << "sender       " << t["sender_name"].get<std::string>() << " ("
+            << t["sender"].get<std::string>() << ")\n"
             << "nonce        " << t["nonce"] << "\n"
             << "type         " << t["type"].get<std::string>() << "\n"
             << "size         " << t["size"] << " bytes\n";

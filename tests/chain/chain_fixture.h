@@ -23,7 +23,8 @@ inline constexpr char kChainId[] = "baton-test";
 inline MemberSecretKeys fixed_member(const std::string& name, std::uint8_t index) {
   const Bytes seed(32, static_cast<std::uint8_t>(index + 1));
   const Bytes x(32, static_cast<std::uint8_t>(0x11 + index));
-  return MemberSecretKeys{name, SigningKey::from_seed(seed).value(), X25519SecretKey::from_bytes(x).value()};
+  return MemberSecretKeys{name, SigningKey::from_seed(seed).value(),
+                          X25519SecretKey::from_bytes(x).value()};
 }
 
 // A key that is not in the genesis.
@@ -61,23 +62,27 @@ struct TestChain {
         spec(load_chain_spec(genesis_text).value()),
         state(initial_state(spec.genesis_hash)) {
     static const char* kNames[] = {"alice", "bob", "carol", "dave"};
-    for (std::size_t i = 0; i < powers.size(); ++i) members.push_back(fixed_member(kNames[i], static_cast<std::uint8_t>(i)));
+    for (std::size_t i = 0; i < powers.size(); ++i)
+      members.push_back(fixed_member(kNames[i], static_cast<std::uint8_t>(i)));
   }
 
   const SigningKey& key(std::size_t i) const { return members[i].signing; }
 
-  std::string note(std::size_t sender, std::uint64_t nonce, const std::string& text = "a note") const {
+  std::string note(std::size_t sender, std::uint64_t nonce,
+                   const std::string& text = "a note") const {
     return encode_transaction(make_note(kChainId, key(sender), nonce, text));
   }
 
   // Signs a commit for `block` at its header height with the given members'
   // precommits.
-  pb::CommittedBlock seal(const pb::Block& block, std::initializer_list<std::size_t> signers = {0, 1, 2, 3},
+  pb::CommittedBlock seal(const pb::Block& block,
+                          std::initializer_list<std::size_t> signers = {0, 1, 2, 3},
                           std::uint32_t round = 0) const {
     const auto header = decode_header(block.header()).value();
     const Hash id = block_id(block);
     std::vector<pb::Vote> votes;
-    for (auto i : signers) votes.push_back(sign_vote(kChainId, key(i), pb::PRECOMMIT, header.height(), round, id));
+    for (auto i : signers)
+      votes.push_back(sign_vote(kChainId, key(i), pb::PRECOMMIT, header.height(), round, id));
     pb::CommittedBlock out;
     *out.mutable_block() = block;
     *out.mutable_commit() = make_commit(header.height(), round, id, votes);
@@ -86,7 +91,8 @@ struct TestChain {
 
   // A proposal by alice on top of `state`; aborts (test bug) if refused.
   Proposal propose(std::vector<std::string> txs, std::vector<std::string> evidence = {}) const {
-    return propose_block(spec, state, 1795996800000 + static_cast<std::int64_t>(state.height) * 1000,
+    return propose_block(spec, state,
+                         1795996800000 + static_cast<std::int64_t>(state.height) * 1000,
                          key(0).public_key(), std::move(txs), std::move(evidence))
         .value();
   }
@@ -102,8 +108,8 @@ struct TestChain {
   // Header fields of the block that would follow `state`, with the
   // app_state_hash of `after` (defaults to the state itself).
   HeaderFields next_fields(const Hash& app_state_hash) const {
-    return HeaderFields{kChainId, state.height + 1, 1795996800000, state.last_block_id, app_state_hash,
-                        key(0).public_key()};
+    return HeaderFields{kChainId,       state.height + 1,   1795996800000, state.last_block_id,
+                        app_state_hash, key(0).public_key()};
   }
 };
 

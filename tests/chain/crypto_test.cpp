@@ -24,7 +24,8 @@ TEST(Sha256, StreamEqualsOneShot) {
 TEST(Ed25519, MatchesRfc8032Test1) {
   auto seed = from_hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60").value();
   auto key = SigningKey::from_seed(seed).value();
-  EXPECT_EQ(key.public_key().hex(), "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+  EXPECT_EQ(key.public_key().hex(),
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
   auto sig = key.sign({});
   EXPECT_EQ(sig.hex(),
             "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
@@ -61,7 +62,9 @@ TEST(KeyFiles, SecretAndPublicRoundTrip) {
 TEST(KeyFiles, RefusesBadInput) {
   EXPECT_FALSE(parse_secret_keys("not json").ok());
   EXPECT_FALSE(parse_public_keys("{\"name\":\"a\"}").ok());
-  EXPECT_FALSE(parse_public_keys("{\"name\":\"a\",\"ed25519_public\":\"00\",\"x25519_public\":\"00\"}").ok());
+  EXPECT_FALSE(
+      parse_public_keys("{\"name\":\"a\",\"ed25519_public\":\"00\",\"x25519_public\":\"00\"}")
+          .ok());
   EXPECT_FALSE(validate_member_name("bad name").ok());
 }
 

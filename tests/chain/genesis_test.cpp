@@ -18,7 +18,8 @@ std::string parse_error(const json& j) {
   return g.ok() ? "" : g.error().message;
 }
 
-#define EXPECT_MENTIONS(text, part) EXPECT_NE(std::string(text).find(part), std::string::npos) << "message: " << (text)
+#define EXPECT_MENTIONS(text, part) \
+  EXPECT_NE(std::string(text).find(part), std::string::npos) << "message: " << (text)
 
 TEST(Genesis, FixedGenesisParses) {
   auto g = parse_genesis(encode_genesis(testing::fixed_genesis()));
@@ -39,7 +40,8 @@ TEST(Genesis, HashIsSha256OfTheExactFileBytes) {
 }
 
 TEST(Genesis, MalformedJsonNamesThePosition) {
-  const std::string e = parse_genesis("{\"format\": \"baton-genesis-v1\",\n \"chain_id\": }").error().message;
+  const std::string e =
+      parse_genesis("{\"format\": \"baton-genesis-v1\",\n \"chain_id\": }").error().message;
   EXPECT_MENTIONS(e, "not valid JSON");
   EXPECT_MENTIONS(e, "line 2");
 }
@@ -64,7 +66,8 @@ TEST(Genesis, DuplicateEd25519KeysAreRefused) {
   json j = fixed_json();
   j["members"][3]["ed25519_public"] = j["members"][1]["ed25519_public"];
   const std::string e = parse_error(j);
-  EXPECT_MENTIONS(e, "members[3] (\"dave\") has the same ed25519_public key as members[1] (\"bob\")");
+  EXPECT_MENTIONS(e,
+                  "members[3] (\"dave\") has the same ed25519_public key as members[1] (\"bob\")");
 }
 
 TEST(Genesis, DuplicateX25519KeysAreRefused) {
@@ -88,7 +91,8 @@ TEST(Genesis, MissingFieldsAreNamed) {
     j.erase(field);
     EXPECT_MENTIONS(parse_error(j), std::string("missing the field \"") + field + "\"");
   }
-  for (const char* field : {"name", "ed25519_public", "x25519_public", "p2p_address", "power", "roles"}) {
+  for (const char* field :
+       {"name", "ed25519_public", "x25519_public", "p2p_address", "power", "roles"}) {
     json j = fixed_json();
     j["members"][2].erase(field);
     EXPECT_MENTIONS(parse_error(j), std::string("missing the field \"") + field + "\"") << field;
@@ -223,14 +227,16 @@ TEST(Rfc3339, ParsesUtcOffsetsAndFractions) {
 }
 
 TEST(Rfc3339, RefusesImpossibleDatesAndJunk) {
-  for (const char* t : {"2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-24T24:00:00Z", "2026-11-24 00:00:00Z",
-                        "2026-11-24T00:00:00", "2026-11-24T00:00:00Zjunk", "2026-11-24T00:00:00.Z", ""}) {
+  for (const char* t : {"2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-24T24:00:00Z",
+                        "2026-11-24 00:00:00Z", "2026-11-24T00:00:00", "2026-11-24T00:00:00Zjunk",
+                        "2026-11-24T00:00:00.Z", ""}) {
     EXPECT_FALSE(parse_rfc3339_ms(t).ok()) << t;
   }
 }
 
 TEST(Rfc3339, FormatsBackWhatItParses) {
-  for (const char* t : {"1970-01-01T00:00:00Z", "2026-11-24T08:30:00Z", "2024-02-29T23:59:59.999Z", "9999-12-31T23:59:59Z"}) {
+  for (const char* t : {"1970-01-01T00:00:00Z", "2026-11-24T08:30:00Z", "2024-02-29T23:59:59.999Z",
+                        "9999-12-31T23:59:59Z"}) {
     EXPECT_EQ(format_rfc3339_ms(parse_rfc3339_ms(t).value()), t);
   }
 }

@@ -17,20 +17,27 @@ namespace {
 using testing::TestChain;
 
 constexpr char kGenesisHash[] = "f59eb778febbde8366be5a7475fd60e790a0a8ab87f5ff2551364632d9c4e1ee";
-constexpr char kTxSignBytesSha256[] = "2e5be68d7ab12cd4ea10a72da8f73c29ad1c751a6fd7e29aee3680090f578883";
+constexpr char kTxSignBytesSha256[] =
+    "2e5be68d7ab12cd4ea10a72da8f73c29ad1c751a6fd7e29aee3680090f578883";
 constexpr char kTxSignature[] =
     "e65098d0f665aff3135b40e8a89017fedcbcb528e2249f6d4b265004a276e4f5"
     "7030f7824e67ca9ac9e1e53c10d94ad9d52222b11952b1d640d9935390e46203";
 constexpr char kTxHash[] = "d186bf9a426b48a5a7fc2eb9b077bb5d9c21e6e3613805e239049f1dab2a0468";
-constexpr char kStateHashBlock1[] = "82b73763877c2390597ca36bd874f2e99aa07c8fe59b867e06f72eb204883a56";
+constexpr char kStateHashBlock1[] =
+    "82b73763877c2390597ca36bd874f2e99aa07c8fe59b867e06f72eb204883a56";
 constexpr char kTxMerkleRoot[] = "10711a67c14fa0bd53b6db9ab1510aa0aa1045feae480967c42d8b3bce1394be";
 constexpr char kBlock1Id[] = "fb74665807577c64585e6f91cf30f1e8968a1ed1c49e802348c682b7425871bc";
-constexpr char kPrecommitSignSha256[] = "0d410dfbd3a4d89f80e75d921c7eaf461e069f53261c32ac10b884dc477ca6d2";
-constexpr char kCommittedBlock1Sha256[] = "c0d4c97f95e4c12cd13d338197c7952f65f02caece77a6f2f3409f52f0f57480";
-constexpr char kEvidenceSha256[] = "3340e53ba6b90197783cd2956d017cba2e20e8b4d4880ecf8520a491b22e597a";
+constexpr char kPrecommitSignSha256[] =
+    "0d410dfbd3a4d89f80e75d921c7eaf461e069f53261c32ac10b884dc477ca6d2";
+constexpr char kCommittedBlock1Sha256[] =
+    "c0d4c97f95e4c12cd13d338197c7952f65f02caece77a6f2f3409f52f0f57480";
+constexpr char kEvidenceSha256[] =
+    "3340e53ba6b90197783cd2956d017cba2e20e8b4d4880ecf8520a491b22e597a";
 constexpr std::int64_t kBlock1Time = 1795996800000;
 
-pb::Transaction golden_tx(const TestChain& c) { return make_note(testing::kChainId, c.key(0), 1, "hello"); }
+pb::Transaction golden_tx(const TestChain& c) {
+  return make_note(testing::kChainId, c.key(0), 1, "hello");
+}
 
 pb::CommittedBlock golden_block(const TestChain& c) {
   const std::string tx = encode_transaction(golden_tx(c));
@@ -67,7 +74,8 @@ TEST(Golden, BlockIdMerkleRootAndCommit) {
   EXPECT_EQ(to_hex(as_bytes(header.app_state_hash())), kStateHashBlock1);
   EXPECT_EQ(block_id(committed.block()).hex(), kBlock1Id);
   const Hash id = Hash::from_hex(kBlock1Id).value();
-  EXPECT_EQ(sha256(vote_sign_bytes(testing::kChainId, pb::PRECOMMIT, 1, 0, id)).hex(), kPrecommitSignSha256);
+  EXPECT_EQ(sha256(vote_sign_bytes(testing::kChainId, pb::PRECOMMIT, 1, 0, id)).hex(),
+            kPrecommitSignSha256);
   EXPECT_EQ(sha256(encode_committed_block(committed)).hex(), kCommittedBlock1Sha256);
   EXPECT_TRUE(validate_block(c.spec, c.state, committed).ok());
 }
@@ -125,7 +133,8 @@ TEST(RoundTrip, EvidenceBytesCheckToTheEquivocation) {
   const Hash id = Hash::from_hex(kBlock1Id).value();
   const auto a = sign_vote(testing::kChainId, c.key(1), pb::PREVOTE, 1, 0, id);
   const auto b = sign_vote(testing::kChainId, c.key(1), pb::PREVOTE, 1, 0, std::nullopt);
-  auto e = check_evidence(testing::kChainId, c.spec.validators, make_evidence(a, b).SerializeAsString());
+  auto e =
+      check_evidence(testing::kChainId, c.spec.validators, make_evidence(a, b).SerializeAsString());
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->validator, c.key(1).public_key());
   EXPECT_EQ(e->height, 1u);
@@ -150,7 +159,7 @@ TEST(Canonical, RefusesReorderedFields) {
   rest.clear_nonce();
   const std::string reordered = rest.SerializeAsString() + only_nonce.SerializeAsString();
   pb::Transaction parsed;
-  ASSERT_TRUE(parsed.ParseFromString(reordered));  // protobuf itself accepts it...
+  ASSERT_TRUE(parsed.ParseFromString(reordered));    // protobuf itself accepts it...
   EXPECT_FALSE(parse_canonical(reordered, parsed));  // ...but it is not the one encoding
 }
 

@@ -9,9 +9,14 @@ namespace {
 // (certificate-transparency/cpp/merkletree/merkle_tree_test.cc, the vectors
 // also used by Trillian's RFC 6962 hasher tests), recomputed independently
 // with python3 hashlib before being copied here.
-const char* const kLeaves[] = {"",         "00",       "10",
-                               "2021",     "3031",     "40414243",
-                               "5051525354555657", "606162636465666768696a6b6c6d6e6f"};
+const char* const kLeaves[] = {"",
+                               "00",
+                               "10",
+                               "2021",
+                               "3031",
+                               "40414243",
+                               "5051525354555657",
+                               "606162636465666768696a6b6c6d6e6f"};
 const char* const kRoots[] = {
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
@@ -35,7 +40,8 @@ std::vector<std::string> leaves(std::size_t n) {
 
 TEST(Merkle, MatchesCertificateTransparencyVectorsForZeroToEightLeaves) {
   for (std::size_t n = 0; n <= 8; ++n) {
-    EXPECT_EQ(merkle_root(std::span<const std::string>(leaves(n))).hex(), kRoots[n]) << n << " leaves";
+    EXPECT_EQ(merkle_root(std::span<const std::string>(leaves(n))).hex(), kRoots[n])
+        << n << " leaves";
   }
 }
 
@@ -54,9 +60,12 @@ TEST(Merkle, SingleLeafIsPrefixedLeafHash) {
 // node(node(leaf a, leaf b), leaf c), not node(leaf a, node(leaf b, leaf c)).
 TEST(Merkle, ThreeLeavesSplitAtLargestPowerOfTwoBelow) {
   const std::vector<std::string> l = {"a", "b", "c"};
-  const Hash a = merkle_leaf_hash(as_bytes(l[0])), b = merkle_leaf_hash(as_bytes(l[1])), c = merkle_leaf_hash(as_bytes(l[2]));
-  EXPECT_EQ(merkle_root(std::span<const std::string>(l)), merkle_node_hash(merkle_node_hash(a, b), c));
-  EXPECT_NE(merkle_root(std::span<const std::string>(l)), merkle_node_hash(a, merkle_node_hash(b, c)));
+  const Hash a = merkle_leaf_hash(as_bytes(l[0])), b = merkle_leaf_hash(as_bytes(l[1])),
+             c = merkle_leaf_hash(as_bytes(l[2]));
+  EXPECT_EQ(merkle_root(std::span<const std::string>(l)),
+            merkle_node_hash(merkle_node_hash(a, b), c));
+  EXPECT_NE(merkle_root(std::span<const std::string>(l)),
+            merkle_node_hash(a, merkle_node_hash(b, c)));
 }
 
 TEST(Merkle, InnerNodeBytesAsALeafGiveAnotherRoot) {
@@ -64,7 +73,8 @@ TEST(Merkle, InnerNodeBytesAsALeafGiveAnotherRoot) {
   const Hash a = merkle_leaf_hash(as_bytes(two[0])), b = merkle_leaf_hash(as_bytes(two[1]));
   std::string forged(a.bytes.begin(), a.bytes.end());
   forged.append(b.bytes.begin(), b.bytes.end());
-  EXPECT_NE(merkle_root(std::span<const std::string>(&forged, 1)), merkle_root(std::span<const std::string>(two)));
+  EXPECT_NE(merkle_root(std::span<const std::string>(&forged, 1)),
+            merkle_root(std::span<const std::string>(two)));
 }
 
 TEST(Merkle, OverloadsAgree) {
@@ -75,7 +85,8 @@ TEST(Merkle, OverloadsAgree) {
     views.push_back(as_bytes(s));
     hashes.push_back(merkle_leaf_hash(as_bytes(s)));
   }
-  EXPECT_EQ(merkle_root(std::span<const ByteView>(views)), merkle_root(std::span<const std::string>(l)));
+  EXPECT_EQ(merkle_root(std::span<const ByteView>(views)),
+            merkle_root(std::span<const std::string>(l)));
   EXPECT_EQ(merkle_root_from_leaf_hashes(hashes), merkle_root(std::span<const std::string>(l)));
 }
 

@@ -52,7 +52,8 @@ struct ProtocolChain {
   TestChain chain;
   std::map<std::size_t, std::uint64_t> nonces;  // member -> next nonce
 
-  explicit ProtocolChain(std::vector<std::uint64_t> powers = {1, 1, 1, 1}) : chain(std::move(powers)) {}
+  explicit ProtocolChain(std::vector<std::uint64_t> powers = {1, 1, 1, 1})
+      : chain(std::move(powers)) {}
 
   const TrainingState& training() const { return chain.state.training; }
   const Run& run() const { return *training().find_run("run-1"); }
@@ -71,14 +72,16 @@ struct ProtocolChain {
     EXPECT_FALSE(refused.has_value()) << to_string(*refused);
     append({bytes});
     for (std::size_t i = 0; i < chain.members.size(); ++i)
-      if (chain.key(i).public_key() == PublicKey::from_bytes(as_bytes(t.sender())).value()) nonces[i] = t.nonce() + 1;
+      if (chain.key(i).public_key() == PublicKey::from_bytes(as_bytes(t.sender())).value())
+        nonces[i] = t.nonce() + 1;
     return tx_hash(bytes);
   }
 
   // check_protocol_tx's verdict, and the proposer refusing the block for the same reason.
   std::optional<ProtocolRejected> refusal(const pb::Transaction& t) {
     auto r = check_protocol_tx(chain.spec, chain.state, t);
-    auto p = propose_block(chain.spec, chain.state, 1795996800000, chain.key(0).public_key(), {encode_transaction(t)});
+    auto p = propose_block(chain.spec, chain.state, 1795996800000, chain.key(0).public_key(),
+                           {encode_transaction(t)});
     EXPECT_EQ(p.ok(), !r.has_value());
     if (!p.ok()) EXPECT_EQ(p.reason().reason, BlockInvalid::protocol_rejected);
     return r;
@@ -92,7 +95,8 @@ struct ProtocolChain {
     std::vector<pb::Vote> votes;
     for (std::size_t i = 0; i < chain.members.size(); ++i) {
       if (!chain.spec.validators.is_validator(chain.key(i).public_key())) continue;
-      votes.push_back(sign_vote(kChainId, chain.key(i), pb::PRECOMMIT, header.height(), 0, proposal.id));
+      votes.push_back(
+          sign_vote(kChainId, chain.key(i), pb::PRECOMMIT, header.height(), 0, proposal.id));
     }
     pb::CommittedBlock committed;
     *committed.mutable_block() = proposal.block;
@@ -121,7 +125,8 @@ struct ProtocolChain {
     a.set_approve(approve);
     return tx(i, pb::TX_LOAD_APPROVAL, a);
   }
-  pb::Transaction save_request(std::size_t i, std::uint64_t turn, std::optional<Hash> parent, std::uint8_t tag = 0xaa) {
+  pb::Transaction save_request(std::size_t i, std::uint64_t turn, std::optional<Hash> parent,
+                               std::uint8_t tag = 0xaa) {
     pb::SaveRequest r;
     r.set_run_id("run-1");
     r.set_turn(turn);
@@ -136,8 +141,9 @@ struct ProtocolChain {
     r.set_train_samples(100);
     return tx(i, pb::TX_SAVE_REQUEST, r);
   }
-  pb::Transaction model_vote(std::size_t i, const Hash& request, bool approve, std::uint32_t auc_candidate,
-                             std::uint32_t auc_head, std::string reason = {}) {
+  pb::Transaction model_vote(std::size_t i, const Hash& request, bool approve,
+                             std::uint32_t auc_candidate, std::uint32_t auc_head,
+                             std::string reason = {}) {
     pb::ModelVote v;
     v.set_run_id("run-1");
     v.set_request_id(hash_bytes(request));

@@ -95,7 +95,8 @@ TEST(TrainingPlanJson, RefusesAPartnerNobodyElseCouldVoteOn) {
   j["partners"] = {"alice", "bob"};
   auto plan = plan_from_json(g, j);
   ASSERT_FALSE(plan.ok());
-  EXPECT_NE(plan.error().message.find("no other member than \"alice\""), std::string::npos) << plan.error().message;
+  EXPECT_NE(plan.error().message.find("no other member than \"alice\""), std::string::npos)
+      << plan.error().message;
 }
 
 TEST(GenesisPlan, AGenesisWithABadPlanIsRefused) {
@@ -118,8 +119,10 @@ TEST(GenesisPlan, StartsItsRunAtBlockOne) {
   // Block 1 carries alice's LoadRequest for turn 0: the run already exists.
   pb::LoadRequest r;
   r.set_run_id("lung1-a");
-  const auto tx = make_transaction(g.chain_id, fixed_member("alice", 0).signing, 1, pb::TX_LOAD_REQUEST, r.SerializeAsString());
-  auto p = propose_block(*spec, state, 1795996800000, fixed_member("alice", 0).signing.public_key(), {encode_transaction(tx)});
+  const auto tx = make_transaction(g.chain_id, fixed_member("alice", 0).signing, 1,
+                                   pb::TX_LOAD_REQUEST, r.SerializeAsString());
+  auto p = propose_block(*spec, state, 1795996800000, fixed_member("alice", 0).signing.public_key(),
+                         {encode_transaction(tx)});
   ASSERT_TRUE(p.ok()) << p.reason().message();
   const baton::chain::Run* run = p->after.training.find_run("lung1-a");
   ASSERT_NE(run, nullptr);

@@ -43,10 +43,13 @@ TEST(ProtocolStart, RefusesAPlanNamingANonMember) {
 TEST(ProtocolTurns, RefusesOutOfTurnRequests) {
   ProtocolChain p;
   p.commit(p.start(0, test_plan(4)));
-  EXPECT_EQ(p.refusal(p.load_request(1, 0, std::nullopt)), ProtocolRejected::out_of_turn);  // bob at alice's turn
-  EXPECT_EQ(p.refusal(p.load_request(0, 1, std::nullopt)), ProtocolRejected::out_of_turn);  // wrong turn index
+  EXPECT_EQ(p.refusal(p.load_request(1, 0, std::nullopt)),
+            ProtocolRejected::out_of_turn);  // bob at alice's turn
+  EXPECT_EQ(p.refusal(p.load_request(0, 1, std::nullopt)),
+            ProtocolRejected::out_of_turn);  // wrong turn index
   EXPECT_EQ(p.refusal(p.load_request(0, 0, fake_hash(7))), ProtocolRejected::wrong_head);
-  EXPECT_EQ(p.refusal(p.save_request(0, 0, std::nullopt)), ProtocolRejected::wrong_phase);  // no load token yet
+  EXPECT_EQ(p.refusal(p.save_request(0, 0, std::nullopt)),
+            ProtocolRejected::wrong_phase);  // no load token yet
 }
 
 TEST(ProtocolTurns, RefusesProtocolTransactionsWithoutAnActiveRun) {
@@ -69,7 +72,8 @@ TEST(ProtocolVotes, RefusesAMemberVotingTwice) {
   p.commit(p.load_approval(2, req));  // quorum: the token
   const Hash save = p.commit(p.save_request(0, 0, std::nullopt));
   p.commit(p.model_vote(1, save, false, 700000, 710000));
-  EXPECT_EQ(p.refusal(p.model_vote(1, save, true, 700000, 710000)), ProtocolRejected::duplicate_vote);
+  EXPECT_EQ(p.refusal(p.model_vote(1, save, true, 700000, 710000)),
+            ProtocolRejected::duplicate_vote);
 }
 
 TEST(ProtocolVotes, RefusesTheRequesterVotingOnItsOwnRequest) {
@@ -93,8 +97,10 @@ TEST(ProtocolVotes, RefusesVotesFromNonMembersAndMembersWithoutPower) {
   a.set_run_id("run-1");
   a.set_request_id(hash_bytes(req));
   a.set_approve(true);
-  const auto outsider = make_transaction(kChainId, outsider_key(), 1, pb::TX_LOAD_APPROVAL, a.SerializeAsString());
-  auto checked = check_transaction(encode_transaction(outsider), kChainId, p.chain.spec.validators, 1 << 16);
+  const auto outsider =
+      make_transaction(kChainId, outsider_key(), 1, pb::TX_LOAD_APPROVAL, a.SerializeAsString());
+  auto checked =
+      check_transaction(encode_transaction(outsider), kChainId, p.chain.spec.validators, 1 << 16);
   ASSERT_FALSE(checked.ok());
   EXPECT_EQ(checked.reason(), TxInvalid::unknown_sender);
 }
@@ -103,8 +109,9 @@ TEST(ProtocolVotes, RefusesVotesForUnknownRequestsAndAfterTheDeadline) {
   ProtocolChain p;
   p.commit(p.start(0, test_plan(4)));
   EXPECT_EQ(p.refusal(p.load_approval(1, fake_hash(3))), ProtocolRejected::no_open_request);
-  const Hash req = p.commit(p.load_request(0, 0, std::nullopt));  // block 2; vote deadline 2 + 3 = 5
-  p.empty_blocks(3);                                               // blocks 3, 4, 5: expires at the end of 5
+  const Hash req =
+      p.commit(p.load_request(0, 0, std::nullopt));  // block 2; vote deadline 2 + 3 = 5
+  p.empty_blocks(3);                                 // blocks 3, 4, 5: expires at the end of 5
   EXPECT_EQ(p.run().turns[0].outcome, TurnOutcome::expired);
   EXPECT_EQ(p.refusal(p.load_approval(1, req)), ProtocolRejected::vote_after_deadline);
 }
@@ -113,8 +120,8 @@ TEST(ProtocolVotes, AVoteInTheDeadlineBlockStillCounts) {
   ProtocolChain p;
   p.commit(p.start(0, test_plan(4)));
   const Hash req = p.commit(p.load_request(0, 0, std::nullopt));  // block 2, deadline 5
-  p.empty_blocks(2);                                               // blocks 3, 4
-  p.commit(p.load_approval(1, req));                               // block 5
+  p.empty_blocks(2);                                              // blocks 3, 4
+  p.commit(p.load_approval(1, req));                              // block 5
   EXPECT_EQ(p.run().turns.size(), 2u);  // expired at the end of block 5: only one approval of 3
   EXPECT_EQ(p.run().turns[0].outcome, TurnOutcome::expired);
   EXPECT_EQ(p.run().turns[0].load_approvals.size(), 1u);
@@ -177,7 +184,7 @@ TEST(ProtocolSave, ApprovedSaveMovesTheHeadAndRecordsTheLineage) {
   EXPECT_EQ(open_requests(p.training())[0].request_id, save);
   p.commit(p.model_vote(1, save, false, 690000, 700000, "worse on my data"));  // gain -10000
   p.commit(p.model_vote(2, save, true, 760000, 700000));                       // gain +60000
-  p.commit(p.model_vote(3, save, true, 720000, 700000));                       // gain +20000: quorum
+  p.commit(p.model_vote(3, save, true, 720000, 700000));  // gain +20000: quorum
   EXPECT_EQ(head_model(p.training(), "run-1"), save);
   ASSERT_EQ(p.run().models.size(), 1u);
   const ModelRecord& m = p.run().models[0];
@@ -212,7 +219,8 @@ TEST(ProtocolSave, RejectedSaveKeepsTheHeadAndGivesNoContributivity) {
   EXPECT_TRUE(p.run().models.empty());
   EXPECT_EQ(p.run().contributivity_ppm.at("alice"), 0);
   EXPECT_EQ(whose_turn(p.training())->partner, "bob");
-  EXPECT_EQ(p.refusal(p.model_vote(3, save, true, 800000, 700000)), ProtocolRejected::no_open_request);
+  EXPECT_EQ(p.refusal(p.model_vote(3, save, true, 800000, 700000)),
+            ProtocolRejected::no_open_request);
 }
 
 TEST(ProtocolSave, RefusesMalformedSaveRequests) {
@@ -267,8 +275,10 @@ TEST(ProtocolRun, FinishesAfterCyclesTimesPartnersTurns) {
     ASSERT_EQ(whose_turn(p.training())->turn, turn);
     EXPECT_EQ(whose_turn(p.training())->cycle, turn / 2);
     p.grant_load(partner, {voter});
-    const Hash save = p.commit(p.save_request(partner, turn, head, static_cast<std::uint8_t>(turn * 2)));
-    p.commit(p.model_vote(voter, save, true, 700000 + 10000 * static_cast<std::uint32_t>(turn), 700000));
+    const Hash save =
+        p.commit(p.save_request(partner, turn, head, static_cast<std::uint8_t>(turn * 2)));
+    p.commit(
+        p.model_vote(voter, save, true, 700000 + 10000 * static_cast<std::uint32_t>(turn), 700000));
     EXPECT_EQ(p.run().models.back().parent, head);
     head = save;
   }
@@ -288,7 +298,8 @@ TEST(ProtocolMedian, TakesTheMiddleOrTheFlooredMeanOfTheMiddleTwo) {
   auto votes = [](std::initializer_list<std::pair<std::uint32_t, std::uint32_t>> aucs) {
     std::map<std::string, ModelVoteRecord> out;
     int i = 0;
-    for (auto [c, h] : aucs) out["v" + std::to_string(i++)] = ModelVoteRecord{true, c, h, 1, 0, {}, 1};
+    for (auto [c, h] : aucs)
+      out["v" + std::to_string(i++)] = ModelVoteRecord{true, c, h, 1, 0, {}, 1};
     return out;
   };
   EXPECT_EQ(median_gain_ppm({}), 0);
@@ -326,14 +337,17 @@ TEST(ProtocolStateHash, StateWithoutARunKeepsTheV1Encoding) {
   ProtocolChain p;
   p.chain.append({p.chain.note(0, 1)});
   const Bytes body = state_encoding(p.chain.state);
-  EXPECT_EQ(state_hash(kChainId, p.chain.state), sha256(domain_separated(kStateDomain, kChainId, body)));
+  EXPECT_EQ(state_hash(kChainId, p.chain.state),
+            sha256(domain_separated(kStateDomain, kChainId, body)));
   p.nonces[0] = 2;  // the note used alice's nonce 1
   p.commit(p.start(0, test_plan(4)));
   const Bytes with_run = state_encoding(p.chain.state);
-  EXPECT_EQ(state_hash(kChainId, p.chain.state), sha256(domain_separated(kStateDomainV2, kChainId, with_run)));
+  EXPECT_EQ(state_hash(kChainId, p.chain.state),
+            sha256(domain_separated(kStateDomainV2, kChainId, with_run)));
   const Bytes training = training_encoding(p.chain.state.training);
   ASSERT_GT(with_run.size(), training.size());
-  EXPECT_TRUE(std::equal(training.begin(), training.end(), with_run.end() - static_cast<std::ptrdiff_t>(training.size())));
+  EXPECT_TRUE(std::equal(training.begin(), training.end(),
+                         with_run.end() - static_cast<std::ptrdiff_t>(training.size())));
 }
 
 }  // namespace

@@ -24,7 +24,8 @@ BlockInvalid fault_of(const TestChain& c, const pb::CommittedBlock& b) {
 
 // Assembles a block over raw transactions without checking them, with the
 // state hash alice's honest proposal would carry (or `state` if given).
-pb::Block raw_block(const TestChain& c, std::vector<std::string> txs, std::vector<std::string> evidence = {},
+pb::Block raw_block(const TestChain& c, std::vector<std::string> txs,
+                    std::vector<std::string> evidence = {},
                     std::optional<Hash> state = std::nullopt) {
   return assemble_block(c.next_fields(state.value_or(Hash{})), std::move(txs), std::move(evidence));
 }
@@ -89,7 +90,8 @@ TEST(Validation, FirstBlockMustPointAtGenesisHash) {
   TestChain c;
   EXPECT_EQ(c.state.last_block_id, c.spec.genesis_hash);
   auto p = c.propose({});
-  auto block = with_header(p.block, [](pb::BlockHeader& h) { h.set_previous_block_hash(std::string(32, '\0')); });
+  auto block = with_header(
+      p.block, [](pb::BlockHeader& h) { h.set_previous_block_hash(std::string(32, '\0')); });
   EXPECT_EQ(fault_of(c, c.seal(block)), BlockInvalid::wrong_previous_hash);
 }
 
@@ -121,18 +123,21 @@ TEST(Validation, BadTransactionSignatureIsRefused) {
   TestChain c;
   auto tx = make_note(kChainId, c.key(0), 1, "hello");
   (*tx.mutable_signature())[5] ^= 1;
-  auto r = validate_block(c.spec, c.state, c.seal(raw_block(c, {c.note(1, 1), encode_transaction(tx)})));
+  auto r =
+      validate_block(c.spec, c.state, c.seal(raw_block(c, {c.note(1, 1), encode_transaction(tx)})));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.reason().reason, BlockInvalid::bad_transaction_signature);
   EXPECT_EQ(r.reason().message(),
-            "a transaction signature does not verify (transaction 1 of 2: the transaction signature does not verify)");
+            "a transaction signature does not verify (transaction 1 of 2: the transaction "
+            "signature does not verify)");
 }
 
 TEST(Validation, TransactionSignedByAnotherMemberIsBadSignature) {
   TestChain c;
   auto tx = make_note(kChainId, c.key(0), 1, "hello");
   tx.set_sender(c.key(1).public_key().bytes.data(), 32);  // claims to be bob
-  EXPECT_EQ(fault_of(c, c.seal(raw_block(c, {encode_transaction(tx)}))), BlockInvalid::bad_transaction_signature);
+  EXPECT_EQ(fault_of(c, c.seal(raw_block(c, {encode_transaction(tx)}))),
+            BlockInvalid::bad_transaction_signature);
 }
 
 TEST(Validation, ReplayedNonceIsRefused) {
@@ -153,7 +158,8 @@ TEST(Validation, SameTransactionTwiceInABlockIsReplayedNonce) {
 
 TEST(Validation, SkippedNonceIsRefused) {
   TestChain c;
-  EXPECT_EQ(fault_of(c, c.seal(raw_block(c, {c.note(0, 1), c.note(0, 3)}))), BlockInvalid::skipped_nonce);
+  EXPECT_EQ(fault_of(c, c.seal(raw_block(c, {c.note(0, 1), c.note(0, 3)}))),
+            BlockInvalid::skipped_nonce);
 }
 
 TEST(Validation, BlockForAnotherChainIdIsRefused) {
@@ -188,7 +194,8 @@ TEST(Validation, CommitSignatureFromNonMemberIsRefused) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.reason().reason, BlockInvalid::commit_non_member_signature);
   EXPECT_EQ(r.reason().message(),
-            "the commit has a signature from a non-member (a commit signature comes from a key that is not a validator)");
+            "the commit has a signature from a non-member (a commit signature comes from a key "
+            "that is not a validator)");
 }
 
 TEST(Validation, CommitWithBadSignatureIsRefused) {
@@ -200,7 +207,8 @@ TEST(Validation, CommitWithBadSignatureIsRefused) {
 
 TEST(Validation, CommitWithDuplicateSignerIsRefused) {
   TestChain c;
-  EXPECT_EQ(fault_of(c, c.seal(c.propose({}).block, {0, 1, 0})), BlockInvalid::commit_duplicate_signer);
+  EXPECT_EQ(fault_of(c, c.seal(c.propose({}).block, {0, 1, 0})),
+            BlockInvalid::commit_duplicate_signer);
 }
 
 TEST(Validation, CommitForAnotherBlockIsRefused) {
@@ -236,7 +244,8 @@ TEST(Validation, TransactionFromNonMemberIsRefused) {
 TEST(Validation, ProposerThatIsNotAValidatorIsRefused) {
   TestChain c({1, 1, 1, 0});
   auto p = c.propose({});
-  auto block = with_header(p.block, [&](pb::BlockHeader& h) { h.set_proposer(c.key(3).public_key().bytes.data(), 32); });
+  auto block = with_header(
+      p.block, [&](pb::BlockHeader& h) { h.set_proposer(c.key(3).public_key().bytes.data(), 32); });
   EXPECT_EQ(fault_of(c, c.seal(block, {0, 1, 2})), BlockInvalid::unknown_proposer);
   EXPECT_FALSE(propose_block(c.spec, c.state, 0, c.key(3).public_key(), {}).ok());
 }
@@ -251,13 +260,15 @@ TEST(Validation, GarbageHeaderIsMalformed) {
 TEST(Validation, HeaderWithShortHashFieldIsMalformed) {
   TestChain c;
   auto b = c.seal(c.propose({}).block);
-  *b.mutable_block() = with_header(b.block(), [](pb::BlockHeader& h) { h.set_app_state_hash("short"); });
+  *b.mutable_block() =
+      with_header(b.block(), [](pb::BlockHeader& h) { h.set_app_state_hash("short"); });
   EXPECT_EQ(fault_of(c, b), BlockInvalid::malformed_block);
 }
 
 TEST(Validation, GarbageTransactionIsMalformed) {
   TestChain c;
-  EXPECT_EQ(fault_of(c, c.seal(raw_block(c, {"\x0a\xff garbage"}))), BlockInvalid::malformed_transaction);
+  EXPECT_EQ(fault_of(c, c.seal(raw_block(c, {"\x0a\xff garbage"}))),
+            BlockInvalid::malformed_transaction);
 }
 
 TEST(Validation, ZeroNonceIsMalformed) {
@@ -267,7 +278,8 @@ TEST(Validation, ZeroNonceIsMalformed) {
 
 TEST(Validation, UnknownTransactionTypeIsRefused) {
   TestChain c;
-  auto tx = encode_transaction(make_transaction(kChainId, c.key(0), 1, static_cast<pb::TxType>(77), ""));
+  auto tx =
+      encode_transaction(make_transaction(kChainId, c.key(0), 1, static_cast<pb::TxType>(77), ""));
   EXPECT_EQ(fault_of(c, c.seal(raw_block(c, {tx}))), BlockInvalid::unknown_transaction_type);
 }
 
@@ -306,7 +318,8 @@ TEST(Validation, WrongAppStateHashIsRefused) {
 }
 
 std::string equivocation(const TestChain& c, std::size_t who, std::uint64_t height) {
-  const auto a = sign_vote(kChainId, c.key(who), pb::PREVOTE, height, 0, sha256(std::string_view("x")));
+  const auto a =
+      sign_vote(kChainId, c.key(who), pb::PREVOTE, height, 0, sha256(std::string_view("x")));
   const auto b = sign_vote(kChainId, c.key(who), pb::PREVOTE, height, 0, std::nullopt);
   return make_evidence(a, b).SerializeAsString();
 }
@@ -326,7 +339,8 @@ TEST(Validation, EvidenceRecordedEarlierIsDuplicate) {
   c.append({}, {equivocation(c, 1, 1)});
   auto b = c.seal(raw_block(c, {}, {equivocation(c, 1, 1)}));
   EXPECT_EQ(fault_of(c, b), BlockInvalid::duplicate_evidence);
-  EXPECT_FALSE(propose_block(c.spec, c.state, 0, c.key(0).public_key(), {}, {equivocation(c, 1, 1)}).ok());
+  EXPECT_FALSE(
+      propose_block(c.spec, c.state, 0, c.key(0).public_key(), {}, {equivocation(c, 1, 1)}).ok());
 }
 
 TEST(Validation, SameEvidenceTwiceInABlockIsDuplicate) {
@@ -338,7 +352,8 @@ TEST(Validation, SameEvidenceTwiceInABlockIsDuplicate) {
 
 TEST(Validation, EvidenceAboutThisOrLaterHeightIsRefused) {
   TestChain c;
-  EXPECT_EQ(fault_of(c, c.seal(raw_block(c, {}, {equivocation(c, 2, 1)}))), BlockInvalid::evidence_from_future);
+  EXPECT_EQ(fault_of(c, c.seal(raw_block(c, {}, {equivocation(c, 2, 1)}))),
+            BlockInvalid::evidence_from_future);
 }
 
 TEST(Validation, EvidenceWithoutConflictIsInvalid) {
@@ -347,7 +362,8 @@ TEST(Validation, EvidenceWithoutConflictIsInvalid) {
   const auto a = sign_vote(kChainId, c.key(1), pb::PREVOTE, 1, 0, std::nullopt);
   const std::string ev = make_evidence(a, a).SerializeAsString();
   EXPECT_EQ(fault_of(c, c.seal(raw_block(c, {}, {ev}))), BlockInvalid::invalid_evidence);
-  EXPECT_EQ(fault_of(c, c.seal(raw_block(c, {}, {"\xff garbage"}))), BlockInvalid::malformed_evidence);
+  EXPECT_EQ(fault_of(c, c.seal(raw_block(c, {}, {"\xff garbage"}))),
+            BlockInvalid::malformed_evidence);
 }
 
 TEST(Validation, ProposeRefusesTheFirstBadTransaction) {

@@ -13,10 +13,11 @@ using testing::TestChain;
 const Hash kBlock = sha256(std::string_view("block"));
 const Hash kOther = sha256(std::string_view("other block"));
 
-pb::Commit commit_by(const TestChain& c, std::initializer_list<std::size_t> signers, std::uint64_t height = 5,
-                     std::uint32_t round = 2, const Hash& id = kBlock) {
+pb::Commit commit_by(const TestChain& c, std::initializer_list<std::size_t> signers,
+                     std::uint64_t height = 5, std::uint32_t round = 2, const Hash& id = kBlock) {
   std::vector<pb::Vote> votes;
-  for (auto i : signers) votes.push_back(sign_vote(kChainId, c.key(i), pb::PRECOMMIT, height, round, id));
+  for (auto i : signers)
+    votes.push_back(sign_vote(kChainId, c.key(i), pb::PRECOMMIT, height, round, id));
   return make_commit(height, round, id, votes);
 }
 
@@ -62,8 +63,10 @@ TEST(Vote, MalformedVotesAreRefused) {
 
 TEST(Commit, ThreeOfFourEqualValidatorsCommit) {
   TestChain c;
-  EXPECT_EQ(verify_commit(kChainId, c.spec.validators, commit_by(c, {0, 2, 3}), 5, kBlock), std::nullopt);
-  EXPECT_EQ(verify_commit(kChainId, c.spec.validators, commit_by(c, {0, 1, 2, 3}), 5, kBlock), std::nullopt);
+  EXPECT_EQ(verify_commit(kChainId, c.spec.validators, commit_by(c, {0, 2, 3}), 5, kBlock),
+            std::nullopt);
+  EXPECT_EQ(verify_commit(kChainId, c.spec.validators, commit_by(c, {0, 1, 2, 3}), 5, kBlock),
+            std::nullopt);
 }
 
 TEST(Commit, TwoOfFourIsInsufficientPower) {
@@ -80,20 +83,24 @@ TEST(Commit, ExactlyTwoThirdsIsInsufficientPower) {
 
 TEST(Commit, WeightedPowerDecidesNotHeadCount) {
   TestChain c({5, 1, 1, 1});  // total 8, quorum needs 3p > 16: p >= 6
-  EXPECT_EQ(verify_commit(kChainId, c.spec.validators, commit_by(c, {0}), 5, kBlock), CommitInvalid::insufficient_power);
-  EXPECT_EQ(verify_commit(kChainId, c.spec.validators, commit_by(c, {0, 1}), 5, kBlock), std::nullopt);
+  EXPECT_EQ(verify_commit(kChainId, c.spec.validators, commit_by(c, {0}), 5, kBlock),
+            CommitInvalid::insufficient_power);
+  EXPECT_EQ(verify_commit(kChainId, c.spec.validators, commit_by(c, {0, 1}), 5, kBlock),
+            std::nullopt);
   EXPECT_EQ(verify_commit(kChainId, c.spec.validators, commit_by(c, {1, 2, 3}), 5, kBlock),
             CommitInvalid::insufficient_power);
 }
 
 TEST(Commit, WrongHeightIsRefused) {
   TestChain c;
-  EXPECT_EQ(verify_commit(kChainId, c.spec.validators, commit_by(c, {0, 1, 2}), 6, kBlock), CommitInvalid::wrong_height);
+  EXPECT_EQ(verify_commit(kChainId, c.spec.validators, commit_by(c, {0, 1, 2}), 6, kBlock),
+            CommitInvalid::wrong_height);
 }
 
 TEST(Commit, WrongBlockIsRefused) {
   TestChain c;
-  EXPECT_EQ(verify_commit(kChainId, c.spec.validators, commit_by(c, {0, 1, 2}), 5, kOther), CommitInvalid::wrong_block);
+  EXPECT_EQ(verify_commit(kChainId, c.spec.validators, commit_by(c, {0, 1, 2}), 5, kOther),
+            CommitInvalid::wrong_block);
 }
 
 TEST(Commit, SignatureFromNonMemberIsRefused) {
@@ -103,7 +110,8 @@ TEST(Commit, SignatureFromNonMemberIsRefused) {
   auto* sig = commit.add_signatures();
   sig->set_validator(outsider.validator());
   sig->set_signature(outsider.signature());
-  EXPECT_EQ(verify_commit(kChainId, c.spec.validators, commit, 5, kBlock), CommitInvalid::unknown_signer);
+  EXPECT_EQ(verify_commit(kChainId, c.spec.validators, commit, 5, kBlock),
+            CommitInvalid::unknown_signer);
 }
 
 TEST(Commit, SignatureFromZeroPowerMemberIsRefused) {
@@ -122,13 +130,15 @@ TEST(Commit, BadSignatureIsRefused) {
   TestChain c;
   auto commit = commit_by(c, {0, 1, 2});
   (*commit.mutable_signatures(1)->mutable_signature())[10] ^= 1;
-  EXPECT_EQ(verify_commit(kChainId, c.spec.validators, commit, 5, kBlock), CommitInvalid::bad_signature);
+  EXPECT_EQ(verify_commit(kChainId, c.spec.validators, commit, 5, kBlock),
+            CommitInvalid::bad_signature);
 }
 
 TEST(Commit, PrevoteSignaturesDoNotMakeACommit) {
   TestChain c;
   std::vector<pb::Vote> votes;
-  for (std::size_t i : {0, 1, 2}) votes.push_back(sign_vote(kChainId, c.key(i), pb::PREVOTE, 5, 2, kBlock));
+  for (std::size_t i : {0, 1, 2})
+    votes.push_back(sign_vote(kChainId, c.key(i), pb::PREVOTE, 5, 2, kBlock));
   pb::Commit commit;
   commit.set_height(5);
   commit.set_round(2);
@@ -138,14 +148,16 @@ TEST(Commit, PrevoteSignaturesDoNotMakeACommit) {
     s->set_validator(v.validator());
     s->set_signature(v.signature());
   }
-  EXPECT_EQ(verify_commit(kChainId, c.spec.validators, commit, 5, kBlock), CommitInvalid::bad_signature);
+  EXPECT_EQ(verify_commit(kChainId, c.spec.validators, commit, 5, kBlock),
+            CommitInvalid::bad_signature);
 }
 
 TEST(Commit, MalformedEntryIsRefused) {
   TestChain c;
   auto commit = commit_by(c, {0, 1, 2});
   commit.mutable_signatures(0)->set_validator("short");
-  EXPECT_EQ(verify_commit(kChainId, c.spec.validators, commit, 5, kBlock), CommitInvalid::malformed_signature);
+  EXPECT_EQ(verify_commit(kChainId, c.spec.validators, commit, 5, kBlock),
+            CommitInvalid::malformed_signature);
 }
 
 TEST(Evidence, ConflictingSignedVotesProveEquivocation) {

@@ -20,7 +20,8 @@ namespace fs = std::filesystem;
 
 RunResult audit(const fs::path& genesis, const fs::path& export_file) {
   return run_program("/usr/bin/python3",
-                     {(source_dir() / "tests" / "chain" / "audit_export.py").string(), genesis.string(), export_file.string()});
+                     {(source_dir() / "tests" / "chain" / "audit_export.py").string(),
+                      genesis.string(), export_file.string()});
 }
 
 TEST(ChainAudit, IndependentPythonAuditorAgreesWithVerifyAndNamesATamperedHeight) {
@@ -32,23 +33,29 @@ TEST(ChainAudit, IndependentPythonAuditorAgreesWithVerifyAndNamesATamperedHeight
   const char* names[] = {"alice", "bob", "carol", "dave"};
   for (int i = 0; i < 4; ++i) {
     const auto keys = chain::generate_member_keys(names[i]);
-    std::ofstream(dir / "keys" / (std::string(names[i]) + ".key")) << chain::encode_secret_keys(keys);
-    g.members.push_back({keys.name, keys.signing.public_key(), keys.x25519.public_key(), "127.0.0.1:0",
-                         static_cast<std::uint64_t>(i == 3 ? 2 : 1), {"validator", "partner"}});
+    std::ofstream(dir / "keys" / (std::string(names[i]) + ".key"))
+        << chain::encode_secret_keys(keys);
+    g.members.push_back({keys.name,
+                         keys.signing.public_key(),
+                         keys.x25519.public_key(),
+                         "127.0.0.1:0",
+                         static_cast<std::uint64_t>(i == 3 ? 2 : 1),
+                         {"validator", "partner"}});
   }
   std::ofstream(dir / "genesis.json") << chain::encode_genesis(g);
 
-  auto made = run_baton({"dev", "make-chain", "--genesis", (dir / "genesis.json").string(), "--keys",
-                         (dir / "keys").string(), "--blocks", "12", "--txs-per-block", "5", "--data-dir",
-                         (dir / "data").string(), "--json"});
+  auto made = run_baton({"dev", "make-chain", "--genesis", (dir / "genesis.json").string(),
+                         "--keys", (dir / "keys").string(), "--blocks", "12", "--txs-per-block",
+                         "5", "--data-dir", (dir / "data").string(), "--json"});
   ASSERT_EQ(made.exit_code, 0) << made.err;
   auto exported = run_baton({"ledger", "export", "--data-dir", (dir / "data").string(), "--out",
                              (dir / "export.jsonl").string()});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
 
   auto ok = audit(dir / "genesis.json", dir / "export.jsonl");
-  ASSERT_EQ(ok.exit_code, 0) << "python3 with python3-nacl is needed (deploy/bootstrap.sh installs it): " << ok.err
-                             << ok.out;
+  ASSERT_EQ(ok.exit_code, 0)
+      << "python3 with python3-nacl is needed (deploy/bootstrap.sh installs it): " << ok.err
+      << ok.out;
   EXPECT_NE(ok.out.find("ok: 12 blocks, 60 transactions"), std::string::npos) << ok.out;
   auto verified = run_baton({"ledger", "verify", "--data-dir", (dir / "data").string(), "--json"});
   ASSERT_EQ(verified.exit_code, 0) << verified.err;

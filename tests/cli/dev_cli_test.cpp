@@ -43,7 +43,8 @@ void write_consortium(const fs::path& dir, std::size_t count) {
   spit(dir / "genesis.json", baton::chain::encode_genesis(genesis));
 }
 
-void expect_one_sentence_failure(const RunResult& r, int exit_code, const std::string& must_contain) {
+void expect_one_sentence_failure(const RunResult& r, int exit_code,
+                                 const std::string& must_contain) {
   EXPECT_EQ(r.signal, 0) << r.err;
   EXPECT_EQ(r.exit_code, exit_code) << r.err;
   EXPECT_EQ(r.err.rfind("baton: ", 0), 0u) << r.err;
@@ -85,17 +86,21 @@ TEST_F(DevMakeChain, MadeChainVerifiesAndCanBeExtended) {
   ASSERT_EQ(more.exit_code, 0) << more.err;
   const json j = json::parse(more.out);
   EXPECT_EQ(j["height"], 7);
-  const RunResult verified = run_baton({"ledger", "verify", "--data-dir", (tmp_ / "ledger").string(), "--json"});
+  const RunResult verified =
+      run_baton({"ledger", "verify", "--data-dir", (tmp_ / "ledger").string(), "--json"});
   ASSERT_EQ(verified.exit_code, 0) << verified.err;
   EXPECT_EQ(json::parse(verified.out)["tip"], j["tip"]);
 }
 
 TEST_F(DevMakeChain, MissingOrGarbageGenesisCreatesNothing) {
-  expect_one_sentence_failure(make({{"--genesis", (tmp_ / "nope.json").string()}}), 1, "does not exist");
+  expect_one_sentence_failure(make({{"--genesis", (tmp_ / "nope.json").string()}}), 1,
+                              "does not exist");
   spit(tmp_ / "garbage.json", "{\"chain_id\": 12, ");
-  expect_one_sentence_failure(make({{"--genesis", (tmp_ / "garbage.json").string()}}), 1, "not valid");
+  expect_one_sentence_failure(make({{"--genesis", (tmp_ / "garbage.json").string()}}), 1,
+                              "not valid");
   spit(tmp_ / "binary.json", std::string("\x00\xff\xfe", 3));
-  expect_one_sentence_failure(make({{"--genesis", (tmp_ / "binary.json").string()}}), 1, "not valid");
+  expect_one_sentence_failure(make({{"--genesis", (tmp_ / "binary.json").string()}}), 1,
+                              "not valid");
   EXPECT_FALSE(fs::exists(tmp_ / "ledger"));
 }
 
@@ -106,7 +111,8 @@ TEST_F(DevMakeChain, MissingOrWrongKeysCreateNothing) {
   expect_one_sentence_failure(make({{"--keys", (tmp_ / "some-keys").string()}}), 1, "member-1.key");
   // A key file under a member's name that holds another key.
   fs::copy_file(tmp_ / "keys" / "member-0.key", tmp_ / "some-keys" / "member-1.key");
-  expect_one_sentence_failure(make({{"--keys", (tmp_ / "some-keys").string()}}), 1, "does not hold the ed25519 key");
+  expect_one_sentence_failure(make({{"--keys", (tmp_ / "some-keys").string()}}), 1,
+                              "does not hold the ed25519 key");
   spit(tmp_ / "some-keys" / "member-1.key", "garbage");
   expect_one_sentence_failure(make({{"--keys", (tmp_ / "some-keys").string()}}), 1, "not valid");
   EXPECT_FALSE(fs::exists(tmp_ / "ledger"));
@@ -115,15 +121,16 @@ TEST_F(DevMakeChain, MissingOrWrongKeysCreateNothing) {
 TEST_F(DevMakeChain, RefusesADirectoryThatIsNotALedgerOrIsAnotherChains) {
   fs::create_directories(tmp_ / "files");
   spit(tmp_ / "files" / "notes.txt", "hello");
-  expect_one_sentence_failure(make({{"--data-dir", (tmp_ / "files").string()}}), 1, "not a Baton ledger");
+  expect_one_sentence_failure(make({{"--data-dir", (tmp_ / "files").string()}}), 1,
+                              "not a Baton ledger");
   EXPECT_EQ(std::distance(fs::directory_iterator(tmp_ / "files"), fs::directory_iterator()), 1);
 
   ASSERT_EQ(make().exit_code, 0);
   TempDir other;
   write_consortium(other.path(), 3);
-  const RunResult r = run_baton({"dev", "make-chain", "--genesis", (other / "genesis.json").string(), "--keys",
-                                 (other / "keys").string(), "--blocks", "1", "--data-dir",
-                                 (tmp_ / "ledger").string()});
+  const RunResult r = run_baton(
+      {"dev", "make-chain", "--genesis", (other / "genesis.json").string(), "--keys",
+       (other / "keys").string(), "--blocks", "1", "--data-dir", (tmp_ / "ledger").string()});
   expect_one_sentence_failure(r, 1, "was created for genesis");
 }
 

@@ -36,23 +36,26 @@ std::size_t count_lines(const fs::path& p) {
 
 TEST(ExperimentCli, NeedsExactlyOneDataSource) {
   expect_one_sentence(run_baton({"experiment"}), 2, "--dataset");
-  expect_one_sentence(run_baton({"experiment", "--dataset", "iris", "--csv", "x.csv", "--label", "y"}), 2,
-                      "either --dataset");
+  expect_one_sentence(
+      run_baton({"experiment", "--dataset", "iris", "--csv", "x.csv", "--label", "y"}), 2,
+      "either --dataset");
   expect_one_sentence(run_baton({"experiment", "--csv", "x.csv"}), 2, "--label");
 }
 
 TEST(ExperimentCli, UnknownDataSetNamesTheKnownOnesAndCreatesNothing) {
   TempDir dir;
   const auto out = dir / "predictions";
-  auto r = run_baton({"experiment", "--dataset", "lung2", "--data-dir", data_dir(), "--predictions-out", out.string()});
+  auto r = run_baton({"experiment", "--dataset", "lung2", "--data-dir", data_dir(),
+                      "--predictions-out", out.string()});
   expect_one_sentence(r, 1, "breast_cancer");
   EXPECT_FALSE(fs::exists(out));
 }
 
 TEST(ExperimentCli, RefusesMissingGarbageAndUnlabelledCsvFiles) {
   TempDir dir;
-  expect_one_sentence(run_baton({"experiment", "--csv", (dir / "absent.csv").string(), "--label", "y"}), 1,
-                      "absent.csv");
+  expect_one_sentence(
+      run_baton({"experiment", "--csv", (dir / "absent.csv").string(), "--label", "y"}), 1,
+      "absent.csv");
   expect_one_sentence(run_baton({"experiment", "--csv", dir.path().string(), "--label", "y"}), 1,
                       dir.path().string());
   {
@@ -67,24 +70,30 @@ TEST(ExperimentCli, RefusesMissingGarbageAndUnlabelledCsvFiles) {
     std::ofstream csv(dir / "nolabel.csv");
     csv << "a,b\n1,2\n3,4\n";
   }
-  expect_one_sentence(run_baton({"experiment", "--csv", (dir / "nolabel.csv").string(), "--label", "outcome"}), 1,
-                      "outcome");
+  expect_one_sentence(
+      run_baton({"experiment", "--csv", (dir / "nolabel.csv").string(), "--label", "outcome"}), 1,
+      "outcome");
 }
 
 TEST(ExperimentCli, RefusesBadFlags) {
   TempDir dir;
-  expect_one_sentence(run_baton({"experiment", "--dataset", "iris", "--scenarios", "random"}), 2, "paper");
-  expect_one_sentence(run_baton({"experiment", "--dataset", "iris", "--data-dir", (dir / "nope").string()}), 2,
-                      "not a directory");
+  expect_one_sentence(run_baton({"experiment", "--dataset", "iris", "--scenarios", "random"}), 2,
+                      "paper");
+  expect_one_sentence(
+      run_baton({"experiment", "--dataset", "iris", "--data-dir", (dir / "nope").string()}), 2,
+      "not a directory");
   {
     std::ofstream file(dir / "plots");
     file << "I am a file";
   }
   const auto predictions = dir / "predictions";
   auto r = run_baton({"experiment", "--dataset", "iris", "--data-dir", data_dir(), "--plots-out",
-                      (dir / "plots").string(), "--predictions-out", predictions.string(), "--epochs", "1"});
+                      (dir / "plots").string(), "--predictions-out", predictions.string(),
+                      "--epochs", "1"});
   expect_one_sentence(r, 2, "is a file");
-  expect_one_sentence(run_baton({"experiment", "--dataset", "iris", "--data-dir", data_dir(), "--hidden", "8,x"}), 2, "--hidden");
+  expect_one_sentence(
+      run_baton({"experiment", "--dataset", "iris", "--data-dir", data_dir(), "--hidden", "8,x"}),
+      2, "--hidden");
   expect_one_sentence(run_baton({"experiment", "--dataset", "iris", "--cycles", "0"}), 2, "cycles");
 }
 
@@ -92,8 +101,9 @@ TEST(ExperimentCli, IrisRunWritesJsonPredictionsAndPlots) {
   TempDir dir;
   const auto predictions = dir / "pred";
   const auto plots = dir / "plots";
-  auto r = run_baton({"experiment", "--dataset", "iris", "--data-dir", data_dir(), "--seed", "3", "--epochs", "5",
-                      "--json", "--predictions-out", predictions.string(), "--plots-out", plots.string()});
+  auto r = run_baton({"experiment", "--dataset", "iris", "--data-dir", data_dir(), "--seed", "3",
+                      "--epochs", "5", "--json", "--predictions-out", predictions.string(),
+                      "--plots-out", plots.string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["dataset"], "iris");
@@ -103,7 +113,8 @@ TEST(ExperimentCli, IrisRunWritesJsonPredictionsAndPlots) {
   EXPECT_EQ(j["rows"][6]["partners"].size(), 4u);
   for (const auto& row : j["rows"]) {
     EXPECT_EQ(row["auc_per_class"].size(), 3u);
-    EXPECT_EQ(count_lines(predictions / (row["name"].get<std::string>() + ".csv")), 1u + j["test_rows"].get<std::size_t>());
+    EXPECT_EQ(count_lines(predictions / (row["name"].get<std::string>() + ".csv")),
+              1u + j["test_rows"].get<std::size_t>());
   }
   for (const char* name : {"roc_setosa.svg", "calibration_virginica.svg"}) {
     EXPECT_TRUE(fs::exists(plots / name)) << name;
@@ -112,10 +123,10 @@ TEST(ExperimentCli, IrisRunWritesJsonPredictionsAndPlots) {
 
 TEST(ExperimentCli, CsvWithTheBuiltInSchemaGivesTheBuiltInResults) {
   const auto csv = (source_dir() / "data" / "breast_cancer.csv").string();
-  auto a = run_baton({"experiment", "--csv", csv, "--label", "malignant", "--positive", "1", "--epochs", "2",
-                      "--hidden", "8", "--json"});
-  auto b = run_baton({"experiment", "--dataset", "breast_cancer", "--data-dir", data_dir(), "--epochs", "2",
-                      "--hidden", "8", "--json"});
+  auto a = run_baton({"experiment", "--csv", csv, "--label", "malignant", "--positive", "1",
+                      "--epochs", "2", "--hidden", "8", "--json"});
+  auto b = run_baton({"experiment", "--dataset", "breast_cancer", "--data-dir", data_dir(),
+                      "--epochs", "2", "--hidden", "8", "--json"});
   ASSERT_EQ(a.exit_code, 0) << a.err;
   ASSERT_EQ(b.exit_code, 0) << b.err;
   const auto ja = nlohmann::json::parse(a.out), jb = nlohmann::json::parse(b.out);
@@ -131,8 +142,8 @@ TEST(ExperimentCli, CsvWithTheBuiltInSchemaGivesTheBuiltInResults) {
 
 TEST(BenchTrainCli, PrintsFiguresAndExportsTheSplit) {
   TempDir dir;
-  auto r = run_baton({"bench", "train", "--data-dir", data_dir(), "--epochs", "2", "--json", "--export-split",
-                      (dir / "split").string()});
+  auto r = run_baton({"bench", "train", "--data-dir", data_dir(), "--epochs", "2", "--json",
+                      "--export-split", (dir / "split").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_GT(j["wall_seconds"].get<double>(), 0.0);
@@ -144,8 +155,9 @@ TEST(BenchTrainCli, PrintsFiguresAndExportsTheSplit) {
 }
 
 TEST(BenchTrainCli, RefusesImagesAndBadWidths) {
-  expect_one_sentence(run_baton({"bench", "train", "--dataset", "breastmnist", "--data-dir", data_dir()}), 2,
-                      "tabular");
+  expect_one_sentence(
+      run_baton({"bench", "train", "--dataset", "breastmnist", "--data-dir", data_dir()}), 2,
+      "tabular");
   expect_one_sentence(run_baton({"bench", "train", "--hidden", "64,,32"}), 2, "--hidden");
 }
 

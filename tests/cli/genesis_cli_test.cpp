@@ -33,14 +33,15 @@ class GenesisCli : public ::testing::Test {
   void SetUp() override {
     fs::create_directories(keys());
     for (const char* n : {"alice", "bob", "carol", "dave"}) {
-      std::ofstream(keys() / (std::string(n) + ".pub.json"))
-          << chain::encode_public_keys(chain::generate_member_keys(n).public_keys("127.0.0.1:26656"));
+      std::ofstream(keys() / (std::string(n) + ".pub.json")) << chain::encode_public_keys(
+          chain::generate_member_keys(n).public_keys("127.0.0.1:26656"));
     }
   }
   fs::path keys() const { return dir_ / "keys"; }
   fs::path out() const { return dir_ / "genesis.json"; }
   std::vector<std::string> init_args() const {
-    std::vector<std::string> a = {"genesis", "init", "--chain-id", "hospitals-1", "--time", "2026-11-24T00:00:00Z"};
+    std::vector<std::string> a = {"genesis",     "init",   "--chain-id",
+                                  "hospitals-1", "--time", "2026-11-24T00:00:00Z"};
     for (const char* n : {"alice", "bob", "carol", "dave"}) {
       a.push_back("--member");
       a.push_back((keys() / (std::string(n) + ".pub.json")).string());
@@ -54,7 +55,8 @@ class GenesisCli : public ::testing::Test {
 
 TEST_F(GenesisCli, InitWritesAGenesisThatValidatesAndHashesLikeSha256sum) {
   auto args = init_args();
-  for (const char* extra : {"--power", "dave=0", "--admin", "alice", "--json"}) args.push_back(extra);
+  for (const char* extra : {"--power", "dave=0", "--admin", "alice", "--json"})
+    args.push_back(extra);
   auto r = run_baton(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string text = slurp(out());
@@ -138,10 +140,10 @@ TEST_F(GenesisCli, InitWithZeroTotalPowerWritesNothing) {
 
 TEST_F(GenesisCli, InitBadFlagValuesAreUsageErrors) {
   for (const auto& extra : std::vector<std::vector<std::string>>{{"--power", "zed=1"},
-                                                                  {"--power", "alice"},
-                                                                  {"--power", "alice=-1"},
-                                                                  {"--admin", "zed"},
-                                                                  {"--time", "tomorrow"}}) {
+                                                                 {"--power", "alice"},
+                                                                 {"--power", "alice=-1"},
+                                                                 {"--admin", "zed"},
+                                                                 {"--time", "tomorrow"}}) {
     auto args = init_args();
     args.insert(args.end(), extra.begin(), extra.end());
     auto r = run_baton(args);

@@ -28,7 +28,8 @@ bool one_sentence_error(const RunResult& r) {
 
 TEST(KeygenCli, WritesSecretWithMode0600AndMatchingPublicFile) {
   TempDir dir;
-  auto r = run_baton({"keygen", "--name", "alice", "--out", (dir / "keys").string(), "--p2p", "10.0.0.1:26656", "--json"});
+  auto r = run_baton({"keygen", "--name", "alice", "--out", (dir / "keys").string(), "--p2p",
+                      "10.0.0.1:26656", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   struct stat st {};
   ASSERT_EQ(::stat((dir / "keys" / "alice.key").c_str(), &st), 0);
@@ -42,7 +43,8 @@ TEST(KeygenCli, WritesSecretWithMode0600AndMatchingPublicFile) {
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["ed25519_public"], pub->ed25519.hex());
   // The public file holds no secret.
-  EXPECT_EQ(slurp(dir / "keys" / "alice.pub.json").find(chain::to_hex(secret->signing.seed())), std::string::npos);
+  EXPECT_EQ(slurp(dir / "keys" / "alice.pub.json").find(chain::to_hex(secret->signing.seed())),
+            std::string::npos);
 }
 
 TEST(KeygenCli, TwoRunsMakeDifferentKeys) {
@@ -84,7 +86,8 @@ TEST(KeygenCli, BadNameIsAUsageErrorAndCreatesNothing) {
 
 TEST(KeygenCli, BadP2pAddressIsAUsageError) {
   TempDir dir;
-  auto r = run_baton({"keygen", "--name", "alice", "--out", dir.path().string(), "--p2p", "nohost"});
+  auto r =
+      run_baton({"keygen", "--name", "alice", "--out", dir.path().string(), "--p2p", "nohost"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(one_sentence_error(r)) << r.err;
   EXPECT_FALSE(fs::exists(dir / "alice.key"));

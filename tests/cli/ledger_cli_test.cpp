@@ -34,7 +34,8 @@ std::string slurp(const fs::path& path) {
 }
 
 // DIR/genesis.json and DIR/keys/NAME.key for `count` members.
-void write_consortium(const fs::path& dir, std::size_t count, const std::string& chain_id = "cli-chain") {
+void write_consortium(const fs::path& dir, std::size_t count,
+                      const std::string& chain_id = "cli-chain") {
   fs::create_directories(dir / "keys");
   baton::chain::Genesis genesis;
   genesis.chain_id = chain_id;
@@ -55,7 +56,8 @@ void write_consortium(const fs::path& dir, std::size_t count, const std::string&
 
 // The message rules every failure follows: a non-zero exit (not a signal),
 // one line on stderr starting "baton: ", nothing on stdout.
-void expect_one_sentence_failure(const RunResult& r, int exit_code, const std::string& must_contain) {
+void expect_one_sentence_failure(const RunResult& r, int exit_code,
+                                 const std::string& must_contain) {
   EXPECT_EQ(r.signal, 0) << r.err;
   EXPECT_EQ(r.exit_code, exit_code) << r.err;
   EXPECT_EQ(r.err.rfind("baton: ", 0), 0u) << r.err;
@@ -68,9 +70,10 @@ class LedgerCli : public ::testing::Test {
   static void SetUpTestSuite() {
     tmp_ = new TempDir("baton-ledger-cli");
     write_consortium(tmp_->path(), 4);
-    const RunResult made = run_baton({"dev", "make-chain", "--genesis", (*tmp_ / "genesis.json").string(), "--keys",
-                                      (*tmp_ / "keys").string(), "--blocks", "15", "--txs-per-block", "6",
-                                      "--data-dir", ledger().string(), "--json"});
+    const RunResult made =
+        run_baton({"dev", "make-chain", "--genesis", (*tmp_ / "genesis.json").string(), "--keys",
+                   (*tmp_ / "keys").string(), "--blocks", "15", "--txs-per-block", "6",
+                   "--data-dir", ledger().string(), "--json"});
     ASSERT_EQ(made.exit_code, 0) << made.err;
     made_ = new json(json::parse(made.out));
   }
@@ -95,8 +98,8 @@ TEST_F(LedgerCli, VerifyPrintsHeightAndTipAndExitsZero) {
 }
 
 TEST_F(LedgerCli, VerifyAgainstTheGenesisFileGivesTheSameTip) {
-  const RunResult r = run_baton({"ledger", "verify", "--data-dir", ledger().string(), "--genesis", genesis().string(),
-                                 "--threads", "1", "--json"});
+  const RunResult r = run_baton({"ledger", "verify", "--data-dir", ledger().string(), "--genesis",
+                                 genesis().string(), "--threads", "1", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json j = json::parse(r.out);
   EXPECT_TRUE(j["ok"].get<bool>());
@@ -115,7 +118,8 @@ TEST_F(LedgerCli, VerifyRefusesAnotherConsortiumsGenesisWithExitThree) {
 }
 
 TEST_F(LedgerCli, ShowGivesChainHeightTipAndRecentBlocks) {
-  const RunResult r = run_baton({"ledger", "show", "--data-dir", ledger().string(), "--json", "--last", "3"});
+  const RunResult r =
+      run_baton({"ledger", "show", "--data-dir", ledger().string(), "--json", "--last", "3"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json j = json::parse(r.out);
   EXPECT_EQ(j["chain_id"], "cli-chain");
@@ -140,7 +144,8 @@ TEST_F(LedgerCli, AcceptsANodesDataDirectoryHoldingTheLedger) {
 }
 
 TEST_F(LedgerCli, BlockAndTxShowTheSameTransaction) {
-  const RunResult b = run_baton({"ledger", "block", "--data-dir", ledger().string(), "--height", "7", "--json"});
+  const RunResult b =
+      run_baton({"ledger", "block", "--data-dir", ledger().string(), "--height", "7", "--json"});
   ASSERT_EQ(b.exit_code, 0) << b.err;
   const json block = json::parse(b.out);
   EXPECT_EQ(block["header"]["height"], 7);
@@ -148,7 +153,8 @@ TEST_F(LedgerCli, BlockAndTxShowTheSameTransaction) {
   EXPECT_EQ(block["commit"]["signatures"].size(), 4u);
   const std::string hash = block["transactions"][4]["hash"];
 
-  const RunResult t = run_baton({"ledger", "tx", "--data-dir", ledger().string(), "--hash", hash, "--json"});
+  const RunResult t =
+      run_baton({"ledger", "tx", "--data-dir", ledger().string(), "--hash", hash, "--json"});
   ASSERT_EQ(t.exit_code, 0) << t.err;
   const json tx = json::parse(t.out);
   EXPECT_EQ(tx["height"], 7);
@@ -156,14 +162,16 @@ TEST_F(LedgerCli, BlockAndTxShowTheSameTransaction) {
   EXPECT_EQ(tx["nonce"], block["transactions"][4]["nonce"]);
   EXPECT_EQ(tx["type"], "TX_NOTE");
 
-  const RunResult human = run_baton({"ledger", "tx", "--data-dir", ledger().string(), "--hash", hash});
+  const RunResult human =
+      run_baton({"ledger", "tx", "--data-dir", ledger().string(), "--hash", hash});
   ASSERT_EQ(human.exit_code, 0) << human.err;
   EXPECT_NE(human.out.find("in block     7 (index 4)"), std::string::npos) << human.out;
 }
 
 TEST_F(LedgerCli, ExportWritesOneLinePerBlockWithBytesThatHashToTheIds) {
   TempDir out;
-  const RunResult r = run_baton({"ledger", "export", "--data-dir", ledger().string(), "--out", (out / "chain.jsonl").string()});
+  const RunResult r = run_baton({"ledger", "export", "--data-dir", ledger().string(), "--out",
+                                 (out / "chain.jsonl").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::ifstream in(out / "chain.jsonl");
   std::string line;
@@ -191,44 +199,50 @@ TEST_F(LedgerCli, ExportWritesOneLinePerBlockWithBytesThatHashToTheIds) {
 TEST_F(LedgerCli, ExportRefusesToOverwriteAFile) {
   TempDir out;
   spit(out / "existing.jsonl", "keep me");
-  const RunResult r = run_baton({"ledger", "export", "--data-dir", ledger().string(), "--out", (out / "existing.jsonl").string()});
+  const RunResult r = run_baton({"ledger", "export", "--data-dir", ledger().string(), "--out",
+                                 (out / "existing.jsonl").string()});
   expect_one_sentence_failure(r, 1, "already exists");
   EXPECT_EQ(slurp(out / "existing.jsonl"), "keep me");
 }
 
 TEST_F(LedgerCli, ExportIntoAMissingDirectoryCreatesNothing) {
   TempDir out;
-  const RunResult r = run_baton({"ledger", "export", "--data-dir", ledger().string(), "--out", (out / "no" / "x.jsonl").string()});
+  const RunResult r = run_baton({"ledger", "export", "--data-dir", ledger().string(), "--out",
+                                 (out / "no" / "x.jsonl").string()});
   expect_one_sentence_failure(r, 1, "does not exist");
   EXPECT_FALSE(fs::exists(out / "no"));
 }
 
 TEST_F(LedgerCli, BlockBeyondTheTipOrAtZeroIsRefused) {
-  expect_one_sentence_failure(run_baton({"ledger", "block", "--data-dir", ledger().string(), "--height", "16"}), 1,
-                              "no block at height 16");
-  expect_one_sentence_failure(run_baton({"ledger", "block", "--data-dir", ledger().string(), "--height", "0"}), 2,
-                              "--height");
-  expect_one_sentence_failure(run_baton({"ledger", "block", "--data-dir", ledger().string(), "--height", "x"}), 2,
-                              "height");
+  expect_one_sentence_failure(
+      run_baton({"ledger", "block", "--data-dir", ledger().string(), "--height", "16"}), 1,
+      "no block at height 16");
+  expect_one_sentence_failure(
+      run_baton({"ledger", "block", "--data-dir", ledger().string(), "--height", "0"}), 2,
+      "--height");
+  expect_one_sentence_failure(
+      run_baton({"ledger", "block", "--data-dir", ledger().string(), "--height", "x"}), 2,
+      "height");
 }
 
 TEST_F(LedgerCli, TxWithABadOrUnknownHashIsRefused) {
-  expect_one_sentence_failure(run_baton({"ledger", "tx", "--data-dir", ledger().string(), "--hash", "zz"}), 2,
-                              "64 hex characters");
   expect_one_sentence_failure(
-      run_baton({"ledger", "tx", "--data-dir", ledger().string(), "--hash", std::string(64, 'a')}), 1,
-      "no transaction with hash");
+      run_baton({"ledger", "tx", "--data-dir", ledger().string(), "--hash", "zz"}), 2,
+      "64 hex characters");
+  expect_one_sentence_failure(
+      run_baton({"ledger", "tx", "--data-dir", ledger().string(), "--hash", std::string(64, 'a')}),
+      1, "no transaction with hash");
 }
 
 TEST_F(LedgerCli, VerifyWithAGarbageGenesisFileIsRefused) {
   TempDir tmp;
   spit(tmp / "garbage.json", "\x01\x02 not json {");
-  expect_one_sentence_failure(
-      run_baton({"ledger", "verify", "--data-dir", ledger().string(), "--genesis", (tmp / "garbage.json").string()}), 1,
-      "not valid");
-  expect_one_sentence_failure(
-      run_baton({"ledger", "verify", "--data-dir", ledger().string(), "--genesis", (tmp / "missing.json").string()}), 1,
-      "does not exist");
+  expect_one_sentence_failure(run_baton({"ledger", "verify", "--data-dir", ledger().string(),
+                                         "--genesis", (tmp / "garbage.json").string()}),
+                              1, "not valid");
+  expect_one_sentence_failure(run_baton({"ledger", "verify", "--data-dir", ledger().string(),
+                                         "--genesis", (tmp / "missing.json").string()}),
+                              1, "does not exist");
 }
 
 // Every subcommand, pointed at something that is not a ledger, says so in one

@@ -43,13 +43,13 @@ TEST(StatusCli, RefusesAMalformedUrlWithExitCode2) {
 
 TEST(TxSubmitCli, RefusesAMissingOrGarbageKeyFile) {
   TempDir dir;
-  auto missing = run_baton({"tx", "submit", "--node", "http://127.0.0.1:1", "--key", (dir / "nope.key").string(),
-                            "--note", "x"});
+  auto missing = run_baton({"tx", "submit", "--node", "http://127.0.0.1:1", "--key",
+                            (dir / "nope.key").string(), "--note", "x"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("does not exist"), std::string::npos) << missing.err;
   write(dir / "bad.key", "{ not json");
-  auto garbage = run_baton({"tx", "submit", "--node", "http://127.0.0.1:1", "--key", (dir / "bad.key").string(),
-                            "--note", "x"});
+  auto garbage = run_baton({"tx", "submit", "--node", "http://127.0.0.1:1", "--key",
+                            (dir / "bad.key").string(), "--note", "x"});
   EXPECT_EQ(garbage.exit_code, 1);
   EXPECT_NE(garbage.err.find("not a Baton key"), std::string::npos) << garbage.err;
 }
@@ -66,16 +66,18 @@ struct OneNode {
                          "127.0.0.1:" + std::to_string(p2p)})
                   .exit_code,
               0);
-    EXPECT_EQ(run_baton({"genesis", "init", "--chain-id", "cli-test", "--member", (dir / "keys" / "a.pub.json").string(),
-                         "--out", (dir / "genesis.json").string()})
+    EXPECT_EQ(run_baton({"genesis", "init", "--chain-id", "cli-test", "--member",
+                         (dir / "keys" / "a.pub.json").string(), "--out",
+                         (dir / "genesis.json").string()})
                   .exit_code,
               0);
     write_config("keys/a.key", "genesis.json", "data");
   }
   void write_config(const std::string& key, const std::string& genesis, const std::string& data) {
-    write(config, "name = \"a\"\nkey_file = \"" + key + "\"\ngenesis_file = \"" + genesis + "\"\ndata_dir = \"" +
-                      data + "\"\np2p_listen = \"127.0.0.1:" + std::to_string(p2p) + "\"\nadmin_listen = \"127.0.0.1:" +
-                      std::to_string(admin) + "\"\n");
+    write(config, "name = \"a\"\nkey_file = \"" + key + "\"\ngenesis_file = \"" + genesis +
+                      "\"\ndata_dir = \"" + data +
+                      "\"\np2p_listen = \"127.0.0.1:" + std::to_string(p2p) +
+                      "\"\nadmin_listen = \"127.0.0.1:" + std::to_string(admin) + "\"\n");
   }
 };
 
@@ -119,12 +121,13 @@ TEST(BatondCli, RefusesADataDirectoryMadeForAnotherGenesis) {
   OneNode n;
   // A ledger for another genesis in data/.
   ASSERT_EQ(run_baton({"genesis", "init", "--chain-id", "other-chain", "--member",
-                       (n.dir / "keys" / "a.pub.json").string(), "--out", (n.dir / "other.json").string()})
+                       (n.dir / "keys" / "a.pub.json").string(), "--out",
+                       (n.dir / "other.json").string()})
                 .exit_code,
             0);
   ASSERT_EQ(run_baton({"dev", "make-chain", "--genesis", (n.dir / "other.json").string(), "--keys",
-                       (n.dir / "keys").string(), "--blocks", "1", "--txs-per-block", "1", "--data-dir",
-                       (n.dir / "data" / "ledger").string()})
+                       (n.dir / "keys").string(), "--blocks", "1", "--txs-per-block", "1",
+                       "--data-dir", (n.dir / "data" / "ledger").string()})
                 .exit_code,
             0);
   auto r = run_batond({"--config", n.config.string()});

@@ -44,7 +44,8 @@ void write_consortium(const fs::path& dir) {
   spit(dir / "genesis.json", baton::chain::encode_genesis(genesis));
 }
 
-void expect_one_sentence_failure(const RunResult& r, int exit_code, const std::string& must_contain) {
+void expect_one_sentence_failure(const RunResult& r, int exit_code,
+                                 const std::string& must_contain) {
   EXPECT_EQ(r.signal, 0) << r.err;
   EXPECT_EQ(r.exit_code, exit_code) << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
@@ -57,9 +58,10 @@ class RunCli : public ::testing::Test {
  protected:
   void SetUp() override {
     write_consortium(tmp_.path());
-    const RunResult made = run_baton({"dev", "make-chain", "--genesis", (tmp_.path() / "genesis.json").string(), "--keys",
-                                      (tmp_.path() / "keys").string(), "--blocks", "3", "--txs-per-block", "2",
-                                      "--data-dir", (tmp_.path() / "ledger").string()});
+    const RunResult made =
+        run_baton({"dev", "make-chain", "--genesis", (tmp_.path() / "genesis.json").string(),
+                   "--keys", (tmp_.path() / "keys").string(), "--blocks", "3", "--txs-per-block",
+                   "2", "--data-dir", (tmp_.path() / "ledger").string()});
     ASSERT_EQ(made.exit_code, 0) << made.err;
   }
   fs::path ledger() const { return tmp_.path() / "ledger"; }
@@ -80,15 +82,19 @@ TEST_F(RunCli, StatusOfALedgerWithoutRunsSaysSo) {
 }
 
 TEST_F(RunCli, LineageWithoutARunFails) {
-  expect_one_sentence_failure(run_baton({"models", "lineage", "--data-dir", ledger().string()}), 1, "no training run");
-  expect_one_sentence_failure(run_baton({"models", "lineage", "--data-dir", ledger().string(), "--run", "nope"}), 1,
-                              "no run \"nope\"");
+  expect_one_sentence_failure(run_baton({"models", "lineage", "--data-dir", ledger().string()}), 1,
+                              "no training run");
+  expect_one_sentence_failure(
+      run_baton({"models", "lineage", "--data-dir", ledger().string(), "--run", "nope"}), 1,
+      "no run \"nope\"");
 }
 
 TEST_F(RunCli, ReadCommandsRefuseAMissingOrWrongDirectory) {
-  expect_one_sentence_failure(run_baton({"run", "status", "--data-dir", (tmp_.path() / "absent").string()}), 1,
-                              "not a directory");
-  expect_one_sentence_failure(run_baton({"run", "status", "--data-dir", (tmp_.path() / "keys").string()}), 1, "");
+  expect_one_sentence_failure(
+      run_baton({"run", "status", "--data-dir", (tmp_.path() / "absent").string()}), 1,
+      "not a directory");
+  expect_one_sentence_failure(
+      run_baton({"run", "status", "--data-dir", (tmp_.path() / "keys").string()}), 1, "");
   EXPECT_FALSE(fs::exists(tmp_.path() / "absent"));
 }
 
@@ -98,24 +104,33 @@ TEST_F(RunCli, StartRefusesBadPlansBeforeTalkingToANode) {
   const fs::path plan = tmp_.path() / "plan.json";
   // The node URL points nowhere: every case must fail before connecting.
   auto start = [&](const std::string& k) {
-    return run_baton({"run", "start", "--plan", plan.string(), "--genesis", genesis, "--key", k, "--node",
-                      "http://127.0.0.1:1"});
+    return run_baton({"run", "start", "--plan", plan.string(), "--genesis", genesis, "--key", k,
+                      "--node", "http://127.0.0.1:1"});
   };
   expect_one_sentence_failure(start(key), 1, "plan file");  // missing file
   spit(plan, "{not json");
   expect_one_sentence_failure(start(key), 1, "not valid JSON");
-  spit(plan, R"({"run_id":"r1","model":{"kind":"mlp"},"dataset":{"feature_columns":["a"],"label_column":"y"},)"
-             R"("partners":["site-0","mallory"],"cycles":1})");
+  spit(
+      plan,
+      R"({"run_id":"r1","model":{"kind":"mlp"},"dataset":{"feature_columns":["a"],"label_column":"y"},)"
+      R"("partners":["site-0","mallory"],"cycles":1})");
   expect_one_sentence_failure(start(key), 1, "\"mallory\" is not a genesis member");
-  spit(plan, R"({"run_id":"r1","model":{"kind":"mlp"},"dataset":{"feature_columns":["a"],"label_column":"y"},)"
-             R"("partners":["site-0","site-1"],"cycles":1,"quorum":{"num":3,"den":2}})");
+  spit(
+      plan,
+      R"({"run_id":"r1","model":{"kind":"mlp"},"dataset":{"feature_columns":["a"],"label_column":"y"},)"
+      R"("partners":["site-0","site-1"],"cycles":1,"quorum":{"num":3,"den":2}})");
   expect_one_sentence_failure(start(key), 1, "quorum");
-  spit(plan, R"({"run_id":"r1","model":{"kind":"mlp"},"dataset":{"feature_columns":["a"],"label_column":"y"},)"
-             R"("partners":["site-0","site-1"],"cycles":1,"colour":"blue"})");
+  spit(
+      plan,
+      R"({"run_id":"r1","model":{"kind":"mlp"},"dataset":{"feature_columns":["a"],"label_column":"y"},)"
+      R"("partners":["site-0","site-1"],"cycles":1,"colour":"blue"})");
   expect_one_sentence_failure(start(key), 1, "unknown field \"colour\"");
-  spit(plan, R"({"run_id":"r1","model":{"kind":"mlp"},"dataset":{"feature_columns":["a"],"label_column":"y"},)"
-             R"("partners":["site-0","site-1"],"cycles":1})");
-  expect_one_sentence_failure(start((tmp_.path() / "keys" / "site-1.key").string()), 1, "not an admin member");
+  spit(
+      plan,
+      R"({"run_id":"r1","model":{"kind":"mlp"},"dataset":{"feature_columns":["a"],"label_column":"y"},)"
+      R"("partners":["site-0","site-1"],"cycles":1})");
+  expect_one_sentence_failure(start((tmp_.path() / "keys" / "site-1.key").string()), 1,
+                              "not an admin member");
   // A good plan and an admin key: the node is unreachable.
   const RunResult r = start(key);
   EXPECT_EQ(r.signal, 0);

@@ -33,7 +33,8 @@ std::string read_text(const fs::path& p) {
 }
 
 std::size_t entries(const fs::path& dir) {
-  return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+  return static_cast<std::size_t>(
+      std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
 }
 
 class VaultCli : public ::testing::Test {
@@ -42,7 +43,8 @@ class VaultCli : public ::testing::Test {
     for (const char* name : {"alice", "bob", "mallory"}) {
       const auto keys = chain::generate_member_keys(name);
       write_text(dir_ / (std::string(name) + ".key"), chain::encode_secret_keys(keys));
-      write_text(dir_ / (std::string(name) + ".pub.json"), chain::encode_public_keys(keys.public_keys()));
+      write_text(dir_ / (std::string(name) + ".pub.json"),
+                 chain::encode_public_keys(keys.public_keys()));
     }
     std::string model(3 * 1024 * 1024 + 123, '\0');
     for (std::size_t i = 0; i < model.size(); ++i) model[i] = static_cast<char>(i * 13 + (i >> 12));
@@ -51,15 +53,17 @@ class VaultCli : public ::testing::Test {
 
   RunResult seal(const std::string& ad = "chain-1/model-2/model-1") {
     return run_baton({"vault", "seal", "--to", (dir_ / "alice.pub.json").string(), "--to",
-                      (dir_ / "bob.pub.json").string(), "--ad", ad, "--in", (dir_ / "model.pt").string(), "--out",
-                      (dir_ / "model.blob").string(), "--json"});
+                      (dir_ / "bob.pub.json").string(), "--ad", ad, "--in",
+                      (dir_ / "model.pt").string(), "--out", (dir_ / "model.blob").string(),
+                      "--json"});
   }
 
-  RunResult open(const std::string& who, const std::string& out, const std::string& ad = "chain-1/model-2/model-1",
+  RunResult open(const std::string& who, const std::string& out,
+                 const std::string& ad = "chain-1/model-2/model-1",
                  const std::string& blob = "model.blob") {
     return run_baton({"vault", "open", "--key", (dir_ / (who + ".key")).string(), "--envelope",
-                      (dir_ / "model.blob.envelope.json").string(), "--ad", ad, "--in", (dir_ / blob).string(),
-                      "--out", (dir_ / out).string()});
+                      (dir_ / "model.blob.envelope.json").string(), "--ad", ad, "--in",
+                      (dir_ / blob).string(), "--out", (dir_ / out).string()});
   }
 
   TempDir dir_;
@@ -148,22 +152,24 @@ TEST_F(VaultCli, BadInputGetsOneSentenceAndCreatesNothing) {
   write_text(dir_ / "garbage.key", "not a key");
   const std::size_t before = entries(dir_.path());
   const std::vector<std::vector<std::string>> cases = {
-      {"vault", "seal", "--to", (dir_ / "nobody.pub.json").string(), "--ad", "x", "--in", (dir_ / "model.pt").string(),
-       "--out", (dir_ / "b").string()},
+      {"vault", "seal", "--to", (dir_ / "nobody.pub.json").string(), "--ad", "x", "--in",
+       (dir_ / "model.pt").string(), "--out", (dir_ / "b").string()},
       {"vault", "seal", "--to", (dir_ / "garbage.pub.json").string(), "--ad", "x", "--in",
        (dir_ / "model.pt").string(), "--out", (dir_ / "b").string()},
-      {"vault", "seal", "--to", (dir_ / "alice.pub.json").string(), "--ad", "x", "--in", (dir_ / "missing").string(),
-       "--out", (dir_ / "b").string()},
-      {"vault", "seal", "--to", (dir_ / "alice.pub.json").string(), "--ad", "x", "--in", (dir_ / "model.pt").string(),
-       "--out", (dir_ / "no-such-dir" / "b").string()},
-      {"vault", "seal", "--to", (dir_ / "alice.pub.json").string(), "--ad", "x", "--in", dir_.path().string(),
-       "--out", (dir_ / "b").string()},
-      {"vault", "open", "--key", (dir_ / "garbage.key").string(), "--envelope", (dir_ / "alice.pub.json").string(),
-       "--ad", "x", "--in", (dir_ / "model.pt").string(), "--out", (dir_ / "o").string()},
-      {"vault", "open", "--key", (dir_ / "alice.key").string(), "--envelope", (dir_ / "alice.pub.json").string(),
-       "--ad", "x", "--in", (dir_ / "model.pt").string(), "--out", (dir_ / "o").string()},
-      {"vault", "seal", "--to", (dir_ / "alice.pub.json").string(), "--in", (dir_ / "model.pt").string(), "--out",
-       (dir_ / "b").string()},
+      {"vault", "seal", "--to", (dir_ / "alice.pub.json").string(), "--ad", "x", "--in",
+       (dir_ / "missing").string(), "--out", (dir_ / "b").string()},
+      {"vault", "seal", "--to", (dir_ / "alice.pub.json").string(), "--ad", "x", "--in",
+       (dir_ / "model.pt").string(), "--out", (dir_ / "no-such-dir" / "b").string()},
+      {"vault", "seal", "--to", (dir_ / "alice.pub.json").string(), "--ad", "x", "--in",
+       dir_.path().string(), "--out", (dir_ / "b").string()},
+      {"vault", "open", "--key", (dir_ / "garbage.key").string(), "--envelope",
+       (dir_ / "alice.pub.json").string(), "--ad", "x", "--in", (dir_ / "model.pt").string(),
+       "--out", (dir_ / "o").string()},
+      {"vault", "open", "--key", (dir_ / "alice.key").string(), "--envelope",
+       (dir_ / "alice.pub.json").string(), "--ad", "x", "--in", (dir_ / "model.pt").string(),
+       "--out", (dir_ / "o").string()},
+      {"vault", "seal", "--to", (dir_ / "alice.pub.json").string(), "--in",
+       (dir_ / "model.pt").string(), "--out", (dir_ / "b").string()},
   };
   for (const auto& args : cases) {
     auto r = run_baton(args);
@@ -219,19 +225,22 @@ TEST_F(VaultCli, Sealing512MiBAddsUnder32MiBToTheCliBaseline) {
     ASSERT_EQ(::ftruncate(fd, 512ll << 20), 0);
     ::close(fd);
   }
-  auto [seal_rc, seal_kib] = run_measuring_rss({"vault", "seal", "--to", (dir_ / "alice.pub.json").string(), "--ad",
-                                                "x", "--in", big.string(), "--out", (dir_ / "big.blob").string()});
+  auto [seal_rc, seal_kib] =
+      run_measuring_rss({"vault", "seal", "--to", (dir_ / "alice.pub.json").string(), "--ad", "x",
+                         "--in", big.string(), "--out", (dir_ / "big.blob").string()});
   ASSERT_EQ(seal_rc, 0);
   fs::remove(big);
   EXPECT_LT(seal_kib - baseline_kib, 32 * 1024)
-      << "sealing 512 MiB peaked at " << seal_kib / 1024 << " MiB, baseline " << baseline_kib / 1024 << " MiB";
+      << "sealing 512 MiB peaked at " << seal_kib / 1024 << " MiB, baseline " << baseline_kib / 1024
+      << " MiB";
   auto [open_rc, open_kib] =
       run_measuring_rss({"vault", "open", "--key", (dir_ / "alice.key").string(), "--envelope",
-                         (dir_ / "big.blob.envelope.json").string(), "--ad", "x", "--in", (dir_ / "big.blob").string(),
-                         "--out", (dir_ / "big.out").string()});
+                         (dir_ / "big.blob.envelope.json").string(), "--ad", "x", "--in",
+                         (dir_ / "big.blob").string(), "--out", (dir_ / "big.out").string()});
   ASSERT_EQ(open_rc, 0);
   EXPECT_LT(open_kib - baseline_kib, 32 * 1024)
-      << "opening 512 MiB peaked at " << open_kib / 1024 << " MiB, baseline " << baseline_kib / 1024 << " MiB";
+      << "opening 512 MiB peaked at " << open_kib / 1024 << " MiB, baseline " << baseline_kib / 1024
+      << " MiB";
   EXPECT_EQ(fs::file_size(dir_ / "big.out"), 512ull << 20);
 }
 

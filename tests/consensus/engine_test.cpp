@@ -91,7 +91,8 @@ TEST_F(EngineTest, DecidesWithTwoThirdsOfPrecommitsAndBuildsCommit) {
 TEST_F(EngineTest, InvalidProposalGetsNilPrevote) {
   start();
   node_.app.set_refuse_all(true);
-  const auto out = feed(proposal_msg(1, 1, 0, -1, block_by(1, 1, 0)), MessageVerdict::invalid_block);
+  const auto out =
+      feed(proposal_msg(1, 1, 0, -1, block_by(1, 1, 0)), MessageVerdict::invalid_block);
   const auto prevote = find_vote(out, PREVOTE);
   ASSERT_TRUE(prevote);
   EXPECT_TRUE(prevote->block_id().empty());
@@ -237,9 +238,12 @@ TEST_F(EngineTest, RejectsUntrustedMessagesWithReasons) {
     *m.mutable_vote() = chain::sign_vote("other-chain", key_for(1), PREVOTE, 1, 0, std::nullopt);
     EXPECT_EQ(node_.engine->on_message(m), MessageVerdict::bad_signature);
   }
-  EXPECT_EQ(node_.engine->on_message(proposal_msg(2, 1, 0, -1, block)), MessageVerdict::wrong_proposer);
-  EXPECT_EQ(node_.engine->on_message(vote_msg(1, PREVOTE, 1, 1000, std::nullopt)), MessageVerdict::round_too_far);
-  EXPECT_EQ(node_.engine->on_message(vote_msg(1, PREVOTE, 9, 0, std::nullopt)), MessageVerdict::future_height);
+  EXPECT_EQ(node_.engine->on_message(proposal_msg(2, 1, 0, -1, block)),
+            MessageVerdict::wrong_proposer);
+  EXPECT_EQ(node_.engine->on_message(vote_msg(1, PREVOTE, 1, 1000, std::nullopt)),
+            MessageVerdict::round_too_far);
+  EXPECT_EQ(node_.engine->on_message(vote_msg(1, PREVOTE, 9, 0, std::nullopt)),
+            MessageVerdict::future_height);
   EXPECT_EQ(node_.engine->on_message(pb::ConsensusMessage{}), MessageVerdict::malformed);
   {
     auto m = vote_msg(1, PREVOTE, 1, 0, std::nullopt);
@@ -257,7 +261,8 @@ TEST(EngineLimits, RefusesOversizedProposedBlock) {
   options.max_block_bytes = 64;
   TestNode node(kMe, validators, options);
   node.engine->start();
-  EXPECT_EQ(node.engine->on_message(proposal_msg(1, 1, 0, -1, block_by(1, 1, 0))), MessageVerdict::oversized);
+  EXPECT_EQ(node.engine->on_message(proposal_msg(1, 1, 0, -1, block_by(1, 1, 0))),
+            MessageVerdict::oversized);
 }
 
 TEST_F(EngineTest, ConflictingVotesBecomeEvidenceForTheNextProposal) {
@@ -275,7 +280,8 @@ TEST_F(EngineTest, ConflictingVotesBecomeEvidenceForTheNextProposal) {
   EXPECT_TRUE(chain::verify_vote(kChain, a));
   EXPECT_TRUE(chain::verify_vote(kChain, b));
   // The same pair again is not reported twice.
-  EXPECT_EQ(node_.engine->on_message(vote_msg(3, PREVOTE, 1, 0, std::nullopt)), MessageVerdict::duplicate);
+  EXPECT_EQ(node_.engine->on_message(vote_msg(3, PREVOTE, 1, 0, std::nullopt)),
+            MessageVerdict::duplicate);
 
   // When validator 0 next proposes (height 1 round 3) the engine offers it;
   // the application keeps it out of a block of the same height (chain/'s rule).
@@ -379,7 +385,8 @@ TEST_F(EngineTest, KeepsNextHeightMessagesUntilItGetsThere) {
   // Peers already at height 2 (we missed their height-1 precommits so far).
   feed(proposal_msg(2, 2, 0, -1, second));
   for (int v = 1; v <= 3; ++v) feed(vote_msg(v, PREVOTE, 2, 0, id_of(second)));
-  EXPECT_EQ(node_.engine->on_message(vote_msg(1, PREVOTE, 3, 0, std::nullopt)), MessageVerdict::future_height);
+  EXPECT_EQ(node_.engine->on_message(vote_msg(1, PREVOTE, 3, 0, std::nullopt)),
+            MessageVerdict::future_height);
   // Height 1 completes.
   lock_on(first, 0);
   feed(vote_msg(1, PRECOMMIT, 1, 0, id_of(first)));
@@ -405,7 +412,8 @@ TEST_F(EngineTest, BlockSyncMovesTheEngineToTheNextHeight) {
   out = fire(find_timeout(out, Step::new_height).value());
   EXPECT_EQ(node_.engine->status().step, Step::propose);
   // Votes for height 1 are now stale.
-  EXPECT_EQ(node_.engine->on_message(vote_msg(1, PRECOMMIT, 1, 0, id_of(first))), MessageVerdict::stale);
+  EXPECT_EQ(node_.engine->on_message(vote_msg(1, PRECOMMIT, 1, 0, id_of(first))),
+            MessageVerdict::stale);
 }
 
 // Four engines wired together: every message reaches everyone, timeouts of

@@ -26,21 +26,22 @@ inline chain::SigningKey key_for(int i) {
 
 inline ValidatorSet make_validators(const std::vector<std::uint64_t>& powers) {
   std::vector<Validator> v;
-  for (std::size_t i = 0; i < powers.size(); ++i) v.push_back(Validator{key_for(static_cast<int>(i)).public_key(), powers[i]});
+  for (std::size_t i = 0; i < powers.size(); ++i)
+    v.push_back(Validator{key_for(static_cast<int>(i)).public_key(), powers[i]});
   return ValidatorSet(std::move(v));
 }
 
 inline std::string str(const chain::Hash& h) { return std::string(h.bytes.begin(), h.bytes.end()); }
 
-inline pb::ConsensusMessage vote_msg(int signer, chain::pb::VoteType type, std::uint64_t h, std::uint32_t r,
-                                     const std::optional<chain::Hash>& id) {
+inline pb::ConsensusMessage vote_msg(int signer, chain::pb::VoteType type, std::uint64_t h,
+                                     std::uint32_t r, const std::optional<chain::Hash>& id) {
   pb::ConsensusMessage m;
   *m.mutable_vote() = chain::sign_vote(kChain, key_for(signer), type, h, r, id);
   return m;
 }
 
-inline pb::ConsensusMessage proposal_msg(int signer, std::uint64_t h, std::uint32_t r, std::int32_t pol,
-                                         const std::string& block) {
+inline pb::ConsensusMessage proposal_msg(int signer, std::uint64_t h, std::uint32_t r,
+                                         std::int32_t pol, const std::string& block) {
   const auto key = key_for(signer);
   const auto id = block_id_of(block).value();
   pb::ConsensusMessage m;
@@ -66,7 +67,9 @@ inline EngineOptions test_options() {
 // store, last checkpoint) plus the engine and signer, which restart() rebuilds.
 struct TestNode {
   TestNode(int index, ValidatorSet validators, EngineOptions options = test_options())
-      : index(index), validators(std::move(validators)), options(std::move(options)),
+      : index(index),
+        validators(std::move(validators)),
+        options(std::move(options)),
         app(kChain, key_for(index).public_key()) {
     restart();
   }
@@ -74,7 +77,8 @@ struct TestNode {
   void restart() {
     engine.reset();
     signer = Signer::open(key_for(index), kChain, store).value();
-    engine = std::make_unique<Engine>(options, validators, app, signer.get(), app.height() + 1, checkpoint);
+    engine = std::make_unique<Engine>(options, validators, app, signer.get(), app.height() + 1,
+                                      checkpoint);
   }
 
   // Takes the engine's output, remembering the checkpoint and the decision.
@@ -82,7 +86,9 @@ struct TestNode {
     Output out = engine->take_output();
     if (out.checkpoint) checkpoint = out.checkpoint;
     if (out.decision) {
-      if (!app.append(sim::CommittedEntry{out.decision->block_id, out.decision->block, out.decision->commit})) std::abort();
+      if (!app.append(sim::CommittedEntry{out.decision->block_id, out.decision->block,
+                                          out.decision->commit}))
+        std::abort();
       decisions.push_back(*out.decision);
     }
     return out;

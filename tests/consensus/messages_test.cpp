@@ -77,7 +77,8 @@ TEST(DecodeMessage, RefusesMisSizedFields) {
   m.mutable_vote()->set_validator("abc");
   EXPECT_FALSE(decode_message(encode_message(m), 1024));
   sim::ChainApp app(kChain, key_for(1).public_key());
-  auto p = proposal_msg(1, 1, 2, 2, app.make_block(1, 2, {}).value());  // pol_round must be below round
+  auto p =
+      proposal_msg(1, 1, 2, 2, app.make_block(1, 2, {}).value());  // pol_round must be below round
   EXPECT_EQ(check_well_formed(p), MessageVerdict::malformed);
   auto q = vote_msg(1, PREVOTE, 1, 0, std::nullopt);
   q.mutable_vote()->set_type(chain::pb::VOTE_UNKNOWN);

@@ -11,7 +11,9 @@ using chain::pb::PREVOTE;
 const chain::Hash kA = chain::sha256("block a");
 const chain::Hash kB = chain::sha256("block b");
 
-std::unique_ptr<Signer> open(SignerStateStore& store) { return Signer::open(key_for(0), kChain, store).value(); }
+std::unique_ptr<Signer> open(SignerStateStore& store) {
+  return Signer::open(key_for(0), kChain, store).value();
+}
 
 SignRefusal refusal(const Error& e) { return static_cast<SignRefusal>(e.code); }
 

@@ -39,7 +39,7 @@ TEST(VotePolicyDelong, RejectsOnlyASignificantlyWorseCandidate) {
   const VotePolicy dl{VotePolicyKind::delong, 50000};  // alpha 0.05
   EXPECT_TRUE(must(dl, {0.70, 0.80, 0.20}).approve);   // worse, but not significantly
   EXPECT_FALSE(must(dl, {0.60, 0.80, 0.01}).approve);
-  EXPECT_TRUE(must(dl, {0.80, 0.80, 0.05}).approve);   // p == alpha is not < alpha
+  EXPECT_TRUE(must(dl, {0.80, 0.80, 0.05}).approve);  // p == alpha is not < alpha
   EXPECT_EQ(must(dl, {0.6, 0.8, 0.01}).p_worse_ppm, 10000u);
 }
 

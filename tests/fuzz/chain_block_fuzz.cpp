@@ -29,7 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   const auto& c = chain();
 
-  auto tx = check_transaction(bytes, c.spec.chain_id(), c.spec.validators, c.spec.params().max_tx_bytes);
+  auto tx =
+      check_transaction(bytes, c.spec.chain_id(), c.spec.validators, c.spec.params().max_tx_bytes);
   if (tx) check(encode_transaction(*tx) == bytes);
   (void)check_evidence(c.spec.chain_id(), c.spec.validators, bytes);
   if (auto h = decode_header(bytes)) check(h->SerializeAsString() == bytes);
@@ -43,6 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   check(decoded->id == block_id(committed->block()));
   auto after = apply_block(c.spec, c.state, *decoded);
-  if (after) check(after->height == decoded->header.height() && after->last_block_id == decoded->id);
+  if (after)
+    check(after->height == decoded->header.height() && after->last_block_id == decoded->id);
   return 0;
 }

@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 1) return 0;
   const std::size_t split = std::min<std::size_t>(data[0], size - 1);
   const std::string signer_bytes(reinterpret_cast<const char*>(data + 1), split);
-  const std::string checkpoint_bytes(reinterpret_cast<const char*>(data + 1 + split), size - 1 - split);
+  const std::string checkpoint_bytes(reinterpret_cast<const char*>(data + 1 + split),
+                                     size - 1 - split);
 
   static const ValidatorSet validators = make_validators({1, 1, 1, 1});
   MemorySignerStateStore store;
@@ -40,7 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   engine.start();
   (void)engine.take_output();
   (void)engine.messages_to_rebroadcast();
-  engine.on_message(vote_msg(1, baton::chain::pb::PREVOTE, height, engine.status().round, std::nullopt));
+  engine.on_message(
+      vote_msg(1, baton::chain::pb::PREVOTE, height, engine.status().round, std::nullopt));
   engine.on_timeout(Timeout{height, engine.status().round, Step::propose, 0});
   (void)engine.take_output();
   return 0;

@@ -101,7 +101,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       case 3: {
         const std::size_t n = std::min<std::size_t>(a % 64, size - at);
-        auto m = decode_message(std::string_view(reinterpret_cast<const char*>(data + at), n), 1 << 16);
+        auto m =
+            decode_message(std::string_view(reinterpret_cast<const char*>(data + at), n), 1 << 16);
         at += n;
         if (m) node.engine->on_message(*m);
         break;
@@ -111,7 +112,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (int k = 0; k <= a % 2; ++k) {
           const std::uint64_t next = node.app.height() + 1;
           const std::string blk = node.app.make_variant(next, 9, 3);
-          check(node.app.append(baton::consensus::sim::CommittedEntry{block_id_of(blk).value(), blk, {}}));
+          check(node.app.append(
+              baton::consensus::sim::CommittedEntry{block_id_of(blk).value(), blk, {}}));
         }
         node.engine->on_block_committed(node.app.height());
         break;

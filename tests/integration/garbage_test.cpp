@@ -50,7 +50,8 @@ TEST(Network, DropsGarbageOnThePeerPortAndKeepsCommitting) {
   {  // an authentic frame from a member that holds invalid Protobuf
     P2pClient c(port);
     ASSERT_TRUE(c.ok());
-    ASSERT_TRUE(c.handshake(net.keys(3).signing, net.chain_id(), net.genesis_hash(), members).has_value());
+    ASSERT_TRUE(
+        c.handshake(net.keys(3).signing, net.chain_id(), net.genesis_hash(), members).has_value());
     const chain::Bytes not_protobuf{0xff, 0xff, 0xff, 0xff, 0x0f, 0x01};
     c.send_message(not_protobuf);
     EXPECT_TRUE(c.closed_by_server()) << "invalid Protobuf did not close the connection";

@@ -31,7 +31,8 @@ std::uint64_t min_height(Testnet& net, const std::vector<int>& which) {
 }
 
 // Submits `count` notes spread over senders and entry nodes in `via`; returns hashes.
-std::vector<std::string> submit(Testnet& net, int count, const std::vector<int>& via, const std::string& tag) {
+std::vector<std::string> submit(Testnet& net, int count, const std::vector<int>& via,
+                                const std::string& tag) {
   std::vector<std::string> hashes;
   for (int k = 0; k < count; ++k) {
     const int node = via[k % via.size()];
@@ -51,7 +52,8 @@ std::vector<std::string> submit(Testnet& net, int count, const std::vector<int>&
 bool all_committed(Testnet& net, int node, const std::vector<std::string>& hashes) {
   // The last transaction of each sender commits after the earlier ones
   // (nonces), but check all: it is cheap on loopback.
-  return std::all_of(hashes.begin(), hashes.end(), [&](const std::string& h) { return net.committed(node, h); });
+  return std::all_of(hashes.begin(), hashes.end(),
+                     [&](const std::string& h) { return net.committed(node, h); });
 }
 
 TEST(Network, FourNodesCommitSurviveACrashAndStopWithoutQuorum) {
@@ -61,7 +63,8 @@ TEST(Network, FourNodesCommitSurviveACrashAndStopWithoutQuorum) {
 
   // 500 transactions through all four nodes.
   auto hashes = submit(net, 500, all, "batch-1");
-  ASSERT_TRUE(wait_until([&] { return all_committed(net, 0, hashes); }, 90s)) << "500 transactions not committed";
+  ASSERT_TRUE(wait_until([&] { return all_committed(net, 0, hashes); }, 90s))
+      << "500 transactions not committed";
   ASSERT_TRUE(wait_until([&] { return min_height(net, all) >= net.height(0); }, 10s));
   const std::uint64_t common = min_height(net, all);
   ASSERT_GT(common, 0u);
@@ -97,7 +100,8 @@ TEST(Network, FourNodesCommitSurviveACrashAndStopWithoutQuorum) {
   // Restart them: progress resumes and the waiting transactions commit.
   ASSERT_TRUE(net.start(2));
   ASSERT_TRUE(net.start(3));
-  ASSERT_TRUE(wait_until([&] { return all_committed(net, 0, stalled); }, 60s)) << "no progress after restart";
+  ASSERT_TRUE(wait_until([&] { return all_committed(net, 0, stalled); }, 60s))
+      << "no progress after restart";
   EXPECT_GT(net.height(0), frozen0);
   ASSERT_TRUE(wait_until([&] { return min_height(net, all) >= net.height(0); }, 30s));
   expect_identical_chains(net, all, min_height(net, all));

@@ -19,8 +19,9 @@ std::string slurp(const std::filesystem::path& p) {
 }
 
 testing::RunResult testnet_sh(const std::vector<std::string>& args) {
-  return testing::run_program(testing::source_dir() / "deploy" / "testnet.sh", args, std::chrono::seconds(120),
-                              {{"BATON_BIN_DIR", testing::bin_path("baton").parent_path().string()}});
+  return testing::run_program(
+      testing::source_dir() / "deploy" / "testnet.sh", args, std::chrono::seconds(120),
+      {{"BATON_BIN_DIR", testing::bin_path("baton").parent_path().string()}});
 }
 
 }  // namespace
@@ -41,8 +42,11 @@ Testnet::Testnet(int n, int empty_block_ms) {
   for (const auto& j : nodes) {
     nodes_.push_back({j["name"], j["admin_url"], j["p2p_addr"], j["data_dir"].get<std::string>(),
                       j["config"].get<std::string>()});
-    clients_.push_back(std::move(node::HttpClient::connect_to(nodes_.back().admin_url, std::chrono::seconds(5))).value());
-    auto k = chain::parse_secret_keys(slurp(dir_.path() / "net" / "keys" / (nodes_.back().name + ".key")));
+    clients_.push_back(
+        std::move(node::HttpClient::connect_to(nodes_.back().admin_url, std::chrono::seconds(5)))
+            .value());
+    auto k = chain::parse_secret_keys(
+        slurp(dir_.path() / "net" / "keys" / (nodes_.back().name + ".key")));
     if (!k) {
       error_ = "cannot read key: " + k.error().message;
       return;
@@ -55,14 +59,18 @@ Testnet::Testnet(int n, int empty_block_ms) {
   ok_ = true;
 }
 
-Testnet::~Testnet() { (void)testnet_sh({"down", "--dir", (dir_.path() / "net").string(), "--kill"}); }
+Testnet::~Testnet() {
+  (void)testnet_sh({"down", "--dir", (dir_.path() / "net").string(), "--kill"});
+}
 
 bool Testnet::start(int i) {
-  return testnet_sh({"start", "--dir", (dir_.path() / "net").string(), "--node", nodes_.at(i).name}).exit_code == 0;
+  return testnet_sh({"start", "--dir", (dir_.path() / "net").string(), "--node", nodes_.at(i).name})
+             .exit_code == 0;
 }
 
 bool Testnet::stop(int i, bool kill) {
-  std::vector<std::string> args{"stop", "--dir", (dir_.path() / "net").string(), "--node", nodes_.at(i).name};
+  std::vector<std::string> args{"stop", "--dir", (dir_.path() / "net").string(), "--node",
+                                nodes_.at(i).name};
   if (kill) args.push_back("--kill");
   return testnet_sh(args).exit_code == 0;
 }
@@ -97,7 +105,8 @@ std::size_t Testnet::block_tx_count(int i, std::uint64_t height) {
 std::string Testnet::submit_note(int sender, int via, const std::string& text, std::string* why) {
   auto& nonce = next_nonce_[sender];
   if (nonce == 0) nonce = 1;
-  const std::string tx = chain::encode_transaction(chain::make_note(chain_id_, keys_.at(sender).signing, nonce, text));
+  const std::string tx =
+      chain::encode_transaction(chain::make_note(chain_id_, keys_.at(sender).signing, nonce, text));
   auto r = client(via).request("POST", "/tx", tx, "application/octet-stream");
   if (!r) {
     if (why) *why = r.error().message;

@@ -27,7 +27,8 @@ Dataset blobs(std::size_t rows, int classes, double separation, std::uint64_t se
     const int c = static_cast<int>(i % static_cast<std::size_t>(classes));
     d.y.push_back(c);
     for (std::size_t f = 0; f < d.features; ++f) {
-      d.x.push_back(static_cast<float>(normal(rng) + (f == static_cast<std::size_t>(c % 3) ? separation : 0.0)));
+      d.x.push_back(static_cast<float>(normal(rng) +
+                                       (f == static_cast<std::size_t>(c % 3) ? separation : 0.0)));
     }
   }
   return d;
@@ -54,7 +55,8 @@ ExperimentPlan small_plan() {
 TEST(Experiment, TrainsCentralizedAndTheSixPaperScenarios) {
   const auto data = prepared(2);
   std::vector<std::string> progressed;
-  auto report = run_experiment(data, small_plan(), [&](const ExperimentRow& r) { progressed.push_back(r.name); });
+  auto report = run_experiment(data, small_plan(),
+                               [&](const ExperimentRow& r) { progressed.push_back(r.name); });
   ASSERT_TRUE(report.ok()) << report.error().message;
   const std::vector<std::string> names = {"centralized", "scenario1", "scenario2", "scenario3",
                                           "scenario4",   "scenario5", "scenario6"};
@@ -65,7 +67,8 @@ TEST(Experiment, TrainsCentralizedAndTheSixPaperScenarios) {
     const auto& row = report->rows[i];
     EXPECT_EQ(row.name, names[i]);
     EXPECT_EQ(row.partner_sizes.size(), partners[i]);
-    EXPECT_EQ(std::accumulate(row.partner_sizes.begin(), row.partner_sizes.end(), std::size_t{0}), 160u);
+    EXPECT_EQ(std::accumulate(row.partner_sizes.begin(), row.partner_sizes.end(), std::size_t{0}),
+              160u);
     ASSERT_TRUE(row.ci.has_value());
     EXPECT_LE(row.ci->first, row.auc);
     EXPECT_GE(row.ci->second, row.auc);
@@ -106,7 +109,8 @@ TEST(Experiment, MultiClassReportsOneVsRestAucPerClass) {
   for (const auto& row : report->rows) {
     ASSERT_EQ(row.auc_per_class.size(), 3u);
     ASSERT_EQ(row.ci_per_class.size(), 3u);
-    EXPECT_NEAR(row.auc, (row.auc_per_class[0] + row.auc_per_class[1] + row.auc_per_class[2]) / 3, 1e-12);
+    EXPECT_NEAR(row.auc, (row.auc_per_class[0] + row.auc_per_class[1] + row.auc_per_class[2]) / 3,
+                1e-12);
     EXPECT_FALSE(row.ci.has_value());
     EXPECT_EQ(row.p_per_class_vs_centralized.size(), row.name == "centralized" ? 0u : 3u);
   }

@@ -17,7 +17,8 @@ Dataset tiny_data() {
   for (std::size_t i = 0; i < d.rows; ++i) {
     const int label = static_cast<int>(i % 2);
     d.y.push_back(label);
-    for (std::size_t f = 0; f < d.features; ++f) d.x.push_back(static_cast<float>(label) + 0.1f * static_cast<float>(i + f));
+    for (std::size_t f = 0; f < d.features; ++f)
+      d.x.push_back(static_cast<float>(label) + 0.1f * static_cast<float>(i + f));
   }
   d.feature_names = {"a", "b", "c"};
   d.class_names = {"no", "yes"};
@@ -49,7 +50,8 @@ TEST(ModelBlob, HeaderFollowsTheDocumentedLayout) {
   EXPECT_EQ(std::string(blob.begin() + 16, blob.begin() + 16 + spec_len), to_json(model.spec()));
   EXPECT_EQ(u32_at(blob, 16 + spec_len), 4u);  // hidden0.weight, hidden0.bias, out.weight, out.bias
   // 4 tensors of 12 + 4 + 4 + 1 floats, each with a header of 2 + name + 1 + 1 + 8·rank bytes.
-  const std::size_t headers = (2 + 14 + 2 + 16) + (2 + 12 + 2 + 8) + (2 + 10 + 2 + 16) + (2 + 8 + 2 + 8);
+  const std::size_t headers =
+      (2 + 14 + 2 + 16) + (2 + 12 + 2 + 8) + (2 + 10 + 2 + 16) + (2 + 8 + 2 + 8);
   EXPECT_EQ(blob.size(), 16 + spec_len + 4 + headers + 4 * (12 + 4 + 4 + 1));
   EXPECT_EQ(chain::sha256(blob), model_hash(model));
 }

@@ -22,7 +22,8 @@ Dataset random_rows(std::size_t rows, std::size_t features, int classes, std::ui
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> normal(0.f, 1.f);
   for (std::size_t i = 0; i < rows * features; ++i) d.x.push_back(normal(rng));
-  for (std::size_t i = 0; i < rows; ++i) d.y.push_back(static_cast<int>(i % static_cast<std::size_t>(classes)));
+  for (std::size_t i = 0; i < rows; ++i)
+    d.y.push_back(static_cast<int>(i % static_cast<std::size_t>(classes)));
   for (std::size_t f = 0; f < features; ++f) d.feature_names.push_back("f" + std::to_string(f));
   for (int c = 0; c < classes; ++c) d.class_names.push_back("c" + std::to_string(c));
   return d;
@@ -39,7 +40,8 @@ std::vector<BlobTensor> list_tensors(const chain::Bytes& b) {
   std::size_t pos = 8 + 4;
   auto le = [&](int n) {
     std::uint64_t v = 0;
-    for (int i = 0; i < n; ++i) v |= std::uint64_t{b.at(pos + static_cast<std::size_t>(i))} << (8 * i);
+    for (int i = 0; i < n; ++i)
+      v |= std::uint64_t{b.at(pos + static_cast<std::size_t>(i))} << (8 * i);
     pos += static_cast<std::size_t>(n);
     return v;
   };
@@ -64,7 +66,8 @@ std::vector<BlobTensor> list_tensors(const chain::Bytes& b) {
 
 TEST(ModelSpec, JsonIsCanonicalAndRoundTrips) {
   const auto spec = ModelSpec::mlp(30, {64, 32});
-  EXPECT_EQ(to_json(spec), R"({"architecture":"mlp","hidden":[64,32],"input_shape":[30],"num_classes":2})");
+  EXPECT_EQ(to_json(spec),
+            R"({"architecture":"mlp","hidden":[64,32],"input_shape":[30],"num_classes":2})");
   auto back = spec_from_json(to_json(spec));
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(*back, spec);
@@ -76,12 +79,22 @@ TEST(ModelSpec, JsonIsCanonicalAndRoundTrips) {
 
 TEST(ModelSpec, RefusesMalformedOrOversizedSpecs) {
   EXPECT_FALSE(spec_from_json("not json").ok());
-  EXPECT_FALSE(spec_from_json(R"({"architecture":"transformer","hidden":[],"input_shape":[3],"num_classes":2})").ok());
-  EXPECT_FALSE(spec_from_json(R"({"architecture":"mlp","hidden":[0],"input_shape":[3],"num_classes":2})").ok());
-  EXPECT_FALSE(spec_from_json(R"({"architecture":"mlp","hidden":[],"input_shape":[3],"num_classes":1})").ok());
-  EXPECT_FALSE(spec_from_json(R"({"architecture":"mlp","hidden":["8"],"input_shape":[3],"num_classes":2})").ok());
+  EXPECT_FALSE(
+      spec_from_json(
+          R"({"architecture":"transformer","hidden":[],"input_shape":[3],"num_classes":2})")
+          .ok());
+  EXPECT_FALSE(
+      spec_from_json(R"({"architecture":"mlp","hidden":[0],"input_shape":[3],"num_classes":2})")
+          .ok());
+  EXPECT_FALSE(
+      spec_from_json(R"({"architecture":"mlp","hidden":[],"input_shape":[3],"num_classes":1})")
+          .ok());
+  EXPECT_FALSE(
+      spec_from_json(R"({"architecture":"mlp","hidden":["8"],"input_shape":[3],"num_classes":2})")
+          .ok());
   // 2^20 inputs × 65536 hidden would be 2^36 parameters: refused before any allocation.
-  auto huge = spec_from_json(R"({"architecture":"mlp","hidden":[65536],"input_shape":[1048576],"num_classes":2})");
+  auto huge = spec_from_json(
+      R"({"architecture":"mlp","hidden":[65536],"input_shape":[1048576],"num_classes":2})");
   ASSERT_FALSE(huge.ok());
   EXPECT_NE(huge.error().message.find("parameters"), std::string::npos);
   EXPECT_FALSE(validate(ModelSpec::cnn2d({28, 28}, 2)).ok());

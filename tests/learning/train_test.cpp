@@ -17,8 +17,8 @@ namespace {
 
 // Two Gaussian classes in `features` dimensions, means ±separation/2 on the
 // first feature; `positive_share` of rows are positive.
-Dataset gaussian_classes(std::size_t rows, std::size_t features, double separation, double positive_share,
-                         std::uint64_t seed) {
+Dataset gaussian_classes(std::size_t rows, std::size_t features, double separation,
+                         double positive_share, std::uint64_t seed) {
   Dataset d;
   d.rows = rows;
   d.features = features;

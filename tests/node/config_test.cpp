@@ -61,15 +61,21 @@ void expect_error(const std::string& text, const std::string& fragment) {
 }
 
 TEST(NodeConfig, RefusesMissingRequiredKeyNamingIt) {
-  expect_error("name = \"a\"\nkey_file = \"k\"\ngenesis_file = \"g\"\ndata_dir = \"d\"\n", "p2p_listen");
+  expect_error("name = \"a\"\nkey_file = \"k\"\ngenesis_file = \"g\"\ndata_dir = \"d\"\n",
+               "p2p_listen");
 }
 
-TEST(NodeConfig, RefusesMalformedTomlWithLine) { expect_error("name = \"a\nkey_file = 3\n", "line"); }
+TEST(NodeConfig, RefusesMalformedTomlWithLine) {
+  expect_error("name = \"a\nkey_file = 3\n", "line");
+}
 
-TEST(NodeConfig, RefusesUnknownKeys) { expect_error(std::string(kGood) + "p2p_lisen = \"x:1\"\n", "p2p_lisen"); }
+TEST(NodeConfig, RefusesUnknownKeys) {
+  expect_error(std::string(kGood) + "p2p_lisen = \"x:1\"\n", "p2p_lisen");
+}
 
 TEST(NodeConfig, RefusesWrongTypesAndRanges) {
-  expect_error(std::string(kGood) + "[consensus]\ntimeout_propose_ms = \"fast\"\n", "consensus.timeout_propose_ms");
+  expect_error(std::string(kGood) + "[consensus]\ntimeout_propose_ms = \"fast\"\n",
+               "consensus.timeout_propose_ms");
   expect_error(std::string(kGood) + "[consensus]\ntimeout_propose_ms = 0\n", "between");
   expect_error(std::string(kGood) + "log_level = \"loud\"\n", "log_level");
   expect_error(std::string(kGood) + "admin_listen = \"localhost\"\n", "admin_listen");

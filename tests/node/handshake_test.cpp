@@ -75,8 +75,8 @@ TEST(Handshake, HelloHasTheDocumentedLayout) {
   EXPECT_TRUE(std::equal(s.genesis.bytes.begin(), s.genesis.bytes.end(), hello.begin() + 3));
   EXPECT_TRUE(std::equal(s.alice.public_key().bytes.begin(), s.alice.public_key().bytes.end(),
                          hello.begin() + 35));
-  EXPECT_TRUE(std::equal(eph.public_key().bytes.begin(), eph.public_key().bytes.end(),
-                         hello.begin() + 67));
+  EXPECT_TRUE(
+      std::equal(eph.public_key().bytes.begin(), eph.public_key().bytes.end(), hello.begin() + 67));
   EXPECT_EQ(hello[99], 9);
   EXPECT_EQ(std::string(hello.begin() + 100, hello.end()), "hospitals");
   const auto parsed = parse_hello(hello);
@@ -128,8 +128,7 @@ TEST(HandshakeRefuses, WrongGenesisHash) {
   Peers s;
   HandshakeOptions theirs = s.options();
   theirs.genesis_hash = chain::sha256(std::string_view("another genesis"));
-  EXPECT_EQ(first_reply(s, s.bob, theirs, s.options()).refused,
-            HandshakeRefusal::genesis_mismatch);
+  EXPECT_EQ(first_reply(s, s.bob, theirs, s.options()).refused, HandshakeRefusal::genesis_mismatch);
 }
 
 TEST(HandshakeRefuses, WrongChainId) {
@@ -144,8 +143,7 @@ TEST(HandshakeRefuses, OtherProtocolVersion) {
   Peers s;
   HandshakeOptions theirs = s.options();
   theirs.version = 2;
-  EXPECT_EQ(first_reply(s, s.bob, theirs, s.options()).refused,
-            HandshakeRefusal::version_mismatch);
+  EXPECT_EQ(first_reply(s, s.bob, theirs, s.options()).refused, HandshakeRefusal::version_mismatch);
 }
 
 TEST(HandshakeRefuses, OurOwnIdentity) {

@@ -60,7 +60,8 @@ TEST(HttpServer, FailsToStartOnAPortInUseWithASentence) {
 
 TEST(HttpClient, ReportsAnUnreachableNodeAndABadUrl) {
   const int port = testing::free_port();
-  auto client = HttpClient::connect_to("http://127.0.0.1:" + std::to_string(port), std::chrono::seconds(2));
+  auto client =
+      HttpClient::connect_to("http://127.0.0.1:" + std::to_string(port), std::chrono::seconds(2));
   ASSERT_TRUE(client.ok());
   auto r = (*client)->get("/status");
   ASSERT_FALSE(r.ok());

@@ -41,11 +41,14 @@ struct Fixture {
     };
   }
   std::string note(int member, std::uint64_t nonce, std::string text = "hello") const {
-    return chain::encode_transaction(chain::make_note("mempool-test", keys[member].signing, nonce, std::move(text)));
+    return chain::encode_transaction(
+        chain::make_note("mempool-test", keys[member].signing, nonce, std::move(text)));
   }
 };
 
-AddResult add(Mempool& m, const Fixture& f, const std::string& tx) { return m.add(chain::as_bytes(tx), f.next()); }
+AddResult add(Mempool& m, const Fixture& f, const std::string& tx) {
+  return m.add(chain::as_bytes(tx), f.next());
+}
 
 TEST(Mempool, AcceptsAValidTransactionOnce) {
   Fixture f;
@@ -86,12 +89,14 @@ TEST(Mempool, RefusesReplayedAndFarFutureNonces) {
 
 TEST(Mempool, IsBoundedByCountAndBytes) {
   Fixture f;
-  Mempool by_count(*f.spec, MempoolLimits{.max_txs = 2, .max_bytes = 1 << 20, .max_nonce_gap = 100});
+  Mempool by_count(*f.spec,
+                   MempoolLimits{.max_txs = 2, .max_bytes = 1 << 20, .max_nonce_gap = 100});
   EXPECT_TRUE(add(by_count, f, f.note(0, 1)).accepted());
   EXPECT_TRUE(add(by_count, f, f.note(0, 2)).accepted());
   EXPECT_EQ(add(by_count, f, f.note(0, 3)).rejected, TxRejection::pool_full);
   const std::size_t one = f.note(1, 1).size();
-  Mempool by_bytes(*f.spec, MempoolLimits{.max_txs = 100, .max_bytes = one + one / 2, .max_nonce_gap = 100});
+  Mempool by_bytes(*f.spec,
+                   MempoolLimits{.max_txs = 100, .max_bytes = one + one / 2, .max_nonce_gap = 100});
   EXPECT_TRUE(add(by_bytes, f, f.note(1, 1)).accepted());
   EXPECT_EQ(add(by_bytes, f, f.note(1, 2)).rejected, TxRejection::pool_full);
   EXPECT_EQ(by_bytes.bytes(), one);
@@ -111,7 +116,8 @@ TEST(Mempool, ReapsConsecutiveNoncesPerSenderInterleavedAndWithinLimits) {
     ASSERT_TRUE(tx.ParseFromString(t));
     order[tx.sender()].push_back(tx.nonce());
   }
-  for (const auto& [sender, nonces] : order) EXPECT_TRUE(std::is_sorted(nonces.begin(), nonces.end()));
+  for (const auto& [sender, nonces] : order)
+    EXPECT_TRUE(std::is_sorted(nonces.begin(), nonces.end()));
   EXPECT_EQ(m.reap(3, 1 << 20, f.next()).size(), 3u);
   EXPECT_EQ(m.reap(100, all[0].size(), f.next()).size(), 1u);
   EXPECT_EQ(m.size(), 7u);  // reaping does not remove

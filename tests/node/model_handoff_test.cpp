@@ -28,7 +28,8 @@ learning::Dataset tiny_validation() {
   for (int i = 0; i < 24; ++i) {
     const int label = i % 2;
     for (int f = 0; f < 4; ++f) {
-      data.x.push_back(static_cast<float>((label ? 1.0 : -1.0) * (0.5 + 0.1 * f) + 0.05 * ((i * 7 + f) % 5)));
+      data.x.push_back(
+          static_cast<float>((label ? 1.0 : -1.0) * (0.5 + 0.1 * f) + 0.05 * ((i * 7 + f) % 5)));
     }
     data.y.push_back(label);
   }
@@ -54,7 +55,9 @@ class ModelHandoff : public ::testing::Test {
     binding_ = {"test-chain", "run-1", "turn-3", "turn-2"};
   }
 
-  std::vector<chain::MemberPublicKeys> alice_and_bob() const { return {alice_.public_keys(), bob_.public_keys()}; }
+  std::vector<chain::MemberPublicKeys> alice_and_bob() const {
+    return {alice_.public_keys(), bob_.public_keys()};
+  }
 
   LedgerModelRef ref_for(const SealedModel& sealed) const {
     return {sealed.object_key, sealed.blob_sha256, sealed.model_sha256, sealed.envelope};
@@ -62,7 +65,9 @@ class ModelHandoff : public ::testing::Test {
 
   fs::path blob_file(const std::string& key) const { return dir_.path() / "store" / key; }
 
-  bool work_dir_is_empty() const { return !fs::exists(options_.work_dir) || fs::is_empty(options_.work_dir); }
+  bool work_dir_is_empty() const {
+    return !fs::exists(options_.work_dir) || fs::is_empty(options_.work_dir);
+  }
 
   testing::TempDir dir_;
   chain::MemberSecretKeys alice_;
@@ -123,8 +128,9 @@ TEST_F(ModelHandoff, RoundTripGivesTheRecipientTheSameModel) {
 TEST_F(ModelHandoff, SealingFromAFileMatchesSealingFromBytes) {
   const chain::Bytes model = tiny_model_bytes(8);
   const fs::path file = dir_.path() / "model.bin";
-  std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(model.data()),
-                                              static_cast<std::streamsize>(model.size()));
+  std::ofstream(file, std::ios::binary)
+      .write(reinterpret_cast<const char*>(model.data()),
+             static_cast<std::streamsize>(model.size()));
   auto sealed = seal_file_and_upload(store_, file, binding_, alice_and_bob(), options_);
   ASSERT_TRUE(sealed.ok()) << sealed.error().message;
   EXPECT_EQ(sealed->model_sha256, chain::sha256(model));
@@ -147,7 +153,8 @@ TEST_F(ModelHandoff, TamperedBlobIsRefusedAsHashMismatch) {
   }
   auto opened = fetch_and_open(store_, ref_for(*sealed), bob_.x25519, binding_, options_);
   ASSERT_FALSE(opened.ok());
-  EXPECT_EQ(opened.error().code, static_cast<int>(HandoffErrc::hash_mismatch)) << opened.error().message;
+  EXPECT_EQ(opened.error().code, static_cast<int>(HandoffErrc::hash_mismatch))
+      << opened.error().message;
   EXPECT_NE(opened.error().message.find("tampered"), std::string::npos) << opened.error().message;
   EXPECT_TRUE(work_dir_is_empty());
 }
@@ -165,7 +172,8 @@ TEST_F(ModelHandoff, BlobSwappedToAnotherModelFailsAuthenticationEvenWithItsOwnH
   ref.object_key = key;
   auto opened = fetch_and_open(store_, ref, bob_.x25519, binding_, options_);
   ASSERT_FALSE(opened.ok());
-  EXPECT_EQ(opened.error().code, static_cast<int>(HandoffErrc::authentication_failed)) << opened.error().message;
+  EXPECT_EQ(opened.error().code, static_cast<int>(HandoffErrc::authentication_failed))
+      << opened.error().message;
 }
 
 TEST_F(ModelHandoff, NonRecipientIsRefused) {
@@ -173,7 +181,8 @@ TEST_F(ModelHandoff, NonRecipientIsRefused) {
   ASSERT_TRUE(sealed.ok()) << sealed.error().message;
   auto opened = fetch_and_open(store_, ref_for(*sealed), carol_.x25519, binding_, options_);
   ASSERT_FALSE(opened.ok());
-  EXPECT_EQ(opened.error().code, static_cast<int>(HandoffErrc::not_recipient)) << opened.error().message;
+  EXPECT_EQ(opened.error().code, static_cast<int>(HandoffErrc::not_recipient))
+      << opened.error().message;
   EXPECT_TRUE(work_dir_is_empty());
 }
 
@@ -183,7 +192,8 @@ TEST_F(ModelHandoff, MissingBlobIsReported) {
   ASSERT_TRUE(store_.remove(sealed->object_key).ok());
   auto opened = fetch_and_open(store_, ref_for(*sealed), bob_.x25519, binding_, options_);
   ASSERT_FALSE(opened.ok());
-  EXPECT_EQ(opened.error().code, static_cast<int>(HandoffErrc::missing_blob)) << opened.error().message;
+  EXPECT_EQ(opened.error().code, static_cast<int>(HandoffErrc::missing_blob))
+      << opened.error().message;
 }
 
 TEST_F(ModelHandoff, EnvelopeForAnotherBlobIsRefused) {
@@ -196,13 +206,15 @@ TEST_F(ModelHandoff, EnvelopeForAnotherBlobIsRefused) {
   ref.envelope = second->envelope;  // records the other blob's hash
   auto opened = fetch_and_open(store_, ref, bob_.x25519, binding_, options_);
   ASSERT_FALSE(opened.ok());
-  EXPECT_EQ(opened.error().code, static_cast<int>(HandoffErrc::hash_mismatch)) << opened.error().message;
+  EXPECT_EQ(opened.error().code, static_cast<int>(HandoffErrc::hash_mismatch))
+      << opened.error().message;
   // Without the hash in the envelope, the key commitment still refuses it.
   ref.envelope.blob_sha256.reset();
   ref.envelope.blob_size.reset();
   opened = fetch_and_open(store_, ref, bob_.x25519, binding_, options_);
   ASSERT_FALSE(opened.ok());
-  EXPECT_EQ(opened.error().code, static_cast<int>(HandoffErrc::authentication_failed)) << opened.error().message;
+  EXPECT_EQ(opened.error().code, static_cast<int>(HandoffErrc::authentication_failed))
+      << opened.error().message;
 }
 
 TEST_F(ModelHandoff, ModelHashOtherThanTheLedgersIsRefused) {
@@ -212,7 +224,8 @@ TEST_F(ModelHandoff, ModelHashOtherThanTheLedgersIsRefused) {
   ref.model_sha256 = chain::sha256(tiny_model_bytes(8));
   auto opened = fetch_and_open(store_, ref, bob_.x25519, binding_, options_);
   ASSERT_FALSE(opened.ok());
-  EXPECT_EQ(opened.error().code, static_cast<int>(HandoffErrc::model_hash_mismatch)) << opened.error().message;
+  EXPECT_EQ(opened.error().code, static_cast<int>(HandoffErrc::model_hash_mismatch))
+      << opened.error().message;
 }
 
 TEST_F(ModelHandoff, SealingWithoutRecipientsIsRefused) {

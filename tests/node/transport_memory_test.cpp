@@ -76,8 +76,8 @@ TEST(MemoryTransport, InvalidMessageResetsTheSession) {
   a->send(id(2), text("invalid"));
   a->send(id(2), text("dropped with the session"));
   net.run_until_idle();
-  EXPECT_EQ(lb.events, (std::vector<std::string>{"up 1", "msg 1 invalid", "down 1 invalid message",
-                                                 "up 1"}));
+  EXPECT_EQ(lb.events,
+            (std::vector<std::string>{"up 1", "msg 1 invalid", "down 1 invalid message", "up 1"}));
 }
 
 TEST(MemoryTransport, StoppedEndpointReceivesNothing) {

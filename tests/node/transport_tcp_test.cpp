@@ -239,7 +239,7 @@ TEST(TcpTransport, KeepalivesHoldAQuietSessionOpen) {
   start(a, all, limits);
   start(b, all, limits);
   ASSERT_TRUE(wait_until([&] { return all_connected(all); }, 10s));
-  std::this_thread::sleep_for(300ms);  // let any duplicate settle
+  std::this_thread::sleep_for(300ms);   // let any duplicate settle
   std::this_thread::sleep_for(1500ms);  // no messages, over twice the idle timeout
   EXPECT_TRUE(all_connected(all));
   EXPECT_EQ(a.recorder.net_sessions(b.id()), 1);
@@ -257,8 +257,8 @@ TEST(TcpTransport, DropsAnAuthenticatedPeerThatFallsSilent) {
   testing::P2pClient c(a.port);
   ASSERT_TRUE(handshake(c, b.key, {a.id(), b.id()}));  // then sends nothing, not even keepalives
   EXPECT_TRUE(c.closed_by_server(5s));
-  EXPECT_TRUE(wait_until([&] { return a.recorder.has_problem(DisconnectReason::idle_timeout); },
-                         2s));
+  EXPECT_TRUE(
+      wait_until([&] { return a.recorder.has_problem(DisconnectReason::idle_timeout); }, 2s));
 }
 
 TEST(TcpTransport, RedialsWithBackoffWhileAPeerIsDown) {
@@ -347,8 +347,8 @@ TEST(TcpTransport, OversizedLengthPrefixDropsTheConnection) {
   testing::P2pClient c(a.port);
   c.write(chain::Bytes{0x7f, 0xff, 0xff, 0xff});
   EXPECT_TRUE(c.closed_by_server());
-  ASSERT_TRUE(wait_until([&] { return a.recorder.has_problem(DisconnectReason::oversized_frame); },
-                         2s));
+  ASSERT_TRUE(
+      wait_until([&] { return a.recorder.has_problem(DisconnectReason::oversized_frame); }, 2s));
 }
 
 TEST(TcpTransport, RefusesAHandshakeFromAnUnknownKey) {
@@ -359,8 +359,8 @@ TEST(TcpTransport, RefusesAHandshakeFromAnUnknownKey) {
   testing::P2pClient c(a.port);
   EXPECT_FALSE(handshake(c, stranger, {a.id(), stranger.public_key()}));
   EXPECT_TRUE(c.closed_by_server());
-  ASSERT_TRUE(wait_until(
-      [&] { return a.recorder.has_problem(DisconnectReason::handshake_refused); }, 2s));
+  ASSERT_TRUE(
+      wait_until([&] { return a.recorder.has_problem(DisconnectReason::handshake_refused); }, 2s));
   bool named = false;
   for (const auto& p : a.recorder.problems()) {
     named |= p.detail.find("not a member") != std::string::npos;
@@ -381,8 +381,8 @@ TEST(TcpTransport, DropsAPeerWhoseFrameWasTampered) {
   bad[6] ^= 0x20;
   c.write(bad);
   EXPECT_TRUE(c.closed_by_server());
-  EXPECT_TRUE(wait_until(
-      [&] { return a.recorder.has_problem(DisconnectReason::not_authentic); }, 2s));
+  EXPECT_TRUE(
+      wait_until([&] { return a.recorder.has_problem(DisconnectReason::not_authentic); }, 2s));
   EXPECT_FALSE(a.recorder.got(b.id(), "tampered"));
   EXPECT_TRUE(wait_until([&] { return a.recorder.net_sessions(b.id()) == 0; }, 2s));
 }
@@ -396,8 +396,8 @@ TEST(TcpTransport, DropsAPeerWhoseMessageTheNodeFindsInvalid) {
   ASSERT_TRUE(handshake(c, b.key, {a.id(), b.id()}));
   c.send_message(text("invalid"));  // the Recorder answers disconnect
   EXPECT_TRUE(c.closed_by_server());
-  ASSERT_TRUE(wait_until(
-      [&] { return a.recorder.has_problem(DisconnectReason::invalid_message); }, 2s));
+  ASSERT_TRUE(
+      wait_until([&] { return a.recorder.has_problem(DisconnectReason::invalid_message); }, 2s));
 }
 
 TEST(TcpTransport, DropsAClientThatDoesNotFinishTheHandshake) {
@@ -409,8 +409,8 @@ TEST(TcpTransport, DropsAClientThatDoesNotFinishTheHandshake) {
   testing::P2pClient c(a.port);
   ASSERT_TRUE(c.read_frame());  // the server's hello; we say nothing
   EXPECT_TRUE(c.closed_by_server(3s));
-  EXPECT_TRUE(wait_until(
-      [&] { return a.recorder.has_problem(DisconnectReason::handshake_timeout); }, 2s));
+  EXPECT_TRUE(
+      wait_until([&] { return a.recorder.has_problem(DisconnectReason::handshake_timeout); }, 2s));
 }
 
 TEST(TcpTransport, BoundsUnauthenticatedConnections) {
@@ -424,8 +424,8 @@ TEST(TcpTransport, BoundsUnauthenticatedConnections) {
   ASSERT_TRUE(second.read_frame());
   testing::P2pClient third(a.port);
   EXPECT_TRUE(third.closed_by_server(3s));
-  EXPECT_TRUE(wait_until(
-      [&] { return a.recorder.has_problem(DisconnectReason::too_many_pending); }, 2s));
+  EXPECT_TRUE(
+      wait_until([&] { return a.recorder.has_problem(DisconnectReason::too_many_pending); }, 2s));
   // A member still gets in once a slot is free.
   first.write(chain::Bytes{0xff, 0xff, 0xff, 0xff});
   ASSERT_TRUE(first.closed_by_server());
@@ -446,8 +446,8 @@ TEST(TcpTransport, DisconnectsAPeerThatDoesNotRead) {
   ASSERT_TRUE(wait_until([&] { return connected(a, b.id()); }, 5s));
   const chain::Bytes big(1u << 20, 0x55);
   for (int i = 0; i < 64; ++i) ASSERT_TRUE(a.transport->send(b.id(), big));
-  EXPECT_TRUE(wait_until(
-      [&] { return a.recorder.has_problem(DisconnectReason::send_queue_full); }, 10s));
+  EXPECT_TRUE(
+      wait_until([&] { return a.recorder.has_problem(DisconnectReason::send_queue_full); }, 10s));
   EXPECT_TRUE(wait_until([&] { return !connected(a, b.id()); }, 5s));
 }
 

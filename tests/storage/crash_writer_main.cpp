@@ -27,21 +27,25 @@ int main(int argc, char** argv) {
   using namespace baton;
   if (argc != 3) return die("usage: baton-crash-writer CONSORTIUM_DIR DATA_DIR");
   const auto consortium = storage::testing::read_consortium(argv[1]);
-  auto store = storage::LedgerStore::open_writer(
-      {.dir = argv[2], .genesis_hash = consortium.spec.genesis_hash, .genesis_document = consortium.genesis_text});
+  auto store = storage::LedgerStore::open_writer({.dir = argv[2],
+                                                  .genesis_hash = consortium.spec.genesis_hash,
+                                                  .genesis_document = consortium.genesis_text});
   if (!store) return die(store.error().message);
   auto verified = storage::verify_ledger(**store, consortium.spec);
   if (!verified) return die(verified.error().message);
-  if (!*verified) return die("height " + std::to_string(verified->reason().height) + ": " + verified->reason().what);
+  if (!*verified)
+    return die("height " + std::to_string(verified->reason().height) + ": " +
+               verified->reason().what);
 
-  auto maker = storage::ChainMaker::create(consortium.spec, consortium.signing_keys(), verified->value().state,
-                                           {.txs_per_block = 4});
+  auto maker = storage::ChainMaker::create(consortium.spec, consortium.signing_keys(),
+                                           verified->value().state, {.txs_per_block = 4});
   if (!maker) return die(maker.error().message);
   for (;;) {
     auto block = maker->next_block();
     if (!block) return die(block.error().message);
     if (auto appended = (*store)->append(*block); !appended) return die(appended.error().message);
     const std::string line = "acked " + std::to_string(maker->state().height) + "\n";
-    if (::write(STDOUT_FILENO, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return die("stdout");
+    if (::write(STDOUT_FILENO, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+      return die("stdout");
   }
 }

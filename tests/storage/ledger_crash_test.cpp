@@ -27,7 +27,8 @@ std::uint64_t highest_acked(const fs::path& log) {
   std::uint64_t highest = 0;
   while (std::getline(in, line)) {
     if (in.eof()) break;  // no newline: the write was cut short
-    if (line.rfind("acked ", 0) == 0) highest = std::max<std::uint64_t>(highest, std::stoull(line.substr(6)));
+    if (line.rfind("acked ", 0) == 0)
+      highest = std::max<std::uint64_t>(highest, std::stoull(line.substr(6)));
   }
   return highest;
 }
@@ -54,32 +55,38 @@ TEST(LedgerCrash, KilledWriterLeavesAVerifiableLedgerWithEveryAcknowledgedBlock)
       // Even rounds kill at any moment, often while the child opens and
       // verifies the ledger; odd rounds wait until it is appending.
       if (round % 2 == 1) {
-        ASSERT_TRUE(baton::testing::wait_until([&] { return highest_acked(log) > previous_tip; }, 20s))
-            << "the writer acknowledged nothing; its log:\n" << std::ifstream(log).rdbuf();
+        ASSERT_TRUE(
+            baton::testing::wait_until([&] { return highest_acked(log) > previous_tip; }, 20s))
+            << "the writer acknowledged nothing; its log:\n"
+            << std::ifstream(log).rdbuf();
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
-      ASSERT_TRUE(child.running()) << "the writer exited early; its log:\n" << std::ifstream(log).rdbuf();
+      ASSERT_TRUE(child.running()) << "the writer exited early; its log:\n"
+                                   << std::ifstream(log).rdbuf();
       child.kill_hard();
     }
     const std::uint64_t acked = highest_acked(log);
     acked_total += acked > previous_tip ? acked - previous_tip : 0;
 
-    auto store = LedgerStore::open_writer(
-        {.dir = data, .genesis_hash = consortium.spec.genesis_hash, .genesis_document = consortium.genesis_text});
+    auto store = LedgerStore::open_writer({.dir = data,
+                                           .genesis_hash = consortium.spec.genesis_hash,
+                                           .genesis_document = consortium.genesis_text});
     ASSERT_TRUE(store.ok()) << "round " << round << ": " << store.error().message;
     auto verdict = verify_ledger(**store, consortium.spec);
     ASSERT_TRUE(verdict.ok()) << verdict.error().message;
-    ASSERT_TRUE(verdict->ok()) << "round " << round << ", height " << verdict->reason().height << ": "
-                               << verdict->reason().what;
+    ASSERT_TRUE(verdict->ok()) << "round " << round << ", height " << verdict->reason().height
+                               << ": " << verdict->reason().what;
     const Tip tip = (*store)->tip();
-    EXPECT_GE(tip.height, acked) << "round " << round << ": acknowledged height " << acked << " was lost";
+    EXPECT_GE(tip.height, acked) << "round " << round << ": acknowledged height " << acked
+                                 << " was lost";
     EXPECT_GE(tip.height, previous_tip) << "round " << round << ": the tip went backwards";
     EXPECT_EQ(verdict->value().state.height, tip.height);
     previous_tip = tip.height;
   }
   // Every odd round killed a child that had acknowledged new blocks.
   EXPECT_GE(acked_total, static_cast<std::uint64_t>(kKills / 2));
-  std::cout << "[ crash    ] " << kKills << " kills, tip " << previous_tip << ", seed " << seed << "\n";
+  std::cout << "[ crash    ] " << kKills << " kills, tip " << previous_tip << ", seed " << seed
+            << "\n";
 }
 
 // What `baton ledger verify` does while batond runs: a reader in another
@@ -90,7 +97,8 @@ TEST(LedgerCrash, ReaderVerifiesWhileAnotherProcessAppends) {
   testing::write_consortium(consortium, tmp / "consortium");
   const fs::path log = tmp / "writer.log";
   baton::testing::ChildProcess child(baton::testing::bin_path("baton-crash-writer"),
-                                     {(tmp / "consortium").string(), (tmp / "ledger").string()}, log);
+                                     {(tmp / "consortium").string(), (tmp / "ledger").string()},
+                                     log);
   ASSERT_TRUE(baton::testing::wait_until([&] { return highest_acked(log) >= 3; }, 30s))
       << std::ifstream(log).rdbuf();
 
@@ -100,7 +108,8 @@ TEST(LedgerCrash, ReaderVerifiesWhileAnotherProcessAppends) {
   EXPECT_GE(first_tip, 3u);
   auto verdict = verify_ledger(**reader, consortium.spec);
   ASSERT_TRUE(verdict.ok()) << verdict.error().message;
-  ASSERT_TRUE(verdict->ok()) << "height " << verdict->reason().height << ": " << verdict->reason().what;
+  ASSERT_TRUE(verdict->ok()) << "height " << verdict->reason().height << ": "
+                             << verdict->reason().what;
   EXPECT_EQ(verdict->value().state.height, first_tip);
 
   ASSERT_TRUE(baton::testing::wait_until([&] { return highest_acked(log) >= first_tip + 3; }, 30s));

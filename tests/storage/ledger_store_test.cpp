@@ -35,8 +35,8 @@ struct RawTx {
 
 // A CommittedBlock with the given height and previous hash; `salt` changes
 // the header so that two blocks at one height differ.
-std::string raw_block(std::uint64_t height, const chain::Hash& previous, std::vector<RawTx> txs = {},
-                      std::int64_t salt = 0) {
+std::string raw_block(std::uint64_t height, const chain::Hash& previous,
+                      std::vector<RawTx> txs = {}, std::int64_t salt = 0) {
   chain::pb::BlockHeader header;
   header.set_chain_id("test-chain");
   header.set_height(height);
@@ -64,7 +64,8 @@ chain::Hash id_of(const std::string& committed_bytes) {
 }
 
 std::unique_ptr<LedgerStore> writer(const fs::path& dir, const chain::Hash& genesis = genesis_a()) {
-  auto store = LedgerStore::open_writer({.dir = dir, .genesis_hash = genesis, .genesis_document = "{\"doc\":1}"});
+  auto store = LedgerStore::open_writer(
+      {.dir = dir, .genesis_hash = genesis, .genesis_document = "{\"doc\":1}"});
   EXPECT_TRUE(store.ok()) << (store.ok() ? "" : store.error().message);
   return store.ok() ? std::move(store).value() : nullptr;
 }
@@ -74,7 +75,8 @@ std::vector<std::string> append_chain(BlockStore& store, std::size_t count) {
   std::vector<std::string> out;
   for (std::size_t i = 0; i < count; ++i) {
     const Tip tip = store.tip();
-    out.push_back(raw_block(tip.height + 1, tip.block_id, {{1, tip.height + 1}, {2, 2 * tip.height + 1}}));
+    out.push_back(
+        raw_block(tip.height + 1, tip.block_id, {{1, tip.height + 1}, {2, 2 * tip.height + 1}}));
     const Status appended = store.append(out.back());
     EXPECT_TRUE(appended.ok()) << (appended.ok() ? "" : appended.error().message);
   }
@@ -122,7 +124,8 @@ TEST(LedgerStore, RefusesToRewriteAnExistingHeight) {
   const Status refused = store->append(rival);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, static_cast<int>(AppendRefused::height_taken));
-  EXPECT_NE(refused.error().message.find("height 2 is already written"), std::string::npos) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("height 2 is already written"), std::string::npos)
+      << refused.error().message;
   EXPECT_EQ(store->block_at(2)->value(), blocks[1]);
   EXPECT_EQ(store->tip().block_id, id_of(blocks[1]));
 }
@@ -178,7 +181,8 @@ TEST(LedgerStore, RefusesToOpenALedgerMadeForAnotherGenesis) {
   { auto store = writer(tmp / "ledger", genesis_a()); }
   auto other = LedgerStore::open_writer({.dir = tmp / "ledger", .genesis_hash = genesis_b()});
   ASSERT_FALSE(other.ok());
-  EXPECT_NE(other.error().message.find("was created for genesis " + genesis_a().hex()), std::string::npos)
+  EXPECT_NE(other.error().message.find("was created for genesis " + genesis_a().hex()),
+            std::string::npos)
       << other.error().message;
 }
 
@@ -187,7 +191,8 @@ TEST(LedgerStore, RefusesASecondWriter) {
   auto first = writer(tmp / "ledger");
   auto second = LedgerStore::open_writer({.dir = tmp / "ledger", .genesis_hash = genesis_a()});
   ASSERT_FALSE(second.ok());
-  EXPECT_NE(second.error().message.find("already open for writing"), std::string::npos) << second.error().message;
+  EXPECT_NE(second.error().message.find("already open for writing"), std::string::npos)
+      << second.error().message;
 }
 
 TEST(LedgerStore, ReaderOpensWhileTheWriterIsOpenAndCatchesUp) {
@@ -222,7 +227,8 @@ TEST(LedgerStore, ReaderRefusesAMissingDirectoryAndCreatesNothing) {
   TempDir tmp;
   auto reader = LedgerStore::open_reader(tmp / "nope");
   ASSERT_FALSE(reader.ok());
-  EXPECT_NE(reader.error().message.find("does not exist"), std::string::npos) << reader.error().message;
+  EXPECT_NE(reader.error().message.find("does not exist"), std::string::npos)
+      << reader.error().message;
   EXPECT_FALSE(fs::exists(tmp / "nope"));
 }
 
@@ -244,7 +250,8 @@ TEST(LedgerStore, ReaderRefusesDirectoriesThatAreNotLedgersAndChangesNothing) {
     for (const auto& e : fs::directory_iterator(tmp / name)) before.push_back(e.path());
     auto reader = LedgerStore::open_reader(tmp / name);
     ASSERT_FALSE(reader.ok()) << name;
-    EXPECT_NE(reader.error().message.find("not a Baton ledger"), std::string::npos) << reader.error().message;
+    EXPECT_NE(reader.error().message.find("not a Baton ledger"), std::string::npos)
+        << reader.error().message;
     std::vector<fs::path> after;
     for (const auto& e : fs::directory_iterator(tmp / name)) after.push_back(e.path());
     std::sort(before.begin(), before.end());
@@ -279,7 +286,8 @@ TEST(MemoryBlockStore, FollowsTheSameWriteOnceAndSuccessorRules) {
             static_cast<int>(AppendRefused::height_taken));
   EXPECT_EQ(store.append(raw_block(5, store.tip().block_id)).error().code,
             static_cast<int>(AppendRefused::not_successor));
-  EXPECT_EQ(store.append(raw_block(4, genesis_b())).error().code, static_cast<int>(AppendRefused::not_successor));
+  EXPECT_EQ(store.append(raw_block(4, genesis_b())).error().code,
+            static_cast<int>(AppendRefused::not_successor));
   EXPECT_EQ(store.block_at(2)->value(), blocks[1]);
   EXPECT_EQ(*store.next_nonce(key_of(1)), 4u);
   EXPECT_EQ(store.height_of(id_of(blocks[0]))->value(), 1u);

@@ -22,7 +22,8 @@ using testing::TestConsortium;
 
 std::string be64(std::uint64_t v) {
   std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i, v >>= 8) out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xff);
+  for (int i = 7; i >= 0; --i, v >>= 8)
+    out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xff);
   return out;
 }
 
@@ -31,7 +32,8 @@ class RawLedger {
  public:
   explicit RawLedger(const fs::path& dir) {
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* name : {"default", "blocks", "block_ids", "txs", "nonces", "meta"}) cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    for (const char* name : {"default", "blocks", "block_ids", "txs", "nonces", "meta"})
+      cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
     rocksdb::DBOptions o;
     const auto s = rocksdb::DB::Open(o, dir.string(), cfs, &handles_, &db_);
     EXPECT_TRUE(s.ok()) << s.ToString();
@@ -66,11 +68,13 @@ class LedgerVerify : public ::testing::Test {
   static constexpr std::uint64_t kBlocks = 12;
 
   void SetUp() override {
-    auto store = LedgerStore::open_writer(
-        {.dir = dir(), .genesis_hash = consortium_.spec.genesis_hash, .genesis_document = consortium_.genesis_text});
+    auto store = LedgerStore::open_writer({.dir = dir(),
+                                           .genesis_hash = consortium_.spec.genesis_hash,
+                                           .genesis_document = consortium_.genesis_text});
     ASSERT_TRUE(store.ok()) << store.error().message;
     auto maker = ChainMaker::create(consortium_.spec, consortium_.signing_keys(),
-                                    chain::initial_state(consortium_.spec.genesis_hash), {.txs_per_block = 5});
+                                    chain::initial_state(consortium_.spec.genesis_hash),
+                                    {.txs_per_block = 5});
     ASSERT_TRUE(maker.ok()) << maker.error().message;
     for (std::uint64_t h = 1; h <= kBlocks; ++h) {
       auto block = maker->next_block();
@@ -97,9 +101,11 @@ class LedgerVerify : public ::testing::Test {
 
 TEST_F(LedgerVerify, AcceptsAMadeChainAndReachesItsTip) {
   const LedgerVerdict verdict = verify();
-  ASSERT_TRUE(verdict.ok()) << "height " << verdict.reason().height << ": " << verdict.reason().what;
+  ASSERT_TRUE(verdict.ok()) << "height " << verdict.reason().height << ": "
+                            << verdict.reason().what;
   EXPECT_EQ(verdict->state.height, kBlocks);
-  EXPECT_EQ(verdict->state.last_block_id, chain::block_id(chain::decode_committed_block(blocks_.back())->block()));
+  EXPECT_EQ(verdict->state.last_block_id,
+            chain::block_id(chain::decode_committed_block(blocks_.back())->block()));
   EXPECT_EQ(verdict->transactions, kBlocks * 5);
   EXPECT_EQ(verdict->signatures, kBlocks * (5 + 4));
 }
@@ -142,12 +148,16 @@ TEST_F(LedgerVerify, CliExitsThreeAndNamesTheHeightOfAFlippedByte) {
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_EQ(r.err.rfind("baton: height 5: ", 0), 0u) << r.err;
   // Viewing still works on a damaged ledger, so the admin can look at it.
-  const auto shown = baton::testing::run_baton({"ledger", "block", "--data-dir", dir().string(), "--height", "5"});
+  const auto shown =
+      baton::testing::run_baton({"ledger", "block", "--data-dir", dir().string(), "--height", "5"});
   EXPECT_EQ(shown.signal, 0) << shown.err;
 }
 
 TEST_F(LedgerVerify, NamesTheHeightOfAMissingBlock) {
-  { RawLedger raw(dir()); raw.erase(raw.blocks(), be64(9)); }
+  {
+    RawLedger raw(dir());
+    raw.erase(raw.blocks(), be64(9));
+  }
   const LedgerVerdict verdict = verify();
   ASSERT_FALSE(verdict.ok());
   EXPECT_EQ(verdict.reason().height, 9u);
@@ -157,22 +167,28 @@ TEST_F(LedgerVerify, NamesTheHeightOfAMissingBlock) {
 TEST_F(LedgerVerify, ReportsATipRecordThatDisagreesWithTheChain) {
   {
     RawLedger raw(dir());
-    const auto previous = chain::block_id(chain::decode_committed_block(blocks_[kBlocks - 2])->block());
+    const auto previous =
+        chain::block_id(chain::decode_committed_block(blocks_[kBlocks - 2])->block());
     raw.put(raw.meta(), "tip_height", be64(kBlocks - 1));
     raw.put(raw.meta(), "tip_id", std::string(previous.bytes.begin(), previous.bytes.end()));
   }
   const LedgerVerdict verdict = verify();
   ASSERT_FALSE(verdict.ok());
   EXPECT_EQ(verdict.reason().height, kBlocks);
-  EXPECT_NE(verdict.reason().what.find("above the tip record"), std::string::npos) << verdict.reason().what;
+  EXPECT_NE(verdict.reason().what.find("above the tip record"), std::string::npos)
+      << verdict.reason().what;
 }
 
 TEST_F(LedgerVerify, ReportsATipIdThatIsNotTheLastBlocksId) {
-  { RawLedger raw(dir()); raw.put(raw.meta(), "tip_id", std::string(32, '\x07')); }
+  {
+    RawLedger raw(dir());
+    raw.put(raw.meta(), "tip_id", std::string(32, '\x07'));
+  }
   const LedgerVerdict verdict = verify();
   ASSERT_FALSE(verdict.ok());
   EXPECT_EQ(verdict.reason().height, kBlocks);
-  EXPECT_NE(verdict.reason().what.find("tip record names block"), std::string::npos) << verdict.reason().what;
+  EXPECT_NE(verdict.reason().what.find("tip record names block"), std::string::npos)
+      << verdict.reason().what;
 }
 
 TEST_F(LedgerVerify, ReportsAnAlteredStoredGenesis) {
@@ -186,7 +202,8 @@ TEST_F(LedgerVerify, ReportsAnAlteredStoredGenesis) {
   ASSERT_TRUE(reader.ok());
   const auto spec = stored_chain_spec(**reader);
   ASSERT_FALSE(spec.ok());
-  EXPECT_NE(spec.reason().what.find("the stored copy was altered"), std::string::npos) << spec.reason().what;
+  EXPECT_NE(spec.reason().what.find("the stored copy was altered"), std::string::npos)
+      << spec.reason().what;
 }
 
 TEST_F(LedgerVerify, StoredGenesisLoadsTheSameSpec) {
@@ -212,7 +229,8 @@ TEST_F(LedgerVerify, RefusesAGenesisOtherThanTheLedgers) {
 TEST_F(LedgerVerify, CatchesEveryFlippedByteOfABlock) {
   chain::LedgerState before = chain::initial_state(consortium_.spec.genesis_hash);
   for (int h = 0; h < 4; ++h) {
-    auto ok = chain::validate_block(consortium_.spec, before, *chain::decode_committed_block(blocks_[h]));
+    auto ok =
+        chain::validate_block(consortium_.spec, before, *chain::decode_committed_block(blocks_[h]));
     ASSERT_TRUE(ok.ok());
     before = *ok;
   }
@@ -223,7 +241,8 @@ TEST_F(LedgerVerify, CatchesEveryFlippedByteOfABlock) {
     auto committed = chain::decode_committed_block(bytes);
     if (!committed) continue;
     auto verdict = chain::validate_block(consortium_.spec, before, *committed);
-    EXPECT_FALSE(verdict.ok()) << "byte " << i << " of " << original.size() << " flipped and still valid";
+    EXPECT_FALSE(verdict.ok()) << "byte " << i << " of " << original.size()
+                               << " flipped and still valid";
   }
 }
 

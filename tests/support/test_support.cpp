@@ -105,7 +105,8 @@ pid_t spawn(const fs::path& program, const std::vector<std::string>& args,
   pid_t pid = -1;
   const int rc = ::posix_spawn(&pid, program.c_str(), fa, &attr, argv.data(), envp.data());
   posix_spawnattr_destroy(&attr);
-  if (rc != 0) throw std::runtime_error("cannot start " + program.string() + ": " + std::strerror(rc));
+  if (rc != 0)
+    throw std::runtime_error("cannot start " + program.string() + ": " + std::strerror(rc));
   return pid;
 }
 
@@ -140,7 +141,8 @@ RunResult run_program(const fs::path& program, const std::vector<std::string>& a
       ::kill(-pid, SIGKILL);
       killed = true;
     }
-    const int n = ::poll(fds, 2, killed ? 1000 : static_cast<int>(std::min<long>(left.count(), 1000)));
+    const int n =
+        ::poll(fds, 2, killed ? 1000 : static_cast<int>(std::min<long>(left.count(), 1000)));
     if (n < 0 && errno != EINTR) break;
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
@@ -167,7 +169,8 @@ RunResult run_baton(const std::vector<std::string>& args, std::chrono::milliseco
 }
 
 ChildProcess::ChildProcess(const fs::path& program, const std::vector<std::string>& args,
-                           const fs::path& log_path, const std::map<std::string, std::string>& extra_env) {
+                           const fs::path& log_path,
+                           const std::map<std::string, std::string>& extra_env) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);

@@ -94,4 +94,3 @@ bool wait_until(Pred pred, std::chrono::milliseconds timeout) {
 bool port_open(int port);
 
 }  // namespace baton::testing
-

@@ -53,12 +53,13 @@ class AuditDecrypt : public ::testing::Test {
   }
 
   testing::RunResult audit(const std::string& blob, const chain::Bytes& ad) {
-    return testing::run_program(kPython,
-                                {(testing::source_dir() / "tests/vault/audit_decrypt.py").string(), "--key",
-                                 (dir_ / "bob.key").string(), "--envelope", (dir_ / "blob.envelope.json").string(),
-                                 "--ad-hex", chain::to_hex(ad), "--in", (dir_ / blob).string(), "--out",
-                                 (dir_ / "audited").string()},
-                                std::chrono::seconds(60));
+    return testing::run_program(
+        kPython,
+        {(testing::source_dir() / "tests/vault/audit_decrypt.py").string(), "--key",
+         (dir_ / "bob.key").string(), "--envelope", (dir_ / "blob.envelope.json").string(),
+         "--ad-hex", chain::to_hex(ad), "--in", (dir_ / blob).string(), "--out",
+         (dir_ / "audited").string()},
+        std::chrono::seconds(60));
   }
 
   TempDir dir_;
@@ -85,7 +86,8 @@ TEST_F(AuditDecrypt, PythonFollowingTheSpecRefusesWhatTheVaultRefuses) {
   env->blob_sha256.reset();
   std::ofstream(dir_ / "blob.envelope.json") << encode_envelope(*env);
   const chain::Bytes blob = read_bytes(dir_ / "blob");
-  write_bytes(dir_ / "cut", chain::Bytes(blob.begin(), blob.begin() + kBlobHeaderSize + 2 * (1000 + 16)));
+  write_bytes(dir_ / "cut",
+              chain::Bytes(blob.begin(), blob.begin() + kBlobHeaderSize + 2 * (1000 + 16)));
   auto cut = audit("cut", ad_);
   EXPECT_EQ(cut.exit_code, 3) << cut.err;
   chain::Bytes flipped = blob;

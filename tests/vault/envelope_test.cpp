@@ -89,11 +89,7 @@ TEST(EnvelopeParse, RefusesMalformedText) {
   ASSERT_TRUE(env.ok());
   const std::string good = encode_envelope(*env);
   const std::vector<std::string> bad = {
-      "",
-      "not json",
-      "[]",
-      R"({"format":"baton-envelope-v2"})",
-      good.substr(0, good.size() / 2),
+      "", "not json", "[]", R"({"format":"baton-envelope-v2"})", good.substr(0, good.size() / 2),
   };
   for (const auto& text : bad) {
     auto p = parse_envelope(text);

@@ -43,12 +43,14 @@ TEST(VaultMemory, SealingAndOpening512MiBPeakUnder128MiB) {
     ::close(fd);
   }
   const std::string probe = bin_path("baton_vault_probe").string();
-  auto [seal_rc, seal_kib] = run_measuring_rss({probe, "seal", big.string(), (dir / "big.blob").string()});
+  auto [seal_rc, seal_kib] =
+      run_measuring_rss({probe, "seal", big.string(), (dir / "big.blob").string()});
   ASSERT_EQ(seal_rc, 0);
   fs::remove(big);
   EXPECT_EQ(fs::file_size(dir / "big.blob"), (512ull << 20) + 56 + 512 * 16);
   EXPECT_LT(seal_kib, 128 * 1024) << "sealing 512 MiB peaked at " << seal_kib / 1024 << " MiB";
-  auto [open_rc, open_kib] = run_measuring_rss({probe, "open", (dir / "big.blob").string(), (dir / "big.out").string()});
+  auto [open_rc, open_kib] =
+      run_measuring_rss({probe, "open", (dir / "big.blob").string(), (dir / "big.out").string()});
   ASSERT_EQ(open_rc, 0);
   EXPECT_LT(open_kib, 128 * 1024) << "opening 512 MiB peaked at " << open_kib / 1024 << " MiB";
   EXPECT_EQ(fs::file_size(dir / "big.out"), 512ull << 20);

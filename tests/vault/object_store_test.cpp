@@ -76,7 +76,8 @@ TEST_P(ObjectStoreContract, FilesStreamBothWays) {
   ASSERT_TRUE(store_->put_file("blob", dir_ / "in").ok());
   ASSERT_TRUE(store_->get_file("blob", dir_ / "out").ok());
   std::ifstream a(dir_ / "in", std::ios::binary), b(dir_ / "out", std::ios::binary);
-  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(a), {}), std::string(std::istreambuf_iterator<char>(b), {}));
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(a), {}),
+            std::string(std::istreambuf_iterator<char>(b), {}));
   auto again = store_->get_file("blob", dir_ / "out");
   EXPECT_FALSE(again.ok()) << "get_file must not overwrite unless asked";
   EXPECT_TRUE(store_->get_file("blob", dir_ / "out", true).ok());
@@ -91,7 +92,8 @@ TEST_P(ObjectStoreContract, MissingObjectCreatesNoFile) {
 }
 
 TEST_P(ObjectStoreContract, RefusesKeysThatCouldEscape) {
-  for (const char* bad : {"../etc/passwd", "/abs", "a/../../b", ".hidden", "a//b", "a/", "sp ace"}) {
+  for (const char* bad :
+       {"../etc/passwd", "/abs", "a/../../b", ".hidden", "a//b", "a/", "sp ace"}) {
     auto p = store_->put(bad, chain::as_bytes("v"));
     ASSERT_FALSE(p.ok()) << bad;
     EXPECT_EQ(code_of(p.error()), StoreErrc::invalid_key) << bad;
@@ -101,8 +103,10 @@ TEST_P(ObjectStoreContract, RefusesKeysThatCouldEscape) {
   EXPECT_FALSE(fs::exists(dir_ / "etc"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ObjectStoreContract, ::testing::Values(Backend::file, Backend::memory),
-                         [](const auto& info) { return info.param == Backend::file ? "File" : "Memory"; });
+INSTANTIATE_TEST_SUITE_P(Backends, ObjectStoreContract,
+                         ::testing::Values(Backend::file, Backend::memory), [](const auto& info) {
+                           return info.param == Backend::file ? "File" : "Memory";
+                         });
 
 TEST(FileObjectStore, MissingDirectoryIsNoBucketForReads) {
   TempDir dir;
@@ -140,7 +144,8 @@ TEST(StoreUri, ParsesAndRefuses) {
   auto s3 = open_object_store("s3://my-bucket/some/prefix/", creds);
   ASSERT_TRUE(s3.ok()) << s3.error().message;
   EXPECT_EQ((*s3)->uri(), "s3://my-bucket/some/prefix");
-  for (const char* bad : {"file://relative", "ftp://x", "s3://", "s3://UPPER", "s3://ok-bucket/../x", "/plain/path"}) {
+  for (const char* bad : {"file://relative", "ftp://x", "s3://", "s3://UPPER",
+                          "s3://ok-bucket/../x", "/plain/path"}) {
     auto r = open_object_store(bad, creds);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(code_of(r.error()), StoreErrc::invalid_uri) << bad;
@@ -155,13 +160,15 @@ TEST(S3OptionsResolve, EnvironmentThenSharedCredentialsFile) {
   {
     std::ofstream f(dir / "credentials");
     f << "[default]\naws_access_key_id = DEF\naws_secret_access_key = defsecret\n\n"
-         "[work]\naws_access_key_id=WORK\naws_secret_access_key=worksecret\naws_session_token = tok\n";
+         "[work]\naws_access_key_id=WORK\naws_secret_access_key=worksecret\naws_session_token = "
+         "tok\n";
   }
-  auto from_env = resolve_s3_options({}, {{"AWS_ACCESS_KEY_ID", "ENV"},
-                                          {"AWS_SECRET_ACCESS_KEY", "envsecret"},
-                                          {"AWS_REGION", "eu-west-3"},
-                                          {"BATON_S3_ENDPOINT", "http://127.0.0.1:9000"},
-                                          {"AWS_SHARED_CREDENTIALS_FILE", (dir / "credentials").string()}});
+  auto from_env =
+      resolve_s3_options({}, {{"AWS_ACCESS_KEY_ID", "ENV"},
+                              {"AWS_SECRET_ACCESS_KEY", "envsecret"},
+                              {"AWS_REGION", "eu-west-3"},
+                              {"BATON_S3_ENDPOINT", "http://127.0.0.1:9000"},
+                              {"AWS_SHARED_CREDENTIALS_FILE", (dir / "credentials").string()}});
   ASSERT_TRUE(from_env.ok());
   EXPECT_EQ(from_env->access_key_id, "ENV");
   EXPECT_EQ(from_env->region, "eu-west-3");
@@ -169,7 +176,8 @@ TEST(S3OptionsResolve, EnvironmentThenSharedCredentialsFile) {
   EXPECT_TRUE(from_env->path_style);
 
   auto from_file = resolve_s3_options(
-      {}, {{"AWS_SHARED_CREDENTIALS_FILE", (dir / "credentials").string()}, {"AWS_PROFILE", "work"}});
+      {},
+      {{"AWS_SHARED_CREDENTIALS_FILE", (dir / "credentials").string()}, {"AWS_PROFILE", "work"}});
   ASSERT_TRUE(from_file.ok());
   EXPECT_EQ(from_file->access_key_id, "WORK");
   EXPECT_EQ(from_file->secret_access_key, "worksecret");
@@ -182,7 +190,8 @@ TEST(S3OptionsResolve, EnvironmentThenSharedCredentialsFile) {
   S3Options explicit_opts;
   explicit_opts.access_key_id = "TOML";
   explicit_opts.secret_access_key = "tomlsecret";
-  auto kept = resolve_s3_options(explicit_opts, {{"AWS_ACCESS_KEY_ID", "ENV"}, {"AWS_SECRET_ACCESS_KEY", "e"}});
+  auto kept = resolve_s3_options(explicit_opts,
+                                 {{"AWS_ACCESS_KEY_ID", "ENV"}, {"AWS_SECRET_ACCESS_KEY", "e"}});
   EXPECT_EQ(kept->access_key_id, "TOML") << "values already set (node.toml) win";
 
   EXPECT_FALSE(parse_aws_credentials("[default\nx=y\n", "default").ok());
@@ -192,7 +201,8 @@ TEST(S3OptionsResolve, EnvironmentThenSharedCredentialsFile) {
 }
 
 TEST(S3Xml, ExtractsAndDecodesValuesFromUntrustedText) {
-  EXPECT_EQ(s3::xml_values("<a><Key>x&amp;y</Key><Key>z</Key></a>", "Key"), (std::vector<std::string>{"x&y", "z"}));
+  EXPECT_EQ(s3::xml_values("<a><Key>x&amp;y</Key><Key>z</Key></a>", "Key"),
+            (std::vector<std::string>{"x&y", "z"}));
   EXPECT_TRUE(s3::xml_values("<Key>unterminated", "Key").empty());
   EXPECT_EQ(s3::xml_values("<Key>&bogus;</Key>", "Key"), (std::vector<std::string>{"&bogus;"}));
 }
@@ -209,7 +219,8 @@ class ScriptedHttpServer {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int one = 1;
     ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 16) != 0) std::abort();
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 16) != 0)
+      std::abort();
     socklen_t len = sizeof addr;
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
     port_ = ntohs(addr.sin_port);
@@ -237,10 +248,12 @@ class ScriptedHttpServer {
         head.append(buf, static_cast<std::size_t>(n));
       }
       const int i = count_.fetch_add(1);
-      const int status = statuses_[std::min<std::size_t>(static_cast<std::size_t>(i), statuses_.size() - 1)];
+      const int status =
+          statuses_[std::min<std::size_t>(static_cast<std::size_t>(i), statuses_.size() - 1)];
       const std::string body = status == 200 ? "" : "<Error><Code>SlowDown</Code></Error>";
-      const std::string resp = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: " +
-                               std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+      const std::string resp = "HTTP/1.1 " + std::to_string(status) +
+                               " X\r\nContent-Length: " + std::to_string(body.size()) +
+                               "\r\nConnection: close\r\n\r\n" + body;
       (void)::send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
       ::close(c);
     }

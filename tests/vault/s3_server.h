@@ -39,11 +39,12 @@ class S3Server {
     }
     process_ = std::make_unique<ChildProcess>(
         bin,
-        std::vector<std::string>{"-d", (dir_.path() / "data").string(), "-a", "127.0.0.1", "-p", std::to_string(port),
-                                 "--configure-bucket", bucket_, "--silent"},
+        std::vector<std::string>{"-d", (dir_.path() / "data").string(), "-a", "127.0.0.1", "-p",
+                                 std::to_string(port), "--configure-bucket", bucket_, "--silent"},
         dir_.path() / "s3rver.log");
     if (!wait_until([&] { return port_open(port); }, std::chrono::seconds(30))) {
-      ADD_FAILURE() << "s3rver did not start listening on port " << port << "; see " << (dir_.path() / "s3rver.log");
+      ADD_FAILURE() << "s3rver did not start listening on port " << port << "; see "
+                    << (dir_.path() / "s3rver.log");
     }
   }
 

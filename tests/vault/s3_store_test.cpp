@@ -30,7 +30,8 @@ void make_file(const fs::path& p, std::size_t size, std::uint8_t seed) {
   for (std::size_t off = 0; off < size; off += block.size()) {
     block[0] = static_cast<std::uint8_t>(off >> 16);
     block[1] = seed;
-    f.write(reinterpret_cast<const char*>(block.data()), static_cast<std::streamsize>(std::min(block.size(), size - off)));
+    f.write(reinterpret_cast<const char*>(block.data()),
+            static_cast<std::streamsize>(std::min(block.size(), size - off)));
   }
 }
 
@@ -228,8 +229,8 @@ TEST_F(S3Store, AwsCliReadsWhatBatonPut) {
   ASSERT_TRUE(store);
   ASSERT_TRUE(store->put_file("from-baton", dir_ / "ours").ok());
   auto r = testing::run_program(kAws,
-                                {"--endpoint-url", server_->endpoint(), "s3", "cp", "s3://baton-test/interop/from-baton",
-                                 (dir_ / "theirs").string()},
+                                {"--endpoint-url", server_->endpoint(), "s3", "cp",
+                                 "s3://baton-test/interop/from-baton", (dir_ / "theirs").string()},
                                 std::chrono::seconds(60), server_->aws_env());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(file_sha256(dir_ / "theirs"), file_sha256(dir_ / "ours"));
@@ -237,11 +238,12 @@ TEST_F(S3Store, AwsCliReadsWhatBatonPut) {
 
 TEST_F(S3Store, BatonReadsWhatAwsCliPut) {
   ASSERT_TRUE(fs::exists(kAws)) << "the AWS CLI (Debian awscli) is not installed";
-  const std::size_t size = (12u << 20) + 11;  // the AWS CLI uploads this multipart (8 MiB threshold)
+  const std::size_t size =
+      (12u << 20) + 11;  // the AWS CLI uploads this multipart (8 MiB threshold)
   make_file(dir_ / "theirs", size, 5);
   auto r = testing::run_program(kAws,
-                                {"--endpoint-url", server_->endpoint(), "s3", "cp", (dir_ / "theirs").string(),
-                                 "s3://baton-test/interop/from-aws"},
+                                {"--endpoint-url", server_->endpoint(), "s3", "cp",
+                                 (dir_ / "theirs").string(), "s3://baton-test/interop/from-aws"},
                                 std::chrono::seconds(60), server_->aws_env());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto store = open("s3://baton-test/interop");

@@ -12,10 +12,12 @@
 namespace baton::storage::sigv4 {
 namespace {
 
-const Credentials kS3DocCreds{"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "us-east-1", "s3"};
+const Credentials kS3DocCreds{"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                              "us-east-1", "s3"};
 constexpr std::string_view kS3DocDate = "20130524T000000Z";
 
-Request s3_doc_request(std::string method, std::string path, std::vector<std::pair<std::string, std::string>> query,
+Request s3_doc_request(std::string method, std::string path,
+                       std::vector<std::pair<std::string, std::string>> query,
                        std::string payload) {
   Request r;
   r.method = std::move(method);
@@ -31,11 +33,12 @@ Request s3_doc_request(std::string method, std::string path, std::vector<std::pa
 TEST(SigV4, S3DocGetObjectWithRange) {
   Request r = s3_doc_request("GET", "/test.txt", {}, std::string(kEmptyPayloadSha256));
   r.headers.emplace_back("Range", "bytes=0-9");
-  EXPECT_EQ(canonical_request(r),
-            "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
-            "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
-            "x-amz-date:20130524T000000Z\n\nhost;range;x-amz-content-sha256;x-amz-date\n"
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(
+      canonical_request(r),
+      "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
+      "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+      "x-amz-date:20130524T000000Z\n\nhost;range;x-amz-content-sha256;x-amz-date\n"
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(string_to_sign(r, kS3DocCreds, kS3DocDate),
             "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
             "7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972");
@@ -54,26 +57,31 @@ TEST(SigV4, S3DocPutObjectEncodesDollarInKey) {
   EXPECT_EQ(canonical_request(r).substr(0, 22), "PUT\n/test%24file.text\n");
   EXPECT_EQ(string_to_sign(r, kS3DocCreds, kS3DocDate).substr(69),
             "9e0e90d9c76de8fa5b200d8c849cd5b8dc7a3be3951ddb7f6a76b4158342019d");
-  EXPECT_EQ(signature(r, kS3DocCreds, kS3DocDate), "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd");
+  EXPECT_EQ(signature(r, kS3DocCreds, kS3DocDate),
+            "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd");
   EXPECT_EQ(signed_headers(r), "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class");
 }
 
 TEST(SigV4, S3DocGetBucketLifecycleHasEmptyQueryValue) {
   Request r = s3_doc_request("GET", "/", {{"lifecycle", ""}}, std::string(kEmptyPayloadSha256));
   EXPECT_EQ(canonical_query(r.query), "lifecycle=");
-  EXPECT_EQ(signature(r, kS3DocCreds, kS3DocDate), "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543");
+  EXPECT_EQ(signature(r, kS3DocCreds, kS3DocDate),
+            "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543");
 }
 
 TEST(SigV4, S3DocListObjectsSortsQuery) {
-  Request r = s3_doc_request("GET", "/", {{"prefix", "J"}, {"max-keys", "2"}}, std::string(kEmptyPayloadSha256));
+  Request r = s3_doc_request("GET", "/", {{"prefix", "J"}, {"max-keys", "2"}},
+                             std::string(kEmptyPayloadSha256));
   EXPECT_EQ(canonical_query(r.query), "max-keys=2&prefix=J");
   EXPECT_EQ(string_to_sign(r, kS3DocCreds, kS3DocDate).substr(69),
             "df57d21db20da04d7fa30298dd4488ba3a2b47ca3a489c74750e0f1e7df1b9b7");
-  EXPECT_EQ(signature(r, kS3DocCreds, kS3DocDate), "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7");
+  EXPECT_EQ(signature(r, kS3DocCreds, kS3DocDate),
+            "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7");
 }
 
 // The generic SigV4 test suite (service "service", no payload header).
-const Credentials kSuiteCreds{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "us-east-1", "service"};
+const Credentials kSuiteCreds{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                              "us-east-1", "service"};
 
 TEST(SigV4, SuiteGetVanilla) {
   Request r;

@@ -25,7 +25,8 @@ Bytes pattern(std::size_t n, std::uint8_t seed = 7) {
   return b;
 }
 
-Bytes seal_bytes(const Bytes& plain, const DataKey& key, std::string_view ad, std::uint32_t chunk = kChunk) {
+Bytes seal_bytes(const Bytes& plain, const DataKey& key, std::string_view ad,
+                 std::uint32_t chunk = kChunk) {
   MemorySource in(plain);
   MemorySink out;
   auto s = seal(in, out, key, chain::as_bytes(ad), SealOptions{chunk});
@@ -60,7 +61,8 @@ TEST_P(VaultRoundTrip, OpensToTheSameBytes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sizes, VaultRoundTrip,
-                         ::testing::Values(0, 1, kChunk - 1, kChunk, kChunk + 1, 2 * kChunk, 5 * kChunk + 17));
+                         ::testing::Values(0, 1, kChunk - 1, kChunk, kChunk + 1, 2 * kChunk,
+                                           5 * kChunk + 17));
 
 TEST(VaultSeal, SummaryHashIsTheSha256OfTheBlob) {
   const auto key = DataKey::generate();
@@ -116,7 +118,8 @@ TEST(VaultOpen, RefusesEveryTruncation) {
   const Bytes plain = pattern(3 * kChunk + 10);
   const Bytes blob = seal_bytes(plain, key, "ad");
   for (std::size_t n = 0; n < blob.size(); ++n) {
-    auto r = open_bytes(Bytes(blob.begin(), blob.begin() + static_cast<std::ptrdiff_t>(n)), key, "ad");
+    auto r =
+        open_bytes(Bytes(blob.begin(), blob.begin() + static_cast<std::ptrdiff_t>(n)), key, "ad");
     ASSERT_FALSE(r.ok()) << "a blob cut to " << n << " bytes opened";
   }
 }
@@ -125,7 +128,8 @@ TEST(VaultOpen, NamesTruncationAtAChunkBoundary) {
   const auto key = DataKey::generate();
   const Bytes blob = seal_bytes(pattern(3 * kChunk + 10), key, "ad");
   const std::size_t record = kChunk + kChunkTagSize;
-  const Bytes cut(blob.begin(), blob.begin() + static_cast<std::ptrdiff_t>(kBlobHeaderSize + 2 * record));
+  const Bytes cut(blob.begin(),
+                  blob.begin() + static_cast<std::ptrdiff_t>(kBlobHeaderSize + 2 * record));
   auto r = open_bytes(cut, key, "ad");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(code_of(r.error()), VaultErrc::truncated);
@@ -135,7 +139,8 @@ TEST(VaultOpen, NamesTruncationAtAChunkBoundary) {
 TEST(VaultOpen, RefusesTruncationOffAChunkBoundary) {
   const auto key = DataKey::generate();
   const Bytes blob = seal_bytes(pattern(3 * kChunk + 10), key, "ad");
-  const Bytes cut(blob.begin(), blob.begin() + static_cast<std::ptrdiff_t>(kBlobHeaderSize + kChunk + 7));
+  const Bytes cut(blob.begin(),
+                  blob.begin() + static_cast<std::ptrdiff_t>(kBlobHeaderSize + kChunk + 7));
   auto r = open_bytes(cut, key, "ad");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(code_of(r.error()), VaultErrc::tampered);
@@ -158,7 +163,8 @@ TEST(VaultOpen, RefusesADuplicatedChunk) {
   const Bytes blob = seal_bytes(pattern(3 * kChunk + 10), key, "ad");
   const std::size_t record = kChunk + kChunkTagSize;
   Bytes bad(blob.begin(), blob.begin() + static_cast<std::ptrdiff_t>(kBlobHeaderSize + record));
-  bad.insert(bad.end(), blob.begin() + kBlobHeaderSize, blob.begin() + kBlobHeaderSize + record);  // chunk 0 twice
+  bad.insert(bad.end(), blob.begin() + kBlobHeaderSize,
+             blob.begin() + kBlobHeaderSize + record);  // chunk 0 twice
   bad.insert(bad.end(), blob.begin() + kBlobHeaderSize + record, blob.end());
   EXPECT_FALSE(open_bytes(bad, key, "ad").ok());
 }
@@ -242,7 +248,8 @@ Bytes read_bytes(const fs::path& p) {
 }
 
 std::size_t entries(const fs::path& dir) {
-  return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+  return static_cast<std::size_t>(
+      std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
 }
 
 TEST(VaultFiles, RoundTripThroughFiles) {
@@ -256,14 +263,16 @@ TEST(VaultFiles, RoundTripThroughFiles) {
   auto o = open_file(dir / "blob", dir / "back", key, chain::as_bytes("ad"));
   ASSERT_TRUE(o.ok()) << o.error().message;
   EXPECT_EQ(read_bytes(dir / "back"), plain);
-  EXPECT_EQ(fs::status(dir / "back").permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(fs::status(dir / "back").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
 }
 
 TEST(VaultFiles, FailedOpenLeavesNoOutputFile) {
   TempDir dir;
   const auto key = DataKey::generate();
   write_bytes(dir / "plain", pattern(6 * kChunk));
-  ASSERT_TRUE(seal_file(dir / "plain", dir / "blob", key, chain::as_bytes("ad"), SealOptions{kChunk}).ok());
+  ASSERT_TRUE(
+      seal_file(dir / "plain", dir / "blob", key, chain::as_bytes("ad"), SealOptions{kChunk}).ok());
   Bytes bad = read_bytes(dir / "blob");
   bad[bad.size() - 3] ^= 0x40;  // damage the last chunk: earlier chunks authenticate
   write_bytes(dir / "bad", bad);
@@ -294,11 +303,13 @@ TEST(VaultFiles, OpenChecksTheRecordedBlobHash) {
   write_bytes(dir / "plain", pattern(300));
   auto s = seal_file(dir / "plain", dir / "blob", key, {}, SealOptions{kChunk});
   ASSERT_TRUE(s.ok());
-  auto wrong = open_file(dir / "blob", dir / "out", key, {}, OpenOptions{false, chain::sha256("x")});
+  auto wrong =
+      open_file(dir / "blob", dir / "out", key, {}, OpenOptions{false, chain::sha256("x")});
   ASSERT_FALSE(wrong.ok());
   EXPECT_EQ(code_of(wrong.error()), VaultErrc::tampered);
   EXPECT_FALSE(fs::exists(dir / "out"));
-  EXPECT_TRUE(open_file(dir / "blob", dir / "out", key, {}, OpenOptions{false, s->blob_sha256}).ok());
+  EXPECT_TRUE(
+      open_file(dir / "blob", dir / "out", key, {}, OpenOptions{false, s->blob_sha256}).ok());
 }
 
 TEST(VaultFiles, MissingInputIsAnErrorNamingIt) {

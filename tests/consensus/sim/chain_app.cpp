@@ -17,13 +17,15 @@ std::string ChainApp::build(std::uint64_t height, std::uint32_t round, std::uint
   header.set_previous_block_hash(std::string(parent.bytes.begin(), parent.bytes.end()));
   header.set_proposer(std::string(proposer_.bytes.begin(), proposer_.bytes.end()));
   chain::pb::Block block;
-  block.add_transactions("note from " + proposer_.hex().substr(0, 8) + " at " + std::to_string(height) + "/" +
-                         std::to_string(round) + " v" + std::to_string(variant));
+  block.add_transactions("note from " + proposer_.hex().substr(0, 8) + " at " +
+                         std::to_string(height) + "/" + std::to_string(round) + " v" +
+                         std::to_string(variant));
   for (const auto& e : evidence) {
     // As chain/ requires: evidence from lower heights, not yet recorded.
     chain::pb::DuplicateVoteEvidence ev;
     chain::pb::Vote vote;
-    if (!ev.ParseFromString(e) || !vote.ParseFromString(ev.vote_a()) || vote.height() >= height) continue;
+    if (!ev.ParseFromString(e) || !vote.ParseFromString(ev.vote_a()) || vote.height() >= height)
+      continue;
     if (!committed_evidence_.count(e)) block.add_evidence(e);
   }
   // The header commits to the body, as the real one does through Merkle roots.
@@ -39,11 +41,13 @@ std::string ChainApp::build(std::uint64_t height, std::uint32_t round, std::uint
 Result<std::string> ChainApp::make_block(std::uint64_t height, std::uint32_t round,
                                          const std::vector<std::string>& evidence) {
   offered_evidence_ = evidence;
-  if (height != chain_.size() + 1) return make_error("the chain tip is not at height " + std::to_string(height - 1));
+  if (height != chain_.size() + 1)
+    return make_error("the chain tip is not at height " + std::to_string(height - 1));
   return build(height, round, 0, evidence);
 }
 
-std::string ChainApp::make_variant(std::uint64_t height, std::uint32_t round, std::uint32_t variant) const {
+std::string ChainApp::make_variant(std::uint64_t height, std::uint32_t round,
+                                   std::uint32_t variant) const {
   return build(height, round, variant, {});
 }
 
@@ -56,7 +60,8 @@ Status ChainApp::check_block(std::uint64_t height, const std::string& bytes) {
     return make_error("the block does not parse");
   }
   if (header.chain_id() != chain_id_) return make_error("the block is for another chain");
-  if (header.height() != height || height != chain_.size() + 1) return make_error("the block has the wrong height");
+  if (header.height() != height || height != chain_.size() + 1)
+    return make_error("the block has the wrong height");
   const auto parent = tip_id();
   if (header.previous_block_hash() != std::string(parent.bytes.begin(), parent.bytes.end())) {
     return make_error("the block does not extend the tip");
@@ -74,8 +79,10 @@ Status ChainApp::check_block(std::uint64_t height, const std::string& bytes) {
     if (!ev.ParseFromString(e) || !vote.ParseFromString(ev.vote_a())) {
       return make_error("the block carries unparsable evidence");
     }
-    if (vote.height() >= height) return make_error("the block carries evidence from its own height or later");
-    if (committed_evidence_.count(e)) return make_error("the block carries evidence already recorded");
+    if (vote.height() >= height)
+      return make_error("the block carries evidence from its own height or later");
+    if (committed_evidence_.count(e))
+      return make_error("the block carries evidence already recorded");
   }
   return {};
 }

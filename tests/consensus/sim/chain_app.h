@@ -23,7 +23,8 @@ struct CommittedEntry {
 
 class ChainApp final : public Application {
  public:
-  ChainApp(std::string chain_id, chain::PublicKey proposer) : chain_id_(std::move(chain_id)), proposer_(proposer) {}
+  ChainApp(std::string chain_id, chain::PublicKey proposer)
+      : chain_id_(std::move(chain_id)), proposer_(proposer) {}
 
   Result<std::string> make_block(std::uint64_t height, std::uint32_t round,
                                  const std::vector<std::string>& evidence) override;

@@ -13,10 +13,13 @@
 namespace {
 
 void usage() {
-  std::fprintf(stderr,
-               "usage: baton-sim [--seeds N] [--first-seed S] [--seed S] [--nodes K] [--byzantine B]\n"
-               "                 [--fault-ms MS] [--drop-percent P] [--no-partitions] [--no-crashes] [--trace]\n"
-               "                 [--unsafe-ignore-lock]   (test-only: breaks locking, must find violations)\n");
+  std::fprintf(
+      stderr,
+      "usage: baton-sim [--seeds N] [--first-seed S] [--seed S] [--nodes K] [--byzantine B]\n"
+      "                 [--fault-ms MS] [--drop-percent P] [--no-partitions] [--no-crashes] "
+      "[--trace]\n"
+      "                 [--unsafe-ignore-lock]   (test-only: breaks locking, must find "
+      "violations)\n");
 }
 
 bool parse_u64(const char* text, std::uint64_t& out) {
@@ -82,9 +85,12 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (options.nodes < 1 || options.nodes > 100 || options.byzantine < 0 || 3 * options.byzantine >= options.nodes) {
-    std::fprintf(stderr, "baton-sim: need 1 <= nodes <= 100 and byzantine < nodes/3 (got %d nodes, %d byzantine)\n",
-                 options.nodes, options.byzantine);
+  if (options.nodes < 1 || options.nodes > 100 || options.byzantine < 0 ||
+      3 * options.byzantine >= options.nodes) {
+    std::fprintf(
+        stderr,
+        "baton-sim: need 1 <= nodes <= 100 and byzantine < nodes/3 (got %d nodes, %d byzantine)\n",
+        options.nodes, options.byzantine);
     return 2;
   }
   if (single) seeds = 1;
@@ -99,25 +105,33 @@ int main(int argc, char** argv) {
     evidence += r.evidence_committed;
     if (!r.violations.empty()) {
       ++violations;
-      std::printf("seed %llu FAILED: %s\n  replay: baton-sim --nodes %d --byzantine %d --seed %llu%s\n",
-                  static_cast<unsigned long long>(options.seed), r.violations.front().c_str(), options.nodes,
-                  options.byzantine, static_cast<unsigned long long>(options.seed),
-                  options.unsafe_ignore_lock ? " --unsafe-ignore-lock" : "");
+      std::printf(
+          "seed %llu FAILED: %s\n  replay: baton-sim --nodes %d --byzantine %d --seed %llu%s\n",
+          static_cast<unsigned long long>(options.seed), r.violations.front().c_str(),
+          options.nodes, options.byzantine, static_cast<unsigned long long>(options.seed),
+          options.unsafe_ignore_lock ? " --unsafe-ignore-lock" : "");
     } else if (single || options.trace) {
-      std::printf("seed %llu ok: heights %llu..%llu, %llu events, %llu simulated ms, %llu crashes, %llu partitions, "
-                  "%llu equivocations seen, %llu evidence committed\n",
-                  static_cast<unsigned long long>(options.seed), static_cast<unsigned long long>(r.min_honest_height),
-                  static_cast<unsigned long long>(r.max_honest_height), static_cast<unsigned long long>(r.events),
-                  static_cast<unsigned long long>(r.sim_ms), static_cast<unsigned long long>(r.crashes),
-                  static_cast<unsigned long long>(r.partitions), static_cast<unsigned long long>(r.evidence_seen),
-                  static_cast<unsigned long long>(r.evidence_committed));
+      std::printf(
+          "seed %llu ok: heights %llu..%llu, %llu events, %llu simulated ms, %llu crashes, %llu "
+          "partitions, "
+          "%llu equivocations seen, %llu evidence committed\n",
+          static_cast<unsigned long long>(options.seed),
+          static_cast<unsigned long long>(r.min_honest_height),
+          static_cast<unsigned long long>(r.max_honest_height),
+          static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.sim_ms),
+          static_cast<unsigned long long>(r.crashes), static_cast<unsigned long long>(r.partitions),
+          static_cast<unsigned long long>(r.evidence_seen),
+          static_cast<unsigned long long>(r.evidence_committed));
     }
   }
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("nodes: %d, byzantine: %d, blocks committed (min over honest, summed): %llu, evidence committed: %llu, "
-              "wall: %.1f s\n",
-              options.nodes, options.byzantine, static_cast<unsigned long long>(heights),
-              static_cast<unsigned long long>(evidence), secs);
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf(
+      "nodes: %d, byzantine: %d, blocks committed (min over honest, summed): %llu, evidence "
+      "committed: %llu, "
+      "wall: %.1f s\n",
+      options.nodes, options.byzantine, static_cast<unsigned long long>(heights),
+      static_cast<unsigned long long>(evidence), secs);
   std::printf("seeds: %llu, violations: %llu\n", static_cast<unsigned long long>(seeds),
               static_cast<unsigned long long>(violations));
   return violations > 0 ? 1 : 0;

@@ -72,8 +72,12 @@ struct SimNode {
 };
 
 std::string bytes_of(const chain::Hash& h) { return std::string(h.bytes.begin(), h.bytes.end()); }
-std::string bytes_of(const chain::PublicKey& k) { return std::string(k.bytes.begin(), k.bytes.end()); }
-std::string bytes_of(const chain::Signature& s) { return std::string(s.bytes.begin(), s.bytes.end()); }
+std::string bytes_of(const chain::PublicKey& k) {
+  return std::string(k.bytes.begin(), k.bytes.end());
+}
+std::string bytes_of(const chain::Signature& s) {
+  return std::string(s.bytes.begin(), s.bytes.end());
+}
 
 class Simulation {
  public:
@@ -97,7 +101,8 @@ class Simulation {
     for (auto& n : nodes_) {
       n->app = std::make_unique<ChainApp>(kChainId, n->key.public_key());
       boot(*n);
-      schedule(Event{.time = 1 + rng_.below(kGossipMs), .kind = EventKind::gossip, .node = n->index});
+      schedule(
+          Event{.time = 1 + rng_.below(kGossipMs), .kind = EventKind::gossip, .node = n->index});
       schedule(Event{.time = 1 + rng_.below(kSyncMs), .kind = EventKind::sync, .node = n->index});
     }
     plan_faults();
@@ -117,9 +122,11 @@ class Simulation {
       if (healed && min_honest_height() >= target) break;
       if (healed && now_ > std::uint64_t{o_.fault_ms} + o_.liveness_bound_ms) {
         std::ostringstream msg;
-        msg << "liveness: " << o_.liveness_bound_ms << " ms after the network healed, honest heights are";
+        msg << "liveness: " << o_.liveness_bound_ms
+            << " ms after the network healed, honest heights are";
         for (auto& n : nodes_) {
-          if (!n->byzantine) msg << " " << n->app->height() << "(r" << n->engine->status().round << ")";
+          if (!n->byzantine)
+            msg << " " << n->app->height() << "(r" << n->engine->status().round << ")";
         }
         msg << ", target " << target;
         result_.violations.push_back(msg.str());
@@ -164,13 +171,17 @@ class Simulation {
 
   void plan_faults() {
     if (o_.partitions) {
-      for (std::uint64_t t = 200 + rng_.below(1500); t + 300 < o_.fault_ms; t += 500 + rng_.below(2500)) {
+      for (std::uint64_t t = 200 + rng_.below(1500); t + 300 < o_.fault_ms;
+           t += 500 + rng_.below(2500)) {
         schedule(Event{.time = t, .kind = EventKind::partition});
       }
     }
     if (o_.crashes) {
-      for (std::uint64_t t = 300 + rng_.below(1500); t + 200 < o_.fault_ms; t += 400 + rng_.below(2000)) {
-        schedule(Event{.time = t, .kind = EventKind::crash, .node = static_cast<int>(rng_.below(nodes_.size()))});
+      for (std::uint64_t t = 300 + rng_.below(1500); t + 200 < o_.fault_ms;
+           t += 400 + rng_.below(2000)) {
+        schedule(Event{.time = t,
+                       .kind = EventKind::crash,
+                       .node = static_cast<int>(rng_.below(nodes_.size()))});
       }
     }
   }
@@ -181,15 +192,16 @@ class Simulation {
     n.signer = std::move(*signer);
     EngineOptions options = engine_options_;
     options.unsafe_ignore_lock_for_tests = n.byzantine || o_.unsafe_ignore_lock;
-    n.engine = std::make_unique<Engine>(options, *validators_, *n.app, n.signer.get(), n.app->height() + 1,
-                                        n.checkpoint);
+    n.engine = std::make_unique<Engine>(options, *validators_, *n.app, n.signer.get(),
+                                        n.app->height() + 1, n.checkpoint);
     n.engine->start();
     drain(n);
   }
 
   // ---- the network
   bool connected(int a, int b) const {
-    return !partitioned_ || side_[static_cast<std::size_t>(a)] == side_[static_cast<std::size_t>(b)];
+    return !partitioned_ ||
+           side_[static_cast<std::size_t>(a)] == side_[static_cast<std::size_t>(b)];
   }
 
   void send(int from, int to, std::string payload) {
@@ -218,8 +230,8 @@ class Simulation {
     if (out.checkpoint) n.checkpoint = *out.checkpoint;
     if (out.decision) {
       const auto& d = *out.decision;
-      trace("node " + std::to_string(n.index) + " decides height " + std::to_string(d.height) + " round " +
-            std::to_string(d.round) + " " + d.block_id.hex().substr(0, 12));
+      trace("node " + std::to_string(n.index) + " decides height " + std::to_string(d.height) +
+            " round " + std::to_string(d.round) + " " + d.block_id.hex().substr(0, 12));
       commit(n, CommittedEntry{d.block_id, d.block, d.commit});
     }
     if (!n.byzantine) result_.evidence_seen += out.evidence.size();
@@ -233,7 +245,10 @@ class Simulation {
       }
     }
     for (const auto& t : out.timeouts) {
-      schedule(Event{.time = now_ + t.duration_ms, .kind = EventKind::timeout, .node = n.index, .epoch = n.epoch,
+      schedule(Event{.time = now_ + t.duration_ms,
+                     .kind = EventKind::timeout,
+                     .node = n.index,
+                     .epoch = n.epoch,
                      .timeout = t});
     }
   }
@@ -245,7 +260,8 @@ class Simulation {
     if (m.has_vote()) {
       const auto& v = m.vote();
       return std::string(v.type() == chain::pb::PREVOTE ? "prevote" : "precommit") + " h" +
-             std::to_string(v.height()) + " r" + std::to_string(v.round()) + " " + short_id(v.block_id());
+             std::to_string(v.height()) + " r" + std::to_string(v.round()) + " " +
+             short_id(v.block_id());
     }
     const auto& p = m.proposal();
     auto id = block_id_of(p.block());
@@ -258,18 +274,19 @@ class Simulation {
     const chain::Hash id = entry.block_id;
     if (!n.app->append(std::move(entry))) {
       if (!n.byzantine) {
-        result_.violations.push_back("node " + std::to_string(n.index) + " decided a block at height " +
-                                     std::to_string(height) + " that does not extend its chain");
+        result_.violations.push_back("node " + std::to_string(n.index) +
+                                     " decided a block at height " + std::to_string(height) +
+                                     " that does not extend its chain");
       }
       return;
     }
     if (n.byzantine) return;
     const auto [it, inserted] = decided_.emplace(height, std::make_pair(id, n.index));
     if (!inserted && it->second.first != id) {
-      result_.violations.push_back("fork at height " + std::to_string(height) + ": node " +
-                                   std::to_string(it->second.second) + " committed " +
-                                   it->second.first.hex().substr(0, 16) + ", node " + std::to_string(n.index) +
-                                   " committed " + id.hex().substr(0, 16));
+      result_.violations.push_back(
+          "fork at height " + std::to_string(height) + ": node " +
+          std::to_string(it->second.second) + " committed " + it->second.first.hex().substr(0, 16) +
+          ", node " + std::to_string(n.index) + " committed " + id.hex().substr(0, 16));
     }
   }
 
@@ -291,16 +308,18 @@ class Simulation {
     }
     const auto [it, inserted] = signed_.emplace(std::make_tuple(n.index, h, r, type), id);
     if (!inserted && it->second != id) {
-      result_.violations.push_back("honest node " + std::to_string(n.index) + " signed two different " +
-                                   (type == 0 ? std::string("proposals") : "votes of type " + std::to_string(type)) +
-                                   " at height " + std::to_string(h) + " round " + std::to_string(r));
+      result_.violations.push_back(
+          "honest node " + std::to_string(n.index) + " signed two different " +
+          (type == 0 ? std::string("proposals") : "votes of type " + std::to_string(type)) +
+          " at height " + std::to_string(h) + " round " + std::to_string(r));
     }
   }
 
   // A Byzantine validator sends each peer one of two conflicting messages,
   // and keeps to the same choice per peer when it sends them again (gossip),
   // so that the peers' views stay split.
-  using SlotKey = std::tuple<std::uint64_t, std::uint32_t, int>;  // height, round, 0 proposal / vote type
+  using SlotKey =
+      std::tuple<std::uint64_t, std::uint32_t, int>;  // height, round, 0 proposal / vote type
 
   static SlotKey slot_of(const pb::ConsensusMessage& m) {
     if (m.has_vote()) return {m.vote().height(), m.vote().round(), m.vote().type()};
@@ -342,7 +361,8 @@ class Simulation {
     pb::ConsensusMessage alt = m;
     if (m.has_proposal()) {
       const auto& p = m.proposal();
-      std::string block = n.app->make_variant(p.height(), p.round(), 1 + static_cast<std::uint32_t>(rng_.below(1000)));
+      std::string block = n.app->make_variant(p.height(), p.round(),
+                                              1 + static_cast<std::uint32_t>(rng_.below(1000)));
       auto id = block_id_of(block);
       if (!id) std::abort();
       known_ids_[p.height()].insert(bytes_of(*id));
@@ -350,7 +370,8 @@ class Simulation {
       auto* ap = alt.mutable_proposal();
       ap->set_block(block);
       ap->set_pol_round(-1);
-      ap->set_signature(bytes_of(n.key.sign(proposal_sign_bytes(kChainId, p.height(), p.round(), -1, *id))));
+      ap->set_signature(
+          bytes_of(n.key.sign(proposal_sign_bytes(kChainId, p.height(), p.round(), -1, *id))));
       return alt;
     }
     const auto& v = m.vote();
@@ -364,7 +385,8 @@ class Simulation {
     if (!other->empty()) alt_id = chain::Hash::from_bytes(chain::as_bytes(*other)).value();
     auto* av = alt.mutable_vote();
     av->set_block_id(*other);
-    av->set_signature(bytes_of(n.key.sign(vote_sign_bytes(kChainId, v.type(), v.height(), v.round(), alt_id))));
+    av->set_signature(
+        bytes_of(n.key.sign(vote_sign_bytes(kChainId, v.type(), v.height(), v.round(), alt_id))));
     return alt;
   }
 
@@ -379,8 +401,9 @@ class Simulation {
         break;
       case EventKind::timeout:
         if (n->up && e.epoch == n->epoch) {
-          trace("node " + std::to_string(n->index) + " timeout h" + std::to_string(e.timeout.height) + " r" +
-                std::to_string(e.timeout.round) + " " + to_string(e.timeout.step));
+          trace("node " + std::to_string(n->index) + " timeout h" +
+                std::to_string(e.timeout.height) + " r" + std::to_string(e.timeout.round) + " " +
+                to_string(e.timeout.step));
           n->engine->on_timeout(e.timeout);
           drain(*n);
         }
@@ -413,12 +436,14 @@ class Simulation {
           ++n->epoch;
           n->engine.reset();
           n->signer.reset();
-          const std::uint64_t back = std::min<std::uint64_t>(now_ + 200 + rng_.below(1800), o_.fault_ms);
+          const std::uint64_t back =
+              std::min<std::uint64_t>(now_ + 200 + rng_.below(1800), o_.fault_ms);
           schedule(Event{.time = back, .kind = EventKind::restart, .node = n->index});
         }
         break;
       case EventKind::restart:
-        trace("node " + std::to_string(n->index) + " restarts at height " + std::to_string(n->app->height() + 1));
+        trace("node " + std::to_string(n->index) + " restarts at height " +
+              std::to_string(n->app->height() + 1));
         n->up = true;
         boot(*n);
         break;
@@ -428,7 +453,8 @@ class Simulation {
         side_.assign(nodes_.size(), 0);
         for (auto& s : side_) s = static_cast<int>(rng_.below(2));
         trace("partition");
-        const std::uint64_t end = std::min<std::uint64_t>(now_ + 300 + rng_.below(2500), o_.fault_ms);
+        const std::uint64_t end =
+            std::min<std::uint64_t>(now_ + 300 + rng_.below(2500), o_.fault_ms);
         schedule(Event{.time = end, .kind = EventKind::heal});
         break;
       }
@@ -447,12 +473,13 @@ class Simulation {
         auto m = decode_message(body, 8 << 20);
         if (!m) return;
         if (n.byzantine && m->has_proposal()) {
-          if (auto id = block_id_of(m->proposal().block())) known_ids_[m->proposal().height()].insert(bytes_of(*id));
+          if (auto id = block_id_of(m->proposal().block()))
+            known_ids_[m->proposal().height()].insert(bytes_of(*id));
         }
         const auto verdict = n.engine->on_message(*m);
         if (o_.trace && verdict != MessageVerdict::duplicate && verdict != MessageVerdict::stale) {
-          trace("node " + std::to_string(n.index) + " <- " + std::to_string(from) + " " + describe(*m) + ": " +
-                to_string(verdict));
+          trace("node " + std::to_string(n.index) + " <- " + std::to_string(from) + " " +
+                describe(*m) + ": " + to_string(verdict));
         }
         drain(n);
         break;
@@ -499,10 +526,12 @@ class Simulation {
   std::uint64_t now_ = 0;
   bool partitioned_ = false;
   std::vector<int> side_;
-  std::map<std::uint64_t, std::pair<chain::Hash, int>> decided_;  // height -> (id, first honest node)
+  std::map<std::uint64_t, std::pair<chain::Hash, int>>
+      decided_;  // height -> (id, first honest node)
   std::map<std::tuple<int, std::uint64_t, std::uint32_t, int>, std::string> signed_;
   std::map<std::uint64_t, std::set<std::string>> known_ids_;  // Byzantine knowledge of block ids
-  std::map<std::size_t, std::map<SlotKey, pb::ConsensusMessage>> alternatives_;  // per Byzantine node
+  std::map<std::size_t, std::map<SlotKey, pb::ConsensusMessage>>
+      alternatives_;  // per Byzantine node
   std::map<std::size_t, std::map<SlotKey, std::vector<bool>>> splits_;
   SimResult result_;
 };
