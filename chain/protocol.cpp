@@ -263,6 +263,10 @@ std::optional<Hash> opt_hash(const std::string& bytes) {
   return *h;
 }
 
+std::string hash_string(const Hash& h) {
+  return {reinterpret_cast<const char*>(h.bytes.data()), h.bytes.size()};
+}
+
 bool valid_opt_hash(const std::string& bytes) { return bytes.empty() || bytes.size() == 32; }
 
 // The active run named by `run_id`, or why not.
@@ -357,27 +361,10 @@ std::optional<ProtocolRejected> apply_on(const ChainSpec& spec, TrainingState& t
       Turn& t = *run->current_turn();
       if (sender.name != t.partner || r.turn() != t.index) return ProtocolRejected::out_of_turn;
       if (t.phase != TurnPhase::training) return ProtocolRejected::wrong_phase;
-      if (!valid_opt_hash(r.parent_model_id()) || r.ciphertext_sha256().size() != 32 ||
-          r.model_sha256().size() != 32 || r.object_key().empty() ||
-          r.key_recipients_size() != r.wrapped_keys_size()) {
-        return ProtocolRejected::malformed_request;
-      }
-      SaveRecord s;
-      for (int i = 0; i < r.key_recipients_size(); ++i) {
-        if (i > 0 && !(r.key_recipients(i - 1) < r.key_recipients(i)))
-          return ProtocolRejected::malformed_request;
-        if (spec.genesis.find_member(r.key_recipients(i)) == nullptr)
-          return ProtocolRejected::malformed_request;
-        s.wrapped_keys[r.key_recipients(i)] = r.wrapped_keys(i);
-      }
-      if (opt_hash(r.parent_model_id()) != run->head) return ProtocolRejected::wrong_head;
-      s.parent_model_id = run->head;
-      s.object_key = r.object_key();
-      s.ciphertext_sha256 = Hash::from_bytes(as_bytes(r.ciphertext_sha256())).value();
-      s.model_sha256 = Hash::from_bytes(as_bytes(r.model_sha256())).value();
-      s.train_samples = r.train_samples();
-      s.metrics_json = r.metrics_json();
-      t.save = std::move(s);
+      auto s = save_record_from_proto(spec.genesis, r);
+      if (!s) return s.reason();
+      if (s->parent_model_id != run->head) return ProtocolRejected::wrong_head;
+      t.save = std::move(s).value();
       t.save_request_id = request_id;
       t.save_request_height = height;
       t.phase = TurnPhase::save_voting;
@@ -442,6 +429,51 @@ std::optional<ProtocolRejected> apply_on(const ChainSpec& spec, TrainingState& t
 }
 
 }  // namespace
+
+pb::SaveRequest save_request_to_proto(std::string_view run_id, std::uint64_t turn,
+                                      const SaveRecord& save) {
+  pb::SaveRequest r;
+  r.set_run_id(std::string(run_id));
+  r.set_turn(turn);
+  if (save.parent_model_id) r.set_parent_model_id(hash_string(*save.parent_model_id));
+  r.set_object_key(save.object_key);
+  r.set_ciphertext_sha256(hash_string(save.ciphertext_sha256));
+  r.set_model_sha256(hash_string(save.model_sha256));
+  for (const auto& [name, sealed] : save.wrapped_keys) {
+    r.add_key_recipients(name);
+    r.add_wrapped_keys(sealed);
+  }
+  r.set_train_samples(save.train_samples);
+  r.set_metrics_json(save.metrics_json);
+  r.set_key_commitment(hash_string(save.key_commitment));
+  return r;
+}
+
+Verdict<SaveRecord, ProtocolRejected> save_record_from_proto(const Genesis& genesis,
+                                                             const pb::SaveRequest& r) {
+  if (!valid_opt_hash(r.parent_model_id()) || r.ciphertext_sha256().size() != 32 ||
+      r.model_sha256().size() != 32 || r.key_commitment().size() != 32 ||
+      r.object_key().empty() || r.key_recipients_size() != r.wrapped_keys_size()) {
+    return ProtocolRejected::malformed_request;
+  }
+  SaveRecord s;
+  for (int i = 0; i < r.key_recipients_size(); ++i) {
+    if (i > 0 && !(r.key_recipients(i - 1) < r.key_recipients(i)))
+      return ProtocolRejected::malformed_request;
+    if (genesis.find_member(r.key_recipients(i)) == nullptr)
+      return ProtocolRejected::malformed_request;
+    if (r.wrapped_keys(i).size() != kWrappedKeyBytes) return ProtocolRejected::malformed_request;
+    s.wrapped_keys[r.key_recipients(i)] = r.wrapped_keys(i);
+  }
+  s.parent_model_id = opt_hash(r.parent_model_id());
+  s.object_key = r.object_key();
+  s.ciphertext_sha256 = Hash::from_bytes(as_bytes(r.ciphertext_sha256())).value();
+  s.model_sha256 = Hash::from_bytes(as_bytes(r.model_sha256())).value();
+  s.key_commitment = Hash::from_bytes(as_bytes(r.key_commitment())).value();
+  s.train_samples = r.train_samples();
+  s.metrics_json = r.metrics_json();
+  return s;
+}
 
 std::optional<ProtocolRejected> check_protocol_tx(const ChainSpec& spec, const LedgerState& state,
                                                   const pb::Transaction& tx) {

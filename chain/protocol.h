@@ -20,6 +20,7 @@
 #include "chain/proto/ledger.pb.h"
 #include "chain/result.h"
 #include "chain/training.h"
+#include "chain/verdict.h"
 
 namespace baton::chain {
 
@@ -61,6 +62,20 @@ pb::TrainingPlan plan_to_proto(const TrainingPlan& plan);
 // nullopt for an empty object. Errors name the field.
 Result<std::optional<TrainingPlan>> plan_from_json(const Genesis& genesis, const nlohmann::json& j);
 nlohmann::json plan_to_json(const TrainingPlan& plan);
+
+// The SaveRequest payload that records `save` for turn `turn` of `run_id`
+// (recipients in ascending name order, as the map holds them). What a
+// partner agent signs as a TX_SAVE_REQUEST.
+pb::SaveRequest save_request_to_proto(std::string_view run_id, std::uint64_t turn,
+                                      const SaveRecord& save);
+
+// The field checks of a SaveRequest, which need no state: parent_model_id
+// empty or 32 bytes, ciphertext_sha256, model_sha256 and key_commitment 32
+// bytes, a non-empty object key, as many wrapped keys as recipients,
+// recipients strictly ascending genesis members, every wrapped key
+// kWrappedKeyBytes. Refused with malformed_request otherwise.
+Verdict<SaveRecord, ProtocolRejected> save_record_from_proto(const Genesis& genesis,
+                                                             const pb::SaveRequest& request);
 
 // Would `tx` (already accepted by check_transaction, nonce aside) be accepted
 // in the block at `state.height + 1` built on `state`? Pure; no effects.

@@ -103,6 +103,7 @@ void put_turn(Bytes& out, const Turn& t) {
     put_str(out, s.object_key);
     put_hash(out, s.ciphertext_sha256);
     put_hash(out, s.model_sha256);
+    put_hash(out, s.key_commitment);
     append_u32be(out, static_cast<std::uint32_t>(s.wrapped_keys.size()));
     for (const auto& [name, env] : s.wrapped_keys) {
       put_str(out, name);
@@ -194,6 +195,12 @@ std::vector<OpenRequest> open_requests(const TrainingState& state) {
                    *t->save_request_id, t->deadline_height});
   }
   return out;
+}
+
+const SaveRecord* find_save(const Run& run, const Hash& model_id) {
+  for (const auto& t : run.turns)
+    if (t.save_request_id == model_id && t.save) return &*t.save;
+  return nullptr;
 }
 
 std::int64_t median_gain_ppm(const std::map<std::string, ModelVoteRecord>& votes) {

@@ -7,6 +7,7 @@
 // ordered containers and integers; AUCs are parts per million (ppm, u32).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -91,12 +92,21 @@ struct ModelVoteRecord {  // one ModelVote
   bool operator==(const ModelVoteRecord&) const = default;
 };
 
+// Bytes of one wrapped data key: a libsodium sealed box (48) of the 32-byte
+// key (storage::kWrappedKeySize; chain does not link storage).
+inline constexpr std::size_t kWrappedKeyBytes = 80;
+
 struct SaveRecord {  // the SaveRequest's content
   std::optional<Hash> parent_model_id;
   std::string object_key;
   Hash ciphertext_sha256;
   Hash model_sha256;
-  std::map<std::string, std::string> wrapped_keys;  // recipient member name -> envelope bytes
+  // The blob header's commitment to its data key (storage::DataKey::commitment()).
+  // Every member that unwraps its wrapped key checks the key against it, so all
+  // members that accept the blob hold the same key.
+  Hash key_commitment;
+  // Recipient member name -> its kWrappedKeyBytes sealed box of the data key.
+  std::map<std::string, std::string> wrapped_keys;
   std::uint64_t train_samples = 0;
   std::string metrics_json;
   bool operator==(const SaveRecord&) const = default;
@@ -209,6 +219,12 @@ std::optional<Hash> head_model(const TrainingState& state, std::string_view run_
 
 // Requests of the active run waiting for votes (at most one: turns are sequential).
 std::vector<OpenRequest> open_requests(const TrainingState& state);
+
+// The SaveRequest content of the turn whose save request id is `model_id`
+// (a candidate still being voted on, or an approved model of the lineage),
+// or nullptr. A partner agent reads the head's object key, hashes, key
+// commitment and its own wrapped key here.
+const SaveRecord* find_save(const Run& run, const Hash& model_id);
 
 // Median of the gains (candidate - head, ppm) of `votes`; an even count takes
 // floor((a + b) / 2) of the middle two; 0 when there are no votes.

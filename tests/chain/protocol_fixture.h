@@ -136,9 +136,10 @@ struct ProtocolChain {
     r.set_model_sha256(hash_bytes(fake_hash(tag + 1)));
     for (std::size_t m = 0; m < chain.members.size(); ++m) {  // names are already ascending
       r.add_key_recipients(member_name(m));
-      r.add_wrapped_keys("envelope-for-" + member_name(m));
+      r.add_wrapped_keys(std::string(kWrappedKeyBytes, static_cast<char>('a' + m)));
     }
     r.set_train_samples(100);
+    r.set_key_commitment(hash_bytes(fake_hash(tag + 2)));
     return tx(i, pb::TX_SAVE_REQUEST, r);
   }
   pb::Transaction model_vote(std::size_t i, const Hash& request, bool approve,

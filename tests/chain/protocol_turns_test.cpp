@@ -195,6 +195,11 @@ TEST(ProtocolSave, ApprovedSaveMovesTheHeadAndRecordsTheLineage) {
   EXPECT_EQ(m.object_key, "run-1/turn-0");
   EXPECT_EQ(m.ciphertext_sha256, fake_hash(0xaa));
   EXPECT_EQ(m.model_sha256, fake_hash(0xab));
+  const SaveRecord* record = find_save(p.run(), save);
+  ASSERT_NE(record, nullptr);
+  EXPECT_EQ(record->key_commitment, fake_hash(0xac));
+  EXPECT_EQ(record->wrapped_keys.at("carol"), std::string(kWrappedKeyBytes, 'c'));
+  EXPECT_EQ(find_save(p.run(), load), nullptr);
   EXPECT_EQ(m.median_gain_ppm, 20000);  // median of {-10000, 20000, 60000}
   EXPECT_EQ(p.run().contributivity_ppm.at("alice"), 20000);
   EXPECT_EQ(p.run().turns[0].outcome, TurnOutcome::approved);
@@ -238,7 +243,43 @@ TEST(ProtocolSave, RefusesMalformedSaveRequests) {
   ASSERT_TRUE(r.ParseFromString(t.payload()));
   r.set_object_key("");
   EXPECT_EQ(p.refusal(p.tx(0, pb::TX_SAVE_REQUEST, r)), ProtocolRejected::malformed_request);
+  ASSERT_TRUE(r.ParseFromString(t.payload()));
+  r.set_key_commitment("");  // every member must be able to check the key it unwraps
+  EXPECT_EQ(p.refusal(p.tx(0, pb::TX_SAVE_REQUEST, r)), ProtocolRejected::malformed_request);
+  r.set_key_commitment(std::string(33, 'k'));
+  EXPECT_EQ(p.refusal(p.tx(0, pb::TX_SAVE_REQUEST, r)), ProtocolRejected::malformed_request);
+  ASSERT_TRUE(r.ParseFromString(t.payload()));
+  r.set_wrapped_keys(2, std::string(kWrappedKeyBytes - 1, 'c'));  // not a sealed box
+  EXPECT_EQ(p.refusal(p.tx(0, pb::TX_SAVE_REQUEST, r)), ProtocolRejected::malformed_request);
+  ASSERT_TRUE(r.ParseFromString(t.payload()));
+  r.add_key_recipients("eve");  // more recipients than wrapped keys
+  EXPECT_EQ(p.refusal(p.tx(0, pb::TX_SAVE_REQUEST, r)), ProtocolRejected::malformed_request);
   EXPECT_EQ(p.refusal(p.save_request(1, 0, std::nullopt)), ProtocolRejected::out_of_turn);
+}
+
+TEST(ProtocolSave, SaveRequestRoundTripsThroughItsRecord) {
+  ProtocolChain p;
+  auto t = p.save_request(0, 3, fake_hash(9));
+  pb::SaveRequest r;
+  ASSERT_TRUE(r.ParseFromString(t.payload()));
+  auto record = save_record_from_proto(p.chain.spec.genesis, r);
+  ASSERT_TRUE(record.ok()) << to_string(record.reason());
+  EXPECT_EQ(record->parent_model_id, fake_hash(9));
+  EXPECT_EQ(record->key_commitment, fake_hash(0xac));
+  EXPECT_EQ(record->wrapped_keys.size(), 4u);
+  EXPECT_EQ(save_request_to_proto("run-1", 3, *record).SerializeAsString(), t.payload());
+}
+
+TEST(ProtocolSave, TheKeyCommitmentIsInTheStateHash) {
+  ProtocolChain p;
+  p.commit(p.start(0, test_plan(4)));
+  p.grant_load(0, {1, 2});
+  p.commit(p.save_request(0, 0, std::nullopt));
+  TrainingState other = p.training();
+  other.runs.at("run-1").turns.back().save->key_commitment = fake_hash(0x01);
+  const Bytes a = training_encoding(p.training()), b = training_encoding(other);
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_NE(a, b);
 }
 
 TEST(ProtocolDeadlines, AMissedLoadDeadlineForfeitsTheTurn) {
