@@ -428,6 +428,68 @@ std::optional<ProtocolRejected> apply_on(const ChainSpec& spec, TrainingState& t
   }
 }
 
+// The turn of `run` whose load (or save) request is `request_id`, if any.
+std::optional<std::uint64_t> turn_of_request(const TrainingState& ts, const std::string& run_id,
+                                             const std::string& request_id, bool load) {
+  const Run* run = ts.find_run(run_id);
+  if (run == nullptr || request_id.size() != 32) return std::nullopt;
+  const std::optional<Hash> id = opt_hash(request_id);
+  for (const auto& t : run->turns)
+    if ((load ? t.load_request_id : t.save_request_id) == id) return t.index;
+  return std::nullopt;
+}
+
+void record_refusal(const ChainSpec& spec, TrainingState& ts, const pb::Transaction& tx,
+                    ProtocolRejected reason, std::uint64_t height) {
+  Refusal r;
+  r.height = height;
+  r.tx_hash = tx_hash(encode_transaction(tx));
+  r.sender = voter_of(spec, tx).name;
+  r.type = tx.type();
+  r.reason = reason;
+  // check_transaction decoded every payload; a failure here is a bug.
+  switch (tx.type()) {
+    case pb::TX_START_RUN: {
+      pb::TrainingPlan p;
+      if (!parse_canonical(tx.payload(), p)) std::abort();
+      r.run_id = p.run_id();
+      break;
+    }
+    case pb::TX_LOAD_REQUEST: {
+      pb::LoadRequest m;
+      if (!parse_canonical(tx.payload(), m)) std::abort();
+      r.run_id = m.run_id();
+      r.turn = m.turn();
+      break;
+    }
+    case pb::TX_LOAD_APPROVAL: {
+      pb::LoadApproval m;
+      if (!parse_canonical(tx.payload(), m)) std::abort();
+      r.run_id = m.run_id();
+      r.turn = turn_of_request(ts, m.run_id(), m.request_id(), true);
+      break;
+    }
+    case pb::TX_SAVE_REQUEST: {
+      pb::SaveRequest m;
+      if (!parse_canonical(tx.payload(), m)) std::abort();
+      r.run_id = m.run_id();
+      r.turn = m.turn();
+      break;
+    }
+    case pb::TX_MODEL_VOTE: {
+      pb::ModelVote m;
+      if (!parse_canonical(tx.payload(), m)) std::abort();
+      r.run_id = m.run_id();
+      r.turn = turn_of_request(ts, m.run_id(), m.request_id(), false);
+      break;
+    }
+    default:
+      std::abort();
+  }
+  auto it = tx.type() == pb::TX_START_RUN ? ts.runs.end() : ts.runs.find(r.run_id);
+  (it == ts.runs.end() ? ts.refusals : it->second.refusals).record(std::move(r));
+}
+
 }  // namespace
 
 pb::SaveRequest save_request_to_proto(std::string_view run_id, std::uint64_t turn,
@@ -452,8 +514,8 @@ pb::SaveRequest save_request_to_proto(std::string_view run_id, std::uint64_t tur
 Verdict<SaveRecord, ProtocolRejected> save_record_from_proto(const Genesis& genesis,
                                                              const pb::SaveRequest& r) {
   if (!valid_opt_hash(r.parent_model_id()) || r.ciphertext_sha256().size() != 32 ||
-      r.model_sha256().size() != 32 || r.key_commitment().size() != 32 ||
-      r.object_key().empty() || r.key_recipients_size() != r.wrapped_keys_size()) {
+      r.model_sha256().size() != 32 || r.key_commitment().size() != 32 || r.object_key().empty() ||
+      r.key_recipients_size() != r.wrapped_keys_size()) {
     return ProtocolRejected::malformed_request;
   }
   SaveRecord s;
@@ -485,7 +547,11 @@ std::optional<ProtocolRejected> apply_protocol_tx(const ChainSpec& spec, LedgerS
                                                   const pb::Transaction& tx, std::uint64_t height) {
   TrainingState copy = state.training;
   auto rejected = apply_on(spec, copy, tx, height);
-  if (!rejected) state.training = std::move(copy);
+  if (!rejected) {
+    state.training = std::move(copy);
+    return std::nullopt;
+  }
+  record_refusal(spec, state.training, tx, *rejected, height);
   return rejected;
 }
 

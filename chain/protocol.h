@@ -2,10 +2,16 @@
 // accepts, what they change, and the end-of-block deadline step.
 // docs/PROTOCOL.md, "Training protocol".
 //
-// A protocol transaction that check_protocol_tx refuses makes the whole block
-// invalid (like a wrong nonce): a proposer must not include it. The node's
-// mempool and proposer call check_protocol_tx against the state they build on
-// and drop refused transactions.
+// A protocol transaction that passes check_transaction and carries its
+// sender's next nonce is always included: the ledger never makes a block
+// invalid for a protocol decision. When the state refuses it (a
+// ProtocolRejected reason: a late vote, a request out of turn, a malformed
+// field, ...) its nonce is consumed and the refusal is recorded in the
+// training state (a Refusal, chain/training.h); nothing else changes. So a
+// mempool that admitted a transaction never has to drop it for a later state,
+// and a member's later transactions are never stuck behind a refused one.
+// check_protocol_tx tells in advance whether a transaction would be refused
+// (a mempool may use it not to gossip hopeless transactions).
 //
 // Block height is the clock. Deadlines are checked in end_block, i.e. only
 // when a block is applied: on an idle chain (no blocks) a deadline passes at
@@ -23,26 +29,6 @@
 #include "chain/verdict.h"
 
 namespace baton::chain {
-
-enum class ProtocolRejected {
-  not_admin,         // StartRun from a member without role "admin"
-  run_active,        // StartRun while another run is active
-  duplicate_run_id,  // StartRun reusing a run id
-  invalid_plan,      // StartRun whose plan fails validate_plan
-  wrong_run,         // the run id is not the active run
-  run_not_active,    // no run is active
-  out_of_turn,  // LoadRequest/SaveRequest from a partner whose turn it is not, or wrong turn index
-  wrong_phase,  // the turn is not in the phase this transaction needs
-  wrong_head,   // LoadRequest/SaveRequest naming another head than the current one
-  no_open_request,      // a vote for a request id that is not open
-  vote_after_deadline,  // a vote for a request that expired
-  duplicate_vote,       // the member already voted on this request
-  not_a_voter,          // the voter has no voting power
-  own_request,          // the requester voting on its own request
-  malformed_request,    // SaveRequest with bad hashes, wrapped keys or empty object key
-};
-
-std::string_view to_string(ProtocolRejected reason);
 
 bool is_protocol_tx(pb::TxType type);
 
@@ -77,13 +63,17 @@ pb::SaveRequest save_request_to_proto(std::string_view run_id, std::uint64_t tur
 Verdict<SaveRecord, ProtocolRejected> save_record_from_proto(const Genesis& genesis,
                                                              const pb::SaveRequest& request);
 
-// Would `tx` (already accepted by check_transaction, nonce aside) be accepted
-// in the block at `state.height + 1` built on `state`? Pure; no effects.
+// Would `tx` (already accepted by check_transaction, nonce aside) take
+// effect in the block at `state.height + 1` built on `state`, or be refused
+// (and only recorded)? Pure; no effects.
 std::optional<ProtocolRejected> check_protocol_tx(const ChainSpec& spec, const LedgerState& state,
                                                   const pb::Transaction& tx);
 
 // Applies a protocol transaction in the block at `height` (= state.height + 1
-// during a block). On rejection `state.training` is unchanged.
+// during a block). When the state refuses it, `state.training` is unchanged
+// except that the refusal is recorded (in the run the transaction names when
+// that run exists and it is not a StartRun, else in the training state's own
+// log), and the reason is returned. The caller has applied its nonce.
 std::optional<ProtocolRejected> apply_protocol_tx(const ChainSpec& spec, LedgerState& state,
                                                   const pb::Transaction& tx, std::uint64_t height);
 

@@ -50,6 +50,13 @@ const ModelRecord* Run::find_model(const Hash& id) const {
   return nullptr;
 }
 
+void RefusalLog::record(Refusal refusal) {
+  ++total;
+  if (recent.size() >= kMaxRefusalsKept)
+    recent.erase(recent.begin(), recent.begin() + (recent.size() - kMaxRefusalsKept + 1));
+  recent.push_back(std::move(refusal));
+}
+
 const Run* TrainingState::active() const { return active_run ? find_run(*active_run) : nullptr; }
 Run* TrainingState::active() {
   if (!active_run) return nullptr;
@@ -73,6 +80,21 @@ void put_opt(Bytes& out, const std::optional<Hash>& h) {
   if (h) put_hash(out, *h);
 }
 void put_i64(Bytes& out, std::int64_t v) { append_u64be(out, static_cast<std::uint64_t>(v)); }
+
+void put_refusals(Bytes& out, const RefusalLog& log) {
+  append_u64be(out, log.total);
+  append_u32be(out, static_cast<std::uint32_t>(log.recent.size()));
+  for (const auto& r : log.recent) {
+    append_u64be(out, r.height);
+    put_hash(out, r.tx_hash);
+    put_str(out, r.sender);
+    append_u32be(out, static_cast<std::uint32_t>(r.type));
+    append_u8(out, static_cast<std::uint8_t>(r.reason));
+    put_str(out, r.run_id);
+    append_u8(out, r.turn ? 1 : 0);
+    if (r.turn) append_u64be(out, *r.turn);
+  }
+}
 
 void put_turn(Bytes& out, const Turn& t) {
   append_u64be(out, t.index);
@@ -161,9 +183,11 @@ Bytes training_encoding(const TrainingState& state) {
       put_hash(out, m.model_sha256);
       put_i64(out, m.median_gain_ppm);
     }
+    put_refusals(out, run.refusals);
   }
   append_u8(out, state.active_run ? 1 : 0);
   if (state.active_run) put_str(out, *state.active_run);
+  put_refusals(out, state.refusals);
   return out;
 }
 
@@ -195,6 +219,18 @@ std::vector<OpenRequest> open_requests(const TrainingState& state) {
                    *t->save_request_id, t->deadline_height});
   }
   return out;
+}
+
+const Refusal* find_refusal(const TrainingState& state, const Hash& tx_hash) {
+  auto in = [&](const RefusalLog& log) -> const Refusal* {
+    for (const auto& r : log.recent)
+      if (r.tx_hash == tx_hash) return &r;
+    return nullptr;
+  };
+  if (const Refusal* r = in(state.refusals)) return r;
+  for (const auto& [id, run] : state.runs)
+    if (const Refusal* r = in(run.refusals)) return r;
+  return nullptr;
 }
 
 const SaveRecord* find_save(const Run& run, const Hash& model_id) {

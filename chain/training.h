@@ -12,11 +12,38 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chain/crypto.h"
+#include "chain/proto/ledger.pb.h"
 
 namespace baton::chain {
+
+// Why the ledger refused a protocol transaction. The numbers are part of the
+// state hash (docs/PROTOCOL.md, "Refused transactions"); never renumber.
+enum class ProtocolRejected : std::uint8_t {
+  not_admin = 1,             // StartRun from a member without role "admin"
+  run_active = 2,            // StartRun while another run is active
+  duplicate_run_id = 3,      // StartRun reusing a run id
+  invalid_plan = 4,          // StartRun whose plan fails validate_plan
+  wrong_run = 5,             // the run id is not the active run
+  run_not_active = 6,        // no run is active
+  out_of_turn = 7,           // LoadRequest/SaveRequest from a partner whose turn it is not,
+                             //   or naming another turn index
+  wrong_phase = 8,           // the turn is not in the phase this transaction needs
+  wrong_head = 9,            // LoadRequest/SaveRequest naming another head than the current one
+  no_open_request = 10,      // a vote for a request id that is not open
+  vote_after_deadline = 11,  // a vote for a request that expired
+  duplicate_vote = 12,       // the member already voted on this request
+  not_a_voter = 13,          // the voter has no voting power
+  own_request = 14,          // the requester voting on its own request
+  malformed_request = 15,    // fields out of range: hash or key lengths, recipients,
+                             //   empty object key, AUC or p above 1000000 ppm
+};
+
+// A sentence, e.g. "the member already voted on this request".
+std::string_view to_string(ProtocolRejected reason);
 
 enum class VotePolicyKind : std::uint8_t {
   strict = 1,     // reject if AUC(candidate) < AUC(head)
@@ -154,6 +181,34 @@ struct ModelRecord {
   bool operator==(const ModelRecord&) const = default;
 };
 
+// A protocol transaction that a block included but the state refused: its
+// sender's nonce was consumed and nothing else changed.
+struct Refusal {
+  std::uint64_t height = 0;  // the block that included it
+  Hash tx_hash;
+  std::string sender;  // member name
+  pb::TxType type = pb::TX_UNKNOWN;
+  ProtocolRejected reason = ProtocolRejected::malformed_request;
+  std::string run_id;  // the run id the transaction names (a StartRun: its plan's)
+  // The turn it names (LoadRequest, SaveRequest), or of the request it votes
+  // on (LoadApproval, ModelVote) when that request exists; else empty.
+  std::optional<std::uint64_t> turn;
+  bool operator==(const Refusal&) const = default;
+};
+
+// How many refusals a log keeps: the most recent ones. The blocks keep every
+// refused transaction; the bound keeps a member that floods refused
+// transactions from growing the state (and its hash input) without limit.
+inline constexpr std::size_t kMaxRefusalsKept = 256;
+
+struct RefusalLog {
+  std::uint64_t total = 0;      // refusals ever recorded in this log
+  std::vector<Refusal> recent;  // the last min(total, kMaxRefusalsKept), oldest first
+
+  void record(Refusal refusal);  // appends; drops the oldest beyond kMaxRefusalsKept
+  bool operator==(const RefusalLog&) const = default;
+};
+
 enum class RunStatus : std::uint8_t { active = 1, finished = 2 };
 
 struct Run {
@@ -167,6 +222,7 @@ struct Run {
   std::vector<ModelRecord> models;  // approved models in order (the lineage)
   std::map<std::string, std::int64_t>
       contributivity_ppm;  // partner -> sum of median gains; every partner listed
+  RefusalLog refusals;     // refused transactions naming this run (not StartRuns)
 
   // The current turn while active, else nullptr.
   const Turn* current_turn() const;
@@ -178,8 +234,10 @@ struct Run {
 struct TrainingState {
   std::map<std::string, Run> runs;  // every run ever started, by run id
   std::optional<std::string> active_run;
+  RefusalLog refusals;  // refused StartRuns, and refusals naming no run that exists
 
-  bool empty() const { return runs.empty(); }
+  // No run and no refusal ever: the state hash keeps its v1 form.
+  bool empty() const { return runs.empty() && refusals.total == 0; }
   const Run* active() const;
   Run* active();
   const Run* find_run(std::string_view run_id) const;
@@ -225,6 +283,11 @@ std::vector<OpenRequest> open_requests(const TrainingState& state);
 // or nullptr. A partner agent reads the head's object key, hashes, key
 // commitment and its own wrapped key here.
 const SaveRecord* find_save(const Run& run, const Hash& model_id);
+
+// The refusal of the transaction with hash `tx_hash`, if it is among the
+// kept refusals of any log; nullptr otherwise. A partner agent asks this to
+// learn why a transaction it sent took no effect.
+const Refusal* find_refusal(const TrainingState& state, const Hash& tx_hash);
 
 // Median of the gains (candidate - head, ppm) of `votes`; an even count takes
 // floor((a + b) / 2) of the middle two; 0 when there are no votes.

@@ -74,7 +74,7 @@ std::string nonce_detail(std::size_t i, std::size_t n, const pb::Transaction& tx
          std::to_string(expected);
 }
 
-// Nonce, then (for protocol types) the training protocol's effects.
+// Nonce, then (for protocol types) the training protocol's effects or refusal.
 std::optional<BlockFault> apply_one(const ChainSpec& spec, LedgerState& after,
                                     const pb::Transaction& tx, std::size_t i, std::size_t n,
                                     std::uint64_t height) {
@@ -83,11 +83,9 @@ std::optional<BlockFault> apply_one(const ChainSpec& spec, LedgerState& after,
   if (auto rejected = apply_transaction(after, tx)) {
     return BlockFault{from_rejected(*rejected), nonce_detail(i, n, tx, expected)};
   }
-  if (is_protocol_tx(tx.type())) {
-    if (auto refused = apply_protocol_tx(spec, after, tx, height)) {
-      return BlockFault{BlockInvalid::protocol_rejected, tx_detail(i, n, to_string(*refused))};
-    }
-  }
+  // A refused protocol transaction stays in the block: its nonce is spent and
+  // apply_protocol_tx records the refusal in the training state.
+  if (is_protocol_tx(tx.type())) (void)apply_protocol_tx(spec, after, tx, height);
   return std::nullopt;
 }
 
@@ -158,8 +156,6 @@ std::string_view to_string(BlockInvalid reason) {
       return "the commit has two thirds of the voting power or less";
     case BlockInvalid::wrong_app_state_hash:
       return "the app state hash does not match the state after the block";
-    case BlockInvalid::protocol_rejected:
-      return "a training protocol transaction is refused by the ledger state";
   }
   return "the block is invalid";
 }

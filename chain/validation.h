@@ -62,8 +62,8 @@ enum class BlockInvalid {
   commit_bad_signature,         // a commit signature does not verify
   commit_insufficient_power,    // the commit carries 2/3 of the voting power or less
   wrong_app_state_hash,         // app_state_hash is not the state hash after the block
-  protocol_rejected,            // a training protocol transaction refused by check_protocol_tx
-                                // (chain/protocol.h)
+  // A training protocol transaction the state refuses does not make its block
+  // invalid: it is included and recorded as a Refusal (chain/protocol.h).
 };
 
 // A short sentence, e.g. "a transaction signature does not verify".

@@ -1,6 +1,7 @@
 // A TestChain that speaks the training protocol: builds signed protocol
 // transactions with per-member nonces and commits them in real blocks
-// (propose_block + validate_block). Pure: no disk, no threads.
+// (propose_block + validate_block), and checks what a refused transaction
+// does to a block. Pure: no disk, no threads.
 #pragma once
 
 #include <map>
@@ -71,25 +72,69 @@ struct ProtocolChain {
     auto refused = check_protocol_tx(chain.spec, chain.state, t);
     EXPECT_FALSE(refused.has_value()) << to_string(*refused);
     append({bytes});
-    for (std::size_t i = 0; i < chain.members.size(); ++i)
-      if (chain.key(i).public_key() == PublicKey::from_bytes(as_bytes(t.sender())).value())
-        nonces[i] = t.nonce() + 1;
+    spent(t);
     return tx_hash(bytes);
   }
 
-  // check_protocol_tx's verdict, and the proposer refusing the block for the same reason.
+  // Commits `t`, which the ledger refuses, in a block of its own; returns the
+  // recorded refusal's reason (nullopt, and a test failure, if none).
+  std::optional<ProtocolRejected> commit_refused(const pb::Transaction& t) {
+    const std::string bytes = encode_transaction(t);
+    append({bytes});
+    spent(t);
+    const Refusal* r = find_refusal(training(), tx_hash(bytes));
+    EXPECT_NE(r, nullptr) << "the transaction was not refused";
+    return r ? std::optional(r->reason) : std::nullopt;
+  }
+
+  // check_protocol_tx's verdict on `t` for the next block. Also checks, on a
+  // block holding `t` (built, sealed and validated but not adopted), that `t`
+  // is included and spends its nonce, and that a refusal changes nothing but
+  // the refusal logs, which gain exactly that refusal.
   std::optional<ProtocolRejected> refusal(const pb::Transaction& t) {
     auto r = check_protocol_tx(chain.spec, chain.state, t);
-    auto p = propose_block(chain.spec, chain.state, 1795996800000, chain.key(0).public_key(),
-                           {encode_transaction(t)});
-    EXPECT_EQ(p.ok(), !r.has_value());
-    if (!p.ok()) EXPECT_EQ(p.reason().reason, BlockInvalid::protocol_rejected);
+    const std::string bytes = encode_transaction(t);
+    const LedgerState with = validated({bytes});
+    const std::size_t sender = member_of(t);
+    EXPECT_EQ(with.next_nonce(chain.key(sender).public_key()), t.nonce() + 1);
+    EXPECT_EQ(with.tx_count, chain.state.tx_count + 1);
+    if (!r) return r;
+    const LedgerState without = validated({});
+    EXPECT_EQ(without_refusals(with.training), without_refusals(without.training));
+    EXPECT_EQ(refusal_total(with.training), refusal_total(chain.state.training) + 1);
+    const Refusal* rec = find_refusal(with.training, tx_hash(bytes));
+    EXPECT_NE(rec, nullptr);
+    if (rec != nullptr) {
+      EXPECT_EQ(rec->reason, *r);
+      EXPECT_EQ(rec->height, chain.state.height + 1);
+      EXPECT_EQ(rec->type, t.type());
+      EXPECT_EQ(rec->sender, member_name(sender));
+    }
     return r;
   }
 
-  // TestChain::append, sealed by the members with voting power only (and
-  // only as many members as this chain has).
-  void append(std::vector<std::string> txs) {
+  static TrainingState without_refusals(TrainingState ts) {
+    ts.refusals = {};
+    for (auto& [id, run] : ts.runs) run.refusals = {};
+    return ts;
+  }
+  static std::uint64_t refusal_total(const TrainingState& ts) {
+    std::uint64_t n = ts.refusals.total;
+    for (const auto& [id, run] : ts.runs) n += run.refusals.total;
+    return n;
+  }
+
+  std::size_t member_of(const pb::Transaction& t) const {
+    const PublicKey sender = PublicKey::from_bytes(as_bytes(t.sender())).value();
+    for (std::size_t i = 0; i < chain.members.size(); ++i)
+      if (chain.key(i).public_key() == sender) return i;
+    ADD_FAILURE() << "the sender is not a member of the test chain";
+    return 0;
+  }
+
+  // The block holding `txs` on top of the tip, sealed by the members with
+  // voting power only (and only as many members as this chain has).
+  pb::CommittedBlock sealed(std::vector<std::string> txs) {
     auto proposal = chain.propose(std::move(txs));
     const auto header = decode_header(proposal.block.header()).value();
     std::vector<pb::Vote> votes;
@@ -101,8 +146,19 @@ struct ProtocolChain {
     pb::CommittedBlock committed;
     *committed.mutable_block() = proposal.block;
     *committed.mutable_commit() = make_commit(header.height(), 0, proposal.id, votes);
-    chain.state = validate_block(chain.spec, chain.state, committed).value();
+    return committed;
   }
+
+  // The state after a block holding `txs`, without adopting it.
+  LedgerState validated(std::vector<std::string> txs) {
+    return validate_block(chain.spec, chain.state, sealed(std::move(txs))).value();
+  }
+
+  // Appends a block holding `txs` (nonces are the caller's business).
+  void append(std::vector<std::string> txs) { chain.state = validated(std::move(txs)); }
+
+  // Records that `t` spent its sender's nonce.
+  void spent(const pb::Transaction& t) { nonces[member_of(t)] = t.nonce() + 1; }
 
   void empty_blocks(std::size_t n) {
     for (std::size_t k = 0; k < n; ++k) append({});
