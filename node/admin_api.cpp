@@ -7,7 +7,9 @@
 
 #include "chain/block.h"
 #include "chain/transaction.h"
+#include "chain/validation.h"
 #include "node/node.h"
+#include "node/training_json.h"
 
 namespace baton::node {
 namespace {
@@ -76,12 +78,13 @@ HttpResponse AdminApi::handle(const HttpRequest& request) {
   if (get && path.starts_with("/block/")) return block(path.substr(7));
   if (get && path.starts_with("/tx/")) return tx(path.substr(4));
   if (get && path.starts_with("/nonce/")) return nonce(path.substr(7));
+  if (get && path == "/training") return training();
   if (path == "/status" || path == "/metrics" || path == "/tx" || path.starts_with("/block/") ||
-      path.starts_with("/tx/") || path.starts_with("/nonce/")) {
+      path.starts_with("/tx/") || path.starts_with("/nonce/") || path == "/training") {
     return error(405, "method " + request.method + " is not allowed on " + std::string(path));
   }
   return error(404, "no such endpoint: " + std::string(path) +
-                        " (try /status, /tx, /block/H, /tx/HASH, /nonce/KEY, /metrics)");
+                        " (try /status, /tx, /block/H, /tx/HASH, /nonce/KEY, /training, /metrics)");
 }
 
 HttpResponse AdminApi::status() {
@@ -181,6 +184,32 @@ HttpResponse AdminApi::nonce(std::string_view key_text) {
   auto next = node_.next_nonce(*key);
   if (!next) return error(503, "the node is busy or stopping; retry");
   return reply(200, json{{"sender", key->hex()}, {"next_nonce", *next}});
+}
+
+HttpResponse AdminApi::training() {
+  std::lock_guard lock(training_mutex_);
+  if (!training_state_) {
+    training_state_ =
+        std::make_unique<chain::LedgerState>(chain::initial_state(node_.spec().genesis_hash));
+  }
+  // Blocks in the store were validated by the node before they were written;
+  // validating them again here is the price of not sharing the loop's state.
+  const std::uint64_t tip = node_.store().tip().height;
+  for (std::uint64_t h = training_state_->height + 1; h <= tip; ++h) {
+    auto stored = node_.store().block_at(h);
+    if (!stored) return error(500, stored.error().message);
+    if (!stored->has_value()) break;
+    auto committed = chain::decode_committed_block(**stored);
+    if (!committed)
+      return error(500, "block " + std::to_string(h) + ": " + committed.error().message);
+    auto after = chain::validate_block(node_.spec(), *training_state_, *committed);
+    if (!after.ok()) {
+      return error(500,
+                   "block " + std::to_string(h) + " does not apply: " + after.reason().message());
+    }
+    *training_state_ = std::move(after).value();
+  }
+  return reply(200, training_status_json(*training_state_, node_.spec().chain_id()));
 }
 
 HttpResponse AdminApi::metrics() {

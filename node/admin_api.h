@@ -18,10 +18,17 @@
 //   GET  /nonce/{ed25519}   {"next_nonce"}: the nonce the sender's next
 //                            transaction should carry (counts its waiting ones).
 //   GET  /metrics           Prometheus text format.
+//   GET  /training          the training protocol's state after this node's
+//                            tip: node/training_json.h, training_status_json
+//                            (runs, turns, votes, lineage, open requests).
 //
 // Thread: called on the HTTP server's thread (see http_server.h).
 #pragma once
 
+#include <memory>
+#include <mutex>
+
+#include "chain/ledger_state.h"
 #include "node/http_server.h"
 
 namespace baton::node {
@@ -40,8 +47,13 @@ class AdminApi {
   HttpResponse tx(std::string_view hash_text);
   HttpResponse nonce(std::string_view key_text);
   HttpResponse metrics();
+  HttpResponse training();
 
   Node& node_;
+  // GET /training's own replay of the committed blocks, advanced to the
+  // store's tip on each request (the loop's state stays on the loop thread).
+  std::mutex training_mutex_;
+  std::unique_ptr<chain::LedgerState> training_state_;
 };
 
 }  // namespace baton::node
