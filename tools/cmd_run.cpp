@@ -1,8 +1,10 @@
 // `baton run start|status` and `baton models lineage`: the training protocol
-// from the command line. The read side replays a ledger (read-only, also while
-// a node writes it) with chain/ and prints the training state
-// (docs/PROTOCOL.md §18); `run start` signs a StartRun and submits it to a
+// from the command line. The read side either replays a ledger (read-only,
+// also while a node writes it) with chain/, or asks a node's admin API
+// (GET /training); both give node/training_json.h's JSON, printed as is
+// (--json) or as text. `run start` signs a StartRun and submits it to a
 // node's admin API.
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -13,164 +15,112 @@
 #include "chain/protocol.h"
 #include "chain/transaction.h"
 #include "node/http_client.h"
-#include "storage/ledger_store.h"
-#include "storage/ledger_verify.h"
+#include "node/training_json.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 
 namespace baton::tools {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
-
-std::string opt_hex(const std::optional<chain::Hash>& h) { return h ? h->hex() : std::string(); }
-
-// The state after the ledger's tip, replayed and verified from genesis.
-chain::LedgerState replay(const std::string& data_dir) {
-  const fs::path dir(data_dir);
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    fail("--data-dir " + data_dir + " is not a directory; give a ledger or node data directory");
-  const bool node_dir =
-      !fs::exists(dir / "CURRENT", ec) && fs::exists(dir / "ledger" / "CURRENT", ec);
-  auto store = storage::LedgerStore::open_reader(node_dir ? dir / "ledger" : dir);
-  if (!store) fail(store.error().message);
-  auto spec = storage::stored_chain_spec(**store);
-  if (!spec)
-    fail("the ledger in " + data_dir + " has no valid genesis copy: " + spec.reason().what,
-         Exit::verify_failed);
-  auto verdict = storage::verify_ledger(**store, *spec);
-  if (!verdict) fail(verdict.error().message);
-  if (!verdict->ok()) {
-    fail("the ledger in " + data_dir + " does not verify at height " +
-             std::to_string(verdict->reason().height) + ": " + verdict->reason().what +
-             "; run `baton ledger verify` for details",
-         Exit::verify_failed);
-  }
-  return verdict->value().state;
-}
-
-json turn_json(const chain::Turn& t) {
-  json votes = json::array();
-  for (const auto& [name, v] : t.model_votes) {
-    votes.push_back({{"voter", name},
-                     {"approve", v.approve},
-                     {"auc_candidate_ppm", v.auc_candidate_ppm},
-                     {"auc_head_ppm", v.auc_head_ppm},
-                     {"validation_size", v.validation_size},
-                     {"p_worse_ppm", v.p_worse_ppm},
-                     {"reason", v.reason},
-                     {"height", v.height}});
-  }
-  json approvals = json::array();
-  for (const auto& [name, a] : t.load_approvals) {
-    approvals.push_back(
-        {{"voter", name}, {"approve", a.approve}, {"reason", a.reason}, {"height", a.height}});
-  }
-  json j{{"turn", t.index},
-         {"cycle", t.cycle},
-         {"partner", t.partner},
-         {"phase", chain::to_string(t.phase)},
-         {"decision", t.outcome == chain::TurnOutcome::pending
-                          ? "pending"
-                          : std::string(chain::to_string(t.outcome))},
-         {"start_height", t.start_height},
-         {"deadline_height", t.deadline_height},
-         {"end_height", t.end_height},
-         {"load_request_id", opt_hex(t.load_request_id)},
-         {"load_token_id", opt_hex(t.load_token_id)},
-         {"load_approvals", approvals},
-         {"save_request_id", opt_hex(t.save_request_id)},
-         {"save_token_id", opt_hex(t.save_token_id)},
-         {"votes", votes},
-         {"head_before", opt_hex(t.head_before)}};
-  if (t.save) j["object_key"] = t.save->object_key;
-  return j;
-}
-
-json run_json(const chain::Run& run) {
-  json turns = json::array();
-  for (const auto& t : run.turns) turns.push_back(turn_json(t));
-  json contributivity = json::object();
-  for (const auto& [name, c] : run.contributivity_ppm) contributivity[name] = c;
-  return {{"run_id", run.plan.run_id},
-          {"status", run.status == chain::RunStatus::active ? "active" : "finished"},
-          {"started_by", run.started_by},
-          {"start_height", run.start_height},
-          {"end_height", run.end_height},
-          {"partners", run.plan.partners},
-          {"cycles", run.plan.cycles},
-          {"head", opt_hex(run.head)},
-          {"contributivity_ppm", contributivity},
-          {"turns", turns},
-          {"plan", chain::plan_to_json(run.plan)}};
-}
 
 struct ReadOptions {
   std::string data_dir;
+  std::string node;
   bool json = false;
 };
 
+void add_source_options(CLI::App* sub, ReadOptions& o) {
+  auto* d = sub->add_option("--data-dir", o.data_dir,
+                            "ledger directory, or a node's data directory (read from disk)");
+  auto* n = sub->add_option("--node", o.node, "a node's admin API URL (GET /training)");
+  d->excludes(n);
+  n->excludes(d);
+}
+
+// training_status_json (node/training_json.h) from a ledger on disk or a node.
+json training_status(const ReadOptions& o) {
+  auto j = node::read_training_status({o.data_dir, o.node});
+  if (!j) {
+    using E = node::TrainingSourceErrc;
+    const auto code = static_cast<E>(j.error().code);
+    fail(j.error().message, code == E::bad_arguments  ? Exit::usage
+                            : code == E::not_verified ? Exit::verify_failed
+                            : code == E::unavailable  ? Exit::unavailable
+                                                      : Exit::failure);
+  }
+  return std::move(j).value();
+}
+
+std::string ppm_text(std::uint64_t ppm) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", static_cast<double>(ppm) / 1e6);
+  return buf;
+}
+
 void status(const ReadOptions& o) {
-  const chain::LedgerState state = replay(o.data_dir);
-  const auto& ts = state.training;
-  json runs = json::array();
-  for (const auto& [id, run] : ts.runs) runs.push_back(run_json(run));
-  json open = json::array();
-  for (const auto& r : chain::open_requests(ts)) {
-    open.push_back({{"kind", r.kind == chain::OpenRequest::Kind::load ? "load" : "save"},
-                    {"run_id", r.run_id},
-                    {"turn", r.turn},
-                    {"requester", r.requester},
-                    {"request_id", r.request_id.hex()},
-                    {"deadline_height", r.deadline_height}});
-  }
-  json out{{"height", state.height},
-           {"active_run", ts.active_run ? json(*ts.active_run) : json(nullptr)},
-           {"open_requests", open},
-           {"runs", runs}};
-  if (auto view = chain::whose_turn(ts)) {
-    out["current_turn"] = {{"run_id", view->run_id},
-                           {"turn", view->turn},
-                           {"cycle", view->cycle},
-                           {"partner", view->partner},
-                           {"phase", chain::to_string(view->phase)},
-                           {"deadline_height", view->deadline_height},
-                           {"head", opt_hex(view->head)}};
-  }
+  const json out = training_status(o);
   if (o.json) {
     print_json(out);
     return;
   }
-  std::cout << "height        " << state.height << "\n";
-  if (ts.runs.empty()) {
+  std::cout << "height        " << out["height"].get<std::uint64_t>() << "\n";
+  if (out["runs"].empty()) {
     std::cout << "no training run has been started on this ledger\n";
     return;
   }
-  for (const auto& [id, run] : ts.runs) {
-    std::cout << "run           " << id << " ("
-              << (run.status == chain::RunStatus::active ? "active" : "finished") << ", "
-              << run.turns.size() << "/" << run.plan.total_turns() << " turns)\n"
-              << "head          " << (run.head ? run.head->hex() : "(none yet)") << "\n";
-    for (const auto& t : run.turns) {
-      std::cout << "  turn " << t.index << " cycle " << t.cycle << " " << t.partner << ": "
-                << (t.outcome == chain::TurnOutcome::pending
-                        ? std::string(chain::to_string(t.phase)) + " until height " +
-                              std::to_string(t.deadline_height)
-                        : std::string(chain::to_string(t.outcome)));
-      for (const auto& [name, v] : t.model_votes) {
-        std::cout << "\n      " << name << (v.approve ? " approve" : " reject") << " candidate "
-                  << v.auc_candidate_ppm << " ppm vs head " << v.auc_head_ppm << " ppm"
-                  << (v.reason.empty() ? "" : " (" + v.reason + ")");
+  for (const auto& run : out["runs"]) {
+    const auto& turns = run["turns"];
+    const std::uint64_t total = run["cycles"].get<std::uint64_t>() * run["partners"].size();
+    std::cout << "run           " << run["run_id"].get<std::string>() << " ("
+              << run["status"].get<std::string>() << ", " << turns.size() << "/" << total
+              << " turns)\n"
+              << "head          "
+              << (run["head"].get<std::string>().empty() ? "(none yet)"
+                                                         : run["head"].get<std::string>())
+              << "\n";
+    for (const auto& t : turns) {
+      const std::string decision = t["decision"].get<std::string>();
+      std::cout << "  turn " << t["turn"].get<std::uint64_t>() << " cycle "
+                << t["cycle"].get<std::uint64_t>() << " " << t["partner"].get<std::string>() << ": "
+                << (decision == "pending"
+                        ? t["phase"].get<std::string>() + " until height " +
+                              std::to_string(t["deadline_height"].get<std::uint64_t>())
+                        : decision);
+      for (const auto& v : t["votes"]) {
+        const std::string reason = v["reason"].get<std::string>();
+        std::cout << "\n      " << v["voter"].get<std::string>()
+                  << (v["approve"].get<bool>() ? " approve" : " reject ") << "  AUC candidate "
+                  << ppm_text(v["auc_candidate_ppm"].get<std::uint64_t>()) << " vs head "
+                  << ppm_text(v["auc_head_ppm"].get<std::uint64_t>()) << " on "
+                  << v["validation_size"].get<std::uint64_t>() << " rows"
+                  << (reason.empty() ? "" : " (" + reason + ")");
       }
       std::cout << "\n";
     }
+    const json& refusals = run["refusals"];
+    for (const auto& r : refusals["recent"]) {
+      std::cout << "  refused       " << r["type"].get<std::string>() << " from "
+                << r["sender"].get<std::string>() << " at height "
+                << r["height"].get<std::uint64_t>()
+                << (r["turn"].is_null() ? "" : " (turn " + r["turn"].dump() + ")") << ": "
+                << r["reason"].get<std::string>() << "\n";
+    }
+    if (refusals["total"].get<std::uint64_t>() > refusals["recent"].size()) {
+      std::cout << "  (" << refusals["total"].get<std::uint64_t>() - refusals["recent"].size()
+                << " older refusals are no longer kept in the state; the blocks hold them)\n";
+    }
     std::cout << "contributivity";
-    for (const auto& [name, c] : run.contributivity_ppm) std::cout << " " << name << "=" << c;
+    for (const auto& [name, c] : run["contributivity_ppm"].items())
+      std::cout << " " << name << "=" << c.get<std::int64_t>();
     std::cout << " (ppm of AUC)\n";
   }
-  for (const auto& r : open) {
+  for (const auto& r : out["refusals"]["recent"]) {
+    std::cout << "refused       " << r["type"].get<std::string>() << " from "
+              << r["sender"].get<std::string>() << " at height " << r["height"].get<std::uint64_t>()
+              << ": " << r["reason"].get<std::string>() << " (names no run)\n";
+  }
+  for (const auto& r : out["open_requests"]) {
     std::cout << "open request  " << r["kind"].get<std::string>() << " by "
               << r["requester"].get<std::string>() << " " << r["request_id"].get<std::string>()
               << " until height " << r["deadline_height"].get<std::uint64_t>() << "\n";
@@ -178,53 +128,20 @@ void status(const ReadOptions& o) {
 }
 
 void lineage(const ReadOptions& o, const std::string& run_id) {
-  const chain::LedgerState state = replay(o.data_dir);
-  const auto& ts = state.training;
-  const chain::Run* run = nullptr;
-  if (!run_id.empty()) {
-    run = ts.find_run(run_id);
-    if (run == nullptr)
+  const json st = training_status(o);
+  const json* run = node::select_run(st, run_id);
+  if (run == nullptr) {
+    if (!run_id.empty())
       fail("the ledger has no run \"" + run_id + "\"; `baton run status` lists the runs");
-  } else if (ts.active()) {
-    run = ts.active();
-  } else if (!ts.runs.empty()) {
-    for (const auto& [id, r] : ts.runs)
-      if (run == nullptr || r.start_height > run->start_height) run = &r;
-  } else {
     fail("no training run has been started on this ledger, so there is no lineage");
   }
-  json models = json::array();
-  for (const auto& m : run->models) {
-    json votes = json::array();
-    for (const auto& t : run->turns) {
-      if (t.save_token_id != m.id) continue;
-      for (const auto& [name, v] : t.model_votes) {
-        votes.push_back({{"voter", name},
-                         {"approve", v.approve},
-                         {"auc_candidate_ppm", v.auc_candidate_ppm},
-                         {"auc_head_ppm", v.auc_head_ppm},
-                         {"validation_size", v.validation_size},
-                         {"reason", v.reason}});
-      }
-    }
-    models.push_back({{"id", m.id.hex()},
-                      {"parent", opt_hex(m.parent)},
-                      {"contributor", m.contributor},
-                      {"turn", m.turn},
-                      {"height", m.height},
-                      {"load_token_id", m.load_token_id.hex()},
-                      {"save_token_id", m.id.hex()},
-                      {"object_key", m.object_key},
-                      {"ciphertext_sha256", m.ciphertext_sha256.hex()},
-                      {"model_sha256", m.model_sha256.hex()},
-                      {"median_gain_ppm", m.median_gain_ppm},
-                      {"votes", votes}});
-  }
+  const json& models = (*run)["models"];
   if (o.json) {
-    print_json({{"run_id", run->plan.run_id}, {"head", opt_hex(run->head)}, {"models", models}});
+    print_json({{"run_id", (*run)["run_id"]}, {"head", (*run)["head"]}, {"models", models}});
     return;
   }
-  std::cout << "run " << run->plan.run_id << ": " << models.size() << " approved models\n";
+  std::cout << "run " << (*run)["run_id"].get<std::string>() << ": " << models.size()
+            << " approved models\n";
   for (const auto& m : models) {
     std::cout << m["id"].get<std::string>() << "  turn " << m["turn"].get<std::uint64_t>() << " by "
               << m["contributor"].get<std::string>() << ", parent "
@@ -234,6 +151,12 @@ void lineage(const ReadOptions& o, const std::string& run_id) {
               << "    object " << m["object_key"].get<std::string>() << " sha256 "
               << m["ciphertext_sha256"].get<std::string>() << "\n    median AUC gain "
               << m["median_gain_ppm"].get<std::int64_t>() << " ppm\n";
+    for (const auto& v : m["votes"]) {
+      std::cout << "    " << v["voter"].get<std::string>()
+                << (v["approve"].get<bool>() ? " approve" : " reject ") << " AUC "
+                << ppm_text(v["auc_candidate_ppm"].get<std::uint64_t>()) << " vs head "
+                << ppm_text(v["auc_head_ppm"].get<std::uint64_t>()) << "\n";
+    }
   }
 }
 
@@ -324,8 +247,7 @@ void register_run_commands(CLI::App& app) {
     auto o = std::make_shared<ReadOptions>();
     auto* sub = run->add_subcommand(
         "status", "Runs, turns, head, open requests, votes and deadlines of a ledger");
-    sub->add_option("--data-dir", o->data_dir, "ledger directory, or a node's data directory")
-        ->required();
+    add_source_options(sub, *o);
     sub->add_flag("--json", o->json, "print JSON for scripts");
     sub->callback([o] { status(*o); });
   }
@@ -336,8 +258,7 @@ void register_run_commands(CLI::App& app) {
     auto run_id = std::make_shared<std::string>();
     auto* sub = models->add_subcommand(
         "lineage", "Each approved model: parent, contributor, votes, tokens, object key and hash");
-    sub->add_option("--data-dir", o->data_dir, "ledger directory, or a node's data directory")
-        ->required();
+    add_source_options(sub, *o);
     sub->add_option("--run", *run_id, "run id (default: the active run, else the last started)");
     sub->add_flag("--json", o->json, "print JSON for scripts");
     sub->callback([o, run_id] { lineage(*o, *run_id); });
