@@ -4,6 +4,7 @@
 #include <fstream>
 #include <limits>
 #include <set>
+#include <tuple>
 #include <sstream>
 
 #include <toml++/toml.h>
@@ -147,10 +148,11 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
   NodeConfig cfg;
   cfg.config_path = fs::absolute(config_path).lexically_normal();
 
-  if (auto s = check_unknown_keys(root,
-                                  {"name", "key_file", "genesis_file", "data_dir", "p2p_listen",
-                                   "admin_listen", "log_level", "log_file", "consensus", "mempool"},
-                                  {}, config_path);
+  if (auto s = check_unknown_keys(
+          root,
+          {"name", "key_file", "genesis_file", "data_dir", "p2p_listen", "admin_listen",
+           "log_level", "log_file", "consensus", "mempool", "store", "training"},
+          {}, config_path);
       !s) {
     return s.error();
   }
@@ -249,6 +251,78 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
     auto gap = get_int(*t, "max_nonce_gap", config_path, "mempool", 1, 1'000'000);
     if (!gap) return gap.error();
     if (gap->has_value()) cfg.mempool.max_nonce_gap = static_cast<std::uint64_t>(**gap);
+  }
+  if (const toml::node* n = root.get("store")) {
+    const auto* t = n->as_table();
+    if (t == nullptr) return config_error(config_path, "'store' must be a table ([store])");
+    if (auto s = check_unknown_keys(*t, {"uri", "endpoint", "region"}, "store", config_path); !s)
+      return s.error();
+    StoreConfig store;
+    auto uri = get_string(*t, "uri", config_path, "store");
+    if (!uri) return uri.error();
+    if (!uri->has_value() || (*uri)->empty()) {
+      return config_error(config_path,
+                          "'store.uri' is missing; set it to file:///DIR or s3://BUCKET/PREFIX");
+    }
+    store.uri = **uri;
+    if (!store.uri.starts_with("file://") && !store.uri.starts_with("s3://")) {
+      return config_error(config_path, "'store.uri' is '" + store.uri +
+                                           "'; use file:///ABSOLUTE/DIR or s3://BUCKET/PREFIX");
+    }
+    for (auto [key, out] : {std::pair<std::string_view, std::string*>{"endpoint", &store.endpoint},
+                            std::pair<std::string_view, std::string*>{"region", &store.region}}) {
+      auto v = get_string(*t, key, config_path, "store");
+      if (!v) return v.error();
+      if (v->has_value()) *out = **v;
+    }
+    cfg.store = std::move(store);
+  }
+  if (const toml::node* n = root.get("training")) {
+    const auto* t = n->as_table();
+    if (t == nullptr) return config_error(config_path, "'training' must be a table ([training])");
+    if (auto s = check_unknown_keys(*t,
+                                    {"enabled", "train_csv", "validation_csv", "feature_schema",
+                                     "work_dir", "torch_threads", "malicious_label_flip"},
+                                    "training", config_path);
+        !s) {
+      return s.error();
+    }
+    TrainingConfig tc;
+    for (auto [key, out] :
+         {std::pair<std::string_view, bool*>{"enabled", &tc.enabled},
+          std::pair<std::string_view, bool*>{"malicious_label_flip", &tc.malicious_label_flip}}) {
+      if (const toml::node* b = t->get(key)) {
+        const auto* v = b->as_boolean();
+        if (v == nullptr)
+          return config_error(config_path,
+                              "'training." + std::string(key) + "' must be true or false");
+        *out = v->get();
+      }
+    }
+    for (auto [key, out, required] :
+         {std::tuple<std::string_view, fs::path*, bool>{"train_csv", &tc.train_csv, true},
+          std::tuple<std::string_view, fs::path*, bool>{"validation_csv", &tc.validation_csv, true},
+          std::tuple<std::string_view, fs::path*, bool>{"feature_schema", &tc.feature_schema,
+                                                        false},
+          std::tuple<std::string_view, fs::path*, bool>{"work_dir", &tc.work_dir, false}}) {
+      auto v = get_string(*t, key, config_path, "training");
+      if (!v) return v.error();
+      if (v->has_value() && !(*v)->empty()) {
+        *out = resolve(base_dir, **v);
+      } else if (required && tc.enabled) {
+        return config_error(config_path, "'training." + std::string(key) +
+                                             "' is missing; set it to this hospital's CSV file");
+      }
+    }
+    auto threads = get_int(*t, "torch_threads", config_path, "training", 1, 256);
+    if (!threads) return threads.error();
+    if (threads->has_value()) tc.torch_threads = static_cast<int>(**threads);
+    if (tc.work_dir.empty()) tc.work_dir = cfg.data_dir / "agent";
+    if (tc.enabled && !cfg.store) {
+      return config_error(config_path,
+                          "[training] needs a [store] section with the object store's uri");
+    }
+    cfg.training = std::move(tc);
   }
   return cfg;
 }

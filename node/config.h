@@ -18,6 +18,29 @@
 //   [mempool]        # optional
 //   max_txs = 20000, max_bytes = 67108864, max_nonce_gap = 1000
 //
+//   [store]          # where sealed model blobs live; required with [training]
+//   uri      = "file:///abs/dir" | "s3://bucket/prefix"
+//   endpoint = "http://127.0.0.1:9000"   # s3 only; default $BATON_S3_ENDPOINT, else AWS
+//   region   = "us-east-1"               # s3 only; default $AWS_REGION
+//   (S3 credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or ~/.aws/credentials)
+//
+//   [training]       # optional: this hospital trains and votes in runs
+//   enabled              = true        # false: keep the section but do not take part
+//   train_csv            = "data/train.csv"       # local training rows (never leave the node)
+//   validation_csv       = "data/validation.csv"  # local rows used to vote on models
+//   feature_schema       = ""          # optional: agreed preprocessor JSON
+//   (learning/preprocess.h);
+//                                      # empty: standardise with this hospital's own train_csv
+//   work_dir             = ""          # journal, timings, temporary files; default data_dir/agent
+//   torch_threads        = 1           # LibTorch intra-op threads
+//   malicious_label_flip = false       # flips local training labels (tests/demo of a
+//                                      # dishonest hospital; never in production)
+//
+// Without [training] (or with enabled = false) the node validates and commits
+// blocks but takes no part in runs: it neither trains nor approves load
+// requests nor votes on models. Its voting power still counts in the runs'
+// quorums, so such a member should hold no voting power or be a minority.
+//
 // Relative paths are resolved against the directory of the config file, so a
 // node directory can be moved as a whole. Parsing only reads text: checking
 // that files exist and ports are free belongs to the node's start-up.
@@ -71,6 +94,24 @@ struct MempoolLimits {
 
 enum class LogLevel { trace, debug, info, warn, error, off };
 
+// [store]: the object store the node's partner agent uses.
+struct StoreConfig {
+  std::string uri;       // file:///DIR or s3://BUCKET[/PREFIX]
+  std::string endpoint;  // s3: empty = $BATON_S3_ENDPOINT or AWS
+  std::string region;    // s3: empty = $AWS_REGION or us-east-1
+};
+
+// [training]: this hospital's part in training runs (node/agent.h).
+struct TrainingConfig {
+  bool enabled = true;
+  std::filesystem::path train_csv;
+  std::filesystem::path validation_csv;
+  std::filesystem::path feature_schema;  // empty: fit on train_csv
+  std::filesystem::path work_dir;        // default data_dir/agent
+  int torch_threads = 1;
+  bool malicious_label_flip = false;
+};
+
 struct NodeConfig {
   std::filesystem::path config_path;  // the file this came from (absolute)
   std::string name;
@@ -83,6 +124,11 @@ struct NodeConfig {
   std::filesystem::path log_file;  // empty: stderr
   ConsensusOverrides consensus;
   MempoolLimits mempool;
+  std::optional<StoreConfig> store;
+  std::optional<TrainingConfig> training;  // absent: the node does not take part in runs
+
+  // True when the partner agent runs ([training] present and enabled).
+  bool trains() const { return training.has_value() && training->enabled; }
 };
 
 // Parses node.toml text. `config_path` is used to resolve relative paths and

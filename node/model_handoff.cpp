@@ -361,13 +361,17 @@ Result<Evaluation> evaluate(chain::ByteView model_bytes, const learning::Dataset
     return handoff_error(HandoffErrc::bad_model,
                          "The model does not load: " + model.error().message);
   }
-  if (validation.num_classes != 2 || model->spec().num_classes != 2) {
+  return evaluate(*model, validation);
+}
+
+Result<Evaluation> evaluate(const learning::Model& model, const learning::Dataset& validation) {
+  if (validation.num_classes != 2 || model.spec().num_classes != 2) {
     return handoff_error(
         HandoffErrc::evaluation_failed,
         "Hand-off votes measure ROC AUC of a binary classifier; this model or validation set has "
         "more than two classes.");
   }
-  auto predictions = model->predict(validation);
+  auto predictions = model.predict(validation);
   if (!predictions) {
     return handoff_error(
         HandoffErrc::evaluation_failed,

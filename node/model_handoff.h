@@ -34,6 +34,7 @@
 #include "chain/keys.h"
 #include "chain/result.h"
 #include "learning/dataset.h"
+#include "learning/model.h"
 #include "storage/envelope.h"
 #include "storage/object_store.h"
 
@@ -150,5 +151,9 @@ struct Evaluation {
 // evaluation_failed (features or classes that do not match the model, a
 // multi-class task, a validation set with one class only).
 Result<Evaluation> evaluate(chain::ByteView model_bytes, const learning::Dataset& validation);
+
+// The same for a model already loaded (e.g. after checking its spec).
+// Code evaluation_failed as above.
+Result<Evaluation> evaluate(const learning::Model& model, const learning::Dataset& validation);
 
 }  // namespace baton::node

@@ -15,6 +15,7 @@
 #include "chain/vote.h"
 #include "consensus/messages.h"
 #include "node/admin_api.h"
+#include "node/agent.h"
 #include "node/transport_tcp.h"
 
 namespace baton::node {
@@ -114,6 +115,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
   std::unique_ptr<Node> node(new Node(config, std::move(log), std::move(spec_ptr),
                                       std::move(keys).value(), std::move(store).value()));
   if (auto s = node->replay_ledger(); !s) return s.error();
+  if (auto s = node->open_agent(); !s) return s.error();
   return node;
 }
 
@@ -135,6 +137,49 @@ Node::Node(NodeConfig config, std::shared_ptr<spdlog::logger> log,
 }
 
 Node::~Node() { stop(); }
+
+Status Node::open_agent() {
+  if (!config_.trains()) return {};
+  storage::S3Options s3;
+  s3.endpoint = config_.store->endpoint;
+  if (!config_.store->region.empty()) s3.region = config_.store->region;
+  if (config_.store->uri.starts_with("s3://")) {
+    auto resolved = storage::resolve_s3_options(s3, storage::process_environment());
+    if (!resolved) return make_error("[store]: " + resolved.error().message);
+    s3 = std::move(*resolved);
+  }
+  auto store = storage::open_object_store(config_.store->uri, s3);
+  if (!store) {
+    return make_error("cannot open the object store " + config_.store->uri +
+                      " ([store] uri): " + store.error().message);
+  }
+  AgentOptions options;
+  options.chain_id = spec_->chain_id();
+  options.member_name = config_.name;
+  options.x25519 = keys_.x25519;
+  options.members = spec_->genesis.members;
+  options.training = *config_.training;
+  auto agent = PartnerAgent::open(std::move(options), std::move(store).value(), *this, log_);
+  if (!agent) return agent.error();
+  agent_ = std::move(agent).value();
+  return {};
+}
+
+AgentSubmitResult Node::submit(chain::pb::TxType type, std::string payload) {
+  AgentSubmitResult out;
+  const auto nonce = next_nonce(keys_.signing.public_key());
+  if (!nonce) {
+    out.reason = "the node is busy or stopping";
+    return out;
+  }
+  const std::string bytes = chain::encode_transaction(
+      chain::make_transaction(spec_->chain_id(), keys_.signing, *nonce, type, std::move(payload)));
+  out.hash = chain::tx_hash(bytes);
+  const SubmitOutcome r = submit_transaction(bytes);
+  out.accepted = r.accepted;
+  out.reason = r.reason;
+  return out;
+}
 
 Status Node::replay_ledger() {
   // The store holds only blocks this node validated before appending, but
@@ -261,6 +306,10 @@ Status Node::start() {
     send_status(std::nullopt);
     tick();
   });
+  if (agent_) {
+    agent_->start();
+    asio::post(loop_, [this] { after_commit(state_.height); });  // the replayed state
+  }
   loop_thread_ = std::thread([this] { loop_.run(); });
   log_->info("node {} listening: p2p {}:{}, admin http://{}:{}", config_.name,
              config_.p2p_listen.host, p2p_port(), config_.admin_listen.host, admin_port());
@@ -270,6 +319,7 @@ Status Node::start() {
 void Node::stop() {
   if (stopping_.exchange(true)) return;
   halted_ = true;
+  if (agent_) agent_->stop();          // may wait for a training step; the journal keeps it safe
   if (http_) http_->stop();            // no new admin requests
   if (transport_) transport_->stop();  // no new peer messages
   if (started_) {
@@ -426,7 +476,12 @@ Status Node::apply_committed(const std::string& committed_bytes, const chain::Le
   if (log_->should_log(spdlog::level::debug)) {
     log_->debug("committed height {} ({} txs) {}", height, new_txs, state_.last_block_id.hex());
   }
+  after_commit(height);
   return {};
+}
+
+void Node::after_commit(std::uint64_t height) {
+  if (agent_) agent_->on_committed(height, state_.training);
 }
 
 void Node::broadcast(const consensus::pb::ConsensusMessage& message) {

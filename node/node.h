@@ -38,6 +38,7 @@
 #include "chain/chain_spec.h"
 #include "chain/keys.h"
 #include "chain/ledger_state.h"
+#include "node/agent_sink.h"
 #include "node/block_sync.h"
 #include "node/config.h"
 #include "node/http_server.h"
@@ -79,7 +80,12 @@ struct SubmitOutcome {
   bool pool_full = false;
 };
 
-class Node final : public ConsensusHost, public consensus::Application, public TransportListener {
+class PartnerAgent;
+
+class Node final : public ConsensusHost,
+                   public consensus::Application,
+                   public TransportListener,
+                   public AgentTxSink {
  public:
   static constexpr std::size_t kMaxPendingInbound = 20000;
 
@@ -127,6 +133,10 @@ class Node final : public ConsensusHost, public consensus::Application, public T
                                  const std::vector<std::string>& evidence) override;
   Status check_block(std::uint64_t height, const std::string& block) override;
 
+  // --- AgentTxSink (the partner agent's thread): sign with this node's key
+  // and its next nonce, then submit_transaction ---
+  AgentSubmitResult submit(chain::pb::TxType type, std::string payload) override;
+
   // --- TransportListener (transport thread) ---
   MessageVerdict on_message(const PeerId& from, chain::ByteView message) override;
   void on_peer_connected(const PeerId& peer) override;
@@ -139,6 +149,7 @@ class Node final : public ConsensusHost, public consensus::Application, public T
        std::unique_ptr<storage::LedgerStore> store);
 
   Status replay_ledger();
+  Status open_agent();
   void handle(const PeerId& from, const pb::NodeMessage& message);
   void add_gossiped(const pb::NodeMessage& message,
                     const std::vector<chain::pb::Transaction>& checked);
@@ -178,6 +189,9 @@ class Node final : public ConsensusHost, public consensus::Application, public T
   std::unique_ptr<ConsensusDriver> driver_;
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<HttpServer> http_;
+  // With [training]: follows runs in the committed state (node/agent.h). Gets
+  // a copy of the training state after every commit; stopped before the loop.
+  std::unique_ptr<PartnerAgent> agent_;
   std::vector<std::string> gossip_queue_;  // loop thread only
   bool gossip_scheduled_ = false;
   boost::asio::steady_timer gossip_timer_;

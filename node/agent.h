@@ -1,0 +1,170 @@
+// PartnerAgent: one hospital's part in a C-DistriM training run (issue 6).
+// It watches the committed training state and acts through transactions:
+//
+//   my turn, awaiting_load_request  -> LoadRequest naming the current head
+//   my turn, training (token mine)  -> fetch + check + open the head (or build
+//                                      the plan's initial model), train on the
+//                                      local training file, seal + upload,
+//                                      journal the candidate, SaveRequest
+//   another's LoadRequest open      -> LoadApproval (the ledger already checks
+//                                      the schedule and the head)
+//   another's SaveRequest open      -> fetch + check + open the candidate,
+//                                      measure it and the head on the local
+//                                      validation file, consensus::decide(),
+//                                      ModelVote with both AUCs (a blob that
+//                                      fails a check: reject, reason = the
+//                                      hand-off error, e.g. "hash_mismatch: ...")
+//   a turn ended rejected/expired   -> delete its candidate blob (idempotent)
+//
+// Models. Turn i's candidate has model id "turn-<i>" in its blob binding and
+// object key runs/RUN/models/turn-<i>.blob; its parent is the hex of the head
+// model id (the head's SaveRequest tx hash), empty before the first approved
+// save. Before the first approved save the head is the plan's initial model,
+// learning::Model::create(model_spec, plan.seed), which every node builds
+// bit-identically; voters measure it like any head. Training uses the plan's
+// epochs, batch size, optimizer, learning rate and weight decay, with batch
+// order seed = plan.seed + turn index.
+//
+// Restarts. Every transaction the agent makes is first written to its journal
+// (node/agent_journal.h) with its exact payload bytes; a restarted agent
+// resubmits those bytes and never builds a second candidate or vote for the
+// same turn or request. A request that is still awaited is resubmitted after
+// `resubmit_after_blocks` blocks without effect (the mempool may have lost it);
+// the ledger records a duplicate as a refusal.
+//
+// Threads. on_committed() may be called from any thread (the node's loop); it
+// only stores the latest view. One worker thread does all the work (training
+// and evaluation block for seconds) and calls the AgentTxSink from there.
+//
+// Files in work_dir: journal.json, timings.jsonl (one JSON line per hand-off
+// step, docs/OPERATIONS.md), tmp/ (blob streaming).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "chain/genesis.h"
+#include "chain/keys.h"
+#include "chain/proto/ledger.pb.h"
+#include "chain/result.h"
+#include "chain/training.h"
+#include "node/agent_data.h"
+#include "node/agent_journal.h"
+#include "node/agent_sink.h"
+#include "node/config.h"
+#include "node/model_handoff.h"
+#include "storage/object_store.h"
+
+namespace baton::node {
+
+struct AgentOptions {
+  std::string chain_id;
+  std::string member_name;                       // this node's genesis name
+  std::optional<chain::X25519SecretKey> x25519;  // required: unwraps this member's data keys
+  std::vector<chain::GenesisMember> members;     // genesis members: recipients and voters
+  TrainingConfig training;                       // files, work_dir, threads, label flip
+  std::uint64_t resubmit_after_blocks = 5;
+};
+
+class PartnerAgent {
+ public:
+  // Creates work_dir and reads the journal (a damaged journal is an error).
+  // `store` is where blobs go; `sink` must outlive the agent.
+  static Result<std::unique_ptr<PartnerAgent>> open(AgentOptions options,
+                                                    std::unique_ptr<storage::ObjectStore> store,
+                                                    AgentTxSink& sink,
+                                                    std::shared_ptr<spdlog::logger> log);
+  ~PartnerAgent();
+  PartnerAgent(const PartnerAgent&) = delete;
+  PartnerAgent& operator=(const PartnerAgent&) = delete;
+
+  // Sets LibTorch's threads and starts the worker thread.
+  void start();
+  // Idempotent. Waits for the step in progress (a training is not interrupted;
+  // the journal makes stopping at any point safe).
+  void stop();
+
+  // The ledger committed `height`; `state` is the training state after it.
+  // Any thread; cheap. Only the latest view is kept.
+  void on_committed(std::uint64_t height, chain::TrainingState state);
+
+  // Runs one step on the caller's thread against `state` (for tests; do not
+  // mix with start()).
+  void step(std::uint64_t height, const chain::TrainingState& state);
+
+  const std::filesystem::path& work_dir() const { return options_.training.work_dir; }
+
+ private:
+  PartnerAgent(AgentOptions options, std::unique_ptr<storage::ObjectStore> store, AgentTxSink& sink,
+               std::shared_ptr<spdlog::logger> log, AgentJournal journal);
+
+  struct Step;  // one view being processed
+  void run_worker();
+  void process(std::uint64_t height, const chain::TrainingState& state);
+  void my_turn(const Step& s);
+  void vote_on_load(const Step& s);
+  void vote_on_save(const Step& s);
+  void train_and_save(const Step& s);
+  void delete_refused_candidates(const chain::TrainingState& state);
+  void report_finished_turns(const chain::TrainingState& state);
+
+  // Local data for a run's plan (cached per run id); nullptr after logging why.
+  const LocalData* local_data(const chain::TrainingPlan& plan);
+  // The head model of `run` (or the plan's initial model), with the hand-off
+  // timings of fetching it.
+  Result<learning::Model> load_head(const chain::Run& run, HandoffTimings* timings);
+  // The head's evaluation on the local validation file (cached per head).
+  const Evaluation* head_evaluation(const chain::Run& run, double* eval_s);
+  // What the ledger says about a saved model, with this member's key entry.
+  Result<LedgerModelRef> ledger_ref(const chain::SaveRecord& save) const;
+  ModelBinding binding_for(const chain::Run& run, std::uint64_t turn,
+                           const std::optional<chain::Hash>& parent) const;
+
+  // Submits unless the same intent was submitted less than
+  // resubmit_after_blocks ago. `what` names it in logs.
+  void submit(const std::string& intent, chain::pb::TxType type, const std::string& payload,
+              std::uint64_t height, const std::string& what, bool log_first = true);
+  bool is_voter() const;
+  void log_once(const std::string& key, spdlog::level::level_enum level, const std::string& text);
+  void append_timing(const std::string& json_line);
+  std::uint64_t commit_ms(std::uint64_t height) const;
+
+  AgentOptions options_;
+  std::unique_ptr<storage::ObjectStore> store_;
+  AgentTxSink& sink_;
+  std::shared_ptr<spdlog::logger> log_;
+  HandoffOptions handoff_;
+
+  // Worker-thread state.
+  AgentJournal journal_;
+  std::map<std::string, LocalData> data_;              // run id -> local data
+  std::set<std::string> data_failed_;                  // run ids whose data did not load
+  std::map<std::string, Evaluation> head_evals_;       // "run/head hex" -> evaluation
+  std::map<std::string, std::uint64_t> submitted_at_;  // intent -> height of last submit
+  std::set<std::string> logged_;                       // log_once keys
+  std::set<std::string> reported_turns_;               // "run/turn" already in timings
+  bool first_view_ = true;
+
+  // Shared with on_committed().
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::optional<std::pair<std::uint64_t, chain::TrainingState>> pending_;
+  std::map<std::uint64_t, std::uint64_t> commit_ms_;  // height -> wall ms this node saw it
+  bool stop_requested_ = false;
+  std::atomic<bool> stopping_{false};
+  std::thread worker_;
+};
+
+}  // namespace baton::node

@@ -1,0 +1,123 @@
+#include "node/agent_data.h"
+
+#include <algorithm>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+
+#include "learning/csv.h"
+#include "learning/datasets.h"
+#include "learning/preprocess.h"
+#include "learning/tabular.h"
+
+namespace baton::node {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Columns of `file` that are neither features of the plan nor its label.
+Result<std::vector<std::string>> columns_to_drop(const fs::path& file,
+                                                 const chain::TrainingPlan& plan) {
+  auto csv = learning::read_csv_file(file);
+  if (!csv) return csv.error();
+  std::vector<std::string> drop;
+  for (const std::string& c : csv->header) {
+    const bool feature = std::find(plan.feature_columns.begin(), plan.feature_columns.end(), c) !=
+                         plan.feature_columns.end();
+    if (!feature && c != plan.label_column) drop.push_back(c);
+  }
+  for (const std::string& f : plan.feature_columns) {
+    if (csv->column_index(f) < 0) {
+      return make_error(file.string() + " has no column '" + f +
+                        "', which the training plan lists as a feature");
+    }
+  }
+  if (csv->column_index(plan.label_column) < 0) {
+    return make_error(file.string() + " has no label column '" + plan.label_column + "'");
+  }
+  return drop;
+}
+
+// Fits the preprocessor on every row of the training file, with the features
+// in the plan's order.
+Result<std::string> fit_local_schema(const fs::path& train_csv, const chain::TrainingPlan& plan) {
+  auto csv = learning::read_csv_file(train_csv);
+  if (!csv) return csv.error();
+  learning::CsvTable picked;
+  std::vector<int> index;
+  std::vector<std::string> wanted = plan.feature_columns;
+  wanted.push_back(plan.label_column);
+  for (const std::string& c : wanted) {
+    const int i = csv->column_index(c);
+    if (i < 0) return make_error(train_csv.string() + " has no column '" + c + "'");
+    index.push_back(i);
+    picked.header.push_back(c);
+  }
+  for (const auto& row : csv->rows) {
+    std::vector<std::string> r;
+    r.reserve(index.size());
+    for (int i : index) r.push_back(row[static_cast<std::size_t>(i)]);
+    picked.rows.push_back(std::move(r));
+  }
+  picked.line_of_row = csv->line_of_row;
+  learning::TableSchema schema;
+  schema.label_column = plan.label_column;
+  schema.positive_value = plan.positive_value;
+  auto table = learning::make_table(picked, schema);
+  if (!table) return make_error(train_csv.string() + ": " + table.error().message);
+  if (table->num_classes != 2) {
+    return make_error(train_csv.string() + ": hand-off votes need a binary task");
+  }
+  std::vector<std::size_t> rows(table->rows);
+  std::iota(rows.begin(), rows.end(), std::size_t{0});
+  auto pre = learning::Preprocessor::fit(*table, rows);
+  if (!pre) return make_error(train_csv.string() + ": " + pre.error().message);
+  return pre->to_json();
+}
+
+Result<learning::Dataset> encode(const fs::path& file, const chain::TrainingPlan& plan,
+                                 const std::string& schema_json) {
+  auto drop = columns_to_drop(file, plan);
+  if (!drop) return drop.error();
+  learning::CsvSchema schema;
+  schema.file = file;
+  schema.label_column = plan.label_column;
+  schema.drop_columns = std::move(*drop);
+  auto data = learning::load_csv_with_schema(schema, schema_json);
+  if (!data) return make_error("cannot encode " + file.string() + ": " + data.error().message);
+  if (data->rows == 0) return make_error(file.string() + " holds no rows");
+  return data;
+}
+
+}  // namespace
+
+Result<LocalData> load_local_data(const TrainingConfig& config, const chain::TrainingPlan& plan) {
+  LocalData out;
+  if (!config.feature_schema.empty()) {
+    std::ifstream in(config.feature_schema, std::ios::binary);
+    if (!in) {
+      return make_error("cannot read the feature schema " + config.feature_schema.string() +
+                        " ([training] feature_schema)");
+    }
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    out.feature_schema = buf.str();
+  } else {
+    auto fitted = fit_local_schema(config.train_csv, plan);
+    if (!fitted) return fitted.error();
+    out.feature_schema = std::move(*fitted);
+  }
+  auto train = encode(config.train_csv, plan, out.feature_schema);
+  if (!train) return train.error();
+  auto validation = encode(config.validation_csv, plan, out.feature_schema);
+  if (!validation) return validation.error();
+  out.train = std::move(*train);
+  out.validation = std::move(*validation);
+  if (config.malicious_label_flip) {
+    for (int& y : out.train.y) y = 1 - y;
+    out.labels_flipped = true;
+  }
+  return out;
+}
+
+}  // namespace baton::node

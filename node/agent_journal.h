@@ -1,0 +1,79 @@
+// The partner agent's journal: what this node has already put on the way to
+// the ledger, so that a restart never trains and submits a second, different
+// candidate for one turn and never votes twice on one request.
+//
+// One JSON file (work_dir/journal.json), rewritten whole on every change:
+// written to journal.json.tmp, fsync'ed, renamed over the old file, and the
+// directory fsync'ed, so a crash leaves the old journal or the new one. It is
+// always written BEFORE the transaction it records is submitted.
+//
+//   {"format":"baton-agent-journal/1",
+//    "candidates":{"RUN/TURN":{"run_id","turn","object_key","ciphertext_sha256",
+//                  "model_sha256","envelope_json","train_samples","metrics_json",
+//                  "payload"}},     # payload: hex of the exact SaveRequest bytes
+//    "votes":{"REQUEST_ID_HEX":{"kind":"load"|"save","run_id","turn","approve",
+//                  "payload"}},     # hex of the exact LoadApproval / ModelVote bytes
+//    "deleted":["OBJECT_KEY",...]}  # rejected or expired candidates' blobs removed
+//
+// Not thread-safe: the agent's worker thread owns it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+
+#include "chain/crypto.h"
+#include "chain/result.h"
+
+namespace baton::node {
+
+struct JournalCandidate {
+  std::string run_id;
+  std::uint64_t turn = 0;
+  std::string object_key;
+  std::string ciphertext_sha256;  // hex
+  std::string model_sha256;       // hex
+  std::string envelope_json;
+  std::uint64_t train_samples = 0;
+  std::string metrics_json;
+  std::string payload;  // the serialized SaveRequest, submitted as is (also after a restart)
+};
+
+struct JournalVote {
+  std::string kind;  // "load" or "save"
+  std::string run_id;
+  std::uint64_t turn = 0;
+  bool approve = false;
+  std::string payload;  // the serialized LoadApproval or ModelVote
+};
+
+class AgentJournal {
+ public:
+  // Reads `file` if it exists (an empty journal otherwise). A journal that
+  // does not parse is an error: the operator must look at it, since starting
+  // afresh could submit a second candidate for a turn.
+  static Result<AgentJournal> open(const std::filesystem::path& file);
+
+  const JournalCandidate* candidate(const std::string& run_id, std::uint64_t turn) const;
+  const JournalVote* vote(const chain::Hash& request_id) const;
+  bool deleted(const std::string& object_key) const { return deleted_.contains(object_key); }
+  const std::map<std::string, JournalCandidate>& candidates() const { return candidates_; }
+
+  // Each records one fact and rewrites the file durably before returning.
+  [[nodiscard]] Status put_candidate(JournalCandidate candidate);
+  [[nodiscard]] Status put_vote(const chain::Hash& request_id, JournalVote vote);
+  [[nodiscard]] Status mark_deleted(const std::string& object_key);
+
+ private:
+  explicit AgentJournal(std::filesystem::path file) : file_(std::move(file)) {}
+  Status save() const;
+
+  std::filesystem::path file_;
+  std::map<std::string, JournalCandidate> candidates_;  // "RUN/TURN"
+  std::map<std::string, JournalVote> votes_;            // request id hex
+  std::set<std::string> deleted_;
+};
+
+}  // namespace baton::node

@@ -1,0 +1,365 @@
+// The partner agent against a real in-process ledger: four agents (alice,
+// bob, carol, dave) share a file:// object store in a temporary directory and
+// each hospital's slice of data/breast_cancer.csv. Their transactions go to a
+// fake mempool that the test commits in real blocks (propose_block +
+// validate_block), and every agent steps on each committed state, on the
+// test's thread. No sockets, no threads.
+#include "node/agent.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "chain/protocol.h"
+#include "storage/file_store.h"
+#include "tests/chain/chain_fixture.h"
+#include "tests/support/test_support.h"
+
+namespace baton::node {
+namespace {
+
+namespace fs = std::filesystem;
+using chain::testing::kChainId;
+using chain::testing::TestChain;
+
+constexpr std::size_t kMembers = 4;
+
+// Splits the breast cancer rows over four hospitals: row r goes to hospital
+// r % 4; of each hospital's rows, every fourth is validation.
+void write_hospital_csvs(const fs::path& dir) {
+  std::ifstream in(testing::source_dir() / "data" / "breast_cancer.csv");
+  ASSERT_TRUE(in) << "data/breast_cancer.csv is missing";
+  std::string header;
+  std::getline(in, header);
+  std::vector<std::ofstream> train, validation;
+  for (std::size_t h = 0; h < kMembers; ++h) {
+    train.emplace_back(dir / ("train-" + std::to_string(h) + ".csv"));
+    validation.emplace_back(dir / ("validation-" + std::to_string(h) + ".csv"));
+    train.back() << header << "\n";
+    validation.back() << header << "\n";
+  }
+  std::string line;
+  for (std::size_t r = 0; std::getline(in, line); ++r) {
+    if (line.empty()) continue;
+    const std::size_t h = r % kMembers;
+    ((r / kMembers) % 4 == 3 ? validation[h] : train[h]) << line << "\n";
+  }
+}
+
+std::vector<std::string> csv_header_without_label() {
+  std::ifstream in(testing::source_dir() / "data" / "breast_cancer.csv");
+  std::string header;
+  std::getline(in, header);
+  if (!header.empty() && header.back() == '\r') header.pop_back();  // the file has CRLF lines
+  std::vector<std::string> cols;
+  std::stringstream ss(header);
+  for (std::string c; std::getline(ss, c, ',');)
+    if (c != "malignant") cols.push_back(c);
+  return cols;
+}
+
+chain::TrainingPlan breast_cancer_plan() {
+  chain::TrainingPlan p;
+  p.run_id = "run-1";
+  p.model_spec = R"({"architecture":"mlp","hidden":[8],"input_shape":[30],"num_classes":2})";
+  p.model_spec_hash = chain::sha256(p.model_spec);
+  p.feature_columns = csv_header_without_label();
+  p.label_column = "malignant";
+  p.positive_value = "1";
+  p.partners = {"alice", "bob", "carol", "dave"};
+  p.cycles = 1;
+  p.epochs = 5;
+  p.batch_size = 16;
+  p.optimizer = "adam";
+  p.learning_rate_nano = 10'000'000;  // 0.01
+  p.seed = 3;
+  p.vote_policy = chain::VotePolicyKind::strict;
+  p.quorum_num = 1;
+  p.quorum_den = 2;
+  p.load_deadline_blocks = 10;
+  p.save_deadline_blocks = 10;
+  p.vote_deadline_blocks = 10;
+  return p;
+}
+
+class Network;
+
+// The fake node side of one agent: signs with the member's key and the next
+// nonce counting what waits in the test's mempool.
+class FakeSink final : public AgentTxSink {
+ public:
+  FakeSink(Network& net, std::size_t member) : net_(net), member_(member) {}
+  AgentSubmitResult submit(chain::pb::TxType type, std::string payload) override;
+  std::vector<std::pair<chain::pb::TxType, std::string>> submitted;
+
+ private:
+  Network& net_;
+  std::size_t member_;
+};
+
+class Network {
+ public:
+  explicit Network(const testing::TempDir& dir, std::set<std::size_t> malicious = {})
+      : dir_(dir), store_dir_(dir.path() / "store") {
+    write_hospital_csvs(dir.path());
+    // Warnings and errors show in the test output; info lines only with BATON_AGENT_TEST_LOG.
+    log_ = std::make_shared<spdlog::logger>("agent-test",
+                                            std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    log_->set_level(std::getenv("BATON_AGENT_TEST_LOG") ? spdlog::level::info
+                                                        : spdlog::level::warn);
+    for (std::size_t i = 0; i < kMembers; ++i) {
+      sinks_.push_back(std::make_unique<FakeSink>(*this, i));
+      agents_.push_back(nullptr);
+      open_agent(i, malicious.contains(i));
+    }
+  }
+
+  // (Re)creates member i's agent on its work directory, as a restart would.
+  void open_agent(std::size_t i, bool malicious = false) {
+    AgentOptions o;
+    o.chain_id = kChainId;
+    o.member_name = chain.members[i].name;
+    o.x25519 = chain.members[i].x25519;
+    o.members = chain.spec.genesis.members;
+    o.training.train_csv = dir_.path() / ("train-" + std::to_string(i) + ".csv");
+    o.training.validation_csv = dir_.path() / ("validation-" + std::to_string(i) + ".csv");
+    o.training.work_dir = dir_.path() / ("agent-" + o.member_name);
+    o.training.malicious_label_flip = malicious;
+    agents_[i].reset();
+    auto a = PartnerAgent::open(
+        std::move(o), std::make_unique<storage::FileObjectStore>(store_dir_), *sinks_[i], log_);
+    ASSERT_TRUE(a.ok()) << a.error().message;
+    agents_[i] = std::move(*a);
+  }
+
+  void start_run(const chain::TrainingPlan& plan) {
+    chain.append({chain::encode_transaction(chain::make_transaction(
+        kChainId, chain.key(0), chain.state.next_nonce(chain.key(0).public_key()),
+        chain::pb::TX_START_RUN, chain::plan_to_proto(plan).SerializeAsString()))});
+  }
+
+  // Commits what waits in the mempool, then lets every agent see the state.
+  void commit_and_step() {
+    std::vector<std::string> txs;
+    txs.swap(mempool);
+    chain.append(std::move(txs));
+    for (auto& a : agents_) a->step(chain.state.height, chain.state.training);
+  }
+
+  // Steps until `done` or `max_blocks` blocks.
+  template <class Pred>
+  bool run_until(Pred done, int max_blocks = 200) {
+    for (int b = 0; b < max_blocks; ++b) {
+      if (done()) return true;
+      commit_and_step();
+    }
+    return done();
+  }
+
+  const chain::Run& run() const { return *chain.state.training.find_run("run-1"); }
+  bool finished() const {
+    const chain::Run* r = chain.state.training.find_run("run-1");
+    return r != nullptr && r->status == chain::RunStatus::finished;
+  }
+  const chain::Turn* turn() const { return run().current_turn(); }
+
+  std::uint64_t next_nonce(std::size_t member) const {
+    const chain::PublicKey key = chain.key(member).public_key();
+    std::uint64_t n = chain.state.next_nonce(key);
+    for (const std::string& t : mempool) {
+      chain::pb::Transaction tx;
+      tx.ParseFromString(t);
+      if (tx.sender() == std::string(reinterpret_cast<const char*>(key.bytes.data()), 32)) ++n;
+    }
+    return n;
+  }
+
+  fs::path blob_path(const std::string& key) const { return store_dir_ / key; }
+  fs::path work_dir(std::size_t i) const {
+    return dir_.path() / ("agent-" + chain.members[i].name);
+  }
+
+  TestChain chain;
+  std::vector<std::string> mempool;
+  std::vector<std::unique_ptr<FakeSink>> sinks_;
+  std::vector<std::unique_ptr<PartnerAgent>> agents_;
+
+ private:
+  const testing::TempDir& dir_;
+  fs::path store_dir_;
+  std::shared_ptr<spdlog::logger> log_;
+};
+
+AgentSubmitResult FakeSink::submit(chain::pb::TxType type, std::string payload) {
+  submitted.emplace_back(type, payload);
+  const std::string bytes = chain::encode_transaction(chain::make_transaction(
+      kChainId, net_.chain.key(member_), net_.next_nonce(member_), type, std::move(payload)));
+  net_.mempool.push_back(bytes);
+  return {true, chain::tx_hash(bytes), {}};
+}
+
+std::size_t count_lines_with(const fs::path& file, const std::string& needle) {
+  std::ifstream in(file);
+  std::size_t n = 0;
+  for (std::string line; std::getline(in, line);)
+    if (line.find(needle) != std::string::npos) ++n;
+  return n;
+}
+
+TEST(PartnerAgent, RequestsTheLoadOnItsTurnAndApprovesOthers) {
+  testing::TempDir dir("agent-test");
+  Network net(dir);
+  net.start_run(breast_cancer_plan());
+  net.commit_and_step();  // every agent sees turn 0 (alice) awaiting her LoadRequest
+  ASSERT_EQ(net.sinks_[0]->submitted.size(), 1u);
+  EXPECT_EQ(net.sinks_[0]->submitted[0].first, chain::pb::TX_LOAD_REQUEST);
+  for (std::size_t i = 1; i < kMembers; ++i) EXPECT_TRUE(net.sinks_[i]->submitted.empty());
+  net.commit_and_step();  // the LoadRequest is on the ledger: the others approve
+  for (std::size_t i = 1; i < kMembers; ++i) {
+    ASSERT_EQ(net.sinks_[i]->submitted.size(), 1u) << i;
+    EXPECT_EQ(net.sinks_[i]->submitted[0].first, chain::pb::TX_LOAD_APPROVAL);
+  }
+  net.commit_and_step();  // approvals committed: alice holds the token, trains, saves
+  EXPECT_EQ(net.turn()->phase, chain::TurnPhase::training);
+  ASSERT_EQ(net.sinks_[0]->submitted.size(), 2u);
+  EXPECT_EQ(net.sinks_[0]->submitted[1].first, chain::pb::TX_SAVE_REQUEST);
+}
+
+TEST(PartnerAgent, DrivesAWholeRunWithVotes) {
+  testing::TempDir dir("agent-test");
+  Network net(dir);
+  net.start_run(breast_cancer_plan());
+  ASSERT_TRUE(net.run_until([&] { return net.finished(); }));
+  const chain::Run& run = net.run();
+  ASSERT_EQ(run.turns.size(), kMembers);
+  // The first hand-off improves on the untrained initial model everywhere.
+  EXPECT_EQ(run.turns[0].outcome, chain::TurnOutcome::approved);
+  for (const auto& t : run.turns) {
+    EXPECT_NE(t.outcome, chain::TurnOutcome::expired) << "turn " << t.index;
+    ASSERT_TRUE(t.save.has_value()) << "turn " << t.index;
+    EXPECT_GE(t.model_votes.size(), 2u) << "turn " << t.index;  // a quorum of the others voted
+    for (const auto& [voter, v] : t.model_votes) {
+      EXPECT_GT(v.auc_candidate_ppm, 0u);
+      EXPECT_GT(v.validation_size, 0u);
+    }
+    if (t.outcome == chain::TurnOutcome::approved) {
+      EXPECT_TRUE(fs::exists(net.blob_path(t.save->object_key)));
+    } else {
+      EXPECT_FALSE(fs::exists(net.blob_path(t.save->object_key)));  // refused: deleted
+    }
+  }
+  ASSERT_TRUE(run.head.has_value());
+  const chain::ModelRecord& head = run.models.back();
+  EXPECT_EQ(head.id, *run.head);
+  // The final head, measured by a voter, is a useful classifier.
+  EXPECT_GT(run.turns[head.turn].model_votes.begin()->second.auc_candidate_ppm, 900'000u);
+  // Each node recorded its hand-off steps for the benchmark.
+  for (std::size_t i = 0; i < kMembers; ++i) {
+    const fs::path timings = net.work_dir(i) / "timings.jsonl";
+    EXPECT_EQ(count_lines_with(timings, "\"role\":\"trainer\""), 1u) << i;
+    EXPECT_EQ(count_lines_with(timings, "\"role\":\"voter\""), 3u) << i;
+    EXPECT_EQ(count_lines_with(timings, "\"phase\":\"turn_done\""), 4u) << i;
+  }
+}
+
+TEST(PartnerAgent, VotersRefuseATamperedBlobAsHashMismatch) {
+  testing::TempDir dir("agent-test");
+  Network net(dir);
+  net.start_run(breast_cancer_plan());
+  ASSERT_TRUE(net.run_until(
+      [&] { return net.turn()->phase == chain::TurnPhase::training && !net.mempool.empty(); }));
+  // alice's SaveRequest waits in the mempool and her blob is in the store.
+  const chain::Turn turn0 = *net.turn();
+  net.chain.append(std::move(net.mempool));
+  net.mempool.clear();
+  ASSERT_EQ(net.turn()->phase, chain::TurnPhase::save_voting);
+  const fs::path blob = net.blob_path(net.turn()->save->object_key);
+  {
+    std::fstream f(blob, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.put('\x5a');
+  }
+  for (auto& a : net.agents_) a->step(net.chain.state.height, net.chain.state.training);
+  net.commit_and_step();
+  const chain::Turn& decided = net.run().turns[0];
+  EXPECT_EQ(decided.outcome, chain::TurnOutcome::rejected);
+  ASSERT_GE(decided.model_votes.size(), 2u);  // two refusals decide
+  for (const auto& [voter, v] : decided.model_votes) {
+    EXPECT_FALSE(v.approve) << voter;
+    EXPECT_EQ(v.reason.rfind("hash_mismatch: ", 0), 0u) << voter << ": " << v.reason;
+  }
+  EXPECT_FALSE(net.run().head.has_value());  // the head stays the initial model
+  EXPECT_FALSE(fs::exists(blob));            // the refused blob was deleted
+  (void)turn0;
+}
+
+TEST(PartnerAgent, HonestVotersRejectALabelFlippingPartner) {
+  testing::TempDir dir("agent-test");
+  Network net(dir, /*malicious=*/{1});  // bob trains on flipped labels
+  net.start_run(breast_cancer_plan());
+  ASSERT_TRUE(net.run_until([&] { return net.run().turns.size() > 2; }));
+  const chain::Run& run = net.run();
+  ASSERT_EQ(run.turns[0].outcome, chain::TurnOutcome::approved);
+  const chain::Turn& bob = run.turns[1];
+  EXPECT_EQ(bob.partner, "bob");
+  EXPECT_EQ(bob.outcome, chain::TurnOutcome::rejected);
+  ASSERT_GE(bob.model_votes.size(), 2u);
+  for (const auto& [voter, v] : bob.model_votes) {
+    EXPECT_FALSE(v.approve) << voter;
+    EXPECT_LT(v.auc_candidate_ppm, v.auc_head_ppm) << voter;
+  }
+  EXPECT_EQ(run.head, run.turns[0].save_token_id);  // the head is still alice's model
+  EXPECT_EQ(run.contributivity_ppm.at("bob"), 0);
+}
+
+TEST(PartnerAgent, RestartResubmitsTheJournalledCandidateWithoutRetraining) {
+  testing::TempDir dir("agent-test");
+  Network net(dir);
+  net.start_run(breast_cancer_plan());
+  ASSERT_TRUE(net.run_until(
+      [&] { return net.turn()->phase == chain::TurnPhase::training && !net.mempool.empty(); }));
+  ASSERT_EQ(net.sinks_[0]->submitted.back().first, chain::pb::TX_SAVE_REQUEST);
+  const std::string first_payload = net.sinks_[0]->submitted.back().second;
+  // alice crashes before her SaveRequest is committed: the mempool is lost.
+  net.mempool.clear();
+  net.open_agent(0);
+  net.sinks_[0]->submitted.clear();
+  net.commit_and_step();  // an empty block; alice's new agent sees her turn in training
+  ASSERT_EQ(net.sinks_[0]->submitted.size(), 1u);
+  EXPECT_EQ(net.sinks_[0]->submitted[0].first, chain::pb::TX_SAVE_REQUEST);
+  EXPECT_EQ(net.sinks_[0]->submitted[0].second, first_payload);  // byte for byte
+  EXPECT_EQ(count_lines_with(net.work_dir(0) / "timings.jsonl", "\"role\":\"trainer\""), 1u);
+  net.commit_and_step();
+  ASSERT_EQ(net.turn()->phase, chain::TurnPhase::save_voting);
+  chain::pb::SaveRequest r;
+  ASSERT_TRUE(r.ParseFromString(first_payload));
+  EXPECT_EQ(net.turn()->save->object_key, r.object_key());
+}
+
+TEST(PartnerAgent, RestartedVoterNeverVotesTwice) {
+  testing::TempDir dir("agent-test");
+  Network net(dir);
+  net.start_run(breast_cancer_plan());
+  ASSERT_TRUE(net.run_until([&] { return net.turn()->phase == chain::TurnPhase::save_voting; }));
+  net.commit_and_step();  // votes submitted and now being committed next
+  // Restart bob after his vote was journalled; whatever the ledger holds, the
+  // restarted agent submits no second, different vote.
+  ASSERT_FALSE(net.sinks_[1]->submitted.empty());
+  const auto last = net.sinks_[1]->submitted.back();
+  net.open_agent(1);
+  net.sinks_[1]->submitted.clear();
+  net.commit_and_step();
+  for (const auto& [type, payload] : net.sinks_[1]->submitted) {
+    if (type == chain::pb::TX_MODEL_VOTE) EXPECT_EQ(payload, last.second);
+  }
+  ASSERT_TRUE(net.run_until([&] { return net.run().turns.size() > 1; }));
+  EXPECT_TRUE(net.run().turns[0].model_votes.contains("bob"));
+}
+
+}  // namespace
+}  // namespace baton::node
