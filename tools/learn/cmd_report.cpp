@@ -1,0 +1,469 @@
+// `baton report`: what a training run produced, for the consortium's data
+// scientists.
+//
+// From the ledger alone (--data-dir or --node): each turn's decision and the
+// AUCs every hospital measured on its own validation data (the ModelVotes),
+// and each partner's contributivity. Written to PLOTS/auc_per_turn.csv and
+// PLOTS/auc_per_turn.svg.
+//
+// With the final model (--store, --key, --test-csv, --feature-schema): the
+// final head is fetched, checked against the ledger's hashes and opened with
+// the member's key exactly as a node does (node/model_handoff.h), and scored
+// on the held-out test set: AUC with its DeLong 95% CI, PLOTS/roc.svg and
+// PLOTS/calibration.svg. With --train-csv (every hospital's training file)
+// it also trains the centralized model: the same spec, initial weights
+// (plan seed), optimizer and batch size on the pooled rows for epochs ×
+// cycles epochs, so that every row is seen as often as along the chain; and
+// compares both on the test set with DeLong's paired test (two-sided p).
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <tuple>
+
+#include "chain/keys.h"
+#include "learning/csv.h"
+#include "learning/datasets.h"
+#include "learning/metrics.h"
+#include "learning/model.h"
+#include "learning/plots.h"
+#include "learning/train.h"
+#include "node/agent_keys.h"
+#include "node/model_handoff.h"
+#include "node/training_json.h"
+#include "storage/object_store.h"
+#include "tools/cli.h"
+#include "tools/learn/commands.h"
+
+namespace baton::tools {
+namespace {
+
+namespace fs = std::filesystem;
+namespace ln = baton::learning;
+using nlohmann::json;
+
+struct ReportArgs {
+  std::string data_dir;
+  std::string node;
+  std::string run_id;
+  std::string plots_out;
+  std::string store_uri;
+  std::string endpoint;
+  std::string region;
+  std::string key_file;
+  std::string test_csv;
+  std::string feature_schema;
+  std::vector<std::string> train_csvs;
+  int threads = 1;
+  bool json = false;
+};
+
+double ppm(const json& v) { return static_cast<double>(v.get<std::uint64_t>()) / 1e6; }
+
+std::string fixed(double v, int digits = 4) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+// ---- the ledger side ----------------------------------------------------
+
+std::string auc_csv(const json& run) {
+  std::ostringstream out;
+  out << "turn,cycle,partner,decision,voter,approve,auc_candidate,auc_head,validation_size,"
+         "reason\n";
+  for (const auto& t : run["turns"]) {
+    for (const auto& v : t["votes"]) {
+      std::string reason = v["reason"].get<std::string>();
+      std::replace(reason.begin(), reason.end(), '"', '\'');
+      out << t["turn"].get<std::uint64_t>() << "," << t["cycle"].get<std::uint64_t>() << ","
+          << t["partner"].get<std::string>() << "," << t["decision"].get<std::string>() << ","
+          << v["voter"].get<std::string>() << "," << (v["approve"].get<bool>() ? 1 : 0) << ","
+          << fixed(ppm(v["auc_candidate_ppm"]), 6) << "," << fixed(ppm(v["auc_head_ppm"]), 6) << ","
+          << v["validation_size"].get<std::uint64_t>() << ",\"" << reason << "\"\n";
+    }
+  }
+  return out.str();
+}
+
+// One line per hospital: the AUC of the candidate of each turn it voted on,
+// measured on its own validation set; filled dots were approved, hollow ones
+// refused. Plain SVG like learning/plots.h.
+std::string auc_svg(const json& run) {
+  std::map<std::string, std::vector<std::tuple<double, double, bool>>> series;
+  double lo = 1.0;
+  std::uint64_t turns = std::max<std::size_t>(run["turns"].size(), 1);
+  for (const auto& t : run["turns"]) {
+    for (const auto& v : t["votes"]) {
+      const double auc = ppm(v["auc_candidate_ppm"]);
+      lo = std::min(lo, auc);
+      series[v["voter"].get<std::string>()].emplace_back(
+          static_cast<double>(t["turn"].get<std::uint64_t>()), auc,
+          t["decision"].get<std::string>() == "approved");
+    }
+  }
+  lo = std::max(0.0, std::floor(lo * 10) / 10 - 0.05);
+  const double W = 640, H = 420, L = 60, R = 170, T = 40, B = 50;
+  auto x = [&](double turn) { return L + (turns <= 1 ? 0.5 : turn / (turns - 1)) * (W - L - R); };
+  auto y = [&](double auc) { return T + (1 - (auc - lo) / (1 - lo)) * (H - T - B); };
+  static const char* colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
+                                 "#9467bd", "#8c564b", "#e377c2", "#17becf"};
+  std::ostringstream s;
+  s << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
+    << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
+    << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+    << "<text x=\"" << L << "\" y=\"22\" font-size=\"14\">Candidate AUC per turn on each "
+    << "hospital's validation data (run " << run["run_id"].get<std::string>() << ")</text>\n"
+    << "<line x1=\"" << L << "\" y1=\"" << H - B << "\" x2=\"" << W - R << "\" y2=\"" << H - B
+    << "\" stroke=\"black\"/>\n<line x1=\"" << L << "\" y1=\"" << T << "\" x2=\"" << L << "\" y2=\""
+    << H - B << "\" stroke=\"black\"/>\n";
+  for (int k = 0; k <= 5; ++k) {
+    const double a = lo + (1 - lo) * k / 5.0;
+    s << "<text x=\"" << L - 8 << "\" y=\"" << y(a) + 4 << "\" text-anchor=\"end\">" << fixed(a, 2)
+      << "</text>\n";
+  }
+  for (std::uint64_t t = 0; t < turns; ++t) {
+    s << "<text x=\"" << x(static_cast<double>(t)) << "\" y=\"" << H - B + 16
+      << "\" text-anchor=\"middle\">" << t << "</text>\n";
+  }
+  s << "<text x=\"" << (L + W - R) / 2 << "\" y=\"" << H - 12
+    << "\" text-anchor=\"middle\">turn</text>\n";
+  int c = 0;
+  for (const auto& [name, pts] : series) {
+    const char* col = colors[c % 8];
+    s << "<polyline fill=\"none\" stroke=\"" << col << "\" stroke-width=\"1.5\" points=\"";
+    for (const auto& [t, a, ok] : pts) s << x(t) << "," << y(a) << " ";
+    s << "\"/>\n";
+    for (const auto& [t, a, ok] : pts) {
+      s << "<circle cx=\"" << x(t) << "\" cy=\"" << y(a) << "\" r=\"4\" stroke=\"" << col
+        << "\" fill=\"" << (ok ? col : "white") << "\"/>\n";
+    }
+    s << "<text x=\"" << W - R + 12 << "\" y=\"" << T + 16 * c + 4 << "\" fill=\"" << col << "\">"
+      << name << "</text>\n";
+    ++c;
+  }
+  s << "<text x=\"" << W - R + 12 << "\" y=\"" << T + 16 * c + 12
+    << "\" fill=\"#555\">filled: approved</text>\n</svg>\n";
+  return s.str();
+}
+
+// ---- the model side -----------------------------------------------------
+
+ln::Dataset encode_csv(const std::string& file, const json& plan, const std::string& schema_json) {
+  auto csv = ln::read_csv_file(file);
+  if (!csv) fail(csv.error().message);
+  const auto features = plan["dataset"]["feature_columns"].get<std::vector<std::string>>();
+  const std::string label = plan["dataset"]["label_column"].get<std::string>();
+  ln::CsvSchema schema;
+  schema.file = file;
+  schema.label_column = label;
+  for (const auto& c : csv->header) {
+    if (c != label && std::find(features.begin(), features.end(), c) == features.end())
+      schema.drop_columns.push_back(c);
+  }
+  auto data = ln::load_csv_with_schema(schema, schema_json);
+  if (!data) fail("cannot encode " + file + " with the feature schema: " + data.error().message);
+  return std::move(*data);
+}
+
+ln::Dataset concat(const std::vector<ln::Dataset>& parts) {
+  ln::Dataset out = parts.front();
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    if (parts[i].features != out.features) fail("the training files encode to different widths");
+    out.x.insert(out.x.end(), parts[i].x.begin(), parts[i].x.end());
+    out.y.insert(out.y.end(), parts[i].y.begin(), parts[i].y.end());
+    out.rows += parts[i].rows;
+  }
+  return out;
+}
+
+std::unique_ptr<storage::ObjectStore> open_store(const ReportArgs& a) {
+  storage::S3Options base;
+  base.endpoint = a.endpoint;
+  if (!a.region.empty()) base.region = a.region;
+  auto options = base;
+  if (a.store_uri.rfind("s3://", 0) == 0) {
+    auto resolved = storage::resolve_s3_options(base, storage::process_environment());
+    if (!resolved) fail(resolved.error().message);
+    options = *resolved;
+  }
+  auto store = storage::open_object_store(a.store_uri, options);
+  if (!store) fail("cannot open the store " + a.store_uri + ": " + store.error().message);
+  return std::move(*store);
+}
+
+// The final head's plaintext, fetched and checked as a voter would.
+chain::Bytes fetch_final_model(const ReportArgs& a, const json& status, const json& run) {
+  const std::string head = run["head"].get<std::string>();
+  if (head.empty()) fail("run " + run["run_id"].get<std::string>() + " has no approved model");
+  const json* turn = nullptr;
+  for (const auto& t : run["turns"])
+    if (t["save_token_id"].get<std::string>() == head) turn = &t;
+  if (turn == nullptr || !turn->contains("save"))
+    fail("the ledger names head " + head + " but no turn saved it");
+  const json& sv = (*turn)["save"];
+  auto keys = chain::parse_secret_keys(read_file(a.key_file, "key file"));
+  if (!keys) fail("key file " + a.key_file + " is not a Baton key: " + keys.error().message);
+
+  chain::SaveRecord save;
+  auto hash = [&](const char* field) {
+    auto h = chain::Hash::from_hex(sv[field].get<std::string>());
+    if (!h) fail(std::string("the ledger's ") + field + " of the final model is not a hash");
+    return *h;
+  };
+  save.object_key = sv["object_key"].get<std::string>();
+  save.ciphertext_sha256 = hash("ciphertext_sha256");
+  save.model_sha256 = hash("model_sha256");
+  save.key_commitment = hash("key_commitment");
+  for (const auto& [name, hex] : sv["wrapped_keys"].items()) {
+    auto bytes = chain::from_hex(hex.get<std::string>());
+    if (!bytes) fail("the ledger's wrapped key for " + name + " is not hex");
+    save.wrapped_keys[name] = std::string(bytes->begin(), bytes->end());
+  }
+  auto envelope = node::envelope_for_member(save, keys->name, keys->x25519.public_key());
+  if (!envelope) fail("cannot use the key of " + keys->name + ": " + envelope.error().message);
+  node::LedgerModelRef ref{save.object_key, save.ciphertext_sha256, save.model_sha256,
+                           std::move(*envelope)};
+  node::ModelBinding binding{status["chain_id"].get<std::string>(),
+                             run["run_id"].get<std::string>(),
+                             "turn-" + std::to_string((*turn)["turn"].get<std::uint64_t>()),
+                             sv["parent_model_id"].get<std::string>()};
+  auto store = open_store(a);
+  node::HandoffOptions options;
+  options.work_dir = fs::temp_directory_path() / ("baton-report-" + std::to_string(::getpid()));
+  auto opened = node::fetch_and_open(*store, ref, keys->x25519, binding, options);
+  std::error_code ec;
+  fs::remove_all(options.work_dir, ec);
+  if (!opened) {
+    fail("the final model " + save.object_key + " in " + a.store_uri +
+             " does not check out: " + opened.error().message,
+         Exit::verify_failed);
+  }
+  return std::move(opened->model_bytes);
+}
+
+std::vector<double> predict_scores(const ln::Model& model, const ln::Dataset& data,
+                                   const char* what) {
+  auto p = model.predict(data);
+  if (!p) fail(std::string("cannot score the ") + what + ": " + p.error().message);
+  return p->scores();
+}
+
+ln::Model train_centralized(const ReportArgs& a, const json& plan, const std::string& schema,
+                            std::size_t* pooled_rows) {
+  std::vector<ln::Dataset> parts;
+  for (const auto& f : a.train_csvs) parts.push_back(encode_csv(f, plan, schema));
+  const ln::Dataset pooled = concat(parts);
+  *pooled_rows = pooled.rows;
+  auto spec = ln::spec_from_json(plan["model"].dump());
+  if (!spec) fail("the plan's model spec does not load: " + spec.error().message);
+  const json& tr = plan["training"];
+  auto model = ln::Model::create(*spec, tr["seed"].get<std::uint64_t>());
+  if (!model) fail(model.error().message);
+  ln::TrainSettings s;
+  s.epochs =
+      static_cast<int>(tr["epochs"].get<std::uint64_t>() * plan["cycles"].get<std::uint64_t>());
+  s.batch_size = static_cast<int>(tr["batch_size"].get<std::uint64_t>());
+  auto opt = ln::parse_optimizer(tr["optimizer"].get<std::string>());
+  if (!opt) fail(opt.error().message);
+  s.optimizer = *opt;
+  s.learning_rate = tr["learning_rate"].get<double>();
+  s.weight_decay = tr["weight_decay"].get<double>();
+  s.seed = tr["seed"].get<std::uint64_t>();
+  s.threads = a.threads;
+  auto r = ln::train(*model, pooled, s);
+  if (!r) fail("centralized training failed: " + r.error().message);
+  return std::move(*model);
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  write_file_atomic(path, text,
+                    fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                        fs::perms::others_read,
+                    true);
+}
+
+void report(const ReportArgs& a) {
+  auto st = node::read_training_status({a.data_dir, a.node});
+  if (!st) {
+    using E = node::TrainingSourceErrc;
+    const auto code = static_cast<E>(st.error().code);
+    fail(st.error().message, code == E::bad_arguments  ? Exit::usage
+                             : code == E::not_verified ? Exit::verify_failed
+                             : code == E::unavailable  ? Exit::unavailable
+                                                       : Exit::failure);
+  }
+  const json& status = *st;
+  const json* run_ptr = node::select_run(status, a.run_id);
+  if (run_ptr == nullptr) {
+    fail(a.run_id.empty() ? "no training run has been started on this ledger"
+                          : "the ledger has no run \"" + a.run_id + "\"");
+  }
+  const json& run = *run_ptr;
+  const json& plan = run["plan"];
+  const bool want_model = !a.store_uri.empty() || !a.key_file.empty() || !a.test_csv.empty();
+  if (want_model && (a.store_uri.empty() || a.key_file.empty() || a.test_csv.empty() ||
+                     a.feature_schema.empty())) {
+    fail("scoring the final model needs --store, --key, --test-csv and --feature-schema together",
+         Exit::usage);
+  }
+  if (!a.train_csvs.empty() && !want_model)
+    fail("--train-csv (the centralized baseline) needs the final-model options too", Exit::usage);
+
+  const fs::path out(a.plots_out);
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec || !fs::is_directory(out, ec)) fail("cannot create --plots-out " + a.plots_out);
+
+  json turns = json::array();
+  for (const auto& t : run["turns"]) {
+    json votes = json::array();
+    for (const auto& v : t["votes"]) {
+      votes.push_back({{"voter", v["voter"]},
+                       {"approve", v["approve"]},
+                       {"auc_candidate", ppm(v["auc_candidate_ppm"])},
+                       {"auc_head", ppm(v["auc_head_ppm"])},
+                       {"validation_size", v["validation_size"]},
+                       {"reason", v["reason"]}});
+    }
+    turns.push_back({{"turn", t["turn"]},
+                     {"cycle", t["cycle"]},
+                     {"partner", t["partner"]},
+                     {"decision", t["decision"]},
+                     {"votes", votes}});
+  }
+  json result{{"run_id", run["run_id"]},
+              {"status", run["status"]},
+              {"head", run["head"]},
+              {"turns", turns},
+              {"contributivity_ppm", run["contributivity_ppm"]}};
+  std::vector<std::string> files;
+  write_text(out / "auc_per_turn.csv", auc_csv(run));
+  write_text(out / "auc_per_turn.svg", auc_svg(run));
+  files = {"auc_per_turn.csv", "auc_per_turn.svg"};
+
+  if (want_model) {
+    ln::init_torch(a.threads);
+    const std::string schema = read_file(a.feature_schema, "feature schema");
+    const ln::Dataset test = encode_csv(a.test_csv, plan, schema);
+    const chain::Bytes bytes = fetch_final_model(a, status, run);
+    auto final_model = ln::deserialize(bytes);
+    if (!final_model) fail("the final model does not load: " + final_model.error().message);
+    const std::vector<double> final_scores = predict_scores(*final_model, test, "test set");
+    auto final_auc = ln::delong_auc(test.y, final_scores);
+    if (!final_auc) fail("AUC of the final model: " + final_auc.error().message);
+    result["test_rows"] = test.rows;
+    result["final"] = {{"model_id", run["head"]},
+                       {"auc", final_auc->auc},
+                       {"ci95", {final_auc->ci_low, final_auc->ci_high}},
+                       {"auc_variance", final_auc->variance}};
+    std::vector<ln::ScoredCurve> curves{{"chained (final)", test.y, final_scores}};
+    if (!a.train_csvs.empty()) {
+      std::size_t pooled_rows = 0;
+      const ln::Model central = train_centralized(a, plan, schema, &pooled_rows);
+      const std::vector<double> c_scores = predict_scores(central, test, "test set");
+      auto c_auc = ln::delong_auc(test.y, c_scores);
+      if (!c_auc) fail("AUC of the centralized model: " + c_auc.error().message);
+      auto test_p = ln::delong_paired_test(test.y, final_scores, c_scores);
+      if (!test_p) fail("DeLong test: " + test_p.error().message);
+      result["centralized"] = {{"auc", c_auc->auc},
+                               {"ci95", {c_auc->ci_low, c_auc->ci_high}},
+                               {"epochs", plan["training"]["epochs"].get<std::uint64_t>() *
+                                              plan["cycles"].get<std::uint64_t>()},
+                               {"train_rows_pooled", pooled_rows}};
+      result["delong_p"] = test_p->p_two_sided;
+      curves.push_back({"centralized", test.y, c_scores});
+    }
+    ln::PlotOptions po;
+    po.title = "Run " + run["run_id"].get<std::string>() + ": held-out test set";
+    if (auto s = ln::write_roc_svg(out / "roc.svg", curves, po); !s)
+      fail("cannot write roc.svg: " + s.error().message);
+    if (auto s = ln::write_calibration_svg(out / "calibration.svg", curves, po); !s)
+      fail("cannot write calibration.svg: " + s.error().message);
+    files.push_back("roc.svg");
+    files.push_back("calibration.svg");
+  }
+  json paths = json::array();
+  for (const auto& f : files) paths.push_back((out / f).string());
+  result["plots"] = paths;
+  write_text(out / "report.json", result.dump(2) + "\n");
+
+  if (a.json) {
+    print_json(result);
+    return;
+  }
+  std::cout << "run " << run["run_id"].get<std::string>() << " ("
+            << run["status"].get<std::string>() << "), " << run["turns"].size() << " turns\n";
+  for (const auto& t : turns) {
+    std::cout << "  turn " << t["turn"].get<std::uint64_t>() << " "
+              << t["partner"].get<std::string>() << ": " << t["decision"].get<std::string>()
+              << "\n";
+    for (const auto& v : t["votes"]) {
+      std::cout << "      " << v["voter"].get<std::string>()
+                << (v["approve"].get<bool>() ? " approve" : " reject ") << "  AUC "
+                << fixed(v["auc_candidate"].get<double>()) << " vs head "
+                << fixed(v["auc_head"].get<double>()) << " on "
+                << v["validation_size"].get<std::uint64_t>() << " rows"
+                << (v["reason"].get<std::string>().empty()
+                        ? ""
+                        : " (" + v["reason"].get<std::string>() + ")")
+                << "\n";
+    }
+  }
+  std::cout << "contributivity (AUC ppm):";
+  for (const auto& [name, c] : run["contributivity_ppm"].items())
+    std::cout << " " << name << "=" << c.get<std::int64_t>();
+  std::cout << "\n";
+  if (result.contains("final")) {
+    std::cout << "final model      AUC " << fixed(result["final"]["auc"].get<double>())
+              << " (95% CI " << fixed(result["final"]["ci95"][0].get<double>()) << "-"
+              << fixed(result["final"]["ci95"][1].get<double>()) << ") on "
+              << result["test_rows"].get<std::size_t>() << " test rows\n";
+  }
+  if (result.contains("centralized")) {
+    std::cout << "centralized      AUC " << fixed(result["centralized"]["auc"].get<double>())
+              << " (95% CI " << fixed(result["centralized"]["ci95"][0].get<double>()) << "-"
+              << fixed(result["centralized"]["ci95"][1].get<double>()) << ")\n"
+              << "DeLong p (final vs centralized, two-sided) "
+              << fixed(result["delong_p"].get<double>()) << "\n";
+  }
+  std::cout << "files in " << out.string() << ":";
+  for (const auto& f : files) std::cout << " " << f;
+  std::cout << " report.json\n";
+}
+
+}  // namespace
+
+void register_report_commands(CLI::App& app) {
+  auto a = std::make_shared<ReportArgs>();
+  auto* sub = app.add_subcommand(
+      "report", "A run's AUC per turn, contributivity, and the final model on a held-out test set");
+  auto* d =
+      sub->add_option("--data-dir", a->data_dir, "ledger directory, or a node's data directory");
+  auto* n = sub->add_option("--node", a->node, "a node's admin API URL");
+  d->excludes(n);
+  n->excludes(d);
+  sub->add_option("--run", a->run_id, "run id (default: the active run, else the last started)");
+  sub->add_option("--plots-out", a->plots_out, "directory for the CSV, SVG plots and report.json")
+      ->required();
+  sub->add_option("--store", a->store_uri, "object store URI holding the models");
+  sub->add_option("--endpoint", a->endpoint, "S3 endpoint (default: $BATON_S3_ENDPOINT)");
+  sub->add_option("--region", a->region, "S3 region");
+  sub->add_option("--key", a->key_file, "a member's NAME.key, to unwrap the final model");
+  sub->add_option("--test-csv", a->test_csv, "the held-out test set (CSV)");
+  sub->add_option("--feature-schema", a->feature_schema,
+                  "the consortium's feature schema JSON (baton data split writes one)");
+  sub->add_option("--train-csv", a->train_csvs,
+                  "every hospital's training CSV, for the centralized baseline (repeatable)");
+  sub->add_option("--threads", a->threads, "LibTorch threads")->check(CLI::Range(1, 64));
+  sub->add_flag("--json", a->json, "print the report as JSON");
+  sub->callback([a] { report(*a); });
+}
+
+}  // namespace baton::tools
