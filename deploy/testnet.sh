@@ -2,17 +2,36 @@
 # A local Baton test network: N batond processes on loopback ports.
 #
 #   deploy/testnet.sh up     --nodes N --dir D [--chain-id ID] [--empty-block-ms MS]
-#   deploy/testnet.sh start  --dir D --node NAME    # (re)start one node
+#                            [--names A,B,...] [--plan PLAN.json] [--store URI]
+#                            [--store-endpoint URL] [--data SPLIT_DIR]
+#                            [--malicious NAME] [--no-start]
+#   deploy/testnet.sh start     --dir D --node NAME  # (re)start one node
+#   deploy/testnet.sh start-all --dir D              # start every node that is not running
 #   deploy/testnet.sh stop   --dir D --node NAME [--kill]   # SIGTERM (or SIGKILL)
-#   deploy/testnet.sh down   --dir D                # stop every node
-#   deploy/testnet.sh status --dir D                # one line per node: name, height, tip
+#   deploy/testnet.sh down   --dir D [--kill]        # stop every node
+#   deploy/testnet.sh status --dir D                 # one line per node: name, height, tip
 #
-# `up` makes keys (`baton keygen`), a genesis (`baton genesis init`), one
-# node.toml per node with LAN-tuned timeouts, starts every node, waits until
-# each admin API answers, and writes D/nodes.json: a list of
+# `up` makes keys (`baton keygen`), a genesis (`baton genesis init`; the first
+# node is the admin), one node.toml per node with LAN-tuned timeouts, starts
+# every node (unless --no-start), waits until each admin API answers, and
+# writes D/nodes.json: a list of
 #   {name, pid, admin_url, p2p_addr, data_dir, config}
-# Logs go to D/NAME/batond.log. Binaries come from $BATON_BIN_DIR (default:
-# build/bin of this checkout).
+# Node NAME lives in D/nodes/NAME: node.toml, batond.log, stdout.log, data/.
+# Nodes are node1..nodeN unless --names names them (N = the number of names).
+# A training network (issue 6):
+#   --plan FILE     a training plan (docs/PROTOCOL.md §18.1) written into the
+#                   genesis' training_plan, so that its run starts at block 1
+#   --store URI     every node's [store] (file:///DIR, or s3://BUCKET/PREFIX
+#                   with --store-endpoint URL; S3 credentials from the
+#                   environment the nodes inherit)
+#   --data DIR      DIR/NAME/{train,validation}.csv (as `baton data split`
+#                   writes them) are copied into D/nodes/NAME/data/ and named
+#                   in a [training] section (a node without DIR/NAME/ gets
+#                   none: it validates but takes no part in runs);
+#                   DIR/feature_schema.json, when present, becomes every
+#                   node's agreed feature schema
+#   --malicious N   node N trains on label-flipped data
+# Binaries come from $BATON_BIN_DIR (default: build/bin of this checkout).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,17 +40,26 @@ BATON="$BIN/baton"
 BATOND="$BIN/batond"
 
 die() { echo "testnet.sh: $*" >&2; exit 1; }
-usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 cmd="${1:-}"; [[ -n "$cmd" ]] || usage; shift
 NODES=""; DIR=""; NODE=""; CHAIN_ID="baton-testnet"; KILL=0; EMPTY_MS=1000
+NAMES=""; PLAN=""; STORE=""; STORE_ENDPOINT=""; DATA=""; MALICIOUS=""; START=1
+need() { [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value (see --help)"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --nodes) NODES="$2"; shift ;;
-    --dir) DIR="$2"; shift ;;
-    --node) NODE="$2"; shift ;;
-    --chain-id) CHAIN_ID="$2"; shift ;;
-    --empty-block-ms) EMPTY_MS="$2"; shift ;;
+    --nodes) need "$@"; NODES="$2"; shift ;;
+    --dir) need "$@"; DIR="$2"; shift ;;
+    --node) need "$@"; NODE="$2"; shift ;;
+    --chain-id) need "$@"; CHAIN_ID="$2"; shift ;;
+    --empty-block-ms) need "$@"; EMPTY_MS="$2"; shift ;;
+    --names) need "$@"; NAMES="$2"; shift ;;
+    --plan) need "$@"; PLAN="$2"; shift ;;
+    --store) need "$@"; STORE="$2"; shift ;;
+    --store-endpoint) need "$@"; STORE_ENDPOINT="$2"; shift ;;
+    --data) need "$@"; DATA="$2"; shift ;;
+    --malicious) need "$@"; MALICIOUS="$2"; shift ;;
+    --no-start) START=0 ;;
     --kill) KILL=1 ;;
     -h|--help) usage ;;
     *) die "unknown option $1 (see --help)" ;;
@@ -100,17 +128,18 @@ wait_admin() {  # url timeout_s
 }
 
 start_node() {  # name
-  local name="$1" pid config url
+  local name="$1" pid config url ndir
   pid="$(node_field "$name" pid)" || die "no node named $name in $(nodes_json)"
   alive "$pid" && { echo "$name already runs (pid $pid)"; return 0; }
   config="$(node_field "$name" config)"
   url="$(node_field "$name" admin_url)"
-  "$BATOND" --config "$config" >>"$DIR/$name/stdout.log" 2>&1 &
+  ndir="$(dirname "$config")"
+  "$BATOND" --config "$config" >>"$ndir/stdout.log" 2>&1 &
   pid=$!
   set_pid "$name" "$pid"
   if ! wait_admin "$url" 20; then
-    tail -n 5 "$DIR/$name/stdout.log" >&2 || true
-    die "$name did not come up (see $DIR/$name/stdout.log and batond.log)"
+    tail -n 5 "$ndir/stdout.log" >&2 || true
+    die "$name did not come up (see $ndir/stdout.log and batond.log)"
   fi
   echo "$name started (pid $pid, $url)"
 }
@@ -130,30 +159,96 @@ stop_node() {  # name
   echo "$name stopped"
 }
 
+# Writes the plan file into the genesis' training_plan (2-space JSON, as
+# `baton genesis init` writes it).
+put_plan() {  # genesis plan
+  python3 - "$1" "$2" <<'EOF'
+import json, os, sys
+path, plan_path = sys.argv[1], sys.argv[2]
+g = json.load(open(path))
+g["training_plan"] = json.load(open(plan_path))
+tmp = path + ".tmp"
+with open(tmp, "w") as f:
+    json.dump(g, f, indent=2)
+    f.write("\n")
+os.replace(tmp, path)
+EOF
+}
+
+# Appends the [store] and [training] sections of node $1 (directory $2).
+training_sections() {  # name node_dir
+  local name="$1" ndir="$2" flip=false f
+  if [[ -n "$STORE" ]]; then
+    { echo; echo "[store]"; echo "uri = \"$STORE\""
+      [[ -z "$STORE_ENDPOINT" ]] || echo "endpoint = \"$STORE_ENDPOINT\""; } >>"$ndir/node.toml"
+  fi
+  [[ -n "$DATA" ]] || return 0
+  if [[ ! -d "$DATA/$name" ]]; then
+    echo "testnet.sh: $DATA has no $name/; $name validates blocks but does not train or vote on models" >&2
+    return 0
+  fi
+  for f in train.csv validation.csv; do
+    [[ -f "$DATA/$name/$f" ]] || die "--data $DATA has no $name/$f"
+    cp "$DATA/$name/$f" "$ndir/data/$f"
+  done
+  [[ "$name" == "$MALICIOUS" ]] && flip=true
+  {
+    echo; echo "[training]"
+    echo "train_csv = \"data/train.csv\""
+    echo "validation_csv = \"data/validation.csv\""
+    if [[ -f "$DATA/feature_schema.json" ]]; then
+      cp "$DATA/feature_schema.json" "$ndir/data/feature_schema.json"
+      echo "feature_schema = \"data/feature_schema.json\""
+    fi
+    echo "torch_threads = 1"
+    echo "malicious_label_flip = $flip"
+  } >>"$ndir/node.toml"
+}
+
 case "$cmd" in
   up)
-    [[ -n "$NODES" && "$NODES" -ge 1 ]] || die "--nodes N (N >= 1) is required"
+    if [[ -n "$NAMES" ]]; then
+      IFS=',' read -r -a names <<<"$NAMES"
+      [[ -z "$NODES" || "$NODES" == "${#names[@]}" ]] || die "--nodes $NODES does not match the ${#names[@]} names of --names"
+      NODES="${#names[@]}"
+    else
+      [[ -n "$NODES" && "$NODES" -ge 1 ]] || die "--nodes N (N >= 1) is required"
+      names=(); for i in $(seq 1 "$NODES"); do names+=("node$i"); done
+    fi
     [[ -x "$BATON" && -x "$BATOND" ]] || die "baton/batond not found in $BIN; build first (deploy/bootstrap.sh) or set BATON_BIN_DIR"
     [[ -e "$DIR/nodes.json" ]] && die "$DIR already holds a testnet; run 'down' and remove it, or pick another --dir"
-    mkdir -p "$DIR/keys"
+    [[ -z "$PLAN" || -f "$PLAN" ]] || die "--plan $PLAN is not a file"
+    [[ -z "$DATA" || -d "$DATA" ]] || die "--data $DATA is not a directory"
+    [[ -z "$DATA" || -n "$STORE" ]] || die "--data (training nodes) needs --store URI"
+    if [[ -n "$MALICIOUS" ]]; then
+      [[ -n "$DATA" ]] || die "--malicious needs --data"
+      [[ " ${names[*]} " == *" $MALICIOUS "* ]] || die "--malicious $MALICIOUS is not one of the nodes (${names[*]})"
+    fi
+    mkdir -p "$DIR/keys" "$DIR/nodes"
     DIR="$(cd "$DIR" && pwd)"
+    [[ -z "$DATA" ]] || DATA="$(cd "$DATA" && pwd)"
     read -r -a ports <<<"$(free_ports $((2 * NODES)))"
     members=()
     for i in $(seq 1 "$NODES"); do
-      name="node$i"; p2p="127.0.0.1:${ports[$((2 * i - 2))]}"
+      name="${names[$((i - 1))]}"; p2p="127.0.0.1:${ports[$((2 * i - 2))]}"
       "$BATON" keygen --name "$name" --out "$DIR/keys" --p2p "$p2p" >/dev/null
       members+=(--member "$DIR/keys/$name.pub.json")
     done
-    "$BATON" genesis init --chain-id "$CHAIN_ID" "${members[@]}" --admin node1 --out "$DIR/genesis.json" >/dev/null
+    "$BATON" genesis init --chain-id "$CHAIN_ID" "${members[@]}" --admin "${names[0]}" --out "$DIR/genesis.json" >/dev/null
+    if [[ -n "$PLAN" ]]; then
+      put_plan "$DIR/genesis.json" "$PLAN"
+      "$BATON" genesis validate "$DIR/genesis.json" >/dev/null || die "the genesis with the plan $PLAN does not validate (see above)"
+    fi
     echo "[" >"$DIR/nodes.json.tmp"
     for i in $(seq 1 "$NODES"); do
-      name="node$i"; p2p_port="${ports[$((2 * i - 2))]}"; admin_port="${ports[$((2 * i - 1))]}"
-      mkdir -p "$DIR/$name"
-      cat >"$DIR/$name/node.toml" <<EOF
+      name="${names[$((i - 1))]}"; p2p_port="${ports[$((2 * i - 2))]}"; admin_port="${ports[$((2 * i - 1))]}"
+      ndir="$DIR/nodes/$name"
+      mkdir -p "$ndir/data"
+      cat >"$ndir/node.toml" <<EOF
 # Generated by deploy/testnet.sh; see deploy/node.example.toml.
 name = "$name"
-key_file = "../keys/$name.key"
-genesis_file = "../genesis.json"
+key_file = "../../keys/$name.key"
+genesis_file = "../../genesis.json"
 data_dir = "data"
 p2p_listen = "127.0.0.1:$p2p_port"
 admin_listen = "127.0.0.1:$admin_port"
@@ -168,19 +263,28 @@ timeout_delta_ms = 100
 timeout_commit_ms = 0
 empty_block_interval_ms = $EMPTY_MS
 EOF
+      training_sections "$name" "$ndir"
       sep=","; [[ $i == "$NODES" ]] && sep=""
       printf '  {"name": "%s", "pid": 0, "admin_url": "http://127.0.0.1:%s", "p2p_addr": "127.0.0.1:%s", "data_dir": "%s", "config": "%s"}%s\n' \
-        "$name" "$admin_port" "$p2p_port" "$DIR/$name/data" "$DIR/$name/node.toml" "$sep" >>"$DIR/nodes.json.tmp"
+        "$name" "$admin_port" "$p2p_port" "$ndir/data" "$ndir/node.toml" "$sep" >>"$DIR/nodes.json.tmp"
     done
     echo "]" >>"$DIR/nodes.json.tmp"
     mv "$DIR/nodes.json.tmp" "$DIR/nodes.json"
-    for name in $(node_names); do start_node "$name"; done
-    echo "testnet of $NODES nodes is up; nodes: $DIR/nodes.json"
+    if [[ $START == 1 ]]; then
+      for name in $(node_names); do start_node "$name"; done
+      echo "testnet of $NODES nodes is up; nodes: $DIR/nodes.json"
+    else
+      echo "testnet of $NODES nodes is ready (not started); nodes: $DIR/nodes.json"
+    fi
     ;;
   start)
     [[ -n "$NODE" ]] || die "--node NAME is required"
     [[ -e "$(nodes_json)" ]] || die "no testnet in $DIR (run 'up' first)"
     start_node "$NODE"
+    ;;
+  start-all)
+    [[ -e "$(nodes_json)" ]] || die "no testnet in $DIR (run 'up' first)"
+    for name in $(node_names); do start_node "$name"; done
     ;;
   stop)
     [[ -n "$NODE" ]] || die "--node NAME is required"
