@@ -1,5 +1,7 @@
 #include "tests/integration/testnet.h"
 
+#include <signal.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -27,16 +29,37 @@ testing::RunResult testnet_sh(const std::vector<std::string>& args) {
 }  // namespace
 
 Testnet::Testnet(int n, int empty_block_ms) {
+  init({"--nodes", std::to_string(n), "--empty-block-ms", std::to_string(empty_block_ms)});
+}
+
+Testnet::Testnet(const TestnetOptions& o) {
+  std::vector<std::string> args{"--nodes", std::to_string(o.nodes), "--empty-block-ms",
+                                std::to_string(o.empty_block_ms)};
+  if (!o.names.empty()) {
+    std::string joined;
+    for (const auto& n : o.names) joined += (joined.empty() ? "" : ",") + n;
+    args.insert(args.end(), {"--names", joined});
+  }
+  if (!o.chain_id.empty()) args.insert(args.end(), {"--chain-id", o.chain_id});
+  if (!o.plan.empty()) args.insert(args.end(), {"--plan", o.plan.string()});
+  if (!o.store.empty()) args.insert(args.end(), {"--store", o.store});
+  if (!o.data.empty()) args.insert(args.end(), {"--data", o.data.string()});
+  if (!o.malicious.empty()) args.insert(args.end(), {"--malicious", o.malicious});
+  init(args);
+}
+
+void Testnet::init(const std::vector<std::string>& options) {
   const std::string d = (dir_.path() / "net").string();
-  auto r = testnet_sh({"up", "--nodes", std::to_string(n), "--dir", d, "--empty-block-ms",
-                       std::to_string(empty_block_ms)});
+  std::vector<std::string> args{"up", "--dir", d};
+  args.insert(args.end(), options.begin(), options.end());
+  auto r = testnet_sh(args);
   if (r.exit_code != 0) {
     error_ = "testnet.sh up failed: " + r.err + r.out;
     return;
   }
   json nodes = json::parse(slurp(dir_.path() / "net" / "nodes.json"), nullptr, false);
-  if (!nodes.is_array() || static_cast<int>(nodes.size()) != n) {
-    error_ = "nodes.json is not a list of " + std::to_string(n) + " nodes";
+  if (!nodes.is_array() || nodes.empty()) {
+    error_ = "nodes.json is not a list of nodes";
     return;
   }
   for (const auto& j : nodes) {
@@ -66,6 +89,59 @@ Testnet::~Testnet() {
 bool Testnet::start(int i) {
   return testnet_sh({"start", "--dir", (dir_.path() / "net").string(), "--node", nodes_.at(i).name})
              .exit_code == 0;
+}
+
+bool Testnet::down() {
+  return testnet_sh({"down", "--dir", (dir_.path() / "net").string()}).exit_code == 0;
+}
+
+int Testnet::index_of(const std::string& name) const {
+  for (std::size_t i = 0; i < nodes_.size(); ++i)
+    if (nodes_[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+bool Testnet::signal(int i, int sig) {
+  json nodes = json::parse(slurp(dir_.path() / "net" / "nodes.json"), nullptr, false);
+  if (!nodes.is_array()) return false;
+  for (const auto& n : nodes) {
+    if (n["name"] == nodes_.at(i).name) {
+      const int pid = n["pid"].get<int>();
+      return pid > 0 && ::kill(pid, sig) == 0;
+    }
+  }
+  return false;
+}
+
+std::optional<json> Testnet::training(int i) {
+  auto r = client(i).get("/training");
+  if (!r || r->status != 200) return std::nullopt;
+  json j = json::parse(r->body, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  return j;
+}
+
+std::string Testnet::submit_tx(int sender, int via, int type, const std::string& payload,
+                               std::string* why) {
+  auto n = client(via).get("/nonce/" + keys_.at(sender).signing.public_key().hex());
+  if (!n || n->status != 200) {
+    if (why) *why = n ? n->body : n.error().message;
+    return "";
+  }
+  const std::uint64_t nonce = json::parse(n->body)["next_nonce"].get<std::uint64_t>();
+  const std::string tx = chain::encode_transaction(chain::make_transaction(
+      chain_id_, keys_.at(sender).signing, nonce, static_cast<chain::pb::TxType>(type), payload));
+  auto r = client(via).request("POST", "/tx", tx, "application/octet-stream");
+  if (!r) {
+    if (why) *why = r.error().message;
+    return "";
+  }
+  json j = json::parse(r->body, nullptr, false);
+  if (r->status != 202 || j.is_discarded() || !j.value("accepted", false)) {
+    if (why) *why = r->body;
+    return "";
+  }
+  return j["hash"].get<std::string>();
 }
 
 bool Testnet::stop(int i, bool kill) {

@@ -27,10 +27,23 @@ struct TestNode {
   std::filesystem::path config;
 };
 
+// What `testnet.sh up` is asked for (see its header for each option).
+struct TestnetOptions {
+  int nodes = 4;
+  int empty_block_ms = 500;
+  std::vector<std::string> names;  // default node1..nodeN
+  std::string chain_id;            // default testnet.sh's
+  std::filesystem::path plan;      // training plan into the genesis
+  std::string store;               // [store] uri
+  std::filesystem::path data;      // `baton data split` output: [training] per node
+  std::string malicious;           // a node that flips its training labels
+};
+
 class Testnet {
  public:
   // Runs `testnet.sh up --nodes n`; check ok() after.
   explicit Testnet(int n, int empty_block_ms = 500);
+  explicit Testnet(const TestnetOptions& options);
   ~Testnet();
 
   bool ok() const { return ok_; }
@@ -41,6 +54,17 @@ class Testnet {
   // testnet.sh start/stop for one node; stop with kill = true sends SIGKILL.
   bool start(int i);
   bool stop(int i, bool kill = false);
+  // testnet.sh down: stops every node (SIGTERM).
+  bool down();
+  // The directory testnet.sh works in (keys/, genesis.json, nodes/NAME/).
+  std::filesystem::path net_dir() const { return dir_.path() / "net"; }
+  // Index of the node called `name`, or -1.
+  int index_of(const std::string& name) const;
+  // Sends `sig` (e.g. SIGSTOP, SIGCONT) to node i's batond; false if not running.
+  bool signal(int i, int sig);
+
+  // GET /training of node i (node/training_json.h); nullopt when it does not answer.
+  std::optional<nlohmann::json> training(int i);
 
   // GET /status of node i; nullopt when it does not answer.
   std::optional<nlohmann::json> status(int i);
@@ -56,6 +80,12 @@ class Testnet {
   // True once node i reports the transaction committed.
   bool committed(int i, const std::string& tx_hash);
 
+  // Signs a transaction of `type` with member `sender`'s key and the node's
+  // next nonce for it (GET /nonce) and posts it to node `via`. Returns the tx
+  // hash, or "" when refused (with `why`).
+  std::string submit_tx(int sender, int via, int type, const std::string& payload,
+                        std::string* why = nullptr);
+
   std::string chain_id() const { return chain_id_; }
   const chain::MemberSecretKeys& keys(int i) const { return keys_.at(i); }
   chain::Hash genesis_hash() const { return genesis_hash_; }
@@ -63,6 +93,7 @@ class Testnet {
 
  private:
   node::HttpClient& client(int i);
+  void init(const std::vector<std::string>& args);
   testing::TempDir dir_{"baton-testnet"};
   bool ok_ = false;
   std::string error_;

@@ -1,0 +1,422 @@
+// The C-DistriM protocol between four real batond processes on loopback
+// (issue 6): the demo end to end, a label-flipping hospital, a node killed
+// during its own turn, and a tampered blob in the object store.
+//
+// Every run uses breast_cancer split by `baton data split` (once per test
+// binary) and one cycle along the four hospitals, so that each test takes
+// well under a minute.
+#include <signal.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "chain/block.h"
+#include "chain/chain_spec.h"
+#include "chain/protocol.h"
+#include "chain/proto/ledger.pb.h"
+#include "learning/model.h"
+#include "node/agent_keys.h"
+#include "node/model_handoff.h"
+#include "node/training_json.h"
+#include "storage/ledger_store.h"
+#include "storage/ledger_verify.h"
+#include "storage/object_store.h"
+#include "tests/integration/testnet.h"
+
+namespace baton::integration {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using nlohmann::json;
+using testing::wait_until;
+
+const std::vector<std::string> kHospitals{"hospital-a", "hospital-b", "hospital-c", "hospital-d"};
+
+json read_json(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return json::parse(s.str(), nullptr, false);
+}
+
+void write_text(const fs::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+// `baton data split` of breast_cancer among the four hospitals, once.
+const fs::path& split_dir() {
+  static testing::TempDir dir("baton-split");
+  static const fs::path out = [] {
+    const fs::path p = dir.path() / "split";
+    auto r = testing::run_baton(
+        {"data", "split", "--csv", (testing::source_dir() / "data" / "breast_cancer.csv").string(),
+         "--label", "malignant", "--positive", "1", "--partners",
+         "hospital-a,hospital-b,hospital-c,hospital-d", "--seed", "1", "--out", p.string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+    return p;
+  }();
+  return out;
+}
+
+// A plan like the demo's (MLP 30-64-32, delong 0.05) for `partners`.
+fs::path write_plan(const fs::path& dir, const std::string& run_id,
+                    const std::vector<std::string>& partners, int epochs) {
+  const json split = read_json(split_dir() / "split.json");
+  const json features = split["feature_columns"];
+  const json plan{
+      {"run_id", run_id},
+      {"model",
+       {{"architecture", "mlp"},
+        {"hidden", {64, 32}},
+        {"input_shape", {features.size()}},
+        {"num_classes", 2}}},
+      {"dataset",
+       {{"feature_columns", features}, {"label_column", "malignant"}, {"positive_value", "1"}}},
+      {"partners", partners},
+      {"cycles", 1},
+      {"training",
+       {{"epochs", epochs},
+        {"batch_size", 32},
+        {"optimizer", "adam"},
+        {"learning_rate", 0.001},
+        {"weight_decay", 0},
+        {"seed", 1}}},
+      {"vote_policy", {{"kind", "delong"}, {"alpha", 0.05}}},
+      {"quorum", {{"num", 1}, {"den", 2}}},
+      {"deadlines", {{"load_blocks", 40}, {"save_blocks", 120}, {"vote_blocks", 40}}}};
+  const fs::path p = dir / (run_id + "-plan.json");
+  write_text(p, plan.dump(2));
+  return p;
+}
+
+const json* find_run(const json& status, const std::string& run_id) {
+  return node::select_run(status, run_id);
+}
+
+// Every node's ledger verifies from genesis, and all hold the same blocks up
+// to the lowest tip. Returns that height.
+std::uint64_t expect_identical_verified_ledgers(const std::vector<fs::path>& ledgers) {
+  std::vector<std::unique_ptr<storage::LedgerStore>> stores;
+  std::uint64_t common = UINT64_MAX;
+  for (const auto& dir : ledgers) {
+    auto store = storage::LedgerStore::open_reader(dir);
+    EXPECT_TRUE(store.ok()) << dir;
+    if (!store) return 0;
+    auto spec = storage::stored_chain_spec(**store);
+    EXPECT_TRUE(spec.ok()) << dir;
+    if (!spec) return 0;
+    auto verdict = storage::verify_ledger(**store, *spec);
+    EXPECT_TRUE(verdict.ok() && verdict->ok())
+        << dir << ": " << (!verdict.ok() ? verdict.error().message : verdict->reason().what);
+    common = std::min(common, (*store)->tip().height);
+    stores.push_back(std::move(*store));
+  }
+  EXPECT_GT(common, 0u);
+  // The same block ids (each node stores the commit signatures it gathered,
+  // so the stored bytes may differ; the blocks may not).
+  auto id_at = [&](std::size_t k, std::uint64_t h) -> std::string {
+    auto stored = stores[k]->block_at(h);
+    if (!stored || !stored->has_value()) return "";
+    auto committed = chain::decode_committed_block(**stored);
+    return committed ? chain::block_id(committed->block()).hex() : "";
+  };
+  for (std::uint64_t h = 1; h <= common; ++h) {
+    const std::string first = id_at(0, h);
+    EXPECT_FALSE(first.empty()) << ledgers[0] << " height " << h;
+    for (std::size_t k = 1; k < stores.size(); ++k) {
+      const std::string other = id_at(k, h);
+      EXPECT_EQ(other, first) << ledgers[k] << " differs from " << ledgers[0] << " at height " << h;
+      if (other != first) return common;
+    }
+  }
+  return common;
+}
+
+// ---- the demo script ----------------------------------------------------
+
+struct DemoRun {
+  testing::RunResult result;
+  fs::path dir;
+  json summary;
+  json report;
+  json status;
+};
+
+DemoRun run_demo(const fs::path& dir, const std::vector<std::string>& extra) {
+  std::vector<std::string> args{"--no-bootstrap", "--dir", dir.string(), "--cycles", "1",
+                                "--epochs",       "10"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  DemoRun run;
+  run.dir = dir;
+  run.result = testing::run_program(
+      testing::source_dir() / "deploy" / "demo.sh", args, 170s,
+      {{"BATON_BUILD_DIR", testing::bin_path("baton").parent_path().parent_path().string()},
+       {"BATON_DEMO_TIMEOUT_S", "120"}});
+  run.summary = read_json(dir / "summary.json");
+  run.report = read_json(dir / "report.json");
+  run.status = read_json(dir / "status.json");
+  return run;
+}
+
+std::string tail(const std::string& s, std::size_t n = 3000) {
+  return s.size() > n ? s.substr(s.size() - n) : s;
+}
+
+// The honest demo run, shared by the tests that need it.
+const DemoRun& honest_demo() {
+  static testing::TempDir dir("baton-demo-honest");
+  static const DemoRun run = run_demo(dir.path() / "demo", {});
+  return run;
+}
+
+std::vector<fs::path> demo_ledgers(const fs::path& dir) {
+  std::vector<fs::path> out;
+  for (const auto& h : kHospitals) out.push_back(dir / "nodes" / h / "data" / "ledger");
+  return out;
+}
+
+TEST(Training, DemoRunsEndToEndOnFourNodes) {
+  const DemoRun& run = honest_demo();
+  ASSERT_EQ(run.result.exit_code, 0) << tail(run.result.out) << tail(run.result.err);
+  ASSERT_TRUE(run.summary.is_object()) << "no summary.json";
+  for (const char* key : {"final_auc", "centralized_auc", "delong_p", "turns", "tip_hashes"})
+    EXPECT_TRUE(run.summary.contains(key)) << key;
+  EXPECT_EQ(run.summary.size(), 5u) << run.summary.dump(2);
+
+  const json& turns = run.summary["turns"];
+  ASSERT_EQ(turns.size(), 4u);
+  for (std::size_t i = 0; i < turns.size(); ++i) {
+    EXPECT_EQ(turns[i]["partner"], kHospitals[i]);
+    const std::string d = turns[i]["decision"];
+    EXPECT_TRUE(d == "approved" || d == "rejected" || d == "expired") << d;
+  }
+  // The first hand-off replaces the random initial model: every honest voter
+  // measures it, and the chain approves it.
+  EXPECT_EQ(turns[0]["decision"], "approved");
+  EXPECT_GE(turns[0]["votes"].size(), 2u);  // the votes up to the quorum are recorded
+  const double final_auc = run.summary["final_auc"];
+  EXPECT_GT(final_auc, 0.9);
+  EXPECT_LE(final_auc, 1.0);
+  const double p = run.summary["delong_p"];
+  EXPECT_GE(p, 0.0);
+  EXPECT_LE(p, 1.0);
+  EXPECT_EQ(run.summary["tip_hashes"].size(), 4u);
+
+  const json* r = find_run(run.status, "demo");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ((*r)["status"], "finished");
+  expect_identical_verified_ledgers(demo_ledgers(run.dir));
+}
+
+TEST(Training, LabelFlippingHospitalIsRefusedByMajority) {
+  const DemoRun& honest = honest_demo();
+  ASSERT_EQ(honest.result.exit_code, 0) << tail(honest.result.err);
+  testing::TempDir dir("baton-demo-flip");
+  const DemoRun bad = run_demo(dir.path() / "demo", {"--malicious", "hospital-b"});
+  ASSERT_EQ(bad.result.exit_code, 0) << tail(bad.result.out) << tail(bad.result.err);
+
+  const json* run = find_run(bad.status, "demo");
+  ASSERT_NE(run, nullptr);
+  ASSERT_EQ((*run)["turns"].size(), 4u);
+  const json& flip = (*run)["turns"][1];
+  ASSERT_EQ(flip["partner"], "hospital-b");
+  EXPECT_EQ(flip["decision"], "rejected");
+  int refusing = 0;
+  for (const auto& v : flip["votes"]) refusing += v["approve"].get<bool>() ? 0 : 1;
+  EXPECT_GE(refusing, 2) << flip["votes"].dump(2);  // a majority of the three voters
+  // The head did not move: turn 2 began on the head turn 1 began on.
+  EXPECT_EQ((*run)["turns"][2]["head_before"], flip["head_before"]);
+  EXPECT_EQ((*run)["contributivity_ppm"]["hospital-b"], 0);
+  for (const auto& m : (*run)["models"]) EXPECT_NE(m["contributor"], "hospital-b");
+
+  // The honest run's final AUC with its DeLong 95% CI on the same test set.
+  const json& ci = honest.report["final"]["ci95"];
+  const double auc = bad.summary["final_auc"];
+  EXPECT_GE(auc, ci[0].get<double>()) << "honest CI " << ci.dump();
+  EXPECT_LE(auc, ci[1].get<double>()) << "honest CI " << ci.dump();
+  expect_identical_verified_ledgers(demo_ledgers(bad.dir));
+}
+
+// ---- networks driven by the test ------------------------------------------
+
+struct TrainingNet {
+  testing::TempDir dir{"baton-training"};
+  fs::path store;
+  std::unique_ptr<Testnet> net;
+
+  TrainingNet(const std::string& run_id, const std::vector<std::string>& partners, int epochs,
+              const fs::path& data) {
+    store = dir.path() / "store";
+    fs::create_directories(store);
+    TestnetOptions o;
+    o.names = kHospitals;
+    o.chain_id = "baton-" + run_id;
+    o.plan = write_plan(dir.path(), run_id, partners, epochs);
+    o.store = "file://" + store.string();
+    o.data = data;
+    net = std::make_unique<Testnet>(o);
+  }
+
+  // The run as node i sees it, or null.
+  json run(int i, const std::string& run_id) {
+    auto st = net->training(i);
+    if (!st) return nullptr;
+    const json* r = find_run(*st, run_id);
+    return r ? *r : json(nullptr);
+  }
+
+  std::vector<fs::path> ledgers() const {
+    std::vector<fs::path> out;
+    for (const auto& n : net->nodes()) out.push_back(n.data_dir / "ledger");
+    return out;
+  }
+};
+
+TEST(Training, RunFinishesWhenAPartnerIsKilledDuringItsTurn) {
+  TrainingNet t("kill", kHospitals, 200, split_dir());
+  ASSERT_TRUE(t.net->ok()) << t.net->error();
+  const int victim = 1;  // hospital-b: turn 1, which loads turn 0's model
+  std::string phase;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const json r = t.run(0, "kill");
+        if (r.is_null() || r["turns"].size() < 2) return false;
+        phase = r["turns"][1]["phase"];
+        return phase == "training" || phase == "save_voting";
+      },
+      60s))
+      << "hospital-b never got its load token";
+  // After its load token, before its save token: kill -9.
+  ASSERT_TRUE(t.net->signal(victim, SIGKILL));
+  std::uint64_t kill_height = 0;
+  for (int i = 0; i < 4; ++i) kill_height = std::max(kill_height, t.net->height(i));
+  ASSERT_TRUE(t.net->stop(victim, /*kill=*/true));  // reaps it, clears its pid
+  std::this_thread::sleep_for(1s);
+  ASSERT_TRUE(t.net->start(victim));
+
+  json run;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        run = t.run(0, "kill");
+        return !run.is_null() && run["status"] == "finished";
+      },
+      120s))
+      << "the run did not finish: " << run.dump(2).substr(0, 3000);
+  ASSERT_EQ(run["turns"].size(), 4u);
+  for (const auto& turn : run["turns"]) EXPECT_NE(turn["decision"], "pending");
+  const json& killed = run["turns"][1];
+  EXPECT_GT(killed["load_token_height"].get<std::uint64_t>(), 0u);
+  EXPECT_LE(killed["load_token_height"].get<std::uint64_t>(), kill_height);
+  if (!killed["save_token_id"].get<std::string>().empty()) {
+    EXPECT_GT(killed["save_token_height"].get<std::uint64_t>(), kill_height)
+        << "the save token came before the kill: the test killed too late";
+  }
+  // The restarted node caught up and agrees.
+  const std::uint64_t target = t.net->height(0);
+  EXPECT_TRUE(wait_until([&] { return t.net->height(victim) >= target; }, 30s));
+  ASSERT_TRUE(t.net->down());
+  expect_identical_verified_ledgers(t.ledgers());
+}
+
+TEST(Training, VotersRefuseATamperedBlobAndTheLedgerSaysWhy) {
+  // hospital-a gets no [training]: the test itself plays hospital-a's part,
+  // so that it can alter the blob after uploading it and before its
+  // SaveRequest exists. The voters only learn of the candidate from the
+  // committed SaveRequest, so they can only ever fetch the altered bytes.
+  testing::TempDir data("baton-tamper-data");
+  for (const auto& h : {"hospital-b", "hospital-c", "hospital-d"})
+    fs::copy(split_dir() / h, data.path() / h, fs::copy_options::recursive);
+  fs::copy_file(split_dir() / "feature_schema.json", data.path() / "feature_schema.json");
+  TrainingNet t("tamper", {"hospital-a"}, 5, data.path());
+  ASSERT_TRUE(t.net->ok()) << t.net->error();
+  const int a = t.net->index_of("hospital-a");
+  ASSERT_EQ(a, 0);
+
+  ASSERT_TRUE(wait_until([&] { return !t.run(0, "tamper").is_null(); }, 30s));
+  chain::pb::LoadRequest load;
+  load.set_run_id("tamper");
+  load.set_turn(0);
+  std::string why;
+  ASSERT_FALSE(
+      t.net->submit_tx(a, a, chain::pb::TX_LOAD_REQUEST, load.SerializeAsString(), &why).empty())
+      << why;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const json r = t.run(0, "tamper");
+        return !r.is_null() && r["turns"][0]["phase"] == "training";
+      },
+      60s))
+      << "no load token for hospital-a";
+
+  // A real candidate: the plan's initial model, sealed for every member.
+  const json plan = t.run(0, "tamper")["plan"];
+  auto spec = learning::spec_from_json(plan["model"].dump());
+  ASSERT_TRUE(spec.ok()) << spec.error().message;
+  auto model = learning::Model::create(*spec, 1);
+  ASSERT_TRUE(model.ok());
+  const chain::Bytes bytes = learning::serialize(*model);
+  std::vector<chain::MemberPublicKeys> recipients;
+  for (int i = 0; i < 4; ++i) recipients.push_back(t.net->keys(i).public_keys());
+  std::sort(recipients.begin(), recipients.end(),
+            [](const auto& x, const auto& y) { return x.name < y.name; });
+  auto store = storage::open_object_store("file://" + t.store.string());
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  node::HandoffOptions options;
+  options.work_dir = t.dir.path() / "work";
+  auto sealed = node::seal_and_upload(
+      **store, bytes, {t.net->chain_id(), "tamper", "turn-0", std::string()}, recipients, options);
+  ASSERT_TRUE(sealed.ok()) << sealed.error().message;
+
+  // Flip one byte of the stored ciphertext.
+  const fs::path blob = t.store / sealed->object_key;
+  ASSERT_TRUE(fs::exists(blob)) << blob;
+  {
+    std::fstream f(blob, std::ios::in | std::ios::out | std::ios::binary);
+    const auto pos = static_cast<std::streamoff>(sealed->blob_size / 2);
+    f.seekg(pos);
+    char c = 0;
+    f.get(c);
+    f.seekp(pos);
+    f.put(static_cast<char>(c ^ 0x01));
+  }
+
+  const chain::pb::SaveRequest save = chain::save_request_to_proto(
+      "tamper", 0, node::save_record_for(*sealed, std::nullopt, 1, "{}"));
+  ASSERT_FALSE(
+      t.net->submit_tx(a, a, chain::pb::TX_SAVE_REQUEST, save.SerializeAsString(), &why).empty())
+      << why;
+
+  json run;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        run = t.run(1, "tamper");
+        return !run.is_null() && run["turns"][0]["decision"] != "pending";
+      },
+      60s))
+      << run.dump(2).substr(0, 3000);
+  const json& turn = run["turns"][0];
+  EXPECT_EQ(turn["decision"], "rejected");
+  ASSERT_GE(turn["votes"].size(), 2u) << turn.dump(2);
+  for (const auto& v : turn["votes"]) {
+    EXPECT_FALSE(v["approve"].get<bool>());
+    EXPECT_EQ(v["reason"].get<std::string>().rfind("hash_mismatch", 0), 0u) << v.dump();
+  }
+  EXPECT_TRUE(run["head"].get<std::string>().empty());
+
+  // The ledger on disk says the same, and it verifies.
+  ASSERT_TRUE(t.net->down());
+  auto disk = node::read_training_status({(t.net->nodes()[2].data_dir).string(), ""});
+  ASSERT_TRUE(disk.ok()) << disk.error().message;
+  const json* on_disk = find_run(*disk, "tamper");
+  ASSERT_NE(on_disk, nullptr);
+  EXPECT_EQ((*on_disk)["turns"][0]["votes"], turn["votes"]);
+  expect_identical_verified_ledgers(t.ledgers());
+}
+
+}  // namespace
+}  // namespace baton::integration
