@@ -512,7 +512,7 @@ void PartnerAgent::train_and_save(const Step& s) {
     log_->info("{}: trained {} epochs on {} rows in {:.2f} s{}; own validation AUC {}", s.tag(),
                plan.epochs, data->train.rows, train_s,
                data->labels_flipped ? " (labels flipped)" : "",
-               own ? std::to_string(own->auc) : std::string("n/a"));
+               own ? fmt::format("{:.4f}", own->auc) : std::string("n/a"));
     c = journal_.candidate(run_id, s.turn.index);
   }
   submit("save/" + run_id + "/" + std::to_string(s.turn.index), chain::pb::TX_SAVE_REQUEST,
@@ -573,6 +573,7 @@ void PartnerAgent::vote_on_save(const Step& s) {
       }
     }
     consensus::VoteDecision d;
+    std::optional<double> p_worse;
     if (refusal) {
       d.approve = false;
       d.auc_head_ppm = consensus::to_ppm(head->auc);
@@ -580,7 +581,7 @@ void PartnerAgent::vote_on_save(const Step& s) {
     } else {
       consensus::Measurement m{candidate->auc, head->auc, std::nullopt};
       auto test = learning::delong_paired_test(candidate->labels, candidate->scores, head->scores);
-      if (test) m.p_candidate_worse = test->p_one_sided_a_worse;
+      if (test) m.p_candidate_worse = p_worse = test->p_one_sided_a_worse;
       auto decided = consensus::decide(consensus::VotePolicy::from_plan(s.run.plan), m);
       if (!decided) {
         log_once("decide/" + id.hex(), spdlog::level::err,
@@ -597,7 +598,7 @@ void PartnerAgent::vote_on_save(const Step& s) {
     mv.set_auc_candidate_ppm(d.auc_candidate_ppm);
     mv.set_auc_head_ppm(d.auc_head_ppm);
     mv.set_validation_size(data->validation.rows);
-    mv.set_p_worse_ppm(d.p_worse_ppm);
+    mv.set_p_worse_ppm(p_worse ? consensus::to_ppm(*p_worse) : d.p_worse_ppm);
     mv.set_reason(clip(d.reason));
     JournalVote jv{"save", s.run.plan.run_id, s.turn.index, d.approve, mv.SerializeAsString()};
     if (auto st = journal_.put_vote(id, std::move(jv)); !st) {
@@ -626,9 +627,9 @@ void PartnerAgent::vote_on_save(const Step& s) {
     if (refusal) {
       log_->info("{}: voted reject on {}'s candidate: {}", s.tag(), s.turn.partner, *refusal);
     } else {
-      log_->info("{}: voted {} on {}'s candidate: AUC {:.4f} vs head {:.4f} (p worse {:.4f})",
+      log_->info("{}: voted {} on {}'s candidate: AUC {:.4f} vs head {:.4f} (DeLong p worse {})",
                  s.tag(), d.approve ? "approve" : "reject", s.turn.partner, candidate->auc,
-                 head->auc, d.p_worse_ppm / 1e6);
+                 head->auc, p_worse ? fmt::format("{:.4f}", *p_worse) : std::string("n/a"));
     }
   }
   submit("vote/" + id.hex(), chain::pb::TX_MODEL_VOTE, v->payload, s.height,
