@@ -59,6 +59,7 @@ std::string handoff_reason(const Error& e) {
 
 struct PartnerAgent::Step {
   std::uint64_t height;
+  const chain::TrainingState& state;
   const chain::Run& run;
   const chain::Turn& turn;
   std::string tag() const {
@@ -172,7 +173,7 @@ void PartnerAgent::process(std::uint64_t height, const chain::TrainingState& sta
   if (run == nullptr || stopping_.load()) return;
   const chain::Turn* turn = run->current_turn();
   if (turn == nullptr) return;
-  const Step s{height, *run, *turn};
+  const Step s{height, state, *run, *turn};
   if (turn->partner == options_.member_name) {
     my_turn(s);
   } else if (turn->phase == chain::TurnPhase::load_voting) {
@@ -184,12 +185,15 @@ void PartnerAgent::process(std::uint64_t height, const chain::TrainingState& sta
 
 void PartnerAgent::my_turn(const Step& s) {
   if (s.turn.phase == chain::TurnPhase::awaiting_load_request) {
+    // Without usable local data there is nothing to train: let the load
+    // deadline pass rather than hold the token (local_data logged why).
+    if (local_data(s.run.plan) == nullptr) return;
     chain::pb::LoadRequest r;
     r.set_run_id(s.run.plan.run_id);
     r.set_turn(s.turn.index);
     r.set_head_model_id(id_bytes(s.run.head));
-    submit("load/" + s.run.plan.run_id + "/" + std::to_string(s.turn.index),
-           chain::pb::TX_LOAD_REQUEST, r.SerializeAsString(), s.height,
+    submit(s, "load/" + s.run.plan.run_id + "/" + std::to_string(s.turn.index),
+           chain::pb::TX_LOAD_REQUEST, r.SerializeAsString(),
            s.tag() + ": requested the load token (head " + short_hex(s.run.head) + ")");
   } else if (s.turn.phase == chain::TurnPhase::training) {
     train_and_save(s);
@@ -215,7 +219,7 @@ void PartnerAgent::vote_on_load(const Step& s) {
     }
     v = journal_.vote(id);
   }
-  submit("vote/" + id.hex(), chain::pb::TX_LOAD_APPROVAL, v->payload, s.height,
+  submit(s, "vote/" + id.hex(), chain::pb::TX_LOAD_APPROVAL, v->payload,
          s.tag() + ": approved the load request of " + s.turn.partner);
 }
 
@@ -282,12 +286,21 @@ void PartnerAgent::report_finished_turns(const chain::TrainingState& state) {
 
 // ---------------------------------------------------------------- helpers
 
-void PartnerAgent::submit(const std::string& intent, chain::pb::TxType type,
-                          const std::string& payload, std::uint64_t height, const std::string& what,
-                          bool log_first) {
+void PartnerAgent::submit(const Step& s, const std::string& intent, chain::pb::TxType type,
+                          const std::string& payload, const std::string& what, bool log_first) {
   auto it = submitted_at_.find(intent);
-  if (it != submitted_at_.end() && height < it->second + options_.resubmit_after_blocks) return;
+  if (it != submitted_at_.end() && s.height < it->second.height + options_.resubmit_after_blocks)
+    return;
   const bool first = it == submitted_at_.end();
+  if (!first) {
+    // Still awaited after several blocks: lost with a restarted mempool, or
+    // included and refused (the ledger says why).
+    if (const chain::Refusal* r = chain::find_refusal(s.state, it->second.hash)) {
+      log_once("refused/" + it->second.hash.hex(), spdlog::level::warn,
+               what + ": the ledger refused it at height " + std::to_string(r->height) + " (" +
+                   std::string(chain::to_string(r->reason)) + ")");
+    }
+  }
   if (stopping_.load()) return;
   const AgentSubmitResult r = sink_.submit(type, payload);
   if (!r.accepted) {
@@ -297,11 +310,11 @@ void PartnerAgent::submit(const std::string& intent, chain::pb::TxType type,
                  "); retrying at the next block");
     return;
   }
-  submitted_at_[intent] = height;
+  submitted_at_[intent] = Submitted{s.height, r.hash};
   if (first) {
     if (log_first) log_->info("{}", what);
   } else {
-    log_->info("{} (resubmitted: not on the ledger after {} blocks)", what,
+    log_->info("{} (sent again: not on the ledger after {} blocks)", what,
                options_.resubmit_after_blocks);
   }
 }
@@ -515,8 +528,8 @@ void PartnerAgent::train_and_save(const Step& s) {
                own ? fmt::format("{:.4f}", own->auc) : std::string("n/a"));
     c = journal_.candidate(run_id, s.turn.index);
   }
-  submit("save/" + run_id + "/" + std::to_string(s.turn.index), chain::pb::TX_SAVE_REQUEST,
-         c->payload, s.height,
+  submit(s, "save/" + run_id + "/" + std::to_string(s.turn.index), chain::pb::TX_SAVE_REQUEST,
+         c->payload,
          s.tag() + ": submitted candidate " + c->object_key + " (model " +
              c->model_sha256.substr(0, 12) + ")");
 }
@@ -632,8 +645,8 @@ void PartnerAgent::vote_on_save(const Step& s) {
                  head->auc, p_worse ? fmt::format("{:.4f}", *p_worse) : std::string("n/a"));
     }
   }
-  submit("vote/" + id.hex(), chain::pb::TX_MODEL_VOTE, v->payload, s.height,
-         s.tag() + ": model vote", /*log_first=*/false);
+  submit(s, "vote/" + id.hex(), chain::pb::TX_MODEL_VOTE, v->payload, s.tag() + ": model vote",
+         /*log_first=*/false);
 }
 
 }  // namespace baton::node

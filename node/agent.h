@@ -134,8 +134,8 @@ class PartnerAgent {
 
   // Submits unless the same intent was submitted less than
   // resubmit_after_blocks ago. `what` names it in logs.
-  void submit(const std::string& intent, chain::pb::TxType type, const std::string& payload,
-              std::uint64_t height, const std::string& what, bool log_first = true);
+  void submit(const Step& s, const std::string& intent, chain::pb::TxType type,
+              const std::string& payload, const std::string& what, bool log_first = true);
   bool is_voter() const;
   void log_once(const std::string& key, spdlog::level::level_enum level, const std::string& text);
   void append_timing(const std::string& json_line);
@@ -149,12 +149,16 @@ class PartnerAgent {
 
   // Worker-thread state.
   AgentJournal journal_;
-  std::map<std::string, LocalData> data_;              // run id -> local data
-  std::set<std::string> data_failed_;                  // run ids whose data did not load
-  std::map<std::string, Evaluation> head_evals_;       // "run/head hex" -> evaluation
-  std::map<std::string, std::uint64_t> submitted_at_;  // intent -> height of last submit
-  std::set<std::string> logged_;                       // log_once keys
-  std::set<std::string> reported_turns_;               // "run/turn" already in timings
+  std::map<std::string, LocalData> data_;         // run id -> local data
+  std::set<std::string> data_failed_;             // run ids whose data did not load
+  std::map<std::string, Evaluation> head_evals_;  // "run/head hex" -> evaluation
+  struct Submitted {
+    std::uint64_t height = 0;  // of the view that sent it
+    chain::Hash hash;          // the transaction sent
+  };
+  std::map<std::string, Submitted> submitted_at_;  // intent -> last submission
+  std::set<std::string> logged_;                   // log_once keys
+  std::set<std::string> reported_turns_;           // "run/turn" already in timings
   bool first_view_ = true;
 
   // Shared with on_committed().

@@ -361,5 +361,20 @@ TEST(PartnerAgent, RestartedVoterNeverVotesTwice) {
   EXPECT_TRUE(net.run().turns[0].model_votes.contains("bob"));
 }
 
+TEST(PartnerAgent, ANodeWithoutUsableDataLetsItsTurnExpire) {
+  testing::TempDir dir("agent-test");
+  Network net(dir);
+  fs::remove(dir.path() / "train-0.csv");  // alice's training file is gone
+  net.start_run(breast_cancer_plan());
+  ASSERT_TRUE(net.run_until([&] { return net.run().turns.size() > 1; }));
+  EXPECT_EQ(net.run().turns[0].outcome, chain::TurnOutcome::expired);
+  EXPECT_FALSE(net.run().turns[0].load_request_id.has_value());
+  for (const auto& [type, payload] : net.sinks_[0]->submitted)
+    EXPECT_NE(type, chain::pb::TX_LOAD_REQUEST);
+  // The run moves on to bob, who trains from the initial model.
+  ASSERT_TRUE(net.run_until([&] { return net.run().turns.size() > 2; }));
+  EXPECT_EQ(net.run().turns[1].outcome, chain::TurnOutcome::approved);
+}
+
 }  // namespace
 }  // namespace baton::node
