@@ -28,6 +28,8 @@ namespace fs = std::filesystem;
 constexpr std::size_t kBlockOverhead = 64 * 1024;
 constexpr std::uint64_t kStatusIntervalMs = 1000;
 constexpr std::uint32_t kTickMs = 100;
+// The partner agent sees no state more than this many blocks behind the peers.
+constexpr std::uint64_t kAgentSyncSlack = 2;
 
 Result<std::string> read_whole_file(const fs::path& path, std::string_view what,
                                     std::string_view hint) {
@@ -481,7 +483,11 @@ Status Node::apply_committed(const std::string& committed_bytes, const chain::Le
 }
 
 void Node::after_commit(std::uint64_t height) {
-  if (agent_) agent_->on_committed(height, state_.training);
+  if (!agent_) return;
+  // While block sync is still far behind the peers the states are history:
+  // acting on them would only send transactions the ledger refuses.
+  if (sync_.best_peer_height() > height + kAgentSyncSlack) return;
+  agent_->on_committed(height, state_.training);
 }
 
 void Node::broadcast(const consensus::pb::ConsensusMessage& message) {
