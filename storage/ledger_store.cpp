@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <system_error>
+#include <tuple>
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -419,6 +420,20 @@ Result<std::uint64_t> LedgerStore::next_nonce(const chain::PublicKey& sender) co
   if (!last)
     return io_error("read the nonce of " + sender.hex(), "the stored nonce is not 8 bytes");
   return *last + 1;
+}
+
+Result<LedgerStore::IndexCounts> LedgerStore::index_counts() const {
+  IndexCounts out;
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  for (auto [cf, count, what] : {std::tuple{h_->block_ids(), &out.block_ids, "block id index"},
+                                 std::tuple{h_->txs(), &out.txs, "transaction index"}}) {
+    std::unique_ptr<rocksdb::Iterator> it(h_->db->NewIterator(ro, cf));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++*count;
+    if (!it->status().ok())
+      return io_error(std::string("count the ") + what, it->status().ToString());
+  }
+  return out;
 }
 
 Status LedgerStore::catch_up() {

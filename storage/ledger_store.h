@@ -77,6 +77,14 @@ class LedgerStore final : public BlockStore {
   bool read_only() const { return read_only_; }
   const std::filesystem::path& dir() const { return dir_; }
 
+  // How many entries the block id and transaction indexes hold (a full scan
+  // of both column families; verify_ledger compares them with the chain).
+  struct IndexCounts {
+    std::uint64_t block_ids = 0;
+    std::uint64_t txs = 0;
+  };
+  Result<IndexCounts> index_counts() const;
+
   // Reader only: makes blocks appended by the writer since opening visible.
   Status catch_up();
 

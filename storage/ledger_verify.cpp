@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "chain/block.h"
+#include "chain/transaction.h"
 #include "chain/validation.h"
 
 namespace baton::storage {
@@ -62,6 +63,37 @@ std::vector<Checked> check_window(const chain::ChainSpec& spec,
   return out;
 }
 
+// Whether the store's indexes lead back to `block` at `height`: a fault
+// sentence when not, nullopt when they do, an error when they cannot be read.
+Result<std::optional<std::string>> check_indexes(const BlockStore& store,
+                                                 const chain::DecodedBlock& block,
+                                                 std::uint64_t height) {
+  using Fault = std::optional<std::string>;
+  auto at = store.height_of(block.id);
+  if (!at) return at.error();
+  if (*at != height) {
+    return Fault("the store's block id index " +
+                 (at->has_value() ? "maps this block's id to height " + std::to_string(**at)
+                                  : std::string("has no entry for this block's id")));
+  }
+  const std::size_t n = block.transactions.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const chain::Hash hash = chain::tx_hash(chain::encode_transaction(block.transactions[i]));
+    auto where = store.find_tx(hash);
+    if (!where) return where.error();
+    const TxLocation expected{height, static_cast<std::uint32_t>(i)};
+    if (*where == expected) continue;
+    const std::string which =
+        "transaction " + std::to_string(i) + " of " + std::to_string(n) + " (" + hash.hex() + ")";
+    return Fault("the store's transaction index " +
+                 (where->has_value()
+                      ? "puts " + which + " at height " + std::to_string((*where)->height) +
+                            " index " + std::to_string((*where)->index)
+                      : "has no entry for " + which));
+  }
+  return Fault();
+}
+
 }  // namespace
 
 Result<LedgerVerdict> verify_ledger(const BlockStore& store, const chain::ChainSpec& spec,
@@ -89,6 +121,9 @@ Result<LedgerVerdict> verify_ledger(const BlockStore& store, const chain::ChainS
       auto after = chain::apply_block(spec, result.state, *checked[i].block);
       if (!after) return LedgerVerdict(LedgerFault{height, after.reason().message()});
       result.state = std::move(after).value();
+      auto index_fault = check_indexes(store, *checked[i].block, height);
+      if (!index_fault) return index_fault.error();
+      if (*index_fault) return LedgerVerdict(LedgerFault{height, **index_fault});
       result.transactions += checked[i].block->transactions.size();
       result.signatures += checked[i].block->transactions.size() + checked[i].commit_signatures;
     }
@@ -126,6 +161,31 @@ Result<LedgerVerdict> verify_ledger(const BlockStore& store, const chain::ChainS
     }
   }
   return LedgerVerdict(std::move(result));
+}
+
+Result<LedgerVerdict> verify_ledger(const LedgerStore& store, const chain::ChainSpec& spec,
+                                    const VerifyOptions& options) {
+  auto verdict = verify_ledger(static_cast<const BlockStore&>(store), spec, options);
+  if (!verdict || !*verdict) return verdict;
+  // Every block and transaction was found in its index above; an index
+  // larger than the chain holds entries that point nowhere true. (A valid
+  // chain never holds one transaction twice: the second would replay a nonce.)
+  auto counts = store.index_counts();
+  if (!counts) return counts.error();
+  const VerifiedLedger& ok = verdict->value();
+  const std::uint64_t height = ok.state.height;
+  if (counts->block_ids != height) {
+    return LedgerVerdict(LedgerFault{
+        height, "the store's block id index holds " + std::to_string(counts->block_ids) +
+                    " entries but the chain has " + std::to_string(height) + " blocks"});
+  }
+  if (counts->txs != ok.transactions) {
+    return LedgerVerdict(
+        LedgerFault{height, "the store's transaction index holds " + std::to_string(counts->txs) +
+                                " entries but the chain has " + std::to_string(ok.transactions) +
+                                " transactions"});
+  }
+  return verdict;
 }
 
 chain::Verdict<chain::ChainSpec, LedgerFault> stored_chain_spec(const LedgerStore& store) {

@@ -1,6 +1,9 @@
 // Verifying a whole stored chain from genesis: every block's bytes, hashes,
 // Merkle roots, transaction and commit signatures, nonces and state hashes,
-// then the store's own tip and nonce records against what the chain says.
+// then the store's own records against what the chain says: the tip, the
+// nonces, and the secondary indexes (each block's id and each transaction's
+// hash must lead back to where it is; a LedgerStore's indexes must hold no
+// other entries).
 //
 // The signature work (chain::check_block_stateless) runs on `threads` threads
 // over windows of consecutive heights; chain::apply_block then runs in height
@@ -44,8 +47,17 @@ struct LedgerFault {
 using LedgerVerdict = chain::Verdict<VerifiedLedger, LedgerFault>;
 
 // Verifies blocks 1..store.tip().height. An error means the store could not be
-// read (I/O); a fault means it was read and something in it is wrong.
+// read (I/O); a fault means it was read and something in it is wrong. Index
+// entries are checked through height_of and find_tx: a block whose id (or a
+// transaction whose hash) the index does not map back to its place is a fault
+// at that block's height.
 Result<LedgerVerdict> verify_ledger(const BlockStore& store, const chain::ChainSpec& spec,
+                                    const VerifyOptions& options = {});
+
+// The same, and then the index sizes: the block id index must hold exactly
+// one entry per block and the transaction index one per transaction (an
+// extra entry is a fault at the tip's height).
+Result<LedgerVerdict> verify_ledger(const LedgerStore& store, const chain::ChainSpec& spec,
                                     const VerifyOptions& options = {});
 
 // The ChainSpec from the genesis document stored in the ledger, after

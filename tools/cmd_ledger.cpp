@@ -299,8 +299,9 @@ void register_ledger_commands(CLI::App& app) {
     auto genesis = std::make_shared<std::string>();
     auto threads = std::make_shared<unsigned>(0);
     CLI::App* sub = ledger->add_subcommand("verify",
-                                           "Recompute every hash, root, signature, nonce and "
-                                           "commit from genesis (exit 3 on the first bad block)");
+                                           "Recompute every hash, root, signature, nonce, "
+                                           "commit and index entry from genesis (exit 3 on the "
+                                           "first bad block)");
     add_common(sub, *o);
     sub->add_option("--genesis", *genesis,
                     "genesis file to verify against (default: the copy stored in the ledger)");

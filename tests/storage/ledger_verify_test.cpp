@@ -43,6 +43,8 @@ class RawLedger {
     delete db_;
   }
   rocksdb::ColumnFamilyHandle* blocks() { return handles_[1]; }
+  rocksdb::ColumnFamilyHandle* block_ids() { return handles_[2]; }
+  rocksdb::ColumnFamilyHandle* txs() { return handles_[3]; }
   rocksdb::ColumnFamilyHandle* meta() { return handles_[5]; }
   std::string get(rocksdb::ColumnFamilyHandle* cf, const std::string& key) {
     std::string v;
@@ -222,6 +224,97 @@ TEST_F(LedgerVerify, RefusesAGenesisOtherThanTheLedgers) {
   ASSERT_TRUE(verdict.ok());
   ASSERT_FALSE(verdict->ok());
   EXPECT_EQ(verdict->reason().height, 0u);
+}
+
+std::string key_of(const chain::Hash& h) { return {h.bytes.begin(), h.bytes.end()}; }
+
+std::string block_id_key(const std::string& committed) {
+  return key_of(chain::block_id(chain::decode_committed_block(committed)->block()));
+}
+
+std::string tx_key(const std::string& committed, int index) {
+  const auto c = chain::decode_committed_block(committed);
+  return key_of(chain::sha256(c->block().transactions(index)));
+}
+
+std::string be32(std::uint32_t v) { return be64(v).substr(4); }
+
+TEST_F(LedgerVerify, ReportsABlockIdIndexEntryThatPointsElsewhere) {
+  {
+    RawLedger raw(dir());
+    ASSERT_EQ(raw.get(raw.block_ids(), block_id_key(blocks_[3])), be64(4));
+    raw.put(raw.block_ids(), block_id_key(blocks_[3]), be64(9));
+  }
+  const LedgerVerdict verdict = verify();
+  ASSERT_FALSE(verdict.ok());
+  EXPECT_EQ(verdict.reason().height, 4u);
+  EXPECT_NE(verdict.reason().what.find("block id index maps this block's id to height 9"),
+            std::string::npos)
+      << verdict.reason().what;
+}
+
+TEST_F(LedgerVerify, ReportsAMissingBlockIdIndexEntry) {
+  {
+    RawLedger raw(dir());
+    raw.erase(raw.block_ids(), block_id_key(blocks_[10]));
+  }
+  const LedgerVerdict verdict = verify();
+  ASSERT_FALSE(verdict.ok());
+  EXPECT_EQ(verdict.reason().height, 11u);
+  EXPECT_NE(verdict.reason().what.find("has no entry for this block's id"), std::string::npos)
+      << verdict.reason().what;
+}
+
+TEST_F(LedgerVerify, ReportsTransactionIndexEntriesThatAreMissingOrPointElsewhere) {
+  {
+    RawLedger raw(dir());
+    ASSERT_EQ(raw.get(raw.txs(), tx_key(blocks_[5], 2)), be64(6) + be32(2));
+    raw.erase(raw.txs(), tx_key(blocks_[5], 2));
+    raw.put(raw.txs(), tx_key(blocks_[2], 1), be64(3) + be32(4));
+  }
+  const LedgerVerdict first = verify();
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.reason().height, 3u);
+  EXPECT_NE(first.reason().what.find("transaction index puts transaction 1 of 5"),
+            std::string::npos)
+      << first.reason().what;
+  {
+    RawLedger raw(dir());
+    raw.put(raw.txs(), tx_key(blocks_[2], 1), be64(3) + be32(1));
+  }
+  const LedgerVerdict second = verify();
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.reason().height, 6u);
+  EXPECT_NE(second.reason().what.find("has no entry for transaction 2 of 5"), std::string::npos)
+      << second.reason().what;
+}
+
+TEST_F(LedgerVerify, ReportsIndexEntriesForNoBlockOrTransaction) {
+  {
+    RawLedger raw(dir());
+    raw.put(raw.txs(), std::string(32, '\x05'), be64(2) + be32(0));
+  }
+  LedgerVerdict verdict = verify();
+  ASSERT_FALSE(verdict.ok());
+  EXPECT_EQ(verdict.reason().height, kBlocks);
+  EXPECT_NE(verdict.reason().what.find("transaction index holds 61 entries but the chain has 60"),
+            std::string::npos)
+      << verdict.reason().what;
+  {
+    RawLedger raw(dir());
+    raw.erase(raw.txs(), std::string(32, '\x05'));
+    raw.put(raw.block_ids(), std::string(32, '\x06'), be64(kBlocks + 1));
+  }
+  verdict = verify();
+  ASSERT_FALSE(verdict.ok());
+  EXPECT_NE(verdict.reason().what.find("block id index holds 13 entries but the chain has 12"),
+            std::string::npos)
+      << verdict.reason().what;
+  {
+    RawLedger raw(dir());
+    raw.erase(raw.block_ids(), std::string(32, '\x06'));
+  }
+  EXPECT_TRUE(verify().ok());
 }
 
 // Every single-byte change anywhere in a stored block is caught by the
