@@ -317,6 +317,25 @@ TEST(PartnerAgent, HonestVotersRejectALabelFlippingPartner) {
   EXPECT_EQ(run.contributivity_ppm.at("bob"), 0);
 }
 
+TEST(PartnerAgent, DeLongPolicyRejectsOnlySignificantlyWorseCandidates) {
+  testing::TempDir dir("agent-test");
+  Network net(dir, /*malicious=*/{1});
+  chain::TrainingPlan plan = breast_cancer_plan();
+  plan.vote_policy = chain::VotePolicyKind::delong;
+  plan.vote_param_ppm = 50'000;  // alpha = 0.05
+  net.start_run(plan);
+  ASSERT_TRUE(net.run_until([&] { return net.finished(); }));
+  const chain::Run& run = net.run();
+  for (const auto& t : run.turns) {
+    for (const auto& [voter, v] : t.model_votes) {
+      // Every vote carries the measured one-sided p, and follows alpha.
+      EXPECT_EQ(v.approve, v.p_worse_ppm >= 50'000) << "turn " << t.index << " " << voter;
+    }
+  }
+  EXPECT_EQ(run.turns[1].outcome, chain::TurnOutcome::rejected);  // bob, labels flipped
+  for (const auto& [voter, v] : run.turns[1].model_votes) EXPECT_LT(v.p_worse_ppm, 50'000u);
+}
+
 TEST(PartnerAgent, RestartResubmitsTheJournalledCandidateWithoutRetraining) {
   testing::TempDir dir("agent-test");
   Network net(dir);
