@@ -9,6 +9,8 @@
 #include <iostream>
 #include <sstream>
 
+#include <CLI/CLI.hpp>
+
 namespace baton::tools {
 
 namespace fs = std::filesystem;
@@ -61,5 +63,25 @@ void write_file_atomic(const fs::path& path, std::string_view contents, fs::perm
 }
 
 void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
+
+int run_cli(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "baton: " << e.what() << " (run with --help for usage)\n";
+    return static_cast<int>(Exit::usage);
+  } catch (const CommandError& e) {
+    std::cerr << "baton: " << e.what() << "\n";
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    std::cerr << "baton: unexpected failure: " << e.what() << "\n";
+    return static_cast<int>(Exit::failure);
+  }
+  return static_cast<int>(Exit::ok);
+}
 
 }  // namespace baton::tools

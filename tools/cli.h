@@ -10,6 +10,10 @@
 
 #include <nlohmann/json.hpp>
 
+namespace CLI {
+class App;
+}
+
 namespace baton::tools {
 
 // Exit codes mean something (README, "Exit codes").
@@ -53,5 +57,10 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
 
 // Prints JSON to stdout, pretty, with a trailing newline.
 void print_json(const nlohmann::json& j);
+
+// Parses argv with `app` and runs the chosen command: the main() of `baton`
+// and of `baton-learn`. Help exits 0; bad flags print `baton: <why>` and give
+// Exit::usage; a CommandError prints `baton: <message>` and gives its code.
+int run_cli(CLI::App& app, int argc, char** argv);
 
 }  // namespace baton::tools

@@ -1,4 +1,7 @@
 // One registration function per command group; each lives in cmd_<group>.cpp.
+// The commands that need LibTorch live in tools/learn/ and are built into a
+// second executable, `baton-learn` (see learn_commands.h); `baton` lists them
+// in its help and hands them over to baton-learn.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -12,8 +15,7 @@ void register_ledger_commands(
 void register_dev_commands(CLI::App& app);    // dev make-chain       (cmd_dev.cpp)
 void register_store_commands(CLI::App& app);  // store put|get|ls|rm  (cmd_store.cpp)
 void register_vault_commands(CLI::App& app);  // vault seal|open      (cmd_vault.cpp)
-void register_experiment_commands(CLI::App& app);  // experiment, bench train (cmd_experiment.cpp)
-void register_node_commands(CLI::App& app);        // status, tx submit    (cmd_node.cpp)
-void register_run_commands(CLI::App& app);         // run start|status, models lineage (cmd_run.cpp)
+void register_node_commands(CLI::App& app);   // status, tx submit    (cmd_node.cpp)
+void register_run_commands(CLI::App& app);    // run start|status, models lineage (cmd_run.cpp)
 
 }  // namespace baton::tools

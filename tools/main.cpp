@@ -1,10 +1,17 @@
-// `baton`: the consortium admin's command line. See README, "The baton CLI".
-#include <iostream>
+// `baton`: the consortium admin's command line. See README, "Command line".
+// The commands that need LibTorch run in `baton-learn` (learn_commands.h).
+#include <string_view>
 
 #include "tools/cli.h"
 #include "tools/commands.h"
+#include "tools/learn_commands.h"
 
 int main(int argc, char** argv) {
+  if (argc >= 2) {
+    for (const auto& command : baton::tools::kLearnCommands) {
+      if (std::string_view(argv[1]) == command.name) return baton::tools::exec_learn(argv);
+    }
+  }
   CLI::App app{"baton: admin tool for a Baton consortium ledger"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");
@@ -14,24 +21,10 @@ int main(int argc, char** argv) {
   baton::tools::register_dev_commands(app);
   baton::tools::register_store_commands(app);
   baton::tools::register_vault_commands(app);
-  baton::tools::register_experiment_commands(app);
   baton::tools::register_node_commands(app);
   baton::tools::register_run_commands(app);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "baton: " << e.what() << " (run with --help for usage)\n";
-    return static_cast<int>(baton::tools::Exit::usage);
-  } catch (const baton::tools::CommandError& e) {
-    std::cerr << "baton: " << e.what() << "\n";
-    return static_cast<int>(e.code());
-  } catch (const std::exception& e) {
-    std::cerr << "baton: unexpected failure: " << e.what() << "\n";
-    return static_cast<int>(baton::tools::Exit::failure);
-  }
-  return 0;
+  // Listed in the help only: argv naming one of them never reaches the parser.
+  for (const auto& command : baton::tools::kLearnCommands)
+    app.add_subcommand(std::string(command.name), std::string(command.summary))->allow_extras();
+  return baton::tools::run_cli(app, argc, argv);
 }

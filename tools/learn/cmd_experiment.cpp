@@ -18,7 +18,7 @@
 #include "learning/model.h"
 #include "learning/train.h"
 #include "tools/cli.h"
-#include "tools/commands.h"
+#include "tools/learn/commands.h"
 
 namespace baton::tools {
 namespace {
@@ -30,7 +30,7 @@ constexpr fs::perms kReadable =
     fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read;
 
 // Where built-in data sets live: --data-dir, else $BATON_DATA_DIR, else
-// $BATON_ROOT/data, else ./data, else <dir of the baton binary>/../../data
+// $BATON_ROOT/data, else ./data, else <dir of the baton-learn binary>/../../data
 // (a build tree inside the repository).
 fs::path find_data_dir(const std::string& flag) {
   std::error_code ec;

@@ -1,0 +1,14 @@
+// `baton-learn`: the commands of the `baton` CLI that link LibTorch. Users run
+// them as `baton COMMAND ...`; baton execs this program with the same argv
+// (tools/learn_commands.h lists which commands).
+#include "tools/cli.h"
+#include "tools/learn/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"baton: the commands that train and evaluate models (baton-learn)"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every command");
+  baton::tools::register_experiment_commands(app);
+  baton::tools::register_data_commands(app);
+  return baton::tools::run_cli(app, argc, argv);
+}
