@@ -370,7 +370,8 @@ const LocalData* PartnerAgent::local_data(const chain::TrainingPlan& plan) {
   }
   if (!loaded) {
     data_failed_.insert(plan.run_id);
-    log_->error("run {}: this node cannot take part: {}", plan.run_id, loaded.error().message);
+    log_->error("run {}: this node cannot take part: {} (fix [training] and restart the node)",
+                plan.run_id, loaded.error().message);
     return nullptr;
   }
   log_->info("run {}: {} training rows{}, {} validation rows, {} features", plan.run_id,
@@ -421,6 +422,7 @@ const Evaluation* PartnerAgent::head_evaluation(const chain::Run& run, double* e
                  " on the local validation data: " + eval.error().message);
     return nullptr;
   }
+  head_evals_.clear();  // only the current head is ever measured again
   return &head_evals_.emplace(key, std::move(*eval)).first->second;
 }
 

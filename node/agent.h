@@ -151,7 +151,7 @@ class PartnerAgent {
   AgentJournal journal_;
   std::map<std::string, LocalData> data_;         // run id -> local data
   std::set<std::string> data_failed_;             // run ids whose data did not load
-  std::map<std::string, Evaluation> head_evals_;  // "run/head hex" -> evaluation
+  std::map<std::string, Evaluation> head_evals_;  // "run/head hex" -> evaluation (current head)
   struct Submitted {
     std::uint64_t height = 0;  // of the view that sent it
     chain::Hash hash;          // the transaction sent
