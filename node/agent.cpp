@@ -51,6 +51,19 @@ std::string clip(std::string text) {
   return text;
 }
 
+// Where turn `turn`'s candidate must live: runs/RUN/models/turn-N.blob.
+std::string expected_object_key(const std::string& run_id, std::uint64_t turn) {
+  auto key = model_object_key(run_id, "turn-" + std::to_string(turn));
+  return key ? *key : std::string();
+}
+
+bool is_approved_object(const chain::TrainingState& state, const std::string& key) {
+  for (const auto& [id, run] : state.runs)
+    for (const auto& m : run.models)
+      if (m.object_key == key) return true;
+  return false;
+}
+
 std::string handoff_reason(const Error& e) {
   return clip(std::string(handoff_errc_name(static_cast<HandoffErrc>(e.code))) + ": " + e.message);
 }
@@ -247,10 +260,18 @@ void PartnerAgent::delete_refused_candidates(const chain::TrainingState& state) 
         continue;
       const std::string why = "turn " + std::to_string(t.index) + " of " + id + " " +
                               std::string(chain::to_string(t.outcome));
-      if (t.save) remove(t.save->object_key, why);
+      // Only the turn's own key: a SaveRequest naming another object (say,
+      // the head's blob) must not make every node delete it.
+      if (t.save && t.save->object_key == expected_object_key(id, t.index) &&
+          !is_approved_object(state, t.save->object_key)) {
+        remove(t.save->object_key, why);
+      }
       // A candidate uploaded by this node whose SaveRequest never made it.
-      if (const JournalCandidate* c = journal_.candidate(id, t.index); c && !t.save)
+      if (const JournalCandidate* c = journal_.candidate(id, t.index);
+          c && (!t.save || t.save->object_key != c->object_key) &&
+          !is_approved_object(state, c->object_key)) {
         remove(c->object_key, why);
+      }
     }
   }
 }
@@ -554,12 +575,20 @@ void PartnerAgent::vote_on_save(const Step& s) {
     std::optional<std::string> refusal;
     HandoffTimings fetch;
     std::optional<Evaluation> candidate;
+    const std::string expected_key = expected_object_key(s.run.plan.run_id, s.turn.index);
+    if (save.object_key != expected_key) {
+      refusal = clip("wrong_object_key: the candidate of turn " + std::to_string(s.turn.index) +
+                     " must be stored at " + expected_key + ", not " + save.object_key);
+    }
     auto ref = ledger_ref(save);
     auto opened =
-        ref ? fetch_and_open(*store_, *ref, *options_.x25519,
-                             binding_for(s.run, s.turn.index, save.parent_model_id), handoff_)
-            : Result<OpenedModel>(ref.error());
-    if (!opened) {
+        refusal ? Result<OpenedModel>(make_error(*refusal))
+        : ref   ? fetch_and_open(*store_, *ref, *options_.x25519,
+                                 binding_for(s.run, s.turn.index, save.parent_model_id), handoff_)
+                : Result<OpenedModel>(ref.error());
+    if (refusal) {
+      // Not fetched: the ledger's record already disqualifies it.
+    } else if (!opened) {
       const auto code = static_cast<HandoffErrc>(opened.error().code);
       if (code == HandoffErrc::store_failed || code == HandoffErrc::io) {
         log_once("fetch/" + id.hex() + opened.error().message, spdlog::level::warn,

@@ -14,7 +14,11 @@
 //                                      ModelVote with both AUCs (a blob that
 //                                      fails a check: reject, reason = the
 //                                      hand-off error, e.g. "hash_mismatch: ...")
-//   a turn ended rejected/expired   -> delete its candidate blob (idempotent)
+//   a turn ended rejected/expired   -> delete its candidate blob (idempotent;
+//                                      only at the turn's own object key and
+//                                      never an approved model's blob; a
+//                                      SaveRequest naming another key is
+//                                      rejected: "wrong_object_key: ...")
 //
 // Models. Turn i's candidate has model id "turn-<i>" in its blob binding and
 // object key runs/RUN/models/turn-<i>.blob; its parent is the hex of the head

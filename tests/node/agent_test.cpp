@@ -298,6 +298,32 @@ TEST(PartnerAgent, VotersRefuseATamperedBlobAsHashMismatch) {
   (void)turn0;
 }
 
+TEST(PartnerAgent, ASaveRequestNamingTheHeadsBlobIsRejectedAndTheHeadKept) {
+  testing::TempDir dir("agent-test");
+  Network net(dir);
+  net.start_run(breast_cancer_plan());
+  ASSERT_TRUE(net.run_until([&] {
+    return net.run().turns.size() > 1 && net.turn()->phase == chain::TurnPhase::training &&
+           !net.mempool.empty();
+  }));
+  // bob's SaveRequest waits; replace it with one that points at the head's blob.
+  const std::string head_key = net.run().models.back().object_key;
+  ASSERT_EQ(net.mempool.size(), 1u);
+  chain::pb::Transaction tx;
+  ASSERT_TRUE(tx.ParseFromString(net.mempool[0]));
+  chain::pb::SaveRequest r;
+  ASSERT_TRUE(r.ParseFromString(tx.payload()));
+  r.set_object_key(head_key);
+  net.mempool[0] = chain::encode_transaction(chain::make_transaction(
+      kChainId, net.chain.key(1), tx.nonce(), chain::pb::TX_SAVE_REQUEST, r.SerializeAsString()));
+  ASSERT_TRUE(net.run_until([&] { return net.run().turns.size() > 2; }));
+  const chain::Turn& bob = net.run().turns[1];
+  EXPECT_EQ(bob.outcome, chain::TurnOutcome::rejected);
+  for (const auto& [voter, v] : bob.model_votes)
+    EXPECT_EQ(v.reason.rfind("wrong_object_key: ", 0), 0u) << voter << ": " << v.reason;
+  EXPECT_TRUE(fs::exists(net.blob_path(head_key)));  // nobody deleted the head
+}
+
 TEST(PartnerAgent, HonestVotersRejectALabelFlippingPartner) {
   testing::TempDir dir("agent-test");
   Network net(dir, /*malicious=*/{1});  // bob trains on flipped labels
