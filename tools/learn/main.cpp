@@ -10,5 +10,6 @@ int main(int argc, char** argv) {
   app.set_help_all_flag("--help-all", "Show help for every command");
   baton::tools::register_experiment_commands(app);
   baton::tools::register_data_commands(app);
+  baton::tools::register_report_commands(app);
   return baton::tools::run_cli(app, argc, argv);
 }
