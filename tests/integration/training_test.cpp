@@ -278,7 +278,8 @@ struct TrainingNet {
 };
 
 TEST(Training, RunFinishesWhenAPartnerIsKilledDuringItsTurn) {
-  TrainingNet t("kill", kHospitals, 200, split_dir());
+  // 400 epochs: about a second of training per turn, so the kill lands inside it.
+  TrainingNet t("kill", kHospitals, 400, split_dir());
   ASSERT_TRUE(t.net->ok()) << t.net->error();
   const int victim = 1;  // hospital-b: turn 1, which loads turn 0's model
   std::string phase;
