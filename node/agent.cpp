@@ -135,6 +135,7 @@ void PartnerAgent::on_committed(std::uint64_t height, chain::TrainingState state
     std::lock_guard lock(mutex_);
     pending_.emplace(height, std::move(state));
     commit_ms_[height] = wall_ms();
+    latest_height_ = std::max(latest_height_, height);
     while (commit_ms_.size() > kCommitTimesKept) commit_ms_.erase(commit_ms_.begin());
   }
   wake_.notify_one();
@@ -144,6 +145,7 @@ void PartnerAgent::step(std::uint64_t height, const chain::TrainingState& state)
   {
     std::lock_guard lock(mutex_);
     commit_ms_.try_emplace(height, wall_ms());
+    latest_height_ = std::max(latest_height_, height);
   }
   process(height, state);
 }
@@ -331,7 +333,9 @@ void PartnerAgent::submit(const Step& s, const std::string& intent, chain::pb::T
                  "); retrying at the next block");
     return;
   }
-  submitted_at_[intent] = Submitted{s.height, r.hash};
+  // Count from the newest commit, not the view's: a step may take seconds
+  // (training) while blocks go on.
+  submitted_at_[intent] = Submitted{std::max(s.height, latest_height()), r.hash};
   if (first) {
     if (log_first) log_->info("{}", what);
   } else {
@@ -356,6 +360,11 @@ void PartnerAgent::append_timing(const std::string& json_line) {
   std::ofstream out(options_.training.work_dir / "timings.jsonl", std::ios::app);
   out << json_line << "\n";
   if (!out) log_once("timings", spdlog::level::warn, "cannot append to timings.jsonl");
+}
+
+std::uint64_t PartnerAgent::latest_height() const {
+  std::lock_guard lock(mutex_);
+  return latest_height_;
 }
 
 std::uint64_t PartnerAgent::commit_ms(std::uint64_t height) const {

@@ -144,6 +144,7 @@ class PartnerAgent {
   void log_once(const std::string& key, spdlog::level::level_enum level, const std::string& text);
   void append_timing(const std::string& json_line);
   std::uint64_t commit_ms(std::uint64_t height) const;
+  std::uint64_t latest_height() const;  // the newest height on_committed() was given
 
   AgentOptions options_;
   std::unique_ptr<storage::ObjectStore> store_;
@@ -170,6 +171,7 @@ class PartnerAgent {
   std::condition_variable wake_;
   std::optional<std::pair<std::uint64_t, chain::TrainingState>> pending_;
   std::map<std::uint64_t, std::uint64_t> commit_ms_;  // height -> wall ms this node saw it
+  std::uint64_t latest_height_ = 0;
   bool stop_requested_ = false;
   std::atomic<bool> stopping_{false};
   std::thread worker_;

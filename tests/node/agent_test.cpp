@@ -230,6 +230,31 @@ TEST(PartnerAgent, RequestsTheLoadOnItsTurnAndApprovesOthers) {
   EXPECT_EQ(net.sinks_[0]->submitted[1].first, chain::pb::TX_SAVE_REQUEST);
 }
 
+TEST(PartnerAgent, SendsAgainOnlyAfterBlocksPassSinceTheNewestCommit) {
+  testing::TempDir dir("agent-test");
+  Network net(dir);
+  chain::TrainingPlan plan = breast_cancer_plan();
+  plan.load_deadline_blocks = 30;
+  net.start_run(plan);
+  const std::uint64_t h = net.chain.state.height;
+  PartnerAgent& alice = *net.agents_[0];
+  // The node is already 6 blocks further when alice's (slow) step on height h
+  // sends the LoadRequest; the mempool then loses it.
+  alice.on_committed(h + 6, net.chain.state.training);
+  alice.step(h, net.chain.state.training);
+  ASSERT_EQ(net.sinks_[0]->submitted.size(), 1u);
+  net.mempool.clear();
+  auto step_to = [&](std::uint64_t height) {
+    while (net.chain.state.height < height) net.chain.append({});
+    alice.step(net.chain.state.height, net.chain.state.training);
+  };
+  step_to(h + 10);  // 4 blocks after the newest commit it knew of: wait
+  EXPECT_EQ(net.sinks_[0]->submitted.size(), 1u);
+  step_to(h + 11);  // 5 blocks: send again
+  ASSERT_EQ(net.sinks_[0]->submitted.size(), 2u);
+  EXPECT_EQ(net.sinks_[0]->submitted[1].second, net.sinks_[0]->submitted[0].second);
+}
+
 TEST(PartnerAgent, DrivesAWholeRunWithVotes) {
   testing::TempDir dir("agent-test");
   Network net(dir);
