@@ -264,13 +264,15 @@ void PartnerAgent::delete_refused_candidates(const chain::TrainingState& state) 
                               std::string(chain::to_string(t.outcome));
       // Only the turn's own key: a SaveRequest naming another object (say,
       // the head's blob) must not make every node delete it.
-      if (t.save && t.save->object_key == expected_object_key(id, t.index) &&
+      if (t.save && !journal_.deleted(t.save->object_key) &&
+          t.save->object_key == expected_object_key(id, t.index) &&
           !is_approved_object(state, t.save->object_key)) {
         remove(t.save->object_key, why);
       }
       // A candidate uploaded by this node whose SaveRequest never made it.
       if (const JournalCandidate* c = journal_.candidate(id, t.index);
-          c && (!t.save || t.save->object_key != c->object_key) &&
+          c && !journal_.deleted(c->object_key) &&
+          (!t.save || t.save->object_key != c->object_key) &&
           !is_approved_object(state, c->object_key)) {
         remove(c->object_key, why);
       }
