@@ -1,0 +1,130 @@
+// The partner agent's own turn: train the head on local data, seal, upload,
+// journal and submit the candidate (node/agent.h).
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "chain/protocol.h"
+#include "learning/model.h"
+#include "learning/train.h"
+#include "node/agent.h"
+#include "node/agent_keys.h"
+#include "node/agent_util.h"
+
+namespace baton::node {
+namespace {
+
+using nlohmann::json;
+using namespace agent_detail;
+
+}  // namespace
+
+void PartnerAgent::train_and_save(const Step& s) {
+  const std::string& run_id = s.run.plan.run_id;
+  const JournalCandidate* c = journal_.candidate(run_id, s.turn.index);
+  if (c == nullptr) {
+    const std::uint64_t t_start = wall_ms();
+    const LocalData* data = local_data(s.run.plan);
+    if (data == nullptr) return;
+    HandoffTimings fetch;
+    auto model = load_head(s.run, &fetch);
+    if (!model) {
+      log_once("train/" + s.tag() + model.error().message, spdlog::level::err,
+               s.tag() + ": cannot load the head model: " + model.error().message +
+                   "; retrying at the next block");
+      return;
+    }
+    const chain::TrainingPlan& plan = s.run.plan;
+    learning::TrainSettings settings;
+    settings.epochs = static_cast<int>(plan.epochs);
+    settings.batch_size = static_cast<int>(plan.batch_size);
+    auto optimizer = learning::parse_optimizer(plan.optimizer);
+    if (!optimizer) {
+      log_once("train/" + s.tag(), spdlog::level::err,
+               s.tag() + ": the plan's optimizer is unknown: " + optimizer.error().message);
+      return;
+    }
+    settings.optimizer = *optimizer;
+    settings.learning_rate = static_cast<double>(plan.learning_rate_nano) / 1e9;
+    settings.weight_decay = static_cast<double>(plan.weight_decay_nano) / 1e9;
+    settings.seed = plan.seed + s.turn.index;
+    settings.threads = options_.training.torch_threads;
+    const auto t_train = Clock::now();
+    auto report = learning::train(*model, data->train, settings);
+    const double train_s = seconds_since(t_train);
+    if (!report) {
+      log_once("train/" + s.tag(), spdlog::level::err,
+               s.tag() + ": training failed: " + report.error().message);
+      return;
+    }
+    const auto t_eval = Clock::now();
+    auto own = evaluate(*model, data->validation);
+    const double eval_s = seconds_since(t_eval);
+    const chain::Bytes bytes = learning::serialize(*model);
+    std::vector<chain::MemberPublicKeys> recipients;
+    for (const auto& m : options_.members) recipients.push_back({m.name, m.ed25519, m.x25519});
+    std::sort(recipients.begin(), recipients.end(),
+              [](const auto& a, const auto& b) { return a.name < b.name; });
+    auto sealed = seal_and_upload(*store_, bytes, binding_for(s.run, s.turn.index, s.run.head),
+                                  recipients, handoff_);
+    if (!sealed) {
+      log_once("seal/" + s.tag() + sealed.error().message, spdlog::level::warn,
+               s.tag() + ": cannot upload the candidate: " + sealed.error().message +
+                   "; retrying at the next block");
+      return;
+    }
+    json metrics{
+        {"train_rows", data->train.rows},
+        {"validation_rows", data->validation.rows},
+        {"final_train_loss", report->epoch_loss.empty() ? 0.0 : report->epoch_loss.back()}};
+    if (own) metrics["validation_auc"] = own->auc;
+    const chain::pb::SaveRequest r = chain::save_request_to_proto(
+        run_id, s.turn.index,
+        save_record_for(*sealed, s.run.head, data->train.rows, metrics.dump()));
+    JournalCandidate jc;
+    jc.run_id = run_id;
+    jc.turn = s.turn.index;
+    jc.object_key = sealed->object_key;
+    jc.ciphertext_sha256 = sealed->blob_sha256.hex();
+    jc.model_sha256 = sealed->model_sha256.hex();
+    jc.envelope_json = sealed->envelope_json;
+    jc.train_samples = data->train.rows;
+    jc.metrics_json = metrics.dump();
+    jc.payload = r.SerializeAsString();
+    if (auto st = journal_.put_candidate(std::move(jc)); !st) {
+      log_once("journal", spdlog::level::err,
+               "cannot write the agent journal, so the candidate is not submitted: " +
+                   st.error().message);
+      return;
+    }
+    json t{{"run", run_id},
+           {"turn", s.turn.index},
+           {"role", "trainer"},
+           {"phase", "train_and_save"},
+           {"node", options_.member_name},
+           {"t_start_ms", t_start},
+           {"t_end_ms", wall_ms()},
+           {"fetch_store_s", fetch.store_s},
+           {"fetch_crypto_s", fetch.crypto_s},
+           {"fetch_io_s", fetch.io_s},
+           {"train_s", train_s},
+           {"eval_s", eval_s},
+           {"store_s", sealed->timings.store_s},
+           {"crypto_s", sealed->timings.crypto_s},
+           {"io_s", sealed->timings.io_s},
+           {"blob_bytes", sealed->blob_size},
+           {"train_rows", data->train.rows}};
+    append_timing(t.dump());
+    log_->info("{}: trained {} epochs on {} rows in {:.2f} s{}; own validation AUC {}", s.tag(),
+               plan.epochs, data->train.rows, train_s,
+               data->labels_flipped ? " (labels flipped)" : "",
+               own ? fmt::format("{:.4f}", own->auc) : std::string("n/a"));
+    c = journal_.candidate(run_id, s.turn.index);
+  }
+  submit(s, "save/" + run_id + "/" + std::to_string(s.turn.index), chain::pb::TX_SAVE_REQUEST,
+         c->payload,
+         s.tag() + ": submitted candidate " + c->object_key + " (model " +
+             c->model_sha256.substr(0, 12) + ")");
+}
+
+}  // namespace baton::node

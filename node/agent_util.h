@@ -1,0 +1,82 @@
+// Internal to the partner agent's .cpp files (agent.cpp, agent_train.cpp,
+// agent_vote.cpp): small helpers and the view one step works on.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "chain/crypto.h"
+#include "chain/training.h"
+#include "node/agent.h"
+#include "node/model_handoff.h"
+
+namespace baton::node::agent_detail {
+
+using Clock = std::chrono::steady_clock;
+
+inline constexpr std::size_t kMaxReasonBytes = 240;
+
+inline std::uint64_t wall_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+inline double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// The 32 raw bytes of an id, or empty for none (the protobuf encoding).
+inline std::string id_bytes(const std::optional<chain::Hash>& h) {
+  return h ? std::string(reinterpret_cast<const char*>(h->bytes.data()), h->bytes.size())
+           : std::string();
+}
+
+inline std::string short_hex(const std::optional<chain::Hash>& h) {
+  return h ? h->hex().substr(0, 12) : std::string("initial model");
+}
+
+// A reason short enough for the ledger.
+inline std::string clip(std::string text) {
+  if (text.size() > kMaxReasonBytes) {
+    text.resize(kMaxReasonBytes - 3);
+    text += "...";
+  }
+  return text;
+}
+
+// Where turn `turn`'s candidate must live: runs/RUN/models/turn-N.blob.
+inline std::string expected_object_key(const std::string& run_id, std::uint64_t turn) {
+  auto key = model_object_key(run_id, "turn-" + std::to_string(turn));
+  return key ? *key : std::string();
+}
+
+inline bool is_approved_object(const chain::TrainingState& state, const std::string& key) {
+  for (const auto& [id, run] : state.runs)
+    for (const auto& m : run.models)
+      if (m.object_key == key) return true;
+  return false;
+}
+
+// "hash_mismatch: <message>" for a hand-off error.
+inline std::string handoff_reason(const Error& e) {
+  return clip(std::string(handoff_errc_name(static_cast<HandoffErrc>(e.code))) + ": " + e.message);
+}
+
+}  // namespace baton::node::agent_detail
+
+namespace baton::node {
+
+struct PartnerAgent::Step {
+  std::uint64_t height;
+  const chain::TrainingState& state;
+  const chain::Run& run;
+  const chain::Turn& turn;
+  std::string tag() const {
+    return "turn " + std::to_string(turn.index) + " of " + run.plan.run_id;
+  }
+};
+
+}  // namespace baton::node
