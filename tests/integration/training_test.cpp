@@ -43,6 +43,13 @@ json read_json(const fs::path& p) {
   return json::parse(s.str(), nullptr, false);
 }
 
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
 void write_text(const fs::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out << text;
@@ -417,6 +424,17 @@ TEST(Training, VotersRefuseATamperedBlobAndTheLedgerSaysWhy) {
   ASSERT_NE(on_disk, nullptr);
   EXPECT_EQ((*on_disk)["turns"][0]["votes"], turn["votes"]);
   expect_identical_verified_ledgers(t.ledgers());
+
+  // `baton report` from the ledger alone shows the refusal and its reason.
+  const fs::path plots = t.dir.path() / "report";
+  auto r = testing::run_baton({"report", "--data-dir", t.net->nodes()[3].data_dir.string(),
+                               "--plots-out", plots.string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json report = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(report.is_discarded()) << r.out;
+  EXPECT_EQ(report["turns"][0]["decision"], "rejected");
+  EXPECT_EQ(report["contributivity_ppm"]["hospital-a"], 0);
+  EXPECT_NE(read_text(plots / "auc_per_turn.csv").find("hash_mismatch"), std::string::npos);
 }
 
 }  // namespace
