@@ -171,6 +171,9 @@ NET_UP=1
 URL="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["admin_url"])' "$DIR/nodes.json")"
 
 step "training: each hospital's turn is voted on by the other three (baton run status --node $URL)"
+echo "  Per turn: the partner who trained, the ledger's decision, and the votes that decided it:"
+echo "  voter, yes/no, and the candidate's AUC on that voter's own validation patients. Two of the"
+echo "  three voters decide (quorum: more than half), so a third vote is not recorded."
 deadline=$((SECONDS + RUN_TIMEOUT_S))
 seen=0
 while :; do
@@ -188,10 +191,17 @@ if run is None:
 done = [t for t in run["turns"] if t["decision"] != "pending"]
 out = []
 for t in done[seen:]:
-    votes = ", ".join("%s %s %.3f" % (v["voter"], "yes" if v["approve"] else "no",
-                                       v["auc_candidate_ppm"] / 1e6) for v in t["votes"])
-    out.append("turn %d (cycle %d) %s: %s%s" % (t["turn"], t["cycle"], t["partner"], t["decision"],
-                                                 " [" + votes + "]" if votes else ""))
+    votes = ", ".join("%s %s AUC %.3f" % (v["voter"], "yes" if v["approve"] else "no",
+                                           v["auc_candidate_ppm"] / 1e6) for v in t["votes"])
+    why = ""
+    if t["decision"] == "expired":
+        missing = ("load request" if not t["load_request_id"] else
+                   "load token" if not t["load_token_id"] else
+                   "save request" if not t["save_request_id"] else "vote quorum")
+        why = " (no %s by block %d; the head stays)" % (missing, t["deadline_height"])
+    out.append("turn %d (cycle %d) %-10s %s%s%s" % (t["turn"], t["cycle"], t["partner"],
+                                                   t["decision"], why,
+                                                   ": " + votes if votes else ""))
 print(run["status"], len(done), "\x1f".join(out))
 EOF
 )
@@ -208,6 +218,7 @@ for h in "${HOSPITALS[@]}"; do train_csvs+=(--train-csv "$DIR/split/$h/train.csv
 "$BATON" report --node "$URL" --plots-out "$DIR/report" "${REPORT_STORE[@]}" \
   --key "$DIR/keys/hospital-a.key" --test-csv "$DIR/split/test.csv" \
   --feature-schema "$DIR/split/feature_schema.json" "${train_csvs[@]}" --json >"$DIR/report.json"
+echo "  $DIR/report.json; plots in $DIR/report/"
 
 step "stopping the nodes"
 # Stop all four between two heartbeat blocks, so that they end on one tip.
@@ -243,6 +254,13 @@ for h in "${HOSPITALS[@]}"; do
   "$BATON" ledger verify --data-dir "$DIR/nodes/$h/data/ledger" --genesis "$DIR/genesis.json" --json \
     >"$DIR/verify-$h.json" || die "the ledger of $h does not verify (see above)"
   echo "  $h: height $(jq -r .height "$DIR/verify-$h.json"), tip $(jq -r .tip "$DIR/verify-$h.json")"
+done
+top="$(for h in "${HOSPITALS[@]}"; do jq -r .height "$DIR/verify-$h.json"; done | sort -n | tail -1)"
+for h in "${HOSPITALS[@]}"; do
+  hh="$(jq -r .height "$DIR/verify-$h.json")"
+  if (( top - hh > 3 )); then
+    echo "  $h is $((top - hh)) blocks behind the others: it was not running at the end (see $DIR/nodes/$h/batond.log)"
+  fi
 done
 # The nodes stopped at nearly the same moment; whatever their heights, the
 # blocks they share must be the same blocks.
@@ -284,13 +302,15 @@ for i, t in enumerate(turns):
             v["voter"], "approve" if v["approve"] else "reject", v["auc_candidate"], v["auc_head"],
             v["validation_size"], " (" + v["reason"] + ")" if v["reason"] else ""))
 c = rep["contributivity_ppm"]
-print("  contributivity (AUC ppm): " + ", ".join("%s %d" % (k, c[k]) for k in sorted(c)))
+print("  contributivity (per hospital, the sum over its approved turns of the median AUC gain its")
+print("  voters measured, candidate minus head): " + ", ".join("%s %+.4f" % (k, c[k] / 1e6) for k in sorted(c)))
 f, z = rep["final"], rep["centralized"]
 print("  final model      AUC %.4f (95%% CI %.4f-%.4f) on %d held-out patients"
       % (f["auc"], f["ci95"][0], f["ci95"][1], rep["test_rows"]))
 print("  centralized      AUC %.4f (95%% CI %.4f-%.4f), trained on the %d pooled training rows"
       % (z["auc"], z["ci95"][0], z["ci95"][1], z["train_rows_pooled"]))
-print("  DeLong p (two-sided, final vs centralized) %.4f" % rep["delong_p"])
+print("  DeLong p (two-sided, final vs centralized) %.4f%s" % (rep["delong_p"],
+      ": no significant difference at 0.05" if rep["delong_p"] >= 0.05 else ""))
 for h in partners:
     print("  %-11s verified tip %s" % (h, tips[h]))
 print("  plots: " + ", ".join(rep["plots"]))
