@@ -2,59 +2,32 @@
 // can be extended, and bad input creates nothing.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <map>
 
 #include <nlohmann/json.hpp>
 
-#include "chain/genesis.h"
-#include "chain/keys.h"
-#include "tests/support/test_support.h"
+#include "tests/cli/cli_fixture.h"
 
 namespace {
 
 namespace fs = std::filesystem;
+using baton::testing::count_entries;
+using baton::testing::expect_one_sentence_failure;
 using baton::testing::run_baton;
 using baton::testing::RunResult;
 using baton::testing::TempDir;
+using baton::testing::write_text;
 using nlohmann::json;
 
-void spit(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-}
-
-void write_consortium(const fs::path& dir, std::size_t count) {
-  fs::create_directories(dir / "keys");
-  baton::chain::Genesis genesis;
-  genesis.chain_id = "dev-chain";
-  genesis.genesis_time_unix_ms = 1795478400000;
-  for (std::size_t i = 0; i < count; ++i) {
-    const auto keys = baton::chain::generate_member_keys("member-" + std::to_string(i));
-    spit(dir / "keys" / (keys.name + ".key"), baton::chain::encode_secret_keys(keys));
-    baton::chain::GenesisMember m;
-    m.name = keys.name;
-    m.ed25519 = keys.signing.public_key();
-    m.x25519 = keys.x25519.public_key();
-    m.p2p_address = "127.0.0.1:1";
-    m.roles = {"validator", "partner"};
-    genesis.members.push_back(m);
-  }
-  spit(dir / "genesis.json", baton::chain::encode_genesis(genesis));
-}
-
-void expect_one_sentence_failure(const RunResult& r, int exit_code,
-                                 const std::string& must_contain) {
-  EXPECT_EQ(r.signal, 0) << r.err;
-  EXPECT_EQ(r.exit_code, exit_code) << r.err;
-  EXPECT_EQ(r.err.rfind("baton: ", 0), 0u) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_NE(r.err.find(must_contain), std::string::npos) << "stderr: " << r.err;
+// Three members named member-0..2 on the chain "dev-chain".
+void write_consortium(const fs::path& dir) {
+  baton::testing::write_consortium(
+      dir, {.members = 3, .chain_id = "dev-chain", .name_prefix = "member-"});
 }
 
 class DevMakeChain : public ::testing::Test {
  protected:
-  void SetUp() override { write_consortium(tmp_.path(), 3); }
+  void SetUp() override { write_consortium(tmp_.path()); }
 
   // make-chain with the default flags, some replaced by `overrides` and
   // `extra` flags appended.
@@ -95,10 +68,10 @@ TEST_F(DevMakeChain, MadeChainVerifiesAndCanBeExtended) {
 TEST_F(DevMakeChain, MissingOrGarbageGenesisCreatesNothing) {
   expect_one_sentence_failure(make({{"--genesis", (tmp_ / "nope.json").string()}}), 1,
                               "does not exist");
-  spit(tmp_ / "garbage.json", "{\"chain_id\": 12, ");
+  write_text(tmp_ / "garbage.json", "{\"chain_id\": 12, ");
   expect_one_sentence_failure(make({{"--genesis", (tmp_ / "garbage.json").string()}}), 1,
                               "not valid");
-  spit(tmp_ / "binary.json", std::string("\x00\xff\xfe", 3));
+  write_text(tmp_ / "binary.json", std::string("\x00\xff\xfe", 3));
   expect_one_sentence_failure(make({{"--genesis", (tmp_ / "binary.json").string()}}), 1,
                               "not valid");
   EXPECT_FALSE(fs::exists(tmp_ / "ledger"));
@@ -113,21 +86,21 @@ TEST_F(DevMakeChain, MissingOrWrongKeysCreateNothing) {
   fs::copy_file(tmp_ / "keys" / "member-0.key", tmp_ / "some-keys" / "member-1.key");
   expect_one_sentence_failure(make({{"--keys", (tmp_ / "some-keys").string()}}), 1,
                               "does not hold the ed25519 key");
-  spit(tmp_ / "some-keys" / "member-1.key", "garbage");
+  write_text(tmp_ / "some-keys" / "member-1.key", "garbage");
   expect_one_sentence_failure(make({{"--keys", (tmp_ / "some-keys").string()}}), 1, "not valid");
   EXPECT_FALSE(fs::exists(tmp_ / "ledger"));
 }
 
 TEST_F(DevMakeChain, RefusesADirectoryThatIsNotALedgerOrIsAnotherChains) {
   fs::create_directories(tmp_ / "files");
-  spit(tmp_ / "files" / "notes.txt", "hello");
+  write_text(tmp_ / "files" / "notes.txt", "hello");
   expect_one_sentence_failure(make({{"--data-dir", (tmp_ / "files").string()}}), 1,
                               "not a Baton ledger");
-  EXPECT_EQ(std::distance(fs::directory_iterator(tmp_ / "files"), fs::directory_iterator()), 1);
+  EXPECT_EQ(count_entries(tmp_ / "files"), 1u);
 
   ASSERT_EQ(make().exit_code, 0);
   TempDir other;
-  write_consortium(other.path(), 3);
+  write_consortium(other.path());
   const RunResult r = run_baton(
       {"dev", "make-chain", "--genesis", (other / "genesis.json").string(), "--keys",
        (other / "keys").string(), "--blocks", "1", "--data-dir", (tmp_ / "ledger").string()});

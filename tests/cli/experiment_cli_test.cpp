@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/support/test_support.h"
+#include "tests/cli/cli_fixture.h"
 
 namespace baton::testing {
 namespace {
@@ -18,14 +18,6 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string data_dir() { return (source_dir() / "data").string(); }
-
-void expect_one_sentence(const RunResult& r, int code, const std::string& phrase) {
-  EXPECT_EQ(r.signal, 0);
-  EXPECT_EQ(r.exit_code, code) << r.err;
-  EXPECT_EQ(r.err.rfind("baton: ", 0), 0u) << r.err;
-  EXPECT_NE(r.err.find(phrase), std::string::npos) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-}
 
 std::size_t count_lines(const fs::path& p) {
   std::ifstream in(p);
@@ -35,11 +27,11 @@ std::size_t count_lines(const fs::path& p) {
 }
 
 TEST(ExperimentCli, NeedsExactlyOneDataSource) {
-  expect_one_sentence(run_baton({"experiment"}), 2, "--dataset");
-  expect_one_sentence(
+  expect_one_sentence_failure(run_baton({"experiment"}), 2, "--dataset");
+  expect_one_sentence_failure(
       run_baton({"experiment", "--dataset", "iris", "--csv", "x.csv", "--label", "y"}), 2,
       "either --dataset");
-  expect_one_sentence(run_baton({"experiment", "--csv", "x.csv"}), 2, "--label");
+  expect_one_sentence_failure(run_baton({"experiment", "--csv", "x.csv"}), 2, "--label");
 }
 
 TEST(ExperimentCli, UnknownDataSetNamesTheKnownOnesAndCreatesNothing) {
@@ -47,17 +39,18 @@ TEST(ExperimentCli, UnknownDataSetNamesTheKnownOnesAndCreatesNothing) {
   const auto out = dir / "predictions";
   auto r = run_baton({"experiment", "--dataset", "lung2", "--data-dir", data_dir(),
                       "--predictions-out", out.string()});
-  expect_one_sentence(r, 1, "breast_cancer");
+  expect_one_sentence_failure(r, 1, "breast_cancer");
   EXPECT_FALSE(fs::exists(out));
 }
 
 TEST(ExperimentCli, RefusesMissingGarbageAndUnlabelledCsvFiles) {
   TempDir dir;
-  expect_one_sentence(
+  expect_one_sentence_failure(
       run_baton({"experiment", "--csv", (dir / "absent.csv").string(), "--label", "y"}), 1,
       "absent.csv");
-  expect_one_sentence(run_baton({"experiment", "--csv", dir.path().string(), "--label", "y"}), 1,
-                      dir.path().string());
+  expect_one_sentence_failure(
+      run_baton({"experiment", "--csv", dir.path().string(), "--label", "y"}), 1,
+      dir.path().string());
   {
     std::ofstream garbage(dir / "garbage.csv", std::ios::binary);
     for (int i = 0; i < 600; ++i) garbage.put(static_cast<char>((i * 7919) % 256));
@@ -70,16 +63,16 @@ TEST(ExperimentCli, RefusesMissingGarbageAndUnlabelledCsvFiles) {
     std::ofstream csv(dir / "nolabel.csv");
     csv << "a,b\n1,2\n3,4\n";
   }
-  expect_one_sentence(
+  expect_one_sentence_failure(
       run_baton({"experiment", "--csv", (dir / "nolabel.csv").string(), "--label", "outcome"}), 1,
       "outcome");
 }
 
 TEST(ExperimentCli, RefusesBadFlags) {
   TempDir dir;
-  expect_one_sentence(run_baton({"experiment", "--dataset", "iris", "--scenarios", "random"}), 2,
-                      "paper");
-  expect_one_sentence(
+  expect_one_sentence_failure(
+      run_baton({"experiment", "--dataset", "iris", "--scenarios", "random"}), 2, "paper");
+  expect_one_sentence_failure(
       run_baton({"experiment", "--dataset", "iris", "--data-dir", (dir / "nope").string()}), 2,
       "not a directory");
   {
@@ -90,11 +83,12 @@ TEST(ExperimentCli, RefusesBadFlags) {
   auto r = run_baton({"experiment", "--dataset", "iris", "--data-dir", data_dir(), "--plots-out",
                       (dir / "plots").string(), "--predictions-out", predictions.string(),
                       "--epochs", "1"});
-  expect_one_sentence(r, 2, "is a file");
-  expect_one_sentence(
+  expect_one_sentence_failure(r, 2, "is a file");
+  expect_one_sentence_failure(
       run_baton({"experiment", "--dataset", "iris", "--data-dir", data_dir(), "--hidden", "8,x"}),
       2, "--hidden");
-  expect_one_sentence(run_baton({"experiment", "--dataset", "iris", "--cycles", "0"}), 2, "cycles");
+  expect_one_sentence_failure(run_baton({"experiment", "--dataset", "iris", "--cycles", "0"}), 2,
+                              "cycles");
 }
 
 TEST(ExperimentCli, IrisRunWritesJsonPredictionsAndPlots) {
@@ -155,10 +149,10 @@ TEST(BenchTrainCli, PrintsFiguresAndExportsTheSplit) {
 }
 
 TEST(BenchTrainCli, RefusesImagesAndBadWidths) {
-  expect_one_sentence(
+  expect_one_sentence_failure(
       run_baton({"bench", "train", "--dataset", "breastmnist", "--data-dir", data_dir()}), 2,
       "tabular");
-  expect_one_sentence(run_baton({"bench", "train", "--hidden", "64,,32"}), 2, "--hidden");
+  expect_one_sentence_failure(run_baton({"bench", "train", "--hidden", "64,,32"}), 2, "--hidden");
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 // `baton genesis init|validate|hash` through the real binary.
 #include <fstream>
-#include <sstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -8,34 +7,21 @@
 #include "chain/crypto.h"
 #include "chain/genesis.h"
 #include "chain/keys.h"
-#include "tests/support/test_support.h"
+#include "tests/cli/cli_fixture.h"
 
 namespace baton::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-bool one_sentence_error(const RunResult& r) {
-  return r.signal == 0 && r.err.rfind("baton: ", 0) == 0 && r.err.find('\n') == r.err.size() - 1;
-}
-
-// Four members' public key files in dir/keys, written in-process (keygen
-// itself is tested in keys_cli_test.cpp; each run of the binary costs time).
+// Four members' key files (NAME.pub.json, NAME.key) in dir/keys, written
+// in-process (keygen itself is tested in keys_cli_test.cpp; each run of the
+// binary costs time).
 class GenesisCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    fs::create_directories(keys());
-    for (const char* n : {"alice", "bob", "carol", "dave"}) {
-      std::ofstream(keys() / (std::string(n) + ".pub.json")) << chain::encode_public_keys(
-          chain::generate_member_keys(n).public_keys("127.0.0.1:26656"));
-    }
+    for (const char* n : {"alice", "bob", "carol", "dave"})
+      write_member_keys(keys(), n, "127.0.0.1:26656");
   }
   fs::path keys() const { return dir_ / "keys"; }
   fs::path out() const { return dir_ / "genesis.json"; }
@@ -59,7 +45,7 @@ TEST_F(GenesisCli, InitWritesAGenesisThatValidatesAndHashesLikeSha256sum) {
     args.push_back(extra);
   auto r = run_baton(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const std::string text = slurp(out());
+  const std::string text = read_text(out());
   auto g = chain::parse_genesis(text);
   ASSERT_TRUE(g.ok()) << g.error().message;
   EXPECT_EQ(g->chain_id, "hospitals-1");
@@ -88,11 +74,11 @@ TEST_F(GenesisCli, InitWritesAGenesisThatValidatesAndHashesLikeSha256sum) {
 
 TEST_F(GenesisCli, InitRefusesToOverwrite) {
   ASSERT_EQ(run_baton(init_args()).exit_code, 0);
-  const std::string before = slurp(out());
+  const std::string before = read_text(out());
   auto r = run_baton(init_args());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(one_sentence_error(r)) << r.err;
-  EXPECT_EQ(slurp(out()), before);
+  EXPECT_EQ(read_text(out()), before);
 }
 
 TEST_F(GenesisCli, InitWithTheSameMemberTwiceNamesTheDuplicateAndWritesNothing) {

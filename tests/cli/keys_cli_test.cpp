@@ -2,29 +2,17 @@
 #include <sys/stat.h>
 
 #include <fstream>
-#include <sstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "chain/keys.h"
-#include "tests/support/test_support.h"
+#include "tests/cli/cli_fixture.h"
 
 namespace baton::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-bool one_sentence_error(const RunResult& r) {
-  return r.signal == 0 && r.err.rfind("baton: ", 0) == 0 && r.err.find('\n') == r.err.size() - 1;
-}
 
 TEST(KeygenCli, WritesSecretWithMode0600AndMatchingPublicFile) {
   TempDir dir;
@@ -34,8 +22,8 @@ TEST(KeygenCli, WritesSecretWithMode0600AndMatchingPublicFile) {
   struct stat st {};
   ASSERT_EQ(::stat((dir / "keys" / "alice.key").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  auto secret = chain::parse_secret_keys(slurp(dir / "keys" / "alice.key"));
-  auto pub = chain::parse_public_keys(slurp(dir / "keys" / "alice.pub.json"));
+  auto secret = chain::parse_secret_keys(read_text(dir / "keys" / "alice.key"));
+  auto pub = chain::parse_public_keys(read_text(dir / "keys" / "alice.pub.json"));
   ASSERT_TRUE(secret.ok() && pub.ok());
   EXPECT_EQ(secret->signing.public_key(), pub->ed25519);
   EXPECT_EQ(secret->x25519.public_key(), pub->x25519);
@@ -43,7 +31,7 @@ TEST(KeygenCli, WritesSecretWithMode0600AndMatchingPublicFile) {
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["ed25519_public"], pub->ed25519.hex());
   // The public file holds no secret.
-  EXPECT_EQ(slurp(dir / "keys" / "alice.pub.json").find(chain::to_hex(secret->signing.seed())),
+  EXPECT_EQ(read_text(dir / "keys" / "alice.pub.json").find(chain::to_hex(secret->signing.seed())),
             std::string::npos);
 }
 
@@ -51,19 +39,19 @@ TEST(KeygenCli, TwoRunsMakeDifferentKeys) {
   TempDir dir;
   ASSERT_EQ(run_baton({"keygen", "--name", "a", "--out", dir.path().string()}).exit_code, 0);
   ASSERT_EQ(run_baton({"keygen", "--name", "b", "--out", dir.path().string()}).exit_code, 0);
-  EXPECT_NE(chain::parse_public_keys(slurp(dir / "a.pub.json"))->ed25519,
-            chain::parse_public_keys(slurp(dir / "b.pub.json"))->ed25519);
+  EXPECT_NE(chain::parse_public_keys(read_text(dir / "a.pub.json"))->ed25519,
+            chain::parse_public_keys(read_text(dir / "b.pub.json"))->ed25519);
 }
 
 TEST(KeygenCli, RefusesToOverwriteAndLeavesTheOldKey) {
   TempDir dir;
   ASSERT_EQ(run_baton({"keygen", "--name", "alice", "--out", dir.path().string()}).exit_code, 0);
-  const std::string before = slurp(dir / "alice.key");
+  const std::string before = read_text(dir / "alice.key");
   auto r = run_baton({"keygen", "--name", "alice", "--out", dir.path().string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(one_sentence_error(r)) << r.err;
   EXPECT_NE(r.err.find("already exists"), std::string::npos);
-  EXPECT_EQ(slurp(dir / "alice.key"), before);
+  EXPECT_EQ(read_text(dir / "alice.key"), before);
 }
 
 TEST(KeygenCli, RefusesWhenOnlyThePublicFileExists) {

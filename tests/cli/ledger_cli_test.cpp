@@ -9,71 +9,26 @@
 #include <nlohmann/json.hpp>
 
 #include "chain/crypto.h"
-#include "chain/genesis.h"
-#include "chain/keys.h"
-#include "tests/support/test_support.h"
+#include "tests/cli/cli_fixture.h"
 
 namespace {
 
 namespace fs = std::filesystem;
+using baton::testing::expect_one_sentence_failure;
+using baton::testing::read_text;
 using baton::testing::run_baton;
 using baton::testing::RunResult;
 using baton::testing::TempDir;
+using baton::testing::write_consortium;
+using baton::testing::write_text;
 using nlohmann::json;
-
-void spit(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-}
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// DIR/genesis.json and DIR/keys/NAME.key for `count` members.
-void write_consortium(const fs::path& dir, std::size_t count,
-                      const std::string& chain_id = "cli-chain") {
-  fs::create_directories(dir / "keys");
-  baton::chain::Genesis genesis;
-  genesis.chain_id = chain_id;
-  genesis.genesis_time_unix_ms = 1795478400000;
-  for (std::size_t i = 0; i < count; ++i) {
-    const auto keys = baton::chain::generate_member_keys("site-" + std::to_string(i));
-    spit(dir / "keys" / (keys.name + ".key"), baton::chain::encode_secret_keys(keys));
-    baton::chain::GenesisMember m;
-    m.name = keys.name;
-    m.ed25519 = keys.signing.public_key();
-    m.x25519 = keys.x25519.public_key();
-    m.p2p_address = "127.0.0.1:1";
-    m.roles = {"validator", "partner"};
-    genesis.members.push_back(m);
-  }
-  spit(dir / "genesis.json", baton::chain::encode_genesis(genesis));
-}
-
-// The message rules every failure follows: a non-zero exit (not a signal),
-// one line on stderr starting "baton: ", nothing on stdout.
-void expect_one_sentence_failure(const RunResult& r, int exit_code,
-                                 const std::string& must_contain) {
-  EXPECT_EQ(r.signal, 0) << r.err;
-  EXPECT_EQ(r.exit_code, exit_code) << r.err;
-  EXPECT_EQ(r.err.rfind("baton: ", 0), 0u) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_NE(r.err.find(must_contain), std::string::npos) << "stderr: " << r.err;
-}
 
 class LedgerCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     tmp_ = new TempDir("baton-ledger-cli");
-    write_consortium(tmp_->path(), 4);
-    const RunResult made =
-        run_baton({"dev", "make-chain", "--genesis", (*tmp_ / "genesis.json").string(), "--keys",
-                   (*tmp_ / "keys").string(), "--blocks", "15", "--txs-per-block", "6",
-                   "--data-dir", ledger().string(), "--json"});
+    write_consortium(tmp_->path(), {.members = 4});
+    const RunResult made = baton::testing::make_chain(tmp_->path(), ledger(), 15, 6, {"--json"});
     ASSERT_EQ(made.exit_code, 0) << made.err;
     made_ = new json(json::parse(made.out));
   }
@@ -111,7 +66,7 @@ TEST_F(LedgerCli, VerifyAgainstTheGenesisFileGivesTheSameTip) {
 
 TEST_F(LedgerCli, VerifyRefusesAnotherConsortiumsGenesisWithExitThree) {
   TempDir other;
-  write_consortium(other.path(), 4);
+  write_consortium(other.path(), {.members = 4});
   const RunResult r = run_baton({"ledger", "verify", "--data-dir", ledger().string(), "--genesis",
                                  (other / "genesis.json").string()});
   expect_one_sentence_failure(r, 3, "genesis");
@@ -198,11 +153,11 @@ TEST_F(LedgerCli, ExportWritesOneLinePerBlockWithBytesThatHashToTheIds) {
 
 TEST_F(LedgerCli, ExportRefusesToOverwriteAFile) {
   TempDir out;
-  spit(out / "existing.jsonl", "keep me");
+  write_text(out / "existing.jsonl", "keep me");
   const RunResult r = run_baton({"ledger", "export", "--data-dir", ledger().string(), "--out",
                                  (out / "existing.jsonl").string()});
   expect_one_sentence_failure(r, 1, "already exists");
-  EXPECT_EQ(slurp(out / "existing.jsonl"), "keep me");
+  EXPECT_EQ(read_text(out / "existing.jsonl"), "keep me");
 }
 
 TEST_F(LedgerCli, ExportIntoAMissingDirectoryCreatesNothing) {
@@ -236,7 +191,7 @@ TEST_F(LedgerCli, TxWithABadOrUnknownHashIsRefused) {
 
 TEST_F(LedgerCli, VerifyWithAGarbageGenesisFileIsRefused) {
   TempDir tmp;
-  spit(tmp / "garbage.json", "\x01\x02 not json {");
+  write_text(tmp / "garbage.json", "\x01\x02 not json {");
   expect_one_sentence_failure(run_baton({"ledger", "verify", "--data-dir", ledger().string(),
                                          "--genesis", (tmp / "garbage.json").string()}),
                               1, "not valid");
@@ -251,8 +206,8 @@ TEST(LedgerCliBadInput, EveryCommandRefusesMissingAndNonLedgerDirectories) {
   TempDir tmp;
   fs::create_directories(tmp / "empty");
   fs::create_directories(tmp / "files");
-  spit(tmp / "files" / "notes.txt", "hello");
-  spit(tmp / "plain-file", "hello");
+  write_text(tmp / "files" / "notes.txt", "hello");
+  write_text(tmp / "plain-file", "hello");
   const std::vector<std::vector<std::string>> commands = {
       {"ledger", "show"},
       {"ledger", "block", "--height", "1"},

@@ -5,11 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <fstream>
-
 #include <gtest/gtest.h>
 
-#include "tests/support/test_support.h"
+#include "tests/cli/cli_fixture.h"
 
 namespace baton {
 namespace {
@@ -17,8 +15,7 @@ namespace {
 using testing::run_baton;
 using testing::run_program;
 using testing::TempDir;
-
-void write(const std::filesystem::path& p, const std::string& text) { std::ofstream(p) << text; }
+using testing::write_text;
 
 testing::RunResult run_batond(const std::vector<std::string>& args) {
   return run_program(testing::bin_path("batond"), args, std::chrono::seconds(30));
@@ -47,7 +44,7 @@ TEST(TxSubmitCli, RefusesAMissingOrGarbageKeyFile) {
                             (dir / "nope.key").string(), "--note", "x"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("does not exist"), std::string::npos) << missing.err;
-  write(dir / "bad.key", "{ not json");
+  write_text(dir / "bad.key", "{ not json");
   auto garbage = run_baton({"tx", "submit", "--node", "http://127.0.0.1:1", "--key",
                             (dir / "bad.key").string(), "--note", "x"});
   EXPECT_EQ(garbage.exit_code, 1);
@@ -74,10 +71,10 @@ struct OneNode {
     write_config("keys/a.key", "genesis.json", "data");
   }
   void write_config(const std::string& key, const std::string& genesis, const std::string& data) {
-    write(config, "name = \"a\"\nkey_file = \"" + key + "\"\ngenesis_file = \"" + genesis +
-                      "\"\ndata_dir = \"" + data +
-                      "\"\np2p_listen = \"127.0.0.1:" + std::to_string(p2p) +
-                      "\"\nadmin_listen = \"127.0.0.1:" + std::to_string(admin) + "\"\n");
+    write_text(config, "name = \"a\"\nkey_file = \"" + key + "\"\ngenesis_file = \"" + genesis +
+                           "\"\ndata_dir = \"" + data +
+                           "\"\np2p_listen = \"127.0.0.1:" + std::to_string(p2p) +
+                           "\"\nadmin_listen = \"127.0.0.1:" + std::to_string(admin) + "\"\n");
   }
 };
 
@@ -92,7 +89,7 @@ TEST(BatondCli, RefusesMissingArgumentsAndMissingConfig) {
 
 TEST(BatondCli, RefusesABadConfigNamingTheKey) {
   OneNode n;
-  write(n.config, "name = \"a\"\n");
+  write_text(n.config, "name = \"a\"\n");
   auto r = run_batond({"--config", n.config.string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("key_file"), std::string::npos) << r.err;
@@ -110,7 +107,7 @@ TEST(BatondCli, RefusesAMissingKeyFileAndCreatesNoDataDir) {
 
 TEST(BatondCli, RefusesAnUnreadableGenesis) {
   OneNode n;
-  write(n.dir / "garbage.json", "{ this is not a genesis");
+  write_text(n.dir / "garbage.json", "{ this is not a genesis");
   n.write_config("keys/a.key", "garbage.json", "data");
   auto r = run_batond({"--config", n.config.string()});
   EXPECT_EQ(r.exit_code, 1);

@@ -3,65 +3,26 @@
 // input for every command: one sentence on stderr, a non-zero exit, no crash.
 #include <gtest/gtest.h>
 
-#include <fstream>
-
 #include <nlohmann/json.hpp>
 
-#include "chain/genesis.h"
-#include "chain/keys.h"
-#include "tests/support/test_support.h"
+#include "tests/cli/cli_fixture.h"
 
 namespace {
 
 namespace fs = std::filesystem;
+using baton::testing::expect_one_sentence_failure;
 using baton::testing::run_baton;
 using baton::testing::RunResult;
 using baton::testing::TempDir;
+using baton::testing::write_text;
 using nlohmann::json;
-
-void spit(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-}
-
-void write_consortium(const fs::path& dir) {
-  fs::create_directories(dir / "keys");
-  baton::chain::Genesis genesis;
-  genesis.chain_id = "run-cli";
-  genesis.genesis_time_unix_ms = 1795478400000;
-  for (int i = 0; i < 3; ++i) {
-    const auto keys = baton::chain::generate_member_keys("site-" + std::to_string(i));
-    spit(dir / "keys" / (keys.name + ".key"), baton::chain::encode_secret_keys(keys));
-    baton::chain::GenesisMember m;
-    m.name = keys.name;
-    m.ed25519 = keys.signing.public_key();
-    m.x25519 = keys.x25519.public_key();
-    m.p2p_address = "127.0.0.1:1";
-    m.roles = {"validator", "partner"};
-    if (i == 0) m.roles.push_back("admin");
-    genesis.members.push_back(m);
-  }
-  spit(dir / "genesis.json", baton::chain::encode_genesis(genesis));
-}
-
-void expect_one_sentence_failure(const RunResult& r, int exit_code,
-                                 const std::string& must_contain) {
-  EXPECT_EQ(r.signal, 0) << r.err;
-  EXPECT_EQ(r.exit_code, exit_code) << r.err;
-  EXPECT_TRUE(r.out.empty()) << r.out;
-  EXPECT_EQ(r.err.rfind("baton: ", 0), 0u) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_NE(r.err.find(must_contain), std::string::npos) << r.err;
-}
 
 class RunCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    write_consortium(tmp_.path());
-    const RunResult made =
-        run_baton({"dev", "make-chain", "--genesis", (tmp_.path() / "genesis.json").string(),
-                   "--keys", (tmp_.path() / "keys").string(), "--blocks", "3", "--txs-per-block",
-                   "2", "--data-dir", (tmp_.path() / "ledger").string()});
+    baton::testing::write_consortium(tmp_.path(),
+                                     {.members = 3, .chain_id = "run-cli", .first_is_admin = true});
+    const RunResult made = baton::testing::make_chain(tmp_.path(), ledger(), 3, 2);
     ASSERT_EQ(made.exit_code, 0) << made.err;
   }
   fs::path ledger() const { return tmp_.path() / "ledger"; }
@@ -108,24 +69,24 @@ TEST_F(RunCli, StartRefusesBadPlansBeforeTalkingToANode) {
                       "--node", "http://127.0.0.1:1"});
   };
   expect_one_sentence_failure(start(key), 1, "plan file");  // missing file
-  spit(plan, "{not json");
+  write_text(plan, "{not json");
   expect_one_sentence_failure(start(key), 1, "not valid JSON");
-  spit(
+  write_text(
       plan,
       R"({"run_id":"r1","model":{"kind":"mlp"},"dataset":{"feature_columns":["a"],"label_column":"y"},)"
       R"("partners":["site-0","mallory"],"cycles":1})");
   expect_one_sentence_failure(start(key), 1, "\"mallory\" is not a genesis member");
-  spit(
+  write_text(
       plan,
       R"({"run_id":"r1","model":{"kind":"mlp"},"dataset":{"feature_columns":["a"],"label_column":"y"},)"
       R"("partners":["site-0","site-1"],"cycles":1,"quorum":{"num":3,"den":2}})");
   expect_one_sentence_failure(start(key), 1, "quorum");
-  spit(
+  write_text(
       plan,
       R"({"run_id":"r1","model":{"kind":"mlp"},"dataset":{"feature_columns":["a"],"label_column":"y"},)"
       R"("partners":["site-0","site-1"],"cycles":1,"colour":"blue"})");
   expect_one_sentence_failure(start(key), 1, "unknown field \"colour\"");
-  spit(
+  write_text(
       plan,
       R"({"run_id":"r1","model":{"kind":"mlp"},"dataset":{"feature_columns":["a"],"label_column":"y"},)"
       R"("partners":["site-0","site-1"],"cycles":1})");

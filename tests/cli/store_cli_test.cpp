@@ -2,26 +2,15 @@
 // real s3rver process.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "tests/support/test_support.h"
+#include "tests/cli/cli_fixture.h"
 #include "tests/vault/s3_server.h"
 
 namespace baton::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-void write_text(const fs::path& p, const std::string& s) {
-  std::ofstream f(p, std::ios::binary);
-  f << s;
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
 
 class StoreCli : public ::testing::Test {
  protected:

@@ -9,11 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "chain/keys.h"
-#include "tests/support/test_support.h"
+#include "tests/cli/cli_fixture.h"
 
 extern char** environ;
 
@@ -22,30 +20,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void write_text(const fs::path& p, const std::string& s) {
-  std::ofstream f(p, std::ios::binary);
-  f << s;
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
-std::size_t entries(const fs::path& dir) {
-  return static_cast<std::size_t>(
-      std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
-}
-
 class VaultCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* name : {"alice", "bob", "mallory"}) {
-      const auto keys = chain::generate_member_keys(name);
-      write_text(dir_ / (std::string(name) + ".key"), chain::encode_secret_keys(keys));
-      write_text(dir_ / (std::string(name) + ".pub.json"),
-                 chain::encode_public_keys(keys.public_keys()));
-    }
+    for (const char* name : {"alice", "bob", "mallory"}) write_member_keys(dir_.path(), name);
     std::string model(3 * 1024 * 1024 + 123, '\0');
     for (std::size_t i = 0; i < model.size(); ++i) model[i] = static_cast<char>(i * 13 + (i >> 12));
     write_text(dir_ / "model.pt", model);
@@ -95,12 +73,12 @@ TEST_F(VaultCli, AlteredBlobIsRefusedWithExit3AndNoOutput) {
   std::string blob = read_text(dir_ / "model.blob");
   blob[blob.size() / 2] ^= 0x10;
   write_text(dir_ / "model.blob", blob);
-  const std::size_t before = entries(dir_.path());
+  const std::size_t before = count_entries(dir_.path());
   auto o = open("alice", "out.pt");
   EXPECT_EQ(o.exit_code, 3) << o.err;
   EXPECT_NE(o.err.find("failed authentication"), std::string::npos) << o.err;
   EXPECT_FALSE(fs::exists(dir_ / "out.pt"));
-  EXPECT_EQ(entries(dir_.path()), before);
+  EXPECT_EQ(count_entries(dir_.path()), before);
 }
 
 TEST_F(VaultCli, TruncatedBlobIsRefusedWithExit3) {
@@ -150,7 +128,7 @@ TEST_F(VaultCli, CorruptedEnvelopeIsRefused) {
 TEST_F(VaultCli, BadInputGetsOneSentenceAndCreatesNothing) {
   write_text(dir_ / "garbage.pub.json", "{\"format\": 7}");
   write_text(dir_ / "garbage.key", "not a key");
-  const std::size_t before = entries(dir_.path());
+  const std::size_t before = count_entries(dir_.path());
   const std::vector<std::vector<std::string>> cases = {
       {"vault", "seal", "--to", (dir_ / "nobody.pub.json").string(), "--ad", "x", "--in",
        (dir_ / "model.pt").string(), "--out", (dir_ / "b").string()},
@@ -178,7 +156,7 @@ TEST_F(VaultCli, BadInputGetsOneSentenceAndCreatesNothing) {
     EXPECT_EQ(r.err.rfind("baton: ", 0), 0u) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   }
-  EXPECT_EQ(entries(dir_.path()), before) << "a refused command created a file";
+  EXPECT_EQ(count_entries(dir_.path()), before) << "a refused command created a file";
 }
 
 TEST_F(VaultCli, SealRefusesToOverwriteAnExistingBlob) {
@@ -210,11 +188,12 @@ std::pair<int, long> run_measuring_rss(const std::vector<std::string>& args) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, usage.ru_maxrss};
 }
 
-// The `baton` binary links LibTorch (through the node and learning
-// libraries), whose start-up alone is most of its resident memory; the vault
-// must add only its bounded buffers on top of that, whatever the size. (The
-// vault alone, 512 MiB under 128 MiB: tests/vault/memory_test.cpp.)
-TEST_F(VaultCli, Sealing512MiBAddsUnder32MiBToTheCliBaseline) {
+// Issue 5's bound for the real CLI process: sealing or opening 512 MiB peaks
+// under 128 MiB (possible since `baton` no longer links LibTorch, whose
+// start-up alone took ~150 MiB), and the vault adds only its bounded buffers,
+// under 32 MiB, to what `baton vault --help` needs. (The vault in a process
+// that does nothing else: tests/vault/memory_test.cpp.)
+TEST_F(VaultCli, SealingAndOpening512MiBPeakUnder128MiB) {
   auto [help_rc, baseline_kib] = run_measuring_rss({"vault", "--help"});
   ASSERT_EQ(help_rc, 0);
   const fs::path big = dir_ / "big.bin";
@@ -230,6 +209,7 @@ TEST_F(VaultCli, Sealing512MiBAddsUnder32MiBToTheCliBaseline) {
                          "--in", big.string(), "--out", (dir_ / "big.blob").string()});
   ASSERT_EQ(seal_rc, 0);
   fs::remove(big);
+  EXPECT_LT(seal_kib, 128 * 1024) << "sealing 512 MiB peaked at " << seal_kib / 1024 << " MiB";
   EXPECT_LT(seal_kib - baseline_kib, 32 * 1024)
       << "sealing 512 MiB peaked at " << seal_kib / 1024 << " MiB, baseline " << baseline_kib / 1024
       << " MiB";
@@ -238,6 +218,7 @@ TEST_F(VaultCli, Sealing512MiBAddsUnder32MiBToTheCliBaseline) {
                          (dir_ / "big.blob.envelope.json").string(), "--ad", "x", "--in",
                          (dir_ / "big.blob").string(), "--out", (dir_ / "big.out").string()});
   ASSERT_EQ(open_rc, 0);
+  EXPECT_LT(open_kib, 128 * 1024) << "opening 512 MiB peaked at " << open_kib / 1024 << " MiB";
   EXPECT_LT(open_kib - baseline_kib, 32 * 1024)
       << "opening 512 MiB peaked at " << open_kib / 1024 << " MiB, baseline " << baseline_kib / 1024
       << " MiB";

@@ -1,0 +1,91 @@
+#include "tests/cli/cli_fixture.h"
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+
+#include <gtest/gtest.h>
+
+#include "chain/genesis.h"
+
+namespace baton::testing {
+
+namespace fs = std::filesystem;
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::size_t count_entries(const fs::path& dir) {
+  return static_cast<std::size_t>(
+      std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
+
+bool one_sentence_error(const RunResult& r) {
+  return r.signal == 0 && r.err.rfind("baton: ", 0) == 0 && r.err.find('\n') == r.err.size() - 1;
+}
+
+void expect_one_sentence_failure(const RunResult& r, int exit_code,
+                                 const std::string& must_contain) {
+  EXPECT_EQ(r.signal, 0) << r.err;
+  EXPECT_EQ(r.exit_code, exit_code) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_EQ(r.err.rfind("baton: ", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find(must_contain), std::string::npos) << "stderr: " << r.err;
+}
+
+chain::MemberSecretKeys write_member_keys(const fs::path& dir, const std::string& name,
+                                          const std::string& p2p_address) {
+  fs::create_directories(dir);
+  auto keys = chain::generate_member_keys(name);
+  write_text(dir / (name + ".key"), chain::encode_secret_keys(keys));
+  write_text(dir / (name + ".pub.json"), chain::encode_public_keys(keys.public_keys(p2p_address)));
+  return keys;
+}
+
+void write_consortium(const fs::path& dir, const ConsortiumSpec& spec) {
+  fs::create_directories(dir / "keys");
+  chain::Genesis genesis;
+  genesis.chain_id = spec.chain_id;
+  genesis.genesis_time_unix_ms = 1795478400000;
+  for (std::size_t i = 0; i < spec.members; ++i) {
+    const auto keys = chain::generate_member_keys(spec.name_prefix + std::to_string(i));
+    write_text(dir / "keys" / (keys.name + ".key"), chain::encode_secret_keys(keys));
+    chain::GenesisMember m;
+    m.name = keys.name;
+    m.ed25519 = keys.signing.public_key();
+    m.x25519 = keys.x25519.public_key();
+    m.p2p_address = "127.0.0.1:1";
+    m.roles = {"validator", "partner"};
+    if (i == 0 && spec.first_is_admin) m.roles.push_back("admin");
+    genesis.members.push_back(m);
+  }
+  write_text(dir / "genesis.json", chain::encode_genesis(genesis));
+}
+
+RunResult make_chain(const fs::path& dir, const fs::path& data_dir, int blocks, int txs_per_block,
+                     const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"dev",
+                                   "make-chain",
+                                   "--genesis",
+                                   (dir / "genesis.json").string(),
+                                   "--keys",
+                                   (dir / "keys").string(),
+                                   "--blocks",
+                                   std::to_string(blocks),
+                                   "--txs-per-block",
+                                   std::to_string(txs_per_block),
+                                   "--data-dir",
+                                   data_dir.string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return run_baton(args);
+}
+
+}  // namespace baton::testing

@@ -1,0 +1,54 @@
+// Setup and checks shared by the CLI tests (tests/cli/*_cli_test.cpp): small
+// files, member keys and consortia written in-process (each run of the real
+// binary costs time; keygen and genesis init have their own tests), a chain
+// made by `baton dev make-chain`, and the rules every failure follows.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "chain/keys.h"
+#include "tests/support/test_support.h"
+
+namespace baton::testing {
+
+// Whole-file write (truncating) and read, binary.
+void write_text(const std::filesystem::path& path, const std::string& text);
+std::string read_text(const std::filesystem::path& path);
+
+// Number of entries in a directory.
+std::size_t count_entries(const std::filesystem::path& dir);
+
+// The rules every failure of `baton` follows: an exit code (not a signal),
+// exactly one line on stderr that starts "baton: ".
+bool one_sentence_error(const RunResult& r);
+
+// one_sentence_error(r) with `exit_code`, the line containing `must_contain`,
+// and nothing on stdout; each part is its own EXPECT.
+void expect_one_sentence_failure(const RunResult& r, int exit_code,
+                                 const std::string& must_contain);
+
+// DIR/NAME.key (the secret keys) and DIR/NAME.pub.json (with `p2p_address`);
+// creates DIR. Returns the keys.
+chain::MemberSecretKeys write_member_keys(const std::filesystem::path& dir, const std::string& name,
+                                          const std::string& p2p_address = "127.0.0.1:0");
+
+// A consortium on disk: DIR/genesis.json and DIR/keys/NAME.key for members
+// named `name_prefix` + 0, 1, ...; every member is a validator and partner of
+// power 1 at 127.0.0.1:1, and the first is also an admin when asked.
+struct ConsortiumSpec {
+  std::size_t members = 3;
+  std::string chain_id = "cli-chain";
+  std::string name_prefix = "site-";
+  bool first_is_admin = false;
+};
+void write_consortium(const std::filesystem::path& dir, const ConsortiumSpec& spec = {});
+
+// `baton dev make-chain` on DIR/genesis.json and DIR/keys into `data_dir`,
+// with `extra` flags appended (e.g. "--json").
+RunResult make_chain(const std::filesystem::path& dir, const std::filesystem::path& data_dir,
+                     int blocks, int txs_per_block, const std::vector<std::string>& extra = {});
+
+}  // namespace baton::testing
