@@ -17,6 +17,7 @@
 
 #include "node/config.h"
 #include "node/node.h"
+#include "node/protobuf_log.h"
 
 namespace {
 
@@ -103,6 +104,7 @@ int main(int argc, char** argv) {
               << "\n";
     return 1;
   }
+  baton::node::send_protobuf_logs_to(log);  // peers' bad bytes must not reach stderr
 
   auto node = baton::node::Node::open(*config, log);
   if (!node) {
