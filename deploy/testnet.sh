@@ -118,10 +118,11 @@ alive() {
   [[ "$state" != Z ]]
 }
 
-wait_admin() {  # url timeout_s
+wait_admin() {  # url timeout_s pid: 0 once it answers, 1 on timeout or when pid exits
   local deadline=$((SECONDS + $2))
   while (( SECONDS < deadline )); do
     curl -fsS -m 1 "$1/status" >/dev/null 2>&1 && return 0
+    alive "$3" || return 1
     sleep 0.1
   done
   return 1
@@ -137,9 +138,10 @@ start_node() {  # name
   "$BATOND" --config "$config" >>"$ndir/stdout.log" 2>&1 &
   pid=$!
   set_pid "$name" "$pid"
-  if ! wait_admin "$url" 20; then
+  if ! wait_admin "$url" 20 "$pid"; then
     tail -n 5 "$ndir/stdout.log" >&2 || true
-    die "$name did not come up (see $ndir/stdout.log and batond.log)"
+    alive "$pid" || die "$name exited while starting (see $ndir/stdout.log and batond.log)"
+    die "$name did not answer on $url within 20 s (see $ndir/stdout.log and batond.log)"
   fi
   echo "$name started (pid $pid, $url)"
 }
