@@ -4,6 +4,8 @@
 
 #include "chain/encoding.h"
 
+#include <optional>
+
 namespace baton::chain {
 
 Bytes tx_sign_bytes(const pb::Transaction& tx) {
@@ -82,22 +84,52 @@ bool type_known(pb::TxType type) { return type == pb::TX_NOTE || is_protocol_tx(
 
 }  // namespace
 
+namespace {
+
+// Every check but the signature; on success `tx` and `sender` are set.
+std::optional<TxInvalid> check_unsigned_parts(std::string_view stored_bytes,
+                                              std::string_view chain_id,
+                                              const ValidatorSet& members,
+                                              std::uint64_t max_tx_bytes, pb::Transaction& tx,
+                                              PublicKey& sender) {
+  if (stored_bytes.size() > max_tx_bytes) return TxInvalid::oversized;
+  if (!parse_canonical(stored_bytes, tx)) return TxInvalid::malformed;
+  if (tx.chain_id() != chain_id) return TxInvalid::wrong_chain_id;
+  auto key = PublicKey::from_bytes(as_bytes(tx.sender()));
+  if (!key) return TxInvalid::malformed_sender;
+  if (!members.is_member(*key)) return TxInvalid::unknown_sender;
+  if (tx.nonce() == 0) return TxInvalid::zero_nonce;
+  if (!type_known(tx.type())) return TxInvalid::unknown_type;
+  if (!payload_decodes(tx)) return TxInvalid::malformed_payload;
+  sender = *key;
+  return std::nullopt;
+}
+
+}  // namespace
+
 Verdict<pb::Transaction, TxInvalid> check_transaction(std::string_view stored_bytes,
                                                       std::string_view chain_id,
                                                       const ValidatorSet& members,
                                                       std::uint64_t max_tx_bytes) {
-  if (stored_bytes.size() > max_tx_bytes) return TxInvalid::oversized;
   pb::Transaction tx;
-  if (!parse_canonical(stored_bytes, tx)) return TxInvalid::malformed;
-  if (tx.chain_id() != chain_id) return TxInvalid::wrong_chain_id;
-  auto sender = PublicKey::from_bytes(as_bytes(tx.sender()));
-  if (!sender) return TxInvalid::malformed_sender;
-  if (!members.is_member(*sender)) return TxInvalid::unknown_sender;
-  if (tx.nonce() == 0) return TxInvalid::zero_nonce;
-  if (!type_known(tx.type())) return TxInvalid::unknown_type;
-  if (!payload_decodes(tx)) return TxInvalid::malformed_payload;
+  PublicKey sender;
+  if (auto bad = check_unsigned_parts(stored_bytes, chain_id, members, max_tx_bytes, tx, sender))
+    return *bad;
   auto sig = Signature::from_bytes(as_bytes(tx.signature()));
-  if (!sig || !verify_signature(*sender, tx_sign_bytes(tx), *sig)) return TxInvalid::bad_signature;
+  if (!sig || !verify_signature(sender, tx_sign_bytes(tx), *sig)) return TxInvalid::bad_signature;
+  return tx;
+}
+
+Verdict<pb::Transaction, TxInvalid> check_transaction_signature_verified(
+    std::string_view stored_bytes, std::string_view chain_id, const ValidatorSet& members,
+    std::uint64_t max_tx_bytes) {
+  pb::Transaction tx;
+  PublicKey sender;
+  if (auto bad = check_unsigned_parts(stored_bytes, chain_id, members, max_tx_bytes, tx, sender))
+    return *bad;
+  // The length is still checked: it is free, and keeps "verified" bytes from
+  // carrying a malformed signature field.
+  if (!Signature::from_bytes(as_bytes(tx.signature()))) return TxInvalid::bad_signature;
   return tx;
 }
 

@@ -68,4 +68,12 @@ Verdict<pb::Transaction, TxInvalid> check_transaction(std::string_view stored_by
                                                       const ValidatorSet& members,
                                                       std::uint64_t max_tx_bytes);
 
+// check_transaction without the Ed25519 verification, for bytes whose
+// signature the caller verified before: the caller must have had
+// check_transaction accept exactly these bytes (same tx_hash) under the same
+// chain id and members. Every other check still runs.
+Verdict<pb::Transaction, TxInvalid> check_transaction_signature_verified(
+    std::string_view stored_bytes, std::string_view chain_id, const ValidatorSet& members,
+    std::uint64_t max_tx_bytes);
+
 }  // namespace baton::chain

@@ -89,6 +89,18 @@ std::optional<BlockFault> apply_one(const ChainSpec& spec, LedgerState& after,
   return std::nullopt;
 }
 
+// check_transaction, skipping the signature when `verified` vouches for
+// these exact bytes.
+Verdict<pb::Transaction, TxInvalid> check_one_transaction(const ChainSpec& spec,
+                                                          std::string_view bytes,
+                                                          const VerifiedTxs& verified) {
+  const std::uint64_t max = spec.params().max_tx_bytes;
+  if (verified && verified(tx_hash(bytes))) {
+    return check_transaction_signature_verified(bytes, spec.chain_id(), spec.validators, max);
+  }
+  return check_transaction(bytes, spec.chain_id(), spec.validators, max);
+}
+
 Hash hash_field(const std::string& bytes) {
   // decode_header guarantees 32 bytes for every hash field.
   return Hash::from_bytes(as_bytes(bytes)).value();
@@ -167,7 +179,8 @@ std::string BlockFault::message() const {
 }
 
 Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
-                                                        const pb::Block& block) {
+                                                        const pb::Block& block,
+                                                        const VerifiedTxs& verified) {
   const ConsensusParams& params = spec.params();
   if (block.ByteSizeLong() > params.max_block_bytes) {
     return BlockFault{BlockInvalid::block_too_large,
@@ -205,8 +218,7 @@ Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
   out.id = block_id(block);
   out.transactions.reserve(n_tx);
   for (std::size_t i = 0; i < n_tx; ++i) {
-    auto tx = check_transaction(block.transactions(static_cast<int>(i)), spec.chain_id(),
-                                spec.validators, params.max_tx_bytes);
+    auto tx = check_one_transaction(spec, block.transactions(static_cast<int>(i)), verified);
     if (!tx) return BlockFault{from_tx(tx.reason()), tx_detail(i, n_tx, to_string(tx.reason()))};
     out.transactions.push_back(std::move(tx).value());
   }
@@ -280,7 +292,8 @@ Verdict<LedgerState, BlockFault> validate_block(const ChainSpec& spec, const Led
 Verdict<Proposal, BlockFault> propose_block(const ChainSpec& spec, const LedgerState& before,
                                             std::int64_t time_unix_ms, const PublicKey& proposer,
                                             std::vector<std::string> transactions,
-                                            std::vector<std::string> evidence) {
+                                            std::vector<std::string> evidence,
+                                            const VerifiedTxs& verified) {
   const ConsensusParams& params = spec.params();
   if (!spec.validators.is_validator(proposer))
     return BlockFault{BlockInvalid::unknown_proposer, {}};
@@ -297,8 +310,7 @@ Verdict<Proposal, BlockFault> propose_block(const ChainSpec& spec, const LedgerS
   begin_block(spec, after, height);
   const std::size_t n = transactions.size();
   for (std::size_t i = 0; i < n; ++i) {
-    auto tx =
-        check_transaction(transactions[i], spec.chain_id(), spec.validators, params.max_tx_bytes);
+    auto tx = check_one_transaction(spec, transactions[i], verified);
     if (!tx) return BlockFault{from_tx(tx.reason()), tx_detail(i, n, to_string(tx.reason()))};
     if (auto fault = apply_one(spec, after, *tx, i, n, height)) return *fault;
   }

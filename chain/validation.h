@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -86,9 +87,19 @@ struct DecodedBlock {
   std::vector<Equivocation> evidence;         // in block order
 };
 
+// Answers whether this process already had check_transaction accept the
+// exact stored bytes whose tx_hash (SHA-256) is `hash`, under the same
+// ChainSpec: e.g. when they entered its mempool. A block check may then skip
+// that transaction's Ed25519 verification (every other check still runs).
+// Sound only for the hash of verified bytes: never answer true for a hash
+// learned from a peer without verifying its bytes. Empty: verify everything.
+using VerifiedTxs = std::function<bool(const Hash& tx_hash)>;
+
 // Stateless checks of a block without its commit (a consensus proposal).
+// `verified` lets a node skip signatures it checked before (see VerifiedTxs).
 Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
-                                                        const pb::Block& block);
+                                                        const pb::Block& block,
+                                                        const VerifiedTxs& verified = {});
 
 // The same plus the commit: > 2/3 power of valid precommit signatures from
 // validators, for this block's height and id.
@@ -113,10 +124,12 @@ struct Proposal {
 // of evidence statelessly, applies them, and fills in the header (height,
 // previous hash, roots, app_state_hash). Refuses with the first fault, so a
 // proposer can drop that entry and try again. The result passes
-// check_block_stateless (once committed) and apply_block.
+// check_block_stateless (once committed) and apply_block. `verified` as for
+// check_block_stateless (a proposer's mempool holds only verified bytes).
 Verdict<Proposal, BlockFault> propose_block(const ChainSpec& spec, const LedgerState& before,
                                             std::int64_t time_unix_ms, const PublicKey& proposer,
                                             std::vector<std::string> transactions,
-                                            std::vector<std::string> evidence = {});
+                                            std::vector<std::string> evidence = {},
+                                            const VerifiedTxs& verified = {});
 
 }  // namespace baton::chain
