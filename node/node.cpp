@@ -393,6 +393,7 @@ SubmitOutcome Node::submit_transaction(std::string tx_bytes) {
     std::string copy = bytes;
     const AddResult r = mempool_.add_checked(
         std::move(copy), tx, [this](const chain::PublicKey& k) { return state_.next_nonce(k); });
+    verified_txs_.add(r.hash);  // checked above, even if the pool refused it
     out->hash = r.hash;
     out->nonce = r.nonce;
     if (!r.accepted()) {
@@ -524,13 +525,14 @@ Result<std::string> Node::make_block(std::uint64_t height, std::uint32_t round,
       max_txs, budget, [this](const chain::PublicKey& k) { return state_.next_nonce(k); });
   const auto now = static_cast<std::int64_t>(now_ms());
   const chain::PublicKey& me = keys_.signing.public_key();
-  auto proposal = chain::propose_block(*spec_, state_, now, me, txs, evidence);
+  const chain::VerifiedTxs verified = verified_txs();
+  auto proposal = chain::propose_block(*spec_, state_, now, me, txs, evidence, verified);
   if (!proposal) {
     log_->warn(
         "cannot propose height {} round {} with {} txs and {} evidence: {}; retrying without "
         "evidence",
         height, round, txs.size(), evidence.size(), proposal.reason().message());
-    proposal = chain::propose_block(*spec_, state_, now, me, txs, {});
+    proposal = chain::propose_block(*spec_, state_, now, me, txs, {}, verified);
   }
   if (!proposal) {
     // A waiting transaction no longer fits the state; drop what was reaped
@@ -552,12 +554,19 @@ Status Node::check_block(std::uint64_t height, const std::string& block) {
   }
   chain::pb::Block parsed;
   if (!parsed.ParseFromString(block)) return make_error("the proposed block does not parse");
-  auto decoded = chain::check_block_stateless(*spec_, parsed);
+  auto decoded = chain::check_block_stateless(*spec_, parsed, verified_txs());
   if (!decoded) return make_error(decoded.reason().message());
   auto after = chain::apply_block(*spec_, state_, *decoded);
   if (!after) return make_error(after.reason().message());
   checked_[decoded->id] = std::move(after).value();
   return {};
+}
+
+chain::VerifiedTxs Node::verified_txs() const {
+  // The mempool holds only verified bytes (Mempool::add verifies;
+  // add_checked's precondition); verified_txs_ also remembers those it refused
+  // or already dropped.
+  return [this](const chain::Hash& h) { return verified_txs_.contains(h) || mempool_.contains(h); };
 }
 
 // ---------------------------------------------------------------- transport side
@@ -682,6 +691,7 @@ void Node::add_gossiped(const pb::NodeMessage& message,
     const AddResult r =
         mempool_.add_checked(message.txs().transactions(i), checked[static_cast<std::size_t>(i)],
                              [this](const chain::PublicKey& k) { return state_.next_nonce(k); });
+    verified_txs_.add(r.hash);  // on_message verified these bytes
     if (r.accepted()) {
       any = true;
       ++metrics_.txs_accepted;

@@ -38,6 +38,7 @@
 #include "chain/chain_spec.h"
 #include "chain/keys.h"
 #include "chain/ledger_state.h"
+#include "chain/validation.h"
 #include "node/agent_sink.h"
 #include "node/block_sync.h"
 #include "node/config.h"
@@ -48,6 +49,7 @@
 #include "node/proto/node_message.pb.h"
 #include "node/signer_state.h"
 #include "node/transport.h"
+#include "node/verified_tx_hashes.h"
 #include "storage/ledger_store.h"
 
 namespace baton::node {
@@ -88,6 +90,8 @@ class Node final : public ConsensusHost,
                    public AgentTxSink {
  public:
   static constexpr std::size_t kMaxPendingInbound = 20000;
+  // Transaction hashes remembered as verified (~100 bytes each).
+  static constexpr std::size_t kVerifiedTxHashes = 50000;
 
   // Reads the key and the genesis, checks that the key is a genesis member
   // and opens (or creates) the ledger in config.data_dir/ledger. Every error
@@ -163,6 +167,8 @@ class Node final : public ConsensusHost,
   void tick();
   void refresh_snapshot();
   void gossip_transactions(std::vector<std::string> txs);
+  // For the block checks: bytes this node verified before (loop thread only).
+  chain::VerifiedTxs verified_txs() const;
   std::uint64_t now_ms() const;
   std::string name_of(const chain::PublicKey& key) const;  // genesis name, or hex
   // Runs `fn` on the loop and waits up to `timeout_ms`; false when it did not run in time.
@@ -182,6 +188,8 @@ class Node final : public ConsensusHost,
   // Blocks this node checked or proposed at the current height: id -> state after.
   std::map<chain::Hash, chain::LedgerState> checked_;
   std::map<chain::PublicKey, std::string> names_;
+  // Signatures already verified, skipped when checking blocks; loop thread only.
+  VerifiedTxHashes verified_txs_{kVerifiedTxHashes};
 
   boost::asio::io_context loop_{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
