@@ -3,11 +3,19 @@
 //   - commit latency p50/p99 (submit -> the block holding the tx is visible
 //     on the node it was sent to) under light load (one tx every --gap-ms);
 //   - committed tx/s under sustained load from --clients threads;
+//   - the CPU time (user + sys of every batond, from /proc/PID/stat) spent
+//     per committed transaction over the same window, which unlike tx/s does
+//     not depend on what else runs on the machine, and the throughput it
+//     projects if the nodes had every core to themselves (a projection, not
+//     a measurement);
 //   - each node's RSS at the start and end of the sustained load.
+// With --memory-s S it runs only a steady load of --rate tx/s for S seconds
+// and prints every node's RSS each --sample-s seconds (memory flat or not).
 // Figures go to docs/BENCHMARKS.md ("Consensus and network").
 //
 //   baton-bench-consensus [--nodes 4] [--latency-txs 200] [--gap-ms 50]
 //                         [--load-s 20] [--clients 4] [--dir DIR]
+//                         [--memory-s 600 --rate 300 [--sample-s 10]]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -15,12 +23,16 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -58,6 +70,37 @@ long rss_kib(int pid) {
     if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
   }
   return -1;
+}
+
+// user + sys CPU seconds of a process (fields 14 and 15 of /proc/PID/stat),
+// or -1 when it cannot be read.
+double cpu_seconds(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = text.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return -1;
+  std::istringstream rest(text.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  // After ")": state is field 3; utime and stime are fields 14 and 15.
+  for (int f = 3; f <= 15 && rest >> field; ++f) {
+    if (f == 14) utime = std::stoull(field);
+    if (f == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double nodes_cpu_seconds(const std::vector<Node>& nodes) {
+  double sum = 0;
+  for (const auto& n : nodes) sum += std::max(0.0, cpu_seconds(std::to_string(n.pid)));
+  return sum;
+}
+
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return a + " " + b + " " + c;
 }
 
 double percentile(std::vector<double> v, double p) {
@@ -126,10 +169,93 @@ struct Sender {
   std::uint64_t nonce = 1;
 };
 
+// Steady load of `rate` tx/s for `seconds_total`; prints every node's RSS each
+// `sample_s` seconds, then first / last / max per node.
+int memory_run(const std::vector<Node>& nodes, const std::vector<Sender>& senders,
+               const std::string& chain_id, int seconds_total, int rate, int sample_s,
+               int clients) {
+  auto c0 = client(nodes[0].url);
+  const std::uint64_t h0 = height(*c0);
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> accepted{0}, refused{0};
+  std::vector<std::thread> threads;
+  const double per_client = static_cast<double>(rate) / clients;
+  for (int t = 0; t < clients; ++t) {
+    threads.emplace_back([&, t] {
+      const int idx = t % static_cast<int>(nodes.size());
+      auto c = client(nodes[idx].url);
+      Sender s{senders[idx].key};
+      if (auto r = c->get("/nonce/" + s.key.public_key().hex()); r && r->status == 200)
+        s.nonce = json::parse(r->body)["next_nonce"].get<std::uint64_t>();
+      const std::string pad(120, 'x');
+      const auto start = steady_clock::now();
+      for (std::uint64_t k = 0; !stop; ++k) {
+        // Paced: the k-th transaction is due k / per_client seconds in.
+        std::this_thread::sleep_until(start +
+                                      microseconds(static_cast<long long>(k * 1e6 / per_client)));
+        const std::string tx = baton::chain::encode_transaction(baton::chain::make_note(
+            chain_id, s.key, s.nonce, "memory " + std::to_string(s.nonce) + pad));
+        auto r = c->request("POST", "/tx", tx, "application/octet-stream");
+        if (r && r->status == 202) {
+          ++s.nonce;
+          ++accepted;
+        } else {
+          ++refused;
+        }
+      }
+    });
+  }
+  std::vector<std::vector<long>> series(nodes.size());
+  const auto t0 = steady_clock::now();
+  const double cpu0 = nodes_cpu_seconds(nodes);
+  std::printf("memory run: %d tx/s from %d clients for %d s, RSS (MiB) every %d s\n", rate, clients,
+              seconds_total, sample_s);
+  std::printf("%6s %8s %10s", "t_s", "height", "submitted");
+  for (const auto& n : nodes) std::printf(" %9s", n.name.c_str());
+  std::printf(" %s\n", "load");
+  for (int k = 0; k * sample_s <= seconds_total; ++k) {
+    std::this_thread::sleep_until(t0 + seconds(k * sample_s));
+    std::printf("%6d %8llu %10llu", k * sample_s, static_cast<unsigned long long>(height(*c0)),
+                static_cast<unsigned long long>(accepted.load()));
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      series[i].push_back(rss_kib(nodes[i].pid));
+      std::printf(" %9.1f", series[i].back() / 1024.0);
+    }
+    std::printf(" %s\n", load_average().c_str());
+    std::fflush(stdout);
+  }
+  stop = true;
+  for (auto& t : threads) t.join();
+  const double cpu = nodes_cpu_seconds(nodes) - cpu0;
+  // Let the last submitted transactions commit before counting.
+  std::this_thread::sleep_for(seconds(3));
+  std::uint64_t committed = 0;
+  const std::uint64_t h1 = height(*c0);
+  for (std::uint64_t h = h0 + 1; h <= h1; ++h) {
+    auto r = c0->get("/block/" + std::to_string(h));
+    if (r && r->status == 200) committed += json::parse(r->body)["transactions"].size();
+  }
+  std::printf(
+      "submitted %llu (refused %llu), committed %llu in blocks %llu..%llu; nodes' CPU %.1f s "
+      "(%.0f us per committed tx)\n",
+      static_cast<unsigned long long>(accepted.load()),
+      static_cast<unsigned long long>(refused.load()), static_cast<unsigned long long>(committed),
+      static_cast<unsigned long long>(h0 + 1), static_cast<unsigned long long>(h1), cpu,
+      committed ? cpu / committed * 1e6 : 0.0);
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const auto& v = series[i];
+    std::printf("  %s RSS: first %.1f MiB, last %.1f MiB, max %.1f MiB\n", nodes[i].name.c_str(),
+                v.front() / 1024.0, v.back() / 1024.0,
+                *std::max_element(v.begin(), v.end()) / 1024.0);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int nodes_n = 4, latency_txs = 200, gap_ms = 50, load_s = 20, clients = 4;
+  int memory_s = 0, rate = 300, sample_s = 10;
   std::string dir;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
@@ -145,6 +271,12 @@ int main(int argc, char** argv) {
       clients = std::stoi(v);
     else if (a == "--dir")
       dir = v;
+    else if (a == "--memory-s")
+      memory_s = std::stoi(v);
+    else if (a == "--rate")
+      rate = std::stoi(v);
+    else if (a == "--sample-s")
+      sample_s = std::stoi(v);
     else {
       std::cerr << "unknown option " << a << "\n";
       return 2;
@@ -155,7 +287,11 @@ int main(int argc, char** argv) {
     dir = std::string(mkdtemp(tmpl)) + "/net";
   }
   const std::string script = std::string(BATON_SOURCE_DIR) + "/deploy/testnet.sh";
-  const std::string env = "BATON_BIN_DIR=" + std::string(BATON_BIN_DIR) + " ";
+  // BATON_BIN_DIR in the environment picks other batond/baton binaries (e.g. an
+  // older build, to compare).
+  const char* bin_env = std::getenv("BATON_BIN_DIR");
+  const std::string env =
+      "BATON_BIN_DIR=" + std::string(bin_env != nullptr ? bin_env : BATON_BIN_DIR) + " ";
   if (std::system((env + script + " up --nodes " + std::to_string(nodes_n) + " --dir " + dir +
                    " >/dev/null")
                       .c_str()) != 0) {
@@ -180,7 +316,10 @@ int main(int argc, char** argv) {
   auto c0 = client(nodes[0].url);
   std::this_thread::sleep_for(seconds(2));  // let every session come up
 
-  std::cout << "nodes: " << nodes_n << ", cores: " << std::thread::hardware_concurrency() << "\n";
+  const unsigned cores = std::thread::hardware_concurrency();
+  std::cout << "nodes: " << nodes_n << ", cores: " << cores << ", load average: " << load_average()
+            << "\n";
+  if (memory_s > 0) return memory_run(nodes, senders, chain_id, memory_s, rate, sample_s, clients);
 
   // --- light load: latency ---
   {
@@ -247,17 +386,21 @@ int main(int argc, char** argv) {
       });
     }
     const auto t0 = steady_clock::now();
+    // The measured window starts after the first 20% (warm-up).
+    const auto from = t0 + milliseconds(load_s * 1000 / 5);
+    std::this_thread::sleep_until(from);
+    const double cpu_from = nodes_cpu_seconds(nodes), self_from = cpu_seconds("self");
     std::vector<long> rss_peak(nodes.size(), 0);
     while (steady_clock::now() - t0 < seconds(load_s)) {
-      std::this_thread::sleep_for(seconds(1));
+      std::this_thread::sleep_for(milliseconds(500));
       for (std::size_t i = 0; i < nodes.size(); ++i)
         rss_peak[i] = std::max(rss_peak[i], rss_kib(nodes[i].pid));
     }
+    const auto t1 = steady_clock::now();
+    const double cpu_to = nodes_cpu_seconds(nodes), self_to = cpu_seconds("self");
+    const std::string load_end = load_average();
     stop = true;
     for (auto& t : threads) t.join();
-    const auto t1 = steady_clock::now();
-    // Committed tx/s over the load window, skipping the first 20% (warm-up).
-    const auto from = t0 + (t1 - t0) / 5;
     std::size_t txs = 0, blocks = 0;
     for (const auto& [when, n] : w.blocks()) {
       if (when >= from && when <= t1) {
@@ -273,6 +416,20 @@ int main(int argc, char** argv) {
         clients, load_s, txs / secs, txs, blocks, secs,
         static_cast<unsigned long long>(accepted.load()),
         static_cast<unsigned long long>(refused.load()));
+    if (txs > 0) {
+      const double node_cpu = cpu_to - cpu_from;
+      const double per_tx_us = node_cpu / static_cast<double>(txs) * 1e6;
+      std::printf(
+          "  CPU: the %zu batond used %.2f CPU-s (user+sys) in those %.1f s = %.0f us per "
+          "committed tx; this bench's clients and watcher %.0f us per tx; load average at the "
+          "end %s\n",
+          nodes.size(), node_cpu, secs, per_tx_us,
+          (self_to - self_from) / static_cast<double>(txs) * 1e6, load_end.c_str());
+      std::printf(
+          "  projection (not a measurement): with all %u cores for the nodes alone, %.0f us per "
+          "tx allows %.0f tx/s\n",
+          cores, per_tx_us, cores * 1e6 / per_tx_us);
+    }
     for (std::size_t i = 0; i < nodes.size(); ++i) {
       std::printf("  %s RSS: start %ld MiB, peak %ld MiB, end %ld MiB\n", nodes[i].name.c_str(),
                   rss_start[i] / 1024, rss_peak[i] / 1024, rss_kib(nodes[i].pid) / 1024);
