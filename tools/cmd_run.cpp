@@ -58,6 +58,12 @@ std::string ppm_text(std::uint64_t ppm) {
   return buf;
 }
 
+std::string signed_auc_text(std::int64_t ppm) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.4f", static_cast<double>(ppm) / 1e6);
+  return buf;
+}
+
 void status(const ReadOptions& o) {
   const json out = training_status(o);
   if (o.json) {
@@ -99,7 +105,14 @@ void status(const ReadOptions& o) {
       std::cout << "\n";
     }
     const json& refusals = run["refusals"];
+    bool late_votes = false;
     for (const auto& r : refusals["recent"]) {
+      const std::string why = r["reason"].get<std::string>();
+      const std::string type = r["type"].get<std::string>();
+      late_votes = late_votes ||
+                   ((type == "TX_MODEL_VOTE" || type == "TX_LOAD_APPROVAL") &&
+                    (why.find("request that is not open") != std::string::npos ||
+                     why.find("no training run is active") != std::string::npos));
       std::cout << "  refused       " << r["type"].get<std::string>() << " from "
                 << r["sender"].get<std::string>() << " at height "
                 << r["height"].get<std::uint64_t>()
@@ -110,10 +123,16 @@ void status(const ReadOptions& o) {
       std::cout << "  (" << refusals["total"].get<std::uint64_t>() - refusals["recent"].size()
                 << " older refusals are no longer kept in the state; the blocks hold them)\n";
     }
+    if (late_votes) {
+      std::cout << "  (a vote refused as \"not open\" or \"no training run is active\" came after"
+                   " the quorum had decided: harmless)\n";
+    }
+    // Sum over each partner's approved turns of the median AUC gain its
+    // voters measured (candidate minus head), in AUC units.
     std::cout << "contributivity";
     for (const auto& [name, c] : run["contributivity_ppm"].items())
-      std::cout << " " << name << "=" << c.get<std::int64_t>();
-    std::cout << " (ppm of AUC)\n";
+      std::cout << " " << name << " " << signed_auc_text(c.get<std::int64_t>());
+    std::cout << " (summed median AUC gain of its approved turns)\n";
   }
   for (const auto& r : out["refusals"]["recent"]) {
     std::cout << "refused       " << r["type"].get<std::string>() << " from "
@@ -150,7 +169,7 @@ void lineage(const ReadOptions& o, const std::string& run_id) {
               << "\n"
               << "    object " << m["object_key"].get<std::string>() << " sha256 "
               << m["ciphertext_sha256"].get<std::string>() << "\n    median AUC gain "
-              << m["median_gain_ppm"].get<std::int64_t>() << " ppm\n";
+              << signed_auc_text(m["median_gain_ppm"].get<std::int64_t>()) << "\n";
     for (const auto& v : m["votes"]) {
       std::cout << "    " << v["voter"].get<std::string>()
                 << (v["approve"].get<bool>() ? " approve" : " reject ") << " AUC "
@@ -221,7 +240,9 @@ void start(const StartOptions& o) {
     print_json(out);
   } else {
     std::cout << "submitted StartRun for run " << (*plan)->run_id << ": "
-              << out["hash"].get<std::string>() << "\n";
+              << out["hash"].get<std::string>() << "\n"
+              << "`baton run status --node " << o.node
+              << "` shows the run once committed, or why the ledger refused it\n";
   }
 }
 
