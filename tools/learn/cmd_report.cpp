@@ -227,7 +227,10 @@ chain::Bytes fetch_final_model(const ReportArgs& a, const json& status, const js
     save.wrapped_keys[name] = std::string(bytes->begin(), bytes->end());
   }
   auto envelope = node::envelope_for_member(save, keys->name, keys->x25519.public_key());
-  if (!envelope) fail("cannot use the key of " + keys->name + ": " + envelope.error().message);
+  if (!envelope) {
+    fail("cannot use the key of " + keys->name + " for the final model: " +
+         envelope.error().message + "; give --key of a member it was sealed for");
+  }
   node::LedgerModelRef ref{save.object_key, save.ciphertext_sha256, save.model_sha256,
                            std::move(*envelope)};
   node::ModelBinding binding{status["chain_id"].get<std::string>(),
@@ -241,9 +244,22 @@ chain::Bytes fetch_final_model(const ReportArgs& a, const json& status, const js
   std::error_code ec;
   fs::remove_all(options.work_dir, ec);
   if (!opened) {
-    fail("the final model " + save.object_key + " in " + a.store_uri +
-             " does not check out: " + opened.error().message,
-         Exit::verify_failed);
+    // Only a blob that is there but is not what the ledger names fails
+    // verification; a store that cannot be reached, or lost the blob, is not.
+    using H = node::HandoffErrc;
+    const auto why = static_cast<H>(opened.error().code);
+    const std::string head_text = "cannot use the final model " + save.object_key + " from " +
+                                  a.store_uri + ": " + opened.error().message;
+    switch (why) {
+      case H::store_failed:
+        fail(head_text, Exit::unavailable);
+      case H::missing_blob:
+      case H::io:
+      case H::invalid_argument:
+        fail(head_text, Exit::failure);
+      default:
+        fail(head_text, Exit::verify_failed);
+    }
   }
   return std::move(opened->model_bytes);
 }
@@ -416,9 +432,14 @@ void report(const ReportArgs& a) {
                 << "\n";
     }
   }
-  std::cout << "contributivity (AUC ppm):";
-  for (const auto& [name, c] : run["contributivity_ppm"].items())
-    std::cout << " " << name << "=" << c.get<std::int64_t>();
+  // Each partner's sum, over its approved turns, of the median AUC gain
+  // (candidate minus head) its voters measured.
+  std::cout << "contributivity (summed median AUC gain of its approved turns):";
+  for (const auto& [name, c] : run["contributivity_ppm"].items()) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%+.4f", static_cast<double>(c.get<std::int64_t>()) / 1e6);
+    std::cout << " " << name << " " << buf;
+  }
   std::cout << "\n";
   if (result.contains("final")) {
     std::cout << "final model      AUC " << fixed(result["final"]["auc"].get<double>())
