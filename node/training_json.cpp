@@ -232,7 +232,8 @@ Result<json> from_node(const std::string& url) {
                                 ? j["error"].dump()
                                 : r->body.substr(0, 200);
     return source_error("the node at " + url + " did not return its training state (HTTP " +
-                            std::to_string(r->status) + "): " + why,
+                            std::to_string(r->status) + ")" + (why.empty() ? "" : ": " + why) +
+                            (r->status == 404 ? "; is it a batond admin API of this version?" : ""),
                         TrainingSourceErrc::unavailable);
   }
   return j;
