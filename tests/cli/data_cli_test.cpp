@@ -102,6 +102,13 @@ TEST(DataSplit, RefusesBadArgumentsWithASentence) {
   EXPECT_NE(r.err.find("twice"), std::string::npos) << r.err;
   r = split(tmp / "y", {"--test-fraction", "1.5"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
+  // A negative seed would wrap around to a huge unsigned one.
+  r = run_baton({"data", "split", "--csv", (source_dir() / "data" / "breast_cancer.csv").string(),
+                 "--label", "malignant", "--positive", "1", "--partners", "a,b", "--seed", "-3",
+                 "--out", (tmp / "s").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--seed"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(tmp / "s" / "test.csv"));
   r = run_baton({"data", "split", "--csv", (source_dir() / "data" / "breast_cancer.csv").string(),
                  "--label", "no_such_column", "--positive", "1", "--partners", "a,b", "--out",
                  (tmp / "z").string()});

@@ -226,7 +226,15 @@ void register_data_commands(CLI::App& app) {
   sub->add_option("--validation-fraction", a->validation_fraction,
                   "validation share of each hospital's rows")
       ->capture_default_str();
-  sub->add_option("--seed", a->seed, "split seed")->capture_default_str();
+  sub->add_option("--seed", a->seed, "split seed")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            return v.empty() || v.find_first_not_of("0123456789") != std::string::npos
+                       ? "the seed must be a non-negative integer, got '" + v + "'"
+                       : std::string();
+          },
+          "UINT"))
+      ->capture_default_str();
   sub->add_option("--out", a->out, "output directory (created; files in it are replaced)")
       ->required();
   sub->add_flag("--json", a->json, "print the split summary as JSON");
