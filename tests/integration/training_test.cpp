@@ -288,17 +288,21 @@ TEST(Training, RunFinishesWhenAPartnerIsKilledDuringItsTurn) {
   // 400 epochs: about a second of training per turn, so the kill lands inside it.
   TrainingNet t("kill", kHospitals, 400, split_dir());
   ASSERT_TRUE(t.net->ok()) << t.net->error();
-  const int victim = 1;  // hospital-b: turn 1, which loads turn 0's model
+  // hospital-d: turn 3, which loads turn 2's model. testnet.sh starts the
+  // nodes one after another and the run begins as soon as three are up, so
+  // an earlier partner's turn may be over before the network is "up"; the
+  // last node's turn cannot begin before that node runs.
+  const int victim = 3;
   std::string phase;
   ASSERT_TRUE(wait_until(
       [&] {
         const json r = t.run(0, "kill");
-        if (r.is_null() || r["turns"].size() < 2) return false;
-        phase = r["turns"][1]["phase"];
+        if (r.is_null() || r["turns"].size() < 4) return false;
+        phase = r["turns"][3]["phase"];
         return phase == "training" || phase == "save_voting";
       },
-      60s))
-      << "hospital-b never got its load token";
+      90s))
+      << "hospital-d never got its load token";
   // After its load token, before its save token: kill -9.
   ASSERT_TRUE(t.net->signal(victim, SIGKILL));
   std::uint64_t kill_height = 0;
@@ -317,7 +321,7 @@ TEST(Training, RunFinishesWhenAPartnerIsKilledDuringItsTurn) {
       << "the run did not finish: " << run.dump(2).substr(0, 3000);
   ASSERT_EQ(run["turns"].size(), 4u);
   for (const auto& turn : run["turns"]) EXPECT_NE(turn["decision"], "pending");
-  const json& killed = run["turns"][1];
+  const json& killed = run["turns"][3];
   EXPECT_GT(killed["load_token_height"].get<std::uint64_t>(), 0u);
   EXPECT_LE(killed["load_token_height"].get<std::uint64_t>(), kill_height);
   if (!killed["save_token_id"].get<std::string>().empty()) {
