@@ -187,29 +187,11 @@ HttpResponse AdminApi::nonce(std::string_view key_text) {
 }
 
 HttpResponse AdminApi::training() {
-  std::lock_guard lock(training_mutex_);
-  if (!training_state_) {
-    training_state_ =
-        std::make_unique<chain::LedgerState>(chain::initial_state(node_.spec().genesis_hash));
-  }
-  // Blocks in the store were validated by the node before they were written;
-  // validating them again here is the price of not sharing the loop's state.
-  const std::uint64_t tip = node_.store().tip().height;
-  for (std::uint64_t h = training_state_->height + 1; h <= tip; ++h) {
-    auto stored = node_.store().block_at(h);
-    if (!stored) return error(500, stored.error().message);
-    if (!stored->has_value()) break;
-    auto committed = chain::decode_committed_block(**stored);
-    if (!committed)
-      return error(500, "block " + std::to_string(h) + ": " + committed.error().message);
-    auto after = chain::validate_block(node_.spec(), *training_state_, *committed);
-    if (!after.ok()) {
-      return error(500,
-                   "block " + std::to_string(h) + " does not apply: " + after.reason().message());
-    }
-    *training_state_ = std::move(after).value();
-  }
-  return reply(200, training_status_json(*training_state_, node_.spec().chain_id()));
+  // The node publishes an immutable copy of its committed state after every
+  // commit, so this costs one JSON rendering, not a replay of the chain.
+  const std::shared_ptr<const chain::LedgerState> state = node_.committed_state();
+  if (!state) return error(503, "the node has not loaded its ledger yet; retry");
+  return reply(200, training_status_json(*state, node_.spec().chain_id()));
 }
 
 HttpResponse AdminApi::metrics() {

@@ -50,10 +50,6 @@ class AdminApi {
   HttpResponse training();
 
   Node& node_;
-  // GET /training's own replay of the committed blocks, advanced to the
-  // store's tip on each request (the loop's state stays on the loop thread).
-  std::mutex training_mutex_;
-  std::unique_ptr<chain::LedgerState> training_state_;
 };
 
 }  // namespace baton::node

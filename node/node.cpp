@@ -117,6 +117,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
   std::unique_ptr<Node> node(new Node(config, std::move(log), std::move(spec_ptr),
                                       std::move(keys).value(), std::move(store).value()));
   if (auto s = node->replay_ledger(); !s) return s.error();
+  node->publish_committed_state();
   if (auto s = node->open_agent(); !s) return s.error();
   return node;
 }
@@ -483,7 +484,19 @@ Status Node::apply_committed(const std::string& committed_bytes, const chain::Le
   return {};
 }
 
+void Node::publish_committed_state() {
+  auto copy = std::make_shared<const chain::LedgerState>(state_);
+  std::lock_guard lock(committed_mutex_);
+  committed_state_ = std::move(copy);
+}
+
+std::shared_ptr<const chain::LedgerState> Node::committed_state() const {
+  std::lock_guard lock(committed_mutex_);
+  return committed_state_;
+}
+
 void Node::after_commit(std::uint64_t height) {
+  publish_committed_state();
   if (!agent_) return;
   // While block sync is still far behind the peers the states are history:
   // acting on them would only send transactions the ledger refuses.

@@ -124,6 +124,10 @@ class Node final : public ConsensusHost,
   std::optional<std::string> pending_transaction(const chain::Hash& hash);
   // True once stop() began or the node halted itself.
   bool halted() const { return halted_.load(); }
+  // The committed ledger state at the tip, for readers off the loop (the
+  // admin API's GET /training): an immutable copy published after start-up
+  // replay and after every commit. Never null once open() returned.
+  std::shared_ptr<const chain::LedgerState> committed_state() const;
 
   // --- ConsensusHost (loop thread) ---
   Status commit_decision(const consensus::Decision& decision) override;
@@ -162,6 +166,7 @@ class Node final : public ConsensusHost,
   Status apply_committed(const std::string& committed_bytes, const chain::LedgerState& after,
                          std::uint64_t height);
   void after_commit(std::uint64_t height);
+  void publish_committed_state();
   void send_status(const std::optional<PeerId>& to);
   void maybe_request_blocks();
   void tick();
@@ -212,6 +217,8 @@ class Node final : public ConsensusHost,
 
   mutable std::mutex snapshot_mutex_;
   NodeSnapshot snapshot_;
+  mutable std::mutex committed_mutex_;
+  std::shared_ptr<const chain::LedgerState> committed_state_;
 };
 
 }  // namespace baton::node
