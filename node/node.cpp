@@ -653,11 +653,16 @@ void Node::on_peer_disconnected(const PeerId& peer, DisconnectReason reason) {
 
 void Node::on_problem(const TransportProblem& problem) {
   const std::string who = problem.peer ? name_of(*problem.peer) : problem.remote;
+  // A peer closing its side (it restarted or shut down) or our own shutdown
+  // is routine; everything else (refused handshakes, garbage) is a warning.
+  const bool routine = problem.reason == DisconnectReason::closed_by_peer ||
+                       problem.reason == DisconnectReason::stopped || stopping_.load();
+  const auto level = routine ? spdlog::level::info : spdlog::level::warn;
   if (problem.suppressed > 0) {
-    log_->warn("p2p {}: {} ({}) [{} similar problems not logged]", who, problem.detail,
-               to_string(problem.reason), problem.suppressed);
+    log_->log(level, "p2p {}: {} ({}) [{} similar problems not logged]", who, problem.detail,
+              to_string(problem.reason), problem.suppressed);
   } else {
-    log_->warn("p2p {}: {} ({})", who, problem.detail, to_string(problem.reason));
+    log_->log(level, "p2p {}: {} ({})", who, problem.detail, to_string(problem.reason));
   }
 }
 
