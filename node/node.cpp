@@ -143,6 +143,21 @@ Node::~Node() { stop(); }
 
 Status Node::open_agent() {
   if (!config_.trains()) return {};
+  // The files are parsed only when a run starts (the plan names the columns),
+  // but a path that cannot even be opened is a configuration mistake: say so
+  // now rather than let this hospital's turns expire one by one.
+  const std::pair<const char*, const std::filesystem::path*> files[] = {
+      {"train_csv", &config_.training->train_csv},
+      {"validation_csv", &config_.training->validation_csv},
+      {"feature_schema", &config_.training->feature_schema}};
+  for (const auto& [key, path] : files) {
+    if (path->empty()) continue;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(*path, ec) || !std::ifstream(*path).is_open()) {
+      return make_error("[training] " + std::string(key) + " " + path->string() +
+                        " is not a readable file");
+    }
+  }
   storage::S3Options s3;
   s3.endpoint = config_.store->endpoint;
   if (!config_.store->region.empty()) s3.region = config_.store->region;

@@ -1,5 +1,6 @@
 // `baton status`, `baton tx submit` and `batond` itself with bad input: one
 // clear sentence, a meaningful exit code, no crash.
+#include <fstream>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -145,6 +146,19 @@ TEST(BatondCli, RefusesAP2pPortInUse) {
   ::close(fd);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("p2p_listen"), std::string::npos) << r.err;
+}
+
+TEST(BatondCli, RefusesATrainingFileThatCannotBeRead) {
+  OneNode n;
+  write_text(n.dir / "validation.csv", "a,label\n1,0\n");
+  std::ofstream(n.config, std::ios::app)
+      << "[store]\nuri = \"file://" << (n.dir / "store").string()
+      << "\"\n[training]\ntrain_csv = \"missing.csv\"\nvalidation_csv = \"validation.csv\"\n";
+  auto r = run_batond({"--config", n.config.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("train_csv"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("missing.csv"), std::string::npos) << r.err;
+  EXPECT_TRUE(one_sentence(r.err)) << r.err;
 }
 
 }  // namespace
