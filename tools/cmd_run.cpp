@@ -109,10 +109,9 @@ void status(const ReadOptions& o) {
     for (const auto& r : refusals["recent"]) {
       const std::string why = r["reason"].get<std::string>();
       const std::string type = r["type"].get<std::string>();
-      late_votes = late_votes ||
-                   ((type == "TX_MODEL_VOTE" || type == "TX_LOAD_APPROVAL") &&
-                    (why.find("request that is not open") != std::string::npos ||
-                     why.find("no training run is active") != std::string::npos));
+      late_votes = late_votes || ((type == "TX_MODEL_VOTE" || type == "TX_LOAD_APPROVAL") &&
+                                  (why.find("request that is not open") != std::string::npos ||
+                                   why.find("no training run is active") != std::string::npos));
       std::cout << "  refused       " << r["type"].get<std::string>() << " from "
                 << r["sender"].get<std::string>() << " at height "
                 << r["height"].get<std::uint64_t>()

@@ -23,8 +23,7 @@ inline constexpr LearnCommand kLearnCommands[] = {
      "Train the centralized model and the paper's six chained scenarios; compare AUCs (DeLong)"},
     {"bench", "Benchmarks that print figures"},
     {"data", "Prepare hospitals' data files for a demo or test run (data split)"},
-    {"report",
-     "A run's AUC per turn, contributivity, and the final model on a held-out test set"},
+    {"report", "A run's AUC per turn, contributivity, and the final model on a held-out test set"},
 };
 
 // The file name of the torch-side executable, in the same directory as baton.
