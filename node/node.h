@@ -84,6 +84,9 @@ struct SubmitOutcome {
 
 class PartnerAgent;
 
+// The serialized NodeMessage, as sent to peers (node_p2p.cpp).
+chain::Bytes encode_node_message(const pb::NodeMessage& m);
+
 class Node final : public ConsensusHost,
                    public consensus::Application,
                    public TransportListener,
