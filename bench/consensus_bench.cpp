@@ -169,6 +169,16 @@ struct Sender {
   std::uint64_t nonce = 1;
 };
 
+// Signs `s`'s next note and posts it; on acceptance the nonce moves on.
+bool post_note(HttpClient& c, const std::string& chain_id, Sender& s, const std::string& text) {
+  const std::string tx =
+      baton::chain::encode_transaction(baton::chain::make_note(chain_id, s.key, s.nonce, text));
+  auto r = c.request("POST", "/tx", tx, "application/octet-stream");
+  if (!r || r->status != 202) return false;
+  ++s.nonce;
+  return true;
+}
+
 // Steady load of `rate` tx/s for `seconds_total`; prints every node's RSS each
 // `sample_s` seconds, then first / last / max per node.
 int memory_run(const std::vector<Node>& nodes, const std::vector<Sender>& senders,
@@ -193,11 +203,7 @@ int memory_run(const std::vector<Node>& nodes, const std::vector<Sender>& sender
         // Paced: the k-th transaction is due k / per_client seconds in.
         std::this_thread::sleep_until(start +
                                       microseconds(static_cast<long long>(k * 1e6 / per_client)));
-        const std::string tx = baton::chain::encode_transaction(baton::chain::make_note(
-            chain_id, s.key, s.nonce, "memory " + std::to_string(s.nonce) + pad));
-        auto r = c->request("POST", "/tx", tx, "application/octet-stream");
-        if (r && r->status == 202) {
-          ++s.nonce;
+        if (post_note(*c, chain_id, s, "memory " + std::to_string(s.nonce) + pad)) {
           ++accepted;
         } else {
           ++refused;
@@ -372,11 +378,7 @@ int main(int argc, char** argv) {
         }
         const std::string pad(120, 'x');
         while (!stop) {
-          const std::string tx = baton::chain::encode_transaction(baton::chain::make_note(
-              chain_id, s.key, s.nonce, "load " + std::to_string(s.nonce) + pad));
-          auto r = c->request("POST", "/tx", tx, "application/octet-stream");
-          if (r && r->status == 202) {
-            ++s.nonce;
+          if (post_note(*c, chain_id, s, "load " + std::to_string(s.nonce) + pad)) {
             ++accepted;
           } else {
             ++refused;

@@ -26,6 +26,22 @@ testing::RunResult testnet_sh(const std::vector<std::string>& args) {
       {{"BATON_BIN_DIR", testing::bin_path("baton").parent_path().string()}});
 }
 
+// Posts serialized transaction bytes to a node: the hash it accepted, or ""
+// with the reason in *why.
+std::string post_tx(node::HttpClient& c, const std::string& tx, std::string* why) {
+  auto r = c.request("POST", "/tx", tx, "application/octet-stream");
+  if (!r) {
+    if (why) *why = r.error().message;
+    return "";
+  }
+  json j = json::parse(r->body, nullptr, false);
+  if (r->status != 202 || j.is_discarded() || !j.value("accepted", false)) {
+    if (why) *why = r->body;
+    return "";
+  }
+  return j["hash"].get<std::string>();
+}
+
 }  // namespace
 
 Testnet::Testnet(int n, int empty_block_ms) {
@@ -131,17 +147,7 @@ std::string Testnet::submit_tx(int sender, int via, int type, const std::string&
   const std::uint64_t nonce = json::parse(n->body)["next_nonce"].get<std::uint64_t>();
   const std::string tx = chain::encode_transaction(chain::make_transaction(
       chain_id_, keys_.at(sender).signing, nonce, static_cast<chain::pb::TxType>(type), payload));
-  auto r = client(via).request("POST", "/tx", tx, "application/octet-stream");
-  if (!r) {
-    if (why) *why = r.error().message;
-    return "";
-  }
-  json j = json::parse(r->body, nullptr, false);
-  if (r->status != 202 || j.is_discarded() || !j.value("accepted", false)) {
-    if (why) *why = r->body;
-    return "";
-  }
-  return j["hash"].get<std::string>();
+  return post_tx(client(via), tx, why);
 }
 
 bool Testnet::stop(int i, bool kill) {
@@ -183,18 +189,10 @@ std::string Testnet::submit_note(int sender, int via, const std::string& text, s
   if (nonce == 0) nonce = 1;
   const std::string tx =
       chain::encode_transaction(chain::make_note(chain_id_, keys_.at(sender).signing, nonce, text));
-  auto r = client(via).request("POST", "/tx", tx, "application/octet-stream");
-  if (!r) {
-    if (why) *why = r.error().message;
-    return "";
-  }
-  json j = json::parse(r->body, nullptr, false);
-  if (r->status != 202 || j.is_discarded() || !j.value("accepted", false)) {
-    if (why) *why = r->body;
-    return "";
-  }
+  std::string hash = post_tx(client(via), tx, why);
+  if (hash.empty()) return "";
   ++nonce;
-  return j["hash"].get<std::string>();
+  return hash;
 }
 
 bool Testnet::committed(int i, const std::string& tx_hash) {
