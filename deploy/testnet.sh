@@ -4,7 +4,7 @@
 #   deploy/testnet.sh up     --nodes N --dir D [--chain-id ID] [--empty-block-ms MS]
 #                            [--names A,B,...] [--plan PLAN.json] [--store URI]
 #                            [--store-endpoint URL] [--data SPLIT_DIR]
-#                            [--malicious NAME] [--no-start]
+#                            [--torch-threads T] [--malicious NAME] [--no-start]
 #   deploy/testnet.sh start     --dir D --node NAME  # (re)start one node
 #   deploy/testnet.sh start-all --dir D              # start every node that is not running
 #   deploy/testnet.sh stop   --dir D --node NAME [--kill]   # SIGTERM (or SIGKILL)
@@ -29,7 +29,12 @@
 #                   in a [training] section (a node without DIR/NAME/ gets
 #                   none: it validates but takes no part in runs);
 #                   DIR/feature_schema.json, when present, becomes every
-#                   node's agreed feature schema
+#                   node's agreed feature schema. When DIR/NAME/volumes/
+#                   exists (`baton data synth-volumes`: the CSVs are manifests
+#                   naming volumes relative to their own directory), all of
+#                   DIR/NAME/ is copied, so that those paths stay valid
+#   --torch-threads T  [training] torch_threads of every node (default 1:
+#                   nodes on one machine share its cores)
 #   --malicious N   node N trains on label-flipped data
 # Binaries come from $BATON_BIN_DIR (default: build/bin of this checkout).
 set -euo pipefail
@@ -40,11 +45,11 @@ BATON="$BIN/baton"
 BATOND="$BIN/batond"
 
 die() { echo "testnet.sh: $*" >&2; exit 1; }
-usage() { sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,39p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 cmd="${1:-}"; [[ -n "$cmd" ]] || usage; shift
 NODES=""; DIR=""; NODE=""; CHAIN_ID="baton-testnet"; KILL=0; EMPTY_MS=1000
-NAMES=""; PLAN=""; STORE=""; STORE_ENDPOINT=""; DATA=""; MALICIOUS=""; START=1
+NAMES=""; PLAN=""; STORE=""; STORE_ENDPOINT=""; DATA=""; MALICIOUS=""; START=1; TORCH_THREADS=1
 need() { [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value (see --help)"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -59,6 +64,7 @@ while [[ $# -gt 0 ]]; do
     --store-endpoint) need "$@"; STORE_ENDPOINT="$2"; shift ;;
     --data) need "$@"; DATA="$2"; shift ;;
     --malicious) need "$@"; MALICIOUS="$2"; shift ;;
+    --torch-threads) need "$@"; TORCH_THREADS="$2"; shift ;;
     --no-start) START=0 ;;
     --kill) KILL=1 ;;
     -h|--help) usage ;;
@@ -191,8 +197,13 @@ training_sections() {  # name node_dir
   fi
   for f in train.csv validation.csv; do
     [[ -f "$DATA/$name/$f" ]] || die "--data $DATA has no $name/$f"
-    cp "$DATA/$name/$f" "$ndir/data/$f"
   done
+  if [[ -d "$DATA/$name/volumes" ]]; then
+    # Manifests: their rows name files relative to the manifest's directory.
+    cp -R "$DATA/$name/." "$ndir/data/"
+  else
+    cp "$DATA/$name/train.csv" "$DATA/$name/validation.csv" "$ndir/data/"
+  fi
   [[ "$name" == "$MALICIOUS" ]] && flip=true
   {
     echo; echo "[training]"
@@ -202,7 +213,7 @@ training_sections() {  # name node_dir
       cp "$DATA/feature_schema.json" "$ndir/data/feature_schema.json"
       echo "feature_schema = \"data/feature_schema.json\""
     fi
-    echo "torch_threads = 1"
+    echo "torch_threads = $TORCH_THREADS"
     echo "malicious_label_flip = $flip"
   } >>"$ndir/node.toml"
 }
@@ -222,6 +233,7 @@ case "$cmd" in
     [[ -z "$PLAN" || -f "$PLAN" ]] || die "--plan $PLAN is not a file"
     [[ -z "$DATA" || -d "$DATA" ]] || die "--data $DATA is not a directory"
     [[ -z "$DATA" || -n "$STORE" ]] || die "--data (training nodes) needs --store URI"
+    [[ "$TORCH_THREADS" =~ ^[1-9][0-9]*$ ]] || die "--torch-threads must be a positive number, got '$TORCH_THREADS'"
     if [[ -n "$MALICIOUS" ]]; then
       [[ -n "$DATA" ]] || die "--malicious needs --data"
       [[ " ${names[*]} " == *" $MALICIOUS "* ]] || die "--malicious $MALICIOUS is not one of the nodes (${names[*]})"
