@@ -13,6 +13,11 @@
 //
 // Rows keep the source's columns and cell text (re-quoted when needed): each
 // hospital holds raw data, and the node encodes it with the schema.
+//
+// `baton data synth-volumes`: the same layout for image models, with
+// synthetic volumes instead of a CSV's rows (learning/synth_volumes.h):
+// OUT/NAME/{train,validation}.csv manifests, OUT/NAME/volumes/*.npy,
+// OUT/test.csv, OUT/volumes/test-*.npy and OUT/synth.json.
 #include <algorithm>
 #include <fstream>
 #include <iostream>
@@ -25,6 +30,7 @@
 #include "learning/csv.h"
 #include "learning/preprocess.h"
 #include "learning/splits.h"
+#include "learning/synth_volumes.h"
 #include "learning/tabular.h"
 #include "tools/cli.h"
 #include "tools/learn/commands.h"
@@ -206,6 +212,59 @@ void split(const SplitArgs& a) {
             << " pooled training rows): " << (out / "feature_schema.json").string() << "\n";
 }
 
+struct SynthArgs {
+  std::string out;
+  std::vector<std::string> hospitals;
+  std::size_t train = 0;
+  std::size_t validation = 0;
+  std::size_t test = 0;
+  std::vector<int> shape{1, 16, 120, 160};
+  std::uint64_t seed = 1;
+  double positive_fraction = 0.5;
+  double amplitude = 1.0;
+  bool json = false;
+};
+
+void synth_volumes(const SynthArgs& a) {
+  ln::SynthVolumeOptions o;
+  o.out = a.out;
+  o.hospitals = a.hospitals;
+  o.train = a.train;
+  o.validation = a.validation;
+  o.test = a.test;
+  o.shape = a.shape;
+  o.seed = a.seed;
+  o.positive_fraction = a.positive_fraction;
+  o.amplitude = a.amplitude;
+  if (auto s = ln::validate(o); !s) fail(s.error().message, Exit::usage);
+  auto summary = ln::write_synthetic_volumes(o);
+  if (!summary) fail(summary.error().message);
+  if (a.json) {
+    std::cout << *summary;
+    return;
+  }
+  const json j = json::parse(*summary);
+  std::string shape;
+  for (int d : a.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+  std::cout << "wrote " << a.test + a.hospitals.size() * (a.train + a.validation) << " volumes of "
+            << shape << " (seed " << a.seed << ") under " << a.out << "\n";
+  for (const auto& [file, m] : j["manifests"].items()) {
+    std::cout << "  " << file << ": " << m["rows"].get<std::size_t>() << " volumes, "
+              << m["positive"].get<std::size_t>() << " positive\n";
+  }
+  std::cout << "parameters and SHA-256s: " << (fs::path(a.out) / "synth.json").string() << "\n";
+}
+
+CLI::Validator uint_check() {
+  return CLI::Validator(
+      [](std::string& v) {
+        return v.empty() || v.find_first_not_of("0123456789") != std::string::npos
+                   ? "expected a non-negative integer, got '" + v + "'"
+                   : std::string();
+      },
+      "UINT");
+}
+
 }  // namespace
 
 void register_data_commands(CLI::App& app) {
@@ -239,6 +298,44 @@ void register_data_commands(CLI::App& app) {
       ->required();
   sub->add_flag("--json", a->json, "print the split summary as JSON");
   sub->callback([a] { split(*a); });
+
+  auto v = std::make_shared<SynthArgs>();
+  auto* synth = data->add_subcommand(
+      "synth-volumes",
+      "Write synthetic CT-like volumes (.npy) and manifests for image models: per-hospital "
+      "train/validation and a held-out test set");
+  synth->add_option("--out", v->out, "output directory (created; files in it are replaced)")
+      ->required();
+  synth->add_option("--hospitals", v->hospitals, "hospital names, comma-separated")
+      ->required()
+      ->delimiter(',');
+  synth->add_option("--train", v->train, "training volumes per hospital")
+      ->required()
+      ->check(uint_check());
+  synth->add_option("--validation", v->validation, "validation volumes per hospital")
+      ->required()
+      ->check(uint_check());
+  synth->add_option("--test", v->test, "held-out test volumes in all")
+      ->required()
+      ->check(uint_check());
+  synth
+      ->add_option("--shape", v->shape,
+                   "C,D,H,W (resnet3d) or C,H,W (cnn2d): the model's input_shape")
+      ->delimiter(',')
+      ->capture_default_str();
+  synth->add_option("--seed", v->seed, "generator seed")
+      ->check(uint_check())
+      ->capture_default_str();
+  synth
+      ->add_option("--positive-fraction", v->positive_fraction,
+                   "share of positive volumes in every set")
+      ->capture_default_str();
+  synth
+      ->add_option("--amplitude", v->amplitude,
+                   "a positive nodule's peak intensity, in noise standard deviations")
+      ->capture_default_str();
+  synth->add_flag("--json", v->json, "print synth.json");
+  synth->callback([v] { synth_volumes(*v); });
 }
 
 }  // namespace baton::tools
