@@ -10,7 +10,9 @@
 // final head is fetched, checked against the ledger's hashes and opened with
 // the member's key exactly as a node does (node/model_handoff.h), and scored
 // on the held-out test set: AUC with its DeLong 95% CI, PLOTS/roc.svg and
-// PLOTS/calibration.svg. With --train-csv (every hospital's training file)
+// PLOTS/calibration.svg. For an image model (resnet3d, cnn2d) --test-csv and
+// --train-csv are volume manifests (learning/volumes.h, as the nodes read
+// them) and --feature-schema is not given. With --train-csv (every hospital's training file)
 // it also trains the centralized model: the same spec, initial weights
 // (plan seed), optimizer and batch size on the pooled rows for epochs ×
 // cycles epochs, so that every row is seen as often as along the chain; and
@@ -24,6 +26,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <tuple>
 
@@ -34,6 +37,7 @@
 #include "learning/model.h"
 #include "learning/plots.h"
 #include "learning/train.h"
+#include "learning/volumes.h"
 #include "node/agent_keys.h"
 #include "node/model_handoff.h"
 #include "node/training_json.h"
@@ -155,6 +159,31 @@ std::string auc_svg(const json& run) {
 
 // ---- the model side -----------------------------------------------------
 
+// The plan's model spec when it is an image model (whose data are volume
+// manifests), else nothing.
+std::optional<ln::ModelSpec> image_spec(const json& plan) {
+  auto spec = ln::spec_from_json(plan["model"].dump());
+  if (!spec) return std::nullopt;
+  if (spec->architecture != ln::Architecture::resnet3d &&
+      spec->architecture != ln::Architecture::cnn2d)
+    return std::nullopt;
+  return *spec;
+}
+
+ln::Dataset load_manifest(const std::string& file, const json& plan, const ln::ModelSpec& spec) {
+  const auto features = plan["dataset"]["feature_columns"].get<std::vector<std::string>>();
+  if (features.size() != 1) {
+    fail("the run's model reads image volumes but its plan names " +
+         std::to_string(features.size()) + " feature columns instead of one");
+  }
+  const ln::VolumeManifestSchema schema{
+      features.front(), plan["dataset"]["label_column"].get<std::string>(),
+      plan["dataset"]["positive_value"].get<std::string>(), spec.input_shape};
+  auto data = ln::load_volume_manifest(file, schema);
+  if (!data) fail(data.error().message);
+  return std::move(*data);
+}
+
 ln::Dataset encode_csv(const std::string& file, const json& plan, const std::string& schema_json) {
   auto csv = ln::read_csv_file(file);
   if (!csv) fail(csv.error().message);
@@ -274,7 +303,9 @@ std::vector<double> predict_scores(const ln::Model& model, const ln::Dataset& da
 ln::Model train_centralized(const ReportArgs& a, const json& plan, const std::string& schema,
                             std::size_t* pooled_rows) {
   std::vector<ln::Dataset> parts;
-  for (const auto& f : a.train_csvs) parts.push_back(encode_csv(f, plan, schema));
+  const auto images = image_spec(plan);
+  for (const auto& f : a.train_csvs)
+    parts.push_back(images ? load_manifest(f, plan, *images) : encode_csv(f, plan, schema));
   const ln::Dataset pooled = concat(parts);
   *pooled_rows = pooled.rows;
   auto spec = ln::spec_from_json(plan["model"].dump());
@@ -324,9 +355,18 @@ void report(const ReportArgs& a) {
   const json& run = *run_ptr;
   const json& plan = run["plan"];
   const bool want_model = !a.store_uri.empty() || !a.key_file.empty() || !a.test_csv.empty();
+  const auto images = image_spec(plan);
+  if (images && !a.feature_schema.empty()) {
+    fail("the run's model (" + std::string(ln::architecture_name(images->architecture)) +
+             ") reads image volumes, which take no --feature-schema; give --test-csv a volume "
+             "manifest",
+         Exit::usage);
+  }
   if (want_model && (a.store_uri.empty() || a.key_file.empty() || a.test_csv.empty() ||
-                     a.feature_schema.empty())) {
-    fail("scoring the final model needs --store, --key, --test-csv and --feature-schema together",
+                     (!images && a.feature_schema.empty()))) {
+    fail(images ? "scoring the final model needs --store, --key and --test-csv together"
+                : "scoring the final model needs --store, --key, --test-csv and --feature-schema "
+                  "together",
          Exit::usage);
   }
   if (!a.train_csvs.empty() && !want_model)
@@ -366,8 +406,9 @@ void report(const ReportArgs& a) {
 
   if (want_model) {
     ln::init_torch(a.threads);
-    const std::string schema = read_file(a.feature_schema, "feature schema");
-    const ln::Dataset test = encode_csv(a.test_csv, plan, schema);
+    const std::string schema = images ? "" : read_file(a.feature_schema, "feature schema");
+    const ln::Dataset test =
+        images ? load_manifest(a.test_csv, plan, *images) : encode_csv(a.test_csv, plan, schema);
     const chain::Bytes bytes = fetch_final_model(a, status, run);
     auto final_model = ln::deserialize(bytes);
     if (!final_model) fail("the final model does not load: " + final_model.error().message);
@@ -477,11 +518,14 @@ void register_report_commands(CLI::App& app) {
   sub->add_option("--endpoint", a->endpoint, "S3 endpoint (default: $BATON_S3_ENDPOINT)");
   sub->add_option("--region", a->region, "S3 region");
   sub->add_option("--key", a->key_file, "a member's NAME.key, to unwrap the final model");
-  sub->add_option("--test-csv", a->test_csv, "the held-out test set (CSV)");
+  sub->add_option("--test-csv", a->test_csv,
+                  "the held-out test set (CSV; a volume manifest for image models)");
   sub->add_option("--feature-schema", a->feature_schema,
-                  "the consortium's feature schema JSON (baton data split writes one)");
+                  "the consortium's feature schema JSON (baton data split writes one); tabular "
+                  "models only");
   sub->add_option("--train-csv", a->train_csvs,
-                  "every hospital's training CSV, for the centralized baseline (repeatable)");
+                  "every hospital's training CSV (or volume manifest), for the centralized "
+                  "baseline (repeatable)");
   sub->add_option("--threads", a->threads, "LibTorch threads")->check(CLI::Range(1, 64));
   sub->add_flag("--json", a->json, "print the report as JSON");
   sub->callback([a] { report(*a); });
