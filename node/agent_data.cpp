@@ -8,7 +8,9 @@
 #include "learning/csv.h"
 #include "learning/datasets.h"
 #include "learning/preprocess.h"
+#include "learning/model.h"
 #include "learning/tabular.h"
+#include "learning/volumes.h"
 
 namespace baton::node {
 namespace {
@@ -89,9 +91,55 @@ Result<learning::Dataset> encode(const fs::path& file, const chain::TrainingPlan
   return data;
 }
 
+bool is_image_model(const learning::ModelSpec& spec) {
+  return spec.architecture == learning::Architecture::resnet3d ||
+         spec.architecture == learning::Architecture::cnn2d;
+}
+
+// Both manifests, read straight into the datasets.
+Result<LocalData> load_volumes(const TrainingConfig& config, const chain::TrainingPlan& plan,
+                               const learning::ModelSpec& spec) {
+  const std::string arch(learning::architecture_name(spec.architecture));
+  if (!config.feature_schema.empty()) {
+    return make_error("[training] feature_schema is set, but the plan's model (" + arch +
+                      ") reads image volumes, which take no feature schema: remove it");
+  }
+  if (plan.feature_columns.size() != 1) {
+    return make_error("the plan's model (" + arch +
+                      ") reads image volumes, so its feature_columns must name exactly one "
+                      "column, the manifests' column of .npy paths; it names " +
+                      std::to_string(plan.feature_columns.size()));
+  }
+  const learning::VolumeManifestSchema schema{plan.feature_columns.front(), plan.label_column,
+                                              plan.positive_value, spec.input_shape};
+  LocalData out;
+  auto train = learning::load_volume_manifest(config.train_csv, schema);
+  if (!train) return train.error();
+  const auto counts = train->class_counts();
+  if (counts[0] == 0 || counts[1] == 0) {
+    return make_error(config.train_csv.string() + " holds only " +
+                      (counts[1] == 0 ? "volumes whose label is not '" + plan.positive_value + "'"
+                                      : "volumes labelled '" + plan.positive_value + "'") +
+                      "; hand-off votes need a binary task with both classes in training");
+  }
+  auto validation = learning::load_volume_manifest(config.validation_csv, schema);
+  if (!validation) return validation.error();
+  out.train = std::move(*train);
+  out.validation = std::move(*validation);
+  return out;
+}
+
 }  // namespace
 
 Result<LocalData> load_local_data(const TrainingConfig& config, const chain::TrainingPlan& plan) {
+  if (auto spec = learning::spec_from_json(plan.model_spec); spec && is_image_model(*spec)) {
+    auto images = load_volumes(config, plan, *spec);
+    if (images && config.malicious_label_flip) {
+      for (int& y : images->train.y) y = 1 - y;
+      images->labels_flipped = true;
+    }
+    return images;
+  }
   LocalData out;
   if (!config.feature_schema.empty()) {
     std::ifstream in(config.feature_schema, std::ios::binary);

@@ -13,6 +13,13 @@
 //     applies the same statistics to its validation file. With hospitals
 //     drawn from one population the scales agree closely; with very different
 //     populations, agree on a feature_schema instead.
+//
+// Image models. When the plan's model spec is `resnet3d` or `cnn2d`, the two
+// files are volume manifests instead (learning/volumes.h): CSVs whose one
+// feature column, the plan's only feature_columns entry, lists .npy volumes
+// of the spec's input_shape (paths relative to the manifest), with the plan's
+// label column. Voxels are used as stored; there is no feature schema, and
+// setting [training] feature_schema is an error.
 #pragma once
 
 #include <string>
@@ -27,13 +34,15 @@ namespace baton::node {
 struct LocalData {
   learning::Dataset train;       // labels flipped when malicious_label_flip is set
   learning::Dataset validation;  // never flipped: votes measure honestly
-  std::string feature_schema;    // the preprocessor JSON that encoded both
+  std::string feature_schema;    // the preprocessor JSON that encoded both; empty for images
   bool labels_flipped = false;
 };
 
 // Loads and encodes both files for `plan`. Errors name the file and what is
 // wrong (a missing feature column, a label never equal to the positive value,
-// an unreadable file, more than two classes).
+// an unreadable file, more than two classes; for image models also a plan
+// with other than one feature column, a feature_schema, a volume that is
+// missing, malformed or of another shape, a training manifest of one class).
 Result<LocalData> load_local_data(const TrainingConfig& config, const chain::TrainingPlan& plan);
 
 }  // namespace baton::node

@@ -1,0 +1,119 @@
+// load_local_data for image plans: volume manifests instead of tabular CSVs.
+#include "node/agent_data.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "learning/model.h"
+#include "learning/volumes.h"
+#include "tests/support/test_support.h"
+
+namespace baton::node {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::vector<int> kShape{1, 2, 4, 4};
+
+struct ImageSite {
+  testing::TempDir dir;
+  TrainingConfig config;
+  chain::TrainingPlan plan;
+
+  ImageSite() {
+    fs::create_directories(dir / "volumes");
+    for (int i = 0; i < 4; ++i) {
+      std::vector<float> v(32, static_cast<float>(i));
+      EXPECT_TRUE(
+          learning::write_npy(dir / "volumes" / ("v" + std::to_string(i) + ".npy"), kShape, v)
+              .ok());
+    }
+    write(dir / "train.csv",
+          "volume,label,site\nvolumes/v0.npy,1,a\nvolumes/v1.npy,0,a\nvolumes/v2.npy,1,a\n");
+    write(dir / "validation.csv", "volume,label\nvolumes/v3.npy,0\nvolumes/v0.npy,1\n");
+    config.train_csv = dir / "train.csv";
+    config.validation_csv = dir / "validation.csv";
+    plan.run_id = "run-1";
+    plan.model_spec = learning::to_json(learning::ModelSpec::resnet3d(kShape, 4));
+    plan.feature_columns = {"volume"};
+    plan.label_column = "label";
+    plan.positive_value = "1";
+  }
+  static void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+};
+
+TEST(AgentData, AnImagePlanReadsVolumeManifests) {
+  ImageSite site;
+  auto data = load_local_data(site.config, site.plan);
+  ASSERT_TRUE(data.ok()) << data.error().message;
+  EXPECT_EQ(data->train.rows, 3u);
+  EXPECT_EQ(data->train.features, 32u);
+  EXPECT_EQ(data->train.image_shape, kShape);
+  EXPECT_EQ(data->train.y, (std::vector<int>{1, 0, 1}));
+  EXPECT_EQ(data->validation.rows, 2u);
+  EXPECT_EQ(data->validation.y, (std::vector<int>{0, 1}));
+  EXPECT_FLOAT_EQ(data->validation.row(0)[31], 3.0f);
+  EXPECT_TRUE(data->feature_schema.empty());
+  EXPECT_FALSE(data->labels_flipped);
+
+  site.config.malicious_label_flip = true;
+  auto flipped = load_local_data(site.config, site.plan);
+  ASSERT_TRUE(flipped.ok());
+  EXPECT_EQ(flipped->train.y, (std::vector<int>{0, 1, 0}));
+  EXPECT_EQ(flipped->validation.y, (std::vector<int>{0, 1}));  // votes stay honest
+  EXPECT_TRUE(flipped->labels_flipped);
+
+  site.plan.model_spec = learning::to_json(learning::ModelSpec::cnn2d({1, 28, 28}));
+  auto two_d = load_local_data(site.config, site.plan);
+  ASSERT_FALSE(two_d.ok());  // the volumes are 1×2×4×4, not 1×28×28
+  EXPECT_NE(two_d.error().message.find("but the model takes (1, 28, 28)"), std::string::npos)
+      << two_d.error().message;
+}
+
+TEST(AgentData, AnImagePlanRefusesAFeatureSchema) {
+  ImageSite site;
+  site.config.feature_schema = site.dir / "schema.json";
+  auto data = load_local_data(site.config, site.plan);
+  ASSERT_FALSE(data.ok());
+  EXPECT_NE(data.error().message.find("feature_schema is set"), std::string::npos)
+      << data.error().message;
+}
+
+TEST(AgentData, AnImagePlanNeedsExactlyOneFeatureColumn) {
+  ImageSite site;
+  site.plan.feature_columns = {"volume", "site"};
+  auto data = load_local_data(site.config, site.plan);
+  ASSERT_FALSE(data.ok());
+  EXPECT_NE(data.error().message.find("exactly one column"), std::string::npos)
+      << data.error().message;
+  EXPECT_NE(data.error().message.find("it names 2"), std::string::npos);
+}
+
+TEST(AgentData, AnImagePlanNeedsBothClassesInTraining) {
+  ImageSite site;
+  ImageSite::write(site.dir / "train.csv", "volume,label\nvolumes/v0.npy,1\nvolumes/v2.npy,1\n");
+  auto data = load_local_data(site.config, site.plan);
+  ASSERT_FALSE(data.ok());
+  EXPECT_NE(data.error().message.find("train.csv holds only volumes labelled '1'"),
+            std::string::npos)
+      << data.error().message;
+}
+
+TEST(AgentData, ATabularPlanStillReadsCsvRows) {
+  ImageSite site;
+  ImageSite::write(site.dir / "train.csv", "a,b,y\n1,2,1\n2,1,0\n3,3,1\n0,1,0\n");
+  ImageSite::write(site.dir / "validation.csv", "a,b,y\n1,1,1\n2,2,0\n");
+  site.plan.model_spec = learning::to_json(learning::ModelSpec::mlp(2, {4}));
+  site.plan.feature_columns = {"a", "b"};
+  site.plan.label_column = "y";
+  auto data = load_local_data(site.config, site.plan);
+  ASSERT_TRUE(data.ok()) << data.error().message;
+  EXPECT_EQ(data->train.rows, 4u);
+  EXPECT_EQ(data->train.features, 2u);
+  EXPECT_TRUE(data->train.image_shape.empty());
+  EXPECT_FALSE(data->feature_schema.empty());
+}
+
+}  // namespace
+}  // namespace baton::node
