@@ -1,5 +1,6 @@
 // `baton genesis init|validate|hash`: write and check the consortium's genesis
-// file (schema in docs/PROTOCOL.md, "Genesis file").
+// file (schema in docs/PROTOCOL.md, "Genesis file"). `validate` also checks a
+// genesis training plan for what the partner agents need of it.
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -7,9 +8,11 @@
 
 #include "chain/genesis.h"
 #include "chain/keys.h"
+#include "chain/protocol.h"
 #include "chain/validator_set.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
+#include "tools/plan_check.h"
 
 namespace baton::tools {
 namespace {
@@ -130,8 +133,20 @@ std::pair<chain::Genesis, chain::Hash> load(const std::string& path) {
   return {std::move(*g), chain::genesis_hash(text)};
 }
 
+// parse_genesis has checked the plan as the ledger will; this adds what the
+// partner agents need of it (tools/plan_check.h), which the ledger leaves to
+// them.
+void check_genesis_plan(const std::string& path, const chain::Genesis& g) {
+  auto plan = chain::plan_from_json(g, g.training_plan);
+  if (!plan) fail(path + ": " + plan.error().message);  // parse_genesis passed it: not reached
+  if (!*plan) return;
+  if (auto s = check_plan_for_agents(**plan); !s)
+    fail(path + ": training_plan: " + s.error().message);
+}
+
 void validate(const FileOptions& o) {
   const auto [g, hash] = load(o.file);
+  check_genesis_plan(o.file, g);
   if (o.json) {
     auto j = summary(g, hash);
     j["valid"] = true;

@@ -2,8 +2,9 @@
 // from the command line. The read side either replays a ledger (read-only,
 // also while a node writes it) with chain/, or asks a node's admin API
 // (GET /training); both give node/training_json.h's JSON, printed as is
-// (--json) or as text. `run start` signs a StartRun and submits it to a
-// node's admin API.
+// (--json) or as text. `run start` checks the plan, also for what the partner
+// agents need of it (tools/plan_check.h), signs a StartRun and submits it to
+// a node's admin API.
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -18,6 +19,7 @@
 #include "node/training_json.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
+#include "tools/plan_check.h"
 
 namespace baton::tools {
 namespace {
@@ -196,6 +198,9 @@ void start(const StartOptions& o) {
   if (!*plan)
     fail("plan file " + o.plan_file +
          " is an empty object; it needs at least run_id, model, dataset, partners and cycles");
+  // The ledger takes any model text; refuse here what no partner agent could train.
+  if (auto s = check_plan_for_agents(**plan); !s)
+    fail("plan file " + o.plan_file + ": " + s.error().message);
   auto keys = chain::parse_secret_keys(read_file(o.key_file, "key file"));
   if (!keys) fail("key file " + o.key_file + " is not a Baton key: " + keys.error().message);
   const auto* member = spec->genesis.find_member(keys->signing.public_key());

@@ -70,6 +70,38 @@ void write_consortium(const fs::path& dir, const ConsortiumSpec& spec) {
   write_text(dir / "genesis.json", chain::encode_genesis(genesis));
 }
 
+OneNode::OneNode(const OneNodeSpec& spec) {
+  chain::Genesis genesis;
+  genesis.chain_id = "cli-test";
+  genesis.genesis_time_unix_ms = 1795478400000;
+  const auto add = [&](const std::string& name, std::uint64_t power, const std::string& p2p_address,
+                       bool is_admin) {
+    const auto keys = write_member_keys(dir / "keys", name, p2p_address);
+    chain::GenesisMember m;
+    m.name = keys.name;
+    m.ed25519 = keys.signing.public_key();
+    m.x25519 = keys.x25519.public_key();
+    m.p2p_address = p2p_address;
+    m.power = power;
+    if (power > 0) m.roles.emplace_back("validator");
+    m.roles.emplace_back("partner");
+    if (is_admin) m.roles.emplace_back("admin");
+    genesis.members.push_back(std::move(m));
+  };
+  add("a", 1, "127.0.0.1:" + std::to_string(p2p), spec.admin);
+  for (const auto& name : spec.idle_partners) add(name, 0, "127.0.0.1:1", false);
+  write_text(dir / "genesis.json", chain::encode_genesis(genesis));
+  write_config("keys/a.key", "genesis.json", "data");
+}
+
+void OneNode::write_config(const std::string& key, const std::string& genesis,
+                           const std::string& data) {
+  write_text(config, "name = \"a\"\nkey_file = \"" + key + "\"\ngenesis_file = \"" + genesis +
+                         "\"\ndata_dir = \"" + data +
+                         "\"\np2p_listen = \"127.0.0.1:" + std::to_string(p2p) +
+                         "\"\nadmin_listen = \"127.0.0.1:" + std::to_string(admin) + "\"\n");
+}
+
 RunResult make_chain(const fs::path& dir, const fs::path& data_dir, int blocks, int txs_per_block,
                      const std::vector<std::string>& extra) {
   std::vector<std::string> args = {"dev",

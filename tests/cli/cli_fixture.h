@@ -46,6 +46,29 @@ struct ConsortiumSpec {
 };
 void write_consortium(const std::filesystem::path& dir, const ConsortiumSpec& spec = {});
 
+// The files of one member "a" that `batond --config config` can run, with
+// free loopback ports: DIR/keys/a.{key,pub.json}, DIR/genesis.json and
+// DIR/node.toml (paths relative to DIR, data in DIR/data). "a" is the only
+// validator (power 1) and a partner, an admin when asked; each name in
+// `idle_partners` is a member of power 0 with the partner role and keys in
+// DIR/keys, whose node nobody starts (a plan may name it: the chain needs a
+// partner's models to be voted on by someone else).
+struct OneNodeSpec {
+  bool admin = false;
+  std::vector<std::string> idle_partners;
+};
+struct OneNode {
+  explicit OneNode(const OneNodeSpec& spec = {});
+  // Rewrites DIR/node.toml with these paths (relative to DIR).
+  void write_config(const std::string& key, const std::string& genesis, const std::string& data);
+  std::string admin_url() const { return "http://127.0.0.1:" + std::to_string(admin); }
+
+  TempDir dir;
+  std::filesystem::path config = dir / "node.toml";
+  int p2p = free_port();
+  int admin = free_port();
+};
+
 // `baton dev make-chain` on DIR/genesis.json and DIR/keys into `data_dir`,
 // with `extra` flags appended (e.g. "--json").
 RunResult make_chain(const std::filesystem::path& dir, const std::filesystem::path& data_dir,

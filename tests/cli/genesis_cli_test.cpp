@@ -72,6 +72,31 @@ TEST_F(GenesisCli, InitWritesAGenesisThatValidatesAndHashesLikeSha256sum) {
   EXPECT_NE(plain.out.find("is valid"), std::string::npos);
 }
 
+// The ledger checks a genesis plan but keeps its model spec as opaque text;
+// `validate` also refuses a spec no partner agent can build.
+TEST_F(GenesisCli, ValidateRefusesATrainingPlanWhoseModelNoAgentCanBuild) {
+  ASSERT_EQ(run_baton(init_args()).exit_code, 0);
+  auto g = chain::parse_genesis(read_text(out()));
+  ASSERT_TRUE(g.ok()) << g.error().message;
+  auto with_model = [&](const nlohmann::json& model) {
+    g->training_plan = {{"run_id", "r1"},
+                        {"model", model},
+                        {"dataset", {{"feature_columns", {"x"}}, {"label_column", "y"}}},
+                        {"partners", {"alice", "bob"}},
+                        {"cycles", 1}};
+    fs::remove(out());
+    write_text(out(), chain::encode_genesis(*g));
+    return run_baton({"genesis", "validate", out().string()});
+  };
+  expect_one_sentence_failure(
+      with_model({{"architecture", "mlp"}, {"hidden", "abc"}}), 1,
+      "training_plan: model: the model spec needs input_shape and hidden as arrays");
+  const RunResult good = with_model(
+      {{"architecture", "mlp"}, {"hidden", {4}}, {"input_shape", {1}}, {"num_classes", 2}});
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_NE(good.out.find("is valid"), std::string::npos) << good.out;
+}
+
 TEST_F(GenesisCli, InitRefusesToOverwrite) {
   ASSERT_EQ(run_baton(init_args()).exit_code, 0);
   const std::string before = read_text(out());

@@ -13,6 +13,7 @@
 namespace baton {
 namespace {
 
+using testing::OneNode;
 using testing::run_baton;
 using testing::run_program;
 using testing::TempDir;
@@ -51,33 +52,6 @@ TEST(TxSubmitCli, RefusesAMissingOrGarbageKeyFile) {
   EXPECT_EQ(garbage.exit_code, 1);
   EXPECT_NE(garbage.err.find("not a Baton key"), std::string::npos) << garbage.err;
 }
-
-// Keys, a genesis and a node.toml for one member, with free ports.
-struct OneNode {
-  TempDir dir;
-  std::filesystem::path config = dir / "node.toml";
-  int p2p = testing::free_port();
-  int admin = testing::free_port();
-
-  OneNode() {
-    EXPECT_EQ(run_baton({"keygen", "--name", "a", "--out", (dir / "keys").string(), "--p2p",
-                         "127.0.0.1:" + std::to_string(p2p)})
-                  .exit_code,
-              0);
-    EXPECT_EQ(run_baton({"genesis", "init", "--chain-id", "cli-test", "--member",
-                         (dir / "keys" / "a.pub.json").string(), "--out",
-                         (dir / "genesis.json").string()})
-                  .exit_code,
-              0);
-    write_config("keys/a.key", "genesis.json", "data");
-  }
-  void write_config(const std::string& key, const std::string& genesis, const std::string& data) {
-    write_text(config, "name = \"a\"\nkey_file = \"" + key + "\"\ngenesis_file = \"" + genesis +
-                           "\"\ndata_dir = \"" + data +
-                           "\"\np2p_listen = \"127.0.0.1:" + std::to_string(p2p) +
-                           "\"\nadmin_listen = \"127.0.0.1:" + std::to_string(admin) + "\"\n");
-  }
-};
 
 TEST(BatondCli, RefusesMissingArgumentsAndMissingConfig) {
   EXPECT_EQ(run_batond({}).exit_code, 2);

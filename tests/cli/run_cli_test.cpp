@@ -1,6 +1,7 @@
 // `baton run start|status` and `baton models lineage` as real processes: the
-// read side on a ledger made by `baton dev make-chain` (no run yet), and bad
-// input for every command: one sentence on stderr, a non-zero exit, no crash.
+// read side on a ledger made by `baton dev make-chain` (no run yet), bad
+// input for every command (one sentence on stderr, a non-zero exit, no
+// crash), and `run start` against a real batond.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -10,12 +11,21 @@
 namespace {
 
 namespace fs = std::filesystem;
+using baton::testing::bin_path;
+using baton::testing::ChildProcess;
 using baton::testing::expect_one_sentence_failure;
+using baton::testing::OneNode;
+using baton::testing::port_open;
+using baton::testing::read_text;
 using baton::testing::run_baton;
 using baton::testing::RunResult;
 using baton::testing::TempDir;
+using baton::testing::wait_until;
 using baton::testing::write_text;
 using nlohmann::json;
+
+// A model spec every partner agent can build (learning/model.h).
+const std::string kMlp = R"({"architecture":"mlp","hidden":[4],"input_shape":[1],"num_classes":2})";
 
 class RunCli : public ::testing::Test {
  protected:
@@ -68,28 +78,21 @@ TEST_F(RunCli, StartRefusesBadPlansBeforeTalkingToANode) {
     return run_baton({"run", "start", "--plan", plan.string(), "--genesis", genesis, "--key", k,
                       "--node", "http://127.0.0.1:1"});
   };
+  // A plan with a good model and dataset; `rest` closes it.
+  auto write_plan = [&](const std::string& rest) {
+    write_text(plan, R"({"run_id":"r1","model":)" + kMlp +
+                         R"(,"dataset":{"feature_columns":["a"],"label_column":"y"},)" + rest);
+  };
   expect_one_sentence_failure(start(key), 1, "plan file");  // missing file
   write_text(plan, "{not json");
   expect_one_sentence_failure(start(key), 1, "not valid JSON");
-  write_text(
-      plan,
-      R"({"run_id":"r1","model":{"kind":"mlp"},"dataset":{"feature_columns":["a"],"label_column":"y"},)"
-      R"("partners":["site-0","mallory"],"cycles":1})");
+  write_plan(R"("partners":["site-0","mallory"],"cycles":1})");
   expect_one_sentence_failure(start(key), 1, "\"mallory\" is not a genesis member");
-  write_text(
-      plan,
-      R"({"run_id":"r1","model":{"kind":"mlp"},"dataset":{"feature_columns":["a"],"label_column":"y"},)"
-      R"("partners":["site-0","site-1"],"cycles":1,"quorum":{"num":3,"den":2}})");
+  write_plan(R"("partners":["site-0","site-1"],"cycles":1,"quorum":{"num":3,"den":2}})");
   expect_one_sentence_failure(start(key), 1, "quorum");
-  write_text(
-      plan,
-      R"({"run_id":"r1","model":{"kind":"mlp"},"dataset":{"feature_columns":["a"],"label_column":"y"},)"
-      R"("partners":["site-0","site-1"],"cycles":1,"colour":"blue"})");
+  write_plan(R"("partners":["site-0","site-1"],"cycles":1,"colour":"blue"})");
   expect_one_sentence_failure(start(key), 1, "unknown field \"colour\"");
-  write_text(
-      plan,
-      R"({"run_id":"r1","model":{"kind":"mlp"},"dataset":{"feature_columns":["a"],"label_column":"y"},)"
-      R"("partners":["site-0","site-1"],"cycles":1})");
+  write_plan(R"("partners":["site-0","site-1"],"cycles":1})");
   expect_one_sentence_failure(start((tmp_.path() / "keys" / "site-1.key").string()), 1,
                               "not an admin member");
   // A good plan and an admin key: the node is unreachable.
@@ -97,6 +100,63 @@ TEST_F(RunCli, StartRefusesBadPlansBeforeTalkingToANode) {
   EXPECT_EQ(r.signal, 0);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_EQ(r.err.rfind("baton: ", 0), 0u) << r.err;
+}
+
+// The ledger keeps a plan's model spec as opaque text, so `run start` is where
+// a spec no partner agent can build is caught: before anything is signed or
+// sent. A real node shows that nothing reached it, and that a good plan still
+// goes through.
+TEST(RunStartCli, RefusesAPlanNoAgentCanTrainAndSubmitsAGoodOne) {
+  OneNode n({.admin = true, .idle_partners = {"b"}});
+  ChildProcess batond(bin_path("batond"), {"--config", n.config.string()}, n.dir / "batond.log");
+  ASSERT_TRUE(wait_until([&] { return port_open(n.admin); }, std::chrono::seconds(30)))
+      << read_text(n.dir / "batond.log");
+  const fs::path plan = n.dir / "plan.json";
+  auto start = [&](const std::string& model, const std::string& features) {
+    write_text(plan, R"({"run_id":"r1","model":)" + model + R"(,"dataset":{"feature_columns":)" +
+                         features + R"(,"label_column":"y"},"partners":["b"],"cycles":1})");
+    return run_baton({"run", "start", "--plan", plan.string(), "--genesis",
+                      (n.dir / "genesis.json").string(), "--key",
+                      (n.dir / "keys" / "a.key").string(), "--node", n.admin_url(), "--json"});
+  };
+  expect_one_sentence_failure(start(R"({"architecture":"mlp","hidden":"abc"})", R"(["x"])"), 1,
+                              "model: the model spec needs input_shape and hidden as arrays");
+  expect_one_sentence_failure(start(R"({"kind":"mlp"})", R"(["x"])"), 1,
+                              "model: the model spec's architecture must be");
+  expect_one_sentence_failure(start(R"("not a spec")", R"(["x"])"), 1,
+                              "model: the model spec is not a JSON object");
+  expect_one_sentence_failure(
+      start(R"({"architecture":"mlp","hidden":[4],"input_shape":[1],"num_classes":3})", R"(["x"])"),
+      1, "model.num_classes is 3");
+  expect_one_sentence_failure(start(kMlp, "[]"), 1, "dataset.feature_columns is empty");
+  const std::string resnet =
+      R"({"architecture":"resnet3d","hidden":[4],"input_shape":[1,8,16,16],"num_classes":2})";
+  expect_one_sentence_failure(start(resnet, R"(["volume","age"])"), 1,
+                              "dataset.feature_columns has 2 entries, but a resnet3d model");
+  const std::string cnn =
+      R"({"architecture":"cnn2d","hidden":[4,4,8],"input_shape":[1,8,8],"num_classes":2})";
+  expect_one_sentence_failure(start(cnn, "[]"), 1, "dataset.feature_columns has 0 entries");
+
+  // Nothing was sent: the admin's transaction is still its first (nonce 1,
+  // docs/PROTOCOL.md "Nonces"), and the ledger knows only the run started now.
+  const RunResult good = start(resnet, R"(["volume"])");
+  ASSERT_EQ(good.exit_code, 0) << good.err;
+  const json out = json::parse(good.out);
+  EXPECT_TRUE(out["accepted"].get<bool>());
+  EXPECT_EQ(out["nonce"], 1);
+  json status;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const RunResult r = run_baton({"run", "status", "--node", n.admin_url(), "--json"});
+        if (r.exit_code != 0) return false;
+        status = json::parse(r.out);
+        return !status["runs"].empty();
+      },
+      std::chrono::seconds(30)))
+      << read_text(n.dir / "batond.log");
+  ASSERT_EQ(status["runs"].size(), 1u);
+  EXPECT_EQ(status["runs"][0]["run_id"], "r1");
+  EXPECT_TRUE(status["refusals"]["recent"].empty()) << status.dump();
 }
 
 }  // namespace
