@@ -4,14 +4,11 @@
 // `baton dev make-chain` and exported by `baton ledger export`, and must name
 // the height of a byte flipped in the export.
 #include <fstream>
-#include <sstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "chain/genesis.h"
-#include "chain/keys.h"
-#include "tests/support/test_support.h"
+#include "tests/cli/cli_fixture.h"
 
 namespace baton::testing {
 namespace {
@@ -26,27 +23,9 @@ RunResult audit(const fs::path& genesis, const fs::path& export_file) {
 
 TEST(ChainAudit, IndependentPythonAuditorAgreesWithVerifyAndNamesATamperedHeight) {
   TempDir dir;
-  fs::create_directories(dir / "keys");
-  chain::Genesis g;
-  g.chain_id = "audit-1";
-  g.genesis_time_unix_ms = 1795996800000;
-  const char* names[] = {"alice", "bob", "carol", "dave"};
-  for (int i = 0; i < 4; ++i) {
-    const auto keys = chain::generate_member_keys(names[i]);
-    std::ofstream(dir / "keys" / (std::string(names[i]) + ".key"))
-        << chain::encode_secret_keys(keys);
-    g.members.push_back({keys.name,
-                         keys.signing.public_key(),
-                         keys.x25519.public_key(),
-                         "127.0.0.1:0",
-                         static_cast<std::uint64_t>(i == 3 ? 2 : 1),
-                         {"validator", "partner"}});
-  }
-  std::ofstream(dir / "genesis.json") << chain::encode_genesis(g);
-
-  auto made = run_baton({"dev", "make-chain", "--genesis", (dir / "genesis.json").string(),
-                         "--keys", (dir / "keys").string(), "--blocks", "12", "--txs-per-block",
-                         "5", "--data-dir", (dir / "data").string(), "--json"});
+  // Unequal powers, so that the auditor must weigh the commit signatures.
+  write_consortium(dir.path(), {.members = 4, .chain_id = "audit-1", .powers = {1, 1, 1, 2}});
+  const RunResult made = make_chain(dir.path(), dir / "data", 12, 5, {"--json"});
   ASSERT_EQ(made.exit_code, 0) << made.err;
   auto exported = run_baton({"ledger", "export", "--data-dir", (dir / "data").string(), "--out",
                              (dir / "export.jsonl").string()});

@@ -63,6 +63,7 @@ void write_consortium(const fs::path& dir, const ConsortiumSpec& spec) {
     m.ed25519 = keys.signing.public_key();
     m.x25519 = keys.x25519.public_key();
     m.p2p_address = "127.0.0.1:1";
+    if (i < spec.powers.size()) m.power = spec.powers[i];
     m.roles = {"validator", "partner"};
     if (i == 0 && spec.first_is_admin) m.roles.push_back("admin");
     genesis.members.push_back(m);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -36,13 +37,15 @@ chain::MemberSecretKeys write_member_keys(const std::filesystem::path& dir, cons
                                           const std::string& p2p_address = "127.0.0.1:0");
 
 // A consortium on disk: DIR/genesis.json and DIR/keys/NAME.key for members
-// named `name_prefix` + 0, 1, ...; every member is a validator and partner of
-// power 1 at 127.0.0.1:1, and the first is also an admin when asked.
+// named `name_prefix` + 0, 1, ...; every member is a validator and partner at
+// 127.0.0.1:1 of power 1 (or powers[i] where given, at least 1), and the
+// first is also an admin when asked.
 struct ConsortiumSpec {
   std::size_t members = 3;
   std::string chain_id = "cli-chain";
   std::string name_prefix = "site-";
   bool first_is_admin = false;
+  std::vector<std::uint64_t> powers;
 };
 void write_consortium(const std::filesystem::path& dir, const ConsortiumSpec& spec = {});
 

@@ -1,29 +1,21 @@
 // `baton data split` as a real process (through baton -> baton-learn): the
 // demo's and the integration tests' per-hospital files.
-#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 
 #include <gtest/gtest.h>
 
-#include "tests/support/test_support.h"
+#include "tests/cli/cli_fixture.h"
 
 namespace baton::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::vector<std::string> lines(const fs::path& p) {
   std::vector<std::string> out;
-  std::istringstream in(slurp(p));
+  std::istringstream in(read_text(p));
   for (std::string l; std::getline(in, l);) {
     if (!l.empty() && l.back() == '\r') l.pop_back();  // the source file has CRLF line ends
     out.push_back(l);
@@ -56,7 +48,8 @@ TEST(DataSplit, IsDeterministicDisjointAndComplete) {
   ASSERT_EQ(two.exit_code, 0) << two.err;
   for (const auto& f : kFiles) {
     ASSERT_TRUE(fs::exists(tmp / "one" / f)) << f;
-    EXPECT_EQ(slurp(tmp / "one" / f), slurp(tmp / "two" / f)) << f << " differs between runs";
+    EXPECT_EQ(read_text(tmp / "one" / f), read_text(tmp / "two" / f))
+        << f << " differs between runs";
   }
   // Every source row lands in exactly one file, under the source's header.
   const auto source = lines(source_dir() / "data" / "breast_cancer.csv");
@@ -90,7 +83,7 @@ TEST(DataSplit, IsDeterministicDisjointAndComplete) {
                  "--out", (tmp / "three").string()})
           .exit_code,
       0);
-  EXPECT_NE(slurp(tmp / "one" / "test.csv"), slurp(tmp / "three" / "test.csv"));
+  EXPECT_NE(read_text(tmp / "one" / "test.csv"), read_text(tmp / "three" / "test.csv"));
 }
 
 TEST(DataSplit, RefusesBadArgumentsWithASentence) {
