@@ -173,24 +173,32 @@ TEST(VolumeTraining, TinyResNet3dRunsBetweenFourNodes) {
 
   // Every turn was decided by votes: none expired (a hospital that cannot
   // read its volumes neither trains nor votes, so its turn would expire).
+  // Each recorded vote measured the candidate on the voter's whole
+  // validation manifest: it approves, or refuses a candidate significantly
+  // worse than the head; a candidate that did not open would be refused with
+  // the hand-off's failure as its reason.
   ASSERT_EQ(run["turns"].size(), 4u);
   int approved = 0;
   for (const auto& t : run["turns"]) {
     const std::string d = t["decision"];
     EXPECT_TRUE(d == "approved" || d == "rejected") << t.dump(2).substr(0, 2000);
-    if (d != "approved") continue;
-    ++approved;
-    // The candidate was opened and measured: votes carry AUCs on the voters'
-    // whole validation manifests.
-    ASSERT_GE(t["votes"].size(), 2u) << t.dump(2);
+    int approvals = 0;
     for (const auto& v : t["votes"]) {
-      EXPECT_TRUE(v["approve"].get<bool>()) << v.dump();
-      EXPECT_EQ(v["reason"], "") << v.dump();
+      const std::string reason = v["reason"];
+      if (v["approve"].get<bool>()) {
+        ++approvals;
+        EXPECT_EQ(reason, "") << v.dump();
+      } else {
+        EXPECT_EQ(reason.rfind("candidate is significantly worse", 0), 0u) << v.dump();
+      }
       EXPECT_EQ(v["validation_size"], kValidationVolumes) << v.dump();
       EXPECT_LE(v["auc_candidate_ppm"].get<std::uint64_t>(), 1000000u) << v.dump();
       EXPECT_LE(v["auc_head_ppm"].get<std::uint64_t>(), 1000000u) << v.dump();
       EXPECT_NE(v["voter"], t["partner"]);
     }
+    if (d != "approved") continue;
+    ++approved;
+    EXPECT_GE(approvals, 2) << t.dump(2);  // more than half of the three voters
     EXPECT_EQ(t["save"]["train_samples"], kTrainVolumes);
     EXPECT_EQ(t["save"]["object_key"], "runs/volumes/models/turn-" + t["turn"].dump() + ".blob");
   }
