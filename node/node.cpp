@@ -118,7 +118,7 @@ Node::Node(NodeConfig config, std::shared_ptr<spdlog::logger> log,
       spec_(std::move(spec)),
       keys_(std::move(keys)),
       store_(std::move(store)),
-      state_(chain::initial_state(spec_->genesis_hash)),
+      state_(std::make_shared<const chain::LedgerState>(chain::initial_state(spec_->genesis_hash))),
       mempool_(*spec_, config_.mempool),
       signer_store_(config_.data_dir / "signer_state"),
       work_(asio::make_work_guard(loop_)),
@@ -204,20 +204,20 @@ Status Node::replay_ledger() {
                           " cannot be decoded (" + committed.error().message +
                           "); run `baton ledger verify` and restore from a backup");
       }
-      auto after = chain::validate_block(*spec_, state_, *committed);
+      auto after = chain::validate_block(*spec_, *state_, *committed);
       if (!after) {
         return make_error("the stored block at height " + std::to_string(next) + " is invalid (" +
                           after.reason().message() +
                           "); run `baton ledger verify` and restore from a backup");
       }
-      state_ = std::move(after).value();
+      state_ = std::make_shared<const chain::LedgerState>(std::move(after).value());
       ++next;
     }
   }
-  metrics_.height = state_.height;
-  metrics_.txs_committed = state_.tx_count;
+  metrics_.height = state_->height;
+  metrics_.txs_committed = state_->tx_count;
   refresh_snapshot();
-  log_->info("ledger at height {} (tip {}), chain {}", state_.height, state_.last_block_id.hex(),
+  log_->info("ledger at height {} (tip {}), chain {}", state_->height, state_->last_block_id.hex(),
              spec_->chain_id());
   return {};
 }
@@ -305,7 +305,7 @@ Status Node::start() {
 
   started_ = true;
   asio::post(loop_, [this] {
-    if (auto s = driver_->start(state_.height + 1); !s) {
+    if (auto s = driver_->start(state_->height + 1); !s) {
       halt(s.error().message);
       return;
     }
@@ -314,7 +314,7 @@ Status Node::start() {
   });
   if (agent_) {
     agent_->start();
-    asio::post(loop_, [this] { after_commit(state_.height); });  // the replayed state
+    asio::post(loop_, [this] { after_commit(state_->height); });  // the replayed state
   }
   loop_thread_ = std::thread([this] { loop_.run(); });
   log_->info("node {} listening: p2p {}:{}, admin http://{}:{}", config_.name,
@@ -340,7 +340,7 @@ void Node::stop() {
     if (loop_thread_.joinable()) loop_thread_.join();
   }
   driver_.reset();
-  log_->info("node {} stopped at height {}", config_.name, state_.height);
+  log_->info("node {} stopped at height {}", config_.name, state_->height);
   store_.reset();  // closes RocksDB
 }
 
@@ -396,7 +396,7 @@ SubmitOutcome Node::submit_transaction(std::string tx_bytes) {
                                 tx = std::move(checked).value()]() mutable {
     std::string copy = bytes;
     const AddResult r = mempool_.add_checked(
-        std::move(copy), tx, [this](const chain::PublicKey& k) { return state_.next_nonce(k); });
+        std::move(copy), tx, [this](const chain::PublicKey& k) { return state_->next_nonce(k); });
     verified_txs_.add(r.hash);  // checked above, even if the pool refused it
     out->hash = r.hash;
     out->nonce = r.nonce;
@@ -423,7 +423,7 @@ SubmitOutcome Node::submit_transaction(std::string tx_bytes) {
 std::optional<std::uint64_t> Node::next_nonce(const chain::PublicKey& sender) {
   auto out = std::make_shared<std::uint64_t>(0);
   if (!run_on_loop([this, out, sender] {
-        *out = std::max(state_.next_nonce(sender), mempool_.highest_pending_nonce(sender) + 1);
+        *out = std::max(state_->next_nonce(sender), mempool_.highest_pending_nonce(sender) + 1);
       })) {
     return std::nullopt;
   }
@@ -439,10 +439,10 @@ std::optional<std::string> Node::pending_transaction(const chain::Hash& hash) {
 // ---------------------------------------------------------------- consensus host
 
 Status Node::commit_decision(const consensus::Decision& decision) {
-  if (decision.height <= state_.height) return {};  // block sync stored it first
-  if (decision.height != state_.height + 1) {
+  if (decision.height <= state_->height) return {};  // block sync stored it first
+  if (decision.height != state_->height + 1) {
     return make_error("decided height " + std::to_string(decision.height) +
-                      " does not follow the tip " + std::to_string(state_.height));
+                      " does not follow the tip " + std::to_string(state_->height));
   }
   chain::pb::CommittedBlock committed;
   if (!committed.mutable_block()->ParseFromString(decision.block)) {
@@ -457,40 +457,43 @@ Status Node::commit_decision(const consensus::Decision& decision) {
       return make_error("the commit for height " + std::to_string(decision.height) +
                         " is invalid: " + std::string(chain::to_string(*bad)));
     }
-    after = it->second;
+    // Taken out of checked_ (cleared on success anyway): if storing fails,
+    // a retry of this height validates the block afresh.
+    after = std::move(checked_.extract(it).mapped());
   } else {
-    auto v = chain::validate_block(*spec_, state_, committed);
+    auto v = chain::validate_block(*spec_, *state_, committed);
     if (!v) return make_error("the decided block is invalid: " + v.reason().message());
     after = std::move(v).value();
   }
-  if (auto s = apply_committed(chain::encode_committed_block(committed), after, decision.height);
+  if (auto s = apply_committed(chain::encode_committed_block(committed), std::move(after),
+                               decision.height);
       !s)
     return s;
   ++metrics_.blocks_committed;
   return {};
 }
 
-Status Node::apply_committed(const std::string& committed_bytes, const chain::LedgerState& after,
+Status Node::apply_committed(const std::string& committed_bytes, chain::LedgerState after,
                              std::uint64_t height) {
   if (auto s = store_->append(committed_bytes); !s) return s;
-  const std::uint64_t new_txs = after.tx_count - state_.tx_count;
-  state_ = after;
+  const std::uint64_t new_txs = after.tx_count - state_->tx_count;
+  state_ = std::make_shared<const chain::LedgerState>(std::move(after));
   checked_.clear();
-  mempool_.remove_committed([this](const chain::PublicKey& k) { return state_.next_nonce(k); });
+  mempool_.remove_committed([this](const chain::PublicKey& k) { return state_->next_nonce(k); });
   metrics_.height = height;
   metrics_.txs_committed += new_txs;
   refresh_snapshot();
   if (log_->should_log(spdlog::level::debug)) {
-    log_->debug("committed height {} ({} txs) {}", height, new_txs, state_.last_block_id.hex());
+    log_->debug("committed height {} ({} txs) {}", height, new_txs, state_->last_block_id.hex());
   }
   after_commit(height);
   return {};
 }
 
 void Node::publish_committed_state() {
-  auto copy = std::make_shared<const chain::LedgerState>(state_);
+  // state_ is replaced at each commit, never changed in place: share it.
   std::lock_guard lock(committed_mutex_);
-  committed_state_ = std::move(copy);
+  committed_state_ = state_;
 }
 
 std::shared_ptr<const chain::LedgerState> Node::committed_state() const {
@@ -504,7 +507,7 @@ void Node::after_commit(std::uint64_t height) {
   // While block sync is still far behind the peers the states are history:
   // acting on them would only send transactions the ledger refuses.
   if (sync_.best_peer_height() > height + kAgentSyncSlack) return;
-  agent_->on_committed(height, state_.training);
+  agent_->on_committed(height, state_->training);
 }
 
 void Node::broadcast(const consensus::pb::ConsensusMessage& message) {
@@ -528,9 +531,9 @@ void Node::note(const std::string& what) { log_->warn("{}", what); }
 
 Result<std::string> Node::make_block(std::uint64_t height, std::uint32_t round,
                                      const std::vector<std::string>& evidence) {
-  if (height != state_.height + 1) {
+  if (height != state_->height + 1) {
     return make_error("asked to propose height " + std::to_string(height) + " at tip " +
-                      std::to_string(state_.height));
+                      std::to_string(state_->height));
   }
   const chain::ConsensusParams& p = spec_->params();
   const std::size_t budget = p.max_block_bytes > kBlockOverhead ? p.max_block_bytes - kBlockOverhead
@@ -538,17 +541,17 @@ Result<std::string> Node::make_block(std::uint64_t height, std::uint32_t round,
   const std::size_t max_txs =
       std::min<std::uint64_t>(p.max_block_txs, config_.consensus.max_proposal_txs.value_or(2000));
   std::vector<std::string> txs = mempool_.reap(
-      max_txs, budget, [this](const chain::PublicKey& k) { return state_.next_nonce(k); });
+      max_txs, budget, [this](const chain::PublicKey& k) { return state_->next_nonce(k); });
   const auto now = static_cast<std::int64_t>(now_ms());
   const chain::PublicKey& me = keys_.signing.public_key();
   const chain::VerifiedTxs verified = verified_txs();
-  auto proposal = chain::propose_block(*spec_, state_, now, me, txs, evidence, verified);
+  auto proposal = chain::propose_block(*spec_, *state_, now, me, txs, evidence, verified);
   if (!proposal) {
     log_->warn(
         "cannot propose height {} round {} with {} txs and {} evidence: {}; retrying without "
         "evidence",
         height, round, txs.size(), evidence.size(), proposal.reason().message());
-    proposal = chain::propose_block(*spec_, state_, now, me, txs, {}, verified);
+    proposal = chain::propose_block(*spec_, *state_, now, me, txs, {}, verified);
   }
   if (!proposal) {
     // A waiting transaction no longer fits the state; drop what was reaped
@@ -556,7 +559,7 @@ Result<std::string> Node::make_block(std::uint64_t height, std::uint32_t round,
     log_->warn("dropping {} mempool transactions that no longer apply: {}", txs.size(),
                proposal.reason().message());
     for (const std::string& t : txs) mempool_.remove(chain::tx_hash(t));
-    proposal = chain::propose_block(*spec_, state_, now, me, {}, {});
+    proposal = chain::propose_block(*spec_, *state_, now, me, {}, {});
     if (!proposal) return make_error("cannot build an empty block: " + proposal.reason().message());
   }
   checked_[proposal->id] = proposal->after;
@@ -564,15 +567,15 @@ Result<std::string> Node::make_block(std::uint64_t height, std::uint32_t round,
 }
 
 Status Node::check_block(std::uint64_t height, const std::string& block) {
-  if (height != state_.height + 1) {
+  if (height != state_->height + 1) {
     return make_error("a block for height " + std::to_string(height) + " does not follow the tip " +
-                      std::to_string(state_.height));
+                      std::to_string(state_->height));
   }
   chain::pb::Block parsed;
   if (!parsed.ParseFromString(block)) return make_error("the proposed block does not parse");
   auto decoded = chain::check_block_stateless(*spec_, parsed, verified_txs());
   if (!decoded) return make_error(decoded.reason().message());
-  auto after = chain::apply_block(*spec_, state_, *decoded);
+  auto after = chain::apply_block(*spec_, *state_, *decoded);
   if (!after) return make_error(after.reason().message());
   checked_[decoded->id] = std::move(after).value();
   return {};
@@ -601,8 +604,8 @@ void Node::tick() {
 
 void Node::refresh_snapshot() {
   NodeSnapshot s;
-  s.height = state_.height;
-  s.tip_hash = state_.last_block_id;
+  s.height = state_->height;
+  s.tip_hash = state_->last_block_id;
   if (driver_) {
     const auto st = driver_->status();
     s.round = st.round;

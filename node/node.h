@@ -128,8 +128,9 @@ class Node final : public ConsensusHost,
   // True once stop() began or the node halted itself.
   bool halted() const { return halted_.load(); }
   // The committed ledger state at the tip, for readers off the loop (the
-  // admin API's GET /training): an immutable copy published after start-up
-  // replay and after every commit. Never null once open() returned.
+  // admin API's GET /training): the immutable state published after
+  // start-up replay and after every commit (shared, not copied). Never null
+  // once open() returned.
   std::shared_ptr<const chain::LedgerState> committed_state() const;
 
   // --- ConsensusHost (loop thread) ---
@@ -166,7 +167,7 @@ class Node final : public ConsensusHost,
                     const std::vector<chain::pb::Transaction>& checked);
   void handle_block_response(const PeerId& from, const pb::BlockResponse& response);
   void serve_blocks(const PeerId& to, const pb::BlockRequest& request);
-  Status apply_committed(const std::string& committed_bytes, const chain::LedgerState& after,
+  Status apply_committed(const std::string& committed_bytes, chain::LedgerState after,
                          std::uint64_t height);
   void after_commit(std::uint64_t height);
   void publish_committed_state();
@@ -188,9 +189,11 @@ class Node final : public ConsensusHost,
   std::unique_ptr<chain::ChainSpec> spec_;
   chain::MemberSecretKeys keys_;
   std::unique_ptr<storage::LedgerStore> store_;
-  chain::LedgerState state_;  // loop thread only
-  Mempool mempool_;           // loop thread only
-  BlockSync sync_;            // loop thread only
+  // The committed state; loop thread only, never null. Each commit replaces
+  // it and nothing changes it in place, so committed_state_ shares it.
+  std::shared_ptr<const chain::LedgerState> state_;
+  Mempool mempool_;  // loop thread only
+  BlockSync sync_;   // loop thread only
   Metrics metrics_;
   FileSignerStateStore signer_store_;
   // Blocks this node checked or proposed at the current height: id -> state after.

@@ -156,7 +156,7 @@ void Node::add_gossiped(const pb::NodeMessage& message,
        ++i) {
     const AddResult r =
         mempool_.add_checked(message.txs().transactions(i), checked[static_cast<std::size_t>(i)],
-                             [this](const chain::PublicKey& k) { return state_.next_nonce(k); });
+                             [this](const chain::PublicKey& k) { return state_->next_nonce(k); });
     verified_txs_.add(r.hash);  // on_message verified these bytes
     if (r.accepted()) {
       any = true;
@@ -192,14 +192,14 @@ void Node::handle_block_response(const PeerId& from, const pb::BlockResponse& re
   sync_.on_response(from);
   std::uint64_t height = response.from_height();
   for (const std::string& bytes : response.blocks()) {
-    if (height <= state_.height) {
+    if (height <= state_->height) {
       ++height;
       continue;  // consensus got there first
     }
-    if (height != state_.height + 1) break;
+    if (height != state_->height + 1) break;
     auto committed = chain::decode_committed_block(bytes);
     chain::Verdict<chain::LedgerState, chain::BlockFault> after =
-        committed ? chain::validate_block(*spec_, state_, *committed)
+        committed ? chain::validate_block(*spec_, *state_, *committed)
                   : chain::Verdict<chain::LedgerState, chain::BlockFault>(chain::BlockFault{
                         chain::BlockInvalid::malformed_block, committed.error().message});
     if (!after) {
@@ -209,7 +209,7 @@ void Node::handle_block_response(const PeerId& from, const pb::BlockResponse& re
       transport_->disconnect(from);
       return;
     }
-    if (auto s = apply_committed(bytes, *after, height); !s) {
+    if (auto s = apply_committed(bytes, std::move(after).value(), height); !s) {
       log_->error("cannot store synced block {}: {}", height, s.error().message);
       return;
     }
@@ -223,9 +223,9 @@ void Node::handle_block_response(const PeerId& from, const pb::BlockResponse& re
 void Node::send_status(const std::optional<PeerId>& to) {
   if (!transport_) return;
   pb::NodeMessage m;
-  m.mutable_status()->set_height(state_.height);
+  m.mutable_status()->set_height(state_->height);
   m.mutable_status()->set_tip_id(
-      std::string(state_.last_block_id.bytes.begin(), state_.last_block_id.bytes.end()));
+      std::string(state_->last_block_id.bytes.begin(), state_->last_block_id.bytes.end()));
   if (to) {
     transport_->send(*to, encode_node_message(m));
   } else {
@@ -234,7 +234,7 @@ void Node::send_status(const std::optional<PeerId>& to) {
 }
 
 void Node::maybe_request_blocks() {
-  auto req = sync_.next_request(state_.height, now_ms());
+  auto req = sync_.next_request(state_->height, now_ms());
   if (!req || !transport_) return;
   pb::NodeMessage m;
   m.mutable_block_request()->set_from_height(req->from_height);
