@@ -1,6 +1,7 @@
 #include "storage/byte_stream.h"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,6 +51,46 @@ Result<std::size_t> MemorySource::read(std::span<std::uint8_t> out) {
 
 Status MemorySink::write(ByteView data) {
   bytes_.insert(bytes_.end(), data.begin(), data.end());
+  return {};
+}
+
+// OpenSSL failing on valid memory is a bug or an exhausted heap, not an input
+// problem: the hashers abort rather than return a wrong digest.
+struct Sha256Hasher::Impl {
+  struct Free {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  std::unique_ptr<EVP_MD_CTX, Free> ctx{EVP_MD_CTX_new()};
+};
+
+Sha256Hasher::Sha256Hasher() : impl_(std::make_unique<Impl>()) {
+  if (!impl_->ctx || EVP_DigestInit_ex(impl_->ctx.get(), EVP_sha256(), nullptr) != 1) std::abort();
+}
+
+Sha256Hasher::~Sha256Hasher() = default;
+
+void Sha256Hasher::update(ByteView data) {
+  if (!data.empty() && EVP_DigestUpdate(impl_->ctx.get(), data.data(), data.size()) != 1)
+    std::abort();
+}
+
+chain::Hash Sha256Hasher::finish() {
+  chain::Hash h;
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(impl_->ctx.get(), h.bytes.data(), &len) != 1 || len != h.bytes.size())
+    std::abort();
+  return h;
+}
+
+Result<std::size_t> HashingSource::read(std::span<std::uint8_t> out) {
+  auto n = inner_.read(out);
+  if (n && *n > 0) hasher_.update(ByteView(out.data(), *n));
+  return n;
+}
+
+Status HashingSink::write(ByteView data) {
+  if (auto st = inner_.write(data); !st) return st;
+  hasher_.update(data);
   return {};
 }
 

@@ -82,6 +82,8 @@ Result<chain::Bytes> FileObjectStore::get(std::string_view key) {
   auto p = path_for(key, false);
   if (!p) return p.error();
   MemorySink sink;
+  std::error_code ec;
+  if (const auto size = fs::file_size(*p, ec); !ec) sink.reserve(static_cast<std::size_t>(size));
   if (auto st = copy_into(*p, "no object " + std::string(key) + " in " + uri(), sink); !st)
     return st.error();
   return sink.take();

@@ -9,8 +9,10 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,33 +45,22 @@ std::uint32_t get_u32(const std::uint8_t* p) {
 struct CipherCtxFree {
   void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
 };
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
-using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 
 // SHA-256 over the blob bytes as they stream past.
 // Disabled, it does nothing and finishes to the zero hash.
 class BlobHasher {
  public:
-  explicit BlobHasher(bool enabled) : ctx_(enabled ? EVP_MD_CTX_new() : nullptr) {
-    if (enabled && (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1))
-      std::abort();
+  explicit BlobHasher(bool enabled) {
+    if (enabled) hasher_.emplace();
   }
   void update(ByteView b) {
-    if (ctx_ && EVP_DigestUpdate(ctx_.get(), b.data(), b.size()) != 1) std::abort();
+    if (hasher_) hasher_->update(b);
   }
-  chain::Hash finish() {
-    chain::Hash h;
-    unsigned int len = 0;
-    if (ctx_ && (EVP_DigestFinal_ex(ctx_.get(), h.bytes.data(), &len) != 1 || len != 32))
-      std::abort();
-    return h;
-  }
+  chain::Hash finish() { return hasher_ ? hasher_->finish() : chain::Hash{}; }
 
  private:
-  MdCtx ctx_;
+  std::optional<Sha256Hasher> hasher_;
 };
 
 // One AES-256-GCM key schedule reused for every chunk of a blob.
@@ -210,6 +201,12 @@ Result<BlobHeader> parse_blob_header(ByteView bytes) {
   std::memcpy(h.nonce_prefix.data(), bytes.data() + 16, 7);
   std::memcpy(h.key_commitment.data(), bytes.data() + 24, 32);
   return h;
+}
+
+std::uint64_t sealed_blob_size(std::uint64_t plaintext_size, std::uint32_t chunk_size) {
+  const std::uint64_t chunk = std::max<std::uint32_t>(chunk_size, 1);  // seal() refuses 0
+  const std::uint64_t chunks = plaintext_size == 0 ? 1 : (plaintext_size + chunk - 1) / chunk;
+  return kBlobHeaderSize + plaintext_size + chunks * kChunkTagSize;
 }
 
 Result<BlobSummary> seal(ByteSource& in, ByteSink& out, const DataKey& key,

@@ -80,8 +80,8 @@ Result<BlobHeader> parse_blob_header(ByteView bytes);
 
 struct SealOptions {
   std::uint32_t chunk_size = kDefaultChunkSize;
-  // Compute BlobSummary::blob_sha256 while sealing. SHA-256 runs at about a
-  // third of AES-GCM's speed, so callers that hash elsewhere may turn it off.
+  // Compute BlobSummary::blob_sha256 while sealing. SHA-256 is slower than
+  // AES-GCM, so callers that hash elsewhere may turn it off.
   bool hash_blob = true;
 };
 
@@ -92,6 +92,10 @@ struct BlobSummary {
       blob_sha256;  // SHA-256 of the whole blob (what the chain records); zero if not computed
   std::uint64_t chunks = 0;
 };
+
+// The size of the blob that seal() makes of `plaintext_size` bytes: the
+// header plus one tag per chunk (an empty plaintext still has one chunk).
+std::uint64_t sealed_blob_size(std::uint64_t plaintext_size, std::uint32_t chunk_size);
 
 // Encrypts `in` to `out`. A fresh random nonce prefix is drawn per call, so a
 // key may seal more than one blob, but the node uses one key per model.

@@ -55,6 +55,7 @@ TEST_P(VaultRoundTrip, OpensToTheSameBytes) {
   const std::size_t expected_chunks =
       plain.empty() ? 1 : plain.size() / kChunk + (plain.size() % kChunk != 0 ? 1 : 0);
   EXPECT_EQ(blob.size(), kBlobHeaderSize + plain.size() + expected_chunks * kChunkTagSize);
+  EXPECT_EQ(blob.size(), sealed_blob_size(plain.size(), kChunk));
   auto back = open_bytes(blob, key, "chain/model-1/model-0");
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(*back, plain);
