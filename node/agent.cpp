@@ -353,11 +353,28 @@ const LocalData* PartnerAgent::local_data(const chain::TrainingPlan& plan) {
   return &data_.emplace(plan.run_id, std::move(*loaded)).first->second;
 }
 
-Result<learning::Model> PartnerAgent::load_head(const chain::Run& run, HandoffTimings* timings) {
+const learning::Model* PartnerAgent::kept_head(const chain::Run& run) const {
+  if (!kept_ || !run.head || kept_->run_id != run.plan.run_id) return nullptr;
+  const chain::ModelRecord* m = run.find_model(*run.head);
+  if (m == nullptr || m->model_sha256 != kept_->model_sha256 || m->object_key != kept_->object_key)
+    return nullptr;
+  return &kept_->model;
+}
+
+Result<learning::Model> PartnerAgent::load_head(const chain::Run& run, LoadTimings* timings) {
   auto spec = learning::spec_from_json(run.plan.model_spec);
   if (!spec)
     return make_error("the plan's model spec is not one this build knows: " + spec.error().message);
   if (!run.head) return learning::Model::create(*spec, run.plan.seed);
+  if (kept_head(run) != nullptr) {
+    // Checked against the ledger's model hash when it was opened (or made
+    // here), and its architecture against the plan's when it was measured.
+    learning::Model model = std::move(kept_->model);
+    kept_.reset();
+    if (timings != nullptr) timings->kept = true;
+    if (model.spec() != *spec) return make_error("the head model is not the plan's architecture");
+    return model;
+  }
   const chain::ModelRecord* m = run.find_model(*run.head);
   const chain::SaveRecord* save = chain::find_save(run, *run.head);
   if (m == nullptr || save == nullptr)
@@ -367,8 +384,13 @@ Result<learning::Model> PartnerAgent::load_head(const chain::Run& run, HandoffTi
   auto opened = fetch_and_open(*store_, *ref, *options_.x25519,
                                binding_for(run, m->turn, m->parent), handoff_);
   if (!opened) return opened.error();
-  if (timings != nullptr) *timings = opened->timings;
+  const auto t0 = Clock::now();
   auto model = learning::deserialize(opened->model_bytes);
+  if (timings != nullptr) {
+    timings->fetch.store_s += opened->timings.store_s;
+    timings->fetch.crypto_s += opened->timings.crypto_s;
+    timings->deserialize_s += seconds_since(t0);
+  }
   if (!model) return model.error();
   if (model->spec() != *spec) return make_error("the head model is not the plan's architecture");
   return model;

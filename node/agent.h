@@ -9,7 +9,8 @@
 //   another's LoadRequest open      -> LoadApproval (the ledger already checks
 //                                      the schedule and the head)
 //   another's SaveRequest open      -> fetch + check + open the candidate,
-//                                      measure it and the head on the local
+//                                      measure it (and the head, unless its
+//                                      measure is kept) on the local
 //                                      validation file, consensus::decide(),
 //                                      ModelVote with both AUCs (a blob that
 //                                      fails a check: reject, reason = the
@@ -35,6 +36,16 @@
 // same turn or request. A request that is still awaited is resubmitted after
 // `resubmit_after_blocks` blocks without effect (the mempool may have lost it);
 // the ledger records a duplicate as a refusal.
+//
+// What is kept between steps, so that a model is fetched, opened, loaded and
+// measured once per node: the local validation measure of the current head
+// and of the last candidate this node measured (keyed by run and model
+// SHA-256: the same bytes on the same data score the same), and one model,
+// the last this node opened as a voter or trained itself, which is what it
+// trains on when that model became the head and this node's turn comes next
+// (the nodes take turns, so the next partner has just voted on the head).
+// The trainer does not measure its own candidate: it does not vote on it, and
+// its self-reported metrics are its training figures (rows, losses).
 //
 // Threads. on_committed() may be called from any thread (the node's loop); it
 // only stores the latest view. One worker thread does all the work (training
@@ -64,6 +75,7 @@
 #include "chain/proto/ledger.pb.h"
 #include "chain/result.h"
 #include "chain/training.h"
+#include "learning/model.h"
 #include "node/agent_data.h"
 #include "node/agent_journal.h"
 #include "node/agent_sink.h"
@@ -126,11 +138,25 @@ class PartnerAgent {
 
   // Local data for a run's plan (cached per run id); nullptr after logging why.
   const LocalData* local_data(const chain::TrainingPlan& plan);
-  // The head model of `run` (or the plan's initial model), with the hand-off
-  // timings of fetching it.
-  Result<learning::Model> load_head(const chain::Run& run, HandoffTimings* timings);
-  // The head's evaluation on the local validation file (cached per head).
-  const Evaluation* head_evaluation(const chain::Run& run, double* eval_s);
+  // What getting a model cost (zeros when it was kept in memory).
+  struct LoadTimings {
+    HandoffTimings fetch;      // store and crypto
+    double deserialize_s = 0;  // bytes -> model
+    bool kept = false;         // the model was in memory: nothing fetched
+  };
+  // The head model of `run` (or the plan's initial model). Takes the kept
+  // model when it is the head (it is kept no longer), else fetches it.
+  Result<learning::Model> load_head(const chain::Run& run, LoadTimings* timings);
+  // The kept model when it is `run`'s head, else nullptr.
+  const learning::Model* kept_head(const chain::Run& run) const;
+  // The head's evaluation on the local validation file (kept per head).
+  // Adds what loading and measuring the head cost to `timings` / `eval_s`
+  // (nothing when its measure was kept).
+  const Evaluation* head_evaluation(const chain::Run& run, LoadTimings* timings, double* eval_s);
+  // Keeps `evaluation` of the model `model_sha256` of `run`, with the current
+  // head's (dropping any other).
+  void keep_evaluation(const chain::Run& run, const chain::Hash& model_sha256,
+                       Evaluation evaluation);
   // What the ledger says about a saved model, with this member's key entry.
   Result<LedgerModelRef> ledger_ref(const chain::SaveRecord& save) const;
   ModelBinding binding_for(const chain::Run& run, std::uint64_t turn,
@@ -154,9 +180,18 @@ class PartnerAgent {
 
   // Worker-thread state.
   AgentJournal journal_;
-  std::map<std::string, LocalData> data_;         // run id -> local data
-  std::set<std::string> data_failed_;             // run ids whose data did not load
-  std::map<std::string, Evaluation> head_evals_;  // "run/head hex" -> evaluation (current head)
+  std::map<std::string, LocalData> data_;  // run id -> local data
+  std::set<std::string> data_failed_;      // run ids whose data did not load
+  // "run/model sha256 hex" ("run/initial") -> measure on the local validation
+  // file: the current head's and the last measured candidate's, at most.
+  std::map<std::string, Evaluation> evals_;
+  struct KeptModel {
+    std::string run_id;
+    chain::Hash model_sha256;
+    std::string object_key;
+    learning::Model model;
+  };
+  std::optional<KeptModel> kept_;  // one model (see the file comment)
   struct Submitted {
     std::uint64_t height = 0;  // of the view that sent it
     chain::Hash hash;          // the transaction sent

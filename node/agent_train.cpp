@@ -17,6 +17,10 @@ namespace {
 using nlohmann::json;
 using namespace agent_detail;
 
+// Per-epoch losses go into the self-reported metrics up to this many epochs
+// (a transaction stays small whatever the plan).
+constexpr std::size_t kMaxReportedEpochs = 256;
+
 }  // namespace
 
 void PartnerAgent::train_and_save(const Step& s) {
@@ -26,7 +30,7 @@ void PartnerAgent::train_and_save(const Step& s) {
     const std::uint64_t t_start = wall_ms();
     const LocalData* data = local_data(s.run.plan);
     if (data == nullptr) return;
-    HandoffTimings fetch;
+    LoadTimings fetch;
     auto model = load_head(s.run, &fetch);
     if (!model) {
       log_once("train/" + s.tag() + model.error().message, spdlog::level::err,
@@ -57,10 +61,11 @@ void PartnerAgent::train_and_save(const Step& s) {
                s.tag() + ": training failed: " + report.error().message);
       return;
     }
-    const auto t_eval = Clock::now();
-    auto own = evaluate(*model, data->validation);
-    const double eval_s = seconds_since(t_eval);
-    const chain::Bytes bytes = learning::serialize(*model);
+    // No measure of its own here: the trainer does not vote on its candidate,
+    // and the voters measure it on their own data.
+    const auto t_serialize = Clock::now();
+    chain::Bytes bytes = learning::serialize(*model);
+    const double serialize_s = seconds_since(t_serialize);
     std::vector<chain::MemberPublicKeys> recipients;
     for (const auto& m : options_.members) recipients.push_back({m.name, m.ed25519, m.x25519});
     std::sort(recipients.begin(), recipients.end(),
@@ -73,11 +78,13 @@ void PartnerAgent::train_and_save(const Step& s) {
                    "; retrying at the next block");
       return;
     }
+    bytes = {};  // sealed and stored; the model keeps the weights
+    // Self-reported: the training's own figures, which cost nothing to give.
     json metrics{
         {"train_rows", data->train.rows},
-        {"validation_rows", data->validation.rows},
         {"final_train_loss", report->epoch_loss.empty() ? 0.0 : report->epoch_loss.back()}};
-    if (own) metrics["validation_auc"] = own->auc;
+    if (report->epoch_loss.size() <= kMaxReportedEpochs)
+      metrics["epoch_losses"] = report->epoch_loss;
     const chain::pb::SaveRequest r = chain::save_request_to_proto(
         run_id, s.turn.index,
         save_record_for(*sealed, s.run.head, data->train.rows, metrics.dump()));
@@ -104,21 +111,23 @@ void PartnerAgent::train_and_save(const Step& s) {
            {"node", options_.member_name},
            {"t_start_ms", t_start},
            {"t_end_ms", wall_ms()},
-           {"fetch_store_s", fetch.store_s},
-           {"fetch_crypto_s", fetch.crypto_s},
-           {"fetch_io_s", fetch.io_s},
+           {"fetch_store_s", fetch.fetch.store_s},
+           {"fetch_crypto_s", fetch.fetch.crypto_s},
+           {"deserialize_s", fetch.deserialize_s},
+           {"head_kept", fetch.kept},
            {"train_s", train_s},
-           {"eval_s", eval_s},
+           {"serialize_s", serialize_s},
            {"store_s", sealed->timings.store_s},
            {"crypto_s", sealed->timings.crypto_s},
-           {"io_s", sealed->timings.io_s},
            {"blob_bytes", sealed->blob_size},
            {"train_rows", data->train.rows}};
     append_timing(t.dump());
-    log_->info("{}: trained {} epochs on {} rows in {:.2f} s{}; own validation AUC {}", s.tag(),
-               plan.epochs, data->train.rows, train_s,
+    log_->info("{}: trained {} epochs on {} rows in {:.2f} s{}; final training loss {:.4f}",
+               s.tag(), plan.epochs, data->train.rows, train_s,
                data->labels_flipped ? " (labels flipped)" : "",
-               own ? fmt::format("{:.4f}", own->auc) : std::string("n/a"));
+               report->epoch_loss.empty() ? 0.0 : report->epoch_loss.back());
+    // Kept: if approved it is the head this node measures at its next vote.
+    kept_.emplace(KeptModel{run_id, sealed->model_sha256, sealed->object_key, std::move(*model)});
     c = journal_.candidate(run_id, s.turn.index);
   }
   submit(s, "save/" + run_id + "/" + std::to_string(s.turn.index), chain::pb::TX_SAVE_REQUEST,

@@ -60,6 +60,13 @@ inline bool is_approved_object(const chain::TrainingState& state, const std::str
   return false;
 }
 
+// The key of a model's measure on the local validation file: "RUN/<model
+// SHA-256 hex>", or "RUN/initial" for the plan's initial model.
+inline std::string evaluation_key(const std::string& run_id,
+                                  const std::optional<chain::Hash>& model_sha256) {
+  return run_id + "/" + (model_sha256 ? model_sha256->hex() : std::string("initial"));
+}
+
 // "hash_mismatch: <message>" for a hand-off error.
 inline std::string handoff_reason(const Error& e) {
   return clip(std::string(handoff_errc_name(static_cast<HandoffErrc>(e.code))) + ": " + e.message);

@@ -16,17 +16,32 @@ using namespace agent_detail;
 
 }  // namespace
 
-const Evaluation* PartnerAgent::head_evaluation(const chain::Run& run, double* eval_s) {
-  const std::string key = run.plan.run_id + "/" + (run.head ? run.head->hex() : "initial");
-  if (auto it = head_evals_.find(key); it != head_evals_.end()) return &it->second;
+const Evaluation* PartnerAgent::head_evaluation(const chain::Run& run, LoadTimings* timings,
+                                                double* eval_s) {
+  const chain::ModelRecord* head = run.head ? run.find_model(*run.head) : nullptr;
+  if (run.head && head == nullptr) {
+    log_once("head/" + run.head->hex(), spdlog::level::err,
+             "the head model " + run.head->hex() + " of run " + run.plan.run_id +
+                 " is not in the lineage; this node cannot vote");
+    return nullptr;
+  }
+  const std::string key =
+      evaluation_key(run.plan.run_id, head ? std::optional(head->model_sha256) : std::nullopt);
+  if (auto it = evals_.find(key); it != evals_.end()) return &it->second;
   const LocalData* data = local_data(run.plan);
   if (data == nullptr) return nullptr;
-  auto model = load_head(run, nullptr);
-  if (!model) {
-    log_once("head/" + key, spdlog::level::err,
-             "cannot load the head model of run " + run.plan.run_id +
-                 " to vote: " + model.error().message);
-    return nullptr;
+  std::optional<learning::Model> fetched;
+  const learning::Model* model = kept_head(run);
+  if (model == nullptr) {
+    auto loaded = load_head(run, timings);
+    if (!loaded) {
+      log_once("head/" + key, spdlog::level::err,
+               "cannot load the head model of run " + run.plan.run_id +
+                   " to vote: " + loaded.error().message);
+      return nullptr;
+    }
+    fetched.emplace(std::move(*loaded));
+    model = &*fetched;
   }
   const auto t0 = Clock::now();
   auto eval = evaluate(*model, data->validation);
@@ -37,8 +52,17 @@ const Evaluation* PartnerAgent::head_evaluation(const chain::Run& run, double* e
                  " on the local validation data: " + eval.error().message);
     return nullptr;
   }
-  head_evals_.clear();  // only the current head is ever measured again
-  return &head_evals_.emplace(key, std::move(*eval)).first->second;
+  evals_.clear();  // only the current head is ever measured again
+  return &evals_.emplace(key, std::move(*eval)).first->second;
+}
+
+void PartnerAgent::keep_evaluation(const chain::Run& run, const chain::Hash& model_sha256,
+                                   Evaluation evaluation) {
+  const chain::ModelRecord* head = run.head ? run.find_model(*run.head) : nullptr;
+  const std::string head_key =
+      evaluation_key(run.plan.run_id, head ? std::optional(head->model_sha256) : std::nullopt);
+  std::erase_if(evals_, [&](const auto& kv) { return kv.first != head_key; });
+  evals_.insert_or_assign(evaluation_key(run.plan.run_id, model_sha256), std::move(evaluation));
 }
 
 void PartnerAgent::vote_on_save(const Step& s) {
@@ -51,11 +75,12 @@ void PartnerAgent::vote_on_save(const Step& s) {
     const LocalData* data = local_data(s.run.plan);
     if (data == nullptr) return;
     double eval_s = 0;
-    const Evaluation* head = head_evaluation(s.run, &eval_s);
+    LoadTimings load;  // the head's, when it had to be fetched, then the candidate's
+    const Evaluation* head = head_evaluation(s.run, &load, &eval_s);
     if (head == nullptr) return;  // logged; this node abstains
+    const bool head_measured = eval_s > 0;
     const chain::SaveRecord& save = *s.turn.save;
     std::optional<std::string> refusal;
-    HandoffTimings fetch;
     std::optional<Evaluation> candidate;
     const std::string expected_key = expected_object_key(s.run.plan.run_id, s.turn.index);
     if (save.object_key != expected_key) {
@@ -80,8 +105,12 @@ void PartnerAgent::vote_on_save(const Step& s) {
       }
       refusal = handoff_reason(opened.error());
     } else {
-      fetch = opened->timings;
+      load.fetch.store_s += opened->timings.store_s;
+      load.fetch.crypto_s += opened->timings.crypto_s;
+      const auto t_load = Clock::now();
       auto model = learning::deserialize(opened->model_bytes);
+      load.deserialize_s += seconds_since(t_load);
+      opened->model_bytes = {};  // the model holds the weights now
       auto spec = learning::spec_from_json(s.run.plan.model_spec);
       if (!model) {
         refusal = clip("bad_model: " + model.error().message);
@@ -94,7 +123,12 @@ void PartnerAgent::vote_on_save(const Step& s) {
         if (!eval) {
           refusal = handoff_reason(eval.error());
         } else {
-          candidate = std::move(*eval);
+          candidate = *eval;
+          // If approved, this is the next head: its measure and the model
+          // itself are kept for the next vote and the next training.
+          keep_evaluation(s.run, opened->model_sha256, std::move(*eval));
+          kept_.emplace(KeptModel{s.run.plan.run_id, opened->model_sha256, save.object_key,
+                                  std::move(*model)});
         }
       }
     }
@@ -141,10 +175,11 @@ void PartnerAgent::vote_on_save(const Step& s) {
            {"partner", s.turn.partner},
            {"t_start_ms", t_start},
            {"t_end_ms", wall_ms()},
-           {"store_s", fetch.store_s},
-           {"crypto_s", fetch.crypto_s},
-           {"io_s", fetch.io_s},
+           {"store_s", load.fetch.store_s},
+           {"crypto_s", load.fetch.crypto_s},
+           {"deserialize_s", load.deserialize_s},
            {"eval_s", eval_s},
+           {"head_measured", head_measured},
            {"approve", d.approve},
            {"auc_candidate_ppm", d.auc_candidate_ppm},
            {"auc_head_ppm", d.auc_head_ppm}};

@@ -118,7 +118,7 @@ class PlainFileSink final : public storage::ByteSink {
 Result<chain::Hash> hash_file(const std::filesystem::path& path) {
   auto source = storage::FileSource::open(path);
   if (!source) return handoff_error(HandoffErrc::io, source.error().message);
-  chain::Sha256Stream hasher;
+  storage::Sha256Hasher hasher;
   std::vector<std::uint8_t> buffer(1u << 20);
   for (;;) {
     auto n = (*source)->read(buffer);
@@ -151,59 +151,72 @@ Result<Prepared> prepare(const ModelBinding& binding,
   return Prepared{std::move(*object_key), std::move(*envelope), std::move(key)};
 }
 
-// Seals `source` into a temporary blob and uploads it; fills everything but
-// the plaintext hash.
-Result<SealedModel> seal_and_put(storage::ObjectStore& store, storage::ByteSource& source,
-                                 const ModelBinding& binding,
+Error seal_error(const Error& e) {
+  const auto code = e.code == static_cast<int>(storage::VaultErrc::io)
+                        ? HandoffErrc::io
+                        : HandoffErrc::invalid_argument;
+  return handoff_error(code, "Sealing the model failed: " + e.message);
+}
+
+Error put_error(const storage::ObjectStore& store, const std::string& key, const Error& e) {
+  return handoff_error(HandoffErrc::store_failed, "Uploading the sealed model to " + store.uri() +
+                                                      " as " + key + " failed: " + e.message);
+}
+
+// Seals `plaintext` (`plaintext_size` bytes) while hashing it, and uploads
+// the blob: from memory when it is small enough, else through a temporary
+// file. The store's put keeps its own durability either way.
+Result<SealedModel> seal_and_put(storage::ObjectStore& store, storage::ByteSource& plaintext,
+                                 std::uint64_t plaintext_size, const ModelBinding& binding,
                                  const std::vector<chain::MemberPublicKeys>& recipients,
                                  const HandoffOptions& options) {
   auto t0 = Clock::now();
   auto prepared = prepare(binding, recipients);
   if (!prepared) return prepared.error();
-  auto blob_path = TempPath::make(options.work_dir, ".blob");
-  if (!blob_path) return blob_path.error();
-  auto sink = PlainFileSink::create(blob_path->path());
-  if (!sink) return sink.error();
   const chain::Bytes ad = binding.associated_data();
   storage::SealOptions seal_options;
   seal_options.chunk_size = options.chunk_size;
-  auto summary = storage::seal(source, **sink, prepared->key, ad, seal_options);
-  if (!summary) {
-    const auto code = summary.error().code == static_cast<int>(storage::VaultErrc::io)
-                          ? HandoffErrc::io
-                          : HandoffErrc::invalid_argument;
-    return handoff_error(code, "Sealing the model failed: " + summary.error().message);
-  }
-  if (auto closed = (*sink)->close(); !closed) return closed.error();
+  storage::HashingSource hashing(plaintext);
+  const std::uint64_t blob_size = storage::sealed_blob_size(plaintext_size, options.chunk_size);
 
   SealedModel sealed;
   sealed.object_key = prepared->object_key;
-  sealed.blob_sha256 = summary->blob_sha256;
-  sealed.blob_size = summary->blob_size;
-  sealed.plaintext_size = summary->plaintext_size;
+  storage::BlobSummary summary;
+  if (blob_size <= options.max_memory_blob) {
+    storage::MemorySink blob;
+    blob.reserve(static_cast<std::size_t>(blob_size));
+    auto sealed_summary = storage::seal(hashing, blob, prepared->key, ad, seal_options);
+    if (!sealed_summary) return seal_error(sealed_summary.error());
+    summary = *sealed_summary;
+    sealed.timings.crypto_s = seconds_since(t0);
+    auto t1 = Clock::now();
+    if (auto put = store.put(sealed.object_key, blob.bytes()); !put)
+      return put_error(store, sealed.object_key, put.error());
+    sealed.timings.store_s = seconds_since(t1);
+  } else {
+    auto blob_path = TempPath::make(options.work_dir, ".blob");
+    if (!blob_path) return blob_path.error();
+    auto sink = PlainFileSink::create(blob_path->path());
+    if (!sink) return sink.error();
+    auto sealed_summary = storage::seal(hashing, **sink, prepared->key, ad, seal_options);
+    if (!sealed_summary) return seal_error(sealed_summary.error());
+    if (auto closed = (*sink)->close(); !closed) return closed.error();
+    summary = *sealed_summary;
+    sealed.timings.crypto_s = seconds_since(t0);
+    auto t1 = Clock::now();
+    if (auto put = store.put_file(sealed.object_key, blob_path->path()); !put)
+      return put_error(store, sealed.object_key, put.error());
+    sealed.timings.store_s = seconds_since(t1);
+  }
+  sealed.blob_sha256 = summary.blob_sha256;
+  sealed.model_sha256 = hashing.finish();
+  sealed.blob_size = summary.blob_size;
+  sealed.plaintext_size = summary.plaintext_size;
   sealed.envelope = std::move(prepared->envelope);
-  sealed.envelope.blob_size = summary->blob_size;
-  sealed.envelope.blob_sha256 = summary->blob_sha256;
+  sealed.envelope.blob_size = summary.blob_size;
+  sealed.envelope.blob_sha256 = summary.blob_sha256;
   sealed.envelope_json = storage::encode_envelope(sealed.envelope);
-  sealed.timings.crypto_s = seconds_since(t0);
-
-  auto t1 = Clock::now();
-  if (auto put = store.put_file(sealed.object_key, blob_path->path()); !put) {
-    return handoff_error(HandoffErrc::store_failed, "Uploading the sealed model to " + store.uri() +
-                                                        " as " + sealed.object_key +
-                                                        " failed: " + put.error().message);
-  }
-  sealed.timings.store_s = seconds_since(t1);
   return sealed;
-}
-
-HandoffErrc from_vault_open(int code) {
-  switch (static_cast<storage::VaultErrc>(code)) {
-    case storage::VaultErrc::io:
-      return HandoffErrc::io;
-    default:
-      return HandoffErrc::authentication_failed;
-  }
 }
 
 }  // namespace
@@ -256,15 +269,8 @@ Result<SealedModel> seal_and_upload(storage::ObjectStore& store, chain::ByteView
                                     const ModelBinding& binding,
                                     const std::vector<chain::MemberPublicKeys>& recipients,
                                     const HandoffOptions& options) {
-  auto t0 = Clock::now();
-  const chain::Hash model_sha256 = chain::sha256(model_bytes);
-  const double hash_s = seconds_since(t0);
   storage::MemorySource source(model_bytes);
-  auto sealed = seal_and_put(store, source, binding, recipients, options);
-  if (!sealed) return sealed.error();
-  sealed->model_sha256 = model_sha256;
-  sealed->timings.crypto_s += hash_s;
-  return sealed;
+  return seal_and_put(store, source, model_bytes.size(), binding, recipients, options);
 }
 
 Result<SealedModel> seal_file_and_upload(storage::ObjectStore& store,
@@ -272,18 +278,85 @@ Result<SealedModel> seal_file_and_upload(storage::ObjectStore& store,
                                          const ModelBinding& binding,
                                          const std::vector<chain::MemberPublicKeys>& recipients,
                                          const HandoffOptions& options) {
-  auto t0 = Clock::now();
-  auto model_sha256 = hash_file(model_file);
-  if (!model_sha256) return model_sha256.error();
-  const double hash_s = seconds_since(t0);
   auto source = storage::FileSource::open(model_file);
   if (!source) return handoff_error(HandoffErrc::io, source.error().message);
-  auto sealed = seal_and_put(store, **source, binding, recipients, options);
-  if (!sealed) return sealed.error();
-  sealed->model_sha256 = *model_sha256;
-  sealed->timings.io_s += hash_s;
-  return sealed;
+  return seal_and_put(store, **source, (*source)->size(), binding, recipients, options);
 }
+
+namespace {
+
+Error fetch_error(const storage::ObjectStore& store, const std::string& key, const Error& e) {
+  if (e.code == static_cast<int>(storage::StoreErrc::not_found)) {
+    return handoff_error(HandoffErrc::missing_blob, "The model blob " + key + " is missing from " +
+                                                        store.uri() +
+                                                        "; it was deleted or never uploaded.");
+  }
+  return handoff_error(HandoffErrc::store_failed, "Downloading the model blob " + key + " from " +
+                                                      store.uri() + " failed: " + e.message);
+}
+
+Error blob_hash_error(const LedgerModelRef& ref, const chain::Hash& got) {
+  return handoff_error(HandoffErrc::hash_mismatch,
+                       "The blob " + ref.object_key + " hashes to " + got.hex() +
+                           " but the ledger records " + ref.blob_sha256.hex() +
+                           ": it was tampered with or swapped; the model is refused.");
+}
+
+// Unwraps the data key and decrypts `blob` while hashing it and the
+// plaintext, in one pass. `rehash` hashes the whole blob again: it runs only
+// when a later check failed, so that a blob that is not the ledger's is
+// reported as hash_mismatch whichever check noticed first.
+template <class Rehash>
+Result<OpenedModel> open_checked(storage::ByteSource& blob, std::uint64_t blob_size, Rehash rehash,
+                                 const LedgerModelRef& ref, const chain::X25519SecretKey& my_secret,
+                                 const ModelBinding& binding) {
+  auto refuse = [&](Error e) -> Error {
+    auto whole = rehash();
+    if (!whole) return whole.error();
+    if (*whole != ref.blob_sha256) return blob_hash_error(ref, *whole);
+    return e;
+  };
+  auto key = storage::unwrap(ref.envelope, my_secret);
+  if (!key) {
+    const auto code = key.error().code == static_cast<int>(storage::VaultErrc::not_recipient)
+                          ? HandoffErrc::not_recipient
+                          : HandoffErrc::cannot_unwrap;
+    return refuse(
+        handoff_error(code, "Cannot obtain the model's data key: " + key.error().message));
+  }
+  storage::MemorySink plaintext;
+  if (blob_size > storage::kBlobHeaderSize)
+    plaintext.reserve(static_cast<std::size_t>(blob_size - storage::kBlobHeaderSize));
+  storage::HashingSink hashing(plaintext);
+  const chain::Bytes ad = binding.associated_data();
+  auto summary = storage::open(blob, hashing, *key, ad, /*hash_blob=*/true);
+  if (!summary) {
+    if (summary.error().code == static_cast<int>(storage::VaultErrc::io)) {
+      return handoff_error(HandoffErrc::io, "Reading the downloaded blob " + ref.object_key +
+                                                " failed: " + summary.error().message);
+    }
+    return refuse(handoff_error(
+        HandoffErrc::authentication_failed,
+        "The blob " + ref.object_key +
+            " does not open for this chain, run and model: " + summary.error().message));
+  }
+  // The chunks authenticate, yet the blob may still not be the ledger's (one
+  // resealed by a holder of the key): the ledger's hash decides.
+  if (summary->blob_sha256 != ref.blob_sha256) return blob_hash_error(ref, summary->blob_sha256);
+  OpenedModel opened;
+  opened.blob_size = summary->blob_size;
+  opened.model_sha256 = hashing.finish();
+  if (ref.model_sha256 && *ref.model_sha256 != opened.model_sha256) {
+    return handoff_error(HandoffErrc::model_hash_mismatch,
+                         "The blob opens to a model with SHA-256 " + opened.model_sha256.hex() +
+                             " but the ledger names " + ref.model_sha256->hex() +
+                             "; the model is refused.");
+  }
+  opened.model_bytes = plaintext.take();
+  return opened;
+}
+
+}  // namespace
 
 Result<OpenedModel> fetch_and_open(storage::ObjectStore& store, const LedgerModelRef& ref,
                                    const chain::X25519SecretKey& my_secret,
@@ -298,60 +371,39 @@ Result<OpenedModel> fetch_and_open(storage::ObjectStore& store, const LedgerMode
                              ref.envelope.blob_sha256->hex() + ") than the ledger records (" +
                              ref.blob_sha256.hex() + "); the model is refused.");
   }
-  auto blob_path = TempPath::make(options.work_dir, ".blob");
-  if (!blob_path) return blob_path.error();
-
-  OpenedModel opened;
   auto t0 = Clock::now();
-  if (auto got = store.get_file(ref.object_key, blob_path->path(), /*overwrite=*/false); !got) {
-    if (got.error().code == static_cast<int>(storage::StoreErrc::not_found)) {
-      return handoff_error(HandoffErrc::missing_blob, "The model blob " + ref.object_key +
-                                                          " is missing from " + store.uri() +
-                                                          "; it was deleted or never uploaded.");
-    }
-    return handoff_error(HandoffErrc::store_failed, "Downloading the model blob " + ref.object_key +
-                                                        " from " + store.uri() +
-                                                        " failed: " + got.error().message);
-  }
-  opened.timings.store_s = seconds_since(t0);
+  auto info = store.head(ref.object_key);
+  if (!info) return fetch_error(store, ref.object_key, info.error());
 
+  Result<OpenedModel> opened = make_error("not opened");
+  double store_s = 0;
   auto t1 = Clock::now();
-  auto blob_sha256 = hash_file(blob_path->path());
-  if (!blob_sha256) return blob_sha256.error();
-  if (*blob_sha256 != ref.blob_sha256) {
-    return handoff_error(HandoffErrc::hash_mismatch,
-                         "The blob " + ref.object_key + " hashes to " + blob_sha256->hex() +
-                             " but the ledger records " + ref.blob_sha256.hex() +
-                             ": it was tampered with or swapped; the model is refused.");
+  if (info->size <= options.max_memory_blob) {
+    auto blob = store.get(ref.object_key);
+    if (!blob) return fetch_error(store, ref.object_key, blob.error());
+    store_s = seconds_since(t0);
+    t1 = Clock::now();
+    storage::MemorySource source(*blob);
+    const chain::ByteView whole(*blob);
+    opened = open_checked(
+        source, blob->size(), [&]() -> Result<chain::Hash> { return chain::sha256(whole); }, ref,
+        my_secret, binding);
+  } else {
+    auto blob_path = TempPath::make(options.work_dir, ".blob");
+    if (!blob_path) return blob_path.error();
+    if (auto got = store.get_file(ref.object_key, blob_path->path(), /*overwrite=*/false); !got)
+      return fetch_error(store, ref.object_key, got.error());
+    store_s = seconds_since(t0);
+    t1 = Clock::now();
+    auto source = storage::FileSource::open(blob_path->path());
+    if (!source) return handoff_error(HandoffErrc::io, source.error().message);
+    const auto& path = blob_path->path();
+    opened = open_checked(
+        **source, (*source)->size(), [&] { return hash_file(path); }, ref, my_secret, binding);
   }
-  auto key = storage::unwrap(ref.envelope, my_secret);
-  if (!key) {
-    const auto code = key.error().code == static_cast<int>(storage::VaultErrc::not_recipient)
-                          ? HandoffErrc::not_recipient
-                          : HandoffErrc::cannot_unwrap;
-    return handoff_error(code, "Cannot obtain the model's data key: " + key.error().message);
-  }
-  auto source = storage::FileSource::open(blob_path->path());
-  if (!source) return handoff_error(HandoffErrc::io, source.error().message);
-  opened.blob_size = (*source)->size();
-  storage::MemorySink plaintext;
-  const chain::Bytes ad = binding.associated_data();
-  auto summary = storage::open(**source, plaintext, *key, ad, /*hash_blob=*/false);
-  if (!summary) {
-    return handoff_error(
-        from_vault_open(summary.error().code),
-        "The blob " + ref.object_key +
-            " does not open for this chain, run and model: " + summary.error().message);
-  }
-  opened.model_bytes = plaintext.take();
-  opened.model_sha256 = chain::sha256(opened.model_bytes);
-  opened.timings.crypto_s = seconds_since(t1);
-  if (ref.model_sha256 && *ref.model_sha256 != opened.model_sha256) {
-    return handoff_error(HandoffErrc::model_hash_mismatch,
-                         "The blob opens to a model with SHA-256 " + opened.model_sha256.hex() +
-                             " but the ledger names " + ref.model_sha256->hex() +
-                             "; the model is refused.");
-  }
+  if (!opened) return opened.error();
+  opened->timings.store_s = store_s;
+  opened->timings.crypto_s = seconds_since(t1);
   return opened;
 }
 

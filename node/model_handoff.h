@@ -4,16 +4,24 @@
 //   sender:    seal_and_upload   plaintext -> AES-256-GCM blob (storage/vault.h)
 //                                -> object store, data key wrapped for every
 //                                member (storage/envelope.h)
-//   receiver:  fetch_and_open    object store -> check the blob's SHA-256
-//                                against the ledger's -> unwrap my key -> open
+//   receiver:  fetch_and_open    object store -> unwrap my key -> open, and
+//                                check the blob's and the plaintext's SHA-256
+//                                against the ledger's
 //              evaluate          model bytes + my validation Dataset -> AUC
 //
 // The blob is bound (vault associated data) to the chain, the run, the model
 // and its parent, so a blob copied to another place fails authentication even
-// if someone also rewrote the ledger hash. Blobs stream through temporary files
-// in `HandoffOptions::work_dir`, so memory stays at one vault chunk whatever
-// the blob size; only the plaintext model bytes are held in memory (the model
-// itself needs them anyway). Temporary files are removed on every path.
+// if someone also rewrote the ledger hash.
+//
+// Each side touches the bytes once: the sender hashes the plaintext while it
+// encrypts it (and hashes the blob as it is written); the receiver decrypts
+// while it hashes the blob and the plaintext, and refuses the result at the
+// end when either hash is not the ledger's (the plaintext is then discarded).
+// A blob of up to `HandoffOptions::max_memory_blob` bytes goes between the
+// vault and the store through memory (ObjectStore::put / get); a larger one
+// streams through a temporary file in `work_dir`, so memory stays bounded
+// whatever the model's size. The plaintext model bytes are always in memory
+// (the model itself needs them). Temporary files are removed on every path.
 //
 // Failures carry a HandoffErrc in Error::code so the agent can put the reason
 // in its ModelVote (e.g. hash_mismatch: the blob was tampered with or swapped).
@@ -76,16 +84,19 @@ struct ModelBinding {
 Result<std::string> model_object_key(std::string_view run_id, std::string_view model_id);
 
 struct HandoffOptions {
-  // Where temporary files go (created if missing). Required.
+  // Where temporary files go (created if missing). Needed for blobs over
+  // max_memory_blob (code invalid_argument when one is and this is empty).
   std::filesystem::path work_dir;
   std::uint32_t chunk_size = 1u << 20;  // vault chunk size
+  // Blobs up to this size are sealed into and opened from memory; larger ones
+  // stream through a temporary file (the blob is then never whole in memory).
+  std::uint64_t max_memory_blob = 512ull << 20;
 };
 
 // Wall-clock seconds of each part of one hand-off step.
 struct HandoffTimings {
-  double store_s = 0;   // put_file / get_file
-  double crypto_s = 0;  // seal or (hash check + unwrap + open), envelope included
-  double io_s = 0;      // writing or reading the plaintext temporary file
+  double store_s = 0;   // put / get (put_file / get_file for large blobs), head included
+  double crypto_s = 0;  // seal, or unwrap + open, with both hashes (same pass) and the envelope
 };
 
 struct SealedModel {
@@ -130,11 +141,14 @@ struct OpenedModel {
   HandoffTimings timings;
 };
 
-// Downloads the blob, refuses it unless its SHA-256 is the ledger's (and the
-// envelope's, when it records one), unwraps this member's data key, opens the
-// blob with `binding`'s associated data and checks the plaintext hash. Codes:
-// missing_blob, store_failed, hash_mismatch, not_recipient, cannot_unwrap,
-// authentication_failed, model_hash_mismatch, io, invalid_argument.
+// Downloads the blob, unwraps this member's data key, and opens the blob with
+// `binding`'s associated data while hashing it and the plaintext. The reason
+// given is the first check that fails in this order, whatever the order in
+// which the bytes were looked at: the blob's SHA-256 is the ledger's (and the
+// envelope's, when it records one): hash_mismatch; the key unwraps:
+// not_recipient, cannot_unwrap; every chunk authenticates:
+// authentication_failed; the plaintext hashes to the ledger's model hash:
+// model_hash_mismatch. Also missing_blob, store_failed, io, invalid_argument.
 Result<OpenedModel> fetch_and_open(storage::ObjectStore& store, const LedgerModelRef& ref,
                                    const chain::X25519SecretKey& my_secret,
                                    const ModelBinding& binding, const HandoffOptions& options);

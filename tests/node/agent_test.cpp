@@ -349,6 +349,27 @@ TEST(PartnerAgent, ASaveRequestNamingTheHeadsBlobIsRejectedAndTheHeadKept) {
   EXPECT_TRUE(fs::exists(net.blob_path(head_key)));  // nobody deleted the head
 }
 
+TEST(PartnerAgent, TheNextPartnerTrainsOnTheHeadItVotedOnWithoutFetchingItAgain) {
+  testing::TempDir dir("agent-test");
+  Network net(dir);
+  net.start_run(breast_cancer_plan());
+  ASSERT_TRUE(net.run_until([&] { return net.run().turns.size() > 1; }));
+  ASSERT_EQ(net.run().turns[0].outcome, chain::TurnOutcome::approved);
+  // alice's model is the head; bob measured it as a voter and kept it, the
+  // other voters kept its measure, alice her own model. With its blob gone
+  // from the store, turn 1 still trains and is voted on.
+  ASSERT_TRUE(fs::remove(net.blob_path(net.run().models.back().object_key)));
+  ASSERT_TRUE(net.run_until([&] { return net.run().turns.size() > 2; }));
+  const chain::Turn& bob = net.run().turns[1];
+  ASSERT_TRUE(bob.save.has_value()) << "bob could not load the head";
+  EXPECT_GE(bob.model_votes.size(), 2u);
+  for (const auto& [voter, v] : bob.model_votes) {
+    EXPECT_GT(v.auc_head_ppm, 0u) << voter;
+    EXPECT_EQ(v.reason.find("missing_blob"), std::string::npos) << voter << ": " << v.reason;
+  }
+  EXPECT_EQ(count_lines_with(net.work_dir(1) / "timings.jsonl", "\"head_kept\":true"), 1u);
+}
+
 TEST(PartnerAgent, HonestVotersRejectALabelFlippingPartner) {
   testing::TempDir dir("agent-test");
   Network net(dir, /*malicious=*/{1});  // bob trains on flipped labels

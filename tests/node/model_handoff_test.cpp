@@ -43,6 +43,16 @@ chain::Bytes tiny_model_bytes(std::uint64_t seed) {
   return learning::serialize(*model);
 }
 
+void flip_byte(const fs::path& file, std::uint64_t at) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(at));
+  char c = 0;
+  f.read(&c, 1);
+  f.seekp(static_cast<std::streamoff>(at));
+  c = static_cast<char>(c ^ 0x01);
+  f.write(&c, 1);
+}
+
 class ModelHandoff : public ::testing::Test {
  protected:
   ModelHandoff()
@@ -156,6 +166,62 @@ TEST_F(ModelHandoff, TamperedBlobIsRefusedAsHashMismatch) {
   EXPECT_EQ(opened.error().code, static_cast<int>(HandoffErrc::hash_mismatch))
       << opened.error().message;
   EXPECT_NE(opened.error().message.find("tampered"), std::string::npos) << opened.error().message;
+  EXPECT_TRUE(work_dir_is_empty());
+}
+
+// The receiver looks at the bytes once (decrypting while it hashes), yet the
+// reason is the first check that fails in the documented order: a blob that
+// is not the ledger's is hash_mismatch even where the key or a chunk would
+// have failed first.
+TEST_F(ModelHandoff, TamperedBlobIsHashMismatchEvenForANonRecipient) {
+  auto sealed = seal_and_upload(store_, tiny_model_bytes(7), binding_, alice_and_bob(), options_);
+  ASSERT_TRUE(sealed.ok()) << sealed.error().message;
+  flip_byte(blob_file(sealed->object_key), sealed->blob_size / 3);
+  auto opened = fetch_and_open(store_, ref_for(*sealed), carol_.x25519, binding_, options_);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, static_cast<int>(HandoffErrc::hash_mismatch))
+      << opened.error().message;
+}
+
+TEST_F(ModelHandoff, BytesAppendedToTheBlobAreHashMismatch) {
+  auto sealed = seal_and_upload(store_, tiny_model_bytes(7), binding_, alice_and_bob(), options_);
+  ASSERT_TRUE(sealed.ok()) << sealed.error().message;
+  std::ofstream(blob_file(sealed->object_key), std::ios::binary | std::ios::app) << "extra";
+  auto opened = fetch_and_open(store_, ref_for(*sealed), bob_.x25519, binding_, options_);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, static_cast<int>(HandoffErrc::hash_mismatch))
+      << opened.error().message;
+}
+
+// Blobs over max_memory_blob stream through a temporary file on both sides:
+// the same bytes, the same refusals, and no file left behind.
+TEST_F(ModelHandoff, BlobsOverTheMemoryLimitGoThroughAFileWithTheSameChecks) {
+  options_.max_memory_blob = 0;
+  const chain::Bytes model = tiny_model_bytes(7);
+  auto sealed = seal_and_upload(store_, model, binding_, alice_and_bob(), options_);
+  ASSERT_TRUE(sealed.ok()) << sealed.error().message;
+  EXPECT_EQ(sealed->model_sha256, chain::sha256(model));
+  EXPECT_EQ(fs::file_size(blob_file(sealed->object_key)), sealed->blob_size);
+  EXPECT_TRUE(work_dir_is_empty());
+  auto opened = fetch_and_open(store_, ref_for(*sealed), bob_.x25519, binding_, options_);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  EXPECT_EQ(opened->model_bytes, model);
+  EXPECT_EQ(opened->model_sha256, sealed->model_sha256);
+  EXPECT_TRUE(work_dir_is_empty());
+
+  LedgerModelRef other_model = ref_for(*sealed);
+  other_model.model_sha256 = chain::sha256(tiny_model_bytes(8));
+  opened = fetch_and_open(store_, other_model, bob_.x25519, binding_, options_);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, static_cast<int>(HandoffErrc::model_hash_mismatch));
+
+  flip_byte(blob_file(sealed->object_key), sealed->blob_size / 2);
+  for (const auto* who : {&bob_, &carol_}) {
+    opened = fetch_and_open(store_, ref_for(*sealed), who->x25519, binding_, options_);
+    ASSERT_FALSE(opened.ok());
+    EXPECT_EQ(opened.error().code, static_cast<int>(HandoffErrc::hash_mismatch))
+        << opened.error().message;
+  }
   EXPECT_TRUE(work_dir_is_empty());
 }
 
