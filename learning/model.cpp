@@ -252,13 +252,23 @@ Result<Predictions> Model::predict(const Dataset& data) const {
   torch::NoGradGuard no_grad;
   auto& net = *impl_->net;
   net.eval();
-  const std::size_t chunk = spec.architecture == Architecture::resnet3d ? 2 : kPredictChunkRows;
+  // LibTorch 1.13 runs a 3D convolution on a batch of ONE volume off its
+  // oneDNN path, ~15x slower per volume (measured: 3.9 s against 0.26 s of CPU
+  // for a 1x16x120x160 ResNet-18 volume), so no chunk holds a single volume:
+  // a remainder of one joins the chunk before it, and a lone volume runs
+  // twice. Chunks of 4 volumes took ~5% less CPU per volume than chunks of 2,
+  // for ~120 MiB more memory (BENCHMARKS.md, "Hand-off").
+  const bool volumes = spec.architecture == Architecture::resnet3d;
+  const std::size_t chunk = volumes ? 4 : kPredictChunkRows;
   const auto all = torch::from_blob(
       const_cast<float*>(data.x.data()),
       {static_cast<int64_t>(data.rows), static_cast<int64_t>(data.features)}, torch::kFloat32);
-  for (std::size_t start = 0; start < data.rows; start += chunk) {
-    const std::size_t n = std::min(chunk, data.rows - start);
-    auto logits = net.forward(all.narrow(0, static_cast<int64_t>(start), static_cast<int64_t>(n)));
+  for (std::size_t start = 0; start < data.rows;) {
+    std::size_t n = std::min(chunk, data.rows - start);
+    if (volumes && data.rows - start - n == 1) ++n;
+    auto input = all.narrow(0, static_cast<int64_t>(start), static_cast<int64_t>(n));
+    if (volumes && n == 1) input = input.repeat({2, 1});
+    auto logits = net.forward(input).narrow(0, 0, static_cast<int64_t>(n));
     torch::Tensor probs;
     if (spec.num_classes == 2) {
       auto p = torch::sigmoid(logits.view({-1})).to(torch::kFloat64);
@@ -271,6 +281,7 @@ Result<Predictions> Model::predict(const Dataset& data) const {
         probs.data_ptr<double>(), n * static_cast<std::size_t>(spec.num_classes),
         out.probabilities.begin() +
             static_cast<std::ptrdiff_t>(start * static_cast<std::size_t>(spec.num_classes)));
+    start += n;
   }
   return out;
 }

@@ -74,12 +74,21 @@ Error blob_error(const std::string& what) {
 }  // namespace
 
 chain::Bytes serialize(const Model& model) {
-  chain::Bytes out(std::begin(kMagic), std::end(kMagic));
-  put_le(out, kVersion, 4);
   const auto spec = to_json(model.spec());
+  auto tensors = ordered_tensors(*const_cast<Model&>(model).impl().net);
+  // The exact size first: growing a 100 MiB vector by doubling would copy
+  // the weights several times over.
+  std::size_t total = sizeof kMagic + 4 + 4 + spec.size() + 4;
+  for (const auto& [name, tensor] : tensors) {
+    total += 2 + name.size() + 1 + 1 + 8 * static_cast<std::size_t>(tensor.dim()) +
+             static_cast<std::size_t>(tensor.numel()) * tensor.element_size();
+  }
+  chain::Bytes out;
+  out.reserve(total);
+  out.insert(out.end(), std::begin(kMagic), std::end(kMagic));
+  put_le(out, kVersion, 4);
   put_le(out, spec.size(), 4);
   out.insert(out.end(), spec.begin(), spec.end());
-  auto tensors = ordered_tensors(*const_cast<Model&>(model).impl().net);
   put_le(out, tensors.size(), 4);
   for (auto& [name, tensor] : tensors) {
     put_le(out, name.size(), 2);
@@ -152,12 +161,17 @@ Result<Model> deserialize(chain::ByteView bytes) {
     const auto n = static_cast<std::size_t>(tensor.numel());
     const std::uint8_t* values = nullptr;
     if (!r.take(n * width, &values)) return blob_error("tensor \"" + name + "\" is truncated.");
-    auto host = torch::empty(want, tensor.options());
-    chain::Bytes native;
-    put_values(native, values, n,
-               width);  // little-endian → native (a byte swap on big-endian hosts)
-    if (n) std::memcpy(host.data_ptr(), native.data(), n * width);
-    tensor.copy_(host);
+    // Straight into the tensor's memory when it is contiguous (as the network
+    // builds it) and the host is little-endian; else through a native copy.
+    if (std::endian::native == std::endian::little && tensor.is_contiguous()) {
+      if (n) std::memcpy(tensor.data_ptr(), values, n * width);
+    } else {
+      auto host = torch::empty(want, tensor.options());
+      chain::Bytes native;
+      put_values(native, values, n, width);  // little-endian -> native
+      if (n) std::memcpy(host.data_ptr(), native.data(), n * width);
+      tensor.copy_(host);
+    }
   }
   if (r.remaining() != 0) {
     return blob_error("it has " + std::to_string(r.remaining()) + " bytes after the last tensor.");

@@ -230,5 +230,27 @@ TEST(ResNet3d, TrainsAndPredictsOnATinyVolume) {
   for (double s1 : p->scores()) EXPECT_TRUE(s1 > 0.0 && s1 < 1.0);
 }
 
+// predict() runs volumes in chunks and never a chunk of one (a lone volume
+// runs twice, a remainder of one joins the chunk before it): each row's score
+// must still be its own, whatever the set's size.
+TEST(ResNet3d, ScoresEachVolumeAsOnItsOwnWhateverTheChunking) {
+  auto spec = ModelSpec::resnet3d({1, 8, 16, 16}, 4);
+  auto model = Model::create(spec, 5);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  auto data = random_rows(7, 8 * 16 * 16, 2, 9);
+  data.image_shape = {1, 8, 16, 16};
+  auto all = model->predict(data);
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  for (std::size_t n : {1, 2, 3, 5, 6, 7}) {
+    std::vector<std::size_t> rows;
+    for (std::size_t i = 0; i < n; ++i) rows.push_back(6 - i);  // reversed: other chunks
+    auto part = model->predict(data.subset(rows));
+    ASSERT_TRUE(part.ok()) << part.error().message;
+    ASSERT_EQ(part->scores().size(), n);
+    for (std::size_t i = 0; i < n; ++i)
+      EXPECT_NEAR(part->scores()[i], all->scores()[6 - i], 1e-5) << n << " rows, row " << i;
+  }
+}
+
 }  // namespace
 }  // namespace baton::learning
