@@ -2,19 +2,28 @@
 // the local training it wraps, for the breast_cancer MLP and the 3D ResNet-18
 // on synthetic volumes. Prints a table; asserts nothing.
 //
-// One hand-off, as the partners live it (voters work in parallel on their own
-// machines, so one voter's path is the critical path):
-//   sender   train on local rows, serialize, seal + upload (crypto, store)
-//   voter    download (store), hash check + unwrap + open (crypto),
-//            evaluate candidate and head on its validation rows (evaluation)
+// One hand-off, as the partner agent (node/agent.h) lives it; voters work in
+// parallel on their own machines, so one voter's path is the critical path:
+//   sender   train its copy of the head (in memory: the agent keeps the model
+//            it voted on, which is the head when its turn comes), serialize,
+//            seal + upload (crypto, store). No measure of its own candidate.
+//   voter    download (store), unwrap + open with both hashes (crypto), load
+//            the model (serialize column), measure the candidate on its
+//            validation rows (evaluation). The head's measure is not counted:
+//            the agent keeps it per head, and the head was measured as the
+//            previous candidate.
 // Consensus time per hand-off comes from baton-bench-consensus (BENCHMARKS.md).
 // The store is file:// in a fresh temporary directory (loopback-equivalent:
 // no network); --store-uri points it elsewhere (e.g. s3://… with BATON_S3_*).
 //
 //   baton-bench-handoff [--repeats N] [--mlp-epochs E] [--resnet-steps S]
-//                       [--resnet-val V] [--skip-resnet] [--threads T]
-//                       [--data-dir DIR] [--store-uri URI]
+//                       [--resnet-train-volumes N] [--resnet-val V]
+//                       [--skip-resnet] [--threads T] [--data-dir DIR]
+//                       [--store-uri URI]
+// --resnet-train-volumes N: the local training set (one epoch of batch 2 is
+// N/2 steps); --resnet-steps S is the same as N = 2 S.
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -57,6 +66,14 @@ T must(baton::Result<T> r, const char* what) {
   return std::move(r).value();
 }
 
+// CPU seconds of this thread: the pipeline's own work, which a machine shared
+// with other jobs inflates less than wall time (fsync waits are not in it).
+double thread_cpu_s() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const std::size_t n = v.size();
@@ -64,7 +81,10 @@ double median(std::vector<double> v) {
 }
 
 struct Row {
-  std::vector<double> train, serialize, seal, put, get, open, evaluate;
+  std::vector<double> train, serialize, deserialize, seal, put, get, open, evaluate;
+  // Thread CPU seconds of: serialize, seal + put, get + open, deserialize,
+  // evaluate.
+  std::vector<double> cpu_serialize, cpu_seal_put, cpu_get_open, cpu_deserialize, cpu_evaluate;
   std::uint64_t model_bytes = 0;
   std::uint64_t blob_bytes = 0;
 };
@@ -77,7 +97,6 @@ void run_handoffs(Row& row, int repeats, baton::storage::ObjectStore& store, con
                   const std::string& run) {
   std::vector<baton::chain::MemberPublicKeys> recipients;
   for (const auto& m : members) recipients.push_back(m.public_keys());
-  const baton::chain::Bytes head_bytes = ln::serialize(head);
   nd::HandoffOptions options;
   options.work_dir = work;
   for (int r = 0; r < repeats; ++r) {
@@ -86,9 +105,12 @@ void run_handoffs(Row& row, int repeats, baton::storage::ObjectStore& store, con
     train_once(candidate);
     row.train.push_back(since(t));
 
+    double cpu = thread_cpu_s();
     t = Clock::now();
     const baton::chain::Bytes bytes = ln::serialize(candidate);
     row.serialize.push_back(since(t));
+    row.cpu_serialize.push_back(thread_cpu_s() - cpu);
+    cpu = thread_cpu_s();
     const nd::ModelBinding binding{"bench-chain", run, "turn-" + std::to_string(r + 1),
                                    "turn-" + std::to_string(r)};
     auto sealed =
@@ -97,6 +119,8 @@ void run_handoffs(Row& row, int repeats, baton::storage::ObjectStore& store, con
     row.put.push_back(sealed.timings.store_s);
     row.model_bytes = sealed.plaintext_size;
     row.blob_bytes = sealed.blob_size;
+    row.cpu_seal_put.push_back(thread_cpu_s() - cpu);
+    cpu = thread_cpu_s();
 
     const nd::LedgerModelRef ref{sealed.object_key, sealed.blob_sha256, sealed.model_sha256,
                                  sealed.envelope};
@@ -104,34 +128,49 @@ void run_handoffs(Row& row, int repeats, baton::storage::ObjectStore& store, con
         must(nd::fetch_and_open(store, ref, members[1].x25519, binding, options), "fetch_and_open");
     row.get.push_back(opened.timings.store_s);
     row.open.push_back(opened.timings.crypto_s);
-
+    row.cpu_get_open.push_back(thread_cpu_s() - cpu);
+    cpu = thread_cpu_s();
     t = Clock::now();
-    auto cand_eval = must(nd::evaluate(opened.model_bytes, validation), "evaluate candidate");
-    auto head_eval = must(nd::evaluate(head_bytes, validation), "evaluate head");
+    auto model = must(ln::deserialize(opened.model_bytes), "deserialize");
+    row.deserialize.push_back(since(t));
+    row.cpu_deserialize.push_back(thread_cpu_s() - cpu);
+    if (opened.model_bytes != bytes) die("the voter opened other bytes than the sender sealed");
+
+    cpu = thread_cpu_s();
+    t = Clock::now();
+    auto cand_eval = must(nd::evaluate(model, validation), "evaluate candidate");
     row.evaluate.push_back(since(t));
+    row.cpu_evaluate.push_back(thread_cpu_s() - cpu);
     (void)cand_eval;
-    (void)head_eval;
     if (auto removed = store.remove(sealed.object_key); !removed.ok()) die(removed.error().message);
   }
 }
 
 void print_row(const char* name, const Row& row) {
   const double train = median(row.train);
-  const double serialize = median(row.serialize);
+  const double serialize = median(row.serialize) + median(row.deserialize);
   const double seal = median(row.seal), put = median(row.put), get = median(row.get),
                open = median(row.open);
   const double evaluate = median(row.evaluate);
-  const double overhead = serialize + seal + put + get + open + evaluate;
+  const double added = serialize + seal + put + get + open + evaluate;
   std::printf("%-14s %9.1f %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %7.2f%%\n", name,
               static_cast<double>(row.model_bytes) / 1024.0, train, serialize, seal + open,
-              put + get, evaluate, overhead, overhead + train,
-              100.0 * overhead / (overhead + train));
+              put + get, evaluate, added, added + train, 100.0 * added / (added + train));
+  std::printf(
+      "  parts: serialize %.4f, seal %.4f, put %.4f | get %.4f, open %.4f, deserialize %.4f, "
+      "evaluate %.4f s\n",
+      median(row.serialize), seal, put, get, open, median(row.deserialize), evaluate);
+  std::printf(
+      "  CPU of this thread: serialize %.4f, seal+put %.4f | get+open %.4f, deserialize %.4f, "
+      "evaluate %.4f s\n",
+      median(row.cpu_serialize), median(row.cpu_seal_put), median(row.cpu_get_open),
+      median(row.cpu_deserialize), median(row.cpu_evaluate));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  int repeats = 5, mlp_epochs = 10, resnet_steps = 5, resnet_val = 8, threads = 1;
+  int repeats = 5, mlp_epochs = 10, resnet_train = 10, resnet_val = 8, threads = 1;
   bool skip_resnet = false;
   fs::path data_dir = fs::path(BATON_SOURCE_DIR) / "data";
   std::string store_uri;
@@ -146,7 +185,9 @@ int main(int argc, char** argv) {
     else if (a == "--mlp-epochs")
       mlp_epochs = std::atoi(next().c_str());
     else if (a == "--resnet-steps")
-      resnet_steps = std::atoi(next().c_str());
+      resnet_train = 2 * std::atoi(next().c_str());
+    else if (a == "--resnet-train-volumes")
+      resnet_train = std::atoi(next().c_str());
     else if (a == "--resnet-val")
       resnet_val = std::atoi(next().c_str());
     else if (a == "--threads")
@@ -159,15 +200,16 @@ int main(int argc, char** argv) {
       store_uri = next();
     else {
       std::fprintf(stderr,
-                   "usage: baton-bench-handoff [--repeats N] [--mlp-epochs E] [--resnet-steps S] "
-                   "[--resnet-val V]\n"
-                   "                           [--skip-resnet] [--threads T] [--data-dir DIR] "
-                   "[--store-uri URI]\n");
+                   "usage: baton-bench-handoff [--repeats N] [--mlp-epochs E] [--resnet-steps S]\n"
+                   "                           [--resnet-train-volumes N] [--resnet-val V] "
+                   "[--skip-resnet]\n"
+                   "                           [--threads T] [--data-dir DIR] [--store-uri URI]\n");
       return 2;
     }
   }
-  if (repeats < 1 || mlp_epochs < 1 || resnet_steps < 1 || resnet_val < 2 || threads < 1) {
-    die("--repeats, --mlp-epochs, --resnet-steps and --threads must be >= 1, --resnet-val >= 2");
+  if (repeats < 1 || mlp_epochs < 1 || resnet_train < 2 || resnet_val < 2 || threads < 1) {
+    die("--repeats, --mlp-epochs, --resnet-steps and --threads must be >= 1, "
+        "--resnet-train-volumes and --resnet-val >= 2");
   }
   ln::init_torch(threads);
 
@@ -191,7 +233,7 @@ int main(int argc, char** argv) {
       "%.2f\n",
       store->uri().c_str(), repeats, threads, loadavg[0]);
   std::printf("%-14s %9s %9s %9s %9s %9s %9s %9s %9s %8s\n", "model", "KiB", "train_s", "serial_s",
-              "crypto_s", "store_s", "eval_s", "baton_s", "total_s", "baton%");
+              "crypto_s", "store_s", "eval_s", "added_s", "total_s", "added%");
 
   // MLP on breast_cancer: one hospital's quarter of the training rows; the
   // voter validates on the held-out test rows' first half.
@@ -234,7 +276,7 @@ int main(int argc, char** argv) {
       for (std::size_t i = 0; i < d.rows; ++i) d.y.push_back(static_cast<int>(i % 2));
       return d;
     };
-    const ln::Dataset local = synthetic(2 * resnet_steps, 1);
+    const ln::Dataset local = synthetic(resnet_train, 1);
     const ln::Dataset validation = synthetic(resnet_val, 2);
     ln::TrainSettings settings;
     settings.epochs = 1;
@@ -248,16 +290,17 @@ int main(int argc, char** argv) {
         members, "resnet");
     print_row("3D ResNet-18", row);
     std::printf(
-        "  (synthetic 1x16x120x160 volumes: %d steps of batch 2, %d validation volumes, %d "
-        "repeat(s))\n",
-        resnet_steps, resnet_val, resnet_repeats);
+        "  (synthetic 1x16x120x160 volumes: %d training volumes = %d steps of batch 2, %d "
+        "validation volumes, %d repeat(s))\n",
+        resnet_train, (resnet_train + 1) / 2, resnet_val, resnet_repeats);
   }
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
   std::printf("peak RSS %.0f MiB\n", static_cast<double>(usage.ru_maxrss) / 1024.0);
   std::printf(
-      "baton_s = serialize + seal/open + put/get + evaluation of candidate and head by one voter;\n"
-      "consensus per hand-off: see baton-bench-consensus.\n");
+      "added_s = serialize (sender) + deserialize (voter) + seal/open + put/get + the voter's\n"
+      "measure of the candidate; the head's measure is kept per head and the trainer's head is\n"
+      "in memory, as in the partner agent. Consensus per hand-off: see baton-bench-consensus.\n");
   std::error_code ec;
   fs::remove_all(tmp, ec);
   return 0;
