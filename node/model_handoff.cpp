@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <memory>
 #include <system_error>
 #include <utility>
@@ -129,6 +130,33 @@ Result<chain::Hash> hash_file(const std::filesystem::path& path) {
   return hasher.finish();
 }
 
+// Blobs and plaintexts from this size on are hashed on a second thread while
+// the caller's thread encrypts or decrypts (and hashes the other side): two
+// SHA-256 passes are most of a hand-off's crypto, and AES-GCM is faster.
+constexpr std::size_t kParallelHashBytes = 8u << 20;
+
+// SHA-256 of bytes in memory, started on another thread when they are large
+// enough (and a thread can be had), else computed by get() on the caller's.
+// `bytes` must outlive this; the destructor waits for the thread.
+class BackgroundSha256 {
+ public:
+  explicit BackgroundSha256(chain::ByteView bytes) : bytes_(bytes) {
+    if (bytes.size() < kParallelHashBytes) return;
+    try {
+      future_ = std::async(std::launch::async, [b = bytes] { return chain::sha256(b); });
+    } catch (const std::system_error&) {
+      // No thread to be had: get() hashes on the caller's thread.
+    }
+  }
+  bool running() const { return future_.valid(); }
+  // Once.
+  chain::Hash get() { return future_.valid() ? future_.get() : chain::sha256(bytes_); }
+
+ private:
+  chain::ByteView bytes_;
+  std::future<chain::Hash> future_;
+};
+
 struct Prepared {
   std::string object_key;
   storage::Envelope envelope;
@@ -163,11 +191,13 @@ Error put_error(const storage::ObjectStore& store, const std::string& key, const
                                                       " as " + key + " failed: " + e.message);
 }
 
-// Seals `plaintext` (`plaintext_size` bytes) while hashing it, and uploads
-// the blob: from memory when it is small enough, else through a temporary
-// file. The store's put keeps its own durability either way.
+// Seals `plaintext` (`plaintext_size` bytes) while hashing it (or, when
+// `plaintext_hash` runs, while that thread hashes it), and uploads the blob:
+// from memory when it is small enough, else through a temporary file. The
+// store's put keeps its own durability either way.
 Result<SealedModel> seal_and_put(storage::ObjectStore& store, storage::ByteSource& plaintext,
-                                 std::uint64_t plaintext_size, const ModelBinding& binding,
+                                 std::uint64_t plaintext_size, BackgroundSha256* plaintext_hash,
+                                 const ModelBinding& binding,
                                  const std::vector<chain::MemberPublicKeys>& recipients,
                                  const HandoffOptions& options) {
   auto t0 = Clock::now();
@@ -177,6 +207,7 @@ Result<SealedModel> seal_and_put(storage::ObjectStore& store, storage::ByteSourc
   storage::SealOptions seal_options;
   seal_options.chunk_size = options.chunk_size;
   storage::HashingSource hashing(plaintext);
+  storage::ByteSource& input = plaintext_hash != nullptr ? plaintext : hashing;
   const std::uint64_t blob_size = storage::sealed_blob_size(plaintext_size, options.chunk_size);
 
   SealedModel sealed;
@@ -185,9 +216,10 @@ Result<SealedModel> seal_and_put(storage::ObjectStore& store, storage::ByteSourc
   if (blob_size <= options.max_memory_blob) {
     storage::MemorySink blob;
     blob.reserve(static_cast<std::size_t>(blob_size));
-    auto sealed_summary = storage::seal(hashing, blob, prepared->key, ad, seal_options);
+    auto sealed_summary = storage::seal(input, blob, prepared->key, ad, seal_options);
     if (!sealed_summary) return seal_error(sealed_summary.error());
     summary = *sealed_summary;
+    sealed.model_sha256 = plaintext_hash != nullptr ? plaintext_hash->get() : hashing.finish();
     sealed.timings.crypto_s = seconds_since(t0);
     auto t1 = Clock::now();
     if (auto put = store.put(sealed.object_key, blob.bytes()); !put)
@@ -198,10 +230,11 @@ Result<SealedModel> seal_and_put(storage::ObjectStore& store, storage::ByteSourc
     if (!blob_path) return blob_path.error();
     auto sink = PlainFileSink::create(blob_path->path());
     if (!sink) return sink.error();
-    auto sealed_summary = storage::seal(hashing, **sink, prepared->key, ad, seal_options);
+    auto sealed_summary = storage::seal(input, **sink, prepared->key, ad, seal_options);
     if (!sealed_summary) return seal_error(sealed_summary.error());
     if (auto closed = (*sink)->close(); !closed) return closed.error();
     summary = *sealed_summary;
+    sealed.model_sha256 = plaintext_hash != nullptr ? plaintext_hash->get() : hashing.finish();
     sealed.timings.crypto_s = seconds_since(t0);
     auto t1 = Clock::now();
     if (auto put = store.put_file(sealed.object_key, blob_path->path()); !put)
@@ -209,7 +242,6 @@ Result<SealedModel> seal_and_put(storage::ObjectStore& store, storage::ByteSourc
     sealed.timings.store_s = seconds_since(t1);
   }
   sealed.blob_sha256 = summary.blob_sha256;
-  sealed.model_sha256 = hashing.finish();
   sealed.blob_size = summary.blob_size;
   sealed.plaintext_size = summary.plaintext_size;
   sealed.envelope = std::move(prepared->envelope);
@@ -269,8 +301,11 @@ Result<SealedModel> seal_and_upload(storage::ObjectStore& store, chain::ByteView
                                     const ModelBinding& binding,
                                     const std::vector<chain::MemberPublicKeys>& recipients,
                                     const HandoffOptions& options) {
+  BackgroundSha256 plaintext_hash(model_bytes);
   storage::MemorySource source(model_bytes);
-  return seal_and_put(store, source, model_bytes.size(), binding, recipients, options);
+  return seal_and_put(store, source, model_bytes.size(),
+                      plaintext_hash.running() ? &plaintext_hash : nullptr, binding, recipients,
+                      options);
 }
 
 Result<SealedModel> seal_file_and_upload(storage::ObjectStore& store,
@@ -280,7 +315,7 @@ Result<SealedModel> seal_file_and_upload(storage::ObjectStore& store,
                                          const HandoffOptions& options) {
   auto source = storage::FileSource::open(model_file);
   if (!source) return handoff_error(HandoffErrc::io, source.error().message);
-  return seal_and_put(store, **source, (*source)->size(), binding, recipients, options);
+  return seal_and_put(store, **source, (*source)->size(), nullptr, binding, recipients, options);
 }
 
 namespace {
@@ -302,16 +337,19 @@ Error blob_hash_error(const LedgerModelRef& ref, const chain::Hash& got) {
                            ": it was tampered with or swapped; the model is refused.");
 }
 
-// Unwraps the data key and decrypts `blob` while hashing it and the
-// plaintext, in one pass. `rehash` hashes the whole blob again: it runs only
-// when a later check failed, so that a blob that is not the ledger's is
-// reported as hash_mismatch whichever check noticed first.
-template <class Rehash>
-Result<OpenedModel> open_checked(storage::ByteSource& blob, std::uint64_t blob_size, Rehash rehash,
+// Unwraps the data key and decrypts `blob` while hashing the plaintext, and
+// the blob too when `hash_in_pass` (else another thread hashes it).
+// `whole_blob_hash` gives the whole blob's hash: the other thread's, or a new
+// pass; it runs once, when the blob was not hashed in the pass or a later
+// check failed, so that a blob that is not the ledger's is reported as
+// hash_mismatch whichever check noticed first.
+template <class WholeBlobHash>
+Result<OpenedModel> open_checked(storage::ByteSource& blob, std::uint64_t blob_size,
+                                 bool hash_in_pass, WholeBlobHash whole_blob_hash,
                                  const LedgerModelRef& ref, const chain::X25519SecretKey& my_secret,
                                  const ModelBinding& binding) {
   auto refuse = [&](Error e) -> Error {
-    auto whole = rehash();
+    auto whole = whole_blob_hash();
     if (!whole) return whole.error();
     if (*whole != ref.blob_sha256) return blob_hash_error(ref, *whole);
     return e;
@@ -329,7 +367,7 @@ Result<OpenedModel> open_checked(storage::ByteSource& blob, std::uint64_t blob_s
     plaintext.reserve(static_cast<std::size_t>(blob_size - storage::kBlobHeaderSize));
   storage::HashingSink hashing(plaintext);
   const chain::Bytes ad = binding.associated_data();
-  auto summary = storage::open(blob, hashing, *key, ad, /*hash_blob=*/true);
+  auto summary = storage::open(blob, hashing, *key, ad, hash_in_pass);
   if (!summary) {
     if (summary.error().code == static_cast<int>(storage::VaultErrc::io)) {
       return handoff_error(HandoffErrc::io, "Reading the downloaded blob " + ref.object_key +
@@ -342,7 +380,13 @@ Result<OpenedModel> open_checked(storage::ByteSource& blob, std::uint64_t blob_s
   }
   // The chunks authenticate, yet the blob may still not be the ledger's (one
   // resealed by a holder of the key): the ledger's hash decides.
-  if (summary->blob_sha256 != ref.blob_sha256) return blob_hash_error(ref, summary->blob_sha256);
+  chain::Hash blob_sha256 = summary->blob_sha256;
+  if (!hash_in_pass) {
+    auto whole = whole_blob_hash();
+    if (!whole) return whole.error();
+    blob_sha256 = *whole;
+  }
+  if (blob_sha256 != ref.blob_sha256) return blob_hash_error(ref, blob_sha256);
   OpenedModel opened;
   opened.blob_size = summary->blob_size;
   opened.model_sha256 = hashing.finish();
@@ -383,11 +427,11 @@ Result<OpenedModel> fetch_and_open(storage::ObjectStore& store, const LedgerMode
     if (!blob) return fetch_error(store, ref.object_key, blob.error());
     store_s = seconds_since(t0);
     t1 = Clock::now();
+    BackgroundSha256 blob_hash(*blob);
     storage::MemorySource source(*blob);
-    const chain::ByteView whole(*blob);
     opened = open_checked(
-        source, blob->size(), [&]() -> Result<chain::Hash> { return chain::sha256(whole); }, ref,
-        my_secret, binding);
+        source, blob->size(), !blob_hash.running(),
+        [&]() -> Result<chain::Hash> { return blob_hash.get(); }, ref, my_secret, binding);
   } else {
     auto blob_path = TempPath::make(options.work_dir, ".blob");
     if (!blob_path) return blob_path.error();
@@ -399,7 +443,8 @@ Result<OpenedModel> fetch_and_open(storage::ObjectStore& store, const LedgerMode
     if (!source) return handoff_error(HandoffErrc::io, source.error().message);
     const auto& path = blob_path->path();
     opened = open_checked(
-        **source, (*source)->size(), [&] { return hash_file(path); }, ref, my_secret, binding);
+        **source, (*source)->size(), /*hash_in_pass=*/true, [&] { return hash_file(path); }, ref,
+        my_secret, binding);
   }
   if (!opened) return opened.error();
   opened->timings.store_s = store_s;

@@ -225,6 +225,36 @@ TEST_F(ModelHandoff, BlobsOverTheMemoryLimitGoThroughAFileWithTheSameChecks) {
   EXPECT_TRUE(work_dir_is_empty());
 }
 
+// From 8 MiB on, one side's second hash runs on another thread: the same
+// bytes, hashes and refusals.
+TEST_F(ModelHandoff, LargeModelsHashedOnASecondThreadPassTheSameChecks) {
+  chain::Bytes model(9u << 20);
+  for (std::size_t i = 0; i < model.size(); ++i)
+    model[i] = static_cast<std::uint8_t>(i * 7 + (i >> 12));
+  options_.chunk_size = 1u << 20;
+  auto sealed = seal_and_upload(store_, model, binding_, alice_and_bob(), options_);
+  ASSERT_TRUE(sealed.ok()) << sealed.error().message;
+  EXPECT_EQ(sealed->model_sha256, chain::sha256(model));
+  auto opened = fetch_and_open(store_, ref_for(*sealed), bob_.x25519, binding_, options_);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  EXPECT_EQ(opened->model_bytes, model);
+  EXPECT_EQ(opened->model_sha256, sealed->model_sha256);
+
+  LedgerModelRef other_model = ref_for(*sealed);
+  other_model.model_sha256 = chain::sha256(tiny_model_bytes(8));
+  opened = fetch_and_open(store_, other_model, bob_.x25519, binding_, options_);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, static_cast<int>(HandoffErrc::model_hash_mismatch));
+
+  flip_byte(blob_file(sealed->object_key), sealed->blob_size - 5);
+  for (const auto* who : {&bob_, &carol_}) {
+    opened = fetch_and_open(store_, ref_for(*sealed), who->x25519, binding_, options_);
+    ASSERT_FALSE(opened.ok());
+    EXPECT_EQ(opened.error().code, static_cast<int>(HandoffErrc::hash_mismatch))
+        << opened.error().message;
+  }
+}
+
 TEST_F(ModelHandoff, BlobSwappedToAnotherModelFailsAuthenticationEvenWithItsOwnHash) {
   // A genuine blob of another model, copied under this model's key, with the
   // ledger hash rewritten to match: the associated data still refuses it.
