@@ -1,7 +1,7 @@
 // libFuzzer target for the CSV → table → preprocessing path and the .npy
-// volume preamble, which read files that hospitals supply. Any input must give a value or an error, never
-// a crash, a sanitizer report or an abort. Build with -DBATON_FUZZ=ON (clang),
-// run (new inputs go to the first directory, so give a scratch one first):
+// volume preamble, which read files that hospitals supply. Any input must give a value or an error,
+// never a crash, a sanitizer report or an abort. Build with -DBATON_FUZZ=ON (clang), run (new
+// inputs go to the first directory, so give a scratch one first):
 //   mkdir -p /tmp/csv-corpus && build-fuzz/bin/baton_fuzz_learning_csv -max_total_time=60 \
 //       /tmp/csv-corpus tests/learning/fuzz/corpus
 #include <cstddef>
