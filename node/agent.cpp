@@ -136,6 +136,13 @@ void PartnerAgent::process(std::uint64_t height, const chain::TrainingState& sta
     vote_on_load(s);
   } else if (turn->phase == chain::TurnPhase::save_voting) {
     vote_on_save(s);
+  } else if (turn->phase == chain::TurnPhase::training && is_voter()) {
+    // Idle while the partner trains: load the local data and measure the
+    // head now (cached per head), so that the vote on the candidate only
+    // measures the candidate. After an approved save the head was measured
+    // as the candidate; this matters for a run's first turn and after a
+    // restart. Not before the load token: that would delay the approval.
+    (void)head_evaluation(s.run, nullptr, nullptr);
   }
 }
 

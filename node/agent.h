@@ -8,6 +8,9 @@
 //                                      journal the candidate, SaveRequest
 //   another's LoadRequest open      -> LoadApproval (the ledger already checks
 //                                      the schedule and the head)
+//   another's turn, training        -> (voters, while idle) load the local
+//                                      data and measure the head, if its
+//                                      measure is not kept yet
 //   another's SaveRequest open      -> fetch + check + open the candidate,
 //                                      measure it (and the head, unless its
 //                                      measure is kept) on the local
