@@ -29,6 +29,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=deploy/s3rver.sh
+source "$ROOT/deploy/s3rver.sh"
 DIR=""
 S3=0
 MALICIOUS=""
@@ -137,23 +139,10 @@ EOF
 STORE_ARGS=()
 if [[ $S3 == 1 ]]; then
   step "starting s3rver on loopback"
-  S3RVER="$ROOT/.cache/npm/node_modules/.bin/s3rver"
-  [[ -x $S3RVER ]] || die "s3rver is not installed; run deploy/bootstrap.sh --with-test-tools"
-  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-  mkdir -p "$DIR/s3rver"
-  "$S3RVER" -d "$DIR/s3rver" -a 127.0.0.1 -p "$port" --configure-bucket baton-demo \
-    >"$DIR/s3rver.log" 2>&1 &
-  S3_PID=$!
-  for _ in $(seq 1 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/" && break
-    sleep 0.1
-  done
-  curl -s -o /dev/null "http://127.0.0.1:$port/" || die "s3rver did not start (see $DIR/s3rver.log)"
-  export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
+  start_s3rver "$ROOT" "$DIR" baton-demo
   STORE_URI="s3://baton-demo/models"
-  STORE_ARGS=(--store "$STORE_URI" --store-endpoint "http://127.0.0.1:$port")
-  REPORT_STORE=(--store "$STORE_URI" --endpoint "http://127.0.0.1:$port")
-  echo "  s3rver pid $S3_PID on port $port, bucket baton-demo"
+  STORE_ARGS=(--store "$STORE_URI" --store-endpoint "$S3_ENDPOINT")
+  REPORT_STORE=(--store "$STORE_URI" --endpoint "$S3_ENDPOINT")
 else
   mkdir -p "$DIR/store"
   STORE_URI="file://$DIR/store"
