@@ -22,11 +22,12 @@
 # DIR/machine.txt).
 #
 # Defaults: the paper's shape 1,16,120,160, width 64, 40 training and 8
-# validation volumes per hospital, 1 epoch of batch 2 (20 steps, ~2 min of
-# training per turn on an idle core), 1 cycle, 1 thread per node (four nodes
-# share the machine's cores), empty blocks every 1000 ms. That is ~10 min of
-# both cores of a 2-core machine: run it on an otherwise idle machine. For a
-# quick check: --shape 1,8,32,32 --width 8 --train 8 --validation 4.
+# validation volumes per hospital, 1 epoch of batch 2 (20 steps, ~30 s of
+# training per turn on an idle AMD EPYC core), 1 cycle, 1 thread per node
+# (four nodes share the machine's cores), empty blocks every 1000 ms: ~2.5
+# min of a 2-core machine; --epochs 5 takes ~10 min. Run it on an otherwise
+# idle machine. For a quick check: --shape 1,8,32,32 --width 8 --train 8
+# --validation 4.
 #
 # Deadlines are in blocks, and blocks come every --empty-block-ms while the
 # nodes wait for training, so the plan's save deadline is set from a
@@ -59,7 +60,7 @@ TIMEOUT_S=""
 HOSPITALS=(hospital-a hospital-b hospital-c hospital-d)
 RUN_ID=resnet
 
-usage() { sed -n '2,39p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,40p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "resnet_network.sh: $*" >&2; exit 1; }
 need() { [[ $# -ge 2 && -n "$2" ]] || { echo "resnet_network.sh: $1 needs a value (see --help)" >&2; exit 2; }; }
 while [[ $# -gt 0 ]]; do
