@@ -83,9 +83,9 @@ chain::Bytes serialize(const Model& model) {
     total += 2 + name.size() + 1 + 1 + 8 * static_cast<std::size_t>(tensor.dim()) +
              static_cast<std::size_t>(tensor.numel()) * tensor.element_size();
   }
-  chain::Bytes out;
+  chain::Bytes out(sizeof kMagic);
+  std::memcpy(out.data(), kMagic, sizeof kMagic);
   out.reserve(total);
-  out.insert(out.end(), std::begin(kMagic), std::end(kMagic));
   put_le(out, kVersion, 4);
   put_le(out, spec.size(), 4);
   out.insert(out.end(), spec.begin(), spec.end());
