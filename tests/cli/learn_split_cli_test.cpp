@@ -31,7 +31,9 @@ std::vector<std::string> needed_libraries(const fs::path& binary) {
 }
 
 bool names_libtorch(const std::string& text) {
-  for (const char* part : {"torch", "c10", "caffe2"}) {
+  // Library names only: a bare "c10" also occurs in ldd's load addresses
+  // (0x...bc1059000), which made this check fail at random.
+  for (const char* part : {"libtorch", "libc10", "libcaffe2"}) {
     if (text.find(part) != std::string::npos) return true;
   }
   return false;
