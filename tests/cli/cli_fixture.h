@@ -16,8 +16,6 @@
 namespace baton::testing {
 
 // Whole-file write (truncating) and read, binary.
-void write_text(const std::filesystem::path& path, const std::string& text);
-std::string read_text(const std::filesystem::path& path);
 
 // Number of entries in a directory.
 std::size_t count_entries(const std::filesystem::path& dir);

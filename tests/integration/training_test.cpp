@@ -29,7 +29,9 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using nlohmann::json;
+using testing::read_text;
 using testing::wait_until;
+using testing::write_text;
 
 const std::vector<std::string> kHospitals{"hospital-a", "hospital-b", "hospital-c", "hospital-d"};
 
@@ -38,18 +40,6 @@ json read_json(const fs::path& p) {
   std::stringstream s;
   s << in.rdbuf();
   return json::parse(s.str(), nullptr, false);
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void write_text(const fs::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << text;
 }
 
 // `baton data split` of breast_cancer among the four hospitals, once.

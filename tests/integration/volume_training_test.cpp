@@ -31,6 +31,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::wait_until;
+using testing::write_text;
 
 const std::vector<std::string> kHospitals{"hospital-a", "hospital-b", "hospital-c", "hospital-d"};
 constexpr int kTrainVolumes = 8;
@@ -46,11 +47,6 @@ std::vector<std::string> read_lines(const fs::path& p) {
   for (std::string line; std::getline(in, line);)
     if (!line.empty()) out.push_back(line);
   return out;
-}
-
-void write_text(const fs::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << text;
 }
 
 // Volumes for the four hospitals, as an operator would make them.

@@ -93,4 +93,9 @@ bool wait_until(Pred pred, std::chrono::milliseconds timeout) {
 // True when something accepts TCP connections on 127.0.0.1:port.
 bool port_open(int port);
 
+// Whole-file text helpers for tests (binary mode; no error handling: a test
+// checks what it reads).
+void write_text(const std::filesystem::path& path, const std::string& text);
+std::string read_text(const std::filesystem::path& path);
+
 }  // namespace baton::testing
