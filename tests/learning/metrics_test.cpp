@@ -13,6 +13,7 @@
 
 #include "learning/csv.h"
 #include "learning/tabular.h"
+#include "tests/support/test_support.h"
 
 namespace baton::learning {
 namespace {
@@ -124,16 +125,14 @@ TEST(DeLong, PairedTestMatchesIndependentImplementation) {
 
 // Published example: pROC's documentation of roc.test compares s100b and wfns
 // on its aSAH data (113 patients): "Z = -2.209, p-value = 0.02718", and
-// ci.auc(s100b) (DeLong) "95% CI: 0.6301-0.8326". The data are not copied into
-// this repository (they ship with the GPL'd pROC package); export them with
-// `Rscript tests/learning/reference/delong_reference.R` (writes aSAH.csv) and
-// run this test with BATON_ASAH_CSV=path/to/aSAH.csv. Done on 2026-11-24:
-// z = -2.2089835914409082, p = 0.027175782229188115, CI 0.63011821176162264 to
-// 0.83261891560965107, the same as pROC to 15 digits.
+// ci.auc(s100b) (DeLong) "95% CI: 0.6301-0.8326". The three columns are in
+// tests/learning/reference/aSAH.csv (provenance and licence beside it); pROC
+// 1.18.0 itself gives z = -2.2089835914409077, p = 0.02717578222918815 and the
+// CI 0.63011821176162264 to 0.83261891560965107 on that file, which Baton
+// matches to 12 digits.
 TEST(DeLong, MatchesPRocPublishedExampleOnASAH) {
-  const char* path = std::getenv("BATON_ASAH_CSV");
-  if (path == nullptr) GTEST_SKIP() << "set BATON_ASAH_CSV (see the comment) to run this check";
-  const auto csv = read_csv_file(path);
+  const auto csv =
+      read_csv_file(testing::source_dir() / "tests" / "learning" / "reference" / "aSAH.csv");
   ASSERT_TRUE(csv.ok()) << csv.error().message;
   ASSERT_EQ(csv->rows.size(), 113u);
   std::vector<int> y;
@@ -146,14 +145,14 @@ TEST(DeLong, MatchesPRocPublishedExampleOnASAH) {
   }
   const auto t = delong_paired_test(y, s100b, wfns);
   ASSERT_TRUE(t.ok());
-  EXPECT_NEAR(t->auc_a, 0.7313686, 1e-7);
-  EXPECT_NEAR(t->auc_b, 0.8236789, 1e-7);
-  EXPECT_NEAR(t->z, -2.209, 0.0005);
-  EXPECT_NEAR(t->p_two_sided, 0.02718, 0.000005);
+  EXPECT_NEAR(t->auc_a, 0.73136856368563685, 1e-12);
+  EXPECT_NEAR(t->auc_b, 0.82367886178861793, 1e-12);
+  EXPECT_NEAR(t->z, -2.2089835914409077, 1e-12);
+  EXPECT_NEAR(t->p_two_sided, 0.02717578222918815, 1e-12);
   const auto ci = delong_auc(y, s100b);
   ASSERT_TRUE(ci.ok());
-  EXPECT_NEAR(ci->ci_low, 0.6301, 0.00005);
-  EXPECT_NEAR(ci->ci_high, 0.8326, 0.00005);
+  EXPECT_NEAR(ci->ci_low, 0.63011821176162264, 1e-12);
+  EXPECT_NEAR(ci->ci_high, 0.83261891560965107, 1e-12);
 }
 
 TEST(DeLong, SwappingModelsNegatesZAndKeepsTwoSidedP) {

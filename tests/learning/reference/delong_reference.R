@@ -5,8 +5,8 @@ suppressMessages(library(pROC))
 
 # 1. The published example of pROC's roc.test documentation (aSAH data that
 #    ships with pROC): Z = -2.209, p-value = 0.02718; ci.auc(s100b) with
-#    DeLong: 0.6301-0.8326. Written to aSAH.csv (y = outcome is "Poor") so
-#    Baton's metrics can be run on it; the data are not copied into the repo.
+#    DeLong: 0.6301-0.8326. Written to aSAH.csv (y = outcome is "Poor"), the
+#    file committed beside this script (aSAH.README.md: provenance, licence).
 data(aSAH)
 r1 <- roc(aSAH$outcome, aSAH$s100b, quiet = TRUE, direction = "<", levels = c("Good", "Poor"))
 r2 <- roc(aSAH$outcome, aSAH$wfns, quiet = TRUE, direction = "<", levels = c("Good", "Poor"))
