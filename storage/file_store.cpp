@@ -89,6 +89,37 @@ Result<chain::Bytes> FileObjectStore::get(std::string_view key) {
   return sink.take();
 }
 
+Result<chain::Bytes> FileObjectStore::get_at_most(std::string_view key, std::uint64_t max_size) {
+  auto p = path_for(key, false);
+  if (!p) return p.error();
+  const auto too_large = [&] {
+    return store_error(StoreErrc::too_large, "object " + std::string(key) + " in " + uri() +
+                                                 " is larger than " + std::to_string(max_size) +
+                                                 " bytes");
+  };
+  auto src = FileSource::open(*p);
+  if (!src) {
+    std::error_code ec;
+    if (!fs::exists(*p, ec))
+      return store_error(StoreErrc::not_found, "no object " + std::string(key) + " in " + uri());
+    return store_error(StoreErrc::io, src.error().message);
+  }
+  if ((*src)->size() > max_size) return too_large();
+  MemorySink sink;
+  sink.reserve(static_cast<std::size_t>((*src)->size()));
+  // Read to the end, not to the size measured: the file may have grown since.
+  std::vector<std::uint8_t> buf(1 << 20);
+  std::uint64_t total = 0;
+  for (;;) {
+    auto n = (*src)->read(buf);
+    if (!n) return store_error(StoreErrc::io, n.error().message);
+    if (*n == 0) return sink.take();
+    total += *n;
+    if (total > max_size) return too_large();
+    (void)sink.write(chain::ByteView(buf.data(), *n));
+  }
+}
+
 Status FileObjectStore::get_file(std::string_view key, const fs::path& file, bool overwrite) {
   auto p = path_for(key, false);
   if (!p) return p.error();

@@ -56,6 +56,20 @@ Result<chain::Bytes> MemoryObjectStore::get(std::string_view key) {
   return it->second;
 }
 
+Result<chain::Bytes> MemoryObjectStore::get_at_most(std::string_view key, std::uint64_t max_size) {
+  if (auto st = validate_object_key(key); !st) return st.error();
+  std::lock_guard lock(mu_);
+  if (auto st = injected(); !st) return st.error();
+  const auto it = objects_.find(key);
+  if (it == objects_.end()) return not_found(key);
+  if (it->second.size() > max_size) {
+    return make_error(
+        "object " + std::string(key) + " is larger than " + std::to_string(max_size) + " bytes",
+        static_cast<int>(StoreErrc::too_large));
+  }
+  return it->second;
+}
+
 Status MemoryObjectStore::get_file(std::string_view key, const std::filesystem::path& file,
                                    bool overwrite) {
   auto data = get(key);

@@ -31,6 +31,16 @@ bool valid_bucket(std::string_view b) {
 
 }  // namespace
 
+Result<chain::Bytes> ObjectStore::get_at_most(std::string_view key, std::uint64_t max_size) {
+  auto bytes = get(key);
+  if (bytes && bytes->size() > max_size) {
+    return store_error(StoreErrc::too_large, "object " + std::string(key) + " in " + uri() +
+                                                 " is larger than " + std::to_string(max_size) +
+                                                 " bytes");
+  }
+  return bytes;
+}
+
 Status validate_object_key(std::string_view key) {
   const auto bad = [&](const std::string& why) {
     return store_error(

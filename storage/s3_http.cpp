@@ -25,8 +25,19 @@ void global_init() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+struct BodySink {
+  std::string* body;
+  std::uint64_t max;
+  bool* too_large;
+};
+
 std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
+  auto* sink = static_cast<BodySink*>(user);
+  if (sink->body->size() + size * n > sink->max) {
+    *sink->too_large = true;
+    return 0;  // curl stops the transfer (CURLE_WRITE_ERROR)
+  }
+  sink->body->append(data, size * n);
   return size * n;
 }
 
@@ -141,6 +152,7 @@ Result<HttpResponse> Connection::send_once(const HttpRequest& request,
   }
 
   HttpResponse response;
+  BodySink body_sink{&response.body, request.max_body, &response.body_too_large};
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -150,7 +162,7 @@ Result<HttpResponse> Connection::send_once(const HttpRequest& request,
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
                    std::max(1L, static_cast<long>(options_.stall_timeout.count() / 1000)));
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body_sink);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &response.headers);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -170,6 +182,10 @@ Result<HttpResponse> Connection::send_once(const HttpRequest& request,
   }
   const CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(headers);
+  if (rc == CURLE_WRITE_ERROR && response.body_too_large) {
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+    return response;  // the caller refuses it; retrying would not help
+  }
   if (rc != CURLE_OK) {
     return store_error(StoreErrc::unavailable,
                        "cannot reach the S3 endpoint " + ep.base + ": " + curl_easy_strerror(rc));

@@ -2,6 +2,7 @@
 // storage/ (used by s3_store.cpp); not part of the public API.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <utility>
@@ -19,12 +20,16 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> query;
   std::vector<std::pair<std::string, std::string>> headers;  // extra, signed
   chain::ByteView body;                                      // must outlive the call
+  // The most response body bytes to accept: a longer body is cut off there
+  // and the response has body_too_large set (not retried).
+  std::uint64_t max_body = UINT64_MAX;
 };
 
 struct HttpResponse {
   long status = 0;
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
+  bool body_too_large = false;  // the server sent more than request.max_body
 };
 
 // A reusable connection (one libcurl easy handle). Not thread-safe: use one

@@ -189,6 +189,22 @@ Result<chain::Bytes> S3ObjectStore::get(std::string_view key) {
   return chain::Bytes(r->body.begin(), r->body.end());
 }
 
+Result<chain::Bytes> S3ObjectStore::get_at_most(std::string_view key, std::uint64_t max_size) {
+  if (auto st = validate_object_key(key); !st) return st.error();
+  Connection conn(options_);
+  HttpRequest request{"GET", object_path(key), {}, {}, {}};
+  request.max_body = max_size;
+  auto r = conn.send(request);
+  if (!r) return r.error();
+  if (!ok_status(*r)) return s3::describe_failure(*r, options_, "GET " + std::string(key));
+  if (r->body_too_large) {
+    return store_error(StoreErrc::too_large, "S3 sent more than " + std::to_string(max_size) +
+                                                 " bytes for " + std::string(key) +
+                                                 "; the download was stopped there");
+  }
+  return chain::Bytes(r->body.begin(), r->body.end());
+}
+
 Status S3ObjectStore::get_file(std::string_view key, const fs::path& file, bool overwrite) {
   auto info = head(key);
   if (!info) return info.error();
@@ -206,8 +222,15 @@ Status S3ObjectStore::get_file(std::string_view key, const fs::path& file, bool 
     // Pin every range to the object we measured, so a concurrent overwrite
     // fails the download instead of splicing two objects.
     if (!info->etag.empty()) headers.emplace_back("if-match", info->etag);
-    auto r = c.send(HttpRequest{"GET", path, {}, headers, {}});
+    HttpRequest request{"GET", path, {}, headers, {}};
+    request.max_body = last - first + 1;  // a server ignoring Range cannot flood memory
+    auto r = c.send(request);
     if (!r) return r.error();
+    if (r->body_too_large) {
+      return store_error(StoreErrc::bad_response,
+                         "S3 sent more than the " + std::to_string(last - first + 1) +
+                             " bytes asked for in a range of " + std::string(key));
+    }
     if (r->status == 412) {
       return store_error(StoreErrc::bad_response,
                          std::string(key) + " changed during the download; try again");

@@ -24,6 +24,7 @@ class S3ObjectStore final : public ObjectStore {
   Status put(std::string_view key, chain::ByteView data) override;
   Status put_file(std::string_view key, const std::filesystem::path& file) override;
   Result<chain::Bytes> get(std::string_view key) override;
+  Result<chain::Bytes> get_at_most(std::string_view key, std::uint64_t max_size) override;
   Status get_file(std::string_view key, const std::filesystem::path& file, bool overwrite) override;
   Result<ObjectInfo> head(std::string_view key) override;
   Status remove(std::string_view key) override;

@@ -83,6 +83,19 @@ TEST_P(ObjectStoreContract, FilesStreamBothWays) {
   EXPECT_TRUE(store_->get_file("blob", dir_ / "out", true).ok());
 }
 
+TEST_P(ObjectStoreContract, GetAtMostRefusesObjectsOverTheLimit) {
+  ASSERT_TRUE(store_->put("blob", chain::as_bytes("0123456789")).ok());
+  auto exact = store_->get_at_most("blob", 10);
+  ASSERT_TRUE(exact.ok()) << exact.error().message;
+  EXPECT_EQ(text(*exact), "0123456789");
+  auto over = store_->get_at_most("blob", 9);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(code_of(over.error()), StoreErrc::too_large);
+  auto missing = store_->get_at_most("absent", 100);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(code_of(missing.error()), StoreErrc::not_found);
+}
+
 TEST_P(ObjectStoreContract, MissingObjectCreatesNoFile) {
   ASSERT_TRUE(store_->put("present", chain::as_bytes("x")).ok());
   auto g = store_->get_file("absent", dir_ / "out");
@@ -267,6 +280,63 @@ class ScriptedHttpServer {
   std::thread thread_;
 };
 
+// A loopback HTTP server that answers every request with 200 and a body of
+// `body_bytes` zeros, as a store that lies about an object's size would,
+// counting the bytes it managed to send before the client hung up.
+class FloodingHttpServer {
+ public:
+  explicit FloodingHttpServer(std::uint64_t body_bytes) : body_bytes_(body_bytes) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 16) != 0)
+      std::abort();
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~FloodingHttpServer() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  std::uint64_t bytes_sent() const { return sent_.load(); }
+  int requests() const { return requests_.load(); }
+
+ private:
+  void serve() {
+    for (;;) {
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      ++requests_;
+      char buf[4096];
+      (void)::recv(c, buf, sizeof buf, 0);
+      const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body_bytes_) +
+                               "\r\nConnection: close\r\n\r\n";
+      (void)::send(c, head.data(), head.size(), MSG_NOSIGNAL);
+      const std::vector<char> zeros(1 << 16, 0);
+      for (std::uint64_t left = body_bytes_; left > 0;) {
+        const auto n =
+            ::send(c, zeros.data(), std::min<std::uint64_t>(left, zeros.size()), MSG_NOSIGNAL);
+        if (n <= 0) break;
+        sent_ += static_cast<std::uint64_t>(n);
+        left -= static_cast<std::uint64_t>(n);
+      }
+      ::close(c);
+    }
+  }
+
+  std::uint64_t body_bytes_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<std::uint64_t> sent_{0};
+  std::atomic<int> requests_{0};
+  std::thread thread_;
+};
+
 S3Options scripted_options(int port, unsigned retries) {
   S3Options o;
   o.endpoint = "http://127.0.0.1:" + std::to_string(port);
@@ -293,6 +363,19 @@ TEST(S3Retry, GivesUpAfterTheRetryBudgetAsUnavailable) {
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(code_of(st.error()), StoreErrc::unavailable) << st.error().message;
   EXPECT_EQ(server.requests(), 3);
+}
+
+TEST(S3Bounded, StopsReadingABodyPastTheLimitAndDoesNotRetry) {
+  const std::uint64_t flood = 1ull << 30;  // 1 GiB announced and sent
+  FloodingHttpServer server(flood);
+  S3ObjectStore store(scripted_options(server.port(), 4));
+  auto got = store.get_at_most("runs/r/models/turn-1.blob", 1 << 20);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(code_of(got.error()), StoreErrc::too_large) << got.error().message;
+  // The client hung up after about 1 MiB: what the server got out is that
+  // plus what the sockets' buffers held, far from the gigabyte.
+  EXPECT_LT(server.bytes_sent(), 64ull << 20);
+  EXPECT_EQ(server.requests(), 1);  // a body too large is refused, not retried
 }
 
 TEST(S3Retry, DoesNotRetryClientErrors) {

@@ -94,6 +94,22 @@ TEST_F(S3Store, PutGetHeadListDelete) {
   EXPECT_EQ(store->list("models/")->size(), 1u);
 }
 
+TEST_F(S3Store, GetAtMostRefusesALargerObjectAndReturnsOneWithinTheLimit) {
+  auto store = open("s3://baton-test/bounded");
+  ASSERT_TRUE(store);
+  const chain::Bytes body(100000, 0x5a);
+  ASSERT_TRUE(store->put("m/blob", body).ok());
+  auto whole = store->get_at_most("m/blob", body.size());
+  ASSERT_TRUE(whole.ok()) << whole.error().message;
+  EXPECT_EQ(*whole, body);
+  auto cut = store->get_at_most("m/blob", body.size() - 1);
+  ASSERT_FALSE(cut.ok());
+  EXPECT_EQ(code_of(cut.error()), StoreErrc::too_large) << cut.error().message;
+  auto missing = store->get_at_most("m/none", 10);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(code_of(missing.error()), StoreErrc::not_found);
+}
+
 TEST_F(S3Store, EmptyObjectRoundTripsThroughFiles) {
   auto store = open("s3://baton-test/empty");
   ASSERT_TRUE(store);
