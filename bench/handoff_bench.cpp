@@ -123,7 +123,7 @@ void run_handoffs(Row& row, int repeats, baton::storage::ObjectStore& store, con
     cpu = thread_cpu_s();
 
     const nd::LedgerModelRef ref{sealed.object_key, sealed.blob_sha256, sealed.model_sha256,
-                                 sealed.envelope};
+                                 sealed.envelope, nd::expected_blob_size(candidate.spec())};
     auto opened =
         must(nd::fetch_and_open(store, ref, members[1].x25519, binding, options), "fetch_and_open");
     row.get.push_back(opened.timings.store_s);
@@ -131,7 +131,7 @@ void run_handoffs(Row& row, int repeats, baton::storage::ObjectStore& store, con
     row.cpu_get_open.push_back(thread_cpu_s() - cpu);
     cpu = thread_cpu_s();
     t = Clock::now();
-    auto model = must(ln::deserialize(opened.model_bytes), "deserialize");
+    auto model = must(ln::deserialize(opened.model_bytes, candidate.spec()), "deserialize");
     row.deserialize.push_back(since(t));
     row.cpu_deserialize.push_back(thread_cpu_s() - cpu);
     if (opened.model_bytes != bytes) die("the voter opened other bytes than the sender sealed");

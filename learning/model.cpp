@@ -1,6 +1,7 @@
 // The LibTorch networks behind Model: MLP, small 2D CNN, 3D ResNet-18; model
 // creation, cloning and prediction; LibTorch thread set-up.
 #include <algorithm>
+#include <chrono>
 #include <mutex>
 #include <string>
 
@@ -227,7 +228,8 @@ std::size_t Model::parameter_count() const {
   return n;
 }
 
-Result<Predictions> Model::predict(const Dataset& data) const {
+Result<Predictions> Model::predict(const Dataset& data, const PredictOptions& options) const {
+  const auto started = std::chrono::steady_clock::now();
   const auto& spec = impl_->spec;
   if (data.features != spec.input_size()) {
     return make_error("The data has " + std::to_string(data.features) +
@@ -249,9 +251,11 @@ Result<Predictions> Model::predict(const Dataset& data) const {
   out.probabilities.resize(data.rows * static_cast<std::size_t>(spec.num_classes));
   if (data.rows == 0) return out;
 
+  if (options.flush_denormals) set_denormal_flush(true);  // model.h: weights may be anyone's
   torch::NoGradGuard no_grad;
   auto& net = *impl_->net;
   net.eval();
+  std::size_t batches = 0;
   // LibTorch 1.13 runs a 3D convolution on a batch of ONE volume off its
   // oneDNN path, ~15x slower per volume (measured: 3.9 s against 0.26 s of CPU
   // for a 1x16x120x160 ResNet-18 volume), so no chunk holds a single volume:
@@ -282,6 +286,18 @@ Result<Predictions> Model::predict(const Dataset& data) const {
         out.probabilities.begin() +
             static_cast<std::ptrdiff_t>(start * static_cast<std::size_t>(spec.num_classes)));
     start += n;
+    ++batches;
+    if (options.batches_run != nullptr) *options.batches_run = batches;
+    if (options.budget && std::chrono::steady_clock::now() - started > *options.budget) {
+      const auto ms = [](auto d) {
+        return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+      };
+      return make_error("Scoring took longer than its budget of " + ms(*options.budget) +
+                            " ms: " + std::to_string(start) + " of " + std::to_string(data.rows) +
+                            " rows were scored in " +
+                            ms(std::chrono::steady_clock::now() - started) + " ms.",
+                        kPredictOverBudget);
+    }
   }
   return out;
 }

@@ -7,9 +7,11 @@
 // distinct threads, but LibTorch's thread pool is process-wide (init_torch).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +30,52 @@ namespace baton::learning {
 // can be sized once per process). Model::create() initialises with 1 thread
 // when nobody called it yet; train() calls it with its settings' count.
 void init_torch(int threads = 1);
+
+// Denormal floats (issue 11, section 6). A candidate's weights are chosen by
+// its partner: weights of +-1e-39, or normal weights whose products are
+// denormal (1e-20 then 1e-22), slow x86 floating point 15-50x unless the
+// MXCSR bits FTZ (flush results to zero) and DAZ (read denormal inputs as
+// zero) are set. at::globalContext().setFlushDenormal(true) sets them on the
+// calling thread only: MXCSR is per thread (a new thread inherits its
+// creator's). The threads that run Baton's LibTorch ops are the calling
+// thread and its intra-op pool: this Debian build's ATen and oneDNN both use
+// OpenMP (libgomp), whose pool belongs to the thread that opens the parallel
+// region (the agent's worker thread has its own, each experiment worker
+// too); BLAS is netlib's reference library (Debian 12's default), which runs
+// on the calling thread; XNNPACK's pthreadpool and the inter-op pool run
+// none of Baton's ops. So the entry points that run a model, predict() and
+// train(), call set_denormal_flush(true) on whatever thread calls them, each
+// time (a pool may have been resized or recreated since): it sets FTZ/DAZ on
+// that thread, then runs one at::parallel_for chunk on each thread of its
+// pool that sets them there (OpenMP gives team thread i the chunk [i, i+1),
+// and a team's threads are its pool's). That code (learning/denormal.cpp) is
+// compiled with -fopenmp: at::parallel_for is a header template that runs
+// serially on the calling thread without it, reaching no pool thread, which
+// is what the test below first measured. Checked, not assumed:
+// tests/learning/denormal_test.cpp clears the mode on a fresh thread and its
+// pool (1 and 2 intra-op threads), runs predict() or train() on a denormal
+// model there, and reads every thread's mode back with
+// check_denormal_flush(). Not covered: a BLAS with a thread pool of its own
+// (OpenBLAS's pthreads variant, should an administrator switch the
+// libblas.so.3 alternative): a voter's evaluation budget
+// (node/model_handoff.h) still bounds what such a candidate costs.
+//
+// Sets (on = true) or clears FTZ and DAZ on the calling thread and every
+// thread of its LibTorch intra-op pool. Cheap (one parallel region); safe to
+// call from any thread. Clearing is for tests (to show the check can fail).
+void set_denormal_flush(bool on);
+
+// What check_denormal_flush() saw: `threads` distinct threads ran a chunk
+// (the caller and its pool, at::get_num_threads() of them), `flushing` of
+// them computed 0 for both 1e-39f * 1 (DAZ or FTZ) and 1e-20f * 1e-20f (FTZ).
+struct DenormalFlushCheck {
+  int threads = 0;
+  int flushing = 0;
+  int pool_size = 0;  // at::get_num_threads()
+};
+// Runs a LibTorch multiplication on denormal-producing inputs on the calling
+// thread and on each thread of its intra-op pool, changing no thread's mode.
+DenormalFlushCheck check_denormal_flush();
 
 enum class Architecture {
   mlp,       // Linear+ReLU layers of `hidden` widths, then the output layer
@@ -54,7 +102,9 @@ struct ModelSpec {
   static ModelSpec cnn2d(std::vector<int> image_shape, int num_classes = 2);
   static ModelSpec resnet3d(std::vector<int> volume_shape = {1, 16, 120, 160}, int base_width = 64);
 
-  // Number of input values per sample (product of input_shape).
+  // Number of input values per sample (product of input_shape); 0 when
+  // input_shape is empty, SIZE_MAX when the product overflows (validate()
+  // refuses both).
   std::size_t input_size() const;
   // 1 for binary models (P(positive)), num_classes otherwise.
   int output_size() const { return num_classes == 2 ? 1 : num_classes; }
@@ -62,10 +112,41 @@ struct ModelSpec {
   bool operator==(const ModelSpec&) const = default;
 };
 
+// The largest model this build creates, loads or votes on. Bounds every
+// allocation a plan (or a blob naming one) can cause: parameters take 4 bytes
+// each, so a model is at most 1 GiB of weights and its blob (serialized_size)
+// a little more; a sample is at most 2^24 values (64 MiB of float32; the
+// paper's CT volume, 1x16x120x160, is 307,200). Every product in the checks
+// is overflow-checked (a 4-D input_shape of 2^20-wide dimensions is 2^80).
+inline constexpr std::uint64_t kMaxParameters = std::uint64_t{1} << 28;
+inline constexpr std::uint64_t kMaxInputValues = std::uint64_t{1} << 24;
+
 // Checks that the spec describes a model this build can create within the
-// size limits (at most 2^28 parameters; every dimension within bounds). The
-// error says which field is wrong.
+// size limits above (every dimension within bounds, no product overflowing).
+// The error says which field is wrong.
 Status validate(const ModelSpec& spec);
+
+// One tensor of a model's serialized form (docs/PROTOCOL.md section 17), in
+// the order serialize() writes them.
+struct TensorLayout {
+  std::string name;        // e.g. "hidden0.weight", "layer2_0.bn1.running_mean"
+  bool is_float = true;    // float32; else int64 (batch-norm num_batches_tracked)
+  bool is_buffer = false;  // a buffer (batch-norm statistics), not a parameter
+  std::vector<std::int64_t> dims;
+};
+
+// The tensors the network of `spec` has, computed from the spec alone (no
+// LibTorch, no allocation sized by anything but the tensor count). Pre:
+// validate(spec) passed. tests/learning checks it against the real networks.
+std::vector<TensorLayout> tensor_layout(const ModelSpec& spec);
+
+// Exact size in bytes of serialize() of any model of `spec`. Pre: validate(spec).
+std::uint64_t serialized_size(const ModelSpec& spec);
+
+// Multiply-accumulates of one forward pass of one sample through `spec`'s
+// network (convolutions, dense layers; element-wise ops not counted), as a
+// double (no overflow). Pre: validate(spec). For evaluation budgets.
+double forward_macs(const ModelSpec& spec);
 
 // The spec as canonical JSON (sorted keys, no spaces), e.g.
 // {"architecture":"mlp","hidden":[64,32],"input_shape":[30],"num_classes":2}.
@@ -88,6 +169,22 @@ struct Predictions {
   std::vector<std::vector<double>> per_row() const;
 };
 
+// Error::code of a predict() stopped by its budget.
+inline constexpr int kPredictOverBudget = 1;
+
+struct PredictOptions {
+  // Wall-clock time predict() may take. Checked after each batch (256 rows,
+  // or 4 volumes), the last included, so it stops at most one batch late and
+  // a slow last batch fails too; unset: no limit.
+  std::optional<std::chrono::nanoseconds> budget;
+  // When set, receives the number of batches run (for tests: counts work).
+  std::size_t* batches_run = nullptr;
+  // false leaves the threads' floating-point mode as it is: only for
+  // bench/denormal_bench.cpp, which measures what flushing saves. Never
+  // false for a model someone else wrote.
+  bool flush_denormals = true;
+};
+
 class Model {
  public:
   // Builds the network with weights drawn deterministically from `seed`: the
@@ -106,8 +203,10 @@ class Model {
   std::size_t parameter_count() const;  // trainable values
 
   // Runs the model in evaluation mode on every row. Fails when the dataset's
-  // feature count or class count does not match the spec.
-  Result<Predictions> predict(const Dataset& data) const;
+  // feature count or class count does not match the spec, and (code
+  // kPredictOverBudget) when `options.budget` has passed. Turns denormal
+  // flushing on for the calling thread and its pool (set_denormal_flush).
+  Result<Predictions> predict(const Dataset& data, const PredictOptions& options = {}) const;
 
   // Internal: the LibTorch side (learning/torch_model.h). Not for callers
   // outside learning/.
@@ -134,10 +233,21 @@ class Model {
 // equal weights give equal bytes and equal hashes.
 chain::Bytes serialize(const Model& model);
 
-// Parses a serialized model. Never trusts the bytes: a wrong magic, version,
-// spec, tensor name, shape, dtype, a truncated or over-long blob each give an
-// error sentence; nothing aborts.
-Result<Model> deserialize(chain::ByteView bytes);
+// Why deserialize() refused a blob; carried in Error::code.
+enum class ModelBlobErrc : int {
+  malformed = 1,   // not a well-formed model blob (magic, version, tensors, size)
+  wrong_spec = 2,  // a well-formed header naming another spec than the expected one
+};
+
+// Parses a serialized model that must be of the spec `expected` (the plan's).
+// Never trusts the bytes, and allocates nothing sized by them: the magic, the
+// version and the spec text (which must be to_json(expected), byte for byte:
+// wrong_spec) are checked first, then the blob's length against
+// serialized_size(expected), and only then is the expected network built and
+// filled. A wrong tensor name, shape or dtype, a truncated or over-long blob
+// each give an error sentence (malformed); nothing aborts. Pre:
+// validate(expected) passed (else an error, nothing built).
+Result<Model> deserialize(chain::ByteView bytes, const ModelSpec& expected);
 
 // SHA-256 of serialize(model).
 chain::Hash model_hash(const Model& model);

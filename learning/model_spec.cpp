@@ -1,5 +1,7 @@
-// ModelSpec: validation, canonical JSON, parameter counting. Torch-free.
+// ModelSpec: validation (overflow-checked), canonical JSON. Torch-free.
+#include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -9,9 +11,9 @@
 namespace baton::learning {
 namespace {
 
-constexpr std::size_t kMaxParameters = std::size_t{1} << 28;
 constexpr int kMaxDim = 1 << 20;
 constexpr int kMaxClasses = 1000;
+constexpr int kMaxWidth = 65536;
 
 std::string dims_text(const std::vector<int>& v) {
   std::string s = "[";
@@ -19,48 +21,29 @@ std::string dims_text(const std::vector<int>& v) {
   return s + "]";
 }
 
-// Trainable values of each architecture, computed from the spec alone so that
-// validate() can refuse an oversized spec before anything is allocated.
-std::size_t mlp_parameters(const ModelSpec& s) {
-  std::size_t total = 0;
-  std::size_t in = s.input_size();
-  for (int h : s.hidden) {
-    total += in * static_cast<std::size_t>(h) + static_cast<std::size_t>(h);
-    in = static_cast<std::size_t>(h);
-  }
-  return total + in * static_cast<std::size_t>(s.output_size()) +
-         static_cast<std::size_t>(s.output_size());
+// a * b, or nullopt when it does not fit in 64 bits.
+std::optional<std::uint64_t> checked_mul(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r)) return std::nullopt;
+  return r;
 }
 
-std::size_t cnn2d_parameters(const ModelSpec& s) {
-  const std::size_t c = static_cast<std::size_t>(s.input_shape[0]);
-  const std::size_t c1 = static_cast<std::size_t>(s.hidden[0]);
-  const std::size_t c2 = static_cast<std::size_t>(s.hidden[1]);
-  const std::size_t dense = static_cast<std::size_t>(s.hidden[2]);
-  const std::size_t h = static_cast<std::size_t>(s.input_shape[1] / 4);
-  const std::size_t w = static_cast<std::size_t>(s.input_shape[2] / 4);
-  const std::size_t out = static_cast<std::size_t>(s.output_size());
-  return (c * 9 * c1 + c1) + (c1 * 9 * c2 + c2) + (c2 * h * w * dense + dense) +
-         (dense * out + out);
-}
-
-std::size_t resnet3d_parameters(const ModelSpec& s) {
-  const std::size_t base = static_cast<std::size_t>(s.hidden[0]);
-  const std::size_t in = static_cast<std::size_t>(s.input_shape[0]);
-  std::size_t total = in * 343 * base + 2 * base;  // stem conv 7×7×7 (no bias) + BN
-  std::size_t width = base;
-  for (int stage = 0; stage < 4; ++stage) {
-    const std::size_t out = base << stage;
-    for (int block = 0; block < 2; ++block) {
-      const std::size_t block_in = block == 0 ? width : out;
-      total += block_in * 27 * out + 2 * out;                                // conv1 + bn1
-      total += out * 27 * out + 2 * out;                                     // conv2 + bn2
-      if (block == 0 && block_in != out) total += block_in * out + 2 * out;  // downsample
+// Trainable values of the spec's network, summed over tensor_layout() with
+// every product and sum checked, so that validate() refuses an oversized spec
+// before anything is allocated. Pre: the per-field bounds hold (then every
+// single dimension fits; only products can overflow). nullopt on overflow.
+std::optional<std::uint64_t> checked_parameters(const ModelSpec& s) {
+  std::uint64_t total = 0;
+  for (const auto& t : tensor_layout(s)) {
+    if (t.is_buffer) continue;
+    std::optional<std::uint64_t> values = 1;
+    for (auto d : t.dims) {
+      values = checked_mul(*values, static_cast<std::uint64_t>(d));
+      if (!values) return std::nullopt;
     }
-    width = out;
+    if (__builtin_add_overflow(total, *values, &total)) return std::nullopt;
   }
-  return total + width * static_cast<std::size_t>(s.output_size()) +
-         static_cast<std::size_t>(s.output_size());
+  return total;
 }
 
 }  // namespace
@@ -90,9 +73,14 @@ ModelSpec ModelSpec::resnet3d(std::vector<int> volume_shape, int base_width) {
 }
 
 std::size_t ModelSpec::input_size() const {
-  std::size_t n = 1;
-  for (int d : input_shape) n *= static_cast<std::size_t>(d > 0 ? d : 0);
-  return input_shape.empty() ? 0 : n;
+  if (input_shape.empty()) return 0;
+  std::uint64_t n = 1;
+  for (int d : input_shape) {
+    auto next = checked_mul(n, static_cast<std::uint64_t>(d > 0 ? d : 0));
+    if (!next || *next > SIZE_MAX) return SIZE_MAX;
+    n = *next;
+  }
+  return static_cast<std::size_t>(n);
 }
 
 Status validate(const ModelSpec& s) {
@@ -107,12 +95,11 @@ Status validate(const ModelSpec& s) {
     }
   }
   for (int h : s.hidden) {
-    if (h < 1 || h > 65536) {
+    if (h < 1 || h > kMaxWidth) {
       return make_error("The model spec's hidden " + dims_text(s.hidden) +
-                        " has a width outside 1..65536.");
+                        " has a width outside 1.." + std::to_string(kMaxWidth) + ".");
     }
   }
-  std::size_t params = 0;
   switch (s.architecture) {
     case Architecture::mlp:
       if (s.input_shape.size() != 1) {
@@ -120,7 +107,6 @@ Status validate(const ModelSpec& s) {
                           dims_text(s.input_shape) + ".");
       }
       if (s.hidden.size() > 16) return make_error("An mlp spec may have at most 16 hidden layers.");
-      params = mlp_parameters(s);
       break;
     case Architecture::cnn2d:
       if (s.input_shape.size() != 3 || s.input_shape[1] < 4 || s.input_shape[2] < 4) {
@@ -134,7 +120,6 @@ Status validate(const ModelSpec& s) {
             "A cnn2d spec needs hidden [conv1 channels, conv2 channels, dense width]; got " +
             dims_text(s.hidden) + ".");
       }
-      params = cnn2d_parameters(s);
       break;
     case Architecture::resnet3d:
       if (s.input_shape.size() != 4) {
@@ -147,12 +132,19 @@ Status validate(const ModelSpec& s) {
             "A resnet3d spec needs hidden [base width] with a width of at most 128; got " +
             dims_text(s.hidden) + ".");
       }
-      params = resnet3d_parameters(s);
       break;
   }
-  if (params > kMaxParameters || s.input_size() > (std::size_t{1} << 28)) {
-    return make_error("The model spec describes " + std::to_string(params) +
-                      " parameters or inputs, more than this build accepts (2^28).");
+  // Inputs first: they bound the cnn2d dense layer's width, and a product of
+  // four dimensions of up to 2^20 each overflows 64 bits.
+  if (s.input_size() > kMaxInputValues) {
+    return make_error("The model spec's input_shape " + dims_text(s.input_shape) +
+                      " has more than 2^24 values per sample, more than this build accepts.");
+  }
+  const auto params = checked_parameters(s);
+  if (!params || *params > kMaxParameters) {
+    return make_error("The model spec describes " +
+                      (params ? std::to_string(*params) : std::string("more than 2^64")) +
+                      " parameters, more than this build accepts (2^28).");
   }
   return {};
 }

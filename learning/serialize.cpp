@@ -68,7 +68,8 @@ std::string dims_text(const std::vector<int64_t>& v) {
 Error blob_error(const std::string& what) {
   return make_error(
       "The model blob is not a valid Baton model: " + what +
-      " Check that the file is a model written by this version of Baton and was not altered.");
+          " Check that the file is a model written by this version of Baton and was not altered.",
+      static_cast<int>(ModelBlobErrc::malformed));
 }
 
 }  // namespace
@@ -105,7 +106,11 @@ chain::Bytes serialize(const Model& model) {
   return out;
 }
 
-Result<Model> deserialize(chain::ByteView bytes) {
+Result<Model> deserialize(chain::ByteView bytes, const ModelSpec& expected_spec) {
+  if (auto st = validate(expected_spec); !st) {
+    return make_error("The expected model spec is invalid: " + st.error().message,
+                      static_cast<int>(ModelBlobErrc::wrong_spec));
+  }
   Reader r(bytes);
   const std::uint8_t* magic = nullptr;
   if (!r.take(sizeof kMagic, &magic) || std::memcmp(magic, kMagic, sizeof kMagic) != 0) {
@@ -120,9 +125,23 @@ Result<Model> deserialize(chain::ByteView bytes) {
   if (!r.le(4, &spec_len) || spec_len > kMaxSpecBytes || !r.take(spec_len, &spec_bytes)) {
     return blob_error("its spec is truncated or longer than 64 KiB.");
   }
-  auto spec = spec_from_json(std::string_view(reinterpret_cast<const char*>(spec_bytes), spec_len));
-  if (!spec) return blob_error("its spec is invalid (" + spec.error().message + ")");
-  auto model = Model::create(*spec, 0);
+  // The blob's spec is compared as text, never parsed or built: a blob that
+  // declares another (say, a 2^28-parameter) network costs nothing.
+  const std::string want_spec = to_json(expected_spec);
+  const std::string_view got_spec(reinterpret_cast<const char*>(spec_bytes), spec_len);
+  if (got_spec != want_spec) {
+    return make_error("The model blob declares the spec " + std::string(got_spec.substr(0, 200)) +
+                          (spec_len > 200 ? "..." : "") + " where " + want_spec +
+                          " is expected; a model of another architecture is refused.",
+                      static_cast<int>(ModelBlobErrc::wrong_spec));
+  }
+  if (const auto want_size = serialized_size(expected_spec); bytes.size() != want_size) {
+    return blob_error("it is " + std::to_string(bytes.size()) +
+                      " bytes long where a model of its "
+                      "spec is " +
+                      std::to_string(want_size) + ".");
+  }
+  auto model = Model::create(expected_spec, 0);
   if (!model) return model.error();
 
   auto expected = ordered_tensors(*model->impl().net);

@@ -176,6 +176,7 @@ Result<TrainReport> train(Model& model, const Dataset& data, const TrainSettings
     return TrainReport{};
   }
   init_torch(settings.threads);
+  set_denormal_flush(true);  // model.h: the weights (the head) may be anyone's
   try {
     return train_loop(model, data, settings);
   } catch (const std::exception& e) {

@@ -17,7 +17,15 @@
 //                                      validation file, consensus::decide(),
 //                                      ModelVote with both AUCs (a blob that
 //                                      fails a check: reject, reason = the
-//                                      hand-off error, e.g. "hash_mismatch: ...")
+//                                      hand-off error, e.g. "hash_mismatch: ...";
+//                                      the plan's spec bounds the work: a blob
+//                                      of another stored size is refused before
+//                                      it is downloaded, "wrong_size: ...", a
+//                                      model of another spec before anything is
+//                                      built, "wrong_architecture: ...", and
+//                                      scoring past the evaluation budget,
+//                                      "over_budget: ..."; each is journaled
+//                                      like any vote, so never retried)
 //   a turn ended rejected/expired   -> delete its candidate blob (idempotent;
 //                                      only at the turn's own object key and
 //                                      never an approved model's blob; a
@@ -95,6 +103,9 @@ struct AgentOptions {
   std::vector<chain::GenesisMember> members;     // genesis members: recipients and voters
   TrainingConfig training;                       // files, work_dir, threads, label flip
   std::uint64_t resubmit_after_blocks = 5;
+  // How long a candidate's scoring may take before this voter rejects it
+  // (over_budget); see node/model_handoff.h.
+  EvaluationBudget evaluation_budget;
 };
 
 class PartnerAgent {

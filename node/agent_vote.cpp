@@ -87,7 +87,13 @@ void PartnerAgent::vote_on_save(const Step& s) {
       refusal = clip("wrong_object_key: the candidate of turn " + std::to_string(s.turn.index) +
                      " must be stored at " + expected_key + ", not " + save.object_key);
     }
+    // The plan's spec decides every size: the blob's (checked before it is
+    // downloaded), the model's (checked before anything is built) and the
+    // time its scoring may take. head_evaluation() loaded it already.
+    auto spec = learning::spec_from_json(s.run.plan.model_spec);
+    if (!spec) return;
     auto ref = ledger_ref(save);
+    if (ref) ref->blob_size = expected_blob_size(*spec, handoff_.chunk_size);
     auto opened =
         refusal ? Result<OpenedModel>(make_error(*refusal))
         : ref   ? fetch_and_open(*store_, *ref, *options_.x25519,
@@ -108,17 +114,19 @@ void PartnerAgent::vote_on_save(const Step& s) {
       load.fetch.store_s += opened->timings.store_s;
       load.fetch.crypto_s += opened->timings.crypto_s;
       const auto t_load = Clock::now();
-      auto model = learning::deserialize(opened->model_bytes);
+      auto model = learning::deserialize(opened->model_bytes, *spec);
       load.deserialize_s += seconds_since(t_load);
       opened->model_bytes = {};  // the model holds the weights now
-      auto spec = learning::spec_from_json(s.run.plan.model_spec);
       if (!model) {
-        refusal = clip("bad_model: " + model.error().message);
-      } else if (!spec || model->spec() != *spec) {
-        refusal = "wrong_architecture: the candidate is not the plan's model";
+        const bool other_spec =
+            model.error().code == static_cast<int>(learning::ModelBlobErrc::wrong_spec);
+        refusal =
+            clip((other_spec ? "wrong_architecture: " : "bad_model: ") + model.error().message);
       } else {
         const auto t0 = Clock::now();
-        auto eval = evaluate(*model, data->validation);
+        auto eval =
+            evaluate(*model, data->validation,
+                     evaluation_budget(*spec, data->validation.rows, options_.evaluation_budget));
         eval_s += seconds_since(t0);
         if (!eval) {
           refusal = handoff_reason(eval.error());

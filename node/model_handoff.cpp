@@ -1,5 +1,6 @@
 #include "node/model_handoff.h"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -277,6 +278,10 @@ std::string_view handoff_errc_name(HandoffErrc code) {
       return "bad_model";
     case HandoffErrc::evaluation_failed:
       return "evaluation_failed";
+    case HandoffErrc::wrong_size:
+      return "wrong_size";
+    case HandoffErrc::over_budget:
+      return "over_budget";
   }
   return "unknown";
 }
@@ -418,12 +423,27 @@ Result<OpenedModel> fetch_and_open(storage::ObjectStore& store, const LedgerMode
   auto t0 = Clock::now();
   auto info = store.head(ref.object_key);
   if (!info) return fetch_error(store, ref.object_key, info.error());
+  if (ref.blob_size && info->size != *ref.blob_size) {
+    return handoff_error(HandoffErrc::wrong_size,
+                         "The blob " + ref.object_key + " is " + std::to_string(info->size) +
+                             " bytes but a sealed model of the plan's spec is " +
+                             std::to_string(*ref.blob_size) + "; it was not downloaded.");
+  }
 
   Result<OpenedModel> opened = make_error("not opened");
   double store_s = 0;
   auto t1 = Clock::now();
   if (info->size <= options.max_memory_blob) {
-    auto blob = store.get(ref.object_key);
+    auto blob = ref.blob_size ? store.get_at_most(ref.object_key, *ref.blob_size)
+                              : store.get(ref.object_key);
+    if (!blob && blob.error().code == static_cast<int>(storage::StoreErrc::too_large)) {
+      return handoff_error(HandoffErrc::wrong_size,
+                           "The store sent more of " + ref.object_key + " than the " +
+                               std::to_string(*ref.blob_size) +
+                               " bytes its HEAD reported and the plan's spec allows; the "
+                               "download was stopped: " +
+                               blob.error().message + ".");
+    }
     if (!blob) return fetch_error(store, ref.object_key, blob.error());
     store_s = seconds_since(t0);
     t1 = Clock::now();
@@ -452,23 +472,47 @@ Result<OpenedModel> fetch_and_open(storage::ObjectStore& store, const LedgerMode
   return opened;
 }
 
-Result<Evaluation> evaluate(chain::ByteView model_bytes, const learning::Dataset& validation) {
-  auto model = learning::deserialize(model_bytes);
+std::uint64_t expected_blob_size(const learning::ModelSpec& spec, std::uint32_t chunk_size) {
+  return storage::sealed_blob_size(learning::serialized_size(spec), chunk_size);
+}
+
+std::chrono::nanoseconds evaluation_budget(const learning::ModelSpec& spec, std::size_t rows,
+                                           const EvaluationBudget& budget) {
+  const double rate = spec.architecture == learning::Architecture::mlp
+                          ? budget.dense_macs_per_second
+                          : budget.conv_macs_per_second;
+  const double expected_s = static_cast<double>(rows) * learning::forward_macs(spec) / rate;
+  const double seconds = std::max(budget.floor_s, budget.multiple * expected_s);
+  // Capped at a day: far beyond any deadline, and safely inside nanoseconds' range.
+  return std::chrono::nanoseconds(static_cast<std::int64_t>(std::min(seconds, 86400.0) * 1e9));
+}
+
+Result<Evaluation> evaluate(chain::ByteView model_bytes, const learning::ModelSpec& spec,
+                            const learning::Dataset& validation,
+                            std::optional<std::chrono::nanoseconds> budget) {
+  auto model = learning::deserialize(model_bytes, spec);
   if (!model) {
     return handoff_error(HandoffErrc::bad_model,
                          "The model does not load: " + model.error().message);
   }
-  return evaluate(*model, validation);
+  return evaluate(*model, validation, budget);
 }
 
-Result<Evaluation> evaluate(const learning::Model& model, const learning::Dataset& validation) {
+Result<Evaluation> evaluate(const learning::Model& model, const learning::Dataset& validation,
+                            std::optional<std::chrono::nanoseconds> budget) {
   if (validation.num_classes != 2 || model.spec().num_classes != 2) {
     return handoff_error(
         HandoffErrc::evaluation_failed,
         "Hand-off votes measure ROC AUC of a binary classifier; this model or validation set has "
         "more than two classes.");
   }
-  auto predictions = model.predict(validation);
+  learning::PredictOptions options;
+  options.budget = budget;
+  auto predictions = model.predict(validation, options);
+  if (!predictions && predictions.error().code == learning::kPredictOverBudget) {
+    return handoff_error(HandoffErrc::over_budget,
+                         "The model is too slow to score: " + predictions.error().message);
+  }
   if (!predictions) {
     return handoff_error(
         HandoffErrc::evaluation_failed,

@@ -31,6 +31,7 @@
 // benchmarks only; nothing decides on them.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -61,6 +62,8 @@ enum class HandoffErrc : int {
   model_hash_mismatch = 9,    // the plaintext is not the model the ledger names
   bad_model = 10,             // the plaintext is not a model this build can load
   evaluation_failed = 11,     // predictions or AUC undefined on this validation data
+  wrong_size = 12,            // the stored blob's size is not the one the plan's model seals to
+  over_budget = 13,           // scoring the validation set took longer than its budget
 };
 
 // Short stable name ("hash_mismatch", ...) for votes and logs.
@@ -92,6 +95,36 @@ struct HandoffOptions {
   // stream through a temporary file (the blob is then never whole in memory).
   std::uint64_t max_memory_blob = 512ull << 20;
 };
+
+// The size of the sealed blob of any model of `spec` (a validated spec):
+// storage::sealed_blob_size(learning::serialized_size(spec), chunk_size).
+// Every node seals with HandoffOptions' default chunk size (1 MiB), so a
+// candidate of the plan's model has exactly this size and no other.
+std::uint64_t expected_blob_size(const learning::ModelSpec& spec,
+                                 std::uint32_t chunk_size = HandoffOptions{}.chunk_size);
+
+// How long a voter lets a candidate's evaluation run: a multiple of what one
+// forward pass over the validation set should cost for the plan's spec, with
+// a floor. A candidate that takes longer (denormal weights on a thread
+// without flush-to-zero, or anything else that makes scoring slow) is
+// rejected with reason over_budget instead of holding the voter for minutes.
+// The rates are deliberately low (a quarter or less of what one core of the
+// 2-vCPU test machine reaches: netlib's reference BLAS for dense layers,
+// oneDNN for convolutions), so the budget is 40x or more the time scoring
+// takes there, and the floor covers fixed costs and small models: an honest
+// candidate on a slower or loaded machine stays far below it
+// (docs/BENCHMARKS.md, "Candidate evaluation").
+struct EvaluationBudget {
+  double floor_s = 30;                 // never less than this
+  double multiple = 10;                // times the expected cost
+  double dense_macs_per_second = 5e8;  // mlp (measured: 2.0e9)
+  double conv_macs_per_second = 8e9;   // cnn2d, resnet3d (measured: 3.6e10 to 5.6e10)
+};
+
+// max(floor_s, multiple * rows * learning::forward_macs(spec) / rate), rate
+// by the spec's architecture.
+std::chrono::nanoseconds evaluation_budget(const learning::ModelSpec& spec, std::size_t rows,
+                                           const EvaluationBudget& budget = {});
 
 // Wall-clock seconds of each part of one hand-off step.
 struct HandoffTimings {
@@ -132,6 +165,11 @@ struct LedgerModelRef {
   chain::Hash blob_sha256;
   std::optional<chain::Hash> model_sha256;  // checked on the plaintext when set
   storage::Envelope envelope;
+  // When set (a voter: expected_blob_size of the plan's spec), an object of
+  // any other size is refused (wrong_size) on HEAD, before any download, and
+  // the download itself stops past this size (a store whose GET sends more
+  // than its HEAD said: wrong_size too).
+  std::optional<std::uint64_t> blob_size = std::nullopt;
 };
 
 struct OpenedModel {
@@ -148,7 +186,9 @@ struct OpenedModel {
 // envelope's, when it records one): hash_mismatch; the key unwraps:
 // not_recipient, cannot_unwrap; every chunk authenticates:
 // authentication_failed; the plaintext hashes to the ledger's model hash:
-// model_hash_mismatch. Also missing_blob, store_failed, io, invalid_argument.
+// model_hash_mismatch. Before all of these, when ref.blob_size is set: the
+// stored size is that one: wrong_size. Also missing_blob, store_failed, io,
+// invalid_argument.
 Result<OpenedModel> fetch_and_open(storage::ObjectStore& store, const LedgerModelRef& ref,
                                    const chain::X25519SecretKey& my_secret,
                                    const ModelBinding& binding, const HandoffOptions& options);
@@ -160,14 +200,18 @@ struct Evaluation {
   std::vector<int> labels;     // the validation labels (1 = positive)
 };
 
-// Loads the model bytes (learning::deserialize) and measures its ROC AUC on a
-// binary validation set. Codes: bad_model (bytes that do not load),
+// Loads the model bytes (learning::deserialize, which refuses a model of
+// another spec than `spec`) and measures its ROC AUC on a binary validation
+// set. Codes: bad_model (bytes that do not load, another spec),
 // evaluation_failed (features or classes that do not match the model, a
-// multi-class task, a validation set with one class only).
-Result<Evaluation> evaluate(chain::ByteView model_bytes, const learning::Dataset& validation);
+// multi-class task, a validation set with one class only), over_budget
+// (scoring took longer than `budget`, when given).
+Result<Evaluation> evaluate(chain::ByteView model_bytes, const learning::ModelSpec& spec,
+                            const learning::Dataset& validation,
+                            std::optional<std::chrono::nanoseconds> budget = std::nullopt);
 
-// The same for a model already loaded (e.g. after checking its spec).
-// Code evaluation_failed as above.
-Result<Evaluation> evaluate(const learning::Model& model, const learning::Dataset& validation);
+// The same for a model already loaded. Codes evaluation_failed, over_budget.
+Result<Evaluation> evaluate(const learning::Model& model, const learning::Dataset& validation,
+                            std::optional<std::chrono::nanoseconds> budget = std::nullopt);
 
 }  // namespace baton::node

@@ -93,9 +93,10 @@ std::vector<json> timings(const TestNode& n) {
 }
 
 // Fetches the run's head from the store with member `keys` exactly as a voter
-// does (hash checks, unwrap, open) and loads it.
+// does (hash checks, unwrap, open) and loads it as a model of `spec`.
 Result<learning::Model> open_head(const json& status, const json& run, const fs::path& store_dir,
-                                  const chain::MemberSecretKeys& keys, const fs::path& work) {
+                                  const chain::MemberSecretKeys& keys, const fs::path& work,
+                                  const learning::ModelSpec& spec) {
   const std::string head = run["head"].get<std::string>();
   const json* turn = nullptr;
   for (const auto& t : run["turns"])
@@ -119,14 +120,16 @@ Result<learning::Model> open_head(const json& status, const json& run, const fs:
   node::HandoffOptions options;
   options.work_dir = work;
   auto opened = node::fetch_and_open(
-      **store, {save.object_key, save.ciphertext_sha256, save.model_sha256, std::move(*envelope)},
+      **store,
+      {save.object_key, save.ciphertext_sha256, save.model_sha256, std::move(*envelope),
+       node::expected_blob_size(spec)},
       keys.x25519,
       {status["chain_id"].get<std::string>(), run["run_id"].get<std::string>(),
        "turn-" + std::to_string((*turn)["turn"].get<std::uint64_t>()),
        sv["parent_model_id"].get<std::string>()},
       options);
   if (!opened) return opened.error();
-  return learning::deserialize(opened->model_bytes);
+  return learning::deserialize(opened->model_bytes, spec);
 }
 
 TEST(VolumeTraining, TinyResNet3dRunsBetweenFourNodes) {
@@ -227,7 +230,9 @@ TEST(VolumeTraining, TinyResNet3dRunsBetweenFourNodes) {
 
   // The final head in the store opens, with a member's key, to the plan's
   // 3D ResNet-18.
-  auto model = open_head(status, run, store, net.keys(1), dir.path() / "open");
+  auto spec = learning::spec_from_json(kModel.dump());
+  ASSERT_TRUE(spec.ok()) << spec.error().message;
+  auto model = open_head(status, run, store, net.keys(1), dir.path() / "open", *spec);
   ASSERT_TRUE(model.ok()) << model.error().message;
   EXPECT_EQ(model->spec().architecture, learning::Architecture::resnet3d);
   EXPECT_EQ(learning::to_json(model->spec()), kModel.dump());

@@ -59,7 +59,7 @@ TEST(ModelBlob, HeaderFollowsTheDocumentedLayout) {
 TEST(ModelBlob, RoundTripKeepsEveryBitAndEveryPrediction) {
   const auto model = trained_model();
   const auto blob = serialize(model);
-  auto back = deserialize(blob);
+  auto back = deserialize(blob, model.spec());
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(serialize(*back), blob);
   EXPECT_EQ(back->spec(), model.spec());
@@ -83,7 +83,7 @@ TEST(ModelBlob, RoundTripKeepsBatchNormStatistics) {
   s.batch_size = 2;
   ASSERT_TRUE(train(*model, d, s).ok());
   const auto blob = serialize(*model);
-  auto back = deserialize(blob);
+  auto back = deserialize(blob, model->spec());
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(serialize(*back), blob);
   EXPECT_EQ(model->predict(d)->probabilities, back->predict(d)->probabilities);
@@ -91,11 +91,14 @@ TEST(ModelBlob, RoundTripKeepsBatchNormStatistics) {
 
 TEST(ModelBlob, RefusesGarbageWithASentence) {
   const auto blob = serialize(trained_model());
-  auto expect_refused = [](const chain::Bytes& b, const std::string& phrase) {
-    auto r = deserialize(b);
+  const ModelSpec spec = ModelSpec::mlp(3, {4});
+  auto expect_refused = [&](const chain::Bytes& b, const std::string& phrase,
+                            ModelBlobErrc code = ModelBlobErrc::malformed) {
+    auto r = deserialize(b, spec);
     ASSERT_FALSE(r.ok()) << "accepted a damaged blob (expected: " << phrase << ")";
     EXPECT_NE(r.error().message.find(phrase), std::string::npos) << r.error().message;
     EXPECT_EQ(r.error().message.back(), '.');
+    EXPECT_EQ(r.error().code, static_cast<int>(code)) << r.error().message;
   };
   expect_refused({}, "BATONMDL");
   chain::Bytes text(std::string_view("hello, this is not a model at all").begin(),
@@ -106,27 +109,87 @@ TEST(ModelBlob, RefusesGarbageWithASentence) {
   expect_refused(wrong_version, "version");
   auto trailing = blob;
   trailing.push_back(0);
-  expect_refused(trailing, "after the last tensor");
+  expect_refused(trailing, "282 bytes long where a model of its spec is 281");
   auto renamed = blob;
   const auto spec_len = u32_at(blob, 12);
   renamed[16 + spec_len + 4 + 2] = 'X';  // first letter of the first tensor's name
   expect_refused(renamed, "appears where");
-  // A spec edited to 5 hidden units no longer matches the tensors' shapes.
+  // A spec edited to 5 hidden units is not the expected spec.
   auto json = to_json(ModelSpec::mlp(3, {5}));
   ASSERT_EQ(json.size(), spec_len);
-  auto reshaped = blob;
-  std::copy(json.begin(), json.end(), reshaped.begin() + 16);
-  expect_refused(reshaped, "shape");
+  auto respecced = blob;
+  std::copy(json.begin(), json.end(), respecced.begin() + 16);
+  expect_refused(respecced, "is expected", ModelBlobErrc::wrong_spec);
   auto bad_json = blob;
   bad_json[16] = '[';
-  expect_refused(bad_json, "spec is invalid");
+  expect_refused(bad_json, "is expected", ModelBlobErrc::wrong_spec);
+  // The right spec with a tensor of another shape (rows and columns swapped).
+  auto reshaped = blob;
+  const std::size_t dims_at = 16 + spec_len + 4 + 2 + 14 + 2;  // hidden0.weight's dims
+  reshaped[dims_at] = 3;
+  reshaped[dims_at + 8] = 4;
+  expect_refused(reshaped, "shape");
+}
+
+// A blob that is only a header declaring a 2^28-parameter MLP: before, each
+// voter built that network (1.2 GB, 1.4 s) and only then found the blob
+// truncated. The spec is now compared with the expected one as text first.
+chain::Bytes header_only_blob(const std::string& spec_json) {
+  chain::Bytes b = {'B', 'A', 'T', 'O', 'N', 'M', 'D', 'L', 1, 0, 0, 0};
+  const auto n = static_cast<std::uint32_t>(spec_json.size());
+  for (int i = 0; i < 4; ++i) b.push_back(static_cast<std::uint8_t>(n >> (8 * i)));
+  b.insert(b.end(), spec_json.begin(), spec_json.end());
+  for (std::uint8_t v : {4, 0, 0, 0}) b.push_back(v);  // tensor count
+  return b;
+}
+
+TEST(ModelBlob, RefusesAnotherSpecBeforeBuildingAnything) {
+  const ModelSpec huge = ModelSpec::mlp(16383, {16383});  // 2^28 parameters, valid
+  ASSERT_TRUE(validate(huge).ok());
+  const auto blob = header_only_blob(to_json(huge));
+  EXPECT_LT(blob.size(), 100u);
+  auto r = deserialize(blob, ModelSpec::mlp(30, {64, 32}));
+  ASSERT_FALSE(r.ok());
+  // wrong_spec is decided on the header alone: no network is built before it.
+  EXPECT_EQ(r.error().code, static_cast<int>(ModelBlobErrc::wrong_spec)) << r.error().message;
+  EXPECT_NE(r.error().message.find("\"hidden\":[64,32]"), std::string::npos) << r.error().message;
+  // A spec that is not even valid JSON or within bounds is refused the same way.
+  for (const std::string& bad :
+       {std::string("{\"architecture\":\"mlp\",\"hidden\":[1048576],\"input_shape\":[1048576],"
+                    "\"num_classes\":2}"),
+        std::string(60000, '{')}) {
+    auto again = deserialize(header_only_blob(bad), ModelSpec::mlp(30, {64, 32}));
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.error().code, static_cast<int>(ModelBlobErrc::wrong_spec));
+  }
+}
+
+TEST(ModelBlob, RefusesTheRightSpecWithTheWrongLengthBeforeBuildingIt) {
+  // The expected spec's header with no tensors after it: refused on its
+  // length (the size serialized_size gives), before the network is built.
+  const ModelSpec spec = ModelSpec::mlp(30, {64, 32});
+  auto r = deserialize(header_only_blob(to_json(spec)), spec);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, static_cast<int>(ModelBlobErrc::malformed));
+  EXPECT_NE(r.error().message.find("bytes long where a model of its spec is " +
+                                   std::to_string(serialized_size(spec))),
+            std::string::npos)
+      << r.error().message;
+}
+
+TEST(ModelBlob, RefusesAnInvalidExpectedSpec) {
+  const auto blob = serialize(trained_model());
+  auto r = deserialize(blob, ModelSpec::mlp(0, {4}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, static_cast<int>(ModelBlobErrc::wrong_spec));
 }
 
 TEST(ModelBlob, RefusesEveryTruncation) {
   const auto blob = serialize(trained_model());
   for (std::size_t len = 0; len < blob.size(); ++len) {
     const chain::Bytes cut(blob.begin(), blob.begin() + static_cast<std::ptrdiff_t>(len));
-    EXPECT_FALSE(deserialize(cut).ok()) << "accepted a blob cut to " << len << " bytes";
+    EXPECT_FALSE(deserialize(cut, ModelSpec::mlp(3, {4})).ok())
+        << "accepted a blob cut to " << len << " bytes";
   }
 }
 
@@ -134,7 +197,7 @@ TEST(ModelBlob, AFlippedWeightByteChangesTheHashButStillLoads) {
   const auto model = trained_model();
   auto blob = serialize(model);
   blob[blob.size() - 2] ^= 0x01;  // inside the last float
-  auto back = deserialize(blob);
+  auto back = deserialize(blob, model.spec());
   ASSERT_TRUE(back.ok());  // the format cannot know; the ledger's hash does
   EXPECT_NE(model_hash(*back), model_hash(model));
   EXPECT_EQ(model_hash(*back), chain::sha256(blob));

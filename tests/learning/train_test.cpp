@@ -163,7 +163,7 @@ TEST(Train, HandOffThroughBytesEqualsTrainingInOnePlace) {
   s.epochs = 3;
   auto direct = fresh_mlp(4);
   ASSERT_TRUE(train(direct, part1, s).ok());
-  auto handed = deserialize(serialize(direct));
+  auto handed = deserialize(serialize(direct), direct.spec());
   ASSERT_TRUE(handed.ok());
   s.seed = 2;
   ASSERT_TRUE(train(direct, part2, s).ok());

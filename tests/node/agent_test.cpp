@@ -18,6 +18,7 @@
 #include "chain/protocol.h"
 #include "storage/file_store.h"
 #include "tests/chain/chain_fixture.h"
+#include "tests/node/counting_store.h"
 #include "tests/support/test_support.h"
 
 namespace baton::node {
@@ -130,9 +131,13 @@ class Network {
     o.training.validation_csv = dir_.path() / ("validation-" + std::to_string(i) + ".csv");
     o.training.work_dir = dir_.path() / ("agent-" + o.member_name);
     o.training.malicious_label_flip = malicious;
+    if (evaluation_budget) o.evaluation_budget = *evaluation_budget;
     agents_[i].reset();
-    auto a = PartnerAgent::open(
-        std::move(o), std::make_unique<storage::FileObjectStore>(store_dir_), *sinks_[i], log_);
+    auto store = std::make_unique<test_doubles::CountingStore>(
+        std::make_unique<storage::FileObjectStore>(store_dir_));
+    if (stores_.size() <= i) stores_.resize(i + 1);
+    stores_[i] = store.get();
+    auto a = PartnerAgent::open(std::move(o), std::move(store), *sinks_[i], log_);
     ASSERT_TRUE(a.ok()) << a.error().message;
     agents_[i] = std::move(*a);
   }
@@ -188,6 +193,8 @@ class Network {
   std::vector<std::string> mempool;
   std::vector<std::unique_ptr<FakeSink>> sinks_;
   std::vector<std::unique_ptr<PartnerAgent>> agents_;
+  std::vector<test_doubles::CountingStore*> stores_;  // each agent's, owned by it
+  std::optional<EvaluationBudget> evaluation_budget;  // for agents opened from now on
 
  private:
   const testing::TempDir& dir_;
@@ -321,6 +328,73 @@ TEST(PartnerAgent, VotersRefuseATamperedBlobAsHashMismatch) {
   EXPECT_FALSE(net.run().head.has_value());  // the head stays the initial model
   EXPECT_FALSE(fs::exists(blob));            // the refused blob was deleted
   (void)turn0;
+}
+
+// Runs turn 0 until alice's SaveRequest is on the ledger (her blob in the
+// store) and the voters have not stepped on it yet.
+void run_to_save_voting(Network& net) {
+  net.start_run(breast_cancer_plan());
+  ASSERT_TRUE(net.run_until(
+      [&] { return net.turn()->phase == chain::TurnPhase::training && !net.mempool.empty(); }));
+  net.chain.append(std::move(net.mempool));
+  net.mempool.clear();
+  ASSERT_EQ(net.turn()->phase, chain::TurnPhase::save_voting);
+}
+
+// The partner holds the data key and the store's write access: it can put
+// any object under its candidate's key. One of another size than the plan's
+// model seals to is refused on HEAD, never downloaded, and the refusal is a
+// journaled vote: stepping again does not touch the store.
+TEST(PartnerAgent, VotersRefuseACandidateOfAnotherSizeWithoutDownloadingIt) {
+  for (const bool oversized : {true, false}) {
+    SCOPED_TRACE(oversized ? "oversized" : "undersized");
+    testing::TempDir dir("agent-test");
+    Network net(dir);
+    run_to_save_voting(net);
+    const fs::path blob = net.blob_path(net.turn()->save->object_key);
+    if (oversized) {
+      std::ofstream(blob, std::ios::app | std::ios::binary) << std::string(16 << 20, '\0');
+    } else {
+      fs::resize_file(blob, 97);
+    }
+    std::vector<int> downloads, heads;
+    for (auto* s : net.stores_) {
+      downloads.push_back(s->downloads);
+      heads.push_back(s->heads);
+    }
+    for (int again = 0; again < 2; ++again)
+      for (auto& a : net.agents_) a->step(net.chain.state.height, net.chain.state.training);
+    for (std::size_t i = 1; i < kMembers; ++i) {
+      EXPECT_EQ(net.stores_[i]->downloads, downloads[i]) << i;  // nothing fetched
+      EXPECT_EQ(net.stores_[i]->heads, heads[i] + 1) << i;      // asked once, then journaled
+    }
+    net.commit_and_step();
+    const chain::Turn& decided = net.run().turns[0];
+    EXPECT_EQ(decided.outcome, chain::TurnOutcome::rejected);
+    ASSERT_GE(decided.model_votes.size(), 2u);
+    for (const auto& [voter, v] : decided.model_votes) {
+      EXPECT_FALSE(v.approve) << voter;
+      EXPECT_EQ(v.reason.rfind("wrong_size: ", 0), 0u) << voter << ": " << v.reason;
+    }
+    EXPECT_FALSE(net.run().head.has_value());
+  }
+}
+
+TEST(PartnerAgent, VotersRejectACandidateWhoseScoringExceedsTheBudget) {
+  testing::TempDir dir("agent-test");
+  Network net(dir);
+  net.evaluation_budget = EvaluationBudget{0, 0, 1, 1};  // no time at all
+  for (std::size_t i = 1; i < kMembers; ++i) net.open_agent(i);
+  run_to_save_voting(net);
+  for (auto& a : net.agents_) a->step(net.chain.state.height, net.chain.state.training);
+  net.commit_and_step();
+  const chain::Turn& decided = net.run().turns[0];
+  EXPECT_EQ(decided.outcome, chain::TurnOutcome::rejected);
+  ASSERT_GE(decided.model_votes.size(), 2u);
+  for (const auto& [voter, v] : decided.model_votes) {
+    EXPECT_FALSE(v.approve) << voter;
+    EXPECT_EQ(v.reason.rfind("over_budget: ", 0), 0u) << voter << ": " << v.reason;
+  }
 }
 
 TEST(PartnerAgent, ASaveRequestNamingTheHeadsBlobIsRejectedAndTheHeadKept) {

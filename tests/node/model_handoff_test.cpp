@@ -126,7 +126,7 @@ TEST_F(ModelHandoff, RoundTripGivesTheRecipientTheSameModel) {
   ASSERT_TRUE(opened.ok()) << opened.error().message;
   EXPECT_EQ(opened->model_bytes, model);
   EXPECT_EQ(opened->blob_size, sealed->blob_size);
-  auto loaded = learning::deserialize(opened->model_bytes);
+  auto loaded = learning::deserialize(opened->model_bytes, learning::ModelSpec::mlp(4, {8}));
   ASSERT_TRUE(loaded.ok()) << loaded.error().message;
   EXPECT_EQ(learning::model_hash(*loaded), sealed->model_sha256);
   EXPECT_TRUE(work_dir_is_empty());
@@ -335,7 +335,7 @@ TEST(HandoffEvaluate, MeasuresTheSameAucAsPredictingDirectly) {
   const learning::Dataset validation = tiny_validation();
   auto model = learning::Model::create(learning::ModelSpec::mlp(4, {8}), 11);
   ASSERT_TRUE(model.ok());
-  auto evaluation = evaluate(learning::serialize(*model), validation);
+  auto evaluation = evaluate(learning::serialize(*model), model->spec(), validation);
   ASSERT_TRUE(evaluation.ok()) << evaluation.error().message;
   auto predictions = model->predict(validation);
   ASSERT_TRUE(predictions.ok());
@@ -348,7 +348,7 @@ TEST(HandoffEvaluate, MeasuresTheSameAucAsPredictingDirectly) {
 
 TEST(HandoffEvaluate, RefusesBytesThatAreNotAModel) {
   const chain::Bytes garbage = {'B', 'A', 'T', 'O', 'N', 0, 1, 2};
-  auto evaluation = evaluate(garbage, tiny_validation());
+  auto evaluation = evaluate(garbage, learning::ModelSpec::mlp(4, {8}), tiny_validation());
   ASSERT_FALSE(evaluation.ok());
   EXPECT_EQ(evaluation.error().code, static_cast<int>(HandoffErrc::bad_model));
 }
@@ -356,7 +356,7 @@ TEST(HandoffEvaluate, RefusesBytesThatAreNotAModel) {
 TEST(HandoffEvaluate, RefusesValidationDataOfAnotherShape) {
   auto model = learning::Model::create(learning::ModelSpec::mlp(5, {4}), 1);
   ASSERT_TRUE(model.ok());
-  auto evaluation = evaluate(learning::serialize(*model), tiny_validation());
+  auto evaluation = evaluate(learning::serialize(*model), model->spec(), tiny_validation());
   ASSERT_FALSE(evaluation.ok());
   EXPECT_EQ(evaluation.error().code, static_cast<int>(HandoffErrc::evaluation_failed));
 }

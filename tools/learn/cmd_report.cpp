@@ -410,7 +410,9 @@ void report(const ReportArgs& a) {
     const ln::Dataset test =
         images ? load_manifest(a.test_csv, plan, *images) : encode_csv(a.test_csv, plan, schema);
     const chain::Bytes bytes = fetch_final_model(a, status, run);
-    auto final_model = ln::deserialize(bytes);
+    auto spec = ln::spec_from_json(plan["model"].dump());
+    if (!spec) fail("the plan's model spec does not load: " + spec.error().message);
+    auto final_model = ln::deserialize(bytes, *spec);
     if (!final_model) fail("the final model does not load: " + final_model.error().message);
     const std::vector<double> final_scores = predict_scores(*final_model, test, "test set");
     auto final_auc = ln::delong_auc(test.y, final_scores);
