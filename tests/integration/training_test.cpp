@@ -389,5 +389,81 @@ TEST(Training, VotersRefuseATamperedBlobAndTheLedgerSaysWhy) {
   EXPECT_NE(read_text(plots / "auc_per_turn.csv").find("hash_mismatch"), std::string::npos);
 }
 
+// Plays hospital-a's turn 0 of run `run_id` as a partner who holds the data
+// key and the store's write access: a real candidate (the plan's initial
+// model, sealed for every member), then `alter` on the stored blob, then the
+// SaveRequest. Returns turn 0 once decided, as node 1 sees it (null if not).
+template <class Alter>
+json decided_turn_of_altered_candidate(TrainingNet& t, const std::string& run_id, Alter alter) {
+  const int a = t.net->index_of("hospital-a");
+  if (!wait_until([&] { return !t.run(0, run_id).is_null(); }, 30s)) return nullptr;
+  chain::pb::LoadRequest load;
+  load.set_run_id(run_id);
+  load.set_turn(0);
+  std::string why;
+  if (t.net->submit_tx(a, a, chain::pb::TX_LOAD_REQUEST, load.SerializeAsString(), &why).empty())
+    return nullptr;
+  if (!wait_until(
+          [&] {
+            const json r = t.run(0, run_id);
+            return !r.is_null() && r["turns"][0]["phase"] == "training";
+          },
+          60s))
+    return nullptr;
+  auto spec = learning::spec_from_json(t.run(0, run_id)["plan"]["model"].dump());
+  auto model = learning::Model::create(*spec, 1);
+  std::vector<chain::MemberPublicKeys> recipients;
+  for (int i = 0; i < 4; ++i) recipients.push_back(t.net->keys(i).public_keys());
+  std::sort(recipients.begin(), recipients.end(),
+            [](const auto& x, const auto& y) { return x.name < y.name; });
+  auto store = storage::open_object_store("file://" + t.store.string());
+  node::HandoffOptions options;
+  options.work_dir = t.dir.path() / "work";
+  auto sealed = node::seal_and_upload(**store, learning::serialize(*model),
+                                      {t.net->chain_id(), run_id, "turn-0", std::string()},
+                                      recipients, options);
+  if (!sealed) return nullptr;
+  alter(t.store / sealed->object_key);
+  const chain::pb::SaveRequest save = chain::save_request_to_proto(
+      run_id, 0, node::save_record_for(*sealed, std::nullopt, 1, "{}"));
+  if (t.net->submit_tx(a, a, chain::pb::TX_SAVE_REQUEST, save.SerializeAsString(), &why).empty())
+    return nullptr;
+  json run;
+  if (!wait_until(
+          [&] {
+            run = t.run(1, run_id);
+            return !run.is_null() && run["turns"][0]["decision"] != "pending";
+          },
+          60s))
+    return nullptr;
+  return run["turns"][0];
+}
+
+TEST(Training, VotersRefuseAnOversizedBlobWithoutDownloadingIt) {
+  // A candidate whose hashes, key and binding are all in order, with 64 MiB
+  // appended to its blob in the store: every voter refuses it on its size
+  // alone, which only HEAD told it, and says so on the ledger.
+  testing::TempDir data("baton-oversize-data");
+  for (const auto& h : {"hospital-b", "hospital-c", "hospital-d"})
+    fs::copy(split_dir() / h, data.path() / h, fs::copy_options::recursive);
+  fs::copy_file(split_dir() / "feature_schema.json", data.path() / "feature_schema.json");
+  TrainingNet t("oversize", {"hospital-a"}, 5, data.path());
+  ASSERT_TRUE(t.net->ok()) << t.net->error();
+  const json turn = decided_turn_of_altered_candidate(t, "oversize", [](const fs::path& blob) {
+    std::ofstream(blob, std::ios::app | std::ios::binary) << std::string(64 << 20, '\0');
+  });
+  ASSERT_FALSE(turn.is_null()) << "the altered candidate was not decided";
+  EXPECT_EQ(turn["decision"], "rejected");
+  ASSERT_GE(turn["votes"].size(), 2u) << turn.dump(2);
+  for (const auto& v : turn["votes"]) {
+    EXPECT_FALSE(v["approve"].get<bool>());
+    const std::string reason = v["reason"].get<std::string>();
+    EXPECT_EQ(reason.rfind("wrong_size: ", 0), 0u) << v.dump();
+    EXPECT_NE(reason.find("was not downloaded"), std::string::npos) << v.dump();
+  }
+  ASSERT_TRUE(t.net->down());
+  expect_identical_verified_ledgers(t.ledgers());
+}
+
 }  // namespace
 }  // namespace baton::integration
