@@ -388,6 +388,7 @@ Result<learning::Model> PartnerAgent::load_head(const chain::Run& run, LoadTimin
     return make_error("the head model " + run.head->hex() + " is not in the lineage");
   auto ref = ledger_ref(*save);
   if (!ref) return ref.error();
+  ref->blob_size = expected_blob_size(*spec, handoff_.chunk_size);  // refused before download
   auto opened = fetch_and_open(*store_, *ref, *options_.x25519,
                                binding_for(run, m->turn, m->parent), handoff_);
   if (!opened) return opened.error();

@@ -444,6 +444,23 @@ TEST(PartnerAgent, TheNextPartnerTrainsOnTheHeadItVotedOnWithoutFetchingItAgain)
   EXPECT_EQ(count_lines_with(net.work_dir(1) / "timings.jsonl", "\"head_kept\":true"), 1u);
 }
 
+TEST(PartnerAgent, APartnerRefusesAnOversizedHeadWithoutDownloadingIt) {
+  testing::TempDir dir("agent-test");
+  Network net(dir);
+  net.start_run(breast_cancer_plan());
+  ASSERT_TRUE(net.run_until([&] { return net.run().turns.size() > 1; }));
+  ASSERT_EQ(net.run().turns[0].outcome, chain::TurnOutcome::approved);
+  // Anyone who can write to the store swaps the head's blob for a larger
+  // object; bob restarts, so he no longer holds the head in memory.
+  std::ofstream(net.blob_path(net.run().models.back().object_key), std::ios::app | std::ios::binary)
+      << std::string(16 << 20, '\0');
+  net.open_agent(1);
+  ASSERT_TRUE(net.run_until([&] { return net.run().turns.size() > 2; }));
+  EXPECT_EQ(net.run().turns[1].outcome, chain::TurnOutcome::expired);  // bob could not train
+  EXPECT_GT(net.stores_[1]->heads, 0);
+  EXPECT_EQ(net.stores_[1]->downloads, 0);  // every try stopped at HEAD
+}
+
 TEST(PartnerAgent, HonestVotersRejectALabelFlippingPartner) {
   testing::TempDir dir("agent-test");
   Network net(dir, /*malicious=*/{1});  // bob trains on flipped labels
