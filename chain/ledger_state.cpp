@@ -68,6 +68,7 @@ std::optional<TxRejected> apply_transaction(LedgerState& state, const pb::Transa
     case pb::TX_LOAD_APPROVAL:
     case pb::TX_SAVE_REQUEST:
     case pb::TX_MODEL_VOTE:
+    case pb::TX_TURN_ABANDON:
       break;  // effects: apply_protocol_tx (chain/protocol.h)
     default:
       std::abort();  // check_transaction refuses unknown types

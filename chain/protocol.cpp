@@ -50,6 +50,7 @@ bool is_protocol_tx(pb::TxType type) {
     case pb::TX_LOAD_APPROVAL:
     case pb::TX_SAVE_REQUEST:
     case pb::TX_MODEL_VOTE:
+    case pb::TX_TURN_ABANDON:
       return true;
     default:
       return false;
@@ -76,6 +77,10 @@ bool protocol_payload_decodes(pb::TxType type, std::string_view payload) {
     }
     case pb::TX_MODEL_VOTE: {
       pb::ModelVote m;
+      return parse_canonical(payload, m);
+    }
+    case pb::TX_TURN_ABANDON: {
+      pb::TurnAbandon m;
       return parse_canonical(payload, m);
     }
     default:
@@ -423,6 +428,30 @@ std::optional<ProtocolRejected> apply_on(const ChainSpec& spec, TrainingState& t
       }
       return std::nullopt;
     }
+    case pb::TX_TURN_ABANDON: {
+      pb::TurnAbandon a;
+      if (!parse_canonical(tx.payload(), a)) std::abort();
+      Run* run = nullptr;
+      if (auto bad = find_active(ts, a.run_id(), run)) return bad;
+      Turn& t = *run->current_turn();
+      // Only the partner whose turn it is may give it up, and only its own
+      // current turn: the worst a hostile partner can do is skip itself.
+      if (sender.name != t.partner || a.turn() != t.index) return ProtocolRejected::out_of_turn;
+      // Once its candidate is up for the vote, the voters decide: a partner
+      // may not withdraw a candidate it expects to be rejected.
+      if (t.phase != TurnPhase::awaiting_load_request && t.phase != TurnPhase::load_voting &&
+          t.phase != TurnPhase::training) {
+        return ProtocolRejected::wrong_phase;
+      }
+      if (!valid_opt_hash(a.head_model_id()) || a.reason() < 1 || a.reason() > kMaxLoadFailure ||
+          a.detail().size() > kMaxAbandonDetailBytes) {
+        return ProtocolRejected::malformed_request;
+      }
+      if (opt_hash(a.head_model_id()) != run->head) return ProtocolRejected::wrong_head;
+      t.abandon = AbandonRecord{static_cast<LoadFailure>(a.reason()), a.detail()};
+      finish_turn(ts, *run, TurnOutcome::abandoned, height);
+      return std::nullopt;
+    }
     default:
       std::abort();  // callers pass protocol types only
   }
@@ -481,6 +510,13 @@ void record_refusal(const ChainSpec& spec, TrainingState& ts, const pb::Transact
       if (!parse_canonical(tx.payload(), m)) std::abort();
       r.run_id = m.run_id();
       r.turn = turn_of_request(ts, m.run_id(), m.request_id(), false);
+      break;
+    }
+    case pb::TX_TURN_ABANDON: {
+      pb::TurnAbandon m;
+      if (!parse_canonical(tx.payload(), m)) std::abort();
+      r.run_id = m.run_id();
+      r.turn = m.turn();
       break;
     }
     default:

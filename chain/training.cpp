@@ -1,6 +1,7 @@
 #include "chain/training.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "chain/encoding.h"
 #include "chain/protocol.h"
@@ -33,6 +34,26 @@ std::string_view to_string(TurnOutcome outcome) {
       return "rejected";
     case TurnOutcome::expired:
       return "expired";
+    case TurnOutcome::abandoned:
+      return "abandoned";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(LoadFailure reason) {
+  switch (reason) {
+    case LoadFailure::head_missing:
+      return "head_missing";
+    case LoadFailure::head_hash_mismatch:
+      return "head_hash_mismatch";
+    case LoadFailure::head_unusable:
+      return "head_unusable";
+    case LoadFailure::store_unreachable:
+      return "store_unreachable";
+    case LoadFailure::local_data_unusable:
+      return "local_data_unusable";
+    case LoadFailure::training_failed:
+      return "training_failed";
   }
   return "unknown";
 }
@@ -148,6 +169,13 @@ void put_turn(Bytes& out, const Turn& t) {
   put_opt(out, t.save_token_id);
   append_u64be(out, t.save_token_height);
   put_opt(out, t.head_before);
+  // Only abandoned turns carry these bytes (the outcome byte above says so),
+  // so the encoding of every state without one is unchanged.
+  if (t.outcome == TurnOutcome::abandoned) {
+    if (!t.abandon) std::abort();  // set together by apply_protocol_tx
+    append_u8(out, static_cast<std::uint8_t>(t.abandon->reason));
+    put_str(out, t.abandon->detail);
+  }
 }
 
 }  // namespace

@@ -29,8 +29,8 @@ enum class ProtocolRejected : std::uint8_t {
   invalid_plan = 4,          // StartRun whose plan fails validate_plan
   wrong_run = 5,             // the run id is not the active run
   run_not_active = 6,        // no run is active
-  out_of_turn = 7,           // LoadRequest/SaveRequest from a partner whose turn it is not,
-                             //   or naming another turn index
+  out_of_turn = 7,           // LoadRequest/SaveRequest/TurnAbandon from a partner whose turn
+                             //   it is not, or naming another turn index
   wrong_phase = 8,           // the turn is not in the phase this transaction needs
   wrong_head = 9,            // LoadRequest/SaveRequest naming another head than the current one
   no_open_request = 10,      // a vote for a request id that is not open
@@ -39,7 +39,8 @@ enum class ProtocolRejected : std::uint8_t {
   not_a_voter = 13,          // the voter has no voting power
   own_request = 14,          // the requester voting on its own request
   malformed_request = 15,    // fields out of range: hash or key lengths, recipients,
-                             //   empty object key, AUC or p above 1000000 ppm
+                             //   empty object key, AUC or p above 1000000 ppm, an unknown
+                             //   abandon reason or a detail over kMaxAbandonDetailBytes
 };
 
 // A sentence, e.g. "the member already voted on this request".
@@ -89,13 +90,30 @@ enum class TurnPhase : std::uint8_t {
 
 enum class TurnOutcome : std::uint8_t {
   pending = 0,
-  approved = 1,  // save token granted; the candidate became the head
-  rejected = 2,  // a quorum refused the load or the save
-  expired = 3,   // a deadline passed first
+  approved = 1,   // save token granted; the candidate became the head
+  rejected = 2,   // a quorum refused the load or the save
+  expired = 3,    // a deadline passed first
+  abandoned = 4,  // the partner gave up its turn (TurnAbandon): Turn::abandon says why
 };
+
+// Why a partner gave up its turn (TurnAbandon.reason). Stored in the state
+// hash; never renumber.
+enum class LoadFailure : std::uint8_t {
+  head_missing = 1,         // no object under the head's key, and no node's copy restored it
+  head_hash_mismatch = 2,   // the stored blob (or its plaintext) is not the ledger's
+  head_unusable = 3,        // the blob does not open or load for this partner
+  store_unreachable = 4,    // the object store failed past the agent's retries
+  local_data_unusable = 5,  // the partner's own training/validation data do not load
+  training_failed = 6,      // training or sealing the candidate failed
+};
+inline constexpr std::uint8_t kMaxLoadFailure = 6;
+// A TurnAbandon's detail is at most this many bytes.
+inline constexpr std::size_t kMaxAbandonDetailBytes = 256;
 
 std::string_view to_string(TurnPhase phase);
 std::string_view to_string(TurnOutcome outcome);
+// "head_missing", ... (the stable name used in JSON and docs).
+std::string_view to_string(LoadFailure reason);
 
 struct ApprovalRecord {  // one LoadApproval
   bool approve = false;
@@ -122,6 +140,12 @@ struct ModelVoteRecord {  // one ModelVote
 // Bytes of one wrapped data key: a libsodium sealed box (48) of the 32-byte
 // key (storage::kWrappedKeySize; chain does not link storage).
 inline constexpr std::size_t kWrappedKeyBytes = 80;
+
+struct AbandonRecord {  // a TurnAbandon's content
+  LoadFailure reason = LoadFailure::head_missing;
+  std::string detail;
+  bool operator==(const AbandonRecord&) const = default;
+};
 
 struct SaveRecord {  // the SaveRequest's content
   std::optional<Hash> parent_model_id;
@@ -163,6 +187,8 @@ struct Turn {
   std::uint64_t save_token_height = 0;
 
   std::optional<Hash> head_before;  // the head when the turn began
+  // Set exactly when outcome == abandoned (at end_height).
+  std::optional<AbandonRecord> abandon;
   bool operator==(const Turn&) const = default;
 };
 

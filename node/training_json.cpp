@@ -57,6 +57,9 @@ json turn_json(const chain::Turn& t) {
          {"save_token_height", t.save_token_height},
          {"votes", model_votes_json(t)},
          {"head_before", opt_hex(t.head_before)}};
+  if (t.abandon) {
+    j["abandon"] = {{"reason", chain::to_string(t.abandon->reason)}, {"detail", t.abandon->detail}};
+  }
   if (t.save) {
     json wrapped = json::object();
     for (const auto& [name, envelope] : t.save->wrapped_keys)

@@ -14,12 +14,13 @@
 //   {"run_id", "status": active|finished, "started_by", "start_height",
 //    "end_height", "partners", "cycles", "head", "contributivity_ppm": {name: ppm},
 //    "turns": [{turn, cycle, partner, phase, decision: pending|approved|
-//              rejected|expired, start_height, deadline_height, end_height,
+//              rejected|expired|abandoned, start_height, deadline_height, end_height,
 //              load_request_id, load_request_height, load_token_id,
 //              load_token_height, load_approvals: [...], save_request_id,
 //              save_request_height, save_token_id, save_token_height,
 //              votes: [{voter, approve, auc_candidate_ppm, auc_head_ppm,
 //              validation_size, p_worse_ppm, reason, height}], head_before,
+//              abandon?: {reason (chain::LoadFailure name), detail} (abandoned turns),
 //              save?: {parent_model_id, object_key, ciphertext_sha256,
 //              model_sha256, key_commitment, wrapped_keys: {name: hex of the
 //              80-byte sealed box}, train_samples, metrics_json}}],
