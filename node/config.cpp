@@ -151,7 +151,7 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
   if (auto s = check_unknown_keys(
           root,
           {"name", "key_file", "genesis_file", "data_dir", "p2p_listen", "admin_listen",
-           "log_level", "log_file", "consensus", "mempool", "store", "training"},
+           "log_level", "log_file", "consensus", "mempool", "store", "training", "model_cache"},
           {}, config_path);
       !s) {
     return s.error();
@@ -323,6 +323,44 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
                           "[training] needs a [store] section with the object store's uri");
     }
     cfg.training = std::move(tc);
+  }
+  if (const toml::node* n = root.get("model_cache")) {
+    const auto* t = n->as_table();
+    if (t == nullptr)
+      return config_error(config_path, "'model_cache' must be a table ([model_cache])");
+    if (auto s = check_unknown_keys(*t,
+                                    {"enabled", "dir", "max_bytes", "keep_lineage", "keep_finished",
+                                     "check_interval_s", "full_check_max_bytes"},
+                                    "model_cache", config_path);
+        !s) {
+      return s.error();
+    }
+    ModelCacheConfig& mc = cfg.model_cache;
+    for (auto [key, out] :
+         {std::pair<std::string_view, bool*>{"enabled", &mc.enabled},
+          std::pair<std::string_view, bool*>{"keep_lineage", &mc.keep_lineage},
+          std::pair<std::string_view, bool*>{"keep_finished", &mc.keep_finished}}) {
+      if (const toml::node* b = t->get(key)) {
+        const auto* v = b->as_boolean();
+        if (v == nullptr)
+          return config_error(config_path,
+                              "'model_cache." + std::string(key) + "' must be true or false");
+        *out = v->get();
+      }
+    }
+    auto dir = get_string(*t, "dir", config_path, "model_cache");
+    if (!dir) return dir.error();
+    if (dir->has_value() && !(*dir)->empty()) mc.dir = resolve(base_dir, **dir);
+    constexpr std::int64_t kMaxBytes = std::int64_t{1} << 50;
+    auto max_bytes = get_int(*t, "max_bytes", config_path, "model_cache", 0, kMaxBytes);
+    if (!max_bytes) return max_bytes.error();
+    if (max_bytes->has_value()) mc.max_bytes = static_cast<std::uint64_t>(**max_bytes);
+    auto full = get_int(*t, "full_check_max_bytes", config_path, "model_cache", 0, kMaxBytes);
+    if (!full) return full.error();
+    if (full->has_value()) mc.full_check_max_bytes = static_cast<std::uint64_t>(**full);
+    auto interval = get_int(*t, "check_interval_s", config_path, "model_cache", 1, 7 * 24 * 3600);
+    if (!interval) return interval.error();
+    if (interval->has_value()) mc.check_interval_s = static_cast<std::uint32_t>(**interval);
   }
   return cfg;
 }

@@ -36,6 +36,16 @@
 //   malicious_label_flip = false       # flips local training labels (tests/demo of a
 //                                      # dishonest hospital; never in production)
 //
+//   [model_cache]    # optional: this node's copies of approved models (node/model_cache.h)
+//   enabled              = true        # false: the object store holds the only copy
+//   dir                  = ""          # default <training work_dir>/model_cache
+//   max_bytes            = 4294967296  # size cap; the least wanted copies go first
+//   keep_lineage         = true        # every approved model of active runs (false: heads)
+//   keep_finished        = true        # the final model of every finished run
+//   check_interval_s     = 60          # how often the store's copies are checked
+//   full_check_max_bytes = 67108864    # copies up to this size are re-hashed at each
+//                                      # check (larger: by size; in full after a failure)
+//
 // Without [training] (or with enabled = false) the node validates and commits
 // blocks but takes no part in runs: it neither trains nor approves load
 // requests nor votes on models. Its voting power still counts in the runs'
@@ -112,6 +122,18 @@ struct TrainingConfig {
   bool malicious_label_flip = false;
 };
 
+// [model_cache]: what the partner agent keeps of approved models, and how
+// often it checks the object store's copies (node/model_cache.h).
+struct ModelCacheConfig {
+  bool enabled = true;
+  std::filesystem::path dir;  // empty: <training work_dir>/model_cache
+  std::uint64_t max_bytes = 4ull << 30;
+  bool keep_lineage = true;
+  bool keep_finished = true;
+  std::uint32_t check_interval_s = 60;
+  std::uint64_t full_check_max_bytes = 64ull << 20;
+};
+
 struct NodeConfig {
   std::filesystem::path config_path;  // the file this came from (absolute)
   std::string name;
@@ -126,6 +148,7 @@ struct NodeConfig {
   MempoolLimits mempool;
   std::optional<StoreConfig> store;
   std::optional<TrainingConfig> training;  // absent: the node does not take part in runs
+  ModelCacheConfig model_cache;
 
   // True when the partner agent runs ([training] present and enabled).
   bool trains() const { return training.has_value() && training->enabled; }

@@ -101,5 +101,57 @@ TEST(AgentConfig, RefusesIncompleteOrMistypedSections) {
   }
 }
 
+TEST(AgentConfig, ModelCacheDefaultsKeepEveryApprovedModelOfActiveRunsAndFinalModels) {
+  auto c = parse("");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(c->model_cache.enabled);
+  EXPECT_TRUE(c->model_cache.dir.empty());  // the agent's work_dir/model_cache
+  EXPECT_EQ(c->model_cache.max_bytes, 4ull << 30);
+  EXPECT_TRUE(c->model_cache.keep_lineage);
+  EXPECT_TRUE(c->model_cache.keep_finished);
+  EXPECT_EQ(c->model_cache.check_interval_s, 60u);
+  EXPECT_EQ(c->model_cache.full_check_max_bytes, 64ull << 20);
+}
+
+TEST(AgentConfig, ReadsTheModelCacheSection) {
+  auto c = parse(R"(
+[model_cache]
+enabled = true
+dir = "cache"
+max_bytes = 1000000
+keep_lineage = false
+keep_finished = false
+check_interval_s = 5
+full_check_max_bytes = 0
+)");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->model_cache.dir, "/srv/baton/cache");
+  EXPECT_EQ(c->model_cache.max_bytes, 1000000u);
+  EXPECT_FALSE(c->model_cache.keep_lineage);
+  EXPECT_FALSE(c->model_cache.keep_finished);
+  EXPECT_EQ(c->model_cache.check_interval_s, 5u);
+  EXPECT_EQ(c->model_cache.full_check_max_bytes, 0u);
+}
+
+TEST(AgentConfig, RefusesABadModelCacheSectionNamingTheKey) {
+  struct Case {
+    const char* text;
+    const char* says;
+  };
+  for (const Case& k : {
+           Case{"[model_cache]\nsize = 3\n", "model_cache.size"},
+           Case{"[model_cache]\nmax_bytes = -1\n", "model_cache.max_bytes"},
+           Case{"[model_cache]\ncheck_interval_s = 0\n", "model_cache.check_interval_s"},
+           Case{"[model_cache]\nkeep_lineage = \"yes\"\n", "model_cache.keep_lineage"},
+           Case{"[model_cache]\ndir = 3\n", "model_cache.dir"},
+           Case{"model_cache = 3\n", "'model_cache' must be a table"},
+       }) {
+    auto c = parse(k.text);
+    ASSERT_FALSE(c.ok()) << k.text;
+    EXPECT_NE(c.error().message.find(k.says), std::string::npos)
+        << k.text << " -> " << c.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace baton::node
