@@ -35,8 +35,18 @@ Result<std::unique_ptr<PartnerAgent>> PartnerAgent::open(
   }
   auto journal = AgentJournal::open(options.training.work_dir / "journal.json");
   if (!journal) return journal.error();
-  return std::unique_ptr<PartnerAgent>(new PartnerAgent(std::move(options), std::move(store), sink,
-                                                        std::move(log), std::move(*journal)));
+  std::unique_ptr<ModelCache> cache;
+  if (options.model_cache.enabled) {
+    if (options.model_cache.dir.empty())
+      options.model_cache.dir = options.training.work_dir / "model_cache";
+    auto opened = ModelCache::open(options.model_cache);
+    if (!opened) return opened.error();
+    cache = std::move(*opened);
+  }
+  auto agent = std::unique_ptr<PartnerAgent>(new PartnerAgent(
+      std::move(options), std::move(store), sink, std::move(log), std::move(*journal)));
+  agent->cache_ = std::move(cache);
+  return agent;
 }
 
 PartnerAgent::PartnerAgent(AgentOptions options, std::unique_ptr<storage::ObjectStore> store,
@@ -69,6 +79,12 @@ void PartnerAgent::stop() {
   }
   wake_.notify_all();
   if (worker_.joinable()) worker_.join();
+  std::thread repair;
+  {
+    std::lock_guard lock(repair_mutex_);
+    repair.swap(repair_thread_);
+  }
+  if (repair.joinable()) repair.join();
 }
 
 void PartnerAgent::on_committed(std::uint64_t height, chain::TrainingState state) {
@@ -125,6 +141,7 @@ void PartnerAgent::process(std::uint64_t height, const chain::TrainingState& sta
   }
   delete_refused_candidates(state);
   report_finished_turns(state);
+  look_after_models(state);
   const chain::Run* run = state.active();
   if (run == nullptr || stopping_.load()) return;
   const chain::Turn* turn = run->current_turn();
@@ -147,10 +164,14 @@ void PartnerAgent::process(std::uint64_t height, const chain::TrainingState& sta
 }
 
 void PartnerAgent::my_turn(const Step& s) {
+  if (abandoning(s)) return;
   if (s.turn.phase == chain::TurnPhase::awaiting_load_request) {
-    // Without usable local data there is nothing to train: let the load
-    // deadline pass rather than hold the token (local_data logged why).
-    if (local_data(s.run.plan) == nullptr) return;
+    // Without usable local data there is nothing to train: give the turn up
+    // at once (local_data logged why) rather than hold the token.
+    if (local_data(s.run.plan) == nullptr) {
+      abandon_turn(s, chain::LoadFailure::local_data_unusable, data_failed_[s.run.plan.run_id]);
+      return;
+    }
     chain::pb::LoadRequest r;
     r.set_run_id(s.run.plan.run_id);
     r.set_turn(s.turn.index);
@@ -206,7 +227,8 @@ void PartnerAgent::delete_refused_candidates(const chain::TrainingState& state) 
   };
   for (const auto& [id, run] : state.runs) {
     for (const auto& t : run.turns) {
-      if (t.outcome != chain::TurnOutcome::rejected && t.outcome != chain::TurnOutcome::expired)
+      if (t.outcome != chain::TurnOutcome::rejected && t.outcome != chain::TurnOutcome::expired &&
+          t.outcome != chain::TurnOutcome::abandoned)
         continue;
       const std::string why = "turn " + std::to_string(t.index) + " of " + id + " " +
                               std::string(chain::to_string(t.outcome));
@@ -241,6 +263,7 @@ void PartnerAgent::report_finished_turns(const chain::TrainingState& state) {
              {"phase", "turn_done"},
              {"node", options_.member_name},
              {"outcome", std::string(chain::to_string(t.outcome))}};
+      if (t.abandon) j["abandon_reason"] = std::string(chain::to_string(t.abandon->reason));
       auto at = [&](const char* name, std::uint64_t h, bool present) {
         if (present) j[name] = {{"height", h}, {"ms", commit_ms(h)}};
       };
@@ -251,8 +274,11 @@ void PartnerAgent::report_finished_turns(const chain::TrainingState& state) {
       at("save_token", t.save_token_height, t.save_token_id.has_value());
       at("end", t.end_height, true);
       append_timing(j.dump());
-      log_->info("turn {} of {} ({}) ended {}", t.index, id, t.partner,
-                 chain::to_string(t.outcome));
+      log_->info("turn {} of {} ({}) ended {}{}", t.index, id, t.partner,
+                 chain::to_string(t.outcome),
+                 t.abandon ? ": " + std::string(chain::to_string(t.abandon->reason)) + " (" +
+                                 t.abandon->detail + ")"
+                           : std::string());
     }
   }
 }
@@ -349,7 +375,7 @@ const LocalData* PartnerAgent::local_data(const chain::TrainingPlan& plan) {
     }
   }
   if (!loaded) {
-    data_failed_.insert(plan.run_id);
+    data_failed_[plan.run_id] = loaded.error().message;
     log_->error("run {}: this node cannot take part: {} (fix [training] and restart the node)",
                 plan.run_id, loaded.error().message);
     return nullptr;
@@ -389,8 +415,9 @@ Result<learning::Model> PartnerAgent::load_head(const chain::Run& run, LoadTimin
   auto ref = ledger_ref(*save);
   if (!ref) return ref.error();
   ref->blob_size = expected_blob_size(*spec, handoff_.chunk_size);  // refused before download
-  auto opened = fetch_and_open(*store_, *ref, *options_.x25519,
-                               binding_for(run, m->turn, m->parent), handoff_);
+  const ModelBinding binding = binding_for(run, m->turn, m->parent);
+  auto opened = fetch_and_open(*store_, *ref, *options_.x25519, binding, keeping_handoff());
+  if (!opened) opened = open_from_copy(run, *ref, binding, opened.error());
   if (!opened) return opened.error();
   const auto t0 = Clock::now();
   auto model = learning::deserialize(opened->model_bytes, *spec);

@@ -58,6 +58,23 @@
 // The trainer does not measure its own candidate: it does not vote on it, and
 // its self-reported metrics are its training figures (rows, losses).
 //
+// Copies and failures (issue 11). Every model this node verified as a voter,
+// loaded as the head, or made as the trainer is also kept in its model cache
+// (node/model_cache.h, [model_cache] in node.toml). The agent looks after the
+// object store's copies of the models it keeps: on each new head, at a run's
+// end, after a turn abandoned because of the head, and every
+// check_interval_s, it checks the store's copy against the ledger's hash
+// (hashing it when at most full_check_max_bytes, else by size; always in full
+// after an abandoned turn) and puts its own verified copy back when the
+// store's is missing or wrong. When the head does not load from the store,
+// it is loaded from this node's copy (and the store repaired from it). When
+// the partner still cannot load the head (no copy of its own), or its local
+// data do not load, or the store stays unreachable for 3 attempts, or
+// training fails, it gives up its turn at once with a TurnAbandon naming the
+// reason (docs/PROTOCOL.md §18), instead of letting the deadline pass. The
+// others see that on the ledger and restore the head from their copies before
+// the next partner loads it.
+//
 // Threads. on_committed() may be called from any thread (the node's loop); it
 // only stores the latest view. One worker thread does all the work (training
 // and evaluation block for seconds) and calls the AgentTxSink from there.
@@ -67,6 +84,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -91,7 +109,9 @@
 #include "node/agent_journal.h"
 #include "node/agent_sink.h"
 #include "node/config.h"
+#include "node/model_cache.h"
 #include "node/model_handoff.h"
+#include "node/model_repair.h"
 #include "storage/object_store.h"
 
 namespace baton::node {
@@ -102,10 +122,14 @@ struct AgentOptions {
   std::optional<chain::X25519SecretKey> x25519;  // required: unwraps this member's data keys
   std::vector<chain::GenesisMember> members;     // genesis members: recipients and voters
   TrainingConfig training;                       // files, work_dir, threads, label flip
+  ModelCacheConfig model_cache;                  // dir empty: training.work_dir / "model_cache"
   std::uint64_t resubmit_after_blocks = 5;
   // How long a candidate's scoring may take before this voter rejects it
   // (over_budget); see node/model_handoff.h.
   EvaluationBudget evaluation_budget;
+  // Failed attempts (one per block) to reach the store before a partner gives
+  // up its turn with store_unreachable.
+  std::uint32_t store_attempts = 3;
 };
 
 class PartnerAgent {
@@ -136,6 +160,27 @@ class PartnerAgent {
 
   const std::filesystem::path& work_dir() const { return options_.training.work_dir; }
 
+  // The object store's copy of `run`'s head (for a finished run: its final
+  // model) checked against the ledger, hashed when at most
+  // full_check_max_bytes (else by size against this node's copy, when it has
+  // one). nullopt when the run has no approved model. Any thread.
+  std::optional<CopyCheck> check_head_copy(const chain::Run& run);
+  // Checks every approved model of `run` in the object store (hashing each)
+  // and puts back this node's verified copy of any that is missing or wrong
+  // (node/model_repair.h). Any thread.
+  std::vector<ModelRepair> repair_run(const chain::Run& run);
+
+  // repair_run() on a thread of its own, so that the admin API stays
+  // responsive while large blobs are checked. False when a repair is running.
+  struct RepairJob {
+    std::string run_id;
+    bool running = true;
+    std::vector<ModelRepair> models;  // when done
+  };
+  bool start_repair(chain::Run run);
+  // The last repair started (running or done), if any.
+  std::optional<RepairJob> last_repair() const;
+
  private:
   PartnerAgent(AgentOptions options, std::unique_ptr<storage::ObjectStore> store, AgentTxSink& sink,
                std::shared_ptr<spdlog::logger> log, AgentJournal journal);
@@ -148,6 +193,26 @@ class PartnerAgent {
   void vote_on_save(const Step& s);
   void train_and_save(const Step& s);
   void delete_refused_candidates(const chain::TrainingState& state);
+  // agent_repair.cpp: the model cache and the store's copies.
+  void look_after_models(const chain::TrainingState& state);
+  // Checks the store's copy of `key` and restores this node's copy when it
+  // is wrong; `full`: hash it whatever its size. Quiet when all is well.
+  void check_and_restore(const std::string& run_id, const std::string& key,
+                         const chain::Hash& ciphertext_sha256, bool full, const std::string& why);
+  // handoff_ that also keeps a verified blob in the model cache.
+  HandoffOptions keeping_handoff() const;
+  // The head from this node's own copy, after the store's failed with
+  // `store_error`; restores the store's copy from it. The store's error when
+  // there is no usable copy.
+  Result<OpenedModel> open_from_copy(const chain::Run& run, const LedgerModelRef& ref,
+                                     const ModelBinding& binding, const Error& store_error);
+  // Gives up this node's turn: TurnAbandon with `reason` and `detail`.
+  void abandon_turn(const Step& s, chain::LoadFailure reason, const std::string& detail);
+  // Whether this turn was given up (a TurnAbandon sent); it is then resent only.
+  bool abandoning(const Step& s);
+  // A failed load of the head (or store trouble) on this node's turn: retries
+  // transient store failures up to options_.store_attempts, else gives up.
+  void head_load_failed(const Step& s, const Error& e);
   void report_finished_turns(const chain::TrainingState& state);
 
   // Local data for a run's plan (cached per run id); nullptr after logging why.
@@ -195,7 +260,7 @@ class PartnerAgent {
   // Worker-thread state.
   AgentJournal journal_;
   std::map<std::string, LocalData> data_;  // run id -> local data
-  std::set<std::string> data_failed_;      // run ids whose data did not load
+  std::map<std::string, std::string> data_failed_;  // run id -> why its data did not load
   // "run/model sha256 hex" ("run/initial") -> measure on the local validation
   // file: the current head's and the last measured candidate's, at most.
   std::map<std::string, Evaluation> evals_;
@@ -206,6 +271,13 @@ class PartnerAgent {
     learning::Model model;
   };
   std::optional<KeptModel> kept_;  // one model (see the file comment)
+  std::unique_ptr<ModelCache> cache_;                    // null when [model_cache] enabled = false
+  std::string retained_for_;                             // the state summary retain() last ran on
+  std::map<std::string, std::string> checked_heads_;     // run id -> head (or "final/...") checked
+  std::set<std::string> handled_abandons_;               // "run/turn" whose head was checked
+  std::chrono::steady_clock::time_point next_check_{};   // the periodic check of kept copies
+  std::map<std::string, std::string> abandoned_;         // "run/turn" -> TurnAbandon payload
+  std::map<std::string, std::uint32_t> store_failures_;  // "run/turn/what" -> failed attempts
   struct Submitted {
     std::uint64_t height = 0;  // of the view that sent it
     chain::Hash hash;          // the transaction sent
@@ -224,6 +296,9 @@ class PartnerAgent {
   bool stop_requested_ = false;
   std::atomic<bool> stopping_{false};
   std::thread worker_;
+  mutable std::mutex repair_mutex_;
+  std::optional<RepairJob> repair_job_;  // guarded by repair_mutex_
+  std::thread repair_thread_;
 };
 
 }  // namespace baton::node

@@ -29,13 +29,14 @@ void PartnerAgent::train_and_save(const Step& s) {
   if (c == nullptr) {
     const std::uint64_t t_start = wall_ms();
     const LocalData* data = local_data(s.run.plan);
-    if (data == nullptr) return;
+    if (data == nullptr) {
+      abandon_turn(s, chain::LoadFailure::local_data_unusable, data_failed_[run_id]);
+      return;
+    }
     LoadTimings fetch;
     auto model = load_head(s.run, &fetch);
     if (!model) {
-      log_once("train/" + s.tag() + model.error().message, spdlog::level::err,
-               s.tag() + ": cannot load the head model: " + model.error().message +
-                   "; retrying at the next block");
+      head_load_failed(s, model.error());
       return;
     }
     const chain::TrainingPlan& plan = s.run.plan;
@@ -46,6 +47,8 @@ void PartnerAgent::train_and_save(const Step& s) {
     if (!optimizer) {
       log_once("train/" + s.tag(), spdlog::level::err,
                s.tag() + ": the plan's optimizer is unknown: " + optimizer.error().message);
+      abandon_turn(s, chain::LoadFailure::training_failed,
+                   "the plan's optimizer is unknown: " + optimizer.error().message);
       return;
     }
     settings.optimizer = *optimizer;
@@ -59,6 +62,8 @@ void PartnerAgent::train_and_save(const Step& s) {
     if (!report) {
       log_once("train/" + s.tag(), spdlog::level::err,
                s.tag() + ": training failed: " + report.error().message);
+      abandon_turn(s, chain::LoadFailure::training_failed,
+                   "training failed: " + report.error().message);
       return;
     }
     // No measure of its own here: the trainer does not vote on its candidate,
@@ -71,12 +76,26 @@ void PartnerAgent::train_and_save(const Step& s) {
     std::sort(recipients.begin(), recipients.end(),
               [](const auto& a, const auto& b) { return a.name < b.name; });
     auto sealed = seal_and_upload(*store_, bytes, binding_for(s.run, s.turn.index, s.run.head),
-                                  recipients, handoff_);
+                                  recipients, keeping_handoff());
     if (!sealed) {
-      log_once("seal/" + s.tag() + sealed.error().message, spdlog::level::warn,
-               s.tag() + ": cannot upload the candidate: " + sealed.error().message +
-                   "; retrying at the next block");
+      const std::string key = "seal/" + run_id + "/" + std::to_string(s.turn.index);
+      const bool store_trouble =
+          static_cast<HandoffErrc>(sealed.error().code) == HandoffErrc::store_failed;
+      if (++store_failures_[key] < options_.store_attempts) {
+        log_once("seal/" + s.tag() + sealed.error().message, spdlog::level::warn,
+                 s.tag() + ": cannot upload the candidate: " + sealed.error().message +
+                     "; retrying at the next block");
+        return;
+      }
+      abandon_turn(s,
+                   store_trouble ? chain::LoadFailure::store_unreachable
+                                 : chain::LoadFailure::training_failed,
+                   "cannot upload the candidate: " + sealed.error().message);
       return;
+    }
+    if (!sealed->keep_error.empty()) {
+      log_once("keep/" + sealed->object_key, spdlog::level::warn,
+               s.tag() + ": cannot keep a copy of the candidate: " + sealed->keep_error);
     }
     bytes = {};  // sealed and stored; the model keeps the weights
     // Self-reported: the training's own figures, which cost nothing to give.

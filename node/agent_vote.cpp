@@ -94,11 +94,11 @@ void PartnerAgent::vote_on_save(const Step& s) {
     if (!spec) return;
     auto ref = ledger_ref(save);
     if (ref) ref->blob_size = expected_blob_size(*spec, handoff_.chunk_size);
-    auto opened =
-        refusal ? Result<OpenedModel>(make_error(*refusal))
-        : ref   ? fetch_and_open(*store_, *ref, *options_.x25519,
-                                 binding_for(s.run, s.turn.index, save.parent_model_id), handoff_)
-                : Result<OpenedModel>(ref.error());
+    auto opened = refusal ? Result<OpenedModel>(make_error(*refusal))
+                  : ref   ? fetch_and_open(*store_, *ref, *options_.x25519,
+                                           binding_for(s.run, s.turn.index, save.parent_model_id),
+                                           keeping_handoff())
+                          : Result<OpenedModel>(ref.error());
     if (refusal) {
       // Not fetched: the ledger's record already disqualifies it.
     } else if (!opened) {

@@ -226,6 +226,10 @@ Result<SealedModel> seal_and_put(storage::ObjectStore& store, storage::ByteSourc
     if (auto put = store.put(sealed.object_key, blob.bytes()); !put)
       return put_error(store, sealed.object_key, put.error());
     sealed.timings.store_s = seconds_since(t1);
+    if (options.keep_in != nullptr) {
+      if (auto kept = options.keep_in->put(sealed.object_key, blob.bytes()); !kept)
+        sealed.keep_error = kept.error().message;
+    }
   } else {
     auto blob_path = TempPath::make(options.work_dir, ".blob");
     if (!blob_path) return blob_path.error();
@@ -241,6 +245,10 @@ Result<SealedModel> seal_and_put(storage::ObjectStore& store, storage::ByteSourc
     if (auto put = store.put_file(sealed.object_key, blob_path->path()); !put)
       return put_error(store, sealed.object_key, put.error());
     sealed.timings.store_s = seconds_since(t1);
+    if (options.keep_in != nullptr) {
+      if (auto kept = options.keep_in->put_file(sealed.object_key, blob_path->path()); !kept)
+        sealed.keep_error = kept.error().message;
+    }
   }
   sealed.blob_sha256 = summary.blob_sha256;
   sealed.blob_size = summary.blob_size;
@@ -452,6 +460,10 @@ Result<OpenedModel> fetch_and_open(storage::ObjectStore& store, const LedgerMode
     opened = open_checked(
         source, blob->size(), !blob_hash.running(),
         [&]() -> Result<chain::Hash> { return blob_hash.get(); }, ref, my_secret, binding);
+    if (opened && options.keep_in != nullptr) {
+      if (auto kept = options.keep_in->put(ref.object_key, *blob); !kept)
+        opened->keep_error = kept.error().message;
+    }
   } else {
     auto blob_path = TempPath::make(options.work_dir, ".blob");
     if (!blob_path) return blob_path.error();
@@ -465,6 +477,10 @@ Result<OpenedModel> fetch_and_open(storage::ObjectStore& store, const LedgerMode
     opened = open_checked(
         **source, (*source)->size(), /*hash_in_pass=*/true, [&] { return hash_file(path); }, ref,
         my_secret, binding);
+    if (opened && options.keep_in != nullptr) {
+      if (auto kept = options.keep_in->put_file(ref.object_key, path); !kept)
+        opened->keep_error = kept.error().message;
+    }
   }
   if (!opened) return opened.error();
   opened->timings.store_s = store_s;

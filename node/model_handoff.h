@@ -94,6 +94,11 @@ struct HandoffOptions {
   // Blobs up to this size are sealed into and opened from memory; larger ones
   // stream through a temporary file (the blob is then never whole in memory).
   std::uint64_t max_memory_blob = 512ull << 20;
+  // When set, a blob that passed every check (fetch_and_open) or was just
+  // uploaded (seal_and_upload) is also put, byte for byte and under the same
+  // key, into this store: the node's own copy (node/model_cache.h). A
+  // failure there does not fail the hand-off; it is reported in keep_error.
+  storage::ObjectStore* keep_in = nullptr;
 };
 
 // The size of the sealed blob of any model of `spec` (a validated spec):
@@ -141,6 +146,7 @@ struct SealedModel {
   storage::Envelope envelope;  // blob_size and blob_sha256 filled in
   std::string envelope_json;   // storage::encode_envelope(envelope)
   HandoffTimings timings;
+  std::string keep_error;  // why HandoffOptions::keep_in did not take a copy; empty when it did
 };
 
 // Seals `model_bytes` under a fresh data key bound to `binding`, wraps the key
@@ -177,6 +183,7 @@ struct OpenedModel {
   chain::Hash model_sha256;
   std::uint64_t blob_size = 0;
   HandoffTimings timings;
+  std::string keep_error;  // why HandoffOptions::keep_in did not take a copy; empty when it did
 };
 
 // Downloads the blob, unwraps this member's data key, and opens the blob with

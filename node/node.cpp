@@ -165,6 +165,7 @@ Status Node::open_agent() {
   options.x25519 = keys_.x25519;
   options.members = spec_->genesis.members;
   options.training = *config_.training;
+  options.model_cache = config_.model_cache;
   auto agent = PartnerAgent::open(std::move(options), std::move(store).value(), *this, log_);
   if (!agent) return agent.error();
   agent_ = std::move(agent).value();

@@ -132,6 +132,9 @@ class Node final : public ConsensusHost,
   // start-up replay and after every commit (shared, not copied). Never null
   // once open() returned.
   std::shared_ptr<const chain::LedgerState> committed_state() const;
+  // The partner agent (its check_head_copy and repair_run are thread-safe),
+  // or nullptr when this node does not take part in runs.
+  PartnerAgent* agent() const { return agent_.get(); }
 
   // --- ConsensusHost (loop thread) ---
   Status commit_decision(const consensus::Decision& decision) override;

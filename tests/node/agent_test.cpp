@@ -17,6 +17,7 @@
 
 #include "chain/protocol.h"
 #include "storage/file_store.h"
+#include "storage/memory_object_store.h"
 #include "tests/chain/chain_fixture.h"
 #include "tests/node/counting_store.h"
 #include "tests/support/test_support.h"
@@ -121,7 +122,9 @@ class Network {
   }
 
   // (Re)creates member i's agent on its work directory, as a restart would.
-  void open_agent(std::size_t i, bool malicious = false) {
+  // `store`: another object store than the shared one (e.g. an unreachable one).
+  void open_agent(std::size_t i, bool malicious = false,
+                  std::unique_ptr<storage::ObjectStore> store = nullptr) {
     AgentOptions o;
     o.chain_id = kChainId;
     o.member_name = chain.members[i].name;
@@ -133,11 +136,11 @@ class Network {
     o.training.malicious_label_flip = malicious;
     if (evaluation_budget) o.evaluation_budget = *evaluation_budget;
     agents_[i].reset();
-    auto store = std::make_unique<test_doubles::CountingStore>(
-        std::make_unique<storage::FileObjectStore>(store_dir_));
+    if (!store) store = std::make_unique<storage::FileObjectStore>(store_dir_);
+    auto counting = std::make_unique<test_doubles::CountingStore>(std::move(store));
     if (stores_.size() <= i) stores_.resize(i + 1);
-    stores_[i] = store.get();
-    auto a = PartnerAgent::open(std::move(o), std::move(store), *sinks_[i], log_);
+    stores_[i] = counting.get();
+    auto a = PartnerAgent::open(std::move(o), std::move(counting), *sinks_[i], log_);
     ASSERT_TRUE(a.ok()) << a.error().message;
     agents_[i] = std::move(*a);
   }
@@ -187,6 +190,10 @@ class Network {
   fs::path blob_path(const std::string& key) const { return store_dir_ / key; }
   fs::path work_dir(std::size_t i) const {
     return dir_.path() / ("agent-" + chain.members[i].name);
+  }
+  // Member i's own copies of models (node/model_cache.h), laid out like the store.
+  fs::path copy_path(std::size_t i, const std::string& key) const {
+    return work_dir(i) / "model_cache" / key;
   }
 
   TestChain chain;
@@ -288,6 +295,19 @@ TEST(PartnerAgent, DrivesAWholeRunWithVotes) {
   ASSERT_TRUE(run.head.has_value());
   const chain::ModelRecord& head = run.models.back();
   EXPECT_EQ(head.id, *run.head);
+  // Copies: the run is over, so every node keeps the final model only (its
+  // trainer made it, its voters verified it), and nothing else.
+  EXPECT_TRUE(fs::exists(net.copy_path(head.turn, head.object_key)));
+  std::size_t copies = 0;
+  for (std::size_t i = 0; i < kMembers; ++i) {
+    copies += fs::exists(net.copy_path(i, head.object_key)) ? 1 : 0;
+    for (const auto& t : run.turns) {
+      if (t.save && t.save->object_key != head.object_key) {
+        EXPECT_FALSE(fs::exists(net.copy_path(i, t.save->object_key))) << i << " " << t.index;
+      }
+    }
+  }
+  EXPECT_GE(copies, 3u);  // the trainer and at least a quorum of voters
   // The final head, measured by a voter, is a useful classifier.
   EXPECT_GT(run.turns[head.turn].model_votes.begin()->second.auc_candidate_ppm, 900'000u);
   // Each node recorded its hand-off steps for the benchmark.
@@ -543,19 +563,124 @@ TEST(PartnerAgent, RestartedVoterNeverVotesTwice) {
   EXPECT_TRUE(net.run().turns[0].model_votes.contains("bob"));
 }
 
-TEST(PartnerAgent, ANodeWithoutUsableDataLetsItsTurnExpire) {
+TEST(PartnerAgent, ANodeWithoutUsableDataGivesUpItsTurnAtOnce) {
   testing::TempDir dir("agent-test");
   Network net(dir);
   fs::remove(dir.path() / "train-0.csv");  // alice's training file is gone
   net.start_run(breast_cancer_plan());
+  const std::uint64_t start = net.chain.state.height;
   ASSERT_TRUE(net.run_until([&] { return net.run().turns.size() > 1; }));
-  EXPECT_EQ(net.run().turns[0].outcome, chain::TurnOutcome::expired);
-  EXPECT_FALSE(net.run().turns[0].load_request_id.has_value());
+  const chain::Turn& alice = net.run().turns[0];
+  EXPECT_EQ(alice.outcome, chain::TurnOutcome::abandoned);
+  ASSERT_TRUE(alice.abandon.has_value());
+  EXPECT_EQ(alice.abandon->reason, chain::LoadFailure::local_data_unusable);
+  EXPECT_NE(alice.abandon->detail.find("train-0.csv"), std::string::npos) << alice.abandon->detail;
+  // At once: the block after her first view, not the load deadline (10 blocks).
+  EXPECT_LE(alice.end_height, start + 2);
+  EXPECT_FALSE(alice.load_request_id.has_value());
   for (const auto& [type, payload] : net.sinks_[0]->submitted)
     EXPECT_NE(type, chain::pb::TX_LOAD_REQUEST);
   // The run moves on to bob, who trains from the initial model.
   ASSERT_TRUE(net.run_until([&] { return net.run().turns.size() > 2; }));
   EXPECT_EQ(net.run().turns[1].outcome, chain::TurnOutcome::approved);
+}
+
+chain::Hash file_sha256(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return chain::sha256(bytes);
+}
+
+void flip_byte(const fs::path& p, std::streamoff at) {
+  std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(at);
+  char c = 0;
+  f.get(c);
+  f.seekp(at);
+  f.put(static_cast<char>(c ^ 0x01));
+}
+
+// alice's turn 0 approved; bob (turn 1) restarted, so that the head is not in
+// his memory, and past his first view of the new agent (the head was fine
+// then). Returns the head's lineage record.
+chain::ModelRecord approved_head_then_bob_restarted(Network& net) {
+  net.start_run(breast_cancer_plan());
+  EXPECT_TRUE(net.run_until([&] { return net.run().turns.size() > 1; }));
+  EXPECT_EQ(net.run().turns[0].outcome, chain::TurnOutcome::approved);
+  const chain::ModelRecord head = net.run().models.back();
+  EXPECT_TRUE(fs::exists(net.copy_path(1, head.object_key))) << "bob keeps no copy of the head";
+  net.open_agent(1);
+  net.commit_and_step();
+  EXPECT_EQ(net.turn()->index, 1u);
+  EXPECT_EQ(net.turn()->phase, chain::TurnPhase::load_voting);
+  return head;
+}
+
+TEST(PartnerAgent, LoadsTheHeadFromItsOwnCopyWhenTheStoresIsDamagedAndRepairsTheStore) {
+  testing::TempDir dir("agent-test");
+  Network net(dir);
+  const chain::ModelRecord head = approved_head_then_bob_restarted(net);
+  const fs::path stored = net.blob_path(head.object_key);
+  flip_byte(stored, 200);
+  ASSERT_NE(file_sha256(stored), head.ciphertext_sha256);
+  ASSERT_TRUE(net.run_until([&] {
+    const chain::Turn& t = net.run().turns[1];
+    return t.save.has_value() || t.outcome != chain::TurnOutcome::pending;
+  }));
+  const chain::Turn& bob = net.run().turns[1];
+  EXPECT_NE(bob.outcome, chain::TurnOutcome::abandoned);
+  EXPECT_TRUE(bob.save.has_value()) << "bob did not train on the head";
+  // The store holds the ledger's bytes again, put back from bob's copy.
+  EXPECT_EQ(file_sha256(stored), head.ciphertext_sha256);
+  ASSERT_TRUE(net.run_until([&] { return net.finished(); }));
+  for (const auto& t : net.run().turns) EXPECT_NE(t.outcome, chain::TurnOutcome::expired);
+}
+
+TEST(PartnerAgent, APartnerWithoutACopyGivesUpItsTurnAtOnceAndTheOthersRestoreTheHead) {
+  testing::TempDir dir("agent-test");
+  Network net(dir);
+  const chain::ModelRecord head = approved_head_then_bob_restarted(net);
+  ASSERT_TRUE(fs::remove(net.copy_path(1, head.object_key)));  // bob has no copy of his own
+  const fs::path stored = net.blob_path(head.object_key);
+  flip_byte(stored, 200);
+  ASSERT_TRUE(net.run_until([&] { return net.run().turns.size() > 2; }));
+  const chain::Turn& bob = net.run().turns[1];
+  EXPECT_EQ(bob.outcome, chain::TurnOutcome::abandoned);
+  ASSERT_TRUE(bob.abandon.has_value());
+  EXPECT_EQ(bob.abandon->reason, chain::LoadFailure::head_hash_mismatch);
+  EXPECT_EQ(bob.abandon->detail.rfind("hash_mismatch: ", 0), 0u) << bob.abandon->detail;
+  // At once: in the block after his load token, not at the save deadline.
+  EXPECT_EQ(bob.end_height, bob.load_token_height + 1);
+  EXPECT_FALSE(bob.save.has_value());
+  EXPECT_EQ(net.run().head, head.id);  // the head stays
+  // The others saw why on the ledger and put their verified copy back.
+  EXPECT_EQ(file_sha256(stored), head.ciphertext_sha256);
+  ASSERT_TRUE(net.run_until([&] { return net.finished(); }));
+  const chain::Run& run = net.run();
+  for (std::size_t t = 2; t < run.turns.size(); ++t) {
+    EXPECT_TRUE(run.turns[t].outcome == chain::TurnOutcome::approved ||
+                run.turns[t].outcome == chain::TurnOutcome::rejected)
+        << "turn " << t << " " << chain::to_string(run.turns[t].outcome);
+  }
+  EXPECT_EQ(file_sha256(net.blob_path(run.models.back().object_key)),
+            run.models.back().ciphertext_sha256);
+}
+
+TEST(PartnerAgent, APartnerWhoseStoreStaysUnreachableGivesUpAfterItsAttempts) {
+  testing::TempDir dir("agent-test");
+  Network net(dir);
+  auto broken = std::make_unique<storage::MemoryObjectStore>();
+  broken->fail_next(1u << 30);  // every call fails as "unavailable"
+  net.open_agent(1, false, std::move(broken));
+  net.start_run(breast_cancer_plan());
+  ASSERT_TRUE(net.run_until([&] { return net.run().turns.size() > 2; }));
+  const chain::Turn& bob = net.run().turns[1];
+  EXPECT_EQ(bob.outcome, chain::TurnOutcome::abandoned);
+  ASSERT_TRUE(bob.abandon.has_value());
+  EXPECT_EQ(bob.abandon->reason, chain::LoadFailure::store_unreachable);
+  // Three attempts, one per block, then the TurnAbandon in the next block.
+  EXPECT_LE(bob.end_height, bob.load_token_height + 4);
+  EXPECT_GT(bob.end_height, bob.load_token_height + 2);
 }
 
 }  // namespace
