@@ -79,6 +79,9 @@ HttpResponse AdminApi::handle(const HttpRequest& request) {
   if (get && path.starts_with("/tx/")) return tx(path.substr(4));
   if (get && path.starts_with("/nonce/")) return nonce(path.substr(7));
   if (get && path == "/training") return training();
+  if (get && path == "/models/check") return models_check(request);
+  if (path == "/models/repair" && request.method == "POST") return models_repair(request);
+  if (get && path == "/models/repair") return models_repair_status(request);
   if (path == "/status" || path == "/metrics" || path == "/tx" || path.starts_with("/block/") ||
       path.starts_with("/tx/") || path.starts_with("/nonce/") || path == "/training") {
     return error(405, "method " + request.method + " is not allowed on " + std::string(path));

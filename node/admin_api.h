@@ -21,6 +21,17 @@
 //   GET  /training          the training protocol's state after this node's
 //                            tip: node/training_json.h, training_status_json
 //                            (runs, turns, votes, lineage, open requests).
+//   GET  /models/check?run=ID   the object store's copy of the run's head (a
+//                            finished run: its final model) checked against
+//                            the ledger: {"run_id","run_status","model":{...}|null,
+//                            "store": ok|missing|wrong_size|wrong_hash|
+//                            unreachable|none,"hashed","detail"} (node/agent_api.cpp)
+//   POST /models/repair      body {"run": ID}: checks every approved model of
+//                            the run in the store and puts back this node's
+//                            verified copies (on a thread of its own); 202
+//                            {"started":true}, 409 while one runs.
+//   GET  /models/repair?run=ID  {"running":true} or the last repair's result
+//                            (node/model_repair.h, repair_json) plus "node".
 //
 // Thread: called on the HTTP server's thread (see http_server.h).
 #pragma once
@@ -48,6 +59,10 @@ class AdminApi {
   HttpResponse nonce(std::string_view key_text);
   HttpResponse metrics();
   HttpResponse training();
+  // agent_api.cpp: the partner agent's copies of models.
+  HttpResponse models_check(const HttpRequest& request);
+  HttpResponse models_repair(const HttpRequest& request);
+  HttpResponse models_repair_status(const HttpRequest& request);
 
   Node& node_;
 };

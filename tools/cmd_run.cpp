@@ -19,6 +19,7 @@
 #include "node/training_json.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
+#include "tools/model_check.h"
 #include "tools/plan_check.h"
 
 namespace baton::tools {
@@ -30,6 +31,8 @@ struct ReadOptions {
   std::string data_dir;
   std::string node;
   bool json = false;
+  std::string store;     // run status: where to check a finished run's final model
+  std::string endpoint;  //   (with --data-dir; a node checks its own store)
 };
 
 void add_source_options(CLI::App* sub, ReadOptions& o) {
@@ -66,8 +69,32 @@ std::string signed_auc_text(std::int64_t ppm) {
   return buf;
 }
 
+// Why turn `t` (run_json's turn) ended other than by the vote, or "".
+std::string turn_failure(const json& t) {
+  const std::string decision = t["decision"].get<std::string>();
+  if (decision == "abandoned" && t.contains("abandon")) {
+    return "the partner gave up its turn: " + t["abandon"]["reason"].get<std::string>() +
+           (t["abandon"]["detail"].get<std::string>().empty()
+                ? std::string()
+                : " (" + t["abandon"]["detail"].get<std::string>() + ")");
+  }
+  if (decision != "expired") return {};
+  const char* missing = t["load_request_id"].get<std::string>().empty()   ? "load request"
+                        : t["load_token_id"].get<std::string>().empty()   ? "load token"
+                        : t["save_request_id"].get<std::string>().empty() ? "save request"
+                                                                          : "vote quorum";
+  return std::string("no ") + missing + " by block " +
+         std::to_string(t["deadline_height"].get<std::uint64_t>());
+}
+
 void status(const ReadOptions& o) {
-  const json out = training_status(o);
+  json out = training_status(o);
+  // A finished run is only "finished" when its final model can be fetched
+  // and is the ledger's (tools/model_check.h).
+  for (auto& run : out["runs"]) {
+    if (run["status"] != "finished") continue;
+    run["final_model"] = check_final_model(run, {o.node, o.store, o.endpoint});
+  }
   if (o.json) {
     print_json(out);
     return;
@@ -80,9 +107,13 @@ void status(const ReadOptions& o) {
   for (const auto& run : out["runs"]) {
     const auto& turns = run["turns"];
     const std::uint64_t total = run["cycles"].get<std::uint64_t>() * run["partners"].size();
+    const std::string problem =
+        run.contains("final_model")
+            ? final_model_problem(run["final_model"], run["run_id"].get<std::string>())
+            : std::string();
     std::cout << "run           " << run["run_id"].get<std::string>() << " ("
               << run["status"].get<std::string>() << ", " << turns.size() << "/" << total
-              << " turns)\n"
+              << " turns" << (problem.empty() ? "" : ", " + problem) << ")\n"
               << "head          "
               << (run["head"].get<std::string>().empty() ? "(none yet)"
                                                          : run["head"].get<std::string>())
@@ -95,6 +126,7 @@ void status(const ReadOptions& o) {
                         ? t["phase"].get<std::string>() + " until height " +
                               std::to_string(t["deadline_height"].get<std::uint64_t>())
                         : decision);
+      if (const std::string why = turn_failure(t); !why.empty()) std::cout << " (" << why << ")";
       for (const auto& v : t["votes"]) {
         const std::string reason = v["reason"].get<std::string>();
         std::cout << "\n      " << v["voter"].get<std::string>()
@@ -273,6 +305,11 @@ void register_run_commands(CLI::App& app) {
     auto* sub = run->add_subcommand(
         "status", "Runs, turns, head, open requests, votes and deadlines of a ledger");
     add_source_options(sub, *o);
+    auto* store = sub->add_option(
+        "--store", o->store,
+        "with --data-dir: the object store (file:///DIR or s3://BUCKET/PREFIX) in which to check a "
+        "finished run's final model (a --node checks its own)");
+    sub->add_option("--endpoint", o->endpoint, "S3 endpoint URL for --store")->needs(store);
     sub->add_flag("--json", o->json, "print JSON for scripts");
     sub->callback([o] { status(*o); });
   }
@@ -288,6 +325,7 @@ void register_run_commands(CLI::App& app) {
     sub->add_flag("--json", o->json, "print JSON for scripts");
     sub->callback([o, run_id] { lineage(*o, *run_id); });
   }
+  register_models_repair_command(*models);
 }
 
 }  // namespace baton::tools

@@ -17,5 +17,6 @@ void register_store_commands(CLI::App& app);  // store put|get|ls|rm  (cmd_store
 void register_vault_commands(CLI::App& app);  // vault seal|open      (cmd_vault.cpp)
 void register_node_commands(CLI::App& app);   // status, tx submit    (cmd_node.cpp)
 void register_run_commands(CLI::App& app);    // run start|status, models lineage (cmd_run.cpp)
+void register_models_repair_command(CLI::App& models);  // models repair (cmd_models.cpp)
 
 }  // namespace baton::tools

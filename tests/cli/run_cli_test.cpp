@@ -60,6 +60,19 @@ TEST_F(RunCli, LineageWithoutARunFails) {
       "no run \"nope\"");
 }
 
+TEST_F(RunCli, ModelsRepairNeedsARunAndSaysWhenNoNodeAnswers) {
+  const RunResult no_run = run_baton({"models", "repair"});
+  EXPECT_EQ(no_run.exit_code, 2) << no_run.err;
+  const int port = baton::testing::free_port();  // nothing listens there
+  expect_one_sentence_failure(run_baton({"models", "repair", "--run", "r", "--node",
+                                         "http://127.0.0.1:" + std::to_string(port)}),
+                              4, "no node carried out the repair");
+  // --endpoint only goes with --store.
+  const RunResult endpoint = run_baton(
+      {"run", "status", "--data-dir", ledger().string(), "--endpoint", "http://127.0.0.1:1"});
+  EXPECT_EQ(endpoint.exit_code, 2) << endpoint.err;
+}
+
 TEST_F(RunCli, ReadCommandsRefuseAMissingOrWrongDirectory) {
   expect_one_sentence_failure(
       run_baton({"run", "status", "--data-dir", (tmp_.path() / "absent").string()}), 1,

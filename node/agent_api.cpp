@@ -1,0 +1,123 @@
+// The admin API's model endpoints (node/admin_api.h): the object store's
+// copies of a run's models, checked and repaired by this node's partner
+// agent from its own verified copies (issue 11).
+#include <nlohmann/json.hpp>
+
+#include "node/admin_api.h"
+#include "node/agent.h"
+#include "node/model_repair.h"
+#include "node/node.h"
+
+namespace baton::node {
+namespace {
+
+using nlohmann::json;
+
+HttpResponse reply(int status, const json& body) {
+  return {status, "application/json", body.dump() + "\n"};
+}
+HttpResponse error(int status, const std::string& message) {
+  return reply(status, json{{"error", message}});
+}
+
+// The value of `name` in the target's query string ("" when absent). Run ids
+// are [A-Za-z0-9._-]: no escaping to undo.
+std::string query_value(const std::string& target, std::string_view name) {
+  const auto q = target.find('?');
+  if (q == std::string::npos) return {};
+  std::string_view rest = std::string_view(target).substr(q + 1);
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const std::string_view part = rest.substr(0, amp);
+    const auto eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == name)
+      return std::string(part.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    rest = rest.substr(amp + 1);
+  }
+  return {};
+}
+
+// The run `run_id` names, or (empty) the active run, else the last started.
+const chain::Run* pick_run(const chain::TrainingState& ts, const std::string& run_id) {
+  if (!run_id.empty()) return ts.find_run(run_id);
+  if (const chain::Run* r = ts.active()) return r;
+  const chain::Run* last = nullptr;
+  for (const auto& [id, run] : ts.runs)
+    if (last == nullptr || run.start_height >= last->start_height) last = &run;
+  return last;
+}
+
+constexpr const char* kNoAgent =
+    "this node keeps no models: it has no partner agent ([store] and [training] in node.toml); "
+    "ask a node that takes part in the runs";
+
+}  // namespace
+
+HttpResponse AdminApi::models_check(const HttpRequest& request) {
+  PartnerAgent* agent = node_.agent();
+  if (agent == nullptr) return error(503, kNoAgent);
+  const auto state = node_.committed_state();
+  if (!state) return error(503, "the node has not loaded its ledger yet; retry");
+  const std::string run_id = query_value(request.target, "run");
+  const chain::Run* run = pick_run(state->training, run_id);
+  if (run == nullptr) {
+    return error(404, run_id.empty() ? "no training run has been started on this ledger"
+                                     : "the ledger has no run \"" + run_id + "\"");
+  }
+  json out{{"run_id", run->plan.run_id},
+           {"run_status", run->status == chain::RunStatus::active ? "active" : "finished"},
+           {"node", node_.config().name}};
+  const chain::ModelRecord* head = run->head ? run->find_model(*run->head) : nullptr;
+  if (head == nullptr) {
+    out["model"] = nullptr;
+    out["store"] = "none";
+    out["hashed"] = false;
+    out["detail"] = "no approved model yet: the head is the plan's initial model";
+    return reply(200, out);
+  }
+  out["model"] = {{"model_id", head->id.hex()},
+                  {"turn", head->turn},
+                  {"object_key", head->object_key},
+                  {"ciphertext_sha256", head->ciphertext_sha256.hex()}};
+  const auto check = agent->check_head_copy(*run);
+  out["store"] = std::string(to_string(check->state));
+  out["hashed"] = check->hashed;
+  out["detail"] = check->detail;
+  return reply(200, out);
+}
+
+HttpResponse AdminApi::models_repair(const HttpRequest& request) {
+  PartnerAgent* agent = node_.agent();
+  if (agent == nullptr) return error(503, kNoAgent);
+  const json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("run") ||
+      !body["run"].is_string()) {
+    return error(400, "send a JSON object {\"run\": \"RUN_ID\"}");
+  }
+  const auto state = node_.committed_state();
+  if (!state) return error(503, "the node has not loaded its ledger yet; retry");
+  const std::string run_id = body["run"].get<std::string>();
+  const chain::Run* run = state->training.find_run(run_id);
+  if (run == nullptr) return error(404, "the ledger has no run \"" + run_id.substr(0, 64) + "\"");
+  if (!agent->start_repair(*run)) {
+    return error(409, "a repair is already running on this node; poll GET /models/repair");
+  }
+  return reply(202, json{{"started", true}, {"run_id", run_id}});
+}
+
+HttpResponse AdminApi::models_repair_status(const HttpRequest& request) {
+  PartnerAgent* agent = node_.agent();
+  if (agent == nullptr) return error(503, kNoAgent);
+  const std::string run_id = query_value(request.target, "run");
+  const auto job = agent->last_repair();
+  if (!job || (!run_id.empty() && job->run_id != run_id))
+    return error(404, "no repair of that run was started on this node");
+  if (job->running) return reply(200, json{{"run_id", job->run_id}, {"running", true}});
+  json out = repair_json(job->run_id, job->models);
+  out["running"] = false;
+  out["node"] = node_.config().name;
+  return reply(200, out);
+}
+
+}  // namespace baton::node
