@@ -25,7 +25,9 @@
 # DIR defaults to ./demo-out/run-YYYYmmdd-HHMMSS and must not hold an earlier
 # demo. Hospital NAME's files are in DIR/nodes/NAME (data/ holds its CSVs and
 # its ledger). Binaries come from $BATON_BUILD_DIR/bin (default build/bin).
-# Exit status 0 only when the run finished and every ledger verified.
+# Exit status 0 only when the run finished with every turn decided by the
+# vote (approved or rejected; not expired or abandoned), its final model in
+# the store verified against the ledger, and every ledger verified.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -41,7 +43,7 @@ SEED=1
 HOSPITALS=(hospital-a hospital-b hospital-c hospital-d)
 RUN_TIMEOUT_S="${BATON_DEMO_TIMEOUT_S:-240}"
 
-usage() { sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "demo.sh: $*" >&2; exit 1; }
 need() { [[ $# -ge 2 && -n "$2" ]] || { echo "demo.sh: $1 needs a value (see --help)" >&2; exit 2; }; }
 while [[ $# -gt 0 ]]; do
@@ -188,6 +190,10 @@ for t in done[seen:]:
                    "load token" if not t["load_token_id"] else
                    "save request" if not t["save_request_id"] else "vote quorum")
         why = " (no %s by block %d; the head stays)" % (missing, t["deadline_height"])
+    elif t["decision"] == "abandoned":
+        a = t.get("abandon", {})
+        why = " (the partner gave up its turn: %s%s; the head stays)" % (
+            a.get("reason", "?"), ": " + a["detail"] if a.get("detail") else "")
     out.append("turn %d (cycle %d) %-10s %s%s%s" % (t["turn"], t["cycle"], t["partner"],
                                                    t["decision"], why,
                                                    ": " + votes if votes else ""))
@@ -200,6 +206,36 @@ EOF
   (( SECONDS < deadline )) || die "the run did not finish within ${RUN_TIMEOUT_S} s (see $DIR/nodes/*/batond.log)"
   sleep 1
 done
+
+# A turn that ended other than by the vote (expired, abandoned) is a failure
+# of the network or of a node, not of the model: the demo then fails, after
+# the report and the ledger checks, saying which turn and why.
+TURN_FAILURES="$(python3 - "$DIR/status.json" <<'EOF'
+import json, sys
+run = next(r for r in json.load(open(sys.argv[1]))["runs"] if r["run_id"] == "demo")
+for t in run["turns"]:
+    if t["decision"] in ("approved", "rejected"):
+        continue
+    if t["decision"] == "abandoned":
+        a = t.get("abandon", {})
+        why = "the partner gave up its turn (%s%s)" % (a.get("reason", "?"),
+                                                      ": " + a["detail"] if a.get("detail") else "")
+    else:
+        missing = ("load request" if not t["load_request_id"] else
+                   "load token" if not t["load_token_id"] else
+                   "save request" if not t["save_request_id"] else "vote quorum")
+        why = "no %s by block %d" % (missing, t["deadline_height"])
+    print("turn %d (%s) %s: %s" % (t["turn"], t["partner"], t["decision"], why))
+EOF
+)"
+if [[ -n $TURN_FAILURES ]]; then
+  echo "  WARNING: turns that ended other than by the vote:"
+  printf '    %s\n' "${TURN_FAILURES//$'\n'/$'\n'    }"
+fi
+final_state="$(jq -r '.runs[] | select(.run_id == "demo") | .final_model.store' "$DIR/status.json")"
+if [[ $final_state != ok ]]; then
+  die "the final model cannot be fetched and verified ($final_state: $(jq -r '.runs[] | select(.run_id == "demo") | .final_model.detail' "$DIR/status.json")); run \`baton models repair --run demo --node $URL\`"
+fi
 
 step "scoring the final model on the held-out test set against the centralized model (baton report)"
 train_csvs=()
@@ -304,4 +340,10 @@ for h in partners:
     print("  %-11s verified tip %s" % (h, tips[h]))
 print("  plots: " + ", ".join(rep["plots"]))
 EOF
+if [[ -n $TURN_FAILURES ]]; then
+  STEP="checking the turns"
+  echo "demo.sh: turns ended other than by the vote:" >&2
+  printf '  %s\n' "${TURN_FAILURES//$'\n'/$'\n'  }" >&2
+  exit 1
+fi
 echo "demo OK in $SECONDS s"

@@ -4,7 +4,8 @@
 #   deploy/testnet.sh up     --nodes N --dir D [--chain-id ID] [--empty-block-ms MS]
 #                            [--names A,B,...] [--plan PLAN.json] [--store URI]
 #                            [--store-endpoint URL] [--data SPLIT_DIR]
-#                            [--torch-threads T] [--malicious NAME] [--no-start]
+#                            [--torch-threads T] [--malicious NAME] [--model-check-s S]
+#                            [--no-start]
 #   deploy/testnet.sh start     --dir D --node NAME  # (re)start one node
 #   deploy/testnet.sh start-all --dir D              # start every node that is not running
 #   deploy/testnet.sh stop   --dir D --node NAME [--kill]   # SIGTERM (or SIGKILL)
@@ -36,6 +37,9 @@
 #   --torch-threads T  [training] torch_threads of every node (default 1:
 #                   nodes on one machine share its cores)
 #   --malicious N   node N trains on label-flipped data
+#   --model-check-s S  [model_cache] check_interval_s of every training node
+#                   (how often it checks the store's copies of the models it
+#                   keeps; default the node's, 60)
 # Binaries come from $BATON_BIN_DIR (default: build/bin of this checkout).
 set -euo pipefail
 
@@ -45,11 +49,12 @@ BATON="$BIN/baton"
 BATOND="$BIN/batond"
 
 die() { echo "testnet.sh: $*" >&2; exit 1; }
-usage() { sed -n '2,39p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,43p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 cmd="${1:-}"; [[ -n "$cmd" ]] || usage; shift
 NODES=""; DIR=""; NODE=""; CHAIN_ID="baton-testnet"; KILL=0; EMPTY_MS=1000
 NAMES=""; PLAN=""; STORE=""; STORE_ENDPOINT=""; DATA=""; MALICIOUS=""; START=1; TORCH_THREADS=1
+MODEL_CHECK_S=""
 need() { [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value (see --help)"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -65,6 +70,7 @@ while [[ $# -gt 0 ]]; do
     --data) need "$@"; DATA="$2"; shift ;;
     --malicious) need "$@"; MALICIOUS="$2"; shift ;;
     --torch-threads) need "$@"; TORCH_THREADS="$2"; shift ;;
+    --model-check-s) need "$@"; MODEL_CHECK_S="$2"; shift ;;
     --no-start) START=0 ;;
     --kill) KILL=1 ;;
     -h|--help) usage ;;
@@ -215,6 +221,10 @@ training_sections() {  # name node_dir
     fi
     echo "torch_threads = $TORCH_THREADS"
     echo "malicious_label_flip = $flip"
+    if [[ -n "$MODEL_CHECK_S" ]]; then
+      echo; echo "[model_cache]"
+      echo "check_interval_s = $MODEL_CHECK_S"
+    fi
   } >>"$ndir/node.toml"
 }
 
@@ -233,6 +243,7 @@ case "$cmd" in
     [[ -z "$PLAN" || -f "$PLAN" ]] || die "--plan $PLAN is not a file"
     [[ -z "$DATA" || -d "$DATA" ]] || die "--data $DATA is not a directory"
     [[ -z "$DATA" || -n "$STORE" ]] || die "--data (training nodes) needs --store URI"
+    [[ -z "$MODEL_CHECK_S" || "$MODEL_CHECK_S" =~ ^[1-9][0-9]*$ ]] || die "--model-check-s must be a positive number, got '$MODEL_CHECK_S'"
     [[ "$TORCH_THREADS" =~ ^[1-9][0-9]*$ ]] || die "--torch-threads must be a positive number, got '$TORCH_THREADS'"
     if [[ -n "$MALICIOUS" ]]; then
       [[ -n "$DATA" ]] || die "--malicious needs --data"

@@ -61,6 +61,8 @@ Testnet::Testnet(const TestnetOptions& o) {
   if (!o.store.empty()) args.insert(args.end(), {"--store", o.store});
   if (!o.data.empty()) args.insert(args.end(), {"--data", o.data.string()});
   if (!o.malicious.empty()) args.insert(args.end(), {"--malicious", o.malicious});
+  if (o.model_check_s > 0)
+    args.insert(args.end(), {"--model-check-s", std::to_string(o.model_check_s)});
   init(args);
 }
 

@@ -37,6 +37,7 @@ struct TestnetOptions {
   std::string store;               // [store] uri
   std::filesystem::path data;      // `baton data split` output: [training] per node
   std::string malicious;           // a node that flips its training labels
+  int model_check_s = 0;           // [model_cache] check_interval_s; 0: the node's default
 };
 
 class Testnet {
