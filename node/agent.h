@@ -201,6 +201,9 @@ class PartnerAgent {
                          const chain::Hash& ciphertext_sha256, bool full, const std::string& why);
   // handoff_ that also keeps a verified blob in the model cache.
   HandoffOptions keeping_handoff() const;
+  // The size a model of `run`'s plan seals to (nullopt: a spec this build
+  // does not know).
+  std::optional<std::uint64_t> sealed_size(const chain::Run& run) const;
   // The head from this node's own copy, after the store's failed with
   // `store_error`; restores the store's copy from it. The store's error when
   // there is no usable copy.

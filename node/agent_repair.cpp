@@ -2,6 +2,7 @@
 // copies; giving up a turn it cannot take part in (node/agent.h, "Copies and
 // failures").
 #include "chain/protocol.h"
+#include "learning/model.h"
 #include "node/agent.h"
 #include "node/agent_util.h"
 
@@ -225,11 +226,18 @@ void PartnerAgent::look_after_models(const chain::TrainingState& state) {
   }
 }
 
+std::optional<std::uint64_t> PartnerAgent::sealed_size(const chain::Run& run) const {
+  auto spec = learning::spec_from_json(run.plan.model_spec);
+  if (!spec) return std::nullopt;
+  return expected_blob_size(*spec, handoff_.chunk_size);
+}
+
 std::optional<CopyCheck> PartnerAgent::check_head_copy(const chain::Run& run) {
   const chain::ModelRecord* head = run.head ? run.find_model(*run.head) : nullptr;
   if (head == nullptr) return std::nullopt;
   CopyCheckOptions o;
   o.work_dir = handoff_.work_dir;
+  o.expected_size = sealed_size(run);
   if (cache_) {
     o.full_check_max_bytes = cache_->config().full_check_max_bytes;
     if (auto mine = cache_->store().head(head->object_key)) o.expected_size = mine->size;
@@ -238,8 +246,8 @@ std::optional<CopyCheck> PartnerAgent::check_head_copy(const chain::Run& run) {
 }
 
 std::vector<ModelRepair> PartnerAgent::repair_run(const chain::Run& run) {
-  auto out =
-      repair_run_models(*store_, cache_ ? &cache_->store() : nullptr, run, handoff_.work_dir);
+  auto out = repair_run_models(*store_, cache_ ? &cache_->store() : nullptr, run, handoff_.work_dir,
+                               sealed_size(run));
   for (const auto& m : out) {
     if (m.outcome == ModelRepair::Outcome::restored) {
       log_->warn("run {}: restored {} in {} from this node's verified copy (it was {}: {})",

@@ -116,7 +116,10 @@ CopyCheck check_copy(storage::ObjectStore& store, const std::string& key,
   if (info->size > options.full_check_max_bytes && options.expected_size) return out;  // size only
   Result<chain::Hash> got = make_error("not hashed");
   if (info->size <= options.max_memory_blob) {
-    auto bytes = store.get(key);
+    // Bounded by the size we expect, when we know it: the object may change
+    // between HEAD and GET.
+    auto bytes =
+        options.expected_size ? store.get_at_most(key, *options.expected_size) : store.get(key);
     if (bytes)
       got = chain::sha256(*bytes);
     else
@@ -176,7 +179,8 @@ Status restore_copy(storage::ObjectStore& from, storage::ObjectStore& to, const 
 
 std::vector<ModelRepair> repair_run_models(storage::ObjectStore& store,
                                            storage::ObjectStore* copies, const chain::Run& run,
-                                           const fs::path& work_dir) {
+                                           const fs::path& work_dir,
+                                           std::optional<std::uint64_t> sealed_size) {
   std::vector<ModelRepair> out;
   CopyCheckOptions check;
   check.work_dir = work_dir;
@@ -189,7 +193,7 @@ std::vector<ModelRepair> repair_run_models(storage::ObjectStore& store,
     r.ciphertext_sha256 = m.ciphertext_sha256;
     // With a copy of our own, an object of another size is found wrong
     // without downloading it (whatever its size).
-    check.expected_size.reset();
+    check.expected_size = sealed_size;
     if (copies != nullptr) {
       if (auto mine = copies->head(m.object_key)) check.expected_size = mine->size;
     }

@@ -87,10 +87,13 @@ std::string_view to_string(ModelRepair::Outcome outcome);  // "ok", "restored", 
 
 // Checks (hashing every one) each approved model of `run` in `store`, and
 // puts back from `copies` (may be null: check only) those that are missing
-// or wrong. In lineage order.
+// or wrong. In lineage order. An object whose size is not its copy's (or,
+// without a copy, `sealed_size`: what the plan's model seals to) is wrong
+// without being downloaded.
 std::vector<ModelRepair> repair_run_models(storage::ObjectStore& store,
                                            storage::ObjectStore* copies, const chain::Run& run,
-                                           const std::filesystem::path& work_dir);
+                                           const std::filesystem::path& work_dir,
+                                           std::optional<std::uint64_t> sealed_size = {});
 
 // {"run_id", "models": [{model_id, turn, contributor, object_key,
 // ciphertext_sha256, before, outcome, detail}], "unrestored": n}: the admin

@@ -471,14 +471,38 @@ TEST(PartnerAgent, APartnerRefusesAnOversizedHeadWithoutDownloadingIt) {
   ASSERT_TRUE(net.run_until([&] { return net.run().turns.size() > 1; }));
   ASSERT_EQ(net.run().turns[0].outcome, chain::TurnOutcome::approved);
   // Anyone who can write to the store swaps the head's blob for a larger
-  // object; bob restarts, so he no longer holds the head in memory.
-  std::ofstream(net.blob_path(net.run().models.back().object_key), std::ios::app | std::ios::binary)
+  // object; bob restarts, so he no longer holds the head in memory, and has
+  // no copy of his own to put back (node/model_cache.h).
+  const std::string key = net.run().models.back().object_key;
+  std::ofstream(net.blob_path(key), std::ios::app | std::ios::binary)
       << std::string(16 << 20, '\0');
+  ASSERT_TRUE(fs::remove(net.copy_path(1, key)));
   net.open_agent(1);
   ASSERT_TRUE(net.run_until([&] { return net.run().turns.size() > 2; }));
-  EXPECT_EQ(net.run().turns[1].outcome, chain::TurnOutcome::expired);  // bob could not train
+  const chain::Turn& bob = net.run().turns[1];
+  EXPECT_EQ(bob.outcome, chain::TurnOutcome::abandoned);  // bob could not train, and said so
+  ASSERT_TRUE(bob.abandon.has_value());
+  EXPECT_EQ(bob.abandon->reason, chain::LoadFailure::head_hash_mismatch);
+  EXPECT_EQ(bob.abandon->detail.rfind("wrong_size: ", 0), 0u) << bob.abandon->detail;
   EXPECT_GT(net.stores_[1]->heads, 0);
   EXPECT_EQ(net.stores_[1]->downloads, 0);  // every try stopped at HEAD
+}
+
+TEST(PartnerAgent, APartnerPutsItsOwnCopyInPlaceOfAnOversizedHeadAndTrains) {
+  testing::TempDir dir("agent-test");
+  Network net(dir);
+  net.start_run(breast_cancer_plan());
+  ASSERT_TRUE(net.run_until([&] { return net.run().turns.size() > 1; }));
+  const chain::ModelRecord head = net.run().models.back();
+  std::ofstream(net.blob_path(head.object_key), std::ios::app | std::ios::binary)
+      << std::string(16 << 20, '\0');
+  net.open_agent(1);  // bob keeps his copy on disk
+  ASSERT_TRUE(net.run_until([&] { return net.run().turns.size() > 2; }));
+  const chain::Turn& bob = net.run().turns[1];
+  EXPECT_TRUE(bob.save.has_value()) << chain::to_string(bob.outcome);
+  EXPECT_NE(bob.outcome, chain::TurnOutcome::abandoned);
+  EXPECT_EQ(fs::file_size(net.blob_path(head.object_key)),
+            fs::file_size(net.copy_path(1, head.object_key)));
 }
 
 TEST(PartnerAgent, HonestVotersRejectALabelFlippingPartner) {
