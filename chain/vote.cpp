@@ -10,16 +10,20 @@ namespace baton::chain {
 Bytes vote_sign_bytes(std::string_view chain_id, pb::VoteType type, std::uint64_t height,
                       std::uint32_t round, const std::optional<Hash>& block_id) {
   Bytes body;
-  body.reserve(1 + 8 + 4 + 32);
+  body.reserve(1 + 8 + 4 + 1 + 32);
   append_u8(body, static_cast<std::uint8_t>(type));
   append_u64be(body, height);
   append_u32be(body, round);
+  // The tag, not the id bytes, says nil: a signature for nil can never be
+  // read as one for a block (not even a block whose id were all zeros).
+  append_u8(body, block_id ? kVoteForBlock : kVoteForNil);
   append_bytes(body, block_id ? block_id->view() : Hash{}.view());
   return domain_separated(kVoteDomain, chain_id, body);
 }
 
 pb::Vote sign_vote(std::string_view chain_id, const SigningKey& key, pb::VoteType type,
                    std::uint64_t height, std::uint32_t round, const std::optional<Hash>& block_id) {
+  if (block_id && block_id->is_zero()) std::abort();  // precondition: no block has this id
   pb::Vote vote;
   vote.set_type(type);
   vote.set_height(height);
@@ -31,10 +35,18 @@ pb::Vote sign_vote(std::string_view chain_id, const SigningKey& key, pb::VoteTyp
   return vote;
 }
 
+bool vote_block_id_well_formed(std::string_view block_id) {
+  if (block_id.empty()) return true;  // nil
+  if (block_id.size() != 32) return false;
+  // 32 zero bytes is no block's id (SHA-256 has no known preimage for it);
+  // accepting it as a value would give nil a second spelling.
+  return block_id.find_first_not_of('\0') != std::string_view::npos;
+}
+
 bool vote_well_formed(const pb::Vote& vote) {
   return (vote.type() == pb::PREVOTE || vote.type() == pb::PRECOMMIT) &&
-         (vote.block_id().empty() || vote.block_id().size() == 32) &&
-         vote.validator().size() == 32 && vote.signature().size() == 64;
+         vote_block_id_well_formed(vote.block_id()) && vote.validator().size() == 32 &&
+         vote.signature().size() == 64;
 }
 
 std::optional<Hash> vote_block_id(const pb::Vote& vote) {

@@ -2,8 +2,11 @@
 // "Votes and commits".
 //
 // A vote's signature covers
-//   domain_separated("baton/vote/v1", chain_id,
-//                    u8 type || u64be height || u32be round || block_id(32; zeros for nil))
+//   domain_separated("baton/vote/v2", chain_id,
+//                    u8 type || u64be height || u32be round || u8 value || block_id(32))
+// with value 0x01 and the block id for a block, 0x00 and 32 zero bytes for
+// nil. A vote's block_id field is empty for nil and never 32 zero bytes, so
+// one signature verifies for exactly one (type, height, round, value).
 // A commit for block B at height H is the set of PRECOMMIT signatures for
 // (H, commit.round, id(B)) from validators holding > 2/3 of the total power.
 #pragma once
@@ -21,10 +24,14 @@
 
 namespace baton::chain {
 
-inline constexpr std::string_view kVoteDomain = "baton/vote/v1";
+inline constexpr std::string_view kVoteDomain = "baton/vote/v2";
+// The value tag in the vote sign bytes.
+inline constexpr std::uint8_t kVoteForNil = 0x00;
+inline constexpr std::uint8_t kVoteForBlock = 0x01;
 
-// nullopt = a vote for nil (32 zero bytes in the sign bytes; empty block_id
-// field in pb::Vote).
+// nullopt = a vote for nil (tag 0x00 and 32 zero bytes in the sign bytes;
+// empty block_id field in pb::Vote). Precondition: block_id, if set, is not
+// all zeros (a bug otherwise: no block has that id).
 Bytes vote_sign_bytes(std::string_view chain_id, pb::VoteType type, std::uint64_t height,
                       std::uint32_t round, const std::optional<Hash>& block_id);
 
@@ -35,8 +42,11 @@ pb::Vote sign_vote(std::string_view chain_id, const SigningKey& key, pb::VoteTyp
 // Precondition: vote_well_formed(vote).
 std::optional<Hash> vote_block_id(const pb::Vote& vote);
 
-// Type is PREVOTE or PRECOMMIT, block_id empty or 32 bytes, validator 32
-// bytes, signature 64 bytes.
+// A vote's block_id field: empty (nil) or 32 bytes that are not all zero.
+bool vote_block_id_well_formed(std::string_view block_id);
+
+// Type is PREVOTE or PRECOMMIT, block_id as vote_block_id_well_formed,
+// validator 32 bytes, signature 64 bytes.
 bool vote_well_formed(const pb::Vote& vote);
 
 // Well formed and the signature verifies for `chain_id`. Does not check
@@ -88,8 +98,9 @@ std::string_view to_string(EvidenceInvalid reason);
 
 pb::DuplicateVoteEvidence make_evidence(const pb::Vote& a, const pb::Vote& b);
 
-// Both votes well formed, signed for `chain_id` by the same validator, same
-// height, round and type, different block ids (nil counts as a block id).
+// Both votes well formed (so neither holds an all-zero block id), signed for
+// `chain_id` by the same validator, same height, round and type, different
+// block ids (nil counts as a block id).
 Verdict<Equivocation, EvidenceInvalid> check_evidence(std::string_view chain_id,
                                                       const ValidatorSet& validators,
                                                       const pb::DuplicateVoteEvidence& evidence);

@@ -25,12 +25,10 @@ chain::ByteView view(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
+// chain's rules for a vote (type, lengths, and a block id that is nil or not
+// all zeros), plus height > 0.
 MessageVerdict check_vote(const chain::pb::Vote& v) {
-  if (v.type() != chain::pb::PREVOTE && v.type() != chain::pb::PRECOMMIT)
-    return MessageVerdict::malformed;
-  if (v.height() == 0) return MessageVerdict::malformed;
-  if (!v.block_id().empty() && v.block_id().size() != 32) return MessageVerdict::malformed;
-  if (v.validator().size() != 32 || v.signature().size() != 64) return MessageVerdict::malformed;
+  if (!chain::vote_well_formed(v) || v.height() == 0) return MessageVerdict::malformed;
   return MessageVerdict::accepted;
 }
 

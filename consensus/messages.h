@@ -55,8 +55,11 @@ const char* to_string(MessageVerdict v);
 
 // Parses untrusted bytes into a ConsensusMessage. Refuses more than
 // `max_bytes`, unparsable input, an empty oneof, and fields with wrong lengths
-// (keys 32 bytes, signatures 64, block ids 32 or empty, vote type
-// PREVOTE/PRECOMMIT, pol_round >= -1 and < round). Signatures are NOT
+// (keys 32 bytes, signatures 64, vote block ids empty for nil or 32 bytes not
+// all zero, vote type PREVOTE/PRECOMMIT, pol_round >= -1 and < round). A vote
+// whose block id is 32 zero bytes is refused: it would be a second spelling
+// of nil, which a forger could pair with an honest nil vote as fake
+// evidence of a double vote. Signatures are NOT
 // checked here (that needs the validator set; the engine does it).
 Result<pb::ConsensusMessage> decode_message(std::string_view bytes, std::size_t max_bytes);
 // The same checks on an already-parsed message.

@@ -62,6 +62,12 @@ def domain_separated(domain, chain_id, body):
     return domain.encode() + b"\x00" + struct.pack(">I", len(c)) + c + body
 
 
+def vote_body(vtype, height, rnd, block_id):
+    """Vote sign bytes body: a 0x00 tag and 32 zero bytes for nil, 0x01 and the id otherwise."""
+    value = b"\x01" + block_id if block_id else b"\x00" + bytes(32)
+    return bytes([vtype]) + struct.pack(">QI", height, rnd) + value
+
+
 def merkle(leaves):
     if not leaves:
         return sha(b"")
@@ -140,8 +146,9 @@ def main(genesis_path, export_path):
             votes = [fields(one(e, 1, b"")), fields(one(e, 2, b""))]
             for v in votes:
                 vt, vh, vr, vb = one(v, 1, 0), one(v, 2, 0), one(v, 3, 0), one(v, 4, b"")
-                msg = domain_separated("baton/vote/v1", chain_id,
-                                       bytes([vt]) + struct.pack(">QI", vh, vr) + (vb or bytes(32)))
+                if len(vb) not in (0, 32) or vb == bytes(32):
+                    bad("evidence %d: a vote's block id is neither empty (nil) nor a block id" % i)
+                msg = domain_separated("baton/vote/v2", chain_id, vote_body(vt, vh, vr, vb))
                 if not verifies(one(v, 5, b""), msg, one(v, 6, b"")):
                     bad("evidence %d: bad vote signature" % i)
             a, b = votes
@@ -161,7 +168,7 @@ def main(genesis_path, export_path):
             bad("wrong app state hash")
         if one(commit, 1, 0) != height or one(commit, 3, b"") != block_id:
             bad("commit is for another height or block")
-        msg = domain_separated("baton/vote/v1", chain_id, bytes([2]) + struct.pack(">QI", height, one(commit, 2, 0)) + block_id)
+        msg = domain_separated("baton/vote/v2", chain_id, vote_body(2, height, one(commit, 2, 0), block_id))
         power, seen = 0, set()
         for s in commit.get(4, []):
             sig = fields(s)

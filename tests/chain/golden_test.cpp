@@ -28,11 +28,11 @@ constexpr char kStateHashBlock1[] =
 constexpr char kTxMerkleRoot[] = "10711a67c14fa0bd53b6db9ab1510aa0aa1045feae480967c42d8b3bce1394be";
 constexpr char kBlock1Id[] = "fb74665807577c64585e6f91cf30f1e8968a1ed1c49e802348c682b7425871bc";
 constexpr char kPrecommitSignSha256[] =
-    "0d410dfbd3a4d89f80e75d921c7eaf461e069f53261c32ac10b884dc477ca6d2";
+    "d69df369ba593006f6a00f044266a5ff3ac35b8e7195d97215b530c63544c838";
 constexpr char kCommittedBlock1Sha256[] =
-    "c0d4c97f95e4c12cd13d338197c7952f65f02caece77a6f2f3409f52f0f57480";
+    "7000335b545a2bfee37ade842a2c130d96458f3d730a40179e4611e51fe03a06";
 constexpr char kEvidenceSha256[] =
-    "3340e53ba6b90197783cd2956d017cba2e20e8b4d4880ecf8520a491b22e597a";
+    "d0d7fab0d3d907924f0e2a5dadd917e28c9a579fd8bee15bdc5baf25fd48c41f";
 constexpr std::int64_t kBlock1Time = 1795996800000;
 
 pb::Transaction golden_tx(const TestChain& c) {

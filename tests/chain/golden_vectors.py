@@ -116,7 +116,13 @@ print("tx_merkle_root      ", merkle([tx]).hex())
 print("block1_id           ", block_id.hex())
 
 # --- commit: precommits by alice, bob, carol at round 0 ---------------------
-vote_sign = domain_separated("baton/vote/v1", CHAIN_ID, bytes([2]) + struct.pack(">QI", 1, 0) + block_id)
+def vote_body(vtype, height, rnd, bid):
+    # Tag 0x01 and the id for a block, 0x00 and 32 zero bytes for nil.
+    value = b"\x01" + bid if bid else b"\x00" + bytes(32)
+    return bytes([vtype]) + struct.pack(">QI", height, rnd) + value
+
+
+vote_sign = domain_separated("baton/vote/v2", CHAIN_ID, vote_body(2, 1, 0, block_id))
 print("precommit_sign_sha256", sha(vote_sign).hex())
 sigs = [signers[i].sign(vote_sign).signature for i in range(3)]
 commit = field_varint(1, 1) + field_bytes(3, block_id)
@@ -128,8 +134,7 @@ print("committed_block1_sha", sha(committed).hex())
 
 # --- evidence: bob prevotes block1 and nil at height 1 round 0 ---------------
 def vote(signer, pub, vtype, height, rnd, bid):
-    sign = domain_separated("baton/vote/v1", CHAIN_ID, bytes([vtype]) + struct.pack(">QI", height, rnd) +
-                            (bid if bid else bytes(32)))
+    sign = domain_separated("baton/vote/v2", CHAIN_ID, vote_body(vtype, height, rnd, bid))
     sig = signer.sign(sign).signature
     return (field_varint(1, vtype) + field_varint(2, height) + field_varint(3, rnd) + field_bytes(4, bid) +
             field_bytes(5, pub) + field_bytes(6, sig))

@@ -366,6 +366,26 @@ TEST(Validation, EvidenceWithoutConflictIsInvalid) {
             BlockInvalid::malformed_evidence);
 }
 
+// An honest nil prevote and a copy of it with block_id = 32 zero bytes (the
+// same signature): forged evidence of a double vote.
+std::string forged_nil_equivocation(const TestChain& c, std::size_t who, std::uint64_t height) {
+  const auto nil = sign_vote(kChainId, c.key(who), pb::PREVOTE, height, 0, std::nullopt);
+  auto forged = nil;
+  forged.set_block_id(std::string(32, '\0'));
+  return make_evidence(forged, nil).SerializeAsString();
+}
+
+TEST(Validation, ForgedEvidenceFromAnHonestNilVoteIsRefused) {
+  TestChain c;
+  c.append({});
+  const std::string ev = forged_nil_equivocation(c, 1, 1);
+  EXPECT_EQ(fault_of(c, c.seal(raw_block(c, {}, {ev}))), BlockInvalid::malformed_evidence);
+  auto proposed = propose_block(c.spec, c.state, 0, c.key(0).public_key(), {}, {ev});
+  ASSERT_FALSE(proposed.ok()) << "a proposer could put the forged evidence on the ledger";
+  EXPECT_EQ(proposed.reason().reason, BlockInvalid::malformed_evidence);
+  EXPECT_TRUE(c.state.evidence.empty());
+}
+
 TEST(Validation, ProposeRefusesTheFirstBadTransaction) {
   TestChain c;
   auto r = propose_block(c.spec, c.state, 0, c.key(0).public_key(), {c.note(0, 1), c.note(0, 1)});

@@ -61,6 +61,42 @@ TEST(Vote, MalformedVotesAreRefused) {
   EXPECT_FALSE(verify_vote(kChainId, v));
 }
 
+// The forgery of issue 11: an honest nil vote copied with block_id = 32 zero
+// bytes under the same signature.
+pb::Vote nil_recast_as_zero_block(const pb::Vote& nil) {
+  pb::Vote forged = nil;
+  forged.set_block_id(std::string(32, '\0'));
+  return forged;
+}
+
+TEST(Vote, NilSignatureDoesNotVerifyWithAZeroBlockId) {
+  TestChain c;
+  const auto nil = sign_vote(kChainId, c.key(1), pb::PREVOTE, 7, 3, std::nullopt);
+  const auto forged = nil_recast_as_zero_block(nil);
+  EXPECT_FALSE(vote_well_formed(forged));
+  EXPECT_FALSE(verify_vote(kChainId, forged));
+}
+
+TEST(Vote, NilAndAZeroBlockIdSignDifferentBytes) {
+  // The value tag alone keeps them apart, whatever the well-formedness rules.
+  EXPECT_NE(vote_sign_bytes(kChainId, pb::PREVOTE, 7, 3, std::nullopt),
+            vote_sign_bytes(kChainId, pb::PREVOTE, 7, 3, Hash{}));
+}
+
+TEST(Vote, AZeroBlockIdIsMalformedEvenWhenSignedForIt) {
+  TestChain c;
+  pb::Vote v = sign_vote(kChainId, c.key(1), pb::PREVOTE, 7, 3, kBlock);
+  v.set_block_id(std::string(32, '\0'));
+  const Signature sig = c.key(1).sign(vote_sign_bytes(kChainId, pb::PREVOTE, 7, 3, Hash{}));
+  v.set_signature(sig.bytes.data(), sig.bytes.size());
+  EXPECT_FALSE(vote_well_formed(v));
+  EXPECT_FALSE(verify_vote(kChainId, v));
+  const auto nil = sign_vote(kChainId, c.key(1), pb::PREVOTE, 7, 3, std::nullopt);
+  auto e = check_evidence(kChainId, c.spec.validators, make_evidence(nil, v));
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.reason(), EvidenceInvalid::malformed);
+}
+
 TEST(Commit, ThreeOfFourEqualValidatorsCommit) {
   TestChain c;
   EXPECT_EQ(verify_commit(kChainId, c.spec.validators, commit_by(c, {0, 2, 3}), 5, kBlock),
@@ -203,6 +239,18 @@ TEST(Evidence, AgainstNonValidatorIsRefused) {
   auto e = check_evidence(kChainId, c.spec.validators, make_evidence(a, b));
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.reason(), EvidenceInvalid::unknown_validator);
+}
+
+TEST(Evidence, HonestNilVoteRecastAsZeroBlockIdIsNotEvidence) {
+  TestChain c;
+  const auto nil = sign_vote(kChainId, c.key(2), pb::PREVOTE, 9, 1, std::nullopt);
+  const auto forged = nil_recast_as_zero_block(nil);
+  for (const auto& ev : {make_evidence(nil, forged), make_evidence(forged, nil)}) {
+    auto e = check_evidence(kChainId, c.spec.validators, ev);
+    ASSERT_FALSE(e.ok()) << "an honest nil vote was turned into a double vote";
+    EXPECT_EQ(e.reason(), EvidenceInvalid::malformed);
+    EXPECT_FALSE(check_evidence(kChainId, c.spec.validators, ev.SerializeAsString()).ok());
+  }
 }
 
 TEST(Evidence, GarbageBytesAreMalformed) {

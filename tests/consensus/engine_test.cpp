@@ -318,6 +318,25 @@ TEST_F(EngineTest, ConflictingVotesBecomeEvidenceForTheNextProposal) {
   EXPECT_TRUE(carried);
 }
 
+TEST_F(EngineTest, HonestNilVoteRecastAsZeroBlockIdIsNotEquivocation) {
+  start();
+  const auto nil = vote_msg(3, PREVOTE, 1, 0, std::nullopt);
+  feed(nil);
+  auto forged = nil;
+  forged.mutable_vote()->set_block_id(std::string(32, '\0'));
+  const auto out = feed(forged, MessageVerdict::malformed);
+  EXPECT_TRUE(out.evidence.empty()) << "an honest validator was accused of a double vote";
+  // Nothing pending for the next proposal either: validator 0 proposes
+  // height 1 round 3 and is offered no evidence.
+  feed(vote_msg(1, PREVOTE, 1, 3, std::nullopt));
+  const auto proposed = feed(vote_msg(2, PREVOTE, 1, 3, std::nullopt));
+  ASSERT_EQ(validators_.proposer(1, 3), 0u);
+  bool proposal = false;
+  for (const auto& m : proposed.messages) proposal = proposal || m.has_proposal();
+  ASSERT_TRUE(proposal);
+  EXPECT_TRUE(node_.app.offered_evidence().empty());
+}
+
 TEST_F(EngineTest, RestartKeepsLockAndDoesNotSignAgainstIt) {
   start();
   const std::string v = block_by(1, 1, 0);

@@ -85,6 +85,18 @@ TEST(DecodeMessage, RefusesMisSizedFields) {
   EXPECT_EQ(check_well_formed(q), MessageVerdict::malformed);
 }
 
+TEST(DecodeMessage, RefusesAVoteWhoseBlockIdIsAllZeros) {
+  // An honest nil vote recast with block_id = 32 zero bytes: a second
+  // spelling of nil that would pair with the original as fake evidence.
+  auto m = vote_msg(1, PREVOTE, 1, 0, std::nullopt);
+  m.mutable_vote()->set_block_id(std::string(32, '\0'));
+  EXPECT_EQ(check_well_formed(m), MessageVerdict::malformed);
+  const auto decoded = decode_message(encode_message(m), 1024);
+  ASSERT_FALSE(decoded);
+  EXPECT_EQ(static_cast<MessageVerdict>(decoded.error().code), MessageVerdict::malformed);
+  EXPECT_FALSE(verify_vote_signature(kChain, m.vote()));
+}
+
 TEST(VerifyCommit, AcceptsTwoThirdsAndRefusesLessDuplicatesAndStrangers) {
   const auto set = make_validators({1, 1, 1, 1});
   const chain::Hash id = chain::sha256("block");
