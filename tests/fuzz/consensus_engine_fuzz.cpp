@@ -2,12 +2,16 @@
 // correctly signed but arbitrary proposals and votes from the other three
 // validators, raw bytes from the wire, and timeouts, in any order. The
 // engine must never crash, never sign two different votes or proposals for
-// one (height, round, step), and every decision must carry a commit that
-// verifies.
+// one (height, round, step), every decision must carry a commit that
+// verifies, and every piece of evidence it reports must name two values the
+// accused validator really signed (forged evidence against an honest
+// validator is a bug).
 //
 // Input: a sequence of 4-byte operations [op, a, b, c]:
 //   op % 5 == 0  a vote: signer 1 + a % 3, type b & 1, round (b >> 1) % 6,
-//                value c % 3 (nil, block A, block B) at the engine's height
+//                value c % 3 (nil, block A, block B) at the engine's height;
+//                with c >= 0x80 a nil vote is sent as its forgery instead:
+//                block_id = 32 zero bytes under the nil vote's signature
 //   op % 5 == 1  a proposal by the round's proposer: round a % 6,
 //                pol_round (b % 7) - 1, block c % 2 (A or B)
 //   op % 5 == 2  fire pending timeout number a (if any)
@@ -16,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -41,12 +46,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   node.engine->start();
   std::vector<Timeout> pending;
   std::map<std::tuple<std::uint64_t, std::uint32_t, int>, std::string> signed_by_me;
+  // The block ids (empty = nil) each peer really signed at (height, round, type).
+  std::map<std::tuple<std::string, std::uint64_t, std::uint32_t, int>, std::set<std::string>>
+      signed_by_peer;
+  auto record = [&](const baton::chain::pb::Vote& v) {
+    signed_by_peer[{v.validator(), v.height(), v.round(), v.type()}].insert(v.block_id());
+  };
   auto drain = [&] {
     const auto before = node.decisions.size();
     Output out = node.take();
     if (node.decisions.size() > before) {
       const Decision& d = node.decisions.back();
       check(verify_commit(validators, kChain, d.commit, d.height, d.block_id).ok());
+    }
+    for (const auto& e : out.evidence) {
+      baton::chain::pb::Vote a, b;
+      check(a.ParseFromString(e.vote_a()) && b.ParseFromString(e.vote_b()));
+      const auto& values = signed_by_peer[{a.validator(), a.height(), a.round(), a.type()}];
+      check(values.count(a.block_id()) == 1 && values.count(b.block_id()) == 1);
     }
     for (const auto& t : out.timeouts) pending.push_back(t);
     for (const auto& m : out.messages) {
@@ -81,7 +98,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::optional<baton::chain::Hash> id;
         if (c % 3 == 1) id = block_id_of(block_a).value();
         if (c % 3 == 2) id = block_id_of(block_b).value();
-        node.engine->on_message(vote_msg(signer, type, h, round, id));
+        auto m = vote_msg(signer, type, h, round, id);
+        if (!id && c >= 0x80) {
+          m.mutable_vote()->set_block_id(std::string(32, '\0'));  // the forgery
+        } else {
+          record(m.vote());
+        }
+        node.engine->on_message(m);
         break;
       }
       case 1: {
@@ -104,6 +127,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         auto m =
             decode_message(std::string_view(reinterpret_cast<const char*>(data + at), n), 1 << 16);
         at += n;
+        if (m && m->has_vote() && verify_vote_signature(kChain, m->vote())) record(m->vote());
         if (m) node.engine->on_message(*m);
         break;
       }

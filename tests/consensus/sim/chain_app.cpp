@@ -1,5 +1,7 @@
 #include "tests/consensus/sim/chain_app.h"
 
+#include "chain/vote.h"
+
 namespace baton::consensus::sim {
 
 chain::Hash ChainApp::tip_id() const {
@@ -8,7 +10,7 @@ chain::Hash ChainApp::tip_id() const {
 }
 
 std::string ChainApp::build(std::uint64_t height, std::uint32_t round, std::uint32_t variant,
-                            const std::vector<std::string>& evidence) const {
+                            const std::vector<std::string>& evidence, bool filter) const {
   chain::pb::BlockHeader header;
   header.set_chain_id(chain_id_);
   header.set_height(height);
@@ -21,6 +23,10 @@ std::string ChainApp::build(std::uint64_t height, std::uint32_t round, std::uint
                          std::to_string(height) + "/" + std::to_string(round) + " v" +
                          std::to_string(variant));
   for (const auto& e : evidence) {
+    if (!filter) {
+      block.add_evidence(e);
+      continue;
+    }
     // As chain/ requires: evidence from lower heights, not yet recorded.
     chain::pb::DuplicateVoteEvidence ev;
     chain::pb::Vote vote;
@@ -43,12 +49,12 @@ Result<std::string> ChainApp::make_block(std::uint64_t height, std::uint32_t rou
   offered_evidence_ = evidence;
   if (height != chain_.size() + 1)
     return make_error("the chain tip is not at height " + std::to_string(height - 1));
-  return build(height, round, 0, evidence);
+  return build(height, round, 0, evidence, /*filter=*/true);
 }
 
-std::string ChainApp::make_variant(std::uint64_t height, std::uint32_t round,
-                                   std::uint32_t variant) const {
-  return build(height, round, variant, {});
+std::string ChainApp::make_variant(std::uint64_t height, std::uint32_t round, std::uint32_t variant,
+                                   const std::vector<std::string>& evidence) const {
+  return build(height, round, variant, evidence, /*filter=*/false);
 }
 
 Status ChainApp::check_block(std::uint64_t height, const std::string& bytes) {
@@ -83,6 +89,12 @@ Status ChainApp::check_block(std::uint64_t height, const std::string& bytes) {
       return make_error("the block carries evidence from its own height or later");
     if (committed_evidence_.count(e))
       return make_error("the block carries evidence already recorded");
+    if (members_ != nullptr) {
+      auto checked = chain::check_evidence(chain_id_, *members_, std::string_view(e));
+      if (!checked)
+        return make_error("the block carries invalid evidence: " +
+                          std::string(chain::to_string(checked.reason())));
+    }
   }
   return {};
 }

@@ -1,7 +1,8 @@
 // A small in-memory ledger for consensus tests and the simulation: it builds
 // blocks on its own chain tip and checks proposed blocks against it. It
 // stands in for node/'s real application (chain/ + storage/); only the
-// consensus-relevant checks are made (chain id, height, parent hash).
+// consensus-relevant checks are made (chain id, height, parent hash, and,
+// when check_evidence_with is set, chain/'s rule for evidence).
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 
 #include "chain/crypto.h"
 #include "chain/proto/ledger.pb.h"
+#include "chain/validator_set.h"
 #include "consensus/engine.h"
 
 namespace baton::consensus::sim {
@@ -31,8 +33,16 @@ class ChainApp final : public Application {
   Status check_block(std::uint64_t height, const std::string& block) override;
 
   // A block for (height, round) that differs from make_block's (for
-  // equivocating proposers in the simulation).
-  std::string make_variant(std::uint64_t height, std::uint32_t round, std::uint32_t variant) const;
+  // equivocating proposers in the simulation), carrying `evidence` as given
+  // (no filtering: a Byzantine proposer chooses what it puts in).
+  std::string make_variant(std::uint64_t height, std::uint32_t round, std::uint32_t variant,
+                           const std::vector<std::string>& evidence = {}) const;
+
+  // From now on check_block also checks every piece of evidence as chain/
+  // does (chain::check_evidence: canonical, well-formed votes, valid
+  // signatures by a validator, a real conflict), as node/'s application
+  // does. `members` must outlive the app; null turns the check off.
+  void check_evidence_with(const chain::ValidatorSet* members) { members_ = members; }
 
   // Appends a decided or synced block. Returns false if it does not extend the tip.
   bool append(CommittedEntry entry);
@@ -49,7 +59,7 @@ class ChainApp final : public Application {
 
  private:
   std::string build(std::uint64_t height, std::uint32_t round, std::uint32_t variant,
-                    const std::vector<std::string>& evidence) const;
+                    const std::vector<std::string>& evidence, bool filter) const;
 
   std::string chain_id_;
   chain::PublicKey proposer_;
@@ -58,6 +68,7 @@ class ChainApp final : public Application {
   bool refuse_all_ = false;
   std::uint64_t check_calls_ = 0;
   std::vector<std::string> offered_evidence_;
+  const chain::ValidatorSet* members_ = nullptr;
 };
 
 }  // namespace baton::consensus::sim

@@ -114,14 +114,17 @@ int main(int argc, char** argv) {
       std::printf(
           "seed %llu ok: heights %llu..%llu, %llu events, %llu simulated ms, %llu crashes, %llu "
           "partitions, "
-          "%llu equivocations seen, %llu evidence committed\n",
+          "%llu equivocations seen, %llu evidence committed, %llu nil votes forged, %llu "
+          "proposals with forged evidence\n",
           static_cast<unsigned long long>(options.seed),
           static_cast<unsigned long long>(r.min_honest_height),
           static_cast<unsigned long long>(r.max_honest_height),
           static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.sim_ms),
           static_cast<unsigned long long>(r.crashes), static_cast<unsigned long long>(r.partitions),
           static_cast<unsigned long long>(r.evidence_seen),
-          static_cast<unsigned long long>(r.evidence_committed));
+          static_cast<unsigned long long>(r.evidence_committed),
+          static_cast<unsigned long long>(r.forged_votes_sent),
+          static_cast<unsigned long long>(r.forged_evidence_proposed));
     }
   }
   const double secs =

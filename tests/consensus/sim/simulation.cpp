@@ -10,6 +10,9 @@
 #include <tuple>
 
 #include "chain/crypto.h"
+#include "chain/genesis.h"
+#include "chain/validator_set.h"
+#include "chain/vote.h"
 #include "consensus/engine.h"
 #include "consensus/messages.h"
 #include "consensus/signer.h"
@@ -93,6 +96,18 @@ class Simulation {
       members.push_back(Validator{key->public_key(), 1});
     }
     validators_.emplace(std::move(members));
+    // The same validators as a genesis member list, for chain/'s evidence rule.
+    chain::Genesis genesis;
+    genesis.chain_id = kChainId;
+    for (const auto& n : nodes_) {
+      genesis.members.push_back(chain::GenesisMember{"v" + std::to_string(n->index),
+                                                     n->key.public_key(),
+                                                     {},
+                                                     "127.0.0.1:0",
+                                                     1,
+                                                     {std::string(chain::kRoleValidator)}});
+    }
+    chain_members_.emplace(genesis);
     engine_options_.chain_id = kChainId;
     engine_options_.timeouts = TimeoutOptions{300, 100, 150, 50, 150, 50, 50};
   }
@@ -100,6 +115,7 @@ class Simulation {
   SimResult run() {
     for (auto& n : nodes_) {
       n->app = std::make_unique<ChainApp>(kChainId, n->key.public_key());
+      n->app->check_evidence_with(&*chain_members_);
       boot(*n);
       schedule(
           Event{.time = 1 + rng_.below(kGossipMs), .kind = EventKind::gossip, .node = n->index});
@@ -234,7 +250,10 @@ class Simulation {
             " round " + std::to_string(d.round) + " " + d.block_id.hex().substr(0, 12));
       commit(n, CommittedEntry{d.block_id, d.block, d.commit});
     }
-    if (!n.byzantine) result_.evidence_seen += out.evidence.size();
+    if (!n.byzantine) {
+      result_.evidence_seen += out.evidence.size();
+      for (const auto& e : out.evidence) check_accuses_no_honest(n, e.SerializeAsString(), "sees");
+    }
     for (auto& m : out.messages) {
       if (o_.trace) trace("node " + std::to_string(n.index) + " signs " + describe(m));
       if (n.byzantine) {
@@ -281,6 +300,10 @@ class Simulation {
       return;
     }
     if (n.byzantine) return;
+    chain::pb::Block block;
+    if (block.ParseFromString(n.app->chain().back().block)) {
+      for (const auto& e : block.evidence()) check_accuses_no_honest(n, e, "commits");
+    }
     const auto [it, inserted] = decided_.emplace(height, std::make_pair(id, n.index));
     if (!inserted && it->second.first != id) {
       result_.violations.push_back(
@@ -313,6 +336,55 @@ class Simulation {
           (type == 0 ? std::string("proposals") : "votes of type " + std::to_string(type)) +
           " at height " + std::to_string(h) + " round " + std::to_string(r));
     }
+  }
+
+  // Evidence that names an honest validator is a forgery that got through.
+  void check_accuses_no_honest(const SimNode& n, const std::string& evidence, const char* what) {
+    chain::pb::DuplicateVoteEvidence ev;
+    chain::pb::Vote a;
+    if (!ev.ParseFromString(evidence) || !a.ParseFromString(ev.vote_a())) return;
+    for (const auto& accused : nodes_) {
+      if (accused->byzantine || a.validator() != bytes_of(accused->key.public_key())) continue;
+      result_.violations.push_back(
+          "honest node " + std::to_string(n.index) + " " + what +
+          " evidence of a double vote by honest validator " + std::to_string(accused->index) +
+          " at height " + std::to_string(a.height()) + " round " + std::to_string(a.round()));
+    }
+  }
+
+  // Byzantine framing: an honest validator's nil vote, recast with a block id
+  // of 32 zero bytes under the same signature, is gossiped to everyone, and
+  // kept (paired with the original as DuplicateVoteEvidence) for the next
+  // block this node proposes. Correct nodes must refuse both.
+  void forge_from(SimNode& n, const chain::pb::Vote& v) {
+    if (!v.block_id().empty()) return;
+    bool from_honest = false;
+    for (const auto& peer : nodes_) {
+      if (!peer->byzantine && v.validator() == bytes_of(peer->key.public_key())) from_honest = true;
+    }
+    if (!from_honest) return;
+    const auto key =
+        std::make_tuple(v.validator(), v.height(), v.round(), static_cast<int>(v.type()));
+    if (!forged_.insert(key).second) return;
+    pb::ConsensusMessage forged;
+    *forged.mutable_vote() = v;
+    forged.mutable_vote()->set_block_id(std::string(32, '\0'));
+    ++result_.forged_votes_sent;
+    broadcast(n.index, "C" + encode_message(forged));
+    forged_evidence_[v.height()].push_back(
+        chain::make_evidence(forged.vote(), v).SerializeAsString());
+  }
+
+  // Forged evidence about heights below `height`, for a Byzantine proposal.
+  std::vector<std::string> forged_evidence_below(std::uint64_t height) const {
+    std::vector<std::string> out;
+    for (auto it = forged_evidence_.begin(); it != forged_evidence_.end() && it->first < height;
+         ++it) {
+      for (const auto& e : it->second) {
+        if (out.size() < 4) out.push_back(e);
+      }
+    }
+    return out;
   }
 
   // A Byzantine validator sends each peer one of two conflicting messages,
@@ -361,8 +433,10 @@ class Simulation {
     pb::ConsensusMessage alt = m;
     if (m.has_proposal()) {
       const auto& p = m.proposal();
-      std::string block = n.app->make_variant(p.height(), p.round(),
-                                              1 + static_cast<std::uint32_t>(rng_.below(1000)));
+      const auto forged = forged_evidence_below(p.height());
+      if (!forged.empty()) ++result_.forged_evidence_proposed;
+      std::string block = n.app->make_variant(
+          p.height(), p.round(), 1 + static_cast<std::uint32_t>(rng_.below(1000)), forged);
       auto id = block_id_of(block);
       if (!id) std::abort();
       known_ids_[p.height()].insert(bytes_of(*id));
@@ -476,6 +550,7 @@ class Simulation {
           if (auto id = block_id_of(m->proposal().block()))
             known_ids_[m->proposal().height()].insert(bytes_of(*id));
         }
+        if (n.byzantine && m->has_vote()) forge_from(n, m->vote());
         const auto verdict = n.engine->on_message(*m);
         if (o_.trace && verdict != MessageVerdict::duplicate && verdict != MessageVerdict::stale) {
           trace("node " + std::to_string(n.index) + " <- " + std::to_string(from) + " " +
@@ -519,6 +594,7 @@ class Simulation {
   SimOptions o_;
   Rng rng_;
   std::optional<ValidatorSet> validators_;
+  std::optional<chain::ValidatorSet> chain_members_;
   EngineOptions engine_options_;
   std::vector<std::unique_ptr<SimNode>> nodes_;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> queue_;
@@ -533,6 +609,8 @@ class Simulation {
   std::map<std::size_t, std::map<SlotKey, pb::ConsensusMessage>>
       alternatives_;  // per Byzantine node
   std::map<std::size_t, std::map<SlotKey, std::vector<bool>>> splits_;
+  std::set<std::tuple<std::string, std::uint64_t, std::uint32_t, int>> forged_;  // votes recast
+  std::map<std::uint64_t, std::vector<std::string>> forged_evidence_;            // by vote height
   SimResult result_;
 };
 

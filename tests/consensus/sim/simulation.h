@@ -3,8 +3,12 @@
 // message drops, duplicates, reordering and delays, partitions that heal,
 // crash-restarts from persisted state (signer record, engine checkpoint and
 // committed chain), and B Byzantine validators that equivocate (double
-// proposals, double votes). Safety and liveness are checked after every
-// event. The same options (seed included) replay the exact same run.
+// proposals, double votes) and try to frame honest validators: they recast
+// every honest nil vote they receive with a block id of 32 zero bytes (the
+// same signature) and gossip it, and put such forged double-vote evidence
+// into the blocks they propose. Safety (no fork, no honest double sign, no
+// evidence against an honest validator) and liveness are checked after
+// every event. The same options (seed included) replay the exact same run.
 #pragma once
 
 #include <cstdint>
@@ -38,8 +42,10 @@ struct SimResult {
   std::uint64_t max_honest_height = 0;
   std::uint64_t events = 0;
   std::uint64_t sim_ms = 0;
-  std::uint64_t evidence_seen = 0;       // equivocations detected by honest nodes
-  std::uint64_t evidence_committed = 0;  // evidence entries in honest node 0's chain
+  std::uint64_t evidence_seen = 0;             // equivocations detected by honest nodes
+  std::uint64_t evidence_committed = 0;        // evidence entries in honest node 0's chain
+  std::uint64_t forged_votes_sent = 0;         // honest nil votes recast by Byzantine nodes
+  std::uint64_t forged_evidence_proposed = 0;  // Byzantine proposals carrying forged evidence
   std::uint64_t crashes = 0;
   std::uint64_t partitions = 0;
 };
