@@ -170,9 +170,10 @@ struct Sender {
 };
 
 // Signs `s`'s next note and posts it; on acceptance the nonce moves on.
-bool post_note(HttpClient& c, const std::string& chain_id, Sender& s, const std::string& text) {
+bool post_note(HttpClient& c, const baton::chain::NetworkId& network, Sender& s,
+               const std::string& text) {
   const std::string tx =
-      baton::chain::encode_transaction(baton::chain::make_note(chain_id, s.key, s.nonce, text));
+      baton::chain::encode_transaction(baton::chain::make_note(network, s.key, s.nonce, text));
   auto r = c.request("POST", "/tx", tx, "application/octet-stream");
   if (!r || r->status != 202) return false;
   ++s.nonce;
@@ -182,7 +183,7 @@ bool post_note(HttpClient& c, const std::string& chain_id, Sender& s, const std:
 // Steady load of `rate` tx/s for `seconds_total`; prints every node's RSS each
 // `sample_s` seconds, then first / last / max per node.
 int memory_run(const std::vector<Node>& nodes, const std::vector<Sender>& senders,
-               const std::string& chain_id, int seconds_total, int rate, int sample_s,
+               const baton::chain::NetworkId& network, int seconds_total, int rate, int sample_s,
                int clients) {
   auto c0 = client(nodes[0].url);
   const std::uint64_t h0 = height(*c0);
@@ -203,7 +204,7 @@ int memory_run(const std::vector<Node>& nodes, const std::vector<Sender>& sender
         // Paced: the k-th transaction is due k / per_client seconds in.
         std::this_thread::sleep_until(start +
                                       microseconds(static_cast<long long>(k * 1e6 / per_client)));
-        if (post_note(*c, chain_id, s, "memory " + std::to_string(s.nonce) + pad)) {
+        if (post_note(*c, network, s, "memory " + std::to_string(s.nonce) + pad)) {
           ++accepted;
         } else {
           ++refused;
@@ -312,8 +313,9 @@ int main(int argc, char** argv) {
   std::vector<Node> nodes;
   for (const auto& j : json::parse(slurp(dir + "/nodes.json")))
     nodes.push_back({j["name"], j["admin_url"], j["pid"]});
-  const std::string chain_id =
-      baton::chain::parse_genesis(slurp(dir + "/genesis.json")).value().chain_id;
+  const std::string genesis_text = slurp(dir + "/genesis.json");
+  const baton::chain::NetworkId network{baton::chain::parse_genesis(genesis_text).value().chain_id,
+                                        baton::chain::genesis_hash(genesis_text)};
   std::vector<Sender> senders;
   for (const auto& n : nodes) {
     senders.push_back(
@@ -325,7 +327,7 @@ int main(int argc, char** argv) {
   const unsigned cores = std::thread::hardware_concurrency();
   std::cout << "nodes: " << nodes_n << ", cores: " << cores << ", load average: " << load_average()
             << "\n";
-  if (memory_s > 0) return memory_run(nodes, senders, chain_id, memory_s, rate, sample_s, clients);
+  if (memory_s > 0) return memory_run(nodes, senders, network, memory_s, rate, sample_s, clients);
 
   // --- light load: latency ---
   {
@@ -334,7 +336,7 @@ int main(int argc, char** argv) {
     for (int k = 0; k < latency_txs; ++k) {
       Sender& s = senders[0];
       const std::string tx = baton::chain::encode_transaction(
-          baton::chain::make_note(chain_id, s.key, s.nonce, "latency probe " + std::to_string(k)));
+          baton::chain::make_note(network, s.key, s.nonce, "latency probe " + std::to_string(k)));
       const auto t0 = steady_clock::now();
       auto r = c0->request("POST", "/tx", tx, "application/octet-stream");
       if (r && r->status == 202) {
@@ -378,7 +380,7 @@ int main(int argc, char** argv) {
         }
         const std::string pad(120, 'x');
         while (!stop) {
-          if (post_note(*c, chain_id, s, "load " + std::to_string(s.nonce) + pad)) {
+          if (post_note(*c, network, s, "load " + std::to_string(s.nonce) + pad)) {
             ++accepted;
           } else {
             ++refused;

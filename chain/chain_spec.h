@@ -18,6 +18,8 @@ struct ChainSpec {
   ValidatorSet validators;
 
   const std::string& chain_id() const { return genesis.chain_id; }
+  // What every signature on this chain is bound to (chain id and genesis hash).
+  NetworkId network() const { return {genesis.chain_id, genesis_hash}; }
   const ConsensusParams& params() const { return genesis.consensus; }
 };
 

@@ -227,6 +227,14 @@ Bytes domain_separated(std::string_view domain, std::string_view chain_id, ByteV
   return out;
 }
 
+Bytes network_separated(std::string_view domain, const NetworkId& network, ByteView body) {
+  Bytes bound;
+  bound.reserve(32 + body.size());
+  bound.insert(bound.end(), network.genesis_hash.bytes.begin(), network.genesis_hash.bytes.end());
+  bound.insert(bound.end(), body.begin(), body.end());
+  return domain_separated(domain, network.chain_id, bound);
+}
+
 void random_bytes(std::span<std::uint8_t> out) {
   ensure_sodium();
   randombytes_buf(out.data(), out.size());

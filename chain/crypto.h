@@ -118,10 +118,24 @@ class X25519SecretKey {
 };
 
 // Domain separation used by every signature and by typed hashes:
-//   domain (ASCII, e.g. "baton/tx/v1") || 0x00 || u32 big-endian len(chain_id) || chain_id || body
-// See docs/PROTOCOL.md. A signature made for one domain or chain never
-// verifies for another.
+//   domain (ASCII, e.g. "baton/state/v1") || 0x00 || u32 big-endian len(chain_id) || chain_id
+//   || body
+// See docs/PROTOCOL.md. Signatures by member keys use network_separated
+// (below), which also binds the genesis hash.
 Bytes domain_separated(std::string_view domain, std::string_view chain_id, ByteView body);
+
+// Which network a signature belongs to: the genesis chain id and the genesis
+// hash (SHA-256 of the exact genesis file). Two consortia that picked the
+// same chain id still differ in their genesis hash, so a member key used in
+// both cannot have its transactions or votes replayed from one to the other.
+struct NetworkId {
+  std::string chain_id;
+  Hash genesis_hash;
+};
+
+// The bytes every signature by a member key covers (docs/PROTOCOL.md §2):
+//   domain_separated(domain, network.chain_id, network.genesis_hash (32) || body)
+Bytes network_separated(std::string_view domain, const NetworkId& network, ByteView body);
 
 // Fills `out` with cryptographically secure random bytes.
 void random_bytes(std::span<std::uint8_t> out);

@@ -8,7 +8,7 @@
 
 namespace baton::chain {
 
-Bytes tx_sign_bytes(const pb::Transaction& tx) {
+Bytes tx_sign_bytes(const NetworkId& network, const pb::Transaction& tx) {
   Bytes body;
   body.reserve(tx.sender().size() + 16 + tx.payload().size());
   append_bytes(body, tx.sender());
@@ -16,27 +16,27 @@ Bytes tx_sign_bytes(const pb::Transaction& tx) {
   append_u32be(body, static_cast<std::uint32_t>(tx.type()));
   append_u32be(body, static_cast<std::uint32_t>(tx.payload().size()));
   append_bytes(body, tx.payload());
-  return domain_separated(kTxDomain, tx.chain_id(), body);
+  return network_separated(kTxDomain, network, body);
 }
 
-pb::Transaction make_transaction(std::string chain_id, const SigningKey& key, std::uint64_t nonce,
-                                 pb::TxType type, std::string payload) {
+pb::Transaction make_transaction(const NetworkId& network, const SigningKey& key,
+                                 std::uint64_t nonce, pb::TxType type, std::string payload) {
   pb::Transaction tx;
-  tx.set_chain_id(std::move(chain_id));
+  tx.set_chain_id(network.chain_id);
   tx.set_sender(key.public_key().bytes.data(), key.public_key().bytes.size());
   tx.set_nonce(nonce);
   tx.set_type(type);
   tx.set_payload(std::move(payload));
-  const Signature sig = key.sign(tx_sign_bytes(tx));
+  const Signature sig = key.sign(tx_sign_bytes(network, tx));
   tx.set_signature(sig.bytes.data(), sig.bytes.size());
   return tx;
 }
 
-pb::Transaction make_note(std::string chain_id, const SigningKey& key, std::uint64_t nonce,
+pb::Transaction make_note(const NetworkId& network, const SigningKey& key, std::uint64_t nonce,
                           std::string text) {
   pb::Note note;
   note.set_text(std::move(text));
-  return make_transaction(std::move(chain_id), key, nonce, pb::TX_NOTE, note.SerializeAsString());
+  return make_transaction(network, key, nonce, pb::TX_NOTE, note.SerializeAsString());
 }
 
 std::string encode_transaction(const pb::Transaction& tx) { return tx.SerializeAsString(); }
@@ -88,13 +88,12 @@ namespace {
 
 // Every check but the signature; on success `tx` and `sender` are set.
 std::optional<TxInvalid> check_unsigned_parts(std::string_view stored_bytes,
-                                              std::string_view chain_id,
-                                              const ValidatorSet& members,
+                                              const NetworkId& network, const ValidatorSet& members,
                                               std::uint64_t max_tx_bytes, pb::Transaction& tx,
                                               PublicKey& sender) {
   if (stored_bytes.size() > max_tx_bytes) return TxInvalid::oversized;
   if (!parse_canonical(stored_bytes, tx)) return TxInvalid::malformed;
-  if (tx.chain_id() != chain_id) return TxInvalid::wrong_chain_id;
+  if (tx.chain_id() != network.chain_id) return TxInvalid::wrong_chain_id;
   auto key = PublicKey::from_bytes(as_bytes(tx.sender()));
   if (!key) return TxInvalid::malformed_sender;
   if (!members.is_member(*key)) return TxInvalid::unknown_sender;
@@ -108,24 +107,25 @@ std::optional<TxInvalid> check_unsigned_parts(std::string_view stored_bytes,
 }  // namespace
 
 Verdict<pb::Transaction, TxInvalid> check_transaction(std::string_view stored_bytes,
-                                                      std::string_view chain_id,
+                                                      const NetworkId& network,
                                                       const ValidatorSet& members,
                                                       std::uint64_t max_tx_bytes) {
   pb::Transaction tx;
   PublicKey sender;
-  if (auto bad = check_unsigned_parts(stored_bytes, chain_id, members, max_tx_bytes, tx, sender))
+  if (auto bad = check_unsigned_parts(stored_bytes, network, members, max_tx_bytes, tx, sender))
     return *bad;
   auto sig = Signature::from_bytes(as_bytes(tx.signature()));
-  if (!sig || !verify_signature(sender, tx_sign_bytes(tx), *sig)) return TxInvalid::bad_signature;
+  if (!sig || !verify_signature(sender, tx_sign_bytes(network, tx), *sig))
+    return TxInvalid::bad_signature;
   return tx;
 }
 
 Verdict<pb::Transaction, TxInvalid> check_transaction_signature_verified(
-    std::string_view stored_bytes, std::string_view chain_id, const ValidatorSet& members,
+    std::string_view stored_bytes, const NetworkId& network, const ValidatorSet& members,
     std::uint64_t max_tx_bytes) {
   pb::Transaction tx;
   PublicKey sender;
-  if (auto bad = check_unsigned_parts(stored_bytes, chain_id, members, max_tx_bytes, tx, sender))
+  if (auto bad = check_unsigned_parts(stored_bytes, network, members, max_tx_bytes, tx, sender))
     return *bad;
   // The length is still checked: it is free, and keeps "verified" bytes from
   // carrying a malformed signature field.

@@ -96,9 +96,9 @@ Verdict<pb::Transaction, TxInvalid> check_one_transaction(const ChainSpec& spec,
                                                           const VerifiedTxs& verified) {
   const std::uint64_t max = spec.params().max_tx_bytes;
   if (verified && verified(tx_hash(bytes))) {
-    return check_transaction_signature_verified(bytes, spec.chain_id(), spec.validators, max);
+    return check_transaction_signature_verified(bytes, spec.network(), spec.validators, max);
   }
-  return check_transaction(bytes, spec.chain_id(), spec.validators, max);
+  return check_transaction(bytes, spec.network(), spec.validators, max);
 }
 
 Hash hash_field(const std::string& bytes) {
@@ -224,7 +224,7 @@ Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
   }
   std::set<Equivocation> seen;
   for (std::size_t i = 0; i < n_ev; ++i) {
-    auto ev = check_evidence(spec.chain_id(), spec.validators, block.evidence(static_cast<int>(i)));
+    auto ev = check_evidence(spec.network(), spec.validators, block.evidence(static_cast<int>(i)));
     if (!ev)
       return BlockFault{from_evidence(ev.reason()),
                         nth("evidence", i, n_ev) + ": " + std::string(to_string(ev.reason()))};
@@ -243,7 +243,7 @@ Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
                                                         const pb::CommittedBlock& committed) {
   auto decoded = check_block_stateless(spec, committed.block());
   if (!decoded) return decoded;
-  if (auto bad = verify_commit(spec.chain_id(), spec.validators, committed.commit(),
+  if (auto bad = verify_commit(spec.network(), spec.validators, committed.commit(),
                                decoded->header.height(), decoded->id)) {
     return BlockFault{from_commit(*bad), std::string(to_string(*bad))};
   }
@@ -315,7 +315,7 @@ Verdict<Proposal, BlockFault> propose_block(const ChainSpec& spec, const LedgerS
     if (auto fault = apply_one(spec, after, *tx, i, n, height)) return *fault;
   }
   for (std::size_t i = 0; i < evidence.size(); ++i) {
-    auto ev = check_evidence(spec.chain_id(), spec.validators, evidence[i]);
+    auto ev = check_evidence(spec.network(), spec.validators, evidence[i]);
     if (!ev) return BlockFault{from_evidence(ev.reason()), nth("evidence", i, evidence.size())};
     if (ev->height >= height)
       return BlockFault{BlockInvalid::evidence_from_future, nth("evidence", i, evidence.size())};

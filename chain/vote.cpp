@@ -7,7 +7,7 @@
 
 namespace baton::chain {
 
-Bytes vote_sign_bytes(std::string_view chain_id, pb::VoteType type, std::uint64_t height,
+Bytes vote_sign_bytes(const NetworkId& network, pb::VoteType type, std::uint64_t height,
                       std::uint32_t round, const std::optional<Hash>& block_id) {
   Bytes body;
   body.reserve(1 + 8 + 4 + 1 + 32);
@@ -18,10 +18,10 @@ Bytes vote_sign_bytes(std::string_view chain_id, pb::VoteType type, std::uint64_
   // read as one for a block (not even a block whose id were all zeros).
   append_u8(body, block_id ? kVoteForBlock : kVoteForNil);
   append_bytes(body, block_id ? block_id->view() : Hash{}.view());
-  return domain_separated(kVoteDomain, chain_id, body);
+  return network_separated(kVoteDomain, network, body);
 }
 
-pb::Vote sign_vote(std::string_view chain_id, const SigningKey& key, pb::VoteType type,
+pb::Vote sign_vote(const NetworkId& network, const SigningKey& key, pb::VoteType type,
                    std::uint64_t height, std::uint32_t round, const std::optional<Hash>& block_id) {
   if (block_id && block_id->is_zero()) std::abort();  // precondition: no block has this id
   pb::Vote vote;
@@ -30,7 +30,7 @@ pb::Vote sign_vote(std::string_view chain_id, const SigningKey& key, pb::VoteTyp
   vote.set_round(round);
   if (block_id) vote.set_block_id(block_id->bytes.data(), block_id->bytes.size());
   vote.set_validator(key.public_key().bytes.data(), key.public_key().bytes.size());
-  const Signature sig = key.sign(vote_sign_bytes(chain_id, type, height, round, block_id));
+  const Signature sig = key.sign(vote_sign_bytes(network, type, height, round, block_id));
   vote.set_signature(sig.bytes.data(), sig.bytes.size());
   return vote;
 }
@@ -56,12 +56,12 @@ std::optional<Hash> vote_block_id(const pb::Vote& vote) {
   return *h;
 }
 
-bool verify_vote(std::string_view chain_id, const pb::Vote& vote) {
+bool verify_vote(const NetworkId& network, const pb::Vote& vote) {
   if (!vote_well_formed(vote)) return false;
   const PublicKey key = PublicKey::from_bytes(as_bytes(vote.validator())).value();
   const Signature sig = Signature::from_bytes(as_bytes(vote.signature())).value();
   return verify_signature(
-      key, vote_sign_bytes(chain_id, vote.type(), vote.height(), vote.round(), vote_block_id(vote)),
+      key, vote_sign_bytes(network, vote.type(), vote.height(), vote.round(), vote_block_id(vote)),
       sig);
 }
 
@@ -103,9 +103,9 @@ std::string_view to_string(CommitInvalid reason) {
   return "the commit is invalid";
 }
 
-std::optional<CommitInvalid> verify_commit(std::string_view chain_id,
-                                           const ValidatorSet& validators, const pb::Commit& commit,
-                                           std::uint64_t height, const Hash& block_id) {
+std::optional<CommitInvalid> verify_commit(const NetworkId& network, const ValidatorSet& validators,
+                                           const pb::Commit& commit, std::uint64_t height,
+                                           const Hash& block_id) {
   if (commit.height() != height) return CommitInvalid::wrong_height;
   if (commit.block_id().size() != 32 ||
       Hash::from_bytes(as_bytes(commit.block_id())).value() != block_id) {
@@ -124,7 +124,7 @@ std::optional<CommitInvalid> verify_commit(std::string_view chain_id,
     power += v->power;
   }
   if (!validators.has_quorum(power)) return CommitInvalid::insufficient_power;
-  const Bytes message = vote_sign_bytes(chain_id, pb::PRECOMMIT, height, commit.round(), block_id);
+  const Bytes message = vote_sign_bytes(network, pb::PRECOMMIT, height, commit.round(), block_id);
   for (const auto& entry : commit.signatures()) {
     const PublicKey key = PublicKey::from_bytes(as_bytes(entry.validator())).value();
     const Signature sig = Signature::from_bytes(as_bytes(entry.signature())).value();
@@ -154,7 +154,7 @@ pb::DuplicateVoteEvidence make_evidence(const pb::Vote& a, const pb::Vote& b) {
   return ev;
 }
 
-Verdict<Equivocation, EvidenceInvalid> check_evidence(std::string_view chain_id,
+Verdict<Equivocation, EvidenceInvalid> check_evidence(const NetworkId& network,
                                                       const ValidatorSet& validators,
                                                       const pb::DuplicateVoteEvidence& evidence) {
   pb::Vote a, b;
@@ -167,16 +167,16 @@ Verdict<Equivocation, EvidenceInvalid> check_evidence(std::string_view chain_id,
   }
   const PublicKey key = PublicKey::from_bytes(as_bytes(a.validator())).value();
   if (!validators.is_validator(key)) return EvidenceInvalid::unknown_validator;
-  if (!verify_vote(chain_id, a) || !verify_vote(chain_id, b)) return EvidenceInvalid::bad_signature;
+  if (!verify_vote(network, a) || !verify_vote(network, b)) return EvidenceInvalid::bad_signature;
   return Equivocation{key, a.height(), a.round(), a.type()};
 }
 
-Verdict<Equivocation, EvidenceInvalid> check_evidence(std::string_view chain_id,
+Verdict<Equivocation, EvidenceInvalid> check_evidence(const NetworkId& network,
                                                       const ValidatorSet& validators,
                                                       std::string_view stored_bytes) {
   pb::DuplicateVoteEvidence ev;
   if (!parse_canonical(stored_bytes, ev)) return EvidenceInvalid::malformed;
-  return check_evidence(chain_id, validators, ev);
+  return check_evidence(network, validators, ev);
 }
 
 }  // namespace baton::chain

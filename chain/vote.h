@@ -2,8 +2,9 @@
 // "Votes and commits".
 //
 // A vote's signature covers
-//   domain_separated("baton/vote/v2", chain_id,
-//                    u8 type || u64be height || u32be round || u8 value || block_id(32))
+//   network_separated("baton/vote/v2", network,
+//                     u8 type || u64be height || u32be round || u8 value || block_id(32))
+// (the chain id and the genesis hash are both inside, chain/crypto.h)
 // with value 0x01 and the block id for a block, 0x00 and 32 zero bytes for
 // nil. A vote's block_id field is empty for nil and never 32 zero bytes, so
 // one signature verifies for exactly one (type, height, round, value).
@@ -32,10 +33,10 @@ inline constexpr std::uint8_t kVoteForBlock = 0x01;
 // nullopt = a vote for nil (tag 0x00 and 32 zero bytes in the sign bytes;
 // empty block_id field in pb::Vote). Precondition: block_id, if set, is not
 // all zeros (a bug otherwise: no block has that id).
-Bytes vote_sign_bytes(std::string_view chain_id, pb::VoteType type, std::uint64_t height,
+Bytes vote_sign_bytes(const NetworkId& network, pb::VoteType type, std::uint64_t height,
                       std::uint32_t round, const std::optional<Hash>& block_id);
 
-pb::Vote sign_vote(std::string_view chain_id, const SigningKey& key, pb::VoteType type,
+pb::Vote sign_vote(const NetworkId& network, const SigningKey& key, pb::VoteType type,
                    std::uint64_t height, std::uint32_t round, const std::optional<Hash>& block_id);
 
 // The vote's block id: nullopt for nil (empty field), the hash for 32 bytes.
@@ -49,9 +50,9 @@ bool vote_block_id_well_formed(std::string_view block_id);
 // validator 32 bytes, signature 64 bytes.
 bool vote_well_formed(const pb::Vote& vote);
 
-// Well formed and the signature verifies for `chain_id`. Does not check
+// Well formed and the signature verifies for `network`. Does not check
 // membership: that needs the validator set (callers check it).
-bool verify_vote(std::string_view chain_id, const pb::Vote& vote);
+bool verify_vote(const NetworkId& network, const pb::Vote& vote);
 
 // Builds a commit from PRECOMMIT votes for (height, round, block_id), in the
 // order given. Precondition: every vote is such a precommit (a bug otherwise).
@@ -74,9 +75,9 @@ std::string_view to_string(CommitInvalid reason);
 // valid. Order: height, block id, then every entry's shape, signer and
 // uniqueness while summing power over distinct validators, then the quorum
 // (has_quorum), and only then the Ed25519 signatures (the costly part).
-std::optional<CommitInvalid> verify_commit(std::string_view chain_id,
-                                           const ValidatorSet& validators, const pb::Commit& commit,
-                                           std::uint64_t height, const Hash& block_id);
+std::optional<CommitInvalid> verify_commit(const NetworkId& network, const ValidatorSet& validators,
+                                           const pb::Commit& commit, std::uint64_t height,
+                                           const Hash& block_id);
 
 // What a valid DuplicateVoteEvidence proves.
 struct Equivocation {
@@ -99,13 +100,13 @@ std::string_view to_string(EvidenceInvalid reason);
 pb::DuplicateVoteEvidence make_evidence(const pb::Vote& a, const pb::Vote& b);
 
 // Both votes well formed (so neither holds an all-zero block id), signed for
-// `chain_id` by the same validator, same height, round and type, different
+// `network` by the same validator, same height, round and type, different
 // block ids (nil counts as a block id).
-Verdict<Equivocation, EvidenceInvalid> check_evidence(std::string_view chain_id,
+Verdict<Equivocation, EvidenceInvalid> check_evidence(const NetworkId& network,
                                                       const ValidatorSet& validators,
                                                       const pb::DuplicateVoteEvidence& evidence);
 // The same from the stored bytes (canonical encoding required).
-Verdict<Equivocation, EvidenceInvalid> check_evidence(std::string_view chain_id,
+Verdict<Equivocation, EvidenceInvalid> check_evidence(const NetworkId& network,
                                                       const ValidatorSet& validators,
                                                       std::string_view stored_bytes);
 

@@ -458,7 +458,7 @@ struct Engine::State {
         auto key = key_of(c.valid_proposal().proposer());
         auto index = key ? validators.index_of(*key) : std::nullopt;
         if (index && validators.proposer(height, c.valid_proposal().round()) == *index &&
-            verify_proposal_signature(options.chain_id, c.valid_proposal(), valid_id) &&
+            verify_proposal_signature(options.network, c.valid_proposal(), valid_id) &&
             c.valid_proposal().block() == valid_block) {
           round_state(c.valid_proposal().round())
               .proposals.push_back(ProposalRecord{c.valid_proposal(), valid_id, std::nullopt});
@@ -469,7 +469,7 @@ struct Engine::State {
       auto key = key_of(v.validator());
       auto index = key ? validators.index_of(*key) : std::nullopt;
       if (!index || v.height() != height || static_cast<std::int32_t>(v.round()) != valid_round ||
-          v.type() != chain::pb::PREVOTE || !verify_vote_signature(options.chain_id, v)) {
+          v.type() != chain::pb::PREVOTE || !verify_vote_signature(options.network, v)) {
         continue;
       }
       RoundState& rs = round_state(v.round());
@@ -497,7 +497,7 @@ struct Engine::State {
       if (m.has_vote()) {
         const auto& v = m.vote();
         if (v.height() != height || v.validator() != me_bytes ||
-            !verify_vote_signature(options.chain_id, v))
+            !verify_vote_signature(options.network, v))
           continue;
         RoundState& rs = round_state(r);
         (void)(v.type() == chain::pb::PREVOTE ? rs.prevotes : rs.precommits)
@@ -508,7 +508,7 @@ struct Engine::State {
         const auto& p = m.proposal();
         auto id = block_id_of(p.block());
         if (p.height() != height || p.proposer() != me_bytes || !id ||
-            !verify_proposal_signature(options.chain_id, p, *id)) {
+            !verify_proposal_signature(options.network, p, *id)) {
           continue;
         }
         RoundState& rs = round_state(r);
@@ -624,7 +624,7 @@ MessageVerdict Engine::on_message(const pb::ConsensusMessage& message) {
 
   std::optional<chain::Hash> proposal_id;
   if (is_vote) {
-    if (!verify_vote_signature(s.options.chain_id, message.vote()))
+    if (!verify_vote_signature(s.options.network, message.vote()))
       return MessageVerdict::bad_signature;
   } else {
     const auto& p = message.proposal();
@@ -632,8 +632,7 @@ MessageVerdict Engine::on_message(const pb::ConsensusMessage& message) {
     if (p.block().size() > s.options.max_block_bytes) return MessageVerdict::oversized;
     auto id = block_id_of(p.block());
     if (!id) return MessageVerdict::malformed;
-    if (!verify_proposal_signature(s.options.chain_id, p, *id))
-      return MessageVerdict::bad_signature;
+    if (!verify_proposal_signature(s.options.network, p, *id)) return MessageVerdict::bad_signature;
     proposal_id = *id;
   }
 

@@ -53,7 +53,7 @@ struct TimeoutOptions {
 };
 
 struct EngineOptions {
-  std::string chain_id;
+  chain::NetworkId network;  // what every signature is checked against
   TimeoutOptions timeouts;
   // Hard limits on untrusted input.
   std::size_t max_block_bytes = 4 << 20;

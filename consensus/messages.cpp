@@ -45,7 +45,7 @@ MessageVerdict check_proposal(const pb::Proposal& p) {
 
 }  // namespace
 
-chain::Bytes proposal_sign_bytes(std::string_view chain_id, std::uint64_t height,
+chain::Bytes proposal_sign_bytes(const chain::NetworkId& network, std::uint64_t height,
                                  std::uint32_t round, std::int32_t pol_round,
                                  const chain::Hash& block_id) {
   chain::Bytes body;
@@ -54,7 +54,7 @@ chain::Bytes proposal_sign_bytes(std::string_view chain_id, std::uint64_t height
   put_u32(body, round);
   put_u32(body, static_cast<std::uint32_t>(pol_round));  // two's complement, big-endian
   put_hash(body, block_id);
-  return chain::domain_separated(kProposalDomain, chain_id, body);
+  return chain::network_separated(kProposalDomain, network, body);
 }
 
 Result<chain::Hash> block_id_of(std::string_view block) {
@@ -130,23 +130,23 @@ std::string encode_message(const pb::ConsensusMessage& message) {
   return message.SerializeAsString();
 }
 
-bool verify_vote_signature(std::string_view chain_id, const chain::pb::Vote& vote) {
-  return check_vote(vote) == MessageVerdict::accepted && chain::verify_vote(chain_id, vote);
+bool verify_vote_signature(const chain::NetworkId& network, const chain::pb::Vote& vote) {
+  return check_vote(vote) == MessageVerdict::accepted && chain::verify_vote(network, vote);
 }
 
-bool verify_proposal_signature(std::string_view chain_id, const pb::Proposal& proposal,
+bool verify_proposal_signature(const chain::NetworkId& network, const pb::Proposal& proposal,
                                const chain::Hash& block_id) {
   if (check_proposal(proposal) != MessageVerdict::accepted) return false;
   const auto key = chain::PublicKey::from_bytes(view(proposal.proposer()));
   const auto sig = chain::Signature::from_bytes(view(proposal.signature()));
   if (!key || !sig) return false;
   return chain::verify_signature(*key,
-                                 proposal_sign_bytes(chain_id, proposal.height(), proposal.round(),
+                                 proposal_sign_bytes(network, proposal.height(), proposal.round(),
                                                      proposal.pol_round(), block_id),
                                  *sig);
 }
 
-Status verify_commit(const ValidatorSet& validators, std::string_view chain_id,
+Status verify_commit(const ValidatorSet& validators, const chain::NetworkId& network,
                      const chain::pb::Commit& commit, std::uint64_t expected_height,
                      const chain::Hash& expected_block_id) {
   if (commit.height() != expected_height) {
@@ -170,7 +170,7 @@ Status verify_commit(const ValidatorSet& validators, std::string_view chain_id,
       return make_error("a commit signature is by " + key->hex() + ", who is not a validator");
     if (!signers.insert(*index).second)
       return make_error("validator " + key->hex() + " signs the commit twice");
-    const auto bytes = vote_sign_bytes(chain_id, chain::pb::PRECOMMIT, commit.height(),
+    const auto bytes = vote_sign_bytes(network, chain::pb::PRECOMMIT, commit.height(),
                                        commit.round(), expected_block_id);
     if (!chain::verify_signature(*key, bytes, *sig)) {
       return make_error("the commit signature of validator " + key->hex() + " does not verify");

@@ -16,14 +16,15 @@
 
 namespace baton::consensus {
 
-inline constexpr std::string_view kProposalDomain = "baton/proposal/v1";
+inline constexpr std::string_view kProposalDomain = "baton/proposal/v2";
 
 // Votes, their sign bytes and commits are chain/ formats (chain/vote.h);
 // consensus adds the proposal.
 using chain::vote_sign_bytes;
 
-// Bytes a proposal's signature covers (see consensus/proto/consensus.proto).
-chain::Bytes proposal_sign_bytes(std::string_view chain_id, std::uint64_t height,
+// Bytes a proposal's signature covers (see consensus/proto/consensus.proto):
+// chain::network_separated("baton/proposal/v2", network, ...).
+chain::Bytes proposal_sign_bytes(const chain::NetworkId& network, std::uint64_t height,
                                  std::uint32_t round, std::int32_t pol_round,
                                  const chain::Hash& block_id);
 
@@ -67,16 +68,16 @@ MessageVerdict check_well_formed(const pb::ConsensusMessage& message);
 
 std::string encode_message(const pb::ConsensusMessage& message);
 
-bool verify_vote_signature(std::string_view chain_id, const chain::pb::Vote& vote);
+bool verify_vote_signature(const chain::NetworkId& network, const chain::pb::Vote& vote);
 // Precondition: `block_id` is block_id_of(proposal.block()).
-bool verify_proposal_signature(std::string_view chain_id, const pb::Proposal& proposal,
+bool verify_proposal_signature(const chain::NetworkId& network, const pb::Proposal& proposal,
                                const chain::Hash& block_id);
 
 // Checks a Commit as block sync receives it: every signature is a PRECOMMIT
 // by a distinct member for (commit.height, commit.round, commit.block_id),
 // and together they hold more than 2/3 of the voting power. `expected_height`
 // and `expected_block_id` bind it to the block being applied.
-Status verify_commit(const ValidatorSet& validators, std::string_view chain_id,
+Status verify_commit(const ValidatorSet& validators, const chain::NetworkId& network,
                      const chain::pb::Commit& commit, std::uint64_t expected_height,
                      const chain::Hash& expected_block_id);
 

@@ -28,7 +28,7 @@ const char* step_name(SignStep step) {
 
 }  // namespace
 
-Result<std::unique_ptr<Signer>> Signer::open(chain::SigningKey key, std::string chain_id,
+Result<std::unique_ptr<Signer>> Signer::open(chain::SigningKey key, chain::NetworkId network,
                                              SignerStateStore& store) {
   auto loaded = store.load();
   if (!loaded) return loaded.error();
@@ -43,7 +43,7 @@ Result<std::unique_ptr<Signer>> Signer::open(chain::SigningKey key, std::string 
     }
   }
   return std::unique_ptr<Signer>(
-      new Signer(std::move(key), std::move(chain_id), store, std::move(last)));
+      new Signer(std::move(key), std::move(network), store, std::move(last)));
 }
 
 Result<chain::Signature> Signer::guarded_sign(std::uint64_t height, std::uint32_t round,
@@ -92,7 +92,7 @@ Result<chain::pb::Vote> Signer::sign_vote(chain::pb::VoteType type, std::uint64_
   if (type != chain::pb::PREVOTE && type != chain::pb::PRECOMMIT) std::abort();
   const auto step = type == chain::pb::PREVOTE ? SignStep::prevote : SignStep::precommit;
   auto signature = guarded_sign(height, round, step, block_id,
-                                vote_sign_bytes(chain_id_, type, height, round, block_id));
+                                vote_sign_bytes(network_, type, height, round, block_id));
   if (!signature) return signature.error();
   chain::pb::Vote vote;
   vote.set_type(type);
@@ -108,7 +108,7 @@ Result<pb::Proposal> Signer::sign_proposal(std::uint64_t height, std::uint32_t r
                                            std::int32_t pol_round, const chain::Hash& block_id,
                                            std::string block) {
   auto signature = guarded_sign(height, round, SignStep::proposal, block_id,
-                                proposal_sign_bytes(chain_id_, height, round, pol_round, block_id));
+                                proposal_sign_bytes(network_, height, round, pol_round, block_id));
   if (!signature) return signature.error();
   pb::Proposal proposal;
   proposal.set_height(height);

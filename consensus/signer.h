@@ -63,7 +63,7 @@ class Signer {
  public:
   // Loads the last record from `store`. Fails if it cannot be read or is
   // malformed.
-  static Result<std::unique_ptr<Signer>> open(chain::SigningKey key, std::string chain_id,
+  static Result<std::unique_ptr<Signer>> open(chain::SigningKey key, chain::NetworkId network,
                                               SignerStateStore& store);
 
   const chain::PublicKey& public_key() const { return key_.public_key(); }
@@ -82,17 +82,15 @@ class Signer {
   const pb::SignerState& last() const { return last_; }
 
  private:
-  Signer(chain::SigningKey key, std::string chain_id, SignerStateStore& store, pb::SignerState last)
-      : key_(std::move(key)),
-        chain_id_(std::move(chain_id)),
-        store_(store),
-        last_(std::move(last)) {}
+  Signer(chain::SigningKey key, chain::NetworkId network, SignerStateStore& store,
+         pb::SignerState last)
+      : key_(std::move(key)), network_(std::move(network)), store_(store), last_(std::move(last)) {}
   Result<chain::Signature> guarded_sign(std::uint64_t height, std::uint32_t round, SignStep step,
                                         const std::optional<chain::Hash>& block_id,
                                         const chain::Bytes& sign_bytes);
 
   chain::SigningKey key_;
-  std::string chain_id_;
+  chain::NetworkId network_;
   SignerStateStore& store_;
   pb::SignerState last_;
 };

@@ -55,7 +55,7 @@ AddResult Mempool::add(chain::ByteView tx_bytes, const NextNonce& next_nonce) {
       }
     }
   }
-  auto checked = chain::check_transaction(text, spec_.chain_id(), spec_.validators,
+  auto checked = chain::check_transaction(text, spec_.network(), spec_.validators,
                                           spec_.params().max_tx_bytes);
   if (!checked) {
     out.rejected = TxRejection::invalid;

@@ -180,7 +180,7 @@ AgentSubmitResult Node::submit(chain::pb::TxType type, std::string payload) {
     return out;
   }
   const std::string bytes = chain::encode_transaction(
-      chain::make_transaction(spec_->chain_id(), keys_.signing, *nonce, type, std::move(payload)));
+      chain::make_transaction(spec_->network(), keys_.signing, *nonce, type, std::move(payload)));
   out.hash = chain::tx_hash(bytes);
   const SubmitOutcome r = submit_transaction(bytes);
   out.accepted = r.accepted;
@@ -230,7 +230,7 @@ Status Node::start() {
   const chain::ConsensusParams& p = spec_->params();
   const ConsensusOverrides& o = config_.consensus;
   consensus::EngineOptions engine;
-  engine.chain_id = spec_->chain_id();
+  engine.network = spec_->network();
   auto ms = [](std::optional<std::uint32_t> over, std::uint64_t genesis) {
     return over ? *over : static_cast<std::uint32_t>(genesis);
   };
@@ -249,7 +249,7 @@ Status Node::start() {
   }
   std::unique_ptr<consensus::Signer> signer;
   if (spec_->validators.is_validator(keys_.signing.public_key())) {
-    auto opened = consensus::Signer::open(keys_.signing, spec_->chain_id(), signer_store_);
+    auto opened = consensus::Signer::open(keys_.signing, spec_->network(), signer_store_);
     if (!opened) return make_error("cannot open the signer state: " + opened.error().message);
     signer = std::move(opened).value();
   }
@@ -383,7 +383,7 @@ std::vector<PeerStatus> Node::peers() const {
 SubmitOutcome Node::submit_transaction(std::string tx_bytes) {
   // The signature is checked here, on the caller's (HTTP) thread, so that the
   // event loop only does the cheap, stateful part.
-  auto checked = chain::check_transaction(tx_bytes, spec_->chain_id(), spec_->validators,
+  auto checked = chain::check_transaction(tx_bytes, spec_->network(), spec_->validators,
                                           spec_->params().max_tx_bytes);
   if (!checked) {
     ++metrics_.txs_rejected;
@@ -453,7 +453,7 @@ Status Node::commit_decision(const consensus::Decision& decision) {
   chain::LedgerState after;
   if (auto it = checked_.find(decision.block_id); it != checked_.end()) {
     // Checked (or built) when proposed; only the commit is new.
-    if (auto bad = chain::verify_commit(spec_->chain_id(), spec_->validators, decision.commit,
+    if (auto bad = chain::verify_commit(spec_->network(), spec_->validators, decision.commit,
                                         decision.height, decision.block_id)) {
       return make_error("the commit for height " + std::to_string(decision.height) +
                         " is invalid: " + std::string(chain::to_string(*bad)));

@@ -51,7 +51,7 @@ MessageVerdict Node::on_message(const PeerId& from, chain::ByteView bytes) {
     // transaction is misbehaviour.
     gossiped = std::make_shared<std::vector<chain::pb::Transaction>>();
     for (const std::string& tx : message->txs().transactions()) {
-      auto checked = chain::check_transaction(tx, spec_->chain_id(), spec_->validators,
+      auto checked = chain::check_transaction(tx, spec_->network(), spec_->validators,
                                               spec_->params().max_tx_bytes);
       if (!checked) {
         ++metrics_.peer_messages_invalid;

@@ -75,7 +75,7 @@ Result<std::string> ChainMaker::next_block() {
     const chain::SigningKey& key = keys_[who];
     const std::uint64_t nonce = state_.next_nonce(key.public_key()) + used[key.public_key()]++;
     txs.push_back(chain::encode_transaction(chain::make_note(
-        spec.chain_id(), key, nonce, note_text(height, i, spec.genesis.members[who].name))));
+        spec.network(), key, nonce, note_text(height, i, spec.genesis.members[who].name))));
   }
 
   const std::size_t proposer =
@@ -91,7 +91,7 @@ Result<std::string> ChainMaker::next_block() {
   std::vector<chain::pb::Vote> precommits;
   for (std::size_t v : validator_order_) {
     precommits.push_back(
-        chain::sign_vote(spec.chain_id(), keys_[v], chain::pb::PRECOMMIT, height, 0, proposal->id));
+        chain::sign_vote(spec.network(), keys_[v], chain::pb::PRECOMMIT, height, 0, proposal->id));
   }
   chain::pb::CommittedBlock committed;
   *committed.mutable_block() = proposal->block;

@@ -83,9 +83,13 @@ void submit(const SubmitOptions& o) {
   auto client = client_for(o.node);
   node::HttpReply raw;
   json st = call(*client, o.node, "GET", "/status", {}, "application/json", &raw);
-  if (raw.status != 200 || !st.contains("chain_id"))
+  if (raw.status != 200 || !st.contains("chain_id") || !st.contains("genesis_hash"))
     fail("the node at " + o.node + " gave no status", Exit::unavailable);
   const std::string chain_id = st["chain_id"].get<std::string>();
+  // The signature binds the chain id and the genesis hash the node runs.
+  auto genesis = chain::Hash::from_hex(st["genesis_hash"].get<std::string>());
+  if (!genesis) fail("the node at " + o.node + " gave a malformed genesis hash", Exit::unavailable);
+  const chain::NetworkId network{chain_id, *genesis};
   const std::string pub = keys->signing.public_key().hex();
   json nj = call(*client, o.node, "GET", "/nonce/" + pub, {}, "application/json", &raw);
   if (raw.status == 404) fail("the key in " + o.key_file + " is not a member of chain " + chain_id);
@@ -94,7 +98,7 @@ void submit(const SubmitOptions& o) {
          Exit::unavailable);
   const std::uint64_t nonce = nj["next_nonce"].get<std::uint64_t>();
   const std::string tx =
-      chain::encode_transaction(chain::make_note(chain_id, keys->signing, nonce, o.note));
+      chain::encode_transaction(chain::make_note(network, keys->signing, nonce, o.note));
   json r =
       call(*client, o.node, "POST", "/tx", chain::to_hex(chain::as_bytes(tx)), "text/plain", &raw);
   if (!r.value("accepted", false)) {

@@ -255,10 +255,16 @@ void start(const StartOptions& o) {
     fail("the node at " + o.node + " runs chain \"" + st.value("chain_id", "") +
          "\", not the genesis' \"" + spec->chain_id() + "\"");
   }
+  // Transactions are signed for one genesis: a node of another consortium
+  // with the same chain id would refuse the signature.
+  if (st.value("genesis_hash", "") != spec->genesis_hash.hex()) {
+    fail("the node at " + o.node + " runs genesis " + st.value("genesis_hash", "") + ", not " +
+         spec->genesis_hash.hex() + " (" + o.genesis_file + "); use that node's genesis file");
+  }
   const std::uint64_t nonce =
       get("/nonce/" + keys->signing.public_key().hex())["next_nonce"].get<std::uint64_t>();
   const std::string tx = chain::encode_transaction(
-      chain::make_transaction(spec->chain_id(), keys->signing, nonce, chain::pb::TX_START_RUN,
+      chain::make_transaction(spec->network(), keys->signing, nonce, chain::pb::TX_START_RUN,
                               chain::plan_to_proto(**plan).SerializeAsString()));
   auto r = (*client)->request("POST", "/tx", chain::to_hex(chain::as_bytes(tx)), "text/plain");
   if (!r) fail(r.error().message, Exit::unavailable);

@@ -96,7 +96,8 @@ def main(genesis_path, export_path):
     chain_id = genesis["chain_id"]
     members = {bytes.fromhex(m["ed25519_public"]): m for m in genesis["members"]}
     total = sum(m["power"] for m in genesis["members"])
-    previous = sha(genesis_bytes)  # block 1 points at the genesis hash
+    genesis_hash = sha(genesis_bytes)  # inside every signature, and block 1's parent
+    previous = genesis_hash
     next_nonce, tx_count, evidence = {}, 0, set()
     height = 0
     for line in open(export_path):
@@ -135,7 +136,7 @@ def main(genesis_path, export_path):
             if sender not in members:
                 bad("transaction %d: sender is not a member" % i)
             body = sender + struct.pack(">QII", nonce, ttype, len(payload)) + payload
-            if not verifies(sender, domain_separated("baton/tx/v1", chain_id, body), one(t, 6, b"")):
+            if not verifies(sender, domain_separated("baton/tx/v2", chain_id, genesis_hash + body), one(t, 6, b"")):
                 bad("transaction %d: bad signature" % i)
             if nonce != next_nonce.get(sender, 1):
                 bad("transaction %d: nonce %d, expected %d" % (i, nonce, next_nonce.get(sender, 1)))
@@ -148,7 +149,7 @@ def main(genesis_path, export_path):
                 vt, vh, vr, vb = one(v, 1, 0), one(v, 2, 0), one(v, 3, 0), one(v, 4, b"")
                 if len(vb) not in (0, 32) or vb == bytes(32):
                     bad("evidence %d: a vote's block id is neither empty (nil) nor a block id" % i)
-                msg = domain_separated("baton/vote/v2", chain_id, vote_body(vt, vh, vr, vb))
+                msg = domain_separated("baton/vote/v2", chain_id, genesis_hash + vote_body(vt, vh, vr, vb))
                 if not verifies(one(v, 5, b""), msg, one(v, 6, b"")):
                     bad("evidence %d: bad vote signature" % i)
             a, b = votes
@@ -168,7 +169,8 @@ def main(genesis_path, export_path):
             bad("wrong app state hash")
         if one(commit, 1, 0) != height or one(commit, 3, b"") != block_id:
             bad("commit is for another height or block")
-        msg = domain_separated("baton/vote/v2", chain_id, vote_body(2, height, one(commit, 2, 0), block_id))
+        msg = domain_separated("baton/vote/v2", chain_id,
+                               genesis_hash + vote_body(2, height, one(commit, 2, 0), block_id))
         power, seen = 0, set()
         for s in commit.get(4, []):
             sig = fields(s)

@@ -70,7 +70,7 @@ struct TestChain {
 
   std::string note(std::size_t sender, std::uint64_t nonce,
                    const std::string& text = "a note") const {
-    return encode_transaction(make_note(kChainId, key(sender), nonce, text));
+    return encode_transaction(make_note(spec.network(), key(sender), nonce, text));
   }
 
   // Signs a commit for `block` at its header height with the given members'
@@ -82,7 +82,7 @@ struct TestChain {
     const Hash id = block_id(block);
     std::vector<pb::Vote> votes;
     for (auto i : signers)
-      votes.push_back(sign_vote(kChainId, key(i), pb::PRECOMMIT, header.height(), round, id));
+      votes.push_back(sign_vote(spec.network(), key(i), pb::PRECOMMIT, header.height(), round, id));
     pb::CommittedBlock out;
     *out.mutable_block() = block;
     *out.mutable_commit() = make_commit(header.height(), round, id, votes);
@@ -112,6 +112,19 @@ struct TestChain {
                         app_state_hash, key(0).public_key()};
   }
 };
+
+// Another consortium with the same chain id and the same member keys, whose
+// genesis differs by one millisecond of genesis_time: a different genesis
+// hash, so a different network for every signature.
+inline TestChain same_chain_id_other_genesis() {
+  TestChain other;
+  Genesis g = fixed_genesis();
+  g.genesis_time_unix_ms += 1;
+  other.genesis_text = encode_genesis(g);
+  other.spec = load_chain_spec(other.genesis_text).value();
+  other.state = initial_state(other.spec.genesis_hash);
+  return other;
+}
 
 // Re-serializes a header after `edit` and returns the block with it.
 template <class Edit>

@@ -42,6 +42,21 @@ TEST(Ed25519, RejectsOtherDomain) {
   EXPECT_FALSE(verify_signature(key.public_key(), b, sig));
 }
 
+TEST(Ed25519, RejectsSameChainIdUnderAnotherGenesis) {
+  auto key = SigningKey::generate();
+  const NetworkId g{"chain-a", sha256(std::string_view("genesis G"))};
+  const NetworkId g2{"chain-a", sha256(std::string_view("genesis G'"))};
+  auto a = network_separated("baton/tx/v2", g, as_bytes("x"));
+  auto sig = key.sign(a);
+  EXPECT_TRUE(verify_signature(key.public_key(), a, sig));
+  EXPECT_FALSE(
+      verify_signature(key.public_key(), network_separated("baton/tx/v2", g2, as_bytes("x")), sig));
+  // The layout: domain_separated with the genesis hash in front of the body.
+  Bytes body(g.genesis_hash.bytes.begin(), g.genesis_hash.bytes.end());
+  body.push_back('x');
+  EXPECT_EQ(a, domain_separated("baton/tx/v2", "chain-a", body));
+}
+
 TEST(Hex, RefusesOddAndNonHex) {
   EXPECT_FALSE(from_hex("abc").ok());
   EXPECT_FALSE(from_hex("zz").ok());

@@ -18,25 +18,25 @@ using testing::TestChain;
 
 constexpr char kGenesisHash[] = "f59eb778febbde8366be5a7475fd60e790a0a8ab87f5ff2551364632d9c4e1ee";
 constexpr char kTxSignBytesSha256[] =
-    "2e5be68d7ab12cd4ea10a72da8f73c29ad1c751a6fd7e29aee3680090f578883";
+    "24c3e3bc726c823f61c42e4ed1839fba7d7924c644aca275037716e2db77b53a";
 constexpr char kTxSignature[] =
-    "e65098d0f665aff3135b40e8a89017fedcbcb528e2249f6d4b265004a276e4f5"
-    "7030f7824e67ca9ac9e1e53c10d94ad9d52222b11952b1d640d9935390e46203";
-constexpr char kTxHash[] = "d186bf9a426b48a5a7fc2eb9b077bb5d9c21e6e3613805e239049f1dab2a0468";
+    "aedb1a75b867042ea8ac2414b9698a9d669ccc8c15d3af251b0198712c9eae7b"
+    "4822e2635fbbdb29e689808d64cfdc2c0fe1048672d0e9b6fbb0ac3a76afdc0b";
+constexpr char kTxHash[] = "1976265efe4cadff48d7b2aace2413cf32ea841a562f7966d8be6f7b8fe66ac8";
 constexpr char kStateHashBlock1[] =
     "82b73763877c2390597ca36bd874f2e99aa07c8fe59b867e06f72eb204883a56";
-constexpr char kTxMerkleRoot[] = "10711a67c14fa0bd53b6db9ab1510aa0aa1045feae480967c42d8b3bce1394be";
-constexpr char kBlock1Id[] = "fb74665807577c64585e6f91cf30f1e8968a1ed1c49e802348c682b7425871bc";
+constexpr char kTxMerkleRoot[] = "2e18ddf5de8dced976c92572fe279959f63421fd8e9f024d6ad126332a6d6404";
+constexpr char kBlock1Id[] = "944513fc7946792c92a608d6c07135fbc6c753450eb8c27bb6e42903be52ae44";
 constexpr char kPrecommitSignSha256[] =
-    "d69df369ba593006f6a00f044266a5ff3ac35b8e7195d97215b530c63544c838";
+    "2925e13d8bad034bf29e1820fad463aedd04e8bf1e45a02d39ae16cae739e233";
 constexpr char kCommittedBlock1Sha256[] =
-    "7000335b545a2bfee37ade842a2c130d96458f3d730a40179e4611e51fe03a06";
+    "95bd19c3a321e8fe3ef05a3c1add76bdbd9cb5a98fe4e1b4b188eca6157d2a09";
 constexpr char kEvidenceSha256[] =
-    "d0d7fab0d3d907924f0e2a5dadd917e28c9a579fd8bee15bdc5baf25fd48c41f";
+    "2919c50e6e72a8462af96525816dcb9cde7e7c09c8da031ff5a0a875ab45e3e3";
 constexpr std::int64_t kBlock1Time = 1795996800000;
 
 pb::Transaction golden_tx(const TestChain& c) {
-  return make_note(testing::kChainId, c.key(0), 1, "hello");
+  return make_note(c.spec.network(), c.key(0), 1, "hello");
 }
 
 pb::CommittedBlock golden_block(const TestChain& c) {
@@ -54,7 +54,7 @@ TEST(Golden, GenesisFileHashMatchesIndependentEncoding) {
 TEST(Golden, TransactionSignBytesSignatureAndHash) {
   TestChain c;
   const auto tx = golden_tx(c);
-  EXPECT_EQ(sha256(tx_sign_bytes(tx)).hex(), kTxSignBytesSha256);
+  EXPECT_EQ(sha256(tx_sign_bytes(c.spec.network(), tx)).hex(), kTxSignBytesSha256);
   EXPECT_EQ(to_hex(as_bytes(tx.signature())), kTxSignature);
   EXPECT_EQ(tx_hash(encode_transaction(tx)).hex(), kTxHash);
 }
@@ -74,7 +74,7 @@ TEST(Golden, BlockIdMerkleRootAndCommit) {
   EXPECT_EQ(to_hex(as_bytes(header.app_state_hash())), kStateHashBlock1);
   EXPECT_EQ(block_id(committed.block()).hex(), kBlock1Id);
   const Hash id = Hash::from_hex(kBlock1Id).value();
-  EXPECT_EQ(sha256(vote_sign_bytes(testing::kChainId, pb::PRECOMMIT, 1, 0, id)).hex(),
+  EXPECT_EQ(sha256(vote_sign_bytes(c.spec.network(), pb::PRECOMMIT, 1, 0, id)).hex(),
             kPrecommitSignSha256);
   EXPECT_EQ(sha256(encode_committed_block(committed)).hex(), kCommittedBlock1Sha256);
   EXPECT_TRUE(validate_block(c.spec, c.state, committed).ok());
@@ -83,8 +83,8 @@ TEST(Golden, BlockIdMerkleRootAndCommit) {
 TEST(Golden, DuplicateVoteEvidenceBytes) {
   TestChain c;
   const Hash id = Hash::from_hex(kBlock1Id).value();
-  const auto a = sign_vote(testing::kChainId, c.key(1), pb::PREVOTE, 1, 0, id);
-  const auto b = sign_vote(testing::kChainId, c.key(1), pb::PREVOTE, 1, 0, std::nullopt);
+  const auto a = sign_vote(c.spec.network(), c.key(1), pb::PREVOTE, 1, 0, id);
+  const auto b = sign_vote(c.spec.network(), c.key(1), pb::PREVOTE, 1, 0, std::nullopt);
   EXPECT_EQ(sha256(make_evidence(a, b).SerializeAsString()).hex(), kEvidenceSha256);
 }
 
@@ -131,10 +131,10 @@ TEST(RoundTrip, GenesisParsesBackToEqualFields) {
 TEST(RoundTrip, EvidenceBytesCheckToTheEquivocation) {
   TestChain c;
   const Hash id = Hash::from_hex(kBlock1Id).value();
-  const auto a = sign_vote(testing::kChainId, c.key(1), pb::PREVOTE, 1, 0, id);
-  const auto b = sign_vote(testing::kChainId, c.key(1), pb::PREVOTE, 1, 0, std::nullopt);
+  const auto a = sign_vote(c.spec.network(), c.key(1), pb::PREVOTE, 1, 0, id);
+  const auto b = sign_vote(c.spec.network(), c.key(1), pb::PREVOTE, 1, 0, std::nullopt);
   auto e =
-      check_evidence(testing::kChainId, c.spec.validators, make_evidence(a, b).SerializeAsString());
+      check_evidence(c.spec.network(), c.spec.validators, make_evidence(a, b).SerializeAsString());
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->validator, c.key(1).public_key());
   EXPECT_EQ(e->height, 1u);
@@ -147,7 +147,7 @@ TEST(Canonical, RefusesTrailingUnknownField) {
   bytes += std::string("\x78\x01", 2);  // field 15, varint 1: unknown to Transaction
   pb::Transaction tx;
   EXPECT_FALSE(parse_canonical(bytes, tx));
-  EXPECT_FALSE(check_transaction(bytes, testing::kChainId, c.spec.validators, 1 << 16).ok());
+  EXPECT_FALSE(check_transaction(bytes, c.spec.network(), c.spec.validators, 1 << 16).ok());
 }
 
 TEST(Canonical, RefusesReorderedFields) {

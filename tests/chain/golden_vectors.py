@@ -47,6 +47,8 @@ def field_bytes(num, value):
 def domain_separated(domain, chain_id, body):
     c = chain_id.encode()
     return domain.encode() + b"\x00" + struct.pack(">I", len(c)) + c + body
+# Signatures (tx, vote, proposal) put the genesis hash first in the body:
+# domain_separated(domain, chain_id, genesis_hash || body).
 
 
 def merkle(leaves):
@@ -93,7 +95,7 @@ print("genesis_hash        ", genesis_hash.hex())
 # --- transaction: alice, nonce 1, TX_NOTE "hello" ---------------------------
 payload = field_bytes(1, b"hello")  # Note{text}
 body = pubs[0] + struct.pack(">QII", 1, 1, len(payload)) + payload
-tx_sign = domain_separated("baton/tx/v1", CHAIN_ID, body)
+tx_sign = domain_separated("baton/tx/v2", CHAIN_ID, genesis_hash + body)
 tx_sig = signers[0].sign(tx_sign).signature
 tx = (field_bytes(1, CHAIN_ID.encode()) + field_bytes(2, pubs[0]) + field_varint(3, 1) +
       field_varint(4, 1) + field_bytes(5, payload) + field_bytes(6, tx_sig))
@@ -122,7 +124,7 @@ def vote_body(vtype, height, rnd, bid):
     return bytes([vtype]) + struct.pack(">QI", height, rnd) + value
 
 
-vote_sign = domain_separated("baton/vote/v2", CHAIN_ID, vote_body(2, 1, 0, block_id))
+vote_sign = domain_separated("baton/vote/v2", CHAIN_ID, genesis_hash + vote_body(2, 1, 0, block_id))
 print("precommit_sign_sha256", sha(vote_sign).hex())
 sigs = [signers[i].sign(vote_sign).signature for i in range(3)]
 commit = field_varint(1, 1) + field_bytes(3, block_id)
@@ -134,7 +136,7 @@ print("committed_block1_sha", sha(committed).hex())
 
 # --- evidence: bob prevotes block1 and nil at height 1 round 0 ---------------
 def vote(signer, pub, vtype, height, rnd, bid):
-    sign = domain_separated("baton/vote/v2", CHAIN_ID, vote_body(vtype, height, rnd, bid))
+    sign = domain_separated("baton/vote/v2", CHAIN_ID, genesis_hash + vote_body(vtype, height, rnd, bid))
     sig = signer.sign(sign).signature
     return (field_varint(1, vtype) + field_varint(2, height) + field_varint(3, rnd) + field_bytes(4, bid) +
             field_bytes(5, pub) + field_bytes(6, sig))

@@ -63,7 +63,8 @@ struct ProtocolChain {
   // A signed transaction from member `i` with its next nonce (not consumed until committed).
   pb::Transaction tx(std::size_t i, pb::TxType type, const google::protobuf::Message& payload) {
     const std::uint64_t nonce = nonces.contains(i) ? nonces[i] : 1;
-    return make_transaction(kChainId, chain.key(i), nonce, type, payload.SerializeAsString());
+    return make_transaction(chain.spec.network(), chain.key(i), nonce, type,
+                            payload.SerializeAsString());
   }
 
   // Commits `t` in a block of its own; fails the test if the ledger refuses it.
@@ -140,8 +141,8 @@ struct ProtocolChain {
     std::vector<pb::Vote> votes;
     for (std::size_t i = 0; i < chain.members.size(); ++i) {
       if (!chain.spec.validators.is_validator(chain.key(i).public_key())) continue;
-      votes.push_back(
-          sign_vote(kChainId, chain.key(i), pb::PRECOMMIT, header.height(), 0, proposal.id));
+      votes.push_back(sign_vote(chain.spec.network(), chain.key(i), pb::PRECOMMIT, header.height(),
+                                0, proposal.id));
     }
     pb::CommittedBlock committed;
     *committed.mutable_block() = proposal.block;

@@ -119,7 +119,7 @@ TEST(GenesisPlan, StartsItsRunAtBlockOne) {
   // Block 1 carries alice's LoadRequest for turn 0: the run already exists.
   pb::LoadRequest r;
   r.set_run_id("lung1-a");
-  const auto tx = make_transaction(g.chain_id, fixed_member("alice", 0).signing, 1,
+  const auto tx = make_transaction(spec->network(), fixed_member("alice", 0).signing, 1,
                                    pb::TX_LOAD_REQUEST, r.SerializeAsString());
   auto p = propose_block(*spec, state, 1795996800000, fixed_member("alice", 0).signing.public_key(),
                          {encode_transaction(tx)});

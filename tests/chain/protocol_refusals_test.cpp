@@ -83,8 +83,8 @@ TEST(ProtocolRefusals, AMalformedFieldIsRefusedNotBlockInvalid) {
 TEST(ProtocolRefusals, AnUndecodablePayloadStillMakesTheBlockInvalid) {
   ProtocolChain p;
   p.commit(p.start(0, test_plan(4)));
-  const auto garbage = make_transaction(kChainId, p.chain.key(1), 1, pb::TX_MODEL_VOTE,
-                                        std::string("\xff\xff\xff", 3));
+  const auto garbage = make_transaction(p.chain.spec.network(), p.chain.key(1), 1,
+                                        pb::TX_MODEL_VOTE, std::string("\xff\xff\xff", 3));
   auto proposal = propose_block(p.chain.spec, p.chain.state, 1795996800000,
                                 p.chain.key(0).public_key(), {encode_transaction(garbage)});
   ASSERT_FALSE(proposal.ok());

@@ -97,10 +97,10 @@ TEST(ProtocolVotes, RefusesVotesFromNonMembersAndMembersWithoutPower) {
   a.set_run_id("run-1");
   a.set_request_id(hash_bytes(req));
   a.set_approve(true);
-  const auto outsider =
-      make_transaction(kChainId, outsider_key(), 1, pb::TX_LOAD_APPROVAL, a.SerializeAsString());
-  auto checked =
-      check_transaction(encode_transaction(outsider), kChainId, p.chain.spec.validators, 1 << 16);
+  const auto outsider = make_transaction(p.chain.spec.network(), outsider_key(), 1,
+                                         pb::TX_LOAD_APPROVAL, a.SerializeAsString());
+  auto checked = check_transaction(encode_transaction(outsider), p.chain.spec.network(),
+                                   p.chain.spec.validators, 1 << 16);
   ASSERT_FALSE(checked.ok());
   EXPECT_EQ(checked.reason(), TxInvalid::unknown_sender);
 }

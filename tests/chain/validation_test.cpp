@@ -121,7 +121,7 @@ TEST(Validation, WrongEvidenceMerkleRootIsRefused) {
 
 TEST(Validation, BadTransactionSignatureIsRefused) {
   TestChain c;
-  auto tx = make_note(kChainId, c.key(0), 1, "hello");
+  auto tx = make_note(c.spec.network(), c.key(0), 1, "hello");
   (*tx.mutable_signature())[5] ^= 1;
   auto r =
       validate_block(c.spec, c.state, c.seal(raw_block(c, {c.note(1, 1), encode_transaction(tx)})));
@@ -134,7 +134,7 @@ TEST(Validation, BadTransactionSignatureIsRefused) {
 
 TEST(Validation, TransactionSignedByAnotherMemberIsBadSignature) {
   TestChain c;
-  auto tx = make_note(kChainId, c.key(0), 1, "hello");
+  auto tx = make_note(c.spec.network(), c.key(0), 1, "hello");
   tx.set_sender(c.key(1).public_key().bytes.data(), 32);  // claims to be bob
   EXPECT_EQ(fault_of(c, c.seal(raw_block(c, {encode_transaction(tx)}))),
             BlockInvalid::bad_transaction_signature);
@@ -171,8 +171,36 @@ TEST(Validation, BlockForAnotherChainIdIsRefused) {
 
 TEST(Validation, TransactionForAnotherChainIdIsRefused) {
   TestChain c;
-  auto tx = encode_transaction(make_note("other-chain", c.key(0), 1, "hello"));
+  auto tx =
+      encode_transaction(make_note({"other-chain", c.spec.genesis_hash}, c.key(0), 1, "hello"));
   EXPECT_EQ(fault_of(c, c.seal(raw_block(c, {tx}))), BlockInvalid::transaction_wrong_chain_id);
+}
+
+TEST(Validation, TransactionSignedUnderAnotherGenesisWithTheSameChainIdIsRefused) {
+  TestChain c;
+  const TestChain other = testing::same_chain_id_other_genesis();
+  ASSERT_EQ(other.spec.chain_id(), c.spec.chain_id());
+  ASSERT_NE(other.spec.genesis_hash, c.spec.genesis_hash);
+  const std::string tx = other.note(0, 1);  // a key both consortia use
+  ASSERT_TRUE(check_transaction(tx, other.spec.network(), other.spec.validators, 1 << 16).ok());
+  auto here = check_transaction(tx, c.spec.network(), c.spec.validators, 1 << 16);
+  ASSERT_FALSE(here.ok()) << "a transaction was replayed from another consortium";
+  EXPECT_EQ(here.reason(), TxInvalid::bad_signature);
+  EXPECT_EQ(fault_of(c, c.seal(raw_block(c, {tx}))), BlockInvalid::bad_transaction_signature);
+  EXPECT_FALSE(propose_block(c.spec, c.state, 0, c.key(0).public_key(), {tx}).ok());
+}
+
+TEST(Validation, BlockCommittedUnderAnotherGenesisWithTheSameChainIdIsRefused) {
+  TestChain c;
+  TestChain other = testing::same_chain_id_other_genesis();
+  // The other consortium's block 1, with a commit its validators signed;
+  // only the parent hash is made to match ours (the same bytes otherwise).
+  auto p = other.propose({});
+  auto block = with_header(p.block, [&](pb::BlockHeader& h) {
+    h.set_previous_block_hash(
+        std::string(c.spec.genesis_hash.bytes.begin(), c.spec.genesis_hash.bytes.end()));
+  });
+  EXPECT_EQ(fault_of(c, other.seal(block)), BlockInvalid::commit_bad_signature);
 }
 
 TEST(Validation, CommitWithTwoThirdsOrLessPowerIsRefused) {
@@ -186,7 +214,7 @@ TEST(Validation, CommitSignatureFromNonMemberIsRefused) {
   TestChain c;
   auto p = c.propose({});
   auto b = c.seal(p.block, {0, 1, 2});
-  const auto v = sign_vote(kChainId, testing::outsider_key(), pb::PRECOMMIT, 1, 0, p.id);
+  const auto v = sign_vote(c.spec.network(), testing::outsider_key(), pb::PRECOMMIT, 1, 0, p.id);
   auto* s = b.mutable_commit()->add_signatures();
   s->set_validator(v.validator());
   s->set_signature(v.signature());
@@ -237,7 +265,7 @@ TEST(Validation, MissingCommitIsRefused) {
 
 TEST(Validation, TransactionFromNonMemberIsRefused) {
   TestChain c;
-  auto tx = encode_transaction(make_note(kChainId, testing::outsider_key(), 1, "hi"));
+  auto tx = encode_transaction(make_note(c.spec.network(), testing::outsider_key(), 1, "hi"));
   EXPECT_EQ(fault_of(c, c.seal(raw_block(c, {tx}))), BlockInvalid::transaction_from_non_member);
 }
 
@@ -278,14 +306,15 @@ TEST(Validation, ZeroNonceIsMalformed) {
 
 TEST(Validation, UnknownTransactionTypeIsRefused) {
   TestChain c;
-  auto tx =
-      encode_transaction(make_transaction(kChainId, c.key(0), 1, static_cast<pb::TxType>(77), ""));
+  auto tx = encode_transaction(
+      make_transaction(c.spec.network(), c.key(0), 1, static_cast<pb::TxType>(77), ""));
   EXPECT_EQ(fault_of(c, c.seal(raw_block(c, {tx}))), BlockInvalid::unknown_transaction_type);
 }
 
 TEST(Validation, NotePayloadThatDoesNotDecodeIsMalformed) {
   TestChain c;
-  auto tx = encode_transaction(make_transaction(kChainId, c.key(0), 1, pb::TX_NOTE, "\xff\xff"));
+  auto tx =
+      encode_transaction(make_transaction(c.spec.network(), c.key(0), 1, pb::TX_NOTE, "\xff\xff"));
   EXPECT_EQ(fault_of(c, c.seal(raw_block(c, {tx}))), BlockInvalid::malformed_transaction);
 }
 
@@ -318,9 +347,9 @@ TEST(Validation, WrongAppStateHashIsRefused) {
 }
 
 std::string equivocation(const TestChain& c, std::size_t who, std::uint64_t height) {
-  const auto a =
-      sign_vote(kChainId, c.key(who), pb::PREVOTE, height, 0, sha256(std::string_view("x")));
-  const auto b = sign_vote(kChainId, c.key(who), pb::PREVOTE, height, 0, std::nullopt);
+  const auto a = sign_vote(c.spec.network(), c.key(who), pb::PREVOTE, height, 0,
+                           sha256(std::string_view("x")));
+  const auto b = sign_vote(c.spec.network(), c.key(who), pb::PREVOTE, height, 0, std::nullopt);
   return make_evidence(a, b).SerializeAsString();
 }
 
@@ -359,7 +388,7 @@ TEST(Validation, EvidenceAboutThisOrLaterHeightIsRefused) {
 TEST(Validation, EvidenceWithoutConflictIsInvalid) {
   TestChain c;
   c.append({});
-  const auto a = sign_vote(kChainId, c.key(1), pb::PREVOTE, 1, 0, std::nullopt);
+  const auto a = sign_vote(c.spec.network(), c.key(1), pb::PREVOTE, 1, 0, std::nullopt);
   const std::string ev = make_evidence(a, a).SerializeAsString();
   EXPECT_EQ(fault_of(c, c.seal(raw_block(c, {}, {ev}))), BlockInvalid::invalid_evidence);
   EXPECT_EQ(fault_of(c, c.seal(raw_block(c, {}, {"\xff garbage"}))),
@@ -369,7 +398,7 @@ TEST(Validation, EvidenceWithoutConflictIsInvalid) {
 // An honest nil prevote and a copy of it with block_id = 32 zero bytes (the
 // same signature): forged evidence of a double vote.
 std::string forged_nil_equivocation(const TestChain& c, std::size_t who, std::uint64_t height) {
-  const auto nil = sign_vote(kChainId, c.key(who), pb::PREVOTE, height, 0, std::nullopt);
+  const auto nil = sign_vote(c.spec.network(), c.key(who), pb::PREVOTE, height, 0, std::nullopt);
   auto forged = nil;
   forged.set_block_id(std::string(32, '\0'));
   return make_evidence(forged, nil).SerializeAsString();
@@ -426,7 +455,7 @@ TEST(LedgerState, StateHashExcludesChainPosition) {
 TEST(LedgerState, RejectedTransactionLeavesStateUnchanged) {
   TestChain c;
   LedgerState s = c.state;
-  const auto tx = make_note(kChainId, c.key(0), 2, "skip");
+  const auto tx = make_note(c.spec.network(), c.key(0), 2, "skip");
   EXPECT_EQ(apply_transaction(s, tx), TxRejected::skipped_nonce);
   EXPECT_EQ(s, c.state);
 }

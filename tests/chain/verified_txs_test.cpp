@@ -14,7 +14,7 @@ using testing::kChainId;
 using testing::TestChain;
 
 std::string with_bad_signature(const TestChain& c, std::size_t sender, std::uint64_t nonce) {
-  auto tx = make_note(kChainId, c.key(sender), nonce, "hello");
+  auto tx = make_note(c.spec.network(), c.key(sender), nonce, "hello");
   (*tx.mutable_signature())[5] ^= 1;
   return encode_transaction(tx);
 }
@@ -75,9 +75,9 @@ TEST(VerifiedTxs, VouchingForTheHonestBytesDoesNotCoverAReSignedCopy) {
 TEST(VerifiedTxs, VouchedForTransactionStillGetsTheOtherChecks) {
   TestChain c;
   const std::string other_chain =
-      encode_transaction(make_note("another-chain", c.key(0), 1, "hello"));
+      encode_transaction(make_note({"another-chain", c.spec.genesis_hash}, c.key(0), 1, "hello"));
   const std::string outsider =
-      encode_transaction(make_note(kChainId, testing::outsider_key(), 1, "hello"));
+      encode_transaction(make_note(c.spec.network(), testing::outsider_key(), 1, "hello"));
   auto all = vouching_for({tx_hash(other_chain), tx_hash(outsider)});
   auto r1 = check_block_stateless(c.spec, block_over(c, {other_chain}), all);
   ASSERT_FALSE(r1.ok());

@@ -232,10 +232,12 @@ TEST_F(EngineTest, RejectsUntrustedMessagesWithReasons) {
     m.mutable_vote()->set_round(1);
     EXPECT_EQ(node_.engine->on_message(m), MessageVerdict::bad_signature);
   }
-  // Another chain.
-  {
+  // Another chain, and the same chain id under another genesis.
+  for (const chain::NetworkId& other :
+       {chain::NetworkId{"other-chain", kChain.genesis_hash},
+        chain::NetworkId{kChain.chain_id, chain::sha256(std::string_view("other genesis"))}}) {
     pb::ConsensusMessage m;
-    *m.mutable_vote() = chain::sign_vote("other-chain", key_for(1), PREVOTE, 1, 0, std::nullopt);
+    *m.mutable_vote() = chain::sign_vote(other, key_for(1), PREVOTE, 1, 0, std::nullopt);
     EXPECT_EQ(node_.engine->on_message(m), MessageVerdict::bad_signature);
   }
   EXPECT_EQ(node_.engine->on_message(proposal_msg(2, 1, 0, -1, block)),

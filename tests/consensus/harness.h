@@ -15,7 +15,10 @@
 
 namespace baton::consensus::testing {
 
-inline constexpr const char* kChain = "test-chain";
+// The network the test validators sign for: chain id "test-chain" and a
+// made-up genesis hash (the test application's chain starts from it).
+inline const chain::NetworkId kChain{"test-chain",
+                                     chain::sha256(std::string_view("test-chain/genesis"))};
 
 inline chain::SigningKey key_for(int i) {
   chain::Bytes seed(32, 0);
@@ -58,7 +61,7 @@ inline pb::ConsensusMessage proposal_msg(int signer, std::uint64_t h, std::uint3
 
 inline EngineOptions test_options() {
   EngineOptions o;
-  o.chain_id = kChain;
+  o.network = kChain;
   o.timeouts = TimeoutOptions{1000, 500, 400, 200, 300, 100, 0};
   return o;
 }

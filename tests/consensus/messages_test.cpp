@@ -54,12 +54,21 @@ TEST(Quorum, IsStrictlyMoreThanTwoThirdsOfPower) {
   EXPECT_TRUE(weighted.is_quorum(5));
 }
 
-TEST(SignBytes, ProposalLayoutIsDomainChainAndBigEndianFields) {
+TEST(SignBytes, ProposalLayoutIsDomainChainGenesisAndBigEndianFields) {
   const chain::Hash id = chain::sha256("b");
-  const auto bytes = proposal_sign_bytes("c1", 0x0102030405060708ULL, 0x0a0b0c0d, -1, id);
-  chain::Bytes body = {1, 2, 3, 4, 5, 6, 7, 8, 0x0a, 0x0b, 0x0c, 0x0d, 0xff, 0xff, 0xff, 0xff};
-  body.insert(body.end(), id.bytes.begin(), id.bytes.end());
-  EXPECT_EQ(bytes, chain::domain_separated("baton/proposal/v1", "c1", body));
+  const chain::NetworkId network{"c1", chain::sha256("genesis")};
+  const auto bytes = proposal_sign_bytes(network, 0x0102030405060708ULL, 0x0a0b0c0d, -1, id);
+  const std::string domain = "baton/proposal/v2";
+  chain::Bytes expected(domain.begin(), domain.end());
+  for (std::uint8_t b : {0, 0, 0, 0, 2}) expected.push_back(b);
+  expected.push_back('c');
+  expected.push_back('1');
+  expected.insert(expected.end(), network.genesis_hash.bytes.begin(),
+                  network.genesis_hash.bytes.end());
+  for (std::uint8_t b : {1, 2, 3, 4, 5, 6, 7, 8, 0x0a, 0x0b, 0x0c, 0x0d, 0xff, 0xff, 0xff, 0xff})
+    expected.push_back(b);
+  expected.insert(expected.end(), id.bytes.begin(), id.bytes.end());
+  EXPECT_EQ(bytes, expected);
 }
 
 TEST(DecodeMessage, RefusesGarbageEmptyAndOversizedInput) {
@@ -95,6 +104,18 @@ TEST(DecodeMessage, RefusesAVoteWhoseBlockIdIsAllZeros) {
   ASSERT_FALSE(decoded);
   EXPECT_EQ(static_cast<MessageVerdict>(decoded.error().code), MessageVerdict::malformed);
   EXPECT_FALSE(verify_vote_signature(kChain, m.vote()));
+}
+
+TEST(VerifySignatures, VotesAndProposalsDoNotVerifyUnderAnotherGenesis) {
+  const chain::NetworkId other{kChain.chain_id, chain::sha256(std::string_view("other genesis"))};
+  const auto vote = vote_msg(1, PREVOTE, 1, 0, std::nullopt);
+  EXPECT_TRUE(verify_vote_signature(kChain, vote.vote()));
+  EXPECT_FALSE(verify_vote_signature(other, vote.vote()));
+  sim::ChainApp app(kChain, key_for(1).public_key());
+  const std::string block = app.make_block(1, 0, {}).value();
+  const auto p = proposal_msg(1, 1, 0, -1, block);
+  EXPECT_TRUE(verify_proposal_signature(kChain, p.proposal(), block_id_of(block).value()));
+  EXPECT_FALSE(verify_proposal_signature(other, p.proposal(), block_id_of(block).value()));
 }
 
 TEST(VerifyCommit, AcceptsTwoThirdsAndRefusesLessDuplicatesAndStrangers) {

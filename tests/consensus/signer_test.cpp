@@ -23,7 +23,8 @@ TEST(Signer, SignsVotesThatVerify) {
   auto vote = signer->sign_vote(PREVOTE, 3, 1, kA);
   ASSERT_TRUE(vote);
   EXPECT_TRUE(chain::verify_vote(kChain, *vote));
-  EXPECT_FALSE(chain::verify_vote("other-chain", *vote));
+  EXPECT_FALSE(chain::verify_vote({"other-chain", kChain.genesis_hash}, *vote));
+  EXPECT_FALSE(chain::verify_vote({kChain.chain_id, chain::sha256("other genesis")}, *vote));
 }
 
 TEST(Signer, RefusesToSignBackwards) {

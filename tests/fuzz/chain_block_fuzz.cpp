@@ -30,9 +30,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto& c = chain();
 
   auto tx =
-      check_transaction(bytes, c.spec.chain_id(), c.spec.validators, c.spec.params().max_tx_bytes);
+      check_transaction(bytes, c.spec.network(), c.spec.validators, c.spec.params().max_tx_bytes);
   if (tx) check(encode_transaction(*tx) == bytes);
-  (void)check_evidence(c.spec.chain_id(), c.spec.validators, bytes);
+  (void)check_evidence(c.spec.network(), c.spec.validators, bytes);
   if (auto h = decode_header(bytes)) check(h->SerializeAsString() == bytes);
 
   auto committed = decode_committed_block(bytes);

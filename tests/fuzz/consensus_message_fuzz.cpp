@@ -30,11 +30,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto redecoded = decode_message(again, 1 << 16);
   check(redecoded.ok());
   check(encode_message(*redecoded) == again);
+  static const baton::chain::NetworkId network{
+      "fuzz-chain", baton::chain::sha256(std::string_view("fuzz-chain/genesis"))};
   if (decoded->has_vote()) {
-    (void)verify_vote_signature("fuzz-chain", decoded->vote());
+    (void)verify_vote_signature(network, decoded->vote());
   } else {
     const auto& p = decoded->proposal();
-    if (auto id = block_id_of(p.block())) (void)verify_proposal_signature("fuzz-chain", p, *id);
+    if (auto id = block_id_of(p.block())) (void)verify_proposal_signature(network, p, *id);
   }
   return 0;
 }

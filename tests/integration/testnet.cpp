@@ -147,8 +147,9 @@ std::string Testnet::submit_tx(int sender, int via, int type, const std::string&
     return "";
   }
   const std::uint64_t nonce = json::parse(n->body)["next_nonce"].get<std::uint64_t>();
-  const std::string tx = chain::encode_transaction(chain::make_transaction(
-      chain_id_, keys_.at(sender).signing, nonce, static_cast<chain::pb::TxType>(type), payload));
+  const std::string tx = chain::encode_transaction(
+      chain::make_transaction({chain_id_, genesis_hash_}, keys_.at(sender).signing, nonce,
+                              static_cast<chain::pb::TxType>(type), payload));
   return post_tx(client(via), tx, why);
 }
 
@@ -189,8 +190,8 @@ std::size_t Testnet::block_tx_count(int i, std::uint64_t height) {
 std::string Testnet::submit_note(int sender, int via, const std::string& text, std::string* why) {
   auto& nonce = next_nonce_[sender];
   if (nonce == 0) nonce = 1;
-  const std::string tx =
-      chain::encode_transaction(chain::make_note(chain_id_, keys_.at(sender).signing, nonce, text));
+  const std::string tx = chain::encode_transaction(
+      chain::make_note({chain_id_, genesis_hash_}, keys_.at(sender).signing, nonce, text));
   std::string hash = post_tx(client(via), tx, why);
   if (hash.empty()) return "";
   ++nonce;

@@ -147,7 +147,7 @@ class Network {
 
   void start_run(const chain::TrainingPlan& plan) {
     chain.append({chain::encode_transaction(chain::make_transaction(
-        kChainId, chain.key(0), chain.state.next_nonce(chain.key(0).public_key()),
+        chain.spec.network(), chain.key(0), chain.state.next_nonce(chain.key(0).public_key()),
         chain::pb::TX_START_RUN, chain::plan_to_proto(plan).SerializeAsString()))});
   }
 
@@ -211,8 +211,9 @@ class Network {
 
 AgentSubmitResult FakeSink::submit(chain::pb::TxType type, std::string payload) {
   submitted.emplace_back(type, payload);
-  const std::string bytes = chain::encode_transaction(chain::make_transaction(
-      kChainId, net_.chain.key(member_), net_.next_nonce(member_), type, std::move(payload)));
+  const std::string bytes = chain::encode_transaction(
+      chain::make_transaction(net_.chain.spec.network(), net_.chain.key(member_),
+                              net_.next_nonce(member_), type, std::move(payload)));
   net_.mempool.push_back(bytes);
   return {true, chain::tx_hash(bytes), {}};
 }
@@ -433,8 +434,9 @@ TEST(PartnerAgent, ASaveRequestNamingTheHeadsBlobIsRejectedAndTheHeadKept) {
   chain::pb::SaveRequest r;
   ASSERT_TRUE(r.ParseFromString(tx.payload()));
   r.set_object_key(head_key);
-  net.mempool[0] = chain::encode_transaction(chain::make_transaction(
-      kChainId, net.chain.key(1), tx.nonce(), chain::pb::TX_SAVE_REQUEST, r.SerializeAsString()));
+  net.mempool[0] = chain::encode_transaction(
+      chain::make_transaction(net.chain.spec.network(), net.chain.key(1), tx.nonce(),
+                              chain::pb::TX_SAVE_REQUEST, r.SerializeAsString()));
   ASSERT_TRUE(net.run_until([&] { return net.run().turns.size() > 2; }));
   const chain::Turn& bob = net.run().turns[1];
   EXPECT_EQ(bob.outcome, chain::TurnOutcome::rejected);

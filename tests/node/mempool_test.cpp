@@ -42,7 +42,7 @@ struct Fixture {
   }
   std::string note(int member, std::uint64_t nonce, std::string text = "hello") const {
     return chain::encode_transaction(
-        chain::make_note("mempool-test", keys[member].signing, nonce, std::move(text)));
+        chain::make_note(spec->network(), keys[member].signing, nonce, std::move(text)));
   }
 };
 
@@ -65,12 +65,18 @@ TEST(Mempool, RefusesInvalidTransactionsWithTheirReason) {
   Fixture f;
   Mempool m(*f.spec, MempoolLimits{});
   EXPECT_EQ(add(m, f, "garbage").invalid, chain::TxInvalid::malformed);
-  auto other_chain =
-      chain::encode_transaction(chain::make_note("other-chain", f.keys[0].signing, 1, "x"));
+  auto other_chain = chain::encode_transaction(
+      chain::make_note({"other-chain", f.spec->genesis_hash}, f.keys[0].signing, 1, "x"));
   EXPECT_EQ(add(m, f, other_chain).invalid, chain::TxInvalid::wrong_chain_id);
-  auto outsider = chain::encode_transaction(chain::make_note("mempool-test", f.outsider, 1, "x"));
+  // The same chain id under another genesis (a consortium that reuses the key).
+  auto other_genesis = chain::encode_transaction(
+      chain::make_note({f.spec->chain_id(), chain::sha256(std::string_view("another genesis"))},
+                       f.keys[0].signing, 1, "x"));
+  EXPECT_EQ(add(m, f, other_genesis).invalid, chain::TxInvalid::bad_signature);
+  auto outsider =
+      chain::encode_transaction(chain::make_note(f.spec->network(), f.outsider, 1, "x"));
   EXPECT_EQ(add(m, f, outsider).invalid, chain::TxInvalid::unknown_sender);
-  auto tx = chain::make_note("mempool-test", f.keys[0].signing, 1, "x");
+  auto tx = chain::make_note(f.spec->network(), f.keys[0].signing, 1, "x");
   (*tx.mutable_signature())[5] ^= 1;
   EXPECT_EQ(add(m, f, chain::encode_transaction(tx)).invalid, chain::TxInvalid::bad_signature);
   EXPECT_EQ(add(m, f, f.note(0, 1, std::string(2000, 'x'))).invalid, chain::TxInvalid::oversized);

@@ -5,14 +5,14 @@
 namespace baton::consensus::sim {
 
 chain::Hash ChainApp::tip_id() const {
-  if (chain_.empty()) return chain::sha256(chain_id_ + "/genesis");
+  if (chain_.empty()) return network_.genesis_hash;
   return chain_.back().block_id;
 }
 
 std::string ChainApp::build(std::uint64_t height, std::uint32_t round, std::uint32_t variant,
                             const std::vector<std::string>& evidence, bool filter) const {
   chain::pb::BlockHeader header;
-  header.set_chain_id(chain_id_);
+  header.set_chain_id(network_.chain_id);
   header.set_height(height);
   header.set_time_unix_ms(static_cast<std::int64_t>(round));
   const auto parent = tip_id();
@@ -65,7 +65,7 @@ Status ChainApp::check_block(std::uint64_t height, const std::string& bytes) {
   if (!block.ParseFromString(bytes) || !header.ParseFromString(block.header())) {
     return make_error("the block does not parse");
   }
-  if (header.chain_id() != chain_id_) return make_error("the block is for another chain");
+  if (header.chain_id() != network_.chain_id) return make_error("the block is for another chain");
   if (header.height() != height || height != chain_.size() + 1)
     return make_error("the block has the wrong height");
   const auto parent = tip_id();
@@ -90,7 +90,7 @@ Status ChainApp::check_block(std::uint64_t height, const std::string& bytes) {
     if (committed_evidence_.count(e))
       return make_error("the block carries evidence already recorded");
     if (members_ != nullptr) {
-      auto checked = chain::check_evidence(chain_id_, *members_, std::string_view(e));
+      auto checked = chain::check_evidence(network_, *members_, std::string_view(e));
       if (!checked)
         return make_error("the block carries invalid evidence: " +
                           std::string(chain::to_string(checked.reason())));

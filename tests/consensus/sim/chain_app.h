@@ -25,8 +25,10 @@ struct CommittedEntry {
 
 class ChainApp final : public Application {
  public:
-  ChainApp(std::string chain_id, chain::PublicKey proposer)
-      : chain_id_(std::move(chain_id)), proposer_(proposer) {}
+  // Blocks carry `network.chain_id`; the first one's parent is
+  // `network.genesis_hash`; evidence is checked against `network`.
+  ChainApp(chain::NetworkId network, chain::PublicKey proposer)
+      : network_(std::move(network)), proposer_(proposer) {}
 
   Result<std::string> make_block(std::uint64_t height, std::uint32_t round,
                                  const std::vector<std::string>& evidence) override;
@@ -61,7 +63,7 @@ class ChainApp final : public Application {
   std::string build(std::uint64_t height, std::uint32_t round, std::uint32_t variant,
                     const std::vector<std::string>& evidence, bool filter) const;
 
-  std::string chain_id_;
+  chain::NetworkId network_;
   chain::PublicKey proposer_;
   std::vector<CommittedEntry> chain_;
   std::set<std::string> committed_evidence_;

@@ -22,6 +22,12 @@ namespace baton::consensus::sim {
 namespace {
 
 constexpr const char* kChainId = "sim-chain";
+// What the simulated validators sign for; the chain starts from its hash.
+const chain::NetworkId& sim_network() {
+  static const chain::NetworkId network{kChainId,
+                                        chain::sha256(std::string_view("sim-chain/genesis"))};
+  return network;
+}
 constexpr std::uint32_t kGossipMs = 250;
 constexpr std::uint32_t kSyncMs = 500;
 constexpr std::uint64_t kSyncBatch = 8;
@@ -98,7 +104,7 @@ class Simulation {
     validators_.emplace(std::move(members));
     // The same validators as a genesis member list, for chain/'s evidence rule.
     chain::Genesis genesis;
-    genesis.chain_id = kChainId;
+    genesis.chain_id = sim_network().chain_id;
     for (const auto& n : nodes_) {
       genesis.members.push_back(chain::GenesisMember{"v" + std::to_string(n->index),
                                                      n->key.public_key(),
@@ -108,13 +114,13 @@ class Simulation {
                                                      {std::string(chain::kRoleValidator)}});
     }
     chain_members_.emplace(genesis);
-    engine_options_.chain_id = kChainId;
+    engine_options_.network = sim_network();
     engine_options_.timeouts = TimeoutOptions{300, 100, 150, 50, 150, 50, 50};
   }
 
   SimResult run() {
     for (auto& n : nodes_) {
-      n->app = std::make_unique<ChainApp>(kChainId, n->key.public_key());
+      n->app = std::make_unique<ChainApp>(sim_network(), n->key.public_key());
       n->app->check_evidence_with(&*chain_members_);
       boot(*n);
       schedule(
@@ -203,7 +209,7 @@ class Simulation {
   }
 
   void boot(SimNode& n) {
-    auto signer = Signer::open(n.key, kChainId, n.signer_store);
+    auto signer = Signer::open(n.key, sim_network(), n.signer_store);
     if (!signer) std::abort();
     n.signer = std::move(*signer);
     EngineOptions options = engine_options_;
@@ -445,7 +451,7 @@ class Simulation {
       ap->set_block(block);
       ap->set_pol_round(-1);
       ap->set_signature(
-          bytes_of(n.key.sign(proposal_sign_bytes(kChainId, p.height(), p.round(), -1, *id))));
+          bytes_of(n.key.sign(proposal_sign_bytes(sim_network(), p.height(), p.round(), -1, *id))));
       return alt;
     }
     const auto& v = m.vote();
@@ -459,8 +465,8 @@ class Simulation {
     if (!other->empty()) alt_id = chain::Hash::from_bytes(chain::as_bytes(*other)).value();
     auto* av = alt.mutable_vote();
     av->set_block_id(*other);
-    av->set_signature(
-        bytes_of(n.key.sign(vote_sign_bytes(kChainId, v.type(), v.height(), v.round(), alt_id))));
+    av->set_signature(bytes_of(
+        n.key.sign(vote_sign_bytes(sim_network(), v.type(), v.height(), v.round(), alt_id))));
     return alt;
   }
 
@@ -578,7 +584,7 @@ class Simulation {
         std::string block = cb.block().SerializeAsString();
         auto id = block_id_of(block);
         if (!id) return;
-        if (!verify_commit(*validators_, kChainId, cb.commit(), height, *id)) return;
+        if (!verify_commit(*validators_, sim_network(), cb.commit(), height, *id)) return;
         if (!n.app->check_block(height, block)) return;
         trace("node " + std::to_string(n.index) + " syncs height " + std::to_string(height));
         commit(n, CommittedEntry{*id, block, cb.commit()});
