@@ -35,8 +35,9 @@ Result<std::unique_ptr<Signer>> Signer::open(chain::SigningKey key, chain::Netwo
   pb::SignerState last;
   if (loaded->has_value()) {
     last = **loaded;
+    // A block id is empty (nil) or 32 bytes not all zero (chain/vote.h).
     if (last.step() > static_cast<std::uint32_t>(SignStep::precommit) ||
-        (!last.block_id().empty() && last.block_id().size() != 32)) {
+        !chain::vote_block_id_well_formed(last.block_id())) {
       return make_error("the signer state record is malformed (step " +
                         std::to_string(last.step()) +
                         "); refusing to sign until an operator restores it");
@@ -90,6 +91,7 @@ Result<chain::pb::Vote> Signer::sign_vote(chain::pb::VoteType type, std::uint64_
                                           std::uint32_t round,
                                           const std::optional<chain::Hash>& block_id) {
   if (type != chain::pb::PREVOTE && type != chain::pb::PRECOMMIT) std::abort();
+  if (block_id && block_id->is_zero()) std::abort();  // no block has this id: a bug
   const auto step = type == chain::pb::PREVOTE ? SignStep::prevote : SignStep::precommit;
   auto signature = guarded_sign(height, round, step, block_id,
                                 vote_sign_bytes(network_, type, height, round, block_id));

@@ -94,6 +94,10 @@ TEST(Signer, RefusesToOpenOnAMalformedRecord) {
   bad.set_step(9);
   ASSERT_TRUE(store.save(bad));
   EXPECT_FALSE(Signer::open(key_for(0), kChain, store));
+  bad.set_step(2);
+  bad.set_block_id(std::string(32, '\0'));  // no block has this id
+  ASSERT_TRUE(store.save(bad));
+  EXPECT_FALSE(Signer::open(key_for(0), kChain, store));
 }
 
 }  // namespace
