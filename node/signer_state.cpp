@@ -1,59 +1,24 @@
 #include "node/signer_state.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "chain/crypto.h"
+#include "storage/byte_stream.h"
 
 namespace baton::node {
-namespace {
-
-std::string errno_text() { return std::strerror(errno); }
-
-Status write_all(int fd, std::string_view data, const std::filesystem::path& path) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return make_error("cannot write " + path.string() + ": " + errno_text() +
-                        "; check free disk space");
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return {};
-}
-
-}  // namespace
-
 Status write_file_durably(const std::filesystem::path& path, std::string_view contents) {
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return make_error("cannot create " + tmp.string() + ": " + errno_text() +
+  // storage::AtomicFile: an exclusive 0600 temporary file (never a fixed
+  // name another user could plant as a symlink), fsync, rename, fsync of the
+  // directory.
+  auto file = storage::AtomicFile::create(path, /*overwrite=*/true, 0600);
+  if (!file)
+    return make_error("cannot create " + path.string() + ": " + file.error().message +
                       "; check the data directory");
-  Status written = write_all(fd, contents, tmp);
-  if (written && ::fsync(fd) != 0)
-    written = make_error("cannot fsync " + tmp.string() + ": " + errno_text());
-  ::close(fd);
-  if (!written) return written;
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return make_error("cannot rename " + tmp.string() + " to " + path.string() + ": " +
-                      errno_text());
-  }
-  const std::filesystem::path dir =
-      path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0)
-    return make_error("cannot open directory " + dir.string() + " to fsync it: " + errno_text());
-  const int rc = ::fsync(dfd);
-  ::close(dfd);
-  if (rc != 0) return make_error("cannot fsync directory " + dir.string() + ": " + errno_text());
-  return {};
+  if (auto s = (*file)->write(chain::as_bytes(contents)); !s)
+    return make_error(s.error().message + "; check free disk space");
+  return (*file)->commit();
 }
 
 Result<std::optional<std::string>> read_file_if_exists(const std::filesystem::path& path) {

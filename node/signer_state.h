@@ -19,7 +19,8 @@
 
 namespace baton::node {
 
-// Replaces `path` durably with `contents` (tmp + fsync + rename + dir fsync).
+// Replaces `path` durably with `contents`, mode 0600 (storage::AtomicFile:
+// exclusive temporary file + fsync + rename + directory fsync).
 Status write_file_durably(const std::filesystem::path& path, std::string_view contents);
 
 // Reads the whole file; nullopt when it does not exist.

@@ -5,9 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <string>
+
+#include "chain/crypto.h"
 
 namespace baton::storage {
 
@@ -27,6 +30,17 @@ Status fsync_directory(const fs::path& dir) {
   ::close(dfd);
   if (rc != 0) return make_error("cannot flush directory " + dir.string() + ": " + errno_text(e));
   return {};
+}
+
+// Gives the anonymous (O_TMPFILE) file `fd` the name `target`. Fails (-1,
+// errno EEXIST) when anything is at `target`, a dangling symlink included:
+// linkat never replaces or follows the new name.
+int link_anonymous(int fd, const fs::path& target) {
+  // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc/self/fd works for anyone.
+  if (::linkat(fd, "", AT_FDCWD, target.c_str(), AT_EMPTY_PATH) == 0) return 0;
+  if (errno == EEXIST) return -1;
+  const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  return ::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, target.c_str(), AT_SYMLINK_FOLLOW);
 }
 
 }  // namespace
@@ -189,42 +203,64 @@ Status AtomicFile::pwrite(ByteView data, std::uint64_t offset) {
 
 Status AtomicFile::commit() {
   if (done_) return make_error(path_.string() + " was already committed or discarded");
-  if (::fchmod(fd_, static_cast<mode_t>(mode_)) != 0 || ::fsync(fd_) != 0) {
+  if (::fchmod(fd_, static_cast<mode_t>(mode_)) != 0) {
+    const int e = errno;
+    discard();
+    return make_error("cannot set the permissions of " + path_.string() + ": " + errno_text(e) +
+                      "; nothing was written");
+  }
+  if (::fsync(fd_) != 0) {
     const int e = errno;
     discard();
     return make_error("cannot flush " + path_.string() + " to disk: " + errno_text(e));
   }
   const fs::path dir = path_.has_parent_path() ? path_.parent_path() : fs::path(".");
-  if (temp_.empty()) {
-    // Give the anonymous file a hidden name, then rename it over the target
-    // (linkat alone cannot replace an existing file).
-    char templ_suffix[32];
-    std::snprintf(templ_suffix, sizeof templ_suffix, ".partial-%d-%d", static_cast<int>(::getpid()),
-                  fd_);
-    const fs::path named = dir / ("." + path_.filename().string() + templ_suffix);
-    const std::string proc = "/proc/self/fd/" + std::to_string(fd_);
-    ::unlink(named.c_str());
-    if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, named.c_str(), AT_SYMLINK_FOLLOW) != 0) {
-      const int e = errno;
-      discard();
-      return make_error("cannot name the new file " + path_.string() + ": " + errno_text(e));
-    }
-    temp_ = named;
-  }
-  if (!overwrite_) {
-    // link() refuses to replace, so a file that appeared meanwhile is kept.
-    if (::link(temp_.c_str(), path_.c_str()) != 0) {
+  if (temp_.empty() && !overwrite_) {
+    // The anonymous file gets its final name directly: no name in between
+    // that another user could plant, and linkat neither replaces nor
+    // follows whatever is already at the path.
+    if (link_anonymous(fd_, path_) != 0) {
       const int e = errno;
       discard();
       if (e == EEXIST)
         return make_error(path_.string() + " already exists; remove it or choose another path");
       return make_error("cannot create " + path_.string() + ": " + errno_text(e));
     }
-    ::unlink(temp_.c_str());
-  } else if (::rename(temp_.c_str(), path_.c_str()) != 0) {
-    const int e = errno;
-    discard();
-    return make_error("cannot move the new file into " + path_.string() + ": " + errno_text(e));
+  } else {
+    if (temp_.empty()) {
+      // To replace a file the new one needs a name to rename from (linkat
+      // cannot replace): a random hidden one, created exclusively.
+      for (int attempt = 0;; ++attempt) {
+        std::array<std::uint8_t, 12> tag{};
+        chain::random_bytes(tag);
+        const fs::path named =
+            dir / ("." + path_.filename().string() + ".partial-" + chain::to_hex(tag));
+        if (link_anonymous(fd_, named) == 0) {
+          temp_ = named;
+          break;
+        }
+        const int e = errno;
+        if (e != EEXIST || attempt == 3) {
+          discard();
+          return make_error("cannot name the new file " + path_.string() + ": " + errno_text(e));
+        }
+      }
+    }
+    if (!overwrite_) {
+      // link() refuses to replace, so a file that appeared meanwhile is kept.
+      if (::link(temp_.c_str(), path_.c_str()) != 0) {
+        const int e = errno;
+        discard();
+        if (e == EEXIST)
+          return make_error(path_.string() + " already exists; remove it or choose another path");
+        return make_error("cannot create " + path_.string() + ": " + errno_text(e));
+      }
+      ::unlink(temp_.c_str());
+    } else if (::rename(temp_.c_str(), path_.c_str()) != 0) {
+      const int e = errno;
+      discard();
+      return make_error("cannot move the new file into " + path_.string() + ": " + errno_text(e));
+    }
   }
   temp_.clear();
   ::close(fd_);

@@ -128,6 +128,15 @@ class FileSource final : public ByteSource {
 // directory, which is removed if the AtomicFile is destroyed uncommitted. A
 // process killed before commit() leaves no file at `path` (and, where the file
 // system supports O_TMPFILE, nothing at all).
+//
+// Safe for secrets in a directory other users can write: the temporary file
+// is created by this process, exclusively and with mode 0600 (an anonymous
+// O_TMPFILE inode, or mkostemp's random name), so nobody else can own it,
+// open it or plant it; its final mode is set with fchmod before it gets a
+// name, and a failure to set it fails the commit. Without `overwrite` the
+// final name is created with linkat/link, which never replace or follow what
+// is already there. Every writer of key material (tools' write_file_atomic,
+// the vault) goes through this class.
 class AtomicFile final : public ByteSink {
  public:
   // Fails when the directory is missing or, unless `overwrite`, when `path`

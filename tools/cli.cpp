@@ -11,6 +11,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "storage/byte_stream.h"
+
 namespace baton::tools {
 
 namespace fs = std::filesystem;
@@ -30,36 +32,13 @@ std::string read_file(const fs::path& path, std::string_view what) {
 
 void write_file_atomic(const fs::path& path, std::string_view contents, fs::perms perms,
                        bool overwrite) {
-  std::error_code ec;
-  if (!overwrite && fs::exists(path, ec))
-    fail(path.string() + " already exists; remove it or choose another path");
-  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  if (!fs::is_directory(dir, ec)) fail("directory " + dir.string() + " does not exist");
-  const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) fail("cannot create " + tmp.string() + ": " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < contents.size()) {
-    const ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const std::string why = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      fail("cannot write " + path.string() + ": " + why);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    fail("cannot flush " + path.string() + " to disk");
-  }
-  fs::permissions(tmp, perms, ec);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    fail("cannot rename into " + path.string() + ": " + why);
-  }
+  // storage::AtomicFile: an exclusive 0600 temporary file, fchmod to `perms`
+  // before it gets its name (failing if that fails), link or rename into
+  // place, fsync; safe for secret keys in a directory others can write.
+  auto file = storage::AtomicFile::create(path, overwrite, static_cast<unsigned>(perms) & 07777);
+  if (!file) fail(file.error().message);
+  if (auto s = (*file)->write(chain::as_bytes(contents)); !s) fail(s.error().message);
+  if (auto s = (*file)->commit(); !s) fail(s.error().message);
 }
 
 void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }

@@ -46,8 +46,10 @@ class CommandError : public std::runtime_error {
 // a directory, or unreadable.
 std::string read_file(const std::filesystem::path& path, std::string_view what);
 
-// Writes via a temporary file, fsync and rename, with the given permissions.
-// Refuses to overwrite unless `overwrite` is true.
+// Writes via storage::AtomicFile: an exclusive temporary file created with
+// mode 0600, given `perms` (fchmod, checked) before it is linked or renamed
+// into place and synced, so a secret never sits in a file another user owns
+// or can read. Refuses to overwrite unless `overwrite` is true.
 void write_file_atomic(const std::filesystem::path& path, std::string_view contents,
                        std::filesystem::perms perms = std::filesystem::perms::owner_read |
                                                       std::filesystem::perms::owner_write |

@@ -1,5 +1,9 @@
 // `baton keygen`: a member's key pair files (formats in chain/keys.h and
 // docs/PROTOCOL.md, "Key files").
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -12,6 +16,30 @@ namespace baton::tools {
 namespace {
 
 namespace fs = std::filesystem;
+
+// Creates the key directory with mode 0700 (its parents as usual). An
+// existing directory is kept as it is, with a warning when other users may
+// write it: they could not read or plant the key file (write_file_atomic),
+// but they could replace it later.
+void make_key_directory(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) {
+    if (dir.has_parent_path() && !dir.parent_path().empty()) {
+      fs::create_directories(dir.parent_path(), ec);
+      if (ec) fail("cannot create directory " + dir.parent_path().string() + ": " + ec.message());
+    }
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+      fail("cannot create directory " + dir.string() + ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    fail(dir.string() + " is not a directory; choose another --out");
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    std::cerr << "baton: warning: " << dir.string()
+              << " is writable by other users, who could replace the key files; keep keys in a "
+                 "directory only you can write (mode 0700)\n";
+  }
+}
 
 struct KeygenOptions {
   std::string name;
@@ -35,10 +63,7 @@ void keygen(const KeygenOptions& o) {
       fail(p.string() +
            " already exists; keys are never overwritten, choose another name or directory");
   }
-  if (!fs::exists(dir, ec)) {
-    fs::create_directories(dir, ec);
-    if (ec) fail("cannot create directory " + dir.string() + ": " + ec.message());
-  }
+  make_key_directory(dir);
   const chain::MemberSecretKeys keys = chain::generate_member_keys(o.name);
   const chain::MemberPublicKeys pub = keys.public_keys(o.p2p);
   write_file_atomic(secret_path, chain::encode_secret_keys(keys),
