@@ -170,7 +170,7 @@ Result<SigningKey> SigningKey::from_seed(ByteView seed32) {
   return key;
 }
 
-SigningKey::~SigningKey() { sodium_memzero(secret_.data(), secret_.size()); }
+SigningKey::~SigningKey() = default;  // SecretBytes wipes and frees the secret
 
 Signature SigningKey::sign(ByteView message) const {
   Signature sig;
@@ -210,7 +210,7 @@ Result<X25519SecretKey> X25519SecretKey::from_bytes(ByteView secret32) {
   return key;
 }
 
-X25519SecretKey::~X25519SecretKey() { sodium_memzero(secret_.data(), secret_.size()); }
+X25519SecretKey::~X25519SecretKey() = default;  // SecretBytes wipes and frees the secret
 
 Bytes domain_separated(std::string_view domain, std::string_view chain_id, ByteView body) {
   Bytes out;

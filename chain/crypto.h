@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "chain/result.h"
+#include "chain/secret.h"
 
 namespace baton::chain {
 
@@ -69,8 +70,10 @@ struct Signature {
   auto operator<=>(const Signature&) const = default;
 };
 
-// An Ed25519 signing key. Holds the 32-byte seed; the secret is wiped on
-// destruction. Copyable on purpose (tests, signers); do not log it.
+// An Ed25519 signing key. Holds the 32-byte seed (and libsodium's 64-byte
+// expanded form) in SecretBytes: locked, out of core dumps, wiped on
+// destruction (chain/secret.h). Copyable on purpose (tests, signers); each
+// copy is its own locked allocation. Do not log it.
 class SigningKey {
  public:
   static SigningKey generate();
@@ -86,13 +89,14 @@ class SigningKey {
 
  private:
   SigningKey() = default;
-  std::array<std::uint8_t, 64> secret_{};  // libsodium layout: seed || public
+  SecretBytes<64> secret_;  // libsodium layout: seed || public
   PublicKey public_;
 };
 
 bool verify_signature(const PublicKey& key, ByteView message, const Signature& sig);
 
 // X25519 key pair for key wrapping (libsodium sealed boxes) and handshakes.
+// The secret scalar lives in SecretBytes, like SigningKey's.
 struct X25519PublicKey {
   std::array<std::uint8_t, 32> bytes{};
   std::string hex() const { return to_hex(bytes); }
@@ -109,11 +113,11 @@ class X25519SecretKey {
   ~X25519SecretKey();
 
   const X25519PublicKey& public_key() const { return public_; }
-  ByteView secret() const { return secret_; }
+  ByteView secret() const { return secret_.view(); }
 
  private:
   X25519SecretKey() = default;
-  std::array<std::uint8_t, 32> secret_{};
+  SecretBytes<32> secret_;
   X25519PublicKey public_;
 };
 

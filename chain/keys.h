@@ -42,7 +42,13 @@ Status validate_member_name(std::string_view name);
 
 MemberSecretKeys generate_member_keys(std::string name);
 
+// The key file's text. It holds the secrets: keep it in a chain::SecretText
+// so that it is wiped once written. Made without intermediate copies.
 std::string encode_secret_keys(const MemberSecretKeys& keys);
+
+// The keys from a key file's text; the parsed JSON's secret strings are
+// wiped before they are freed (the caller wipes `json_text`, e.g. by holding
+// it in a chain::SecretText).
 Result<MemberSecretKeys> parse_secret_keys(std::string_view json_text);
 
 std::string encode_public_keys(const MemberPublicKeys& keys);

@@ -25,11 +25,11 @@ void append_u16(chain::Bytes& out, std::uint16_t v) {
   out.push_back(static_cast<std::uint8_t>(v));
 }
 
-SessionKey derive_key(const std::array<std::uint8_t, 32>& shared, std::string_view label,
+SessionKey derive_key(const chain::SecretBytes<32>& shared, std::string_view label,
                       const chain::Hash& transcript_hash) {
   chain::Bytes input(label.begin(), label.end());
   append(input, transcript_hash.view());
-  SessionKey key{};
+  SessionKey key;
   crypto_generichash(key.data(), key.size(), input.data(), input.size(), shared.data(),
                      shared.size());
   return key;
@@ -248,14 +248,12 @@ HandshakeStep Handshake::on_auth(chain::ByteView body) {
   HandshakeResult result;
   result.peer = peer_identity_;
   result.transcript_hash = chain::sha256(transcript_);
-  const SessionKey i2r = derive_key(shared_, kKeyI2R, result.transcript_hash);
-  const SessionKey r2i = derive_key(shared_, kKeyR2I, result.transcript_hash);
+  // Derived straight into the result's SecretBytes: no other copy.
+  SessionKey& i2r = role_ == HandshakeRole::initiator ? result.keys.send : result.keys.receive;
+  SessionKey& r2i = role_ == HandshakeRole::initiator ? result.keys.receive : result.keys.send;
+  i2r = derive_key(shared_, kKeyI2R, result.transcript_hash);
+  r2i = derive_key(shared_, kKeyR2I, result.transcript_hash);
   sodium_memzero(shared_.data(), shared_.size());
-  if (role_ == HandshakeRole::initiator) {
-    result.keys = SessionKeys{i2r, r2i};
-  } else {
-    result.keys = SessionKeys{r2i, i2r};
-  }
   state_ = State::done;
   HandshakeStep step;
   step.done = std::move(result);

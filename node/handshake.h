@@ -119,7 +119,7 @@ class Handshake {
   chain::PublicKey peer_identity_;
   chain::X25519PublicKey peer_ephemeral_;
   chain::Bytes transcript_;
-  std::array<std::uint8_t, 32> shared_{};  // X25519 result; wiped once keys are derived
+  chain::SecretBytes<32> shared_;  // X25519 result; wiped once keys are derived
 };
 
 // --- The wire messages, exposed for tests and fuzzers -------------------------

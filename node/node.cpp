@@ -17,6 +17,7 @@
 #include "node/admin_api.h"
 #include "node/agent.h"
 #include "node/transport_tcp.h"
+#include "storage/secret_file.h"
 
 namespace baton::node {
 namespace {
@@ -55,11 +56,19 @@ Result<std::string> read_whole_file(const fs::path& path, std::string_view what,
 
 Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
                                          std::shared_ptr<spdlog::logger> log) {
-  auto key_text = read_whole_file(
-      config.key_file, "key file",
-      "set key_file in the config to this node's NAME.key (made by `baton keygen`)");
-  if (!key_text) return key_text.error();
-  auto keys = chain::parse_secret_keys(*key_text);
+  std::error_code exists_ec;
+  if (!fs::exists(config.key_file, exists_ec)) {
+    return make_error("key file " + config.key_file.string() +
+                      " does not exist; set key_file in the config to this node's NAME.key "
+                      "(made by `baton keygen`)");
+  }
+  // Read into wiped memory; the text is wiped once parsed (the keys live on
+  // in locked SecretBytes, chain/secret.h).
+  auto key_text = storage::read_secret_file(config.key_file);
+  if (!key_text)
+    return make_error("cannot read the key file: " + key_text.error().message +
+                      "; check its permissions");
+  auto keys = chain::parse_secret_keys(key_text->view());
   if (!keys)
     return make_error("key file " + config.key_file.string() +
                       " is not a Baton key: " + keys.error().message);

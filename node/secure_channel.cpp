@@ -39,8 +39,9 @@ const char* to_string(OpenFailure failure) {
   return "unknown frame failure";
 }
 
-FrameSealer::~FrameSealer() { sodium_memzero(key_.data(), key_.size()); }
-FrameOpener::~FrameOpener() { sodium_memzero(key_.data(), key_.size()); }
+// SessionKey (SecretBytes) wipes and frees the key.
+FrameSealer::~FrameSealer() = default;
+FrameOpener::~FrameOpener() = default;
 
 void FrameSealer::seal(EnvelopeKind kind, chain::ByteView payload, chain::Bytes& out) {
   // A counter that wraps would reuse a nonce; 2^64 frames cannot happen in

@@ -27,12 +27,14 @@ namespace baton::node {
 
 inline constexpr std::size_t kAeadTagSize = 16;
 
-using SessionKey = std::array<std::uint8_t, 32>;
+// A direction's 32-byte key, in chain::SecretBytes: locked in RAM, out of
+// core dumps, wiped when it dies (also each sealer's and opener's copy).
+using SessionKey = chain::SecretBytes<32>;
 
 // The two directions' keys, from the handshake (handshake.h).
 struct SessionKeys {
-  SessionKey send{};
-  SessionKey receive{};
+  SessionKey send;
+  SessionKey receive;
 };
 
 enum class EnvelopeKind : std::uint8_t { message = 0x01, keepalive = 0x02 };

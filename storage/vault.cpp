@@ -131,7 +131,7 @@ class ChunkCipher {
 
 DataKey DataKey::generate() {
   DataKey k;
-  chain::random_bytes(k.key_);
+  chain::random_bytes({k.key_.data(), k.key_.size()});
   return k;
 }
 
@@ -145,12 +145,12 @@ Result<DataKey> DataKey::from_bytes(ByteView bytes) {
   return k;
 }
 
-DataKey::~DataKey() { sodium_memzero(key_.data(), key_.size()); }
+DataKey::~DataKey() = default;  // SecretBytes wipes and frees the key
 
 std::array<std::uint8_t, 32> DataKey::commitment() const {
   Bytes msg(kCommitDomain.begin(), kCommitDomain.end());
   msg.push_back(0);
-  msg.insert(msg.end(), key_.begin(), key_.end());
+  msg.insert(msg.end(), key_.data(), key_.data() + key_.size());
   const auto h = chain::sha256(msg);
   sodium_memzero(msg.data(), msg.size());
   return h.bytes;

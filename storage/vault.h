@@ -46,7 +46,9 @@ enum class VaultErrc : int {
   invalid_argument = 8,
 };
 
-// A 256-bit AES data key, one per model. Wiped on destruction; never log it.
+// A 256-bit AES data key, one per model. Held in chain::SecretBytes: locked
+// in RAM, out of core dumps, wiped on destruction (chain/secret.h); never
+// log it.
 class DataKey {
  public:
   static DataKey generate();
@@ -56,13 +58,13 @@ class DataKey {
   DataKey& operator=(const DataKey&) = default;
   ~DataKey();
 
-  ByteView bytes() const { return key_; }
+  ByteView bytes() const { return key_.view(); }
   // SHA-256("baton/vault/key-commitment/v1" || 0x00 || key).
   std::array<std::uint8_t, 32> commitment() const;
 
  private:
   DataKey() = default;
-  std::array<std::uint8_t, kDataKeySize> key_{};
+  chain::SecretBytes<kDataKeySize> key_;
 };
 
 // The parsed fixed header of a blob.

@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "storage/byte_stream.h"
+#include "storage/secret_file.h"
 
 namespace baton::tools {
 
@@ -28,6 +29,16 @@ std::string read_file(const fs::path& path, std::string_view what) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+chain::SecretText read_secret_file(const fs::path& path, std::string_view what) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) fail(std::string(what) + " " + path.string() + " does not exist");
+  if (fs::is_directory(path, ec))
+    fail(std::string(what) + " " + path.string() + " is a directory, not a file");
+  auto text = storage::read_secret_file(path);
+  if (!text) fail("cannot read " + std::string(what) + ": " + text.error().message);
+  return std::move(text).value();
 }
 
 void write_file_atomic(const fs::path& path, std::string_view contents, fs::perms perms,

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chain/secret.h"
+
 namespace CLI {
 class App;
 }
@@ -45,6 +47,12 @@ class CommandError : public std::runtime_error {
 // Reads a whole file; fails with a sentence naming the path when it is missing,
 // a directory, or unreadable.
 std::string read_file(const std::filesystem::path& path, std::string_view what);
+
+// Reads a file that holds a secret (NAME.key) into wiped memory
+// (storage::read_secret_file); fails like read_file. Use it as
+// parse_secret_keys(read_secret_file(path, "key file").view()): the text
+// lives until the end of that full expression, then is wiped.
+chain::SecretText read_secret_file(const std::filesystem::path& path, std::string_view what);
 
 // Writes via storage::AtomicFile: an exclusive temporary file created with
 // mode 0600, given `perms` (fchmod, checked) before it is linked or renamed

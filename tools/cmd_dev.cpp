@@ -37,7 +37,7 @@ std::vector<chain::SigningKey> read_member_keys(const chain::ChainSpec& spec, co
   std::vector<chain::SigningKey> out;
   for (const auto& member : spec.genesis.members) {
     const fs::path path = dir / (member.name + ".key");
-    auto keys = chain::parse_secret_keys(read_file(path, "key file"));
+    auto keys = chain::parse_secret_keys(read_secret_file(path, "key file").view());
     if (!keys) fail("key file " + path.string() + " is not valid: " + keys.error().message);
     if (keys->signing.public_key() != member.ed25519) {
       fail("key file " + path.string() +

@@ -66,8 +66,10 @@ void keygen(const KeygenOptions& o) {
   make_key_directory(dir);
   const chain::MemberSecretKeys keys = chain::generate_member_keys(o.name);
   const chain::MemberPublicKeys pub = keys.public_keys(o.p2p);
-  write_file_atomic(secret_path, chain::encode_secret_keys(keys),
-                    fs::perms::owner_read | fs::perms::owner_write);
+  {
+    const chain::SecretText text(chain::encode_secret_keys(keys));  // wiped when written
+    write_file_atomic(secret_path, text.view(), fs::perms::owner_read | fs::perms::owner_write);
+  }
   try {
     write_file_atomic(public_path, chain::encode_public_keys(pub));
   } catch (const CommandError&) {

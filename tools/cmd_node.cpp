@@ -78,7 +78,7 @@ struct SubmitOptions {
 };
 
 void submit(const SubmitOptions& o) {
-  auto keys = chain::parse_secret_keys(read_file(o.key_file, "key file"));
+  auto keys = chain::parse_secret_keys(read_secret_file(o.key_file, "key file").view());
   if (!keys) fail("key file " + o.key_file + " is not a Baton key: " + keys.error().message);
   auto client = client_for(o.node);
   node::HttpReply raw;

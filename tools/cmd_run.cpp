@@ -233,7 +233,7 @@ void start(const StartOptions& o) {
   // The ledger takes any model text; refuse here what no partner agent could train.
   if (auto s = check_plan_for_agents(**plan); !s)
     fail("plan file " + o.plan_file + ": " + s.error().message);
-  auto keys = chain::parse_secret_keys(read_file(o.key_file, "key file"));
+  auto keys = chain::parse_secret_keys(read_secret_file(o.key_file, "key file").view());
   if (!keys) fail("key file " + o.key_file + " is not a Baton key: " + keys.error().message);
   const auto* member = spec->genesis.find_member(keys->signing.public_key());
   if (member == nullptr || !member->has_role(chain::kRoleAdmin)) {

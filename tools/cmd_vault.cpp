@@ -102,7 +102,7 @@ void seal(const VaultFlags& f) {
 }
 
 void open(const VaultFlags& f) {
-  auto secret = chain::parse_secret_keys(read_file(f.key_file, "key file"));
+  auto secret = chain::parse_secret_keys(read_secret_file(f.key_file, "key file").view());
   if (!secret) fail("key file " + f.key_file + " is not valid: " + secret.error().message);
   auto envelope = storage::parse_envelope(read_file(f.envelope, "envelope"));
   if (!envelope) fail(f.envelope + ": " + envelope.error().message, Exit::verify_failed);

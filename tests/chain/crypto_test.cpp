@@ -1,8 +1,13 @@
 #include "chain/crypto.h"
 
+#include <algorithm>
+#include <vector>
+
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "chain/keys.h"
+#include "tests/support/test_support.h"
 
 namespace baton::chain {
 namespace {
@@ -61,6 +66,42 @@ TEST(Hex, RefusesOddAndNonHex) {
   EXPECT_FALSE(from_hex("abc").ok());
   EXPECT_FALSE(from_hex("zz").ok());
   EXPECT_EQ(from_hex("00FF").value(), (Bytes{0x00, 0xff}));
+}
+
+TEST(SecretMemory, KeysLiveInLockedPagesLeftOutOfCoreDumps) {
+  const auto keys = generate_member_keys("hospital-a");
+  std::string why;
+  EXPECT_TRUE(baton::testing::in_secret_memory(keys.signing.seed().data(), &why)) << why;
+  EXPECT_TRUE(baton::testing::in_secret_memory(keys.x25519.secret().data(), &why)) << why;
+  // A copy is a locked allocation of its own, equal in value.
+  const SigningKey copy = keys.signing;
+  EXPECT_NE(copy.seed().data(), keys.signing.seed().data());
+  EXPECT_TRUE(std::equal(copy.seed().begin(), copy.seed().end(), keys.signing.seed().begin()));
+  EXPECT_TRUE(baton::testing::in_secret_memory(copy.seed().data(), &why)) << why;
+  // The heap is not such memory: the check can fail.
+  const std::vector<std::uint8_t> ordinary(64, 1);
+  EXPECT_FALSE(baton::testing::in_secret_memory(ordinary.data()));
+}
+
+TEST(SecretMemory, SecretBytesCopiesCompareAndStayApart) {
+  SecretBytes<32> a;
+  for (std::size_t i = 0; i < a.size(); ++i) a.data()[i] = static_cast<std::uint8_t>(i);
+  SecretBytes<32> b = a;
+  EXPECT_TRUE(a == b);
+  b.data()[31] ^= 1;
+  EXPECT_FALSE(a == b);
+  EXPECT_EQ(a.data()[31], 31);
+}
+
+TEST(KeyFiles, SecretFileTextIsTheDocumentedJson) {
+  // encode_secret_keys writes the text by hand (no stray copies of the
+  // secret); it must stay what PROTOCOL.md §3 shows and nlohmann writes.
+  auto keys = generate_member_keys("hospital-a");
+  const nlohmann::json j = {{"format", "baton-key-v1"},
+                            {"name", "hospital-a"},
+                            {"ed25519_seed", to_hex(keys.signing.seed())},
+                            {"x25519_secret", to_hex(keys.x25519.secret())}};
+  EXPECT_EQ(encode_secret_keys(keys), j.dump(2) + "\n");
 }
 
 TEST(KeyFiles, SecretAndPublicRoundTrip) {

@@ -19,7 +19,7 @@ using namespace baton::node;
 
 const SessionKey kKey = [] {
   SessionKey k;
-  for (std::size_t i = 0; i < k.size(); ++i) k[i] = static_cast<std::uint8_t>(i);
+  for (std::size_t i = 0; i < k.size(); ++i) k.data()[i] = static_cast<std::uint8_t>(i);
   return k;
 }();
 

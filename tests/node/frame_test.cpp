@@ -1,4 +1,6 @@
 // The frame codec and the per-frame AEAD: pure, no sockets.
+#include <cstring>
+
 #include <gtest/gtest.h>
 
 #include <random>
@@ -92,7 +94,7 @@ TEST(FrameCodec, RaisedLimitAppliesToLaterFrames) {
 
 SessionKey key_of(std::uint8_t fill) {
   SessionKey k;
-  k.fill(fill);
+  std::memset(k.data(), fill, k.size());
   return k;
 }
 

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "node/handshake.h"
+#include "tests/support/test_support.h"
 
 namespace baton::node {
 namespace {
@@ -46,6 +47,11 @@ TEST(Handshake, BothSidesAgreeOnIdentitiesAndMirroredKeys) {
   EXPECT_EQ(ra.done->keys.receive, rb.done->keys.send);
   EXPECT_NE(ra.done->keys.send, ra.done->keys.receive);
   EXPECT_EQ(ra.done->transcript_hash, rb.done->transcript_hash);
+  // Session keys live in locked memory left out of core dumps, and so does
+  // each sealer's copy.
+  std::string why;
+  EXPECT_TRUE(testing::in_secret_memory(ra.done->keys.send.data(), &why)) << why;
+  EXPECT_TRUE(testing::in_secret_memory(ra.done->keys.receive.data(), &why)) << why;
   EXPECT_TRUE(a.finished());
   // Anything after the end is out of order.
   EXPECT_EQ(a.on_message(b.hello()).refused, HandshakeRefusal::unexpected_message);

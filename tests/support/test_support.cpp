@@ -6,15 +6,19 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <set>
+#include <sstream>
 #include <stdexcept>
 
 extern char** environ;
@@ -223,6 +227,43 @@ void write_text(const std::filesystem::path& path, const std::string& text) {
 std::string read_text(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+bool in_secret_memory(const void* address, std::string* why) {
+  const std::string flags = vm_flags_of(address);
+  std::set<std::string> tokens;
+  std::istringstream in(flags);
+  for (std::string t; in >> t;) tokens.insert(t);
+  struct rlimit limit {};
+  const bool may_lock =
+      ::geteuid() == 0 || (::getrlimit(RLIMIT_MEMLOCK, &limit) == 0 &&
+                           (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= (1u << 20)));
+  std::string missing;
+  if (!tokens.count("dd")) missing += " dd (excluded from core dumps)";
+  if (may_lock && !tokens.count("lo")) missing += " lo (locked in RAM)";
+  if (why != nullptr) *why = missing.empty() ? "" : "VmFlags \"" + flags + "\" lack" + missing;
+  return missing.empty();
+}
+
+std::string vm_flags_of(const void* address) {
+  const auto at = reinterpret_cast<std::uintptr_t>(address);
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    // A mapping starts with "start-end perms ..." in hex.
+    const auto dash = line.find('-');
+    const auto space = line.find(' ');
+    if (dash != std::string::npos && space != std::string::npos && dash < space &&
+        line.find_first_not_of("0123456789abcdef") == dash) {
+      const auto start = std::stoull(line.substr(0, dash), nullptr, 16);
+      const auto end = std::stoull(line.substr(dash + 1, space - dash - 1), nullptr, 16);
+      inside = start <= at && at < end;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line.substr(8);
+    }
+  }
+  return "";
 }
 
 }  // namespace baton::testing

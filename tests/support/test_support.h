@@ -98,4 +98,15 @@ bool port_open(int port);
 void write_text(const std::filesystem::path& path, const std::string& text);
 std::string read_text(const std::filesystem::path& path);
 
+// The kernel's VmFlags for the mapping of this process that holds `address`
+// (/proc/self/smaps, e.g. "rd wr mr mw me dd lo": "dd" = left out of core
+// dumps, "lo" = locked in RAM), or "" when no mapping holds it.
+std::string vm_flags_of(const void* address);
+
+// True when `address` lies in memory the kernel leaves out of core dumps
+// ("dd") and, where this process may lock memory (root, or RLIMIT_MEMLOCK of
+// 1 MiB or more), keeps out of swap ("lo"): what chain::SecretBytes promises.
+// On failure `why` says which flag is missing.
+bool in_secret_memory(const void* address, std::string* why = nullptr);
+
 }  // namespace baton::testing

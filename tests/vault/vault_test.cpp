@@ -46,6 +46,15 @@ VaultErrc code_of(const Error& e) { return static_cast<VaultErrc>(e.code); }
 
 class VaultRoundTrip : public ::testing::TestWithParam<std::size_t> {};
 
+TEST(DataKey, LivesInLockedMemoryLeftOutOfCoreDumps) {
+  const auto key = DataKey::generate();
+  std::string why;
+  EXPECT_TRUE(testing::in_secret_memory(key.bytes().data(), &why)) << why;
+  const DataKey copy = key;
+  EXPECT_NE(copy.bytes().data(), key.bytes().data());
+  EXPECT_TRUE(testing::in_secret_memory(copy.bytes().data(), &why)) << why;
+}
+
 TEST_P(VaultRoundTrip, OpensToTheSameBytes) {
   const auto key = DataKey::generate();
   const Bytes plain = pattern(GetParam());

@@ -237,7 +237,7 @@ chain::Bytes fetch_final_model(const ReportArgs& a, const json& status, const js
   if (turn == nullptr || !turn->contains("save"))
     fail("the ledger names head " + head + " but no turn saved it");
   const json& sv = (*turn)["save"];
-  auto keys = chain::parse_secret_keys(read_file(a.key_file, "key file"));
+  auto keys = chain::parse_secret_keys(read_secret_file(a.key_file, "key file").view());
   if (!keys) fail("key file " + a.key_file + " is not a Baton key: " + keys.error().message);
 
   chain::SaveRecord save;

@@ -1,0 +1,47 @@
+#include "storage/secret_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace baton::storage {
+
+Result<chain::SecretText> read_secret_file(const std::filesystem::path& path,
+                                           std::size_t max_bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return make_error("cannot open " + path.string() + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return make_error(path.string() + " is not a regular file");
+  }
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
+    ::close(fd);
+    return make_error(path.string() + " is " + std::to_string(st.st_size) +
+                      " bytes, too large for a key file (at most " + std::to_string(max_bytes) +
+                      ")");
+  }
+  std::string text(static_cast<std::size_t>(st.st_size), '\0');
+  std::size_t have = 0;
+  while (have < text.size()) {
+    const ssize_t n = ::read(fd, text.data() + have, text.size() - have);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int e = errno;
+      ::close(fd);
+      chain::wipe(text);
+      return make_error("cannot read " + path.string() + ": " + std::strerror(e));
+    }
+    if (n == 0) break;  // the file shrank meanwhile: what is there is what we have
+    have += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  text.resize(have);  // never grows, so never reallocates
+  return chain::SecretText(std::move(text));
+}
+
+}  // namespace baton::storage
