@@ -1,6 +1,7 @@
 #include "chain/protocol.h"
 
 #include <cstdlib>
+#include <limits>
 
 #include "chain/encoding.h"
 #include "chain/transaction.h"
@@ -88,101 +89,6 @@ bool protocol_payload_decodes(pb::TxType type, std::string_view payload) {
   }
 }
 
-TrainingPlan plan_from_proto(const pb::TrainingPlan& p) {
-  TrainingPlan t;
-  t.run_id = p.run_id();
-  t.model_spec = p.model_spec();
-  t.model_spec_hash = sha256(t.model_spec);
-  t.feature_columns.assign(p.feature_columns().begin(), p.feature_columns().end());
-  t.label_column = p.label_column();
-  t.positive_value = p.positive_value();
-  t.partners.assign(p.partners().begin(), p.partners().end());
-  t.cycles = p.cycles();
-  t.epochs = p.epochs();
-  t.batch_size = p.batch_size();
-  t.optimizer = p.optimizer();
-  t.learning_rate_nano = p.learning_rate_nano();
-  t.weight_decay_nano = p.weight_decay_nano();
-  t.seed = p.seed();
-  t.vote_policy = static_cast<VotePolicyKind>(p.vote_policy());  // validate_plan checks the range
-  t.vote_param_ppm = p.vote_param_ppm();
-  t.quorum_num = p.quorum_num();
-  t.quorum_den = p.quorum_den();
-  t.load_deadline_blocks = p.load_deadline_blocks();
-  t.save_deadline_blocks = p.save_deadline_blocks();
-  t.vote_deadline_blocks = p.vote_deadline_blocks();
-  return t;
-}
-
-pb::TrainingPlan plan_to_proto(const TrainingPlan& t) {
-  pb::TrainingPlan p;
-  p.set_run_id(t.run_id);
-  p.set_model_spec(t.model_spec);
-  for (const auto& c : t.feature_columns) p.add_feature_columns(c);
-  p.set_label_column(t.label_column);
-  p.set_positive_value(t.positive_value);
-  for (const auto& n : t.partners) p.add_partners(n);
-  p.set_cycles(t.cycles);
-  p.set_epochs(t.epochs);
-  p.set_batch_size(t.batch_size);
-  p.set_optimizer(t.optimizer);
-  p.set_learning_rate_nano(t.learning_rate_nano);
-  p.set_weight_decay_nano(t.weight_decay_nano);
-  p.set_seed(t.seed);
-  p.set_vote_policy(static_cast<std::uint32_t>(t.vote_policy));
-  p.set_vote_param_ppm(t.vote_param_ppm);
-  p.set_quorum_num(t.quorum_num);
-  p.set_quorum_den(t.quorum_den);
-  p.set_load_deadline_blocks(t.load_deadline_blocks);
-  p.set_save_deadline_blocks(t.save_deadline_blocks);
-  p.set_vote_deadline_blocks(t.vote_deadline_blocks);
-  return p;
-}
-
-Status validate_plan(const Genesis& genesis, const TrainingPlan& plan) {
-  if (auto s = validate_chain_id(plan.run_id); !s) {
-    return make_error("training plan: run_id \"" + plan.run_id +
-                      "\" must be 1..64 characters of [A-Za-z0-9._-]");
-  }
-  if (plan.partners.empty())
-    return make_error("training plan: partners must name at least one member");
-  for (std::size_t i = 0; i < plan.partners.size(); ++i) {
-    const auto* m = genesis.find_member(plan.partners[i]);
-    if (m == nullptr)
-      return make_error("training plan: partners[" + std::to_string(i) + "] \"" + plan.partners[i] +
-                        "\" is not a genesis member");
-    if (!m->has_role(kRolePartner))
-      return make_error("training plan: partners[" + std::to_string(i) + "] \"" + plan.partners[i] +
-                        "\" does not hold role \"partner\"");
-    for (std::size_t k = 0; k < i; ++k)
-      if (plan.partners[k] == plan.partners[i])
-        return make_error("training plan: partner \"" + plan.partners[i] + "\" is listed twice");
-    if (genesis.total_power() - m->power == 0) {
-      return make_error("training plan: no other member than \"" + plan.partners[i] +
-                        "\" has voting power, so nobody could vote on its models");
-    }
-  }
-  if (plan.cycles == 0) return make_error("training plan: cycles must be at least 1");
-  if (plan.epochs == 0 || plan.batch_size == 0)
-    return make_error("training plan: epochs and batch_size must be at least 1");
-  const auto policy = static_cast<std::uint8_t>(plan.vote_policy);
-  if (policy < 1 || policy > 3)
-    return make_error("training plan: vote_policy must be strict, tolerance or delong");
-  if (plan.vote_policy == VotePolicyKind::strict && plan.vote_param_ppm != 0)
-    return make_error("training plan: the strict vote policy takes no parameter");
-  if (plan.vote_param_ppm > 1'000'000)
-    return make_error("training plan: the vote policy parameter must be at most 1 (1000000 ppm)");
-  if (plan.quorum_num == 0 || plan.quorum_den == 0 || plan.quorum_num >= plan.quorum_den) {
-    return make_error(
-        "training plan: quorum must be a fraction num/den with 1 <= num < den, e.g. 1/2");
-  }
-  if (plan.load_deadline_blocks == 0 || plan.save_deadline_blocks == 0 ||
-      plan.vote_deadline_blocks == 0) {
-    return make_error("training plan: every deadline must be at least 1 block");
-  }
-  return {};
-}
-
 namespace {
 
 struct Voter {
@@ -222,6 +128,13 @@ Tally tally(const ChainSpec& spec, const Run& run, const std::string& requester,
   return Tally::open;
 }
 
+// height + blocks, or UINT64_MAX when that would not fit: a deadline beyond
+// the last height is "never", not a wrap into the past.
+std::uint64_t deadline_after(std::uint64_t height, std::uint64_t blocks) {
+  constexpr std::uint64_t kLast = std::numeric_limits<std::uint64_t>::max();
+  return blocks > kLast - height ? kLast : height + blocks;
+}
+
 void begin_turn(Run& run, std::uint64_t index, std::uint64_t height) {
   const auto n = run.plan.partners.size();
   Turn t;
@@ -229,7 +142,7 @@ void begin_turn(Run& run, std::uint64_t index, std::uint64_t height) {
   t.cycle = index / n;
   t.partner = run.plan.partners[index % n];
   t.start_height = height;
-  t.deadline_height = height + run.plan.load_deadline_blocks;
+  t.deadline_height = deadline_after(height, run.plan.load_deadline_blocks);
   t.head_before = run.head;
   run.turns.push_back(std::move(t));
 }
@@ -308,9 +221,9 @@ std::optional<ProtocolRejected> apply_on(const ChainSpec& spec, TrainingState& t
       if (m == nullptr || !m->has_role(kRoleAdmin)) return ProtocolRejected::not_admin;
       if (ts.active_run) return ProtocolRejected::run_active;
       if (ts.runs.contains(p.run_id())) return ProtocolRejected::duplicate_run_id;
-      TrainingPlan plan = plan_from_proto(p);
-      if (!validate_plan(spec.genesis, plan)) return ProtocolRejected::invalid_plan;
-      start_run(ts, std::move(plan), sender.name, height);
+      auto plan = plan_from_proto(spec.genesis, p);
+      if (!plan) return ProtocolRejected::invalid_plan;
+      start_run(ts, std::move(plan).value(), sender.name, height);
       return std::nullopt;
     }
     case pb::TX_LOAD_REQUEST: {
@@ -326,7 +239,7 @@ std::optional<ProtocolRejected> apply_on(const ChainSpec& spec, TrainingState& t
       t.load_request_id = request_id;
       t.load_request_height = height;
       t.phase = TurnPhase::load_voting;
-      t.deadline_height = height + run->plan.vote_deadline_blocks;
+      t.deadline_height = deadline_after(height, run->plan.vote_deadline_blocks);
       return std::nullopt;
     }
     case pb::TX_LOAD_APPROVAL: {
@@ -348,7 +261,7 @@ std::optional<ProtocolRejected> apply_on(const ChainSpec& spec, TrainingState& t
           t.load_token_id = t.load_request_id;
           t.load_token_height = height;
           t.phase = TurnPhase::training;
-          t.deadline_height = height + run->plan.save_deadline_blocks;
+          t.deadline_height = deadline_after(height, run->plan.save_deadline_blocks);
           break;
         case Tally::rejected:
           finish_turn(ts, *run, TurnOutcome::rejected, height);
@@ -373,7 +286,7 @@ std::optional<ProtocolRejected> apply_on(const ChainSpec& spec, TrainingState& t
       t.save_request_id = request_id;
       t.save_request_height = height;
       t.phase = TurnPhase::save_voting;
-      t.deadline_height = height + run->plan.vote_deadline_blocks;
+      t.deadline_height = deadline_after(height, run->plan.vote_deadline_blocks);
       return std::nullopt;
     }
     case pb::TX_MODEL_VOTE: {
@@ -599,11 +512,13 @@ void begin_block(const ChainSpec& spec, LedgerState& state, std::uint64_t height
 }
 
 void end_block(const ChainSpec& /*spec*/, LedgerState& state, std::uint64_t height) {
-  while (Run* run = state.training.active()) {
-    Turn* t = run->current_turn();
-    if (t == nullptr || t->deadline_height > height) return;
-    finish_turn(state.training, *run, TurnOutcome::expired, height);
-  }
+  // One look at the current turn, not a loop: a turn begun here has its
+  // deadline at least one block ahead, so no block ends more than one turn.
+  Run* run = state.training.active();
+  if (run == nullptr) return;
+  const Turn* t = run->current_turn();
+  if (t == nullptr || t->deadline_height > height) return;
+  finish_turn(state.training, *run, TurnOutcome::expired, height);
 }
 
 }  // namespace baton::chain

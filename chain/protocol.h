@@ -26,6 +26,7 @@
 #include "chain/proto/ledger.pb.h"
 #include "chain/result.h"
 #include "chain/training.h"
+#include "chain/training_plan.h"
 #include "chain/verdict.h"
 
 namespace baton::chain {
@@ -34,20 +35,6 @@ bool is_protocol_tx(pb::TxType type);
 
 // Decodes a payload of a protocol type; false when it is not canonical.
 bool protocol_payload_decodes(pb::TxType type, std::string_view payload);
-
-// Plan checks against the genesis: a valid run id, partners are distinct
-// members holding role "partner", cycles >= 1, a known vote policy, quorum
-// 0 < num/den < 1 ... (1 <= num < den), deadlines >= 1, epochs/batch >= 1.
-Status validate_plan(const Genesis& genesis, const TrainingPlan& plan);
-
-// pb::TrainingPlan <-> TrainingPlan (model_spec_hash is computed).
-TrainingPlan plan_from_proto(const pb::TrainingPlan& p);
-pb::TrainingPlan plan_to_proto(const TrainingPlan& plan);
-
-// The genesis "training_plan" object (docs/PROTOCOL.md has its fields), or
-// nullopt for an empty object. Errors name the field.
-Result<std::optional<TrainingPlan>> plan_from_json(const Genesis& genesis, const nlohmann::json& j);
-nlohmann::json plan_to_json(const TrainingPlan& plan);
 
 // The SaveRequest payload that records `save` for turn `turn` of `run_id`
 // (recipients in ascending name order, as the map holds them). What a
@@ -81,9 +68,11 @@ std::optional<ProtocolRejected> apply_protocol_tx(const ChainSpec& spec, LedgerS
 // its run (so protocol transactions in block 1 already see it).
 void begin_block(const ChainSpec& spec, LedgerState& state, std::uint64_t height);
 
-// End of the block at `height`: every phase whose deadline_height <= height
-// expires (the turn's outcome becomes expired, the head stays, the next turn
-// begins with deadlines counted from `height`).
+// End of the block at `height`: when the active run's current phase has
+// deadline_height <= height, its turn expires (the outcome becomes expired,
+// the head stays, the next turn begins with deadlines counted from `height`).
+// At most one turn ends per block: deadlines are at least one block and
+// computed with saturating arithmetic, so a new turn's deadline lies ahead.
 void end_block(const ChainSpec& spec, LedgerState& state, std::uint64_t height);
 
 }  // namespace baton::chain

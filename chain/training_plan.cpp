@@ -1,214 +1,244 @@
-// The JSON form of a training plan (genesis "training_plan", `baton run start
-// --plan`): parsing with named-field errors, and encoding.
-#include <cmath>
-#include <set>
+// The bounds on a training plan, its validation against the genesis, and its
+// protobuf form (the StartRun payload). The JSON form: training_plan_json.cpp.
+#include "chain/training_plan.h"
 
-#include "chain/protocol.h"
+#include <string>
 
 namespace baton::chain {
 
 namespace {
 
-using json = nlohmann::json;
+std::string fail_text(const std::string& field, const std::string& value, const std::string& rule) {
+  return "training plan: " + field + " is " + value + "; " + rule;
+}
 
-Status refuse_unknown(const json& j, const std::set<std::string>& known, const std::string& where) {
-  for (const auto& [key, value] : j.items()) {
-    if (!known.contains(key))
-      return make_error("training plan: unknown field \"" + key + "\" in " + where);
+Status refuse(const std::string& field, std::uint64_t value, const std::string& rule) {
+  return make_error(fail_text(field, std::to_string(value), rule));
+}
+
+// A fixed-point value as a decimal: 1000000 nano -> "0.001", 50000 ppm -> "0.05".
+std::string decimal(std::uint64_t value, std::uint64_t scale) {
+  std::string frac = std::to_string(value % scale);
+  const std::size_t digits = std::to_string(scale).size() - 1;
+  frac.insert(0, digits - frac.size(), '0');
+  while (!frac.empty() && frac.back() == '0') frac.pop_back();
+  return std::to_string(value / scale) + (frac.empty() ? "" : "." + frac);
+}
+
+std::uint64_t validator_count(const Genesis& genesis) {
+  std::uint64_t n = 0;
+  for (const auto& m : genesis.members)
+    if (m.power > 0) ++n;
+  return n;
+}
+
+Status check_partners(const Genesis& genesis, const TrainingPlan& plan) {
+  if (plan.partners.empty())
+    return make_error("training plan: partners must name at least one member");
+  for (std::size_t i = 0; i < plan.partners.size(); ++i) {
+    const auto* m = genesis.find_member(plan.partners[i]);
+    if (m == nullptr)
+      return make_error("training plan: partners[" + std::to_string(i) + "] \"" + plan.partners[i] +
+                        "\" is not a genesis member");
+    if (!m->has_role(kRolePartner))
+      return make_error("training plan: partners[" + std::to_string(i) + "] \"" + plan.partners[i] +
+                        "\" does not hold role \"partner\"");
+    for (std::size_t k = 0; k < i; ++k)
+      if (plan.partners[k] == plan.partners[i])
+        return make_error("training plan: partner \"" + plan.partners[i] + "\" is listed twice");
+    if (genesis.total_power() - m->power == 0) {
+      return make_error("training plan: no other member than \"" + plan.partners[i] +
+                        "\" has voting power, so nobody could vote on its models");
+    }
   }
   return {};
 }
 
-Result<std::string> get_string(const json& j, const char* key, const std::string& where,
-                               std::optional<std::string> def = {}) {
-  auto it = j.find(key);
-  if (it == j.end()) {
-    if (def) return *def;
-    return make_error("training plan: " + where + " needs the field \"" + key + "\"");
+Status check_training(const TrainingPlan& plan) {
+  if (plan.cycles == 0) return make_error("training plan: cycles must be at least 1");
+  // Partners are distinct genesis members, so the product cannot overflow.
+  if (plan.total_turns() > kMaxPlanTurns) {
+    return make_error("training plan: cycles x partners is " + std::to_string(plan.total_turns()) +
+                      " turns (" + std::to_string(plan.cycles) + " cycles of " +
+                      std::to_string(plan.partners.size()) + " partners); a run may have at most " +
+                      std::to_string(kMaxPlanTurns) + " turns");
   }
-  if (!it->is_string())
-    return make_error("training plan: " + where + "." + key + " must be a string");
-  return it->get<std::string>();
-}
-
-Result<std::uint64_t> get_uint(const json& j, const char* key, const std::string& where,
-                               std::optional<std::uint64_t> def = {}) {
-  auto it = j.find(key);
-  if (it == j.end()) {
-    if (def) return *def;
-    return make_error("training plan: " + where + " needs the field \"" + key + "\"");
+  if (plan.epochs == 0 || plan.epochs > kMaxPlanEpochs)
+    return refuse("training.epochs", plan.epochs,
+                  "it must be between 1 and " + std::to_string(kMaxPlanEpochs));
+  if (plan.batch_size == 0 || plan.batch_size > kMaxPlanBatchSize)
+    return refuse("training.batch_size", plan.batch_size,
+                  "it must be between 1 and " + std::to_string(kMaxPlanBatchSize));
+  if (plan.learning_rate_nano == 0 || plan.learning_rate_nano > kMaxLearningRateNano) {
+    return make_error(fail_text(
+        "training.learning_rate", decimal(plan.learning_rate_nano, 1'000'000'000),
+        "it must be more than 0 and at most " + decimal(kMaxLearningRateNano, 1'000'000'000)));
   }
-  if (!it->is_number_unsigned())
-    return make_error("training plan: " + where + "." + key + " must be a non-negative integer");
-  return it->get<std::uint64_t>();
-}
-
-// A decimal number in [0, max] scaled by `scale` and rounded (1e-3 * 1e9 = 1000000).
-Result<std::uint64_t> get_scaled(const json& j, const char* key, const std::string& where,
-                                 double scale, double max, std::optional<double> def = {}) {
-  auto it = j.find(key);
-  double v = 0;
-  if (it == j.end()) {
-    if (!def) return make_error("training plan: " + where + " needs the field \"" + key + "\"");
-    v = *def;
-  } else {
-    if (!it->is_number())
-      return make_error("training plan: " + where + "." + key + " must be a number");
-    v = it->get<double>();
+  if (plan.weight_decay_nano > kMaxWeightDecayNano) {
+    return make_error(
+        fail_text("training.weight_decay", decimal(plan.weight_decay_nano, 1'000'000'000),
+                  "it must be at most " + decimal(kMaxWeightDecayNano, 1'000'000'000)));
   }
-  if (!(v >= 0 && v <= max))
-    return make_error("training plan: " + where + "." + key + " must be between 0 and " +
-                      std::to_string(max));
-  return static_cast<std::uint64_t>(std::llround(v * scale));
+  return {};
 }
 
-Result<std::vector<std::string>> get_strings(const json& j, const char* key,
-                                             const std::string& where) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_array())
-    return make_error("training plan: " + where + "." + key + " must be an array of strings");
-  std::vector<std::string> out;
-  for (const auto& e : *it) {
-    if (!e.is_string())
-      return make_error("training plan: " + where + "." + key + " must be an array of strings");
-    out.push_back(e.get<std::string>());
+Status check_length(const std::string& field, std::size_t size, std::size_t max) {
+  if (size <= max) return {};
+  return make_error("training plan: " + field + " is " + std::to_string(size) +
+                    " bytes long; at most " + std::to_string(max) + " bytes are allowed");
+}
+
+Status check_sizes(const TrainingPlan& plan) {
+  if (auto s = check_length("model", plan.model_spec.size(), kMaxModelSpecBytes); !s) return s;
+  if (plan.feature_columns.size() > kMaxFeatureColumns) {
+    return refuse("dataset.feature_columns", plan.feature_columns.size(),
+                  "a plan may name at most " + std::to_string(kMaxFeatureColumns) + " columns");
   }
-  return out;
+  for (std::size_t i = 0; i < plan.feature_columns.size(); ++i) {
+    if (auto s = check_length("dataset.feature_columns[" + std::to_string(i) + "]",
+                              plan.feature_columns[i].size(), kMaxColumnNameBytes);
+        !s)
+      return s;
+  }
+  if (auto s = check_length("dataset.label_column", plan.label_column.size(), kMaxColumnNameBytes);
+      !s)
+    return s;
+  if (auto s =
+          check_length("dataset.positive_value", plan.positive_value.size(), kMaxColumnNameBytes);
+      !s)
+    return s;
+  if (auto s = check_length("training.optimizer", plan.optimizer.size(), kMaxOptimizerBytes); !s)
+    return s;
+  return check_length("the plan's encoding", plan_to_proto(plan).ByteSizeLong(), kMaxPlanBytes);
 }
 
-const json& sub(const json& j, const char* key) {
-  static const json empty = json::object();
-  auto it = j.find(key);
-  return it == j.end() ? empty : *it;
+Status check_vote(const TrainingPlan& plan) {
+  const std::uint32_t v = plan.vote_param_ppm;
+  switch (plan.vote_policy) {
+    case VotePolicyKind::strict:
+      if (v != 0) return make_error("training plan: the strict vote policy takes no parameter");
+      break;
+    case VotePolicyKind::tolerance:
+      if (v > kMaxToleranceEpsilonPpm) {
+        return make_error(fail_text("vote_policy.epsilon", decimal(v, 1'000'000),
+                                    "it must be at most " +
+                                        decimal(kMaxToleranceEpsilonPpm, 1'000'000) +
+                                        " (a candidate may lose that much AUC and still be "
+                                        "approved; 1 approves every one)"));
+      }
+      break;
+    case VotePolicyKind::delong:
+      if (v < kMinDelongAlphaPpm || v > kMaxDelongAlphaPpm) {
+        return make_error(fail_text(
+            "vote_policy.alpha", decimal(v, 1'000'000),
+            "it must be between " + decimal(kMinDelongAlphaPpm, 1'000'000) + " and " +
+                decimal(kMaxDelongAlphaPpm, 1'000'000) +
+                " (alpha 0 approves every candidate, above 0.5 it refuses an unchanged one)"));
+      }
+      break;
+    default:
+      return make_error("training plan: vote_policy must be strict, tolerance or delong");
+  }
+  // num/den >= 1/2, compared without overflow.
+  if (plan.quorum_num == 0 || plan.quorum_den == 0 || plan.quorum_num >= plan.quorum_den ||
+      2 * static_cast<std::uint64_t>(plan.quorum_num) < plan.quorum_den) {
+    return make_error("training plan: quorum " + std::to_string(plan.quorum_num) + "/" +
+                      std::to_string(plan.quorum_den) +
+                      " must be a fraction num/den with 1/2 <= num/den < 1, e.g. 1/2 (more than "
+                      "half of the voters' power decides)");
+  }
+  return {};
 }
 
-#define TRY_ASSIGN(lhs, expr)   \
-  do {                          \
-    auto r_ = (expr);           \
-    if (!r_) return r_.error(); \
-    lhs = std::move(*r_);       \
-  } while (false)
+Status check_deadline(const char* field, std::uint64_t blocks, std::uint64_t validators) {
+  const std::uint64_t min = validators > 0 ? validators : 1;
+  if (blocks < min) {
+    return refuse(field, blocks,
+                  "it must be at least " + std::to_string(min) +
+                      " blocks (the number of validators), so that every validator proposes a "
+                      "block within it and no single proposer can make the phase expire");
+  }
+  if (blocks > kMaxDeadlineBlocks) {
+    return refuse(field, blocks,
+                  "it must be at most " + std::to_string(kMaxDeadlineBlocks) +
+                      " blocks, so that every run ends");
+  }
+  return {};
+}
 
 }  // namespace
 
-Result<std::optional<TrainingPlan>> plan_from_json(const Genesis& genesis, const json& j) {
-  if (!j.is_object()) return make_error("training plan: must be a JSON object");
-  if (j.empty()) return std::optional<TrainingPlan>{};
-  if (auto s = refuse_unknown(j,
-                              {"run_id", "model", "dataset", "partners", "cycles", "training",
-                               "vote_policy", "quorum", "deadlines"},
-                              "the plan");
-      !s)
-    return s.error();
-  for (const char* k : {"dataset", "training", "vote_policy", "quorum", "deadlines"}) {
-    if (j.contains(k) && !j[k].is_object())
-      return make_error(std::string("training plan: \"") + k + "\" must be a JSON object");
+Status validate_plan(const Genesis& genesis, const TrainingPlan& plan) {
+  if (auto s = validate_chain_id(plan.run_id); !s) {
+    return make_error("training plan: run_id \"" + plan.run_id.substr(0, 80) +
+                      "\" must be 1..64 characters of [A-Za-z0-9._-]");
   }
-  TrainingPlan p;
-  TRY_ASSIGN(p.run_id, get_string(j, "run_id", "the plan"));
-  auto model = j.find("model");
-  if (model == j.end())
-    return make_error(
-        "training plan: the plan needs the field \"model\" (the architecture spec, a JSON object)");
-  p.model_spec = model->is_string() ? model->get<std::string>()
-                                    : model->dump();  // dump sorts keys: one text per spec
-  p.model_spec_hash = sha256(p.model_spec);
-  const json& ds = sub(j, "dataset");
-  if (auto s = refuse_unknown(ds, {"feature_columns", "label_column", "positive_value"}, "dataset");
-      !s)
-    return s.error();
-  TRY_ASSIGN(p.feature_columns, get_strings(ds, "feature_columns", "dataset"));
-  TRY_ASSIGN(p.label_column, get_string(ds, "label_column", "dataset"));
-  TRY_ASSIGN(p.positive_value, get_string(ds, "positive_value", "dataset", "1"));
-  TRY_ASSIGN(p.partners, get_strings(j, "partners", "the plan"));
-  std::uint64_t cycles = 0;
-  TRY_ASSIGN(cycles, get_uint(j, "cycles", "the plan"));
-  if (cycles > 1'000'000) return make_error("training plan: cycles must be at most 1000000");
-  p.cycles = static_cast<std::uint32_t>(cycles);
-  const json& tr = sub(j, "training");
-  if (auto s = refuse_unknown(
-          tr, {"epochs", "batch_size", "optimizer", "learning_rate", "weight_decay", "seed"},
-          "training");
-      !s)
-    return s.error();
-  std::uint64_t epochs = 0, batch = 0;
-  TRY_ASSIGN(epochs, get_uint(tr, "epochs", "training", 1));
-  TRY_ASSIGN(batch, get_uint(tr, "batch_size", "training", 32));
-  if (epochs > 1'000'000 || batch > 1'000'000'000)
-    return make_error("training plan: training.epochs or batch_size is too large");
-  p.epochs = static_cast<std::uint32_t>(epochs);
-  p.batch_size = static_cast<std::uint32_t>(batch);
-  TRY_ASSIGN(p.optimizer, get_string(tr, "optimizer", "training", "adam"));
-  TRY_ASSIGN(p.learning_rate_nano, get_scaled(tr, "learning_rate", "training", 1e9, 1e6, 1e-3));
-  TRY_ASSIGN(p.weight_decay_nano, get_scaled(tr, "weight_decay", "training", 1e9, 1e6, 0.0));
-  TRY_ASSIGN(p.seed, get_uint(tr, "seed", "training", 0));
-  const json& vp = sub(j, "vote_policy");
-  if (auto s = refuse_unknown(vp, {"kind", "epsilon", "alpha"}, "vote_policy"); !s)
-    return s.error();
-  std::string kind;
-  TRY_ASSIGN(kind, get_string(vp, "kind", "vote_policy", "strict"));
-  std::uint64_t param = 0;
-  if (kind == "strict") {
-    if (vp.contains("epsilon") || vp.contains("alpha"))
-      return make_error("training plan: vote_policy \"strict\" takes no epsilon or alpha");
-    p.vote_policy = VotePolicyKind::strict;
-  } else if (kind == "tolerance") {
-    p.vote_policy = VotePolicyKind::tolerance;
-    TRY_ASSIGN(param, get_scaled(vp, "epsilon", "vote_policy", 1e6, 1.0));
-  } else if (kind == "delong") {
-    p.vote_policy = VotePolicyKind::delong;
-    TRY_ASSIGN(param, get_scaled(vp, "alpha", "vote_policy", 1e6, 1.0, 0.05));
-  } else {
-    return make_error("training plan: vote_policy.kind \"" + kind +
-                      "\" is unknown; use strict, tolerance or delong");
-  }
-  p.vote_param_ppm = static_cast<std::uint32_t>(param);
-  const json& q = sub(j, "quorum");
-  if (auto s = refuse_unknown(q, {"num", "den"}, "quorum"); !s) return s.error();
-  std::uint64_t num = 0, den = 0;
-  TRY_ASSIGN(num, get_uint(q, "num", "quorum", 1));
-  TRY_ASSIGN(den, get_uint(q, "den", "quorum", 2));
-  if (num > 0xffffffffu || den > 0xffffffffu)
-    return make_error("training plan: quorum num and den must fit in 32 bits");
-  p.quorum_num = static_cast<std::uint32_t>(num);
-  p.quorum_den = static_cast<std::uint32_t>(den);
-  const json& d = sub(j, "deadlines");
-  if (auto s = refuse_unknown(d, {"load_blocks", "save_blocks", "vote_blocks"}, "deadlines"); !s)
-    return s.error();
-  TRY_ASSIGN(p.load_deadline_blocks, get_uint(d, "load_blocks", "deadlines", 20));
-  TRY_ASSIGN(p.save_deadline_blocks, get_uint(d, "save_blocks", "deadlines", 200));
-  TRY_ASSIGN(p.vote_deadline_blocks, get_uint(d, "vote_blocks", "deadlines", 20));
-  if (auto s = validate_plan(genesis, p); !s) return s.error();
-  return std::optional<TrainingPlan>{std::move(p)};
+  if (auto s = check_partners(genesis, plan); !s) return s;
+  if (auto s = check_training(plan); !s) return s;
+  if (auto s = check_sizes(plan); !s) return s;
+  if (auto s = check_vote(plan); !s) return s;
+  const std::uint64_t validators = validator_count(genesis);
+  if (auto s = check_deadline("deadlines.load_blocks", plan.load_deadline_blocks, validators); !s)
+    return s;
+  if (auto s = check_deadline("deadlines.save_blocks", plan.save_deadline_blocks, validators); !s)
+    return s;
+  return check_deadline("deadlines.vote_blocks", plan.vote_deadline_blocks, validators);
 }
 
-json plan_to_json(const TrainingPlan& p) {
-  json j;
-  j["run_id"] = p.run_id;
-  auto parsed = json::parse(p.model_spec, nullptr, false);
-  j["model"] = parsed.is_discarded() ? json(p.model_spec) : parsed;
-  j["dataset"] = {{"feature_columns", p.feature_columns},
-                  {"label_column", p.label_column},
-                  {"positive_value", p.positive_value}};
-  j["partners"] = p.partners;
-  j["cycles"] = p.cycles;
-  j["training"] = {{"epochs", p.epochs},
-                   {"batch_size", p.batch_size},
-                   {"optimizer", p.optimizer},
-                   {"learning_rate", static_cast<double>(p.learning_rate_nano) / 1e9},
-                   {"weight_decay", static_cast<double>(p.weight_decay_nano) / 1e9},
-                   {"seed", p.seed}};
-  json vp{{"kind", p.vote_policy == VotePolicyKind::strict      ? "strict"
-                   : p.vote_policy == VotePolicyKind::tolerance ? "tolerance"
-                                                                : "delong"}};
-  if (p.vote_policy == VotePolicyKind::tolerance) vp["epsilon"] = p.vote_param_ppm / 1e6;
-  if (p.vote_policy == VotePolicyKind::delong) vp["alpha"] = p.vote_param_ppm / 1e6;
-  j["vote_policy"] = vp;
-  j["quorum"] = {{"num", p.quorum_num}, {"den", p.quorum_den}};
-  j["deadlines"] = {{"load_blocks", p.load_deadline_blocks},
-                    {"save_blocks", p.save_deadline_blocks},
-                    {"vote_blocks", p.vote_deadline_blocks}};
-  return j;
+Result<TrainingPlan> plan_from_proto(const Genesis& genesis, const pb::TrainingPlan& p) {
+  if (p.vote_policy() < 1 || p.vote_policy() > 3) {
+    return make_error(fail_text("vote_policy", std::to_string(p.vote_policy()),
+                                "it must be 1 (strict), 2 (tolerance) or 3 (delong)"));
+  }
+  TrainingPlan t;
+  t.run_id = p.run_id();
+  t.model_spec = p.model_spec();
+  t.model_spec_hash = sha256(t.model_spec);
+  t.feature_columns.assign(p.feature_columns().begin(), p.feature_columns().end());
+  t.label_column = p.label_column();
+  t.positive_value = p.positive_value();
+  t.partners.assign(p.partners().begin(), p.partners().end());
+  t.cycles = p.cycles();
+  t.epochs = p.epochs();
+  t.batch_size = p.batch_size();
+  t.optimizer = p.optimizer();
+  t.learning_rate_nano = p.learning_rate_nano();
+  t.weight_decay_nano = p.weight_decay_nano();
+  t.seed = p.seed();
+  t.vote_policy = static_cast<VotePolicyKind>(p.vote_policy());  // 1..3, checked above
+  t.vote_param_ppm = p.vote_param_ppm();
+  t.quorum_num = p.quorum_num();
+  t.quorum_den = p.quorum_den();
+  t.load_deadline_blocks = p.load_deadline_blocks();
+  t.save_deadline_blocks = p.save_deadline_blocks();
+  t.vote_deadline_blocks = p.vote_deadline_blocks();
+  if (auto s = validate_plan(genesis, t); !s) return s.error();
+  return t;
+}
+
+pb::TrainingPlan plan_to_proto(const TrainingPlan& t) {
+  pb::TrainingPlan p;
+  p.set_run_id(t.run_id);
+  p.set_model_spec(t.model_spec);
+  for (const auto& c : t.feature_columns) p.add_feature_columns(c);
+  p.set_label_column(t.label_column);
+  p.set_positive_value(t.positive_value);
+  for (const auto& n : t.partners) p.add_partners(n);
+  p.set_cycles(t.cycles);
+  p.set_epochs(t.epochs);
+  p.set_batch_size(t.batch_size);
+  p.set_optimizer(t.optimizer);
+  p.set_learning_rate_nano(t.learning_rate_nano);
+  p.set_weight_decay_nano(t.weight_decay_nano);
+  p.set_seed(t.seed);
+  p.set_vote_policy(static_cast<std::uint32_t>(t.vote_policy));
+  p.set_vote_param_ppm(t.vote_param_ppm);
+  p.set_quorum_num(t.quorum_num);
+  p.set_quorum_den(t.quorum_den);
+  p.set_load_deadline_blocks(t.load_deadline_blocks);
+  p.set_save_deadline_blocks(t.save_deadline_blocks);
+  p.set_vote_deadline_blocks(t.vote_deadline_blocks);
+  return p;
 }
 
 }  // namespace baton::chain

@@ -58,7 +58,7 @@ TEST(ProtocolAbandon, EndsTheTurnAtOnceWithItsReasonAndTheNextTurnBegins) {
   EXPECT_EQ(view->turn, 2u);
   EXPECT_EQ(view->partner, "carol");
   EXPECT_EQ(view->phase, TurnPhase::awaiting_load_request);
-  EXPECT_EQ(view->deadline_height, height + 3);
+  EXPECT_EQ(view->deadline_height, height + p.run().plan.load_deadline_blocks);
   EXPECT_EQ(p.turn().start_height, height);
   EXPECT_EQ(p.turn().head_before, head);
 }

@@ -33,9 +33,11 @@ inline TrainingPlan test_plan(std::size_t members, std::uint32_t cycles = 1) {
   for (std::size_t i = 0; i < members; ++i) p.partners.push_back(member_name(i));
   p.cycles = cycles;
   p.seed = 7;
-  p.load_deadline_blocks = 3;
+  // The shortest deadlines validate_plan allows on the four-member chain:
+  // one block per validator.
+  p.load_deadline_blocks = 4;
   p.save_deadline_blocks = 5;
-  p.vote_deadline_blocks = 3;
+  p.vote_deadline_blocks = 4;
   return p;
 }
 

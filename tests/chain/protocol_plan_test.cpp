@@ -43,7 +43,9 @@ TEST(TrainingPlanJson, ParsesEveryFieldIntoIntegers) {
   auto again = plan_from_json(g, plan_to_json(p));
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ(**again, p);
-  EXPECT_EQ(plan_from_proto(plan_to_proto(p)), p);
+  auto from_proto = plan_from_proto(g, plan_to_proto(p));
+  ASSERT_TRUE(from_proto.ok()) << from_proto.error().message;
+  EXPECT_EQ(*from_proto, p);
 }
 
 TEST(TrainingPlanJson, AnEmptyObjectIsNoPlan) {

@@ -42,8 +42,8 @@ TEST(ProtocolRefusals, ARefusedTransactionSpendsItsNonceAndTheSendersNextOneAppl
 TEST(ProtocolRefusals, AVoteAfterItsDeadlineIsRecordedAgainstItsTurn) {
   ProtocolChain p;
   p.commit(p.start(0, test_plan(4)));
-  const Hash req = p.commit(p.load_request(0, 0, std::nullopt));  // block 2, deadline 5
-  p.empty_blocks(3);
+  const Hash req = p.commit(p.load_request(0, 0, std::nullopt));  // block 2, deadline 6
+  p.empty_blocks(4);
   ASSERT_EQ(p.run().turns[0].outcome, TurnOutcome::expired);
   const auto late = p.load_approval(1, req);
   EXPECT_EQ(p.commit_refused(late), ProtocolRejected::vote_after_deadline);

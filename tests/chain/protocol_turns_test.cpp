@@ -17,7 +17,7 @@ TEST(ProtocolStart, OnlyAnAdminMayStartARun) {
   EXPECT_EQ(view->partner, "alice");
   EXPECT_EQ(view->turn, 0u);
   EXPECT_EQ(view->phase, TurnPhase::awaiting_load_request);
-  EXPECT_EQ(view->deadline_height, 1u + 3u);
+  EXPECT_EQ(view->deadline_height, 1u + 4u);
   EXPECT_FALSE(view->head.has_value());
 }
 
@@ -110,8 +110,8 @@ TEST(ProtocolVotes, RefusesVotesForUnknownRequestsAndAfterTheDeadline) {
   p.commit(p.start(0, test_plan(4)));
   EXPECT_EQ(p.refusal(p.load_approval(1, fake_hash(3))), ProtocolRejected::no_open_request);
   const Hash req =
-      p.commit(p.load_request(0, 0, std::nullopt));  // block 2; vote deadline 2 + 3 = 5
-  p.empty_blocks(3);                                 // blocks 3, 4, 5: expires at the end of 5
+      p.commit(p.load_request(0, 0, std::nullopt));  // block 2; vote deadline 2 + 4 = 6
+  p.empty_blocks(4);                                 // blocks 3..6: expires at the end of 6
   EXPECT_EQ(p.run().turns[0].outcome, TurnOutcome::expired);
   EXPECT_EQ(p.refusal(p.load_approval(1, req)), ProtocolRejected::vote_after_deadline);
 }
@@ -119,10 +119,10 @@ TEST(ProtocolVotes, RefusesVotesForUnknownRequestsAndAfterTheDeadline) {
 TEST(ProtocolVotes, AVoteInTheDeadlineBlockStillCounts) {
   ProtocolChain p;
   p.commit(p.start(0, test_plan(4)));
-  const Hash req = p.commit(p.load_request(0, 0, std::nullopt));  // block 2, deadline 5
-  p.empty_blocks(2);                                              // blocks 3, 4
-  p.commit(p.load_approval(1, req));                              // block 5
-  EXPECT_EQ(p.run().turns.size(), 2u);  // expired at the end of block 5: only one approval of 3
+  const Hash req = p.commit(p.load_request(0, 0, std::nullopt));  // block 2, deadline 6
+  p.empty_blocks(3);                                              // blocks 3, 4, 5
+  p.commit(p.load_approval(1, req));                              // block 6
+  EXPECT_EQ(p.run().turns.size(), 2u);  // expired at the end of block 6: only one approval of 3
   EXPECT_EQ(p.run().turns[0].outcome, TurnOutcome::expired);
   EXPECT_EQ(p.run().turns[0].load_approvals.size(), 1u);
 }
@@ -284,15 +284,15 @@ TEST(ProtocolSave, TheKeyCommitmentIsInTheStateHash) {
 
 TEST(ProtocolDeadlines, AMissedLoadDeadlineForfeitsTheTurn) {
   ProtocolChain p;
-  p.commit(p.start(0, test_plan(4)));  // block 1: load deadline 4
-  p.empty_blocks(2);                   // blocks 2, 3
+  p.commit(p.start(0, test_plan(4)));  // block 1: load deadline 5
+  p.empty_blocks(3);                   // blocks 2, 3, 4
   EXPECT_EQ(whose_turn(p.training())->partner, "alice");
-  p.empty_blocks(1);  // block 4
+  p.empty_blocks(1);  // block 5
   EXPECT_EQ(p.run().turns[0].outcome, TurnOutcome::expired);
-  EXPECT_EQ(p.run().turns[0].end_height, 4u);
+  EXPECT_EQ(p.run().turns[0].end_height, 5u);
   auto view = whose_turn(p.training());
   EXPECT_EQ(view->partner, "bob");
-  EXPECT_EQ(view->deadline_height, 7u);
+  EXPECT_EQ(view->deadline_height, 9u);
   EXPECT_EQ(p.refusal(p.load_request(0, 0, std::nullopt)), ProtocolRejected::out_of_turn);
 }
 

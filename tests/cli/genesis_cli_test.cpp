@@ -97,6 +97,33 @@ TEST_F(GenesisCli, ValidateRefusesATrainingPlanWhoseModelNoAgentCanBuild) {
   EXPECT_NE(good.out.find("is valid"), std::string::npos) << good.out;
 }
 
+// The ledger's own plan bounds (docs/PROTOCOL.md §18.1) hold for a genesis
+// plan too, with a sentence naming the field.
+TEST_F(GenesisCli, ValidateRefusesATrainingPlanOutsideTheLedgerBounds) {
+  ASSERT_EQ(run_baton(init_args()).exit_code, 0);
+  auto g = chain::parse_genesis(read_text(out()));
+  ASSERT_TRUE(g.ok()) << g.error().message;
+  auto with_deadlines = [&](const nlohmann::json& deadlines) {
+    g->training_plan = {
+        {"run_id", "r1"},
+        {"model",
+         {{"architecture", "mlp"}, {"hidden", {4}}, {"input_shape", {1}}, {"num_classes", 2}}},
+        {"dataset", {{"feature_columns", {"x"}}, {"label_column", "y"}}},
+        {"partners", {"alice", "bob"}},
+        {"cycles", 1},
+        {"deadlines", deadlines}};
+    fs::remove(out());
+    write_text(out(), chain::encode_genesis(*g));
+    return run_baton({"genesis", "validate", out().string()});
+  };
+  expect_one_sentence_failure(with_deadlines({{"load_blocks", 9223372036854775808u}}), 1,
+                              "deadlines.load_blocks is 9223372036854775808; it must be at most");
+  expect_one_sentence_failure(with_deadlines({{"save_blocks", 0}}), 1,
+                              "deadlines.save_blocks is 0; it must be at least");
+  const RunResult good = with_deadlines({{"load_blocks", 40}});
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+}
+
 TEST_F(GenesisCli, InitRefusesToOverwrite) {
   ASSERT_EQ(run_baton(init_args()).exit_code, 0);
   const std::string before = read_text(out());

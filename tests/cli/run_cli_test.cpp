@@ -103,6 +103,23 @@ TEST_F(RunCli, StartRefusesBadPlansBeforeTalkingToANode) {
   expect_one_sentence_failure(start(key), 1, "\"mallory\" is not a genesis member");
   write_plan(R"("partners":["site-0","site-1"],"cycles":1,"quorum":{"num":3,"den":2}})");
   expect_one_sentence_failure(start(key), 1, "quorum");
+  // The ledger's bounds (docs/PROTOCOL.md §18.1), as sentences naming the field.
+  write_plan(R"("partners":["site-0","site-1"],"cycles":1,"quorum":{"num":1,"den":3}})");
+  expect_one_sentence_failure(start(key), 1, "quorum 1/3 must be a fraction num/den with 1/2");
+  write_plan(R"("partners":["site-0","site-1"],"cycles":1,"deadlines":{"vote_blocks":1}})");
+  expect_one_sentence_failure(start(key), 1, "deadlines.vote_blocks is 1; it must be at least");
+  write_plan(
+      R"("partners":["site-0","site-1"],"cycles":1,"deadlines":{"load_blocks":18446744073709551615}})");
+  expect_one_sentence_failure(start(key), 1,
+                              "deadlines.load_blocks is 18446744073709551615; it must be at most");
+  write_plan(R"("partners":["site-0","site-1"],"cycles":25000})");
+  expect_one_sentence_failure(start(key), 1, "cycles is 25000; a run may have at most 10000 turns");
+  write_plan(
+      R"("partners":["site-0","site-1"],"cycles":1,"vote_policy":{"kind":"delong","alpha":0}})");
+  expect_one_sentence_failure(start(key), 1, "vote_policy.alpha is 0; it must be between");
+  write_plan(
+      R"("partners":["site-0","site-1"],"cycles":1,"vote_policy":{"kind":"tolerance","epsilon":1}})");
+  expect_one_sentence_failure(start(key), 1, "vote_policy.epsilon is 1; it must be at most 0.1");
   write_plan(R"("partners":["site-0","site-1"],"cycles":1,"colour":"blue"})");
   expect_one_sentence_failure(start(key), 1, "unknown field \"colour\"");
   write_plan(R"("partners":["site-0","site-1"],"cycles":1})");

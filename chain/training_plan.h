@@ -1,0 +1,73 @@
+// The training plan at the edge: decoding (protobuf and JSON), the bounds on
+// every value, and validation against the genesis. docs/PROTOCOL.md §18.1,
+// "Plan bounds".
+//
+// A plan is the one protocol payload that sets how much every node will store
+// and compute for a run (turns, deadlines, the spec it hashes into every state
+// hash), and it comes from one admin. Each bound below is far beyond what a
+// consortium needs and keeps a single StartRun (or genesis plan) from costing
+// every node unbounded memory or time, from wedging the chain with a run that
+// can never end, or from switching the vote off.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "chain/genesis.h"
+#include "chain/proto/ledger.pb.h"
+#include "chain/result.h"
+#include "chain/training.h"
+
+namespace baton::chain {
+
+// cycles x partners: the turns of one run. A turn stays in the state for good.
+inline constexpr std::uint64_t kMaxPlanTurns = 10'000;
+inline constexpr std::uint32_t kMaxPlanEpochs = 10'000;
+inline constexpr std::uint32_t kMaxPlanBatchSize = 1'000'000;
+// Learning rate in (0, 10], weight decay in [0, 1], both in nano-units.
+inline constexpr std::uint64_t kMaxLearningRateNano = 10'000'000'000;
+inline constexpr std::uint64_t kMaxWeightDecayNano = 1'000'000'000;
+// Every deadline in blocks: at least the number of validators (so a phase
+// spans a block proposed by every validator when powers are equal, and no
+// single proposer can censor it into expiry), at most ten million (115 days
+// at one block a second), so that a run always ends.
+inline constexpr std::uint64_t kMaxDeadlineBlocks = 10'000'000;
+// Sizes of what the state keeps of a plan (and hashes at every block).
+inline constexpr std::size_t kMaxModelSpecBytes = 65'536;
+inline constexpr std::size_t kMaxFeatureColumns = 65'536;
+inline constexpr std::size_t kMaxColumnNameBytes =
+    256;  // each feature column, label, positive value
+inline constexpr std::size_t kMaxOptimizerBytes = 32;
+inline constexpr std::size_t kMaxPlanBytes = 1 << 20;  // the canonical pb::TrainingPlan
+// Vote parameters that leave the vote a vote: a tolerance of at most 0.1 AUC
+// (1.0 approves every candidate), a DeLong alpha in [0.001, 0.5] (0 approves
+// every candidate, alpha above 0.5 refuses an unchanged one, 1 refuses all).
+inline constexpr std::uint32_t kMaxToleranceEpsilonPpm = 100'000;
+inline constexpr std::uint32_t kMinDelongAlphaPpm = 1'000;
+inline constexpr std::uint32_t kMaxDelongAlphaPpm = 500'000;
+
+// Checks `plan` against the genesis and the bounds above: a valid run id;
+// partners distinct members holding role "partner", each with another member
+// holding voting power; 1 <= cycles x partners <= kMaxPlanTurns; epochs,
+// batch size, learning rate, weight decay and sizes within bounds; a known
+// vote policy with a parameter that neither approves nor refuses everything;
+// quorum 1/2 <= num/den < 1; every deadline between the number of validators
+// (members with power > 0) and kMaxDeadlineBlocks. The error is one sentence
+// naming the field as the plan's JSON form spells it ("deadlines.load_blocks").
+Status validate_plan(const Genesis& genesis, const TrainingPlan& plan);
+
+// pb::TrainingPlan -> a validated TrainingPlan (model_spec_hash computed), or
+// validate_plan's error; a vote_policy outside 1..3 is refused, never
+// truncated to a byte.
+Result<TrainingPlan> plan_from_proto(const Genesis& genesis, const pb::TrainingPlan& p);
+pb::TrainingPlan plan_to_proto(const TrainingPlan& plan);
+
+// The genesis "training_plan" object (docs/PROTOCOL.md has its fields), or
+// nullopt for an empty object; validated as above. Errors name the field.
+Result<std::optional<TrainingPlan>> plan_from_json(const Genesis& genesis, const nlohmann::json& j);
+nlohmann::json plan_to_json(const TrainingPlan& plan);
+
+}  // namespace baton::chain

@@ -1,0 +1,226 @@
+// The JSON form of a training plan (genesis "training_plan", `baton run start
+// --plan`): parsing with named-field errors, and encoding. Bounds and
+// validation: training_plan.cpp.
+#include <cmath>
+#include <set>
+
+#include "chain/training_plan.h"
+
+namespace baton::chain {
+
+namespace {
+
+using json = nlohmann::json;
+
+Status refuse_unknown(const json& j, const std::set<std::string>& known, const std::string& where) {
+  for (const auto& [key, value] : j.items()) {
+    if (!known.contains(key))
+      return make_error("training plan: unknown field \"" + key + "\" in " + where);
+  }
+  return {};
+}
+
+Result<std::string> get_string(const json& j, const char* key, const std::string& where,
+                               std::optional<std::string> def = {}) {
+  auto it = j.find(key);
+  if (it == j.end()) {
+    if (def) return *def;
+    return make_error("training plan: " + where + " needs the field \"" + key + "\"");
+  }
+  if (!it->is_string())
+    return make_error("training plan: " + where + "." + key + " must be a string");
+  return it->get<std::string>();
+}
+
+Result<std::uint64_t> get_uint(const json& j, const char* key, const std::string& where,
+                               std::optional<std::uint64_t> def = {}) {
+  auto it = j.find(key);
+  if (it == j.end()) {
+    if (def) return *def;
+    return make_error("training plan: " + where + " needs the field \"" + key + "\"");
+  }
+  if (!it->is_number_unsigned())
+    return make_error("training plan: " + where + "." + key + " must be a non-negative integer");
+  return it->get<std::uint64_t>();
+}
+
+// A decimal number in [0, max] scaled by `scale` and rounded (1e-3 * 1e9 = 1000000).
+Result<std::uint64_t> get_scaled(const json& j, const char* key, const std::string& where,
+                                 double scale, double max, std::optional<double> def = {}) {
+  auto it = j.find(key);
+  double v = 0;
+  if (it == j.end()) {
+    if (!def) return make_error("training plan: " + where + " needs the field \"" + key + "\"");
+    v = *def;
+  } else {
+    if (!it->is_number())
+      return make_error("training plan: " + where + "." + key + " must be a number");
+    v = it->get<double>();
+  }
+  if (!(v >= 0 && v <= max))
+    return make_error("training plan: " + where + "." + key + " must be between 0 and " +
+                      std::to_string(max));
+  return static_cast<std::uint64_t>(std::llround(v * scale));
+}
+
+Result<std::vector<std::string>> get_strings(const json& j, const char* key,
+                                             const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_array())
+    return make_error("training plan: " + where + "." + key + " must be an array of strings");
+  std::vector<std::string> out;
+  for (const auto& e : *it) {
+    if (!e.is_string())
+      return make_error("training plan: " + where + "." + key + " must be an array of strings");
+    out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
+const json& sub(const json& j, const char* key) {
+  static const json empty = json::object();
+  auto it = j.find(key);
+  return it == j.end() ? empty : *it;
+}
+
+#define TRY_ASSIGN(lhs, expr)   \
+  do {                          \
+    auto r_ = (expr);           \
+    if (!r_) return r_.error(); \
+    lhs = std::move(*r_);       \
+  } while (false)
+
+}  // namespace
+
+Result<std::optional<TrainingPlan>> plan_from_json(const Genesis& genesis, const json& j) {
+  if (!j.is_object()) return make_error("training plan: must be a JSON object");
+  if (j.empty()) return std::optional<TrainingPlan>{};
+  if (auto s = refuse_unknown(j,
+                              {"run_id", "model", "dataset", "partners", "cycles", "training",
+                               "vote_policy", "quorum", "deadlines"},
+                              "the plan");
+      !s)
+    return s.error();
+  for (const char* k : {"dataset", "training", "vote_policy", "quorum", "deadlines"}) {
+    if (j.contains(k) && !j[k].is_object())
+      return make_error(std::string("training plan: \"") + k + "\" must be a JSON object");
+  }
+  TrainingPlan p;
+  TRY_ASSIGN(p.run_id, get_string(j, "run_id", "the plan"));
+  auto model = j.find("model");
+  if (model == j.end())
+    return make_error(
+        "training plan: the plan needs the field \"model\" (the architecture spec, a JSON object)");
+  p.model_spec = model->is_string() ? model->get<std::string>()
+                                    : model->dump();  // dump sorts keys: one text per spec
+  p.model_spec_hash = sha256(p.model_spec);
+  const json& ds = sub(j, "dataset");
+  if (auto s = refuse_unknown(ds, {"feature_columns", "label_column", "positive_value"}, "dataset");
+      !s)
+    return s.error();
+  TRY_ASSIGN(p.feature_columns, get_strings(ds, "feature_columns", "dataset"));
+  TRY_ASSIGN(p.label_column, get_string(ds, "label_column", "dataset"));
+  TRY_ASSIGN(p.positive_value, get_string(ds, "positive_value", "dataset", "1"));
+  TRY_ASSIGN(p.partners, get_strings(j, "partners", "the plan"));
+  std::uint64_t cycles = 0;
+  TRY_ASSIGN(cycles, get_uint(j, "cycles", "the plan"));
+  // Narrowing to the u32 fields: anything larger is over validate_plan's bounds anyway.
+  if (cycles > kMaxPlanTurns) {
+    return make_error("training plan: cycles is " + std::to_string(cycles) +
+                      "; a run may have at most " + std::to_string(kMaxPlanTurns) +
+                      " turns (cycles x partners)");
+  }
+  p.cycles = static_cast<std::uint32_t>(cycles);
+  const json& tr = sub(j, "training");
+  if (auto s = refuse_unknown(
+          tr, {"epochs", "batch_size", "optimizer", "learning_rate", "weight_decay", "seed"},
+          "training");
+      !s)
+    return s.error();
+  std::uint64_t epochs = 0, batch = 0;
+  TRY_ASSIGN(epochs, get_uint(tr, "epochs", "training", 1));
+  TRY_ASSIGN(batch, get_uint(tr, "batch_size", "training", 32));
+  if (epochs > kMaxPlanEpochs) {
+    return make_error("training plan: training.epochs is " + std::to_string(epochs) +
+                      "; it must be between 1 and " + std::to_string(kMaxPlanEpochs));
+  }
+  if (batch > kMaxPlanBatchSize) {
+    return make_error("training plan: training.batch_size is " + std::to_string(batch) +
+                      "; it must be between 1 and " + std::to_string(kMaxPlanBatchSize));
+  }
+  p.epochs = static_cast<std::uint32_t>(epochs);
+  p.batch_size = static_cast<std::uint32_t>(batch);
+  TRY_ASSIGN(p.optimizer, get_string(tr, "optimizer", "training", "adam"));
+  TRY_ASSIGN(p.learning_rate_nano, get_scaled(tr, "learning_rate", "training", 1e9, 1e6, 1e-3));
+  TRY_ASSIGN(p.weight_decay_nano, get_scaled(tr, "weight_decay", "training", 1e9, 1e6, 0.0));
+  TRY_ASSIGN(p.seed, get_uint(tr, "seed", "training", 0));
+  const json& vp = sub(j, "vote_policy");
+  if (auto s = refuse_unknown(vp, {"kind", "epsilon", "alpha"}, "vote_policy"); !s)
+    return s.error();
+  std::string kind;
+  TRY_ASSIGN(kind, get_string(vp, "kind", "vote_policy", "strict"));
+  std::uint64_t param = 0;
+  if (kind == "strict") {
+    if (vp.contains("epsilon") || vp.contains("alpha"))
+      return make_error("training plan: vote_policy \"strict\" takes no epsilon or alpha");
+    p.vote_policy = VotePolicyKind::strict;
+  } else if (kind == "tolerance") {
+    p.vote_policy = VotePolicyKind::tolerance;
+    TRY_ASSIGN(param, get_scaled(vp, "epsilon", "vote_policy", 1e6, 1.0));
+  } else if (kind == "delong") {
+    p.vote_policy = VotePolicyKind::delong;
+    TRY_ASSIGN(param, get_scaled(vp, "alpha", "vote_policy", 1e6, 1.0, 0.05));
+  } else {
+    return make_error("training plan: vote_policy.kind \"" + kind +
+                      "\" is unknown; use strict, tolerance or delong");
+  }
+  p.vote_param_ppm = static_cast<std::uint32_t>(param);
+  const json& q = sub(j, "quorum");
+  if (auto s = refuse_unknown(q, {"num", "den"}, "quorum"); !s) return s.error();
+  std::uint64_t num = 0, den = 0;
+  TRY_ASSIGN(num, get_uint(q, "num", "quorum", 1));
+  TRY_ASSIGN(den, get_uint(q, "den", "quorum", 2));
+  if (num > 0xffffffffu || den > 0xffffffffu)
+    return make_error("training plan: quorum num and den must fit in 32 bits");
+  p.quorum_num = static_cast<std::uint32_t>(num);
+  p.quorum_den = static_cast<std::uint32_t>(den);
+  const json& d = sub(j, "deadlines");
+  if (auto s = refuse_unknown(d, {"load_blocks", "save_blocks", "vote_blocks"}, "deadlines"); !s)
+    return s.error();
+  TRY_ASSIGN(p.load_deadline_blocks, get_uint(d, "load_blocks", "deadlines", 20));
+  TRY_ASSIGN(p.save_deadline_blocks, get_uint(d, "save_blocks", "deadlines", 200));
+  TRY_ASSIGN(p.vote_deadline_blocks, get_uint(d, "vote_blocks", "deadlines", 20));
+  if (auto s = validate_plan(genesis, p); !s) return s.error();
+  return std::optional<TrainingPlan>{std::move(p)};
+}
+
+json plan_to_json(const TrainingPlan& p) {
+  json j;
+  j["run_id"] = p.run_id;
+  auto parsed = json::parse(p.model_spec, nullptr, false);
+  j["model"] = parsed.is_discarded() ? json(p.model_spec) : parsed;
+  j["dataset"] = {{"feature_columns", p.feature_columns},
+                  {"label_column", p.label_column},
+                  {"positive_value", p.positive_value}};
+  j["partners"] = p.partners;
+  j["cycles"] = p.cycles;
+  j["training"] = {{"epochs", p.epochs},
+                   {"batch_size", p.batch_size},
+                   {"optimizer", p.optimizer},
+                   {"learning_rate", static_cast<double>(p.learning_rate_nano) / 1e9},
+                   {"weight_decay", static_cast<double>(p.weight_decay_nano) / 1e9},
+                   {"seed", p.seed}};
+  json vp{{"kind", p.vote_policy == VotePolicyKind::strict      ? "strict"
+                   : p.vote_policy == VotePolicyKind::tolerance ? "tolerance"
+                                                                : "delong"}};
+  if (p.vote_policy == VotePolicyKind::tolerance) vp["epsilon"] = p.vote_param_ppm / 1e6;
+  if (p.vote_policy == VotePolicyKind::delong) vp["alpha"] = p.vote_param_ppm / 1e6;
+  j["vote_policy"] = vp;
+  j["quorum"] = {{"num", p.quorum_num}, {"den", p.quorum_den}};
+  j["deadlines"] = {{"load_blocks", p.load_deadline_blocks},
+                    {"save_blocks", p.save_deadline_blocks},
+                    {"vote_blocks", p.vote_deadline_blocks}};
+  return j;
+}
+
+}  // namespace baton::chain
