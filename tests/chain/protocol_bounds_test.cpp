@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "chain/protocol_steps.h"
 #include "protocol_fixture.h"
 
 namespace baton::chain::testing {
@@ -265,6 +266,11 @@ TEST(PlanBounds, EndBlockEndsAtMostOneTurnAndDeadlinesSaturate) {
   EXPECT_EQ(run.status, RunStatus::active);
   end_block(p.chain.spec, state, due + 1);
   EXPECT_EQ(state.training.find_run("run-1")->turns.size(), 2u);
+
+  EXPECT_EQ(deadline_after(10, 5), 15u);
+  EXPECT_EQ(deadline_after(10, kU64Max), kU64Max);
+  EXPECT_EQ(deadline_after(kU64Max, 1), kU64Max);
+  EXPECT_EQ(deadline_after(kTwoTo63, kTwoTo63), kU64Max);
 }
 
 }  // namespace
