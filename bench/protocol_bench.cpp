@@ -14,7 +14,9 @@
 //   2. apply_block of the block of K refused transactions (what a validator
 //      pays; the signatures were checked before, as check_block_stateless
 //      does, and are not timed);
-//   3. K calls of check_protocol_tx on the state (what a mempool pays to ask
+//   3. the K transactions alone (apply_transaction + apply_protocol_tx on a
+//      copy of the state made outside the timed part);
+//   4. K calls of check_protocol_tx on the state (what a mempool pays to ask
 //      whether each would be refused).
 // Uses only chain/'s public API, so the same file builds against an older
 // chain/ for an old-versus-new comparison (docs/BENCHMARKS.md says how).
@@ -228,6 +230,18 @@ int main(int argc, char** argv) {
   });
   std::uint64_t refusals = after.training.find_run(active_run)->refusals.total;
   if (refusals != txs) die("expected every transaction of the block to be refused");
+  // The transactions alone, on a state copied outside the timed part.
+  std::vector<double> txs_only;
+  for (int i = 0; i < repeat; ++i) {
+    chain::LedgerState s = state;
+    const auto t = Clock::now();
+    for (const auto& tx : refused_txs) {
+      if (chain::apply_transaction(s, tx)) die("apply_transaction refused a nonce");
+      if (!chain::apply_protocol_tx(*spec, s, tx, s.height + 1)) die("a transaction was applied");
+    }
+    txs_only.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+  }
+  std::sort(txs_only.begin(), txs_only.end());
   const double check_ms = median_ms(repeat, [&] {
     for (const auto& tx : refused_txs)
       if (!chain::check_protocol_tx(*spec, state, tx)) die("a transaction was not refused");
@@ -236,6 +250,8 @@ int main(int argc, char** argv) {
   std::printf("apply_block, empty block:                      %9.1f ms\n", empty_ms);
   std::printf("apply_block, %llu refused LoadApprovals:        %9.1f ms (%.1f ms over empty)\n",
               static_cast<unsigned long long>(txs), full_ms, full_ms - empty_ms);
+  std::printf("apply_protocol_tx x %llu (no block around them):  %9.1f ms\n",
+              static_cast<unsigned long long>(txs), txs_only[txs_only.size() / 2]);
   std::printf("check_protocol_tx x %llu (mempool):             %9.1f ms\n",
               static_cast<unsigned long long>(txs), check_ms);
   std::printf("median of %d; load average now %s\n", repeat, load_average().c_str());
