@@ -17,6 +17,8 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include "storage/ledger_info_log.h"
+
 namespace baton::storage {
 
 namespace fs = std::filesystem;
@@ -77,6 +79,14 @@ rocksdb::DBOptions db_options() {
   // steady load of small blocks before the first flush; a ledger writes
   // little per second, so small memtables cost nothing measurable.
   o.db_write_buffer_size = 8u << 20;
+  return o;
+}
+
+// The writer's options: its info log never aborts the process on a full
+// disk (storage/ledger_info_log.h).
+rocksdb::DBOptions writer_options(const fs::path& dir) {
+  rocksdb::DBOptions o = db_options();
+  o.info_log = std::make_shared<LedgerInfoLog>(dir / "LOG");
   return o;
 }
 
@@ -146,6 +156,12 @@ LedgerStore::~LedgerStore() {
 Error LedgerStore::io_error(const std::string& doing, const std::string& why) const {
   return make_error("cannot " + doing + " in the ledger at " + dir_.string() + ": " + why,
                     static_cast<int>(AppendRefused::io));
+}
+
+Error LedgerStore::closed_error(const std::string& doing) const {
+  return io_error(doing,
+                  "the ledger is closed after a failed write and reopens once the disk takes "
+                  "writes again");
 }
 
 namespace {
@@ -244,8 +260,8 @@ Result<std::unique_ptr<LedgerStore>> LedgerStore::open_writer(const LedgerWriter
 
   std::unique_ptr<LedgerStore> store(new LedgerStore(dir, false));
   store->sync_each_append_ = options.sync_each_append;
-  rocksdb::Status s =
-      rocksdb::DB::Open(db_options(), dir.string(), descriptors(), &store->h_->cf, &store->h_->db);
+  rocksdb::Status s = rocksdb::DB::Open(writer_options(dir), dir.string(), descriptors(),
+                                        &store->h_->cf, &store->h_->db);
   if (!s.ok()) {
     if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
       return make_error("the ledger at " + dir.string() +
@@ -327,6 +343,8 @@ Status LedgerStore::append(std::string_view committed_block_bytes) {
   if (!described) return described.error();
   const BlockDescription& d = *described;
 
+  std::shared_lock db_lock(db_mutex_);
+  if (h_->db == nullptr) return closed_error("append height " + std::to_string(d.height));
   std::lock_guard lock(mutex_);
   if (auto ok = check_successor(tip_, d); !ok) return ok;
   rocksdb::WriteBatch batch;
@@ -361,6 +379,8 @@ Status LedgerStore::append(std::string_view committed_block_bytes) {
 }
 
 Result<std::optional<std::string>> LedgerStore::block_at(std::uint64_t height) const {
+  std::shared_lock db_lock(db_mutex_);
+  if (h_->db == nullptr) return closed_error("read height " + std::to_string(height));
   std::string value;
   rocksdb::Status s = h_->db->Get(rocksdb::ReadOptions(), h_->blocks(), be64(height), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
@@ -370,6 +390,8 @@ Result<std::optional<std::string>> LedgerStore::block_at(std::uint64_t height) c
 
 Result<std::vector<std::string>> LedgerStore::blocks_from(std::uint64_t first,
                                                           std::size_t max_count) const {
+  std::shared_lock db_lock(db_mutex_);
+  if (h_->db == nullptr) return closed_error("read blocks from height " + std::to_string(first));
   std::vector<std::string> out;
   first = std::max<std::uint64_t>(first, 1);
   rocksdb::ReadOptions ro;
@@ -394,6 +416,8 @@ Tip LedgerStore::tip() const {
 }
 
 Result<std::optional<std::uint64_t>> LedgerStore::height_of(const chain::Hash& block_id) const {
+  std::shared_lock db_lock(db_mutex_);
+  if (h_->db == nullptr) return closed_error("look up block " + block_id.hex());
   std::string value;
   rocksdb::Status s = h_->db->Get(rocksdb::ReadOptions(), h_->block_ids(), slice(block_id), &value);
   if (s.IsNotFound()) return std::optional<std::uint64_t>();
@@ -405,6 +429,8 @@ Result<std::optional<std::uint64_t>> LedgerStore::height_of(const chain::Hash& b
 }
 
 Result<std::optional<TxLocation>> LedgerStore::find_tx(const chain::Hash& tx_hash) const {
+  std::shared_lock db_lock(db_mutex_);
+  if (h_->db == nullptr) return closed_error("look up transaction " + tx_hash.hex());
   std::string value;
   rocksdb::Status s = h_->db->Get(rocksdb::ReadOptions(), h_->txs(), slice(tx_hash), &value);
   if (s.IsNotFound()) return std::optional<TxLocation>();
@@ -417,6 +443,8 @@ Result<std::optional<TxLocation>> LedgerStore::find_tx(const chain::Hash& tx_has
 }
 
 Result<std::uint64_t> LedgerStore::next_nonce(const chain::PublicKey& sender) const {
+  std::shared_lock db_lock(db_mutex_);
+  if (h_->db == nullptr) return closed_error("read the nonce of " + sender.hex());
   std::string value;
   rocksdb::Status s = h_->db->Get(rocksdb::ReadOptions(), h_->nonces(), slice(sender), &value);
   if (s.IsNotFound()) return std::uint64_t{1};
@@ -428,6 +456,8 @@ Result<std::uint64_t> LedgerStore::next_nonce(const chain::PublicKey& sender) co
 }
 
 Result<LedgerStore::IndexCounts> LedgerStore::index_counts() const {
+  std::shared_lock db_lock(db_mutex_);
+  if (h_->db == nullptr) return closed_error("count the indexes");
   IndexCounts out;
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
@@ -442,6 +472,8 @@ Result<LedgerStore::IndexCounts> LedgerStore::index_counts() const {
 }
 
 Status LedgerStore::catch_up() {
+  std::shared_lock db_lock(db_mutex_);
+  if (h_->db == nullptr) return closed_error("catch up with the writer");
   if (!read_only_) return {};
   rocksdb::Status s = h_->db->TryCatchUpWithPrimary();
   if (!s.ok()) return io_error("catch up with the writer", s.ToString());
@@ -449,10 +481,53 @@ Status LedgerStore::catch_up() {
 }
 
 Status LedgerStore::sync() {
+  std::shared_lock db_lock(db_mutex_);
+  if (h_->db == nullptr) return closed_error("sync the write-ahead log");
   if (read_only_) return {};
   rocksdb::Status s = h_->db->SyncWAL();
   if (!s.ok()) return io_error("sync the write-ahead log", s.ToString());
   return {};
+}
+
+namespace {
+
+// Writes, fsyncs and removes `bytes` zero bytes at `path`: whether the file
+// system takes writes again, without touching the database.
+Status probe_writes(const fs::path& path, std::size_t bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return make_error(std::strerror(errno));
+  const std::string block(64 * 1024, '\0');
+  std::string why;
+  for (std::size_t done = 0; done < bytes && why.empty();) {
+    const ssize_t n = ::write(fd, block.data(), std::min(block.size(), bytes - done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) why = n < 0 ? std::strerror(errno) : "short write";
+    if (n > 0) done += static_cast<std::size_t>(n);
+  }
+  if (why.empty() && ::fsync(fd) != 0) why = std::strerror(errno);
+  ::close(fd);
+  ::unlink(path.c_str());
+  if (!why.empty()) return make_error(why);
+  return {};
+}
+
+}  // namespace
+
+Status LedgerStore::recover() {
+  if (read_only_) return make_error("the ledger at " + dir_.string() + " was opened read-only");
+  // Close only once the disk takes writes: until then readers keep the old
+  // instance, whose reads still work.
+  if (auto probed = probe_writes(dir_ / ".baton-write-probe", 1u << 20); !probed) {
+    return io_error("write a 1 MiB probe file", probed.error().message);
+  }
+  std::unique_lock db_lock(db_mutex_);
+  h_ = std::make_unique<Handles>();  // closes the failed instance first (its LOCK)
+  auto fresh = std::make_unique<Handles>();
+  rocksdb::Status s =
+      rocksdb::DB::Open(writer_options(dir_), dir_.string(), descriptors(), &fresh->cf, &fresh->db);
+  if (!s.ok()) return io_error("reopen the ledger", s.ToString());
+  h_ = std::move(fresh);
+  return load_meta();
 }
 
 }  // namespace baton::storage

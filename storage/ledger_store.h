@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 
 #include "storage/block_store.h"
 
@@ -92,15 +93,31 @@ class LedgerStore final : public BlockStore {
   // sync_each_append is false).
   Status sync();
 
+  // Writer only: after a failed write (e.g. the disk was full), makes the
+  // store take writes again once the cause is gone, then reloads the tip
+  // from disk (the caller compares it with what it believes committed).
+  // Closes and reopens the database: RocksDB replays its write-ahead log up
+  // to the last complete record and starts a new one, so a record torn by
+  // the failed write is never followed by later ones. Fails while the disk
+  // still refuses writes; the store is then closed (every read and append
+  // fails with a sentence saying so) until a later recover() succeeds.
+  // Readers on other threads wait while it runs.
+  Status recover();
+
  private:
   struct Handles;
   LedgerStore(std::filesystem::path dir, bool read_only);
   Status load_meta();
   Error io_error(const std::string& doing, const std::string& why) const;
+  // The error of every call while recover() left the database closed.
+  Error closed_error(const std::string& doing) const;
 
   const std::filesystem::path dir_;
   const bool read_only_;
   bool sync_each_append_ = true;
+  // Guards h_ against recover() replacing it: shared by every read and
+  // append, exclusive in recover(). Taken before mutex_.
+  mutable std::shared_mutex db_mutex_;
   std::unique_ptr<Handles> h_;
   std::filesystem::path secondary_dir_;  // reader's private RocksDB info-log dir
   chain::Hash genesis_hash_;

@@ -6,6 +6,12 @@
 #include <algorithm>
 #include <fstream>
 
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <rocksdb/db.h>
 
 #include "chain/proto/ledger.pb.h"
@@ -276,6 +282,68 @@ TEST(LedgerStore, NonceRecordNeverMovesBackwards) {
   ASSERT_TRUE(store->append(raw_block(1, genesis_a(), {{1, 5}})).ok());
   ASSERT_TRUE(store->append(raw_block(2, store->tip().block_id, {{1, 2}})).ok());
   EXPECT_EQ(*store->next_nonce(key_of(1)), 6u);
+}
+
+// Fills a file system with zeros until ENOSPC; the file stays.
+bool fill_up(const fs::path& file) {
+  std::ofstream out(file, std::ios::binary);
+  const std::string block(64 * 1024, '\0');
+  while (out.write(block.data(), static_cast<std::streamsize>(block.size()))) {
+  }
+  return true;
+}
+
+TEST(LedgerStoreFullDisk, AppendFailsAsIoAndRecoverResumesWithoutLosingABlock) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "mounting a small tmpfs needs root; this test runs as uid " << ::geteuid();
+  }
+  TempDir tmp;
+  const fs::path mnt = tmp / "disk";
+  fs::create_directory(mnt);
+  ASSERT_EQ(::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=2m"), 0)
+      << "mount tmpfs: " << std::strerror(errno);
+  struct Unmount {
+    fs::path at;
+    ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
+  } unmount{mnt};
+
+  auto store = writer(mnt / "ledger");
+  ASSERT_TRUE(store);
+  std::vector<std::string> blocks = append_chain(*store, 5);
+  ASSERT_TRUE(fill_up(mnt / "filler"));
+  // Appends now fail (once any preallocated room is used up), as I/O errors.
+  Status failed;
+  for (int i = 0; i < 100000 && failed.ok(); ++i) {
+    const Tip tip = store->tip();
+    std::string b = raw_block(tip.height + 1, tip.block_id, {{1, tip.height + 1}});
+    failed = store->append(b);
+    if (failed.ok()) blocks.push_back(std::move(b));
+  }
+  ASSERT_FALSE(failed.ok()) << "the full disk never refused an append";
+  EXPECT_EQ(failed.error().code, static_cast<int>(AppendRefused::io));
+  EXPECT_NE(failed.error().message.find("No space left on device"), std::string::npos)
+      << failed.error().message;
+  const Tip before = store->tip();
+  EXPECT_EQ(before, (Tip{blocks.size(), id_of(blocks.back())}));
+  // While the disk is full, recovery fails and the store still reads.
+  EXPECT_FALSE(store->recover().ok());
+  EXPECT_EQ(store->block_at(before.height)->value(), blocks.back());
+
+  fs::remove(mnt / "filler");
+  const Status recovered = store->recover();
+  ASSERT_TRUE(recovered.ok()) << recovered.error().message;
+  EXPECT_EQ(store->tip(), before);
+  const auto more = append_chain(*store, 3);
+  blocks.insert(blocks.end(), more.begin(), more.end());
+
+  // Every block, before and after the failure, survives a reopen.
+  store.reset();
+  auto reopened = writer(mnt / "ledger");
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->tip(), (Tip{blocks.size(), id_of(blocks.back())}));
+  for (std::uint64_t h = 1; h <= blocks.size(); ++h) {
+    EXPECT_EQ(reopened->block_at(h)->value(), blocks[h - 1]) << "height " << h;
+  }
 }
 
 TEST(MemoryBlockStore, FollowsTheSameWriteOnceAndSuccessorRules) {
