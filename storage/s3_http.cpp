@@ -77,10 +77,7 @@ Endpoint endpoint_of(const S3Options& o) {
   }
   std::string base = o.endpoint;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  std::string host = base;
-  if (const auto p = host.find("://"); p != std::string::npos) host = host.substr(p + 3);
-  if (const auto p = host.find('/'); p != std::string::npos) host = host.substr(0, p);
-  return {base, host};
+  return {base, sigv4::host_header(base)};
 }
 
 }  // namespace
@@ -140,8 +137,9 @@ Result<HttpResponse> Connection::send_once(const HttpRequest& request,
   if (const std::string q = sigv4::canonical_query(request.query); !q.empty()) url += "?" + q;
 
   curl_slist* headers = nullptr;
+  // Every signed header goes out as signed, Host included: curl would
+  // otherwise derive Host from the URL by its own rules.
   for (const auto& [name, value] : sr.headers) {
-    if (name == "host") continue;  // curl sends it from the URL, identically
     headers = curl_slist_append(headers, (name + ": " + value).c_str());
   }
   headers = curl_slist_append(headers,

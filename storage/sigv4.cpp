@@ -117,6 +117,31 @@ std::string authorization(const Request& request, const Credentials& creds,
          ",Signature=" + signature(request, creds, amz_date);
 }
 
+std::string host_header(std::string_view url) {
+  std::string scheme;
+  if (const auto p = url.find("://"); p != std::string_view::npos) {
+    scheme = lower(std::string(url.substr(0, p)));
+    url.remove_prefix(p + 3);
+  }
+  std::string_view authority = url.substr(0, url.find_first_of("/?#"));
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+    authority.remove_prefix(at + 1);
+  }
+  std::string_view host = authority;
+  std::string_view port;
+  const auto close = authority.rfind(']');
+  const auto colon = authority.rfind(':');
+  if (colon != std::string_view::npos && (close == std::string_view::npos || colon > close)) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  const bool default_port =
+      port.empty() || (scheme == "http" && port == "80") || (scheme == "https" && port == "443");
+  std::string out = lower(std::string(host));
+  if (!default_port) out += ":" + std::string(port);
+  return out;
+}
+
 std::string amz_date(std::int64_t unix_seconds) {
   const std::time_t t = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};

@@ -60,6 +60,14 @@ std::string signature(const Request& request, const Credentials& creds, std::str
 std::string authorization(const Request& request, const Credentials& creds,
                           std::string_view amz_date);
 
+// The Host header for an endpoint URL "scheme://[user@]host[:port][/path]":
+// the host lower-cased (IPv6 in brackets) and the port, left out when it is
+// the scheme's default (80 for http, 443 for https) as curl, browsers and the
+// AWS SDKs send it (RFC 3986 §6.2.3). The S3 client signs this value and
+// sends it as the Host header itself, so the two never differ; signing
+// "h:443" while the wire said "h" made every request fail with 403.
+std::string host_header(std::string_view endpoint_url);
+
 // "YYYYMMDDTHHMMSSZ" for a Unix time (UTC).
 std::string amz_date(std::int64_t unix_seconds);
 

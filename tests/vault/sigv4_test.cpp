@@ -109,6 +109,34 @@ TEST(SigV4, UriEncodeKeepsUnreservedAndSlashOnlyWhenAsked) {
   EXPECT_EQ(uri_encode("a/b", false), "a%2Fb");
 }
 
+TEST(SigV4, HostHeaderIsWhatAnHttpClientSendsWithoutTheDefaultPort) {
+  EXPECT_EQ(host_header("https://examplebucket.s3.amazonaws.com:443"),
+            "examplebucket.s3.amazonaws.com");
+  EXPECT_EQ(host_header("http://minio.lan:80/"), "minio.lan");
+  EXPECT_EQ(host_header("HTTP://MinIO.lan:80"), "minio.lan");
+  EXPECT_EQ(host_header("https://minio.lan:9000/prefix"), "minio.lan:9000");
+  EXPECT_EQ(host_header("http://minio.lan:443"), "minio.lan:443");  // not http's default
+  EXPECT_EQ(host_header("https://minio.lan:80"), "minio.lan:80");
+  EXPECT_EQ(host_header("http://127.0.0.1:9000"), "127.0.0.1:9000");
+  EXPECT_EQ(host_header("http://[::1]:80"), "[::1]");
+  EXPECT_EQ(host_header("http://[::1]:9000"), "[::1]:9000");
+  EXPECT_EQ(host_header("https://user:secret@h.example:443/x"), "h.example");
+  EXPECT_EQ(host_header("https://h.example"), "h.example");
+}
+
+TEST(SigV4, AnEndpointWrittenWithItsDefaultPortSignsAwsCanonicalHost) {
+  // AWS's GET Object example signs "host:examplebucket.s3.amazonaws.com";
+  // an endpoint written as https://examplebucket.s3.amazonaws.com:443 must
+  // sign exactly that (the wire carries no ":443"), not "...:443".
+  Request r = s3_doc_request("GET", "/test.txt", {}, std::string(kEmptyPayloadSha256));
+  r.headers[0] = {"host", host_header("https://examplebucket.s3.amazonaws.com:443")};
+  r.headers.emplace_back("Range", "bytes=0-9");
+  EXPECT_NE(canonical_request(r).find("\nhost:examplebucket.s3.amazonaws.com\n"),
+            std::string::npos);
+  EXPECT_EQ(signature(r, kS3DocCreds, kS3DocDate),
+            "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+}
+
 TEST(SigV4, AmzDateIsUtc) { EXPECT_EQ(amz_date(1369353600), "20130524T000000Z"); }
 
 }  // namespace
