@@ -17,7 +17,10 @@ namespace {
 using nlohmann::json;
 
 HttpResponse reply(int status, const json& body) {
-  return {status, "application/json", body.dump() + "\n"};
+  // Replace, not throw, on invalid UTF-8: a string that came from a peer or a
+  // ledger note must never turn an answer into a 500.
+  return {status, "application/json",
+          body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"};
 }
 HttpResponse error(int status, const std::string& message) {
   return reply(status, json{{"error", message}});

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "node/peer_text.h"
+
 namespace baton::node {
 namespace {
 
@@ -170,7 +172,10 @@ HandshakeStep Handshake::on_hello(chain::ByteView body) {
                       "; upgrade the older node.");
   }
   if (hello->chain_id != options_.chain_id) {
-    return refuse(HandshakeRefusal::chain_id_mismatch, "The peer is on chain '" + hello->chain_id +
+    // The peer's chain id is unauthenticated bytes of its choice: escaped
+    // before it can reach a log line or /status (node/peer_text.h).
+    return refuse(HandshakeRefusal::chain_id_mismatch, "The peer is on chain '" +
+                                                           escape_peer_text(hello->chain_id) +
                                                            "', this node on '" + options_.chain_id +
                                                            "'; check the peer's genesis file.");
   }

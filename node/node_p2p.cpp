@@ -10,6 +10,7 @@
 #include "chain/transaction.h"
 #include "consensus/messages.h"
 #include "node/node.h"
+#include "node/peer_text.h"
 
 namespace baton::node {
 namespace {
@@ -204,8 +205,9 @@ void Node::handle_block_response(const PeerId& from, const pb::BlockResponse& re
                         chain::BlockInvalid::malformed_block, committed.error().message});
     if (!after) {
       ++metrics_.peer_messages_invalid;
+      // The reason can quote the peer's bytes (e.g. its header's chain id).
       log_->warn("peer {} sent an invalid block at height {}: {}; disconnecting it", name_of(from),
-                 height, after.reason().message());
+                 height, printable_sentence(after.reason().message()));
       transport_->disconnect(from);
       return;
     }

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "node/peer_connection.h"
+#include "node/peer_text.h"
 
 namespace baton::node {
 namespace asio = boost::asio;
@@ -174,8 +175,11 @@ class TcpTransport::Impl final : public ConnectionOwner {
   }
 
   void on_closed(const std::shared_ptr<PeerConnection>& conn, DisconnectReason reason,
-                 const std::string& detail) override {
+                 const std::string& raw_detail) override {
     pending_.erase(conn);
+    // Details can quote what a peer sent; whatever layer built them, only
+    // printable ASCII goes on to logs and /status (node/peer_text.h).
+    const std::string detail = printable_sentence(raw_detail);
     if (stopping_) return;
     // A connection that closes without sending a byte is a port probe (or a
     // peer that gave up at once), not a problem worth a log line.
