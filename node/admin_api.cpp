@@ -111,7 +111,10 @@ HttpResponse AdminApi::status() {
          {"peers", std::move(peers)},
          {"mempool", {{"txs", s.mempool_txs}, {"bytes", s.mempool_bytes}}},
          {"halted", s.halted}};
-  if (s.halted) j["halt_reason"] = s.halt_reason;
+  if (s.halted) {
+    j["halt_reason"] = s.halt_reason;
+    j["halt_cause"] = s.halt_cause;
+  }
   return reply(200, j);
 }
 

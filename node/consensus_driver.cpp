@@ -121,14 +121,20 @@ void ConsensusDriver::drain() {
     if (out.empty()) break;
     if (out.checkpoint) {
       if (auto s = save_checkpoint(options_.checkpoint_file, *out.checkpoint); !s) {
+        // Nothing of this output leaves: its messages may depend on the
+        // locks that were not saved.
         draining_ = false;
-        host_.halt("cannot write the consensus checkpoint: " + s.error().message);
+        stop();
+        host_.storage_failed(StorageArea::checkpoint, s.error().message);
         return;
       }
     }
     if (out.decision) {
       const std::uint64_t h = out.decision->height;
       if (auto s = host_.commit_decision(*out.decision); !s) {
+        // A storage failure halted the node and stopped this driver; it
+        // logged the failure itself, rate-limited.
+        if (!running()) break;
         host_.note("height " + std::to_string(h) + " was decided but not stored: " +
                    s.error().message + "; block sync will fetch it from a peer");
       } else {

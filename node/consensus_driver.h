@@ -31,6 +31,7 @@
 
 #include "chain/result.h"
 #include "consensus/engine.h"
+#include "node/storage_faults.h"
 
 namespace baton::node {
 
@@ -45,9 +46,14 @@ class ConsensusHost {
   virtual void broadcast(const consensus::pb::ConsensusMessage& message) = 0;
   // True when something waits to be ordered (transactions in the mempool).
   virtual bool has_pending_work() const = 0;
-  // A checkpoint could not be written or the signer store failed: the node
-  // must stop taking part rather than risk signing inconsistently.
+  // The driver cannot go on (e.g. the checkpoint on disk is damaged): the
+  // node stops taking part until an operator looks.
   virtual void halt(const std::string& why) = 0;
+  // A write consensus needs failed (the checkpoint; the host reports its own
+  // ledger and signer-state failures the same way). The driver has stopped
+  // itself before this call; the host halts and later builds a new driver
+  // once the disk takes writes again (node/storage_faults.h).
+  virtual void storage_failed(StorageArea area, const std::string& why) = 0;
   // For logs: something worth an operator's attention.
   virtual void note(const std::string& what) = 0;
 };

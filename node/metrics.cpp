@@ -32,7 +32,32 @@ std::string Metrics::prometheus_text(const std::string& node) const {
          "Peer messages dropped because the node was busy.", peer_messages_dropped.load());
   metric("baton_consensus_round", "gauge", "Consensus round at the current height.",
          consensus_round.load());
+  out << "# HELP baton_halted 1 while the node takes no part in consensus; cause: ledger, "
+         "checkpoint or signer_state (a failed write: it resumes by itself once the disk takes "
+         "writes) or consensus (it waits for an operator).\n# TYPE baton_halted gauge\n"
+      << "baton_halted{node=\"" << node << "\",cause=\"" << cause_label(halt_cause.load()) << "\"} "
+      << halted.load() << '\n';
+  metric("baton_storage_errors_total", "counter",
+         "Writes to the ledger, checkpoint or signer state that failed.", storage_errors.load());
+  metric("baton_storage_recoveries_total", "counter",
+         "Storage halts the node left by itself once the disk took writes again.",
+         storage_recoveries.load());
   return out.str();
+}
+
+const char* Metrics::cause_label(int cause) {
+  switch (cause) {
+    case ledger:
+      return "ledger";
+    case checkpoint:
+      return "checkpoint";
+    case signer_state:
+      return "signer_state";
+    case consensus:
+      return "consensus";
+    default:
+      return "";
+  }
 }
 
 }  // namespace baton::node

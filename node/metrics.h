@@ -22,6 +22,16 @@ struct Metrics {
   std::atomic<std::uint64_t> peer_messages_invalid{0};
   std::atomic<std::uint64_t> peer_messages_dropped{0};  // inbound queue full
   std::atomic<std::uint64_t> consensus_round{0};
+  // 1 while the node takes no part in consensus (node.h, NodeSnapshot);
+  // halt_cause says why (HaltCause).
+  std::atomic<std::uint64_t> halted{0};
+  std::atomic<int> halt_cause{0};
+  std::atomic<std::uint64_t> storage_errors{0};      // failed ledger/checkpoint/signer writes
+  std::atomic<std::uint64_t> storage_recoveries{0};  // storage halts left by themselves
+
+  // The `cause` label of baton_halted.
+  enum HaltCause : int { none = 0, ledger, checkpoint, signer_state, consensus };
+  static const char* cause_label(int cause);
 
   // Renders every metric with HELP and TYPE lines; `node` becomes a label.
   std::string prometheus_text(const std::string& node) const;

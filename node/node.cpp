@@ -130,6 +130,9 @@ Node::Node(NodeConfig config, std::shared_ptr<spdlog::logger> log,
       state_(std::make_shared<const chain::LedgerState>(chain::initial_state(spec_->genesis_hash))),
       mempool_(*spec_, config_.mempool),
       signer_store_(config_.data_dir / "signer_state"),
+      signer_guard_(
+          signer_store_,
+          [this](const std::string& why) { storage_failed(StorageArea::signer_state, why); }),
       work_(asio::make_work_guard(loop_)),
       tick_timer_(loop_),
       gossip_timer_(loop_) {
@@ -234,8 +237,7 @@ Status Node::replay_ledger() {
 
 // ---------------------------------------------------------------- start/stop
 
-Status Node::start() {
-  if (started_) return {};
+Result<std::unique_ptr<ConsensusDriver>> Node::build_driver() {
   const chain::ConsensusParams& p = spec_->params();
   const ConsensusOverrides& o = config_.consensus;
   consensus::EngineOptions engine;
@@ -258,7 +260,9 @@ Status Node::start() {
   }
   std::unique_ptr<consensus::Signer> signer;
   if (spec_->validators.is_validator(keys_.signing.public_key())) {
-    auto opened = consensus::Signer::open(keys_.signing, spec_->network(), signer_store_);
+    // Signer::open reads the record from disk: after a storage halt the new
+    // signer starts from what was durably saved, as after a restart.
+    auto opened = consensus::Signer::open(keys_.signing, spec_->network(), signer_guard_);
     if (!opened) return make_error("cannot open the signer state: " + opened.error().message);
     signer = std::move(opened).value();
   }
@@ -266,9 +270,18 @@ Status Node::start() {
   driver_options.engine = engine;
   driver_options.checkpoint_file = config_.data_dir / "consensus_checkpoint";
   driver_options.empty_block_interval_ms = o.empty_block_interval_ms.value_or(1000);
-  driver_ = std::make_unique<ConsensusDriver>(loop_, driver_options,
-                                              consensus::ValidatorSet(std::move(validators)), *this,
-                                              *this, std::move(signer));
+  return std::make_unique<ConsensusDriver>(loop_, driver_options,
+                                           consensus::ValidatorSet(std::move(validators)), *this,
+                                           *this, std::move(signer));
+}
+
+Status Node::start() {
+  if (started_) return {};
+  const chain::ConsensusParams& p = spec_->params();
+
+  auto driver = build_driver();
+  if (!driver) return driver.error();
+  driver_ = std::move(driver).value();
 
   TcpTransportOptions topts;
   topts.chain_id = spec_->chain_id();
@@ -350,6 +363,7 @@ void Node::stop() {
     if (loop_thread_.joinable()) loop_thread_.join();
   }
   driver_.reset();
+  retired_drivers_.clear();
   log_->info("node {} stopped at height {}", config_.name, state_->height);
   store_.reset();  // closes RocksDB
 }
@@ -485,7 +499,17 @@ Status Node::commit_decision(const consensus::Decision& decision) {
 
 Status Node::apply_committed(const std::string& committed_bytes, chain::LedgerState after,
                              std::uint64_t height) {
-  if (auto s = store_->append(committed_bytes); !s) return s;
+  if (auto s = store_->append(committed_bytes); !s) {
+    if (s.error().code == static_cast<int>(storage::AppendRefused::io)) {
+      storage_failed(StorageArea::ledger, s.error().message);
+    }
+    return s;
+  }
+  adopt_committed(std::move(after), height);
+  return {};
+}
+
+void Node::adopt_committed(chain::LedgerState after, std::uint64_t height) {
   const std::uint64_t new_txs = after.tx_count - state_->tx_count;
   state_ = std::make_shared<const chain::LedgerState>(std::move(after));
   checked_.clear();
@@ -497,7 +521,6 @@ Status Node::apply_committed(const std::string& committed_bytes, chain::LedgerSt
     log_->debug("committed height {} ({} txs) {}", height, new_txs, state_->last_block_id.hex());
   }
   after_commit(height);
-  return {};
 }
 
 void Node::publish_committed_state() {
@@ -530,9 +553,8 @@ void Node::broadcast(const consensus::pb::ConsensusMessage& message) {
 void Node::halt(const std::string& why) {
   log_->critical("consensus halted: {}", why);
   if (driver_) driver_->stop();
-  std::lock_guard lock(snapshot_mutex_);
-  snapshot_.halted = true;
-  snapshot_.halt_reason = why;
+  permanent_halt_ = why;
+  publish_halt();
 }
 
 void Node::note(const std::string& what) { log_->warn("{}", what); }
@@ -604,6 +626,7 @@ void Node::tick() {
     last_status_ms_ = now;
     send_status(std::nullopt);
   }
+  if (storage_faults_.halted()) recover_storage();
   maybe_request_blocks();
   refresh_snapshot();
   tick_timer_.expires_after(std::chrono::milliseconds(kTickMs));
@@ -629,6 +652,7 @@ void Node::refresh_snapshot() {
   std::lock_guard lock(snapshot_mutex_);
   s.halted = snapshot_.halted;
   s.halt_reason = snapshot_.halt_reason;
+  s.halt_cause = snapshot_.halt_cause;
   snapshot_ = std::move(s);
 }
 

@@ -48,6 +48,7 @@
 #include "node/metrics.h"
 #include "node/proto/node_message.pb.h"
 #include "node/signer_state.h"
+#include "node/storage_faults.h"
 #include "node/transport.h"
 #include "node/verified_tx_hashes.h"
 #include "storage/ledger_store.h"
@@ -64,6 +65,10 @@ struct NodeSnapshot {
   std::size_t mempool_bytes = 0;
   bool halted = false;
   std::string halt_reason;
+  // "ledger", "checkpoint", "signer_state" (a storage failure: the node
+  // resumes by itself once the disk takes writes) or "consensus" (it waits
+  // for an operator); empty when not halted.
+  std::string halt_cause;
 };
 
 struct PeerStatus {
@@ -141,6 +146,7 @@ class Node final : public ConsensusHost,
   void broadcast(const consensus::pb::ConsensusMessage& message) override;
   bool has_pending_work() const override { return mempool_.size() > 0; }
   void halt(const std::string& why) override;
+  void storage_failed(StorageArea area, const std::string& why) override;
   void note(const std::string& what) override;
 
   // --- consensus::Application (loop thread) ---
@@ -172,6 +178,20 @@ class Node final : public ConsensusHost,
   void serve_blocks(const PeerId& to, const pb::BlockRequest& request);
   Status apply_committed(const std::string& committed_bytes, chain::LedgerState after,
                          std::uint64_t height);
+  // The state after a block the store now holds becomes the committed state.
+  void adopt_committed(chain::LedgerState after, std::uint64_t height);
+  // A consensus driver for tip + 1 with this node's signer (not started).
+  Result<std::unique_ptr<ConsensusDriver>> build_driver();
+  // --- storage failures (node_storage.cpp, loop thread) ---
+  // Tries to leave a storage halt: probe, reopen the ledger, check its tip,
+  // restart consensus. Called from tick() when a retry is due.
+  void recover_storage();
+  // The ledger's tip against the committed state after a reopen; adopts
+  // blocks a failed-looking write did store. An error means the two cannot
+  // be reconciled (the node then waits for an operator).
+  Status reconcile_tip();
+  // Publishes the halt state to the snapshot and the metrics.
+  void publish_halt();
   void after_commit(std::uint64_t height);
   void publish_committed_state();
   void send_status(const std::optional<PeerId>& to);
@@ -204,6 +224,16 @@ class Node final : public ConsensusHost,
   std::map<chain::PublicKey, std::string> names_;
   // Signatures already verified, skipped when checking blocks; loop thread only.
   VerifiedTxHashes verified_txs_{kVerifiedTxHashes};
+
+  // Storage failures and the halt they cause; loop thread only.
+  StorageFaults storage_faults_;
+  // Set by halt(): a halt the node does not leave by itself.
+  std::string permanent_halt_;
+  // Drivers replaced after a storage halt. Their timers' handlers may still
+  // be queued on the loop, so they live until stop() has stopped the loop.
+  std::vector<std::unique_ptr<ConsensusDriver>> retired_drivers_;
+  // The signer's store as the signer sees it: reports failed saves.
+  ReportingSignerStateStore signer_guard_;
 
   boost::asio::io_context loop_{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;

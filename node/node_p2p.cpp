@@ -191,6 +191,7 @@ void Node::serve_blocks(const PeerId& to, const pb::BlockRequest& request) {
 
 void Node::handle_block_response(const PeerId& from, const pb::BlockResponse& response) {
   sync_.on_response(from);
+  if (storage_faults_.halted()) return;  // the ledger takes no writes; asked again on recovery
   std::uint64_t height = response.from_height();
   for (const std::string& bytes : response.blocks()) {
     if (height <= state_->height) {
@@ -236,6 +237,7 @@ void Node::send_status(const std::optional<PeerId>& to) {
 }
 
 void Node::maybe_request_blocks() {
+  if (storage_faults_.halted()) return;
   auto req = sync_.next_request(state_->height, now_ms());
   if (!req || !transport_) return;
   pb::NodeMessage m;

@@ -62,7 +62,10 @@ void status(const StatusOptions& o) {
             << "tip       " << j["tip_hash"].get<std::string>() << "\n"
             << "consensus round " << j.value("round", 0) << ", step " << j.value("step", "") << "\n"
             << "mempool   " << j["mempool"].value("txs", 0) << " txs\n";
-  if (j.value("halted", false)) std::cout << "HALTED    " << j.value("halt_reason", "") << "\n";
+  if (j.value("halted", false)) {
+    std::cout << "HALTED    (" << j.value("halt_cause", "") << ") " << j.value("halt_reason", "")
+              << "\n";
+  }
   for (const auto& p : j["peers"]) {
     std::cout << "peer      " << p.value("name", "") << " " << p.value("address", "") << " "
               << (p.value("connected", false) ? "connected" : "disconnected") << "\n";

@@ -1,0 +1,178 @@
+// Node, storage side: what the node does when a write it needs to take part
+// in consensus fails (the ledger, the consensus checkpoint, the signer
+// state), and how it resumes by itself once the disk takes writes again.
+// node/storage_faults.h makes the decisions (halt, log or hold back, when to
+// retry); this file carries them out. Split from node.cpp along that seam;
+// the thread rules in node.h apply: everything here runs on the event loop.
+#include <chrono>
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "chain/block.h"
+#include "chain/validation.h"
+#include "node/node.h"
+
+namespace baton::node {
+namespace {
+
+std::uint64_t steady_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+
+int cause_of(StorageArea area) {
+  switch (area) {
+    case StorageArea::ledger:
+      return Metrics::ledger;
+    case StorageArea::checkpoint:
+      return Metrics::checkpoint;
+    case StorageArea::signer_state:
+      return Metrics::signer_state;
+  }
+  return Metrics::consensus;
+}
+
+const char* cause_name(StorageArea area) {
+  switch (area) {
+    case StorageArea::ledger:
+      return "ledger";
+    case StorageArea::checkpoint:
+      return "checkpoint";
+    case StorageArea::signer_state:
+      return "signer_state";
+  }
+  return "storage";
+}
+
+}  // namespace
+
+void Node::storage_failed(StorageArea area, const std::string& why) {
+  ++metrics_.storage_errors;
+  const bool was_halted = storage_faults_.halted();
+  if (auto line = storage_faults_.on_failure(area, why, steady_ms())) {
+    log_->log(was_halted ? spdlog::level::err : spdlog::level::critical, "{}", *line);
+  }
+  // Stop signing and committing at once (also a driver that recovery has
+  // just started and that failed again). A new driver is built from what is
+  // on disk (checkpoint, signer state) when writes work again: the same
+  // position a restart of the process would resume from.
+  if (driver_) driver_->stop();
+  if (!was_halted) publish_halt();
+}
+
+void Node::publish_halt() {
+  NodeSnapshot s;
+  if (!permanent_halt_.empty()) {
+    s.halted = true;
+    s.halt_reason = permanent_halt_;
+    s.halt_cause = "consensus";
+    metrics_.halt_cause = Metrics::consensus;
+  } else if (storage_faults_.halted()) {
+    s.halted = true;
+    s.halt_reason = storage_faults_.reason() +
+                    "; the node retries by itself and resumes once the disk takes writes again";
+    s.halt_cause = cause_name(storage_faults_.area());
+    metrics_.halt_cause = cause_of(storage_faults_.area());
+  } else {
+    metrics_.halt_cause = Metrics::none;
+  }
+  metrics_.halted = s.halted ? 1 : 0;
+  std::lock_guard lock(snapshot_mutex_);
+  snapshot_.halted = s.halted;
+  snapshot_.halt_reason = std::move(s.halt_reason);
+  snapshot_.halt_cause = std::move(s.halt_cause);
+}
+
+void Node::recover_storage() {
+  const std::uint64_t now = steady_ms();
+  if (!storage_faults_.retry_due(now) || !permanent_halt_.empty() || stopping_.load()) return;
+  auto retry_later = [&](const std::string& why) {
+    if (auto line = storage_faults_.on_retry_failed(why, now)) log_->error("{}", *line);
+  };
+  // The checkpoint and the signer state are small files in the data
+  // directory, rewritten before every vote; a probe of the same kind first.
+  const std::filesystem::path probe = config_.data_dir / ".baton-write-probe";
+  if (auto s = write_file_durably(probe, std::string(64 * 1024, '\0')); !s) {
+    return retry_later("the data directory still refuses writes: " + s.error().message);
+  }
+  std::error_code ignored;
+  std::filesystem::remove(probe, ignored);
+  if (auto s = store_->recover(); !s) return retry_later(s.error().message);
+  if (auto s = reconcile_tip(); !s) {
+    halt("after a storage failure the ledger does not match what this node committed: " +
+         s.error().message);
+    return;
+  }
+  auto driver = build_driver();
+  if (!driver) {
+    halt(driver.error().message);
+    return;
+  }
+  if (driver_) retired_drivers_.push_back(std::move(driver_));
+  driver_ = std::move(driver).value();
+  if (auto s = driver_->start(state_->height + 1); !s) {
+    halt(s.error().message);
+    return;
+  }
+  if (!driver_->running()) {
+    // Its first checkpoint or signature could not be written: still halted.
+    return retry_later("consensus could not write its checkpoint or signer state on restart");
+  }
+  ++metrics_.storage_recoveries;
+  log_->warn("{} at height {}; block sync fetches what the network committed meanwhile",
+             storage_faults_.on_recovered(now), state_->height);
+  publish_halt();
+  refresh_snapshot();
+  send_status(std::nullopt);
+  maybe_request_blocks();
+}
+
+Status Node::reconcile_tip() {
+  const storage::Tip tip = store_->tip();
+  if (tip.height < state_->height) {
+    return make_error("its tip is height " + std::to_string(tip.height) +
+                      " but this node had committed height " + std::to_string(state_->height) +
+                      "; restore DATA/ledger from a backup (or another member's copy), or start "
+                      "with an empty data directory to fetch the chain again");
+  }
+  // A write reported as failed can still have landed: the store then holds
+  // blocks beyond the state. They are checked in full before they count.
+  while (state_->height < tip.height) {
+    const std::uint64_t h = state_->height + 1;
+    auto stored = store_->block_at(h);
+    if (!stored) return stored.error();
+    if (!stored->has_value())
+      return make_error("its tip is height " + std::to_string(tip.height) + " but height " +
+                        std::to_string(h) + " is missing");
+    auto committed = chain::decode_committed_block(**stored);
+    if (!committed)
+      return make_error("height " + std::to_string(h) + ": " + committed.error().message);
+    auto after = chain::validate_block(*spec_, *state_, *committed);
+    if (!after) {
+      return make_error("height " + std::to_string(h) + " is invalid: " + after.reason().message());
+    }
+    log_->warn("height {} was stored although its write was reported as failed; keeping it", h);
+    adopt_committed(std::move(after).value(), h);
+  }
+  if (tip.block_id != state_->last_block_id) {
+    return make_error("its tip at height " + std::to_string(tip.height) + " is block " +
+                      tip.block_id.hex() + " but this node committed " +
+                      state_->last_block_id.hex());
+  }
+  // Read the tip back: its stored bytes must still hash to that block id.
+  if (state_->height > 0) {
+    auto stored = store_->block_at(state_->height);
+    if (!stored) return stored.error();
+    auto committed = stored->has_value() ? chain::decode_committed_block(**stored)
+                                         : Result<chain::pb::CommittedBlock>(make_error("missing"));
+    if (!committed || chain::block_id(committed->block()) != state_->last_block_id) {
+      return make_error("the stored block at height " + std::to_string(state_->height) +
+                        " does not read back as the block this node committed");
+    }
+  }
+  return {};
+}
+
+}  // namespace baton::node
