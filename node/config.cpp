@@ -148,11 +148,11 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
   NodeConfig cfg;
   cfg.config_path = fs::absolute(config_path).lexically_normal();
 
-  if (auto s = check_unknown_keys(
-          root,
-          {"name", "key_file", "genesis_file", "data_dir", "p2p_listen", "admin_listen",
-           "log_level", "log_file", "consensus", "mempool", "store", "training", "model_cache"},
-          {}, config_path);
+  if (auto s = check_unknown_keys(root,
+                                  {"name", "key_file", "genesis_file", "data_dir", "p2p_listen",
+                                   "admin_listen", "log_level", "log_file", "consensus", "mempool",
+                                   "admin_api", "store", "training", "model_cache"},
+                                  {}, config_path);
       !s) {
     return s.error();
   }
@@ -251,6 +251,56 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
     auto gap = get_int(*t, "max_nonce_gap", config_path, "mempool", 1, 1'000'000);
     if (!gap) return gap.error();
     if (gap->has_value()) cfg.mempool.max_nonce_gap = static_cast<std::uint64_t>(**gap);
+  }
+  if (const toml::node* n = root.get("admin_api")) {
+    const auto* t = n->as_table();
+    if (t == nullptr) return config_error(config_path, "'admin_api' must be a table ([admin_api])");
+    if (auto s =
+            check_unknown_keys(*t,
+                               {"max_connections", "max_connections_per_client", "idle_timeout_ms",
+                                "header_timeout_ms", "body_timeout_ms", "allowed_hosts"},
+                               "admin_api", config_path);
+        !s) {
+      return s.error();
+    }
+    AdminApiConfig& a = cfg.admin_api;
+    for (auto [key, out] :
+         {std::pair<std::string_view, std::size_t*>{"max_connections", &a.max_connections},
+          std::pair<std::string_view, std::size_t*>{"max_connections_per_client",
+                                                    &a.max_connections_per_client}}) {
+      auto v = get_int(*t, key, config_path, "admin_api", 1, 100'000);
+      if (!v) return v.error();
+      if (v->has_value()) *out = static_cast<std::size_t>(**v);
+    }
+    for (auto [key, out] :
+         {std::pair<std::string_view, std::uint32_t*>{"idle_timeout_ms", &a.idle_timeout_ms},
+          std::pair<std::string_view, std::uint32_t*>{"header_timeout_ms", &a.header_timeout_ms},
+          std::pair<std::string_view, std::uint32_t*>{"body_timeout_ms", &a.body_timeout_ms}}) {
+      auto v = get_int(*t, key, config_path, "admin_api", 100, kMaxTimeout);
+      if (!v) return v.error();
+      if (v->has_value()) *out = static_cast<std::uint32_t>(**v);
+    }
+    if (const toml::node* hosts = t->get("allowed_hosts")) {
+      const auto* arr = hosts->as_array();
+      if (arr == nullptr) {
+        return config_error(config_path,
+                            "'admin_api.allowed_hosts' must be a list of host names, e.g. "
+                            "[\"node-a.lan\"]");
+      }
+      for (const toml::node& h : *arr) {
+        const auto* name = h.as_string();
+        const std::string text = name != nullptr ? name->get() : std::string();
+        const bool bracketed = text.size() > 2 && text.front() == '[' && text.back() == ']';
+        const std::string inner = bracketed ? text.substr(1, text.size() - 2) : text;
+        if (inner.empty() || inner.find_first_of(" /@[]") != std::string::npos ||
+            (!bracketed && inner.find(':') != std::string::npos)) {
+          return config_error(config_path,
+                              "'admin_api.allowed_hosts' must hold host names or addresses "
+                              "without a port, e.g. \"node-a.lan\" or \"[fd00::5]\"");
+        }
+        a.allowed_hosts.push_back(text);
+      }
+    }
   }
   if (const toml::node* n = root.get("store")) {
     const auto* t = n->as_table();

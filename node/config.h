@@ -18,6 +18,13 @@
 //   [mempool]        # optional
 //   max_txs = 20000, max_bytes = 67108864, max_nonce_gap = 1000
 //
+//   [admin_api]      # optional; limits of the admin HTTP API (docs/OPERATIONS.md)
+//   max_connections = 64, max_connections_per_client = 32,
+//   idle_timeout_ms = 30000 (between requests), header_timeout_ms = 5000
+//   (from a request's first byte to the end of its header), body_timeout_ms =
+//   30000, allowed_hosts = [] (names besides loopback and admin_listen's host
+//   that requests may carry in Host and Origin)
+//
 //   [store]          # where sealed model blobs live; required with [training]
 //   uri      = "file:///abs/dir" | "s3://bucket/prefix"
 //   endpoint = "http://127.0.0.1:9000"   # s3 only; default $BATON_S3_ENDPOINT, else AWS
@@ -61,6 +68,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "chain/result.h"
 
@@ -104,6 +112,17 @@ struct MempoolLimits {
 
 enum class LogLevel { trace, debug, info, warn, error, off };
 
+// [admin_api]: the admin HTTP server's limits (node/http_server.h) and the
+// hosts its request checks accept (node/admin_access.h).
+struct AdminApiConfig {
+  std::size_t max_connections = 64;
+  std::size_t max_connections_per_client = 32;
+  std::uint32_t idle_timeout_ms = 30'000;
+  std::uint32_t header_timeout_ms = 5'000;
+  std::uint32_t body_timeout_ms = 30'000;
+  std::vector<std::string> allowed_hosts;
+};
+
 // [store]: the object store the node's partner agent uses.
 struct StoreConfig {
   std::string uri;       // file:///DIR or s3://BUCKET[/PREFIX]
@@ -146,6 +165,7 @@ struct NodeConfig {
   std::filesystem::path log_file;  // empty: stderr
   ConsensusOverrides consensus;
   MempoolLimits mempool;
+  AdminApiConfig admin_api;
   std::optional<StoreConfig> store;
   std::optional<TrainingConfig> training;  // absent: the node does not take part in runs
   ModelCacheConfig model_cache;

@@ -1,14 +1,18 @@
 #include "node/http_server.h"
 
-#include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <map>
+#include <optional>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+
+#include "node/http_admission.h"
 
 namespace baton::node {
 namespace {
@@ -18,44 +22,125 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+constexpr std::size_t kHeaderLimit = 16 * 1024;
+constexpr std::size_t kFirstReadBytes = 4096;
+
+std::uint64_t steady_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+
+class Session;
+
+// Every open connection, for admission (server thread only).
+struct ConnectionTable {
+  struct Entry {
+    std::string client;
+    ConnectionPhase phase = ConnectionPhase::idle;
+    std::uint64_t last_active_ms = 0;
+    std::weak_ptr<Session> session;
+  };
+  std::map<std::uint64_t, Entry> entries;
+  std::uint64_t next_id = 1;
+
+  std::vector<OpenConnection> snapshot() const {
+    std::vector<OpenConnection> out;
+    out.reserve(entries.size());
+    for (const auto& [id, e] : entries) out.push_back({id, e.client, e.phase, e.last_active_ms});
+    return out;
+  }
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, const HttpHandler& handler, const HttpServerOptions& options,
-          std::atomic<std::size_t>& live)
-      : stream_(std::move(socket)), handler_(handler), options_(options), live_(live) {
-    ++live_;
-  }
-  ~Session() { --live_; }
+          ConnectionTable& table, std::uint64_t id)
+      : stream_(std::move(socket)), handler_(handler), options_(options), table_(table), id_(id) {}
+  ~Session() { table_.entries.erase(id_); }
 
-  void run() { read(); }
+  void run() { wait_for_request(); }
+
+  // Gives way to a newer connection (admission): closes the socket, which
+  // ends the operation in flight with operation_aborted.
+  void evict() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
 
  private:
-  void read() {
-    parser_.emplace();
-    parser_->body_limit(options_.max_body_bytes);
-    parser_->header_limit(16 * 1024);
-    stream_.expires_after(std::chrono::milliseconds(options_.idle_timeout_ms));
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  void set_phase(ConnectionPhase phase) {
+    auto it = table_.entries.find(id_);
+    if (it == table_.entries.end()) return;  // evicted meanwhile
+    it->second.phase = phase;
+    it->second.last_active_ms = steady_ms();
   }
 
-  void on_read(beast::error_code ec) {
-    if (ec == http::error::end_of_stream) return close();
-    if (ec == http::error::body_limit) {
-      return reply(413, "{\"error\":\"the request body is larger than the limit\"}", false);
+  // Idle: wait for the first byte of the next request (bytes already read,
+  // e.g. a pipelined request, count as that byte).
+  void wait_for_request() {
+    set_phase(ConnectionPhase::idle);
+    if (buffer_.size() > 0) return read_header();
+    stream_.expires_after(std::chrono::milliseconds(options_.idle_timeout_ms));
+    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec) return self->close();
+                              self->buffer_.commit(n);
+                              self->read_header();
+                            });
+  }
+
+  // From the request's first byte, the whole header within header_timeout_ms.
+  void read_header() {
+    set_phase(ConnectionPhase::reading);
+    parser_.emplace();
+    parser_->body_limit(options_.max_body_bytes);
+    parser_->header_limit(kHeaderLimit);
+    stream_.expires_after(std::chrono::milliseconds(options_.header_timeout_ms));
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec == http::error::body_limit) return too_large();
+    if (ec == http::error::header_limit) {
+      return reply(431, "{\"error\":\"the request header is larger than 16 KiB\"}", false);
     }
     if (ec) return close();
+    if (parser_->is_done()) return answer();
+    stream_.expires_after(std::chrono::milliseconds(options_.body_timeout_ms));
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
+  }
+
+  void on_body(beast::error_code ec) {
+    if (ec == http::error::body_limit) return too_large();
+    if (ec) return close();
+    answer();
+  }
+
+  void too_large() {
+    reply(413, "{\"error\":\"the request body is larger than the limit\"}", false);
+  }
+
+  void answer() {
+    set_phase(ConnectionPhase::busy);
     auto& req = parser_->get();
     HttpRequest in;
     in.method = std::string(req.method_string());
     in.target = std::string(req.target());
     in.content_type = std::string(req[http::field::content_type]);
+    in.host = std::string(req[http::field::host]);
+    in.origin = std::string(req[http::field::origin]);
+    in.version = req.version();
     in.body = std::move(req.body());
     HttpResponse out;
     try {
       out = handler_(in);
-    } catch (const std::exception& e) {
+    } catch (const std::exception&) {
       out = {500, "application/json", std::string("{\"error\":\"internal error\"}")};
     }
     response_ = {};
@@ -70,6 +155,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void reply(int status, std::string body, bool keep_alive) {
+    set_phase(ConnectionPhase::busy);
     response_ = {};
     response_.version(11);
     response_.result(static_cast<http::status>(status));
@@ -81,10 +167,11 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void write(bool keep_alive) {
+    stream_.expires_after(std::chrono::milliseconds(options_.write_timeout_ms));
     http::async_write(stream_, response_,
                       [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
                         if (ec || !keep_alive) return self->close();
-                        self->read();
+                        self->wait_for_request();
                       });
   }
 
@@ -99,7 +186,8 @@ class Session : public std::enable_shared_from_this<Session> {
   http::response<http::string_body> response_;
   const HttpHandler& handler_;
   const HttpServerOptions& options_;
-  std::atomic<std::size_t>& live_;
+  ConnectionTable& table_;
+  const std::uint64_t id_;
 };
 
 }  // namespace
@@ -107,7 +195,7 @@ class Session : public std::enable_shared_from_this<Session> {
 struct HttpServer::Impl {
   HttpServerOptions options;
   HttpHandler handler;
-  std::atomic<std::size_t> live{0};  // before io: pending sessions die with io
+  ConnectionTable table;  // before io: pending sessions die with io and erase themselves
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
   std::thread thread;
@@ -117,16 +205,34 @@ struct HttpServer::Impl {
   void accept() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-      if (!ec) {
-        if (live.load() >= options.max_connections) {
-          beast::error_code ignored;
-          socket.close(ignored);
-        } else {
-          std::make_shared<Session>(std::move(socket), handler, options, live)->run();
-        }
-      }
+      if (!ec) admit(std::move(socket));
       accept();
     });
+  }
+
+  void admit(tcp::socket socket) {
+    beast::error_code ec;
+    const auto remote = socket.remote_endpoint(ec);
+    if (ec) return;  // already gone
+    const std::string client = remote.address().to_string();
+    const Admission a = admit_connection(
+        table.snapshot(), client, {options.max_connections, options.max_connections_per_client});
+    if (!a.accept) {
+      socket.close(ec);
+      return;
+    }
+    if (a.evict) {
+      auto it = table.entries.find(*a.evict);
+      if (it != table.entries.end()) {
+        auto victim = it->second.session.lock();
+        table.entries.erase(it);  // its slot is free now, whenever its handlers run
+        if (victim) victim->evict();
+      }
+    }
+    const std::uint64_t id = table.next_id++;
+    auto session = std::make_shared<Session>(std::move(socket), handler, options, table, id);
+    table.entries[id] = ConnectionTable::Entry{client, ConnectionPhase::idle, steady_ms(), session};
+    session->run();
   }
 };
 

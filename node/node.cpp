@@ -316,6 +316,11 @@ Status Node::start() {
   HttpServerOptions http_options;
   http_options.listen = config_.admin_listen;
   http_options.max_body_bytes = static_cast<std::size_t>(p.max_tx_bytes) * 2 + 1024;
+  http_options.max_connections = config_.admin_api.max_connections;
+  http_options.max_connections_per_client = config_.admin_api.max_connections_per_client;
+  http_options.idle_timeout_ms = config_.admin_api.idle_timeout_ms;
+  http_options.header_timeout_ms = config_.admin_api.header_timeout_ms;
+  http_options.body_timeout_ms = config_.admin_api.body_timeout_ms;
   auto api = std::make_shared<AdminApi>(*this);
   http_ = std::make_unique<HttpServer>(http_options,
                                        [api](const HttpRequest& r) { return api->handle(r); });

@@ -81,6 +81,38 @@ TEST(NodeConfig, RefusesWrongTypesAndRanges) {
   expect_error(std::string(kGood) + "admin_listen = \"localhost\"\n", "admin_listen");
 }
 
+TEST(NodeConfig, ReadsAdminApiLimitsAndAllowedHosts) {
+  auto plain = parse_node_config(kGood, "/x/node.toml");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->admin_api.max_connections, 64u);
+  EXPECT_EQ(plain->admin_api.header_timeout_ms, 5000u);
+  EXPECT_TRUE(plain->admin_api.allowed_hosts.empty());
+  std::string text = std::string(kGood) + R"(
+[admin_api]
+max_connections = 16
+max_connections_per_client = 4
+idle_timeout_ms = 10000
+header_timeout_ms = 2000
+body_timeout_ms = 9000
+allowed_hosts = ["node-a.lan", "[fd00::5]"]
+)";
+  auto c = parse_node_config(text, "/x/node.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->admin_api.max_connections, 16u);
+  EXPECT_EQ(c->admin_api.max_connections_per_client, 4u);
+  EXPECT_EQ(c->admin_api.idle_timeout_ms, 10000u);
+  EXPECT_EQ(c->admin_api.header_timeout_ms, 2000u);
+  EXPECT_EQ(c->admin_api.body_timeout_ms, 9000u);
+  EXPECT_EQ(c->admin_api.allowed_hosts, (std::vector<std::string>{"node-a.lan", "[fd00::5]"}));
+  for (const char* bad : {"max_connections = 0", "header_timeout_ms = 5", "allowed_hosts = \"x\"",
+                          "allowed_hosts = [\"h:80\"]", "allowed_hosts = [\"\"]",
+                          "allowed_hosts = [1]", "listen = 1"}) {
+    auto r = parse_node_config(std::string(kGood) + "[admin_api]\n" + bad + "\n", "/x/node.toml");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().message.find("admin_api"), std::string::npos) << r.error().message;
+  }
+}
+
 TEST(NodeConfig, TheShippedExampleParses) {
   auto c = load_node_config(testing::source_dir() / "deploy" / "node.example.toml");
   ASSERT_TRUE(c.ok()) << c.error().message;

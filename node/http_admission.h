@@ -1,0 +1,54 @@
+// Admission of connections to the admin HTTP server: which connection gives
+// way when a new one arrives at a limit (docs/OPERATIONS.md, "Admin API").
+//
+// Any local process can open connections to the admin port. Refusing new
+// connections at a limit (as batond once did) let 64 idle sockets lock out
+// the CLI, monitoring and the partner agent. So a new connection is always
+// taken when some open connection can give way: first one that waits idle
+// between requests, then one still reading a request, each time the least
+// recently active; a connection whose request is being answered never gives
+// way. A client address at its own limit gives way from its own connections,
+// so one address cannot push out the others.
+//
+// Pure: no sockets, no clock (times are passed in). Table-tested in
+// tests/node/http_admission_test.cpp.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace baton::node {
+
+enum class ConnectionPhase {
+  idle,     // connected, no byte of a next request yet
+  reading,  // a request's header or body is arriving
+  busy,     // the request is being answered (handler or response write)
+};
+
+struct OpenConnection {
+  std::uint64_t id = 0;
+  std::string client;  // the peer's IP address as text
+  ConnectionPhase phase = ConnectionPhase::idle;
+  std::uint64_t last_active_ms = 0;  // when it last changed phase
+};
+
+struct AdmissionLimits {
+  std::size_t max_connections = 64;
+  std::size_t max_per_client = 32;
+};
+
+struct Admission {
+  bool accept = false;
+  std::optional<std::uint64_t> evict;  // close this one first
+};
+
+// Decides about a new connection from `client`, given those open now.
+// Refuses only when the limit binds and every candidate is busy.
+Admission admit_connection(const std::vector<OpenConnection>& open, std::string_view client,
+                           const AdmissionLimits& limits);
+
+}  // namespace baton::node
