@@ -8,6 +8,7 @@
 #include "chain/block.h"
 #include "chain/transaction.h"
 #include "chain/validation.h"
+#include "node/admin_access.h"
 #include "node/node.h"
 #include "node/training_json.h"
 
@@ -71,7 +72,15 @@ json block_json(const std::string& stored) {
 
 }  // namespace
 
+AdminApi::AdminApi(Node& node)
+    : node_(node),
+      access_(admin_access_policy(node.config().admin_listen.host,
+                                  node.config().admin_api.allowed_hosts)) {}
+
 HttpResponse AdminApi::handle(const HttpRequest& request) {
+  if (const auto refused = check_admin_request(request, access_)) {
+    return admin_refusal_response(*refused, request);
+  }
   std::string_view path = request.target;
   if (auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
   const bool get = request.method == "GET";
@@ -120,8 +129,15 @@ HttpResponse AdminApi::status() {
 
 HttpResponse AdminApi::submit(const HttpRequest& request) {
   std::string bytes;
-  if (request.content_type.starts_with("application/octet-stream")) {
+  const std::string type = media_type(request.content_type);
+  if (type == "application/octet-stream" || type == "application/x-protobuf") {
     bytes = request.body;
+  } else if (type != "text/x-hex") {
+    return reply(415, json{{"accepted", false},
+                           {"error",
+                            "send the serialized Transaction as raw bytes with Content-Type "
+                            "application/octet-stream (or application/x-protobuf), or as hex with "
+                            "Content-Type text/x-hex"}});
   } else {
     std::string hex;
     for (char c : request.body) {
@@ -133,7 +149,7 @@ HttpResponse AdminApi::submit(const HttpRequest& request) {
                    json{{"accepted", false},
                         {"error",
                          "the body is not hex; send the serialized Transaction as hex, or as raw "
-                         "bytes with Content-Type: application/octet-stream"}});
+                         "bytes with Content-Type application/octet-stream"}});
     }
     bytes.assign(decoded->begin(), decoded->end());
   }

@@ -4,12 +4,17 @@
 //
 //   GET  /status            {"node","chain_id","height","tip_hash","round",
 //                            "step","peers":[{"name","address","connected"}],
-//                            "mempool":{"txs","bytes"},"halted"}
+//                            "mempool":{"txs","bytes"},"halted"} and, when
+//                            halted, "halt_reason" (a sentence) and
+//                            "halt_cause" (ledger, checkpoint, signer_state:
+//                            resumes by itself; consensus: needs an operator)
 //   POST /tx                body: a serialized chain.pb.Transaction, either
-//                            raw bytes (Content-Type: application/octet-stream)
-//                            or lower/upper-case hex (any other type; white
-//                            space ignored). 202 {"accepted":true,"hash","nonce"};
+//                            raw bytes (Content-Type application/octet-stream
+//                            or application/x-protobuf) or lower/upper-case hex
+//                            (Content-Type text/x-hex; white space ignored).
+//                            202 {"accepted":true,"hash","nonce"};
 //                            400 {"accepted":false,"error"} when invalid;
+//                            415 for another content type;
 //                            503 when the mempool is full or the node busy.
 //   GET  /block/{height}    the committed block, decoded, with its exact
 //                            stored bytes in hex; 404 when not there.
@@ -33,6 +38,9 @@
 //   GET  /models/repair?run=ID  {"running":true} or the last repair's result
 //                            (node/model_repair.h, repair_json) plus "node".
 //
+// Every request first passes check_admin_request (node/admin_access.h: Host,
+// Origin, and a non-simple Content-Type on anything but GET/HEAD).
+//
 // Thread: called on the HTTP server's thread (see http_server.h).
 #pragma once
 
@@ -40,6 +48,7 @@
 #include <mutex>
 
 #include "chain/ledger_state.h"
+#include "node/admin_access.h"
 #include "node/http_server.h"
 
 namespace baton::node {
@@ -48,7 +57,8 @@ class Node;
 
 class AdminApi {
  public:
-  explicit AdminApi(Node& node) : node_(node) {}
+  // Reads the node's config ([admin_api], admin_listen) for its request checks.
+  explicit AdminApi(Node& node);
   HttpResponse handle(const HttpRequest& request);
 
  private:
@@ -65,6 +75,7 @@ class AdminApi {
   HttpResponse models_repair_status(const HttpRequest& request);
 
   Node& node_;
+  const AdminAccessPolicy access_;
 };
 
 }  // namespace baton::node

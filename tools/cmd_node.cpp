@@ -102,8 +102,22 @@ void submit(const SubmitOptions& o) {
   const std::uint64_t nonce = nj["next_nonce"].get<std::uint64_t>();
   const std::string tx =
       chain::encode_transaction(chain::make_note(network, keys->signing, nonce, o.note));
-  json r =
-      call(*client, o.node, "POST", "/tx", chain::to_hex(chain::as_bytes(tx)), "text/plain", &raw);
+  const std::string local_hash = chain::tx_hash(tx).hex();
+  auto posted = client->request("POST", "/tx", tx, "application/octet-stream");
+  if (!posted) {
+    // The node may have taken it before the connection failed.
+    fail(posted.error().message + "; transaction " + local_hash +
+             " may still have reached the node: check with `baton ledger tx --hash " + local_hash +
+             " --data-dir DATA/ledger` before sending it again",
+         Exit::unavailable);
+  }
+  raw = *posted;
+  json r = json::parse(raw.body, nullptr, false);
+  if (r.is_discarded()) {
+    fail("the server at " + o.node + " answered " + std::to_string(raw.status) +
+             " with something that is not JSON; is this a batond admin API?",
+         Exit::unavailable);
+  }
   if (!r.value("accepted", false)) {
     fail("the node refused the transaction: " + r.value("error", std::string("no reason given")),
          raw.status == 503 ? Exit::unavailable : Exit::failure);

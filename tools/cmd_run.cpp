@@ -266,7 +266,7 @@ void start(const StartOptions& o) {
   const std::string tx = chain::encode_transaction(
       chain::make_transaction(spec->network(), keys->signing, nonce, chain::pb::TX_START_RUN,
                               chain::plan_to_proto(**plan).SerializeAsString()));
-  auto r = (*client)->request("POST", "/tx", chain::to_hex(chain::as_bytes(tx)), "text/plain");
+  auto r = (*client)->request("POST", "/tx", tx, "application/octet-stream");
   if (!r) fail(r.error().message, Exit::unavailable);
   json j = json::parse(r->body, nullptr, false);
   if (j.is_discarded() || !j.value("accepted", false)) {

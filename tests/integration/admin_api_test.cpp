@@ -1,0 +1,165 @@
+// The admin API of a real batond under attack from the same machine
+// (issue 11, §3 and §4): a flood of idle and slow-loris connections, and
+// requests a web page could send through the operator's browser.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "chain/transaction.h"
+#include "tests/integration/testnet.h"
+
+namespace baton::integration {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using testing::wait_until;
+
+std::uint16_t port_of(const std::string& url) {
+  return static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
+}
+
+// A plain TCP connection to 127.0.0.1:port that the test drives by hand.
+class Socket {
+ public:
+  explicit Socket(std::uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    timeval tv{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~Socket() { ::close(fd_); }
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+  bool ok() const { return ok_; }
+  void send(std::string_view bytes) { (void)::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
+  // Reads until the server closes or the receive timeout passes.
+  std::string read_all() {
+    std::string out;
+    char buf[8192];
+    for (;;) {
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+  }
+
+ private:
+  int fd_ = -1;
+  bool ok_ = false;
+};
+
+struct RawAnswer {
+  int status = 0;
+  std::string body;
+};
+
+// One request with exactly the given header lines (Connection: close added).
+RawAnswer raw_request(std::uint16_t port, const std::string& method, const std::string& target,
+                      const std::vector<std::string>& headers, const std::string& body = "") {
+  Socket s(port);
+  std::string req = method + " " + target + " HTTP/1.1\r\n";
+  for (const auto& h : headers) req += h + "\r\n";
+  req += "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  s.send(req);
+  const std::string answer = s.read_all();
+  RawAnswer out;
+  if (answer.size() > 12 && answer.starts_with("HTTP/1.1 "))
+    out.status = std::stoi(answer.substr(9, 3));
+  if (const auto at = answer.find("\r\n\r\n"); at != std::string::npos)
+    out.body = answer.substr(at + 4);
+  return out;
+}
+
+TEST(AdminApi, TwoHundredIdleAndSlowLorisConnectionsDoNotLockOutTheCliOrATransaction) {
+  Testnet net(1);
+  ASSERT_TRUE(net.ok()) << net.error();
+  const std::string url = net.nodes()[0].admin_url;
+  const std::uint16_t port = port_of(url);
+
+  // 200 connections that never send a byte, and 20 that send half a header.
+  std::vector<std::unique_ptr<Socket>> flood;
+  for (int i = 0; i < 200; ++i) {
+    flood.push_back(std::make_unique<Socket>(port));
+    ASSERT_TRUE(flood.back()->ok()) << "connection " << i;
+  }
+  for (int i = 0; i < 20; ++i) {
+    flood.push_back(std::make_unique<Socket>(port));
+    flood.back()->send("POST /tx HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
+  }
+
+  // The operator's tools still get through, while every socket stays open
+  // on the attacker's side.
+  auto st = testing::run_baton({"status", "--node", url});
+  EXPECT_EQ(st.exit_code, 0) << st.err;
+  EXPECT_NE(st.out.find("height"), std::string::npos) << st.out;
+  const std::string key = (net.net_dir() / "keys" / "node1.key").string();
+  auto tx = testing::run_baton(
+      {"tx", "submit", "--node", url, "--key", key, "--note", "through the flood", "--wait", "30"});
+  EXPECT_EQ(tx.exit_code, 0) << tx.err;
+  EXPECT_NE(tx.out.find("committed at height"), std::string::npos) << tx.out;
+  // And again, with the flood renewed.
+  for (int i = 0; i < 100; ++i) flood.push_back(std::make_unique<Socket>(port));
+  auto again = testing::run_baton({"status", "--node", url, "--json"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_FALSE(json::parse(again.out).value("halted", true));
+}
+
+TEST(AdminApi, RefusesForeignHostsForeignOriginsAndSimpleContentTypes) {
+  Testnet net(1);
+  ASSERT_TRUE(net.ok()) << net.error();
+  const std::uint16_t port = port_of(net.nodes()[0].admin_url);
+  const std::string host = "Host: 127.0.0.1:" + std::to_string(port);
+
+  // Control: what curl and the CLI send is answered.
+  EXPECT_EQ(raw_request(port, "GET", "/status", {host}).status, 200);
+  EXPECT_EQ(raw_request(port, "GET", "/status", {"Host: localhost"}).status, 200);
+
+  // DNS rebinding: the browser names the attacker's host.
+  const RawAnswer rebound = raw_request(port, "GET", "/status",
+                                        {"Host: rebind.attacker.example:" + std::to_string(port)});
+  EXPECT_EQ(rebound.status, 403);
+  EXPECT_EQ(rebound.body.find("chain_id"), std::string::npos) << "status leaked: " << rebound.body;
+  EXPECT_EQ(raw_request(port, "GET", "/status", {}).status, 400);  // HTTP/1.1 without Host
+
+  // A page of another origin (the Host being right does not help it).
+  EXPECT_EQ(raw_request(port, "GET", "/status", {host, "Origin: http://attacker.example"}).status,
+            403);
+
+  // A cross-site form or fetch without preflight: text/plain, a form type or
+  // no content type at all. None of them reaches the mempool.
+  const std::uint64_t nonce = 1;
+  const std::string tx = chain::encode_transaction(chain::make_note(
+      {net.chain_id(), net.genesis_hash()}, net.keys(0).signing, nonce, "cross-site"));
+  const std::string hex = chain::to_hex(chain::as_bytes(tx));
+  const std::string hash = chain::tx_hash(tx).hex();
+  for (const std::string& type : {std::string("Content-Type: text/plain"),
+                                  std::string("Content-Type: text/plain;charset=UTF-8"),
+                                  std::string("Content-Type: application/x-www-form-urlencoded"),
+                                  std::string("Content-Type: multipart/form-data; boundary=x")}) {
+    EXPECT_EQ(raw_request(port, "POST", "/tx", {host, type}, hex).status, 415) << type;
+  }
+  EXPECT_EQ(raw_request(port, "POST", "/tx", {host}, hex).status, 415);
+  EXPECT_EQ(raw_request(port, "POST", "/tx",
+                        {host, "Origin: http://attacker.example", "Content-Type: text/x-hex"}, hex)
+                .status,
+            403);
+  EXPECT_EQ(raw_request(port, "GET", "/tx/" + hash, {host}).status, 404);
+
+  // The same transaction with a content type a page cannot send unasked.
+  const RawAnswer ok =
+      raw_request(port, "POST", "/tx", {host, "Content-Type: application/octet-stream"}, tx);
+  EXPECT_EQ(ok.status, 202) << ok.body;
+  EXPECT_TRUE(wait_until([&] { return net.committed(0, hash); }, 20s));
+}
+
+}  // namespace
+}  // namespace baton::integration
