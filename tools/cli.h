@@ -25,6 +25,7 @@ enum class Exit : int {
   usage = 2,          // bad flags or arguments
   verify_failed = 3,  // the ledger (or a blob) failed verification
   unavailable = 4,    // a node or store could not be reached
+  not_committed = 5,  // tx submit --wait: accepted, not committed yet (it may still be)
 };
 
 // Thrown by command callbacks; main() prints `baton: <message>` to stderr and

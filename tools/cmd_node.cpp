@@ -2,6 +2,7 @@
 // admin HTTP API (docs/OPERATIONS.md, "Admin API").
 #include <chrono>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -128,21 +129,31 @@ void submit(const SubmitOptions& o) {
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::duration<double>(o.wait_s);
     bool committed = false;
-    while (std::chrono::steady_clock::now() < deadline) {
-      json t = call(*client, o.node, "GET", "/tx/" + hash, {}, "application/json", &raw);
-      if (raw.status == 200 && t.value("status", "") == "committed") {
-        out["height"] = t["height"];
-        committed = true;
-        break;
+    // The transaction is in the node's mempool: from here on, a poll that
+    // fails (the node busy, a slow answer) says nothing about its fate, so
+    // keep asking until the deadline instead of giving up on the first one.
+    auto poller = node::HttpClient::connect_to(o.node, std::chrono::seconds(2));
+    while (!committed && std::chrono::steady_clock::now() < deadline) {
+      auto t = (*poller)->get("/tx/" + hash);
+      if (t && t->status == 200) {
+        json j = json::parse(t->body, nullptr, false);
+        if (!j.is_discarded() && j.value("status", "") == "committed") {
+          out["height"] = j["height"];
+          committed = true;
+          break;
+        }
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     out["committed"] = committed;
     if (!committed) {
       if (o.json) print_json(out);
-      fail("transaction " + hash + " was accepted but not committed within " +
-               std::to_string(o.wait_s) + " s",
-           Exit::unavailable);
+      std::ostringstream wait;
+      wait << o.wait_s;
+      fail("transaction " + hash + " was accepted but is not yet committed after " + wait.str() +
+               " s; it may still be: check with `baton ledger tx --hash " + hash +
+               " --data-dir DATA/ledger` (or GET /tx/" + hash + " on the node)",
+           Exit::not_committed);
     }
   }
   if (o.json) {

@@ -161,5 +161,27 @@ TEST(AdminApi, RefusesForeignHostsForeignOriginsAndSimpleContentTypes) {
   EXPECT_TRUE(wait_until([&] { return net.committed(0, hash); }, 20s));
 }
 
+TEST(TxSubmitCli, WaitSaysNotYetCommittedWithTheHashAndTheTransactionCommitsLater) {
+  Testnet net(2);
+  ASSERT_TRUE(net.ok()) << net.error();
+  ASSERT_TRUE(net.stop(1));  // one of two validators: no quorum, nothing commits
+  const std::string key = (net.net_dir() / "keys" / "node1.key").string();
+  auto r = testing::run_baton({"tx", "submit", "--node", net.nodes()[0].admin_url, "--key", key,
+                               "--note", "patience", "--wait", "1.5", "--json"});
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  const json out = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(out.is_discarded()) << r.out;
+  EXPECT_FALSE(out.value("committed", true));
+  const std::string hash = out.value("hash", "");
+  ASSERT_EQ(hash.size(), 64u) << r.out;
+  EXPECT_NE(r.err.find("not yet committed"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("baton ledger tx --hash " + hash), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("did not answer in time"), std::string::npos) << r.err;
+
+  // Quorum back: the same transaction commits, as the message promised.
+  ASSERT_TRUE(net.start(1));
+  EXPECT_TRUE(wait_until([&] { return net.committed(0, hash); }, 30s));
+}
+
 }  // namespace
 }  // namespace baton::integration
