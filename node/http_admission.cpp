@@ -6,16 +6,28 @@
 namespace baton::node {
 namespace {
 
+int give_way_rank(ConnectionPhase phase) {
+  switch (phase) {
+    case ConnectionPhase::idle:
+      return 0;
+    case ConnectionPhase::reading:
+      return 1;
+    case ConnectionPhase::busy:
+      return 2;
+  }
+  return 2;
+}
+
 // The connection to give way among `open` whose client matches `only`
-// (any client when empty): idle before reading, then least recently active.
+// (any client when empty): idle, then reading, then busy; within a phase
+// the least recently active, then the older.
 std::optional<std::uint64_t> pick(const std::vector<OpenConnection>& open,
                                   std::optional<std::string_view> only) {
   const OpenConnection* best = nullptr;
   auto key = [](const OpenConnection& c) {
-    return std::make_tuple(c.phase == ConnectionPhase::idle ? 0 : 1, c.last_active_ms, c.id);
+    return std::make_tuple(give_way_rank(c.phase), c.last_active_ms, c.id);
   };
   for (const OpenConnection& c : open) {
-    if (c.phase == ConnectionPhase::busy) continue;
     if (only && c.client != *only) continue;
     if (best == nullptr || key(c) < key(*best)) best = &c;
   }

@@ -3,12 +3,14 @@
 //
 // Any local process can open connections to the admin port. Refusing new
 // connections at a limit (as batond once did) let 64 idle sockets lock out
-// the CLI, monitoring and the partner agent. So a new connection is always
-// taken when some open connection can give way: first one that waits idle
-// between requests, then one still reading a request, each time the least
-// recently active; a connection whose request is being answered never gives
-// way. A client address at its own limit gives way from its own connections,
-// so one address cannot push out the others.
+// the CLI and monitoring. So a new connection is always taken, and an open
+// one gives way to it: first one that waits idle between requests, then one
+// still sending a request, and last one whose answer is still being written
+// (a client that sends requests and never reads the answers blocks the
+// server's writes until write_timeout_ms: 64 such connections locked the API
+// out as surely as 64 idle ones); each time the least recently active. A
+// client address at its own limit gives way from its own connections, so
+// one address cannot push out the others.
 //
 // Pure: no sockets, no clock (times are passed in). Table-tested in
 // tests/node/http_admission_test.cpp.
@@ -26,7 +28,9 @@ namespace baton::node {
 enum class ConnectionPhase {
   idle,     // connected, no byte of a next request yet
   reading,  // a request's header or body is arriving
-  busy,     // the request is being answered (handler or response write)
+  busy,     // the request is being answered: its response is being written
+            // (the handler runs on the server's one thread, so admission never
+            // sees a connection inside the handler)
 };
 
 struct OpenConnection {
@@ -47,7 +51,8 @@ struct Admission {
 };
 
 // Decides about a new connection from `client`, given those open now.
-// Refuses only when the limit binds and every candidate is busy.
+// Refuses only when a limit binds and no connection is open to give way
+// (a limit of 0).
 Admission admit_connection(const std::vector<OpenConnection>& open, std::string_view client,
                            const AdmissionLimits& limits);
 

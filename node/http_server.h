@@ -10,7 +10,9 @@
 // connection that misses one is closed.
 // Limits: at `max_connections`, or at `max_connections_per_client` for the
 // new connection's address, an open connection gives way to the new one
-// (node/http_admission.h: idle ones first, least recently active first).
+// (node/http_admission.h: idle ones first, then ones still sending a
+// request, last ones whose answer the client does not take; least recently
+// active first).
 //
 // Threading: start() spawns one thread running the server's io_context; the
 // handler is called on that thread, one request at a time per connection.

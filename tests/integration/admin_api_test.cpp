@@ -8,6 +8,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <algorithm>
+#include <sstream>
+#include <map>
+#include <thread>
+
 #include "chain/transaction.h"
 #include "tests/integration/testnet.h"
 
@@ -22,13 +28,22 @@ std::uint16_t port_of(const std::string& url) {
   return static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
 }
 
-// A plain TCP connection to 127.0.0.1:port that the test drives by hand.
+// A plain TCP connection to 127.0.0.1:port that the test drives by hand,
+// from the loopback address `from` (any of 127.0.0.0/8 works on Linux).
 class Socket {
  public:
-  explicit Socket(std::uint16_t port) {
+  // receive_buffer > 0: a small receive window, set before connecting.
+  explicit Socket(std::uint16_t port, const char* from = "127.0.0.1", int receive_buffer = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     timeval tv{5, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (receive_buffer > 0) {
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    }
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    ::inet_pton(AF_INET, from, &local.sin_addr);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return;
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
@@ -40,6 +55,16 @@ class Socket {
   Socket& operator=(const Socket&) = delete;
   bool ok() const { return ok_; }
   void send(std::string_view bytes) { (void)::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
+  // Sends what the kernel takes now without waiting; returns the bytes taken.
+  std::size_t send_some(std::string_view bytes) {
+    const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    return n > 0 ? static_cast<std::size_t>(n) : 0;
+  }
+  // True when the server has closed the connection (within the timeout).
+  bool closed_by_server() {
+    char c;
+    return ::recv(fd_, &c, 1, 0) == 0;
+  }
   // Reads until the server closes or the receive timeout passes.
   std::string read_all() {
     std::string out;
@@ -111,6 +136,123 @@ TEST(AdminApi, TwoHundredIdleAndSlowLorisConnectionsDoNotLockOutTheCliOrATransac
   auto again = testing::run_baton({"status", "--node", url, "--json"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_FALSE(json::parse(again.out).value("halted", true));
+}
+
+int status_of(const std::string& answer) {
+  return answer.size() > 12 && answer.starts_with("HTTP/1.1 ") ? std::stoi(answer.substr(9, 3)) : 0;
+}
+
+TEST(AdminApi, AFloodFromOneAddressGivesWayFromItsOwnConnectionsIdleOnesFirst) {
+  Testnet net(1);
+  ASSERT_TRUE(net.ok()) << net.error();
+  const std::uint16_t port = port_of(net.nodes()[0].admin_url);
+  // A long header deadline, so that the request half sent below stays a
+  // request being read for the whole test however slow the machine is.
+  ASSERT_TRUE(net.stop(0));
+  {
+    std::ofstream config(net.nodes()[0].config, std::ios::app);
+    config << "\n[admin_api]\nheader_timeout_ms = 120000\n";
+  }
+  ASSERT_TRUE(net.start(0));
+
+  // Monitoring at 127.0.0.3 holds the oldest connection, idle between its
+  // requests: the first to go if the node only counted connections.
+  Socket monitor(port, "127.0.0.3");
+  ASSERT_TRUE(monitor.ok());
+  // At 127.0.0.2, a request whose header is still arriving, older than the
+  // flood that follows from the same address.
+  Socket reading(port, "127.0.0.2");
+  ASSERT_TRUE(reading.ok());
+  reading.send("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+  std::vector<std::unique_ptr<Socket>> flood;
+  for (int i = 0; i < 200; ++i) {
+    flood.push_back(std::make_unique<Socket>(port, "127.0.0.2"));
+    ASSERT_TRUE(flood.back()->ok()) << "connection " << i;
+  }
+  // The newest connection is answered, so the node has taken all 200.
+  flood.back()->send("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  ASSERT_EQ(status_of(flood.back()->read_all()), 200);
+
+  // 127.0.0.2 gave way from its own idle connections, oldest first...
+  EXPECT_TRUE(flood.front()->closed_by_server()) << "the oldest idle connection of the flood";
+  // ...not from the request still arriving, although it is older...
+  reading.send("Connection: close\r\n\r\n");
+  const std::string answer = reading.read_all();
+  EXPECT_EQ(status_of(answer), 200) << "the request being read was cut: " << answer;
+  // ...and not from another address: monitoring keeps its connection.
+  monitor.send("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  const std::string watched = monitor.read_all();
+  EXPECT_EQ(status_of(watched), 200) << "the other address's idle connection was cut: " << watched;
+}
+
+// The send queues of the node's established connections on `port` (IPv4)
+// from clients other than 127.0.0.1, by remote address, from /proc/net/tcp: what the node wrote and
+// its clients have not taken yet.
+std::map<std::string, std::uint64_t> send_queues(std::uint16_t port) {
+  std::map<std::string, std::uint64_t> out;
+  std::ifstream in("/proc/net/tcp");
+  std::string line;
+  std::getline(in, line);  // the column names
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues;
+    fields >> slot >> local >> remote >> state >> queues;
+    const auto colon = local.find(':');
+    if (colon == std::string::npos || state != "01") continue;  // 01: ESTABLISHED
+    if (std::stoul(local.substr(colon + 1), nullptr, 16) != port) continue;
+    if (remote.starts_with("0100007F:")) continue;  // 127.0.0.1: the harness and the CLI
+    out[remote] = std::stoull(queues.substr(0, queues.find(':')), nullptr, 16);
+  }
+  return out;
+}
+
+TEST(AdminApi, ClientsThatNeverReadTheirAnswersDoNotLockOutTheCli) {
+  Testnet net(1);
+  ASSERT_TRUE(net.ok()) << net.error();
+  const std::string url = net.nodes()[0].admin_url;
+  const std::uint16_t port = port_of(url);
+
+  // 32 connections from each of two addresses (the limits: 64 in all, 32
+  // per address), each with a small receive window, each sending requests
+  // back to back and never reading an answer: the node's answers pile up
+  // until it cannot write more, and every connection is busy writing.
+  const std::string request = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  std::string pipelined;
+  while (pipelined.size() < (6u << 20)) pipelined += request;
+  std::vector<std::unique_ptr<Socket>> stuck;
+  for (const char* from : {"127.0.0.2", "127.0.0.3"}) {
+    for (int i = 0; i < 32; ++i) {
+      stuck.push_back(std::make_unique<Socket>(port, from, 4096));
+      ASSERT_TRUE(stuck.back()->ok()) << from << " connection " << i;
+    }
+  }
+  for (auto& s : stuck) ASSERT_GT(s->send_some(pipelined), 0u);
+  // Wait until the node is blocked writing on all 64: their send queues in
+  // the kernel are full and no longer grow.
+  std::map<std::string, std::uint64_t> last;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        std::this_thread::sleep_for(250ms);
+        auto now = send_queues(port);
+        const bool settled =
+            now.size() == stuck.size() && now == last &&
+            std::all_of(now.begin(), now.end(), [](const auto& q) { return q.second > 0; });
+        last = std::move(now);
+        return settled;
+      },
+      60s))
+      << "the node did not end up blocked writing on all " << stuck.size()
+      << " connections; it has " << last.size();
+
+  // The operator's tools still get through.
+  auto st = testing::run_baton({"status", "--node", url});
+  EXPECT_EQ(st.exit_code, 0) << st.err;
+  EXPECT_NE(st.out.find("height"), std::string::npos) << st.out;
+  const std::string key = (net.net_dir() / "keys" / "node1.key").string();
+  auto tx = testing::run_baton(
+      {"tx", "submit", "--node", url, "--key", key, "--note", "past the stuck", "--wait", "30"});
+  EXPECT_EQ(tx.exit_code, 0) << tx.err;
+  EXPECT_NE(tx.out.find("committed at height"), std::string::npos) << tx.out;
 }
 
 TEST(AdminApi, RefusesForeignHostsForeignOriginsAndSimpleContentTypes) {
