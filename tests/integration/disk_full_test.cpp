@@ -163,6 +163,13 @@ void fill_and_free(FullDisk which) {
   const std::uint64_t halted_at = net.height(victim);
   ASSERT_TRUE(wait_until([&] { return net.height(0) >= halted_at + 6; }, 30s))
       << "the other three stopped committing";
+  if (which == FullDisk::ledger) {
+    // Its retries keep failing while the disk is full: after the log
+    // interval (10 s) one line counts those it held back.
+    EXPECT_TRUE(
+        wait_until([&] { return count_lines_with(log, "similar errors in the last") > 0; }, 30s))
+        << "no line counting the failures held back";
+  }
   EXPECT_EQ(net.height(victim), halted_at) << "a halted node committed";
   EXPECT_LE(count_lines_with(log, "No space left on device"), 3u) << "a halted node filled its log";
 
@@ -177,6 +184,8 @@ void fill_and_free(FullDisk which) {
       << "node4 did not resume after the disk had space again; status "
       << (net.status(victim) ? net.status(victim)->dump() : "none");
   EXPECT_GE(net.height(victim), before);
+  EXPECT_EQ(count_lines_with(log, "storage works again after"), 1u)
+      << "the recovery is logged once, with how long it took and how many writes failed";
   auto recovered = (*metrics)->get("/metrics");
   ASSERT_TRUE(recovered.ok());
   EXPECT_NE(recovered->body.find("baton_storage_recoveries_total{node=\"node4\"} "),
