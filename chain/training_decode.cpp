@@ -1,0 +1,262 @@
+#include "chain/training_decode.h"
+
+#include <algorithm>
+#include <string>
+
+#include "chain/encoding.h"
+#include "chain/training_plan.h"
+
+namespace baton::chain {
+namespace {
+
+// A cursor over the bytes; the first failure sticks and later reads return
+// zeros, so the decoder checks ok() once per structure.
+class Reader {
+ public:
+  explicit Reader(ByteView bytes) : bytes_(bytes) {}
+
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+  bool at_end() const { return pos_ == bytes_.size(); }
+  void fail(std::string why) {
+    if (error_.empty()) error_ = std::move(why) + " at byte " + std::to_string(pos_);
+  }
+
+  std::uint8_t u8() {
+    if (!need(1)) return 0;
+    return bytes_[pos_++];
+  }
+  std::uint32_t u32() {
+    if (!need(4)) return 0;
+    std::uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v = (v << 8) | bytes_[pos_++];
+    return v;
+  }
+  std::uint64_t u64() {
+    if (!need(8)) return 0;
+    std::uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v = (v << 8) | bytes_[pos_++];
+    return v;
+  }
+  std::int64_t i64() { return static_cast<std::int64_t>(u64()); }
+  bool flag() {
+    const std::uint8_t b = u8();
+    if (b > 1) fail("a presence byte is neither 0 nor 1");
+    return b == 1;
+  }
+  std::string str() {
+    const std::uint32_t n = u32();
+    if (!need(n)) return {};
+    std::string s(reinterpret_cast<const char*>(bytes_.data() + pos_), n);
+    pos_ += n;
+    return s;
+  }
+  Hash hash() {
+    Hash h;
+    if (!need(h.bytes.size())) return h;
+    std::copy(bytes_.begin() + pos_, bytes_.begin() + pos_ + h.bytes.size(), h.bytes.begin());
+    pos_ += h.bytes.size();
+    return h;
+  }
+  std::optional<Hash> opt_hash() {
+    if (!flag()) return std::nullopt;
+    return hash();
+  }
+  // A count of entries, each at least `min_entry_bytes` long: refused when
+  // the bytes left cannot hold them (nothing is reserved from a lie).
+  std::uint32_t count(std::size_t min_entry_bytes) {
+    const std::uint32_t n = u32();
+    if (ok() && static_cast<std::uint64_t>(n) * min_entry_bytes > bytes_.size() - pos_) {
+      fail("a count of " + std::to_string(n) + " entries is more than the bytes left hold");
+      return 0;
+    }
+    return n;
+  }
+
+ private:
+  bool need(std::size_t n) {
+    if (!ok()) return false;
+    if (bytes_.size() - pos_ < n) {
+      fail("the bytes end early");
+      return false;
+    }
+    return true;
+  }
+  ByteView bytes_;
+  std::size_t pos_ = 0;
+  std::string error_;
+};
+
+template <class E>
+E enum_in(Reader& r, std::uint8_t lo, std::uint8_t hi, const char* what) {
+  const std::uint8_t b = r.u8();
+  if (b < lo || b > hi) r.fail(std::string("an unknown ") + what + " " + std::to_string(b));
+  return static_cast<E>(b);
+}
+
+RefusalLog read_refusals(Reader& r) {
+  RefusalLog log;
+  log.total = r.u64();
+  const std::uint32_t n = r.count(8 + 32 + 4 + 4 + 1 + 4 + 1);
+  if (n > kMaxRefusalsKept) r.fail("a refusal log keeps more than kMaxRefusalsKept entries");
+  for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
+    Refusal f;
+    f.height = r.u64();
+    f.tx_hash = r.hash();
+    f.sender = r.str();
+    f.type = static_cast<pb::TxType>(r.u32());
+    f.reason = enum_in<ProtocolRejected>(r, 1, 255, "refusal reason");
+    f.run_id = r.str();
+    if (r.flag()) f.turn = r.u64();
+    log.recent.push_back(std::move(f));
+  }
+  return log;
+}
+
+template <class V>
+bool insert_in_order(Reader& r, std::map<std::string, V>& m, std::string key, V value) {
+  if (!m.empty() && !(m.rbegin()->first < key)) {
+    r.fail("map keys are not in ascending order");
+    return false;
+  }
+  m.emplace_hint(m.end(), std::move(key), std::move(value));
+  return true;
+}
+
+Turn read_turn(Reader& r) {
+  Turn t;
+  t.index = r.u64();
+  t.cycle = r.u64();
+  t.partner = r.str();
+  t.start_height = r.u64();
+  t.phase = enum_in<TurnPhase>(r, 1, 5, "turn phase");
+  t.deadline_height = r.u64();
+  t.outcome = enum_in<TurnOutcome>(r, 0, 4, "turn outcome");
+  t.end_height = r.u64();
+  t.load_request_id = r.opt_hash();
+  t.load_request_height = r.u64();
+  for (std::uint32_t i = 0, n = r.count(4 + 1 + 4 + 8); i < n && r.ok(); ++i) {
+    std::string name = r.str();
+    ApprovalRecord a;
+    a.approve = r.flag();
+    a.reason = r.str();
+    a.height = r.u64();
+    insert_in_order(r, t.load_approvals, std::move(name), std::move(a));
+  }
+  t.load_token_id = r.opt_hash();
+  t.load_token_height = r.u64();
+  t.save_request_id = r.opt_hash();
+  t.save_request_height = r.u64();
+  if (r.flag()) {
+    SaveRecord s;
+    s.parent_model_id = r.opt_hash();
+    s.object_key = r.str();
+    s.ciphertext_sha256 = r.hash();
+    s.model_sha256 = r.hash();
+    s.key_commitment = r.hash();
+    for (std::uint32_t i = 0, n = r.count(8); i < n && r.ok(); ++i) {
+      std::string name = r.str();
+      std::string env = r.str();
+      insert_in_order(r, s.wrapped_keys, std::move(name), std::move(env));
+    }
+    s.train_samples = r.u64();
+    s.metrics_json = r.str();
+    t.save = std::move(s);
+  }
+  for (std::uint32_t i = 0, n = r.count(4 + 1 + 4 + 4 + 8 + 4 + 4 + 8); i < n && r.ok(); ++i) {
+    std::string name = r.str();
+    ModelVoteRecord v;
+    v.approve = r.flag();
+    v.auc_candidate_ppm = r.u32();
+    v.auc_head_ppm = r.u32();
+    v.validation_size = r.u64();
+    v.p_worse_ppm = r.u32();
+    v.reason = r.str();
+    v.height = r.u64();
+    insert_in_order(r, t.model_votes, std::move(name), std::move(v));
+  }
+  t.save_token_id = r.opt_hash();
+  t.save_token_height = r.u64();
+  t.head_before = r.opt_hash();
+  if (t.outcome == TurnOutcome::abandoned) {
+    AbandonRecord a;
+    a.reason = enum_in<LoadFailure>(r, 1, kMaxLoadFailure, "abandon reason");
+    a.detail = r.str();
+    t.abandon = std::move(a);
+  }
+  return t;
+}
+
+}  // namespace
+
+Result<TrainingState> decode_training_state(ByteView bytes, const Genesis& genesis) {
+  Reader r(bytes);
+  TrainingState state;
+  const std::uint32_t runs = r.count(4 + 4 + 4 + 8 + 1 + 8 + 1 + 4 + 4 + 4 + 8 + 4);
+  for (std::uint32_t i = 0; i < runs && r.ok(); ++i) {
+    std::string id = r.str();
+    const std::string plan_bytes = r.str();
+    if (!r.ok()) break;
+    pb::TrainingPlan p;
+    if (!parse_canonical(plan_bytes, p)) {
+      r.fail("the plan of run \"" + id.substr(0, 64) + "\" is not a canonical TrainingPlan");
+      break;
+    }
+    auto plan = plan_from_proto(genesis, p);
+    if (!plan) {
+      r.fail("the plan of run \"" + id.substr(0, 64) + "\" is invalid: " + plan.error().message);
+      break;
+    }
+    if (plan->run_id != id) {
+      r.fail("run \"" + id.substr(0, 64) + "\" holds the plan of another run id");
+      break;
+    }
+    Run run;
+    run.plan = std::move(*plan);
+    run.started_by = r.str();
+    run.start_height = r.u64();
+    run.status = enum_in<RunStatus>(r, 1, 2, "run status");
+    run.end_height = r.u64();
+    run.head = r.opt_hash();
+    for (std::uint32_t j = 0, n = r.count(4 + 8); j < n && r.ok(); ++j) {
+      std::string name = r.str();
+      const std::int64_t c = r.i64();
+      insert_in_order(r, run.contributivity_ppm, std::move(name), c);
+    }
+    const std::uint32_t turns = r.count(8 + 8 + 4 + 8 + 1 + 8 + 1 + 8);
+    if (turns > kMaxPlanTurns) r.fail("a run holds more turns than kMaxPlanTurns");
+    for (std::uint32_t j = 0; j < turns && r.ok(); ++j) run.turns.push_back(read_turn(r));
+    for (std::uint32_t j = 0, n = r.count(32 + 1 + 4 + 8 + 8 + 32 + 4 + 32 + 32 + 8);
+         j < n && r.ok(); ++j) {
+      ModelRecord m;
+      m.id = r.hash();
+      m.parent = r.opt_hash();
+      m.contributor = r.str();
+      m.turn = r.u64();
+      m.height = r.u64();
+      m.load_token_id = r.hash();
+      m.object_key = r.str();
+      m.ciphertext_sha256 = r.hash();
+      m.model_sha256 = r.hash();
+      m.median_gain_ppm = r.i64();
+      run.models.push_back(std::move(m));
+    }
+    run.refusals = read_refusals(r);
+    if (r.ok()) insert_in_order(r, state.runs, std::move(id), std::move(run));
+  }
+  if (r.flag()) {
+    state.active_run = r.str();
+    if (r.ok() && !state.runs.contains(*state.active_run))
+      r.fail("the active run is not among the runs");
+  }
+  state.refusals = read_refusals(r);
+  if (r.ok() && !r.at_end()) r.fail("trailing bytes follow the training state");
+  if (!r.ok()) return make_error("the training state does not decode: " + r.error());
+  // Canonical: one state, one encoding (catches e.g. a count of refusals
+  // that disagrees with the log, or fields the encoder would not write).
+  if (training_encoding(state) != Bytes(bytes.begin(), bytes.end()))
+    return make_error("the training state's bytes are not its canonical encoding");
+  return state;
+}
+
+}  // namespace baton::chain
