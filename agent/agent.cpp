@@ -1,4 +1,4 @@
-#include "node/agent.h"
+#include "agent/agent.h"
 
 #include <algorithm>
 #include <fstream>
@@ -7,10 +7,10 @@
 
 #include "chain/protocol.h"
 #include "learning/model.h"
-#include "node/agent_keys.h"
-#include "node/agent_util.h"
+#include "agent/agent_keys.h"
+#include "agent/agent_util.h"
 
-namespace baton::node {
+namespace baton::agent {
 namespace {
 
 namespace fs = std::filesystem;
@@ -430,4 +430,4 @@ Result<learning::Model> PartnerAgent::load_head(const chain::Run& run, LoadTimin
   return model;
 }
 
-}  // namespace baton::node
+}  // namespace baton::agent

@@ -42,7 +42,7 @@
 // order seed = plan.seed + turn index.
 //
 // Restarts. Every transaction the agent makes is first written to its journal
-// (node/agent_journal.h) with its exact payload bytes; a restarted agent
+// (agent/agent_journal.h) with its exact payload bytes; a restarted agent
 // resubmits those bytes and never builds a second candidate or vote for the
 // same turn or request. A request that is still awaited is resubmitted after
 // `resubmit_after_blocks` blocks without effect (the mempool may have lost it);
@@ -60,7 +60,7 @@
 //
 // Copies and failures (issue 11). Every model this node verified as a voter,
 // loaded as the head, or made as the trainer is also kept in its model cache
-// (node/model_cache.h, [model_cache] in node.toml). The agent looks after the
+// (agent/model_cache.h, [model_cache] in node.toml). The agent looks after the
 // object store's copies of the models it keeps: on each new head, at a run's
 // end, after a turn abandoned because of the head, and every
 // check_interval_s, it checks the store's copy against the ledger's hash
@@ -105,16 +105,19 @@
 #include "chain/result.h"
 #include "chain/training.h"
 #include "learning/model.h"
-#include "node/agent_data.h"
-#include "node/agent_journal.h"
-#include "node/agent_sink.h"
+#include "agent/agent_data.h"
+#include "agent/agent_journal.h"
+#include "agent/agent_sink.h"
 #include "node/config.h"
-#include "node/model_cache.h"
-#include "node/model_handoff.h"
-#include "node/model_repair.h"
+#include "agent/model_cache.h"
+#include "agent/model_handoff.h"
+#include "storage/model_copies.h"
 #include "storage/object_store.h"
 
-namespace baton::node {
+namespace baton::agent {
+
+using storage::CopyCheck;
+using storage::ModelRepair;
 
 struct AgentOptions {
   std::string chain_id;
@@ -125,7 +128,7 @@ struct AgentOptions {
   ModelCacheConfig model_cache;                  // dir empty: training.work_dir / "model_cache"
   std::uint64_t resubmit_after_blocks = 5;
   // How long a candidate's scoring may take before this voter rejects it
-  // (over_budget); see node/model_handoff.h.
+  // (over_budget); see agent/model_handoff.h.
   EvaluationBudget evaluation_budget;
   // Failed attempts (one per block) to reach the store before a partner gives
   // up its turn with store_unreachable.
@@ -167,7 +170,7 @@ class PartnerAgent {
   std::optional<CopyCheck> check_head_copy(const chain::Run& run);
   // Checks every approved model of `run` in the object store (hashing each)
   // and puts back this node's verified copy of any that is missing or wrong
-  // (node/model_repair.h). Any thread.
+  // (storage/model_copies.h). Any thread.
   std::vector<ModelRepair> repair_run(const chain::Run& run);
 
   // repair_run() on a thread of its own, so that the admin API stays
@@ -304,4 +307,4 @@ class PartnerAgent {
   std::thread repair_thread_;
 };
 
-}  // namespace baton::node
+}  // namespace baton::agent

@@ -1,4 +1,4 @@
-#include "node/agent_data.h"
+#include "agent/agent_data.h"
 
 #include <algorithm>
 #include <fstream>
@@ -12,7 +12,7 @@
 #include "learning/tabular.h"
 #include "learning/volumes.h"
 
-namespace baton::node {
+namespace baton::agent {
 namespace {
 
 namespace fs = std::filesystem;
@@ -168,4 +168,4 @@ Result<LocalData> load_local_data(const TrainingConfig& config, const chain::Tra
   return out;
 }
 
-}  // namespace baton::node
+}  // namespace baton::agent

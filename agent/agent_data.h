@@ -29,7 +29,9 @@
 #include "learning/dataset.h"
 #include "node/config.h"
 
-namespace baton::node {
+namespace baton::agent {
+
+using node::TrainingConfig;  // [training] (node/config.h)
 
 struct LocalData {
   learning::Dataset train;       // labels flipped when malicious_label_flip is set
@@ -45,4 +47,4 @@ struct LocalData {
 // missing, malformed or of another shape, a training manifest of one class).
 Result<LocalData> load_local_data(const TrainingConfig& config, const chain::TrainingPlan& plan);
 
-}  // namespace baton::node
+}  // namespace baton::agent

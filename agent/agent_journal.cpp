@@ -1,4 +1,4 @@
-#include "node/agent_journal.h"
+#include "agent/agent_journal.h"
 
 #include <fstream>
 #include <sstream>
@@ -7,7 +7,7 @@
 
 #include "node/signer_state.h"
 
-namespace baton::node {
+namespace baton::agent {
 namespace {
 
 namespace fs = std::filesystem;
@@ -131,7 +131,7 @@ Status AgentJournal::save() const {
                      {"payload", hex_of(v.payload)}};
   }
   j["deleted"] = deleted_;
-  return write_file_durably(file_, j.dump(1) + "\n");
+  return node::write_file_durably(file_, j.dump(1) + "\n");
 }
 
-}  // namespace baton::node
+}  // namespace baton::agent

@@ -27,7 +27,7 @@
 #include "chain/crypto.h"
 #include "chain/result.h"
 
-namespace baton::node {
+namespace baton::agent {
 
 struct JournalCandidate {
   std::string run_id;
@@ -76,4 +76,4 @@ class AgentJournal {
   std::set<std::string> deleted_;
 };
 
-}  // namespace baton::node
+}  // namespace baton::agent

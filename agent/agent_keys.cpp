@@ -1,8 +1,8 @@
-#include "node/agent_keys.h"
+#include "agent/agent_keys.h"
 
 #include <algorithm>
 
-namespace baton::node {
+namespace baton::agent {
 
 chain::SaveRecord save_record_for(const SealedModel& sealed,
                                   const std::optional<chain::Hash>& parent,
@@ -48,4 +48,4 @@ Result<storage::Envelope> envelope_for_member(const chain::SaveRecord& save,
   return envelope;
 }
 
-}  // namespace baton::node
+}  // namespace baton::agent

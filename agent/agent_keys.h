@@ -11,10 +11,10 @@
 #include "chain/crypto.h"
 #include "chain/result.h"
 #include "chain/training.h"
-#include "node/model_handoff.h"
+#include "agent/model_handoff.h"
 #include "storage/envelope.h"
 
-namespace baton::node {
+namespace baton::agent {
 
 // The ledger record of a sealed candidate (every recipient of its envelope).
 chain::SaveRecord save_record_for(const SealedModel& sealed,
@@ -29,4 +29,4 @@ Result<storage::Envelope> envelope_for_member(const chain::SaveRecord& save,
                                               const std::string& name,
                                               const chain::X25519PublicKey& mine);
 
-}  // namespace baton::node
+}  // namespace baton::agent

@@ -1,12 +1,15 @@
 // The partner agent's copies of models and its care for the object store's
-// copies; giving up a turn it cannot take part in (node/agent.h, "Copies and
+// copies; giving up a turn it cannot take part in (agent/agent.h, "Copies and
 // failures").
 #include "chain/protocol.h"
 #include "learning/model.h"
-#include "node/agent.h"
-#include "node/agent_util.h"
+#include "agent/agent.h"
+#include "agent/agent_util.h"
 
-namespace baton::node {
+namespace baton::agent {
+
+using storage::CopyCheckOptions;
+using storage::StoredCopy;
 namespace {
 
 using namespace agent_detail;
@@ -276,4 +279,4 @@ std::optional<PartnerAgent::RepairJob> PartnerAgent::last_repair() const {
   return repair_job_;
 }
 
-}  // namespace baton::node
+}  // namespace baton::agent

@@ -1,6 +1,7 @@
-// The narrow port through which the partner agent (node/agent.h) puts
-// transactions on the way to the ledger. The Node implements it; tests use a
-// fake that collects the payloads. Torch-free, so node.h can include it.
+// The narrow port through which the partner agent (agent/agent.h) puts
+// transactions on the way to the ledger. NodeLink (agent/node_link.h) implements
+// it over the node's admin API (the node signs); tests use a
+// fake that collects the payloads.
 #pragma once
 
 #include <string>
@@ -8,7 +9,7 @@
 #include "chain/crypto.h"
 #include "chain/proto/ledger.pb.h"
 
-namespace baton::node {
+namespace baton::agent {
 
 // What the agent's transaction came to at the node's mempool.
 struct AgentSubmitResult {
@@ -26,4 +27,4 @@ class AgentTxSink {
   virtual AgentSubmitResult submit(chain::pb::TxType type, std::string payload) = 0;
 };
 
-}  // namespace baton::node
+}  // namespace baton::agent

@@ -1,5 +1,5 @@
 // The partner agent's own turn: train the head on local data, seal, upload,
-// journal and submit the candidate (node/agent.h).
+// journal and submit the candidate (agent/agent.h).
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
@@ -7,11 +7,11 @@
 #include "chain/protocol.h"
 #include "learning/model.h"
 #include "learning/train.h"
-#include "node/agent.h"
-#include "node/agent_keys.h"
-#include "node/agent_util.h"
+#include "agent/agent.h"
+#include "agent/agent_keys.h"
+#include "agent/agent_util.h"
 
-namespace baton::node {
+namespace baton::agent {
 namespace {
 
 using nlohmann::json;
@@ -155,4 +155,4 @@ void PartnerAgent::train_and_save(const Step& s) {
              c->model_sha256.substr(0, 12) + ")");
 }
 
-}  // namespace baton::node
+}  // namespace baton::agent

@@ -9,10 +9,10 @@
 
 #include "chain/crypto.h"
 #include "chain/training.h"
-#include "node/agent.h"
-#include "node/model_handoff.h"
+#include "agent/agent.h"
+#include "agent/model_handoff.h"
 
-namespace baton::node::agent_detail {
+namespace baton::agent::agent_detail {
 
 using Clock = std::chrono::steady_clock;
 
@@ -72,9 +72,9 @@ inline std::string handoff_reason(const Error& e) {
   return clip(std::string(handoff_errc_name(static_cast<HandoffErrc>(e.code))) + ": " + e.message);
 }
 
-}  // namespace baton::node::agent_detail
+}  // namespace baton::agent::agent_detail
 
-namespace baton::node {
+namespace baton::agent {
 
 struct PartnerAgent::Step {
   std::uint64_t height;
@@ -86,4 +86,4 @@ struct PartnerAgent::Step {
   }
 };
 
-}  // namespace baton::node
+}  // namespace baton::agent

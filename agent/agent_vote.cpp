@@ -1,14 +1,14 @@
 // The partner agent as a voter on models: measure the candidate and the head
-// on local validation data and vote by the plan's policy (node/agent.h).
+// on local validation data and vote by the plan's policy (agent/agent.h).
 #include <nlohmann/json.hpp>
 
 #include "consensus/vote_policy.h"
 #include "learning/metrics.h"
 #include "learning/model.h"
-#include "node/agent.h"
-#include "node/agent_util.h"
+#include "agent/agent.h"
+#include "agent/agent_util.h"
 
-namespace baton::node {
+namespace baton::agent {
 namespace {
 
 using nlohmann::json;
@@ -205,4 +205,4 @@ void PartnerAgent::vote_on_save(const Step& s) {
          /*log_first=*/false);
 }
 
-}  // namespace baton::node
+}  // namespace baton::agent

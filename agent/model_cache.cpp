@@ -1,4 +1,4 @@
-#include "node/model_cache.h"
+#include "agent/model_cache.h"
 
 #include <sys/stat.h>
 
@@ -9,12 +9,12 @@
 
 #include "storage/file_store.h"
 
-namespace baton::node {
+namespace baton::agent {
 namespace {
 
 namespace fs = std::filesystem;
 
-// runs/RUN/models/turn-N.blob (node/model_handoff.h's model_object_key; this
+// runs/RUN/models/turn-N.blob (agent/model_handoff.h's model_object_key; this
 // library does not link the hand-off, so the layout is spelled out here).
 std::string turn_key(const std::string& run_id, std::uint64_t turn) {
   return "runs/" + run_id + "/models/turn-" + std::to_string(turn) + ".blob";
@@ -132,4 +132,4 @@ Result<std::vector<std::string>> ModelCache::retain(const chain::TrainingState& 
   return victims;
 }
 
-}  // namespace baton::node
+}  // namespace baton::agent

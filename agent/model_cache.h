@@ -32,7 +32,9 @@
 #include "node/config.h"
 #include "storage/object_store.h"
 
-namespace baton::node {
+namespace baton::agent {
+
+using node::ModelCacheConfig;  // [model_cache] (node/config.h)
 
 struct WantedModel {
   enum class Why : std::uint8_t { head = 1, candidate = 2, final_model = 3, lineage = 4 };
@@ -67,7 +69,7 @@ class ModelCache {
   static Result<std::unique_ptr<ModelCache>> open(const ModelCacheConfig& config);
 
   // The copies, as an object store with the object store's keys. Reading a
-  // copy through fetch_and_open or restore_copy (node/model_repair.h) checks
+  // copy through fetch_and_open or restore_copy (storage/model_copies.h) checks
   // it against the ledger.
   storage::ObjectStore& store() { return *store_; }
   const ModelCacheConfig& config() const { return config_; }
@@ -89,4 +91,4 @@ class ModelCache {
   std::unique_ptr<storage::ObjectStore> store_;
 };
 
-}  // namespace baton::node
+}  // namespace baton::agent

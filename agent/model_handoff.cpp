@@ -1,4 +1,4 @@
-#include "node/model_handoff.h"
+#include "agent/model_handoff.h"
 
 #include <algorithm>
 #include <array>
@@ -14,7 +14,7 @@
 #include "storage/byte_stream.h"
 #include "storage/vault.h"
 
-namespace baton::node {
+namespace baton::agent {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -547,4 +547,4 @@ Result<Evaluation> evaluate(const learning::Model& model, const learning::Datase
   return evaluation;
 }
 
-}  // namespace baton::node
+}  // namespace baton::agent

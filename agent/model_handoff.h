@@ -47,7 +47,7 @@
 #include "storage/envelope.h"
 #include "storage/object_store.h"
 
-namespace baton::node {
+namespace baton::agent {
 
 // Why a hand-off step failed; carried in Error::code.
 enum class HandoffErrc : int {
@@ -96,7 +96,7 @@ struct HandoffOptions {
   std::uint64_t max_memory_blob = 512ull << 20;
   // When set, a blob that passed every check (fetch_and_open) or was just
   // uploaded (seal_and_upload) is also put, byte for byte and under the same
-  // key, into this store: the node's own copy (node/model_cache.h). A
+  // key, into this store: the node's own copy (agent/model_cache.h). A
   // failure there does not fail the hand-off; it is reported in keep_error.
   storage::ObjectStore* keep_in = nullptr;
 };
@@ -221,4 +221,4 @@ Result<Evaluation> evaluate(chain::ByteView model_bytes, const learning::ModelSp
 Result<Evaluation> evaluate(const learning::Model& model, const learning::Dataset& validation,
                             std::optional<std::chrono::nanoseconds> budget = std::nullopt);
 
-}  // namespace baton::node
+}  // namespace baton::agent

@@ -4,4 +4,4 @@
 # evaluation budget the plan gives them, and the MAC rates the budget assumes.
 # Figures in docs/BENCHMARKS.md, "Candidate evaluation".
 add_executable(baton-bench-candidate ${CMAKE_CURRENT_LIST_DIR}/candidate_bench.cpp)
-target_link_libraries(baton-bench-candidate PRIVATE baton_node)
+target_link_libraries(baton-bench-candidate PRIVATE baton_agent)

@@ -7,7 +7,7 @@
 //   old      flush-to-zero off, as before issue 11 (PredictOptions::
 //            flush_denormals = false on threads whose mode was cleared)
 //   new      what a voter does now (predict() turns flushing on)
-//   budget   the evaluation budget the plan gives (node/model_handoff.h,
+//   budget   the evaluation budget the plan gives (agent/model_handoff.h,
 //            default EvaluationBudget), and the MAC rate of the normal model,
 //            which the budget's assumed rates must stay well below.
 // Asserts nothing.
@@ -29,10 +29,10 @@
 #include <vector>
 
 #include "learning/model.h"
-#include "node/model_handoff.h"
+#include "agent/model_handoff.h"
 
 namespace ln = baton::learning;
-namespace nd = baton::node;
+namespace nd = baton::agent;
 using Clock = std::chrono::steady_clock;
 
 namespace {

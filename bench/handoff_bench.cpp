@@ -1,8 +1,8 @@
-// Per hand-off cost of Baton's model pipeline (node/model_handoff.h) against
+// Per hand-off cost of Baton's model pipeline (agent/model_handoff.h) against
 // the local training it wraps, for the breast_cancer MLP and the 3D ResNet-18
 // on synthetic volumes. Prints a table; asserts nothing.
 //
-// One hand-off, as the partner agent (node/agent.h) lives it; voters work in
+// One hand-off, as the partner agent (agent/agent.h) lives it; voters work in
 // parallel on their own machines, so one voter's path is the critical path:
 //   sender   train its copy of the head (in memory: the agent keeps the model
 //            it voted on, which is the head when its turn comes), serialize,
@@ -40,13 +40,13 @@
 #include "learning/datasets.h"
 #include "learning/model.h"
 #include "learning/train.h"
-#include "node/model_handoff.h"
+#include "agent/model_handoff.h"
 #include "storage/file_store.h"
 #include "storage/object_store.h"
 
 namespace fs = std::filesystem;
 namespace ln = baton::learning;
-namespace nd = baton::node;
+namespace nd = baton::agent;
 using Clock = std::chrono::steady_clock;
 
 namespace {

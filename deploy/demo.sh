@@ -8,7 +8,7 @@
 # --no-bootstrap), splits data/breast_cancer.csv into a held-out test set and
 # a train and a validation file per hospital (`baton data split`), writes a
 # genesis whose training plan passes an MLP along hospital-a..d for C cycles,
-# starts four `batond` on loopback (deploy/testnet.sh) with a file:// object
+# starts four `batond` on loopback, each with its `baton-agent` (deploy/testnet.sh), with a file:// object
 # store (--s3: an s3rver process from .cache/npm), and waits while the nodes
 # train, seal, upload and vote. Then `baton report` scores the final model on
 # the test set against the centralized model (DeLong p), the nodes stop, every
@@ -97,7 +97,7 @@ if [[ $BOOTSTRAP == 1 ]]; then
 fi
 BIN="${BATON_BUILD_DIR:-$ROOT/build}/bin"
 BATON="$BIN/baton"
-for b in baton baton-learn batond; do
+for b in baton baton-learn batond baton-agent; do
   [[ -x $BIN/$b ]] || die "$BIN/$b was not built; run deploy/bootstrap.sh and look at its errors"
 done
 export BATON_BIN_DIR="$BIN"

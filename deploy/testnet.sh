@@ -6,9 +6,10 @@
 #                            [--store-endpoint URL] [--data SPLIT_DIR]
 #                            [--torch-threads T] [--malicious NAME] [--model-check-s S]
 #                            [--no-start]
-#   deploy/testnet.sh start     --dir D --node NAME  # (re)start one node
+#   deploy/testnet.sh start     --dir D --node NAME [--only batond|agent]  # (re)start one node
 #   deploy/testnet.sh start-all --dir D              # start every node that is not running
-#   deploy/testnet.sh stop   --dir D --node NAME [--kill]   # SIGTERM (or SIGKILL)
+#   deploy/testnet.sh stop   --dir D --node NAME [--kill] [--only batond|agent]
+#                                                    # SIGTERM (or SIGKILL)
 #   deploy/testnet.sh down   --dir D [--kill]        # stop every node
 #   deploy/testnet.sh status --dir D                 # one line per node: name, height, tip
 #
@@ -16,8 +17,13 @@
 # node is the admin), one node.toml per node with LAN-tuned timeouts, starts
 # every node (unless --no-start), waits until each admin API answers, and
 # writes D/nodes.json: a list of
-#   {name, pid, admin_url, p2p_addr, data_dir, config}
-# Node NAME lives in D/nodes/NAME: node.toml, batond.log, stdout.log, data/.
+#   {name, pid, admin_url, p2p_addr, data_dir, config,
+#    agent_pid, agent_url, agent_config}   (agent_config "" without --data)
+# Node NAME lives in D/nodes/NAME: node.toml, batond.log, stdout.log, data/,
+# admin.token (batond writes it) and, for a training node, agent.toml,
+# agent.log and agent-stdout.log of its `baton-agent` (issue 12: the partner
+# agent is a process of its own). start/stop act on both processes of a node
+# (batond first, then its agent; stop: the agent first); --only picks one.
 # Nodes are node1..nodeN unless --names names them (N = the number of names).
 # A training network (issue 6):
 #   --plan FILE     a training plan (docs/PROTOCOL.md §18.1) written into the
@@ -27,8 +33,10 @@
 #                   environment the nodes inherit)
 #   --data DIR      DIR/NAME/{train,validation}.csv (as `baton data split`
 #                   writes them) are copied into D/nodes/NAME/data/ and named
-#                   in a [training] section (a node without DIR/NAME/ gets
-#                   none: it validates but takes no part in runs);
+#                   in the [training] section of its agent.toml, and a
+#                   baton-agent runs beside its batond (a node without
+#                   DIR/NAME/ gets none: it validates but takes no part in
+#                   runs);
 #                   DIR/feature_schema.json, when present, becomes every
 #                   node's agreed feature schema. When DIR/NAME/volumes/
 #                   exists (`baton data synth-volumes`: the CSVs are manifests
@@ -47,14 +55,15 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="${BATON_BIN_DIR:-$ROOT/build/bin}"
 BATON="$BIN/baton"
 BATOND="$BIN/batond"
+AGENT="$BIN/baton-agent"
 
 die() { echo "testnet.sh: $*" >&2; exit 1; }
-usage() { sed -n '2,43p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,51p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 cmd="${1:-}"; [[ -n "$cmd" ]] || usage; shift
 NODES=""; DIR=""; NODE=""; CHAIN_ID="baton-testnet"; KILL=0; EMPTY_MS=1000
 NAMES=""; PLAN=""; STORE=""; STORE_ENDPOINT=""; DATA=""; MALICIOUS=""; START=1; TORCH_THREADS=1
-MODEL_CHECK_S=""
+MODEL_CHECK_S=""; ONLY=""
 need() { [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value (see --help)"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -71,6 +80,7 @@ while [[ $# -gt 0 ]]; do
     --malicious) need "$@"; MALICIOUS="$2"; shift ;;
     --torch-threads) need "$@"; TORCH_THREADS="$2"; shift ;;
     --model-check-s) need "$@"; MODEL_CHECK_S="$2"; shift ;;
+    --only) need "$@"; ONLY="$2"; shift ;;
     --no-start) START=0 ;;
     --kill) KILL=1 ;;
     -h|--help) usage ;;
@@ -79,6 +89,7 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 [[ -n "$DIR" ]] || die "--dir is required"
+[[ -z "$ONLY" || "$ONLY" == batond || "$ONLY" == agent ]] || die "--only takes batond or agent, got '$ONLY'"
 
 # Free loopback TCP ports: bind port 0, read it back, close (all at once, so
 # they are distinct).
@@ -106,13 +117,13 @@ else:
 EOF
 }
 
-set_pid() {
-  python3 - "$(nodes_json)" "$1" "$2" <<'EOF'
+set_pid() {  # name pid [field]
+  python3 - "$(nodes_json)" "$1" "$2" "${3:-pid}" <<'EOF'
 import json, os, sys
-path, name, pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
+path, name, pid, field = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 nodes = json.load(open(path))
 for n in nodes:
-    if n["name"] == name: n["pid"] = pid
+    if n["name"] == name: n[field] = pid
 tmp = path + ".tmp"
 json.dump(nodes, open(tmp, "w"), indent=2); os.replace(tmp, path)
 EOF
@@ -140,7 +151,7 @@ wait_admin() {  # url timeout_s pid: 0 once it answers, 1 on timeout or when pid
   return 1
 }
 
-start_node() {  # name
+start_batond() {  # name
   local name="$1" pid config url ndir
   pid="$(node_field "$name" pid)" || die "no node named $name in $(nodes_json)"
   alive "$pid" && { echo "$name already runs (pid $pid)"; return 0; }
@@ -158,19 +169,58 @@ start_node() {  # name
   echo "$name started (pid $pid, $url)"
 }
 
-stop_node() {  # name
-  local name="$1" pid
-  pid="$(node_field "$name" pid)" || die "no node named $name in $(nodes_json)"
-  if ! alive "$pid"; then echo "$name is not running"; set_pid "$name" 0; return 0; fi
+# The node's baton-agent, when it has one (agent_config in nodes.json).
+start_agent() {  # name
+  local name="$1" pid config url ndir
+  config="$(node_field "$name" agent_config)" || die "no node named $name in $(nodes_json)"
+  [[ -n "$config" ]] || return 0
+  pid="$(node_field "$name" agent_pid)"
+  alive "$pid" && { echo "$name's agent already runs (pid $pid)"; return 0; }
+  url="$(node_field "$name" agent_url)"
+  ndir="$(dirname "$config")"
+  "$AGENT" --config "$config" >>"$ndir/agent-stdout.log" 2>&1 &
+  pid=$!
+  set_pid "$name" "$pid" agent_pid
+  # It waits for batond's admin token, then binds its own API.
+  if ! wait_admin "$url" 90 "$pid"; then
+    tail -n 5 "$ndir/agent-stdout.log" >&2 || true
+    alive "$pid" || die "$name's agent exited while starting (see $ndir/agent-stdout.log and agent.log)"
+    die "$name's agent did not answer on $url within 90 s (see $ndir/agent.log)"
+  fi
+  echo "$name's agent started (pid $pid, $url)"
+}
+
+start_node() {  # name
+  [[ "$ONLY" == agent ]] || start_batond "$1"
+  [[ "$ONLY" == batond ]] || start_agent "$1"
+}
+
+stop_pid() {  # name field label
+  local name="$1" field="$2" label="$3" pid
+  pid="$(node_field "$name" "$field")" || die "no node named $name in $(nodes_json)"
+  if ! alive "$pid"; then set_pid "$name" 0 "$field"; return 1; fi
   if [[ $KILL == 1 ]]; then
     kill -9 "$pid" 2>/dev/null || true
   else
     kill -TERM "$pid" 2>/dev/null || true
   fi
-  for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
-  alive "$pid" && { kill -9 "$pid" 2>/dev/null || true; echo "$name did not stop in 10 s; killed"; }
-  set_pid "$name" 0
-  echo "$name stopped"
+  # An agent may be in a training step; it stops after it (the journal keeps it safe).
+  for _ in $(seq 1 300); do alive "$pid" || break; sleep 0.1; done
+  alive "$pid" && { kill -9 "$pid" 2>/dev/null || true; echo "$label did not stop in 30 s; killed"; }
+  set_pid "$name" 0 "$field"
+  return 0
+}
+
+stop_node() {  # name
+  local name="$1" stopped=0
+  node_field "$name" pid >/dev/null || die "no node named $name in $(nodes_json)"
+  if [[ "$ONLY" != batond && -n "$(node_field "$name" agent_config)" ]]; then
+    stop_pid "$name" agent_pid "$name's agent" && { echo "$name's agent stopped"; stopped=1; }
+  fi
+  if [[ "$ONLY" != agent ]]; then
+    stop_pid "$name" pid "$name" && { echo "$name stopped"; stopped=1; }
+  fi
+  [[ $stopped == 1 ]] || echo "$name is not running"
 }
 
 # Writes the plan file into the genesis' training_plan (2-space JSON, as
@@ -189,13 +239,10 @@ os.replace(tmp, path)
 EOF
 }
 
-# Appends the [store] and [training] sections of node $1 (directory $2).
-training_sections() {  # name node_dir
+# Writes node $1's agent.toml (directory $2; its node's admin API on port $3,
+# its own on port $4) when --data has its files.
+training_sections() {  # name node_dir admin_port agent_port
   local name="$1" ndir="$2" flip=false f
-  if [[ -n "$STORE" ]]; then
-    { echo; echo "[store]"; echo "uri = \"$STORE\""
-      [[ -z "$STORE_ENDPOINT" ]] || echo "endpoint = \"$STORE_ENDPOINT\""; } >>"$ndir/node.toml"
-  fi
   [[ -n "$DATA" ]] || return 0
   if [[ ! -d "$DATA/$name" ]]; then
     echo "testnet.sh: $DATA has no $name/; $name validates blocks but does not train or vote on models" >&2
@@ -212,7 +259,20 @@ training_sections() {  # name node_dir
   fi
   [[ "$name" == "$MALICIOUS" ]] && flip=true
   {
+    echo "# Generated by deploy/testnet.sh; see deploy/agent.example.toml."
+    echo "name = \"$name\""
+    echo "key_file = \"../../keys/$name.key\""
+    echo "genesis_file = \"../../genesis.json\""
+    echo "node_url = \"http://127.0.0.1:$3\""
+    echo "token_file = \"admin.token\""
+    echo "admin_listen = \"127.0.0.1:$4\""
+    echo "poll_ms = 100"
+    echo "log_level = \"info\""
+    echo "log_file = \"agent.log\""
+    echo; echo "[store]"; echo "uri = \"$STORE\""
+    [[ -z "$STORE_ENDPOINT" ]] || echo "endpoint = \"$STORE_ENDPOINT\""
     echo; echo "[training]"
+    echo "work_dir = \"data/agent\""
     echo "train_csv = \"data/train.csv\""
     echo "validation_csv = \"data/validation.csv\""
     if [[ -f "$DATA/feature_schema.json" ]]; then
@@ -225,7 +285,7 @@ training_sections() {  # name node_dir
       echo; echo "[model_cache]"
       echo "check_interval_s = $MODEL_CHECK_S"
     fi
-  } >>"$ndir/node.toml"
+  } >"$ndir/agent.toml"
 }
 
 case "$cmd" in
@@ -239,6 +299,7 @@ case "$cmd" in
       names=(); for i in $(seq 1 "$NODES"); do names+=("node$i"); done
     fi
     [[ -x "$BATON" && -x "$BATOND" ]] || die "baton/batond not found in $BIN; build first (deploy/bootstrap.sh) or set BATON_BIN_DIR"
+    [[ -z "$DATA" || -x "$AGENT" ]] || die "baton-agent not found in $BIN; build first (deploy/bootstrap.sh) or set BATON_BIN_DIR"
     [[ -e "$DIR/nodes.json" ]] && die "$DIR already holds a testnet; run 'down' and remove it, or pick another --dir"
     [[ -z "$PLAN" || -f "$PLAN" ]] || die "--plan $PLAN is not a file"
     [[ -z "$DATA" || -d "$DATA" ]] || die "--data $DATA is not a directory"
@@ -252,7 +313,7 @@ case "$cmd" in
     mkdir -p "$DIR/keys" "$DIR/nodes"
     DIR="$(cd "$DIR" && pwd)"
     [[ -z "$DATA" ]] || DATA="$(cd "$DATA" && pwd)"
-    read -r -a ports <<<"$(free_ports $((2 * NODES)))"
+    read -r -a ports <<<"$(free_ports $((3 * NODES)))"
     members=()
     for i in $(seq 1 "$NODES"); do
       name="${names[$((i - 1))]}"; p2p="127.0.0.1:${ports[$((2 * i - 2))]}"
@@ -267,6 +328,7 @@ case "$cmd" in
     echo "[" >"$DIR/nodes.json.tmp"
     for i in $(seq 1 "$NODES"); do
       name="${names[$((i - 1))]}"; p2p_port="${ports[$((2 * i - 2))]}"; admin_port="${ports[$((2 * i - 1))]}"
+      agent_port="${ports[$((2 * NODES + i - 1))]}"
       ndir="$DIR/nodes/$name"
       mkdir -p "$ndir/data"
       cat >"$ndir/node.toml" <<EOF
@@ -288,15 +350,18 @@ timeout_delta_ms = 100
 timeout_commit_ms = 0
 empty_block_interval_ms = $EMPTY_MS
 EOF
-      training_sections "$name" "$ndir"
+      training_sections "$name" "$ndir" "$admin_port" "$agent_port"
+      agent_config=""; [[ -f "$ndir/agent.toml" ]] && agent_config="$ndir/agent.toml"
       sep=","; [[ $i == "$NODES" ]] && sep=""
-      printf '  {"name": "%s", "pid": 0, "admin_url": "http://127.0.0.1:%s", "p2p_addr": "127.0.0.1:%s", "data_dir": "%s", "config": "%s"}%s\n' \
-        "$name" "$admin_port" "$p2p_port" "$ndir/data" "$ndir/node.toml" "$sep" >>"$DIR/nodes.json.tmp"
+      printf '  {"name": "%s", "pid": 0, "admin_url": "http://127.0.0.1:%s", "p2p_addr": "127.0.0.1:%s", "data_dir": "%s", "config": "%s", "agent_pid": 0, "agent_url": "http://127.0.0.1:%s", "agent_config": "%s"}%s\n' \
+        "$name" "$admin_port" "$p2p_port" "$ndir/data" "$ndir/node.toml" "$agent_port" "$agent_config" "$sep" >>"$DIR/nodes.json.tmp"
     done
     echo "]" >>"$DIR/nodes.json.tmp"
     mv "$DIR/nodes.json.tmp" "$DIR/nodes.json"
     if [[ $START == 1 ]]; then
-      for name in $(node_names); do start_node "$name"; done
+      # Every batond first (an agent waits for its node's token), then the agents.
+      for name in $(node_names); do start_batond "$name"; done
+      for name in $(node_names); do start_agent "$name"; done
       echo "testnet of $NODES nodes is up; nodes: $DIR/nodes.json"
     else
       echo "testnet of $NODES nodes is ready (not started); nodes: $DIR/nodes.json"
@@ -309,7 +374,8 @@ EOF
     ;;
   start-all)
     [[ -e "$(nodes_json)" ]] || die "no testnet in $DIR (run 'up' first)"
-    for name in $(node_names); do start_node "$name"; done
+    for name in $(node_names); do start_batond "$name"; done
+    for name in $(node_names); do start_agent "$name"; done
     ;;
   stop)
     [[ -n "$NODE" ]] || die "--node NAME is required"

@@ -58,7 +58,7 @@ void init_torch(int threads = 1);
 // check_denormal_flush(). Not covered: a BLAS with a thread pool of its own
 // (OpenBLAS's pthreads variant, should an administrator switch the
 // libblas.so.3 alternative): a voter's evaluation budget
-// (node/model_handoff.h) still bounds what such a candidate costs.
+// (agent/model_handoff.h) still bounds what such a candidate costs.
 //
 // Sets (on = true) or clears FTZ and DAZ on the calling thread and every
 // thread of its LibTorch intra-op pool. Cheap (one parallel region); safe to

@@ -9,6 +9,7 @@
 #include "chain/transaction.h"
 #include "chain/validation.h"
 #include "node/admin_access.h"
+#include "node/admin_token.h"
 #include "node/node.h"
 #include "node/training_json.h"
 
@@ -91,15 +92,38 @@ HttpResponse AdminApi::handle(const HttpRequest& request) {
   if (get && path.starts_with("/tx/")) return tx(path.substr(4));
   if (get && path.starts_with("/nonce/")) return nonce(path.substr(7));
   if (get && path == "/training") return training();
-  if (get && path == "/models/check") return models_check(request);
-  if (path == "/models/repair" && request.method == "POST") return models_repair(request);
-  if (get && path == "/models/repair") return models_repair_status(request);
+  if (get && path == "/models/check") return forward_to_agent(request);
+  const bool protected_path = path.starts_with("/agent/") || path == "/models/repair";
+  if (protected_path) {
+    if (auto refused = refuse_without_token(request)) return *refused;
+    if (get && path == "/agent/state") return agent_state(request);
+    if (path == "/agent/tx" && request.method == "POST") return agent_tx(request);
+    if (path == "/models/repair" && (get || request.method == "POST"))
+      return forward_to_agent(request);
+    return error(404, "no such endpoint: " + std::string(path));
+  }
   if (path == "/status" || path == "/metrics" || path == "/tx" || path.starts_with("/block/") ||
       path.starts_with("/tx/") || path.starts_with("/nonce/") || path == "/training") {
     return error(405, "method " + request.method + " is not allowed on " + std::string(path));
   }
   return error(404, "no such endpoint: " + std::string(path) +
                         " (try /status, /tx, /block/H, /tx/HASH, /nonce/KEY, /training, /metrics)");
+}
+
+std::optional<HttpResponse> AdminApi::refuse_without_token(const HttpRequest& request) const {
+  if (!is_loopback_host(node_.config().admin_listen.host)) {
+    return error(403,
+                 "this admin API listens on " + node_.config().admin_listen.to_string() +
+                     ", off loopback, where it has no TLS: it serves no token-protected endpoint "
+                     "there (set admin_listen to 127.0.0.1:PORT)");
+  }
+  if (bearer_matches(request.authorization, node_.admin_token())) return std::nullopt;
+  return reply(401,
+               json{{"error",
+                     "this endpoint needs the node's admin token "
+                     "(Authorization: Bearer TOKEN); it is in " +
+                         node_.config().admin_token_file.string() + " (the CLI's --token-file)"},
+                    {"token_file", node_.config().admin_token_file.string()}});
 }
 
 HttpResponse AdminApi::status() {

@@ -26,17 +26,28 @@
 //   GET  /training          the training protocol's state after this node's
 //                            tip: node/training_json.h, training_status_json
 //                            (runs, turns, votes, lineage, open requests).
-//   GET  /models/check?run=ID   the object store's copy of the run's head (a
-//                            finished run: its final model) checked against
-//                            the ledger: {"run_id","run_status","model":{...}|null,
-//                            "store": ok|missing|wrong_size|wrong_hash|
-//                            unreachable|none,"hashed","detail"} (node/agent_api.cpp)
-//   POST /models/repair      body {"run": ID}: checks every approved model of
-//                            the run in the store and puts back this node's
-//                            verified copies (on a thread of its own); 202
-//                            {"started":true}, 409 while one runs.
-//   GET  /models/repair?run=ID  {"running":true} or the last repair's result
-//                            (node/model_repair.h, repair_json) plus "node".
+//   GET  /models/check?run=ID, POST /models/repair [token],
+//   GET  /models/repair?run=ID [token]
+//                            forwarded to this hospital's partner agent
+//                            (agent/agent_api.h has what they answer); 503
+//                            when no agent announced its API.
+//
+// For the partner agent (`baton-agent`, issue 12), with the admin token:
+//   GET  /agent/state?after=H   204 when the node has nothing newer than H;
+//                            else 200 application/octet-stream: u64be height,
+//                            then the training state's canonical bytes
+//                            (chain::training_encoding; docs/PROTOCOL.md
+//                            §18.6). Header X-Baton-Agent-Api: URL announces
+//                            the agent's own API (loopback http only).
+//   POST /agent/tx          body {"type": "TX_MODEL_VOTE", "payload_hex"}: the
+//                            node signs the payload with its key and next
+//                            nonce and submits it; replies as POST /tx. Only
+//                            the five agent transaction types.
+//
+// [token]: needs "Authorization: Bearer TOKEN" with the node's admin token
+// (node/admin_token.h), else 401 {"error","token_file"}; on a non-loopback
+// admin_listen these endpoints answer 403 (no TLS yet: a token is never
+// accepted in clear text off the host).
 //
 // Every request first passes check_admin_request (node/admin_access.h: Host,
 // Origin, and a non-simple Content-Type on anything but GET/HEAD).
@@ -46,6 +57,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "chain/ledger_state.h"
 #include "node/admin_access.h"
@@ -69,10 +81,12 @@ class AdminApi {
   HttpResponse nonce(std::string_view key_text);
   HttpResponse metrics();
   HttpResponse training();
-  // agent_api.cpp: the partner agent's copies of models.
-  HttpResponse models_check(const HttpRequest& request);
-  HttpResponse models_repair(const HttpRequest& request);
-  HttpResponse models_repair_status(const HttpRequest& request);
+  // agent_api.cpp: the partner agent's endpoints.
+  HttpResponse agent_state(const HttpRequest& request);
+  HttpResponse agent_tx(const HttpRequest& request);
+  HttpResponse forward_to_agent(const HttpRequest& request);
+  // Whether `request` may use a token-protected endpoint; the refusal when not.
+  std::optional<HttpResponse> refuse_without_token(const HttpRequest& request) const;
 
   Node& node_;
   const AdminAccessPolicy access_;

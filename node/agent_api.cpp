@@ -1,11 +1,15 @@
-// The admin API's model endpoints (node/admin_api.h): the object store's
-// copies of a run's models, checked and repaired by this node's partner
-// agent from its own verified copies (issue 11).
+// The admin API's endpoints for the partner agent (issue 12): the committed
+// training state it follows, the transactions it has this node sign, and the
+// model endpoints it serves itself, forwarded (node/admin_api.h).
+#include <charconv>
+
 #include <nlohmann/json.hpp>
 
+#include "chain/encoding.h"
+#include "chain/transaction.h"
 #include "node/admin_api.h"
-#include "node/agent.h"
-#include "node/model_repair.h"
+#include "node/admin_token.h"
+#include "node/http_client.h"
 #include "node/node.h"
 
 namespace baton::node {
@@ -20,8 +24,7 @@ HttpResponse error(int status, const std::string& message) {
   return reply(status, json{{"error", message}});
 }
 
-// The value of `name` in the target's query string ("" when absent). Run ids
-// are [A-Za-z0-9._-]: no escaping to undo.
+// The value of `name` in the target's query string ("" when absent).
 std::string query_value(const std::string& target, std::string_view name) {
   const auto q = target.find('?');
   if (q == std::string::npos) return {};
@@ -38,86 +41,96 @@ std::string query_value(const std::string& target, std::string_view name) {
   return {};
 }
 
-// The run `run_id` names, or (empty) the active run, else the last started.
-const chain::Run* pick_run(const chain::TrainingState& ts, const std::string& run_id) {
-  if (!run_id.empty()) return ts.find_run(run_id);
-  if (const chain::Run* r = ts.active()) return r;
-  const chain::Run* last = nullptr;
-  for (const auto& [id, run] : ts.runs)
-    if (last == nullptr || run.start_height >= last->start_height) last = &run;
-  return last;
+// The transaction types a partner agent sends; anything else (a StartRun, a
+// note) is not the agent's to have this node sign.
+std::optional<chain::pb::TxType> agent_tx_type(std::string_view name) {
+  static constexpr std::pair<std::string_view, chain::pb::TxType> kTypes[] = {
+      {"TX_LOAD_REQUEST", chain::pb::TX_LOAD_REQUEST},
+      {"TX_LOAD_APPROVAL", chain::pb::TX_LOAD_APPROVAL},
+      {"TX_SAVE_REQUEST", chain::pb::TX_SAVE_REQUEST},
+      {"TX_MODEL_VOTE", chain::pb::TX_MODEL_VOTE},
+      {"TX_TURN_ABANDON", chain::pb::TX_TURN_ABANDON}};
+  for (const auto& [n, t] : kTypes)
+    if (n == name) return t;
+  return std::nullopt;
 }
 
 constexpr const char* kNoAgent =
-    "this node keeps no models: it has no partner agent ([store] and [training] in node.toml); "
-    "ask a node that takes part in the runs";
+    "this node keeps no models: no partner agent (baton-agent) has announced its API to it; ask "
+    "a node whose hospital runs one, or the agent itself";
 
 }  // namespace
 
-HttpResponse AdminApi::models_check(const HttpRequest& request) {
-  PartnerAgent* agent = node_.agent();
-  if (agent == nullptr) return error(503, kNoAgent);
-  const auto state = node_.committed_state();
-  if (!state) return error(503, "the node has not loaded its ledger yet; retry");
-  const std::string run_id = query_value(request.target, "run");
-  const chain::Run* run = pick_run(state->training, run_id);
-  if (run == nullptr) {
-    return error(404, run_id.empty() ? "no training run has been started on this ledger"
-                                     : "the ledger has no run \"" + run_id + "\"");
+HttpResponse AdminApi::agent_state(const HttpRequest& request) {
+  if (!request.agent_api.empty()) {
+    // The agent's API, where /models/* go. The node sends its token there,
+    // so only a loopback http URL is taken.
+    auto url = parse_http_url(request.agent_api);
+    if (!url || !is_loopback_host(url->host)) {
+      return error(400,
+                   "X-Baton-Agent-Api must be an http://HOST:PORT URL on loopback (the "
+                   "token is not sent off the host without TLS)");
+    }
+    if (node_.agent_api() != request.agent_api) node_.set_agent_api(request.agent_api);
   }
-  json out{{"run_id", run->plan.run_id},
-           {"run_status", run->status == chain::RunStatus::active ? "active" : "finished"},
-           {"node", node_.config().name}};
-  const chain::ModelRecord* head = run->head ? run->find_model(*run->head) : nullptr;
-  if (head == nullptr) {
-    out["model"] = nullptr;
-    out["store"] = "none";
-    out["hashed"] = false;
-    out["detail"] = "no approved model yet: the head is the plan's initial model";
-    return reply(200, out);
+  std::uint64_t after = 0;
+  if (const std::string a = query_value(request.target, "after"); !a.empty()) {
+    const auto [p, ec] = std::from_chars(a.data(), a.data() + a.size(), after);
+    if (ec != std::errc() || p != a.data() + a.size())
+      return error(400, "after must be a height (a non-negative integer)");
   }
-  out["model"] = {{"model_id", head->id.hex()},
-                  {"turn", head->turn},
-                  {"object_key", head->object_key},
-                  {"ciphertext_sha256", head->ciphertext_sha256.hex()}};
-  const auto check = agent->check_head_copy(*run);
-  out["store"] = std::string(to_string(check->state));
-  out["hashed"] = check->hashed;
-  out["detail"] = check->detail;
-  return reply(200, out);
+  const Node::AgentView view = node_.agent_view();
+  if (!view.state) return error(503, "the node has not loaded its ledger yet; retry");
+  if (view.height <= after) return {204, "application/octet-stream", {}};
+  chain::Bytes body;
+  chain::append_u64be(body, view.height);
+  const chain::Bytes training = chain::training_encoding(view.state->training);
+  body.insert(body.end(), training.begin(), training.end());
+  return {200, "application/octet-stream", std::string(body.begin(), body.end())};
 }
 
-HttpResponse AdminApi::models_repair(const HttpRequest& request) {
-  PartnerAgent* agent = node_.agent();
-  if (agent == nullptr) return error(503, kNoAgent);
+HttpResponse AdminApi::agent_tx(const HttpRequest& request) {
   const json body = json::parse(request.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object() || !body.contains("run") ||
-      !body["run"].is_string()) {
-    return error(400, "send a JSON object {\"run\": \"RUN_ID\"}");
+  if (body.is_discarded() || !body.is_object() || !body.contains("type") ||
+      !body["type"].is_string() || !body.contains("payload_hex") ||
+      !body["payload_hex"].is_string()) {
+    return reply(400, json{{"accepted", false},
+                           {"error", "send {\"type\": \"TX_MODEL_VOTE\", \"payload_hex\": HEX}"}});
   }
-  const auto state = node_.committed_state();
-  if (!state) return error(503, "the node has not loaded its ledger yet; retry");
-  const std::string run_id = body["run"].get<std::string>();
-  const chain::Run* run = state->training.find_run(run_id);
-  if (run == nullptr) return error(404, "the ledger has no run \"" + run_id.substr(0, 64) + "\"");
-  if (!agent->start_repair(*run)) {
-    return error(409, "a repair is already running on this node; poll GET /models/repair");
+  const auto type = agent_tx_type(body["type"].get<std::string>());
+  if (!type) {
+    return reply(400, json{{"accepted", false},
+                           {"error",
+                            "the node signs only a partner agent's transactions "
+                            "(TX_LOAD_REQUEST, TX_LOAD_APPROVAL, TX_SAVE_REQUEST, "
+                            "TX_MODEL_VOTE, TX_TURN_ABANDON)"}});
   }
-  return reply(202, json{{"started", true}, {"run_id", run_id}});
+  auto payload = chain::from_hex(body["payload_hex"].get<std::string>());
+  if (!payload) return reply(400, json{{"accepted", false}, {"error", "payload_hex is not hex"}});
+  const SubmitOutcome out =
+      node_.sign_and_submit(*type, std::string(payload->begin(), payload->end()));
+  if (out.accepted) {
+    return reply(202, json{{"accepted", true}, {"hash", out.hash.hex()}, {"nonce", out.nonce}});
+  }
+  const int code = (out.busy || out.pool_full) ? 503 : 400;
+  return reply(code, json{{"accepted", false}, {"hash", out.hash.hex()}, {"error", out.reason}});
 }
 
-HttpResponse AdminApi::models_repair_status(const HttpRequest& request) {
-  PartnerAgent* agent = node_.agent();
-  if (agent == nullptr) return error(503, kNoAgent);
-  const std::string run_id = query_value(request.target, "run");
-  const auto job = agent->last_repair();
-  if (!job || (!run_id.empty() && job->run_id != run_id))
-    return error(404, "no repair of that run was started on this node");
-  if (job->running) return reply(200, json{{"run_id", job->run_id}, {"running", true}});
-  json out = repair_json(job->run_id, job->models);
-  out["running"] = false;
-  out["node"] = node_.config().name;
-  return reply(200, out);
+HttpResponse AdminApi::forward_to_agent(const HttpRequest& request) {
+  const std::string api = node_.agent_api();
+  if (api.empty()) return error(503, kNoAgent);
+  auto client = HttpClient::connect_to(api, std::chrono::seconds(30));
+  if (!client) return error(503, kNoAgent);
+  (*client)->set_header("Authorization", "Bearer " + node_.admin_token());
+  auto r =
+      (*client)->request(request.method, request.target, request.body,
+                         request.content_type.empty() ? "application/json" : request.content_type);
+  if (!r) {
+    return error(503, "this node's partner agent did not answer at " + api + ": " +
+                          r.error().message + "; is baton-agent running?");
+  }
+  return {r->status, r->content_type.empty() ? "application/json" : r->content_type,
+          std::move(r->body)};
 }
 
 }  // namespace baton::node

@@ -6,6 +6,8 @@
 //   data_dir     = "data"                # RocksDB ledger + signer state
 //   p2p_listen   = "0.0.0.0:26656"       # host:port for peers
 //   admin_listen = "127.0.0.1:26680"     # admin HTTP API; loopback by default
+//   admin_token_file = "admin.token"     # the API's bearer token (node/admin_token.h);
+//                                        # created at start when absent
 //   log_level    = "info"                # trace|debug|info|warn|error|off
 //   log_file     = ""                    # empty: stderr
 //
@@ -43,7 +45,7 @@
 //   malicious_label_flip = false       # flips local training labels (tests/demo of a
 //                                      # dishonest hospital; never in production)
 //
-//   [model_cache]    # optional: this node's copies of approved models (node/model_cache.h)
+//   [model_cache]    # optional: this node's copies of approved models (agent/model_cache.h)
 //   enabled              = true        # false: the object store holds the only copy
 //   dir                  = ""          # default <training work_dir>/model_cache
 //   max_bytes            = 4294967296  # size cap; the least wanted copies go first
@@ -52,6 +54,12 @@
 //   check_interval_s     = 60          # how often the store's copies are checked
 //   full_check_max_bytes = 67108864    # copies up to this size are re-hashed at each
 //                                      # check (larger: by size; in full after a failure)
+//
+// Since issue 12 batond itself neither trains nor votes: the partner agent is
+// the `baton-agent` process, configured by agent.toml (AgentConfig below),
+// which takes the [store], [training] and [model_cache] sections as they are
+// written here. node.toml still parses them (old files keep working; batond
+// warns that they have moved).
 //
 // Without [training] (or with enabled = false) the node validates and commits
 // blocks but takes no part in runs: it neither trains nor approves load
@@ -130,7 +138,7 @@ struct StoreConfig {
   std::string region;    // s3: empty = $AWS_REGION or us-east-1
 };
 
-// [training]: this hospital's part in training runs (node/agent.h).
+// [training]: this hospital's part in training runs (agent/agent.h).
 struct TrainingConfig {
   bool enabled = true;
   std::filesystem::path train_csv;
@@ -142,7 +150,7 @@ struct TrainingConfig {
 };
 
 // [model_cache]: what the partner agent keeps of approved models, and how
-// often it checks the object store's copies (node/model_cache.h).
+// often it checks the object store's copies (agent/model_cache.h).
 struct ModelCacheConfig {
   bool enabled = true;
   std::filesystem::path dir;  // empty: <training work_dir>/model_cache
@@ -153,6 +161,8 @@ struct ModelCacheConfig {
   std::uint64_t full_check_max_bytes = 64ull << 20;
 };
 
+inline constexpr std::string_view kDefaultAdminTokenFile = "admin.token";
+
 struct NodeConfig {
   std::filesystem::path config_path;  // the file this came from (absolute)
   std::string name;
@@ -161,6 +171,7 @@ struct NodeConfig {
   std::filesystem::path data_dir;
   HostPort p2p_listen;
   HostPort admin_listen{"127.0.0.1", 26680};
+  std::filesystem::path admin_token_file;  // default: admin.token beside the config
   LogLevel log_level = LogLevel::info;
   std::filesystem::path log_file;  // empty: stderr
   ConsensusOverrides consensus;
@@ -181,6 +192,42 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text,
 
 // Reads and parses the file; errors name the path.
 Result<NodeConfig> load_node_config(const std::filesystem::path& config_path);
+
+// agent.toml: what one hospital's `baton-agent` (agent/) needs.
+//
+//   name         = "hospital-a"              # this hospital's genesis member name
+//   key_file     = "keys/hospital-a.key"     # the member's key file; the agent reads only
+//                                            # its X25519 secret (to open sealed models)
+//   genesis_file = "genesis.json"
+//   node_url     = "http://127.0.0.1:26680"  # its node's admin API (loopback: see below)
+//   token_file   = "admin.token"             # the node's admin token (batond writes it)
+//   admin_listen = "127.0.0.1:26681"         # the agent's own API (/models/check, /models/repair)
+//   poll_ms      = 200                       # how often it asks the node for a newer state
+//   log_level, log_file                      # as in node.toml
+//   [store], [training], [model_cache]       # as in node.toml above; [training] required;
+//                                            # work_dir defaults to "agent" beside this file
+//
+// The token is only ever sent to a loopback node_url: the admin API has no
+// TLS yet (docs/OPERATIONS.md, "The partner agent").
+struct AgentConfig {
+  std::filesystem::path config_path;
+  std::string name;
+  std::filesystem::path key_file;
+  std::filesystem::path genesis_file;
+  std::string node_url;
+  std::filesystem::path token_file;
+  HostPort admin_listen{"127.0.0.1", 26681};
+  std::uint32_t poll_ms = 200;
+  LogLevel log_level = LogLevel::info;
+  std::filesystem::path log_file;
+  StoreConfig store;
+  TrainingConfig training;
+  ModelCacheConfig model_cache;
+};
+
+Result<AgentConfig> parse_agent_config(std::string_view toml_text,
+                                       const std::filesystem::path& config_path);
+Result<AgentConfig> load_agent_config(const std::filesystem::path& config_path);
 
 std::string_view to_string(LogLevel level);
 

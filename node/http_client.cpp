@@ -1,5 +1,6 @@
 #include "node/http_client.h"
 
+#include <map>
 #include <optional>
 
 #include <boost/asio.hpp>
@@ -49,6 +50,7 @@ struct HttpClient::Impl {
   asio::io_context io;
   std::optional<beast::tcp_stream> stream;
   beast::flat_buffer buffer;
+  std::map<std::string, std::string> headers;  // sent with every request
 
   // Runs the io_context until the async operation completes.
   beast::error_code run() {
@@ -92,6 +94,7 @@ struct HttpClient::Impl {
         11};
     req.set(http::field::host, url.host);
     req.set(http::field::user_agent, "baton");
+    for (const auto& [name, value] : headers) req.set(name, value);
     if (!body.empty() || method == "POST") {
       req.set(http::field::content_type, std::string(content_type));
       req.body() = std::string(body);
@@ -140,6 +143,14 @@ Result<std::unique_ptr<HttpClient>> HttpClient::connect_to(std::string_view base
   impl->url = *url;
   impl->timeout = timeout;
   return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));
+}
+
+void HttpClient::set_header(std::string name, std::string value) {
+  if (value.empty()) {
+    impl_->headers.erase(name);
+  } else {
+    impl_->headers[std::move(name)] = std::move(value);
+  }
 }
 
 Result<HttpReply> HttpClient::request(std::string_view method, std::string_view target,

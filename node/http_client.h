@@ -46,6 +46,10 @@ class HttpClient {
                             std::string_view content_type = "application/json");
   Result<HttpReply> get(std::string_view target) { return request("GET", target); }
 
+  // Sends `name: value` with every later request (e.g. "Authorization",
+  // "Bearer TOKEN"); an empty value stops sending it.
+  void set_header(std::string name, std::string value);
+
  private:
   struct Impl;
   explicit HttpClient(std::unique_ptr<Impl> impl);

@@ -136,6 +136,8 @@ class Session : public std::enable_shared_from_this<Session> {
     in.host = std::string(req[http::field::host]);
     in.origin = std::string(req[http::field::origin]);
     in.version = req.version();
+    in.authorization = std::string(req[http::field::authorization]);
+    in.agent_api = std::string(req["X-Baton-Agent-Api"]);
     in.body = std::move(req.body());
     HttpResponse out;
     try {

@@ -40,6 +40,8 @@ struct HttpRequest {
   std::string host;       // the Host header as sent ("" when absent)
   std::string origin;     // the Origin header ("" when absent)
   unsigned version = 11;  // 10 for HTTP/1.0, 11 for HTTP/1.1
+  std::string authorization;  // the Authorization header ("" when absent)
+  std::string agent_api;      // X-Baton-Agent-Api: where a partner agent serves its API
   std::string body;
 };
 

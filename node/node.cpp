@@ -10,12 +10,13 @@
 #include <spdlog/spdlog.h>
 
 #include "chain/block.h"
+#include "chain/encoding.h"
 #include "chain/transaction.h"
 #include "chain/validation.h"
 #include "chain/vote.h"
 #include "consensus/messages.h"
 #include "node/admin_api.h"
-#include "node/agent.h"
+#include "node/admin_token.h"
 #include "node/transport_tcp.h"
 #include "storage/secret_file.h"
 
@@ -115,7 +116,18 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
                                       std::move(keys).value(), std::move(store).value()));
   if (auto s = node->replay_ledger(); !s) return s.error();
   node->publish_committed_state();
-  if (auto s = node->open_agent(); !s) return s.error();
+  {
+    std::lock_guard lock(node->committed_mutex_);
+    node->agent_view_ = AgentView{node->state_->height, node->state_};
+  }
+  auto token = load_or_create_admin_token(config.admin_token_file);
+  if (!token) return token.error();
+  node->admin_token_ = std::move(*token);
+  if (config.trains()) {
+    node->log_->warn(
+        "node.toml has [training]: batond no longer trains or votes itself; run `baton-agent "
+        "--config agent.toml` beside it (docs/OPERATIONS.md, \"The partner agent\")");
+  }
   return node;
 }
 
@@ -141,63 +153,58 @@ Node::Node(NodeConfig config, std::shared_ptr<spdlog::logger> log,
 
 Node::~Node() { stop(); }
 
-Status Node::open_agent() {
-  if (!config_.trains()) return {};
-  // The files are parsed only when a run starts (the plan names the columns),
-  // but a path that cannot even be opened is a configuration mistake: say so
-  // now rather than let this hospital's turns expire one by one.
-  const std::pair<const char*, const std::filesystem::path*> files[] = {
-      {"train_csv", &config_.training->train_csv},
-      {"validation_csv", &config_.training->validation_csv},
-      {"feature_schema", &config_.training->feature_schema}};
-  for (const auto& [key, path] : files) {
-    if (path->empty()) continue;
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(*path, ec) || !std::ifstream(*path).is_open()) {
-      return make_error("[training] " + std::string(key) + " " + path->string() +
-                        " is not a readable file");
+SubmitOutcome Node::sign_and_submit(chain::pb::TxType type, std::string payload) {
+  std::lock_guard agent_lock(agent_txs_mutex_);  // one agent submission at a time
+  chain::Bytes key_bytes;
+  chain::append_u32be(key_bytes, static_cast<std::uint32_t>(type));
+  chain::append_bytes(key_bytes, payload);
+  const chain::Hash key = chain::sha256(key_bytes);
+  if (auto it = agent_txs_.find(key); it != agent_txs_.end()) {
+    const chain::Hash& earlier = it->second;
+    auto committed = store_->find_tx(earlier);
+    if (pending_transaction(earlier) || (committed && committed->has_value())) {
+      SubmitOutcome out;
+      out.accepted = true;
+      out.hash = earlier;
+      return out;
     }
   }
-  storage::S3Options s3;
-  s3.endpoint = config_.store->endpoint;
-  if (!config_.store->region.empty()) s3.region = config_.store->region;
-  if (config_.store->uri.starts_with("s3://")) {
-    auto resolved = storage::resolve_s3_options(s3, storage::process_environment());
-    if (!resolved) return make_error("[store]: " + resolved.error().message);
-    s3 = std::move(*resolved);
+  SubmitOutcome out = sign_new(type, std::move(payload));
+  if (out.accepted) {
+    if (agent_txs_.insert_or_assign(key, out.hash).second) agent_tx_order_.push_back(key);
+    while (agent_tx_order_.size() > kAgentTxsRemembered) {
+      agent_txs_.erase(agent_tx_order_.front());
+      agent_tx_order_.pop_front();
+    }
   }
-  auto store = storage::open_object_store(config_.store->uri, s3);
-  if (!store) {
-    return make_error("cannot open the object store " + config_.store->uri +
-                      " ([store] uri): " + store.error().message);
-  }
-  AgentOptions options;
-  options.chain_id = spec_->chain_id();
-  options.member_name = config_.name;
-  options.x25519 = keys_.x25519;
-  options.members = spec_->genesis.members;
-  options.training = *config_.training;
-  options.model_cache = config_.model_cache;
-  auto agent = PartnerAgent::open(std::move(options), std::move(store).value(), *this, log_);
-  if (!agent) return agent.error();
-  agent_ = std::move(agent).value();
-  return {};
+  return out;
 }
 
-AgentSubmitResult Node::submit(chain::pb::TxType type, std::string payload) {
-  AgentSubmitResult out;
+SubmitOutcome Node::sign_new(chain::pb::TxType type, std::string payload) {
   const auto nonce = next_nonce(keys_.signing.public_key());
   if (!nonce) {
-    out.reason = "the node is busy or stopping";
+    SubmitOutcome out;
+    out.busy = true;
+    out.reason = "the node is busy or stopping; retry";
     return out;
   }
-  const std::string bytes = chain::encode_transaction(
-      chain::make_transaction(spec_->network(), keys_.signing, *nonce, type, std::move(payload)));
-  out.hash = chain::tx_hash(bytes);
-  const SubmitOutcome r = submit_transaction(bytes);
-  out.accepted = r.accepted;
-  out.reason = r.reason;
-  return out;
+  return submit_transaction(chain::encode_transaction(
+      chain::make_transaction(spec_->network(), keys_.signing, *nonce, type, std::move(payload))));
+}
+
+Node::AgentView Node::agent_view() const {
+  std::lock_guard lock(committed_mutex_);
+  return agent_view_;
+}
+
+std::string Node::agent_api() const {
+  std::lock_guard lock(committed_mutex_);
+  return agent_api_;
+}
+
+void Node::set_agent_api(std::string url) {
+  std::lock_guard lock(committed_mutex_);
+  agent_api_ = std::move(url);
 }
 
 Status Node::replay_ledger() {
@@ -340,10 +347,6 @@ Status Node::start() {
     send_status(std::nullopt);
     tick();
   });
-  if (agent_) {
-    agent_->start();
-    asio::post(loop_, [this] { after_commit(state_->height); });  // the replayed state
-  }
   loop_thread_ = std::thread([this] { loop_.run(); });
   log_->info("node {} listening: p2p {}:{}, admin http://{}:{}", config_.name,
              config_.p2p_listen.host, p2p_port(), config_.admin_listen.host, admin_port());
@@ -353,7 +356,6 @@ Status Node::start() {
 void Node::stop() {
   if (stopping_.exchange(true)) return;
   halted_ = true;
-  if (agent_) agent_->stop();          // may wait for a training step; the journal keeps it safe
   if (http_) http_->stop();            // no new admin requests
   if (transport_) transport_->stop();  // no new peer messages
   if (started_) {
@@ -541,11 +543,11 @@ std::shared_ptr<const chain::LedgerState> Node::committed_state() const {
 
 void Node::after_commit(std::uint64_t height) {
   publish_committed_state();
-  if (!agent_) return;
   // While block sync is still far behind the peers the states are history:
   // acting on them would only send transactions the ledger refuses.
   if (sync_.best_peer_height() > height + kAgentSyncSlack) return;
-  agent_->on_committed(height, state_->training);
+  std::lock_guard lock(committed_mutex_);
+  agent_view_ = AgentView{height, state_};
 }
 
 void Node::broadcast(const consensus::pb::ConsensusMessage& message) {

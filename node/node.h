@@ -22,6 +22,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
+#include <map>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -39,7 +41,6 @@
 #include "chain/keys.h"
 #include "chain/ledger_state.h"
 #include "chain/validation.h"
-#include "node/agent_sink.h"
 #include "node/block_sync.h"
 #include "node/config.h"
 #include "node/http_server.h"
@@ -87,15 +88,10 @@ struct SubmitOutcome {
   bool pool_full = false;
 };
 
-class PartnerAgent;
-
 // The serialized NodeMessage, as sent to peers (node_p2p.cpp).
 chain::Bytes encode_node_message(const pb::NodeMessage& m);
 
-class Node final : public ConsensusHost,
-                   public consensus::Application,
-                   public TransportListener,
-                   public AgentTxSink {
+class Node final : public ConsensusHost, public consensus::Application, public TransportListener {
  public:
   static constexpr std::size_t kMaxPendingInbound = 20000;
   // Transaction hashes remembered as verified (~100 bytes each).
@@ -137,9 +133,34 @@ class Node final : public ConsensusHost,
   // start-up replay and after every commit (shared, not copied). Never null
   // once open() returned.
   std::shared_ptr<const chain::LedgerState> committed_state() const;
-  // The partner agent (its check_head_copy and repair_run are thread-safe),
-  // or nullptr when this node does not take part in runs.
-  PartnerAgent* agent() const { return agent_.get(); }
+  // What the partner agent (`baton-agent`, GET /agent/state) follows: the
+  // committed height and state, published after each commit while block
+  // sync is within kAgentSyncSlack blocks of the peers (older states are
+  // history: acting on them would only send transactions the ledger
+  // refuses). height 0 and a null state until the first such commit (or the
+  // replayed tip, at start).
+  struct AgentView {
+    std::uint64_t height = 0;
+    std::shared_ptr<const chain::LedgerState> state;
+  };
+  AgentView agent_view() const;
+  // Signs `payload` as a transaction of `type` with this node's key and its
+  // next nonce (counting its transactions waiting in the mempool) and
+  // submits it (POST /agent/tx; the agent never holds the signing key).
+  // Idempotent: when the same type and payload were signed before and that
+  // transaction still waits in the mempool or is committed, its outcome is
+  // returned again and nothing new is signed, so that an agent restarted
+  // between sending and recording never puts a second copy on the ledger.
+  SubmitOutcome sign_and_submit(chain::pb::TxType type, std::string payload);
+  // Agent transactions remembered for that (sha256 of type and payload).
+  static constexpr std::size_t kAgentTxsRemembered = 4096;
+  // The admin API's bearer token (node/admin_token.h), read or created by open().
+  const std::string& admin_token() const { return admin_token_; }
+  // The partner agent's own API ("http://127.0.0.1:PORT", as it announced
+  // with its last GET /agent/state), where /models/* are forwarded; "" when
+  // no agent announced one. Thread-safe.
+  std::string agent_api() const;
+  void set_agent_api(std::string url);
 
   // --- ConsensusHost (loop thread) ---
   Status commit_decision(const consensus::Decision& decision) override;
@@ -154,10 +175,6 @@ class Node final : public ConsensusHost,
                                  const std::vector<std::string>& evidence) override;
   Status check_block(std::uint64_t height, const std::string& block) override;
 
-  // --- AgentTxSink (the partner agent's thread): sign with this node's key
-  // and its next nonce, then submit_transaction ---
-  AgentSubmitResult submit(chain::pb::TxType type, std::string payload) override;
-
   // --- TransportListener (transport thread) ---
   MessageVerdict on_message(const PeerId& from, chain::ByteView message) override;
   void on_peer_connected(const PeerId& peer) override;
@@ -170,7 +187,7 @@ class Node final : public ConsensusHost,
        std::unique_ptr<storage::LedgerStore> store);
 
   Status replay_ledger();
-  Status open_agent();
+  SubmitOutcome sign_new(chain::pb::TxType type, std::string payload);
   void handle(const PeerId& from, const pb::NodeMessage& message);
   void add_gossiped(const pb::NodeMessage& message,
                     const std::vector<chain::pb::Transaction>& checked);
@@ -241,9 +258,6 @@ class Node final : public ConsensusHost,
   std::unique_ptr<ConsensusDriver> driver_;
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<HttpServer> http_;
-  // With [training]: follows runs in the committed state (node/agent.h). Gets
-  // a copy of the training state after every commit; stopped before the loop.
-  std::unique_ptr<PartnerAgent> agent_;
   std::vector<std::string> gossip_queue_;  // loop thread only
   bool gossip_scheduled_ = false;
   boost::asio::steady_timer gossip_timer_;
@@ -258,6 +272,12 @@ class Node final : public ConsensusHost,
   NodeSnapshot snapshot_;
   mutable std::mutex committed_mutex_;
   std::shared_ptr<const chain::LedgerState> committed_state_;
+  AgentView agent_view_;   // guarded by committed_mutex_
+  std::string agent_api_;  // guarded by committed_mutex_
+  std::string admin_token_;
+  std::mutex agent_txs_mutex_;
+  std::map<chain::Hash, chain::Hash> agent_txs_;  // sha256(type || payload) -> tx hash
+  std::deque<chain::Hash> agent_tx_order_;        // oldest first, to bound agent_txs_
 };
 
 }  // namespace baton::node

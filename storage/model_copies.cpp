@@ -1,11 +1,11 @@
-#include "node/model_repair.h"
+#include "storage/model_copies.h"
 
 #include <array>
 #include <system_error>
 
 #include "storage/byte_stream.h"
 
-namespace baton::node {
+namespace baton::storage {
 namespace {
 
 namespace fs = std::filesystem;
@@ -240,4 +240,4 @@ nlohmann::json repair_json(const std::string& run_id, const std::vector<ModelRep
   return {{"run_id", run_id}, {"models", list}, {"unrestored", unrestored}};
 }
 
-}  // namespace baton::node
+}  // namespace baton::storage

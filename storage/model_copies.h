@@ -1,6 +1,6 @@
 // Checking the object store's copy of a model against the ledger, and
 // putting back a verified copy from elsewhere (a node's model cache,
-// node/model_cache.h) when the store's is missing or wrong (issue 11).
+// agent/model_cache.h) when the store's is missing or wrong (issue 11).
 //
 // The ledger's ciphertext SHA-256 decides which copy is right: a copy is
 // restored only when its bytes hash to it, and a stored object is "ok" only
@@ -25,7 +25,7 @@
 #include "chain/training.h"
 #include "storage/object_store.h"
 
-namespace baton::node {
+namespace baton::storage {
 
 // What the store holds under a model's key.
 enum class StoredCopy : std::uint8_t {
@@ -100,4 +100,4 @@ std::vector<ModelRepair> repair_run_models(storage::ObjectStore& store,
 // API's and `baton models repair`'s format.
 nlohmann::json repair_json(const std::string& run_id, const std::vector<ModelRepair>& models);
 
-}  // namespace baton::node
+}  // namespace baton::storage

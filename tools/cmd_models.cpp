@@ -17,8 +17,9 @@
 #include <nlohmann/json.hpp>
 
 #include "chain/crypto.h"
+#include "node/admin_token.h"
 #include "node/http_client.h"
-#include "node/model_repair.h"
+#include "storage/model_copies.h"
 #include "node/training_json.h"
 #include "storage/object_store.h"
 #include "storage/s3_options.h"
@@ -70,10 +71,11 @@ json check_with_store(const ModelCheckSource& source, const json& model) {
   if (!store) return {{"store", "not_checked"}, {"detail", store.error().message}};
   auto hash = chain::Hash::from_hex(model.value("ciphertext_sha256", ""));
   if (!hash) return {{"store", "not_checked"}, {"detail", "the ledger's hash is not readable"}};
-  node::CopyCheckOptions o;
+  storage::CopyCheckOptions o;
   o.work_dir = std::filesystem::temp_directory_path();
-  const node::CopyCheck c = node::check_copy(**store, model.value("object_key", ""), *hash, o);
-  return {{"store", std::string(node::to_string(c.state))}, {"detail", c.detail}};
+  const storage::CopyCheck c =
+      storage::check_copy(**store, model.value("object_key", ""), *hash, o);
+  return {{"store", std::string(storage::to_string(c.state))}, {"detail", c.detail}};
 }
 
 }  // namespace
@@ -121,16 +123,52 @@ namespace {
 struct RepairOptions {
   std::string run_id;
   std::vector<std::string> nodes;
+  std::string token_file;  // empty: the one a loopback node names (see admin_token_for)
   int timeout_s = 600;
   bool json = false;
 };
+
+// The admin token for the node at `url` (node/admin_token.h): --token-file
+// when given, else the file the node names in its 401 reply, "beside its
+// config", which is read only when the node is on loopback (a remote server
+// must not make the CLI send it a local file) and only when it passes
+// read_admin_token's checks (mode 0600, the token format).
+Result<std::string> admin_token_for(const std::string& url, const std::string& token_file,
+                                    const node::HttpReply& unauthorized) {
+  if (!token_file.empty()) return node::read_admin_token(token_file);
+  const json j = json::parse(unauthorized.body, nullptr, false);
+  auto parsed = node::parse_http_url(url);
+  if (!parsed || !node::is_loopback_host(parsed->host) || !j.is_object() ||
+      !j.contains("token_file") || !j["token_file"].is_string()) {
+    return make_error("the node at " + url +
+                      " wants its admin token: pass --token-file with its admin.token");
+  }
+  const std::filesystem::path path = j["token_file"].get<std::string>();
+  if (path.filename() != node::kAdminTokenFileName) {
+    return make_error("the node at " + url + " names " + path.string() +
+                      " as its token file, which is not an admin.token; pass --token-file");
+  }
+  return node::read_admin_token(path);
+}
 
 // One node's repair of the run: its result (repair_json) or {"error": ...}.
 json repair_on_node(const std::string& url, const RepairOptions& o) {
   auto client = node::HttpClient::connect_to(url, std::chrono::seconds(30));
   if (!client) return {{"error", client.error().message}, {"unreachable", false}};
+  if (!o.token_file.empty()) {
+    auto token = node::read_admin_token(o.token_file);
+    if (!token) return {{"error", token.error().message}, {"unreachable", false}};
+    (*client)->set_header("Authorization", "Bearer " + *token);
+  }
   auto r = (*client)->request("POST", "/models/repair", json{{"run", o.run_id}}.dump(),
                               "application/json");
+  if (r && r->status == 401 && o.token_file.empty()) {
+    auto token = admin_token_for(url, o.token_file, *r);
+    if (!token) return {{"error", token.error().message}, {"unreachable", false}};
+    (*client)->set_header("Authorization", "Bearer " + *token);
+    r = (*client)->request("POST", "/models/repair", json{{"run", o.run_id}}.dump(),
+                           "application/json");
+  }
   if (!r)
     return {{"error", "the node did not answer: " + r.error().message}, {"unreachable", true}};
   if (r->status != 202 && r->status != 409) {
@@ -273,6 +311,9 @@ void register_models_repair_command(CLI::App& models) {
   sub->add_option("--node", o->nodes,
                   "a node's admin API URL (repeat for several nodes; default "
                   "http://127.0.0.1:26680)");
+  sub->add_option("--token-file", o->token_file,
+                  "the node's admin.token (default: the one a node on loopback names, beside "
+                  "its node.toml)");
   sub->add_option("--timeout", o->timeout_s, "seconds to wait for each node's repair")
       ->capture_default_str()
       ->check(CLI::Range(1, 24 * 3600));

@@ -19,7 +19,7 @@ namespace baton::tools {
 //    the encoded feature count depends on each hospital's data (one-hot
 //    columns), so the agent checks that when it loads its files;
 //  - cnn2d, resnet3d: dataset.feature_columns has exactly one entry, the
-//    manifest column that holds the .npy paths (node/agent_data.h).
+//    manifest column that holds the .npy paths (agent/agent_data.h).
 // The error is one sentence naming the field.
 Status check_plan_for_agents(const chain::TrainingPlan& plan);
 

@@ -132,7 +132,7 @@ struct Net {
   std::string model_log() const {
     std::string out;
     for (const auto& n : net->nodes()) {
-      std::istringstream in(read_text(n.config.parent_path() / "batond.log"));
+      std::istringstream in(read_text(n.config.parent_path() / "agent.log"));
       for (std::string line; std::getline(in, line);) {
         if (line.find("restored") != std::string::npos ||
             line.find("store's copy") != std::string::npos ||

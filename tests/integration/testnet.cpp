@@ -104,9 +104,12 @@ Testnet::~Testnet() {
   (void)testnet_sh({"down", "--dir", (dir_.path() / "net").string(), "--kill"});
 }
 
-bool Testnet::start(int i) {
-  return testnet_sh({"start", "--dir", (dir_.path() / "net").string(), "--node", nodes_.at(i).name})
-             .exit_code == 0;
+bool Testnet::start(int i, Process which) {
+  std::vector<std::string> args{"start", "--dir", (dir_.path() / "net").string(), "--node",
+                                nodes_.at(i).name};
+  if (which == Process::batond) args.insert(args.end(), {"--only", "batond"});
+  if (which == Process::agent) args.insert(args.end(), {"--only", "agent"});
+  return testnet_sh(args).exit_code == 0;
 }
 
 bool Testnet::down() {
@@ -119,12 +122,12 @@ int Testnet::index_of(const std::string& name) const {
   return -1;
 }
 
-bool Testnet::signal(int i, int sig) {
+bool Testnet::signal(int i, int sig, Process which) {
   json nodes = json::parse(slurp(dir_.path() / "net" / "nodes.json"), nullptr, false);
   if (!nodes.is_array()) return false;
   for (const auto& n : nodes) {
     if (n["name"] == nodes_.at(i).name) {
-      const int pid = n["pid"].get<int>();
+      const int pid = n.value(which == Process::agent ? "agent_pid" : "pid", 0);
       return pid > 0 && ::kill(pid, sig) == 0;
     }
   }
@@ -153,10 +156,12 @@ std::string Testnet::submit_tx(int sender, int via, int type, const std::string&
   return post_tx(client(via), tx, why);
 }
 
-bool Testnet::stop(int i, bool kill) {
+bool Testnet::stop(int i, bool kill, Process which) {
   std::vector<std::string> args{"stop", "--dir", (dir_.path() / "net").string(), "--node",
                                 nodes_.at(i).name};
   if (kill) args.push_back("--kill");
+  if (which == Process::batond) args.insert(args.end(), {"--only", "batond"});
+  if (which == Process::agent) args.insert(args.end(), {"--only", "agent"});
   return testnet_sh(args).exit_code == 0;
 }
 

@@ -52,17 +52,21 @@ class Testnet {
   const std::vector<TestNode>& nodes() const { return nodes_; }
   const std::filesystem::path& dir() const { return dir_.path(); }
 
-  // testnet.sh start/stop for one node; stop with kill = true sends SIGKILL.
-  bool start(int i);
-  bool stop(int i, bool kill = false);
+  // A node is its batond and, with [training] data, its baton-agent.
+  enum class Process { both, batond, agent };
+  // testnet.sh start/stop for one node (both processes, or one: --only);
+  // stop with kill = true sends SIGKILL.
+  bool start(int i, Process which = Process::both);
+  bool stop(int i, bool kill = false, Process which = Process::both);
   // testnet.sh down: stops every node (SIGTERM).
   bool down();
   // The directory testnet.sh works in (keys/, genesis.json, nodes/NAME/).
   std::filesystem::path net_dir() const { return dir_.path() / "net"; }
   // Index of the node called `name`, or -1.
   int index_of(const std::string& name) const;
-  // Sends `sig` (e.g. SIGSTOP, SIGCONT) to node i's batond; false if not running.
-  bool signal(int i, int sig);
+  // Sends `sig` (e.g. SIGSTOP, SIGCONT) to node i's batond (or its agent);
+  // false if not running.
+  bool signal(int i, int sig, Process which = Process::batond);
 
   // GET /training of node i (node/training_json.h); nullopt when it does not answer.
   std::optional<nlohmann::json> training(int i);

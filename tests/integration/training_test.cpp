@@ -16,8 +16,8 @@
 #include "chain/protocol.h"
 #include "chain/proto/ledger.pb.h"
 #include "learning/model.h"
-#include "node/agent_keys.h"
-#include "node/model_handoff.h"
+#include "agent/agent_keys.h"
+#include "agent/model_handoff.h"
 #include "node/training_json.h"
 #include "storage/object_store.h"
 #include "tests/integration/ledgers.h"
@@ -326,9 +326,9 @@ TEST(Training, VotersRefuseATamperedBlobAndTheLedgerSaysWhy) {
             [](const auto& x, const auto& y) { return x.name < y.name; });
   auto store = storage::open_object_store("file://" + t.store.string());
   ASSERT_TRUE(store.ok()) << store.error().message;
-  node::HandoffOptions options;
+  agent::HandoffOptions options;
   options.work_dir = t.dir.path() / "work";
-  auto sealed = node::seal_and_upload(
+  auto sealed = agent::seal_and_upload(
       **store, bytes, {t.net->chain_id(), "tamper", "turn-0", std::string()}, recipients, options);
   ASSERT_TRUE(sealed.ok()) << sealed.error().message;
 
@@ -346,7 +346,7 @@ TEST(Training, VotersRefuseATamperedBlobAndTheLedgerSaysWhy) {
   }
 
   const chain::pb::SaveRequest save = chain::save_request_to_proto(
-      "tamper", 0, node::save_record_for(*sealed, std::nullopt, 1, "{}"));
+      "tamper", 0, agent::save_record_for(*sealed, std::nullopt, 1, "{}"));
   ASSERT_FALSE(
       t.net->submit_tx(a, a, chain::pb::TX_SAVE_REQUEST, save.SerializeAsString(), &why).empty())
       << why;
@@ -417,15 +417,15 @@ json decided_turn_of_altered_candidate(TrainingNet& t, const std::string& run_id
   std::sort(recipients.begin(), recipients.end(),
             [](const auto& x, const auto& y) { return x.name < y.name; });
   auto store = storage::open_object_store("file://" + t.store.string());
-  node::HandoffOptions options;
+  agent::HandoffOptions options;
   options.work_dir = t.dir.path() / "work";
-  auto sealed = node::seal_and_upload(**store, learning::serialize(*model),
-                                      {t.net->chain_id(), run_id, "turn-0", std::string()},
-                                      recipients, options);
+  auto sealed = agent::seal_and_upload(**store, learning::serialize(*model),
+                                       {t.net->chain_id(), run_id, "turn-0", std::string()},
+                                       recipients, options);
   if (!sealed) return nullptr;
   alter(t.store / sealed->object_key);
   const chain::pb::SaveRequest save = chain::save_request_to_proto(
-      run_id, 0, node::save_record_for(*sealed, std::nullopt, 1, "{}"));
+      run_id, 0, agent::save_record_for(*sealed, std::nullopt, 1, "{}"));
   if (t.net->submit_tx(a, a, chain::pb::TX_SAVE_REQUEST, save.SerializeAsString(), &why).empty())
     return nullptr;
   json run;
@@ -461,6 +461,96 @@ TEST(Training, VotersRefuseAnOversizedBlobWithoutDownloadingIt) {
     EXPECT_EQ(reason.rfind("wrong_size: ", 0), 0u) << v.dump();
     EXPECT_NE(reason.find("was not downloaded"), std::string::npos) << v.dump();
   }
+  ASSERT_TRUE(t.net->down());
+  expect_identical_verified_ledgers(t.ledgers());
+}
+
+// What the ledger holds of a finished run, checked for the restart tests
+// (issue 12): every turn approved by the vote, one candidate per turn, one
+// vote per voter and request, and not one refused transaction, so that no
+// restarted agent sent a second candidate or vote (the ledger would have
+// refused it: duplicate_vote, wrong_phase).
+void expect_one_candidate_and_vote_each(const json& run, const json& status) {
+  ASSERT_EQ(run["turns"].size(), 4u);
+  for (const auto& turn : run["turns"]) {
+    EXPECT_EQ(turn["decision"], "approved") << turn.dump(2).substr(0, 2000);
+    EXPECT_FALSE(turn["save_request_id"].get<std::string>().empty());
+  }
+  EXPECT_EQ(run["refusals"]["total"], 0) << run["refusals"].dump(2);
+  EXPECT_EQ(status["refusals"]["total"], 0) << status["refusals"].dump(2);
+}
+
+TEST(Training, AgentsKilledWhileTrainingResumeWithoutASecondCandidateOrVote) {
+  // 400 epochs: about a second of training per turn, so each kill lands in it.
+  TrainingNet t("agentkill", kHospitals, 400, split_dir());
+  ASSERT_TRUE(t.net->ok()) << t.net->error();
+  for (int turn = 0; turn < 4; ++turn) {
+    // The partner of turn i is hospital i; its baton-agent is killed (-9)
+    // once its load token is on the ledger, while it trains, and restarted.
+    std::string phase;
+    ASSERT_TRUE(wait_until(
+        [&] {
+          const json r = t.run(0, "agentkill");
+          if (r.is_null() || r["turns"].size() <= static_cast<std::size_t>(turn)) return false;
+          phase = r["turns"][turn]["phase"];
+          return phase == "training" || phase == "save_voting" || phase == "done";
+        },
+        90s))
+        << "turn " << turn << " never got its load token";
+    ASSERT_TRUE(t.net->signal(turn, SIGKILL, Testnet::Process::agent));
+    ASSERT_TRUE(t.net->stop(turn, /*kill=*/true, Testnet::Process::agent));  // reaps it
+    ASSERT_TRUE(t.net->start(turn, Testnet::Process::agent));
+  }
+  json run;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        run = t.run(0, "agentkill");
+        return !run.is_null() && run["status"] == "finished";
+      },
+      180s))
+      << "the run did not finish: " << run.dump(2).substr(0, 3000);
+  expect_one_candidate_and_vote_each(run, *t.net->training(0));
+  ASSERT_TRUE(t.net->down());
+  expect_identical_verified_ledgers(t.ledgers());
+}
+
+TEST(Training, BatondRestartsUnderARunningAgentAndTheRunFinishes) {
+  TrainingNet t("noderestart", kHospitals, 400, split_dir());
+  ASSERT_TRUE(t.net->ok()) << t.net->error();
+  // hospital-c's batond is killed (-9) while its agent trains turn 2, and
+  // hospital-b's is stopped (SIGTERM) while the others vote on turn 2: each
+  // agent keeps running, follows its node again once it is back, and sends
+  // what it still has to through it.
+  const auto wait_phase = [&](int turn, std::initializer_list<const char*> phases) {
+    return wait_until(
+        [&] {
+          const json r = t.run(0, "noderestart");
+          if (r.is_null() || r["turns"].size() <= static_cast<std::size_t>(turn)) return false;
+          for (const char* p : phases)
+            if (r["turns"][turn]["phase"] == p) return true;
+          return false;
+        },
+        90s);
+  };
+  ASSERT_TRUE(wait_phase(2, {"training", "save_voting", "done"}));
+  ASSERT_TRUE(t.net->signal(2, SIGKILL, Testnet::Process::batond));
+  ASSERT_TRUE(t.net->stop(2, /*kill=*/true, Testnet::Process::batond));
+  std::this_thread::sleep_for(1s);
+  ASSERT_TRUE(t.net->start(2, Testnet::Process::batond));
+  ASSERT_TRUE(wait_phase(2, {"save_voting", "done"}));
+  ASSERT_TRUE(t.net->stop(1, /*kill=*/false, Testnet::Process::batond));
+  ASSERT_TRUE(t.net->start(1, Testnet::Process::batond));
+  json run;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        run = t.run(0, "noderestart");
+        return !run.is_null() && run["status"] == "finished";
+      },
+      180s))
+      << "the run did not finish: " << run.dump(2).substr(0, 3000);
+  expect_one_candidate_and_vote_each(run, *t.net->training(0));
+  const std::uint64_t target = t.net->height(0);
+  for (int i : {1, 2}) EXPECT_TRUE(wait_until([&] { return t.net->height(i) >= target; }, 30s));
   ASSERT_TRUE(t.net->down());
   expect_identical_verified_ledgers(t.ledgers());
 }

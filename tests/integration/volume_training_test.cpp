@@ -17,8 +17,8 @@
 
 #include "chain/training.h"
 #include "learning/model.h"
-#include "node/agent_keys.h"
-#include "node/model_handoff.h"
+#include "agent/agent_keys.h"
+#include "agent/model_handoff.h"
 #include "node/training_json.h"
 #include "storage/object_store.h"
 #include "tests/integration/ledgers.h"
@@ -113,16 +113,16 @@ Result<learning::Model> open_head(const json& status, const json& run, const fs:
     if (!bytes) return make_error("wrapped key of " + name + " is not hex");
     save.wrapped_keys[name] = std::string(bytes->begin(), bytes->end());
   }
-  auto envelope = node::envelope_for_member(save, keys.name, keys.x25519.public_key());
+  auto envelope = agent::envelope_for_member(save, keys.name, keys.x25519.public_key());
   if (!envelope) return envelope.error();
   auto store = storage::open_object_store("file://" + store_dir.string());
   if (!store) return store.error();
-  node::HandoffOptions options;
+  agent::HandoffOptions options;
   options.work_dir = work;
-  auto opened = node::fetch_and_open(
+  auto opened = agent::fetch_and_open(
       **store,
       {save.object_key, save.ciphertext_sha256, save.model_sha256, std::move(*envelope),
-       node::expected_blob_size(spec)},
+       agent::expected_blob_size(spec)},
       keys.x25519,
       {status["chain_id"].get<std::string>(), run["run_id"].get<std::string>(),
        "turn-" + std::to_string((*turn)["turn"].get<std::uint64_t>()),

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "node/config.h"
+#include "tests/support/test_support.h"
 
 namespace baton::node {
 namespace {
@@ -151,6 +152,61 @@ TEST(AgentConfig, RefusesABadModelCacheSectionNamingTheKey) {
     EXPECT_NE(c.error().message.find(k.says), std::string::npos)
         << k.text << " -> " << c.error().message;
   }
+}
+
+// agent.toml (issue 12): the same sections, with the agent's own keys.
+const char* kAgentBase = R"(
+name = "hospital-a"
+key_file = "keys/hospital-a.key"
+genesis_file = "genesis.json"
+node_url = "http://127.0.0.1:26680"
+[store]
+uri = "file:///srv/models"
+[training]
+train_csv = "train.csv"
+validation_csv = "validation.csv"
+)";
+
+TEST(AgentToml, ReadsTheAgentKeysWithDefaultsBesideTheFile) {
+  auto c = parse_agent_config(kAgentBase, "/srv/baton/agent.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->name, "hospital-a");
+  EXPECT_EQ(c->node_url, "http://127.0.0.1:26680");
+  EXPECT_EQ(c->token_file, "/srv/baton/admin.token");
+  EXPECT_EQ(c->admin_listen.to_string(), "127.0.0.1:26681");
+  EXPECT_EQ(c->poll_ms, 200u);
+  EXPECT_EQ(c->store.uri, "file:///srv/models");
+  EXPECT_EQ(c->training.train_csv, "/srv/baton/train.csv");
+  EXPECT_EQ(c->training.work_dir, "/srv/baton/agent");
+}
+
+TEST(AgentToml, NeedsTrainingAndRefusesNodeKeys) {
+  auto without = parse_agent_config(R"(
+name = "hospital-a"
+key_file = "k.key"
+genesis_file = "genesis.json"
+node_url = "http://127.0.0.1:26680"
+)",
+                                    "/srv/baton/agent.toml");
+  ASSERT_FALSE(without.ok());
+  EXPECT_NE(without.error().message.find("[training]"), std::string::npos);
+  auto node_key =
+      parse_agent_config(std::string("p2p_listen = \"0.0.0.0:1\"\n") + kAgentBase, "/a.toml");
+  ASSERT_FALSE(node_key.ok());
+  EXPECT_NE(node_key.error().message.find("p2p_listen"), std::string::npos);
+}
+
+TEST(AgentToml, TheShippedExampleParses) {
+  auto c = load_agent_config(testing::source_dir() / "deploy" / "agent.example.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->name, "hospital-a");
+  EXPECT_EQ(c->model_cache.check_interval_s, 60u);
+}
+
+TEST(AgentToml, TheNodeTokenFileDefaultsBesideNodeToml) {
+  auto c = parse("");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->admin_token_file, "/srv/baton/admin.token");
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // load_local_data for image plans: volume manifests instead of tabular CSVs.
-#include "node/agent_data.h"
+#include "agent/agent_data.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include "learning/volumes.h"
 #include "tests/support/test_support.h"
 
-namespace baton::node {
+namespace baton::agent {
 namespace {
 
 namespace fs = std::filesystem;
@@ -116,4 +116,4 @@ TEST(AgentData, ATabularPlanStillReadsCsvRows) {
 }
 
 }  // namespace
-}  // namespace baton::node
+}  // namespace baton::agent

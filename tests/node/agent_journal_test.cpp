@@ -1,6 +1,6 @@
 // The partner agent's journal: durable, read back exactly, and a damaged one
 // stops the node instead of letting it forget what it submitted.
-#include "node/agent_journal.h"
+#include "agent/agent_journal.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 
 #include "tests/support/test_support.h"
 
-namespace baton::node {
+namespace baton::agent {
 namespace {
 
 namespace fs = std::filesystem;
@@ -73,4 +73,4 @@ TEST(AgentJournal, ADamagedJournalIsAnErrorNotAFreshStart) {
 }
 
 }  // namespace
-}  // namespace baton::node
+}  // namespace baton::agent

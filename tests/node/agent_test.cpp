@@ -4,7 +4,7 @@
 // fake mempool that the test commits in real blocks (propose_block +
 // validate_block), and every agent steps on each committed state, on the
 // test's thread. No sockets, no threads.
-#include "node/agent.h"
+#include "agent/agent.h"
 
 #include <gtest/gtest.h>
 
@@ -22,7 +22,7 @@
 #include "tests/node/counting_store.h"
 #include "tests/support/test_support.h"
 
-namespace baton::node {
+namespace baton::agent {
 namespace {
 
 namespace fs = std::filesystem;
@@ -191,7 +191,7 @@ class Network {
   fs::path work_dir(std::size_t i) const {
     return dir_.path() / ("agent-" + chain.members[i].name);
   }
-  // Member i's own copies of models (node/model_cache.h), laid out like the store.
+  // Member i's own copies of models (agent/model_cache.h), laid out like the store.
   fs::path copy_path(std::size_t i, const std::string& key) const {
     return work_dir(i) / "model_cache" / key;
   }
@@ -474,7 +474,7 @@ TEST(PartnerAgent, APartnerRefusesAnOversizedHeadWithoutDownloadingIt) {
   ASSERT_EQ(net.run().turns[0].outcome, chain::TurnOutcome::approved);
   // Anyone who can write to the store swaps the head's blob for a larger
   // object; bob restarts, so he no longer holds the head in memory, and has
-  // no copy of his own to put back (node/model_cache.h).
+  // no copy of his own to put back (agent/model_cache.h).
   const std::string key = net.run().models.back().object_key;
   std::ofstream(net.blob_path(key), std::ios::app | std::ios::binary)
       << std::string(16 << 20, '\0');
@@ -710,4 +710,4 @@ TEST(PartnerAgent, APartnerWhoseStoreStaysUnreachableGivesUpAfterItsAttempts) {
 }
 
 }  // namespace
-}  // namespace baton::node
+}  // namespace baton::agent

@@ -11,14 +11,14 @@
 
 #include "chain/keys.h"
 #include "learning/model.h"
-#include "node/model_handoff.h"
+#include "agent/model_handoff.h"
 #include "storage/file_store.h"
 #include "storage/memory_object_store.h"
 #include "storage/vault.h"
 #include "tests/node/counting_store.h"
 #include "tests/support/test_support.h"
 
-namespace baton::node {
+namespace baton::agent {
 namespace {
 
 namespace fs = std::filesystem;
@@ -183,4 +183,4 @@ TEST(CandidateEvaluation, RunsWithDenormalsFlushedOnEveryThreadThatScores) {
 }
 
 }  // namespace
-}  // namespace baton::node
+}  // namespace baton::agent

@@ -9,7 +9,7 @@
 
 #include "storage/object_store.h"
 
-namespace baton::node::test_doubles {
+namespace baton::agent::test_doubles {
 
 class CountingStore final : public storage::ObjectStore {
  public:
@@ -57,4 +57,4 @@ class CountingStore final : public storage::ObjectStore {
   std::unique_ptr<storage::ObjectStore> inner_;
 };
 
-}  // namespace baton::node::test_doubles
+}  // namespace baton::agent::test_doubles

@@ -1,19 +1,24 @@
-// A node's own copies of approved models (node/model_cache.h) and the checks
+// A node's own copies of approved models (agent/model_cache.h) and the checks
 // and repairs of the object store's copies against the ledger
-// (node/model_repair.h), issue 11. Real file:// stores in temporary
+// (storage/model_copies.h), issue 11. Real file:// stores in temporary
 // directories; the training state is built by hand.
-#include "node/model_cache.h"
+#include "agent/model_cache.h"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
 
-#include "node/model_repair.h"
+#include "storage/model_copies.h"
 #include "storage/file_store.h"
 #include "storage/memory_object_store.h"
 #include "tests/support/test_support.h"
 
-namespace baton::node {
+namespace baton::agent {
+
+using storage::CopyCheck;
+using storage::CopyCheckOptions;
+using storage::ModelRepair;
+using storage::StoredCopy;
 namespace {
 
 namespace fs = std::filesystem;
@@ -248,4 +253,4 @@ TEST(ModelRepair, RepairsEveryApprovedModelOfARunAndSaysWhatItCouldNot) {
 }
 
 }  // namespace
-}  // namespace baton::node
+}  // namespace baton::agent

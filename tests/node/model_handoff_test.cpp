@@ -1,7 +1,7 @@
 // The hand-off pipeline against a real file:// object store in a temporary
 // directory, with a tiny MLP: seal, upload, fetch, check, open, evaluate, and
 // each way a receiver must refuse a blob.
-#include "node/model_handoff.h"
+#include "agent/model_handoff.h"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +14,7 @@
 #include "storage/file_store.h"
 #include "tests/support/test_support.h"
 
-namespace baton::node {
+namespace baton::agent {
 namespace {
 
 namespace fs = std::filesystem;
@@ -362,4 +362,4 @@ TEST(HandoffEvaluate, RefusesValidationDataOfAnotherShape) {
 }
 
 }  // namespace
-}  // namespace baton::node
+}  // namespace baton::agent

@@ -8,7 +8,7 @@
 //
 // With the final model (--store, --key, --test-csv, --feature-schema): the
 // final head is fetched, checked against the ledger's hashes and opened with
-// the member's key exactly as a node does (node/model_handoff.h), and scored
+// the member's key exactly as a node does (agent/model_handoff.h), and scored
 // on the held-out test set: AUC with its DeLong 95% CI, PLOTS/roc.svg and
 // PLOTS/calibration.svg. For an image model (resnet3d, cnn2d) --test-csv and
 // --train-csv are volume manifests (learning/volumes.h, as the nodes read
@@ -38,8 +38,8 @@
 #include "learning/plots.h"
 #include "learning/train.h"
 #include "learning/volumes.h"
-#include "node/agent_keys.h"
-#include "node/model_handoff.h"
+#include "agent/agent_keys.h"
+#include "agent/model_handoff.h"
 #include "node/training_json.h"
 #include "storage/object_store.h"
 #include "tools/cli.h"
@@ -255,27 +255,27 @@ chain::Bytes fetch_final_model(const ReportArgs& a, const json& status, const js
     if (!bytes) fail("the ledger's wrapped key for " + name + " is not hex");
     save.wrapped_keys[name] = std::string(bytes->begin(), bytes->end());
   }
-  auto envelope = node::envelope_for_member(save, keys->name, keys->x25519.public_key());
+  auto envelope = agent::envelope_for_member(save, keys->name, keys->x25519.public_key());
   if (!envelope) {
     fail("cannot use the key of " + keys->name + " for the final model: " +
          envelope.error().message + "; give --key of a member it was sealed for");
   }
-  node::LedgerModelRef ref{save.object_key, save.ciphertext_sha256, save.model_sha256,
+  agent::LedgerModelRef ref{save.object_key, save.ciphertext_sha256, save.model_sha256,
                            std::move(*envelope)};
-  node::ModelBinding binding{status["chain_id"].get<std::string>(),
+  agent::ModelBinding binding{status["chain_id"].get<std::string>(),
                              run["run_id"].get<std::string>(),
                              "turn-" + std::to_string((*turn)["turn"].get<std::uint64_t>()),
                              sv["parent_model_id"].get<std::string>()};
   auto store = open_store(a);
-  node::HandoffOptions options;
+  agent::HandoffOptions options;
   options.work_dir = fs::temp_directory_path() / ("baton-report-" + std::to_string(::getpid()));
-  auto opened = node::fetch_and_open(*store, ref, keys->x25519, binding, options);
+  auto opened = agent::fetch_and_open(*store, ref, keys->x25519, binding, options);
   std::error_code ec;
   fs::remove_all(options.work_dir, ec);
   if (!opened) {
     // Only a blob that is there but is not what the ledger names fails
     // verification; a store that cannot be reached, or lost the blob, is not.
-    using H = node::HandoffErrc;
+    using H = agent::HandoffErrc;
     const auto why = static_cast<H>(opened.error().code);
     const std::string head_text = "cannot use the final model " + save.object_key + " from " +
                                   a.store_uri + ": " + opened.error().message;

@@ -1,0 +1,203 @@
+// baton-agent: one hospital's partner agent (issue 12). See docs/OPERATIONS.md,
+// "The partner agent".
+//
+//   baton-agent --config agent.toml
+//
+// It follows its node's committed training state over the admin API, trains
+// on its turn, measures and votes on the others' candidates, seals and
+// uploads, and has its node sign and submit its transactions. It survives its
+// node restarting (it polls again until the node answers) and its own
+// restart (agent/agent_journal.h: no second candidate or vote).
+//
+// Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 when the agent
+// cannot start (bad config, key, genesis, data files, store), 2 for bad
+// command-line arguments.
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "agent/agent_follow.h"
+#include "chain/chain_spec.h"
+#include "chain/keys.h"
+#include "node/admin_token.h"
+#include "node/config.h"
+#include "node/protobuf_log.h"
+#include "storage/object_store.h"
+#include "storage/s3_options.h"
+#include "storage/secret_file.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace baton;
+
+constexpr const char* kUsage =
+    "usage: baton-agent --config agent.toml\n"
+    "Runs one hospital's partner agent beside its batond: follows the node's training state,\n"
+    "trains on its turn and votes on the others' models. See docs/OPERATIONS.md.\n";
+
+spdlog::level::level_enum to_spdlog(node::LogLevel level) {
+  switch (level) {
+    case node::LogLevel::trace:
+      return spdlog::level::trace;
+    case node::LogLevel::debug:
+      return spdlog::level::debug;
+    case node::LogLevel::info:
+      return spdlog::level::info;
+    case node::LogLevel::warn:
+      return spdlog::level::warn;
+    case node::LogLevel::error:
+      return spdlog::level::err;
+    case node::LogLevel::off:
+      return spdlog::level::off;
+  }
+  return spdlog::level::info;
+}
+
+Result<std::string> read_file(const fs::path& path, std::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error("cannot read " + std::string(what) + " " + path.string());
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+// Everything the agent needs before it starts, checked with a sentence each.
+Result<agent::FollowerSetup> prepare(const node::AgentConfig& config) {
+  auto genesis_text = read_file(config.genesis_file, "the genesis file");
+  if (!genesis_text) return genesis_text.error();
+  auto spec = chain::load_chain_spec(*genesis_text);
+  if (!spec) {
+    return make_error("genesis file " + config.genesis_file.string() +
+                      " is invalid: " + spec.error().message);
+  }
+  const chain::GenesisMember* me = spec->genesis.find_member(config.name);
+  if (me == nullptr)
+    return make_error("'" + config.name + "' (name in agent.toml) is no member of the genesis");
+  auto key_text = storage::read_secret_file(config.key_file);
+  if (!key_text) return make_error("cannot read the key file: " + key_text.error().message);
+  auto keys = chain::parse_secret_keys(key_text->view());
+  if (!keys) {
+    return make_error("key file " + config.key_file.string() +
+                      " is not a Baton key: " + keys.error().message);
+  }
+  if (keys->x25519.public_key() != me->x25519) {
+    return make_error("the key in " + config.key_file.string() + " is not " + config.name +
+                      "'s: its X25519 key differs from the genesis'");
+  }
+  for (const auto& [key, path] :
+       {std::pair<const char*, fs::path>{"train_csv", config.training.train_csv},
+        {"validation_csv", config.training.validation_csv},
+        {"feature_schema", config.training.feature_schema}}) {
+    if (path.empty()) continue;
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec) || !std::ifstream(path).is_open())
+      return make_error("[training] " + std::string(key) + " " + path.string() +
+                        " is not a readable file");
+  }
+  storage::S3Options s3;
+  s3.endpoint = config.store.endpoint;
+  if (!config.store.region.empty()) s3.region = config.store.region;
+  if (config.store.uri.starts_with("s3://")) {
+    auto resolved = storage::resolve_s3_options(s3, storage::process_environment());
+    if (!resolved) return make_error("[store]: " + resolved.error().message);
+    s3 = std::move(*resolved);
+  }
+  auto store = storage::open_object_store(config.store.uri, s3);
+  if (!store) {
+    return make_error("cannot open the object store " + config.store.uri +
+                      " ([store] uri): " + store.error().message);
+  }
+  if (!node::is_loopback_host(config.admin_listen.host)) {
+    return make_error("admin_listen " + config.admin_listen.to_string() +
+                      " is not on loopback: the agent's API takes the admin token and has no TLS");
+  }
+  agent::FollowerSetup setup;
+  setup.config = config;
+  setup.options.chain_id = spec->chain_id();
+  setup.options.member_name = config.name;
+  setup.options.x25519 = keys->x25519;
+  setup.options.members = spec->genesis.members;
+  setup.options.training = config.training;
+  setup.options.model_cache = config.model_cache;
+  setup.genesis = spec->genesis;
+  setup.store = std::move(*store);
+  return setup;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (arg == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg.starts_with("--config=")) {
+      config_path = arg.substr(9);
+    } else {
+      std::cerr << "baton-agent: unknown argument '" << arg << "'\n" << kUsage;
+      return 2;
+    }
+  }
+  if (config_path.empty()) {
+    std::cerr << "baton-agent: --config is required\n" << kUsage;
+    return 2;
+  }
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto config = node::load_agent_config(config_path);
+  if (!config) {
+    std::cerr << "baton-agent: " << config.error().message << "\n";
+    return 1;
+  }
+  std::shared_ptr<spdlog::logger> log;
+  try {
+    log = config->log_file.empty() ? spdlog::stderr_color_mt("baton-agent")
+                                   : spdlog::basic_logger_mt("baton-agent", config->log_file);
+  } catch (const spdlog::spdlog_ex& e) {
+    std::cerr << "baton-agent: cannot open the log file " << config->log_file << ": " << e.what()
+              << "\n";
+    return 1;
+  }
+  log->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + config->name + " agent] %v");
+  log->set_level(to_spdlog(config->log_level));
+  log->flush_on(spdlog::level::info);
+  node::send_protobuf_logs_to(log);
+
+  auto setup = prepare(*config);
+  if (!setup) {
+    log->error("{}", setup.error().message);
+    std::cerr << "baton-agent: " << setup.error().message << "\n";
+    return 1;
+  }
+  auto follower = agent::Follower::start(std::move(*setup), log);
+  if (!follower) {
+    log->error("{}", follower.error().message);
+    std::cerr << "baton-agent: " << follower.error().message << "\n";
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log->info("received {}; shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*follower)->stop();
+  follower->reset();
+  log->flush();
+  return 0;
+}

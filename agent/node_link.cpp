@@ -1,0 +1,79 @@
+#include "agent/node_link.h"
+
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
+#include "chain/training_decode.h"
+#include "node/admin_token.h"
+
+namespace baton::agent {
+namespace {
+
+using nlohmann::json;
+
+std::string reply_error(const node::HttpReply& r) {
+  const json j = json::parse(r.body, nullptr, false);
+  if (j.is_object() && j.contains("error") && j["error"].is_string())
+    return j["error"].get<std::string>();
+  return "HTTP " + std::to_string(r.status);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<NodeLink>> NodeLink::open(const std::string& node_url, std::string token,
+                                                 std::string agent_api, chain::Genesis genesis) {
+  auto url = node::parse_http_url(node_url);
+  if (!url) return url.error();
+  if (!node::is_loopback_host(url->host)) {
+    return make_error("node_url " + node_url +
+                      " is not on loopback: the admin API has no TLS yet, so the agent does not "
+                      "send its token off the host; run the agent beside its node (or tunnel the "
+                      "port, e.g. ssh -L)");
+  }
+  auto follow = node::HttpClient::connect_to(node_url, std::chrono::seconds(10));
+  if (!follow) return follow.error();
+  auto send = node::HttpClient::connect_to(node_url, std::chrono::seconds(10));
+  if (!send) return send.error();
+  for (auto* c : {follow->get(), send->get()}) c->set_header("Authorization", "Bearer " + token);
+  if (!agent_api.empty()) (*follow)->set_header("X-Baton-Agent-Api", agent_api);
+  return std::unique_ptr<NodeLink>(
+      new NodeLink(std::move(*follow), std::move(*send), std::move(genesis)));
+}
+
+Result<std::optional<NodeView>> NodeLink::poll(std::uint64_t after) {
+  std::lock_guard lock(follow_mutex_);
+  auto r = follow_->get("/agent/state?after=" + std::to_string(after));
+  if (!r) return r.error();
+  if (r->status == 204) return std::optional<NodeView>{};
+  if (r->status != 200) return make_error("the node refused GET /agent/state: " + reply_error(*r));
+  if (r->body.size() < 8) return make_error("the node's /agent/state reply is too short");
+  const chain::ByteView bytes = chain::as_bytes(r->body);
+  NodeView view;
+  for (int i = 0; i < 8; ++i) view.height = (view.height << 8) | bytes[i];
+  auto training = chain::decode_training_state(bytes.subspan(8), genesis_);
+  if (!training) return training.error();
+  view.training = std::move(*training);
+  return std::optional<NodeView>{std::move(view)};
+}
+
+AgentSubmitResult NodeLink::submit(chain::pb::TxType type, std::string payload) {
+  AgentSubmitResult out;
+  const json body{{"type", chain::pb::TxType_Name(type)},
+                  {"payload_hex", chain::to_hex(chain::as_bytes(payload))}};
+  std::lock_guard lock(send_mutex_);
+  auto r = send_->request("POST", "/agent/tx", body.dump());
+  if (!r) {
+    out.reason = "the node did not answer: " + r.error().message;
+    return out;
+  }
+  const json j = json::parse(r->body, nullptr, false);
+  if (j.is_object() && j.contains("hash") && j["hash"].is_string()) {
+    if (auto h = chain::Hash::from_hex(j["hash"].get<std::string>())) out.hash = *h;
+  }
+  out.accepted = r->status == 202 && j.is_object() && j.value("accepted", false);
+  if (!out.accepted) out.reason = reply_error(*r);
+  return out;
+}
+
+}  // namespace baton::agent

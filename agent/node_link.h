@@ -1,0 +1,63 @@
+// NodeLink: a partner agent's connection to its node's admin API (issue 12).
+// It follows the node's committed training state (GET /agent/state, polled
+// with the last height seen) and has the node sign and submit the agent's
+// transactions (POST /agent/tx), both with the node's admin token.
+//
+// Why the node signs (docs/OPERATIONS.md, "The partner agent"): the member's
+// Ed25519 key is also its consensus key; it stays on the node's host, and
+// the node, which sees its own mempool, picks the nonce. The agent holds only
+// the X25519 key that opens the models sealed for its hospital.
+//
+// The token is sent only to a loopback URL (open() refuses others): the
+// admin API has no TLS yet.
+//
+// Threads: poll() from one thread (the follower), submit() from another (the
+// agent's worker); each has its own connection.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "agent/agent_sink.h"
+#include "chain/genesis.h"
+#include "chain/result.h"
+#include "chain/training.h"
+#include "node/http_client.h"
+
+namespace baton::agent {
+
+struct NodeView {
+  std::uint64_t height = 0;
+  chain::TrainingState training;
+};
+
+class NodeLink final : public AgentTxSink {
+ public:
+  // `agent_api`: the agent's own API URL, announced to the node with every
+  // poll (so that a restarted node learns it again); empty: none.
+  static Result<std::unique_ptr<NodeLink>> open(const std::string& node_url, std::string token,
+                                                std::string agent_api, chain::Genesis genesis);
+
+  // The node's committed state when it is newer than `after`; nullopt when
+  // it has nothing newer. An error when the node cannot be reached, refuses
+  // the token, or sends a state that does not decode.
+  Result<std::optional<NodeView>> poll(std::uint64_t after);
+
+  AgentSubmitResult submit(chain::pb::TxType type, std::string payload) override;
+
+ private:
+  NodeLink(std::unique_ptr<node::HttpClient> follow, std::unique_ptr<node::HttpClient> send,
+           chain::Genesis genesis)
+      : follow_(std::move(follow)), send_(std::move(send)), genesis_(std::move(genesis)) {}
+
+  std::mutex follow_mutex_;
+  std::unique_ptr<node::HttpClient> follow_;
+  std::mutex send_mutex_;
+  std::unique_ptr<node::HttpClient> send_;
+  const chain::Genesis genesis_;
+};
+
+}  // namespace baton::agent
