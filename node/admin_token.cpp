@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include <boost/asio/ip/address.hpp>
 #include <sodium.h>
 
 #include "chain/crypto.h"
@@ -100,15 +99,6 @@ bool bearer_matches(std::string_view authorization, std::string_view token) {
   const std::string_view given = authorization.substr(kBearer.size());
   if (given.size() != token.size()) return false;
   return sodium_memcmp(given.data(), token.data(), token.size()) == 0;
-}
-
-bool is_loopback_host(std::string_view host) {
-  if (host == "localhost") return true;
-  std::string h(host);
-  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  boost::system::error_code ec;
-  const auto address = boost::asio::ip::make_address(h, ec);
-  return !ec && address.is_loopback();
 }
 
 }  // namespace baton::node

@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "chain/result.h"
+#include "node/admin_access.h"
 
 namespace baton::node {
 
@@ -38,8 +39,7 @@ Result<std::string> read_admin_token(const std::filesystem::path& path);
 // with exactly `token`; compares in constant time.
 bool bearer_matches(std::string_view authorization, std::string_view token);
 
-// True for 127.0.0.0/8, ::1 and "localhost": addresses whose traffic never
-// leaves the host, the only ones a token may be sent to or accepted on.
-bool is_loopback_host(std::string_view host);
+// Tokens are sent to and accepted on loopback addresses only:
+// is_loopback_host (node/admin_access.h).
 
 }  // namespace baton::node

@@ -126,7 +126,8 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
   if (config.trains()) {
     node->log_->warn(
         "node.toml has [training]: batond no longer trains or votes itself; run `baton-agent "
-        "--config agent.toml` beside it (docs/OPERATIONS.md, \"The partner agent\")");
+        "--config agent.toml` beside it (docs/OPERATIONS.md, \"The agent process and its link to "
+        "the node\")");
   }
   return node;
 }

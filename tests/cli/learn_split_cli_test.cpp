@@ -39,16 +39,27 @@ bool names_libtorch(const std::string& text) {
   return false;
 }
 
-TEST(LearnSplit, BatonNeedsNoLibTorchDirectlyOrThroughItsLibraries) {
-  const auto libs = needed_libraries(bin_path("baton"));
+// Neither the dynamic section nor ldd's closure of `binary` names LibTorch.
+void expect_no_libtorch(const std::string& binary) {
+  const auto libs = needed_libraries(bin_path(binary));
   EXPECT_NE(std::find(libs.begin(), libs.end(), "libc.so.6"), libs.end())
       << "the dynamic section was not read";
-  for (const auto& lib : libs) EXPECT_FALSE(names_libtorch(lib)) << lib;
+  for (const auto& lib : libs) EXPECT_FALSE(names_libtorch(lib)) << binary << ": " << lib;
   // ldd resolves the whole closure of shared libraries the loader would map.
-  const RunResult ldd = run_program("/usr/bin/ldd", {bin_path("baton").string()});
+  const RunResult ldd = run_program("/usr/bin/ldd", {bin_path(binary).string()});
   ASSERT_EQ(ldd.exit_code, 0) << ldd.err;
   EXPECT_NE(ldd.out.find("libc.so.6"), std::string::npos) << ldd.out;
-  EXPECT_FALSE(names_libtorch(ldd.out)) << ldd.out;
+  EXPECT_FALSE(names_libtorch(ldd.out)) << binary << ": " << ldd.out;
+}
+
+TEST(LearnSplit, BatonNeedsNoLibTorchDirectlyOrThroughItsLibraries) { expect_no_libtorch("baton"); }
+
+// Issue 12: the ledger node is torch-free; the partner agent is the process
+// that trains.
+TEST(LearnSplit, BatondNeedsNoLibTorchAndBatonAgentDoes) {
+  expect_no_libtorch("batond");
+  const auto libs = needed_libraries(bin_path("baton-agent"));
+  EXPECT_TRUE(std::any_of(libs.begin(), libs.end(), names_libtorch));
 }
 
 // The check above would see LibTorch where it is linked.

@@ -62,7 +62,6 @@ TEST(AdminToken, OnlyLoopbackAddressesCountAsLoopback) {
   EXPECT_TRUE(is_loopback_host("127.0.0.1"));
   EXPECT_TRUE(is_loopback_host("127.3.2.1"));
   EXPECT_TRUE(is_loopback_host("::1"));
-  EXPECT_TRUE(is_loopback_host("[::1]"));
   EXPECT_TRUE(is_loopback_host("localhost"));
   EXPECT_FALSE(is_loopback_host("0.0.0.0"));
   EXPECT_FALSE(is_loopback_host("10.0.0.1"));
