@@ -119,6 +119,7 @@ void PartnerAgent::run_worker() {
     }
     try {
       process(view.first, view.second);
+      processed_height_ = view.first;
     } catch (const std::exception& e) {
       // A bug or an allocation failure in a step must not take the node down;
       // the next commit retries from the journal.

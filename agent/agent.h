@@ -163,6 +163,11 @@ class PartnerAgent {
 
   const std::filesystem::path& work_dir() const { return options_.training.work_dir; }
 
+  // The height of the last view the worker finished a step on (0 before the
+  // first): everything that view asked for (votes, checks of the store's
+  // copies, deletions) is done or journaled. Any thread.
+  std::uint64_t processed_height() const { return processed_height_.load(); }
+
   // The object store's copy of `run`'s head (for a finished run: its final
   // model) checked against the ledger, hashed when at most
   // full_check_max_bytes (else by size against this node's copy, when it has
@@ -265,7 +270,7 @@ class PartnerAgent {
 
   // Worker-thread state.
   AgentJournal journal_;
-  std::map<std::string, LocalData> data_;  // run id -> local data
+  std::map<std::string, LocalData> data_;           // run id -> local data
   std::map<std::string, std::string> data_failed_;  // run id -> why its data did not load
   // "run/model sha256 hex" ("run/initial") -> measure on the local validation
   // file: the current head's and the last measured candidate's, at most.
@@ -276,7 +281,7 @@ class PartnerAgent {
     std::string object_key;
     learning::Model model;
   };
-  std::optional<KeptModel> kept_;  // one model (see the file comment)
+  std::optional<KeptModel> kept_;                        // one model (see the file comment)
   std::unique_ptr<ModelCache> cache_;                    // null when [model_cache] enabled = false
   std::string retained_for_;                             // the state summary retain() last ran on
   std::map<std::string, std::string> checked_heads_;     // run id -> head (or "final/...") checked
@@ -301,6 +306,7 @@ class PartnerAgent {
   std::uint64_t latest_height_ = 0;
   bool stop_requested_ = false;
   std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> processed_height_{0};
   std::thread worker_;
   mutable std::mutex repair_mutex_;
   std::optional<RepairJob> repair_job_;  // guarded by repair_mutex_

@@ -55,7 +55,10 @@ HttpResponse AgentApi::handle(const HttpRequest& request) {
   const bool get = request.method == "GET";
   if (get && path == "/status") {
     const AgentView v = latest_();
-    return reply(200, json{{"agent", member_name_}, {"node_url", node_url_}, {"height", v.height}});
+    return reply(200, json{{"agent", member_name_},
+                           {"node_url", node_url_},
+                           {"height", v.height},
+                           {"processed_height", agent_.processed_height()}});
   }
   if (get && path == "/models/check") return models_check(request);
   if (path == "/models/repair") {

@@ -3,8 +3,9 @@
 // which forwards them (node/admin_api.h) to the URL the agent announces.
 // Listens on loopback ([agent] admin_listen); every reply is JSON.
 //
-//   GET  /status                {"agent","node_url","height"}: the newest
-//                               committed height the agent has seen.
+//   GET  /status                {"agent","node_url","height","processed_height"}:
+//                               the newest committed height the agent has
+//                               seen, and the last it finished a step on.
 //   GET  /models/check?run=ID   the object store's copy of the run's head (a
 //                               finished run: its final model) checked against
 //                               the ledger: {"run_id","run_status","model":{...}|null,

@@ -14,6 +14,7 @@
 #include "chain/crypto.h"
 #include "node/training_json.h"
 #include "tests/integration/ledgers.h"
+#include "node/http_client.h"
 #include "tests/integration/testnet.h"
 
 namespace baton::integration {
@@ -309,6 +310,24 @@ TEST(Durability, ModelsRepairPutsBackEveryApprovedBlobFromTheNodesCopies) {
       },
       90s))
       << "the run did not reach hospital-d's turn: " << dump(run);
+  // Each agent checks the store's copy of a new head when it processes the
+  // view that shows it; let them finish that before the blobs go, so that
+  // only `models repair` can put them back.
+  const std::uint64_t turn3 = run["turns"][3]["start_height"];
+  const json nodes = json::parse(read_text(t.net->net_dir() / "nodes.json"));
+  for (const auto& n : nodes) {
+    if (n["agent_config"] == "") continue;
+    auto agent = node::HttpClient::connect_to(n["agent_url"].get<std::string>(), 5s);
+    ASSERT_TRUE(agent.ok());
+    ASSERT_TRUE(wait_until(
+        [&] {
+          auto r = (*agent)->get("/status");
+          if (!r || r->status != 200) return false;
+          return json::parse(r->body).value("processed_height", std::uint64_t{0}) >= turn3;
+        },
+        30s))
+        << n["name"] << "'s agent did not process the view of turn 3's start";
+  }
   const json models = run["models"];
   ASSERT_GE(models.size(), 2u) << dump(run);
   for (const auto& m : models) ASSERT_TRUE(fs::remove(t.blob(m)));
