@@ -122,13 +122,20 @@ TEST(BatondCli, RefusesAP2pPortInUse) {
   EXPECT_NE(r.err.find("p2p_listen"), std::string::npos) << r.err;
 }
 
-TEST(BatondCli, RefusesATrainingFileThatCannotBeRead) {
+// Issue 12: the training files are the partner agent's, so it is
+// baton-agent that refuses to start without them (batond never reads them).
+TEST(BatondCli, TheAgentRefusesATrainingFileThatCannotBeRead) {
   OneNode n;
   write_text(n.dir / "validation.csv", "a,label\n1,0\n");
-  std::ofstream(n.config, std::ios::app)
-      << "[store]\nuri = \"file://" << (n.dir / "store").string()
-      << "\"\n[training]\ntrain_csv = \"missing.csv\"\nvalidation_csv = \"validation.csv\"\n";
-  auto r = run_batond({"--config", n.config.string()});
+  write_text(
+      n.dir / "agent.toml",
+      "name = \"a\"\nkey_file = \"keys/a.key\"\ngenesis_file = \"genesis.json\"\n"
+      "node_url = \"http://127.0.0.1:1\"\nlog_file = \"agent.log\"\n[store]\nuri = \"file://" +
+          (n.dir / "store").string() +
+          "\"\n[training]\ntrain_csv = \"missing.csv\"\nvalidation_csv = "
+          "\"validation.csv\"\n");
+  auto r =
+      run_program(testing::bin_path("baton-agent"), {"--config", (n.dir / "agent.toml").string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("train_csv"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("missing.csv"), std::string::npos) << r.err;
