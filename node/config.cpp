@@ -269,12 +269,12 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
   NodeConfig cfg;
   cfg.config_path = fs::absolute(config_path).lexically_normal();
 
-  if (auto s = check_unknown_keys(root,
-                                  {"name", "key_file", "genesis_file", "data_dir", "p2p_listen",
-                                   "admin_listen", "admin_token_file", "log_level", "log_file",
-                                   "consensus", "mempool", "admin_api", "store", "training",
-                                   "model_cache"},
-                                  {}, config_path);
+  if (auto s = check_unknown_keys(
+          root,
+          {"name", "key_file", "genesis_file", "data_dir", "p2p_listen", "admin_listen",
+           "admin_token_file", "log_level", "log_file", "consensus", "mempool", "admin_api",
+           "store", "training", "model_cache"},
+          {}, config_path);
       !s) {
     return s.error();
   }

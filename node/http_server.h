@@ -37,9 +37,9 @@ struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string target;  // path and query, e.g. "/block/12"
   std::string content_type;
-  std::string host;       // the Host header as sent ("" when absent)
-  std::string origin;     // the Origin header ("" when absent)
-  unsigned version = 11;  // 10 for HTTP/1.0, 11 for HTTP/1.1
+  std::string host;           // the Host header as sent ("" when absent)
+  std::string origin;         // the Origin header ("" when absent)
+  unsigned version = 11;      // 10 for HTTP/1.0, 11 for HTTP/1.1
   std::string authorization;  // the Authorization header ("" when absent)
   std::string agent_api;      // X-Baton-Agent-Api: where a partner agent serves its API
   std::string body;

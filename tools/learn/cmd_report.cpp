@@ -261,11 +261,11 @@ chain::Bytes fetch_final_model(const ReportArgs& a, const json& status, const js
          envelope.error().message + "; give --key of a member it was sealed for");
   }
   agent::LedgerModelRef ref{save.object_key, save.ciphertext_sha256, save.model_sha256,
-                           std::move(*envelope)};
+                            std::move(*envelope)};
   agent::ModelBinding binding{status["chain_id"].get<std::string>(),
-                             run["run_id"].get<std::string>(),
-                             "turn-" + std::to_string((*turn)["turn"].get<std::uint64_t>()),
-                             sv["parent_model_id"].get<std::string>()};
+                              run["run_id"].get<std::string>(),
+                              "turn-" + std::to_string((*turn)["turn"].get<std::uint64_t>()),
+                              sv["parent_model_id"].get<std::string>()};
   auto store = open_store(a);
   agent::HandoffOptions options;
   options.work_dir = fs::temp_directory_path() / ("baton-report-" + std::to_string(::getpid()));
