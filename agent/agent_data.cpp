@@ -8,7 +8,7 @@
 #include "learning/csv.h"
 #include "learning/datasets.h"
 #include "learning/preprocess.h"
-#include "learning/model.h"
+#include "learning/model_spec.h"
 #include "learning/tabular.h"
 #include "learning/volumes.h"
 

@@ -2,7 +2,7 @@
 // copies; giving up a turn it cannot take part in (agent/agent.h, "Copies and
 // failures").
 #include "chain/protocol.h"
-#include "learning/model.h"
+#include "learning/model_spec.h"
 #include "agent/agent.h"
 #include "agent/agent_util.h"
 

@@ -228,6 +228,24 @@ std::size_t Model::parameter_count() const {
   return n;
 }
 
+std::vector<double> Predictions::scores(int cls) const {
+  std::vector<double> out(rows);
+  const auto k = static_cast<std::size_t>(num_classes);
+  for (std::size_t i = 0; i < rows; ++i)
+    out[i] = probabilities[i * k + static_cast<std::size_t>(cls)];
+  return out;
+}
+
+std::vector<std::vector<double>> Predictions::per_row() const {
+  std::vector<std::vector<double>> out(rows);
+  const auto k = static_cast<std::size_t>(num_classes);
+  for (std::size_t i = 0; i < rows; ++i) {
+    out[i].assign(probabilities.begin() + static_cast<std::ptrdiff_t>(i * k),
+                  probabilities.begin() + static_cast<std::ptrdiff_t>((i + 1) * k));
+  }
+  return out;
+}
+
 Result<Predictions> Model::predict(const Dataset& data, const PredictOptions& options) const {
   const auto started = std::chrono::steady_clock::now();
   const auto& spec = impl_->spec;

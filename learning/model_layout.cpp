@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "learning/model.h"
+#include "learning/model_spec.h"
 
 namespace baton::learning {
 namespace {

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "learning/model.h"
+#include "learning/model_spec.h"
 
 namespace baton::learning {
 namespace {
@@ -199,24 +199,6 @@ Result<ModelSpec> spec_from_json(std::string_view text) {
   s.num_classes = static_cast<int>(classes);
   if (auto st = validate(s); !st) return st.error();
   return s;
-}
-
-std::vector<double> Predictions::scores(int cls) const {
-  std::vector<double> out(rows);
-  const auto k = static_cast<std::size_t>(num_classes);
-  for (std::size_t i = 0; i < rows; ++i)
-    out[i] = probabilities[i * k + static_cast<std::size_t>(cls)];
-  return out;
-}
-
-std::vector<std::vector<double>> Predictions::per_row() const {
-  std::vector<std::vector<double>> out(rows);
-  const auto k = static_cast<std::size_t>(num_classes);
-  for (std::size_t i = 0; i < rows; ++i) {
-    out[i].assign(probabilities.begin() + static_cast<std::ptrdiff_t>(i * k),
-                  probabilities.begin() + static_cast<std::ptrdiff_t>((i + 1) * k));
-  }
-  return out;
 }
 
 }  // namespace baton::learning

@@ -3,7 +3,7 @@
 #include <cctype>
 #include <string>
 
-#include "learning/model.h"
+#include "learning/model_spec.h"
 
 namespace baton::tools {
 namespace {

@@ -24,7 +24,7 @@ using baton::testing::wait_until;
 using baton::testing::write_text;
 using nlohmann::json;
 
-// A model spec every partner agent can build (learning/model.h).
+// A model spec every partner agent can build (learning/model_spec.h).
 const std::string kMlp = R"({"architecture":"mlp","hidden":[4],"input_shape":[1],"num_classes":2})";
 
 class RunCli : public ::testing::Test {

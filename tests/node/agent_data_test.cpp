@@ -5,7 +5,7 @@
 
 #include <fstream>
 
-#include "learning/model.h"
+#include "learning/model_spec.h"
 #include "learning/volumes.h"
 #include "tests/support/test_support.h"
 
