@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "storage/object_store.h"
+#include "storage/s3_xml.h"
 #include "storage/sigv4.h"
 
 namespace baton::storage::s3 {
@@ -192,44 +193,8 @@ Result<HttpResponse> Connection::send_once(const HttpRequest& request,
   return response;
 }
 
-std::vector<std::string> xml_values(std::string_view xml, std::string_view tag) {
-  std::vector<std::string> out;
-  const std::string open = "<" + std::string(tag) + ">";
-  const std::string close = "</" + std::string(tag) + ">";
-  std::size_t pos = 0;
-  while ((pos = xml.find(open, pos)) != std::string_view::npos) {
-    const std::size_t start = pos + open.size();
-    const std::size_t end = xml.find(close, start);
-    if (end == std::string_view::npos) break;
-    std::string_view raw = xml.substr(start, end - start);
-    std::string v;
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] != '&') {
-        v.push_back(raw[i]);
-        continue;
-      }
-      static constexpr std::pair<std::string_view, char> kEntities[] = {
-          {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
-      bool matched = false;
-      for (const auto& [ent, ch] : kEntities) {
-        if (raw.substr(i, ent.size()) == ent) {
-          v.push_back(ch);
-          i += ent.size() - 1;
-          matched = true;
-          break;
-        }
-      }
-      if (!matched) v.push_back('&');
-    }
-    out.push_back(std::move(v));
-    pos = end + close.size();
-  }
-  return out;
-}
-
 Error describe_failure(const HttpResponse& r, const S3Options& o, const std::string& what) {
-  const auto codes = xml_values(r.body, "Code");
-  const std::string code = codes.empty() ? std::string() : codes.front();
+  const std::string code = error_code(r.body);
   const std::string where =
       (o.endpoint.empty() ? std::string("AWS S3") : o.endpoint) + " bucket " + o.bucket;
   const std::string status = std::to_string(r.status) + (code.empty() ? "" : " " + code);

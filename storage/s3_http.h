@@ -54,13 +54,10 @@ class Connection {
   void* curl_ = nullptr;  // CURL*
 };
 
-// The error for a non-2xx response: 403 -> access_denied, NoSuchBucket ->
-// no_bucket, 404 -> not_found, else bad_response; `what` names the operation.
+// The error for a non-2xx response: 403 -> access_denied, NoSuchBucket (the
+// error reply's Code, s3_xml.h) -> no_bucket, 404 -> not_found, else
+// bad_response; `what` names the operation.
 Error describe_failure(const HttpResponse& response, const S3Options& options,
                        const std::string& what);
-
-// Text of every <tag>...</tag> element in `xml`, entity-decoded. Tolerant of
-// anything: untrusted input.
-std::vector<std::string> xml_values(std::string_view xml, std::string_view tag);
 
 }  // namespace baton::storage::s3

@@ -12,6 +12,7 @@
 
 #include "storage/byte_stream.h"
 #include "storage/s3_http.h"
+#include "storage/s3_xml.h"
 
 namespace baton::storage {
 
@@ -121,12 +122,11 @@ Status S3ObjectStore::put_multipart(std::string_view key, const fs::path& file,
   auto init = conn.send(HttpRequest{"POST", path, {{"uploads", ""}}, {}, {}});
   if (!init) return init.error();
   if (!ok_status(*init)) return s3::describe_failure(*init, options_, "starting " + what);
-  const auto ids = s3::xml_values(init->body, "UploadId");
-  if (ids.empty() || ids.front().empty()) {
+  const std::string upload_id = s3::upload_id(init->body);
+  if (upload_id.empty()) {
     return store_error(StoreErrc::bad_response,
                        "S3 started " + what + " without an UploadId in its answer");
   }
-  const std::string upload_id = ids.front();
 
   auto src = FileSource::open(file);
   if (!src) return store_error(StoreErrc::io, src.error().message);
@@ -170,7 +170,7 @@ Status S3ObjectStore::put_multipart(std::string_view key, const fs::path& file,
     auto done =
         conn.send(HttpRequest{"POST", path, {{"uploadId", upload_id}}, {}, chain::as_bytes(body)});
     // S3 may answer 200 and still report an error in the body.
-    if (done && ok_status(*done) && done->body.find("<Error>") == std::string::npos) return {};
+    if (done && ok_status(*done) && !s3::reports_error(done->body)) return {};
     uploaded = !done ? Status(done.error())
                      : Status(s3::describe_failure(*done, options_, "completing " + what));
   }
@@ -295,9 +295,7 @@ Status S3ObjectStore::remove(std::string_view key) {
   Connection conn(options_);
   auto r = conn.send(HttpRequest{"DELETE", object_path(key), {}, {}, {}});
   if (!r) return r.error();
-  if (r->status == 404 &&
-      s3::xml_values(r->body, "Code") != std::vector<std::string>{"NoSuchBucket"})
-    return {};
+  if (r->status == 404 && s3::error_code(r->body) != "NoSuchBucket") return {};
   if (!ok_status(*r)) return s3::describe_failure(*r, options_, "DELETE " + std::string(key));
   return {};
 }
@@ -316,31 +314,11 @@ Result<std::vector<ObjectInfo>> S3ObjectStore::list(std::string_view prefix) {
     auto r = conn.send(HttpRequest{"GET", path, query, {}, {}});
     if (!r) return r.error();
     if (!ok_status(*r)) return s3::describe_failure(*r, options_, "listing " + uri());
-    std::size_t pos = 0;
-    const std::string& xml = r->body;
-    while ((pos = xml.find("<Contents>", pos)) != std::string::npos) {
-      const std::size_t end = xml.find("</Contents>", pos);
-      if (end == std::string::npos) break;
-      const std::string_view entry(xml.data() + pos, end - pos);
-      const auto keys = s3::xml_values(entry, "Key");
-      const auto sizes = s3::xml_values(entry, "Size");
-      const auto etags = s3::xml_values(entry, "ETag");
-      pos = end;
-      if (keys.empty() || keys.front().compare(0, base.size(), base) != 0) continue;
-      ObjectInfo info{keys.front().substr(base.size()), 0,
-                      etags.empty() ? std::string() : etags.front()};
-      try {
-        if (!sizes.empty()) info.size = std::stoull(sizes.front());
-      } catch (const std::exception&) {
-        return store_error(StoreErrc::bad_response, "S3 listed " + info.key + " with a bad Size");
-      }
-      out.push_back(std::move(info));
-    }
-    const auto truncated = s3::xml_values(xml, "IsTruncated");
-    const auto next = s3::xml_values(xml, "NextContinuationToken");
-    if (truncated.empty() || truncated.front() != "true" || next.empty() || next.front().empty())
-      break;
-    token = next.front();
+    auto parsed = s3::parse_list_page(r->body, base);
+    if (!parsed) return parsed.error();
+    for (auto& info : parsed->objects) out.push_back(std::move(info));
+    if (parsed->next_token.empty()) break;
+    token = std::move(parsed->next_token);
   }
   std::sort(out.begin(), out.end(),
             [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });

@@ -16,6 +16,7 @@
 #include "storage/memory_object_store.h"
 #include "storage/object_store.h"
 #include "storage/s3_http.h"
+#include "storage/s3_xml.h"
 #include "storage/s3_store.h"
 #include "tests/support/test_support.h"
 
@@ -218,6 +219,57 @@ TEST(S3Xml, ExtractsAndDecodesValuesFromUntrustedText) {
             (std::vector<std::string>{"x&y", "z"}));
   EXPECT_TRUE(s3::xml_values("<Key>unterminated", "Key").empty());
   EXPECT_EQ(s3::xml_values("<Key>&bogus;</Key>", "Key"), (std::vector<std::string>{"&bogus;"}));
+}
+
+TEST(S3Xml, ReadsTheFirstCodeUploadIdAndAnErrorInA200Reply) {
+  EXPECT_EQ(s3::error_code("<Error><Code>NoSuchBucket</Code><Code>X</Code></Error>"),
+            "NoSuchBucket");
+  EXPECT_EQ(s3::error_code("<Error><Message>no code</Message></Error>"), "");
+  EXPECT_EQ(s3::upload_id("<InitiateMultipartUploadResult><UploadId>a&amp;b</UploadId>"
+                          "</InitiateMultipartUploadResult>"),
+            "a&b");
+  EXPECT_EQ(s3::upload_id("<UploadId></UploadId>"), "");
+  EXPECT_TRUE(s3::reports_error("<?xml?>\n<Error><Code>InternalError</Code></Error>"));
+  EXPECT_FALSE(
+      s3::reports_error("<CompleteMultipartUploadResult><ETag>\"x\"</ETag>"
+                        "</CompleteMultipartUploadResult>"));
+}
+
+TEST(S3Xml, ListPageKeepsEntriesUnderTheBaseAndTheTokenOfATruncatedPage) {
+  const std::string page =
+      "<ListBucketResult><IsTruncated>true</IsTruncated>"
+      "<Contents><Key>pre/a&lt;1</Key><Size>12</Size><ETag>&quot;e1&quot;</ETag></Contents>"
+      "<Contents><Key>other/b</Key><Size>5</Size></Contents>"
+      "<Contents><Key>pre/c</Key></Contents>"
+      "<NextContinuationToken>t&amp;2</NextContinuationToken></ListBucketResult>";
+  auto p = s3::parse_list_page(page, "pre/");
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  ASSERT_EQ(p->objects.size(), 2u);
+  EXPECT_EQ(p->objects[0].key, "a<1");
+  EXPECT_EQ(p->objects[0].size, 12u);
+  EXPECT_EQ(p->objects[0].etag, "\"e1\"");
+  EXPECT_EQ(p->objects[1].key, "c");
+  EXPECT_EQ(p->objects[1].size, 0u);
+  EXPECT_EQ(p->next_token, "t&2");
+
+  // Not truncated, or truncated without a token: the last page.
+  auto last = s3::parse_list_page(
+      "<IsTruncated>false</IsTruncated>"
+      "<NextContinuationToken>t</NextContinuationToken>",
+      "");
+  ASSERT_TRUE(last.ok());
+  EXPECT_TRUE(last->next_token.empty());
+  EXPECT_TRUE(s3::parse_list_page("<IsTruncated>true</IsTruncated>", "")->next_token.empty());
+  // An unterminated entry ends the page.
+  EXPECT_TRUE(s3::parse_list_page("<Contents><Key>a</Key>", "")->objects.empty());
+
+  auto bad = s3::parse_list_page("<Contents><Key>pre/x</Key><Size>lots</Size></Contents>", "pre/");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, static_cast<int>(StoreErrc::bad_response));
+  EXPECT_NE(bad.error().message.find("x with a bad Size"), std::string::npos);
+  // A bad Size outside the base is never read.
+  EXPECT_TRUE(
+      s3::parse_list_page("<Contents><Key>y</Key><Size>lots</Size></Contents>", "pre/").ok());
 }
 
 // A loopback HTTP server that answers each request with the next scripted
