@@ -12,6 +12,7 @@
 
 #include "node/peer_connection.h"
 #include "node/peer_text.h"
+#include "node/problem_limiter.h"
 
 namespace baton::node {
 namespace asio = boost::asio;
@@ -51,7 +52,7 @@ class TcpTransport::Impl final : public ConnectionOwner {
       : identity_(identity),
         options_(std::move(options)),
         rng_(std::random_device{}()),
-        tokens_(2.0 * options_.limits.problems_per_second) {
+        problem_limiter_(options_.limits.problems_per_second, std::chrono::steady_clock::now()) {
     for (const MemberAddress& m : options_.members) {
       member_keys_.insert(m.key);
       if (m.key == identity_.public_key()) continue;
@@ -363,19 +364,9 @@ class TcpTransport::Impl final : public ConnectionOwner {
 
   void report(std::string remote, std::optional<PeerId> peer, DisconnectReason reason,
               std::string detail) {
-    // Token bucket: `rate` per second, bursts of twice that.
-    const double rate = options_.limits.problems_per_second;
-    const auto now = std::chrono::steady_clock::now();
-    const double elapsed = std::chrono::duration<double>(now - last_refill_).count();
-    last_refill_ = now;
-    tokens_ = std::min(2.0 * rate, tokens_ + elapsed * rate);
-    if (tokens_ < 1.0) {
-      ++suppressed_;
-      return;
-    }
-    tokens_ -= 1.0;
-    TransportProblem problem{std::move(remote), peer, reason, std::move(detail), suppressed_};
-    suppressed_ = 0;
+    const auto held_back = problem_limiter_.admit(std::chrono::steady_clock::now());
+    if (!held_back) return;
+    TransportProblem problem{std::move(remote), peer, reason, std::move(detail), *held_back};
     listener_->on_problem(problem);
   }
 
@@ -417,9 +408,7 @@ class TcpTransport::Impl final : public ConnectionOwner {
   bool stopping_ = false;
   std::atomic<std::uint16_t> listen_port_{0};
   std::mt19937_64 rng_;
-  double tokens_ = 0.0;
-  std::chrono::steady_clock::time_point last_refill_ = std::chrono::steady_clock::now();
-  std::uint64_t suppressed_ = 0;
+  ProblemLimiter problem_limiter_;
   mutable std::mutex snapshot_mutex_;
   std::vector<PeerInfo> snapshot_;
 };

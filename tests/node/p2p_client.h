@@ -41,6 +41,14 @@ class P2pClient {
 
   bool ok() const { return connected_; }
 
+  // The client's own port: the transport names a connection "ip:port" by it.
+  std::uint16_t local_port() const {
+    sockaddr_in addr{};
+    socklen_t len = sizeof addr;
+    if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return 0;
+    return ntohs(addr.sin_port);
+  }
+
   // Writes all of `bytes` (stops quietly if the server hung up).
   void write(chain::ByteView bytes) {
     std::size_t at = 0;
