@@ -56,13 +56,57 @@ TEST(VotePolicy, RefusesAucsOutsideTheUnitIntervalAndNaN) {
   EXPECT_FALSE(decide({static_cast<VotePolicyKind>(9), 0}, {0.8, 0.8, {}}).ok());
 }
 
+// Every kind and its parameter come from the plan, and decide() follows
+// them. The rows pair plans that decide one measurement differently (strict
+// and tolerance, two epsilons, two alphas), so a policy read with the wrong
+// kind or parameter, or left at its default, fails a row.
 TEST(VotePolicy, ReadsThePolicyFromThePlan) {
-  chain::TrainingPlan plan;
-  plan.vote_policy = VotePolicyKind::tolerance;
-  plan.vote_param_ppm = 10000;
-  const auto p = VotePolicy::from_plan(plan);
-  EXPECT_EQ(p.kind, VotePolicyKind::tolerance);
-  EXPECT_EQ(p.param_ppm, 10000u);
+  struct Row {
+    VotePolicyKind kind;
+    std::uint32_t param_ppm;
+    Measurement m;
+    bool approve;
+  };
+  const Measurement slightly_worse{0.795, 0.8, 0.30};  // -0.005 AUC, p 0.30
+  const Measurement worse{0.785, 0.8, 0.03};           // -0.015 AUC, p 0.03
+  const Measurement much_worse{0.70, 0.8, 0.001};      // -0.1 AUC, p 0.001
+  const Measurement better{0.85, 0.8, 0.99};
+  const Row rows[] = {
+      // strict: any decrease is refused.
+      {VotePolicyKind::strict, 0, slightly_worse, false},
+      {VotePolicyKind::strict, 0, better, true},
+      // tolerance: epsilon 0.01 takes -0.005 but not -0.015; epsilon 0.02 both.
+      {VotePolicyKind::tolerance, 10'000, slightly_worse, true},
+      {VotePolicyKind::tolerance, 10'000, worse, false},
+      {VotePolicyKind::tolerance, 20'000, worse, true},
+      {VotePolicyKind::tolerance, 20'000, much_worse, false},
+      // delong: alpha 0.05 refuses p 0.03, alpha 0.01 takes it; neither looks
+      // at the AUC drop itself.
+      {VotePolicyKind::delong, 50'000, slightly_worse, true},
+      {VotePolicyKind::delong, 50'000, worse, false},
+      {VotePolicyKind::delong, 10'000, worse, true},
+      {VotePolicyKind::delong, 10'000, much_worse, false},
+  };
+  for (const auto& row : rows) {
+    chain::TrainingPlan plan;
+    plan.vote_policy = row.kind;
+    plan.vote_param_ppm = row.param_ppm;
+    const auto policy = VotePolicy::from_plan(plan);
+    const std::string where = "kind " + std::to_string(static_cast<int>(row.kind)) + ", param " +
+                              std::to_string(row.param_ppm) + ", AUC " +
+                              std::to_string(row.m.auc_candidate);
+    EXPECT_EQ(policy.kind, row.kind) << where;
+    EXPECT_EQ(policy.param_ppm, row.param_ppm) << where;
+    const auto decision = decide(policy, row.m);
+    ASSERT_TRUE(decision.ok()) << where << ": " << decision.error().message;
+    EXPECT_EQ(decision->approve, row.approve) << where;
+    EXPECT_EQ(decision->auc_candidate_ppm, to_ppm(row.m.auc_candidate)) << where;
+    EXPECT_EQ(decision->auc_head_ppm, to_ppm(row.m.auc_head)) << where;
+    // The p goes into the vote only where the policy measures it.
+    EXPECT_EQ(decision->p_worse_ppm,
+              row.kind == VotePolicyKind::delong ? to_ppm(*row.m.p_candidate_worse) : 0u)
+        << where;
+  }
 }
 
 }  // namespace
