@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "chain/protocol.h"
+#include "consensus/vote_policy.h"
 #include "storage/file_store.h"
 #include "storage/memory_object_store.h"
 #include "tests/chain/chain_fixture.h"
@@ -526,23 +527,81 @@ TEST(PartnerAgent, HonestVotersRejectALabelFlippingPartner) {
   EXPECT_EQ(run.contributivity_ppm.at("bob"), 0);
 }
 
+// Keeps the first `rows` rows of a hospital's training CSV, each with its
+// label flipped: a few training steps from a good head in the wrong
+// direction, a candidate a little worse than the head.
+void keep_rows_mislabelled(const fs::path& file, std::size_t rows) {
+  std::ifstream in(file);
+  std::string header;
+  std::getline(in, header);
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l) && lines.size() < rows;)
+    if (!l.empty()) lines.push_back(l);
+  in.close();
+  ASSERT_EQ(lines.size(), rows) << file;
+  std::ofstream out(file);
+  out << header << "\n";
+  for (std::string& l : lines) {
+    // The label column (malignant, 0 or 1) is the last, before a CR.
+    const std::size_t comma = l.rfind(',');
+    ASSERT_NE(comma, std::string::npos);
+    char& label = l[comma + 1];
+    ASSERT_TRUE(label == '0' || label == '1') << l;
+    label = label == '0' ? '1' : '0';
+    out << l << "\n";
+  }
+}
+
+// Under one DeLong plan (alpha 0.01), one run holds both kinds of worse
+// candidate: bob's (every training label flipped) is significantly worse
+// and refused (p about 0), carol's (48 rows, all mislabelled) is worse on
+// every voter's validation set, by 0.03 to 0.12 AUC, but not significantly
+// (p 0.06 to 0.17 here), and approved. Each vote carries the
+// measured p and follows alpha; carol's votes would be refusals under the
+// strict policy, so it is the p that approves her candidate.
 TEST(PartnerAgent, DeLongPolicyRejectsOnlySignificantlyWorseCandidates) {
   testing::TempDir dir("agent-test");
   Network net(dir, /*malicious=*/{1});
+  keep_rows_mislabelled(dir.path() / "train-2.csv", 48);
+  net.open_agent(2);  // carol reads her new training file
   chain::TrainingPlan plan = breast_cancer_plan();
   plan.vote_policy = chain::VotePolicyKind::delong;
-  plan.vote_param_ppm = 50'000;  // alpha = 0.05
+  plan.vote_param_ppm = 10'000;  // alpha = 0.01
   net.start_run(plan);
   ASSERT_TRUE(net.run_until([&] { return net.finished(); }));
   const chain::Run& run = net.run();
+  ASSERT_EQ(run.turns.size(), kMembers);
   for (const auto& t : run.turns) {
     for (const auto& [voter, v] : t.model_votes) {
       // Every vote carries the measured one-sided p, and follows alpha.
-      EXPECT_EQ(v.approve, v.p_worse_ppm >= 50'000) << "turn " << t.index << " " << voter;
+      EXPECT_EQ(v.approve, v.p_worse_ppm >= 10'000) << "turn " << t.index << " " << voter;
     }
   }
-  EXPECT_EQ(run.turns[1].outcome, chain::TurnOutcome::rejected);  // bob, labels flipped
-  for (const auto& [voter, v] : run.turns[1].model_votes) EXPECT_LT(v.p_worse_ppm, 50'000u);
+  // bob, labels flipped: significantly worse for every voter, refused.
+  const chain::Turn& bob = run.turns[1];
+  EXPECT_EQ(bob.outcome, chain::TurnOutcome::rejected);
+  ASSERT_GE(bob.model_votes.size(), 2u);
+  for (const auto& [voter, v] : bob.model_votes) {
+    EXPECT_LT(v.auc_candidate_ppm, v.auc_head_ppm) << voter;
+    EXPECT_LT(v.p_worse_ppm, 10'000u) << voter;
+  }
+  // carol, slightly worse: a lower AUC for every voter, a p above alpha,
+  // approved (her turn's head is alice's model, as bob's was refused).
+  const chain::Turn& carol = run.turns[2];
+  EXPECT_EQ(carol.outcome, chain::TurnOutcome::approved);
+  ASSERT_GE(carol.model_votes.size(), 2u);
+  for (const auto& [voter, v] : carol.model_votes) {
+    EXPECT_LT(v.auc_candidate_ppm, v.auc_head_ppm) << voter;
+    EXPECT_GE(v.p_worse_ppm, 10'000u) << voter;
+    EXPECT_TRUE(v.approve) << voter;
+    const auto strict =
+        consensus::decide({chain::VotePolicyKind::strict, 0},
+                          {v.auc_candidate_ppm / 1e6, v.auc_head_ppm / 1e6, std::nullopt});
+    ASSERT_TRUE(strict.ok());
+    EXPECT_FALSE(strict->approve) << voter << ": the strict policy refuses the same AUCs";
+  }
+  ASSERT_TRUE(run.head.has_value());
+  EXPECT_EQ(run.models.back().turn, 3u);  // dave's model builds on carol's
 }
 
 TEST(PartnerAgent, RestartResubmitsTheJournalledCandidateWithoutRetraining) {
