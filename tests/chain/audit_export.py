@@ -6,7 +6,10 @@ Usage: /usr/bin/python3 tests/chain/audit_export.py genesis.json export.jsonl
 Uses only hashlib, PyNaCl (Debian: python3-nacl) and the byte layouts of
 docs/PROTOCOL.md. From each line it reads only "stored_hex" (the exact stored
 CommittedBlock bytes) and decodes everything itself, so a wrong decoded field
-in the export cannot fool it. Exits 0 and prints the tip, or prints
+in the export cannot fool it. It replays the training protocol (section 18,
+audit_training.py beside it) to recompute every block's app state hash, so a
+chain that holds training runs is checked as fully as one that holds none.
+Exits 0 and prints the tip and one line per training run, or prints
 "height N: <problem>" and exits 3.
 """
 import hashlib
@@ -16,6 +19,8 @@ import sys
 
 import nacl.exceptions
 import nacl.signing
+
+import audit_training
 
 
 def sha(b):
@@ -99,6 +104,7 @@ def main(genesis_path, export_path):
     genesis_hash = sha(genesis_bytes)  # inside every signature, and block 1's parent
     previous = genesis_hash
     next_nonce, tx_count, evidence = {}, 0, set()
+    training = audit_training.Training(audit_training.Consortium(genesis))
     height = 0
     for line in open(export_path):
         if not line.strip():
@@ -128,6 +134,7 @@ def main(genesis_path, export_path):
             bad("wrong transaction Merkle root")
         if merkle(evs) != one(h, 6, b""):
             bad("wrong evidence Merkle root")
+        training.begin_block(genesis, height)
         for i, tx_bytes in enumerate(txs):
             t = fields(tx_bytes)
             sender, nonce, ttype, payload = one(t, 2, b""), one(t, 3, 0), one(t, 4, 0), one(t, 5, b"")
@@ -142,6 +149,8 @@ def main(genesis_path, export_path):
                 bad("transaction %d: nonce %d, expected %d" % (i, nonce, next_nonce.get(sender, 1)))
             next_nonce[sender] = nonce + 1
             tx_count += 1
+            if ttype in audit_training.PROTOCOL_TYPES:  # its effect, or its refusal recorded
+                training.apply(sender, ttype, fields(payload), sha(tx_bytes), height)
         for i, ev_bytes in enumerate(evs):
             e = fields(ev_bytes)
             votes = [fields(one(e, 1, b"")), fields(one(e, 2, b""))]
@@ -165,7 +174,11 @@ def main(genesis_path, export_path):
         state += struct.pack(">I", len(evidence))
         for k, eh, er, et in sorted(evidence):
             state += k + struct.pack(">QIB", eh, er, et)
-        if sha(domain_separated("baton/state/v1", chain_id, state)) != one(h, 7, b""):
+        training.end_block(height)
+        domain = "baton/state/v1"
+        if not training.empty():  # section 18.4
+            domain, state = "baton/state/v2", state + training.encoding()
+        if sha(domain_separated(domain, chain_id, state)) != one(h, 7, b""):
             bad("wrong app state hash")
         if one(commit, 1, 0) != height or one(commit, 3, b"") != block_id:
             bad("commit is for another height or block")
@@ -185,6 +198,8 @@ def main(genesis_path, export_path):
             bad("commit has two thirds of the voting power or less")
         previous = block_id
     print("ok: %d blocks, %d transactions, tip %s" % (height, tx_count, previous.hex()))
+    for line in training.summary():
+        print(line)
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ inline std::string hash_bytes(const std::optional<Hash>& h) {
 struct ProtocolChain {
   TestChain chain;
   std::map<std::size_t, std::uint64_t> nonces;  // member -> next nonce
+  std::vector<std::string> blocks;              // the stored bytes of every appended block
 
   explicit ProtocolChain(std::vector<std::uint64_t> powers = {1, 1, 1, 1})
       : chain(std::move(powers)) {}
@@ -158,7 +159,11 @@ struct ProtocolChain {
   }
 
   // Appends a block holding `txs` (nonces are the caller's business).
-  void append(std::vector<std::string> txs) { chain.state = validated(std::move(txs)); }
+  void append(std::vector<std::string> txs) {
+    const pb::CommittedBlock block = sealed(std::move(txs));
+    chain.state = validate_block(chain.spec, chain.state, block).value();
+    blocks.push_back(encode_committed_block(block));
+  }
 
   // Records that `t` spent its sender's nonce.
   void spent(const pb::Transaction& t) { nonces[member_of(t)] = t.nonce() + 1; }

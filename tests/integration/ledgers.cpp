@@ -10,6 +10,7 @@
 #include "chain/chain_spec.h"
 #include "storage/ledger_store.h"
 #include "storage/ledger_verify.h"
+#include "tests/support/test_support.h"
 
 namespace baton::integration {
 
@@ -49,7 +50,33 @@ std::uint64_t expect_identical_verified_ledgers(const std::vector<fs::path>& led
       if (other != first) return common;
     }
   }
+  stores.clear();
+  expect_independent_audit(ledgers[0]);
   return common;
+}
+
+std::string expect_independent_audit(const fs::path& ledger) {
+  auto store = storage::LedgerStore::open_reader(ledger);
+  EXPECT_TRUE(store.ok()) << ledger;
+  if (!store) return "";
+  const std::string genesis = (*store)->genesis_document();
+  const storage::Tip tip = (*store)->tip();
+  (*store).reset();
+  EXPECT_FALSE(genesis.empty()) << ledger << " stores no genesis document";
+  testing::TempDir dir("baton-audit");
+  testing::write_text(dir / "genesis.json", genesis);
+  auto exported = testing::run_baton({"ledger", "export", "--data-dir", ledger.string(), "--out",
+                                      (dir / "export.jsonl").string()});
+  EXPECT_EQ(exported.exit_code, 0) << exported.err;
+  if (exported.exit_code != 0) return "";
+  auto audit = testing::run_program(
+      "/usr/bin/python3", {(testing::source_dir() / "tests" / "chain" / "audit_export.py").string(),
+                           (dir / "genesis.json").string(), (dir / "export.jsonl").string()});
+  EXPECT_EQ(audit.exit_code, 0) << ledger << ": " << audit.out << audit.err;
+  const std::string ok = "ok: " + std::to_string(tip.height) + " blocks, ";
+  EXPECT_EQ(audit.out.rfind(ok, 0), 0u) << audit.out;
+  EXPECT_NE(audit.out.find("tip " + tip.block_id.hex() + "\n"), std::string::npos) << audit.out;
+  return audit.exit_code == 0 ? audit.out : "";
 }
 
 }  // namespace baton::integration

@@ -169,6 +169,15 @@ TEST(Training, DemoRunsEndToEndOnFourNodes) {
   ASSERT_NE(r, nullptr);
   EXPECT_EQ((*r)["status"], "finished");
   expect_identical_verified_ledgers(demo_ledgers(run.dir));
+  // The independent auditor replayed the run to the node's own outcome.
+  std::string outcomes;
+  for (const auto& t : (*r)["turns"])
+    outcomes += (outcomes.empty() ? "" : ",") + t["decision"].get<std::string>();
+  const std::string audited = expect_independent_audit(demo_ledgers(run.dir)[0]);
+  EXPECT_NE(audited.find("run demo: finished, turns " + outcomes + ", head " +
+                         (*r)["head"].get<std::string>() + ", refusals "),
+            std::string::npos)
+      << audited;
 }
 
 TEST(Training, LabelFlippingHospitalIsRefusedByMajority) {

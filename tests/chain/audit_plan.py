@@ -1,0 +1,174 @@
+"""The training plan of docs/PROTOCOL.md section 18.1, as an auditor reads it.
+
+Used by audit_training.py: the plan of a StartRun (its canonical
+pb::TrainingPlan payload) or of the genesis "training_plan" object, its
+canonical protobuf encoding (which the state hash holds, section 18.4) and
+the plan bounds that decide whether a StartRun is refused as invalid_plan.
+Strings are kept as bytes.
+"""
+import json
+import math
+
+PPM = 1000000
+
+
+# ---- its protobuf and JSON forms -------------------------------------------
+
+def varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def encode_plan(p):
+    """Canonical pb::TrainingPlan bytes: fields in number order, proto3 defaults left out."""
+    out = b""
+
+    def put_bytes(num, v):
+        return varint(num << 3 | 2) + varint(len(v)) + v
+
+    def put_uint(num, v):
+        return varint(num << 3) + varint(v) if v else b""
+
+    for num, key in ((1, "run_id"), (2, "model_spec")):
+        if p[key]:
+            out += put_bytes(num, p[key])
+    out += b"".join(put_bytes(3, c) for c in p["feature_columns"])
+    for num, key in ((4, "label_column"), (5, "positive_value")):
+        if p[key]:
+            out += put_bytes(num, p[key])
+    out += b"".join(put_bytes(6, n) for n in p["partners"])
+    out += put_uint(7, p["cycles"]) + put_uint(8, p["epochs"]) + put_uint(9, p["batch_size"])
+    if p["optimizer"]:
+        out += put_bytes(10, p["optimizer"])
+    for num, key in ((11, "learning_rate_nano"), (12, "weight_decay_nano"), (13, "seed"),
+                     (14, "vote_policy"), (15, "vote_param_ppm"), (16, "quorum_num"),
+                     (17, "quorum_den"), (18, "load_deadline_blocks"),
+                     (19, "save_deadline_blocks"), (20, "vote_deadline_blocks")):
+        out += put_uint(num, p[key])
+    return out
+
+
+def plan_from_proto(f):
+    """pb::TrainingPlan fields (audit_export.fields) -> the plan, with its own bytes."""
+    def one(num, default):
+        return f.get(num, [default])[-1]
+    return {
+        "run_id": one(1, b""), "model_spec": one(2, b""), "feature_columns": f.get(3, []),
+        "label_column": one(4, b""), "positive_value": one(5, b""), "partners": f.get(6, []),
+        "cycles": one(7, 0), "epochs": one(8, 0), "batch_size": one(9, 0), "optimizer": one(10, b""),
+        "learning_rate_nano": one(11, 0), "weight_decay_nano": one(12, 0), "seed": one(13, 0),
+        "vote_policy": one(14, 0), "vote_param_ppm": one(15, 0), "quorum_num": one(16, 0),
+        "quorum_den": one(17, 0), "load_deadline_blocks": one(18, 0),
+        "save_deadline_blocks": one(19, 0), "vote_deadline_blocks": one(20, 0),
+    }
+
+
+def llround(x):
+    """C's llround for x >= 0: the nearest integer, halves away from zero."""
+    f = math.floor(x)
+    return int(f) + (1 if x - f >= 0.5 else 0)
+
+
+def plan_from_genesis(j):
+    """The genesis "training_plan" object (section 18.1) -> the plan, or None for {}.
+
+    The genesis is the auditor's own input (its hash is block 1's parent), and
+    a node refuses a genesis whose plan does not parse, so this reads a valid
+    plan; it raises ValueError on anything else.
+    """
+    if not j:
+        return None
+    ds, tr = j.get("dataset", {}), j.get("training", {})
+    vp, q, d = j.get("vote_policy", {}), j.get("quorum", {}), j.get("deadlines", {})
+    model = j["model"]
+    if isinstance(model, str):
+        spec = model
+    else:  # nlohmann's dump(): sorted keys, no spaces, UTF-8 as is
+        spec = json.dumps(model, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    def scaled(obj, key, scale, default):
+        v = obj.get(key, default)
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ValueError("training plan: %s must be a number" % key)
+        return llround(float(v) * scale)
+
+    kind = vp.get("kind", "strict")
+    policy, param = {"strict": (1, 0), "tolerance": (2, None), "delong": (3, None)}[kind]
+    if kind == "tolerance":
+        param = scaled(vp, "epsilon", 1e6, None)
+    elif kind == "delong":
+        param = scaled(vp, "alpha", 1e6, 0.05)
+    return {
+        "run_id": j["run_id"].encode(), "model_spec": spec.encode(),
+        "feature_columns": [c.encode() for c in ds["feature_columns"]],
+        "label_column": ds["label_column"].encode(),
+        "positive_value": ds.get("positive_value", "1").encode(),
+        "partners": [p.encode() for p in j["partners"]], "cycles": j["cycles"],
+        "epochs": tr.get("epochs", 1), "batch_size": tr.get("batch_size", 32),
+        "optimizer": tr.get("optimizer", "adam").encode(),
+        "learning_rate_nano": scaled(tr, "learning_rate", 1e9, 1e-3),
+        "weight_decay_nano": scaled(tr, "weight_decay", 1e9, 0.0), "seed": tr.get("seed", 0),
+        "vote_policy": policy, "vote_param_ppm": param, "quorum_num": q.get("num", 1),
+        "quorum_den": q.get("den", 2), "load_deadline_blocks": d.get("load_blocks", 20),
+        "save_deadline_blocks": d.get("save_blocks", 200),
+        "vote_deadline_blocks": d.get("vote_blocks", 20),
+    }
+
+
+# ---- its bounds --------------------------------------------------------------
+
+def valid_run_id(run_id):
+    """validate_chain_id: 1..64 of [A-Za-z0-9._-], starting with a letter or digit."""
+    def alnum(c):
+        return 0x30 <= c <= 0x39 or 0x41 <= c <= 0x5A or 0x61 <= c <= 0x7A
+    return (1 <= len(run_id) <= 64 and alnum(run_id[0])
+            and all(alnum(c) or c in b"._-" for c in run_id))
+
+
+# The plan bounds of section 18.1 (chain/training_plan.h).
+MAX_TURNS, MAX_EPOCHS, MAX_BATCH_SIZE = 10000, 10000, 1000000
+MAX_LEARNING_RATE_NANO, MAX_WEIGHT_DECAY_NANO = 10 ** 10, 10 ** 9
+MAX_DEADLINE_BLOCKS = 10000000
+MAX_MODEL_SPEC_BYTES, MAX_FEATURE_COLUMNS, MAX_COLUMN_NAME_BYTES = 65536, 65536, 256
+MAX_OPTIMIZER_BYTES, MAX_PLAN_BYTES = 32, 1 << 20
+MAX_TOLERANCE_EPSILON_PPM, MIN_DELONG_ALPHA_PPM, MAX_DELONG_ALPHA_PPM = 100000, 1000, 500000
+
+
+def plan_is_valid(c, p):
+    """The plan bounds of section 18.1: whether a StartRun's plan is refused as invalid_plan."""
+    if not 1 <= p["vote_policy"] <= 3 or not valid_run_id(p["run_id"]) or not p["partners"]:
+        return False
+    for i, name in enumerate(p["partners"]):
+        if name not in c.power or "partner" not in c.roles[name] or name in p["partners"][:i]:
+            return False
+        if c.total_power - c.power[name] == 0:
+            return False
+    if not 1 <= p["cycles"] * len(p["partners"]) <= MAX_TURNS:
+        return False
+    if not (1 <= p["epochs"] <= MAX_EPOCHS and 1 <= p["batch_size"] <= MAX_BATCH_SIZE
+            and 1 <= p["learning_rate_nano"] <= MAX_LEARNING_RATE_NANO
+            and p["weight_decay_nano"] <= MAX_WEIGHT_DECAY_NANO):
+        return False
+    if (len(p["model_spec"]) > MAX_MODEL_SPEC_BYTES or len(p["feature_columns"]) > MAX_FEATURE_COLUMNS
+            or any(len(f) > MAX_COLUMN_NAME_BYTES for f in p["feature_columns"])
+            or len(p["label_column"]) > MAX_COLUMN_NAME_BYTES
+            or len(p["positive_value"]) > MAX_COLUMN_NAME_BYTES
+            or len(p["optimizer"]) > MAX_OPTIMIZER_BYTES or len(encode_plan(p)) > MAX_PLAN_BYTES):
+        return False
+    policy, param = p["vote_policy"], p["vote_param_ppm"]
+    if ((policy == 1 and param != 0) or (policy == 2 and param > MAX_TOLERANCE_EPSILON_PPM)
+            or (policy == 3 and not MIN_DELONG_ALPHA_PPM <= param <= MAX_DELONG_ALPHA_PPM)):
+        return False
+    num, den = p["quorum_num"], p["quorum_den"]
+    if num == 0 or den == 0 or num >= den or 2 * num < den:
+        return False
+    validators = max(1, sum(1 for power in c.power.values() if power > 0))
+    return all(validators <= p[k] <= MAX_DEADLINE_BLOCKS
+               for k in ("load_deadline_blocks", "save_deadline_blocks", "vote_deadline_blocks"))

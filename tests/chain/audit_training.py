@@ -1,0 +1,400 @@
+"""The training protocol of docs/PROTOCOL.md section 18, replayed by an auditor.
+
+Used by audit_export.py: without Baton's code it re-applies every protocol
+transaction (StartRun, LoadRequest, LoadApproval, SaveRequest, ModelVote,
+TurnAbandon), the genesis plan's run and the deadlines to its own copy of the
+training state, and encodes that state as section 18.4 lays out, so that the
+auditor can recompute each block's app_state_hash (section 10: the v2 hash
+once a run or a refusal exists). The plan's forms and bounds: audit_plan.py.
+
+Every string is kept as the bytes the transactions carry; maps are dicts
+encoded in ascending byte order of their keys (std::map's order).
+"""
+import struct
+
+from audit_plan import PPM, encode_plan, plan_from_genesis, plan_from_proto, plan_is_valid
+
+# Transaction types (chain/proto/ledger.proto).
+(TX_START_RUN, TX_LOAD_REQUEST, TX_LOAD_APPROVAL, TX_SAVE_REQUEST, TX_MODEL_VOTE,
+ TX_TURN_ABANDON) = range(10, 16)
+PROTOCOL_TYPES = range(10, 16)
+
+# ProtocolRejected (section 18.3), numbers as stored.
+(NOT_ADMIN, RUN_ACTIVE, DUPLICATE_RUN_ID, INVALID_PLAN, WRONG_RUN, RUN_NOT_ACTIVE, OUT_OF_TURN,
+ WRONG_PHASE, WRONG_HEAD, NO_OPEN_REQUEST, VOTE_AFTER_DEADLINE, DUPLICATE_VOTE, NOT_A_VOTER,
+ OWN_REQUEST, MALFORMED_REQUEST) = range(1, 16)
+
+# Turn phases and outcomes (section 18.4).
+AWAITING_LOAD_REQUEST, LOAD_VOTING, TRAINING, SAVE_VOTING, DONE = range(1, 6)
+PENDING, APPROVED, REJECTED, EXPIRED, ABANDONED = range(0, 5)
+OUTCOME_NAMES = ["pending", "approved", "rejected", "expired", "abandoned"]
+ACTIVE, FINISHED = 1, 2
+
+MAX_REFUSALS_KEPT = 256
+MAX_LOAD_FAILURE = 6
+MAX_ABANDON_DETAIL_BYTES = 256
+WRAPPED_KEY_BYTES = 80
+
+
+class Refused(Exception):
+    """A protocol transaction the training state refuses; args[0] is the reason number."""
+
+
+# ---- the state machine -----------------------------------------------------
+
+class Consortium:
+    """What the protocol needs of the genesis: names, powers, roles."""
+
+    def __init__(self, genesis):
+        self.by_key = {bytes.fromhex(m["ed25519_public"]): m["name"].encode() for m in genesis["members"]}
+        self.power = {m["name"].encode(): m["power"] for m in genesis["members"]}
+        self.roles = {m["name"].encode(): set(m.get("roles", [])) for m in genesis["members"]}
+        self.total_power = sum(self.power.values())
+
+
+def deadline_after(height, blocks):
+    """height + blocks, saturating at 2^64 - 1 ("never")."""
+    return min(height + blocks, 2 ** 64 - 1)
+
+
+class Training:
+    """The training state (chain/training.h) and its transitions (chain/protocol.cpp)."""
+
+    def __init__(self, consortium):
+        self.c = consortium
+        self.runs = {}  # run id -> run dict
+        self.active_run = None
+        self.refusals = {"total": 0, "recent": []}
+
+    def empty(self):
+        return not self.runs and self.refusals["total"] == 0
+
+    def active(self):
+        return self.runs[self.active_run] if self.active_run is not None else None
+
+    # -- turns and runs
+
+    def begin_turn(self, run, index, height):
+        n = len(run["plan"]["partners"])
+        run["turns"].append({
+            "index": index, "cycle": index // n, "partner": run["plan"]["partners"][index % n],
+            "start_height": height, "phase": AWAITING_LOAD_REQUEST,
+            "deadline_height": deadline_after(height, run["plan"]["load_deadline_blocks"]), "outcome": PENDING,
+            "end_height": 0, "load_request_id": None, "load_request_height": 0, "load_approvals": {},
+            "load_token_id": None, "load_token_height": 0, "save_request_id": None,
+            "save_request_height": 0, "save": None, "model_votes": {}, "save_token_id": None,
+            "save_token_height": 0, "head_before": run["head"], "abandon": None,
+        })
+
+    def finish_turn(self, run, outcome, height):
+        t = run["turns"][-1]
+        t["phase"], t["outcome"], t["end_height"] = DONE, outcome, height
+        p = run["plan"]
+        if len(run["turns"]) >= p["cycles"] * len(p["partners"]):
+            run["status"], run["end_height"] = FINISHED, height
+            self.active_run = None
+            return
+        self.begin_turn(run, t["index"] + 1, height)
+
+    def start_run(self, plan, plan_bytes, started_by, height):
+        run = {"plan": plan, "plan_bytes": plan_bytes, "started_by": started_by,
+               "start_height": height, "status": ACTIVE, "end_height": 0, "turns": [],
+               "head": None, "models": [], "contributivity": {p: 0 for p in plan["partners"]},
+               "refusals": {"total": 0, "recent": []}}
+        self.begin_turn(run, 0, height)
+        self.runs[plan["run_id"]] = run
+        self.active_run = plan["run_id"]
+
+    def begin_block(self, genesis, height):
+        if height != 1:
+            return
+        plan = plan_from_genesis(genesis.get("training_plan", {}))
+        if plan is not None:
+            self.start_run(plan, encode_plan(plan), b"genesis", 0)
+
+    def end_block(self, height):
+        """The current turn of the active run expires at the end of its deadline's block (one per block)."""
+        run = self.active()
+        if run is not None and run["turns"][-1]["deadline_height"] <= height:
+            self.finish_turn(run, EXPIRED, height)
+
+    # -- transactions
+
+    def tally(self, run, requester, votes):
+        eligible = self.c.total_power - self.c.power.get(requester, 0)
+        yes = sum(self.c.power.get(n, 0) for n, v in votes.items() if v["approve"])
+        no = sum(self.c.power.get(n, 0) for n, v in votes.items() if not v["approve"])
+        num, den = run["plan"]["quorum_num"], run["plan"]["quorum_den"]
+        if yes * den > eligible * num:
+            return APPROVED
+        if not (eligible - no) * den > eligible * num:
+            return REJECTED
+        return PENDING
+
+    def find_active(self, run_id):
+        run = self.active()
+        if run is None:
+            raise Refused(RUN_NOT_ACTIVE)
+        if run["plan"]["run_id"] != run_id:
+            raise Refused(WRONG_RUN)
+        return run, run["turns"][-1]
+
+    @staticmethod
+    def closed_reason(run, request_id, load):
+        for t in run["turns"]:
+            if t["load_request_id" if load else "save_request_id"] == request_id and t["outcome"] == EXPIRED:
+                if t["load_token_id" if load else "save_token_id"] is None:
+                    return VOTE_AFTER_DEADLINE
+        return NO_OPEN_REQUEST
+
+    def vote_checks(self, run, t, sender, request_id, load):
+        phase, key = (LOAD_VOTING, "load_request_id") if load else (SAVE_VOTING, "save_request_id")
+        if t["phase"] != phase or t[key] != request_id:
+            raise Refused(self.closed_reason(run, request_id, load))
+        if sender == t["partner"]:
+            raise Refused(OWN_REQUEST)
+        if self.c.power.get(sender, 0) == 0:
+            raise Refused(NOT_A_VOTER)
+        if sender in (t["load_approvals"] if load else t["model_votes"]):
+            raise Refused(DUPLICATE_VOTE)
+
+    def apply_on(self, sender, ttype, f, tx_hash, height):
+        """Applies one protocol transaction, or raises Refused before changing anything."""
+        def one(num, default):
+            return f.get(num, [default])[-1]
+        if ttype == TX_START_RUN:
+            plan = plan_from_proto(f)
+            if "admin" not in self.c.roles.get(sender, ()):
+                raise Refused(NOT_ADMIN)
+            if self.active_run is not None:
+                raise Refused(RUN_ACTIVE)
+            if plan["run_id"] in self.runs:
+                raise Refused(DUPLICATE_RUN_ID)
+            if not plan_is_valid(self.c, plan):
+                raise Refused(INVALID_PLAN)
+            self.start_run(plan, encode_plan(plan), sender, height)
+        elif ttype == TX_LOAD_REQUEST:
+            run, t = self.find_active(one(1, b""))
+            if sender != t["partner"] or one(2, 0) != t["index"]:
+                raise Refused(OUT_OF_TURN)
+            if t["phase"] != AWAITING_LOAD_REQUEST:
+                raise Refused(WRONG_PHASE)
+            head = one(3, b"")
+            if len(head) not in (0, 32):
+                raise Refused(MALFORMED_REQUEST)
+            if (head or None) != run["head"]:
+                raise Refused(WRONG_HEAD)
+            t["load_request_id"], t["load_request_height"] = tx_hash, height
+            t["phase"], t["deadline_height"] = LOAD_VOTING, deadline_after(height, run["plan"]["vote_deadline_blocks"])
+        elif ttype == TX_LOAD_APPROVAL:
+            run, t = self.find_active(one(1, b""))
+            request_id = one(2, b"")
+            if len(request_id) != 32:
+                raise Refused(MALFORMED_REQUEST)
+            self.vote_checks(run, t, sender, request_id, load=True)
+            t["load_approvals"][sender] = {"approve": bool(one(3, 0)), "reason": one(4, b""), "height": height}
+            decided = self.tally(run, t["partner"], t["load_approvals"])
+            if decided == APPROVED:
+                t["load_token_id"], t["load_token_height"] = t["load_request_id"], height
+                t["phase"], t["deadline_height"] = TRAINING, deadline_after(height, run["plan"]["save_deadline_blocks"])
+            elif decided == REJECTED:
+                self.finish_turn(run, REJECTED, height)
+        elif ttype == TX_SAVE_REQUEST:
+            run, t = self.find_active(one(1, b""))
+            if sender != t["partner"] or one(2, 0) != t["index"]:
+                raise Refused(OUT_OF_TURN)
+            if t["phase"] != TRAINING:
+                raise Refused(WRONG_PHASE)
+            save = self.save_record(f)
+            if save["parent"] != run["head"]:
+                raise Refused(WRONG_HEAD)
+            t["save"], t["save_request_id"], t["save_request_height"] = save, tx_hash, height
+            t["phase"], t["deadline_height"] = SAVE_VOTING, deadline_after(height, run["plan"]["vote_deadline_blocks"])
+        elif ttype == TX_MODEL_VOTE:
+            run, t = self.find_active(one(1, b""))
+            request_id = one(2, b"")
+            aucs = (one(4, 0), one(5, 0), one(7, 0))
+            if len(request_id) != 32 or max(aucs) > PPM:
+                raise Refused(MALFORMED_REQUEST)
+            self.vote_checks(run, t, sender, request_id, load=False)
+            t["model_votes"][sender] = {
+                "approve": bool(one(3, 0)), "auc_candidate_ppm": aucs[0], "auc_head_ppm": aucs[1],
+                "validation_size": one(6, 0), "p_worse_ppm": aucs[2], "reason": one(8, b""), "height": height}
+            decided = self.tally(run, t["partner"], t["model_votes"])
+            if decided == APPROVED:
+                t["save_token_id"], t["save_token_height"] = t["save_request_id"], height
+                gain = median_gain_ppm(t["model_votes"])
+                run["models"].append({
+                    "id": t["save_request_id"], "parent": run["head"], "contributor": t["partner"],
+                    "turn": t["index"], "height": height, "load_token_id": t["load_token_id"],
+                    "object_key": t["save"]["object_key"], "ciphertext_sha256": t["save"]["ciphertext_sha256"],
+                    "model_sha256": t["save"]["model_sha256"], "median_gain_ppm": gain})
+                run["contributivity"][t["partner"]] += gain
+                run["head"] = t["save_request_id"]
+                self.finish_turn(run, APPROVED, height)
+            elif decided == REJECTED:
+                self.finish_turn(run, REJECTED, height)
+        elif ttype == TX_TURN_ABANDON:
+            run, t = self.find_active(one(1, b""))
+            if sender != t["partner"] or one(2, 0) != t["index"]:
+                raise Refused(OUT_OF_TURN)
+            if t["phase"] not in (AWAITING_LOAD_REQUEST, LOAD_VOTING, TRAINING):
+                raise Refused(WRONG_PHASE)
+            head, reason, detail = one(3, b""), one(4, 0), one(5, b"")
+            if (len(head) not in (0, 32) or not 1 <= reason <= MAX_LOAD_FAILURE
+                    or len(detail) > MAX_ABANDON_DETAIL_BYTES):
+                raise Refused(MALFORMED_REQUEST)
+            if (head or None) != run["head"]:
+                raise Refused(WRONG_HEAD)
+            t["abandon"] = (reason, detail)
+            self.finish_turn(run, ABANDONED, height)
+
+    def save_record(self, f):
+        def one(num, default):
+            return f.get(num, [default])[-1]
+        parent, ct, model, commitment = one(3, b""), one(5, b""), one(6, b""), one(11, b"")
+        recipients, wrapped = f.get(7, []), f.get(8, [])
+        if (len(parent) not in (0, 32) or len(ct) != 32 or len(model) != 32 or len(commitment) != 32
+                or not one(4, b"") or len(recipients) != len(wrapped)):
+            raise Refused(MALFORMED_REQUEST)
+        for i, name in enumerate(recipients):
+            if (i > 0 and not recipients[i - 1] < name) or name not in self.c.power:
+                raise Refused(MALFORMED_REQUEST)
+            if len(wrapped[i]) != WRAPPED_KEY_BYTES:
+                raise Refused(MALFORMED_REQUEST)
+        return {"parent": parent or None, "object_key": one(4, b""), "ciphertext_sha256": ct,
+                "model_sha256": model, "key_commitment": commitment,
+                "wrapped_keys": dict(zip(recipients, wrapped)), "train_samples": one(9, 0),
+                "metrics_json": one(10, b"")}
+
+    def turn_of_request(self, run_id, request_id, load):
+        run = self.runs.get(run_id)
+        if run is None or len(request_id) != 32:
+            return None
+        for t in run["turns"]:
+            if t["load_request_id" if load else "save_request_id"] == request_id:
+                return t["index"]
+        return None
+
+    def apply(self, sender_key, ttype, payload_fields, tx_hash, height):
+        """One protocol transaction whose nonce was accepted: its effect or its refusal."""
+        sender = self.c.by_key[sender_key]
+        try:
+            self.apply_on(sender, ttype, payload_fields, tx_hash, height)
+            return None
+        except Refused as r:
+            reason = r.args[0]
+        f = payload_fields
+        run_id = f.get(1, [b""])[-1]
+        if ttype in (TX_LOAD_REQUEST, TX_SAVE_REQUEST, TX_TURN_ABANDON):
+            turn = f.get(2, [0])[-1]
+        elif ttype in (TX_LOAD_APPROVAL, TX_MODEL_VOTE):
+            turn = self.turn_of_request(run_id, f.get(2, [b""])[-1], ttype == TX_LOAD_APPROVAL)
+        else:
+            turn = None
+        refusal = (height, tx_hash, sender, ttype, reason, run_id, turn)
+        log = self.refusals if ttype == TX_START_RUN or run_id not in self.runs else self.runs[run_id]["refusals"]
+        log["total"] += 1
+        log["recent"] = (log["recent"] + [refusal])[-MAX_REFUSALS_KEPT:]
+        return reason
+
+    # -- encoding (section 18.4)
+
+    def encoding(self):
+        out = u32(len(self.runs))
+        for run_id in sorted(self.runs):
+            run = self.runs[run_id]
+            out += s(run_id) + s(run["plan_bytes"]) + s(run["started_by"])
+            out += u64(run["start_height"]) + u8(run["status"]) + u64(run["end_height"]) + opt(run["head"])
+            out += u32(len(run["contributivity"]))
+            for name in sorted(run["contributivity"]):
+                out += s(name) + i64(run["contributivity"][name])
+            out += u32(len(run["turns"])) + b"".join(turn_encoding(t) for t in run["turns"])
+            out += u32(len(run["models"]))
+            for m in run["models"]:
+                out += m["id"] + opt(m["parent"]) + s(m["contributor"]) + u64(m["turn"]) + u64(m["height"])
+                out += m["load_token_id"] + s(m["object_key"]) + m["ciphertext_sha256"] + m["model_sha256"]
+                out += i64(m["median_gain_ppm"])
+            out += refusals_encoding(run["refusals"])
+        out += u8(0) if self.active_run is None else u8(1) + s(self.active_run)
+        return out + refusals_encoding(self.refusals)
+
+    def summary(self):
+        """One line per run: its status, each turn's decision, its head and refusals."""
+        lines = []
+        for run_id in sorted(self.runs):
+            run = self.runs[run_id]
+            lines.append("run %s: %s, turns %s, head %s, refusals %d" % (
+                run_id.decode(errors="replace"), "active" if run["status"] == ACTIVE else "finished",
+                ",".join(OUTCOME_NAMES[t["outcome"]] for t in run["turns"]),
+                run["head"].hex() if run["head"] else "none", run["refusals"]["total"]))
+        return lines
+
+
+def median_gain_ppm(votes):
+    """The median of the votes' gains; an even count takes the floor of the middle two's mean."""
+    gains = sorted(v["auc_candidate_ppm"] - v["auc_head_ppm"] for v in votes.values())
+    if not gains:
+        return 0
+    n = len(gains)
+    return gains[n // 2] if n % 2 else (gains[n // 2 - 1] + gains[n // 2]) // 2
+
+
+def u8(v):
+    return struct.pack(">B", v)
+
+
+def u32(v):
+    return struct.pack(">I", v)
+
+
+def u64(v):
+    return struct.pack(">Q", v)
+
+
+def i64(v):
+    return struct.pack(">q", v)
+
+
+def s(b):
+    return u32(len(b)) + b
+
+
+def opt(h):
+    return u8(0) if h is None else u8(1) + h
+
+
+def turn_encoding(t):
+    out = u64(t["index"]) + u64(t["cycle"]) + s(t["partner"]) + u64(t["start_height"])
+    out += u8(t["phase"]) + u64(t["deadline_height"]) + u8(t["outcome"]) + u64(t["end_height"])
+    out += opt(t["load_request_id"]) + u64(t["load_request_height"]) + u32(len(t["load_approvals"]))
+    for name in sorted(t["load_approvals"]):
+        a = t["load_approvals"][name]
+        out += s(name) + u8(a["approve"]) + s(a["reason"]) + u64(a["height"])
+    out += opt(t["load_token_id"]) + u64(t["load_token_height"])
+    out += opt(t["save_request_id"]) + u64(t["save_request_height"])
+    save = t["save"]
+    out += u8(save is not None)
+    if save is not None:
+        out += opt(save["parent"]) + s(save["object_key"]) + save["ciphertext_sha256"]
+        out += save["model_sha256"] + save["key_commitment"] + u32(len(save["wrapped_keys"]))
+        for name in sorted(save["wrapped_keys"]):
+            out += s(name) + s(save["wrapped_keys"][name])
+        out += u64(save["train_samples"]) + s(save["metrics_json"])
+    out += u32(len(t["model_votes"]))
+    for name in sorted(t["model_votes"]):
+        v = t["model_votes"][name]
+        out += s(name) + u8(v["approve"]) + u32(v["auc_candidate_ppm"]) + u32(v["auc_head_ppm"])
+        out += u64(v["validation_size"]) + u32(v["p_worse_ppm"]) + s(v["reason"]) + u64(v["height"])
+    out += opt(t["save_token_id"]) + u64(t["save_token_height"]) + opt(t["head_before"])
+    if t["outcome"] == ABANDONED:
+        out += u8(t["abandon"][0]) + s(t["abandon"][1])
+    return out
+
+
+def refusals_encoding(log):
+    out = u64(log["total"]) + u32(len(log["recent"]))
+    for height, tx_hash, sender, ttype, reason, run_id, turn in log["recent"]:
+        out += u64(height) + tx_hash + s(sender) + u32(ttype) + u8(reason) + s(run_id)
+        out += u8(0) if turn is None else u8(1) + u64(turn)
+    return out

@@ -1,0 +1,213 @@
+// docs/PROTOCOL.md says an auditor can check a whole chain with SHA-256,
+// Ed25519 and the .proto files alone, training runs included: the app state
+// hash of every block commits to the training state (§18.4), so the auditor
+// must replay the protocol to recompute it. tests/chain/audit_export.py (with
+// audit_training.py) is that auditor; these tests run it on chains that go
+// through every transaction type, most refusal reasons, both votes' quorum
+// outcomes, deadlines and a TurnAbandon, and on a block whose signed state
+// hash leaves part of the training state out.
+//
+// (The integration tests audit the ledgers of real four-node runs as well:
+// tests/integration/ledgers.cpp.)
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "protocol_fixture.h"
+#include "tests/support/test_support.h"
+
+namespace baton::chain::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// The chain as `baton ledger export` writes it (the auditor reads only
+// "stored_hex") with its genesis; returns the auditor's run.
+baton::testing::RunResult audit(const ProtocolChain& p) {
+  baton::testing::TempDir dir("baton-audit");
+  baton::testing::write_text(dir / "genesis.json", p.chain.genesis_text);
+  std::string lines;
+  for (const auto& block : p.blocks)
+    lines += json{{"stored_hex", to_hex(as_bytes(block))}}.dump() + "\n";
+  baton::testing::write_text(dir / "export.jsonl", lines);
+  return baton::testing::run_program(
+      "/usr/bin/python3",
+      {(baton::testing::source_dir() / "tests" / "chain" / "audit_export.py").string(),
+       (dir / "genesis.json").string(), (dir / "export.jsonl").string()});
+}
+
+// The auditor's line for `run` ("run ID: STATUS, turns ..., head ..., refusals N").
+std::string summary(const Run& run) {
+  std::string turns;
+  for (const auto& t : run.turns)
+    turns += (turns.empty() ? "" : ",") + std::string(to_string(t.outcome));
+  return "run " + run.plan.run_id + ": " +
+         (run.status == RunStatus::active ? "active" : "finished") + ", turns " + turns +
+         ", head " + (run.head ? run.head->hex() : "none") + ", refusals " +
+         std::to_string(run.refusals.total) + "\n";
+}
+
+void expect_audit_agrees(const ProtocolChain& p) {
+  const auto r = audit(p);
+  ASSERT_EQ(r.exit_code, 0) << "the auditor refused the chain (it needs python3 and "
+                               "python3-nacl: deploy/bootstrap.sh): "
+                            << r.out << r.err;
+  EXPECT_EQ(r.out.rfind("ok: " + std::to_string(p.chain.state.height) + " blocks, " +
+                            std::to_string(p.chain.state.tx_count) + " transactions, tip " +
+                            p.chain.state.last_block_id.hex() + "\n",
+                        0),
+            0u)
+      << r.out;
+  for (const auto& [id, run] : p.training().runs)
+    EXPECT_NE(r.out.find(summary(run)), std::string::npos) << r.out;
+}
+
+pb::Transaction abandon(ProtocolChain& p, std::size_t i, std::uint64_t turn,
+                        const std::optional<Hash>& head) {
+  pb::TurnAbandon a;
+  a.set_run_id("run-1");
+  a.set_turn(turn);
+  a.set_head_model_id(hash_bytes(head));
+  a.set_reason(static_cast<std::uint32_t>(LoadFailure::head_unusable));
+  a.set_detail("the head does not load: wrong spec");
+  return p.tx(i, pb::TX_TURN_ABANDON, a);
+}
+
+// test_plan with a tolerance of 10 ppm, so that a vote may approve a
+// candidate 4 ppm worse than the head, and deadlines that leave room for a
+// few refused transactions in blocks of their own.
+TrainingPlan tolerant_plan() {
+  TrainingPlan plan = test_plan(4);
+  plan.vote_policy = VotePolicyKind::tolerance;
+  plan.vote_param_ppm = 10;
+  plan.load_deadline_blocks = 6;
+  plan.save_deadline_blocks = 8;
+  plan.vote_deadline_blocks = 6;
+  return plan;
+}
+
+// A StartRun, one turn of each outcome, and refusals of most kinds, each in
+// its own block (so that each block's state hash checks one step).
+void run_every_outcome(ProtocolChain& p) {
+  EXPECT_EQ(p.commit_refused(p.start(1, tolerant_plan())), ProtocolRejected::not_admin);
+  TrainingPlan bad = tolerant_plan();
+  bad.quorum_num = 2;  // 2/2 is no quorum
+  EXPECT_EQ(p.commit_refused(p.start(0, bad)), ProtocolRejected::invalid_plan);
+  bad.quorum_num = 1;
+  bad.quorum_den = 3;  // a minority would decide
+  EXPECT_EQ(p.commit_refused(p.start(0, bad)), ProtocolRejected::invalid_plan);
+  bad = tolerant_plan();
+  bad.vote_deadline_blocks = 3;  // fewer blocks than validators
+  EXPECT_EQ(p.commit_refused(p.start(0, bad)), ProtocolRejected::invalid_plan);
+  pb::TrainingPlan wide = plan_to_proto(tolerant_plan());
+  wide.set_vote_policy(258);  // tolerance (2) if cut to a byte
+  EXPECT_EQ(p.commit_refused(p.tx(0, pb::TX_START_RUN, wide)), ProtocolRejected::invalid_plan);
+  p.commit(p.start(0, tolerant_plan()));
+  EXPECT_EQ(p.commit_refused(p.start(0, tolerant_plan())), ProtocolRejected::run_active);
+
+  // Turn 0, alice: approved, with votes whose gains have a negative even median.
+  EXPECT_EQ(p.commit_refused(p.load_request(1, 0, std::nullopt)), ProtocolRejected::out_of_turn);
+  const Hash load0 = p.grant_load(0, {1, 2});
+  EXPECT_EQ(p.commit_refused(p.load_approval(3, load0)), ProtocolRejected::no_open_request);
+  const Hash save0 = p.commit(p.save_request(0, 0, std::nullopt));
+  EXPECT_EQ(p.commit_refused(p.model_vote(1, save0, true, 1'000'001, 700000)),
+            ProtocolRejected::malformed_request);
+  EXPECT_EQ(p.commit_refused(p.model_vote(0, save0, true, 800000, 700000)),
+            ProtocolRejected::own_request);
+  p.commit(p.model_vote(1, save0, true, 700001, 700000, "gain 1"));
+  EXPECT_EQ(p.commit_refused(p.model_vote(1, save0, true, 700001, 700000)),
+            ProtocolRejected::duplicate_vote);
+  p.commit(p.model_vote(2, save0, true, 699996, 700000));  // gains 1 and -4: median -2
+  EXPECT_EQ(p.run().contributivity_ppm.at("alice"), -2);
+
+  // Turn 1, bob: a wrong head refused, then its load rejected by two of three.
+  EXPECT_EQ(p.commit_refused(p.load_request(1, 1, std::nullopt)), ProtocolRejected::wrong_head);
+  const Hash load1 = p.commit(p.load_request(1, 1, save0));
+  p.commit(p.load_approval(0, load1, false));
+  p.commit(p.load_approval(2, load1, false));
+  EXPECT_EQ(p.run().turns[1].outcome, TurnOutcome::rejected);
+
+  // Turn 2, carol: its load request expires unanswered; a late approval is
+  // refused as after the deadline.
+  const Hash load2 = p.commit(p.load_request(2, 2, save0));
+  p.empty_blocks(6);
+  EXPECT_EQ(p.run().turns[2].outcome, TurnOutcome::expired);
+  EXPECT_EQ(p.commit_refused(p.load_approval(0, load2)), ProtocolRejected::vote_after_deadline);
+
+  // Turn 3, dave: gives up its turn holding its load token; the run ends.
+  p.grant_load(3, {0, 1});
+  p.commit(abandon(p, 3, 3, save0));
+  EXPECT_EQ(p.run().status, RunStatus::finished);
+  EXPECT_EQ(p.commit_refused(p.model_vote(1, save0, true, 800000, 700000)),
+            ProtocolRejected::run_not_active);
+}
+
+TEST(ChainAuditTraining, ReplaysAStartedRunThroughEveryOutcomeToTheSameStateHashes) {
+  ProtocolChain p;
+  run_every_outcome(p);
+  ASSERT_EQ(p.run().turns.size(), 4u);
+  EXPECT_GE(p.run().refusals.total, 8u);
+  EXPECT_EQ(p.training().refusals.total, 6u);  // the refused StartRuns
+  expect_audit_agrees(p);
+}
+
+TEST(ChainAuditTraining, ReplaysTheRunOfAGenesisPlanFromBlockOne) {
+  ProtocolChain p;
+  Genesis g = fixed_genesis();
+  // As `baton genesis init` and deploy/testnet.sh write it: decimals that
+  // the ledger scales and rounds (0.00013 * 1e9 and 0.0157 * 1e6 are just
+  // below 130000 and 15700 in binary floating point), the model as an object
+  // that it stores as its sorted-key dump, defaults left out.
+  g.training_plan = json::parse(R"({
+    "run_id": "run-1",
+    "model": {"num_classes": 2, "input_shape": [2], "hidden": [8], "architecture": "mlp"},
+    "dataset": {"feature_columns": ["age", "volume"], "label_column": "survival"},
+    "partners": ["alice", "bob", "carol", "dave"],
+    "cycles": 1,
+    "training": {"epochs": 3, "learning_rate": 0.00013, "weight_decay": 1e-05, "seed": 9},
+    "vote_policy": {"kind": "tolerance", "epsilon": 0.0157},
+    "quorum": {"num": 1, "den": 2},
+    "deadlines": {"load_blocks": 4, "save_blocks": 8, "vote_blocks": 4}})");
+  p.chain.genesis_text = encode_genesis(g);
+  p.chain.spec = load_chain_spec(p.chain.genesis_text).value();
+  p.chain.state = initial_state(p.chain.spec.genesis_hash);
+
+  p.empty_blocks(4);  // alice's turn 0 expires at the end of block 4
+  const Hash load = p.grant_load(1, {0, 2});
+  const Hash save = p.commit(p.save_request(1, 1, std::nullopt));
+  p.commit(p.model_vote(0, save, true, 810000, 800000));
+  p.commit(p.model_vote(2, save, true, 830000, 800000));
+  EXPECT_EQ(p.run().models.size(), 1u);
+  EXPECT_EQ(p.run().models[0].load_token_id, load);
+  EXPECT_EQ(p.run().plan.learning_rate_nano, 130000u);
+  EXPECT_EQ(p.run().plan.weight_decay_nano, 10000u);
+  EXPECT_EQ(p.run().plan.vote_param_ppm, 15700u);
+  EXPECT_EQ(p.run().started_by, "genesis");
+  expect_audit_agrees(p);
+}
+
+// Every block below is signed by all four validators; only the last one's
+// state hash is wrong, leaving out one ppm of alice's contributivity. The
+// auditor must recompute the training state to see it, as validate_block does.
+TEST(ChainAuditTraining, NamesABlockWhoseSignedStateHashMisstatesTheTrainingState) {
+  ProtocolChain p;
+  run_every_outcome(p);
+  LedgerState misstated = p.chain.state;
+  misstated.training.runs.at("run-1").contributivity_ppm.at("alice") += 1;
+  const pb::Block block = with_header(p.chain.propose({}).block, [&](pb::BlockHeader& h) {
+    h.set_app_state_hash(hash_bytes(state_hash(kChainId, misstated)));
+  });
+  const pb::CommittedBlock committed = p.chain.seal(block);
+  auto verdict = validate_block(p.chain.spec, p.chain.state, committed);
+  ASSERT_FALSE(verdict.ok());
+  EXPECT_EQ(verdict.reason().reason, BlockInvalid::wrong_app_state_hash);
+  p.blocks.push_back(encode_committed_block(committed));
+
+  const auto r = audit(p);
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(r.out, "height " + std::to_string(p.blocks.size()) + ": wrong app state hash\n");
+}
+
+}  // namespace
+}  // namespace baton::chain::testing
