@@ -165,7 +165,9 @@ void PartnerAgent::vote_on_save(const Step& s) {
     mv.set_approve(d.approve);
     mv.set_auc_candidate_ppm(d.auc_candidate_ppm);
     mv.set_auc_head_ppm(d.auc_head_ppm);
-    mv.set_validation_size(data->validation.rows);
+    // A candidate refused unmeasured claims no measurement: validation size
+    // 0, candidate AUC 0, p 0 (the ledger's rule, chain::vote_follows_policy).
+    mv.set_validation_size(refusal ? 0 : data->validation.rows);
     mv.set_p_worse_ppm(p_worse ? consensus::to_ppm(*p_worse) : d.p_worse_ppm);
     mv.set_reason(clip(d.reason));
     JournalVote jv{"save", s.run.plan.run_id, s.turn.index, d.approve, mv.SerializeAsString()};

@@ -40,6 +40,8 @@ std::string_view to_string(ProtocolRejected reason) {
       return "a partner may not vote on its own request";
     case ProtocolRejected::malformed_request:
       return "the request or vote has malformed fields (hash lengths, keys, AUC range)";
+    case ProtocolRejected::vote_contradicts_policy:
+      return "the vote's approve contradicts its own AUCs and p under the plan's vote policy";
   }
   return "the protocol transaction was rejected";
 }

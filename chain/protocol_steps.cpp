@@ -230,6 +230,10 @@ std::optional<ProtocolRejected> check_model_vote(const TrainingState& ts,
   if (sender.name == t.partner) return ProtocolRejected::own_request;
   if (sender.power == 0) return ProtocolRejected::not_a_voter;
   if (t.model_votes.contains(sender.name)) return ProtocolRejected::duplicate_vote;
+  // The AUCs and p are the voter's word; what the ledger can hold it to is
+  // that its approve is what the plan's policy makes of them.
+  if (!vote_follows_policy(VotePolicy::from_plan(run->plan), v))
+    return ProtocolRejected::vote_contradicts_policy;
   return std::nullopt;
 }
 

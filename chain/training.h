@@ -17,6 +17,7 @@
 
 #include "chain/crypto.h"
 #include "chain/proto/ledger.pb.h"
+#include "chain/vote_policy.h"
 
 namespace baton::chain {
 
@@ -41,16 +42,13 @@ enum class ProtocolRejected : std::uint8_t {
   malformed_request = 15,    // fields out of range: hash or key lengths, recipients,
                              //   empty object key, AUC or p above 1000000 ppm, an unknown
                              //   abandon reason or a detail over kMaxAbandonDetailBytes
+  // A ModelVote whose approve is not what the plan's vote policy gives for
+  // its own AUCs and p (chain/vote_policy.h, vote_follows_policy).
+  vote_contradicts_policy = 16,
 };
 
 // A sentence, e.g. "the member already voted on this request".
 std::string_view to_string(ProtocolRejected reason);
-
-enum class VotePolicyKind : std::uint8_t {
-  strict = 1,     // reject if AUC(candidate) < AUC(head)
-  tolerance = 2,  // reject if AUC(candidate) < AUC(head) - epsilon
-  delong = 3,     // reject only if the candidate is significantly worse (p < alpha)
-};
 
 // The typed plan (pb::TrainingPlan decoded and checked; chain/training_plan.h).
 struct TrainingPlan {

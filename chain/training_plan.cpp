@@ -114,30 +114,20 @@ Status check_sizes(const TrainingPlan& plan) {
 
 Status check_vote(const TrainingPlan& plan) {
   const std::uint32_t v = plan.vote_param_ppm;
-  switch (plan.vote_policy) {
-    case VotePolicyKind::strict:
-      if (v != 0) return make_error("training plan: the strict vote policy takes no parameter");
-      break;
-    case VotePolicyKind::tolerance:
-      if (v > kMaxToleranceEpsilonPpm) {
-        return make_error(fail_text("vote_policy.epsilon", decimal(v, 1'000'000),
-                                    "it must be at most " +
-                                        decimal(kMaxToleranceEpsilonPpm, 1'000'000) +
-                                        " (a candidate may lose that much AUC and still be "
-                                        "approved; 1 approves every one)"));
-      }
-      break;
-    case VotePolicyKind::delong:
-      if (v < kMinDelongAlphaPpm || v > kMaxDelongAlphaPpm) {
-        return make_error(fail_text(
-            "vote_policy.alpha", decimal(v, 1'000'000),
-            "it must be between " + decimal(kMinDelongAlphaPpm, 1'000'000) + " and " +
-                decimal(kMaxDelongAlphaPpm, 1'000'000) +
-                " (alpha 0 approves every candidate, above 0.5 it refuses an unchanged one)"));
-      }
-      break;
-    default:
-      return make_error("training plan: vote_policy must be strict, tolerance or delong");
+  const VotePolicyRule* rule = find_vote_policy(plan.vote_policy);
+  if (rule == nullptr)
+    return make_error("training plan: vote_policy must be " + vote_policy_names());
+  if (rule->param.empty() && v != 0) {
+    return make_error("training plan: the " + std::string(rule->name) +
+                      " vote policy takes no parameter");
+  }
+  if (!rule->param.empty() && (v < rule->min_ppm || v > rule->max_ppm)) {
+    const std::string range = rule->min_ppm == 0 ? "at most " + decimal(rule->max_ppm, kMaxPpm)
+                                                 : "between " + decimal(rule->min_ppm, kMaxPpm) +
+                                                       " and " + decimal(rule->max_ppm, kMaxPpm);
+    return make_error(
+        fail_text("vote_policy." + std::string(rule->param), decimal(v, kMaxPpm),
+                  "it must be " + range + " (" + std::string(rule->bounds_why) + ")"));
   }
   // num/den >= 1/2, compared without overflow.
   if (plan.quorum_num == 0 || plan.quorum_den == 0 || plan.quorum_num >= plan.quorum_den ||
@@ -186,9 +176,10 @@ Status validate_plan(const Genesis& genesis, const TrainingPlan& plan) {
 }
 
 Result<TrainingPlan> plan_from_proto(const Genesis& genesis, const pb::TrainingPlan& p) {
-  if (p.vote_policy() < 1 || p.vote_policy() > 3) {
+  const VotePolicyRule* policy = find_vote_policy_number(p.vote_policy());
+  if (policy == nullptr) {
     return make_error(fail_text("vote_policy", std::to_string(p.vote_policy()),
-                                "it must be 1 (strict), 2 (tolerance) or 3 (delong)"));
+                                "it must be " + vote_policy_numbers()));
   }
   TrainingPlan t;
   t.run_id = p.run_id();
@@ -205,7 +196,7 @@ Result<TrainingPlan> plan_from_proto(const Genesis& genesis, const pb::TrainingP
   t.learning_rate_nano = p.learning_rate_nano();
   t.weight_decay_nano = p.weight_decay_nano();
   t.seed = p.seed();
-  t.vote_policy = static_cast<VotePolicyKind>(p.vote_policy());  // 1..3, checked above
+  t.vote_policy = policy->kind;
   t.vote_param_ppm = p.vote_param_ppm();
   t.quorum_num = p.quorum_num();
   t.quorum_den = p.quorum_den();

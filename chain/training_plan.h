@@ -20,6 +20,7 @@
 #include "chain/proto/ledger.pb.h"
 #include "chain/result.h"
 #include "chain/training.h"
+#include "chain/vote_policy.h"
 
 namespace baton::chain {
 
@@ -42,12 +43,7 @@ inline constexpr std::size_t kMaxColumnNameBytes =
     256;  // each feature column, label, positive value
 inline constexpr std::size_t kMaxOptimizerBytes = 32;
 inline constexpr std::size_t kMaxPlanBytes = 1 << 20;  // the canonical pb::TrainingPlan
-// Vote parameters that leave the vote a vote: a tolerance of at most 0.1 AUC
-// (1.0 approves every candidate), a DeLong alpha in [0.001, 0.5] (0 approves
-// every candidate, alpha above 0.5 refuses an unchanged one, 1 refuses all).
-inline constexpr std::uint32_t kMaxToleranceEpsilonPpm = 100'000;
-inline constexpr std::uint32_t kMinDelongAlphaPpm = 1'000;
-inline constexpr std::uint32_t kMaxDelongAlphaPpm = 500'000;
+// The vote policy's kinds and the bounds of their parameters: chain/vote_policy.h.
 
 // Checks `plan` against the genesis and the bounds above: a valid run id;
 // partners distinct members holding role "partner", each with another member
@@ -60,8 +56,8 @@ inline constexpr std::uint32_t kMaxDelongAlphaPpm = 500'000;
 Status validate_plan(const Genesis& genesis, const TrainingPlan& plan);
 
 // pb::TrainingPlan -> a validated TrainingPlan (model_spec_hash computed), or
-// validate_plan's error; a vote_policy outside 1..3 is refused, never
-// truncated to a byte.
+// validate_plan's error; a vote_policy that names no kind of kVotePolicies
+// is refused, never truncated to a byte.
 Result<TrainingPlan> plan_from_proto(const Genesis& genesis, const pb::TrainingPlan& p);
 pb::TrainingPlan plan_to_proto(const TrainingPlan& plan);
 

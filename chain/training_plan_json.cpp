@@ -2,6 +2,7 @@
 // --plan`): parsing with named-field errors, and encoding. Bounds and
 // validation: training_plan.cpp.
 #include <cmath>
+#include <cstdlib>
 #include <set>
 
 #include "chain/training_plan.h"
@@ -155,24 +156,27 @@ Result<std::optional<TrainingPlan>> plan_from_json(const Genesis& genesis, const
   TRY_ASSIGN(p.weight_decay_nano, get_scaled(tr, "weight_decay", "training", 1e9, 1e6, 0.0));
   TRY_ASSIGN(p.seed, get_uint(tr, "seed", "training", 0));
   const json& vp = sub(j, "vote_policy");
-  if (auto s = refuse_unknown(vp, {"kind", "epsilon", "alpha"}, "vote_policy"); !s)
-    return s.error();
   std::string kind;
-  TRY_ASSIGN(kind, get_string(vp, "kind", "vote_policy", "strict"));
+  TRY_ASSIGN(kind, get_string(vp, "kind", "vote_policy", std::string(kVotePolicies[0].name)));
+  const VotePolicyRule* rule = find_vote_policy(std::string_view(kind));
+  if (rule == nullptr) {
+    return make_error("training plan: vote_policy.kind \"" + kind + "\" is unknown; use " +
+                      vote_policy_names());
+  }
+  for (const auto& [key, value] : vp.items()) {
+    if (key == "kind" || key == rule->param) continue;
+    return make_error("training plan: vote_policy \"" + kind + "\" takes " +
+                      (rule->param.empty() ? std::string("no parameter")
+                                           : "\"" + std::string(rule->param) + "\"") +
+                      ", not \"" + key + "\"");
+  }
+  p.vote_policy = rule->kind;
   std::uint64_t param = 0;
-  if (kind == "strict") {
-    if (vp.contains("epsilon") || vp.contains("alpha"))
-      return make_error("training plan: vote_policy \"strict\" takes no epsilon or alpha");
-    p.vote_policy = VotePolicyKind::strict;
-  } else if (kind == "tolerance") {
-    p.vote_policy = VotePolicyKind::tolerance;
-    TRY_ASSIGN(param, get_scaled(vp, "epsilon", "vote_policy", 1e6, 1.0));
-  } else if (kind == "delong") {
-    p.vote_policy = VotePolicyKind::delong;
-    TRY_ASSIGN(param, get_scaled(vp, "alpha", "vote_policy", 1e6, 1.0, 0.05));
-  } else {
-    return make_error("training plan: vote_policy.kind \"" + kind +
-                      "\" is unknown; use strict, tolerance or delong");
+  if (!rule->param.empty()) {
+    const std::string field(rule->param);
+    std::optional<double> def;
+    if (!rule->param_required) def = static_cast<double>(rule->default_ppm) / kMaxPpm;
+    TRY_ASSIGN(param, get_scaled(vp, field.c_str(), "vote_policy", kMaxPpm, 1.0, def));
   }
   p.vote_param_ppm = static_cast<std::uint32_t>(param);
   const json& q = sub(j, "quorum");
@@ -210,11 +214,11 @@ json plan_to_json(const TrainingPlan& p) {
                    {"learning_rate", static_cast<double>(p.learning_rate_nano) / 1e9},
                    {"weight_decay", static_cast<double>(p.weight_decay_nano) / 1e9},
                    {"seed", p.seed}};
-  json vp{{"kind", p.vote_policy == VotePolicyKind::strict      ? "strict"
-                   : p.vote_policy == VotePolicyKind::tolerance ? "tolerance"
-                                                                : "delong"}};
-  if (p.vote_policy == VotePolicyKind::tolerance) vp["epsilon"] = p.vote_param_ppm / 1e6;
-  if (p.vote_policy == VotePolicyKind::delong) vp["alpha"] = p.vote_param_ppm / 1e6;
+  const VotePolicyRule* rule = find_vote_policy(p.vote_policy);
+  if (rule == nullptr) std::abort();  // a TrainingPlan is validated
+  json vp{{"kind", rule->name}};
+  if (!rule->param.empty())
+    vp[std::string(rule->param)] = static_cast<double>(p.vote_param_ppm) / kMaxPpm;
   j["vote_policy"] = vp;
   j["quorum"] = {{"num", p.quorum_num}, {"den", p.quorum_den}};
   j["deadlines"] = {{"load_blocks", p.load_deadline_blocks},

@@ -1,16 +1,11 @@
-// The ML vote policy: how a member decides on another member's candidate
-// model from its own measurement (issue 6). Pure and deterministic; the
-// caller (the node, which links learning) measures the AUCs and, for the
-// DeLong policy, the one-sided p-value that the candidate is worse.
-//
-//   strict       reject iff AUC(candidate) <  AUC(head)            (C-DistriM)
-//   tolerance e  reject iff AUC(candidate) <  AUC(head) - e
-//   delong a     reject iff p(candidate worse) < a  (one-sided paired DeLong
-//                test on the voter's validation set)
-//
-// The plan carries the policy as integers (chain::TrainingPlan: epsilon and
-// alpha in parts per million); decisions compare in ppm as well, so that two
-// voters with the same measurement decide the same way.
+// The vote policy at the voter's measuring edge: the node (which links
+// learning) measures the AUCs and, for the DeLong policy, the one-sided
+// p-value that the candidate is worse, in floating point; decide() rounds
+// them to parts per million and decides with chain::policy_approves(), the
+// integer function the ledger holds every ModelVote to (chain/vote_policy.h
+// lists the kinds, their parameters and bounds). So two voters with the same
+// measurement decide the same way, and an honest vote is never refused as
+// contradicting its own AUCs.
 #pragma once
 
 #include <cstdint>
@@ -19,17 +14,11 @@
 
 #include "chain/result.h"
 #include "chain/training.h"
+#include "chain/vote_policy.h"
 
 namespace baton::consensus {
 
-struct VotePolicy {
-  chain::VotePolicyKind kind = chain::VotePolicyKind::strict;
-  std::uint32_t param_ppm = 0;  // tolerance: epsilon (AUC ppm); delong: alpha (ppm); strict: 0
-
-  static VotePolicy from_plan(const chain::TrainingPlan& plan) {
-    return {plan.vote_policy, plan.vote_param_ppm};
-  }
-};
+using VotePolicy = chain::VotePolicy;
 
 // What a voter measured on its own validation data.
 struct Measurement {
