@@ -1,8 +1,11 @@
-// ChainSpec: everything the validation rules need from genesis, computed once.
-// Built from the exact genesis file bytes so that genesis_hash is the hash of
-// what is on disk. Immutable; share one instance (const&) between threads.
+// ChainSpec: everything the validation rules need from genesis, computed once
+// (the validator set, the genesis hash, the genesis training plan decoded and
+// validated). Built from the exact genesis file bytes so that genesis_hash is
+// the hash of what is on disk. Immutable; share one instance (const&) between
+// threads.
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 #include "chain/crypto.h"
@@ -21,6 +24,9 @@ struct ChainSpec {
   // What every signature on this chain is bound to (chain id and genesis hash).
   NetworkId network() const { return {genesis.chain_id, genesis_hash}; }
   const ConsensusParams& params() const { return genesis.consensus; }
+  // The run that starts at block 1, if the genesis names one: a typed,
+  // validated value; the state machine never sees its JSON.
+  const std::optional<TrainingPlan>& genesis_plan() const { return genesis.training_plan; }
 };
 
 // parse_genesis + genesis_hash + ValidatorSet.

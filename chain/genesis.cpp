@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "chain/keys.h"
-#include "chain/protocol.h"
+#include "chain/training_plan.h"
 
 namespace baton::chain {
 namespace {
@@ -332,12 +332,12 @@ Status validate_genesis(const Genesis& g) {
         "genesis: consensus.max_tx_bytes is larger than consensus.max_block_bytes; no block could "
         "hold such a transaction");
   }
-  if (!g.training_plan.is_object())
-    return make_error("genesis: \"training_plan\" must be a JSON object");
-  // An empty object: no run at genesis. Otherwise the plan must be valid for
-  // these members (docs/PROTOCOL.md §18.1); its run starts at block 1.
-  if (auto plan = plan_from_json(g, g.training_plan); !plan)
-    return make_error("genesis: " + plan.error().message);
+  // No plan: no run at genesis. Otherwise the plan must be valid for these
+  // members (docs/PROTOCOL.md §18.1); its run starts at block 1.
+  if (g.training_plan) {
+    if (auto s = validate_plan(g, *g.training_plan); !s)
+      return make_error("genesis: " + s.error().message);
+  }
   if (!g.object_store.is_object())
     return make_error("genesis: \"object_store\" must be a JSON object");
   return {};
@@ -391,7 +391,13 @@ Result<Genesis> parse_genesis(std::string_view text) {
     if (!m) return m.error();
     g.members.push_back(std::move(*m));
   }
-  if (auto it = j.find("training_plan"); it != j.end()) g.training_plan = *it;
+  if (auto it = j.find("training_plan"); it != j.end()) {
+    if (!it->is_object()) return make_error("genesis: \"training_plan\" must be a JSON object");
+    // Decoded here, once; validate_genesis checks it against the members.
+    auto plan = decode_plan_json(*it);
+    if (!plan) return make_error("genesis: " + plan.error().message);
+    g.training_plan = std::move(*plan);
+  }
   if (auto it = j.find("object_store"); it != j.end()) g.object_store = *it;
   if (auto s = validate_genesis(g); !s) return s.error();
   return g;
@@ -428,7 +434,8 @@ std::string encode_genesis(const Genesis& g) {
              {"genesis_time", format_rfc3339_ms(g.genesis_time_unix_ms)},
              {"consensus", consensus},
              {"members", members},
-             {"training_plan", ojson::parse(g.training_plan.dump())},
+             {"training_plan", g.training_plan ? ojson::parse(plan_to_json(*g.training_plan).dump())
+                                               : ojson::object()},
              {"object_store", ojson::parse(g.object_store.dump())}};
   return j.dump(2) + "\n";
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,7 @@
 
 #include "chain/crypto.h"
 #include "chain/result.h"
+#include "chain/training.h"
 
 namespace baton::chain {
 
@@ -59,8 +61,10 @@ struct Genesis {
   std::int64_t genesis_time_unix_ms = 0;  // written as RFC 3339 UTC, e.g. "2026-11-24T00:00:00Z"
   ConsensusParams consensus;
   std::vector<GenesisMember> members;  // order matters: it is the validator order
-  nlohmann::json training_plan =
-      nlohmann::json::object();  // {} or a plan: chain/protocol.h plan_from_json
+  // The run that starts at block 1: the file's "training_plan" ({} is none),
+  // decoded once by parse_genesis (chain/training_plan.h) and checked by
+  // validate_genesis; nothing downstream sees its JSON.
+  std::optional<TrainingPlan> training_plan;
   nlohmann::json object_store = nlohmann::json::object();  // filled by issue 5
 
   // Linear scan; genesis member lists are small (a consortium, not a crowd).
@@ -79,7 +83,8 @@ Status validate_p2p_address(std::string_view address);
 // Checks everything a genesis must satisfy, independent of how it was made:
 // a valid chain id, at least one member, unique names, unique Ed25519 and
 // X25519 keys, valid roles, power/role agreement, total power > 0 (and no
-// overflow), non-zero timeouts and limits. The error names the member/field.
+// overflow), non-zero timeouts and limits, and a training plan that passes
+// validate_plan (chain/training_plan.h). The error names the member/field.
 Status validate_genesis(const Genesis& genesis);
 
 // Parses and validates (validate_genesis) a genesis file. Unknown fields are

@@ -172,10 +172,9 @@ std::optional<ProtocolRejected> apply_protocol_tx(const ChainSpec& spec, LedgerS
 }
 
 void begin_block(const ChainSpec& spec, LedgerState& state, std::uint64_t height) {
-  if (height != 1) return;
-  auto plan = plan_from_json(spec.genesis, spec.genesis.training_plan);
-  // validate_genesis refused a bad plan; an absent one is nullopt.
-  if (plan && *plan) start_run(state.training, std::move(**plan), "genesis", 0);
+  // The plan was decoded and validated once, when the genesis was read.
+  if (height != 1 || !spec.genesis_plan()) return;
+  start_run(state.training, *spec.genesis_plan(), "genesis", 0);
 }
 
 void end_block(const ChainSpec& /*spec*/, LedgerState& state, std::uint64_t height) {

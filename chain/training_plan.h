@@ -61,8 +61,13 @@ Status validate_plan(const Genesis& genesis, const TrainingPlan& plan);
 Result<TrainingPlan> plan_from_proto(const Genesis& genesis, const pb::TrainingPlan& p);
 pb::TrainingPlan plan_to_proto(const TrainingPlan& plan);
 
-// The genesis "training_plan" object (docs/PROTOCOL.md has its fields), or
-// nullopt for an empty object; validated as above. Errors name the field.
+// The JSON form (the genesis "training_plan" object, `baton run start
+// --plan`; docs/PROTOCOL.md §18.1 has its fields) decoded into integers, or
+// nullopt for an empty object; model_spec_hash computed. Not yet checked
+// against a genesis: parse_genesis decodes the genesis plan with this and
+// validate_genesis checks it, once. Errors name the field.
+Result<std::optional<TrainingPlan>> decode_plan_json(const nlohmann::json& j);
+// decode_plan_json, then validate_plan: a plan file for `baton run start`.
 Result<std::optional<TrainingPlan>> plan_from_json(const Genesis& genesis, const nlohmann::json& j);
 nlohmann::json plan_to_json(const TrainingPlan& plan);
 

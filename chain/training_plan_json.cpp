@@ -93,7 +93,7 @@ const json& sub(const json& j, const char* key) {
 
 }  // namespace
 
-Result<std::optional<TrainingPlan>> plan_from_json(const Genesis& genesis, const json& j) {
+Result<std::optional<TrainingPlan>> decode_plan_json(const json& j) {
   if (!j.is_object()) return make_error("training plan: must be a JSON object");
   if (j.empty()) return std::optional<TrainingPlan>{};
   if (auto s = refuse_unknown(j,
@@ -194,8 +194,14 @@ Result<std::optional<TrainingPlan>> plan_from_json(const Genesis& genesis, const
   TRY_ASSIGN(p.load_deadline_blocks, get_uint(d, "load_blocks", "deadlines", 20));
   TRY_ASSIGN(p.save_deadline_blocks, get_uint(d, "save_blocks", "deadlines", 200));
   TRY_ASSIGN(p.vote_deadline_blocks, get_uint(d, "vote_blocks", "deadlines", 20));
-  if (auto s = validate_plan(genesis, p); !s) return s.error();
   return std::optional<TrainingPlan>{std::move(p)};
+}
+
+Result<std::optional<TrainingPlan>> plan_from_json(const Genesis& genesis, const json& j) {
+  auto plan = decode_plan_json(j);
+  if (!plan || !*plan) return plan;
+  if (auto s = validate_plan(genesis, **plan); !s) return s.error();
+  return plan;
 }
 
 json plan_to_json(const TrainingPlan& p) {

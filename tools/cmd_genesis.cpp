@@ -133,14 +133,12 @@ std::pair<chain::Genesis, chain::Hash> load(const std::string& path) {
   return {std::move(*g), chain::genesis_hash(text)};
 }
 
-// parse_genesis has checked the plan as the ledger will; this adds what the
-// partner agents need of it (tools/plan_check.h), which the ledger leaves to
-// them.
+// parse_genesis has decoded and checked the plan as the ledger will; this
+// adds what the partner agents need of it (tools/plan_check.h), which the
+// ledger leaves to them.
 void check_genesis_plan(const std::string& path, const chain::Genesis& g) {
-  auto plan = chain::plan_from_json(g, g.training_plan);
-  if (!plan) fail(path + ": " + plan.error().message);  // parse_genesis passed it: not reached
-  if (!*plan) return;
-  if (auto s = check_plan_for_agents(**plan); !s)
+  if (!g.training_plan) return;
+  if (auto s = check_plan_for_agents(*g.training_plan); !s)
     fail(path + ": training_plan: " + s.error().message);
 }
 

@@ -28,7 +28,7 @@ TEST(Genesis, FixedGenesisParses) {
   EXPECT_EQ(g->members[0].name, "alice");
   EXPECT_TRUE(g->members[0].has_role("admin"));
   EXPECT_FALSE(g->members[1].has_role("admin"));
-  EXPECT_TRUE(g->training_plan.is_object());
+  EXPECT_FALSE(g->training_plan.has_value());
   EXPECT_TRUE(g->object_store.empty());
 }
 

@@ -101,19 +101,70 @@ TEST(TrainingPlanJson, RefusesAPartnerNobodyElseCouldVoteOn) {
       << plan.error().message;
 }
 
+// The genesis file with `plan` as its "training_plan".
+std::string genesis_text_with(const json& plan) {
+  json g = json::parse(encode_genesis(fixed_genesis()));
+  g["training_plan"] = plan;
+  return g.dump(2);
+}
+
 TEST(GenesisPlan, AGenesisWithABadPlanIsRefused) {
+  json bad = good_plan_json();
+  bad["partners"] = {"nobody"};
+  auto refused = parse_genesis(genesis_text_with(bad));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("genesis: training plan: partners[0] \"nobody\""),
+            std::string::npos)
+      << refused.error().message;
+  bad = good_plan_json();
+  bad["cycles"] = "two";  // refused as it is decoded, with the field named
+  refused = parse_genesis(genesis_text_with(bad));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("cycles must be a non-negative integer"),
+            std::string::npos)
+      << refused.error().message;
+  // A Genesis built in code is held to the same rules.
   Genesis g = fixed_genesis();
-  g.training_plan = good_plan_json();
-  g.training_plan["partners"] = {"nobody"};
-  EXPECT_FALSE(validate_genesis(g).ok());
-  g.training_plan = good_plan_json();
+  g.training_plan = decode_plan_json(good_plan_json()).value();
   EXPECT_TRUE(validate_genesis(g).ok());
+  g.training_plan->partners = {"nobody"};
+  EXPECT_FALSE(validate_genesis(g).ok());
+}
+
+TEST(GenesisPlan, IsDecodedOnceIntoTheChainSpecAndEncodesBack) {
+  auto spec = load_chain_spec(genesis_text_with(good_plan_json()));
+  ASSERT_TRUE(spec.ok()) << spec.error().message;
+  ASSERT_TRUE(spec->genesis_plan().has_value());
+  const auto expected = plan_from_json(spec->genesis, good_plan_json()).value();
+  EXPECT_EQ(*spec->genesis_plan(), *expected);
+  // encode_genesis writes the typed plan as JSON that decodes to the same plan.
+  auto again = parse_genesis(encode_genesis(spec->genesis));
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->training_plan, spec->genesis_plan());
+  auto none = load_chain_spec(genesis_text_with(json::object()));
+  ASSERT_TRUE(none.ok()) << none.error().message;
+  EXPECT_FALSE(none->genesis_plan().has_value());
+}
+
+// The state machine starts the genesis run from the typed plan in the
+// ChainSpec: no JSON is read at block 1 (the spec here never had any).
+TEST(GenesisPlan, BlockOneStartsTheRunFromTheTypedPlan) {
+  ChainSpec spec = load_chain_spec(encode_genesis(fixed_genesis())).value();
+  TrainingPlan plan = test_plan(4);
+  plan.run_id = "typed-only";
+  spec.genesis.training_plan = plan;
+  LedgerState state = initial_state(spec.genesis_hash);
+  begin_block(spec, state, 2);
+  EXPECT_TRUE(state.training.empty()) << "only block 1 starts the genesis run";
+  begin_block(spec, state, 1);
+  const baton::chain::Run* run = state.training.find_run("typed-only");
+  ASSERT_NE(run, nullptr);
+  EXPECT_EQ(run->plan, plan);
+  EXPECT_EQ(run->started_by, "genesis");
 }
 
 TEST(GenesisPlan, StartsItsRunAtBlockOne) {
-  Genesis g = fixed_genesis();
-  g.training_plan = good_plan_json();
-  const std::string text = encode_genesis(g);
+  const std::string text = genesis_text_with(good_plan_json());
   auto spec = load_chain_spec(text);
   ASSERT_TRUE(spec.ok()) << spec.error().message;
   LedgerState state = initial_state(spec->genesis_hash);
