@@ -117,7 +117,9 @@ struct Engine::State {
   bool started = false;
   Step restored_step = Step::new_height;  // from the checkpoint's own messages
 
-  std::vector<pb::ConsensusMessage> own;            // signed by me at this height
+  std::vector<pb::ConsensusMessage> own;  // signed by me at this height
+  // own[0, own_released) have left in an Output (their signer record with them).
+  std::size_t own_released = 0;
   std::vector<pb::ConsensusMessage> last_decision;  // proposal + precommits of height-1
   std::vector<std::pair<std::size_t, pb::ConsensusMessage>> next_height;  // buffered
   std::vector<std::string> pending_evidence;  // serialized DuplicateVoteEvidence
@@ -373,6 +375,7 @@ struct Engine::State {
     rounds.clear();
     validity.clear();
     own.clear();
+    own_released = 0;
     schedule(Step::new_height, options.timeouts.commit_ms);
     auto buffered = std::move(next_height);
     next_height.clear();
@@ -518,6 +521,7 @@ struct Engine::State {
       own.push_back(m);
       reached_at.emplace_back(r, reached);
     }
+    own_released = own.size();  // sent (or not) before the restart; resent as they are
     for (const auto& [r, reached] : reached_at) round = std::max(round, r);
     for (const auto& [r, reached] : reached_at) {
       if (r == round) restored_step = std::max(restored_step, reached);
@@ -692,10 +696,14 @@ void Engine::on_block_committed(std::uint64_t height) {
 
 Output Engine::take_output() {
   State& s = *s_;
+  // The signer's record covers every message of this output; the caller
+  // writes it (and the checkpoint) before it sends any of them.
+  if (s.signer) s.out.signer_state = s.signer->take_unsaved();
   if (s.checkpoint_dirty) {
     s.out.checkpoint = s.checkpoint();
     s.checkpoint_dirty = false;
   }
+  s.own_released = s.own.size();
   Output out = std::move(s.out);
   s.out = Output{};
   return out;
@@ -704,7 +712,9 @@ Output Engine::take_output() {
 std::vector<pb::ConsensusMessage> Engine::messages_to_rebroadcast() const {
   const State& s = *s_;
   std::vector<pb::ConsensusMessage> out;
-  for (const auto& m : s.own) {
+  // Only what an Output already carried: its signer record is written.
+  for (std::size_t i = 0; i < s.own_released; ++i) {
+    const auto& m = s.own[i];
     const std::uint32_t r = m.has_vote() ? m.vote().round() : m.proposal().round();
     if (r + 1 >= s.round) out.push_back(m);
   }

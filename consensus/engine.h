@@ -1,10 +1,15 @@
 // The Tendermint consensus engine (Buchman, Kwon, Milosevic 2018,
 // arXiv:1807.04938, Algorithm 1) as an I/O-free state machine.
 //
-// The engine holds no sockets, clocks, threads, files or randomness. The
-// caller (node/ or the simulation) feeds it inputs and, after each input,
-// drains take_output() and carries the output out IN THIS ORDER:
-//   1. write `checkpoint` durably (if set), before anything is sent;
+// The engine holds no sockets, clocks, threads, files or randomness, and
+// writes nothing: what must survive a crash leaves it as output. The caller
+// (node/ or the simulation) feeds it inputs and, after each input, drains
+// take_output() and carries the output out IN THIS ORDER:
+//   1. write `signer_state` durably (if set), then `checkpoint` (if set),
+//      before anything is sent; if either write fails, send nothing of this
+//      output and stop driving the engine (a restart reopens the signer from
+//      the last record written, so a signature never sent may be made again
+//      differently, and one sent never is);
 //   2. commit `decision` (if set) to the block store;
 //   3. send `messages` to every other validator;
 //   4. schedule each of `timeouts`; when one fires, call on_timeout() with it.
@@ -12,7 +17,8 @@
 // keeps it and offers it to the application for the next block it proposes.
 //
 // Threading: not thread-safe; one thread drives an Engine. The Application
-// and Signer passed in are only called from inside Engine methods.
+// and Signer passed in are only called from inside Engine methods; the
+// Signer is this engine's alone while it lives.
 #pragma once
 
 #include <cstdint>
@@ -106,13 +112,17 @@ struct Decision {
 };
 
 struct Output {
+  // The signer's double-sign record covering every signed message below
+  // (consensus/signer.h); set when this validator signed something new.
+  std::optional<pb::SignerState> signer_state;
   std::optional<pb::EngineCheckpoint> checkpoint;
   std::optional<Decision> decision;
   std::vector<pb::ConsensusMessage> messages;
   std::vector<Timeout> timeouts;
   std::vector<chain::pb::DuplicateVoteEvidence> evidence;
   bool empty() const {
-    return !checkpoint && !decision && messages.empty() && timeouts.empty() && evidence.empty();
+    return !signer_state && !checkpoint && !decision && messages.empty() && timeouts.empty() &&
+           evidence.empty();
   }
 };
 
@@ -155,10 +165,11 @@ class Engine {
   // Moves everything produced since the last call out of the engine.
   Output take_output();
 
-  // This validator's own signed messages at the current height, plus the
-  // proposal and precommits that decided the previous height: what a gossip
-  // tick should resend so that peers that missed them (drops, reconnects,
-  // a restart) can catch up. Does not change state.
+  // This validator's own signed messages at the current height that an
+  // Output already carried, plus the proposal and precommits that decided
+  // the previous height: what a gossip tick should resend so that peers that
+  // missed them (drops, reconnects, a restart) can catch up. Does not change
+  // state.
   std::vector<pb::ConsensusMessage> messages_to_rebroadcast() const;
 
   EngineStatus status() const;

@@ -29,12 +29,10 @@ const char* step_name(SignStep step) {
 }  // namespace
 
 Result<std::unique_ptr<Signer>> Signer::open(chain::SigningKey key, chain::NetworkId network,
-                                             SignerStateStore& store) {
-  auto loaded = store.load();
-  if (!loaded) return loaded.error();
+                                             std::optional<pb::SignerState> loaded) {
   pb::SignerState last;
-  if (loaded->has_value()) {
-    last = **loaded;
+  if (loaded) {
+    last = std::move(*loaded);
     // A block id is empty (nil) or 32 bytes not all zero (chain/vote.h).
     if (last.step() > static_cast<std::uint32_t>(SignStep::precommit) ||
         !chain::vote_block_id_well_formed(last.block_id())) {
@@ -43,8 +41,20 @@ Result<std::unique_ptr<Signer>> Signer::open(chain::SigningKey key, chain::Netwo
                         "); refusing to sign until an operator restores it");
     }
   }
-  return std::unique_ptr<Signer>(
-      new Signer(std::move(key), std::move(network), store, std::move(last)));
+  return std::unique_ptr<Signer>(new Signer(std::move(key), std::move(network), std::move(last)));
+}
+
+Result<std::unique_ptr<Signer>> Signer::open(chain::SigningKey key, chain::NetworkId network,
+                                             SignerStateStore& store) {
+  auto loaded = store.load();
+  if (!loaded) return loaded.error();
+  return open(std::move(key), std::move(network), std::move(*loaded));
+}
+
+std::optional<pb::SignerState> Signer::take_unsaved() {
+  if (!unsaved_) return std::nullopt;
+  unsaved_ = false;
+  return last_;
 }
 
 Result<chain::Signature> Signer::guarded_sign(std::uint64_t height, std::uint32_t round,
@@ -78,12 +88,10 @@ Result<chain::Signature> Signer::guarded_sign(std::uint64_t height, std::uint32_
   record.set_block_id(id_string(block_id));
   const auto signature = key_.sign(sign_bytes);
   record.set_signature(std::string(signature.bytes.begin(), signature.bytes.end()));
-  if (auto saved = store_.save(record); !saved) {
-    return make_error("refusing to sign a " + hrs + ": the signer state could not be saved (" +
-                          saved.error().message + ")",
-                      static_cast<int>(SignRefusal::store_failed));
-  }
+  // Not durable yet: the engine hands the record out with the message that
+  // carries this signature, and its caller writes it before sending.
   last_ = std::move(record);
+  unsaved_ = true;
   return signature;
 }
 

@@ -1,8 +1,12 @@
-// The validator's signer with a double-sign guard. Before any signature
-// leaves it, the signer durably records the (height, round, step) and value
-// it is about to sign; it refuses to sign at a lower (height, round, step),
-// or a different value at the same one, also after a restart (it reloads
-// the record from its store).
+// The validator's signer with a double-sign guard. It keeps the last
+// (height, round, step) and value it signed (a pb::SignerState record) and
+// refuses to sign at a lower (height, round, step), or a different value at
+// the same one. It writes nothing itself: every record it makes is handed
+// out by take_unsaved(), and the engine puts it into its Output, which the
+// caller writes durably before it sends anything of that output (engine.h).
+// After a restart the signer is opened from the last record written, so a
+// signature that was never sent may be made again differently, and one that
+// was sent never is.
 #pragma once
 
 #include <cstdint>
@@ -20,9 +24,10 @@ namespace baton::consensus {
 // Order of what a validator signs within one (height, round).
 enum class SignStep : std::uint32_t { none = 0, proposal = 1, prevote = 2, precommit = 3 };
 
-// Port: where the signer keeps its last-signed record. node/ provides a
+// Port: where a validator keeps its signer's last record. node/ provides a
 // file-backed store (fsync before returning); MemorySignerStateStore is for
-// tests and the simulation.
+// tests and the simulation. The signer never calls it: the caller loads the
+// record to open a Signer, and saves each Output::signer_state.
 class SignerStateStore {
  public:
   virtual ~SignerStateStore() = default;
@@ -55,14 +60,16 @@ enum class SignRefusal {
   none = 0,
   regression = 1,         // (height, round, step) lower than the last signed one
   conflicting_value = 2,  // same (height, round, step), a different block id
-  store_failed = 3,       // the record could not be saved: nothing was signed
 };
 
-// Not thread-safe; one per validator key. The store must outlive the signer.
+// Not thread-safe; one per validator key. No I/O.
 class Signer {
  public:
-  // Loads the last record from `store`. Fails if it cannot be read or is
-  // malformed.
+  // Starts from `last`, the record last written durably (nullopt: this key
+  // never signed here). Fails if it is malformed.
+  static Result<std::unique_ptr<Signer>> open(chain::SigningKey key, chain::NetworkId network,
+                                              std::optional<pb::SignerState> last);
+  // Loads the record from `store` (a read only), then as above.
   static Result<std::unique_ptr<Signer>> open(chain::SigningKey key, chain::NetworkId network,
                                               SignerStateStore& store);
 
@@ -78,21 +85,25 @@ class Signer {
                                      std::int32_t pol_round, const chain::Hash& block_id,
                                      std::string block);
 
-  // The last record (for status pages and restarts).
+  // The last record, written or not (for status pages and restarts).
   const pb::SignerState& last() const { return last_; }
+  // The record that covers every signature made since the previous call,
+  // once; nullopt when nothing new was signed (signing the same value again
+  // makes no new record). Whoever sends those signatures must write it
+  // durably first.
+  std::optional<pb::SignerState> take_unsaved();
 
  private:
-  Signer(chain::SigningKey key, chain::NetworkId network, SignerStateStore& store,
-         pb::SignerState last)
-      : key_(std::move(key)), network_(std::move(network)), store_(store), last_(std::move(last)) {}
+  Signer(chain::SigningKey key, chain::NetworkId network, pb::SignerState last)
+      : key_(std::move(key)), network_(std::move(network)), last_(std::move(last)) {}
   Result<chain::Signature> guarded_sign(std::uint64_t height, std::uint32_t round, SignStep step,
                                         const std::optional<chain::Hash>& block_id,
                                         const chain::Bytes& sign_bytes);
 
   chain::SigningKey key_;
   chain::NetworkId network_;
-  SignerStateStore& store_;
   pb::SignerState last_;
+  bool unsaved_ = false;
 };
 
 }  // namespace baton::consensus

@@ -1,6 +1,7 @@
 #include "node/consensus_driver.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <utility>
 
 #include <boost/asio/post.hpp>
@@ -48,15 +49,19 @@ Status save_checkpoint(const std::filesystem::path& path,
 
 ConsensusDriver::ConsensusDriver(asio::io_context& loop, ConsensusDriverOptions options,
                                  consensus::ValidatorSet validators, consensus::Application& app,
-                                 ConsensusHost& host, std::unique_ptr<consensus::Signer> signer)
+                                 ConsensusHost& host, std::unique_ptr<consensus::Signer> signer,
+                                 consensus::SignerStateStore* signer_store)
     : loop_(loop),
       options_(std::move(options)),
       validators_(std::move(validators)),
       app_(app),
       host_(host),
       signer_(std::move(signer)),
+      signer_store_(signer_store),
       heartbeat_(loop),
-      rebroadcast_(loop) {}
+      rebroadcast_(loop) {
+  if (signer_ && signer_store_ == nullptr) std::abort();  // a signer's records must go somewhere
+}
 
 ConsensusDriver::~ConsensusDriver() { stop(); }
 
@@ -119,6 +124,17 @@ void ConsensusDriver::drain() {
   while (running()) {
     consensus::Output out = engine_->take_output();
     if (out.empty()) break;
+    // Nothing of this output leaves before the records that cover it are
+    // durable: first the signer's (its votes and proposal), then the
+    // checkpoint (its locks).
+    if (out.signer_state) {
+      if (auto s = signer_store_->save(*out.signer_state); !s) {
+        draining_ = false;
+        stop();
+        host_.storage_failed(StorageArea::signer_state, s.error().message);
+        return;
+      }
+    }
     if (out.checkpoint) {
       if (auto s = save_checkpoint(options_.checkpoint_file, *out.checkpoint); !s) {
         // Nothing of this output leaves: its messages may depend on the

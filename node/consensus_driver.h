@@ -1,9 +1,11 @@
 // ConsensusDriver: runs the I/O-free consensus::Engine inside batond. It
 // turns timers into on_timeout() calls and carries out each engine Output in
-// the order engine.h prescribes: checkpoint written durably, decided block
-// committed (through the host), messages sent, timeouts scheduled. Votes and
-// proposals are persisted by the Signer (FileSignerStateStore, fsynced)
-// before they are signed, so they are durable before they are sent.
+// the order engine.h prescribes: the signer's record and the checkpoint
+// written durably, decided block committed (through the host), messages sent,
+// timeouts scheduled. The engine and its Signer write nothing themselves: the
+// signer's double-sign record is an output the driver writes (through the
+// SignerStateStore, fsynced) before any vote or proposal it covers is sent,
+// as it writes the checkpoint.
 //
 // Empty blocks: after a commit, the engine's commit pause ends the height's
 // new_height step. The driver holds that step open while the host says there
@@ -49,10 +51,11 @@ class ConsensusHost {
   // The driver cannot go on (e.g. the checkpoint on disk is damaged): the
   // node stops taking part until an operator looks.
   virtual void halt(const std::string& why) = 0;
-  // A write consensus needs failed (the checkpoint; the host reports its own
-  // ledger and signer-state failures the same way). The driver has stopped
-  // itself before this call; the host halts and later builds a new driver
-  // once the disk takes writes again (node/storage_faults.h).
+  // A write consensus needs failed (the signer's record or the checkpoint;
+  // the host reports its own ledger failures the same way). The driver has
+  // stopped itself, with nothing of that output sent, before this call; the
+  // host halts and later builds a new driver once the disk takes writes
+  // again (node/storage_faults.h).
   virtual void storage_failed(StorageArea area, const std::string& why) = 0;
   // For logs: something worth an operator's attention.
   virtual void note(const std::string& what) = 0;
@@ -67,11 +70,13 @@ struct ConsensusDriverOptions {
 
 class ConsensusDriver {
  public:
-  // `signer` may be null (observer). `app`, `host` and `loop` must outlive
-  // the driver.
+  // `signer` may be null (observer); otherwise `signer_store` receives its
+  // records and must hold the one it was opened from. `app`, `host`, `loop`
+  // and `signer_store` must outlive the driver.
   ConsensusDriver(boost::asio::io_context& loop, ConsensusDriverOptions options,
                   consensus::ValidatorSet validators, consensus::Application& app,
-                  ConsensusHost& host, std::unique_ptr<consensus::Signer> signer);
+                  ConsensusHost& host, std::unique_ptr<consensus::Signer> signer,
+                  consensus::SignerStateStore* signer_store);
   ~ConsensusDriver();
 
   // Builds the engine at `height` (block store tip + 1) from the last
@@ -106,6 +111,7 @@ class ConsensusDriver {
   consensus::Application& app_;
   ConsensusHost& host_;
   std::unique_ptr<consensus::Signer> signer_;
+  consensus::SignerStateStore* signer_store_;
   std::unique_ptr<consensus::Engine> engine_;
   std::vector<std::shared_ptr<boost::asio::steady_timer>> timers_;
   boost::asio::steady_timer heartbeat_;

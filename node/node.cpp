@@ -143,9 +143,6 @@ Node::Node(NodeConfig config, std::shared_ptr<spdlog::logger> log,
       state_(std::make_shared<const chain::LedgerState>(chain::initial_state(spec_->genesis_hash))),
       mempool_(*spec_, config_.mempool),
       signer_store_(config_.data_dir / "signer_state"),
-      signer_guard_(
-          signer_store_,
-          [this](const std::string& why) { storage_failed(StorageArea::signer_state, why); }),
       work_(asio::make_work_guard(loop_)),
       tick_timer_(loop_),
       gossip_timer_(loop_) {
@@ -269,8 +266,9 @@ Result<std::unique_ptr<ConsensusDriver>> Node::build_driver() {
   std::unique_ptr<consensus::Signer> signer;
   if (spec_->validators.is_validator(keys_.signing.public_key())) {
     // Signer::open reads the record from disk: after a storage halt the new
-    // signer starts from what was durably saved, as after a restart.
-    auto opened = consensus::Signer::open(keys_.signing, spec_->network(), signer_guard_);
+    // signer starts from what was durably saved, as after a restart. The
+    // driver writes each new record (and reports a failed write).
+    auto opened = consensus::Signer::open(keys_.signing, spec_->network(), signer_store_);
     if (!opened) return make_error("cannot open the signer state: " + opened.error().message);
     signer = std::move(opened).value();
   }
@@ -280,7 +278,7 @@ Result<std::unique_ptr<ConsensusDriver>> Node::build_driver() {
   driver_options.empty_block_interval_ms = o.empty_block_interval_ms.value_or(1000);
   return std::make_unique<ConsensusDriver>(loop_, driver_options,
                                            consensus::ValidatorSet(std::move(validators)), *this,
-                                           *this, std::move(signer));
+                                           *this, std::move(signer), &signer_store_);
 }
 
 Status Node::start() {

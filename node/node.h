@@ -249,8 +249,6 @@ class Node final : public ConsensusHost, public consensus::Application, public T
   // Drivers replaced after a storage halt. Their timers' handlers may still
   // be queued on the loop, so they live until stop() has stopped the loop.
   std::vector<std::unique_ptr<ConsensusDriver>> retired_drivers_;
-  // The signer's store as the signer sees it: reports failed saves.
-  ReportingSignerStateStore signer_guard_;
 
   boost::asio::io_context loop_{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;

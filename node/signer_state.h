@@ -11,7 +11,6 @@
 #pragma once
 
 #include <filesystem>
-#include <functional>
 #include <optional>
 #include <string>
 
@@ -38,27 +37,6 @@ class FileSignerStateStore final : public consensus::SignerStateStore {
 
  private:
   std::filesystem::path path_;
-};
-
-// A SignerStateStore that forwards to another and reports every failed save
-// to `on_failure` (with the error's sentence) before returning it: the node
-// halts on it (node/storage_faults.h) instead of running on unable to vote.
-class ReportingSignerStateStore final : public consensus::SignerStateStore {
- public:
-  ReportingSignerStateStore(consensus::SignerStateStore& inner,
-                            std::function<void(const std::string&)> on_failure)
-      : inner_(inner), on_failure_(std::move(on_failure)) {}
-
-  Result<std::optional<consensus::pb::SignerState>> load() override { return inner_.load(); }
-  Status save(const consensus::pb::SignerState& state) override {
-    auto saved = inner_.save(state);
-    if (!saved && on_failure_) on_failure_(saved.error().message);
-    return saved;
-  }
-
- private:
-  consensus::SignerStateStore& inner_;
-  std::function<void(const std::string&)> on_failure_;
 };
 
 }  // namespace baton::node

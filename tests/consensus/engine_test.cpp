@@ -383,6 +383,53 @@ TEST_F(EngineTest, RestartAfterVotingResendsTheSameVoteInsteadOfANewOne) {
   EXPECT_TRUE(resent);
 }
 
+// The engine writes nothing: the signer's record of a vote leaves in the
+// same output as the vote, for the caller to write first (engine.h), and a
+// gossip tick never resends a message no output has carried yet.
+TEST_F(EngineTest, TheSignerRecordLeavesWithTheVoteItCovers) {
+  start();
+  const std::string v = block_by(1, 1, 0);
+  ASSERT_EQ(node_.engine->on_message(proposal_msg(1, 1, 0, -1, v)), MessageVerdict::accepted);
+  for (const auto& m : node_.engine->messages_to_rebroadcast())
+    EXPECT_FALSE(m.has_vote()) << "a vote no output carried was offered for gossip";
+  EXPECT_FALSE(node_.store.load().value()) << "the engine wrote the signer record itself";
+  const Output out = node_.engine->take_output();
+  const auto prevote = find_vote(out, PREVOTE);
+  ASSERT_TRUE(prevote);
+  ASSERT_TRUE(out.signer_state);
+  EXPECT_EQ(out.signer_state->height(), 1u);
+  EXPECT_EQ(out.signer_state->round(), 0u);
+  EXPECT_EQ(out.signer_state->step(), static_cast<std::uint32_t>(SignStep::prevote));
+  EXPECT_EQ(out.signer_state->block_id(), prevote->block_id());
+  EXPECT_EQ(out.signer_state->signature(), prevote->signature());
+  bool offered = false;
+  for (const auto& m : node_.engine->messages_to_rebroadcast())
+    offered |= m.has_vote() && m.vote().SerializeAsString() == prevote->SerializeAsString();
+  EXPECT_TRUE(offered);
+  // Nothing new signed: no record.
+  EXPECT_FALSE(feed(vote_msg(2, PREVOTE, 1, 0, std::nullopt)).signer_state);
+}
+
+// Killed before its output was written, the validator lost a vote that
+// never left: after the restart it may vote otherwise at that step. Once
+// the record of the new vote is written, the old one is refused for good.
+TEST_F(EngineTest, ACrashBeforeTheOutputIsWrittenLosesOnlyWhatNeverLeft) {
+  start();
+  const std::string v = block_by(1, 1, 0);
+  ASSERT_EQ(node_.engine->on_message(proposal_msg(1, 1, 0, -1, v)), MessageVerdict::accepted);
+  node_.restart();  // the output (a prevote for v and its record) is lost
+  node_.engine->start();
+  const auto first = node_.take();
+  EXPECT_EQ(node_.engine->status().step, Step::propose);
+  const auto prevote = find_vote(fire(find_timeout(first, Step::propose).value()), PREVOTE);
+  ASSERT_TRUE(prevote);
+  EXPECT_TRUE(prevote->block_id().empty()) << "nil after the propose timeout";
+  node_.restart();
+  const auto again = node_.signer->sign_vote(PREVOTE, 1, 0, id_of(v));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(static_cast<SignRefusal>(again.error().code), SignRefusal::conflicting_value);
+}
+
 TEST_F(EngineTest, CountsAnEquivocatorTowardsEachValueItSigned) {
   start();
   const std::string a = block_by(1, 1, 0);

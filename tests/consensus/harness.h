@@ -4,8 +4,11 @@
 // a crash.
 #pragma once
 
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -59,6 +62,31 @@ inline pb::ConsensusMessage proposal_msg(int signer, std::uint64_t h, std::uint3
   return m;
 }
 
+// Does the signer record `r` cover `m`, a message this validator signed:
+// is m's (height, round, step) at or below r's, with r's value when equal?
+// The signer refuses anything a covering record does not allow.
+inline bool record_covers(const std::optional<pb::SignerState>& r, const pb::ConsensusMessage& m) {
+  if (!r) return false;
+  std::uint64_t h = 0;
+  std::uint32_t round = 0, step = 0;
+  std::string value;
+  if (m.has_vote()) {
+    h = m.vote().height();
+    round = m.vote().round();
+    step = m.vote().type() == chain::pb::PREVOTE ? static_cast<std::uint32_t>(SignStep::prevote)
+                                                 : static_cast<std::uint32_t>(SignStep::precommit);
+    value = m.vote().block_id();
+  } else {
+    h = m.proposal().height();
+    round = m.proposal().round();
+    step = static_cast<std::uint32_t>(SignStep::proposal);
+    value = str(block_id_of(m.proposal().block()).value());
+  }
+  const auto at = std::make_tuple(h, round, step);
+  const auto last = std::make_tuple(r->height(), r->round(), r->step());
+  return at < last || (at == last && r->block_id() == value);
+}
+
 inline EngineOptions test_options() {
   EngineOptions o;
   o.network = kChain;
@@ -68,6 +96,8 @@ inline EngineOptions test_options() {
 
 // One validator's node: everything that survives a crash (app chain, signer
 // store, last checkpoint) plus the engine and signer, which restart() rebuilds.
+// take() carries an output out as node/'s driver does: the signer record and
+// the checkpoint are written before any message counts as sent.
 struct TestNode {
   TestNode(int index, ValidatorSet validators, EngineOptions options = test_options())
       : index(index),
@@ -84,10 +114,27 @@ struct TestNode {
                                       checkpoint);
   }
 
-  // Takes the engine's output, remembering the checkpoint and the decision.
+  // Takes the engine's output, writing the signer record and the checkpoint
+  // and remembering the decision. Aborts if a message this validator signed
+  // is not covered by the record written by then.
   Output take() {
     Output out = engine->take_output();
+    if (out.signer_state && !store.save(*out.signer_state)) std::abort();
     if (out.checkpoint) checkpoint = out.checkpoint;
+    const auto written = store.load().value();
+    const auto me = key_for(index).public_key();
+    const std::string me_bytes(me.bytes.begin(), me.bytes.end());
+    for (const auto& m : out.messages) {
+      const bool mine =
+          m.has_vote() ? m.vote().validator() == me_bytes : m.proposal().proposer() == me_bytes;
+      if (mine && !record_covers(written, m)) {
+        std::fprintf(stderr,
+                     "validator %d would send a message its written signer record does "
+                     "not cover\n",
+                     index);
+        std::abort();  // the engine broke its output contract (engine.h)
+      }
+    }
     if (out.decision) {
       if (!app.append(sim::CommittedEntry{out.decision->block_id, out.decision->block,
                                           out.decision->commit}))

@@ -62,6 +62,7 @@ TEST(Signer, RefusesDoubleSigningAcrossARestart) {
   {
     auto signer = open(store);
     ASSERT_TRUE(signer->sign_vote(PRECOMMIT, 7, 0, kA));
+    ASSERT_TRUE(store.save(signer->take_unsaved().value()));  // written before it is sent
   }
   auto restarted = open(store);
   EXPECT_EQ(restarted->last().height(), 7u);
@@ -74,17 +75,49 @@ TEST(Signer, RefusesDoubleSigningAcrossARestart) {
   EXPECT_TRUE(restarted->sign_vote(PREVOTE, 7, 1, kB));
 }
 
-TEST(Signer, SignsNothingWhenTheRecordCannotBeSaved) {
+// The signer writes nothing: each new record is handed out once, for the
+// caller to write before it sends what the record covers.
+TEST(Signer, HandsOutEachNewRecordOnceAndWritesNothing) {
   MemorySignerStateStore store;
   auto signer = open(store);
-  store.set_fail_saves(true);
+  EXPECT_FALSE(signer->take_unsaved()) << "nothing signed yet";
   const auto vote = signer->sign_vote(PREVOTE, 1, 0, kA);
-  ASSERT_FALSE(vote);
-  EXPECT_EQ(refusal(vote.error()), SignRefusal::store_failed);
-  EXPECT_NE(vote.error().message.find("could not be saved"), std::string::npos);
-  store.set_fail_saves(false);
-  EXPECT_EQ(signer->last().height(), 0u) << "the failed attempt left no record";
-  EXPECT_TRUE(signer->sign_vote(PREVOTE, 1, 0, kB));
+  ASSERT_TRUE(vote);
+  EXPECT_FALSE(store.load().value()) << "the signer wrote its record itself";
+  const auto record = signer->take_unsaved();
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->height(), 1u);
+  EXPECT_EQ(record->round(), 0u);
+  EXPECT_EQ(record->step(), static_cast<std::uint32_t>(SignStep::prevote));
+  EXPECT_EQ(record->block_id(), str(kA));
+  EXPECT_EQ(record->signature(), vote->signature());
+  EXPECT_FALSE(signer->take_unsaved()) << "handed out twice";
+  ASSERT_TRUE(signer->sign_vote(PREVOTE, 1, 0, kA));
+  EXPECT_FALSE(signer->take_unsaved()) << "the same value again makes no new record";
+  ASSERT_TRUE(signer->sign_vote(PREVOTE, 1, 1, kB));
+  ASSERT_TRUE(signer->sign_vote(PRECOMMIT, 1, 1, kB));
+  const auto latest = signer->take_unsaved();
+  ASSERT_TRUE(latest);  // one record covers both: the latest
+  EXPECT_EQ(latest->step(), static_cast<std::uint32_t>(SignStep::precommit));
+  EXPECT_EQ(latest->round(), 1u);
+}
+
+// A crash before the record was written loses a signature that was never
+// sent (the caller sends only after writing): the restarted signer may sign
+// that step again, for another value. Once written, it never may.
+TEST(Signer, OnlyAWrittenRecordBindsTheRestartedSigner) {
+  MemorySignerStateStore store;
+  {
+    auto signer = open(store);
+    ASSERT_TRUE(signer->sign_vote(PREVOTE, 4, 0, kA));  // crash: never written, never sent
+  }
+  auto restarted = open(store);
+  ASSERT_TRUE(restarted->sign_vote(PREVOTE, 4, 0, kB));
+  ASSERT_TRUE(store.save(restarted->take_unsaved().value()));
+  auto again = open(store);
+  const auto conflict = again->sign_vote(PREVOTE, 4, 0, kA);
+  ASSERT_FALSE(conflict);
+  EXPECT_EQ(refusal(conflict.error()), SignRefusal::conflicting_value);
 }
 
 TEST(Signer, RefusesToOpenOnAMalformedRecord) {

@@ -63,5 +63,41 @@ TEST(Simulation, FindsForkWhenLockingIsDisabled) {
   EXPECT_GT(failing, 0);
 }
 
+// A validator killed at any point of carrying out an output (before its
+// signer record is written, between the record and the checkpoint, after
+// both, after some of its messages left) and restarted from what was
+// written never signs two different messages for one height, round and
+// step. The crashes must actually cut outputs short, or the test proves
+// nothing.
+TEST(Simulation, CrashesInsideAnOutputNeverMakeAValidatorSignTwice) {
+  std::uint64_t cut_short = 0;
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    SimOptions o;
+    o.seed = seed;
+    const auto r = run_simulation(o);
+    EXPECT_TRUE(r.violations.empty()) << "seed " << seed << ": " << r.violations.front();
+    cut_short += r.crashes_mid_output;
+  }
+  EXPECT_GT(cut_short, 40u);
+}
+
+// The same crashes with the order broken (messages sent before their
+// signer record is written) must show a double sign for some seed.
+TEST(Simulation, FindsADoubleSignWhenMessagesLeaveBeforeTheirRecords) {
+  int failing = 0;
+  for (std::uint64_t seed = 1; seed <= 200 && failing == 0; ++seed) {
+    SimOptions o;
+    o.seed = seed;
+    o.unsafe_send_before_write = true;
+    const auto r = run_simulation(o);
+    if (!r.violations.empty()) {
+      ++failing;
+      EXPECT_NE(r.violations.front().find("signed two different"), std::string::npos)
+          << r.violations.front();
+    }
+  }
+  EXPECT_GT(failing, 0);
+}
+
 }  // namespace
 }  // namespace baton::consensus::sim

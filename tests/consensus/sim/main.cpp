@@ -19,7 +19,9 @@ void usage() {
       "                 [--fault-ms MS] [--drop-percent P] [--no-partitions] [--no-crashes] "
       "[--trace]\n"
       "                 [--unsafe-ignore-lock]   (test-only: breaks locking, must find "
-      "violations)\n");
+      "violations)\n"
+      "                 [--unsafe-send-before-write]   (test-only: sends votes before their "
+      "signer record is written, must find violations)\n");
 }
 
 bool parse_u64(const char* text, std::uint64_t& out) {
@@ -76,6 +78,8 @@ int main(int argc, char** argv) {
       options.trace = true;
     } else if (flag == "--unsafe-ignore-lock") {
       options.unsafe_ignore_lock = true;
+    } else if (flag == "--unsafe-send-before-write") {
+      options.unsafe_send_before_write = true;
     } else if (flag == "--help" || flag == "-h") {
       usage();
       return 0;
@@ -97,19 +101,25 @@ int main(int argc, char** argv) {
   std::uint64_t violations = 0;
   std::uint64_t heights = 0;
   std::uint64_t evidence = 0;
+  std::uint64_t crashes = 0;
+  std::uint64_t crashes_mid_output = 0;
   const auto start = std::chrono::steady_clock::now();
   for (std::uint64_t k = 0; k < seeds; ++k) {
     options.seed = first + k;
     const auto r = baton::consensus::sim::run_simulation(options);
     heights += r.min_honest_height;
     evidence += r.evidence_committed;
+    crashes += r.crashes;
+    crashes_mid_output += r.crashes_mid_output;
     if (!r.violations.empty()) {
       ++violations;
       std::printf(
           "seed %llu FAILED: %s\n  replay: baton-sim --nodes %d --byzantine %d --seed %llu%s\n",
           static_cast<unsigned long long>(options.seed), r.violations.front().c_str(),
           options.nodes, options.byzantine, static_cast<unsigned long long>(options.seed),
-          options.unsafe_ignore_lock ? " --unsafe-ignore-lock" : "");
+          std::string(options.unsafe_ignore_lock ? " --unsafe-ignore-lock" : "")
+              .append(options.unsafe_send_before_write ? " --unsafe-send-before-write" : "")
+              .c_str());
     } else if (single || options.trace) {
       std::printf(
           "seed %llu ok: heights %llu..%llu, %llu events, %llu simulated ms, %llu crashes, %llu "
@@ -135,6 +145,9 @@ int main(int argc, char** argv) {
       "wall: %.1f s\n",
       options.nodes, options.byzantine, static_cast<unsigned long long>(heights),
       static_cast<unsigned long long>(evidence), secs);
+  std::printf("crashes: %llu, %llu of them inside an output\n",
+              static_cast<unsigned long long>(crashes),
+              static_cast<unsigned long long>(crashes_mid_output));
   std::printf("seeds: %llu, violations: %llu\n", static_cast<unsigned long long>(seeds),
               static_cast<unsigned long long>(violations));
   return violations > 0 ? 1 : 0;

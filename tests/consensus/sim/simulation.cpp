@@ -78,7 +78,13 @@ struct SimNode {
   std::unique_ptr<Engine> engine;
   bool up = true;
   std::uint64_t epoch = 0;
+  // A crash waiting for the next output with something to write or send,
+  // which it cuts short at a random point.
+  bool crash_in_output = false;
 };
+
+// Where a crash cuts an output short, in the order engine.h prescribes.
+enum class Cut { before_writes, after_signer_record, after_writes, mid_send };
 
 std::string bytes_of(const chain::Hash& h) { return std::string(h.bytes.begin(), h.bytes.end()); }
 std::string bytes_of(const chain::PublicKey& k) {
@@ -249,7 +255,27 @@ class Simulation {
   // ---- carrying out an engine's output (the order of engine.h)
   void drain(SimNode& n) {
     Output out = n.engine->take_output();
-    if (out.checkpoint) n.checkpoint = *out.checkpoint;
+    if (now_ >= o_.fault_ms) n.crash_in_output = false;  // the network has healed
+    const bool carries = out.signer_state || out.checkpoint || !out.messages.empty();
+    std::optional<Cut> cut;
+    std::size_t sent_before_crash = out.messages.size();
+    if (n.crash_in_output && carries && !n.byzantine) {
+      cut = static_cast<Cut>(rng_.below(4));
+      if (o_.unsafe_send_before_write) cut = Cut::mid_send;
+      sent_before_crash = 1 + rng_.below(std::max<std::size_t>(out.messages.size(), 1));
+    }
+    if (o_.unsafe_send_before_write && !n.byzantine) {
+      // The bug the order exists to prevent: messages leave first.
+      for (std::size_t i = 0; i < out.messages.size() && i < sent_before_crash; ++i)
+        send_signed(n, out.messages[i]);
+      if (cut) return crash_now(n, "after sending, before writing");
+      write_records(n, out, std::nullopt);
+    } else {
+      if (cut == Cut::before_writes) return crash_now(n, "before writing its records");
+      write_records(n, out, cut);
+      if (cut == Cut::after_signer_record) return crash_now(n, "between its two records");
+      if (cut == Cut::after_writes) return crash_now(n, "after writing its records");
+    }
     if (out.decision) {
       const auto& d = *out.decision;
       trace("node " + std::to_string(n.index) + " decides height " + std::to_string(d.height) +
@@ -260,14 +286,13 @@ class Simulation {
       result_.evidence_seen += out.evidence.size();
       for (const auto& e : out.evidence) check_accuses_no_honest(n, e.SerializeAsString(), "sees");
     }
-    for (auto& m : out.messages) {
-      if (o_.trace) trace("node " + std::to_string(n.index) + " signs " + describe(m));
-      if (n.byzantine) {
-        equivocate(n, m);
-      } else {
-        check_not_double_signed(n, m);
-        broadcast(n.index, "C" + encode_message(m));
+    if (!o_.unsafe_send_before_write || n.byzantine) {
+      for (std::size_t i = 0; i < out.messages.size(); ++i) {
+        if (cut == Cut::mid_send && i == sent_before_crash)
+          return crash_now(n, "after sending " + std::to_string(i) + " of its messages");
+        send_signed(n, out.messages[i]);
       }
+      if (cut == Cut::mid_send) return crash_now(n, "after sending its messages");
     }
     for (const auto& t : out.timeouts) {
       schedule(Event{.time = now_ + t.duration_ms,
@@ -276,6 +301,39 @@ class Simulation {
                      .epoch = n.epoch,
                      .timeout = t});
     }
+  }
+
+  // Writes the output's signer record, then (unless the cut falls between
+  // them) its checkpoint: what survives a crash.
+  void write_records(SimNode& n, const Output& out, std::optional<Cut> cut) {
+    if (out.signer_state && !n.signer_store.save(*out.signer_state)) std::abort();
+    if (cut == Cut::after_signer_record) return;
+    if (out.checkpoint) n.checkpoint = *out.checkpoint;
+  }
+
+  void send_signed(SimNode& n, const pb::ConsensusMessage& m) {
+    if (o_.trace) trace("node " + std::to_string(n.index) + " signs " + describe(m));
+    if (n.byzantine) {
+      equivocate(n, m);
+    } else {
+      check_not_double_signed(n, m);
+      broadcast(n.index, "C" + encode_message(m));
+    }
+  }
+
+  // The node dies now: the engine and signer (and anything unwritten) are
+  // lost; it comes back later from what was written.
+  void crash_now(SimNode& n, const std::string& where) {
+    trace("node " + std::to_string(n.index) + " crashes " + where);
+    if (n.crash_in_output) ++result_.crashes_mid_output;
+    n.crash_in_output = false;
+    ++result_.crashes;
+    n.up = false;
+    ++n.epoch;
+    n.engine.reset();
+    n.signer.reset();
+    const std::uint64_t back = std::min<std::uint64_t>(now_ + 200 + rng_.below(1800), o_.fault_ms);
+    schedule(Event{.time = back, .kind = EventKind::restart, .node = n.index});
   }
 
   static std::string short_id(const std::string& id) {
@@ -509,16 +567,14 @@ class Simulation {
         schedule(Event{.time = now_ + kSyncMs, .kind = EventKind::sync, .node = n->index});
         break;
       case EventKind::crash:
-        if (n->up && !n->byzantine) {
-          trace("node " + std::to_string(n->index) + " crashes");
-          ++result_.crashes;
-          n->up = false;
-          ++n->epoch;
-          n->engine.reset();
-          n->signer.reset();
-          const std::uint64_t back =
-              std::min<std::uint64_t>(now_ + 200 + rng_.below(1800), o_.fault_ms);
-          schedule(Event{.time = back, .kind = EventKind::restart, .node = n->index});
+        // Half the crashes fall between events, half inside the node's next
+        // output that has something to write or send.
+        if (n->up && !n->byzantine && !n->crash_in_output) {
+          if (rng_.chance(0.5) && !o_.unsafe_send_before_write) {
+            crash_now(*n, "between events");
+          } else {
+            n->crash_in_output = true;
+          }
         }
         break;
       case EventKind::restart:

@@ -2,13 +2,14 @@
 // (VOPR/FoundationDB style): a logical clock, one seeded random generator,
 // message drops, duplicates, reordering and delays, partitions that heal,
 // crash-restarts from persisted state (signer record, engine checkpoint and
-// committed chain), and B Byzantine validators that equivocate (double
-// proposals, double votes) and try to frame honest validators: they recast
-// every honest nil vote they receive with a block id of 32 zero bytes (the
-// same signature) and gossip it, and put such forged double-vote evidence
-// into the blocks they propose. Safety (no fork, no honest double sign, no
-// evidence against an honest validator) and liveness are checked after
-// every event. The same options (seed included) replay the exact same run.
+// committed chain) between events or in the middle of carrying out an engine
+// output (before its records are written, between the two records, after
+// them, or after some of its messages were sent), and B Byzantine validators that equivocate
+// (double proposals, double votes) and try to frame honest validators: they recast every honest nil
+// vote they receive with a block id of 32 zero bytes (the same signature) and gossip it, and put
+// such forged double-vote evidence into the blocks they propose. Safety (no fork, no honest double
+// sign, no evidence against an honest validator) and liveness are checked after every event. The
+// same options (seed included) replay the exact same run.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +34,10 @@ struct SimOptions {
   bool crashes = true;
   // Test-only: honest engines ignore their locks (must produce violations).
   bool unsafe_ignore_lock = false;
+  // Test-only: honest nodes send an output's messages before they write its
+  // signer record and checkpoint, and crashes fall between the two (must
+  // produce a double sign).
+  bool unsafe_send_before_write = false;
   bool trace = false;  // print every event (for replaying one seed)
 };
 
@@ -47,6 +52,7 @@ struct SimResult {
   std::uint64_t forged_votes_sent = 0;         // honest nil votes recast by Byzantine nodes
   std::uint64_t forged_evidence_proposed = 0;  // Byzantine proposals carrying forged evidence
   std::uint64_t crashes = 0;
+  std::uint64_t crashes_mid_output = 0;  // crashes that cut an output short
   std::uint64_t partitions = 0;
 };
 
