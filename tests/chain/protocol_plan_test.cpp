@@ -77,6 +77,13 @@ TEST(TrainingPlanJson, ErrorsNameTheField) {
   j = good_plan_json();
   j["vote_policy"] = {{"kind", "vibes"}};
   expect_error(j, "vote_policy.kind");
+  // Each kind takes its own parameter only (chain/vote_policy.h).
+  j["vote_policy"] = {{"kind", "tolerance"}, {"epsilon", 0.01}, {"alpha", 0.05}};
+  expect_error(j, "vote_policy \"tolerance\" takes \"epsilon\", not \"alpha\"");
+  j["vote_policy"] = {{"kind", "strict"}, {"epsilon", 0.01}};
+  expect_error(j, "vote_policy \"strict\" takes no parameter, not \"epsilon\"");
+  j["vote_policy"] = {{"kind", "tolerance"}};
+  expect_error(j, "vote_policy needs the field \"epsilon\"");
   j = good_plan_json();
   j["cycles"] = 0;
   expect_error(j, "cycles");
