@@ -22,7 +22,7 @@ PROTOCOL_TYPES = range(10, 16)
 # ProtocolRejected (section 18.3), numbers as stored.
 (NOT_ADMIN, RUN_ACTIVE, DUPLICATE_RUN_ID, INVALID_PLAN, WRONG_RUN, RUN_NOT_ACTIVE, OUT_OF_TURN,
  WRONG_PHASE, WRONG_HEAD, NO_OPEN_REQUEST, VOTE_AFTER_DEADLINE, DUPLICATE_VOTE, NOT_A_VOTER,
- OWN_REQUEST, MALFORMED_REQUEST) = range(1, 16)
+ OWN_REQUEST, MALFORMED_REQUEST, VOTE_CONTRADICTS_POLICY) = range(1, 17)
 
 # Turn phases and outcomes (section 18.4).
 AWAITING_LOAD_REQUEST, LOAD_VOTING, TRAINING, SAVE_VOTING, DONE = range(1, 6)
@@ -217,6 +217,8 @@ class Training:
             if len(request_id) != 32 or max(aucs) > PPM:
                 raise Refused(MALFORMED_REQUEST)
             self.vote_checks(run, t, sender, request_id, load=False)
+            if not vote_follows_policy(run["plan"], bool(one(3, 0)), aucs, one(6, 0)):
+                raise Refused(VOTE_CONTRADICTS_POLICY)
             t["model_votes"][sender] = {
                 "approve": bool(one(3, 0)), "auc_candidate_ppm": aucs[0], "auc_head_ppm": aucs[1],
                 "validation_size": one(6, 0), "p_worse_ppm": aucs[2], "reason": one(8, b""), "height": height}
@@ -329,6 +331,28 @@ class Training:
                 ",".join(OUTCOME_NAMES[t["outcome"]] for t in run["turns"]),
                 run["head"].hex() if run["head"] else "none", run["refusals"]["total"]))
         return lines
+
+
+STRICT, TOLERANCE, DELONG = 1, 2, 3
+
+
+def vote_follows_policy(plan, approve, aucs, validation_size):
+    """Section 18.3: a ModelVote's approve is what the plan's policy makes of its own numbers.
+
+    aucs is (candidate, head, p_worse) in ppm; a vote on 0 validation rows did
+    not measure the candidate and must reject, claiming no candidate AUC and no p.
+    """
+    candidate, head, p_worse = aucs
+    if validation_size == 0:
+        return not approve and candidate == 0 and p_worse == 0
+    policy, param = plan["vote_policy"], plan["vote_param_ppm"]
+    if policy == STRICT:
+        approves = candidate >= head
+    elif policy == TOLERANCE:
+        approves = candidate >= head - param
+    else:
+        approves = p_worse >= param
+    return approve == approves
 
 
 def median_gain_ppm(votes):
