@@ -115,6 +115,9 @@ void run_every_outcome(ProtocolChain& p) {
             ProtocolRejected::malformed_request);
   EXPECT_EQ(p.commit_refused(p.model_vote(0, save0, true, 800000, 700000)),
             ProtocolRejected::own_request);
+  // Approves a candidate 11 ppm worse than the head under a tolerance of 10.
+  EXPECT_EQ(p.commit_refused(p.model_vote(1, save0, true, 699989, 700000)),
+            ProtocolRejected::vote_contradicts_policy);
   p.commit(p.model_vote(1, save0, true, 700001, 700000, "gain 1"));
   EXPECT_EQ(p.commit_refused(p.model_vote(1, save0, true, 700001, 700000)),
             ProtocolRejected::duplicate_vote);
@@ -159,7 +162,7 @@ TEST(ChainAuditTraining, ReplaysTheRunOfAGenesisPlanFromBlockOne) {
   // the ledger scales and rounds (0.00013 * 1e9 and 0.0157 * 1e6 are just
   // below 130000 and 15700 in binary floating point), the model as an object
   // that it stores as its sorted-key dump, defaults left out.
-  g.training_plan = json::parse(R"({
+  const nlohmann::ordered_json plan = nlohmann::ordered_json::parse(R"({
     "run_id": "run-1",
     "model": {"num_classes": 2, "input_shape": [2], "hidden": [8], "architecture": "mlp"},
     "dataset": {"feature_columns": ["age", "volume"], "label_column": "survival"},
@@ -169,9 +172,12 @@ TEST(ChainAuditTraining, ReplaysTheRunOfAGenesisPlanFromBlockOne) {
     "vote_policy": {"kind": "tolerance", "epsilon": 0.0157},
     "quorum": {"num": 1, "den": 2},
     "deadlines": {"load_blocks": 4, "save_blocks": 8, "vote_blocks": 4}})");
-  p.chain.genesis_text = encode_genesis(g);
+  nlohmann::ordered_json text = nlohmann::ordered_json::parse(encode_genesis(g));
+  text["training_plan"] = plan;
+  p.chain.genesis_text = text.dump(2) + "\n";
   p.chain.spec = load_chain_spec(p.chain.genesis_text).value();
   p.chain.state = initial_state(p.chain.spec.genesis_hash);
+  ASSERT_TRUE(p.chain.spec.genesis_plan().has_value());
 
   p.empty_blocks(4);  // alice's turn 0 expires at the end of block 4
   const Hash load = p.grant_load(1, {0, 2});
