@@ -107,52 +107,87 @@ ProtocolRejected closed_reason(const Run& run, const std::optional<Hash>& reques
   return ProtocolRejected::no_open_request;
 }
 
+// The turn of `run_id` whose load (or save) request is `request_id`, if any.
+std::optional<std::uint64_t> turn_of_request(const TrainingState& ts, const std::string& run_id,
+                                             const std::string& request_id, bool load) {
+  const Run* run = ts.find_run(run_id);
+  if (run == nullptr || request_id.size() != 32) return std::nullopt;
+  const std::optional<Hash> id = opt_hash(request_id);
+  for (const auto& t : run->turns)
+    if ((load ? t.load_request_id : t.save_request_id) == id) return t.index;
+  return std::nullopt;
+}
+
 // ---- StartRun ----
 
-Verdict<TrainingPlan, ProtocolRejected> check_start_run(const ChainSpec& spec,
-                                                        const TrainingState& ts,
-                                                        const ProtocolSender& sender,
-                                                        const pb::TrainingPlan& p) {
+// Each type has the same three functions, overloaded on its message, so that
+// check_step, apply_step and record_refusal below dispatch with one visit:
+//   check(spec, ts, sender, msg)      would it take effect, or why not (reads only)
+//   apply(step, ts, msg)              its effects; cannot fail after check
+//   refused_turn(ts, msg)             the turn a refusal of it is recorded against
+
+// What apply needs besides the state and the message.
+struct Step {
+  const ChainSpec& spec;
+  const ProtocolTx& tx;
+  CheckedTx checked;  // what check computed
+  std::uint64_t height;
+};
+
+Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec& spec, const TrainingState& ts,
+                                           const ProtocolSender& sender,
+                                           const pb::TrainingPlan& p) {
   const GenesisMember* m = spec.genesis.find_member(sender.name);
   if (m == nullptr || !m->has_role(kRoleAdmin)) return ProtocolRejected::not_admin;
   if (ts.active_run) return ProtocolRejected::run_active;
   if (ts.runs.contains(p.run_id())) return ProtocolRejected::duplicate_run_id;
   auto plan = plan_from_proto(spec.genesis, p);
   if (!plan) return ProtocolRejected::invalid_plan;
-  return std::move(plan).value();
+  return CheckedTx{std::move(plan).value()};
+}
+
+void apply(Step& step, TrainingState& ts, const pb::TrainingPlan&) {
+  start_run(ts, std::get<TrainingPlan>(std::move(step.checked)), step.tx.sender.name, step.height);
+}
+
+std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::TrainingPlan&) {
+  return std::nullopt;
 }
 
 // ---- LoadRequest ----
 
-std::optional<ProtocolRejected> check_load_request(const TrainingState& ts,
-                                                   const ProtocolSender& sender,
-                                                   const pb::LoadRequest& r) {
+Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec&, const TrainingState& ts,
+                                           const ProtocolSender& sender, const pb::LoadRequest& r) {
   const Run* run = nullptr;
-  if (auto bad = find_active(ts, r.run_id(), run)) return bad;
+  if (auto bad = find_active(ts, r.run_id(), run)) return *bad;
   const Turn& t = *run->current_turn();
   if (sender.name != t.partner || r.turn() != t.index) return ProtocolRejected::out_of_turn;
   if (t.phase != TurnPhase::awaiting_load_request) return ProtocolRejected::wrong_phase;
   if (!valid_opt_hash(r.head_model_id())) return ProtocolRejected::malformed_request;
   if (opt_hash(r.head_model_id()) != run->head) return ProtocolRejected::wrong_head;
-  return std::nullopt;
+  return CheckedTx{};
 }
 
-void apply_load_request(TrainingState& ts, const Hash& request_id, std::uint64_t height) {
+void apply(Step& step, TrainingState& ts, const pb::LoadRequest&) {
   Run& run = active_run(ts);
   Turn& t = *run.current_turn();
-  t.load_request_id = request_id;
-  t.load_request_height = height;
+  t.load_request_id = step.tx.id;
+  t.load_request_height = step.height;
   t.phase = TurnPhase::load_voting;
-  t.deadline_height = deadline_after(height, run.plan.vote_deadline_blocks);
+  t.deadline_height = deadline_after(step.height, run.plan.vote_deadline_blocks);
+}
+
+std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::LoadRequest& r) {
+  return r.turn();
 }
 
 // ---- LoadApproval ----
 
-std::optional<ProtocolRejected> check_load_approval(const TrainingState& ts,
-                                                    const ProtocolSender& sender,
-                                                    const pb::LoadApproval& a) {
+Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec&, const TrainingState& ts,
+                                           const ProtocolSender& sender,
+                                           const pb::LoadApproval& a) {
   const Run* run = nullptr;
-  if (auto bad = find_active(ts, a.run_id(), run)) return bad;
+  if (auto bad = find_active(ts, a.run_id(), run)) return *bad;
   if (a.request_id().size() != 32) return ProtocolRejected::malformed_request;
   const std::optional<Hash> id = opt_hash(a.request_id());
   const Turn& t = *run->current_turn();
@@ -161,15 +196,15 @@ std::optional<ProtocolRejected> check_load_approval(const TrainingState& ts,
   if (sender.name == t.partner) return ProtocolRejected::own_request;
   if (sender.power == 0) return ProtocolRejected::not_a_voter;
   if (t.load_approvals.contains(sender.name)) return ProtocolRejected::duplicate_vote;
-  return std::nullopt;
+  return CheckedTx{};
 }
 
-void apply_load_approval(const ChainSpec& spec, TrainingState& ts, const ProtocolSender& sender,
-                         const pb::LoadApproval& a, std::uint64_t height) {
+void apply(Step& step, TrainingState& ts, const pb::LoadApproval& a) {
+  const std::uint64_t height = step.height;
   Run& run = active_run(ts);
   Turn& t = *run.current_turn();
-  t.load_approvals[sender.name] = ApprovalRecord{a.approve(), a.reason(), height};
-  switch (tally(spec, run, t.partner, t.load_approvals)) {
+  t.load_approvals[step.tx.sender.name] = ApprovalRecord{a.approve(), a.reason(), height};
+  switch (tally(step.spec, run, t.partner, t.load_approvals)) {
     case Tally::approved:
       t.load_token_id = t.load_request_id;
       t.load_token_height = height;
@@ -184,12 +219,14 @@ void apply_load_approval(const ChainSpec& spec, TrainingState& ts, const Protoco
   }
 }
 
+std::optional<std::uint64_t> refused_turn(const TrainingState& ts, const pb::LoadApproval& a) {
+  return turn_of_request(ts, a.run_id(), a.request_id(), true);
+}
+
 // ---- SaveRequest ----
 
-Verdict<SaveRecord, ProtocolRejected> check_save_request(const ChainSpec& spec,
-                                                         const TrainingState& ts,
-                                                         const ProtocolSender& sender,
-                                                         const pb::SaveRequest& r) {
+Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec& spec, const TrainingState& ts,
+                                           const ProtocolSender& sender, const pb::SaveRequest& r) {
   const Run* run = nullptr;
   if (auto bad = find_active(ts, r.run_id(), run)) return *bad;
   const Turn& t = *run->current_turn();
@@ -198,27 +235,29 @@ Verdict<SaveRecord, ProtocolRejected> check_save_request(const ChainSpec& spec,
   auto s = save_record_from_proto(spec.genesis, r);
   if (!s) return s.reason();
   if (s->parent_model_id != run->head) return ProtocolRejected::wrong_head;
-  return s;
+  return CheckedTx{std::move(s).value()};
 }
 
-void apply_save_request(TrainingState& ts, SaveRecord save, const Hash& request_id,
-                        std::uint64_t height) {
+void apply(Step& step, TrainingState& ts, const pb::SaveRequest&) {
   Run& run = active_run(ts);
   Turn& t = *run.current_turn();
-  t.save = std::move(save);
-  t.save_request_id = request_id;
-  t.save_request_height = height;
+  t.save = std::get<SaveRecord>(std::move(step.checked));
+  t.save_request_id = step.tx.id;
+  t.save_request_height = step.height;
   t.phase = TurnPhase::save_voting;
-  t.deadline_height = deadline_after(height, run.plan.vote_deadline_blocks);
+  t.deadline_height = deadline_after(step.height, run.plan.vote_deadline_blocks);
+}
+
+std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::SaveRequest& r) {
+  return r.turn();
 }
 
 // ---- ModelVote ----
 
-std::optional<ProtocolRejected> check_model_vote(const TrainingState& ts,
-                                                 const ProtocolSender& sender,
-                                                 const pb::ModelVote& v) {
+Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec&, const TrainingState& ts,
+                                           const ProtocolSender& sender, const pb::ModelVote& v) {
   const Run* run = nullptr;
-  if (auto bad = find_active(ts, v.run_id(), run)) return bad;
+  if (auto bad = find_active(ts, v.run_id(), run)) return *bad;
   if (v.request_id().size() != 32 || v.auc_candidate_ppm() > 1'000'000 ||
       v.auc_head_ppm() > 1'000'000 || v.p_worse_ppm() > 1'000'000) {
     return ProtocolRejected::malformed_request;
@@ -234,21 +273,21 @@ std::optional<ProtocolRejected> check_model_vote(const TrainingState& ts,
   // that its approve is what the plan's policy makes of them.
   if (!vote_follows_policy(VotePolicy::from_plan(run->plan), v))
     return ProtocolRejected::vote_contradicts_policy;
-  return std::nullopt;
+  return CheckedTx{};
 }
 
-void apply_model_vote(const ChainSpec& spec, TrainingState& ts, const ProtocolSender& sender,
-                      const pb::ModelVote& v, std::uint64_t height) {
+void apply(Step& step, TrainingState& ts, const pb::ModelVote& v) {
+  const std::uint64_t height = step.height;
   Run& run = active_run(ts);
   Turn& t = *run.current_turn();
-  t.model_votes[sender.name] = ModelVoteRecord{v.approve(),
-                                               v.auc_candidate_ppm(),
-                                               v.auc_head_ppm(),
-                                               v.validation_size(),
-                                               v.p_worse_ppm(),
-                                               v.reason(),
-                                               height};
-  switch (tally(spec, run, t.partner, t.model_votes)) {
+  t.model_votes[step.tx.sender.name] = ModelVoteRecord{v.approve(),
+                                                       v.auc_candidate_ppm(),
+                                                       v.auc_head_ppm(),
+                                                       v.validation_size(),
+                                                       v.p_worse_ppm(),
+                                                       v.reason(),
+                                                       height};
+  switch (tally(step.spec, run, t.partner, t.model_votes)) {
     case Tally::approved: {
       t.save_token_id = t.save_request_id;
       t.save_token_height = height;
@@ -277,13 +316,16 @@ void apply_model_vote(const ChainSpec& spec, TrainingState& ts, const ProtocolSe
   }
 }
 
+std::optional<std::uint64_t> refused_turn(const TrainingState& ts, const pb::ModelVote& v) {
+  return turn_of_request(ts, v.run_id(), v.request_id(), false);
+}
+
 // ---- TurnAbandon ----
 
-std::optional<ProtocolRejected> check_turn_abandon(const TrainingState& ts,
-                                                   const ProtocolSender& sender,
-                                                   const pb::TurnAbandon& a) {
+Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec&, const TrainingState& ts,
+                                           const ProtocolSender& sender, const pb::TurnAbandon& a) {
   const Run* run = nullptr;
-  if (auto bad = find_active(ts, a.run_id(), run)) return bad;
+  if (auto bad = find_active(ts, a.run_id(), run)) return *bad;
   const Turn& t = *run->current_turn();
   // Only the partner whose turn it is may give it up, and only its own
   // current turn: the worst a hostile partner can do is skip itself.
@@ -299,30 +341,17 @@ std::optional<ProtocolRejected> check_turn_abandon(const TrainingState& ts,
     return ProtocolRejected::malformed_request;
   }
   if (opt_hash(a.head_model_id()) != run->head) return ProtocolRejected::wrong_head;
-  return std::nullopt;
-}
-
-void apply_turn_abandon(TrainingState& ts, const pb::TurnAbandon& a, std::uint64_t height) {
-  Run& run = active_run(ts);
-  run.current_turn()->abandon = AbandonRecord{static_cast<LoadFailure>(a.reason()), a.detail()};
-  finish_turn(ts, run, TurnOutcome::abandoned, height);
-}
-
-// An optional refusal as a verdict with nothing to carry.
-Verdict<CheckedTx, ProtocolRejected> verdict(std::optional<ProtocolRejected> refused) {
-  if (refused) return *refused;
   return CheckedTx{};
 }
 
-// The turn of `run_id` whose load (or save) request is `request_id`, if any.
-std::optional<std::uint64_t> turn_of_request(const TrainingState& ts, const std::string& run_id,
-                                             const std::string& request_id, bool load) {
-  const Run* run = ts.find_run(run_id);
-  if (run == nullptr || request_id.size() != 32) return std::nullopt;
-  const std::optional<Hash> id = opt_hash(request_id);
-  for (const auto& t : run->turns)
-    if ((load ? t.load_request_id : t.save_request_id) == id) return t.index;
-  return std::nullopt;
+void apply(Step& step, TrainingState& ts, const pb::TurnAbandon& a) {
+  Run& run = active_run(ts);
+  run.current_turn()->abandon = AbandonRecord{static_cast<LoadFailure>(a.reason()), a.detail()};
+  finish_turn(ts, run, TurnOutcome::abandoned, step.height);
+}
+
+std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::TurnAbandon& a) {
+  return a.turn();
 }
 
 }  // namespace
@@ -366,55 +395,13 @@ ProtocolTx decode_protocol_tx(const ChainSpec& spec, const pb::Transaction& tx) 
 
 Verdict<CheckedTx, ProtocolRejected> check_step(const ChainSpec& spec, const TrainingState& ts,
                                                 const ProtocolTx& tx) {
-  const ProtocolSender& s = tx.sender;
-  switch (tx.type) {
-    case pb::TX_START_RUN: {
-      auto plan = check_start_run(spec, ts, s, std::get<pb::TrainingPlan>(tx.payload));
-      if (!plan) return plan.reason();
-      return CheckedTx{std::move(plan).value()};
-    }
-    case pb::TX_LOAD_REQUEST:
-      return verdict(check_load_request(ts, s, std::get<pb::LoadRequest>(tx.payload)));
-    case pb::TX_LOAD_APPROVAL:
-      return verdict(check_load_approval(ts, s, std::get<pb::LoadApproval>(tx.payload)));
-    case pb::TX_SAVE_REQUEST: {
-      auto save = check_save_request(spec, ts, s, std::get<pb::SaveRequest>(tx.payload));
-      if (!save) return save.reason();
-      return CheckedTx{std::move(save).value()};
-    }
-    case pb::TX_MODEL_VOTE:
-      return verdict(check_model_vote(ts, s, std::get<pb::ModelVote>(tx.payload)));
-    case pb::TX_TURN_ABANDON:
-      return verdict(check_turn_abandon(ts, s, std::get<pb::TurnAbandon>(tx.payload)));
-    default:
-      std::abort();
-  }
+  return std::visit([&](const auto& m) { return check(spec, ts, tx.sender, m); }, tx.payload);
 }
 
 void apply_step(const ChainSpec& spec, TrainingState& ts, const ProtocolTx& tx, CheckedTx checked,
                 std::uint64_t height) {
-  switch (tx.type) {
-    case pb::TX_START_RUN:
-      start_run(ts, std::get<TrainingPlan>(std::move(checked)), tx.sender.name, height);
-      return;
-    case pb::TX_LOAD_REQUEST:
-      apply_load_request(ts, tx.id, height);
-      return;
-    case pb::TX_LOAD_APPROVAL:
-      apply_load_approval(spec, ts, tx.sender, std::get<pb::LoadApproval>(tx.payload), height);
-      return;
-    case pb::TX_SAVE_REQUEST:
-      apply_save_request(ts, std::get<SaveRecord>(std::move(checked)), tx.id, height);
-      return;
-    case pb::TX_MODEL_VOTE:
-      apply_model_vote(spec, ts, tx.sender, std::get<pb::ModelVote>(tx.payload), height);
-      return;
-    case pb::TX_TURN_ABANDON:
-      apply_turn_abandon(ts, std::get<pb::TurnAbandon>(tx.payload), height);
-      return;
-    default:
-      std::abort();
-  }
+  Step step{spec, tx, std::move(checked), height};
+  std::visit([&](const auto& m) { apply(step, ts, m); }, tx.payload);
 }
 
 void record_refusal(TrainingState& ts, const ProtocolTx& tx, ProtocolRejected reason,
@@ -425,43 +412,9 @@ void record_refusal(TrainingState& ts, const ProtocolTx& tx, ProtocolRejected re
   r.sender = tx.sender.name;
   r.type = tx.type;
   r.reason = reason;
-  switch (tx.type) {
-    case pb::TX_START_RUN:
-      r.run_id = std::get<pb::TrainingPlan>(tx.payload).run_id();
-      break;
-    case pb::TX_LOAD_REQUEST: {
-      const auto& m = std::get<pb::LoadRequest>(tx.payload);
-      r.run_id = m.run_id();
-      r.turn = m.turn();
-      break;
-    }
-    case pb::TX_LOAD_APPROVAL: {
-      const auto& m = std::get<pb::LoadApproval>(tx.payload);
-      r.run_id = m.run_id();
-      r.turn = turn_of_request(ts, m.run_id(), m.request_id(), true);
-      break;
-    }
-    case pb::TX_SAVE_REQUEST: {
-      const auto& m = std::get<pb::SaveRequest>(tx.payload);
-      r.run_id = m.run_id();
-      r.turn = m.turn();
-      break;
-    }
-    case pb::TX_MODEL_VOTE: {
-      const auto& m = std::get<pb::ModelVote>(tx.payload);
-      r.run_id = m.run_id();
-      r.turn = turn_of_request(ts, m.run_id(), m.request_id(), false);
-      break;
-    }
-    case pb::TX_TURN_ABANDON: {
-      const auto& m = std::get<pb::TurnAbandon>(tx.payload);
-      r.run_id = m.run_id();
-      r.turn = m.turn();
-      break;
-    }
-    default:
-      std::abort();
-  }
+  r.run_id = std::visit([](const auto& m) { return m.run_id(); }, tx.payload);
+  r.turn = std::visit([&](const auto& m) { return refused_turn(ts, m); }, tx.payload);
+  // A refused StartRun is the consortium's, not the run's: its run may not exist.
   auto it = tx.type == pb::TX_START_RUN ? ts.runs.end() : ts.runs.find(r.run_id);
   (it == ts.runs.end() ? ts.refusals : it->second.refusals).record(std::move(r));
 }

@@ -68,7 +68,7 @@ class ChunkCipher {
  public:
   ChunkCipher(const DataKey& key, bool encrypt,
               const std::array<std::uint8_t, kBlobHeaderSize>& header, ByteView associated_data)
-      : ctx_(EVP_CIPHER_CTX_new()), encrypt_(encrypt) {
+      : ctx_(EVP_CIPHER_CTX_new()) {
     if (!ctx_) std::abort();
     const int ok = encrypt ? EVP_EncryptInit_ex(ctx_.get(), EVP_aes_256_gcm(), nullptr,
                                                 key.bytes().data(), nullptr)
@@ -122,7 +122,6 @@ class ChunkCipher {
   }
 
   CipherCtx ctx_;
-  bool encrypt_;
   std::vector<std::uint8_t> aad_;
   std::array<std::uint8_t, 12> nonce_{};
 };
