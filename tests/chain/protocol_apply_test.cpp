@@ -26,8 +26,14 @@ void* operator new(std::size_t size) {
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
+// GCC 12 sees the free() in these replacements inlined where it assumes the
+// library's operator new, and warns of a mismatch that is not one: this
+// binary's new is the malloc above (-Wmismatched-new-delete false positive).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 namespace baton::chain::testing {
 namespace {
