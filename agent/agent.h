@@ -108,7 +108,7 @@
 #include "agent/agent_data.h"
 #include "agent/agent_journal.h"
 #include "agent/agent_sink.h"
-#include "node/config.h"
+#include "api/config.h"
 #include "agent/model_cache.h"
 #include "agent/model_handoff.h"
 #include "storage/model_copies.h"

@@ -2,15 +2,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "node/admin_token.h"
+#include "api/admin_token.h"
 #include "storage/model_copies.h"
 
 namespace baton::agent {
 namespace {
 
+using api::HttpRequest;
+using api::HttpResponse;
 using nlohmann::json;
-using node::HttpRequest;
-using node::HttpResponse;
 
 HttpResponse reply(int status, const json& body) {
   return {status, "application/json", body.dump() + "\n"};
@@ -62,7 +62,7 @@ HttpResponse AgentApi::handle(const HttpRequest& request) {
   }
   if (get && path == "/models/check") return models_check(request);
   if (path == "/models/repair") {
-    if (!node::bearer_matches(request.authorization, token_)) {
+    if (!api::bearer_matches(request.authorization, token_)) {
       return error(401, "this endpoint needs the node's admin token (Authorization: Bearer TOKEN)");
     }
     if (request.method == "POST") return models_repair(request);

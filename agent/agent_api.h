@@ -33,7 +33,7 @@
 
 #include "agent/agent.h"
 #include "chain/ledger_state.h"
-#include "node/http_server.h"
+#include "api/http_server.h"
 
 namespace baton::agent {
 
@@ -53,12 +53,12 @@ class AgentApi {
         token_(std::move(token)),
         latest_(std::move(latest)) {}
 
-  node::HttpResponse handle(const node::HttpRequest& request);
+  api::HttpResponse handle(const api::HttpRequest& request);
 
  private:
-  node::HttpResponse models_check(const node::HttpRequest& request);
-  node::HttpResponse models_repair(const node::HttpRequest& request);
-  node::HttpResponse models_repair_status(const node::HttpRequest& request);
+  api::HttpResponse models_check(const api::HttpRequest& request);
+  api::HttpResponse models_repair(const api::HttpRequest& request);
+  api::HttpResponse models_repair_status(const api::HttpRequest& request);
 
   PartnerAgent& agent_;
   const std::string member_name_;

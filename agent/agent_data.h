@@ -27,11 +27,11 @@
 #include "chain/result.h"
 #include "chain/training.h"
 #include "learning/dataset.h"
-#include "node/config.h"
+#include "api/config.h"
 
 namespace baton::agent {
 
-using node::TrainingConfig;  // [training] (node/config.h)
+using api::TrainingConfig;  // [training] (api/config.h)
 
 struct LocalData {
   learning::Dataset train;       // labels flipped when malicious_label_flip is set

@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "node/admin_token.h"
+#include "api/admin_token.h"
 
 namespace baton::agent {
 namespace {
@@ -14,8 +14,8 @@ Result<std::string> wait_for_token(const std::filesystem::path& path, spdlog::lo
   bool said = false;
   for (;;) {
     std::error_code ec;
-    if (std::filesystem::exists(path, ec)) return node::read_admin_token(path);
-    if (std::chrono::steady_clock::now() > deadline) return node::read_admin_token(path);
+    if (std::filesystem::exists(path, ec)) return api::read_admin_token(path);
+    if (std::chrono::steady_clock::now() > deadline) return api::read_admin_token(path);
     if (!said) {
       log.info("waiting for the node to write its admin token {}", path.string());
       said = true;
@@ -35,11 +35,11 @@ Result<std::unique_ptr<Follower>> Follower::start(FollowerSetup setup,
   // The API first: its bound port is what the agent announces to the node.
   // The handler reaches the agent through `f`, which outlives the server.
   Follower* self = f.get();
-  node::HttpServerOptions http_options;
+  api::HttpServerOptions http_options;
   http_options.listen = setup.config.admin_listen;
   http_options.max_body_bytes = 64 * 1024;
-  f->http_ = std::make_unique<node::HttpServer>(
-      http_options, [self](const node::HttpRequest& r) -> node::HttpResponse {
+  f->http_ = std::make_unique<api::HttpServer>(
+      http_options, [self](const api::HttpRequest& r) -> api::HttpResponse {
         AgentApi* api = self->api_ready_.load();
         if (api == nullptr)
           return {503, "application/json", "{\"error\":\"the agent is starting\"}\n"};

@@ -18,15 +18,15 @@
 #include "agent/agent_api.h"
 #include "agent/node_link.h"
 #include "chain/genesis.h"
-#include "node/config.h"
-#include "node/http_server.h"
+#include "api/config.h"
+#include "api/http_server.h"
 #include "storage/object_store.h"
 
 namespace baton::agent {
 
 // What main() prepared and checked (agent/agent_main.cpp).
 struct FollowerSetup {
-  node::AgentConfig config;
+  api::AgentConfig config;
   AgentOptions options;
   chain::Genesis genesis;
   std::unique_ptr<storage::ObjectStore> store;
@@ -43,18 +43,18 @@ class Follower {
   void stop();
 
  private:
-  Follower(node::AgentConfig config, std::shared_ptr<spdlog::logger> log)
+  Follower(api::AgentConfig config, std::shared_ptr<spdlog::logger> log)
       : config_(std::move(config)), log_(std::move(log)) {}
   void follow();
   AgentView latest() const;
 
-  node::AgentConfig config_;
+  api::AgentConfig config_;
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<NodeLink> link_;
   std::unique_ptr<PartnerAgent> agent_;
   std::unique_ptr<AgentApi> api_;
   std::atomic<AgentApi*> api_ready_{nullptr};  // api_, once set (read by the HTTP thread)
-  std::unique_ptr<node::HttpServer> http_;
+  std::unique_ptr<api::HttpServer> http_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;

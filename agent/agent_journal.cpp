@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "node/signer_state.h"
+#include "storage/byte_stream.h"
 
 namespace baton::agent {
 namespace {
@@ -131,7 +131,7 @@ Status AgentJournal::save() const {
                      {"payload", hex_of(v.payload)}};
   }
   j["deleted"] = deleted_;
-  return node::write_file_durably(file_, j.dump(1) + "\n");
+  return storage::write_file_durably(file_, j.dump(1) + "\n");
 }
 
 }  // namespace baton::agent

@@ -26,9 +26,9 @@
 #include "agent/agent_follow.h"
 #include "chain/chain_spec.h"
 #include "chain/keys.h"
-#include "node/admin_token.h"
-#include "node/config.h"
-#include "node/protobuf_log.h"
+#include "api/admin_token.h"
+#include "api/config.h"
+#include "api/protobuf_log.h"
 #include "storage/object_store.h"
 #include "storage/s3_options.h"
 #include "storage/secret_file.h"
@@ -43,19 +43,19 @@ constexpr const char* kUsage =
     "Runs one hospital's partner agent beside its batond: follows the node's training state,\n"
     "trains on its turn and votes on the others' models. See docs/OPERATIONS.md.\n";
 
-spdlog::level::level_enum to_spdlog(node::LogLevel level) {
+spdlog::level::level_enum to_spdlog(api::LogLevel level) {
   switch (level) {
-    case node::LogLevel::trace:
+    case api::LogLevel::trace:
       return spdlog::level::trace;
-    case node::LogLevel::debug:
+    case api::LogLevel::debug:
       return spdlog::level::debug;
-    case node::LogLevel::info:
+    case api::LogLevel::info:
       return spdlog::level::info;
-    case node::LogLevel::warn:
+    case api::LogLevel::warn:
       return spdlog::level::warn;
-    case node::LogLevel::error:
+    case api::LogLevel::error:
       return spdlog::level::err;
-    case node::LogLevel::off:
+    case api::LogLevel::off:
       return spdlog::level::off;
   }
   return spdlog::level::info;
@@ -70,7 +70,7 @@ Result<std::string> read_file(const fs::path& path, std::string_view what) {
 }
 
 // Everything the agent needs before it starts, checked with a sentence each.
-Result<agent::FollowerSetup> prepare(const node::AgentConfig& config) {
+Result<agent::FollowerSetup> prepare(const api::AgentConfig& config) {
   auto genesis_text = read_file(config.genesis_file, "the genesis file");
   if (!genesis_text) return genesis_text.error();
   auto spec = chain::load_chain_spec(*genesis_text);
@@ -115,7 +115,7 @@ Result<agent::FollowerSetup> prepare(const node::AgentConfig& config) {
     return make_error("cannot open the object store " + config.store.uri +
                       " ([store] uri): " + store.error().message);
   }
-  if (!node::is_loopback_host(config.admin_listen.host)) {
+  if (!api::is_loopback_host(config.admin_listen.host)) {
     return make_error("admin_listen " + config.admin_listen.to_string() +
                       " is not on loopback: the agent's API takes the admin token and has no TLS");
   }
@@ -162,7 +162,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto config = node::load_agent_config(config_path);
+  auto config = api::load_agent_config(config_path);
   if (!config) {
     std::cerr << "baton-agent: " << config.error().message << "\n";
     return 1;
@@ -179,7 +179,7 @@ int main(int argc, char** argv) {
   log->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + config->name + " agent] %v");
   log->set_level(to_spdlog(config->log_level));
   log->flush_on(spdlog::level::info);
-  node::send_protobuf_logs_to(log);
+  api::send_protobuf_logs_to(log);
 
   auto setup = prepare(*config);
   if (!setup) {

@@ -29,12 +29,12 @@
 #include "chain/crypto.h"
 #include "chain/result.h"
 #include "chain/training.h"
-#include "node/config.h"
+#include "api/config.h"
 #include "storage/object_store.h"
 
 namespace baton::agent {
 
-using node::ModelCacheConfig;  // [model_cache] (node/config.h)
+using api::ModelCacheConfig;  // [model_cache] (api/config.h)
 
 struct WantedModel {
   enum class Why : std::uint8_t { head = 1, candidate = 2, final_model = 3, lineage = 4 };

@@ -5,14 +5,14 @@
 #include <nlohmann/json.hpp>
 
 #include "chain/training_decode.h"
-#include "node/admin_token.h"
+#include "api/admin_token.h"
 
 namespace baton::agent {
 namespace {
 
 using nlohmann::json;
 
-std::string reply_error(const node::HttpReply& r) {
+std::string reply_error(const api::HttpReply& r) {
   const json j = json::parse(r.body, nullptr, false);
   if (j.is_object() && j.contains("error") && j["error"].is_string())
     return j["error"].get<std::string>();
@@ -23,17 +23,17 @@ std::string reply_error(const node::HttpReply& r) {
 
 Result<std::unique_ptr<NodeLink>> NodeLink::open(const std::string& node_url, std::string token,
                                                  std::string agent_api, chain::Genesis genesis) {
-  auto url = node::parse_http_url(node_url);
+  auto url = api::parse_http_url(node_url);
   if (!url) return url.error();
-  if (!node::is_loopback_host(url->host)) {
+  if (!api::is_loopback_host(url->host)) {
     return make_error("node_url " + node_url +
                       " is not on loopback: the admin API has no TLS yet, so the agent does not "
                       "send its token off the host; run the agent beside its node (or tunnel the "
                       "port, e.g. ssh -L)");
   }
-  auto follow = node::HttpClient::connect_to(node_url, std::chrono::seconds(10));
+  auto follow = api::HttpClient::connect_to(node_url, std::chrono::seconds(10));
   if (!follow) return follow.error();
-  auto send = node::HttpClient::connect_to(node_url, std::chrono::seconds(10));
+  auto send = api::HttpClient::connect_to(node_url, std::chrono::seconds(10));
   if (!send) return send.error();
   for (auto* c : {follow->get(), send->get()}) c->set_header("Authorization", "Bearer " + token);
   if (!agent_api.empty()) (*follow)->set_header("X-Baton-Agent-Api", agent_api);

@@ -25,7 +25,7 @@
 #include "chain/genesis.h"
 #include "chain/result.h"
 #include "chain/training.h"
-#include "node/http_client.h"
+#include "api/http_client.h"
 
 namespace baton::agent {
 
@@ -49,14 +49,14 @@ class NodeLink final : public AgentTxSink {
   AgentSubmitResult submit(chain::pb::TxType type, std::string payload) override;
 
  private:
-  NodeLink(std::unique_ptr<node::HttpClient> follow, std::unique_ptr<node::HttpClient> send,
+  NodeLink(std::unique_ptr<api::HttpClient> follow, std::unique_ptr<api::HttpClient> send,
            chain::Genesis genesis)
       : follow_(std::move(follow)), send_(std::move(send)), genesis_(std::move(genesis)) {}
 
   std::mutex follow_mutex_;
-  std::unique_ptr<node::HttpClient> follow_;
+  std::unique_ptr<api::HttpClient> follow_;
   std::mutex send_mutex_;
-  std::unique_ptr<node::HttpClient> send_;
+  std::unique_ptr<api::HttpClient> send_;
   const chain::Genesis genesis_;
 };
 

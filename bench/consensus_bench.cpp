@@ -39,12 +39,12 @@
 #include "chain/genesis.h"
 #include "chain/keys.h"
 #include "chain/transaction.h"
-#include "node/http_client.h"
+#include "api/http_client.h"
 
 namespace {
 
 using namespace std::chrono;
-using baton::node::HttpClient;
+using baton::api::HttpClient;
 using nlohmann::json;
 
 std::string slurp(const std::string& p) {

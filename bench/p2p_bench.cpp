@@ -14,14 +14,14 @@
 #include <thread>
 #include <vector>
 
-#include "node/frame.h"
-#include "node/secure_channel.h"
-#include "node/transport_tcp.h"
+#include "p2p/frame.h"
+#include "p2p/secure_channel.h"
+#include "p2p/transport_tcp.h"
 
 namespace {
 
 using namespace baton;
-using namespace baton::node;
+using namespace baton::p2p;
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) {

@@ -8,23 +8,23 @@
 #include "chain/block.h"
 #include "chain/transaction.h"
 #include "chain/validation.h"
-#include "node/admin_access.h"
-#include "node/admin_token.h"
+#include "api/admin_access.h"
+#include "api/admin_token.h"
 #include "node/node.h"
-#include "node/training_json.h"
+#include "api/training_json.h"
 
 namespace baton::node {
 namespace {
 
 using nlohmann::json;
 
-HttpResponse reply(int status, const json& body) {
+api::HttpResponse reply(int status, const json& body) {
   // Replace, not throw, on invalid UTF-8: a string that came from a peer or a
   // ledger note must never turn an answer into a 500.
   return {status, "application/json",
           body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"};
 }
-HttpResponse error(int status, const std::string& message) {
+api::HttpResponse error(int status, const std::string& message) {
   return reply(status, json{{"error", message}});
 }
 
@@ -75,12 +75,12 @@ json block_json(const std::string& stored) {
 
 AdminApi::AdminApi(Node& node)
     : node_(node),
-      access_(admin_access_policy(node.config().admin_listen.host,
-                                  node.config().admin_api.allowed_hosts)) {}
+      access_(api::admin_access_policy(node.config().admin_listen.host,
+                                       node.config().admin_api.allowed_hosts)) {}
 
-HttpResponse AdminApi::handle(const HttpRequest& request) {
-  if (const auto refused = check_admin_request(request, access_)) {
-    return admin_refusal_response(*refused, request);
+api::HttpResponse AdminApi::handle(const api::HttpRequest& request) {
+  if (const auto refused = api::check_admin_request(request, access_)) {
+    return api::admin_refusal_response(*refused, request);
   }
   std::string_view path = request.target;
   if (auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
@@ -110,14 +110,15 @@ HttpResponse AdminApi::handle(const HttpRequest& request) {
                         " (try /status, /tx, /block/H, /tx/HASH, /nonce/KEY, /training, /metrics)");
 }
 
-std::optional<HttpResponse> AdminApi::refuse_without_token(const HttpRequest& request) const {
-  if (!is_loopback_host(node_.config().admin_listen.host)) {
+std::optional<api::HttpResponse> AdminApi::refuse_without_token(
+    const api::HttpRequest& request) const {
+  if (!api::is_loopback_host(node_.config().admin_listen.host)) {
     return error(403,
                  "this admin API listens on " + node_.config().admin_listen.to_string() +
                      ", off loopback, where it has no TLS: it serves no token-protected endpoint "
                      "there (set admin_listen to 127.0.0.1:PORT)");
   }
-  if (bearer_matches(request.authorization, node_.admin_token())) return std::nullopt;
+  if (api::bearer_matches(request.authorization, node_.admin_token())) return std::nullopt;
   return reply(401,
                json{{"error",
                      "this endpoint needs the node's admin token "
@@ -126,7 +127,7 @@ std::optional<HttpResponse> AdminApi::refuse_without_token(const HttpRequest& re
                     {"token_file", node_.config().admin_token_file.string()}});
 }
 
-HttpResponse AdminApi::status() {
+api::HttpResponse AdminApi::status() {
   const NodeSnapshot s = node_.snapshot();
   json peers = json::array();
   for (const PeerStatus& p : node_.peers()) {
@@ -151,9 +152,9 @@ HttpResponse AdminApi::status() {
   return reply(200, j);
 }
 
-HttpResponse AdminApi::submit(const HttpRequest& request) {
+api::HttpResponse AdminApi::submit(const api::HttpRequest& request) {
   std::string bytes;
-  const std::string type = media_type(request.content_type);
+  const std::string type = api::media_type(request.content_type);
   if (type == "application/octet-stream" || type == "application/x-protobuf") {
     bytes = request.body;
   } else if (type != "text/x-hex") {
@@ -185,7 +186,7 @@ HttpResponse AdminApi::submit(const HttpRequest& request) {
   return reply(code, json{{"accepted", false}, {"hash", out.hash.hex()}, {"error", out.reason}});
 }
 
-HttpResponse AdminApi::block(std::string_view height_text) {
+api::HttpResponse AdminApi::block(std::string_view height_text) {
   std::uint64_t height = 0;
   const auto [ptr, ec] =
       std::from_chars(height_text.data(), height_text.data() + height_text.size(), height);
@@ -199,7 +200,7 @@ HttpResponse AdminApi::block(std::string_view height_text) {
   return reply(200, block_json(**stored));
 }
 
-HttpResponse AdminApi::tx(std::string_view hash_text) {
+api::HttpResponse AdminApi::tx(std::string_view hash_text) {
   auto hash = chain::Hash::from_hex(hash_text);
   if (!hash) return error(400, "the transaction hash must be 64 hex characters");
   auto loc = node_.store().find_tx(*hash);
@@ -224,7 +225,7 @@ HttpResponse AdminApi::tx(std::string_view hash_text) {
                         " is neither committed nor waiting in this node's mempool");
 }
 
-HttpResponse AdminApi::nonce(std::string_view key_text) {
+api::HttpResponse AdminApi::nonce(std::string_view key_text) {
   auto key = chain::PublicKey::from_hex(key_text);
   if (!key) return error(400, "the key must be an Ed25519 public key in 64 hex characters");
   if (!node_.spec().validators.is_member(*key)) {
@@ -235,15 +236,15 @@ HttpResponse AdminApi::nonce(std::string_view key_text) {
   return reply(200, json{{"sender", key->hex()}, {"next_nonce", *next}});
 }
 
-HttpResponse AdminApi::training() {
+api::HttpResponse AdminApi::training() {
   // The node publishes an immutable copy of its committed state after every
   // commit, so this costs one JSON rendering, not a replay of the chain.
   const std::shared_ptr<const chain::LedgerState> state = node_.committed_state();
   if (!state) return error(503, "the node has not loaded its ledger yet; retry");
-  return reply(200, training_status_json(*state, node_.spec().chain_id()));
+  return reply(200, api::training_status_json(*state, node_.spec().chain_id()));
 }
 
-HttpResponse AdminApi::metrics() {
+api::HttpResponse AdminApi::metrics() {
   return {200, "text/plain; version=0.0.4", node_.metrics().prometheus_text(node_.config().name)};
 }
 

@@ -24,7 +24,7 @@
 //                            transaction should carry (counts its waiting ones).
 //   GET  /metrics           Prometheus text format.
 //   GET  /training          the training protocol's state after this node's
-//                            tip: node/training_json.h, training_status_json
+//                            tip: api/training_json.h, api::training_status_json
 //                            (runs, turns, votes, lineage, open requests).
 //   GET  /models/check?run=ID, POST /models/repair [token],
 //   GET  /models/repair?run=ID [token]
@@ -45,11 +45,11 @@
 //                            the five agent transaction types.
 //
 // [token]: needs "Authorization: Bearer TOKEN" with the node's admin token
-// (node/admin_token.h), else 401 {"error","token_file"}; on a non-loopback
+// (api/admin_token.h), else 401 {"error","token_file"}; on a non-loopback
 // admin_listen these endpoints answer 403 (no TLS yet: a token is never
 // accepted in clear text off the host).
 //
-// Every request first passes check_admin_request (node/admin_access.h: Host,
+// Every request first passes api::check_admin_request (api/admin_access.h: Host,
 // Origin, and a non-simple Content-Type on anything but GET/HEAD).
 //
 // Thread: called on the HTTP server's thread (see http_server.h).
@@ -60,8 +60,8 @@
 #include <optional>
 
 #include "chain/ledger_state.h"
-#include "node/admin_access.h"
-#include "node/http_server.h"
+#include "api/admin_access.h"
+#include "api/http_server.h"
 
 namespace baton::node {
 
@@ -71,25 +71,25 @@ class AdminApi {
  public:
   // Reads the node's config ([admin_api], admin_listen) for its request checks.
   explicit AdminApi(Node& node);
-  HttpResponse handle(const HttpRequest& request);
+  api::HttpResponse handle(const api::HttpRequest& request);
 
  private:
-  HttpResponse status();
-  HttpResponse submit(const HttpRequest& request);
-  HttpResponse block(std::string_view height_text);
-  HttpResponse tx(std::string_view hash_text);
-  HttpResponse nonce(std::string_view key_text);
-  HttpResponse metrics();
-  HttpResponse training();
+  api::HttpResponse status();
+  api::HttpResponse submit(const api::HttpRequest& request);
+  api::HttpResponse block(std::string_view height_text);
+  api::HttpResponse tx(std::string_view hash_text);
+  api::HttpResponse nonce(std::string_view key_text);
+  api::HttpResponse metrics();
+  api::HttpResponse training();
   // agent_api.cpp: the partner agent's endpoints.
-  HttpResponse agent_state(const HttpRequest& request);
-  HttpResponse agent_tx(const HttpRequest& request);
-  HttpResponse forward_to_agent(const HttpRequest& request);
+  api::HttpResponse agent_state(const api::HttpRequest& request);
+  api::HttpResponse agent_tx(const api::HttpRequest& request);
+  api::HttpResponse forward_to_agent(const api::HttpRequest& request);
   // Whether `request` may use a token-protected endpoint; the refusal when not.
-  std::optional<HttpResponse> refuse_without_token(const HttpRequest& request) const;
+  std::optional<api::HttpResponse> refuse_without_token(const api::HttpRequest& request) const;
 
   Node& node_;
-  const AdminAccessPolicy access_;
+  const api::AdminAccessPolicy access_;
 };
 
 }  // namespace baton::node

@@ -8,8 +8,8 @@
 #include "chain/encoding.h"
 #include "chain/transaction.h"
 #include "node/admin_api.h"
-#include "node/admin_token.h"
-#include "node/http_client.h"
+#include "api/admin_token.h"
+#include "api/http_client.h"
 #include "node/node.h"
 
 namespace baton::node {
@@ -17,10 +17,10 @@ namespace {
 
 using nlohmann::json;
 
-HttpResponse reply(int status, const json& body) {
+api::HttpResponse reply(int status, const json& body) {
   return {status, "application/json", body.dump() + "\n"};
 }
-HttpResponse error(int status, const std::string& message) {
+api::HttpResponse error(int status, const std::string& message) {
   return reply(status, json{{"error", message}});
 }
 
@@ -61,12 +61,12 @@ constexpr const char* kNoAgent =
 
 }  // namespace
 
-HttpResponse AdminApi::agent_state(const HttpRequest& request) {
+api::HttpResponse AdminApi::agent_state(const api::HttpRequest& request) {
   if (!request.agent_api.empty()) {
     // The agent's API, where /models/* go. The node sends its token there,
     // so only a loopback http URL is taken.
-    auto url = parse_http_url(request.agent_api);
-    if (!url || !is_loopback_host(url->host)) {
+    auto url = api::parse_http_url(request.agent_api);
+    if (!url || !api::is_loopback_host(url->host)) {
       return error(400,
                    "X-Baton-Agent-Api must be an http://HOST:PORT URL on loopback (the "
                    "token is not sent off the host without TLS)");
@@ -89,7 +89,7 @@ HttpResponse AdminApi::agent_state(const HttpRequest& request) {
   return {200, "application/octet-stream", std::string(body.begin(), body.end())};
 }
 
-HttpResponse AdminApi::agent_tx(const HttpRequest& request) {
+api::HttpResponse AdminApi::agent_tx(const api::HttpRequest& request) {
   const json body = json::parse(request.body, nullptr, false);
   if (body.is_discarded() || !body.is_object() || !body.contains("type") ||
       !body["type"].is_string() || !body.contains("payload_hex") ||
@@ -116,10 +116,10 @@ HttpResponse AdminApi::agent_tx(const HttpRequest& request) {
   return reply(code, json{{"accepted", false}, {"hash", out.hash.hex()}, {"error", out.reason}});
 }
 
-HttpResponse AdminApi::forward_to_agent(const HttpRequest& request) {
+api::HttpResponse AdminApi::forward_to_agent(const api::HttpRequest& request) {
   const std::string api = node_.agent_api();
   if (api.empty()) return error(503, kNoAgent);
-  auto client = HttpClient::connect_to(api, std::chrono::seconds(30));
+  auto client = api::HttpClient::connect_to(api, std::chrono::seconds(30));
   if (!client) return error(503, kNoAgent);
   (*client)->set_header("Authorization", "Bearer " + node_.admin_token());
   auto r =

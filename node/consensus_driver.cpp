@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 
 #include "node/signer_state.h"
+#include "storage/byte_stream.h"
 
 namespace baton::node {
 namespace {
@@ -16,7 +17,7 @@ namespace asio = boost::asio;
 // The checkpoint file holds SHA-256(record) || record, like the signer state.
 Result<std::optional<consensus::pb::EngineCheckpoint>> load_checkpoint(
     const std::filesystem::path& path) {
-  auto text = read_file_if_exists(path);
+  auto text = storage::read_file_if_exists(path);
   if (!text) return text.error();
   if (!text->has_value()) return std::optional<consensus::pb::EngineCheckpoint>{};
   const std::string& file = **text;
@@ -42,7 +43,7 @@ Status save_checkpoint(const std::filesystem::path& path,
   const chain::Hash sum = chain::sha256(bytes);
   std::string file(sum.bytes.begin(), sum.bytes.end());
   file += bytes;
-  return write_file_durably(path, file);
+  return storage::write_file_durably(path, file);
 }
 
 }  // namespace

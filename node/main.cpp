@@ -15,9 +15,9 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "node/config.h"
+#include "api/config.h"
 #include "node/node.h"
-#include "node/protobuf_log.h"
+#include "api/protobuf_log.h"
 
 namespace {
 
@@ -26,8 +26,8 @@ constexpr const char* kUsage =
     "Runs one Baton node: P2P consensus with the genesis members, the ledger in the\n"
     "data directory, and the admin HTTP API. See docs/OPERATIONS.md.\n";
 
-spdlog::level::level_enum to_spdlog(baton::node::LogLevel level) {
-  using baton::node::LogLevel;
+spdlog::level::level_enum to_spdlog(baton::api::LogLevel level) {
+  using baton::api::LogLevel;
   switch (level) {
     case LogLevel::trace:
       return spdlog::level::trace;
@@ -45,7 +45,7 @@ spdlog::level::level_enum to_spdlog(baton::node::LogLevel level) {
   return spdlog::level::info;
 }
 
-std::shared_ptr<spdlog::logger> make_logger(const baton::node::NodeConfig& config) {
+std::shared_ptr<spdlog::logger> make_logger(const baton::api::NodeConfig& config) {
   std::shared_ptr<spdlog::logger> log;
   if (config.log_file.empty()) {
     log = spdlog::stderr_color_mt("batond");
@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto config = baton::node::load_node_config(config_path);
+  auto config = baton::api::load_node_config(config_path);
   if (!config) {
     std::cerr << "batond: " << config.error().message << "\n";
     return 1;
@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
               << "\n";
     return 1;
   }
-  baton::node::send_protobuf_logs_to(log);  // peers' bad bytes must not reach stderr
+  baton::api::send_protobuf_logs_to(log);  // peers' bad bytes must not reach stderr
 
   auto node = baton::node::Node::open(*config, log);
   if (!node) {

@@ -27,7 +27,7 @@ std::string AddResult::reason() const {
   return std::string(to_string(*rejected));
 }
 
-Mempool::Mempool(const chain::ChainSpec& spec, MempoolLimits limits)
+Mempool::Mempool(const chain::ChainSpec& spec, api::MempoolLimits limits)
     : spec_(spec), limits_(limits) {}
 
 AddResult Mempool::add(chain::ByteView tx_bytes, const NextNonce& next_nonce) {

@@ -24,7 +24,7 @@
 #include "chain/crypto.h"
 #include "chain/transaction.h"
 #include "chain/proto/ledger.pb.h"
-#include "node/config.h"
+#include "api/config.h"
 
 namespace baton::node {
 
@@ -56,7 +56,7 @@ using NextNonce = std::function<std::uint64_t(const chain::PublicKey&)>;
 class Mempool {
  public:
   // `spec` (chain id, members, max_tx_bytes) must outlive the mempool.
-  Mempool(const chain::ChainSpec& spec, MempoolLimits limits);
+  Mempool(const chain::ChainSpec& spec, api::MempoolLimits limits);
 
   // Checks and adds serialized Transaction bytes. Verifies the signature, so
   // it costs one Ed25519 verification.
@@ -96,7 +96,7 @@ class Mempool {
     chain::Hash hash;
   };
   const chain::ChainSpec& spec_;
-  MempoolLimits limits_;
+  api::MempoolLimits limits_;
   std::map<chain::PublicKey, std::map<std::uint64_t, Entry>> by_sender_;
   std::map<chain::Hash, std::pair<chain::PublicKey, std::uint64_t>> by_hash_;
   std::size_t count_ = 0;

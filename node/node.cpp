@@ -16,8 +16,8 @@
 #include "chain/vote.h"
 #include "consensus/messages.h"
 #include "node/admin_api.h"
-#include "node/admin_token.h"
-#include "node/transport_tcp.h"
+#include "api/admin_token.h"
+#include "p2p/transport_tcp.h"
 #include "storage/secret_file.h"
 
 namespace baton::node {
@@ -55,7 +55,7 @@ Result<std::string> read_whole_file(const fs::path& path, std::string_view what,
 
 // ---------------------------------------------------------------- opening
 
-Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
+Result<std::unique_ptr<Node>> Node::open(const api::NodeConfig& config,
                                          std::shared_ptr<spdlog::logger> log) {
   std::error_code exists_ec;
   if (!fs::exists(config.key_file, exists_ec)) {
@@ -120,7 +120,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
     std::lock_guard lock(node->committed_mutex_);
     node->agent_view_ = AgentView{node->state_->height, node->state_};
   }
-  auto token = load_or_create_admin_token(config.admin_token_file);
+  auto token = api::load_or_create_admin_token(config.admin_token_file);
   if (!token) return token.error();
   node->admin_token_ = std::move(*token);
   if (config.trains()) {
@@ -132,7 +132,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config,
   return node;
 }
 
-Node::Node(NodeConfig config, std::shared_ptr<spdlog::logger> log,
+Node::Node(api::NodeConfig config, std::shared_ptr<spdlog::logger> log,
            std::unique_ptr<chain::ChainSpec> spec, chain::MemberSecretKeys keys,
            std::unique_ptr<storage::LedgerStore> store)
     : config_(std::move(config)),
@@ -244,7 +244,7 @@ Status Node::replay_ledger() {
 
 Result<std::unique_ptr<ConsensusDriver>> Node::build_driver() {
   const chain::ConsensusParams& p = spec_->params();
-  const ConsensusOverrides& o = config_.consensus;
+  const api::ConsensusOverrides& o = config_.consensus;
   consensus::EngineOptions engine;
   engine.network = spec_->network();
   auto ms = [](std::optional<std::uint32_t> over, std::uint64_t genesis) {
@@ -289,12 +289,12 @@ Status Node::start() {
   if (!driver) return driver.error();
   driver_ = std::move(driver).value();
 
-  TcpTransportOptions topts;
+  p2p::TcpTransportOptions topts;
   topts.chain_id = spec_->chain_id();
   topts.genesis_hash = spec_->genesis_hash;
   for (const auto& m : spec_->genesis.members) {
-    MemberAddress addr{m.ed25519, "", 0};
-    if (auto hp = parse_host_port(m.p2p_address)) {
+    p2p::MemberAddress addr{m.ed25519, "", 0};
+    if (auto hp = api::parse_host_port(m.p2p_address)) {
       addr.host = hp->host;
       addr.port = hp->port;
     } else if (m.ed25519 != keys_.signing.public_key()) {
@@ -309,8 +309,8 @@ Status Node::start() {
   topts.listen_port = config_.p2p_listen.port;
   topts.limits.max_message_size =
       static_cast<std::uint32_t>(std::max<std::uint64_t>(4u << 20, p.max_block_bytes + (1u << 20)));
-  auto tcp = std::make_unique<TcpTransport>(keys_.signing, topts);
-  TcpTransport* tcp_raw = tcp.get();
+  auto tcp = std::make_unique<p2p::TcpTransport>(keys_.signing, topts);
+  p2p::TcpTransport* tcp_raw = tcp.get();
   transport_ = std::move(tcp);
   if (auto s = transport_->start(*this); !s) {
     transport_.reset();
@@ -319,7 +319,7 @@ Status Node::start() {
   }
   (void)tcp_raw;
 
-  HttpServerOptions http_options;
+  api::HttpServerOptions http_options;
   http_options.listen = config_.admin_listen;
   http_options.max_body_bytes = static_cast<std::size_t>(p.max_tx_bytes) * 2 + 1024;
   http_options.max_connections = config_.admin_api.max_connections;
@@ -328,8 +328,8 @@ Status Node::start() {
   http_options.header_timeout_ms = config_.admin_api.header_timeout_ms;
   http_options.body_timeout_ms = config_.admin_api.body_timeout_ms;
   auto api = std::make_shared<AdminApi>(*this);
-  http_ = std::make_unique<HttpServer>(http_options,
-                                       [api](const HttpRequest& r) { return api->handle(r); });
+  http_ = std::make_unique<api::HttpServer>(
+      http_options, [api](const api::HttpRequest& r) { return api->handle(r); });
   if (auto s = http_->start(); !s) {
     transport_->stop();
     transport_.reset();
@@ -377,7 +377,7 @@ void Node::stop() {
 std::uint16_t Node::admin_port() const { return http_ ? http_->port() : 0; }
 
 std::uint16_t Node::p2p_port() const {
-  if (auto* t = dynamic_cast<TcpTransport*>(transport_.get())) return t->listen_port();
+  if (auto* t = dynamic_cast<p2p::TcpTransport*>(transport_.get())) return t->listen_port();
   return 0;
 }
 
@@ -403,8 +403,8 @@ NodeSnapshot Node::snapshot() const {
 std::vector<PeerStatus> Node::peers() const {
   std::vector<PeerStatus> out;
   if (!transport_) return out;
-  for (const PeerInfo& p : transport_->peers()) {
-    out.push_back({name_of(p.key), p.address, p.state == PeerState::connected, p.last_error});
+  for (const p2p::PeerInfo& p : transport_->peers()) {
+    out.push_back({name_of(p.key), p.address, p.state == p2p::PeerState::connected, p.last_error});
   }
   return out;
 }

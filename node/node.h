@@ -42,15 +42,15 @@
 #include "chain/ledger_state.h"
 #include "chain/validation.h"
 #include "node/block_sync.h"
-#include "node/config.h"
-#include "node/http_server.h"
+#include "api/config.h"
+#include "api/http_server.h"
 #include "node/consensus_driver.h"
 #include "node/mempool.h"
 #include "node/metrics.h"
 #include "node/proto/node_message.pb.h"
 #include "node/signer_state.h"
 #include "node/storage_faults.h"
-#include "node/transport.h"
+#include "p2p/transport.h"
 #include "node/verified_tx_hashes.h"
 #include "storage/ledger_store.h"
 
@@ -91,7 +91,9 @@ struct SubmitOutcome {
 // The serialized NodeMessage, as sent to peers (node_p2p.cpp).
 chain::Bytes encode_node_message(const pb::NodeMessage& m);
 
-class Node final : public ConsensusHost, public consensus::Application, public TransportListener {
+class Node final : public ConsensusHost,
+                   public consensus::Application,
+                   public p2p::TransportListener {
  public:
   static constexpr std::size_t kMaxPendingInbound = 20000;
   // Transaction hashes remembered as verified (~100 bytes each).
@@ -100,7 +102,7 @@ class Node final : public ConsensusHost, public consensus::Application, public T
   // Reads the key and the genesis, checks that the key is a genesis member
   // and opens (or creates) the ledger in config.data_dir/ledger. Every error
   // is a sentence for the operator.
-  static Result<std::unique_ptr<Node>> open(const NodeConfig& config,
+  static Result<std::unique_ptr<Node>> open(const api::NodeConfig& config,
                                             std::shared_ptr<spdlog::logger> log);
   ~Node() override;
 
@@ -118,7 +120,7 @@ class Node final : public ConsensusHost, public consensus::Application, public T
   NodeSnapshot snapshot() const;
   std::vector<PeerStatus> peers() const;
   const chain::ChainSpec& spec() const { return *spec_; }
-  const NodeConfig& config() const { return config_; }
+  const api::NodeConfig& config() const { return config_; }
   const storage::LedgerStore& store() const { return *store_; }
   const Metrics& metrics() const { return metrics_; }
   SubmitOutcome submit_transaction(std::string tx_bytes);
@@ -154,7 +156,7 @@ class Node final : public ConsensusHost, public consensus::Application, public T
   SubmitOutcome sign_and_submit(chain::pb::TxType type, std::string payload);
   // Agent transactions remembered for that (sha256 of type and payload).
   static constexpr std::size_t kAgentTxsRemembered = 4096;
-  // The admin API's bearer token (node/admin_token.h), read or created by open().
+  // The admin API's bearer token (api/admin_token.h), read or created by open().
   const std::string& admin_token() const { return admin_token_; }
   // The partner agent's own API ("http://127.0.0.1:PORT", as it announced
   // with its last GET /agent/state), where /models/* are forwarded; "" when
@@ -175,24 +177,24 @@ class Node final : public ConsensusHost, public consensus::Application, public T
                                  const std::vector<std::string>& evidence) override;
   Status check_block(std::uint64_t height, const std::string& block) override;
 
-  // --- TransportListener (transport thread) ---
-  MessageVerdict on_message(const PeerId& from, chain::ByteView message) override;
-  void on_peer_connected(const PeerId& peer) override;
-  void on_peer_disconnected(const PeerId& peer, DisconnectReason reason) override;
-  void on_problem(const TransportProblem& problem) override;
+  // --- p2p::TransportListener (transport thread) ---
+  p2p::MessageVerdict on_message(const p2p::PeerId& from, chain::ByteView message) override;
+  void on_peer_connected(const p2p::PeerId& peer) override;
+  void on_peer_disconnected(const p2p::PeerId& peer, p2p::DisconnectReason reason) override;
+  void on_problem(const p2p::TransportProblem& problem) override;
 
  private:
-  Node(NodeConfig config, std::shared_ptr<spdlog::logger> log,
+  Node(api::NodeConfig config, std::shared_ptr<spdlog::logger> log,
        std::unique_ptr<chain::ChainSpec> spec, chain::MemberSecretKeys keys,
        std::unique_ptr<storage::LedgerStore> store);
 
   Status replay_ledger();
   SubmitOutcome sign_new(chain::pb::TxType type, std::string payload);
-  void handle(const PeerId& from, const pb::NodeMessage& message);
+  void handle(const p2p::PeerId& from, const pb::NodeMessage& message);
   void add_gossiped(const pb::NodeMessage& message,
                     const std::vector<chain::pb::Transaction>& checked);
-  void handle_block_response(const PeerId& from, const pb::BlockResponse& response);
-  void serve_blocks(const PeerId& to, const pb::BlockRequest& request);
+  void handle_block_response(const p2p::PeerId& from, const pb::BlockResponse& response);
+  void serve_blocks(const p2p::PeerId& to, const pb::BlockRequest& request);
   Status apply_committed(const std::string& committed_bytes, chain::LedgerState after,
                          std::uint64_t height);
   // The state after a block the store now holds becomes the committed state.
@@ -211,7 +213,7 @@ class Node final : public ConsensusHost, public consensus::Application, public T
   void publish_halt();
   void after_commit(std::uint64_t height);
   void publish_committed_state();
-  void send_status(const std::optional<PeerId>& to);
+  void send_status(const std::optional<p2p::PeerId>& to);
   void maybe_request_blocks();
   void tick();
   void refresh_snapshot();
@@ -224,7 +226,7 @@ class Node final : public ConsensusHost, public consensus::Application, public T
   template <class Fn>
   bool run_on_loop(Fn&& fn, int timeout_ms = 5000);
 
-  NodeConfig config_;
+  api::NodeConfig config_;
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<chain::ChainSpec> spec_;
   chain::MemberSecretKeys keys_;
@@ -254,8 +256,8 @@ class Node final : public ConsensusHost, public consensus::Application, public T
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   boost::asio::steady_timer tick_timer_;
   std::unique_ptr<ConsensusDriver> driver_;
-  std::unique_ptr<Transport> transport_;
-  std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<p2p::Transport> transport_;
+  std::unique_ptr<api::HttpServer> http_;
   std::vector<std::string> gossip_queue_;  // loop thread only
   bool gossip_scheduled_ = false;
   boost::asio::steady_timer gossip_timer_;

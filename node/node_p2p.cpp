@@ -10,7 +10,7 @@
 #include "chain/transaction.h"
 #include "consensus/messages.h"
 #include "node/node.h"
-#include "node/peer_text.h"
+#include "p2p/peer_text.h"
 
 namespace baton::node {
 namespace {
@@ -33,17 +33,17 @@ chain::Bytes encode_node_message(const pb::NodeMessage& m) {
 
 // ---------------------------------------------------------------- transport side
 
-MessageVerdict Node::on_message(const PeerId& from, chain::ByteView bytes) {
+p2p::MessageVerdict Node::on_message(const p2p::PeerId& from, chain::ByteView bytes) {
   auto message = std::make_shared<pb::NodeMessage>();
   if (!message->ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
       message->body_case() == pb::NodeMessage::BODY_NOT_SET) {
     ++metrics_.peer_messages_invalid;
-    return MessageVerdict::disconnect;
+    return p2p::MessageVerdict::disconnect;
   }
   if (message->has_consensus() &&
       consensus::is_misbehaviour(consensus::check_well_formed(message->consensus()))) {
     ++metrics_.peer_messages_invalid;
-    return MessageVerdict::disconnect;
+    return p2p::MessageVerdict::disconnect;
   }
   std::shared_ptr<std::vector<chain::pb::Transaction>> gossiped;
   if (message->has_txs()) {
@@ -56,7 +56,7 @@ MessageVerdict Node::on_message(const PeerId& from, chain::ByteView bytes) {
                                               spec_->params().max_tx_bytes);
       if (!checked) {
         ++metrics_.peer_messages_invalid;
-        return MessageVerdict::disconnect;
+        return p2p::MessageVerdict::disconnect;
       }
       gossiped->push_back(std::move(checked).value());
     }
@@ -64,7 +64,7 @@ MessageVerdict Node::on_message(const PeerId& from, chain::ByteView bytes) {
   const bool droppable = message->has_consensus() || message->has_txs();
   if (droppable && pending_inbound_.load() >= kMaxPendingInbound) {
     ++metrics_.peer_messages_dropped;
-    return MessageVerdict::accept;
+    return p2p::MessageVerdict::accept;
   }
   ++pending_inbound_;
   asio::post(loop_, [this, from, message, gossiped] {
@@ -76,10 +76,10 @@ MessageVerdict Node::on_message(const PeerId& from, chain::ByteView bytes) {
       handle(from, *message);
     }
   });
-  return MessageVerdict::accept;
+  return p2p::MessageVerdict::accept;
 }
 
-void Node::on_peer_connected(const PeerId& peer) {
+void Node::on_peer_connected(const p2p::PeerId& peer) {
   ++metrics_.peers_connected;
   asio::post(loop_, [this, peer] {
     if (stopping_.load()) return;
@@ -94,18 +94,18 @@ void Node::on_peer_connected(const PeerId& peer) {
   });
 }
 
-void Node::on_peer_disconnected(const PeerId& peer, DisconnectReason reason) {
+void Node::on_peer_disconnected(const p2p::PeerId& peer, p2p::DisconnectReason reason) {
   if (metrics_.peers_connected > 0) --metrics_.peers_connected;
   asio::post(loop_, [this, peer] { sync_.on_peer_disconnected(peer); });
   (void)reason;
 }
 
-void Node::on_problem(const TransportProblem& problem) {
+void Node::on_problem(const p2p::TransportProblem& problem) {
   const std::string who = problem.peer ? name_of(*problem.peer) : problem.remote;
   // A peer closing its side (it restarted or shut down) or our own shutdown
   // is routine; everything else (refused handshakes, garbage) is a warning.
-  const bool routine = problem.reason == DisconnectReason::closed_by_peer ||
-                       problem.reason == DisconnectReason::stopped || stopping_.load();
+  const bool routine = problem.reason == p2p::DisconnectReason::closed_by_peer ||
+                       problem.reason == p2p::DisconnectReason::stopped || stopping_.load();
   const auto level = routine ? spdlog::level::info : spdlog::level::warn;
   if (problem.suppressed > 0) {
     log_->log(level, "p2p {}: {} ({}) [{} similar problems not logged]", who, problem.detail,
@@ -115,7 +115,7 @@ void Node::on_problem(const TransportProblem& problem) {
   }
 }
 
-void Node::handle(const PeerId& from, const pb::NodeMessage& message) {
+void Node::handle(const p2p::PeerId& from, const pb::NodeMessage& message) {
   switch (message.body_case()) {
     case pb::NodeMessage::kConsensus: {
       if (!driver_) return;
@@ -167,7 +167,7 @@ void Node::add_gossiped(const pb::NodeMessage& message,
   if (any && driver_) driver_->poke();
 }
 
-void Node::serve_blocks(const PeerId& to, const pb::BlockRequest& request) {
+void Node::serve_blocks(const p2p::PeerId& to, const pb::BlockRequest& request) {
   const std::uint32_t count = std::min<std::uint32_t>(request.max_count(), 64);
   if (request.from_height() == 0 || count == 0) return;
   auto blocks = store_->blocks_from(request.from_height(), count);
@@ -189,7 +189,7 @@ void Node::serve_blocks(const PeerId& to, const pb::BlockRequest& request) {
   transport_->send(to, encode_node_message(m));
 }
 
-void Node::handle_block_response(const PeerId& from, const pb::BlockResponse& response) {
+void Node::handle_block_response(const p2p::PeerId& from, const pb::BlockResponse& response) {
   sync_.on_response(from);
   if (storage_faults_.halted()) return;  // the ledger takes no writes; asked again on recovery
   std::uint64_t height = response.from_height();
@@ -208,7 +208,7 @@ void Node::handle_block_response(const PeerId& from, const pb::BlockResponse& re
       ++metrics_.peer_messages_invalid;
       // The reason can quote the peer's bytes (e.g. its header's chain id).
       log_->warn("peer {} sent an invalid block at height {}: {}; disconnecting it", name_of(from),
-                 height, printable_sentence(after.reason().message()));
+                 height, p2p::printable_sentence(after.reason().message()));
       transport_->disconnect(from);
       return;
     }
@@ -223,7 +223,7 @@ void Node::handle_block_response(const PeerId& from, const pb::BlockResponse& re
   maybe_request_blocks();
 }
 
-void Node::send_status(const std::optional<PeerId>& to) {
+void Node::send_status(const std::optional<p2p::PeerId>& to) {
   if (!transport_) return;
   pb::NodeMessage m;
   m.mutable_status()->set_height(state_->height);

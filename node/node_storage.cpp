@@ -12,6 +12,7 @@
 #include "chain/block.h"
 #include "chain/validation.h"
 #include "node/node.h"
+#include "storage/byte_stream.h"
 
 namespace baton::node {
 namespace {
@@ -94,7 +95,7 @@ void Node::recover_storage() {
   // The checkpoint and the signer state are small files in the data
   // directory, rewritten before every vote; a probe of the same kind first.
   const std::filesystem::path probe = config_.data_dir / ".baton-write-probe";
-  if (auto s = write_file_durably(probe, std::string(64 * 1024, '\0')); !s) {
+  if (auto s = storage::write_file_durably(probe, std::string(64 * 1024, '\0')); !s) {
     return retry_later("the data directory still refuses writes: " + s.error().message);
   }
   std::error_code ignored;

@@ -1,6 +1,6 @@
 // File-backed records that must survive kill -9 and power loss: the signer's
 // double-sign guard (consensus::SignerStateStore) and, generically, any small
-// protobuf record the node rewrites in place.
+// protobuf record the node rewrites in place (storage::write_file_durably).
 //
 // The file holds SHA-256(record) || record. It is written to NAME.tmp, fsynced, renamed over NAME,
 // and the directory is fsynced, so after a crash the file holds either the old or the new record,
@@ -18,13 +18,6 @@
 #include "consensus/signer.h"
 
 namespace baton::node {
-
-// Replaces `path` durably with `contents`, mode 0600 (storage::AtomicFile:
-// exclusive temporary file + fsync + rename + directory fsync).
-Status write_file_durably(const std::filesystem::path& path, std::string_view contents);
-
-// Reads the whole file; nullopt when it does not exist.
-Result<std::optional<std::string>> read_file_if_exists(const std::filesystem::path& path);
 
 class FileSignerStateStore final : public consensus::SignerStateStore {
  public:

@@ -8,6 +8,8 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "chain/crypto.h"
@@ -279,6 +281,29 @@ void AtomicFile::discard() {
     temp_.clear();
   }
   done_ = true;
+}
+
+Status write_file_durably(const std::filesystem::path& path, std::string_view contents) {
+  // storage::AtomicFile: an exclusive 0600 temporary file (never a fixed
+  // name another user could plant as a symlink), fsync, rename, fsync of the
+  // directory.
+  auto file = storage::AtomicFile::create(path, /*overwrite=*/true, 0600);
+  if (!file)
+    return make_error("cannot create " + path.string() + ": " + file.error().message +
+                      "; check the data directory");
+  if (auto s = (*file)->write(chain::as_bytes(contents)); !s)
+    return make_error(s.error().message + "; check free disk space");
+  return (*file)->commit();
+}
+
+Result<std::optional<std::string>> read_file_if_exists(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return std::optional<std::string>{};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error("cannot read " + path.string() + "; check its permissions");
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return std::optional<std::string>{buf.str()};
 }
 
 }  // namespace baton::storage

@@ -7,7 +7,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include "chain/crypto.h"
 #include "chain/result.h"
@@ -166,5 +169,13 @@ class AtomicFile final : public ByteSink {
   unsigned mode_ = 0644;
   bool done_ = false;
 };
+
+// Replaces `path` durably with `contents`, mode 0600 (AtomicFile: exclusive
+// temporary file + fsync + rename + directory fsync). Used for small records
+// rewritten in place: the node's signer state, the partner agent's journal.
+Status write_file_durably(const std::filesystem::path& path, std::string_view contents);
+
+// Reads the whole file; nullopt when it does not exist.
+Result<std::optional<std::string>> read_file_if_exists(const std::filesystem::path& path);
 
 }  // namespace baton::storage

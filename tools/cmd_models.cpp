@@ -17,10 +17,10 @@
 #include <nlohmann/json.hpp>
 
 #include "chain/crypto.h"
-#include "node/admin_token.h"
-#include "node/http_client.h"
+#include "api/admin_token.h"
+#include "api/http_client.h"
 #include "storage/model_copies.h"
-#include "node/training_json.h"
+#include "api/training_json.h"
 #include "storage/object_store.h"
 #include "storage/s3_options.h"
 #include "tools/cli.h"
@@ -41,7 +41,7 @@ const json* final_model_record(const json& run) {
 }
 
 json check_with_node(const std::string& url, const std::string& run_id) {
-  auto client = node::HttpClient::connect_to(url, std::chrono::seconds(30));
+  auto client = api::HttpClient::connect_to(url, std::chrono::seconds(30));
   if (!client) return {{"store", "not_checked"}, {"detail", client.error().message}};
   auto r = (*client)->get("/models/check?run=" + run_id);
   if (!r)
@@ -128,35 +128,35 @@ struct RepairOptions {
   bool json = false;
 };
 
-// The admin token for the node at `url` (node/admin_token.h): --token-file
+// The admin token for the node at `url` (api/admin_token.h): --token-file
 // when given, else the file the node names in its 401 reply, "beside its
 // config", which is read only when the node is on loopback (a remote server
 // must not make the CLI send it a local file) and only when it passes
 // read_admin_token's checks (mode 0600, the token format).
 Result<std::string> admin_token_for(const std::string& url, const std::string& token_file,
-                                    const node::HttpReply& unauthorized) {
-  if (!token_file.empty()) return node::read_admin_token(token_file);
+                                    const api::HttpReply& unauthorized) {
+  if (!token_file.empty()) return api::read_admin_token(token_file);
   const json j = json::parse(unauthorized.body, nullptr, false);
-  auto parsed = node::parse_http_url(url);
-  if (!parsed || !node::is_loopback_host(parsed->host) || !j.is_object() ||
+  auto parsed = api::parse_http_url(url);
+  if (!parsed || !api::is_loopback_host(parsed->host) || !j.is_object() ||
       !j.contains("token_file") || !j["token_file"].is_string()) {
     return make_error("the node at " + url +
                       " wants its admin token: pass --token-file with its admin.token");
   }
   const std::filesystem::path path = j["token_file"].get<std::string>();
-  if (path.filename() != node::kAdminTokenFileName) {
+  if (path.filename() != api::kAdminTokenFileName) {
     return make_error("the node at " + url + " names " + path.string() +
                       " as its token file, which is not an admin.token; pass --token-file");
   }
-  return node::read_admin_token(path);
+  return api::read_admin_token(path);
 }
 
 // One node's repair of the run: its result (repair_json) or {"error": ...}.
 json repair_on_node(const std::string& url, const RepairOptions& o) {
-  auto client = node::HttpClient::connect_to(url, std::chrono::seconds(30));
+  auto client = api::HttpClient::connect_to(url, std::chrono::seconds(30));
   if (!client) return {{"error", client.error().message}, {"unreachable", false}};
   if (!o.token_file.empty()) {
-    auto token = node::read_admin_token(o.token_file);
+    auto token = api::read_admin_token(o.token_file);
     if (!token) return {{"error", token.error().message}, {"unreachable", false}};
     (*client)->set_header("Authorization", "Bearer " + *token);
   }

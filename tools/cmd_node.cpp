@@ -9,7 +9,7 @@
 
 #include "chain/keys.h"
 #include "chain/transaction.h"
-#include "node/http_client.h"
+#include "api/http_client.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 
@@ -18,16 +18,16 @@ namespace {
 
 using nlohmann::json;
 
-std::unique_ptr<node::HttpClient> client_for(const std::string& url) {
-  auto c = node::HttpClient::connect_to(url, std::chrono::seconds(10));
+std::unique_ptr<api::HttpClient> client_for(const std::string& url) {
+  auto c = api::HttpClient::connect_to(url, std::chrono::seconds(10));
   if (!c) fail(c.error().message, Exit::usage);
   return std::move(c).value();
 }
 
 // GET/POST that must reach the node and get JSON back.
-json call(node::HttpClient& client, const std::string& url, std::string_view method,
+json call(api::HttpClient& client, const std::string& url, std::string_view method,
           std::string_view target, std::string_view body = {},
-          std::string_view content_type = "application/json", node::HttpReply* raw = nullptr) {
+          std::string_view content_type = "application/json", api::HttpReply* raw = nullptr) {
   auto r = client.request(method, target, body, content_type);
   if (!r) fail(r.error().message, Exit::unavailable);
   if (raw) *raw = *r;
@@ -47,7 +47,7 @@ struct StatusOptions {
 
 void status(const StatusOptions& o) {
   auto client = client_for(o.node);
-  node::HttpReply raw;
+  api::HttpReply raw;
   json j = call(*client, o.node, "GET", "/status", {}, "application/json", &raw);
   if (raw.status != 200 || !j.contains("height") || !j.contains("tip_hash")) {
     fail("the node at " + o.node + " answered " + std::to_string(raw.status) +
@@ -85,7 +85,7 @@ void submit(const SubmitOptions& o) {
   auto keys = chain::parse_secret_keys(read_secret_file(o.key_file, "key file").view());
   if (!keys) fail("key file " + o.key_file + " is not a Baton key: " + keys.error().message);
   auto client = client_for(o.node);
-  node::HttpReply raw;
+  api::HttpReply raw;
   json st = call(*client, o.node, "GET", "/status", {}, "application/json", &raw);
   if (raw.status != 200 || !st.contains("chain_id") || !st.contains("genesis_hash"))
     fail("the node at " + o.node + " gave no status", Exit::unavailable);
@@ -132,7 +132,7 @@ void submit(const SubmitOptions& o) {
     // The transaction is in the node's mempool: from here on, a poll that
     // fails (the node busy, a slow answer) says nothing about its fate, so
     // keep asking until the deadline instead of giving up on the first one.
-    auto poller = node::HttpClient::connect_to(o.node, std::chrono::seconds(2));
+    auto poller = api::HttpClient::connect_to(o.node, std::chrono::seconds(2));
     while (!committed && std::chrono::steady_clock::now() < deadline) {
       auto t = (*poller)->get("/tx/" + hash);
       if (t && t->status == 200) {

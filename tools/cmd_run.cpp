@@ -1,7 +1,7 @@
 // `baton run start|status` and `baton models lineage`: the training protocol
 // from the command line. The read side either replays a ledger (read-only,
 // also while a node writes it) with chain/, or asks a node's admin API
-// (GET /training); both give node/training_json.h's JSON, printed as is
+// (GET /training); both give api/training_json.h's JSON, printed as is
 // (--json) or as text. `run start` checks the plan, also for what the partner
 // agents need of it (tools/plan_check.h), signs a StartRun and submits it to
 // a node's admin API.
@@ -15,8 +15,8 @@
 #include "chain/keys.h"
 #include "chain/protocol.h"
 #include "chain/transaction.h"
-#include "node/http_client.h"
-#include "node/training_json.h"
+#include "api/http_client.h"
+#include "api/training_json.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "tools/model_check.h"
@@ -43,11 +43,11 @@ void add_source_options(CLI::App* sub, ReadOptions& o) {
   n->excludes(d);
 }
 
-// training_status_json (node/training_json.h) from a ledger on disk or a node.
+// training_status_json (api/training_json.h) from a ledger on disk or a node.
 json training_status(const ReadOptions& o) {
-  auto j = node::read_training_status({o.data_dir, o.node});
+  auto j = api::read_training_status({o.data_dir, o.node});
   if (!j) {
-    using E = node::TrainingSourceErrc;
+    using E = api::TrainingSourceErrc;
     const auto code = static_cast<E>(j.error().code);
     fail(j.error().message, code == E::bad_arguments  ? Exit::usage
                             : code == E::not_verified ? Exit::verify_failed
@@ -181,7 +181,7 @@ void status(const ReadOptions& o) {
 
 void lineage(const ReadOptions& o, const std::string& run_id) {
   const json st = training_status(o);
-  const json* run = node::select_run(st, run_id);
+  const json* run = api::select_run(st, run_id);
   if (run == nullptr) {
     if (!run_id.empty())
       fail("the ledger has no run \"" + run_id + "\"; `baton run status` lists the runs");
@@ -240,7 +240,7 @@ void start(const StartOptions& o) {
     fail("the key in " + o.key_file + " is not an admin member of chain " + spec->chain_id() +
          "; only admins may start runs");
   }
-  auto client = node::HttpClient::connect_to(o.node, std::chrono::seconds(10));
+  auto client = api::HttpClient::connect_to(o.node, std::chrono::seconds(10));
   if (!client) fail(client.error().message, Exit::usage);
   auto get = [&](const std::string& target) {
     auto r = (*client)->request("GET", target, {}, "application/json");

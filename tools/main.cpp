@@ -2,7 +2,7 @@
 // The commands that need LibTorch run in `baton-learn` (learn_commands.h).
 #include <string_view>
 
-#include "node/protobuf_log.h"
+#include "api/protobuf_log.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "tools/learn_commands.h"
@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
       if (std::string_view(argv[1]) == command.name) return baton::tools::exec_learn(argv);
     }
   }
-  baton::node::drop_protobuf_logs();  // a garbage file gets one sentence, not libprotobuf's
+  baton::api::drop_protobuf_logs();  // a garbage file gets one sentence, not libprotobuf's
   CLI::App app{"baton: admin tool for a Baton consortium ledger"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");

@@ -19,7 +19,7 @@ struct ModelCheckSource {
 
 // {"model_id", "object_key", "ciphertext_sha256", "store": ok|missing|
 // wrong_size|wrong_hash|unreachable|none|not_checked, "detail"} for `run`
-// (a run_json object of node/training_json.h). "none": no approved model
+// (a run_json object of api/training_json.h). "none": no approved model
 // (the final model is the plan's initial one, nothing is stored);
 // "not_checked": neither a node nor a store was given, or the node keeps no
 // models.

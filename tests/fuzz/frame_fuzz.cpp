@@ -1,5 +1,5 @@
 // libFuzzer target for what a peer's bytes meet first: the frame decoder and
-// the per-frame AEAD opener (node/frame.h, node/secure_channel.h). Any input
+// the per-frame AEAD opener (p2p/frame.h, p2p/secure_channel.h). Any input
 // must give frames, "need more" or a refusal, never a crash or an allocation
 // beyond the announced limit.
 //
@@ -10,12 +10,12 @@
 #include <cstdint>
 #include <memory>
 
-#include "node/frame.h"
-#include "node/secure_channel.h"
+#include "p2p/frame.h"
+#include "p2p/secure_channel.h"
 
 namespace {
 
-using namespace baton::node;
+using namespace baton::p2p;
 
 const SessionKey kKey = [] {
   SessionKey k;

@@ -1,4 +1,4 @@
-// libFuzzer target for the P2P handshake (node/handshake.h): the Hello and
+// libFuzzer target for the P2P handshake (p2p/handshake.h): the Hello and
 // Auth parsers and the state machine behind them, fed as an unauthenticated
 // peer would. Any input must end in "keep reading", a refusal with a reason,
 // or (only with a genuine signature) a session, never a crash.
@@ -14,13 +14,13 @@
 #include <cstring>
 #include <memory>
 
-#include "node/frame.h"
-#include "node/handshake.h"
+#include "p2p/frame.h"
+#include "p2p/handshake.h"
 
 namespace {
 
 using namespace baton;
-using namespace baton::node;
+using namespace baton::p2p;
 
 chain::SigningKey fixed_signing(std::uint8_t fill) {
   std::uint8_t seed[32];

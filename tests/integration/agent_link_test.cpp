@@ -6,8 +6,8 @@
 #include "chain/training.h"
 #include "chain/training_decode.h"
 #include "chain/genesis.h"
-#include "node/admin_token.h"
-#include "node/http_client.h"
+#include "api/admin_token.h"
+#include "api/http_client.h"
 #include "tests/integration/testnet.h"
 
 namespace baton::integration {
@@ -17,8 +17,8 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::wait_until;
 
-std::unique_ptr<node::HttpClient> client_of(const TestNode& n) {
-  return std::move(node::HttpClient::connect_to(n.admin_url, 5s)).value();
+std::unique_ptr<api::HttpClient> client_of(const TestNode& n) {
+  return std::move(api::HttpClient::connect_to(n.admin_url, 5s)).value();
 }
 
 TEST(AgentLink, TheAgentEndpointsNeedTheTokenThatBatondWrote) {
@@ -26,7 +26,7 @@ TEST(AgentLink, TheAgentEndpointsNeedTheTokenThatBatondWrote) {
   ASSERT_TRUE(net.ok()) << net.error();
   const TestNode& n = net.nodes()[0];
   const auto token_file = n.config.parent_path() / "admin.token";
-  auto token = node::read_admin_token(token_file);  // mode 0600 checked
+  auto token = api::read_admin_token(token_file);  // mode 0600 checked
   ASSERT_TRUE(token.ok()) << token.error().message;
 
   auto c = client_of(n);
@@ -66,7 +66,7 @@ TEST(AgentLink, TheNodeSignsOnlyAgentTransactionsAndNeverTheSamePayloadTwice) {
   Testnet net(1);
   ASSERT_TRUE(net.ok()) << net.error();
   const TestNode& n = net.nodes()[0];
-  auto token = node::read_admin_token(n.config.parent_path() / "admin.token");
+  auto token = api::read_admin_token(n.config.parent_path() / "admin.token");
   ASSERT_TRUE(token.ok()) << token.error().message;
   auto c = client_of(n);
   c->set_header("Authorization", "Bearer " + *token);

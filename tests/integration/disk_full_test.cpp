@@ -151,7 +151,7 @@ void fill_and_free(FullDisk which) {
   EXPECT_EQ(cli.exit_code, 0) << cli.err;
   EXPECT_NE(cli.out.find("HALTED"), std::string::npos) << cli.out;
   EXPECT_NE(cli.out.find("No space left on device"), std::string::npos) << cli.out;
-  auto metrics = node::HttpClient::connect_to(net.nodes()[victim].admin_url);
+  auto metrics = api::HttpClient::connect_to(net.nodes()[victim].admin_url);
   auto m = (*metrics)->get("/metrics");
   ASSERT_TRUE(m.ok());
   EXPECT_NE(m->body.find("baton_halted{node=\"node4\",cause=\"" + cause + "\"} 1"),

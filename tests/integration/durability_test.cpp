@@ -12,9 +12,9 @@
 #include <gtest/gtest.h>
 
 #include "chain/crypto.h"
-#include "node/training_json.h"
+#include "api/training_json.h"
 #include "tests/integration/ledgers.h"
-#include "node/http_client.h"
+#include "api/http_client.h"
 #include "tests/integration/testnet.h"
 
 namespace baton::integration {
@@ -106,7 +106,7 @@ struct Net {
   json run(int i) {
     auto st = net->training(i);
     if (!st) return nullptr;
-    const json* r = node::select_run(*st, run_id);
+    const json* r = api::select_run(*st, run_id);
     return r ? *r : json(nullptr);
   }
 
@@ -252,9 +252,9 @@ TEST(Durability, AnOlderBlobInTheHeadsPlaceIsRepairedWhenEveryNodeRestarts) {
   // The most advanced ledger names the head the nodes will load on restart.
   json latest;
   for (int i = 0; i < 4; ++i) {
-    auto disk = node::read_training_status({t.net->nodes()[i].data_dir.string(), ""});
+    auto disk = api::read_training_status({t.net->nodes()[i].data_dir.string(), ""});
     ASSERT_TRUE(disk.ok()) << disk.error().message;
-    const json* r = node::select_run(*disk, "swap");
+    const json* r = api::select_run(*disk, "swap");
     ASSERT_NE(r, nullptr);
     if (latest.is_null() || (*r)["models"].size() > latest["models"].size()) latest = *r;
   }
@@ -317,7 +317,7 @@ TEST(Durability, ModelsRepairPutsBackEveryApprovedBlobFromTheNodesCopies) {
   const json nodes = json::parse(read_text(t.net->net_dir() / "nodes.json"));
   for (const auto& n : nodes) {
     if (n["agent_config"] == "") continue;
-    auto agent = node::HttpClient::connect_to(n["agent_url"].get<std::string>(), 5s);
+    auto agent = api::HttpClient::connect_to(n["agent_url"].get<std::string>(), 5s);
     ASSERT_TRUE(agent.ok());
     ASSERT_TRUE(wait_until(
         [&] {

@@ -4,8 +4,8 @@
 
 #include "chain/crypto.h"
 #include "tests/integration/testnet.h"
-#include "node/transport.h"  // p2p_client.h uses PeerId
-#include "tests/node/p2p_client.h"
+#include "p2p/transport.h"  // p2p_client.h uses PeerId
+#include "tests/p2p/p2p_client.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -19,7 +19,7 @@ namespace baton::integration {
 namespace {
 
 using namespace std::chrono_literals;
-using node::testing::P2pClient;
+using p2p::testing::P2pClient;
 using testing::wait_until;
 
 TEST(Network, DropsGarbageOnThePeerPortAndKeepsCommitting) {
@@ -28,7 +28,7 @@ TEST(Network, DropsGarbageOnThePeerPortAndKeepsCommitting) {
   // node4 is down, so its key is free for a handshake as a genesis member.
   ASSERT_TRUE(net.stop(3, /*kill=*/true));
   const std::uint16_t port = net.p2p_port(0);
-  std::vector<node::PeerId> members;
+  std::vector<p2p::PeerId> members;
   for (int i = 0; i < 4; ++i) members.push_back(net.keys(i).signing.public_key());
 
   {  // random bytes
@@ -78,7 +78,7 @@ TEST(Network, DropsGarbageOnThePeerPortAndKeepsCommitting) {
 // and answers every connection with `hello` until destroyed.
 class HostileMember {
  public:
-  HostileMember(std::uint16_t port, chain::Bytes hello) : frame_(node::encode_frame(hello)) {
+  HostileMember(std::uint16_t port, chain::Bytes hello) : frame_(p2p::encode_frame(hello)) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     const int one = 1;
     ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -129,17 +129,17 @@ TEST(Network, AHostileChainIdInAHandshakeNeitherForgesLogLinesNorBreaksStatus) {
   ASSERT_TRUE(net.stop(1, /*kill=*/true));
   const std::string hostile =
       std::string("evil\nWARN forged line\x1b[2J\x1b[31m") + "\xff\xfe\xc0" + '\0' + "end";
-  node::HelloMessage hello;
+  p2p::HelloMessage hello;
   hello.genesis_hash = net.genesis_hash();
   hello.identity = net.keys(1).signing.public_key();
   hello.ephemeral = chain::X25519SecretKey::generate().public_key();
   hello.chain_id = hostile;
-  const chain::Bytes hello_bytes = node::encode_hello(hello);
+  const chain::Bytes hello_bytes = p2p::encode_hello(hello);
 
   {  // inbound: a stranger dials node1 with it
     P2pClient c(net.p2p_port(0));
     ASSERT_TRUE(c.ok());
-    c.write(node::encode_frame(hello_bytes));
+    c.write(p2p::encode_frame(hello_bytes));
     EXPECT_TRUE(c.closed_by_server());
   }
   // outbound: node1 redials node2's address, where the attacker now listens
@@ -164,7 +164,7 @@ TEST(Network, AHostileChainIdInAHandshakeNeitherForgesLogLinesNorBreaksStatus) {
     ASSERT_TRUE(ch >= 0x20 && ch < 0x7f) << "unescaped byte " << int(ch) << " in " << last_error;
   }
   EXPECT_NE(last_error.find("evil\\x0aWARN forged line\\x1b[2J"), std::string::npos) << last_error;
-  auto metrics = node::HttpClient::connect_to(net.nodes()[0].admin_url);
+  auto metrics = api::HttpClient::connect_to(net.nodes()[0].admin_url);
   EXPECT_EQ((*metrics)->get("/metrics")->status, 200);
 
   // The log has the refusals, escaped: no forged line, no terminal escape.

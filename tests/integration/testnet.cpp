@@ -28,7 +28,7 @@ testing::RunResult testnet_sh(const std::vector<std::string>& args) {
 
 // Posts serialized transaction bytes to a node: the hash it accepted, or ""
 // with the reason in *why.
-std::string post_tx(node::HttpClient& c, const std::string& tx, std::string* why) {
+std::string post_tx(api::HttpClient& c, const std::string& tx, std::string* why) {
   auto r = c.request("POST", "/tx", tx, "application/octet-stream");
   if (!r) {
     if (why) *why = r.error().message;
@@ -84,7 +84,7 @@ void Testnet::init(const std::vector<std::string>& options) {
     nodes_.push_back({j["name"], j["admin_url"], j["p2p_addr"], j["data_dir"].get<std::string>(),
                       j["config"].get<std::string>()});
     clients_.push_back(
-        std::move(node::HttpClient::connect_to(nodes_.back().admin_url, std::chrono::seconds(5)))
+        std::move(api::HttpClient::connect_to(nodes_.back().admin_url, std::chrono::seconds(5)))
             .value());
     auto k = chain::parse_secret_keys(
         slurp(dir_.path() / "net" / "keys" / (nodes_.back().name + ".key")));
@@ -165,7 +165,7 @@ bool Testnet::stop(int i, bool kill, Process which) {
   return testnet_sh(args).exit_code == 0;
 }
 
-node::HttpClient& Testnet::client(int i) { return *clients_.at(i); }
+api::HttpClient& Testnet::client(int i) { return *clients_.at(i); }
 
 std::optional<json> Testnet::status(int i) {
   auto r = client(i).get("/status");

@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chain/keys.h"
-#include "node/http_client.h"
+#include "api/http_client.h"
 #include "tests/support/test_support.h"
 
 namespace baton::integration {
@@ -68,7 +68,7 @@ class Testnet {
   // false if not running.
   bool signal(int i, int sig, Process which = Process::batond);
 
-  // GET /training of node i (node/training_json.h); nullopt when it does not answer.
+  // GET /training of node i (api/training_json.h); nullopt when it does not answer.
   std::optional<nlohmann::json> training(int i);
 
   // GET /status of node i; nullopt when it does not answer.
@@ -97,13 +97,13 @@ class Testnet {
   std::uint16_t p2p_port(int i) const;
 
  private:
-  node::HttpClient& client(int i);
+  api::HttpClient& client(int i);
   void init(const std::vector<std::string>& args);
   testing::TempDir dir_{"baton-testnet"};
   bool ok_ = false;
   std::string error_;
   std::vector<TestNode> nodes_;
-  std::vector<std::unique_ptr<node::HttpClient>> clients_;
+  std::vector<std::unique_ptr<api::HttpClient>> clients_;
   std::vector<chain::MemberSecretKeys> keys_;
   std::map<int, std::uint64_t> next_nonce_;
   std::string chain_id_;

@@ -19,7 +19,7 @@
 #include "learning/model.h"
 #include "agent/agent_keys.h"
 #include "agent/model_handoff.h"
-#include "node/training_json.h"
+#include "api/training_json.h"
 #include "chain/block.h"
 #include "storage/ledger_store.h"
 #include "storage/object_store.h"
@@ -92,7 +92,7 @@ fs::path write_plan(const fs::path& dir, const std::string& run_id,
 }
 
 const json* find_run(const json& status, const std::string& run_id) {
-  return node::select_run(status, run_id);
+  return api::select_run(status, run_id);
 }
 
 // ---- the demo script ----------------------------------------------------
@@ -382,7 +382,7 @@ TEST(Training, VotersRefuseATamperedBlobAndTheLedgerSaysWhy) {
 
   // The ledger on disk says the same, and it verifies.
   ASSERT_TRUE(t.net->down());
-  auto disk = node::read_training_status({(t.net->nodes()[2].data_dir).string(), ""});
+  auto disk = api::read_training_status({(t.net->nodes()[2].data_dir).string(), ""});
   ASSERT_TRUE(disk.ok()) << disk.error().message;
   const json* on_disk = find_run(*disk, "tamper");
   ASSERT_NE(on_disk, nullptr);

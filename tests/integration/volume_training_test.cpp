@@ -19,7 +19,7 @@
 #include "learning/model.h"
 #include "agent/agent_keys.h"
 #include "agent/model_handoff.h"
-#include "node/training_json.h"
+#include "api/training_json.h"
 #include "storage/object_store.h"
 #include "tests/integration/ledgers.h"
 #include "tests/integration/testnet.h"
@@ -161,7 +161,7 @@ TEST(VolumeTraining, TinyResNet3dRunsBetweenFourNodes) {
       [&] {
         auto st = net.training(0);
         if (!st) return false;
-        const json* r = node::select_run(*st, "volumes");
+        const json* r = api::select_run(*st, "volumes");
         if (r == nullptr) return false;
         status = *st;
         run = *r;

@@ -18,7 +18,7 @@ const std::vector<int> kShape{1, 2, 4, 4};
 
 struct ImageSite {
   testing::TempDir dir;
-  TrainingConfig config;
+  api::TrainingConfig config;
   chain::TrainingPlan plan;
 
   ImageSite() {

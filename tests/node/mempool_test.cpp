@@ -52,7 +52,7 @@ AddResult add(Mempool& m, const Fixture& f, const std::string& tx) {
 
 TEST(Mempool, AcceptsAValidTransactionOnce) {
   Fixture f;
-  Mempool m(*f.spec, MempoolLimits{});
+  Mempool m(*f.spec, api::MempoolLimits{});
   auto r = add(m, f, f.note(0, 1));
   EXPECT_TRUE(r.accepted()) << r.reason();
   EXPECT_EQ(m.size(), 1u);
@@ -63,7 +63,7 @@ TEST(Mempool, AcceptsAValidTransactionOnce) {
 
 TEST(Mempool, RefusesInvalidTransactionsWithTheirReason) {
   Fixture f;
-  Mempool m(*f.spec, MempoolLimits{});
+  Mempool m(*f.spec, api::MempoolLimits{});
   EXPECT_EQ(add(m, f, "garbage").invalid, chain::TxInvalid::malformed);
   auto other_chain = chain::encode_transaction(
       chain::make_note({"other-chain", f.spec->genesis_hash}, f.keys[0].signing, 1, "x"));
@@ -86,7 +86,7 @@ TEST(Mempool, RefusesInvalidTransactionsWithTheirReason) {
 TEST(Mempool, RefusesReplayedAndFarFutureNonces) {
   Fixture f;
   f.committed[f.keys[0].signing.public_key()] = 5;
-  Mempool m(*f.spec, MempoolLimits{.max_txs = 100, .max_bytes = 1 << 20, .max_nonce_gap = 3});
+  Mempool m(*f.spec, api::MempoolLimits{.max_txs = 100, .max_bytes = 1 << 20, .max_nonce_gap = 3});
   EXPECT_EQ(add(m, f, f.note(0, 4)).rejected, TxRejection::nonce_too_low);
   EXPECT_TRUE(add(m, f, f.note(0, 5)).accepted());
   EXPECT_TRUE(add(m, f, f.note(0, 7)).accepted());
@@ -96,13 +96,13 @@ TEST(Mempool, RefusesReplayedAndFarFutureNonces) {
 TEST(Mempool, IsBoundedByCountAndBytes) {
   Fixture f;
   Mempool by_count(*f.spec,
-                   MempoolLimits{.max_txs = 2, .max_bytes = 1 << 20, .max_nonce_gap = 100});
+                   api::MempoolLimits{.max_txs = 2, .max_bytes = 1 << 20, .max_nonce_gap = 100});
   EXPECT_TRUE(add(by_count, f, f.note(0, 1)).accepted());
   EXPECT_TRUE(add(by_count, f, f.note(0, 2)).accepted());
   EXPECT_EQ(add(by_count, f, f.note(0, 3)).rejected, TxRejection::pool_full);
   const std::size_t one = f.note(1, 1).size();
-  Mempool by_bytes(*f.spec,
-                   MempoolLimits{.max_txs = 100, .max_bytes = one + one / 2, .max_nonce_gap = 100});
+  Mempool by_bytes(*f.spec, api::MempoolLimits{
+                                .max_txs = 100, .max_bytes = one + one / 2, .max_nonce_gap = 100});
   EXPECT_TRUE(add(by_bytes, f, f.note(1, 1)).accepted());
   EXPECT_EQ(add(by_bytes, f, f.note(1, 2)).rejected, TxRejection::pool_full);
   EXPECT_EQ(by_bytes.bytes(), one);
@@ -110,7 +110,7 @@ TEST(Mempool, IsBoundedByCountAndBytes) {
 
 TEST(Mempool, ReapsConsecutiveNoncesPerSenderInterleavedAndWithinLimits) {
   Fixture f;
-  Mempool m(*f.spec, MempoolLimits{});
+  Mempool m(*f.spec, api::MempoolLimits{});
   for (std::uint64_t n : {1, 2, 3, 5}) ASSERT_TRUE(add(m, f, f.note(0, n)).accepted());
   for (std::uint64_t n : {1, 2}) ASSERT_TRUE(add(m, f, f.note(1, n)).accepted());
   ASSERT_TRUE(add(m, f, f.note(2, 2)).accepted());  // gap: nonce 1 missing
@@ -131,7 +131,7 @@ TEST(Mempool, ReapsConsecutiveNoncesPerSenderInterleavedAndWithinLimits) {
 
 TEST(Mempool, DropsCommittedAndStaleTransactionsAfterACommit) {
   Fixture f;
-  Mempool m(*f.spec, MempoolLimits{});
+  Mempool m(*f.spec, api::MempoolLimits{});
   for (std::uint64_t n : {1, 2, 3}) ASSERT_TRUE(add(m, f, f.note(0, n)).accepted());
   const auto h3 = chain::tx_hash(f.note(0, 3));
   f.committed[f.keys[0].signing.public_key()] = 3;  // 1 and 2 committed

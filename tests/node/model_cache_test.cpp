@@ -125,7 +125,7 @@ TEST(ModelCacheRetention, EvictsTheUnwantedThenTheLeastWantedUntilTheRestFits) {
 
 TEST(ModelCache, RetainDeletesWhatTheRuleNoLongerWants) {
   testing::TempDir dir("model-cache");
-  ModelCacheConfig config;
+  api::ModelCacheConfig config;
   config.dir = dir.path() / "cache";
   auto cache = ModelCache::open(config);
   ASSERT_TRUE(cache.ok()) << cache.error().message;

@@ -40,7 +40,7 @@
 #include "learning/volumes.h"
 #include "agent/agent_keys.h"
 #include "agent/model_handoff.h"
-#include "node/training_json.h"
+#include "api/training_json.h"
 #include "storage/object_store.h"
 #include "tools/cli.h"
 #include "tools/learn/commands.h"
@@ -337,9 +337,9 @@ void write_text(const fs::path& path, const std::string& text) {
 }
 
 void report(const ReportArgs& a) {
-  auto st = node::read_training_status({a.data_dir, a.node});
+  auto st = api::read_training_status({a.data_dir, a.node});
   if (!st) {
-    using E = node::TrainingSourceErrc;
+    using E = api::TrainingSourceErrc;
     const auto code = static_cast<E>(st.error().code);
     fail(st.error().message, code == E::bad_arguments  ? Exit::usage
                              : code == E::not_verified ? Exit::verify_failed
@@ -347,7 +347,7 @@ void report(const ReportArgs& a) {
                                                        : Exit::failure);
   }
   const json& status = *st;
-  const json* run_ptr = node::select_run(status, a.run_id);
+  const json* run_ptr = api::select_run(status, a.run_id);
   if (run_ptr == nullptr) {
     fail(a.run_id.empty() ? "no training run has been started on this ledger"
                           : "the ledger has no run \"" + a.run_id + "\"");

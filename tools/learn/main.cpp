@@ -1,12 +1,12 @@
 // `baton-learn`: the commands of the `baton` CLI that link LibTorch. Users run
 // them as `baton COMMAND ...`; baton execs this program with the same argv
 // (tools/learn_commands.h lists which commands).
-#include "node/protobuf_log.h"
+#include "api/protobuf_log.h"
 #include "tools/cli.h"
 #include "tools/learn/commands.h"
 
 int main(int argc, char** argv) {
-  baton::node::drop_protobuf_logs();  // a garbage file gets one sentence, not libprotobuf's
+  baton::api::drop_protobuf_logs();  // a garbage file gets one sentence, not libprotobuf's
   CLI::App app{"baton: the commands that train and evaluate models (baton-learn)"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");

@@ -1,0 +1,234 @@
+// node.toml: what one hospital's `batond` needs to know about itself.
+//
+//   name         = "hospital-a"          # must match a genesis member
+//   key_file     = "keys/hospital-a.key" # NAME.key (chain/keys.h), mode 0600
+//   genesis_file = "genesis.json"
+//   data_dir     = "data"                # RocksDB ledger + signer state
+//   p2p_listen   = "0.0.0.0:26656"       # host:port for peers
+//   admin_listen = "127.0.0.1:26680"     # admin HTTP API; loopback by default
+//   admin_token_file = "admin.token"     # the API's bearer token (api/admin_token.h);
+//                                        # created at start when absent
+//   log_level    = "info"                # trace|debug|info|warn|error|off
+//   log_file     = ""                    # empty: stderr
+//
+//   [consensus]      # optional; each key overrides the genesis default
+//   timeout_propose_ms, timeout_prevote_ms, timeout_precommit_ms,
+//   timeout_delta_ms (every step's per-round increase), timeout_commit_ms
+//   (pause after a commit), empty_block_interval_ms (heartbeat),
+//   max_proposal_txs (this node's blocks carry at most this many)
+//
+//   [mempool]        # optional
+//   max_txs = 20000, max_bytes = 67108864, max_nonce_gap = 1000
+//
+//   [admin_api]      # optional; limits of the admin HTTP API (docs/OPERATIONS.md)
+//   max_connections = 64, max_connections_per_client = 32,
+//   idle_timeout_ms = 30000 (between requests), header_timeout_ms = 5000
+//   (from a request's first byte to the end of its header), body_timeout_ms =
+//   30000, allowed_hosts = [] (names besides loopback and admin_listen's host
+//   that requests may carry in Host and Origin)
+//
+//   [store]          # where sealed model blobs live; required with [training]
+//   uri      = "file:///abs/dir" | "s3://bucket/prefix"
+//   endpoint = "http://127.0.0.1:9000"   # s3 only; default $BATON_S3_ENDPOINT, else AWS
+//   region   = "us-east-1"               # s3 only; default $AWS_REGION
+//   (S3 credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or ~/.aws/credentials)
+//
+//   [training]       # optional: this hospital trains and votes in runs
+//   enabled              = true        # false: keep the section but do not take part
+//   train_csv            = "data/train.csv"       # local training rows (never leave the node)
+//   validation_csv       = "data/validation.csv"  # local rows used to vote on models
+//   feature_schema       = ""          # optional: agreed preprocessor JSON
+//   (learning/preprocess.h);
+//                                      # empty: standardise with this hospital's own train_csv
+//   work_dir             = ""          # journal, timings, temporary files; default data_dir/agent
+//   torch_threads        = 1           # LibTorch intra-op threads
+//   malicious_label_flip = false       # flips local training labels (tests/demo of a
+//                                      # dishonest hospital; never in production)
+//
+//   [model_cache]    # optional: this node's copies of approved models (agent/model_cache.h)
+//   enabled              = true        # false: the object store holds the only copy
+//   dir                  = ""          # default <training work_dir>/model_cache
+//   max_bytes            = 4294967296  # size cap; the least wanted copies go first
+//   keep_lineage         = true        # every approved model of active runs (false: heads)
+//   keep_finished        = true        # the final model of every finished run
+//   check_interval_s     = 60          # how often the store's copies are checked
+//   full_check_max_bytes = 67108864    # copies up to this size are re-hashed at each
+//                                      # check (larger: by size; in full after a failure)
+//
+// Since issue 12 batond itself neither trains nor votes: the partner agent is
+// the `baton-agent` process, configured by agent.toml (AgentConfig below),
+// which takes the [store], [training] and [model_cache] sections as they are
+// written here. node.toml still parses them (old files keep working; batond
+// warns that they have moved).
+//
+// Without [training] (or with enabled = false) the node validates and commits
+// blocks but takes no part in runs: it neither trains nor approves load
+// requests nor votes on models. Its voting power still counts in the runs'
+// quorums, so such a member should hold no voting power or be a minority.
+//
+// Relative paths are resolved against the directory of the config file, so a
+// node directory can be moved as a whole. Parsing only reads text: checking
+// that files exist and ports are free belongs to the node's start-up.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chain/result.h"
+
+namespace baton::api {
+
+// "host:port" split; the host may be a name, IPv4 or [IPv6].
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string to_string() const;
+};
+
+// Parses "host:port"; port 0 is allowed only when `allow_zero_port`.
+Result<HostPort> parse_host_port(std::string_view text, bool allow_zero_port = false);
+
+// Overrides of the genesis consensus parameters; unset = use genesis.
+struct ConsensusOverrides {
+  std::optional<std::uint32_t> timeout_propose_ms;
+  std::optional<std::uint32_t> timeout_prevote_ms;
+  std::optional<std::uint32_t> timeout_precommit_ms;
+  std::optional<std::uint32_t> timeout_delta_ms;
+  std::optional<std::uint32_t> timeout_commit_ms;
+  // With no transactions waiting, a proposer still proposes an (empty) block
+  // once this long has passed since the last commit: a heartbeat that shows
+  // the network is alive. Default 1000 ms.
+  std::optional<std::uint32_t> empty_block_interval_ms;
+  // When this node proposes, at most this many transactions (and never more
+  // than genesis max_block_txs). Smaller blocks keep rounds shorter than the
+  // timeouts on a busy machine. Default 2000.
+  std::optional<std::uint32_t> max_proposal_txs;
+};
+
+struct MempoolLimits {
+  std::size_t max_txs = 20000;
+  std::size_t max_bytes = 64u << 20;
+  // A transaction whose nonce is further than this ahead of the sender's next
+  // committed nonce is refused (it could never be included soon and would
+  // only take space).
+  std::uint64_t max_nonce_gap = 1000;
+};
+
+enum class LogLevel { trace, debug, info, warn, error, off };
+
+// [admin_api]: the admin HTTP server's limits (api/http_server.h) and the
+// hosts its request checks accept (api/admin_access.h).
+struct AdminApiConfig {
+  std::size_t max_connections = 64;
+  std::size_t max_connections_per_client = 32;
+  std::uint32_t idle_timeout_ms = 30'000;
+  std::uint32_t header_timeout_ms = 5'000;
+  std::uint32_t body_timeout_ms = 30'000;
+  std::vector<std::string> allowed_hosts;
+};
+
+// [store]: the object store the node's partner agent uses.
+struct StoreConfig {
+  std::string uri;       // file:///DIR or s3://BUCKET[/PREFIX]
+  std::string endpoint;  // s3: empty = $BATON_S3_ENDPOINT or AWS
+  std::string region;    // s3: empty = $AWS_REGION or us-east-1
+};
+
+// [training]: this hospital's part in training runs (agent/agent.h).
+struct TrainingConfig {
+  bool enabled = true;
+  std::filesystem::path train_csv;
+  std::filesystem::path validation_csv;
+  std::filesystem::path feature_schema;  // empty: fit on train_csv
+  std::filesystem::path work_dir;        // default data_dir/agent
+  int torch_threads = 1;
+  bool malicious_label_flip = false;
+};
+
+// [model_cache]: what the partner agent keeps of approved models, and how
+// often it checks the object store's copies (agent/model_cache.h).
+struct ModelCacheConfig {
+  bool enabled = true;
+  std::filesystem::path dir;  // empty: <training work_dir>/model_cache
+  std::uint64_t max_bytes = 4ull << 30;
+  bool keep_lineage = true;
+  bool keep_finished = true;
+  std::uint32_t check_interval_s = 60;
+  std::uint64_t full_check_max_bytes = 64ull << 20;
+};
+
+inline constexpr std::string_view kDefaultAdminTokenFile = "admin.token";
+
+struct NodeConfig {
+  std::filesystem::path config_path;  // the file this came from (absolute)
+  std::string name;
+  std::filesystem::path key_file;
+  std::filesystem::path genesis_file;
+  std::filesystem::path data_dir;
+  HostPort p2p_listen;
+  HostPort admin_listen{"127.0.0.1", 26680};
+  std::filesystem::path admin_token_file;  // default: admin.token beside the config
+  LogLevel log_level = LogLevel::info;
+  std::filesystem::path log_file;  // empty: stderr
+  ConsensusOverrides consensus;
+  MempoolLimits mempool;
+  AdminApiConfig admin_api;
+  std::optional<StoreConfig> store;
+  std::optional<TrainingConfig> training;  // absent: the node does not take part in runs
+  ModelCacheConfig model_cache;
+
+  // True when the partner agent runs ([training] present and enabled).
+  bool trains() const { return training.has_value() && training->enabled; }
+};
+
+// Parses node.toml text. `config_path` is used to resolve relative paths and
+// to name the file in errors. Every error is one sentence naming the key.
+Result<NodeConfig> parse_node_config(std::string_view toml_text,
+                                     const std::filesystem::path& config_path);
+
+// Reads and parses the file; errors name the path.
+Result<NodeConfig> load_node_config(const std::filesystem::path& config_path);
+
+// agent.toml: what one hospital's `baton-agent` (agent/) needs.
+//
+//   name         = "hospital-a"              # this hospital's genesis member name
+//   key_file     = "keys/hospital-a.key"     # the member's key file; the agent reads only
+//                                            # its X25519 secret (to open sealed models)
+//   genesis_file = "genesis.json"
+//   node_url     = "http://127.0.0.1:26680"  # its node's admin API (loopback: see below)
+//   token_file   = "admin.token"             # the node's admin token (batond writes it)
+//   admin_listen = "127.0.0.1:26681"         # the agent's own API (/models/check, /models/repair)
+//   poll_ms      = 200                       # how often it asks the node for a newer state
+//   log_level, log_file                      # as in node.toml
+//   [store], [training], [model_cache]       # as in node.toml above; [training] required;
+//                                            # work_dir defaults to "agent" beside this file
+//
+// The token is only ever sent to a loopback node_url: the admin API has no
+// TLS yet (docs/OPERATIONS.md, "The partner agent").
+struct AgentConfig {
+  std::filesystem::path config_path;
+  std::string name;
+  std::filesystem::path key_file;
+  std::filesystem::path genesis_file;
+  std::string node_url;
+  std::filesystem::path token_file;
+  HostPort admin_listen{"127.0.0.1", 26681};
+  std::uint32_t poll_ms = 200;
+  LogLevel log_level = LogLevel::info;
+  std::filesystem::path log_file;
+  StoreConfig store;
+  TrainingConfig training;
+  ModelCacheConfig model_cache;
+};
+
+Result<AgentConfig> parse_agent_config(std::string_view toml_text,
+                                       const std::filesystem::path& config_path);
+Result<AgentConfig> load_agent_config(const std::filesystem::path& config_path);
+
+std::string_view to_string(LogLevel level);
+
+}  // namespace baton::api

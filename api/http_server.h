@@ -1,0 +1,86 @@
+// A small HTTP/1.1 server (Boost.Beast) for the admin API: one thread, one
+// handler function, bounded request bodies, bounded connections and deadlines
+// on every phase of a request, so that no local process can lock the
+// operators, monitoring and the CLI out (docs/OPERATIONS.md, "Admin API").
+//
+// Deadlines: a connection may wait `idle_timeout_ms` for the first byte of a
+// request; from that byte the whole header must arrive within
+// `header_timeout_ms` (slow-loris), the body within `body_timeout_ms` after
+// the header, and the response must be taken within `write_timeout_ms`. A
+// connection that misses one is closed.
+// Limits: at `max_connections`, or at `max_connections_per_client` for the
+// new connection's address, an open connection gives way to the new one
+// (api/http_admission.h: idle ones first, then ones still sending a
+// request, last ones whose answer the client does not take; least recently
+// active first).
+//
+// Threading: start() spawns one thread running the server's io_context; the
+// handler is called on that thread, one request at a time per connection.
+// The handler may block briefly (the node hands requests to its event loop
+// and waits); keep it under a second. stop() closes the listener and every
+// connection and joins the thread; it is idempotent and is called by the
+// destructor.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "chain/result.h"
+#include "api/config.h"
+
+namespace baton::api {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query, e.g. "/block/12"
+  std::string content_type;
+  std::string host;           // the Host header as sent ("" when absent)
+  std::string origin;         // the Origin header ("" when absent)
+  unsigned version = 11;      // 10 for HTTP/1.0, 11 for HTTP/1.1
+  std::string authorization;  // the Authorization header ("" when absent)
+  std::string agent_api;      // X-Baton-Agent-Api: where a partner agent serves its API
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct HttpServerOptions {
+  HostPort listen{"127.0.0.1", 0};  // port 0: pick a free one (tests)
+  std::size_t max_body_bytes = 4u << 20;
+  std::size_t max_connections = 64;
+  std::size_t max_connections_per_client = 32;
+  std::uint32_t idle_timeout_ms = 30'000;
+  std::uint32_t header_timeout_ms = 5'000;
+  std::uint32_t body_timeout_ms = 30'000;
+  std::uint32_t write_timeout_ms = 30'000;
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, HttpHandler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts serving. Fails with a sentence when the address cannot
+  // be resolved or bound (e.g. the port is in use).
+  Status start();
+  // The bound port (useful with port 0). Precondition: start() succeeded.
+  std::uint16_t port() const;
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace baton::api

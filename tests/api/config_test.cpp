@@ -1,0 +1,136 @@
+#include "api/config.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/test_support.h"
+
+namespace baton::api {
+namespace {
+
+const char* kGood = R"(
+name = "hospital-a"
+key_file = "keys/hospital-a.key"
+genesis_file = "/etc/baton/genesis.json"
+data_dir = "data"
+p2p_listen = "0.0.0.0:26656"
+)";
+
+TEST(NodeConfig, ParsesRequiredKeysAndResolvesRelativePaths) {
+  auto c = parse_node_config(kGood, "/srv/baton/node.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->name, "hospital-a");
+  EXPECT_EQ(c->key_file, "/srv/baton/keys/hospital-a.key");
+  EXPECT_EQ(c->genesis_file, "/etc/baton/genesis.json");
+  EXPECT_EQ(c->data_dir, "/srv/baton/data");
+  EXPECT_EQ(c->p2p_listen.port, 26656);
+  EXPECT_EQ(c->admin_listen.host, "127.0.0.1");  // loopback by default
+  EXPECT_EQ(c->log_level, LogLevel::info);
+  EXPECT_FALSE(c->consensus.timeout_propose_ms.has_value());
+}
+
+TEST(NodeConfig, ReadsConsensusOverridesAndMempoolLimits) {
+  std::string text = std::string(kGood) + R"(
+admin_listen = "127.0.0.1:9000"
+log_level = "debug"
+[consensus]
+timeout_propose_ms = 300
+timeout_commit_ms = 0
+empty_block_interval_ms = 2000
+max_proposal_txs = 500
+[mempool]
+max_txs = 50
+max_nonce_gap = 7
+)";
+  auto c = parse_node_config(text, "/x/node.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->admin_listen.port, 9000);
+  EXPECT_EQ(c->log_level, LogLevel::debug);
+  EXPECT_EQ(c->consensus.timeout_propose_ms, 300u);
+  EXPECT_EQ(c->consensus.timeout_commit_ms, 0u);
+  EXPECT_EQ(c->consensus.empty_block_interval_ms, 2000u);
+  EXPECT_EQ(c->consensus.max_proposal_txs, 500u);
+  EXPECT_EQ(c->mempool.max_txs, 50u);
+  EXPECT_EQ(c->mempool.max_nonce_gap, 7u);
+}
+
+void expect_error(const std::string& text, const std::string& fragment) {
+  auto c = parse_node_config(text, "/x/node.toml");
+  ASSERT_FALSE(c.ok()) << "accepted: " << text;
+  EXPECT_NE(c.error().message.find(fragment), std::string::npos) << c.error().message;
+  EXPECT_NE(c.error().message.find("/x/node.toml"), std::string::npos) << c.error().message;
+}
+
+TEST(NodeConfig, RefusesMissingRequiredKeyNamingIt) {
+  expect_error("name = \"a\"\nkey_file = \"k\"\ngenesis_file = \"g\"\ndata_dir = \"d\"\n",
+               "p2p_listen");
+}
+
+TEST(NodeConfig, RefusesMalformedTomlWithLine) {
+  expect_error("name = \"a\nkey_file = 3\n", "line");
+}
+
+TEST(NodeConfig, RefusesUnknownKeys) {
+  expect_error(std::string(kGood) + "p2p_lisen = \"x:1\"\n", "p2p_lisen");
+}
+
+TEST(NodeConfig, RefusesWrongTypesAndRanges) {
+  expect_error(std::string(kGood) + "[consensus]\ntimeout_propose_ms = \"fast\"\n",
+               "consensus.timeout_propose_ms");
+  expect_error(std::string(kGood) + "[consensus]\ntimeout_propose_ms = 0\n", "between");
+  expect_error(std::string(kGood) + "log_level = \"loud\"\n", "log_level");
+  expect_error(std::string(kGood) + "admin_listen = \"localhost\"\n", "admin_listen");
+}
+
+TEST(NodeConfig, ReadsAdminApiLimitsAndAllowedHosts) {
+  auto plain = parse_node_config(kGood, "/x/node.toml");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->admin_api.max_connections, 64u);
+  EXPECT_EQ(plain->admin_api.header_timeout_ms, 5000u);
+  EXPECT_TRUE(plain->admin_api.allowed_hosts.empty());
+  std::string text = std::string(kGood) + R"(
+[admin_api]
+max_connections = 16
+max_connections_per_client = 4
+idle_timeout_ms = 10000
+header_timeout_ms = 2000
+body_timeout_ms = 9000
+allowed_hosts = ["node-a.lan", "[fd00::5]"]
+)";
+  auto c = parse_node_config(text, "/x/node.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->admin_api.max_connections, 16u);
+  EXPECT_EQ(c->admin_api.max_connections_per_client, 4u);
+  EXPECT_EQ(c->admin_api.idle_timeout_ms, 10000u);
+  EXPECT_EQ(c->admin_api.header_timeout_ms, 2000u);
+  EXPECT_EQ(c->admin_api.body_timeout_ms, 9000u);
+  EXPECT_EQ(c->admin_api.allowed_hosts, (std::vector<std::string>{"node-a.lan", "[fd00::5]"}));
+  for (const char* bad : {"max_connections = 0", "header_timeout_ms = 5", "allowed_hosts = \"x\"",
+                          "allowed_hosts = [\"h:80\"]", "allowed_hosts = [\"\"]",
+                          "allowed_hosts = [1]", "listen = 1"}) {
+    auto r = parse_node_config(std::string(kGood) + "[admin_api]\n" + bad + "\n", "/x/node.toml");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().message.find("admin_api"), std::string::npos) << r.error().message;
+  }
+}
+
+TEST(NodeConfig, TheShippedExampleParses) {
+  auto c = load_node_config(testing::source_dir() / "deploy" / "node.example.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->name, "hospital-a");
+  EXPECT_EQ(c->consensus.empty_block_interval_ms, 5000u);
+}
+
+TEST(HostPort, ParsesIpv4NamesAndIpv6) {
+  EXPECT_EQ(parse_host_port("10.0.0.1:26656")->port, 26656);
+  EXPECT_EQ(parse_host_port("node-a.lan:1")->host, "node-a.lan");
+  EXPECT_EQ(parse_host_port("[::1]:80")->host, "::1");
+  EXPECT_FALSE(parse_host_port("10.0.0.1").ok());
+  EXPECT_FALSE(parse_host_port("10.0.0.1:0").ok());
+  EXPECT_TRUE(parse_host_port("10.0.0.1:0", true).ok());
+  EXPECT_FALSE(parse_host_port("10.0.0.1:65536").ok());
+  EXPECT_FALSE(parse_host_port(":80").ok());
+  EXPECT_FALSE(parse_host_port("::1:80").ok());
+}
+
+}  // namespace
+}  // namespace baton::api
