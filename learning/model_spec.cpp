@@ -1,4 +1,5 @@
 // ModelSpec: validation (overflow-checked), canonical JSON. Torch-free.
+#include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
@@ -199,6 +200,43 @@ Result<ModelSpec> spec_from_json(std::string_view text) {
   s.num_classes = static_cast<int>(classes);
   if (auto st = validate(s); !st) return st.error();
   return s;
+}
+
+namespace {
+
+// spec_from_json's errors are whole sentences ("The model spec ... ."); here
+// they follow "model: " inside the plan check's sentence.
+std::string clause(std::string sentence) {
+  if (!sentence.empty() && sentence.back() == '.') sentence.pop_back();
+  if (!sentence.empty())
+    sentence[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(sentence[0])));
+  return sentence;
+}
+
+}  // namespace
+
+Result<ModelSpec> plan_model_spec(std::string_view model_spec_json, std::size_t feature_columns) {
+  auto spec = spec_from_json(model_spec_json);
+  if (!spec) return make_error("model: " + clause(spec.error().message));
+  if (spec->num_classes != 2) {
+    return make_error("model.num_classes is " + std::to_string(spec->num_classes) +
+                      ", but the plan's labels are binary (dataset.label_column equal to "
+                      "positive_value or not): set num_classes to 2");
+  }
+  const std::string arch(architecture_name(spec->architecture));
+  if (spec->architecture == Architecture::mlp) {
+    if (feature_columns == 0)
+      return make_error(
+          "dataset.feature_columns is empty; an mlp model needs at least one feature");
+    return spec;
+  }
+  if (feature_columns != 1) {
+    return make_error("dataset.feature_columns has " + std::to_string(feature_columns) +
+                      " entries, but a " + arch +
+                      " model reads one volume per row: name exactly one column, the manifest "
+                      "column that holds the .npy paths");
+  }
+  return spec;
 }
 
 }  // namespace baton::learning

@@ -96,4 +96,17 @@ double forward_macs(const ModelSpec& spec);
 std::string to_json(const ModelSpec& spec);
 Result<ModelSpec> spec_from_json(std::string_view json);
 
+// The model a training plan names, for the plan's binary task read from
+// `feature_columns` columns: spec_from_json and validate accept it,
+// num_classes is 2 (the labels are the label column equal to the positive
+// value or not, and votes compare binary AUCs), an mlp has at least one
+// feature column (whether input_shape[0] is the encoded feature count depends
+// on each hospital's one-hot columns: the agent checks it on its data), and
+// an image model (cnn2d, resnet3d) exactly one, the manifest column of .npy
+// paths. The error is one sentence naming the plan's field ("model: ...",
+// "model.num_classes is 3, ...", "dataset.feature_columns ..."). What `baton
+// run start` and `genesis validate` refuse before anything is signed, and
+// what the partner agent parses once per run (agent/run_plan.h).
+Result<ModelSpec> plan_model_spec(std::string_view model_spec_json, std::size_t feature_columns);
+
 }  // namespace baton::learning
