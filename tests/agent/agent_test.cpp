@@ -20,7 +20,7 @@
 #include "storage/file_store.h"
 #include "storage/memory_object_store.h"
 #include "tests/chain/chain_fixture.h"
-#include "tests/node/counting_store.h"
+#include "tests/agent/counting_store.h"
 #include "tests/support/test_support.h"
 
 namespace baton::agent {
@@ -642,7 +642,9 @@ TEST(PartnerAgent, RestartedVoterNeverVotesTwice) {
   net.sinks_[1]->submitted.clear();
   net.commit_and_step();
   for (const auto& [type, payload] : net.sinks_[1]->submitted) {
-    if (type == chain::pb::TX_MODEL_VOTE) EXPECT_EQ(payload, last.second);
+    if (type == chain::pb::TX_MODEL_VOTE) {
+      EXPECT_EQ(payload, last.second);
+    }
   }
   ASSERT_TRUE(net.run_until([&] { return net.run().turns.size() > 1; }));
   EXPECT_TRUE(net.run().turns[0].model_votes.contains("bob"));

@@ -15,7 +15,7 @@
 #include "storage/file_store.h"
 #include "storage/memory_object_store.h"
 #include "storage/vault.h"
-#include "tests/node/counting_store.h"
+#include "tests/agent/counting_store.h"
 #include "tests/support/test_support.h"
 
 namespace baton::agent {
