@@ -148,49 +148,81 @@ void PartnerAgent::process(std::uint64_t height, const chain::TrainingState& sta
   const chain::Turn* turn = run->current_turn();
   if (turn == nullptr) return;
   const Step s{height, state, *run, *turn};
-  if (turn->partner == options_.member_name) {
-    my_turn(s);
-  } else if (turn->phase == chain::TurnPhase::load_voting) {
-    vote_on_load(s);
-  } else if (turn->phase == chain::TurnPhase::save_voting) {
-    vote_on_save(s);
-  } else if (turn->phase == chain::TurnPhase::training && is_voter()) {
+  if (act(s, decide(s)) == Acted::failed) {
+    // A failure was recorded: when the core now gives the turn up, it is
+    // given up in this view, not a block later. Anything else (a retry)
+    // waits for the next view.
+    const NextStep again = decide(s);
+    if (std::holds_alternative<Abandon>(again)) (void)act(s, again);
+  }
+}
+
+NextStep PartnerAgent::decide(const Step& s) {
+  // Count from the newest commit: the view may be older than what the node
+  // has committed since (a step takes seconds).
+  return next_step(std::max(s.height, latest_height()), s.state, identity(), recall(s),
+                   options_.store_attempts);
+}
+
+AgentMemory PartnerAgent::recall(const Step& s) {
+  AgentMemory m;
+  const std::string& run_id = s.run.plan.run_id;
+  std::string why;
+  if (!run_plan(s.run.plan, &why)) m.plan_unusable = why;
+  if (auto it = data_failed_.find(run_id); it != data_failed_.end()) m.data_unusable = it->second;
+  m.candidate_journaled = journal_.candidate(run_id, s.turn.index) != nullptr;
+  m.load_vote_journaled = s.turn.load_request_id && journal_.vote(*s.turn.load_request_id);
+  m.save_vote_journaled = s.turn.save_request_id && journal_.vote(*s.turn.save_request_id);
+  const chain::ModelRecord* head = s.run.head ? s.run.find_model(*s.run.head) : nullptr;
+  m.head_measured = (!s.run.head || head) &&
+                    evals_.contains(evaluation_key(
+                        run_id, head ? std::optional(head->model_sha256) : std::nullopt));
+  const std::string key = run_id + "/" + std::to_string(s.turn.index);
+  if (auto it = failures_.find(key); it != failures_.end()) m.failure = it->second;
+  if (auto it = abandoned_.find(key); it != abandoned_.end()) m.abandoned = it->second;
+  return m;
+}
+
+PartnerAgent::Acted PartnerAgent::act(const Step& s, const NextStep& next) {
+  if (const auto* v = std::get_if<VoteOnLoad>(&next)) {
+    vote_on_load(s, *v);
+  } else if (const auto* v = std::get_if<VoteOnSave>(&next)) {
+    return vote_on_save(s, *v);
+  } else if (std::holds_alternative<RequestLoad>(next)) {
+    return request_load(s);
+  } else if (std::holds_alternative<Train>(next) || std::holds_alternative<SubmitSave>(next)) {
+    return train_and_save(s);
+  } else if (std::holds_alternative<MeasureHead>(next)) {
     // Idle while the partner trains: load the local data and measure the
-    // head now (cached per head), so that the vote on the candidate only
+    // head now (kept per head), so that the vote on the candidate only
     // measures the candidate. After an approved save the head was measured
     // as the candidate; this matters for a run's first turn and after a
-    // restart. Not before the load token: that would delay the approval.
+    // restart.
     (void)head_evaluation(s.run, nullptr, nullptr);
+  } else if (const auto* a = std::get_if<Abandon>(&next)) {
+    abandon_turn(s, *a);
   }
+  return Acted::done;
 }
 
-void PartnerAgent::my_turn(const Step& s) {
-  if (abandoning(s)) return;
-  if (s.turn.phase == chain::TurnPhase::awaiting_load_request) {
-    // Without usable local data there is nothing to train: give the turn up
-    // at once (local_data logged why) rather than hold the token.
-    if (local_data(s.run.plan) == nullptr) {
-      abandon_turn(s, chain::LoadFailure::local_data_unusable, data_failed_[s.run.plan.run_id]);
-      return;
-    }
-    chain::pb::LoadRequest r;
-    r.set_run_id(s.run.plan.run_id);
-    r.set_turn(s.turn.index);
-    r.set_head_model_id(id_bytes(s.run.head));
-    submit(s, "load/" + s.run.plan.run_id + "/" + std::to_string(s.turn.index),
-           chain::pb::TX_LOAD_REQUEST, r.SerializeAsString(),
-           s.tag() + ": requested the load token (head " + short_hex(s.run.head) + ")");
-  } else if (s.turn.phase == chain::TurnPhase::training) {
-    train_and_save(s);
-  }
+PartnerAgent::Acted PartnerAgent::request_load(const Step& s) {
+  // Without usable local data there is nothing to train: the core gives the
+  // turn up at once (local_data logged why) rather than hold the token.
+  if (local_data(s.run.plan) == nullptr) return Acted::failed;
+  chain::pb::LoadRequest r;
+  r.set_run_id(s.run.plan.run_id);
+  r.set_turn(s.turn.index);
+  r.set_head_model_id(id_bytes(s.run.head));
+  submit(s, "load/" + s.run.plan.run_id + "/" + std::to_string(s.turn.index),
+         chain::pb::TX_LOAD_REQUEST, r.SerializeAsString(),
+         s.tag() + ": requested the load token (head " + short_hex(s.run.head) + ")");
+  return Acted::done;
 }
 
-void PartnerAgent::vote_on_load(const Step& s) {
-  if (!is_voter() || !s.turn.load_request_id) return;
-  if (s.turn.load_approvals.contains(options_.member_name)) return;
-  const chain::Hash& id = *s.turn.load_request_id;
-  const JournalVote* v = journal_.vote(id);
-  if (v == nullptr) {
+void PartnerAgent::vote_on_load(const Step& s, const VoteOnLoad& v) {
+  const chain::Hash& id = v.request_id;
+  const JournalVote* journaled = journal_.vote(id);
+  if (journaled == nullptr) {
     chain::pb::LoadApproval a;
     a.set_run_id(s.run.plan.run_id);
     a.set_request_id(id_bytes(id));
@@ -202,9 +234,9 @@ void PartnerAgent::vote_on_load(const Step& s) {
                "cannot write the agent journal: " + st.error().message);
       return;
     }
-    v = journal_.vote(id);
+    journaled = journal_.vote(id);
   }
-  submit(s, "vote/" + id.hex(), chain::pb::TX_LOAD_APPROVAL, v->payload,
+  submit(s, "vote/" + id.hex(), chain::pb::TX_LOAD_APPROVAL, journaled->payload,
          s.tag() + ": approved the load request of " + s.turn.partner);
 }
 
@@ -366,15 +398,9 @@ Result<LedgerModelRef> PartnerAgent::ledger_ref(const chain::SaveRecord& save) c
 const LocalData* PartnerAgent::local_data(const chain::TrainingPlan& plan) {
   if (auto it = data_.find(plan.run_id); it != data_.end()) return &it->second;
   if (data_failed_.contains(plan.run_id)) return nullptr;
-  auto loaded = load_local_data(options_.training, plan);
-  if (loaded) {
-    auto spec = learning::spec_from_json(plan.model_spec);
-    if (spec && spec->input_size() != loaded->train.features) {
-      loaded = make_error("the plan's model takes " + std::to_string(spec->input_size()) +
-                          " features but the local data encode to " +
-                          std::to_string(loaded->train.features));
-    }
-  }
+  const auto parsed = run_plan(plan);
+  if (!parsed) return nullptr;  // logged when the run was first seen
+  auto loaded = load_local_data(options_.training, plan, parsed->spec);
   if (!loaded) {
     data_failed_[plan.run_id] = loaded.error().message;
     log_->error("run {}: this node cannot take part: {} (fix [training] and restart the node)",
@@ -387,6 +413,26 @@ const LocalData* PartnerAgent::local_data(const chain::TrainingPlan& plan) {
   return &data_.emplace(plan.run_id, std::move(*loaded)).first->second;
 }
 
+std::shared_ptr<const RunPlan> PartnerAgent::run_plan(const chain::TrainingPlan& plan,
+                                                      std::string* why) const {
+  std::lock_guard lock(plans_mutex_);
+  auto it = plans_.find(plan.run_id);
+  if (it == plans_.end() || it->second.model_spec_hash != plan.model_spec_hash) {
+    // First seen: parsed here, once, and kept.
+    ParsedPlan p{plan.model_spec_hash, nullptr, {}};
+    auto parsed = parse_run_plan(plan, handoff_.chunk_size);
+    if (parsed) {
+      p.plan = std::make_shared<const RunPlan>(std::move(*parsed));
+    } else {
+      p.why = parsed.error().message;
+      log_->error("run {}: this build cannot train the run's plan: {}", plan.run_id, p.why);
+    }
+    it = plans_.insert_or_assign(plan.run_id, std::move(p)).first;
+  }
+  if (!it->second.plan && why != nullptr) *why = it->second.why;
+  return it->second.plan;
+}
+
 const learning::Model* PartnerAgent::kept_head(const chain::Run& run) const {
   if (!kept_ || !run.head || kept_->run_id != run.plan.run_id) return nullptr;
   const chain::ModelRecord* m = run.find_model(*run.head);
@@ -396,17 +442,18 @@ const learning::Model* PartnerAgent::kept_head(const chain::Run& run) const {
 }
 
 Result<learning::Model> PartnerAgent::load_head(const chain::Run& run, LoadTimings* timings) {
-  auto spec = learning::spec_from_json(run.plan.model_spec);
-  if (!spec)
-    return make_error("the plan's model spec is not one this build knows: " + spec.error().message);
-  if (!run.head) return learning::Model::create(*spec, run.plan.seed);
+  std::string why;
+  const auto plan = run_plan(run.plan, &why);
+  if (!plan) return make_error("this build cannot use the run's plan: " + why);
+  const learning::ModelSpec& spec = plan->spec;
+  if (!run.head) return learning::Model::create(spec, run.plan.seed);
   if (kept_head(run) != nullptr) {
     // Checked against the ledger's model hash when it was opened (or made
     // here), and its architecture against the plan's when it was measured.
     learning::Model model = std::move(kept_->model);
     kept_.reset();
     if (timings != nullptr) timings->kept = true;
-    if (model.spec() != *spec) return make_error("the head model is not the plan's architecture");
+    if (model.spec() != spec) return make_error("the head model is not the plan's architecture");
     return model;
   }
   const chain::ModelRecord* m = run.find_model(*run.head);
@@ -415,13 +462,13 @@ Result<learning::Model> PartnerAgent::load_head(const chain::Run& run, LoadTimin
     return make_error("the head model " + run.head->hex() + " is not in the lineage");
   auto ref = ledger_ref(*save);
   if (!ref) return ref.error();
-  ref->blob_size = expected_blob_size(*spec, handoff_.chunk_size);  // refused before download
+  ref->blob_size = plan->sealed_size;  // refused before download
   const ModelBinding binding = binding_for(run, m->turn, m->parent);
   auto opened = fetch_and_open(*store_, *ref, *options_.x25519, binding, keeping_handoff());
   if (!opened) opened = open_from_copy(run, *ref, binding, opened.error());
   if (!opened) return opened.error();
   const auto t0 = Clock::now();
-  auto model = learning::deserialize(opened->model_bytes, *spec);
+  auto model = learning::deserialize(opened->model_bytes, spec);
   if (timings != nullptr) {
     timings->fetch.store_s += opened->timings.store_s;
     timings->fetch.crypto_s += opened->timings.crypto_s;

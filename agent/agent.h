@@ -1,5 +1,14 @@
 // PartnerAgent: one hospital's part in a C-DistriM training run (issue 6).
-// It watches the committed training state and acts through transactions:
+// It watches the committed training state and acts through transactions.
+//
+// Decide, then do (issue 12). What to do on each view is decided by a pure
+// core, next_step() (agent/next_step.h: the committed state, this member's
+// identity, what the journal and this process remember -> request, vote,
+// train, submit, abandon or wait); this class carries the answer out (fetch,
+// open, train, seal, upload, journal, submit) and records what happened. A
+// vote on a candidate is measure (here), decide (agent/save_vote.h, pure),
+// record (journal, then submit). A run's plan is parsed once, when the run is
+// first seen (agent/run_plan.h). In short:
 //
 //   my turn, awaiting_load_request  -> LoadRequest naming the current head
 //   my turn, training (token mine)  -> fetch + check + open the head (or build
@@ -111,6 +120,9 @@
 #include "api/config.h"
 #include "agent/model_cache.h"
 #include "agent/model_handoff.h"
+#include "agent/next_step.h"
+#include "agent/run_plan.h"
+#include "agent/save_vote.h"
 #include "storage/model_copies.h"
 #include "storage/object_store.h"
 
@@ -194,12 +206,25 @@ class PartnerAgent {
                std::shared_ptr<spdlog::logger> log, AgentJournal journal);
 
   struct Step;  // one view being processed
+  // What a step's action came to: done (or nothing to do), or a failure that
+  // was recorded (the core is asked again at once: it may give the turn up).
+  enum class Acted { done, failed };
   void run_worker();
   void process(std::uint64_t height, const chain::TrainingState& state);
-  void my_turn(const Step& s);
-  void vote_on_load(const Step& s);
-  void vote_on_save(const Step& s);
-  void train_and_save(const Step& s);
+  // The decision core's answer for `s` (agent/next_step.h), from what the
+  // journal and this process remember.
+  NextStep decide(const Step& s);
+  AgentMemory recall(const Step& s);
+  Acted act(const Step& s, const NextStep& next);
+  Acted request_load(const Step& s);
+  void vote_on_load(const Step& s, const VoteOnLoad& v);
+  // A ModelVote in three steps: measure (I/O), decide (agent/save_vote.h,
+  // pure), record (journal, then submit).
+  Acted vote_on_save(const Step& s, const VoteOnSave& v);
+  struct Measured;  // a measurement and what taking it cost
+  std::optional<Measured> measure_candidate(const Step& s, const RunPlan& plan);
+  void record_save_vote(const Step& s, const SaveVote& vote, const Measured& m);
+  Acted train_and_save(const Step& s);
   void delete_refused_candidates(const chain::TrainingState& state);
   // agent_repair.cpp: the model cache and the store's copies.
   void look_after_models(const chain::TrainingState& state);
@@ -209,24 +234,29 @@ class PartnerAgent {
                          const chain::Hash& ciphertext_sha256, bool full, const std::string& why);
   // handoff_ that also keeps a verified blob in the model cache.
   HandoffOptions keeping_handoff() const;
-  // The size a model of `run`'s plan seals to (nullopt: a spec this build
-  // does not know).
+  // `run`'s plan as this agent uses it (agent/run_plan.h), parsed the first
+  // time the run is seen and kept; nullptr when this build cannot use it
+  // (`why`, when given, says why). Any thread.
+  std::shared_ptr<const RunPlan> run_plan(const chain::TrainingPlan& plan,
+                                          std::string* why = nullptr) const;
+  // The size a model of `run`'s plan seals to (nullopt: a plan this build
+  // cannot use).
   std::optional<std::uint64_t> sealed_size(const chain::Run& run) const;
   // The head from this node's own copy, after the store's failed with
   // `store_error`; restores the store's copy from it. The store's error when
   // there is no usable copy.
   Result<OpenedModel> open_from_copy(const chain::Run& run, const LedgerModelRef& ref,
                                      const ModelBinding& binding, const Error& store_error);
-  // Gives up this node's turn: TurnAbandon with `reason` and `detail`.
-  void abandon_turn(const Step& s, chain::LoadFailure reason, const std::string& detail);
-  // Whether this turn was given up (a TurnAbandon sent); it is then resent only.
-  bool abandoning(const Step& s);
-  // A failed load of the head (or store trouble) on this node's turn: retries
-  // transient store failures up to options_.store_attempts, else gives up.
+  // Gives up this node's turn: TurnAbandon with the core's reason and detail
+  // (kept: resent as is).
+  void abandon_turn(const Step& s, const Abandon& a);
+  // A failed load of the head (or store trouble) on this node's turn, recorded
+  // for the core (transient store failures count towards store_attempts).
   void head_load_failed(const Step& s, const Error& e);
   void report_finished_turns(const chain::TrainingState& state);
 
-  // Local data for a run's plan (cached per run id); nullptr after logging why.
+  // Local data for a run's plan (cached per run id); nullptr after logging why
+  // (data_failed_ says why, unless the plan itself is unusable).
   const LocalData* local_data(const chain::TrainingPlan& plan);
   // What getting a model cost (zeros when it was kept in memory).
   struct LoadTimings {
@@ -257,6 +287,7 @@ class PartnerAgent {
   void submit(const Step& s, const std::string& intent, chain::pb::TxType type,
               const std::string& payload, const std::string& what, bool log_first = true);
   bool is_voter() const;
+  AgentIdentity identity() const { return {options_.member_name, is_voter()}; }
   void log_once(const std::string& key, spdlog::level::level_enum level, const std::string& text);
   void append_timing(const std::string& json_line);
   std::uint64_t commit_ms(std::uint64_t height) const;
@@ -287,8 +318,9 @@ class PartnerAgent {
   std::map<std::string, std::string> checked_heads_;     // run id -> head (or "final/...") checked
   std::set<std::string> handled_abandons_;               // "run/turn" whose head was checked
   std::chrono::steady_clock::time_point next_check_{};   // the periodic check of kept copies
-  std::map<std::string, std::string> abandoned_;         // "run/turn" -> TurnAbandon payload
-  std::map<std::string, std::uint32_t> store_failures_;  // "run/turn/what" -> failed attempts
+  std::map<std::string, Abandon> abandoned_;             // "run/turn" -> the TurnAbandon sent
+  std::map<std::string, std::uint32_t> store_failures_;  // "what/run/turn" -> failed attempts
+  std::map<std::string, TurnFailure> failures_;          // "run/turn" -> the last failure in it
   struct Submitted {
     std::uint64_t height = 0;  // of the view that sent it
     chain::Hash hash;          // the transaction sent
@@ -308,6 +340,15 @@ class PartnerAgent {
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> processed_height_{0};
   std::thread worker_;
+  // Run id -> its parsed plan (or why it is unusable), with the model spec's
+  // hash it was parsed from.
+  struct ParsedPlan {
+    chain::Hash model_spec_hash;
+    std::shared_ptr<const RunPlan> plan;
+    std::string why;
+  };
+  mutable std::mutex plans_mutex_;
+  mutable std::map<std::string, ParsedPlan> plans_;  // guarded by plans_mutex_
   mutable std::mutex repair_mutex_;
   std::optional<RepairJob> repair_job_;  // guarded by repair_mutex_
   std::thread repair_thread_;

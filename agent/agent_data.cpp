@@ -131,9 +131,10 @@ Result<LocalData> load_volumes(const TrainingConfig& config, const chain::Traini
 
 }  // namespace
 
-Result<LocalData> load_local_data(const TrainingConfig& config, const chain::TrainingPlan& plan) {
-  if (auto spec = learning::spec_from_json(plan.model_spec); spec && is_image_model(*spec)) {
-    auto images = load_volumes(config, plan, *spec);
+Result<LocalData> load_local_data(const TrainingConfig& config, const chain::TrainingPlan& plan,
+                                  const learning::ModelSpec& spec) {
+  if (is_image_model(spec)) {
+    auto images = load_volumes(config, plan, spec);
     if (images && config.malicious_label_flip) {
       for (int& y : images->train.y) y = 1 - y;
       images->labels_flipped = true;
@@ -159,6 +160,10 @@ Result<LocalData> load_local_data(const TrainingConfig& config, const chain::Tra
   if (!train) return train.error();
   auto validation = encode(config.validation_csv, plan, out.feature_schema);
   if (!validation) return validation.error();
+  if (spec.input_size() != train->features) {
+    return make_error("the plan's model takes " + std::to_string(spec.input_size()) +
+                      " features but the local data encode to " + std::to_string(train->features));
+  }
   out.train = std::move(*train);
   out.validation = std::move(*validation);
   if (config.malicious_label_flip) {

@@ -27,6 +27,7 @@
 #include "chain/result.h"
 #include "chain/training.h"
 #include "learning/dataset.h"
+#include "learning/model_spec.h"
 #include "api/config.h"
 
 namespace baton::agent {
@@ -40,11 +41,14 @@ struct LocalData {
   bool labels_flipped = false;
 };
 
-// Loads and encodes both files for `plan`. Errors name the file and what is
-// wrong (a missing feature column, a label never equal to the positive value,
-// an unreadable file, more than two classes; for image models also a plan
-// with other than one feature column, a feature_schema, a volume that is
-// missing, malformed or of another shape, a training manifest of one class).
-Result<LocalData> load_local_data(const TrainingConfig& config, const chain::TrainingPlan& plan);
+// Loads and encodes both files for `plan`, whose model is `spec` (the agent
+// parsed it once: agent/run_plan.h). Errors name the file and what is wrong
+// (a missing feature column, a label never equal to the positive value, an
+// unreadable file, more than two classes, tabular features that do not
+// encode to the model's input size; for image models also a plan with other
+// than one feature column, a feature_schema, a volume that is missing,
+// malformed or of another shape, a training manifest of one class).
+Result<LocalData> load_local_data(const TrainingConfig& config, const chain::TrainingPlan& plan,
+                                  const learning::ModelSpec& spec);
 
 }  // namespace baton::agent

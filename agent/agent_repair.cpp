@@ -2,7 +2,6 @@
 // copies; giving up a turn it cannot take part in (agent/agent.h, "Copies and
 // failures").
 #include "chain/protocol.h"
-#include "learning/model_spec.h"
 #include "agent/agent.h"
 #include "agent/agent_util.h"
 
@@ -100,50 +99,34 @@ Result<OpenedModel> PartnerAgent::open_from_copy(const chain::Run& run, const Le
 
 void PartnerAgent::head_load_failed(const Step& s, const Error& e) {
   const auto code = static_cast<HandoffErrc>(e.code);
-  const std::string key = "load/" + s.run.plan.run_id + "/" + std::to_string(s.turn.index);
+  const std::string key = s.run.plan.run_id + "/" + std::to_string(s.turn.index);
   const bool transient = code == HandoffErrc::store_failed || code == HandoffErrc::io;
-  if (transient && ++store_failures_[key] < options_.store_attempts) {
+  const std::uint32_t attempts = transient ? ++store_failures_["load/" + key] : 1;
+  failures_[key] = head_load_failure(code, handoff_reason(e), attempts);
+  if (transient && attempts < options_.store_attempts) {
     log_->warn("{}: cannot load the head model ({} of {} attempts): {}; retrying at the next block",
-               s.tag(), store_failures_[key], options_.store_attempts, e.message);
+               s.tag(), attempts, options_.store_attempts, e.message);
     return;
   }
-  chain::LoadFailure reason = chain::LoadFailure::head_unusable;
-  if (code == HandoffErrc::missing_blob) reason = chain::LoadFailure::head_missing;
-  if (code == HandoffErrc::hash_mismatch || code == HandoffErrc::model_hash_mismatch ||
-      code == HandoffErrc::wrong_size)
-    reason = chain::LoadFailure::head_hash_mismatch;
-  if (code == HandoffErrc::store_failed) reason = chain::LoadFailure::store_unreachable;
   log_->error("{}: cannot load the head model and this node holds no usable copy of it: {}",
               s.tag(), e.message);
-  abandon_turn(s, reason, handoff_reason(e));
 }
 
-bool PartnerAgent::abandoning(const Step& s) {
-  auto it = abandoned_.find(s.run.plan.run_id + "/" + std::to_string(s.turn.index));
-  if (it == abandoned_.end()) return false;
-  submit(s, "abandon/" + it->first, chain::pb::TX_TURN_ABANDON, it->second,
-         s.tag() + ": gave up the turn", /*log_first=*/false);
-  return true;
-}
-
-void PartnerAgent::abandon_turn(const Step& s, chain::LoadFailure reason,
-                                const std::string& detail) {
+void PartnerAgent::abandon_turn(const Step& s, const Abandon& abandon) {
   const std::string key = s.run.plan.run_id + "/" + std::to_string(s.turn.index);
-  chain::pb::TurnAbandon a;
-  a.set_run_id(s.run.plan.run_id);
-  a.set_turn(s.turn.index);
-  a.set_head_model_id(id_bytes(s.run.head));
-  a.set_reason(static_cast<std::uint32_t>(reason));
-  std::string d = detail;
-  if (d.size() > chain::kMaxAbandonDetailBytes) {
-    d.resize(chain::kMaxAbandonDetailBytes - 3);
-    d += "...";
-  }
-  a.set_detail(d);
-  const std::string payload = a.SerializeAsString();
-  abandoned_.emplace(key, payload);
-  submit(s, "abandon/" + key, chain::pb::TX_TURN_ABANDON, payload,
-         s.tag() + ": gave up the turn (" + std::string(chain::to_string(reason)) + ": " + d + ")");
+  const bool first = abandoned_.try_emplace(key, abandon).second;
+  const Abandon& a = abandoned_.at(key);  // the first decided: resent as is
+  chain::pb::TurnAbandon t;
+  t.set_run_id(s.run.plan.run_id);
+  t.set_turn(s.turn.index);
+  t.set_head_model_id(id_bytes(s.run.head));
+  t.set_reason(static_cast<std::uint32_t>(a.reason));
+  t.set_detail(a.detail);
+  submit(s, "abandon/" + key, chain::pb::TX_TURN_ABANDON, t.SerializeAsString(),
+         first ? s.tag() + ": gave up the turn (" + std::string(chain::to_string(a.reason)) + ": " +
+                     a.detail + ")"
+               : s.tag() + ": gave up the turn",
+         /*log_first=*/first);
 }
 
 // ---------------------------------------------------------------- the store's copies
@@ -230,9 +213,9 @@ void PartnerAgent::look_after_models(const chain::TrainingState& state) {
 }
 
 std::optional<std::uint64_t> PartnerAgent::sealed_size(const chain::Run& run) const {
-  auto spec = learning::spec_from_json(run.plan.model_spec);
-  if (!spec) return std::nullopt;
-  return expected_blob_size(*spec, handoff_.chunk_size);
+  const auto plan = run_plan(run.plan);
+  if (!plan) return std::nullopt;
+  return plan->sealed_size;
 }
 
 std::optional<CopyCheck> PartnerAgent::check_head_copy(const chain::Run& run) {

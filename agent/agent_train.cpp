@@ -23,37 +23,24 @@ constexpr std::size_t kMaxReportedEpochs = 256;
 
 }  // namespace
 
-void PartnerAgent::train_and_save(const Step& s) {
+PartnerAgent::Acted PartnerAgent::train_and_save(const Step& s) {
   const std::string& run_id = s.run.plan.run_id;
+  const std::string turn_key = run_id + "/" + std::to_string(s.turn.index);
   const JournalCandidate* c = journal_.candidate(run_id, s.turn.index);
   if (c == nullptr) {
     const std::uint64_t t_start = wall_ms();
+    const auto parsed = run_plan(s.run.plan);
+    if (!parsed) return Acted::failed;  // the core gives the turn up (logged when first seen)
     const LocalData* data = local_data(s.run.plan);
-    if (data == nullptr) {
-      abandon_turn(s, chain::LoadFailure::local_data_unusable, data_failed_[run_id]);
-      return;
-    }
+    if (data == nullptr) return Acted::failed;  // data_failed_ says why
     LoadTimings fetch;
     auto model = load_head(s.run, &fetch);
     if (!model) {
       head_load_failed(s, model.error());
-      return;
+      return Acted::failed;
     }
     const chain::TrainingPlan& plan = s.run.plan;
-    learning::TrainSettings settings;
-    settings.epochs = static_cast<int>(plan.epochs);
-    settings.batch_size = static_cast<int>(plan.batch_size);
-    auto optimizer = learning::parse_optimizer(plan.optimizer);
-    if (!optimizer) {
-      log_once("train/" + s.tag(), spdlog::level::err,
-               s.tag() + ": the plan's optimizer is unknown: " + optimizer.error().message);
-      abandon_turn(s, chain::LoadFailure::training_failed,
-                   "the plan's optimizer is unknown: " + optimizer.error().message);
-      return;
-    }
-    settings.optimizer = *optimizer;
-    settings.learning_rate = static_cast<double>(plan.learning_rate_nano) / 1e9;
-    settings.weight_decay = static_cast<double>(plan.weight_decay_nano) / 1e9;
+    learning::TrainSettings settings = parsed->training;
     settings.seed = plan.seed + s.turn.index;
     settings.threads = options_.training.torch_threads;
     const auto t_train = Clock::now();
@@ -62,9 +49,9 @@ void PartnerAgent::train_and_save(const Step& s) {
     if (!report) {
       log_once("train/" + s.tag(), spdlog::level::err,
                s.tag() + ": training failed: " + report.error().message);
-      abandon_turn(s, chain::LoadFailure::training_failed,
-                   "training failed: " + report.error().message);
-      return;
+      failures_[turn_key] = TurnFailure{chain::LoadFailure::training_failed,
+                                        "training failed: " + report.error().message, false, 1};
+      return Acted::failed;
     }
     // No measure of its own here: the trainer does not vote on its candidate,
     // and the voters measure it on their own data.
@@ -78,20 +65,16 @@ void PartnerAgent::train_and_save(const Step& s) {
     auto sealed = seal_and_upload(*store_, bytes, binding_for(s.run, s.turn.index, s.run.head),
                                   recipients, keeping_handoff());
     if (!sealed) {
-      const std::string key = "seal/" + run_id + "/" + std::to_string(s.turn.index);
-      const bool store_trouble =
-          static_cast<HandoffErrc>(sealed.error().code) == HandoffErrc::store_failed;
-      if (++store_failures_[key] < options_.store_attempts) {
+      const std::uint32_t attempts = ++store_failures_["seal/" + turn_key];
+      failures_[turn_key] =
+          upload_failure(static_cast<HandoffErrc>(sealed.error().code),
+                         "cannot upload the candidate: " + sealed.error().message, attempts);
+      if (attempts < options_.store_attempts) {
         log_once("seal/" + s.tag() + sealed.error().message, spdlog::level::warn,
                  s.tag() + ": cannot upload the candidate: " + sealed.error().message +
                      "; retrying at the next block");
-        return;
       }
-      abandon_turn(s,
-                   store_trouble ? chain::LoadFailure::store_unreachable
-                                 : chain::LoadFailure::training_failed,
-                   "cannot upload the candidate: " + sealed.error().message);
-      return;
+      return Acted::failed;
     }
     if (!sealed->keep_error.empty()) {
       log_once("keep/" + sealed->object_key, spdlog::level::warn,
@@ -121,7 +104,7 @@ void PartnerAgent::train_and_save(const Step& s) {
       log_once("journal", spdlog::level::err,
                "cannot write the agent journal, so the candidate is not submitted: " +
                    st.error().message);
-      return;
+      return Acted::done;
     }
     json t{{"run", run_id},
            {"turn", s.turn.index},
@@ -153,6 +136,7 @@ void PartnerAgent::train_and_save(const Step& s) {
          c->payload,
          s.tag() + ": submitted candidate " + c->object_key + " (model " +
              c->model_sha256.substr(0, 12) + ")");
+  return Acted::done;
 }
 
 }  // namespace baton::agent

@@ -11,12 +11,11 @@
 #include "chain/training.h"
 #include "agent/agent.h"
 #include "agent/model_handoff.h"
+#include "agent/save_vote.h"
 
 namespace baton::agent::agent_detail {
 
 using Clock = std::chrono::steady_clock;
-
-inline constexpr std::size_t kMaxReasonBytes = 240;
 
 inline std::uint64_t wall_ms() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -36,15 +35,6 @@ inline std::string id_bytes(const std::optional<chain::Hash>& h) {
 
 inline std::string short_hex(const std::optional<chain::Hash>& h) {
   return h ? h->hex().substr(0, 12) : std::string("initial model");
-}
-
-// A reason short enough for the ledger.
-inline std::string clip(std::string text) {
-  if (text.size() > kMaxReasonBytes) {
-    text.resize(kMaxReasonBytes - 3);
-    text += "...";
-  }
-  return text;
 }
 
 // Where turn `turn`'s candidate must live: runs/RUN/models/turn-N.blob.
@@ -69,7 +59,8 @@ inline std::string evaluation_key(const std::string& run_id,
 
 // "hash_mismatch: <message>" for a hand-off error.
 inline std::string handoff_reason(const Error& e) {
-  return clip(std::string(handoff_errc_name(static_cast<HandoffErrc>(e.code))) + ": " + e.message);
+  return clip_reason(std::string(handoff_errc_name(static_cast<HandoffErrc>(e.code))) + ": " +
+                     e.message);
 }
 
 }  // namespace baton::agent::agent_detail

@@ -43,9 +43,16 @@ struct ImageSite {
   static void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
 };
 
+// What the agent does: the plan's model spec, parsed once, and the files.
+Result<LocalData> load(const TrainingConfig& config, const chain::TrainingPlan& plan) {
+  auto spec = learning::spec_from_json(plan.model_spec);
+  if (!spec) return spec.error();
+  return load_local_data(config, plan, *spec);
+}
+
 TEST(AgentData, AnImagePlanReadsVolumeManifests) {
   ImageSite site;
-  auto data = load_local_data(site.config, site.plan);
+  auto data = load(site.config, site.plan);
   ASSERT_TRUE(data.ok()) << data.error().message;
   EXPECT_EQ(data->train.rows, 3u);
   EXPECT_EQ(data->train.features, 32u);
@@ -58,14 +65,14 @@ TEST(AgentData, AnImagePlanReadsVolumeManifests) {
   EXPECT_FALSE(data->labels_flipped);
 
   site.config.malicious_label_flip = true;
-  auto flipped = load_local_data(site.config, site.plan);
+  auto flipped = load(site.config, site.plan);
   ASSERT_TRUE(flipped.ok());
   EXPECT_EQ(flipped->train.y, (std::vector<int>{0, 1, 0}));
   EXPECT_EQ(flipped->validation.y, (std::vector<int>{0, 1}));  // votes stay honest
   EXPECT_TRUE(flipped->labels_flipped);
 
   site.plan.model_spec = learning::to_json(learning::ModelSpec::cnn2d({1, 28, 28}));
-  auto two_d = load_local_data(site.config, site.plan);
+  auto two_d = load(site.config, site.plan);
   ASSERT_FALSE(two_d.ok());  // the volumes are 1×2×4×4, not 1×28×28
   EXPECT_NE(two_d.error().message.find("but the model takes (1, 28, 28)"), std::string::npos)
       << two_d.error().message;
@@ -74,7 +81,7 @@ TEST(AgentData, AnImagePlanReadsVolumeManifests) {
 TEST(AgentData, AnImagePlanRefusesAFeatureSchema) {
   ImageSite site;
   site.config.feature_schema = site.dir / "schema.json";
-  auto data = load_local_data(site.config, site.plan);
+  auto data = load(site.config, site.plan);
   ASSERT_FALSE(data.ok());
   EXPECT_NE(data.error().message.find("feature_schema is set"), std::string::npos)
       << data.error().message;
@@ -83,7 +90,7 @@ TEST(AgentData, AnImagePlanRefusesAFeatureSchema) {
 TEST(AgentData, AnImagePlanNeedsExactlyOneFeatureColumn) {
   ImageSite site;
   site.plan.feature_columns = {"volume", "site"};
-  auto data = load_local_data(site.config, site.plan);
+  auto data = load(site.config, site.plan);
   ASSERT_FALSE(data.ok());
   EXPECT_NE(data.error().message.find("exactly one column"), std::string::npos)
       << data.error().message;
@@ -93,7 +100,7 @@ TEST(AgentData, AnImagePlanNeedsExactlyOneFeatureColumn) {
 TEST(AgentData, AnImagePlanNeedsBothClassesInTraining) {
   ImageSite site;
   ImageSite::write(site.dir / "train.csv", "volume,label\nvolumes/v0.npy,1\nvolumes/v2.npy,1\n");
-  auto data = load_local_data(site.config, site.plan);
+  auto data = load(site.config, site.plan);
   ASSERT_FALSE(data.ok());
   EXPECT_NE(data.error().message.find("train.csv holds only volumes labelled '1'"),
             std::string::npos)
@@ -107,12 +114,26 @@ TEST(AgentData, ATabularPlanStillReadsCsvRows) {
   site.plan.model_spec = learning::to_json(learning::ModelSpec::mlp(2, {4}));
   site.plan.feature_columns = {"a", "b"};
   site.plan.label_column = "y";
-  auto data = load_local_data(site.config, site.plan);
+  auto data = load(site.config, site.plan);
   ASSERT_TRUE(data.ok()) << data.error().message;
   EXPECT_EQ(data->train.rows, 4u);
   EXPECT_EQ(data->train.features, 2u);
   EXPECT_TRUE(data->train.image_shape.empty());
   EXPECT_FALSE(data->feature_schema.empty());
+}
+
+TEST(AgentData, ATabularPlanWhoseModelTakesOtherFeaturesIsRefused) {
+  ImageSite site;
+  ImageSite::write(site.dir / "train.csv", "a,b,y\n1,2,1\n2,1,0\n3,3,1\n0,1,0\n");
+  ImageSite::write(site.dir / "validation.csv", "a,b,y\n1,1,1\n2,2,0\n");
+  site.plan.model_spec = learning::to_json(learning::ModelSpec::mlp(3, {4}));
+  site.plan.feature_columns = {"a", "b"};
+  site.plan.label_column = "y";
+  auto data = load(site.config, site.plan);
+  ASSERT_FALSE(data.ok());
+  EXPECT_NE(data.error().message.find("takes 3 features but the local data encode to 2"),
+            std::string::npos)
+      << data.error().message;
 }
 
 }  // namespace
