@@ -3,6 +3,18 @@
 // One request per call, one connection per HttpClient (kept alive between
 // calls, reopened when the server closed it).
 //
+// Three ways to a node (issue 12; docs/OPERATIONS.md, "Admin API"):
+//   http://HOST:PORT   plain HTTP, for loopback;
+//   https://HOST:PORT  TLS, with the node's certificate pinned by its SHA-256
+//                      fingerprint (api/admin_tls.h): no certificate
+//                      authority is trusted, and a server showing another
+//                      certificate is refused after the handshake, before
+//                      any byte of a request (so no token) is sent;
+//   unix:/PATH         the node's Unix socket file.
+// An Authorization header is never sent in clear text off the host: over
+// plain HTTP, a request that carries one fails unless the connection's
+// peer address is a loopback address.
+//
 // Not thread-safe: one HttpClient per thread.
 #pragma once
 
@@ -22,21 +34,39 @@ struct HttpReply {
   std::string body;
 };
 
-// "http://host:port" (a path is ignored; https is refused).
+// "http://host:port", "https://host:port" (a path is ignored) or
+// "unix:/path/to/socket".
 struct HttpUrl {
-  std::string host;
-  std::string port;
+  enum class Scheme { http, https, unix_socket };
+  Scheme scheme = Scheme::http;
+  std::string host;         // unix: "localhost" (what the Host header says)
+  std::string port;         // unix: ""
+  std::string socket_path;  // unix only
+  std::string to_string() const;
 };
 Result<HttpUrl> parse_http_url(std::string_view url);
 
-// Error codes for HttpClient::request failures.
-enum class HttpFailure : int { bad_url = 1, unreachable = 2, timeout = 3, protocol = 4 };
+// Error codes for HttpClient::request failures. `wrong_certificate`: the
+// server's certificate is not the pinned one; `clear_text_token`: a request
+// with an Authorization header to a non-loopback peer over plain HTTP.
+enum class HttpFailure : int {
+  bad_url = 1,
+  unreachable = 2,
+  timeout = 3,
+  protocol = 4,
+  wrong_certificate = 5,
+  clear_text_token = 6,
+};
 
 class HttpClient {
  public:
-  // Fails on a malformed URL (code HttpFailure::bad_url).
+  // Fails on a malformed URL, and on an https URL without a pin or with a
+  // malformed one (code HttpFailure::bad_url). `cert_sha256`: the node's
+  // certificate fingerprint (parse_cert_sha256's forms); required for https,
+  // ignored otherwise.
   static Result<std::unique_ptr<HttpClient>> connect_to(
-      std::string_view base_url, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+      std::string_view base_url, std::chrono::milliseconds timeout = std::chrono::seconds(10),
+      std::string_view cert_sha256 = {});
   ~HttpClient();
 
   // Sends `method target` with `body`; errors (code HttpFailure) say the node

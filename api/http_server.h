@@ -14,6 +14,16 @@
 // request, last ones whose answer the client does not take; least recently
 // active first).
 //
+// Transports (issue 12): plain TCP, TLS over TCP (`tls` set: the server's
+// certificate and key, api/admin_tls.h; TLS 1.2 or newer, the handshake
+// within header_timeout_ms), or a Unix socket file (`unix_socket` set: the
+// file is created with `unix_socket_mode`, and `unix_socket_group` when
+// given, before the server listens, so that no one else can connect in
+// between; a stale socket file no server answers on is replaced, anything
+// else at that path is refused). Each request says which one it came over
+// (HttpRequest::transport): file permissions authenticate the socket.
+// On a Unix socket a connection's "client" for the limits is its peer's uid.
+//
 // Threading: start() spawns one thread running the server's io_context; the
 // handler is called on that thread, one request at a time per connection.
 // The handler may block briefly (the node hands requests to its event loop
@@ -24,18 +34,23 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
 
 #include "chain/result.h"
+#include "api/admin_tls.h"
 #include "api/config.h"
 
 namespace baton::api {
 
+enum class HttpTransport { tcp, tls, unix_socket };
+
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // path and query, e.g. "/block/12"
+  HttpTransport transport = HttpTransport::tcp;  // what the request came over
+  std::string method;                            // "GET", "POST", ...
+  std::string target;                            // path and query, e.g. "/block/12"
   std::string content_type;
   std::string host;           // the Host header as sent ("" when absent)
   std::string origin;         // the Origin header ("" when absent)
@@ -62,6 +77,12 @@ struct HttpServerOptions {
   std::uint32_t header_timeout_ms = 5'000;
   std::uint32_t body_timeout_ms = 30'000;
   std::uint32_t write_timeout_ms = 30'000;
+  // TLS on `listen` (absent: plain HTTP). Ignored with unix_socket.
+  std::shared_ptr<const TlsIdentity> tls;
+  // Non-empty: serve on this Unix socket file instead of `listen`.
+  std::filesystem::path unix_socket;
+  unsigned unix_socket_mode = 0600;
+  std::string unix_socket_group;  // empty: the process's group
 };
 
 class HttpServer {
@@ -72,10 +93,13 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Binds and starts serving. Fails with a sentence when the address cannot
-  // be resolved or bound (e.g. the port is in use).
+  // be resolved or bound (e.g. the port is in use), the TLS identity is
+  // refused, or the socket file cannot be made or given its mode and group.
   Status start();
-  // The bound port (useful with port 0). Precondition: start() succeeded.
+  // The bound port (useful with port 0; 0 on a Unix socket). Precondition:
+  // start() succeeded.
   std::uint16_t port() const;
+  // Also removes the Unix socket file this server made.
   void stop();
 
  private:

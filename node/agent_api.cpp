@@ -66,7 +66,7 @@ api::HttpResponse AdminApi::agent_state(const api::HttpRequest& request) {
     // The agent's API, where /models/* go. The node sends its token there,
     // so only a loopback http URL is taken.
     auto url = api::parse_http_url(request.agent_api);
-    if (!url || !api::is_loopback_host(url->host)) {
+    if (!url || url->scheme != api::HttpUrl::Scheme::http || !api::is_loopback_host(url->host)) {
       return error(400,
                    "X-Baton-Agent-Api must be an http://HOST:PORT URL on loopback (the "
                    "token is not sent off the host without TLS)");
