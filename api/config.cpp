@@ -9,6 +9,10 @@
 
 #include <toml++/toml.h>
 
+#include "api/admin_access.h"
+#include "api/admin_tls.h"
+#include "api/http_client.h"
+
 namespace baton::api {
 namespace {
 
@@ -81,6 +85,86 @@ Status check_unknown_keys(const toml::table& t, const std::set<std::string, std:
 
 // [store], [training] and [model_cache]: what a partner agent reads (from
 // agent.toml; node.toml still accepts them, see config.h).
+// [admin_api]'s TLS and Unix socket keys.
+Status parse_admin_transport(const toml::table& t, const fs::path& base_dir,
+                             const fs::path& config_path, AdminApiConfig& a) {
+  if (const toml::node* n = t.get("tls")) {
+    const auto* v = n->as_boolean();
+    if (v == nullptr) return config_error(config_path, "'admin_api.tls' must be true or false");
+    a.tls = v->get();
+  }
+  std::optional<std::string> names[2];
+  const std::string_view keys[2] = {"tls_cert", "tls_key"};
+  for (int i = 0; i < 2; ++i) {
+    auto v = get_string(t, keys[i], config_path, "admin_api");
+    if (!v) return v.error();
+    if (v->has_value() && (*v)->empty()) {
+      return config_error(config_path, "'admin_api." + std::string(keys[i]) + "' is empty");
+    }
+    names[i] = *v;
+  }
+  if (!a.tls && (names[0] || names[1])) {
+    return config_error(config_path,
+                        "'admin_api.tls_cert' and 'tls_key' need tls = true in [admin_api]");
+  }
+  if (a.tls) {
+    if (names[0].has_value() != names[1].has_value()) {
+      return config_error(config_path,
+                          "'admin_api' names one of tls_cert and tls_key: name both (a "
+                          "certificate and its key), or neither to have batond make them");
+    }
+    a.tls_self_signed = !names[0].has_value();
+    a.tls_cert = resolve(base_dir, names[0].value_or(std::string(kAdminTlsCertFileName)));
+    a.tls_key = resolve(base_dir, names[1].value_or(std::string(kAdminTlsKeyFileName)));
+  }
+  auto socket = get_string(t, "unix_socket", config_path, "admin_api");
+  if (!socket) return socket.error();
+  if (socket->has_value() && !(*socket)->empty()) a.unix_socket = resolve(base_dir, **socket);
+  auto group = get_string(t, "unix_socket_group", config_path, "admin_api");
+  if (!group) return group.error();
+  if (group->has_value() && !(*group)->empty()) {
+    if (a.unix_socket.empty()) {
+      return config_error(config_path,
+                          "'admin_api.unix_socket_group' needs a unix_socket in [admin_api]");
+    }
+    a.unix_socket_group = **group;
+  }
+  return {};
+}
+
+// agent.toml's node_url and node_cert_sha256: the token never travels in
+// clear text off the host.
+Status parse_node_link(const toml::table& root, const fs::path& config_path, AgentConfig& cfg) {
+  auto url = parse_http_url(cfg.node_url);
+  if (!url) return config_error(config_path, "'node_url': " + url.error().message);
+  auto pin = get_string(root, "node_cert_sha256", config_path);
+  if (!pin) return pin.error();
+  const bool https = url->scheme == HttpUrl::Scheme::https;
+  if (https) {
+    if (!pin->has_value() || (*pin)->empty()) {
+      return config_error(config_path,
+                          "'node_url' " + cfg.node_url +
+                              " is TLS: set node_cert_sha256 to the node's certificate "
+                              "fingerprint (batond logs it at start; on the node's host "
+                              "`openssl x509 -in admin-tls.crt -noout -fingerprint -sha256`)");
+    }
+    auto parsed = parse_cert_sha256(**pin);
+    if (!parsed) return config_error(config_path, "'node_cert_sha256': " + parsed.error().message);
+    cfg.node_cert_sha256 = *parsed;
+  } else if (pin->has_value() && !(*pin)->empty()) {
+    return config_error(
+        config_path, "'node_cert_sha256' is set but node_url " + cfg.node_url + " is not https://");
+  }
+  if (url->scheme == HttpUrl::Scheme::http && !is_loopback_host(url->host)) {
+    return config_error(config_path,
+                        "'node_url' " + cfg.node_url +
+                            " is plain http off this host, where the admin token would travel in "
+                            "clear text; use https://HOST:PORT with node_cert_sha256 (the node "
+                            "sets [admin_api] tls = true), or run the agent beside its node");
+  }
+  return {};
+}
+
 Status parse_agent_sections(const toml::table& root, const fs::path& base_dir,
                             const fs::path& config_path, const fs::path& default_work_dir,
                             std::optional<StoreConfig>& store_out,
@@ -386,7 +470,8 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
     if (auto s =
             check_unknown_keys(*t,
                                {"max_connections", "max_connections_per_client", "idle_timeout_ms",
-                                "header_timeout_ms", "body_timeout_ms", "allowed_hosts"},
+                                "header_timeout_ms", "body_timeout_ms", "allowed_hosts", "tls",
+                                "tls_cert", "tls_key", "unix_socket", "unix_socket_group"},
                                "admin_api", config_path);
         !s) {
       return s.error();
@@ -429,6 +514,16 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
         a.allowed_hosts.push_back(text);
       }
     }
+    if (auto s = parse_admin_transport(*t, base_dir, config_path, a); !s) return s.error();
+  }
+  if (!cfg.admin_api.tls && !is_loopback_host(cfg.admin_listen.host)) {
+    return config_error(config_path,
+                        "admin_listen " + cfg.admin_listen.to_string() +
+                            " is not a loopback address, and the admin API would carry the "
+                            "admin token and the training state in clear text there; set "
+                            "tls = true under [admin_api] (batond then makes a certificate "
+                            "whose fingerprint the agent and the CLI pin), or listen on "
+                            "127.0.0.1 and give remote users an ssh tunnel");
   }
   if (auto st = parse_agent_sections(root, base_dir, config_path, cfg.data_dir / "agent", cfg.store,
                                      cfg.training, cfg.model_cache);
@@ -453,8 +548,8 @@ Result<AgentConfig> parse_agent_config(std::string_view toml_text, const fs::pat
   cfg.config_path = fs::absolute(config_path).lexically_normal();
   if (auto s = check_unknown_keys(
           root,
-          {"name", "key_file", "genesis_file", "node_url", "token_file", "admin_listen", "poll_ms",
-           "log_level", "log_file", "store", "training", "model_cache"},
+          {"name", "key_file", "genesis_file", "node_url", "node_cert_sha256", "token_file",
+           "admin_listen", "poll_ms", "log_level", "log_file", "store", "training", "model_cache"},
           {}, config_path);
       !s) {
     return s.error();
@@ -477,6 +572,7 @@ Result<AgentConfig> parse_agent_config(std::string_view toml_text, const fs::pat
   }
   cfg.key_file = resolve(base_dir, key_file);
   cfg.genesis_file = resolve(base_dir, genesis_file);
+  if (auto s = parse_node_link(root, config_path, cfg); !s) return s.error();
   {
     auto v = get_string(root, "token_file", config_path);
     if (!v) return v.error();

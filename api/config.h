@@ -26,6 +26,15 @@
 //   (from a request's first byte to the end of its header), body_timeout_ms =
 //   30000, allowed_hosts = [] (names besides loopback and admin_listen's host
 //   that requests may carry in Host and Origin)
+//   tls = false          # TLS on admin_listen (node/admin_tls.h); required when
+//                        # admin_listen is not a loopback address (batond refuses
+//                        # to start otherwise)
+//   tls_cert = "admin-tls.crt", tls_key = "admin-tls.key"   # beside node.toml;
+//                        # when neither is set and both files are absent, batond
+//                        # makes a self-signed P-256 pair at start
+//   unix_socket = ""     # also serve the API on this socket file (mode 0600, or
+//   unix_socket_group = ""  # 0660 with this group); its permissions are the
+//                        # authentication: no token is asked for on it
 //
 //   [store]          # where sealed model blobs live; required with [training]
 //   uri      = "file:///abs/dir" | "s3://bucket/prefix"
@@ -129,6 +138,12 @@ struct AdminApiConfig {
   std::uint32_t header_timeout_ms = 5'000;
   std::uint32_t body_timeout_ms = 30'000;
   std::vector<std::string> allowed_hosts;
+  bool tls = false;
+  std::filesystem::path tls_cert;     // with tls: default admin-tls.crt beside node.toml
+  std::filesystem::path tls_key;      // with tls: default admin-tls.key beside node.toml
+  bool tls_self_signed = false;       // neither named: batond makes the pair when both are absent
+  std::filesystem::path unix_socket;  // empty: none
+  std::string unix_socket_group;      // empty: mode 0600; else 0660 with this group
 };
 
 // [store]: the object store the node's partner agent uses.
@@ -199,22 +214,27 @@ Result<NodeConfig> load_node_config(const std::filesystem::path& config_path);
 //   key_file     = "keys/hospital-a.key"     # the member's key file; the agent reads only
 //                                            # its X25519 secret (to open sealed models)
 //   genesis_file = "genesis.json"
-//   node_url     = "http://127.0.0.1:26680"  # its node's admin API (loopback: see below)
-//   token_file   = "admin.token"             # the node's admin token (batond writes it)
+//   node_url     = "http://127.0.0.1:26680"  # its node's admin API: http:// on loopback,
+//                                            # https://HOST:PORT, or unix:/PATH (the socket)
+//   node_cert_sha256 = ""                    # https: the node's certificate fingerprint
+//   token_file   = "admin.token"             # the node's admin token (batond writes it;
+//                                            # not needed over unix:)
 //   admin_listen = "127.0.0.1:26681"         # the agent's own API (/models/check, /models/repair)
 //   poll_ms      = 200                       # how often it asks the node for a newer state
 //   log_level, log_file                      # as in node.toml
 //   [store], [training], [model_cache]       # as in node.toml above; [training] required;
 //                                            # work_dir defaults to "agent" beside this file
 //
-// The token is only ever sent to a loopback node_url: the admin API has no
-// TLS yet (docs/OPERATIONS.md, "The partner agent").
+// The token is never sent in clear text off the host: an http:// node_url
+// must be a loopback address, and an https:// one needs node_cert_sha256
+// (docs/OPERATIONS.md, "Admin API").
 struct AgentConfig {
   std::filesystem::path config_path;
   std::string name;
   std::filesystem::path key_file;
   std::filesystem::path genesis_file;
   std::string node_url;
+  std::string node_cert_sha256;  // https node_url: 64 hex (node/admin_tls.h)
   std::filesystem::path token_file;
   HostPort admin_listen{"127.0.0.1", 26681};
   std::uint32_t poll_ms = 200;

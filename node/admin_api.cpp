@@ -110,13 +110,18 @@ api::HttpResponse AdminApi::handle(const api::HttpRequest& request) {
                         " (try /status, /tx, /block/H, /tx/HASH, /nonce/KEY, /training, /metrics)");
 }
 
+// The Unix socket's file permissions authenticate its clients; elsewhere
+// the token, which travels only over TLS or loopback (batond does not start
+// with a plain admin_listen off loopback: api/config.h; this is a second
+// line).
 std::optional<api::HttpResponse> AdminApi::refuse_without_token(
     const api::HttpRequest& request) const {
-  if (!api::is_loopback_host(node_.config().admin_listen.host)) {
-    return error(403,
-                 "this admin API listens on " + node_.config().admin_listen.to_string() +
-                     ", off loopback, where it has no TLS: it serves no token-protected endpoint "
-                     "there (set admin_listen to 127.0.0.1:PORT)");
+  if (request.transport == api::HttpTransport::unix_socket) return std::nullopt;
+  if (request.transport != api::HttpTransport::tls &&
+      !api::is_loopback_host(node_.config().admin_listen.host)) {
+    return error(403, "this admin API listens on " + node_.config().admin_listen.to_string() +
+                          ", off loopback, without TLS: it serves no token-protected endpoint "
+                          "there (set tls = true under [admin_api] in node.toml)");
   }
   if (api::bearer_matches(request.authorization, node_.admin_token())) return std::nullopt;
   return reply(401,

@@ -16,6 +16,7 @@
 #include "chain/vote.h"
 #include "consensus/messages.h"
 #include "node/admin_api.h"
+#include "api/admin_tls.h"
 #include "api/admin_token.h"
 #include "p2p/transport_tcp.h"
 #include "storage/secret_file.h"
@@ -123,6 +124,12 @@ Result<std::unique_ptr<Node>> Node::open(const api::NodeConfig& config,
   auto token = api::load_or_create_admin_token(config.admin_token_file);
   if (!token) return token.error();
   node->admin_token_ = std::move(*token);
+  if (config.admin_api.tls) {
+    auto tls = api::load_or_create_tls_identity(config.admin_api.tls_cert, config.admin_api.tls_key,
+                                                config.admin_api.tls_self_signed, config.name);
+    if (!tls) return tls.error();
+    node->admin_tls_ = std::make_shared<const api::TlsIdentity>(std::move(*tls));
+  }
   if (config.trains()) {
     node->log_->warn(
         "node.toml has [training]: batond no longer trains or votes itself; run `baton-agent "
@@ -327,14 +334,27 @@ Status Node::start() {
   http_options.idle_timeout_ms = config_.admin_api.idle_timeout_ms;
   http_options.header_timeout_ms = config_.admin_api.header_timeout_ms;
   http_options.body_timeout_ms = config_.admin_api.body_timeout_ms;
+  http_options.tls = admin_tls_;
   auto api = std::make_shared<AdminApi>(*this);
   http_ = std::make_unique<api::HttpServer>(
       http_options, [api](const api::HttpRequest& r) { return api->handle(r); });
-  if (auto s = http_->start(); !s) {
+  Status serving = http_->start();
+  if (serving && !config_.admin_api.unix_socket.empty()) {
+    api::HttpServerOptions socket_options = http_options;
+    socket_options.tls.reset();
+    socket_options.unix_socket = config_.admin_api.unix_socket;
+    socket_options.unix_socket_mode = config_.admin_api.unix_socket_group.empty() ? 0600 : 0660;
+    socket_options.unix_socket_group = config_.admin_api.unix_socket_group;
+    http_socket_ = std::make_unique<api::HttpServer>(
+        socket_options, [api](const api::HttpRequest& r) { return api->handle(r); });
+    serving = http_socket_->start();
+  }
+  if (!serving) {
     transport_->stop();
     transport_.reset();
     http_.reset();
-    return s.error();
+    http_socket_.reset();
+    return serving.error();
   }
 
   started_ = true;
@@ -347,15 +367,26 @@ Status Node::start() {
     tick();
   });
   loop_thread_ = std::thread([this] { loop_.run(); });
-  log_->info("node {} listening: p2p {}:{}, admin http://{}:{}", config_.name,
-             config_.p2p_listen.host, p2p_port(), config_.admin_listen.host, admin_port());
+  log_->info("node {} listening: p2p {}:{}, admin {}://{}:{}", config_.name,
+             config_.p2p_listen.host, p2p_port(), admin_tls_ ? "https" : "http",
+             config_.admin_listen.host, admin_port());
+  if (admin_tls_) {
+    log_->info(
+        "admin API TLS certificate {} sha256 {} (clients pin this: node_cert_sha256 in "
+        "agent.toml, --node-cert-sha256 for the CLI)",
+        config_.admin_api.tls_cert.string(), admin_tls_->cert_sha256);
+  }
+  if (http_socket_) {
+    log_->info("admin API also on unix:{}", config_.admin_api.unix_socket.string());
+  }
   return {};
 }
 
 void Node::stop() {
   if (stopping_.exchange(true)) return;
   halted_ = true;
-  if (http_) http_->stop();            // no new admin requests
+  if (http_) http_->stop();  // no new admin requests
+  if (http_socket_) http_socket_->stop();
   if (transport_) transport_->stop();  // no new peer messages
   if (started_) {
     // Runs after the task in progress (e.g. a commit) has finished.

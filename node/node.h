@@ -258,7 +258,9 @@ class Node final : public ConsensusHost,
   std::unique_ptr<ConsensusDriver> driver_;
   std::unique_ptr<p2p::Transport> transport_;
   std::unique_ptr<api::HttpServer> http_;
-  std::vector<std::string> gossip_queue_;  // loop thread only
+  std::unique_ptr<api::HttpServer> http_socket_;       // [admin_api] unix_socket, when set
+  std::shared_ptr<const api::TlsIdentity> admin_tls_;  // [admin_api] tls, when set
+  std::vector<std::string> gossip_queue_;              // loop thread only
   bool gossip_scheduled_ = false;
   boost::asio::steady_timer gossip_timer_;
   std::thread loop_thread_;

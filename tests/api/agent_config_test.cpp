@@ -196,6 +196,39 @@ node_url = "http://127.0.0.1:26680"
   EXPECT_NE(node_key.error().message.find("p2p_listen"), std::string::npos);
 }
 
+std::string agent_with(const std::string& node_url, const std::string& extra = {}) {
+  std::string text = kAgentBase;
+  const std::string old = "node_url = \"http://127.0.0.1:26680\"";
+  text.replace(text.find(old), old.size(), "node_url = \"" + node_url + "\"\n" + extra);
+  return text;
+}
+
+// The token never travels in clear text: a plain http node_url must be on
+// loopback, an https one needs the node's certificate fingerprint.
+TEST(AgentToml, ANodeOffTheHostNeedsHttpsAndTheCertificatePin) {
+  const std::string pin(64, 'b');
+  auto plain = parse_agent_config(agent_with("http://10.0.0.5:26680"), "/srv/a.toml");
+  ASSERT_FALSE(plain.ok());
+  EXPECT_NE(plain.error().message.find("clear text"), std::string::npos) << plain.error().message;
+  auto unpinned = parse_agent_config(agent_with("https://10.0.0.5:26680"), "/srv/a.toml");
+  ASSERT_FALSE(unpinned.ok());
+  EXPECT_NE(unpinned.error().message.find("node_cert_sha256"), std::string::npos);
+  auto bad_pin = parse_agent_config(
+      agent_with("https://10.0.0.5:26680", "node_cert_sha256 = \"abc\""), "/srv/a.toml");
+  ASSERT_FALSE(bad_pin.ok());
+  EXPECT_NE(bad_pin.error().message.find("node_cert_sha256"), std::string::npos);
+  auto stray_pin = parse_agent_config(
+      agent_with("http://127.0.0.1:26680", "node_cert_sha256 = \"" + pin + "\""), "/srv/a.toml");
+  EXPECT_FALSE(stray_pin.ok());
+  auto ok = parse_agent_config(
+      agent_with("https://node-a.lan:26680", "node_cert_sha256 = \"" + pin + "\""), "/srv/a.toml");
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->node_cert_sha256, pin);
+  auto socket = parse_agent_config(agent_with("unix:/run/baton/admin.sock"), "/srv/a.toml");
+  ASSERT_TRUE(socket.ok()) << socket.error().message;
+  EXPECT_FALSE(parse_agent_config(agent_with("ftp://x"), "/srv/a.toml").ok());
+}
+
 TEST(AgentToml, TheShippedExampleParses) {
   auto c = load_agent_config(testing::source_dir() / "deploy" / "agent.example.toml");
   ASSERT_TRUE(c.ok()) << c.error().message;

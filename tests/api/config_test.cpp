@@ -113,6 +113,59 @@ allowed_hosts = ["node-a.lan", "[fd00::5]"]
   }
 }
 
+TEST(NodeConfig, ReadsTheAdminTlsAndSocketKeys) {
+  auto plain = parse_node_config(kGood, "/x/node.toml");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->admin_api.tls);
+  EXPECT_TRUE(plain->admin_api.unix_socket.empty());
+  // tls alone: a self-signed pair beside node.toml.
+  auto self = parse_node_config(std::string(kGood) + "[admin_api]\ntls = true\n", "/x/node.toml");
+  ASSERT_TRUE(self.ok()) << self.error().message;
+  EXPECT_TRUE(self->admin_api.tls);
+  EXPECT_TRUE(self->admin_api.tls_self_signed);
+  EXPECT_EQ(self->admin_api.tls_cert, "/x/admin-tls.crt");
+  EXPECT_EQ(self->admin_api.tls_key, "/x/admin-tls.key");
+  auto own = parse_node_config(std::string(kGood) + R"([admin_api]
+tls = true
+tls_cert = "tls/node.pem"
+tls_key = "/etc/baton/node.key"
+unix_socket = "run/admin.sock"
+unix_socket_group = "baton"
+)",
+                               "/x/node.toml");
+  ASSERT_TRUE(own.ok()) << own.error().message;
+  EXPECT_FALSE(own->admin_api.tls_self_signed);
+  EXPECT_EQ(own->admin_api.tls_cert, "/x/tls/node.pem");
+  EXPECT_EQ(own->admin_api.tls_key, "/etc/baton/node.key");
+  EXPECT_EQ(own->admin_api.unix_socket, "/x/run/admin.sock");
+  EXPECT_EQ(own->admin_api.unix_socket_group, "baton");
+  for (const char* bad :
+       {"tls = 1", "tls_cert = \"c.pem\"", "tls = true\ntls_cert = \"c.pem\"",
+        "tls = true\ntls_key = \"\"", "unix_socket_group = \"baton\"", "unix_socket = 5"}) {
+    auto r = parse_node_config(std::string(kGood) + "[admin_api]\n" + bad + "\n", "/x/node.toml");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().message.find("admin_api"), std::string::npos) << r.error().message;
+  }
+}
+
+// Off loopback the admin API would carry the token (and the training state)
+// in clear text: batond refuses to start so, before it binds anything.
+TEST(NodeConfig, AnAdminListenOffLoopbackNeedsTls) {
+  for (const char* listen : {"0.0.0.0:26680", "10.1.2.3:26680", "[::]:26680", "node-a.lan:1"}) {
+    const std::string text = std::string(kGood) + "admin_listen = \"" + listen + "\"\n";
+    auto r = parse_node_config(text, "/x/node.toml");
+    ASSERT_FALSE(r.ok()) << listen;
+    EXPECT_NE(r.error().message.find("tls = true"), std::string::npos) << r.error().message;
+    auto with_tls = parse_node_config(text + "[admin_api]\ntls = true\n", "/x/node.toml");
+    EXPECT_TRUE(with_tls.ok()) << listen << ": " << with_tls.error().message;
+  }
+  for (const char* listen : {"127.0.0.1:26680", "localhost:26680", "[::1]:26680"}) {
+    auto r = parse_node_config(std::string(kGood) + "admin_listen = \"" + listen + "\"\n",
+                               "/x/node.toml");
+    EXPECT_TRUE(r.ok()) << listen << ": " << r.error().message;
+  }
+}
+
 TEST(NodeConfig, TheShippedExampleParses) {
   auto c = load_node_config(testing::source_dir() / "deploy" / "node.example.toml");
   ASSERT_TRUE(c.ok()) << c.error().message;
