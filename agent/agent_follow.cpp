@@ -49,7 +49,8 @@ Result<std::unique_ptr<Follower>> Follower::start(FollowerSetup setup,
   const std::string api_url =
       "http://" + setup.config.admin_listen.host + ":" + std::to_string(f->http_->port());
 
-  auto link = NodeLink::open(setup.config.node_url, *token, api_url, setup.genesis);
+  auto link = NodeLink::open(setup.config.node_url, *token, api_url, setup.genesis,
+                             setup.config.node_cert_sha256);
   if (!link) return link.error();
   f->link_ = std::move(*link);
   auto agent = PartnerAgent::open(std::move(setup.options), std::move(setup.store), *f->link_, log);

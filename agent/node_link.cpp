@@ -22,21 +22,29 @@ std::string reply_error(const api::HttpReply& r) {
 }  // namespace
 
 Result<std::unique_ptr<NodeLink>> NodeLink::open(const std::string& node_url, std::string token,
-                                                 std::string agent_api, chain::Genesis genesis) {
+                                                 std::string agent_api, chain::Genesis genesis,
+                                                 const std::string& cert_sha256) {
   auto url = api::parse_http_url(node_url);
   if (!url) return url.error();
-  if (!api::is_loopback_host(url->host)) {
+  using Scheme = api::HttpUrl::Scheme;
+  if (url->scheme == Scheme::http && !api::is_loopback_host(url->host)) {
     return make_error("node_url " + node_url +
-                      " is not on loopback: the admin API has no TLS yet, so the agent does not "
-                      "send its token off the host; run the agent beside its node (or tunnel the "
-                      "port, e.g. ssh -L)");
+                      " is plain http off this host, so the agent does not send its token "
+                      "there; use https://HOST:PORT with node_cert_sha256 (the node sets "
+                      "[admin_api] tls = true), or run the agent beside its node");
   }
-  auto follow = api::HttpClient::connect_to(node_url, std::chrono::seconds(10));
+  auto follow = api::HttpClient::connect_to(node_url, std::chrono::seconds(10), cert_sha256);
   if (!follow) return follow.error();
-  auto send = api::HttpClient::connect_to(node_url, std::chrono::seconds(10));
+  auto send = api::HttpClient::connect_to(node_url, std::chrono::seconds(10), cert_sha256);
   if (!send) return send.error();
-  for (auto* c : {follow->get(), send->get()}) c->set_header("Authorization", "Bearer " + token);
-  if (!agent_api.empty()) (*follow)->set_header("X-Baton-Agent-Api", agent_api);
+  if (url->scheme != Scheme::unix_socket) {
+    for (auto* c : {follow->get(), send->get()}) c->set_header("Authorization", "Bearer " + token);
+  }
+  // The node reads the announced (loopback) URL on its own host: announce it
+  // only from the same host, or the node would send its token to whatever
+  // listens at that port there.
+  const bool same_host = url->scheme == Scheme::unix_socket || api::is_loopback_host(url->host);
+  if (!agent_api.empty() && same_host) (*follow)->set_header("X-Baton-Agent-Api", agent_api);
   return std::unique_ptr<NodeLink>(
       new NodeLink(std::move(*follow), std::move(*send), std::move(genesis)));
 }

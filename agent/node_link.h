@@ -8,8 +8,11 @@
 // the node, which sees its own mempool, picks the nonce. The agent holds only
 // the X25519 key that opens the models sealed for its hospital.
 //
-// The token is sent only to a loopback URL (open() refuses others): the
-// admin API has no TLS yet.
+// The node's URL (node/http_client.h): http:// on loopback, https:// with
+// the node's certificate pinned by `cert_sha256` (a server with another
+// certificate gets no byte of a request, so never the token), or unix:/PATH,
+// the node's socket, whose file permissions stand for the token (none is
+// sent there). open() refuses http:// off loopback.
 //
 // Threads: poll() from one thread (the follower), submit() from another (the
 // agent's worker); each has its own connection.
@@ -37,9 +40,12 @@ struct NodeView {
 class NodeLink final : public AgentTxSink {
  public:
   // `agent_api`: the agent's own API URL, announced to the node with every
-  // poll (so that a restarted node learns it again); empty: none.
+  // poll (so that a restarted node learns it again); empty: none. Announced
+  // only to a node on this host (loopback or unix:): the node forwards its
+  // token to that URL on its own host.
   static Result<std::unique_ptr<NodeLink>> open(const std::string& node_url, std::string token,
-                                                std::string agent_api, chain::Genesis genesis);
+                                                std::string agent_api, chain::Genesis genesis,
+                                                const std::string& cert_sha256 = {});
 
   // The node's committed state when it is newer than `after`; nullopt when
   // it has nothing newer. An error when the node cannot be reached, refuses
