@@ -224,8 +224,8 @@ Result<json> from_ledger(const std::string& data_dir) {
   return training_status_json(verdict->value().state, spec->chain_id());
 }
 
-Result<json> from_node(const std::string& url) {
-  auto client = HttpClient::connect_to(url, std::chrono::seconds(10));
+Result<json> from_node(const std::string& url, const std::string& cert_sha256) {
+  auto client = HttpClient::connect_to(url, std::chrono::seconds(10), cert_sha256);
   if (!client) return source_error(client.error().message, TrainingSourceErrc::bad_source);
   auto r = (*client)->get("/training");
   if (!r) return source_error(r.error().message, TrainingSourceErrc::unavailable);
@@ -249,7 +249,8 @@ Result<json> read_training_status(const TrainingSource& source) {
     return source_error("give either --data-dir DIR or --node URL",
                         TrainingSourceErrc::bad_arguments);
   }
-  return source.data_dir.empty() ? from_node(source.node_url) : from_ledger(source.data_dir);
+  return source.data_dir.empty() ? from_node(source.node_url, source.node_cert_sha256)
+                                 : from_ledger(source.data_dir);
 }
 
 }  // namespace baton::api

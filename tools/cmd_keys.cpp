@@ -1,5 +1,7 @@
 // `baton keygen`: a member's key pair files (formats in chain/keys.h and
-// docs/PROTOCOL.md, "Key files").
+// docs/PROTOCOL.md, "Key files"), and the admin API's token beside them
+// (node/admin_token.h), so that an operator can provision it before the
+// node's first start; an existing token is kept.
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -9,6 +11,7 @@
 
 #include "chain/genesis.h"
 #include "chain/keys.h"
+#include "api/admin_token.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 
@@ -57,11 +60,16 @@ void keygen(const KeygenOptions& o) {
     fail(dir.string() + " exists and is not a directory");
   const fs::path secret_path = dir / (o.name + ".key");
   const fs::path public_path = dir / (o.name + ".pub.json");
+  const fs::path token_path = dir / api::kAdminTokenFileName;
   // Check both before writing either, so a refusal leaves nothing half-made.
   for (const auto& p : {secret_path, public_path}) {
     if (fs::exists(p, ec))
       fail(p.string() +
            " already exists; keys are never overwritten, choose another name or directory");
+  }
+  const bool token_existed = fs::exists(token_path, ec);
+  if (token_existed) {
+    if (auto t = api::read_admin_token(token_path); !t) fail(t.error().message);
   }
   make_key_directory(dir);
   const chain::MemberSecretKeys keys = chain::generate_member_keys(o.name);
@@ -76,16 +84,22 @@ void keygen(const KeygenOptions& o) {
     fs::remove(secret_path, ec);
     throw;
   }
+  if (auto t = api::load_or_create_admin_token(token_path); !t) fail(t.error().message);
   if (o.json) {
     print_json({{"name", pub.name},
                 {"key_file", secret_path.string()},
                 {"public_file", public_path.string()},
+                {"admin_token_file", token_path.string()},
+                {"admin_token_kept", token_existed},
                 {"ed25519_public", pub.ed25519.hex()},
                 {"x25519_public", pub.x25519.hex()},
                 {"p2p_address", pub.p2p_address}});
   } else {
     std::cout << "wrote " << secret_path.string() << " (secret, mode 0600) and "
               << public_path.string() << "\n"
+              << (token_existed ? "kept " : "wrote ") << token_path.string()
+              << " (the node's admin API token, mode 0600: set admin_token_file in node.toml to "
+                 "it, or move it beside node.toml)\n"
               << "ed25519 public key: " << pub.ed25519.hex() << "\n";
   }
 }
@@ -96,7 +110,8 @@ void register_key_commands(CLI::App& app) {
   auto opts = std::make_shared<KeygenOptions>();
   auto* cmd = app.add_subcommand(
       "keygen",
-      "Make a member's Ed25519 and X25519 keys: DIR/NAME.key (secret) and DIR/NAME.pub.json");
+      "Make a member's Ed25519 and X25519 keys: DIR/NAME.key (secret) and DIR/NAME.pub.json, "
+      "and DIR/admin.token (the admin API's token; an existing one is kept)");
   cmd->add_option("--name", opts->name, "Member name: 1-64 of [A-Za-z0-9._-]")->required();
   cmd->add_option("--out", opts->out_dir, "Directory for the key files (created if missing)")
       ->required();

@@ -21,6 +21,7 @@
 #include "api/http_client.h"
 #include "storage/model_copies.h"
 #include "api/training_json.h"
+#include "tools/node_connect.h"
 #include "storage/object_store.h"
 #include "storage/s3_options.h"
 #include "tools/cli.h"
@@ -41,7 +42,7 @@ const json* final_model_record(const json& run) {
 }
 
 json check_with_node(const std::string& url, const std::string& run_id) {
-  auto client = api::HttpClient::connect_to(url, std::chrono::seconds(30));
+  auto client = connect_node(url, std::chrono::seconds(30));
   if (!client) return {{"store", "not_checked"}, {"detail", client.error().message}};
   auto r = (*client)->get("/models/check?run=" + run_id);
   if (!r)
@@ -153,7 +154,7 @@ Result<std::string> admin_token_for(const std::string& url, const std::string& t
 
 // One node's repair of the run: its result (repair_json) or {"error": ...}.
 json repair_on_node(const std::string& url, const RepairOptions& o) {
-  auto client = api::HttpClient::connect_to(url, std::chrono::seconds(30));
+  auto client = connect_node(url, std::chrono::seconds(30));
   if (!client) return {{"error", client.error().message}, {"unreachable", false}};
   if (!o.token_file.empty()) {
     auto token = api::read_admin_token(o.token_file);
@@ -313,7 +314,8 @@ void register_models_repair_command(CLI::App& models) {
                   "http://127.0.0.1:26680)");
   sub->add_option("--token-file", o->token_file,
                   "the node's admin.token (default: the one a node on loopback names, beside "
-                  "its node.toml)");
+                  "its node.toml; none is needed over unix:/PATH)");
+  add_node_cert_option(sub);
   sub->add_option("--timeout", o->timeout_s, "seconds to wait for each node's repair")
       ->capture_default_str()
       ->check(CLI::Range(1, 24 * 3600));

@@ -10,6 +10,7 @@
 #include "chain/keys.h"
 #include "chain/transaction.h"
 #include "api/http_client.h"
+#include "tools/node_connect.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 
@@ -19,7 +20,7 @@ namespace {
 using nlohmann::json;
 
 std::unique_ptr<api::HttpClient> client_for(const std::string& url) {
-  auto c = api::HttpClient::connect_to(url, std::chrono::seconds(10));
+  auto c = connect_node(url, std::chrono::seconds(10));
   if (!c) fail(c.error().message, Exit::usage);
   return std::move(c).value();
 }
@@ -132,7 +133,7 @@ void submit(const SubmitOptions& o) {
     // The transaction is in the node's mempool: from here on, a poll that
     // fails (the node busy, a slow answer) says nothing about its fate, so
     // keep asking until the deadline instead of giving up on the first one.
-    auto poller = api::HttpClient::connect_to(o.node, std::chrono::seconds(2));
+    auto poller = connect_node(o.node, std::chrono::seconds(2));
     while (!committed && std::chrono::steady_clock::now() < deadline) {
       auto t = (*poller)->get("/tx/" + hash);
       if (t && t->status == 200) {
@@ -173,6 +174,7 @@ void register_node_commands(CLI::App& app) {
   auto* st =
       app.add_subcommand("status", "Show a running node's height, tip, consensus step and peers");
   st->add_option("--node", so->node, "The node's admin API URL")->capture_default_str();
+  add_node_cert_option(st);
   st->add_flag("--json", so->json, "Print the node's status JSON");
   st->callback([so] { status(*so); });
 
@@ -181,6 +183,7 @@ void register_node_commands(CLI::App& app) {
   auto to = std::make_shared<SubmitOptions>();
   auto* sub = tx->add_subcommand("submit", "Sign a TX_NOTE with KEYFILE and submit it to a node");
   sub->add_option("--node", to->node, "The node's admin API URL")->capture_default_str();
+  add_node_cert_option(sub);
   sub->add_option("--key", to->key_file, "The sender's NAME.key (a genesis member)")->required();
   sub->add_option("--note", to->note, "The note's text")->required();
   sub->add_option("--wait", to->wait_s, "Wait up to this many seconds until it is committed");

@@ -17,6 +17,7 @@
 #include "chain/transaction.h"
 #include "api/http_client.h"
 #include "api/training_json.h"
+#include "tools/node_connect.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "tools/model_check.h"
@@ -39,13 +40,14 @@ void add_source_options(CLI::App* sub, ReadOptions& o) {
   auto* d = sub->add_option("--data-dir", o.data_dir,
                             "ledger directory, or a node's data directory (read from disk)");
   auto* n = sub->add_option("--node", o.node, "a node's admin API URL (GET /training)");
+  add_node_cert_option(sub);
   d->excludes(n);
   n->excludes(d);
 }
 
 // training_status_json (api/training_json.h) from a ledger on disk or a node.
 json training_status(const ReadOptions& o) {
-  auto j = api::read_training_status({o.data_dir, o.node});
+  auto j = api::read_training_status({o.data_dir, o.node, node_cert_sha256()});
   if (!j) {
     using E = api::TrainingSourceErrc;
     const auto code = static_cast<E>(j.error().code);
@@ -240,7 +242,7 @@ void start(const StartOptions& o) {
     fail("the key in " + o.key_file + " is not an admin member of chain " + spec->chain_id() +
          "; only admins may start runs");
   }
-  auto client = api::HttpClient::connect_to(o.node, std::chrono::seconds(10));
+  auto client = connect_node(o.node, std::chrono::seconds(10));
   if (!client) fail(client.error().message, Exit::usage);
   auto get = [&](const std::string& target) {
     auto r = (*client)->request("GET", target, {}, "application/json");
@@ -303,6 +305,7 @@ void register_run_commands(CLI::App& app) {
         ->required();
     sub->add_option("--key", o->key_file, "an admin member's NAME.key")->required();
     sub->add_option("--node", o->node, "the node's admin API URL")->capture_default_str();
+    add_node_cert_option(sub);
     sub->add_flag("--json", o->json, "print JSON for scripts");
     sub->callback([o] { start(*o); });
   }

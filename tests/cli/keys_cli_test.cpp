@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chain/keys.h"
+#include "api/admin_token.h"
 #include "tests/cli/cli_fixture.h"
 
 namespace baton::testing {
@@ -122,6 +123,33 @@ TEST(KeygenCli, WarnsWhenOthersCanWriteTheKeyDirectory) {
   struct stat st {};
   ASSERT_EQ(::stat((dir / "shared" / "alice.key").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0600u);
+}
+
+// The admin token beside the keys, for an operator to provision before the
+// node's first start; a second keygen in the same directory keeps it, and so
+// does batond (node/admin_token.h: load_or_create_admin_token).
+TEST(KeygenCli, WritesTheAdminTokenBesideTheKeysAndKeepsAnExistingOne) {
+  TempDir dir;
+  auto r = run_baton({"keygen", "--name", "a", "--out", dir.path().string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["admin_token_file"], (dir / "admin.token").string());
+  EXPECT_EQ(j["admin_token_kept"], false);
+  struct stat st {};
+  ASSERT_EQ(::stat((dir / "admin.token").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto token = api::read_admin_token(dir / "admin.token");
+  ASSERT_TRUE(token.ok()) << token.error().message;
+  r = run_baton({"keygen", "--name", "b", "--out", dir.path().string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("kept"), std::string::npos) << r.out;
+  EXPECT_EQ(api::load_or_create_admin_token(dir / "admin.token").value(), *token);
+  // A token file others may read: refused before any key is written.
+  ASSERT_EQ(::chmod((dir / "admin.token").c_str(), 0644), 0);
+  r = run_baton({"keygen", "--name", "c", "--out", dir.path().string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("chmod 600"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "c.key"));
 }
 
 TEST(KeygenCli, TwoRunsMakeDifferentKeys) {

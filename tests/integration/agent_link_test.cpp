@@ -2,10 +2,16 @@
 // batond: the token, the committed training state, and idempotent signing.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <fstream>
+
 #include "chain/proto/ledger.pb.h"
 #include "chain/training.h"
 #include "chain/training_decode.h"
 #include "chain/genesis.h"
+#include "agent/node_link.h"
+#include "api/admin_tls.h"
 #include "api/admin_token.h"
 #include "api/http_client.h"
 #include "tests/integration/testnet.h"
@@ -103,6 +109,105 @@ TEST(AgentLink, TheNodeSignsOnlyAgentTransactionsAndNeverTheSamePayloadTwice) {
   const auto other = post("TX_LOAD_APPROVAL", a.SerializeAsString());
   ASSERT_EQ(other.first, 202);
   EXPECT_NE(other.second["hash"], hash);
+}
+
+unsigned mode_of(const std::filesystem::path& p) {
+  struct stat st {};
+  EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+  return st.st_mode & 07777;
+}
+
+// batond with [admin_api] tls and unix_socket: it makes its certificate and
+// key at first start and keeps them; the agent's link pins the certificate;
+// the socket needs no token; a restart keeps the pin and the token valid.
+TEST(AgentLink, OverTlsThePinnedCertificateAndOverTheSocketItsFileMode) {
+  Testnet net(1);
+  ASSERT_TRUE(net.ok()) << net.error();
+  const TestNode& n = net.nodes()[0];
+  ASSERT_TRUE(net.stop(0));
+  const auto dir = n.config.parent_path();
+  {
+    std::ofstream(n.config, std::ios::app)
+        << "\n[admin_api]\ntls = true\nunix_socket = \"admin.sock\"\n";
+  }
+  const std::string https = "https" + n.admin_url.substr(4);
+  const std::string socket = "unix:" + (dir / "admin.sock").string();
+  auto genesis = chain::parse_genesis(testing::read_text(net.net_dir() / "genesis.json"));
+  ASSERT_TRUE(genesis.ok()) << genesis.error().message;
+  auto token = api::read_admin_token(dir / "admin.token");
+  ASSERT_TRUE(token.ok()) << token.error().message;
+
+  std::string pin;
+  for (int start = 0; start < 2; ++start) {
+    testing::ChildProcess batond(testing::bin_path("batond"), {"--config", n.config.string()},
+                                 dir / ("tls-batond-" + std::to_string(start) + ".log"));
+    ASSERT_TRUE(wait_until(
+        [&] {
+          return std::filesystem::exists(dir / "admin-tls.crt") &&
+                 std::filesystem::exists(dir / "admin.sock");
+        },
+        20s));
+    EXPECT_EQ(mode_of(dir / "admin-tls.key"), 0600u);
+    EXPECT_EQ(mode_of(dir / "admin.sock"), 0600u);
+    auto shown = api::certificate_sha256(testing::read_text(dir / "admin-tls.crt"));
+    ASSERT_TRUE(shown.ok());
+    if (start == 0) pin = *shown;
+    EXPECT_EQ(*shown, pin) << "a restart made a new certificate: every pin would break";
+    EXPECT_EQ(api::read_admin_token(dir / "admin.token").value(), *token);
+
+    // The agent's link over TLS, pinned: it follows the committed state.
+    auto link = agent::NodeLink::open(https, *token, "", *genesis, pin);
+    ASSERT_TRUE(link.ok()) << link.error().message;
+    Result<std::optional<agent::NodeView>> view = make_error("not asked yet");
+    ASSERT_TRUE(wait_until(
+        [&] {
+          view = (*link)->poll(0);
+          return view.ok() && view->has_value();
+        },
+        20s))
+        << (view.ok() ? "no state" : view.error().message);
+    EXPECT_GE((*view)->height, 1u);
+
+    // Pinned to another certificate: refused before a request is sent.
+    auto wrong = agent::NodeLink::open(https, *token, "", *genesis, std::string(64, 'e'));
+    ASSERT_TRUE(wrong.ok());
+    auto refused = (*wrong)->poll(0);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message.find("nothing was sent"), std::string::npos)
+        << refused.error().message;
+
+    // TLS still wants the token; plain http on the TLS port gets nothing.
+    auto c = api::HttpClient::connect_to(https, 5s, pin);
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ((*c)->get("/agent/state")->status, 401);
+    EXPECT_EQ((*c)->get("/status")->status, 200);
+    EXPECT_FALSE(client_of(n)->get("/status").ok());
+
+    // The socket: its file mode is the authentication, no token.
+    auto s = api::HttpClient::connect_to(socket, 5s);
+    ASSERT_TRUE(s.ok());
+    auto state = (*s)->get("/agent/state");
+    ASSERT_TRUE(state.ok()) << state.error().message;
+    EXPECT_EQ(state->status, 200) << state->body;
+    auto over_socket = agent::NodeLink::open(socket, "", "", *genesis);
+    ASSERT_TRUE(over_socket.ok());
+    auto socket_view = (*over_socket)->poll(0);
+    ASSERT_TRUE(socket_view.ok()) << socket_view.error().message;
+    EXPECT_TRUE(socket_view->has_value());
+
+    // The CLI: pinned over TLS, and over the socket.
+    auto cli = testing::run_baton({"status", "--node", https, "--node-cert-sha256", pin, "--json"});
+    EXPECT_EQ(cli.exit_code, 0) << cli.err;
+    cli = testing::run_baton(
+        {"status", "--node", https, "--node-cert-sha256", std::string(64, 'e'), "--json"});
+    EXPECT_NE(cli.exit_code, 0);
+    EXPECT_NE(cli.err.find("nothing was sent"), std::string::npos) << cli.err;
+    cli = testing::run_baton({"status", "--node", socket, "--json"});
+    EXPECT_EQ(cli.exit_code, 0) << cli.err;
+
+    EXPECT_EQ(batond.terminate(), 0);
+    EXPECT_FALSE(std::filesystem::exists(dir / "admin.sock"));
+  }
 }
 
 }  // namespace

@@ -55,6 +55,7 @@ using nlohmann::json;
 struct ReportArgs {
   std::string data_dir;
   std::string node;
+  std::string node_cert_sha256;  // https --node: the pinned certificate
   std::string run_id;
   std::string plots_out;
   std::string store_uri;
@@ -337,7 +338,7 @@ void write_text(const fs::path& path, const std::string& text) {
 }
 
 void report(const ReportArgs& a) {
-  auto st = api::read_training_status({a.data_dir, a.node});
+  auto st = api::read_training_status({a.data_dir, a.node, a.node_cert_sha256});
   if (!st) {
     using E = api::TrainingSourceErrc;
     const auto code = static_cast<E>(st.error().code);
@@ -511,6 +512,8 @@ void register_report_commands(CLI::App& app) {
   auto* d =
       sub->add_option("--data-dir", a->data_dir, "ledger directory, or a node's data directory");
   auto* n = sub->add_option("--node", a->node, "a node's admin API URL");
+  sub->add_option("--node-cert-sha256", a->node_cert_sha256,
+                  "with an https:// --node: the SHA-256 fingerprint of the node's certificate");
   d->excludes(n);
   n->excludes(d);
   sub->add_option("--run", a->run_id, "run id (default: the active run, else the last started)");

@@ -1,0 +1,29 @@
+#include "tools/node_connect.h"
+
+#include <CLI/CLI.hpp>
+
+namespace baton::tools {
+namespace {
+
+std::string& pin() {
+  static std::string value;
+  return value;
+}
+
+}  // namespace
+
+void add_node_cert_option(CLI::App* sub) {
+  sub->add_option("--node-cert-sha256", pin(),
+                  "with an https:// --node: the SHA-256 fingerprint of the node's certificate "
+                  "(batond logs it at start; `openssl x509 -in admin-tls.crt -noout "
+                  "-fingerprint -sha256` on the node's host)");
+}
+
+const std::string& node_cert_sha256() { return pin(); }
+
+Result<std::unique_ptr<api::HttpClient>> connect_node(const std::string& url,
+                                                      std::chrono::milliseconds timeout) {
+  return api::HttpClient::connect_to(url, timeout, pin());
+}
+
+}  // namespace baton::tools
