@@ -8,7 +8,7 @@
 // the node, which sees its own mempool, picks the nonce. The agent holds only
 // the X25519 key that opens the models sealed for its hospital.
 //
-// The node's URL (node/http_client.h): http:// on loopback, https:// with
+// The node's URL (api/http_client.h): http:// on loopback, https:// with
 // the node's certificate pinned by `cert_sha256` (a server with another
 // certificate gets no byte of a request, so never the token), or unix:/PATH,
 // the node's socket, whose file permissions stand for the token (none is

@@ -26,7 +26,7 @@
 //   (from a request's first byte to the end of its header), body_timeout_ms =
 //   30000, allowed_hosts = [] (names besides loopback and admin_listen's host
 //   that requests may carry in Host and Origin)
-//   tls = false          # TLS on admin_listen (node/admin_tls.h); required when
+//   tls = false          # TLS on admin_listen (api/admin_tls.h); required when
 //                        # admin_listen is not a loopback address (batond refuses
 //                        # to start otherwise)
 //   tls_cert = "admin-tls.crt", tls_key = "admin-tls.key"   # beside node.toml;
@@ -234,7 +234,7 @@ struct AgentConfig {
   std::filesystem::path key_file;
   std::filesystem::path genesis_file;
   std::string node_url;
-  std::string node_cert_sha256;  // https node_url: 64 hex (node/admin_tls.h)
+  std::string node_cert_sha256;  // https node_url: 64 hex (api/admin_tls.h)
   std::filesystem::path token_file;
   HostPort admin_listen{"127.0.0.1", 26681};
   std::uint32_t poll_ms = 200;

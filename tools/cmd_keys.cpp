@@ -1,6 +1,6 @@
 // `baton keygen`: a member's key pair files (formats in chain/keys.h and
 // docs/PROTOCOL.md, "Key files"), and the admin API's token beside them
-// (node/admin_token.h), so that an operator can provision it before the
+// (api/admin_token.h), so that an operator can provision it before the
 // node's first start; an existing token is kept.
 #include <sys/stat.h>
 

@@ -127,7 +127,7 @@ TEST(KeygenCli, WarnsWhenOthersCanWriteTheKeyDirectory) {
 
 // The admin token beside the keys, for an operator to provision before the
 // node's first start; a second keygen in the same directory keeps it, and so
-// does batond (node/admin_token.h: load_or_create_admin_token).
+// does batond (api/admin_token.h: load_or_create_admin_token).
 TEST(KeygenCli, WritesTheAdminTokenBesideTheKeysAndKeepsAnExistingOne) {
   TempDir dir;
   auto r = run_baton({"keygen", "--name", "a", "--out", dir.path().string(), "--json"});
