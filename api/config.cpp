@@ -339,16 +339,26 @@ std::string_view to_string(LogLevel level) {
   return "info";
 }
 
-Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path& config_path) {
-  toml::table root;
+namespace {
+
+// The TOML of a config file, or an error naming its line and column.
+Result<toml::table> parse_toml(std::string_view toml_text, const fs::path& config_path) {
   try {
-    root = toml::parse(toml_text, config_path.string());
+    return toml::parse(toml_text, config_path.string());
   } catch (const toml::parse_error& e) {
     std::ostringstream msg;
     msg << "config " << where(config_path) << " is not valid TOML at line " << e.source().begin.line
         << ", column " << e.source().begin.column << ": " << e.description();
     return make_error(msg.str());
   }
+}
+
+}  // namespace
+
+Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path& config_path) {
+  auto parsed = parse_toml(toml_text, config_path);
+  if (!parsed) return parsed.error();
+  const toml::table& root = *parsed;
   const fs::path base_dir = fs::absolute(config_path).parent_path();
   NodeConfig cfg;
   cfg.config_path = fs::absolute(config_path).lexically_normal();
@@ -534,15 +544,9 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
 }
 
 Result<AgentConfig> parse_agent_config(std::string_view toml_text, const fs::path& config_path) {
-  toml::table root;
-  try {
-    root = toml::parse(toml_text, config_path.string());
-  } catch (const toml::parse_error& e) {
-    std::ostringstream msg;
-    msg << "config " << where(config_path) << " is not valid TOML at line " << e.source().begin.line
-        << ", column " << e.source().begin.column << ": " << e.description();
-    return make_error(msg.str());
-  }
+  auto parsed = parse_toml(toml_text, config_path);
+  if (!parsed) return parsed.error();
+  const toml::table& root = *parsed;
   const fs::path base_dir = fs::absolute(config_path).parent_path();
   AgentConfig cfg;
   cfg.config_path = fs::absolute(config_path).lexically_normal();
