@@ -10,17 +10,19 @@ int give_way_rank(ConnectionPhase phase) {
   switch (phase) {
     case ConnectionPhase::idle:
       return 0;
-    case ConnectionPhase::reading:
+    case ConnectionPhase::waiting:
       return 1;
-    case ConnectionPhase::busy:
+    case ConnectionPhase::reading:
       return 2;
+    case ConnectionPhase::busy:
+      return 3;
   }
-  return 2;
+  return 3;
 }
 
 // The connection to give way among `open` whose client matches `only`
-// (any client when empty): idle, then reading, then busy; within a phase
-// the least recently active, then the older.
+// (any client when empty): idle, then waiting, then reading, then busy;
+// within a phase the least recently active, then the older.
 std::optional<std::uint64_t> pick(const std::vector<OpenConnection>& open,
                                   std::optional<std::string_view> only) {
   const OpenConnection* best = nullptr;

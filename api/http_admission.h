@@ -4,8 +4,9 @@
 // Any local process can open connections to the admin port. Refusing new
 // connections at a limit (as batond once did) let 64 idle sockets lock out
 // the CLI and monitoring. So a new connection is always taken, and an open
-// one gives way to it: first one that waits idle between requests, then one
-// still sending a request, and last one whose answer is still being written
+// one gives way to it: first one that waits idle between requests, then a
+// parked long-poll (its client, the partner agent, simply asks again), then
+// one still sending a request, and last one whose answer is still being written
 // (a client that sends requests and never reads the answers blocks the
 // server's writes until write_timeout_ms: 64 such connections locked the API
 // out as surely as 64 idle ones); each time the least recently active. A
@@ -27,6 +28,8 @@ namespace baton::api {
 
 enum class ConnectionPhase {
   idle,     // connected, no byte of a next request yet
+  waiting,  // a long-poll is parked: the server answers when it has news or
+            // its wait is over (api/http_server.h, HttpWait)
   reading,  // a request's header or body is arriving
   busy,     // the request is being answered: its response is being written
             // (the handler runs on the server's one thread, so admission never

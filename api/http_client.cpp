@@ -1,6 +1,7 @@
 #include "api/http_client.h"
 
 #include <array>
+#include <atomic>
 #include <map>
 #include <optional>
 #include <variant>
@@ -110,6 +111,7 @@ struct HttpClient::Impl {
   std::variant<std::monostate, beast::tcp_stream, TlsStream, UnixStream> stream;
   beast::flat_buffer buffer;
   std::map<std::string, std::string> headers;  // sent with every request
+  std::atomic<bool> cancelled{false};
 
   bool connected() const { return !std::holds_alternative<std::monostate>(stream); }
   void drop() { stream.emplace<std::monostate>(); }
@@ -227,6 +229,10 @@ struct HttpClient::Impl {
   Result<HttpReply> once(std::string_view method, std::string_view target, std::string_view body,
                          std::string_view content_type, bool& retryable) {
     retryable = false;
+    if (cancelled.load()) {
+      return failure(HttpFailure::unreachable,
+                     "the request to " + url.to_string() + " was cancelled");
+    }
     const bool reused = connected();
     if (!reused) {
       if (auto s = open(); !s) return s.error();
@@ -279,6 +285,15 @@ struct HttpClient::Impl {
 };
 
 HttpClient::HttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+void HttpClient::cancel() {
+  impl_->cancelled = true;
+  // Runs on the requesting thread inside its io.run(): now, or at the start
+  // of its next request (which the flag already fails).
+  asio::post(impl_->io, [im = impl_.get()] {
+    im->with_stream([](auto& s) { beast::get_lowest_layer(s).cancel(); });
+  });
+}
 HttpClient::~HttpClient() = default;
 
 Result<std::unique_ptr<HttpClient>> HttpClient::connect_to(std::string_view base_url,

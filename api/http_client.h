@@ -15,7 +15,8 @@
 // plain HTTP, a request that carries one fails unless the connection's
 // peer address is a loopback address.
 //
-// Not thread-safe: one HttpClient per thread.
+// Not thread-safe: one HttpClient per thread; only cancel() may be called
+// from another.
 #pragma once
 
 #include <chrono>
@@ -79,6 +80,11 @@ class HttpClient {
   // Sends `name: value` with every later request (e.g. "Authorization",
   // "Bearer TOKEN"); an empty value stops sending it.
   void set_header(std::string name, std::string value);
+
+  // Ends the request in progress (e.g. a long-poll, from the thread that
+  // stops its owner) and makes every later one fail at once, with
+  // HttpFailure::unreachable. Thread-safe.
+  void cancel();
 
  private:
   struct Impl;

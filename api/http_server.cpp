@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -140,7 +141,26 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Gives way to a newer connection (admission): closes the socket, which
   // ends the operation in flight with operation_aborted.
-  void evict() { stream_.shutdown(true, true); }
+  void evict() {
+    waiting_.reset();
+    wait_timer_.cancel();
+    stream_.shutdown(true, true);
+  }
+
+  // Asks a parked request's `ready` again; answers when it has an answer.
+  void recheck() {
+    if (!waiting_) return;
+    std::optional<HttpResponse> ready;
+    try {
+      ready = waiting_->ready();
+    } catch (const std::exception&) {
+      ready = internal_error();
+    }
+    if (!ready) return;
+    waiting_.reset();
+    wait_timer_.cancel();
+    respond(std::move(*ready));
+  }
 
  private:
   void set_phase(ConnectionPhase phase) {
@@ -213,21 +233,51 @@ class Session : public std::enable_shared_from_this<Session> {
     in.authorization = std::string(req[http::field::authorization]);
     in.agent_api = std::string(req["X-Baton-Agent-Api"]);
     in.body = std::move(req.body());
-    HttpResponse out;
+    version_ = req.version();
+    keep_alive_ = req.keep_alive();
+    HttpAnswer out;
     try {
       out = handler_(in);
     } catch (const std::exception&) {
-      out = {500, "application/json", std::string("{\"error\":\"internal error\"}")};
+      out = internal_error();
     }
+    if (auto* wait = std::get_if<HttpWait>(&out)) return park(std::move(*wait));
+    respond(std::get<HttpResponse>(std::move(out)));
+  }
+
+ private:
+  static HttpResponse internal_error() {
+    return {500, "application/json", std::string("{\"error\":\"internal error\"}")};
+  }
+
+  // A long-poll: no read, no write and no stream deadline while parked; the
+  // wait timer bounds it (at most max_wait_ms). A client that goes away
+  // meanwhile is noticed when the answer is written; until then its
+  // connection counts, and gives way, like any parked one.
+  void park(HttpWait wait) {
+    set_phase(ConnectionPhase::waiting);
+    const auto longest = std::chrono::milliseconds(options_.max_wait_ms);
+    wait_timer_.expires_after(std::min(wait.wait, longest));
+    waiting_.emplace(std::move(wait));
+    wait_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || !self->waiting_) return;  // answered, evicted or stopped
+      HttpResponse timeout = std::move(self->waiting_->timeout_answer);
+      self->waiting_.reset();
+      self->respond(std::move(timeout));
+    });
+  }
+
+  void respond(HttpResponse out) {
+    set_phase(ConnectionPhase::busy);
     response_ = {};
-    response_.version(req.version());
+    response_.version(version_);
     response_.result(static_cast<http::status>(out.status));
     response_.set(http::field::server, "batond");
     response_.set(http::field::content_type, out.content_type);
-    response_.keep_alive(req.keep_alive());
+    response_.keep_alive(keep_alive_);
     response_.body() = std::move(out.body);
     response_.prepare_payload();
-    write(req.keep_alive());
+    write(keep_alive_);
   }
 
   void reply(int status, std::string body, bool keep_alive) {
@@ -264,6 +314,10 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
+  unsigned version_ = 11;
+  bool keep_alive_ = false;
+  std::optional<HttpWait> waiting_;  // set while a long-poll is parked
+  asio::steady_timer wait_timer_{stream_.get_executor()};
   const HttpHandler& handler_;
   const HttpServerOptions& options_;
   ConnectionTable& table_;
@@ -356,6 +410,17 @@ struct HttpServer::Impl {
       }
       accept();
     });
+  }
+
+  // Server thread. Sessions are collected first: a recheck can end the last
+  // reference to another session, whose destructor edits the table.
+  void wake_waiting() {
+    std::vector<std::shared_ptr<Session>> parked;
+    for (const auto& [id, e] : table.entries) {
+      if (e.phase != ConnectionPhase::waiting) continue;
+      if (auto session = e.session.lock()) parked.push_back(std::move(session));
+    }
+    for (const auto& session : parked) session->recheck();
   }
 
   void admit(AnyStream stream, std::string client) {
@@ -472,6 +537,11 @@ Status HttpServer::start() {
 }
 
 std::uint16_t HttpServer::port() const { return impl_->bound_port; }
+
+void HttpServer::wake_waiting() {
+  auto& im = *impl_;
+  asio::post(im.io, [&im] { im.wake_waiting(); });
+}
 
 void HttpServer::stop() {
   auto& im = *impl_;

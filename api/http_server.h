@@ -24,20 +24,30 @@
 // (HttpRequest::transport): file permissions authenticate the socket.
 // On a Unix socket a connection's "client" for the limits is its peer's uid.
 //
+// Long-polls: a handler that has no answer yet returns an HttpWait. The
+// request is parked without holding the thread: the server asks the wait's
+// `ready` again after each wake_waiting() and answers with what it returns,
+// or with `timeout_answer` once the wait (at most `max_wait_ms`) is over. A
+// parked connection is ConnectionPhase::waiting for admission: it gives way
+// after idle ones and before ones still sending or taking an answer.
+//
 // Threading: start() spawns one thread running the server's io_context; the
-// handler is called on that thread, one request at a time per connection.
-// The handler may block briefly (the node hands requests to its event loop
-// and waits); keep it under a second. stop() closes the listener and every
-// connection and joins the thread; it is idempotent and is called by the
-// destructor.
+// handler and every `ready` are called on that thread, one request at a time
+// per connection. The handler may block briefly (the node hands requests to
+// its event loop and waits); keep it under a second. wake_waiting() may be
+// called from any thread. stop() closes the listener and every connection
+// and joins the thread; it is idempotent and is called by the destructor.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <variant>
 
 #include "chain/result.h"
 #include "api/admin_tls.h"
@@ -66,7 +76,17 @@ struct HttpResponse {
   std::string body;
 };
 
-using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+// A long-poll: no answer yet (see the comment at the top).
+struct HttpWait {
+  std::chrono::milliseconds wait{0};
+  // The answer once there is one; nullopt: keep waiting. Server thread.
+  std::function<std::optional<HttpResponse>()> ready;
+  HttpResponse timeout_answer;
+};
+
+// What a handler gives back: an answer now, or a wait.
+using HttpAnswer = std::variant<HttpResponse, HttpWait>;
+using HttpHandler = std::function<HttpAnswer(const HttpRequest&)>;
 
 struct HttpServerOptions {
   HostPort listen{"127.0.0.1", 0};  // port 0: pick a free one (tests)
@@ -83,6 +103,7 @@ struct HttpServerOptions {
   std::filesystem::path unix_socket;
   unsigned unix_socket_mode = 0600;
   std::string unix_socket_group;  // empty: the process's group
+  std::uint32_t max_wait_ms = 60'000;  // the longest an HttpWait is kept parked
 };
 
 class HttpServer {
@@ -99,6 +120,9 @@ class HttpServer {
   // The bound port (useful with port 0; 0 on a Unix socket). Precondition:
   // start() succeeded.
   std::uint16_t port() const;
+  // Asks every parked request's `ready` again (on the server's thread, soon
+  // after this returns). Thread-safe; does nothing once stopped.
+  void wake_waiting();
   // Also removes the Unix socket file this server made.
   void stop();
 

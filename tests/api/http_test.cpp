@@ -7,7 +7,9 @@
 
 #include <sys/time.h>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -74,10 +76,17 @@ TEST(HttpServer, FailsToStartOnAPortInUseWithASentence) {
 // A raw client socket, for requests the HttpClient would never send.
 class RawConnection {
  public:
-  explicit RawConnection(std::uint16_t port) {
+  // `from`: the loopback address to connect from (any of 127.0.0.0/8).
+  explicit RawConnection(std::uint16_t port, const char* from = nullptr) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     timeval tv{0, 100 * 1000};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (from != nullptr) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      ::inet_pton(AF_INET, from, &local.sin_addr);
+      if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return;
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
@@ -195,6 +204,136 @@ TEST(HttpClient, ReportsAnUnreachableNodeAndABadUrl) {
   EXPECT_EQ(r.error().code, static_cast<int>(HttpFailure::unreachable));
   EXPECT_FALSE(HttpClient::connect_to("not a url").ok());
   EXPECT_FALSE(HttpClient::connect_to("https://127.0.0.1:1").ok());
+}
+
+// --- long-polls (HttpWait) ---
+
+// A handler whose /wait parks until `news` is set (or `wait` passes) and
+// whose other paths answer at once.
+struct LongPollServer {
+  std::atomic<bool> news{false};
+  std::atomic<int> parked{0};  // requests the handler answered with an HttpWait
+  std::chrono::milliseconds wait{60'000};
+  std::unique_ptr<HttpServer> server;
+
+  explicit LongPollServer(HttpServerOptions o = {}) {
+    server = std::make_unique<HttpServer>(o, [this](const HttpRequest& r) -> HttpAnswer {
+      if (r.target != "/wait") return HttpResponse{200, "text/plain", "now"};
+      auto ready = [this]() -> std::optional<HttpResponse> {
+        if (!news.load()) return std::nullopt;
+        return HttpResponse{200, "text/plain", "news"};
+      };
+      if (auto now = ready()) return *now;
+      ++parked;
+      return HttpWait{wait, ready, HttpResponse{204, "text/plain", ""}};
+    });
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(server->port()); }
+};
+
+TEST(HttpServer, ALongPollIsAnsweredWhenWokenWithNews) {
+  LongPollServer s;
+  ASSERT_TRUE(s.server->start().ok());
+  auto client = HttpClient::connect_to(s.url(), std::chrono::seconds(30));
+  std::optional<Result<HttpReply>> got;
+  std::thread poller([&] { got = (*client)->get("/wait"); });
+  ASSERT_TRUE(testing::wait_until([&] { return s.parked.load() == 1; }, std::chrono::seconds(30)));
+  // Woken without news: it stays parked.
+  s.server->wake_waiting();
+  // The other client's request is answered while the poll waits.
+  auto other = HttpClient::connect_to(s.url(), std::chrono::seconds(5));
+  auto r = (*other)->get("/status");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->body, "now");
+  s.news = true;
+  s.server->wake_waiting();
+  poller.join();
+  ASSERT_TRUE(got.has_value() && got->ok()) << (got ? got->error().message : "no answer");
+  EXPECT_EQ((*got)->status, 200);
+  EXPECT_EQ((*got)->body, "news");
+  // The connection is kept alive for the next request.
+  auto again = (*client)->get("/status");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->body, "now");
+}
+
+TEST(HttpServer, ALongPollWithoutNewsIsAnsweredWithItsTimeoutAnswer) {
+  LongPollServer s;
+  s.wait = std::chrono::milliseconds(200);
+  ASSERT_TRUE(s.server->start().ok());
+  auto client = HttpClient::connect_to(s.url(), std::chrono::seconds(30));
+  auto r = (*client)->get("/wait");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, 204);
+}
+
+TEST(HttpServer, ALongPollWaitsNoLongerThanMaxWait) {
+  HttpServerOptions o;
+  o.max_wait_ms = 200;  // the handler asks for 60 s
+  LongPollServer s(o);
+  ASSERT_TRUE(s.server->start().ok());
+  auto client = HttpClient::connect_to(s.url(), std::chrono::seconds(30));
+  auto r = (*client)->get("/wait");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, 204);
+}
+
+TEST(HttpServer, SixtyFourParkedLongPollsGiveWayToOtherRequests) {
+  LongPollServer s;  // the default limits: 64 connections, 32 per client
+  ASSERT_TRUE(s.server->start().ok());
+  std::vector<std::unique_ptr<RawConnection>> polls;
+  for (int i = 0; i < 64; ++i) {
+    polls.push_back(
+        std::make_unique<RawConnection>(s.server->port(), i < 32 ? "127.0.0.2" : "127.0.0.3"));
+    ASSERT_TRUE(polls.back()->ok()) << "connection " << i;
+    ASSERT_TRUE(polls.back()->send("GET /wait HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  }
+  ASSERT_TRUE(testing::wait_until([&] { return s.parked.load() == 64; }, std::chrono::seconds(30)));
+  // At the limit, another client still gets through: a parked poll gives
+  // way (idle connections would first), and the server's thread is never
+  // held by the 63 still parked.
+  auto client = HttpClient::connect_to(s.url(), std::chrono::seconds(5));
+  for (int i = 0; i < 3; ++i) {
+    auto r = (*client)->get("/status");
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->body, "now");
+  }
+  // The news reaches every poll still parked; one gave way (closed).
+  s.news = true;
+  s.server->wake_waiting();
+  int answered = 0;
+  int closed = 0;
+  for (auto& p : polls) {
+    std::string answer;
+    for (int i = 0; i < 100 && answer.find("news") == std::string::npos; ++i) {
+      auto got = p->poll();
+      if (!got) {
+        ++closed;
+        break;
+      }
+      answer += *got;
+    }
+    if (answer.find("news") != std::string::npos) ++answered;
+  }
+  EXPECT_EQ(answered, 63);
+  EXPECT_EQ(closed, 1);
+}
+
+TEST(HttpClient, CancelEndsARequestInProgressAndEveryLaterOne) {
+  LongPollServer s;
+  ASSERT_TRUE(s.server->start().ok());
+  auto client = HttpClient::connect_to(s.url(), std::chrono::seconds(30));
+  std::optional<Result<HttpReply>> got;
+  std::thread poller([&] { got = (*client)->get("/wait"); });
+  // Cancelled while parked on the server.
+  ASSERT_TRUE(testing::wait_until([&] { return s.parked.load() == 1; }, std::chrono::seconds(30)));
+  (*client)->cancel();
+  poller.join();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_FALSE(got->ok());
+  auto later = (*client)->get("/status");
+  ASSERT_FALSE(later.ok());
+  EXPECT_EQ(later.error().code, static_cast<int>(HttpFailure::unreachable));
 }
 
 }  // namespace
