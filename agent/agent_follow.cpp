@@ -70,6 +70,7 @@ Follower::~Follower() { stop(); }
 
 void Follower::stop() {
   if (stopping_.exchange(true)) return;
+  if (link_) link_->interrupt();  // a long-poll may be waiting on the node
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
   if (http_) http_->stop();
@@ -85,9 +86,14 @@ void Follower::follow() {
   std::uint64_t after = 0;
   std::string last_error;
   while (!stopping_.load()) {
+    const auto asked = std::chrono::steady_clock::now();
     auto r = link_->poll(after);
-    auto pause = std::chrono::milliseconds(config_.poll_ms);
+    // Polls start at least poll_ms apart: a long-poll has waited on the node
+    // already, and a node that answers 204 at once is not asked in a spin.
+    auto pause = std::chrono::duration_cast<std::chrono::milliseconds>(
+        asked + std::chrono::milliseconds(config_.poll_ms) - std::chrono::steady_clock::now());
     if (!r) {
+      if (stopping_.load()) break;  // stop() interrupted the poll
       if (r.error().message != last_error) {
         log_->warn("cannot follow the node: {}; retrying", r.error().message);
         last_error = r.error().message;

@@ -1,9 +1,10 @@
 // Follower: the running `baton-agent` (issue 12). It owns the partner agent,
 // its link to the node and its own API, and one thread that follows the
-// node: poll GET /agent/state with the last height seen, hand every newer
-// state to PartnerAgent::on_committed. When the node is down or restarting,
-// it keeps polling (every poll_ms, at most once a second after failures) and
-// says so once; the agent's journal covers what happened meanwhile.
+// node: long-poll GET /agent/state with the last height seen (NodeLink), hand
+// every newer state to PartnerAgent::on_committed. When the node is down or
+// restarting (its connection closes under the poll), it keeps polling (at
+// most once a second after failures) and says so once; the agent's journal
+// covers what happened meanwhile. Polls start at least poll_ms apart.
 #pragma once
 
 #include <atomic>

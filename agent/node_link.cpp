@@ -33,7 +33,9 @@ Result<std::unique_ptr<NodeLink>> NodeLink::open(const std::string& node_url, st
                       "there; use https://HOST:PORT with node_cert_sha256 (the node sets "
                       "[admin_api] tls = true), or run the agent beside its node");
   }
-  auto follow = api::HttpClient::connect_to(node_url, std::chrono::seconds(10), cert_sha256);
+  // The follow connection waits out a long-poll before its usual deadline.
+  auto follow =
+      api::HttpClient::connect_to(node_url, kLongPollMs + std::chrono::seconds(10), cert_sha256);
   if (!follow) return follow.error();
   auto send = api::HttpClient::connect_to(node_url, std::chrono::seconds(10), cert_sha256);
   if (!send) return send.error();
@@ -51,7 +53,8 @@ Result<std::unique_ptr<NodeLink>> NodeLink::open(const std::string& node_url, st
 
 Result<std::optional<NodeView>> NodeLink::poll(std::uint64_t after) {
   std::lock_guard lock(follow_mutex_);
-  auto r = follow_->get("/agent/state?after=" + std::to_string(after));
+  auto r = follow_->get("/agent/state?after=" + std::to_string(after) +
+                        "&wait_ms=" + std::to_string(kLongPollMs.count()));
   if (!r) return r.error();
   if (r->status == 204) return std::optional<NodeView>{};
   if (r->status != 200) return make_error("the node refused GET /agent/state: " + reply_error(*r));

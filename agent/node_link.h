@@ -1,6 +1,7 @@
 // NodeLink: a partner agent's connection to its node's admin API (issue 12).
-// It follows the node's committed training state (GET /agent/state, polled
-// with the last height seen) and has the node sign and submit the agent's
+// It follows the node's committed training state (GET /agent/state, a
+// long-poll with the last height seen: the node answers when a newer block
+// commits, or 204 after kLongPollMs) and has the node sign and submit the agent's
 // transactions (POST /agent/tx), both with the node's admin token.
 //
 // Why the node signs (docs/OPERATIONS.md, "The partner agent"): the member's
@@ -15,9 +16,10 @@
 // sent there). open() refuses http:// off loopback.
 //
 // Threads: poll() from one thread (the follower), submit() from another (the
-// agent's worker); each has its own connection.
+// agent's worker); each has its own connection. interrupt() from any.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -47,10 +49,17 @@ class NodeLink final : public AgentTxSink {
                                                 std::string agent_api, chain::Genesis genesis,
                                                 const std::string& cert_sha256 = {});
 
-  // The node's committed state when it is newer than `after`; nullopt when
-  // it has nothing newer. An error when the node cannot be reached, refuses
-  // the token, or sends a state that does not decode.
+  // How long the node holds a poll when it has nothing newer.
+  static constexpr std::chrono::milliseconds kLongPollMs{20'000};
+
+  // The node's committed state as soon as it is newer than `after` (waiting
+  // up to kLongPollMs); nullopt when it has nothing newer by then. An error
+  // when the node cannot be reached (or restarted meanwhile: its connection
+  // closed), refuses the token, or sends a state that does not decode.
   Result<std::optional<NodeView>> poll(std::uint64_t after);
+  // Ends a poll in progress at once, and every later one (the follower is
+  // stopping). Thread-safe.
+  void interrupt() { follow_->cancel(); }
 
   AgentSubmitResult submit(chain::pb::TxType type, std::string payload) override;
 

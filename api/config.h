@@ -220,7 +220,9 @@ Result<NodeConfig> load_node_config(const std::filesystem::path& config_path);
 //   token_file   = "admin.token"             # the node's admin token (batond writes it;
 //                                            # not needed over unix:)
 //   admin_listen = "127.0.0.1:26681"         # the agent's own API (/models/check, /models/repair)
-//   poll_ms      = 200                       # how often it asks the node for a newer state
+//   poll_ms      = 200                       # the least time between two of its polls
+//                                            # (each a long-poll: the node answers when
+//                                            # a block commits, or 204 after 20 s)
 //   log_level, log_file                      # as in node.toml
 //   [store], [training], [model_cache]       # as in node.toml above; [training] required;
 //                                            # work_dir defaults to "agent" beside this file

@@ -10,7 +10,7 @@
 #include "chain/validation.h"
 #include "api/admin_access.h"
 #include "api/admin_token.h"
-#include "node/node.h"
+#include "api/http_json.h"
 #include "api/training_json.h"
 
 namespace baton::node {
@@ -18,14 +18,9 @@ namespace {
 
 using nlohmann::json;
 
-api::HttpResponse reply(int status, const json& body) {
-  // Replace, not throw, on invalid UTF-8: a string that came from a peer or a
-  // ledger note must never turn an answer into a 500.
-  return {status, "application/json",
-          body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"};
-}
+api::HttpResponse reply(int status, const json& body) { return api::json_reply(status, body); }
 api::HttpResponse error(int status, const std::string& message) {
-  return reply(status, json{{"error", message}});
+  return api::json_error(status, message);
 }
 
 std::string hex_of(const std::string& bytes) { return chain::to_hex(chain::as_bytes(bytes)); }
@@ -73,17 +68,16 @@ json block_json(const std::string& stored) {
 
 }  // namespace
 
-AdminApi::AdminApi(Node& node)
+AdminApi::AdminApi(AdminNode& node, AdminApiSettings settings)
     : node_(node),
-      access_(api::admin_access_policy(node.config().admin_listen.host,
-                                       node.config().admin_api.allowed_hosts)) {}
+      settings_(std::move(settings)),
+      access_(api::admin_access_policy(settings_.admin_listen.host, settings_.allowed_hosts)) {}
 
-api::HttpResponse AdminApi::handle(const api::HttpRequest& request) {
+api::HttpAnswer AdminApi::handle(const api::HttpRequest& request) {
   if (const auto refused = api::check_admin_request(request, access_)) {
     return api::admin_refusal_response(*refused, request);
   }
-  std::string_view path = request.target;
-  if (auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
+  const std::string_view path = api::target_path(request.target);
   const bool get = request.method == "GET";
   if (get && path == "/status") return status();
   if (get && path == "/metrics") return metrics();
@@ -118,18 +112,17 @@ std::optional<api::HttpResponse> AdminApi::refuse_without_token(
     const api::HttpRequest& request) const {
   if (request.transport == api::HttpTransport::unix_socket) return std::nullopt;
   if (request.transport != api::HttpTransport::tls &&
-      !api::is_loopback_host(node_.config().admin_listen.host)) {
-    return error(403, "this admin API listens on " + node_.config().admin_listen.to_string() +
+      !api::is_loopback_host(settings_.admin_listen.host)) {
+    return error(403, "this admin API listens on " + settings_.admin_listen.to_string() +
                           ", off loopback, without TLS: it serves no token-protected endpoint "
                           "there (set tls = true under [admin_api] in node.toml)");
   }
-  if (api::bearer_matches(request.authorization, node_.admin_token())) return std::nullopt;
-  return reply(401,
-               json{{"error",
-                     "this endpoint needs the node's admin token "
-                     "(Authorization: Bearer TOKEN); it is in " +
-                         node_.config().admin_token_file.string() + " (the CLI's --token-file)"},
-                    {"token_file", node_.config().admin_token_file.string()}});
+  if (api::bearer_matches(request.authorization, settings_.token)) return std::nullopt;
+  return reply(401, json{{"error",
+                          "this endpoint needs the node's admin token "
+                          "(Authorization: Bearer TOKEN); it is in " +
+                              settings_.token_file.string() + " (the CLI's --token-file)"},
+                         {"token_file", settings_.token_file.string()}});
 }
 
 api::HttpResponse AdminApi::status() {
@@ -140,9 +133,9 @@ api::HttpResponse AdminApi::status() {
     if (!p.connected && !p.last_error.empty()) pj["last_error"] = p.last_error;
     peers.push_back(std::move(pj));
   }
-  json j{{"node", node_.config().name},
-         {"chain_id", node_.spec().chain_id()},
-         {"genesis_hash", node_.spec().genesis_hash.hex()},
+  json j{{"node", settings_.node_name},
+         {"chain_id", settings_.chain_id},
+         {"genesis_hash", settings_.genesis_hash.hex()},
          {"height", s.height},
          {"tip_hash", s.tip_hash.hex()},
          {"round", s.round},
@@ -198,7 +191,7 @@ api::HttpResponse AdminApi::block(std::string_view height_text) {
   if (ec != std::errc() || ptr != height_text.data() + height_text.size() || height == 0) {
     return error(400, "the height must be a positive integer, e.g. /block/1");
   }
-  auto stored = node_.store().block_at(height);
+  auto stored = node_.ledger().block_at(height);
   if (!stored) return error(500, stored.error().message);
   if (!stored->has_value())
     return error(404, "no block at height " + std::to_string(height) + " yet");
@@ -208,10 +201,10 @@ api::HttpResponse AdminApi::block(std::string_view height_text) {
 api::HttpResponse AdminApi::tx(std::string_view hash_text) {
   auto hash = chain::Hash::from_hex(hash_text);
   if (!hash) return error(400, "the transaction hash must be 64 hex characters");
-  auto loc = node_.store().find_tx(*hash);
+  auto loc = node_.ledger().find_tx(*hash);
   if (!loc) return error(500, loc.error().message);
   if (loc->has_value()) {
-    auto stored = node_.store().block_at((*loc)->height);
+    auto stored = node_.ledger().block_at((*loc)->height);
     if (!stored) return error(500, stored.error().message);
     json j{{"status", "committed"}, {"height", (*loc)->height}, {"index", (*loc)->index}};
     if (stored->has_value()) {
@@ -233,7 +226,7 @@ api::HttpResponse AdminApi::tx(std::string_view hash_text) {
 api::HttpResponse AdminApi::nonce(std::string_view key_text) {
   auto key = chain::PublicKey::from_hex(key_text);
   if (!key) return error(400, "the key must be an Ed25519 public key in 64 hex characters");
-  if (!node_.spec().validators.is_member(*key)) {
+  if (!settings_.members.contains(*key)) {
     return error(404, "key " + key->hex() + " is not a member of this chain");
   }
   auto next = node_.next_nonce(*key);
@@ -246,11 +239,11 @@ api::HttpResponse AdminApi::training() {
   // commit, so this costs one JSON rendering, not a replay of the chain.
   const std::shared_ptr<const chain::LedgerState> state = node_.committed_state();
   if (!state) return error(503, "the node has not loaded its ledger yet; retry");
-  return reply(200, api::training_status_json(*state, node_.spec().chain_id()));
+  return reply(200, api::training_status_json(*state, settings_.chain_id));
 }
 
 api::HttpResponse AdminApi::metrics() {
-  return {200, "text/plain; version=0.0.4", node_.metrics().prometheus_text(node_.config().name)};
+  return {200, "text/plain; version=0.0.4", node_.metrics_text()};
 }
 
 }  // namespace baton::node

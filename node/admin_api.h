@@ -33,9 +33,13 @@
 //                            when no agent announced its API.
 //
 // For the partner agent (`baton-agent`, issue 12), with the admin token:
-//   GET  /agent/state?after=H   204 when the node has nothing newer than H;
-//                            else 200 application/octet-stream: u64be height,
-//                            then the training state's canonical bytes
+//   GET  /agent/state?after=H[&wait_ms=W]
+//                            204 when the node has nothing newer than H; with
+//                            wait_ms, the node first waits up to W ms (at
+//                            most kMaxAgentWaitMs) for a block above H and
+//                            answers as soon as one commits. Else 200
+//                            application/octet-stream: u64be height, then the
+//                            training state's canonical bytes
 //                            (chain::training_encoding; docs/PROTOCOL.md
 //                            §18.6). Header X-Baton-Agent-Api: URL announces
 //                            the agent's own API (loopback http only).
@@ -55,23 +59,46 @@
 // Thread: called on the HTTP server's thread (see http_server.h).
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
+#include <set>
+#include <string>
+#include <vector>
 
-#include "chain/ledger_state.h"
+#include "chain/crypto.h"
 #include "api/admin_access.h"
+#include "node/admin_node.h"
+#include "api/config.h"
 #include "api/http_server.h"
 
 namespace baton::node {
 
-class Node;
+// What the admin API knows of its node from the start and never asks again.
+struct AdminApiSettings {
+  std::string node_name;
+  std::string chain_id;
+  chain::Hash genesis_hash;
+  api::HostPort admin_listen;              // where it listens: token endpoints only on loopback
+  std::vector<std::string> allowed_hosts;  // [admin_api] allowed_hosts
+  std::filesystem::path token_file;        // named in a 401, for the operator
+  std::string token;                       // the admin token (api/admin_token.h)
+  std::set<chain::PublicKey> members;      // the genesis members (GET /nonce/KEY)
+};
 
 class AdminApi {
  public:
-  // Reads the node's config ([admin_api], admin_listen) for its request checks.
-  explicit AdminApi(Node& node);
-  api::HttpResponse handle(const api::HttpRequest& request);
+  // The longest a GET /agent/state?wait_ms= waits (a longer wait_ms is cut
+  // to it).
+  static constexpr std::chrono::milliseconds kMaxAgentWaitMs{60'000};
+
+  // `node` outlives the API.
+  AdminApi(AdminNode& node, AdminApiSettings settings);
+  // Thread: the HTTP server's (one request at a time). An HttpWait is a
+  // long-poll, asked again when the node calls HttpServer::wake_waiting().
+  api::HttpAnswer handle(const api::HttpRequest& request);
 
  private:
   api::HttpResponse status();
@@ -82,14 +109,25 @@ class AdminApi {
   api::HttpResponse metrics();
   api::HttpResponse training();
   // agent_api.cpp: the partner agent's endpoints.
-  api::HttpResponse agent_state(const api::HttpRequest& request);
+  api::HttpAnswer agent_state(const api::HttpRequest& request);
+  // 200 with the agent view's bytes when it is above `after`, else nothing.
+  std::optional<api::HttpResponse> agent_state_above(std::uint64_t after);
   api::HttpResponse agent_tx(const api::HttpRequest& request);
   api::HttpResponse forward_to_agent(const api::HttpRequest& request);
   // Whether `request` may use a token-protected endpoint; the refusal when not.
   std::optional<api::HttpResponse> refuse_without_token(const api::HttpRequest& request) const;
 
-  Node& node_;
+  AdminNode& node_;
+  const AdminApiSettings settings_;
   const api::AdminAccessPolicy access_;
+  // The partner agent's own API ("http://127.0.0.1:PORT", as it announced
+  // with its last GET /agent/state), where /models/* are forwarded; "" until
+  // an agent announces one. HTTP thread only.
+  std::string agent_api_;
+  // The last 200 of GET /agent/state: its height and body, shared by every
+  // long-poll woken by the same commit. HTTP thread only.
+  std::uint64_t encoded_height_ = 0;
+  std::string encoded_body_;
 };
 
 }  // namespace baton::node

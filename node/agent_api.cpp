@@ -1,6 +1,7 @@
 // The admin API's endpoints for the partner agent (issue 12): the committed
 // training state it follows, the transactions it has this node sign, and the
 // model endpoints it serves itself, forwarded (node/admin_api.h).
+#include <algorithm>
 #include <charconv>
 
 #include <nlohmann/json.hpp>
@@ -10,35 +11,16 @@
 #include "node/admin_api.h"
 #include "api/admin_token.h"
 #include "api/http_client.h"
-#include "node/node.h"
+#include "api/http_json.h"
 
 namespace baton::node {
 namespace {
 
 using nlohmann::json;
 
-api::HttpResponse reply(int status, const json& body) {
-  return {status, "application/json", body.dump() + "\n"};
-}
+api::HttpResponse reply(int status, const json& body) { return api::json_reply(status, body); }
 api::HttpResponse error(int status, const std::string& message) {
-  return reply(status, json{{"error", message}});
-}
-
-// The value of `name` in the target's query string ("" when absent).
-std::string query_value(const std::string& target, std::string_view name) {
-  const auto q = target.find('?');
-  if (q == std::string::npos) return {};
-  std::string_view rest = std::string_view(target).substr(q + 1);
-  while (!rest.empty()) {
-    const auto amp = rest.find('&');
-    const std::string_view part = rest.substr(0, amp);
-    const auto eq = part.find('=');
-    if (eq != std::string_view::npos && part.substr(0, eq) == name)
-      return std::string(part.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    rest = rest.substr(amp + 1);
-  }
-  return {};
+  return api::json_error(status, message);
 }
 
 // The transaction types a partner agent sends; anything else (a StartRun, a
@@ -61,7 +43,7 @@ constexpr const char* kNoAgent =
 
 }  // namespace
 
-api::HttpResponse AdminApi::agent_state(const api::HttpRequest& request) {
+api::HttpAnswer AdminApi::agent_state(const api::HttpRequest& request) {
   if (!request.agent_api.empty()) {
     // The agent's API, where /models/* go. The node sends its token there,
     // so only a loopback http URL is taken.
@@ -71,22 +53,43 @@ api::HttpResponse AdminApi::agent_state(const api::HttpRequest& request) {
                    "X-Baton-Agent-Api must be an http://HOST:PORT URL on loopback (the "
                    "token is not sent off the host without TLS)");
     }
-    if (node_.agent_api() != request.agent_api) node_.set_agent_api(request.agent_api);
+    agent_api_ = request.agent_api;
   }
   std::uint64_t after = 0;
-  if (const std::string a = query_value(request.target, "after"); !a.empty()) {
+  if (const std::string a = api::query_value(request.target, "after"); !a.empty()) {
     const auto [p, ec] = std::from_chars(a.data(), a.data() + a.size(), after);
     if (ec != std::errc() || p != a.data() + a.size())
       return error(400, "after must be a height (a non-negative integer)");
   }
-  const Node::AgentView view = node_.agent_view();
-  if (!view.state) return error(503, "the node has not loaded its ledger yet; retry");
-  if (view.height <= after) return {204, "application/octet-stream", {}};
-  chain::Bytes body;
-  chain::append_u64be(body, view.height);
-  const chain::Bytes training = chain::training_encoding(view.state->training);
-  body.insert(body.end(), training.begin(), training.end());
-  return {200, "application/octet-stream", std::string(body.begin(), body.end())};
+  std::uint64_t wait_ms = 0;
+  if (const std::string w = api::query_value(request.target, "wait_ms"); !w.empty()) {
+    const auto [p, ec] = std::from_chars(w.data(), w.data() + w.size(), wait_ms);
+    if (ec != std::errc() || p != w.data() + w.size())
+      return error(400, "wait_ms must be a number of milliseconds (a non-negative integer)");
+    wait_ms = std::min<std::uint64_t>(wait_ms, kMaxAgentWaitMs.count());
+  }
+  if (!node_.agent_view().state) return error(503, "the node has not loaded its ledger yet; retry");
+  if (auto now = agent_state_above(after)) return std::move(*now);
+  const api::HttpResponse nothing_newer{204, "application/octet-stream", {}};
+  if (wait_ms == 0) return nothing_newer;
+  // A long-poll: parked by the server, asked again after each commit (Node
+  // calls HttpServer::wake_waiting), answered 204 when the wait is over.
+  return api::HttpWait{std::chrono::milliseconds(wait_ms),
+                       [this, after] { return agent_state_above(after); }, nothing_newer};
+}
+
+std::optional<api::HttpResponse> AdminApi::agent_state_above(std::uint64_t after) {
+  const AgentView view = node_.agent_view();
+  if (!view.state || view.height <= after) return std::nullopt;
+  if (view.height != encoded_height_) {
+    chain::Bytes body;
+    chain::append_u64be(body, view.height);
+    const chain::Bytes training = chain::training_encoding(view.state->training);
+    body.insert(body.end(), training.begin(), training.end());
+    encoded_body_.assign(body.begin(), body.end());
+    encoded_height_ = view.height;
+  }
+  return api::HttpResponse{200, "application/octet-stream", encoded_body_};
 }
 
 api::HttpResponse AdminApi::agent_tx(const api::HttpRequest& request) {
@@ -117,11 +120,11 @@ api::HttpResponse AdminApi::agent_tx(const api::HttpRequest& request) {
 }
 
 api::HttpResponse AdminApi::forward_to_agent(const api::HttpRequest& request) {
-  const std::string api = node_.agent_api();
+  const std::string api = agent_api_;
   if (api.empty()) return error(503, kNoAgent);
   auto client = api::HttpClient::connect_to(api, std::chrono::seconds(30));
   if (!client) return error(503, kNoAgent);
-  (*client)->set_header("Authorization", "Bearer " + node_.admin_token());
+  (*client)->set_header("Authorization", "Bearer " + settings_.token);
   auto r =
       (*client)->request(request.method, request.target, request.body,
                          request.content_type.empty() ? "application/json" : request.content_type);

@@ -1,6 +1,15 @@
 // Node: the one context object of `batond`. It owns every part (ledger store,
 // ledger state, mempool, consensus driver, block sync, P2P transport, admin
-// API) and wires them; there are no globals.
+// API) and wires them; there are no globals. The parts decide; Node builds
+// them, runs their threads and carries what one part says to another:
+//   - LedgerApplication (node/ledger_application.h): what to propose, whether
+//     a proposed or decided block extends the committed state;
+//   - CommittedViews (node/committed_views.h): what readers off the loop and
+//     the partner agent see of the committed state;
+//   - AgentSigner (node/agent_signer.h): the agent's transactions, signed once;
+//   - StorageFaults, BlockSync, Mempool, ConsensusDriver: their own headers;
+//   - node_options.h: every part's options from the genesis and node.toml;
+//   - AdminApi (node/admin_api.h) sees the node only as an AdminNode.
 //
 // Threads:
 //   - the event loop (one thread, an io_context): the engine, the mempool,
@@ -22,7 +31,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <filesystem>
 #include <memory>
@@ -41,10 +49,14 @@
 #include "chain/keys.h"
 #include "chain/ledger_state.h"
 #include "chain/validation.h"
+#include "node/admin_node.h"
+#include "node/agent_signer.h"
 #include "node/block_sync.h"
+#include "node/committed_views.h"
 #include "api/config.h"
-#include "api/http_server.h"
 #include "node/consensus_driver.h"
+#include "api/http_server.h"
+#include "node/ledger_application.h"
 #include "node/mempool.h"
 #include "node/metrics.h"
 #include "node/proto/node_message.pb.h"
@@ -56,44 +68,10 @@
 
 namespace baton::node {
 
-// A consistent view for the admin API, refreshed by the loop.
-struct NodeSnapshot {
-  std::uint64_t height = 0;
-  chain::Hash tip_hash;
-  std::uint32_t round = 0;
-  std::string step = "new_height";
-  std::size_t mempool_txs = 0;
-  std::size_t mempool_bytes = 0;
-  bool halted = false;
-  std::string halt_reason;
-  // "ledger", "checkpoint", "signer_state" (a storage failure: the node
-  // resumes by itself once the disk takes writes) or "consensus" (it waits
-  // for an operator); empty when not halted.
-  std::string halt_cause;
-};
-
-struct PeerStatus {
-  std::string name;
-  std::string address;
-  bool connected = false;
-  std::string last_error;
-};
-
-struct SubmitOutcome {
-  bool accepted = false;
-  bool busy = false;  // the node could not answer in time; retry
-  chain::Hash hash;
-  std::uint64_t nonce = 0;
-  std::string reason;  // when refused
-  bool pool_full = false;
-};
-
 // The serialized NodeMessage, as sent to peers (node_p2p.cpp).
 chain::Bytes encode_node_message(const pb::NodeMessage& m);
 
-class Node final : public ConsensusHost,
-                   public consensus::Application,
-                   public p2p::TransportListener {
+class Node final : public AdminNode, public ConsensusHost, public p2p::TransportListener {
  public:
   static constexpr std::size_t kMaxPendingInbound = 20000;
   // Transaction hashes remembered as verified (~100 bytes each).
@@ -115,54 +93,26 @@ class Node final : public ConsensusHost,
   // The admin API's port (useful when admin_listen has port 0).
   std::uint16_t admin_port() const;
   std::uint16_t p2p_port() const;
-
-  // --- for the admin API; thread-safe ---
-  NodeSnapshot snapshot() const;
-  std::vector<PeerStatus> peers() const;
-  const chain::ChainSpec& spec() const { return *spec_; }
-  const api::NodeConfig& config() const { return config_; }
-  const storage::LedgerStore& store() const { return *store_; }
-  const Metrics& metrics() const { return metrics_; }
-  SubmitOutcome submit_transaction(std::string tx_bytes);
-  // Next nonce for `sender` counting its transactions waiting in the mempool.
-  std::optional<std::uint64_t> next_nonce(const chain::PublicKey& sender);
-  // The serialized transaction if it waits in the mempool.
-  std::optional<std::string> pending_transaction(const chain::Hash& hash);
   // True once stop() began or the node halted itself.
   bool halted() const { return halted_.load(); }
-  // The committed ledger state at the tip, for readers off the loop (the
-  // admin API's GET /training): the immutable state published after
-  // start-up replay and after every commit (shared, not copied). Never null
-  // once open() returned.
-  std::shared_ptr<const chain::LedgerState> committed_state() const;
-  // What the partner agent (`baton-agent`, GET /agent/state) follows: the
-  // committed height and state, published after each commit while block
-  // sync is within kAgentSyncSlack blocks of the peers (older states are
-  // history: acting on them would only send transactions the ledger
-  // refuses). height 0 and a null state until the first such commit (or the
-  // replayed tip, at start).
-  struct AgentView {
-    std::uint64_t height = 0;
-    std::shared_ptr<const chain::LedgerState> state;
-  };
-  AgentView agent_view() const;
-  // Signs `payload` as a transaction of `type` with this node's key and its
-  // next nonce (counting its transactions waiting in the mempool) and
-  // submits it (POST /agent/tx; the agent never holds the signing key).
-  // Idempotent: when the same type and payload were signed before and that
-  // transaction still waits in the mempool or is committed, its outcome is
-  // returned again and nothing new is signed, so that an agent restarted
-  // between sending and recording never puts a second copy on the ledger.
-  SubmitOutcome sign_and_submit(chain::pb::TxType type, std::string payload);
-  // Agent transactions remembered for that (sha256 of type and payload).
-  static constexpr std::size_t kAgentTxsRemembered = 4096;
-  // The admin API's bearer token (api/admin_token.h), read or created by open().
-  const std::string& admin_token() const { return admin_token_; }
-  // The partner agent's own API ("http://127.0.0.1:PORT", as it announced
-  // with its last GET /agent/state), where /models/* are forwarded; "" when
-  // no agent announced one. Thread-safe.
-  std::string agent_api() const;
-  void set_agent_api(std::string url);
+
+  // --- AdminNode (node/admin_node.h; the admin HTTP thread) ---
+  NodeSnapshot snapshot() const override;
+  std::vector<PeerStatus> peers() const override;
+  std::string metrics_text() const override;
+  const storage::BlockStore& ledger() const override { return *store_; }
+  std::shared_ptr<const chain::LedgerState> committed_state() const override {
+    return views_.committed_state();
+  }
+  AgentView agent_view() const override { return views_.agent_view(); }
+  std::optional<std::string> pending_transaction(const chain::Hash& hash) override;
+  std::optional<std::uint64_t> next_nonce(const chain::PublicKey& sender) override;
+  // The signature is checked on the caller's thread; the loop only does the
+  // cheap, stateful part (the mempool).
+  SubmitOutcome submit_transaction(std::string tx_bytes) override;
+  SubmitOutcome sign_and_submit(chain::pb::TxType type, std::string payload) override {
+    return agent_signer_.sign_and_submit(type, std::move(payload));
+  }
 
   // --- ConsensusHost (loop thread) ---
   Status commit_decision(const consensus::Decision& decision) override;
@@ -172,12 +122,7 @@ class Node final : public ConsensusHost,
   void storage_failed(StorageArea area, const std::string& why) override;
   void note(const std::string& what) override;
 
-  // --- consensus::Application (loop thread) ---
-  Result<std::string> make_block(std::uint64_t height, std::uint32_t round,
-                                 const std::vector<std::string>& evidence) override;
-  Status check_block(std::uint64_t height, const std::string& block) override;
-
-  // --- p2p::TransportListener (transport thread) ---
+  // --- TransportListener (transport thread) ---
   p2p::MessageVerdict on_message(const p2p::PeerId& from, chain::ByteView message) override;
   void on_peer_connected(const p2p::PeerId& peer) override;
   void on_peer_disconnected(const p2p::PeerId& peer, p2p::DisconnectReason reason) override;
@@ -186,10 +131,9 @@ class Node final : public ConsensusHost,
  private:
   Node(api::NodeConfig config, std::shared_ptr<spdlog::logger> log,
        std::unique_ptr<chain::ChainSpec> spec, chain::MemberSecretKeys keys,
-       std::unique_ptr<storage::LedgerStore> store);
+       std::unique_ptr<storage::LedgerStore> store, chain::LedgerState replayed,
+       std::string admin_token);
 
-  Status replay_ledger();
-  SubmitOutcome sign_new(chain::pb::TxType type, std::string payload);
   void handle(const p2p::PeerId& from, const pb::NodeMessage& message);
   void add_gossiped(const pb::NodeMessage& message,
                     const std::vector<chain::pb::Transaction>& checked);
@@ -211,15 +155,11 @@ class Node final : public ConsensusHost,
   Status reconcile_tip();
   // Publishes the halt state to the snapshot and the metrics.
   void publish_halt();
-  void after_commit(std::uint64_t height);
-  void publish_committed_state();
   void send_status(const std::optional<p2p::PeerId>& to);
   void maybe_request_blocks();
   void tick();
   void refresh_snapshot();
   void gossip_transactions(std::vector<std::string> txs);
-  // For the block checks: bytes this node verified before (loop thread only).
-  chain::VerifiedTxs verified_txs() const;
   std::uint64_t now_ms() const;
   std::string name_of(const chain::PublicKey& key) const;  // genesis name, or hex
   // Runs `fn` on the loop and waits up to `timeout_ms`; false when it did not run in time.
@@ -232,17 +172,19 @@ class Node final : public ConsensusHost,
   chain::MemberSecretKeys keys_;
   std::unique_ptr<storage::LedgerStore> store_;
   // The committed state; loop thread only, never null. Each commit replaces
-  // it and nothing changes it in place, so committed_state_ shares it.
+  // it and nothing changes it in place, so views_ shares it.
   std::shared_ptr<const chain::LedgerState> state_;
   Mempool mempool_;  // loop thread only
   BlockSync sync_;   // loop thread only
   Metrics metrics_;
   FileSignerStateStore signer_store_;
-  // Blocks this node checked or proposed at the current height: id -> state after.
-  std::map<chain::Hash, chain::LedgerState> checked_;
   std::map<chain::PublicKey, std::string> names_;
   // Signatures already verified, skipped when checking blocks; loop thread only.
   VerifiedTxHashes verified_txs_{kVerifiedTxHashes};
+  LedgerApplication app_;  // loop thread only
+  CommittedViews views_;
+  const std::string admin_token_;
+  AgentSigner agent_signer_;
 
   // Storage failures and the halt they cause; loop thread only.
   StorageFaults storage_faults_;
@@ -272,14 +214,6 @@ class Node final : public ConsensusHost,
 
   mutable std::mutex snapshot_mutex_;
   NodeSnapshot snapshot_;
-  mutable std::mutex committed_mutex_;
-  std::shared_ptr<const chain::LedgerState> committed_state_;
-  AgentView agent_view_;   // guarded by committed_mutex_
-  std::string agent_api_;  // guarded by committed_mutex_
-  std::string admin_token_;
-  std::mutex agent_txs_mutex_;
-  std::map<chain::Hash, chain::Hash> agent_txs_;  // sha256(type || payload) -> tx hash
-  std::deque<chain::Hash> agent_tx_order_;        // oldest first, to bound agent_txs_
 };
 
 }  // namespace baton::node

@@ -2,9 +2,15 @@
 // batond: the token, the committed training state, and idempotent signing.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
+#include <optional>
 
 #include "chain/proto/ledger.pb.h"
 #include "chain/training.h"
@@ -167,6 +173,11 @@ TEST(AgentLink, OverTlsThePinnedCertificateAndOverTheSocketItsFileMode) {
         20s))
         << (view.ok() ? "no state" : view.error().message);
     EXPECT_GE((*view)->height, 1u);
+    // A long-poll over TLS: held until the next block (one a second) commits.
+    auto next = (*link)->poll((*view)->height);
+    ASSERT_TRUE(next.ok()) << next.error().message;
+    ASSERT_TRUE(next->has_value()) << "no block committed within the long-poll";
+    EXPECT_GT((*next)->height, (*view)->height);
 
     // Pinned to another certificate: refused before a request is sent.
     auto wrong = agent::NodeLink::open(https, *token, "", *genesis, std::string(64, 'e'));
@@ -193,7 +204,12 @@ TEST(AgentLink, OverTlsThePinnedCertificateAndOverTheSocketItsFileMode) {
     ASSERT_TRUE(over_socket.ok());
     auto socket_view = (*over_socket)->poll(0);
     ASSERT_TRUE(socket_view.ok()) << socket_view.error().message;
-    EXPECT_TRUE(socket_view->has_value());
+    ASSERT_TRUE(socket_view->has_value());
+    // A long-poll over the socket, woken by the next commit too.
+    auto socket_next = (*over_socket)->poll((*socket_view)->height);
+    ASSERT_TRUE(socket_next.ok()) << socket_next.error().message;
+    ASSERT_TRUE(socket_next->has_value()) << "no block committed within the long-poll";
+    EXPECT_GT((*socket_next)->height, (*socket_view)->height);
 
     // The CLI: pinned over TLS, and over the socket.
     auto cli = testing::run_baton({"status", "--node", https, "--node-cert-sha256", pin, "--json"});
@@ -208,6 +224,104 @@ TEST(AgentLink, OverTlsThePinnedCertificateAndOverTheSocketItsFileMode) {
     EXPECT_EQ(batond.terminate(), 0);
     EXPECT_FALSE(std::filesystem::exists(dir / "admin.sock"));
   }
+}
+
+// A raw connection from `from` (any of 127.0.0.0/8) that sends one request.
+class RawPoll {
+ public:
+  RawPoll(std::uint16_t port, const char* from, const std::string& request) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    ::inet_pton(AF_INET, from, &local.sin_addr);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+          ::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) ==
+              static_cast<ssize_t>(request.size());
+  }
+  ~RawPoll() { ::close(fd_); }
+  RawPoll(const RawPoll&) = delete;
+  RawPoll& operator=(const RawPoll&) = delete;
+  bool ok() const { return ok_; }
+  // What has arrived, without waiting; nullopt once closed.
+  std::optional<std::string> read_some() {
+    char buf[4096];
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+    if (n == 0) return std::nullopt;
+    if (n < 0)
+      return errno == EAGAIN || errno == EWOULDBLOCK ? std::optional<std::string>("")
+                                                     : std::nullopt;
+    return std::string(buf, static_cast<std::size_t>(n));
+  }
+
+ private:
+  int fd_ = -1;
+  bool ok_ = false;
+};
+
+std::uint64_t height_in(const std::string& body) {
+  std::uint64_t h = 0;
+  for (int i = 0; i < 8; ++i) h = (h << 8) | static_cast<std::uint8_t>(body.at(i));
+  return h;
+}
+
+TEST(AgentLink, ALongPollIsAnsweredByTheNextCommitAndOtherRequestsGetThroughMeanwhile) {
+  Testnet net(1);
+  ASSERT_TRUE(net.ok()) << net.error();
+  const TestNode& n = net.nodes()[0];
+  auto token = api::read_admin_token(n.config.parent_path() / "admin.token");
+  ASSERT_TRUE(token.ok()) << token.error().message;
+  auto c = std::move(api::HttpClient::connect_to(n.admin_url, 90s)).value();
+  c->set_header("Authorization", "Bearer " + *token);
+  auto first = c->get("/agent/state");
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->status, 200);
+  const std::uint64_t tip = height_in(first->body);
+
+  // Held until a block above the tip commits (the node commits an empty
+  // block every second), then answered with it.
+  auto next = c->get("/agent/state?after=" + std::to_string(tip) + "&wait_ms=60000");
+  ASSERT_TRUE(next.ok()) << next.error().message;
+  ASSERT_EQ(next->status, 200);
+  EXPECT_GT(height_in(next->body), tip);
+  // Nothing above a far height: 204 once the wait is over.
+  auto none = c->get("/agent/state?after=" + std::to_string(tip + 100000) + "&wait_ms=300");
+  ASSERT_TRUE(none.ok()) << none.error().message;
+  EXPECT_EQ(none->status, 204);
+
+  // 64 long-polls held at once (the connection limit, from two addresses at
+  // their own limit of 32): the operator's tools still get through.
+  const std::uint16_t port =
+      static_cast<std::uint16_t>(std::stoi(n.admin_url.substr(n.admin_url.rfind(':') + 1)));
+  const std::string far = std::to_string(tip + 100000);
+  std::vector<std::unique_ptr<RawPoll>> polls;
+  for (int i = 0; i < 64; ++i) {
+    polls.push_back(std::make_unique<RawPoll>(port, i < 32 ? "127.0.0.2" : "127.0.0.3",
+                                              "GET /agent/state?after=" + far +
+                                                  "&wait_ms=60000 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                                  "Authorization: Bearer " +
+                                                  *token + "\r\n\r\n"));
+    ASSERT_TRUE(polls.back()->ok()) << "poll " << i;
+  }
+  auto st = testing::run_baton({"status", "--node", n.admin_url, "--json"});
+  ASSERT_EQ(st.exit_code, 0) << st.err;
+  EXPECT_FALSE(json::parse(st.out).value("halted", true));
+  auto plain = client_of(n);
+  auto training = plain->get("/training");
+  ASSERT_TRUE(training.ok()) << training.error().message;
+  EXPECT_EQ(training->status, 200);
+  // The polls that did not give way are still held: no answer yet. Each
+  // connection of the CLI and of the client above pushed out at most one.
+  int held = 0;
+  for (auto& p : polls) {
+    auto got = p->read_some();
+    if (got && got->empty()) ++held;
+  }
+  EXPECT_GE(held, 60) << "long-polls that were neither answered nor closed";
 }
 
 }  // namespace

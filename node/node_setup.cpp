@@ -1,0 +1,94 @@
+#include "node/node_setup.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "storage/secret_file.h"
+
+namespace baton::node {
+namespace {
+
+namespace fs = std::filesystem;
+
+Result<std::string> read_whole_file(const fs::path& path, std::string_view what,
+                                    std::string_view hint) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    return make_error(std::string(what) + " " + path.string() + " does not exist; " +
+                      std::string(hint));
+  }
+  if (fs::is_directory(path, ec))
+    return make_error(std::string(what) + " " + path.string() + " is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return make_error("cannot read " + std::string(what) + " " + path.string() +
+                      "; check its permissions");
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+}  // namespace
+
+Result<NodeSetup> open_node_setup(const api::NodeConfig& config) {
+  std::error_code exists_ec;
+  if (!fs::exists(config.key_file, exists_ec)) {
+    return make_error("key file " + config.key_file.string() +
+                      " does not exist; set key_file in the config to this node's NAME.key "
+                      "(made by `baton keygen`)");
+  }
+  // Read into wiped memory; the text is wiped once parsed (the keys live on
+  // in locked SecretBytes, chain/secret.h).
+  auto key_text = storage::read_secret_file(config.key_file);
+  if (!key_text)
+    return make_error("cannot read the key file: " + key_text.error().message +
+                      "; check its permissions");
+  auto keys = chain::parse_secret_keys(key_text->view());
+  if (!keys)
+    return make_error("key file " + config.key_file.string() +
+                      " is not a Baton key: " + keys.error().message);
+
+  auto genesis_text =
+      read_whole_file(config.genesis_file, "genesis file",
+                      "set genesis_file in the config to the consortium's genesis.json");
+  if (!genesis_text) return genesis_text.error();
+  auto spec = chain::load_chain_spec(*genesis_text);
+  if (!spec)
+    return make_error("genesis file " + config.genesis_file.string() +
+                      " is invalid: " + spec.error().message);
+
+  const chain::GenesisMember* me = spec->genesis.find_member(keys->signing.public_key());
+  if (me == nullptr) {
+    return make_error("the key in " + config.key_file.string() + " (" +
+                      keys->signing.public_key().hex() + ") belongs to no member of genesis " +
+                      config.genesis_file.string() +
+                      "; use the key that was registered in the genesis");
+  }
+  if (me->name != config.name) {
+    return make_error("the config names this node '" + config.name +
+                      "' but its key belongs to genesis member '" + me->name +
+                      "'; make `name` in the config match");
+  }
+
+  std::error_code ec;
+  fs::create_directories(config.data_dir, ec);
+  if (ec) {
+    return make_error("cannot create the data directory " + config.data_dir.string() + ": " +
+                      ec.message());
+  }
+  storage::LedgerWriterOptions store_options;
+  store_options.dir = config.data_dir / "ledger";
+  store_options.genesis_hash = spec->genesis_hash;
+  store_options.genesis_document = *genesis_text;
+  auto store = storage::LedgerStore::open_writer(store_options);
+  if (!store) {
+    return make_error("cannot open the ledger in " + store_options.dir.string() + ": " +
+                      store.error().message);
+  }
+  return NodeSetup{std::move(keys).value(),
+                   std::make_unique<chain::ChainSpec>(std::move(spec).value()),
+                   std::move(store).value()};
+}
+
+}  // namespace baton::node

@@ -1,0 +1,298 @@
+// The admin API's routing and request checks (node/admin_api.h) against an
+// in-memory AdminNode: which endpoint answers, what it refuses and with
+// which status, what it hands the node. The endpoints on a real batond are
+// tested in tests/integration/admin_api_test.cpp and agent_link_test.cpp.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "chain/encoding.h"
+#include "chain/training.h"
+#include "node/admin_api.h"
+#include "storage/block_store_memory.h"
+
+namespace baton::node {
+namespace {
+
+using nlohmann::json;
+
+const std::string kToken(64, 'a');
+
+chain::PublicKey key_of(char fill) { return *chain::PublicKey::from_hex(std::string(64, fill)); }
+
+// The node as the admin API sees it, held in memory; records what it was asked.
+class MemoryAdminNode final : public AdminNode {
+ public:
+  NodeSnapshot snap;
+  storage::MemoryBlockStore store{chain::Hash{}};
+  AgentView view;
+  std::optional<std::string> pending;
+  std::optional<std::uint64_t> nonce = 7;
+  SubmitOutcome outcome;
+  std::vector<std::string> submitted;
+  std::vector<std::pair<chain::pb::TxType, std::string>> signed_payloads;
+
+  NodeSnapshot snapshot() const override { return snap; }
+  std::vector<PeerStatus> peers() const override {
+    return {{"hospital-b", "10.0.0.2:26656", false, "refused"}};
+  }
+  std::string metrics_text() const override { return "baton_height 3\n"; }
+  const storage::BlockStore& ledger() const override { return store; }
+  std::shared_ptr<const chain::LedgerState> committed_state() const override { return view.state; }
+  AgentView agent_view() const override { return view; }
+  std::optional<std::string> pending_transaction(const chain::Hash&) override { return pending; }
+  std::optional<std::uint64_t> next_nonce(const chain::PublicKey&) override { return nonce; }
+  SubmitOutcome submit_transaction(std::string tx) override {
+    submitted.push_back(std::move(tx));
+    return outcome;
+  }
+  SubmitOutcome sign_and_submit(chain::pb::TxType type, std::string payload) override {
+    signed_payloads.emplace_back(type, std::move(payload));
+    return outcome;
+  }
+
+  void commit(std::uint64_t height) {
+    auto state = std::make_shared<chain::LedgerState>(chain::initial_state(chain::Hash{}));
+    state->height = height;
+    view = AgentView{height, std::move(state)};
+  }
+};
+
+AdminApiSettings settings(std::string listen_host = "127.0.0.1") {
+  AdminApiSettings s;
+  s.node_name = "hospital-a";
+  s.chain_id = "test-chain";
+  s.admin_listen = api::HostPort{std::move(listen_host), 26680};
+  s.token_file = "/etc/baton/admin.token";
+  s.token = kToken;
+  s.members = {key_of('1')};
+  return s;
+}
+
+api::HttpRequest request(std::string method, std::string target, std::string body = {},
+                         std::string content_type = {}) {
+  api::HttpRequest r;
+  r.method = std::move(method);
+  r.target = std::move(target);
+  r.host = "127.0.0.1:26680";
+  r.body = std::move(body);
+  r.content_type = std::move(content_type);
+  return r;
+}
+
+api::HttpRequest with_token(api::HttpRequest r) {
+  r.authorization = "Bearer " + kToken;
+  return r;
+}
+
+// The answer, which must be one now (not a long-poll).
+api::HttpResponse now(AdminApi& api, const api::HttpRequest& r) {
+  api::HttpAnswer a = api.handle(r);
+  EXPECT_TRUE(std::holds_alternative<api::HttpResponse>(a)) << r.method << " " << r.target;
+  if (auto* out = std::get_if<api::HttpResponse>(&a)) return *out;
+  return {};
+}
+
+std::string error_of(const api::HttpResponse& r) {
+  const json j = json::parse(r.body, nullptr, false);
+  return j.is_object() && j.contains("error") ? j["error"].get<std::string>() : "";
+}
+
+std::uint64_t height_of(const std::string& body) {
+  std::uint64_t h = 0;
+  for (int i = 0; i < 8; ++i) h = (h << 8) | static_cast<std::uint8_t>(body.at(i));
+  return h;
+}
+
+TEST(AdminApiRouting, AnswersEachEndpointAndRefusesUnknownPathsAndMethods) {
+  MemoryAdminNode node;
+  node.snap.height = 3;
+  node.snap.halted = true;
+  node.snap.halt_reason = "the disk is full";
+  node.snap.halt_cause = "ledger";
+  AdminApi api(node, settings());
+
+  const api::HttpResponse status = now(api, request("GET", "/status"));
+  ASSERT_EQ(status.status, 200);
+  const json j = json::parse(status.body);
+  EXPECT_EQ(j["node"], "hospital-a");
+  EXPECT_EQ(j["chain_id"], "test-chain");
+  EXPECT_EQ(j["height"], 3);
+  EXPECT_EQ(j["halted"], true);
+  EXPECT_EQ(j["halt_cause"], "ledger");
+  EXPECT_EQ(j["peers"][0]["last_error"], "refused");
+
+  const api::HttpResponse metrics = now(api, request("GET", "/metrics"));
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_EQ(metrics.body, "baton_height 3\n");
+  EXPECT_EQ(now(api, request("GET", "/training")).status, 503);  // no state loaded yet
+  node.commit(3);
+  EXPECT_EQ(now(api, request("GET", "/training")).status, 200);
+
+  EXPECT_EQ(now(api, request("GET", "/nowhere")).status, 404);
+  EXPECT_EQ(now(api, request("DELETE", "/status", "", "application/json")).status, 405);
+  EXPECT_EQ(now(api, request("GET", "/tx")).status, 405);
+  EXPECT_EQ(now(api, request("GET", "/agent/nowhere")).status, 401);  // token first
+  EXPECT_EQ(now(api, with_token(request("GET", "/agent/nowhere"))).status, 404);
+}
+
+TEST(AdminApiRouting, RefusesAForeignHostBeforeAnyEndpoint) {
+  MemoryAdminNode node;
+  AdminApi api(node, settings());
+  api::HttpRequest r = request("GET", "/status");
+  r.host = "attacker.example";
+  EXPECT_EQ(now(api, r).status, 403);
+}
+
+TEST(AdminApiRouting, ChecksHeightsHashesAndKeysBeforeAskingTheNode) {
+  MemoryAdminNode node;
+  AdminApi api(node, settings());
+  EXPECT_EQ(now(api, request("GET", "/block/0")).status, 400);
+  EXPECT_EQ(now(api, request("GET", "/block/12x")).status, 400);
+  EXPECT_EQ(now(api, request("GET", "/block/-1")).status, 400);
+  EXPECT_EQ(now(api, request("GET", "/block/5")).status, 404);  // not committed yet
+
+  EXPECT_EQ(now(api, request("GET", "/tx/abc")).status, 400);
+  const std::string hash(64, 'f');
+  EXPECT_EQ(now(api, request("GET", "/tx/" + hash)).status, 404);
+  chain::pb::Transaction tx;
+  tx.set_nonce(4);
+  node.pending = tx.SerializeAsString();
+  const api::HttpResponse pending = now(api, request("GET", "/tx/" + hash));
+  ASSERT_EQ(pending.status, 200);
+  EXPECT_EQ(json::parse(pending.body)["status"], "pending");
+
+  EXPECT_EQ(now(api, request("GET", "/nonce/xyz")).status, 400);
+  EXPECT_EQ(now(api, request("GET", "/nonce/" + std::string(64, '2'))).status, 404);  // no member
+  const api::HttpResponse nonce = now(api, request("GET", "/nonce/" + std::string(64, '1')));
+  ASSERT_EQ(nonce.status, 200);
+  EXPECT_EQ(json::parse(nonce.body)["next_nonce"], 7);
+  node.nonce.reset();  // the node is busy
+  EXPECT_EQ(now(api, request("GET", "/nonce/" + std::string(64, '1'))).status, 503);
+}
+
+TEST(AdminApiRouting, SubmitTakesRawBytesOrHexAndMapsTheOutcome) {
+  MemoryAdminNode node;
+  AdminApi api(node, settings());
+  EXPECT_EQ(now(api, request("POST", "/tx", "abc", "application/json")).status, 415);
+  EXPECT_EQ(now(api, request("POST", "/tx", "zz", "text/x-hex")).status, 400);
+  EXPECT_TRUE(node.submitted.empty());
+
+  node.outcome.reason = "bad_signature";
+  EXPECT_EQ(now(api, request("POST", "/tx", "AB cd\n", "text/x-hex")).status, 400);
+  ASSERT_EQ(node.submitted.size(), 1u);
+  EXPECT_EQ(node.submitted[0], std::string("\xab\xcd"));
+  node.outcome.pool_full = true;
+  EXPECT_EQ(now(api, request("POST", "/tx", "raw", "application/octet-stream")).status, 503);
+  node.outcome = SubmitOutcome{};
+  node.outcome.busy = true;
+  EXPECT_EQ(now(api, request("POST", "/tx", "raw", "application/x-protobuf")).status, 503);
+  node.outcome = SubmitOutcome{};
+  node.outcome.accepted = true;
+  node.outcome.nonce = 9;
+  const api::HttpResponse ok = now(api, request("POST", "/tx", "raw", "application/octet-stream"));
+  ASSERT_EQ(ok.status, 202);
+  EXPECT_EQ(json::parse(ok.body)["nonce"], 9);
+  EXPECT_EQ(node.submitted.back(), "raw");
+}
+
+TEST(AdminApiRouting, TokenEndpointsNeedTheTokenAndLoopback) {
+  MemoryAdminNode node;
+  node.commit(1);
+  AdminApi api(node, settings());
+  const api::HttpResponse missing = now(api, request("GET", "/agent/state"));
+  EXPECT_EQ(missing.status, 401);
+  EXPECT_EQ(json::parse(missing.body)["token_file"], "/etc/baton/admin.token");
+  api::HttpRequest wrong = request("GET", "/agent/state");
+  wrong.authorization = "Bearer " + std::string(64, 'b');
+  EXPECT_EQ(now(api, wrong).status, 401);
+  EXPECT_EQ(now(api, with_token(request("GET", "/agent/state"))).status, 200);
+
+  MemoryAdminNode far_node;
+  far_node.commit(1);
+  AdminApi far(far_node, settings("0.0.0.0"));
+  api::HttpRequest r = with_token(request("GET", "/agent/state"));
+  const api::HttpResponse refused = now(far, r);
+  EXPECT_EQ(refused.status, 403) << "a token is never taken off loopback without TLS";
+  EXPECT_NE(error_of(refused).find("off loopback"), std::string::npos) << refused.body;
+}
+
+TEST(AdminApiRouting, AgentTxSignsOnlyTheAgentsTypesWithHexPayloads) {
+  MemoryAdminNode node;
+  AdminApi api(node, settings());
+  auto post = [&](const std::string& body) {
+    return now(api, with_token(request("POST", "/agent/tx", body, "application/json")));
+  };
+  EXPECT_EQ(post("not json").status, 400);
+  EXPECT_EQ(post(R"({"type": "TX_MODEL_VOTE"})").status, 400);
+  EXPECT_EQ(post(R"({"type": "TX_NOTE", "payload_hex": "00"})").status, 400);
+  EXPECT_EQ(post(R"({"type": "TX_START_RUN", "payload_hex": "00"})").status, 400);
+  EXPECT_EQ(post(R"({"type": "TX_MODEL_VOTE", "payload_hex": "0g"})").status, 400);
+  EXPECT_TRUE(node.signed_payloads.empty());
+  node.outcome.accepted = true;
+  EXPECT_EQ(post(R"({"type": "TX_MODEL_VOTE", "payload_hex": "c0ffee"})").status, 202);
+  ASSERT_EQ(node.signed_payloads.size(), 1u);
+  EXPECT_EQ(node.signed_payloads[0].first, chain::pb::TX_MODEL_VOTE);
+  EXPECT_EQ(node.signed_payloads[0].second, std::string("\xc0\xff\xee"));
+}
+
+TEST(AdminApiRouting, TheAgentAnnouncesOnlyALoopbackApiAndModelsGoNowhereWithoutOne) {
+  MemoryAdminNode node;
+  node.commit(1);
+  AdminApi api(node, settings());
+  EXPECT_EQ(now(api, request("GET", "/models/check")).status, 503);
+  api::HttpRequest r = with_token(request("GET", "/agent/state"));
+  r.agent_api = "http://10.0.0.5:26681";
+  EXPECT_EQ(now(api, r).status, 400);
+}
+
+TEST(AdminApiAgentState, AnswersANewerStateAtOnceAndNothingNewerWith204) {
+  MemoryAdminNode node;
+  AdminApi api(node, settings());
+  // Before the ledger is loaded: retry later.
+  EXPECT_EQ(now(api, with_token(request("GET", "/agent/state"))).status, 503);
+  node.commit(5);
+  EXPECT_EQ(now(api, with_token(request("GET", "/agent/state?after=x"))).status, 400);
+  EXPECT_EQ(now(api, with_token(request("GET", "/agent/state?after=1&wait_ms=-3"))).status, 400);
+  const api::HttpResponse newer = now(api, with_token(request("GET", "/agent/state?after=4")));
+  ASSERT_EQ(newer.status, 200);
+  EXPECT_EQ(newer.content_type, "application/octet-stream");
+  EXPECT_EQ(height_of(newer.body), 5u);
+  const chain::Bytes training = chain::training_encoding(chain::TrainingState{});
+  EXPECT_EQ(newer.body.substr(8), std::string(training.begin(), training.end()));
+  EXPECT_EQ(now(api, with_token(request("GET", "/agent/state?after=5"))).status, 204);
+  // With a wait but something newer already: answered at once.
+  EXPECT_EQ(now(api, with_token(request("GET", "/agent/state?after=2&wait_ms=20000"))).status, 200);
+}
+
+TEST(AdminApiAgentState, ALongPollWaitsForACommitAboveItsHeight) {
+  MemoryAdminNode node;
+  node.commit(5);
+  AdminApi api(node, settings());
+  api::HttpAnswer a = api.handle(with_token(request("GET", "/agent/state?after=5&wait_ms=20000")));
+  ASSERT_TRUE(std::holds_alternative<api::HttpWait>(a));
+  api::HttpWait& wait = std::get<api::HttpWait>(a);
+  EXPECT_EQ(wait.wait, std::chrono::milliseconds(20'000));
+  EXPECT_EQ(wait.timeout_answer.status, 204);
+  EXPECT_FALSE(wait.ready().has_value()) << "nothing committed yet";
+  node.commit(6);
+  const auto answer = wait.ready();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(height_of(answer->body), 6u);
+}
+
+TEST(AdminApiAgentState, ALongPollWaitsAtMostTheCap) {
+  MemoryAdminNode node;
+  node.commit(5);
+  AdminApi api(node, settings());
+  api::HttpAnswer a =
+      api.handle(with_token(request("GET", "/agent/state?after=5&wait_ms=99999999999")));
+  ASSERT_TRUE(std::holds_alternative<api::HttpWait>(a));
+  EXPECT_EQ(std::get<api::HttpWait>(a).wait, AdminApi::kMaxAgentWaitMs);
+  // wait_ms=0: no wait at all.
+  EXPECT_EQ(now(api, with_token(request("GET", "/agent/state?after=5&wait_ms=0"))).status, 204);
+}
+
+}  // namespace
+}  // namespace baton::node
