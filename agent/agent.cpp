@@ -9,6 +9,7 @@
 #include "learning/model.h"
 #include "agent/agent_keys.h"
 #include "agent/agent_util.h"
+#include "storage/secret_file.h"
 
 namespace baton::agent {
 namespace {
@@ -27,11 +28,17 @@ Result<std::unique_ptr<PartnerAgent>> PartnerAgent::open(
     AgentOptions options, std::unique_ptr<storage::ObjectStore> store, AgentTxSink& sink,
     std::shared_ptr<spdlog::logger> log) {
   if (!options.x25519) return make_error("the partner agent needs this member's X25519 key");
-  std::error_code ec;
-  fs::create_directories(options.training.work_dir, ec);
-  if (ec) {
-    return make_error("cannot create the agent's work directory " +
-                      options.training.work_dir.string() + ": " + ec.message());
+  // It holds the journal and, with the model cache, others' models in the
+  // clear: mode 0700 when the agent makes it.
+  auto work_dir = storage::make_private_directory(options.training.work_dir);
+  if (!work_dir) {
+    return make_error("cannot make the agent's work directory: " + work_dir.error().message);
+  }
+  if (work_dir->open_to_others) {
+    log->warn(
+        "the agent's work directory {} has mode {:04o}: other users of this host may read "
+        "its journal and cached models; chmod 700 it",
+        options.training.work_dir.string(), work_dir->mode);
   }
   auto journal = AgentJournal::open(options.training.work_dir / "journal.json");
   if (!journal) return journal.error();

@@ -33,7 +33,7 @@ Result<std::unique_ptr<Node>> Node::open(const api::NodeConfig& config,
                                          std::shared_ptr<spdlog::logger> log) {
   auto setup = open_node_setup(config);
   if (!setup) return setup.error();
-  auto& [keys, spec, store] = *setup;
+  auto& [keys, spec, store, warnings] = *setup;
   auto replayed = replay_ledger(*spec, *store);
   if (!replayed) return replayed.error();
   auto token = api::load_or_create_admin_token(config.admin_token_file);
@@ -47,6 +47,7 @@ Result<std::unique_ptr<Node>> Node::open(const api::NodeConfig& config,
     if (!tls) return tls.error();
     node->admin_tls_ = std::make_shared<const api::TlsIdentity>(std::move(*tls));
   }
+  for (const std::string& w : warnings) node->log_->warn("{}", w);
   if (config.trains()) {
     node->log_->warn(
         "node.toml has [training]: batond no longer trains or votes itself; run `baton-agent "

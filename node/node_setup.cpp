@@ -1,5 +1,6 @@
 #include "node/node_setup.h"
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -71,11 +72,16 @@ Result<NodeSetup> open_node_setup(const api::NodeConfig& config) {
                       "'; make `name` in the config match");
   }
 
-  std::error_code ec;
-  fs::create_directories(config.data_dir, ec);
-  if (ec) {
-    return make_error("cannot create the data directory " + config.data_dir.string() + ": " +
-                      ec.message());
+  std::vector<std::string> warnings;
+  auto data_dir = storage::make_private_directory(config.data_dir);
+  if (!data_dir) {
+    return make_error("cannot make the data directory: " + data_dir.error().message);
+  }
+  if (data_dir->open_to_others) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", data_dir->mode);
+    warnings.push_back("the data directory " + config.data_dir.string() + " has mode " + mode +
+                       ": other users of this host may read the ledger's files; chmod 700 it");
   }
   storage::LedgerWriterOptions store_options;
   store_options.dir = config.data_dir / "ledger";
@@ -88,7 +94,7 @@ Result<NodeSetup> open_node_setup(const api::NodeConfig& config) {
   }
   return NodeSetup{std::move(keys).value(),
                    std::make_unique<chain::ChainSpec>(std::move(spec).value()),
-                   std::move(store).value()};
+                   std::move(store).value(), std::move(warnings)};
 }
 
 }  // namespace baton::node

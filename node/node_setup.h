@@ -5,6 +5,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "chain/chain_spec.h"
 #include "chain/keys.h"
@@ -18,11 +20,14 @@ struct NodeSetup {
   chain::MemberSecretKeys keys;
   std::unique_ptr<chain::ChainSpec> spec;
   std::unique_ptr<storage::LedgerStore> store;
+  std::vector<std::string> warnings;  // for the node's log
 };
 
 // Reads config.key_file and config.genesis_file, checks that the key belongs
 // to the genesis member named config.name, creates config.data_dir if needed
-// and opens (or creates) the ledger in config.data_dir/ledger.
+// (mode 0700: it holds the ledger, the admin token and the consensus
+// checkpoint; an existing one open to group or others is used, with a
+// warning) and opens (or creates) the ledger in config.data_dir/ledger.
 Result<NodeSetup> open_node_setup(const api::NodeConfig& config);
 
 }  // namespace baton::node

@@ -44,4 +44,28 @@ Result<chain::SecretText> read_secret_file(const std::filesystem::path& path,
   return chain::SecretText(std::move(text));
 }
 
+Result<PrivateDirectory> make_private_directory(const std::filesystem::path& dir) {
+  PrivateDirectory out;
+  std::error_code ec;
+  const auto parent = dir.parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) return make_error("cannot create " + parent.string() + ": " + ec.message());
+  if (::mkdir(dir.c_str(), 0700) == 0) {
+    out.created = true;
+    // mkdir's mode is masked by the umask, which can only take bits away.
+  } else if (errno != EEXIST) {
+    return make_error("cannot create the directory " + dir.string() + ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    return make_error("cannot read the mode of " + dir.string() + ": " + std::strerror(errno));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return make_error(dir.string() + " exists and is not a directory; remove it or choose another");
+  }
+  out.mode = st.st_mode & 07777;
+  out.open_to_others = !out.created && (out.mode & 077) != 0;
+  return out;
+}
+
 }  // namespace baton::storage

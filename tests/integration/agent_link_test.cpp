@@ -154,6 +154,7 @@ TEST(AgentLink, OverTlsThePinnedCertificateAndOverTheSocketItsFileMode) {
         },
         20s));
     EXPECT_EQ(mode_of(dir / "admin-tls.key"), 0600u);
+    EXPECT_EQ(mode_of(n.data_dir), 0700u);
     EXPECT_EQ(mode_of(dir / "admin.sock"), 0600u);
     auto shown = api::certificate_sha256(testing::read_text(dir / "admin-tls.crt"));
     ASSERT_TRUE(shown.ok());
