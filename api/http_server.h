@@ -102,7 +102,7 @@ struct HttpServerOptions {
   // Non-empty: serve on this Unix socket file instead of `listen`.
   std::filesystem::path unix_socket;
   unsigned unix_socket_mode = 0600;
-  std::string unix_socket_group;  // empty: the process's group
+  std::string unix_socket_group;       // empty: the process's group
   std::uint32_t max_wait_ms = 60'000;  // the longest an HttpWait is kept parked
 };
 
