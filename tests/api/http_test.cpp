@@ -1,14 +1,6 @@
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <sys/time.h>
-
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -17,6 +9,7 @@
 
 #include "api/http_client.h"
 #include "api/http_server.h"
+#include "tests/support/raw_socket.h"
 #include "tests/support/test_support.h"
 
 namespace baton::api {
@@ -73,48 +66,12 @@ TEST(HttpServer, FailsToStartOnAPortInUseWithASentence) {
   EXPECT_NE(s.error().message.find("admin_listen"), std::string::npos) << s.error().message;
 }
 
-// A raw client socket, for requests the HttpClient would never send.
-class RawConnection {
- public:
-  // `from`: the loopback address to connect from (any of 127.0.0.0/8).
-  explicit RawConnection(std::uint16_t port, const char* from = nullptr) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    timeval tv{0, 100 * 1000};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (from != nullptr) {
-      sockaddr_in local{};
-      local.sin_family = AF_INET;
-      ::inet_pton(AF_INET, from, &local.sin_addr);
-      if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return;
-    }
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ok_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  }
-  ~RawConnection() { ::close(fd_); }
-  bool ok() const { return ok_; }
-  bool send(std::string_view bytes) {
-    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-           static_cast<ssize_t>(bytes.size());
-  }
-  // Whatever arrives within ~100 ms; "" when nothing; nullopt once closed.
-  std::optional<std::string> poll() {
-    char buf[4096];
-    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n == 0) return std::nullopt;
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return std::string();
-      return std::nullopt;
-    }
-    return std::string(buf, static_cast<std::size_t>(n));
-  }
+using testing::RawSocket;
 
- private:
-  int fd_ = -1;
-  bool ok_ = false;
-};
+// A raw connection whose reads wait at most 100 ms: the tests below poll it.
+testing::RawSocketOptions polling(const char* from = nullptr) {
+  return {from, std::chrono::milliseconds(100)};
+}
 
 TEST(HttpServer, DropsARequestWhoseHeaderDripsInPastTheHeaderDeadline) {
   HttpServerOptions o;
@@ -122,7 +79,7 @@ TEST(HttpServer, DropsARequestWhoseHeaderDripsInPastTheHeaderDeadline) {
   o.idle_timeout_ms = 60'000;
   HttpServer server(o, echo);
   ASSERT_TRUE(server.start().ok());
-  RawConnection loris(server.port());
+  RawSocket loris(server.port(), polling());
   ASSERT_TRUE(loris.ok());
   ASSERT_TRUE(loris.send("GET /status HTTP/1.1\r\n"));
   // One header byte every 100 ms: the connection is never idle, but its
@@ -130,7 +87,7 @@ TEST(HttpServer, DropsARequestWhoseHeaderDripsInPastTheHeaderDeadline) {
   bool closed = false;
   for (int i = 0; i < 100 && !closed; ++i) {
     loris.send("X");
-    closed = !loris.poll().has_value();
+    closed = !loris.read_some().has_value();
   }
   EXPECT_TRUE(closed) << "a header dripping in for 10 s was still being read";
 }
@@ -141,13 +98,13 @@ TEST(HttpServer, AnIdleConnectionOutlivesTheHeaderDeadline) {
   o.idle_timeout_ms = 60'000;
   HttpServer server(o, echo);
   ASSERT_TRUE(server.start().ok());
-  RawConnection idle(server.port());
+  RawSocket idle(server.port(), polling());
   ASSERT_TRUE(idle.ok());
-  for (int i = 0; i < 8; ++i) ASSERT_TRUE(idle.poll().has_value()) << "closed while idle";
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(idle.read_some().has_value()) << "closed while idle";
   ASSERT_TRUE(idle.send("GET /late HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
   std::string answer;
   for (int i = 0; i < 50 && answer.find("GET /late") == std::string::npos; ++i) {
-    auto got = idle.poll();
+    auto got = idle.read_some();
     ASSERT_TRUE(got.has_value());
     answer += *got;
   }
@@ -160,13 +117,13 @@ TEST(HttpServer, IdleConnectionsAtTheLimitGiveWayToANewClient) {
   o.max_connections_per_client = 4;
   HttpServer server(o, echo);
   ASSERT_TRUE(server.start().ok());
-  std::vector<std::unique_ptr<RawConnection>> idle;
+  std::vector<std::unique_ptr<RawSocket>> idle;
   for (int i = 0; i < 20; ++i) {
-    idle.push_back(std::make_unique<RawConnection>(server.port()));
+    idle.push_back(std::make_unique<RawSocket>(server.port(), polling()));
     ASSERT_TRUE(idle.back()->ok());
   }
   // A slow-loris connection too, mid-header.
-  RawConnection loris(server.port());
+  RawSocket loris(server.port(), polling());
   ASSERT_TRUE(loris.send("GET / HTTP/1.1\r\nX-Slow: "));
   auto client = HttpClient::connect_to("http://127.0.0.1:" + std::to_string(server.port()),
                                        std::chrono::seconds(5));
@@ -174,7 +131,7 @@ TEST(HttpServer, IdleConnectionsAtTheLimitGiveWayToANewClient) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->status, 200);
   // The oldest idle ones were closed to make room.
-  EXPECT_FALSE(idle.front()->poll().has_value());
+  EXPECT_FALSE(idle.front()->read_some().has_value());
 }
 
 TEST(HttpServer, PassesHostOriginAndVersionToTheHandler) {
@@ -183,11 +140,11 @@ TEST(HttpServer, PassesHostOriginAndVersionToTheHandler) {
                         r.host + "|" + r.origin + "|" + std::to_string(r.version)};
   });
   ASSERT_TRUE(server.start().ok());
-  RawConnection c(server.port());
+  RawSocket c(server.port(), polling());
   ASSERT_TRUE(c.send("GET / HTTP/1.1\r\nHost: localhost:1\r\nOrigin: http://x.example\r\n\r\n"));
   std::string answer;
   for (int i = 0; i < 50 && answer.find("|11") == std::string::npos; ++i) {
-    auto got = c.poll();
+    auto got = c.read_some();
     ASSERT_TRUE(got.has_value());
     answer += *got;
   }
@@ -281,10 +238,10 @@ TEST(HttpServer, ALongPollWaitsNoLongerThanMaxWait) {
 TEST(HttpServer, SixtyFourParkedLongPollsGiveWayToOtherRequests) {
   LongPollServer s;  // the default limits: 64 connections, 32 per client
   ASSERT_TRUE(s.server->start().ok());
-  std::vector<std::unique_ptr<RawConnection>> polls;
+  std::vector<std::unique_ptr<RawSocket>> polls;
   for (int i = 0; i < 64; ++i) {
     polls.push_back(
-        std::make_unique<RawConnection>(s.server->port(), i < 32 ? "127.0.0.2" : "127.0.0.3"));
+        std::make_unique<RawSocket>(s.server->port(), polling(i < 32 ? "127.0.0.2" : "127.0.0.3")));
     ASSERT_TRUE(polls.back()->ok()) << "connection " << i;
     ASSERT_TRUE(polls.back()->send("GET /wait HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
   }
@@ -306,7 +263,7 @@ TEST(HttpServer, SixtyFourParkedLongPollsGiveWayToOtherRequests) {
   for (auto& p : polls) {
     std::string answer;
     for (int i = 0; i < 100 && answer.find("news") == std::string::npos; ++i) {
-      auto got = p->poll();
+      auto got = p->read_some();
       if (!got) {
         ++closed;
         break;

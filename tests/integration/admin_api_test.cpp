@@ -3,11 +3,6 @@
 // requests a web page could send through the operator's browser.
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <algorithm>
 #include <sstream>
@@ -16,6 +11,7 @@
 
 #include "chain/transaction.h"
 #include "tests/integration/testnet.h"
+#include "tests/support/raw_socket.h"
 
 namespace baton::integration {
 namespace {
@@ -28,59 +24,12 @@ std::uint16_t port_of(const std::string& url) {
   return static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
 }
 
-// A plain TCP connection to 127.0.0.1:port that the test drives by hand,
-// from the loopback address `from` (any of 127.0.0.0/8 works on Linux).
-class Socket {
- public:
-  // receive_buffer > 0: a small receive window, set before connecting.
-  explicit Socket(std::uint16_t port, const char* from = "127.0.0.1", int receive_buffer = 0) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    timeval tv{5, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (receive_buffer > 0) {
-      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
-    }
-    sockaddr_in local{};
-    local.sin_family = AF_INET;
-    ::inet_pton(AF_INET, from, &local.sin_addr);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ok_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  }
-  ~Socket() { ::close(fd_); }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  bool ok() const { return ok_; }
-  void send(std::string_view bytes) { (void)::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
-  // Sends what the kernel takes now without waiting; returns the bytes taken.
-  std::size_t send_some(std::string_view bytes) {
-    const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    return n > 0 ? static_cast<std::size_t>(n) : 0;
-  }
-  // True when the server has closed the connection (within the timeout).
-  bool closed_by_server() {
-    char c;
-    return ::recv(fd_, &c, 1, 0) == 0;
-  }
-  // Reads until the server closes or the receive timeout passes.
-  std::string read_all() {
-    std::string out;
-    char buf[8192];
-    for (;;) {
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      out.append(buf, static_cast<std::size_t>(n));
-    }
-    return out;
-  }
-
- private:
-  int fd_ = -1;
-  bool ok_ = false;
-};
+// Reads wait up to 5 s; `receive_buffer` > 0: a small receive window.
+std::unique_ptr<testing::RawSocket> socket_to(std::uint16_t port, const char* from = "127.0.0.1",
+                                              int receive_buffer = 0) {
+  return std::make_unique<testing::RawSocket>(
+      port, testing::RawSocketOptions{from, std::chrono::seconds(5), receive_buffer});
+}
 
 struct RawAnswer {
   int status = 0;
@@ -90,12 +39,12 @@ struct RawAnswer {
 // One request with exactly the given header lines (Connection: close added).
 RawAnswer raw_request(std::uint16_t port, const std::string& method, const std::string& target,
                       const std::vector<std::string>& headers, const std::string& body = "") {
-  Socket s(port);
+  auto s = socket_to(port);
   std::string req = method + " " + target + " HTTP/1.1\r\n";
   for (const auto& h : headers) req += h + "\r\n";
   req += "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-  s.send(req);
-  const std::string answer = s.read_all();
+  s->send(req);
+  const std::string answer = s->read_all();
   RawAnswer out;
   if (answer.size() > 12 && answer.starts_with("HTTP/1.1 "))
     out.status = std::stoi(answer.substr(9, 3));
@@ -111,13 +60,13 @@ TEST(AdminApi, TwoHundredIdleAndSlowLorisConnectionsDoNotLockOutTheCliOrATransac
   const std::uint16_t port = port_of(url);
 
   // 200 connections that never send a byte, and 20 that send half a header.
-  std::vector<std::unique_ptr<Socket>> flood;
+  std::vector<std::unique_ptr<testing::RawSocket>> flood;
   for (int i = 0; i < 200; ++i) {
-    flood.push_back(std::make_unique<Socket>(port));
+    flood.push_back(socket_to(port));
     ASSERT_TRUE(flood.back()->ok()) << "connection " << i;
   }
   for (int i = 0; i < 20; ++i) {
-    flood.push_back(std::make_unique<Socket>(port));
+    flood.push_back(socket_to(port));
     flood.back()->send("POST /tx HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
   }
 
@@ -132,7 +81,7 @@ TEST(AdminApi, TwoHundredIdleAndSlowLorisConnectionsDoNotLockOutTheCliOrATransac
   EXPECT_EQ(tx.exit_code, 0) << tx.err;
   EXPECT_NE(tx.out.find("committed at height"), std::string::npos) << tx.out;
   // And again, with the flood renewed.
-  for (int i = 0; i < 100; ++i) flood.push_back(std::make_unique<Socket>(port));
+  for (int i = 0; i < 100; ++i) flood.push_back(socket_to(port));
   auto again = testing::run_baton({"status", "--node", url, "--json"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_FALSE(json::parse(again.out).value("halted", true));
@@ -157,16 +106,16 @@ TEST(AdminApi, AFloodFromOneAddressGivesWayFromItsOwnConnectionsIdleOnesFirst) {
 
   // Monitoring at 127.0.0.3 holds the oldest connection, idle between its
   // requests: the first to go if the node only counted connections.
-  Socket monitor(port, "127.0.0.3");
-  ASSERT_TRUE(monitor.ok());
+  auto monitor = socket_to(port, "127.0.0.3");
+  ASSERT_TRUE(monitor->ok());
   // At 127.0.0.2, a request whose header is still arriving, older than the
   // flood that follows from the same address.
-  Socket reading(port, "127.0.0.2");
-  ASSERT_TRUE(reading.ok());
-  reading.send("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n");
-  std::vector<std::unique_ptr<Socket>> flood;
+  auto reading = socket_to(port, "127.0.0.2");
+  ASSERT_TRUE(reading->ok());
+  reading->send("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+  std::vector<std::unique_ptr<testing::RawSocket>> flood;
   for (int i = 0; i < 200; ++i) {
-    flood.push_back(std::make_unique<Socket>(port, "127.0.0.2"));
+    flood.push_back(socket_to(port, "127.0.0.2"));
     ASSERT_TRUE(flood.back()->ok()) << "connection " << i;
   }
   // The newest connection is answered, so the node has taken all 200.
@@ -176,12 +125,12 @@ TEST(AdminApi, AFloodFromOneAddressGivesWayFromItsOwnConnectionsIdleOnesFirst) {
   // 127.0.0.2 gave way from its own idle connections, oldest first...
   EXPECT_TRUE(flood.front()->closed_by_server()) << "the oldest idle connection of the flood";
   // ...not from the request still arriving, although it is older...
-  reading.send("Connection: close\r\n\r\n");
-  const std::string answer = reading.read_all();
+  reading->send("Connection: close\r\n\r\n");
+  const std::string answer = reading->read_all();
   EXPECT_EQ(status_of(answer), 200) << "the request being read was cut: " << answer;
   // ...and not from another address: monitoring keeps its connection.
-  monitor.send("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-  const std::string watched = monitor.read_all();
+  monitor->send("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  const std::string watched = monitor->read_all();
   EXPECT_EQ(status_of(watched), 200) << "the other address's idle connection was cut: " << watched;
 }
 
@@ -219,10 +168,10 @@ TEST(AdminApi, ClientsThatNeverReadTheirAnswersDoNotLockOutTheCli) {
   const std::string request = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
   std::string pipelined;
   while (pipelined.size() < (6u << 20)) pipelined += request;
-  std::vector<std::unique_ptr<Socket>> stuck;
+  std::vector<std::unique_ptr<testing::RawSocket>> stuck;
   for (const char* from : {"127.0.0.2", "127.0.0.3"}) {
     for (int i = 0; i < 32; ++i) {
-      stuck.push_back(std::make_unique<Socket>(port, from, 4096));
+      stuck.push_back(socket_to(port, from, 4096));
       ASSERT_TRUE(stuck.back()->ok()) << from << " connection " << i;
     }
   }

@@ -2,13 +2,8 @@
 // batond: the token, the committed training state, and idempotent signing.
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <fstream>
 #include <optional>
 
@@ -21,6 +16,7 @@
 #include "api/admin_token.h"
 #include "api/http_client.h"
 #include "tests/integration/testnet.h"
+#include "tests/support/raw_socket.h"
 
 namespace baton::integration {
 namespace {
@@ -227,43 +223,6 @@ TEST(AgentLink, OverTlsThePinnedCertificateAndOverTheSocketItsFileMode) {
   }
 }
 
-// A raw connection from `from` (any of 127.0.0.0/8) that sends one request.
-class RawPoll {
- public:
-  RawPoll(std::uint16_t port, const char* from, const std::string& request) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in local{};
-    local.sin_family = AF_INET;
-    ::inet_pton(AF_INET, from, &local.sin_addr);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ok_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-          ::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) ==
-              static_cast<ssize_t>(request.size());
-  }
-  ~RawPoll() { ::close(fd_); }
-  RawPoll(const RawPoll&) = delete;
-  RawPoll& operator=(const RawPoll&) = delete;
-  bool ok() const { return ok_; }
-  // What has arrived, without waiting; nullopt once closed.
-  std::optional<std::string> read_some() {
-    char buf[4096];
-    const ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
-    if (n == 0) return std::nullopt;
-    if (n < 0)
-      return errno == EAGAIN || errno == EWOULDBLOCK ? std::optional<std::string>("")
-                                                     : std::nullopt;
-    return std::string(buf, static_cast<std::size_t>(n));
-  }
-
- private:
-  int fd_ = -1;
-  bool ok_ = false;
-};
-
 std::uint64_t height_in(const std::string& body) {
   std::uint64_t h = 0;
   for (int i = 0; i < 8; ++i) h = (h << 8) | static_cast<std::uint8_t>(body.at(i));
@@ -299,14 +258,15 @@ TEST(AgentLink, ALongPollIsAnsweredByTheNextCommitAndOtherRequestsGetThroughMean
   const std::uint16_t port =
       static_cast<std::uint16_t>(std::stoi(n.admin_url.substr(n.admin_url.rfind(':') + 1)));
   const std::string far = std::to_string(tip + 100000);
-  std::vector<std::unique_ptr<RawPoll>> polls;
+  std::vector<std::unique_ptr<testing::RawSocket>> polls;
+  const std::string poll = "GET /agent/state?after=" + far +
+                           "&wait_ms=60000 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           "Authorization: Bearer " +
+                           *token + "\r\n\r\n";
   for (int i = 0; i < 64; ++i) {
-    polls.push_back(std::make_unique<RawPoll>(port, i < 32 ? "127.0.0.2" : "127.0.0.3",
-                                              "GET /agent/state?after=" + far +
-                                                  "&wait_ms=60000 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                                  "Authorization: Bearer " +
-                                                  *token + "\r\n\r\n"));
-    ASSERT_TRUE(polls.back()->ok()) << "poll " << i;
+    polls.push_back(std::make_unique<testing::RawSocket>(
+        port, testing::RawSocketOptions{i < 32 ? "127.0.0.2" : "127.0.0.3"}));
+    ASSERT_TRUE(polls.back()->ok() && polls.back()->send(poll)) << "poll " << i;
   }
   auto st = testing::run_baton({"status", "--node", n.admin_url, "--json"});
   ASSERT_EQ(st.exit_code, 0) << st.err;
@@ -319,7 +279,7 @@ TEST(AgentLink, ALongPollIsAnsweredByTheNextCommitAndOtherRequestsGetThroughMean
   // connection of the CLI and of the client above pushed out at most one.
   int held = 0;
   for (auto& p : polls) {
-    auto got = p->read_some();
+    auto got = p->read_now();
     if (got && got->empty()) ++held;
   }
   EXPECT_GE(held, 60) << "long-polls that were neither answered nor closed";
