@@ -42,6 +42,8 @@ std::string_view to_string(ProtocolRejected reason) {
       return "the request or vote has malformed fields (hash lengths, keys, AUC range)";
     case ProtocolRejected::vote_contradicts_policy:
       return "the vote's approve contradicts its own AUCs and p under the plan's vote policy";
+    case ProtocolRejected::duplicate_model:
+      return "a candidate with this model_sha256 was already submitted in the run";
   }
   return "the protocol transaction was rejected";
 }

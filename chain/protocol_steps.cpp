@@ -235,6 +235,12 @@ Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec& spec, const Training
   auto s = save_record_from_proto(spec.genesis, r);
   if (!s) return s.reason();
   if (s->parent_model_id != run->head) return ProtocolRejected::wrong_head;
+  // Every candidate of the run, approved or not, is in its turns (bounded
+  // by the plan's turn count).
+  for (const Turn& earlier : run->turns) {
+    if (earlier.save && earlier.save->model_sha256 == s->model_sha256)
+      return ProtocolRejected::duplicate_model;
+  }
   return CheckedTx{std::move(s).value()};
 }
 

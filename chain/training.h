@@ -45,6 +45,11 @@ enum class ProtocolRejected : std::uint8_t {
   // A ModelVote whose approve is not what the plan's vote policy gives for
   // its own AUCs and p (chain/vote_policy.h, vote_follows_policy).
   vote_contradicts_policy = 16,
+  // A SaveRequest whose model_sha256 is that of a candidate already submitted
+  // in the run (the head, an earlier approved model, or a rejected or
+  // expired candidate): a copy, or a re-seal of another's model, is no
+  // contribution (issue 13).
+  duplicate_model = 17,
 };
 
 // A sentence, e.g. "the member already voted on this request".

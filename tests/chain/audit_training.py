@@ -22,7 +22,7 @@ PROTOCOL_TYPES = range(10, 16)
 # ProtocolRejected (section 18.3), numbers as stored.
 (NOT_ADMIN, RUN_ACTIVE, DUPLICATE_RUN_ID, INVALID_PLAN, WRONG_RUN, RUN_NOT_ACTIVE, OUT_OF_TURN,
  WRONG_PHASE, WRONG_HEAD, NO_OPEN_REQUEST, VOTE_AFTER_DEADLINE, DUPLICATE_VOTE, NOT_A_VOTER,
- OWN_REQUEST, MALFORMED_REQUEST, VOTE_CONTRADICTS_POLICY) = range(1, 17)
+ OWN_REQUEST, MALFORMED_REQUEST, VOTE_CONTRADICTS_POLICY, DUPLICATE_MODEL) = range(1, 18)
 
 # Turn phases and outcomes (section 18.4).
 AWAITING_LOAD_REQUEST, LOAD_VOTING, TRAINING, SAVE_VOTING, DONE = range(1, 6)
@@ -208,6 +208,9 @@ class Training:
             save = self.save_record(f)
             if save["parent"] != run["head"]:
                 raise Refused(WRONG_HEAD)
+            if any(e["save"] is not None and e["save"]["model_sha256"] == save["model_sha256"]
+                   for e in run["turns"]):
+                raise Refused(DUPLICATE_MODEL)
             t["save"], t["save_request_id"], t["save_request_height"] = save, tx_hash, height
             t["phase"], t["deadline_height"] = SAVE_VOTING, deadline_after(height, run["plan"]["vote_deadline_blocks"])
         elif ttype == TX_MODEL_VOTE:

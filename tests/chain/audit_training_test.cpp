@@ -138,8 +138,11 @@ void run_every_outcome(ProtocolChain& p) {
   EXPECT_EQ(p.run().turns[2].outcome, TurnOutcome::expired);
   EXPECT_EQ(p.commit_refused(p.load_approval(0, load2)), ProtocolRejected::vote_after_deadline);
 
-  // Turn 3, dave: gives up its turn holding its load token; the run ends.
+  // Turn 3, dave: claims alice's model as its own (refused), then gives up
+  // its turn holding its load token; the run ends.
   p.grant_load(3, {0, 1});
+  EXPECT_EQ(p.commit_refused(p.save_request(3, 3, save0, 0x70, p.run().models[0].model_sha256)),
+            ProtocolRejected::duplicate_model);
   p.commit(abandon(p, 3, 3, save0));
   EXPECT_EQ(p.run().status, RunStatus::finished);
   EXPECT_EQ(p.commit_refused(p.model_vote(1, save0, true, 800000, 700000)),

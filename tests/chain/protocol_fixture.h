@@ -189,15 +189,22 @@ struct ProtocolChain {
     a.set_approve(approve);
     return tx(i, pb::TX_LOAD_APPROVAL, a);
   }
+  // `model`: the model_sha256 to claim (default: one of its own per turn).
   pb::Transaction save_request(std::size_t i, std::uint64_t turn, std::optional<Hash> parent,
-                               std::uint8_t tag = 0xaa) {
+                               std::uint8_t tag = 0xaa, std::optional<Hash> model = std::nullopt) {
     pb::SaveRequest r;
     r.set_run_id("run-1");
     r.set_turn(turn);
     r.set_parent_model_id(hash_bytes(parent));
     r.set_object_key("run-1/turn-" + std::to_string(turn));
     r.set_ciphertext_sha256(hash_bytes(fake_hash(tag)));
-    r.set_model_sha256(hash_bytes(fake_hash(tag + 1)));
+    // Each turn's model differs (duplicate_model refuses a repeated one):
+    // turn 0 keeps fake_hash(tag + 1).
+    if (!model) {
+      model = fake_hash(tag + 1);
+      model->bytes[31] ^= static_cast<std::uint8_t>(turn);
+    }
+    r.set_model_sha256(hash_bytes(model));
     for (std::size_t m = 0; m < chain.members.size(); ++m) {  // names are already ascending
       r.add_key_recipients(member_name(m));
       r.add_wrapped_keys(std::string(kWrappedKeyBytes, static_cast<char>('a' + m)));

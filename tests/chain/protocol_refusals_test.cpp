@@ -66,6 +66,41 @@ TEST(ProtocolRefusals, ASecondSaveRequestForATurnIsRecordedAndTheFirstCandidateS
   EXPECT_EQ(p.turn().save->ciphertext_sha256, fake_hash(0x10));
 }
 
+// The free rider: it claims the head's model (the same hashes and object
+// key, or the head re-sealed: every member can open it) or a rival's
+// rejected candidate, re-sealed, as its own (issue 13). Refused and
+// recorded; the turn stays open for a model of its own.
+TEST(ProtocolRefusals, ACandidateWhoseModelWasAlreadySubmittedInTheRunIsRefused) {
+  ProtocolChain p;
+  p.commit(p.start(0, test_plan(4, 2)));
+  p.grant_load(0, {1, 2});
+  const Hash first = p.commit(p.save_request(0, 0, std::nullopt, 0x10));
+  for (std::size_t v : {1, 2}) p.commit(p.model_vote(v, first, true, 720000, 700000));
+  ASSERT_EQ(p.run().turns[0].outcome, TurnOutcome::approved);
+  const Hash head_model = p.run().models.back().model_sha256;
+
+  // bob, turn 1: the head's own bytes, then the head re-sealed.
+  p.grant_load(1, {0, 2});
+  EXPECT_EQ(p.commit_refused(p.save_request(1, 1, first, 0x10, head_model)),
+            ProtocolRejected::duplicate_model);
+  EXPECT_EQ(p.commit_refused(p.save_request(1, 1, first, 0x40, head_model)),
+            ProtocolRejected::duplicate_model);
+  EXPECT_EQ(p.turn().phase, TurnPhase::training);
+  // A model of its own is taken; the voters reject it.
+  const Hash rejected = p.commit(p.save_request(1, 1, first, 0x20));
+  for (std::size_t v : {0, 2}) p.commit(p.model_vote(v, rejected, false, 690000, 700000));
+  ASSERT_EQ(p.run().turns[1].outcome, TurnOutcome::rejected);
+  const Hash rejected_model = p.run().turns[1].save->model_sha256;
+
+  // carol, turn 2: bob's rejected model re-sealed under her name.
+  p.grant_load(2, {0, 1});
+  EXPECT_EQ(p.commit_refused(p.save_request(2, 2, first, 0x50, rejected_model)),
+            ProtocolRejected::duplicate_model);
+  const Hash own = p.commit(p.save_request(2, 2, first, 0x60));
+  EXPECT_EQ(p.turn().save_request_id, own);
+  EXPECT_EQ(p.run().refusals.total, 3u);
+}
+
 TEST(ProtocolRefusals, AMalformedFieldIsRefusedNotBlockInvalid) {
   ProtocolChain p;
   p.commit(p.start(0, test_plan(4)));
