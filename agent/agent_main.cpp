@@ -12,23 +12,19 @@
 // Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 when the agent
 // cannot start (bad config, key, genesis, data files, store), 2 for bad
 // command-line arguments.
-#include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
-
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
+#include <variant>
 
 #include "agent/agent_follow.h"
+#include "api/admin_access.h"
+#include "api/config.h"
+#include "api/daemon.h"
 #include "chain/chain_spec.h"
 #include "chain/keys.h"
-#include "api/admin_token.h"
-#include "api/config.h"
-#include "api/protobuf_log.h"
 #include "storage/object_store.h"
 #include "storage/s3_options.h"
 #include "storage/secret_file.h"
@@ -43,35 +39,11 @@ constexpr const char* kUsage =
     "Runs one hospital's partner agent beside its batond: follows the node's training state,\n"
     "trains on its turn and votes on the others' models. See docs/OPERATIONS.md.\n";
 
-spdlog::level::level_enum to_spdlog(api::LogLevel level) {
-  switch (level) {
-    case api::LogLevel::trace:
-      return spdlog::level::trace;
-    case api::LogLevel::debug:
-      return spdlog::level::debug;
-    case api::LogLevel::info:
-      return spdlog::level::info;
-    case api::LogLevel::warn:
-      return spdlog::level::warn;
-    case api::LogLevel::error:
-      return spdlog::level::err;
-    case api::LogLevel::off:
-      return spdlog::level::off;
-  }
-  return spdlog::level::info;
-}
-
-Result<std::string> read_file(const fs::path& path, std::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("cannot read " + std::string(what) + " " + path.string());
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
-}
-
 // Everything the agent needs before it starts, checked with a sentence each.
 Result<agent::FollowerSetup> prepare(const api::AgentConfig& config) {
-  auto genesis_text = read_file(config.genesis_file, "the genesis file");
+  auto genesis_text = api::read_config_named_file(
+      config.genesis_file, "genesis file",
+      "set genesis_file in agent.toml to the consortium's genesis.json");
   if (!genesis_text) return genesis_text.error();
   auto spec = chain::load_chain_spec(*genesis_text);
   if (!spec) {
@@ -135,69 +107,31 @@ Result<agent::FollowerSetup> prepare(const api::AgentConfig& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string config_path;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::cout << kUsage;
-      return 0;
-    }
-    if (arg == "--config" && i + 1 < argc) {
-      config_path = argv[++i];
-    } else if (arg.starts_with("--config=")) {
-      config_path = arg.substr(9);
-    } else {
-      std::cerr << "baton-agent: unknown argument '" << arg << "'\n" << kUsage;
-      return 2;
-    }
-  }
-  if (config_path.empty()) {
-    std::cerr << "baton-agent: --config is required\n" << kUsage;
-    return 2;
-  }
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  const auto command = api::parse_config_argument(argc, argv, "baton-agent", kUsage);
+  if (const int* exit_code = std::get_if<int>(&command)) return *exit_code;
+  const std::string& config_path = std::get<std::string>(command);
+  api::ShutdownSignals signals;  // before any thread starts
 
   auto config = api::load_agent_config(config_path);
   if (!config) {
     std::cerr << "baton-agent: " << config.error().message << "\n";
-    return 1;
+    return api::kExitCannotStart;
   }
-  std::shared_ptr<spdlog::logger> log;
-  try {
-    log = config->log_file.empty() ? spdlog::stderr_color_mt("baton-agent")
-                                   : spdlog::basic_logger_mt("baton-agent", config->log_file);
-  } catch (const spdlog::spdlog_ex& e) {
-    std::cerr << "baton-agent: cannot open the log file " << config->log_file << ": " << e.what()
-              << "\n";
-    return 1;
+  auto log = api::open_process_log("baton-agent", config->log_file, config->name + " agent",
+                                   config->log_level);
+  if (!log) {
+    std::cerr << "baton-agent: " << log.error().message << "\n";
+    return api::kExitCannotStart;
   }
-  log->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + config->name + " agent] %v");
-  log->set_level(to_spdlog(config->log_level));
-  log->flush_on(spdlog::level::info);
-  api::send_protobuf_logs_to(log);
 
   auto setup = prepare(*config);
-  if (!setup) {
-    log->error("{}", setup.error().message);
-    std::cerr << "baton-agent: " << setup.error().message << "\n";
-    return 1;
-  }
-  auto follower = agent::Follower::start(std::move(*setup), log);
-  if (!follower) {
-    log->error("{}", follower.error().message);
-    std::cerr << "baton-agent: " << follower.error().message << "\n";
-    return 1;
-  }
-  int sig = 0;
-  sigwait(&signals, &sig);
-  log->info("received {}; shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  if (!setup) return api::cannot_start(**log, "baton-agent", setup.error().message);
+  auto follower = agent::Follower::start(std::move(*setup), *log);
+  if (!follower) return api::cannot_start(**log, "baton-agent", follower.error().message);
+
+  (*log)->info("received {}; shutting down", signals.wait());
   (*follower)->stop();
   follower->reset();
-  log->flush();
-  return 0;
+  (*log)->flush();
+  return api::kExitClean;
 }

@@ -2,35 +2,12 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "api/daemon.h"
 #include "storage/secret_file.h"
 
 namespace baton::node {
-namespace {
-
 namespace fs = std::filesystem;
-
-Result<std::string> read_whole_file(const fs::path& path, std::string_view what,
-                                    std::string_view hint) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) {
-    return make_error(std::string(what) + " " + path.string() + " does not exist; " +
-                      std::string(hint));
-  }
-  if (fs::is_directory(path, ec))
-    return make_error(std::string(what) + " " + path.string() + " is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return make_error("cannot read " + std::string(what) + " " + path.string() +
-                      "; check its permissions");
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
-}
-
-}  // namespace
 
 Result<NodeSetup> open_node_setup(const api::NodeConfig& config) {
   std::error_code exists_ec;
@@ -50,9 +27,9 @@ Result<NodeSetup> open_node_setup(const api::NodeConfig& config) {
     return make_error("key file " + config.key_file.string() +
                       " is not a Baton key: " + keys.error().message);
 
-  auto genesis_text =
-      read_whole_file(config.genesis_file, "genesis file",
-                      "set genesis_file in the config to the consortium's genesis.json");
+  auto genesis_text = api::read_config_named_file(
+      config.genesis_file, "genesis file",
+      "set genesis_file in the config to the consortium's genesis.json");
   if (!genesis_text) return genesis_text.error();
   auto spec = chain::load_chain_spec(*genesis_text);
   if (!spec)
