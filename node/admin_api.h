@@ -29,8 +29,11 @@
 //   GET  /models/check?run=ID, POST /models/repair [token],
 //   GET  /models/repair?run=ID [token]
 //                            forwarded to this hospital's partner agent
-//                            (agent/agent_api.h has what they answer); 503
-//                            when no agent announced its API.
+//                            (agent/agent_api.h has what they answer) off
+//                            the server's thread (node/agent_forward.h);
+//                            503 when no agent announced its API, or when
+//                            AgentForwards::kMaxInFlight forwards are in
+//                            flight.
 //
 // For the partner agent (`baton-agent`, issue 12), with the admin token:
 //   GET  /agent/state?after=H[&wait_ms=W]
@@ -62,6 +65,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -71,6 +75,7 @@
 #include "chain/crypto.h"
 #include "api/admin_access.h"
 #include "node/admin_node.h"
+#include "node/agent_forward.h"
 #include "api/config.h"
 #include "api/http_server.h"
 
@@ -99,6 +104,13 @@ class AdminApi {
   // Thread: the HTTP server's (one request at a time). An HttpWait is a
   // long-poll, asked again when the node calls HttpServer::wake_waiting().
   api::HttpAnswer handle(const api::HttpRequest& request);
+  // GET /models/check and /models/repair are forwarded off the server's
+  // thread and parked (node/agent_forward.h); `wake` (the servers'
+  // wake_waiting) is called from the forward's thread when its answer is
+  // in. Set it once the servers run; stop_forwards() before they are
+  // destroyed (no wake after it returns).
+  void set_forward_wake(std::function<void()> wake);
+  void stop_forwards();
 
  private:
   api::HttpResponse status();
@@ -113,7 +125,7 @@ class AdminApi {
   // 200 with the agent view's bytes when it is above `after`, else nothing.
   std::optional<api::HttpResponse> agent_state_above(std::uint64_t after);
   api::HttpResponse agent_tx(const api::HttpRequest& request);
-  api::HttpResponse forward_to_agent(const api::HttpRequest& request);
+  api::HttpAnswer forward_to_agent(const api::HttpRequest& request);
   // Whether `request` may use a token-protected endpoint; the refusal when not.
   std::optional<api::HttpResponse> refuse_without_token(const api::HttpRequest& request) const;
 
@@ -124,6 +136,7 @@ class AdminApi {
   // with its last GET /agent/state), where /models/* are forwarded; "" until
   // an agent announces one. HTTP thread only.
   std::string agent_api_;
+  AgentForwards forwards_;
   // The last 200 of GET /agent/state: its height and body, shared by every
   // long-poll woken by the same commit. HTTP thread only.
   std::uint64_t encoded_height_ = 0;

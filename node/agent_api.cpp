@@ -37,10 +37,6 @@ std::optional<chain::pb::TxType> agent_tx_type(std::string_view name) {
   return std::nullopt;
 }
 
-constexpr const char* kNoAgent =
-    "this node keeps no models: no partner agent (baton-agent) has announced its API to it; ask "
-    "a node whose hospital runs one, or the agent itself";
-
 }  // namespace
 
 api::HttpAnswer AdminApi::agent_state(const api::HttpRequest& request) {
@@ -119,21 +115,14 @@ api::HttpResponse AdminApi::agent_tx(const api::HttpRequest& request) {
   return reply(code, json{{"accepted", false}, {"hash", out.hash.hex()}, {"error", out.reason}});
 }
 
-api::HttpResponse AdminApi::forward_to_agent(const api::HttpRequest& request) {
-  const std::string api = agent_api_;
-  if (api.empty()) return error(503, kNoAgent);
-  auto client = api::HttpClient::connect_to(api, std::chrono::seconds(30));
-  if (!client) return error(503, kNoAgent);
-  (*client)->set_header("Authorization", "Bearer " + settings_.token);
-  auto r =
-      (*client)->request(request.method, request.target, request.body,
-                         request.content_type.empty() ? "application/json" : request.content_type);
-  if (!r) {
-    return error(503, "this node's partner agent did not answer at " + api + ": " +
-                          r.error().message + "; is baton-agent running?");
-  }
-  return {r->status, r->content_type.empty() ? "application/json" : r->content_type,
-          std::move(r->body)};
+// Off the server's thread: node/agent_forward.h.
+api::HttpAnswer AdminApi::forward_to_agent(const api::HttpRequest& request) {
+  if (agent_api_.empty()) return error(503, kNoPartnerAgent);
+  return forwards_.start(request, agent_api_, settings_.token);
 }
+
+void AdminApi::set_forward_wake(std::function<void()> wake) { forwards_.set_wake(std::move(wake)); }
+
+void AdminApi::stop_forwards() { forwards_.stop(); }
 
 }  // namespace baton::node

@@ -132,6 +132,7 @@ Status Node::start() {
   }
 
   auto api = std::make_shared<AdminApi>(*this, admin_api_settings(*spec_, config_, admin_token_));
+  admin_api_ = api;
   auto handler = [api](const api::HttpRequest& r) { return api->handle(r); };
   const api::HttpServerOptions http_options = admin_http_options(*spec_, config_, admin_tls_);
   http_ = std::make_unique<api::HttpServer>(http_options, handler);
@@ -148,6 +149,10 @@ Status Node::start() {
     http_socket_.reset();
     return serving.error();
   }
+  api->set_forward_wake([this] {
+    http_->wake_waiting();
+    if (http_socket_) http_socket_->wake_waiting();
+  });
 
   started_ = true;
   asio::post(loop_, [this] {
@@ -179,6 +184,8 @@ void Node::stop() {
   halted_ = true;
   if (http_) http_->stop();  // no new admin requests
   if (http_socket_) http_socket_->stop();
+  // No forward to the agent wakes the servers from here on.
+  if (admin_api_) admin_api_->stop_forwards();
   if (transport_) transport_->stop();  // no new peer messages
   if (started_) {
     // Runs after the task in progress (e.g. a commit) has finished.

@@ -68,6 +68,8 @@
 
 namespace baton::node {
 
+class AdminApi;  // node/admin_api.h
+
 // The serialized NodeMessage, as sent to peers (node_p2p.cpp).
 chain::Bytes encode_node_message(const pb::NodeMessage& m);
 
@@ -199,6 +201,7 @@ class Node final : public AdminNode, public ConsensusHost, public p2p::Transport
   boost::asio::steady_timer tick_timer_;
   std::unique_ptr<ConsensusDriver> driver_;
   std::unique_ptr<p2p::Transport> transport_;
+  std::shared_ptr<AdminApi> admin_api_;  // its servers' handler; stop_forwards() in stop()
   std::unique_ptr<api::HttpServer> http_;
   std::unique_ptr<api::HttpServer> http_socket_;       // [admin_api] unix_socket, when set
   std::shared_ptr<const api::TlsIdentity> admin_tls_;  // [admin_api] tls, when set

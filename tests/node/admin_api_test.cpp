@@ -4,10 +4,15 @@
 // tested in tests/integration/admin_api_test.cpp and agent_link_test.cpp.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "chain/encoding.h"
 #include "chain/training.h"
+#include "api/http_client.h"
 #include "node/admin_api.h"
 #include "storage/block_store_memory.h"
 
@@ -292,6 +297,153 @@ TEST(AdminApiAgentState, ALongPollWaitsAtMostTheCap) {
   EXPECT_EQ(std::get<api::HttpWait>(a).wait, AdminApi::kMaxAgentWaitMs);
   // wait_ms=0: no wait at all.
   EXPECT_EQ(now(api, with_token(request("GET", "/agent/state?after=5&wait_ms=0"))).status, 204);
+}
+
+// A partner agent that takes its time: a real HTTP server on loopback whose
+// handler holds every answer until the test lets it go (or 20 s pass).
+class SlowAgent {
+ public:
+  SlowAgent()
+      : server_(api::HttpServerOptions{}, [this](const api::HttpRequest& r) { return answer(r); }) {
+    EXPECT_TRUE(server_.start());
+  }
+  ~SlowAgent() {
+    release();
+    server_.stop();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(server_.port()); }
+  // Waits until `n` requests reached the handler; false after 20 s.
+  bool arrived(int n) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, std::chrono::seconds(20), [&] { return arrived_ >= n; });
+  }
+  void release() {
+    std::lock_guard lock(mutex_);
+    released_ = true;
+    cv_.notify_all();
+  }
+  std::string authorization() {
+    std::lock_guard lock(mutex_);
+    return authorization_;
+  }
+
+ private:
+  api::HttpAnswer answer(const api::HttpRequest& r) {
+    std::unique_lock lock(mutex_);
+    ++arrived_;
+    authorization_ = r.authorization;
+    cv_.notify_all();
+    cv_.wait_for(lock, std::chrono::seconds(20), [&] { return released_; });
+    return api::HttpResponse{200, "application/json", R"({"checked":")" + r.target + "\"}"};
+  }
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  int arrived_ = 0;
+  bool released_ = false;
+  std::string authorization_;
+  api::HttpServer server_;
+};
+
+// Has the admin API `api` forward /models/* to `agent`, as an agent's
+// GET /agent/state announcing its API does.
+void announce(AdminApi& api, MemoryAdminNode& node, const SlowAgent& agent) {
+  node.commit(1);
+  api::HttpRequest r = with_token(request("GET", "/agent/state"));
+  r.agent_api = agent.url();
+  ASSERT_EQ(now(api, r).status, 200);
+}
+
+TEST(AdminApiForward, StatusIsAnsweredWhileACheckWaitsForTheAgent) {
+  MemoryAdminNode node;
+  node.snap.height = 3;
+  SlowAgent agent;
+  AdminApi api(node, settings());
+  announce(api, node, agent);
+  api::HttpServer admin(api::HttpServerOptions{},
+                        [&api](const api::HttpRequest& r) { return api.handle(r); });
+  ASSERT_TRUE(admin.start());
+  api.set_forward_wake([&admin] { admin.wake_waiting(); });
+  const std::string admin_url = "http://127.0.0.1:" + std::to_string(admin.port());
+
+  Result<api::HttpReply> check = make_error("not answered");
+  std::thread checker([&] {
+    auto client = api::HttpClient::connect_to(admin_url, std::chrono::seconds(30));
+    if (client) check = (*client)->get("/models/check?run=r1");
+  });
+  ASSERT_TRUE(agent.arrived(1)) << "the check never reached the agent";
+
+  // The agent holds the check: the admin server still answers.
+  auto client = api::HttpClient::connect_to(admin_url, std::chrono::seconds(10));
+  ASSERT_TRUE(client);
+  auto status = (*client)->get("/status");
+  agent.release();
+  checker.join();
+  ASSERT_TRUE(status) << status.error().message;
+  EXPECT_EQ(status->status, 200);
+  EXPECT_EQ(json::parse(status->body)["height"], 3);
+
+  // The check, once the agent answered: its answer, sent with the token.
+  ASSERT_TRUE(check) << check.error().message;
+  EXPECT_EQ(check->status, 200);
+  EXPECT_EQ(check->body, R"({"checked":"/models/check?run=r1"})");
+  EXPECT_EQ(agent.authorization(), "Bearer " + kToken);
+  api.stop_forwards();
+  admin.stop();
+}
+
+TEST(AgentForwards, RefusesAForwardBeyondTheLimitWith503AndAnswersTheOthers) {
+  SlowAgent agent;
+  AgentForwards forwards;
+  std::mutex mutex;
+  std::condition_variable cv;
+  int wakes = 0;
+  forwards.set_wake([&] {
+    std::lock_guard lock(mutex);
+    ++wakes;
+    cv.notify_all();
+  });
+  const int wakes_at_start = wakes;  // set_wake wakes once
+  std::vector<api::HttpWait> waits;
+  for (std::size_t i = 0; i < AgentForwards::kMaxInFlight; ++i) {
+    api::HttpAnswer a = forwards.start(request("GET", "/models/check?run=r1"), agent.url(), kToken);
+    ASSERT_TRUE(std::holds_alternative<api::HttpWait>(a)) << i;
+    waits.push_back(std::move(std::get<api::HttpWait>(a)));
+  }
+  EXPECT_EQ(forwards.in_flight(), AgentForwards::kMaxInFlight);
+  ASSERT_TRUE(agent.arrived(1));
+  EXPECT_FALSE(waits[0].ready().has_value()) << "the agent has not answered yet";
+
+  // One more while the agent holds the others: refused at once, no thread.
+  api::HttpAnswer refused =
+      forwards.start(request("POST", "/models/repair", "{}"), agent.url(), kToken);
+  ASSERT_TRUE(std::holds_alternative<api::HttpResponse>(refused));
+  EXPECT_EQ(std::get<api::HttpResponse>(refused).status, 503);
+  EXPECT_NE(error_of(std::get<api::HttpResponse>(refused)).find("retry when one has answered"),
+            std::string::npos);
+
+  agent.release();
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(20), [&] {
+      return wakes >= wakes_at_start + static_cast<int>(AgentForwards::kMaxInFlight);
+    }));
+  }
+  EXPECT_EQ(forwards.in_flight(), 0u);
+  for (api::HttpWait& wait : waits) {
+    const auto answer = wait.ready();
+    ASSERT_TRUE(answer.has_value());
+    EXPECT_EQ(answer->status, 200);
+    EXPECT_EQ(answer->body, R"({"checked":"/models/check?run=r1"})");
+  }
+  // With a slot free again, a forward starts.
+  EXPECT_TRUE(std::holds_alternative<api::HttpWait>(
+      forwards.start(request("GET", "/models/check?run=r2"), agent.url(), kToken)));
+  forwards.stop();
+  EXPECT_EQ(std::get<api::HttpResponse>(
+                forwards.start(request("GET", "/models/check"), agent.url(), kToken))
+                .status,
+            503);
 }
 
 }  // namespace
