@@ -19,6 +19,18 @@ std::string reply_error(const api::HttpReply& r) {
   return "HTTP " + std::to_string(r.status);
 }
 
+// The agent reads node_cert_sha256 once, at start: after the node's
+// certificate was replaced, the pin sentence also says how this agent
+// takes the new one (docs/OPERATIONS.md, "Replacing the certificate").
+Error with_agent_procedure(Error e) {
+  if (e.code == static_cast<int>(api::HttpFailure::wrong_certificate)) {
+    e.message +=
+        ". baton-agent reads node_cert_sha256 only when it starts: after changing it in "
+        "agent.toml, restart baton-agent (its journal keeps it from voting or training twice)";
+  }
+  return e;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<NodeLink>> NodeLink::open(const std::string& node_url, std::string token,
@@ -55,7 +67,7 @@ Result<std::optional<NodeView>> NodeLink::poll(std::uint64_t after) {
   std::lock_guard lock(follow_mutex_);
   auto r = follow_->get("/agent/state?after=" + std::to_string(after) +
                         "&wait_ms=" + std::to_string(kLongPollMs.count()));
-  if (!r) return r.error();
+  if (!r) return with_agent_procedure(r.error());
   if (r->status == 204) return std::optional<NodeView>{};
   if (r->status != 200) return make_error("the node refused GET /agent/state: " + reply_error(*r));
   if (r->body.size() < 8) return make_error("the node's /agent/state reply is too short");
@@ -75,7 +87,7 @@ AgentSubmitResult NodeLink::submit(chain::pb::TxType type, std::string payload) 
   std::lock_guard lock(send_mutex_);
   auto r = send_->request("POST", "/agent/tx", body.dump());
   if (!r) {
-    out.reason = "the node did not answer: " + r.error().message;
+    out.reason = "the node did not answer: " + with_agent_procedure(r.error()).message;
     return out;
   }
   const json j = json::parse(r->body, nullptr, false);

@@ -183,6 +183,9 @@ TEST(AgentLink, OverTlsThePinnedCertificateAndOverTheSocketItsFileMode) {
     ASSERT_FALSE(refused.ok());
     EXPECT_NE(refused.error().message.find("nothing was sent"), std::string::npos)
         << refused.error().message;
+    // The agent's sentence says how it takes a new pin: it reads it only at start.
+    EXPECT_NE(refused.error().message.find("restart baton-agent"), std::string::npos)
+        << refused.error().message;
 
     // TLS still wants the token; plain http on the TLS port gets nothing.
     auto c = api::HttpClient::connect_to(https, 5s, pin);
