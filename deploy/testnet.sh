@@ -5,7 +5,7 @@
 #                            [--names A,B,...] [--plan PLAN.json] [--store URI]
 #                            [--store-endpoint URL] [--data SPLIT_DIR]
 #                            [--torch-threads T] [--malicious NAME] [--model-check-s S]
-#                            [--no-start]
+#                            [--agent-link http|https|unix] [--no-start]
 #   deploy/testnet.sh start     --dir D --node NAME [--only batond|agent]  # (re)start one node
 #   deploy/testnet.sh start-all --dir D              # start every node that is not running
 #   deploy/testnet.sh stop   --dir D --node NAME [--kill] [--only batond|agent]
@@ -18,7 +18,8 @@
 # every node (unless --no-start), waits until each admin API answers, and
 # writes D/nodes.json: a list of
 #   {name, pid, admin_url, p2p_addr, data_dir, config,
-#    agent_pid, agent_url, agent_config}   (agent_config "" without --data)
+#    agent_pid, agent_url, agent_config,   (agent_config "" without --data)
+#    admin_cert_sha256}                    ("" unless --agent-link https)
 # Node NAME lives in D/nodes/NAME: node.toml, batond.log, stdout.log, data/,
 # admin.token (batond writes it) and, for a training node, agent.toml,
 # agent.log and agent-stdout.log of its `baton-agent` (issue 12: the partner
@@ -48,6 +49,16 @@
 #   --model-check-s S  [model_cache] check_interval_s of every training node
 #                   (how often it checks the store's copies of the models it
 #                   keeps; default the node's, 60)
+#   --agent-link L  how each agent reaches its node's admin API (docs/
+#                   OPERATIONS.md, "Admin API"): http (default, plain HTTP
+#                   on loopback), https (every batond serves its admin API
+#                   over TLS with the self-signed certificate it makes at
+#                   its first start; admin_url is https://, and each agent
+#                   pins the certificate: start fills node_cert_sha256 in
+#                   agent.toml from the node's admin-tls.crt when it is
+#                   empty, and admin_cert_sha256 in nodes.json), or unix
+#                   (batond also serves it on D/nodes/NAME/admin.sock and
+#                   the agent uses that socket; admin_url stays http)
 # Binaries come from $BATON_BIN_DIR (default: build/bin of this checkout).
 set -euo pipefail
 
@@ -58,12 +69,12 @@ BATOND="$BIN/batond"
 AGENT="$BIN/baton-agent"
 
 die() { echo "testnet.sh: $*" >&2; exit 1; }
-usage() { sed -n '2,51p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,62p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 cmd="${1:-}"; [[ -n "$cmd" ]] || usage; shift
 NODES=""; DIR=""; NODE=""; CHAIN_ID="baton-testnet"; KILL=0; EMPTY_MS=1000
 NAMES=""; PLAN=""; STORE=""; STORE_ENDPOINT=""; DATA=""; MALICIOUS=""; START=1; TORCH_THREADS=1
-MODEL_CHECK_S=""; ONLY=""
+MODEL_CHECK_S=""; ONLY=""; AGENT_LINK=http
 need() { [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value (see --help)"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -81,6 +92,7 @@ while [[ $# -gt 0 ]]; do
     --torch-threads) need "$@"; TORCH_THREADS="$2"; shift ;;
     --model-check-s) need "$@"; MODEL_CHECK_S="$2"; shift ;;
     --only) need "$@"; ONLY="$2"; shift ;;
+    --agent-link) need "$@"; AGENT_LINK="$2"; shift ;;
     --no-start) START=0 ;;
     --kill) KILL=1 ;;
     -h|--help) usage ;;
@@ -117,6 +129,23 @@ else:
 EOF
 }
 
+set_field() {  # name field string
+  python3 - "$(nodes_json)" "$1" "$2" "$3" <<'EOF'
+import json, os, sys
+path, name, field, value = sys.argv[1:5]
+nodes = json.load(open(path))
+for n in nodes:
+    if n["name"] == name: n[field] = value
+tmp = path + ".tmp"
+json.dump(nodes, open(tmp, "w"), indent=2); os.replace(tmp, path)
+EOF
+}
+
+# The SHA-256 of a PEM certificate's DER bytes: what clients pin.
+cert_sha256() {  # cert.pem
+  python3 -c 'import hashlib, ssl, sys; print(hashlib.sha256(ssl.PEM_cert_to_DER_cert(open(sys.argv[1]).read())).hexdigest())' "$1"
+}
+
 set_pid() {  # name pid [field]
   python3 - "$(nodes_json)" "$1" "$2" "${3:-pid}" <<'EOF'
 import json, os, sys
@@ -143,8 +172,10 @@ alive() {
 
 wait_admin() {  # url timeout_s pid: 0 once it answers, 1 on timeout or when pid exits
   local deadline=$((SECONDS + $2))
+  # -k: this probe sends no token and reads nothing; the tests and agents pin.
+  local insecure=(); [[ "$1" == https://* ]] && insecure=(-k)
   while (( SECONDS < deadline )); do
-    curl -fsS -m 1 "$1/status" >/dev/null 2>&1 && return 0
+    curl -fsS -m 1 "${insecure[@]}" "$1/status" >/dev/null 2>&1 && return 0
     alive "$3" || return 1
     sleep 0.1
   done
@@ -166,6 +197,9 @@ start_batond() {  # name
     alive "$pid" || die "$name exited while starting (see $ndir/stdout.log and batond.log)"
     die "$name did not answer on $url within 20 s (see $ndir/stdout.log and batond.log)"
   fi
+  if [[ "$url" == https://* ]]; then
+    set_field "$name" admin_cert_sha256 "$(cert_sha256 "$ndir/admin-tls.crt")"
+  fi
   echo "$name started (pid $pid, $url)"
 }
 
@@ -182,6 +216,11 @@ start_agent() {  # name
   alive "$pid" && { echo "$name's agent already runs (pid $pid)"; return 0; }
   url="$(node_field "$name" agent_url)"
   ndir="$(dirname "$config")"
+  if grep -q '^node_cert_sha256 = ""' "$config"; then
+    # As an operator would: the fingerprint of the certificate batond made.
+    [[ -f "$ndir/admin-tls.crt" ]] || die "$name has no admin-tls.crt yet to pin; start its batond first"
+    sed -i "s/^node_cert_sha256 = \"\"/node_cert_sha256 = \"$(cert_sha256 "$ndir/admin-tls.crt")\"/" "$config"
+  fi
   "$AGENT" --config "$config" >>"$ndir/agent-stdout.log" 2>&1 &
   pid=$!
   set_pid "$name" "$pid" agent_pid
@@ -267,7 +306,12 @@ training_sections() {  # name node_dir admin_port agent_port
     echo "name = \"$name\""
     echo "key_file = \"../../keys/$name.key\""
     echo "genesis_file = \"../../genesis.json\""
-    echo "node_url = \"http://127.0.0.1:$3\""
+    case "$AGENT_LINK" in
+      http) echo "node_url = \"http://127.0.0.1:$3\"" ;;
+      https) echo "node_url = \"https://127.0.0.1:$3\""
+             echo "node_cert_sha256 = \"\"   # filled by testnet.sh start" ;;
+      unix) echo "node_url = \"unix:$ndir/admin.sock\"" ;;
+    esac
     echo "token_file = \"admin.token\""
     echo "admin_listen = \"127.0.0.1:$4\""
     echo "poll_ms = 100"
@@ -309,6 +353,7 @@ case "$cmd" in
     [[ -z "$DATA" || -d "$DATA" ]] || die "--data $DATA is not a directory"
     [[ -z "$DATA" || -n "$STORE" ]] || die "--data (training nodes) needs --store URI"
     [[ -z "$MODEL_CHECK_S" || "$MODEL_CHECK_S" =~ ^[1-9][0-9]*$ ]] || die "--model-check-s must be a positive number, got '$MODEL_CHECK_S'"
+    [[ "$AGENT_LINK" =~ ^(http|https|unix)$ ]] || die "--agent-link takes http, https or unix, got '$AGENT_LINK'"
     [[ "$TORCH_THREADS" =~ ^[1-9][0-9]*$ ]] || die "--torch-threads must be a positive number, got '$TORCH_THREADS'"
     if [[ -n "$MALICIOUS" ]]; then
       [[ -n "$DATA" ]] || die "--malicious needs --data"
@@ -354,11 +399,16 @@ timeout_delta_ms = 100
 timeout_commit_ms = 0
 empty_block_interval_ms = $EMPTY_MS
 EOF
+      case "$AGENT_LINK" in
+        https) printf '\n[admin_api]\ntls = true\n' >>"$ndir/node.toml" ;;
+        unix) printf '\n[admin_api]\nunix_socket = "admin.sock"\n' >>"$ndir/node.toml" ;;
+      esac
+      scheme=http; [[ "$AGENT_LINK" == https ]] && scheme=https
       training_sections "$name" "$ndir" "$admin_port" "$agent_port"
       agent_config=""; [[ -f "$ndir/agent.toml" ]] && agent_config="$ndir/agent.toml"
       sep=","; [[ $i == "$NODES" ]] && sep=""
-      printf '  {"name": "%s", "pid": 0, "admin_url": "http://127.0.0.1:%s", "p2p_addr": "127.0.0.1:%s", "data_dir": "%s", "config": "%s", "agent_pid": 0, "agent_url": "http://127.0.0.1:%s", "agent_config": "%s"}%s\n' \
-        "$name" "$admin_port" "$p2p_port" "$ndir/data" "$ndir/node.toml" "$agent_port" "$agent_config" "$sep" >>"$DIR/nodes.json.tmp"
+      printf '  {"name": "%s", "pid": 0, "admin_url": "%s://127.0.0.1:%s", "p2p_addr": "127.0.0.1:%s", "data_dir": "%s", "config": "%s", "agent_pid": 0, "agent_url": "http://127.0.0.1:%s", "agent_config": "%s", "admin_cert_sha256": ""}%s\n' \
+        "$name" "$scheme" "$admin_port" "$p2p_port" "$ndir/data" "$ndir/node.toml" "$agent_port" "$agent_config" "$sep" >>"$DIR/nodes.json.tmp"
     done
     echo "]" >>"$DIR/nodes.json.tmp"
     mv "$DIR/nodes.json.tmp" "$DIR/nodes.json"
@@ -394,7 +444,8 @@ EOF
     [[ -e "$(nodes_json)" ]] || die "no testnet in $DIR"
     for name in $(node_names); do
       url="$(node_field "$name" admin_url)"
-      if out="$(curl -fsS -m 2 "$url/status" 2>/dev/null)"; then
+      insecure=(); [[ "$url" == https://* ]] && insecure=(-k)  # reads the height only
+      if out="$(curl -fsS -m 2 "${insecure[@]}" "$url/status" 2>/dev/null)"; then
         python3 - "$name" "$out" <<'EOF'
 import json, sys
 j = json.loads(sys.argv[2])

@@ -61,6 +61,7 @@ Testnet::Testnet(const TestnetOptions& o) {
   if (!o.store.empty()) args.insert(args.end(), {"--store", o.store});
   if (!o.data.empty()) args.insert(args.end(), {"--data", o.data.string()});
   if (!o.malicious.empty()) args.insert(args.end(), {"--malicious", o.malicious});
+  if (!o.agent_link.empty()) args.insert(args.end(), {"--agent-link", o.agent_link});
   if (o.model_check_s > 0)
     args.insert(args.end(), {"--model-check-s", std::to_string(o.model_check_s)});
   init(args);
@@ -82,10 +83,14 @@ void Testnet::init(const std::vector<std::string>& options) {
   }
   for (const auto& j : nodes) {
     nodes_.push_back({j["name"], j["admin_url"], j["p2p_addr"], j["data_dir"].get<std::string>(),
-                      j["config"].get<std::string>()});
-    clients_.push_back(
-        std::move(api::HttpClient::connect_to(nodes_.back().admin_url, std::chrono::seconds(5)))
-            .value());
+                      j["config"].get<std::string>(), j.value("admin_cert_sha256", "")});
+    auto client = api::HttpClient::connect_to(nodes_.back().admin_url, std::chrono::seconds(5),
+                                              nodes_.back().admin_cert_sha256);
+    if (!client) {
+      error_ = "cannot reach " + nodes_.back().admin_url + ": " + client.error().message;
+      return;
+    }
+    clients_.push_back(std::move(*client));
     auto k = chain::parse_secret_keys(
         slurp(dir_.path() / "net" / "keys" / (nodes_.back().name + ".key")));
     if (!k) {

@@ -25,6 +25,7 @@ struct TestNode {
   std::string p2p_addr;
   std::filesystem::path data_dir;
   std::filesystem::path config;
+  std::string admin_cert_sha256;  // the pinned certificate of an https admin_url; "" otherwise
 };
 
 // What `testnet.sh up` is asked for (see its header for each option).
@@ -38,6 +39,10 @@ struct TestnetOptions {
   std::filesystem::path data;      // `baton data split` output: [training] per node
   std::string malicious;           // a node that flips its training labels
   int model_check_s = 0;           // [model_cache] check_interval_s; 0: the node's default
+  // How the agents reach their nodes (testnet.sh --agent-link): "" or
+  // "http" (plain, loopback), "https" (every admin API over TLS, pinned;
+  // this harness's clients pin it too), "unix" (the admin API's socket).
+  std::string agent_link;
 };
 
 class Testnet {

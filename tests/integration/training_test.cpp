@@ -216,8 +216,9 @@ struct TrainingNet {
   fs::path store;
   std::unique_ptr<Testnet> net;
 
+  // `agent_link`: TestnetOptions::agent_link.
   TrainingNet(const std::string& run_id, const std::vector<std::string>& partners, int epochs,
-              const fs::path& data) {
+              const fs::path& data, const std::string& agent_link = "") {
     store = dir.path() / "store";
     fs::create_directories(store);
     TestnetOptions o;
@@ -226,6 +227,7 @@ struct TrainingNet {
     o.plan = write_plan(dir.path(), run_id, partners, epochs);
     o.store = "file://" + store.string();
     o.data = data;
+    o.agent_link = agent_link;
     net = std::make_unique<Testnet>(o);
   }
 
@@ -246,7 +248,8 @@ struct TrainingNet {
 
 TEST(Training, RunFinishesWhenAPartnerIsKilledDuringItsTurn) {
   // 400 epochs: about a second of training per turn, so the kill lands inside it.
-  TrainingNet t("kill", kHospitals, 400, split_dir());
+  // The agents reach their nodes over the admin API's Unix socket.
+  TrainingNet t("kill", kHospitals, 400, split_dir(), "unix");
   ASSERT_TRUE(t.net->ok()) << t.net->error();
   // hospital-d: turn 3, which loads turn 2's model. testnet.sh starts the
   // nodes one after another and the run begins as soon as three are up, so
@@ -567,8 +570,14 @@ TEST(Training, AgentsKilledWhileTrainingResumeWithoutASecondCandidateOrVote) {
 }
 
 TEST(Training, BatondRestartsUnderARunningAgentAndTheRunFinishes) {
-  TrainingNet t("noderestart", kHospitals, 3000, split_dir());
+  // Over TLS: each agent pins its node's self-signed certificate, which a
+  // restart of batond keeps (docs/OPERATIONS.md, "Admin API").
+  TrainingNet t("noderestart", kHospitals, 3000, split_dir(), "https");
   ASSERT_TRUE(t.net->ok()) << t.net->error();
+  for (const TestNode& n : t.net->nodes()) {
+    ASSERT_TRUE(n.admin_url.starts_with("https://")) << n.admin_url;
+    ASSERT_EQ(n.admin_cert_sha256.size(), 64u) << n.name;
+  }
   // hospital-c's batond is killed (-9) while its agent trains turn 2, and
   // hospital-b's is stopped (SIGTERM) while the others vote on turn 2: each
   // agent keeps running, follows its node again once it is back, and sends
