@@ -55,9 +55,9 @@ const nlohmann::json* select_run(const nlohmann::json& status, std::string_view 
 
 // Where a reader gets the state from: exactly one of the two is set.
 struct TrainingSource {
-  std::string data_dir;          // a ledger directory, or a node's data directory (holds ledger/)
-  std::string node_url;          // a node's admin API (GET /training)
-  std::string node_cert_sha256;  // https node_url: the pinned certificate (api/admin_tls.h)
+  std::string data_dir = {};  // a ledger directory, or a node's data directory (holds ledger/)
+  std::string node_url = {};  // a node's admin API (GET /training)
+  std::string node_cert_sha256 = {};  // https node_url: the pinned certificate (api/admin_tls.h)
 };
 
 // Error codes of read_training_status (Error::code).

@@ -39,7 +39,7 @@ struct LedgerWriterOptions {
   // The genesis document's exact bytes, stored once at creation so that
   // `baton ledger verify` can check them against genesis_hash. Ignored when
   // the ledger exists already.
-  std::string genesis_document;
+  std::string genesis_document = {};
   // fsync the write-ahead log on every append. Only bulk tools that call
   // sync() before reporting success may turn this off.
   bool sync_each_append = true;

@@ -28,7 +28,7 @@ struct VerifyOptions {
   unsigned threads = 2;             // 0 is treated as 1
   std::size_t window_blocks = 256;  // heights read and checked together
   // Called on the calling thread after each window with the height reached.
-  std::function<void(std::uint64_t height)> progress;
+  std::function<void(std::uint64_t height)> progress = {};
 };
 
 struct VerifiedLedger {

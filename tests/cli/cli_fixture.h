@@ -43,7 +43,7 @@ struct ConsortiumSpec {
   std::string chain_id = "cli-chain";
   std::string name_prefix = "site-";
   bool first_is_admin = false;
-  std::vector<std::uint64_t> powers;
+  std::vector<std::uint64_t> powers = {};
 };
 void write_consortium(const std::filesystem::path& dir, const ConsortiumSpec& spec = {});
 

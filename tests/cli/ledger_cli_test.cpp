@@ -141,7 +141,9 @@ TEST_F(LedgerCli, ExportWritesOneLinePerBlockWithBytesThatHashToTheIds) {
     const auto header = baton::chain::from_hex(b["header"]["bytes_hex"].get<std::string>());
     ASSERT_TRUE(header.ok());
     EXPECT_EQ(baton::chain::sha256(*header).hex(), b["block_id"]);
-    if (height > 1) EXPECT_EQ(b["header"]["previous_block_hash"], previous_id);
+    if (height > 1) {
+      EXPECT_EQ(b["header"]["previous_block_hash"], previous_id);
+    }
     const auto tx = baton::chain::from_hex(b["transactions"][0]["bytes_hex"].get<std::string>());
     EXPECT_EQ(baton::chain::sha256(*tx).hex(), b["transactions"][0]["hash"]);
     EXPECT_FALSE(b["stored_hex"].get<std::string>().empty());

@@ -252,7 +252,7 @@ TEST(Durability, AnOlderBlobInTheHeadsPlaceIsRepairedWhenEveryNodeRestarts) {
   // The most advanced ledger names the head the nodes will load on restart.
   json latest;
   for (int i = 0; i < 4; ++i) {
-    auto disk = api::read_training_status({t.net->nodes()[i].data_dir.string(), ""});
+    auto disk = api::read_training_status({.data_dir = t.net->nodes()[i].data_dir.string()});
     ASSERT_TRUE(disk.ok()) << disk.error().message;
     const json* r = api::select_run(*disk, "swap");
     ASSERT_NE(r, nullptr);

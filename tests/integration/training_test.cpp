@@ -385,7 +385,7 @@ TEST(Training, VotersRefuseATamperedBlobAndTheLedgerSaysWhy) {
 
   // The ledger on disk says the same, and it verifies.
   ASSERT_TRUE(t.net->down());
-  auto disk = api::read_training_status({(t.net->nodes()[2].data_dir).string(), ""});
+  auto disk = api::read_training_status({.data_dir = t.net->nodes()[2].data_dir.string()});
   ASSERT_TRUE(disk.ok()) << disk.error().message;
   const json* on_disk = find_run(*disk, "tamper");
   ASSERT_NE(on_disk, nullptr);

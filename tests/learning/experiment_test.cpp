@@ -74,7 +74,9 @@ TEST(Experiment, TrainsCentralizedAndTheSixPaperScenarios) {
     EXPECT_GE(row.ci->second, row.auc);
     EXPECT_GT(row.auc, 0.7) << row.name;  // classes 1.5 SD apart: learnable in 4 epochs
     EXPECT_EQ(row.p_vs_centralized.has_value(), i > 0);
-    if (i > 0) EXPECT_TRUE(*row.p_vs_centralized >= 0.0 && *row.p_vs_centralized <= 1.0);
+    if (i > 0) {
+      EXPECT_TRUE(*row.p_vs_centralized >= 0.0 && *row.p_vs_centralized <= 1.0);
+    }
     // The reported AUC is the AUC of the predictions the row carries.
     auto auc = roc_auc(report->test_labels, row.predictions.scores());
     ASSERT_TRUE(auc.ok());

@@ -199,7 +199,9 @@ TEST(ResNet3d, HasSeventeenConvolutionsOneLinearLayerAndThreeProjections) {
       ++linear;
       EXPECT_EQ(t.dims, (std::vector<std::uint64_t>{1, 512}));
     }
-    if (t.name == "stem.weight") EXPECT_EQ(t.dims, (std::vector<std::uint64_t>{64, 1, 7, 7, 7}));
+    if (t.name == "stem.weight") {
+      EXPECT_EQ(t.dims, (std::vector<std::uint64_t>{64, 1, 7, 7, 7}));
+    }
   }
   EXPECT_EQ(convs, 17);
   EXPECT_EQ(linear, 1);

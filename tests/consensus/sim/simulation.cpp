@@ -59,8 +59,8 @@ struct Event {
   int node = 0;
   int from = 0;
   std::uint64_t epoch = 0;
-  std::string payload;
-  Timeout timeout;
+  std::string payload = {};
+  Timeout timeout = {};
   bool operator>(const Event& o) const { return std::tie(time, seq) > std::tie(o.time, o.seq); }
 };
 
