@@ -52,9 +52,11 @@
 //                            the five agent transaction types.
 //
 // [token]: needs "Authorization: Bearer TOKEN" with the node's admin token
-// (api/admin_token.h), else 401 {"error","token_file"}; on a non-loopback
-// admin_listen these endpoints answer 403 (no TLS yet: a token is never
-// accepted in clear text off the host).
+// (api/admin_token.h), else 401 {"error","token_file"}. Over the Unix
+// socket no token is asked: the file's permissions authenticate. Over plain
+// HTTP on a non-loopback admin_listen they answer 403 (batond refuses to
+// start that way; this is a second line): a token is never accepted in
+// clear text off the host, only over TLS or loopback.
 //
 // Every request first passes api::check_admin_request (api/admin_access.h: Host,
 // Origin, and a non-simple Content-Type on anything but GET/HEAD).
