@@ -7,6 +7,9 @@
 // bounded by count and bytes; when full, new transactions are refused (the
 // submitter retries) rather than evicting others.
 //
+// The node offers transactions through node/tx_admission.h (the one rule for
+// POST /tx and gossip), which ends in add_checked.
+//
 // Pure logic, no I/O and no locking: the node owns one Mempool and touches it
 // only from its event-loop thread.
 #pragma once
