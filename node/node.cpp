@@ -1,13 +1,11 @@
 #include "node/node.h"
 
 #include <chrono>
-#include <future>
 #include <utility>
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
-#include "chain/transaction.h"
 #include "consensus/messages.h"
 #include "node/admin_api.h"
 #include "api/admin_tls.h"
@@ -209,93 +207,6 @@ std::uint16_t Node::admin_port() const { return http_ ? http_->port() : 0; }
 std::uint16_t Node::p2p_port() const {
   if (auto* t = dynamic_cast<p2p::TcpTransport*>(transport_.get())) return t->listen_port();
   return 0;
-}
-
-// ---------------------------------------------------------------- admin side
-
-template <class Fn>
-bool Node::run_on_loop(Fn&& fn, int timeout_ms) {
-  if (stopping_.load()) return false;
-  auto done = std::make_shared<std::promise<void>>();
-  auto future = done->get_future();
-  asio::post(loop_, [fn = std::forward<Fn>(fn), done]() mutable {
-    fn();
-    done->set_value();
-  });
-  return future.wait_for(std::chrono::milliseconds(timeout_ms)) == std::future_status::ready;
-}
-
-NodeSnapshot Node::snapshot() const {
-  std::lock_guard lock(snapshot_mutex_);
-  return snapshot_;
-}
-
-std::string Node::metrics_text() const { return metrics_.prometheus_text(config_.name); }
-
-std::vector<PeerStatus> Node::peers() const {
-  std::vector<PeerStatus> out;
-  if (!transport_) return out;
-  for (const p2p::PeerInfo& p : transport_->peers()) {
-    out.push_back({name_of(p.key), p.address, p.state == p2p::PeerState::connected, p.last_error});
-  }
-  return out;
-}
-
-SubmitOutcome Node::submit_transaction(std::string tx_bytes) {
-  // The signature is checked here, on the caller's (HTTP) thread, so that the
-  // event loop only does the cheap, stateful part.
-  auto checked = chain::check_transaction(tx_bytes, spec_->network(), spec_->validators,
-                                          spec_->params().max_tx_bytes);
-  if (!checked) {
-    ++metrics_.txs_rejected;
-    SubmitOutcome bad;
-    bad.hash = chain::tx_hash(tx_bytes);
-    bad.reason = std::string(chain::to_string(checked.reason()));
-    return bad;
-  }
-  auto out = std::make_shared<SubmitOutcome>();
-  const bool ran = run_on_loop([this, out, bytes = std::move(tx_bytes),
-                                tx = std::move(checked).value()]() mutable {
-    std::string copy = bytes;
-    const AddResult r = mempool_.add_checked(
-        std::move(copy), tx, [this](const chain::PublicKey& k) { return state_->next_nonce(k); });
-    verified_txs_.add(r.hash);  // checked above, even if the pool refused it
-    out->hash = r.hash;
-    out->nonce = r.nonce;
-    if (!r.accepted()) {
-      ++metrics_.txs_rejected;
-      out->reason = r.reason();
-      out->pool_full = r.rejected == TxRejection::pool_full;
-      return;
-    }
-    out->accepted = true;
-    ++metrics_.txs_accepted;
-    gossip_transactions({std::move(bytes)});
-    if (driver_) driver_->poke();
-  });
-  if (!ran) {
-    SubmitOutcome busy;
-    busy.busy = true;
-    busy.reason = "the node is busy or stopping; retry";
-    return busy;
-  }
-  return *out;
-}
-
-std::optional<std::uint64_t> Node::next_nonce(const chain::PublicKey& sender) {
-  auto out = std::make_shared<std::uint64_t>(0);
-  if (!run_on_loop([this, out, sender] {
-        *out = std::max(state_->next_nonce(sender), mempool_.highest_pending_nonce(sender) + 1);
-      })) {
-    return std::nullopt;
-  }
-  return *out;
-}
-
-std::optional<std::string> Node::pending_transaction(const chain::Hash& hash) {
-  auto out = std::make_shared<std::optional<std::string>>();
-  if (!run_on_loop([this, out, hash] { *out = mempool_.get(hash); })) return std::nullopt;
-  return *out;
 }
 
 // ---------------------------------------------------------------- consensus host

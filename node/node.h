@@ -7,6 +7,11 @@
 //   - CommittedViews (node/committed_views.h): what readers off the loop and
 //     the partner agent see of the committed state;
 //   - AgentSigner (node/agent_signer.h): the agent's transactions, signed once;
+//   - peer_messages.h, block_exchange.h: what a peer may send and ask for,
+//     and the checks a synced block passes; tip_reconcile.h: the ledger's
+//     tip against the committed state after a storage failure;
+//   - tx_admission.h: the one admission rule for POST /tx and gossip, and
+//     the next-nonce rule of GET /nonce and the agent signer;
 //   - StorageFaults, BlockSync, Mempool, ConsensusDriver: their own headers;
 //   - node_options.h: every part's options from the genesis and node.toml;
 //   - AdminApi (node/admin_api.h) sees the node only as an AdminNode.
@@ -62,6 +67,7 @@
 #include "node/proto/node_message.pb.h"
 #include "node/signer_state.h"
 #include "node/storage_faults.h"
+#include "node/tx_admission.h"
 #include "p2p/transport.h"
 #include "node/verified_tx_hashes.h"
 #include "storage/ledger_store.h"
@@ -137,8 +143,8 @@ class Node final : public AdminNode, public ConsensusHost, public p2p::Transport
        std::string admin_token);
 
   void handle(const p2p::PeerId& from, const pb::NodeMessage& message);
-  void add_gossiped(const pb::NodeMessage& message,
-                    const std::vector<chain::pb::Transaction>& checked);
+  // Stage 2 of admission (node/tx_admission.h) for a peer's gossip.
+  void add_gossiped(std::vector<OfferedTx> offers);
   void handle_block_response(const p2p::PeerId& from, const pb::BlockResponse& response);
   void serve_blocks(const p2p::PeerId& to, const pb::BlockRequest& request);
   Status apply_committed(const std::string& committed_bytes, chain::LedgerState after,
@@ -151,9 +157,10 @@ class Node final : public AdminNode, public ConsensusHost, public p2p::Transport
   // Tries to leave a storage halt: probe, reopen the ledger, check its tip,
   // restart consensus. Called from tick() when a retry is due.
   void recover_storage();
-  // The ledger's tip against the committed state after a reopen; adopts
-  // blocks a failed-looking write did store. An error means the two cannot
-  // be reconciled (the node then waits for an operator).
+  // The ledger's tip against the committed state after a reopen, as
+  // node/tip_reconcile.h decides; adopts blocks a failed-looking write did
+  // store. An error means the two cannot be reconciled (the node then waits
+  // for an operator).
   Status reconcile_tip();
   // Publishes the halt state to the snapshot and the metrics.
   void publish_halt();

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "node/peer_messages.h"
+
 namespace baton::node {
 
 ConsensusDriverOptions consensus_driver_options(const chain::ChainSpec& spec,
@@ -50,8 +52,7 @@ p2p::TcpTransportOptions tcp_transport_options(const chain::ChainSpec& spec,
   }
   out.listen_host = config.p2p_listen.host;
   out.listen_port = config.p2p_listen.port;
-  out.limits.max_message_size = static_cast<std::uint32_t>(
-      std::max<std::uint64_t>(4u << 20, spec.params().max_block_bytes + (1u << 20)));
+  out.limits.max_message_size = static_cast<std::uint32_t>(node_message_limit(spec.params()));
   return out;
 }
 

@@ -2,26 +2,22 @@
 // transactions, status and block-sync requests) and what this node sends
 // them. Split from node.cpp along the seam node.h draws ("TransportListener
 // (transport thread)" and the loop-thread handlers it posts to); the thread
-// rules in node.h apply unchanged.
+// rules in node.h apply unchanged. What a peer may send and ask for, and the
+// checks its blocks pass, are decided in node/peer_messages.h and
+// node/block_exchange.h; this file carries the decisions out.
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
-#include "chain/block.h"
-#include "chain/transaction.h"
-#include "consensus/messages.h"
+#include "node/block_exchange.h"
 #include "node/node.h"
+#include "node/peer_messages.h"
+#include "node/tx_admission.h"
 #include "p2p/peer_text.h"
 
 namespace baton::node {
 namespace {
 
 namespace asio = boost::asio;
-
-std::uint64_t message_height(const consensus::pb::ConsensusMessage& m) {
-  if (m.has_proposal()) return m.proposal().height();
-  if (m.has_vote()) return m.vote().height();
-  return 0;
-}
 
 }  // namespace
 
@@ -34,46 +30,27 @@ chain::Bytes encode_node_message(const pb::NodeMessage& m) {
 // ---------------------------------------------------------------- transport side
 
 p2p::MessageVerdict Node::on_message(const p2p::PeerId& from, chain::ByteView bytes) {
-  auto message = std::make_shared<pb::NodeMessage>();
-  if (!message->ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
-      message->body_case() == pb::NodeMessage::BODY_NOT_SET) {
+  // Gossiped transactions' signatures are checked here, on the transport
+  // thread, off the event loop.
+  auto checked = check_peer_message(*spec_, bytes);
+  if (!checked) {
     ++metrics_.peer_messages_invalid;
     return p2p::MessageVerdict::disconnect;
   }
-  if (message->has_consensus() &&
-      consensus::is_misbehaviour(consensus::check_well_formed(message->consensus()))) {
-    ++metrics_.peer_messages_invalid;
-    return p2p::MessageVerdict::disconnect;
-  }
-  std::shared_ptr<std::vector<chain::pb::Transaction>> gossiped;
-  if (message->has_txs()) {
-    // Signatures are checked here, on the transport thread, off the event
-    // loop. A correct peer gossips only what its mempool checked, so one bad
-    // transaction is misbehaviour.
-    gossiped = std::make_shared<std::vector<chain::pb::Transaction>>();
-    for (const std::string& tx : message->txs().transactions()) {
-      auto checked = chain::check_transaction(tx, spec_->network(), spec_->validators,
-                                              spec_->params().max_tx_bytes);
-      if (!checked) {
-        ++metrics_.peer_messages_invalid;
-        return p2p::MessageVerdict::disconnect;
-      }
-      gossiped->push_back(std::move(checked).value());
-    }
-  }
-  const bool droppable = message->has_consensus() || message->has_txs();
-  if (droppable && pending_inbound_.load() >= kMaxPendingInbound) {
+  auto message = std::make_shared<PeerMessage>(std::move(checked).value());
+  if (inbound_action(message->message, pending_inbound_.load(), kMaxPendingInbound) ==
+      InboundAction::drop) {
     ++metrics_.peer_messages_dropped;
     return p2p::MessageVerdict::accept;
   }
   ++pending_inbound_;
-  asio::post(loop_, [this, from, message, gossiped] {
+  asio::post(loop_, [this, from, message] {
     --pending_inbound_;
     if (stopping_.load()) return;
-    if (gossiped) {
-      add_gossiped(*message, *gossiped);
+    if (message->message.has_txs()) {
+      add_gossiped(std::move(message->gossip));
     } else {
-      handle(from, *message);
+      handle(from, message->message);
     }
   });
   return p2p::MessageVerdict::accept;
@@ -119,15 +96,11 @@ void Node::handle(const p2p::PeerId& from, const pb::NodeMessage& message) {
   switch (message.body_case()) {
     case pb::NodeMessage::kConsensus: {
       if (!driver_) return;
-      const auto verdict = driver_->on_message(message.consensus());
-      if (verdict == consensus::MessageVerdict::future_height) {
-        const std::uint64_t h = message_height(message.consensus());
-        if (h > 0) sync_.on_peer_at_least(from, h - 1);
-        maybe_request_blocks();
-      } else if (verdict == consensus::MessageVerdict::malformed ||
-                 verdict == consensus::MessageVerdict::oversized ||
-                 verdict == consensus::MessageVerdict::unknown_validator ||
-                 verdict == consensus::MessageVerdict::bad_signature) {
+      const ConsensusReply reply =
+          consensus_reply(driver_->on_message(message.consensus()), message.consensus());
+      if (reply.peer_at_least) sync_.on_peer_at_least(from, *reply.peer_at_least);
+      if (reply.request_blocks) maybe_request_blocks();
+      if (reply.disconnect) {
         ++metrics_.peer_messages_invalid;
         transport_->disconnect(from);
       }
@@ -150,14 +123,12 @@ void Node::handle(const p2p::PeerId& from, const pb::NodeMessage& message) {
   }
 }
 
-void Node::add_gossiped(const pb::NodeMessage& message,
-                        const std::vector<chain::pb::Transaction>& checked) {
+void Node::add_gossiped(std::vector<OfferedTx> offers) {
   bool any = false;
-  for (int i = 0; i < message.txs().transactions_size() && i < static_cast<int>(checked.size());
-       ++i) {
+  for (OfferedTx& offer : offers) {
     const AddResult r =
-        mempool_.add_checked(message.txs().transactions(i), checked[static_cast<std::size_t>(i)],
-                             [this](const chain::PublicKey& k) { return state_->next_nonce(k); });
+        admit_transaction(mempool_, std::move(offer),
+                          [this](const chain::PublicKey& k) { return state_->next_nonce(k); });
     verified_txs_.add(r.hash);  // on_message verified these bytes
     if (r.accepted()) {
       any = true;
@@ -168,42 +139,29 @@ void Node::add_gossiped(const pb::NodeMessage& message,
 }
 
 void Node::serve_blocks(const p2p::PeerId& to, const pb::BlockRequest& request) {
-  const std::uint32_t count = std::min<std::uint32_t>(request.max_count(), 64);
-  if (request.from_height() == 0 || count == 0) return;
-  auto blocks = store_->blocks_from(request.from_height(), count);
+  const BlockServeLimits limits = block_serve_limits(spec_->params());
+  const std::optional<BlockRange> range = blocks_to_read(request, limits);
+  if (!range) return;
+  auto blocks = store_->blocks_from(range->from_height, range->count);
   if (!blocks) {
     log_->error("cannot read blocks for a peer: {}", blocks.error().message);
     return;
   }
   pb::NodeMessage m;
-  auto* r = m.mutable_block_response();
-  r->set_from_height(request.from_height());
-  const std::size_t limit =
-      std::max<std::uint64_t>(4u << 20, spec_->params().max_block_bytes + (1u << 20)) - 4096;
-  std::size_t used = 0;
-  for (std::string& b : *blocks) {
-    if (r->blocks_size() > 0 && used + b.size() > limit) break;
-    used += b.size();
-    r->add_blocks(std::move(b));
-  }
+  *m.mutable_block_response() =
+      plan_block_response(range->from_height, std::move(blocks).value(), limits);
   transport_->send(to, encode_node_message(m));
 }
 
 void Node::handle_block_response(const p2p::PeerId& from, const pb::BlockResponse& response) {
   sync_.on_response(from);
   if (storage_faults_.halted()) return;  // the ledger takes no writes; asked again on recovery
-  std::uint64_t height = response.from_height();
-  for (const std::string& bytes : response.blocks()) {
-    if (height <= state_->height) {
-      ++height;
-      continue;  // consensus got there first
-    }
-    if (height != state_->height + 1) break;
-    auto committed = chain::decode_committed_block(bytes);
-    chain::Verdict<chain::LedgerState, chain::BlockFault> after =
-        committed ? chain::validate_block(*spec_, *state_, *committed)
-                  : chain::Verdict<chain::LedgerState, chain::BlockFault>(chain::BlockFault{
-                        chain::BlockInvalid::malformed_block, committed.error().message});
+  const auto count = static_cast<std::size_t>(response.blocks_size());
+  // Placed again after each block: consensus may commit meanwhile.
+  while (const auto i = place_synced_blocks(response.from_height(), count, state_->height)) {
+    const std::uint64_t height = state_->height + 1;
+    const std::string& bytes = response.blocks(static_cast<int>(*i));
+    auto after = check_committed_bytes(*spec_, *state_, bytes);
     if (!after) {
       ++metrics_.peer_messages_invalid;
       // The reason can quote the peer's bytes (e.g. its header's chain id).
@@ -218,7 +176,6 @@ void Node::handle_block_response(const p2p::PeerId& from, const pb::BlockRespons
     }
     ++metrics_.blocks_synced;
     if (driver_) driver_->on_block_committed(height);
-    ++height;
   }
   maybe_request_blocks();
 }

@@ -9,9 +9,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "chain/block.h"
-#include "chain/validation.h"
 #include "node/node.h"
+#include "node/tip_reconcile.h"
 #include "storage/byte_stream.h"
 
 namespace baton::node {
@@ -132,48 +131,22 @@ void Node::recover_storage() {
 
 Status Node::reconcile_tip() {
   const storage::Tip tip = store_->tip();
-  if (tip.height < state_->height) {
-    return make_error("its tip is height " + std::to_string(tip.height) +
-                      " but this node had committed height " + std::to_string(state_->height) +
-                      "; restore DATA/ledger from a backup (or another member's copy), or start "
-                      "with an empty data directory to fetch the chain again");
-  }
-  // A write reported as failed can still have landed: the store then holds
-  // blocks beyond the state. They are checked in full before they count.
-  while (state_->height < tip.height) {
-    const std::uint64_t h = state_->height + 1;
-    auto stored = store_->block_at(h);
+  while (true) {
+    const TipDecision d = next_tip_step(tip, *state_);
+    if (d.step == TipStep::refuse) return make_error(d.why);
+    if (d.step == TipStep::in_step) break;
+    auto stored = store_->block_at(d.height);
     if (!stored) return stored.error();
-    if (!stored->has_value())
-      return make_error("its tip is height " + std::to_string(tip.height) + " but height " +
-                        std::to_string(h) + " is missing");
-    auto committed = chain::decode_committed_block(**stored);
-    if (!committed)
-      return make_error("height " + std::to_string(h) + ": " + committed.error().message);
-    auto after = chain::validate_block(*spec_, *state_, *committed);
-    if (!after) {
-      return make_error("height " + std::to_string(h) + " is invalid: " + after.reason().message());
-    }
-    log_->warn("height {} was stored although its write was reported as failed; keeping it", h);
-    adopt_committed(std::move(after).value(), h);
+    auto after = adopt_stored_block(*spec_, *state_, d.height, tip.height, *stored);
+    if (!after) return after.error();
+    log_->warn("height {} was stored although its write was reported as failed; keeping it",
+               d.height);
+    adopt_committed(std::move(after).value(), d.height);
   }
-  if (tip.block_id != state_->last_block_id) {
-    return make_error("its tip at height " + std::to_string(tip.height) + " is block " +
-                      tip.block_id.hex() + " but this node committed " +
-                      state_->last_block_id.hex());
-  }
-  // Read the tip back: its stored bytes must still hash to that block id.
-  if (state_->height > 0) {
-    auto stored = store_->block_at(state_->height);
-    if (!stored) return stored.error();
-    auto committed = stored->has_value() ? chain::decode_committed_block(**stored)
-                                         : Result<chain::pb::CommittedBlock>(make_error("missing"));
-    if (!committed || chain::block_id(committed->block()) != state_->last_block_id) {
-      return make_error("the stored block at height " + std::to_string(state_->height) +
-                        " does not read back as the block this node committed");
-    }
-  }
-  return {};
+  if (state_->height == 0) return {};
+  auto stored = store_->block_at(state_->height);
+  if (!stored) return stored.error();
+  return tip_reads_back(*state_, *stored);
 }
 
 }  // namespace baton::node
