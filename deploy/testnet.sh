@@ -129,13 +129,15 @@ else:
 EOF
 }
 
-set_field() {  # name field string
-  python3 - "$(nodes_json)" "$1" "$2" "$3" <<'EOF'
+# Sets one field of one node in nodes.json (written atomically): a string,
+# or a number with `int`.
+set_field() {  # name field value [int]
+  python3 - "$(nodes_json)" "$1" "$2" "$3" "${4:-str}" <<'EOF'
 import json, os, sys
-path, name, field, value = sys.argv[1:5]
+path, name, field, value, kind = sys.argv[1:6]
 nodes = json.load(open(path))
 for n in nodes:
-    if n["name"] == name: n[field] = value
+    if n["name"] == name: n[field] = int(value) if kind == "int" else value
 tmp = path + ".tmp"
 json.dump(nodes, open(tmp, "w"), indent=2); os.replace(tmp, path)
 EOF
@@ -147,15 +149,7 @@ cert_sha256() {  # cert.pem
 }
 
 set_pid() {  # name pid [field]
-  python3 - "$(nodes_json)" "$1" "$2" "${3:-pid}" <<'EOF'
-import json, os, sys
-path, name, pid, field = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-nodes = json.load(open(path))
-for n in nodes:
-    if n["name"] == name: n[field] = pid
-tmp = path + ".tmp"
-json.dump(nodes, open(tmp, "w"), indent=2); os.replace(tmp, path)
-EOF
+  set_field "$1" "${3:-pid}" "$2" int
 }
 
 node_names() {
