@@ -1,13 +1,12 @@
 #include "agent/model_cache.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <map>
 #include <set>
 #include <system_error>
 
 #include "storage/file_store.h"
+#include "storage/secret_file.h"
 
 namespace baton::agent {
 namespace {
@@ -97,15 +96,10 @@ std::vector<std::string> eviction_list(const std::vector<WantedModel>& wanted,
 Result<std::unique_ptr<ModelCache>> ModelCache::open(const ModelCacheConfig& config) {
   if (config.dir.empty() || !config.dir.is_absolute())
     return make_error("the model cache needs an absolute directory ([model_cache] dir)");
-  std::error_code ec;
-  if (!fs::is_directory(config.dir, ec)) {
-    fs::create_directories(config.dir, ec);
-    if (ec) {
-      return make_error("cannot create the model cache directory " + config.dir.string() + ": " +
-                        ec.message() + "; check [model_cache] dir and its permissions");
-    }
-    // The copies are ciphertext, but nobody else needs to list them.
-    ::chmod(config.dir.c_str(), 0700);
+  // The copies are ciphertext, but nobody else needs to list them.
+  if (auto made = storage::make_private_directory(config.dir); !made) {
+    return make_error("cannot make the model cache directory: " + made.error().message +
+                      "; check [model_cache] dir and its permissions");
   }
   return std::unique_ptr<ModelCache>(
       new ModelCache(config, std::make_unique<storage::FileObjectStore>(config.dir)));

@@ -4,14 +4,13 @@
 // node's first start; an existing token is kept.
 #include <sys/stat.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 
 #include "chain/genesis.h"
 #include "chain/keys.h"
 #include "api/admin_token.h"
+#include "storage/secret_file.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 
@@ -25,19 +24,12 @@ namespace fs = std::filesystem;
 // write it: they could not read or plant the key file (write_file_atomic),
 // but they could replace it later.
 void make_key_directory(const fs::path& dir) {
-  std::error_code ec;
-  if (!fs::exists(dir, ec)) {
-    if (dir.has_parent_path() && !dir.parent_path().empty()) {
-      fs::create_directories(dir.parent_path(), ec);
-      if (ec) fail("cannot create directory " + dir.parent_path().string() + ": " + ec.message());
-    }
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-      fail("cannot create directory " + dir.string() + ": " + std::strerror(errno));
-  }
+  auto made = storage::make_private_directory(dir);
+  if (!made) fail(made.error().message);
   struct stat st {};
   if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     fail(dir.string() + " is not a directory; choose another --out");
-  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+  if ((made->mode & (S_IWGRP | S_IWOTH)) != 0) {
     std::cerr << "baton: warning: " << dir.string()
               << " is writable by other users, who could replace the key files; keep keys in a "
                  "directory only you can write (mode 0700)\n";
