@@ -149,12 +149,15 @@ json training_status_json(const chain::LedgerState& state, std::string_view chai
                     {"request_id", r.request_id.hex()},
                     {"deadline_height", r.deadline_height}});
   }
+  json balances = json::object();
+  for (const auto& [name, credits] : ts.accounts.balances) balances[name] = credits;
   json out{{"chain_id", chain_id},
            {"height", state.height},
            {"active_run", ts.active_run ? json(*ts.active_run) : json(nullptr)},
            {"open_requests", open},
            {"runs", runs},
-           {"refusals", refusals_json(ts.refusals)}};
+           {"refusals", refusals_json(ts.refusals)},
+           {"balances", balances}};
   if (auto view = chain::whose_turn(ts)) {
     out["current_turn"] = {{"run_id", view->run_id},
                            {"turn", view->turn},

@@ -9,7 +9,9 @@
 // GET /training and `baton run status --json` print training_status_json():
 //   {"chain_id", "height", "active_run": id|null, "current_turn": {...} (only while a run
 //    is active), "open_requests": [{kind, run_id, turn, requester,
-//    request_id, deadline_height}], "runs": [run_json(run), ...]}
+//    request_id, deadline_height}], "runs": [run_json(run), ...],
+//    "refusals": {...} (those naming no run), "balances": {member: credits}
+//    (non-zero balances only; chain/accounts.h)}
 // run_json(run):
 //   {"run_id", "status": active|finished, "started_by", "start_height",
 //    "end_height", "partners", "cycles", "head", "contributivity_ppm": {name: ppm},

@@ -144,7 +144,9 @@ Result<GenesisMember> parse_member(const json& j, std::size_t index) {
   m.name = *name;
   where = member_label(index, m.name);
   if (auto s = refuse_unknown_keys(
-          j, {"name", "ed25519_public", "x25519_public", "p2p_address", "power", "roles"}, where);
+          j,
+          {"name", "ed25519_public", "x25519_public", "p2p_address", "power", "roles", "balance"},
+          where);
       !s)
     return s.error();
   auto ed = require_string(j, "ed25519_public", where);
@@ -177,6 +179,11 @@ Result<GenesisMember> parse_member(const json& j, std::size_t index) {
     if (!r.is_string())
       return make_error("genesis: " + where + ".roles must be an array of strings");
     m.roles.push_back(r.get<std::string>());
+  }
+  if (auto it = j.find("balance"); it != j.end()) {
+    auto b = as_unsigned(*it, where + ".balance");
+    if (!b) return b.error();
+    m.balance = *b;
   }
   return m;
 }
@@ -269,6 +276,7 @@ Status validate_genesis(const Genesis& g) {
   if (g.members.empty())
     return make_error("genesis has no members; add at least one with voting power");
   std::uint64_t total = 0;
+  std::uint64_t credits = 0;  // genesis allocations: conserved ever after (chain/accounts.h)
   for (std::size_t i = 0; i < g.members.size(); ++i) {
     const auto& m = g.members[i];
     const std::string where = member_label(i, m.name);
@@ -308,6 +316,12 @@ Status validate_genesis(const Genesis& g) {
           "genesis: the total voting power is too large; use small integers such as 1 per member");
     }
     total += m.power;
+    if (m.balance > std::numeric_limits<std::uint64_t>::max() - credits) {
+      return make_error(
+          "genesis: the members' balances add up to more than 2^64-1 credits; "
+          "allocate fewer credits");
+    }
+    credits += m.balance;
   }
   if (total == 0)
     return make_error(
@@ -422,12 +436,16 @@ std::string encode_genesis(const Genesis& g) {
   };
   ojson members = ojson::array();
   for (const auto& m : g.members) {
-    members.push_back(ojson{{"name", m.name},
-                            {"ed25519_public", m.ed25519.hex()},
-                            {"x25519_public", m.x25519.hex()},
-                            {"p2p_address", m.p2p_address},
-                            {"power", m.power},
-                            {"roles", m.roles}});
+    ojson member{{"name", m.name},
+                 {"ed25519_public", m.ed25519.hex()},
+                 {"x25519_public", m.x25519.hex()},
+                 {"p2p_address", m.p2p_address},
+                 {"power", m.power},
+                 {"roles", m.roles}};
+    // Written only when allocated, so that genesis files without accounts
+    // (and their hashes) stay as they were.
+    if (m.balance > 0) member["balance"] = m.balance;
+    members.push_back(std::move(member));
   }
   ojson j = {{"format", kFormat},
              {"chain_id", g.chain_id},

@@ -34,6 +34,9 @@ struct GenesisMember {
   std::string p2p_address;         // "host:port"
   std::uint64_t power = 1;         // consensus voting power; 0 = not a validator
   std::vector<std::string> roles;  // subset of the kRole* names, no duplicates
+  // Credits allocated at genesis (chain/accounts.h), credited at block 1. The
+  // file's optional "balance" field; absent = 0, and written only when > 0.
+  std::uint64_t balance = 0;
 
   bool has_role(std::string_view role) const;
 };
@@ -83,8 +86,9 @@ Status validate_p2p_address(std::string_view address);
 // Checks everything a genesis must satisfy, independent of how it was made:
 // a valid chain id, at least one member, unique names, unique Ed25519 and
 // X25519 keys, valid roles, power/role agreement, total power > 0 (and no
-// overflow), non-zero timeouts and limits, and a training plan that passes
-// validate_plan (chain/training_plan.h). The error names the member/field.
+// overflow), genesis balances summing to at most UINT64_MAX, non-zero
+// timeouts and limits, and a training plan that passes validate_plan
+// (chain/training_plan.h). The error names the member/field.
 Status validate_genesis(const Genesis& genesis);
 
 // Parses and validates (validate_genesis) a genesis file. Unknown fields are

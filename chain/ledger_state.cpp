@@ -40,7 +40,9 @@ Bytes state_encoding(const LedgerState& state) {
 }
 
 Hash state_hash(std::string_view chain_id, const LedgerState& state) {
-  const std::string_view domain = state.training.empty() ? kStateDomain : kStateDomainV2;
+  const std::string_view domain = !state.training.accounts.empty() ? kStateDomainV3
+                                  : state.training.empty()         ? kStateDomain
+                                                                   : kStateDomainV2;
   return sha256(domain_separated(domain, chain_id, state_encoding(state)));
 }
 
@@ -69,6 +71,7 @@ std::optional<TxRejected> apply_transaction(LedgerState& state, const pb::Transa
     case pb::TX_SAVE_REQUEST:
     case pb::TX_MODEL_VOTE:
     case pb::TX_TURN_ABANDON:
+    case pb::TX_TRANSFER:
       break;  // effects: apply_protocol_tx (chain/protocol.h)
     default:
       std::abort();  // check_transaction refuses unknown types

@@ -24,6 +24,9 @@ namespace baton::chain {
 inline constexpr std::string_view kStateDomain = "baton/state/v1";
 // Used instead of v1 once any training run exists (state.training non-empty).
 inline constexpr std::string_view kStateDomainV2 = "baton/state/v2";
+// Used instead of v2 once any account holds credits (state.training.accounts
+// non-empty; issue 13): the encoding then ends with the accounts' bytes.
+inline constexpr std::string_view kStateDomainV3 = "baton/state/v3";
 
 struct LedgerState {
   // Chain position. Not part of state_hash: the header that carries the state
@@ -54,7 +57,9 @@ LedgerState initial_state(const Hash& genesis_hash);
 //         validator(32) || u64be height || u32be round || u8 type
 // While no training run exists that is all, so v1 hashes are unchanged. Once a
 // run exists the domain is "baton/state/v2" and training_encoding(training)
-// follows (docs/PROTOCOL.md, "Training protocol", byte layout).
+// follows (docs/PROTOCOL.md, "Training protocol", byte layout). Once an
+// account holds credits the domain is "baton/state/v3" and training_encoding
+// ends with the accounts (docs/PROTOCOL.md, "Accounts and escrow").
 Bytes state_encoding(const LedgerState& state);
 Hash state_hash(std::string_view chain_id, const LedgerState& state);
 
@@ -67,8 +72,8 @@ std::string_view to_string(TxRejected reason);
 
 // Applies one transaction's effects to `state` (nonce, tx_count, and the
 // per-type effects; TX_NOTE has none beyond the nonce). On rejection `state`
-// is unchanged. Training protocol types (10..49) get only their nonce and
-// tx_count here: their effects need the ChainSpec and are applied by
+// is unchanged. Protocol types (10..49, the account types 16..24 among them)
+// get only their nonce and tx_count here: their effects need the ChainSpec and are applied by
 // apply_protocol_tx (chain/protocol.h), which apply_block calls right after.
 // Precondition: check_transaction accepted the transaction (signature,
 // membership, known type, payload decodes); this function does not repeat

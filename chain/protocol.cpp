@@ -44,6 +44,12 @@ std::string_view to_string(ProtocolRejected reason) {
       return "the vote's approve contradicts its own AUCs and p under the plan's vote policy";
     case ProtocolRejected::duplicate_model:
       return "a candidate with this model_sha256 was already submitted in the run";
+    case ProtocolRejected::insufficient_balance:
+      return "the sender's balance does not hold the amount";
+    case ProtocolRejected::unknown_recipient:
+      return "the recipient is not a member of this consortium";
+    case ProtocolRejected::zero_amount:
+      return "the amount is zero; send at least one credit";
   }
   return "the protocol transaction was rejected";
 }
@@ -56,6 +62,7 @@ bool is_protocol_tx(pb::TxType type) {
     case pb::TX_SAVE_REQUEST:
     case pb::TX_MODEL_VOTE:
     case pb::TX_TURN_ABANDON:
+    case pb::TX_TRANSFER:
       return true;
     default:
       return false;
@@ -86,6 +93,10 @@ bool protocol_payload_decodes(pb::TxType type, std::string_view payload) {
     }
     case pb::TX_TURN_ABANDON: {
       pb::TurnAbandon m;
+      return parse_canonical(payload, m);
+    }
+    case pb::TX_TRANSFER: {
+      pb::Transfer m;
       return parse_canonical(payload, m);
     }
     default:
@@ -174,9 +185,10 @@ std::optional<ProtocolRejected> apply_protocol_tx(const ChainSpec& spec, LedgerS
 }
 
 void begin_block(const ChainSpec& spec, LedgerState& state, std::uint64_t height) {
+  if (height != 1) return;
+  credit_genesis_allocations(state.training.accounts, spec.genesis);
   // The plan was decoded and validated once, when the genesis was read.
-  if (height != 1 || !spec.genesis_plan()) return;
-  start_run(state.training, *spec.genesis_plan(), "genesis", 0);
+  if (spec.genesis_plan()) start_run(state.training, *spec.genesis_plan(), "genesis", 0);
 }
 
 void end_block(const ChainSpec& /*spec*/, LedgerState& state, std::uint64_t height) {

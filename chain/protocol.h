@@ -64,8 +64,9 @@ std::optional<ProtocolRejected> check_protocol_tx(const ChainSpec& spec, const L
 std::optional<ProtocolRejected> apply_protocol_tx(const ChainSpec& spec, LedgerState& state,
                                                   const pb::Transaction& tx, std::uint64_t height);
 
-// Start of the block at `height`: at height 1 a genesis training plan starts
-// its run (so protocol transactions in block 1 already see it).
+// Start of the block at `height`: at height 1 the genesis allocations are
+// credited and a genesis training plan starts its run (so protocol and
+// account transactions in block 1 already see them).
 void begin_block(const ChainSpec& spec, LedgerState& state, std::uint64_t height);
 
 // End of the block at `height`: when the active run's current phase has

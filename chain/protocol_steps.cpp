@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "chain/economy_steps.h"
 #include "chain/encoding.h"
 #include "chain/protocol.h"
 #include "chain/transaction.h"
@@ -360,6 +361,16 @@ std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::TurnAb
   return a.turn();
 }
 
+// ---- Account transactions: checks and effects in chain/economy_steps.h ----
+
+void apply(Step& step, TrainingState& ts, const pb::Transfer& t) {
+  apply_transfer(ts, step.tx.sender, t);
+}
+
+std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::Transfer&) {
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::uint64_t deadline_after(std::uint64_t height, std::uint64_t blocks) {
@@ -393,6 +404,9 @@ ProtocolTx decode_protocol_tx(const ChainSpec& spec, const pb::Transaction& tx) 
     case pb::TX_TURN_ABANDON:
       out.payload = decode_payload<pb::TurnAbandon>(tx);
       break;
+    case pb::TX_TRANSFER:
+      out.payload = decode_payload<pb::Transfer>(tx);
+      break;
     default:
       std::abort();  // callers pass protocol types only
   }
@@ -418,9 +432,10 @@ void record_refusal(TrainingState& ts, const ProtocolTx& tx, ProtocolRejected re
   r.sender = tx.sender.name;
   r.type = tx.type;
   r.reason = reason;
-  r.run_id = std::visit([](const auto& m) { return m.run_id(); }, tx.payload);
+  r.run_id = std::visit([](const auto& m) { return refusal_run_id(m); }, tx.payload);
   r.turn = std::visit([&](const auto& m) { return refused_turn(ts, m); }, tx.payload);
-  // A refused StartRun is the consortium's, not the run's: its run may not exist.
+  // A refused StartRun is the consortium's, not the run's: its run may not
+  // exist. An account transaction naming no run has run id "": no run has it.
   auto it = tx.type == pb::TX_START_RUN ? ts.runs.end() : ts.runs.find(r.run_id);
   (it == ts.runs.end() ? ts.refusals : it->second.refusals).record(std::move(r));
 }

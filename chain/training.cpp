@@ -216,6 +216,9 @@ Bytes training_encoding(const TrainingState& state) {
   append_u8(out, state.active_run ? 1 : 0);
   if (state.active_run) put_str(out, *state.active_run);
   put_refusals(out, state.refusals);
+  // Only a state with accounts carries these bytes (and is hashed under
+  // "baton/state/v3"), so every earlier state's encoding is unchanged.
+  if (!state.accounts.empty()) append_accounts_encoding(out, state.accounts);
   return out;
 }
 

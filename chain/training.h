@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "chain/accounts.h"
 #include "chain/crypto.h"
 #include "chain/proto/ledger.pb.h"
 #include "chain/vote_policy.h"
@@ -50,6 +51,10 @@ enum class ProtocolRejected : std::uint8_t {
   // expired candidate): a copy, or a re-seal of another's model, is no
   // contribution (issue 13).
   duplicate_model = 17,
+  // 18..29: accounts, escrow and the model release (issue 13, chain/accounts.h).
+  insufficient_balance = 18,  // the sender's balance does not hold the amount (overdraft)
+  unknown_recipient = 19,     // a Transfer to a name that is not a genesis member
+  zero_amount = 20,           // a Transfer (or funding) of 0 credits
 };
 
 // A sentence, e.g. "the member already voted on this request".
@@ -264,9 +269,10 @@ struct TrainingState {
   std::map<std::string, Run> runs;  // every run ever started, by run id
   std::optional<std::string> active_run;
   RefusalLog refusals;  // refused StartRuns, and refusals naming no run that exists
+  Accounts accounts;    // credit balances (issue 13)
 
-  // No run and no refusal ever: the state hash keeps its v1 form.
-  bool empty() const { return runs.empty() && refusals.total == 0; }
+  // No run, no refusal and no balance ever: the state hash keeps its v1 form.
+  bool empty() const { return runs.empty() && refusals.total == 0 && accounts.empty(); }
   const Run* active() const;
   Run* active();
   const Run* find_run(std::string_view run_id) const;
@@ -274,7 +280,9 @@ struct TrainingState {
 };
 
 // Canonical bytes of the training state (appended to the ledger state
-// encoding under "baton/state/v2"; docs/PROTOCOL.md lays out every byte).
+// encoding under "baton/state/v2", or "baton/state/v3" when the accounts are
+// not empty: then append_accounts_encoding's bytes follow the refusal log;
+// docs/PROTOCOL.md lays out every byte).
 Bytes training_encoding(const TrainingState& state);
 
 // ---- Queries (what a partner agent and `baton run status` ask) ----

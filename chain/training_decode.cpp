@@ -250,6 +250,18 @@ Result<TrainingState> decode_training_state(ByteView bytes, const Genesis& genes
       r.fail("the active run is not among the runs");
   }
   state.refusals = read_refusals(r);
+  // The accounts follow only when some balance is held (chain/accounts.h).
+  if (r.ok() && !r.at_end()) {
+    for (std::uint32_t i = 0, n = r.count(4 + 8); i < n && r.ok(); ++i) {
+      std::string name = r.str();
+      const std::uint64_t balance = r.u64();
+      if (balance == 0) r.fail("an account with a zero balance is listed");
+      if (r.ok() && genesis.find_member(name) == nullptr)
+        r.fail("an account belongs to no genesis member");
+      insert_in_order(r, state.accounts.balances, std::move(name), balance);
+    }
+    if (r.ok() && state.accounts.empty()) r.fail("an empty list of accounts is encoded");
+  }
   if (r.ok() && !r.at_end()) r.fail("trailing bytes follow the training state");
   if (!r.ok()) return make_error("the training state does not decode: " + r.error());
   // Canonical: one state, one encoding (catches e.g. a count of refusals

@@ -252,6 +252,16 @@ Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
 
 Verdict<LedgerState, BlockFault> apply_block(const ChainSpec& spec, const LedgerState& before,
                                              const DecodedBlock& block) {
+  return apply_block(spec, before, block, BlockStepObserver{});
+}
+
+Verdict<LedgerState, BlockFault> apply_block(const ChainSpec& spec, const LedgerState& before,
+                                             const DecodedBlock& block,
+                                             const BlockStepObserver& observer) {
+  auto observe = [&](BlockStep::Kind kind, std::uint64_t height, const pb::Transaction* tx,
+                     const LedgerState& state) {
+    if (observer) observer(BlockStep{kind, height, tx}, state);
+  };
   const pb::BlockHeader& h = block.header;
   if (h.height() != before.height + 1) {
     return BlockFault{
@@ -263,9 +273,11 @@ Verdict<LedgerState, BlockFault> apply_block(const ChainSpec& spec, const Ledger
   }
   LedgerState after = before;
   begin_block(spec, after, h.height());
+  observe(BlockStep::Kind::begin_block, h.height(), nullptr, after);
   const std::size_t n = block.transactions.size();
   for (std::size_t i = 0; i < n; ++i) {
     if (auto fault = apply_one(spec, after, block.transactions[i], i, n, h.height())) return *fault;
+    observe(BlockStep::Kind::transaction, h.height(), &block.transactions[i], after);
   }
   for (std::size_t i = 0; i < block.evidence.size(); ++i) {
     if (!after.evidence.insert(block.evidence[i]).second) {
@@ -274,6 +286,7 @@ Verdict<LedgerState, BlockFault> apply_block(const ChainSpec& spec, const Ledger
     }
   }
   end_block(spec, after, h.height());
+  observe(BlockStep::Kind::end_block, h.height(), nullptr, after);
   after.height = h.height();
   after.last_block_id = block.id;
   if (state_hash(spec.chain_id(), after) != hash_field(h.app_state_hash())) {

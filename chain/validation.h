@@ -110,6 +110,25 @@ Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
 Verdict<LedgerState, BlockFault> apply_block(const ChainSpec& spec, const LedgerState& before,
                                              const DecodedBlock& block);
 
+// One step of apply_block, for a reader that wants to see what each step did
+// (the account history, chain/account_history.h): begin_block, each
+// transaction in block order, end_block.
+struct BlockStep {
+  enum class Kind : std::uint8_t { begin_block = 1, transaction = 2, end_block = 3 };
+  Kind kind = Kind::begin_block;
+  std::uint64_t height = 0;
+  const pb::Transaction* tx = nullptr;  // kind == transaction; valid during the call
+};
+// Called after each step with the state so far (its height field still the
+// block before's). Never called for a block that turns out invalid past the
+// failing step; the caller must discard what it saw when apply_block refuses.
+using BlockStepObserver = std::function<void(const BlockStep& step, const LedgerState& state)>;
+
+// apply_block, calling `observer` after each step.
+Verdict<LedgerState, BlockFault> apply_block(const ChainSpec& spec, const LedgerState& before,
+                                             const DecodedBlock& block,
+                                             const BlockStepObserver& observer);
+
 // check_block_stateless + apply_block.
 Verdict<LedgerState, BlockFault> validate_block(const ChainSpec& spec, const LedgerState& before,
                                                 const pb::CommittedBlock& committed);

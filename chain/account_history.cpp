@@ -1,0 +1,77 @@
+#include "chain/account_history.h"
+
+#include <cctype>
+
+#include "chain/encoding.h"
+#include "chain/transaction.h"
+
+namespace baton::chain {
+namespace {
+
+std::string kind_of(const BlockStep& step) {
+  if (step.kind == BlockStep::Kind::begin_block) return "genesis";  // only block 1 credits
+  if (step.kind == BlockStep::Kind::end_block) return "end_block";
+  std::string name = pb::TxType_Name(step.tx->type());
+  if (name.rfind("TX_", 0) == 0) name = name.substr(3);
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+std::string sender_name(const ChainSpec& spec, const pb::Transaction& tx) {
+  auto key = PublicKey::from_bytes(as_bytes(tx.sender()));
+  const GenesisMember* m = key ? spec.genesis.find_member(*key) : nullptr;
+  return m == nullptr ? std::string() : m->name;
+}
+
+std::string counterparty_of(const ChainSpec& spec, const BlockStep& step,
+                            const std::string& member) {
+  if (step.kind == BlockStep::Kind::begin_block) return "genesis";
+  if (step.kind == BlockStep::Kind::end_block) return {};
+  const pb::Transaction& tx = *step.tx;
+  if (tx.type() == pb::TX_TRANSFER) {
+    pb::Transfer t;
+    if (!parse_canonical(tx.payload(), t)) return {};
+    const std::string sender = sender_name(spec, tx);
+    return member == sender ? t.to() : sender;
+  }
+  return {};
+}
+
+}  // namespace
+
+AccountHistory::AccountHistory(const ChainSpec& spec, std::string member)
+    : spec_(spec), member_(std::move(member)) {}
+
+Verdict<LedgerState, BlockFault> AccountHistory::apply(const LedgerState& before,
+                                                       const DecodedBlock& block) {
+  std::vector<AccountEntry> found;
+  Accounts last = before.training.accounts;
+  auto observer = [&](const BlockStep& step, const LedgerState& state) {
+    const Accounts& now = state.training.accounts;
+    if (now == last) return;
+    // Every member whose balance differs, in name order (both maps are ordered).
+    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> changed;
+    for (const auto& [name, b] : last.balances) changed[name].first = b;
+    for (const auto& [name, b] : now.balances) changed[name].second = b;
+    for (const auto& [name, ba] : changed) {
+      const auto [was, is] = ba;
+      if (was == is || (!member_.empty() && name != member_)) continue;
+      AccountEntry e;
+      e.height = step.height;
+      e.member = name;
+      e.credit = is > was;
+      e.amount = is > was ? is - was : was - is;
+      e.balance_after = is;
+      e.kind = kind_of(step);
+      e.counterparty = counterparty_of(spec_, step, name);
+      if (step.tx != nullptr) e.tx_hash = tx_hash(encode_transaction(*step.tx));
+      found.push_back(std::move(e));
+    }
+    last = now;
+  };
+  auto after = apply_block(spec_, before, block, observer);
+  if (after) entries_.insert(entries_.end(), found.begin(), found.end());
+  return after;
+}
+
+}  // namespace baton::chain
