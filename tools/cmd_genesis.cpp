@@ -22,7 +22,8 @@ namespace fs = std::filesystem;
 struct InitOptions {
   std::string chain_id;
   std::vector<std::string> member_files;
-  std::vector<std::string> powers;  // NAME=N
+  std::vector<std::string> powers;    // NAME=N
+  std::vector<std::string> balances;  // NAME=N credits
   std::vector<std::string> admins;
   std::string time;
   std::string out;
@@ -39,7 +40,8 @@ std::uint64_t quorum_power(std::uint64_t total) { return total * 2 / 3 + 1; }
 nlohmann::json summary(const chain::Genesis& g, const chain::Hash& hash) {
   nlohmann::json members = nlohmann::json::array();
   for (const auto& m : g.members)
-    members.push_back({{"name", m.name}, {"power", m.power}, {"roles", m.roles}});
+    members.push_back(
+        {{"name", m.name}, {"power", m.power}, {"roles", m.roles}, {"balance", m.balance}});
   return {{"chain_id", g.chain_id},
           {"genesis_time", chain::format_rfc3339_ms(g.genesis_time_unix_ms)},
           {"genesis_hash", hash.hex()},
@@ -48,7 +50,9 @@ nlohmann::json summary(const chain::Genesis& g, const chain::Hash& hash) {
           {"members", members}};
 }
 
-std::uint64_t parse_power(const std::string& text, const std::string& arg) {
+// The N of a --power or --balance NAME=N argument.
+std::uint64_t parse_count(const std::string& text, const std::string& flag,
+                          const std::string& arg) {
   std::size_t used = 0;
   unsigned long long v = 0;
   try {
@@ -57,7 +61,7 @@ std::uint64_t parse_power(const std::string& text, const std::string& arg) {
     used = 0;
   }
   if (used != text.size() || text.empty() || text[0] == '-') {
-    fail("--power " + arg + ": the power must be a non-negative integer", Exit::usage);
+    fail(flag + " " + arg + ": the value must be a non-negative integer", Exit::usage);
   }
   return v;
 }
@@ -87,21 +91,27 @@ void init(const InitOptions& o) {
     m.p2p_address = keys->p2p_address;
     g.members.push_back(std::move(m));
   }
-  std::map<std::string, std::uint64_t> power;
-  for (const auto& arg : o.powers) {
-    const auto eq = arg.find('=');
-    if (eq == std::string::npos) fail("--power " + arg + ": expected NAME=N", Exit::usage);
-    const std::string name = arg.substr(0, eq);
-    if (g.find_member(name) == nullptr)
-      fail("--power " + arg + ": no member is named \"" + name + "\"", Exit::usage);
-    power[name] = parse_power(arg.substr(eq + 1), arg);
-  }
+  auto by_name = [&](const std::vector<std::string>& args, const std::string& flag) {
+    std::map<std::string, std::uint64_t> out;
+    for (const auto& arg : args) {
+      const auto eq = arg.find('=');
+      if (eq == std::string::npos) fail(flag + " " + arg + ": expected NAME=N", Exit::usage);
+      const std::string name = arg.substr(0, eq);
+      if (g.find_member(name) == nullptr)
+        fail(flag + " " + arg + ": no member is named \"" + name + "\"", Exit::usage);
+      out[name] = parse_count(arg.substr(eq + 1), flag, arg);
+    }
+    return out;
+  };
+  const std::map<std::string, std::uint64_t> power = by_name(o.powers, "--power");
+  const std::map<std::string, std::uint64_t> balance = by_name(o.balances, "--balance");
   for (const auto& name : o.admins) {
     if (g.find_member(name) == nullptr)
       fail("--admin " + name + ": no member is named \"" + name + "\"", Exit::usage);
   }
   for (auto& m : g.members) {
     if (auto it = power.find(m.name); it != power.end()) m.power = it->second;
+    if (auto it = balance.find(m.name); it != balance.end()) m.balance = it->second;
     if (std::find(o.admins.begin(), o.admins.end(), m.name) != o.admins.end())
       m.roles.emplace_back(chain::kRoleAdmin);
     if (m.power > 0) m.roles.emplace_back(chain::kRoleValidator);
@@ -187,6 +197,9 @@ void register_genesis_commands(CLI::App& app) {
       ->required();
   init_cmd->add_option("--power", init_opts->powers,
                        "NAME=N voting power (default 1; 0 = not a validator)");
+  init_cmd->add_option("--balance", init_opts->balances,
+                       "NAME=N credits allocated at genesis (default 0; docs/PROTOCOL.md, "
+                       "\"Accounts and escrow\")");
   init_cmd->add_option("--admin", init_opts->admins, "Give NAME the admin role (repeatable)");
   init_cmd->add_option("--time", init_opts->time, "Genesis time, RFC 3339 (default: now)");
   init_cmd
