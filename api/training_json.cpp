@@ -25,7 +25,9 @@ json model_votes_json(const chain::Turn& t) {
                      {"validation_size", v.validation_size},
                      {"p_worse_ppm", v.p_worse_ppm},
                      {"reason", v.reason},
-                     {"height", v.height}});
+                     {"height", v.height},
+                     {"loss_candidate_micro", v.loss_candidate_micro},
+                     {"loss_head_micro", v.loss_head_micro}});
   }
   return votes;
 }
@@ -111,6 +113,7 @@ json lineage_models_json(const chain::Run& run) {
                       {"ciphertext_sha256", m.ciphertext_sha256.hex()},
                       {"model_sha256", m.model_sha256.hex()},
                       {"median_gain_ppm", m.median_gain_ppm},
+                      {"gain_settled", m.gain_settled},
                       {"votes", votes}});
   }
   return models;
@@ -130,6 +133,7 @@ json run_json(const chain::Run& run) {
           {"cycles", run.plan.cycles},
           {"head", opt_hex(run.head)},
           {"contributivity_ppm", contributivity},
+          {"gains_settled", chain::gains_settled(run)},
           {"turns", turns},
           {"models", lineage_models_json(run)},
           {"refusals", refusals_json(run.refusals)},

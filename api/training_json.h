@@ -15,6 +15,7 @@
 // run_json(run):
 //   {"run_id", "status": active|finished, "started_by", "start_height",
 //    "end_height", "partners", "cycles", "head", "contributivity_ppm": {name: ppm},
+//    "gains_settled" (chain::gains_settled: every gain final),
 //    "turns": [{turn, cycle, partner, phase, decision: pending|approved|
 //              rejected|expired|abandoned, start_height, deadline_height, end_height,
 //              load_request_id, load_request_height, load_token_id,
@@ -48,7 +49,8 @@ nlohmann::json run_json(const chain::Run& run);
 
 // The lineage of `run`: each approved model in order, {id, parent,
 // contributor, turn, height, load_token_id, save_token_id, object_key,
-// ciphertext_sha256, model_sha256, median_gain_ppm, votes: [...]}.
+// ciphertext_sha256, model_sha256, median_gain_ppm, gain_settled, votes: [...]}
+// (median_gain_ppm is 0 until gain_settled: docs/PROTOCOL.md §18.2, "Gains").
 nlohmann::json lineage_models_json(const chain::Run& run);
 
 // The run a reader means: `run_id` when given (nullptr when there is no such

@@ -193,6 +193,7 @@ void begin_block(const ChainSpec& spec, LedgerState& state, std::uint64_t height
 
 void end_block(const ChainSpec& /*spec*/, LedgerState& state, std::uint64_t height) {
   expire_due_turn(state.training, height);
+  settle_due_gains(state.training, height);
 }
 
 }  // namespace baton::chain

@@ -74,6 +74,9 @@ void begin_block(const ChainSpec& spec, LedgerState& state, std::uint64_t height
 // the head stays, the next turn begins with deadlines counted from `height`).
 // At most one turn ends per block: deadlines are at least one block and
 // computed with saturating arithmetic, so a new turn's deadline lies ahead.
+// Then every approved turn whose vote deadline is `height` or earlier gets
+// its settled gain (chain/training.h, settled_gain_ppm), added to its
+// contributor's contributivity.
 void end_block(const ChainSpec& spec, LedgerState& state, std::uint64_t height);
 
 }  // namespace baton::chain

@@ -1,6 +1,7 @@
 #include "chain/protocol_steps.h"
 
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 
 #include "chain/economy_steps.h"
@@ -49,7 +50,7 @@ void begin_turn(Run& run, std::uint64_t index, std::uint64_t height) {
   Turn t;
   t.index = index;
   t.cycle = index / n;
-  t.partner = run.plan.partners[index % n];
+  t.partner = turn_partner(run.plan, index);
   t.start_height = height;
   t.deadline_height = deadline_after(height, run.plan.load_deadline_blocks);
   t.head_before = run.head;
@@ -104,6 +105,10 @@ ProtocolRejected closed_reason(const Run& run, const std::optional<Hash>& reques
       const bool expired_in_this_phase = load ? !t.load_token_id : !t.save_token_id;
       if (expired_in_this_phase) return ProtocolRejected::vote_after_deadline;
     }
+    // An approved candidate's votes close at its vote deadline (its gain is
+    // settled then; an unsettled one still takes votes: check of ModelVote).
+    if (!load && id == request_id && t.outcome == TurnOutcome::approved)
+      return ProtocolRejected::vote_after_deadline;
   }
   return ProtocolRejected::no_open_request;
 }
@@ -261,39 +266,85 @@ std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::SaveRe
 
 // ---- ModelVote ----
 
+// The approved model of `run` whose SaveRequest is `id` and whose gain is
+// not settled yet, or nullptr. Unsettled models are a suffix of the lineage
+// (vote deadlines never decrease along the turns), so this looks at no
+// settled one but the first.
+const ModelRecord* settling_model(const Run& run, const std::optional<Hash>& id) {
+  for (auto it = run.models.rbegin(); it != run.models.rend() && !it->gain_settled; ++it)
+    if (it->id == id) return &*it;
+  return nullptr;
+}
+
+// The checks every ModelVote passes, on time or late, for a request of
+// `partner` already holding `votes`.
+std::optional<ProtocolRejected> vote_checks(const Run& run, const ProtocolSender& sender,
+                                            const std::string& partner,
+                                            const std::map<std::string, ModelVoteRecord>& votes,
+                                            const pb::ModelVote& v) {
+  if (sender.name == partner) return ProtocolRejected::own_request;
+  if (sender.power == 0) return ProtocolRejected::not_a_voter;
+  if (votes.contains(sender.name)) return ProtocolRejected::duplicate_vote;
+  // The AUCs and p are the voter's word; what the ledger can hold it to is
+  // that its approve is what the plan's policy makes of them.
+  if (!vote_follows_policy(VotePolicy::from_plan(run.plan), v))
+    return ProtocolRejected::vote_contradicts_policy;
+  return std::nullopt;
+}
+
 Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec&, const TrainingState& ts,
                                            const ProtocolSender& sender, const pb::ModelVote& v) {
+  const bool well_formed = v.request_id().size() == 32 && v.auc_candidate_ppm() <= 1'000'000 &&
+                           v.auc_head_ppm() <= 1'000'000 && v.p_worse_ppm() <= 1'000'000 &&
+                           v.loss_candidate_micro() <= kMaxLossMicro &&
+                           v.loss_head_micro() <= kMaxLossMicro;
+  const std::optional<Hash> id =
+      v.request_id().size() == 32 ? opt_hash(v.request_id()) : std::nullopt;
+  // A late vote: the quorum approved the candidate, its vote deadline has
+  // not passed, and its gain is settled from every vote (§18.2, "Gains").
+  // Its run may be finished, or another run active.
+  if (const Run* named = ts.find_run(v.run_id()); named != nullptr && id) {
+    if (const ModelRecord* m = settling_model(*named, id)) {
+      if (!well_formed) return ProtocolRejected::malformed_request;
+      const Turn& t = named->turns[m->turn];
+      if (auto bad = vote_checks(*named, sender, t.partner, t.model_votes, v)) return *bad;
+      return CheckedTx{LateVote{v.run_id(), t.index}};
+    }
+  }
   const Run* run = nullptr;
   if (auto bad = find_active(ts, v.run_id(), run)) return *bad;
-  if (v.request_id().size() != 32 || v.auc_candidate_ppm() > 1'000'000 ||
-      v.auc_head_ppm() > 1'000'000 || v.p_worse_ppm() > 1'000'000) {
-    return ProtocolRejected::malformed_request;
-  }
-  const std::optional<Hash> id = opt_hash(v.request_id());
+  if (!well_formed) return ProtocolRejected::malformed_request;
   const Turn& t = *run->current_turn();
   if (t.phase != TurnPhase::save_voting || t.save_request_id != id)
     return closed_reason(*run, id, false);
-  if (sender.name == t.partner) return ProtocolRejected::own_request;
-  if (sender.power == 0) return ProtocolRejected::not_a_voter;
-  if (t.model_votes.contains(sender.name)) return ProtocolRejected::duplicate_vote;
-  // The AUCs and p are the voter's word; what the ledger can hold it to is
-  // that its approve is what the plan's policy makes of them.
-  if (!vote_follows_policy(VotePolicy::from_plan(run->plan), v))
-    return ProtocolRejected::vote_contradicts_policy;
+  if (auto bad = vote_checks(*run, sender, t.partner, t.model_votes, v)) return *bad;
   return CheckedTx{};
+}
+
+ModelVoteRecord vote_record(const pb::ModelVote& v, std::uint64_t height) {
+  ModelVoteRecord r{v.approve(),
+                    v.auc_candidate_ppm(),
+                    v.auc_head_ppm(),
+                    v.validation_size(),
+                    v.p_worse_ppm(),
+                    v.reason(),
+                    height};
+  r.loss_candidate_micro = v.loss_candidate_micro();
+  r.loss_head_micro = v.loss_head_micro();
+  return r;
 }
 
 void apply(Step& step, TrainingState& ts, const pb::ModelVote& v) {
   const std::uint64_t height = step.height;
+  if (const auto* late = std::get_if<LateVote>(&step.checked)) {
+    // Recorded for the gain only: the turn was decided at its quorum.
+    Run& run = ts.runs.at(late->run_id);
+    run.turns.at(late->turn).model_votes[step.tx.sender.name] = vote_record(v, height);
+    return;
+  }
   Run& run = active_run(ts);
   Turn& t = *run.current_turn();
-  t.model_votes[step.tx.sender.name] = ModelVoteRecord{v.approve(),
-                                                       v.auc_candidate_ppm(),
-                                                       v.auc_head_ppm(),
-                                                       v.validation_size(),
-                                                       v.p_worse_ppm(),
-                                                       v.reason(),
-                                                       height};
+  t.model_votes[step.tx.sender.name] = vote_record(v, height);
   switch (tally(step.spec, run, t.partner, t.model_votes)) {
     case Tally::approved: {
       t.save_token_id = t.save_request_id;
@@ -308,8 +359,8 @@ void apply(Step& step, TrainingState& ts, const pb::ModelVote& v) {
       m.object_key = t.save->object_key;
       m.ciphertext_sha256 = t.save->ciphertext_sha256;
       m.model_sha256 = t.save->model_sha256;
-      m.median_gain_ppm = median_gain_ppm(t.model_votes);
-      run.contributivity_ppm[t.partner] += m.median_gain_ppm;
+      // The gain waits for the vote deadline (settle_due_gains): the votes
+      // that reached the quorum first are not the only ones that count.
       run.head = m.id;
       run.models.push_back(std::move(m));
       finish_turn(ts, run, TurnOutcome::approved, height);
@@ -451,6 +502,20 @@ void start_run(TrainingState& ts, TrainingPlan plan, std::string started_by,
   const std::string id = run.plan.run_id;
   ts.runs.emplace(id, std::move(run));
   ts.active_run = id;
+}
+
+void settle_due_gains(TrainingState& ts, std::uint64_t height) {
+  for (auto& [id, run] : ts.runs) {
+    auto first = run.models.end();
+    while (first != run.models.begin() && !std::prev(first)->gain_settled) --first;
+    for (auto it = first; it != run.models.end(); ++it) {
+      const Turn& t = run.turns.at(it->turn);
+      if (vote_deadline(run, t) > height) break;  // and so every later one
+      it->median_gain_ppm = settled_gain_ppm(t.model_votes, run.plan.token_mode);
+      it->gain_settled = true;
+      run.contributivity_ppm[it->contributor] += it->median_gain_ppm;
+    }
+  }
 }
 
 void expire_due_turn(TrainingState& ts, std::uint64_t height) {

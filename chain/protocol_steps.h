@@ -41,9 +41,17 @@ struct ProtocolTx {
 // otherwise: a caller that skipped those checks is a bug.
 ProtocolTx decode_protocol_tx(const ChainSpec& spec, const pb::Transaction& tx);
 
+// A ModelVote on an approved candidate whose gain is not settled yet: the
+// run (active or finished) and the turn it is recorded in.
+struct LateVote {
+  std::string run_id;
+  std::uint64_t turn = 0;
+};
+
 // What a check computed that the effect needs: the typed plan of a StartRun,
-// the record of a SaveRequest; nothing for the other types.
-using CheckedTx = std::variant<std::monostate, TrainingPlan, SaveRecord>;
+// the record of a SaveRequest, where a late ModelVote goes; nothing for the
+// other types.
+using CheckedTx = std::variant<std::monostate, TrainingPlan, SaveRecord, LateVote>;
 
 // Would `tx` take effect on `ts`, or why is it refused? Reads only.
 Verdict<CheckedTx, ProtocolRejected> check_step(const ChainSpec& spec, const TrainingState& ts,
@@ -62,6 +70,12 @@ void record_refusal(TrainingState& ts, const ProtocolTx& tx, ProtocolRejected re
 // Starts `plan` (validated) as the active run; turn 0 begins at `base_height`.
 void start_run(TrainingState& ts, TrainingPlan plan, std::string started_by,
                std::uint64_t base_height);
+
+// End of the block at `height`: every approved turn (of any run) whose vote
+// deadline is <= height gets its settled gain (settled_gain_ppm of all its
+// recorded votes), added to its contributor's contributivity. Costs one
+// look per run plus one per turn settled.
+void settle_due_gains(TrainingState& ts, std::uint64_t height);
 
 // End of the block at `height`: when the active run's current phase has
 // deadline_height <= height, its turn expires and the next one begins. At

@@ -5,6 +5,7 @@
 
 #include "chain/encoding.h"
 #include "chain/protocol.h"
+#include "chain/protocol_steps.h"
 
 namespace baton::chain {
 
@@ -56,6 +57,22 @@ std::string_view to_string(LoadFailure reason) {
       return "training_failed";
   }
   return "unknown";
+}
+
+std::string_view to_string(TokenMode mode) {
+  return mode == TokenMode::delta_loss ? "delta_loss" : "delta_auc";
+}
+
+std::string_view to_string(TurnOrder order) {
+  return order == TurnOrder::rotating ? "rotating" : "fixed";
+}
+
+const std::string& turn_partner(const TrainingPlan& plan, std::uint64_t index) {
+  const std::uint64_t n = plan.partners.size();
+  if (n == 0) std::abort();  // a validated plan has partners
+  std::uint64_t offset = 0;
+  if (plan.turn_order == TurnOrder::rotating) offset = (plan.seed % n + (index / n) % n) % n;
+  return plan.partners[(index % n + offset) % n];
 }
 
 const Turn* Run::current_turn() const {
@@ -165,6 +182,8 @@ void put_turn(Bytes& out, const Turn& t) {
     append_u32be(out, v.p_worse_ppm);
     put_str(out, v.reason);
     append_u64be(out, v.height);
+    append_u64be(out, v.loss_candidate_micro);
+    append_u64be(out, v.loss_head_micro);
   }
   put_opt(out, t.save_token_id);
   append_u64be(out, t.save_token_height);
@@ -210,6 +229,7 @@ Bytes training_encoding(const TrainingState& state) {
       put_hash(out, m.ciphertext_sha256);
       put_hash(out, m.model_sha256);
       put_i64(out, m.median_gain_ppm);
+      append_u8(out, m.gain_settled ? 1 : 0);
     }
     put_refusals(out, run.refusals);
   }
@@ -270,17 +290,32 @@ const SaveRecord* find_save(const Run& run, const Hash& model_id) {
   return nullptr;
 }
 
-std::int64_t median_gain_ppm(const std::map<std::string, ModelVoteRecord>& votes) {
-  if (votes.empty()) return 0;
+std::int64_t settled_gain_ppm(const std::map<std::string, ModelVoteRecord>& votes, TokenMode mode) {
+  const bool loss = mode == TokenMode::delta_loss;
+  const std::int64_t bound = loss ? kMaxVoteLossGainMicro : kMaxVoteGainPpm;
   std::vector<std::int64_t> gains;
   gains.reserve(votes.size());
-  for (const auto& [name, v] : votes) gains.push_back(v.gain_ppm());
+  for (const auto& [name, v] : votes) {
+    if (v.measured())
+      gains.push_back(std::clamp(loss ? v.loss_gain_micro() : v.gain_ppm(), -bound, bound));
+  }
+  if (gains.empty()) return 0;
   std::sort(gains.begin(), gains.end());
   const std::size_t n = gains.size();
-  if (n % 2 == 1) return gains[n / 2];
-  const std::int64_t sum = gains[n / 2 - 1] + gains[n / 2];
-  // floor division (sum may be negative)
-  return sum >= 0 ? sum / 2 : -((-sum + 1) / 2);
+  const std::int64_t lo = gains[(n - 1) / 2], hi = gains[n / 2];
+  if (lo > 0) return lo;
+  if (hi < 0) return hi;
+  return 0;  // the median interval holds zero
+}
+
+std::uint64_t vote_deadline(const Run& run, const Turn& t) {
+  return deadline_after(t.save_request_height, run.plan.vote_deadline_blocks);
+}
+
+bool gains_settled(const Run& run) {
+  return run.status == RunStatus::finished &&
+         std::all_of(run.models.begin(), run.models.end(),
+                     [](const ModelRecord& m) { return m.gain_settled; });
 }
 
 }  // namespace baton::chain

@@ -36,7 +36,8 @@ enum class ProtocolRejected : std::uint8_t {
   wrong_phase = 8,           // the turn is not in the phase this transaction needs
   wrong_head = 9,            // LoadRequest/SaveRequest naming another head than the current one
   no_open_request = 10,      // a vote for a request id that is not open
-  vote_after_deadline = 11,  // a vote for a request that expired
+  vote_after_deadline = 11,  // a vote for a request that expired, or for an approved
+                             //   candidate whose vote deadline has passed (gain settled)
   duplicate_vote = 12,       // the member already voted on this request
   not_a_voter = 13,          // the voter has no voting power
   own_request = 14,          // the requester voting on its own request
@@ -60,6 +61,21 @@ enum class ProtocolRejected : std::uint8_t {
 // A sentence, e.g. "the member already voted on this request".
 std::string_view to_string(ProtocolRejected reason);
 
+// How a turn's votes become its tokens (plan field token_mode, issue 13).
+// Stored as the protobuf's u32; never renumber.
+enum class TokenMode : std::uint8_t {
+  delta_auc = 0,   // the settled median of auc_candidate_ppm - auc_head_ppm
+  delta_loss = 1,  // the settled median of loss_head_micro - loss_candidate_micro
+};
+// The partners' order in each cycle (plan field turn_order, issue 13).
+enum class TurnOrder : std::uint8_t {
+  fixed = 0,     // turn i: partners[i mod n]
+  rotating = 1,  // cycle c starts at partners[(seed + c) mod n]: every partner goes first in
+                 //   turn in n consecutive cycles, and the seed picks who goes first overall
+};
+std::string_view to_string(TokenMode mode);   // "delta_auc", "delta_loss"
+std::string_view to_string(TurnOrder order);  // "fixed", "rotating"
+
 // The typed plan (pb::TrainingPlan decoded and checked; chain/training_plan.h).
 struct TrainingPlan {
   std::string run_id;
@@ -68,7 +84,7 @@ struct TrainingPlan {
   std::vector<std::string> feature_columns;
   std::string label_column;
   std::string positive_value;
-  std::vector<std::string> partners;  // member names; turn i = partners[i % n]
+  std::vector<std::string> partners;  // member names; turn i: turn_partner(plan, i)
   std::uint32_t cycles = 1;
   std::uint32_t epochs = 1;
   std::uint32_t batch_size = 32;
@@ -83,10 +99,17 @@ struct TrainingPlan {
   std::uint64_t load_deadline_blocks = 20;
   std::uint64_t save_deadline_blocks = 200;
   std::uint64_t vote_deadline_blocks = 20;
+  TokenMode token_mode = TokenMode::delta_auc;
+  TurnOrder turn_order = TurnOrder::fixed;
 
   std::uint64_t total_turns() const { return static_cast<std::uint64_t>(cycles) * partners.size(); }
   bool operator==(const TrainingPlan&) const = default;
 };
+
+// The partner of turn `index`: partners[(index + offset) mod n] with offset 0
+// (fixed) or (seed + cycle) mod n (rotating), cycle = index / n. Pre: partners
+// is not empty (a validated plan).
+const std::string& turn_partner(const TrainingPlan& plan, std::uint64_t index);
 
 enum class TurnPhase : std::uint8_t {
   awaiting_load_request = 1,  // the scheduled partner may send LoadRequest
@@ -138,10 +161,19 @@ struct ModelVoteRecord {  // one ModelVote
   std::uint32_t p_worse_ppm = 0;
   std::string reason;
   std::uint64_t height = 0;
+  std::uint64_t loss_candidate_micro = 0;  // mean validation BCE x 1e6 (delta_loss runs)
+  std::uint64_t loss_head_micro = 0;
 
   std::int64_t gain_ppm() const {
     return static_cast<std::int64_t>(auc_candidate_ppm) - static_cast<std::int64_t>(auc_head_ppm);
   }
+  // The loss decrease, in millionths (bounded: both losses are at most kMaxLossMicro).
+  std::int64_t loss_gain_micro() const {
+    return static_cast<std::int64_t>(loss_head_micro) -
+           static_cast<std::int64_t>(loss_candidate_micro);
+  }
+  // The voter measured the candidate (a vote on 0 rows claims no gain).
+  bool measured() const { return validation_size > 0; }
   bool operator==(const ModelVoteRecord&) const = default;
 };
 
@@ -211,7 +243,13 @@ struct ModelRecord {
   std::string object_key;
   Hash ciphertext_sha256;
   Hash model_sha256;
+  // The turn's gain (settled_gain_ppm of every vote recorded until the vote
+  // deadline); 0 until gain_settled.
   std::int64_t median_gain_ppm = 0;
+  // Set at the end of the block at the SaveRequest's vote deadline
+  // (save_request_height + vote_deadline_blocks): from then on the turn's
+  // votes, its gain and its contributor's contributivity are final.
+  bool gain_settled = false;
   bool operator==(const ModelRecord&) const = default;
 };
 
@@ -255,7 +293,7 @@ struct Run {
   std::optional<Hash> head;         // current head model id; empty before the first approved save
   std::vector<ModelRecord> models;  // approved models in order (the lineage)
   std::map<std::string, std::int64_t>
-      contributivity_ppm;  // partner -> sum of median gains; every partner listed
+      contributivity_ppm;  // partner -> sum of its settled gains; every partner listed
   RefusalLog refusals;     // refused transactions naming this run (not StartRuns)
 
   // The current turn while active, else nullptr.
@@ -326,8 +364,40 @@ const SaveRecord* find_save(const Run& run, const Hash& model_id);
 // learn why a transaction it sent took no effect.
 const Refusal* find_refusal(const TrainingState& state, const Hash& tx_hash);
 
-// Median of the gains (candidate - head, ppm) of `votes`; an even count takes
-// floor((a + b) / 2) of the middle two; 0 when there are no votes.
-std::int64_t median_gain_ppm(const std::map<std::string, ModelVoteRecord>& votes);
+// ---- Gains (docs/PROTOCOL.md §18.2, "Gains") ----
+
+// A vote's gain counts at most this much either way: an AUC moves by at most
+// 0.5 from chance (0.5) to perfect (1.0), so a larger claim is an outlier.
+inline constexpr std::int64_t kMaxVoteGainPpm = 500'000;
+// A ModelVote's losses are at most 100 (x 1e6; a larger one is malformed):
+// a classifier's mean BCE with probabilities kept in [1e-7, 1 - 1e-7] is at
+// most 16.2.
+inline constexpr std::uint64_t kMaxLossMicro = 100'000'000;
+// delta_loss: a vote's loss decrease counts at most 1.0 either way (a chance
+// predictor's loss on balanced classes is ln 2 = 0.69).
+inline constexpr std::int64_t kMaxVoteLossGainMicro = 1'000'000;
+
+// A turn's gain from `votes`: the gains of the votes that measured the
+// candidate (validation_size > 0) -- delta_auc: candidate - head AUC (ppm),
+// each clamped to [-kMaxVoteGainPpm, kMaxVoteGainPpm]; delta_loss: head -
+// candidate loss (millionths), clamped to [-kMaxVoteLossGainMicro,
+// kMaxVoteLossGainMicro] -- sorted; the median interval is the
+// middle value (odd count) or the two middle values [lo, hi] (even count);
+// the gain is the point of that interval nearest to zero (0 when lo <= 0 <=
+// hi). 0 when no vote measured the candidate. So one vote among honest ones
+// cannot move the gain outside [min(0, lowest honest), max(0, highest
+// honest)], and with an even count it can only pull the gain towards zero.
+std::int64_t settled_gain_ppm(const std::map<std::string, ModelVoteRecord>& votes,
+                              TokenMode mode = TokenMode::delta_auc);
+
+// The last block at which a ModelVote on turn `t`'s SaveRequest is accepted
+// (save_request_height + vote_deadline_blocks, saturating). At the end of
+// that block an approved turn's gain is settled.
+std::uint64_t vote_deadline(const Run& run, const Turn& t);
+
+// Every turn of `run` has its final gain: the run is finished and every
+// approved turn's vote deadline has passed. Tokens (contributivity_ppm) may
+// be paid out only then; before it, late votes still move them.
+bool gains_settled(const Run& run);
 
 }  // namespace baton::chain

@@ -163,7 +163,8 @@ Turn read_turn(Reader& r) {
     s.metrics_json = r.str();
     t.save = std::move(s);
   }
-  for (std::uint32_t i = 0, n = r.count(4 + 1 + 4 + 4 + 8 + 4 + 4 + 8); i < n && r.ok(); ++i) {
+  for (std::uint32_t i = 0, n = r.count(4 + 1 + 4 + 4 + 8 + 4 + 4 + 8 + 8 + 8); i < n && r.ok();
+       ++i) {
     std::string name = r.str();
     ModelVoteRecord v;
     v.approve = r.flag();
@@ -173,6 +174,8 @@ Turn read_turn(Reader& r) {
     v.p_worse_ppm = r.u32();
     v.reason = r.str();
     v.height = r.u64();
+    v.loss_candidate_micro = r.u64();
+    v.loss_head_micro = r.u64();
     insert_in_order(r, t.model_votes, std::move(name), std::move(v));
   }
   t.save_token_id = r.opt_hash();
@@ -226,7 +229,7 @@ Result<TrainingState> decode_training_state(ByteView bytes, const Genesis& genes
     const std::uint32_t turns = r.count(8 + 8 + 4 + 8 + 1 + 8 + 1 + 8);
     if (turns > kMaxPlanTurns) r.fail("a run holds more turns than kMaxPlanTurns");
     for (std::uint32_t j = 0; j < turns && r.ok(); ++j) run.turns.push_back(read_turn(r));
-    for (std::uint32_t j = 0, n = r.count(32 + 1 + 4 + 8 + 8 + 32 + 4 + 32 + 32 + 8);
+    for (std::uint32_t j = 0, n = r.count(32 + 1 + 4 + 8 + 8 + 32 + 4 + 32 + 32 + 8 + 1);
          j < n && r.ok(); ++j) {
       ModelRecord m;
       m.id = r.hash();
@@ -239,6 +242,7 @@ Result<TrainingState> decode_training_state(ByteView bytes, const Genesis& genes
       m.ciphertext_sha256 = r.hash();
       m.model_sha256 = r.hash();
       m.median_gain_ppm = r.i64();
+      m.gain_settled = r.flag();
       run.models.push_back(std::move(m));
     }
     run.refusals = read_refusals(r);

@@ -167,6 +167,10 @@ Status validate_plan(const Genesis& genesis, const TrainingPlan& plan) {
   if (auto s = check_training(plan); !s) return s;
   if (auto s = check_sizes(plan); !s) return s;
   if (auto s = check_vote(plan); !s) return s;
+  if (plan.token_mode != TokenMode::delta_auc && plan.token_mode != TokenMode::delta_loss)
+    return make_error("training plan: token_mode must be delta_auc or delta_loss");
+  if (plan.turn_order != TurnOrder::fixed && plan.turn_order != TurnOrder::rotating)
+    return make_error("training plan: turn_order must be fixed or rotating");
   const std::uint64_t validators = validator_count(genesis);
   if (auto s = check_deadline("deadlines.load_blocks", plan.load_deadline_blocks, validators); !s)
     return s;
@@ -180,6 +184,15 @@ Result<TrainingPlan> plan_from_proto(const Genesis& genesis, const pb::TrainingP
   if (policy == nullptr) {
     return make_error(fail_text("vote_policy", std::to_string(p.vote_policy()),
                                 "it must be " + vote_policy_numbers()));
+  }
+  // Compared as the u32 it is: never truncated to the enum's byte.
+  if (p.token_mode() > 1) {
+    return make_error(fail_text("token_mode", std::to_string(p.token_mode()),
+                                "it must be 0 (delta_auc) or 1 (delta_loss)"));
+  }
+  if (p.turn_order() > 1) {
+    return make_error(fail_text("turn_order", std::to_string(p.turn_order()),
+                                "it must be 0 (fixed) or 1 (rotating)"));
   }
   TrainingPlan t;
   t.run_id = p.run_id();
@@ -203,6 +216,8 @@ Result<TrainingPlan> plan_from_proto(const Genesis& genesis, const pb::TrainingP
   t.load_deadline_blocks = p.load_deadline_blocks();
   t.save_deadline_blocks = p.save_deadline_blocks();
   t.vote_deadline_blocks = p.vote_deadline_blocks();
+  t.token_mode = static_cast<TokenMode>(p.token_mode());
+  t.turn_order = static_cast<TurnOrder>(p.turn_order());
   if (auto s = validate_plan(genesis, t); !s) return s.error();
   return t;
 }
@@ -229,6 +244,8 @@ pb::TrainingPlan plan_to_proto(const TrainingPlan& t) {
   p.set_load_deadline_blocks(t.load_deadline_blocks);
   p.set_save_deadline_blocks(t.save_deadline_blocks);
   p.set_vote_deadline_blocks(t.vote_deadline_blocks);
+  p.set_token_mode(static_cast<std::uint32_t>(t.token_mode));
+  p.set_turn_order(static_cast<std::uint32_t>(t.turn_order));
   return p;
 }
 

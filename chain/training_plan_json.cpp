@@ -98,7 +98,7 @@ Result<std::optional<TrainingPlan>> decode_plan_json(const json& j) {
   if (j.empty()) return std::optional<TrainingPlan>{};
   if (auto s = refuse_unknown(j,
                               {"run_id", "model", "dataset", "partners", "cycles", "training",
-                               "vote_policy", "quorum", "deadlines"},
+                               "vote_policy", "quorum", "deadlines", "token_mode", "turn_order"},
                               "the plan");
       !s)
     return s.error();
@@ -194,6 +194,27 @@ Result<std::optional<TrainingPlan>> decode_plan_json(const json& j) {
   TRY_ASSIGN(p.load_deadline_blocks, get_uint(d, "load_blocks", "deadlines", 20));
   TRY_ASSIGN(p.save_deadline_blocks, get_uint(d, "save_blocks", "deadlines", 200));
   TRY_ASSIGN(p.vote_deadline_blocks, get_uint(d, "vote_blocks", "deadlines", 20));
+  std::string mode, order;
+  TRY_ASSIGN(mode, get_string(j, "token_mode", "the plan", "delta_auc"));
+  if (mode == "delta_auc") {
+    p.token_mode = TokenMode::delta_auc;
+  } else if (mode == "delta_loss") {
+    p.token_mode = TokenMode::delta_loss;
+  } else {
+    return make_error("training plan: token_mode \"" + mode.substr(0, 64) +
+                      "\" is unknown; use delta_auc (median AUC gain) or delta_loss (median "
+                      "validation-loss decrease)");
+  }
+  TRY_ASSIGN(order, get_string(j, "turn_order", "the plan", "fixed"));
+  if (order == "fixed") {
+    p.turn_order = TurnOrder::fixed;
+  } else if (order == "rotating") {
+    p.turn_order = TurnOrder::rotating;
+  } else {
+    return make_error("training plan: turn_order \"" + order.substr(0, 64) +
+                      "\" is unknown; use fixed (the partners' order every cycle) or rotating "
+                      "(each cycle starts one partner further, from the seed)");
+  }
   return std::optional<TrainingPlan>{std::move(p)};
 }
 
@@ -230,6 +251,8 @@ json plan_to_json(const TrainingPlan& p) {
   j["deadlines"] = {{"load_blocks", p.load_deadline_blocks},
                     {"save_blocks", p.save_deadline_blocks},
                     {"vote_blocks", p.vote_deadline_blocks}};
+  j["token_mode"] = std::string(to_string(p.token_mode));
+  j["turn_order"] = std::string(to_string(p.turn_order));
   return j;
 }
 

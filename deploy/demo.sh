@@ -164,7 +164,8 @@ URL="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["admin
 step "training: each hospital's turn is voted on by the other three (baton run status --node $URL)"
 echo "  Per turn: the partner who trained, the ledger's decision, and the votes that decided it:"
 echo "  voter, yes/no, and the candidate's AUC on that voter's own validation patients. Two of the"
-echo "  three voters decide (quorum: more than half), so a third vote is not recorded."
+echo "  three voters decide (quorum: more than half); a third vote cast before the vote deadline"
+echo "  still counts for the partner's tokens, settled at that deadline."
 deadline=$((SECONDS + RUN_TIMEOUT_S))
 seen=0
 while :; do
@@ -236,6 +237,14 @@ final_state="$(jq -r '.runs[] | select(.run_id == "demo") | .final_model.store' 
 if [[ $final_state != ok ]]; then
   die "the final model cannot be fetched and verified ($final_state: $(jq -r '.runs[] | select(.run_id == "demo") | .final_model.detail' "$DIR/status.json")); run \`baton models repair --run demo --node $URL\`"
 fi
+
+# A turn's tokens settle at its vote deadline (docs/PROTOCOL.md §18.2,
+# "Gains"): the last turn's some blocks after the run finished.
+while [[ "$("$BATON" run status --node "$URL" --json 2>/dev/null |
+           jq -r '.runs[] | select(.run_id == "demo") | .gains_settled')" != true ]]; do
+  (( SECONDS < deadline )) || die "the last turn's tokens did not settle by its vote deadline"
+  sleep 1
+done
 
 step "scoring the final model on the held-out test set against the centralized model (baton report)"
 train_csvs=()
@@ -327,7 +336,7 @@ for i, t in enumerate(turns):
             v["voter"], "approve" if v["approve"] else "reject", v["auc_candidate"], v["auc_head"],
             v["validation_size"], " (" + v["reason"] + ")" if v["reason"] else ""))
 c = rep["contributivity_ppm"]
-print("  contributivity (per hospital, the sum over its approved turns of the median AUC gain its")
+print("  contributivity (per hospital, the sum over its approved turns of the settled median AUC gain its")
 print("  voters measured, candidate minus head): " + ", ".join("%s %+.4f" % (k, c[k] / 1e6) for k in sorted(c)))
 f, z = rep["final"], rep["centralized"]
 print("  final model      AUC %.4f (95%% CI %.4f-%.4f) on %d held-out patients"

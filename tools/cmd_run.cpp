@@ -116,6 +116,8 @@ void status(const ReadOptions& o) {
     std::cout << "run           " << run["run_id"].get<std::string>() << " ("
               << run["status"].get<std::string>() << ", " << turns.size() << "/" << total
               << " turns" << (problem.empty() ? "" : ", " + problem) << ")\n"
+              << "order         " << run["plan"].value("turn_order", "fixed") << ", tokens "
+              << run["plan"].value("token_mode", "delta_auc") << "\n"
               << "head          "
               << (run["head"].get<std::string>().empty() ? "(none yet)"
                                                          : run["head"].get<std::string>())
@@ -162,12 +164,16 @@ void status(const ReadOptions& o) {
       std::cout << "  (a vote refused as \"not open\" or \"no training run is active\" came after"
                    " the quorum had decided: harmless)\n";
     }
-    // Sum over each partner's approved turns of the median AUC gain its
-    // voters measured (candidate minus head), in AUC units.
+    // Sum over each partner's approved turns of the gain settled at each
+    // turn's vote deadline (median AUC gain of every vote, docs/PROTOCOL.md
+    // §18.2), in AUC units.
     std::cout << "contributivity";
     for (const auto& [name, c] : run["contributivity_ppm"].items())
       std::cout << " " << name << " " << signed_auc_text(c.get<std::int64_t>());
-    std::cout << " (summed median AUC gain of its approved turns)\n";
+    const bool settled = run.value("gains_settled", false);
+    std::cout << " (summed settled AUC gain of its approved turns"
+              << (settled ? "; final)\n"
+                          : "; not final: turns whose vote deadline is ahead still take votes)\n");
   }
   for (const auto& r : out["refusals"]["recent"]) {
     std::cout << "refused       " << r["type"].get<std::string>() << " from "
@@ -204,7 +210,9 @@ void lineage(const ReadOptions& o, const std::string& run_id) {
               << "\n"
               << "    object " << m["object_key"].get<std::string>() << " sha256 "
               << m["ciphertext_sha256"].get<std::string>() << "\n    median AUC gain "
-              << signed_auc_text(m["median_gain_ppm"].get<std::int64_t>()) << "\n";
+              << signed_auc_text(m["median_gain_ppm"].get<std::int64_t>())
+              << (m.value("gain_settled", true) ? "" : " (not settled: votes until its deadline)")
+              << "\n";
     for (const auto& v : m["votes"]) {
       std::cout << "    " << v["voter"].get<std::string>()
                 << (v["approve"].get<bool>() ? " approve" : " reject ") << " AUC "

@@ -50,7 +50,8 @@ def encode_plan(p):
     for num, key in ((11, "learning_rate_nano"), (12, "weight_decay_nano"), (13, "seed"),
                      (14, "vote_policy"), (15, "vote_param_ppm"), (16, "quorum_num"),
                      (17, "quorum_den"), (18, "load_deadline_blocks"),
-                     (19, "save_deadline_blocks"), (20, "vote_deadline_blocks")):
+                     (19, "save_deadline_blocks"), (20, "vote_deadline_blocks"),
+                     (60, "token_mode"), (61, "turn_order")):
         out += put_uint(num, p[key])
     return out
 
@@ -67,6 +68,7 @@ def plan_from_proto(f):
         "vote_policy": one(14, 0), "vote_param_ppm": one(15, 0), "quorum_num": one(16, 0),
         "quorum_den": one(17, 0), "load_deadline_blocks": one(18, 0),
         "save_deadline_blocks": one(19, 0), "vote_deadline_blocks": one(20, 0),
+        "token_mode": one(60, 0), "turn_order": one(61, 0),
     }
 
 
@@ -119,6 +121,8 @@ def plan_from_genesis(j):
         "quorum_den": q.get("den", 2), "load_deadline_blocks": d.get("load_blocks", 20),
         "save_deadline_blocks": d.get("save_blocks", 200),
         "vote_deadline_blocks": d.get("vote_blocks", 20),
+        "token_mode": {"delta_auc": 0, "delta_loss": 1}[j.get("token_mode", "delta_auc")],
+        "turn_order": {"fixed": 0, "rotating": 1}[j.get("turn_order", "fixed")],
     }
 
 
@@ -144,6 +148,8 @@ MAX_TOLERANCE_EPSILON_PPM, MIN_DELONG_ALPHA_PPM, MAX_DELONG_ALPHA_PPM = 100000, 
 def plan_is_valid(c, p):
     """The plan bounds of section 18.1: whether a StartRun's plan is refused as invalid_plan."""
     if not 1 <= p["vote_policy"] <= 3 or not valid_run_id(p["run_id"]) or not p["partners"]:
+        return False
+    if p["token_mode"] > 1 or p["turn_order"] > 1:
         return False
     for i, name in enumerate(p["partners"]):
         if name not in c.power or "partner" not in c.roles[name] or name in p["partners"][:i]:

@@ -77,7 +77,7 @@ class Training:
     def begin_turn(self, run, index, height):
         n = len(run["plan"]["partners"])
         run["turns"].append({
-            "index": index, "cycle": index // n, "partner": run["plan"]["partners"][index % n],
+            "index": index, "cycle": index // n, "partner": turn_partner(run["plan"], index),
             "start_height": height, "phase": AWAITING_LOAD_REQUEST,
             "deadline_height": deadline_after(height, run["plan"]["load_deadline_blocks"]), "outcome": PENDING,
             "end_height": 0, "load_request_id": None, "load_request_height": 0, "load_approvals": {},
@@ -113,10 +113,21 @@ class Training:
             self.start_run(plan, encode_plan(plan), b"genesis", 0)
 
     def end_block(self, height):
-        """The current turn of the active run expires at the end of its deadline's block (one per block)."""
+        """The current turn of the active run expires at the end of its deadline's block (one per block);
+        then every approved turn whose vote deadline has come gets its settled gain (section 18.2)."""
         run = self.active()
         if run is not None and run["turns"][-1]["deadline_height"] <= height:
             self.finish_turn(run, EXPIRED, height)
+        for run in self.runs.values():
+            for m in run["models"]:
+                if m["gain_settled"]:
+                    continue
+                t = run["turns"][m["turn"]]
+                if vote_deadline(run, t) > height:
+                    break
+                gain = settled_gain_ppm(t["model_votes"], run["plan"]["token_mode"])
+                m["median_gain_ppm"], m["gain_settled"] = gain, True
+                run["contributivity"][m["contributor"]] += m["median_gain_ppm"]
 
     # -- transactions
 
@@ -145,12 +156,17 @@ class Training:
             if t["load_request_id" if load else "save_request_id"] == request_id and t["outcome"] == EXPIRED:
                 if t["load_token_id" if load else "save_token_id"] is None:
                     return VOTE_AFTER_DEADLINE
+            if not load and t["save_request_id"] == request_id and t["outcome"] == APPROVED:
+                return VOTE_AFTER_DEADLINE  # its gain is settled
         return NO_OPEN_REQUEST
 
     def vote_checks(self, run, t, sender, request_id, load):
         phase, key = (LOAD_VOTING, "load_request_id") if load else (SAVE_VOTING, "save_request_id")
         if t["phase"] != phase or t[key] != request_id:
             raise Refused(self.closed_reason(run, request_id, load))
+        self.voter_checks(t, sender, load)
+
+    def voter_checks(self, t, sender, load):
         if sender == t["partner"]:
             raise Refused(OWN_REQUEST)
         if self.c.power.get(sender, 0) == 0:
@@ -214,27 +230,41 @@ class Training:
             t["save"], t["save_request_id"], t["save_request_height"] = save, tx_hash, height
             t["phase"], t["deadline_height"] = SAVE_VOTING, deadline_after(height, run["plan"]["vote_deadline_blocks"])
         elif ttype == TX_MODEL_VOTE:
-            run, t = self.find_active(one(1, b""))
             request_id = one(2, b"")
             aucs = (one(4, 0), one(5, 0), one(7, 0))
-            if len(request_id) != 32 or max(aucs) > PPM:
+            losses = (one(9, 0), one(10, 0))
+            record = {
+                "approve": bool(one(3, 0)), "auc_candidate_ppm": aucs[0], "auc_head_ppm": aucs[1],
+                "validation_size": one(6, 0), "p_worse_ppm": aucs[2], "reason": one(8, b""), "height": height,
+                "loss_candidate_micro": losses[0], "loss_head_micro": losses[1]}
+            well_formed = max(aucs) <= PPM and max(losses) <= MAX_LOSS_MICRO
+            named = self.runs.get(one(1, b""))
+            settling = [m for m in named["models"] if not m["gain_settled"] and m["id"] == request_id] \
+                if named is not None and len(request_id) == 32 else []
+            if settling:  # a late vote: approved, gain not settled yet (section 18.2, "Gains")
+                if not well_formed:
+                    raise Refused(MALFORMED_REQUEST)
+                t = named["turns"][settling[0]["turn"]]
+                self.voter_checks(t, sender, load=False)
+                if not vote_follows_policy(named["plan"], bool(one(3, 0)), aucs, one(6, 0)):
+                    raise Refused(VOTE_CONTRADICTS_POLICY)
+                t["model_votes"][sender] = record
+                return
+            run, t = self.find_active(one(1, b""))
+            if len(request_id) != 32 or not well_formed:
                 raise Refused(MALFORMED_REQUEST)
             self.vote_checks(run, t, sender, request_id, load=False)
             if not vote_follows_policy(run["plan"], bool(one(3, 0)), aucs, one(6, 0)):
                 raise Refused(VOTE_CONTRADICTS_POLICY)
-            t["model_votes"][sender] = {
-                "approve": bool(one(3, 0)), "auc_candidate_ppm": aucs[0], "auc_head_ppm": aucs[1],
-                "validation_size": one(6, 0), "p_worse_ppm": aucs[2], "reason": one(8, b""), "height": height}
+            t["model_votes"][sender] = record
             decided = self.tally(run, t["partner"], t["model_votes"])
             if decided == APPROVED:
                 t["save_token_id"], t["save_token_height"] = t["save_request_id"], height
-                gain = median_gain_ppm(t["model_votes"])
                 run["models"].append({
                     "id": t["save_request_id"], "parent": run["head"], "contributor": t["partner"],
                     "turn": t["index"], "height": height, "load_token_id": t["load_token_id"],
                     "object_key": t["save"]["object_key"], "ciphertext_sha256": t["save"]["ciphertext_sha256"],
-                    "model_sha256": t["save"]["model_sha256"], "median_gain_ppm": gain})
-                run["contributivity"][t["partner"]] += gain
+                    "model_sha256": t["save"]["model_sha256"], "median_gain_ppm": 0, "gain_settled": False})
                 run["head"] = t["save_request_id"]
                 self.finish_turn(run, APPROVED, height)
             elif decided == REJECTED:
@@ -319,7 +349,7 @@ class Training:
             for m in run["models"]:
                 out += m["id"] + opt(m["parent"]) + s(m["contributor"]) + u64(m["turn"]) + u64(m["height"])
                 out += m["load_token_id"] + s(m["object_key"]) + m["ciphertext_sha256"] + m["model_sha256"]
-                out += i64(m["median_gain_ppm"])
+                out += i64(m["median_gain_ppm"]) + u8(m["gain_settled"])
             out += refusals_encoding(run["refusals"])
         out += u8(0) if self.active_run is None else u8(1) + s(self.active_run)
         return out + refusals_encoding(self.refusals)
@@ -358,13 +388,39 @@ def vote_follows_policy(plan, approve, aucs, validation_size):
     return approve == approves
 
 
-def median_gain_ppm(votes):
-    """The median of the votes' gains; an even count takes the floor of the middle two's mean."""
-    gains = sorted(v["auc_candidate_ppm"] - v["auc_head_ppm"] for v in votes.values())
+MAX_VOTE_GAIN_PPM, MAX_VOTE_LOSS_GAIN_MICRO, MAX_LOSS_MICRO = 500000, 1000000, 100000000
+DELTA_AUC, DELTA_LOSS = 0, 1
+
+
+def turn_partner(plan, index):
+    """Section 18.2: partners[(index + offset) mod n]; offset (seed + cycle) mod n when rotating."""
+    partners = plan["partners"]
+    n = len(partners)
+    offset = (plan["seed"] + index // n) % n if plan["turn_order"] == 1 else 0
+    return partners[(index + offset) % n]
+
+
+def settled_gain_ppm(votes, mode=DELTA_AUC):
+    """Section 18.2, "Gains": the measured votes' gains (AUC gain, or loss decrease), each clamped,
+    sorted; the point of the median interval (the middle value, or the two middle values) nearest
+    to zero."""
+    def gain(v):
+        if mode == DELTA_LOSS:
+            g, bound = v["loss_head_micro"] - v["loss_candidate_micro"], MAX_VOTE_LOSS_GAIN_MICRO
+        else:
+            g, bound = v["auc_candidate_ppm"] - v["auc_head_ppm"], MAX_VOTE_GAIN_PPM
+        return max(-bound, min(bound, g))
+    gains = sorted(gain(v) for v in votes.values() if v["validation_size"] > 0)
     if not gains:
         return 0
     n = len(gains)
-    return gains[n // 2] if n % 2 else (gains[n // 2 - 1] + gains[n // 2]) // 2
+    lo, hi = gains[(n - 1) // 2], gains[n // 2]
+    return lo if lo > 0 else hi if hi < 0 else 0
+
+
+def vote_deadline(run, t):
+    """The last block that takes a ModelVote on turn t's SaveRequest."""
+    return deadline_after(t["save_request_height"], run["plan"]["vote_deadline_blocks"])
 
 
 def u8(v):
@@ -413,6 +469,7 @@ def turn_encoding(t):
         v = t["model_votes"][name]
         out += s(name) + u8(v["approve"]) + u32(v["auc_candidate_ppm"]) + u32(v["auc_head_ppm"])
         out += u64(v["validation_size"]) + u32(v["p_worse_ppm"]) + s(v["reason"]) + u64(v["height"])
+        out += u64(v["loss_candidate_micro"]) + u64(v["loss_head_micro"])
     out += opt(t["save_token_id"]) + u64(t["save_token_height"]) + opt(t["head_before"])
     if t["outcome"] == ABANDONED:
         out += u8(t["abandon"][0]) + s(t["abandon"][1])

@@ -83,7 +83,7 @@ TrainingPlan tolerant_plan() {
   plan.vote_param_ppm = 10;
   plan.load_deadline_blocks = 6;
   plan.save_deadline_blocks = 8;
-  plan.vote_deadline_blocks = 6;
+  plan.vote_deadline_blocks = 10;
   return plan;
 }
 
@@ -121,8 +121,16 @@ void run_every_outcome(ProtocolChain& p) {
   p.commit(p.model_vote(1, save0, true, 700001, 700000, "gain 1"));
   EXPECT_EQ(p.commit_refused(p.model_vote(1, save0, true, 700001, 700000)),
             ProtocolRejected::duplicate_vote);
-  p.commit(p.model_vote(2, save0, true, 699996, 700000));  // gains 1 and -4: median -2
-  EXPECT_EQ(p.run().contributivity_ppm.at("alice"), -2);
+  p.commit(p.model_vote(2, save0, true, 699996, 700000));  // gains 1 and -4: quorum
+  EXPECT_EQ(p.run().turns[0].outcome, TurnOutcome::approved);
+  // The gain waits for the vote deadline; a late vote still counts.
+  EXPECT_FALSE(p.run().models[0].gain_settled);
+  EXPECT_EQ(p.run().contributivity_ppm.at("alice"), 0);
+  p.commit(p.model_vote(3, save0, true, 700003, 700000));  // gains 1, -4, 3: median 1
+  EXPECT_EQ(p.commit_refused(p.model_vote(3, save0, true, 700003, 700000)),
+            ProtocolRejected::duplicate_vote);
+  EXPECT_EQ(p.commit_refused(p.model_vote(0, save0, true, 700003, 700000)),
+            ProtocolRejected::own_request);
 
   // Turn 1, bob: a wrong head refused, then its load rejected by two of three.
   EXPECT_EQ(p.commit_refused(p.load_request(1, 1, std::nullopt)), ProtocolRejected::wrong_head);
@@ -134,9 +142,14 @@ void run_every_outcome(ProtocolChain& p) {
   // Turn 2, carol: its load request expires unanswered; a late approval is
   // refused as after the deadline.
   const Hash load2 = p.commit(p.load_request(2, 2, save0));
-  p.empty_blocks(6);
+  p.empty_blocks(10);
   EXPECT_EQ(p.run().turns[2].outcome, TurnOutcome::expired);
   EXPECT_EQ(p.commit_refused(p.load_approval(0, load2)), ProtocolRejected::vote_after_deadline);
+  // Turn 0's vote deadline has passed: its gain is settled and it takes no more votes.
+  EXPECT_TRUE(p.run().models[0].gain_settled);
+  EXPECT_EQ(p.run().contributivity_ppm.at("alice"), 1);
+  EXPECT_EQ(p.commit_refused(p.model_vote(3, save0, true, 700009, 700000)),
+            ProtocolRejected::vote_after_deadline);
 
   // Turn 3, dave: claims alice's model as its own (refused), then gives up
   // its turn holding its load token; the run ends.
@@ -193,6 +206,37 @@ TEST(ChainAuditTraining, ReplaysTheRunOfAGenesisPlanFromBlockOne) {
   EXPECT_EQ(p.run().plan.weight_decay_nano, 10000u);
   EXPECT_EQ(p.run().plan.vote_param_ppm, 15700u);
   EXPECT_EQ(p.run().started_by, "genesis");
+  expect_audit_agrees(p);
+}
+
+// Issue 13's plan fields: a rotating order (the auditor computes each turn's
+// partner) and delta_loss tokens from votes that carry losses, one of them
+// late, settled at the vote deadline.
+TEST(ChainAuditTraining, ReplaysARotatingDeltaLossRunWithALateVote) {
+  ProtocolChain p;
+  TrainingPlan plan = test_plan(4, 2);
+  plan.seed = 5;  // cycle 0 starts at bob, cycle 1 at carol
+  plan.turn_order = TurnOrder::rotating;
+  plan.token_mode = TokenMode::delta_loss;
+  p.commit(p.start(0, plan));
+  ASSERT_EQ(whose_turn(p.training())->partner, "bob");
+  p.grant_load(1, {0, 2});
+  const Hash save = p.commit(p.save_request(1, 0, std::nullopt));
+  auto lossy = [&](std::size_t voter, std::uint64_t candidate, std::uint64_t head) {
+    pb::Transaction t = p.model_vote(voter, save, true, 710'000, 700'000);
+    pb::ModelVote mv;
+    EXPECT_TRUE(mv.ParseFromString(t.payload()));
+    mv.set_loss_candidate_micro(candidate);
+    mv.set_loss_head_micro(head);
+    return p.tx(voter, pb::TX_MODEL_VOTE, mv);
+  };
+  p.commit(lossy(0, 500'000, 690'000));
+  p.commit(lossy(2, 650'000, 690'000));  // quorum; carol's turn begins
+  EXPECT_EQ(whose_turn(p.training())->partner, "carol");
+  p.commit(lossy(3, 590'000, 690'000));  // late
+  p.empty_blocks(4);
+  EXPECT_TRUE(p.run().models[0].gain_settled);
+  EXPECT_EQ(p.run().contributivity_ppm.at("bob"), 100'000);  // {40000, 100000, 190000}
   expect_audit_agrees(p);
 }
 

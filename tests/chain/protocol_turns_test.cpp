@@ -200,8 +200,9 @@ TEST(ProtocolSave, ApprovedSaveMovesTheHeadAndRecordsTheLineage) {
   EXPECT_EQ(record->key_commitment, fake_hash(0xac));
   EXPECT_EQ(record->wrapped_keys.at("carol"), std::string(kWrappedKeyBytes, 'c'));
   EXPECT_EQ(find_save(p.run(), load), nullptr);
-  EXPECT_EQ(m.median_gain_ppm, 20000);  // median of {-10000, 20000, 60000}
-  EXPECT_EQ(p.run().contributivity_ppm.at("alice"), 20000);
+  // The gain is settled at the end of the vote deadline's block (5 + 4).
+  EXPECT_FALSE(m.gain_settled);
+  EXPECT_EQ(m.median_gain_ppm, 0);
   EXPECT_EQ(p.run().turns[0].outcome, TurnOutcome::approved);
   EXPECT_EQ(p.run().turns[0].model_votes.at("bob").reason, "worse on my data");
   auto view = whose_turn(p.training());
@@ -210,6 +211,10 @@ TEST(ProtocolSave, ApprovedSaveMovesTheHeadAndRecordsTheLineage) {
   // The next partner must name the new head.
   EXPECT_EQ(p.refusal(p.load_request(1, 1, std::nullopt)), ProtocolRejected::wrong_head);
   p.commit(p.load_request(1, 1, save));
+  ASSERT_EQ(p.chain.state.height, 9u);  // the vote deadline
+  EXPECT_TRUE(p.run().models[0].gain_settled);
+  EXPECT_EQ(p.run().models[0].median_gain_ppm, 20000);  // median of {-10000, 20000, 60000}
+  EXPECT_EQ(p.run().contributivity_ppm.at("alice"), 20000);
 }
 
 TEST(ProtocolSave, RejectedSaveKeepsTheHeadAndGivesNoContributivity) {
@@ -328,6 +333,13 @@ TEST(ProtocolRun, FinishesAfterCyclesTimesPartnersTurns) {
   EXPECT_FALSE(whose_turn(p.training()).has_value());
   EXPECT_EQ(p.run().head, head);
   EXPECT_EQ(p.run().models.size(), 4u);
+  // The last turn's vote deadline is ahead: its gain is not settled yet.
+  EXPECT_FALSE(gains_settled(p.run()));
+  EXPECT_EQ(p.run().contributivity_ppm.at("bob"), 10000);
+  p.empty_blocks(2);
+  EXPECT_FALSE(gains_settled(p.run()));
+  p.empty_blocks(1);  // the last SaveRequest's height + 4
+  EXPECT_TRUE(gains_settled(p.run()));
   EXPECT_EQ(p.run().contributivity_ppm.at("alice"), 0 + 20000);
   EXPECT_EQ(p.run().contributivity_ppm.at("bob"), 10000 + 30000);
   EXPECT_EQ(p.refusal(p.load_request(0, 4, head)), ProtocolRejected::run_not_active);
@@ -335,7 +347,7 @@ TEST(ProtocolRun, FinishesAfterCyclesTimesPartnersTurns) {
   EXPECT_EQ(p.refusal(p.start(0, test_plan(2))), ProtocolRejected::duplicate_run_id);
 }
 
-TEST(ProtocolMedian, TakesTheMiddleOrTheFlooredMeanOfTheMiddleTwo) {
+TEST(ProtocolGain, TakesThePointOfTheMedianIntervalNearestToZero) {
   auto votes = [](std::initializer_list<std::pair<std::uint32_t, std::uint32_t>> aucs) {
     std::map<std::string, ModelVoteRecord> out;
     int i = 0;
@@ -343,11 +355,20 @@ TEST(ProtocolMedian, TakesTheMiddleOrTheFlooredMeanOfTheMiddleTwo) {
       out["v" + std::to_string(i++)] = ModelVoteRecord{true, c, h, 1, 0, {}, 1};
     return out;
   };
-  EXPECT_EQ(median_gain_ppm({}), 0);
-  EXPECT_EQ(median_gain_ppm(votes({{10, 0}})), 10);
-  EXPECT_EQ(median_gain_ppm(votes({{10, 0}, {0, 20}, {5, 0}})), 5);
-  EXPECT_EQ(median_gain_ppm(votes({{10, 0}, {13, 0}})), 11);   // floor(23 / 2)
-  EXPECT_EQ(median_gain_ppm(votes({{0, 10}, {0, 13}})), -12);  // floor(-23 / 2)
+  EXPECT_EQ(settled_gain_ppm({}), 0);
+  EXPECT_EQ(settled_gain_ppm(votes({{10, 0}})), 10);
+  EXPECT_EQ(settled_gain_ppm(votes({{10, 0}, {0, 20}, {5, 0}})), 5);
+  EXPECT_EQ(settled_gain_ppm(votes({{10, 0}, {13, 0}})), 10);   // [10, 13]: 10
+  EXPECT_EQ(settled_gain_ppm(votes({{0, 10}, {0, 13}})), -10);  // [-13, -10]: -10
+  EXPECT_EQ(settled_gain_ppm(votes({{0, 10}, {13, 0}})), 0);    // [-10, 13] holds 0
+  EXPECT_EQ(settled_gain_ppm(votes({{0, 10}, {13, 0}, {20, 0}, {30, 0}})), 13);  // [13, 20]
+  // Each gain is clamped to 0.5 either way before the median.
+  EXPECT_EQ(settled_gain_ppm(votes({{1'000'000, 0}})), kMaxVoteGainPpm);
+  EXPECT_EQ(settled_gain_ppm(votes({{0, 1'000'000}})), -kMaxVoteGainPpm);
+  // A vote that did not measure the candidate (0 rows) claims no gain.
+  auto unmeasured = votes({{710'000, 700'000}});
+  unmeasured["rival"] = ModelVoteRecord{false, 0, 1'000'000, 0, 0, {}, 1};
+  EXPECT_EQ(settled_gain_ppm(unmeasured), 10'000);
 }
 
 std::vector<Hash> replay(ProtocolChain& p) {

@@ -478,7 +478,7 @@ void report(const ReportArgs& a) {
   }
   // Each partner's sum, over its approved turns, of the median AUC gain
   // (candidate minus head) its voters measured.
-  std::cout << "contributivity (summed median AUC gain of its approved turns):";
+  std::cout << "contributivity (summed settled median AUC gain of its approved turns):";
   for (const auto& [name, c] : run["contributivity_ppm"].items()) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%+.4f", static_cast<double>(c.get<std::int64_t>()) / 1e6);
