@@ -10,6 +10,7 @@
 #include "agent/agent.h"
 #include "agent/agent_keys.h"
 #include "agent/agent_util.h"
+#include "agent/save_vote.h"
 
 namespace baton::agent {
 namespace {
@@ -58,6 +59,16 @@ PartnerAgent::Acted PartnerAgent::train_and_save(const Step& s) {
     const auto t_serialize = Clock::now();
     chain::Bytes bytes = learning::serialize(*model);
     const double serialize_s = seconds_since(t_serialize);
+    // The ledger refuses a model already submitted in the run
+    // (duplicate_model): training that changed no weight gives the turn up.
+    if (auto same = repeated_model(s.run, chain::sha256(chain::ByteView(bytes)), s.turn.index)) {
+      log_once("train/" + s.tag(), spdlog::level::err,
+               s.tag() + ": the trained model is not submitted: " + *same +
+                   "; check the plan's learning rate and epochs and the local training data");
+      failures_[turn_key] = TurnFailure{chain::LoadFailure::training_failed,
+                                        "training changed nothing: " + *same, false, 1};
+      return Acted::failed;
+    }
     std::vector<chain::MemberPublicKeys> recipients;
     for (const auto& m : options_.members) recipients.push_back({m.name, m.ed25519, m.x25519});
     std::sort(recipients.begin(), recipients.end(),

@@ -106,6 +106,8 @@ std::optional<PartnerAgent::Measured> PartnerAgent::measure_candidate(const Step
   if (head == nullptr) return std::nullopt;  // logged; this node abstains
   out.head_measured = out.eval_s > 0;
   out.measure.auc_head = head->auc;
+  if (auto loss = learning::mean_cross_entropy(head->labels, head->scores))
+    out.measure.loss_head = *loss;
   const chain::SaveRecord& save = *s.turn.save;
   std::optional<std::string> refusal;
   const std::string expected_key = expected_object_key(s.run.plan.run_id, s.turn.index);
@@ -113,6 +115,10 @@ std::optional<PartnerAgent::Measured> PartnerAgent::measure_candidate(const Step
     refusal = "wrong_object_key: the candidate of turn " + std::to_string(s.turn.index) +
               " must be stored at " + expected_key + ", not " + save.object_key;
   }
+  // A copy of the head or of another candidate of the run measures like the
+  // head: no contribution, rejected without fetching it (the ledger refuses
+  // such a SaveRequest as duplicate_model, so only a faulty ledger shows one).
+  if (!refusal) refusal = repeated_model(s.run, save.model_sha256, s.turn.index);
   // The plan's spec decides every size: the blob's (checked before it is
   // downloaded), the model's (checked before anything is built) and the
   // time its scoring may take.
@@ -156,6 +162,8 @@ std::optional<PartnerAgent::Measured> PartnerAgent::measure_candidate(const Step
       } else {
         out.measure.auc_candidate = eval->auc;
         out.measure.validation_rows = data->validation.rows;
+        if (auto loss = learning::mean_cross_entropy(eval->labels, eval->scores))
+          out.measure.loss_candidate = *loss;
         auto test = learning::delong_paired_test(eval->labels, eval->scores, head->scores);
         if (test) {
           out.measure.p_worse = test->p_one_sided_a_worse;

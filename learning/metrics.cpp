@@ -327,6 +327,20 @@ Result<double> brier_score(std::span<const int> labels01, std::span<const double
   return sum / static_cast<double>(scores.size());
 }
 
+Result<double> mean_cross_entropy(std::span<const int> labels01, std::span<const double> scores) {
+  require_same_length(labels01.size(), scores.size());
+  if (labels01.empty()) return make_error("the cross-entropy of an empty set is undefined.");
+  if (auto s = check_labels(labels01); !s) return s.error();
+  if (auto s = check_scores(scores, true); !s) return s.error();
+  constexpr double kEps = 1e-7;
+  double sum = 0;
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    const double p = std::clamp(scores[i], kEps, 1.0 - kEps);
+    sum -= labels01[i] == 1 ? std::log(p) : std::log(1.0 - p);
+  }
+  return sum / static_cast<double>(scores.size());
+}
+
 Result<std::vector<RocPoint>> roc_curve(std::span<const int> labels01,
                                         std::span<const double> scores) {
   if (auto s = check_auc_input(labels01, scores, 1); !s) return s.error();

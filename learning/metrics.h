@@ -88,6 +88,12 @@ Result<std::vector<CalibrationBin>> calibration_curve(std::span<const int> label
 // Error: empty input, a probability outside [0, 1] or NaN, a label not in {0, 1}.
 Result<double> brier_score(std::span<const int> labels01, std::span<const double> scores);
 
+// Mean binary cross-entropy -[y log p + (1 - y) log(1 - p)], each p clamped
+// to [1e-7, 1 - 1e-7] (so at most 16.2 per row): the validation loss a
+// voter reports in a delta_loss run (docs/PROTOCOL.md §18.2, "Gains").
+// Error: as brier_score.
+Result<double> mean_cross_entropy(std::span<const int> labels01, std::span<const double> scores);
+
 // ROC curve points from (0, 0) to (1, 1), one point per distinct score
 // threshold (descending), like scikit-learn's roc_curve(drop_intermediate=False).
 // Error: as roc_auc.

@@ -170,5 +170,68 @@ TEST(SaveVoteDecision, TheModelVoteCarriesEveryField) {
   EXPECT_EQ(mv.reason(), v.reason);
 }
 
+// delta_loss runs count the voters' loss decrease: the vote carries both
+// losses in millionths, or neither.
+TEST(SaveVoteDecision, CarriesBothValidationLossesInMillionthsOrNeither) {
+  CandidateMeasure m = measured(0.81, 0.80);
+  m.loss_candidate = 0.4123456;
+  m.loss_head = 0.6931472;
+  auto v = decide_save_vote(kStrict, m);
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  EXPECT_EQ(v->loss_candidate_micro, 412'346u);
+  EXPECT_EQ(v->loss_head_micro, 693'147u);
+  const auto mv = model_vote("run-1", chain::Hash{}, *v);
+  EXPECT_EQ(mv.loss_candidate_micro(), 412'346u);
+  EXPECT_EQ(mv.loss_head_micro(), 693'147u);
+  m.loss_candidate = 1e9;  // capped at the ledger's bound
+  EXPECT_EQ(decide_save_vote(kStrict, m)->loss_candidate_micro, chain::kMaxLossMicro);
+  m.loss_head.reset();  // one alone would claim a decrease it did not measure
+  v = decide_save_vote(kStrict, m);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->loss_candidate_micro, 0u);
+  EXPECT_EQ(v->loss_head_micro, 0u);
+}
+
+// A candidate with the bytes of the head (or of any other candidate of the
+// run) is no contribution: the partner does not submit it and a voter
+// rejects it. A perturbed copy has other bytes and is measured.
+TEST(SaveVoteDecision, NamesACandidateIdenticalToTheHeadOrAnotherCandidate) {
+  chain::Hash head_model, rejected_model, fresh;
+  head_model.bytes.fill(0x11);
+  rejected_model.bytes.fill(0x22);
+  fresh.bytes.fill(0x33);
+  chain::Run run;
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    chain::Turn t;
+    t.index = i;
+    run.turns.push_back(t);
+  }
+  run.turns[0].save = chain::SaveRecord{};
+  run.turns[0].save->model_sha256 = head_model;
+  run.turns[0].save_request_id = chain::Hash{};
+  run.turns[0].save_request_id->bytes.fill(0xa0);
+  run.turns[0].outcome = chain::TurnOutcome::approved;
+  run.head = run.turns[0].save_request_id;
+  run.turns[1].save = chain::SaveRecord{};
+  run.turns[1].save->model_sha256 = rejected_model;
+  run.turns[1].outcome = chain::TurnOutcome::rejected;
+
+  const auto same_as_head = repeated_model(run, head_model, 2);
+  ASSERT_TRUE(same_as_head.has_value());
+  EXPECT_EQ(same_as_head->rfind("identical_model: ", 0), 0u) << *same_as_head;
+  EXPECT_NE(same_as_head->find("the head, turn 0"), std::string::npos) << *same_as_head;
+  const auto same_as_rejected = repeated_model(run, rejected_model, 2);
+  ASSERT_TRUE(same_as_rejected.has_value());
+  EXPECT_NE(same_as_rejected->find("turn 1's candidate (rejected)"), std::string::npos);
+  EXPECT_FALSE(repeated_model(run, fresh, 2).has_value());
+  // A turn's own candidate is not a copy of itself (a voter on turn 1).
+  EXPECT_FALSE(repeated_model(run, rejected_model, 1).has_value());
+  // The voter's vote on such a candidate: unmeasured, so a reject with no gain.
+  auto v = decide_save_vote(kStrict, unmeasured(0.8, *same_as_head));
+  ASSERT_TRUE(v.ok());
+  EXPECT_FALSE(v->approve);
+  EXPECT_EQ(v->validation_size, 0u);
+}
+
 }  // namespace
 }  // namespace baton::agent

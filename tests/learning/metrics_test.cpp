@@ -291,6 +291,24 @@ TEST(BrierScore, IsAnErrorForEmptyInput) {
   EXPECT_FALSE(brier_score(std::vector<int>{}, std::vector<double>{}).ok());
 }
 
+// The mean of -log(p) over positives and -log(1 - p) over negatives (what
+// scikit-learn's log_loss computes; no score here reaches the 1e-7 clamp):
+// python3 -c 'import math; y=[0,0,1,1,0,1,0,1,1,0,1,0];
+//   A=[0.1,0.4,0.35,0.8,0.4,0.9,0.2,0.35,0.7,0.6,0.4,0.05];
+//   print(-sum(math.log(p if t else 1-p) for t,p in zip(y,A))/len(y))'
+// -> 0.5015711110456668 (and 0.41347143729971786 for the second scores)
+TEST(MeanCrossEntropy, IsTheMeanNegativeLogLikelihoodWithClampedProbabilities) {
+  EXPECT_NEAR(*mean_cross_entropy(kLabels, kScoresA), 0.5015711110456668, 1e-12);
+  EXPECT_NEAR(*mean_cross_entropy(kLabels, kScoresB), 0.41347143729971786, 1e-12);
+  EXPECT_NEAR(*mean_cross_entropy(std::vector<int>{1, 0}, std::vector<double>{0.5, 0.5}),
+              std::log(2.0), 1e-12);
+  // A confidently wrong row costs -log(1e-7), not infinity.
+  EXPECT_NEAR(*mean_cross_entropy(std::vector<int>{1}, std::vector<double>{0.0}), -std::log(1e-7),
+              1e-9);
+  EXPECT_FALSE(mean_cross_entropy(std::vector<int>{}, std::vector<double>{}).ok());
+  EXPECT_FALSE(mean_cross_entropy(std::vector<int>{1}, std::vector<double>{1.5}).ok());
+}
+
 // python3 -c 'from sklearn.metrics import roc_curve;
 //   f,t,_=roc_curve([0,0,1,1,0,1,0,1,1,0,1,0],
 //     [0.1,0.4,0.35,0.8,0.4,0.9,0.2,0.35,0.7,0.6,0.4,0.05], drop_intermediate=False);
