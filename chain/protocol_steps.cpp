@@ -57,18 +57,29 @@ void begin_turn(Run& run, std::uint64_t index, std::uint64_t height) {
   run.turns.push_back(std::move(t));
 }
 
+// Begins turn `index`, skipping (outcome suspended, at `height`) every turn
+// of a suspended partner, or ends the run after its last turn. At most
+// total_turns iterations, each a scan of the run's turns.
+void begin_from(TrainingState& ts, Run& run, std::uint64_t index, std::uint64_t height) {
+  for (; index < run.plan.total_turns(); ++index) {
+    begin_turn(run, index, height);
+    Turn& t = run.turns.back();
+    if (!partner_suspended(run, t.partner)) return;
+    t.phase = TurnPhase::done;
+    t.outcome = TurnOutcome::suspended;
+    t.end_height = height;
+  }
+  run.status = RunStatus::finished;
+  run.end_height = height;
+  ts.active_run.reset();
+}
+
 void finish_turn(TrainingState& ts, Run& run, TurnOutcome outcome, std::uint64_t height) {
   Turn& t = run.turns.back();
   t.phase = TurnPhase::done;
   t.outcome = outcome;
   t.end_height = height;
-  if (run.turns.size() >= run.plan.total_turns()) {
-    run.status = RunStatus::finished;
-    run.end_height = height;
-    ts.active_run.reset();
-    return;
-  }
-  begin_turn(run, t.index + 1, height);
+  begin_from(ts, run, t.index + 1, height);
 }
 
 std::optional<Hash> opt_hash(const std::string& bytes) {

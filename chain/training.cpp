@@ -37,6 +37,8 @@ std::string_view to_string(TurnOutcome outcome) {
       return "expired";
     case TurnOutcome::abandoned:
       return "abandoned";
+    case TurnOutcome::suspended:
+      return "suspended";
   }
   return "unknown";
 }
@@ -306,6 +308,17 @@ std::int64_t settled_gain_ppm(const std::map<std::string, ModelVoteRecord>& vote
   if (lo > 0) return lo;
   if (hi < 0) return hi;
   return 0;  // the median interval holds zero
+}
+
+bool partner_suspended(const Run& run, std::string_view partner) {
+  if (run.plan.suspend_after == 0) return false;
+  std::uint32_t rejected = 0;
+  for (auto it = run.turns.rbegin(); it != run.turns.rend(); ++it) {
+    if (it->partner != partner) continue;
+    if (it->outcome == TurnOutcome::approved) break;
+    if (it->outcome == TurnOutcome::rejected && ++rejected >= run.plan.suspend_after) return true;
+  }
+  return false;
 }
 
 std::uint64_t vote_deadline(const Run& run, const Turn& t) {

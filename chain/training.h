@@ -101,6 +101,9 @@ struct TrainingPlan {
   std::uint64_t vote_deadline_blocks = 20;
   TokenMode token_mode = TokenMode::delta_auc;
   TurnOrder turn_order = TurnOrder::fixed;
+  // A partner whose turns were rejected this many times in a row (no approval
+  // between) is suspended: its later turns are skipped. 0: never.
+  std::uint32_t suspend_after = 0;
 
   std::uint64_t total_turns() const { return static_cast<std::uint64_t>(cycles) * partners.size(); }
   bool operator==(const TrainingPlan&) const = default;
@@ -125,6 +128,9 @@ enum class TurnOutcome : std::uint8_t {
   rejected = 2,   // a quorum refused the load or the save
   expired = 3,    // a deadline passed first
   abandoned = 4,  // the partner gave up its turn (TurnAbandon): Turn::abandon says why
+  // Skipped when it began: its partner's candidates or loads were rejected
+  // plan.suspend_after times in a row (issue 13; partner_suspended).
+  suspended = 5,
 };
 
 // Why a partner gave up its turn (TurnAbandon.reason). Stored in the state
@@ -363,6 +369,12 @@ const SaveRecord* find_save(const Run& run, const Hash& model_id);
 // kept refusals of any log; nullptr otherwise. A partner agent asks this to
 // learn why a transaction it sent took no effect.
 const Refusal* find_refusal(const TrainingState& state, const Hash& tx_hash);
+
+// Has `partner` been rejected run.plan.suspend_after times in a row (turns
+// rejected by the vote since its last approved one; expired, abandoned and
+// suspended turns neither count nor reset)? Always false when suspend_after
+// is 0. Once true it stays true: its later turns are suspended, never approved.
+bool partner_suspended(const Run& run, std::string_view partner);
 
 // ---- Gains (docs/PROTOCOL.md §18.2, "Gains") ----
 

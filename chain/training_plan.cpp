@@ -171,6 +171,10 @@ Status validate_plan(const Genesis& genesis, const TrainingPlan& plan) {
     return make_error("training plan: token_mode must be delta_auc or delta_loss");
   if (plan.turn_order != TurnOrder::fixed && plan.turn_order != TurnOrder::rotating)
     return make_error("training plan: turn_order must be fixed or rotating");
+  if (plan.suspend_after > plan.cycles)
+    return refuse("suspend_after", plan.suspend_after,
+                  "it must be at most the number of cycles (" + std::to_string(plan.cycles) +
+                      "), or 0 for never");
   const std::uint64_t validators = validator_count(genesis);
   if (auto s = check_deadline("deadlines.load_blocks", plan.load_deadline_blocks, validators); !s)
     return s;
@@ -218,6 +222,7 @@ Result<TrainingPlan> plan_from_proto(const Genesis& genesis, const pb::TrainingP
   t.vote_deadline_blocks = p.vote_deadline_blocks();
   t.token_mode = static_cast<TokenMode>(p.token_mode());
   t.turn_order = static_cast<TurnOrder>(p.turn_order());
+  t.suspend_after = p.suspend_after();
   if (auto s = validate_plan(genesis, t); !s) return s.error();
   return t;
 }
@@ -246,6 +251,7 @@ pb::TrainingPlan plan_to_proto(const TrainingPlan& t) {
   p.set_vote_deadline_blocks(t.vote_deadline_blocks);
   p.set_token_mode(static_cast<std::uint32_t>(t.token_mode));
   p.set_turn_order(static_cast<std::uint32_t>(t.turn_order));
+  p.set_suspend_after(t.suspend_after);
   return p;
 }
 

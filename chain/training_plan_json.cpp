@@ -96,10 +96,11 @@ const json& sub(const json& j, const char* key) {
 Result<std::optional<TrainingPlan>> decode_plan_json(const json& j) {
   if (!j.is_object()) return make_error("training plan: must be a JSON object");
   if (j.empty()) return std::optional<TrainingPlan>{};
-  if (auto s = refuse_unknown(j,
-                              {"run_id", "model", "dataset", "partners", "cycles", "training",
-                               "vote_policy", "quorum", "deadlines", "token_mode", "turn_order"},
-                              "the plan");
+  if (auto s = refuse_unknown(
+          j,
+          {"run_id", "model", "dataset", "partners", "cycles", "training", "vote_policy", "quorum",
+           "deadlines", "token_mode", "turn_order", "suspend_after"},
+          "the plan");
       !s)
     return s.error();
   for (const char* k : {"dataset", "training", "vote_policy", "quorum", "deadlines"}) {
@@ -215,6 +216,13 @@ Result<std::optional<TrainingPlan>> decode_plan_json(const json& j) {
                       "\" is unknown; use fixed (the partners' order every cycle) or rotating "
                       "(each cycle starts one partner further, from the seed)");
   }
+  std::uint64_t suspend_after = 0;
+  TRY_ASSIGN(suspend_after, get_uint(j, "suspend_after", "the plan", 0));
+  if (suspend_after > kMaxPlanTurns) {
+    return make_error("training plan: suspend_after is " + std::to_string(suspend_after) +
+                      "; it must be at most the number of cycles, or 0 for never");
+  }
+  p.suspend_after = static_cast<std::uint32_t>(suspend_after);
   return std::optional<TrainingPlan>{std::move(p)};
 }
 
@@ -253,6 +261,7 @@ json plan_to_json(const TrainingPlan& p) {
                     {"vote_blocks", p.vote_deadline_blocks}};
   j["token_mode"] = std::string(to_string(p.token_mode));
   j["turn_order"] = std::string(to_string(p.turn_order));
+  j["suspend_after"] = p.suspend_after;
   return j;
 }
 

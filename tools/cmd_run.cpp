@@ -202,6 +202,15 @@ void lineage(const ReadOptions& o, const std::string& run_id) {
   }
   std::cout << "run " << (*run)["run_id"].get<std::string>() << ": " << models.size()
             << " approved models\n";
+  // A suspended partner (rejected plan.suspend_after times in a row) adds no
+  // model: its skipped turns say so here.
+  for (const auto& t : (*run)["turns"]) {
+    if (t["decision"] != "suspended") continue;
+    std::cout << "(turn " << t["turn"].get<std::uint64_t>() << " of "
+              << t["partner"].get<std::string>()
+              << " skipped: suspended after its candidates were rejected "
+              << (*run)["plan"].value("suspend_after", 0) << " times in a row)\n";
+  }
   for (const auto& m : models) {
     std::cout << m["id"].get<std::string>() << "  turn " << m["turn"].get<std::uint64_t>() << " by "
               << m["contributor"].get<std::string>() << ", parent "

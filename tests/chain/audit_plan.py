@@ -51,7 +51,7 @@ def encode_plan(p):
                      (14, "vote_policy"), (15, "vote_param_ppm"), (16, "quorum_num"),
                      (17, "quorum_den"), (18, "load_deadline_blocks"),
                      (19, "save_deadline_blocks"), (20, "vote_deadline_blocks"),
-                     (60, "token_mode"), (61, "turn_order")):
+                     (60, "token_mode"), (61, "turn_order"), (62, "suspend_after")):
         out += put_uint(num, p[key])
     return out
 
@@ -68,7 +68,7 @@ def plan_from_proto(f):
         "vote_policy": one(14, 0), "vote_param_ppm": one(15, 0), "quorum_num": one(16, 0),
         "quorum_den": one(17, 0), "load_deadline_blocks": one(18, 0),
         "save_deadline_blocks": one(19, 0), "vote_deadline_blocks": one(20, 0),
-        "token_mode": one(60, 0), "turn_order": one(61, 0),
+        "token_mode": one(60, 0), "turn_order": one(61, 0), "suspend_after": one(62, 0),
     }
 
 
@@ -123,6 +123,7 @@ def plan_from_genesis(j):
         "vote_deadline_blocks": d.get("vote_blocks", 20),
         "token_mode": {"delta_auc": 0, "delta_loss": 1}[j.get("token_mode", "delta_auc")],
         "turn_order": {"fixed": 0, "rotating": 1}[j.get("turn_order", "fixed")],
+        "suspend_after": j.get("suspend_after", 0),
     }
 
 
@@ -149,7 +150,7 @@ def plan_is_valid(c, p):
     """The plan bounds of section 18.1: whether a StartRun's plan is refused as invalid_plan."""
     if not 1 <= p["vote_policy"] <= 3 or not valid_run_id(p["run_id"]) or not p["partners"]:
         return False
-    if p["token_mode"] > 1 or p["turn_order"] > 1:
+    if p["token_mode"] > 1 or p["turn_order"] > 1 or p["suspend_after"] > p["cycles"]:
         return False
     for i, name in enumerate(p["partners"]):
         if name not in c.power or "partner" not in c.roles[name] or name in p["partners"][:i]:

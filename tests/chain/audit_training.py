@@ -26,8 +26,8 @@ PROTOCOL_TYPES = range(10, 16)
 
 # Turn phases and outcomes (section 18.4).
 AWAITING_LOAD_REQUEST, LOAD_VOTING, TRAINING, SAVE_VOTING, DONE = range(1, 6)
-PENDING, APPROVED, REJECTED, EXPIRED, ABANDONED = range(0, 5)
-OUTCOME_NAMES = ["pending", "approved", "rejected", "expired", "abandoned"]
+PENDING, APPROVED, REJECTED, EXPIRED, ABANDONED, SUSPENDED = range(0, 6)
+OUTCOME_NAMES = ["pending", "approved", "rejected", "expired", "abandoned", "suspended"]
 ACTIVE, FINISHED = 1, 2
 
 MAX_REFUSALS_KEPT = 256
@@ -90,11 +90,16 @@ class Training:
         t = run["turns"][-1]
         t["phase"], t["outcome"], t["end_height"] = DONE, outcome, height
         p = run["plan"]
-        if len(run["turns"]) >= p["cycles"] * len(p["partners"]):
-            run["status"], run["end_height"] = FINISHED, height
-            self.active_run = None
-            return
-        self.begin_turn(run, t["index"] + 1, height)
+        index = t["index"] + 1
+        while index < p["cycles"] * len(p["partners"]):  # a suspended partner's turns are skipped
+            self.begin_turn(run, index, height)
+            t = run["turns"][-1]
+            if not partner_suspended(run, t["partner"]):
+                return
+            t["phase"], t["outcome"], t["end_height"] = DONE, SUSPENDED, height
+            index += 1
+        run["status"], run["end_height"] = FINISHED, height
+        self.active_run = None
 
     def start_run(self, plan, plan_bytes, started_by, height):
         run = {"plan": plan, "plan_bytes": plan_bytes, "started_by": started_by,
@@ -390,6 +395,24 @@ def vote_follows_policy(plan, approve, aucs, validation_size):
 
 MAX_VOTE_GAIN_PPM, MAX_VOTE_LOSS_GAIN_MICRO, MAX_LOSS_MICRO = 500000, 1000000, 100000000
 DELTA_AUC, DELTA_LOSS = 0, 1
+
+
+def partner_suspended(run, partner):
+    """Rejected plan["suspend_after"] times since its last approved turn (0: never suspended)."""
+    n = run["plan"]["suspend_after"]
+    if n == 0:
+        return False
+    rejected = 0
+    for t in reversed(run["turns"]):
+        if t["partner"] != partner:
+            continue
+        if t["outcome"] == APPROVED:
+            return False
+        if t["outcome"] == REJECTED:
+            rejected += 1
+            if rejected >= n:
+                return True
+    return False
 
 
 def turn_partner(plan, index):

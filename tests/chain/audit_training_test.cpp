@@ -240,6 +240,75 @@ TEST(ChainAuditTraining, ReplaysARotatingDeltaLossRunWithALateVote) {
   expect_audit_agrees(p);
 }
 
+// Issue 13: a partner rejected suspend_after times in a row (no approval
+// between) is suspended; its later turns are skipped with outcome suspended
+// in the block where they would begin. The auditor replays the skips.
+TEST(ChainAuditTraining, SkipsTheTurnsOfAPartnerRejectedTwiceInARow) {
+  ProtocolChain p;
+  TrainingPlan plan = test_plan(4, 3);
+  plan.suspend_after = 2;
+  p.commit(p.start(0, plan));
+  auto reject_alice = [&](std::uint64_t turn) {
+    const Hash load = p.commit(p.load_request(0, turn, std::nullopt));
+    p.commit(p.load_approval(1, load, false));
+    p.commit(p.load_approval(2, load, false));
+    ASSERT_EQ(p.run().turns[turn].outcome, TurnOutcome::rejected);
+  };
+  auto others_give_up = [&](std::uint64_t first) {
+    for (std::uint64_t turn = first; turn < first + 3; ++turn)
+      p.commit(abandon(p, turn % 4, turn, std::nullopt));
+  };
+  reject_alice(0);
+  others_give_up(1);
+  EXPECT_FALSE(partner_suspended(p.run(), "alice"));
+  EXPECT_EQ(whose_turn(p.training())->partner, "alice");  // one rejection: still in turn
+  reject_alice(4);
+  EXPECT_TRUE(partner_suspended(p.run(), "alice"));
+  EXPECT_FALSE(partner_suspended(p.run(), "bob"));  // abandoned turns do not count
+  others_give_up(5);
+  // Dave's abandon of turn 7 ends it; alice's turn 8 is skipped in the same block.
+  const Turn& skipped = p.run().turns[8];
+  EXPECT_EQ(skipped.outcome, TurnOutcome::suspended);
+  EXPECT_EQ(skipped.partner, "alice");
+  EXPECT_EQ(skipped.end_height, p.chain.state.height);
+  EXPECT_FALSE(skipped.load_request_id.has_value());
+  EXPECT_EQ(whose_turn(p.training())->turn, 9u);
+  EXPECT_EQ(whose_turn(p.training())->partner, "bob");
+  EXPECT_EQ(p.commit_refused(p.load_request(0, 8, std::nullopt)), ProtocolRejected::out_of_turn);
+  expect_audit_agrees(p);
+}
+
+TEST(ChainAuditTraining, AnApprovalBetweenRejectionsKeepsThePartnerInTurn) {
+  chain::Run run;
+  run.plan = test_plan(4, 3);
+  run.plan.suspend_after = 2;
+  auto turn = [&](std::string partner, TurnOutcome outcome) {
+    Turn t;
+    t.index = run.turns.size();
+    t.partner = std::move(partner);
+    t.outcome = outcome;
+    run.turns.push_back(t);
+  };
+  turn("alice", TurnOutcome::rejected);
+  turn("alice", TurnOutcome::approved);
+  turn("alice", TurnOutcome::expired);
+  turn("alice", TurnOutcome::rejected);
+  EXPECT_FALSE(partner_suspended(run, "alice"));
+  turn("alice", TurnOutcome::abandoned);
+  turn("alice", TurnOutcome::rejected);
+  EXPECT_TRUE(partner_suspended(run, "alice"));
+  run.plan.suspend_after = 0;  // never
+  EXPECT_FALSE(partner_suspended(run, "alice"));
+  // A plan whose suspend_after exceeds its cycles would never suspend: refused.
+  TrainingPlan plan = test_plan(4, 2);
+  plan.suspend_after = 3;
+  ProtocolChain p;
+  EXPECT_EQ(p.refusal(p.start(0, plan)), ProtocolRejected::invalid_plan);
+  plan.suspend_after = 2;
+  EXPECT_EQ(plan_from_proto(p.chain.spec.genesis, plan_to_proto(plan))->suspend_after, 2u);
+  EXPECT_EQ(plan_to_json(plan)["suspend_after"], 2u);
+}
+
 // Every block below is signed by all four validators; only the last one's
 // state hash is wrong, leaving out one ppm of alice's contributivity. The
 // auditor must recompute the training state to see it, as validate_block does.
