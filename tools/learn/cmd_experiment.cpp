@@ -94,6 +94,7 @@ struct ExperimentArgs {
   int cycles = 1, epochs = 0, batch = 0, threads = 1, workers = 1;
   double lr = 0;
   bool json = false;
+  AdversaryArgs adversaries;  // kinds empty: the paper's scenarios
 };
 
 ln::PreparedData load_data(const ExperimentArgs& a) {
@@ -121,6 +122,26 @@ ln::PreparedData load_data(const ExperimentArgs& a) {
 }
 
 void run_experiment_command(const ExperimentArgs& a) {
+  if (!a.adversaries.kinds.empty()) {
+    // The adversarial simulation: --epochs is the local epochs per visit
+    // (default: the data set's budget spread over --cycles, as below).
+    const auto data = load_data(a);
+    auto plan =
+        ln::default_plan(a.dataset.empty() ? std::string_view("csv") : std::string_view(a.dataset));
+    plan.seed = a.seed;
+    plan.cycles = a.cycles;
+    plan.train.threads = a.threads;
+    plan.train.epochs = a.epochs > 0 ? a.epochs : ln::epochs_per_visit(plan.train.epochs, a.cycles);
+    if (a.batch > 0) plan.train.batch_size = a.batch;
+    if (a.lr > 0) plan.train.learning_rate = a.lr;
+    if (!a.hidden.empty()) plan.hidden = parse_widths(a.hidden);
+    if (auto st = ln::validate(plan.train); !st) fail(st.error().message, Exit::usage);
+    ln::init_torch(a.threads);
+    AdversaryArgs adv = a.adversaries;
+    adv.json = a.json;
+    run_adversaries(data, plan, adv);
+    return;
+  }
   if (a.scenarios != "paper")
     fail("--scenarios supports only \"paper\" (the six scenarios of C-DistriM)", Exit::usage);
   const auto data = load_data(a);
@@ -296,6 +317,17 @@ void register_experiment_commands(CLI::App& app) {
                   "Write one CSV of test predictions per row here");
   exp->add_option("--plots-out", args->plots_out, "Write ROC and calibration curves (SVG) here");
   exp->add_flag("--json", args->json, "Print the results as JSON");
+  exp->add_option("--adversaries", args->adversaries.kinds,
+                  "Run the adversarial simulation on the ledger instead: \"all\" or kinds "
+                  "label_flip,random_weights,free_rider,free_rider_noise,poison,colluder,rival,"
+                  "reseal (--cycles: passes, --epochs: local epochs per visit)");
+  exp->add_option("--fractions", args->adversaries.fractions,
+                  "With --adversaries: adversaries/members, e.g. 1/4,2/6 (default)");
+  exp->add_option("--policies", args->adversaries.policies,
+                  "With --adversaries: strict,tolerance,delong (default: all three; tolerance "
+                  "0.02, delong 0.05)");
+  exp->add_flag("--shapley", args->adversaries.shapley,
+                "With --adversaries: also exact Shapley values vs on-chain tokens (4 members)");
   exp->callback([args] { run_experiment_command(*args); });
 
   auto bargs = std::make_shared<BenchArgs>();

@@ -3,12 +3,31 @@
 // be listed in tools/learn_commands.h so that `baton` forwards them.
 #pragma once
 
+#include <string>
+
 #include <CLI/CLI.hpp>
+
+#include "learning/dataset.h"
+#include "learning/experiment.h"
 
 namespace baton::tools {
 
 void register_experiment_commands(CLI::App& app);  // experiment, bench train (cmd_experiment.cpp)
 void register_data_commands(CLI::App& app);        // data ...               (cmd_data.cpp)
 void register_report_commands(CLI::App& app);      // report                 (cmd_report.cpp)
+
+// `baton experiment --adversaries KINDS` (cmd_adversaries.cpp): the
+// adversarial simulation on the ledger (agent/adversary_sim.h).
+struct AdversaryArgs {
+  std::string kinds;                                 // "all" or label_flip,colluder,...
+  std::string fractions = "1/4,2/6";                 // adversaries/members
+  std::string policies = "strict,tolerance,delong";  // tolerance 0.02, delong 0.05
+  bool shapley = false;  // also exact Shapley values vs on-chain tokens (4 members)
+  bool json = false;
+};
+// Prints the tables (or JSON) for `data` with `plan`'s model and training
+// settings (plan.train.epochs = local epochs per visit, plan.cycles).
+void run_adversaries(const learning::PreparedData& data, const learning::ExperimentPlan& plan,
+                     const AdversaryArgs& args);
 
 }  // namespace baton::tools
