@@ -68,6 +68,44 @@ TEST(ExperimentCli, RefusesMissingGarbageAndUnlabelledCsvFiles) {
       "outcome");
 }
 
+TEST(ExperimentCli, AdversariesRefuseUnknownKindsFractionsAndPolicies) {
+  const std::vector<std::string> base = {"experiment", "--dataset", "breast_cancer", "--data-dir",
+                                         data_dir()};
+  auto with = [&](std::vector<std::string> extra) {
+    auto args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_baton(args);
+  };
+  expect_one_sentence_failure(with({"--adversaries", "saboteur"}), 2, "label_flip");
+  expect_one_sentence_failure(with({"--adversaries", "all", "--fractions", "3/4"}), 2,
+                              "at most half");
+  expect_one_sentence_failure(with({"--adversaries", "all", "--fractions", "1/40"}), 2, "K/N");
+  expect_one_sentence_failure(with({"--adversaries", "all", "--policies", "lenient"}), 2, "strict");
+}
+
+// The whole simulation through the binary: a free rider's copies of the head
+// are refused by the ledger (duplicate_model) and earn it nothing.
+TEST(ExperimentCli, AdversaryFreeRiderIsRefusedAsDuplicateModel) {
+  auto r = run_baton({"experiment", "--dataset", "breast_cancer", "--data-dir", data_dir(),
+                      "--adversaries", "free_rider", "--fractions", "1/4", "--policies", "strict",
+                      "--cycles", "2", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["runs"].size(), 2u);  // the honest run, then 1 free rider of 4
+  const auto& honest = j["runs"][0];
+  EXPECT_EQ(honest["adversary"], "none");
+  EXPECT_FALSE(honest["refusals"].contains("duplicate_model"));
+  const auto& run = j["runs"][1];
+  EXPECT_EQ(run["adversary"], "free_rider");
+  EXPECT_EQ(run["refusals"]["duplicate_model"], 2);
+  const auto& rider = run["accounts"][1];
+  EXPECT_EQ(rider["behaviour"], "free_rider");
+  EXPECT_EQ(rider["approved"], 0);
+  EXPECT_EQ(rider["expired"], 2);
+  EXPECT_EQ(rider["tokens_ppm"], 0);
+  EXPECT_TRUE(rider["balance"].is_null());  // no accounts on the ledger yet
+}
+
 TEST(ExperimentCli, RefusesBadFlags) {
   TempDir dir;
   expect_one_sentence_failure(
