@@ -60,11 +60,10 @@ chain::TrainingPlan make_plan(const learning::PreparedData& data, const SimConfi
 
 class Consortium {
  public:
-  Consortium(std::vector<Member> members, chain::ChainSpec spec, const SimConfig& c)
+  Consortium(std::vector<Member> members, chain::ChainSpec spec)
       : members_(std::move(members)),
         spec_(std::move(spec)),
-        state_(chain::initial_state(spec_.genesis_hash)),
-        c_(c) {}
+        state_(chain::initial_state(spec_.genesis_hash)) {}
 
   const chain::LedgerState& state() const { return state_; }
   std::vector<Member>& members() { return members_; }
@@ -121,7 +120,6 @@ class Consortium {
   std::vector<Member> members_;
   chain::ChainSpec spec_;
   chain::LedgerState state_;
-  const SimConfig& c_;
   std::size_t blocks_ = 0;
   std::map<std::string, learning::Model> models_;
   Hash initial_sha_;
@@ -341,7 +339,7 @@ Result<SimResult> simulate(const learning::PreparedData& data, const SimConfig& 
 
   auto initial = learning::Model::create(spec, c.seed);
   if (!initial) return initial.error();
-  Consortium cs(std::move(*members), std::move(*spec_chain), c);
+  Consortium cs(std::move(*members), std::move(*spec_chain));
   if (auto b = cs.append({}); !b) return b.error();  // block 1 starts the genesis run
   std::map<std::uint64_t, bool> acted;
   // Every phase ends by its deadline (members.size() blocks), so a run takes

@@ -84,8 +84,10 @@ struct AccountResult {
 };
 
 struct SimResult {
-  std::vector<AccountResult> accounts;                      // member order
-  std::map<chain::ProtocolRejected, std::size_t> refusals;  // refused txs by reason
+  std::vector<AccountResult> accounts;  // member order
+  // Refused transactions by reason, from the run's refusal log (the ledger
+  // keeps the last chain::kMaxRefusalsKept; a simulated run has far fewer).
+  std::map<chain::ProtocolRejected, std::size_t> refusals;
   std::size_t turns = 0, approved = 0, rejected = 0, expired = 0;
   std::size_t blocks = 0;
   std::vector<double> test_scores;  // the final head's P(positive) per test row
