@@ -188,10 +188,8 @@ learning::PreparedData binary_view(const learning::PreparedData& data, int posit
   return out;
 }
 
-std::optional<std::uint64_t> ledger_balance(const chain::LedgerState&, std::string_view) {
-  // chain/ keeps no accounts yet (issue 13's "economy" part adds them): read
-  // the member's balance from the LedgerState here once it does.
-  return std::nullopt;
+std::uint64_t ledger_balance(const chain::LedgerState& state, std::string_view member) {
+  return state.training.accounts.balance(member);
 }
 
 Result<std::vector<double>> shapley_values(const learning::PreparedData& data, const SimConfig& c) {

@@ -327,6 +327,7 @@ Result<SimResult> simulate(const learning::PreparedData& data, const SimConfig& 
     gm.x25519 = m.x25519.public_key();
     gm.p2p_address = "127.0.0.1:0";
     gm.power = 1;
+    gm.balance = m.behaviour == Behaviour::honest ? c.honest_balance : c.adversary_balance;
     if (i == 0) gm.roles.push_back("admin");
     gm.roles.push_back("validator");
     gm.roles.push_back("partner");

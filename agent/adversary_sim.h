@@ -69,6 +69,10 @@ struct SimConfig {
   double validation_fraction = 0.25;  // of each member's rows, kept for its votes
   double poison_fraction = 0.4;
   double noise_sigma = 1e-3;
+  // Genesis allocations (credits, chain/accounts.h) of honest members and of
+  // adversaries.
+  std::uint64_t honest_balance = 0;
+  std::uint64_t adversary_balance = 0;
 };
 
 // One member's account after the run, all read from the ledger state.
@@ -78,9 +82,9 @@ struct AccountResult {
   std::int64_t tokens_ppm = 0;  // run.contributivity_ppm (today's on-chain tokens)
   std::size_t turns = 0, approved = 0, rejected = 0, expired = 0;
   std::size_t refused_txs = 0;  // its transactions the ledger refused (any reason)
-  // The member's balance in credits once chain/ keeps accounts; nullopt
-  // before (ledger_balance() is the one seam).
-  std::optional<std::uint64_t> balance;
+  // The member's balance in credits at the end, from the ledger's accounts
+  // (ledger_balance() is the one place money is read).
+  std::uint64_t balance = 0;
 };
 
 struct SimResult {
@@ -105,10 +109,10 @@ learning::PreparedData binary_view(const learning::PreparedData& data, int posit
 // rows, a training failure, a ledger refusal of a block (a bug here).
 Result<SimResult> simulate(const learning::PreparedData& data, const SimConfig& config);
 
-// The balance of `member` in the ledger state, or nullopt while chain/ keeps
-// no accounts. The one place the simulation reads money.
-std::optional<std::uint64_t> ledger_balance(const chain::LedgerState& state,
-                                            std::string_view member);
+// The balance of `member` in the ledger state (chain::Accounts; 0 when it
+// holds none). The one place the simulation reads money: deposits and
+// submission costs, once the ledger takes them, show here without a change.
+std::uint64_t ledger_balance(const chain::LedgerState& state, std::string_view member);
 
 // Exact Shapley values of the members (N <= 8): value(S) = test AUC of the
 // model that S's members train along the plan's order (cycles as planned,

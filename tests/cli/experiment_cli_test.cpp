@@ -88,7 +88,8 @@ TEST(ExperimentCli, AdversariesRefuseUnknownKindsFractionsAndPolicies) {
 TEST(ExperimentCli, AdversaryFreeRiderIsRefusedAsDuplicateModel) {
   auto r = run_baton({"experiment", "--dataset", "breast_cancer", "--data-dir", data_dir(),
                       "--adversaries", "free_rider", "--fractions", "1/4", "--policies", "strict",
-                      "--cycles", "2", "--json"});
+                      "--cycles", "2", "--honest-balance", "1000", "--adversary-balance", "500",
+                      "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j["runs"].size(), 2u);  // the honest run, then 1 free rider of 4
@@ -103,7 +104,10 @@ TEST(ExperimentCli, AdversaryFreeRiderIsRefusedAsDuplicateModel) {
   EXPECT_EQ(rider["approved"], 0);
   EXPECT_EQ(rider["expired"], 2);
   EXPECT_EQ(rider["tokens_ppm"], 0);
-  EXPECT_TRUE(rider["balance"].is_null());  // no accounts on the ledger yet
+  // The genesis allocations, read back from the ledger's accounts (nothing
+  // costs credits in a run yet).
+  EXPECT_EQ(rider["balance"], 500);
+  EXPECT_EQ(run["accounts"][0]["balance"], 1000);
 }
 
 TEST(ExperimentCli, RefusesBadFlags) {

@@ -95,6 +95,15 @@ std::string tokens_text(const ag::SimResult& r) {
   return out;
 }
 
+std::string balances_text(const ag::SimResult& r) {
+  std::string out;
+  for (const auto& a : r.accounts) {
+    out += (out.empty() ? "" : " ") + short_name(a.name) +
+           (a.behaviour == ag::Behaviour::honest ? "" : "*") + " " + std::to_string(a.balance);
+  }
+  return out;
+}
+
 std::string turns_text(const ag::SimResult& r) {
   std::size_t ap = 0, re = 0, ex = 0, hre = 0, hex = 0;
   for (const auto& a : r.accounts) {
@@ -137,7 +146,7 @@ json result_json(const ag::SimResult& r, const std::string& kind, const Fraction
                         {"rejected", a.rejected},
                         {"expired", a.expired},
                         {"refused_txs", a.refused_txs},
-                        {"balance", a.balance ? json(*a.balance) : json(nullptr)}});
+                        {"balance", a.balance}});
   }
   return {{"adversary", kind},
           {"adversaries", f.adversaries},
@@ -178,6 +187,15 @@ void run_adversaries(const ln::PreparedData& original, const ln::ExperimentPlan&
   base.train = plan.train;
   base.cycles = static_cast<std::uint32_t>(plan.cycles);
   base.seed = plan.seed;
+  base.honest_balance = args.honest_balance;
+  base.adversary_balance = args.adversary_balance;
+  // Balances (read from the ledger's accounts) get a column once there are any.
+  const bool money = args.honest_balance > 0 || args.adversary_balance > 0;
+  const std::string money_head = money ? " balances at the end (credits) |" : "";
+  const std::string money_rule = money ? " --- |" : "";
+  auto money_cell = [&](const ag::SimResult& r) {
+    return money ? " " + balances_text(r) + " |" : std::string();
+  };
 
   json out = {{"dataset", data.name},
               {"seed", plan.seed},
@@ -194,8 +212,9 @@ void run_adversaries(const ln::PreparedData& original, const ln::ExperimentPlan&
         plan.cycles, plan.train.epochs, static_cast<unsigned long long>(plan.seed));
     std::printf(
         "\n| adversary | of | policy | final AUC (95%% CI) | p vs honest | adversaries' turns "
-        "appr/rej/exp \\| honest rej/exp | refused txs | tokens (ppm; * = adversary) |\n"
-        "| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        "appr/rej/exp \\| honest rej/exp | refused txs | tokens (ppm; * = adversary) |%s\n"
+        "| --- | --- | --- | --- | --- | --- | --- | --- |%s\n",
+        money_head.c_str(), money_rule.c_str());
   }
   for (const auto& [pname, policy] : policies) {
     std::map<std::size_t, ag::SimResult> honest;  // by members
@@ -210,10 +229,10 @@ void run_adversaries(const ln::PreparedData& original, const ln::ExperimentPlan&
       if (args.json) {
         out["runs"].push_back(result_json(r, "none", zero, pname, std::nullopt));
       } else {
-        std::printf("| none | 0/%zu | %s | %s (%s–%s) | – | – \\| %zu/%zu | %s | %s |\n", f.members,
-                    pname.c_str(), fixed(r.auc).c_str(), fixed(r.ci_low).c_str(),
+        std::printf("| none | 0/%zu | %s | %s (%s–%s) | – | – \\| %zu/%zu | %s | %s |%s\n",
+                    f.members, pname.c_str(), fixed(r.auc).c_str(), fixed(r.ci_low).c_str(),
                     fixed(r.ci_high).c_str(), r.rejected, r.expired, refusals_text(r).c_str(),
-                    tokens_text(r).c_str());
+                    tokens_text(r).c_str(), money_cell(r).c_str());
       }
     }
     for (auto kind : kinds) {
@@ -233,11 +252,11 @@ void run_adversaries(const ln::PreparedData& original, const ln::ExperimentPlan&
         if (args.json) {
           out["runs"].push_back(result_json(r, kname, f, pname, p));
         } else {
-          std::printf("| %s | %zu/%zu | %s | %s (%s–%s) | %s | %s | %s | %s |\n", kname.c_str(),
+          std::printf("| %s | %zu/%zu | %s | %s (%s–%s) | %s | %s | %s | %s |%s\n", kname.c_str(),
                       f.adversaries, f.members, pname.c_str(), fixed(r.auc).c_str(),
                       fixed(r.ci_low).c_str(), fixed(r.ci_high).c_str(),
                       p ? p_text(*p).c_str() : "–", turns_text(r).c_str(), refusals_text(r).c_str(),
-                      tokens_text(r).c_str());
+                      tokens_text(r).c_str(), money_cell(r).c_str());
         }
         std::fflush(stdout);
       }

@@ -326,6 +326,10 @@ void register_experiment_commands(CLI::App& app) {
   exp->add_option("--policies", args->adversaries.policies,
                   "With --adversaries: strict,tolerance,delong (default: all three; tolerance "
                   "0.02, delong 0.05)");
+  exp->add_option("--honest-balance", args->adversaries.honest_balance,
+                  "With --adversaries: genesis allocation of each honest member (credits)");
+  exp->add_option("--adversary-balance", args->adversaries.adversary_balance,
+                  "With --adversaries: genesis allocation of each adversary (credits)");
   exp->add_flag("--shapley", args->adversaries.shapley,
                 "With --adversaries: also exact Shapley values vs on-chain tokens (4 members)");
   exp->callback([args] { run_experiment_command(*args); });

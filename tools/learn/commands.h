@@ -3,6 +3,7 @@
 // be listed in tools/learn_commands.h so that `baton` forwards them.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -24,6 +25,8 @@ struct AdversaryArgs {
   std::string policies = "strict,tolerance,delong";  // tolerance 0.02, delong 0.05
   bool shapley = false;  // also exact Shapley values vs on-chain tokens (4 members)
   bool json = false;
+  std::uint64_t honest_balance = 0;     // genesis allocation of each honest member
+  std::uint64_t adversary_balance = 0;  // and of each adversary (credits)
 };
 // Prints the tables (or JSON) for `data` with `plan`'s model and training
 // settings (plan.train.epochs = local epochs per visit, plan.cycles).
