@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "chain/payout_tokens.h"
 #include "chain/protocol.h"
 #include "api/http_client.h"
 #include "storage/ledger_store.h"
@@ -124,20 +125,34 @@ json run_json(const chain::Run& run) {
   for (const auto& t : run.turns) turns.push_back(turn_json(t));
   json contributivity = json::object();
   for (const auto& [name, c] : run.contributivity_ppm) contributivity[name] = c;
-  return {{"run_id", run.plan.run_id},
-          {"status", run.status == chain::RunStatus::active ? "active" : "finished"},
-          {"started_by", run.started_by},
-          {"start_height", run.start_height},
-          {"end_height", run.end_height},
-          {"partners", run.plan.partners},
-          {"cycles", run.plan.cycles},
-          {"head", opt_hex(run.head)},
-          {"contributivity_ppm", contributivity},
-          {"gains_settled", chain::gains_settled(run)},
-          {"turns", turns},
-          {"models", lineage_models_json(run)},
-          {"refusals", refusals_json(run.refusals)},
-          {"plan", chain::plan_to_json(run.plan)}};
+  json out{{"run_id", run.plan.run_id},
+           {"status", chain::to_string(run.status)},
+           {"started_by", run.started_by},
+           {"start_height", run.start_height},
+           {"end_height", run.end_height},
+           {"partners", run.plan.partners},
+           {"cycles", run.plan.cycles},
+           {"head", opt_hex(run.head)},
+           {"contributivity_ppm", contributivity},
+           {"gains_settled", chain::gains_settled(run)},
+           {"turns", turns},
+           {"models", lineage_models_json(run)},
+           {"refusals", refusals_json(run.refusals)},
+           {"plan", chain::plan_to_json(run.plan)}};
+  if (run.escrow) {
+    json payouts = json::object();
+    for (const auto& [name, credits] : run.escrow->payouts) payouts[name] = credits;
+    json tokens = json::object();
+    for (const auto& [name, t] : chain::payout_tokens(run)) tokens[name] = t;
+    out["escrow"] = {{"sponsor", run.plan.sponsor},
+                     {"min_credits", run.plan.min_escrow},
+                     {"funded", run.escrow->funded},
+                     {"state", chain::to_string(run.escrow->state)},
+                     {"settled_height", run.escrow->settled_height},
+                     {"payout_tokens", tokens},
+                     {"payouts", payouts}};
+  }
+  return out;
 }
 
 json training_status_json(const chain::LedgerState& state, std::string_view chain_id) {

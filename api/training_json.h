@@ -13,7 +13,7 @@
 //    "refusals": {...} (those naming no run), "balances": {member: credits}
 //    (non-zero balances only; chain/accounts.h)}
 // run_json(run):
-//   {"run_id", "status": active|finished, "started_by", "start_height",
+//   {"run_id", "status": active|finished|awaiting_funding|unfunded, "started_by", "start_height",
 //    "end_height", "partners", "cycles", "head", "contributivity_ppm": {name: ppm},
 //    "gains_settled" (chain::gains_settled: every gain final),
 //    "turns": [{turn, cycle, partner, phase, decision: pending|approved|
@@ -29,7 +29,10 @@
 //              80-byte sealed box}, train_samples, metrics_json}}],
 //    "models": lineage_models_json(run), "plan": chain::plan_to_json(plan),
 //    "refusals": {"total", "recent": [{height, tx_hash, sender, type
-//    (TX_...), reason (chain::ProtocolRejected name), run_id, turn|null}]}}
+//    (TX_...), reason (chain::ProtocolRejected name), run_id, turn|null}]},
+//    "escrow"? (a plan with a sponsor): {sponsor, min_credits, funded, state:
+//    open|released|paid_at_deadline|refunded, settled_height, payout_tokens:
+//    {partner: tokens}, payouts: {member: credits}}}
 // Hashes are lower-case hex, "" when absent.
 #pragma once
 

@@ -34,6 +34,14 @@ std::string counterparty_of(const ChainSpec& spec, const BlockStep& step,
     const std::string sender = sender_name(spec, tx);
     return member == sender ? t.to() : sender;
   }
+  if (tx.type() == pb::TX_FUND_RUN) {
+    pb::FundRun f;
+    return parse_canonical(tx.payload(), f) ? "run:" + f.run_id() : std::string();
+  }
+  if (tx.type() == pb::TX_RELEASE_ESCROW) {
+    pb::ReleaseEscrow r;
+    return parse_canonical(tx.payload(), r) ? "run:" + r.run_id() : std::string();
+  }
   return {};
 }
 

@@ -1,5 +1,7 @@
 #include "chain/economy_steps.h"
 
+#include "chain/payout_tokens.h"
+
 namespace baton::chain {
 
 Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec& spec, const TrainingState& ts,
@@ -13,6 +15,83 @@ Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec& spec, const Training
 void apply_transfer(TrainingState& ts, const ProtocolSender& sender, const pb::Transfer& t) {
   debit(ts.accounts, sender.name, t.amount());
   credit(ts.accounts, t.to(), t.amount());
+}
+
+namespace {
+
+Run& run_named(TrainingState& ts, const std::string& run_id) {
+  auto it = ts.runs.find(run_id);
+  if (it == ts.runs.end() || !it->second.escrow) std::abort();  // check found it
+  return it->second;
+}
+
+// Pays the escrow out by tokens (or refunds it) and closes it.
+void settle(Run& run, Accounts& accounts, EscrowState state, std::uint64_t height) {
+  Escrow& e = *run.escrow;
+  e.payouts = state == EscrowState::refunded
+                  ? std::map<std::string, std::uint64_t>{}
+                  : escrow_payouts(e.funded, payout_tokens(run), run.plan.sponsor);
+  if (state == EscrowState::refunded && e.funded > 0) e.payouts[run.plan.sponsor] = e.funded;
+  for (const auto& [name, credits] : e.payouts) credit(accounts, name, credits);
+  e.state = state;
+  e.settled_height = height;
+}
+
+}  // namespace
+
+Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec&, const TrainingState& ts,
+                                           const ProtocolSender& sender, const pb::FundRun& f) {
+  if (f.amount() == 0) return ProtocolRejected::zero_amount;
+  const Run* run = ts.find_run(f.run_id());
+  if (run == nullptr) return ProtocolRejected::wrong_run;
+  if (!run->escrow || sender.name != run->plan.sponsor) return ProtocolRejected::not_sponsor;
+  if (run->status == RunStatus::finished || run->status == RunStatus::unfunded ||
+      run->escrow->state != EscrowState::open)
+    return ProtocolRejected::run_finished;
+  if (ts.accounts.balance(sender.name) < f.amount()) return ProtocolRejected::insufficient_balance;
+  return CheckedTx{};
+}
+
+void apply_fund(TrainingState& ts, const ProtocolSender& sender, const pb::FundRun& f,
+                std::uint64_t height) {
+  Run& run = run_named(ts, f.run_id());
+  debit(ts.accounts, sender.name, f.amount());
+  run.escrow->funded += f.amount();  // conserved credits: cannot overflow
+  if (run.status == RunStatus::awaiting_funding && run.escrow->funded >= run.plan.min_escrow)
+    begin_funded_run(run, height);
+}
+
+Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec&, const TrainingState& ts,
+                                           const ProtocolSender& sender,
+                                           const pb::ReleaseEscrow& r) {
+  const Run* run = ts.find_run(r.run_id());
+  if (run == nullptr) return ProtocolRejected::wrong_run;
+  if (!run->escrow || sender.name != run->plan.sponsor) return ProtocolRejected::not_sponsor;
+  if (run->escrow->state != EscrowState::open) return ProtocolRejected::already_released;
+  if (run->status != RunStatus::finished) return ProtocolRejected::run_not_finished;
+  return CheckedTx{};
+}
+
+void apply_release(TrainingState& ts, const pb::ReleaseEscrow& r, std::uint64_t height) {
+  settle(run_named(ts, r.run_id()), ts.accounts, EscrowState::released, height);
+}
+
+void settle_due_escrows(TrainingState& ts, std::uint64_t height) {
+  if (Run* run = ts.active();
+      run != nullptr && run->status == RunStatus::awaiting_funding &&
+      deadline_after(run->start_height, run->plan.funding_deadline_blocks) <= height) {
+    run->status = RunStatus::unfunded;
+    run->end_height = height;
+    ts.active_run.reset();
+    settle(*run, ts.accounts, EscrowState::refunded, height);
+  }
+  // Every run ever started (a consortium's handful); only sponsored ones act.
+  for (auto& [id, run] : ts.runs) {
+    if (!run.escrow || run.escrow->state != EscrowState::open || run.status != RunStatus::finished)
+      continue;
+    if (deadline_after(run.end_height, run.plan.release_deadline_blocks) <= height)
+      settle(run, ts.accounts, EscrowState::paid_at_deadline, height);
+  }
 }
 
 }  // namespace baton::chain

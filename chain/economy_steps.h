@@ -25,6 +25,32 @@ Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec& spec, const Training
 // Precondition: check accepted it on this state.
 void apply_transfer(TrainingState& ts, const ProtocolSender& sender, const pb::Transfer& t);
 
+// ---- FundRun ----
+// Refused: zero_amount, wrong_run (no run has this id), not_sponsor (the
+// sender is not the run's sponsor, or the plan names none), run_finished
+// (the run finished or ended unfunded), insufficient_balance.
+Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec& spec, const TrainingState& ts,
+                                           const ProtocolSender& sender, const pb::FundRun& f);
+// Moves the credits into the escrow; a run awaiting funding whose escrow now
+// holds min_escrow begins turn 0 at `height`.
+void apply_fund(TrainingState& ts, const ProtocolSender& sender, const pb::FundRun& f,
+                std::uint64_t height);
+
+// ---- ReleaseEscrow ----
+// Refused: wrong_run, not_sponsor, already_released (the escrow settled:
+// released, paid at the deadline, or refunded), run_not_finished.
+Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec& spec, const TrainingState& ts,
+                                           const ProtocolSender& sender,
+                                           const pb::ReleaseEscrow& r);
+void apply_release(TrainingState& ts, const pb::ReleaseEscrow& r, std::uint64_t height);
+
+// End of the block at `height` (after the turn deadlines): the active run
+// still awaiting funding at its funding deadline ends `unfunded` and its
+// escrow goes back to the sponsor; every finished run whose escrow is still
+// open at its release deadline is paid out (paid_at_deadline: the sponsor
+// gets no model). docs/PROTOCOL.md §19.7.
+void settle_due_escrows(TrainingState& ts, std::uint64_t height);
+
 // The run a refused transaction is recorded against: its payload's run id,
 // or "" for an account transaction that names none (its refusal goes to the
 // training state's own log).
@@ -33,5 +59,8 @@ std::string refusal_run_id(const Message& m) {
   return m.run_id();
 }
 inline std::string refusal_run_id(const pb::Transfer&) { return {}; }
+
+// Starts turn 0 of a run that was awaiting funding (protocol_steps.cpp).
+void begin_funded_run(Run& run, std::uint64_t height);
 
 }  // namespace baton::chain

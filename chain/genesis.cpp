@@ -296,9 +296,9 @@ Status validate_genesis(const Genesis& g) {
     }
     std::set<std::string_view> seen;
     for (const auto& r : m.roles) {
-      if (r != kRoleAdmin && r != kRoleValidator && r != kRolePartner) {
+      if (r != kRoleAdmin && r != kRoleValidator && r != kRolePartner && r != kRoleSponsor) {
         return make_error("genesis: " + where + " has an unknown role " + in_quotes(r) +
-                          "; roles are \"admin\", \"validator\" and \"partner\"");
+                          "; roles are \"admin\", \"validator\", \"partner\" and \"sponsor\"");
       }
       if (!seen.insert(r).second)
         return make_error("genesis: " + where + " lists the role " + in_quotes(r) + " twice");
@@ -306,6 +306,12 @@ Status validate_genesis(const Genesis& g) {
     if (m.power > 0 && !m.has_role(kRoleValidator)) {
       return make_error("genesis: " + where + " has voting power " + std::to_string(m.power) +
                         " but not the \"validator\" role");
+    }
+    if (m.has_role(kRoleSponsor) &&
+        (m.power > 0 || m.has_role(kRoleValidator) || m.has_role(kRolePartner))) {
+      return make_error("genesis: " + where +
+                        " is a \"sponsor\" and so must have power 0 and neither the \"validator\" "
+                        "nor the \"partner\" role (a sponsor has no data and never votes)");
     }
     if (m.power == 0 && m.has_role(kRoleValidator)) {
       return make_error("genesis: " + where + " has the \"validator\" role but voting power 0");

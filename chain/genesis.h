@@ -26,6 +26,9 @@ inline constexpr std::string_view kRoleAdmin =
     "admin";  // may start runs, change the plan (issue 6)
 inline constexpr std::string_view kRoleValidator = "validator";  // signs consensus votes
 inline constexpr std::string_view kRolePartner = "partner";      // trains on its own data
+// Funds runs and receives their final model (issue 13): power 0, and neither
+// "validator" nor "partner" (it has keys but no data and never votes).
+inline constexpr std::string_view kRoleSponsor = "sponsor";
 
 struct GenesisMember {
   std::string name;                // validate_member_name() rules (chain/keys.h)

@@ -72,6 +72,8 @@ std::optional<TxRejected> apply_transaction(LedgerState& state, const pb::Transa
     case pb::TX_MODEL_VOTE:
     case pb::TX_TURN_ABANDON:
     case pb::TX_TRANSFER:
+    case pb::TX_FUND_RUN:
+    case pb::TX_RELEASE_ESCROW:
       break;  // effects: apply_protocol_tx (chain/protocol.h)
     default:
       std::abort();  // check_transaction refuses unknown types

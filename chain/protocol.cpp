@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "chain/economy_steps.h"
 #include "chain/encoding.h"
 #include "chain/protocol_steps.h"
 #include "chain/transaction.h"
@@ -19,7 +20,7 @@ std::string_view to_string(ProtocolRejected reason) {
     case ProtocolRejected::invalid_plan:
       return "the training plan is not valid for this consortium";
     case ProtocolRejected::wrong_run:
-      return "the transaction names a run that is not the active run";
+      return "the transaction names a run that is not the active run (or no run at all)";
     case ProtocolRejected::run_not_active:
       return "no training run is active";
     case ProtocolRejected::out_of_turn:
@@ -50,6 +51,14 @@ std::string_view to_string(ProtocolRejected reason) {
       return "the recipient is not a member of this consortium";
     case ProtocolRejected::zero_amount:
       return "the amount is zero; send at least one credit";
+    case ProtocolRejected::not_sponsor:
+      return "only the sponsor the run's plan names may fund or release its escrow";
+    case ProtocolRejected::run_finished:
+      return "the run finished (or ended unfunded) and takes no more funds";
+    case ProtocolRejected::run_not_finished:
+      return "the run has not finished; its escrow is released after its last turn";
+    case ProtocolRejected::already_released:
+      return "the run's escrow was already paid out (released, paid at its deadline, or refunded)";
   }
   return "the protocol transaction was rejected";
 }
@@ -63,6 +72,8 @@ bool is_protocol_tx(pb::TxType type) {
     case pb::TX_MODEL_VOTE:
     case pb::TX_TURN_ABANDON:
     case pb::TX_TRANSFER:
+    case pb::TX_FUND_RUN:
+    case pb::TX_RELEASE_ESCROW:
       return true;
     default:
       return false;
@@ -97,6 +108,14 @@ bool protocol_payload_decodes(pb::TxType type, std::string_view payload) {
     }
     case pb::TX_TRANSFER: {
       pb::Transfer m;
+      return parse_canonical(payload, m);
+    }
+    case pb::TX_FUND_RUN: {
+      pb::FundRun m;
+      return parse_canonical(payload, m);
+    }
+    case pb::TX_RELEASE_ESCROW: {
+      pb::ReleaseEscrow m;
       return parse_canonical(payload, m);
     }
     default:
@@ -194,6 +213,7 @@ void begin_block(const ChainSpec& spec, LedgerState& state, std::uint64_t height
 void end_block(const ChainSpec& /*spec*/, LedgerState& state, std::uint64_t height) {
   expire_due_turn(state.training, height);
   settle_due_gains(state.training, height);
+  settle_due_escrows(state.training, height);
 }
 
 }  // namespace baton::chain

@@ -97,6 +97,8 @@ std::optional<ProtocolRejected> find_active(const TrainingState& ts, const std::
   out = ts.active();
   if (out == nullptr) return ProtocolRejected::run_not_active;
   if (out->plan.run_id != run_id) return ProtocolRejected::wrong_run;
+  // A run awaiting its funding has no turn yet (docs/PROTOCOL.md §19.6).
+  if (out->current_turn() == nullptr) return ProtocolRejected::wrong_phase;
   return std::nullopt;
 }
 
@@ -428,12 +430,29 @@ std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::TurnAb
 void apply(Step& step, TrainingState& ts, const pb::Transfer& t) {
   apply_transfer(ts, step.tx.sender, t);
 }
+void apply(Step& step, TrainingState& ts, const pb::FundRun& f) {
+  apply_fund(ts, step.tx.sender, f, step.height);
+}
+void apply(Step& step, TrainingState& ts, const pb::ReleaseEscrow& r) {
+  apply_release(ts, r, step.height);
+}
 
 std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::Transfer&) {
   return std::nullopt;
 }
+std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::FundRun&) {
+  return std::nullopt;
+}
+std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::ReleaseEscrow&) {
+  return std::nullopt;
+}
 
 }  // namespace
+
+void begin_funded_run(Run& run, std::uint64_t height) {
+  run.status = RunStatus::active;
+  begin_turn(run, 0, height);
+}
 
 std::uint64_t deadline_after(std::uint64_t height, std::uint64_t blocks) {
   constexpr std::uint64_t kLast = std::numeric_limits<std::uint64_t>::max();
@@ -468,6 +487,12 @@ ProtocolTx decode_protocol_tx(const ChainSpec& spec, const pb::Transaction& tx) 
       break;
     case pb::TX_TRANSFER:
       out.payload = decode_payload<pb::Transfer>(tx);
+      break;
+    case pb::TX_FUND_RUN:
+      out.payload = decode_payload<pb::FundRun>(tx);
+      break;
+    case pb::TX_RELEASE_ESCROW:
+      out.payload = decode_payload<pb::ReleaseEscrow>(tx);
       break;
     default:
       std::abort();  // callers pass protocol types only
@@ -509,7 +534,12 @@ void start_run(TrainingState& ts, TrainingPlan plan, std::string started_by,
   run.started_by = std::move(started_by);
   run.start_height = base_height;
   for (const auto& p : run.plan.partners) run.contributivity_ppm[p] = 0;
-  begin_turn(run, 0, base_height);
+  if (!run.plan.sponsor.empty()) run.escrow = Escrow{};
+  // A plan that requires funding waits for it (FundRun, settle_due_escrows).
+  if (run.plan.min_escrow > 0)
+    run.status = RunStatus::awaiting_funding;
+  else
+    begin_turn(run, 0, base_height);
   const std::string id = run.plan.run_id;
   ts.runs.emplace(id, std::move(run));
   ts.active_run = id;

@@ -43,6 +43,34 @@ std::string_view to_string(TurnOutcome outcome) {
   return "unknown";
 }
 
+std::string_view to_string(RunStatus status) {
+  switch (status) {
+    case RunStatus::active:
+      return "active";
+    case RunStatus::finished:
+      return "finished";
+    case RunStatus::awaiting_funding:
+      return "awaiting_funding";
+    case RunStatus::unfunded:
+      return "unfunded";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(EscrowState state) {
+  switch (state) {
+    case EscrowState::open:
+      return "open";
+    case EscrowState::released:
+      return "released";
+    case EscrowState::paid_at_deadline:
+      return "paid_at_deadline";
+    case EscrowState::refunded:
+      return "refunded";
+  }
+  return "unknown";
+}
+
 std::string_view to_string(LoadFailure reason) {
   switch (reason) {
     case LoadFailure::head_missing:
@@ -234,6 +262,20 @@ Bytes training_encoding(const TrainingState& state) {
       append_u8(out, m.gain_settled ? 1 : 0);
     }
     put_refusals(out, run.refusals);
+    // Only a run whose plan names a sponsor has an escrow and these bytes, so
+    // every run without one encodes as before.
+    if (!run.plan.sponsor.empty()) {
+      if (!run.escrow) std::abort();  // start_run creates it with the run
+      const Escrow& e = *run.escrow;
+      append_u64be(out, e.funded);
+      append_u8(out, static_cast<std::uint8_t>(e.state));
+      append_u64be(out, e.settled_height);
+      append_u32be(out, static_cast<std::uint32_t>(e.payouts.size()));
+      for (const auto& [name, credits] : e.payouts) {
+        put_str(out, name);
+        append_u64be(out, credits);
+      }
+    }
   }
   append_u8(out, state.active_run ? 1 : 0);
   if (state.active_run) put_str(out, *state.active_run);

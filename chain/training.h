@@ -56,6 +56,11 @@ enum class ProtocolRejected : std::uint8_t {
   insufficient_balance = 18,  // the sender's balance does not hold the amount (overdraft)
   unknown_recipient = 19,     // a Transfer to a name that is not a genesis member
   zero_amount = 20,           // a Transfer (or funding) of 0 credits
+  not_sponsor = 21,           // FundRun/ReleaseEscrow from a member that is not the run's sponsor
+                              //   (or for a run whose plan names none)
+  run_finished = 22,          // FundRun for a run that finished (or ended unfunded)
+  run_not_finished = 23,      // ReleaseEscrow before the run finished
+  already_released = 24,      // a second ReleaseEscrow, or one after the deadline payout or refund
 };
 
 // A sentence, e.g. "the member already voted on this request".
@@ -104,6 +109,12 @@ struct TrainingPlan {
   // A partner whose turns were rejected this many times in a row (no approval
   // between) is suspended: its later turns are skipped. 0: never.
   std::uint32_t suspend_after = 0;
+  // Escrow (issue 13, docs/PROTOCOL.md §19.6): empty sponsor = no escrow, and
+  // then the three numbers are 0.
+  std::string sponsor;                        // a member with role "sponsor"
+  std::uint64_t min_escrow = 0;               // credits needed before turn 0 begins
+  std::uint64_t funding_deadline_blocks = 0;  // > 0 exactly when min_escrow > 0
+  std::uint64_t release_deadline_blocks = 0;  // > 0 exactly when a sponsor is named
 
   std::uint64_t total_turns() const { return static_cast<std::uint64_t>(cycles) * partners.size(); }
   bool operator==(const TrainingPlan&) const = default;
@@ -287,7 +298,32 @@ struct RefusalLog {
   bool operator==(const RefusalLog&) const = default;
 };
 
-enum class RunStatus : std::uint8_t { active = 1, finished = 2 };
+enum class RunStatus : std::uint8_t {
+  active = 1,
+  finished = 2,
+  awaiting_funding = 3,  // the plan's min_escrow is not reached yet: no turn has begun
+  unfunded = 4,          // the funding deadline passed first: ended without a turn
+};
+std::string_view to_string(RunStatus status);  // "active", "finished", ...
+
+// What became of a run's escrow (issue 13). Stored in the state; never renumber.
+enum class EscrowState : std::uint8_t {
+  open = 1,              // funds may come in (until the run finishes) and wait for the release
+  released = 2,          // the sponsor released it: partners paid, the model may be granted
+  paid_at_deadline = 3,  // the release deadline passed: partners paid, no model for the sponsor
+  refunded = 4,          // the run ended unfunded: everything went back to the sponsor
+};
+std::string_view to_string(EscrowState state);
+
+struct Escrow {
+  std::uint64_t funded = 0;  // credits the sponsor put in, in all
+  EscrowState state = EscrowState::open;
+  std::uint64_t settled_height = 0;  // when it left `open`
+  // Member -> credits paid out when it settled (partners by their tokens, the
+  // sponsor the remainder or the refund); non-zero amounts only.
+  std::map<std::string, std::uint64_t> payouts;
+  bool operator==(const Escrow&) const = default;
+};
 
 struct Run {
   TrainingPlan plan;
@@ -299,8 +335,9 @@ struct Run {
   std::optional<Hash> head;         // current head model id; empty before the first approved save
   std::vector<ModelRecord> models;  // approved models in order (the lineage)
   std::map<std::string, std::int64_t>
-      contributivity_ppm;  // partner -> sum of its settled gains; every partner listed
-  RefusalLog refusals;     // refused transactions naming this run (not StartRuns)
+      contributivity_ppm;        // partner -> sum of its settled gains; every partner listed
+  RefusalLog refusals;           // refused transactions naming this run (not StartRuns)
+  std::optional<Escrow> escrow;  // present exactly when plan.sponsor is not empty
 
   // The current turn while active, else nullptr.
   const Turn* current_turn() const;

@@ -218,7 +218,7 @@ Result<TrainingState> decode_training_state(ByteView bytes, const Genesis& genes
     run.plan = std::move(*plan);
     run.started_by = r.str();
     run.start_height = r.u64();
-    run.status = enum_in<RunStatus>(r, 1, 2, "run status");
+    run.status = enum_in<RunStatus>(r, 1, 4, "run status");
     run.end_height = r.u64();
     run.head = r.opt_hash();
     for (std::uint32_t j = 0, n = r.count(4 + 8); j < n && r.ok(); ++j) {
@@ -246,6 +246,18 @@ Result<TrainingState> decode_training_state(ByteView bytes, const Genesis& genes
       run.models.push_back(std::move(m));
     }
     run.refusals = read_refusals(r);
+    if (!run.plan.sponsor.empty()) {
+      Escrow e;
+      e.funded = r.u64();
+      e.state = enum_in<EscrowState>(r, 1, 4, "escrow state");
+      e.settled_height = r.u64();
+      for (std::uint32_t j = 0, n = r.count(4 + 8); j < n && r.ok(); ++j) {
+        std::string name = r.str();
+        const std::uint64_t credits = r.u64();
+        insert_in_order(r, e.payouts, std::move(name), credits);
+      }
+      run.escrow = std::move(e);
+    }
     if (r.ok()) insert_in_order(r, state.runs, std::move(id), std::move(run));
   }
   if (r.flag()) {

@@ -156,6 +156,32 @@ Status check_deadline(const char* field, std::uint64_t blocks, std::uint64_t val
   return {};
 }
 
+// docs/PROTOCOL.md §19.6: a named sponsor with role "sponsor" and a release
+// deadline; a funding deadline exactly when funding is required; no escrow
+// numbers without a sponsor.
+Status check_escrow(const Genesis& genesis, const TrainingPlan& plan, std::uint64_t validators) {
+  if (plan.sponsor.empty()) {
+    if (plan.min_escrow != 0 || plan.funding_deadline_blocks != 0 ||
+        plan.release_deadline_blocks != 0)
+      return make_error(
+          "training plan: escrow.min_credits and the escrow deadlines need escrow.sponsor");
+    return {};
+  }
+  const GenesisMember* m = genesis.find_member(plan.sponsor);
+  if (m == nullptr || !m->has_role(kRoleSponsor))
+    return make_error("training plan: escrow.sponsor \"" + plan.sponsor.substr(0, 80) +
+                      "\" is not a genesis member with role \"sponsor\"");
+  if (auto s = check_deadline("escrow.release_blocks", plan.release_deadline_blocks, validators);
+      !s)
+    return s;
+  if (plan.min_escrow == 0) {
+    if (plan.funding_deadline_blocks != 0)
+      return make_error("training plan: escrow.funding_blocks needs escrow.min_credits > 0");
+    return {};
+  }
+  return check_deadline("escrow.funding_blocks", plan.funding_deadline_blocks, validators);
+}
+
 }  // namespace
 
 Status validate_plan(const Genesis& genesis, const TrainingPlan& plan) {
@@ -180,7 +206,9 @@ Status validate_plan(const Genesis& genesis, const TrainingPlan& plan) {
     return s;
   if (auto s = check_deadline("deadlines.save_blocks", plan.save_deadline_blocks, validators); !s)
     return s;
-  return check_deadline("deadlines.vote_blocks", plan.vote_deadline_blocks, validators);
+  if (auto s = check_deadline("deadlines.vote_blocks", plan.vote_deadline_blocks, validators); !s)
+    return s;
+  return check_escrow(genesis, plan, validators);
 }
 
 Result<TrainingPlan> plan_from_proto(const Genesis& genesis, const pb::TrainingPlan& p) {
@@ -223,6 +251,10 @@ Result<TrainingPlan> plan_from_proto(const Genesis& genesis, const pb::TrainingP
   t.token_mode = static_cast<TokenMode>(p.token_mode());
   t.turn_order = static_cast<TurnOrder>(p.turn_order());
   t.suspend_after = p.suspend_after();
+  t.sponsor = p.sponsor();
+  t.min_escrow = p.min_escrow();
+  t.funding_deadline_blocks = p.funding_deadline_blocks();
+  t.release_deadline_blocks = p.release_deadline_blocks();
   if (auto s = validate_plan(genesis, t); !s) return s.error();
   return t;
 }
@@ -252,6 +284,10 @@ pb::TrainingPlan plan_to_proto(const TrainingPlan& t) {
   p.set_token_mode(static_cast<std::uint32_t>(t.token_mode));
   p.set_turn_order(static_cast<std::uint32_t>(t.turn_order));
   p.set_suspend_after(t.suspend_after);
+  p.set_sponsor(t.sponsor);
+  p.set_min_escrow(t.min_escrow);
+  p.set_funding_deadline_blocks(t.funding_deadline_blocks);
+  p.set_release_deadline_blocks(t.release_deadline_blocks);
   return p;
 }
 

@@ -99,11 +99,11 @@ Result<std::optional<TrainingPlan>> decode_plan_json(const json& j) {
   if (auto s = refuse_unknown(
           j,
           {"run_id", "model", "dataset", "partners", "cycles", "training", "vote_policy", "quorum",
-           "deadlines", "token_mode", "turn_order", "suspend_after"},
+           "deadlines", "token_mode", "turn_order", "suspend_after", "escrow"},
           "the plan");
       !s)
     return s.error();
-  for (const char* k : {"dataset", "training", "vote_policy", "quorum", "deadlines"}) {
+  for (const char* k : {"dataset", "training", "vote_policy", "quorum", "deadlines", "escrow"}) {
     if (j.contains(k) && !j[k].is_object())
       return make_error(std::string("training plan: \"") + k + "\" must be a JSON object");
   }
@@ -223,6 +223,15 @@ Result<std::optional<TrainingPlan>> decode_plan_json(const json& j) {
                       "; it must be at most the number of cycles, or 0 for never");
   }
   p.suspend_after = static_cast<std::uint32_t>(suspend_after);
+  const json& es = sub(j, "escrow");
+  if (auto s = refuse_unknown(es, {"sponsor", "min_credits", "funding_blocks", "release_blocks"},
+                              "escrow");
+      !s)
+    return s.error();
+  TRY_ASSIGN(p.sponsor, get_string(es, "sponsor", "escrow", ""));
+  TRY_ASSIGN(p.min_escrow, get_uint(es, "min_credits", "escrow", 0));
+  TRY_ASSIGN(p.funding_deadline_blocks, get_uint(es, "funding_blocks", "escrow", 0));
+  TRY_ASSIGN(p.release_deadline_blocks, get_uint(es, "release_blocks", "escrow", 0));
   return std::optional<TrainingPlan>{std::move(p)};
 }
 
@@ -262,6 +271,12 @@ json plan_to_json(const TrainingPlan& p) {
   j["token_mode"] = std::string(to_string(p.token_mode));
   j["turn_order"] = std::string(to_string(p.turn_order));
   j["suspend_after"] = p.suspend_after;
+  if (!p.sponsor.empty()) {
+    j["escrow"] = {{"sponsor", p.sponsor},
+                   {"min_credits", p.min_escrow},
+                   {"funding_blocks", p.funding_deadline_blocks},
+                   {"release_blocks", p.release_deadline_blocks}};
+  }
   return j;
 }
 
