@@ -1,5 +1,6 @@
 #include "chain/economy_steps.h"
 
+#include "chain/encoding.h"
 #include "chain/payout_tokens.h"
 
 namespace baton::chain {
@@ -74,6 +75,29 @@ Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec&, const TrainingState
 
 void apply_release(TrainingState& ts, const pb::ReleaseEscrow& r, std::uint64_t height) {
   settle(run_named(ts, r.run_id()), ts.accounts, EscrowState::released, height);
+}
+
+Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec&, const TrainingState& ts,
+                                           const ProtocolSender& sender, const pb::KeyGrant& g) {
+  if (g.model_id().size() != 32 || g.key_commitment().size() != 32 ||
+      g.wrapped_key().size() != kWrappedKeyBytes)
+    return ProtocolRejected::malformed_request;
+  const Run* run = ts.find_run(g.run_id());
+  if (run == nullptr) return ProtocolRejected::wrong_run;
+  if (!run->escrow || run->escrow->state != EscrowState::released)
+    return ProtocolRejected::not_released;
+  if (g.recipient() != run->plan.sponsor) return ProtocolRejected::grant_to_non_sponsor;
+  const Hash model = Hash::from_bytes(as_bytes(g.model_id())).value();
+  const SaveRecord* save = run->head == model ? find_save(*run, model) : nullptr;
+  if (save == nullptr || !save->wrapped_keys.contains(sender.name))
+    return ProtocolRejected::not_key_holder;
+  if (Hash::from_bytes(as_bytes(g.key_commitment())).value() != save->key_commitment)
+    return ProtocolRejected::key_commitment_mismatch;
+  return CheckedTx{};
+}
+
+void apply_key_grant(TrainingState& ts, const ProtocolSender& sender, const pb::KeyGrant& g) {
+  run_named(ts, g.run_id()).escrow->key_grants[sender.name] = g.wrapped_key();
 }
 
 void settle_due_escrows(TrainingState& ts, std::uint64_t height) {

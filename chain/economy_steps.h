@@ -44,6 +44,15 @@ Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec& spec, const Training
                                            const pb::ReleaseEscrow& r);
 void apply_release(TrainingState& ts, const pb::ReleaseEscrow& r, std::uint64_t height);
 
+// ---- KeyGrant (docs/PROTOCOL.md §19.8) ----
+// Refused: malformed_request (model id, commitment or sealed key of the wrong
+// size), wrong_run, not_released (no release by the sponsor committed),
+// grant_to_non_sponsor, not_key_holder (the model is not the run's final
+// one, or the sender received no wrapped key of it), key_commitment_mismatch.
+Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec& spec, const TrainingState& ts,
+                                           const ProtocolSender& sender, const pb::KeyGrant& g);
+void apply_key_grant(TrainingState& ts, const ProtocolSender& sender, const pb::KeyGrant& g);
+
 // End of the block at `height` (after the turn deadlines): the active run
 // still awaiting funding at its funding deadline ends `unfunded` and its
 // escrow goes back to the sponsor; every finished run whose escrow is still

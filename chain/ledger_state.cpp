@@ -74,6 +74,7 @@ std::optional<TxRejected> apply_transaction(LedgerState& state, const pb::Transa
     case pb::TX_TRANSFER:
     case pb::TX_FUND_RUN:
     case pb::TX_RELEASE_ESCROW:
+    case pb::TX_KEY_GRANT:
       break;  // effects: apply_protocol_tx (chain/protocol.h)
     default:
       std::abort();  // check_transaction refuses unknown types

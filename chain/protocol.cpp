@@ -59,6 +59,14 @@ std::string_view to_string(ProtocolRejected reason) {
       return "the run has not finished; its escrow is released after its last turn";
     case ProtocolRejected::already_released:
       return "the run's escrow was already paid out (released, paid at its deadline, or refunded)";
+    case ProtocolRejected::not_released:
+      return "the run's sponsor has not released its escrow, so its model may not be granted";
+    case ProtocolRejected::key_commitment_mismatch:
+      return "the key grant claims another key commitment than the final model's";
+    case ProtocolRejected::not_key_holder:
+      return "the sender holds no wrapped key of the run's final model (or names another model)";
+    case ProtocolRejected::grant_to_non_sponsor:
+      return "a key grant may only go to the run's sponsor";
   }
   return "the protocol transaction was rejected";
 }
@@ -74,6 +82,7 @@ bool is_protocol_tx(pb::TxType type) {
     case pb::TX_TRANSFER:
     case pb::TX_FUND_RUN:
     case pb::TX_RELEASE_ESCROW:
+    case pb::TX_KEY_GRANT:
       return true;
     default:
       return false;
@@ -116,6 +125,10 @@ bool protocol_payload_decodes(pb::TxType type, std::string_view payload) {
     }
     case pb::TX_RELEASE_ESCROW: {
       pb::ReleaseEscrow m;
+      return parse_canonical(payload, m);
+    }
+    case pb::TX_KEY_GRANT: {
+      pb::KeyGrant m;
       return parse_canonical(payload, m);
     }
     default:

@@ -436,6 +436,12 @@ void apply(Step& step, TrainingState& ts, const pb::FundRun& f) {
 void apply(Step& step, TrainingState& ts, const pb::ReleaseEscrow& r) {
   apply_release(ts, r, step.height);
 }
+void apply(Step& step, TrainingState& ts, const pb::KeyGrant& g) {
+  apply_key_grant(ts, step.tx.sender, g);
+}
+std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::KeyGrant&) {
+  return std::nullopt;
+}
 
 std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::Transfer&) {
   return std::nullopt;
@@ -493,6 +499,9 @@ ProtocolTx decode_protocol_tx(const ChainSpec& spec, const pb::Transaction& tx) 
       break;
     case pb::TX_RELEASE_ESCROW:
       out.payload = decode_payload<pb::ReleaseEscrow>(tx);
+      break;
+    case pb::TX_KEY_GRANT:
+      out.payload = decode_payload<pb::KeyGrant>(tx);
       break;
     default:
       std::abort();  // callers pass protocol types only

@@ -32,7 +32,7 @@ struct ProtocolTx {
   Hash id;  // its tx hash: the request id of a LoadRequest or SaveRequest
   pb::TxType type = pb::TX_UNKNOWN;
   std::variant<pb::TrainingPlan, pb::LoadRequest, pb::LoadApproval, pb::SaveRequest, pb::ModelVote,
-               pb::TurnAbandon, pb::Transfer, pb::FundRun, pb::ReleaseEscrow>
+               pb::TurnAbandon, pb::Transfer, pb::FundRun, pb::ReleaseEscrow, pb::KeyGrant>
       payload;
 };
 

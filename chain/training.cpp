@@ -275,6 +275,11 @@ Bytes training_encoding(const TrainingState& state) {
         put_str(out, name);
         append_u64be(out, credits);
       }
+      append_u32be(out, static_cast<std::uint32_t>(e.key_grants.size()));
+      for (const auto& [name, sealed] : e.key_grants) {
+        put_str(out, name);
+        put_str(out, sealed);
+      }
     }
   }
   append_u8(out, state.active_run ? 1 : 0);

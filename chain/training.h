@@ -61,6 +61,13 @@ enum class ProtocolRejected : std::uint8_t {
   run_finished = 22,          // FundRun for a run that finished (or ended unfunded)
   run_not_finished = 23,      // ReleaseEscrow before the run finished
   already_released = 24,      // a second ReleaseEscrow, or one after the deadline payout or refund
+  not_released = 25,          // a KeyGrant before the sponsor's release committed (or after a
+                              //   deadline payout: the sponsor then gets no model)
+  key_commitment_mismatch = 26,  // a KeyGrant claiming another key commitment than the final
+                                 //   model's SaveRequest
+  not_key_holder = 27,        // a KeyGrant from a member that received no wrapped key of the final
+                              //   model, or naming another model than the run's final one
+  grant_to_non_sponsor = 28,  // a KeyGrant whose recipient is not the run's sponsor
 };
 
 // A sentence, e.g. "the member already voted on this request".
@@ -322,6 +329,10 @@ struct Escrow {
   // Member -> credits paid out when it settled (partners by their tokens, the
   // sponsor the remainder or the refund); non-zero amounts only.
   std::map<std::string, std::uint64_t> payouts;
+  // Granter member -> its kWrappedKeyBytes sealed box of the final model's
+  // data key for the sponsor (KeyGrant, after a release); a later grant from
+  // the same member replaces its earlier one.
+  std::map<std::string, std::string> key_grants;
   bool operator==(const Escrow&) const = default;
 };
 

@@ -256,6 +256,12 @@ Result<TrainingState> decode_training_state(ByteView bytes, const Genesis& genes
         const std::uint64_t credits = r.u64();
         insert_in_order(r, e.payouts, std::move(name), credits);
       }
+      for (std::uint32_t j = 0, n = r.count(4 + 4); j < n && r.ok(); ++j) {
+        std::string name = r.str();
+        std::string sealed = r.str();
+        if (r.ok() && sealed.size() != kWrappedKeyBytes) r.fail("a key grant is not a sealed key");
+        insert_in_order(r, e.key_grants, std::move(name), std::move(sealed));
+      }
       run.escrow = std::move(e);
     }
     if (r.ok()) insert_in_order(r, state.runs, std::move(id), std::move(run));

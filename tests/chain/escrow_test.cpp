@@ -254,6 +254,79 @@ TEST(Escrow, WithoutAReleaseThePartnersArePaidAtTheDeadlineAndTheSponsorLosesThe
   expect_round_trip(p);
 }
 
+pb::Transaction key_grant(ProtocolChain& p, std::size_t from, const Hash& model,
+                          const Hash& commitment, const std::string& recipient = "dave") {
+  pb::KeyGrant g;
+  g.set_run_id("run-1");
+  g.set_model_id(hash_bytes(model));
+  g.set_recipient(recipient);
+  g.set_wrapped_key(std::string(kWrappedKeyBytes, 'k'));
+  g.set_key_commitment(hash_bytes(commitment));
+  return p.tx(from, pb::TX_KEY_GRANT, g);
+}
+
+// The final model's key goes to the sponsor only after its release, only
+// from a member that received it, only with the SaveRequest's commitment.
+TEST(Escrow, TheModelKeyIsGrantedToTheSponsorOnlyAfterItsRelease) {
+  ProtocolChain p;
+  sponsored(p);
+  p.commit(p.start(kAlice, escrow_plan()));
+  p.commit(fund(p, kDave, 100));
+  play_turn(p, kAlice, 20000, 20000);
+  play_turn(p, kBob, 10000, 10000);
+  play_turn(p, kCarol, -1, -1);  // rejected: the head stays bob's model
+  ASSERT_EQ(p.run().status, RunStatus::finished);
+  const Hash head = *p.run().head;
+  const Hash commitment = find_save(p.run(), head)->key_commitment;
+  const Hash earlier = p.run().models[0].id;
+  // Before the release nobody may grant it.
+  EXPECT_EQ(p.refusal(key_grant(p, kAlice, head, commitment)), ProtocolRejected::not_released);
+  p.commit(release(p, kDave));
+  struct Row {
+    const char* what;
+    pb::Transaction tx;
+    ProtocolRejected reason;
+  };
+  const Row rows[] = {
+      {"to a partner", key_grant(p, kAlice, head, commitment, "carol"),
+       ProtocolRejected::grant_to_non_sponsor},
+      {"another commitment", key_grant(p, kAlice, head, fake_hash(0x77)),
+       ProtocolRejected::key_commitment_mismatch},
+      {"an earlier model", key_grant(p, kAlice, earlier, commitment),
+       ProtocolRejected::not_key_holder},
+  };
+  for (const Row& row : rows) EXPECT_EQ(p.refusal(row.tx), row.reason) << row.what;
+  pb::KeyGrant short_key;
+  short_key.set_run_id("run-1");
+  short_key.set_model_id(hash_bytes(head));
+  short_key.set_recipient("dave");
+  short_key.set_wrapped_key("short");
+  short_key.set_key_commitment(hash_bytes(commitment));
+  EXPECT_EQ(p.refusal(p.tx(kAlice, pb::TX_KEY_GRANT, short_key)),
+            ProtocolRejected::malformed_request);
+  // Any holder may grant; each grant is kept, so one bad granter cannot
+  // block the sponsor.
+  p.commit(key_grant(p, kAlice, head, commitment));
+  p.commit(key_grant(p, kCarol, head, commitment));
+  EXPECT_EQ(p.run().escrow->key_grants.size(), 2u);
+  EXPECT_TRUE(p.run().escrow->key_grants.contains("carol"));
+  expect_round_trip(p);
+}
+
+TEST(Escrow, AfterTheDeadlinePayoutNoKeyIsGranted) {
+  ProtocolChain p;
+  sponsored(p);
+  p.commit(p.start(kAlice, escrow_plan()));
+  play_turn(p, kAlice, 20000, 20000);
+  play_turn(p, kBob, 10000, 10000);
+  play_turn(p, kCarol, 10000, 10000);
+  p.empty_blocks(5);
+  ASSERT_EQ(p.run().escrow->state, EscrowState::paid_at_deadline);
+  const Hash head = *p.run().head;
+  EXPECT_EQ(p.refusal(key_grant(p, kAlice, head, find_save(p.run(), head)->key_commitment)),
+            ProtocolRejected::not_released);
+}
+
 TEST(Escrow, PayoutsFloorEachShareGiveTheRemainderToTheSponsorAndNeverOverflow) {
   using Payouts = std::map<std::string, std::uint64_t>;
   EXPECT_EQ(escrow_payouts(10, {{"a", 1}, {"b", 1}, {"c", 1}}, "s"),
