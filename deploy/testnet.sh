@@ -6,7 +6,7 @@
 #                            [--store-endpoint URL] [--data SPLIT_DIR]
 #                            [--torch-threads T] [--malicious NAME] [--model-check-s S]
 #                            [--agent-link http|https|unix] [--balance NAME=N ...]
-#                            [--no-start]
+#                            [--sponsor NAME] [--no-start]
 #   deploy/testnet.sh start     --dir D --node NAME [--only batond|agent]  # (re)start one node
 #   deploy/testnet.sh start-all --dir D              # start every node that is not running
 #   deploy/testnet.sh stop   --dir D --node NAME [--kill] [--only batond|agent]
@@ -62,6 +62,8 @@
 #                   the agent uses that socket; admin_url stays http)
 #   --balance NAME=N  credits allocated to member NAME in the genesis (issue 13,
 #                   docs/PROTOCOL.md "Accounts and escrow"); repeatable
+#   --sponsor NAME  one more member, with keys in D/keys and role "sponsor"
+#                   (power 0, no node, no data): it funds and releases runs
 # Binaries come from $BATON_BIN_DIR (default: build/bin of this checkout).
 set -euo pipefail
 
@@ -72,12 +74,12 @@ BATOND="$BIN/batond"
 AGENT="$BIN/baton-agent"
 
 die() { echo "testnet.sh: $*" >&2; exit 1; }
-usage() { sed -n '2,65p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,67p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 cmd="${1:-}"; [[ -n "$cmd" ]] || usage; shift
 NODES=""; DIR=""; NODE=""; CHAIN_ID="baton-testnet"; KILL=0; EMPTY_MS=1000
 NAMES=""; PLAN=""; STORE=""; STORE_ENDPOINT=""; DATA=""; MALICIOUS=""; START=1; TORCH_THREADS=1
-MODEL_CHECK_S=""; ONLY=""; AGENT_LINK=http; BALANCES=()
+MODEL_CHECK_S=""; ONLY=""; AGENT_LINK=http; BALANCES=(); SPONSOR=""
 need() { [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value (see --help)"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -97,6 +99,7 @@ while [[ $# -gt 0 ]]; do
     --only) need "$@"; ONLY="$2"; shift ;;
     --agent-link) need "$@"; AGENT_LINK="$2"; shift ;;
     --balance) need "$@"; BALANCES+=(--balance "$2"); shift ;;
+    --sponsor) need "$@"; SPONSOR="$2"; shift ;;
     --no-start) START=0 ;;
     --kill) KILL=1 ;;
     -h|--help) usage ;;
@@ -367,6 +370,11 @@ case "$cmd" in
       "$BATON" keygen --name "$name" --out "$DIR/keys" --p2p "$p2p" >/dev/null
       members+=(--member "$DIR/keys/$name.pub.json")
     done
+    if [[ -n "$SPONSOR" ]]; then
+      [[ " ${names[*]} " != *" $SPONSOR "* ]] || die "--sponsor $SPONSOR is also a node; a sponsor runs none"
+      "$BATON" keygen --name "$SPONSOR" --out "$DIR/keys" >/dev/null
+      members+=(--member "$DIR/keys/$SPONSOR.pub.json" --sponsor "$SPONSOR")
+    fi
     "$BATON" genesis init --chain-id "$CHAIN_ID" "${members[@]}" --admin "${names[0]}" \
       ${BALANCES[@]+"${BALANCES[@]}"} --out "$DIR/genesis.json" >/dev/null
     if [[ -n "$PLAN" ]]; then

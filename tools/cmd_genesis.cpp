@@ -24,6 +24,7 @@ struct InitOptions {
   std::vector<std::string> member_files;
   std::vector<std::string> powers;    // NAME=N
   std::vector<std::string> balances;  // NAME=N credits
+  std::vector<std::string> sponsors;  // members with role "sponsor" (power 0, no partner role)
   std::vector<std::string> admins;
   std::string time;
   std::string out;
@@ -105,6 +106,12 @@ void init(const InitOptions& o) {
   };
   const std::map<std::string, std::uint64_t> power = by_name(o.powers, "--power");
   const std::map<std::string, std::uint64_t> balance = by_name(o.balances, "--balance");
+  for (const auto& name : o.sponsors) {
+    if (g.find_member(name) == nullptr)
+      fail("--sponsor " + name + ": no member is named \"" + name + "\"", Exit::usage);
+    if (power.contains(name) && power.at(name) > 0)
+      fail("--sponsor " + name + ": a sponsor has voting power 0", Exit::usage);
+  }
   for (const auto& name : o.admins) {
     if (g.find_member(name) == nullptr)
       fail("--admin " + name + ": no member is named \"" + name + "\"", Exit::usage);
@@ -112,8 +119,14 @@ void init(const InitOptions& o) {
   for (auto& m : g.members) {
     if (auto it = power.find(m.name); it != power.end()) m.power = it->second;
     if (auto it = balance.find(m.name); it != balance.end()) m.balance = it->second;
+    if (std::find(o.sponsors.begin(), o.sponsors.end(), m.name) != o.sponsors.end()) {
+      // Keys, credits, no data and no vote (docs/PROTOCOL.md §19.6).
+      m.power = 0;
+      m.roles = {std::string(chain::kRoleSponsor)};
+    }
     if (std::find(o.admins.begin(), o.admins.end(), m.name) != o.admins.end())
       m.roles.emplace_back(chain::kRoleAdmin);
+    if (m.has_role(chain::kRoleSponsor)) continue;
     if (m.power > 0) m.roles.emplace_back(chain::kRoleValidator);
     m.roles.emplace_back(chain::kRolePartner);
   }
@@ -200,6 +213,8 @@ void register_genesis_commands(CLI::App& app) {
   init_cmd->add_option("--balance", init_opts->balances,
                        "NAME=N credits allocated at genesis (default 0; docs/PROTOCOL.md, "
                        "\"Accounts and escrow\")");
+  init_cmd->add_option("--sponsor", init_opts->sponsors,
+                       "Make NAME a sponsor: power 0, role \"sponsor\" only (repeatable)");
   init_cmd->add_option("--admin", init_opts->admins, "Give NAME the admin role (repeatable)");
   init_cmd->add_option("--time", init_opts->time, "Genesis time, RFC 3339 (default: now)");
   init_cmd

@@ -22,6 +22,7 @@
 #include "tools/commands.h"
 #include "tools/model_check.h"
 #include "tools/plan_check.h"
+#include "tools/signed_submit.h"
 
 namespace baton::tools {
 namespace {
@@ -163,6 +164,19 @@ void status(const ReadOptions& o) {
     if (late_votes) {
       std::cout << "  (a vote refused as \"not open\" or \"no training run is active\" came after"
                    " the quorum had decided: harmless)\n";
+    }
+    if (run.contains("escrow")) {
+      const json& e = run["escrow"];
+      std::cout << "escrow        " << e["funded"].get<std::uint64_t>() << " credits from "
+                << e["sponsor"].get<std::string>() << " (at least "
+                << e["min_credits"].get<std::uint64_t>() << " before turn 0), "
+                << e["state"].get<std::string>();
+      if (e["state"] != "open")
+        std::cout << " at height " << e["settled_height"].get<std::uint64_t>();
+      std::cout << "\n";
+      for (const auto& [name, credits] : e["payouts"].items())
+        std::cout << "  paid        " << name << " " << credits.get<std::uint64_t>()
+                  << " credits\n";
     }
     // Sum over each partner's approved turns of the gain settled at each
     // turn's vote deadline (median AUC gain of every vote, docs/PROTOCOL.md
@@ -307,6 +321,65 @@ void start(const StartOptions& o) {
   }
 }
 
+struct EscrowOptions {
+  std::string run_id;
+  std::string amount;  // fund only
+  std::string genesis_file;
+  std::string key_file;
+  std::string node = "http://127.0.0.1:26680";
+  bool json = false;
+};
+
+// `run fund` and `run release`: the sponsor's transactions (docs/PROTOCOL.md §19.6).
+void escrow_tx(const EscrowOptions& o, bool is_fund) {
+  const std::uint64_t amount = is_fund ? credits_argument(o.amount, "--amount") : 0;
+  const MemberSigner signer = load_member_signer(o.genesis_file, o.key_file);
+  const auto* m = signer.spec.genesis.find_member(signer.member);
+  if (m == nullptr || !m->has_role(chain::kRoleSponsor))
+    fail("the key in " + o.key_file +
+         " is not a member with role \"sponsor\"; only a run's "
+         "sponsor funds or releases its escrow");
+  std::string payload;
+  if (is_fund) {
+    chain::pb::FundRun f;
+    f.set_run_id(o.run_id);
+    f.set_amount(amount);
+    payload = f.SerializeAsString();
+  } else {
+    chain::pb::ReleaseEscrow r;
+    r.set_run_id(o.run_id);
+    payload = r.SerializeAsString();
+  }
+  json out = submit_signed(
+      signer, o.node, is_fund ? chain::pb::TX_FUND_RUN : chain::pb::TX_RELEASE_ESCROW, payload);
+  out["run_id"] = o.run_id;
+  if (is_fund) out["amount"] = amount;
+  if (o.json) {
+    print_json(out);
+    return;
+  }
+  std::cout << "submitted " << (is_fund ? "FundRun" : "ReleaseEscrow") << " for run " << o.run_id
+            << ": " << out["hash"].get<std::string>() << "\n"
+            << "`baton run status --node " << o.node
+            << "` shows the escrow once committed, or why the ledger refused it\n";
+}
+
+void add_escrow_command(CLI::App* run, bool is_fund) {
+  auto o = std::make_shared<EscrowOptions>();
+  auto* sub = run->add_subcommand(
+      is_fund ? "fund" : "release",
+      is_fund ? "The sponsor puts credits into a run's escrow (signed with its key)"
+              : "The sponsor releases a finished run's escrow: partners paid by their tokens");
+  sub->add_option("--run", o->run_id, "run id")->required();
+  if (is_fund) sub->add_option("--amount", o->amount, "credits (a positive integer)")->required();
+  sub->add_option("--genesis", o->genesis_file, "the chain's genesis file")->required();
+  sub->add_option("--key", o->key_file, "the sponsor's NAME.key")->required();
+  sub->add_option("--node", o->node, "the node's admin API URL")->capture_default_str();
+  add_node_cert_option(sub);
+  sub->add_flag("--json", o->json, "print JSON for scripts");
+  sub->callback([o, is_fund] { escrow_tx(*o, is_fund); });
+}
+
 }  // namespace
 
 void register_run_commands(CLI::App& app) {
@@ -339,6 +412,8 @@ void register_run_commands(CLI::App& app) {
     sub->add_flag("--json", o->json, "print JSON for scripts");
     sub->callback([o] { status(*o); });
   }
+  add_escrow_command(run, true);
+  add_escrow_command(run, false);
   auto* models = app.add_subcommand("models", "Models a run produced");
   models->require_subcommand(1);
   {

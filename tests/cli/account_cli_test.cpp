@@ -147,3 +147,90 @@ TEST(AccountCli, GenesisInitWritesBalancesAndRefusesBadOnes) {
 }
 
 }  // namespace
+
+namespace {
+
+// `baton run fund|release` against a real batond: a run that requires
+// funding waits for the sponsor's FundRun, an early release is refused by
+// the ledger, and only a sponsor's key may sign either.
+TEST(EscrowCli, ASponsorFundsARunThatWaitsForItAndCannotReleaseItEarly) {
+  OneNode n({.admin = true, .idle_partners = {"b"}});
+  const auto keys = baton::testing::write_member_keys(n.dir / "keys", "s");
+  {
+    auto g = baton::chain::parse_genesis(read_text(n.dir / "genesis.json")).value();
+    baton::chain::GenesisMember m;
+    m.name = "s";
+    m.ed25519 = keys.signing.public_key();
+    m.x25519 = keys.x25519.public_key();
+    m.p2p_address = "127.0.0.1:1";
+    m.power = 0;
+    m.roles = {"sponsor"};
+    m.balance = 500;
+    g.members.push_back(m);
+    write_text(n.dir / "genesis.json", baton::chain::encode_genesis(g));
+  }
+  const std::string genesis = (n.dir / "genesis.json").string();
+  auto escrow = [&](const std::string& what, const std::string& key,
+                    std::vector<std::string> extra) {
+    std::vector<std::string> args = {"run",   what, "--run",  "r1",          "--genesis", genesis,
+                                     "--key", key,  "--node", n.admin_url(), "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_baton(args);
+  };
+  const std::string sponsor_key = (n.dir / "keys" / "s.key").string();
+  expect_one_sentence_failure(
+      escrow("fund", (n.dir / "keys" / "a.key").string(), {"--amount", "5"}), 1,
+      "not a member with role \"sponsor\"");
+  EXPECT_EQ(escrow("fund", sponsor_key, {"--amount", "-5"}).exit_code, 2);
+
+  ChildProcess batond(bin_path("batond"), {"--config", n.config.string()}, n.dir / "batond.log");
+  ASSERT_TRUE(wait_until([&] { return port_open(n.admin); }, std::chrono::seconds(30)))
+      << read_text(n.dir / "batond.log");
+  const fs::path plan = n.dir / "plan.json";
+  write_text(plan, R"({"run_id":"r1","model":{"architecture":"mlp","hidden":[4],"input_shape":[1],)"
+                   R"("num_classes":2},"dataset":{"feature_columns":["x"],"label_column":"y"},)"
+                   R"("partners":["b"],"cycles":1,"escrow":{"sponsor":"s","min_credits":100,)"
+                   R"("funding_blocks":10000,"release_blocks":10000}})");
+  const RunResult started =
+      run_baton({"run", "start", "--plan", plan.string(), "--genesis", genesis, "--key",
+                 (n.dir / "keys" / "a.key").string(), "--node", n.admin_url()});
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+  auto run_status = [&] {
+    const RunResult r = run_baton({"run", "status", "--node", n.admin_url(), "--json"});
+    return r.exit_code == 0 ? json::parse(r.out) : json();
+  };
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const json st = run_status();
+        return st.is_object() && !st["runs"].empty();
+      },
+      std::chrono::seconds(30)));
+  EXPECT_EQ(run_status()["runs"][0]["status"], "awaiting_funding");
+  const RunResult funded = escrow("fund", sponsor_key, {"--amount", "100"});
+  ASSERT_EQ(funded.exit_code, 0) << funded.err;
+  ASSERT_TRUE(wait_until([&] { return run_status()["runs"][0]["status"] == "active"; },
+                         std::chrono::seconds(30)));
+  const json e = run_status()["runs"][0]["escrow"];
+  EXPECT_EQ(e["funded"], 100);
+  EXPECT_EQ(e["state"], "open");
+  EXPECT_EQ(run_status()["balances"]["s"], 400);
+  const RunResult early = escrow("release", sponsor_key, {});
+  ASSERT_EQ(early.exit_code, 0) << early.err;
+  const std::string early_hash = json::parse(early.out)["hash"];
+  std::string why;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const json st = run_status();
+        for (const auto& f : st["runs"][0]["refusals"]["recent"])
+          if (f["tx_hash"] == early_hash) why = f["reason"];
+        return !why.empty();
+      },
+      std::chrono::seconds(30)));
+  EXPECT_NE(why.find("has not finished"), std::string::npos) << why;
+  const RunResult text = run_baton({"run", "status", "--node", n.admin_url()});
+  EXPECT_NE(text.out.find("escrow        100 credits from s (at least 100 before turn 0), open"),
+            std::string::npos)
+      << text.out;
+}
+
+}  // namespace
