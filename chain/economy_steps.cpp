@@ -70,6 +70,8 @@ Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec&, const TrainingState
   if (!run->escrow || sender.name != run->plan.sponsor) return ProtocolRejected::not_sponsor;
   if (run->escrow->state != EscrowState::open) return ProtocolRejected::already_released;
   if (run->status != RunStatus::finished) return ProtocolRejected::run_not_finished;
+  // Tokens become credits only once no late vote can move them.
+  if (!gains_settled(*run)) return ProtocolRejected::gains_not_settled;
   return CheckedTx{};
 }
 
@@ -113,7 +115,10 @@ void settle_due_escrows(TrainingState& ts, std::uint64_t height) {
   for (auto& [id, run] : ts.runs) {
     if (!run.escrow || run.escrow->state != EscrowState::open || run.status != RunStatus::finished)
       continue;
-    if (deadline_after(run.end_height, run.plan.release_deadline_blocks) <= height)
+    // The deadline counts from the run's end; the payout also waits for the
+    // last gains (settled earlier in this end_block when they fall due).
+    if (deadline_after(run.end_height, run.plan.release_deadline_blocks) <= height &&
+        gains_settled(run))
       settle(run, ts.accounts, EscrowState::paid_at_deadline, height);
   }
 }

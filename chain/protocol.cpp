@@ -57,6 +57,9 @@ std::string_view to_string(ProtocolRejected reason) {
       return "the run finished (or ended unfunded) and takes no more funds";
     case ProtocolRejected::run_not_finished:
       return "the run has not finished; its escrow is released after its last turn";
+    case ProtocolRejected::gains_not_settled:
+      return "the run's last gains are not settled yet; release after the last approved turn's "
+             "vote deadline";
     case ProtocolRejected::already_released:
       return "the run's escrow was already paid out (released, paid at its deadline, or refunded)";
     case ProtocolRejected::not_released:

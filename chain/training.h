@@ -68,6 +68,8 @@ enum class ProtocolRejected : std::uint8_t {
   not_key_holder = 27,        // a KeyGrant from a member that received no wrapped key of the final
                               //   model, or naming another model than the run's final one
   grant_to_non_sponsor = 28,  // a KeyGrant whose recipient is not the run's sponsor
+  gains_not_settled = 29,     // ReleaseEscrow before every approved turn's vote deadline passed
+                              //   (gains_settled: late votes could still move the tokens)
 };
 
 // A sentence, e.g. "the member already voted on this request".

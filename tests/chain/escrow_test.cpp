@@ -56,7 +56,8 @@ pb::Transaction release(ProtocolChain& p, std::size_t from, const std::string& r
 }
 
 // One turn of `partner`, voted on by the two others with AUC gains `g1` and
-// `g2` (ppm, over a head AUC of 0.5); approved when both are >= 0.
+// `g2` (ppm, over a head AUC of 0.5); approved when both are >= 0. A vote
+// after the quorum decided counts for the gain (settled at the vote deadline).
 void play_turn(ProtocolChain& p, std::size_t partner, std::int64_t g1, std::int64_t g2) {
   std::vector<std::size_t> voters;
   for (std::size_t v : {kAlice, kBob, kCarol})
@@ -68,7 +69,8 @@ void play_turn(ProtocolChain& p, std::size_t partner, std::int64_t g1, std::int6
   const std::int64_t gains[] = {g1, g2};
   for (std::size_t k = 0; k < 2; ++k) {
     const auto cand = static_cast<std::uint32_t>(500000 + gains[k]);
-    if (p.run().turns[turn].phase != TurnPhase::save_voting) break;  // decided already
+    const bool decided = p.run().turns[turn].phase != TurnPhase::save_voting;
+    if (decided && p.run().turns[turn].outcome != TurnOutcome::approved) break;  // no gain
     p.commit(p.model_vote(voters[k], save, gains[k] >= 0, cand, 500000));
   }
 }
@@ -203,31 +205,38 @@ TEST(Escrow, TheReleasePaysEveryPartnerByItsTokensAndOnlyOnce) {
   EXPECT_EQ(p.refusal(fund(p, kDave, 1001)), ProtocolRejected::insufficient_balance);
   EXPECT_EQ(p.refusal(fund(p, kDave, 0)), ProtocolRejected::zero_amount);
   EXPECT_EQ(p.refusal(fund(p, kDave, 1, "no-such-run")), ProtocolRejected::wrong_run);
-  play_turn(p, kAlice, 20000, 40000);  // median +30000
-  play_turn(p, kBob, 10000, 10000);    // median +10000
-  play_turn(p, kCarol, -5000, -5000);  // rejected: no tokens
+  play_turn(p, kAlice, 20000, 40000);  // settles at +20000: the middle point nearest zero
+  play_turn(p, kBob, -5000, -5000);    // rejected: no tokens
+  play_turn(p, kCarol, 10000, 10000);  // +10000, the last turn: its votes are still open
   ASSERT_EQ(p.run().status, RunStatus::finished);
-  EXPECT_EQ(p.run().contributivity_ppm.at("alice"), 30000);
-  EXPECT_EQ(p.run().contributivity_ppm.at("bob"), 10000);
+  // Late votes could still move the tokens until the last vote deadline.
+  EXPECT_FALSE(gains_settled(p.run()));
+  EXPECT_EQ(p.refusal(release(p, kDave)), ProtocolRejected::gains_not_settled);
+  while (!gains_settled(p.run())) p.empty_blocks(1);
+  EXPECT_EQ(p.run().escrow->state, EscrowState::open);
+  EXPECT_EQ(p.run().contributivity_ppm.at("alice"), 20000);
+  EXPECT_EQ(p.run().contributivity_ppm.at("carol"), 10000);
   EXPECT_EQ(p.refusal(fund(p, kDave, 1)), ProtocolRejected::run_finished);
   EXPECT_EQ(p.refusal(release(p, kBob)), ProtocolRejected::not_sponsor);
   const std::uint64_t before = total_credits(p.training());
   p.commit(release(p, kDave));
   const Escrow& e = *p.run().escrow;
   EXPECT_EQ(e.state, EscrowState::released);
-  // floor(1000 * 30000 / 40000) = 750, floor(1000 * 10000 / 40000) = 250.
-  EXPECT_EQ(e.payouts, (std::map<std::string, std::uint64_t>{{"alice", 750}, {"bob", 250}}));
-  EXPECT_EQ(p.training().accounts.balance("alice"), 750u);
-  EXPECT_EQ(p.training().accounts.balance("bob"), 250u);
-  EXPECT_EQ(p.training().accounts.balance("carol"), 0u);
-  EXPECT_EQ(p.training().accounts.balance("dave"), 0u);
+  // floor(1000 * 20000 / 30000) = 666, floor(1000 * 10000 / 30000) = 333 (carol); the
+  // remainder 1 goes back to the sponsor.
+  EXPECT_EQ(e.payouts,
+            (std::map<std::string, std::uint64_t>{{"alice", 666}, {"carol", 333}, {"dave", 1}}));
+  EXPECT_EQ(p.training().accounts.balance("alice"), 666u);
+  EXPECT_EQ(p.training().accounts.balance("carol"), 333u);
+  EXPECT_EQ(p.training().accounts.balance("bob"), 0u);
+  EXPECT_EQ(p.training().accounts.balance("dave"), 1u);
   EXPECT_EQ(total_credits(p.training()), before);
   EXPECT_EQ(p.refusal(release(p, kDave)), ProtocolRejected::already_released);
   expect_round_trip(p);
   // Past the release deadline nothing more happens: it settled once.
   p.empty_blocks(6);
   EXPECT_EQ(p.run().escrow->state, EscrowState::released);
-  EXPECT_EQ(p.training().accounts.balance("alice"), 750u);
+  EXPECT_EQ(p.training().accounts.balance("alice"), 666u);
 }
 
 TEST(Escrow, WithoutAReleaseThePartnersArePaidAtTheDeadlineAndTheSponsorLosesTheModel) {
