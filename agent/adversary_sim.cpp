@@ -350,6 +350,12 @@ Result<SimResult> simulate(const learning::PreparedData& data, const SimConfig& 
     if (cs.blocks() > limit) return make_error("the simulated run did not finish (a bug)");
     if (auto st = play_turn(cs, *initial, spec, c, acted); !st) return st.error();
   }
+  // The last approved turns' gains settle at their vote deadlines (a few
+  // blocks after the run ended): the tokens are final only then.
+  while (!chain::gains_settled(cs.run())) {
+    if (cs.blocks() > limit + c.members + 2) return make_error("the gains did not settle (a bug)");
+    if (auto b = cs.append({}); !b) return b.error();
+  }
   SimResult r = collect(cs, data, cs.head_model(*initial));
   auto ci = learning::delong_auc(data.test.y, r.test_scores);
   if (!ci) return ci.error();
