@@ -51,17 +51,9 @@ void add_read_options(CLI::App* sub, AccountReadOptions& o) {
 }
 
 void balance(const AccountReadOptions& o) {
-  auto st = api::read_training_status({o.data_dir, o.node, node_cert_sha256()});
-  if (!st) {
-    using E = api::TrainingSourceErrc;
-    const auto code = static_cast<E>(st.error().code);
-    fail(st.error().message, code == E::bad_arguments  ? Exit::usage
-                             : code == E::not_verified ? Exit::verify_failed
-                             : code == E::unavailable  ? Exit::unavailable
-                                                       : Exit::failure);
-  }
-  const json balances = st->value("balances", json::object());
-  json out{{"height", (*st)["height"]}};
+  const json st = training_status_or_exit(o.data_dir, o.node);
+  const json balances = st.value("balances", json::object());
+  json out{{"height", st["height"]}};
   if (o.member.empty()) {
     out["balances"] = balances;
   } else {

@@ -47,18 +47,7 @@ void add_source_options(CLI::App* sub, ReadOptions& o) {
 }
 
 // training_status_json (api/training_json.h) from a ledger on disk or a node.
-json training_status(const ReadOptions& o) {
-  auto j = api::read_training_status({o.data_dir, o.node, node_cert_sha256()});
-  if (!j) {
-    using E = api::TrainingSourceErrc;
-    const auto code = static_cast<E>(j.error().code);
-    fail(j.error().message, code == E::bad_arguments  ? Exit::usage
-                            : code == E::not_verified ? Exit::verify_failed
-                            : code == E::unavailable  ? Exit::unavailable
-                                                      : Exit::failure);
-  }
-  return std::move(j).value();
-}
+json training_status(const ReadOptions& o) { return training_status_or_exit(o.data_dir, o.node); }
 
 std::string ppm_text(std::uint64_t ppm) {
   char buf[32];

@@ -2,6 +2,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "api/training_json.h"
+#include "tools/cli.h"
+
 namespace baton::tools {
 namespace {
 
@@ -24,6 +27,19 @@ const std::string& node_cert_sha256() { return pin(); }
 Result<std::unique_ptr<api::HttpClient>> connect_node(const std::string& url,
                                                       std::chrono::milliseconds timeout) {
   return api::HttpClient::connect_to(url, timeout, pin());
+}
+
+nlohmann::json training_status_or_exit(const std::string& data_dir, const std::string& node_url) {
+  auto j = api::read_training_status({data_dir, node_url, node_cert_sha256()});
+  if (!j) {
+    using E = api::TrainingSourceErrc;
+    const auto code = static_cast<E>(j.error().code);
+    fail(j.error().message, code == E::bad_arguments  ? Exit::usage
+                            : code == E::not_verified ? Exit::verify_failed
+                            : code == E::unavailable  ? Exit::unavailable
+                                                      : Exit::failure);
+  }
+  return std::move(j).value();
 }
 
 }  // namespace baton::tools

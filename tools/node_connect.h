@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "chain/result.h"
 #include "api/http_client.h"
 
@@ -28,5 +30,10 @@ const std::string& node_cert_sha256();
 // HttpClient::connect_to with that pin.
 Result<std::unique_ptr<api::HttpClient>> connect_node(const std::string& url,
                                                       std::chrono::milliseconds timeout);
+
+// training_status_json (api/training_json.h) from the ledger in `data_dir` or
+// the node at `node_url` (exactly one is non-empty), with the pin. On failure
+// it exits with the matching code: usage, verify_failed, unavailable, failure.
+nlohmann::json training_status_or_exit(const std::string& data_dir, const std::string& node_url);
 
 }  // namespace baton::tools
