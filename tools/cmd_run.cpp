@@ -255,51 +255,15 @@ void start(const StartOptions& o) {
   // The ledger takes any model text; refuse here what no partner agent could train.
   if (auto s = check_plan_for_agents(**plan); !s)
     fail("plan file " + o.plan_file + ": " + s.error().message);
-  auto keys = chain::parse_secret_keys(read_secret_file(o.key_file, "key file").view());
-  if (!keys) fail("key file " + o.key_file + " is not a Baton key: " + keys.error().message);
-  const auto* member = spec->genesis.find_member(keys->signing.public_key());
-  if (member == nullptr || !member->has_role(chain::kRoleAdmin)) {
+  const MemberSigner signer = load_member_signer(o.genesis_file, o.key_file);
+  if (!signer.spec.genesis.find_member(signer.keys.signing.public_key())
+           ->has_role(chain::kRoleAdmin)) {
     fail("the key in " + o.key_file + " is not an admin member of chain " + spec->chain_id() +
          "; only admins may start runs");
   }
-  auto client = connect_node(o.node, std::chrono::seconds(10));
-  if (!client) fail(client.error().message, Exit::usage);
-  auto get = [&](const std::string& target) {
-    auto r = (*client)->request("GET", target, {}, "application/json");
-    if (!r) fail(r.error().message, Exit::unavailable);
-    json j = json::parse(r->body, nullptr, false);
-    if (j.is_discarded() || r->status != 200)
-      fail("the node at " + o.node + " did not answer " + target, Exit::unavailable);
-    return j;
-  };
-  const json st = get("/status");
-  if (st.value("chain_id", "") != spec->chain_id()) {
-    fail("the node at " + o.node + " runs chain \"" + st.value("chain_id", "") +
-         "\", not the genesis' \"" + spec->chain_id() + "\"");
-  }
-  // Transactions are signed for one genesis: a node of another consortium
-  // with the same chain id would refuse the signature.
-  if (st.value("genesis_hash", "") != spec->genesis_hash.hex()) {
-    fail("the node at " + o.node + " runs genesis " + st.value("genesis_hash", "") + ", not " +
-         spec->genesis_hash.hex() + " (" + o.genesis_file + "); use that node's genesis file");
-  }
-  const std::uint64_t nonce =
-      get("/nonce/" + keys->signing.public_key().hex())["next_nonce"].get<std::uint64_t>();
-  const std::string tx = chain::encode_transaction(
-      chain::make_transaction(spec->network(), keys->signing, nonce, chain::pb::TX_START_RUN,
-                              chain::plan_to_proto(**plan).SerializeAsString()));
-  auto r = (*client)->request("POST", "/tx", tx, "application/octet-stream");
-  if (!r) fail(r.error().message, Exit::unavailable);
-  json j = json::parse(r->body, nullptr, false);
-  if (j.is_discarded() || !j.value("accepted", false)) {
-    fail("the node refused the StartRun transaction: " +
-             (j.is_discarded() ? r->body : j.value("error", std::string("no reason given"))),
-         r->status == 503 ? Exit::unavailable : Exit::failure);
-  }
-  json out{{"accepted", true},
-           {"hash", j.value("hash", "")},
-           {"run_id", (*plan)->run_id},
-           {"nonce", nonce}};
+  json out = submit_signed(signer, o.node, chain::pb::TX_START_RUN,
+                           chain::plan_to_proto(**plan).SerializeAsString());
+  out["run_id"] = (*plan)->run_id;
   if (o.json) {
     print_json(out);
   } else {
