@@ -21,12 +21,18 @@ std::optional<Abandon> cannot_take_part(const AgentMemory& memory) {
   return std::nullopt;
 }
 
-NextStep partner_step(const chain::Turn& turn, const AgentMemory& memory,
+NextStep partner_step(const chain::TrainingState& state, const chain::Run& run,
+                      const chain::Turn& turn, const AgentMemory& memory,
                       std::uint32_t store_attempts) {
   if (memory.abandoned) return clipped(memory.abandoned->reason, memory.abandoned->detail);
   switch (turn.phase) {
     case chain::TurnPhase::awaiting_load_request:
       if (auto no = cannot_take_part(memory)) return *no;
+      // The ledger would refuse the LoadRequest (§19.9): do not ask, nor
+      // train, for a turn it cannot pay. The stake it locks there also
+      // pays the SaveRequest's cost, so a SaveRequest is always paid.
+      if (chain::partner_cannot_pay(run, turn.partner, state.accounts.balance(turn.partner)))
+        return Wait{WaitReason::cannot_pay};
       return RequestLoad{};
     case chain::TurnPhase::training:
       // Journaled before it was first sent: resend it whatever happened since.
@@ -125,6 +131,8 @@ std::string_view to_string(WaitReason why) {
       return "plan_unusable";
     case WaitReason::data_unusable:
       return "data_unusable";
+    case WaitReason::cannot_pay:
+      return "cannot_pay";
   }
   return "unknown";
 }
@@ -160,7 +168,8 @@ NextStep next_step(std::uint64_t height, const chain::TrainingState& state,
   const chain::Turn* turn = run->current_turn();
   if (turn == nullptr) return Wait{WaitReason::no_active_run};
   if (height >= turn->deadline_height) return Wait{WaitReason::deadline_passed};
-  if (turn->partner == self.member_name) return partner_step(*turn, memory, store_attempts);
+  if (turn->partner == self.member_name)
+    return partner_step(state, *run, *turn, memory, store_attempts);
   if (!self.voter) return Wait{WaitReason::not_a_voter};
   return voter_step(*turn, self, memory);
 }

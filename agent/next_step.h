@@ -15,7 +15,9 @@
 //   any phase, a TurnAbandon decided   the partner                 Abandon (the same, again)
 //   awaiting_load_request              the partner                 RequestLoad; Abandon when the
 //                                                                  plan or its local data are
-//                                                                  unusable
+//                                                                  unusable; Wait{cannot_pay}
+//                                                                  when its balance cannot pay
+//                                                                  the plan's stake (§19.9)
 //   training                           the partner, candidate      SubmitSave (the journal's
 //                                        journaled                   bytes)
 //   training                           the partner                 Train; Abandon when the plan or
@@ -113,6 +115,7 @@ enum class WaitReason : std::uint8_t {
   head_measured,    // idle while the partner trains: the head's measure is kept
   plan_unusable,    // a voter that cannot use the plan abstains
   data_unusable,    // a voter whose local data do not load abstains
+  cannot_pay,       // the partner's balance cannot pay the plan's stake: no LoadRequest
 };
 std::string_view to_string(WaitReason why);
 

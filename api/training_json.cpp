@@ -122,7 +122,16 @@ json lineage_models_json(const chain::Run& run) {
 
 json run_json(const chain::Run& run) {
   json turns = json::array();
-  for (const auto& t : run.turns) turns.push_back(turn_json(t));
+  for (const auto& t : run.turns) {
+    turns.push_back(turn_json(t));
+    if (!run.plan.has_stakes()) continue;
+    json forfeits = json::object();
+    for (const auto& [name, credits] : t.stake.forfeits) forfeits[name] = credits;
+    turns.back()["stake"] = {{"deposit", t.stake.deposit},   {"cost", t.stake.cost},
+                             {"settled", t.stake.settled},   {"locked", t.stake.locked()},
+                             {"refunded", t.stake.refunded}, {"escrowed", t.stake.escrowed},
+                             {"forfeits", forfeits}};
+  }
   json contributivity = json::object();
   for (const auto& [name, c] : run.contributivity_ppm) contributivity[name] = c;
   json out{{"run_id", run.plan.run_id},
@@ -139,6 +148,15 @@ json run_json(const chain::Run& run) {
            {"models", lineage_models_json(run)},
            {"refusals", refusals_json(run.refusals)},
            {"plan", chain::plan_to_json(run.plan)}};
+  if (run.plan.has_stakes() || run.plan.min_balance > 0) {
+    // What each partner must lock at its next LoadRequest (§19.9).
+    json next = json::object();
+    for (const auto& p : run.plan.partners) next[p] = chain::required_deposit(run, p);
+    out["deposits"] = {
+        {"submission_cost", run.plan.submission_cost}, {"deposit", run.plan.deposit},
+        {"factor", run.plan.deposit_factor},           {"min_balance", run.plan.min_balance},
+        {"locked", chain::locked_stakes(run)},         {"next_deposit", next}};
+  }
   if (run.escrow) {
     json payouts = json::object();
     for (const auto& [name, credits] : run.escrow->payouts) payouts[name] = credits;

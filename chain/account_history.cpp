@@ -1,6 +1,8 @@
 #include "chain/account_history.h"
 
 #include <cctype>
+#include <optional>
+#include <utility>
 
 #include "chain/encoding.h"
 #include "chain/transaction.h"
@@ -45,6 +47,37 @@ std::string counterparty_of(const ChainSpec& spec, const BlockStep& step,
   return {};
 }
 
+// A deposit's effect on `member` in the step at `height`, if the credits
+// moved were one (docs/PROTOCOL.md §19.9): the kind and counterparty to
+// record instead of the step's. Looks at the turns that ended at `height`
+// (a step ends at most a few; scanned from the newest).
+std::optional<std::pair<std::string, std::string>> stake_entry(const TrainingState& ts,
+                                                               const BlockStep& step,
+                                                               const std::string& member,
+                                                               bool credit) {
+  if (!credit) {
+    if (step.tx != nullptr && step.tx->type() == pb::TX_LOAD_REQUEST) {
+      pb::LoadRequest r;
+      if (parse_canonical(step.tx->payload(), r))
+        return std::pair<std::string, std::string>{"deposit_locked", "run:" + r.run_id()};
+    }
+    return std::nullopt;
+  }
+  for (const auto& [id, run] : ts.runs) {
+    if (!run.plan.has_stakes()) continue;
+    for (auto it = run.turns.rbegin(); it != run.turns.rend(); ++it) {
+      if (it->outcome == TurnOutcome::pending) continue;  // the turn that began after
+      if (it->end_height < step.height) break;
+      if (it->end_height != step.height || !it->stake.settled) continue;
+      if (it->stake.forfeits.contains(member))
+        return std::pair<std::string, std::string>{"deposit_forfeit", it->partner};
+      if (it->partner == member && it->stake.refunded > 0)
+        return std::pair<std::string, std::string>{"deposit_refund", "run:" + id};
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 AccountHistory::AccountHistory(const ChainSpec& spec, std::string member)
@@ -72,6 +105,10 @@ Verdict<LedgerState, BlockFault> AccountHistory::apply(const LedgerState& before
       e.balance_after = is;
       e.kind = kind_of(step);
       e.counterparty = counterparty_of(spec_, step, name);
+      if (auto stake = stake_entry(state.training, step, name, e.credit)) {
+        e.kind = stake->first;
+        e.counterparty = stake->second;
+      }
       if (step.tx != nullptr) e.tx_hash = tx_hash(encode_transaction(*step.tx));
       found.push_back(std::move(e));
     }

@@ -27,10 +27,13 @@ struct AccountEntry {
   std::uint64_t balance_after = 0;
   // What moved them: "genesis" (the allocation at block 1), the transaction
   // type in lower case without "tx_" ("transfer", ...), or "end_block" (an
-  // effect of a deadline).
+  // effect of a deadline); for a turn's stake (docs/PROTOCOL.md §19.9)
+  // "deposit_locked" (its LoadRequest), "deposit_refund" (to the partner
+  // when the turn ended) or "deposit_forfeit" (a voter's share).
   std::string kind;
-  // The other side: a member name (a transfer's sender or recipient),
-  // "run:ID" (a transaction naming a run), "genesis", or "" when unknown.
+  // The other side: a member name (a transfer's sender or recipient, the
+  // partner whose forfeit a voter received), "run:ID" (a transaction naming
+  // a run, a deposit locked or refunded), "genesis", or "" when unknown.
   std::string counterparty;
   std::optional<Hash> tx_hash;  // the transaction's, when a transaction moved them
   bool operator==(const AccountEntry&) const = default;

@@ -59,7 +59,7 @@ void apply_fund(TrainingState& ts, const ProtocolSender& sender, const pb::FundR
   debit(ts.accounts, sender.name, f.amount());
   run.escrow->funded += f.amount();  // conserved credits: cannot overflow
   if (run.status == RunStatus::awaiting_funding && run.escrow->funded >= run.plan.min_escrow)
-    begin_funded_run(run, height);
+    begin_funded_run(ts, run, height);
 }
 
 Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec&, const TrainingState& ts,

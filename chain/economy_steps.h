@@ -69,7 +69,8 @@ std::string refusal_run_id(const Message& m) {
 }
 inline std::string refusal_run_id(const pb::Transfer&) { return {}; }
 
-// Starts turn 0 of a run that was awaiting funding (protocol_steps.cpp).
-void begin_funded_run(Run& run, std::uint64_t height);
+// Starts turn 0 of a run that was awaiting funding (protocol_steps.cpp);
+// skips the turns of partners that cannot pay, as every turn's start does.
+void begin_funded_run(TrainingState& ts, Run& run, std::uint64_t height);
 
 }  // namespace baton::chain

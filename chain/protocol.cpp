@@ -60,6 +60,11 @@ std::string_view to_string(ProtocolRejected reason) {
     case ProtocolRejected::gains_not_settled:
       return "the run's last gains are not settled yet; release after the last approved turn's "
              "vote deadline";
+    case ProtocolRejected::cannot_afford_stake:
+      return "the partner's balance does not hold the plan's submission cost plus its required "
+             "deposit";
+    case ProtocolRejected::below_min_balance:
+      return "the partner's balance is below the plan's minimum balance to take part";
     case ProtocolRejected::already_released:
       return "the run's escrow was already paid out (released, paid at its deadline, or refunded)";
     case ProtocolRejected::not_released:

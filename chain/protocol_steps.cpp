@@ -4,6 +4,7 @@
 #include <iterator>
 #include <limits>
 
+#include "chain/deposit_steps.h"
 #include "chain/economy_steps.h"
 #include "chain/encoding.h"
 #include "chain/protocol.h"
@@ -57,25 +58,36 @@ void begin_turn(Run& run, std::uint64_t index, std::uint64_t height) {
   run.turns.push_back(std::move(t));
 }
 
-// Begins turn `index`, skipping (outcome suspended, at `height`) every turn
-// of a suspended partner, or ends the run after its last turn. At most
-// total_turns iterations, each a scan of the run's turns.
+}  // namespace
+
+// Begins turn `index`, skipping (at `height`) every turn of a suspended
+// partner (outcome suspended) or of a partner that cannot pay what the plan
+// asks (outcome cannot_pay, §19.9), or ends the run after its last turn. At
+// most total_turns iterations, each a scan of the run's turns.
 void begin_from(TrainingState& ts, Run& run, std::uint64_t index, std::uint64_t height) {
   for (; index < run.plan.total_turns(); ++index) {
     begin_turn(run, index, height);
     Turn& t = run.turns.back();
-    if (!partner_suspended(run, t.partner)) return;
+    if (partner_suspended(run, t.partner)) {
+      t.outcome = TurnOutcome::suspended;
+    } else if (partner_cannot_pay(run, t.partner, ts.accounts.balance(t.partner))) {
+      t.outcome = TurnOutcome::cannot_pay;
+    } else {
+      return;
+    }
     t.phase = TurnPhase::done;
-    t.outcome = TurnOutcome::suspended;
     t.end_height = height;
   }
   run.status = RunStatus::finished;
   run.end_height = height;
-  ts.active_run.reset();
+  if (ts.active_run == run.plan.run_id) ts.active_run.reset();
 }
+
+namespace {
 
 void finish_turn(TrainingState& ts, Run& run, TurnOutcome outcome, std::uint64_t height) {
   Turn& t = run.turns.back();
+  settle_stake(ts.accounts, run, t, outcome);
   t.phase = TurnPhase::done;
   t.outcome = outcome;
   t.end_height = height;
@@ -184,12 +196,17 @@ Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec&, const TrainingState
   if (t.phase != TurnPhase::awaiting_load_request) return ProtocolRejected::wrong_phase;
   if (!valid_opt_hash(r.head_model_id())) return ProtocolRejected::malformed_request;
   if (opt_hash(r.head_model_id()) != run->head) return ProtocolRejected::wrong_head;
+  // The turn began only if the partner could pay; its balance may have
+  // dropped since (a transfer). Checked before anyone votes or trains.
+  if (auto why = partner_cannot_pay(*run, sender.name, ts.accounts.balance(sender.name)))
+    return *why;
   return CheckedTx{};
 }
 
 void apply(Step& step, TrainingState& ts, const pb::LoadRequest&) {
   Run& run = active_run(ts);
   Turn& t = *run.current_turn();
+  lock_stake(ts.accounts, run, t);
   t.load_request_id = step.tx.id;
   t.load_request_height = step.height;
   t.phase = TurnPhase::load_voting;
@@ -267,6 +284,7 @@ void apply(Step& step, TrainingState& ts, const pb::SaveRequest&) {
   Run& run = active_run(ts);
   Turn& t = *run.current_turn();
   t.save = std::get<SaveRecord>(std::move(step.checked));
+  pay_submission_cost(run, t);
   t.save_request_id = step.tx.id;
   t.save_request_height = step.height;
   t.phase = TurnPhase::save_voting;
@@ -455,9 +473,9 @@ std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::Releas
 
 }  // namespace
 
-void begin_funded_run(Run& run, std::uint64_t height) {
+void begin_funded_run(TrainingState& ts, Run& run, std::uint64_t height) {
   run.status = RunStatus::active;
-  begin_turn(run, 0, height);
+  begin_from(ts, run, 0, height);
 }
 
 std::uint64_t deadline_after(std::uint64_t height, std::uint64_t blocks) {
@@ -545,13 +563,11 @@ void start_run(TrainingState& ts, TrainingPlan plan, std::string started_by,
   for (const auto& p : run.plan.partners) run.contributivity_ppm[p] = 0;
   if (!run.plan.sponsor.empty()) run.escrow = Escrow{};
   // A plan that requires funding waits for it (FundRun, settle_due_escrows).
-  if (run.plan.min_escrow > 0)
-    run.status = RunStatus::awaiting_funding;
-  else
-    begin_turn(run, 0, base_height);
+  if (run.plan.min_escrow > 0) run.status = RunStatus::awaiting_funding;
   const std::string id = run.plan.run_id;
-  ts.runs.emplace(id, std::move(run));
+  Run& placed = ts.runs.emplace(id, std::move(run)).first->second;
   ts.active_run = id;
+  if (placed.status == RunStatus::active) begin_from(ts, placed, 0, base_height);
 }
 
 void settle_due_gains(TrainingState& ts, std::uint64_t height) {

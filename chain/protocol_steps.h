@@ -82,6 +82,13 @@ void settle_due_gains(TrainingState& ts, std::uint64_t height);
 // most one turn per block: the next turn's deadline is above `height`.
 void expire_due_turn(TrainingState& ts, std::uint64_t height);
 
+// Begins turn `index` of `run` at `height`, skipping (phase done, at
+// `height`) every turn of a suspended partner (outcome suspended) or of one
+// whose balance cannot pay what the plan asks (outcome cannot_pay,
+// partner_cannot_pay), or finishes the run after its last turn (and then it
+// is no longer the active run).
+void begin_from(TrainingState& ts, Run& run, std::uint64_t index, std::uint64_t height);
+
 // height + blocks, or UINT64_MAX when that would not fit: a deadline beyond
 // the last height is "never", not a wrap into the past.
 std::uint64_t deadline_after(std::uint64_t height, std::uint64_t blocks);

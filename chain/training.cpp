@@ -39,6 +39,8 @@ std::string_view to_string(TurnOutcome outcome) {
       return "abandoned";
     case TurnOutcome::suspended:
       return "suspended";
+    case TurnOutcome::cannot_pay:
+      return "cannot_pay";
   }
   return "unknown";
 }
@@ -227,6 +229,21 @@ void put_turn(Bytes& out, const Turn& t) {
   }
 }
 
+// Only turns of a plan with stakes carry these bytes (the plan, encoded
+// before the turns, says so), so every run without deposits encodes as before.
+void put_stake(Bytes& out, const Stake& s) {
+  append_u64be(out, s.deposit);
+  append_u64be(out, s.cost);
+  append_u8(out, s.settled ? 1 : 0);
+  append_u64be(out, s.refunded);
+  append_u64be(out, s.escrowed);
+  append_u32be(out, static_cast<std::uint32_t>(s.forfeits.size()));
+  for (const auto& [name, credits] : s.forfeits) {
+    put_str(out, name);
+    append_u64be(out, credits);
+  }
+}
+
 }  // namespace
 
 Bytes training_encoding(const TrainingState& state) {
@@ -246,7 +263,10 @@ Bytes training_encoding(const TrainingState& state) {
       put_i64(out, c);
     }
     append_u32be(out, static_cast<std::uint32_t>(run.turns.size()));
-    for (const auto& t : run.turns) put_turn(out, t);
+    for (const auto& t : run.turns) {
+      put_turn(out, t);
+      if (run.plan.has_stakes()) put_stake(out, t.stake);
+    }
     append_u32be(out, static_cast<std::uint32_t>(run.models.size()));
     for (const auto& m : run.models) {
       put_hash(out, m.id);
@@ -366,6 +386,48 @@ bool partner_suspended(const Run& run, std::string_view partner) {
     if (it->outcome == TurnOutcome::rejected && ++rejected >= run.plan.suspend_after) return true;
   }
   return false;
+}
+
+std::uint64_t Stake::locked() const {
+  // 128 bits: a decoded stake (training_decode.h) may hold any u64s.
+  unsigned __int128 in = static_cast<unsigned __int128>(deposit) + cost;
+  unsigned __int128 out = static_cast<unsigned __int128>(refunded) + escrowed;
+  for (const auto& [name, credits] : forfeits) out += credits;
+  return in > out ? static_cast<std::uint64_t>(in - out) : 0;
+}
+
+std::uint64_t required_deposit(const Run& run, std::string_view partner) {
+  const TrainingPlan& plan = run.plan;
+  if (plan.deposit == 0) return 0;
+  std::uint64_t k = 0;
+  for (auto it = run.turns.rbegin(); it != run.turns.rend(); ++it) {
+    if (it->partner != partner) continue;
+    if (it->outcome == TurnOutcome::approved) break;
+    if (it->outcome == TurnOutcome::rejected && it->save) ++k;
+  }
+  // deposit x factor^k, saturating at the cap: at most log2(cap) ~ 50
+  // multiplications by a factor >= 2 before it saturates; factor 1 stays.
+  std::uint64_t d = std::min(plan.deposit, kMaxPlanCredits);
+  for (std::uint64_t i = 0; i < k && plan.deposit_factor > 1 && d < kMaxPlanCredits; ++i) {
+    const unsigned __int128 next = static_cast<unsigned __int128>(d) * plan.deposit_factor;
+    d = next > kMaxPlanCredits ? kMaxPlanCredits : static_cast<std::uint64_t>(next);
+  }
+  return d;
+}
+
+std::optional<ProtocolRejected> partner_cannot_pay(const Run& run, std::string_view partner,
+                                                   std::uint64_t balance) {
+  if (balance < run.plan.min_balance) return ProtocolRejected::below_min_balance;
+  // Both terms are at most kMaxPlanCredits: the sum cannot overflow.
+  if (balance < run.plan.submission_cost + required_deposit(run, partner))
+    return ProtocolRejected::cannot_afford_stake;
+  return std::nullopt;
+}
+
+std::uint64_t locked_stakes(const Run& run) {
+  std::uint64_t out = 0;
+  for (const auto& t : run.turns) out += t.stake.locked();  // conserved credits
+  return out;
 }
 
 std::uint64_t vote_deadline(const Run& run, const Turn& t) {

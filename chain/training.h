@@ -70,6 +70,10 @@ enum class ProtocolRejected : std::uint8_t {
   grant_to_non_sponsor = 28,  // a KeyGrant whose recipient is not the run's sponsor
   gains_not_settled = 29,     // ReleaseEscrow before every approved turn's vote deadline passed
                               //   (gains_settled: late votes could still move the tokens)
+  // 30..39: deposits (issue 13, docs/PROTOCOL.md §19.9).
+  cannot_afford_stake = 30,  // a LoadRequest from a partner whose balance is below the plan's
+                             //   submission cost + its required deposit
+  below_min_balance = 31,    // a LoadRequest from a partner whose balance is below min_balance
 };
 
 // A sentence, e.g. "the member already voted on this request".
@@ -124,6 +128,14 @@ struct TrainingPlan {
   std::uint64_t min_escrow = 0;               // credits needed before turn 0 begins
   std::uint64_t funding_deadline_blocks = 0;  // > 0 exactly when min_escrow > 0
   std::uint64_t release_deadline_blocks = 0;  // > 0 exactly when a sponsor is named
+  // Deposits (issue 13, docs/PROTOCOL.md §19.9): all 0 = no deposits.
+  std::uint64_t submission_cost = 0;  // paid by each SaveRequest into the escrow (needs a sponsor)
+  std::uint64_t deposit = 0;          // locked at a LoadRequest; x deposit_factor per rejection
+  std::uint32_t deposit_factor = 0;   // 1..kMaxDepositFactor when deposit > 0, else 0
+  std::uint64_t min_balance = 0;      // a partner holding less when its turn begins is skipped
+
+  // A turn locks credits (a deposit or a submission cost).
+  bool has_stakes() const { return submission_cost > 0 || deposit > 0; }
 
   std::uint64_t total_turns() const { return static_cast<std::uint64_t>(cycles) * partners.size(); }
   bool operator==(const TrainingPlan&) const = default;
@@ -151,6 +163,10 @@ enum class TurnOutcome : std::uint8_t {
   // Skipped when it began: its partner's candidates or loads were rejected
   // plan.suspend_after times in a row (issue 13; partner_suspended).
   suspended = 5,
+  // Skipped when it began: its partner's balance was below the plan's
+  // min_balance or below submission_cost + its required deposit
+  // (partner_can_pay; docs/PROTOCOL.md §19.9). Nobody trains for nothing.
+  cannot_pay = 6,
 };
 
 // Why a partner gave up its turn (TurnAbandon.reason). Stored in the state
@@ -229,6 +245,22 @@ struct SaveRecord {  // the SaveRequest's content
   bool operator==(const SaveRecord&) const = default;
 };
 
+// What a turn of a plan with stakes (TrainingPlan::has_stakes) locked and
+// where it went (docs/PROTOCOL.md §19.9). Locked at the LoadRequest; settled
+// once, when the turn ends.
+struct Stake {
+  std::uint64_t deposit = 0;  // credits locked as the deposit (required_deposit at the LoadRequest)
+  std::uint64_t cost = 0;     // the submission cost locked with it
+  bool settled = false;       // the turn ended and everything below is final
+  std::uint64_t refunded = 0;  // credits back to the partner
+  std::uint64_t escrowed = 0;  // credits paid into the run's escrow (the cost at the SaveRequest)
+  std::map<std::string, std::uint64_t> forfeits;  // voter -> its share of a forfeit (> 0 only)
+
+  // Credits the turn holds now: neither paid back, nor escrowed, nor forfeited.
+  std::uint64_t locked() const;
+  bool operator==(const Stake&) const = default;
+};
+
 struct Turn {
   std::uint64_t index = 0;
   std::uint64_t cycle = 0;
@@ -255,6 +287,8 @@ struct Turn {
   std::optional<Hash> head_before;  // the head when the turn began
   // Set exactly when outcome == abandoned (at end_height).
   std::optional<AbandonRecord> abandon;
+  // Its plan has stakes: what it locked (zero until its LoadRequest).
+  Stake stake;
   bool operator==(const Turn&) const = default;
 };
 
@@ -325,7 +359,7 @@ enum class EscrowState : std::uint8_t {
 std::string_view to_string(EscrowState state);
 
 struct Escrow {
-  std::uint64_t funded = 0;  // credits the sponsor put in, in all
+  std::uint64_t funded = 0;  // credits the sponsor put in, plus the submission costs (§19.9)
   EscrowState state = EscrowState::open;
   std::uint64_t settled_height = 0;  // when it left `open`
   // Member -> credits paid out when it settled (partners by their tokens, the
@@ -425,6 +459,32 @@ const Refusal* find_refusal(const TrainingState& state, const Hash& tx_hash);
 // suspended turns neither count nor reset)? Always false when suspend_after
 // is 0. Once true it stays true: its later turns are suspended, never approved.
 bool partner_suspended(const Run& run, std::string_view partner);
+
+// ---- Deposits (docs/PROTOCOL.md §19.9) ----
+
+// Every credit amount of a plan (submission_cost, deposit, min_balance) and
+// every required deposit is at most this (10^15): far above what a
+// consortium stakes, and cost + deposit + a balance stay far from 2^64.
+inline constexpr std::uint64_t kMaxPlanCredits = 1'000'000'000'000'000;
+// The deposit grows at most this many times per rejected candidate (SUM
+// doubles it for an agent judged malicious).
+inline constexpr std::uint32_t kMaxDepositFactor = 16;
+
+// The deposit `partner` must lock at its next LoadRequest:
+// min(plan.deposit x plan.deposit_factor^k, kMaxPlanCredits) where k is the
+// number of its turns whose candidate (a SaveRequest) was rejected since its
+// last approved turn (other outcomes neither count nor reset). 0 without
+// deposits. Saturating: never overflows, whatever k.
+std::uint64_t required_deposit(const Run& run, std::string_view partner);
+
+// Can `partner`, holding `balance`, take part in a turn: balance >=
+// plan.min_balance and balance >= submission_cost + required_deposit?
+// nullopt when it can, else why not (below_min_balance, cannot_afford_stake).
+std::optional<ProtocolRejected> partner_cannot_pay(const Run& run, std::string_view partner,
+                                                   std::uint64_t balance);
+
+// The credits all turns of `run` hold locked now (Stake::locked summed).
+std::uint64_t locked_stakes(const Run& run);
 
 // ---- Gains (docs/PROTOCOL.md §18.2, "Gains") ----
 

@@ -131,7 +131,7 @@ Turn read_turn(Reader& r) {
   t.start_height = r.u64();
   t.phase = enum_in<TurnPhase>(r, 1, 5, "turn phase");
   t.deadline_height = r.u64();
-  t.outcome = enum_in<TurnOutcome>(r, 0, 5, "turn outcome");
+  t.outcome = enum_in<TurnOutcome>(r, 0, 6, "turn outcome");
   t.end_height = r.u64();
   t.load_request_id = r.opt_hash();
   t.load_request_height = r.u64();
@@ -190,6 +190,21 @@ Turn read_turn(Reader& r) {
   return t;
 }
 
+Stake read_stake(Reader& r) {
+  Stake s;
+  s.deposit = r.u64();
+  s.cost = r.u64();
+  s.settled = r.flag();
+  s.refunded = r.u64();
+  s.escrowed = r.u64();
+  for (std::uint32_t i = 0, n = r.count(4 + 8); i < n && r.ok(); ++i) {
+    std::string name = r.str();
+    const std::uint64_t credits = r.u64();
+    insert_in_order(r, s.forfeits, std::move(name), credits);
+  }
+  return s;
+}
+
 }  // namespace
 
 Result<TrainingState> decode_training_state(ByteView bytes, const Genesis& genesis) {
@@ -228,7 +243,10 @@ Result<TrainingState> decode_training_state(ByteView bytes, const Genesis& genes
     }
     const std::uint32_t turns = r.count(8 + 8 + 4 + 8 + 1 + 8 + 1 + 8);
     if (turns > kMaxPlanTurns) r.fail("a run holds more turns than kMaxPlanTurns");
-    for (std::uint32_t j = 0; j < turns && r.ok(); ++j) run.turns.push_back(read_turn(r));
+    for (std::uint32_t j = 0; j < turns && r.ok(); ++j) {
+      run.turns.push_back(read_turn(r));
+      if (run.plan.has_stakes()) run.turns.back().stake = read_stake(r);
+    }
     for (std::uint32_t j = 0, n = r.count(32 + 1 + 4 + 8 + 8 + 32 + 4 + 32 + 32 + 8 + 1);
          j < n && r.ok(); ++j) {
       ModelRecord m;

@@ -182,6 +182,35 @@ Status check_escrow(const Genesis& genesis, const TrainingPlan& plan, std::uint6
   return check_deadline("escrow.funding_blocks", plan.funding_deadline_blocks, validators);
 }
 
+// docs/PROTOCOL.md §19.9: every amount within kMaxPlanCredits (so cost +
+// deposit never overflows), a factor 1..kMaxDepositFactor exactly when there
+// is a deposit, and a submission cost only where an escrow takes it.
+Status check_deposits(const TrainingPlan& plan) {
+  const auto credits = [](const char* field, std::uint64_t v) -> Status {
+    if (v <= kMaxPlanCredits) return {};
+    return refuse(field, v,
+                  "it must be at most " + std::to_string(kMaxPlanCredits) +
+                      " credits (a stake beyond it is no consortium's, and the bound keeps "
+                      "cost + deposit from overflowing)");
+  };
+  if (auto s = credits("deposits.submission_cost", plan.submission_cost); !s) return s;
+  if (auto s = credits("deposits.deposit", plan.deposit); !s) return s;
+  if (auto s = credits("deposits.min_balance", plan.min_balance); !s) return s;
+  if (plan.deposit == 0 && plan.deposit_factor != 0)
+    return refuse("deposits.factor", plan.deposit_factor, "it needs deposits.deposit > 0");
+  if (plan.deposit > 0 && (plan.deposit_factor < 1 || plan.deposit_factor > kMaxDepositFactor)) {
+    return refuse("deposits.factor", plan.deposit_factor,
+                  "it must be between 1 (the deposit never grows) and " +
+                      std::to_string(kMaxDepositFactor) + " (SUM uses 2)");
+  }
+  if (plan.submission_cost > 0 && plan.sponsor.empty()) {
+    return make_error(
+        "training plan: deposits.submission_cost needs escrow.sponsor: the cost is paid into the "
+        "run's escrow and out to the contributors with it");
+  }
+  return {};
+}
+
 }  // namespace
 
 Status validate_plan(const Genesis& genesis, const TrainingPlan& plan) {
@@ -208,7 +237,8 @@ Status validate_plan(const Genesis& genesis, const TrainingPlan& plan) {
     return s;
   if (auto s = check_deadline("deadlines.vote_blocks", plan.vote_deadline_blocks, validators); !s)
     return s;
-  return check_escrow(genesis, plan, validators);
+  if (auto s = check_escrow(genesis, plan, validators); !s) return s;
+  return check_deposits(plan);
 }
 
 Result<TrainingPlan> plan_from_proto(const Genesis& genesis, const pb::TrainingPlan& p) {
@@ -255,6 +285,10 @@ Result<TrainingPlan> plan_from_proto(const Genesis& genesis, const pb::TrainingP
   t.min_escrow = p.min_escrow();
   t.funding_deadline_blocks = p.funding_deadline_blocks();
   t.release_deadline_blocks = p.release_deadline_blocks();
+  t.submission_cost = p.submission_cost();
+  t.deposit = p.deposit();
+  t.deposit_factor = p.deposit_factor();
+  t.min_balance = p.min_balance();
   if (auto s = validate_plan(genesis, t); !s) return s.error();
   return t;
 }
@@ -288,6 +322,10 @@ pb::TrainingPlan plan_to_proto(const TrainingPlan& t) {
   p.set_min_escrow(t.min_escrow);
   p.set_funding_deadline_blocks(t.funding_deadline_blocks);
   p.set_release_deadline_blocks(t.release_deadline_blocks);
+  p.set_submission_cost(t.submission_cost);
+  p.set_deposit(t.deposit);
+  p.set_deposit_factor(t.deposit_factor);
+  p.set_min_balance(t.min_balance);
   return p;
 }
 

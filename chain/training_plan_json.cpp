@@ -99,11 +99,12 @@ Result<std::optional<TrainingPlan>> decode_plan_json(const json& j) {
   if (auto s = refuse_unknown(
           j,
           {"run_id", "model", "dataset", "partners", "cycles", "training", "vote_policy", "quorum",
-           "deadlines", "token_mode", "turn_order", "suspend_after", "escrow"},
+           "deadlines", "token_mode", "turn_order", "suspend_after", "escrow", "deposits"},
           "the plan");
       !s)
     return s.error();
-  for (const char* k : {"dataset", "training", "vote_policy", "quorum", "deadlines", "escrow"}) {
+  for (const char* k :
+       {"dataset", "training", "vote_policy", "quorum", "deadlines", "escrow", "deposits"}) {
     if (j.contains(k) && !j[k].is_object())
       return make_error(std::string("training plan: \"") + k + "\" must be a JSON object");
   }
@@ -232,6 +233,22 @@ Result<std::optional<TrainingPlan>> decode_plan_json(const json& j) {
   TRY_ASSIGN(p.min_escrow, get_uint(es, "min_credits", "escrow", 0));
   TRY_ASSIGN(p.funding_deadline_blocks, get_uint(es, "funding_blocks", "escrow", 0));
   TRY_ASSIGN(p.release_deadline_blocks, get_uint(es, "release_blocks", "escrow", 0));
+  const json& dep = sub(j, "deposits");
+  if (auto s =
+          refuse_unknown(dep, {"submission_cost", "deposit", "factor", "min_balance"}, "deposits");
+      !s)
+    return s.error();
+  TRY_ASSIGN(p.submission_cost, get_uint(dep, "submission_cost", "deposits", 0));
+  TRY_ASSIGN(p.deposit, get_uint(dep, "deposit", "deposits", 0));
+  TRY_ASSIGN(p.min_balance, get_uint(dep, "min_balance", "deposits", 0));
+  std::uint64_t factor = 0;
+  // A deposit without a factor never grows.
+  TRY_ASSIGN(factor, get_uint(dep, "factor", "deposits", p.deposit > 0 ? 1 : 0));
+  if (factor > kMaxDepositFactor) {
+    return make_error("training plan: deposits.factor is " + std::to_string(factor) +
+                      "; it must be between 1 and " + std::to_string(kMaxDepositFactor));
+  }
+  p.deposit_factor = static_cast<std::uint32_t>(factor);
   return std::optional<TrainingPlan>{std::move(p)};
 }
 
@@ -276,6 +293,12 @@ json plan_to_json(const TrainingPlan& p) {
                    {"min_credits", p.min_escrow},
                    {"funding_blocks", p.funding_deadline_blocks},
                    {"release_blocks", p.release_deadline_blocks}};
+  }
+  if (p.has_stakes() || p.min_balance > 0) {
+    j["deposits"] = {{"submission_cost", p.submission_cost},
+                     {"deposit", p.deposit},
+                     {"factor", p.deposit_factor},
+                     {"min_balance", p.min_balance}};
   }
   return j;
 }

@@ -79,6 +79,20 @@ std::string turn_failure(const json& t) {
          std::to_string(t["deadline_height"].get<std::uint64_t>());
 }
 
+// A turn's deposit (docs/PROTOCOL.md §19.9): what it locked and where it
+// went, e.g. "; deposit 20 + cost 5: locked 20" or "; deposit 20: forfeited
+// hospital-a 10, hospital-c 10".
+std::string stake_text(const json& s) {
+  const auto n = [&](const char* k) { return std::to_string(s[k].get<std::uint64_t>()); };
+  if (s["deposit"].get<std::uint64_t>() == 0 && s["cost"].get<std::uint64_t>() == 0) return {};
+  std::string out = "; deposit " + n("deposit") + " + cost " + n("cost") + ": ";
+  if (!s["settled"].get<bool>()) return out + "locked " + n("locked");
+  out += "refunded " + n("refunded") + ", to escrow " + n("escrowed");
+  for (const auto& [name, credits] : s["forfeits"].items())
+    out += ", forfeited to " + name + " " + std::to_string(credits.get<std::uint64_t>());
+  return out;
+}
+
 void status(const ReadOptions& o) {
   json out = training_status(o);
   // A finished run is only "finished" when its final model can be fetched
@@ -121,6 +135,7 @@ void status(const ReadOptions& o) {
                               std::to_string(t["deadline_height"].get<std::uint64_t>())
                         : decision);
       if (const std::string why = turn_failure(t); !why.empty()) std::cout << " (" << why << ")";
+      if (t.contains("stake")) std::cout << stake_text(t["stake"]);
       for (const auto& v : t["votes"]) {
         const std::string reason = v["reason"].get<std::string>();
         std::cout << "\n      " << v["voter"].get<std::string>()
@@ -153,6 +168,17 @@ void status(const ReadOptions& o) {
     if (late_votes) {
       std::cout << "  (a vote refused as \"not open\" or \"no training run is active\" came after"
                    " the quorum had decided: harmless)\n";
+    }
+    if (run.contains("deposits")) {
+      const json& d = run["deposits"];
+      std::cout << "deposits      cost " << d["submission_cost"].get<std::uint64_t>()
+                << ", deposit " << d["deposit"].get<std::uint64_t>() << " x"
+                << d["factor"].get<std::uint64_t>() << " per rejection in a row, min balance "
+                << d["min_balance"].get<std::uint64_t>() << "; locked now "
+                << d["locked"].get<std::uint64_t>() << "\n  next deposit";
+      for (const auto& [name, credits] : d["next_deposit"].items())
+        std::cout << " " << name << " " << credits.get<std::uint64_t>();
+      std::cout << "\n";
     }
     if (run.contains("escrow")) {
       const json& e = run["escrow"];
@@ -208,6 +234,12 @@ void lineage(const ReadOptions& o, const std::string& run_id) {
   // A suspended partner (rejected plan.suspend_after times in a row) adds no
   // model: its skipped turns say so here.
   for (const auto& t : (*run)["turns"]) {
+    if (t["decision"] == "cannot_pay") {
+      std::cout << "(turn " << t["turn"].get<std::uint64_t>() << " of "
+                << t["partner"].get<std::string>()
+                << " skipped: its balance could not pay the plan's deposit and cost, or was "
+                   "below its minimum balance)\n";
+    }
     if (t["decision"] != "suspended") continue;
     std::cout << "(turn " << t["turn"].get<std::uint64_t>() << " of "
               << t["partner"].get<std::string>()

@@ -395,3 +395,30 @@ TEST(NextStep, AnUploadFailureIsRetriedAndNamesTheStoreOnlyWhenItWasTheStore) {
 
 }  // namespace
 }  // namespace baton::agent
+
+namespace baton::agent {
+namespace {
+
+// A partner whose balance cannot pay the plan's stake (docs/PROTOCOL.md
+// §19.9) sends no LoadRequest (the ledger would refuse it) and trains for
+// nothing; one that can asks as usual.
+TEST(NextStep, APartnerThatCannotPayItsStakeDoesNotAskToLoad) {
+  chain::TrainingState state =
+      state_for(TurnPhase::awaiting_load_request, RunIs::active, "bob", false);
+  chain::Run& run = state.runs.at("run-1");
+  run.plan.deposit = 50;
+  run.plan.deposit_factor = 2;
+  state.accounts.balances["bob"] = 49;
+  const AgentMemory memory;
+  EXPECT_EQ(next_step(10, state, identity(Who::partner), memory, kStoreAttempts),
+            NextStep(Wait{WaitReason::cannot_pay}));
+  state.accounts.balances["bob"] = 50;
+  EXPECT_EQ(next_step(10, state, identity(Who::partner), memory, kStoreAttempts),
+            NextStep(RequestLoad{}));
+  run.plan.min_balance = 51;
+  EXPECT_EQ(next_step(10, state, identity(Who::partner), memory, kStoreAttempts),
+            NextStep(Wait{WaitReason::cannot_pay}));
+}
+
+}  // namespace
+}  // namespace baton::agent
