@@ -150,6 +150,7 @@ void PartnerAgent::process(std::uint64_t height, const chain::TrainingState& sta
   delete_refused_candidates(state);
   report_finished_turns(state);
   look_after_models(state);
+  grant_released_models(height, state);
   const chain::Run* run = state.active();
   if (run == nullptr || stopping_.load()) return;
   const chain::Turn* turn = run->current_turn();
@@ -327,14 +328,20 @@ void PartnerAgent::report_finished_turns(const chain::TrainingState& state) {
 
 void PartnerAgent::submit(const Step& s, const std::string& intent, chain::pb::TxType type,
                           const std::string& payload, const std::string& what, bool log_first) {
+  submit(s.height, s.state, intent, type, payload, what, log_first);
+}
+
+void PartnerAgent::submit(std::uint64_t height, const chain::TrainingState& state,
+                          const std::string& intent, chain::pb::TxType type,
+                          const std::string& payload, const std::string& what, bool log_first) {
   auto it = submitted_at_.find(intent);
-  if (it != submitted_at_.end() && s.height < it->second.height + options_.resubmit_after_blocks)
+  if (it != submitted_at_.end() && height < it->second.height + options_.resubmit_after_blocks)
     return;
   const bool first = it == submitted_at_.end();
   if (!first) {
     // Still awaited after several blocks: lost with a restarted mempool, or
     // included and refused (the ledger says why).
-    if (const chain::Refusal* r = chain::find_refusal(s.state, it->second.hash)) {
+    if (const chain::Refusal* r = chain::find_refusal(state, it->second.hash)) {
       log_once("refused/" + it->second.hash.hex(), spdlog::level::warn,
                what + ": the ledger refused it at height " + std::to_string(r->height) + " (" +
                    std::string(chain::to_string(r->reason)) + ")");
@@ -351,7 +358,7 @@ void PartnerAgent::submit(const Step& s, const std::string& intent, chain::pb::T
   }
   // Count from the newest commit, not the view's: a step may take seconds
   // (training) while blocks go on.
-  submitted_at_[intent] = Submitted{std::max(s.height, latest_height()), r.hash};
+  submitted_at_[intent] = Submitted{std::max(height, latest_height()), r.hash};
   if (first) {
     if (log_first) log_->info("{}", what);
   } else {

@@ -254,6 +254,9 @@ class PartnerAgent {
   // for the core (transient store failures count towards store_attempts).
   void head_load_failed(const Step& s, const Error& e);
   void report_finished_turns(const chain::TrainingState& state);
+  // agent_grant.cpp: the final model's key for the sponsor of every run whose
+  // escrow the sponsor released (agent/key_grant.h), journaled, then sent.
+  void grant_released_models(std::uint64_t height, const chain::TrainingState& state);
 
   // Local data for a run's plan (cached per run id); nullptr after logging why
   // (data_failed_ says why, unless the plan itself is unusable).
@@ -286,6 +289,10 @@ class PartnerAgent {
   // resubmit_after_blocks ago. `what` names it in logs.
   void submit(const Step& s, const std::string& intent, chain::pb::TxType type,
               const std::string& payload, const std::string& what, bool log_first = true);
+  // The same for a view with no current turn (`height`, `state`).
+  void submit(std::uint64_t height, const chain::TrainingState& state, const std::string& intent,
+              chain::pb::TxType type, const std::string& payload, const std::string& what,
+              bool log_first = true);
   bool is_voter() const;
   AgentIdentity identity() const { return {options_.member_name, is_voter()}; }
   void log_once(const std::string& key, spdlog::level::level_enum level, const std::string& text);

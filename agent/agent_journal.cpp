@@ -74,6 +74,19 @@ Result<AgentJournal> AgentJournal::open(const fs::path& file) {
       journal.votes_[k] = std::move(jv);
     }
     for (const auto& d : j.at("deleted")) journal.deleted_.insert(d.get<std::string>());
+    if (j.contains("grants")) {
+      for (const auto& [k, g] : j.at("grants").items()) {
+        JournalGrant jg;
+        jg.run_id = g.at("run_id").get<std::string>();
+        jg.model_id = g.at("model_id").get<std::string>();
+        jg.recipient = g.at("recipient").get<std::string>();
+        auto payload = bytes_of(g, "payload");
+        if (!payload) return bad("grant " + k + ": " + payload.error().message);
+        jg.payload = std::move(*payload);
+        if (jg.run_id != k) return bad("grant " + k + " names run " + jg.run_id);
+        journal.grants_[k] = std::move(jg);
+      }
+    }
   } catch (const json::exception& e) {
     return bad(e.what());
   }
@@ -107,6 +120,17 @@ Status AgentJournal::mark_deleted(const std::string& object_key) {
   return save();
 }
 
+const JournalGrant* AgentJournal::grant(const std::string& run_id) const {
+  auto it = grants_.find(run_id);
+  return it == grants_.end() ? nullptr : &it->second;
+}
+
+Status AgentJournal::put_grant(JournalGrant grant) {
+  const std::string key = grant.run_id;
+  grants_[key] = std::move(grant);
+  return save();
+}
+
 Status AgentJournal::save() const {
   json j;
   j["format"] = kFormat;
@@ -131,6 +155,13 @@ Status AgentJournal::save() const {
                      {"payload", hex_of(v.payload)}};
   }
   j["deleted"] = deleted_;
+  j["grants"] = json::object();
+  for (const auto& [k, g] : grants_) {
+    j["grants"][k] = {{"run_id", g.run_id},
+                      {"model_id", g.model_id},
+                      {"recipient", g.recipient},
+                      {"payload", hex_of(g.payload)}};
+  }
   return storage::write_file_durably(file_, j.dump(1) + "\n");
 }
 

@@ -13,7 +13,11 @@
 //                  "payload"}},     # payload: hex of the exact SaveRequest bytes
 //    "votes":{"REQUEST_ID_HEX":{"kind":"load"|"save","run_id","turn","approve",
 //                  "payload"}},     # hex of the exact LoadApproval / ModelVote bytes
-//    "deleted":["OBJECT_KEY",...]}  # rejected or expired candidates' blobs removed
+//    "deleted":["OBJECT_KEY",...],  # rejected or expired candidates' blobs removed
+//    "grants":{"RUN":{"model_id","recipient",
+//                  "payload"}}}    # hex of the exact KeyGrant bytes (issue 13)
+//
+// "grants" is absent from journals written before issue 13 (read as none).
 //
 // Not thread-safe: the agent's worker thread owns it.
 #pragma once
@@ -49,6 +53,14 @@ struct JournalVote {
   std::string payload;  // the serialized LoadApproval or ModelVote
 };
 
+// The KeyGrant this member made for a run's sponsor (agent/key_grant.h).
+struct JournalGrant {
+  std::string run_id;
+  std::string model_id;   // hex
+  std::string recipient;  // the sponsor
+  std::string payload;    // the serialized KeyGrant, submitted as is (also after a restart)
+};
+
 class AgentJournal {
  public:
   // Reads `file` if it exists (an empty journal otherwise). A journal that
@@ -60,11 +72,13 @@ class AgentJournal {
   const JournalVote* vote(const chain::Hash& request_id) const;
   bool deleted(const std::string& object_key) const { return deleted_.contains(object_key); }
   const std::map<std::string, JournalCandidate>& candidates() const { return candidates_; }
+  const JournalGrant* grant(const std::string& run_id) const;
 
   // Each records one fact and rewrites the file durably before returning.
   [[nodiscard]] Status put_candidate(JournalCandidate candidate);
   [[nodiscard]] Status put_vote(const chain::Hash& request_id, JournalVote vote);
   [[nodiscard]] Status mark_deleted(const std::string& object_key);
+  [[nodiscard]] Status put_grant(JournalGrant grant);
 
  private:
   explicit AgentJournal(std::filesystem::path file) : file_(std::move(file)) {}
@@ -74,6 +88,7 @@ class AgentJournal {
   std::map<std::string, JournalCandidate> candidates_;  // "RUN/TURN"
   std::map<std::string, JournalVote> votes_;            // request id hex
   std::set<std::string> deleted_;
+  std::map<std::string, JournalGrant> grants_;  // run id
 };
 
 }  // namespace baton::agent

@@ -70,7 +70,10 @@ PartnerAgent::Acted PartnerAgent::train_and_save(const Step& s) {
       return Acted::failed;
     }
     std::vector<chain::MemberPublicKeys> recipients;
-    for (const auto& m : options_.members) recipients.push_back({m.name, m.ed25519, m.x25519});
+    // Not a sponsor: it gets the final model's key only after its release
+    // (agent/key_grant.h), never a candidate's.
+    for (const auto& m : options_.members)
+      if (!m.has_role(chain::kRoleSponsor)) recipients.push_back({m.name, m.ed25519, m.x25519});
     std::sort(recipients.begin(), recipients.end(),
               [](const auto& a, const auto& b) { return a.name < b.name; });
     auto sealed = seal_and_upload(*store_, bytes, binding_for(s.run, s.turn.index, s.run.head),

@@ -59,6 +59,31 @@ TEST(AgentJournal, ReadsBackWhatWasRecordedAfterReopening) {
   EXPECT_FALSE(j->deleted("runs/run-1/models/turn-4.blob"));
 }
 
+TEST(AgentJournal, KeepsAKeyGrantAndReadsAJournalWrittenBeforeGrants) {
+  testing::TempDir dir("agent-journal");
+  const fs::path file = dir / "journal.json";
+  {
+    auto j = AgentJournal::open(file);
+    ASSERT_TRUE(j.ok()) << j.error().message;
+    EXPECT_EQ(j->grant("run-1"), nullptr);
+    ASSERT_TRUE(j->put_grant({"run-1", id(7).hex(), "sam", std::string("\x0a\x00\xff", 3)}).ok());
+  }
+  auto j = AgentJournal::open(file);
+  ASSERT_TRUE(j.ok()) << j.error().message;
+  const JournalGrant* g = j->grant("run-1");
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(g->model_id, id(7).hex());
+  EXPECT_EQ(g->recipient, "sam");
+  EXPECT_EQ(g->payload, std::string("\x0a\x00\xff", 3));
+  EXPECT_EQ(j->grant("run-2"), nullptr);
+  // A journal of an agent from before issue 13 has no "grants".
+  std::ofstream(file) << R"({"format":"baton-agent-journal/1","candidates":{},"votes":{},)"
+                      << R"("deleted":[]})";
+  auto old = AgentJournal::open(file);
+  ASSERT_TRUE(old.ok()) << old.error().message;
+  EXPECT_EQ(old->grant("run-1"), nullptr);
+}
+
 TEST(AgentJournal, ADamagedJournalIsAnErrorNotAFreshStart) {
   testing::TempDir dir("agent-journal");
   const fs::path file = dir / "journal.json";
