@@ -61,7 +61,7 @@ HttpResponse AgentApi::models_check(const HttpRequest& request) {
                                           : "the ledger has no run \"" + run_id + "\"");
   }
   json out{{"run_id", run->plan.run_id},
-           {"run_status", run->status == chain::RunStatus::active ? "active" : "finished"},
+           {"run_status", std::string(chain::to_string(run->status))},
            {"node", member_name_}};
   const chain::ModelRecord* head = run->head ? run->find_model(*run->head) : nullptr;
   if (head == nullptr) {

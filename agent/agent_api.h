@@ -8,7 +8,9 @@
 //                               seen, and the last it finished a step on.
 //   GET  /models/check?run=ID   the object store's copy of the run's head (a
 //                               finished run: its final model) checked against
-//                               the ledger: {"run_id","run_status","model":{...}|null,
+//                               the ledger: {"run_id","run_status" (active,
+//                               finished, awaiting_funding, unfunded: the
+//                               ledger's RunStatus),"model":{...}|null,
 //                               "store": ok|missing|wrong_size|wrong_hash|
 //                               unreachable|none,"hashed","detail","node"}
 //   POST /models/repair [token] body {"run": ID}: checks every approved model

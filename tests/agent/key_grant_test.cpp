@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/agent.h"
+#include "agent/agent_api.h"
 #include "chain/proto/ledger.pb.h"
 #include "storage/envelope.h"
 #include "storage/memory_object_store.h"
@@ -314,6 +315,30 @@ TEST(PartnerAgentGrant, ARefusedGrantIsNotSentAgain) {
   g.open();
   g.agent->step(41, g.r.state);
   EXPECT_EQ(g.grants(), 1u);
+}
+
+// Not a grant, but the same agent: its /models/check names the run's status
+// as the ledger does, not "finished" for every run that is not active.
+TEST(AgentApi, ModelsCheckNamesEveryRunStatus) {
+  GrantingAgent g;
+  auto view = std::make_shared<chain::TrainingState>(g.r.state);
+  AgentApi api(*g.agent, "alice", "http://127.0.0.1:1", "token", [&] {
+    return AgentView{10, view};
+  });
+  api::HttpRequest get;
+  get.method = "GET";
+  get.target = "/models/check?run=run-1";
+  for (auto [status, name] : {std::pair{chain::RunStatus::active, "active"},
+                              {chain::RunStatus::finished, "finished"},
+                              {chain::RunStatus::awaiting_funding, "awaiting_funding"},
+                              {chain::RunStatus::unfunded, "unfunded"}}) {
+    view->runs.at("run-1").status = status;
+    view->runs.at("run-1").head.reset();  // no model to check in the store
+    const api::HttpResponse r = api.handle(get);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_NE(r.body.find(std::string("\"run_status\":\"") + name + "\""), std::string::npos)
+        << r.body;
+  }
 }
 
 }  // namespace
