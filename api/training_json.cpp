@@ -162,13 +162,19 @@ json run_json(const chain::Run& run) {
     for (const auto& [name, credits] : run.escrow->payouts) payouts[name] = credits;
     json tokens = json::object();
     for (const auto& [name, t] : chain::payout_tokens(run)) tokens[name] = t;
+    // Granter -> its 80-byte sealed box (hex) of the final model's key for the
+    // sponsor (docs/PROTOCOL.md §19.8).
+    json grants = json::object();
+    for (const auto& [name, sealed] : run.escrow->key_grants)
+      grants[name] = chain::to_hex(chain::as_bytes(sealed));
     out["escrow"] = {{"sponsor", run.plan.sponsor},
                      {"min_credits", run.plan.min_escrow},
                      {"funded", run.escrow->funded},
                      {"state", chain::to_string(run.escrow->state)},
                      {"settled_height", run.escrow->settled_height},
                      {"payout_tokens", tokens},
-                     {"payouts", payouts}};
+                     {"payouts", payouts},
+                     {"key_grants", grants}};
   }
   return out;
 }

@@ -32,7 +32,8 @@
 //    (TX_...), reason (chain::ProtocolRejected name), run_id, turn|null}]},
 //    "escrow"? (a plan with a sponsor): {sponsor, min_credits, funded, state:
 //    open|released|paid_at_deadline|refunded, settled_height, payout_tokens:
-//    {partner: tokens}, payouts: {member: credits}}}
+//    {partner: tokens}, payouts: {member: credits}, key_grants: {granter:
+//    hex of its 80-byte sealed box of the final model's key for the sponsor}}}
 // Hashes are lower-case hex, "" when absent.
 #pragma once
 

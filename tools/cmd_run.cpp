@@ -412,6 +412,7 @@ void register_run_commands(CLI::App& app) {
     sub->callback([o, run_id] { lineage(*o, *run_id); });
   }
   register_models_repair_command(*models);
+  register_models_get_command(*models);
 }
 
 }  // namespace baton::tools

@@ -18,6 +18,7 @@ void register_vault_commands(CLI::App& app);  // vault seal|open      (cmd_vault
 void register_node_commands(CLI::App& app);   // status, tx submit    (cmd_node.cpp)
 void register_run_commands(CLI::App& app);    // run start|status, models lineage (cmd_run.cpp)
 void register_models_repair_command(CLI::App& models);  // models repair (cmd_models.cpp)
+void register_models_get_command(CLI::App& models);     // models get (cmd_models_get.cpp)
 // account balance|transfer|history (cmd_account.cpp)
 void register_account_commands(CLI::App& app);
 
