@@ -64,6 +64,9 @@ Testnet::Testnet(const TestnetOptions& o) {
   if (!o.agent_link.empty()) args.insert(args.end(), {"--agent-link", o.agent_link});
   if (o.model_check_s > 0)
     args.insert(args.end(), {"--model-check-s", std::to_string(o.model_check_s)});
+  if (!o.sponsor.empty()) args.insert(args.end(), {"--sponsor", o.sponsor});
+  for (const auto& [name, credits] : o.balances)
+    args.insert(args.end(), {"--balance", name + "=" + std::to_string(credits)});
   init(args);
 }
 

@@ -43,6 +43,8 @@ struct TestnetOptions {
   // "http" (plain, loopback), "https" (every admin API over TLS, pinned;
   // this harness's clients pin it too), "unix" (the admin API's socket).
   std::string agent_link;
+  std::string sponsor;                            // testnet.sh --sponsor: a member with no node
+  std::map<std::string, std::uint64_t> balances;  // testnet.sh --balance NAME=N
 };
 
 class Testnet {
