@@ -9,12 +9,20 @@
 # a train and a validation file per hospital (`baton data split`), writes a
 # genesis whose training plan passes an MLP along hospital-a..d for C cycles,
 # starts four `batond` on loopback, each with its `baton-agent` (deploy/testnet.sh), with a file:// object
-# store (--s3: an s3rver process from .cache/npm), and waits while the nodes
-# train, seal, upload and vote. Then `baton report` scores the final model on
-# the test set against the centralized model (DeLong p), the nodes stop, every
-# ledger is verified from genesis, and a summary is printed and written to
-# DIR/summary.json: {final_auc, centralized_auc, delong_p,
-# turns: [{partner, decision, votes: [...]}], tip_hashes: {node: hash}}.
+# store (--s3: an s3rver process from .cache/npm). A sponsor (an analyst with
+# keys and 1000 credits in the genesis, no node and no data) funds the run,
+# which waits for those credits before turn 0 (`baton run fund`), and the
+# demo waits while the nodes train, seal, upload and vote. Once the last
+# turn's tokens settle the sponsor releases the escrow (`baton run release`:
+# each hospital is paid by its tokens), an agent grants it the final model's
+# key on the ledger, and the sponsor opens the model with its own key
+# (`baton models get`, DIR/sponsor-final.model). Then `baton report` scores
+# the final model on the test set against the centralized model (DeLong p),
+# the nodes stop, every ledger is verified from genesis, and a summary is
+# printed and written to DIR/summary.json: {final_auc, centralized_auc,
+# delong_p, turns: [{partner, decision, votes: [...]}], tip_hashes: {node:
+# hash}, balances: {member: credits at the end, every genesis member},
+# released_to: the sponsor's name once its release committed, else null}.
 #
 #   --malicious NAME   that hospital trains on label-flipped data (its
 #                      candidates should be voted down)
@@ -27,7 +35,8 @@
 # its ledger). Binaries come from $BATON_BUILD_DIR/bin (default build/bin).
 # Exit status 0 only when the run finished with every turn decided by the
 # vote (approved or rejected; not expired or abandoned), its final model in
-# the store verified against the ledger, and every ledger verified.
+# the store verified against the ledger and opened by the sponsor, and every
+# ledger verified.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -41,9 +50,11 @@ CYCLES=2
 EPOCHS=25
 SEED=1
 HOSPITALS=(hospital-a hospital-b hospital-c hospital-d)
+SPONSOR=sponsor
+ESCROW=1000  # the sponsor's genesis credits, all of them put in escrow
 RUN_TIMEOUT_S="${BATON_DEMO_TIMEOUT_S:-240}"
 
-usage() { sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,39p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "demo.sh: $*" >&2; exit 1; }
 need() { [[ $# -ge 2 && -n "$2" ]] || { echo "demo.sh: $1 needs a value (see --help)" >&2; exit 2; }; }
 while [[ $# -gt 0 ]]; do
@@ -112,9 +123,10 @@ partners="$(IFS=,; echo "${HOSPITALS[*]}")"
   --partners "$partners" --seed "$SEED" --out "$DIR/split"
 
 step "writing the training plan"
-python3 - "$DIR/split/split.json" "$DIR/plan.json" "$partners" "$CYCLES" "$EPOCHS" "$SEED" <<'EOF'
+python3 - "$DIR/split/split.json" "$DIR/plan.json" "$partners" "$CYCLES" "$EPOCHS" "$SEED" \
+  "$SPONSOR" "$ESCROW" <<'EOF'
 import json, sys
-split, out, partners, cycles, epochs, seed = sys.argv[1:7]
+split, out, partners, cycles, epochs, seed, sponsor, escrow = sys.argv[1:9]
 features = json.load(open(split))["feature_columns"]
 plan = {
     "run_id": "demo",
@@ -132,10 +144,16 @@ plan = {
     "vote_policy": {"kind": "delong", "alpha": 0.05},
     "quorum": {"num": 1, "den": 2},
     "deadlines": {"load_blocks": 40, "save_blocks": 120, "vote_blocks": 40},
+    # Turn 0 waits for the sponsor's credits (for at most 200 blocks); the
+    # sponsor has 400 blocks after the run's end to release them, else the
+    # hospitals are paid anyway and it gets no model.
+    "escrow": {"sponsor": sponsor, "min_credits": int(escrow), "funding_blocks": 200,
+               "release_blocks": 400},
 }
 json.dump(plan, open(out, "w"), indent=2)
 print("  run demo: MLP 30-64-32-1, %s, %s cycle(s) x %s local epochs, vote policy delong 0.05"
       % (partners, cycles, epochs))
+print("  sponsored by %s: turn 0 waits for %s credits in escrow" % (sponsor, escrow))
 EOF
 
 STORE_ARGS=()
@@ -157,9 +175,16 @@ MAL_ARGS=()
 [[ -z $MALICIOUS ]] || MAL_ARGS=(--malicious "$MALICIOUS")
 NET_UP=1
 "$ROOT/deploy/testnet.sh" up --dir "$DIR" --names "$partners" --chain-id baton-demo \
-  --empty-block-ms 500 --plan "$DIR/plan.json" "${STORE_ARGS[@]}" --data "$DIR/split" "${MAL_ARGS[@]}"
+  --empty-block-ms 500 --plan "$DIR/plan.json" "${STORE_ARGS[@]}" --data "$DIR/split" "${MAL_ARGS[@]}" \
+  --sponsor "$SPONSOR" --balance "$SPONSOR=$ESCROW"
 [[ -z $MALICIOUS ]] || echo "  $MALICIOUS trains on label-flipped data"
 URL="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["admin_url"])' "$DIR/nodes.json")"
+SPONSOR_KEY="$DIR/keys/$SPONSOR.key"
+
+step "the sponsor funds the run: $ESCROW credits into its escrow (baton run fund)"
+"$BATON" run fund --run demo --amount "$ESCROW" --genesis "$DIR/genesis.json" --key "$SPONSOR_KEY" \
+  --node "$URL" --json >"$DIR/fund.json"
+echo "  FundRun $(jq -r .hash "$DIR/fund.json") from $SPONSOR; turn 0 begins once it commits"
 
 step "training: each hospital's turn is voted on by the other three (baton run status --node $URL)"
 echo "  Per turn: the partner who trained, the ledger's decision, and the votes that decided it:"
@@ -246,6 +271,33 @@ while [[ "$("$BATON" run status --node "$URL" --json 2>/dev/null |
   sleep 1
 done
 
+step "the sponsor releases the escrow and opens the final model (baton run release, baton models get)"
+"$BATON" run release --run demo --genesis "$DIR/genesis.json" --key "$SPONSOR_KEY" --node "$URL" \
+  --json >"$DIR/release.json"
+# The agents see the release and grant the final model's key to the sponsor
+# (docs/PROTOCOL.md §19.8) within a few blocks.
+while :; do
+  "$BATON" run status --node "$URL" --json >"$DIR/status.json" 2>/dev/null || true
+  escrow_state="$(jq -r '.runs[] | select(.run_id == "demo") | .escrow.state' "$DIR/status.json")"
+  grants="$(jq -r '.runs[] | select(.run_id == "demo") | .escrow.key_grants | length' "$DIR/status.json")"
+  [[ $escrow_state == released && $grants -gt 0 ]] && break
+  (( SECONDS < deadline )) || die "no key grant for the sponsor after its release (escrow: $escrow_state; see $DIR/nodes/*/agent.log)"
+  sleep 1
+done
+python3 - "$DIR/status.json" <<'EOF'
+import json, sys
+run = next(r for r in json.load(open(sys.argv[1]))["runs"] if r["run_id"] == "demo")
+e = run["escrow"]
+print("  released: " + ", ".join("%s %d" % (k, v) for k, v in sorted(e["payouts"].items())) +
+      " credits (tokens: " + ", ".join("%s %d" % (k, v) for k, v in sorted(e["payout_tokens"].items())) + ")")
+print("  key granted to %s by %s" % (e["sponsor"], ", ".join(sorted(e["key_grants"]))))
+EOF
+"$BATON" models get --node "$URL" --run demo "${REPORT_STORE[@]}" --key "$SPONSOR_KEY" \
+  --out "$DIR/sponsor-final.model" --json >"$DIR/sponsor-get.json"
+echo "  $SPONSOR opened the final model with its own key: $DIR/sponsor-final.model," \
+  "SHA-256 $(jq -r .model_sha256 "$DIR/sponsor-get.json") as on the ledger"
+"$BATON" account balance --node "$URL" --json >"$DIR/balances.json"
+
 step "scoring the final model on the held-out test set against the centralized model (baton report)"
 train_csvs=()
 for h in "${HOSPITALS[@]}"; do train_csvs+=(--train-csv "$DIR/split/$h/train.csv"); done
@@ -311,6 +363,12 @@ STEP="writing the summary"
 python3 - "$DIR" "$partners" <<'EOF'
 import json, os, sys
 d, partners = sys.argv[1], sys.argv[2].split(",")
+genesis = json.load(open(os.path.join(d, "genesis.json")))
+held = json.load(open(os.path.join(d, "balances.json")))["balances"]
+balances = {m["name"]: held.get(m["name"], 0) for m in genesis["members"]}
+run = next(r for r in json.load(open(os.path.join(d, "status.json")))["runs"] if r["run_id"] == "demo")
+escrow = run.get("escrow")
+released_to = escrow["sponsor"] if escrow and escrow["state"] == "released" else None
 rep = json.load(open(os.path.join(d, "report.json")))
 turns = []
 for t in rep["turns"]:
@@ -321,7 +379,8 @@ for t in rep["turns"]:
                             for v in t["votes"]]})
 tips = {h: json.load(open(os.path.join(d, "verify-%s.json" % h)))["tip"] for h in partners}
 summary = {"final_auc": rep["final"]["auc"], "centralized_auc": rep["centralized"]["auc"],
-           "delong_p": rep["delong_p"], "turns": turns, "tip_hashes": tips}
+           "delong_p": rep["delong_p"], "turns": turns, "tip_hashes": tips,
+           "balances": balances, "released_to": released_to}
 tmp = os.path.join(d, "summary.json.tmp")
 with open(tmp, "w") as f:
     json.dump(summary, f, indent=2)
@@ -347,6 +406,8 @@ print("  DeLong p (two-sided, final vs centralized) %.4f%s" % (rep["delong_p"],
       ": no significant difference at 0.05" if rep["delong_p"] >= 0.05 else ""))
 for h in partners:
     print("  %-11s verified tip %s" % (h, tips[h]))
+print("  balances at the end: " + ", ".join("%s %d" % (k, balances[k]) for k in sorted(balances)) +
+      "; escrow released to %s" % (released_to or "nobody (not released)"))
 print("  plots: " + ", ".join(rep["plots"]))
 EOF
 if [[ -n $TURN_FAILURES ]]; then

@@ -142,9 +142,18 @@ TEST(Training, DemoRunsEndToEndOnFourNodes) {
   const DemoRun& run = honest_demo();
   ASSERT_EQ(run.result.exit_code, 0) << tail(run.result.out) << tail(run.result.err);
   ASSERT_TRUE(run.summary.is_object()) << "no summary.json";
-  for (const char* key : {"final_auc", "centralized_auc", "delong_p", "turns", "tip_hashes"})
+  for (const char* key : {"final_auc", "centralized_auc", "delong_p", "turns", "tip_hashes",
+                          "balances", "released_to"})
     EXPECT_TRUE(run.summary.contains(key)) << key;
-  EXPECT_EQ(run.summary.size(), 5u) << run.summary.dump(2);
+  EXPECT_EQ(run.summary.size(), 7u) << run.summary.dump(2);
+  // The sponsor funded 1000 credits, released them to the hospitals by their
+  // tokens and opened the final model (the demo fails otherwise).
+  EXPECT_EQ(run.summary["released_to"], "sponsor");
+  std::uint64_t credits = 0;
+  for (const auto& [name, c] : run.summary["balances"].items()) credits += c.get<std::uint64_t>();
+  EXPECT_EQ(credits, 1000u) << run.summary["balances"].dump();
+  EXPECT_EQ(run.summary["balances"].size(), 5u);  // the four hospitals and the sponsor
+  EXPECT_TRUE(fs::exists(run.dir / "sponsor-final.model"));
 
   const json& turns = run.summary["turns"];
   ASSERT_EQ(turns.size(), 4u);
