@@ -239,6 +239,13 @@ TEST(AdminApiRouting, AgentTxSignsOnlyTheAgentsTypesWithHexPayloads) {
   ASSERT_EQ(node.signed_payloads.size(), 1u);
   EXPECT_EQ(node.signed_payloads[0].first, chain::pb::TX_MODEL_VOTE);
   EXPECT_EQ(node.signed_payloads[0].second, std::string("\xc0\xff\xee"));
+  // The agent's key grant for the sponsor (issue 13); still no other type.
+  EXPECT_EQ(post(R"({"type": "TX_KEY_GRANT", "payload_hex": "0a01"})").status, 202);
+  ASSERT_EQ(node.signed_payloads.size(), 2u);
+  EXPECT_EQ(node.signed_payloads[1].first, chain::pb::TX_KEY_GRANT);
+  EXPECT_EQ(post(R"({"type": "TX_RELEASE_ESCROW", "payload_hex": "00"})").status, 400);
+  EXPECT_EQ(post(R"({"type": "TX_TRANSFER", "payload_hex": "00"})").status, 400);
+  EXPECT_EQ(node.signed_payloads.size(), 2u);
 }
 
 TEST(AdminApiRouting, TheAgentAnnouncesOnlyALoopbackApiAndModelsGoNowhereWithoutOne) {
