@@ -20,12 +20,15 @@
 # the final model on the test set against the centralized model (DeLong p),
 # the nodes stop, every ledger is verified from genesis, and a summary is
 # printed and written to DIR/summary.json: {final_auc, centralized_auc,
-# delong_p, turns: [{partner, decision, votes: [...]}], tip_hashes: {node:
+# delong_p, turns: [{partner, decision, deposit: {locked, cost, refunded,
+# forfeited_to} or null, votes: [...]}], tip_hashes: {node:
 # hash}, balances: {member: credits at the end, every genesis member},
 # released_to: the sponsor's name once its release committed, else null}.
 #
 #   --malicious NAME   that hospital trains on label-flipped data (its
-#                      candidates should be voted down)
+#                      candidates should be voted down, its deposit forfeited
+#                      to the voters who rejected it, and its later turns
+#                      skipped: suspended)
 #   --cycles C         passes along the four hospitals (default 2)
 #   --epochs E         local epochs per turn (default 25: with 2 cycles every
 #                      row is seen 50 times, the centralized model's budget)
@@ -34,7 +37,8 @@
 # demo. Hospital NAME's files are in DIR/nodes/NAME (data/ holds its CSVs and
 # its ledger). Binaries come from $BATON_BUILD_DIR/bin (default build/bin).
 # Exit status 0 only when the run finished with every turn decided by the
-# vote (approved or rejected; not expired or abandoned), its final model in
+# vote (approved or rejected, or skipped as suspended; not expired,
+# abandoned or cannot_pay), its final model in
 # the store verified against the ledger and opened by the sponsor, and every
 # ledger verified.
 set -euo pipefail
@@ -52,9 +56,10 @@ SEED=1
 HOSPITALS=(hospital-a hospital-b hospital-c hospital-d)
 SPONSOR=sponsor
 ESCROW=1000  # the sponsor's genesis credits, all of them put in escrow
+HOSPITAL_CREDITS=100  # each hospital's genesis credits, for its deposits
 RUN_TIMEOUT_S="${BATON_DEMO_TIMEOUT_S:-240}"
 
-usage() { sed -n '2,39p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,43p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "demo.sh: $*" >&2; exit 1; }
 need() { [[ $# -ge 2 && -n "$2" ]] || { echo "demo.sh: $1 needs a value (see --help)" >&2; exit 2; }; }
 while [[ $# -gt 0 ]]; do
@@ -149,11 +154,23 @@ plan = {
     # hospitals are paid anyway and it gets no model.
     "escrow": {"sponsor": sponsor, "min_credits": int(escrow), "funding_blocks": 200,
                "release_blocks": 400},
+    # The first partner of a fixed order collects the gain of turning a random
+    # model into a good one; rotating starts each cycle elsewhere (by the seed).
+    "turn_order": "rotating",
+    # Something at stake (docs/PROTOCOL.md §19.9): each turn locks a deposit
+    # of 20 credits (doubled after each rejected candidate) and a submission
+    # cost of 5 that goes into the escrow; a rejected candidate's deposit goes
+    # to the voters who rejected it, and a partner rejected once in a row sits
+    # out its later turns (suspended).
+    "deposits": {"submission_cost": 5, "deposit": 20, "factor": 2, "min_balance": 25},
+    "suspend_after": 1,
 }
 json.dump(plan, open(out, "w"), indent=2)
 print("  run demo: MLP 30-64-32-1, %s, %s cycle(s) x %s local epochs, vote policy delong 0.05"
       % (partners, cycles, epochs))
 print("  sponsored by %s: turn 0 waits for %s credits in escrow" % (sponsor, escrow))
+print("  order rotating each cycle; each turn locks a deposit of 20 (x2 after a rejection) and a")
+print("  cost of 5 credits; one rejected candidate suspends its partner for the rest of the run")
 EOF
 
 STORE_ARGS=()
@@ -173,10 +190,13 @@ fi
 step "starting four batond on loopback (deploy/testnet.sh)"
 MAL_ARGS=()
 [[ -z $MALICIOUS ]] || MAL_ARGS=(--malicious "$MALICIOUS")
+# Each hospital starts with HOSPITAL_CREDITS credits to lock deposits with.
+HOSPITAL_BALANCES=()
+for h in "${HOSPITALS[@]}"; do HOSPITAL_BALANCES+=(--balance "$h=$HOSPITAL_CREDITS"); done
 NET_UP=1
 "$ROOT/deploy/testnet.sh" up --dir "$DIR" --names "$partners" --chain-id baton-demo \
   --empty-block-ms 500 --plan "$DIR/plan.json" "${STORE_ARGS[@]}" --data "$DIR/split" "${MAL_ARGS[@]}" \
-  --sponsor "$SPONSOR" --balance "$SPONSOR=$ESCROW"
+  --sponsor "$SPONSOR" --balance "$SPONSOR=$ESCROW" "${HOSPITAL_BALANCES[@]}"
 [[ -z $MALICIOUS ]] || echo "  $MALICIOUS trains on label-flipped data"
 URL="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["admin_url"])' "$DIR/nodes.json")"
 SPONSOR_KEY="$DIR/keys/$SPONSOR.key"
@@ -220,9 +240,20 @@ for t in done[seen:]:
         a = t.get("abandon", {})
         why = " (the partner gave up its turn: %s%s; the head stays)" % (
             a.get("reason", "?"), ": " + a["detail"] if a.get("detail") else "")
-    out.append("turn %d (cycle %d) %-10s %s%s%s" % (t["turn"], t["cycle"], t["partner"],
-                                                   t["decision"], why,
-                                                   ": " + votes if votes else ""))
+    elif t["decision"] == "suspended":
+        why = " (its last candidate was rejected: it sits out the run)"
+    elif t["decision"] == "cannot_pay":
+        why = " (its balance does not cover the deposit)"
+    stake = t.get("stake")
+    money = ""
+    if stake and stake["deposit"]:
+        f = stake["forfeits"]
+        money = "; deposit %d %s" % (stake["deposit"],
+            "forfeited to " + ", ".join("%s %d" % kv for kv in sorted(f.items())) if f else
+            "back" if stake["refunded"] >= stake["deposit"] else "locked")
+    out.append("turn %d (cycle %d) %-10s %s%s%s%s" % (t["turn"], t["cycle"], t["partner"],
+                                                     t["decision"], why,
+                                                     ": " + votes if votes else "", money))
 print(run["status"], len(done), "\x1f".join(out))
 EOF
 )
@@ -240,12 +271,14 @@ TURN_FAILURES="$(python3 - "$DIR/status.json" <<'EOF'
 import json, sys
 run = next(r for r in json.load(open(sys.argv[1]))["runs"] if r["run_id"] == "demo")
 for t in run["turns"]:
-    if t["decision"] in ("approved", "rejected"):
+    if t["decision"] in ("approved", "rejected", "suspended"):
         continue
     if t["decision"] == "abandoned":
         a = t.get("abandon", {})
         why = "the partner gave up its turn (%s%s)" % (a.get("reason", "?"),
                                                       ": " + a["detail"] if a.get("detail") else "")
+    elif t["decision"] == "cannot_pay":
+        why = "the partner's balance did not cover its deposit and cost"
     else:
         missing = ("load request" if not t["load_request_id"] else
                    "load token" if not t["load_token_id"] else
@@ -370,9 +403,14 @@ run = next(r for r in json.load(open(os.path.join(d, "status.json")))["runs"] if
 escrow = run.get("escrow")
 released_to = escrow["sponsor"] if escrow and escrow["state"] == "released" else None
 rep = json.load(open(os.path.join(d, "report.json")))
+stakes = {t["turn"]: t["stake"] for t in run["turns"] if "stake" in t}
 turns = []
 for t in rep["turns"]:
+    stake = stakes.get(t["turn"])
     turns.append({"partner": t["partner"], "decision": t["decision"],
+                  "deposit": stake and {"locked": stake["deposit"], "cost": stake["cost"],
+                                        "refunded": stake["refunded"],
+                                        "forfeited_to": stake["forfeits"]},
                   "votes": [{"voter": v["voter"], "approve": v["approve"],
                              "auc_candidate": v["auc_candidate"], "auc_head": v["auc_head"],
                              "validation_size": v["validation_size"], "reason": v["reason"]}
@@ -389,7 +427,13 @@ os.replace(tmp, os.path.join(d, "summary.json"))
 
 print("\n== summary (%s)" % os.path.join(d, "summary.json"))
 for i, t in enumerate(turns):
-    print("  turn %d  %-11s %s" % (i, t["partner"], t["decision"]))
+    dep = t["deposit"]
+    money = ""
+    if dep and dep["locked"]:
+        money = ("  deposit %d forfeited to %s" % (dep["locked"], ", ".join(
+                     "%s %d" % kv for kv in sorted(dep["forfeited_to"].items())))
+                 if dep["forfeited_to"] else "  deposit %d refunded %d" % (dep["locked"], dep["refunded"]))
+    print("  turn %d  %-11s %s%s" % (i, t["partner"], t["decision"], money))
     for v in t["votes"]:
         print("            %-11s %-7s AUC %.4f vs head %.4f on %d rows%s" % (
             v["voter"], "approve" if v["approve"] else "reject", v["auc_candidate"], v["auc_head"],
