@@ -189,7 +189,11 @@ Verdict<SaveRecord, ProtocolRejected> save_record_from_proto(const Genesis& gene
   for (int i = 0; i < r.key_recipients_size(); ++i) {
     if (i > 0 && !(r.key_recipients(i - 1) < r.key_recipients(i)))
       return ProtocolRejected::malformed_request;
-    if (genesis.find_member(r.key_recipients(i)) == nullptr)
+    // A sponsor gets the final model's key by a KeyGrant after its release
+    // (§19.8), never a candidate's key from its partner: a SaveRequest that
+    // wraps one for it would hand the model over before it paid.
+    const GenesisMember* recipient = genesis.find_member(r.key_recipients(i));
+    if (recipient == nullptr || recipient->has_role(kRoleSponsor))
       return ProtocolRejected::malformed_request;
     if (r.wrapped_keys(i).size() != kWrappedKeyBytes) return ProtocolRejected::malformed_request;
     s.wrapped_keys[r.key_recipients(i)] = r.wrapped_keys(i);

@@ -322,6 +322,27 @@ TEST(Escrow, TheModelKeyIsGrantedToTheSponsorOnlyAfterItsRelease) {
   expect_round_trip(p);
 }
 
+// A partner that wraps its candidate's key for the sponsor would hand the
+// model over before the sponsor paid: the SaveRequest is refused.
+TEST(Escrow, ASaveRequestThatWrapsAKeyForTheSponsorIsRefused) {
+  ProtocolChain p;
+  sponsored(p);
+  p.commit(p.start(kAlice, escrow_plan()));
+  const Hash req = p.commit(p.load_request(kAlice, 0, std::nullopt));
+  p.commit(p.load_approval(kBob, req));
+  p.commit(p.load_approval(kCarol, req));
+  pb::Transaction leak = p.save_request(kAlice, 0, std::nullopt);
+  pb::SaveRequest r;
+  ASSERT_TRUE(r.ParseFromString(leak.payload()));
+  ASSERT_EQ(r.key_recipients_size(), 3);  // alice, bob, carol: the fixture leaves dave out
+  r.add_key_recipients("dave");
+  r.add_wrapped_keys(std::string(kWrappedKeyBytes, 'd'));
+  EXPECT_EQ(p.refusal(p.tx(kAlice, pb::TX_SAVE_REQUEST, r)), ProtocolRejected::malformed_request);
+  // The same request without dave's key is accepted.
+  p.commit(p.save_request(kAlice, 0, std::nullopt));
+  EXPECT_EQ(p.run().turns[0].phase, TurnPhase::save_voting);
+}
+
 TEST(Escrow, AfterTheDeadlinePayoutNoKeyIsGranted) {
   ProtocolChain p;
   sponsored(p);

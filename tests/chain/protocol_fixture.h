@@ -206,6 +206,9 @@ struct ProtocolChain {
     }
     r.set_model_sha256(hash_bytes(model));
     for (std::size_t m = 0; m < chain.members.size(); ++m) {  // names are already ascending
+      // Never the sponsor: it gets the key only by a grant after its release.
+      const GenesisMember* member = chain.spec.genesis.find_member(member_name(m));
+      if (member != nullptr && member->has_role(kRoleSponsor)) continue;
       r.add_key_recipients(member_name(m));
       r.add_wrapped_keys(std::string(kWrappedKeyBytes, static_cast<char>('a' + m)));
     }
