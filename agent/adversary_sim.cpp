@@ -32,6 +32,9 @@ std::string bytes_of(const Hash& h) {
 }
 std::string bytes_of(const std::optional<Hash>& h) { return h ? bytes_of(*h) : std::string(); }
 
+// The escrow's sponsor when the plan has a submission cost (SimConfig).
+constexpr const char* kSponsor = "sponsor";
+
 chain::TrainingPlan make_plan(const learning::PreparedData& data, const SimConfig& c,
                               const std::vector<Member>& members) {
   chain::TrainingPlan p;
@@ -53,6 +56,13 @@ chain::TrainingPlan make_plan(const learning::PreparedData& data, const SimConfi
   p.vote_param_ppm = c.policy.param_ppm;
   // The shortest deadlines validate_plan allows: one block per validator.
   p.load_deadline_blocks = p.save_deadline_blocks = p.vote_deadline_blocks = members.size();
+  p.submission_cost = c.submission_cost;
+  p.deposit = c.deposit;
+  p.deposit_factor = c.deposit > 0 ? std::max<std::uint32_t>(c.deposit_factor, 1) : 0;
+  if (c.submission_cost > 0) {
+    p.sponsor = kSponsor;
+    p.release_deadline_blocks = members.size();
+  }
   return p;
 }
 
@@ -292,12 +302,17 @@ SimResult collect(Consortium& cs, const learning::PreparedData& data,
     if (t.outcome == chain::TurnOutcome::approved) ++a.approved, ++r.approved;
     if (t.outcome == chain::TurnOutcome::rejected) ++a.rejected, ++r.rejected;
     if (t.outcome == chain::TurnOutcome::expired) ++a.expired, ++r.expired;
+    if (t.outcome == chain::TurnOutcome::suspended || t.outcome == chain::TurnOutcome::cannot_pay)
+      ++a.skipped;
+    if (t.outcome == chain::TurnOutcome::cannot_pay && !a.exhausted_turn)
+      a.exhausted_turn = t.index;
   }
   for (const auto& f : run.refusals.recent) {
     ++account(f.sender).refused_txs;
     ++r.refusals[f.reason];
   }
   r.blocks = cs.blocks();
+  r.sponsor_balance = ledger_balance(cs.state(), kSponsor);
   auto p = final_model.predict(data.test);
   if (p) r.test_scores = p->scores();
   return r;
@@ -333,6 +348,20 @@ Result<SimResult> simulate(const learning::PreparedData& data, const SimConfig& 
     gm.roles.push_back("partner");
     g.members.push_back(std::move(gm));
   }
+  if (!plan.sponsor.empty()) {
+    // Never signs: fixed keys only to make it a genesis member.
+    auto key = chain::SigningKey::from_seed(chain::Bytes(32, 0x3f));
+    auto x = chain::X25519SecretKey::from_bytes(chain::Bytes(32, 0x5f));
+    if (!key || !x) return make_error("cannot derive the simulated sponsor's keys");
+    chain::GenesisMember gm;
+    gm.name = kSponsor;
+    gm.ed25519 = key->public_key();
+    gm.x25519 = x->public_key();
+    gm.p2p_address = "127.0.0.1:0";
+    gm.power = 0;
+    gm.roles.push_back("sponsor");
+    g.members.push_back(std::move(gm));
+  }
   g.training_plan = plan;
   if (auto st = chain::validate_genesis(g); !st) return st.error();
   auto spec_chain = chain::load_chain_spec(chain::encode_genesis(g));
@@ -352,8 +381,15 @@ Result<SimResult> simulate(const learning::PreparedData& data, const SimConfig& 
   }
   // The last approved turns' gains settle at their vote deadlines (a few
   // blocks after the run ended): the tokens are final only then.
-  while (!chain::gains_settled(cs.run())) {
-    if (cs.blocks() > limit + c.members + 2) return make_error("the gains did not settle (a bug)");
+  // A sponsored escrow (the submission costs) is paid out by tokens at its
+  // release deadline, after the gains settled: balances are final then.
+  auto settling = [&] {
+    const auto& e = cs.run().escrow;
+    return !chain::gains_settled(cs.run()) || (e && e->state == chain::EscrowState::open);
+  };
+  while (settling()) {
+    if (cs.blocks() > limit + 2 * c.members + 4)
+      return make_error("the gains or the escrow did not settle (a bug)");
     if (auto b = cs.append({}); !b) return b.error();
   }
   SimResult r = collect(cs, data, cs.head_model(*initial));

@@ -73,6 +73,13 @@ struct SimConfig {
   // adversaries.
   std::uint64_t honest_balance = 0;
   std::uint64_t adversary_balance = 0;
+  // The plan's deposits (docs/PROTOCOL.md §19.9). A submission cost needs an
+  // escrow: then the genesis holds a member "sponsor" (no power, no credits)
+  // that the plan names, and the escrow, fed by the costs alone, is paid out
+  // to the partners by their tokens at its release deadline.
+  std::uint64_t submission_cost = 0;
+  std::uint64_t deposit = 0;
+  std::uint32_t deposit_factor = 0;  // 0 with a deposit: 1 (never grows)
 };
 
 // One member's account after the run, all read from the ledger state.
@@ -81,6 +88,10 @@ struct AccountResult {
   Behaviour behaviour = Behaviour::honest;
   std::int64_t tokens_ppm = 0;  // run.contributivity_ppm (today's on-chain tokens)
   std::size_t turns = 0, approved = 0, rejected = 0, expired = 0;
+  std::size_t skipped = 0;  // turns ended at once: suspended or cannot_pay (§19.9)
+  // The run's turn index of its first cannot_pay turn: its balance could no
+  // longer pay the stake (turns-to-exhaustion); nullopt: never.
+  std::optional<std::uint64_t> exhausted_turn;
   std::size_t refused_txs = 0;  // its transactions the ledger refused (any reason)
   // The member's balance in credits at the end, from the ledger's accounts
   // (ledger_balance() is the one place money is read).
@@ -94,6 +105,9 @@ struct SimResult {
   std::map<chain::ProtocolRejected, std::size_t> refusals;
   std::size_t turns = 0, approved = 0, rejected = 0, expired = 0;
   std::size_t blocks = 0;
+  // Credits paid out of the escrow to the sponsor (the remainder, or all of
+  // it when no partner earned tokens); 0 without a submission cost.
+  std::uint64_t sponsor_balance = 0;
   std::vector<double> test_scores;  // the final head's P(positive) per test row
   double auc = 0, ci_low = 0, ci_high = 0;
   chain::LedgerState state;  // the final ledger state (for tests and further reads)

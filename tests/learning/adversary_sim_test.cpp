@@ -72,6 +72,33 @@ TEST(AdversarySim, FreeRiderResubmittingTheHeadIsRefusedAsDuplicateModel) {
   EXPECT_EQ(duplicates, 2u);
 }
 
+// Deposits (docs/PROTOCOL.md §19.9) on the real ledger: the label flipper
+// pays the cost and loses its deposit on its first rejection; its second
+// turn needs the cost plus a doubled deposit, more than it has left, so the
+// ledger skips it (cannot_pay). Every credit is still somewhere at the end.
+TEST(AdversarySim, DepositsExhaustALabelFlipperAndConserveEveryCredit) {
+  SimConfig c = small_run(Behaviour::label_flip, 1);
+  c.honest_balance = 1000;
+  c.adversary_balance = 260;
+  c.submission_cost = 10;
+  c.deposit = 100;
+  c.deposit_factor = 2;
+  const auto r = simulate(breast_cancer(), c).value();
+  const auto& flipper = account(r, "hospital-2");
+  EXPECT_EQ(flipper.rejected, 1u);
+  EXPECT_EQ(flipper.skipped, 1u);
+  ASSERT_TRUE(flipper.exhausted_turn.has_value());
+  EXPECT_EQ(*flipper.exhausted_turn, 5u);  // its second turn (cycle 2)
+  EXPECT_EQ(flipper.balance, 150u);        // 260 - 10 cost - 100 forfeited
+  std::uint64_t total = r.sponsor_balance;
+  for (const auto& a : r.accounts) {
+    total += a.balance;
+    if (a.behaviour == Behaviour::honest) EXPECT_FALSE(a.exhausted_turn) << a.name;
+  }
+  EXPECT_EQ(total, 3 * 1000u + 260u);
+  EXPECT_GT(r.auc, 0.9);
+}
+
 TEST(AdversarySim, TwoColludersOfSixCannotPassTheirCandidates) {
   const auto r = simulate(breast_cancer(), small_run(Behaviour::colluder, 2, 6)).value();
   for (const char* name : {"hospital-2", "hospital-4"}) {

@@ -145,6 +145,8 @@ json result_json(const ag::SimResult& r, const std::string& kind, const Fraction
                         {"approved", a.approved},
                         {"rejected", a.rejected},
                         {"expired", a.expired},
+                        {"skipped", a.skipped},
+                        {"exhausted_turn", a.exhausted_turn ? json(*a.exhausted_turn) : json()},
                         {"refused_txs", a.refused_txs},
                         {"balance", a.balance}});
   }
@@ -174,6 +176,10 @@ ag::SimResult simulate_or_fail(const ln::PreparedData& data, const ag::SimConfig
 
 void run_adversaries(const ln::PreparedData& original, const ln::ExperimentPlan& plan,
                      const AdversaryArgs& args) {
+  if (args.sweep_deposits) {
+    run_deposit_sweep(original, plan, args);
+    return;
+  }
   const auto kinds = parse_kinds(args.kinds);
   const auto fractions = parse_fractions(args.fractions);
   std::vector<std::pair<std::string, chain::VotePolicy>> policies;
@@ -189,6 +195,9 @@ void run_adversaries(const ln::PreparedData& original, const ln::ExperimentPlan&
   base.seed = plan.seed;
   base.honest_balance = args.honest_balance;
   base.adversary_balance = args.adversary_balance;
+  base.submission_cost = args.submission_cost;
+  base.deposit = args.deposit;
+  base.deposit_factor = args.deposit_factor;
   // Balances (read from the ledger's accounts) get a column once there are any.
   const bool money = args.honest_balance > 0 || args.adversary_balance > 0;
   const std::string money_head = money ? " balances at the end (credits) |" : "";

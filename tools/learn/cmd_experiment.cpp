@@ -330,6 +330,18 @@ void register_experiment_commands(CLI::App& app) {
                   "With --adversaries: genesis allocation of each honest member (credits)");
   exp->add_option("--adversary-balance", args->adversaries.adversary_balance,
                   "With --adversaries: genesis allocation of each adversary (credits)");
+  exp->add_option("--submission-cost", args->adversaries.submission_cost,
+                  "With --adversaries: the plan's submission cost (credits; adds a sponsor whose "
+                  "escrow takes it)");
+  exp->add_option("--deposit", args->adversaries.deposit,
+                  "With --adversaries: the plan's deposit (credits)");
+  exp->add_option("--deposit-factor", args->adversaries.deposit_factor,
+                  "With --adversaries: the deposit's growth per rejection in a row (1..16)");
+  exp->add_flag("--sweep-deposits", args->adversaries.sweep_deposits,
+                "With --adversaries: sweep deposit x factor x submission cost for the first kind, "
+                "fraction and policy; final AUC and turns until an adversary cannot pay");
+  exp->add_option("--svg", args->adversaries.svg,
+                  "With --sweep-deposits: also write the plot to this SVG file");
   exp->add_flag("--shapley", args->adversaries.shapley,
                 "With --adversaries: also exact Shapley values vs on-chain tokens (4 members)");
   exp->callback([args] { run_experiment_command(*args); });

@@ -27,9 +27,21 @@ struct AdversaryArgs {
   bool json = false;
   std::uint64_t honest_balance = 0;     // genesis allocation of each honest member
   std::uint64_t adversary_balance = 0;  // and of each adversary (credits)
+  // The plan's deposits (docs/PROTOCOL.md §19.9) for every run of the tables.
+  std::uint64_t submission_cost = 0, deposit = 0;
+  std::uint32_t deposit_factor = 0;
+  // Instead of the tables: sweep deposit x factor x cost for the first kind,
+  // fraction and policy (cmd_deposit_sweep.cpp); `svg` non-empty: the plot.
+  bool sweep_deposits = false;
+  std::string svg;
 };
 // Prints the tables (or JSON) for `data` with `plan`'s model and training
 // settings (plan.train.epochs = local epochs per visit, plan.cycles).
+// The deposit sweep (AdversaryArgs::sweep_deposits): final AUC and
+// turns-to-exhaustion of the adversaries against the deposit, its growth
+// factor and the submission cost, as a markdown table (or JSON) and an SVG.
+void run_deposit_sweep(const learning::PreparedData& data, const learning::ExperimentPlan& plan,
+                       const AdversaryArgs& args);
 void run_adversaries(const learning::PreparedData& data, const learning::ExperimentPlan& plan,
                      const AdversaryArgs& args);
 
