@@ -226,6 +226,32 @@ TEST(Deposits, TheMinimumBalanceSkipsAPoorPartner) {
   EXPECT_EQ(balance(p, kAlice), 1000u);  // nothing locked without stakes
 }
 
+// Suspension (suspend_after) keeps working with deposits: the rejected
+// partner forfeits once, then its turns are suspended (checked before the
+// balance), locking nothing.
+TEST(Deposits, ASuspendedPartnerLocksNothingMore) {
+  ProtocolChain p;
+  with_balances(p, genesis_with({1000, 1000, 1000, 1000}, {1, 1, 1, 1}));
+  TrainingPlan plan = deposit_plan(10, 2, 2);
+  plan.suspend_after = 1;
+  p.commit(p.start(kAlice, plan));
+  grant(p, kAlice);
+  submit_and_vote(p, kAlice, {{kBob, true}, {kCarol, true}});
+  grant(p, kBob);
+  submit_and_vote(p, kBob, {{kAlice, false}, {kCarol, false}});
+  EXPECT_EQ(balance(p, kBob), 990u);
+  for (std::size_t partner : {kCarol, kDave, kAlice}) {
+    grant(p, partner);
+    const auto v = others(partner);
+    submit_and_vote(p, partner, {{v[0], true}, {v[1], true}});
+  }
+  // Bob's second turn (5) was suspended when alice's turn 4 was approved.
+  EXPECT_EQ(p.run().turns[5].outcome, TurnOutcome::suspended);
+  EXPECT_EQ(p.run().turns[5].stake, Stake{});
+  EXPECT_EQ(balance(p, kBob), 990u);
+  EXPECT_EQ(p.turn().partner, "carol");
+}
+
 pb::Transaction transfer(ProtocolChain& p, std::size_t from, const std::string& to,
                          std::uint64_t amount) {
   pb::Transfer t;

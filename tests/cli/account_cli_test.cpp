@@ -233,4 +233,46 @@ TEST(EscrowCli, ASponsorFundsARunThatWaitsForItAndCannotReleaseItEarly) {
       << text.out;
 }
 
+// A plan with deposits (docs/PROTOCOL.md §19.9) whose only partner holds no
+// credits: its turn is skipped as it begins (cannot_pay), nobody trains, and
+// `run status` and `models lineage` say why.
+TEST(DepositsCli, APartnerThatCannotPayIsSkippedAndRunStatusSaysSo) {
+  OneNode n({.admin = true, .idle_partners = {"b"}});
+  const std::string genesis = (n.dir / "genesis.json").string();
+  ChildProcess batond(bin_path("batond"), {"--config", n.config.string()}, n.dir / "batond.log");
+  ASSERT_TRUE(wait_until([&] { return port_open(n.admin); }, std::chrono::seconds(30)))
+      << read_text(n.dir / "batond.log");
+  const fs::path plan = n.dir / "plan.json";
+  write_text(plan, R"({"run_id":"r1","model":{"architecture":"mlp","hidden":[4],"input_shape":[1],)"
+                   R"("num_classes":2},"dataset":{"feature_columns":["x"],"label_column":"y"},)"
+                   R"("partners":["b"],"cycles":1,"deposits":{"deposit":10,"factor":2}})");
+  const RunResult started =
+      run_baton({"run", "start", "--plan", plan.string(), "--genesis", genesis, "--key",
+                 (n.dir / "keys" / "a.key").string(), "--node", n.admin_url()});
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+  auto run_status = [&] {
+    const RunResult r = run_baton({"run", "status", "--node", n.admin_url(), "--json"});
+    return r.exit_code == 0 ? json::parse(r.out) : json();
+  };
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const json st = run_status();
+        return st.is_object() && !st["runs"].empty() && st["runs"][0]["status"] == "finished";
+      },
+      std::chrono::seconds(30)));
+  const json run = run_status()["runs"][0];
+  EXPECT_EQ(run["turns"][0]["decision"], "cannot_pay");
+  EXPECT_EQ(run["turns"][0]["stake"]["locked"], 0);
+  EXPECT_EQ(run["deposits"]["deposit"], 10);
+  EXPECT_EQ(run["deposits"]["next_deposit"]["b"], 10);
+  const RunResult text = run_baton({"run", "status", "--node", n.admin_url()});
+  EXPECT_NE(text.out.find("turn 0 cycle 0 b: cannot_pay"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("deposits      cost 0, deposit 10 x2 per rejection in a row"),
+            std::string::npos)
+      << text.out;
+  const RunResult lineage = run_baton({"models", "lineage", "--node", n.admin_url()});
+  EXPECT_NE(lineage.out.find("could not pay the plan's deposit"), std::string::npos)
+      << lineage.out << lineage.err;
+}
+
 }  // namespace
