@@ -210,7 +210,17 @@ Verdict<SaveRecord, ProtocolRejected> save_record_from_proto(const Genesis& gene
 
 std::optional<ProtocolRejected> check_protocol_tx(const ChainSpec& spec, const LedgerState& state,
                                                   const pb::Transaction& tx) {
-  auto checked = check_step(spec, state.training, decode_protocol_tx(spec, tx));
+  const ProtocolTx decoded = decode_protocol_tx(spec, tx);
+  // The next block begins with begin_block. Only block 1's does anything (the
+  // genesis allocations, the genesis plan's run), and the state before it is
+  // empty, so checking on a copy that has begun block 1 costs nothing.
+  if (state.height == 0) {
+    LedgerState first = state;
+    begin_block(spec, first, 1);
+    auto checked = check_step(spec, first.training, decoded);
+    return checked ? std::nullopt : std::optional(checked.reason());
+  }
+  auto checked = check_step(spec, state.training, decoded);
   if (checked) return std::nullopt;
   return checked.reason();
 }

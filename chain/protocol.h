@@ -52,7 +52,9 @@ Verdict<SaveRecord, ProtocolRejected> save_record_from_proto(const Genesis& gene
 
 // Would `tx` (already accepted by check_transaction, nonce aside) take
 // effect in the block at `state.height + 1` built on `state`, or be refused
-// (and only recorded)? Pure; no effects.
+// (and only recorded)? Pure; no effects. Checked as that block would check
+// it: after its begin_block, so on the state before block 1 a transaction
+// already sees the genesis allocations and the genesis plan's run.
 std::optional<ProtocolRejected> check_protocol_tx(const ChainSpec& spec, const LedgerState& state,
                                                   const pb::Transaction& tx);
 

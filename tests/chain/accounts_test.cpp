@@ -140,6 +140,39 @@ TEST(Accounts, TheLedgerRefusesEveryTransferThatWouldTakeWhatIsNotThere) {
   }
 }
 
+// check_protocol_tx answers for the next block, and block 1 begins by
+// crediting the genesis allocations and starting the genesis plan's run: on
+// the state before block 1 (nothing credited, no run yet) it must see both,
+// as validate_block does, or it calls a block-1 transfer an overdraft and a
+// block-1 LoadRequest of the genesis run a request to no run.
+TEST(Accounts, CheckProtocolTxBeforeBlockOneSeesTheGenesisAllocationsAndRun) {
+  ProtocolChain p;
+  Genesis g = fixed_genesis();
+  g.members[0].balance = 100;
+  g.training_plan = test_plan(4);
+  p.chain.genesis_text = encode_genesis(g);
+  p.chain.spec = load_chain_spec(p.chain.genesis_text).value();
+  p.chain.state = initial_state(p.chain.spec.genesis_hash);
+  ASSERT_EQ(p.chain.state.height, 0u);
+  ASSERT_TRUE(p.training().accounts.empty());
+  const pb::Transaction pay = transfer(p, 0, "bob", 60);
+  const pb::Transaction load = p.load_request(0, 0, std::nullopt);
+  EXPECT_EQ(check_protocol_tx(p.chain.spec, p.chain.state, pay), std::nullopt);
+  EXPECT_EQ(check_protocol_tx(p.chain.spec, p.chain.state, load), std::nullopt);
+  // refusal() also checks the verdict of a refusal against a validated block 1.
+  EXPECT_EQ(p.refusal(transfer(p, 0, "bob", 101)), ProtocolRejected::insufficient_balance);
+  // Block 1 applies both as check_protocol_tx said.
+  p.spent(pay);
+  const pb::Transaction load_next = p.load_request(0, 0, std::nullopt);
+  p.spent(load_next);
+  p.append({encode_transaction(pay), encode_transaction(load_next)});
+  EXPECT_EQ(p.training().accounts.balance("bob"), 60u);
+  EXPECT_EQ(p.turn().phase, TurnPhase::load_voting);
+  EXPECT_EQ(p.training().refusals.total + p.run().refusals.total, 0u);
+  // From block 2 on it reads the state as it stands.
+  EXPECT_EQ(p.refusal(transfer(p, 0, "bob", 41)), ProtocolRejected::insufficient_balance);
+}
+
 TEST(Accounts, TwoTransfersInOneBlockCannotSpendTheSameCreditsTwice) {
   ProtocolChain p;
   allocate(p, {100, 0, 0, 0});
