@@ -6,10 +6,11 @@ Usage: /usr/bin/python3 tests/chain/audit_export.py genesis.json export.jsonl
 Uses only hashlib, PyNaCl (Debian: python3-nacl) and the byte layouts of
 docs/PROTOCOL.md. From each line it reads only "stored_hex" (the exact stored
 CommittedBlock bytes) and decodes everything itself, so a wrong decoded field
-in the export cannot fool it. It replays the training protocol (section 18,
-audit_training.py beside it) to recompute every block's app state hash, so a
-chain that holds training runs is checked as fully as one that holds none.
-Exits 0 and prints the tip and one line per training run, or prints
+in the export cannot fool it. It replays the training protocol and the
+accounts (sections 18 and 19, audit_training.py beside it) to recompute every
+block's app state hash, so a chain that holds training runs, balances and
+escrows is checked as fully as one that holds none. Exits 0 and prints the
+tip, one line per training run and one line of balances, or prints
 "height N: <problem>" and exits 3.
 """
 import hashlib
@@ -20,7 +21,8 @@ import sys
 import nacl.exceptions
 import nacl.signing
 
-import audit_training
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree the tests run from
+import audit_training  # noqa: E402
 
 
 def sha(b):
@@ -92,6 +94,7 @@ def verifies(key, message, sig):
         return False
 
 
+TX_NOTE = 1
 CURRENT = {"height": 0}  # the block being checked, for errors raised while decoding
 
 
@@ -145,6 +148,8 @@ def main(genesis_path, export_path):
             body = sender + struct.pack(">QII", nonce, ttype, len(payload)) + payload
             if not verifies(sender, domain_separated("baton/tx/v2", chain_id, genesis_hash + body), one(t, 6, b"")):
                 bad("transaction %d: bad signature" % i)
+            if ttype != TX_NOTE and ttype not in audit_training.PROTOCOL_TYPES:
+                bad("transaction %d: unknown type %d" % (i, ttype))
             if nonce != next_nonce.get(sender, 1):
                 bad("transaction %d: nonce %d, expected %d" % (i, nonce, next_nonce.get(sender, 1)))
             next_nonce[sender] = nonce + 1
@@ -175,10 +180,9 @@ def main(genesis_path, export_path):
         for k, eh, er, et in sorted(evidence):
             state += k + struct.pack(">QIB", eh, er, et)
         training.end_block(height)
-        domain = "baton/state/v1"
-        if not training.empty():  # section 18.4
-            domain, state = "baton/state/v2", state + training.encoding()
-        if sha(domain_separated(domain, chain_id, state)) != one(h, 7, b""):
+        if not training.empty():  # sections 18.4 and 19.4
+            state += training.encoding()
+        if sha(domain_separated(training.domain(), chain_id, state)) != one(h, 7, b""):
             bad("wrong app state hash")
         if one(commit, 1, 0) != height or one(commit, 3, b"") != block_id:
             bad("commit is for another height or block")

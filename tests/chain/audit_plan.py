@@ -3,7 +3,8 @@
 Used by audit_training.py: the plan of a StartRun (its canonical
 pb::TrainingPlan payload) or of the genesis "training_plan" object, its
 canonical protobuf encoding (which the state hash holds, section 18.4) and
-the plan bounds that decide whether a StartRun is refused as invalid_plan.
+the plan bounds that decide whether a StartRun is refused as invalid_plan,
+the escrow fields of section 19.6 included.
 Strings are kept as bytes.
 """
 import json
@@ -50,8 +51,13 @@ def encode_plan(p):
     for num, key in ((11, "learning_rate_nano"), (12, "weight_decay_nano"), (13, "seed"),
                      (14, "vote_policy"), (15, "vote_param_ppm"), (16, "quorum_num"),
                      (17, "quorum_den"), (18, "load_deadline_blocks"),
-                     (19, "save_deadline_blocks"), (20, "vote_deadline_blocks"),
-                     (60, "token_mode"), (61, "turn_order"), (62, "suspend_after")):
+                     (19, "save_deadline_blocks"), (20, "vote_deadline_blocks")):
+        out += put_uint(num, p[key])
+    if p["sponsor"]:  # the escrow (section 19.6), fields 40..43: absent without a sponsor
+        out += put_bytes(40, p["sponsor"])
+    for num, key in ((41, "min_escrow"), (42, "funding_deadline_blocks"),
+                     (43, "release_deadline_blocks"), (60, "token_mode"), (61, "turn_order"),
+                     (62, "suspend_after")):
         out += put_uint(num, p[key])
     return out
 
@@ -69,6 +75,8 @@ def plan_from_proto(f):
         "quorum_den": one(17, 0), "load_deadline_blocks": one(18, 0),
         "save_deadline_blocks": one(19, 0), "vote_deadline_blocks": one(20, 0),
         "token_mode": one(60, 0), "turn_order": one(61, 0), "suspend_after": one(62, 0),
+        "sponsor": one(40, b""), "min_escrow": one(41, 0), "funding_deadline_blocks": one(42, 0),
+        "release_deadline_blocks": one(43, 0),
     }
 
 
@@ -89,6 +97,7 @@ def plan_from_genesis(j):
         return None
     ds, tr = j.get("dataset", {}), j.get("training", {})
     vp, q, d = j.get("vote_policy", {}), j.get("quorum", {}), j.get("deadlines", {})
+    es = j.get("escrow", {})
     model = j["model"]
     if isinstance(model, str):
         spec = model
@@ -124,6 +133,9 @@ def plan_from_genesis(j):
         "token_mode": {"delta_auc": 0, "delta_loss": 1}[j.get("token_mode", "delta_auc")],
         "turn_order": {"fixed": 0, "rotating": 1}[j.get("turn_order", "fixed")],
         "suspend_after": j.get("suspend_after", 0),
+        "sponsor": es.get("sponsor", "").encode(), "min_escrow": es.get("min_credits", 0),
+        "funding_deadline_blocks": es.get("funding_blocks", 0),
+        "release_deadline_blocks": es.get("release_blocks", 0),
     }
 
 
@@ -177,5 +189,22 @@ def plan_is_valid(c, p):
     if num == 0 or den == 0 or num >= den or 2 * num < den:
         return False
     validators = max(1, sum(1 for power in c.power.values() if power > 0))
-    return all(validators <= p[k] <= MAX_DEADLINE_BLOCKS
-               for k in ("load_deadline_blocks", "save_deadline_blocks", "vote_deadline_blocks"))
+    if not all(validators <= p[k] <= MAX_DEADLINE_BLOCKS
+               for k in ("load_deadline_blocks", "save_deadline_blocks", "vote_deadline_blocks")):
+        return False
+    return escrow_is_valid(c, p, validators)
+
+
+def escrow_is_valid(c, p, validators):
+    """Section 19.6: a sponsor with role "sponsor" and a release deadline; a funding deadline
+    exactly when the plan requires funding; no escrow numbers without a sponsor."""
+    if not p["sponsor"]:
+        return p["min_escrow"] == 0 and p["funding_deadline_blocks"] == 0 \
+            and p["release_deadline_blocks"] == 0
+    if "sponsor" not in c.roles.get(p["sponsor"], ()):
+        return False
+    if not validators <= p["release_deadline_blocks"] <= MAX_DEADLINE_BLOCKS:
+        return False
+    if p["min_escrow"] == 0:
+        return p["funding_deadline_blocks"] == 0
+    return validators <= p["funding_deadline_blocks"] <= MAX_DEADLINE_BLOCKS

@@ -1,11 +1,14 @@
-"""The training protocol of docs/PROTOCOL.md section 18, replayed by an auditor.
+"""The training protocol and the accounts of docs/PROTOCOL.md sections 18 and 19, replayed by an auditor.
 
 Used by audit_export.py: without Baton's code it re-applies every protocol
 transaction (StartRun, LoadRequest, LoadApproval, SaveRequest, ModelVote,
-TurnAbandon), the genesis plan's run and the deadlines to its own copy of the
-training state, and encodes that state as section 18.4 lays out, so that the
-auditor can recompute each block's app_state_hash (section 10: the v2 hash
-once a run or a refusal exists). The plan's forms and bounds: audit_plan.py.
+TurnAbandon; Transfer, FundRun, ReleaseEscrow, KeyGrant), the genesis
+allocations and the genesis plan's run, and the deadlines (turns, gains,
+funding, release) to its own copy of the training state, and encodes that
+state as sections 18.4, 19.4 and 19.7 lay out, so that the auditor can
+recompute each block's app_state_hash (section 10: the v2 hash once a run or a
+refusal exists, v3 while an account holds credits). The plan's forms and
+bounds: audit_plan.py.
 
 Every string is kept as the bytes the transactions carry; maps are dicts
 encoded in ascending byte order of their keys (std::map's order).
@@ -16,19 +19,29 @@ from audit_plan import PPM, encode_plan, plan_from_genesis, plan_from_proto, pla
 
 # Transaction types (chain/proto/ledger.proto).
 (TX_START_RUN, TX_LOAD_REQUEST, TX_LOAD_APPROVAL, TX_SAVE_REQUEST, TX_MODEL_VOTE,
- TX_TURN_ABANDON) = range(10, 16)
-PROTOCOL_TYPES = range(10, 16)
+ TX_TURN_ABANDON, TX_TRANSFER, TX_FUND_RUN, TX_RELEASE_ESCROW, TX_KEY_GRANT) = range(10, 20)
+PROTOCOL_TYPES = range(10, 20)
 
 # ProtocolRejected (section 18.3), numbers as stored.
 (NOT_ADMIN, RUN_ACTIVE, DUPLICATE_RUN_ID, INVALID_PLAN, WRONG_RUN, RUN_NOT_ACTIVE, OUT_OF_TURN,
  WRONG_PHASE, WRONG_HEAD, NO_OPEN_REQUEST, VOTE_AFTER_DEADLINE, DUPLICATE_VOTE, NOT_A_VOTER,
  OWN_REQUEST, MALFORMED_REQUEST, VOTE_CONTRADICTS_POLICY, DUPLICATE_MODEL) = range(1, 18)
+# Section 19.3.
+(INSUFFICIENT_BALANCE, UNKNOWN_RECIPIENT, ZERO_AMOUNT, NOT_SPONSOR, RUN_FINISHED, RUN_NOT_FINISHED,
+ ALREADY_RELEASED, NOT_RELEASED, KEY_COMMITMENT_MISMATCH, NOT_KEY_HOLDER, GRANT_TO_NON_SPONSOR,
+ GAINS_NOT_SETTLED) = range(18, 30)
 
 # Turn phases and outcomes (section 18.4).
 AWAITING_LOAD_REQUEST, LOAD_VOTING, TRAINING, SAVE_VOTING, DONE = range(1, 6)
 PENDING, APPROVED, REJECTED, EXPIRED, ABANDONED, SUSPENDED = range(0, 6)
 OUTCOME_NAMES = ["pending", "approved", "rejected", "expired", "abandoned", "suspended"]
-ACTIVE, FINISHED = 1, 2
+ACTIVE, FINISHED, AWAITING_FUNDING, UNFUNDED = 1, 2, 3, 4
+STATUS_NAMES = {ACTIVE: "active", FINISHED: "finished", AWAITING_FUNDING: "awaiting_funding",
+                UNFUNDED: "unfunded"}
+# Escrow states (section 19.7).
+OPEN, RELEASED, PAID_AT_DEADLINE, REFUNDED = 1, 2, 3, 4
+ESCROW_NAMES = {OPEN: "open", RELEASED: "released", PAID_AT_DEADLINE: "paid_at_deadline",
+                REFUNDED: "refunded"}
 
 MAX_REFUSALS_KEPT = 256
 MAX_LOAD_FAILURE = 6
@@ -43,18 +56,25 @@ class Refused(Exception):
 # ---- the state machine -----------------------------------------------------
 
 class Consortium:
-    """What the protocol needs of the genesis: names, powers, roles."""
+    """What the protocol needs of the genesis: names, powers, roles, allocations."""
 
     def __init__(self, genesis):
         self.by_key = {bytes.fromhex(m["ed25519_public"]): m["name"].encode() for m in genesis["members"]}
         self.power = {m["name"].encode(): m["power"] for m in genesis["members"]}
         self.roles = {m["name"].encode(): set(m.get("roles", [])) for m in genesis["members"]}
         self.total_power = sum(self.power.values())
+        # Section 19.1: credited at block 1; they sum to at most 2^64 - 1 (section 4).
+        self.allocations = {m["name"].encode(): m.get("balance", 0) for m in genesis["members"]}
+        if sum(self.allocations.values()) > U64_MAX:
+            raise ValueError("the genesis balances add up to more than 2^64-1 credits")
+
+
+U64_MAX = 2 ** 64 - 1
 
 
 def deadline_after(height, blocks):
     """height + blocks, saturating at 2^64 - 1 ("never")."""
-    return min(height + blocks, 2 ** 64 - 1)
+    return min(height + blocks, U64_MAX)
 
 
 class Training:
@@ -65,12 +85,37 @@ class Training:
         self.runs = {}  # run id -> run dict
         self.active_run = None
         self.refusals = {"total": 0, "recent": []}
+        self.balances = {}  # member name -> credits; only non-zero balances (section 19.4)
 
     def empty(self):
-        return not self.runs and self.refusals["total"] == 0
+        return not self.runs and self.refusals["total"] == 0 and not self.balances
 
     def active(self):
         return self.runs[self.active_run] if self.active_run is not None else None
+
+    @staticmethod
+    def current_turn(run):
+        """The turn in play: none while the run awaits its funding or has ended."""
+        return run["turns"][-1] if run["status"] == ACTIVE and run["turns"] else None
+
+    # -- balances (section 19: conserved, never negative)
+
+    def balance(self, name):
+        return self.balances.get(name, 0)
+
+    def credit(self, name, amount):
+        if amount:
+            self.balances[name] = self.balance(name) + amount
+            if self.balances[name] > U64_MAX:
+                raise AssertionError("credits were created: a balance passed 2^64 - 1")
+
+    def debit(self, name, amount):
+        if amount:
+            if self.balance(name) < amount:
+                raise AssertionError("a debit took more than the balance holds")
+            self.balances[name] -= amount
+            if not self.balances[name]:
+                del self.balances[name]
 
     # -- turns and runs
 
@@ -105,23 +150,33 @@ class Training:
         run = {"plan": plan, "plan_bytes": plan_bytes, "started_by": started_by,
                "start_height": height, "status": ACTIVE, "end_height": 0, "turns": [],
                "head": None, "models": [], "contributivity": {p: 0 for p in plan["partners"]},
-               "refusals": {"total": 0, "recent": []}}
-        self.begin_turn(run, 0, height)
+               "refusals": {"total": 0, "recent": []}, "escrow": None}
+        if plan["sponsor"]:  # section 19.6
+            run["escrow"] = {"funded": 0, "state": OPEN, "settled_height": 0, "payouts": {},
+                             "key_grants": {}}
+        if plan["min_escrow"] > 0:  # waits for its funding: no turn yet
+            run["status"] = AWAITING_FUNDING
+        else:
+            self.begin_turn(run, 0, height)
         self.runs[plan["run_id"]] = run
         self.active_run = plan["run_id"]
 
     def begin_block(self, genesis, height):
         if height != 1:
             return
+        for name, credits in self.c.allocations.items():  # section 19.1
+            self.credit(name, credits)
         plan = plan_from_genesis(genesis.get("training_plan", {}))
         if plan is not None:
             self.start_run(plan, encode_plan(plan), b"genesis", 0)
 
     def end_block(self, height):
         """The current turn of the active run expires at the end of its deadline's block (one per block);
-        then every approved turn whose vote deadline has come gets its settled gain (section 18.2)."""
+        then every approved turn whose vote deadline has come gets its settled gain (section 18.2);
+        then the escrows fall due (section 19.6-19.7)."""
         run = self.active()
-        if run is not None and run["turns"][-1]["deadline_height"] <= height:
+        t = self.current_turn(run) if run is not None else None
+        if t is not None and t["deadline_height"] <= height:
             self.finish_turn(run, EXPIRED, height)
         for run in self.runs.values():
             for m in run["models"]:
@@ -133,6 +188,37 @@ class Training:
                 gain = settled_gain_ppm(t["model_votes"], run["plan"]["token_mode"])
                 m["median_gain_ppm"], m["gain_settled"] = gain, True
                 run["contributivity"][m["contributor"]] += m["median_gain_ppm"]
+        self.settle_due_escrows(height)
+
+    def settle_due_escrows(self, height):
+        """A run still awaiting its funding at its funding deadline ends unfunded and is refunded;
+        a finished run whose escrow is open at its release deadline (and whose gains are settled)
+        is paid out by tokens without a release."""
+        run = self.active()
+        if (run is not None and run["status"] == AWAITING_FUNDING
+                and deadline_after(run["start_height"], run["plan"]["funding_deadline_blocks"]) <= height):
+            run["status"], run["end_height"] = UNFUNDED, height
+            self.active_run = None
+            self.settle(run, REFUNDED, height)
+        for run_id in sorted(self.runs):
+            run = self.runs[run_id]
+            e = run["escrow"]
+            if e is None or e["state"] != OPEN or run["status"] != FINISHED:
+                continue
+            if (deadline_after(run["end_height"], run["plan"]["release_deadline_blocks"]) <= height
+                    and gains_settled(run)):
+                self.settle(run, PAID_AT_DEADLINE, height)
+
+    def settle(self, run, state, height):
+        """Pays the escrow out by tokens (or refunds it to the sponsor) and closes it."""
+        e, sponsor = run["escrow"], run["plan"]["sponsor"]
+        if state == REFUNDED:
+            e["payouts"] = {sponsor: e["funded"]} if e["funded"] else {}
+        else:
+            e["payouts"] = escrow_payouts(e["funded"], payout_tokens(run), sponsor)
+        for name, credits in e["payouts"].items():
+            self.credit(name, credits)
+        e["state"], e["settled_height"] = state, height
 
     # -- transactions
 
@@ -153,7 +239,10 @@ class Training:
             raise Refused(RUN_NOT_ACTIVE)
         if run["plan"]["run_id"] != run_id:
             raise Refused(WRONG_RUN)
-        return run, run["turns"][-1]
+        t = self.current_turn(run)
+        if t is None:  # awaiting its funding (section 19.3)
+            raise Refused(WRONG_PHASE)
+        return run, t
 
     @staticmethod
     def closed_reason(run, request_id, load):
@@ -183,6 +272,9 @@ class Training:
         """Applies one protocol transaction, or raises Refused before changing anything."""
         def one(num, default):
             return f.get(num, [default])[-1]
+        if ttype in ECONOMY_TYPES:
+            self.apply_economy(sender, ttype, one, height)
+            return
         if ttype == TX_START_RUN:
             plan = plan_from_proto(f)
             if "admin" not in self.c.roles.get(sender, ()):
@@ -289,6 +381,68 @@ class Training:
             t["abandon"] = (reason, detail)
             self.finish_turn(run, ABANDONED, height)
 
+    def apply_economy(self, sender, ttype, one, height):
+        """Section 19: Transfer, FundRun, ReleaseEscrow, KeyGrant, each checked in the documented order."""
+        if ttype == TX_TRANSFER:
+            to, amount = one(1, b""), one(2, 0)
+            if amount == 0:
+                raise Refused(ZERO_AMOUNT)
+            if to not in self.c.power:
+                raise Refused(UNKNOWN_RECIPIENT)
+            if self.balance(sender) < amount:
+                raise Refused(INSUFFICIENT_BALANCE)
+            self.debit(sender, amount)
+            self.credit(to, amount)
+        elif ttype == TX_FUND_RUN:
+            amount = one(2, 0)
+            if amount == 0:
+                raise Refused(ZERO_AMOUNT)
+            run = self.runs.get(one(1, b""))
+            if run is None:
+                raise Refused(WRONG_RUN)
+            if run["escrow"] is None or sender != run["plan"]["sponsor"]:
+                raise Refused(NOT_SPONSOR)
+            if run["status"] in (FINISHED, UNFUNDED) or run["escrow"]["state"] != OPEN:
+                raise Refused(RUN_FINISHED)
+            if self.balance(sender) < amount:
+                raise Refused(INSUFFICIENT_BALANCE)
+            self.debit(sender, amount)
+            run["escrow"]["funded"] += amount
+            if run["status"] == AWAITING_FUNDING and run["escrow"]["funded"] >= run["plan"]["min_escrow"]:
+                run["status"] = ACTIVE  # turn 0 begins in this block
+                self.begin_turn(run, 0, height)
+        elif ttype == TX_RELEASE_ESCROW:
+            run = self.runs.get(one(1, b""))
+            if run is None:
+                raise Refused(WRONG_RUN)
+            if run["escrow"] is None or sender != run["plan"]["sponsor"]:
+                raise Refused(NOT_SPONSOR)
+            if run["escrow"]["state"] != OPEN:
+                raise Refused(ALREADY_RELEASED)
+            if run["status"] != FINISHED:
+                raise Refused(RUN_NOT_FINISHED)
+            if not gains_settled(run):
+                raise Refused(GAINS_NOT_SETTLED)
+            self.settle(run, RELEASED, height)
+        elif ttype == TX_KEY_GRANT:
+            model, recipient, sealed, commitment = one(2, b""), one(3, b""), one(4, b""), one(5, b"")
+            if len(model) != 32 or len(commitment) != 32 or len(sealed) != WRAPPED_KEY_BYTES:
+                raise Refused(MALFORMED_REQUEST)
+            run = self.runs.get(one(1, b""))
+            if run is None:
+                raise Refused(WRONG_RUN)
+            if run["escrow"] is None or run["escrow"]["state"] != RELEASED:
+                raise Refused(NOT_RELEASED)
+            if recipient != run["plan"]["sponsor"]:
+                raise Refused(GRANT_TO_NON_SPONSOR)
+            save = next((t["save"] for t in run["turns"] if t["save_request_id"] == model and t["save"]),
+                        None) if model == run["head"] else None
+            if save is None or sender not in save["wrapped_keys"]:
+                raise Refused(NOT_KEY_HOLDER)
+            if commitment != save["key_commitment"]:
+                raise Refused(KEY_COMMITMENT_MISMATCH)
+            run["escrow"]["key_grants"][sender] = sealed
+
     def save_record(self, f):
         def one(num, default):
             return f.get(num, [default])[-1]
@@ -325,7 +479,7 @@ class Training:
         except Refused as r:
             reason = r.args[0]
         f = payload_fields
-        run_id = f.get(1, [b""])[-1]
+        run_id = b"" if ttype == TX_TRANSFER else f.get(1, [b""])[-1]  # a Transfer names no run
         if ttype in (TX_LOAD_REQUEST, TX_SAVE_REQUEST, TX_TURN_ABANDON):
             turn = f.get(2, [0])[-1]
         elif ttype in (TX_LOAD_APPROVAL, TX_MODEL_VOTE):
@@ -356,19 +510,81 @@ class Training:
                 out += m["load_token_id"] + s(m["object_key"]) + m["ciphertext_sha256"] + m["model_sha256"]
                 out += i64(m["median_gain_ppm"]) + u8(m["gain_settled"])
             out += refusals_encoding(run["refusals"])
+            if run["plan"]["sponsor"]:  # section 19.7: only a sponsored run has these bytes
+                e = run["escrow"]
+                out += u64(e["funded"]) + u8(e["state"]) + u64(e["settled_height"])
+                out += u32(len(e["payouts"]))
+                for name in sorted(e["payouts"]):
+                    out += s(name) + u64(e["payouts"][name])
+                out += u32(len(e["key_grants"]))
+                for name in sorted(e["key_grants"]):
+                    out += s(name) + s(e["key_grants"][name])
         out += u8(0) if self.active_run is None else u8(1) + s(self.active_run)
-        return out + refusals_encoding(self.refusals)
+        out += refusals_encoding(self.refusals)
+        if self.balances:  # section 19.4, hashed under baton/state/v3
+            out += u32(len(self.balances))
+            for name in sorted(self.balances):
+                out += s(name) + u64(self.balances[name])
+        return out
+
+    def domain(self):
+        """The state hash's domain: v3 while an account holds credits, v2 while a run or a refusal
+        exists, else v1 (sections 10, 18.4, 19.4)."""
+        if self.balances:
+            return "baton/state/v3"
+        return "baton/state/v1" if self.empty() else "baton/state/v2"
 
     def summary(self):
-        """One line per run: its status, each turn's decision, its head and refusals."""
+        """One line per run: its status, each turn's decision, its head and refusals (and its escrow:
+        funded, state, payouts, key granters); then one line of balances."""
         lines = []
         for run_id in sorted(self.runs):
             run = self.runs[run_id]
-            lines.append("run %s: %s, turns %s, head %s, refusals %d" % (
-                run_id.decode(errors="replace"), "active" if run["status"] == ACTIVE else "finished",
+            line = "run %s: %s, turns %s, head %s, refusals %d" % (
+                run_id.decode(errors="replace"), STATUS_NAMES[run["status"]],
                 ",".join(OUTCOME_NAMES[t["outcome"]] for t in run["turns"]),
-                run["head"].hex() if run["head"] else "none", run["refusals"]["total"]))
+                run["head"].hex() if run["head"] else "none", run["refusals"]["total"])
+            e = run["escrow"]
+            if e is not None:
+                line += ", escrow %d %s, paid %s, granted by %s" % (
+                    e["funded"], ESCROW_NAMES[e["state"]], named_amounts(e["payouts"]),
+                    ",".join(n.decode(errors="replace") for n in sorted(e["key_grants"])) or "none")
+            lines.append(line)
+        lines.append("balances: " + named_amounts(self.balances))
         return lines
+
+
+ECONOMY_TYPES = (TX_TRANSFER, TX_FUND_RUN, TX_RELEASE_ESCROW, TX_KEY_GRANT)
+
+
+def named_amounts(amounts):
+    """name=N,name=N in ascending name order, or none."""
+    return ",".join("%s=%d" % (n.decode(errors="replace"), amounts[n]) for n in sorted(amounts)) or "none"
+
+
+def gains_settled(run):
+    """Section 18.2: the run finished and every approved model's gain is settled."""
+    return run["status"] == FINISHED and all(m["gain_settled"] for m in run["models"])
+
+
+def payout_tokens(run):
+    """Section 19.7: each plan partner's tokens, max(0, contributivity_ppm)."""
+    return {p: max(0, run["contributivity"].get(p, 0)) for p in run["plan"]["partners"]}
+
+
+def escrow_payouts(escrow, tokens, sponsor):
+    """Section 19.7: floor(E * tokens_i / T) per partner (none for a zero share), the remainder
+    (everything when T = 0) to the sponsor."""
+    total, out = sum(tokens.values()), {}
+    if total > 0:
+        for name, t in tokens.items():
+            share = escrow * t // total
+            if share:
+                out[name] = out.get(name, 0) + share
+    paid = sum(out.values())
+    if escrow > paid:
+        out[sponsor] = out.get(sponsor, 0) + escrow - paid
+    return out
 
 
 STRICT, TOLERANCE, DELONG = 1, 2, 3

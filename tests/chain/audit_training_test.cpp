@@ -37,15 +37,33 @@ baton::testing::RunResult audit(const ProtocolChain& p) {
        (dir / "genesis.json").string(), (dir / "export.jsonl").string()});
 }
 
-// The auditor's line for `run` ("run ID: STATUS, turns ..., head ..., refusals N").
+// "name=N,name=N" in ascending name order, or "none".
+std::string named_amounts(const std::map<std::string, std::uint64_t>& amounts) {
+  std::string out;
+  for (const auto& [name, n] : amounts)
+    out += (out.empty() ? "" : ",") + name + "=" + std::to_string(n);
+  return out.empty() ? "none" : out;
+}
+
+// The auditor's line for `run` ("run ID: STATUS, turns ..., head ..., refusals
+// N", and for a sponsored run ", escrow FUNDED STATE, paid ..., granted by ...").
 std::string summary(const Run& run) {
   std::string turns;
   for (const auto& t : run.turns)
     turns += (turns.empty() ? "" : ",") + std::string(to_string(t.outcome));
-  return "run " + run.plan.run_id + ": " +
-         (run.status == RunStatus::active ? "active" : "finished") + ", turns " + turns +
-         ", head " + (run.head ? run.head->hex() : "none") + ", refusals " +
-         std::to_string(run.refusals.total) + "\n";
+  std::string line = "run " + run.plan.run_id + ": " + std::string(to_string(run.status)) +
+                     ", turns " + turns + ", head " + (run.head ? run.head->hex() : "none") +
+                     ", refusals " + std::to_string(run.refusals.total);
+  if (run.escrow) {
+    std::string granters;
+    for (const auto& [name, sealed] : run.escrow->key_grants)
+      granters += (granters.empty() ? "" : ",") + name;
+    line += ", escrow " + std::to_string(run.escrow->funded) + " " +
+            std::string(to_string(run.escrow->state)) + ", paid " +
+            named_amounts(run.escrow->payouts) + ", granted by " +
+            (granters.empty() ? "none" : granters);
+  }
+  return line + "\n";
 }
 
 void expect_audit_agrees(const ProtocolChain& p) {
@@ -61,6 +79,9 @@ void expect_audit_agrees(const ProtocolChain& p) {
       << r.out;
   for (const auto& [id, run] : p.training().runs)
     EXPECT_NE(r.out.find(summary(run)), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("balances: " + named_amounts(p.training().accounts.balances) + "\n"),
+            std::string::npos)
+      << r.out;
 }
 
 pb::Transaction abandon(ProtocolChain& p, std::size_t i, std::uint64_t turn,
@@ -233,7 +254,21 @@ TEST(ChainAuditTraining, ReplaysARotatingDeltaLossRunWithALateVote) {
   p.commit(lossy(0, 500'000, 690'000));
   p.commit(lossy(2, 650'000, 690'000));  // quorum; carol's turn begins
   EXPECT_EQ(whose_turn(p.training())->partner, "carol");
-  p.commit(lossy(3, 590'000, 690'000));  // late
+  // Late votes pass the checks of votes on time: an approve that its own
+  // AUCs reject contradicts the policy (then dave's vote in the same block
+  // counts), a loss above 100.0 is malformed.
+  pb::ModelVote contradicting;
+  ASSERT_TRUE(contradicting.ParseFromString(lossy(3, 590'000, 690'000).payload()));
+  contradicting.set_auc_candidate_ppm(690'000);  // below the head's 700000 under strict
+  const pb::Transaction refused = p.tx(3, pb::TX_MODEL_VOTE, contradicting);
+  p.spent(refused);
+  const pb::Transaction late = lossy(3, 590'000, 690'000);
+  p.spent(late);
+  p.append({encode_transaction(refused), encode_transaction(late)});
+  const Refusal* r = find_refusal(p.training(), tx_hash(encode_transaction(refused)));
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->reason, ProtocolRejected::vote_contradicts_policy);
+  EXPECT_EQ(p.commit_refused(lossy(3, 100'000'001, 690'000)), ProtocolRejected::malformed_request);
   p.empty_blocks(4);
   EXPECT_TRUE(p.run().models[0].gain_settled);
   EXPECT_EQ(p.run().contributivity_ppm.at("bob"), 100'000);  // {40000, 100000, 190000}
@@ -329,6 +364,328 @@ TEST(ChainAuditTraining, NamesABlockWhoseSignedStateHashMisstatesTheTrainingStat
   const auto r = audit(p);
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_EQ(r.out, "height " + std::to_string(p.blocks.size()) + ": wrong app state hash\n");
+}
+
+// ---- Accounts and escrow (issue 13, docs/PROTOCOL.md §19) ----
+
+constexpr std::size_t kAlice = 0, kBob = 1, kCarol = 2, kDave = 3;
+
+// Replaces the chain's genesis by `g` (before any block).
+void use_genesis(ProtocolChain& p, const Genesis& g) {
+  p.chain.genesis_text = encode_genesis(g);
+  p.chain.spec = load_chain_spec(p.chain.genesis_text).value();
+  p.chain.state = initial_state(p.chain.spec.genesis_hash);
+}
+
+// Alice, bob and carol train and vote; dave (power 0) is the sponsor.
+Genesis sponsor_genesis(std::vector<std::uint64_t> balances) {
+  Genesis g = fixed_genesis({1, 1, 1, 0});
+  g.members[kDave].roles = {"sponsor"};
+  for (std::size_t i = 0; i < balances.size(); ++i) g.members[i].balance = balances[i];
+  return g;
+}
+
+TrainingPlan escrow_plan(std::uint64_t min_escrow) {
+  TrainingPlan plan = test_plan(3);
+  plan.sponsor = "dave";
+  plan.min_escrow = min_escrow;
+  plan.funding_deadline_blocks = min_escrow > 0 ? 6 : 0;
+  plan.release_deadline_blocks = 5;
+  return plan;
+}
+
+pb::Transaction transfer(ProtocolChain& p, std::size_t from, const std::string& to,
+                         std::uint64_t amount) {
+  pb::Transfer t;
+  t.set_to(to);
+  t.set_amount(amount);
+  return p.tx(from, pb::TX_TRANSFER, t);
+}
+
+pb::Transaction fund(ProtocolChain& p, std::size_t from, std::uint64_t amount,
+                     const std::string& run = "run-1") {
+  pb::FundRun f;
+  f.set_run_id(run);
+  f.set_amount(amount);
+  return p.tx(from, pb::TX_FUND_RUN, f);
+}
+
+pb::Transaction release(ProtocolChain& p, std::size_t from, const std::string& run = "run-1") {
+  pb::ReleaseEscrow r;
+  r.set_run_id(run);
+  return p.tx(from, pb::TX_RELEASE_ESCROW, r);
+}
+
+pb::Transaction key_grant(ProtocolChain& p, std::size_t from, const Hash& model,
+                          const Hash& commitment, const std::string& recipient = "dave",
+                          std::size_t sealed_bytes = kWrappedKeyBytes, char fill = 'k') {
+  pb::KeyGrant g;
+  g.set_run_id("run-1");
+  g.set_model_id(hash_bytes(model));
+  g.set_recipient(recipient);
+  g.set_wrapped_key(std::string(sealed_bytes, fill));
+  g.set_key_commitment(hash_bytes(commitment));
+  return p.tx(from, pb::TX_KEY_GRANT, g);
+}
+
+// One turn of `partner` on the three-validator chain, voted on by the two
+// others with AUC gains g1 and g2 (ppm over a head AUC of 0.5): approved
+// when both are >= 0, rejected at the first negative one.
+void play_turn(ProtocolChain& p, std::size_t partner, std::int64_t g1, std::int64_t g2) {
+  std::vector<std::size_t> voters;
+  for (std::size_t v : {kAlice, kBob, kCarol})
+    if (v != partner) voters.push_back(v);
+  const std::uint64_t turn = p.turn().index;
+  p.grant_load(partner, {voters[0], voters[1]});
+  const Hash save = p.commit(p.save_request(partner, turn, p.run().head));
+  for (std::size_t k = 0; k < 2; ++k) {
+    const std::int64_t gain = k == 0 ? g1 : g2;
+    p.commit(p.model_vote(voters[k], save, gain >= 0, static_cast<std::uint32_t>(500000 + gain),
+                          500000));
+    if (gain < 0) break;  // rejected: two voters, one rejection decides
+  }
+}
+
+// Transfers from block 1 on (the allocations are credited before its first
+// transaction), an account emptied and dropped from the state, two transfers
+// in one block that together overdraw, and every Transfer refusal.
+TEST(ChainAuditTraining, ReplaysTransfersAndTheirRefusals) {
+  ProtocolChain p;
+  Genesis g = fixed_genesis();
+  g.members[kAlice].balance = 1000;
+  g.members[kCarol].balance = 250;
+  use_genesis(p, g);
+  p.commit(transfer(p, kAlice, "bob", 300));  // block 1
+  p.commit(transfer(p, kBob, "carol", 300));  // bob's account leaves the state
+  EXPECT_FALSE(p.training().accounts.balances.contains("bob"));
+  EXPECT_EQ(p.commit_refused(transfer(p, kBob, "alice", 1)),
+            ProtocolRejected::insufficient_balance);
+  EXPECT_EQ(p.commit_refused(transfer(p, kAlice, "bob", 701)),
+            ProtocolRejected::insufficient_balance);
+  EXPECT_EQ(p.commit_refused(transfer(p, kAlice, "mallory", 5)),
+            ProtocolRejected::unknown_recipient);
+  EXPECT_EQ(p.commit_refused(transfer(p, kAlice, "", 5)), ProtocolRejected::unknown_recipient);
+  EXPECT_EQ(p.commit_refused(transfer(p, kAlice, "bob", 0)), ProtocolRejected::zero_amount);
+  p.commit(transfer(p, kAlice, "alice", 700));  // to oneself: nothing moves
+  const pb::Transaction first = transfer(p, kAlice, "dave", 500);
+  p.spent(first);
+  const pb::Transaction second = transfer(p, kAlice, "carol", 500);
+  p.spent(second);
+  p.append({encode_transaction(first), encode_transaction(second)});
+  ASSERT_NE(find_refusal(p.training(), tx_hash(encode_transaction(second))), nullptr);
+  p.commit(transfer(p, kCarol, "dave", 550));  // carol's whole balance
+  EXPECT_EQ(p.training().accounts.balances,
+            (std::map<std::string, std::uint64_t>{{"alice", 200}, {"dave", 1050}}));
+  EXPECT_EQ(p.training().refusals.total, 6u);
+  expect_audit_agrees(p);
+}
+
+// A run that waits for its funding (turn transactions refused meanwhile),
+// funded in two parts that empty the sponsor's account (the state hash falls
+// back from v3 to v2 while the escrow holds every credit), three turns, the
+// release refused until the gains settle, then paid by tokens with the
+// remainder to the sponsor; key grants refused before the release and for
+// every wrong field after it, two accepted and one replaced.
+TEST(ChainAuditTraining, ReplaysAFundedRunReleasedByItsSponsorAndItsKeyGrants) {
+  ProtocolChain p;
+  use_genesis(p, sponsor_genesis({0, 0, 0, 1000}));
+  TrainingPlan plan = escrow_plan(600);
+  plan.funding_deadline_blocks = 20;  // room for the refusals below
+  TrainingPlan partner_sponsor = plan, no_deadline = plan, no_sponsor = plan;
+  partner_sponsor.sponsor = "alice";
+  no_deadline.funding_deadline_blocks = 0;
+  no_sponsor.sponsor.clear();
+  for (const TrainingPlan& bad : {partner_sponsor, no_deadline, no_sponsor})
+    EXPECT_EQ(p.commit_refused(p.start(kAlice, bad)), ProtocolRejected::invalid_plan);
+  p.commit(p.start(kAlice, plan));
+  EXPECT_EQ(p.run().status, RunStatus::awaiting_funding);
+  EXPECT_EQ(p.commit_refused(p.load_request(kAlice, 0, std::nullopt)),
+            ProtocolRejected::wrong_phase);
+  EXPECT_EQ(p.commit_refused(fund(p, kAlice, 1)), ProtocolRejected::not_sponsor);
+  EXPECT_EQ(p.commit_refused(fund(p, kDave, 0)), ProtocolRejected::zero_amount);
+  EXPECT_EQ(p.commit_refused(fund(p, kDave, 1001)), ProtocolRejected::insufficient_balance);
+  EXPECT_EQ(p.commit_refused(fund(p, kDave, 1, "no-such-run")), ProtocolRejected::wrong_run);
+  EXPECT_EQ(p.commit_refused(release(p, kDave)), ProtocolRejected::run_not_finished);
+  EXPECT_EQ(p.commit_refused(release(p, kBob)), ProtocolRejected::not_sponsor);
+  EXPECT_EQ(p.commit_refused(release(p, kDave, "no-such-run")), ProtocolRejected::wrong_run);
+  p.commit(fund(p, kDave, 400));
+  EXPECT_EQ(p.run().status, RunStatus::awaiting_funding);
+  p.commit(fund(p, kDave, 600));  // the minimum is reached: turn 0 begins
+  ASSERT_EQ(p.run().status, RunStatus::active);
+  EXPECT_TRUE(p.training().accounts.empty());
+  EXPECT_EQ(state_hash(kChainId, p.chain.state),
+            sha256(domain_separated(kStateDomainV2, kChainId, state_encoding(p.chain.state))));
+
+  play_turn(p, kAlice, 20000, 40000);  // settles at +20000
+  play_turn(p, kBob, 5000, -5000);     // rejected: no tokens
+  play_turn(p, kCarol, 10000, 10000);  // the last turn; its gain settles 4 blocks later
+  ASSERT_EQ(p.run().status, RunStatus::finished);
+  const Hash head = *p.run().head;
+  const Hash commitment = find_save(p.run(), head)->key_commitment;
+  EXPECT_EQ(p.commit_refused(release(p, kDave)), ProtocolRejected::gains_not_settled);
+  EXPECT_EQ(p.commit_refused(key_grant(p, kAlice, head, commitment)),
+            ProtocolRejected::not_released);
+  EXPECT_EQ(p.commit_refused(fund(p, kDave, 1)), ProtocolRejected::run_finished);
+  ASSERT_TRUE(gains_settled(p.run()));
+  ASSERT_EQ(p.run().escrow->state, EscrowState::open);  // its release deadline is ahead
+  p.commit(release(p, kDave));
+  EXPECT_EQ(p.run().escrow->payouts,
+            (std::map<std::string, std::uint64_t>{{"alice", 666}, {"carol", 333}, {"dave", 1}}));
+  EXPECT_EQ(p.commit_refused(release(p, kDave)), ProtocolRejected::already_released);
+
+  const Hash earlier = p.run().models[0].id;
+  EXPECT_EQ(p.commit_refused(key_grant(p, kAlice, head, commitment, "carol")),
+            ProtocolRejected::grant_to_non_sponsor);
+  EXPECT_EQ(p.commit_refused(key_grant(p, kAlice, head, fake_hash(0x77))),
+            ProtocolRejected::key_commitment_mismatch);
+  EXPECT_EQ(p.commit_refused(key_grant(p, kAlice, earlier, commitment)),
+            ProtocolRejected::not_key_holder);
+  EXPECT_EQ(p.commit_refused(key_grant(p, kAlice, head, commitment, "dave", 79)),
+            ProtocolRejected::malformed_request);
+  pb::KeyGrant other_run;
+  other_run.set_run_id("run-9");
+  other_run.set_model_id(hash_bytes(head));
+  other_run.set_recipient("dave");
+  other_run.set_wrapped_key(std::string(kWrappedKeyBytes, 'k'));
+  other_run.set_key_commitment(hash_bytes(commitment));
+  EXPECT_EQ(p.commit_refused(p.tx(kAlice, pb::TX_KEY_GRANT, other_run)),
+            ProtocolRejected::wrong_run);
+  p.commit(key_grant(p, kAlice, head, commitment));
+  p.commit(key_grant(p, kCarol, head, commitment));
+  p.commit(key_grant(p, kAlice, head, commitment, "dave", kWrappedKeyBytes, 'z'));  // replaces
+  EXPECT_EQ(p.run().escrow->key_grants.at("alice"), std::string(kWrappedKeyBytes, 'z'));
+  // The partners spend their payout.
+  p.commit(transfer(p, kAlice, "bob", 66));
+  expect_audit_agrees(p);
+}
+
+// A sponsor that funds and never releases: the partners are paid by their
+// tokens at the release deadline, in end_block, and the model is never
+// granted. The release deadline (3 blocks after the run's end) comes before
+// the last gain settles (8 blocks after its SaveRequest): the payout waits
+// for it.
+TEST(ChainAuditTraining, ReplaysTheDeadlinePayoutOfAnEscrowNobodyReleased) {
+  ProtocolChain p;
+  use_genesis(p, sponsor_genesis({0, 7, 0, 1000}));
+  TrainingPlan plan = escrow_plan(0);  // starts at once
+  plan.release_deadline_blocks = 3;
+  plan.vote_deadline_blocks = 8;
+  p.commit(p.start(kAlice, plan));
+  ASSERT_EQ(p.run().status, RunStatus::active);
+  p.commit(fund(p, kDave, 999));
+  play_turn(p, kAlice, 20000, 20000);
+  play_turn(p, kBob, 10000, 10000);
+  play_turn(p, kCarol, 10000, 10000);
+  ASSERT_EQ(p.run().status, RunStatus::finished);
+  while (p.run().escrow->state == EscrowState::open) p.empty_blocks(1);
+  EXPECT_EQ(p.run().escrow->state, EscrowState::paid_at_deadline);
+  const Turn& last = p.run().turns.back();
+  ASSERT_GT(vote_deadline(p.run(), last), p.run().end_height + 3);
+  EXPECT_EQ(p.run().escrow->settled_height, vote_deadline(p.run(), last));
+  EXPECT_EQ(p.run().escrow->payouts,
+            (std::map<std::string, std::uint64_t>{
+                {"alice", 499}, {"bob", 249}, {"carol", 249}, {"dave", 2}}));
+  EXPECT_EQ(p.training().accounts.balance("bob"), 256u);
+  EXPECT_EQ(p.commit_refused(release(p, kDave)), ProtocolRejected::already_released);
+  const Hash head = *p.run().head;
+  EXPECT_EQ(p.commit_refused(key_grant(p, kAlice, head, find_save(p.run(), head)->key_commitment)),
+            ProtocolRejected::not_released);
+  expect_audit_agrees(p);
+}
+
+// Funding that never reaches the minimum: the run ends unfunded at its
+// funding deadline, the sponsor is refunded, and the consortium may start
+// another run.
+TEST(ChainAuditTraining, ReplaysAnUnfundedRunAndItsRefund) {
+  ProtocolChain p;
+  use_genesis(p, sponsor_genesis({0, 0, 0, 1000}));
+  p.commit(p.start(kAlice, escrow_plan(100)));  // block 1: funding deadline 1 + 6
+  p.commit(fund(p, kDave, 30));
+  TrainingPlan other = escrow_plan(0);
+  other.run_id = "run-2";
+  EXPECT_EQ(p.commit_refused(p.start(kAlice, other)), ProtocolRejected::run_active);
+  while (p.run().status == RunStatus::awaiting_funding) p.empty_blocks(1);
+  EXPECT_EQ(p.run().status, RunStatus::unfunded);
+  EXPECT_EQ(p.run().end_height, 7u);
+  EXPECT_EQ(p.run().escrow->state, EscrowState::refunded);
+  EXPECT_EQ(p.training().accounts.balance("dave"), 1000u);
+  EXPECT_EQ(p.commit_refused(fund(p, kDave, 1)), ProtocolRejected::run_finished);
+  EXPECT_EQ(p.commit_refused(release(p, kDave)), ProtocolRejected::already_released);
+  EXPECT_EQ(p.commit_refused(p.load_request(kAlice, 0, std::nullopt)),
+            ProtocolRejected::run_not_active);
+  p.commit(p.start(kAlice, other));
+  p.commit(fund(p, kDave, 10, "run-2"));
+  expect_audit_agrees(p);
+}
+
+// A genesis plan with an escrow (the auditor reads its "escrow" object):
+// block 1 credits the sponsor's allocation and starts the run awaiting its
+// funding, and the sponsor's FundRun in that same block begins turn 0.
+TEST(ChainAuditTraining, ReplaysAGenesisPlanThatWaitsForItsSponsorsFunds) {
+  ProtocolChain p;
+  nlohmann::ordered_json text =
+      nlohmann::ordered_json::parse(encode_genesis(sponsor_genesis({0, 0, 0, 500})));
+  text["training_plan"] = nlohmann::ordered_json::parse(R"({
+    "run_id": "run-1",
+    "model": {"architecture": "mlp", "hidden": [8], "input_shape": [2], "num_classes": 2},
+    "dataset": {"feature_columns": ["age", "volume"], "label_column": "survival"},
+    "partners": ["alice", "bob", "carol"],
+    "cycles": 1,
+    "deadlines": {"load_blocks": 4, "save_blocks": 8, "vote_blocks": 4},
+    "escrow": {"sponsor": "dave", "min_credits": 300, "funding_blocks": 5, "release_blocks": 5}})");
+  p.chain.genesis_text = text.dump(2) + "\n";
+  p.chain.spec = load_chain_spec(p.chain.genesis_text).value();
+  p.chain.state = initial_state(p.chain.spec.genesis_hash);
+  ASSERT_EQ(p.chain.spec.genesis_plan()->sponsor, "dave");
+  p.commit(fund(p, kDave, 300));  // block 1
+  ASSERT_EQ(p.run().status, RunStatus::active);
+  EXPECT_EQ(p.turn().start_height, 1u);
+  play_turn(p, kAlice, 30000, 10000);
+  EXPECT_EQ(p.training().accounts.balance("dave"), 200u);
+  expect_audit_agrees(p);
+}
+
+// The attacker: every validator signs a block whose state hash misstates one
+// account (one credit more for alice, or one credit moved from alice to bob,
+// which keeps the total). The auditor recomputes the balances from the
+// transactions and names the block.
+TEST(ChainAuditTraining, NamesABlockWhoseSignedStateHashMisstatesABalance) {
+  ProtocolChain p;
+  use_genesis(p, sponsor_genesis({0, 0, 0, 1000}));
+  p.commit(p.start(kAlice, escrow_plan(0)));
+  p.commit(fund(p, kDave, 900));
+  play_turn(p, kAlice, 20000, 20000);
+  play_turn(p, kBob, 10000, 10000);
+  play_turn(p, kCarol, 10000, 10000);
+  while (!gains_settled(p.run())) p.empty_blocks(1);
+  p.commit(release(p, kDave));
+  expect_audit_agrees(p);
+  ASSERT_EQ(p.training().accounts.balance("alice"), 450u);
+  const std::vector<std::pair<const char*, void (*)(Accounts&)>> tampers = {
+      {"one credit created", [](Accounts& a) { a.balances.at("alice") += 1; }},
+      {"one credit moved",
+       [](Accounts& a) {
+         a.balances.at("alice") -= 1;
+         a.balances.at("bob") += 1;
+       }},
+  };
+  for (const auto& [what, tamper] : tampers) {
+    LedgerState misstated = p.chain.state;
+    tamper(misstated.training.accounts);
+    const pb::Block block = with_header(p.chain.propose({}).block, [&](pb::BlockHeader& h) {
+      h.set_app_state_hash(hash_bytes(state_hash(kChainId, misstated)));
+    });
+    const pb::CommittedBlock committed = p.chain.seal(block, {0, 1, 2});
+    auto verdict = validate_block(p.chain.spec, p.chain.state, committed);
+    ASSERT_FALSE(verdict.ok()) << what;
+    EXPECT_EQ(verdict.reason().reason, BlockInvalid::wrong_app_state_hash) << what;
+    p.blocks.push_back(encode_committed_block(committed));
+    const auto r = audit(p);
+    EXPECT_EQ(r.exit_code, 3) << what << r.out << r.err;
+    EXPECT_EQ(r.out, "height " + std::to_string(p.blocks.size()) + ": wrong app state hash\n")
+        << what;
+    p.blocks.pop_back();
+  }
 }
 
 }  // namespace
