@@ -4,7 +4,7 @@ Used by audit_training.py: the plan of a StartRun (its canonical
 pb::TrainingPlan payload) or of the genesis "training_plan" object, its
 canonical protobuf encoding (which the state hash holds, section 18.4) and
 the plan bounds that decide whether a StartRun is refused as invalid_plan,
-the escrow fields of section 19.6 included.
+the escrow fields of section 19.6 and the deposits of section 19.9 included.
 Strings are kept as bytes.
 """
 import json
@@ -56,8 +56,9 @@ def encode_plan(p):
     if p["sponsor"]:  # the escrow (section 19.6), fields 40..43: absent without a sponsor
         out += put_bytes(40, p["sponsor"])
     for num, key in ((41, "min_escrow"), (42, "funding_deadline_blocks"),
-                     (43, "release_deadline_blocks"), (60, "token_mode"), (61, "turn_order"),
-                     (62, "suspend_after")):
+                     (43, "release_deadline_blocks"), (44, "submission_cost"), (45, "deposit"),
+                     (46, "deposit_factor"), (47, "min_balance"), (60, "token_mode"),
+                     (61, "turn_order"), (62, "suspend_after")):
         out += put_uint(num, p[key])
     return out
 
@@ -76,7 +77,8 @@ def plan_from_proto(f):
         "save_deadline_blocks": one(19, 0), "vote_deadline_blocks": one(20, 0),
         "token_mode": one(60, 0), "turn_order": one(61, 0), "suspend_after": one(62, 0),
         "sponsor": one(40, b""), "min_escrow": one(41, 0), "funding_deadline_blocks": one(42, 0),
-        "release_deadline_blocks": one(43, 0),
+        "release_deadline_blocks": one(43, 0), "submission_cost": one(44, 0), "deposit": one(45, 0),
+        "deposit_factor": one(46, 0), "min_balance": one(47, 0),
     }
 
 
@@ -97,7 +99,7 @@ def plan_from_genesis(j):
         return None
     ds, tr = j.get("dataset", {}), j.get("training", {})
     vp, q, d = j.get("vote_policy", {}), j.get("quorum", {}), j.get("deadlines", {})
-    es = j.get("escrow", {})
+    es, dep = j.get("escrow", {}), j.get("deposits", {})
     model = j["model"]
     if isinstance(model, str):
         spec = model
@@ -136,6 +138,9 @@ def plan_from_genesis(j):
         "sponsor": es.get("sponsor", "").encode(), "min_escrow": es.get("min_credits", 0),
         "funding_deadline_blocks": es.get("funding_blocks", 0),
         "release_deadline_blocks": es.get("release_blocks", 0),
+        "submission_cost": dep.get("submission_cost", 0), "deposit": dep.get("deposit", 0),
+        "deposit_factor": dep.get("factor", 1 if dep.get("deposit", 0) > 0 else 0),
+        "min_balance": dep.get("min_balance", 0),
     }
 
 
@@ -192,7 +197,23 @@ def plan_is_valid(c, p):
     if not all(validators <= p[k] <= MAX_DEADLINE_BLOCKS
                for k in ("load_deadline_blocks", "save_deadline_blocks", "vote_deadline_blocks")):
         return False
-    return escrow_is_valid(c, p, validators)
+    return escrow_is_valid(c, p, validators) and deposits_are_valid(p)
+
+
+MAX_PLAN_CREDITS, MAX_DEPOSIT_FACTOR = 10 ** 15, 16
+
+
+def deposits_are_valid(p):
+    """Section 19.9: amounts at most 10^15, a factor 1..16 exactly when there is a deposit, a
+    submission cost only with a sponsor's escrow."""
+    if any(p[k] > MAX_PLAN_CREDITS for k in ("submission_cost", "deposit", "min_balance")):
+        return False
+    if p["deposit"] == 0:
+        if p["deposit_factor"] != 0:
+            return False
+    elif not 1 <= p["deposit_factor"] <= MAX_DEPOSIT_FACTOR:
+        return False
+    return p["submission_cost"] == 0 or bool(p["sponsor"])
 
 
 def escrow_is_valid(c, p, validators):

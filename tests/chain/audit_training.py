@@ -3,9 +3,10 @@
 Used by audit_export.py: without Baton's code it re-applies every protocol
 transaction (StartRun, LoadRequest, LoadApproval, SaveRequest, ModelVote,
 TurnAbandon; Transfer, FundRun, ReleaseEscrow, KeyGrant), the genesis
-allocations and the genesis plan's run, and the deadlines (turns, gains,
-funding, release) to its own copy of the training state, and encodes that
-state as sections 18.4, 19.4 and 19.7 lay out, so that the auditor can
+allocations and the genesis plan's run, the deposits and submission costs
+of section 19.9, and the deadlines (turns, gains, funding, release) to its
+own copy of the training state, and encodes that state as sections 18.4,
+19.4, 19.7 and 19.9 lay out, so that the auditor can
 recompute each block's app_state_hash (section 10: the v2 hash once a run or a
 refusal exists, v3 while an account holds credits). The plan's forms and
 bounds: audit_plan.py.
@@ -30,11 +31,12 @@ PROTOCOL_TYPES = range(10, 20)
 (INSUFFICIENT_BALANCE, UNKNOWN_RECIPIENT, ZERO_AMOUNT, NOT_SPONSOR, RUN_FINISHED, RUN_NOT_FINISHED,
  ALREADY_RELEASED, NOT_RELEASED, KEY_COMMITMENT_MISMATCH, NOT_KEY_HOLDER, GRANT_TO_NON_SPONSOR,
  GAINS_NOT_SETTLED) = range(18, 30)
+CANNOT_AFFORD_STAKE, BELOW_MIN_BALANCE = 30, 31  # section 19.9
 
 # Turn phases and outcomes (section 18.4).
 AWAITING_LOAD_REQUEST, LOAD_VOTING, TRAINING, SAVE_VOTING, DONE = range(1, 6)
-PENDING, APPROVED, REJECTED, EXPIRED, ABANDONED, SUSPENDED = range(0, 6)
-OUTCOME_NAMES = ["pending", "approved", "rejected", "expired", "abandoned", "suspended"]
+PENDING, APPROVED, REJECTED, EXPIRED, ABANDONED, SUSPENDED, CANNOT_PAY = range(0, 7)
+OUTCOME_NAMES = ["pending", "approved", "rejected", "expired", "abandoned", "suspended", "cannot_pay"]
 ACTIVE, FINISHED, AWAITING_FUNDING, UNFUNDED = 1, 2, 3, 4
 STATUS_NAMES = {ACTIVE: "active", FINISHED: "finished", AWAITING_FUNDING: "awaiting_funding",
                 UNFUNDED: "unfunded"}
@@ -129,22 +131,70 @@ class Training:
             "load_token_id": None, "load_token_height": 0, "save_request_id": None,
             "save_request_height": 0, "save": None, "model_votes": {}, "save_token_id": None,
             "save_token_height": 0, "head_before": run["head"], "abandon": None,
+            "stake": {"deposit": 0, "cost": 0, "settled": False, "refunded": 0, "escrowed": 0,
+                      "forfeits": {}},
         })
+
+    def begin_from(self, run, index, height):
+        """Begins turn `index`, skipping the turns of a suspended partner and of one that cannot pay
+        (section 19.9), or finishes the run after its last turn."""
+        p = run["plan"]
+        while index < p["cycles"] * len(p["partners"]):
+            self.begin_turn(run, index, height)
+            t = run["turns"][-1]
+            if partner_suspended(run, t["partner"]):
+                t["outcome"] = SUSPENDED
+            elif partner_cannot_pay(run, t["partner"], self.balance(t["partner"])) is not None:
+                t["outcome"] = CANNOT_PAY
+            else:
+                return
+            t["phase"], t["end_height"] = DONE, height
+            index += 1
+        run["status"], run["end_height"] = FINISHED, height
+        if self.active_run == p["run_id"]:
+            self.active_run = None
 
     def finish_turn(self, run, outcome, height):
         t = run["turns"][-1]
+        self.settle_stake(run, t, outcome)  # reads the phase the turn ended in
         t["phase"], t["outcome"], t["end_height"] = DONE, outcome, height
-        p = run["plan"]
-        index = t["index"] + 1
-        while index < p["cycles"] * len(p["partners"]):  # a suspended partner's turns are skipped
-            self.begin_turn(run, index, height)
-            t = run["turns"][-1]
-            if not partner_suspended(run, t["partner"]):
-                return
-            t["phase"], t["outcome"], t["end_height"] = DONE, SUSPENDED, height
-            index += 1
-        run["status"], run["end_height"] = FINISHED, height
-        self.active_run = None
+        self.begin_from(run, t["index"] + 1, height)
+
+    # -- deposits (section 19.9)
+
+    def lock_stake(self, run, t):
+        if not has_stakes(run["plan"]):
+            return
+        st = t["stake"]
+        st["deposit"], st["cost"] = required_deposit(run, t["partner"]), run["plan"]["submission_cost"]
+        self.debit(t["partner"], st["deposit"] + st["cost"])
+
+    @staticmethod
+    def pay_submission_cost(run, t):
+        st = t["stake"]
+        if st["cost"]:
+            run["escrow"]["funded"] += st["cost"]
+            st["escrowed"] = st["cost"]
+
+    def settle_stake(self, run, t, outcome):
+        """Where a turn's locked credits go when it ends (section 19.9, "Where the credits go")."""
+        st = t["stake"]
+        if not has_stakes(run["plan"]) or t["load_request_id"] is None or st["settled"]:
+            return
+        forfeit, takers = 0, []
+        if outcome == REJECTED and t["save"] is not None:
+            forfeit = st["deposit"]
+            takers = [n for n in sorted(t["model_votes"]) if not t["model_votes"][n]["approve"]]
+        elif outcome == EXPIRED and t["phase"] == TRAINING:
+            forfeit = st["deposit"] - st["deposit"] // 2
+            takers = [n for n in sorted(t["load_approvals"]) if t["load_approvals"][n]["approve"]]
+        if forfeit and takers:
+            st["forfeits"] = split_credits(forfeit, takers)
+            for name, credits in st["forfeits"].items():
+                self.credit(name, credits)
+        st["refunded"] = stake_locked(st)
+        self.credit(t["partner"], st["refunded"])
+        st["settled"] = True
 
     def start_run(self, plan, plan_bytes, started_by, height):
         run = {"plan": plan, "plan_bytes": plan_bytes, "started_by": started_by,
@@ -156,10 +206,10 @@ class Training:
                              "key_grants": {}}
         if plan["min_escrow"] > 0:  # waits for its funding: no turn yet
             run["status"] = AWAITING_FUNDING
-        else:
-            self.begin_turn(run, 0, height)
         self.runs[plan["run_id"]] = run
         self.active_run = plan["run_id"]
+        if run["status"] == ACTIVE:
+            self.begin_from(run, 0, height)
 
     def begin_block(self, genesis, height):
         if height != 1:
@@ -297,6 +347,10 @@ class Training:
                 raise Refused(MALFORMED_REQUEST)
             if (head or None) != run["head"]:
                 raise Refused(WRONG_HEAD)
+            why = partner_cannot_pay(run, sender, self.balance(sender))
+            if why is not None:
+                raise Refused(why)
+            self.lock_stake(run, t)
             t["load_request_id"], t["load_request_height"] = tx_hash, height
             t["phase"], t["deadline_height"] = LOAD_VOTING, deadline_after(height, run["plan"]["vote_deadline_blocks"])
         elif ttype == TX_LOAD_APPROVAL:
@@ -325,6 +379,7 @@ class Training:
                    for e in run["turns"]):
                 raise Refused(DUPLICATE_MODEL)
             t["save"], t["save_request_id"], t["save_request_height"] = save, tx_hash, height
+            self.pay_submission_cost(run, t)
             t["phase"], t["deadline_height"] = SAVE_VOTING, deadline_after(height, run["plan"]["vote_deadline_blocks"])
         elif ttype == TX_MODEL_VOTE:
             request_id = one(2, b"")
@@ -410,7 +465,7 @@ class Training:
             run["escrow"]["funded"] += amount
             if run["status"] == AWAITING_FUNDING and run["escrow"]["funded"] >= run["plan"]["min_escrow"]:
                 run["status"] = ACTIVE  # turn 0 begins in this block
-                self.begin_turn(run, 0, height)
+                self.begin_from(run, 0, height)
         elif ttype == TX_RELEASE_ESCROW:
             run = self.runs.get(one(1, b""))
             if run is None:
@@ -503,7 +558,11 @@ class Training:
             out += u32(len(run["contributivity"]))
             for name in sorted(run["contributivity"]):
                 out += s(name) + i64(run["contributivity"][name])
-            out += u32(len(run["turns"])) + b"".join(turn_encoding(t) for t in run["turns"])
+            out += u32(len(run["turns"]))
+            for t in run["turns"]:
+                out += turn_encoding(t)
+                if has_stakes(run["plan"]):  # section 19.9, "Stake bytes"
+                    out += stake_encoding(t["stake"])
             out += u32(len(run["models"]))
             for m in run["models"]:
                 out += m["id"] + opt(m["parent"]) + s(m["contributor"]) + u64(m["turn"]) + u64(m["height"])
@@ -560,6 +619,63 @@ ECONOMY_TYPES = (TX_TRANSFER, TX_FUND_RUN, TX_RELEASE_ESCROW, TX_KEY_GRANT)
 def named_amounts(amounts):
     """name=N,name=N in ascending name order, or none."""
     return ",".join("%s=%d" % (n.decode(errors="replace"), amounts[n]) for n in sorted(amounts)) or "none"
+
+
+MAX_PLAN_CREDITS = 10 ** 15
+
+
+def has_stakes(plan):
+    return plan["submission_cost"] > 0 or plan["deposit"] > 0
+
+
+def required_deposit(run, partner):
+    """min(deposit x factor^k, 10^15), k the partner's rejected candidates since its last approval."""
+    p = run["plan"]
+    if p["deposit"] == 0:
+        return 0
+    k = 0
+    for t in reversed(run["turns"]):
+        if t["partner"] != partner:
+            continue
+        if t["outcome"] == APPROVED:
+            break
+        if t["outcome"] == REJECTED and t["save"] is not None:
+            k += 1
+    d = min(p["deposit"], MAX_PLAN_CREDITS)
+    for _ in range(k):
+        if p["deposit_factor"] <= 1 or d >= MAX_PLAN_CREDITS:
+            break
+        d = min(d * p["deposit_factor"], MAX_PLAN_CREDITS)
+    return d
+
+
+def partner_cannot_pay(run, partner, balance):
+    """Section 19.9: below min_balance, or below submission_cost + the required deposit; else None."""
+    p = run["plan"]
+    if balance < p["min_balance"]:
+        return BELOW_MIN_BALANCE
+    if balance < p["submission_cost"] + required_deposit(run, partner):
+        return CANNOT_AFFORD_STAKE
+    return None
+
+
+def split_credits(amount, names):
+    """floor(amount / n) each, one more to each of the first amount mod n names; non-zero only."""
+    n = len(names)
+    shares = {name: amount // n + (1 if i < amount % n else 0) for i, name in enumerate(names)}
+    return {name: c for name, c in shares.items() if c}
+
+
+def stake_locked(st):
+    return max(0, st["deposit"] + st["cost"] - st["refunded"] - st["escrowed"] - sum(st["forfeits"].values()))
+
+
+def stake_encoding(st):
+    out = u64(st["deposit"]) + u64(st["cost"]) + u8(st["settled"]) + u64(st["refunded"])
+    out += u64(st["escrowed"]) + u32(len(st["forfeits"]))
+    for name in sorted(st["forfeits"]):
+        out += s(name) + u64(st["forfeits"][name])
+    return out
 
 
 def gains_settled(run):

@@ -618,13 +618,16 @@ TEST(ChainAuditTraining, ReplaysAnUnfundedRunAndItsRefund) {
   expect_audit_agrees(p);
 }
 
-// A genesis plan with an escrow (the auditor reads its "escrow" object):
-// block 1 credits the sponsor's allocation and starts the run awaiting its
-// funding, and the sponsor's FundRun in that same block begins turn 0.
+// A genesis plan with an escrow and a deposit (the auditor reads its "escrow"
+// and "deposits" objects, the factor left to its default 1): block 1 credits
+// the allocations and starts the run awaiting its funding, and the sponsor's
+// FundRun in that same block begins turn 0. Bob and carol hold nothing, so
+// once alice's turn ends their turns are skipped (cannot_pay) and the run
+// finishes.
 TEST(ChainAuditTraining, ReplaysAGenesisPlanThatWaitsForItsSponsorsFunds) {
   ProtocolChain p;
   nlohmann::ordered_json text =
-      nlohmann::ordered_json::parse(encode_genesis(sponsor_genesis({0, 0, 0, 500})));
+      nlohmann::ordered_json::parse(encode_genesis(sponsor_genesis({50, 0, 0, 500})));
   text["training_plan"] = nlohmann::ordered_json::parse(R"({
     "run_id": "run-1",
     "model": {"architecture": "mlp", "hidden": [8], "input_shape": [2], "num_classes": 2},
@@ -632,7 +635,8 @@ TEST(ChainAuditTraining, ReplaysAGenesisPlanThatWaitsForItsSponsorsFunds) {
     "partners": ["alice", "bob", "carol"],
     "cycles": 1,
     "deadlines": {"load_blocks": 4, "save_blocks": 8, "vote_blocks": 4},
-    "escrow": {"sponsor": "dave", "min_credits": 300, "funding_blocks": 5, "release_blocks": 5}})");
+    "escrow": {"sponsor": "dave", "min_credits": 300, "funding_blocks": 5, "release_blocks": 5},
+    "deposits": {"deposit": 10}})");
   p.chain.genesis_text = text.dump(2) + "\n";
   p.chain.spec = load_chain_spec(p.chain.genesis_text).value();
   p.chain.state = initial_state(p.chain.spec.genesis_hash);
@@ -640,8 +644,97 @@ TEST(ChainAuditTraining, ReplaysAGenesisPlanThatWaitsForItsSponsorsFunds) {
   p.commit(fund(p, kDave, 300));  // block 1
   ASSERT_EQ(p.run().status, RunStatus::active);
   EXPECT_EQ(p.turn().start_height, 1u);
+  EXPECT_EQ(p.run().plan.deposit_factor, 1u);
   play_turn(p, kAlice, 30000, 10000);
   EXPECT_EQ(p.training().accounts.balance("dave"), 200u);
+  EXPECT_EQ(p.training().accounts.balance("alice"), 50u);  // its deposit came back
+  EXPECT_EQ(p.run().turns[2].outcome, TurnOutcome::cannot_pay);
+  EXPECT_EQ(p.run().status, RunStatus::finished);
+  expect_audit_agrees(p);
+}
+
+// Deposits and the submission cost (§19.9): every lock is settled once, by
+// the step that ends its turn. Alice's approved turn gets its deposit back;
+// bob's rejected candidate forfeits it to alice, who voted against (not to
+// carol, who approved); carol
+// cannot pay (below min_balance) and her turns are skipped; alice's LoadRequest
+// is refused below min_balance, then as unable to afford the stake, and her
+// turn expires in training (cost and half the deposit back, half to the load
+// approvers); bob's required deposit has doubled and his abandon refunds it
+// all. The costs go into the escrow and out to the contributors with the
+// sponsor's funds.
+TEST(ChainAuditTraining, ReplaysDepositsLockedRefundedAndForfeited) {
+  ProtocolChain p;
+  use_genesis(p, sponsor_genesis({100, 100, 10, 1000}));
+  TrainingPlan plan = escrow_plan(0);
+  plan.cycles = 2;
+  plan.load_deadline_blocks = 8;  // room for alice's refused LoadRequests
+  plan.submission_cost = 5;
+  plan.deposit = 21;
+  plan.deposit_factor = 2;
+  plan.min_balance = 12;
+  TrainingPlan bad = plan;
+  bad.deposit_factor = 0;  // a deposit needs a factor
+  EXPECT_EQ(p.commit_refused(p.start(kAlice, bad)), ProtocolRejected::invalid_plan);
+  bad = plan;
+  bad.sponsor.clear();  // a cost needs an escrow
+  bad.release_deadline_blocks = 0;
+  EXPECT_EQ(p.commit_refused(p.start(kAlice, bad)), ProtocolRejected::invalid_plan);
+  p.commit(p.start(kAlice, plan));
+  p.commit(fund(p, kDave, 500));
+  auto balance = [&](const char* name) { return p.training().accounts.balance(name); };
+  auto conserved = [&] {
+    std::uint64_t sum = 0;
+    for (const auto& [name, b] : p.training().accounts.balances) sum += b;
+    sum += locked_stakes(p.run());
+    if (p.run().escrow->state == EscrowState::open) sum += p.run().escrow->funded;
+    return sum;
+  };
+
+  play_turn(p, kAlice, 20000, 20000);  // locks 5 + 21, the cost to the escrow, 21 back
+  EXPECT_EQ(balance("alice"), 95u);
+  // Bob's candidate: carol approves, alice rejects; only alice takes the 21.
+  p.grant_load(kBob, {kAlice, kCarol});
+  const Hash bobs = p.commit(p.save_request(kBob, 1, p.run().head));
+  p.commit(p.model_vote(kCarol, bobs, true, 500000, 500000));
+  p.commit(p.model_vote(kAlice, bobs, false, 499000, 500000));
+  EXPECT_EQ(p.run().turns[1].outcome, TurnOutcome::rejected);
+  EXPECT_EQ(balance("alice"), 116u);
+  EXPECT_EQ(balance("bob"), 74u);
+  EXPECT_EQ(balance("carol"), 10u);
+  EXPECT_EQ(p.run().turns[2].outcome, TurnOutcome::cannot_pay);  // carol: 10 < 12
+  ASSERT_EQ(p.turn().partner, "alice");
+  EXPECT_EQ(p.run().escrow->funded, 510u);
+
+  p.commit(transfer(p, kAlice, "dave", 111));  // alice keeps 5
+  EXPECT_EQ(p.commit_refused(p.load_request(kAlice, 3, p.run().head)),
+            ProtocolRejected::below_min_balance);
+  p.commit(transfer(p, kDave, "alice", 10));  // 15: above 12, below 5 + 21
+  EXPECT_EQ(p.commit_refused(p.load_request(kAlice, 3, p.run().head)),
+            ProtocolRejected::cannot_afford_stake);
+  p.commit(transfer(p, kDave, "alice", 11));
+  p.grant_load(kAlice, {kBob, kCarol});  // locks all 26 alice holds
+  EXPECT_EQ(balance("alice"), 0u);
+  while (p.run().turns.size() == 4) p.empty_blocks(1);  // no SaveRequest: the turn expires
+  EXPECT_EQ(p.run().turns[3].outcome, TurnOutcome::expired);
+  EXPECT_EQ(balance("alice"), 15u);  // the cost and floor(21 / 2)
+  EXPECT_EQ(balance("bob"), 80u);    // 11 to the load approvers: 6 (the first name), 5
+  EXPECT_EQ(balance("carol"), 15u);
+
+  ASSERT_EQ(p.turn().partner, "bob");
+  EXPECT_EQ(required_deposit(p.run(), "bob"), 42u);  // one rejected candidate: x2
+  p.grant_load(kBob, {kAlice, kCarol});
+  EXPECT_EQ(balance("bob"), 33u);
+  EXPECT_EQ(conserved(), 1210u);
+  p.commit(abandon(p, kBob, 4, p.run().head));  // everything back
+  EXPECT_EQ(balance("bob"), 80u);
+  EXPECT_EQ(p.run().turns[5].outcome, TurnOutcome::cannot_pay);  // carol: 15 < 26
+  ASSERT_EQ(p.run().status, RunStatus::finished);
+
+  while (!gains_settled(p.run())) p.empty_blocks(1);
+  p.commit(release(p, kDave));
+  EXPECT_EQ(p.run().escrow->payouts, (std::map<std::string, std::uint64_t>{{"alice", 510}}));
+  EXPECT_EQ(conserved(), 1210u);
   expect_audit_agrees(p);
 }
 
