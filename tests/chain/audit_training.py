@@ -509,6 +509,8 @@ class Training:
         for i, name in enumerate(recipients):
             if (i > 0 and not recipients[i - 1] < name) or name not in self.c.power:
                 raise Refused(MALFORMED_REQUEST)
+            if "sponsor" in self.c.roles.get(name, ()):  # its key only by a grant (section 19.8)
+                raise Refused(MALFORMED_REQUEST)
             if len(wrapped[i]) != WRAPPED_KEY_BYTES:
                 raise Refused(MALFORMED_REQUEST)
         return {"parent": parent or None, "object_key": one(4, b""), "ciphertext_sha256": ct,

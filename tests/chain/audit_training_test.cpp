@@ -431,12 +431,23 @@ pb::Transaction key_grant(ProtocolChain& p, std::size_t from, const Hash& model,
 // One turn of `partner` on the three-validator chain, voted on by the two
 // others with AUC gains g1 and g2 (ppm over a head AUC of 0.5): approved
 // when both are >= 0, rejected at the first negative one.
-void play_turn(ProtocolChain& p, std::size_t partner, std::int64_t g1, std::int64_t g2) {
+// `leak`: first send a SaveRequest that also wraps the key for dave, the
+// sponsor (refused: its key comes only by a grant after its release).
+void play_turn(ProtocolChain& p, std::size_t partner, std::int64_t g1, std::int64_t g2,
+               bool leak = false) {
   std::vector<std::size_t> voters;
   for (std::size_t v : {kAlice, kBob, kCarol})
     if (v != partner) voters.push_back(v);
   const std::uint64_t turn = p.turn().index;
   p.grant_load(partner, {voters[0], voters[1]});
+  if (leak) {
+    pb::SaveRequest r;
+    ASSERT_TRUE(r.ParseFromString(p.save_request(partner, turn, p.run().head).payload()));
+    r.add_key_recipients("dave");
+    r.add_wrapped_keys(std::string(kWrappedKeyBytes, 'd'));
+    EXPECT_EQ(p.commit_refused(p.tx(partner, pb::TX_SAVE_REQUEST, r)),
+              ProtocolRejected::malformed_request);
+  }
   const Hash save = p.commit(p.save_request(partner, turn, p.run().head));
   for (std::size_t k = 0; k < 2; ++k) {
     const std::int64_t gain = k == 0 ? g1 : g2;
@@ -516,8 +527,8 @@ TEST(ChainAuditTraining, ReplaysAFundedRunReleasedByItsSponsorAndItsKeyGrants) {
   EXPECT_EQ(state_hash(kChainId, p.chain.state),
             sha256(domain_separated(kStateDomainV2, kChainId, state_encoding(p.chain.state))));
 
-  play_turn(p, kAlice, 20000, 40000);  // settles at +20000
-  play_turn(p, kBob, 5000, -5000);     // rejected: no tokens
+  play_turn(p, kAlice, 20000, 40000, /*leak=*/true);  // settles at +20000
+  play_turn(p, kBob, 5000, -5000);                    // rejected: no tokens
   play_turn(p, kCarol, 10000, 10000);  // the last turn; its gain settles 4 blocks later
   ASSERT_EQ(p.run().status, RunStatus::finished);
   const Hash head = *p.run().head;
