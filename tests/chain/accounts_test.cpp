@@ -9,7 +9,7 @@
 #include "chain/account_history.h"
 #include "chain/encoding.h"
 #include "chain/training_decode.h"
-#include "protocol_fixture.h"
+#include "economy_fixture.h"
 
 namespace baton::chain::testing {
 namespace {
@@ -18,19 +18,7 @@ constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
 
 // A four-member protocol chain whose genesis allocates `balances`.
 void allocate(ProtocolChain& p, std::vector<std::uint64_t> balances) {
-  Genesis g = fixed_genesis();
-  for (std::size_t i = 0; i < balances.size(); ++i) g.members[i].balance = balances[i];
-  p.chain.genesis_text = encode_genesis(g);
-  p.chain.spec = load_chain_spec(p.chain.genesis_text).value();
-  p.chain.state = initial_state(p.chain.spec.genesis_hash);
-}
-
-pb::Transaction transfer(ProtocolChain& p, std::size_t from, const std::string& to,
-                         std::uint64_t amount) {
-  pb::Transfer t;
-  t.set_to(to);
-  t.set_amount(amount);
-  return p.tx(from, pb::TX_TRANSFER, t);
+  use_genesis(p, genesis_with(std::move(balances)));
 }
 
 TEST(Accounts, GenesisAllocationsAreCreditedAtBlockOneAndHashedUnderV3) {

@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "protocol_fixture.h"
+#include "economy_fixture.h"
 #include "tests/support/test_support.h"
 
 namespace baton::chain::testing {
@@ -367,66 +367,6 @@ TEST(ChainAuditTraining, NamesABlockWhoseSignedStateHashMisstatesTheTrainingStat
 }
 
 // ---- Accounts and escrow (issue 13, docs/PROTOCOL.md §19) ----
-
-constexpr std::size_t kAlice = 0, kBob = 1, kCarol = 2, kDave = 3;
-
-// Replaces the chain's genesis by `g` (before any block).
-void use_genesis(ProtocolChain& p, const Genesis& g) {
-  p.chain.genesis_text = encode_genesis(g);
-  p.chain.spec = load_chain_spec(p.chain.genesis_text).value();
-  p.chain.state = initial_state(p.chain.spec.genesis_hash);
-}
-
-// Alice, bob and carol train and vote; dave (power 0) is the sponsor.
-Genesis sponsor_genesis(std::vector<std::uint64_t> balances) {
-  Genesis g = fixed_genesis({1, 1, 1, 0});
-  g.members[kDave].roles = {"sponsor"};
-  for (std::size_t i = 0; i < balances.size(); ++i) g.members[i].balance = balances[i];
-  return g;
-}
-
-TrainingPlan escrow_plan(std::uint64_t min_escrow) {
-  TrainingPlan plan = test_plan(3);
-  plan.sponsor = "dave";
-  plan.min_escrow = min_escrow;
-  plan.funding_deadline_blocks = min_escrow > 0 ? 6 : 0;
-  plan.release_deadline_blocks = 5;
-  return plan;
-}
-
-pb::Transaction transfer(ProtocolChain& p, std::size_t from, const std::string& to,
-                         std::uint64_t amount) {
-  pb::Transfer t;
-  t.set_to(to);
-  t.set_amount(amount);
-  return p.tx(from, pb::TX_TRANSFER, t);
-}
-
-pb::Transaction fund(ProtocolChain& p, std::size_t from, std::uint64_t amount,
-                     const std::string& run = "run-1") {
-  pb::FundRun f;
-  f.set_run_id(run);
-  f.set_amount(amount);
-  return p.tx(from, pb::TX_FUND_RUN, f);
-}
-
-pb::Transaction release(ProtocolChain& p, std::size_t from, const std::string& run = "run-1") {
-  pb::ReleaseEscrow r;
-  r.set_run_id(run);
-  return p.tx(from, pb::TX_RELEASE_ESCROW, r);
-}
-
-pb::Transaction key_grant(ProtocolChain& p, std::size_t from, const Hash& model,
-                          const Hash& commitment, const std::string& recipient = "dave",
-                          std::size_t sealed_bytes = kWrappedKeyBytes, char fill = 'k') {
-  pb::KeyGrant g;
-  g.set_run_id("run-1");
-  g.set_model_id(hash_bytes(model));
-  g.set_recipient(recipient);
-  g.set_wrapped_key(std::string(sealed_bytes, fill));
-  g.set_key_commitment(hash_bytes(commitment));
-  return p.tx(from, pb::TX_KEY_GRANT, g);
-}
 
 // One turn of `partner` on the three-validator chain, voted on by the two
 // others with AUC gains g1 and g2 (ppm over a head AUC of 0.5): approved

@@ -11,26 +11,13 @@
 
 #include "chain/account_history.h"
 #include "chain/training_decode.h"
-#include "protocol_fixture.h"
+#include "economy_fixture.h"
 
 namespace baton::chain::testing {
 namespace {
 
-constexpr std::size_t kAlice = 0, kBob = 1, kCarol = 2, kDave = 3;
 constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
 constexpr std::uint32_t kHead = 500000, kBetter = 510000, kWorse = 400000;
-
-// Four equal voting members with `balances`; block 1 is not applied yet.
-void with_balances(ProtocolChain& p, const Genesis& g) {
-  p.chain.genesis_text = encode_genesis(g);
-  p.chain.spec = load_chain_spec(p.chain.genesis_text).value();
-  p.chain.state = initial_state(p.chain.spec.genesis_hash);
-}
-Genesis genesis_with(std::vector<std::uint64_t> balances, std::vector<std::uint64_t> powers) {
-  Genesis g = fixed_genesis(std::move(powers));
-  for (std::size_t i = 0; i < balances.size(); ++i) g.members[i].balance = balances[i];
-  return g;
-}
 
 TrainingPlan deposit_plan(std::uint64_t deposit, std::uint32_t factor, std::uint32_t cycles = 2) {
   TrainingPlan plan = test_plan(4, cycles);
@@ -80,7 +67,7 @@ void grant(ProtocolChain& p, std::size_t partner) {
 
 TEST(Deposits, ApprovalRefundsRejectionPaysOnlyTheVotersAgainstAndExpiryKeepsHalf) {
   ProtocolChain p;
-  with_balances(p, genesis_with({1000, 1000, 1000, 1000}, {1, 1, 1, 1}));
+  use_genesis(p, genesis_with({1000, 1000, 1000, 1000}, {1, 1, 1, 1}));
   p.commit(p.start(kAlice, deposit_plan(101, 2)));
   const std::uint64_t total = all_credits(p.training());
   ASSERT_EQ(total, 4000u);
@@ -200,7 +187,7 @@ TEST(Deposits, GrowthSaturatesAtTheCapWhateverTheCount) {
 
 TEST(Deposits, APartnerThatCannotPayIsSkippedBeforeAnyoneTrains) {
   ProtocolChain p;
-  with_balances(p, genesis_with({1000, 100, 1000, 1000}, {1, 1, 1, 1}));
+  use_genesis(p, genesis_with({1000, 100, 1000, 1000}, {1, 1, 1, 1}));
   p.commit(p.start(kAlice, deposit_plan(101, 2, 1)));
   grant(p, kAlice);
   submit_and_vote(p, kAlice, {{kBob, true}, {kCarol, true}});
@@ -216,7 +203,7 @@ TEST(Deposits, APartnerThatCannotPayIsSkippedBeforeAnyoneTrains) {
 
 TEST(Deposits, TheMinimumBalanceSkipsAPoorPartner) {
   ProtocolChain p;
-  with_balances(p, genesis_with({1000, 499, 1000, 1000}, {1, 1, 1, 1}));
+  use_genesis(p, genesis_with({1000, 499, 1000, 1000}, {1, 1, 1, 1}));
   TrainingPlan plan = test_plan(4, 1);
   plan.min_balance = 500;  // no deposit: a balance to show, nothing locked
   p.commit(p.start(kAlice, plan));
@@ -231,7 +218,7 @@ TEST(Deposits, TheMinimumBalanceSkipsAPoorPartner) {
 // balance), locking nothing.
 TEST(Deposits, ASuspendedPartnerLocksNothingMore) {
   ProtocolChain p;
-  with_balances(p, genesis_with({1000, 1000, 1000, 1000}, {1, 1, 1, 1}));
+  use_genesis(p, genesis_with({1000, 1000, 1000, 1000}, {1, 1, 1, 1}));
   TrainingPlan plan = deposit_plan(10, 2, 2);
   plan.suspend_after = 1;
   p.commit(p.start(kAlice, plan));
@@ -252,19 +239,11 @@ TEST(Deposits, ASuspendedPartnerLocksNothingMore) {
   EXPECT_EQ(p.turn().partner, "carol");
 }
 
-pb::Transaction transfer(ProtocolChain& p, std::size_t from, const std::string& to,
-                         std::uint64_t amount) {
-  pb::Transfer t;
-  t.set_to(to);
-  t.set_amount(amount);
-  return p.tx(from, pb::TX_TRANSFER, t);
-}
-
 TEST(Deposits, ALoadRequestAfterTheCreditsLeftIsRefused) {
   for (bool by_min_balance : {false, true}) {
     SCOPED_TRACE(by_min_balance ? "min balance" : "stake");
     ProtocolChain p;
-    with_balances(p, genesis_with({1000, 0, 0, 0}, {1, 1, 1, 1}));
+    use_genesis(p, genesis_with({1000, 0, 0, 0}, {1, 1, 1, 1}));
     TrainingPlan plan = deposit_plan(100, 2, 1);
     if (by_min_balance) plan.min_balance = 900;
     p.commit(p.start(kAlice, plan));  // turn 0 (alice) begins: she can pay
@@ -335,7 +314,7 @@ TEST(Deposits, TheJsonFormNamesItsFields) {
 
 TEST(Deposits, AStateWithStakesRoundTripsAndAPlanWithoutKeepsItsBytes) {
   ProtocolChain p;
-  with_balances(p, genesis_with({1000, 1000, 1000, 1000}, {1, 1, 1, 1}));
+  use_genesis(p, genesis_with({1000, 1000, 1000, 1000}, {1, 1, 1, 1}));
   p.commit(p.start(kAlice, deposit_plan(101, 2)));
   grant(p, kAlice);
   submit_and_vote(p, kAlice, {{kBob, true}, {kCarol, true}});
@@ -367,7 +346,7 @@ TEST(Deposits, TheCostGoesIntoTheEscrowAndEveryCreditIsConserved) {
   ProtocolChain p;
   Genesis g = genesis_with({500, 500, 500, 1000}, {1, 1, 1, 0});
   g.members[kDave].roles = {"sponsor"};
-  with_balances(p, g);
+  use_genesis(p, g);
   TrainingPlan plan = test_plan(3, 2);
   plan.sponsor = "dave";
   plan.release_deadline_blocks = 5;

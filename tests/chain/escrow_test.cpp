@@ -9,50 +9,17 @@
 
 #include "chain/payout_tokens.h"
 #include "chain/training_decode.h"
-#include "protocol_fixture.h"
+#include "economy_fixture.h"
 
 namespace baton::chain::testing {
 namespace {
 
-constexpr std::size_t kAlice = 0, kBob = 1, kCarol = 2, kDave = 3;  // dave: the sponsor
 constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
-
-Genesis sponsor_genesis(std::vector<std::uint64_t> balances) {
-  Genesis g = fixed_genesis({1, 1, 1, 0});
-  g.members[kDave].roles = {"sponsor"};
-  for (std::size_t i = 0; i < balances.size(); ++i) g.members[i].balance = balances[i];
-  return g;
-}
 
 // Alice, bob and carol train and vote; dave sponsors with 1000 credits.
 void sponsored(ProtocolChain& p, std::vector<std::uint64_t> balances = {0, 0, 0, 1000}) {
-  p.chain.genesis_text = encode_genesis(sponsor_genesis(std::move(balances)));
-  p.chain.spec = load_chain_spec(p.chain.genesis_text).value();
-  p.chain.state = initial_state(p.chain.spec.genesis_hash);
+  use_genesis(p, sponsor_genesis(std::move(balances)));
   p.empty_blocks(1);  // block 1 credits the allocations
-}
-
-TrainingPlan escrow_plan(std::uint64_t min_escrow = 0) {
-  TrainingPlan plan = test_plan(3);
-  plan.sponsor = "dave";
-  plan.min_escrow = min_escrow;
-  plan.funding_deadline_blocks = min_escrow > 0 ? 6 : 0;
-  plan.release_deadline_blocks = 5;
-  return plan;
-}
-
-pb::Transaction fund(ProtocolChain& p, std::size_t from, std::uint64_t amount,
-                     const std::string& run = "run-1") {
-  pb::FundRun f;
-  f.set_run_id(run);
-  f.set_amount(amount);
-  return p.tx(from, pb::TX_FUND_RUN, f);
-}
-
-pb::Transaction release(ProtocolChain& p, std::size_t from, const std::string& run = "run-1") {
-  pb::ReleaseEscrow r;
-  r.set_run_id(run);
-  return p.tx(from, pb::TX_RELEASE_ESCROW, r);
 }
 
 // One turn of `partner`, voted on by the two others with AUC gains `g1` and
@@ -261,17 +228,6 @@ TEST(Escrow, WithoutAReleaseThePartnersArePaidAtTheDeadlineAndTheSponsorLosesThe
   EXPECT_EQ(p.training().accounts.balance("dave"), 1 + 2u);
   EXPECT_EQ(p.refusal(release(p, kDave)), ProtocolRejected::already_released);
   expect_round_trip(p);
-}
-
-pb::Transaction key_grant(ProtocolChain& p, std::size_t from, const Hash& model,
-                          const Hash& commitment, const std::string& recipient = "dave") {
-  pb::KeyGrant g;
-  g.set_run_id("run-1");
-  g.set_model_id(hash_bytes(model));
-  g.set_recipient(recipient);
-  g.set_wrapped_key(std::string(kWrappedKeyBytes, 'k'));
-  g.set_key_commitment(hash_bytes(commitment));
-  return p.tx(from, pb::TX_KEY_GRANT, g);
 }
 
 // The final model's key goes to the sponsor only after its release, only
