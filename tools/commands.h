@@ -21,5 +21,7 @@ void register_models_repair_command(CLI::App& models);  // models repair (cmd_mo
 void register_models_get_command(CLI::App& models);     // models get (cmd_models_get.cpp)
 // account balance|transfer|history (cmd_account.cpp)
 void register_account_commands(CLI::App& app);
+// privacy epsilon|noise (cmd_privacy.cpp)
+void register_privacy_commands(CLI::App& app);
 
 }  // namespace baton::tools
