@@ -104,10 +104,15 @@ std::uint64_t parse_scaled(const std::string& text, int scale, Rounding rounding
   return static_cast<std::uint64_t>(q);
 }
 
-std::string micro_text(std::uint64_t micro) {
-  std::string frac = std::to_string(micro % 1'000'000);
-  return std::to_string(micro / 1'000'000) + "." + std::string(6 - frac.size(), '0') + frac;
+// `units` / 10^digits as an exact decimal, e.g. (4266667, 9) -> "0.004266667".
+std::string fixed_text(std::uint64_t units, int digits) {
+  std::uint64_t scale = 1;
+  for (int i = 0; i < digits; ++i) scale *= 10;
+  std::string frac = std::to_string(units % scale);
+  return std::to_string(units / scale) + "." + std::string(digits - frac.size(), '0') + frac;
 }
+
+std::string micro_text(std::uint64_t micro) { return fixed_text(micro, 6); }
 
 std::string order_text(std::uint32_t tenths) {
   return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10);
@@ -158,8 +163,8 @@ void epsilon_command(const PrivacyOptions& o) {
             << " (rounded up to a micro-unit) at order alpha " << order_text(spent->order_tenths)
             << "\n"
             << "inputs: noise multiplier " << micro_text(p.noise_multiplier_micro)
-            << ", sampling rate " << p.sampling_rate_nano << "e-9, " << p.steps << " steps, delta "
-            << p.delta_pico << "e-12\n";
+            << ", sampling rate " << fixed_text(p.sampling_rate_nano, 9) << ", " << p.steps
+            << " steps, delta " << fixed_text(p.delta_pico, 12) << "\n";
 }
 
 void noise_command(const PrivacyOptions& o) {
