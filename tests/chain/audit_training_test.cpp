@@ -689,6 +689,59 @@ TEST(ChainAuditTraining, ReplaysDepositsLockedRefundedAndForfeited) {
   expect_audit_agrees(p);
 }
 
+// The two expiries with a vote open (docs/PROTOCOL.md §19.9): a candidate
+// whose vote never reaches the quorum keeps its cost in the escrow (the
+// SaveRequest paid it) and gets its deposit back; a load request whose
+// approvals never reach the quorum gets everything back. The voters, not the
+// partner, failed to decide.
+TEST(ChainAuditTraining, ReplaysStakedTurnsThatExpireWhileAVoteIsOpen) {
+  ProtocolChain p;
+  use_genesis(p, sponsor_genesis({100, 100, 100, 1000}));
+  TrainingPlan plan = escrow_plan(0);
+  plan.submission_cost = 5;
+  plan.deposit = 20;
+  plan.deposit_factor = 2;
+  p.commit(p.start(kAlice, plan));
+  p.commit(fund(p, kDave, 100));
+  auto balance = [&](const char* name) { return p.training().accounts.balance(name); };
+
+  // Alice's candidate: only carol votes; two of two voters are needed.
+  p.grant_load(kAlice, {kBob, kCarol});
+  EXPECT_EQ(balance("alice"), 75u);  // 5 + 20 locked
+  const Hash alices = p.commit(p.save_request(kAlice, 0, std::nullopt));
+  p.commit(p.model_vote(kCarol, alices, true, 510000, 500000));
+  while (p.run().turns.size() == 1) p.empty_blocks(1);
+  EXPECT_EQ(p.run().turns[0].outcome, TurnOutcome::expired);
+  EXPECT_EQ(balance("alice"), 95u);  // the deposit back, the cost kept
+  EXPECT_EQ(p.run().escrow->funded, 105u);
+  EXPECT_TRUE(p.run().turns[0].stake.forfeits.empty());
+  // A later vote is refused (the request expired) and moves nothing.
+  EXPECT_EQ(p.commit_refused(p.model_vote(kBob, alices, true, 510000, 500000)),
+            ProtocolRejected::vote_after_deadline);
+  EXPECT_EQ(balance("bob"), 100u);
+
+  // Bob's load request: only alice approves.
+  const Hash bobs = p.commit(p.load_request(kBob, 1, p.run().head));
+  p.commit(p.load_approval(kAlice, bobs));
+  EXPECT_EQ(balance("bob"), 75u);
+  while (p.run().turns.size() == 2) p.empty_blocks(1);
+  EXPECT_EQ(p.run().turns[1].outcome, TurnOutcome::expired);
+  EXPECT_EQ(balance("bob"), 100u);                   // everything back
+  EXPECT_EQ(required_deposit(p.run(), "bob"), 20u);  // an expiry does not grow it
+
+  play_turn(p, kCarol, 10000, 10000);  // approved: the only tokens
+  ASSERT_EQ(p.run().status, RunStatus::finished);
+  EXPECT_EQ(p.run().escrow->funded, 110u);
+  while (!gains_settled(p.run())) p.empty_blocks(1);
+  p.commit(release(p, kDave));
+  EXPECT_EQ(p.run().escrow->payouts, (std::map<std::string, std::uint64_t>{{"carol", 110}}));
+  EXPECT_EQ(balance("carol"), 205u);
+  std::uint64_t sum = 0;
+  for (const auto& [name, b] : p.training().accounts.balances) sum += b;
+  EXPECT_EQ(sum, 1300u);
+  expect_audit_agrees(p);
+}
+
 // The attacker: every validator signs a block whose state hash misstates one
 // account (one credit more for alice, or one credit moved from alice to bob,
 // which keeps the total). The auditor recomputes the balances from the
