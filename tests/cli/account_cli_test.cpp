@@ -4,6 +4,8 @@
 // ledger, the history replayed from the node's blocks and from its ledger on
 // disk lists the same credits and debits, and bad input is refused before
 // anything is signed.
+#include <memory>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -150,6 +152,29 @@ TEST(AccountCli, GenesisInitWritesBalancesAndRefusesBadOnes) {
 
 namespace {
 
+// Starts the node's batond (returned: it is killed when the caller drops
+// it), then admin "a" starts the run of `plan_json` (run id r1).
+std::unique_ptr<ChildProcess> start_node_and_run(const OneNode& n, const std::string& plan_json) {
+  auto batond = std::make_unique<ChildProcess>(
+      bin_path("batond"), std::vector<std::string>{"--config", n.config.string()},
+      n.dir / "batond.log");
+  EXPECT_TRUE(wait_until([&] { return port_open(n.admin); }, std::chrono::seconds(30)))
+      << read_text(n.dir / "batond.log");
+  const fs::path plan = n.dir / "plan.json";
+  write_text(plan, plan_json);
+  const RunResult started = run_baton(
+      {"run", "start", "--plan", plan.string(), "--genesis", (n.dir / "genesis.json").string(),
+       "--key", (n.dir / "keys" / "a.key").string(), "--node", n.admin_url()});
+  EXPECT_EQ(started.exit_code, 0) << started.err;
+  return batond;
+}
+
+// `baton run status --json` of the node, or null while it does not answer.
+json status_json(const OneNode& n) {
+  const RunResult r = run_baton({"run", "status", "--node", n.admin_url(), "--json"});
+  return r.exit_code == 0 ? json::parse(r.out) : json();
+}
+
 // `baton run fund|release` against a real batond: a run that requires
 // funding waits for the sponsor's FundRun, an early release is refused by
 // the ledger, and only a sponsor's key may sign either.
@@ -183,22 +208,13 @@ TEST(EscrowCli, ASponsorFundsARunThatWaitsForItAndCannotReleaseItEarly) {
       "not a member with role \"sponsor\"");
   EXPECT_EQ(escrow("fund", sponsor_key, {"--amount", "-5"}).exit_code, 2);
 
-  ChildProcess batond(bin_path("batond"), {"--config", n.config.string()}, n.dir / "batond.log");
-  ASSERT_TRUE(wait_until([&] { return port_open(n.admin); }, std::chrono::seconds(30)))
-      << read_text(n.dir / "batond.log");
-  const fs::path plan = n.dir / "plan.json";
-  write_text(plan, R"({"run_id":"r1","model":{"architecture":"mlp","hidden":[4],"input_shape":[1],)"
-                   R"("num_classes":2},"dataset":{"feature_columns":["x"],"label_column":"y"},)"
-                   R"("partners":["b"],"cycles":1,"escrow":{"sponsor":"s","min_credits":100,)"
-                   R"("funding_blocks":10000,"release_blocks":10000}})");
-  const RunResult started =
-      run_baton({"run", "start", "--plan", plan.string(), "--genesis", genesis, "--key",
-                 (n.dir / "keys" / "a.key").string(), "--node", n.admin_url()});
-  ASSERT_EQ(started.exit_code, 0) << started.err;
-  auto run_status = [&] {
-    const RunResult r = run_baton({"run", "status", "--node", n.admin_url(), "--json"});
-    return r.exit_code == 0 ? json::parse(r.out) : json();
-  };
+  const auto batond = start_node_and_run(
+      n, R"({"run_id":"r1","model":{"architecture":"mlp","hidden":[4],"input_shape":[1],)"
+         R"("num_classes":2},"dataset":{"feature_columns":["x"],"label_column":"y"},)"
+         R"("partners":["b"],"cycles":1,"escrow":{"sponsor":"s","min_credits":100,)"
+         R"("funding_blocks":10000,"release_blocks":10000}})");
+  if (HasFailure()) return;
+  auto run_status = [&] { return status_json(n); };
   ASSERT_TRUE(wait_until(
       [&] {
         const json st = run_status();
@@ -238,22 +254,12 @@ TEST(EscrowCli, ASponsorFundsARunThatWaitsForItAndCannotReleaseItEarly) {
 // `run status` and `models lineage` say why.
 TEST(DepositsCli, APartnerThatCannotPayIsSkippedAndRunStatusSaysSo) {
   OneNode n({.admin = true, .idle_partners = {"b"}});
-  const std::string genesis = (n.dir / "genesis.json").string();
-  ChildProcess batond(bin_path("batond"), {"--config", n.config.string()}, n.dir / "batond.log");
-  ASSERT_TRUE(wait_until([&] { return port_open(n.admin); }, std::chrono::seconds(30)))
-      << read_text(n.dir / "batond.log");
-  const fs::path plan = n.dir / "plan.json";
-  write_text(plan, R"({"run_id":"r1","model":{"architecture":"mlp","hidden":[4],"input_shape":[1],)"
-                   R"("num_classes":2},"dataset":{"feature_columns":["x"],"label_column":"y"},)"
-                   R"("partners":["b"],"cycles":1,"deposits":{"deposit":10,"factor":2}})");
-  const RunResult started =
-      run_baton({"run", "start", "--plan", plan.string(), "--genesis", genesis, "--key",
-                 (n.dir / "keys" / "a.key").string(), "--node", n.admin_url()});
-  ASSERT_EQ(started.exit_code, 0) << started.err;
-  auto run_status = [&] {
-    const RunResult r = run_baton({"run", "status", "--node", n.admin_url(), "--json"});
-    return r.exit_code == 0 ? json::parse(r.out) : json();
-  };
+  const auto batond = start_node_and_run(
+      n, R"({"run_id":"r1","model":{"architecture":"mlp","hidden":[4],"input_shape":[1],)"
+         R"("num_classes":2},"dataset":{"feature_columns":["x"],"label_column":"y"},)"
+         R"("partners":["b"],"cycles":1,"deposits":{"deposit":10,"factor":2}})");
+  if (HasFailure()) return;
+  auto run_status = [&] { return status_json(n); };
   ASSERT_TRUE(wait_until(
       [&] {
         const json st = run_status();
