@@ -17,6 +17,7 @@
 
 #include "chain/accounts.h"
 #include "chain/crypto.h"
+#include "chain/privacy_budget.h"
 #include "chain/proto/ledger.pb.h"
 #include "chain/vote_policy.h"
 
@@ -133,6 +134,8 @@ struct TrainingPlan {
   std::uint64_t deposit = 0;          // locked at a LoadRequest; x deposit_factor per rejection
   std::uint32_t deposit_factor = 0;   // 1..kMaxDepositFactor when deposit > 0, else 0
   std::uint64_t min_balance = 0;      // a partner holding less when its turn begins is skipped
+  // Differential privacy (issue 14, docs/PROTOCOL.md §20.2): mechanism none = off.
+  PrivacyPlan privacy;
 
   // A turn locks credits (a deposit or a submission cost).
   bool has_stakes() const { return submission_cost > 0 || deposit > 0; }
@@ -385,6 +388,10 @@ struct Run {
       contributivity_ppm;        // partner -> sum of its settled gains; every partner listed
   RefusalLog refusals;           // refused transactions naming this run (not StartRuns)
   std::optional<Escrow> escrow;  // present exactly when plan.sponsor is not empty
+  // Differential privacy (issue 14, §20.2): partner -> what its last accepted
+  // SaveRequest of this run carried; a partner that has shared no model is
+  // absent (it has spent nothing). Empty when the plan has no DP.
+  std::map<std::string, PrivacySpend> privacy_spent;
 
   // The current turn while active, else nullptr.
   const Turn* current_turn() const;

@@ -139,6 +139,7 @@ Status validate(const TrainSettings& s) {
   if (!(s.momentum >= 0) || !std::isfinite(s.momentum))
     return make_error("momentum must be a finite number >= 0.");
   if (s.threads < 1 || s.threads > 256) return make_error("threads must be between 1 and 256.");
+  if (s.dp_sgd) return make_error("DP-SGD training is not available in this build yet.");
   return {};
 }
 

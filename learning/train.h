@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,19 @@ enum class Optimizer { adam, sgd };
 std::string_view optimizer_name(Optimizer o);
 Result<Optimizer> parse_optimizer(std::string_view name);  // "adam" | "sgd"
 
+// DP-SGD (Abadi et al. 2016; issue 14, docs/PROTOCOL.md §20.2): every step
+// takes each row with probability q (Poisson sampling), clips each row's
+// gradient to L2 norm `clip`, adds Gaussian noise of std noise_multiplier ×
+// clip to their sum and divides by the expected batch size q × rows. An
+// epoch is chain::dp_steps_per_epoch(q) = ceil(10^9 / sampling_rate_nano)
+// steps, whatever the number of rows: what the ledger's accountant counts.
+struct DpSgdSettings {
+  double clip = 1.0;                     // C > 0
+  double noise_multiplier = 1.0;         // σ > 0
+  std::uint64_t sampling_rate_nano = 0;  // q × 10^9, in [1, 10^9]
+  bool operator==(const DpSgdSettings&) const = default;
+};
+
 struct TrainSettings {
   int epochs = 10;      // passes over the local data (>= 0)
   int batch_size = 32;  // the last batch of an epoch may be smaller
@@ -32,6 +46,8 @@ struct TrainSettings {
   bool class_weighting = false;
   std::uint64_t seed = 1;  // batch order
   int threads = 1;         // LibTorch intra-op threads (init_torch)
+  // Set: DP-SGD replaces the plain batches (batch_size is then unused).
+  std::optional<DpSgdSettings> dp_sgd;
 };
 
 // Checks ranges (epochs >= 0, batch_size >= 1, learning_rate > 0, finite
