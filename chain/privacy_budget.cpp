@@ -56,4 +56,25 @@ Result<PrivacySpend> next_privacy_spend(const PrivacyPlan& plan, std::uint32_t e
   return next;
 }
 
+Result<std::uint32_t> max_epochs_within_budget(const PrivacyPlan& plan, std::uint32_t max_epochs,
+                                               const PrivacySpend& before) {
+  if (!plan.enabled()) return max_epochs;
+  auto fits = [&](std::uint32_t epochs) -> Result<bool> {
+    auto spend = next_privacy_spend(plan, epochs, before);
+    if (!spend) return spend.error();
+    return spend->epsilon_total_micro <= plan.budget_micro;
+  };
+  std::uint32_t lo = 0, hi = max_epochs;  // invariant: lo fits (or is 0); above hi does not
+  while (lo < hi) {
+    const std::uint32_t mid = lo + (hi - lo + 1) / 2;
+    auto ok = fits(mid);
+    if (!ok) return ok.error();
+    if (*ok)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
+}
+
 }  // namespace baton::chain

@@ -70,4 +70,13 @@ struct PrivacySpend {
 Result<PrivacySpend> next_privacy_spend(const PrivacyPlan& plan, std::uint32_t epochs,
                                         const PrivacySpend& before);
 
+// The most epochs in [1, max_epochs] whose next_privacy_spend keeps the
+// partner's ε total within plan.budget_micro, or 0 when even one epoch (or,
+// under local DP, the first shared model) would pass it: the partner's budget
+// is spent (TurnOutcome budget_spent). ε grows with the steps, so a bisection:
+// about log2(max_epochs) accountant calls. none: max_epochs. An error as
+// next_privacy_spend's.
+Result<std::uint32_t> max_epochs_within_budget(const PrivacyPlan& plan, std::uint32_t max_epochs,
+                                               const PrivacySpend& before);
+
 }  // namespace baton::chain
