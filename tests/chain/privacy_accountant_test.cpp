@@ -1,6 +1,7 @@
 // The Rényi-DP accountant (chain/privacy_accountant.h): published values,
 // closed forms, monotonicity, rounding, hostile inputs and a golden vector.
 #include "chain/privacy_accountant.h"
+#include "chain/privacy_budget.h"
 
 #include <cmath>
 #include <cstdint>
@@ -286,6 +287,85 @@ TEST(PrivacyAccountant, SmallestNoiseMultiplierMeetsTheTargetAndNoLess) {
   auto hostile = smallest_noise_multiplier(mnist(0, 0), 1'000'000);
   ASSERT_FALSE(hostile.ok());
   EXPECT_EQ(hostile.error().code, static_cast<int>(PrivacyInputProblem::steps_out_of_range));
+}
+
+// chain/privacy_budget.h: what a partner's next SaveRequest spends.
+PrivacyPlan dp_sgd_plan(std::uint64_t budget_micro) {
+  return {.mechanism = PrivacyMechanism::dp_sgd,
+          .delta_pico = kDelta1e5Pico,
+          .budget_micro = budget_micro,
+          .clip_micro = 1'000'000,
+          .noise_multiplier_micro = 1'100'000,
+          .sampling_rate_nano = 40'000'000};  // q = 0.04: 25 steps an epoch
+}
+
+TEST(PrivacyBudget, StepsPerEpochRoundUp) {
+  EXPECT_EQ(dp_steps_per_epoch(1'000'000'000), 1u);
+  EXPECT_EQ(dp_steps_per_epoch(40'000'000), 25u);
+  EXPECT_EQ(dp_steps_per_epoch(kMnistQNano), 235u);  // 234.37... steps: one more, never fewer
+  EXPECT_EQ(dp_steps_per_epoch(1), 1'000'000'000u);
+}
+
+TEST(PrivacyBudget, TurnsComposeAsOneAccountantOverTheTotalSteps) {
+  const PrivacyPlan plan = dp_sgd_plan(100'000'000);
+  auto first = next_privacy_spend(plan, 3, {});
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->steps_total, 75u);
+  EXPECT_EQ(first->epsilon_turn_micro, first->epsilon_total_micro);
+  auto second = next_privacy_spend(plan, 2, *first);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->steps_total, 125u);
+  auto direct = epsilon_spent({1'100'000, 40'000'000, 125, kDelta1e5Pico});
+  EXPECT_EQ(second->epsilon_total_micro, direct->epsilon_micro);
+  EXPECT_EQ(second->epsilon_turn_micro, second->epsilon_total_micro - first->epsilon_total_micro);
+  // Rényi composition is tighter than adding each turn's own ε.
+  auto alone = next_privacy_spend(plan, 2, {});
+  EXPECT_LT(second->epsilon_total_micro, first->epsilon_total_micro + alone->epsilon_total_micro);
+
+  // Hostile accountant states: a steps total past the bound is an error, not a wrap.
+  auto overflow = next_privacy_spend(plan, 3, {.steps_total = kMaxSteps});
+  EXPECT_FALSE(overflow.ok());
+  auto no_epochs = next_privacy_spend(plan, 0, {});
+  ASSERT_TRUE(no_epochs.ok());
+  EXPECT_EQ(no_epochs->epsilon_total_micro, 0u);
+}
+
+TEST(PrivacyBudget, LocalDpIsChargedOnceAndNoneNever) {
+  const PrivacyPlan local{.mechanism = PrivacyMechanism::local,
+                          .budget_micro = 100'000'000,
+                          .beta_micro = 3'000'000,
+                          .sensitivity_micro = 1'000'000,
+                          .values_per_row = 10};
+  auto first = next_privacy_spend(local, 5, {});
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->epsilon_total_micro, 3'333'334u);  // 10 × 1 / 3, rounded up
+  EXPECT_EQ(first->steps_total, 0u);
+  auto later = next_privacy_spend(local, 5, *first);
+  EXPECT_EQ(later->epsilon_total_micro, first->epsilon_total_micro);
+  EXPECT_EQ(later->epsilon_turn_micro, 0u);
+  auto none = next_privacy_spend(PrivacyPlan{}, 5, {});
+  EXPECT_EQ(*none, PrivacySpend{});
+}
+
+TEST(PrivacyBudget, MaxEpochsWithinBudgetIsTheLargestThatFits) {
+  const PrivacyPlan plan = dp_sgd_plan(2'000'000);  // ε budget 2
+  for (const std::uint64_t before_steps : {0, 50, 400}) {
+    PrivacySpend before;
+    if (before_steps > 0) {
+      before.steps_total = before_steps;
+      before.epsilon_total_micro =
+          epsilon_spent({1'100'000, 40'000'000, before_steps, kDelta1e5Pico})->epsilon_micro;
+    }
+    auto best = max_epochs_within_budget(plan, 40, before);
+    ASSERT_TRUE(best.ok());
+    std::uint32_t linear = 0;
+    for (std::uint32_t e = 1; e <= 40; ++e) {
+      if (next_privacy_spend(plan, e, before)->epsilon_total_micro <= plan.budget_micro) linear = e;
+    }
+    EXPECT_EQ(*best, linear) << before_steps;
+  }
+  EXPECT_EQ(*max_epochs_within_budget(dp_sgd_plan(1), 40, {}), 0u);  // not one epoch fits
+  EXPECT_EQ(*max_epochs_within_budget(PrivacyPlan{}, 7, {}), 7u);
 }
 
 }  // namespace
