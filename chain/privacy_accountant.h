@@ -1,6 +1,6 @@
 // The Rényi-DP accountant of the Poisson-subsampled Gaussian mechanism
 // (DP-SGD): the ε that T steps of noise multiplier σ and sampling rate q
-// spend at a given δ. docs/PROTOCOL.md §20, "Privacy accounting".
+// spend at a given δ. docs/PROTOCOL.md §20.1, "The accountant".
 //
 // Every node computes the same ε from the same plan, so the result must be
 // the same bits everywhere: inputs are integers, the arithmetic is IEEE-754
@@ -36,7 +36,7 @@ namespace baton::chain {
 // Input units and bounds. Each bound is checked before any arithmetic; a
 // value outside it is refused with a PrivacyInputProblem. A data scientist's
 // decimal is converted into these units rounding against the hospital:
-// σ down, q up, δ down (tools/ does that; see docs/PROTOCOL.md §20.1).
+// σ down, q up, δ down (tools/ does that; see docs/PROTOCOL.md §20.1.1).
 //
 // σ in micro-units (σ × 10^6), in [0.1, 1000]. Below 0.1 the mechanism
 // protects nothing (one step at q = 1 already costs ε > 50 per unit order);

@@ -65,6 +65,12 @@ std::string_view to_string(ProtocolRejected reason) {
              "deposit";
     case ProtocolRejected::below_min_balance:
       return "the partner's balance is below the plan's minimum balance to take part";
+    case ProtocolRejected::privacy_budget_exceeded:
+      return "the SaveRequest's epsilon total passes the plan's privacy budget: the partner "
+             "trained more epochs than its budget allows";
+    case ProtocolRejected::privacy_spend_mismatch:
+      return "the SaveRequest's privacy fields (noisy steps, epsilon of the turn, epsilon total) "
+             "are not what the plan and the partner's last accepted spend give";
     case ProtocolRejected::already_released:
       return "the run's escrow was already paid out (released, paid at its deadline, or refunded)";
     case ProtocolRejected::not_released:
@@ -205,6 +211,7 @@ Verdict<SaveRecord, ProtocolRejected> save_record_from_proto(const Genesis& gene
   s.key_commitment = Hash::from_bytes(as_bytes(r.key_commitment())).value();
   s.train_samples = r.train_samples();
   s.metrics_json = r.metrics_json();
+  s.privacy = {r.dp_steps_total(), r.epsilon_turn_micro(), r.epsilon_total_micro()};
   return s;
 }
 

@@ -7,6 +7,7 @@
 #include "chain/deposit_steps.h"
 #include "chain/economy_steps.h"
 #include "chain/encoding.h"
+#include "chain/privacy_steps.h"
 #include "chain/protocol.h"
 #include "chain/transaction.h"
 
@@ -61,15 +62,19 @@ void begin_turn(Run& run, std::uint64_t index, std::uint64_t height) {
 }  // namespace
 
 // Begins turn `index`, skipping (at `height`) every turn of a suspended
-// partner (outcome suspended) or of a partner that cannot pay what the plan
-// asks (outcome cannot_pay, §19.9), or ends the run after its last turn. At
-// most total_turns iterations, each a scan of the run's turns.
+// partner (outcome suspended), of one whose privacy budget is spent (outcome
+// budget_spent, §20.2) or of a partner that cannot pay what the plan asks
+// (outcome cannot_pay, §19.9), or ends the run after its last turn. At most
+// total_turns iterations, each a scan of the run's turns; an accountant call
+// only for a partner not yet found spent (so at most one per partner).
 void begin_from(TrainingState& ts, Run& run, std::uint64_t index, std::uint64_t height) {
   for (; index < run.plan.total_turns(); ++index) {
     begin_turn(run, index, height);
     Turn& t = run.turns.back();
     if (partner_suspended(run, t.partner)) {
       t.outcome = TurnOutcome::suspended;
+    } else if (partner_budget_spent(run, t.partner)) {  // §20.2: one accountant call at most
+      t.outcome = TurnOutcome::budget_spent;
     } else if (partner_cannot_pay(run, t.partner, ts.accounts.balance(t.partner))) {
       t.outcome = TurnOutcome::cannot_pay;
     } else {
@@ -271,6 +276,8 @@ Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec& spec, const Training
   auto s = save_record_from_proto(spec.genesis, r);
   if (!s) return s.reason();
   if (s->parent_model_id != run->head) return ProtocolRejected::wrong_head;
+  // §20.2: its ε is what the plan gives (41), then within the budget (40).
+  if (auto why = check_privacy_spend(*run, sender.name, r)) return *why;
   // Every candidate of the run, approved or not, is in its turns (bounded
   // by the plan's turn count).
   for (const Turn& earlier : run->turns) {
@@ -280,9 +287,11 @@ Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec& spec, const Training
   return CheckedTx{std::move(s).value()};
 }
 
-void apply(Step& step, TrainingState& ts, const pb::SaveRequest&) {
+void apply(Step& step, TrainingState& ts, const pb::SaveRequest& r) {
   Run& run = active_run(ts);
   Turn& t = *run.current_turn();
+  // Spent whatever the vote: the voters decrypt this model (§20.2).
+  if (run.plan.privacy.enabled()) run.privacy_spent[t.partner] = privacy_spend_of(r);
   t.save = std::get<SaveRecord>(std::move(step.checked));
   pay_submission_cost(run, t);
   t.save_request_id = step.tx.id;

@@ -83,8 +83,9 @@ void settle_due_gains(TrainingState& ts, std::uint64_t height);
 void expire_due_turn(TrainingState& ts, std::uint64_t height);
 
 // Begins turn `index` of `run` at `height`, skipping (phase done, at
-// `height`) every turn of a suspended partner (outcome suspended) or of one
-// whose balance cannot pay what the plan asks (outcome cannot_pay,
+// `height`) every turn of a suspended partner (outcome suspended), of one
+// whose privacy budget is spent (outcome budget_spent, partner_budget_spent)
+// or of one whose balance cannot pay what the plan asks (outcome cannot_pay,
 // partner_cannot_pay), or finishes the run after its last turn (and then it
 // is no longer the active run).
 void begin_from(TrainingState& ts, Run& run, std::uint64_t index, std::uint64_t height);

@@ -41,6 +41,8 @@ std::string_view to_string(TurnOutcome outcome) {
       return "suspended";
     case TurnOutcome::cannot_pay:
       return "cannot_pay";
+    case TurnOutcome::budget_spent:
+      return "budget_spent";
   }
   return "unknown";
 }
@@ -244,6 +246,12 @@ void put_stake(Bytes& out, const Stake& s) {
   }
 }
 
+void put_spend(Bytes& out, const PrivacySpend& s) {
+  append_u64be(out, s.steps_total);
+  append_u64be(out, s.epsilon_turn_micro);
+  append_u64be(out, s.epsilon_total_micro);
+}
+
 }  // namespace
 
 Bytes training_encoding(const TrainingState& state) {
@@ -266,6 +274,8 @@ Bytes training_encoding(const TrainingState& state) {
     for (const auto& t : run.turns) {
       put_turn(out, t);
       if (run.plan.has_stakes()) put_stake(out, t.stake);
+      // §20.2: a DP run's SaveRequests carry their spend (none without DP).
+      if (run.plan.privacy.enabled() && t.save) put_spend(out, t.save->privacy);
     }
     append_u32be(out, static_cast<std::uint32_t>(run.models.size()));
     for (const auto& m : run.models) {
@@ -299,6 +309,15 @@ Bytes training_encoding(const TrainingState& state) {
       for (const auto& [name, sealed] : e.key_grants) {
         put_str(out, name);
         put_str(out, sealed);
+      }
+    }
+    // Only a run whose plan has DP has these bytes (docs/PROTOCOL.md §20.2),
+    // so every run without it encodes as before.
+    if (run.plan.privacy.enabled()) {
+      append_u32be(out, static_cast<std::uint32_t>(run.privacy_spent.size()));
+      for (const auto& [name, spend] : run.privacy_spent) {
+        put_str(out, name);
+        put_spend(out, spend);
       }
     }
   }

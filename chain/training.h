@@ -75,6 +75,16 @@ enum class ProtocolRejected : std::uint8_t {
   cannot_afford_stake = 30,  // a LoadRequest from a partner whose balance is below the plan's
                              //   submission cost + its required deposit
   below_min_balance = 31,    // a LoadRequest from a partner whose balance is below min_balance
+  // 40..49: the privacy budget (issue 14, docs/PROTOCOL.md §20.2).
+  // A SaveRequest whose ε is consistent (privacy_spend_mismatch passed) but
+  // whose epsilon_total_micro passes the plan's budget_micro: it trained more
+  // epochs than its budget allows.
+  privacy_budget_exceeded = 40,
+  // A SaveRequest whose fields 12..14 are not next_privacy_spend(plan, e,
+  // its last accepted spend) for an e in [1, plan.epochs] (dp_sgd: e from the
+  // steps, a whole number of epochs; local: e = plan.epochs; no DP: all 0):
+  // a tampered ε, too low or too high, or tampered steps.
+  privacy_spend_mismatch = 41,
 };
 
 // A sentence, e.g. "the member already voted on this request".
@@ -170,6 +180,10 @@ enum class TurnOutcome : std::uint8_t {
   // min_balance or below submission_cost + its required deposit
   // (partner_can_pay; docs/PROTOCOL.md §19.9). Nobody trains for nothing.
   cannot_pay = 6,
+  // Skipped when it began: not even one more epoch of its partner's training
+  // fits within the plan's privacy budget (max_epochs_within_budget == 0,
+  // docs/PROTOCOL.md §20.2). Once so, every later turn of that partner too.
+  budget_spent = 7,
 };
 
 // Why a partner gave up its turn (TurnAbandon.reason). Stored in the state
@@ -245,6 +259,9 @@ struct SaveRecord {  // the SaveRequest's content
   std::map<std::string, std::string> wrapped_keys;
   std::uint64_t train_samples = 0;
   std::string metrics_json;
+  // Fields 12..14 (docs/PROTOCOL.md §20.2): what this model spent of its
+  // partner's privacy budget. All zero, and not encoded, without DP.
+  PrivacySpend privacy;
   bool operator==(const SaveRecord&) const = default;
 };
 

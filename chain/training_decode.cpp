@@ -131,7 +131,7 @@ Turn read_turn(Reader& r) {
   t.start_height = r.u64();
   t.phase = enum_in<TurnPhase>(r, 1, 5, "turn phase");
   t.deadline_height = r.u64();
-  t.outcome = enum_in<TurnOutcome>(r, 0, 6, "turn outcome");
+  t.outcome = enum_in<TurnOutcome>(r, 0, 7, "turn outcome");
   t.end_height = r.u64();
   t.load_request_id = r.opt_hash();
   t.load_request_height = r.u64();
@@ -205,6 +205,14 @@ Stake read_stake(Reader& r) {
   return s;
 }
 
+PrivacySpend read_spend(Reader& r) {
+  PrivacySpend s;
+  s.steps_total = r.u64();
+  s.epsilon_turn_micro = r.u64();
+  s.epsilon_total_micro = r.u64();
+  return s;
+}
+
 }  // namespace
 
 Result<TrainingState> decode_training_state(ByteView bytes, const Genesis& genesis) {
@@ -246,6 +254,8 @@ Result<TrainingState> decode_training_state(ByteView bytes, const Genesis& genes
     for (std::uint32_t j = 0; j < turns && r.ok(); ++j) {
       run.turns.push_back(read_turn(r));
       if (run.plan.has_stakes()) run.turns.back().stake = read_stake(r);
+      if (run.plan.privacy.enabled() && run.turns.back().save)
+        run.turns.back().save->privacy = read_spend(r);
     }
     for (std::uint32_t j = 0, n = r.count(32 + 1 + 4 + 8 + 8 + 32 + 4 + 32 + 32 + 8 + 1);
          j < n && r.ok(); ++j) {
@@ -281,6 +291,17 @@ Result<TrainingState> decode_training_state(ByteView bytes, const Genesis& genes
         insert_in_order(r, e.key_grants, std::move(name), std::move(sealed));
       }
       run.escrow = std::move(e);
+    }
+    if (run.plan.privacy.enabled()) {
+      // At most one entry per partner of the plan (in order, so distinct).
+      for (std::uint32_t j = 0, n = r.count(4 + 8 + 8 + 8); j < n && r.ok(); ++j) {
+        std::string name = r.str();
+        const PrivacySpend spend = read_spend(r);
+        const auto& partners = run.plan.partners;
+        if (r.ok() && std::find(partners.begin(), partners.end(), name) == partners.end())
+          r.fail("a privacy spend belongs to no partner of the run");
+        insert_in_order(r, run.privacy_spent, std::move(name), spend);
+      }
     }
     if (r.ok()) insert_in_order(r, state.runs, std::move(id), std::move(run));
   }

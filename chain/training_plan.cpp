@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "chain/privacy_plan.h"
+
 namespace baton::chain {
 
 namespace {
@@ -238,7 +240,9 @@ Status validate_plan(const Genesis& genesis, const TrainingPlan& plan) {
   if (auto s = check_deadline("deadlines.vote_blocks", plan.vote_deadline_blocks, validators); !s)
     return s;
   if (auto s = check_escrow(genesis, plan, validators); !s) return s;
-  return check_deposits(plan);
+  if (auto s = check_deposits(plan); !s) return s;
+  // Last: the only check that runs the accountant (one call, dp_sgd).
+  return check_privacy(plan.privacy, plan.cycles, plan.epochs);
 }
 
 Result<TrainingPlan> plan_from_proto(const Genesis& genesis, const pb::TrainingPlan& p) {
@@ -289,6 +293,9 @@ Result<TrainingPlan> plan_from_proto(const Genesis& genesis, const pb::TrainingP
   t.deposit = p.deposit();
   t.deposit_factor = p.deposit_factor();
   t.min_balance = p.min_balance();
+  auto privacy = privacy_from_proto(p);
+  if (!privacy) return privacy.error();
+  t.privacy = *privacy;
   if (auto s = validate_plan(genesis, t); !s) return s.error();
   return t;
 }
@@ -326,6 +333,7 @@ pb::TrainingPlan plan_to_proto(const TrainingPlan& t) {
   p.set_deposit(t.deposit);
   p.set_deposit_factor(t.deposit_factor);
   p.set_min_balance(t.min_balance);
+  privacy_to_proto(t.privacy, p);
   return p;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "chain/privacy_plan.h"
 #include "chain/training_plan.h"
 
 namespace baton::chain {
@@ -96,15 +97,15 @@ const json& sub(const json& j, const char* key) {
 Result<std::optional<TrainingPlan>> decode_plan_json(const json& j) {
   if (!j.is_object()) return make_error("training plan: must be a JSON object");
   if (j.empty()) return std::optional<TrainingPlan>{};
-  if (auto s = refuse_unknown(
-          j,
-          {"run_id", "model", "dataset", "partners", "cycles", "training", "vote_policy", "quorum",
-           "deadlines", "token_mode", "turn_order", "suspend_after", "escrow", "deposits"},
-          "the plan");
+  if (auto s = refuse_unknown(j,
+                              {"run_id", "model", "dataset", "partners", "cycles", "training",
+                               "vote_policy", "quorum", "deadlines", "token_mode", "turn_order",
+                               "suspend_after", "escrow", "deposits", "privacy"},
+                              "the plan");
       !s)
     return s.error();
-  for (const char* k :
-       {"dataset", "training", "vote_policy", "quorum", "deadlines", "escrow", "deposits"}) {
+  for (const char* k : {"dataset", "training", "vote_policy", "quorum", "deadlines", "escrow",
+                        "deposits", "privacy"}) {
     if (j.contains(k) && !j[k].is_object())
       return make_error(std::string("training plan: \"") + k + "\" must be a JSON object");
   }
@@ -249,6 +250,7 @@ Result<std::optional<TrainingPlan>> decode_plan_json(const json& j) {
                       "; it must be between 1 and " + std::to_string(kMaxDepositFactor));
   }
   p.deposit_factor = static_cast<std::uint32_t>(factor);
+  TRY_ASSIGN(p.privacy, decode_privacy_json(sub(j, "privacy")));
   return std::optional<TrainingPlan>{std::move(p)};
 }
 
@@ -300,6 +302,7 @@ json plan_to_json(const TrainingPlan& p) {
                      {"factor", p.deposit_factor},
                      {"min_balance", p.min_balance}};
   }
+  if (p.privacy.enabled()) j["privacy"] = privacy_to_json(p.privacy);
   return j;
 }
 
