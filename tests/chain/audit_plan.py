@@ -10,6 +10,8 @@ Strings are kept as bytes.
 import json
 import math
 
+from audit_privacy import FIELDS as PRIVACY_FIELDS, privacy_from_genesis, privacy_is_valid
+
 PPM = 1000000
 
 
@@ -60,6 +62,8 @@ def encode_plan(p):
                      (46, "deposit_factor"), (47, "min_balance"), (60, "token_mode"),
                      (61, "turn_order"), (62, "suspend_after")):
         out += put_uint(num, p[key])
+    for key, num, *_ in PRIVACY_FIELDS:  # section 20.2, fields 70..78: absent without DP
+        out += put_uint(num, p[key])
     return out
 
 
@@ -67,7 +71,8 @@ def plan_from_proto(f):
     """pb::TrainingPlan fields (audit_export.fields) -> the plan, with its own bytes."""
     def one(num, default):
         return f.get(num, [default])[-1]
-    return {
+    privacy = {key: one(num, 0) for key, num, *_ in PRIVACY_FIELDS}
+    return privacy | {
         "run_id": one(1, b""), "model_spec": one(2, b""), "feature_columns": f.get(3, []),
         "label_column": one(4, b""), "positive_value": one(5, b""), "partners": f.get(6, []),
         "cycles": one(7, 0), "epochs": one(8, 0), "batch_size": one(9, 0), "optimizer": one(10, b""),
@@ -118,7 +123,7 @@ def plan_from_genesis(j):
         param = scaled(vp, "epsilon", 1e6, None)
     elif kind == "delong":
         param = scaled(vp, "alpha", 1e6, 0.05)
-    return {
+    return privacy_from_genesis(j.get("privacy", {})) | {
         "run_id": j["run_id"].encode(), "model_spec": spec.encode(),
         "feature_columns": [c.encode() for c in ds["feature_columns"]],
         "label_column": ds["label_column"].encode(),
@@ -197,7 +202,7 @@ def plan_is_valid(c, p):
     if not all(validators <= p[k] <= MAX_DEADLINE_BLOCKS
                for k in ("load_deadline_blocks", "save_deadline_blocks", "vote_deadline_blocks")):
         return False
-    return escrow_is_valid(c, p, validators) and deposits_are_valid(p)
+    return escrow_is_valid(c, p, validators) and deposits_are_valid(p) and privacy_is_valid(p)
 
 
 MAX_PLAN_CREDITS, MAX_DEPOSIT_FACTOR = 10 ** 15, 16

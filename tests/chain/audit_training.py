@@ -16,6 +16,7 @@ encoded in ascending byte order of their keys (std::map's order).
 """
 import struct
 
+import audit_privacy
 from audit_plan import PPM, encode_plan, plan_from_genesis, plan_from_proto, plan_is_valid
 
 # Transaction types (chain/proto/ledger.proto).
@@ -32,11 +33,13 @@ PROTOCOL_TYPES = range(10, 20)
  ALREADY_RELEASED, NOT_RELEASED, KEY_COMMITMENT_MISMATCH, NOT_KEY_HOLDER, GRANT_TO_NON_SPONSOR,
  GAINS_NOT_SETTLED) = range(18, 30)
 CANNOT_AFFORD_STAKE, BELOW_MIN_BALANCE = 30, 31  # section 19.9
+PRIVACY_BUDGET_EXCEEDED, PRIVACY_SPEND_MISMATCH = 40, 41  # section 20.2
 
 # Turn phases and outcomes (section 18.4).
 AWAITING_LOAD_REQUEST, LOAD_VOTING, TRAINING, SAVE_VOTING, DONE = range(1, 6)
-PENDING, APPROVED, REJECTED, EXPIRED, ABANDONED, SUSPENDED, CANNOT_PAY = range(0, 7)
-OUTCOME_NAMES = ["pending", "approved", "rejected", "expired", "abandoned", "suspended", "cannot_pay"]
+PENDING, APPROVED, REJECTED, EXPIRED, ABANDONED, SUSPENDED, CANNOT_PAY, BUDGET_SPENT = range(0, 8)
+OUTCOME_NAMES = ["pending", "approved", "rejected", "expired", "abandoned", "suspended", "cannot_pay",
+                 "budget_spent"]
 ACTIVE, FINISHED, AWAITING_FUNDING, UNFUNDED = 1, 2, 3, 4
 STATUS_NAMES = {ACTIVE: "active", FINISHED: "finished", AWAITING_FUNDING: "awaiting_funding",
                 UNFUNDED: "unfunded"}
@@ -144,6 +147,8 @@ class Training:
             t = run["turns"][-1]
             if partner_suspended(run, t["partner"]):
                 t["outcome"] = SUSPENDED
+            elif audit_privacy.budget_spent(run, t["partner"]):  # section 20.2
+                t["outcome"] = BUDGET_SPENT
             elif partner_cannot_pay(run, t["partner"], self.balance(t["partner"])) is not None:
                 t["outcome"] = CANNOT_PAY
             else:
@@ -200,7 +205,7 @@ class Training:
         run = {"plan": plan, "plan_bytes": plan_bytes, "started_by": started_by,
                "start_height": height, "status": ACTIVE, "end_height": 0, "turns": [],
                "head": None, "models": [], "contributivity": {p: 0 for p in plan["partners"]},
-               "refusals": {"total": 0, "recent": []}, "escrow": None}
+               "refusals": {"total": 0, "recent": []}, "escrow": None, "privacy_spent": {}}
         if plan["sponsor"]:  # section 19.6
             run["escrow"] = {"funded": 0, "state": OPEN, "settled_height": 0, "payouts": {},
                              "key_grants": {}}
@@ -375,10 +380,15 @@ class Training:
             save = self.save_record(f)
             if save["parent"] != run["head"]:
                 raise Refused(WRONG_HEAD)
+            why = audit_privacy.check_spend(run, sender, save["privacy"])  # section 20.2: 41, 40
+            if why is not None:
+                raise Refused(why)
             if any(e["save"] is not None and e["save"]["model_sha256"] == save["model_sha256"]
                    for e in run["turns"]):
                 raise Refused(DUPLICATE_MODEL)
             t["save"], t["save_request_id"], t["save_request_height"] = save, tx_hash, height
+            if audit_privacy.enabled(run["plan"]):  # spent whatever the vote
+                run["privacy_spent"][sender] = save["privacy"]
             self.pay_submission_cost(run, t)
             t["phase"], t["deadline_height"] = SAVE_VOTING, deadline_after(height, run["plan"]["vote_deadline_blocks"])
         elif ttype == TX_MODEL_VOTE:
@@ -516,7 +526,7 @@ class Training:
         return {"parent": parent or None, "object_key": one(4, b""), "ciphertext_sha256": ct,
                 "model_sha256": model, "key_commitment": commitment,
                 "wrapped_keys": dict(zip(recipients, wrapped)), "train_samples": one(9, 0),
-                "metrics_json": one(10, b"")}
+                "metrics_json": one(10, b""), "privacy": (one(12, 0), one(13, 0), one(14, 0))}
 
     def turn_of_request(self, run_id, request_id, load):
         run = self.runs.get(run_id)
@@ -565,6 +575,8 @@ class Training:
                 out += turn_encoding(t)
                 if has_stakes(run["plan"]):  # section 19.9, "Stake bytes"
                     out += stake_encoding(t["stake"])
+                if audit_privacy.enabled(run["plan"]) and t["save"] is not None:  # section 20.2
+                    out += b"".join(u64(v) for v in t["save"]["privacy"])
             out += u32(len(run["models"]))
             for m in run["models"]:
                 out += m["id"] + opt(m["parent"]) + s(m["contributor"]) + u64(m["turn"]) + u64(m["height"])
@@ -580,6 +592,10 @@ class Training:
                 out += u32(len(e["key_grants"]))
                 for name in sorted(e["key_grants"]):
                     out += s(name) + s(e["key_grants"][name])
+            if audit_privacy.enabled(run["plan"]):  # section 20.2: each partner's last spend
+                out += u32(len(run["privacy_spent"]))
+                for name in sorted(run["privacy_spent"]):
+                    out += s(name) + b"".join(u64(v) for v in run["privacy_spent"][name])
         out += u8(0) if self.active_run is None else u8(1) + s(self.active_run)
         out += refusals_encoding(self.refusals)
         if self.balances:  # section 19.4, hashed under baton/state/v3

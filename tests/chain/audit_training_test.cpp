@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "economy_fixture.h"
+#include "privacy_fixture.h"
 #include "tests/support/test_support.h"
 
 namespace baton::chain::testing {
@@ -783,6 +783,87 @@ TEST(ChainAuditTraining, NamesABlockWhoseSignedStateHashMisstatesABalance) {
         << what;
     p.blocks.pop_back();
   }
+}
+
+// The privacy budget (§20.2), replayed with the auditor's own accountant
+// (privacy_accountant.py): tampered spends refused with 41 in blocks, an
+// over-budget SaveRequest with 40, spends recorded whatever the vote, an
+// expired turn spending nothing, and a budget_spent skip after which the run
+// goes on with bob; the state hash of every block commits to each turn's
+// spend and each partner's total. Then a block whose signed state hash
+// misstates alice's total is caught.
+TEST(ChainAuditTraining, ReplaysThePrivacyBudgetAndCatchesAMisstatedSpend) {
+  ProtocolChain p;
+  p.commit(p.start(kAlice, dp_plan()));
+  p.grant_load(kAlice, {kBob, kCarol});
+  const PrivacySpend first = honest(p, kAlice, 2);
+  EXPECT_EQ(p.commit_refused(dp_save(p, kAlice, {20, 1'526'372, 1'526'372})),
+            ProtocolRejected::privacy_spend_mismatch);
+  EXPECT_EQ(p.commit_refused(dp_save(p, kAlice, {15, 1'526'373, 1'526'373})),
+            ProtocolRejected::privacy_spend_mismatch);
+  votes(p, p.commit(dp_save(p, kAlice, first)), kBob, kCarol, true);
+  p.grant_load(kBob, {kCarol, kDave});
+  votes(p, p.commit(dp_save(p, kBob, honest(p, kBob, 2))), kCarol, kDave, false);
+  p.grant_load(kAlice, {kBob, kCarol});
+  EXPECT_EQ(p.commit_refused(dp_save(p, kAlice, honest(p, kAlice, 2))),
+            ProtocolRejected::privacy_budget_exceeded);
+  votes(p, p.commit(dp_save(p, kAlice, honest(p, kAlice, 1))), kBob, kCarol, true);
+  p.grant_load(kBob, {kCarol, kDave});
+  while (p.run().turns.size() == 4) p.empty_blocks(1);
+  ASSERT_EQ(p.run().turns[4].outcome, TurnOutcome::budget_spent);
+  p.grant_load(kBob, {kCarol, kDave});
+  votes(p, p.commit(dp_save(p, kBob, honest(p, kBob, 1))), kCarol, kDave, true);
+  ASSERT_EQ(p.run().status, RunStatus::finished);
+  expect_audit_agrees(p);
+
+  LedgerState misstated = p.chain.state;
+  misstated.training.runs.at("run-1").privacy_spent.at("alice").epsilon_total_micro -= 1;
+  const pb::Block block = with_header(p.chain.propose({}).block, [&](pb::BlockHeader& h) {
+    h.set_app_state_hash(hash_bytes(state_hash(kChainId, misstated)));
+  });
+  p.blocks.push_back(encode_committed_block(p.chain.seal(block, {0, 1, 2})));
+  const auto r = audit(p);
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(r.out, "height " + std::to_string(p.blocks.size()) + ": wrong app state hash\n");
+}
+
+// Local DP in a genesis plan (the auditor reads its "privacy" object, with
+// decimals it must round as the node did): charged once, a second charge
+// refused with 41, and a plan without DP refusing a SaveRequest that claims
+// a spend.
+TEST(ChainAuditTraining, ReplaysAGenesisPlanWithLocalDp) {
+  ProtocolChain p;
+  nlohmann::ordered_json text =
+      nlohmann::ordered_json::parse(encode_genesis(fixed_genesis({1, 1, 1, 1})));
+  text["training_plan"] = nlohmann::ordered_json::parse(R"({
+    "run_id": "run-1",
+    "model": {"architecture": "mlp", "hidden": [8], "input_shape": [2], "num_classes": 2},
+    "dataset": {"feature_columns": ["age", "volume"], "label_column": "survival"},
+    "partners": ["alice", "bob"],
+    "cycles": 2,
+    "deadlines": {"load_blocks": 4, "save_blocks": 8, "vote_blocks": 4},
+    "privacy": {"mechanism": "local", "epsilon_budget": 200.0000004, "beta": 0.9999999,
+                "sensitivity": 1.0000001, "values_per_row": 2}})");
+  p.chain.genesis_text = text.dump(2) + "\n";
+  p.chain.spec = load_chain_spec(p.chain.genesis_text).value();
+  p.chain.state = initial_state(p.chain.spec.genesis_hash);
+  const PrivacyPlan& plan = p.chain.spec.genesis_plan()->privacy;
+  EXPECT_EQ(plan.budget_micro, 200'000'000u);
+  EXPECT_EQ(plan.beta_micro, 999'999u);
+  EXPECT_EQ(plan.sensitivity_micro, 1'000'001u);
+  p.empty_blocks(1);
+  // ε_row = ⌈2 × 1000001 × 10^6 / 999999⌉ = 2000005.
+  const PrivacySpend once{0, 2'000'005, 2'000'005};
+  p.grant_load(kAlice, {kBob, kCarol});
+  EXPECT_EQ(honest(p, kAlice, 1), once);
+  votes(p, p.commit(dp_save(p, kAlice, once)), kBob, kCarol, true);
+  p.grant_load(kBob, {kCarol, kDave});
+  votes(p, p.commit(dp_save(p, kBob, once)), kCarol, kDave, true);
+  p.grant_load(kAlice, {kBob, kCarol});
+  EXPECT_EQ(p.commit_refused(dp_save(p, kAlice, {0, 2'000'005, 4'000'010})),
+            ProtocolRejected::privacy_spend_mismatch);
+  votes(p, p.commit(dp_save(p, kAlice, {0, 0, 2'000'005})), kBob, kCarol, true);
+  expect_audit_agrees(p);
 }
 
 }  // namespace
