@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "chain/payout_tokens.h"
+#include "chain/privacy_steps.h"
 #include "chain/protocol.h"
 #include "api/http_client.h"
 #include "storage/ledger_store.h"
@@ -120,10 +121,43 @@ json lineage_models_json(const chain::Run& run) {
   return models;
 }
 
+namespace {
+
+json spend_json(const chain::PrivacySpend& s) {
+  return {{"steps_total", s.steps_total},
+          {"epsilon_turn_micro", s.epsilon_turn_micro},
+          {"epsilon_total_micro", s.epsilon_total_micro}};
+}
+
+// The plan's privacy and each partner's spend (docs/PROTOCOL.md §20.2).
+json privacy_json(const chain::Run& run) {
+  const chain::PrivacyPlan& p = run.plan.privacy;
+  json partners = json::object();
+  for (const auto& name : run.plan.partners) {
+    const chain::PrivacySpend s = chain::privacy_spent_by(run, name);
+    bool spent = false;
+    for (const auto& t : run.turns)
+      spent = spent || (t.partner == name && t.outcome == chain::TurnOutcome::budget_spent);
+    partners[name] = {
+        {"epsilon_spent_micro", s.epsilon_total_micro},
+        {"epsilon_left_micro",
+         p.budget_micro > s.epsilon_total_micro ? p.budget_micro - s.epsilon_total_micro : 0},
+        {"steps_total", s.steps_total},
+        {"budget_spent", spent}};
+  }
+  return {{"mechanism", p.mechanism == chain::PrivacyMechanism::dp_sgd ? "dp_sgd" : "local"},
+          {"epsilon_budget_micro", p.budget_micro},
+          {"delta_pico", p.delta_pico},
+          {"partners", partners}};
+}
+
+}  // namespace
+
 json run_json(const chain::Run& run) {
   json turns = json::array();
   for (const auto& t : run.turns) {
     turns.push_back(turn_json(t));
+    if (run.plan.privacy.enabled() && t.save) turns.back()["privacy"] = spend_json(t.save->privacy);
     if (!run.plan.has_stakes()) continue;
     json forfeits = json::object();
     for (const auto& [name, credits] : t.stake.forfeits) forfeits[name] = credits;
@@ -157,6 +191,7 @@ json run_json(const chain::Run& run) {
         {"factor", run.plan.deposit_factor},           {"min_balance", run.plan.min_balance},
         {"locked", chain::locked_stakes(run)},         {"next_deposit", next}};
   }
+  if (run.plan.privacy.enabled()) out["privacy"] = privacy_json(run);
   if (run.escrow) {
     json payouts = json::object();
     for (const auto& [name, credits] : run.escrow->payouts) payouts[name] = credits;

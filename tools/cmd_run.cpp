@@ -55,6 +55,34 @@ std::string ppm_text(std::uint64_t ppm) {
   return buf;
 }
 
+// ε in micro-units, exactly: 1526373 -> "1.526373".
+std::string epsilon_text(std::uint64_t micro) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%llu.%06llu", static_cast<unsigned long long>(micro / 1'000'000),
+                static_cast<unsigned long long>(micro % 1'000'000));
+  return buf;
+}
+
+// The plan's privacy and each partner's ε spent and left (docs/PROTOCOL.md §20.2).
+void print_privacy(const json& p) {
+  char delta[32];
+  std::snprintf(delta, sizeof delta, "%g",
+                static_cast<double>(p["delta_pico"].get<std::uint64_t>()) / 1e12);
+  const std::string mechanism = p["mechanism"].get<std::string>();
+  std::cout << "privacy       " << mechanism
+            << (mechanism == "dp_sgd" ? std::string(", delta ") + delta : std::string(", pure"))
+            << ", budget epsilon " << epsilon_text(p["epsilon_budget_micro"].get<std::uint64_t>())
+            << " per partner\n";
+  for (const auto& [name, s] : p["partners"].items()) {
+    std::cout << "  " << name << ": epsilon spent "
+              << epsilon_text(s["epsilon_spent_micro"].get<std::uint64_t>()) << ", left "
+              << epsilon_text(s["epsilon_left_micro"].get<std::uint64_t>())
+              << (s["budget_spent"].get<bool>() ? " (budget spent: its later turns are skipped)"
+                                                : "")
+              << "\n";
+  }
+}
+
 std::string signed_auc_text(std::int64_t ppm) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%+.4f", static_cast<double>(ppm) / 1e6);
@@ -136,6 +164,12 @@ void status(const ReadOptions& o) {
                         : decision);
       if (const std::string why = turn_failure(t); !why.empty()) std::cout << " (" << why << ")";
       if (t.contains("stake")) std::cout << stake_text(t["stake"]);
+      if (t.contains("privacy")) {
+        std::cout << "; epsilon turn "
+                  << epsilon_text(t["privacy"]["epsilon_turn_micro"].get<std::uint64_t>())
+                  << " total "
+                  << epsilon_text(t["privacy"]["epsilon_total_micro"].get<std::uint64_t>());
+      }
       for (const auto& v : t["votes"]) {
         const std::string reason = v["reason"].get<std::string>();
         std::cout << "\n      " << v["voter"].get<std::string>()
@@ -180,6 +214,7 @@ void status(const ReadOptions& o) {
         std::cout << " " << name << " " << credits.get<std::uint64_t>();
       std::cout << "\n";
     }
+    if (run.contains("privacy")) print_privacy(run["privacy"]);
     if (run.contains("escrow")) {
       const json& e = run["escrow"];
       std::cout << "escrow        " << e["funded"].get<std::uint64_t>() << " credits from "
@@ -239,6 +274,11 @@ void lineage(const ReadOptions& o, const std::string& run_id) {
                 << t["partner"].get<std::string>()
                 << " skipped: its balance could not pay the plan's deposit and cost, or was "
                    "below its minimum balance)\n";
+    }
+    if (t["decision"] == "budget_spent") {
+      std::cout << "(turn " << t["turn"].get<std::uint64_t>() << " of "
+                << t["partner"].get<std::string>()
+                << " skipped: not one more epoch fits its privacy budget)\n";
     }
     if (t["decision"] != "suspended") continue;
     std::cout << "(turn " << t["turn"].get<std::uint64_t>() << " of "

@@ -48,6 +48,17 @@ json tx_json(const std::string& bytes, const chain::ChainSpec* spec, bool with_h
     chain::pb::Note note;
     if (note.ParseFromString(tx.payload())) t["note"] = note.text();
   }
+  // A SaveRequest's privacy spend (docs/PROTOCOL.md §20.2), as it claims it:
+  // whether the ledger accepted it is the training state's word.
+  chain::pb::SaveRequest save;
+  if (tx.type() == chain::pb::TX_SAVE_REQUEST && save.ParseFromString(tx.payload()) &&
+      (save.dp_steps_total() || save.epsilon_turn_micro() || save.epsilon_total_micro())) {
+    t["privacy"] = {{"run_id", save.run_id()},
+                    {"turn", save.turn()},
+                    {"dp_steps_total", save.dp_steps_total()},
+                    {"epsilon_turn_micro", save.epsilon_turn_micro()},
+                    {"epsilon_total_micro", save.epsilon_total_micro()}};
+  }
   return t;
 }
 
@@ -170,6 +181,16 @@ void print_tx_human(const json& t) {
             << "type         " << t["type"].get<std::string>() << "\n"
             << "size         " << t["size"] << " bytes\n";
   if (t.contains("note")) std::cout << "note         " << t["note"].get<std::string>() << "\n";
+  if (t.contains("privacy")) {
+    const auto micro = [&](const char* k) {
+      const std::uint64_t v = t["privacy"][k].get<std::uint64_t>();
+      std::string frac = std::to_string(v % 1'000'000);
+      return std::to_string(v / 1'000'000) + "." + std::string(6 - frac.size(), '0') + frac;
+    };
+    std::cout << "privacy      turn " << t["privacy"]["turn"] << ": epsilon turn "
+              << micro("epsilon_turn_micro") << " total " << micro("epsilon_total_micro")
+              << " (noisy steps " << t["privacy"]["dp_steps_total"] << ")\n";
+  }
   std::cout << "signature    " << t["signature"].get<std::string>() << "\n";
 }
 

@@ -8,6 +8,16 @@ Status check_plan_for_agents(const chain::TrainingPlan& plan) {
   // The same parse the partner agent makes once per run (agent/run_plan.h).
   auto spec = learning::plan_model_spec(plan.model_spec, plan.feature_columns.size());
   if (!spec) return spec.error();
+  // Local DP's ε is values_per_row x Δ / β (docs/PROTOCOL.md §20.2): the
+  // values it counts must be the model's inputs, or the ledger's ε is not
+  // the noise's.
+  if (plan.privacy.mechanism == chain::PrivacyMechanism::local &&
+      plan.privacy.values_per_row != spec->input_size()) {
+    return make_error(
+        "training plan: privacy.values_per_row is " + std::to_string(plan.privacy.values_per_row) +
+        "; it must be the model's input values per row (" + std::to_string(spec->input_size()) +
+        "), the values the local noise is added to");
+  }
   return {};
 }
 

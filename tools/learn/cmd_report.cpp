@@ -394,12 +394,31 @@ void report(const ReportArgs& a) {
                      {"partner", t["partner"]},
                      {"decision", t["decision"]},
                      {"votes", votes}});
+    if (t.contains("privacy")) {  // its SaveRequest's ε (docs/PROTOCOL.md §20.2)
+      turns.back()["epsilon_turn"] = ppm(t["privacy"]["epsilon_turn_micro"]);
+      turns.back()["epsilon_total"] = ppm(t["privacy"]["epsilon_total_micro"]);
+    }
   }
   json result{{"run_id", run["run_id"]},
               {"status", run["status"]},
               {"head", run["head"]},
               {"turns", turns},
               {"contributivity_ppm", run["contributivity_ppm"]}};
+  if (run.contains("privacy")) {
+    // Each hospital's ε spent and left of the plan's budget (§20.2).
+    const json& p = run["privacy"];
+    json partners = json::object();
+    for (const auto& [name, s] : p["partners"].items()) {
+      partners[name] = {{"epsilon_spent", ppm(s["epsilon_spent_micro"])},
+                        {"epsilon_left", ppm(s["epsilon_left_micro"])},
+                        {"budget_spent", s["budget_spent"]}};
+    }
+    result["privacy"] = {
+        {"mechanism", p["mechanism"]},
+        {"epsilon_budget", ppm(p["epsilon_budget_micro"])},
+        {"delta", static_cast<double>(p["delta_pico"].get<std::uint64_t>()) / 1e12},
+        {"partners", partners}};
+  }
   std::vector<std::string> files;
   write_text(out / "auc_per_turn.csv", auc_csv(run));
   write_text(out / "auc_per_turn.svg", auc_svg(run));
@@ -462,8 +481,12 @@ void report(const ReportArgs& a) {
             << run["status"].get<std::string>() << "), " << run["turns"].size() << " turns\n";
   for (const auto& t : turns) {
     std::cout << "  turn " << t["turn"].get<std::uint64_t>() << " "
-              << t["partner"].get<std::string>() << ": " << t["decision"].get<std::string>()
-              << "\n";
+              << t["partner"].get<std::string>() << ": " << t["decision"].get<std::string>();
+    if (t.contains("epsilon_total")) {
+      std::cout << " (epsilon turn " << fixed(t["epsilon_turn"].get<double>(), 6) << ", total "
+                << fixed(t["epsilon_total"].get<double>(), 6) << ")";
+    }
+    std::cout << "\n";
     for (const auto& v : t["votes"]) {
       std::cout << "      " << v["voter"].get<std::string>()
                 << (v["approve"].get<bool>() ? " approve" : " reject ") << "  AUC "
@@ -485,6 +508,20 @@ void report(const ReportArgs& a) {
     std::cout << " " << name << " " << buf;
   }
   std::cout << "\n";
+  if (result.contains("privacy")) {
+    const json& p = result["privacy"];
+    char delta[32];
+    std::snprintf(delta, sizeof delta, "%g", p["delta"].get<double>());
+    std::cout << "privacy          " << p["mechanism"].get<std::string>()
+              << (p["mechanism"] == "dp_sgd" ? std::string(", delta ") + delta : std::string())
+              << ", budget epsilon " << fixed(p["epsilon_budget"].get<double>(), 6)
+              << " per hospital\n";
+    for (const auto& [name, s] : p["partners"].items()) {
+      std::cout << "  " << name << ": epsilon spent " << fixed(s["epsilon_spent"].get<double>(), 6)
+                << ", left " << fixed(s["epsilon_left"].get<double>(), 6)
+                << (s["budget_spent"].get<bool>() ? " (budget spent)" : "") << "\n";
+    }
+  }
   if (result.contains("final")) {
     std::cout << "final model      AUC " << fixed(result["final"]["auc"].get<double>())
               << " (95% CI " << fixed(result["final"]["ci95"][0].get<double>()) << "-"
