@@ -66,7 +66,8 @@ void begin_turn(Run& run, std::uint64_t index, std::uint64_t height) {
 // budget_spent, §20.2) or of a partner that cannot pay what the plan asks
 // (outcome cannot_pay, §19.9), or ends the run after its last turn. At most
 // total_turns iterations, each a scan of the run's turns; an accountant call
-// only for a partner not yet found spent (so at most one per partner).
+// only for a partner not already found spent (so at most one per partner
+// newly found spent, plus one for the partner whose turn begins).
 void begin_from(TrainingState& ts, Run& run, std::uint64_t index, std::uint64_t height) {
   for (; index < run.plan.total_turns(); ++index) {
     begin_turn(run, index, height);
