@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <numeric>
+#include <optional>
 #include <string>
 
 #include "learning/torch_model.h"
@@ -31,6 +33,25 @@ void init_torch_locked(int threads) {
   }
 }
 
+// The traced forwards (for DP-SGD's per-sample gradients, dp_sgd.cpp) run
+// exactly the layers' own forwards and record what went in and came out.
+torch::Tensor traced_linear(torch::nn::LinearImpl& layer, const torch::Tensor& x,
+                            std::vector<LayerTrace>& trace) {
+  auto z = layer.forward(x);
+  trace.push_back(LayerTrace{x, z, layer.weight, layer.bias, 0, 0});
+  return z;
+}
+
+torch::Tensor traced_conv2d(torch::nn::Conv2dImpl& layer, const torch::Tensor& x,
+                            std::vector<LayerTrace>& trace) {
+  auto z = layer.forward(x);
+  const auto& o = layer.options;
+  // Square kernels, stride 1, no dilation (what Cnn2d builds): im2col needs the sizes.
+  trace.push_back(LayerTrace{x, z, layer.weight, layer.bias, (*o.kernel_size())[0],
+                             (*c10::get<torch::ExpandingArray<2>>(o.padding()))[0]});
+  return z;
+}
+
 class Mlp final : public Network {
  public:
   explicit Mlp(const ModelSpec& s) {
@@ -45,6 +66,12 @@ class Mlp final : public Network {
   torch::Tensor forward(torch::Tensor x) override {
     for (auto& layer : hidden_) x = torch::relu(layer->forward(x));
     return out_->forward(x);
+  }
+  bool forward_traced(torch::Tensor x, std::vector<LayerTrace>& trace,
+                      torch::Tensor& logits) override {
+    for (auto& layer : hidden_) x = torch::relu(traced_linear(*layer, x, trace));
+    logits = traced_linear(*out_, x, trace);
+    return true;
   }
 
  private:
@@ -70,6 +97,15 @@ class Cnn2d final : public Network {
     x = torch::relu(fc_->forward(x.flatten(1)));
     return out_->forward(x);
   }
+  bool forward_traced(torch::Tensor x, std::vector<LayerTrace>& trace,
+                      torch::Tensor& logits) override {
+    x = x.view({-1, shape_[0], shape_[1], shape_[2]});
+    x = torch::max_pool2d(torch::relu(traced_conv2d(*conv1_, x, trace)), 2);
+    x = torch::max_pool2d(torch::relu(traced_conv2d(*conv2_, x, trace)), 2);
+    x = torch::relu(traced_linear(*fc_, x.flatten(1), trace));
+    logits = traced_linear(*out_, x, trace);
+    return true;
+  }
 
  private:
   std::vector<int> shape_;
@@ -82,31 +118,53 @@ torch::nn::Conv3d conv3d(int in, int out, int kernel, std::vector<int64_t> strid
       torch::nn::Conv3dOptions(in, out, kernel).stride(stride).padding(padding).bias(false));
 }
 
+// One normalization layer of the ResNet (model_spec.h, Normalization): batch
+// norm registered as `batch_name`, or group norm with gcd(32, width) groups
+// registered as `group_name` (model_layout.cpp names them the same way).
+class Norm3d {
+ public:
+  Norm3d(torch::nn::Module& owner, const std::string& batch_name, const std::string& group_name,
+         int width, Normalization n) {
+    if (n == Normalization::group) {
+      group_ = owner.register_module(group_name, torch::nn::GroupNorm(std::gcd(32, width), width));
+    } else {
+      batch_ = owner.register_module(batch_name, torch::nn::BatchNorm3d(width));
+    }
+  }
+  torch::Tensor operator()(const torch::Tensor& x) {
+    return group_ ? group_->forward(x) : batch_->forward(x);
+  }
+
+ private:
+  torch::nn::BatchNorm3d batch_{nullptr};
+  torch::nn::GroupNorm group_{nullptr};
+};
+
 // ResNet BasicBlock in 3D (He et al. 2016; Hara et al. 2018): two 3×3×3
-// convolutions with batch norm, plus the identity (or a 1×1×1 projection when
-// the shape changes).
+// convolutions with batch (or group) norm, plus the identity (or a 1×1×1
+// projection when the shape changes).
 class BasicBlock3d final : public torch::nn::Module {
  public:
-  BasicBlock3d(int in, int out, int stride) {
+  BasicBlock3d(int in, int out, int stride, Normalization n) {
     conv1_ = register_module("conv1", conv3d(in, out, 3, {stride, stride, stride}, 1));
-    bn1_ = register_module("bn1", torch::nn::BatchNorm3d(out));
+    norm1_.emplace(*this, "bn1", "gn1", out, n);
     conv2_ = register_module("conv2", conv3d(out, out, 3, {1, 1, 1}, 1));
-    bn2_ = register_module("bn2", torch::nn::BatchNorm3d(out));
+    norm2_.emplace(*this, "bn2", "gn2", out, n);
     if (stride != 1 || in != out) {
       down_conv_ = register_module("down_conv", conv3d(in, out, 1, {stride, stride, stride}, 0));
-      down_bn_ = register_module("down_bn", torch::nn::BatchNorm3d(out));
+      down_norm_.emplace(*this, "down_bn", "down_gn", out, n);
     }
   }
   torch::Tensor forward(const torch::Tensor& x) {
-    auto y = torch::relu(bn1_->forward(conv1_->forward(x)));
-    y = bn2_->forward(conv2_->forward(y));
-    auto shortcut = down_conv_ ? down_bn_->forward(down_conv_->forward(x)) : x;
+    auto y = torch::relu((*norm1_)(conv1_->forward(x)));
+    y = (*norm2_)(conv2_->forward(y));
+    auto shortcut = down_conv_ ? (*down_norm_)(down_conv_->forward(x)) : x;
     return torch::relu(y + shortcut);
   }
 
  private:
   torch::nn::Conv3d conv1_{nullptr}, conv2_{nullptr}, down_conv_{nullptr};
-  torch::nn::BatchNorm3d bn1_{nullptr}, bn2_{nullptr}, down_bn_{nullptr};
+  std::optional<Norm3d> norm1_, norm2_, down_norm_;
 };
 
 // 3D ResNet-18 as in C-DistriM (Zerka et al. 2020, after Hara et al. 2018):
@@ -119,7 +177,7 @@ class ResNet3d final : public Network {
   explicit ResNet3d(const ModelSpec& s) : shape_(s.input_shape) {
     const int base = s.hidden[0];
     stem_ = register_module("stem", conv3d(shape_[0], base, 7, {1, 2, 2}, 3));
-    stem_bn_ = register_module("stem_bn", torch::nn::BatchNorm3d(base));
+    stem_norm_.emplace(*this, "stem_bn", "stem_gn", base, s.normalization);
     int width = base;
     for (int stage = 0; stage < 4; ++stage) {
       const int out = base << stage;
@@ -127,7 +185,8 @@ class ResNet3d final : public Network {
         const int stride = (stage > 0 && block == 0) ? 2 : 1;
         blocks_.push_back(
             register_module("layer" + std::to_string(stage + 1) + "_" + std::to_string(block),
-                            std::make_shared<BasicBlock3d>(block == 0 ? width : out, out, stride)));
+                            std::make_shared<BasicBlock3d>(block == 0 ? width : out, out, stride,
+                                                           s.normalization)));
       }
       width = out;
     }
@@ -135,7 +194,7 @@ class ResNet3d final : public Network {
   }
   torch::Tensor forward(torch::Tensor x) override {
     x = x.view({-1, shape_[0], shape_[1], shape_[2], shape_[3]});
-    x = torch::relu(stem_bn_->forward(stem_->forward(x)));
+    x = torch::relu((*stem_norm_)(stem_->forward(x)));
     x = torch::max_pool3d(x, 3, 2, 1);
     for (auto& block : blocks_) x = block->forward(x);
     x = torch::adaptive_avg_pool3d(x, {1, 1, 1}).flatten(1);
@@ -145,7 +204,7 @@ class ResNet3d final : public Network {
  private:
   std::vector<int> shape_;
   torch::nn::Conv3d stem_{nullptr};
-  torch::nn::BatchNorm3d stem_bn_{nullptr};
+  std::optional<Norm3d> stem_norm_;
   std::vector<std::shared_ptr<BasicBlock3d>> blocks_;
   torch::nn::Linear fc_{nullptr};
 };

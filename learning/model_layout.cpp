@@ -28,6 +28,17 @@ void batch_norm(std::vector<TensorLayout>& params, std::vector<TensorLayout>& bu
   buffers.push_back(TensorLayout{name + ".num_batches_tracked", false, true, {}});
 }
 
+// A group norm has its affine parameters only (no running statistics).
+void norm_layer(const ModelSpec& s, std::vector<TensorLayout>& params,
+                std::vector<TensorLayout>& buffers, const std::string& name, std::int64_t width) {
+  if (s.normalization == Normalization::group) {
+    add(params, name + ".weight", {width});
+    add(params, name + ".bias", {width});
+  } else {
+    batch_norm(params, buffers, name, width);
+  }
+}
+
 std::vector<TensorLayout> mlp_layout(const ModelSpec& s) {
   std::vector<TensorLayout> out;
   std::int64_t in = s.input_shape[0];
@@ -60,9 +71,10 @@ std::vector<TensorLayout> cnn2d_layout(const ModelSpec& s) {
 
 std::vector<TensorLayout> resnet3d_layout(const ModelSpec& s) {
   const std::int64_t base = s.hidden[0];
+  const bool group = s.normalization == Normalization::group;
   std::vector<TensorLayout> params, buffers;
   add(params, "stem.weight", {base, s.input_shape[0], 7, 7, 7});  // no bias
-  batch_norm(params, buffers, "stem_bn", base);
+  norm_layer(s, params, buffers, group ? "stem_gn" : "stem_bn", base);
   std::int64_t width = base;
   for (int stage = 0; stage < 4; ++stage) {
     const std::int64_t out = base << stage;
@@ -71,13 +83,13 @@ std::vector<TensorLayout> resnet3d_layout(const ModelSpec& s) {
       const std::string name =
           "layer" + std::to_string(stage + 1) + "_" + std::to_string(block) + ".";
       add(params, name + "conv1.weight", {out, in, 3, 3, 3});
-      batch_norm(params, buffers, name + "bn1", out);
+      norm_layer(s, params, buffers, name + (group ? "gn1" : "bn1"), out);
       add(params, name + "conv2.weight", {out, out, 3, 3, 3});
-      batch_norm(params, buffers, name + "bn2", out);
+      norm_layer(s, params, buffers, name + (group ? "gn2" : "bn2"), out);
       const bool strided = stage > 0 && block == 0;
       if (strided || in != out) {
         add(params, name + "down_conv.weight", {out, in, 1, 1, 1});
-        batch_norm(params, buffers, name + "down_bn", out);
+        norm_layer(s, params, buffers, name + (group ? "down_gn" : "down_bn"), out);
       }
     }
     width = out;

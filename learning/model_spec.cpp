@@ -61,6 +61,14 @@ std::string_view architecture_name(Architecture a) {
   std::abort();
 }
 
+std::string_view normalization_name(Normalization n) {
+  return n == Normalization::group ? "group" : "batch";
+}
+
+bool has_batch_norm(const ModelSpec& spec) {
+  return spec.architecture == Architecture::resnet3d && spec.normalization == Normalization::batch;
+}
+
 ModelSpec ModelSpec::mlp(int features, std::vector<int> hidden, int num_classes) {
   return ModelSpec{Architecture::mlp, {features}, std::move(hidden), num_classes};
 }
@@ -69,8 +77,9 @@ ModelSpec ModelSpec::cnn2d(std::vector<int> image_shape, int num_classes) {
   return ModelSpec{Architecture::cnn2d, std::move(image_shape), {16, 32, 64}, num_classes};
 }
 
-ModelSpec ModelSpec::resnet3d(std::vector<int> volume_shape, int base_width) {
-  return ModelSpec{Architecture::resnet3d, std::move(volume_shape), {base_width}, 2};
+ModelSpec ModelSpec::resnet3d(std::vector<int> volume_shape, int base_width,
+                              Normalization normalization) {
+  return ModelSpec{Architecture::resnet3d, std::move(volume_shape), {base_width}, 2, normalization};
 }
 
 std::size_t ModelSpec::input_size() const {
@@ -100,6 +109,11 @@ Status validate(const ModelSpec& s) {
       return make_error("The model spec's hidden " + dims_text(s.hidden) +
                         " has a width outside 1.." + std::to_string(kMaxWidth) + ".");
     }
+  }
+  if (s.normalization == Normalization::group && s.architecture != Architecture::resnet3d) {
+    return make_error("The model spec's norm \"group\" applies to resnet3d only; the " +
+                      std::string(architecture_name(s.architecture)) +
+                      " has no normalization layer: leave norm out.");
   }
   switch (s.architecture) {
     case Architecture::mlp:
@@ -157,6 +171,8 @@ std::string to_json(const ModelSpec& s) {
   j["input_shape"] = s.input_shape;
   j["hidden"] = s.hidden;
   j["num_classes"] = s.num_classes;
+  if (s.normalization != Normalization::batch)
+    j["norm"] = std::string(normalization_name(s.normalization));
   return j.dump();
 }
 
@@ -198,6 +214,14 @@ Result<ModelSpec> spec_from_json(std::string_view text) {
                       std::to_string(kMaxClasses) + ".");
   }
   s.num_classes = static_cast<int>(classes);
+  if (j.contains("norm")) {
+    const auto norm = j["norm"].is_string() ? j["norm"].get<std::string>() : std::string();
+    if (norm == "group") {
+      s.normalization = Normalization::group;
+    } else if (norm != "batch") {
+      return make_error("The model spec's norm must be \"batch\" or \"group\".");
+    }
+  }
   if (auto st = validate(s); !st) return st.error();
   return s;
 }

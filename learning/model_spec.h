@@ -27,6 +27,16 @@ enum class Architecture {
 
 std::string_view architecture_name(Architecture a);
 
+// The ResNet's normalization layers. Batch norm (the paper's) mixes the rows
+// of a batch, so one row's gradient depends on the others' and DP-SGD's
+// per-sample clipping would not bound it: DP-SGD trains a ResNet with group
+// norm (Wu & He 2018; Opacus asks the same): gcd(32, width) groups per
+// layer (32 for the default widths), affine, no running statistics. The MLP and
+// the 2D CNN have no normalization layer; their specs keep `batch` (unused).
+enum class Normalization { batch, group };
+
+std::string_view normalization_name(Normalization n);  // "batch" | "group"
+
 // What to build. The output layer has one logit (sigmoid) when num_classes is
 // 2 and num_classes logits (softmax) otherwise.
 struct ModelSpec {
@@ -39,10 +49,14 @@ struct ModelSpec {
   // resnet3d: {base width} (default {64}: stages of 64, 128, 256, 512).
   std::vector<int> hidden;
   int num_classes = 2;
+  // resnet3d only (validate refuses group elsewhere). JSON key "norm",
+  // written only when group, so specs from before it keep their bytes.
+  Normalization normalization = Normalization::batch;
 
   static ModelSpec mlp(int features, std::vector<int> hidden, int num_classes = 2);
   static ModelSpec cnn2d(std::vector<int> image_shape, int num_classes = 2);
-  static ModelSpec resnet3d(std::vector<int> volume_shape = {1, 16, 120, 160}, int base_width = 64);
+  static ModelSpec resnet3d(std::vector<int> volume_shape = {1, 16, 120, 160}, int base_width = 64,
+                            Normalization normalization = Normalization::batch);
 
   // Number of input values per sample (product of input_shape); 0 when
   // input_shape is empty, SIZE_MAX when the product overflows (validate()
@@ -53,6 +67,10 @@ struct ModelSpec {
 
   bool operator==(const ModelSpec&) const = default;
 };
+
+// True when the network has batch-norm layers (a resnet3d with batch norm):
+// DP-SGD refuses such a model (train(), tools/plan_check.cpp).
+bool has_batch_norm(const ModelSpec& spec);
 
 // The largest model this build creates, loads or votes on. Bounds every
 // allocation a plan (or a blob naming one) can cause: parameters take 4 bytes
@@ -91,7 +109,9 @@ std::uint64_t serialized_size(const ModelSpec& spec);
 double forward_macs(const ModelSpec& spec);
 
 // The spec as canonical JSON (sorted keys, no spaces), e.g.
-// {"architecture":"mlp","hidden":[64,32],"input_shape":[30],"num_classes":2}.
+// {"architecture":"mlp","hidden":[64,32],"input_shape":[30],"num_classes":2};
+// a group-norm ResNet adds "norm":"group" (absent: batch; spec_from_json
+// also accepts "norm":"batch", which to_json then leaves out).
 // This exact text is part of the serialized model, so it is stable.
 std::string to_json(const ModelSpec& spec);
 Result<ModelSpec> spec_from_json(std::string_view json);

@@ -1,14 +1,15 @@
 // The local training loop (mini-batch, Adam or SGD, optional class weights),
-// deterministic on CPU for a given seed and thread count.
+// deterministic on CPU for a given seed and thread count; under DP-SGD,
+// train() hands over to dp_sgd.cpp.
 #include <cmath>
 #include <memory>
 #include <string>
 
+#include "learning/dp_sgd.h"
 #include "learning/torch_model.h"
 #include "learning/train.h"
 
 namespace baton::learning {
-namespace {
 
 // SplitMix64 (Steele, Lea, Flood 2014): tiny, fully specified, good enough to
 // shuffle batches. Written out so the order never depends on a library.
@@ -28,17 +29,20 @@ std::uint64_t uniform_below(std::uint64_t bound, std::uint64_t& state) {
   }
 }
 
-constexpr std::size_t kEpochGatherBytes = std::size_t{256} << 20;
-
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(Network& net, const TrainSettings& s) {
-  if (s.optimizer == Optimizer::adam) {
-    return std::make_unique<torch::optim::Adam>(
-        net.parameters(), torch::optim::AdamOptions(s.learning_rate).weight_decay(s.weight_decay));
+torch::Tensor class_row_weights(const Dataset& data, int num_classes) {
+  const auto counts = data.class_counts();
+  std::vector<float> w(data.rows);
+  for (std::size_t i = 0; i < data.rows; ++i) {
+    const auto c = counts[static_cast<std::size_t>(data.y[i])];
+    w[i] =
+        static_cast<float>(static_cast<double>(data.rows) / (static_cast<double>(num_classes) * c));
   }
-  return std::make_unique<torch::optim::SGD>(
-      net.parameters(),
-      torch::optim::SGDOptions(s.learning_rate).momentum(s.momentum).weight_decay(s.weight_decay));
+  return torch::from_blob(w.data(), {static_cast<int64_t>(data.rows)}, torch::kFloat32).clone();
 }
+
+namespace {
+
+constexpr std::size_t kEpochGatherBytes = std::size_t{256} << 20;
 
 Result<TrainReport> train_loop(Model& model, const Dataset& data, const TrainSettings& s) {
   const auto& spec = model.spec();
@@ -52,16 +56,7 @@ Result<TrainReport> train_loop(Model& model, const Dataset& data, const TrainSet
   const auto y_float = y_index.to(torch::kFloat32);
 
   torch::Tensor row_weight;  // undefined: plain mean
-  if (s.class_weighting) {
-    const auto counts = data.class_counts();
-    std::vector<float> w(data.rows);
-    for (std::size_t i = 0; i < data.rows; ++i) {
-      const auto c = counts[static_cast<std::size_t>(data.y[i])];
-      w[i] = static_cast<float>(static_cast<double>(data.rows) /
-                                (static_cast<double>(spec.num_classes) * c));
-    }
-    row_weight = torch::from_blob(w.data(), {rows}, torch::kFloat32).clone();
-  }
+  if (s.class_weighting) row_weight = class_row_weights(data, spec.num_classes);
 
   auto optimizer = make_optimizer(net, s);
   net.train();
@@ -118,6 +113,16 @@ Result<TrainReport> train_loop(Model& model, const Dataset& data, const TrainSet
 
 }  // namespace
 
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(Network& net, const TrainSettings& s) {
+  if (s.optimizer == Optimizer::adam) {
+    return std::make_unique<torch::optim::Adam>(
+        net.parameters(), torch::optim::AdamOptions(s.learning_rate).weight_decay(s.weight_decay));
+  }
+  return std::make_unique<torch::optim::SGD>(
+      net.parameters(),
+      torch::optim::SGDOptions(s.learning_rate).momentum(s.momentum).weight_decay(s.weight_decay));
+}
+
 std::string_view optimizer_name(Optimizer o) { return o == Optimizer::adam ? "adam" : "sgd"; }
 
 Result<Optimizer> parse_optimizer(std::string_view name) {
@@ -139,7 +144,16 @@ Status validate(const TrainSettings& s) {
   if (!(s.momentum >= 0) || !std::isfinite(s.momentum))
     return make_error("momentum must be a finite number >= 0.");
   if (s.threads < 1 || s.threads > 256) return make_error("threads must be between 1 and 256.");
-  if (s.dp_sgd) return make_error("DP-SGD training is not available in this build yet.");
+  if (s.dp_sgd) {
+    const auto& dp = *s.dp_sgd;
+    if (!(dp.clip > 0) || !std::isfinite(dp.clip))
+      return make_error("DP-SGD clip must be a positive finite number.");
+    if (!(dp.noise_multiplier > 0) || !std::isfinite(dp.noise_multiplier))
+      return make_error("DP-SGD noise multiplier must be a positive finite number.");
+    if (dp.sampling_rate_nano < 1 || dp.sampling_rate_nano > 1'000'000'000) {
+      return make_error("DP-SGD sampling rate must be between 1 and 10^9 nano (a rate in (0, 1]).");
+    }
+  }
   return {};
 }
 
@@ -176,9 +190,16 @@ Result<TrainReport> train(Model& model, const Dataset& data, const TrainSettings
       return make_error("There are no training rows; a partner needs at least one.");
     return TrainReport{};
   }
+  if (settings.dp_sgd && has_batch_norm(spec)) {
+    return make_error(
+        "DP-SGD cannot train a model with batch norm: batch norm mixes the rows of a batch, so "
+        "clipping each row's gradient would not bound its influence; use a resnet3d spec with "
+        "\"norm\":\"group\".");
+  }
   init_torch(settings.threads);
   set_denormal_flush(true);  // model.h: the weights (the head) may be anyone's
   try {
+    if (settings.dp_sgd) return train_dp_sgd(model, data, settings);
     return train_loop(model, data, settings);
   } catch (const std::exception& e) {
     // LibTorch reports shape problems by exception (e.g. batch norm on a

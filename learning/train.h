@@ -20,7 +20,7 @@ enum class Optimizer { adam, sgd };
 std::string_view optimizer_name(Optimizer o);
 Result<Optimizer> parse_optimizer(std::string_view name);  // "adam" | "sgd"
 
-// DP-SGD (Abadi et al. 2016; issue 14, docs/PROTOCOL.md §20.2): every step
+// DP-SGD (Abadi et al. 2016; issue 14, docs/PROTOCOL.md §20.3): every step
 // takes each row with probability q (Poisson sampling), clips each row's
 // gradient to L2 norm `clip`, adds Gaussian noise of std noise_multiplier ×
 // clip to their sum and divides by the expected batch size q × rows. An
@@ -51,13 +51,15 @@ struct TrainSettings {
 };
 
 // Checks ranges (epochs >= 0, batch_size >= 1, learning_rate > 0, finite
-// weight_decay/momentum >= 0, 1 <= threads <= 256); the error names the field.
+// weight_decay/momentum >= 0, 1 <= threads <= 256; with dp_sgd: clip and
+// noise_multiplier positive and finite, sampling_rate_nano in [1, 10^9]);
+// the error names the field.
 Status validate(const TrainSettings& settings);
 
 struct TrainReport {
   std::vector<double> epoch_loss;  // mean training loss of each epoch
   std::size_t steps = 0;           // optimizer steps taken
-  std::size_t samples_seen = 0;    // rows × epochs
+  std::size_t samples_seen = 0;    // rows × epochs (under DP-SGD, in expectation)
 };
 
 // Trains `model` in place on every row of `data` for settings.epochs epochs.
@@ -67,7 +69,9 @@ struct TrainReport {
 // on each call (a partner receives weights only). Deterministic: the same model bytes, data,
 // settings and thread count give bit-identical weights. Errors: settings out of range, data whose
 // feature or class count does not match the model's spec, an empty dataset with epochs > 0, a label
-// outside [0, classes), a loss that becomes NaN (a learning rate too high).
+// outside [0, classes), a loss that becomes NaN (a learning rate too high),
+// DP-SGD on a model with batch norm. With settings.dp_sgd the loop is DP-SGD
+// (learning/dp_sgd.h), equally deterministic.
 Result<TrainReport> train(Model& model, const Dataset& data, const TrainSettings& settings);
 
 // The visiting order of one epoch: a permutation of 0..n-1 drawn by

@@ -18,6 +18,13 @@ Status check_plan_for_agents(const chain::TrainingPlan& plan) {
         "; it must be the model's input values per row (" + std::to_string(spec->input_size()) +
         "), the values the local noise is added to");
   }
+  if (plan.privacy.mechanism == chain::PrivacyMechanism::dp_sgd &&
+      learning::has_batch_norm(*spec)) {
+    return make_error(
+        "privacy.mechanism is dp_sgd but the model has batch norm, which mixes the rows of a batch "
+        "so that clipping each row's gradient bounds nothing: add \"norm\":\"group\" to the "
+        "resnet3d model spec");
+  }
   return {};
 }
 

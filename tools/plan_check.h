@@ -14,7 +14,8 @@ namespace baton::tools {
 // Checks what learning::plan_model_spec checks (learning/model_spec.h): a
 // model spec this build can create, num_classes 2, and feature_columns that
 // fit the architecture; under local DP, privacy.values_per_row equal to the
-// model's input size. The error is one sentence naming the field.
+// model's input size; under DP-SGD a model without batch norm (a resnet3d
+// needs "norm":"group"). The error is one sentence naming the field.
 Status check_plan_for_agents(const chain::TrainingPlan& plan);
 
 }  // namespace baton::tools

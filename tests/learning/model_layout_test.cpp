@@ -56,6 +56,9 @@ TEST(ModelLayout, MatchesTheRealNetworksTensorForTensor) {
       ModelSpec::cnn2d({3, 9, 13}, 4),
       ModelSpec::resnet3d({1, 4, 8, 8}, 2),
       ModelSpec{Architecture::resnet3d, {2, 5, 9, 7}, {3}, 4},
+      // Group norm (DP-SGD's ResNet): gcd(32, width) groups, no buffers.
+      ModelSpec::resnet3d({1, 4, 8, 8}, 2, Normalization::group),
+      ModelSpec{Architecture::resnet3d, {2, 5, 9, 7}, {3}, 4, Normalization::group},
   };
   for (const auto& spec : specs) {
     SCOPED_TRACE(to_json(spec));
@@ -79,6 +82,38 @@ TEST(ModelLayout, MatchesTheRealNetworksTensorForTensor) {
     }
     EXPECT_EQ(parameters, model->parameter_count());
   }
+}
+
+TEST(ModelSpecNorm, GroupNormIsWrittenOnlyWhenChosenAndOnlyForTheResNet) {
+  // The default keeps the exact text (and so the blob bytes and hashes) of
+  // specs from before the norm field.
+  EXPECT_EQ(to_json(ModelSpec::resnet3d({1, 4, 8, 8}, 2)),
+            R"({"architecture":"resnet3d","hidden":[2],"input_shape":[1,4,8,8],"num_classes":2})");
+  const auto group = ModelSpec::resnet3d({1, 4, 8, 8}, 2, Normalization::group);
+  const auto text = to_json(group);
+  EXPECT_EQ(
+      text,
+      R"({"architecture":"resnet3d","hidden":[2],"input_shape":[1,4,8,8],"norm":"group","num_classes":2})");
+  auto back = spec_from_json(text);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(*back, group);
+  EXPECT_TRUE(has_batch_norm(ModelSpec::resnet3d({1, 4, 8, 8}, 2)));
+  EXPECT_FALSE(has_batch_norm(group));
+  EXPECT_FALSE(has_batch_norm(ModelSpec::mlp(3, {2})));
+  // "batch" is accepted and canonicalised away; anything else is refused.
+  auto batch = spec_from_json(
+      R"({"architecture":"resnet3d","hidden":[2],"input_shape":[1,4,8,8],"norm":"batch","num_classes":2})");
+  ASSERT_TRUE(batch.ok());
+  EXPECT_EQ(batch->normalization, Normalization::batch);
+  EXPECT_FALSE(
+      spec_from_json(
+          R"({"architecture":"resnet3d","hidden":[2],"input_shape":[1,4,8,8],"norm":"layer","num_classes":2})")
+          .ok());
+  auto mlp_group = spec_from_json(
+      R"({"architecture":"mlp","hidden":[2],"input_shape":[3],"norm":"group","num_classes":2})");
+  ASSERT_FALSE(mlp_group.ok());
+  EXPECT_NE(mlp_group.error().message.find("resnet3d only"), std::string::npos);
+  EXPECT_EQ(serialized_size(group), serialize(*Model::create(group, 1)).size());
 }
 
 TEST(ModelLayout, CountsTheMultiplyAccumulatesOfAForwardPass) {
