@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <algorithm>
 #include <memory>
 #include <sstream>
 
@@ -205,13 +206,92 @@ std::string encoded_csv(const ln::Dataset& d) {
 
 struct BenchArgs {
   std::string dataset = "breast_cancer", hidden = "64,32", data_dir, export_split;
-  int epochs = 100, batch = 32, threads = 1;
+  int epochs = 0, batch = 32, threads = 1;  // epochs 0: 100, or 10 with --dp
   double lr = 1e-3;
   std::uint64_t seed = 1;
   bool json = false;
+  bool dp = false;
+  double clip = 1.0, noise_multiplier = 1.0;
 };
 
+// One timed training of `spec` on `train`: seconds per epoch.
+double seconds_per_epoch(const ln::ModelSpec& spec, const ln::Dataset& train,
+                         const ln::TrainSettings& s, std::uint64_t seed) {
+  auto model = ln::Model::create(spec, seed);
+  if (!model) fail(model.error().message, Exit::usage);
+  const auto start = std::chrono::steady_clock::now();
+  auto report = ln::train(*model, train, s);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!report) fail(report.error().message);
+  return seconds / s.epochs;
+}
+
+// `bench train --dp`: time per epoch without and with DP-SGD for the MLP
+// (breast_cancer) and the 2D CNN (breastmnist). The DP batch is Poisson with
+// q = ceil(batch × 10^9 / rows) nano, so its expected size is the plain
+// batch (or a hair more) and an epoch has about as many steps.
+void run_bench_train_dp(const BenchArgs& a) {
+  const int epochs = a.epochs > 0 ? a.epochs : 10;
+  ln::init_torch(a.threads);
+  nlohmann::json out = nlohmann::json::array();
+  std::string load = read_file("/proc/loadavg", "the load average");
+  while (!load.empty() && load.back() == '\n') load.pop_back();
+  if (!a.json) {
+    std::printf("bench train --dp: %d epochs each, batch %d, %d thread(s), clip %g, sigma %g\n",
+                epochs, a.batch, a.threads, a.clip, a.noise_multiplier);
+    std::printf("  loadavg before: %s\n", load.c_str());
+  }
+  for (const std::string name : {"breast_cancer", "breastmnist"}) {
+    ln::SplitOptions split;
+    split.seed = a.seed;
+    auto data = ln::load_builtin(name, find_data_dir(a.data_dir), split);
+    if (!data) fail(data.error().message);
+    const auto& train = data->train;
+    const bool image = !train.image_shape.empty();
+    const auto spec = image ? ln::ModelSpec::cnn2d(train.image_shape, train.num_classes)
+                            : ln::ModelSpec::mlp(static_cast<int>(train.features),
+                                                 parse_widths(a.hidden), train.num_classes);
+    ln::TrainSettings plain;
+    plain.epochs = epochs;
+    plain.batch_size = a.batch;
+    plain.learning_rate = a.lr;
+    plain.threads = a.threads;
+    plain.seed = a.seed;
+    auto dp = plain;
+    const auto q_nano =
+        (static_cast<std::uint64_t>(a.batch) * 1'000'000'000 + train.rows - 1) / train.rows;
+    dp.dp_sgd = ln::DpSgdSettings{a.clip, a.noise_multiplier,
+                                  std::min<std::uint64_t>(q_nano, 1'000'000'000)};
+    if (auto st = ln::validate(dp); !st) fail(st.error().message, Exit::usage);
+    const double plain_s = seconds_per_epoch(spec, train, plain, a.seed);
+    const double dp_s = seconds_per_epoch(spec, train, dp, a.seed);
+    out.push_back({{"dataset", name},
+                   {"model", nlohmann::json::parse(ln::to_json(spec))},
+                   {"train_rows", train.rows},
+                   {"sampling_rate_nano", dp.dp_sgd->sampling_rate_nano},
+                   {"plain_seconds_per_epoch", plain_s},
+                   {"dp_seconds_per_epoch", dp_s},
+                   {"ratio", dp_s / plain_s}});
+    if (!a.json) {
+      std::printf(
+          "  %-13s %-5s %4zu rows, q %.5f: plain %.4f s/epoch, DP-SGD %.4f s/epoch, "
+          "ratio %.2f\n",
+          name.c_str(), image ? "cnn2d" : "mlp", train.rows,
+          static_cast<double>(dp.dp_sgd->sampling_rate_nano) / 1e9, plain_s, dp_s, dp_s / plain_s);
+    }
+  }
+  if (a.json) {
+    print_json({{"epochs", epochs},
+                {"batch", a.batch},
+                {"threads", a.threads},
+                {"loadavg", load},
+                {"results", out}});
+  }
+}
+
 void run_bench_train(const BenchArgs& a) {
+  if (a.dp) return run_bench_train_dp(a);
   const auto hidden = parse_widths(a.hidden);
   ln::SplitOptions split;
   split.seed = a.seed;
@@ -227,7 +307,7 @@ void run_bench_train(const BenchArgs& a) {
                       true);
   }
   ln::TrainSettings s;
-  s.epochs = a.epochs;
+  s.epochs = a.epochs > 0 ? a.epochs : 100;
   s.batch_size = a.batch;
   s.learning_rate = a.lr;
   s.threads = a.threads;
@@ -250,7 +330,7 @@ void run_bench_train(const BenchArgs& a) {
   if (!p) fail(p.error().message);
   nlohmann::json j = {{"dataset", a.dataset},
                       {"model", nlohmann::json::parse(ln::to_json(model->spec()))},
-                      {"epochs", a.epochs},
+                      {"epochs", s.epochs},
                       {"batch", a.batch},
                       {"threads", a.threads},
                       {"train_rows", data->train.rows},
@@ -269,7 +349,7 @@ void run_bench_train(const BenchArgs& a) {
     return;
   }
   std::printf("bench train: %s, MLP %s, %d epochs, batch %d, %d thread(s), %zu training rows\n",
-              a.dataset.c_str(), ln::to_json(model->spec()).c_str(), a.epochs, a.batch, a.threads,
+              a.dataset.c_str(), ln::to_json(model->spec()).c_str(), s.epochs, a.batch, a.threads,
               data->train.rows);
   std::printf("  wall %.3f s, %.0f samples/s, %zu steps, final loss %.4f\n", seconds, samples_per_s,
               report->steps, report->epoch_loss.back());
@@ -353,7 +433,8 @@ void register_experiment_commands(CLI::App& app) {
       bench->add_subcommand("train", "Time MLP training (Adam) on a built-in tabular data set");
   tr->add_option("--dataset", bargs->dataset, "Built-in tabular data set (default breast_cancer)");
   tr->add_option("--hidden", bargs->hidden, "Hidden widths (default 64,32)");
-  tr->add_option("--epochs", bargs->epochs, "Epochs (default 100)")->check(CLI::Range(1, 100000));
+  tr->add_option("--epochs", bargs->epochs, "Epochs (default 100; 10 with --dp)")
+      ->check(CLI::Range(1, 100000));
   tr->add_option("--batch", bargs->batch, "Batch size (default 32)")->check(CLI::Range(1, 100000));
   tr->add_option("--lr", bargs->lr, "Adam learning rate (default 1e-3)")
       ->check(CLI::PositiveNumber);
@@ -366,6 +447,14 @@ void register_experiment_commands(CLI::App& app) {
                  "Also write the encoded train.csv and test.csv here (for "
                  "bench/python/train_breast_cancer.py)");
   tr->add_flag("--json", bargs->json, "Print the figures as JSON");
+  tr->add_flag("--dp", bargs->dp,
+               "Time an epoch without and with DP-SGD for the MLP (breast_cancer) and the 2D CNN "
+               "(breastmnist), q = batch / rows");
+  tr->add_option("--clip", bargs->clip, "With --dp: the clip C (default 1)")
+      ->check(CLI::PositiveNumber);
+  tr->add_option("--noise-multiplier", bargs->noise_multiplier,
+                 "With --dp: the noise multiplier sigma (default 1)")
+      ->check(CLI::PositiveNumber);
   tr->callback([bargs] { run_bench_train(*bargs); });
 }
 
