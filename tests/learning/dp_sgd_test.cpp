@@ -164,6 +164,32 @@ TEST(DpSgd, TracedPerSampleGradientsEqualTheLoops) {
   }
 }
 
+TEST(DpSgd, WithoutClippingOrNoiseAFullStepIsPlainGradientDescent) {
+  // q = 1, a clip no gradient reaches, σ tiny: the step is -lr × (Σ g_i) / N,
+  // the plain full-batch step. Checks the whole DP step (sampling, sums,
+  // scaling, optimizer) against the plain loop, for the MLP and the CNN.
+  const auto tabular = gaussian_rows(12, 4, 13);
+  const auto img = images(10, 8, 14);
+  const std::vector<std::pair<ModelSpec, const Dataset*>> cases = {
+      {ModelSpec::mlp(4, {6, 5}), &tabular},
+      {ModelSpec{Architecture::cnn2d, {1, 8, 8}, {3, 4, 5}, 2}, &img}};
+  for (const auto& [spec, data] : cases) {
+    SCOPED_TRACE(to_json(spec));
+    auto dp = make(spec, 5), plain = make(spec, 5);
+    const auto before = weights(plain);
+    ASSERT_TRUE(train(dp, *data, one_full_step(1e6, 1e-13, 1)).ok());  // σC = 1e-7
+    TrainSettings s;
+    s.epochs = 1;
+    s.batch_size = static_cast<int>(data->rows);
+    s.optimizer = Optimizer::sgd;
+    s.learning_rate = 1.0;
+    ASSERT_TRUE(train(plain, *data, s).ok());
+    const auto a = weights(dp), b = weights(plain);
+    ASSERT_GT(norm(minus(b, before)), 1e-3);  // the step moved something
+    for (std::size_t k = 0; k < a.size(); ++k) EXPECT_NEAR(a[k], b[k], 1e-5) << k;
+  }
+}
+
 TEST(DpSgd, ClippingBoundsEveryRowsContribution) {
   // One outlier row with a huge feature and a flipped label: its raw
   // gradient is hundreds of times the clip (checked below). With σ tiny, the
