@@ -296,6 +296,7 @@ TEST(DpSgdPlanCheck, RefusesADpSgdPlanWhoseModelHasBatchNorm) {
   plan.model_spec = to_json(ModelSpec::resnet3d({1, 4, 8, 8}, 2, Normalization::group));
   EXPECT_TRUE(tools::check_plan_for_agents(plan).ok());
   plan.privacy.mechanism = chain::PrivacyMechanism::local;  // local DP: inputs only
+  plan.privacy.values_per_row = 1 * 4 * 8 * 8;  // the model's input size, as run start requires
   plan.model_spec = to_json(ModelSpec::resnet3d({1, 4, 8, 8}, 2));
   EXPECT_TRUE(tools::check_plan_for_agents(plan).ok());
 }
