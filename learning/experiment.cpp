@@ -9,6 +9,8 @@
 #include <numeric>
 #include <thread>
 
+#include "chain/privacy_budget.h"
+#include "learning/local_dp.h"
 #include "learning/metrics.h"
 #include "learning/splits.h"
 
@@ -21,12 +23,49 @@ struct Job {
   std::string description;
   std::vector<std::vector<std::size_t>> partners;  // training-row indices per partner
   bool centralized = false;
+  std::size_t seed_index =
+      0;  // position among all seven jobs: the seeds stay when some are left out
 };
 
 struct Trained {
   Predictions predictions;
   chain::Hash hash;
+  std::vector<TrainerPrivacy> privacy;
 };
+
+// Local DP seed of one trainer's copy: fixed across its visits (the same
+// noisy copy every time), distinct per (row, partner).
+std::uint64_t local_dp_seed(std::uint64_t seed, std::size_t job, std::size_t partner) {
+  return (seed * 1000003ull + job * 10007ull + partner) ^ 0x6c6f63616c2d6470ull;  // "local-dp"
+}
+
+// The DP-SGD settings of a trainer of `rows` rows that takes `visits` visits
+// of `epochs` epochs: q = ⌈batch × 10^9 / rows⌉ nano, δ = ⌊10^12 / rows⌋ pico,
+// the smallest σ within the target ε.
+Result<TrainerPrivacy> dp_sgd_trainer(const ExperimentPlan& plan, std::size_t rows, int epochs,
+                                      int visits) {
+  TrainerPrivacy t;
+  t.rows = rows;
+  const auto batch = static_cast<std::uint64_t>(plan.train.batch_size);
+  t.sampling_rate_nano =
+      std::min<std::uint64_t>((batch * 1'000'000'000 + rows - 1) / rows, 1'000'000'000);
+  t.steps = static_cast<std::uint64_t>(epochs) * static_cast<std::uint64_t>(visits) *
+            chain::dp_steps_per_epoch(t.sampling_rate_nano);
+  t.delta_pico = std::max<std::uint64_t>(1, 1'000'000'000'000ull / rows);
+  chain::PrivacyParameters p{0, t.sampling_rate_nano, t.steps, t.delta_pico};
+  const auto target = static_cast<std::uint64_t>(std::floor(plan.privacy.target_epsilon * 1e6));
+  auto sigma = chain::smallest_noise_multiplier(p, target);
+  if (!sigma)
+    return make_error("no noise multiplier reaches ε " +
+                      std::to_string(plan.privacy.target_epsilon) + " for " + std::to_string(rows) +
+                      " rows: " + sigma.error().message);
+  p.noise_multiplier_micro = *sigma;
+  auto spent = chain::epsilon_spent(p);
+  if (!spent) return spent.error();
+  t.noise_multiplier = static_cast<double>(*sigma) / 1e6;
+  t.epsilon = static_cast<double>(spent->epsilon_micro) / 1e6;
+  return t;
+}
 
 // Batch-order seed of one visit, distinct for every (row, cycle, partner).
 std::uint64_t visit_seed(std::uint64_t seed, std::size_t job, int cycle, std::size_t partner) {
@@ -41,10 +80,30 @@ Result<Trained> run_job(const Job& job, std::size_t job_index, const PreparedDat
   const int cycles = job.centralized ? 1 : plan.cycles;
   settings.epochs =
       job.centralized ? plan.train.epochs : epochs_per_visit(plan.train.epochs, plan.cycles);
+  Trained out;
+  std::vector<Dataset> copies;  // each partner's training copy
+  for (std::size_t p = 0; p < job.partners.size(); ++p) {
+    copies.push_back(data.train.subset(job.partners[p]));
+    if (plan.privacy.kind == ExperimentPrivacyKind::local) {
+      LocalDpSettings ldp{plan.privacy.beta, plan.privacy.sensitivity,
+                          local_dp_seed(plan.seed, job_index, p)};
+      if (auto st = apply_local_dp(copies.back(), ldp); !st) return st.error();
+    } else if (plan.privacy.kind == ExperimentPrivacyKind::dp_sgd) {
+      auto t = dp_sgd_trainer(plan, copies.back().rows, settings.epochs, cycles);
+      if (!t)
+        return make_error(job.name + ", partner " + std::to_string(p + 1) + ": " +
+                          t.error().message);
+      out.privacy.push_back(*t);
+    }
+  }
   for (int cycle = 0; cycle < cycles; ++cycle) {
     for (std::size_t p = 0; p < job.partners.size(); ++p) {
-      const auto local = data.train.subset(job.partners[p]);
+      const auto& local = copies[p];
       settings.seed = visit_seed(plan.seed, job_index, cycle, p);
+      if (plan.privacy.kind == ExperimentPrivacyKind::dp_sgd) {
+        settings.dp_sgd = DpSgdSettings{plan.privacy.clip, out.privacy[p].noise_multiplier,
+                                        out.privacy[p].sampling_rate_nano};
+      }
       auto report = train(*model, local, settings);
       if (!report) {
         return make_error(job.name + ", partner " + std::to_string(p + 1) + ": " +
@@ -54,7 +113,9 @@ Result<Trained> run_job(const Job& job, std::size_t job_index, const PreparedDat
   }
   auto predictions = model->predict(data.test);
   if (!predictions) return predictions.error();
-  return Trained{std::move(predictions).value(), model_hash(*model)};
+  out.predictions = std::move(predictions).value();
+  out.hash = model_hash(*model);
+  return out;
 }
 
 Status score_row(ExperimentRow& row, const std::vector<int>& labels, int classes,
@@ -175,9 +236,14 @@ Result<ExperimentReport> run_experiment(const PreparedData& data, const Experime
   std::vector<Job> jobs;
   std::vector<std::size_t> all(data.train.rows);
   std::iota(all.begin(), all.end(), std::size_t{0});
-  jobs.push_back(Job{"centralized", "all training rows in one place", {all}, true});
+  jobs.push_back(Job{"centralized", "all training rows in one place", {all}, true, 0});
+  std::size_t seed_index = 0;
   for (auto& s : paper_scenarios(data.train.y, classes, plan.seed)) {
-    jobs.push_back(Job{s.name, s.description, std::move(s.partners), false});
+    ++seed_index;
+    if (!plan.scenarios.empty() &&
+        std::find(plan.scenarios.begin(), plan.scenarios.end(), s.name) == plan.scenarios.end())
+      continue;
+    jobs.push_back(Job{s.name, s.description, std::move(s.partners), false, seed_index});
   }
 
   init_torch(plan.train.threads);
@@ -187,7 +253,7 @@ Result<ExperimentReport> run_experiment(const PreparedData& data, const Experime
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (std::size_t i = next++; i < jobs.size(); i = next++) {
-      promises[i].set_value(run_job(jobs[i], i, data, report.spec, plan));
+      promises[i].set_value(run_job(jobs[i], jobs[i].seed_index, data, report.spec, plan));
     }
   };
   std::vector<std::thread> threads;
@@ -208,6 +274,7 @@ Result<ExperimentReport> run_experiment(const PreparedData& data, const Experime
     for (const auto& p : jobs[i].partners) row.partner_sizes.push_back(p.size());
     row.predictions = std::move(trained->predictions);
     row.model_hash = trained->hash;
+    row.privacy = std::move(trained->privacy);
     const ExperimentRow* central = report.rows.empty() ? nullptr : &report.rows.front();
     if (auto st = score_row(row, report.test_labels, classes, central); !st) {
       failure = make_error(row.name + ": " + st.error().message);

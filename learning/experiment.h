@@ -20,6 +20,34 @@
 
 namespace baton::learning {
 
+// Differential privacy applied to every training of an experiment (the
+// privacy sweep, docs/EXPERIMENTS.md "Differential privacy").
+enum class ExperimentPrivacyKind { none, local, dp_sgd };
+
+struct ExperimentPrivacy {
+  ExperimentPrivacyKind kind = ExperimentPrivacyKind::none;
+  // local: each trainer's copy of its rows is clipped and noised once
+  // (learning/local_dp.h), the same copy at every visit.
+  double beta = 1.0;
+  double sensitivity = 1.0;
+  // dp_sgd: each trainer (the centralized model, or each partner) gets the
+  // smallest σ (chain::smallest_noise_multiplier, micro-units) whose ε over
+  // all its noisy steps (every visit) at δ = 1/rows is within target_epsilon,
+  // with q = batch_size / rows (rounded up to nano) and clip C.
+  double target_epsilon = 0;
+  double clip = 1.0;
+};
+
+// What one trainer's DP-SGD used and spent (ExperimentRow::privacy).
+struct TrainerPrivacy {
+  std::size_t rows = 0;
+  double noise_multiplier = 0;  // σ
+  std::uint64_t sampling_rate_nano = 0;
+  std::uint64_t steps = 0;       // noisy steps over all its visits
+  std::uint64_t delta_pico = 0;  // ⌊10^12 / rows⌋
+  double epsilon = 0;            // the accountant's ε for those steps
+};
+
 struct ExperimentPlan {
   // MLP hidden widths for tabular data; image data (image_shape {1, H, W})
   // gets the small 2D CNN and ignores this.
@@ -30,9 +58,13 @@ struct ExperimentPlan {
   // on its own rows at each visit, so every row is again seen ~`epochs` times
   // and the number of optimizer steps is about the same: the fair comparison.
   TrainSettings train;
-  int cycles = 1;          // passes of the model along the partner chain
-  std::uint64_t seed = 1;  // model initialisation, partner split, batch orders
-  int workers = 1;         // trainings run in parallel (each with train.threads)
+  int cycles = 1;             // passes of the model along the partner chain
+  std::uint64_t seed = 1;     // model initialisation, partner split, batch orders
+  int workers = 1;            // trainings run in parallel (each with train.threads)
+  ExperimentPrivacy privacy;  // none by default
+  // Which of the six scenarios run after the centralized model (names
+  // "scenario1" … "scenario6"); empty: all six.
+  std::vector<std::string> scenarios;
 };
 
 // The settings we chose for each built-in data set (docs/EXPERIMENTS.md says
@@ -60,6 +92,7 @@ struct ExperimentRow {
   double brier = 0;                                     // binary only
   Predictions predictions;                              // on the test set, in test-row order
   chain::Hash model_hash;                               // of the final model
+  std::vector<TrainerPrivacy> privacy;  // DP-SGD: one per trainer (partner order); else empty
 };
 
 struct ExperimentReport {

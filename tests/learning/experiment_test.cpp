@@ -52,6 +52,53 @@ ExperimentPlan small_plan() {
   return plan;
 }
 
+// The privacy sweep's plumbing (issue 14): a scenario filter that keeps each
+// row's seeds, DP-SGD noise chosen per trainer for the target ε, local DP
+// applied to each trainer's copy.
+TEST(Experiment, PrivacyRunsKeepTheSeedsAndSpendTheTargetEpsilonPerTrainer) {
+  const auto data = prepared(2);
+  auto full = run_experiment(data, small_plan());
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  auto plan = small_plan();
+  plan.scenarios = {"scenario3"};
+  auto filtered = run_experiment(data, plan);
+  ASSERT_TRUE(filtered.ok()) << filtered.error().message;
+  ASSERT_EQ(filtered->rows.size(), 2u);
+  EXPECT_EQ(filtered->rows[1].name, "scenario3");
+  EXPECT_EQ(filtered->rows[0].model_hash, full->rows[0].model_hash);
+  EXPECT_EQ(filtered->rows[1].model_hash, full->rows[3].model_hash);
+  EXPECT_TRUE(filtered->rows[1].privacy.empty());
+
+  plan.privacy.kind = ExperimentPrivacyKind::dp_sgd;
+  plan.privacy.target_epsilon = 2.0;
+  auto dp = run_experiment(data, plan);
+  ASSERT_TRUE(dp.ok()) << dp.error().message;
+  ASSERT_EQ(dp->rows[0].privacy.size(), 1u);
+  ASSERT_EQ(dp->rows[1].privacy.size(), 4u);
+  for (const auto& row : dp->rows) {
+    for (const auto& t : row.privacy) {
+      EXPECT_LE(t.epsilon, 2.0);
+      EXPECT_GT(t.epsilon, 1.99);  // the smallest σ: the target is reached, not undershot
+      EXPECT_EQ(t.delta_pico, 1'000'000'000'000ull / t.rows);
+      // q = ⌈16 × 10^9 / rows⌉ nano; 4 epochs of ⌈1/q⌉ steps.
+      EXPECT_EQ(t.sampling_rate_nano, (16'000'000'000ull + t.rows - 1) / t.rows);
+      EXPECT_EQ(t.steps,
+                4 * ((1'000'000'000ull + t.sampling_rate_nano - 1) / t.sampling_rate_nano));
+    }
+  }
+  // A partner holds a quarter of the rows: more noise for the same ε.
+  EXPECT_GT(dp->rows[1].privacy[0].noise_multiplier, dp->rows[0].privacy[0].noise_multiplier);
+  EXPECT_NE(dp->rows[0].model_hash, full->rows[0].model_hash);
+
+  plan.privacy.kind = ExperimentPrivacyKind::local;
+  plan.privacy.beta = 1.0;
+  auto local = run_experiment(data, plan);
+  ASSERT_TRUE(local.ok()) << local.error().message;
+  EXPECT_TRUE(local->rows[0].privacy.empty());
+  EXPECT_NE(local->rows[0].model_hash, full->rows[0].model_hash);
+  EXPECT_NE(local->rows[1].model_hash, full->rows[3].model_hash);
+}
+
 TEST(Experiment, TrainsCentralizedAndTheSixPaperScenarios) {
   const auto data = prepared(2);
   std::vector<std::string> progressed;

@@ -96,6 +96,8 @@ struct ExperimentArgs {
   double lr = 0;
   bool json = false;
   AdversaryArgs adversaries;  // kinds empty: the paper's scenarios
+  bool privacy_sweep = false;
+  PrivacySweepArgs privacy;
 };
 
 ln::PreparedData load_data(const ExperimentArgs& a) {
@@ -157,6 +159,13 @@ void run_experiment_command(const ExperimentArgs& a) {
   if (a.lr > 0) plan.train.learning_rate = a.lr;
   if (!a.hidden.empty()) plan.hidden = parse_widths(a.hidden);
   if (auto st = ln::validate(plan.train); !st) fail(st.error().message, Exit::usage);
+  if (a.privacy_sweep) {
+    ln::init_torch(a.threads);
+    auto sweep = a.privacy;
+    sweep.svg = a.adversaries.svg;
+    run_privacy_sweep(data, plan, sweep);
+    return;
+  }
   prepare_out_dir(a.predictions_out, "--predictions-out");
   prepare_out_dir(a.plots_out, "--plots-out");
 
@@ -421,7 +430,13 @@ void register_experiment_commands(CLI::App& app) {
                 "With --adversaries: sweep deposit x factor x submission cost for the first kind, "
                 "fraction and policy; final AUC and turns until an adversary cannot pay");
   exp->add_option("--svg", args->adversaries.svg,
-                  "With --sweep-deposits: also write the plot to this SVG file");
+                  "With --sweep-deposits or --privacy-sweep: also write the plot to this SVG file");
+  exp->add_flag("--privacy-sweep", args->privacy_sweep,
+                "Instead of the six scenarios: no DP, local DP (beta 1, 2, 4) and DP-SGD "
+                "(epsilon ~1, 3, 8, delta 1/rows), centralized and chained over four partners "
+                "(binary data sets)");
+  exp->add_option("--clip", args->privacy.clip, "With --privacy-sweep: DP-SGD's clip C (default 1)")
+      ->check(CLI::PositiveNumber);
   exp->add_flag("--shapley", args->adversaries.shapley,
                 "With --adversaries: also exact Shapley values vs on-chain tokens (4 members)");
   exp->callback([args] { run_experiment_command(*args); });

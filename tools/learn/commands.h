@@ -45,4 +45,14 @@ void run_deposit_sweep(const learning::PreparedData& data, const learning::Exper
 void run_adversaries(const learning::PreparedData& data, const learning::ExperimentPlan& plan,
                      const AdversaryArgs& args);
 
+// `baton experiment --privacy-sweep` (cmd_privacy_sweep.cpp): no DP, local
+// DP β = 1, 2, 4 and DP-SGD ε ≈ 1, 3, 8, centralized and chained over four
+// partners, as a markdown table; `svg` non-empty: AUC against ε.
+struct PrivacySweepArgs {
+  double clip = 1.0;  // DP-SGD's C
+  std::string svg;
+};
+void run_privacy_sweep(const learning::PreparedData& data, const learning::ExperimentPlan& plan,
+                       const PrivacySweepArgs& args);
+
 }  // namespace baton::tools
