@@ -72,10 +72,13 @@ PartnerAgent::~PartnerAgent() { stop(); }
 void PartnerAgent::start() {
   learning::init_torch(options_.training.torch_threads);
   worker_ = std::thread([this] { run_worker(); });
-  log_->info("partner agent of {} started: store {}, train {}, validation {}{}",
+  log_->info("partner agent of {} started: store {}, train {}, validation {}{}{}",
              options_.member_name, store_->uri(), options_.training.train_csv.string(),
              options_.training.validation_csv.string(),
-             options_.training.malicious_label_flip ? " (MALICIOUS: training labels flipped)" : "");
+             options_.training.malicious_label_flip ? " (MALICIOUS: training labels flipped)" : "",
+             options_.training.malicious_ignore_privacy_budget
+                 ? " (MALICIOUS: ignores the plan's privacy budget and trains every epoch)"
+                 : "");
 }
 
 void PartnerAgent::stop() {
@@ -414,15 +417,18 @@ const LocalData* PartnerAgent::local_data(const chain::TrainingPlan& plan) {
   if (data_failed_.contains(plan.run_id)) return nullptr;
   const auto parsed = run_plan(plan);
   if (!parsed) return nullptr;  // logged when the run was first seen
-  auto loaded = load_local_data(options_.training, plan, parsed->spec);
+  auto loaded = load_local_data(options_.training, plan, parsed->spec, options_.member_name);
   if (!loaded) {
     data_failed_[plan.run_id] = loaded.error().message;
     log_->error("run {}: this node cannot take part: {} (fix [training] and restart the node)",
                 plan.run_id, loaded.error().message);
     return nullptr;
   }
-  log_->info("run {}: {} training rows{}, {} validation rows, {} features", plan.run_id,
+  log_->info("run {}: {} training rows{}{}, {} validation rows, {} features", plan.run_id,
              loaded->train.rows, loaded->labels_flipped ? " (labels FLIPPED)" : "",
+             loaded->local_dp ? " (local DP noise added once, seed " +
+                                    std::to_string(loaded->local_dp_seed) + ")"
+                              : std::string(),
              loaded->validation.rows, loaded->train.features);
   return &data_.emplace(plan.run_id, std::move(*loaded)).first->second;
 }

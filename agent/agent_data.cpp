@@ -11,6 +11,7 @@
 #include "learning/model_spec.h"
 #include "learning/tabular.h"
 #include "learning/volumes.h"
+#include "agent/turn_privacy.h"
 
 namespace baton::agent {
 namespace {
@@ -129,10 +130,10 @@ Result<LocalData> load_volumes(const TrainingConfig& config, const chain::Traini
   return out;
 }
 
-}  // namespace
-
-Result<LocalData> load_local_data(const TrainingConfig& config, const chain::TrainingPlan& plan,
-                                  const learning::ModelSpec& spec) {
+// Both files as the model reads them, the training labels flipped for a
+// malicious_label_flip test hospital.
+Result<LocalData> load_encoded(const TrainingConfig& config, const chain::TrainingPlan& plan,
+                               const learning::ModelSpec& spec) {
   if (is_image_model(spec)) {
     auto images = load_volumes(config, plan, spec);
     if (images && config.malicious_label_flip) {
@@ -170,6 +171,28 @@ Result<LocalData> load_local_data(const TrainingConfig& config, const chain::Tra
     for (int& y : out.train.y) y = 1 - y;
     out.labels_flipped = true;
   }
+  return out;
+}
+
+}  // namespace
+
+Result<LocalData> load_local_data(const TrainingConfig& config, const chain::TrainingPlan& plan,
+                                  const learning::ModelSpec& spec, std::string_view member_name) {
+  auto out = load_encoded(config, plan, spec);
+  if (!out || plan.privacy.mechanism != chain::PrivacyMechanism::local) return out;
+  if (auto width = check_local_dp_width(plan.privacy, spec.input_size(), out->train.features);
+      !width) {
+    return width.error();
+  }
+  // Once, on the training copy only: votes measure on the real validation rows.
+  out->local_dp_seed = local_dp_seed(plan.run_id, member_name);
+  if (auto noised =
+          learning::apply_local_dp(out->train, local_dp_settings(plan.privacy, out->local_dp_seed));
+      !noised) {
+    return make_error("cannot add the plan's local DP noise to " + config.train_csv.string() +
+                      ": " + noised.error().message);
+  }
+  out->local_dp = true;
   return out;
 }
 

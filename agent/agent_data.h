@@ -22,7 +22,9 @@
 // setting [training] feature_schema is an error.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "chain/result.h"
 #include "chain/training.h"
@@ -36,9 +38,13 @@ using api::TrainingConfig;  // [training] (api/config.h)
 
 struct LocalData {
   learning::Dataset train;       // labels flipped when malicious_label_flip is set
-  learning::Dataset validation;  // never flipped: votes measure honestly
+  learning::Dataset validation;  // never flipped nor noised: votes measure honestly
   std::string feature_schema;    // the preprocessor JSON that encoded both; empty for images
   bool labels_flipped = false;
+  // The plan's local DP (issue 14): `train` holds the noisy copy, made once
+  // with this seed (agent/turn_privacy.h, local_dp_seed).
+  bool local_dp = false;
+  std::uint64_t local_dp_seed = 0;
 };
 
 // Loads and encodes both files for `plan`, whose model is `spec` (the agent
@@ -48,7 +54,13 @@ struct LocalData {
 // encode to the model's input size; for image models also a plan with other
 // than one feature column, a feature_schema, a volume that is missing,
 // malformed or of another shape, a training manifest of one class).
+//
+// Under a plan with local DP (privacy mechanism local) the training copy is
+// then clipped and noised once (learning::apply_local_dp) with the seed
+// local_dp_seed(plan.run_id, member_name), after checking that the plan's
+// values_per_row is the model's input size and the encoded width (an error
+// saying which is not: the partner gives its turn up, local_data_unusable).
 Result<LocalData> load_local_data(const TrainingConfig& config, const chain::TrainingPlan& plan,
-                                  const learning::ModelSpec& spec);
+                                  const learning::ModelSpec& spec, std::string_view member_name);
 
 }  // namespace baton::agent

@@ -11,6 +11,7 @@
 #include "agent/agent_keys.h"
 #include "agent/agent_util.h"
 #include "agent/save_vote.h"
+#include "agent/turn_privacy.h"
 
 namespace baton::agent {
 namespace {
@@ -34,14 +35,36 @@ PartnerAgent::Acted PartnerAgent::train_and_save(const Step& s) {
     if (!parsed) return Acted::failed;  // the core gives the turn up (logged when first seen)
     const LocalData* data = local_data(s.run.plan);
     if (data == nullptr) return Acted::failed;  // data_failed_ says why
+    const chain::TrainingPlan& plan = s.run.plan;
+    // How many epochs its privacy budget allows, and what they spend (issue 14).
+    const auto privacy = plan_turn_privacy(plan, privacy_spent_before(s.run, options_.member_name),
+                                           options_.training.malicious_ignore_privacy_budget);
+    if (!privacy || privacy->epochs == 0) {
+      // Neither happens on a turn the ledger began: it skips a partner whose
+      // budget is spent (budget_spent) and validated the plan's numbers.
+      const std::string why =
+          privacy ? "its privacy budget is spent (epsilon " +
+                        epsilon_text(privacy->spend.epsilon_total_micro) + " of " +
+                        epsilon_text(plan.privacy.budget_micro) + "): not even one more epoch fits"
+                  : "cannot account for the plan's privacy: " + privacy.error().message;
+      log_once("train/" + s.tag(), spdlog::level::err, s.tag() + ": not training: " + why);
+      failures_[turn_key] = TurnFailure{chain::LoadFailure::training_failed, why, false, 1};
+      return Acted::failed;
+    }
+    if (privacy->epochs > privacy->epochs_in_budget) {
+      log_->warn(
+          "{}: MALICIOUS (malicious_ignore_privacy_budget): training {} epochs where its "
+          "privacy budget allows {}",
+          s.tag(), privacy->epochs, privacy->epochs_in_budget);
+    }
     LoadTimings fetch;
     auto model = load_head(s.run, &fetch);
     if (!model) {
       head_load_failed(s, model.error());
       return Acted::failed;
     }
-    const chain::TrainingPlan& plan = s.run.plan;
     learning::TrainSettings settings = parsed->training;
+    settings.epochs = static_cast<int>(privacy->epochs);
     settings.seed = plan.seed + s.turn.index;
     settings.threads = options_.training.torch_threads;
     const auto t_train = Clock::now();
@@ -101,9 +124,15 @@ PartnerAgent::Acted PartnerAgent::train_and_save(const Step& s) {
         {"final_train_loss", report->epoch_loss.empty() ? 0.0 : report->epoch_loss.back()}};
     if (report->epoch_loss.size() <= kMaxReportedEpochs)
       metrics["epoch_losses"] = report->epoch_loss;
-    const chain::pb::SaveRequest r = chain::save_request_to_proto(
+    if (plan.privacy.enabled()) {
+      metrics["epochs"] = privacy->epochs;
+      metrics["epsilon"] = static_cast<double>(privacy->spend.epsilon_total_micro) / 1e6;
+      metrics["epsilon_turn"] = static_cast<double>(privacy->spend.epsilon_turn_micro) / 1e6;
+    }
+    chain::pb::SaveRequest r = chain::save_request_to_proto(
         run_id, s.turn.index,
         save_record_for(*sealed, s.run.head, data->train.rows, metrics.dump()));
+    set_privacy_fields(r, privacy->spend);  // fields 12..14 (docs/PROTOCOL.md §20.2)
     JournalCandidate jc;
     jc.run_id = run_id;
     jc.turn = s.turn.index;
@@ -136,12 +165,18 @@ PartnerAgent::Acted PartnerAgent::train_and_save(const Step& s) {
            {"store_s", sealed->timings.store_s},
            {"crypto_s", sealed->timings.crypto_s},
            {"blob_bytes", sealed->blob_size},
-           {"train_rows", data->train.rows}};
+           {"train_rows", data->train.rows},
+           {"epochs", privacy->epochs},
+           {"epsilon_turn_micro", privacy->spend.epsilon_turn_micro},
+           {"epsilon_total_micro", privacy->spend.epsilon_total_micro}};
     append_timing(t.dump());
     log_->info("{}: trained {} epochs on {} rows in {:.2f} s{}; final training loss {:.4f}",
-               s.tag(), plan.epochs, data->train.rows, train_s,
+               s.tag(), settings.epochs, data->train.rows, train_s,
                data->labels_flipped ? " (labels flipped)" : "",
                report->epoch_loss.empty() ? 0.0 : report->epoch_loss.back());
+    if (plan.privacy.enabled())
+      log_->info("{}: privacy: {}", s.tag(),
+                 describe_turn_privacy(plan.privacy, plan.epochs, *privacy));
     // Kept: if approved it is the head this node measures at its next vote.
     kept_.emplace(KeptModel{run_id, sealed->model_sha256, sealed->object_key, std::move(*model)});
     c = journal_.candidate(run_id, s.turn.index);

@@ -1,6 +1,7 @@
 #include "agent/run_plan.h"
 
 #include "agent/model_handoff.h"
+#include "agent/turn_privacy.h"
 
 namespace baton::agent {
 
@@ -18,6 +19,9 @@ Result<RunPlan> parse_run_plan(const chain::TrainingPlan& plan, std::uint32_t ch
   t.weight_decay = static_cast<double>(plan.weight_decay_nano) / 1e9;
   t.seed = plan.seed;
   t.threads = 1;
+  // DP-SGD with exactly the plan's integers (issue 14); epochs are the turn's
+  // to choose (agent/turn_privacy.h).
+  t.dp_sgd = dp_sgd_settings(plan.privacy);
   const std::uint64_t sealed = expected_blob_size(*spec, chunk_size);
   return RunPlan{std::move(*spec), sealed, t, chain::VotePolicy::from_plan(plan)};
 }

@@ -18,7 +18,9 @@ struct RunPlan {
   learning::ModelSpec spec;   // validated; binary; fits the plan's feature columns
   std::uint64_t sealed_size;  // bytes of the sealed blob of any model of `spec`
   // The plan's epochs, batch size, optimizer, learning rate and weight decay;
-  // seed = plan.seed (a turn trains with seed + its index); threads: 1.
+  // seed = plan.seed (a turn trains with seed + its index); threads: 1;
+  // dp_sgd: the plan's DP-SGD settings (agent/turn_privacy.h) when its
+  // privacy mechanism is dp_sgd (a turn may then train fewer epochs).
   learning::TrainSettings training;
   chain::VotePolicy vote_policy;
 };

@@ -53,6 +53,9 @@
 //   torch_threads        = 1           # LibTorch intra-op threads
 //   malicious_label_flip = false       # flips local training labels (tests/demo of a
 //                                      # dishonest hospital; never in production)
+//   malicious_ignore_privacy_budget = false  # trains every epoch of a DP-SGD plan
+//                                      # whatever its privacy budget allows (tests of
+//                                      # a dishonest hospital; never in production)
 //
 //   [model_cache]    # optional: this node's copies of approved models (agent/model_cache.h)
 //   enabled              = true        # false: the object store holds the only copy
@@ -162,6 +165,10 @@ struct TrainingConfig {
   std::filesystem::path work_dir;        // default data_dir/agent
   int torch_threads = 1;
   bool malicious_label_flip = false;
+  // Test-only dishonest hospital (issue 14): under DP-SGD it trains the
+  // plan's epochs whatever its privacy budget allows; the ledger refuses its
+  // SaveRequest once that passes the budget (privacy_budget_exceeded).
+  bool malicious_ignore_privacy_budget = false;
 };
 
 // [model_cache]: what the partner agent keeps of approved models, and how

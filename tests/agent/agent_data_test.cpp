@@ -1,10 +1,13 @@
-// load_local_data for image plans: volume manifests instead of tabular CSVs.
+// load_local_data for image plans: volume manifests instead of tabular CSVs;
+// and the plan's local DP, added once to the training copy.
 #include "agent/agent_data.h"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
 
+#include "agent/turn_privacy.h"
+#include "learning/local_dp.h"
 #include "learning/model_spec.h"
 #include "learning/volumes.h"
 #include "tests/support/test_support.h"
@@ -44,10 +47,11 @@ struct ImageSite {
 };
 
 // What the agent does: the plan's model spec, parsed once, and the files.
-Result<LocalData> load(const TrainingConfig& config, const chain::TrainingPlan& plan) {
+Result<LocalData> load(const TrainingConfig& config, const chain::TrainingPlan& plan,
+                       const std::string& member = "alice") {
   auto spec = learning::spec_from_json(plan.model_spec);
   if (!spec) return spec.error();
-  return load_local_data(config, plan, *spec);
+  return load_local_data(config, plan, *spec, member);
 }
 
 TEST(AgentData, AnImagePlanReadsVolumeManifests) {
@@ -132,6 +136,53 @@ TEST(AgentData, ATabularPlanWhoseModelTakesOtherFeaturesIsRefused) {
   auto data = load(site.config, site.plan);
   ASSERT_FALSE(data.ok());
   EXPECT_NE(data.error().message.find("takes 3 features but the local data encode to 2"),
+            std::string::npos)
+      << data.error().message;
+}
+
+// Local DP, β = 0.5 and Δ = 1 on the 32 voxels of each volume.
+chain::PrivacyPlan local_dp(std::uint32_t values_per_row) {
+  chain::PrivacyPlan p;
+  p.mechanism = chain::PrivacyMechanism::local;
+  p.budget_micro = 100'000'000;
+  p.beta_micro = 500'000;
+  p.sensitivity_micro = 1'000'000;
+  p.values_per_row = values_per_row;
+  return p;
+}
+
+TEST(AgentData, LocalDpNoisesTheTrainingCopyOnceWithTheMembersSeed) {
+  ImageSite site;
+  auto clean = load(site.config, site.plan);
+  ASSERT_TRUE(clean.ok()) << clean.error().message;
+  EXPECT_FALSE(clean->local_dp);
+  site.plan.privacy = local_dp(32);
+  auto noisy = load(site.config, site.plan);
+  ASSERT_TRUE(noisy.ok()) << noisy.error().message;
+  EXPECT_TRUE(noisy->local_dp);
+  EXPECT_EQ(noisy->local_dp_seed, local_dp_seed("run-1", "alice"));
+  // Exactly apply_local_dp(clean copy, the plan's β and Δ, that seed).
+  learning::Dataset expected = clean->train;
+  ASSERT_TRUE(
+      learning::apply_local_dp(expected, local_dp_settings(site.plan.privacy, noisy->local_dp_seed))
+          .ok());
+  EXPECT_EQ(noisy->train.x, expected.x);
+  EXPECT_NE(noisy->train.x, clean->train.x);
+  EXPECT_EQ(noisy->train.y, clean->train.y);
+  // The votes measure on the real validation rows.
+  EXPECT_EQ(noisy->validation.x, clean->validation.x);
+  // The same copy at every load of this member; another at another member.
+  EXPECT_EQ(load(site.config, site.plan)->train.x, noisy->train.x);
+  EXPECT_NE(load(site.config, site.plan, "bob")->train.x, noisy->train.x);
+}
+
+TEST(AgentData, LocalDpOfAnotherWidthThanTheModelIsRefused) {
+  ImageSite site;
+  site.plan.privacy = local_dp(31);
+  auto data = load(site.config, site.plan);
+  ASSERT_FALSE(data.ok());
+  EXPECT_NE(data.error().message.find("charges 31 values per row (privacy.values_per_row) but its "
+                                      "model takes 32 inputs"),
             std::string::npos)
       << data.error().message;
 }

@@ -47,6 +47,7 @@ validation_csv = "/secure/validation.csv"
   EXPECT_TRUE(c->training->feature_schema.empty());
   EXPECT_EQ(c->training->torch_threads, 1);
   EXPECT_FALSE(c->training->malicious_label_flip);
+  EXPECT_FALSE(c->training->malicious_ignore_privacy_budget);
 }
 
 TEST(AgentConfig, ReadsEveryTrainingKey) {
@@ -61,12 +62,14 @@ feature_schema = "schema.json"
 work_dir = "/var/lib/baton/agent"
 torch_threads = 2
 malicious_label_flip = true
+malicious_ignore_privacy_budget = true
 )");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->training->feature_schema, "/srv/baton/schema.json");
   EXPECT_EQ(c->training->work_dir, "/var/lib/baton/agent");
   EXPECT_EQ(c->training->torch_threads, 2);
   EXPECT_TRUE(c->training->malicious_label_flip);
+  EXPECT_TRUE(c->training->malicious_ignore_privacy_budget);
 }
 
 TEST(AgentConfig, DisabledTrainingNeedsNoFiles) {
@@ -93,6 +96,9 @@ TEST(AgentConfig, RefusesIncompleteOrMistypedSections) {
            Case{"[store]\nuri = \"file:///s\"\n[training]\ntrain_csv = \"t\"\nvalidation_csv = "
                 "\"v\"\nmalicious_label_flip = \"yes\"\n",
                 "training.malicious_label_flip"},
+           Case{"[store]\nuri = \"file:///s\"\n[training]\ntrain_csv = \"t\"\nvalidation_csv = "
+                "\"v\"\nmalicious_ignore_privacy_budget = 1\n",
+                "training.malicious_ignore_privacy_budget"},
            Case{"training = 3\n", "'training' must be a table"},
        }) {
     auto c = parse(k.text);
