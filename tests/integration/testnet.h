@@ -38,6 +38,7 @@ struct TestnetOptions {
   std::string store;               // [store] uri
   std::filesystem::path data;      // `baton data split` output: [training] per node
   std::string malicious;           // a node that flips its training labels
+  std::string overspend;           // a node that trains past its privacy budget (--overspend)
   int model_check_s = 0;           // [model_cache] check_interval_s; 0: the node's default
   // How the agents reach their nodes (testnet.sh --agent-link): "" or
   // "http" (plain, loopback), "https" (every admin API over TLS, pinned;
