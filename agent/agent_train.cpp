@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chain/privacy_steps.h"
 #include "chain/protocol.h"
 #include "learning/model.h"
 #include "learning/train.h"
@@ -37,8 +38,9 @@ PartnerAgent::Acted PartnerAgent::train_and_save(const Step& s) {
     if (data == nullptr) return Acted::failed;  // data_failed_ says why
     const chain::TrainingPlan& plan = s.run.plan;
     // How many epochs its privacy budget allows, and what they spend (issue 14).
-    const auto privacy = plan_turn_privacy(plan, privacy_spent_before(s.run, options_.member_name),
-                                           options_.training.malicious_ignore_privacy_budget);
+    const auto privacy =
+        plan_turn_privacy(plan, chain::privacy_spent_by(s.run, options_.member_name),
+                          options_.training.malicious_ignore_privacy_budget);
     if (!privacy || privacy->epochs == 0) {
       // Neither happens on a turn the ledger began: it skips a partner whose
       // budget is spent (budget_spent) and validated the plan's numbers.

@@ -17,11 +17,6 @@ std::uint64_t local_dp_seed(std::string_view run_id, std::string_view member) {
   return seed;
 }
 
-chain::PrivacySpend privacy_spent_before(const chain::Run& run, std::string_view member) {
-  const auto it = run.privacy_spent.find(std::string(member));
-  return it == run.privacy_spent.end() ? chain::PrivacySpend{} : it->second;
-}
-
 std::optional<learning::DpSgdSettings> dp_sgd_settings(const chain::PrivacyPlan& plan) {
   if (plan.mechanism != chain::PrivacyMechanism::dp_sgd) return std::nullopt;
   return learning::DpSgdSettings{

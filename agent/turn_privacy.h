@@ -7,7 +7,8 @@
 // before it trains so that what it sends is what every node recomputes:
 //   - DP-SGD: it trains e = chain::max_epochs_within_budget(plan.privacy,
 //     plan.epochs, before) epochs, the most that keep its ε total within the
-//     budget (before = Run::privacy_spent[self], absent = all zero). e = 0
+//     budget (before = chain::privacy_spent_by(run, self): its last accepted
+//     SaveRequest's spend, all zero before its first). e = 0
 //     cannot happen on a turn the ledger began: it skips such a turn
 //     (budget_spent). Its SaveRequest carries next_privacy_spend(plan, e,
 //     before).
@@ -37,10 +38,6 @@ namespace baton::agent {
 // member). The same copy at every turn of the run (so later turns spend
 // nothing more), another one in every run and at every hospital.
 std::uint64_t local_dp_seed(std::string_view run_id, std::string_view member);
-
-// What `member` has spent in `run` so far: Run::privacy_spent[member], or all
-// zero before its first accepted SaveRequest.
-chain::PrivacySpend privacy_spent_before(const chain::Run& run, std::string_view member);
 
 // The DP-SGD settings of a dp_sgd plan (clip = clip_micro / 10^6, σ =
 // noise_multiplier_micro / 10^6, q = sampling_rate_nano as is); nullopt for

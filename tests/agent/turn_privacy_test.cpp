@@ -197,12 +197,5 @@ TEST(TurnPrivacy, LocalDpNeedsValuesPerRowToBeTheModelsInputsAndTheEncodedWidth)
   EXPECT_TRUE(check_local_dp_width({}, 31, 30).ok());
 }
 
-TEST(TurnPrivacy, WhatAPartnerSpentIsItsEntryOrZero) {
-  chain::Run run;
-  run.privacy_spent["alice"] = {50, 6'680'628, 6'680'628};
-  EXPECT_EQ(privacy_spent_before(run, "alice"), (PrivacySpend{50, 6'680'628, 6'680'628}));
-  EXPECT_EQ(privacy_spent_before(run, "bob"), PrivacySpend{});
-}
-
 }  // namespace
 }  // namespace baton::agent
