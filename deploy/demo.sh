@@ -2,7 +2,7 @@
 # Baton demo: four hospitals train one model together (C-DistriM, issue 6).
 #
 #   deploy/demo.sh [--dir DIR] [--s3] [--malicious NAME] [--no-bootstrap]
-#                  [--cycles C] [--epochs E] [--seed S]
+#                  [--cycles C] [--epochs E] [--seed S] [--dp EPS]
 #
 # It installs what is missing and builds (deploy/bootstrap.sh; skipped with
 # --no-bootstrap), splits data/breast_cancer.csv into a held-out test set and
@@ -32,13 +32,22 @@
 #   --cycles C         passes along the four hospitals (default 2)
 #   --epochs E         local epochs per turn (default 25: with 2 cycles every
 #                      row is seen 50 times, the centralized model's budget)
+#   --dp EPS           train under DP-SGD with a privacy budget of epsilon EPS
+#                      per hospital for the run (docs/PROTOCOL.md §20): delta
+#                      1e-5, clip 1, sampling rate q = 32 / the smallest
+#                      hospital's training rows, and the smallest noise
+#                      multiplier that fits all C x E epochs of a hospital in
+#                      its budget (`baton privacy noise`). The ledger checks
+#                      every turn's epsilon; the summary shows what each
+#                      hospital spent (summary.json: privacy, and each turn's
+#                      epsilon_turn and epsilon_total)
 #
 # DIR defaults to ./demo-out/run-YYYYmmdd-HHMMSS and must not hold an earlier
 # demo. Hospital NAME's files are in DIR/nodes/NAME (data/ holds its CSVs and
 # its ledger). Binaries come from $BATON_BUILD_DIR/bin (default build/bin).
 # Exit status 0 only when the run finished with every turn decided by the
-# vote (approved or rejected, or skipped as suspended; not expired,
-# abandoned or cannot_pay), its final model in
+# vote (approved or rejected, or skipped as suspended or budget_spent; not
+# expired, abandoned or cannot_pay), its final model in
 # the store verified against the ledger and opened by the sponsor, and every
 # ledger verified.
 set -euo pipefail
@@ -53,13 +62,14 @@ BOOTSTRAP=1
 CYCLES=2
 EPOCHS=25
 SEED=1
+DP=""
 HOSPITALS=(hospital-a hospital-b hospital-c hospital-d)
 SPONSOR=sponsor
 ESCROW=1000  # the sponsor's genesis credits, all of them put in escrow
 HOSPITAL_CREDITS=100  # each hospital's genesis credits, for its deposits
 RUN_TIMEOUT_S="${BATON_DEMO_TIMEOUT_S:-240}"
 
-usage() { sed -n '2,43p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,52p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "demo.sh: $*" >&2; exit 1; }
 need() { [[ $# -ge 2 && -n "$2" ]] || { echo "demo.sh: $1 needs a value (see --help)" >&2; exit 2; }; }
 while [[ $# -gt 0 ]]; do
@@ -71,6 +81,7 @@ while [[ $# -gt 0 ]]; do
     --cycles) need "$@"; CYCLES="$2"; shift ;;
     --epochs) need "$@"; EPOCHS="$2"; shift ;;
     --seed) need "$@"; SEED="$2"; shift ;;
+    --dp) need "$@"; DP="$2"; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "demo.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -80,6 +91,9 @@ for v in CYCLES EPOCHS; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "demo.sh: --${v,,} must be a positive number, got '${!v}'" >&2; exit 2; }
 done
 [[ $SEED =~ ^[0-9]+$ ]] || { echo "demo.sh: --seed must be a number, got '$SEED'" >&2; exit 2; }
+if [[ -n $DP ]] && ! [[ $DP =~ ^[0-9]+(\.[0-9]+)?$ && $DP =~ [1-9] ]]; then
+  echo "demo.sh: --dp must be a positive epsilon such as 3 or 1.5, got '$DP'" >&2; exit 2
+fi
 if [[ -n $MALICIOUS && " ${HOSPITALS[*]} " != *" $MALICIOUS "* ]]; then
   echo "demo.sh: --malicious must name one of ${HOSPITALS[*]}, got '$MALICIOUS'" >&2; exit 2
 fi
@@ -127,11 +141,42 @@ partners="$(IFS=,; echo "${HOSPITALS[*]}")"
 "$BATON" data split --csv "$ROOT/data/breast_cancer.csv" --label malignant --positive 1 \
   --partners "$partners" --seed "$SEED" --out "$DIR/split"
 
+BATCH=32
+PRIVACY_JSON="{}"
+if [[ -n $DP ]]; then
+  step "choosing the DP-SGD noise for a budget of epsilon $DP per hospital (baton privacy noise)"
+  # delta 1e-5, not 1/N: a mechanism that published one random row outright
+  # would be (0, 1/N)-DP, so delta must sit well below 1/N; with 85 training
+  # rows per hospital 1/N is about 0.012, and 1e-5 is the usual choice (it
+  # costs more noise: sigma about 8 rather than 5.3 at epsilon 3).
+  # q = BATCH / the smallest hospital's rows, rounded up to 1e-9 as the
+  # ledger does; an epoch is ceil(1 / q) noisy steps (docs/PROTOCOL.md §20.2).
+  read -r Q_TEXT STEPS_PER_EPOCH MIN_ROWS < <(python3 - "$DIR/split/split.json" "$BATCH" <<'EOF'
+import json, sys
+hospitals = json.load(open(sys.argv[1]))["hospitals"]
+rows = min(h["train"] for h in hospitals.values())
+q_nano = min(10**9, (int(sys.argv[2]) * 10**9 + rows - 1) // rows)
+print("%d.%09d" % (q_nano // 10**9, q_nano % 10**9), -(-10**9 // q_nano), rows)
+EOF
+)
+  DP_STEPS=$((CYCLES * EPOCHS * STEPS_PER_EPOCH))
+  "$BATON" privacy noise --target-epsilon "$DP" --sampling-rate "$Q_TEXT" --steps "$DP_STEPS" \
+    --delta 1e-5 --json >"$DIR/privacy-noise.json"
+  SIGMA="$(jq -r .noise_multiplier "$DIR/privacy-noise.json")"
+  PRIVACY_JSON="$(jq -nc --argjson eps "$DP" --argjson sigma "$SIGMA" --argjson q "$Q_TEXT" \
+    '{mechanism: "dp_sgd", epsilon_budget: $eps, delta: 1e-5, clip: 1.0,
+      noise_multiplier: $sigma, sampling_rate: $q}')"
+  echo "  delta 1e-5, clip 1, q = $BATCH/$MIN_ROWS = $Q_TEXT ($STEPS_PER_EPOCH noisy steps an epoch)"
+  echo "  $CYCLES cycle(s) x $EPOCHS epochs = $DP_STEPS noisy steps per hospital: noise multiplier" \
+    "sigma $SIGMA spends epsilon $(jq -r '.epsilon_micro / 1e6' "$DIR/privacy-noise.json") of $DP"
+fi
+
 step "writing the training plan"
 python3 - "$DIR/split/split.json" "$DIR/plan.json" "$partners" "$CYCLES" "$EPOCHS" "$SEED" \
-  "$SPONSOR" "$ESCROW" <<'EOF'
+  "$SPONSOR" "$ESCROW" "$BATCH" "$PRIVACY_JSON" <<'EOF'
 import json, sys
-split, out, partners, cycles, epochs, seed, sponsor, escrow = sys.argv[1:9]
+split, out, partners, cycles, epochs, seed, sponsor, escrow, batch, privacy = sys.argv[1:11]
+privacy = json.loads(privacy)
 features = json.load(open(split))["feature_columns"]
 plan = {
     "run_id": "demo",
@@ -140,7 +185,7 @@ plan = {
     "dataset": {"feature_columns": features, "label_column": "malignant", "positive_value": "1"},
     "partners": partners.split(","),
     "cycles": int(cycles),
-    "training": {"epochs": int(epochs), "batch_size": 32, "optimizer": "adam",
+    "training": {"epochs": int(epochs), "batch_size": int(batch), "optimizer": "adam",
                  "learning_rate": 0.001, "weight_decay": 0, "seed": int(seed)},
     # Reject a hand-off only when the candidate is significantly worse on the
     # voter's validation rows (one-sided DeLong, alpha 0.05): with ~28
@@ -165,12 +210,20 @@ plan = {
     "deposits": {"submission_cost": 5, "deposit": 20, "factor": 2, "min_balance": 25},
     "suspend_after": 1,
 }
+if privacy:
+    # DP-SGD (docs/PROTOCOL.md §20): every turn's SaveRequest carries the
+    # epsilon its partner spent, which every node recomputes and holds to the
+    # budget; a partner whose budget is spent sits out its later turns.
+    plan["privacy"] = privacy
 json.dump(plan, open(out, "w"), indent=2)
 print("  run demo: MLP 30-64-32-1, %s, %s cycle(s) x %s local epochs, vote policy delong 0.05"
       % (partners, cycles, epochs))
 print("  sponsored by %s: turn 0 waits for %s credits in escrow" % (sponsor, escrow))
 print("  order rotating each cycle; each turn locks a deposit of 20 (x2 after a rejection) and a")
 print("  cost of 5 credits; one rejected candidate suspends its partner for the rest of the run")
+if privacy:
+    print("  DP-SGD: each hospital may spend epsilon %s over the run (delta %g)"
+          % (privacy["epsilon_budget"], privacy["delta"]))
 EOF
 
 STORE_ARGS=()
@@ -244,6 +297,8 @@ for t in done[seen:]:
         why = " (its last candidate was rejected: it sits out the run)"
     elif t["decision"] == "cannot_pay":
         why = " (its balance does not cover the deposit)"
+    elif t["decision"] == "budget_spent":
+        why = " (not one more epoch fits its privacy budget: it sits out the run)"
     stake = t.get("stake")
     money = ""
     if stake and stake["deposit"]:
@@ -251,6 +306,9 @@ for t in done[seen:]:
         money = "; deposit %d %s" % (stake["deposit"],
             "forfeited to " + ", ".join("%s %d" % kv for kv in sorted(f.items())) if f else
             "back" if stake["refunded"] >= stake["deposit"] else "locked")
+    if "privacy" in t:
+        money += "; epsilon %.3f this turn, %.3f in all" % (
+            t["privacy"]["epsilon_turn_micro"] / 1e6, t["privacy"]["epsilon_total_micro"] / 1e6)
     out.append("turn %d (cycle %d) %-10s %s%s%s%s" % (t["turn"], t["cycle"], t["partner"],
                                                      t["decision"], why,
                                                      ": " + votes if votes else "", money))
@@ -271,7 +329,7 @@ TURN_FAILURES="$(python3 - "$DIR/status.json" <<'EOF'
 import json, sys
 run = next(r for r in json.load(open(sys.argv[1]))["runs"] if r["run_id"] == "demo")
 for t in run["turns"]:
-    if t["decision"] in ("approved", "rejected", "suspended"):
+    if t["decision"] in ("approved", "rejected", "suspended", "budget_spent"):
         continue
     if t["decision"] == "abandoned":
         a = t.get("abandon", {})
@@ -404,6 +462,7 @@ escrow = run.get("escrow")
 released_to = escrow["sponsor"] if escrow and escrow["state"] == "released" else None
 rep = json.load(open(os.path.join(d, "report.json")))
 stakes = {t["turn"]: t["stake"] for t in run["turns"] if "stake" in t}
+spends = {t["turn"]: t["privacy"] for t in run["turns"] if "privacy" in t}
 turns = []
 for t in rep["turns"]:
     stake = stakes.get(t["turn"])
@@ -415,10 +474,25 @@ for t in rep["turns"]:
                              "auc_candidate": v["auc_candidate"], "auc_head": v["auc_head"],
                              "validation_size": v["validation_size"], "reason": v["reason"]}
                             for v in t["votes"]]})
+    if "privacy" in run:
+        # The epsilon fields of the turn's SaveRequest, as the ledger accepted
+        # them (null: no accepted SaveRequest, so nothing spent).
+        spend = spends.get(t["turn"])
+        turns[-1]["epsilon_turn"] = spend and spend["epsilon_turn_micro"] / 1e6
+        turns[-1]["epsilon_total"] = spend and spend["epsilon_total_micro"] / 1e6
 tips = {h: json.load(open(os.path.join(d, "verify-%s.json" % h)))["tip"] for h in partners}
 summary = {"final_auc": rep["final"]["auc"], "centralized_auc": rep["centralized"]["auc"],
            "delong_p": rep["delong_p"], "turns": turns, "tip_hashes": tips,
            "balances": balances, "released_to": released_to}
+privacy = run.get("privacy")
+if privacy:
+    plan = json.load(open(os.path.join(d, "plan.json")))["privacy"]
+    summary["privacy"] = {
+        "mechanism": privacy["mechanism"], "epsilon_budget": privacy["epsilon_budget_micro"] / 1e6,
+        "delta": privacy["delta_pico"] / 1e12, "noise_multiplier": plan["noise_multiplier"],
+        "sampling_rate": plan["sampling_rate"], "clip": plan["clip"],
+        "epsilon_spent": {h: p["epsilon_spent_micro"] / 1e6 for h, p in privacy["partners"].items()},
+        "epsilon_left": {h: p["epsilon_left_micro"] / 1e6 for h, p in privacy["partners"].items()}}
 tmp = os.path.join(d, "summary.json.tmp")
 with open(tmp, "w") as f:
     json.dump(summary, f, indent=2)
@@ -433,6 +507,8 @@ for i, t in enumerate(turns):
         money = ("  deposit %d forfeited to %s" % (dep["locked"], ", ".join(
                      "%s %d" % kv for kv in sorted(dep["forfeited_to"].items())))
                  if dep["forfeited_to"] else "  deposit %d refunded %d" % (dep["locked"], dep["refunded"]))
+    if t.get("epsilon_total") is not None:
+        money += "  epsilon %.3f (total %.3f)" % (t["epsilon_turn"], t["epsilon_total"])
     print("  turn %d  %-11s %s%s" % (i, t["partner"], t["decision"], money))
     for v in t["votes"]:
         print("            %-11s %-7s AUC %.4f vs head %.4f on %d rows%s" % (
@@ -448,6 +524,12 @@ print("  centralized      AUC %.4f (95%% CI %.4f-%.4f), trained on the %d pooled
       % (z["auc"], z["ci95"][0], z["ci95"][1], z["train_rows_pooled"]))
 print("  DeLong p (two-sided, final vs centralized) %.4f%s" % (rep["delong_p"],
       ": no significant difference at 0.05" if rep["delong_p"] >= 0.05 else ""))
+if privacy:
+    p = summary["privacy"]
+    print("  DP-SGD (noise multiplier %s, clip %s, q %s, delta %g): epsilon spent of %g per hospital: %s"
+          % (p["noise_multiplier"], p["clip"], p["sampling_rate"], p["delta"], p["epsilon_budget"],
+             ", ".join("%s %.3f" % (h, p["epsilon_spent"][h]) for h in sorted(p["epsilon_spent"]))))
+    print("  (the centralized model is trained without DP: the price of privacy is the gap)")
 for h in partners:
     print("  %-11s verified tip %s" % (h, tips[h]))
 print("  balances at the end: " + ", ".join("%s %d" % (k, balances[k]) for k in sorted(balances)) +
