@@ -9,6 +9,7 @@
 #include "learning/model.h"
 #include "agent/agent_keys.h"
 #include "agent/agent_util.h"
+#include "agent/turn_privacy.h"
 #include "storage/secret_file.h"
 
 namespace baton::agent {
@@ -417,7 +418,9 @@ const LocalData* PartnerAgent::local_data(const chain::TrainingPlan& plan) {
   if (data_failed_.contains(plan.run_id)) return nullptr;
   const auto parsed = run_plan(plan);
   if (!parsed) return nullptr;  // logged when the run was first seen
-  auto loaded = load_local_data(options_.training, plan, parsed->spec, options_.member_name);
+  auto loaded = load_local_data(
+      options_.training, plan, parsed->spec,
+      local_dp_seed(dp_noise_key(*options_.x25519), plan.run_id, options_.member_name));
   if (!loaded) {
     data_failed_[plan.run_id] = loaded.error().message;
     log_->error("run {}: this node cannot take part: {} (fix [training] and restart the node)",
@@ -426,10 +429,8 @@ const LocalData* PartnerAgent::local_data(const chain::TrainingPlan& plan) {
   }
   log_->info("run {}: {} training rows{}{}, {} validation rows, {} features", plan.run_id,
              loaded->train.rows, loaded->labels_flipped ? " (labels FLIPPED)" : "",
-             loaded->local_dp ? " (local DP noise added once, seed " +
-                                    std::to_string(loaded->local_dp_seed) + ")"
-                              : std::string(),
-             loaded->validation.rows, loaded->train.features);
+             loaded->local_dp ? " (local DP noise added once)" : "", loaded->validation.rows,
+             loaded->train.features);
   return &data_.emplace(plan.run_id, std::move(*loaded)).first->second;
 }
 

@@ -177,7 +177,7 @@ Result<LocalData> load_encoded(const TrainingConfig& config, const chain::Traini
 }  // namespace
 
 Result<LocalData> load_local_data(const TrainingConfig& config, const chain::TrainingPlan& plan,
-                                  const learning::ModelSpec& spec, std::string_view member_name) {
+                                  const learning::ModelSpec& spec, std::uint64_t local_dp_seed) {
   auto out = load_encoded(config, plan, spec);
   if (!out || plan.privacy.mechanism != chain::PrivacyMechanism::local) return out;
   if (auto width = check_local_dp_width(plan.privacy, spec.input_size(), out->train.features);
@@ -185,7 +185,7 @@ Result<LocalData> load_local_data(const TrainingConfig& config, const chain::Tra
     return width.error();
   }
   // Once, on the training copy only: votes measure on the real validation rows.
-  out->local_dp_seed = local_dp_seed(plan.run_id, member_name);
+  out->local_dp_seed = local_dp_seed;
   if (auto noised =
           learning::apply_local_dp(out->train, local_dp_settings(plan.privacy, out->local_dp_seed));
       !noised) {

@@ -57,10 +57,10 @@ struct LocalData {
 //
 // Under a plan with local DP (privacy mechanism local) the training copy is
 // then clipped and noised once (learning::apply_local_dp) with the seed
-// local_dp_seed(plan.run_id, member_name), after checking that the plan's
+// `local_dp_seed` (agent/turn_privacy.h: secret), after checking that the plan's
 // values_per_row is the model's input size and the encoded width (an error
 // saying which is not: the partner gives its turn up, local_data_unusable).
 Result<LocalData> load_local_data(const TrainingConfig& config, const chain::TrainingPlan& plan,
-                                  const learning::ModelSpec& spec, std::string_view member_name);
+                                  const learning::ModelSpec& spec, std::uint64_t local_dp_seed);
 
 }  // namespace baton::agent

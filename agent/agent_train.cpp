@@ -67,7 +67,11 @@ PartnerAgent::Acted PartnerAgent::train_and_save(const Step& s) {
     }
     learning::TrainSettings settings = parsed->training;
     settings.epochs = static_cast<int>(privacy->epochs);
-    settings.seed = plan.seed + s.turn.index;
+    // Plain training: plan.seed + turn. DP-SGD's sampling and noise must
+    // not follow from the ledger's values: a seed from the hospital's key.
+    settings.seed = settings.dp_sgd
+                        ? dp_sgd_seed(dp_noise_key(*options_.x25519), run_id, s.turn.index)
+                        : plan.seed + s.turn.index;
     settings.threads = options_.training.torch_threads;
     const auto t_train = Clock::now();
     auto report = learning::train(*model, data->train, settings);

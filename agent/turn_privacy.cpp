@@ -1,20 +1,60 @@
 // A partner's turn under the plan's differential privacy: see turn_privacy.h.
 #include "agent/turn_privacy.h"
 
+#include <algorithm>
+
 #include "chain/crypto.h"
 
 namespace baton::agent {
 
-std::uint64_t local_dp_seed(std::string_view run_id, std::string_view member) {
-  std::string input = "baton/local-dp/v1";
-  input.push_back('\0');
-  input.append(run_id);
-  input.push_back('\0');
-  input.append(member);
+namespace {
+
+std::string tagged(std::string_view tag) {
+  std::string s(tag);
+  s.push_back('\0');
+  return s;
+}
+
+std::uint64_t first_eight_le(const std::string& input) {
   const chain::Hash h = chain::sha256(std::string_view(input));
   std::uint64_t seed = 0;
   for (int i = 7; i >= 0; --i) seed = (seed << 8) | h.bytes[static_cast<std::size_t>(i)];
   return seed;
+}
+
+void append_key(std::string& s, const chain::Hash& key) {
+  s.append(reinterpret_cast<const char*>(key.bytes.data()), key.bytes.size());
+}
+
+}  // namespace
+
+chain::Hash dp_noise_key(const chain::X25519SecretKey& member_key) {
+  std::string input = tagged("baton/dp-noise-key/v1");
+  const chain::ByteView secret = member_key.secret();
+  input.append(reinterpret_cast<const char*>(secret.data()), secret.size());
+  const chain::Hash key = chain::sha256(std::string_view(input));
+  std::fill(input.begin(), input.end(), '\0');
+  return key;
+}
+
+std::uint64_t local_dp_seed(const chain::Hash& noise_key, std::string_view run_id,
+                            std::string_view member) {
+  std::string input = tagged("baton/local-dp/v2");
+  append_key(input, noise_key);
+  input.append(run_id);
+  input.push_back('\0');
+  input.append(member);
+  return first_eight_le(input);
+}
+
+std::uint64_t dp_sgd_seed(const chain::Hash& noise_key, std::string_view run_id,
+                          std::uint64_t turn) {
+  std::string input = tagged("baton/dp-sgd/v1");
+  append_key(input, noise_key);
+  input.append(run_id);
+  input.push_back('\0');
+  for (int i = 7; i >= 0; --i) input.push_back(static_cast<char>((turn >> (8 * i)) & 0xff));
+  return first_eight_le(input);
 }
 
 std::optional<learning::DpSgdSettings> dp_sgd_settings(const chain::PrivacyPlan& plan) {

@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 
+#include "chain/crypto.h"
 #include "chain/privacy_budget.h"
 #include "chain/proto/ledger.pb.h"
 #include "chain/result.h"
@@ -33,11 +34,28 @@
 
 namespace baton::agent {
 
+// The hospital's secret key for its DP noise: SHA-256("baton/dp-noise-key/v1"
+// || 0x00 || its X25519 secret key). DP holds only while the noise is unknown
+// to whoever sees the model (the other hospitals decrypt every candidate and
+// its head), so no seed of DP noise may follow from public values alone; this
+// key never leaves the node, and is the same after a restart.
+chain::Hash dp_noise_key(const chain::X25519SecretKey& member_key);
+
 // The seed of a partner's local-DP noise: the first 8 bytes, read
-// little-endian, of SHA-256("baton/local-dp/v1" || 0x00 || run_id || 0x00 ||
-// member). The same copy at every turn of the run (so later turns spend
-// nothing more), another one in every run and at every hospital.
-std::uint64_t local_dp_seed(std::string_view run_id, std::string_view member);
+// little-endian, of SHA-256("baton/local-dp/v2" || 0x00 || noise_key ||
+// run_id || 0x00 || member). The same copy at every turn of the run (so
+// later turns spend nothing more) and after a restart, another one in every
+// run and at every hospital, and unknown to the others.
+std::uint64_t local_dp_seed(const chain::Hash& noise_key, std::string_view run_id,
+                            std::string_view member);
+
+// The seed of a DP-SGD turn's randomness (Poisson sampling and Gaussian
+// noise): the first 8 bytes, read little-endian, of SHA-256("baton/dp-sgd/v1"
+// || 0x00 || noise_key || run_id || 0x00 || u64be turn). Not plan.seed + turn,
+// which is on the ledger: a voter that knew the noise could subtract it from
+// the update between the head and the candidate.
+std::uint64_t dp_sgd_seed(const chain::Hash& noise_key, std::string_view run_id,
+                          std::uint64_t turn);
 
 // The DP-SGD settings of a dp_sgd plan (clip = clip_micro / 10^6, σ =
 // noise_multiplier_micro / 10^6, q = sampling_rate_nano as is); nullopt for

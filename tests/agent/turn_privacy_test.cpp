@@ -43,17 +43,28 @@ chain::TrainingPlan plan_with(const PrivacyPlan& privacy, std::uint32_t epochs =
   return p;
 }
 
-TEST(TurnPrivacy, TheLocalDpSeedIsTheFirstEightBytesOfTheTaggedHashLittleEndian) {
-  // SHA-256("baton/local-dp/v1\0run-1\0alice") begins 46 66 b2 7d df c7 8e f7
-  // (python3 hashlib); read little-endian.
-  EXPECT_EQ(local_dp_seed("run-1", "alice"), 0xf78ec7df7db26646ull);
-  EXPECT_EQ(local_dp_seed("demo", "hospital-a"), 0x92e66272b39a85e7ull);
-  EXPECT_EQ(local_dp_seed("", ""), 0x71e9eecd4f809b24ull);
-  // Another copy at every hospital and in every run; the separators keep
-  // ("ab", "c") and ("a", "bc") apart.
-  EXPECT_NE(local_dp_seed("run-1", "bob"), local_dp_seed("run-1", "alice"));
-  EXPECT_NE(local_dp_seed("run-2", "alice"), local_dp_seed("run-1", "alice"));
-  EXPECT_NE(local_dp_seed("ab", "c"), local_dp_seed("a", "bc"));
+TEST(TurnPrivacy, TheNoiseSeedsFollowFromTheHospitalsSecretKeyNotFromTheLedger) {
+  // SHA-256("baton/dp-noise-key/v1\0" || 32 bytes of 0x01) (python3 hashlib).
+  const auto member = chain::X25519SecretKey::from_bytes(chain::Bytes(32, 0x01)).value();
+  EXPECT_EQ(dp_noise_key(member).hex(),
+            "c332e00c0637757b2f2d0e61a9d56793f674761b77d51e15afed2f4df2af8d5a");
+  chain::Hash key;
+  key.bytes.fill(0x42);
+  // First 8 bytes, little-endian, of SHA-256("baton/local-dp/v2\0" || key ||
+  // "run-1\0alice") and of SHA-256("baton/dp-sgd/v1\0" || key || "run-1\0" ||
+  // u64be 3).
+  EXPECT_EQ(local_dp_seed(key, "run-1", "alice"), 0x6221df644e2abd51ull);
+  EXPECT_EQ(dp_sgd_seed(key, "run-1", 3), 0x136f2ce73aa2bc52ull);
+  // Another at every hospital, run and turn; the separators keep ("ab", "c")
+  // and ("a", "bc") apart; another key (another hospital) gives other seeds.
+  EXPECT_NE(local_dp_seed(key, "run-1", "bob"), local_dp_seed(key, "run-1", "alice"));
+  EXPECT_NE(local_dp_seed(key, "run-2", "alice"), local_dp_seed(key, "run-1", "alice"));
+  EXPECT_NE(local_dp_seed(key, "ab", "c"), local_dp_seed(key, "a", "bc"));
+  EXPECT_NE(dp_sgd_seed(key, "run-1", 4), dp_sgd_seed(key, "run-1", 3));
+  chain::Hash other = key;
+  other.bytes[31] ^= 1;
+  EXPECT_NE(local_dp_seed(other, "run-1", "alice"), local_dp_seed(key, "run-1", "alice"));
+  EXPECT_NE(dp_sgd_seed(other, "run-1", 3), dp_sgd_seed(key, "run-1", 3));
 }
 
 TEST(TurnPrivacy, TheAgentTrainsWithThePlansIntegersTurnedBack) {
