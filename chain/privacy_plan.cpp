@@ -7,6 +7,8 @@
 #include <set>
 #include <string>
 
+#include "chain/training_plan.h"
+
 namespace baton::chain {
 
 namespace {
@@ -14,11 +16,7 @@ namespace {
 using json = nlohmann::json;
 
 std::string decimal(std::uint64_t value, std::uint64_t scale) {
-  std::string frac = std::to_string(value % scale);
-  const std::size_t digits = std::to_string(scale).size() - 1;
-  frac.insert(0, digits - frac.size(), '0');
-  while (!frac.empty() && frac.back() == '0') frac.pop_back();
-  return std::to_string(value / scale) + (frac.empty() ? "" : "." + frac);
+  return fixed_point_decimal(value, scale);
 }
 
 Status refuse(const std::string& field, const std::string& value, const std::string& rule) {

@@ -18,13 +18,8 @@ Status refuse(const std::string& field, std::uint64_t value, const std::string& 
   return make_error(fail_text(field, std::to_string(value), rule));
 }
 
-// A fixed-point value as a decimal: 1000000 nano -> "0.001", 50000 ppm -> "0.05".
 std::string decimal(std::uint64_t value, std::uint64_t scale) {
-  std::string frac = std::to_string(value % scale);
-  const std::size_t digits = std::to_string(scale).size() - 1;
-  frac.insert(0, digits - frac.size(), '0');
-  while (!frac.empty() && frac.back() == '0') frac.pop_back();
-  return std::to_string(value / scale) + (frac.empty() ? "" : "." + frac);
+  return fixed_point_decimal(value, scale);
 }
 
 std::uint64_t validator_count(const Genesis& genesis) {
@@ -335,6 +330,14 @@ pb::TrainingPlan plan_to_proto(const TrainingPlan& t) {
   p.set_min_balance(t.min_balance);
   privacy_to_proto(t.privacy, p);
   return p;
+}
+
+std::string fixed_point_decimal(std::uint64_t value, std::uint64_t scale) {
+  std::string frac = std::to_string(value % scale);
+  const std::size_t digits = std::to_string(scale).size() - 1;
+  frac.insert(0, digits - frac.size(), '0');
+  while (!frac.empty() && frac.back() == '0') frac.pop_back();
+  return std::to_string(value / scale) + (frac.empty() ? "" : "." + frac);
 }
 
 }  // namespace baton::chain

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -70,5 +71,10 @@ Result<std::optional<TrainingPlan>> decode_plan_json(const nlohmann::json& j);
 // decode_plan_json, then validate_plan: a plan file for `baton run start`.
 Result<std::optional<TrainingPlan>> plan_from_json(const Genesis& genesis, const nlohmann::json& j);
 nlohmann::json plan_to_json(const TrainingPlan& plan);
+
+// A fixed-point value as the shortest exact decimal, for error sentences:
+// (1000000, 10^9) -> "0.001", (50000, 10^6) -> "0.05", (3, 1) -> "3".
+// Pre: scale is a power of ten.
+std::string fixed_point_decimal(std::uint64_t value, std::uint64_t scale);
 
 }  // namespace baton::chain

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 namespace baton::learning {
 namespace {
@@ -29,6 +30,17 @@ Status apply_local_dp(Dataset& data, const LocalDpSettings& s) {
     return Error{"local DP: beta must be a positive finite number."};
   if (!(s.sensitivity > 0) || !std::isfinite(s.sensitivity))
     return Error{"local DP: sensitivity must be a positive finite number."};
+  // A value that is not a number would pass the clipping and the noise
+  // unchanged (NaN) and so publish that it was missing: refused, before any
+  // value is touched.
+  for (std::size_t i = 0; i < data.x.size(); ++i) {
+    if (!std::isfinite(data.x[i])) {
+      const std::size_t width = std::max<std::size_t>(data.features, 1);
+      return Error{"local DP: row " + std::to_string(i / width) + ", value " +
+                   std::to_string(i % width) +
+                   " is not a finite number; fill or drop missing values before adding noise."};
+    }
+  }
   const bool image = !data.image_shape.empty();
   const double lo = image ? 0.0 : -s.sensitivity / 2;
   const double hi = lo + s.sensitivity;

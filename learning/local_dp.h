@@ -26,7 +26,8 @@ struct LocalDpSettings {
 
 // Clips and noises data.x in place (rows in order, values in order, one
 // SplitMix64 stream seeded with settings.seed, Laplace by inverse CDF).
-// Errors: β or Δ not positive and finite.
+// Errors (data unchanged): β or Δ not positive and finite; a value of
+// data.x that is not finite (its row and position named).
 Status apply_local_dp(Dataset& data, const LocalDpSettings& settings);
 
 }  // namespace baton::learning

@@ -51,13 +51,14 @@ fs::path split(const fs::path& dir) {
   return out;
 }
 
-// The demo's model and vote policy; hospital-a and hospital-b train two
-// cycles; the sponsor must fund 100 credits first.
-fs::path write_plan(const fs::path& dir, const fs::path& split_dir) {
+// The demo's model, data and vote policy for a run of `partners` over
+// `cycles`, `epochs` a turn; the caller adds what the run is about.
+json base_plan(const fs::path& split_dir, const std::string& run_id,
+               const std::vector<std::string>& partners, int cycles, int epochs, int save_blocks) {
   const json split = json::parse(read_text(split_dir / "split.json"));
   const json features = split["feature_columns"];
-  const json plan{
-      {"run_id", "sponsored"},
+  return json{
+      {"run_id", run_id},
       {"model",
        {{"architecture", "mlp"},
         {"hidden", {64, 32}},
@@ -65,10 +66,10 @@ fs::path write_plan(const fs::path& dir, const fs::path& split_dir) {
         {"num_classes", 2}}},
       {"dataset",
        {{"feature_columns", features}, {"label_column", "malignant"}, {"positive_value", "1"}}},
-      {"partners", {"hospital-a", "hospital-b"}},
-      {"cycles", 2},
+      {"partners", partners},
+      {"cycles", cycles},
       {"training",
-       {{"epochs", 10},
+       {{"epochs", epochs},
         {"batch_size", 32},
         {"optimizer", "adam"},
         {"learning_rate", 0.001},
@@ -76,13 +77,18 @@ fs::path write_plan(const fs::path& dir, const fs::path& split_dir) {
         {"seed", 1}}},
       {"vote_policy", {{"kind", "delong"}, {"alpha", 0.05}}},
       {"quorum", {{"num", 1}, {"den", 2}}},
-      {"deadlines", {{"load_blocks", 40}, {"save_blocks", 120}, {"vote_blocks", 12}}},
-      {"suspend_after", 1},
-      {"escrow",
-       {{"sponsor", "sponsor"},
-        {"min_credits", 100},
-        {"funding_blocks", 400},
-        {"release_blocks", 400}}}};
+      {"deadlines", {{"load_blocks", 40}, {"save_blocks", save_blocks}, {"vote_blocks", 12}}}};
+}
+
+// hospital-a and hospital-b train two cycles; the sponsor must fund 100
+// credits first.
+fs::path write_plan(const fs::path& dir, const fs::path& split_dir) {
+  json plan = base_plan(split_dir, "sponsored", {"hospital-a", "hospital-b"}, 2, 10, 120);
+  plan["suspend_after"] = 1;
+  plan["escrow"] = {{"sponsor", "sponsor"},
+                    {"min_credits", 100},
+                    {"funding_blocks", 400},
+                    {"release_blocks", 400}};
   const fs::path p = dir / "plan.json";
   write_text(p, plan.dump(2));
   return p;
@@ -104,37 +110,10 @@ chain::PrivacyPlan dp_privacy() {
 }
 
 fs::path write_dp_plan(const fs::path& dir, const fs::path& split_dir) {
-  const json split = json::parse(read_text(split_dir / "split.json"));
-  const json features = split["feature_columns"];
-  const json plan{
-      {"run_id", "private"},
-      {"model",
-       {{"architecture", "mlp"},
-        {"hidden", {64, 32}},
-        {"input_shape", {features.size()}},
-        {"num_classes", 2}}},
-      {"dataset",
-       {{"feature_columns", features}, {"label_column", "malignant"}, {"positive_value", "1"}}},
-      {"partners", {"hospital-c", "hospital-d"}},
-      {"cycles", 3},
-      {"training",
-       {{"epochs", 2},
-        {"batch_size", 32},
-        {"optimizer", "adam"},
-        {"learning_rate", 0.001},
-        {"weight_decay", 0},
-        {"seed", 1}}},
-      {"vote_policy", {{"kind", "delong"}, {"alpha", 0.05}}},
-      {"quorum", {{"num", 1}, {"den", 2}}},
-      // The refused turns wait out their save deadline: kept short.
-      {"deadlines", {{"load_blocks", 40}, {"save_blocks", 10}, {"vote_blocks", 12}}},
-      {"privacy",
-       {{"mechanism", "dp_sgd"},
-        {"epsilon_budget", 9},
-        {"delta", 1e-5},
-        {"clip", 1.0},
-        {"noise_multiplier", 1.0},
-        {"sampling_rate", 0.25}}}};
+  // The refused turns wait out their save deadline: kept short.
+  json plan = base_plan(split_dir, "private", {"hospital-c", "hospital-d"}, 3, 2, 10);
+  plan["privacy"] = {{"mechanism", "dp_sgd"}, {"epsilon_budget", 9},     {"delta", 1e-5},
+                     {"clip", 1.0},           {"noise_multiplier", 1.0}, {"sampling_rate", 0.25}};
   const fs::path p = dir / "dp-plan.json";
   write_text(p, plan.dump(2));
   return p;

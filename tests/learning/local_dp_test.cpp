@@ -77,5 +77,17 @@ TEST(LocalDp, RefusesABetaOrSensitivityThatIsNotPositiveAndFinite) {
   EXPECT_EQ(d.x[0], 0.f);  // a refusal changes nothing
 }
 
+// A missing value (NaN) would pass through the noise and say it was missing.
+TEST(LocalDp, RefusesAValueThatIsNotFiniteAndNamesItsRow) {
+  auto d = values({0.5f, 0.25f, std::nanf(""), 1.f}, false);
+  const std::vector<float> before = d.x;
+  auto st = apply_local_dp(d, {1.0, 1.0, 1});
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("row 2"), std::string::npos) << st.error().message;
+  EXPECT_EQ(d.x[0], before[0]);  // nothing was noised
+  auto inf = values({INFINITY}, true);
+  EXPECT_FALSE(apply_local_dp(inf, {1.0, 1.0, 1}).ok());
+}
+
 }  // namespace
 }  // namespace baton::learning
