@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "chain/crypto.h"
 #include "chain/keys.h"
 #include "storage/envelope.h"
 #include "storage/vault.h"
@@ -21,7 +22,9 @@ struct VaultFlags {
   std::vector<std::string> to;
   std::string key_file;
   std::string envelope;
-  std::string ad;
+  std::string ad;       // --ad TEXT
+  std::string ad_hex;   // --ad-hex HEX
+  std::string ad_file;  // --ad-file FILE
   std::string in;
   std::string out;
   std::uint32_t chunk_size = storage::kDefaultChunkSize;
@@ -42,6 +45,31 @@ Exit exit_for(const Error& e) {
     default:
       return Exit::failure;
   }
+}
+
+// The associated data is bytes: a node binds its blobs to binary ids
+// (storage::model_associated_data, docs/PROTOCOL.md §13), which no shell
+// argument can carry, hence the hex and file forms. Exactly one of the three
+// (CLI11 enforces it); a file is bounded before it is read.
+constexpr std::uintmax_t kMaxAdFileBytes = 1 << 20;
+
+std::string associated_data(const VaultFlags& f) {
+  if (!f.ad_hex.empty()) {
+    auto bytes = chain::from_hex(f.ad_hex);
+    if (!bytes) fail("--ad-hex is not hex: " + bytes.error().message, Exit::usage);
+    return std::string(bytes->begin(), bytes->end());
+  }
+  if (!f.ad_file.empty()) {
+    std::error_code ec;
+    const auto size = fs::file_size(f.ad_file, ec);
+    if (!ec && size > kMaxAdFileBytes) {
+      fail("--ad-file " + f.ad_file + " is " + std::to_string(size) +
+               " bytes; associated data is at most 1 MiB",
+           Exit::usage);
+    }
+    return read_file(f.ad_file, "associated data file");
+  }
+  return f.ad;
 }
 
 fs::path envelope_path_for(const fs::path& blob) { return blob.string() + ".envelope.json"; }
@@ -70,7 +98,8 @@ void seal(const VaultFlags& f) {
   const auto key = storage::DataKey::generate();
   auto envelope = storage::make_envelope(key, members);
   if (!envelope) fail(envelope.error().message, Exit::usage);
-  auto summary = storage::seal_file(f.in, blob, key, chain::as_bytes(f.ad),
+  const std::string ad = associated_data(f);
+  auto summary = storage::seal_file(f.in, blob, key, chain::as_bytes(ad),
                                     storage::SealOptions{f.chunk_size}, f.force);
   if (!summary) fail(summary.error().message, exit_for(summary.error()));
   envelope->blob_size = summary->blob_size;
@@ -120,7 +149,8 @@ void open(const VaultFlags& f) {
   storage::OpenOptions options;
   options.overwrite = f.force;
   options.expected_blob_sha256 = envelope->blob_sha256;
-  auto summary = storage::open_file(f.in, f.out, *key, chain::as_bytes(f.ad), options);
+  const std::string ad = associated_data(f);
+  auto summary = storage::open_file(f.in, f.out, *key, chain::as_bytes(ad), options);
   if (!summary)
     fail("cannot open " + f.in + ": " + summary.error().message, exit_for(summary.error()));
   if (f.json) {
@@ -132,6 +162,16 @@ void open(const VaultFlags& f) {
     std::cout << "opened " << f.in << " into " << f.out << " (" << summary->plaintext_size
               << " bytes) as " << secret->name << "\n";
   }
+}
+
+// --ad TEXT | --ad-hex HEX | --ad-file FILE: exactly one.
+void add_ad_options(CLI::App* cmd, VaultFlags& f, const std::string& what) {
+  auto* group = cmd->add_option_group("associated data", what + ": exactly one of");
+  group->add_option("--ad", f.ad, what + ", as text");
+  group->add_option("--ad-hex", f.ad_hex,
+                    what + ", as hex (a node's blob: docs/PROTOCOL.md §13 gives its bytes)");
+  group->add_option("--ad-file", f.ad_file, what + ", the bytes of a file (at most 1 MiB)");
+  group->require_option(1);
 }
 
 }  // namespace
@@ -147,9 +187,7 @@ void register_vault_commands(CLI::App& app) {
       "Encrypt FILE into BLOB with a fresh data key wrapped for each --to member; "
       "writes BLOB and BLOB.envelope.json");
   s->add_option("--to", f->to, "A member's NAME.pub.json (repeat for each recipient)")->required();
-  s->add_option("--ad", f->ad,
-                "Associated data binding the blob to its place, e.g. CHAIN/MODEL/PARENT")
-      ->required();
+  add_ad_options(s, *f, "Associated data binding the blob to its place, e.g. CHAIN/MODEL/PARENT");
   s->add_option("--in", f->in, "Plaintext file")->required();
   s->add_option("--out", f->out, "Blob to write (the envelope goes to BLOB.envelope.json)")
       ->required();
@@ -162,7 +200,7 @@ void register_vault_commands(CLI::App& app) {
       "open", "Decrypt BLOB with a member's key; FILE appears only if every byte authenticates");
   o->add_option("--key", f->key_file, "The member's NAME.key")->required();
   o->add_option("--envelope", f->envelope, "BLOB.envelope.json")->required();
-  o->add_option("--ad", f->ad, "The associated data the blob was sealed with")->required();
+  add_ad_options(o, *f, "The associated data the blob was sealed with");
   o->add_option("--in", f->in, "Blob")->required();
   o->add_option("--out", f->out, "Plaintext file to write")->required();
   o->add_flag("--force", f->force, "Replace the output file if it exists");

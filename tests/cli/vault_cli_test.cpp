@@ -97,6 +97,63 @@ TEST_F(VaultCli, OtherAssociatedDataIsRefusedWithExit3) {
   EXPECT_FALSE(fs::exists(dir_ / "out.pt"));
 }
 
+// A node's blob is bound to binary ids (storage::model_associated_data),
+// which no text argument carries: --ad-hex and --ad-file give the bytes.
+TEST_F(VaultCli, BinaryAssociatedDataByHexOrFile) {
+  const std::string ad_hex = "00ff0a62617465";  // a zero byte, 0xff, a newline, "bate"
+  const std::string ad(
+      std::string("\x00\xff\x0a"
+                  "bate",
+                  7));
+  auto s =
+      run_baton({"vault", "seal", "--to", (dir_ / "alice.pub.json").string(), "--ad-hex", ad_hex,
+                 "--in", (dir_ / "model.pt").string(), "--out", (dir_ / "model.blob").string()});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  write_text(dir_ / "ad.bin", ad);
+  auto by_file = run_baton({"vault", "open", "--key", (dir_ / "alice.key").string(), "--envelope",
+                            (dir_ / "model.blob.envelope.json").string(), "--ad-file",
+                            (dir_ / "ad.bin").string(), "--in", (dir_ / "model.blob").string(),
+                            "--out", (dir_ / "by-file.pt").string()});
+  ASSERT_EQ(by_file.exit_code, 0) << by_file.err;
+  EXPECT_EQ(read_text(dir_ / "by-file.pt"), read_text(dir_ / "model.pt"));
+
+  // One byte off, in either form, fails authentication and writes nothing.
+  auto wrong =
+      run_baton({"vault", "open", "--key", (dir_ / "alice.key").string(), "--envelope",
+                 (dir_ / "model.blob.envelope.json").string(), "--ad-hex", "00ff0a62617466", "--in",
+                 (dir_ / "model.blob").string(), "--out", (dir_ / "wrong.pt").string()});
+  EXPECT_EQ(wrong.exit_code, 3) << wrong.err;
+  EXPECT_FALSE(fs::exists(dir_ / "wrong.pt"));
+  // The text form cannot carry the zero byte: "bate" alone is other data.
+  EXPECT_EQ(open("alice", "text.pt", "bate").exit_code, 3);
+
+  // Not hex, two forms at once, or none: usage errors, nothing written.
+  auto not_hex = run_baton({"vault", "open", "--key", (dir_ / "alice.key").string(), "--envelope",
+                            (dir_ / "model.blob.envelope.json").string(), "--ad-hex", "zz", "--in",
+                            (dir_ / "model.blob").string(), "--out", (dir_ / "x.pt").string()});
+  EXPECT_EQ(not_hex.exit_code, 2) << not_hex.err;
+  EXPECT_NE(not_hex.err.find("--ad-hex"), std::string::npos) << not_hex.err;
+  auto both =
+      run_baton({"vault", "open", "--key", (dir_ / "alice.key").string(), "--envelope",
+                 (dir_ / "model.blob.envelope.json").string(), "--ad", "x", "--ad-hex", ad_hex,
+                 "--in", (dir_ / "model.blob").string(), "--out", (dir_ / "x.pt").string()});
+  EXPECT_NE(both.exit_code, 0);
+  auto none = run_baton({"vault", "open", "--key", (dir_ / "alice.key").string(), "--envelope",
+                         (dir_ / "model.blob.envelope.json").string(), "--in",
+                         (dir_ / "model.blob").string(), "--out", (dir_ / "x.pt").string()});
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_FALSE(fs::exists(dir_ / "x.pt"));
+
+  // A hostile "associated data file" of 2 MiB is refused before it is read.
+  write_text(dir_ / "huge.bin", std::string(2 << 20, 'a'));
+  auto huge = run_baton({"vault", "open", "--key", (dir_ / "alice.key").string(), "--envelope",
+                         (dir_ / "model.blob.envelope.json").string(), "--ad-file",
+                         (dir_ / "huge.bin").string(), "--in", (dir_ / "model.blob").string(),
+                         "--out", (dir_ / "x.pt").string()});
+  EXPECT_EQ(huge.exit_code, 2) << huge.err;
+  EXPECT_NE(huge.err.find("at most 1 MiB"), std::string::npos) << huge.err;
+}
+
 TEST_F(VaultCli, AnotherModelsBlobUnderThisNameIsRefused) {
   ASSERT_EQ(seal().exit_code, 0);
   fs::rename(dir_ / "model.blob", dir_ / "first.blob");
