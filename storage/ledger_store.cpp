@@ -462,7 +462,8 @@ Result<LedgerStore::IndexCounts> LedgerStore::index_counts() const {
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   for (auto [cf, count, what] : {std::tuple{h_->block_ids(), &out.block_ids, "block id index"},
-                                 std::tuple{h_->txs(), &out.txs, "transaction index"}}) {
+                                 std::tuple{h_->txs(), &out.txs, "transaction index"},
+                                 std::tuple{h_->nonces(), &out.nonces, "nonce records"}}) {
     std::unique_ptr<rocksdb::Iterator> it(h_->db->NewIterator(ro, cf));
     for (it->SeekToFirst(); it->Valid(); it->Next()) ++*count;
     if (!it->status().ok())

@@ -83,6 +83,7 @@ class LedgerStore final : public BlockStore {
   struct IndexCounts {
     std::uint64_t block_ids = 0;
     std::uint64_t txs = 0;
+    std::uint64_t nonces = 0;  // sender keys with a nonce record
   };
   Result<IndexCounts> index_counts() const;
 

@@ -185,6 +185,14 @@ Result<LedgerVerdict> verify_ledger(const LedgerStore& store, const chain::Chain
                                 " entries but the chain has " + std::to_string(ok.transactions) +
                                 " transactions"});
   }
+  // verify_ledger checked the record of every key that sent a transaction;
+  // one more record is for a key that never did.
+  if (counts->nonces != ok.state.next_nonces.size()) {
+    return LedgerVerdict(LedgerFault{
+        height, "the store holds nonce records for " + std::to_string(counts->nonces) +
+                    " keys but " + std::to_string(ok.state.next_nonces.size()) +
+                    " keys sent transactions in the chain; a record names a key that never did"});
+  }
   return verdict;
 }
 

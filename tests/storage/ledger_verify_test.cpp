@@ -45,6 +45,7 @@ class RawLedger {
   rocksdb::ColumnFamilyHandle* blocks() { return handles_[1]; }
   rocksdb::ColumnFamilyHandle* block_ids() { return handles_[2]; }
   rocksdb::ColumnFamilyHandle* txs() { return handles_[3]; }
+  rocksdb::ColumnFamilyHandle* nonces() { return handles_[4]; }
   rocksdb::ColumnFamilyHandle* meta() { return handles_[5]; }
   std::string get(rocksdb::ColumnFamilyHandle* cf, const std::string& key) {
     std::string v;
@@ -313,6 +314,25 @@ TEST_F(LedgerVerify, ReportsIndexEntriesForNoBlockOrTransaction) {
   {
     RawLedger raw(dir());
     raw.erase(raw.block_ids(), std::string(32, '\x06'));
+  }
+  EXPECT_TRUE(verify().ok());
+}
+
+// A nonce record for a key that never sent a transaction: every record the
+// chain needs is right, and one more is there (issue 16).
+TEST_F(LedgerVerify, ReportsANonceRecordForAKeyThatNeverSentATransaction) {
+  {
+    RawLedger raw(dir());
+    raw.put(raw.nonces(), std::string(32, '\x07'), be64(5));
+  }
+  const LedgerVerdict verdict = verify();
+  ASSERT_FALSE(verdict.ok());
+  EXPECT_EQ(verdict.reason().height, kBlocks);
+  EXPECT_NE(verdict.reason().what.find("a record names a key that never did"), std::string::npos)
+      << verdict.reason().what;
+  {
+    RawLedger raw(dir());
+    raw.erase(raw.nonces(), std::string(32, '\x07'));
   }
   EXPECT_TRUE(verify().ok());
 }
