@@ -85,6 +85,19 @@ enum class ProtocolRejected : std::uint8_t {
   // steps, a whole number of epochs; local: e = plan.epochs; no DP: all 0):
   // a tampered ε, too low or too high, or tampered steps.
   privacy_spend_mismatch = 41,
+  // 50..59: federated rounds with secure aggregation (issue 15, docs/PROTOCOL.md §21).
+  wrong_round = 50,       // a RoundShare/RoundUpload/RoundUnmask/SaveRequest naming a round
+                          //   other than the current one (an upload for another round)
+  not_federated = 51,     // a round transaction for a chained run, or a LoadRequest in a
+                          //   federated one
+  already_shared = 52,    // a second RoundShare from the same partner in a round
+  not_a_sharer = 53,      // a RoundUpload or RoundUnmask from a partner not in the round's U1
+  already_uploaded = 54,  // a second RoundUpload from the same partner in a round
+  already_unmasked = 55,  // a second RoundUnmask from the same partner in a round
+  // A RoundUnmask share that is not the one its dealer committed to for this
+  // recipient (chain/secagg_shares.h, share_commitment), or a missing or
+  // extra share: the whole transaction is refused.
+  wrong_share = 56,
 };
 
 // A sentence, e.g. "the member already voted on this request".
@@ -102,8 +115,14 @@ enum class TurnOrder : std::uint8_t {
   rotating = 1,  // cycle c starts at partners[(seed + c) mod n]: every partner goes first in
                  //   turn in n consecutive cycles, and the seed picks who goes first overall
 };
-std::string_view to_string(TokenMode mode);   // "delta_auc", "delta_loss"
-std::string_view to_string(TurnOrder order);  // "fixed", "rotating"
+// How a run trains (plan field mode, issue 15). Never renumber.
+enum class TrainingMode : std::uint8_t {
+  chained = 0,    // one partner at a time, turn after turn (C-DistriM)
+  federated = 1,  // every partner at once, rounds of securely aggregated updates (§21)
+};
+std::string_view to_string(TrainingMode mode);  // "chained", "federated"
+std::string_view to_string(TokenMode mode);     // "delta_auc", "delta_loss"
+std::string_view to_string(TurnOrder order);    // "fixed", "rotating"
 
 // The typed plan (pb::TrainingPlan decoded and checked; chain/training_plan.h).
 struct TrainingPlan {
@@ -146,11 +165,22 @@ struct TrainingPlan {
   std::uint64_t min_balance = 0;      // a partner holding less when its turn begins is skipped
   // Differential privacy (issue 14, docs/PROTOCOL.md §20.2): mechanism none = off.
   PrivacyPlan privacy;
+  // Federated rounds (issue 15, docs/PROTOCOL.md §21). federated: `cycles` is
+  // the number of rounds, `epochs` each partner's local epochs per round, and
+  // every round is one Turn; the two numbers below are in [2, partners]. They
+  // are 0 for a chained run.
+  TrainingMode mode = TrainingMode::chained;
+  std::uint32_t min_partners = 0;      // uploads a round needs (with at least t of them)
+  std::uint32_t secagg_threshold = 0;  // Shamir threshold t: shares that reveal a secret
 
   // A turn locks credits (a deposit or a submission cost).
   bool has_stakes() const { return submission_cost > 0 || deposit > 0; }
 
-  std::uint64_t total_turns() const { return static_cast<std::uint64_t>(cycles) * partners.size(); }
+  bool federated() const { return mode == TrainingMode::federated; }
+  // Chained: cycles x partners turns. Federated: one turn per round (cycles).
+  std::uint64_t total_turns() const {
+    return federated() ? cycles : static_cast<std::uint64_t>(cycles) * partners.size();
+  }
   bool operator==(const TrainingPlan&) const = default;
 };
 
@@ -165,6 +195,12 @@ enum class TurnPhase : std::uint8_t {
   training = 3,               // load token granted; SaveRequest expected
   save_voting = 4,            // ModelVotes being collected
   done = 5,                   // outcome is set
+  // Federated rounds (§21): sharing -> uploading -> unmasking -> aggregating
+  // -> save_voting -> done.
+  round_sharing = 6,      // partners send RoundShare (this round's U1)
+  round_uploading = 7,    // partners of U1 train and send RoundUpload (U2)
+  round_unmasking = 8,    // partners of U1 send RoundUnmask until t have
+  round_aggregating = 9,  // any partner sends the aggregate as a SaveRequest
 };
 
 enum class TurnOutcome : std::uint8_t {
@@ -184,6 +220,10 @@ enum class TurnOutcome : std::uint8_t {
   // fits within the plan's privacy budget (max_epochs_within_budget == 0,
   // docs/PROTOCOL.md §20.2). Once so, every later turn of that partner too.
   budget_spent = 7,
+  // A federated round whose unmasking reconstructed a secret that is not the
+  // one its dealer committed to (RoundRecord::failed_dealer): the dealer
+  // dealt inconsistent shares, and the aggregate cannot be computed.
+  round_failed = 8,
 };
 
 // Why a partner gave up its turn (TurnAbandon.reason). Stored in the state
@@ -195,8 +235,13 @@ enum class LoadFailure : std::uint8_t {
   store_unreachable = 4,    // the object store failed past the agent's retries
   local_data_unusable = 5,  // the partner's own training/validation data do not load
   training_failed = 6,      // training or sealing the candidate failed
+  // Federated (§21): a masked upload is missing from the store or fails its
+  // RoundUpload hash; the TurnAbandon's detail names whose. Recorded as a
+  // complaint in the round; it ends nothing (one member's word decides
+  // nothing): the round expires at its deadline if nobody can aggregate.
+  upload_unusable = 7,
 };
-inline constexpr std::uint8_t kMaxLoadFailure = 6;
+inline constexpr std::uint8_t kMaxLoadFailure = 7;
 // A TurnAbandon's detail is at most this many bytes.
 inline constexpr std::size_t kMaxAbandonDetailBytes = 256;
 
@@ -265,6 +310,63 @@ struct SaveRecord {  // the SaveRequest's content
   bool operator==(const SaveRecord&) const = default;
 };
 
+// ---- Federated rounds (issue 15, docs/PROTOCOL.md §21) ----
+
+// At most this many partners in a federated plan (each RoundShare carries a
+// box and two commitments per partner; the fixed-point bound of
+// secagg/secagg.h counts on it).
+inline constexpr std::size_t kMaxFederatedPartners = 64;
+// A RoundShare's sealed box of a dealer's two 32-byte shares for one
+// recipient: crypto_box_SEALBYTES (48) + 64.
+inline constexpr std::size_t kShareBoxBytes = 112;
+// A RoundUpload's weight is in [1, kMaxRoundWeight] (training rows).
+inline constexpr std::uint64_t kMaxRoundWeight = 1u << 20;
+
+struct RoundShareRecord {  // a RoundShare's content
+  Hash ephemeral_public;   // X25519 public key (32 bytes)
+  Hash self_seed_commitment;
+  std::vector<std::string> share_boxes;      // by recipient rank, kShareBoxBytes each
+  std::vector<Hash> self_share_commitments;  // by recipient rank
+  std::vector<Hash> key_share_commitments;   // by recipient rank
+  std::uint64_t height = 0;
+  bool operator==(const RoundShareRecord&) const = default;
+};
+
+struct RoundUploadRecord {  // a RoundUpload's content
+  std::optional<Hash> head_model_id;
+  std::string object_key;
+  Hash masked_sha256;
+  std::uint64_t weight = 0;
+  std::uint64_t height = 0;
+  bool operator==(const RoundUploadRecord&) const = default;
+};
+
+struct RoundUnmaskRecord {          // a RoundUnmask's content
+  std::vector<std::string> shares;  // by dealer rank: 32 bytes for a dealer in U1, else empty
+  std::uint64_t height = 0;
+  bool operator==(const RoundUnmaskRecord&) const = default;
+};
+
+// What a federated round's turn holds besides the candidate and its votes.
+struct RoundRecord {
+  std::map<std::string, RoundShareRecord> shares;    // U1: partner -> its RoundShare
+  std::map<std::string, RoundUploadRecord> uploads;  // U2: partner -> its RoundUpload
+  std::map<std::string, RoundUnmaskRecord> unmasks;  // partner -> its RoundUnmask
+  // Set when unmasking ends (the t-th RoundUnmask): the secrets the ledger
+  // reconstructed from the revealed shares, public from then on. Never both
+  // for one dealer: a dealer in U2 reveals its self-mask seed, a dealer in
+  // U1 \ U2 its ephemeral secret key.
+  std::map<std::string, Hash> self_seeds;         // dealer in U2 -> its self-mask seed
+  std::map<std::string, Hash> ephemeral_secrets;  // dealer in U1 \ U2 -> its X25519 secret
+  std::string failed_dealer;  // outcome round_failed: whose shares did not reconstruct
+  // TurnAbandons of this round (a partner that could not take part, or an
+  // aggregator that found an upload unusable): partner -> what it said.
+  std::map<std::string, AbandonRecord> complaints;
+  // Sum of U2's weights (fixed when unmasking begins).
+  std::uint64_t total_weight() const;
+  bool operator==(const RoundRecord&) const = default;
+};
+
 // What a turn of a plan with stakes (TrainingPlan::has_stakes) locked and
 // where it went (docs/PROTOCOL.md §19.9). Locked at the LoadRequest; settled
 // once, when the turn ends.
@@ -309,6 +411,9 @@ struct Turn {
   std::optional<AbandonRecord> abandon;
   // Its plan has stakes: what it locked (zero until its LoadRequest).
   Stake stake;
+  // Federated runs only: the round's shares, uploads and unmasking. A round's
+  // `partner` is empty until its SaveRequest, then the aggregator's name.
+  std::optional<RoundRecord> round;
   bool operator==(const Turn&) const = default;
 };
 
@@ -330,6 +435,9 @@ struct ModelRecord {
   // (save_request_height + vote_deadline_blocks): from then on the turn's
   // votes, its gain and its contributor's contributivity are final.
   bool gain_settled = false;
+  // Federated: the partners whose updates the aggregate holds (U2), in name
+  // order; each gets an equal share of the settled gain. Empty when chained.
+  std::vector<std::string> contributors;
   bool operator==(const ModelRecord&) const = default;
 };
 
