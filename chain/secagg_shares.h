@@ -52,6 +52,11 @@ struct RoundBinding {
   std::uint64_t round = 0;
 };
 
+// The binding's bytes, as every hash of PROTOCOL §21.4 includes them:
+// u32 LE len(chain_id) || chain_id || u32 LE len(run_id) || run_id || u64 LE
+// round.
+Bytes binding_bytes(const RoundBinding& binding);
+
 enum class ShareKind : std::uint8_t {
   self_seed = 1,      // a share of the dealer's self-mask seed b_u
   ephemeral_key = 2,  // a share of the dealer's round X25519 secret key
