@@ -144,6 +144,12 @@ struct OpenedShares {
   Hash self_share;
   Hash key_share;
 };
+// Why open_share_box refused, in Error::code.
+enum class ShareBoxErrc : int {
+  unopenable = 1,           // wrong size, altered, or sealed to another key
+  self_share_mismatch = 2,  // the self-seed share is not the committed one
+  key_share_mismatch = 3,   // the ephemeral-key share is not the committed one
+};
 Result<OpenedShares> open_share_box(const chain::X25519SecretKey& mine, std::string_view box,
                                     const chain::RoundBinding& binding, std::uint32_t dealer_rank,
                                     std::uint32_t my_rank, const Hash& self_share_commitment,
