@@ -1,10 +1,12 @@
-// The scenario runner: centralized vs the paper's six chained scenarios.
-// Torch-free: it drives models only through model.h and train.h.
+// The scenario runner: centralized vs the paper's six chained scenarios and
+// FedAvg on the same partitions. Torch-free: it drives models only through
+// model.h, train.h and federated.h.
 #include "learning/experiment.h"
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <future>
 #include <numeric>
 #include <thread>
@@ -13,6 +15,7 @@
 #include "learning/local_dp.h"
 #include "learning/metrics.h"
 #include "learning/splits.h"
+#include "secagg/secagg.h"
 
 namespace baton::learning {
 namespace {
@@ -23,14 +26,18 @@ struct Job {
   std::string description;
   std::vector<std::vector<std::size_t>> partners;  // training-row indices per partner
   bool centralized = false;
-  std::size_t seed_index =
-      0;  // position among all seven jobs: the seeds stay when some are left out
+  // Position among all thirteen jobs (0 centralized, k chained scenario k,
+  // 6 + k federated on scenario k): the seeds stay when some are left out.
+  std::size_t seed_index = 0;
+  bool federated = false;
 };
 
 struct Trained {
   Predictions predictions;
   chain::Hash hash;
   std::vector<TrainerPrivacy> privacy;
+  std::vector<double> auc_per_round;  // federated
+  std::size_t clipped = 0;            // federated
 };
 
 // Local DP seed of one trainer's copy: fixed across its visits (the same
@@ -72,8 +79,55 @@ std::uint64_t visit_seed(std::uint64_t seed, std::size_t job, int cycle, std::si
   return seed * 1000003ull + job * 10007ull + static_cast<std::uint64_t>(cycle) * 101ull + partner;
 }
 
+// The headline AUC of a set of predictions: binary, the ROC AUC; multi-class,
+// the mean of the one-vs-rest AUCs (as score_row computes ExperimentRow::auc).
+Result<double> headline_auc(const std::vector<int>& labels, const Predictions& predictions) {
+  if (predictions.num_classes == 2) return roc_auc(labels, predictions.scores());
+  auto per_class = one_vs_rest_auc(labels, predictions.per_row());
+  if (!per_class) return per_class.error();
+  return std::accumulate(per_class->begin(), per_class->end(), 0.0) /
+         static_cast<double>(predictions.num_classes);
+}
+
+// plan.rounds FedAvg rounds over the job's partners, scoring the global model
+// on the test set after each.
+Result<Trained> run_federated_job(const Job& job, std::size_t job_index, const PreparedData& data,
+                                  const ModelSpec& spec, const ExperimentPlan& plan) {
+  auto initial = Model::create(spec, plan.seed);
+  if (!initial) return initial.error();
+  Model global = std::move(initial).value();
+  TrainSettings local = plan.train;
+  local.epochs = epochs_per_visit(plan.train.epochs, plan.rounds);
+  std::vector<Dataset> copies;
+  for (const auto& rows : job.partners) copies.push_back(data.train.subset(rows));
+  Trained out;
+  for (int round = 0; round < plan.rounds; ++round) {
+    std::vector<FedAvgPartner> partners;
+    for (std::size_t p = 0; p < copies.size(); ++p)
+      partners.push_back(FedAvgPartner{&copies[p], visit_seed(plan.seed, job_index, round, p)});
+    auto next = fedavg_round(global, partners, local);
+    if (!next) {
+      return make_error(job.name + ", round " + std::to_string(round + 1) + ": " +
+                        next.error().message);
+    }
+    global = std::move(next->global);
+    out.clipped += next->clipped + next->non_finite;
+    auto predictions = global.predict(data.test);
+    if (!predictions) return predictions.error();
+    auto auc = headline_auc(data.test.y, *predictions);
+    if (!auc)
+      return make_error(job.name + ", round " + std::to_string(round + 1) + ": " +
+                        auc.error().message);
+    out.auc_per_round.push_back(*auc);
+    out.predictions = std::move(predictions).value();
+  }
+  out.hash = model_hash(global);
+  return out;
+}
+
 Result<Trained> run_job(const Job& job, std::size_t job_index, const PreparedData& data,
                         const ModelSpec& spec, const ExperimentPlan& plan) {
+  if (job.federated) return run_federated_job(job, job_index, data, spec, plan);
   auto model = Model::create(spec, plan.seed);
   if (!model) return model.error();
   TrainSettings settings = plan.train;
@@ -159,6 +213,26 @@ Status score_row(ExperimentRow& row, const std::vector<int>& labels, int classes
 
 }  // namespace
 
+std::string_view modes_name(ExperimentModes m) {
+  switch (m) {
+    case ExperimentModes::chained:
+      return "chained";
+    case ExperimentModes::federated:
+      return "federated";
+    case ExperimentModes::both:
+      return "both";
+  }
+  std::abort();
+}
+
+Result<ExperimentModes> parse_modes(std::string_view name) {
+  if (name == "chained") return ExperimentModes::chained;
+  if (name == "federated") return ExperimentModes::federated;
+  if (name == "both") return ExperimentModes::both;
+  return make_error("The mode \"" + std::string(name) +
+                    "\" is unknown; use chained, federated or both.");
+}
+
 int epochs_per_visit(int epochs, int cycles) {
   if (cycles < 1) cycles = 1;
   return std::max(1, static_cast<int>(std::lround(static_cast<double>(epochs) / cycles)));
@@ -208,6 +282,15 @@ Result<ExperimentReport> run_experiment(const PreparedData& data, const Experime
   if (plan.cycles < 1 || plan.cycles > 1000)
     return make_error("cycles must be between 1 and 1000.");
   if (plan.workers < 1 || plan.workers > 64) return make_error("workers must be between 1 and 64.");
+  const bool chained = plan.modes != ExperimentModes::federated;
+  const bool federated = plan.modes != ExperimentModes::chained;
+  if (federated && (plan.rounds < 1 || plan.rounds > 1000))
+    return make_error("rounds must be between 1 and 1000.");
+  if (federated && plan.privacy.kind != ExperimentPrivacyKind::none) {
+    return make_error(
+        "Federated rows with differential privacy are not supported yet (a federated plan with DP "
+        "is invalid in this version); run them without privacy, or use the chained mode.");
+  }
   if (auto st = validate(plan.train); !st) return st.error();
   const int classes = data.train.num_classes;
   const auto counts = data.test.class_counts();
@@ -232,19 +315,34 @@ Result<ExperimentReport> run_experiment(const PreparedData& data, const Experime
                     ? ModelSpec::cnn2d(shape, classes)
                     : ModelSpec::mlp(static_cast<int>(data.train.features), plan.hidden, classes);
   if (auto st = validate(report.spec); !st) return st.error();
+  {
+    auto initial = Model::create(report.spec, plan.seed);
+    if (!initial) return initial.error();
+    const auto blob = serialize(*initial);
+    auto layout = secagg::blob_layout(blob);
+    if (!layout) return layout.error();
+    report.model_floats = layout->float_count;
+    report.model_blob_bytes = blob.size();
+  }
 
   std::vector<Job> jobs;
   std::vector<std::size_t> all(data.train.rows);
   std::iota(all.begin(), all.end(), std::size_t{0});
   jobs.push_back(Job{"centralized", "all training rows in one place", {all}, true, 0});
-  std::size_t seed_index = 0;
-  for (auto& s : paper_scenarios(data.train.y, classes, plan.seed)) {
-    ++seed_index;
+  const auto scenarios = paper_scenarios(data.train.y, classes, plan.seed);
+  std::vector<Job> federated_jobs;
+  for (std::size_t k = 0; k < scenarios.size(); ++k) {
+    const auto& s = scenarios[k];
     if (!plan.scenarios.empty() &&
         std::find(plan.scenarios.begin(), plan.scenarios.end(), s.name) == plan.scenarios.end())
       continue;
-    jobs.push_back(Job{s.name, s.description, std::move(s.partners), false, seed_index});
+    if (chained) jobs.push_back(Job{s.name, s.description, s.partners, false, k + 1});
+    if (federated) {
+      federated_jobs.push_back(Job{"federated" + std::to_string(k + 1), s.description + ", FedAvg",
+                                   s.partners, false, scenarios.size() + k + 1, true});
+    }
   }
+  for (auto& j : federated_jobs) jobs.push_back(std::move(j));
 
   init_torch(plan.train.threads);
   std::vector<std::promise<Result<Trained>>> promises(jobs.size());
@@ -268,10 +366,12 @@ Result<ExperimentReport> run_experiment(const PreparedData& data, const Experime
       failure = trained.error();
       continue;
     }
+    const auto& job = jobs[i];
     ExperimentRow row;
-    row.name = jobs[i].name;
-    row.description = jobs[i].description;
-    for (const auto& p : jobs[i].partners) row.partner_sizes.push_back(p.size());
+    row.name = job.name;
+    row.mode = job.centralized ? "centralized" : job.federated ? "federated" : "chained";
+    row.description = job.description;
+    for (const auto& p : job.partners) row.partner_sizes.push_back(p.size());
     row.predictions = std::move(trained->predictions);
     row.model_hash = trained->hash;
     row.privacy = std::move(trained->privacy);
@@ -279,6 +379,22 @@ Result<ExperimentReport> run_experiment(const PreparedData& data, const Experime
     if (auto st = score_row(row, report.test_labels, classes, central); !st) {
       failure = make_error(row.name + ": " + st.error().message);
       continue;
+    }
+    if (job.federated) {
+      row.rounds = plan.rounds;
+      row.local_epochs = epochs_per_visit(plan.train.epochs, plan.rounds);
+      row.auc_per_round = std::move(trained->auc_per_round);
+      row.clipped = trained->clipped;
+      for (std::size_t r = 0; r < row.auc_per_round.size(); ++r) {
+        if (row.auc_per_round[r] >= central->auc) {
+          row.rounds_to_centralized = static_cast<int>(r + 1);
+          break;
+        }
+      }
+      row.traffic = federated_traffic(job.partners.size(), report.model_floats,
+                                      report.model_blob_bytes, plan.rounds);
+    } else if (!job.centralized) {
+      row.traffic = chained_traffic(job.partners.size(), report.model_blob_bytes, plan.cycles);
     }
     if (progress) progress(row);
     report.rows.push_back(std::move(row));

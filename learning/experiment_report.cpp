@@ -9,6 +9,7 @@
 
 #include "learning/metrics.h"
 #include "learning/plots.h"
+#include "secagg/secagg.h"
 
 namespace baton::learning {
 namespace {
@@ -79,6 +80,9 @@ nlohmann::json experiment_json(const ExperimentReport& r) {
                       {"test_rows", r.test_rows},
                       {"seed", r.plan.seed},
                       {"cycles", r.plan.cycles},
+                      {"modes", std::string(modes_name(r.plan.modes))},
+                      {"model_floats", r.model_floats},
+                      {"model_blob_bytes", r.model_blob_bytes},
                       {"model", nlohmann::json::parse(to_json(r.spec))},
                       {"classes", r.class_names},
                       {"training",
@@ -90,9 +94,14 @@ nlohmann::json experiment_json(const ExperimentReport& r) {
                         {"weight_decay", t.weight_decay},
                         {"class_weighting", t.class_weighting},
                         {"threads", t.threads}}}};
+  if (r.plan.modes != ExperimentModes::chained) {
+    j["rounds"] = r.plan.rounds;
+    j["training"]["local_epochs_per_round"] = epochs_per_visit(t.epochs, r.plan.rounds);
+  }
   j["rows"] = nlohmann::json::array();
   for (const auto& row : r.rows) {
     nlohmann::json o = {{"name", row.name},
+                        {"mode", row.mode},
                         {"description", row.description},
                         {"partners", row.partner_sizes},
                         {"auc", row.auc},
@@ -111,6 +120,21 @@ nlohmann::json experiment_json(const ExperimentReport& r) {
                                             ? nlohmann::json(nullptr)
                                             : nlohmann::json(row.p_per_class_vs_centralized);
     }
+    if (row.traffic) {
+      o["traffic"] = {{"sent_per_round", row.traffic->sent_per_round},
+                      {"received_per_round", row.traffic->received_per_round},
+                      {"sent_total", row.traffic->sent_total},
+                      {"received_total", row.traffic->received_total}};
+    }
+    if (row.mode == "federated") {
+      o["rounds"] = row.rounds;
+      o["local_epochs"] = row.local_epochs;
+      o["auc_per_round"] = row.auc_per_round;
+      o["rounds_to_centralized"] = row.rounds_to_centralized
+                                       ? nlohmann::json(*row.rounds_to_centralized)
+                                       : nlohmann::json(nullptr);
+      o["clipped"] = row.clipped;
+    }
     j["rows"].push_back(std::move(o));
   }
   return j;
@@ -126,6 +150,12 @@ std::string experiment_header(const PreparedData& data, const ExperimentPlan& pl
     << epochs_per_visit(plan.train.epochs, plan.cycles) << " per visit, " << plan.cycles
     << " cycle(s)), batch " << plan.train.batch_size << ", " << optimizer_name(plan.train.optimizer)
     << " lr " << plan.train.learning_rate << ", seed " << plan.seed << "\n";
+  if (plan.modes != ExperimentModes::chained) {
+    o << "federated: FedAvg, " << plan.rounds << " rounds x "
+      << epochs_per_visit(plan.train.epochs, plan.rounds)
+      << " local epochs, updates averaged in secure aggregation's fixed point (2^-"
+      << secagg::kFracBits << ")\n";
+  }
   return o.str();
 }
 
@@ -157,6 +187,28 @@ std::string experiment_table(const ExperimentReport& r) {
       }
       o << "\n";
     }
+  }
+  // Rounds and traffic of the distributed rows (chained: per own turn).
+  bool any = false;
+  for (const auto& row : r.rows) any = any || row.traffic.has_value();
+  if (!any) return o.str();
+  o << "\n"
+    << pad("training type", 13) << pad("rounds x epochs", 15) << pad("to centralized", 14)
+    << pad("sent/round", 12) << pad("sent total", 12) << "received total (bytes per hospital)\n";
+  for (const auto& row : r.rows) {
+    if (!row.traffic) continue;
+    const bool fed = row.mode == "federated";
+    const int rounds = fed ? row.rounds : r.plan.cycles;
+    const int epochs =
+        fed ? row.local_epochs : epochs_per_visit(r.plan.train.epochs, r.plan.cycles);
+    std::string reached = "-";
+    if (fed) {
+      reached = row.rounds_to_centralized ? std::to_string(*row.rounds_to_centralized)
+                                          : std::string("not reached");
+    }
+    o << pad(row.name, 13) << pad(std::to_string(rounds) + " x " + std::to_string(epochs), 15)
+      << pad(reached, 14) << pad(std::to_string(row.traffic->sent_per_round), 12)
+      << pad(std::to_string(row.traffic->sent_total), 12) << row.traffic->received_total << "\n";
   }
   return o.str();
 }

@@ -16,12 +16,17 @@
 namespace baton::learning {
 
 // {"dataset": …, "train_rows": n, "test_rows": n, "seed": s, "cycles": c,
+//  "modes": "chained"|"federated"|"both", "rounds": R (with federated rows),
+//  "model_floats", "model_blob_bytes",
 //  "model": <spec>, "training": {epochs, batch_size, optimizer, learning_rate,
-//  weight_decay, class_weighting, threads},
-//  "rows": [{"name", "description", "partners": [sizes], "auc", "ci": [lo, hi]
-//  or null, "p_vs_centralized": p or null, "brier" (binary),
+//  weight_decay, class_weighting, threads, local_epochs_per_round (federated)},
+//  "rows": [{"name", "mode", "description", "partners": [sizes], "auc",
+//  "ci": [lo, hi] or null, "p_vs_centralized": p or null, "brier" (binary),
 //  "auc_per_class", "ci_per_class", "p_per_class_vs_centralized"
-//  (multi-class), "model_hash"}]}
+//  (multi-class), "model_hash", "traffic": {sent_per_round,
+//  received_per_round, sent_total, received_total} (chained and federated),
+//  "rounds", "local_epochs", "auc_per_round", "rounds_to_centralized" (or
+//  null: not reached), "clipped" (federated)}]}
 nlohmann::json experiment_json(const ExperimentReport& report);
 
 // Two lines naming the data set, sizes, model and budget.
@@ -29,6 +34,10 @@ std::string experiment_header(const PreparedData& data, const ExperimentPlan& pl
 
 // The table: training type, partners' sizes, AUC (95% CI), DeLong p vs
 // centralized; multi-class adds one AUC (CI) column per class, p per class.
+// Then, when there are distributed rows, a second table: rounds × local
+// epochs (chained: cycles × epochs per visit), rounds to reach the
+// centralized AUC (federated) and the bytes each hospital sends per round
+// (chained: per own turn) and in total, and receives in total.
 std::string experiment_table(const ExperimentReport& report);
 
 // One row's test predictions. Binary: "label,score" (label 0/1, score =

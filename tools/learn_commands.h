@@ -20,7 +20,8 @@ struct LearnCommand {
 
 inline constexpr LearnCommand kLearnCommands[] = {
     {"experiment",
-     "Train the centralized model and the paper's six chained scenarios; compare AUCs (DeLong)"},
+     "Train the centralized model and the paper's six scenarios, chained and/or federated; compare "
+     "AUCs (DeLong)"},
     {"bench", "Benchmarks that print figures"},
     {"data", "Prepare hospitals' data files for a demo or test run (data split)"},
     {"report", "A run's AUC per turn, contributivity, and the final model on a held-out test set"},

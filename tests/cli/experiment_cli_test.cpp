@@ -157,6 +157,30 @@ TEST(ExperimentCli, IrisRunWritesJsonPredictionsAndPlots) {
   }
 }
 
+// Issue 15: --mode federated adds FedAvg rows on the same partitions, with
+// rounds to the centralized AUC and the bytes each hospital sends.
+TEST(ExperimentCli, FederatedModeAddsFedAvgRowsNextToTheChainedOnes) {
+  expect_one_sentence_failure(
+      run_baton({"experiment", "--dataset", "iris", "--data-dir", data_dir(), "--mode", "relay"}),
+      2, "chained, federated or both");
+  expect_one_sentence_failure(run_baton({"experiment", "--dataset", "breast_cancer", "--data-dir",
+                                         data_dir(), "--mode", "federated", "--privacy-sweep"}),
+                              2, "scenario table only");
+  auto r = run_baton({"experiment", "--dataset", "iris", "--data-dir", data_dir(), "--mode", "both",
+                      "--rounds", "2", "--epochs", "4", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["modes"], "both");
+  ASSERT_EQ(j["rows"].size(), 13u);
+  EXPECT_EQ(j["rows"][6]["name"], "scenario6");
+  EXPECT_EQ(j["rows"][12]["name"], "federated6");
+  EXPECT_EQ(j["rows"][12]["partners"], j["rows"][6]["partners"]);
+  EXPECT_EQ(j["rows"][12]["auc_per_round"].size(), 2u);
+  EXPECT_EQ(j["rows"][12]["local_epochs"], 2);
+  EXPECT_EQ(j["rows"][12]["p_per_class_vs_centralized"].size(), 3u);
+  EXPECT_GT(j["rows"][12]["traffic"]["sent_total"].get<std::uint64_t>(), 0u);
+}
+
 TEST(ExperimentCli, CsvWithTheBuiltInSchemaGivesTheBuiltInResults) {
   const auto csv = (source_dir() / "data" / "breast_cancer.csv").string();
   auto a = run_baton({"experiment", "--csv", csv, "--label", "malignant", "--positive", "1",

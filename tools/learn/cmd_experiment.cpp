@@ -89,10 +89,10 @@ void prepare_out_dir(const std::string& dir, const char* flag) {
 
 struct ExperimentArgs {
   std::string dataset, csv, label, positive, scenarios = "paper", data_dir, predictions_out,
-                                             plots_out, hidden;
+                                             plots_out, hidden, mode = "chained";
   std::vector<std::string> drop;
   std::uint64_t seed = 1;
-  int cycles = 1, epochs = 0, batch = 0, threads = 1, workers = 1;
+  int cycles = 1, epochs = 0, batch = 0, threads = 1, workers = 1, rounds = 10;
   double lr = 0;
   bool json = false;
   AdversaryArgs adversaries;  // kinds empty: the paper's scenarios
@@ -125,6 +125,14 @@ ln::PreparedData load_data(const ExperimentArgs& a) {
 }
 
 void run_experiment_command(const ExperimentArgs& a) {
+  auto parsed_modes = ln::parse_modes(a.mode);
+  if (!parsed_modes) fail(parsed_modes.error().message, Exit::usage);
+  const auto modes = *parsed_modes;
+  if (a.mode != "chained" && (a.privacy_sweep || !a.adversaries.kinds.empty())) {
+    fail("--mode " + a.mode +
+             " is for the scenario table only; --adversaries and --privacy-sweep train chained",
+         Exit::usage);
+  }
   if (!a.adversaries.kinds.empty()) {
     // The adversarial simulation: --epochs is the local epochs per visit
     // (default: the data set's budget spread over --cycles, as below).
@@ -153,6 +161,8 @@ void run_experiment_command(const ExperimentArgs& a) {
   plan.seed = a.seed;
   plan.cycles = a.cycles;
   plan.workers = a.workers;
+  plan.modes = modes;
+  plan.rounds = a.rounds;
   plan.train.threads = a.threads;
   if (a.epochs > 0) plan.train.epochs = a.epochs;
   if (a.batch > 0) plan.train.batch_size = a.batch;
@@ -372,9 +382,9 @@ void run_bench_train(const BenchArgs& a) {
 
 void register_experiment_commands(CLI::App& app) {
   auto args = std::make_shared<ExperimentArgs>();
-  auto* exp = app.add_subcommand(
-      "experiment",
-      "Train the centralized model and the paper's six chained scenarios; compare AUCs (DeLong)");
+  auto* exp = app.add_subcommand("experiment",
+                                 "Train the centralized model and the paper's six scenarios, "
+                                 "chained and/or federated; compare AUCs (DeLong)");
   exp->add_option("--dataset", args->dataset,
                   "Built-in data set: lung1, breast_cancer, iris, breastmnist");
   exp->add_option("--csv", args->csv, "A CSV file with a header row (instead of --dataset)");
@@ -383,6 +393,13 @@ void register_experiment_commands(CLI::App& app) {
                   "The label value of the positive class (binary task)");
   exp->add_option("--drop", args->drop, "CSV columns that are not features (repeatable)");
   exp->add_option("--scenarios", args->scenarios, "Which scenarios: paper (the six of C-DistriM)");
+  exp->add_option("--mode", args->mode,
+                  "Distributed rows: chained (the paper's relay, default), federated (FedAvg "
+                  "rounds in Baton's fixed point on the same partitions) or both");
+  exp->add_option("--rounds", args->rounds,
+                  "With --mode federated|both: FedAvg rounds; each partner trains epochs/rounds "
+                  "local epochs per round (default 10)")
+      ->check(CLI::Range(1, 1000));
   exp->add_option("--seed", args->seed,
                   "Seed of the split, the models and the batch orders (default 1)");
   exp->add_option("--cycles", args->cycles,
