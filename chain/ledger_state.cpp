@@ -75,6 +75,9 @@ std::optional<TxRejected> apply_transaction(LedgerState& state, const pb::Transa
     case pb::TX_FUND_RUN:
     case pb::TX_RELEASE_ESCROW:
     case pb::TX_KEY_GRANT:
+    case pb::TX_ROUND_SHARE:
+    case pb::TX_ROUND_UPLOAD:
+    case pb::TX_ROUND_UNMASK:
       break;  // effects: apply_protocol_tx (chain/protocol.h)
     default:
       std::abort();  // check_transaction refuses unknown types

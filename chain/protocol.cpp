@@ -81,6 +81,22 @@ std::string_view to_string(ProtocolRejected reason) {
       return "the sender holds no wrapped key of the run's final model (or names another model)";
     case ProtocolRejected::grant_to_non_sponsor:
       return "a key grant may only go to the run's sponsor";
+    case ProtocolRejected::wrong_round:
+      return "the transaction names another round than the federated run's current one";
+    case ProtocolRejected::not_federated:
+      return "the transaction does not fit the run's mode (a round transaction in a chained run, "
+             "or a load request or approval in a federated one)";
+    case ProtocolRejected::already_shared:
+      return "the partner already sent its shares for this round";
+    case ProtocolRejected::not_a_sharer:
+      return "the partner sent no shares in this round, so it may neither upload nor unmask";
+    case ProtocolRejected::already_uploaded:
+      return "the partner already uploaded its masked update for this round";
+    case ProtocolRejected::already_unmasked:
+      return "the partner already revealed its shares for this round";
+    case ProtocolRejected::wrong_share:
+      return "a revealed share is missing, extra, or not the one its dealer committed to for "
+             "the sender";
   }
   return "the protocol transaction was rejected";
 }
@@ -97,6 +113,9 @@ bool is_protocol_tx(pb::TxType type) {
     case pb::TX_FUND_RUN:
     case pb::TX_RELEASE_ESCROW:
     case pb::TX_KEY_GRANT:
+    case pb::TX_ROUND_SHARE:
+    case pb::TX_ROUND_UPLOAD:
+    case pb::TX_ROUND_UNMASK:
       return true;
     default:
       return false;
@@ -143,6 +162,18 @@ bool protocol_payload_decodes(pb::TxType type, std::string_view payload) {
     }
     case pb::TX_KEY_GRANT: {
       pb::KeyGrant m;
+      return parse_canonical(payload, m);
+    }
+    case pb::TX_ROUND_SHARE: {
+      pb::RoundShare m;
+      return parse_canonical(payload, m);
+    }
+    case pb::TX_ROUND_UPLOAD: {
+      pb::RoundUpload m;
+      return parse_canonical(payload, m);
+    }
+    case pb::TX_ROUND_UNMASK: {
+      pb::RoundUnmask m;
       return parse_canonical(payload, m);
     }
     default:

@@ -9,6 +9,7 @@
 #include "chain/encoding.h"
 #include "chain/privacy_steps.h"
 #include "chain/protocol.h"
+#include "chain/round_steps.h"
 #include "chain/transaction.h"
 
 namespace baton::chain {
@@ -36,6 +37,8 @@ bool above(std::uint64_t power, std::uint64_t eligible, const TrainingPlan& p) {
 
 enum class Tally : std::uint8_t { open, approved, rejected };
 
+// `requester`'s power is not eligible ("" in a federated round: nobody
+// authored the aggregate, so every member's power is).
 template <class Votes>
 Tally tally(const ChainSpec& spec, const Run& run, const std::string& requester,
             const Votes& votes) {
@@ -69,6 +72,12 @@ void begin_turn(Run& run, std::uint64_t index, std::uint64_t height) {
 // only for a partner not already found spent (so at most one per partner
 // newly found spent, plus one for the partner whose turn begins).
 void begin_from(TrainingState& ts, Run& run, std::uint64_t index, std::uint64_t height) {
+  // §21: a round has no partner of its own to skip (a federated plan has no
+  // stakes, no DP and no suspension).
+  if (run.plan.federated() && index < run.plan.total_turns()) {
+    begin_round(run, index, height);
+    return;
+  }
   for (; index < run.plan.total_turns(); ++index) {
     begin_turn(run, index, height);
     Turn& t = run.turns.back();
@@ -89,8 +98,6 @@ void begin_from(TrainingState& ts, Run& run, std::uint64_t index, std::uint64_t 
   if (ts.active_run == run.plan.run_id) ts.active_run.reset();
 }
 
-namespace {
-
 void finish_turn(TrainingState& ts, Run& run, TurnOutcome outcome, std::uint64_t height) {
   Turn& t = run.turns.back();
   settle_stake(ts.accounts, run, t, outcome);
@@ -99,6 +106,8 @@ void finish_turn(TrainingState& ts, Run& run, TurnOutcome outcome, std::uint64_t
   t.end_height = height;
   begin_from(ts, run, t.index + 1, height);
 }
+
+namespace {
 
 std::optional<Hash> opt_hash(const std::string& bytes) {
   if (bytes.empty()) return std::nullopt;
@@ -197,6 +206,7 @@ Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec&, const TrainingState
                                            const ProtocolSender& sender, const pb::LoadRequest& r) {
   const Run* run = nullptr;
   if (auto bad = find_active(ts, r.run_id(), run)) return *bad;
+  if (run->plan.federated()) return ProtocolRejected::not_federated;  // §21: no load token
   const Turn& t = *run->current_turn();
   if (sender.name != t.partner || r.turn() != t.index) return ProtocolRejected::out_of_turn;
   if (t.phase != TurnPhase::awaiting_load_request) return ProtocolRejected::wrong_phase;
@@ -230,6 +240,7 @@ Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec&, const TrainingState
                                            const pb::LoadApproval& a) {
   const Run* run = nullptr;
   if (auto bad = find_active(ts, a.run_id(), run)) return *bad;
+  if (run->plan.federated()) return ProtocolRejected::not_federated;
   if (a.request_id().size() != 32) return ProtocolRejected::malformed_request;
   const std::optional<Hash> id = opt_hash(a.request_id());
   const Turn& t = *run->current_turn();
@@ -271,6 +282,7 @@ Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec& spec, const Training
                                            const ProtocolSender& sender, const pb::SaveRequest& r) {
   const Run* run = nullptr;
   if (auto bad = find_active(ts, r.run_id(), run)) return *bad;
+  if (run->plan.federated()) return check_round_save(spec, *run, sender, r);
   const Turn& t = *run->current_turn();
   if (sender.name != t.partner || r.turn() != t.index) return ProtocolRejected::out_of_turn;
   if (t.phase != TurnPhase::training) return ProtocolRejected::wrong_phase;
@@ -290,6 +302,11 @@ Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec& spec, const Training
 
 void apply(Step& step, TrainingState& ts, const pb::SaveRequest& r) {
   Run& run = active_run(ts);
+  if (run.plan.federated()) {
+    apply_round_save(run, step.tx.sender, std::get<SaveRecord>(std::move(step.checked)), step.tx.id,
+                     step.height);
+    return;
+  }
   Turn& t = *run.current_turn();
   // Spent whatever the vote: the voters decrypt this model (§20.2).
   if (run.plan.privacy.enabled()) run.privacy_spent[t.partner] = privacy_spend_of(r);
@@ -323,7 +340,9 @@ std::optional<ProtocolRejected> vote_checks(const Run& run, const ProtocolSender
                                             const std::string& partner,
                                             const std::map<std::string, ModelVoteRecord>& votes,
                                             const pb::ModelVote& v) {
-  if (sender.name == partner) return ProtocolRejected::own_request;
+  // §21: nobody authored a round's aggregate, so its aggregator and its
+  // contributors vote like every member.
+  if (!run.plan.federated() && sender.name == partner) return ProtocolRejected::own_request;
   if (sender.power == 0) return ProtocolRejected::not_a_voter;
   if (votes.contains(sender.name)) return ProtocolRejected::duplicate_vote;
   // The AUCs and p are the voter's word; what the ledger can hold it to is
@@ -386,7 +405,8 @@ void apply(Step& step, TrainingState& ts, const pb::ModelVote& v) {
   Run& run = active_run(ts);
   Turn& t = *run.current_turn();
   t.model_votes[step.tx.sender.name] = vote_record(v, height);
-  switch (tally(step.spec, run, t.partner, t.model_votes)) {
+  const std::string author = run.plan.federated() ? std::string() : t.partner;
+  switch (tally(step.spec, run, author, t.model_votes)) {
     case Tally::approved: {
       t.save_token_id = t.save_request_id;
       t.save_token_height = height;
@@ -396,7 +416,12 @@ void apply(Step& step, TrainingState& ts, const pb::ModelVote& v) {
       m.contributor = t.partner;
       m.turn = t.index;
       m.height = height;
-      m.load_token_id = *t.load_token_id;
+      // A round has no load token (32 zero bytes); its contributors are U2.
+      if (t.round) {
+        for (const auto& [name, upload] : t.round->uploads) m.contributors.push_back(name);
+      } else {
+        m.load_token_id = *t.load_token_id;
+      }
       m.object_key = t.save->object_key;
       m.ciphertext_sha256 = t.save->ciphertext_sha256;
       m.model_sha256 = t.save->model_sha256;
@@ -425,6 +450,7 @@ Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec&, const TrainingState
                                            const ProtocolSender& sender, const pb::TurnAbandon& a) {
   const Run* run = nullptr;
   if (auto bad = find_active(ts, a.run_id(), run)) return *bad;
+  if (run->plan.federated()) return check_round_abandon(*run, sender, a);
   const Turn& t = *run->current_turn();
   // Only the partner whose turn it is may give it up, and only its own
   // current turn: the worst a hostile partner can do is skip itself.
@@ -435,7 +461,10 @@ Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec&, const TrainingState
       t.phase != TurnPhase::training) {
     return ProtocolRejected::wrong_phase;
   }
-  if (!valid_opt_hash(a.head_model_id()) || a.reason() < 1 || a.reason() > kMaxLoadFailure ||
+  // upload_unusable (7) is a federated complaint: a chained turn's reasons
+  // stay 1..6, as before issue 15.
+  if (!valid_opt_hash(a.head_model_id()) || a.reason() < 1 ||
+      a.reason() > static_cast<std::uint32_t>(LoadFailure::training_failed) ||
       a.detail().size() > kMaxAbandonDetailBytes) {
     return ProtocolRejected::malformed_request;
   }
@@ -445,6 +474,10 @@ Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec&, const TrainingState
 
 void apply(Step& step, TrainingState& ts, const pb::TurnAbandon& a) {
   Run& run = active_run(ts);
+  if (run.plan.federated()) {
+    apply_round_abandon(run, step.tx.sender, a);  // a complaint: it ends nothing
+    return;
+  }
   run.current_turn()->abandon = AbandonRecord{static_cast<LoadFailure>(a.reason()), a.detail()};
   finish_turn(ts, run, TurnOutcome::abandoned, step.height);
 }
@@ -469,6 +502,27 @@ void apply(Step& step, TrainingState& ts, const pb::KeyGrant& g) {
 }
 std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::KeyGrant&) {
   return std::nullopt;
+}
+
+// ---- Round transactions: checks and effects in chain/round_steps.h ----
+
+void apply(Step& step, TrainingState& ts, const pb::RoundShare& s) {
+  apply_round_share(step.spec, ts, step.tx.sender, s, step.height);
+}
+void apply(Step& step, TrainingState& ts, const pb::RoundUpload& u) {
+  apply_round_upload(ts, step.tx.sender, u, step.height);
+}
+void apply(Step& step, TrainingState& ts, const pb::RoundUnmask& u) {
+  apply_round_unmask(step.spec, ts, step.tx.sender, u, step.height);
+}
+std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::RoundShare& s) {
+  return s.round();
+}
+std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::RoundUpload& u) {
+  return u.round();
+}
+std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::RoundUnmask& u) {
+  return u.round();
 }
 
 std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::Transfer&) {
@@ -531,6 +585,15 @@ ProtocolTx decode_protocol_tx(const ChainSpec& spec, const pb::Transaction& tx) 
     case pb::TX_KEY_GRANT:
       out.payload = decode_payload<pb::KeyGrant>(tx);
       break;
+    case pb::TX_ROUND_SHARE:
+      out.payload = decode_payload<pb::RoundShare>(tx);
+      break;
+    case pb::TX_ROUND_UPLOAD:
+      out.payload = decode_payload<pb::RoundUpload>(tx);
+      break;
+    case pb::TX_ROUND_UNMASK:
+      out.payload = decode_payload<pb::RoundUnmask>(tx);
+      break;
     default:
       std::abort();  // callers pass protocol types only
   }
@@ -589,7 +652,12 @@ void settle_due_gains(TrainingState& ts, std::uint64_t height) {
       if (vote_deadline(run, t) > height) break;  // and so every later one
       it->median_gain_ppm = settled_gain_ppm(t.model_votes, run.plan.token_mode);
       it->gain_settled = true;
-      run.contributivity_ppm[it->contributor] += it->median_gain_ppm;
+      // §21: a round's gain is split among the partners whose updates it holds.
+      if (it->contributors.empty()) {
+        run.contributivity_ppm[it->contributor] += it->median_gain_ppm;
+      } else {
+        credit_round_gain(run, *it);
+      }
     }
   }
 }
@@ -599,6 +667,9 @@ void expire_due_turn(TrainingState& ts, std::uint64_t height) {
   if (run == nullptr) return;
   const Turn* t = run->current_turn();
   if (t == nullptr || t->deadline_height > height) return;
+  // §21: sharing and uploading move on at their deadline when enough
+  // partners took part; every other phase of a round expires as a turn does.
+  if (t->round && round_moves_on_at_deadline(*run, height)) return;
   finish_turn(ts, *run, TurnOutcome::expired, height);
 }
 

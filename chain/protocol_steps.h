@@ -32,7 +32,8 @@ struct ProtocolTx {
   Hash id;  // its tx hash: the request id of a LoadRequest or SaveRequest
   pb::TxType type = pb::TX_UNKNOWN;
   std::variant<pb::TrainingPlan, pb::LoadRequest, pb::LoadApproval, pb::SaveRequest, pb::ModelVote,
-               pb::TurnAbandon, pb::Transfer, pb::FundRun, pb::ReleaseEscrow, pb::KeyGrant>
+               pb::TurnAbandon, pb::Transfer, pb::FundRun, pb::ReleaseEscrow, pb::KeyGrant,
+               pb::RoundShare, pb::RoundUpload, pb::RoundUnmask>
       payload;
 };
 
@@ -89,6 +90,10 @@ void expire_due_turn(TrainingState& ts, std::uint64_t height);
 // partner_cannot_pay), or finishes the run after its last turn (and then it
 // is no longer the active run).
 void begin_from(TrainingState& ts, Run& run, std::uint64_t index, std::uint64_t height);
+
+// Ends the active run's current turn `run.turns.back()` with `outcome` at
+// `height` (its stake settled) and begins the next one.
+void finish_turn(TrainingState& ts, Run& run, TurnOutcome outcome, std::uint64_t height);
 
 // height + blocks, or UINT64_MAX when that would not fit: a deadline beyond
 // the last height is "never", not a wrap into the past.

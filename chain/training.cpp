@@ -21,6 +21,14 @@ std::string_view to_string(TurnPhase phase) {
       return "save_voting";
     case TurnPhase::done:
       return "done";
+    case TurnPhase::round_sharing:
+      return "round_sharing";
+    case TurnPhase::round_uploading:
+      return "round_uploading";
+    case TurnPhase::round_unmasking:
+      return "round_unmasking";
+    case TurnPhase::round_aggregating:
+      return "round_aggregating";
   }
   return "unknown";
 }
@@ -43,6 +51,8 @@ std::string_view to_string(TurnOutcome outcome) {
       return "cannot_pay";
     case TurnOutcome::budget_spent:
       return "budget_spent";
+    case TurnOutcome::round_failed:
+      return "round_failed";
   }
   return "unknown";
 }
@@ -89,8 +99,14 @@ std::string_view to_string(LoadFailure reason) {
       return "local_data_unusable";
     case LoadFailure::training_failed:
       return "training_failed";
+    case LoadFailure::upload_unusable:
+      return "upload_unusable";
   }
   return "unknown";
+}
+
+std::string_view to_string(TrainingMode mode) {
+  return mode == TrainingMode::federated ? "federated" : "chained";
 }
 
 std::string_view to_string(TokenMode mode) {
@@ -246,6 +262,55 @@ void put_stake(Bytes& out, const Stake& s) {
   }
 }
 
+// Only the turns of a federated plan carry these bytes (the plan, encoded
+// before the turns, says so; every such turn has its round), so every
+// chained run encodes as before. docs/PROTOCOL.md §21.3.
+void put_round(Bytes& out, const RoundRecord& r) {
+  append_u32be(out, static_cast<std::uint32_t>(r.shares.size()));
+  for (const auto& [name, s] : r.shares) {
+    put_str(out, name);
+    put_hash(out, s.ephemeral_public);
+    put_hash(out, s.self_seed_commitment);
+    append_u32be(out, static_cast<std::uint32_t>(s.share_boxes.size()));
+    for (const auto& box : s.share_boxes) put_str(out, box);
+    append_u32be(out, static_cast<std::uint32_t>(s.self_share_commitments.size()));
+    for (const auto& c : s.self_share_commitments) put_hash(out, c);
+    append_u32be(out, static_cast<std::uint32_t>(s.key_share_commitments.size()));
+    for (const auto& c : s.key_share_commitments) put_hash(out, c);
+    append_u64be(out, s.height);
+  }
+  append_u32be(out, static_cast<std::uint32_t>(r.uploads.size()));
+  for (const auto& [name, u] : r.uploads) {
+    put_str(out, name);
+    put_opt(out, u.head_model_id);
+    put_str(out, u.object_key);
+    put_hash(out, u.masked_sha256);
+    append_u64be(out, u.weight);
+    append_u64be(out, u.height);
+  }
+  append_u32be(out, static_cast<std::uint32_t>(r.unmasks.size()));
+  for (const auto& [name, u] : r.unmasks) {
+    put_str(out, name);
+    append_u32be(out, static_cast<std::uint32_t>(u.shares.size()));
+    for (const auto& share : u.shares) put_str(out, share);
+    append_u64be(out, u.height);
+  }
+  for (const auto* secrets : {&r.self_seeds, &r.ephemeral_secrets}) {
+    append_u32be(out, static_cast<std::uint32_t>(secrets->size()));
+    for (const auto& [name, secret] : *secrets) {
+      put_str(out, name);
+      put_hash(out, secret);
+    }
+  }
+  put_str(out, r.failed_dealer);
+  append_u32be(out, static_cast<std::uint32_t>(r.complaints.size()));
+  for (const auto& [name, c] : r.complaints) {
+    put_str(out, name);
+    append_u8(out, static_cast<std::uint8_t>(c.reason));
+    put_str(out, c.detail);
+  }
+}
+
 void put_spend(Bytes& out, const PrivacySpend& s) {
   append_u64be(out, s.steps_total);
   append_u64be(out, s.epsilon_turn_micro);
@@ -276,6 +341,10 @@ Bytes training_encoding(const TrainingState& state) {
       if (run.plan.has_stakes()) put_stake(out, t.stake);
       // §20.2: a DP run's SaveRequests carry their spend (none without DP).
       if (run.plan.privacy.enabled() && t.save) put_spend(out, t.save->privacy);
+      if (run.plan.federated()) {
+        if (!t.round) std::abort();  // begin_round sets it on every federated turn
+        put_round(out, *t.round);
+      }
     }
     append_u32be(out, static_cast<std::uint32_t>(run.models.size()));
     for (const auto& m : run.models) {
@@ -290,6 +359,11 @@ Bytes training_encoding(const TrainingState& state) {
       put_hash(out, m.model_sha256);
       put_i64(out, m.median_gain_ppm);
       append_u8(out, m.gain_settled ? 1 : 0);
+      // §21.3: a federated run's models name their contributors (U2).
+      if (run.plan.federated()) {
+        append_u32be(out, static_cast<std::uint32_t>(m.contributors.size()));
+        for (const auto& name : m.contributors) put_str(out, name);
+      }
     }
     put_refusals(out, run.refusals);
     // Only a run whose plan names a sponsor has an escrow and these bytes, so

@@ -129,9 +129,9 @@ Turn read_turn(Reader& r) {
   t.cycle = r.u64();
   t.partner = r.str();
   t.start_height = r.u64();
-  t.phase = enum_in<TurnPhase>(r, 1, 5, "turn phase");
+  t.phase = enum_in<TurnPhase>(r, 1, 9, "turn phase");
   t.deadline_height = r.u64();
-  t.outcome = enum_in<TurnOutcome>(r, 0, 7, "turn outcome");
+  t.outcome = enum_in<TurnOutcome>(r, 0, 8, "turn outcome");
   t.end_height = r.u64();
   t.load_request_id = r.opt_hash();
   t.load_request_height = r.u64();
@@ -205,6 +205,67 @@ Stake read_stake(Reader& r) {
   return s;
 }
 
+// A federated turn's round (docs/PROTOCOL.md §21.3). Lists by partner rank
+// are as long as the plan's partners, at most kMaxFederatedPartners.
+RoundRecord read_round(Reader& r, std::size_t partners) {
+  RoundRecord out;
+  const auto list_ok = [&](std::uint32_t n) {
+    if (r.ok() && n != partners) r.fail("a round's list by partner rank has the wrong length");
+    return r.ok();
+  };
+  for (std::uint32_t i = 0, n = r.count(4 + 32 + 32 + 4 + 4 + 4 + 8); i < n && r.ok(); ++i) {
+    std::string name = r.str();
+    RoundShareRecord s;
+    s.ephemeral_public = r.hash();
+    s.self_seed_commitment = r.hash();
+    const std::uint32_t boxes = r.count(4 + kShareBoxBytes);
+    if (!list_ok(boxes)) break;
+    for (std::uint32_t k = 0; k < boxes && r.ok(); ++k) s.share_boxes.push_back(r.str());
+    for (auto* list : {&s.self_share_commitments, &s.key_share_commitments}) {
+      const std::uint32_t commitments = r.count(32);
+      if (!list_ok(commitments)) break;
+      for (std::uint32_t k = 0; k < commitments && r.ok(); ++k) list->push_back(r.hash());
+    }
+    s.height = r.u64();
+    insert_in_order(r, out.shares, std::move(name), std::move(s));
+  }
+  for (std::uint32_t i = 0, n = r.count(4 + 1 + 4 + 32 + 8 + 8); i < n && r.ok(); ++i) {
+    std::string name = r.str();
+    RoundUploadRecord u;
+    u.head_model_id = r.opt_hash();
+    u.object_key = r.str();
+    u.masked_sha256 = r.hash();
+    u.weight = r.u64();
+    u.height = r.u64();
+    insert_in_order(r, out.uploads, std::move(name), std::move(u));
+  }
+  for (std::uint32_t i = 0, n = r.count(4 + 4 + 8); i < n && r.ok(); ++i) {
+    std::string name = r.str();
+    RoundUnmaskRecord u;
+    const std::uint32_t shares = r.count(4);
+    if (!list_ok(shares)) break;
+    for (std::uint32_t k = 0; k < shares && r.ok(); ++k) u.shares.push_back(r.str());
+    u.height = r.u64();
+    insert_in_order(r, out.unmasks, std::move(name), std::move(u));
+  }
+  for (auto* secrets : {&out.self_seeds, &out.ephemeral_secrets}) {
+    for (std::uint32_t i = 0, n = r.count(4 + 32); i < n && r.ok(); ++i) {
+      std::string name = r.str();
+      const Hash secret = r.hash();
+      insert_in_order(r, *secrets, std::move(name), secret);
+    }
+  }
+  out.failed_dealer = r.str();
+  for (std::uint32_t i = 0, n = r.count(4 + 1 + 4); i < n && r.ok(); ++i) {
+    std::string name = r.str();
+    AbandonRecord a;
+    a.reason = enum_in<LoadFailure>(r, 1, kMaxLoadFailure, "complaint reason");
+    a.detail = r.str();
+    insert_in_order(r, out.complaints, std::move(name), std::move(a));
+  }
+  return out;
+}
+
 PrivacySpend read_spend(Reader& r) {
   PrivacySpend s;
   s.steps_total = r.u64();
@@ -256,6 +317,7 @@ Result<TrainingState> decode_training_state(ByteView bytes, const Genesis& genes
       if (run.plan.has_stakes()) run.turns.back().stake = read_stake(r);
       if (run.plan.privacy.enabled() && run.turns.back().save)
         run.turns.back().save->privacy = read_spend(r);
+      if (run.plan.federated()) run.turns.back().round = read_round(r, run.plan.partners.size());
     }
     for (std::uint32_t j = 0, n = r.count(32 + 1 + 4 + 8 + 8 + 32 + 4 + 32 + 32 + 8 + 1);
          j < n && r.ok(); ++j) {
@@ -271,6 +333,14 @@ Result<TrainingState> decode_training_state(ByteView bytes, const Genesis& genes
       m.model_sha256 = r.hash();
       m.median_gain_ppm = r.i64();
       m.gain_settled = r.flag();
+      if (run.plan.federated()) {
+        for (std::uint32_t k = 0, c = r.count(4); k < c && r.ok(); ++k) {
+          std::string name = r.str();
+          if (r.ok() && !m.contributors.empty() && !(m.contributors.back() < name))
+            r.fail("a model's contributors are not in ascending order");
+          m.contributors.push_back(std::move(name));
+        }
+      }
       run.models.push_back(std::move(m));
     }
     run.refusals = read_refusals(r);

@@ -208,6 +208,51 @@ Status check_deposits(const TrainingPlan& plan) {
   return {};
 }
 
+// docs/PROTOCOL.md §21.1: a chained plan has no federated numbers; a
+// federated one has 2 <= t, min_partners <= n <= kMaxFederatedPartners, and
+// none of what v1 does not support with it (DP, deposits, suspension).
+Status check_federated(const TrainingPlan& plan) {
+  if (!plan.federated()) {
+    if (plan.mode != TrainingMode::chained)
+      return make_error("training plan: mode must be chained or federated");
+    if (plan.min_partners != 0 || plan.secagg_threshold != 0)
+      return make_error(
+          "training plan: federated.min_partners and federated.threshold need mode federated");
+    return {};
+  }
+  const std::size_t n = plan.partners.size();
+  if (n < 2 || n > kMaxFederatedPartners) {
+    return refuse("partners", n,
+                  "a federated plan needs between 2 and " + std::to_string(kMaxFederatedPartners) +
+                      " partners (each round's shares grow with the square of their number)");
+  }
+  if (plan.secagg_threshold < 2 || plan.secagg_threshold > n) {
+    return refuse("federated.threshold", plan.secagg_threshold,
+                  "it must be between 2 and the number of partners (" + std::to_string(n) +
+                      "): fewer than that many partners together learn nothing of a secret");
+  }
+  if (plan.min_partners < 2 || plan.min_partners > n) {
+    return refuse("federated.min_partners", plan.min_partners,
+                  "it must be between 2 and the number of partners (" + std::to_string(n) + ")");
+  }
+  if (plan.privacy.enabled()) {
+    return make_error(
+        "training plan: differential privacy (privacy) is not supported with mode federated yet; "
+        "drop \"privacy\" or train chained");
+  }
+  if (plan.has_stakes()) {
+    return make_error(
+        "training plan: deposits (deposits.deposit, deposits.submission_cost) are not supported "
+        "with mode federated yet; drop them or train chained");
+  }
+  if (plan.suspend_after != 0) {
+    return make_error(
+        "training plan: suspend_after is not supported with mode federated (a round has no "
+        "partner of its own to suspend); drop it");
+  }
+  return {};
+}
+
 }  // namespace
 
 Status validate_plan(const Genesis& genesis, const TrainingPlan& plan) {
@@ -216,6 +261,7 @@ Status validate_plan(const Genesis& genesis, const TrainingPlan& plan) {
                       "\" must be 1..64 characters of [A-Za-z0-9._-]");
   }
   if (auto s = check_partners(genesis, plan); !s) return s;
+  if (auto s = check_federated(plan); !s) return s;
   if (auto s = check_training(plan); !s) return s;
   if (auto s = check_sizes(plan); !s) return s;
   if (auto s = check_vote(plan); !s) return s;
@@ -288,6 +334,14 @@ Result<TrainingPlan> plan_from_proto(const Genesis& genesis, const pb::TrainingP
   t.deposit = p.deposit();
   t.deposit_factor = p.deposit_factor();
   t.min_balance = p.min_balance();
+  // Compared as the u32 it is: never truncated to the enum's byte.
+  if (p.mode() > 1) {
+    return make_error(
+        fail_text("mode", std::to_string(p.mode()), "it must be 0 (chained) or 1 (federated)"));
+  }
+  t.mode = static_cast<TrainingMode>(p.mode());
+  t.min_partners = p.min_partners();
+  t.secagg_threshold = p.secagg_threshold();
   auto privacy = privacy_from_proto(p);
   if (!privacy) return privacy.error();
   t.privacy = *privacy;
@@ -329,6 +383,10 @@ pb::TrainingPlan plan_to_proto(const TrainingPlan& t) {
   p.set_deposit_factor(t.deposit_factor);
   p.set_min_balance(t.min_balance);
   privacy_to_proto(t.privacy, p);
+  // 0 for a chained plan: proto3 leaves them out, so its bytes are unchanged.
+  p.set_mode(static_cast<std::uint32_t>(t.mode));
+  p.set_min_partners(t.min_partners);
+  p.set_secagg_threshold(t.secagg_threshold);
   return p;
 }
 

@@ -97,15 +97,16 @@ const json& sub(const json& j, const char* key) {
 Result<std::optional<TrainingPlan>> decode_plan_json(const json& j) {
   if (!j.is_object()) return make_error("training plan: must be a JSON object");
   if (j.empty()) return std::optional<TrainingPlan>{};
-  if (auto s = refuse_unknown(j,
-                              {"run_id", "model", "dataset", "partners", "cycles", "training",
-                               "vote_policy", "quorum", "deadlines", "token_mode", "turn_order",
-                               "suspend_after", "escrow", "deposits", "privacy"},
-                              "the plan");
+  if (auto s =
+          refuse_unknown(j,
+                         {"run_id", "model", "dataset", "partners", "cycles", "training",
+                          "vote_policy", "quorum", "deadlines", "token_mode", "turn_order",
+                          "suspend_after", "escrow", "deposits", "privacy", "mode", "federated"},
+                         "the plan");
       !s)
     return s.error();
   for (const char* k : {"dataset", "training", "vote_policy", "quorum", "deadlines", "escrow",
-                        "deposits", "privacy"}) {
+                        "deposits", "privacy", "federated"}) {
     if (j.contains(k) && !j[k].is_object())
       return make_error(std::string("training plan: \"") + k + "\" must be a JSON object");
   }
@@ -126,8 +127,39 @@ Result<std::optional<TrainingPlan>> decode_plan_json(const json& j) {
   TRY_ASSIGN(p.label_column, get_string(ds, "label_column", "dataset"));
   TRY_ASSIGN(p.positive_value, get_string(ds, "positive_value", "dataset", "1"));
   TRY_ASSIGN(p.partners, get_strings(j, "partners", "the plan"));
+  std::string training_mode;
+  TRY_ASSIGN(training_mode, get_string(j, "mode", "the plan", "chained"));
+  if (training_mode == "federated") {
+    p.mode = TrainingMode::federated;
+  } else if (training_mode != "chained") {
+    return make_error("training plan: mode \"" + training_mode.substr(0, 64) +
+                      "\" is unknown; use chained (one partner after the other) or federated "
+                      "(rounds of securely aggregated updates)");
+  }
+  const bool federated = p.federated();
+  if (federated != j.contains("federated")) {
+    return make_error(federated ? "training plan: mode federated needs the object \"federated\" "
+                                  "(rounds, local_epochs, min_partners, threshold)"
+                                : "training plan: \"federated\" needs \"mode\": \"federated\"");
+  }
+  // A federated plan counts rounds and local epochs in "federated"; the
+  // chained fields would say the same thing twice, so they are refused.
+  if (federated && j.contains("cycles"))
+    return make_error(
+        "training plan: a federated plan gives its rounds as federated.rounds, "
+        "not \"cycles\"; drop \"cycles\"");
+  if (federated && sub(j, "training").contains("epochs"))
+    return make_error(
+        "training plan: a federated plan gives its epochs per round as "
+        "federated.local_epochs, not training.epochs; drop training.epochs");
+  const json& fed = sub(j, "federated");
+  if (auto s =
+          refuse_unknown(fed, {"rounds", "local_epochs", "min_partners", "threshold"}, "federated");
+      !s)
+    return s.error();
   std::uint64_t cycles = 0;
-  TRY_ASSIGN(cycles, get_uint(j, "cycles", "the plan"));
+  TRY_ASSIGN(cycles,
+             federated ? get_uint(fed, "rounds", "federated") : get_uint(j, "cycles", "the plan"));
   // Narrowing to the u32 fields: anything larger is over validate_plan's bounds anyway.
   if (cycles > kMaxPlanTurns) {
     return make_error("training plan: cycles is " + std::to_string(cycles) +
@@ -142,7 +174,8 @@ Result<std::optional<TrainingPlan>> decode_plan_json(const json& j) {
       !s)
     return s.error();
   std::uint64_t epochs = 0, batch = 0;
-  TRY_ASSIGN(epochs, get_uint(tr, "epochs", "training", 1));
+  TRY_ASSIGN(epochs, federated ? get_uint(fed, "local_epochs", "federated", 1)
+                               : get_uint(tr, "epochs", "training", 1));
   TRY_ASSIGN(batch, get_uint(tr, "batch_size", "training", 32));
   if (epochs > kMaxPlanEpochs) {
     return make_error("training plan: training.epochs is " + std::to_string(epochs) +
@@ -251,6 +284,22 @@ Result<std::optional<TrainingPlan>> decode_plan_json(const json& j) {
   }
   p.deposit_factor = static_cast<std::uint32_t>(factor);
   TRY_ASSIGN(p.privacy, decode_privacy_json(sub(j, "privacy")));
+  if (federated) {
+    // Defaults: a majority threshold, and as many uploads as the threshold.
+    const std::uint64_t n = p.partners.size();
+    std::uint64_t threshold = 0, min_partners = 0;
+    TRY_ASSIGN(threshold, get_uint(fed, "threshold", "federated", n / 2 + 1));
+    TRY_ASSIGN(min_partners, get_uint(fed, "min_partners", "federated", threshold));
+    // Narrowing: anything above the partners is refused by validate_plan.
+    if (threshold > kMaxFederatedPartners || min_partners > kMaxFederatedPartners) {
+      return make_error(
+          "training plan: federated.threshold and federated.min_partners must be at "
+          "most the number of partners (at most " +
+          std::to_string(kMaxFederatedPartners) + ")");
+    }
+    p.secagg_threshold = static_cast<std::uint32_t>(threshold);
+    p.min_partners = static_cast<std::uint32_t>(min_partners);
+  }
   return std::optional<TrainingPlan>{std::move(p)};
 }
 
@@ -270,13 +319,21 @@ json plan_to_json(const TrainingPlan& p) {
                   {"label_column", p.label_column},
                   {"positive_value", p.positive_value}};
   j["partners"] = p.partners;
-  j["cycles"] = p.cycles;
-  j["training"] = {{"epochs", p.epochs},
-                   {"batch_size", p.batch_size},
+  if (p.federated()) {
+    j["mode"] = std::string(to_string(p.mode));
+    j["federated"] = {{"rounds", p.cycles},
+                      {"local_epochs", p.epochs},
+                      {"min_partners", p.min_partners},
+                      {"threshold", p.secagg_threshold}};
+  } else {
+    j["cycles"] = p.cycles;
+  }
+  j["training"] = {{"batch_size", p.batch_size},
                    {"optimizer", p.optimizer},
                    {"learning_rate", static_cast<double>(p.learning_rate_nano) / 1e9},
                    {"weight_decay", static_cast<double>(p.weight_decay_nano) / 1e9},
                    {"seed", p.seed}};
+  if (!p.federated()) j["training"]["epochs"] = p.epochs;
   const VotePolicyRule* rule = find_vote_policy(p.vote_policy);
   if (rule == nullptr) std::abort();  // a TrainingPlan is validated
   json vp{{"kind", rule->name}};
