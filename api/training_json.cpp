@@ -34,6 +34,50 @@ json model_votes_json(const chain::Turn& t) {
   return votes;
 }
 
+std::string bytes_hex(const std::string& bytes) { return chain::to_hex(chain::as_bytes(bytes)); }
+
+// A federated round (docs/PROTOCOL.md §21): who shared (U1), uploaded (U2)
+// and unmasked, with what; the secrets the ledger reconstructed; why it
+// failed; the partners' complaints. Share boxes are left out (n x 112 bytes
+// per sharer, of use to their recipients only: the agent reads the state).
+json round_json(const chain::RoundRecord& r) {
+  json shares = json::object();
+  for (const auto& [name, s] : r.shares) {
+    shares[name] = {{"ephemeral_public", s.ephemeral_public.hex()},
+                    {"self_seed_commitment", s.self_seed_commitment.hex()},
+                    {"height", s.height}};
+  }
+  json uploads = json::object();
+  for (const auto& [name, u] : r.uploads) {
+    uploads[name] = {{"head_model_id", opt_hex(u.head_model_id)},
+                     {"object_key", u.object_key},
+                     {"masked_sha256", u.masked_sha256.hex()},
+                     {"weight", u.weight},
+                     {"height", u.height}};
+  }
+  json unmasks = json::object();
+  for (const auto& [name, u] : r.unmasks) {
+    json revealed = json::array();
+    for (const auto& share : u.shares) revealed.push_back(bytes_hex(share));
+    unmasks[name] = {{"shares", revealed}, {"height", u.height}};
+  }
+  json self_seeds = json::object();
+  for (const auto& [name, h] : r.self_seeds) self_seeds[name] = h.hex();
+  json ephemeral = json::object();
+  for (const auto& [name, h] : r.ephemeral_secrets) ephemeral[name] = h.hex();
+  json complaints = json::object();
+  for (const auto& [name, c] : r.complaints)
+    complaints[name] = {{"reason", chain::to_string(c.reason)}, {"detail", c.detail}};
+  return {{"shares", shares},
+          {"uploads", uploads},
+          {"unmasks", unmasks},
+          {"total_weight", r.total_weight()},
+          {"self_seeds", self_seeds},
+          {"ephemeral_secrets", ephemeral},
+          {"failed_dealer", r.failed_dealer},
+          {"complaints", complaints}};
+}
+
 json turn_json(const chain::Turn& t) {
   json approvals = json::array();
   for (const auto& [name, a] : t.load_approvals) {
@@ -61,6 +105,7 @@ json turn_json(const chain::Turn& t) {
          {"save_token_height", t.save_token_height},
          {"votes", model_votes_json(t)},
          {"head_before", opt_hex(t.head_before)}};
+  if (t.round) j["round"] = round_json(*t.round);
   if (t.abandon) {
     j["abandon"] = {{"reason", chain::to_string(t.abandon->reason)}, {"detail", t.abandon->detail}};
   }
@@ -117,6 +162,7 @@ json lineage_models_json(const chain::Run& run) {
                       {"median_gain_ppm", m.median_gain_ppm},
                       {"gain_settled", m.gain_settled},
                       {"votes", votes}});
+    if (!m.contributors.empty()) models.back()["contributors"] = m.contributors;
   }
   return models;
 }
@@ -174,6 +220,7 @@ json run_json(const chain::Run& run) {
            {"start_height", run.start_height},
            {"end_height", run.end_height},
            {"partners", run.plan.partners},
+           {"mode", chain::to_string(run.plan.mode)},
            {"cycles", run.plan.cycles},
            {"head", opt_hex(run.head)},
            {"contributivity_ppm", contributivity},

@@ -14,7 +14,8 @@
 //    (non-zero balances only; chain/accounts.h)}
 // run_json(run):
 //   {"run_id", "status": active|finished|awaiting_funding|unfunded, "started_by", "start_height",
-//    "end_height", "partners", "cycles", "head", "contributivity_ppm": {name: ppm},
+//    "end_height", "partners", "mode": chained|federated, "cycles" (federated: rounds),
+//    "head", "contributivity_ppm": {name: ppm},
 //    "gains_settled" (chain::gains_settled: every gain final),
 //    "turns": [{turn, cycle, partner, phase, decision: pending|approved|
 //              rejected|expired|abandoned, start_height, deadline_height, end_height,
@@ -24,6 +25,12 @@
 //              votes: [{voter, approve, auc_candidate_ppm, auc_head_ppm,
 //              validation_size, p_worse_ppm, reason, height}], head_before,
 //              abandon?: {reason (chain::LoadFailure name), detail} (abandoned turns),
+//              round?: (federated runs, docs/PROTOCOL.md §21) {shares: {partner:
+//              {ephemeral_public, self_seed_commitment, height}}, uploads: {partner:
+//              {head_model_id, object_key, masked_sha256, weight, height}}, unmasks:
+//              {partner: {shares: [hex by dealer rank, "" when none], height}},
+//              total_weight, self_seeds: {dealer: hex}, ephemeral_secrets: {dealer:
+//              hex}, failed_dealer, complaints: {partner: {reason, detail}}},
 //              save?: {parent_model_id, object_key, ciphertext_sha256,
 //              model_sha256, key_commitment, wrapped_keys: {name: hex of the
 //              80-byte sealed box}, train_samples, metrics_json}}],
@@ -52,7 +59,9 @@ nlohmann::json training_status_json(const chain::LedgerState& state, std::string
 nlohmann::json run_json(const chain::Run& run);
 
 // The lineage of `run`: each approved model in order, {id, parent,
-// contributor, turn, height, load_token_id, save_token_id, object_key,
+// contributor (federated: the aggregator), contributors? (federated: U2's
+// names, each credited an equal share of the gain), turn, height,
+// load_token_id (federated: zeros), save_token_id, object_key,
 // ciphertext_sha256, model_sha256, median_gain_ppm, gain_settled, votes: [...]}
 // (median_gain_ppm is 0 until gain_settled: docs/PROTOCOL.md §18.2, "Gains").
 nlohmann::json lineage_models_json(const chain::Run& run);

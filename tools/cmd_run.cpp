@@ -5,6 +5,7 @@
 // (--json) or as text. `run start` checks the plan, also for what the partner
 // agents need of it (tools/plan_check.h), signs a StartRun and submits it to
 // a node's admin API.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -89,8 +90,24 @@ std::string signed_auc_text(std::int64_t ppm) {
   return buf;
 }
 
+// Which phase of an expired round ran out (docs/PROTOCOL.md §21.2): the
+// phases follow each other, so what the round holds says how far it got.
+std::string round_expiry(const json& t, const json& run) {
+  const json& r = t["round"];
+  const json& fed = run["plan"]["federated"];
+  const std::uint64_t t_needed = fed["threshold"].get<std::uint64_t>();
+  const std::uint64_t need = std::max(fed["min_partners"].get<std::uint64_t>(), t_needed);
+  const std::string by = " by block " + std::to_string(t["deadline_height"].get<std::uint64_t>());
+  if (!t["save_request_id"].get<std::string>().empty()) return "no vote quorum" + by;
+  if (!r["self_seeds"].empty()) return "no aggregate" + by;
+  if (r["uploads"].size() >= need)
+    return "fewer than " + std::to_string(t_needed) + " unmasks" + by;
+  if (r["shares"].size() >= need) return "fewer than " + std::to_string(need) + " uploads" + by;
+  return "fewer than " + std::to_string(need) + " partners shared" + by;
+}
+
 // Why turn `t` (run_json's turn) ended other than by the vote, or "".
-std::string turn_failure(const json& t) {
+std::string turn_failure(const json& t, const json& run) {
   const std::string decision = t["decision"].get<std::string>();
   if (decision == "abandoned" && t.contains("abandon")) {
     return "the partner gave up its turn: " + t["abandon"]["reason"].get<std::string>() +
@@ -99,6 +116,7 @@ std::string turn_failure(const json& t) {
                 : " (" + t["abandon"]["detail"].get<std::string>() + ")");
   }
   if (decision != "expired") return {};
+  if (t.contains("round")) return round_expiry(t, run);
   const char* missing = t["load_request_id"].get<std::string>().empty()   ? "load request"
                         : t["load_token_id"].get<std::string>().empty()   ? "load token"
                         : t["save_request_id"].get<std::string>().empty() ? "save request"
@@ -121,6 +139,36 @@ std::string stake_text(const json& s) {
   return out;
 }
 
+// A federated round (docs/PROTOCOL.md §21), e.g. "; shared 4/4 (alice, bob,
+// carol, dave), uploaded 3 (weight 1357), unmasked 3/3; aggregator bob".
+std::string round_text(const json& t, const json& run) {
+  const json& r = t["round"];
+  const auto names = [](const json& m) {
+    std::string out;
+    for (const auto& [name, v] : m.items()) out += (out.empty() ? "" : ", ") + name;
+    return out;
+  };
+  const json& fed = run["plan"]["federated"];
+  std::string out = "; shared " + std::to_string(r["shares"].size()) + "/" +
+                    std::to_string(run["partners"].size()) + " (" + names(r["shares"]) +
+                    "), uploaded " + std::to_string(r["uploads"].size()) + " (" +
+                    names(r["uploads"]) + ", weight " + r["total_weight"].dump() + "), unmasked " +
+                    std::to_string(r["unmasks"].size()) + "/" + fed["threshold"].dump();
+  if (!r["ephemeral_secrets"].empty())
+    out += "; dropped out after sharing: " + names(r["ephemeral_secrets"]);
+  if (!t["partner"].get<std::string>().empty())
+    out += "; aggregator " + t["partner"].get<std::string>();
+  if (!r["failed_dealer"].get<std::string>().empty())
+    out += "; the shares of " + r["failed_dealer"].get<std::string>() +
+           " did not reconstruct its committed secret";
+  for (const auto& [name, c] : r["complaints"].items()) {
+    out +=
+        "; complaint from " + name + ": " + c["reason"].get<std::string>() +
+        (c["detail"].get<std::string>().empty() ? "" : " (" + c["detail"].get<std::string>() + ")");
+  }
+  return out;
+}
+
 void status(const ReadOptions& o) {
   json out = training_status(o);
   // A finished run is only "finished" when its final model can be fetched
@@ -140,30 +188,49 @@ void status(const ReadOptions& o) {
   }
   for (const auto& run : out["runs"]) {
     const auto& turns = run["turns"];
-    const std::uint64_t total = run["cycles"].get<std::uint64_t>() * run["partners"].size();
+    const bool federated = run.value("mode", "chained") == "federated";
+    // Federated: one turn per round (docs/PROTOCOL.md §21).
+    const std::uint64_t total =
+        run["cycles"].get<std::uint64_t>() * (federated ? 1 : run["partners"].size());
     const std::string problem =
         run.contains("final_model")
             ? final_model_problem(run["final_model"], run["run_id"].get<std::string>())
             : std::string();
     std::cout << "run           " << run["run_id"].get<std::string>() << " ("
               << run["status"].get<std::string>() << ", " << turns.size() << "/" << total
-              << " turns" << (problem.empty() ? "" : ", " + problem) << ")\n"
-              << "order         " << run["plan"].value("turn_order", "fixed") << ", tokens "
-              << run["plan"].value("token_mode", "delta_auc") << "\n"
-              << "head          "
+              << (federated ? " rounds" : " turns") << (problem.empty() ? "" : ", " + problem)
+              << ")\n";
+    if (federated) {
+      const json& fed = run["plan"]["federated"];
+      std::cout << "mode          federated: threshold " << fed["threshold"] << " of "
+                << run["partners"].size() << ", at least " << fed["min_partners"]
+                << " uploads a round, " << fed["local_epochs"] << " local epochs, tokens "
+                << run["plan"].value("token_mode", "delta_auc") << "\n";
+    } else {
+      std::cout << "order         " << run["plan"].value("turn_order", "fixed") << ", tokens "
+                << run["plan"].value("token_mode", "delta_auc") << "\n";
+    }
+    std::cout << "head          "
               << (run["head"].get<std::string>().empty() ? "(none yet)"
                                                          : run["head"].get<std::string>())
               << "\n";
     for (const auto& t : turns) {
       const std::string decision = t["decision"].get<std::string>();
-      std::cout << "  turn " << t["turn"].get<std::uint64_t>() << " cycle "
-                << t["cycle"].get<std::uint64_t>() << " " << t["partner"].get<std::string>() << ": "
-                << (decision == "pending"
+      if (federated) {
+        std::cout << "  round " << t["turn"].get<std::uint64_t>() << ": ";
+      } else {
+        std::cout << "  turn " << t["turn"].get<std::uint64_t>() << " cycle "
+                  << t["cycle"].get<std::uint64_t>() << " " << t["partner"].get<std::string>()
+                  << ": ";
+      }
+      std::cout << (decision == "pending"
                         ? t["phase"].get<std::string>() + " until height " +
                               std::to_string(t["deadline_height"].get<std::uint64_t>())
                         : decision);
-      if (const std::string why = turn_failure(t); !why.empty()) std::cout << " (" << why << ")";
+      if (const std::string why = turn_failure(t, run); !why.empty())
+        std::cout << " (" << why << ")";
       if (t.contains("stake")) std::cout << stake_text(t["stake"]);
+      if (t.contains("round")) std::cout << round_text(t, run);
       if (t.contains("privacy")) {
         std::cout << "; epsilon turn "
                   << epsilon_text(t["privacy"]["epsilon_turn_micro"].get<std::uint64_t>())

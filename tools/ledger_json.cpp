@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "chain/block.h"
 #include "chain/genesis.h"
@@ -27,6 +28,48 @@ std::string member_name(const std::string& key_bytes, const chain::ChainSpec* sp
 std::string type_name(chain::pb::TxType type) {
   const std::string& name = chain::pb::TxType_Name(type);
   return name.empty() ? "TX_" + std::to_string(static_cast<int>(type)) : name;
+}
+
+json hex_list(const google::protobuf::RepeatedPtrField<std::string>& list) {
+  json out = json::array();
+  for (const auto& b : list) out.push_back(hex_of(b));
+  return out;
+}
+
+// A federated round's transaction (TxType 20..22, docs/PROTOCOL.md §21.2)
+// decoded, as it claims it: whether the ledger accepted it is the training
+// state's word. nullopt for other types or a payload that does not decode.
+std::optional<json> round_tx_json(const chain::pb::Transaction& tx) {
+  switch (tx.type()) {
+    case chain::pb::TX_ROUND_SHARE: {
+      chain::pb::RoundShare s;
+      if (!s.ParseFromString(tx.payload())) return std::nullopt;
+      return json{{"run_id", s.run_id()},
+                  {"round", s.round()},
+                  {"ephemeral_public", hex_of(s.ephemeral_public())},
+                  {"self_seed_commitment", hex_of(s.self_seed_commitment())},
+                  {"share_boxes", hex_list(s.share_boxes())},
+                  {"self_share_commitments", hex_list(s.self_share_commitments())},
+                  {"key_share_commitments", hex_list(s.key_share_commitments())}};
+    }
+    case chain::pb::TX_ROUND_UPLOAD: {
+      chain::pb::RoundUpload u;
+      if (!u.ParseFromString(tx.payload())) return std::nullopt;
+      return json{{"run_id", u.run_id()},
+                  {"round", u.round()},
+                  {"head_model_id", hex_of(u.head_model_id())},
+                  {"object_key", u.object_key()},
+                  {"masked_sha256", hex_of(u.masked_sha256())},
+                  {"weight", u.weight()}};
+    }
+    case chain::pb::TX_ROUND_UNMASK: {
+      chain::pb::RoundUnmask u;
+      if (!u.ParseFromString(tx.payload())) return std::nullopt;
+      return json{{"run_id", u.run_id()}, {"round", u.round()}, {"shares", hex_list(u.shares())}};
+    }
+    default:
+      return std::nullopt;
+  }
 }
 
 json tx_json(const std::string& bytes, const chain::ChainSpec* spec, bool with_hex) {
@@ -59,6 +102,7 @@ json tx_json(const std::string& bytes, const chain::ChainSpec* spec, bool with_h
                     {"epsilon_turn_micro", save.epsilon_turn_micro()},
                     {"epsilon_total_micro", save.epsilon_total_micro()}};
   }
+  if (auto round = round_tx_json(tx)) t["round"] = std::move(*round);
   return t;
 }
 
@@ -190,6 +234,24 @@ void print_tx_human(const json& t) {
     std::cout << "privacy      turn " << t["privacy"]["turn"] << ": epsilon turn "
               << micro("epsilon_turn_micro") << " total " << micro("epsilon_total_micro")
               << " (noisy steps " << t["privacy"]["dp_steps_total"] << ")\n";
+  }
+  if (t.contains("round")) {
+    const json& r = t["round"];
+    std::cout << "round        " << r["round"] << " of run " << r["run_id"].get<std::string>()
+              << "\n";
+    if (r.contains("weight")) {
+      std::cout << "upload       " << r["object_key"].get<std::string>() << ", weight "
+                << r["weight"] << ", masked sha256 " << r["masked_sha256"].get<std::string>()
+                << "\n";
+    } else if (r.contains("ephemeral_public")) {
+      std::cout << "shares       " << r["share_boxes"].size() << " sealed boxes, ephemeral key "
+                << r["ephemeral_public"].get<std::string>() << "\n";
+    } else {
+      std::size_t revealed = 0;
+      for (const auto& s : r["shares"]) revealed += s.get<std::string>().empty() ? 0 : 1;
+      std::cout << "unmask       " << revealed << " of " << r["shares"].size()
+                << " dealers' shares revealed\n";
+    }
   }
   std::cout << "signature    " << t["signature"].get<std::string>() << "\n";
 }

@@ -18,7 +18,9 @@ nlohmann::json block_summary_json(const std::string& stored_bytes, std::uint64_t
                                   const chain::ChainSpec* spec);
 
 // Every decoded field: header (hashes in hex, time in RFC 3339 and ms),
-// transactions (hash, sender, nonce, type, payload; TX_NOTE text), evidence,
+// transactions (hash, sender, nonce, type, payload; TX_NOTE text; a
+// SaveRequest's privacy spend; a federated round's RoundShare, RoundUpload or
+// RoundUnmask decoded under "round", docs/PROTOCOL.md §21.2), evidence,
 // commit (round, block id, signers). With `with_stored_hex`, also the exact
 // stored bytes of the CommittedBlock, of the header and of every transaction
 // (what `baton ledger export` writes so that hashes and signatures can be

@@ -301,6 +301,16 @@ std::vector<double> predict_scores(const ln::Model& model, const ln::Dataset& da
   return p->scores();
 }
 
+// The epochs every row is seen along the run: cycles x epochs, or for a
+// federated plan (docs/PROTOCOL.md §21.1) rounds x local epochs.
+std::uint64_t run_epochs(const json& plan) {
+  if (plan.contains("federated")) {
+    const json& f = plan["federated"];
+    return f["rounds"].get<std::uint64_t>() * f["local_epochs"].get<std::uint64_t>();
+  }
+  return plan["training"]["epochs"].get<std::uint64_t>() * plan["cycles"].get<std::uint64_t>();
+}
+
 ln::Model train_centralized(const ReportArgs& a, const json& plan, const std::string& schema,
                             std::size_t* pooled_rows) {
   std::vector<ln::Dataset> parts;
@@ -315,8 +325,7 @@ ln::Model train_centralized(const ReportArgs& a, const json& plan, const std::st
   auto model = ln::Model::create(*spec, tr["seed"].get<std::uint64_t>());
   if (!model) fail(model.error().message);
   ln::TrainSettings s;
-  s.epochs =
-      static_cast<int>(tr["epochs"].get<std::uint64_t>() * plan["cycles"].get<std::uint64_t>());
+  s.epochs = static_cast<int>(run_epochs(plan));
   s.batch_size = static_cast<int>(tr["batch_size"].get<std::uint64_t>());
   auto opt = ln::parse_optimizer(tr["optimizer"].get<std::string>());
   if (!opt) fail(opt.error().message);
@@ -394,6 +403,14 @@ void report(const ReportArgs& a) {
                      {"partner", t["partner"]},
                      {"decision", t["decision"]},
                      {"votes", votes}});
+    if (t.contains("round")) {  // federated (§21): the partner is the aggregator
+      const json& r = t["round"];
+      json uploaded = json::array();
+      for (const auto& [name, u] : r["uploads"].items()) uploaded.push_back(name);
+      turns.back()["contributors"] = uploaded;
+      turns.back()["total_weight"] = r["total_weight"];
+      turns.back()["failed_dealer"] = r["failed_dealer"];
+    }
     if (t.contains("privacy")) {  // its SaveRequest's ε (docs/PROTOCOL.md §20.2)
       turns.back()["epsilon_turn"] = ppm(t["privacy"]["epsilon_turn_micro"]);
       turns.back()["epsilon_total"] = ppm(t["privacy"]["epsilon_total_micro"]);
@@ -442,7 +459,9 @@ void report(const ReportArgs& a) {
                        {"auc", final_auc->auc},
                        {"ci95", {final_auc->ci_low, final_auc->ci_high}},
                        {"auc_variance", final_auc->variance}};
-    std::vector<ln::ScoredCurve> curves{{"chained (final)", test.y, final_scores}};
+    const bool federated = plan.contains("federated");
+    std::vector<ln::ScoredCurve> curves{
+        {federated ? "federated (final)" : "chained (final)", test.y, final_scores}};
     if (!a.train_csvs.empty()) {
       std::size_t pooled_rows = 0;
       const ln::Model central = train_centralized(a, plan, schema, &pooled_rows);
@@ -453,8 +472,7 @@ void report(const ReportArgs& a) {
       if (!test_p) fail("DeLong test: " + test_p.error().message);
       result["centralized"] = {{"auc", c_auc->auc},
                                {"ci95", {c_auc->ci_low, c_auc->ci_high}},
-                               {"epochs", plan["training"]["epochs"].get<std::uint64_t>() *
-                                              plan["cycles"].get<std::uint64_t>()},
+                               {"epochs", run_epochs(plan)},
                                {"train_rows_pooled", pooled_rows}};
       result["delong_p"] = test_p->p_two_sided;
       curves.push_back({"centralized", test.y, c_scores});
@@ -480,8 +498,20 @@ void report(const ReportArgs& a) {
   std::cout << "run " << run["run_id"].get<std::string>() << " ("
             << run["status"].get<std::string>() << "), " << run["turns"].size() << " turns\n";
   for (const auto& t : turns) {
-    std::cout << "  turn " << t["turn"].get<std::uint64_t>() << " "
-              << t["partner"].get<std::string>() << ": " << t["decision"].get<std::string>();
+    if (t.contains("contributors")) {
+      std::cout << "  round " << t["turn"].get<std::uint64_t>() << ": "
+                << t["decision"].get<std::string>() << " (updates of";
+      for (const auto& c : t["contributors"]) std::cout << " " << c.get<std::string>();
+      std::cout << ", weight " << t["total_weight"].dump();
+      if (!t["partner"].get<std::string>().empty())
+        std::cout << "; aggregated by " << t["partner"].get<std::string>();
+      if (!t["failed_dealer"].get<std::string>().empty())
+        std::cout << "; shares of " << t["failed_dealer"].get<std::string>() << " inconsistent";
+      std::cout << ")";
+    } else {
+      std::cout << "  turn " << t["turn"].get<std::uint64_t>() << " "
+                << t["partner"].get<std::string>() << ": " << t["decision"].get<std::string>();
+    }
     if (t.contains("epsilon_total")) {
       std::cout << " (epsilon turn " << fixed(t["epsilon_turn"].get<double>(), 6) << ", total "
                 << fixed(t["epsilon_total"].get<double>(), 6) << ")";
