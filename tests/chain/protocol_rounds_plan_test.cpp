@@ -142,6 +142,33 @@ TEST(FederatedPlan, JsonErrorsNameTheField) {
   EXPECT_NE(error_of(j).find("federated needs the field \"rounds\""), std::string::npos);
 }
 
+// A chained run with an approved turn, an abandoned one, a refusal, an
+// expiry and settled gains keeps the state hash it had before issue 15 (this
+// hash was computed by the code of fc916e1, before the federated rounds).
+TEST(FederatedState, AChainedRunKeepsItsStateHash) {
+  ProtocolChain p;
+  p.commit(p.start(0, test_plan(4, 2)));
+  p.grant_load(0, {1, 2});
+  const Hash save = p.commit(p.save_request(0, 0, std::nullopt));
+  p.commit(p.model_vote(1, save, true, 750000, 700000));
+  p.commit(p.model_vote(2, save, true, 740000, 700000));
+  p.commit(p.model_vote(3, save, true, 770000, 700000));
+  pb::TurnAbandon a;
+  a.set_run_id("run-1");
+  a.set_turn(1);
+  a.set_head_model_id(hash_bytes(save));
+  a.set_reason(3);
+  a.set_detail("does not load");
+  p.commit(p.tx(1, pb::TX_TURN_ABANDON, a));
+  p.commit_refused(p.load_request(3, 2, save));
+  p.empty_blocks(6);
+  p.grant_load(3, {0, 1});
+  p.empty_blocks(8);
+  ASSERT_EQ(p.chain.state.height, 27u);
+  EXPECT_EQ(state_hash(p.chain.spec.genesis.chain_id, p.chain.state).hex(),
+            "33ab6a936592898ffa811e2f1fa8fdb6dee6a66f1852023ef16e34d54fc78d3a");
+}
+
 // ---- The state bytes (§21.3) ----
 
 // Plays round 0 to its vote with a dropout, so that every round field is set.
