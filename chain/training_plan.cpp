@@ -52,6 +52,14 @@ Status check_partners(const Genesis& genesis, const TrainingPlan& plan) {
 }
 
 Status check_training(const TrainingPlan& plan) {
+  if (plan.federated()) {  // §21.1: rounds and local epochs, one turn per round
+    if (plan.cycles == 0 || plan.cycles > kMaxPlanTurns)
+      return refuse("federated.rounds", plan.cycles,
+                    "it must be between 1 and " + std::to_string(kMaxPlanTurns));
+    if (plan.epochs == 0 || plan.epochs > kMaxPlanEpochs)
+      return refuse("federated.local_epochs", plan.epochs,
+                    "it must be between 1 and " + std::to_string(kMaxPlanEpochs));
+  }
   if (plan.cycles == 0) return make_error("training plan: cycles must be at least 1");
   // Partners are distinct genesis members, so the product cannot overflow.
   if (plan.total_turns() > kMaxPlanTurns) {

@@ -103,6 +103,14 @@ TEST(FederatedPlan, InvalidPlansAreRefusedWithASentence) {
   TrainingPlan suspend = federated_plan();
   suspend.suspend_after = 1;
   EXPECT_NE(error_of(suspend).find("suspend_after"), std::string::npos);
+  TrainingPlan no_rounds = federated_plan(4, 0);
+  EXPECT_NE(error_of(no_rounds).find("federated.rounds is 0"), std::string::npos);
+  TrainingPlan too_many = federated_plan(4, kMaxPlanTurns + 1);
+  EXPECT_NE(error_of(too_many).find("federated.rounds is 10001"), std::string::npos);
+  EXPECT_EQ(error_of(federated_plan(4, kMaxPlanTurns)), "");  // 4 x 10000 would be too many turns
+  TrainingPlan no_epochs = federated_plan();
+  no_epochs.epochs = 0;
+  EXPECT_NE(error_of(no_epochs).find("federated.local_epochs is 0"), std::string::npos);
   TrainingPlan stray = test_plan(4);
   stray.secagg_threshold = 2;
   EXPECT_NE(error_of(stray).find("need mode federated"), std::string::npos);
