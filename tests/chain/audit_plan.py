@@ -64,6 +64,8 @@ def encode_plan(p):
         out += put_uint(num, p[key])
     for key, num, *_ in PRIVACY_FIELDS:  # section 20.2, fields 70..78: absent without DP
         out += put_uint(num, p[key])
+    for num, key in ((80, "mode"), (81, "min_partners"), (82, "secagg_threshold")):
+        out += put_uint(num, p[key])  # section 21.1: absent for a chained plan
     return out
 
 
@@ -84,6 +86,7 @@ def plan_from_proto(f):
         "sponsor": one(40, b""), "min_escrow": one(41, 0), "funding_deadline_blocks": one(42, 0),
         "release_deadline_blocks": one(43, 0), "submission_cost": one(44, 0), "deposit": one(45, 0),
         "deposit_factor": one(46, 0), "min_balance": one(47, 0),
+        "mode": one(80, 0), "min_partners": one(81, 0), "secagg_threshold": one(82, 0),
     }
 
 
@@ -123,13 +126,21 @@ def plan_from_genesis(j):
         param = scaled(vp, "epsilon", 1e6, None)
     elif kind == "delong":
         param = scaled(vp, "alpha", 1e6, 0.05)
-    return privacy_from_genesis(j.get("privacy", {})) | {
+    # Section 21.1: a federated plan counts rounds and local epochs in "federated".
+    fed = j.get("federated") if j.get("mode", "chained") == "federated" else None
+    federated = {"mode": 0, "min_partners": 0, "secagg_threshold": 0}
+    if fed is not None:
+        t = fed.get("threshold", len(j["partners"]) // 2 + 1)
+        federated = {"mode": 1, "secagg_threshold": t, "min_partners": fed.get("min_partners", t)}
+    return privacy_from_genesis(j.get("privacy", {})) | federated | {
         "run_id": j["run_id"].encode(), "model_spec": spec.encode(),
         "feature_columns": [c.encode() for c in ds["feature_columns"]],
         "label_column": ds["label_column"].encode(),
         "positive_value": ds.get("positive_value", "1").encode(),
-        "partners": [p.encode() for p in j["partners"]], "cycles": j["cycles"],
-        "epochs": tr.get("epochs", 1), "batch_size": tr.get("batch_size", 32),
+        "partners": [p.encode() for p in j["partners"]],
+        "cycles": fed["rounds"] if fed is not None else j["cycles"],
+        "epochs": fed.get("local_epochs", 1) if fed is not None else tr.get("epochs", 1),
+        "batch_size": tr.get("batch_size", 32),
         "optimizer": tr.get("optimizer", "adam").encode(),
         "learning_rate_nano": scaled(tr, "learning_rate", 1e9, 1e-3),
         "weight_decay_nano": scaled(tr, "weight_decay", 1e9, 0.0), "seed": tr.get("seed", 0),
@@ -179,7 +190,10 @@ def plan_is_valid(c, p):
             return False
         if c.total_power - c.power[name] == 0:
             return False
-    if not 1 <= p["cycles"] * len(p["partners"]) <= MAX_TURNS:
+    if p["mode"] > 1 or not federated_is_valid(p):
+        return False
+    turns = p["cycles"] if p["mode"] == 1 else p["cycles"] * len(p["partners"])
+    if not 1 <= turns <= MAX_TURNS:
         return False
     if not (1 <= p["epochs"] <= MAX_EPOCHS and 1 <= p["batch_size"] <= MAX_BATCH_SIZE
             and 1 <= p["learning_rate_nano"] <= MAX_LEARNING_RATE_NANO
@@ -203,6 +217,23 @@ def plan_is_valid(c, p):
                for k in ("load_deadline_blocks", "save_deadline_blocks", "vote_deadline_blocks")):
         return False
     return escrow_is_valid(c, p, validators) and deposits_are_valid(p) and privacy_is_valid(p)
+
+
+MAX_FEDERATED_PARTNERS = 64
+
+
+def federated_is_valid(p):
+    """Section 21.1: no federated numbers in a chained plan; in a federated one 2..64 partners,
+    threshold and min_partners in [2, n], and no DP, stakes or suspension."""
+    if p["mode"] == 0:
+        return p["min_partners"] == 0 and p["secagg_threshold"] == 0
+    n = len(p["partners"])
+    if not 2 <= n <= MAX_FEDERATED_PARTNERS:
+        return False
+    if not (2 <= p["secagg_threshold"] <= n and 2 <= p["min_partners"] <= n):
+        return False
+    return (p["dp_mechanism"] == 0 and p["submission_cost"] == 0 and p["deposit"] == 0
+            and p["suspend_after"] == 0)
 
 
 MAX_PLAN_CREDITS, MAX_DEPOSIT_FACTOR = 10 ** 15, 16

@@ -6,7 +6,8 @@ TurnAbandon; Transfer, FundRun, ReleaseEscrow, KeyGrant), the genesis
 allocations and the genesis plan's run, the deposits and submission costs
 of section 19.9, and the deadlines (turns, gains, funding, release) to its
 own copy of the training state, and encodes that state as sections 18.4,
-19.4, 19.7 and 19.9 lay out, so that the auditor can
+19.4, 19.7 and 19.9 lay out (a federated run's rounds, section 21:
+audit_rounds.py), so that the auditor can
 recompute each block's app_state_hash (section 10: the v2 hash once a run or a
 refusal exists, v3 while an account holds credits). The plan's forms and
 bounds: audit_plan.py.
@@ -17,12 +18,13 @@ encoded in ascending byte order of their keys (std::map's order).
 import struct
 
 import audit_privacy
+import audit_rounds
 from audit_plan import PPM, encode_plan, plan_from_genesis, plan_from_proto, plan_is_valid
 
 # Transaction types (chain/proto/ledger.proto).
 (TX_START_RUN, TX_LOAD_REQUEST, TX_LOAD_APPROVAL, TX_SAVE_REQUEST, TX_MODEL_VOTE,
  TX_TURN_ABANDON, TX_TRANSFER, TX_FUND_RUN, TX_RELEASE_ESCROW, TX_KEY_GRANT) = range(10, 20)
-PROTOCOL_TYPES = range(10, 20)
+PROTOCOL_TYPES = range(10, 23)  # 20..22: federated rounds (audit_rounds.py, section 21)
 
 # ProtocolRejected (section 18.3), numbers as stored.
 (NOT_ADMIN, RUN_ACTIVE, DUPLICATE_RUN_ID, INVALID_PLAN, WRONG_RUN, RUN_NOT_ACTIVE, OUT_OF_TURN,
@@ -38,8 +40,9 @@ PRIVACY_BUDGET_EXCEEDED, PRIVACY_SPEND_MISMATCH = 40, 41  # section 20.2
 # Turn phases and outcomes (section 18.4).
 AWAITING_LOAD_REQUEST, LOAD_VOTING, TRAINING, SAVE_VOTING, DONE = range(1, 6)
 PENDING, APPROVED, REJECTED, EXPIRED, ABANDONED, SUSPENDED, CANNOT_PAY, BUDGET_SPENT = range(0, 8)
+ROUND_FAILED = 8  # section 21.2
 OUTCOME_NAMES = ["pending", "approved", "rejected", "expired", "abandoned", "suspended", "cannot_pay",
-                 "budget_spent"]
+                 "budget_spent", "round_failed"]
 ACTIVE, FINISHED, AWAITING_FUNDING, UNFUNDED = 1, 2, 3, 4
 STATUS_NAMES = {ACTIVE: "active", FINISHED: "finished", AWAITING_FUNDING: "awaiting_funding",
                 UNFUNDED: "unfunded"}
@@ -70,6 +73,7 @@ class Consortium:
         self.total_power = sum(self.power.values())
         # Section 19.1: credited at block 1; they sum to at most 2^64 - 1 (section 4).
         self.allocations = {m["name"].encode(): m.get("balance", 0) for m in genesis["members"]}
+        self.chain_id = genesis["chain_id"].encode()  # a federated round's binding (section 21.2)
         if sum(self.allocations.values()) > U64_MAX:
             raise ValueError("the genesis balances add up to more than 2^64-1 credits")
 
@@ -91,6 +95,7 @@ class Training:
         self.active_run = None
         self.refusals = {"total": 0, "recent": []}
         self.balances = {}  # member name -> credits; only non-zero balances (section 19.4)
+        self.rounds = audit_rounds.RoundSteps(self, Refused)
 
     def empty(self):
         return not self.runs and self.refusals["total"] == 0 and not self.balances
@@ -142,7 +147,13 @@ class Training:
         """Begins turn `index`, skipping the turns of a suspended partner and of one that cannot pay
         (section 19.9), or finishes the run after its last turn."""
         p = run["plan"]
-        while index < p["cycles"] * len(p["partners"]):
+        if p["mode"] == 1 and index < p["cycles"]:  # section 21.2: one turn per round
+            self.begin_turn(run, index, height)
+            t = run["turns"][-1]
+            t["cycle"], t["partner"], t["phase"] = index, b"", audit_rounds.ROUND_SHARING
+            t["round"] = audit_rounds.new_round()
+            return
+        while p["mode"] == 0 and index < p["cycles"] * len(p["partners"]):
             self.begin_turn(run, index, height)
             t = run["turns"][-1]
             if partner_suspended(run, t["partner"]):
@@ -232,7 +243,8 @@ class Training:
         run = self.active()
         t = self.current_turn(run) if run is not None else None
         if t is not None and t["deadline_height"] <= height:
-            self.finish_turn(run, EXPIRED, height)
+            if not (t.get("round") is not None and self.rounds.moves_on_at_deadline(run, t, height)):
+                self.finish_turn(run, EXPIRED, height)
         for run in self.runs.values():
             for m in run["models"]:
                 if m["gain_settled"]:
@@ -242,7 +254,12 @@ class Training:
                     break
                 gain = settled_gain_ppm(t["model_votes"], run["plan"]["token_mode"])
                 m["median_gain_ppm"], m["gain_settled"] = gain, True
-                run["contributivity"][m["contributor"]] += m["median_gain_ppm"]
+                if m.get("contributors"):  # section 21.2: split, rounded towards zero
+                    share = abs(gain) // len(m["contributors"]) * (1 if gain >= 0 else -1)
+                    for name in m["contributors"]:
+                        run["contributivity"][name] += share
+                else:
+                    run["contributivity"][m["contributor"]] += m["median_gain_ppm"]
         self.settle_due_escrows(height)
 
     def settle_due_escrows(self, height):
@@ -316,7 +333,8 @@ class Training:
         self.voter_checks(t, sender, load)
 
     def voter_checks(self, t, sender, load):
-        if sender == t["partner"]:
+        # Section 21.2: nobody authored a round's aggregate; its aggregator votes too.
+        if sender == t["partner"] and t.get("round") is None:
             raise Refused(OWN_REQUEST)
         if self.c.power.get(sender, 0) == 0:
             raise Refused(NOT_A_VOTER)
@@ -330,6 +348,14 @@ class Training:
         if ttype in ECONOMY_TYPES:
             self.apply_economy(sender, ttype, one, height)
             return
+        if ttype in audit_rounds.ROUND_TYPES:
+            self.rounds.apply(self.c.chain_id, sender, ttype, f, height)
+            return
+        if ttype in (TX_LOAD_REQUEST, TX_LOAD_APPROVAL, TX_SAVE_REQUEST, TX_TURN_ABANDON):
+            run, t = self.find_active(one(1, b""))
+            if run["plan"]["mode"] == 1:
+                self.apply_federated(run, t, sender, ttype, f, one, tx_hash, height)
+                return
         if ttype == TX_START_RUN:
             plan = plan_from_proto(f)
             if "admin" not in self.c.roles.get(sender, ()):
@@ -419,14 +445,18 @@ class Training:
             if not vote_follows_policy(run["plan"], bool(one(3, 0)), aucs, one(6, 0)):
                 raise Refused(VOTE_CONTRADICTS_POLICY)
             t["model_votes"][sender] = record
-            decided = self.tally(run, t["partner"], t["model_votes"])
+            federated = t.get("round") is not None
+            decided = self.tally(run, b"" if federated else t["partner"], t["model_votes"])
             if decided == APPROVED:
                 t["save_token_id"], t["save_token_height"] = t["save_request_id"], height
                 run["models"].append({
                     "id": t["save_request_id"], "parent": run["head"], "contributor": t["partner"],
                     "turn": t["index"], "height": height, "load_token_id": t["load_token_id"],
                     "object_key": t["save"]["object_key"], "ciphertext_sha256": t["save"]["ciphertext_sha256"],
-                    "model_sha256": t["save"]["model_sha256"], "median_gain_ppm": 0, "gain_settled": False})
+                    "model_sha256": t["save"]["model_sha256"], "median_gain_ppm": 0, "gain_settled": False,
+                    "contributors": sorted(t["round"]["uploads"]) if federated else []})
+                if federated:  # a round has no load token
+                    run["models"][-1]["load_token_id"] = bytes(32)
                 run["head"] = t["save_request_id"]
                 self.finish_turn(run, APPROVED, height)
             elif decided == REJECTED:
@@ -445,6 +475,45 @@ class Training:
                 raise Refused(WRONG_HEAD)
             t["abandon"] = (reason, detail)
             self.finish_turn(run, ABANDONED, height)
+
+    def apply_federated(self, run, t, sender, ttype, f, one, tx_hash, height):
+        """Section 21.2: the chained transactions in a federated run."""
+        if ttype in (TX_LOAD_REQUEST, TX_LOAD_APPROVAL):
+            raise Refused(audit_rounds.NOT_FEDERATED)
+        if ttype == TX_SAVE_REQUEST:
+            if one(2, 0) != t["index"]:
+                raise Refused(audit_rounds.WRONG_ROUND)
+            if sender not in run["plan"]["partners"]:
+                raise Refused(OUT_OF_TURN)
+            if t["phase"] != audit_rounds.ROUND_AGGREGATING:
+                raise Refused(WRONG_PHASE)
+            save = self.save_record(f)
+            if save["parent"] != t["head_before"]:
+                raise Refused(WRONG_HEAD)
+            if save["train_samples"] != audit_rounds.total_weight(t["round"]):
+                raise Refused(MALFORMED_REQUEST)
+            why = audit_privacy.check_spend(run, sender, save["privacy"])
+            if why is not None:
+                raise Refused(why)
+            if any(e["save"] is not None and e["save"]["model_sha256"] == save["model_sha256"]
+                   for e in run["turns"]):
+                raise Refused(DUPLICATE_MODEL)
+            t["partner"], t["save"], t["save_request_id"], t["save_request_height"] = (
+                sender, save, tx_hash, height)
+            t["phase"], t["deadline_height"] = SAVE_VOTING, deadline_after(height, run["plan"]["vote_deadline_blocks"])
+            return
+        # TX_TURN_ABANDON: a complaint, it ends nothing.
+        if sender not in run["plan"]["partners"]:
+            raise Refused(OUT_OF_TURN)
+        if one(2, 0) != t["index"]:
+            raise Refused(audit_rounds.WRONG_ROUND)
+        head, reason, detail = one(3, b""), one(4, 0), one(5, b"")
+        if (len(head) not in (0, 32) or not 1 <= reason <= MAX_LOAD_FAILURE + 1
+                or len(detail) > MAX_ABANDON_DETAIL_BYTES):
+            raise Refused(MALFORMED_REQUEST)
+        if (head or None) != t["head_before"]:
+            raise Refused(WRONG_HEAD)
+        t["round"]["complaints"][sender] = (reason, detail)
 
     def apply_economy(self, sender, ttype, one, height):
         """Section 19: Transfer, FundRun, ReleaseEscrow, KeyGrant, each checked in the documented order."""
@@ -547,7 +616,7 @@ class Training:
             reason = r.args[0]
         f = payload_fields
         run_id = b"" if ttype == TX_TRANSFER else f.get(1, [b""])[-1]  # a Transfer names no run
-        if ttype in (TX_LOAD_REQUEST, TX_SAVE_REQUEST, TX_TURN_ABANDON):
+        if ttype in (TX_LOAD_REQUEST, TX_SAVE_REQUEST, TX_TURN_ABANDON) + audit_rounds.ROUND_TYPES:
             turn = f.get(2, [0])[-1]
         elif ttype in (TX_LOAD_APPROVAL, TX_MODEL_VOTE):
             turn = self.turn_of_request(run_id, f.get(2, [b""])[-1], ttype == TX_LOAD_APPROVAL)
@@ -577,11 +646,15 @@ class Training:
                     out += stake_encoding(t["stake"])
                 if audit_privacy.enabled(run["plan"]) and t["save"] is not None:  # section 20.2
                     out += b"".join(u64(v) for v in t["save"]["privacy"])
+                if run["plan"]["mode"] == 1:  # section 21.3
+                    out += audit_rounds.round_encoding(t["round"], u8, u32, u64, s, opt)
             out += u32(len(run["models"]))
             for m in run["models"]:
                 out += m["id"] + opt(m["parent"]) + s(m["contributor"]) + u64(m["turn"]) + u64(m["height"])
                 out += m["load_token_id"] + s(m["object_key"]) + m["ciphertext_sha256"] + m["model_sha256"]
                 out += i64(m["median_gain_ppm"]) + u8(m["gain_settled"])
+                if run["plan"]["mode"] == 1:  # section 21.3: the model's contributors
+                    out += u32(len(m["contributors"])) + b"".join(s(n) for n in m["contributors"])
             out += refusals_encoding(run["refusals"])
             if run["plan"]["sponsor"]:  # section 19.7: only a sponsored run has these bytes
                 e = run["escrow"]
