@@ -141,7 +141,7 @@ pb::SaveRequest save_request(const chain::Run& run, const chain::Turn& turn, con
   r.set_run_id(run.plan.run_id);
   r.set_turn(turn.index);
   r.set_parent_model_id(bytes_of(run.head));
-  r.set_object_key(agent_detail::expected_object_key(run.plan.run_id, turn.index));
+  r.set_object_key(agent_detail::expected_object_key(run.plan, turn.index, turn.partner));
   // Not sealed in-process: hashes that a sealed blob of this model by this
   // member would have in place of the ciphertext's and the key's.
   const std::string tag = turn.partner + "/" + std::to_string(turn.index) + "/" + sha.hex();

@@ -165,7 +165,8 @@ void PartnerAgent::process(std::uint64_t height, const chain::TrainingState& sta
     // given up in this view, not a block later. Anything else (a retry)
     // waits for the next view.
     const NextStep again = decide(s);
-    if (std::holds_alternative<Abandon>(again)) (void)act(s, again);
+    if (std::holds_alternative<Abandon>(again) || std::holds_alternative<Complain>(again))
+      (void)act(s, again);
   }
 }
 
@@ -192,6 +193,12 @@ AgentMemory PartnerAgent::recall(const Step& s) {
   const std::string key = run_id + "/" + std::to_string(s.turn.index);
   if (auto it = failures_.find(key); it != failures_.end()) m.failure = it->second;
   if (auto it = abandoned_.find(key); it != abandoned_.end()) m.abandoned = it->second;
+  if (s.run.plan.federated()) {
+    m.share_journaled = journal_.round(run_id, s.turn.index, "share") != nullptr;
+    m.upload_journaled = journal_.round(run_id, s.turn.index, "upload") != nullptr;
+    m.unmask_journaled = journal_.round(run_id, s.turn.index, "unmask") != nullptr;
+    if (auto it = complained_.find(key); it != complained_.end()) m.complained = it->second;
+  }
   return m;
 }
 
@@ -213,6 +220,16 @@ PartnerAgent::Acted PartnerAgent::act(const Step& s, const NextStep& next) {
     (void)head_evaluation(s.run, nullptr, nullptr);
   } else if (const auto* a = std::get_if<Abandon>(&next)) {
     abandon_turn(s, *a);
+  } else if (std::holds_alternative<ShareRound>(next)) {
+    return share_round(s);
+  } else if (std::holds_alternative<TrainRound>(next)) {
+    return train_round(s);
+  } else if (std::holds_alternative<RevealShares>(next)) {
+    return reveal_shares(s);
+  } else if (std::holds_alternative<AggregateRound>(next)) {
+    return aggregate_round(s);
+  } else if (const auto* c = std::get_if<Complain>(&next)) {
+    complain(s, *c);
   }
   return Acted::done;
 }
@@ -280,7 +297,7 @@ void PartnerAgent::delete_refused_candidates(const chain::TrainingState& state) 
       // Only the turn's own key: a SaveRequest naming another object (say,
       // the head's blob) must not make every node delete it.
       if (t.save && !journal_.deleted(t.save->object_key) &&
-          t.save->object_key == expected_object_key(id, t.index) &&
+          t.save->object_key == expected_object_key(run.plan, t.index, t.partner) &&
           !is_approved_object(state, t.save->object_key)) {
         remove(t.save->object_key, why);
       }
@@ -401,8 +418,9 @@ std::uint64_t PartnerAgent::commit_ms(std::uint64_t height) const {
 }
 
 ModelBinding PartnerAgent::binding_for(const chain::Run& run, std::uint64_t turn,
+                                       const std::string& author,
                                        const std::optional<chain::Hash>& parent) const {
-  return {options_.chain_id, run.plan.run_id, "turn-" + std::to_string(turn),
+  return {options_.chain_id, run.plan.run_id, candidate_model_id(run.plan, turn, author),
           parent ? parent->hex() : std::string()};
 }
 
@@ -484,7 +502,7 @@ Result<learning::Model> PartnerAgent::load_head(const chain::Run& run, LoadTimin
   auto ref = ledger_ref(*save);
   if (!ref) return ref.error();
   ref->blob_size = plan->sealed_size;  // refused before download
-  const ModelBinding binding = binding_for(run, m->turn, m->parent);
+  const ModelBinding binding = binding_for(run, m->turn, m->contributor, m->parent);
   auto opened = fetch_and_open(*store_, *ref, *options_.x25519, binding, keeping_handoff());
   if (!opened) opened = open_from_copy(run, *ref, binding, opened.error());
   if (!opened) return opened.error();

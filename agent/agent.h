@@ -112,6 +112,7 @@
 #include "chain/keys.h"
 #include "chain/proto/ledger.pb.h"
 #include "chain/result.h"
+#include "chain/secagg_shares.h"
 #include "chain/training.h"
 #include "learning/model.h"
 #include "agent/agent_data.h"
@@ -225,6 +226,26 @@ class PartnerAgent {
   std::optional<Measured> measure_candidate(const Step& s, const RunPlan& plan);
   void record_save_vote(const Step& s, const SaveVote& vote, const Measured& m);
   Acted train_and_save(const Step& s);
+  // agent_round.cpp: a federated round's steps (agent/round_step.h).
+  Acted share_round(const Step& s);
+  Acted train_round(const Step& s);
+  Acted reveal_shares(const Step& s);
+  Acted aggregate_round(const Step& s);
+  void complain(const Step& s, const Complain& c);
+  // The round's aggregate as anyone computes it from the ledger and the
+  // store: the head plus the unmasked FedAvg of U2's updates. Error code 1
+  // when an upload is missing or fails its hash or size (upload_unusable),
+  // 2 when the store could not be read.
+  struct RoundAggregate {
+    chain::Bytes model_bytes;
+    std::uint64_t upload_bytes = 0;
+    double fetch_s = 0;
+    double unmask_s = 0;
+  };
+  Result<RoundAggregate> compute_round_aggregate(const Step& s);
+  chain::RoundBinding round_binding(const chain::Run& run, std::uint64_t round) const;
+  // The plan's partners' genesis X25519 keys, in rank order.
+  Result<std::vector<chain::X25519PublicKey>> partner_keys(const chain::TrainingPlan& plan) const;
   void delete_refused_candidates(const chain::TrainingState& state);
   // agent_repair.cpp: the model cache and the store's copies.
   void look_after_models(const chain::TrainingState& state);
@@ -282,7 +303,9 @@ class PartnerAgent {
                        Evaluation evaluation);
   // What the ledger says about a saved model, with this member's key entry.
   Result<LedgerModelRef> ledger_ref(const chain::SaveRecord& save) const;
-  ModelBinding binding_for(const chain::Run& run, std::uint64_t turn,
+  // The binding of turn `turn`'s candidate, made by `author` (the turn's
+  // partner; a federated round's aggregator) from `parent`.
+  ModelBinding binding_for(const chain::Run& run, std::uint64_t turn, const std::string& author,
                            const std::optional<chain::Hash>& parent) const;
 
   // Submits unless the same intent was submitted less than
@@ -328,6 +351,7 @@ class PartnerAgent {
   std::map<std::string, Abandon> abandoned_;             // "run/turn" -> the TurnAbandon sent
   std::map<std::string, std::uint32_t> store_failures_;  // "what/run/turn" -> failed attempts
   std::map<std::string, TurnFailure> failures_;          // "run/turn" -> the last failure in it
+  std::map<std::string, Abandon> complained_;            // "run/round" -> the complaint sent
   struct Submitted {
     std::uint64_t height = 0;  // of the view that sent it
     chain::Hash hash;          // the transaction sent

@@ -19,6 +19,10 @@ std::string candidate_key(const std::string& run_id, std::uint64_t turn) {
   return run_id + "/" + std::to_string(turn);
 }
 
+std::string round_key(const std::string& run_id, std::uint64_t round, const std::string& kind) {
+  return run_id + "/" + std::to_string(round) + "/" + kind;
+}
+
 std::string hex_of(const std::string& bytes) { return chain::to_hex(chain::as_bytes(bytes)); }
 
 Result<std::string> bytes_of(const json& j, const char* key) {
@@ -87,6 +91,20 @@ Result<AgentJournal> AgentJournal::open(const fs::path& file) {
         journal.grants_[k] = std::move(jg);
       }
     }
+    if (j.contains("rounds")) {
+      for (const auto& [k, r] : j.at("rounds").items()) {
+        JournalRound jr;
+        jr.kind = r.at("kind").get<std::string>();
+        jr.run_id = r.at("run_id").get<std::string>();
+        jr.round = r.at("round").get<std::uint64_t>();
+        jr.object_key = r.at("object_key").get<std::string>();
+        auto payload = bytes_of(r, "payload");
+        if (!payload) return bad("round entry " + k + ": " + payload.error().message);
+        jr.payload = std::move(*payload);
+        if (round_key(jr.run_id, jr.round, jr.kind) != k) return bad("round entry " + k);
+        journal.rounds_[k] = std::move(jr);
+      }
+    }
   } catch (const json::exception& e) {
     return bad(e.what());
   }
@@ -131,6 +149,18 @@ Status AgentJournal::put_grant(JournalGrant grant) {
   return save();
 }
 
+const JournalRound* AgentJournal::round(const std::string& run_id, std::uint64_t round,
+                                        const std::string& kind) const {
+  auto it = rounds_.find(round_key(run_id, round, kind));
+  return it == rounds_.end() ? nullptr : &it->second;
+}
+
+Status AgentJournal::put_round(JournalRound entry) {
+  const std::string key = round_key(entry.run_id, entry.round, entry.kind);
+  rounds_[key] = std::move(entry);
+  return save();
+}
+
 Status AgentJournal::save() const {
   json j;
   j["format"] = kFormat;
@@ -161,6 +191,16 @@ Status AgentJournal::save() const {
                       {"model_id", g.model_id},
                       {"recipient", g.recipient},
                       {"payload", hex_of(g.payload)}};
+  }
+  if (!rounds_.empty()) {
+    j["rounds"] = json::object();
+    for (const auto& [k, r] : rounds_) {
+      j["rounds"][k] = {{"kind", r.kind},
+                        {"run_id", r.run_id},
+                        {"round", r.round},
+                        {"object_key", r.object_key},
+                        {"payload", hex_of(r.payload)}};
+    }
   }
   return storage::write_file_durably(file_, j.dump(1) + "\n");
 }

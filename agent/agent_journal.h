@@ -15,9 +15,13 @@
 //                  "payload"}},     # hex of the exact LoadApproval / ModelVote bytes
 //    "deleted":["OBJECT_KEY",...],  # rejected or expired candidates' blobs removed
 //    "grants":{"RUN":{"model_id","recipient",
-//                  "payload"}}}    # hex of the exact KeyGrant bytes (issue 13)
+//                  "payload"}},    # hex of the exact KeyGrant bytes (issue 13)
+//    "rounds":{"RUN/ROUND/KIND":{"kind":"share"|"upload"|"unmask","run_id","round",
+//                  "object_key","payload"}}}  # hex of the exact RoundShare /
+//                                             # RoundUpload / RoundUnmask bytes (issue 15)
 //
-// "grants" is absent from journals written before issue 13 (read as none).
+// "grants" is absent from journals written before issue 13, "rounds" from
+// those written before issue 15 (read as none).
 //
 // Not thread-safe: the agent's worker thread owns it.
 #pragma once
@@ -61,6 +65,15 @@ struct JournalGrant {
   std::string payload;    // the serialized KeyGrant, submitted as is (also after a restart)
 };
 
+// A federated round's transaction this member made (agent/round_step.h).
+struct JournalRound {
+  std::string kind;  // "share", "upload" or "unmask"
+  std::string run_id;
+  std::uint64_t round = 0;
+  std::string object_key;  // upload: where its masked update is stored
+  std::string payload;     // the serialized transaction, submitted as is (also after a restart)
+};
+
 class AgentJournal {
  public:
   // Reads `file` if it exists (an empty journal otherwise). A journal that
@@ -73,12 +86,15 @@ class AgentJournal {
   bool deleted(const std::string& object_key) const { return deleted_.contains(object_key); }
   const std::map<std::string, JournalCandidate>& candidates() const { return candidates_; }
   const JournalGrant* grant(const std::string& run_id) const;
+  const JournalRound* round(const std::string& run_id, std::uint64_t round,
+                            const std::string& kind) const;
 
   // Each records one fact and rewrites the file durably before returning.
   [[nodiscard]] Status put_candidate(JournalCandidate candidate);
   [[nodiscard]] Status put_vote(const chain::Hash& request_id, JournalVote vote);
   [[nodiscard]] Status mark_deleted(const std::string& object_key);
   [[nodiscard]] Status put_grant(JournalGrant grant);
+  [[nodiscard]] Status put_round(JournalRound entry);
 
  private:
   explicit AgentJournal(std::filesystem::path file) : file_(std::move(file)) {}
@@ -89,6 +105,7 @@ class AgentJournal {
   std::map<std::string, JournalVote> votes_;            // request id hex
   std::set<std::string> deleted_;
   std::map<std::string, JournalGrant> grants_;  // run id
+  std::map<std::string, JournalRound> rounds_;  // "RUN/ROUND/KIND"
 };
 
 }  // namespace baton::agent

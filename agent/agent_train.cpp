@@ -105,7 +105,7 @@ PartnerAgent::Acted PartnerAgent::train_and_save(const Step& s) {
       if (!m.has_role(chain::kRoleSponsor)) recipients.push_back({m.name, m.ed25519, m.x25519});
     std::sort(recipients.begin(), recipients.end(),
               [](const auto& a, const auto& b) { return a.name < b.name; });
-    auto sealed = seal_and_upload(*store_, bytes, binding_for(s.run, s.turn.index, s.run.head),
+    auto sealed = seal_and_upload(*store_, bytes, binding_for(s.run, s.turn.index, s.turn.partner, s.run.head),
                                   recipients, keeping_handoff());
     if (!sealed) {
       const std::uint32_t attempts = ++store_failures_["seal/" + turn_key];

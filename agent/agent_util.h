@@ -37,9 +37,21 @@ inline std::string short_hex(const std::optional<chain::Hash>& h) {
   return h ? h->hex().substr(0, 12) : std::string("initial model");
 }
 
-// Where turn `turn`'s candidate must live: runs/RUN/models/turn-N.blob.
-inline std::string expected_object_key(const std::string& run_id, std::uint64_t turn) {
-  auto key = model_object_key(run_id, "turn-" + std::to_string(turn));
+// The model id of turn `turn`'s candidate in its blob binding and object key:
+// "turn-N"; in a federated run "turn-N-AGGREGATOR" (the partner that sent the
+// round's SaveRequest), so that two partners aggregating one round never
+// overwrite each other's blob.
+inline std::string candidate_model_id(const chain::TrainingPlan& plan, std::uint64_t turn,
+                                      const std::string& author) {
+  std::string id = "turn-" + std::to_string(turn);
+  if (plan.federated()) id += "-" + author;
+  return id;
+}
+
+// Where turn `turn`'s candidate must live: runs/RUN/models/<candidate_model_id>.blob.
+inline std::string expected_object_key(const chain::TrainingPlan& plan, std::uint64_t turn,
+                                       const std::string& author) {
+  auto key = model_object_key(plan.run_id, candidate_model_id(plan, turn, author));
   return key ? *key : std::string();
 }
 

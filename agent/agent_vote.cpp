@@ -110,7 +110,7 @@ std::optional<PartnerAgent::Measured> PartnerAgent::measure_candidate(const Step
     out.measure.loss_head = *loss;
   const chain::SaveRecord& save = *s.turn.save;
   std::optional<std::string> refusal;
-  const std::string expected_key = expected_object_key(s.run.plan.run_id, s.turn.index);
+  const std::string expected_key = expected_object_key(s.run.plan, s.turn.index, s.turn.partner);
   if (save.object_key != expected_key) {
     refusal = "wrong_object_key: the candidate of turn " + std::to_string(s.turn.index) +
               " must be stored at " + expected_key + ", not " + save.object_key;
@@ -119,16 +119,28 @@ std::optional<PartnerAgent::Measured> PartnerAgent::measure_candidate(const Step
   // head: no contribution, rejected without fetching it (the ledger refuses
   // such a SaveRequest as duplicate_model, so only a faulty ledger shows one).
   if (!refusal) refusal = repeated_model(s.run, save.model_sha256, s.turn.index);
+  // A federated round's candidate must be the aggregate every node can
+  // compute from the ledger and the store (issue 15): recomputed here, so an
+  // aggregator that submits anything else is rejected whatever its AUC.
+  if (!refusal && s.run.plan.federated() && s.turn.round) {
+    auto aggregate = compute_round_aggregate(s);
+    if (!aggregate) {
+      refusal = clip_reason("aggregate_unverifiable: " + aggregate.error().message);
+    } else if (chain::sha256(chain::ByteView(aggregate->model_bytes)) != save.model_sha256) {
+      refusal = "aggregate_mismatch: the candidate is not the FedAvg of the round's uploads";
+    }
+  }
   // The plan's spec decides every size: the blob's (checked before it is
   // downloaded), the model's (checked before anything is built) and the
   // time its scoring may take.
   auto ref = ledger_ref(save);
   if (ref) ref->blob_size = plan.sealed_size;
-  auto opened = refusal ? Result<OpenedModel>(make_error(*refusal))
-                : ref   ? fetch_and_open(*store_, *ref, *options_.x25519,
-                                         binding_for(s.run, s.turn.index, save.parent_model_id),
-                                         keeping_handoff())
-                        : Result<OpenedModel>(ref.error());
+  auto opened =
+      refusal ? Result<OpenedModel>(make_error(*refusal))
+      : ref   ? fetch_and_open(*store_, *ref, *options_.x25519,
+                               binding_for(s.run, s.turn.index, s.turn.partner, save.parent_model_id),
+                               keeping_handoff())
+              : Result<OpenedModel>(ref.error());
   if (refusal) {
     // Not fetched: the ledger's record already disqualifies it.
   } else if (!opened) {

@@ -1,5 +1,7 @@
 #include "agent/next_step.h"
 
+#include "agent/round_step.h"
+
 namespace baton::agent {
 namespace {
 
@@ -43,7 +45,7 @@ NextStep partner_step(const chain::TrainingState& state, const chain::Run& run,
       return Train{};
     case chain::TurnPhase::load_voting:
     case chain::TurnPhase::save_voting:
-    case chain::TurnPhase::done:
+    default:  // done; a federated round's phases are round_step()'s
       return Wait{WaitReason::votes_pending};
   }
   return Wait{WaitReason::votes_pending};
@@ -69,8 +71,7 @@ NextStep voter_step(const chain::Turn& turn, const AgentIdentity& self, const Ag
       if (memory.data_unusable) return Wait{WaitReason::data_unusable};
       if (memory.head_measured) return Wait{WaitReason::head_measured};
       return MeasureHead{};
-    case chain::TurnPhase::awaiting_load_request:
-    case chain::TurnPhase::done:
+    default:  // awaiting_load_request, done; a federated round's phases are round_step()'s
       return Wait{WaitReason::not_in_turn};
   }
   return Wait{WaitReason::not_in_turn};
@@ -133,6 +134,14 @@ std::string_view to_string(WaitReason why) {
       return "data_unusable";
     case WaitReason::cannot_pay:
       return "cannot_pay";
+    case WaitReason::round_waiting:
+      return "round_waiting";
+    case WaitReason::not_a_partner:
+      return "not_a_partner";
+    case WaitReason::not_a_sharer:
+      return "not_a_sharer";
+    case WaitReason::aggregator_first:
+      return "aggregator_first";
   }
   return "unknown";
 }
@@ -155,6 +164,21 @@ std::string describe(const NextStep& step) {
     std::string operator()(const Abandon& a) const {
       return "abandon (" + std::string(chain::to_string(a.reason)) + ": " + a.detail + ")";
     }
+    static std::string resend(std::string what, bool journaled) {
+      return journaled ? what + " (journaled)" : what;
+    }
+    std::string operator()(const ShareRound& r) const { return resend("share round", r.journaled); }
+    std::string operator()(const TrainRound& r) const { return resend("train round", r.journaled); }
+    std::string operator()(const RevealShares& r) const {
+      return resend("reveal shares", r.journaled);
+    }
+    std::string operator()(const AggregateRound& r) const {
+      return resend("aggregate round", r.journaled);
+    }
+    std::string operator()(const Complain& c) const {
+      return "complain (" + std::string(chain::to_string(c.what.reason)) + ": " + c.what.detail +
+             ")";
+    }
   };
   return std::visit(Describe{}, step);
 }
@@ -168,6 +192,7 @@ NextStep next_step(std::uint64_t height, const chain::TrainingState& state,
   const chain::Turn* turn = run->current_turn();
   if (turn == nullptr) return Wait{WaitReason::no_active_run};
   if (height >= turn->deadline_height) return Wait{WaitReason::deadline_passed};
+  if (run->plan.federated()) return round_step(height, *run, *turn, self, memory, store_attempts);
   if (turn->partner == self.member_name)
     return partner_step(state, *run, *turn, memory, store_attempts);
   if (!self.voter) return Wait{WaitReason::not_a_voter};

@@ -103,6 +103,12 @@ struct AgentMemory {
   bool head_measured = false;          // the head's measure on local validation data is kept
   std::optional<TurnFailure> failure;  // the last failure of this agent's part in the turn
   std::optional<Abandon> abandoned;    // the TurnAbandon this agent decided for the turn
+  // Federated rounds (agent/round_step.h): what the journal holds for the
+  // current round, and the complaint this agent sent in it.
+  bool share_journaled = false;       // this agent's RoundShare
+  bool upload_journaled = false;      // this agent's RoundUpload (the masked update is stored)
+  bool unmask_journaled = false;      // this agent's RoundUnmask
+  std::optional<Abandon> complained;  // the TurnAbandon (complaint) it sent in this round
 };
 
 enum class WaitReason : std::uint8_t {
@@ -116,6 +122,11 @@ enum class WaitReason : std::uint8_t {
   plan_unusable,    // a voter that cannot use the plan abstains
   data_unusable,    // a voter whose local data do not load abstains
   cannot_pay,       // the partner's balance cannot pay the plan's stake: no LoadRequest
+  // Federated rounds (agent/round_step.h).
+  round_waiting,     // this agent's part in the round's phase is on the ledger
+  not_a_partner,     // not a partner of the federated run, and no vote open
+  not_a_sharer,      // it did not share in this round (U1), so it neither uploads nor unmasks
+  aggregator_first,  // the designated aggregator has the first half of the phase
 };
 std::string_view to_string(WaitReason why);
 
@@ -157,8 +168,42 @@ struct MeasureHead {
   bool operator==(const MeasureHead&) const = default;
 };
 
-using NextStep = std::variant<Wait, RequestLoad, VoteOnLoad, Train, SubmitSave, VoteOnSave,
-                              MeasureHead, Abandon>;
+// ---- Federated rounds (agent/round_step.h, docs/PROTOCOL.md §21) ----
+// Derive this round's secrets, deal the shares and send the RoundShare
+// (journaled: resend the journal's bytes).
+struct ShareRound {
+  bool journaled = false;
+  bool operator==(const ShareRound&) const = default;
+};
+// Load the round's head, train the plan's epochs on the local data, encode and
+// mask the update, store it and send the RoundUpload (journaled: resend).
+struct TrainRound {
+  bool journaled = false;
+  bool operator==(const TrainRound&) const = default;
+};
+// Open the boxes dealt to this agent and reveal one share per dealer of U1
+// (journaled: resend).
+struct RevealShares {
+  bool journaled = false;
+  bool operator==(const RevealShares&) const = default;
+};
+// Fetch U2's masked uploads, unmask their sum with the ledger's secrets, build,
+// seal and store the aggregate and send it as the round's SaveRequest
+// (journaled: resend, as SubmitSave).
+struct AggregateRound {
+  bool journaled = false;
+  bool operator==(const AggregateRound&) const = default;
+};
+// Say on the ledger why this agent cannot do its part in the round (a
+// TurnAbandon, recorded as a complaint; it ends nothing).
+struct Complain {
+  Abandon what;
+  bool operator==(const Complain&) const = default;
+};
+
+using NextStep =
+    std::variant<Wait, RequestLoad, VoteOnLoad, Train, SubmitSave, VoteOnSave, MeasureHead, Abandon,
+                 ShareRound, TrainRound, RevealShares, AggregateRound, Complain>;
 
 // "wait (deadline_passed)", "vote on save (journaled)", "abandon (head_missing: ...)".
 std::string describe(const NextStep& step);

@@ -295,6 +295,13 @@ json training_status_json(const chain::LedgerState& state, std::string_view chai
   return out;
 }
 
+std::string candidate_model_id(const json& run, const json& turn) {
+  std::string id = "turn-" + std::to_string(turn.at("turn").get<std::uint64_t>());
+  if (run.contains("plan") && run["plan"].value("mode", "chained") == "federated")
+    id += "-" + turn.at("partner").get<std::string>();
+  return id;
+}
+
 const json* select_run(const json& status, std::string_view run_id) {
   const json* chosen = nullptr;
   if (!status.contains("runs") || !status["runs"].is_array()) return nullptr;

@@ -70,6 +70,11 @@ nlohmann::json lineage_models_json(const chain::Run& run);
 // run), else the active run, else the last started one (nullptr when none).
 const nlohmann::json* select_run(const nlohmann::json& status, std::string_view run_id);
 
+// The model id of a turn's candidate in its blob binding (and object key):
+// "turn-N", or in a federated run (the plan's "mode") "turn-N-AGGREGATOR",
+// the partner that sent the round's SaveRequest (agent/agent_util.h).
+std::string candidate_model_id(const nlohmann::json& run, const nlohmann::json& turn);
+
 // Where a reader gets the state from: exactly one of the two is set.
 struct TrainingSource {
   std::string data_dir = {};  // a ledger directory, or a node's data directory (holds ledger/)

@@ -24,6 +24,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "api/training_json.h"
 #include "chain/crypto.h"
 #include "chain/keys.h"
 #include "storage/envelope.h"
@@ -244,8 +245,7 @@ void get(const GetOptions& o) {
   open_options.overwrite = o.overwrite;
   open_options.expected_blob_sha256 = blob_sha256;
   const chain::Bytes ad = storage::model_associated_data(
-      status["chain_id"].get<std::string>(),
-      run_id + "/turn-" + std::to_string((*turn)["turn"].get<std::uint64_t>()),
+      status["chain_id"].get<std::string>(), run_id + "/" + api::candidate_model_id(run, *turn),
       sv.value("parent_model_id", ""));
   auto opened = storage::open_file(blob, out, *key, chain::ByteView(ad), open_options);
   fs::remove(blob, ec);

@@ -24,6 +24,7 @@
 #include "chain/crypto.h"
 #include "chain/privacy_budget.h"
 #include "tests/integration/ledgers.h"
+#include "tests/integration/run_plans.h"
 #include "tests/integration/testnet.h"
 
 namespace baton::integration {
@@ -37,48 +38,6 @@ using testing::run_baton;
 using testing::RunResult;
 using testing::wait_until;
 using testing::write_text;
-
-const std::vector<std::string> kHospitals{"hospital-a", "hospital-b", "hospital-c", "hospital-d"};
-
-// `baton data split` of breast_cancer among the four hospitals.
-fs::path split(const fs::path& dir) {
-  const fs::path out = dir / "split";
-  auto r = run_baton(
-      {"data", "split", "--csv", (testing::source_dir() / "data" / "breast_cancer.csv").string(),
-       "--label", "malignant", "--positive", "1", "--partners",
-       "hospital-a,hospital-b,hospital-c,hospital-d", "--seed", "1", "--out", out.string()});
-  EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
-  return out;
-}
-
-// The demo's model, data and vote policy for a run of `partners` over
-// `cycles`, `epochs` a turn; the caller adds what the run is about.
-json base_plan(const fs::path& split_dir, const std::string& run_id,
-               const std::vector<std::string>& partners, int cycles, int epochs, int save_blocks) {
-  const json split = json::parse(read_text(split_dir / "split.json"));
-  const json features = split["feature_columns"];
-  return json{
-      {"run_id", run_id},
-      {"model",
-       {{"architecture", "mlp"},
-        {"hidden", {64, 32}},
-        {"input_shape", {features.size()}},
-        {"num_classes", 2}}},
-      {"dataset",
-       {{"feature_columns", features}, {"label_column", "malignant"}, {"positive_value", "1"}}},
-      {"partners", partners},
-      {"cycles", cycles},
-      {"training",
-       {{"epochs", epochs},
-        {"batch_size", 32},
-        {"optimizer", "adam"},
-        {"learning_rate", 0.001},
-        {"weight_decay", 0},
-        {"seed", 1}}},
-      {"vote_policy", {{"kind", "delong"}, {"alpha", 0.05}}},
-      {"quorum", {{"num", 1}, {"den", 2}}},
-      {"deadlines", {{"load_blocks", 40}, {"save_blocks", save_blocks}, {"vote_blocks", 12}}}};
-}
 
 // hospital-a and hospital-b train two cycles; the sponsor must fund 100
 // credits first.
@@ -201,7 +160,7 @@ TEST(Sponsor, FundsReleasesAndOpensTheModelThenADpRunSkipsASpentBudgetAndRefuses
   testing::TempDir dir("baton-sponsor");
   const fs::path store = dir.path() / "store";
   fs::create_directories(store);
-  const fs::path data = split(dir.path());
+  const fs::path data = split_breast_cancer(dir.path());
   TestnetOptions o;
   o.names = kHospitals;
   o.chain_id = "baton-sponsored";

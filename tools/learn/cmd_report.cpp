@@ -264,8 +264,7 @@ chain::Bytes fetch_final_model(const ReportArgs& a, const json& status, const js
   agent::LedgerModelRef ref{save.object_key, save.ciphertext_sha256, save.model_sha256,
                             std::move(*envelope)};
   agent::ModelBinding binding{status["chain_id"].get<std::string>(),
-                              run["run_id"].get<std::string>(),
-                              "turn-" + std::to_string((*turn)["turn"].get<std::uint64_t>()),
+                              run["run_id"].get<std::string>(), api::candidate_model_id(run, *turn),
                               sv["parent_model_id"].get<std::string>()};
   auto store = open_store(a);
   agent::HandoffOptions options;
