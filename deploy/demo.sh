@@ -3,6 +3,7 @@
 #
 #   deploy/demo.sh [--dir DIR] [--s3] [--malicious NAME] [--no-bootstrap]
 #                  [--cycles C] [--epochs E] [--seed S] [--dp EPS]
+#                  [--mode chained|federated] [--rounds R]
 #
 # It installs what is missing and builds (deploy/bootstrap.sh; skipped with
 # --no-bootstrap), splits data/breast_cancer.csv into a held-out test set and
@@ -41,6 +42,18 @@
 #                      every turn's epsilon; the summary shows what each
 #                      hospital spent (summary.json: privacy, and each turn's
 #                      epsilon_turn and epsilon_total)
+#   --mode federated   train in parallel instead (docs/PROTOCOL.md §21): R
+#                      rounds in which every hospital trains E local epochs
+#                      (default 5) from the current model, uploads its update
+#                      masked so that only the sum of the updates can be
+#                      unmasked (secure aggregation, threshold 3 of 4), and a
+#                      hospital aggregates them (FedAvg) into the round's
+#                      candidate, voted on like a chained turn. No deposits
+#                      (not supported with federated rounds yet), no --dp.
+#                      summary.json's turns are the rounds, each with its
+#                      contributors and aggregator
+#   --rounds R         federated rounds (default 10: with 5 local epochs every
+#                      row is seen 50 times)
 #
 # DIR defaults to ./demo-out/run-YYYYmmdd-HHMMSS and must not hold an earlier
 # demo. Hospital NAME's files are in DIR/nodes/NAME (data/ holds its CSVs and
@@ -63,13 +76,16 @@ CYCLES=2
 EPOCHS=25
 SEED=1
 DP=""
+MODE=chained
+ROUNDS=10
+EPOCHS_SET=0
 HOSPITALS=(hospital-a hospital-b hospital-c hospital-d)
 SPONSOR=sponsor
 ESCROW=1000  # the sponsor's genesis credits, all of them put in escrow
 HOSPITAL_CREDITS=100  # each hospital's genesis credits, for its deposits
 RUN_TIMEOUT_S="${BATON_DEMO_TIMEOUT_S:-240}"
 
-usage() { sed -n '2,52p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,66p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "demo.sh: $*" >&2; exit 1; }
 need() { [[ $# -ge 2 && -n "$2" ]] || { echo "demo.sh: $1 needs a value (see --help)" >&2; exit 2; }; }
 while [[ $# -gt 0 ]]; do
@@ -79,7 +95,9 @@ while [[ $# -gt 0 ]]; do
     --malicious) need "$@"; MALICIOUS="$2"; shift ;;
     --no-bootstrap) BOOTSTRAP=0 ;;
     --cycles) need "$@"; CYCLES="$2"; shift ;;
-    --epochs) need "$@"; EPOCHS="$2"; shift ;;
+    --epochs) need "$@"; EPOCHS="$2"; EPOCHS_SET=1; shift ;;
+    --mode) need "$@"; MODE="$2"; shift ;;
+    --rounds) need "$@"; ROUNDS="$2"; shift ;;
     --seed) need "$@"; SEED="$2"; shift ;;
     --dp) need "$@"; DP="$2"; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -87,7 +105,13 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-for v in CYCLES EPOCHS; do
+[[ $MODE == chained || $MODE == federated ]] \
+  || { echo "demo.sh: --mode must be chained or federated, got '$MODE'" >&2; exit 2; }
+if [[ $MODE == federated ]]; then
+  [[ -z $DP ]] || { echo "demo.sh: --dp is not supported with --mode federated yet" >&2; exit 2; }
+  [[ $EPOCHS_SET == 1 ]] || EPOCHS=5
+fi
+for v in CYCLES EPOCHS ROUNDS; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "demo.sh: --${v,,} must be a positive number, got '${!v}'" >&2; exit 2; }
 done
 [[ $SEED =~ ^[0-9]+$ ]] || { echo "demo.sh: --seed must be a number, got '$SEED'" >&2; exit 2; }
@@ -173,9 +197,10 @@ fi
 
 step "writing the training plan"
 python3 - "$DIR/split/split.json" "$DIR/plan.json" "$partners" "$CYCLES" "$EPOCHS" "$SEED" \
-  "$SPONSOR" "$ESCROW" "$BATCH" "$PRIVACY_JSON" <<'EOF'
+  "$SPONSOR" "$ESCROW" "$BATCH" "$PRIVACY_JSON" "$MODE" "$ROUNDS" <<'EOF'
 import json, sys
-split, out, partners, cycles, epochs, seed, sponsor, escrow, batch, privacy = sys.argv[1:11]
+split, out, partners, cycles, epochs, seed, sponsor, escrow, batch, privacy, mode, rounds = \
+    sys.argv[1:13]
 privacy = json.loads(privacy)
 features = json.load(open(split))["feature_columns"]
 plan = {
@@ -215,12 +240,28 @@ if privacy:
     # epsilon its partner spent, which every node recomputes and holds to the
     # budget; a partner whose budget is spent sits out its later turns.
     plan["privacy"] = privacy
+if mode == "federated":
+    # Rounds instead of turns (docs/PROTOCOL.md §21): every hospital trains
+    # at once; a round needs 3 uploads, and 3 of the 4 hospitals' shares
+    # unmask the sum, so one hospital may drop out of any round.
+    plan["mode"] = "federated"
+    plan["federated"] = {"rounds": int(rounds), "local_epochs": int(epochs),
+                         "min_partners": 3, "threshold": 3}
+    for k in ("cycles", "turn_order", "deposits", "suspend_after"):
+        del plan[k]
+    del plan["training"]["epochs"]
 json.dump(plan, open(out, "w"), indent=2)
-print("  run demo: MLP 30-64-32-1, %s, %s cycle(s) x %s local epochs, vote policy delong 0.05"
-      % (partners, cycles, epochs))
-print("  sponsored by %s: turn 0 waits for %s credits in escrow" % (sponsor, escrow))
-print("  order rotating each cycle; each turn locks a deposit of 20 (x2 after a rejection) and a")
-print("  cost of 5 credits; one rejected candidate suspends its partner for the rest of the run")
+if mode == "federated":
+    print("  run demo: MLP 30-64-32-1, %s in parallel, %s round(s) x %s local epochs, FedAvg of"
+          % (partners, rounds, epochs))
+    print("  updates masked by secure aggregation (threshold 3 of 4), vote policy delong 0.05")
+    print("  sponsored by %s: round 0 waits for %s credits in escrow" % (sponsor, escrow))
+else:
+    print("  run demo: MLP 30-64-32-1, %s, %s cycle(s) x %s local epochs, vote policy delong 0.05"
+          % (partners, cycles, epochs))
+    print("  sponsored by %s: turn 0 waits for %s credits in escrow" % (sponsor, escrow))
+    print("  order rotating each cycle; each turn locks a deposit of 20 (x2 after a rejection) and a")
+    print("  cost of 5 credits; one rejected candidate suspends its partner for the rest of the run")
 if privacy:
     print("  DP-SGD: each hospital may spend epsilon %s over the run (delta %g)"
           % (privacy["epsilon_budget"], privacy["delta"]))
@@ -259,11 +300,19 @@ step "the sponsor funds the run: $ESCROW credits into its escrow (baton run fund
   --node "$URL" --json >"$DIR/fund.json"
 echo "  FundRun $(jq -r .hash "$DIR/fund.json") from $SPONSOR; turn 0 begins once it commits"
 
-step "training: each hospital's turn is voted on by the other three (baton run status --node $URL)"
-echo "  Per turn: the partner who trained, the ledger's decision, and the votes that decided it:"
-echo "  voter, yes/no, and the candidate's AUC on that voter's own validation patients. Two of the"
-echo "  three voters decide (quorum: more than half); a third vote cast before the vote deadline"
-echo "  still counts for the partner's tokens, settled at that deadline."
+if [[ $MODE == federated ]]; then
+  step "training: in each round every hospital trains, and all four vote on the aggregate (baton run status --node $URL)"
+  echo "  Per round: who uploaded a masked update, who aggregated them, the ledger's decision, and"
+  echo "  the votes: voter, yes/no, and the aggregate's AUC on that voter's own validation patients."
+  echo "  Every voter first recomputes the aggregate from the masked uploads and the shares on the"
+  echo "  ledger; three of the four decide (quorum: more than half of the voting power)."
+else
+  step "training: each hospital's turn is voted on by the other three (baton run status --node $URL)"
+  echo "  Per turn: the partner who trained, the ledger's decision, and the votes that decided it:"
+  echo "  voter, yes/no, and the candidate's AUC on that voter's own validation patients. Two of the"
+  echo "  three voters decide (quorum: more than half); a third vote cast before the vote deadline"
+  echo "  still counts for the partner's tokens, settled at that deadline."
+fi
 deadline=$((SECONDS + RUN_TIMEOUT_S))
 seen=0
 while :; do
@@ -280,7 +329,30 @@ if run is None:
     print("none", seen, ""); sys.exit()
 done = [t for t in run["turns"] if t["decision"] != "pending"]
 out = []
+def round_missing(t):
+    # What a federated round lacked when it expired (docs/PROTOCOL.md §21).
+    r, need = t["round"], run["plan"]["federated"]
+    n = max(need["min_partners"], need["threshold"])
+    if len(r["shares"]) < n: return "%d shares of %d needed" % (len(r["shares"]), n)
+    if len(r["uploads"]) < n: return "%d uploads of %d needed" % (len(r["uploads"]), n)
+    if len(r["unmasks"]) < need["threshold"]:
+        return "%d unmasks of %d needed" % (len(r["unmasks"]), need["threshold"])
+    return "aggregate" if not t["save_request_id"] else "vote quorum"
 for t in done[seen:]:
+    if "round" in t:
+        votes = ", ".join("%s %s AUC %.3f" % (v["voter"], "yes" if v["approve"] else "no",
+                                               v["auc_candidate_ppm"] / 1e6) for v in t["votes"])
+        why = ""
+        if t["decision"] == "expired":
+            why = " (no %s by block %d; the head stays)" % (round_missing(t), t["deadline_height"])
+        elif t["decision"] == "round_failed":
+            why = " (%s dealt shares that do not reconstruct its secret)" % t["round"]["failed_dealer"]
+        for who, c in sorted(t["round"].get("complaints", {}).items()):
+            why += " [%s: %s: %s]" % (who, c["reason"], c["detail"])
+        by = " aggregated by %s" % t["partner"] if t["partner"] else ""
+        out.append("round %d: %s uploaded%s: %s%s%s" % (t["turn"], ",".join(sorted(t["round"]["uploads"])),
+                                                       by, t["decision"], why, ": " + votes if votes else ""))
+        continue
     votes = ", ".join("%s %s AUC %.3f" % (v["voter"], "yes" if v["approve"] else "no",
                                            v["auc_candidate_ppm"] / 1e6) for v in t["votes"])
     why = ""
@@ -330,6 +402,9 @@ import json, sys
 run = next(r for r in json.load(open(sys.argv[1]))["runs"] if r["run_id"] == "demo")
 for t in run["turns"]:
     if t["decision"] in ("approved", "rejected", "suspended", "budget_spent"):
+        continue
+    if "round" in t:
+        print("round %d %s (uploads: %s)" % (t["turn"], t["decision"], ",".join(sorted(t["round"]["uploads"]))))
         continue
     if t["decision"] == "abandoned":
         a = t.get("abandon", {})
@@ -463,10 +538,13 @@ released_to = escrow["sponsor"] if escrow and escrow["state"] == "released" else
 rep = json.load(open(os.path.join(d, "report.json")))
 stakes = {t["turn"]: t["stake"] for t in run["turns"] if "stake" in t}
 spends = {t["turn"]: t["privacy"] for t in run["turns"] if "privacy" in t}
+rounds = {t["turn"]: t["round"] for t in run["turns"] if "round" in t}
 turns = []
 for t in rep["turns"]:
     stake = stakes.get(t["turn"])
     turns.append({"partner": t["partner"], "decision": t["decision"],
+                  **({"contributors": sorted(rounds[t["turn"]]["uploads"])}
+                     if t["turn"] in rounds else {}),
                   "deposit": stake and {"locked": stake["deposit"], "cost": stake["cost"],
                                         "refunded": stake["refunded"],
                                         "forfeited_to": stake["forfeits"]},
@@ -509,7 +587,11 @@ for i, t in enumerate(turns):
                  if dep["forfeited_to"] else "  deposit %d refunded %d" % (dep["locked"], dep["refunded"]))
     if t.get("epsilon_total") is not None:
         money += "  epsilon %.3f (total %.3f)" % (t["epsilon_turn"], t["epsilon_total"])
-    print("  turn %d  %-11s %s%s" % (i, t["partner"], t["decision"], money))
+    if "contributors" in t:
+        print("  round %d  aggregated by %-11s from %s: %s" % (i, t["partner"] or "nobody",
+              ",".join(t["contributors"]), t["decision"]))
+    else:
+        print("  turn %d  %-11s %s%s" % (i, t["partner"], t["decision"], money))
     for v in t["votes"]:
         print("            %-11s %-7s AUC %.4f vs head %.4f on %d rows%s" % (
             v["voter"], "approve" if v["approve"] else "reject", v["auc_candidate"], v["auc_head"],
