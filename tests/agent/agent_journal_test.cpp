@@ -84,6 +84,35 @@ TEST(AgentJournal, KeepsAKeyGrantAndReadsAJournalWrittenBeforeGrants) {
   EXPECT_EQ(old->grant("run-1"), nullptr);
 }
 
+TEST(AgentJournal, KeepsEachRoundTransactionByRunRoundAndKind) {
+  testing::TempDir dir("agent-journal");
+  const fs::path file = dir / "journal.json";
+  {
+    auto j = AgentJournal::open(file);
+    ASSERT_TRUE(j.ok()) << j.error().message;
+    ASSERT_TRUE(j->put_round({"share", "fed", 2, "", std::string("\x0a\x00share", 7)}).ok());
+    ASSERT_TRUE(
+        j->put_round({"upload", "fed", 2, "runs/fed/rounds/2/a.masked", "upload bytes"}).ok());
+  }
+  auto j = AgentJournal::open(file);
+  ASSERT_TRUE(j.ok()) << j.error().message;
+  const JournalRound* share = j->round("fed", 2, "share");
+  ASSERT_NE(share, nullptr);
+  EXPECT_EQ(share->payload, std::string("\x0a\x00share", 7));
+  const JournalRound* upload = j->round("fed", 2, "upload");
+  ASSERT_NE(upload, nullptr);
+  EXPECT_EQ(upload->object_key, "runs/fed/rounds/2/a.masked");
+  EXPECT_EQ(j->round("fed", 2, "unmask"), nullptr);
+  EXPECT_EQ(j->round("fed", 3, "share"), nullptr);
+  // A round entry filed under another key than its own is damage, not data.
+  std::string text = testing::read_text(file);
+  const auto at = text.find("\"fed/2/share\"");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 13, "\"fed/9/share\"");
+  testing::write_text(file, text);
+  EXPECT_FALSE(AgentJournal::open(file).ok());
+}
+
 TEST(AgentJournal, ADamagedJournalIsAnErrorNotAFreshStart) {
   testing::TempDir dir("agent-journal");
   const fs::path file = dir / "journal.json";
