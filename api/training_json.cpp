@@ -297,7 +297,7 @@ json training_status_json(const chain::LedgerState& state, std::string_view chai
 
 std::string candidate_model_id(const json& run, const json& turn) {
   std::string id = "turn-" + std::to_string(turn.at("turn").get<std::uint64_t>());
-  if (run.contains("plan") && run["plan"].value("mode", "chained") == "federated")
+  if (run.value("mode", "chained") == "federated")
     id += "-" + turn.at("partner").get<std::string>();
   return id;
 }
