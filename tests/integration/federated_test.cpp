@@ -42,9 +42,10 @@ using testing::wait_until;
 using testing::write_text;
 
 fs::path write_plan(const fs::path& dir, const fs::path& split_dir) {
-  // Sharing waits out its deadline once a partner is gone: kept short.
+  // Sharing waits out its deadline once a partner is gone: kept short, but
+  // long enough for the agents to start before the genesis round's ends.
   json plan = base_plan(split_dir, "fed", kHospitals, 4, 5, 30);
-  plan["deadlines"]["load_blocks"] = 8;
+  plan["deadlines"]["load_blocks"] = 16;
   plan["mode"] = "federated";
   plan["federated"] = {{"rounds", 4}, {"local_epochs", 5}, {"min_partners", 3}, {"threshold", 3}};
   plan.erase("cycles");

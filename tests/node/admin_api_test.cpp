@@ -243,9 +243,15 @@ TEST(AdminApiRouting, AgentTxSignsOnlyTheAgentsTypesWithHexPayloads) {
   EXPECT_EQ(post(R"({"type": "TX_KEY_GRANT", "payload_hex": "0a01"})").status, 202);
   ASSERT_EQ(node.signed_payloads.size(), 2u);
   EXPECT_EQ(node.signed_payloads[1].first, chain::pb::TX_KEY_GRANT);
+  // A federated round's three (issue 15).
+  EXPECT_EQ(post(R"({"type": "TX_ROUND_SHARE", "payload_hex": "0a01"})").status, 202);
+  EXPECT_EQ(post(R"({"type": "TX_ROUND_UPLOAD", "payload_hex": "0a02"})").status, 202);
+  EXPECT_EQ(post(R"({"type": "TX_ROUND_UNMASK", "payload_hex": "0a03"})").status, 202);
+  ASSERT_EQ(node.signed_payloads.size(), 5u);
+  EXPECT_EQ(node.signed_payloads[4].first, chain::pb::TX_ROUND_UNMASK);
   EXPECT_EQ(post(R"({"type": "TX_RELEASE_ESCROW", "payload_hex": "00"})").status, 400);
   EXPECT_EQ(post(R"({"type": "TX_TRANSFER", "payload_hex": "00"})").status, 400);
-  EXPECT_EQ(node.signed_payloads.size(), 2u);
+  EXPECT_EQ(node.signed_payloads.size(), 5u);
 }
 
 TEST(AdminApiRouting, TheAgentAnnouncesOnlyALoopbackApiAndModelsGoNowhereWithoutOne) {
