@@ -157,6 +157,17 @@ void PartnerAgent::process(std::uint64_t height, const chain::TrainingState& sta
   grant_released_models(height, state);
   const chain::Run* run = state.active();
   if (run == nullptr || stopping_.load()) return;
+  if (options_.training.test_drop_out_after_upload && run->plan.federated()) {
+    for (const auto& t : run->turns) {
+      if (t.round && t.round->uploads.contains(options_.member_name)) {
+        log_once("drop-out/" + run->plan.run_id, spdlog::level::warn,
+                 "TEST (test_drop_out_after_upload): takes no more part in run " +
+                     run->plan.run_id + " after its masked upload of round " +
+                     std::to_string(t.index));
+        return;
+      }
+    }
+  }
   const chain::Turn* turn = run->current_turn();
   if (turn == nullptr) return;
   const Step s{height, state, *run, *turn};

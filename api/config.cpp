@@ -198,11 +198,12 @@ Status parse_agent_sections(const toml::table& root, const fs::path& base_dir,
   if (const toml::node* n = root.get("training")) {
     const auto* t = n->as_table();
     if (t == nullptr) return config_error(config_path, "'training' must be a table ([training])");
-    if (auto s = check_unknown_keys(
-            *t,
-            {"enabled", "train_csv", "validation_csv", "feature_schema", "work_dir",
-             "torch_threads", "malicious_label_flip", "malicious_ignore_privacy_budget"},
-            "training", config_path);
+    if (auto s =
+            check_unknown_keys(*t,
+                               {"enabled", "train_csv", "validation_csv", "feature_schema",
+                                "work_dir", "torch_threads", "malicious_label_flip",
+                                "malicious_ignore_privacy_budget", "test_drop_out_after_upload"},
+                               "training", config_path);
         !s) {
       return s.error();
     }
@@ -211,7 +212,9 @@ Status parse_agent_sections(const toml::table& root, const fs::path& base_dir,
          {std::pair<std::string_view, bool*>{"enabled", &tc.enabled},
           std::pair<std::string_view, bool*>{"malicious_label_flip", &tc.malicious_label_flip},
           std::pair<std::string_view, bool*>{"malicious_ignore_privacy_budget",
-                                             &tc.malicious_ignore_privacy_budget}}) {
+                                             &tc.malicious_ignore_privacy_budget},
+          std::pair<std::string_view, bool*>{"test_drop_out_after_upload",
+                                             &tc.test_drop_out_after_upload}}) {
       if (const toml::node* b = t->get(key)) {
         const auto* v = b->as_boolean();
         if (v == nullptr)

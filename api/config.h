@@ -56,6 +56,10 @@
 //   malicious_ignore_privacy_budget = false  # trains every epoch of a DP-SGD plan
 //                                      # whatever its privacy budget allows (tests of
 //                                      # a dishonest hospital; never in production)
+//   test_drop_out_after_upload = false # federated: takes no part in a run once its
+//                                      # first masked upload is on the ledger (tests
+//                                      # of a partner lost after masking; never in
+//                                      # production)
 //
 //   [model_cache]    # optional: this node's copies of approved models (agent/model_cache.h)
 //   enabled              = true        # false: the object store holds the only copy
@@ -169,6 +173,11 @@ struct TrainingConfig {
   // plan's epochs whatever its privacy budget allows; the ledger refuses its
   // SaveRequest once that passes the budget (privacy_budget_exceeded).
   bool malicious_ignore_privacy_budget = false;
+  // Test-only partner lost after masking (issue 15): once one of its masked
+  // uploads of a federated run is on the ledger, the agent does nothing more
+  // for that run (no share revealed, no aggregate, no vote), like a hospital
+  // whose agent died right after its upload.
+  bool test_drop_out_after_upload = false;
 };
 
 // [model_cache]: what the partner agent keeps of approved models, and how

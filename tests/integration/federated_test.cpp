@@ -2,18 +2,21 @@
 // agents: the hospitals train in parallel, round after round, and only the
 // sum of their updates is ever unmasked (docs/PROTOCOL.md §21).
 //
-//   round 0  hospital-d's agent is killed as soon as its masked upload is on
-//            the ledger: the others reveal their shares of its self-mask
-//            seed, the ledger reconstructs it, and the round's aggregate
-//            holds all four updates.
+//   round 0  hospital-d's agent stops taking part once its masked upload is
+//            on the ledger (testnet.sh --drop-out: deterministic, where a
+//            kill would race the next block), and is then killed: the others
+//            reveal their shares of its self-mask seed, the ledger
+//            reconstructs it, and the round's aggregate holds all four
+//            updates.
 //   round 1  three partners (hospital-d never shares again); hospital-d's key
-//            (its node is up) sends a RoundUpload for another round and a
-//            RoundShare after the sharing phase: both refused, with their
+//            (its node is up) sends a RoundUpload for round 7 and a
+//            RoundShare for round 0: both refused (wrong_round), with their
 //            reasons on the ledger.
-//   round 2  hospital-c's masked upload is tampered with in the store once it
-//            is on the ledger: the aggregator finds it does not match its
-//            hash, says so on the ledger (a complaint, which ends nothing),
-//            and the round expires with no candidate.
+//   round 2  hospital-c's masked upload is changed in the store as soon as
+//            it is written (its RoundUpload names the bytes it wrote): the
+//            aggregator finds it does not match its hash, says so on the
+//            ledger (a complaint, which ends nothing), and the round expires
+//            with no candidate.
 //   round 3  three partners again: approved.
 //
 // Every candidate is the FedAvg of its round's uploads, recomputed by every
@@ -77,6 +80,7 @@ TEST(Federated, RoundsSurviveADropoutRefuseAttacksAndComplainAboutATamperedUploa
   o.plan = write_plan(dir.path(), data);
   o.store = "file://" + store.string();
   o.data = data;
+  o.drop_out = "hospital-d";
   Testnet net(o);
   ASSERT_TRUE(net.ok()) << net.error();
   const int d = net.index_of("hospital-d");
@@ -90,7 +94,7 @@ TEST(Federated, RoundsSurviveADropoutRefuseAttacksAndComplainAboutATamperedUploa
   };
   json r;
 
-  // Round 0: hospital-d drops out right after its upload.
+  // Round 0: hospital-d drops out right after its upload; then its agent dies.
   ASSERT_TRUE(wait_until(
       [&] {
         r = run();
@@ -101,12 +105,11 @@ TEST(Federated, RoundsSurviveADropoutRefuseAttacksAndComplainAboutATamperedUploa
       << r.dump(2).substr(0, 3000);
   ASSERT_TRUE(net.stop(d, true, Testnet::Process::agent));
 
-  // Round 1: once it uploads, hospital-d's key plays the attacker.
+  // Once round 1 began, hospital-d's key plays the attacker.
   ASSERT_TRUE(wait_until(
       [&] {
         r = run();
-        const json* t = turn(r, 1);
-        return t && (*t)["phase"] == "round_uploading";
+        return turn(r, 1) != nullptr;
       },
       120s))
       << r.dump(2).substr(0, 3000);
@@ -123,30 +126,23 @@ TEST(Federated, RoundsSurviveADropoutRefuseAttacksAndComplainAboutATamperedUploa
   ASSERT_TRUE(wait_until([&] { return net.committed(d, upload_tx); }, 30s));
   chain::pb::RoundShare late;
   late.set_run_id("fed");
-  late.set_round(1);
+  late.set_round(0);
   const std::string share_tx =
       net.submit_tx(d, d, chain::pb::TX_ROUND_SHARE, late.SerializeAsString(), &why);
   ASSERT_FALSE(share_tx.empty()) << why;
   ASSERT_TRUE(wait_until([&] { return net.committed(d, share_tx); }, 30s));
 
-  // Round 2: hospital-c's masked update is changed in the store.
-  std::string tampered_key;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        r = run();
-        const json* t = turn(r, 2);
-        if (!t || !round_has(*t, "uploads", "hospital-c")) return false;
-        tampered_key = round_of(*t)["uploads"]["hospital-c"]["object_key"];
-        return true;
-      },
-      120s))
-      << r.dump(2).substr(0, 3000);
+  // Round 2: hospital-c's masked update is changed in the store as soon as
+  // it is there (the file store renames a complete object into place).
+  const fs::path file = store / "runs" / "fed" / "rounds" / "2" / "hospital-c.masked";
+  ASSERT_TRUE(wait_until([&] { return fs::exists(file); }, 120s));
   {
-    const fs::path file = store / tampered_key;
     std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
     ASSERT_TRUE(f) << file;
+    f.seekg(100);
+    const char byte = static_cast<char>(f.get());
     f.seekp(100);
-    f.put('\x5a');
+    f.put(static_cast<char>(~byte));  // one masked value, changed
   }
 
   ASSERT_TRUE(wait_until(
@@ -163,6 +159,7 @@ TEST(Federated, RoundsSurviveADropoutRefuseAttacksAndComplainAboutATamperedUploa
   // although it never revealed a share after its upload.
   for (const auto& h : kHospitals) EXPECT_TRUE(round_has(r0, "uploads", h)) << h;
   EXPECT_FALSE(round_has(r0, "unmasks", "hospital-d")) << r0["round"].dump(2);
+  EXPECT_TRUE(round_of(r0)["self_seeds"].contains("hospital-d")) << r0["round"].dump(2);
   EXPECT_FALSE(r0["votes"].is_null());
   for (const auto& v : r0["votes"]) EXPECT_NE(v["voter"], "hospital-d");
 
@@ -176,9 +173,9 @@ TEST(Federated, RoundsSurviveADropoutRefuseAttacksAndComplainAboutATamperedUploa
       refused.insert(f["type"].get<std::string>() + ": " + f["reason"].get<std::string>());
   EXPECT_EQ(refused.size(), 2u) << r["refusals"].dump(2);
   for (const auto& f : r["refusals"]["recent"]) {
-    if (f["type"] == "TX_ROUND_UPLOAD") {
-      EXPECT_NE(f["reason"].get<std::string>().find("round"), std::string::npos) << f.dump();
-    }
+    if (f["sender"] != "hospital-d") continue;
+    EXPECT_TRUE(f["type"] == "TX_ROUND_UPLOAD" || f["type"] == "TX_ROUND_SHARE") << f.dump();
+    EXPECT_NE(f["reason"].get<std::string>().find("round"), std::string::npos) << f.dump();
   }
 
   const json& r2 = r["turns"][2];

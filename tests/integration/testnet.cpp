@@ -62,6 +62,7 @@ Testnet::Testnet(const TestnetOptions& o) {
   if (!o.data.empty()) args.insert(args.end(), {"--data", o.data.string()});
   if (!o.malicious.empty()) args.insert(args.end(), {"--malicious", o.malicious});
   if (!o.overspend.empty()) args.insert(args.end(), {"--overspend", o.overspend});
+  if (!o.drop_out.empty()) args.insert(args.end(), {"--drop-out", o.drop_out});
   if (!o.agent_link.empty()) args.insert(args.end(), {"--agent-link", o.agent_link});
   if (o.model_check_s > 0)
     args.insert(args.end(), {"--model-check-s", std::to_string(o.model_check_s)});

@@ -39,6 +39,7 @@ struct TestnetOptions {
   std::filesystem::path data;      // `baton data split` output: [training] per node
   std::string malicious;           // a node that flips its training labels
   std::string overspend;           // a node that trains past its privacy budget (--overspend)
+  std::string drop_out;            // a node lost after its first masked upload (--drop-out)
   int model_check_s = 0;           // [model_cache] check_interval_s; 0: the node's default
   // How the agents reach their nodes (testnet.sh --agent-link): "" or
   // "http" (plain, loopback), "https" (every admin API over TLS, pinned;
