@@ -298,7 +298,8 @@ SPONSOR_KEY="$DIR/keys/$SPONSOR.key"
 step "the sponsor funds the run: $ESCROW credits into its escrow (baton run fund)"
 "$BATON" run fund --run demo --amount "$ESCROW" --genesis "$DIR/genesis.json" --key "$SPONSOR_KEY" \
   --node "$URL" --json >"$DIR/fund.json"
-echo "  FundRun $(jq -r .hash "$DIR/fund.json") from $SPONSOR; turn 0 begins once it commits"
+first="turn 0"; [[ $MODE == chained ]] || first="round 0"
+echo "  FundRun $(jq -r .hash "$DIR/fund.json") from $SPONSOR; $first begins once it commits"
 
 if [[ $MODE == federated ]]; then
   step "training: in each round every hospital trains, and all four vote on the aggregate (baton run status --node $URL)"
@@ -349,7 +350,7 @@ for t in done[seen:]:
             why = " (%s dealt shares that do not reconstruct its secret)" % t["round"]["failed_dealer"]
         for who, c in sorted(t["round"].get("complaints", {}).items()):
             why += " [%s: %s: %s]" % (who, c["reason"], c["detail"])
-        by = " aggregated by %s" % t["partner"] if t["partner"] else ""
+        by = ", aggregated by %s" % t["partner"] if t["partner"] else ""
         out.append("round %d: %s uploaded%s: %s%s%s" % (t["turn"], ",".join(sorted(t["round"]["uploads"])),
                                                        by, t["decision"], why, ": " + votes if votes else ""))
         continue
