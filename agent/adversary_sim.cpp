@@ -266,7 +266,7 @@ Status play_turn(Consortium& cs, const learning::Model& initial, const learning:
         }
         break;
       }
-      case chain::TurnPhase::done:
+      default:  // done; the simulation plays chained plans only (no rounds)
         break;
     }
   }
