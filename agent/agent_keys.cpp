@@ -4,6 +4,32 @@
 
 namespace baton::agent {
 
+std::vector<chain::MemberPublicKeys> candidate_recipients(
+    const std::vector<chain::GenesisMember>& members) {
+  std::vector<chain::MemberPublicKeys> recipients;
+  for (const auto& m : members)
+    if (!m.has_role(chain::kRoleSponsor)) recipients.push_back({m.name, m.ed25519, m.x25519});
+  std::sort(recipients.begin(), recipients.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  return recipients;
+}
+
+JournalCandidate journal_candidate(const std::string& run_id, std::uint64_t turn,
+                                   const SealedModel& sealed, std::uint64_t train_samples,
+                                   std::string metrics_json, std::string payload) {
+  JournalCandidate jc;
+  jc.run_id = run_id;
+  jc.turn = turn;
+  jc.object_key = sealed.object_key;
+  jc.ciphertext_sha256 = sealed.blob_sha256.hex();
+  jc.model_sha256 = sealed.model_sha256.hex();
+  jc.envelope_json = sealed.envelope_json;
+  jc.train_samples = train_samples;
+  jc.metrics_json = std::move(metrics_json);
+  jc.payload = std::move(payload);
+  return jc;
+}
+
 chain::SaveRecord save_record_for(const SealedModel& sealed,
                                   const std::optional<chain::Hash>& parent,
                                   std::uint64_t train_samples, std::string metrics_json) {

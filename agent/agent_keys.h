@@ -7,14 +7,28 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "chain/crypto.h"
 #include "chain/result.h"
+#include "chain/genesis.h"
 #include "chain/training.h"
+#include "agent/agent_journal.h"
 #include "agent/model_handoff.h"
 #include "storage/envelope.h"
 
 namespace baton::agent {
+
+// Who a candidate is sealed for: every genesis member but a sponsor (it gets
+// the final model's key only after its release, agent/key_grant.h, never a
+// candidate's), in name order.
+std::vector<chain::MemberPublicKeys> candidate_recipients(
+    const std::vector<chain::GenesisMember>& members);
+
+// What the journal keeps of a sealed candidate and its SaveRequest `payload`.
+JournalCandidate journal_candidate(const std::string& run_id, std::uint64_t turn,
+                                   const SealedModel& sealed, std::uint64_t train_samples,
+                                   std::string metrics_json, std::string payload);
 
 // The ledger record of a sealed candidate (every recipient of its envelope).
 chain::SaveRecord save_record_for(const SealedModel& sealed,

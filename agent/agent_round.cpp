@@ -324,15 +324,10 @@ PartnerAgent::Acted PartnerAgent::aggregate_round(const Step& s) {
                                         "the aggregate changed nothing: " + *same, false, 1};
       return Acted::failed;
     }
-    std::vector<chain::MemberPublicKeys> recipients;
-    for (const auto& m : options_.members)
-      if (!m.has_role(chain::kRoleSponsor)) recipients.push_back({m.name, m.ed25519, m.x25519});
-    std::sort(recipients.begin(), recipients.end(),
-              [](const auto& a, const auto& b) { return a.name < b.name; });
     auto sealed =
         seal_and_upload(*store_, aggregate->model_bytes,
                         binding_for(s.run, round, options_.member_name, s.turn.head_before),
-                        recipients, keeping_handoff());
+                        candidate_recipients(options_.members), keeping_handoff());
     if (!sealed) {
       const std::uint32_t attempts = ++store_failures_["seal/" + turn_key];
       failures_[turn_key] =
@@ -349,16 +344,8 @@ PartnerAgent::Acted PartnerAgent::aggregate_round(const Step& s) {
     const chain::pb::SaveRequest r = chain::save_request_to_proto(
         run_id, round,
         save_record_for(*sealed, s.turn.head_before, s.turn.round->total_weight(), metrics.dump()));
-    JournalCandidate jc;
-    jc.run_id = run_id;
-    jc.turn = round;
-    jc.object_key = sealed->object_key;
-    jc.ciphertext_sha256 = sealed->blob_sha256.hex();
-    jc.model_sha256 = sealed->model_sha256.hex();
-    jc.envelope_json = sealed->envelope_json;
-    jc.train_samples = s.turn.round->total_weight();
-    jc.metrics_json = metrics.dump();
-    jc.payload = r.SerializeAsString();
+    JournalCandidate jc = journal_candidate(run_id, round, *sealed, s.turn.round->total_weight(),
+                                            metrics.dump(), r.SerializeAsString());
     if (auto st = journal_.put_candidate(std::move(jc)); !st) {
       log_once("journal", spdlog::level::err,
                "cannot write the agent journal, so the aggregate is not submitted: " +

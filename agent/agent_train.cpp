@@ -98,15 +98,9 @@ PartnerAgent::Acted PartnerAgent::train_and_save(const Step& s) {
                                         "training changed nothing: " + *same, false, 1};
       return Acted::failed;
     }
-    std::vector<chain::MemberPublicKeys> recipients;
-    // Not a sponsor: it gets the final model's key only after its release
-    // (agent/key_grant.h), never a candidate's.
-    for (const auto& m : options_.members)
-      if (!m.has_role(chain::kRoleSponsor)) recipients.push_back({m.name, m.ed25519, m.x25519});
-    std::sort(recipients.begin(), recipients.end(),
-              [](const auto& a, const auto& b) { return a.name < b.name; });
-    auto sealed = seal_and_upload(*store_, bytes, binding_for(s.run, s.turn.index, s.turn.partner, s.run.head),
-                                  recipients, keeping_handoff());
+    auto sealed = seal_and_upload(*store_, bytes,
+                                  binding_for(s.run, s.turn.index, s.turn.partner, s.run.head),
+                                  candidate_recipients(options_.members), keeping_handoff());
     if (!sealed) {
       const std::uint32_t attempts = ++store_failures_["seal/" + turn_key];
       failures_[turn_key] =
@@ -139,16 +133,8 @@ PartnerAgent::Acted PartnerAgent::train_and_save(const Step& s) {
         run_id, s.turn.index,
         save_record_for(*sealed, s.run.head, data->train.rows, metrics.dump()));
     set_privacy_fields(r, privacy->spend);  // fields 12..14 (docs/PROTOCOL.md §20.2)
-    JournalCandidate jc;
-    jc.run_id = run_id;
-    jc.turn = s.turn.index;
-    jc.object_key = sealed->object_key;
-    jc.ciphertext_sha256 = sealed->blob_sha256.hex();
-    jc.model_sha256 = sealed->model_sha256.hex();
-    jc.envelope_json = sealed->envelope_json;
-    jc.train_samples = data->train.rows;
-    jc.metrics_json = metrics.dump();
-    jc.payload = r.SerializeAsString();
+    JournalCandidate jc = journal_candidate(run_id, s.turn.index, *sealed, data->train.rows,
+                                            metrics.dump(), r.SerializeAsString());
     if (auto st = journal_.put_candidate(std::move(jc)); !st) {
       log_once("journal", spdlog::level::err,
                "cannot write the agent journal, so the candidate is not submitted: " +

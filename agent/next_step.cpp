@@ -3,7 +3,6 @@
 #include "agent/round_step.h"
 
 namespace baton::agent {
-namespace {
 
 Abandon clipped(chain::LoadFailure reason, std::string detail) {
   if (detail.size() > chain::kMaxAbandonDetailBytes) {
@@ -12,6 +11,8 @@ Abandon clipped(chain::LoadFailure reason, std::string detail) {
   }
   return {reason, std::move(detail)};
 }
+
+namespace {
 
 // Why this agent cannot train at all on its turn, if it cannot.
 std::optional<Abandon> cannot_take_part(const AgentMemory& memory) {

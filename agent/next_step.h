@@ -87,6 +87,10 @@ struct Abandon {
   bool operator==(const Abandon&) const = default;
 };
 
+// An Abandon whose detail is clipped to chain::kMaxAbandonDetailBytes
+// (ending in "..." when it was longer).
+Abandon clipped(chain::LoadFailure reason, std::string detail);
+
 // What the agent remembers of the active run and its current turn: its
 // journal and this process's memory. The acting side fills it from the same
 // state it passes to next_step().

@@ -5,14 +5,6 @@
 namespace baton::agent {
 namespace {
 
-Abandon clipped(chain::LoadFailure reason, std::string detail) {
-  if (detail.size() > chain::kMaxAbandonDetailBytes) {
-    detail.resize(chain::kMaxAbandonDetailBytes - 3);
-    detail += "...";
-  }
-  return {reason, std::move(detail)};
-}
-
 // A failure past its retries: said once on the ledger, then nothing.
 std::optional<NextStep> after_failure(const AgentMemory& memory, std::uint32_t store_attempts) {
   const auto& f = memory.failure;

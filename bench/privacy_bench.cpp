@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "chain/privacy_accountant.h"
 
 namespace {
@@ -34,12 +35,7 @@ namespace chain = baton::chain;
   std::exit(2);
 }
 
-std::string load_average() {
-  std::ifstream f("/proc/loadavg");
-  std::string a, b, c;
-  f >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
+using baton::bench::load_average;
 
 double cpu_seconds() {
   timespec ts{};

@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "chain/training.h"
 #include "learning/model_spec.h"
 #include "secagg/secagg.h"
@@ -41,12 +42,7 @@ namespace sa = baton::secagg;
   std::exit(2);
 }
 
-std::string load_average() {
-  std::ifstream f("/proc/loadavg");
-  std::string a, b, c;
-  f >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
+using baton::bench::load_average;
 
 double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();

@@ -14,6 +14,7 @@
 #include "chain/crypto.h"
 #include "api/training_json.h"
 #include "tests/integration/ledgers.h"
+#include "tests/integration/run_plans.h"
 #include "api/http_client.h"
 #include "tests/integration/testnet.h"
 
@@ -26,8 +27,6 @@ using nlohmann::json;
 using testing::read_text;
 using testing::wait_until;
 using testing::write_text;
-
-const std::vector<std::string> kHospitals{"hospital-a", "hospital-b", "hospital-c", "hospital-d"};
 
 // `baton data split` of breast_cancer among the four hospitals, once.
 const fs::path& split_dir() {
@@ -48,29 +47,8 @@ const fs::path& split_dir() {
 // second per turn: long enough for a test to act while the run goes on.
 fs::path write_plan(const fs::path& dir, const std::string& run_id, int cycles, int epochs,
                     int load_blocks) {
-  const json split = json::parse(read_text(split_dir() / "split.json"));
-  const json features = split["feature_columns"];
-  const json plan{
-      {"run_id", run_id},
-      {"model",
-       {{"architecture", "mlp"},
-        {"hidden", {64, 32}},
-        {"input_shape", {features.size()}},
-        {"num_classes", 2}}},
-      {"dataset",
-       {{"feature_columns", features}, {"label_column", "malignant"}, {"positive_value", "1"}}},
-      {"partners", kHospitals},
-      {"cycles", cycles},
-      {"training",
-       {{"epochs", epochs},
-        {"batch_size", 32},
-        {"optimizer", "adam"},
-        {"learning_rate", 0.001},
-        {"weight_decay", 0},
-        {"seed", 1}}},
-      {"vote_policy", {{"kind", "delong"}, {"alpha", 0.05}}},
-      {"quorum", {{"num", 1}, {"den", 2}}},
-      {"deadlines", {{"load_blocks", load_blocks}, {"save_blocks", 120}, {"vote_blocks", 40}}}};
+  json plan = base_plan(split_dir(), run_id, kHospitals, cycles, epochs, 120);
+  plan["deadlines"] = {{"load_blocks", load_blocks}, {"save_blocks", 120}, {"vote_blocks", 40}};
   const fs::path p = dir / (run_id + "-plan.json");
   write_text(p, plan.dump(2));
   return p;

@@ -21,6 +21,7 @@
 #include "agent/agent_keys.h"
 #include "agent/model_handoff.h"
 #include "api/training_json.h"
+#include "tests/integration/run_plans.h"
 #include "chain/block.h"
 #include "storage/ledger_store.h"
 #include "storage/object_store.h"
@@ -36,8 +37,6 @@ using nlohmann::json;
 using testing::read_text;
 using testing::wait_until;
 using testing::write_text;
-
-const std::vector<std::string> kHospitals{"hospital-a", "hospital-b", "hospital-c", "hospital-d"};
 
 json read_json(const fs::path& p) {
   std::ifstream in(p);
@@ -64,29 +63,8 @@ const fs::path& split_dir() {
 // A plan like the demo's (MLP 30-64-32, delong 0.05) for `partners`.
 fs::path write_plan(const fs::path& dir, const std::string& run_id,
                     const std::vector<std::string>& partners, int epochs) {
-  const json split = read_json(split_dir() / "split.json");
-  const json features = split["feature_columns"];
-  const json plan{
-      {"run_id", run_id},
-      {"model",
-       {{"architecture", "mlp"},
-        {"hidden", {64, 32}},
-        {"input_shape", {features.size()}},
-        {"num_classes", 2}}},
-      {"dataset",
-       {{"feature_columns", features}, {"label_column", "malignant"}, {"positive_value", "1"}}},
-      {"partners", partners},
-      {"cycles", 1},
-      {"training",
-       {{"epochs", epochs},
-        {"batch_size", 32},
-        {"optimizer", "adam"},
-        {"learning_rate", 0.001},
-        {"weight_decay", 0},
-        {"seed", 1}}},
-      {"vote_policy", {{"kind", "delong"}, {"alpha", 0.05}}},
-      {"quorum", {{"num", 1}, {"den", 2}}},
-      {"deadlines", {{"load_blocks", 40}, {"save_blocks", 120}, {"vote_blocks", 40}}}};
+  json plan = base_plan(split_dir(), run_id, partners, 1, epochs, 120);
+  plan["deadlines"]["vote_blocks"] = 40;
   const fs::path p = dir / (run_id + "-plan.json");
   write_text(p, plan.dump(2));
   return p;
