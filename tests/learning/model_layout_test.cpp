@@ -5,10 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <fstream>
 #include <limits>
+#include <set>
+#include <sstream>
 #include <string>
 
 #include "learning/model.h"
+#include "tests/support/test_support.h"
 
 namespace baton::learning {
 namespace {
@@ -160,6 +164,56 @@ TEST(ModelSpecBounds, RefusesParameterCountsPastTheBoundWithoutOverflowing) {
   // Inputs at the bound are fine.
   EXPECT_TRUE(validate(ModelSpec::mlp(1 << 20, {})).ok());
   EXPECT_FALSE(validate(ModelSpec{Architecture::cnn2d, {2, 4096, 4097}, {1, 1, 1}, 2}).ok());
+}
+
+// docs/PROTOCOL.md §17.1 lists the tensors of one example spec per
+// architecture in ```text blocks whose first line is "spec JSON" and whose
+// other lines are "name dims..." ("(scalar, int64)" for a rank-0 tensor).
+// The lists must be the networks': learning's layout and a real model's blob.
+TEST(ProtocolLayout, DocumentedTensorsAreTheNetworks) {
+  std::ifstream doc(testing::source_dir() / "docs" / "PROTOCOL.md");
+  ASSERT_TRUE(doc.good());
+  std::string line;
+  std::vector<std::pair<std::string, std::vector<TensorLayout>>> documented;
+  while (std::getline(doc, line)) {
+    if (line != "```text" || !std::getline(doc, line) || line.rfind("spec ", 0) != 0) continue;
+    documented.push_back({line.substr(5), {}});
+    while (std::getline(doc, line) && line != "```") {
+      std::istringstream fields(line);
+      TensorLayout t;
+      fields >> t.name;
+      for (std::string d; fields >> d;) {
+        if (d == "(scalar,") {
+          t.is_float = false;
+          break;
+        }
+        t.dims.push_back(std::stoll(d));
+      }
+      documented.back().second.push_back(std::move(t));
+    }
+  }
+  ASSERT_EQ(documented.size(), 3u) << "one example per architecture";
+  std::set<Architecture> seen;
+  for (const auto& [json, tensors] : documented) {
+    auto spec = spec_from_json(json);
+    ASSERT_TRUE(spec.ok()) << json << ": " << spec.error().message;
+    EXPECT_EQ(to_json(*spec), json) << "the example is the canonical spec text";
+    seen.insert(spec->architecture);
+    const auto layout = tensor_layout(*spec);
+    auto model = Model::create(*spec, 1);
+    ASSERT_TRUE(model.ok()) << model.error().message;
+    const auto real = layout_of_blob(serialize(*model));
+    ASSERT_EQ(tensors.size(), layout.size()) << json;
+    ASSERT_EQ(tensors.size(), real.size()) << json;
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+      EXPECT_EQ(tensors[i].name, layout[i].name) << json << " tensor " << i;
+      EXPECT_EQ(tensors[i].dims, layout[i].dims) << tensors[i].name;
+      EXPECT_EQ(tensors[i].is_float, layout[i].is_float) << tensors[i].name;
+      EXPECT_EQ(tensors[i].name, real[i].name);
+      EXPECT_EQ(tensors[i].dims, real[i].dims) << tensors[i].name;
+    }
+  }
+  EXPECT_EQ(seen.size(), 3u);
 }
 
 }  // namespace
