@@ -4,9 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "learning/csv.h"
 #include "learning/tabular.h"
+#include "tests/support/test_support.h"
 
 namespace baton::learning {
 namespace {
@@ -269,6 +273,130 @@ TEST(PreprocessorJson, RejectsMalformedSchemasWithReasons) {
   expect_error("{\"format\"", "[{\"format\"", "not a JSON object");
   EXPECT_FALSE(Preprocessor::from_json("").ok());
   EXPECT_FALSE(Preprocessor::from_json("{").ok());
+}
+
+// docs/PROTOCOL.md §17.2's rule, written from the text alone: each schema
+// column in order; numeric: float32((v or median) - mean) / scale); the cell
+// is matched by header name; missing = "" or "NA"; categorical: one 0/1 per
+// level, most_frequent when missing, all zeros for an unseen level.
+std::vector<float> encode_by_the_spec(const nlohmann::json& schema, const CsvTable& csv,
+                                      std::size_t row) {
+  std::vector<float> out;
+  for (const auto& column : schema["columns"]) {
+    const int at = csv.column_index(column["name"].get<std::string>());
+    EXPECT_GE(at, 0);
+    const std::string& cell = csv.rows[row][static_cast<std::size_t>(at)];
+    const bool missing = cell.empty() || cell == "NA";
+    if (column["kind"] == "numeric") {
+      const double v = missing ? column["median"].get<double>() : std::stod(cell);
+      out.push_back(
+          static_cast<float>((v - column["mean"].get<double>()) / column["scale"].get<double>()));
+    } else {
+      const std::string level = missing ? column["most_frequent"].get<std::string>() : cell;
+      for (const auto& known : column["levels"]) out.push_back(known == level ? 1.0f : 0.0f);
+    }
+  }
+  return out;
+}
+
+// The ```json block of §17.2 (the one with the format tag after "### 17.2").
+std::string documented_schema() {
+  std::ifstream doc(testing::source_dir() / "docs" / "PROTOCOL.md");
+  std::string line, block;
+  bool in_section = false, in_block = false;
+  while (std::getline(doc, line)) {
+    if (line.rfind("### 17.2", 0) == 0) in_section = true;
+    if (!in_section) continue;
+    if (!in_block && line == "```json") {
+      in_block = true;
+      continue;
+    }
+    if (in_block && line == "```") break;
+    if (in_block) block += line + "\n";
+  }
+  return block;
+}
+
+TEST(ProtocolSchema, WorkedExampleEncodesAsLearning) {
+  const std::string text = documented_schema();
+  ASSERT_NE(text.find("baton-preprocessor/1"), std::string::npos);
+  auto documented = Preprocessor::from_json(text);
+  ASSERT_TRUE(documented.ok()) << documented.error().message;
+
+  // It is what learning fits on all of data/iris.csv.
+  auto csv = read_csv_file(testing::source_dir() / "data" / "iris.csv");
+  ASSERT_TRUE(csv.ok()) << csv.error().message;
+  TableSchema species;
+  species.label_column = "species";
+  auto table = make_table(*csv, species);
+  ASSERT_TRUE(table.ok()) << table.error().message;
+  std::vector<std::size_t> all(table->rows);
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  auto fitted = Preprocessor::fit(*table, all);
+  ASSERT_TRUE(fitted.ok()) << fitted.error().message;
+  ASSERT_EQ(documented->numeric().size(), fitted->numeric().size());
+  for (std::size_t i = 0; i < fitted->numeric().size(); ++i) {
+    EXPECT_EQ(documented->numeric()[i].name, fitted->numeric()[i].name);
+    EXPECT_EQ(documented->numeric()[i].median, fitted->numeric()[i].median) << i;
+    EXPECT_EQ(documented->numeric()[i].mean, fitted->numeric()[i].mean) << i;
+    EXPECT_EQ(documented->numeric()[i].scale, fitted->numeric()[i].scale) << i;
+  }
+  EXPECT_EQ(documented->class_names(), fitted->class_names());
+  EXPECT_EQ(documented->feature_count(), 4u);  // the documented width
+
+  // Every row encodes by the documented rule exactly as learning's encoder.
+  auto encoded = documented->apply(*table, all);
+  ASSERT_TRUE(encoded.ok()) << encoded.error().message;
+  const auto schema = nlohmann::json::parse(text);
+  for (std::size_t r = 0; r < table->rows; ++r) {
+    const auto mine = encode_by_the_spec(schema, *csv, r);
+    ASSERT_EQ(mine.size(), encoded->features);
+    for (std::size_t f = 0; f < mine.size(); ++f)
+      EXPECT_EQ(mine[f], encoded->x[r * encoded->features + f]) << "row " << r << " feature " << f;
+  }
+  // The doc's first row.
+  EXPECT_NEAR(encoded->x[0], -0.90068117, 1e-7);
+  EXPECT_NEAR(encoded->x[1], 1.01900435, 1e-7);
+  EXPECT_NEAR(encoded->x[2], -1.34022653, 1e-7);
+  EXPECT_NEAR(encoded->x[3], -1.31544430, 1e-7);
+  EXPECT_EQ(encoded->y[0], 0);
+}
+
+TEST(ProtocolSchema, CategoricalAndMissingCellsEncodeAsDocumented) {
+  // Fitted on the first four rows; the last has an unseen level and a missing
+  // number, and the NA / empty cells take the median / most frequent level.
+  const char* text =
+      "id,age,stage,sex,outcome\n"
+      "p1,50,I,male,dead\n"
+      "p2,NA,II,female,alive\n"
+      "p3,70,,male,dead\n"
+      "p4,60,II,,alive\n"
+      "p5,,IV,female,dead\n";
+  TableSchema schema = binary("outcome", "dead");
+  schema.drop_columns = {"id"};
+  const Table t = table_of(text, schema);
+  const std::vector<std::size_t> train = {0, 1, 2, 3};
+  auto pre = Preprocessor::fit(t, train);
+  ASSERT_TRUE(pre.ok()) << pre.error().message;
+  auto json_text = pre->to_json();
+  ASSERT_TRUE(json_text.ok());
+  const auto schema_json = nlohmann::json::parse(*json_text);
+  // Width: 1 numeric + levels {I, II} + {female, male}.
+  EXPECT_EQ(pre->feature_count(), 5u);
+  const std::vector<std::size_t> every = {0, 1, 2, 3, 4};
+  auto encoded = pre->apply(t, every);
+  ASSERT_TRUE(encoded.ok()) << encoded.error().message;
+  auto csv = parse_csv(text);
+  ASSERT_TRUE(csv.ok());
+  for (std::size_t r = 0; r < every.size(); ++r) {
+    const auto mine = encode_by_the_spec(schema_json, *csv, r);
+    ASSERT_EQ(mine.size(), encoded->features);
+    for (std::size_t f = 0; f < mine.size(); ++f)
+      EXPECT_EQ(mine[f], encoded->x[r * encoded->features + f]) << "row " << r << " feature " << f;
+  }
+  // p5's stage IV was never seen: both stage features are 0.
+  EXPECT_EQ(encoded->x[4 * 5 + 1], 0.0f);
+  EXPECT_EQ(encoded->x[4 * 5 + 2], 0.0f);
 }
 
 }  // namespace
