@@ -2,7 +2,10 @@
 // --plan`) and a run started by the genesis itself.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "protocol_fixture.h"
+#include "tests/support/test_support.h"
 
 namespace baton::chain::testing {
 namespace {
@@ -189,6 +192,159 @@ TEST(GenesisPlan, StartsItsRunAtBlockOne) {
   EXPECT_EQ(run->started_by, "genesis");
   EXPECT_EQ(run->turns[0].phase, TurnPhase::load_voting);
   EXPECT_EQ(run->turns[0].deadline_height, 1u + 5u);
+}
+
+// The ```json block of docs/PROTOCOL.md §18.1.1.
+std::string documented_plan() {
+  std::ifstream doc(baton::testing::source_dir() / "docs" / "PROTOCOL.md");
+  std::string line, block;
+  bool in_section = false, in_block = false;
+  while (std::getline(doc, line)) {
+    if (line.rfind("#### 18.1.1", 0) == 0) in_section = true;
+    if (!in_section) continue;
+    if (!in_block && line == "```json") {
+      in_block = true;
+      continue;
+    }
+    if (in_block && line == "```") break;
+    if (in_block) block += line + "\n";
+  }
+  return block;
+}
+
+TEST(ProtocolPlanDoc, TheExamplePlanConvertsToTheDocumentedIntegers) {
+  const std::string text = documented_plan();
+  ASSERT_FALSE(text.empty());
+  const json j = json::parse(text);
+  // The members it names: three partners and a sponsor (power 0).
+  Genesis g = fixed_genesis();
+  const char* names[] = {"hospital-a", "hospital-b", "hospital-c", "hospital-d"};
+  for (std::size_t i = 0; i < 4; ++i) g.members[i].name = names[i];
+  GenesisMember sponsor = g.members[3];
+  sponsor.name = "sponsor";
+  sponsor.ed25519 = fixed_member("sponsor", 9).signing.public_key();
+  sponsor.x25519 = fixed_member("sponsor", 9).x25519.public_key();
+  sponsor.p2p_address = "127.0.0.1:26699";
+  sponsor.power = 0;
+  sponsor.roles = {std::string(kRoleSponsor)};
+  g.members.push_back(sponsor);
+
+  auto plan = plan_from_json(g, j);
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  ASSERT_TRUE(plan->has_value());
+  const TrainingPlan& p = **plan;
+  // The table's last column.
+  EXPECT_EQ(p.run_id, "demo");
+  EXPECT_EQ(p.model_spec,
+            R"({"architecture":"mlp","hidden":[64,32],"input_shape":[30],"num_classes":2})");
+  EXPECT_EQ(p.model_spec_hash, sha256(p.model_spec));
+  EXPECT_EQ(p.feature_columns.size(), 2u);
+  EXPECT_EQ(p.label_column, "malignant");
+  EXPECT_EQ(p.positive_value, "1");
+  EXPECT_EQ(p.partners.size(), 3u);
+  EXPECT_EQ(p.cycles, 2u);
+  EXPECT_EQ(p.total_turns(), 6u);
+  EXPECT_EQ(p.epochs, 2u);
+  EXPECT_EQ(p.batch_size, 32u);
+  EXPECT_EQ(p.optimizer, "adam");
+  EXPECT_EQ(p.learning_rate_nano, 1'500'000u);
+  EXPECT_EQ(p.weight_decay_nano, 3u);  // 2.5 nano rounds half away from zero
+  EXPECT_EQ(p.seed, 7u);
+  EXPECT_EQ(p.vote_policy, VotePolicyKind::delong);
+  EXPECT_EQ(static_cast<int>(p.vote_policy), 3);
+  EXPECT_EQ(p.vote_param_ppm, 50'000u);
+  EXPECT_EQ(p.quorum_num, 1u);
+  EXPECT_EQ(p.quorum_den, 2u);
+  EXPECT_EQ(p.load_deadline_blocks, 40u);
+  EXPECT_EQ(p.save_deadline_blocks, 120u);
+  EXPECT_EQ(p.vote_deadline_blocks, 40u);
+  EXPECT_EQ(p.token_mode, TokenMode::delta_auc);
+  EXPECT_EQ(p.turn_order, TurnOrder::rotating);
+  EXPECT_EQ(p.suspend_after, 1u);
+  EXPECT_EQ(p.sponsor, "sponsor");
+  EXPECT_EQ(p.min_escrow, 1000u);
+  EXPECT_EQ(p.funding_deadline_blocks, 200u);
+  EXPECT_EQ(p.release_deadline_blocks, 400u);
+  EXPECT_EQ(p.submission_cost, 5u);
+  EXPECT_EQ(p.deposit, 20u);
+  EXPECT_EQ(p.deposit_factor, 2u);
+  EXPECT_EQ(p.min_balance, 25u);
+  EXPECT_EQ(p.privacy.mechanism, PrivacyMechanism::dp_sgd);
+  EXPECT_EQ(p.privacy.budget_micro, 2'000'000u);
+  EXPECT_EQ(p.privacy.delta_pico, 10'000'000u);
+  EXPECT_EQ(p.privacy.clip_micro, 1'000'000u);
+  EXPECT_EQ(p.privacy.noise_multiplier_micro, 2'000'000u);
+  EXPECT_EQ(p.privacy.sampling_rate_nano, 100'000'000u);
+  // The proto fields the table names (numbers as stored).
+  const pb::TrainingPlan proto = plan_to_proto(p);
+  EXPECT_EQ(proto.vote_policy(), 3u);
+  EXPECT_EQ(proto.token_mode(), 0u);
+  EXPECT_EQ(proto.turn_order(), 1u);
+
+  // Every default of the table: only the required fields given.
+  json minimal = {
+      {"run_id", "demo"},
+      {"model", j["model"]},
+      {"dataset",
+       {{"feature_columns", j["dataset"]["feature_columns"]}, {"label_column", "malignant"}}},
+      {"partners", j["partners"]},
+      {"cycles", 2u}};
+  auto d = decode_plan_json(minimal);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  const TrainingPlan& q = **d;
+  EXPECT_EQ(q.positive_value, "1");
+  EXPECT_EQ(q.epochs, 1u);
+  EXPECT_EQ(q.batch_size, 32u);
+  EXPECT_EQ(q.optimizer, "adam");
+  EXPECT_EQ(q.learning_rate_nano, 1'000'000u);
+  EXPECT_EQ(q.weight_decay_nano, 0u);
+  EXPECT_EQ(q.seed, 0u);
+  EXPECT_EQ(q.vote_policy, VotePolicyKind::strict);
+  EXPECT_EQ(q.vote_param_ppm, 0u);
+  EXPECT_EQ(q.quorum_num, 1u);
+  EXPECT_EQ(q.quorum_den, 2u);
+  EXPECT_EQ(q.load_deadline_blocks, 20u);
+  EXPECT_EQ(q.save_deadline_blocks, 200u);
+  EXPECT_EQ(q.vote_deadline_blocks, 20u);
+  EXPECT_EQ(q.token_mode, TokenMode::delta_auc);
+  EXPECT_EQ(q.turn_order, TurnOrder::fixed);
+  EXPECT_EQ(q.suspend_after, 0u);
+  EXPECT_TRUE(q.sponsor.empty());
+  EXPECT_EQ(q.deposit_factor, 0u);
+  EXPECT_FALSE(q.privacy.enabled());
+  for (const char* required : {"run_id", "model", "partners", "cycles"}) {
+    json missing = minimal;
+    missing.erase(required);
+    EXPECT_FALSE(decode_plan_json(missing).ok()) << required;
+  }
+  json no_label = minimal;
+  no_label["dataset"].erase("label_column");
+  EXPECT_FALSE(decode_plan_json(no_label).ok());
+  // delong's alpha defaults to 0.05; tolerance needs its epsilon.
+  json delong = minimal;
+  delong["vote_policy"] = {{"kind", "delong"}};
+  EXPECT_EQ((*decode_plan_json(delong))->vote_param_ppm, 50'000u);
+  json tolerance = minimal;
+  tolerance["vote_policy"] = {{"kind", "tolerance"}};
+  EXPECT_FALSE(decode_plan_json(tolerance).ok());
+  // Integer fields take integers only.
+  json float_cycles = minimal;
+  float_cycles["cycles"] = 2.0;
+  EXPECT_FALSE(decode_plan_json(float_cycles).ok());
+}
+
+TEST(ProtocolPlanDoc, TheGenesisRunStartsAtHeightZero) {
+  ChainSpec spec = load_chain_spec(encode_genesis(fixed_genesis())).value();
+  TrainingPlan plan = test_plan(4);
+  spec.genesis.training_plan = plan;
+  LedgerState state = initial_state(spec.genesis_hash);
+  EXPECT_TRUE(state.training.empty());
+  begin_block(spec, state, 1);
+  const baton::chain::Run* run = state.training.find_run(plan.run_id);
+  ASSERT_NE(run, nullptr);
+  EXPECT_EQ(run->start_height, 0u);
+  ASSERT_NE(run->current_turn(), nullptr);
+  EXPECT_EQ(run->current_turn()->deadline_height, 0u + plan.load_deadline_blocks);
 }
 
 }  // namespace
