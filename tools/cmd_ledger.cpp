@@ -51,8 +51,15 @@ std::string read_block_or_fail(const storage::LedgerStore& store, std::uint64_t 
   auto bytes = store.block_at(height);
   if (!bytes) fail(bytes.error().message);
   if (!bytes->has_value()) {
+    // Below the tip a block must be there: its absence is a damaged ledger.
+    const std::uint64_t tip = store.tip().height;
+    if (height <= tip) {
+      fail("the ledger is missing the block at height " + std::to_string(height) +
+               " below its tip at height " + std::to_string(tip) + "; run baton ledger verify",
+           Exit::verify_failed);
+    }
     fail("the ledger has no block at height " + std::to_string(height) + "; its tip is at height " +
-         std::to_string(store.tip().height));
+         std::to_string(tip));
   }
   return std::move(bytes->value());
 }
@@ -152,7 +159,8 @@ void tx(const CommonOptions& o, const std::string& hash_hex) {
   const auto& txs = b["transactions"];
   if ((*where)->index >= txs.size())
     fail("the ledger's transaction index points past the end of block " +
-         std::to_string((*where)->height) + "; run baton ledger verify");
+             std::to_string((*where)->height) + "; run baton ledger verify",
+         Exit::verify_failed);
   json t = txs[(*where)->index];
   t["height"] = (*where)->height;
   t["index"] = (*where)->index;
@@ -236,9 +244,11 @@ void export_lines(const CommonOptions& o, const std::string& out_path) {
     if (!blocks || blocks->empty()) {
       file.close();
       fs::remove(tmp, ec);
-      fail(blocks ? "the ledger is missing the block at height " + std::to_string(next) +
-                        "; run baton ledger verify"
-                  : blocks.error().message);
+      if (!blocks) fail(blocks.error().message);
+      fail("the ledger is missing the block at height " + std::to_string(next) +
+               " below its tip at height " + std::to_string(tip.height) +
+               "; run baton ledger verify",
+           Exit::verify_failed);
     }
     for (const std::string& bytes : *blocks) {
       file << block_json(bytes, next++, spec ? &*spec : nullptr, /*with_stored_hex=*/true).dump()

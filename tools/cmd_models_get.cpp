@@ -71,7 +71,10 @@ const json& pick_run(const json& status, const std::string& run_id) {
 
 chain::Hash hash_field(const json& j, const char* field) {
   auto h = chain::Hash::from_hex(j.value(field, ""));
-  if (!h) fail(std::string("the ledger's ") + field + " of the final model is not a hash");
+  if (!h) {
+    fail(std::string("the ledger's ") + field + " of the final model is not a hash",
+         Exit::verify_failed);
+  }
   return *h;
 }
 
@@ -79,7 +82,8 @@ std::array<std::uint8_t, storage::kWrappedKeySize> sealed_box(const std::string&
                                                               const std::string& whose) {
   auto bytes = chain::from_hex(hex);
   if (!bytes || bytes->size() != storage::kWrappedKeySize)
-    fail("the ledger's wrapped key " + whose + " is not an 80-byte sealed box");
+    fail("the ledger's wrapped key " + whose + " is not an 80-byte sealed box",
+         Exit::verify_failed);
   std::array<std::uint8_t, storage::kWrappedKeySize> out{};
   std::copy(bytes->begin(), bytes->end(), out.begin());
   return out;
@@ -185,7 +189,8 @@ void get(const GetOptions& o) {
   const json* turn = nullptr;
   for (const auto& t : run["turns"])
     if (t.value("save_token_id", "") == head && t.contains("save")) turn = &t;
-  if (turn == nullptr) fail("the ledger names head " + head + " but no turn saved it");
+  if (turn == nullptr)
+    fail("the ledger names head " + head + " but no turn saved it", Exit::verify_failed);
   const json& sv = (*turn)["save"];
   const chain::Hash commitment = hash_field(sv, "key_commitment");
   const chain::Hash blob_sha256 = hash_field(sv, "ciphertext_sha256");

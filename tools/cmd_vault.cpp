@@ -39,6 +39,9 @@ Exit exit_for(const Error& e) {
     case VaultErrc::tampered:
     case VaultErrc::truncated:
     case VaultErrc::bad_envelope:
+    // No entry for this key: the key is not a recipient, or the envelope's
+    // keys were changed. Either way the envelope does not verify for it.
+    case VaultErrc::not_recipient:
       return Exit::verify_failed;
     case VaultErrc::invalid_argument:
       return Exit::usage;

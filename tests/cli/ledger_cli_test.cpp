@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+#include <rocksdb/db.h>
 
 #include "chain/crypto.h"
 #include "tests/cli/cli_fixture.h"
@@ -151,6 +152,61 @@ TEST_F(LedgerCli, ExportWritesOneLinePerBlockWithBytesThatHashToTheIds) {
   }
   EXPECT_EQ(height, 15u);
   EXPECT_EQ(previous_id, (*made_)["tip"]);
+}
+
+// A damaged ledger (tampered with through RocksDB itself, no Baton code): every
+// viewing command that finds the damage exits 3, like verify, and export
+// leaves nothing behind.
+std::string be(std::uint64_t v, int bytes) {
+  std::string out(static_cast<std::size_t>(bytes), '\0');
+  for (int i = bytes - 1; i >= 0; --i, v >>= 8)
+    out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xff);
+  return out;
+}
+
+void tamper(const fs::path& dir, const std::string& tx_hash) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const char* name : {"default", "blocks", "block_ids", "txs", "nonces", "meta"})
+    cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir.string(), cfs, &handles, &db).ok());
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  // The transaction index points at index 99 of block 7 (which holds 6).
+  EXPECT_TRUE(db->Put(wo, handles[3], tx_hash, be(7, 8) + be(99, 4)).ok());
+  // Block 5 is gone.
+  EXPECT_TRUE(db->Delete(wo, handles[1], be(5, 8)).ok());
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  delete db;
+}
+
+TEST_F(LedgerCli, ADamagedLedgerFailsEveryViewingCommandWithExitThree) {
+  const RunResult b =
+      run_baton({"ledger", "block", "--data-dir", ledger().string(), "--height", "7", "--json"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  const std::string hash_hex = json::parse(b.out)["transactions"][2]["hash"];
+  const auto hash = baton::chain::from_hex(hash_hex);
+  ASSERT_TRUE(hash.ok());
+  TempDir tmp;
+  const fs::path copy = tmp / "ledger";
+  fs::copy(ledger(), copy, fs::copy_options::recursive);
+  tamper(copy, std::string(hash->begin(), hash->end()));
+
+  expect_one_sentence_failure(
+      run_baton({"ledger", "tx", "--data-dir", copy.string(), "--hash", hash_hex}), 3,
+      "points past the end of block 7");
+  expect_one_sentence_failure(
+      run_baton({"ledger", "block", "--data-dir", copy.string(), "--height", "5"}), 3,
+      "missing the block at height 5");
+  expect_one_sentence_failure(run_baton({"ledger", "export", "--data-dir", copy.string(), "--out",
+                                         (tmp / "chain.jsonl").string()}),
+                              3, "missing the block at height 5");
+  EXPECT_FALSE(fs::exists(tmp / "chain.jsonl"));
+  EXPECT_EQ(run_baton({"ledger", "verify", "--data-dir", copy.string()}).exit_code, 3);
+  // Beyond the tip is the caller's mistake, not damage: exit 1 as before.
+  EXPECT_EQ(run_baton({"ledger", "block", "--data-dir", copy.string(), "--height", "16"}).exit_code,
+            1);
 }
 
 TEST_F(LedgerCli, ExportRefusesToOverwriteAFile) {

@@ -63,7 +63,7 @@ TEST_F(VaultCli, EveryRecipientOpensTheSealedModel) {
 TEST_F(VaultCli, NonRecipientIsRefusedAndNothingIsWritten) {
   ASSERT_EQ(seal().exit_code, 0);
   auto o = open("mallory", "m.pt");
-  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_EQ(o.exit_code, 3);  // the envelope does not verify for this key
   EXPECT_NE(o.err.find("no wrapped key for this member"), std::string::npos) << o.err;
   EXPECT_FALSE(fs::exists(dir_ / "m.pt"));
 }
@@ -162,6 +162,37 @@ TEST_F(VaultCli, AnotherModelsBlobUnderThisNameIsRefused) {
   fs::rename(dir_ / "first.blob", dir_ / "model.blob.other");
   // Keep the second envelope, swap in the first blob.
   auto o = open("alice", "out.pt", "chain-1/model-2/model-1", "model.blob.other");
+  EXPECT_EQ(o.exit_code, 3) << o.err;
+  EXPECT_FALSE(fs::exists(dir_ / "out.pt"));
+}
+
+// The envelope's keys changed: alice's entry now names another public key
+// (so alice's key finds no entry), or carries bob's sealed box (which does
+// not open with alice's key). Both are verification failures: exit 3.
+TEST_F(VaultCli, AnEnvelopeWhoseKeysWereChangedExitsThree) {
+  ASSERT_EQ(seal().exit_code, 0);
+  const std::string original = read_text(dir_ / "model.blob.envelope.json");
+  auto env = nlohmann::json::parse(original);
+  ASSERT_EQ(env["recipients"].size(), 2u);
+  const auto alice_at = env["recipients"][0]["name"] == "alice" ? 0 : 1;
+  env["recipients"][alice_at]["x25519_public"] =
+      env["recipients"][1 - alice_at]["x25519_public"].get<std::string>().substr(0, 62) + "00";
+  write_text(dir_ / "model.blob.envelope.json", env.dump());
+  auto o = open("alice", "out.pt");
+  EXPECT_EQ(o.exit_code, 3) << o.err;
+  EXPECT_FALSE(fs::exists(dir_ / "out.pt"));
+
+  env = nlohmann::json::parse(original);
+  env["recipients"][alice_at]["wrapped_key"] = env["recipients"][1 - alice_at]["wrapped_key"];
+  write_text(dir_ / "model.blob.envelope.json", env.dump());
+  o = open("alice", "out.pt");
+  EXPECT_EQ(o.exit_code, 3) << o.err;
+  EXPECT_FALSE(fs::exists(dir_ / "out.pt"));
+
+  env = nlohmann::json::parse(original);
+  env["key_commitment"] = std::string(64, '0');
+  write_text(dir_ / "model.blob.envelope.json", env.dump());
+  o = open("alice", "out.pt");
   EXPECT_EQ(o.exit_code, 3) << o.err;
   EXPECT_FALSE(fs::exists(dir_ / "out.pt"));
 }
