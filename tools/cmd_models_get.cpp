@@ -44,7 +44,8 @@ using nlohmann::json;
 struct GetOptions {
   std::string data_dir;
   std::string node;
-  std::string run_id;  // empty: the last started
+  std::string run_id;           // empty: the last started
+  std::string model = "final";  // or the 64-hex id of one of the run's models
   std::string key_file;
   std::string store;
   std::string endpoint;
@@ -163,6 +164,113 @@ std::unique_ptr<storage::ObjectStore> open_store(const GetOptions& o) {
   return std::move(*store);
 }
 
+// Downloads the blob of `turn`'s SaveRequest, checks its SHA-256, opens it
+// with `key` and the binding of docs/PROTOCOL.md §13.1 (chain, run/turn-N,
+// parent hex), checks the plaintext's SHA-256 and only then leaves --out.
+void fetch_open_and_write(const GetOptions& o, const json& status, const json& run,
+                          const json& turn, const std::string& model_id,
+                          const storage::DataKey& key, const std::string& key_from,
+                          const chain::MemberSecretKeys& keys) {
+  const std::string run_id = run["run_id"];
+  const json& sv = turn["save"];
+  const chain::Hash blob_sha256 = hash_field(sv, "ciphertext_sha256");
+  const chain::Hash model_sha256 = hash_field(sv, "model_sha256");
+  std::error_code ec;
+  auto store = open_store(o);
+  const std::string object_key = sv["object_key"];
+  const fs::path out = o.out;
+  const fs::path blob =
+      out.parent_path().empty()
+          ? fs::path(".baton-get-" + std::to_string(::getpid()) + ".blob")
+          : out.parent_path() / (".baton-get-" + std::to_string(::getpid()) + ".blob");
+  if (auto st = store->get_file(object_key, blob, true); !st) {
+    const bool missing = st.error().code == static_cast<int>(storage::StoreErrc::not_found);
+    fail("cannot download the model " + object_key + " from " + o.store + ": " +
+             st.error().message +
+             (missing ? std::string("; run `baton models repair --run ") + run_id + "`"
+                      : std::string()),
+         missing ? Exit::failure : Exit::unavailable);
+  }
+  storage::OpenOptions open_options;
+  open_options.overwrite = o.overwrite;
+  open_options.expected_blob_sha256 = blob_sha256;
+  const chain::Bytes ad = storage::model_associated_data(
+      status["chain_id"].get<std::string>(), run_id + "/" + api::candidate_model_id(run, turn),
+      sv.value("parent_model_id", ""));
+  auto opened = storage::open_file(blob, out, key, chain::ByteView(ad), open_options);
+  fs::remove(blob, ec);
+  if (!opened) {
+    if (opened.error().code == static_cast<int>(storage::VaultErrc::io))
+      fail("cannot write " + o.out + ": " + opened.error().message, Exit::failure);
+    fail("the model " + object_key + " in " + o.store +
+             " is not the one the ledger names: " + opened.error().message +
+             "; run `baton models repair --run " + run_id + "` and try again",
+         Exit::verify_failed);
+  }
+  auto plaintext = read_file(out, "the opened model");
+  if (chain::sha256(chain::as_bytes(plaintext)) != model_sha256) {
+    fs::remove(out, ec);
+    fail("the opened model's SHA-256 is not the ledger's model hash " + model_sha256.hex() +
+             ": it was not written",
+         Exit::verify_failed);
+  }
+  const json result{{"run_id", run_id},
+                    {"model_id", model_id},
+                    {"member", keys.name},
+                    {"key", key_from},
+                    {"object_key", object_key},
+                    {"ciphertext_sha256", blob_sha256.hex()},
+                    {"model_sha256", model_sha256.hex()},
+                    {"bytes", plaintext.size()},
+                    {"out", o.out}};
+  if (o.json) {
+    print_json(result);
+  } else {
+    std::cout << "run " << run_id << ": " << (o.model == "final" ? "final model " : "model ")
+              << model_id.substr(0, 12) << " (turn " << turn["turn"].get<std::uint64_t>()
+              << ") written to " << o.out << ", " << plaintext.size() << " bytes, SHA-256 "
+              << model_sha256.hex() << " as on the ledger; key: " << key_from << "\n";
+  }
+}
+
+// --model ID: any model of the run whose SaveRequest (tx hash ID) wraps a key
+// for this member: an approved one, the head, or a candidate the voters
+// rejected. The sponsor's key grants are for the final model only.
+void get_model(const GetOptions& o, const json& status, const json& run,
+               const chain::MemberSecretKeys& keys) {
+  const std::string run_id = run["run_id"];
+  auto id = chain::Hash::from_hex(o.model);
+  if (!id)
+    fail("--model must be final or a model id (64 hex characters), got \"" + o.model + "\"",
+         Exit::usage);
+  const json* turn = nullptr;
+  for (const auto& t : run["turns"])
+    if (t.value("save_request_id", "") == id->hex() && t.contains("save")) turn = &t;
+  if (turn == nullptr) {
+    fail("run " + run_id + " has no model " + id->hex() +
+             " (no SaveRequest of its turns has that id); `baton models lineage` lists them",
+         Exit::failure);
+  }
+  const json& sv = (*turn)["save"];
+  if (!sv["wrapped_keys"].contains(keys.name)) {
+    fail("model " + id->hex().substr(0, 12) + " of run " + run_id + " is not sealed for " +
+             keys.name +
+             ": only the members its SaveRequest names can open it (a sponsor "
+             "gets the final model only, with --model final)",
+         Exit::failure);
+  }
+  const chain::Hash commitment = hash_field(sv, "key_commitment");
+  auto k =
+      open_box(sealed_box(sv["wrapped_keys"][keys.name].get<std::string>(), "for " + keys.name),
+               keys, commitment);
+  if (!k) {
+    fail("the wrapped key for " + keys.name + " of model " + id->hex().substr(0, 12) +
+             " does not open with " + o.key_file + ": " + k.error().message,
+         Exit::verify_failed);
+  }
+  fetch_open_and_write(o, status, run, *turn, id->hex(), *k, "own", keys);
+}
+
 void get(const GetOptions& o) {
   std::error_code ec;
   if (!o.overwrite && fs::exists(o.out, ec)) {
@@ -174,6 +282,7 @@ void get(const GetOptions& o) {
   const json status = training_status_or_exit(o.data_dir, o.node);
   const json& run = pick_run(status, o.run_id);
   const std::string run_id = run["run_id"];
+  if (o.model != "final") return get_model(o, status, run, *keys);
   if (run["status"] != "finished") {
     fail("run " + run_id + " is " + run["status"].get<std::string>() +
              ", not finished: its final model is known only after its last turn",
@@ -193,8 +302,6 @@ void get(const GetOptions& o) {
     fail("the ledger names head " + head + " but no turn saved it", Exit::verify_failed);
   const json& sv = (*turn)["save"];
   const chain::Hash commitment = hash_field(sv, "key_commitment");
-  const chain::Hash blob_sha256 = hash_field(sv, "ciphertext_sha256");
-  const chain::Hash model_sha256 = hash_field(sv, "model_sha256");
 
   // This member's own wrapped key, else a grant to it as the sponsor.
   std::optional<storage::DataKey> key;
@@ -231,61 +338,7 @@ void get(const GetOptions& o) {
   }
   if (!key) no_key(run, *keys, grants_tried);
 
-  auto store = open_store(o);
-  const std::string object_key = sv["object_key"];
-  const fs::path out = o.out;
-  const fs::path blob =
-      out.parent_path().empty()
-          ? fs::path(".baton-get-" + std::to_string(::getpid()) + ".blob")
-          : out.parent_path() / (".baton-get-" + std::to_string(::getpid()) + ".blob");
-  if (auto st = store->get_file(object_key, blob, true); !st) {
-    const bool missing = st.error().code == static_cast<int>(storage::StoreErrc::not_found);
-    fail("cannot download the final model " + object_key + " from " + o.store + ": " +
-             st.error().message +
-             (missing ? std::string("; run `baton models repair --run ") + run_id + "`"
-                      : std::string()),
-         missing ? Exit::failure : Exit::unavailable);
-  }
-  storage::OpenOptions open_options;
-  open_options.overwrite = o.overwrite;
-  open_options.expected_blob_sha256 = blob_sha256;
-  const chain::Bytes ad = storage::model_associated_data(
-      status["chain_id"].get<std::string>(), run_id + "/" + api::candidate_model_id(run, *turn),
-      sv.value("parent_model_id", ""));
-  auto opened = storage::open_file(blob, out, *key, chain::ByteView(ad), open_options);
-  fs::remove(blob, ec);
-  if (!opened) {
-    if (opened.error().code == static_cast<int>(storage::VaultErrc::io))
-      fail("cannot write " + o.out + ": " + opened.error().message, Exit::failure);
-    fail("the final model " + object_key + " in " + o.store +
-             " is not the one the ledger names: " + opened.error().message +
-             "; run `baton models repair --run " + run_id + "` and try again",
-         Exit::verify_failed);
-  }
-  auto plaintext = read_file(out, "the opened model");
-  if (chain::sha256(chain::as_bytes(plaintext)) != model_sha256) {
-    fs::remove(out, ec);
-    fail("the opened model's SHA-256 is not the ledger's model hash " + model_sha256.hex() +
-             ": it was not written",
-         Exit::verify_failed);
-  }
-  const json result{{"run_id", run_id},
-                    {"model_id", head},
-                    {"member", keys->name},
-                    {"key", key_from},
-                    {"object_key", object_key},
-                    {"ciphertext_sha256", blob_sha256.hex()},
-                    {"model_sha256", model_sha256.hex()},
-                    {"bytes", plaintext.size()},
-                    {"out", o.out}};
-  if (o.json) {
-    print_json(result);
-  } else {
-    std::cout << "run " << run_id << ": final model " << head.substr(0, 12) << " (turn "
-              << (*turn)["turn"].get<std::uint64_t>() << ") written to " << o.out << ", "
-              << plaintext.size() << " bytes, SHA-256 " << model_sha256.hex()
-              << " as on the ledger; key: " << key_from << "\n";
-  }
+  fetch_open_and_write(o, status, run, *turn, head, *key, key_from, *keys);
 }
 
 }  // namespace
@@ -294,8 +347,9 @@ void register_models_get_command(CLI::App& models) {
   auto o = std::make_shared<GetOptions>();
   auto* sub = models.add_subcommand(
       "get",
-      "Fetch a finished run's final model, check it against the ledger and open it with a "
-      "member's key (a sponsor's: after its release and a member's key grant)");
+      "Fetch a run's model (by default a finished run's final one), check it against the ledger "
+      "and open it with a member's key (a sponsor's: the final model, after its release and a "
+      "member's key grant)");
   auto* d = sub->add_option("--data-dir", o->data_dir,
                             "ledger directory, or a node's data directory (read from disk)");
   auto* n = sub->add_option("--node", o->node, "a node's admin API URL (GET /training)");
@@ -303,6 +357,9 @@ void register_models_get_command(CLI::App& models) {
   d->excludes(n);
   n->excludes(d);
   sub->add_option("--run", o->run_id, "run id (default: the last started)");
+  sub->add_option("--model", o->model,
+                  "final (default: the run's final model) or a model id (64 hex: the tx hash of "
+                  "its SaveRequest, as `baton models lineage` lists them)");
   sub->add_option("--key", o->key_file, "the member's or sponsor's NAME.key")->required();
   sub->add_option("--store", o->store, "the object store (file:///DIR or s3://BUCKET/PREFIX)")
       ->required();

@@ -139,10 +139,10 @@ struct SponsoredLedger {
     sync();
   }
 
-  RunResult get(std::size_t member, const std::string& out) {
+  RunResult get(std::size_t member, const std::string& out, const std::string& model = "final") {
     return run_baton({"models", "get", "--data-dir", ledger_dir().string(), "--store",
                       "file://" + store_dir().string(), "--key", write_key(dir.path(), member),
-                      "--run", "run-1", "--out", out, "--json"});
+                      "--run", "run-1", "--model", model, "--out", out, "--json"});
   }
 };
 
@@ -210,6 +210,36 @@ TEST(ModelsGetCli, ABlobSwappedInTheStoreIsRefusedAndNothingIsWritten) {
   const RunResult r = l.get(kDave, out);
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_FALSE(fs::exists(out));
+}
+
+// --model ID reads the ledger on disk (--data-dir) and opens one model of the
+// run by its id, for a member its SaveRequest wraps a key for.
+TEST(ModelsGetCli, AModelByItsIdFromTheLedgerOnDisk) {
+  SponsoredLedger l;
+  const std::string out = (l.dir.path() / "by-id.model").string();
+  const RunResult r = l.get(kCarol, out, l.head.hex());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = json::parse(r.out);
+  EXPECT_EQ(j["model_id"], l.head.hex());
+  EXPECT_EQ(j["key"], "own");
+  EXPECT_EQ(read_text(out), l.model);
+
+  const std::string other = (l.dir.path() / "other.model").string();
+  expect_one_sentence_failure(l.get(kCarol, other, std::string(64, 'a')), 1, "has no model");
+  expect_one_sentence_failure(l.get(kCarol, other, "latest"), 2, "--model");
+  // The sponsor's grants are for the final model only, and it has no wrapped key.
+  expect_one_sentence_failure(l.get(kDave, other, l.head.hex()), 1, "not sealed for dave");
+  EXPECT_FALSE(fs::exists(other));
+
+  // A blob swapped in the store: exit 3 and nothing written.
+  const fs::path blob = l.store_dir() / "runs/run-1/models/turn-0.blob";
+  write_text(l.dir.path() / "swap.plain", "another model");
+  fs::remove(blob);
+  const Bytes ad = storage::model_associated_data(kChainId, "run-1/turn-0", "");
+  ASSERT_TRUE(storage::seal_file(l.dir.path() / "swap.plain", blob, l.key, ByteView(ad)).ok());
+  const RunResult swapped = l.get(kCarol, other, l.head.hex());
+  EXPECT_EQ(swapped.exit_code, 3) << swapped.err;
+  EXPECT_FALSE(fs::exists(other));
 }
 
 }  // namespace
