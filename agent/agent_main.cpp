@@ -23,8 +23,10 @@
 #include "api/admin_access.h"
 #include "api/config.h"
 #include "api/daemon.h"
+#include "api/version.h"
 #include "chain/chain_spec.h"
 #include "chain/keys.h"
+#include "learning/torch_version.h"
 #include "storage/object_store.h"
 #include "storage/s3_options.h"
 #include "storage/secret_file.h"
@@ -35,7 +37,7 @@ namespace fs = std::filesystem;
 using namespace baton;
 
 constexpr const char* kUsage =
-    "usage: baton-agent --config agent.toml\n"
+    "usage: baton-agent --config agent.toml | --version\n"
     "Runs one hospital's partner agent beside its batond: follows the node's training state,\n"
     "trains on its turn and votes on the others' models. See docs/OPERATIONS.md.\n";
 
@@ -107,6 +109,10 @@ Result<agent::FollowerSetup> prepare(const api::AgentConfig& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (api::asks_for_version(argc, argv)) {
+    std::cout << api::version_text("baton-agent", learning::libtorch_version());
+    return api::kExitClean;
+  }
   const auto command = api::parse_config_argument(argc, argv, "baton-agent", kUsage);
   if (const int* exit_code = std::get_if<int>(&command)) return *exit_code;
   const std::string& config_path = std::get<std::string>(command);

@@ -7,7 +7,10 @@
 #include <optional>
 #include <string>
 
+#include <torch/version.h>
+
 #include "learning/torch_model.h"
+#include "learning/torch_version.h"
 
 namespace baton::learning {
 namespace {
@@ -212,6 +215,8 @@ class ResNet3d final : public Network {
 constexpr std::size_t kPredictChunkRows = 256;
 
 }  // namespace
+
+std::string_view libtorch_version() { return TORCH_VERSION; }
 
 void init_torch(int threads) {
   std::lock_guard<std::mutex> lock(g_torch_mutex);

@@ -12,12 +12,13 @@
 
 #include "api/config.h"
 #include "api/daemon.h"
+#include "api/version.h"
 #include "node/node.h"
 
 namespace {
 
 constexpr const char* kUsage =
-    "usage: batond --config node.toml\n"
+    "usage: batond --config node.toml | --version\n"
     "Runs one Baton node: P2P consensus with the genesis members, the ledger in the\n"
     "data directory, and the admin HTTP API. See docs/OPERATIONS.md.\n";
 
@@ -25,6 +26,10 @@ constexpr const char* kUsage =
 
 int main(int argc, char** argv) {
   using namespace baton;
+  if (api::asks_for_version(argc, argv)) {
+    std::cout << api::version_text("batond");
+    return api::kExitClean;
+  }
   const auto command = api::parse_config_argument(argc, argv, "batond", kUsage);
   if (const int* exit_code = std::get_if<int>(&command)) return *exit_code;
   const std::string& config_path = std::get<std::string>(command);

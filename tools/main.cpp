@@ -1,13 +1,20 @@
 // `baton`: the consortium admin's command line. See README, "Command line".
 // The commands that need LibTorch run in `baton-learn` (learn_commands.h).
+#include <iostream>
 #include <string_view>
 
 #include "api/protobuf_log.h"
+#include "api/version.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "tools/learn_commands.h"
 
 int main(int argc, char** argv) {
+  // baton links no LibTorch; `baton-learn --version` names the one it uses.
+  if (baton::api::asks_for_version(argc, argv)) {
+    std::cout << baton::api::version_text("baton");
+    return 0;
+  }
   if (argc >= 2) {
     for (const auto& command : baton::tools::kLearnCommands) {
       if (std::string_view(argv[1]) == command.name) return baton::tools::exec_learn(argv);
