@@ -52,6 +52,19 @@ std::string encode_committed_block(const pb::CommittedBlock& block) {
   return block.SerializeAsString();
 }
 
+namespace {
+
+// Accepts the parsed `message` only when `bytes` are the canonical encoding
+// of the whole message, nested messages included: no unknown field at any
+// depth (dropped, recursively, before re-encoding) and re-encoding gives the
+// same bytes (fields in order, each once, defaults omitted, minimal varints).
+bool is_canonical_tree(std::string_view bytes, google::protobuf::Message& message) {
+  message.DiscardUnknownFields();
+  return message.SerializeAsString() == bytes;
+}
+
+}  // namespace
+
 Result<pb::CommittedBlock> decode_committed_block(std::string_view stored_bytes) {
   pb::CommittedBlock block;
   if (stored_bytes.size() > static_cast<std::size_t>(INT32_MAX) ||
@@ -60,6 +73,25 @@ Result<pb::CommittedBlock> decode_committed_block(std::string_view stored_bytes)
   }
   if (!block.has_block() || !block.has_commit()) {
     return make_error("the stored block bytes lack the block or its commit");
+  }
+  if (!is_canonical_tree(stored_bytes, block)) {
+    return make_error(
+        "the stored block bytes are not the canonical encoding of a CommittedBlock (fields out "
+        "of order, repeated, unknown or with default values)");
+  }
+  return block;
+}
+
+Result<pb::Block> decode_block(std::string_view block_bytes) {
+  pb::Block block;
+  if (block_bytes.size() > static_cast<std::size_t>(INT32_MAX) ||
+      !block.ParseFromArray(block_bytes.data(), static_cast<int>(block_bytes.size()))) {
+    return make_error("the block bytes do not decode as a Block");
+  }
+  if (!is_canonical_tree(block_bytes, block)) {
+    return make_error(
+        "the block bytes are not the canonical encoding of a Block (fields out of order, "
+        "repeated, unknown or with default values)");
   }
   return block;
 }

@@ -44,7 +44,13 @@ pb::Block assemble_block(const HeaderFields& fields, std::vector<std::string> tr
 std::string encode_committed_block(const pb::CommittedBlock& block);
 
 // Parses stored bytes. Malformed input (truncated, garbage) is an error with a
-// sentence, never a crash. Field-level checks are check_block_stateless's.
+// sentence, never a crash; so is any encoding but the canonical one
+// (docs/PROTOCOL.md §1), nested Block, Commit and CommitSig included, so a
+// committed block has one byte string. Field-level checks are
+// check_block_stateless's.
 Result<pb::CommittedBlock> decode_committed_block(std::string_view stored_bytes);
+
+// A proposed block's bytes (a Proposal's `block`), canonical only, as above.
+Result<pb::Block> decode_block(std::string_view block_bytes);
 
 }  // namespace baton::chain

@@ -148,9 +148,10 @@ std::string_view to_string(EvidenceInvalid reason) {
 }
 
 pb::DuplicateVoteEvidence make_evidence(const pb::Vote& a, const pb::Vote& b) {
+  const bool a_first = a.block_id() < b.block_id();
   pb::DuplicateVoteEvidence ev;
-  ev.set_vote_a(a.SerializeAsString());
-  ev.set_vote_b(b.SerializeAsString());
+  ev.set_vote_a((a_first ? a : b).SerializeAsString());
+  ev.set_vote_b((a_first ? b : a).SerializeAsString());
   return ev;
 }
 
@@ -165,6 +166,9 @@ Verdict<Equivocation, EvidenceInvalid> check_evidence(const NetworkId& network,
       a.type() != b.type() || a.block_id() == b.block_id()) {
     return EvidenceInvalid::not_conflicting;
   }
+  // One encoding per equivocation: vote_a's block id sorts first (bytes; nil,
+  // the empty id, before any block). The swapped pair is another spelling.
+  if (!(a.block_id() < b.block_id())) return EvidenceInvalid::malformed;
   const PublicKey key = PublicKey::from_bytes(as_bytes(a.validator())).value();
   if (!validators.is_validator(key)) return EvidenceInvalid::unknown_validator;
   if (!verify_vote(network, a) || !verify_vote(network, b)) return EvidenceInvalid::bad_signature;

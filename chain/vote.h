@@ -97,11 +97,14 @@ enum class EvidenceInvalid {
 
 std::string_view to_string(EvidenceInvalid reason);
 
+// The evidence of two conflicting votes, in the one order check_evidence
+// accepts: the vote whose block_id bytes sort first is vote_a (nil first).
 pb::DuplicateVoteEvidence make_evidence(const pb::Vote& a, const pb::Vote& b);
 
 // Both votes well formed (so neither holds an all-zero block id), signed for
 // `network` by the same validator, same height, round and type, different
-// block ids (nil counts as a block id).
+// block ids (nil counts as a block id), vote_a's block id sorting before
+// vote_b's (bytes; malformed otherwise: the swapped pair is a second encoding).
 Verdict<Equivocation, EvidenceInvalid> check_evidence(const NetworkId& network,
                                                       const ValidatorSet& validators,
                                                       const pb::DuplicateVoteEvidence& evidence);

@@ -82,9 +82,9 @@ Status LedgerApplication::check_block(std::uint64_t height, const std::string& b
     return make_error("a block for height " + std::to_string(height) + " does not follow the tip " +
                       std::to_string(state_->height));
   }
-  chain::pb::Block parsed;
-  if (!parsed.ParseFromString(block)) return make_error("the proposed block does not parse");
-  auto decoded = chain::check_block_stateless(spec_, parsed, verified_txs());
+  auto parsed = chain::decode_block(block);
+  if (!parsed) return make_error("the proposed block is refused: " + parsed.error().message);
+  auto decoded = chain::check_block_stateless(spec_, *parsed, verified_txs());
   if (!decoded) return make_error(decoded.reason().message());
   auto after = chain::apply_block(spec_, *state_, *decoded);
   if (!after) return make_error(after.reason().message());
@@ -94,9 +94,9 @@ Status LedgerApplication::check_block(std::uint64_t height, const std::string& b
 
 Result<DecidedBlock> LedgerApplication::accept_decision(const consensus::Decision& decision) {
   chain::pb::CommittedBlock committed;
-  if (!committed.mutable_block()->ParseFromString(decision.block)) {
-    return make_error("the decided block does not parse");
-  }
+  auto decided = chain::decode_block(decision.block);
+  if (!decided) return make_error("the decided block is refused: " + decided.error().message);
+  *committed.mutable_block() = std::move(*decided);
   *committed.mutable_commit() = decision.commit;
   DecidedBlock out;
   if (auto it = checked_.find(decision.block_id); it != checked_.end()) {

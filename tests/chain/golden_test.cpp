@@ -9,6 +9,7 @@
 #include "chain/encoding.h"
 #include "chain/ledger_state.h"
 #include "chain/merkle.h"
+#include "chain/vote.h"
 #include "chain_fixture.h"
 
 namespace baton::chain {
@@ -32,7 +33,7 @@ constexpr char kPrecommitSignSha256[] =
 constexpr char kCommittedBlock1Sha256[] =
     "95bd19c3a321e8fe3ef05a3c1add76bdbd9cb5a98fe4e1b4b188eca6157d2a09";
 constexpr char kEvidenceSha256[] =
-    "2919c50e6e72a8462af96525816dcb9cde7e7c09c8da031ff5a0a875ab45e3e3";
+    "ff767cb17f21ad311e653e2babf40d5d2d16d080086e61378562de099259b8db";
 constexpr std::int64_t kBlock1Time = 1795996800000;
 
 pb::Transaction golden_tx(const TestChain& c) {
@@ -161,6 +162,101 @@ TEST(Canonical, RefusesReorderedFields) {
   pb::Transaction parsed;
   ASSERT_TRUE(parsed.ParseFromString(reordered));    // protobuf itself accepts it...
   EXPECT_FALSE(parse_canonical(reordered, parsed));  // ...but it is not the one encoding
+}
+
+// §1/§7/§9: one encoding per committed block, block and evidence. An
+// attacker (a proposer, or a peer serving blocks in sync) re-spells a valid
+// block: protobuf would parse each spelling to the same message, the block id
+// (SHA-256 of the header bytes) would not change, and two nodes would store
+// different bytes for one block. Each spelling is refused.
+std::string field(int number, const std::string& bytes) {
+  std::string out(1, static_cast<char>(number << 3 | 2));
+  std::size_t n = bytes.size();
+  do {
+    std::uint8_t b = n & 0x7f;
+    n >>= 7;
+    if (n) b |= 0x80;
+    out.push_back(static_cast<char>(b));
+  } while (n);
+  return out + bytes;
+}
+
+TEST(Canonical, ACommittedBlockHasOneEncoding) {
+  TestChain c;
+  const pb::CommittedBlock committed = golden_block(c);
+  const std::string good = encode_committed_block(committed);
+  ASSERT_TRUE(decode_committed_block(good).ok());
+  const std::string block = committed.block().SerializeAsString();
+  const std::string commit = committed.commit().SerializeAsString();
+  ASSERT_EQ(good, field(1, block) + field(2, commit));
+
+  std::vector<std::pair<std::string, std::string>> respelled = {
+      {"commit before block", field(2, commit) + field(1, block)},
+      {"the commit twice", field(1, block) + field(2, commit) + field(2, "")},
+      {"an unknown field at the top", good + std::string("\x78\x01", 2)},
+      {"an unknown field inside the block",
+       field(1, block + std::string("\x78\x01", 2)) + field(2, commit)},
+      {"an unknown field inside a commit signature",
+       field(1, block) +
+           field(2, commit + field(4, committed.commit().signatures(0).SerializeAsString() +
+                                          std::string("\x78\x01", 2)))},
+      {"commit round 0 written out",
+       field(1, block) + field(2, commit + std::string("\x10\x00", 2))},
+      {"a two-byte length for the block",
+       std::string("\x0a", 1) + std::string(1, static_cast<char>((block.size() & 0x7f) | 0x80)) +
+           std::string(1, static_cast<char>(block.size() >> 7 | 0x80)) + std::string(1, '\0') +
+           block + field(2, commit)},
+  };
+  for (const auto& [what, bytes] : respelled) {
+    pb::CommittedBlock parsed;
+    EXPECT_TRUE(parsed.ParseFromString(bytes)) << what << ": protobuf itself accepts it";
+    EXPECT_FALSE(decode_committed_block(bytes).ok()) << what;
+  }
+  // The proposal's block bytes: the same rule.
+  ASSERT_TRUE(decode_block(block).ok());
+  EXPECT_FALSE(decode_block(block + std::string("\x78\x01", 2)).ok());
+  pb::Block txs_first;
+  *txs_first.mutable_transactions() = committed.block().transactions();
+  pb::Block header_only;
+  header_only.set_header(committed.block().header());
+  const std::string swapped = txs_first.SerializeAsString() + header_only.SerializeAsString();
+  pb::Block parsed;
+  ASSERT_TRUE(parsed.ParseFromString(swapped));              // protobuf accepts it...
+  EXPECT_EQ(block_id(parsed), block_id(committed.block()));  // ...with the same id...
+  EXPECT_FALSE(decode_block(swapped).ok());                  // ...but it is refused
+}
+
+TEST(Canonical, EvidenceHasOneVoteOrder) {
+  TestChain c;
+  const Hash id = Hash::from_hex(kBlock1Id).value();
+  const auto block_vote = sign_vote(c.spec.network(), c.key(1), pb::PREVOTE, 1, 0, id);
+  const auto nil_vote = sign_vote(c.spec.network(), c.key(1), pb::PREVOTE, 1, 0, std::nullopt);
+  // make_evidence puts nil (the empty id) first, whatever the argument order.
+  EXPECT_EQ(make_evidence(block_vote, nil_vote).SerializeAsString(),
+            make_evidence(nil_vote, block_vote).SerializeAsString());
+  ASSERT_TRUE(check_evidence(c.spec.network(), c.spec.validators,
+                             make_evidence(block_vote, nil_vote).SerializeAsString())
+                  .ok());
+  // The same equivocation with the votes swapped: a second spelling, refused.
+  pb::DuplicateVoteEvidence swapped;
+  swapped.set_vote_a(block_vote.SerializeAsString());
+  swapped.set_vote_b(nil_vote.SerializeAsString());
+  auto e = check_evidence(c.spec.network(), c.spec.validators, swapped.SerializeAsString());
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.reason(), EvidenceInvalid::malformed);
+  // Two blocks: the smaller id first.
+  Hash other = id;
+  other.bytes[0] ^= 0x80;
+  const auto other_vote = sign_vote(c.spec.network(), c.key(1), pb::PREVOTE, 1, 0, other);
+  const auto& low = id.bytes[0] < other.bytes[0] ? block_vote : other_vote;
+  const auto& high = id.bytes[0] < other.bytes[0] ? other_vote : block_vote;
+  pb::DuplicateVoteEvidence ordered, reversed;
+  ordered.set_vote_a(low.SerializeAsString());
+  ordered.set_vote_b(high.SerializeAsString());
+  reversed.set_vote_a(high.SerializeAsString());
+  reversed.set_vote_b(low.SerializeAsString());
+  EXPECT_TRUE(check_evidence(c.spec.network(), c.spec.validators, ordered).ok());
+  EXPECT_FALSE(check_evidence(c.spec.network(), c.spec.validators, reversed).ok());
 }
 
 }  // namespace

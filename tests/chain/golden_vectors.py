@@ -143,7 +143,8 @@ def vote(signer, pub, vtype, height, rnd, bid):
 
 va = vote(signers[1], pubs[1], 1, 1, 0, block_id)
 vb = vote(signers[1], pubs[1], 1, 1, 0, b"")
-evidence = field_bytes(1, va) + field_bytes(2, vb)
+# vote_a is the vote whose block id sorts first (nil, the empty id, first): §9.
+evidence = field_bytes(1, vb) + field_bytes(2, va)
 print("evidence_sha256     ", sha(evidence).hex())
 
 if len(sys.argv) == 3 and sys.argv[1] == "--write-corpus":
