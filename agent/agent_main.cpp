@@ -56,7 +56,7 @@ Result<agent::FollowerSetup> prepare(const api::AgentConfig& config) {
   if (me == nullptr)
     return make_error("'" + config.name + "' (name in agent.toml) is no member of the genesis");
   auto key_text = storage::read_secret_file(config.key_file);
-  if (!key_text) return make_error("cannot read the key file: " + key_text.error().message);
+  if (!key_text) return make_error("cannot use the key file: " + key_text.error().message);
   auto keys = chain::parse_secret_keys(key_text->view());
   if (!keys) {
     return make_error("key file " + config.key_file.string() +
@@ -88,10 +88,6 @@ Result<agent::FollowerSetup> prepare(const api::AgentConfig& config) {
   if (!store) {
     return make_error("cannot open the object store " + config.store.uri +
                       " ([store] uri): " + store.error().message);
-  }
-  if (!api::is_loopback_host(config.admin_listen.host)) {
-    return make_error("admin_listen " + config.admin_listen.to_string() +
-                      " is not on loopback: the agent's API takes the admin token and has no TLS");
   }
   agent::FollowerSetup setup;
   setup.config = config;

@@ -164,7 +164,8 @@ Result<TlsIdentity> load_or_create_tls_identity(const fs::path& cert_path, const
   if (auto s = check_key_private(key_path); !s) return s.error();
   auto key_text = storage::read_secret_file(key_path, kMaxPemBytes);
   if (!key_text) return key_text.error();
-  auto cert_text = storage::read_secret_file(cert_path, kMaxPemBytes);
+  auto cert_text =
+      storage::read_secret_file(cert_path, kMaxPemBytes, storage::SecretFileAccess::any);
   if (!cert_text) return cert_text.error();
   TlsIdentity id{std::string(cert_text->view()), std::move(*key_text), {}};
   auto cert = first_certificate(id.cert_pem);

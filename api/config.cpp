@@ -597,6 +597,17 @@ Result<AgentConfig> parse_agent_config(std::string_view toml_text, const fs::pat
       if (!hp) return config_error(config_path, "'admin_listen': " + hp.error().message);
       cfg.admin_listen = *hp;
     }
+    // The agent's API has neither TLS nor a token of its own (its node
+    // forwards to it), so it is refused anywhere but loopback.
+    if (!is_loopback_host(cfg.admin_listen.host)) {
+      return config_error(config_path,
+                          "admin_listen " + cfg.admin_listen.to_string() +
+                              " is not a loopback address, and the agent's API has no TLS and no "
+                              "authentication of its own; set admin_listen = \"127.0.0.1:" +
+                              std::to_string(cfg.admin_listen.port) +
+                              "\" (its node reaches it there and serves it with TLS and the "
+                              "admin token)");
+    }
   }
   {
     auto v = get_int(root, "poll_ms", config_path, "", 10, 60'000);

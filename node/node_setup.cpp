@@ -19,9 +19,7 @@ Result<NodeSetup> open_node_setup(const api::NodeConfig& config) {
   // Read into wiped memory; the text is wiped once parsed (the keys live on
   // in locked SecretBytes, chain/secret.h).
   auto key_text = storage::read_secret_file(config.key_file);
-  if (!key_text)
-    return make_error("cannot read the key file: " + key_text.error().message +
-                      "; check its permissions");
+  if (!key_text) return make_error("cannot use the key file: " + key_text.error().message);
   auto keys = chain::parse_secret_keys(key_text->view());
   if (!keys)
     return make_error("key file " + config.key_file.string() +

@@ -5,19 +5,38 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
 namespace baton::storage {
 
-Result<chain::SecretText> read_secret_file(const std::filesystem::path& path,
-                                           std::size_t max_bytes) {
+std::optional<std::string> secret_file_mode_refusal(const std::filesystem::path& path,
+                                                    unsigned mode) {
+  if ((mode & 077) == 0) return std::nullopt;
+  char octal[8];
+  std::snprintf(octal, sizeof octal, "%04o", mode & 07777);
+  return "the secret file " + path.string() + " has mode " + octal +
+         ", so other users of this host may read or change it; Baton refuses such a secret "
+         "as ssh does: run `chmod 600 " +
+         path.string() +
+         "` (and, if others could read it, consider the secret exposed and replace it)";
+}
+
+Result<chain::SecretText> read_secret_file(const std::filesystem::path& path, std::size_t max_bytes,
+                                           SecretFileAccess access) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return make_error("cannot open " + path.string() + ": " + std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
     return make_error(path.string() + " is not a regular file");
+  }
+  if (access == SecretFileAccess::owner_only) {
+    if (auto refusal = secret_file_mode_refusal(path, st.st_mode & 07777)) {
+      ::close(fd);
+      return make_error(std::move(*refusal));
+    }
   }
   if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
     ::close(fd);

@@ -202,6 +202,27 @@ node_url = "http://127.0.0.1:26680"
   EXPECT_NE(node_key.error().message.find("p2p_listen"), std::string::npos);
 }
 
+// Issue 17, safe defaults: the agent's own API (no TLS, no token of its own)
+// never listens off loopback; the config is refused naming the setting.
+TEST(AgentToml, RefusesAnAdminListenOffLoopbackNamingTheSettingAndTheFix) {
+  for (const char* listen : {"0.0.0.0:26681", "10.1.2.3:26681", "[::]:26681", "agent.lan:1"}) {
+    auto c = parse_agent_config(
+        std::string(kAgentBase).insert(1, std::string("admin_listen = \"") + listen + "\"\n"),
+        "/srv/baton/agent.toml");
+    ASSERT_FALSE(c.ok()) << listen;
+    EXPECT_NE(c.error().message.find("admin_listen"), std::string::npos) << c.error().message;
+    EXPECT_NE(c.error().message.find("not a loopback address"), std::string::npos)
+        << c.error().message;
+    EXPECT_NE(c.error().message.find("127.0.0.1:"), std::string::npos) << c.error().message;
+  }
+  for (const char* listen : {"127.0.0.1:26681", "localhost:9", "[::1]:26681"}) {
+    auto c = parse_agent_config(
+        std::string(kAgentBase).insert(1, std::string("admin_listen = \"") + listen + "\"\n"),
+        "/srv/baton/agent.toml");
+    EXPECT_TRUE(c.ok()) << listen << ": " << c.error().message;
+  }
+}
+
 std::string agent_with(const std::string& node_url, const std::string& extra = {}) {
   std::string text = kAgentBase;
   const std::string old = "node_url = \"http://127.0.0.1:26680\"";

@@ -36,6 +36,7 @@ chain::MemberSecretKeys write_member_keys(const fs::path& dir, const std::string
   fs::create_directories(dir);
   auto keys = chain::generate_member_keys(name);
   write_text(dir / (name + ".key"), chain::encode_secret_keys(keys));
+  fs::permissions(dir / (name + ".key"), fs::perms::owner_read | fs::perms::owner_write);
   write_text(dir / (name + ".pub.json"), chain::encode_public_keys(keys.public_keys(p2p_address)));
   return keys;
 }
@@ -48,6 +49,8 @@ void write_consortium(const fs::path& dir, const ConsortiumSpec& spec) {
   for (std::size_t i = 0; i < spec.members; ++i) {
     const auto keys = chain::generate_member_keys(spec.name_prefix + std::to_string(i));
     write_text(dir / "keys" / (keys.name + ".key"), chain::encode_secret_keys(keys));
+    fs::permissions(dir / "keys" / (keys.name + ".key"),
+                    fs::perms::owner_read | fs::perms::owner_write);
     chain::GenesisMember m;
     m.name = keys.name;
     m.ed25519 = keys.signing.public_key();

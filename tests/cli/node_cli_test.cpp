@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -47,6 +48,7 @@ TEST(TxSubmitCli, RefusesAMissingOrGarbageKeyFile) {
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("does not exist"), std::string::npos) << missing.err;
   write_text(dir / "bad.key", "{ not json");
+  ASSERT_EQ(::chmod((dir / "bad.key").c_str(), 0600), 0);
   auto garbage = run_baton({"tx", "submit", "--node", "http://127.0.0.1:1", "--key",
                             (dir / "bad.key").string(), "--note", "x"});
   EXPECT_EQ(garbage.exit_code, 1);
@@ -140,6 +142,55 @@ TEST(BatondCli, TheAgentRefusesATrainingFileThatCannotBeRead) {
   EXPECT_NE(r.err.find("train_csv"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("missing.csv"), std::string::npos) << r.err;
   EXPECT_TRUE(one_sentence(r.err)) << r.err;
+}
+
+// Issue 17, safe defaults: batond, baton-agent and baton refuse a member key
+// file that other users of the host may read or write (a careless `cp` or
+// umask), naming the file, its mode and `chmod 600`, and use nothing of it.
+TEST(SafeDefaultsCli, EveryProgramRefusesAKeyFileOthersMayRead) {
+  OneNode n;
+  const std::filesystem::path key = n.dir / "keys" / "a.key";
+  ASSERT_EQ(::chmod(key.c_str(), 0644), 0);
+  const std::string fix = "chmod 600 " + key.string();
+
+  auto node = run_batond({"--config", n.config.string()});
+  EXPECT_EQ(node.exit_code, 1) << node.err;
+  EXPECT_NE(node.err.find(key.string()), std::string::npos) << node.err;
+  EXPECT_NE(node.err.find("mode 0644"), std::string::npos) << node.err;
+  EXPECT_NE(node.err.find(fix), std::string::npos) << node.err;
+  EXPECT_FALSE(std::filesystem::exists(n.dir / "data")) << "batond went on with an open key";
+
+  write_text(n.dir / "train.csv", "a,label\n1,0\n");
+  write_text(n.dir / "agent.toml",
+             "name = \"a\"\nkey_file = \"keys/a.key\"\ngenesis_file = \"genesis.json\"\n"
+             "node_url = \"http://127.0.0.1:1\"\n[store]\nuri = \"file://" +
+                 (n.dir / "store").string() +
+                 "\"\n[training]\ntrain_csv = \"train.csv\"\nvalidation_csv = "
+                 "\"train.csv\"\n");
+  auto agent =
+      run_program(testing::bin_path("baton-agent"), {"--config", (n.dir / "agent.toml").string()});
+  EXPECT_EQ(agent.exit_code, 1) << agent.err;
+  EXPECT_NE(agent.err.find(fix), std::string::npos) << agent.err;
+
+  auto cli = run_baton(
+      {"tx", "submit", "--node", "http://127.0.0.1:1", "--key", key.string(), "--note", "x"});
+  EXPECT_EQ(cli.exit_code, 1) << cli.err;
+  EXPECT_NE(cli.err.find("mode 0644"), std::string::npos) << cli.err;
+  EXPECT_NE(cli.err.find(fix), std::string::npos) << cli.err;
+
+  // Writable by the group is refused too (someone could plant a key).
+  ASSERT_EQ(::chmod(key.c_str(), 0620), 0);
+  auto writable = run_baton(
+      {"tx", "submit", "--node", "http://127.0.0.1:1", "--key", key.string(), "--note", "x"});
+  EXPECT_EQ(writable.exit_code, 1) << writable.err;
+  EXPECT_NE(writable.err.find("mode 0620"), std::string::npos) << writable.err;
+
+  // With the fix applied the key is used: the CLI gets as far as the node.
+  ASSERT_EQ(::chmod(key.c_str(), 0600), 0);
+  auto fixed = run_baton(
+      {"tx", "submit", "--node", "http://127.0.0.1:1", "--key", key.string(), "--note", "x"});
+  EXPECT_EQ(fixed.exit_code, 4) << fixed.err;
+  EXPECT_EQ(fixed.err.find("chmod"), std::string::npos) << fixed.err;
 }
 
 }  // namespace

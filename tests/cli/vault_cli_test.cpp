@@ -216,6 +216,7 @@ TEST_F(VaultCli, CorruptedEnvelopeIsRefused) {
 TEST_F(VaultCli, BadInputGetsOneSentenceAndCreatesNothing) {
   write_text(dir_ / "garbage.pub.json", "{\"format\": 7}");
   write_text(dir_ / "garbage.key", "not a key");
+  fs::permissions(dir_ / "garbage.key", fs::perms::owner_read | fs::perms::owner_write);
   const std::size_t before = count_entries(dir_.path());
   const std::vector<std::vector<std::string>> cases = {
       {"vault", "seal", "--to", (dir_ / "nobody.pub.json").string(), "--ad", "x", "--in",

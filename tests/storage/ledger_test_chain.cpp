@@ -69,8 +69,11 @@ TestConsortium make_test_consortium(std::size_t count, const std::string& chain_
 void write_consortium(const TestConsortium& consortium, const fs::path& dir) {
   fs::create_directories(dir / "keys");
   spit(dir / "genesis.json", consortium.genesis_text);
-  for (const auto& m : consortium.members)
+  for (const auto& m : consortium.members) {
     spit(dir / "keys" / (m.name + ".key"), chain::encode_secret_keys(m));
+    fs::permissions(dir / "keys" / (m.name + ".key"),
+                    fs::perms::owner_read | fs::perms::owner_write);  // as baton keygen
+  }
 }
 
 TestConsortium read_consortium(const fs::path& dir) {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -70,6 +71,34 @@ TEST_F(PrivateDirectoryTest, RefusesAFileInItsPlace) {
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.error().message.find("not a directory"), std::string::npos)
       << refused.error().message;
+}
+
+// Issue 17: a secret key file that group or others may read or write is
+// refused as ssh refuses one, with its name, its mode and the fix; the
+// check is on the descriptor read, so a swap after a check cannot slip by.
+TEST_F(PrivateDirectoryTest, ASecretFileOthersMayReadOrWriteIsRefusedNamingItsModeAndTheFix) {
+  const fs::path key = root_ / "hospital-a.key";
+  std::ofstream(key) << "{\"format\": \"baton-key-v1\"}";
+  for (const unsigned mode : {0644u, 0640u, 0604u, 0620u, 0602u, 0610u, 0666u}) {
+    ASSERT_EQ(::chmod(key.c_str(), mode), 0);
+    auto r = read_secret_file(key);
+    ASSERT_FALSE(r) << std::oct << mode;
+    const std::string& m = r.error().message;
+    EXPECT_NE(m.find(key.string()), std::string::npos) << m;
+    char octal[8];
+    std::snprintf(octal, sizeof octal, "%04o", mode);
+    EXPECT_NE(m.find(std::string("mode ") + octal), std::string::npos) << m;
+    EXPECT_NE(m.find("chmod 600 " + key.string()), std::string::npos) << m;
+  }
+  for (const unsigned mode : {0600u, 0400u}) {
+    ASSERT_EQ(::chmod(key.c_str(), mode), 0);
+    auto r = read_secret_file(key);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->view(), "{\"format\": \"baton-key-v1\"}");
+  }
+  // A file that is no secret (a TLS certificate) is read whatever its mode.
+  ASSERT_EQ(::chmod(key.c_str(), 0644), 0);
+  EXPECT_TRUE(read_secret_file(key, 64 * 1024, SecretFileAccess::any));
 }
 
 }  // namespace

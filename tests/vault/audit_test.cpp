@@ -38,6 +38,7 @@ class AuditDecrypt : public ::testing::Test {
     const auto alice = chain::generate_member_keys("alice");
     const auto bob = chain::generate_member_keys("bob");
     std::ofstream(dir_ / "bob.key") << chain::encode_secret_keys(bob);
+    fs::permissions(dir_ / "bob.key", fs::perms::owner_read | fs::perms::owner_write);
     chain::Bytes plain(5 * 1000 + 17);
     for (std::size_t i = 0; i < plain.size(); ++i) plain[i] = static_cast<std::uint8_t>(i * 7 + 3);
     write_bytes(dir_ / "plain", plain);
