@@ -43,7 +43,8 @@ Result<std::vector<std::string>> columns_to_drop(const fs::path& file,
 
 // Fits the preprocessor on every row of the training file, with the features
 // in the plan's order.
-Result<std::string> fit_local_schema(const fs::path& train_csv, const chain::TrainingPlan& plan) {
+Result<std::string> fit_local_schema(const fs::path& train_csv, const chain::TrainingPlan& plan,
+                                     const std::optional<std::vector<std::string>>& na_values) {
   auto csv = learning::read_csv_file(train_csv);
   if (!csv) return csv.error();
   learning::CsvTable picked;
@@ -66,6 +67,7 @@ Result<std::string> fit_local_schema(const fs::path& train_csv, const chain::Tra
   learning::TableSchema schema;
   schema.label_column = plan.label_column;
   schema.positive_value = plan.positive_value;
+  if (na_values) schema.na_values = *na_values;
   auto table = learning::make_table(picked, schema);
   if (!table) return make_error(train_csv.string() + ": " + table.error().message);
   if (table->num_classes != 2) {
@@ -153,7 +155,7 @@ Result<LocalData> load_encoded(const TrainingConfig& config, const chain::Traini
     buf << in.rdbuf();
     out.feature_schema = buf.str();
   } else {
-    auto fitted = fit_local_schema(config.train_csv, plan);
+    auto fitted = fit_local_schema(config.train_csv, plan, config.na_values);
     if (!fitted) return fitted.error();
     out.feature_schema = std::move(*fitted);
   }

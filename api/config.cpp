@@ -1,5 +1,6 @@
 #include "api/config.h"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <limits>
@@ -201,7 +202,7 @@ Status parse_agent_sections(const toml::table& root, const fs::path& base_dir,
     if (auto s =
             check_unknown_keys(*t,
                                {"enabled", "train_csv", "validation_csv", "feature_schema",
-                                "work_dir", "torch_threads", "malicious_label_flip",
+                                "na_values", "work_dir", "torch_threads", "malicious_label_flip",
                                 "malicious_ignore_privacy_budget", "test_drop_out_after_upload"},
                                "training", config_path);
         !s) {
@@ -237,6 +238,21 @@ Status parse_agent_sections(const toml::table& root, const fs::path& base_dir,
         return config_error(config_path, "'training." + std::string(key) +
                                              "' is missing; set it to this hospital's CSV file");
       }
+    }
+    if (const toml::node* na = t->get("na_values")) {
+      const auto* a = na->as_array();
+      std::vector<std::string> values;
+      const bool ok = a != nullptr && a->size() <= 64 && a->is_homogeneous<std::string>();
+      if (ok) {
+        for (const auto& v : *a) values.push_back(v.as_string()->get());
+      }
+      if (!ok || std::any_of(values.begin(), values.end(),
+                             [](const std::string& v) { return v.size() > 64; })) {
+        return config_error(config_path,
+                            "'training.na_values' must be an array of at most 64 strings of at "
+                            "most 64 bytes each, e.g. [\"\", \"NA\", \"?\"]");
+      }
+      tc.na_values = std::move(values);
     }
     auto threads = get_int(*t, "torch_threads", config_path, "training", 1, 256);
     if (!threads) return threads.error();

@@ -49,6 +49,8 @@
 //   feature_schema       = ""          # optional: agreed preprocessor JSON
 //   (learning/preprocess.h);
 //                                      # empty: standardise with this hospital's own train_csv
+//   na_values            = ["", "NA"]  # cells that mean "no value" when fitting on
+//                                      # train_csv (a feature_schema file has its own)
 //   work_dir             = ""          # journal, timings, temporary files; default data_dir/agent
 //   torch_threads        = 1           # LibTorch intra-op threads
 //   malicious_label_flip = false       # flips local training labels (tests/demo of a
@@ -166,7 +168,10 @@ struct TrainingConfig {
   std::filesystem::path train_csv;
   std::filesystem::path validation_csv;
   std::filesystem::path feature_schema;  // empty: fit on train_csv
-  std::filesystem::path work_dir;        // default data_dir/agent
+  // The CSV cells that mean "no value" when fitting on train_csv (absent:
+  // "" and "NA"); a feature_schema file carries its own.
+  std::optional<std::vector<std::string>> na_values;
+  std::filesystem::path work_dir;  // default data_dir/agent
   int torch_threads = 1;
   bool malicious_label_flip = false;
   // Test-only dishonest hospital (issue 14): under DP-SGD it trains the

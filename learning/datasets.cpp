@@ -224,6 +224,7 @@ Result<PreparedData> load_csv_dataset(const CsvSchema& schema, const SplitOption
   table_schema.label_column = schema.label_column;
   table_schema.positive_value = schema.positive_value;
   table_schema.drop_columns = schema.drop_columns;
+  table_schema.na_values = schema.na_values;
   auto table = make_table(*csv, table_schema);
   if (!table) return with_context(schema.file.string(), table.error());
   return prepare_table(schema.file.filename().string(), *table, split);
@@ -239,6 +240,8 @@ Result<Dataset> load_csv_with_schema(const CsvSchema& schema,
   table_schema.label_column = schema.label_column;
   table_schema.drop_columns = schema.drop_columns;
   table_schema.labels_for_fitted_schema = true;
+  table_schema.na_values = pre->na_values();
+  table_schema.column_kinds = pre->column_kinds();
   auto table = make_table(*csv, table_schema);
   if (!table) return with_context(schema.file.string(), table.error());
   std::vector<std::size_t> rows(table->rows);

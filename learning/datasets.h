@@ -15,6 +15,7 @@
 
 #include "chain/result.h"
 #include "learning/dataset.h"
+#include "learning/tabular.h"
 
 namespace baton::learning {
 
@@ -53,6 +54,9 @@ struct CsvSchema {
   std::optional<std::string> positive_value;
   // Columns that are neither features nor the label (identifiers, outcomes).
   std::vector<std::string> drop_columns;
+  // The cells that mean "no value" (tabular.h); a schema read with
+  // load_csv_with_schema uses its own instead.
+  std::vector<std::string> na_values = default_na_values();
 };
 
 // Loads, splits and encodes a CSV file as load_builtin does for tabular sets.

@@ -46,6 +46,7 @@ Result<Preprocessor> Preprocessor::fit(const Table& table,
   p.class_names_ = table.class_names;
   p.positive_value_ = table.positive_value;
   p.class_values_ = table.class_values;
+  p.na_values_ = table.na_values;
   for (const FeatureColumn& col : table.columns) {
     if (col.kind == ColumnKind::numeric) {
       std::vector<double> present;
@@ -102,6 +103,13 @@ void Preprocessor::rebuild_feature_names() {
       for (const auto& level : e.levels) feature_names_.push_back(e.name + "=" + level);
     }
   }
+}
+
+std::map<std::string, ColumnKind> Preprocessor::column_kinds() const {
+  std::map<std::string, ColumnKind> out;
+  for (const auto& e : numeric_) out.emplace(e.name, ColumnKind::numeric);
+  for (const auto& e : categorical_) out.emplace(e.name, ColumnKind::categorical);
+  return out;
 }
 
 void Preprocessor::rename_classes(std::vector<std::string> names) {

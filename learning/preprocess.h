@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -67,7 +68,8 @@ class Preprocessor {
   // Errors: not JSON, wrong format tag, a missing or mistyped field, no
   // column, duplicate column names, a non-finite number or scale <= 0,
   // levels empty, unsorted or repeated, most_frequent not among the levels,
-  // fewer than 2 classes.
+  // fewer than 2 classes, na_values not an array of at most 64 strings of at
+  // most 64 bytes each.
   static Result<Preprocessor> from_json(std::string_view json);
 
   const std::vector<std::string>& feature_names() const { return feature_names_; }
@@ -75,6 +77,12 @@ class Preprocessor {
   const std::vector<NumericEncoding>& numeric() const { return numeric_; }
   const std::vector<CategoricalEncoding>& categorical() const { return categorical_; }
   const std::vector<std::string>& class_names() const { return class_names_; }
+  // The cells that mean "no value" (the fitted table's; "na_values" in the
+  // JSON, default_na_values() when absent).
+  const std::vector<std::string>& na_values() const { return na_values_; }
+  // Each fitted column's kind, for make_table's TableSchema::column_kinds, so
+  // that a file read against this schema types its columns as declared.
+  std::map<std::string, ColumnKind> column_kinds() const;
   // The names callers show may be changed (e.g. "survived 2 years" for "1").
   // Precondition: names.size() == number of classes.
   void rename_classes(std::vector<std::string> names);
@@ -94,6 +102,7 @@ class Preprocessor {
   std::vector<std::string> class_names_;
   std::optional<std::string> positive_value_;  // binary
   std::vector<std::string> class_values_;      // multi-class
+  std::vector<std::string> na_values_ = default_na_values();
 };
 
 }  // namespace baton::learning

@@ -9,8 +9,11 @@
 //     {"name": "age", "kind": "numeric", "median": 68.1, "mean": 67.9, "scale": 10.1},
 //     {"name": "gender", "kind": "categorical", "most_frequent": "male",
 //      "levels": ["female", "male"]}
-//   ]
-// }
+//   ],
+//   "na_values": ["", "NA", "?"]                 // optional (issue 17): the cells that
+// }                                              // mean "no value"; absent: "" and "NA"
+// "na_values" is written only when it differs from the default, so a schema
+// fitted with the default reads and hashes as before.
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -22,6 +25,10 @@ namespace baton::learning {
 namespace {
 
 using nlohmann::json;
+
+// Bounds on "na_values" (a schema may come from another hospital).
+constexpr std::size_t kMaxNaValues = 64;
+constexpr std::size_t kMaxNaValueBytes = 64;
 
 Error schema_error(const std::string& what) {
   return make_error("the feature schema is invalid: " + what);
@@ -95,6 +102,7 @@ Result<std::string> Preprocessor::to_json() const {
     }
   }
   j["columns"] = std::move(columns);
+  if (na_values_ != default_na_values()) j["na_values"] = na_values_;
   try {
     return j.dump(2);
   } catch (const json::exception&) {
@@ -195,6 +203,21 @@ Result<Preprocessor> Preprocessor::from_json(std::string_view text) {
     } else {
       return schema_error(where + ": kind \"" + *kind + "\" is not numeric or categorical.");
     }
+  }
+  if (j.contains("na_values")) {
+    auto na = get_strings(j, "na_values", "the schema");
+    if (!na) return na.error();
+    if (na->size() > kMaxNaValues) {
+      return schema_error("\"na_values\" holds more than " + std::to_string(kMaxNaValues) +
+                          " values.");
+    }
+    for (const auto& v : *na) {
+      if (v.size() > kMaxNaValueBytes) {
+        return schema_error("a value of \"na_values\" is longer than " +
+                            std::to_string(kMaxNaValueBytes) + " bytes.");
+      }
+    }
+    p.na_values_ = std::move(*na);
   }
   p.rebuild_feature_names();
   return p;

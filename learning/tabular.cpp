@@ -1,5 +1,6 @@
 #include "learning/tabular.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -9,7 +10,14 @@
 
 namespace baton::learning {
 
-bool is_missing_cell(std::string_view cell) { return cell.empty() || cell == "NA"; }
+const std::vector<std::string>& default_na_values() {
+  static const std::vector<std::string> values{"", "NA"};
+  return values;
+}
+
+bool is_missing_cell(std::string_view cell, const std::vector<std::string>& na_values) {
+  return cell.empty() || std::find(na_values.begin(), na_values.end(), cell) != na_values.end();
+}
 
 std::optional<double> parse_number(std::string_view cell) {
   if (cell.empty()) return std::nullopt;
@@ -27,6 +35,17 @@ std::optional<double> parse_number(std::string_view cell) {
   if (end != s.c_str() + s.size() || errno == ERANGE || !std::isfinite(v)) return std::nullopt;
   return v;
 }
+
+namespace {
+
+// A cell as quoted in an error: a file may hold anything, so long cells are
+// cut (the line and column say where to look).
+std::string shown_cell(const std::string& cell) {
+  constexpr std::size_t kShown = 40;
+  return cell.size() <= kShown ? cell : cell.substr(0, kShown) + "...";
+}
+
+}  // namespace
 
 Result<Table> make_table(const CsvTable& csv, const TableSchema& schema) {
   const int label_index = csv.column_index(schema.label_column);
@@ -56,7 +75,7 @@ Result<Table> make_table(const CsvTable& csv, const TableSchema& schema) {
   std::set<std::string> label_values;
   for (std::size_t r = 0; r < csv.rows.size(); ++r) {
     const std::string& v = csv.rows[r][label_col];
-    if (is_missing_cell(v)) {
+    if (is_missing_cell(v, schema.na_values)) {
       return make_error("line " + std::to_string(csv.line_of_row[r]) +
                         " has no value in label column '" + schema.label_column +
                         "'; remove the row or fill in its label.");
@@ -121,28 +140,57 @@ Result<Table> make_table(const CsvTable& csv, const TableSchema& schema) {
   }
 
   // Feature columns.
+  for (const auto& [name, kind] : schema.column_kinds) {
+    if (csv.column_index(name) < 0) {
+      return make_error("there is no column '" + name +
+                        "', which the feature schema declares; add it (empty cells are "
+                        "allowed and imputed).");
+    }
+  }
+  t.na_values = schema.na_values;
   for (std::size_t c = 0; c < csv.header.size(); ++c) {
     if (c == label_col || dropped.count(static_cast<int>(c)) != 0) continue;
     FeatureColumn col;
     col.name = csv.header[c];
     col.missing.resize(t.rows);
     col.cells.resize(t.rows);
-    bool numeric = true;
+    std::size_t present = 0;
+    std::size_t numbers = 0;
     for (std::size_t r = 0; r < t.rows; ++r) {
       const std::string& v = csv.rows[r][c];
-      col.missing[r] = is_missing_cell(v);
+      col.missing[r] = is_missing_cell(v, schema.na_values);
       if (col.missing[r]) continue;
       col.cells[r] = v;
-      if (!parse_number(v)) numeric = false;
+      ++present;
+      if (parse_number(v)) ++numbers;
     }
-    if (numeric) {
-      col.kind = ColumnKind::numeric;
+    const auto declared = schema.column_kinds.find(col.name);
+    col.kind = declared != schema.column_kinds.end() ? declared->second
+               : 2 * numbers > present               ? ColumnKind::numeric
+                                                     : ColumnKind::categorical;
+    if (col.kind == ColumnKind::numeric) {
       col.numbers.resize(t.rows, std::numeric_limits<double>::quiet_NaN());
       for (std::size_t r = 0; r < t.rows; ++r) {
-        if (!col.missing[r]) col.numbers[r] = *parse_number(csv.rows[r][c]);
+        if (col.missing[r]) continue;
+        const auto v = parse_number(col.cells[r]);
+        if (v) {
+          col.numbers[r] = *v;
+          continue;
+        }
+        const std::string why = declared != schema.column_kinds.end()
+                                    ? "the feature schema declares it numeric"
+                                    : std::to_string(numbers) + " of its " +
+                                          std::to_string(present) +
+                                          " values are numbers, so it is numeric";
+        std::string na;
+        for (const auto& token : schema.na_values)
+          na += (na.empty() ? "\"" : ", \"") + token + "\"";
+        return make_error("line " + std::to_string(csv.line_of_row[r]) + ", column '" + col.name +
+                          "': '" + shown_cell(col.cells[r]) + "' is not a number, and " + why +
+                          "; correct the cell, or, if it means a missing value, list it in "
+                          "na_values (now " +
+                          na + "), or declare the column categorical.");
       }
-    } else {
-      col.kind = ColumnKind::categorical;
     }
     t.columns.push_back(std::move(col));
   }

@@ -126,6 +126,31 @@ TEST(AgentData, ATabularPlanStillReadsCsvRows) {
   EXPECT_FALSE(data->feature_schema.empty());
 }
 
+// Issue 17, CSV safety at the agent: a typo or an unlisted "?" in a numeric
+// column stops the agent naming the file, the line and the column (before, it
+// silently made a column of 4 widths and the plan's input_shape mismatched);
+// [training] na_values lists "?" as missing.
+TEST(AgentData, ATypoInANumericColumnNamesFileLineAndColumnAndNaValuesListMarkers) {
+  ImageSite site;
+  site.plan.model_spec = learning::to_json(learning::ModelSpec::mlp(2, {4}));
+  site.plan.feature_columns = {"a", "b"};
+  site.plan.label_column = "y";
+  ImageSite::write(site.dir / "validation.csv", "a,b,y\n1,1,1\n2,2,0\n");
+  for (const std::string cell : {"12O", "?"}) {
+    ImageSite::write(site.dir / "train.csv", "a,b,y\n1,2,1\n2,1,0\n3," + cell + ",1\n0,1,0\n");
+    auto data = load(site.config, site.plan);
+    ASSERT_FALSE(data.ok()) << cell << " was read as a level";
+    const std::string& m = data.error().message;
+    EXPECT_NE(m.find((site.dir / "train.csv").string()), std::string::npos) << m;
+    EXPECT_NE(m.find("line 4, column 'b': '" + cell + "' is not a number"), std::string::npos) << m;
+  }
+  site.config.na_values = std::vector<std::string>{"", "NA", "?"};
+  auto data = load(site.config, site.plan);
+  ASSERT_TRUE(data.ok()) << data.error().message;
+  EXPECT_EQ(data->train.features, 2u);
+  EXPECT_NE(data->feature_schema.find("\"?\""), std::string::npos) << data->feature_schema;
+}
+
 TEST(AgentData, ATabularPlanWhoseModelTakesOtherFeaturesIsRefused) {
   ImageSite site;
   ImageSite::write(site.dir / "train.csv", "a,b,y\n1,2,1\n2,1,0\n3,3,1\n0,1,0\n");

@@ -223,6 +223,24 @@ TEST(AgentToml, RefusesAnAdminListenOffLoopbackNamingTheSettingAndTheFix) {
   }
 }
 
+// Issue 17: [training] na_values lists the cells that mean "no value" when
+// the agent fits its own schema; bounded like the schema file's.
+TEST(AgentToml, ReadsTrainingNaValuesAndBoundsThem) {
+  auto c = parse_agent_config(std::string(kAgentBase) + "na_values = [\"\", \"NA\", \"?\"]\n",
+                              "/srv/baton/agent.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_TRUE(c->training.na_values.has_value());
+  EXPECT_EQ(*c->training.na_values, (std::vector<std::string>{"", "NA", "?"}));
+  EXPECT_FALSE(parse_agent_config(kAgentBase, "/a.toml")->training.na_values.has_value());
+  for (const std::string& bad :
+       std::vector<std::string>{"na_values = \"?\"\n", "na_values = [1]\n",
+                                "na_values = [\"" + std::string(65, 'x') + "\"]\n"}) {
+    auto r = parse_agent_config(std::string(kAgentBase) + bad, "/a.toml");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().message.find("training.na_values"), std::string::npos) << r.error().message;
+  }
+}
+
 std::string agent_with(const std::string& node_url, const std::string& extra = {}) {
   std::string text = kAgentBase;
   const std::string old = "node_url = \"http://127.0.0.1:26680\"";

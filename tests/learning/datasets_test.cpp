@@ -9,6 +9,9 @@
 #include <fstream>
 #include <numeric>
 
+#include <nlohmann/json.hpp>
+
+#include "learning/preprocess.h"
 #include "tests/support/test_support.h"
 
 namespace baton::learning {
@@ -210,6 +213,102 @@ TEST_F(CsvDataset, AnotherFileIsEncodedWithTheFittedSchema) {
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message.find("no column 'colour'"), std::string::npos);
   EXPECT_FALSE(load_csv_with_schema(local_schema, "{}").ok());
+}
+
+// Issue 17, CSV safety: a typo ("12O") or an unlisted missing marker ("?") in
+// a numeric column is an error naming the file, the line and the column; it
+// never turns the column into a categorical one with a level per value.
+TEST_F(CsvDataset, ATypoOrAQuestionMarkInANumericColumnIsAnErrorNamingFileLineAndColumn) {
+  const auto text_with = [](const std::string& cell) {
+    std::string text = "age,colour,y\n";
+    for (int i = 0; i < 20; ++i) {
+      text += (i == 3 ? cell : std::to_string(40 + i)) + "," + (i % 3 == 0 ? "red" : "blue") + "," +
+              (i % 2 == 0 ? "yes" : "no") + "\n";
+    }
+    return text;  // the odd cell is on line 5 (header on line 1)
+  };
+  CsvSchema schema;
+  schema.label_column = "y";
+  schema.positive_value = "yes";
+  for (const std::string cell : {"12O", "?"}) {
+    schema.file = write(text_with(cell));
+    const auto data = load_csv_dataset(schema);
+    ASSERT_FALSE(data.ok()) << cell << " made the column " << data->train.feature_names[0];
+    const std::string& m = data.error().message;
+    EXPECT_NE(m.find(schema.file.string()), std::string::npos) << m;
+    EXPECT_NE(m.find("line 5, column 'age'"), std::string::npos) << m;
+    EXPECT_NE(m.find("'" + cell + "' is not a number"), std::string::npos) << m;
+    EXPECT_NE(m.find("na_values"), std::string::npos) << m;
+  }
+  // "?" listed as a missing marker: imputed, and age stays one numeric feature.
+  schema.na_values = {"", "NA", "?"};
+  const auto data = load_csv_dataset(schema);
+  ASSERT_TRUE(data.ok()) << data.error().message;
+  EXPECT_EQ(data->train.feature_names,
+            (std::vector<std::string>{"age", "colour=blue", "colour=red"}));
+  const auto pre = Preprocessor::from_json(data->feature_schema);
+  ASSERT_TRUE(pre.ok()) << pre.error().message;
+  EXPECT_EQ(pre->na_values(), schema.na_values);
+  // A typo is not a missing marker: still an error with "?" listed.
+  schema.file = write(text_with("12O"));
+  EXPECT_NE(load_csv_dataset(schema).error().message.find("line 5, column 'age'"),
+            std::string::npos);
+}
+
+// A file read against a shared schema types its columns as the schema
+// declares: one bad cell in a numeric column is an error even when it is the
+// only value, and the schema's own na_values count as missing.
+TEST_F(CsvDataset, TheSharedSchemaDeclaresColumnTypesAndItsMissingMarkers) {
+  std::string text = "x,colour,y\n";
+  for (int i = 0; i < 20; ++i) {
+    text += std::to_string(i) + "," + (i % 3 == 0 ? "red" : "blue") + "," +
+            (i % 2 == 0 ? "yes" : "no") + "\n";
+  }
+  CsvSchema schema;
+  schema.file = write(text);
+  schema.label_column = "y";
+  schema.positive_value = "yes";
+  const auto fitted = load_csv_dataset(schema);
+  ASSERT_TRUE(fitted.ok()) << fitted.error().message;
+  // Fitted with the default markers: the schema text is as before issue 17.
+  EXPECT_EQ(fitted->feature_schema.find("na_values"), std::string::npos);
+
+  const auto local = dir_ / "hospital.csv";
+  CsvSchema local_schema;
+  local_schema.file = local;
+  local_schema.label_column = "y";
+  std::ofstream(local) << "y,colour,x\nyes,red,12O\n";
+  auto bad = load_csv_with_schema(local_schema, fitted->feature_schema);
+  ASSERT_FALSE(bad.ok()) << "a lone '12O' was read as a number";
+  EXPECT_NE(bad.error().message.find(local.string()), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("line 2, column 'x'"), std::string::npos)
+      << bad.error().message;
+  EXPECT_NE(bad.error().message.find("declares it numeric"), std::string::npos)
+      << bad.error().message;
+
+  std::ofstream(local) << "y,colour,x\nyes,red,?\nno,?,4\n";
+  EXPECT_FALSE(load_csv_with_schema(local_schema, fitted->feature_schema).ok());
+  auto json = nlohmann::json::parse(fitted->feature_schema);
+  json["na_values"] = {"", "NA", "?"};
+  const auto d = load_csv_with_schema(local_schema, json.dump());
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->feature_names, fitted->train.feature_names);
+  const auto pre = Preprocessor::from_json(json.dump());
+  ASSERT_TRUE(pre.ok());
+  EXPECT_FLOAT_EQ(d->row(0)[0],
+                  static_cast<float>((pre->numeric()[0].median - pre->numeric()[0].mean) /
+                                     pre->numeric()[0].scale));
+  EXPECT_EQ(d->row(1)[1] + d->row(1)[2], 1.0f);  // "?" colour: the most frequent level
+
+  // Bounded: another hospital's schema cannot ask for a huge marker list.
+  json["na_values"] = std::vector<std::string>(65, "x");
+  EXPECT_NE(Preprocessor::from_json(json.dump()).error().message.find("more than 64"),
+            std::string::npos);
+  json["na_values"] = {std::string(65, 'x')};
+  EXPECT_NE(Preprocessor::from_json(json.dump()).error().message.find("longer than 64"),
+            std::string::npos);
+  json["na_values"] = {1};
+  EXPECT_FALSE(Preprocessor::from_json(json.dump()).ok());
 }
 
 TEST_F(CsvDataset, TooFewRowsForASplitIsAnError) {
