@@ -11,6 +11,7 @@
 #include <boost/asio/post.hpp>
 
 #include "node/node.h"
+#include "node/training_metrics.h"
 #include "node/tx_admission.h"
 
 namespace baton::node {
@@ -37,7 +38,12 @@ NodeSnapshot Node::snapshot() const {
   return snapshot_;
 }
 
-std::string Node::metrics_text() const { return metrics_.prometheus_text(config_.name); }
+std::string Node::metrics_text() const {
+  std::string text = metrics_.prometheus_text(config_.name);
+  if (const std::shared_ptr<const chain::LedgerState> state = committed_state())
+    text += training_metrics_text(state->training, config_.name);
+  return text;
+}
 
 std::vector<PeerStatus> Node::peers() const {
   std::vector<PeerStatus> out;
