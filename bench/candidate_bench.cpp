@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_help.h"
 #include "learning/model.h"
 #include "agent/model_handoff.h"
 
@@ -153,6 +154,11 @@ void run(const ln::ModelSpec& spec, std::size_t rows, int repeats) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  baton::bench::answer_help(
+      argc, argv,
+      "usage: baton-bench-candidate [--repeats N] [--threads T] [--rows N] [--resnet] "
+      "[--resnet-only] [--volumes N]\nWhat scoring a hostile (denormal) candidate costs a voter; "
+      "prints figures, asserts nothing.\n");
   int repeats = 3, threads = 1;
   std::size_t rows = 1024;
   bool resnet = false, resnet_only = false;

@@ -36,6 +36,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/bench_help.h"
 #include "chain/genesis.h"
 #include "chain/keys.h"
 #include "chain/transaction.h"
@@ -261,6 +262,12 @@ int memory_run(const std::vector<Node>& nodes, const std::vector<Sender>& sender
 }  // namespace
 
 int main(int argc, char** argv) {
+  baton::bench::answer_help(
+      argc, argv,
+      "usage: baton-bench-consensus [--nodes N] [--latency-txs K] [--gap-ms MS] [--load-s S] "
+      "[--clients C] [--dir DIR] [--memory-s S] [--rate R] [--sample-s S]\nStarts real batond "
+      "processes on loopback (deploy/testnet.sh) and prints commit latency, throughput and memory; "
+      "asserts nothing.\n");
   int nodes_n = 4, latency_txs = 200, gap_ms = 50, load_s = 20, clients = 4;
   int memory_s = 0, rate = 300, sample_s = 10;
   std::string dir;

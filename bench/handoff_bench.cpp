@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_help.h"
 #include "chain/keys.h"
 #include "learning/datasets.h"
 #include "learning/model.h"
@@ -170,6 +171,11 @@ void print_row(const char* name, const Row& row) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  baton::bench::answer_help(
+      argc, argv,
+      "usage: baton-bench-handoff [--repeats N] [--mlp-epochs E] [--resnet-steps S] "
+      "[--resnet-train-volumes V] [--resnet-val V] [--threads T]\nPer hand-off cost of the model "
+      "pipeline against the local training it wraps; prints a table, asserts nothing.\n");
   int repeats = 5, mlp_epochs = 10, resnet_train = 10, resnet_val = 8, threads = 1;
   bool skip_resnet = false;
   fs::path data_dir = fs::path(BATON_SOURCE_DIR) / "data";

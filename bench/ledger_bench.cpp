@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_help.h"
 #include "chain/crypto.h"
 #include "chain/genesis.h"
 #include "chain/keys.h"
@@ -106,6 +107,11 @@ Rate raw_verify_rate(unsigned threads, std::size_t count) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  baton::bench::answer_help(
+      argc, argv,
+      "usage: baton-bench-ledger [--blocks N] [--txs-per-block K] [--members M] [--synced-blocks "
+      "S] [--dir DIR]\nSignature verification, block validation, replay and sync rates on this "
+      "machine; prints figures, asserts nothing.\n");
   std::uint64_t blocks = 10000, synced_blocks = 10000;
   std::size_t txs = 10, members = 4;
   std::string dir_arg;

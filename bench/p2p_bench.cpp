@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_help.h"
 #include "p2p/frame.h"
 #include "p2p/secure_channel.h"
 #include "p2p/transport_tcp.h"
@@ -183,6 +184,9 @@ void bench_round_trip(bool quick) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  baton::bench::answer_help(argc, argv,
+                            "usage: baton-bench-p2p [--quick]\nMeasures the P2P transport on "
+                            "loopback; prints one line per figure, asserts nothing.\n");
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   std::printf("baton-bench-p2p%s: %u hardware threads\n", quick ? " --quick" : "",
               std::thread::hardware_concurrency());

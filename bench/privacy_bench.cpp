@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_help.h"
 #include "bench/bench_util.h"
 #include "chain/privacy_accountant.h"
 
@@ -63,6 +64,9 @@ struct Case {
 }  // namespace
 
 int main(int argc, char** argv) {
+  baton::bench::answer_help(argc, argv,
+                            "usage: baton-bench-privacy [--repeat N]\nWhat one call of the "
+                            "Renyi-DP accountant costs; prints figures, asserts nothing.\n");
   int repeat = 21;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], v = argv[i + 1];

@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_help.h"
 #include "chain/chain_spec.h"
 #include "chain/crypto.h"
 #include "chain/genesis.h"
@@ -137,6 +138,10 @@ double median_ms(int repeat, F&& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  baton::bench::answer_help(argc, argv,
+                            "usage: baton-bench-protocol [--runs R] [--turns-per-run T] [--txs K] "
+                            "[--repeat N]\nWhat a block of refused protocol transactions costs a "
+                            "node on a long training history; prints figures, asserts nothing.\n");
   std::uint64_t runs = 10, turns_per_run = 10'000, txs = 500;
   int repeat = 5;
   for (int i = 1; i + 1 < argc; i += 2) {

@@ -12,12 +12,17 @@
 #include <random>
 #include <string>
 
+#include "bench/bench_help.h"
 #include "learning/model.h"
 #include "learning/train.h"
 
 namespace ln = baton::learning;
 
 int main(int argc, char** argv) {
+  baton::bench::answer_help(
+      argc, argv,
+      "usage: baton_bench_resnet3d [--steps N] [--threads T] [--batch B]\n3D ResNet-18 training "
+      "throughput and peak memory on synthetic volumes; prints figures, asserts nothing.\n");
   int steps = 5, threads = 1, batch = 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     const int v = std::atoi(argv[i + 1]);

@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_help.h"
 #include "storage/byte_stream.h"
 #include "storage/object_store.h"
 #include "storage/vault.h"
@@ -321,6 +322,10 @@ void bench_s3(const fs::path& dir, std::uint64_t size) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  baton::bench::answer_help(argc, argv,
+                            "usage: baton-bench-vault [--dir DIR] [--size-mib N] [--s3-size-mib N] "
+                            "[--no-s3]\nAES-256-GCM sealing throughput, on disk and (unless "
+                            "--no-s3) through s3rver; prints figures, asserts nothing.\n");
   fs::path dir;
   std::uint64_t size_mib = 1024, s3_mib = 256;
   bool s3 = true;
