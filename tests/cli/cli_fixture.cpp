@@ -1,10 +1,12 @@
 #include "tests/cli/cli_fixture.h"
 
 #include <algorithm>
+#include <optional>
 #include <fstream>
 #include <iterator>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "chain/genesis.h"
 
@@ -17,8 +19,26 @@ std::size_t count_entries(const fs::path& dir) {
       std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
 }
 
+namespace {
+
+// The message of a failure's one stderr line: after "baton: ", or under
+// --json the "error" of {"error": ..., "exit": N} whose N is the exit code.
+// nullopt when the line is neither.
+std::optional<std::string> error_message(const RunResult& r) {
+  if (r.err.empty() || r.err.find('\n') != r.err.size() - 1) return std::nullopt;
+  const std::string line = r.err.substr(0, r.err.size() - 1);
+  if (line.rfind("baton: ", 0) == 0) return line.substr(7);
+  const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+  if (!j.is_object() || j.size() != 2 || !j.contains("error") || !j["error"].is_string() ||
+      j.value("exit", -1) != r.exit_code)
+    return std::nullopt;
+  return j["error"].get<std::string>();
+}
+
+}  // namespace
+
 bool one_sentence_error(const RunResult& r) {
-  return r.signal == 0 && r.err.rfind("baton: ", 0) == 0 && r.err.find('\n') == r.err.size() - 1;
+  return r.signal == 0 && error_message(r).has_value();
 }
 
 void expect_one_sentence_failure(const RunResult& r, int exit_code,
@@ -26,9 +46,9 @@ void expect_one_sentence_failure(const RunResult& r, int exit_code,
   EXPECT_EQ(r.signal, 0) << r.err;
   EXPECT_EQ(r.exit_code, exit_code) << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
-  EXPECT_EQ(r.err.rfind("baton: ", 0), 0u) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_NE(r.err.find(must_contain), std::string::npos) << "stderr: " << r.err;
+  const std::optional<std::string> message = error_message(r);
+  ASSERT_TRUE(message.has_value()) << "not one `baton: ` or JSON error line: " << r.err;
+  EXPECT_NE(message->find(must_contain), std::string::npos) << "stderr: " << r.err;
 }
 
 chain::MemberSecretKeys write_member_keys(const fs::path& dir, const std::string& name,

@@ -21,7 +21,8 @@ namespace baton::testing {
 std::size_t count_entries(const std::filesystem::path& dir);
 
 // The rules every failure of `baton` follows: an exit code (not a signal),
-// exactly one line on stderr that starts "baton: ".
+// exactly one line on stderr that starts "baton: ", or under --json is
+// {"error": MESSAGE, "exit": the exit code}.
 bool one_sentence_error(const RunResult& r);
 
 // one_sentence_error(r) with `exit_code`, the line containing `must_contain`,
