@@ -6,10 +6,13 @@
 // agents need of it (tools/plan_check.h), signs a StartRun and submits it to
 // a node's admin API.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -169,18 +172,74 @@ std::string round_text(const json& t, const json& run) {
   return out;
 }
 
-void status(const ReadOptions& o) {
+// What `run status` shows besides the source: --run, --watch.
+struct StatusOptions {
+  std::string run_id;             // only this run ("" = every run)
+  bool watch = false;             // reprint on each new height until the run ends
+  double interval_s = 2;          // --watch: seconds between polls
+  std::uint64_t max_updates = 0;  // --watch: stop after this many prints (0 = no limit)
+};
+
+// The training status with a finished run's final model checked (a run is
+// only "finished" when its final model can be fetched and is the ledger's,
+// tools/model_check.h), and only run `run_id` when one is named. nullopt
+// when `run_id` names no run (yet).
+std::optional<json> status_of(const ReadOptions& o, const std::string& run_id) {
   json out = training_status(o);
-  // A finished run is only "finished" when its final model can be fetched
-  // and is the ledger's (tools/model_check.h).
+  if (!run_id.empty()) {
+    const json* run = api::select_run(out, run_id);
+    if (run == nullptr) return std::nullopt;
+    out["runs"] = json::array({*run});
+  }
   for (auto& run : out["runs"]) {
     if (run["status"] != "finished") continue;
     run["final_model"] = check_final_model(run, {o.node, o.store, o.endpoint});
   }
-  if (o.json) {
-    print_json(out);
+  return out;
+}
+
+void print_status(const json& out);
+
+void status(const ReadOptions& o, const StatusOptions& so) {
+  if (!so.watch) {
+    const std::optional<json> out = status_of(o, so.run_id);
+    if (!out)
+      fail("the ledger has no run \"" + so.run_id + "\"; `baton run status` lists the runs");
+    if (o.json)
+      print_json(*out);
+    else
+      print_status(*out);
     return;
   }
+  // --watch: poll; print when the height moved (JSON: one object per line);
+  // stop once the watched run (--run, else the active or last started one)
+  // has ended, or after --max-updates prints. A run that does not exist yet
+  // is waited for.
+  std::uint64_t printed = 0;
+  std::optional<std::uint64_t> last_height;
+  for (;;) {
+    const std::optional<json> out = status_of(o, so.run_id);
+    const std::uint64_t height = out ? (*out)["height"].get<std::uint64_t>() : 0;
+    if (out && height != last_height) {
+      last_height = height;
+      if (o.json) {
+        std::cout << out->dump() << std::endl;
+      } else {
+        if (printed > 0) std::cout << "\n";
+        print_status(*out);
+        std::cout.flush();
+      }
+      ++printed;
+      const json* run = api::select_run(*out, so.run_id);
+      const bool ended =
+          run != nullptr && ((*run)["status"] == "finished" || (*run)["status"] == "unfunded");
+      if (ended || (so.max_updates > 0 && printed >= so.max_updates)) return;
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double>(so.interval_s));
+  }
+}
+
+void print_status(const json& out) {
   std::cout << "height        " << out["height"].get<std::uint64_t>() << "\n";
   if (out["runs"].empty()) {
     std::cout << "no training run has been started on this ledger\n";
@@ -493,8 +552,18 @@ void register_run_commands(CLI::App& app) {
   }
   {
     auto o = std::make_shared<ReadOptions>();
+    auto so = std::make_shared<StatusOptions>();
     auto* sub = run->add_subcommand(
         "status", "Runs, turns, head, open requests, votes and deadlines of a ledger");
+    sub->add_option("--run", so->run_id, "only this run (default: every run)");
+    sub->add_flag("--watch", so->watch,
+                  "reprint on each new height until the run (--run, else the active or last "
+                  "started one) ends; --json prints one object per line");
+    sub->add_option("--interval", so->interval_s, "--watch: seconds between polls")
+        ->check(CLI::Range(0.05, 3600.0))
+        ->capture_default_str();
+    sub->add_option("--max-updates", so->max_updates,
+                    "--watch: stop after this many prints (default: until the run ends)");
     add_source_options(sub, *o);
     auto* store = sub->add_option(
         "--store", o->store,
@@ -502,7 +571,7 @@ void register_run_commands(CLI::App& app) {
         "finished run's final model (a --node checks its own)");
     sub->add_option("--endpoint", o->endpoint, "S3 endpoint URL for --store")->needs(store);
     sub->add_flag("--json", o->json, "print JSON for scripts");
-    sub->callback([o] { status(*o); });
+    sub->callback([o, so] { status(*o, *so); });
   }
   add_escrow_command(run, true);
   add_escrow_command(run, false);

@@ -6,6 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sstream>
+#include <vector>
+
+#include "api/http_client.h"
+
 #include "tests/cli/cli_fixture.h"
 
 namespace {
@@ -187,6 +192,63 @@ TEST(RunStartCli, RefusesAPlanNoAgentCanTrainAndSubmitsAGoodOne) {
   ASSERT_EQ(status["runs"].size(), 1u);
   EXPECT_EQ(status["runs"][0]["run_id"], "r1");
   EXPECT_TRUE(status["refusals"]["recent"].empty()) << status.dump();
+}
+
+// `run status --run R --watch` follows a real node's run until it ends, one
+// JSON object per new height; /metrics then shows the run's training series.
+TEST(RunStatusCli, WatchFollowsARunToItsEndAndMetricsShowIt) {
+  OneNode n({.admin = true, .idle_partners = {"b"}});
+  ChildProcess batond(bin_path("batond"), {"--config", n.config.string()}, n.dir / "batond.log");
+  ASSERT_TRUE(wait_until([&] { return port_open(n.admin); }, std::chrono::seconds(30)))
+      << read_text(n.dir / "batond.log");
+  const fs::path plan = n.dir / "plan.json";
+  // b's agent never runs: its turn expires 3 blocks after it begins.
+  write_text(plan, R"({"run_id":"w1","model":)" + kMlp +
+                       R"(,"dataset":{"feature_columns":["x"],"label_column":"y"},)"
+                       R"("partners":["b"],"cycles":1,"deadlines":{"load_blocks":3}})");
+  const RunResult started = run_baton(
+      {"run", "start", "--plan", plan.string(), "--genesis", (n.dir / "genesis.json").string(),
+       "--key", (n.dir / "keys" / "a.key").string(), "--node", n.admin_url(), "--json"});
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+
+  const RunResult watched = run_baton({"run", "status", "--node", n.admin_url(), "--run", "w1",
+                                       "--watch", "--json", "--interval", "0.2"},
+                                      std::chrono::seconds(90));
+  ASSERT_EQ(watched.exit_code, 0) << watched.err;
+  std::vector<json> lines;
+  std::istringstream in(watched.out);
+  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  ASSERT_GE(lines.size(), 2u) << watched.out;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    ASSERT_EQ(lines[i]["runs"].size(), 1u);
+    EXPECT_EQ(lines[i]["runs"][0]["run_id"], "w1");
+    if (i > 0) EXPECT_GT(lines[i]["height"], lines[i - 1]["height"]);
+    // Only the last print shows the run ended.
+    EXPECT_EQ(lines[i]["runs"][0]["status"] == "finished", i + 1 == lines.size()) << i;
+  }
+  EXPECT_EQ(lines.back()["runs"][0]["turns"][0]["decision"], "expired");
+
+  // --max-updates bounds a watch of a run that has ended... and --run of no run fails.
+  const RunResult once =
+      run_baton({"run", "status", "--node", n.admin_url(), "--watch", "--max-updates", "1"});
+  ASSERT_EQ(once.exit_code, 0) << once.err;
+  EXPECT_NE(once.out.find("run           w1 (finished, 1/1 turns"), std::string::npos) << once.out;
+  expect_one_sentence_failure(
+      run_baton({"run", "status", "--node", n.admin_url(), "--run", "nope"}), 1, "no run \"nope\"");
+
+  auto client = baton::api::HttpClient::connect_to(n.admin_url());
+  ASSERT_TRUE(client.ok()) << client.error().message;
+  auto metrics = (*client)->get("/metrics");
+  ASSERT_TRUE(metrics.ok()) << metrics.error().message;
+  const std::string& text = metrics->body;
+  for (const std::string line :
+       {"baton_training_active{node=\"a\"} 0",
+        "baton_training_runs{node=\"a\",status=\"finished\"} 1",
+        "baton_training_turns{node=\"a\",run=\"w1\",outcome=\"expired\"} 1",
+        "baton_training_turns_planned{node=\"a\",run=\"w1\"} 1",
+        "baton_halted{node=\"a\",cause=\"\"} 0"}) {
+    EXPECT_NE(text.find(line + "\n"), std::string::npos) << line << "\n" << text;
+  }
 }
 
 }  // namespace
