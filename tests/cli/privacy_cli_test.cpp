@@ -178,10 +178,11 @@ TEST(PrivacyCli, LedgerTxShowsTheEpsilonASaveRequestClaims) {
 
 TEST(PrivacyCli, ReportShowsEachHospitalsEpsilon) {
   PrivacyLedger l;
-  const auto r = run_baton({"report", "--data-dir", l.ledger_dir(), "--plots-out",
-                            (l.dir / "plots").string(), "--json"});
+  // --json alone prints the report and writes nothing.
+  const auto r = run_baton({"report", "--data-dir", l.ledger_dir(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["plots"].empty()) << j["plots"].dump();
   EXPECT_EQ(j["privacy"]["mechanism"], "dp_sgd");
   EXPECT_DOUBLE_EQ(j["privacy"]["partners"]["alice"]["epsilon_spent"].get<double>(), 1.786718);
   EXPECT_DOUBLE_EQ(j["privacy"]["partners"]["bob"]["epsilon_left"].get<double>(), 0.473627);
@@ -195,6 +196,15 @@ TEST(PrivacyCli, ReportShowsEachHospitalsEpsilon) {
   EXPECT_NE(text.out.find("  alice: epsilon spent 1.786718, left 0.213282 (budget spent)"),
             std::string::npos)
       << text.out;
+  // The AUC per turn plot marks votes and turns apart (learning/plots.h).
+  const std::string svg = baton::testing::read_text(l.dir / "plots2" / "auc_per_turn.svg");
+  EXPECT_NE(svg.find("class=\"vote-reject\""), std::string::npos);
+  EXPECT_NE(svg.find("class=\"outcome-rejected\""), std::string::npos);
+  EXPECT_NE(svg.find("AUC (voter's validation data)"), std::string::npos);
+  // Neither --plots-out nor --json: a usage error that says what to give.
+  const auto neither = run_baton({"report", "--data-dir", l.ledger_dir()});
+  EXPECT_EQ(neither.exit_code, 2) << neither.err;
+  EXPECT_NE(neither.err.find("give --plots-out DIR"), std::string::npos) << neither.err;
 }
 
 }  // namespace

@@ -154,3 +154,98 @@ TEST(PlotSvg, WritesFilesAndReportsUnwritableDirectory) {
 
 }  // namespace
 }  // namespace baton::learning
+
+namespace baton::learning {
+namespace {
+
+TEST(CalibrationSvg, ShowsEachBinsCountAndWilsonInterval) {
+  const auto curves = two_curves();
+  const auto svg = calibration_svg(curves);
+  ASSERT_TRUE(svg.ok()) << svg.error().message;
+  EXPECT_EQ(xml_problem(*svg), "") << *svg;
+  // One interval and one count per non-empty bin (5 + 6), and the key.
+  EXPECT_EQ(occurrences(*svg, "class=\"ci\""), 11u);
+  EXPECT_EQ(occurrences(*svg, "class=\"bin-count\""), 11u);
+  EXPECT_EQ(occurrences(*svg, ">n=2</text>"), 1u);  // curve a's (0.3, 0.4] bin
+  EXPECT_EQ(occurrences(*svg, ">n=1</text>"), 10u);
+  EXPECT_NE(svg->find("bars: Wilson 95%; n: rows per bin"), std::string::npos);
+}
+
+TEST(WilsonInterval, MatchesTheTextbookValues) {
+  // 5 of 10 at 95%: [0.2366, 0.7634]; 0 of 10: [0, 0.2775]; 10 of 10: [0.7225, 1].
+  const Interval half = wilson_interval(5, 10);
+  EXPECT_NEAR(half.low, 0.2366, 1e-4);
+  EXPECT_NEAR(half.high, 0.7634, 1e-4);
+  const Interval none = wilson_interval(0, 10);
+  EXPECT_NEAR(none.low, 0.0, 1e-12);
+  EXPECT_NEAR(none.high, 0.2775, 1e-4);
+  const Interval all = wilson_interval(10, 10);
+  EXPECT_NEAR(all.low, 0.7225, 1e-4);
+  EXPECT_NEAR(all.high, 1.0, 1e-12);
+  const Interval empty = wilson_interval(0, 0);
+  EXPECT_EQ(empty.low, 0.0);
+  EXPECT_EQ(empty.high, 1.0);
+}
+
+TEST(AucTicks, AreRoundStepsSpanningTheData) {
+  // The case: AUCs between 0.65 and 0.79 gave ticks 0.65, 0.72, 0.79.
+  const Ticks t = auc_ticks(0.651, 0.789);
+  EXPECT_NEAR(t.step, 0.02, 1e-12);
+  EXPECT_NEAR(t.low, 0.64, 1e-12);
+  EXPECT_NEAR(t.high, 0.80, 1e-12);
+  const Ticks wide = auc_ticks(0.31, 0.98);
+  EXPECT_NEAR(wide.step, 0.1, 1e-12);
+  EXPECT_NEAR(wide.low, 0.3, 1e-12);
+  EXPECT_NEAR(wide.high, 1.0, 1e-12);
+  const Ticks full = auc_ticks(0.0, 1.0);
+  EXPECT_NEAR(full.step, 0.2, 1e-12);
+  const Ticks one = auc_ticks(0.9, 0.9);
+  EXPECT_LT(one.low, one.high);
+  EXPECT_LE(one.high, 1.0);
+  const Ticks top = auc_ticks(0.995, 1.0);
+  EXPECT_NEAR(top.high, 1.0, 1e-12);
+  EXPECT_LE(top.low, 0.995);
+}
+
+std::vector<TurnVotes> three_turns() {
+  // Turn 1 was rejected although carol approved it: her vote must show as an
+  // approval, the turn as a rejection.
+  return {{0, "alice", 0, "approved", {{"bob", true, 0.71, 0.5}, {"carol", true, 0.69, 0.5}}},
+          {1, "bob", 0, "rejected", {{"alice", false, 0.66, 0.70}, {"carol", true, 0.72, 0.69}}},
+          {2, "carol", 0, "expired", {}}};
+}
+
+TEST(AucPerTurnSvg, MarksEachVoteByItsOwnDecisionAndTheTurnByItsOutcome) {
+  const std::string svg = auc_per_turn_svg(three_turns(), "Candidate AUC per turn (run r)", false);
+  EXPECT_EQ(xml_problem(svg), "") << svg;
+  EXPECT_EQ(occurrences(svg, "class=\"vote-approve\""), 3u);
+  EXPECT_EQ(occurrences(svg, "class=\"vote-reject\""), 1u);
+  EXPECT_EQ(occurrences(svg, "class=\"head\""), 4u);  // the head's AUC beside every vote
+  EXPECT_EQ(occurrences(svg, "class=\"outcome-approved\""), 1u);
+  EXPECT_EQ(occurrences(svg, "class=\"outcome-rejected\""), 1u);
+  EXPECT_EQ(occurrences(svg, "class=\"outcome-expired\""), 1u);
+  EXPECT_NE(svg.find("AUC (voter's validation data)"), std::string::npos);
+  EXPECT_NE(svg.find("turn (trained by)"), std::string::npos);
+  EXPECT_EQ(occurrences(svg, "class=\"trainer\""), 3u);
+  // Round ticks: 0.50 .. 0.75 by 0.05 (0.5 is the head's AUC at turn 0).
+  for (const char* tick : {">0.50<", ">0.55<", ">0.60<", ">0.65<", ">0.70<", ">0.75<"})
+    EXPECT_NE(svg.find(tick), std::string::npos) << tick;
+  EXPECT_EQ(svg.find(">0.72<"), std::string::npos);
+}
+
+TEST(AucPerTurnSvg, FederatedRoundsNameTheAggregatorAndUpdatesAndEmptyRunsSaySo) {
+  std::vector<TurnVotes> rounds = {
+      {0, "bob", 3, "approved", {{"alice", true, 0.8, 0.5}, {"carol", false, 0.6, 0.7}}},
+      {1, "", 0, "expired", {}}};
+  const std::string svg = auc_per_turn_svg(rounds, "Candidate AUC per round (run f)", true);
+  EXPECT_EQ(xml_problem(svg), "") << svg;
+  EXPECT_NE(svg.find(">bob (3 up)</text>"), std::string::npos) << svg;
+  EXPECT_NE(svg.find("round (aggregated by; updates)"), std::string::npos);
+  EXPECT_NE(svg.find(">round approved</text>"), std::string::npos);
+  const std::string empty = auc_per_turn_svg({}, "Candidate AUC per turn (run e)", false);
+  EXPECT_EQ(xml_problem(empty), "") << empty;
+  EXPECT_NE(empty.find("no turn has begun"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace baton::learning

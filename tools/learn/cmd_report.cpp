@@ -97,65 +97,28 @@ std::string auc_csv(const json& run) {
   return out.str();
 }
 
-// One line per hospital: the AUC of the candidate of each turn it voted on,
-// measured on its own validation set; filled dots were approved, hollow ones
-// refused. Plain SVG like learning/plots.h.
+// The AUC per turn plot (learning/plots.h, auc_per_turn_svg): each voter's
+// candidate AUC on its own validation data, each vote marked by its own
+// decision, the head's AUC beside it, the turn's outcome shaded.
 std::string auc_svg(const json& run) {
-  std::map<std::string, std::vector<std::tuple<double, double, bool>>> series;
-  double lo = 1.0;
-  std::uint64_t turns = std::max<std::size_t>(run["turns"].size(), 1);
+  const bool federated = run.value("mode", "chained") == "federated";
+  std::vector<ln::TurnVotes> turns;
   for (const auto& t : run["turns"]) {
+    ln::TurnVotes tv;
+    tv.turn = t["turn"].get<std::uint64_t>();
+    tv.trainer = t["partner"].get<std::string>();
+    tv.decision = t["decision"].get<std::string>();
+    if (t.contains("round")) tv.contributors = t["round"]["uploads"].size();
     for (const auto& v : t["votes"]) {
-      const double auc = ppm(v["auc_candidate_ppm"]);
-      lo = std::min(lo, auc);
-      series[v["voter"].get<std::string>()].emplace_back(
-          static_cast<double>(t["turn"].get<std::uint64_t>()), auc,
-          t["decision"].get<std::string>() == "approved");
+      tv.votes.push_back({v["voter"].get<std::string>(), v["approve"].get<bool>(),
+                          ppm(v["auc_candidate_ppm"]), ppm(v["auc_head_ppm"])});
     }
+    turns.push_back(std::move(tv));
   }
-  lo = std::max(0.0, std::floor(lo * 10) / 10 - 0.05);
-  const double W = 640, H = 420, L = 60, R = 170, T = 40, B = 50;
-  auto x = [&](double turn) { return L + (turns <= 1 ? 0.5 : turn / (turns - 1)) * (W - L - R); };
-  auto y = [&](double auc) { return T + (1 - (auc - lo) / (1 - lo)) * (H - T - B); };
-  static const char* colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
-                                 "#9467bd", "#8c564b", "#e377c2", "#17becf"};
-  std::ostringstream s;
-  s << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
-    << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
-    << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-    << "<text x=\"" << L << "\" y=\"22\" font-size=\"14\">Candidate AUC per turn on each "
-    << "hospital's validation data (run " << run["run_id"].get<std::string>() << ")</text>\n"
-    << "<line x1=\"" << L << "\" y1=\"" << H - B << "\" x2=\"" << W - R << "\" y2=\"" << H - B
-    << "\" stroke=\"black\"/>\n<line x1=\"" << L << "\" y1=\"" << T << "\" x2=\"" << L << "\" y2=\""
-    << H - B << "\" stroke=\"black\"/>\n";
-  for (int k = 0; k <= 5; ++k) {
-    const double a = lo + (1 - lo) * k / 5.0;
-    s << "<text x=\"" << L - 8 << "\" y=\"" << y(a) + 4 << "\" text-anchor=\"end\">" << fixed(a, 2)
-      << "</text>\n";
-  }
-  for (std::uint64_t t = 0; t < turns; ++t) {
-    s << "<text x=\"" << x(static_cast<double>(t)) << "\" y=\"" << H - B + 16
-      << "\" text-anchor=\"middle\">" << t << "</text>\n";
-  }
-  s << "<text x=\"" << (L + W - R) / 2 << "\" y=\"" << H - 12
-    << "\" text-anchor=\"middle\">turn</text>\n";
-  int c = 0;
-  for (const auto& [name, pts] : series) {
-    const char* col = colors[c % 8];
-    s << "<polyline fill=\"none\" stroke=\"" << col << "\" stroke-width=\"1.5\" points=\"";
-    for (const auto& [t, a, ok] : pts) s << x(t) << "," << y(a) << " ";
-    s << "\"/>\n";
-    for (const auto& [t, a, ok] : pts) {
-      s << "<circle cx=\"" << x(t) << "\" cy=\"" << y(a) << "\" r=\"4\" stroke=\"" << col
-        << "\" fill=\"" << (ok ? col : "white") << "\"/>\n";
-    }
-    s << "<text x=\"" << W - R + 12 << "\" y=\"" << T + 16 * c + 4 << "\" fill=\"" << col << "\">"
-      << name << "</text>\n";
-    ++c;
-  }
-  s << "<text x=\"" << W - R + 12 << "\" y=\"" << T + 16 * c + 12
-    << "\" fill=\"#555\">filled: approved</text>\n</svg>\n";
-  return s.str();
+  return ln::auc_per_turn_svg(turns,
+                              "Candidate AUC per " + std::string(federated ? "round" : "turn") +
+                                  " (run " + run["run_id"].get<std::string>() + ")",
+                              federated);
 }
 
 // ---- the model side -----------------------------------------------------
@@ -381,10 +344,18 @@ void report(const ReportArgs& a) {
   if (!a.train_csvs.empty() && !want_model)
     fail("--train-csv (the centralized baseline) needs the final-model options too", Exit::usage);
 
+  // --json alone prints the report and writes no file.
+  const bool write_files = !a.plots_out.empty();
+  if (!write_files && !a.json)
+    fail(
+        "give --plots-out DIR for the CSV, SVG plots and report.json, or --json to print the "
+        "report without files",
+        Exit::usage);
   const fs::path out(a.plots_out);
   std::error_code ec;
-  fs::create_directories(out, ec);
-  if (ec || !fs::is_directory(out, ec)) fail("cannot create --plots-out " + a.plots_out);
+  if (write_files) fs::create_directories(out, ec);
+  if (write_files && (ec || !fs::is_directory(out, ec)))
+    fail("cannot create --plots-out " + a.plots_out);
 
   json turns = json::array();
   for (const auto& t : run["turns"]) {
@@ -436,9 +407,11 @@ void report(const ReportArgs& a) {
         {"partners", partners}};
   }
   std::vector<std::string> files;
-  write_text(out / "auc_per_turn.csv", auc_csv(run));
-  write_text(out / "auc_per_turn.svg", auc_svg(run));
-  files = {"auc_per_turn.csv", "auc_per_turn.svg"};
+  if (write_files) {
+    write_text(out / "auc_per_turn.csv", auc_csv(run));
+    write_text(out / "auc_per_turn.svg", auc_svg(run));
+    files = {"auc_per_turn.csv", "auc_per_turn.svg"};
+  }
 
   if (want_model) {
     ln::init_torch(a.threads);
@@ -478,17 +451,19 @@ void report(const ReportArgs& a) {
     }
     ln::PlotOptions po;
     po.title = "Run " + run["run_id"].get<std::string>() + ": held-out test set";
-    if (auto s = ln::write_roc_svg(out / "roc.svg", curves, po); !s)
-      fail("cannot write roc.svg: " + s.error().message);
-    if (auto s = ln::write_calibration_svg(out / "calibration.svg", curves, po); !s)
-      fail("cannot write calibration.svg: " + s.error().message);
-    files.push_back("roc.svg");
-    files.push_back("calibration.svg");
+    if (write_files) {
+      if (auto s = ln::write_roc_svg(out / "roc.svg", curves, po); !s)
+        fail("cannot write roc.svg: " + s.error().message);
+      if (auto s = ln::write_calibration_svg(out / "calibration.svg", curves, po); !s)
+        fail("cannot write calibration.svg: " + s.error().message);
+      files.push_back("roc.svg");
+      files.push_back("calibration.svg");
+    }
   }
   json paths = json::array();
   for (const auto& f : files) paths.push_back((out / f).string());
   result["plots"] = paths;
-  write_text(out / "report.json", result.dump(2) + "\n");
+  if (write_files) write_text(out / "report.json", result.dump(2) + "\n");
 
   if (a.json) {
     print_json(result);
@@ -583,8 +558,8 @@ void register_report_commands(CLI::App& app) {
   d->excludes(n);
   n->excludes(d);
   sub->add_option("--run", a->run_id, "run id (default: the active run, else the last started)");
-  sub->add_option("--plots-out", a->plots_out, "directory for the CSV, SVG plots and report.json")
-      ->required();
+  sub->add_option("--plots-out", a->plots_out,
+                  "directory for the CSV, SVG plots and report.json (needed unless --json)");
   sub->add_option("--store", a->store_uri, "object store URI holding the models");
   sub->add_option("--endpoint", a->endpoint, "S3 endpoint (default: $BATON_S3_ENDPOINT)");
   sub->add_option("--region", a->region, "S3 region");
