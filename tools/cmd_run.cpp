@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -180,10 +181,8 @@ struct StatusOptions {
   std::uint64_t max_updates = 0;  // --watch: stop after this many prints (0 = no limit)
 };
 
-// The training status with a finished run's final model checked (a run is
-// only "finished" when its final model can be fetched and is the ledger's,
-// tools/model_check.h), and only run `run_id` when one is named. nullopt
-// when `run_id` names no run (yet).
+// The training status, only run `run_id` when one is named; nullopt when
+// `run_id` names no run (yet).
 std::optional<json> status_of(const ReadOptions& o, const std::string& run_id) {
   json out = training_status(o);
   if (!run_id.empty()) {
@@ -191,20 +190,33 @@ std::optional<json> status_of(const ReadOptions& o, const std::string& run_id) {
     if (run == nullptr) return std::nullopt;
     out["runs"] = json::array({*run});
   }
+  return out;
+}
+
+// Adds each finished run's final model check (a run is only "finished" when
+// its final model can be fetched and is the ledger's, tools/model_check.h).
+// `checked` keeps the results by run id, so that --watch fetches each final
+// model once, not at every height.
+void check_finished_runs(const ReadOptions& o, json& out, std::map<std::string, json>& checked) {
   for (auto& run : out["runs"]) {
     if (run["status"] != "finished") continue;
-    run["final_model"] = check_final_model(run, {o.node, o.store, o.endpoint});
+    const std::string id = run["run_id"].get<std::string>();
+    auto it = checked.find(id);
+    if (it == checked.end())
+      it = checked.emplace(id, check_final_model(run, {o.node, o.store, o.endpoint})).first;
+    run["final_model"] = it->second;
   }
-  return out;
 }
 
 void print_status(const json& out);
 
 void status(const ReadOptions& o, const StatusOptions& so) {
+  std::map<std::string, json> checked;
   if (!so.watch) {
-    const std::optional<json> out = status_of(o, so.run_id);
+    std::optional<json> out = status_of(o, so.run_id);
     if (!out)
       fail("the ledger has no run \"" + so.run_id + "\"; `baton run status` lists the runs");
+    check_finished_runs(o, *out, checked);
     if (o.json)
       print_json(*out);
     else
@@ -218,10 +230,11 @@ void status(const ReadOptions& o, const StatusOptions& so) {
   std::uint64_t printed = 0;
   std::optional<std::uint64_t> last_height;
   for (;;) {
-    const std::optional<json> out = status_of(o, so.run_id);
+    std::optional<json> out = status_of(o, so.run_id);
     const std::uint64_t height = out ? (*out)["height"].get<std::uint64_t>() : 0;
     if (out && height != last_height) {
       last_height = height;
+      check_finished_runs(o, *out, checked);
       if (o.json) {
         std::cout << out->dump() << std::endl;
       } else {
