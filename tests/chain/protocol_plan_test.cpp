@@ -195,22 +195,7 @@ TEST(GenesisPlan, StartsItsRunAtBlockOne) {
 }
 
 // The ```json block of docs/PROTOCOL.md §18.1.1.
-std::string documented_plan() {
-  std::ifstream doc(baton::testing::source_dir() / "docs" / "PROTOCOL.md");
-  std::string line, block;
-  bool in_section = false, in_block = false;
-  while (std::getline(doc, line)) {
-    if (line.rfind("#### 18.1.1", 0) == 0) in_section = true;
-    if (!in_section) continue;
-    if (!in_block && line == "```json") {
-      in_block = true;
-      continue;
-    }
-    if (in_block && line == "```") break;
-    if (in_block) block += line + "\n";
-  }
-  return block;
-}
+std::string documented_plan() { return baton::testing::protocol_json_block("#### 18.1.1"); }
 
 TEST(ProtocolPlanDoc, TheExamplePlanConvertsToTheDocumentedIntegers) {
   const std::string text = documented_plan();

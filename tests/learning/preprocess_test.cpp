@@ -300,22 +300,7 @@ std::vector<float> encode_by_the_spec(const nlohmann::json& schema, const CsvTab
 }
 
 // The ```json block of §17.2 (the one with the format tag after "### 17.2").
-std::string documented_schema() {
-  std::ifstream doc(testing::source_dir() / "docs" / "PROTOCOL.md");
-  std::string line, block;
-  bool in_section = false, in_block = false;
-  while (std::getline(doc, line)) {
-    if (line.rfind("### 17.2", 0) == 0) in_section = true;
-    if (!in_section) continue;
-    if (!in_block && line == "```json") {
-      in_block = true;
-      continue;
-    }
-    if (in_block && line == "```") break;
-    if (in_block) block += line + "\n";
-  }
-  return block;
-}
+std::string documented_schema() { return testing::protocol_json_block("### 17.2"); }
 
 TEST(ProtocolSchema, WorkedExampleEncodesAsLearning) {
   const std::string text = documented_schema();

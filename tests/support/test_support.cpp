@@ -74,6 +74,23 @@ fs::path bin_path(const std::string& name) { return fs::path(BATON_BIN_DIR) / na
 
 fs::path source_dir() { return fs::path(BATON_SOURCE_DIR); }
 
+std::string protocol_json_block(const std::string& heading) {
+  std::ifstream doc(source_dir() / "docs" / "PROTOCOL.md");
+  std::string line, block;
+  bool in_section = false, in_block = false;
+  while (std::getline(doc, line)) {
+    if (line.rfind(heading, 0) == 0) in_section = true;
+    if (!in_section) continue;
+    if (!in_block && line == "```json") {
+      in_block = true;
+      continue;
+    }
+    if (in_block && line == "```") break;
+    if (in_block) block += line + "\n";
+  }
+  return block;
+}
+
 namespace {
 
 std::vector<std::string> merged_env(const std::map<std::string, std::string>& extra) {

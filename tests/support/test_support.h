@@ -39,6 +39,11 @@ std::filesystem::path bin_path(const std::string& name);
 // Repository root (for data/ and deploy/ files).
 std::filesystem::path source_dir();
 
+// The first ```json block of docs/PROTOCOL.md after the first line that
+// starts with `heading` (e.g. "#### 18.1.1"); empty when there is none. The
+// doc's worked examples are tested as they are written.
+std::string protocol_json_block(const std::string& heading);
+
 struct RunResult {
   int exit_code = -1;  // -1 when killed by a signal
   int signal = 0;
