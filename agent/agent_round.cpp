@@ -21,10 +21,6 @@ namespace {
 using nlohmann::json;
 using namespace agent_detail;
 
-std::string bytes_string(const chain::Hash& h) {
-  return std::string(reinterpret_cast<const char*>(h.bytes.data()), h.bytes.size());
-}
-
 // Where a partner's masked update of a round lives.
 std::string masked_object_key(const std::string& run_id, std::uint64_t round,
                               const std::string& member) {
@@ -65,12 +61,11 @@ PartnerAgent::Acted PartnerAgent::share_round(const Step& s) {
     chain::pb::RoundShare r;
     r.set_run_id(run_id);
     r.set_round(round);
-    r.set_ephemeral_public(bytes_string(dealt.ephemeral_public));
-    r.set_self_seed_commitment(bytes_string(dealt.self_seed_commitment));
+    r.set_ephemeral_public(id_bytes(dealt.ephemeral_public));
+    r.set_self_seed_commitment(id_bytes(dealt.self_seed_commitment));
     for (const auto& box : dealt.share_boxes) r.add_share_boxes(box);
-    for (const auto& c : dealt.self_share_commitments)
-      r.add_self_share_commitments(bytes_string(c));
-    for (const auto& c : dealt.key_share_commitments) r.add_key_share_commitments(bytes_string(c));
+    for (const auto& c : dealt.self_share_commitments) r.add_self_share_commitments(id_bytes(c));
+    for (const auto& c : dealt.key_share_commitments) r.add_key_share_commitments(id_bytes(c));
     if (auto st = journal_.put_round({"share", run_id, round, "", r.SerializeAsString()}); !st) {
       log_once("journal", spdlog::level::err,
                "cannot write the agent journal: " + st.error().message);
@@ -160,7 +155,7 @@ PartnerAgent::Acted PartnerAgent::train_round(const Step& s) {
     r.set_round(round);
     r.set_head_model_id(id_bytes(s.turn.head_before));
     r.set_object_key(key);
-    r.set_masked_sha256(bytes_string(chain::sha256(chain::ByteView(object))));
+    r.set_masked_sha256(id_bytes(chain::sha256(chain::ByteView(object))));
     r.set_weight(weight);
     if (auto st = journal_.put_round({"upload", run_id, round, key, r.SerializeAsString()}); !st) {
       log_once("journal", spdlog::level::err,
@@ -230,8 +225,7 @@ PartnerAgent::Acted PartnerAgent::reveal_shares(const Step& s) {
       }
       // Never both: the self-mask seed's share of a dealer that uploaded, the
       // ephemeral key's share of one that did not.
-      r.add_shares(
-          bytes_string(rr.uploads.contains(dealer) ? opened->self_share : opened->key_share));
+      r.add_shares(id_bytes(rr.uploads.contains(dealer) ? opened->self_share : opened->key_share));
     }
     if (auto st = journal_.put_round({"unmask", run_id, round, "", r.SerializeAsString()}); !st) {
       log_once("journal", spdlog::level::err,
