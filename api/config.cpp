@@ -453,11 +453,12 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
   if (const toml::node* n = root.get("consensus")) {
     const auto* t = n->as_table();
     if (t == nullptr) return config_error(config_path, "'consensus' must be a table ([consensus])");
-    if (auto s = check_unknown_keys(
-            *t,
-            {"timeout_propose_ms", "timeout_prevote_ms", "timeout_precommit_ms", "timeout_delta_ms",
-             "timeout_commit_ms", "empty_block_interval_ms", "max_proposal_txs"},
-            "consensus", config_path);
+    if (auto s =
+            check_unknown_keys(*t,
+                               {"timeout_propose_ms", "timeout_prevote_ms", "timeout_precommit_ms",
+                                "timeout_delta_ms", "timeout_commit_ms", "empty_block_interval_ms",
+                                "idle_block_interval_ms", "max_proposal_txs"},
+                               "consensus", config_path);
         !s) {
       return s.error();
     }
@@ -477,6 +478,13 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
       if (!v) return v.error();
       if (v->has_value()) *o.out = static_cast<std::uint32_t>(**v);
     }
+    // A day at most: monitoring that alerts on a stalled height needs a bound.
+    constexpr std::int64_t kMaxIdleInterval = 24 * 60 * 60 * 1000;
+    auto idle =
+        get_int(*t, "idle_block_interval_ms", config_path, "consensus", 0, kMaxIdleInterval);
+    if (!idle) return idle.error();
+    if (idle->has_value())
+      cfg.consensus.idle_block_interval_ms = static_cast<std::uint32_t>(**idle);
   }
   if (const toml::node* n = root.get("mempool")) {
     const auto* t = n->as_table();

@@ -14,7 +14,8 @@
 //   [consensus]      # optional; each key overrides the genesis default
 //   timeout_propose_ms, timeout_prevote_ms, timeout_precommit_ms,
 //   timeout_delta_ms (every step's per-round increase), timeout_commit_ms
-//   (pause after a commit), empty_block_interval_ms (heartbeat),
+//   (pause after a commit), empty_block_interval_ms (heartbeat while a run
+//   needs the block clock), idle_block_interval_ms (heartbeat otherwise),
 //   max_proposal_txs (this node's blocks carry at most this many)
 //
 //   [mempool]        # optional
@@ -118,9 +119,14 @@ struct ConsensusOverrides {
   std::optional<std::uint32_t> timeout_delta_ms;
   std::optional<std::uint32_t> timeout_commit_ms;
   // With no transactions waiting, a proposer still proposes an (empty) block
-  // once this long has passed since the last commit: a heartbeat that shows
-  // the network is alive. Default 1000 ms.
+  // once this long has passed since the last commit while the ledger counts
+  // blocks (a run in progress): deadlines in blocks keep their meaning in
+  // time. Default 1000 ms.
   std::optional<std::uint32_t> empty_block_interval_ms;
+  // The same heartbeat while no deadline counted in blocks is pending (no
+  // run in progress, every gain and escrow settled: chain::needs_block_clock).
+  // Default 600000 ms (10 minutes); 0: no empty block at all while idle.
+  std::optional<std::uint32_t> idle_block_interval_ms;
   // When this node proposes, at most this many transactions (and never more
   // than genesis max_block_txs). Smaller blocks keep rounds shorter than the
   // timeouts on a busy machine. Default 2000.

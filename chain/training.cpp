@@ -533,4 +533,15 @@ bool gains_settled(const Run& run) {
                      [](const ModelRecord& m) { return m.gain_settled; });
 }
 
+bool needs_block_clock(const TrainingState& state) {
+  if (state.active_run) return true;
+  // Every run ever started (a consortium's handful), each with its lineage.
+  for (const auto& [id, run] : state.runs) {
+    if (run.escrow && run.escrow->state == EscrowState::open) return true;
+    for (const ModelRecord& m : run.models)
+      if (!m.gain_settled) return true;
+  }
+  return false;
+}
+
 }  // namespace baton::chain

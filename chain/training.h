@@ -654,4 +654,16 @@ std::uint64_t vote_deadline(const Run& run, const Turn& t);
 // be paid out only then; before it, late votes still move them.
 bool gains_settled(const Run& run);
 
+// ---- The block clock (issue 18) ----
+
+// Does anything in the state wait for a block height to pass? A run in
+// progress (its phase deadlines), a finished run whose last gains settle at a
+// vote deadline, or an escrow waiting for its release deadline. While true the
+// nodes make an empty block every `empty_block_interval_ms` so that deadlines
+// counted in blocks keep their meaning in time; while false nothing the ledger
+// decides depends on time, and an idle network makes only a rare heartbeat
+// (`idle_block_interval_ms`; docs/OPERATIONS.md "Consensus timing and empty
+// blocks"). Liveness only: nodes may disagree for a block without harm.
+bool needs_block_clock(const TrainingState& state);
+
 }  // namespace baton::chain

@@ -2,6 +2,7 @@
 # A local Baton test network: N batond processes on loopback ports.
 #
 #   deploy/testnet.sh up     --nodes N --dir D [--chain-id ID] [--empty-block-ms MS]
+#                            [--idle-block-ms MS]
 #                            [--names A,B,...] [--plan PLAN.json] [--store URI]
 #                            [--store-endpoint URL] [--data SPLIT_DIR]
 #                            [--torch-threads T] [--malicious NAME] [--overspend NAME]
@@ -86,7 +87,7 @@ die() { echo "testnet.sh: $*" >&2; exit 1; }
 usage() { sed -n '2,72p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 cmd="${1:-}"; [[ -n "$cmd" ]] || usage; shift
-NODES=""; DIR=""; NODE=""; CHAIN_ID="baton-testnet"; KILL=0; EMPTY_MS=1000
+NODES=""; DIR=""; NODE=""; CHAIN_ID="baton-testnet"; KILL=0; EMPTY_MS=1000; IDLE_MS=
 NAMES=""; PLAN=""; STORE=""; STORE_ENDPOINT=""; DATA=""; MALICIOUS=""; OVERSPEND=""; DROP_OUT=""; START=1
 TORCH_THREADS=1
 MODEL_CHECK_S=""; ONLY=""; AGENT_LINK=http; BALANCES=(); SPONSOR=""
@@ -98,6 +99,7 @@ while [[ $# -gt 0 ]]; do
     --node) need "$@"; NODE="$2"; shift ;;
     --chain-id) need "$@"; CHAIN_ID="$2"; shift ;;
     --empty-block-ms) need "$@"; EMPTY_MS="$2"; shift ;;
+    --idle-block-ms) need "$@"; IDLE_MS="$2"; shift ;;
     --names) need "$@"; NAMES="$2"; shift ;;
     --plan) need "$@"; PLAN="$2"; shift ;;
     --store) need "$@"; STORE="$2"; shift ;;
@@ -430,6 +432,9 @@ timeout_delta_ms = 100
 timeout_commit_ms = 0
 empty_block_interval_ms = $EMPTY_MS
 EOF
+      # Without --idle-block-ms, batond's default (an empty block every 10
+      # minutes while no run needs the block clock).
+      if [[ -n $IDLE_MS ]]; then echo "idle_block_interval_ms = $IDLE_MS" >>"$ndir/node.toml"; fi
       case "$AGENT_LINK" in
         https) printf '\n[admin_api]\ntls = true\n' >>"$ndir/node.toml" ;;
         unix) printf '\n[admin_api]\nunix_socket = "admin.sock"\n' >>"$ndir/node.toml" ;;

@@ -182,22 +182,30 @@ void ConsensusDriver::schedule(const consensus::Timeout& timeout) {
   timers_.push_back(std::move(timer));
 }
 
+std::optional<std::chrono::milliseconds> ConsensusDriver::heartbeat_interval() const {
+  if (host_.needs_clock()) return std::chrono::milliseconds(options_.empty_block_interval_ms);
+  if (options_.idle_block_interval_ms == 0) return std::nullopt;
+  return std::chrono::milliseconds(options_.idle_block_interval_ms);
+}
+
 bool ConsensusDriver::may_start_height() const {
   if (host_.has_pending_work()) return true;
-  return std::chrono::steady_clock::now() - last_commit_ >=
-         std::chrono::milliseconds(options_.empty_block_interval_ms);
+  const auto interval = heartbeat_interval();
+  return interval && std::chrono::steady_clock::now() - last_commit_ >= *interval;
 }
 
 void ConsensusDriver::fire(const consensus::Timeout& timeout) {
   if (!running()) return;
   if (timeout.step == consensus::Step::new_height && !may_start_height()) {
     held_ = timeout;
-    const auto deadline =
-        last_commit_ + std::chrono::milliseconds(options_.empty_block_interval_ms);
-    heartbeat_.expires_at(deadline);
-    heartbeat_.async_wait([this](const boost::system::error_code& ec) {
-      if (!ec && !stopped_) poke();
-    });
+    // Held until work arrives (poke) or the heartbeat is due. Without a
+    // heartbeat (idle, interval 0) only work releases it.
+    if (const auto interval = heartbeat_interval()) {
+      heartbeat_.expires_at(last_commit_ + *interval);
+      heartbeat_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec && !stopped_) poke();
+      });
+    }
     return;
   }
   engine_->on_timeout(timeout);

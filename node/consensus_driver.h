@@ -12,9 +12,11 @@
 // is nothing to do (no transaction waiting, no consensus message for the new
 // height from a peer) and the heartbeat interval since the last commit has
 // not passed. So the chain makes blocks when there are transactions, plus an
-// empty heartbeat block every `empty_block_interval_ms` that shows the
-// network is alive. A network without a quorum (e.g. 2 of 4 up) commits
-// nothing at all.
+// empty block every `empty_block_interval_ms` while the ledger counts blocks
+// (a run's deadlines: ConsensusHost::needs_clock), and only a rare heartbeat
+// every `idle_block_interval_ms` (0: none) while it does not, so an idle
+// consortium's chain stays small. A network without a quorum (e.g. 2 of 4 up)
+// commits nothing at all.
 //
 // Threading: every method runs on the node's event-loop thread (the
 // io_context passed in, run by exactly one thread); timers post back to it.
@@ -48,6 +50,10 @@ class ConsensusHost {
   virtual void broadcast(const consensus::pb::ConsensusMessage& message) = 0;
   // True when something waits to be ordered (transactions in the mempool).
   virtual bool has_pending_work() const = 0;
+  // True while the ledger has a deadline counted in blocks ahead of it
+  // (chain::needs_block_clock): empty blocks then come every
+  // empty_block_interval_ms, else every idle_block_interval_ms.
+  virtual bool needs_clock() const { return true; }
   // The driver cannot go on (e.g. the checkpoint on disk is damaged): the
   // node stops taking part until an operator looks.
   virtual void halt(const std::string& why) = 0;
@@ -63,8 +69,9 @@ class ConsensusHost {
 
 struct ConsensusDriverOptions {
   consensus::EngineOptions engine;
-  std::filesystem::path checkpoint_file;  // EngineCheckpoint, written durably
-  std::uint32_t empty_block_interval_ms = 1000;
+  std::filesystem::path checkpoint_file;           // EngineCheckpoint, written durably
+  std::uint32_t empty_block_interval_ms = 1000;    // while the host needs the clock
+  std::uint32_t idle_block_interval_ms = 600'000;  // otherwise; 0: no empty blocks at all
   std::uint32_t rebroadcast_interval_ms = 1000;
 };
 
@@ -102,6 +109,8 @@ class ConsensusDriver {
   void schedule(const consensus::Timeout& timeout);
   void fire(const consensus::Timeout& timeout);
   bool may_start_height() const;
+  // The empty-block interval that applies now; nullopt: wait for work.
+  std::optional<std::chrono::milliseconds> heartbeat_interval() const;
   void release_held();
   void rebroadcast_tick();
 

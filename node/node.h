@@ -126,6 +126,10 @@ class Node final : public AdminNode, public ConsensusHost, public p2p::Transport
   Status commit_decision(const consensus::Decision& decision) override;
   void broadcast(const consensus::pb::ConsensusMessage& message) override;
   bool has_pending_work() const override { return mempool_.size() > 0; }
+  bool needs_clock() const override {
+    const auto state = views_.committed_state();
+    return state == nullptr || chain::needs_block_clock(state->training);
+  }
   void halt(const std::string& why) override;
   void storage_failed(StorageArea area, const std::string& why) override;
   void note(const std::string& what) override;

@@ -28,6 +28,7 @@ ConsensusDriverOptions consensus_driver_options(const chain::ChainSpec& spec,
   out.engine = engine;
   out.checkpoint_file = config.data_dir / "consensus_checkpoint";
   out.empty_block_interval_ms = o.empty_block_interval_ms.value_or(1000);
+  out.idle_block_interval_ms = o.idle_block_interval_ms.value_or(600'000);
   return out;
 }
 

@@ -230,6 +230,29 @@ TEST(Escrow, WithoutAReleaseThePartnersArePaidAtTheDeadlineAndTheSponsorLosesThe
   expect_round_trip(p);
 }
 
+// The block clock (issue 18): the nodes make empty blocks every second only
+// while something waits for a height: the run, its last gains, the escrow's
+// release deadline. Before the run and once everything settled, nothing does.
+TEST(Escrow, TheChainNeedsItsClockUntilTheLastDeadlineHasPassed) {
+  ProtocolChain p;
+  sponsored(p);
+  EXPECT_FALSE(needs_block_clock(p.training())) << "no run yet";
+  p.commit(p.start(kAlice, escrow_plan()));
+  EXPECT_TRUE(needs_block_clock(p.training())) << "awaiting funding: its deadline counts";
+  p.commit(fund(p, kDave, 999));
+  play_turn(p, kAlice, 20000, 20000);
+  EXPECT_TRUE(needs_block_clock(p.training())) << "active";
+  play_turn(p, kBob, 10000, 10000);
+  play_turn(p, kCarol, 10000, 10000);
+  ASSERT_EQ(p.run().status, RunStatus::finished);
+  EXPECT_TRUE(needs_block_clock(p.training())) << "the last vote deadline is ahead";
+  while (!gains_settled(p.run())) p.empty_blocks(1);
+  ASSERT_EQ(p.run().escrow->state, EscrowState::open);
+  EXPECT_TRUE(needs_block_clock(p.training())) << "the release deadline is ahead";
+  while (p.run().escrow->state == EscrowState::open) p.empty_blocks(1);
+  EXPECT_FALSE(needs_block_clock(p.training())) << "paid at the deadline: nothing left";
+}
+
 // The final model's key goes to the sponsor only after its release, only
 // from a member that received it, only with the SaveRequest's commitment.
 TEST(Escrow, TheModelKeyIsGrantedToTheSponsorOnlyAfterItsRelease) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "tests/integration/testnet.h"
 
@@ -105,6 +106,36 @@ TEST(Network, FourNodesCommitSurviveACrashAndStopWithoutQuorum) {
   EXPECT_GT(net.height(0), frozen0);
   ASSERT_TRUE(wait_until([&] { return min_height(net, all) >= net.height(0); }, 30s));
   expect_identical_chains(net, all, min_height(net, all));
+}
+
+}  // namespace
+}  // namespace baton::integration
+
+namespace baton::integration {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::wait_until;
+
+// Issue 18: an idle consortium's chain does not grow by a block a second.
+// With idle_block_interval_ms = 0 and no run, four nodes make no block at
+// all until a transaction arrives, then exactly as many as it takes.
+TEST(Network, AnIdleNetworkMakesBlocksOnlyForTransactions) {
+  TestnetOptions o;
+  o.empty_block_ms = 100;  // would be 20+ heights in the pause below if the clock ran
+  o.idle_block_ms = 0;
+  Testnet net(o);
+  ASSERT_TRUE(net.ok()) << net.error();
+  const std::string first = net.submit_note(0, 0, "wake up");
+  ASSERT_FALSE(first.empty());
+  ASSERT_TRUE(wait_until([&] { return net.committed(3, first); }, 30s));
+  const std::uint64_t h = net.height(0);
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_EQ(net.height(0), h) << "idle, yet the chain grew";
+  const std::string second = net.submit_note(1, 2, "another");
+  ASSERT_FALSE(second.empty());
+  ASSERT_TRUE(wait_until([&] { return net.committed(0, second); }, 30s));
+  EXPECT_LE(net.height(0), h + 2) << "one transaction, one block (two if it just missed one)";
 }
 
 }  // namespace

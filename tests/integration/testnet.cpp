@@ -45,12 +45,15 @@ std::string post_tx(api::HttpClient& c, const std::string& tx, std::string* why)
 }  // namespace
 
 Testnet::Testnet(int n, int empty_block_ms) {
-  init({"--nodes", std::to_string(n), "--empty-block-ms", std::to_string(empty_block_ms)});
+  init({"--nodes", std::to_string(n), "--empty-block-ms", std::to_string(empty_block_ms),
+        "--idle-block-ms", std::to_string(empty_block_ms)});
 }
 
 Testnet::Testnet(const TestnetOptions& o) {
-  std::vector<std::string> args{"--nodes", std::to_string(o.nodes), "--empty-block-ms",
-                                std::to_string(o.empty_block_ms)};
+  const int idle_ms = o.idle_block_ms < 0 ? o.empty_block_ms : o.idle_block_ms;
+  std::vector<std::string> args{"--nodes",          std::to_string(o.nodes),
+                                "--empty-block-ms", std::to_string(o.empty_block_ms),
+                                "--idle-block-ms",  std::to_string(idle_ms)};
   if (!o.names.empty()) {
     std::string joined;
     for (const auto& n : o.names) joined += (joined.empty() ? "" : ",") + n;

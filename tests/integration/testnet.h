@@ -32,6 +32,10 @@ struct TestNode {
 struct TestnetOptions {
   int nodes = 4;
   int empty_block_ms = 500;
+  // Empty blocks while no run needs the block clock (batond's
+  // idle_block_interval_ms); -1: the same as empty_block_ms, so that tests
+  // that wait for heights see them grow while idle; 0: none at all.
+  int idle_block_ms = -1;
   std::vector<std::string> names;  // default node1..nodeN
   std::string chain_id;            // default testnet.sh's
   std::filesystem::path plan;      // training plan into the genesis

@@ -53,6 +53,8 @@ class RecordingHost final : public ConsensusHost {
     journal_.written_at_send.push_back(store_.load().value());
   }
   bool has_pending_work() const override { return false; }
+  bool needs_clock() const override { return clock; }
+  bool clock = true;  // what needs_clock answers
   void halt(const std::string& why) override {
     journal_.events.push_back("halt");
     halted = why;
@@ -76,11 +78,13 @@ struct OneValidator {
   OneValidator()
       : store(journal), app(kChain, key_for(0).public_key()), host(journal, store, app) {}
 
-  std::unique_ptr<ConsensusDriver> driver() {
+  std::unique_ptr<ConsensusDriver> driver(std::uint32_t empty_ms = 60'000,
+                                          std::uint32_t idle_ms = 60'000) {
     ConsensusDriverOptions options;
     options.engine = consensus::testing::test_options();
     options.checkpoint_file = dir / "consensus_checkpoint";
-    options.empty_block_interval_ms = 60'000;  // no second height in these tests
+    options.empty_block_interval_ms = empty_ms;  // default: no second height
+    options.idle_block_interval_ms = idle_ms;
     auto signer = consensus::Signer::open(key_for(0), kChain, store).value();
     return std::make_unique<ConsensusDriver>(loop, options,
                                              consensus::testing::make_validators({1}), app, host,
@@ -131,6 +135,25 @@ TEST(ConsensusDriver, SendsNothingAndHaltsWhenTheSignerRecordCannotBeWritten) {
   EXPECT_EQ(v.app.height(), 0u) << "nothing of the output was carried out";
   EXPECT_FALSE(driver->running());
   EXPECT_FALSE(std::filesystem::exists(v.dir / "consensus_checkpoint"));
+}
+
+// Empty blocks follow the ledger's clock (issue 18): every empty_block
+// interval while the host needs the clock (a run's deadlines count blocks),
+// none at all while idle with idle_block_interval_ms = 0.
+TEST(ConsensusDriver, MakesEmptyBlocksOnlyWhileTheLedgerNeedsTheClock) {
+  OneValidator v;
+  v.host.clock = false;
+  auto driver = v.driver(/*empty_ms=*/20, /*idle_ms=*/0);
+  ASSERT_TRUE(driver->start(1));
+  ASSERT_EQ(v.app.height(), 1u);
+  v.loop.run_for(std::chrono::milliseconds(400));  // 20 intervals: idle, nothing comes
+  EXPECT_EQ(v.app.height(), 1u) << "an idle ledger made empty blocks";
+  v.host.clock = true;  // say a run started: the next poke finds the clock needed
+  driver->poke();
+  v.loop.restart();
+  v.loop.run_for(std::chrono::milliseconds(400));
+  EXPECT_GE(v.app.height(), 3u) << "no heartbeat while the ledger counts blocks";
+  driver->stop();
 }
 
 }  // namespace
