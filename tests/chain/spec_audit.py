@@ -5,7 +5,7 @@ An outside auditor's check (issue 16), written from the spec, with no Baton
 code and no protobuf descriptors: python3, hashlib, PyNaCl (python3-nacl),
 cryptography (AESGCM) and numpy. Steps, each named when it fails:
 
-  ledger       the whole chain, as tests/chain/audit_export.py checks it
+  chain check  the whole chain, as tests/chain/audit_export.py checks it
                (signatures, Merkle roots, commits, the replayed training state
                and every app state hash, sections 5-11, 18, 19), which gives
                each run's approved models (its lineage) and its final model
@@ -335,17 +335,18 @@ def main():
     try:
         training, _, _, _ = audit_export.verify(a.genesis, a.export, checked=not a.skip_ledger_checks, on_tx=on_tx)
     except audit_export.BadBlock as e:
-        raise Failed("ledger", "ledger", str(e))
+        raise Failed("ledger", "chain check", str(e))
     except (ValueError, KeyError, IndexError, UnicodeDecodeError) as e:
-        raise Failed("ledger", "ledger", "height %d: malformed block bytes (%s)" % (audit_export.CURRENT["height"], e))
+        raise Failed("ledger", "chain check",
+                     "height %d: malformed block bytes (%s)" % (audit_export.CURRENT["height"], e))
     if not training.runs:
-        raise Failed("ledger", "ledger", "the ledger holds no training run")
+        raise Failed("ledger", "run", "the ledger holds no training run")
     run_id = a.run.encode() if a.run else max(training.runs, key=lambda r: training.runs[r]["start_height"])
     run = training.runs.get(run_id)
     if run is None:
-        raise Failed("ledger", "ledger", "no run %r on the ledger" % run_id)
+        raise Failed("ledger", "run", "no run %r on the ledger" % run_id)
     if not run["models"]:
-        raise Failed("ledger", "ledger", "run %s has no approved model" % run_id.decode())
+        raise Failed("ledger", "run", "run %s has no approved model" % run_id.decode())
     secret = bytes.fromhex(json.load(open(a.key))["x25519_secret"])
     plan = run["plan"]
     federated = plan["mode"] == 1
@@ -359,7 +360,7 @@ def main():
         model = "model %s (turn %d)" % (m["id"].hex()[:12], m["turn"])
         sender, save = saves[m["id"]]
         if save["model_sha256"] != m["model_sha256"] or save["ciphertext_sha256"] != m["ciphertext_sha256"]:
-            raise Failed(model, "ledger", "the lineage's hashes are not its SaveRequest's")
+            raise Failed(model, "lineage", "the lineage's hashes are not its SaveRequest's")
         try:
             blob = fetch(a.store, save["object_key"].decode())
         except OSError as e:
@@ -381,7 +382,7 @@ def main():
                 final_auc = auc
         print(line)
     if run["head"] != run["models"][-1]["id"]:
-        raise Failed("ledger", "ledger", "the run's head is not its last approved model")
+        raise Failed("ledger", "lineage", "the run's head is not its last approved model")
     print("run %s: %d approved models opened, final model %s"
           % (run_id.decode(), len(run["models"]), run["head"].hex()))
     if final_auc is not None:
