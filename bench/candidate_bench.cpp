@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "bench/bench_help.h"
+#include "learning/torch_version.h"
 #include "learning/model.h"
 #include "agent/model_handoff.h"
 
@@ -154,6 +155,8 @@ void run(const ln::ModelSpec& spec, std::size_t rows, int repeats) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  baton::bench::answer_version(argc, argv, "baton-bench-candidate",
+                               baton::learning::libtorch_version());
   baton::bench::answer_help(
       argc, argv,
       "usage: baton-bench-candidate [--repeats N] [--threads T] [--rows N] [--resnet] "

@@ -262,6 +262,7 @@ int memory_run(const std::vector<Node>& nodes, const std::vector<Sender>& sender
 }  // namespace
 
 int main(int argc, char** argv) {
+  baton::bench::answer_version(argc, argv, "baton-bench-consensus");
   baton::bench::answer_help(
       argc, argv,
       "usage: baton-bench-consensus [--nodes N] [--latency-txs K] [--gap-ms MS] [--load-s S] "

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "bench/bench_help.h"
+#include "learning/torch_version.h"
 #include "chain/keys.h"
 #include "learning/datasets.h"
 #include "learning/model.h"
@@ -171,6 +172,8 @@ void print_row(const char* name, const Row& row) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  baton::bench::answer_version(argc, argv, "baton-bench-handoff",
+                               baton::learning::libtorch_version());
   baton::bench::answer_help(
       argc, argv,
       "usage: baton-bench-handoff [--repeats N] [--mlp-epochs E] [--resnet-steps S] "

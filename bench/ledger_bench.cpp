@@ -107,6 +107,7 @@ Rate raw_verify_rate(unsigned threads, std::size_t count) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  baton::bench::answer_version(argc, argv, "baton-bench-ledger");
   baton::bench::answer_help(
       argc, argv,
       "usage: baton-bench-ledger [--blocks N] [--txs-per-block K] [--members M] [--synced-blocks "

@@ -184,6 +184,7 @@ void bench_round_trip(bool quick) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  baton::bench::answer_version(argc, argv, "baton-bench-p2p");
   baton::bench::answer_help(argc, argv,
                             "usage: baton-bench-p2p [--quick]\nMeasures the P2P transport on "
                             "loopback; prints one line per figure, asserts nothing.\n");

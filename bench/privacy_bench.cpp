@@ -64,6 +64,7 @@ struct Case {
 }  // namespace
 
 int main(int argc, char** argv) {
+  baton::bench::answer_version(argc, argv, "baton-bench-privacy");
   baton::bench::answer_help(argc, argv,
                             "usage: baton-bench-privacy [--repeat N]\nWhat one call of the "
                             "Renyi-DP accountant costs; prints figures, asserts nothing.\n");

@@ -138,6 +138,7 @@ double median_ms(int repeat, F&& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  baton::bench::answer_version(argc, argv, "baton-bench-protocol");
   baton::bench::answer_help(argc, argv,
                             "usage: baton-bench-protocol [--runs R] [--turns-per-run T] [--txs K] "
                             "[--repeat N]\nWhat a block of refused protocol transactions costs a "

@@ -13,12 +13,15 @@
 #include <string>
 
 #include "bench/bench_help.h"
+#include "learning/torch_version.h"
 #include "learning/model.h"
 #include "learning/train.h"
 
 namespace ln = baton::learning;
 
 int main(int argc, char** argv) {
+  baton::bench::answer_version(argc, argv, "baton_bench_resnet3d",
+                               baton::learning::libtorch_version());
   baton::bench::answer_help(
       argc, argv,
       "usage: baton_bench_resnet3d [--steps N] [--threads T] [--batch B]\n3D ResNet-18 training "

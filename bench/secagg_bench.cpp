@@ -190,6 +190,7 @@ void bench_model(const char* name, std::size_t n, std::uint32_t partners, int re
 }  // namespace
 
 int main(int argc, char** argv) {
+  baton::bench::answer_version(argc, argv, "baton-bench-secagg");
   baton::bench::answer_help(
       argc, argv,
       "usage: baton-bench-secagg [--repeat N] [--partners P] [--only mlp|resnet]\nWhat secure "

@@ -322,6 +322,7 @@ void bench_s3(const fs::path& dir, std::uint64_t size) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  baton::bench::answer_version(argc, argv, "baton-bench-vault");
   baton::bench::answer_help(argc, argv,
                             "usage: baton-bench-vault [--dir DIR] [--size-mib N] [--s3-size-mib N] "
                             "[--no-s3]\nAES-256-GCM sealing throughput, on disk and (unless "

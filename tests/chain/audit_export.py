@@ -98,7 +98,16 @@ TX_NOTE = 1
 CURRENT = {"height": 0}  # the block being checked, for errors raised while decoding
 
 
-def main(genesis_path, export_path):
+class BadBlock(Exception):
+    """A check that failed: "height N: <problem>"."""
+
+
+def verify(genesis_path, export_path, checked=True, on_tx=None):
+    """Checks the chain and replays its training state; returns (training, blocks, transactions, tip).
+
+    `on_tx(sender, type, payload, tx hash)` sees every transaction (spec_audit.py takes the
+    SaveRequests). With `checked` false, signatures, Merkle roots, state hashes and commits are
+    not checked (spec_audit.py --skip-ledger-checks: a doctored copy of a ledger)."""
     genesis_bytes = open(genesis_path, "rb").read()
     genesis = json.loads(genesis_bytes)
     chain_id = genesis["chain_id"]
@@ -114,9 +123,9 @@ def main(genesis_path, export_path):
             continue
         height += 1
         CURRENT["height"] = height
-        def bad(why):
-            print("height %d: %s" % (height, why))
-            sys.exit(3)
+        def bad(why, always=False):
+            if checked or always:
+                raise BadBlock("height %d: %s" % (height, why))
         stored = bytes.fromhex(json.loads(line)["stored_hex"])
         committed = fields(stored)
         block = fields(one(committed, 1, b""))
@@ -127,7 +136,7 @@ def main(genesis_path, export_path):
         if one(h, 1, b"").decode() != chain_id:
             bad("wrong chain id")
         if one(h, 2, 0) != height:
-            bad("wrong height")
+            bad("wrong height", always=True)
         if one(h, 4, b"") != previous:
             bad("wrong previous hash")
         if members.get(one(h, 8, b""), {}).get("power", 0) == 0:
@@ -144,16 +153,18 @@ def main(genesis_path, export_path):
             if one(t, 1, b"").decode() != chain_id:
                 bad("transaction %d: wrong chain id" % i)
             if sender not in members:
-                bad("transaction %d: sender is not a member" % i)
+                bad("transaction %d: sender is not a member" % i, always=True)
             body = sender + struct.pack(">QII", nonce, ttype, len(payload)) + payload
             if not verifies(sender, domain_separated("baton/tx/v2", chain_id, genesis_hash + body), one(t, 6, b"")):
                 bad("transaction %d: bad signature" % i)
             if ttype != TX_NOTE and ttype not in audit_training.PROTOCOL_TYPES:
-                bad("transaction %d: unknown type %d" % (i, ttype))
+                bad("transaction %d: unknown type %d" % (i, ttype), always=True)
             if nonce != next_nonce.get(sender, 1):
                 bad("transaction %d: nonce %d, expected %d" % (i, nonce, next_nonce.get(sender, 1)))
             next_nonce[sender] = nonce + 1
             tx_count += 1
+            if on_tx is not None:
+                on_tx(sender, ttype, payload, sha(tx_bytes))
             if ttype in audit_training.PROTOCOL_TYPES:  # its effect, or its refusal recorded
                 training.apply(sender, ttype, fields(payload), sha(tx_bytes), height)
         for i, ev_bytes in enumerate(evs):
@@ -197,11 +208,20 @@ def main(genesis_path, export_path):
             if not verifies(key, msg, one(sig, 2, b"")):
                 bad("commit signature does not verify")
             seen.add(key)
-            power += members[key]["power"]
+            power += members.get(key, {}).get("power", 0)
         if 3 * power <= 2 * total:
             bad("commit has two thirds of the voting power or less")
         previous = block_id
-    print("ok: %d blocks, %d transactions, tip %s" % (height, tx_count, previous.hex()))
+    return training, height, tx_count, previous
+
+
+def main(genesis_path, export_path):
+    try:
+        training, height, tx_count, tip = verify(genesis_path, export_path)
+    except BadBlock as e:
+        print(e)
+        sys.exit(3)
+    print("ok: %d blocks, %d transactions, tip %s" % (height, tx_count, tip.hex()))
     for line in training.summary():
         print(line)
 

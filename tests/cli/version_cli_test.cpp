@@ -1,6 +1,7 @@
 // `--version` of every program: the project version, the git commit the
 // build was configured from (or "unknown" for a tree without git), and the
-// LibTorch version where LibTorch is linked (baton-learn, baton-agent).
+// LibTorch version where LibTorch is linked (baton-learn, baton-agent and
+// the bench programs that train or score models).
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -49,6 +50,19 @@ TEST(VersionCli, EveryProgramNamesItsVersionAndCommit) {
   // The version is the project's, in the form x.y.z.
   EXPECT_TRUE(
       std::regex_match(std::string(BATON_VERSION), std::regex(R"([0-9]+\.[0-9]+\.[0-9]+)")));
+}
+
+TEST(VersionCli, EveryBenchProgramNamesItsVersionAndCommit) {
+  // A figure is only comparable between builds one can name. The bench
+  // programs that link LibTorch name its version, the same as baton-learn's.
+  const std::string learn = check_version("baton-learn", true);
+  for (const char* program :
+       {"baton-bench-consensus", "baton-bench-ledger", "baton-bench-p2p", "baton-bench-privacy",
+        "baton-bench-protocol", "baton-bench-secagg", "baton-bench-vault"})
+    check_version(program, false);
+  for (const char* program :
+       {"baton-bench-candidate", "baton-bench-handoff", "baton_bench_resnet3d"})
+    EXPECT_EQ(check_version(program, true), learn) << program;
 }
 
 TEST(VersionCli, VersionWithOtherArgumentsIsNotTheVersion) {

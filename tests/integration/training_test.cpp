@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <fstream>
@@ -23,6 +24,8 @@
 #include "api/training_json.h"
 #include "tests/integration/run_plans.h"
 #include "chain/block.h"
+#include "chain/crypto.h"
+#include "chain/transaction.h"
 #include "storage/ledger_store.h"
 #include "storage/object_store.h"
 #include "tests/integration/ledgers.h"
@@ -216,6 +219,148 @@ TEST(Training, LabelFlippingHospitalIsRefusedByMajority) {
   EXPECT_GE(auc, ci[0].get<double>()) << "honest CI " << ci.dump();
   EXPECT_LE(auc, ci[1].get<double>()) << "honest CI " << ci.dump();
   expect_identical_verified_ledgers(demo_ledgers(bad.dir));
+}
+
+// ---- the spec auditor (issue 16) -----------------------------------------
+
+// `stored_hex` of every line of a `baton ledger export`, in order.
+std::vector<std::string> export_lines(const fs::path& file) {
+  std::vector<std::string> out;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(line);
+  return out;
+}
+
+// The stored bytes of the transaction whose hash is `id` (a model id is its
+// SaveRequest's hash), from the export.
+std::string tx_of(const std::vector<std::string>& lines, const std::string& id) {
+  for (const auto& line : lines) {
+    auto stored = chain::from_hex(json::parse(line)["stored_hex"].get<std::string>());
+    if (!stored) continue;
+    auto committed = chain::decode_committed_block(
+        std::string_view(reinterpret_cast<const char*>(stored->data()), stored->size()));
+    if (!committed) continue;
+    for (const auto& raw : committed->block().transactions())
+      if (chain::tx_hash(raw).hex() == id) return raw;
+  }
+  return "";
+}
+
+std::string hex_of(std::string_view raw) { return chain::to_hex(chain::as_bytes(raw)); }
+
+// Every occurrence of `from` in `hex` at a byte boundary replaced by `to`.
+void replace_all(std::string& hex, const std::string& from, const std::string& to) {
+  for (auto at = hex.find(from); at != std::string::npos; at = hex.find(from, at + 1))
+    if (at % 2 == 0) hex.replace(at, from.size(), to);
+}
+
+// A copy of the export in which transaction `raw` has `edits` (each `from`
+// replaced by a `to` of the same length) and its hash is replaced by the
+// edited transaction's wherever it appears (the votes on it): a ledger
+// doctored consistently, except for the signatures, Merkle roots and state
+// hashes nobody can redo without the members' keys.
+fs::path doctored_export(const std::vector<std::string>& lines, const fs::path& out,
+                         const std::string& raw,
+                         const std::vector<std::pair<std::string, std::string>>& edits) {
+  std::string edited = raw;
+  for (const auto& [from, to] : edits) {  // found in the original: a swap is two edits
+    const auto at = raw.find(from);
+    if (at != std::string::npos) edited.replace(at, to.size(), to);
+  }
+  const std::string old_id = chain::tx_hash(raw).hex(), new_id = chain::tx_hash(edited).hex();
+  std::string text;
+  for (const auto& line : lines) {
+    json j = json::parse(line);
+    std::string hex = j["stored_hex"];
+    replace_all(hex, hex_of(raw), hex_of(edited));
+    replace_all(hex, old_id, new_id);
+    j["stored_hex"] = hex;
+    text += j.dump() + "\n";
+  }
+  write_text(out, text);
+  return out;
+}
+
+TEST(Training, SpecAuditOpensEveryModelAndReproducesTheReportedAuc) {
+  // tests/chain/spec_audit.py, written from docs/PROTOCOL.md alone (python3,
+  // PyNaCl, cryptography, numpy), opens every approved model of the demo run
+  // with hospital-a's key file, runs the MLP on the held-out test set and
+  // must print the final AUC that `baton report` printed. Then it must name
+  // the check that catches each of three attacks.
+  const DemoRun& run = honest_demo();
+  ASSERT_EQ(run.result.exit_code, 0) << tail(run.result.err);
+  const json* r = find_run(run.status, "demo");
+  ASSERT_NE(r, nullptr);
+  const json& models = (*r)["models"];
+  ASSERT_FALSE(models.empty());
+  testing::TempDir dir("baton-spec-audit");
+  const fs::path exported = dir.path() / "export.jsonl";
+  auto e = testing::run_baton({"ledger", "export", "--data-dir", demo_ledgers(run.dir)[0].string(),
+                               "--out", exported.string()});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  const fs::path script = testing::source_dir() / "tests" / "chain" / "spec_audit.py";
+  auto audit = [&](const fs::path& export_file, std::vector<std::string> extra) {
+    std::vector<std::string> args{script.string(), "--demo", run.dir.string(), "--export",
+                                  export_file.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return testing::run_program("/usr/bin/python3", args);
+  };
+
+  const auto honest = audit(exported, {});
+  ASSERT_EQ(honest.exit_code, 0) << honest.out << honest.err;
+  char auc[32];
+  std::snprintf(auc, sizeof auc, "%.4f", run.report["final"]["auc"].get<double>());
+  EXPECT_NE(honest.out.find("final model AUC " + std::string(auc) + " on " +
+                            std::to_string(run.report["test_rows"].get<int>()) + " test rows"),
+            std::string::npos)
+      << honest.out;
+  for (const auto& m : models)  // every model of the lineage, opened
+    EXPECT_NE(honest.out.find("model " + m["id"].get<std::string>().substr(0, 12)),
+              std::string::npos)
+        << honest.out;
+  EXPECT_NE(honest.out.find("final model " + (*r)["head"].get<std::string>()), std::string::npos);
+
+  // 1. One byte of the final model's blob flipped, in a copy of the store.
+  const std::vector<std::string> lines = export_lines(exported);
+  const std::string raw = tx_of(lines, (*r)["head"].get<std::string>());
+  chain::pb::Transaction tx;
+  chain::pb::SaveRequest head;
+  ASSERT_TRUE(tx.ParseFromString(raw) && head.ParseFromString(tx.payload()));
+  const fs::path store = dir.path() / "store";
+  fs::copy(run.dir / "store", store, fs::copy_options::recursive);
+  {
+    std::fstream blob(store / head.object_key(), std::ios::in | std::ios::out | std::ios::binary);
+    blob.seekg(100);
+    const char c = static_cast<char>(blob.get());
+    blob.seekp(100);
+    blob.put(static_cast<char>(c ^ 0x5a));
+  }
+  auto a = audit(exported, {"--store", store.string()});
+  EXPECT_EQ(a.exit_code, 3) << a.out << a.err;
+  EXPECT_NE(a.out.find(": blob hash: "), std::string::npos) << a.out;
+
+  // 2. Two wrapped keys of its SaveRequest swapped, and 3. its model_sha256
+  // changed, in a copy of the ledger: the ledger check names the block (its
+  // Merkle root and signatures no longer hold); with that check skipped,
+  // the model checks name the wrapped key and the model hash.
+  ASSERT_GE(head.wrapped_keys_size(), 2);
+  const fs::path swapped = doctored_export(
+      lines, dir.path() / "swapped.jsonl", raw,
+      {{head.wrapped_keys(0), head.wrapped_keys(1)}, {head.wrapped_keys(1), head.wrapped_keys(0)}});
+  std::string other_hash = head.model_sha256();
+  other_hash[0] = static_cast<char>(other_hash[0] ^ 1);
+  const fs::path rehashed = doctored_export(lines, dir.path() / "rehashed.jsonl", raw,
+                                            {{head.model_sha256(), other_hash}});
+  for (const auto& [file, check] : {std::pair{swapped, std::string(": wrapped key: ")},
+                                    std::pair{rehashed, std::string(": model_sha256: ")}}) {
+    a = audit(file, {});
+    EXPECT_EQ(a.exit_code, 3) << a.out << a.err;
+    EXPECT_NE(a.out.find("spec_audit: ledger: chain check: height "), std::string::npos) << a.out;
+    a = audit(file, {"--skip-ledger-checks"});
+    EXPECT_EQ(a.exit_code, 3) << a.out << a.err;
+    EXPECT_NE(a.out.find(check), std::string::npos) << a.out;
+  }
 }
 
 // ---- networks driven by the test ------------------------------------------
