@@ -93,8 +93,8 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;word-break:break-all}
 a{color:#1b5fae}
 .tag{display:inline-block;padding:0 6px;border-radius:8px;font-size:12px;background:#e4e7ec}
-.tag-approved,.tag-finished,.tag-approve,.tag-yes,.tag-connected,.tag-ok{background:#d4f1dc;color:#135c2a}
-.tag-rejected,.tag-reject,.tag-no,.tag-expired,.tag-halted,.tag-abandoned,.tag-round_failed,.tag-unfunded,.tag-disconnected,.tag-cancelled{background:#fbdada;color:#8a1c1c}
+.tag-approved,.tag-finished,.tag-approve,.tag-no,.tag-connected,.tag-ok{background:#d4f1dc;color:#135c2a}
+.tag-rejected,.tag-reject,.tag-expired,.tag-halted,.tag-abandoned,.tag-round_failed,.tag-unfunded,.tag-disconnected,.tag-cancelled{background:#fbdada;color:#8a1c1c}
 .tag-active,.tag-pending,.tag-training,.tag-save_voting,.tag-load_voting,.tag-preparing{background:#dde9fb;color:#1b4a8a}
 .muted{color:#69717d}
 .more td{color:#69717d;font-style:italic}
