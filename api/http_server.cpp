@@ -232,6 +232,7 @@ class Session : public std::enable_shared_from_this<Session> {
     in.version = req.version();
     in.authorization = std::string(req[http::field::authorization]);
     in.agent_api = std::string(req["X-Baton-Agent-Api"]);
+    in.cookie = std::string(req[http::field::cookie]);
     in.body = std::move(req.body());
     version_ = req.version();
     keep_alive_ = req.keep_alive();
@@ -274,6 +275,7 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.result(static_cast<http::status>(out.status));
     response_.set(http::field::server, "batond");
     response_.set(http::field::content_type, out.content_type);
+    for (const auto& [name, value] : out.headers) response_.insert(name, value);
     response_.keep_alive(keep_alive_);
     response_.body() = std::move(out.body);
     response_.prepare_payload();

@@ -47,7 +47,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "chain/result.h"
 #include "api/admin_tls.h"
@@ -67,6 +69,7 @@ struct HttpRequest {
   unsigned version = 11;      // 10 for HTTP/1.0, 11 for HTTP/1.1
   std::string authorization;  // the Authorization header ("" when absent)
   std::string agent_api;      // X-Baton-Agent-Api: where a partner agent serves its API
+  std::string cookie;         // the Cookie header ("" when absent; the web console's session)
   std::string body;
 };
 
@@ -74,6 +77,8 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // Further headers (name, value), e.g. Location, Set-Cookie, Content-Security-Policy.
+  std::vector<std::pair<std::string, std::string>> headers = {};
 };
 
 // A long-poll: no answer yet (see the comment at the top).

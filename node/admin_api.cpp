@@ -12,6 +12,7 @@
 #include "api/admin_token.h"
 #include "api/http_json.h"
 #include "api/training_json.h"
+#include "node/block_json.h"
 
 namespace baton::node {
 namespace {
@@ -23,61 +24,33 @@ api::HttpResponse error(int status, const std::string& message) {
   return api::json_error(status, message);
 }
 
-std::string hex_of(const std::string& bytes) { return chain::to_hex(chain::as_bytes(bytes)); }
-
-json tx_json(const std::string& stored) {
-  json j{{"hash", chain::tx_hash(stored).hex()}, {"size", stored.size()}};
-  chain::pb::Transaction tx;
-  if (!tx.ParseFromString(stored)) return j;
-  j["sender"] = hex_of(tx.sender());
-  j["nonce"] = tx.nonce();
-  j["type"] = chain::pb::TxType_Name(tx.type());
-  if (tx.type() == chain::pb::TX_NOTE) {
-    chain::pb::Note note;
-    if (note.ParseFromString(tx.payload())) j["note"] = note.text();
-  }
-  return j;
-}
-
-json block_json(const std::string& stored) {
-  json j;
-  auto committed = chain::decode_committed_block(stored);
-  if (!committed) return json{{"error", committed.error().message}};
-  const auto& block = committed->block();
-  auto header = chain::decode_header(block.header());
-  j["block_id"] = chain::block_id(block).hex();
-  if (header) {
-    j["height"] = header->height();
-    j["chain_id"] = header->chain_id();
-    j["time_unix_ms"] = header->time_unix_ms();
-    j["previous_block_hash"] = hex_of(header->previous_block_hash());
-    j["tx_merkle_root"] = hex_of(header->tx_merkle_root());
-    j["app_state_hash"] = hex_of(header->app_state_hash());
-    j["proposer"] = hex_of(header->proposer());
-  }
-  json txs = json::array();
-  for (const auto& t : block.transactions()) txs.push_back(tx_json(t));
-  j["transactions"] = std::move(txs);
-  j["evidence_count"] = block.evidence_size();
-  json signers = json::array();
-  for (const auto& s : committed->commit().signatures()) signers.push_back(hex_of(s.validator()));
-  j["commit"] = json{{"round", committed->commit().round()}, {"signers", std::move(signers)}};
-  j["stored_hex"] = hex_of(stored);
-  return j;
-}
-
 }  // namespace
 
 AdminApi::AdminApi(AdminNode& node, AdminApiSettings settings)
     : node_(node),
       settings_(std::move(settings)),
-      access_(api::admin_access_policy(settings_.admin_listen.host, settings_.allowed_hosts)) {}
+      access_(api::admin_access_policy(settings_.admin_listen.host, settings_.allowed_hosts)),
+      console_(node,
+               ConsoleSettings{settings_.node_name, settings_.chain_id, settings_.admin_listen,
+                               settings_.token, settings_.genesis_members}) {}
 
 api::HttpAnswer AdminApi::handle(const api::HttpRequest& request) {
-  if (const auto refused = api::check_admin_request(request, access_)) {
+  // The console's login form is form-encoded (Console::is_login_post): it
+  // passes the Host and Origin checks, not the content-type one.
+  api::HttpRequest checked_as;
+  const bool login_post = Console::is_login_post(request);
+  if (login_post) {
+    checked_as.method = "GET";
+    checked_as.target = request.target;
+    checked_as.host = request.host;
+    checked_as.origin = request.origin;
+    checked_as.version = request.version;
+  }
+  if (const auto refused = api::check_admin_request(login_post ? checked_as : request, access_)) {
     return api::admin_refusal_response(*refused, request);
   }
   const std::string_view path = api::target_path(request.target);
+  if (Console::owns(path)) return console_.handle(request);
   const bool get = request.method == "GET";
   if (get && path == "/status") return status();
   if (get && path == "/metrics") return metrics();
@@ -131,6 +104,8 @@ api::HttpResponse AdminApi::status() {
   for (const PeerStatus& p : node_.peers()) {
     json pj{{"name", p.name}, {"address", p.address}, {"connected", p.connected}};
     if (!p.connected && !p.last_error.empty()) pj["last_error"] = p.last_error;
+    if (const auto h = s.peer_heights.find(p.name); h != s.peer_heights.end())
+      pj["height"] = h->second;
     peers.push_back(std::move(pj));
   }
   json j{{"node", settings_.node_name},

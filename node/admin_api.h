@@ -58,6 +58,9 @@
 // start that way; this is a second line): a token is never accepted in
 // clear text off the host, only over TLS or loopback.
 //
+// The web console under /console/ (node/console.h): HTML pages for a
+// browser, behind the same token (a login sets a session cookie).
+//
 // Every request first passes api::check_admin_request (api/admin_access.h: Host,
 // Origin, and a non-simple Content-Type on anything but GET/HEAD).
 //
@@ -78,6 +81,7 @@
 #include "api/admin_access.h"
 #include "node/admin_node.h"
 #include "node/agent_forward.h"
+#include "node/console.h"
 #include "api/config.h"
 #include "api/http_server.h"
 
@@ -93,6 +97,7 @@ struct AdminApiSettings {
   std::filesystem::path token_file;        // named in a 401, for the operator
   std::string token;                       // the admin token (api/admin_token.h)
   std::set<chain::PublicKey> members;      // the genesis members (GET /nonce/KEY)
+  std::vector<chain::GenesisMember> genesis_members;  // the web console's members page
 };
 
 class AdminApi {
@@ -139,6 +144,7 @@ class AdminApi {
   // an agent announces one. HTTP thread only.
   std::string agent_api_;
   AgentForwards forwards_;
+  Console console_;  // /console/... (node/console.h)
   // The last 200 of GET /agent/state: its height and body, shared by every
   // long-poll woken by the same commit. HTTP thread only.
   std::uint64_t encoded_height_ = 0;

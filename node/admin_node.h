@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +40,8 @@ struct NodeSnapshot {
   // resumes by itself once the disk takes writes) or "consensus" (it waits
   // for an operator); empty when not halted.
   std::string halt_cause;
+  // Each connected peer's last reported tip height, by member name.
+  std::map<std::string, std::uint64_t> peer_heights;
 };
 
 struct PeerStatus {

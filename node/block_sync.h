@@ -52,6 +52,8 @@ class BlockSync {
 
   // Highest height any connected peer has reported.
   std::uint64_t best_peer_height() const;
+  // Each connected peer's reported height (the admin API's /status, the console).
+  const std::map<chain::PublicKey, std::uint64_t>& peer_heights() const { return heights_; }
   bool in_flight() const { return in_flight_.has_value(); }
 
  private:

@@ -299,6 +299,7 @@ void Node::refresh_snapshot() {
   }
   s.mempool_txs = mempool_.size();
   s.mempool_bytes = mempool_.bytes();
+  for (const auto& [peer, height] : sync_.peer_heights()) s.peer_heights[name_of(peer)] = height;
   metrics_.mempool_txs = s.mempool_txs;
   metrics_.mempool_bytes = s.mempool_bytes;
   std::lock_guard lock(snapshot_mutex_);

@@ -94,6 +94,7 @@ AdminApiSettings admin_api_settings(const chain::ChainSpec& spec, const api::Nod
   out.token_file = config.admin_token_file;
   out.token = std::move(token);
   for (const auto& v : spec.validators.members()) out.members.insert(v.key);
+  out.genesis_members = spec.genesis.members;
   return out;
 }
 
