@@ -77,7 +77,8 @@ TEST(ReproRecord, AHostileRecordIsRefusedAsMalformed) {
   const std::vector<std::pair<std::string, void (*)(pb::SaveRequest&)>> attacks = {
       {"oversized version",
        [](pb::SaveRequest& r) { r.set_baton_version(std::string(kMaxReproTextBytes + 1, '1')); }},
-      {"1 MB commit", [](pb::SaveRequest& r) { r.set_baton_commit(std::string(1 << 20, 'f')); }},
+      {"oversized commit",
+       [](pb::SaveRequest& r) { r.set_baton_commit(std::string(4 * kMaxReproTextBytes, 'f')); }},
       {"31-byte rows hash",
        [](pb::SaveRequest& r) { r.set_train_rows_sha256(std::string(31, '\x01')); }},
       {"33-byte schema hash",
