@@ -202,6 +202,38 @@ class PartnerAgent {
   // The last repair started (running or done), if any.
   std::optional<RepairJob> last_repair() const;
 
+  // ---- Reproducibility (issue 16, agent/agent_replay.cpp) ----
+  // For `baton models replay` and `check-vote`, on an agent opened for them
+  // (its own work_dir, never started: these run on the caller's thread).
+  struct Replay {
+    chain::Hash ledger_model_sha256;
+    chain::Hash model_sha256;  // of the retrained model
+    bool bit_identical = false;
+    std::optional<chain::ReproRecord> ledger;  // the SaveRequest's record, if it has one
+    chain::ReproRecord here;                   // what this replay used
+    std::vector<std::string> differences;      // agent/repro.h: repro_differences
+  };
+  // Retrains turn `turn` of `run`, which this member trained, exactly as
+  // train_and_save() did: from the SaveRequest's parent (fetched, checked and
+  // opened; the plan's initial model when it has none) on this node's local
+  // training data, with the turn's seed and the recorded threads. An error
+  // when the turn has no SaveRequest, another member trained it, it is a
+  // federated round's aggregate, or the head or the data do not load.
+  Result<Replay> replay_turn(const chain::Run& run, std::uint64_t turn);
+
+  struct VoteCheck {
+    SaveVote ledger;                       // this member's ModelVote on the turn's candidate
+    SaveVote here;                         // the vote measure + decide give now
+    std::vector<std::string> differences;  // "auc_candidate_ppm: ledger 812345, here 812001"
+  };
+  // Measures turn `turn`'s candidate and the head it was voted against on
+  // this node's validation data and decides the vote with the agent's own
+  // code (measure_candidate, decide_save_vote); compares it with this
+  // member's ModelVote. An error when there is no such vote or the candidate
+  // cannot be measured now (the store unreachable).
+  Result<VoteCheck> check_vote(std::uint64_t height, const chain::TrainingState& state,
+                               const chain::Run& run, std::uint64_t turn);
+
  private:
   PartnerAgent(AgentOptions options, std::unique_ptr<storage::ObjectStore> store, AgentTxSink& sink,
                std::shared_ptr<spdlog::logger> log, AgentJournal journal);
@@ -226,6 +258,13 @@ class PartnerAgent {
   std::optional<Measured> measure_candidate(const Step& s, const RunPlan& plan);
   void record_save_vote(const Step& s, const SaveVote& vote, const Measured& m);
   Acted train_and_save(const Step& s);
+  // The settings of turn `turn` of `run` on this node: the plan's, `epochs`
+  // epochs, the turn's seed (plan.seed + turn, or under DP-SGD the seed from
+  // this hospital's key) and [training] torch_threads.
+  learning::TrainSettings turn_settings(const chain::Run& run, std::uint64_t turn,
+                                        const RunPlan& parsed, std::uint64_t epochs) const;
+  // The device the record names ([training] device; "cpu").
+  std::string training_device() const;
   // agent_round.cpp: a federated round's steps (agent/round_step.h).
   Acted share_round(const Step& s);
   Acted train_round(const Step& s);

@@ -20,6 +20,7 @@
 #include <variant>
 
 #include "agent/agent_follow.h"
+#include "agent/agent_setup.h"
 #include "api/admin_access.h"
 #include "api/config.h"
 #include "api/daemon.h"
@@ -40,67 +41,6 @@ constexpr const char* kUsage =
     "usage: baton-agent --config agent.toml | --version\n"
     "Runs one hospital's partner agent beside its batond: follows the node's training state,\n"
     "trains on its turn and votes on the others' models. See docs/OPERATIONS.md.\n";
-
-// Everything the agent needs before it starts, checked with a sentence each.
-Result<agent::FollowerSetup> prepare(const api::AgentConfig& config) {
-  auto genesis_text = api::read_config_named_file(
-      config.genesis_file, "genesis file",
-      "set genesis_file in agent.toml to the consortium's genesis.json");
-  if (!genesis_text) return genesis_text.error();
-  auto spec = chain::load_chain_spec(*genesis_text);
-  if (!spec) {
-    return make_error("genesis file " + config.genesis_file.string() +
-                      " is invalid: " + spec.error().message);
-  }
-  const chain::GenesisMember* me = spec->genesis.find_member(config.name);
-  if (me == nullptr)
-    return make_error("'" + config.name + "' (name in agent.toml) is no member of the genesis");
-  auto key_text = storage::read_secret_file(config.key_file);
-  if (!key_text) return make_error("cannot use the key file: " + key_text.error().message);
-  auto keys = chain::parse_secret_keys(key_text->view());
-  if (!keys) {
-    return make_error("key file " + config.key_file.string() +
-                      " is not a Baton key: " + keys.error().message);
-  }
-  if (keys->x25519.public_key() != me->x25519) {
-    return make_error("the key in " + config.key_file.string() + " is not " + config.name +
-                      "'s: its X25519 key differs from the genesis'");
-  }
-  for (const auto& [key, path] :
-       {std::pair<const char*, fs::path>{"train_csv", config.training.train_csv},
-        {"validation_csv", config.training.validation_csv},
-        {"feature_schema", config.training.feature_schema}}) {
-    if (path.empty()) continue;
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec) || !std::ifstream(path).is_open())
-      return make_error("[training] " + std::string(key) + " " + path.string() +
-                        " is not a readable file");
-  }
-  storage::S3Options s3;
-  s3.endpoint = config.store.endpoint;
-  if (!config.store.region.empty()) s3.region = config.store.region;
-  if (config.store.uri.starts_with("s3://")) {
-    auto resolved = storage::resolve_s3_options(s3, storage::process_environment());
-    if (!resolved) return make_error("[store]: " + resolved.error().message);
-    s3 = std::move(*resolved);
-  }
-  auto store = storage::open_object_store(config.store.uri, s3);
-  if (!store) {
-    return make_error("cannot open the object store " + config.store.uri +
-                      " ([store] uri): " + store.error().message);
-  }
-  agent::FollowerSetup setup;
-  setup.config = config;
-  setup.options.chain_id = spec->chain_id();
-  setup.options.member_name = config.name;
-  setup.options.x25519 = keys->x25519;
-  setup.options.members = spec->genesis.members;
-  setup.options.training = config.training;
-  setup.options.model_cache = config.model_cache;
-  setup.genesis = spec->genesis;
-  setup.store = std::move(*store);
-  return setup;
-}
 
 }  // namespace
 
@@ -126,7 +66,7 @@ int main(int argc, char** argv) {
     return api::kExitCannotStart;
   }
 
-  auto setup = prepare(*config);
+  auto setup = agent::prepare_agent(*config);
   if (!setup) return api::cannot_start(**log, "baton-agent", setup.error().message);
   auto follower = agent::Follower::start(std::move(*setup), *log);
   if (!follower) return api::cannot_start(**log, "baton-agent", follower.error().message);

@@ -11,6 +11,7 @@
 #include "agent/agent.h"
 #include "agent/agent_keys.h"
 #include "agent/agent_util.h"
+#include "agent/repro.h"
 #include "agent/round_step.h"
 #include "agent/save_vote.h"
 #include "secagg/secagg.h"
@@ -335,9 +336,15 @@ PartnerAgent::Acted PartnerAgent::aggregate_round(const Step& s) {
                        {"contributors", contributors},
                        {"total_weight", s.turn.round->total_weight()},
                        {"dropouts", s.turn.round->shares.size() - contributors.size()}};
-    const chain::pb::SaveRequest r = chain::save_request_to_proto(
-        run_id, round,
-        save_record_for(*sealed, s.turn.head_before, s.turn.round->total_weight(), metrics.dump()));
+    chain::SaveRecord record =
+        save_record_for(*sealed, s.turn.head_before, s.turn.round->total_weight(), metrics.dump());
+    // The aggregator's record (issue 16): it trained nothing, so no seed and
+    // no data or schema hash; its build and threads, and the CPU it summed on.
+    learning::TrainSettings aggregation;
+    aggregation.seed = 0;
+    aggregation.threads = options_.training.torch_threads;
+    record.repro = repro_record(aggregation, nullptr, {}, "cpu");
+    const chain::pb::SaveRequest r = chain::save_request_to_proto(run_id, round, record);
     JournalCandidate jc = journal_candidate(run_id, round, *sealed, s.turn.round->total_weight(),
                                             metrics.dump(), r.SerializeAsString());
     if (auto st = journal_.put_candidate(std::move(jc)); !st) {

@@ -11,6 +11,7 @@
 #include "agent/agent.h"
 #include "agent/agent_keys.h"
 #include "agent/agent_util.h"
+#include "agent/repro.h"
 #include "agent/save_vote.h"
 #include "agent/turn_privacy.h"
 
@@ -25,6 +26,21 @@ using namespace agent_detail;
 constexpr std::size_t kMaxReportedEpochs = 256;
 
 }  // namespace
+
+learning::TrainSettings PartnerAgent::turn_settings(const chain::Run& run, std::uint64_t turn,
+                                                    const RunPlan& parsed,
+                                                    std::uint64_t epochs) const {
+  learning::TrainSettings settings = parsed.training;
+  settings.epochs = static_cast<int>(epochs);
+  // Plain training: plan.seed + turn. DP-SGD's sampling and noise must
+  // not follow from the ledger's values: a seed from the hospital's key.
+  settings.seed = settings.dp_sgd
+                      ? dp_sgd_seed(dp_noise_key(*options_.x25519), run.plan.run_id, turn)
+                      : run.plan.seed + turn;
+  settings.threads = options_.training.torch_threads;
+  settings.device = options_.training.device;
+  return settings;
+}
 
 PartnerAgent::Acted PartnerAgent::train_and_save(const Step& s) {
   const std::string& run_id = s.run.plan.run_id;
@@ -65,14 +81,8 @@ PartnerAgent::Acted PartnerAgent::train_and_save(const Step& s) {
       head_load_failed(s, model.error());
       return Acted::failed;
     }
-    learning::TrainSettings settings = parsed->training;
-    settings.epochs = static_cast<int>(privacy->epochs);
-    // Plain training: plan.seed + turn. DP-SGD's sampling and noise must
-    // not follow from the ledger's values: a seed from the hospital's key.
-    settings.seed = settings.dp_sgd
-                        ? dp_sgd_seed(dp_noise_key(*options_.x25519), run_id, s.turn.index)
-                        : plan.seed + s.turn.index;
-    settings.threads = options_.training.torch_threads;
+    const learning::TrainSettings settings =
+        turn_settings(s.run, s.turn.index, *parsed, privacy->epochs);
     const auto t_train = Clock::now();
     auto report = learning::train(*model, data->train, settings);
     const double train_s = seconds_since(t_train);
@@ -129,9 +139,11 @@ PartnerAgent::Acted PartnerAgent::train_and_save(const Step& s) {
       metrics["epsilon"] = static_cast<double>(privacy->spend.epsilon_total_micro) / 1e6;
       metrics["epsilon_turn"] = static_cast<double>(privacy->spend.epsilon_turn_micro) / 1e6;
     }
-    chain::pb::SaveRequest r = chain::save_request_to_proto(
-        run_id, s.turn.index,
-        save_record_for(*sealed, s.run.head, data->train.rows, metrics.dump()));
+    chain::SaveRecord record =
+        save_record_for(*sealed, s.run.head, data->train.rows, metrics.dump());
+    // Fields 15..22: how to retrain this model bit for bit (issue 16).
+    record.repro = repro_record(settings, &data->train, data->feature_schema, training_device());
+    chain::pb::SaveRequest r = chain::save_request_to_proto(run_id, s.turn.index, record);
     set_privacy_fields(r, privacy->spend);  // fields 12..14 (docs/PROTOCOL.md §20.2)
     JournalCandidate jc = journal_candidate(run_id, s.turn.index, *sealed, data->train.rows,
                                             metrics.dump(), r.SerializeAsString());

@@ -15,6 +15,19 @@
 #include "api/http_client.h"
 
 namespace baton::api {
+
+std::optional<int> training_device_index(std::string_view device) {
+  if (device == "cpu") return -1;
+  if (!device.starts_with("cuda:") || device.size() < 6 || device.size() > 7) return std::nullopt;
+  const std::string_view digits = device.substr(5);
+  if (digits.size() > 1 && digits[0] == '0') return std::nullopt;  // one spelling per device
+  int n = -1;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (ec != std::errc() || end != digits.data() + digits.size() || n < 0 || n > 63)
+    return std::nullopt;
+  return n;
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -199,12 +212,12 @@ Status parse_agent_sections(const toml::table& root, const fs::path& base_dir,
   if (const toml::node* n = root.get("training")) {
     const auto* t = n->as_table();
     if (t == nullptr) return config_error(config_path, "'training' must be a table ([training])");
-    if (auto s =
-            check_unknown_keys(*t,
-                               {"enabled", "train_csv", "validation_csv", "feature_schema",
-                                "na_values", "work_dir", "torch_threads", "malicious_label_flip",
-                                "malicious_ignore_privacy_budget", "test_drop_out_after_upload"},
-                               "training", config_path);
+    if (auto s = check_unknown_keys(
+            *t,
+            {"enabled", "train_csv", "validation_csv", "feature_schema", "na_values", "work_dir",
+             "torch_threads", "device", "malicious_label_flip", "malicious_ignore_privacy_budget",
+             "test_drop_out_after_upload"},
+            "training", config_path);
         !s) {
       return s.error();
     }
@@ -257,6 +270,15 @@ Status parse_agent_sections(const toml::table& root, const fs::path& base_dir,
     auto threads = get_int(*t, "torch_threads", config_path, "training", 1, 256);
     if (!threads) return threads.error();
     if (threads->has_value()) tc.torch_threads = static_cast<int>(**threads);
+    auto device = get_string(*t, "device", config_path, "training");
+    if (!device) return device.error();
+    if (device->has_value()) {
+      if (!valid_training_device(**device)) {
+        return config_error(config_path, "'training.device' is \"" + **device +
+                                             "\"; use \"cpu\" or \"cuda:N\" (N from 0 to 63)");
+      }
+      tc.device = **device;
+    }
     if (tc.work_dir.empty()) tc.work_dir = default_work_dir;
     if (tc.enabled && !store_out) {
       return config_error(config_path,

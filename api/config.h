@@ -54,6 +54,8 @@
 //                                      # train_csv (a feature_schema file has its own)
 //   work_dir             = ""          # journal, timings, temporary files; default data_dir/agent
 //   torch_threads        = 1           # LibTorch intra-op threads
+//   device               = "cpu"       # or "cuda:N": needs a LibTorch with CUDA
+//                                      # (docs/OPERATIONS.md; refused at start otherwise)
 //   malicious_label_flip = false       # flips local training labels (tests/demo of a
 //                                      # dishonest hospital; never in production)
 //   malicious_ignore_privacy_budget = false  # trains every epoch of a DP-SGD plan
@@ -179,6 +181,7 @@ struct TrainingConfig {
   std::optional<std::vector<std::string>> na_values;
   std::filesystem::path work_dir;  // default data_dir/agent
   int torch_threads = 1;
+  std::string device = "cpu";  // "cpu" or "cuda:N", N in 0..63 (issue 16)
   bool malicious_label_flip = false;
   // Test-only dishonest hospital (issue 14): under DP-SGD it trains the
   // plan's epochs whatever its privacy budget allows; the ledger refuses its
@@ -190,6 +193,13 @@ struct TrainingConfig {
   // whose agent died right after its upload.
   bool test_drop_out_after_upload = false;
 };
+
+// [training] device (issue 16): the CUDA device index of "cuda:N" (N in
+// 0..63), -1 for "cpu", nullopt for anything else.
+std::optional<int> training_device_index(std::string_view device);
+inline bool valid_training_device(std::string_view device) {
+  return training_device_index(device).has_value();
+}
 
 // [model_cache]: what the partner agent keeps of approved models, and how
 // often it checks the object store's copies (agent/model_cache.h).

@@ -121,6 +121,17 @@ json turn_json(const chain::Turn& t) {
                  {"wrapped_keys", wrapped},
                  {"train_samples", t.save->train_samples},
                  {"metrics_json", t.save->metrics_json}};
+    if (t.save->repro) {  // issue 16: SaveRequest fields 15..22
+      const chain::ReproRecord& r = *t.save->repro;
+      j["save"]["repro"] = {{"train_seed", r.train_seed},
+                            {"torch_threads", r.torch_threads},
+                            {"baton_version", r.baton_version},
+                            {"baton_commit", r.baton_commit},
+                            {"libtorch_version", r.libtorch_version},
+                            {"device", r.device},
+                            {"train_rows_sha256", opt_hex(r.train_rows_sha256)},
+                            {"schema_sha256", opt_hex(r.schema_sha256)}};
+    }
   }
   return j;
 }

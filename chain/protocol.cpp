@@ -1,5 +1,6 @@
 #include "chain/protocol.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "chain/economy_steps.h"
@@ -194,6 +195,34 @@ std::string hash_string(const Hash& h) {
 
 bool valid_opt_hash(const std::string& bytes) { return bytes.empty() || bytes.size() == 32; }
 
+// A record string: at most kMaxReproTextBytes of printable ASCII (0x20..0x7e).
+bool valid_repro_text(const std::string& text) {
+  if (text.size() > kMaxReproTextBytes) return false;
+  return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+}
+
+// Fields 15..22 (issue 16): nullopt when all are absent; malformed_request
+// when one is out of bounds.
+Verdict<std::optional<ReproRecord>, ProtocolRejected> repro_from_proto(const pb::SaveRequest& r) {
+  if (r.torch_threads() > kMaxReproThreads || !valid_repro_text(r.baton_version()) ||
+      !valid_repro_text(r.baton_commit()) || !valid_repro_text(r.libtorch_version()) ||
+      !valid_repro_text(r.device()) || !valid_opt_hash(r.train_rows_sha256()) ||
+      !valid_opt_hash(r.schema_sha256())) {
+    return ProtocolRejected::malformed_request;
+  }
+  ReproRecord rec;
+  rec.train_seed = r.train_seed();
+  rec.torch_threads = r.torch_threads();
+  rec.baton_version = r.baton_version();
+  rec.baton_commit = r.baton_commit();
+  rec.libtorch_version = r.libtorch_version();
+  rec.device = r.device();
+  rec.train_rows_sha256 = opt_hash(r.train_rows_sha256());
+  rec.schema_sha256 = opt_hash(r.schema_sha256());
+  if (rec == ReproRecord{}) return std::optional<ReproRecord>{};
+  return std::optional<ReproRecord>(std::move(rec));
+}
+
 }  // namespace
 
 pb::SaveRequest save_request_to_proto(std::string_view run_id, std::uint64_t turn,
@@ -212,6 +241,17 @@ pb::SaveRequest save_request_to_proto(std::string_view run_id, std::uint64_t tur
   r.set_train_samples(save.train_samples);
   r.set_metrics_json(save.metrics_json);
   r.set_key_commitment(hash_string(save.key_commitment));
+  if (save.repro) {
+    const ReproRecord& rec = *save.repro;
+    r.set_train_seed(rec.train_seed);
+    r.set_torch_threads(rec.torch_threads);
+    r.set_baton_version(rec.baton_version);
+    r.set_baton_commit(rec.baton_commit);
+    r.set_libtorch_version(rec.libtorch_version);
+    r.set_device(rec.device);
+    if (rec.train_rows_sha256) r.set_train_rows_sha256(hash_string(*rec.train_rows_sha256));
+    if (rec.schema_sha256) r.set_schema_sha256(hash_string(*rec.schema_sha256));
+  }
   return r;
 }
 
@@ -222,7 +262,10 @@ Verdict<SaveRecord, ProtocolRejected> save_record_from_proto(const Genesis& gene
       r.key_recipients_size() != r.wrapped_keys_size()) {
     return ProtocolRejected::malformed_request;
   }
+  auto repro = repro_from_proto(r);
+  if (!repro) return repro.reason();
   SaveRecord s;
+  s.repro = std::move(repro).value();
   for (int i = 0; i < r.key_recipients_size(); ++i) {
     if (i > 0 && !(r.key_recipients(i - 1) < r.key_recipients(i)))
       return ProtocolRejected::malformed_request;

@@ -184,6 +184,18 @@ void put_refusals(Bytes& out, const RefusalLog& log) {
   }
 }
 
+// docs/PROTOCOL.md §18.4: SaveRequest fields 15..22 in field order.
+void put_repro(Bytes& out, const ReproRecord& r) {
+  append_u64be(out, r.train_seed);
+  append_u32be(out, r.torch_threads);
+  put_str(out, r.baton_version);
+  put_str(out, r.baton_commit);
+  put_str(out, r.libtorch_version);
+  put_str(out, r.device);
+  put_opt(out, r.train_rows_sha256);
+  put_opt(out, r.schema_sha256);
+}
+
 void put_turn(Bytes& out, const Turn& t) {
   append_u64be(out, t.index);
   append_u64be(out, t.cycle);
@@ -206,7 +218,10 @@ void put_turn(Bytes& out, const Turn& t) {
   append_u64be(out, t.load_token_height);
   put_opt(out, t.save_request_id);
   append_u64be(out, t.save_request_height);
-  append_u8(out, t.save ? 1 : 0);
+  // The save's presence byte is 2 when its SaveRequest carried a
+  // reproducibility record (issue 16, after metrics_json), so a save without
+  // one encodes as before.
+  append_u8(out, !t.save ? 0 : t.save->repro ? 2 : 1);
   if (t.save) {
     const SaveRecord& s = *t.save;
     put_opt(out, s.parent_model_id);
@@ -221,6 +236,7 @@ void put_turn(Bytes& out, const Turn& t) {
     }
     append_u64be(out, s.train_samples);
     put_str(out, s.metrics_json);
+    if (s.repro) put_repro(out, *s.repro);
   }
   append_u32be(out, static_cast<std::uint32_t>(t.model_votes.size()));
   for (const auto& [name, v] : t.model_votes) {

@@ -291,6 +291,23 @@ struct AbandonRecord {  // a TurnAbandon's content
   bool operator==(const AbandonRecord&) const = default;
 };
 
+// A SaveRequest's reproducibility record (fields 15..22, issue 16,
+// docs/PROTOCOL.md §18.1): what its partner needs to retrain the model bit
+// for bit. Opaque to the ledger beyond its bounds; nothing is decided on it.
+inline constexpr std::size_t kMaxReproTextBytes = 64;  // each string, printable ASCII
+inline constexpr std::uint32_t kMaxReproThreads = 1024;
+struct ReproRecord {
+  std::uint64_t train_seed = 0;
+  std::uint32_t torch_threads = 0;
+  std::string baton_version;
+  std::string baton_commit;
+  std::string libtorch_version;
+  std::string device;
+  std::optional<Hash> train_rows_sha256;
+  std::optional<Hash> schema_sha256;
+  bool operator==(const ReproRecord&) const = default;
+};
+
 struct SaveRecord {  // the SaveRequest's content
   std::optional<Hash> parent_model_id;
   std::string object_key;
@@ -307,6 +324,9 @@ struct SaveRecord {  // the SaveRequest's content
   // Fields 12..14 (docs/PROTOCOL.md §20.2): what this model spent of its
   // partner's privacy budget. All zero, and not encoded, without DP.
   PrivacySpend privacy;
+  // Fields 15..22: set when any of them is (not encoded otherwise, so the
+  // state of a chain without records encodes as before).
+  std::optional<ReproRecord> repro;
   bool operator==(const SaveRecord&) const = default;
 };
 

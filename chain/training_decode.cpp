@@ -147,7 +147,10 @@ Turn read_turn(Reader& r) {
   t.load_token_height = r.u64();
   t.save_request_id = r.opt_hash();
   t.save_request_height = r.u64();
-  if (r.flag()) {
+  // 0: no save, 1: a save, 2: a save with a reproducibility record.
+  const std::uint8_t save_byte = r.u8();
+  if (save_byte > 2) r.fail("a save's presence byte is neither 0, 1 nor 2");
+  if (r.ok() && save_byte != 0) {
     SaveRecord s;
     s.parent_model_id = r.opt_hash();
     s.object_key = r.str();
@@ -161,6 +164,18 @@ Turn read_turn(Reader& r) {
     }
     s.train_samples = r.u64();
     s.metrics_json = r.str();
+    if (save_byte == 2) {
+      ReproRecord rec;
+      rec.train_seed = r.u64();
+      rec.torch_threads = r.u32();
+      rec.baton_version = r.str();
+      rec.baton_commit = r.str();
+      rec.libtorch_version = r.str();
+      rec.device = r.str();
+      rec.train_rows_sha256 = r.opt_hash();
+      rec.schema_sha256 = r.opt_hash();
+      s.repro = std::move(rec);
+    }
     t.save = std::move(s);
   }
   for (std::uint32_t i = 0, n = r.count(4 + 1 + 4 + 4 + 8 + 4 + 4 + 8 + 8 + 8); i < n && r.ok();

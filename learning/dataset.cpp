@@ -1,5 +1,8 @@
 #include "learning/dataset.h"
 
+#include <array>
+#include <bit>
+#include <cstdint>
 #include <cstdlib>
 #include <functional>
 #include <numeric>
@@ -52,6 +55,31 @@ bool Dataset::valid() const {
     if (product != static_cast<long long>(features)) return false;
   }
   return true;
+}
+
+chain::Hash training_rows_sha256(const Dataset& data) {
+  chain::Sha256Stream h;
+  std::array<std::uint8_t, 16> dims{};
+  for (int i = 0; i < 8; ++i) {
+    dims[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(data.rows >> (56 - 8 * i));
+    dims[static_cast<std::size_t>(8 + i)] =
+        static_cast<std::uint8_t>(data.features >> (56 - 8 * i));
+  }
+  h.update(chain::ByteView(dims));
+  // Little-endian bytes, whatever the host's order, in blocks.
+  std::vector<std::uint8_t> block;
+  block.reserve(4 * 4096);
+  auto put32 = [&](std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) block.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    if (block.size() >= 4 * 4096) {
+      h.update(chain::ByteView(block));
+      block.clear();
+    }
+  };
+  for (float v : data.x) put32(std::bit_cast<std::uint32_t>(v));
+  for (int y : data.y) put32(static_cast<std::uint32_t>(y));
+  h.update(chain::ByteView(block));
+  return h.finish();
 }
 
 }  // namespace baton::learning

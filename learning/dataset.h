@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "chain/crypto.h"
+
 namespace baton::learning {
 
 // Encoded, model-ready data: every row already imputed, one-hot encoded and
@@ -61,5 +63,13 @@ struct PreparedData {
   // empty for images.
   std::string feature_schema;
 };
+
+// SHA-256 of the rows a partner trains on (the reproducibility record's
+// train_rows_sha256, issue 16, docs/PROTOCOL.md §18.1), over
+//   u64be rows || u64be features || x as IEEE-754 binary32 little-endian,
+//   row-major (rows × features values) || y as int32 little-endian (rows)
+// in the dataset's row order (the order training shuffles from). The same
+// function at the save and at `baton models replay`.
+chain::Hash training_rows_sha256(const Dataset& data);
 
 }  // namespace baton::learning

@@ -218,6 +218,10 @@ constexpr std::size_t kPredictChunkRows = 256;
 
 std::string_view libtorch_version() { return TORCH_VERSION; }
 
+int cuda_device_count() {
+  return torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;
+}
+
 void init_torch(int threads) {
   std::lock_guard<std::mutex> lock(g_torch_mutex);
   init_torch_locked(threads);

@@ -50,13 +50,16 @@ Result<TrainReport> train_loop(Model& model, const Dataset& data, const TrainSet
   const bool binary = spec.num_classes == 2;
   const auto rows = static_cast<int64_t>(data.rows);
 
-  const auto x = rows_tensor(data);
+  // On the CPU every tensor stays where it is (to() is then a no-op).
+  const torch::Device device(s.device);
+  net.to(device);
+  const auto x = rows_tensor(data).to(device);
   std::vector<int64_t> labels(data.y.begin(), data.y.end());
-  const auto y_index = torch::from_blob(labels.data(), {rows}, torch::kInt64).clone();
+  const auto y_index = torch::from_blob(labels.data(), {rows}, torch::kInt64).clone().to(device);
   const auto y_float = y_index.to(torch::kFloat32);
 
   torch::Tensor row_weight;  // undefined: plain mean
-  if (s.class_weighting) row_weight = class_row_weights(data, spec.num_classes);
+  if (s.class_weighting) row_weight = class_row_weights(data, spec.num_classes).to(device);
 
   auto optimizer = make_optimizer(net, s);
   net.train();
@@ -65,7 +68,7 @@ Result<TrainReport> train_loop(Model& model, const Dataset& data, const TrainSet
   for (int epoch = 0; epoch < s.epochs; ++epoch) {
     const auto order = shuffled_order(data.rows, rng);
     std::vector<int64_t> order64(order.begin(), order.end());
-    const auto perm = torch::from_blob(order64.data(), {rows}, torch::kInt64);
+    const auto perm = torch::from_blob(order64.data(), {rows}, torch::kInt64).to(device);
     // Small data: one gather per epoch, then batches are views (narrow), which
     // saves two operations per step where per-op overhead dominates. Large
     // data (volumes): gather each batch, so the rows are never held twice.
@@ -107,6 +110,7 @@ Result<TrainReport> train_loop(Model& model, const Dataset& data, const TrainSet
     report.epoch_loss.push_back(loss_sum / static_cast<double>(rows));
     report.samples_seen += data.rows;
   }
+  net.to(torch::kCPU);
   net.eval();
   return report;
 }
@@ -196,6 +200,8 @@ Result<TrainReport> train(Model& model, const Dataset& data, const TrainSettings
         "clipping each row's gradient would not bound its influence; use a resnet3d spec with "
         "\"norm\":\"group\".");
   }
+  if (settings.device != "cpu" && settings.dp_sgd)
+    return make_error("DP-SGD trains on the CPU only; set [training] device = \"cpu\".");
   init_torch(settings.threads);
   set_denormal_flush(true);  // model.h: the weights (the head) may be anyone's
   try {

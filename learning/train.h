@@ -46,6 +46,9 @@ struct TrainSettings {
   bool class_weighting = false;
   std::uint64_t seed = 1;  // batch order
   int threads = 1;         // LibTorch intra-op threads (init_torch)
+  // "cpu" or "cuda:N" (a LibTorch with CUDA; the model is back on the CPU
+  // after training). DP-SGD trains on the CPU only.
+  std::string device = "cpu";
   // Set: DP-SGD replaces the plain batches (batch_size is then unused).
   std::optional<DpSgdSettings> dp_sgd;
 };

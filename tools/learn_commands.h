@@ -27,6 +27,22 @@ inline constexpr LearnCommand kLearnCommands[] = {
     {"report", "A run's AUC per turn, contributivity, and the final model on a held-out test set"},
 };
 
+// Subcommands of a `baton` group that baton-learn runs (argv[1] the group,
+// argv[2] the name): `baton models replay|check-vote` retrain and measure
+// models (issue 16) while `models lineage|get|repair` stay in baton.
+struct LearnSubcommand {
+  std::string_view group;
+  std::string_view name;
+  std::string_view summary;
+};
+
+inline constexpr LearnSubcommand kLearnSubcommands[] = {
+    {"models", "replay",
+     "At the hospital that trained a turn: retrain it from the ledger's record; bit-identical?"},
+    {"models", "check-vote",
+     "At a voter's hospital: measure a turn's candidate again; does this member's vote agree?"},
+};
+
 // The file name of the torch-side executable, in the same directory as baton.
 inline constexpr std::string_view kLearnExecutable = "baton-learn";
 

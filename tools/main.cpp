@@ -20,6 +20,12 @@ int main(int argc, char** argv) {
       if (std::string_view(argv[1]) == command.name) return baton::tools::exec_learn(argv);
     }
   }
+  if (argc >= 3) {  // issue 16: `baton models replay|check-vote`
+    for (const auto& command : baton::tools::kLearnSubcommands) {
+      if (std::string_view(argv[1]) == command.group && std::string_view(argv[2]) == command.name)
+        return baton::tools::exec_learn(argv);
+    }
+  }
   baton::api::drop_protobuf_logs();  // a garbage file gets one sentence, not libprotobuf's
   CLI::App app{"baton: admin tool for a Baton consortium ledger"};
   app.require_subcommand(1);
@@ -37,5 +43,10 @@ int main(int argc, char** argv) {
   // Listed in the help only: argv naming one of them never reaches the parser.
   for (const auto& command : baton::tools::kLearnCommands)
     app.add_subcommand(std::string(command.name), std::string(command.summary))->allow_extras();
+  for (const auto& command : baton::tools::kLearnSubcommands) {
+    app.get_subcommand(std::string(command.group))
+        ->add_subcommand(std::string(command.name), std::string(command.summary))
+        ->allow_extras();
+  }
   return baton::tools::run_cli(app, argc, argv);
 }

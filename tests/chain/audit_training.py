@@ -592,7 +592,17 @@ class Training:
                 raise Refused(MALFORMED_REQUEST)
             if len(wrapped[i]) != WRAPPED_KEY_BYTES:
                 raise Refused(MALFORMED_REQUEST)
-        return {"parent": parent or None, "object_key": one(4, b""), "ciphertext_sha256": ct,
+        # Fields 15..22, the reproducibility record (section 18.1): strings of at
+        # most 64 printable ASCII bytes, hashes empty or 32 bytes, threads <= 1024.
+        texts = [one(n, b"") for n in (17, 18, 19, 20)]
+        hashes = [one(n, b"") for n in (21, 22)]
+        if (one(16, 0) > 1024 or any(len(t) > 64 or any(c < 0x20 or c > 0x7e for c in t) for t in texts)
+                or any(len(h) not in (0, 32) for h in hashes)):
+            raise Refused(MALFORMED_REQUEST)
+        repro = (one(15, 0), one(16, 0), *texts, *(h or None for h in hashes))
+        if repro == (0, 0, b"", b"", b"", b"", None, None):
+            repro = None
+        return {"repro": repro, "parent": parent or None, "object_key": one(4, b""), "ciphertext_sha256": ct,
                 "model_sha256": model, "key_commitment": commitment,
                 "wrapped_keys": dict(zip(recipients, wrapped)), "train_samples": one(9, 0),
                 "metrics_json": one(10, b""), "privacy": (one(12, 0), one(13, 0), one(14, 0))}
@@ -903,13 +913,17 @@ def turn_encoding(t):
     out += opt(t["load_token_id"]) + u64(t["load_token_height"])
     out += opt(t["save_request_id"]) + u64(t["save_request_height"])
     save = t["save"]
-    out += u8(save is not None)
+    out += u8(0 if save is None else 2 if save["repro"] is not None else 1)
     if save is not None:
         out += opt(save["parent"]) + s(save["object_key"]) + save["ciphertext_sha256"]
         out += save["model_sha256"] + save["key_commitment"] + u32(len(save["wrapped_keys"]))
         for name in sorted(save["wrapped_keys"]):
             out += s(name) + s(save["wrapped_keys"][name])
         out += u64(save["train_samples"]) + s(save["metrics_json"])
+        if save["repro"] is not None:  # section 18.4: the record, in field order
+            seed, threads, version, commit, libtorch, device, rows, schema = save["repro"]
+            out += u64(seed) + u32(threads) + s(version) + s(commit) + s(libtorch) + s(device)
+            out += opt(rows) + opt(schema)
     out += u32(len(t["model_votes"]))
     for name in sorted(t["model_votes"]):
         v = t["model_votes"][name]

@@ -87,6 +87,26 @@ TEST(LearnSplit, TorchCommandsRunInBatonLearnWithTheSameArguments) {
   expect_one_sentence_failure(run_baton({"bench", "train", "--epochs", "0"}), 2, "--epochs");
 }
 
+// Issue 16: `baton models replay|check-vote` run in baton-learn, the other
+// `models` commands in baton; `baton models --help` lists them all.
+TEST(LearnSplit, ModelsReplayAndCheckVoteRunInBatonLearn) {
+  const RunResult help = run_baton({"models", "--help"});
+  ASSERT_EQ(help.exit_code, 0) << help.err;
+  for (const char* command : {"lineage", "get", "repair", "replay", "check-vote"})
+    EXPECT_NE(help.out.find(command), std::string::npos) << command << " missing from\n"
+                                                         << help.out;
+  for (const char* command : {"replay", "check-vote"}) {
+    const RunResult r = run_baton({"models", command, "--help"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("--config"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("--turn"), std::string::npos) << r.out;
+  }
+  expect_one_sentence_failure(run_baton({"models", "replay", "--turn", "1"}), 2, "--config");
+  const RunResult lineage = run_baton({"models", "lineage", "--help"});
+  ASSERT_EQ(lineage.exit_code, 0) << lineage.err;
+  EXPECT_EQ(lineage.out.find("--turn"), std::string::npos) << lineage.out;
+}
+
 // A copy of baton alone in a directory: its own commands work, the torch ones
 // fail with one sentence naming what is missing.
 TEST(LearnSplit, WithoutBatonLearnBesideItBatonSaysWhatIsMissing) {

@@ -144,6 +144,27 @@ TEST(BatondCli, TheAgentRefusesATrainingFileThatCannotBeRead) {
   EXPECT_TRUE(one_sentence(r.err)) << r.err;
 }
 
+// Issue 16: a CUDA device the build's LibTorch cannot use is refused when the
+// agent starts, with one sentence saying what to do (Debian's LibTorch has
+// no CUDA; no host has 64 GPUs).
+TEST(BatondCli, TheAgentRefusesACudaDeviceItsLibTorchCannotUse) {
+  OneNode n;
+  write_text(n.dir / "train.csv", "a,label\n1,0\n");
+  write_text(n.dir / "agent.toml",
+             "name = \"a\"\nkey_file = \"keys/a.key\"\ngenesis_file = \"genesis.json\"\n"
+             "node_url = \"http://127.0.0.1:1\"\nlog_file = \"agent.log\"\n[store]\nuri = "
+             "\"file://" +
+                 (n.dir / "store").string() +
+                 "\"\n[training]\ntrain_csv = \"train.csv\"\nvalidation_csv = "
+                 "\"train.csv\"\ndevice = \"cuda:63\"\n");
+  auto r =
+      run_program(testing::bin_path("baton-agent"), {"--config", (n.dir / "agent.toml").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("device = \"cuda:63\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("CUDA"), std::string::npos) << r.err;
+  EXPECT_TRUE(one_sentence(r.err)) << r.err;
+}
+
 // Issue 17, safe defaults: batond, baton-agent and baton refuse a member key
 // file that other users of the host may read or write (a careless `cp` or
 // umask), naming the file, its mode and `chmod 600`, and use nothing of it.

@@ -21,5 +21,6 @@ int main(int argc, char** argv) {
   baton::tools::register_experiment_commands(app);
   baton::tools::register_data_commands(app);
   baton::tools::register_report_commands(app);
+  baton::tools::register_models_replay_commands(app);
   return baton::tools::run_cli(app, argc, argv);
 }
