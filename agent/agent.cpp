@@ -157,6 +157,10 @@ void PartnerAgent::process(std::uint64_t height, const chain::TrainingState& sta
   grant_released_models(height, state);
   const chain::Run* run = state.active();
   if (run == nullptr || stopping_.load()) return;
+  if (run->status == chain::RunStatus::preparing) {
+    post_readiness(std::max(height, latest_height()), state, *run);
+    return;
+  }
   if (options_.training.test_drop_out_after_upload && run->plan.federated()) {
     for (const auto& t : run->turns) {
       if (t.round && t.round->uploads.contains(options_.member_name)) {

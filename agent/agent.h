@@ -317,6 +317,11 @@ class PartnerAgent {
   // agent_grant.cpp: the final model's key for the sponsor of every run whose
   // escrow the sponsor released (agent/key_grant.h), journaled, then sent.
   void grant_released_models(std::uint64_t height, const chain::TrainingState& state);
+  // agent_ready.cpp: this partner's RunReady for a preparing run (issue 17):
+  // the plan checked against its local data and the store, sent until the
+  // ledger holds an answer of it.
+  void post_readiness(std::uint64_t height, const chain::TrainingState& state,
+                      const chain::Run& run);
 
   // Local data for a run's plan (cached per run id); nullptr after logging why
   // (data_failed_ says why, unless the plan itself is unusable).
@@ -370,8 +375,9 @@ class PartnerAgent {
 
   // Worker-thread state.
   AgentJournal journal_;
-  std::map<std::string, LocalData> data_;           // run id -> local data
-  std::map<std::string, std::string> data_failed_;  // run id -> why its data did not load
+  std::map<std::string, LocalData> data_;             // run id -> local data
+  std::map<std::string, std::string> data_failed_;    // run id -> why its data did not load
+  std::map<std::string, std::string> ready_answers_;  // run id -> its RunReady payload
   // "run/model sha256 hex" ("run/initial") -> measure on the local validation
   // file: the current head's and the last measured candidate's, at most.
   std::map<std::string, Evaluation> evals_;

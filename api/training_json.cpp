@@ -210,6 +210,36 @@ json privacy_json(const chain::Run& run) {
 
 }  // namespace
 
+namespace {
+
+// §22: each partner's RunReady, or "no_answer" while it has not answered.
+json readiness_json(const chain::Run& run) {
+  json partners = json::object();
+  for (const auto& p : run.plan.partners) {
+    auto it = run.readiness.find(p);
+    if (it == run.readiness.end()) {
+      partners[p] = {{"answer", "no_answer"}};
+      continue;
+    }
+    const chain::ReadinessRecord& r = it->second;
+    partners[p] = {
+        {"answer", r.ready ? "ready" : "refused"},
+        {"reason",
+         r.ready ? std::string()
+                 : std::string(chain::to_string(static_cast<chain::ReadinessFailure>(r.reason)))},
+        {"detail", r.detail},
+        {"schema_sha256", opt_hex(r.schema_sha256)},
+        {"train_rows", r.train_rows},
+        {"height", r.height}};
+  }
+  const std::uint64_t blocks = run.plan.readiness_deadline_blocks;
+  const std::uint64_t deadline =
+      blocks > UINT64_MAX - run.ready_since ? UINT64_MAX : run.ready_since + blocks;
+  return {{"since_height", run.ready_since}, {"deadline_height", deadline}, {"partners", partners}};
+}
+
+}  // namespace
+
 json run_json(const chain::Run& run) {
   json turns = json::array();
   for (const auto& t : run.turns) {
@@ -250,6 +280,12 @@ json run_json(const chain::Run& run) {
         {"locked", chain::locked_stakes(run)},         {"next_deposit", next}};
   }
   if (run.plan.privacy.enabled()) out["privacy"] = privacy_json(run);
+  if (run.plan.readiness_deadline_blocks > 0) out["readiness"] = readiness_json(run);
+  if (run.stop) {
+    out["stop"] = {{"cause", chain::to_string(run.stop->cause)},
+                   {"member", run.stop->member},
+                   {"reason", run.stop->reason}};
+  }
   if (run.escrow) {
     json payouts = json::object();
     for (const auto& [name, credits] : run.escrow->payouts) payouts[name] = credits;

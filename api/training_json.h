@@ -13,7 +13,8 @@
 //    "refusals": {...} (those naming no run), "balances": {member: credits}
 //    (non-zero balances only; chain/accounts.h)}
 // run_json(run):
-//   {"run_id", "status": active|finished|awaiting_funding|unfunded, "started_by", "start_height",
+//   {"run_id", "status": active|finished|awaiting_funding|unfunded|preparing|cancelled|
+//    not_ready, "started_by", "start_height",
 //    "end_height", "partners", "mode": chained|federated, "cycles" (federated: rounds),
 //    "head", "contributivity_ppm": {name: ppm},
 //    "gains_settled" (chain::gains_settled: every gain final),
@@ -40,7 +41,13 @@
 //    "escrow"? (a plan with a sponsor): {sponsor, min_credits, funded, state:
 //    open|released|paid_at_deadline|refunded, settled_height, payout_tokens:
 //    {partner: tokens}, payouts: {member: credits}, key_grants: {granter:
-//    hex of its 80-byte sealed box of the final model's key for the sponsor}}}
+//    hex of its 80-byte sealed box of the final model's key for the sponsor}},
+//    "readiness"? (a plan with a readiness phase, docs/PROTOCOL.md §22):
+//    {since_height, deadline_height, partners: {partner: {answer:
+//    ready|refused|no_answer, reason (chain::ReadinessFailure name, "" when
+//    ready), detail, schema_sha256, train_rows, height}}},
+//    "stop"? (status cancelled or not_ready): {cause (chain::RunStopCause
+//    name), member, reason}}
 // Hashes are lower-case hex, "" when absent.
 #pragma once
 

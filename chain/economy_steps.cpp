@@ -40,14 +40,17 @@ void settle(Run& run, Accounts& accounts, EscrowState state, std::uint64_t heigh
 
 }  // namespace
 
+void refund_escrow(Run& run, Accounts& accounts, std::uint64_t height) {
+  settle(run, accounts, EscrowState::refunded, height);
+}
+
 Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec&, const TrainingState& ts,
                                            const ProtocolSender& sender, const pb::FundRun& f) {
   if (f.amount() == 0) return ProtocolRejected::zero_amount;
   const Run* run = ts.find_run(f.run_id());
   if (run == nullptr) return ProtocolRejected::wrong_run;
   if (!run->escrow || sender.name != run->plan.sponsor) return ProtocolRejected::not_sponsor;
-  if (run->status == RunStatus::finished || run->status == RunStatus::unfunded ||
-      run->escrow->state != EscrowState::open)
+  if (run_ended(run->status) || run->escrow->state != EscrowState::open)
     return ProtocolRejected::run_finished;
   if (ts.accounts.balance(sender.name) < f.amount()) return ProtocolRejected::insufficient_balance;
   return CheckedTx{};
@@ -69,7 +72,9 @@ Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec&, const TrainingState
   if (run == nullptr) return ProtocolRejected::wrong_run;
   if (!run->escrow || sender.name != run->plan.sponsor) return ProtocolRejected::not_sponsor;
   if (run->escrow->state != EscrowState::open) return ProtocolRejected::already_released;
-  if (run->status != RunStatus::finished) return ProtocolRejected::run_not_finished;
+  // A run cancelled after an approved turn is released as a finished one (§22.3).
+  if (run->status != RunStatus::finished && run->status != RunStatus::cancelled)
+    return ProtocolRejected::run_not_finished;
   // Tokens become credits only once no late vote can move them.
   if (!gains_settled(*run)) return ProtocolRejected::gains_not_settled;
   return CheckedTx{};
@@ -113,7 +118,8 @@ void settle_due_escrows(TrainingState& ts, std::uint64_t height) {
   }
   // Every run ever started (a consortium's handful); only sponsored ones act.
   for (auto& [id, run] : ts.runs) {
-    if (!run.escrow || run.escrow->state != EscrowState::open || run.status != RunStatus::finished)
+    if (!run.escrow || run.escrow->state != EscrowState::open ||
+        (run.status != RunStatus::finished && run.status != RunStatus::cancelled))
       continue;
     // The deadline counts from the run's end; the payout also waits for the
     // last gains (settled earlier in this end_block when they fall due).

@@ -69,6 +69,11 @@ std::string refusal_run_id(const Message& m) {
 }
 inline std::string refusal_run_id(const pb::Transfer&) { return {}; }
 
+// Refunds everything the escrow of `run` holds to its sponsor and closes it
+// (refunded): a run that ended unfunded, not_ready, or cancelled before any
+// approved turn (§19.7, §22.3). Pre: the escrow is open.
+void refund_escrow(Run& run, Accounts& accounts, std::uint64_t height);
+
 // Starts turn 0 of a run that was awaiting funding (protocol_steps.cpp);
 // skips the turns of partners that cannot pay, as every turn's start does.
 void begin_funded_run(TrainingState& ts, Run& run, std::uint64_t height);

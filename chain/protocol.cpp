@@ -6,6 +6,7 @@
 #include "chain/economy_steps.h"
 #include "chain/encoding.h"
 #include "chain/protocol_steps.h"
+#include "chain/readiness_steps.h"
 #include "chain/transaction.h"
 
 namespace baton::chain {
@@ -13,7 +14,7 @@ namespace baton::chain {
 std::string_view to_string(ProtocolRejected reason) {
   switch (reason) {
     case ProtocolRejected::not_admin:
-      return "only a member with role \"admin\" may start a run";
+      return "only a member with role \"admin\" may start or cancel a run";
     case ProtocolRejected::run_active:
       return "another training run is still active";
     case ProtocolRejected::duplicate_run_id:
@@ -98,6 +99,15 @@ std::string_view to_string(ProtocolRejected reason) {
     case ProtocolRejected::wrong_share:
       return "a revealed share is missing, extra, or not the one its dealer committed to for "
              "the sender";
+    case ProtocolRejected::not_preparing:
+      return "the run is not in its readiness phase (it began its turns, awaits its funding, or "
+             "ended)";
+    case ProtocolRejected::not_a_partner:
+      return "the sender is not a partner of the run's plan";
+    case ProtocolRejected::already_answered:
+      return "the partner already posted its readiness for this run";
+    case ProtocolRejected::run_ended:
+      return "the run already ended (finished, unfunded, cancelled or not ready)";
   }
   return "the protocol transaction was rejected";
 }
@@ -117,6 +127,8 @@ bool is_protocol_tx(pb::TxType type) {
     case pb::TX_ROUND_SHARE:
     case pb::TX_ROUND_UPLOAD:
     case pb::TX_ROUND_UNMASK:
+    case pb::TX_RUN_READY:
+    case pb::TX_CANCEL_RUN:
       return true;
     default:
       return false;
@@ -175,6 +187,14 @@ bool protocol_payload_decodes(pb::TxType type, std::string_view payload) {
     }
     case pb::TX_ROUND_UNMASK: {
       pb::RoundUnmask m;
+      return parse_canonical(payload, m);
+    }
+    case pb::TX_RUN_READY: {
+      pb::RunReady m;
+      return parse_canonical(payload, m);
+    }
+    case pb::TX_CANCEL_RUN: {
+      pb::CancelRun m;
       return parse_canonical(payload, m);
     }
     default:
@@ -328,6 +348,7 @@ void begin_block(const ChainSpec& spec, LedgerState& state, std::uint64_t height
 
 void end_block(const ChainSpec& /*spec*/, LedgerState& state, std::uint64_t height) {
   expire_due_turn(state.training, height);
+  end_due_readiness(state.training, height);
   settle_due_gains(state.training, height);
   settle_due_escrows(state.training, height);
 }

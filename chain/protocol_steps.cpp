@@ -9,6 +9,7 @@
 #include "chain/encoding.h"
 #include "chain/privacy_steps.h"
 #include "chain/protocol.h"
+#include "chain/readiness_steps.h"
 #include "chain/round_steps.h"
 #include "chain/transaction.h"
 
@@ -525,6 +526,21 @@ std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::RoundU
   return u.round();
 }
 
+// ---- Run control: checks and effects in chain/readiness_steps.h ----
+
+void apply(Step& step, TrainingState& ts, const pb::RunReady& r) {
+  apply_run_ready(ts, step.tx.sender, r, step.height);
+}
+void apply(Step& step, TrainingState& ts, const pb::CancelRun& c) {
+  apply_cancel(ts, step.tx.sender, c, step.height);
+}
+std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::RunReady&) {
+  return std::nullopt;
+}
+std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::CancelRun&) {
+  return std::nullopt;
+}
+
 std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::Transfer&) {
   return std::nullopt;
 }
@@ -538,8 +554,7 @@ std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::Releas
 }  // namespace
 
 void begin_funded_run(TrainingState& ts, Run& run, std::uint64_t height) {
-  run.status = RunStatus::active;
-  begin_from(ts, run, 0, height);
+  begin_or_prepare(ts, run, height);  // §22: a readiness phase first, when the plan has one
 }
 
 std::uint64_t deadline_after(std::uint64_t height, std::uint64_t blocks) {
@@ -594,6 +609,12 @@ ProtocolTx decode_protocol_tx(const ChainSpec& spec, const pb::Transaction& tx) 
     case pb::TX_ROUND_UNMASK:
       out.payload = decode_payload<pb::RoundUnmask>(tx);
       break;
+    case pb::TX_RUN_READY:
+      out.payload = decode_payload<pb::RunReady>(tx);
+      break;
+    case pb::TX_CANCEL_RUN:
+      out.payload = decode_payload<pb::CancelRun>(tx);
+      break;
     default:
       std::abort();  // callers pass protocol types only
   }
@@ -640,7 +661,7 @@ void start_run(TrainingState& ts, TrainingPlan plan, std::string started_by,
   const std::string id = run.plan.run_id;
   Run& placed = ts.runs.emplace(id, std::move(run)).first->second;
   ts.active_run = id;
-  if (placed.status == RunStatus::active) begin_from(ts, placed, 0, base_height);
+  if (placed.status == RunStatus::active) begin_or_prepare(ts, placed, base_height);
 }
 
 void settle_due_gains(TrainingState& ts, std::uint64_t height) {

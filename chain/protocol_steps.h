@@ -33,7 +33,7 @@ struct ProtocolTx {
   pb::TxType type = pb::TX_UNKNOWN;
   std::variant<pb::TrainingPlan, pb::LoadRequest, pb::LoadApproval, pb::SaveRequest, pb::ModelVote,
                pb::TurnAbandon, pb::Transfer, pb::FundRun, pb::ReleaseEscrow, pb::KeyGrant,
-               pb::RoundShare, pb::RoundUpload, pb::RoundUnmask>
+               pb::RoundShare, pb::RoundUpload, pb::RoundUnmask, pb::RunReady, pb::CancelRun>
       payload;
 };
 

@@ -67,6 +67,49 @@ std::string_view to_string(RunStatus status) {
       return "awaiting_funding";
     case RunStatus::unfunded:
       return "unfunded";
+    case RunStatus::preparing:
+      return "preparing";
+    case RunStatus::cancelled:
+      return "cancelled";
+    case RunStatus::not_ready:
+      return "not_ready";
+  }
+  return "unknown";
+}
+
+bool run_ended(RunStatus status) {
+  return status == RunStatus::finished || status == RunStatus::unfunded ||
+         status == RunStatus::cancelled || status == RunStatus::not_ready;
+}
+
+std::string_view to_string(ReadinessFailure reason) {
+  switch (reason) {
+    case ReadinessFailure::columns_missing:
+      return "columns_missing";
+    case ReadinessFailure::width_mismatch:
+      return "width_mismatch";
+    case ReadinessFailure::model_unbuildable:
+      return "model_unbuildable";
+    case ReadinessFailure::optimizer_unknown:
+      return "optimizer_unknown";
+    case ReadinessFailure::store_unreachable:
+      return "store_unreachable";
+    case ReadinessFailure::data_unusable:
+      return "data_unusable";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(RunStopCause cause) {
+  switch (cause) {
+    case RunStopCause::cancelled:
+      return "cancelled";
+    case RunStopCause::partner_refused:
+      return "partner_refused";
+    case RunStopCause::schema_mismatch:
+      return "schema_mismatch";
+    case RunStopCause::readiness_expired:
+      return "readiness_expired";
   }
   return "unknown";
 }
@@ -333,6 +376,20 @@ void put_spend(Bytes& out, const PrivacySpend& s) {
   append_u64be(out, s.epsilon_total_micro);
 }
 
+void put_readiness(Bytes& out, const Run& run) {
+  append_u64be(out, run.ready_since);
+  append_u32be(out, static_cast<std::uint32_t>(run.readiness.size()));
+  for (const auto& [name, r] : run.readiness) {
+    put_str(out, name);
+    append_u8(out, r.ready ? 1 : 0);
+    put_opt(out, r.schema_sha256);
+    append_u64be(out, r.train_rows);
+    append_u8(out, r.reason);
+    put_str(out, r.detail);
+    append_u64be(out, r.height);
+  }
+}
+
 }  // namespace
 
 Bytes training_encoding(const TrainingState& state) {
@@ -409,6 +466,16 @@ Bytes training_encoding(const TrainingState& state) {
         put_str(out, name);
         put_spend(out, spend);
       }
+    }
+    // §22.4: only a plan with a readiness phase carries its answers, and only
+    // a cancelled or not_ready run its stop, so every earlier run encodes as
+    // before.
+    if (run.plan.readiness_deadline_blocks > 0) put_readiness(out, run);
+    if (run.status == RunStatus::cancelled || run.status == RunStatus::not_ready) {
+      if (!run.stop) std::abort();  // set together with the status (readiness_steps.cpp)
+      append_u8(out, static_cast<std::uint8_t>(run.stop->cause));
+      put_str(out, run.stop->member);
+      put_str(out, run.stop->reason);
     }
   }
   append_u8(out, state.active_run ? 1 : 0);
@@ -544,7 +611,8 @@ std::uint64_t vote_deadline(const Run& run, const Turn& t) {
 }
 
 bool gains_settled(const Run& run) {
-  return run.status == RunStatus::finished &&
+  // A cancelled run's escrow is settled as a finished one's (§22.3).
+  return (run.status == RunStatus::finished || run.status == RunStatus::cancelled) &&
          std::all_of(run.models.begin(), run.models.end(),
                      [](const ModelRecord& m) { return m.gain_settled; });
 }

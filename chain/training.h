@@ -98,6 +98,13 @@ enum class ProtocolRejected : std::uint8_t {
   // recipient (chain/secagg_shares.h, share_commitment), or a missing or
   // extra share: the whole transaction is refused.
   wrong_share = 56,
+  // 57..63: run control (issue 17, docs/PROTOCOL.md §22).
+  not_preparing = 57,     // a RunReady for a run that is not in its readiness phase (it began
+                          //   turn 0, awaits its funding, or ended)
+  not_a_partner = 58,     // a RunReady from a member the plan does not name as a partner
+  already_answered = 59,  // a second RunReady from the same partner
+  run_ended = 60,         // a CancelRun for a run that already ended (finished, unfunded,
+                          //   cancelled, not_ready)
 };
 
 // A sentence, e.g. "the member already voted on this request".
@@ -172,6 +179,10 @@ struct TrainingPlan {
   TrainingMode mode = TrainingMode::chained;
   std::uint32_t min_partners = 0;      // uploads a round needs (with at least t of them)
   std::uint32_t secagg_threshold = 0;  // Shamir threshold t: shares that reveal a secret
+  // Run control (issue 17, docs/PROTOCOL.md §22): 0 = no readiness phase
+  // (every plan before issue 17); > 0 = blocks the partners have to post
+  // their RunReady before turn 0.
+  std::uint64_t readiness_deadline_blocks = 0;
 
   // A turn locks credits (a deposit or a submission cost).
   bool has_stakes() const { return submission_cost > 0 || deposit > 0; }
@@ -494,8 +505,58 @@ enum class RunStatus : std::uint8_t {
   finished = 2,
   awaiting_funding = 3,  // the plan's min_escrow is not reached yet: no turn has begun
   unfunded = 4,          // the funding deadline passed first: ended without a turn
+  // Run control (issue 17, docs/PROTOCOL.md §22).
+  preparing = 5,  // waiting for the partners' RunReady: no turn has begun
+  cancelled = 6,  // an admin's CancelRun ended it (Run::stop says who and why)
+  not_ready = 7,  // it never began: a refusal, a schema mismatch or the readiness deadline
 };
 std::string_view to_string(RunStatus status);  // "active", "finished", ...
+// The run ended: finished, unfunded, cancelled or not_ready.
+bool run_ended(RunStatus status);
+
+// Why a partner refused a run in its RunReady (docs/PROTOCOL.md §22). Stored
+// in the state hash; never renumber.
+enum class ReadinessFailure : std::uint8_t {
+  columns_missing = 1,    // a feature or label column of the plan is not in its data
+  width_mismatch = 2,     // its data encode to another width than the model's input size
+  model_unbuildable = 3,  // the plan's model spec does not build in its agent
+  optimizer_unknown = 4,  // the plan's optimizer is not one its agent supports
+  store_unreachable = 5,  // the object store does not answer
+  data_unusable = 6,      // its data do not load for another reason (the detail says which)
+};
+inline constexpr std::uint8_t kMaxReadinessFailure = 6;
+// A RunReady's detail and a CancelRun's reason are at most this many bytes.
+inline constexpr std::size_t kMaxRunControlTextBytes = 256;
+std::string_view to_string(ReadinessFailure reason);  // "columns_missing", ...
+
+// One partner's RunReady.
+struct ReadinessRecord {
+  bool ready = false;
+  std::optional<Hash> schema_sha256;  // absent: no feature schema (images, local fit)
+  std::uint64_t train_rows = 0;
+  std::uint8_t reason = 0;  // ReadinessFailure when !ready, else 0
+  std::string detail;
+  std::uint64_t height = 0;
+  bool operator==(const ReadinessRecord&) const = default;
+};
+
+// Why a run ended before its plan did (status cancelled or not_ready). Never
+// renumber.
+enum class RunStopCause : std::uint8_t {
+  cancelled = 1,          // an admin's CancelRun: member = the admin, reason = its text
+  partner_refused = 2,    // a partner's refusing RunReady: member = it, reason = its detail
+  schema_mismatch = 3,    // member = the partner whose schema hash differs from earlier ones
+  readiness_expired = 4,  // the readiness deadline passed: member = "", reason names who
+                          //   did not answer
+};
+std::string_view to_string(RunStopCause cause);  // "cancelled", "partner_refused", ...
+
+struct RunStop {
+  RunStopCause cause = RunStopCause::cancelled;
+  std::string member;
+  std::string reason;  // at most kMaxRunControlTextBytes + a sentence of the ledger's own
+  bool operator==(const RunStop&) const = default;
+};
 
 // What became of a run's escrow (issue 13). Stored in the state; never renumber.
 enum class EscrowState : std::uint8_t {
@@ -537,6 +598,13 @@ struct Run {
   // SaveRequest of this run carried; a partner that has shared no model is
   // absent (it has spent nothing). Empty when the plan has no DP.
   std::map<std::string, PrivacySpend> privacy_spent;
+  // Run control (§22), only when plan.readiness_deadline_blocks > 0: the
+  // height at which the readiness phase began (0 until it began) and each
+  // partner's answer.
+  std::uint64_t ready_since = 0;
+  std::map<std::string, ReadinessRecord> readiness;
+  // Set exactly when status is cancelled or not_ready.
+  std::optional<RunStop> stop;
 
   // The current turn while active, else nullptr.
   const Turn* current_turn() const;

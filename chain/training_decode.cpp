@@ -289,6 +289,30 @@ PrivacySpend read_spend(Reader& r) {
   return s;
 }
 
+// §22.4: the readiness answers of a plan with a readiness phase; at most
+// one per partner of the plan.
+void read_readiness(Reader& r, Run& run) {
+  run.ready_since = r.u64();
+  for (std::uint32_t j = 0, n = r.count(4 + 1 + 1 + 8 + 1 + 4 + 8); j < n && r.ok(); ++j) {
+    std::string name = r.str();
+    ReadinessRecord rec;
+    rec.ready = r.flag();
+    rec.schema_sha256 = r.opt_hash();
+    rec.train_rows = r.u64();
+    rec.reason = r.u8();
+    rec.detail = r.str();
+    rec.height = r.u64();
+    const auto& partners = run.plan.partners;
+    if (r.ok() && std::find(partners.begin(), partners.end(), name) == partners.end())
+      r.fail("a readiness answer belongs to no partner of the run");
+    if (r.ok() && (rec.reason > kMaxReadinessFailure || (rec.ready != (rec.reason == 0))))
+      r.fail("a readiness answer's reason is out of range");
+    if (r.ok() && rec.detail.size() > kMaxRunControlTextBytes)
+      r.fail("a readiness answer's detail is too long");
+    insert_in_order(r, run.readiness, std::move(name), std::move(rec));
+  }
+}
+
 }  // namespace
 
 Result<TrainingState> decode_training_state(ByteView bytes, const Genesis& genesis) {
@@ -317,7 +341,7 @@ Result<TrainingState> decode_training_state(ByteView bytes, const Genesis& genes
     run.plan = std::move(*plan);
     run.started_by = r.str();
     run.start_height = r.u64();
-    run.status = enum_in<RunStatus>(r, 1, 4, "run status");
+    run.status = enum_in<RunStatus>(r, 1, 7, "run status");
     run.end_height = r.u64();
     run.head = r.opt_hash();
     for (std::uint32_t j = 0, n = r.count(4 + 8); j < n && r.ok(); ++j) {
@@ -387,6 +411,14 @@ Result<TrainingState> decode_training_state(ByteView bytes, const Genesis& genes
           r.fail("a privacy spend belongs to no partner of the run");
         insert_in_order(r, run.privacy_spent, std::move(name), spend);
       }
+    }
+    if (run.plan.readiness_deadline_blocks > 0) read_readiness(r, run);
+    if (run.status == RunStatus::cancelled || run.status == RunStatus::not_ready) {
+      RunStop stop;
+      stop.cause = enum_in<RunStopCause>(r, 1, 4, "run stop cause");
+      stop.member = r.str();
+      stop.reason = r.str();
+      run.stop = std::move(stop);
     }
     if (r.ok()) insert_in_order(r, state.runs, std::move(id), std::move(run));
   }

@@ -288,6 +288,18 @@ Status validate_plan(const Genesis& genesis, const TrainingPlan& plan) {
     return s;
   if (auto s = check_deadline("deadlines.vote_blocks", plan.vote_deadline_blocks, validators); !s)
     return s;
+  // §22.1: 0 = no readiness phase (plans before issue 17); a plan with one
+  // names an optimizer the agents support.
+  if (plan.readiness_deadline_blocks > 0) {
+    if (auto s =
+            check_deadline("deadlines.ready_blocks", plan.readiness_deadline_blocks, validators);
+        !s)
+      return s;
+    if (!known_optimizer(plan.optimizer)) {
+      return make_error("training plan: training.optimizer \"" + plan.optimizer.substr(0, 32) +
+                        "\" is not one the partner agents support; use " + known_optimizer_names());
+    }
+  }
   if (auto s = check_escrow(genesis, plan, validators); !s) return s;
   if (auto s = check_deposits(plan); !s) return s;
   // Last: the only check that runs the accountant (one call, dp_sgd).
@@ -350,6 +362,7 @@ Result<TrainingPlan> plan_from_proto(const Genesis& genesis, const pb::TrainingP
   t.mode = static_cast<TrainingMode>(p.mode());
   t.min_partners = p.min_partners();
   t.secagg_threshold = p.secagg_threshold();
+  t.readiness_deadline_blocks = p.readiness_deadline_blocks();
   auto privacy = privacy_from_proto(p);
   if (!privacy) return privacy.error();
   t.privacy = *privacy;
@@ -395,7 +408,24 @@ pb::TrainingPlan plan_to_proto(const TrainingPlan& t) {
   p.set_mode(static_cast<std::uint32_t>(t.mode));
   p.set_min_partners(t.min_partners);
   p.set_secagg_threshold(t.secagg_threshold);
+  // 0 for every plan before issue 17: left out, so its bytes are unchanged.
+  p.set_readiness_deadline_blocks(t.readiness_deadline_blocks);
   return p;
+}
+
+bool known_optimizer(std::string_view name) {
+  for (std::string_view o : kAgentOptimizers)
+    if (o == name) return true;
+  return false;
+}
+
+std::string known_optimizer_names() {
+  std::string out;
+  for (std::size_t i = 0; i < kAgentOptimizers.size(); ++i) {
+    if (i > 0) out += i + 1 == kAgentOptimizers.size() ? " or " : ", ";
+    out += kAgentOptimizers[i];
+  }
+  return out;
 }
 
 std::string fixed_point_decimal(std::uint64_t value, std::uint64_t scale) {

@@ -10,10 +10,12 @@
 // can never end, or from switching the vote off.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -46,6 +48,19 @@ inline constexpr std::size_t kMaxOptimizerBytes = 32;
 inline constexpr std::size_t kMaxPlanBytes = 1 << 20;  // the canonical pb::TrainingPlan
 // The vote policy's kinds and the bounds of their parameters: chain/vote_policy.h.
 
+// The optimizers the partner agents support (learning::parse_optimizer maps
+// them). One list, torch-free: validate_plan refuses any other for a plan
+// with a readiness phase (every plan made since issue 17), and `baton run
+// start` checks it before signing.
+inline constexpr std::array<std::string_view, 2> kAgentOptimizers{"adam", "sgd"};
+bool known_optimizer(std::string_view name);
+std::string known_optimizer_names();  // "adam or sgd"
+
+// The readiness phase `baton run start` gives a plan that does not set
+// deadlines.ready_blocks (docs/PROTOCOL.md §22.1): two minutes at a block a
+// second, far more than an agent needs to load its data and build the model.
+inline constexpr std::uint64_t kDefaultReadinessBlocks = 120;
+
 // Checks `plan` against the genesis and the bounds above: a valid run id;
 // partners distinct members holding role "partner", each with another member
 // holding voting power; 1 <= cycles x partners <= kMaxPlanTurns; epochs,
@@ -67,9 +82,14 @@ pb::TrainingPlan plan_to_proto(const TrainingPlan& plan);
 // nullopt for an empty object; model_spec_hash computed. Not yet checked
 // against a genesis: parse_genesis decodes the genesis plan with this and
 // validate_genesis checks it, once. Errors name the field.
-Result<std::optional<TrainingPlan>> decode_plan_json(const nlohmann::json& j);
+// `default_ready_blocks`: readiness_deadline_blocks when the JSON has no
+// deadlines.ready_blocks (0 for a genesis plan, whose meaning never changes;
+// kDefaultReadinessBlocks for a new plan of `baton run start`).
+Result<std::optional<TrainingPlan>> decode_plan_json(const nlohmann::json& j,
+                                                     std::uint64_t default_ready_blocks = 0);
 // decode_plan_json, then validate_plan: a plan file for `baton run start`.
-Result<std::optional<TrainingPlan>> plan_from_json(const Genesis& genesis, const nlohmann::json& j);
+Result<std::optional<TrainingPlan>> plan_from_json(const Genesis& genesis, const nlohmann::json& j,
+                                                   std::uint64_t default_ready_blocks = 0);
 nlohmann::json plan_to_json(const TrainingPlan& plan);
 
 // A fixed-point value as the shortest exact decimal, for error sentences:

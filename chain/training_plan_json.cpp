@@ -94,7 +94,8 @@ const json& sub(const json& j, const char* key) {
 
 }  // namespace
 
-Result<std::optional<TrainingPlan>> decode_plan_json(const json& j) {
+Result<std::optional<TrainingPlan>> decode_plan_json(const json& j,
+                                                     std::uint64_t default_ready_blocks) {
   if (!j.is_object()) return make_error("training plan: must be a JSON object");
   if (j.empty()) return std::optional<TrainingPlan>{};
   if (auto s =
@@ -225,11 +226,15 @@ Result<std::optional<TrainingPlan>> decode_plan_json(const json& j) {
   p.quorum_num = static_cast<std::uint32_t>(num);
   p.quorum_den = static_cast<std::uint32_t>(den);
   const json& d = sub(j, "deadlines");
-  if (auto s = refuse_unknown(d, {"load_blocks", "save_blocks", "vote_blocks"}, "deadlines"); !s)
+  if (auto s = refuse_unknown(d, {"load_blocks", "save_blocks", "vote_blocks", "ready_blocks"},
+                              "deadlines");
+      !s)
     return s.error();
   TRY_ASSIGN(p.load_deadline_blocks, get_uint(d, "load_blocks", "deadlines", 20));
   TRY_ASSIGN(p.save_deadline_blocks, get_uint(d, "save_blocks", "deadlines", 200));
   TRY_ASSIGN(p.vote_deadline_blocks, get_uint(d, "vote_blocks", "deadlines", 20));
+  TRY_ASSIGN(p.readiness_deadline_blocks,
+             get_uint(d, "ready_blocks", "deadlines", default_ready_blocks));
   std::string mode, order;
   TRY_ASSIGN(mode, get_string(j, "token_mode", "the plan", "delta_auc"));
   if (mode == "delta_auc") {
@@ -303,8 +308,9 @@ Result<std::optional<TrainingPlan>> decode_plan_json(const json& j) {
   return std::optional<TrainingPlan>{std::move(p)};
 }
 
-Result<std::optional<TrainingPlan>> plan_from_json(const Genesis& genesis, const json& j) {
-  auto plan = decode_plan_json(j);
+Result<std::optional<TrainingPlan>> plan_from_json(const Genesis& genesis, const json& j,
+                                                   std::uint64_t default_ready_blocks) {
+  auto plan = decode_plan_json(j, default_ready_blocks);
   if (!plan || !*plan) return plan;
   if (auto s = validate_plan(genesis, **plan); !s) return s.error();
   return plan;
@@ -343,7 +349,8 @@ json plan_to_json(const TrainingPlan& p) {
   j["quorum"] = {{"num", p.quorum_num}, {"den", p.quorum_den}};
   j["deadlines"] = {{"load_blocks", p.load_deadline_blocks},
                     {"save_blocks", p.save_deadline_blocks},
-                    {"vote_blocks", p.vote_deadline_blocks}};
+                    {"vote_blocks", p.vote_deadline_blocks},
+                    {"ready_blocks", p.readiness_deadline_blocks}};
   j["token_mode"] = std::string(to_string(p.token_mode));
   j["turn_order"] = std::string(to_string(p.turn_order));
   j["suspend_after"] = p.suspend_after;

@@ -35,7 +35,8 @@ std::optional<chain::pb::TxType> agent_tx_type(std::string_view name) {
       {"TX_KEY_GRANT", chain::pb::TX_KEY_GRANT},
       {"TX_ROUND_SHARE", chain::pb::TX_ROUND_SHARE},
       {"TX_ROUND_UPLOAD", chain::pb::TX_ROUND_UPLOAD},
-      {"TX_ROUND_UNMASK", chain::pb::TX_ROUND_UNMASK}};
+      {"TX_ROUND_UNMASK", chain::pb::TX_ROUND_UNMASK},
+      {"TX_RUN_READY", chain::pb::TX_RUN_READY}};
   for (const auto& [n, t] : kTypes)
     if (n == name) return t;
   return std::nullopt;
@@ -107,7 +108,7 @@ api::HttpResponse AdminApi::agent_tx(const api::HttpRequest& request) {
                             "the node signs only a partner agent's transactions "
                             "(TX_LOAD_REQUEST, TX_LOAD_APPROVAL, TX_SAVE_REQUEST, "
                             "TX_MODEL_VOTE, TX_TURN_ABANDON, TX_KEY_GRANT, TX_ROUND_SHARE, "
-                            "TX_ROUND_UPLOAD, TX_ROUND_UNMASK)"}});
+                            "TX_ROUND_UPLOAD, TX_ROUND_UNMASK, TX_RUN_READY)"}});
   }
   auto payload = chain::from_hex(body["payload_hex"].get<std::string>());
   if (!payload) return reply(400, json{{"accepted", false}, {"error", "payload_hex is not hex"}});

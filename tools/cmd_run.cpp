@@ -27,6 +27,7 @@
 #include "tools/commands.h"
 #include "tools/model_check.h"
 #include "tools/plan_check.h"
+#include "tools/run_control.h"
 #include "tools/signed_submit.h"
 
 namespace baton::tools {
@@ -245,7 +246,8 @@ void status(const ReadOptions& o, const StatusOptions& so) {
       ++printed;
       const json* run = api::select_run(*out, so.run_id);
       const bool ended =
-          run != nullptr && ((*run)["status"] == "finished" || (*run)["status"] == "unfunded");
+          run != nullptr && ((*run)["status"] == "finished" || (*run)["status"] == "unfunded" ||
+                             (*run)["status"] == "cancelled" || (*run)["status"] == "not_ready");
       if (ended || (so.max_updates > 0 && printed >= so.max_updates)) return;
     }
     std::this_thread::sleep_for(std::chrono::duration<double>(so.interval_s));
@@ -282,6 +284,7 @@ void print_status(const json& out) {
       std::cout << "order         " << run["plan"].value("turn_order", "fixed") << ", tokens "
                 << run["plan"].value("token_mode", "delta_auc") << "\n";
     }
+    std::cout << run_control_text(run);
     std::cout << "head          "
               << (run["head"].get<std::string>().empty() ? "(none yet)"
                                                          : run["head"].get<std::string>())
@@ -458,7 +461,8 @@ void start(const StartOptions& o) {
   if (!spec) fail("genesis file " + o.genesis_file + " is not valid: " + spec.error().message);
   json plan_json = json::parse(read_file(o.plan_file, "plan file"), nullptr, false);
   if (plan_json.is_discarded()) fail("plan file " + o.plan_file + " is not valid JSON");
-  auto plan = chain::plan_from_json(spec->genesis, plan_json);
+  // A new plan gets a readiness phase unless it says otherwise (§22.1).
+  auto plan = chain::plan_from_json(spec->genesis, plan_json, chain::kDefaultReadinessBlocks);
   if (!plan) fail("plan file " + o.plan_file + ": " + plan.error().message);
   if (!*plan)
     fail("plan file " + o.plan_file +
@@ -472,6 +476,9 @@ void start(const StartOptions& o) {
     fail("the key in " + o.key_file + " is not an admin member of chain " + spec->chain_id() +
          "; only admins may start runs");
   }
+  // What the ledger would refuse now (a used run id, an active run) is
+  // refused here, before anything is signed.
+  check_run_can_start(o.node, (*plan)->run_id);
   json out = submit_signed(signer, o.node, chain::pb::TX_START_RUN,
                            chain::plan_to_proto(**plan).SerializeAsString());
   out["run_id"] = (*plan)->run_id;
@@ -547,7 +554,7 @@ void add_escrow_command(CLI::App* run, bool is_fund) {
 }  // namespace
 
 void register_run_commands(CLI::App& app) {
-  auto* run = app.add_subcommand("run", "Training runs: start one, show their state");
+  auto* run = app.add_subcommand("run", "Training runs: start or cancel one, show their state");
   run->require_subcommand(1);
   {
     auto o = std::make_shared<StartOptions>();
@@ -588,6 +595,7 @@ void register_run_commands(CLI::App& app) {
   }
   add_escrow_command(run, true);
   add_escrow_command(run, false);
+  add_cancel_command(run);
   auto* models = app.add_subcommand("models", "Models a run produced");
   models->require_subcommand(1);
   {

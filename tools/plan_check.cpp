@@ -1,10 +1,18 @@
 #include "tools/plan_check.h"
 
+#include "chain/training_plan.h"
 #include "learning/model_spec.h"
 
 namespace baton::tools {
 
 Status check_plan_for_agents(const chain::TrainingPlan& plan) {
+  // The agents' one list (chain/training_plan.h), also for a plan without a
+  // readiness phase, which the ledger would still take.
+  if (!chain::known_optimizer(plan.optimizer)) {
+    return make_error("training plan: training.optimizer \"" + plan.optimizer.substr(0, 32) +
+                      "\" is not one the partner agents support; use " +
+                      chain::known_optimizer_names());
+  }
   // The same parse the partner agent makes once per run (agent/run_plan.h).
   auto spec = learning::plan_model_spec(plan.model_spec, plan.feature_columns.size());
   if (!spec) return spec.error();

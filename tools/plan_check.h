@@ -11,7 +11,8 @@
 
 namespace baton::tools {
 
-// Checks what learning::plan_model_spec checks (learning/model_spec.h): a
+// Checks an optimizer of chain::kAgentOptimizers, then what
+// learning::plan_model_spec checks (learning/model_spec.h): a
 // model spec this build can create, num_classes 2, and feature_columns that
 // fit the architecture; under local DP, privacy.values_per_row equal to the
 // model's input size; under DP-SGD a model without batch norm (a resnet3d

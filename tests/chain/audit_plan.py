@@ -64,8 +64,9 @@ def encode_plan(p):
         out += put_uint(num, p[key])
     for key, num, *_ in PRIVACY_FIELDS:  # section 20.2, fields 70..78: absent without DP
         out += put_uint(num, p[key])
-    for num, key in ((80, "mode"), (81, "min_partners"), (82, "secagg_threshold")):
-        out += put_uint(num, p[key])  # section 21.1: absent for a chained plan
+    for num, key in ((80, "mode"), (81, "min_partners"), (82, "secagg_threshold"),
+                     (83, "readiness_deadline_blocks")):
+        out += put_uint(num, p[key])  # sections 21.1, 22.1: absent when 0
     return out
 
 
@@ -87,6 +88,7 @@ def plan_from_proto(f):
         "release_deadline_blocks": one(43, 0), "submission_cost": one(44, 0), "deposit": one(45, 0),
         "deposit_factor": one(46, 0), "min_balance": one(47, 0),
         "mode": one(80, 0), "min_partners": one(81, 0), "secagg_threshold": one(82, 0),
+        "readiness_deadline_blocks": one(83, 0),
     }
 
 
@@ -148,6 +150,7 @@ def plan_from_genesis(j):
         "quorum_den": q.get("den", 2), "load_deadline_blocks": d.get("load_blocks", 20),
         "save_deadline_blocks": d.get("save_blocks", 200),
         "vote_deadline_blocks": d.get("vote_blocks", 20),
+        "readiness_deadline_blocks": d.get("ready_blocks", 0),  # section 22.1: a genesis keeps 0
         "token_mode": {"delta_auc": 0, "delta_loss": 1}[j.get("token_mode", "delta_auc")],
         "turn_order": {"fixed": 0, "rotating": 1}[j.get("turn_order", "fixed")],
         "suspend_after": j.get("suspend_after", 0),
@@ -215,6 +218,10 @@ def plan_is_valid(c, p):
     validators = max(1, sum(1 for power in c.power.values() if power > 0))
     if not all(validators <= p[k] <= MAX_DEADLINE_BLOCKS
                for k in ("load_deadline_blocks", "save_deadline_blocks", "vote_deadline_blocks")):
+        return False
+    ready = p["readiness_deadline_blocks"]  # section 22.1
+    if ready > 0 and (not validators <= ready <= MAX_DEADLINE_BLOCKS
+                      or p["optimizer"] not in (b"adam", b"sgd")):
         return False
     return escrow_is_valid(c, p, validators) and deposits_are_valid(p) and privacy_is_valid(p)
 

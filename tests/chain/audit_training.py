@@ -17,6 +17,7 @@ encoded in ascending byte order of their keys (std::map's order).
 """
 import struct
 
+import audit_control
 import audit_privacy
 import audit_rounds
 from audit_plan import PPM, encode_plan, plan_from_genesis, plan_from_proto, plan_is_valid
@@ -24,7 +25,7 @@ from audit_plan import PPM, encode_plan, plan_from_genesis, plan_from_proto, pla
 # Transaction types (chain/proto/ledger.proto).
 (TX_START_RUN, TX_LOAD_REQUEST, TX_LOAD_APPROVAL, TX_SAVE_REQUEST, TX_MODEL_VOTE,
  TX_TURN_ABANDON, TX_TRANSFER, TX_FUND_RUN, TX_RELEASE_ESCROW, TX_KEY_GRANT) = range(10, 20)
-PROTOCOL_TYPES = range(10, 23)  # 20..22: federated rounds (audit_rounds.py, section 21)
+PROTOCOL_TYPES = range(10, 25)  # 20..22: rounds (audit_rounds.py); 23..24: run control (audit_control.py)
 
 # ProtocolRejected (section 18.3), numbers as stored.
 (NOT_ADMIN, RUN_ACTIVE, DUPLICATE_RUN_ID, INVALID_PLAN, WRONG_RUN, RUN_NOT_ACTIVE, OUT_OF_TURN,
@@ -45,7 +46,8 @@ OUTCOME_NAMES = ["pending", "approved", "rejected", "expired", "abandoned", "sus
                  "budget_spent", "round_failed"]
 ACTIVE, FINISHED, AWAITING_FUNDING, UNFUNDED = 1, 2, 3, 4
 STATUS_NAMES = {ACTIVE: "active", FINISHED: "finished", AWAITING_FUNDING: "awaiting_funding",
-                UNFUNDED: "unfunded"}
+                UNFUNDED: "unfunded", 5: "preparing", 6: "cancelled", 7: "not_ready"}
+CANCELLED, NOT_READY = audit_control.CANCELLED, audit_control.NOT_READY
 # Escrow states (section 19.7).
 OPEN, RELEASED, PAID_AT_DEADLINE, REFUNDED = 1, 2, 3, 4
 ESCROW_NAMES = {OPEN: "open", RELEASED: "released", PAID_AT_DEADLINE: "paid_at_deadline",
@@ -96,6 +98,7 @@ class Training:
         self.refusals = {"total": 0, "recent": []}
         self.balances = {}  # member name -> credits; only non-zero balances (section 19.4)
         self.rounds = audit_rounds.RoundSteps(self, Refused)
+        self.control = audit_control.RunControl(self, Refused)
 
     def empty(self):
         return not self.runs and self.refusals["total"] == 0 and not self.balances
@@ -216,7 +219,8 @@ class Training:
         run = {"plan": plan, "plan_bytes": plan_bytes, "started_by": started_by,
                "start_height": height, "status": ACTIVE, "end_height": 0, "turns": [],
                "head": None, "models": [], "contributivity": {p: 0 for p in plan["partners"]},
-               "refusals": {"total": 0, "recent": []}, "escrow": None, "privacy_spent": {}}
+               "refusals": {"total": 0, "recent": []}, "escrow": None, "privacy_spent": {},
+               "ready_since": 0, "readiness": {}, "stop": None}
         if plan["sponsor"]:  # section 19.6
             run["escrow"] = {"funded": 0, "state": OPEN, "settled_height": 0, "payouts": {},
                              "key_grants": {}}
@@ -225,7 +229,7 @@ class Training:
         self.runs[plan["run_id"]] = run
         self.active_run = plan["run_id"]
         if run["status"] == ACTIVE:
-            self.begin_from(run, 0, height)
+            self.control.begin_or_prepare(run, height)  # section 22: readiness first, if planned
 
     def begin_block(self, genesis, height):
         if height != 1:
@@ -245,6 +249,7 @@ class Training:
         if t is not None and t["deadline_height"] <= height:
             if not (t.get("round") is not None and self.rounds.moves_on_at_deadline(run, t, height)):
                 self.finish_turn(run, EXPIRED, height)
+        self.control.end_block(height)  # section 22.2: the readiness deadline
         for run in self.runs.values():
             for m in run["models"]:
                 if m["gain_settled"]:
@@ -275,7 +280,7 @@ class Training:
         for run_id in sorted(self.runs):
             run = self.runs[run_id]
             e = run["escrow"]
-            if e is None or e["state"] != OPEN or run["status"] != FINISHED:
+            if e is None or e["state"] != OPEN or run["status"] not in (FINISHED, CANCELLED):
                 continue
             if (deadline_after(run["end_height"], run["plan"]["release_deadline_blocks"]) <= height
                     and gains_settled(run)):
@@ -350,6 +355,9 @@ class Training:
             return
         if ttype in audit_rounds.ROUND_TYPES:
             self.rounds.apply(self.c.chain_id, sender, ttype, f, height)
+            return
+        if ttype in audit_control.CONTROL_TYPES:
+            self.control.apply(sender, ttype, one, height)
             return
         if ttype in (TX_LOAD_REQUEST, TX_LOAD_APPROVAL, TX_SAVE_REQUEST, TX_TURN_ABANDON):
             run, t = self.find_active(one(1, b""))
@@ -536,15 +544,14 @@ class Training:
                 raise Refused(WRONG_RUN)
             if run["escrow"] is None or sender != run["plan"]["sponsor"]:
                 raise Refused(NOT_SPONSOR)
-            if run["status"] in (FINISHED, UNFUNDED) or run["escrow"]["state"] != OPEN:
+            if run["status"] in audit_control.ENDED or run["escrow"]["state"] != OPEN:
                 raise Refused(RUN_FINISHED)
             if self.balance(sender) < amount:
                 raise Refused(INSUFFICIENT_BALANCE)
             self.debit(sender, amount)
             run["escrow"]["funded"] += amount
             if run["status"] == AWAITING_FUNDING and run["escrow"]["funded"] >= run["plan"]["min_escrow"]:
-                run["status"] = ACTIVE  # turn 0 begins in this block
-                self.begin_from(run, 0, height)
+                self.control.begin_or_prepare(run, height)  # turn 0 (or readiness) in this block
         elif ttype == TX_RELEASE_ESCROW:
             run = self.runs.get(one(1, b""))
             if run is None:
@@ -553,7 +560,7 @@ class Training:
                 raise Refused(NOT_SPONSOR)
             if run["escrow"]["state"] != OPEN:
                 raise Refused(ALREADY_RELEASED)
-            if run["status"] != FINISHED:
+            if run["status"] not in (FINISHED, CANCELLED):  # section 22.3
                 raise Refused(RUN_NOT_FINISHED)
             if not gains_settled(run):
                 raise Refused(GAINS_NOT_SETTLED)
@@ -679,6 +686,7 @@ class Training:
                 out += u32(len(run["privacy_spent"]))
                 for name in sorted(run["privacy_spent"]):
                     out += s(name) + b"".join(u64(v) for v in run["privacy_spent"][name])
+            out += audit_control.RunControl.encoding(run, u8, u32, u64, s, opt)  # section 22.4
         out += u8(0) if self.active_run is None else u8(1) + s(self.active_run)
         out += refusals_encoding(self.refusals)
         if self.balances:  # section 19.4, hashed under baton/state/v3
@@ -781,7 +789,7 @@ def stake_encoding(st):
 
 def gains_settled(run):
     """Section 18.2: the run finished and every approved model's gain is settled."""
-    return run["status"] == FINISHED and all(m["gain_settled"] for m in run["models"])
+    return run["status"] in (FINISHED, CANCELLED) and all(m["gain_settled"] for m in run["models"])
 
 
 def payout_tokens(run):
