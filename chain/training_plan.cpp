@@ -269,6 +269,14 @@ Status validate_plan(const Genesis& genesis, const TrainingPlan& plan) {
                       "\" must be 1..64 characters of [A-Za-z0-9._-]");
   }
   if (auto s = check_partners(genesis, plan); !s) return s;
+  // §23: a dataset name and a schema id are bounded like a run id.
+  for (const auto& [field, value] : {std::pair{"dataset.name", &plan.dataset},
+                                     std::pair{"dataset.schema_id", &plan.schema_id}}) {
+    if (!value->empty() && !validate_chain_id(*value)) {
+      return make_error(std::string("training plan: ") + field + " \"" + value->substr(0, 80) +
+                        "\" must be 1..64 characters of [A-Za-z0-9._-]");
+    }
+  }
   if (auto s = check_federated(plan); !s) return s;
   if (auto s = check_training(plan); !s) return s;
   if (auto s = check_sizes(plan); !s) return s;
@@ -350,6 +358,8 @@ Result<TrainingPlan> plan_from_proto(const Genesis& genesis, const pb::TrainingP
   t.mode = static_cast<TrainingMode>(p.mode());
   t.min_partners = p.min_partners();
   t.secagg_threshold = p.secagg_threshold();
+  t.dataset = p.dataset();
+  t.schema_id = p.schema_id();
   auto privacy = privacy_from_proto(p);
   if (!privacy) return privacy.error();
   t.privacy = *privacy;
@@ -395,6 +405,9 @@ pb::TrainingPlan plan_to_proto(const TrainingPlan& t) {
   p.set_mode(static_cast<std::uint32_t>(t.mode));
   p.set_min_partners(t.min_partners);
   p.set_secagg_threshold(t.secagg_threshold);
+  // Empty unless the plan names them: proto3 leaves them out (§23).
+  p.set_dataset(t.dataset);
+  p.set_schema_id(t.schema_id);
   return p;
 }
 
