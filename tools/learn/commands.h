@@ -13,9 +13,10 @@
 
 namespace baton::tools {
 
-void register_experiment_commands(CLI::App& app);  // experiment, bench train (cmd_experiment.cpp)
-void register_data_commands(CLI::App& app);        // data ...               (cmd_data.cpp)
-void register_report_commands(CLI::App& app);      // report                 (cmd_report.cpp)
+void register_experiment_commands(CLI::App& app);    // experiment, bench train (cmd_experiment.cpp)
+void register_data_commands(CLI::App& app);          // data ...               (cmd_data.cpp)
+void register_data_schema_commands(CLI::App* data);  // data summarize|schema (cmd_data_schema.cpp)
+void register_report_commands(CLI::App& app);        // report                 (cmd_report.cpp)
 
 // `baton experiment --adversaries KINDS` (cmd_adversaries.cpp): the
 // adversarial simulation on the ledger (agent/adversary_sim.h).
