@@ -7,6 +7,7 @@
 //   schema     a schema's encoded width and columns: a baton-preprocessor/1
 //              file (--file), or the schema a node derives from the ledger's
 //              summaries of a schema id (--schema-id with --node, GET /schema/ID).
+#include <iomanip>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -207,8 +208,9 @@ void show_schema(const SchemaArgs& a) {
     std::cout << "  [" << first << (last > first ? ".." + std::to_string(last) : "") << "] "
               << c["name"].get<std::string>() << " " << c["kind"].get<std::string>();
     if (c["kind"] == "numeric") {
-      std::cout << " mean " << c["mean"].get<double>() << " scale " << c["scale"].get<double>()
-                << "\n";
+      // 12 digits: a consortium schema's micro-unit values print in full.
+      std::cout << std::setprecision(12) << " mean " << c["mean"].get<double>() << " scale "
+                << c["scale"].get<double>() << "\n";
     } else {
       std::cout << " levels";
       for (const auto& l : c["levels"]) std::cout << " " << l.get<std::string>();
