@@ -138,6 +138,20 @@ TEST(ProtocolSchema, PlanFieldsAreBoundedAndRoundTrip) {
   EXPECT_FALSE(validate_plan(c.chain.spec.genesis, plan));
 }
 
+TEST(ProtocolSchema, AGenesisPlanCannotNameASchemaId) {
+  Genesis g = fixed_genesis();
+  TrainingPlan plan = test_plan(3);
+  plan.schema_id = "s1";
+  g.training_plan = plan;
+  auto s = validate_genesis(g);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("schema_id"), std::string::npos);
+  plan.schema_id.clear();
+  plan.dataset = "study-2";  // a dataset name is fine: each hospital declares it
+  g.training_plan = plan;
+  EXPECT_TRUE(validate_genesis(g));
+}
+
 TEST(ProtocolSchema, TheStateWithSummariesDecodesBackExactly) {
   SchemaChain c;
   c.commit(c.post(1, summary("s1")));
