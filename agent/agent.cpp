@@ -7,6 +7,7 @@
 
 #include "chain/protocol.h"
 #include "learning/model.h"
+#include "agent/agent_datasets.h"
 #include "agent/agent_keys.h"
 #include "agent/agent_util.h"
 #include "agent/turn_privacy.h"
@@ -157,6 +158,13 @@ void PartnerAgent::process(std::uint64_t height, const chain::TrainingState& sta
   grant_released_models(height, state);
   const chain::Run* run = state.active();
   if (run == nullptr || stopping_.load()) return;
+  if (!run->plan.schema_id.empty() && !consortium_schemas_.contains(run->plan.run_id)) {
+    // Frozen by the run's start (§23): derived once, the same on every node.
+    std::optional<std::string> derived;
+    if (auto it = state.schemas.find(run->plan.schema_id); it != state.schemas.end())
+      if (auto d = chain::derive_consortium_schema(it->second)) derived = std::move(*d);
+    consortium_schemas_[run->plan.run_id] = std::move(derived);
+  }
   if (run->status == chain::RunStatus::preparing) {
     post_readiness(std::max(height, latest_height()), state, *run);
     return;
@@ -451,13 +459,20 @@ const LocalData* PartnerAgent::local_data(const chain::TrainingPlan& plan) {
   if (data_failed_.contains(plan.run_id)) return nullptr;
   const auto parsed = run_plan(plan);
   if (!parsed) return nullptr;  // logged when the run was first seen
-  auto loaded = load_local_data(
-      options_.training, plan, parsed->spec,
-      local_dp_seed(dp_noise_key(*options_.x25519), plan.run_id, options_.member_name));
+  const auto schema = consortium_schemas_.find(plan.run_id);
+  auto training =
+      training_for_plan(options_.training, options_.config_path, plan,
+                        schema == consortium_schemas_.end() ? std::nullopt : schema->second);
+  auto loaded = training ? load_local_data(*training, plan, parsed->spec,
+                                           local_dp_seed(dp_noise_key(*options_.x25519),
+                                                         plan.run_id, options_.member_name))
+                         : Result<LocalData>(training.error());
   if (!loaded) {
     data_failed_[plan.run_id] = loaded.error().message;
-    log_->error("run {}: this node cannot take part: {} (fix [training] and restart the node)",
-                plan.run_id, loaded.error().message);
+    log_->error(
+        "run {}: this node cannot take part: {} (fix the dataset in agent.toml: the next run "
+        "reads it again)",
+        plan.run_id, loaded.error().message);
     return nullptr;
   }
   log_->info("run {}: {} training rows{}{}, {} validation rows, {} features", plan.run_id,

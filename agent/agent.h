@@ -138,7 +138,10 @@ struct AgentOptions {
   std::optional<chain::X25519SecretKey> x25519;  // required: unwraps this member's data keys
   std::vector<chain::GenesisMember> members;     // genesis members: recipients and voters
   TrainingConfig training;                       // files, work_dir, threads, label flip
-  ModelCacheConfig model_cache;                  // dir empty: training.work_dir / "model_cache"
+  // agent.toml: its datasets are read again at each run's start (issue 17,
+  // agent/agent_datasets.h). Empty: `training`'s files are the only dataset.
+  std::filesystem::path config_path;
+  ModelCacheConfig model_cache;  // dir empty: training.work_dir / "model_cache"
   std::uint64_t resubmit_after_blocks = 5;
   // How long a candidate's scoring may take before this voter rejects it
   // (over_budget); see agent/model_handoff.h.
@@ -378,6 +381,9 @@ class PartnerAgent {
   std::map<std::string, LocalData> data_;             // run id -> local data
   std::map<std::string, std::string> data_failed_;    // run id -> why its data did not load
   std::map<std::string, std::string> ready_answers_;  // run id -> its RunReady payload
+  // Run id -> the consortium schema its plan's schema_id derives (issue 17),
+  // taken from the ledger when the run is first seen (frozen by its start).
+  std::map<std::string, std::optional<std::string>> consortium_schemas_;
   // "run/model sha256 hex" ("run/initial") -> measure on the local validation
   // file: the current head's and the last measured candidate's, at most.
   std::map<std::string, Evaluation> evals_;

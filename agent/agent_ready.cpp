@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "agent/agent.h"
+#include "agent/agent_datasets.h"
 #include "agent/agent_util.h"
 #include "agent/readiness.h"
 #include "chain/training_plan.h"
@@ -27,8 +28,13 @@ void PartnerAgent::post_readiness(std::uint64_t height, const chain::TrainingSta
       if (const LocalData* data = local_data(run.plan); data != nullptr) {
         facts.train_rows = static_cast<std::uint64_t>(data->train.rows);
         // A locally fitted schema is this hospital's own by design: only
-        // the consortium's file is a claim the others can compare.
-        if (!options_.training.feature_schema.empty())
+        // a shared one (the consortium's file, or the schema the plan's
+        // schema_id derives) is a claim the others can compare.
+        const auto derived = consortium_schemas_.find(id);
+        const auto files = training_for_plan(
+            options_.training, options_.config_path, run.plan,
+            derived == consortium_schemas_.end() ? std::nullopt : derived->second);
+        if (!run.plan.schema_id.empty() || (files && !files->feature_schema.empty()))
           facts.shared_schema_json = data->feature_schema;
       } else {
         auto failed = data_failed_.find(id);

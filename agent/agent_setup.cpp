@@ -88,6 +88,7 @@ Result<FollowerSetup> prepare_agent(const api::AgentConfig& config) {
   setup.options.x25519 = keys->x25519;
   setup.options.members = spec->genesis.members;
   setup.options.training = config.training;
+  setup.options.config_path = config.config_path;
   setup.options.model_cache = config.model_cache;
   setup.genesis = spec->genesis;
   setup.store = std::move(*store);

@@ -12,6 +12,7 @@
 
 #include "api/admin_access.h"
 #include "api/admin_tls.h"
+#include "api/datasets_config.h"
 #include "api/http_client.h"
 
 namespace baton::api {
@@ -602,14 +603,17 @@ Result<AgentConfig> parse_agent_config(std::string_view toml_text, const fs::pat
   const fs::path base_dir = fs::absolute(config_path).parent_path();
   AgentConfig cfg;
   cfg.config_path = fs::absolute(config_path).lexically_normal();
-  if (auto s = check_unknown_keys(
-          root,
-          {"name", "key_file", "genesis_file", "node_url", "node_cert_sha256", "token_file",
-           "admin_listen", "poll_ms", "log_level", "log_file", "store", "training", "model_cache"},
-          {}, config_path);
+  if (auto s =
+          check_unknown_keys(root,
+                             {"name", "key_file", "genesis_file", "node_url", "node_cert_sha256",
+                              "token_file", "admin_listen", "poll_ms", "log_level", "log_file",
+                              "store", "training", "model_cache", "datasets"},
+                             {}, config_path);
       !s) {
     return s.error();
   }
+  // Named datasets (issue 17): checked at start, read again at each run's start.
+  if (auto datasets = parse_datasets(toml_text, config_path); !datasets) return datasets.error();
   struct Required {
     std::string_view key;
     std::string* out;

@@ -357,6 +357,12 @@ Status validate_genesis(const Genesis& g) {
   if (g.training_plan) {
     if (auto s = validate_plan(g, *g.training_plan); !s)
       return make_error("genesis: " + s.error().message);
+    // §23: no DataSummary exists before block 1, so no schema to derive.
+    if (!g.training_plan->schema_id.empty())
+      return make_error(
+          "genesis: the training plan names dataset.schema_id, but no hospital can have posted "
+          "its summary before the chain starts; leave it out of the genesis plan and start that "
+          "run with `baton run start` once the summaries are on the ledger");
   }
   if (!g.object_store.is_object())
     return make_error("genesis: \"object_store\" must be a JSON object");

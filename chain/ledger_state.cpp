@@ -80,6 +80,7 @@ std::optional<TxRejected> apply_transaction(LedgerState& state, const pb::Transa
     case pb::TX_ROUND_UNMASK:
     case pb::TX_RUN_READY:
     case pb::TX_CANCEL_RUN:
+    case pb::TX_DATA_SUMMARY:
       break;  // effects: apply_protocol_tx (chain/protocol.h)
     default:
       std::abort();  // check_transaction refuses unknown types

@@ -108,6 +108,21 @@ std::string_view to_string(ProtocolRejected reason) {
       return "the partner already posted its readiness for this run";
     case ProtocolRejected::run_ended:
       return "the run already ended (finished, unfunded, cancelled or not ready)";
+    case ProtocolRejected::malformed_summary:
+      return "the data summary is out of its bounds or inconsistent (docs/PROTOCOL.md §23.1)";
+    case ProtocolRejected::not_a_data_holder:
+      return "only a member with role \"partner\" may post a data summary";
+    case ProtocolRejected::schema_frozen:
+      return "a run naming this schema id has started, so its summaries are frozen; post under "
+             "a new schema id";
+    case ProtocolRejected::summary_layout_mismatch:
+      return "the summary's columns, kinds, positive value or NA tokens differ from another "
+             "member's summary for this schema id";
+    case ProtocolRejected::too_many_summaries:
+      return "the member already holds summaries for the most schema ids a member may";
+    case ProtocolRejected::unknown_schema:
+      return "the plan's schema id has no summaries that derive a schema with the plan's "
+             "feature columns and positive value";
   }
   return "the protocol transaction was rejected";
 }
@@ -129,6 +144,7 @@ bool is_protocol_tx(pb::TxType type) {
     case pb::TX_ROUND_UNMASK:
     case pb::TX_RUN_READY:
     case pb::TX_CANCEL_RUN:
+    case pb::TX_DATA_SUMMARY:
       return true;
     default:
       return false;
@@ -195,6 +211,10 @@ bool protocol_payload_decodes(pb::TxType type, std::string_view payload) {
     }
     case pb::TX_CANCEL_RUN: {
       pb::CancelRun m;
+      return parse_canonical(payload, m);
+    }
+    case pb::TX_DATA_SUMMARY: {
+      pb::DataSummary m;
       return parse_canonical(payload, m);
     }
     default:

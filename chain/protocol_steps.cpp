@@ -11,6 +11,7 @@
 #include "chain/protocol.h"
 #include "chain/readiness_steps.h"
 #include "chain/round_steps.h"
+#include "chain/schema_steps.h"
 #include "chain/transaction.h"
 
 namespace baton::chain {
@@ -190,6 +191,7 @@ Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec& spec, const Training
   if (ts.runs.contains(p.run_id())) return ProtocolRejected::duplicate_run_id;
   auto plan = plan_from_proto(spec.genesis, p);
   if (!plan) return ProtocolRejected::invalid_plan;
+  if (auto bad = check_plan_schema(ts, *plan)) return *bad;  // §23
   return CheckedTx{std::move(plan).value()};
 }
 
@@ -540,6 +542,20 @@ std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::RunRea
 std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::CancelRun&) {
   return std::nullopt;
 }
+// ---- DataSummary: checks and effects in chain/schema_steps.h (§23) ----
+
+Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec& spec, const TrainingState& ts,
+                                           const ProtocolSender& sender, const pb::DataSummary& m) {
+  return check_data_summary(spec, ts, sender, m);
+}
+void apply(Step& step, TrainingState& ts, const pb::DataSummary& m) {
+  apply_data_summary(ts, step.tx.sender, m, std::get<DataSummaryRecord>(std::move(step.checked)),
+                     step.height);
+}
+std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::DataSummary&) {
+  return std::nullopt;
+}
+std::string refusal_run_id(const pb::DataSummary&) { return {}; }
 
 std::optional<std::uint64_t> refused_turn(const TrainingState&, const pb::Transfer&) {
   return std::nullopt;
@@ -615,6 +631,9 @@ ProtocolTx decode_protocol_tx(const ChainSpec& spec, const pb::Transaction& tx) 
     case pb::TX_CANCEL_RUN:
       out.payload = decode_payload<pb::CancelRun>(tx);
       break;
+    case pb::TX_DATA_SUMMARY:
+      out.payload = decode_payload<pb::DataSummary>(tx);
+      break;
     default:
       std::abort();  // callers pass protocol types only
   }
@@ -658,6 +677,7 @@ void start_run(TrainingState& ts, TrainingPlan plan, std::string started_by,
   if (!run.plan.sponsor.empty()) run.escrow = Escrow{};
   // A plan that requires funding waits for it (FundRun, settle_due_escrows).
   if (run.plan.min_escrow > 0) run.status = RunStatus::awaiting_funding;
+  freeze_plan_schema(ts, run.plan);  // §23: the schema this run encodes with stays
   const std::string id = run.plan.run_id;
   Run& placed = ts.runs.emplace(id, std::move(run)).first->second;
   ts.active_run = id;

@@ -33,7 +33,8 @@ struct ProtocolTx {
   pb::TxType type = pb::TX_UNKNOWN;
   std::variant<pb::TrainingPlan, pb::LoadRequest, pb::LoadApproval, pb::SaveRequest, pb::ModelVote,
                pb::TurnAbandon, pb::Transfer, pb::FundRun, pb::ReleaseEscrow, pb::KeyGrant,
-               pb::RoundShare, pb::RoundUpload, pb::RoundUnmask, pb::RunReady, pb::CancelRun>
+               pb::RoundShare, pb::RoundUpload, pb::RoundUnmask, pb::RunReady, pb::CancelRun,
+               pb::DataSummary>
       payload;
 };
 
@@ -50,9 +51,11 @@ struct LateVote {
 };
 
 // What a check computed that the effect needs: the typed plan of a StartRun,
-// the record of a SaveRequest, where a late ModelVote goes; nothing for the
+// the record of a SaveRequest, where a late ModelVote goes, the record of a
+// DataSummary (§23); nothing for the
 // other types.
-using CheckedTx = std::variant<std::monostate, TrainingPlan, SaveRecord, LateVote>;
+using CheckedTx =
+    std::variant<std::monostate, TrainingPlan, SaveRecord, LateVote, DataSummaryRecord>;
 
 // Would `tx` take effect on `ts`, or why is it refused? Reads only.
 Verdict<CheckedTx, ProtocolRejected> check_step(const ChainSpec& spec, const TrainingState& ts,

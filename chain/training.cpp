@@ -483,7 +483,23 @@ Bytes training_encoding(const TrainingState& state) {
   put_refusals(out, state.refusals);
   // Only a state with accounts carries these bytes (and is hashed under
   // "baton/state/v3"), so every earlier state's encoding is unchanged.
-  if (!state.accounts.empty()) append_accounts_encoding(out, state.accounts);
+  if (!state.accounts.empty() || !state.schemas.empty())
+    append_accounts_encoding(out, state.accounts);
+  // §23: only a state with data summaries carries these bytes, after the
+  // accounts (then always written, possibly as an empty list).
+  if (!state.schemas.empty()) {
+    append_u32be(out, static_cast<std::uint32_t>(state.schemas.size()));
+    for (const auto& [id, schema] : state.schemas) {
+      put_str(out, id);
+      append_u8(out, schema.frozen ? 1 : 0);
+      append_u32be(out, static_cast<std::uint32_t>(schema.summaries.size()));
+      for (const auto& [member, summary] : schema.summaries) {
+        put_str(out, member);
+        append_u64be(out, summary.height);
+        put_str(out, summary_to_proto(id, summary).SerializeAsString());
+      }
+    }
+  }
   return out;
 }
 

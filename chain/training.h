@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "chain/accounts.h"
+#include "chain/consortium_schema.h"
 #include "chain/crypto.h"
 #include "chain/privacy_budget.h"
 #include "chain/proto/ledger.pb.h"
@@ -105,6 +106,17 @@ enum class ProtocolRejected : std::uint8_t {
   already_answered = 59,  // a second RunReady from the same partner
   run_ended = 60,         // a CancelRun for a run that already ended (finished, unfunded,
                           //   cancelled, not_ready)
+  // 64..69: the consortium schema (issue 17, docs/PROTOCOL.md §23).
+  malformed_summary = 64,        // a DataSummary out of its bounds or inconsistent
+                                 //   (chain/consortium_schema.h, summary_from_proto)
+  not_a_data_holder = 65,        // a DataSummary from a member without role "partner"
+  schema_frozen = 66,            // a DataSummary for a schema id a started run names
+  summary_layout_mismatch = 67,  // a DataSummary whose positive value, NA tokens, column names,
+                                 //   order or kinds differ from another member's for the id
+  too_many_summaries = 68,       // the member holds summaries for kMaxSummariesPerMember ids
+  // A StartRun whose schema_id has no summary, whose summaries derive no
+  // schema, or whose feature columns or positive value are not the schema's.
+  unknown_schema = 69,
 };
 
 // A sentence, e.g. "the member already voted on this request".
@@ -183,6 +195,9 @@ struct TrainingPlan {
   // (every plan before issue 17); > 0 = blocks the partners have to post
   // their RunReady before turn 0.
   std::uint64_t readiness_deadline_blocks = 0;
+  // Datasets and the consortium schema (issue 17, docs/PROTOCOL.md §23).
+  std::string dataset;    // the partners' local dataset by name; empty: "default"
+  std::string schema_id;  // encode with the schema derived from its DataSummaries; empty: none
 
   // A turn locks credits (a deposit or a submission cost).
   bool has_stakes() const { return submission_cost > 0 || deposit > 0; }
@@ -618,9 +633,13 @@ struct TrainingState {
   std::optional<std::string> active_run;
   RefusalLog refusals;  // refused StartRuns, and refusals naming no run that exists
   Accounts accounts;    // credit balances (issue 13)
+  // Schema id -> its members' DataSummaries (issue 17, §23).
+  std::map<std::string, ConsortiumSchema> schemas;
 
-  // No run, no refusal and no balance ever: the state hash keeps its v1 form.
-  bool empty() const { return runs.empty() && refusals.total == 0 && accounts.empty(); }
+  // No run, no refusal, no balance and no summary ever: the state hash keeps its v1 form.
+  bool empty() const {
+    return runs.empty() && refusals.total == 0 && accounts.empty() && schemas.empty();
+  }
   const Run* active() const;
   Run* active();
   const Run* find_run(std::string_view run_id) const;

@@ -313,6 +313,40 @@ void read_readiness(Reader& r, Run& run) {
   }
 }
 
+void read_schemas(Reader& r, TrainingState& state, const Genesis& genesis) {
+  const std::uint32_t ids = r.count(4 + 1 + 4);
+  if (r.ok() && ids == 0) r.fail("an empty list of schemas is encoded");
+  for (std::uint32_t i = 0; i < ids && r.ok(); ++i) {
+    std::string id = r.str();
+    ConsortiumSchema schema;
+    schema.frozen = r.flag();
+    const std::uint32_t n = r.count(4 + 8 + 4);
+    if (r.ok() && n == 0) r.fail("a schema without summaries is encoded");
+    for (std::uint32_t j = 0; j < n && r.ok(); ++j) {
+      std::string member = r.str();
+      const std::uint64_t height = r.u64();
+      const std::string bytes = r.str();
+      if (!r.ok()) break;
+      if (genesis.find_member(member) == nullptr) r.fail("a data summary of no genesis member");
+      pb::DataSummary m;
+      if (r.ok() && (!parse_canonical(bytes, m) || m.schema_id() != id)) {
+        r.fail("a data summary does not decode");
+        break;
+      }
+      auto record = summary_from_proto(m);
+      if (!record) {
+        r.fail(record.error().message);
+        break;
+      }
+      record->height = height;
+      if (!schema.summaries.empty() && !same_layout(schema.summaries.begin()->second, *record))
+        r.fail("the data summaries of one schema id differ in layout");
+      insert_in_order(r, schema.summaries, std::move(member), std::move(*record));
+    }
+    if (r.ok()) insert_in_order(r, state.schemas, std::move(id), std::move(schema));
+  }
+}
+
 }  // namespace
 
 Result<TrainingState> decode_training_state(ByteView bytes, const Genesis& genesis) {
@@ -438,8 +472,11 @@ Result<TrainingState> decode_training_state(ByteView bytes, const Genesis& genes
         r.fail("an account belongs to no genesis member");
       insert_in_order(r, state.accounts.balances, std::move(name), balance);
     }
-    if (r.ok() && state.accounts.empty()) r.fail("an empty list of accounts is encoded");
+    if (r.ok() && state.accounts.empty() && r.at_end())
+      r.fail("an empty list of accounts is encoded");
   }
+  // §23: the data summaries follow the accounts.
+  if (r.ok() && !r.at_end()) read_schemas(r, state, genesis);
   if (r.ok() && !r.at_end()) r.fail("trailing bytes follow the training state");
   if (!r.ok()) return make_error("the training state does not decode: " + r.error());
   // Canonical: one state, one encoding (catches e.g. a count of refusals

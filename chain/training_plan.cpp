@@ -269,6 +269,14 @@ Status validate_plan(const Genesis& genesis, const TrainingPlan& plan) {
                       "\" must be 1..64 characters of [A-Za-z0-9._-]");
   }
   if (auto s = check_partners(genesis, plan); !s) return s;
+  // §23: a dataset name and a schema id are bounded like a run id.
+  for (const auto& [field, value] : {std::pair{"dataset.name", &plan.dataset},
+                                     std::pair{"dataset.schema_id", &plan.schema_id}}) {
+    if (!value->empty() && !validate_chain_id(*value)) {
+      return make_error(std::string("training plan: ") + field + " \"" + value->substr(0, 80) +
+                        "\" must be 1..64 characters of [A-Za-z0-9._-]");
+    }
+  }
   if (auto s = check_federated(plan); !s) return s;
   if (auto s = check_training(plan); !s) return s;
   if (auto s = check_sizes(plan); !s) return s;
@@ -363,6 +371,8 @@ Result<TrainingPlan> plan_from_proto(const Genesis& genesis, const pb::TrainingP
   t.min_partners = p.min_partners();
   t.secagg_threshold = p.secagg_threshold();
   t.readiness_deadline_blocks = p.readiness_deadline_blocks();
+  t.dataset = p.dataset();
+  t.schema_id = p.schema_id();
   auto privacy = privacy_from_proto(p);
   if (!privacy) return privacy.error();
   t.privacy = *privacy;
@@ -410,6 +420,9 @@ pb::TrainingPlan plan_to_proto(const TrainingPlan& t) {
   p.set_secagg_threshold(t.secagg_threshold);
   // 0 for every plan before issue 17: left out, so its bytes are unchanged.
   p.set_readiness_deadline_blocks(t.readiness_deadline_blocks);
+  // Empty unless the plan names them: proto3 leaves them out (§23).
+  p.set_dataset(t.dataset);
+  p.set_schema_id(t.schema_id);
   return p;
 }
 

@@ -121,12 +121,16 @@ Result<std::optional<TrainingPlan>> decode_plan_json(const json& j,
                                     : model->dump();  // dump sorts keys: one text per spec
   p.model_spec_hash = sha256(p.model_spec);
   const json& ds = sub(j, "dataset");
-  if (auto s = refuse_unknown(ds, {"feature_columns", "label_column", "positive_value"}, "dataset");
+  if (auto s = refuse_unknown(
+          ds, {"feature_columns", "label_column", "positive_value", "name", "schema_id"},
+          "dataset");
       !s)
     return s.error();
   TRY_ASSIGN(p.feature_columns, get_strings(ds, "feature_columns", "dataset"));
   TRY_ASSIGN(p.label_column, get_string(ds, "label_column", "dataset"));
   TRY_ASSIGN(p.positive_value, get_string(ds, "positive_value", "dataset", "1"));
+  TRY_ASSIGN(p.dataset, get_string(ds, "name", "dataset", ""));
+  TRY_ASSIGN(p.schema_id, get_string(ds, "schema_id", "dataset", ""));
   TRY_ASSIGN(p.partners, get_strings(j, "partners", "the plan"));
   std::string training_mode;
   TRY_ASSIGN(training_mode, get_string(j, "mode", "the plan", "chained"));
@@ -324,6 +328,8 @@ json plan_to_json(const TrainingPlan& p) {
   j["dataset"] = {{"feature_columns", p.feature_columns},
                   {"label_column", p.label_column},
                   {"positive_value", p.positive_value}};
+  if (!p.dataset.empty()) j["dataset"]["name"] = p.dataset;
+  if (!p.schema_id.empty()) j["dataset"]["schema_id"] = p.schema_id;
   j["partners"] = p.partners;
   if (p.federated()) {
     j["mode"] = std::string(to_string(p.mode));

@@ -59,6 +59,7 @@ api::HttpAnswer AdminApi::handle(const api::HttpRequest& request) {
   if (get && path.starts_with("/tx/")) return tx(path.substr(4));
   if (get && path.starts_with("/nonce/")) return nonce(path.substr(7));
   if (get && path == "/training") return training();
+  if (get && path.starts_with("/schema/")) return consortium_schema(path.substr(8));
   if (get && path == "/models/check") return forward_to_agent(request);
   const bool protected_path = path.starts_with("/agent/") || path == "/models/repair";
   if (protected_path) {
@@ -215,6 +216,29 @@ api::HttpResponse AdminApi::training() {
   const std::shared_ptr<const chain::LedgerState> state = node_.committed_state();
   if (!state) return error(503, "the node has not loaded its ledger yet; retry");
   return reply(200, api::training_status_json(*state, settings_.chain_id));
+}
+
+api::HttpResponse AdminApi::consortium_schema(std::string_view schema_id) {
+  const std::shared_ptr<const chain::LedgerState> state = node_.committed_state();
+  if (!state) return error(503, "the node has not loaded its ledger yet; retry");
+  const auto it = state->training.schemas.find(std::string(schema_id));
+  if (it == state->training.schemas.end()) {
+    return error(404, "no member has posted a data summary for schema id \"" +
+                          std::string(schema_id.substr(0, 64)) + "\" (baton data summarize)");
+  }
+  json summaries = json::array();
+  for (const auto& [member, s] : it->second.summaries)
+    summaries.push_back({{"member", member}, {"height", s.height}, {"rows", s.rows}});
+  json j{{"schema_id", it->first}, {"frozen", it->second.frozen}, {"summaries", summaries}};
+  auto derived = chain::derive_consortium_schema(it->second);
+  if (!derived) {
+    j["error"] = "the summaries derive no schema: " + derived.error().message;
+  } else {
+    j["schema"] = *derived;
+    j["sha256"] = chain::sha256(*derived).hex();
+    j["width"] = chain::consortium_schema_width(it->second).value();
+  }
+  return reply(200, j);
 }
 
 api::HttpResponse AdminApi::metrics() {

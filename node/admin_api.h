@@ -26,6 +26,13 @@
 //   GET  /training          the training protocol's state after this node's
 //                            tip: api/training_json.h, api::training_status_json
 //                            (runs, turns, votes, lineage, open requests).
+//   GET  /schema/{id}       the consortium schema of a schema id (issue 17,
+//                            docs/PROTOCOL.md §23): {"schema_id", "frozen",
+//                            "summaries": [{"member","height","rows"}],
+//                            "schema" (the derived JSON text), "sha256",
+//                            "width"}, or "error" in place of the last three
+//                            when the summaries derive none; 404 when no
+//                            member posted a summary for it.
 //   GET  /models/check?run=ID, POST /models/repair [token],
 //   GET  /models/repair?run=ID [token]
 //                            forwarded to this hospital's partner agent
@@ -127,6 +134,7 @@ class AdminApi {
   api::HttpResponse nonce(std::string_view key_text);
   api::HttpResponse metrics();
   api::HttpResponse training();
+  api::HttpResponse consortium_schema(std::string_view schema_id);
   // agent_api.cpp: the partner agent's endpoints.
   api::HttpAnswer agent_state(const api::HttpRequest& request);
   // 200 with the agent view's bytes when it is above `after`, else nothing.

@@ -448,6 +448,21 @@ void lineage(const ReadOptions& o, const std::string& run_id) {
   }
 }
 
+// §23 (issue 17): the encoded width of the schema the node derives for
+// `schema_id` (GET /schema/ID); exits when the node has none.
+std::size_t consortium_schema_width_or_exit(const std::string& node, const std::string& schema_id) {
+  auto client = connect_node(node, std::chrono::seconds(10));
+  if (!client) fail(client.error().message, Exit::usage);
+  auto r = (*client)->request("GET", "/schema/" + schema_id, {}, "application/json");
+  if (!r) fail(r.error().message, Exit::unavailable);
+  const json j = json::parse(r->body, nullptr, false);
+  if (j.is_discarded())
+    fail("the node at " + node + " sent no JSON for its schema", Exit::unavailable);
+  if (r->status != 200 || !j.contains("width"))
+    fail("the plan's schema_id '" + schema_id + "': " + j.value("error", "no schema"));
+  return j["width"].get<std::size_t>();
+}
+
 struct StartOptions {
   std::string plan_file;
   std::string genesis_file;
@@ -470,6 +485,12 @@ void start(const StartOptions& o) {
   // The ledger takes any model text; refuse here what no partner agent could train.
   if (auto s = check_plan_for_agents(**plan); !s)
     fail("plan file " + o.plan_file + ": " + s.error().message);
+  // §23 (issue 17): a plan with a consortium schema takes that schema's width.
+  if (!(*plan)->schema_id.empty()) {
+    const std::size_t width = consortium_schema_width_or_exit(o.node, (*plan)->schema_id);
+    if (auto s = check_plan_schema_width(**plan, width); !s)
+      fail("plan file " + o.plan_file + ": " + s.error().message);
+  }
   const MemberSigner signer = load_member_signer(o.genesis_file, o.key_file);
   if (!signer.spec.genesis.find_member(signer.keys.signing.public_key())
            ->has_role(chain::kRoleAdmin)) {

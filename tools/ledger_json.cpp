@@ -103,6 +103,15 @@ json tx_json(const std::string& bytes, const chain::ChainSpec* spec, bool with_h
                     {"epsilon_total_micro", save.epsilon_total_micro()}};
   }
   if (auto round = round_tx_json(tx)) t["round"] = std::move(*round);
+  // A DataSummary (docs/PROTOCOL.md §23), as it claims it.
+  chain::pb::DataSummary summary;
+  if (tx.type() == chain::pb::TX_DATA_SUMMARY && summary.ParseFromString(tx.payload())) {
+    t["data_summary"] = {{"schema_id", summary.schema_id()},
+                         {"rows", summary.rows()},
+                         {"columns", std::vector<std::string>(summary.column_names().begin(),
+                                                              summary.column_names().end())},
+                         {"levels", summary.level_names_size()}};
+  }
   return t;
 }
 

@@ -36,4 +36,19 @@ Status check_plan_for_agents(const chain::TrainingPlan& plan) {
   return {};
 }
 
+// ---- The consortium schema (issue 17, docs/PROTOCOL.md §23) ----
+
+Status check_plan_schema_width(const chain::TrainingPlan& plan, std::size_t width) {
+  auto spec = learning::plan_model_spec(plan.model_spec, plan.feature_columns.size());
+  if (!spec) return spec.error();
+  if (spec->input_size() != width) {
+    return make_error("the model's input_shape takes " + std::to_string(spec->input_size()) +
+                      " features but the consortium schema '" + plan.schema_id + "' encodes to " +
+                      std::to_string(width) + " (baton data schema --schema-id " + plan.schema_id +
+                      " --node URL lists them); set the model's input_shape to [" +
+                      std::to_string(width) + "]");
+  }
+  return {};
+}
+
 }  // namespace baton::tools

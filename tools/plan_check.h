@@ -19,4 +19,10 @@ namespace baton::tools {
 // needs "norm":"group"). The error is one sentence naming the field.
 Status check_plan_for_agents(const chain::TrainingPlan& plan);
 
+// ---- The consortium schema (issue 17, docs/PROTOCOL.md §23) ----
+// A plan naming a schema id: its model's input size must be `width`, the
+// encoded width of the schema the ledger's summaries derive (GET /schema/ID).
+// The error names both numbers and `baton data schema`.
+Status check_plan_schema_width(const chain::TrainingPlan& plan, std::size_t width);
+
 }  // namespace baton::tools

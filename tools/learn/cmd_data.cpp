@@ -336,6 +336,7 @@ void register_data_commands(CLI::App& app) {
       ->capture_default_str();
   synth->add_flag("--json", v->json, "print synth.json");
   synth->callback([v] { synth_volumes(*v); });
+  register_data_schema_commands(data);  // issue 17: summarize, schema
 }
 
 }  // namespace baton::tools

@@ -13,9 +13,10 @@
 
 namespace baton::tools {
 
-void register_experiment_commands(CLI::App& app);  // experiment, bench train (cmd_experiment.cpp)
-void register_data_commands(CLI::App& app);        // data ...               (cmd_data.cpp)
-void register_report_commands(CLI::App& app);      // report                 (cmd_report.cpp)
+void register_experiment_commands(CLI::App& app);    // experiment, bench train (cmd_experiment.cpp)
+void register_data_commands(CLI::App& app);          // data ...               (cmd_data.cpp)
+void register_data_schema_commands(CLI::App* data);  // data summarize|schema (cmd_data_schema.cpp)
+void register_report_commands(CLI::App& app);        // report                 (cmd_report.cpp)
 // models replay|check-vote (cmd_models_replay.cpp; issue 16)
 void register_models_replay_commands(CLI::App& app);
 
