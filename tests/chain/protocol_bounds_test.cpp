@@ -39,7 +39,8 @@ std::string field_error(const TrainingPlan& plan, const Genesis& genesis = fixed
 void expect_not_wedged(ProtocolChain& p) {
   p.commit(p.start(0, test_plan(4)));
   ASSERT_TRUE(p.training().active_run.has_value());
-  const TrainingPlan& plan = p.run().plan;
+  // A copy: each block replaces the state, and a reference into it would dangle.
+  const TrainingPlan plan = p.run().plan;
   p.empty_blocks(plan.total_turns() * plan.load_deadline_blocks);
   EXPECT_EQ(p.run().status, RunStatus::finished);
   EXPECT_EQ(p.run().turns.size(), plan.total_turns());
