@@ -335,6 +335,14 @@ class PartnerAgent {
     double deserialize_s = 0;  // bytes -> model
     bool kept = false;         // the model was in memory: nothing fetched
   };
+  // What measure_candidate() found, and what it cost (for timings.jsonl).
+  struct Measured {
+    CandidateMeasure measure;
+    std::uint64_t t_start_ms = 0;
+    LoadTimings load;  // the head's, when it had to be fetched, then the candidate's
+    double eval_s = 0;
+    bool head_measured = false;  // the head was measured in this step
+  };
   // The head model of `run` (or the plan's initial model). Takes the kept
   // model when it is the head (it is kept no longer), else fetches it.
   Result<learning::Model> load_head(const chain::Run& run, LoadTimings* timings);

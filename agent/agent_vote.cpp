@@ -64,15 +64,6 @@ void PartnerAgent::keep_evaluation(const chain::Run& run, const chain::Hash& mod
   evals_.insert_or_assign(evaluation_key(run.plan.run_id, model_sha256), std::move(evaluation));
 }
 
-// What measure_candidate() found, and what it cost (for timings.jsonl).
-struct PartnerAgent::Measured {
-  CandidateMeasure measure;
-  std::uint64_t t_start_ms = 0;
-  LoadTimings load;  // the head's, when it had to be fetched, then the candidate's
-  double eval_s = 0;
-  bool head_measured = false;  // the head was measured in this step
-};
-
 PartnerAgent::Acted PartnerAgent::vote_on_save(const Step& s, const VoteOnSave& v) {
   const chain::Hash& id = v.request_id;
   if (!v.journaled) {

@@ -36,7 +36,9 @@ pb::Transaction edited_save(ProtocolChain& p, Edit edit) {
 
 ProtocolChain chain_at_save() {
   ProtocolChain p;
-  p.commit(p.start(0, test_plan(4)));
+  TrainingPlan plan = test_plan(4);
+  plan.save_deadline_blocks = 50;  // every refused attempt takes a block
+  p.commit(p.start(0, plan));
   p.grant_load(0, {1, 2});
   return p;
 }

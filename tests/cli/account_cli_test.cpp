@@ -161,7 +161,11 @@ std::unique_ptr<ChildProcess> start_node_and_run(const OneNode& n, const std::st
   EXPECT_TRUE(wait_until([&] { return port_open(n.admin); }, std::chrono::seconds(30)))
       << read_text(n.dir / "batond.log");
   const fs::path plan = n.dir / "plan.json";
-  write_text(plan, plan_json);
+  // No agent runs here to post its readiness (docs/PROTOCOL.md §22): the
+  // plan goes without a readiness phase, so turn 0 begins with the run.
+  json with_no_readiness = json::parse(plan_json);
+  with_no_readiness["deadlines"]["ready_blocks"] = 0;
+  write_text(plan, with_no_readiness.dump());
   const RunResult started = run_baton(
       {"run", "start", "--plan", plan.string(), "--genesis", (n.dir / "genesis.json").string(),
        "--key", (n.dir / "keys" / "a.key").string(), "--node", n.admin_url()});

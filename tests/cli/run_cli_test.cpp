@@ -202,10 +202,12 @@ TEST(RunStatusCli, WatchFollowsARunToItsEndAndMetricsShowIt) {
   ASSERT_TRUE(wait_until([&] { return port_open(n.admin); }, std::chrono::seconds(30)))
       << read_text(n.dir / "batond.log");
   const fs::path plan = n.dir / "plan.json";
-  // b's agent never runs: its turn expires 3 blocks after it begins.
+  // b's agent never runs: its turn expires 3 blocks after it begins (and
+  // the plan has no readiness phase, which would wait for that agent).
   write_text(plan, R"({"run_id":"w1","model":)" + kMlp +
                        R"(,"dataset":{"feature_columns":["x"],"label_column":"y"},)"
-                       R"("partners":["b"],"cycles":1,"deadlines":{"load_blocks":3}})");
+                       R"("partners":["b"],"cycles":1,)"
+                       R"("deadlines":{"load_blocks":3,"ready_blocks":0}})");
   const RunResult started = run_baton(
       {"run", "start", "--plan", plan.string(), "--genesis", (n.dir / "genesis.json").string(),
        "--key", (n.dir / "keys" / "a.key").string(), "--node", n.admin_url(), "--json"});
