@@ -55,10 +55,13 @@ TEST(Repro, EveryTurnReplaysBitIdenticalEveryVoteAgreesAndChangedDataAreNamed) {
   json plan = base_plan(data, "repro", kPartners, 1, 2, 60);
   const fs::path plan_file = dir.path() / "plan.json";
   testing::write_text(plan_file, plan.dump(2));
+  const fs::path store = dir.path() / "store";
+  fs::create_directories(store);
   TestnetOptions o;
   o.names = kHospitals;
   o.plan = plan_file;
   o.data = data;
+  o.store = "file://" + store.string();
   Testnet net(o);
   ASSERT_TRUE(net.ok()) << net.error();
   json run;
