@@ -45,10 +45,13 @@ using testing::wait_until;
 using testing::write_text;
 
 fs::path write_plan(const fs::path& dir, const fs::path& split_dir) {
-  // Sharing waits out its deadline once a partner is gone: kept short, but
-  // long enough for the agents to start before the genesis round's ends.
+  // Sharing waits out its deadline once a partner is gone: kept short. Round
+  // 0 begins only once every agent said it is ready (§22), however long the
+  // four agents take to start on a loaded machine, so that all four share
+  // and upload in it.
   json plan = base_plan(split_dir, "fed", kHospitals, 4, 5, 30);
   plan["deadlines"]["load_blocks"] = 16;
+  plan["deadlines"]["ready_blocks"] = 240;
   plan["mode"] = "federated";
   plan["federated"] = {{"rounds", 4}, {"local_epochs", 5}, {"min_partners", 3}, {"threshold", 3}};
   plan.erase("cycles");
