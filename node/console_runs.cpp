@@ -4,6 +4,7 @@
 // api::training_status_json(); statuses, phases and decisions are shown as
 // the JSON names them, so new values need no change here.
 #include <algorithm>
+#include <cstdio>
 
 #include "api/training_json.h"
 #include "node/console_html.h"
@@ -20,6 +21,23 @@ std::string mono(const std::string& text, std::size_t max = kMaxShownChars) {
 }
 std::string cell_num(const std::string& text) {
   return "<span class=\"num\">" + escape(text) + "</span>";
+}
+
+// The trainer's self-reported metrics (SaveRequest.metrics_json, any JSON the
+// partner chose, already bounded by the ledger): its final training loss and
+// number of epochs when it reports them as numbers, else the raw text.
+std::string self_reported(const std::string& metrics_json) {
+  const json m = json::parse(metrics_json, nullptr, false);
+  const auto loss = m.is_object() ? m.find("final_train_loss") : m.end();
+  if (!m.is_object() || loss == m.end() || !loss->is_number())
+    return "<span class=\"mono\">" + escape(metrics_json, 160) + "</span>";
+  char text[48];
+  std::snprintf(text, sizeof text, "%.4f", loss->get<double>());
+  std::string out = "loss " + escape(text);
+  const auto epochs = m.find("epoch_losses");
+  if (epochs != m.end() && epochs->is_array())
+    out += " after " + std::to_string(epochs->size()) + " epochs";
+  return "<span title=\"" + escape(metrics_json, 600) + "\">" + out + "</span>";
 }
 
 const json& array_of(const json& j, const char* key) {
@@ -108,11 +126,11 @@ std::string turns_table(const json& run) {
          cell_num(median_ppm(array_of(t, "votes"), "auc_head_ppm")),
          escape(text_of(save, "train_samples")),
          t.contains("privacy") ? cell_num(micro_of(t["privacy"], "epsilon_turn_micro")) : "",
-         mono(text_of(save, "metrics_json"), 160), note});
+         self_reported(text_of(save, "metrics_json")), note});
   }
   return table(
       {"turn", "cycle", "partner", "phase", "decision", "heights", "yes / no", "candidate AUC",
-       "head AUC", "train rows", "\xCE\xB5 this turn", "self-reported metrics", "abandoned"},
+       "head AUC", "train rows", "\xCE\xB5 this turn", "trainer's own loss", "abandoned"},
       rows);
 }
 

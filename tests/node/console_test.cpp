@@ -181,6 +181,26 @@ TEST(Console, HostileLedgerStringsAreEscapedOnTheRunPages) {
   expect_inert(members.body);  // the peer's last error is the script
 }
 
+TEST(Console, TheTrainersLossIsShownAndItsOtherMetricsStayInert) {
+  ConsoleNode node;
+  chain::Run run = hostile_run("r2");
+  nlohmann::json metrics{{"final_train_loss", 0.5}, {"epoch_losses", {1.0, 0.5}}, {"note", kAttr}};
+  run.turns[0].save->metrics_json = metrics.dump();
+  node.state->training.runs["r2"] = run;
+  AdminApi api(node, settings());
+
+  const auto page = answer(api, get("/console/run/r2"));
+  ASSERT_EQ(page.status, 200) << page.body;
+  expect_inert(page.body);
+  EXPECT_NE(page.body.find(">loss 0.5000 after 2 epochs<"), std::string::npos);
+  // A loss that is not a number: the raw text, escaped.
+  run.turns[0].save->metrics_json = R"({"final_train_loss":")" + kAttr + "\"}";
+  node.state->training.runs["r2"] = run;
+  const auto raw = answer(api, get("/console/run/r2"));
+  expect_inert(raw.body);
+  EXPECT_EQ(raw.body.find(">loss "), std::string::npos);
+}
+
 TEST(Console, AQueryStringNeverReachesThePageUnescaped) {
   ConsoleNode node;
   AdminApi api(node, settings());
