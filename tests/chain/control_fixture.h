@@ -2,8 +2,9 @@
 // §22, §23): data summaries (accepted and refused), a run on a consortium
 // schema whose partners are ready (one forged schema hash refused) and that
 // an admin cancels, and runs that end not_ready each way (schema mismatch,
-// a partner's refusal, the deadline). `baton ledger` reads it from a real
-// ledger (tests/cli/ledger_control_cli_test.cpp).
+// a partner's refusal, the deadline). Shared by the auditor's test
+// (audit_control_test.cpp) and `baton ledger` on a real ledger
+// (tests/cli/ledger_control_cli_test.cpp).
 #pragma once
 
 #include <string>

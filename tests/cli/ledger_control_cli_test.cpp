@@ -1,6 +1,7 @@
 // `baton ledger tx|block|export` on a real ledger on disk that holds run
 // control and data summaries (TxTypes 23 RunReady, 24 CancelRun, 25
-// DataSummary, docs/PROTOCOL.md §22-§23): each payload decoded.
+// DataSummary, docs/PROTOCOL.md §22-§23): each payload decoded, and the
+// export checked by the spec-only auditor (tests/chain/audit_export.py).
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -134,6 +135,22 @@ TEST(LedgerControlCli, BlockListsWhatEachControlTransactionSays) {
       run_baton({"ledger", "block", "--data-dir", l.ledger_dir(), "--height", height, "--json"});
   ASSERT_EQ(j.exit_code, 0) << j.err;
   EXPECT_EQ(json::parse(j.out)["transactions"][0]["cancel_run"]["run_id"], "run-1");
+}
+
+TEST(LedgerControlCli, TheSpecOnlyAuditorVerifiesTheExportedLedger) {
+  ControlLedger l;
+  const RunResult e = run_baton({"ledger", "export", "--data-dir", l.ledger_dir(), "--out",
+                                 (l.dir / "export.jsonl").string()});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  write_text(l.dir / "genesis.json", l.c.p.chain.genesis_text);
+  const RunResult a = run_program(
+      "/usr/bin/python3", {(source_dir() / "tests" / "chain" / "audit_export.py").string(),
+                           (l.dir / "genesis.json").string(), (l.dir / "export.jsonl").string()});
+  ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
+  EXPECT_EQ(a.out.rfind("ok: " + std::to_string(l.c.p.chain.state.height) + " blocks, ", 0), 0u)
+      << a.out;
+  EXPECT_NE(a.out.find("run run-1: cancelled"), std::string::npos) << a.out;
+  EXPECT_NE(a.out.find("run run-4: not_ready"), std::string::npos) << a.out;
 }
 
 }  // namespace
