@@ -469,6 +469,8 @@ const LocalData* PartnerAgent::local_data(const chain::TrainingPlan& plan) {
                          : Result<LocalData>(training.error());
   if (!loaded) {
     data_failed_[plan.run_id] = loaded.error().message;
+    data_failure_[plan.run_id] =
+        training ? data_failure(loaded.error()) : chain::ReadinessFailure::data_unusable;
     log_->error(
         "run {}: this node cannot take part: {} (fix the dataset in agent.toml: the next run "
         "reads it again)",

@@ -392,6 +392,9 @@ class PartnerAgent {
   // Run id -> the consortium schema its plan's schema_id derives (issue 17),
   // taken from the ledger when the run is first seen (frozen by its start).
   std::map<std::string, std::optional<std::string>> consortium_schemas_;
+  // Run id -> the reason its RunReady gives for data_failed_ (agent_data.h
+  // data_failure: set where the check failed, never read from the text).
+  std::map<std::string, chain::ReadinessFailure> data_failure_;
   // "run/model sha256 hex" ("run/initial") -> measure on the local validation
   // file: the current head's and the last measured candidate's, at most.
   std::map<std::string, Evaluation> evals_;

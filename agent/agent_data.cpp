@@ -18,11 +18,27 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// load_local_data's errors carry the chain::ReadinessFailure they are
+// (data_failure): set here, where each check fails.
+Error failure(chain::ReadinessFailure why, std::string message) {
+  return make_error(std::move(message), static_cast<int>(why));
+}
+
+// A learning error as load_local_data's: a column the data lack stays
+// columns_missing, anything else is data_unusable. `context` goes before its
+// sentence.
+Error from_learning(const Error& e, const std::string& context = "") {
+  const bool missing = e.code == static_cast<int>(learning::DataErrc::column_missing);
+  return failure(
+      missing ? chain::ReadinessFailure::columns_missing : chain::ReadinessFailure::data_unusable,
+      context + e.message);
+}
+
 // Columns of `file` that are neither features of the plan nor its label.
 Result<std::vector<std::string>> columns_to_drop(const fs::path& file,
                                                  const chain::TrainingPlan& plan) {
   auto csv = learning::read_csv_file(file);
-  if (!csv) return csv.error();
+  if (!csv) return from_learning(csv.error());
   std::vector<std::string> drop;
   for (const std::string& c : csv->header) {
     const bool feature = std::find(plan.feature_columns.begin(), plan.feature_columns.end(), c) !=
@@ -31,12 +47,14 @@ Result<std::vector<std::string>> columns_to_drop(const fs::path& file,
   }
   for (const std::string& f : plan.feature_columns) {
     if (csv->column_index(f) < 0) {
-      return make_error(file.string() + " has no column '" + f +
-                        "', which the training plan lists as a feature");
+      return failure(
+          chain::ReadinessFailure::columns_missing,
+          file.string() + " has no column '" + f + "', which the training plan lists as a feature");
     }
   }
   if (csv->column_index(plan.label_column) < 0) {
-    return make_error(file.string() + " has no label column '" + plan.label_column + "'");
+    return failure(chain::ReadinessFailure::columns_missing,
+                   file.string() + " has no label column '" + plan.label_column + "'");
   }
   return drop;
 }
@@ -46,14 +64,17 @@ Result<std::vector<std::string>> columns_to_drop(const fs::path& file,
 Result<std::string> fit_local_schema(const fs::path& train_csv, const chain::TrainingPlan& plan,
                                      const std::optional<std::vector<std::string>>& na_values) {
   auto csv = learning::read_csv_file(train_csv);
-  if (!csv) return csv.error();
+  if (!csv) return from_learning(csv.error());
   learning::CsvTable picked;
   std::vector<int> index;
   std::vector<std::string> wanted = plan.feature_columns;
   wanted.push_back(plan.label_column);
   for (const std::string& c : wanted) {
     const int i = csv->column_index(c);
-    if (i < 0) return make_error(train_csv.string() + " has no column '" + c + "'");
+    if (i < 0) {
+      return failure(chain::ReadinessFailure::columns_missing,
+                     train_csv.string() + " has no column '" + c + "'");
+    }
     index.push_back(i);
     picked.header.push_back(c);
   }
@@ -69,14 +90,14 @@ Result<std::string> fit_local_schema(const fs::path& train_csv, const chain::Tra
   schema.positive_value = plan.positive_value;
   if (na_values) schema.na_values = *na_values;
   auto table = learning::make_table(picked, schema);
-  if (!table) return make_error(train_csv.string() + ": " + table.error().message);
+  if (!table) return from_learning(table.error(), train_csv.string() + ": ");
   if (table->num_classes != 2) {
     return make_error(train_csv.string() + ": hand-off votes need a binary task");
   }
   std::vector<std::size_t> rows(table->rows);
   std::iota(rows.begin(), rows.end(), std::size_t{0});
   auto pre = learning::Preprocessor::fit(*table, rows);
-  if (!pre) return make_error(train_csv.string() + ": " + pre.error().message);
+  if (!pre) return from_learning(pre.error(), train_csv.string() + ": ");
   return pre->to_json();
 }
 
@@ -89,7 +110,7 @@ Result<learning::Dataset> encode(const fs::path& file, const chain::TrainingPlan
   schema.label_column = plan.label_column;
   schema.drop_columns = std::move(*drop);
   auto data = learning::load_csv_with_schema(schema, schema_json);
-  if (!data) return make_error("cannot encode " + file.string() + ": " + data.error().message);
+  if (!data) return from_learning(data.error(), "cannot encode " + file.string() + ": ");
   if (data->rows == 0) return make_error(file.string() + " holds no rows");
   return data;
 }
@@ -117,7 +138,7 @@ Result<LocalData> load_volumes(const TrainingConfig& config, const chain::Traini
                                               plan.positive_value, spec.input_shape};
   LocalData out;
   auto train = learning::load_volume_manifest(config.train_csv, schema);
-  if (!train) return train.error();
+  if (!train) return from_learning(train.error());
   const auto counts = train->class_counts();
   if (counts[0] == 0 || counts[1] == 0) {
     return make_error(config.train_csv.string() + " holds only " +
@@ -126,7 +147,7 @@ Result<LocalData> load_volumes(const TrainingConfig& config, const chain::Traini
                       "; hand-off votes need a binary task with both classes in training");
   }
   auto validation = learning::load_volume_manifest(config.validation_csv, schema);
-  if (!validation) return validation.error();
+  if (!validation) return from_learning(validation.error());
   out.train = std::move(*train);
   out.validation = std::move(*validation);
   return out;
@@ -164,8 +185,9 @@ Result<LocalData> load_encoded(const TrainingConfig& config, const chain::Traini
   auto validation = encode(config.validation_csv, plan, out.feature_schema);
   if (!validation) return validation.error();
   if (spec.input_size() != train->features) {
-    return make_error("the plan's model takes " + std::to_string(spec.input_size()) +
-                      " features but the local data encode to " + std::to_string(train->features));
+    return failure(chain::ReadinessFailure::width_mismatch,
+                   "the plan's model takes " + std::to_string(spec.input_size()) +
+                       " features but the local data encode to " + std::to_string(train->features));
   }
   out.train = std::move(*train);
   out.validation = std::move(*validation);
@@ -178,13 +200,24 @@ Result<LocalData> load_encoded(const TrainingConfig& config, const chain::Traini
 
 }  // namespace
 
+chain::ReadinessFailure data_failure(const Error& e) {
+  switch (e.code) {
+    case static_cast<int>(chain::ReadinessFailure::columns_missing):
+      return chain::ReadinessFailure::columns_missing;
+    case static_cast<int>(chain::ReadinessFailure::width_mismatch):
+      return chain::ReadinessFailure::width_mismatch;
+    default:
+      return chain::ReadinessFailure::data_unusable;
+  }
+}
+
 Result<LocalData> load_local_data(const TrainingConfig& config, const chain::TrainingPlan& plan,
                                   const learning::ModelSpec& spec, std::uint64_t local_dp_seed) {
   auto out = load_encoded(config, plan, spec);
   if (!out || plan.privacy.mechanism != chain::PrivacyMechanism::local) return out;
   if (auto width = check_local_dp_width(plan.privacy, spec.input_size(), out->train.features);
       !width) {
-    return width.error();
+    return failure(chain::ReadinessFailure::data_unusable, width.error().message);
   }
   // Once, on the training copy only: votes measure on the real validation rows.
   out->local_dp_seed = local_dp_seed;

@@ -63,4 +63,11 @@ struct LocalData {
 Result<LocalData> load_local_data(const TrainingConfig& config, const chain::TrainingPlan& plan,
                                   const learning::ModelSpec& spec, std::uint64_t local_dp_seed);
 
+// Why load_local_data failed, as a partner's RunReady says it (docs/PROTOCOL.md
+// §22.2): columns_missing (a feature or label column of the plan, a schema or
+// a manifest is not in a file), width_mismatch (the encoded width is not the
+// model's input size) or data_unusable (anything else). Read from the code
+// its error carries, set where the check failed: never from the sentence.
+chain::ReadinessFailure data_failure(const Error& e);
+
 }  // namespace baton::agent

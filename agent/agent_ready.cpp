@@ -37,9 +37,11 @@ void PartnerAgent::post_readiness(std::uint64_t height, const chain::TrainingSta
         if (!run.plan.schema_id.empty() || (files && !files->feature_schema.empty()))
           facts.shared_schema_json = data->feature_schema;
       } else {
-        auto failed = data_failed_.find(id);
-        facts.data_unusable =
-            failed != data_failed_.end() ? failed->second : "the local data do not load";
+        const auto failed = data_failed_.find(id);
+        const auto reason = data_failure_.find(id);
+        facts.data_unusable = ReadinessRefusal{
+            reason != data_failure_.end() ? reason->second : chain::ReadinessFailure::data_unusable,
+            failed != data_failed_.end() ? failed->second : "the local data do not load"};
       }
     }
     if (!facts.plan_unusable && !facts.data_unusable) {

@@ -26,16 +26,6 @@ chain::pb::RunReady refusal(std::string_view run_id, chain::ReadinessFailure rea
 
 }  // namespace
 
-chain::ReadinessFailure classify_data_failure(std::string_view why) {
-  if (why.find("features but the local data encode to") != std::string_view::npos)
-    return chain::ReadinessFailure::width_mismatch;
-  if (why.find("there is no column") != std::string_view::npos ||
-      why.find("there is no label column") != std::string_view::npos ||
-      why.find("the data have no column") != std::string_view::npos)
-    return chain::ReadinessFailure::columns_missing;
-  return chain::ReadinessFailure::data_unusable;
-}
-
 chain::pb::RunReady readiness_answer(std::string_view run_id, const ReadinessFacts& facts) {
   if (!facts.optimizer_known) {
     return refusal(run_id, chain::ReadinessFailure::optimizer_unknown,
@@ -44,7 +34,7 @@ chain::pb::RunReady readiness_answer(std::string_view run_id, const ReadinessFac
   if (facts.plan_unusable)
     return refusal(run_id, chain::ReadinessFailure::model_unbuildable, *facts.plan_unusable);
   if (facts.data_unusable) {
-    return refusal(run_id, classify_data_failure(*facts.data_unusable), *facts.data_unusable);
+    return refusal(run_id, facts.data_unusable->reason, facts.data_unusable->detail);
   }
   if (facts.store_unreachable) {
     return refusal(run_id, chain::ReadinessFailure::store_unreachable, *facts.store_unreachable);

@@ -13,12 +13,21 @@
 
 namespace baton::agent {
 
-// What the acting side found (agent_ready.cpp); each sentence is nullopt
-// when that check passed.
+// A check that failed: the reason the ledger records, given by the check
+// where it failed (never read back from the sentence), and its sentence.
+struct ReadinessRefusal {
+  chain::ReadinessFailure reason = chain::ReadinessFailure::data_unusable;
+  std::string detail;
+};
+
+// What the acting side found (agent_ready.cpp); each is nullopt when that
+// check passed.
 struct ReadinessFacts {
-  std::optional<std::string> plan_unusable;      // run_plan: model spec or optimizer
-  bool optimizer_known = true;                   // chain::known_optimizer(plan.optimizer)
-  std::optional<std::string> data_unusable;      // load_local_data's sentence
+  std::optional<std::string> plan_unusable;  // run_plan: model spec or optimizer
+  bool optimizer_known = true;               // chain::known_optimizer(plan.optimizer)
+  // load_local_data's failure: agent_data.h data_failure (columns_missing,
+  // width_mismatch, data_unusable) and its sentence.
+  std::optional<ReadinessRefusal> data_unusable;
   std::optional<std::string> store_unreachable;  // the store's probe failed
   // The feature schema JSON both files were encoded with when it is the
   // consortium's ([training] feature_schema); empty for a schema fitted
@@ -27,13 +36,9 @@ struct ReadinessFacts {
   std::uint64_t train_rows = 0;
 };
 
-// Which ReadinessFailure a load_local_data sentence is: width_mismatch for a
-// width that is not the model's input size, columns_missing for a missing
-// feature or label column, data_unusable otherwise.
-chain::ReadinessFailure classify_data_failure(std::string_view why);
-
 // The RunReady for `run_id`: the first failing check in the order plan
-// (optimizer_unknown, model_unbuildable), data, store; else ready with the
+// (optimizer_unknown, model_unbuildable), data (its own reason), store
+// (store_unreachable); else ready with the
 // schema's SHA-256 (empty without a shared schema) and the training rows.
 // The detail is clipped to chain::kMaxRunControlTextBytes.
 chain::pb::RunReady readiness_answer(std::string_view run_id, const ReadinessFacts& facts);

@@ -123,6 +123,9 @@ std::string_view to_string(ProtocolRejected reason) {
     case ProtocolRejected::unknown_schema:
       return "the plan's schema id has no summaries that derive a schema with the plan's "
              "feature columns and positive value";
+    case ProtocolRejected::wrong_schema_hash:
+      return "the readiness names another schema hash than the consortium schema the plan's "
+             "schema id derives";
   }
   return "the protocol transaction was rejected";
 }

@@ -6,6 +6,7 @@
 #include "chain/economy_steps.h"
 #include "chain/encoding.h"
 #include "chain/genesis.h"
+#include "chain/schema_steps.h"
 
 namespace baton::chain {
 
@@ -65,6 +66,12 @@ Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec&, const TrainingState
     return ProtocolRejected::malformed_request;
   if (run->status != RunStatus::preparing) return ProtocolRejected::not_preparing;
   if (run->readiness.contains(sender.name)) return ProtocolRejected::already_answered;
+  // Last, as the costliest: a ready answer under a consortium schema must
+  // name the schema every node derives (§22.2), whatever the partner says.
+  if (r.ready() && !run->plan.schema_id.empty()) {
+    const std::string want = consortium_schema_sha256(ts, run->plan.schema_id);
+    if (want.empty() || r.schema_sha256() != want) return ProtocolRejected::wrong_schema_hash;
+  }
   return CheckedTx{};
 }
 

@@ -23,7 +23,8 @@ namespace baton::chain {
 // bytes, a detail over kMaxRunControlTextBytes, a reason other than 0 when
 // ready or outside 1..kMaxReadinessFailure when not), not_preparing (the run
 // is not in its readiness phase), already_answered (a second RunReady from the
-// partner).
+// partner), wrong_schema_hash (a ready answer, for a plan with a schema_id,
+// whose schema_sha256 is not consortium_schema_sha256 of that id).
 Verdict<CheckedTx, ProtocolRejected> check(const ChainSpec& spec, const TrainingState& ts,
                                            const ProtocolSender& sender, const pb::RunReady& r);
 // Records the answer; then, in this order: a refusal that leaves too few

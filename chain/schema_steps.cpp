@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "chain/crypto.h"
 #include "chain/genesis.h"
 
 namespace baton::chain {
@@ -54,6 +55,15 @@ std::optional<ProtocolRejected> check_plan_schema(const TrainingState& ts,
   std::sort(features.begin(), features.end());
   if (columns != features) return ProtocolRejected::unknown_schema;
   return std::nullopt;
+}
+
+std::string consortium_schema_sha256(const TrainingState& ts, const std::string& schema_id) {
+  const auto it = ts.schemas.find(schema_id);
+  if (it == ts.schemas.end() || it->second.summaries.empty()) return "";
+  const auto derived = derive_consortium_schema(it->second);
+  if (!derived) return "";
+  const Hash h = sha256(*derived);
+  return std::string(reinterpret_cast<const char*>(h.bytes.data()), h.bytes.size());
 }
 
 void freeze_plan_schema(TrainingState& ts, const TrainingPlan& plan) {

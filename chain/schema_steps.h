@@ -5,6 +5,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "chain/chain_spec.h"
 #include "chain/proto/ledger.pb.h"
@@ -34,6 +35,13 @@ void apply_data_summary(TrainingState& ts, const ProtocolSender& sender, const p
 // without a schema id.
 std::optional<ProtocolRejected> check_plan_schema(const TrainingState& ts,
                                                   const TrainingPlan& plan);
+
+// The 32 raw bytes of the SHA-256 of the schema `schema_id` derives from the
+// summaries in `ts` (derive_consortium_schema's bytes, §23.3), as a RunReady's
+// schema_sha256 must carry them; empty when the id derives no schema (then no
+// ready answer is accepted: the run started with a schema that derives, and
+// its summaries are frozen, so this does not happen on a valid chain).
+std::string consortium_schema_sha256(const TrainingState& ts, const std::string& schema_id);
 
 // Freezes the plan's schema id (start_run calls it): later summaries are refused.
 void freeze_plan_schema(TrainingState& ts, const TrainingPlan& plan);

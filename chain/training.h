@@ -117,6 +117,10 @@ enum class ProtocolRejected : std::uint8_t {
   // A StartRun whose schema_id has no summary, whose summaries derive no
   // schema, or whose feature columns or positive value are not the schema's.
   unknown_schema = 69,
+  // Run control, continued (issue 17, docs/PROTOCOL.md §22.2).
+  // A ready RunReady, for a plan with a schema_id, whose schema_sha256 is not
+  // the SHA-256 of the schema that id derives (§23.3): it does not count.
+  wrong_schema_hash = 70,
 };
 
 // A sentence, e.g. "the member already voted on this request".

@@ -12,6 +12,12 @@
 
 namespace baton::learning {
 
+// Error::code of a data error that names a column the data lack (a label or
+// feature column a schema or manifest needs: make_table, Preprocessor::apply,
+// load_volume_manifest), so that a caller can tell it from the others without
+// reading the sentence. Other data errors carry code 0.
+enum class DataErrc : int { column_missing = 1 };
+
 // A parsed CSV file: a header row and data rows with exactly as many cells.
 struct CsvTable {
   std::vector<std::string> header;

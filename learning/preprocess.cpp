@@ -131,8 +131,9 @@ Result<Dataset> Preprocessor::apply(const Table& table, std::span<const std::siz
     const auto it = by_name.find(name);
     if (it == by_name.end()) {
       return make_error("the data have no column '" + name +
-                        "', which the model's feature schema needs; add it (empty cells are "
-                        "allowed and imputed).");
+                            "', which the model's feature schema needs; add it (empty cells are "
+                            "allowed and imputed).",
+                        static_cast<int>(DataErrc::column_missing));
     }
     source[k] = it->second;
     // A categorical column may look numeric in a file ("1", "2"): its text is

@@ -52,8 +52,9 @@ Result<Table> make_table(const CsvTable& csv, const TableSchema& schema) {
   if (label_index < 0) {
     std::string names;
     for (const auto& h : csv.header) names += (names.empty() ? "" : ", ") + h;
-    return make_error("there is no label column '" + schema.label_column +
-                      "'; the columns are: " + names + ".");
+    return make_error(
+        "there is no label column '" + schema.label_column + "'; the columns are: " + names + ".",
+        static_cast<int>(DataErrc::column_missing));
   }
   std::set<int> dropped;
   for (const auto& name : schema.drop_columns) {
@@ -143,8 +144,9 @@ Result<Table> make_table(const CsvTable& csv, const TableSchema& schema) {
   for (const auto& [name, kind] : schema.column_kinds) {
     if (csv.column_index(name) < 0) {
       return make_error("there is no column '" + name +
-                        "', which the feature schema declares; add it (empty cells are "
-                        "allowed and imputed).");
+                            "', which the feature schema declares; add it (empty cells are "
+                            "allowed and imputed).",
+                        static_cast<int>(DataErrc::column_missing));
     }
   }
   t.na_values = schema.na_values;

@@ -352,9 +352,13 @@ Result<Dataset> load_volume_manifest(const fs::path& manifest, const VolumeManif
   const std::string name = manifest.string();
   const int vcol = csv->column_index(schema.volume_column);
   if (vcol < 0)
-    return make_error(name + " has no column '" + schema.volume_column + "' of volume paths");
+    return make_error(name + " has no column '" + schema.volume_column + "' of volume paths",
+                      static_cast<int>(DataErrc::column_missing));
   const int lcol = csv->column_index(schema.label_column);
-  if (lcol < 0) return make_error(name + " has no label column '" + schema.label_column + "'");
+  if (lcol < 0) {
+    return make_error(name + " has no label column '" + schema.label_column + "'",
+                      static_cast<int>(DataErrc::column_missing));
+  }
   if (csv->rows.empty()) return make_error(name + " lists no volumes");
   std::size_t features = 1;
   for (int d : schema.shape) {

@@ -6,6 +6,7 @@
 
 #include "chain/block.h"
 #include "chain/genesis.h"
+#include "chain/training.h"
 #include "chain/transaction.h"
 
 namespace baton::tools {
@@ -72,6 +73,90 @@ std::optional<json> round_tx_json(const chain::pb::Transaction& tx) {
   }
 }
 
+// An unsigned 128-bit integer hi * 2^64 + lo in decimal.
+std::string u128_decimal(std::uint64_t hi, std::uint64_t lo) {
+  unsigned __int128 v = (static_cast<unsigned __int128>(hi) << 64) | lo;
+  std::string out;
+  do {
+    out.insert(out.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
+    v /= 10;
+  } while (v != 0);
+  return out;
+}
+
+// A DataSummary (TxType 25, docs/PROTOCOL.md §23.1) decoded per column, as
+// its sender claims it; lists shorter than the columns (a summary the ledger
+// refused as malformed) leave the missing values out.
+json data_summary_json(const chain::pb::DataSummary& m) {
+  json columns = json::array();
+  int numeric = 0;  // index into the per-numeric-column lists
+  for (int i = 0; i < m.column_names_size(); ++i) {
+    json c = {{"name", m.column_names(i)}};
+    const std::uint32_t kind = i < m.column_kinds_size() ? m.column_kinds(i) : 0;
+    c["kind"] = kind == 1 ? "numeric" : kind == 2 ? "categorical" : "unknown";
+    if (i < m.missing_size()) c["missing"] = m.missing(i);
+    if (kind == 1) {
+      const int k = numeric++;
+      if (k < m.sum_micro_size()) c["sum_micro"] = m.sum_micro(k);
+      if (k < m.sum_squares_hi_size() && k < m.sum_squares_lo_size())
+        c["sum_squares_micro2"] = u128_decimal(m.sum_squares_hi(k), m.sum_squares_lo(k));
+      if (k < m.min_micro_size()) c["min_micro"] = m.min_micro(k);
+      if (k < m.max_micro_size()) c["max_micro"] = m.max_micro(k);
+    } else if (kind == 2) {
+      c["levels"] = json::object();
+    }
+    columns.push_back(std::move(c));
+  }
+  std::size_t levels = 0;
+  for (int j = 0; j < m.level_columns_size(); ++j) {
+    const std::uint32_t col = m.level_columns(j);
+    if (col >= columns.size() || !columns[col].contains("levels") || j >= m.level_names_size() ||
+        j >= m.level_counts_size())
+      continue;
+    columns[col]["levels"][m.level_names(j)] = m.level_counts(j);
+    ++levels;
+  }
+  return json{{"schema_id", m.schema_id()},
+              {"positive_value", m.positive_value()},
+              {"na_values", std::vector<std::string>(m.na_values().begin(), m.na_values().end())},
+              {"rows", m.rows()},
+              {"columns", std::move(columns)},
+              {"levels", levels}};
+}
+
+// Run control's transactions (TxType 23 RunReady, 24 CancelRun,
+// docs/PROTOCOL.md §22.2-22.3) decoded, as their sender claims them: whether
+// the ledger accepted one is the training state's word. nullopt for other
+// types or a payload that does not decode.
+std::optional<json> run_control_json(const chain::pb::Transaction& tx) {
+  switch (tx.type()) {
+    case chain::pb::TX_RUN_READY: {
+      chain::pb::RunReady r;
+      if (!r.ParseFromString(tx.payload())) return std::nullopt;
+      json j = {{"run_id", r.run_id()},
+                {"ready", r.ready()},
+                {"schema_sha256", hex_of(r.schema_sha256())},
+                {"train_rows", r.train_rows()},
+                {"reason_code", r.reason()},
+                {"reason", ""},
+                {"detail", r.detail()}};
+      if (r.reason() >= 1 && r.reason() <= chain::kMaxReadinessFailure)
+        j["reason"] =
+            std::string(chain::to_string(static_cast<chain::ReadinessFailure>(r.reason())));
+      else if (r.reason() != 0)
+        j["reason"] = "unknown";
+      return j;
+    }
+    case chain::pb::TX_CANCEL_RUN: {
+      chain::pb::CancelRun c;
+      if (!c.ParseFromString(tx.payload())) return std::nullopt;
+      return json{{"run_id", c.run_id()}, {"reason", c.reason()}};
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
 json tx_json(const std::string& bytes, const chain::ChainSpec* spec, bool with_hex) {
   json t = {{"hash", chain::tx_hash(bytes).hex()}, {"size", bytes.size()}};
   if (with_hex) t["bytes_hex"] = hex_of(bytes);
@@ -105,14 +190,35 @@ json tx_json(const std::string& bytes, const chain::ChainSpec* spec, bool with_h
   if (auto round = round_tx_json(tx)) t["round"] = std::move(*round);
   // A DataSummary (docs/PROTOCOL.md §23), as it claims it.
   chain::pb::DataSummary summary;
-  if (tx.type() == chain::pb::TX_DATA_SUMMARY && summary.ParseFromString(tx.payload())) {
-    t["data_summary"] = {{"schema_id", summary.schema_id()},
-                         {"rows", summary.rows()},
-                         {"columns", std::vector<std::string>(summary.column_names().begin(),
-                                                              summary.column_names().end())},
-                         {"levels", summary.level_names_size()}};
+  if (tx.type() == chain::pb::TX_DATA_SUMMARY && summary.ParseFromString(tx.payload()))
+    t["data_summary"] = data_summary_json(summary);
+  if (auto control = run_control_json(tx)) {
+    t[tx.type() == chain::pb::TX_RUN_READY ? "run_ready" : "cancel_run"] = std::move(*control);
   }
   return t;
+}
+
+// One line of what a transaction says, for the block listing: a note's
+// text, or what a run-control or DataSummary transaction claims.
+std::string tx_brief(const json& t) {
+  if (t.contains("note")) return t["note"].get<std::string>();
+  if (t.contains("run_ready")) {
+    const json& r = t["run_ready"];
+    return "run " + r["run_id"].get<std::string>() + ": " +
+           (r["ready"].get<bool>() ? std::string("ready")
+                                   : "refuses (" + r["reason"].get<std::string>() + ")");
+  }
+  if (t.contains("cancel_run")) {
+    const json& c = t["cancel_run"];
+    return "run " + c["run_id"].get<std::string>() + ": cancel: " + c["reason"].get<std::string>();
+  }
+  if (t.contains("data_summary")) {
+    const json& d = t["data_summary"];
+    return "schema " + d["schema_id"].get<std::string>() + ": " +
+           std::to_string(d["rows"].get<std::uint64_t>()) + " rows, " +
+           std::to_string(d["columns"].size()) + " columns";
+  }
+  return "";
 }
 
 }  // namespace
@@ -209,8 +315,7 @@ void print_block_human(const json& b) {
     std::printf("  %.16s  %-14s nonce %-6llu %-8s %s\n", t["hash"].get<std::string>().c_str(),
                 t["sender_name"].get<std::string>().c_str(),
                 static_cast<unsigned long long>(t["nonce"].get<std::uint64_t>()),
-                t["type"].get<std::string>().c_str(),
-                t.value("note", std::string()).substr(0, 60).c_str());
+                t["type"].get<std::string>().c_str(), tx_brief(t).substr(0, 60).c_str());
   }
   const json& c = b["commit"];
   std::cout << "\ncommit       round " << c["round"] << ", " << c["signatures"].size()
@@ -260,6 +365,39 @@ void print_tx_human(const json& t) {
       for (const auto& s : r["shares"]) revealed += s.get<std::string>().empty() ? 0 : 1;
       std::cout << "unmask       " << revealed << " of " << r["shares"].size()
                 << " dealers' shares revealed\n";
+    }
+  }
+  if (t.contains("run_ready")) {
+    const json& r = t["run_ready"];
+    std::cout << "run          " << r["run_id"].get<std::string>() << "\n";
+    if (r["ready"].get<bool>()) {
+      const std::string schema = r["schema_sha256"].get<std::string>();
+      std::cout << "readiness    ready, " << r["train_rows"] << " training rows, schema "
+                << (schema.empty() ? std::string("none") : schema) << "\n";
+    } else {
+      std::cout << "readiness    refused: " << r["reason"].get<std::string>() << " ("
+                << r["reason_code"] << "): " << r["detail"].get<std::string>() << "\n";
+    }
+  }
+  if (t.contains("cancel_run")) {
+    std::cout << "run          " << t["cancel_run"]["run_id"].get<std::string>() << "\n"
+              << "cancel       " << t["cancel_run"]["reason"].get<std::string>() << "\n";
+  }
+  if (t.contains("data_summary")) {
+    const json& d = t["data_summary"];
+    std::cout << "summary      schema " << d["schema_id"].get<std::string>() << ", " << d["rows"]
+              << " rows, positive value '" << d["positive_value"].get<std::string>() << "'\n";
+    for (const auto& c : d["columns"]) {
+      std::cout << "  column     " << c["name"].get<std::string>() << " "
+                << c["kind"].get<std::string>() << ", missing "
+                << c.value("missing", std::uint64_t{0});
+      if (c.contains("sum_micro")) {
+        std::cout << ", sum_micro " << c["sum_micro"] << ", min_micro "
+                  << c.value("min_micro", std::int64_t{0}) << ", max_micro "
+                  << c.value("max_micro", std::int64_t{0});
+      }
+      if (c.contains("levels")) std::cout << ", " << c["levels"].size() << " levels";
+      std::cout << "\n";
     }
   }
   std::cout << "signature    " << t["signature"].get<std::string>() << "\n";

@@ -11,6 +11,7 @@ CONTROL_TYPES = (TX_RUN_READY, TX_CANCEL_RUN)
 # ProtocolRejected (section 22.2-22.3), numbers as stored.
 NOT_ADMIN, WRONG_RUN, MALFORMED_REQUEST = 1, 5, 15
 NOT_PREPARING, NOT_A_PARTNER, ALREADY_ANSWERED, RUN_ENDED = 57, 58, 59, 60
+WRONG_SCHEMA_HASH = 70
 # Run statuses.
 ACTIVE, FINISHED, UNFUNDED, PREPARING, CANCELLED, NOT_READY = 1, 2, 4, 5, 6, 7
 ENDED = (FINISHED, UNFUNDED, CANCELLED, NOT_READY)
@@ -84,6 +85,10 @@ class RunControl:
             raise self.Refused(NOT_PREPARING)
         if sender in run["readiness"]:
             raise self.Refused(ALREADY_ANSWERED)
+        if ready and plan["schema_id"]:  # section 22.2: the derived schema's hash, nothing else
+            want = self.tr.schemas.sha256(plan["schema_id"])
+            if not want or schema != want:
+                raise self.Refused(WRONG_SCHEMA_HASH)
         rec = {"ready": ready, "schema": schema or None, "rows": one(4, 0), "reason": reason,
                "detail": detail, "height": height}
         if not ready:

@@ -67,6 +67,9 @@ def encode_plan(p):
     for num, key in ((80, "mode"), (81, "min_partners"), (82, "secagg_threshold"),
                      (83, "readiness_deadline_blocks")):
         out += put_uint(num, p[key])  # sections 21.1, 22.1: absent when 0
+    for num, key in ((84, "dataset"), (85, "schema_id")):  # section 23.1: absent when empty
+        if p[key]:
+            out += put_bytes(num, p[key])
     return out
 
 
@@ -88,7 +91,7 @@ def plan_from_proto(f):
         "release_deadline_blocks": one(43, 0), "submission_cost": one(44, 0), "deposit": one(45, 0),
         "deposit_factor": one(46, 0), "min_balance": one(47, 0),
         "mode": one(80, 0), "min_partners": one(81, 0), "secagg_threshold": one(82, 0),
-        "readiness_deadline_blocks": one(83, 0),
+        "readiness_deadline_blocks": one(83, 0), "dataset": one(84, b""), "schema_id": one(85, b""),
     }
 
 
@@ -151,6 +154,8 @@ def plan_from_genesis(j):
         "save_deadline_blocks": d.get("save_blocks", 200),
         "vote_deadline_blocks": d.get("vote_blocks", 20),
         "readiness_deadline_blocks": d.get("ready_blocks", 0),  # section 22.1: a genesis keeps 0
+        # Section 23.1 (a genesis plan may name a dataset, never a schema id).
+        "dataset": ds.get("name", "").encode(), "schema_id": ds.get("schema_id", "").encode(),
         "token_mode": {"delta_auc": 0, "delta_loss": 1}[j.get("token_mode", "delta_auc")],
         "turn_order": {"fixed": 0, "rotating": 1}[j.get("turn_order", "fixed")],
         "suspend_after": j.get("suspend_after", 0),
@@ -185,6 +190,8 @@ MAX_TOLERANCE_EPSILON_PPM, MIN_DELONG_ALPHA_PPM, MAX_DELONG_ALPHA_PPM = 100000, 
 def plan_is_valid(c, p):
     """The plan bounds of section 18.1: whether a StartRun's plan is refused as invalid_plan."""
     if not 1 <= p["vote_policy"] <= 3 or not valid_run_id(p["run_id"]) or not p["partners"]:
+        return False
+    if any(p[k] and not valid_run_id(p[k]) for k in ("dataset", "schema_id")):  # section 23.1
         return False
     if p["token_mode"] > 1 or p["turn_order"] > 1 or p["suspend_after"] > p["cycles"]:
         return False

@@ -20,12 +20,14 @@ import struct
 import audit_control
 import audit_privacy
 import audit_rounds
+import audit_schema
 from audit_plan import PPM, encode_plan, plan_from_genesis, plan_from_proto, plan_is_valid
 
 # Transaction types (chain/proto/ledger.proto).
 (TX_START_RUN, TX_LOAD_REQUEST, TX_LOAD_APPROVAL, TX_SAVE_REQUEST, TX_MODEL_VOTE,
  TX_TURN_ABANDON, TX_TRANSFER, TX_FUND_RUN, TX_RELEASE_ESCROW, TX_KEY_GRANT) = range(10, 20)
-PROTOCOL_TYPES = range(10, 25)  # 20..22: rounds (audit_rounds.py); 23..24: run control (audit_control.py)
+PROTOCOL_TYPES = range(10, 26)  # 20..22: rounds (audit_rounds.py); 23..24: run control
+#   (audit_control.py); 25: DataSummary (audit_schema.py)
 
 # ProtocolRejected (section 18.3), numbers as stored.
 (NOT_ADMIN, RUN_ACTIVE, DUPLICATE_RUN_ID, INVALID_PLAN, WRONG_RUN, RUN_NOT_ACTIVE, OUT_OF_TURN,
@@ -99,9 +101,10 @@ class Training:
         self.balances = {}  # member name -> credits; only non-zero balances (section 19.4)
         self.rounds = audit_rounds.RoundSteps(self, Refused)
         self.control = audit_control.RunControl(self, Refused)
+        self.schemas = audit_schema.Schemas(consortium, Refused)  # section 23
 
     def empty(self):
-        return not self.runs and self.refusals["total"] == 0 and not self.balances
+        return not self.runs and self.refusals["total"] == 0 and not self.balances and not self.schemas.ids
 
     def active(self):
         return self.runs[self.active_run] if self.active_run is not None else None
@@ -359,6 +362,9 @@ class Training:
         if ttype in audit_control.CONTROL_TYPES:
             self.control.apply(sender, ttype, one, height)
             return
+        if ttype == audit_schema.TX_DATA_SUMMARY:
+            self.schemas.apply(sender, f, height)
+            return
         if ttype in (TX_LOAD_REQUEST, TX_LOAD_APPROVAL, TX_SAVE_REQUEST, TX_TURN_ABANDON):
             run, t = self.find_active(one(1, b""))
             if run["plan"]["mode"] == 1:
@@ -374,6 +380,10 @@ class Training:
                 raise Refused(DUPLICATE_RUN_ID)
             if not plan_is_valid(self.c, plan):
                 raise Refused(INVALID_PLAN)
+            why = self.schemas.plan_refusal(plan)  # section 23.2
+            if why is not None:
+                raise Refused(why)
+            self.schemas.freeze(plan)
             self.start_run(plan, encode_plan(plan), sender, height)
         elif ttype == TX_LOAD_REQUEST:
             run, t = self.find_active(one(1, b""))
@@ -632,7 +642,8 @@ class Training:
         except Refused as r:
             reason = r.args[0]
         f = payload_fields
-        run_id = b"" if ttype == TX_TRANSFER else f.get(1, [b""])[-1]  # a Transfer names no run
+        # A Transfer names no run; a DataSummary's field 1 is a schema id.
+        run_id = b"" if ttype in (TX_TRANSFER, audit_schema.TX_DATA_SUMMARY) else f.get(1, [b""])[-1]
         if ttype in (TX_LOAD_REQUEST, TX_SAVE_REQUEST, TX_TURN_ABANDON) + audit_rounds.ROUND_TYPES:
             turn = f.get(2, [0])[-1]
         elif ttype in (TX_LOAD_APPROVAL, TX_MODEL_VOTE):
@@ -689,10 +700,12 @@ class Training:
             out += audit_control.RunControl.encoding(run, u8, u32, u64, s, opt)  # section 22.4
         out += u8(0) if self.active_run is None else u8(1) + s(self.active_run)
         out += refusals_encoding(self.refusals)
-        if self.balances:  # section 19.4, hashed under baton/state/v3
+        if self.balances or self.schemas.ids:  # section 19.4, hashed under baton/state/v3
             out += u32(len(self.balances))
             for name in sorted(self.balances):
                 out += s(name) + u64(self.balances[name])
+        if self.schemas.ids:  # section 23.2: after the accounts, then always written
+            out += self.schemas.encoding(u8, u32, u64, s)
         return out
 
     def domain(self):

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "chain/consortium_schema.h"
+#include "chain/crypto.h"
 #include "chain/training_decode.h"
 #include "chain/training_plan.h"
 #include "chain/transaction.h"
@@ -150,6 +152,89 @@ TEST(ProtocolSchema, AGenesisPlanCannotNameASchemaId) {
   plan.dataset = "study-2";  // a dataset name is fine: each hospital declares it
   g.training_plan = plan;
   EXPECT_TRUE(validate_genesis(g));
+}
+
+// A RunReady of member i for run-1, ready with `schema` (32 raw bytes or "").
+pb::Transaction run_ready(SchemaChain& c, std::size_t i, const std::string& schema,
+                          bool ok = true) {
+  pb::RunReady r;
+  r.set_run_id("run-1");
+  r.set_ready(ok);
+  r.set_schema_sha256(schema);
+  r.set_train_rows(10);
+  if (!ok) r.set_reason(static_cast<std::uint32_t>(ReadinessFailure::data_unusable));
+  return c.tx(i, pb::TX_RUN_READY, r);
+}
+
+// The schema "s1" derives, hashed here from the derivation's bytes.
+std::string derived_hash(const SchemaChain& c) {
+  auto json = derive_consortium_schema(c.training().schemas.at("s1"));
+  EXPECT_TRUE(json.ok());
+  return hash_bytes(sha256(*json));
+}
+
+// A three-partner federated plan on schema "s1" with a readiness phase; two
+// partners' summaries posted and the run started (preparing).
+void prepare_on_schema(SchemaChain& c) {
+  c.commit(c.post(1, summary("s1")));
+  c.commit(c.post(2, summary("s1", 7)));
+  TrainingPlan plan = test_plan(3);
+  plan.schema_id = "s1";
+  plan.readiness_deadline_blocks = 6;
+  plan.mode = TrainingMode::federated;
+  plan.min_partners = 2;
+  plan.secagg_threshold = 2;
+  c.commit(c.start(0, plan));
+  EXPECT_EQ(c.run().status, RunStatus::preparing);
+}
+
+TEST(ProtocolSchema, AReadyAnswerMustNameTheDerivedSchema) {
+  SchemaChain c;
+  prepare_on_schema(c);
+  const std::string good = derived_hash(c);
+  // Another hash, or none, is refused: the partner has not answered.
+  EXPECT_EQ(c.refusal(run_ready(c, 1, hash_bytes(fake_hash(9)))),
+            ProtocolRejected::wrong_schema_hash);
+  EXPECT_EQ(c.refusal(run_ready(c, 1, "")), ProtocolRejected::wrong_schema_hash);
+  EXPECT_FALSE(c.run().readiness.contains("bob"));
+  // The derived schema's hash counts; a refusal names no schema and counts.
+  c.commit(run_ready(c, 1, good));
+  c.commit(run_ready(c, 2, "", false));
+  EXPECT_TRUE(c.run().readiness.at("bob").ready);
+  EXPECT_FALSE(c.run().readiness.at("carol").ready);
+  c.commit(run_ready(c, 0, good));
+  EXPECT_EQ(c.run().status, RunStatus::active);
+}
+
+TEST(ProtocolSchema, APartnerThatAnnouncesAnotherSchemaNeitherCountsNorStopsTheRun) {
+  // The attacker (carol) answers first with another schema's hash: without
+  // the ledger's check its answer would count as ready and every honest
+  // answer after it would end the run as a schema mismatch, naming the
+  // honest partner. With it, carol's answer is refused and the run begins
+  // with the two honest partners at the deadline (min_partners 2).
+  SchemaChain c;
+  prepare_on_schema(c);
+  const std::uint64_t since = c.run().ready_since;
+  const std::string forged = hash_bytes(sha256(std::string("{\"columns\":[]}")));
+  EXPECT_EQ(c.refusal(run_ready(c, 2, forged)), ProtocolRejected::wrong_schema_hash);
+  c.commit(run_ready(c, 0, derived_hash(c)));
+  c.commit(run_ready(c, 1, derived_hash(c)));
+  EXPECT_EQ(c.run().status, RunStatus::preparing);
+  EXPECT_FALSE(c.run().stop.has_value());
+  EXPECT_EQ(c.refusal(run_ready(c, 2, forged)), ProtocolRejected::wrong_schema_hash);
+  while (c.chain.state.height < since + 6) c.empty_blocks(1);
+  EXPECT_EQ(c.run().status, RunStatus::active);
+  EXPECT_FALSE(c.run().readiness.contains("carol"));
+}
+
+TEST(ProtocolSchema, WithoutASchemaIdAnyHashIsThePartnersClaim) {
+  // A plan without schema_id keeps §22.2's rule 3 (ready answers must agree
+  // with each other) and no derivation is asked for.
+  SchemaChain c;
+  TrainingPlan plan = test_plan(3);
+  plan.readiness_deadline_blocks = 6;
+  c.commit(c.start(0, plan));
+  EXPECT_EQ(c.refusal(run_ready(c, 0, hash_bytes(fake_hash(9)))), std::nullopt);
 }
 
 TEST(ProtocolSchema, TheStateWithSummariesDecodesBackExactly) {

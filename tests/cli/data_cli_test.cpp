@@ -111,5 +111,55 @@ TEST(DataSplit, RefusesBadArgumentsWithASentence) {
   EXPECT_FALSE(fs::exists(tmp / "z" / "test.csv"));
 }
 
+// A CSV of 40 rows: a numeric column "age" whose row 9 holds `age9` and a
+// categorical "site"; label y.
+std::string csv_with_age(const std::string& age9) {
+  std::string out = "age,site,y\n";
+  for (int i = 0; i < 40; ++i)
+    out += (i == 7 ? age9 : std::to_string(50 + i % 17)) + "," + (i % 3 ? "a" : "b") + "," +
+           std::to_string(i % 2) + "\n";
+  return out;
+}
+
+RunResult split_file(const fs::path& csv, const fs::path& out,
+                     const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args{"data",       "split", "--csv",      csv.string(),
+                                "--label",    "y",     "--positive", "1",
+                                "--partners", "a,b",   "--out",      out.string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return run_baton(args);
+}
+
+TEST(DataSplit, NaValuesMeanMissingAsForSummarizeAndGoIntoTheSchema) {
+  TempDir tmp("baton-data-split-na");
+  write_text(tmp / "q.csv", csv_with_age("?"));
+  // Without the option "?" is a typo in a numeric column: file, line and column named.
+  RunResult r = split_file(tmp / "q.csv", tmp / "plain");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find((tmp / "q.csv").string()), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("line 9, column 'age': '?' is not a number"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(tmp / "plain" / "test.csv"));
+  // With it, "?" is a missing cell, and the schema says so for the nodes.
+  r = split_file(tmp / "q.csv", tmp / "na", {"--na-values", "NA,?", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string schema = read_text(tmp / "na" / "feature_schema.json");
+  EXPECT_NE(schema.find("\"na_values\""), std::string::npos) << schema;
+  EXPECT_NE(schema.find("\"?\""), std::string::npos) << schema;
+  EXPECT_NE(schema.find("\"kind\": \"numeric\""), std::string::npos) << schema;
+  EXPECT_NE(r.out.find("\"na_values\""), std::string::npos) << r.out;
+  // Any other text in the numeric column stays an error.
+  write_text(tmp / "typo.csv", csv_with_age("12O"));
+  r = split_file(tmp / "typo.csv", tmp / "typo", {"--na-values", "NA,?"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find((tmp / "typo.csv").string()), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("line 9, column 'age': '12O' is not a number"), std::string::npos) << r.err;
+  // Bounded as a feature schema's list is.
+  std::string many;
+  for (int i = 0; i < 65; ++i) many += (i ? "," : "") + std::string("n") + std::to_string(i);
+  r = split_file(tmp / "q.csv", tmp / "many", {"--na-values", many});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--na-values"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace baton::testing

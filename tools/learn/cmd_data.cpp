@@ -51,8 +51,16 @@ struct SplitArgs {
   double validation_fraction = 0.25;
   std::uint64_t seed = 1;
   std::string out;
+  // The cells that mean "no value" (empty: "" and NA), as `baton data
+  // summarize --na-values`; kept in feature_schema.json for the nodes.
+  std::vector<std::string> na_values;
   bool json = false;
 };
+
+// What a feature schema may list as NA tokens (learning/preprocess_json.cpp
+// refuses a schema with more or longer ones).
+constexpr std::size_t kMaxNaValues = 64;
+constexpr std::size_t kMaxNaValueBytes = 64;
 
 // Stream numbers that keep the three shuffles independent (splits.h).
 constexpr std::uint32_t kPartitionStream = 101;
@@ -119,6 +127,11 @@ void split(const SplitArgs& a) {
       !(a.validation_fraction > 0 && a.validation_fraction < 1))
     fail("--test-fraction and --validation-fraction must lie strictly between 0 and 1",
          Exit::usage);
+  if (a.na_values.size() > kMaxNaValues) fail("--na-values lists more than 64 values", Exit::usage);
+  for (const auto& na : a.na_values) {
+    if (na.size() > kMaxNaValueBytes)
+      fail("--na-values: a value is longer than 64 bytes", Exit::usage);
+  }
 
   const std::string source = read_file(a.csv, "CSV file");
   auto csv = ln::parse_csv(source, a.csv);
@@ -126,6 +139,7 @@ void split(const SplitArgs& a) {
   ln::TableSchema schema;
   schema.label_column = a.label;
   schema.positive_value = a.positive;
+  if (!a.na_values.empty()) schema.na_values = a.na_values;
   auto table = ln::make_table(*csv, schema);
   if (!table) fail(a.csv + ": " + table.error().message);
   if (table->num_classes != 2) fail(a.csv + ": the demo's votes need a binary task");
@@ -186,6 +200,7 @@ void split(const SplitArgs& a) {
       {"source_sha256", chain::sha256(chain::as_bytes(source)).hex()},
       {"label_column", a.label},
       {"positive_value", a.positive},
+      {"na_values", table->na_values},
       {"feature_columns", features},
       {"seed", a.seed},
       {"test_fraction", a.test_fraction},
@@ -296,6 +311,10 @@ void register_data_commands(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--out", a->out, "output directory (created; files in it are replaced)")
       ->required();
+  sub->add_option("--na-values", a->na_values,
+                  "cells that mean no value (default: \"\" and NA); a cell of a numeric column "
+                  "that is neither a number nor one of these is an error")
+      ->delimiter(',');
   sub->add_flag("--json", a->json, "print the split summary as JSON");
   sub->callback([a] { split(*a); });
 
