@@ -176,7 +176,7 @@ int run_restart_bench(const RestartBenchOptions& o) {
     std::printf(
         "N=%llu: chain at height %llu made in %.1f s so far (signing %.1f s, appending %.1f s, "
         "%llu snapshots in %.2f s = %.2f ms each incl. a WAL sync); ledger directory %.1f MB = "
-        "%.0f bytes/block; a snapshot record is %zu bytes\n",
+        "%.0f bytes/block; a snapshot record is %zu bytes (0: none yet)\n",
         static_cast<unsigned long long>(size), static_cast<unsigned long long>(target),
         make_s + append_s + snapshot_s, make_s, append_s,
         static_cast<unsigned long long>(snapshots), snapshot_s,
