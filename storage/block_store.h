@@ -109,7 +109,8 @@ class BlockStore {
 
   // Stores `record` as the snapshot at `height`, replacing one there, and
   // removes all but the newest `keep` (at least 1) snapshots, in one atomic
-  // write (for LedgerStore: synced). Refused when `height` is above the tip.
+  // write (for LedgerStore: synced, unless opened with sync_each_append off).
+  // Refused when `height` is above the tip.
   virtual Status put_snapshot(std::uint64_t height, std::string_view record, std::size_t keep) = 0;
 
   // The heights that hold a snapshot, ascending.
