@@ -412,7 +412,7 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
           root,
           {"name", "key_file", "genesis_file", "data_dir", "p2p_listen", "admin_listen",
            "admin_token_file", "log_level", "log_file", "consensus", "mempool", "admin_api",
-           "store", "training", "model_cache"},
+           "store", "training", "model_cache", "ledger"},
           {}, config_path);
       !s) {
     return s.error();
@@ -526,6 +526,16 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
     auto gap = get_int(*t, "max_nonce_gap", config_path, "mempool", 1, 1'000'000);
     if (!gap) return gap.error();
     if (gap->has_value()) cfg.mempool.max_nonce_gap = static_cast<std::uint64_t>(**gap);
+  }
+  if (const toml::node* n = root.get("ledger")) {
+    const auto* t = n->as_table();
+    if (t == nullptr) return config_error(config_path, "'ledger' must be a table ([ledger])");
+    if (auto s = check_unknown_keys(*t, {"snapshot_interval_blocks"}, "ledger", config_path); !s)
+      return s.error();
+    auto every = get_int(*t, "snapshot_interval_blocks", config_path, "ledger", 0, 100'000'000);
+    if (!every) return every.error();
+    if (every->has_value())
+      cfg.ledger.snapshot_interval_blocks = static_cast<std::uint64_t>(**every);
   }
   if (const toml::node* n = root.get("admin_api")) {
     const auto* t = n->as_table();

@@ -21,6 +21,11 @@
 //   [mempool]        # optional
 //   max_txs = 20000, max_bytes = 67108864, max_nonce_gap = 1000
 //
+//   [ledger]         # optional
+//   snapshot_interval_blocks = 1000   # a state snapshot every N blocks
+//                                     # (docs/PROTOCOL.md §24); 0 = never;
+//                                     # at most 100000000
+//
 //   [admin_api]      # optional; limits of the admin HTTP API (docs/OPERATIONS.md)
 //   max_connections = 64, max_connections_per_client = 32,
 //   idle_timeout_ms = 30000 (between requests), header_timeout_ms = 5000
@@ -135,6 +140,14 @@ struct ConsensusOverrides {
   std::optional<std::uint32_t> max_proposal_txs;
 };
 
+// [ledger]: how the node keeps its ledger.
+struct LedgerConfig {
+  // A state snapshot after every block whose height is a multiple of this
+  // (docs/PROTOCOL.md §24): a restart replays only the blocks after the
+  // newest one. 0: never.
+  std::uint64_t snapshot_interval_blocks = 1000;
+};
+
 struct MempoolLimits {
   std::size_t max_txs = 20000;
   std::size_t max_bytes = 64u << 20;
@@ -228,6 +241,7 @@ struct NodeConfig {
   std::filesystem::path log_file;  // empty: stderr
   ConsensusOverrides consensus;
   MempoolLimits mempool;
+  LedgerConfig ledger;
   AdminApiConfig admin_api;
   std::optional<StoreConfig> store;
   std::optional<TrainingConfig> training;  // absent: the node does not take part in runs

@@ -9,6 +9,11 @@
 //      writes) over the first S blocks, and the unsynced rate for the rest;
 //   4. the whole-chain verification rate (verify_ledger) on 1 and 2 threads,
 //      in blocks/s and signatures/s, and as a share of the raw 2-thread rate.
+//
+// baton-bench-ledger --restart N1,N2,... [--snapshot-interval I]
+//                    [--full-replay-max M] [--txs-per-block K] [--members M] [--dir DIR]
+// measures only the node's restart (bench/ledger_restart.h): one chain grown
+// to each size, the start-up replay with and without state snapshots.
 // Figures go to docs/BENCHMARKS.md with the machine and date.
 #include <stdlib.h>
 #include <sys/utsname.h>
@@ -26,6 +31,7 @@
 #include <vector>
 
 #include "bench/bench_help.h"
+#include "bench/ledger_restart.h"
 #include "chain/crypto.h"
 #include "chain/genesis.h"
 #include "chain/keys.h"
@@ -111,11 +117,16 @@ int main(int argc, char** argv) {
   baton::bench::answer_help(
       argc, argv,
       "usage: baton-bench-ledger [--blocks N] [--txs-per-block K] [--members M] [--synced-blocks "
-      "S] [--dir DIR]\nSignature verification, block validation, replay and sync rates on this "
-      "machine; prints figures, asserts nothing.\n");
+      "S] [--dir DIR]\n       baton-bench-ledger --restart N1,N2,... [--snapshot-interval I] "
+      "[--full-replay-max M] [--txs-per-block K] [--members M] [--dir DIR]\nSignature "
+      "verification, block validation, replay and sync rates on this machine; with --restart, "
+      "the node's restart time with and without state snapshots at each chain size. Prints "
+      "figures, asserts nothing.\n");
   std::uint64_t blocks = 10000, synced_blocks = 10000;
   std::size_t txs = 10, members = 4;
   std::string dir_arg;
+  bench::RestartBenchOptions restart;
+  bool restart_only = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const char* v = argv[i + 1];
@@ -129,10 +140,36 @@ int main(int argc, char** argv) {
       synced_blocks = std::stoull(v);
     else if (flag == "--dir")
       dir_arg = v;
+    else if (flag == "--restart") {
+      restart_only = true;
+      for (std::string list = v; !list.empty();) {
+        const std::size_t comma = list.find(',');
+        restart.sizes.push_back(std::stoull(list.substr(0, comma)));
+        list = comma == std::string::npos ? "" : list.substr(comma + 1);
+      }
+    } else if (flag == "--snapshot-interval")
+      restart.snapshot_interval = std::stoull(v);
+    else if (flag == "--full-replay-max")
+      restart.full_replay_max = std::stoull(v);
     else
       die("unknown flag " + flag);
   }
   synced_blocks = std::min(synced_blocks, blocks);
+  if (restart_only) {
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    std::string base = dir_arg.empty()
+                           ? (fs::temp_directory_path() / "baton-bench-restart-XXXXXX").string()
+                           : dir_arg;
+    if (dir_arg.empty() && ::mkdtemp(base.data()) == nullptr)
+      die("cannot create a temporary directory");
+    restart.txs_per_block = txs;
+    restart.members = members;
+    restart.dir = base;
+    const int code = bench::run_restart_bench(restart);
+    std::printf("load average at the end: %s\n", load_average().c_str());
+    if (dir_arg.empty()) fs::remove_all(base);
+    return code;
+  }
 
   utsname u{};
   ::uname(&u);

@@ -1,8 +1,18 @@
-// Rebuilding the ledger state from the committed blocks a store holds, at
-// start-up. The store holds only blocks this node validated before
-// appending, but every block is checked in full again: a damaged store shows
-// here, as a sentence for the operator, not as a fork later.
+// Rebuilding the ledger state from what a store holds, at start-up. The
+// store holds only blocks this node validated before appending, but every
+// block replayed is checked in full again: a damaged store shows here, as a
+// sentence for the operator, not as a fork later.
+//
+// With snapshots (docs/PROTOCOL.md §24) the replay starts from the newest
+// snapshot at or below the tip that storage::restore_snapshot accepts (its
+// state re-hashes to the app_state_hash signed in that block's header) and
+// validates only the blocks after it; a refused snapshot is reported and the
+// next older one tried, then genesis. The state is the same either way.
 #pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
 
 #include "chain/chain_spec.h"
 #include "chain/ledger_state.h"
@@ -11,10 +21,20 @@
 
 namespace baton::node {
 
-// The state after every block of `store`, from the genesis state. An error
-// names the first height that cannot be read, decoded or validated and tells
-// the operator what to do.
-Result<chain::LedgerState> replay_ledger(const chain::ChainSpec& spec,
-                                         const storage::BlockStore& store);
+struct ReplayedLedger {
+  chain::LedgerState state;           // after the tip
+  std::uint64_t snapshot_height = 0;  // where the replay started; 0: genesis
+  std::uint64_t blocks_replayed = 0;  // blocks validated after it
+  // One sentence per snapshot that was refused (with its height and why),
+  // for the operator's log; the replay went on without it.
+  std::vector<std::string> refused_snapshots;
+};
+
+// The state after every block of `store`. Starts from the newest valid
+// snapshot when `use_snapshots`, else from the genesis state. An error names
+// the first height that cannot be read, decoded or validated and tells the
+// operator what to do.
+Result<ReplayedLedger> replay_ledger(const chain::ChainSpec& spec, const storage::BlockStore& store,
+                                     bool use_snapshots = true);
 
 }  // namespace baton::node

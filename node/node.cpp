@@ -34,10 +34,13 @@ Result<std::unique_ptr<Node>> Node::open(const api::NodeConfig& config,
   auto& [keys, spec, store, warnings] = *setup;
   auto replayed = replay_ledger(*spec, *store);
   if (!replayed) return replayed.error();
+  const std::uint64_t snapshot_height = replayed->snapshot_height;
+  const std::uint64_t blocks_replayed = replayed->blocks_replayed;
+  const std::vector<std::string> refused_snapshots = std::move(replayed->refused_snapshots);
   auto token = api::load_or_create_admin_token(config.admin_token_file);
   if (!token) return token.error();
   std::unique_ptr<Node> node(new Node(config, std::move(log), std::move(spec), std::move(keys),
-                                      std::move(store), std::move(replayed).value(),
+                                      std::move(store), std::move(replayed->state),
                                       std::move(*token)));
   if (config.admin_api.tls) {
     auto tls = api::load_or_create_tls_identity(config.admin_api.tls_cert, config.admin_api.tls_key,
@@ -46,6 +49,16 @@ Result<std::unique_ptr<Node>> Node::open(const api::NodeConfig& config,
     node->admin_tls_ = std::make_shared<const api::TlsIdentity>(std::move(*tls));
   }
   for (const std::string& w : warnings) node->log_->warn("{}", w);
+  for (const std::string& w : refused_snapshots) node->log_->warn("{}", w);
+  if (snapshot_height > 0) {
+    node->log_->info(
+        "ledger state restored from the snapshot at height {}, then {} block(s) validated",
+        snapshot_height, blocks_replayed);
+  }
+  // A long replay (a ledger from before snapshots, or refused ones) is not
+  // repeated at the next start: the state at the tip becomes a snapshot.
+  const std::uint64_t every = config.ledger.snapshot_interval_blocks;
+  if (every > 0 && blocks_replayed >= every) node->store_snapshot(*node->state_);
   if (config.trains()) {
     node->log_->warn(
         "node.toml has [training]: batond no longer trains or votes itself; run `baton-agent "
@@ -250,6 +263,7 @@ void Node::adopt_committed(chain::LedgerState after, std::uint64_t height) {
   if (log_->should_log(spdlog::level::debug)) {
     log_->debug("committed height {} ({} txs) {}", height, new_txs, state_->last_block_id.hex());
   }
+  maybe_write_snapshot();
   if (views_.publish_commit(state_, sync_.best_peer_height())) {
     if (http_) http_->wake_waiting();
     if (http_socket_) http_socket_->wake_waiting();

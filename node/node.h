@@ -155,6 +155,12 @@ class Node final : public AdminNode, public ConsensusHost, public p2p::Transport
                          std::uint64_t height);
   // The state after a block the store now holds becomes the committed state.
   void adopt_committed(chain::LedgerState after, std::uint64_t height);
+  // After a commit at a multiple of [ledger] snapshot_interval_blocks: stores
+  // the committed state as a snapshot (node_storage.cpp), posted behind the
+  // commit's own work. A failed write is logged; the next interval retries.
+  void maybe_write_snapshot();
+  // Stores `state` as a state snapshot now and logs what it cost.
+  void store_snapshot(const chain::LedgerState& state);
   // A consensus driver for tip + 1 with this node's signer (not started).
   Result<std::unique_ptr<ConsensusDriver>> build_driver();
   // --- storage failures (node_storage.cpp, loop thread) ---

@@ -1,17 +1,20 @@
 // Node, storage side: what the node does when a write it needs to take part
 // in consensus fails (the ledger, the consensus checkpoint, the signer
-// state), and how it resumes by itself once the disk takes writes again.
+// state), and how it resumes by itself once the disk takes writes again;
+// and the periodic state snapshots (docs/PROTOCOL.md §24).
 // node/storage_faults.h makes the decisions (halt, log or hold back, when to
 // retry); this file carries them out. Split from node.cpp along that seam;
 // the thread rules in node.h apply: everything here runs on the event loop.
 #include <chrono>
 #include <filesystem>
 
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include "node/node.h"
 #include "node/tip_reconcile.h"
 #include "storage/byte_stream.h"
+#include "storage/state_snapshot.h"
 
 namespace baton::node {
 namespace {
@@ -147,6 +150,36 @@ Status Node::reconcile_tip() {
   auto stored = store_->block_at(state_->height);
   if (!stored) return stored.error();
   return tip_reads_back(*state_, *stored);
+}
+
+void Node::maybe_write_snapshot() {
+  const std::uint64_t every = config_.ledger.snapshot_interval_blocks;
+  if (every == 0 || state_->height == 0 || state_->height % every != 0) return;
+  // Posted: the commit's own work (consensus output, wake-ups) goes first.
+  // The state is immutable and shared, so the one written is exactly the
+  // state after that block even if more blocks commit before this runs.
+  boost::asio::post(loop_, [this, state = state_] {
+    if (stopping_.load() || storage_faults_.halted()) return;
+    store_snapshot(*state);
+  });
+}
+
+void Node::store_snapshot(const chain::LedgerState& state) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string record = storage::encode_snapshot(state);
+  const auto encoded = std::chrono::steady_clock::now();
+  if (auto s = store_->put_snapshot(state.height, record, storage::kSnapshotsKept); !s) {
+    log_->warn(
+        "cannot store the state snapshot at height {}: {}; a restart replays more blocks until "
+        "the next one is stored",
+        state.height, s.error().message);
+    return;
+  }
+  const auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
+  log_->info(
+      "state snapshot at height {} stored ({} bytes; encoded in {:.1f} ms, written in {:.1f} ms)",
+      state.height, record.size(), ms(encoded - started),
+      ms(std::chrono::steady_clock::now() - encoded));
 }
 
 }  // namespace baton::node

@@ -102,6 +102,22 @@ class BlockStore {
 
   // The genesis hash this store was created for.
   virtual chain::Hash genesis_hash() const = 0;
+
+  // State snapshots (docs/PROTOCOL.md §24): opaque records keyed by the
+  // height they were taken at. A store only keeps them; whether one is true
+  // is checked against the chain by its reader (storage/state_snapshot.h).
+
+  // Stores `record` as the snapshot at `height`, replacing one there, and
+  // removes all but the newest `keep` (at least 1) snapshots, in one atomic
+  // write (for LedgerStore: synced, unless opened with sync_each_append off).
+  // Refused when `height` is above the tip.
+  virtual Status put_snapshot(std::uint64_t height, std::string_view record, std::size_t keep) = 0;
+
+  // The heights that hold a snapshot, ascending.
+  virtual Result<std::vector<std::uint64_t>> snapshot_heights() const = 0;
+
+  // The record stored at `height`, or nullopt when there is none.
+  virtual Result<std::optional<std::string>> snapshot_at(std::uint64_t height) const = 0;
 };
 
 }  // namespace baton::storage

@@ -69,4 +69,30 @@ Result<std::uint64_t> MemoryBlockStore::next_nonce(const chain::PublicKey& sende
   return it == last_nonces_.end() ? std::uint64_t{1} : it->second + 1;
 }
 
+Status MemoryBlockStore::put_snapshot(std::uint64_t height, std::string_view record,
+                                      std::size_t keep) {
+  std::lock_guard lock(mutex_);
+  if (height > tip_.height) {
+    return make_error("a snapshot at height " + std::to_string(height) +
+                      " is above the tip at height " + std::to_string(tip_.height));
+  }
+  snapshots_[height] = std::string(record);
+  while (snapshots_.size() > std::max<std::size_t>(keep, 1)) snapshots_.erase(snapshots_.begin());
+  return {};
+}
+
+Result<std::vector<std::uint64_t>> MemoryBlockStore::snapshot_heights() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::uint64_t> out;
+  for (const auto& [height, record] : snapshots_) out.push_back(height);
+  return out;
+}
+
+Result<std::optional<std::string>> MemoryBlockStore::snapshot_at(std::uint64_t height) const {
+  std::lock_guard lock(mutex_);
+  auto it = snapshots_.find(height);
+  if (it == snapshots_.end()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
 }  // namespace baton::storage

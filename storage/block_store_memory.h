@@ -23,6 +23,9 @@ class MemoryBlockStore final : public BlockStore {
   Result<std::optional<TxLocation>> find_tx(const chain::Hash& tx_hash) const override;
   Result<std::uint64_t> next_nonce(const chain::PublicKey& sender) const override;
   chain::Hash genesis_hash() const override { return genesis_hash_; }
+  Status put_snapshot(std::uint64_t height, std::string_view record, std::size_t keep) override;
+  Result<std::vector<std::uint64_t>> snapshot_heights() const override;
+  Result<std::optional<std::string>> snapshot_at(std::uint64_t height) const override;
 
  private:
   const chain::Hash genesis_hash_;
@@ -32,6 +35,7 @@ class MemoryBlockStore final : public BlockStore {
   std::map<chain::Hash, std::uint64_t> heights_;
   std::map<chain::Hash, TxLocation> txs_;
   std::map<chain::PublicKey, std::uint64_t> last_nonces_;
+  std::map<std::uint64_t, std::string> snapshots_;
 };
 
 }  // namespace baton::storage

@@ -31,6 +31,10 @@ constexpr const char* kBlockIds = "block_ids";  // block id (32) -> u64be height
 constexpr const char* kTxs = "txs";             // tx hash (32) -> u64be height || u32be index
 constexpr const char* kNonces = "nonces";       // sender key (32) -> u64be highest nonce
 constexpr const char* kMeta = "meta";           // ASCII name -> value
+// u64be height -> state snapshot record (storage/state_snapshot.h). Made by
+// the first put_snapshot, not with the ledger: a ledger without snapshots
+// keeps the five families of format version 1, which older tools open.
+constexpr const char* kSnapshots = "snapshots";
 
 constexpr const char* kMetaFormat = "format_version";     // u32be
 constexpr const char* kMetaGenesisHash = "genesis_hash";  // 32 bytes
@@ -90,11 +94,21 @@ rocksdb::DBOptions writer_options(const fs::path& dir) {
   return o;
 }
 
-std::vector<rocksdb::ColumnFamilyDescriptor> descriptors() {
+// The column families to open: kSnapshots only once it exists.
+std::vector<rocksdb::ColumnFamilyDescriptor> descriptors(bool with_snapshots = false) {
   std::vector<rocksdb::ColumnFamilyDescriptor> out;
   out.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
   for (const char* name : kFamilies) out.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  if (with_snapshots) out.emplace_back(kSnapshots, rocksdb::ColumnFamilyOptions());
   return out;
+}
+
+// Whether the ledger at `dir` has the snapshots family (a put_snapshot made it).
+Result<bool> has_snapshots(const fs::path& dir) {
+  std::vector<std::string> families;
+  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_options(), dir.string(), &families);
+  if (!s.ok()) return make_error("cannot read the ledger in " + dir.string() + ": " + s.ToString());
+  return std::find(families.begin(), families.end(), kSnapshots) != families.end();
 }
 
 // Whether `dir` holds a RocksDB database with every Baton column family.
@@ -135,6 +149,8 @@ struct LedgerStore::Handles {
   rocksdb::ColumnFamilyHandle* txs() const { return cf[3]; }
   rocksdb::ColumnFamilyHandle* nonces() const { return cf[4]; }
   rocksdb::ColumnFamilyHandle* meta() const { return cf[5]; }
+  // nullptr for a reader of a ledger made before snapshots existed.
+  rocksdb::ColumnFamilyHandle* snapshots() const { return cf.size() > 6 ? cf[6] : nullptr; }
   ~Handles() {
     if (db == nullptr) return;
     for (auto* h : cf) db->DestroyColumnFamilyHandle(h);
@@ -260,8 +276,11 @@ Result<std::unique_ptr<LedgerStore>> LedgerStore::open_writer(const LedgerWriter
 
   std::unique_ptr<LedgerStore> store(new LedgerStore(dir, false));
   store->sync_each_append_ = options.sync_each_append;
-  rocksdb::Status s = rocksdb::DB::Open(writer_options(dir), dir.string(), descriptors(),
-                                        &store->h_->cf, &store->h_->db);
+  auto with_snapshots = has_snapshots(dir);
+  if (!with_snapshots) return with_snapshots.error();
+  rocksdb::Status s =
+      rocksdb::DB::Open(writer_options(dir), dir.string(), descriptors(*with_snapshots),
+                        &store->h_->cf, &store->h_->db);
   if (!s.ok()) {
     if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
       return make_error("the ledger at " + dir.string() +
@@ -292,8 +311,11 @@ Result<std::unique_ptr<LedgerStore>> LedgerStore::open_reader(const fs::path& di
                       " to read the ledger; check that it is writable");
   }
   store->secondary_dir_ = pattern;
-  rocksdb::Status s = rocksdb::DB::OpenAsSecondary(db_options(), dir.string(), pattern,
-                                                   descriptors(), &store->h_->cf, &store->h_->db);
+  auto with_snapshots = has_snapshots(dir);
+  if (!with_snapshots) return with_snapshots.error();
+  rocksdb::Status s =
+      rocksdb::DB::OpenAsSecondary(db_options(), dir.string(), pattern,
+                                   descriptors(*with_snapshots), &store->h_->cf, &store->h_->db);
   if (!s.ok())
     return make_error("cannot open the ledger at " + dir.string() +
                       " for reading: " + s.ToString());
@@ -514,6 +536,83 @@ Status probe_writes(const fs::path& path, std::size_t bytes) {
 
 }  // namespace
 
+Status LedgerStore::put_snapshot(std::uint64_t height, std::string_view record, std::size_t keep) {
+  if (read_only_)
+    return make_error("the ledger at " + dir_.string() +
+                      " was opened read-only; it cannot store a snapshot");
+  {
+    // The first snapshot makes its column family; readers of h_->cf wait.
+    std::unique_lock db_lock(db_mutex_);
+    if (h_->db != nullptr && h_->snapshots() == nullptr) {
+      rocksdb::ColumnFamilyHandle* made = nullptr;
+      rocksdb::Status s =
+          h_->db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), kSnapshots, &made);
+      if (!s.ok()) return io_error("make the snapshots column family", s.ToString());
+      h_->cf.push_back(made);
+    }
+  }
+  std::shared_lock db_lock(db_mutex_);
+  if (h_->db == nullptr)
+    return closed_error("store the snapshot at height " + std::to_string(height));
+  std::lock_guard lock(mutex_);
+  if (height > tip_.height) {
+    return make_error("a snapshot at height " + std::to_string(height) +
+                      " is above the tip at height " + std::to_string(tip_.height));
+  }
+  std::vector<std::uint64_t> heights;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        h_->db->NewIterator(rocksdb::ReadOptions(), h_->snapshots()));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const auto h = read_be(it->key().ToStringView(), 8);
+      if (h && *h != height) heights.push_back(*h);
+    }
+    if (!it->status().ok()) return io_error("list the snapshots", it->status().ToString());
+  }
+  heights.push_back(height);
+  std::sort(heights.begin(), heights.end());
+  rocksdb::WriteBatch batch;
+  batch.Put(h_->snapshots(), be64(height), rocksdb::Slice(record.data(), record.size()));
+  const std::size_t kept = std::max<std::size_t>(keep, 1);
+  for (std::size_t i = 0; i + kept < heights.size(); ++i)
+    batch.Delete(h_->snapshots(), be64(heights[i]));
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_each_append_;
+  rocksdb::Status s = h_->db->Write(wo, &batch);
+  if (!s.ok())
+    return io_error("store the snapshot at height " + std::to_string(height), s.ToString());
+  return {};
+}
+
+Result<std::vector<std::uint64_t>> LedgerStore::snapshot_heights() const {
+  std::shared_lock db_lock(db_mutex_);
+  if (h_->db == nullptr) return closed_error("list the snapshots");
+  std::vector<std::uint64_t> out;
+  if (h_->snapshots() == nullptr) return out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      h_->db->NewIterator(rocksdb::ReadOptions(), h_->snapshots()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const auto h = read_be(it->key().ToStringView(), 8);
+    if (!h) return io_error("list the snapshots", "a snapshot key is not 8 bytes");
+    out.push_back(*h);
+  }
+  if (!it->status().ok()) return io_error("list the snapshots", it->status().ToString());
+  return out;
+}
+
+Result<std::optional<std::string>> LedgerStore::snapshot_at(std::uint64_t height) const {
+  std::shared_lock db_lock(db_mutex_);
+  if (h_->db == nullptr)
+    return closed_error("read the snapshot at height " + std::to_string(height));
+  if (h_->snapshots() == nullptr) return std::optional<std::string>();
+  std::string value;
+  rocksdb::Status s = h_->db->Get(rocksdb::ReadOptions(), h_->snapshots(), be64(height), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok())
+    return io_error("read the snapshot at height " + std::to_string(height), s.ToString());
+  return std::optional<std::string>(std::move(value));
+}
+
 Status LedgerStore::recover() {
   if (read_only_) return make_error("the ledger at " + dir_.string() + " was opened read-only");
   // Close only once the disk takes writes: until then readers keep the old
@@ -523,9 +622,11 @@ Status LedgerStore::recover() {
   }
   std::unique_lock db_lock(db_mutex_);
   h_ = std::make_unique<Handles>();  // closes the failed instance first (its LOCK)
+  auto with_snapshots = has_snapshots(dir_);
+  if (!with_snapshots) return with_snapshots.error();
   auto fresh = std::make_unique<Handles>();
-  rocksdb::Status s =
-      rocksdb::DB::Open(writer_options(dir_), dir_.string(), descriptors(), &fresh->cf, &fresh->db);
+  rocksdb::Status s = rocksdb::DB::Open(writer_options(dir_), dir_.string(),
+                                        descriptors(*with_snapshots), &fresh->cf, &fresh->db);
   if (!s.ok()) return io_error("reopen the ledger", s.ToString());
   h_ = std::move(fresh);
   return load_meta();

@@ -71,6 +71,9 @@ class LedgerStore final : public BlockStore {
   Result<std::optional<TxLocation>> find_tx(const chain::Hash& tx_hash) const override;
   Result<std::uint64_t> next_nonce(const chain::PublicKey& sender) const override;
   chain::Hash genesis_hash() const override { return genesis_hash_; }
+  Status put_snapshot(std::uint64_t height, std::string_view record, std::size_t keep) override;
+  Result<std::vector<std::uint64_t>> snapshot_heights() const override;
+  Result<std::optional<std::string>> snapshot_at(std::uint64_t height) const override;
 
   // The genesis document bytes stored at creation (may be empty if the
   // creator passed none).

@@ -9,6 +9,7 @@
 #include "chain/block.h"
 #include "chain/transaction.h"
 #include "chain/validation.h"
+#include "storage/state_snapshot.h"
 
 namespace baton::storage {
 
@@ -94,6 +95,24 @@ Result<std::optional<std::string>> check_indexes(const BlockStore& store,
   return Fault();
 }
 
+// The snapshot stored at `height` against `state`, the state verification
+// reached there: a fault sentence, nullopt when it is true, an error when it
+// cannot be read.
+Result<std::optional<std::string>> check_snapshot(const BlockStore& store,
+                                                  const chain::ChainSpec& spec,
+                                                  const chain::LedgerState& state) {
+  using Fault = std::optional<std::string>;
+  auto restored = restore_snapshot(spec, store, state.height);
+  if (!restored) return restored.error();
+  if (!*restored)
+    return Fault("the state snapshot stored at this height is refused: " + restored->reason().why);
+  auto record = store.snapshot_at(state.height);
+  if (!record) return record.error();
+  if (!record->has_value() || **record != encode_snapshot(state))
+    return Fault("the state snapshot stored at this height is not the state the chain reaches");
+  return Fault();
+}
+
 }  // namespace
 
 Result<LedgerVerdict> verify_ledger(const BlockStore& store, const chain::ChainSpec& spec,
@@ -106,6 +125,19 @@ Result<LedgerVerdict> verify_ledger(const BlockStore& store, const chain::ChainS
   const unsigned threads = std::max(1u, options.threads);
   const std::size_t window = std::max<std::size_t>(1, options.window_blocks);
   const Tip tip = store.tip();
+
+  auto snapshots = store.snapshot_heights();
+  if (!snapshots) return snapshots.error();
+  for (const std::uint64_t h : *snapshots) {
+    if (h == 0 || h > tip.height) {
+      return LedgerVerdict(
+          LedgerFault{h,
+                      "a state snapshot is stored at this height, where the chain has no block "
+                      "(the tip record says " +
+                          std::to_string(tip.height) + ")"});
+    }
+  }
+  auto next_snapshot = snapshots->begin();
 
   VerifiedLedger result;
   result.state = chain::initial_state(spec.genesis_hash);
@@ -126,6 +158,13 @@ Result<LedgerVerdict> verify_ledger(const BlockStore& store, const chain::ChainS
       if (*index_fault) return LedgerVerdict(LedgerFault{height, **index_fault});
       result.transactions += checked[i].block->transactions.size();
       result.signatures += checked[i].block->transactions.size() + checked[i].commit_signatures;
+      if (next_snapshot != snapshots->end() && *next_snapshot == height) {
+        auto snapshot_fault = check_snapshot(store, spec, result.state);
+        if (!snapshot_fault) return snapshot_fault.error();
+        if (*snapshot_fault) return LedgerVerdict(LedgerFault{height, **snapshot_fault});
+        ++result.snapshots;
+        ++next_snapshot;
+      }
     }
     if (blocks->size() < want) {
       return LedgerVerdict(LedgerFault{next + blocks->size(),

@@ -35,6 +35,7 @@ struct VerifiedLedger {
   chain::LedgerState state;        // after the tip
   std::uint64_t transactions = 0;  // over all blocks
   std::uint64_t signatures = 0;    // Ed25519 checks done (transactions + commit signatures)
+  std::uint64_t snapshots = 0;     // state snapshots checked (docs/PROTOCOL.md §24)
 };
 
 // What is wrong, and where. height 0 means the genesis or the store's own
@@ -47,7 +48,11 @@ struct LedgerFault {
 using LedgerVerdict = chain::Verdict<VerifiedLedger, LedgerFault>;
 
 // Verifies blocks 1..store.tip().height. An error means the store could not be
-// read (I/O); a fault means it was read and something in it is wrong. Index
+// read (I/O); a fault means it was read and something in it is wrong. Every
+// stored state snapshot is checked too: it must be at or below the tip, pass
+// storage::restore_snapshot (what a restarting node checks) and hold exactly
+// the record of the state this verification reached at its height; a bad one
+// is a fault at its height. Index
 // entries are checked through height_of and find_tx: a block whose id (or a
 // transaction whose hash) the index does not map back to its place is a fault
 // at that block's height.

@@ -212,6 +212,7 @@ void verify(const CommonOptions& o, const std::string& genesis_path, unsigned th
                        {"tip", ok.state.last_block_id.hex()},
                        {"transactions", ok.transactions},
                        {"signatures_checked", ok.signatures},
+                       {"snapshots_checked", ok.snapshots},
                        {"threads", options.threads},
                        {"seconds", seconds}});
   }
@@ -221,6 +222,9 @@ void verify(const CommonOptions& o, const std::string& genesis_path, unsigned th
   std::printf("chain %s, %llu transactions, %llu signatures checked on %u thread(s) in %.2f s\n",
               spec->chain_id().c_str(), static_cast<unsigned long long>(ok.transactions),
               static_cast<unsigned long long>(ok.signatures), options.threads, seconds);
+  if (ok.snapshots > 0)
+    std::printf("%llu state snapshot(s) checked against the chain\n",
+                static_cast<unsigned long long>(ok.snapshots));
 }
 
 void export_lines(const CommonOptions& o, const std::string& out_path) {

@@ -60,6 +60,21 @@ void expect_error(const std::string& text, const std::string& fragment) {
   EXPECT_NE(c.error().message.find("/x/node.toml"), std::string::npos) << c.error().message;
 }
 
+TEST(NodeConfig, SnapshotIntervalDefaultsToAThousandAndZeroMeansNever) {
+  auto c = parse_node_config(kGood, "/x/node.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->ledger.snapshot_interval_blocks, 1000u);
+  c = parse_node_config(std::string(kGood) + "[ledger]\nsnapshot_interval_blocks = 0\n",
+                        "/x/node.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->ledger.snapshot_interval_blocks, 0u);
+  expect_error(std::string(kGood) + "[ledger]\nsnapshot_interval_blocks = -1\n",
+               "snapshot_interval_blocks");
+  expect_error(std::string(kGood) + "[ledger]\nsnapshot_interval_blocks = 100000001\n",
+               "snapshot_interval_blocks");
+  expect_error(std::string(kGood) + "[ledger]\nsnapshot_every = 5\n", "snapshot_every");
+}
+
 TEST(NodeConfig, RefusesMissingRequiredKeyNamingIt) {
   expect_error("name = \"a\"\nkey_file = \"k\"\ngenesis_file = \"g\"\ndata_dir = \"d\"\n",
                "p2p_listen");

@@ -1,0 +1,34 @@
+// The restart part of baton-bench-ledger (issue 18): how long a node's
+// start-up takes to rebuild its ledger state, with and without state
+// snapshots, as the chain grows. Separate from ledger_bench.cpp so that each
+// file stays about one measurement.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace baton::bench {
+
+struct RestartBenchOptions {
+  // Chain lengths N to measure at; the node restarts at height N - 1, the
+  // worst case for snapshots (the newest is snapshot_interval - 1 blocks back).
+  std::vector<std::uint64_t> sizes;
+  std::size_t txs_per_block = 10;
+  std::size_t members = 4;
+  std::uint64_t snapshot_interval = 1000;  // as [ledger] snapshot_interval_blocks
+  // No full replay (from genesis) above this height: it would take minutes.
+  std::uint64_t full_replay_max = 100000;
+  std::filesystem::path dir;  // an empty or missing directory for the ledger
+};
+
+// Builds one chain, growing it to each size in turn (with a snapshot every
+// snapshot_interval blocks, written as the node writes them), and at each
+// size prints: generation time, disk bytes per block and per snapshot, and
+// the restart (open the ledger + node::replay_ledger) with and without
+// snapshots in wall and CPU seconds. Returns a process exit code.
+int run_restart_bench(const RestartBenchOptions& options);
+
+}  // namespace baton::bench
