@@ -225,7 +225,29 @@ AgentMemory PartnerAgent::recall(const Step& s) {
   return m;
 }
 
+namespace {
+
+// What the agent reports it is doing while it carries `next` out (nothing for
+// a step that only sends a transaction).
+std::optional<api::AgentActivity> activity_of(const NextStep& next) {
+  using A = api::AgentActivity;
+  if (std::holds_alternative<VoteOnSave>(next)) return A::voting;
+  if (std::holds_alternative<Train>(next) || std::holds_alternative<SubmitSave>(next) ||
+      std::holds_alternative<TrainRound>(next))
+    return A::training;
+  if (std::holds_alternative<MeasureHead>(next)) return A::measuring;
+  if (std::holds_alternative<ShareRound>(next)) return A::sharing;
+  if (std::holds_alternative<RevealShares>(next)) return A::unmasking;
+  if (std::holds_alternative<AggregateRound>(next)) return A::aggregating;
+  return std::nullopt;
+}
+
+}  // namespace
+
 PartnerAgent::Acted PartnerAgent::act(const Step& s, const NextStep& next) {
+  metrics_.at(s.run.plan.run_id, s.turn.index);
+  std::optional<AgentMetrics::Working> working;
+  if (const auto activity = activity_of(next)) working.emplace(metrics_, *activity);
   if (const auto* v = std::get_if<VoteOnLoad>(&next)) {
     vote_on_load(s, *v);
   } else if (const auto* v = std::get_if<VoteOnSave>(&next)) {
@@ -240,7 +262,13 @@ PartnerAgent::Acted PartnerAgent::act(const Step& s, const NextStep& next) {
     // measures the candidate. After an approved save the head was measured
     // as the candidate; this matters for a run's first turn and after a
     // restart.
-    (void)head_evaluation(s.run, nullptr, nullptr);
+    LoadTimings load;
+    double eval_s = 0;
+    if (const Evaluation* head = head_evaluation(s.run, &load, &eval_s); head && eval_s > 0) {
+      record_load(load);
+      metrics_.step(api::AgentStep::evaluate, eval_s);
+      metrics_.evaluated(std::nullopt, head->auc);
+    }
   } else if (const auto* a = std::get_if<Abandon>(&next)) {
     abandon_turn(s, *a);
   } else if (std::holds_alternative<ShareRound>(next)) {
@@ -282,8 +310,7 @@ void PartnerAgent::vote_on_load(const Step& s, const VoteOnLoad& v) {
     a.set_reason("scheduled partner, current head");
     JournalVote jv{"load", s.run.plan.run_id, s.turn.index, true, a.SerializeAsString()};
     if (auto st = journal_.put_vote(id, std::move(jv)); !st) {
-      log_once("journal", spdlog::level::err,
-               "cannot write the agent journal: " + st.error().message);
+      journal_failed("cannot write the agent journal: " + st.error().message);
       return;
     }
     journaled = journal_.vote(id);
@@ -304,8 +331,7 @@ void PartnerAgent::delete_refused_candidates(const chain::TrainingState& state) 
       return;
     }
     if (auto st = journal_.mark_deleted(key); !st) {
-      log_once("journal", spdlog::level::err,
-               "cannot write the agent journal: " + st.error().message);
+      journal_failed("cannot write the agent journal: " + st.error().message);
       return;
     }
     log_->info("{}: deleted the candidate blob {}", why, key);
@@ -394,6 +420,7 @@ void PartnerAgent::submit(std::uint64_t height, const chain::TrainingState& stat
   if (stopping_.load()) return;
   const AgentSubmitResult r = sink_.submit(type, payload);
   if (!r.accepted) {
+    metrics_.error(api::AgentErrorKind::submit);
     // Retry at the next block (busy node, full pool); say why once.
     log_once("submit/" + intent + "/" + r.reason, spdlog::level::warn,
              what + ": the node did not take the transaction (" + r.reason +
@@ -421,6 +448,17 @@ void PartnerAgent::log_once(const std::string& key, spdlog::level::level_enum le
                             const std::string& text) {
   if (!logged_.insert(key).second) return;
   log_->log(level, "{}", text);
+}
+
+void PartnerAgent::journal_failed(const std::string& text) {
+  metrics_.error(api::AgentErrorKind::journal);
+  log_once("journal", spdlog::level::err, text);
+}
+
+void PartnerAgent::record_load(const LoadTimings& load) {
+  if (load.kept || load.fetch.store_s + load.fetch.crypto_s + load.deserialize_s <= 0) return;
+  metrics_.step(api::AgentStep::fetch, load.fetch.store_s);
+  metrics_.step(api::AgentStep::open, load.fetch.crypto_s + load.deserialize_s);
 }
 
 void PartnerAgent::append_timing(const std::string& json_line) {
@@ -471,6 +509,7 @@ const LocalData* PartnerAgent::local_data(const chain::TrainingPlan& plan) {
     data_failed_[plan.run_id] = loaded.error().message;
     data_failure_[plan.run_id] =
         training ? data_failure(loaded.error()) : chain::ReadinessFailure::data_unusable;
+    metrics_.error(api::AgentErrorKind::data);
     log_->error(
         "run {}: this node cannot take part: {} (fix the dataset in agent.toml: the next run "
         "reads it again)",

@@ -117,6 +117,7 @@
 #include "learning/model.h"
 #include "agent/agent_data.h"
 #include "agent/agent_journal.h"
+#include "agent/agent_metrics.h"
 #include "agent/agent_sink.h"
 #include "api/config.h"
 #include "agent/model_cache.h"
@@ -178,6 +179,11 @@ class PartnerAgent {
   void step(std::uint64_t height, const chain::TrainingState& state);
 
   const std::filesystem::path& work_dir() const { return options_.training.work_dir; }
+
+  // What it is doing, how long its steps took, its last AUCs and errors
+  // (agent/agent_metrics.h), for the reporter that sends them to the node.
+  // Thread-safe.
+  AgentMetrics& metrics() { return metrics_; }
 
   // The height of the last view the worker finished a step on (0 before the
   // first): everything that view asked for (votes, checks of the store's
@@ -343,6 +349,9 @@ class PartnerAgent {
     double eval_s = 0;
     bool head_measured = false;  // the head was measured in this step
   };
+  // A model fetched and opened (nothing when it was kept in memory), in
+  // metrics_: steps fetch and open.
+  void record_load(const LoadTimings& load);
   // The head model of `run` (or the plan's initial model). Takes the kept
   // model when it is the head (it is kept no longer), else fetches it.
   Result<learning::Model> load_head(const chain::Run& run, LoadTimings* timings);
@@ -374,6 +383,8 @@ class PartnerAgent {
   bool is_voter() const;
   AgentIdentity identity() const { return {options_.member_name, is_voter()}; }
   void log_once(const std::string& key, spdlog::level::level_enum level, const std::string& text);
+  // A failed journal write: counted (errors_total.journal), logged once.
+  void journal_failed(const std::string& text);
   void append_timing(const std::string& json_line);
   std::uint64_t commit_ms(std::uint64_t height) const;
   std::uint64_t latest_height() const;  // the newest height on_committed() was given
@@ -383,6 +394,7 @@ class PartnerAgent {
   AgentTxSink& sink_;
   std::shared_ptr<spdlog::logger> log_;
   HandoffOptions handoff_;
+  AgentMetrics metrics_;  // thread-safe (the worker writes, the reporter reads)
 
   // Worker-thread state.
   AgentJournal journal_;

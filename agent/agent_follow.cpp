@@ -60,6 +60,12 @@ Result<std::unique_ptr<Follower>> Follower::start(FollowerSetup setup,
                                        [self] { return self->latest(); });
   f->api_ready_ = f->api_.get();
   f->agent_->start();
+  // Reports go over a connection of their own (NodeLink::report_metrics):
+  // never in a step's way.
+  f->reporter_ = std::make_unique<AgentMetricsReporter>(
+      f->agent_->metrics(),
+      [link = f->link_.get()](const std::string& body) { return link->report_metrics(body); }, log,
+      AgentMetricsReporter::Options{});
   f->thread_ = std::thread([self] { self->follow(); });
   log->info("partner agent of {} follows {} (its API on {})", setup.config.name,
             setup.config.node_url, api_url);
@@ -70,9 +76,10 @@ Follower::~Follower() { stop(); }
 
 void Follower::stop() {
   if (stopping_.exchange(true)) return;
-  if (link_) link_->interrupt();  // a long-poll may be waiting on the node
+  if (link_) link_->interrupt();  // a long-poll (or a report) may be waiting on the node
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (reporter_) reporter_->stop();
   if (http_) http_->stop();
   if (agent_) agent_->stop();
 }

@@ -1,7 +1,8 @@
 // Follower: the running `baton-agent` (issue 12). It owns the partner agent,
 // its link to the node and its own API, and one thread that follows the
 // node: long-poll GET /agent/state with the last height seen (NodeLink), hand
-// every newer state to PartnerAgent::on_committed. When the node is down or
+// every newer state to PartnerAgent::on_committed; and the agent's metrics
+// reporter (agent/agent_metrics.h), which sends the node its own metrics. When the node is down or
 // restarting (its connection closes under the poll), it keeps polling (at
 // most once a second after failures) and says so once; the agent's journal
 // covers what happened meanwhile. Polls start at least poll_ms apart.
@@ -17,6 +18,7 @@
 
 #include "agent/agent.h"
 #include "agent/agent_api.h"
+#include "agent/agent_metrics.h"
 #include "agent/node_link.h"
 #include "chain/genesis.h"
 #include "api/config.h"
@@ -53,6 +55,7 @@ class Follower {
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<NodeLink> link_;
   std::unique_ptr<PartnerAgent> agent_;
+  std::unique_ptr<AgentMetricsReporter> reporter_;  // reads agent_'s metrics: stopped first
   std::unique_ptr<AgentApi> api_;
   std::atomic<AgentApi*> api_ready_{nullptr};  // api_, once set (read by the HTTP thread)
   std::unique_ptr<api::HttpServer> http_;

@@ -54,8 +54,7 @@ void PartnerAgent::grant_released_models(std::uint64_t height, const chain::Trai
       // never seals a second grant.
       if (auto st = journal_.put_grant({id, g.model_id.hex(), g.sponsor, std::move(*payload)});
           !st) {
-        log_once("journal", spdlog::level::err,
-                 "cannot write the agent journal: " + st.error().message);
+        journal_failed("cannot write the agent journal: " + st.error().message);
         continue;
       }
       journaled = journal_.grant(id);

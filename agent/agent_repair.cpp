@@ -102,6 +102,7 @@ void PartnerAgent::head_load_failed(const Step& s, const Error& e) {
   const std::string key = s.run.plan.run_id + "/" + std::to_string(s.turn.index);
   const bool transient = code == HandoffErrc::store_failed || code == HandoffErrc::io;
   const std::uint32_t attempts = transient ? ++store_failures_["load/" + key] : 1;
+  metrics_.error(api::AgentErrorKind::store);
   failures_[key] = head_load_failure(code, handoff_reason(e), attempts);
   if (transient && attempts < options_.store_attempts) {
     log_->warn("{}: cannot load the head model ({} of {} attempts): {}; retrying at the next block",

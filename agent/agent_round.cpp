@@ -52,6 +52,7 @@ PartnerAgent::Acted PartnerAgent::share_round(const Step& s) {
   const std::uint64_t round = s.turn.index;
   const JournalRound* j = journal_.round(run_id, round, "share");
   if (j == nullptr) {
+    const auto t_share = Clock::now();
     const auto rank = partner_rank(s.run.plan, options_.member_name);
     auto keys = partner_keys(s.run.plan);
     if (!rank || !keys) return Acted::done;  // the ledger validated the plan: not reached
@@ -67,9 +68,9 @@ PartnerAgent::Acted PartnerAgent::share_round(const Step& s) {
     for (const auto& box : dealt.share_boxes) r.add_share_boxes(box);
     for (const auto& c : dealt.self_share_commitments) r.add_self_share_commitments(id_bytes(c));
     for (const auto& c : dealt.key_share_commitments) r.add_key_share_commitments(id_bytes(c));
+    metrics_.step(api::AgentStep::share, seconds_since(t_share));
     if (auto st = journal_.put_round({"share", run_id, round, "", r.SerializeAsString()}); !st) {
-      log_once("journal", spdlog::level::err,
-               "cannot write the agent journal: " + st.error().message);
+      journal_failed("cannot write the agent journal: " + st.error().message);
       return Acted::done;
     }
     j = journal_.round(run_id, round, "share");
@@ -113,6 +114,7 @@ PartnerAgent::Acted PartnerAgent::train_round(const Step& s) {
     auto trained = report ? secagg::blob_floats(learning::serialize(*model))
                           : Result<std::vector<float>>(report.error());
     if (!trained) {
+      metrics_.error(api::AgentErrorKind::training);
       log_once("train/" + s.tag(), spdlog::level::err,
                s.tag() + ": training failed: " + trained.error().message);
       failures_[turn_key] = TurnFailure{chain::LoadFailure::training_failed,
@@ -142,6 +144,7 @@ PartnerAgent::Acted PartnerAgent::train_round(const Step& s) {
     const std::string key = masked_object_key(run_id, round, options_.member_name);
     const auto t_store = Clock::now();
     if (auto st = store_->put(key, object); !st) {
+      metrics_.error(api::AgentErrorKind::store);
       const std::uint32_t attempts = ++store_failures_["upload/" + turn_key];
       failures_[turn_key] =
           TurnFailure{chain::LoadFailure::store_unreachable,
@@ -159,8 +162,7 @@ PartnerAgent::Acted PartnerAgent::train_round(const Step& s) {
     r.set_masked_sha256(id_bytes(chain::sha256(chain::ByteView(object))));
     r.set_weight(weight);
     if (auto st = journal_.put_round({"upload", run_id, round, key, r.SerializeAsString()}); !st) {
-      log_once("journal", spdlog::level::err,
-               "cannot write the agent journal: " + st.error().message);
+      journal_failed("cannot write the agent journal: " + st.error().message);
       return Acted::done;
     }
     append_timing(json{{"run", run_id},
@@ -180,6 +182,10 @@ PartnerAgent::Acted PartnerAgent::train_round(const Step& s) {
                        {"clipped", encoded.clipped},
                        {"non_finite", encoded.non_finite}}
                       .dump());
+    record_load(fetch);
+    metrics_.step(api::AgentStep::train, train_s);
+    metrics_.step(api::AgentStep::seal, mask_s);
+    metrics_.step(api::AgentStep::upload, store_s);
     log_->info("{}: trained {} epochs on {} rows in {:.2f} s, masked {} values in {:.2f} s{}",
                s.tag(), settings.epochs, data->train.rows, train_s, encoded.values.size(), mask_s,
                encoded.clipped + encoded.non_finite > 0
@@ -199,6 +205,7 @@ PartnerAgent::Acted PartnerAgent::reveal_shares(const Step& s) {
   const std::string turn_key = run_id + "/" + std::to_string(round);
   const JournalRound* j = journal_.round(run_id, round, "unmask");
   if (j == nullptr) {
+    const auto t_unmask = Clock::now();
     const auto rank = partner_rank(s.run.plan, options_.member_name);
     if (!rank) return Acted::done;
     const chain::RoundRecord& rr = *s.turn.round;
@@ -228,9 +235,9 @@ PartnerAgent::Acted PartnerAgent::reveal_shares(const Step& s) {
       // ephemeral key's share of one that did not.
       r.add_shares(id_bytes(rr.uploads.contains(dealer) ? opened->self_share : opened->key_share));
     }
+    metrics_.step(api::AgentStep::unmask, seconds_since(t_unmask));
     if (auto st = journal_.put_round({"unmask", run_id, round, "", r.SerializeAsString()}); !st) {
-      log_once("journal", spdlog::level::err,
-               "cannot write the agent journal: " + st.error().message);
+      journal_failed("cannot write the agent journal: " + st.error().message);
       return Acted::done;
     }
     j = journal_.round(run_id, round, "unmask");
@@ -304,6 +311,7 @@ PartnerAgent::Acted PartnerAgent::aggregate_round(const Step& s) {
     const std::uint64_t t_start = wall_ms();
     auto aggregate = compute_round_aggregate(s);
     if (!aggregate) {
+      metrics_.error(api::AgentErrorKind::store);
       const int code = aggregate.error().code;
       const std::uint32_t attempts = ++store_failures_["aggregate/" + turn_key];
       failures_[turn_key] = TurnFailure{
@@ -324,6 +332,7 @@ PartnerAgent::Acted PartnerAgent::aggregate_round(const Step& s) {
                         binding_for(s.run, round, options_.member_name, s.turn.head_before),
                         candidate_recipients(options_.members), keeping_handoff());
     if (!sealed) {
+      metrics_.error(api::AgentErrorKind::store);
       const std::uint32_t attempts = ++store_failures_["seal/" + turn_key];
       failures_[turn_key] =
           upload_failure(static_cast<HandoffErrc>(sealed.error().code),
@@ -348,9 +357,8 @@ PartnerAgent::Acted PartnerAgent::aggregate_round(const Step& s) {
     JournalCandidate jc = journal_candidate(run_id, round, *sealed, s.turn.round->total_weight(),
                                             metrics.dump(), r.SerializeAsString());
     if (auto st = journal_.put_candidate(std::move(jc)); !st) {
-      log_once("journal", spdlog::level::err,
-               "cannot write the agent journal, so the aggregate is not submitted: " +
-                   st.error().message);
+      journal_failed("cannot write the agent journal, so the aggregate is not submitted: " +
+                     st.error().message);
       return Acted::done;
     }
     append_timing(json{{"run", run_id},
@@ -367,6 +375,10 @@ PartnerAgent::Acted PartnerAgent::aggregate_round(const Step& s) {
                        {"crypto_s", sealed->timings.crypto_s},
                        {"blob_bytes", sealed->blob_size}}
                       .dump());
+    metrics_.step(api::AgentStep::fetch, aggregate->fetch_s);
+    metrics_.step(api::AgentStep::aggregate, aggregate->unmask_s);
+    metrics_.step(api::AgentStep::seal, sealed->timings.crypto_s);
+    metrics_.step(api::AgentStep::upload, sealed->timings.store_s);
     log_->info("{}: aggregated {} masked updates (total weight {}) in {:.2f} s", s.tag(),
                contributors.size(), s.turn.round->total_weight(),
                aggregate->fetch_s + aggregate->unmask_s);

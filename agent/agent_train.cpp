@@ -87,6 +87,7 @@ PartnerAgent::Acted PartnerAgent::train_and_save(const Step& s) {
     auto report = learning::train(*model, data->train, settings);
     const double train_s = seconds_since(t_train);
     if (!report) {
+      metrics_.error(api::AgentErrorKind::training);
       log_once("train/" + s.tag(), spdlog::level::err,
                s.tag() + ": training failed: " + report.error().message);
       failures_[turn_key] = TurnFailure{chain::LoadFailure::training_failed,
@@ -112,6 +113,7 @@ PartnerAgent::Acted PartnerAgent::train_and_save(const Step& s) {
                                   binding_for(s.run, s.turn.index, s.turn.partner, s.run.head),
                                   candidate_recipients(options_.members), keeping_handoff());
     if (!sealed) {
+      metrics_.error(api::AgentErrorKind::store);
       const std::uint32_t attempts = ++store_failures_["seal/" + turn_key];
       failures_[turn_key] =
           upload_failure(static_cast<HandoffErrc>(sealed.error().code),
@@ -148,9 +150,8 @@ PartnerAgent::Acted PartnerAgent::train_and_save(const Step& s) {
     JournalCandidate jc = journal_candidate(run_id, s.turn.index, *sealed, data->train.rows,
                                             metrics.dump(), r.SerializeAsString());
     if (auto st = journal_.put_candidate(std::move(jc)); !st) {
-      log_once("journal", spdlog::level::err,
-               "cannot write the agent journal, so the candidate is not submitted: " +
-                   st.error().message);
+      journal_failed("cannot write the agent journal, so the candidate is not submitted: " +
+                     st.error().message);
       return Acted::done;
     }
     json t{{"run", run_id},
@@ -174,6 +175,10 @@ PartnerAgent::Acted PartnerAgent::train_and_save(const Step& s) {
            {"epsilon_turn_micro", privacy->spend.epsilon_turn_micro},
            {"epsilon_total_micro", privacy->spend.epsilon_total_micro}};
     append_timing(t.dump());
+    record_load(fetch);
+    metrics_.step(api::AgentStep::train, train_s);
+    metrics_.step(api::AgentStep::seal, serialize_s + sealed->timings.crypto_s);
+    metrics_.step(api::AgentStep::upload, sealed->timings.store_s);
     log_->info("{}: trained {} epochs on {} rows in {:.2f} s{}; final training loss {:.4f}",
                s.tag(), settings.epochs, data->train.rows, train_s,
                data->labels_flipped ? " (labels flipped)" : "",

@@ -34,6 +34,7 @@ const Evaluation* PartnerAgent::head_evaluation(const chain::Run& run, LoadTimin
   if (model == nullptr) {
     auto loaded = load_head(run, timings);
     if (!loaded) {
+      metrics_.error(api::AgentErrorKind::store);
       log_once("head/" + key, spdlog::level::err,
                "cannot load the head model of run " + run.plan.run_id +
                    " to vote: " + loaded.error().message);
@@ -190,8 +191,8 @@ void PartnerAgent::record_save_vote(const Step& s, const SaveVote& vote, const M
   const chain::pb::ModelVote mv = model_vote(s.run.plan.run_id, id, vote);
   JournalVote jv{"save", s.run.plan.run_id, s.turn.index, vote.approve, mv.SerializeAsString()};
   if (auto st = journal_.put_vote(id, std::move(jv)); !st) {
-    log_once("journal", spdlog::level::err,
-             "cannot write the agent journal, so the vote is not submitted: " + st.error().message);
+    journal_failed("cannot write the agent journal, so the vote is not submitted: " +
+                   st.error().message);
     return;
   }
   json t{{"run", s.run.plan.run_id},
@@ -211,6 +212,13 @@ void PartnerAgent::record_save_vote(const Step& s, const SaveVote& vote, const M
          {"auc_candidate_ppm", vote.auc_candidate_ppm},
          {"auc_head_ppm", vote.auc_head_ppm}};
   append_timing(t.dump());
+  record_load(m.load);
+  if (m.eval_s > 0) metrics_.step(api::AgentStep::evaluate, m.eval_s);
+  const std::uint64_t t_end = wall_ms();
+  metrics_.step(api::AgentStep::vote,
+                t_end > m.t_start_ms ? static_cast<double>(t_end - m.t_start_ms) / 1e3 : 0.0);
+  if (m.measure.auc_candidate || m.head_measured)
+    metrics_.evaluated(m.measure.auc_candidate, m.measure.auc_head);
   if (!m.measure.auc_candidate) {
     log_->info("{}: voted reject on {}'s candidate: {}", s.tag(), s.turn.partner, vote.reason);
   } else {

@@ -51,8 +51,11 @@ Result<std::unique_ptr<NodeLink>> NodeLink::open(const std::string& node_url, st
   if (!follow) return follow.error();
   auto send = api::HttpClient::connect_to(node_url, std::chrono::seconds(10), cert_sha256);
   if (!send) return send.error();
+  auto report = api::HttpClient::connect_to(node_url, kReportTimeout, cert_sha256);
+  if (!report) return report.error();
   if (url->scheme != Scheme::unix_socket) {
-    for (auto* c : {follow->get(), send->get()}) c->set_header("Authorization", "Bearer " + token);
+    for (auto* c : {follow->get(), send->get(), report->get()})
+      c->set_header("Authorization", "Bearer " + token);
   }
   // The node reads the announced (loopback) URL on its own host: announce it
   // only from the same host, or the node would send its token to whatever
@@ -60,7 +63,7 @@ Result<std::unique_ptr<NodeLink>> NodeLink::open(const std::string& node_url, st
   const bool same_host = url->scheme == Scheme::unix_socket || api::is_loopback_host(url->host);
   if (!agent_api.empty() && same_host) (*follow)->set_header("X-Baton-Agent-Api", agent_api);
   return std::unique_ptr<NodeLink>(
-      new NodeLink(std::move(*follow), std::move(*send), std::move(genesis)));
+      new NodeLink(std::move(*follow), std::move(*send), std::move(*report), std::move(genesis)));
 }
 
 Result<std::optional<NodeView>> NodeLink::poll(std::uint64_t after) {
@@ -97,6 +100,14 @@ AgentSubmitResult NodeLink::submit(chain::pb::TxType type, std::string payload) 
   out.accepted = r->status == 202 && j.is_object() && j.value("accepted", false);
   if (!out.accepted) out.reason = reply_error(*r);
   return out;
+}
+
+Status NodeLink::report_metrics(const std::string& body) {
+  std::lock_guard lock(report_mutex_);
+  auto r = report_->request("POST", "/agent/metrics", body);
+  if (!r) return r.error();
+  if (r->status != 204) return make_error("the node refused the report: " + reply_error(*r));
+  return {};
 }
 
 }  // namespace baton::agent

@@ -2,7 +2,8 @@
 // It follows the node's committed training state (GET /agent/state, a
 // long-poll with the last height seen: the node answers when a newer block
 // commits, or 204 after kLongPollMs) and has the node sign and submit the agent's
-// transactions (POST /agent/tx), both with the node's admin token.
+// transactions (POST /agent/tx), both with the node's admin token, and
+// reports the agent's own metrics (POST /agent/metrics, issue 17).
 //
 // Why the node signs (docs/OPERATIONS.md, "The partner agent"): the member's
 // Ed25519 key is also its consensus key; it stays on the node's host, and
@@ -16,7 +17,8 @@
 // sent there). open() refuses http:// off loopback.
 //
 // Threads: poll() from one thread (the follower), submit() from another (the
-// agent's worker); each has its own connection. interrupt() from any.
+// agent's worker), report_metrics() from a third (agent/agent_metrics.h);
+// each has its own connection. interrupt() from any.
 #pragma once
 
 #include <chrono>
@@ -57,21 +59,34 @@ class NodeLink final : public AgentTxSink {
   // when the node cannot be reached (or restarted meanwhile: its connection
   // closed), refuses the token, or sends a state that does not decode.
   Result<std::optional<NodeView>> poll(std::uint64_t after);
-  // Ends a poll in progress at once, and every later one (the follower is
-  // stopping). Thread-safe.
-  void interrupt() { follow_->cancel(); }
+  // Ends a poll or report in progress at once, and every later one (the
+  // agent is stopping). Thread-safe.
+  void interrupt() {
+    follow_->cancel();
+    report_->cancel();
+  }
+
+  // Sends the agent's report of its own work (api/agent_report.h); an error
+  // when the node is unreachable (within kReportTimeout) or refuses it.
+  Status report_metrics(const std::string& body);
+  static constexpr std::chrono::milliseconds kReportTimeout{5'000};
 
   AgentSubmitResult submit(chain::pb::TxType type, std::string payload) override;
 
  private:
   NodeLink(std::unique_ptr<api::HttpClient> follow, std::unique_ptr<api::HttpClient> send,
-           chain::Genesis genesis)
-      : follow_(std::move(follow)), send_(std::move(send)), genesis_(std::move(genesis)) {}
+           std::unique_ptr<api::HttpClient> report, chain::Genesis genesis)
+      : follow_(std::move(follow)),
+        send_(std::move(send)),
+        report_(std::move(report)),
+        genesis_(std::move(genesis)) {}
 
   std::mutex follow_mutex_;
   std::unique_ptr<api::HttpClient> follow_;
   std::mutex send_mutex_;
   std::unique_ptr<api::HttpClient> send_;
+  std::mutex report_mutex_;
+  std::unique_ptr<api::HttpClient> report_;
   const chain::Genesis genesis_;
 };
 

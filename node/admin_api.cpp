@@ -66,6 +66,7 @@ api::HttpAnswer AdminApi::handle(const api::HttpRequest& request) {
     if (auto refused = refuse_without_token(request)) return *refused;
     if (get && path == "/agent/state") return agent_state(request);
     if (path == "/agent/tx" && request.method == "POST") return agent_tx(request);
+    if (path == "/agent/metrics" && request.method == "POST") return agent_report(request);
     if (path == "/models/repair" && (get || request.method == "POST"))
       return forward_to_agent(request);
     return error(404, "no such endpoint: " + std::string(path));
@@ -242,7 +243,9 @@ api::HttpResponse AdminApi::consortium_schema(std::string_view schema_id) {
 }
 
 api::HttpResponse AdminApi::metrics() {
-  return {200, "text/plain; version=0.0.4", node_.metrics_text()};
+  return {200, "text/plain; version=0.0.4",
+          node_.metrics_text() +
+              agent_metrics_.prometheus_text(settings_.node_name, AgentMetricsBoard::Clock::now())};
 }
 
 }  // namespace baton::node

@@ -57,6 +57,13 @@
 //                            node signs the payload with its key and next
 //                            nonce and submits it; replies as POST /tx. Only
 //                            the five agent transaction types.
+//   POST /agent/metrics     body: the agent's report of its own work
+//                            (api/agent_report.h: one flat JSON object of
+//                            known names, at most kMaxAgentReportBytes).
+//                            204 when kept (it replaces the last one and
+//                            shows in GET /metrics as baton_agent_*,
+//                            node/agent_metrics.h); 413 when too large; 400
+//                            {"error"} for an unknown name or a bad value.
 //
 // [token]: needs "Authorization: Bearer TOKEN" with the node's admin token
 // (api/admin_token.h), else 401 {"error","token_file"}. Over the Unix
@@ -88,6 +95,7 @@
 #include "api/admin_access.h"
 #include "node/admin_node.h"
 #include "node/agent_forward.h"
+#include "node/agent_metrics.h"
 #include "node/console.h"
 #include "api/config.h"
 #include "api/http_server.h"
@@ -140,6 +148,7 @@ class AdminApi {
   // 200 with the agent view's bytes when it is above `after`, else nothing.
   std::optional<api::HttpResponse> agent_state_above(std::uint64_t after);
   api::HttpResponse agent_tx(const api::HttpRequest& request);
+  api::HttpResponse agent_report(const api::HttpRequest& request);
   api::HttpAnswer forward_to_agent(const api::HttpRequest& request);
   // Whether `request` may use a token-protected endpoint; the refusal when not.
   std::optional<api::HttpResponse> refuse_without_token(const api::HttpRequest& request) const;
@@ -153,6 +162,8 @@ class AdminApi {
   std::string agent_api_;
   AgentForwards forwards_;
   Console console_;  // /console/... (node/console.h)
+  // The partner agent's last report (POST /agent/metrics), in GET /metrics.
+  AgentMetricsBoard agent_metrics_;
   // The last 200 of GET /agent/state: its height and body, shared by every
   // long-poll woken by the same commit. HTTP thread only.
   std::uint64_t encoded_height_ = 0;

@@ -1,6 +1,7 @@
 // The admin API's endpoints for the partner agent (issue 12): the committed
-// training state it follows, the transactions it has this node sign, and the
-// model endpoints it serves itself, forwarded (node/admin_api.h).
+// training state it follows, the transactions it has this node sign, its
+// report of its own work (issue 17), and the model endpoints it serves
+// itself, forwarded (node/admin_api.h).
 #include <algorithm>
 #include <charconv>
 
@@ -10,6 +11,7 @@
 #include "chain/transaction.h"
 #include "node/admin_api.h"
 #include "api/admin_token.h"
+#include "api/agent_report.h"
 #include "api/http_client.h"
 #include "api/http_json.h"
 
@@ -119,6 +121,24 @@ api::HttpResponse AdminApi::agent_tx(const api::HttpRequest& request) {
   }
   const int code = (out.busy || out.pool_full) ? 503 : 400;
   return reply(code, json{{"accepted", false}, {"hash", out.hash.hex()}, {"error", out.reason}});
+}
+
+// The agent's report of its own work (api/agent_report.h): kept whole or
+// refused whole. Whatever it says, it lands in this node's agent series only
+// (the `node` label is this node's name, never the report's).
+api::HttpResponse AdminApi::agent_report(const api::HttpRequest& request) {
+  if (request.body.size() > api::kMaxAgentReportBytes) {
+    agent_metrics_.refused();
+    return error(
+        413, "an agent report has at most " + std::to_string(api::kMaxAgentReportBytes) + " bytes");
+  }
+  auto report = api::parse_agent_report(request.body);
+  if (!report) {
+    agent_metrics_.refused();
+    return error(400, report.error().message);
+  }
+  agent_metrics_.accept(std::move(*report), AgentMetricsBoard::Clock::now());
+  return api::HttpResponse{204, "application/json", {}};
 }
 
 // Off the server's thread: node/agent_forward.h.

@@ -4,6 +4,22 @@
 
 namespace baton::node {
 
+std::string escape_label_value(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
+  }
+  return out;
+}
+
 std::string Metrics::prometheus_text(const std::string& node) const {
   std::ostringstream out;
   const std::string label = "{node=\"" + node + "\"}";

@@ -6,8 +6,12 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace baton::node {
+
+// A Prometheus label value escaped for the text format 0.0.4 (\\, \", \n).
+std::string escape_label_value(std::string_view value);
 
 struct Metrics {
   std::atomic<std::uint64_t> height{0};

@@ -7,25 +7,12 @@
 #include <string_view>
 #include <vector>
 
+#include "node/metrics.h"
+
 namespace baton::node {
 namespace {
 
-// Prometheus label value escaping (text format 0.0.4).
-std::string escape_label(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  return out;
-}
+std::string escape_label(std::string_view value) { return escape_label_value(value); }
 
 // The run a reader means: the active run, else the last one started (the
 // later start height; the greater id on a tie, as the map orders them).

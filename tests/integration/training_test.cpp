@@ -21,6 +21,7 @@
 #include "learning/model.h"
 #include "agent/agent_keys.h"
 #include "agent/model_handoff.h"
+#include "api/http_client.h"
 #include "api/training_json.h"
 #include "tests/integration/run_plans.h"
 #include "chain/block.h"
@@ -400,6 +401,22 @@ struct TrainingNet {
   }
 };
 
+// GET /metrics of node `n` (it needs no token); "" when it does not answer.
+std::string metrics_of(const TestNode& n) {
+  auto c = api::HttpClient::connect_to(n.admin_url, 10s, n.admin_cert_sha256);
+  if (!c) return "";
+  auto r = (*c)->get("/metrics");
+  return r && r->status == 200 ? r->body : "";
+}
+
+// The value of the sample `series` (name and labels as rendered) in a
+// Prometheus text, or -1 when it has none.
+double sample(const std::string& text, const std::string& series) {
+  const auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
 TEST(Training, RunFinishesWhenAPartnerIsKilledDuringItsTurn) {
   // 400 epochs: about a second of training per turn, so the kill lands inside it.
   // The agents reach their nodes over the admin API's Unix socket.
@@ -448,6 +465,45 @@ TEST(Training, RunFinishesWhenAPartnerIsKilledDuringItsTurn) {
   // The restarted node caught up and agrees.
   const std::uint64_t target = t.net->height(0);
   EXPECT_TRUE(wait_until([&] { return t.net->height(victim) >= target; }, 30s));
+
+  // Each agent reported its own work to its batond (issue 17), over the Unix
+  // socket here: hospital-a trained turn 0, and the voters' votes took time.
+  const auto series = [](const std::string& node, const std::string& labels) {
+    return "{node=\"" + node + "\"" + labels + "}";
+  };
+  std::string text;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        text = metrics_of(t.net->nodes()[0]);
+        return sample(text, "baton_agent_step_seconds" +
+                                series("hospital-a", ",run=\"kill\",step=\"train\"")) > 0;
+      },
+      30s))
+      << text;
+  EXPECT_EQ(sample(text, "baton_agent_up" + series("hospital-a", "")), 1) << text;
+  EXPECT_GE(sample(text, "baton_agent_steps_total" + series("hospital-a", ",step=\"train\"")), 1);
+  EXPECT_GT(
+      sample(text, "baton_agent_step_seconds_total" + series("hospital-a", ",step=\"train\"")), 0);
+  double votes = 0;
+  for (int i = 0; i < 3; ++i) {  // hospital-d's agent was restarted: its counts start again
+    const std::string name = t.net->nodes()[i].name;
+    std::string m;
+    (void)wait_until(
+        [&] {
+          m = metrics_of(t.net->nodes()[i]);
+          return sample(m, "baton_agent_steps_total" + series(name, ",step=\"vote\"")) >= 1;
+        },
+        10s);
+    const double n = sample(m, "baton_agent_steps_total" + series(name, ",step=\"vote\""));
+    if (n < 1) continue;  // the quorum was in before this one voted
+    votes += n;
+    EXPECT_GT(sample(m, "baton_agent_step_seconds" + series(name, ",run=\"kill\",step=\"vote\"")),
+              0)
+        << m;
+    EXPECT_GT(sample(m, "baton_agent_step_seconds_total" + series(name, ",step=\"vote\"")), 0);
+    EXPECT_GE(sample(m, "baton_agent_last_auc" + series(name, ",run=\"kill\",model=\"head\"")), 0);
+  }
+  EXPECT_GE(votes, 3) << "turns 1 to 3 had at least one voter each";
   ASSERT_TRUE(t.net->down());
   expect_identical_verified_ledgers(t.ledgers());
 }

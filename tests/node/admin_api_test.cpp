@@ -129,7 +129,10 @@ TEST(AdminApiRouting, AnswersEachEndpointAndRefusesUnknownPathsAndMethods) {
 
   const api::HttpResponse metrics = now(api, request("GET", "/metrics"));
   EXPECT_EQ(metrics.status, 200);
-  EXPECT_EQ(metrics.body, "baton_height 3\n");
+  // The node's series, then its partner agent's (none reported yet).
+  EXPECT_TRUE(metrics.body.starts_with("baton_height 3\n")) << metrics.body;
+  EXPECT_NE(metrics.body.find("\nbaton_agent_up{node=\"hospital-a\"} 0\n"), std::string::npos)
+      << metrics.body;
   EXPECT_EQ(now(api, request("GET", "/training")).status, 503);  // no state loaded yet
   node.commit(3);
   EXPECT_EQ(now(api, request("GET", "/training")).status, 200);
@@ -252,6 +255,60 @@ TEST(AdminApiRouting, AgentTxSignsOnlyTheAgentsTypesWithHexPayloads) {
   EXPECT_EQ(post(R"({"type": "TX_RELEASE_ESCROW", "payload_hex": "00"})").status, 400);
   EXPECT_EQ(post(R"({"type": "TX_TRANSFER", "payload_hex": "00"})").status, 400);
   EXPECT_EQ(node.signed_payloads.size(), 5u);
+}
+
+// POST /agent/metrics (issue 17) played by a hostile agent, or a stranger:
+// no token, off loopback, too large, unknown names, bad values, another
+// node's name. Only a good report shows in /metrics, under this node's name.
+TEST(AdminApiRouting, AgentMetricsTakeOnlyTheTokenHoldersBoundedReportForThisNode) {
+  MemoryAdminNode node;
+  AdminApi api(node, settings());
+  auto post = [&](const std::string& body, bool token = true) {
+    api::HttpRequest r = request("POST", "/agent/metrics", body, "application/json");
+    return now(api, token ? with_token(r) : r);
+  };
+  auto metrics = [&] { return now(api, request("GET", "/metrics")).body; };
+  const std::string good =
+      R"({"activity":"voting","run":"study-1","turn":2,"step_seconds.vote":1.5,)"
+      R"("steps_total.vote":1,"step_seconds_total.vote":1.5})";
+
+  EXPECT_EQ(post(good, /*token=*/false).status, 401);
+  MemoryAdminNode far_node;
+  AdminApi far(far_node, settings("0.0.0.0"));
+  EXPECT_EQ(
+      now(far, with_token(request("POST", "/agent/metrics", good, "application/json"))).status,
+      403);
+  EXPECT_EQ(now(api, with_token(request("GET", "/agent/metrics"))).status, 404);
+  EXPECT_NE(metrics().find("baton_agent_up{node=\"hospital-a\"} 0"), std::string::npos);
+
+  const std::string huge = R"({"run":")" + std::string(64 * 1024, 'x') + R"("})";
+  EXPECT_EQ(post(huge).status, 413);
+  EXPECT_EQ(post("[]").status, 400);
+  EXPECT_EQ(post(R"({"node":"hospital-b","steps_total.vote":1})").status, 400);
+  EXPECT_EQ(post(R"({"baton_height":99})").status, 400);
+  EXPECT_EQ(post(R"({"step_seconds.vote":-1})").status, 400);
+  EXPECT_EQ(post(R"({"step_seconds.vote":NaN})").status, 400);
+  EXPECT_EQ(post(R"({"run":"x\"} 1\nbaton_halted{node=\"hospital-a\"} 0 #"})").status, 400);
+  const api::HttpResponse unknown = post(R"({"steps_total.mine":1})");
+  EXPECT_NE(error_of(unknown).find("unknown step"), std::string::npos) << unknown.body;
+  std::string text = metrics();
+  EXPECT_EQ(text.find("baton_agent_steps_total"), std::string::npos) << "nothing was kept";
+  EXPECT_NE(text.find("baton_agent_reports_refused_total{node=\"hospital-a\"} 8"),
+            std::string::npos)
+      << text;
+
+  EXPECT_EQ(post(good).status, 204);
+  text = metrics();
+  EXPECT_TRUE(text.starts_with("baton_height 3\n")) << "after the node's own series";
+  EXPECT_NE(text.find("baton_agent_up{node=\"hospital-a\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("baton_agent_state{node=\"hospital-a\",activity=\"voting\"} 1"),
+            std::string::npos);
+  EXPECT_NE(
+      text.find("baton_agent_step_seconds{node=\"hospital-a\",run=\"study-1\",step=\"vote\"} 1.5"),
+      std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("hospital-b"), std::string::npos);
+  EXPECT_NE(text.find("baton_agent_reports_total{node=\"hospital-a\"} 1"), std::string::npos);
 }
 
 TEST(AdminApiRouting, TheAgentAnnouncesOnlyALoopbackApiAndModelsGoNowhereWithoutOne) {
