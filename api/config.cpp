@@ -98,6 +98,44 @@ Status check_unknown_keys(const toml::table& t, const std::set<std::string, std:
   return {};
 }
 
+// [p2p] (issue 18): only [p2p.dial], member name -> "host:port". Bounded: a
+// genesis has far fewer members than kMaxDialOverrides.
+Status parse_p2p_section(const toml::table& root, const fs::path& path,
+                         std::map<std::string, HostPort, std::less<>>& dial) {
+  constexpr std::size_t kMaxDialOverrides = 1024;
+  constexpr std::size_t kMaxMemberName = 128;
+  const toml::node* n = root.get("p2p");
+  if (n == nullptr) return {};
+  const auto* t = n->as_table();
+  if (t == nullptr) return config_error(path, "'p2p' must be a table ([p2p.dial])");
+  if (auto s = check_unknown_keys(*t, {"dial"}, "p2p", path); !s) return s;
+  const toml::node* d = t->get("dial");
+  if (d == nullptr) return {};
+  const auto* entries = d->as_table();
+  if (entries == nullptr) {
+    return config_error(path, "'p2p.dial' must be a table of member = \"host:port\" ([p2p.dial])");
+  }
+  if (entries->size() > kMaxDialOverrides) {
+    return config_error(path, "'p2p.dial' has " + std::to_string(entries->size()) +
+                                  " entries; at most " + std::to_string(kMaxDialOverrides));
+  }
+  for (const auto& [k, v] : *entries) {
+    const std::string name(k.str());
+    if (name.empty() || name.size() > kMaxMemberName) {
+      return config_error(path, "'p2p.dial' names a member of " + std::to_string(name.size()) +
+                                    " characters; use the genesis member's name");
+    }
+    const auto* text = v.as_string();
+    if (text == nullptr) {
+      return config_error(path, "'p2p.dial." + name + "' must be a string \"host:port\"");
+    }
+    auto hp = parse_host_port(text->get());
+    if (!hp) return config_error(path, "'p2p.dial." + name + "': " + hp.error().message);
+    dial.emplace(name, *hp);
+  }
+  return {};
+}
+
 // [store], [training] and [model_cache]: what a partner agent reads (from
 // agent.toml; node.toml still accepts them, see config.h).
 // [admin_api]'s TLS and Unix socket keys.
@@ -412,7 +450,7 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
           root,
           {"name", "key_file", "genesis_file", "data_dir", "p2p_listen", "admin_listen",
            "admin_token_file", "log_level", "log_file", "consensus", "mempool", "admin_api",
-           "store", "training", "model_cache", "ledger"},
+           "store", "training", "model_cache", "ledger", "p2p"},
           {}, config_path);
       !s) {
     return s.error();
@@ -471,6 +509,8 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
     cfg.admin_token_file = resolve(
         base_dir, v->has_value() && !(*v)->empty() ? **v : std::string(kDefaultAdminTokenFile));
   }
+
+  if (auto s = parse_p2p_section(root, config_path, cfg.p2p_dial); !s) return s.error();
 
   constexpr std::int64_t kMaxTimeout = 10 * 60 * 1000;
   if (const toml::node* n = root.get("consensus")) {

@@ -11,6 +11,12 @@
 //   log_level    = "info"                # trace|debug|info|warn|error|off
 //   log_file     = ""                    # empty: stderr
 //
+//   [p2p.dial]       # optional (issue 18): dial a member here instead of its
+//   hospital-b = "10.8.0.2:26656"        # genesis p2p_address (NAT, VPN gateway,
+//                                        # TCP proxy); the handshake still checks
+//                                        # its genesis key, so a wrong address
+//                                        # only fails to connect
+//
 //   [consensus]      # optional; each key overrides the genesis default
 //   timeout_propose_ms, timeout_prevote_ms, timeout_precommit_ms,
 //   timeout_delta_ms (every step's per-round increase), timeout_commit_ms
@@ -99,6 +105,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -239,6 +246,9 @@ struct NodeConfig {
   std::filesystem::path admin_token_file;  // default: admin.token beside the config
   LogLevel log_level = LogLevel::info;
   std::filesystem::path log_file;  // empty: stderr
+  // [p2p.dial]: genesis member name -> the address dialled instead of its
+  // genesis p2p_address. Names are checked against the genesis at start.
+  std::map<std::string, HostPort, std::less<>> p2p_dial;
   ConsensusOverrides consensus;
   MempoolLimits mempool;
   LedgerConfig ledger;

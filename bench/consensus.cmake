@@ -6,4 +6,4 @@ add_executable(baton-bench-consensus ${CMAKE_CURRENT_LIST_DIR}/consensus_bench.c
 target_link_libraries(baton-bench-consensus PRIVATE baton_api nlohmann_json::nlohmann_json Threads::Threads)
 target_compile_definitions(baton-bench-consensus PRIVATE BATON_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
                                                          BATON_BIN_DIR="${CMAKE_RUNTIME_OUTPUT_DIRECTORY}")
-add_dependencies(baton-bench-consensus baton batond)
+add_dependencies(baton-bench-consensus baton batond baton-linkem)

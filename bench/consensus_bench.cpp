@@ -16,6 +16,11 @@
 //   baton-bench-consensus [--nodes 4] [--latency-txs 200] [--gap-ms 50]
 //                         [--load-s 20] [--clients 4] [--dir DIR]
 //                         [--memory-s 600 --rate 300 [--sample-s 10]]
+//                         [--wan D[:J[:L]]] [--wan-node NAME=D[:J[:L]] ...]
+// --wan / --wan-node put every pair of nodes behind baton-linkem (testnet.sh
+// --wan: D ms one-way delay, +-J ms jitter, L % loss as TCP retransmission
+// stalls; docs/OPERATIONS.md "Emulated WAN links"), and the latency line
+// adds the floor: three one-way delays (propose, prevote, precommit).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -266,12 +271,13 @@ int main(int argc, char** argv) {
   baton::bench::answer_help(
       argc, argv,
       "usage: baton-bench-consensus [--nodes N] [--latency-txs K] [--gap-ms MS] [--load-s S] "
-      "[--clients C] [--dir DIR] [--memory-s S] [--rate R] [--sample-s S]\nStarts real batond "
+      "[--clients C] [--dir DIR] [--memory-s S] [--rate R] [--sample-s S] [--wan D[:J[:L]]] "
+      "[--wan-node NAME=D[:J[:L]]]\nStarts real batond "
       "processes on loopback (deploy/testnet.sh) and prints commit latency, throughput and memory; "
       "asserts nothing.\n");
   int nodes_n = 4, latency_txs = 200, gap_ms = 50, load_s = 20, clients = 4;
   int memory_s = 0, rate = 300, sample_s = 10;
-  std::string dir;
+  std::string dir, wan, wan_args;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
     if (a == "--nodes")
@@ -292,7 +298,18 @@ int main(int argc, char** argv) {
       rate = std::stoi(v);
     else if (a == "--sample-s")
       sample_s = std::stoi(v);
-    else {
+    else if (a == "--wan" || a == "--wan-node") {
+      // Passed to testnet.sh; it checks the format. No shell quoting needed
+      // for what it accepts (digits, ':', '.', '=' and node names).
+      if (v.find_first_not_of(
+              "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:.=_-") !=
+          std::string::npos) {
+        std::cerr << a << " " << v << ": only names, digits, ':', '.', '=' are allowed\n";
+        return 2;
+      }
+      if (a == "--wan") wan = v;
+      wan_args += " " + a + " " + v;
+    } else {
       std::cerr << "unknown option " << a << "\n";
       return 2;
     }
@@ -308,7 +325,7 @@ int main(int argc, char** argv) {
   const std::string env =
       "BATON_BIN_DIR=" + std::string(bin_env != nullptr ? bin_env : BATON_BIN_DIR) + " ";
   if (std::system((env + script + " up --nodes " + std::to_string(nodes_n) + " --dir " + dir +
-                   " >/dev/null")
+                   wan_args + " >/dev/null")
                       .c_str()) != 0) {
     std::cerr << "testnet.sh up failed\n";
     return 1;
@@ -365,6 +382,14 @@ int main(int argc, char** argv) {
         "light load (1 tx / %d ms): %zu of %zu committed, commit latency p50 %.1f ms, p99 %.1f "
         "ms\n",
         gap_ms, lat.size(), sent.size(), percentile(lat, 0.5), percentile(lat, 0.99));
+    if (!wan.empty()) {
+      // The floor: propose, prevote, precommit, one one-way delay each (plus
+      // one more when the tx must first reach another node's proposer).
+      const int delay_ms = std::stoi(wan.substr(0, wan.find(':')));
+      std::printf(
+          "  WAN %s: floor 3 x %d ms = %d ms (4 x = %d ms when the proposer is another node)\n",
+          wan.c_str(), delay_ms, 3 * delay_ms, 4 * delay_ms);
+    }
   }
 
   // --- sustained load: throughput and memory ---

@@ -18,6 +18,8 @@ set(BATON_LINKS_batond baton_node)
 set(BATON_LINKS_baton-agent baton_agent)
 set(BATON_LINKS_baton baton_chain baton_storage baton_consensus baton_api baton_learning_core)
 set(BATON_LINKS_baton-learn baton_chain baton_storage baton_learning baton_agent)
+set(BATON_LINKS_baton_linkem "")
+set(BATON_LINKS_baton-linkem baton_linkem)
 
 # The libraries of ours `target` links directly, PUBLIC or PRIVATE.
 function(baton_direct_links target out)
@@ -33,7 +35,8 @@ endfunction()
 
 function(baton_check_link_graph)
   set(checked baton_chain baton_storage baton_consensus baton_p2p baton_secagg baton_learning_core
-              baton_learning baton_api baton_node baton_agent batond baton-agent baton baton-learn)
+              baton_learning baton_api baton_node baton_agent batond baton-agent baton baton-learn
+              baton_linkem baton-linkem)
   foreach(target IN LISTS checked)
     if(NOT TARGET ${target})
       continue()  # not configured (e.g. -DBATON_WITH_TORCH=OFF)

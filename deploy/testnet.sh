@@ -10,12 +10,16 @@
 #                            [--model-check-s S]
 #                            [--agent-link http|https|unix] [--balance NAME=N ...]
 #                            [--sponsor NAME] [--no-start]
+#                            [--wan DELAY_MS[:JITTER_MS[:LOSS_PCT]]]
+#                            [--wan-node NAME=DELAY_MS[:JITTER_MS[:LOSS_PCT]] ...]
 #   deploy/testnet.sh start     --dir D --node NAME [--only batond|agent]  # (re)start one node
 #   deploy/testnet.sh start-all --dir D              # start every node that is not running
 #   deploy/testnet.sh stop   --dir D --node NAME [--kill] [--only batond|agent]
 #                                                    # SIGTERM (or SIGKILL)
 #   deploy/testnet.sh down   --dir D [--kill]        # stop every node
 #   deploy/testnet.sh status --dir D                 # one line per node: name, height, tip
+#   deploy/testnet.sh wan    --dir D COMMAND...      # a baton-linkem control line
+#                                                    # (status, cut, heal, set; see below)
 #
 # `up` makes keys (`baton keygen`), a genesis (`baton genesis init`; the first
 # node is the admin), one node.toml per node with LAN-tuned timeouts, starts
@@ -74,6 +78,24 @@
 #                   docs/PROTOCOL.md "Accounts and escrow"); repeatable
 #   --sponsor NAME  one more member, with keys in D/keys and role "sponsor"
 #                   (power 0, no node, no data): it funds and releases runs
+# Real-network conditions (issue 18), without kernel netem:
+#   --wan D[:J[:L]]  one baton-linkem process (tools/linkem/main.cpp) relays
+#                   every directed pair of nodes through a link "A>B" (A
+#                   dials B) with D ms one-way delay, +-J ms jitter and L %
+#                   loss (a lost chunk is delivered one TCP retransmission
+#                   timeout late: 200 ms + the round trip), both directions
+#                   of each connection; every node.toml gets [p2p.dial]
+#                   entries pointing at its links. D/linkem.links lists the
+#                   links, D/linkem.log is its output, D/linkem.control its
+#                   control address. `down` stops it, `start`/`start-all`
+#                   start it when it is not running.
+#   --wan-node N=D[:J[:L]]  links to and from node N get this profile instead
+#                   (a link between two such nodes: the one with more
+#                   delay); implies linkem for every pair; repeatable
+#   wan --dir D cut A>C C>A ...   closes those links' connections and refuses
+#                   new ones (a partition); `heal NAME...|*` ends it;
+#                   `set NAME...|* delay_ms=N [jitter_ms=N] [loss_pct=X]`
+#                   changes links at run time; `status` lists every link
 # Binaries come from $BATON_BIN_DIR (default: build/bin of this checkout).
 set -euo pipefail
 
@@ -82,15 +104,17 @@ BIN="${BATON_BIN_DIR:-$ROOT/build/bin}"
 BATON="$BIN/baton"
 BATOND="$BIN/batond"
 AGENT="$BIN/baton-agent"
+LINKEM="$BIN/baton-linkem"
 
 die() { echo "testnet.sh: $*" >&2; exit 1; }
-usage() { sed -n '2,72p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,99p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 cmd="${1:-}"; [[ -n "$cmd" ]] || usage; shift
 NODES=""; DIR=""; NODE=""; CHAIN_ID="baton-testnet"; KILL=0; EMPTY_MS=1000; IDLE_MS=
 NAMES=""; PLAN=""; STORE=""; STORE_ENDPOINT=""; DATA=""; MALICIOUS=""; OVERSPEND=""; DROP_OUT=""; START=1
 TORCH_THREADS=1
 MODEL_CHECK_S=""; ONLY=""; AGENT_LINK=http; BALANCES=(); SPONSOR=""
+WAN=""; WAN_NODES=(); WAN_ARGS=()
 need() { [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value (see --help)"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -115,9 +139,11 @@ while [[ $# -gt 0 ]]; do
     --balance) need "$@"; BALANCES+=(--balance "$2"); shift ;;
     --sponsor) need "$@"; SPONSOR="$2"; shift ;;
     --no-start) START=0 ;;
+    --wan) need "$@"; WAN="$2"; shift ;;
+    --wan-node) need "$@"; WAN_NODES+=("$2"); shift ;;
     --kill) KILL=1 ;;
     -h|--help) usage ;;
-    *) die "unknown option $1 (see --help)" ;;
+    *) [[ "$cmd" == wan ]] || die "unknown option $1 (see --help)"; WAN_ARGS+=("$1") ;;
   esac
   shift
 done
@@ -355,6 +381,74 @@ training_sections() {  # name node_dir admin_port agent_port
   } >"$ndir/agent.toml"
 }
 
+# --- baton-linkem (--wan, --wan-node) ---
+
+# "D[:J[:L]]" -> the settings of a linkem link line.
+wan_profile() {
+  local d j l
+  IFS=: read -r d j l <<<"$1"
+  [[ "$d" =~ ^[0-9]+$ && ( -z "$j" || "$j" =~ ^[0-9]+$ ) && ( -z "$l" || "$l" =~ ^[0-9]+(\.[0-9]{1,4})?$ ) ]] ||
+    die "a WAN profile is DELAY_MS[:JITTER_MS[:LOSS_PCT]] (e.g. 20:5:1), got '$1'"
+  echo "delay_ms=$d jitter_ms=${j:-0} loss_pct=${l:-0}"
+}
+
+# Sends one control line to baton-linkem at $1 and prints its reply; fails
+# when the reply ends in an error.
+linkem_send() {  # host:port line
+  python3 - "$1" "$2" <<'EOF'
+import socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((host, int(port)), timeout=5)
+s.sendall((sys.argv[2] + "\n").encode())
+buf = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    buf += chunk
+    lines = buf.decode(errors="replace").split("\n")
+    if any(l == "ok" or l.startswith("error: ") for l in lines[:-1]):
+        break
+out = buf.decode(errors="replace")
+sys.stdout.write(out)
+sys.exit(0 if out.rstrip("\n").split("\n")[-1] == "ok" else 1)
+EOF
+}
+
+start_linkem() {
+  [[ -f "$DIR/linkem.links" ]] || return 0
+  local pid control
+  pid="$(cat "$DIR/linkem.pid" 2>/dev/null || echo 0)"
+  alive "$pid" && return 0
+  [[ -x "$LINKEM" ]] || die "baton-linkem not found in $BIN; build it (ninja -C build baton-linkem)"
+  control="$(cat "$DIR/linkem.control")"
+  "$LINKEM" --links "$DIR/linkem.links" --control "$control" >>"$DIR/linkem.log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$DIR/linkem.pid"
+  for _ in $(seq 1 100); do
+    if linkem_send "$control" status >/dev/null 2>&1; then
+      echo "linkem started (pid $pid, control $control)"
+      return 0
+    fi
+    alive "$pid" || break
+    sleep 0.1
+  done
+  tail -n 5 "$DIR/linkem.log" >&2 || true
+  die "baton-linkem did not start (see $DIR/linkem.log)"
+}
+
+stop_linkem() {
+  [[ -f "$DIR/linkem.pid" ]] || return 0
+  local pid
+  pid="$(cat "$DIR/linkem.pid")"
+  alive "$pid" || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do alive "$pid" || break; sleep 0.1; done
+  alive "$pid" && kill -9 "$pid" 2>/dev/null || true
+  echo 0 >"$DIR/linkem.pid"
+  echo "linkem stopped"
+}
+
 case "$cmd" in
   up)
     if [[ -n "$NAMES" ]]; then
@@ -386,10 +480,40 @@ case "$cmd" in
       [[ -n "$DATA" ]] || die "--drop-out needs --data"
       [[ " ${names[*]} " == *" $DROP_OUT "* ]] || die "--drop-out $DROP_OUT is not one of the nodes (${names[*]})"
     fi
+    declare -A wan_of=()
+    for w in ${WAN_NODES[@]+"${WAN_NODES[@]}"}; do
+      [[ "$w" == *=* ]] || die "--wan-node takes NAME=DELAY_MS[:JITTER_MS[:LOSS_PCT]], got '$w'"
+      [[ " ${names[*]} " == *" ${w%%=*} "* ]] || die "--wan-node ${w%%=*} is not one of the nodes (${names[*]})"
+      wan_profile "${w#*=}" >/dev/null
+      wan_of["${w%%=*}"]="${w#*=}"
+    done
+    [[ -n "$WAN" || ${#WAN_NODES[@]} -eq 0 ]] || WAN=0
+    [[ -z "$WAN" ]] || wan_profile "$WAN" >/dev/null
     mkdir -p "$DIR/keys" "$DIR/nodes"
     DIR="$(cd "$DIR" && pwd)"
     [[ -z "$DATA" ]] || DATA="$(cd "$DATA" && pwd)"
-    read -r -a ports <<<"$(free_ports $((3 * NODES)))"
+    wan_ports=0; [[ -z "$WAN" ]] || wan_ports=$((NODES * (NODES - 1) + 1))
+    read -r -a ports <<<"$(free_ports $((3 * NODES + wan_ports)))"
+    if [[ -n "$WAN" ]]; then
+      # Link "A>B" (A dials B) listens on one port each; the last is the control's.
+      echo "127.0.0.1:${ports[$((3 * NODES + wan_ports - 1))]}" >"$DIR/linkem.control"
+      : >"$DIR/linkem.links.tmp"
+      k=$((3 * NODES))
+      for i in $(seq 1 "$NODES"); do
+        for j in $(seq 1 "$NODES"); do
+          [[ $i != "$j" ]] || continue
+          a="${names[$((i - 1))]}"; b="${names[$((j - 1))]}"; spec="$WAN"
+          for n in "$a" "$b"; do
+            if [[ -n "${wan_of[$n]:-}" && ( "$spec" == "$WAN" || ${wan_of[$n]%%:*} -gt ${spec%%:*} ) ]]; then
+              spec="${wan_of[$n]}"
+            fi
+          done
+          echo "$a>$b 127.0.0.1:${ports[$k]} 127.0.0.1:${ports[$((2 * j - 2))]} $(wan_profile "$spec")" >>"$DIR/linkem.links.tmp"
+          k=$((k + 1))
+        done
+      done
+      mv "$DIR/linkem.links.tmp" "$DIR/linkem.links"
+    fi
     members=()
     for i in $(seq 1 "$NODES"); do
       name="${names[$((i - 1))]}"; p2p="127.0.0.1:${ports[$((2 * i - 2))]}"
@@ -439,6 +563,12 @@ EOF
         https) printf '\n[admin_api]\ntls = true\n' >>"$ndir/node.toml" ;;
         unix) printf '\n[admin_api]\nunix_socket = "admin.sock"\n' >>"$ndir/node.toml" ;;
       esac
+      if [[ -n "$WAN" ]]; then
+        # Every peer through its linkem link (node.toml's [p2p.dial]).
+        printf '\n[p2p.dial]   # through baton-linkem (--wan)\n' >>"$ndir/node.toml"
+        awk -v me="$name" '{ split($1, ab, ">"); if (ab[1] == me) printf "\"%s\" = \"%s\"\n", ab[2], $2 }' \
+          "$DIR/linkem.links" >>"$ndir/node.toml"
+      fi
       scheme=http; [[ "$AGENT_LINK" == https ]] && scheme=https
       training_sections "$name" "$ndir" "$admin_port" "$agent_port"
       agent_config=""; [[ -f "$ndir/agent.toml" ]] && agent_config="$ndir/agent.toml"
@@ -450,6 +580,7 @@ EOF
     mv "$DIR/nodes.json.tmp" "$DIR/nodes.json"
     if [[ $START == 1 ]]; then
       # Every batond first (an agent waits for its node's token), then the agents.
+      start_linkem
       for name in $(node_names); do start_batond "$name"; done
       for name in $(node_names); do start_agent "$name"; done
       echo "testnet of $NODES nodes is up; nodes: $DIR/nodes.json"
@@ -460,10 +591,12 @@ EOF
   start)
     [[ -n "$NODE" ]] || die "--node NAME is required"
     [[ -e "$(nodes_json)" ]] || die "no testnet in $DIR (run 'up' first)"
+    start_linkem
     start_node "$NODE"
     ;;
   start-all)
     [[ -e "$(nodes_json)" ]] || die "no testnet in $DIR (run 'up' first)"
+    start_linkem
     for name in $(node_names); do start_batond "$name"; done
     for name in $(node_names); do start_agent "$name"; done
     ;;
@@ -475,6 +608,12 @@ EOF
   down)
     [[ -e "$(nodes_json)" ]] || die "no testnet in $DIR"
     for name in $(node_names); do stop_node "$name"; done
+    stop_linkem
+    ;;
+  wan)
+    [[ -f "$DIR/linkem.control" ]] || die "the testnet in $DIR runs without --wan (no baton-linkem)"
+    [[ ${#WAN_ARGS[@]} -gt 0 ]] || die "wan needs a command: status, cut NAME..., heal NAME...|*, set NAME...|* key=value..."
+    linkem_send "$(cat "$DIR/linkem.control")" "${WAN_ARGS[*]}"
     ;;
   status)
     [[ -e "$(nodes_json)" ]] || die "no testnet in $DIR"

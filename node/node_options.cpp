@@ -41,7 +41,11 @@ p2p::TcpTransportOptions tcp_transport_options(const chain::ChainSpec& spec,
   out.genesis_hash = spec.genesis_hash;
   for (const auto& m : spec.genesis.members) {
     p2p::MemberAddress addr{m.ed25519, "", 0};
-    if (auto hp = api::parse_host_port(m.p2p_address)) {
+    if (const auto over = config.p2p_dial.find(m.name);
+        over != config.p2p_dial.end() && m.ed25519 != me) {
+      addr.host = over->second.host;
+      addr.port = over->second.port;
+    } else if (auto hp = api::parse_host_port(m.p2p_address)) {
       addr.host = hp->host;
       addr.port = hp->port;
     } else if (m.ed25519 != me) {
@@ -55,6 +59,26 @@ p2p::TcpTransportOptions tcp_transport_options(const chain::ChainSpec& spec,
   out.listen_port = config.p2p_listen.port;
   out.limits.max_message_size = static_cast<std::uint32_t>(node_message_limit(spec.params()));
   return out;
+}
+
+Status check_p2p_dial(const chain::ChainSpec& spec, const api::NodeConfig& config) {
+  for (const auto& [name, address] : config.p2p_dial) {
+    const auto& members = spec.genesis.members;
+    const auto m = std::find_if(members.begin(), members.end(),
+                                [&](const auto& member) { return member.name == name; });
+    if (m == members.end()) {
+      return make_error("[p2p.dial] in " + config.config_path.string() + " names '" + name +
+                        "', which is no member of the genesis; use a member's name as in "
+                        "genesis.json");
+    }
+    if (name == config.name) {
+      return make_error("[p2p.dial] in " + config.config_path.string() +
+                        " names this node itself ('" + name +
+                        "'); a node never dials itself, "
+                        "remove the entry");
+    }
+  }
+  return {};
 }
 
 api::HttpServerOptions admin_http_options(const chain::ChainSpec& spec,

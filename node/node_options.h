@@ -23,12 +23,18 @@ ConsensusDriverOptions consensus_driver_options(const chain::ChainSpec& spec,
                                                 const api::NodeConfig& config);
 
 // The P2P transport's options: every genesis member with the address it can
-// be dialled at. A member whose p2p_address cannot be dialled is listed
-// without one (it may still dial us), with a sentence in `warnings`.
+// be dialled at: node.toml's [p2p.dial] entry for it if any, else its genesis
+// p2p_address. A member whose address cannot be dialled is listed without one
+// (it may still dial us), with a sentence in `warnings`.
 p2p::TcpTransportOptions tcp_transport_options(const chain::ChainSpec& spec,
                                                const api::NodeConfig& config,
                                                const chain::PublicKey& me,
                                                std::vector<std::string>& warnings);
+
+// [p2p.dial] against the genesis: every name is another genesis member (a
+// typo would silently dial the genesis address instead). The address itself
+// needs no trust: the handshake checks the genesis key of whoever answers.
+Status check_p2p_dial(const chain::ChainSpec& spec, const api::NodeConfig& config);
 
 // The admin HTTP server's limits ([admin_api]; a body takes a transaction
 // of max_tx_bytes as hex), over TLS when `tls` is set.

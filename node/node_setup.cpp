@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "api/daemon.h"
+#include "node/node_options.h"
 #include "storage/secret_file.h"
 
 namespace baton::node {
@@ -46,6 +47,7 @@ Result<NodeSetup> open_node_setup(const api::NodeConfig& config) {
                       "' but its key belongs to genesis member '" + me->name +
                       "'; make `name` in the config match");
   }
+  if (auto dial = check_p2p_dial(*spec, config); !dial) return dial.error();
 
   std::vector<std::string> warnings;
   auto data_dir = storage::make_private_directory(config.data_dir);

@@ -72,6 +72,9 @@ Testnet::Testnet(const TestnetOptions& o) {
   if (!o.sponsor.empty()) args.insert(args.end(), {"--sponsor", o.sponsor});
   for (const auto& [name, credits] : o.balances)
     args.insert(args.end(), {"--balance", name + "=" + std::to_string(credits)});
+  if (!o.wan.empty()) args.insert(args.end(), {"--wan", o.wan});
+  for (const auto& w : o.wan_nodes) args.insert(args.end(), {"--wan-node", w});
+  if (o.no_start) args.push_back("--no-start");
   init(args);
 }
 
@@ -127,6 +130,18 @@ bool Testnet::start(int i, Process which) {
 
 bool Testnet::down() {
   return testnet_sh({"down", "--dir", (dir_.path() / "net").string()}).exit_code == 0;
+}
+
+bool Testnet::start_all() {
+  return testnet_sh({"start-all", "--dir", (dir_.path() / "net").string()}).exit_code == 0;
+}
+
+std::string Testnet::wan(const std::string& command) {
+  std::vector<std::string> args{"wan", "--dir", (dir_.path() / "net").string()};
+  std::istringstream words(command);
+  for (std::string w; words >> w;) args.push_back(w);
+  auto r = testnet_sh(args);
+  return r.out + r.err;
 }
 
 int Testnet::index_of(const std::string& name) const {

@@ -51,6 +51,11 @@ struct TestnetOptions {
   std::string agent_link;
   std::string sponsor;                            // testnet.sh --sponsor: a member with no node
   std::map<std::string, std::uint64_t> balances;  // testnet.sh --balance NAME=N
+  // Real-network conditions (issue 18): testnet.sh --wan D[:J[:L]] and
+  // --wan-node NAME=D[:J[:L]] (one baton-linkem relays every pair).
+  std::string wan;
+  std::vector<std::string> wan_nodes;
+  bool no_start = false;  // testnet.sh up --no-start (then start_all())
 };
 
 class Testnet {
@@ -73,6 +78,11 @@ class Testnet {
   bool stop(int i, bool kill = false, Process which = Process::both);
   // testnet.sh down: stops every node (SIGTERM).
   bool down();
+  // testnet.sh start-all (after TestnetOptions::no_start).
+  bool start_all();
+  // testnet.sh wan COMMAND: a baton-linkem control line (e.g. "cut a>c c>a",
+  // "heal *"); its reply, which ends in "ok" when it worked.
+  std::string wan(const std::string& command);
   // The directory testnet.sh works in (keys/, genesis.json, nodes/NAME/).
   std::filesystem::path net_dir() const { return dir_.path() / "net"; }
   // Index of the node called `name`, or -1.
