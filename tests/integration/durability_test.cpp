@@ -17,6 +17,7 @@
 #include "tests/integration/run_plans.h"
 #include "api/http_client.h"
 #include "tests/integration/testnet.h"
+#include "tests/integration/training_common.h"
 
 namespace baton::integration {
 namespace {
@@ -27,21 +28,6 @@ using nlohmann::json;
 using testing::read_text;
 using testing::wait_until;
 using testing::write_text;
-
-// `baton data split` of breast_cancer among the four hospitals, once.
-const fs::path& split_dir() {
-  static testing::TempDir dir("baton-durability-split");
-  static const fs::path out = [] {
-    const fs::path p = dir.path() / "split";
-    auto r = testing::run_baton(
-        {"data", "split", "--csv", (testing::source_dir() / "data" / "breast_cancer.csv").string(),
-         "--label", "malignant", "--positive", "1", "--partners",
-         "hospital-a,hospital-b,hospital-c,hospital-d", "--seed", "1", "--out", p.string()});
-    EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
-    return p;
-  }();
-  return out;
-}
 
 // The demo's plan (MLP 30-64-32, delong 0.05). 400 epochs take about a
 // second per turn: long enough for a test to act while the run goes on.
