@@ -23,22 +23,11 @@ import nacl.signing
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree the tests run from
 import audit_training  # noqa: E402
+from audit_plan import read_varint  # noqa: E402
 
 
 def sha(b):
     return hashlib.sha256(b).digest()
-
-
-def read_varint(b, i):
-    n = shift = 0
-    while True:
-        if i >= len(b):
-            raise ValueError("truncated varint")
-        n |= (b[i] & 0x7F) << shift
-        shift += 7
-        i += 1
-        if not b[i - 1] & 0x80:
-            return n, i
 
 
 def fields(b):

@@ -29,6 +29,19 @@ def varint(n):
             return bytes(out)
 
 
+def read_varint(b, i):
+    """A varint at b[i:] -> (value, index after it)."""
+    n = shift = 0
+    while True:
+        if i >= len(b):
+            raise ValueError("truncated varint")
+        n |= (b[i] & 0x7F) << shift
+        shift += 7
+        i += 1
+        if not b[i - 1] & 0x80:
+            return n, i
+
+
 def encode_plan(p):
     """Canonical pb::TrainingPlan bytes: fields in number order, proto3 defaults left out."""
     out = b""

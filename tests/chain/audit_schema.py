@@ -11,6 +11,8 @@ import hashlib
 import json
 import math
 
+from audit_plan import read_varint, varint
+
 TX_DATA_SUMMARY = 25
 
 # ProtocolRejected (section 23.2), numbers as stored.
@@ -32,18 +34,6 @@ def valid_id(i):
     return 1 <= len(i) <= 64 and alnum(i[0]) and all(alnum(c) or c in b"._-" for c in i)
 
 
-def read_varint(b, i):
-    n = shift = 0
-    while True:
-        if i >= len(b):
-            raise ValueError("truncated varint")
-        n |= (b[i] & 0x7F) << shift
-        shift += 7
-        i += 1
-        if not b[i - 1] & 0x80:
-            return n, i
-
-
 def varints(values):
     """A packed repeated scalar field (one length-delimited blob per occurrence) -> integers."""
     out = []
@@ -60,18 +50,6 @@ def varints(values):
 
 def unzigzag(n):
     return (n >> 1) ^ -(n & 1)
-
-
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
 
 
 class Malformed(Exception):
