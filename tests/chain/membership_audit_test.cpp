@@ -43,13 +43,14 @@ TEST(MembershipAudit, TheAuditorReplaysMemberChangesRotationsAndTheirRefusals) {
   m.commit(m.change(m.key(1), add));
   m.commit(m.change(m.key(2), add));
   m.hold(erin.signing);
-  m.append({m.tx(erin.signing, pb::TX_NOTE, "hello")});
+  m.append({m.tx(erin.signing, pb::TX_NOTE, "")});
   // alice rotates (and a forged rotation by bob is refused).
   const MemberSecretKeys fresh = newcomer("alice", 7);
   m.hold(fresh.signing);
   EXPECT_EQ(m.commit(m.rotation(m.key(0), fresh.signing, fresh.x25519.public_key())), std::nullopt);
+  const MemberSecretKeys z = newcomer("z", 3);
   pb::KeyRotation forged = make_key_rotation(m.chain.spec.network(), m.key(1).public_key(),
-                                             newcomer("z", 3).signing, fresh.x25519.public_key());
+                                             z.signing, z.x25519.public_key());
   forged.set_new_ed25519(key_string(newcomer("bob", 4).signing.public_key()));
   EXPECT_EQ(m.commit(m.tx(m.key(1), pb::TX_KEY_ROTATION, forged.SerializeAsString())),
             ProtocolRejected::bad_rotation_signature);
@@ -71,11 +72,11 @@ TEST(MembershipAudit, TheAuditorReplaysMemberChangesRotationsAndTheirRefusals) {
   ASSERT_EQ(m.member("dave"), nullptr);
   m.commit(m.change(erin.signing, replace));  // 3 of 4: bob's keys replaced
   m.hold(bob2.signing);
-  m.append({m.tx(bob2.signing, pb::TX_NOTE, "new keys")});
+  m.append({m.tx(bob2.signing, pb::TX_NOTE, "")});
   // A change that lapses.
   m.commit(m.change(erin.signing, MemberChain::remove_change("carol", m.height() + 2)));
   for (int i = 0; i < 40; ++i) m.empty_blocks(1);
-  const Run& run = *m.chain.state.training.find_run("run-1");
+  const chain::Run& run = *m.chain.state.training.find_run("run-1");
   bool skipped = false;
   for (const auto& t : run.turns) skipped |= t.outcome == TurnOutcome::removed;
   EXPECT_TRUE(skipped);

@@ -131,7 +131,7 @@ TEST(MemberKeys, ARemovedPartnersTurnsEndAtOnce) {
   TrainingPlan plan = test_plan(4, 2);
   ASSERT_EQ(m.commit(m.tx(m.key(0), pb::TX_START_RUN, plan_to_proto(plan).SerializeAsString())),
             std::nullopt);
-  const Run* run = m.chain.state.training.find_run("run-1");
+  const chain::Run* run = m.chain.state.training.find_run("run-1");
   ASSERT_NE(run, nullptr);
   ASSERT_EQ(run->current_turn()->partner, "alice");
   const auto rm = MemberChain::remove_change("alice", 60);
