@@ -18,8 +18,8 @@ struct MemberLedger {
   TempDir dir{"member-ledger"};
   chain::testing::MemberChain m;
   std::string add_hash, rotation_hash;
-  chain::testing::MemberSecretKeys erin = chain::testing::newcomer("erin", 0);
-  chain::testing::MemberSecretKeys fresh = chain::testing::newcomer("alice", 7);
+  chain::MemberSecretKeys erin = chain::testing::newcomer("erin", 0);
+  chain::MemberSecretKeys fresh = chain::testing::newcomer("alice", 7);
 
   MemberLedger() {
     const auto add = chain::testing::MemberChain::add_change(erin, 40);
