@@ -450,7 +450,7 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
           root,
           {"name", "key_file", "genesis_file", "data_dir", "p2p_listen", "admin_listen",
            "admin_token_file", "log_level", "log_file", "consensus", "mempool", "admin_api",
-           "store", "training", "model_cache", "ledger", "p2p"},
+           "store", "training", "model_cache", "ledger", "p2p", "statesync"},
           {}, config_path);
       !s) {
     return s.error();
@@ -576,6 +576,31 @@ Result<NodeConfig> parse_node_config(std::string_view toml_text, const fs::path&
     if (!every) return every.error();
     if (every->has_value())
       cfg.ledger.snapshot_interval_blocks = static_cast<std::uint64_t>(**every);
+  }
+  if (const toml::node* n = root.get("statesync")) {
+    const auto* t = n->as_table();
+    if (t == nullptr) return config_error(config_path, "'statesync' must be a table ([statesync])");
+    if (auto s =
+            check_unknown_keys(*t, {"trust_height", "trust_block_id"}, "statesync", config_path);
+        !s) {
+      return s.error();
+    }
+    auto height = get_int(*t, "trust_height", config_path, "statesync", 1,
+                          std::numeric_limits<std::int64_t>::max());
+    if (!height) return height.error();
+    auto id = get_string(*t, "trust_block_id", config_path, "statesync");
+    if (!id) return id.error();
+    if (!height->has_value() || !id->has_value()) {
+      return config_error(config_path,
+                          "[statesync] needs both trust_height and trust_block_id (a snapshot "
+                          "height and its block id from a peer's `baton status`)");
+    }
+    auto hash = chain::Hash::from_hex(**id);
+    if (!hash) {
+      return config_error(config_path,
+                          "'statesync.trust_block_id' must be 64 hex characters (a block id)");
+    }
+    cfg.statesync = StateSyncConfig{static_cast<std::uint64_t>(**height), *hash};
   }
   if (const toml::node* n = root.get("admin_api")) {
     const auto* t = n->as_table();

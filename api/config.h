@@ -32,6 +32,11 @@
 //                                     # (docs/PROTOCOL.md §24); 0 = never;
 //                                     # at most 100000000
 //
+//   [statesync]      # optional; only used while the ledger is empty
+//   trust_height = 1200                # a snapshot height a peer's status lists
+//   trust_block_id = "64 hex"          # the block id at that height
+//                                      # (docs/OPERATIONS.md, state sync)
+//
 //   [admin_api]      # optional; limits of the admin HTTP API (docs/OPERATIONS.md)
 //   max_connections = 64, max_connections_per_client = 32,
 //   idle_timeout_ms = 30000 (between requests), header_timeout_ms = 5000
@@ -111,6 +116,7 @@
 #include <string_view>
 #include <vector>
 
+#include "chain/crypto.h"
 #include "chain/result.h"
 
 namespace baton::api {
@@ -153,6 +159,15 @@ struct LedgerConfig {
   // (docs/PROTOCOL.md §24): a restart replays only the blocks after the
   // newest one. 0: never.
   std::uint64_t snapshot_interval_blocks = 1000;
+};
+
+// [statesync]: a node with an empty ledger takes the state snapshot at
+// trust_height from its peers instead of replaying from genesis, accepting
+// it only when block trust_height has the id trust_block_id
+// (docs/PROTOCOL.md §24.4).
+struct StateSyncConfig {
+  std::uint64_t trust_height = 0;  // >= 1
+  chain::Hash trust_block_id;
 };
 
 struct MempoolLimits {
@@ -252,6 +267,7 @@ struct NodeConfig {
   ConsensusOverrides consensus;
   MempoolLimits mempool;
   LedgerConfig ledger;
+  std::optional<StateSyncConfig> statesync;  // [statesync]; absent: no state sync
   AdminApiConfig admin_api;
   std::optional<StoreConfig> store;
   std::optional<TrainingConfig> training;  // absent: the node does not take part in runs

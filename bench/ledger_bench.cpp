@@ -13,7 +13,9 @@
 // baton-bench-ledger --restart N1,N2,... [--snapshot-interval I]
 //                    [--full-replay-max M] [--txs-per-block K] [--members M] [--dir DIR]
 // measures only the node's restart (bench/ledger_restart.h): one chain grown
-// to each size, the start-up replay with and without state snapshots.
+// to each size, the start-up replay with and without state snapshots, and a
+// new node's join by state sync against block sync from genesis
+// (bench/ledger_join.cpp).
 // Figures go to docs/BENCHMARKS.md with the machine and date.
 #include <stdlib.h>
 #include <sys/utsname.h>
@@ -120,7 +122,8 @@ int main(int argc, char** argv) {
       "S] [--dir DIR]\n       baton-bench-ledger --restart N1,N2,... [--snapshot-interval I] "
       "[--full-replay-max M] [--txs-per-block K] [--members M] [--dir DIR]\nSignature "
       "verification, block validation, replay and sync rates on this machine; with --restart, "
-      "the node's restart time with and without state snapshots at each chain size. Prints "
+      "the node's restart time with and without state snapshots and its join time by state "
+      "sync or by block sync at each chain size. Prints "
       "figures, asserts nothing.\n");
   std::uint64_t blocks = 10000, synced_blocks = 10000;
   std::size_t txs = 10, members = 4;

@@ -201,6 +201,7 @@ int run_restart_bench(const RestartBenchOptions& o) {
           static_cast<unsigned long long>(r.blocks_replayed),
           r.wall > 0 ? r.blocks_replayed / r.wall : 0.0, load_average().c_str());
     }
+    if (!run_join_bench(ledger, genesis_text, target, o.dir, o.full_replay_max)) return 1;
   }
   return 0;
 }

@@ -31,4 +31,16 @@ struct RestartBenchOptions {
 // snapshots in wall and CPU seconds. Returns a process exit code.
 int run_restart_bench(const RestartBenchOptions& options);
 
+// State sync against block sync from genesis (ledger_join.cpp): a new node
+// joining the chain in `source` (tip `tip`) in `scratch` (an empty
+// directory), measured without the network: by block sync, every block
+// validated and appended with a synced write, as batond does (skipped above
+// full_replay_max); by state sync, the newest snapshot served in chunks,
+// checked (node/state_sync.h) and stored, then the blocks after it; and the
+// background backfill of the history below it. Prints one line each.
+// Returns false (with a message on stderr) on an error.
+bool run_join_bench(const std::filesystem::path& source, const std::string& genesis_text,
+                    std::uint64_t tip, const std::filesystem::path& scratch,
+                    std::uint64_t full_replay_max);
+
 }  // namespace baton::bench

@@ -124,6 +124,13 @@ api::HttpResponse AdminApi::status() {
     j["halt_reason"] = s.halt_reason;
     j["halt_cause"] = s.halt_cause;
   }
+  // State sync (docs/PROTOCOL.md §24.4): the snapshots an operator may trust.
+  json snapshots = json::array();
+  for (const auto& sn : s.snapshots)
+    snapshots.push_back({{"height", sn.height}, {"block_id", sn.block_id.hex()}});
+  j["snapshots"] = std::move(snapshots);
+  j["history_from"] = s.history_from;
+  if (!s.state_sync.empty()) j["state_sync"] = s.state_sync;
   return reply(200, j);
 }
 
@@ -170,8 +177,15 @@ api::HttpResponse AdminApi::block(std::string_view height_text) {
   }
   auto stored = node_.ledger().block_at(height);
   if (!stored) return error(500, stored.error().message);
-  if (!stored->has_value())
+  if (!stored->has_value()) {
+    if (const std::uint64_t from = node_.ledger().history_from(); height < from) {
+      return error(404, "height " + std::to_string(height) +
+                            " is below this node's history: it joined by state sync and holds "
+                            "blocks from height " +
+                            std::to_string(from) + " (backfill fetches the rest)");
+    }
     return error(404, "no block at height " + std::to_string(height) + " yet");
+  }
   return reply(200, block_json(**stored));
 }
 

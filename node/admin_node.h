@@ -42,6 +42,14 @@ struct NodeSnapshot {
   std::string halt_cause;
   // Each connected peer's last reported tip height, by member name.
   std::map<std::string, std::uint64_t> peer_heights;
+  // --- state sync (docs/PROTOCOL.md §24.4) ---
+  std::uint64_t history_from = 1;  // lowest stored height (above 1: backfill not done)
+  struct StoredSnapshot {
+    std::uint64_t height = 0;
+    chain::Hash block_id;  // what [statesync] trust_block_id names
+  };
+  std::vector<StoredSnapshot> snapshots;  // ascending
+  std::string state_sync;                 // what state sync or repair is doing; "" when idle
 };
 
 struct PeerStatus {

@@ -39,36 +39,57 @@ Result<std::optional<chain::LedgerState>> newest_valid_snapshot(const chain::Cha
 }  // namespace
 
 Result<ReplayedLedger> replay_ledger(const chain::ChainSpec& spec, const storage::BlockStore& store,
-                                     bool use_snapshots) {
-  ReplayedLedger out;
-  out.state = chain::initial_state(spec.genesis_hash);
+                                     bool use_snapshots, std::optional<DamagedBlock>* damaged) {
+  chain::LedgerState start = chain::initial_state(spec.genesis_hash);
+  std::vector<std::string> refused;
+  std::uint64_t snapshot_height = 0;
   if (use_snapshots) {
-    auto snapshot = newest_valid_snapshot(spec, store, out.refused_snapshots);
+    auto snapshot = newest_valid_snapshot(spec, store, refused);
     if (!snapshot) return make_error("cannot read the ledger: " + snapshot.error().message);
     if (*snapshot) {
-      out.state = std::move(**snapshot);
-      out.snapshot_height = out.state.height;
+      start = std::move(**snapshot);
+      snapshot_height = start.height;
     }
   }
+  // State sync (docs/PROTOCOL.md §24.4): below history_from there are no
+  // blocks to replay, so only a snapshot at or above it can start the state.
+  if (const std::uint64_t from = store.history_from(); start.height + 1 < from) {
+    return make_error("the ledger holds blocks only from height " + std::to_string(from) +
+                      " (it was made by state sync and its backfill is not complete) and no "
+                      "valid state snapshot at or above height " +
+                      std::to_string(from) +
+                      " is stored; move the data directory away and join again by state sync");
+  }
+  auto out = replay_from(spec, store, std::move(start), damaged);
+  if (!out) return out;
+  out->snapshot_height = snapshot_height;
+  out->refused_snapshots = std::move(refused);
+  return out;
+}
+
+Result<ReplayedLedger> replay_from(const chain::ChainSpec& spec, const storage::BlockStore& store,
+                                   chain::LedgerState start, std::optional<DamagedBlock>* damaged) {
+  ReplayedLedger out;
+  out.state = std::move(start);
   const storage::Tip tip = store.tip();
   std::uint64_t next = out.state.height + 1;
+  auto stop = [&](std::string why) -> Result<ReplayedLedger> {
+    if (damaged != nullptr) {
+      *damaged = DamagedBlock{next, std::move(why)};
+      return std::move(out);
+    }
+    return make_error("the stored block at height " + std::to_string(next) + " " + why +
+                      "; run `baton ledger verify` and restore from a backup");
+  };
   while (next <= tip.height) {
     auto batch = store.blocks_from(next, 256);
     if (!batch) return make_error("cannot read the ledger: " + batch.error().message);
-    if (batch->empty()) break;
+    if (batch->empty()) return stop("is missing");
     for (const std::string& bytes : *batch) {
       auto committed = chain::decode_committed_block(bytes);
-      if (!committed) {
-        return make_error("the stored block at height " + std::to_string(next) +
-                          " cannot be decoded (" + committed.error().message +
-                          "); run `baton ledger verify` and restore from a backup");
-      }
+      if (!committed) return stop("cannot be decoded (" + committed.error().message + ")");
       auto after = chain::validate_block(spec, out.state, *committed);
-      if (!after) {
-        return make_error("the stored block at height " + std::to_string(next) + " is invalid (" +
-                          after.reason().message() +
-                          "); run `baton ledger verify` and restore from a backup");
-      }
+      if (!after) return stop("is invalid (" + after.reason().message() + ")");
       out.state = std::move(after).value();
       ++out.blocks_replayed;
       ++next;

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,11 +31,28 @@ struct ReplayedLedger {
   std::vector<std::string> refused_snapshots;
 };
 
+// A stored block that does not decode or validate, found by a replay asked
+// to stop there rather than fail (a node then refetches it from peers:
+// node_state_sync.cpp).
+struct DamagedBlock {
+  std::uint64_t height = 0;
+  std::string why;  // a sentence
+};
+
 // The state after every block of `store`. Starts from the newest valid
 // snapshot when `use_snapshots`, else from the genesis state. An error names
 // the first height that cannot be read, decoded or validated and tells the
-// operator what to do.
+// operator what to do; with `damaged`, a block that cannot be decoded or
+// validated instead ends the replay there: *damaged names it and the state
+// returned is the one before it.
 Result<ReplayedLedger> replay_ledger(const chain::ChainSpec& spec, const storage::BlockStore& store,
-                                     bool use_snapshots = true);
+                                     bool use_snapshots = true,
+                                     std::optional<DamagedBlock>* damaged = nullptr);
+
+// Validates the stored blocks after `start` up to the tip on top of it, as
+// replay_ledger does (the same `damaged` rule).
+Result<ReplayedLedger> replay_from(const chain::ChainSpec& spec, const storage::BlockStore& store,
+                                   chain::LedgerState start,
+                                   std::optional<DamagedBlock>* damaged = nullptr);
 
 }  // namespace baton::node

@@ -58,6 +58,13 @@ std::string Metrics::prometheus_text(const std::string& node) const {
   metric("baton_storage_recoveries_total", "counter",
          "Storage halts the node left by itself once the disk took writes again.",
          storage_recoveries.load());
+  metric("baton_state_sync_peer_refusals_total", "counter",
+         "Snapshots, snapshot chunks or history blocks from peers refused as wrong.",
+         state_sync_peer_refusals.load());
+  metric("baton_blocks_backfilled_total", "counter",
+         "Blocks below a state-sync snapshot fetched from peers.", blocks_backfilled.load());
+  metric("baton_blocks_repaired_total", "counter",
+         "Damaged stored blocks replaced by a peer's copy.", blocks_repaired.load());
   return out.str();
 }
 

@@ -32,6 +32,10 @@ struct Metrics {
   std::atomic<int> halt_cause{0};
   std::atomic<std::uint64_t> storage_errors{0};      // failed ledger/checkpoint/signer writes
   std::atomic<std::uint64_t> storage_recoveries{0};  // storage halts left by themselves
+  // State sync and repair (node_state_sync.cpp).
+  std::atomic<std::uint64_t> state_sync_peer_refusals{0};  // wrong snapshots or history blocks
+  std::atomic<std::uint64_t> blocks_backfilled{0};
+  std::atomic<std::uint64_t> blocks_repaired{0};  // damaged stored blocks refetched
 
   // The `cause` label of baton_halted.
   enum HaltCause : int { none = 0, ledger, checkpoint, signer_state, consensus };

@@ -32,7 +32,10 @@ Result<std::unique_ptr<Node>> Node::open(const api::NodeConfig& config,
   auto setup = open_node_setup(config);
   if (!setup) return setup.error();
   auto& [keys, spec, store, warnings] = *setup;
-  auto replayed = replay_ledger(*spec, *store);
+  // A damaged stored block does not stop the start: it is refetched from
+  // peers (node_state_sync.cpp) before consensus starts.
+  std::optional<DamagedBlock> damaged;
+  auto replayed = replay_ledger(*spec, *store, true, &damaged);
   if (!replayed) return replayed.error();
   const std::uint64_t snapshot_height = replayed->snapshot_height;
   const std::uint64_t blocks_replayed = replayed->blocks_replayed;
@@ -55,6 +58,17 @@ Result<std::unique_ptr<Node>> Node::open(const api::NodeConfig& config,
         "ledger state restored from the snapshot at height {}, then {} block(s) validated",
         snapshot_height, blocks_replayed);
   }
+  // --- state sync and repair (docs/PROTOCOL.md §24.4)
+  node->refresh_stored_snapshots();
+  if (damaged) {
+    node->begin_repair(damaged->height, damaged->why);
+  } else if (config.statesync && node->store_->tip().height == 0) {
+    node->begin_state_sync({config.statesync->trust_height, config.statesync->trust_block_id});
+  } else if (config.statesync) {
+    node->log_->info("[statesync] is not used: the ledger already holds blocks up to height {}",
+                     node->store_->tip().height);
+  }
+  // --- end state sync
   // A long replay (a ledger from before snapshots, or refused ones) is not
   // repeated at the next start: the state at the tip becomes a snapshot.
   const std::uint64_t every = config.ledger.snapshot_interval_blocks;
@@ -128,9 +142,11 @@ Result<std::unique_ptr<ConsensusDriver>> Node::build_driver() {
 
 Status Node::start() {
   if (started_) return {};
-  auto driver = build_driver();
-  if (!driver) return driver.error();
-  driver_ = std::move(driver).value();
+  if (!consensus_waits()) {  // else state sync or repair starts it (start_consensus)
+    auto driver = build_driver();
+    if (!driver) return driver.error();
+    driver_ = std::move(driver).value();
+  }
 
   std::vector<std::string> warnings;
   auto topts = tcp_transport_options(*spec_, config_, keys_.signing.public_key(), warnings);
@@ -167,6 +183,11 @@ Status Node::start() {
 
   started_ = true;
   asio::post(loop_, [this] {
+    if (driver_ == nullptr) {
+      send_status(std::nullopt);
+      tick();
+      return;
+    }
     if (auto s = driver_->start(state_->height + 1); !s) {
       halt(s.error().message);
       return;
@@ -293,6 +314,7 @@ void Node::tick() {
     send_status(std::nullopt);
   }
   if (storage_faults_.halted()) recover_storage();
+  state_sync_tick();
   maybe_request_blocks();
   refresh_snapshot();
   tick_timer_.expires_after(std::chrono::milliseconds(kTickMs));
@@ -314,6 +336,9 @@ void Node::refresh_snapshot() {
   s.mempool_txs = mempool_.size();
   s.mempool_bytes = mempool_.bytes();
   for (const auto& [peer, height] : sync_.peer_heights()) s.peer_heights[name_of(peer)] = height;
+  s.history_from = store_ ? store_->history_from() : 1;
+  s.snapshots = state_sync_->stored;
+  s.state_sync = state_sync_->phase;
   metrics_.mempool_txs = s.mempool_txs;
   metrics_.mempool_bytes = s.mempool_bytes;
   std::lock_guard lock(snapshot_mutex_);

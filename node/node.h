@@ -64,6 +64,7 @@
 #include "node/ledger_application.h"
 #include "node/mempool.h"
 #include "node/metrics.h"
+#include "node/node_state_sync.h"
 #include "node/proto/node_message.pb.h"
 #include "node/signer_state.h"
 #include "node/storage_faults.h"
@@ -181,6 +182,25 @@ class Node final : public AdminNode, public ConsensusHost, public p2p::Transport
   void gossip_transactions(std::vector<std::string> txs);
   std::uint64_t now_ms() const;
   std::string name_of(const chain::PublicKey& key) const;  // genesis name, or hex
+  // --- state sync, backfill and repair (node_state_sync.cpp, loop thread) ---
+  // [statesync] on an empty ledger: consensus waits for the trusted snapshot.
+  void begin_state_sync(const StateSyncTrust& trust);
+  // A stored block found damaged at start-up: consensus waits for a good copy.
+  void begin_repair(std::uint64_t height, const std::string& why);
+  void refresh_stored_snapshots();
+  void serve_snapshot(const p2p::PeerId& to, const pb::SnapshotRequest& request);
+  void handle_snapshot_response(const p2p::PeerId& from, const pb::SnapshotResponse& response);
+  // True when `response` answered a backfill or repair request (it is used here).
+  bool handle_history_response(const p2p::PeerId& from, const pb::BlockResponse& response);
+  void repair_with(const p2p::PeerId& from, const pb::BlockResponse& response);
+  void state_sync_tick();
+  void state_sync_snapshot_step(std::uint64_t now);
+  void state_sync_repair_step(std::uint64_t now);
+  std::vector<chain::PublicKey> peers_at_least(std::uint64_t height) const;
+  // Builds and starts the consensus driver at tip + 1 (once the state is in).
+  void start_consensus();
+  bool consensus_waits() const { return state_sync_->consensus_waits(); }
+
   // Runs `fn` on the loop and waits up to `timeout_ms`; false when it did not run in time.
   template <class Fn>
   bool run_on_loop(Fn&& fn, int timeout_ms = 5000);
@@ -231,6 +251,9 @@ class Node final : public AdminNode, public ConsensusHost, public p2p::Transport
   std::atomic<bool> stopping_{false};
   bool started_ = false;
   std::uint64_t last_status_ms_ = 0;
+
+  // State sync, backfill and repair; loop thread only (after open()).
+  std::unique_ptr<StateSyncRun> state_sync_ = std::make_unique<StateSyncRun>();
 
   mutable std::mutex snapshot_mutex_;
   NodeSnapshot snapshot_;

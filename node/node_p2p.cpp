@@ -118,6 +118,12 @@ void Node::handle(const p2p::PeerId& from, const pb::NodeMessage& message) {
     case pb::NodeMessage::kBlockResponse:
       handle_block_response(from, message.block_response());
       return;
+    case pb::NodeMessage::kSnapshotRequest:  // state sync (node_state_sync.cpp)
+      serve_snapshot(from, message.snapshot_request());
+      return;
+    case pb::NodeMessage::kSnapshotResponse:
+      handle_snapshot_response(from, message.snapshot_response());
+      return;
     case pb::NodeMessage::BODY_NOT_SET:
       return;
   }
@@ -154,7 +160,9 @@ void Node::serve_blocks(const p2p::PeerId& to, const pb::BlockRequest& request) 
 }
 
 void Node::handle_block_response(const p2p::PeerId& from, const pb::BlockResponse& response) {
+  if (handle_history_response(from, response)) return;  // backfill or repair
   sync_.on_response(from);
+  if (consensus_waits()) return;         // state sync: nothing chains on the state yet
   if (storage_faults_.halted()) return;  // the ledger takes no writes; asked again on recovery
   const auto count = static_cast<std::size_t>(response.blocks_size());
   // Placed again after each block: consensus may commit meanwhile.
@@ -194,7 +202,7 @@ void Node::send_status(const std::optional<p2p::PeerId>& to) {
 }
 
 void Node::maybe_request_blocks() {
-  if (storage_faults_.halted()) return;
+  if (storage_faults_.halted() || consensus_waits()) return;
   auto req = sync_.next_request(state_->height, now_ms());
   if (!req || !transport_) return;
   pb::NodeMessage m;

@@ -108,6 +108,11 @@ void Node::recover_storage() {
          s.error().message);
     return;
   }
+  if (consensus_waits()) {  // state sync or repair starts consensus itself
+    log_->warn("{}", storage_faults_.on_recovered(now));
+    publish_halt();
+    return;
+  }
   auto driver = build_driver();
   if (!driver) {
     halt(driver.error().message);
@@ -175,6 +180,7 @@ void Node::store_snapshot(const chain::LedgerState& state) {
         state.height, s.error().message);
     return;
   }
+  refresh_stored_snapshots();  // GET /status lists them (state sync trust)
   const auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
   log_->info(
       "state snapshot at height {} stored ({} bytes; encoded in {:.1f} ms, written in {:.1f} ms)",

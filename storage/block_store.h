@@ -103,6 +103,11 @@ class BlockStore {
   // The genesis hash this store was created for.
   virtual chain::Hash genesis_hash() const = 0;
 
+  // The lowest stored height (docs/PROTOCOL.md §24.4): blocks
+  // history_from()..tip are stored. Above 1 only in a ledger made by state
+  // sync whose backfill has not reached height 1 yet.
+  virtual std::uint64_t history_from() const { return 1; }
+
   // State snapshots (docs/PROTOCOL.md §24): opaque records keyed by the
   // height they were taken at. A store only keeps them; whether one is true
   // is checked against the chain by its reader (storage/state_snapshot.h).

@@ -41,6 +41,9 @@ constexpr const char* kMetaGenesisHash = "genesis_hash";  // 32 bytes
 constexpr const char* kMetaGenesis = "genesis";           // genesis document bytes
 constexpr const char* kMetaTipHeight = "tip_height";      // u64be
 constexpr const char* kMetaTipId = "tip_id";              // 32 bytes
+// u64be lowest stored height, written only by state sync (install_trusted)
+// and backfill; absent means 1 (every ledger made before state sync).
+constexpr const char* kMetaHistoryFrom = "history_from";
 
 const std::array<const char*, 5> kFamilies = {kBlocks, kBlockIds, kTxs, kNonces, kMeta};
 
@@ -351,10 +354,17 @@ Status LedgerStore::load_meta() {
   if (!gh || !tid || !th)
     return make_error("the ledger metadata at " + dir_.string() +
                       " is damaged (bad genesis hash or tip)");
+  std::string history;
+  s = db->Get(ro, h_->meta(), kMetaHistoryFrom, &history);
+  if (!s.ok() && !s.IsNotFound()) return io_error("read the ledger metadata", s.ToString());
+  const auto from = s.ok() ? read_be(history, 8) : std::optional<std::uint64_t>(1);
+  if (!from || *from == 0 || *from > std::max<std::uint64_t>(*th, 1))
+    return make_error("the ledger metadata at " + dir_.string() + " is damaged (bad history_from)");
   std::lock_guard lock(mutex_);
   genesis_hash_ = *gh;
   genesis_document_ = std::move(genesis);
   tip_ = Tip{*th, *tid};
+  history_from_ = *from;
   return {};
 }
 
@@ -371,6 +381,20 @@ Status LedgerStore::append(std::string_view committed_block_bytes) {
   if (auto ok = check_successor(tip_, d); !ok) return ok;
   rocksdb::WriteBatch batch;
   const std::string height_key = be64(d.height);
+  if (auto staged = stage_block(batch, d, committed_block_bytes); !staged) return staged;
+  batch.Put(h_->meta(), kMetaTipHeight, height_key);
+  batch.Put(h_->meta(), kMetaTipId, slice(d.block_id));
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_each_append_;
+  rocksdb::Status s = h_->db->Write(wo, &batch);
+  if (!s.ok()) return io_error("append height " + std::to_string(d.height), s.ToString());
+  tip_ = Tip{d.height, d.block_id};
+  return {};
+}
+
+Status LedgerStore::stage_block(rocksdb::WriteBatch& batch, const BlockDescription& d,
+                                std::string_view committed_block_bytes) const {
+  const std::string height_key = be64(d.height);
   batch.Put(h_->blocks(), height_key,
             rocksdb::Slice(committed_block_bytes.data(), committed_block_bytes.size()));
   batch.Put(h_->block_ids(), slice(d.block_id), height_key);
@@ -381,7 +405,8 @@ Status LedgerStore::append(std::string_view committed_block_bytes) {
   for (const auto& [sender, nonce] : d.last_nonces) {
     // Only ever raise a sender's recorded nonce, even for a block that
     // (wrongly) reuses an old one: validation is the caller's job, but the
-    // index must not move backwards.
+    // index must not move backwards. (A backfilled block is below the tip,
+    // so its nonces never raise anything.)
     std::string stored;
     s = h_->db->Get(rocksdb::ReadOptions(), h_->nonces(), slice(sender), &stored);
     if (!s.ok() && !s.IsNotFound())
@@ -390,13 +415,6 @@ Status LedgerStore::append(std::string_view committed_block_bytes) {
     if (previous && *previous >= nonce) continue;
     batch.Put(h_->nonces(), slice(sender), be64(nonce));
   }
-  batch.Put(h_->meta(), kMetaTipHeight, height_key);
-  batch.Put(h_->meta(), kMetaTipId, slice(d.block_id));
-  rocksdb::WriteOptions wo;
-  wo.sync = sync_each_append_;
-  s = h_->db->Write(wo, &batch);
-  if (!s.ok()) return io_error("append height " + std::to_string(d.height), s.ToString());
-  tip_ = Tip{d.height, d.block_id};
   return {};
 }
 
@@ -540,17 +558,7 @@ Status LedgerStore::put_snapshot(std::uint64_t height, std::string_view record, 
   if (read_only_)
     return make_error("the ledger at " + dir_.string() +
                       " was opened read-only; it cannot store a snapshot");
-  {
-    // The first snapshot makes its column family; readers of h_->cf wait.
-    std::unique_lock db_lock(db_mutex_);
-    if (h_->db != nullptr && h_->snapshots() == nullptr) {
-      rocksdb::ColumnFamilyHandle* made = nullptr;
-      rocksdb::Status s =
-          h_->db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), kSnapshots, &made);
-      if (!s.ok()) return io_error("make the snapshots column family", s.ToString());
-      h_->cf.push_back(made);
-    }
-  }
+  if (auto made = make_snapshots_family(); !made) return made;
   std::shared_lock db_lock(db_mutex_);
   if (h_->db == nullptr)
     return closed_error("store the snapshot at height " + std::to_string(height));
@@ -611,6 +619,145 @@ Result<std::optional<std::string>> LedgerStore::snapshot_at(std::uint64_t height
   if (!s.ok())
     return io_error("read the snapshot at height " + std::to_string(height), s.ToString());
   return std::optional<std::string>(std::move(value));
+}
+
+Status LedgerStore::make_snapshots_family() {
+  // The first snapshot makes its column family; readers of h_->cf wait.
+  std::unique_lock db_lock(db_mutex_);
+  if (h_->db != nullptr && h_->snapshots() == nullptr) {
+    rocksdb::ColumnFamilyHandle* made = nullptr;
+    rocksdb::Status s =
+        h_->db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), kSnapshots, &made);
+    if (!s.ok()) return io_error("make the snapshots column family", s.ToString());
+    h_->cf.push_back(made);
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------- state sync and repair
+
+std::uint64_t LedgerStore::history_from() const {
+  std::lock_guard lock(mutex_);
+  return history_from_;
+}
+
+Status LedgerStore::install_trusted(std::string_view committed_block_bytes,
+                                    std::string_view snapshot_record,
+                                    const std::vector<BlockDescription::SenderNonce>& nonces) {
+  if (read_only_) return make_error("the ledger at " + dir_.string() + " was opened read-only");
+  auto described = describe_block(committed_block_bytes);
+  if (!described) return described.error();
+  BlockDescription d = std::move(described).value();
+  if (d.height == 0) return make_error("a trusted block cannot be at height 0");
+  // The state's nonces, not the block's: they cover every block below it.
+  d.last_nonces = nonces;
+  if (auto made = make_snapshots_family(); !made) return made;
+  std::shared_lock db_lock(db_mutex_);
+  if (h_->db == nullptr) return closed_error("store the trusted block " + std::to_string(d.height));
+  std::lock_guard lock(mutex_);
+  if (tip_.height != 0) {
+    return make_error("the ledger at " + dir_.string() + " already holds blocks up to height " +
+                      std::to_string(tip_.height) +
+                      "; state sync starts only from an empty data directory");
+  }
+  rocksdb::WriteBatch batch;
+  const std::string height_key = be64(d.height);
+  if (auto staged = stage_block(batch, d, committed_block_bytes); !staged) return staged;
+  batch.Put(h_->snapshots(), height_key,
+            rocksdb::Slice(snapshot_record.data(), snapshot_record.size()));
+  batch.Put(h_->meta(), kMetaTipHeight, height_key);
+  batch.Put(h_->meta(), kMetaTipId, slice(d.block_id));
+  batch.Put(h_->meta(), kMetaHistoryFrom, height_key);
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_each_append_;
+  rocksdb::Status s = h_->db->Write(wo, &batch);
+  if (!s.ok()) return io_error("store the trusted block " + std::to_string(d.height), s.ToString());
+  tip_ = Tip{d.height, d.block_id};
+  history_from_ = d.height;
+  return {};
+}
+
+Result<chain::Hash> LedgerStore::id_named_above(std::uint64_t height) const {
+  // Callers hold db_mutex_ (shared) and mutex_.
+  if (height == tip_.height) return tip_.block_id;
+  std::string above;
+  rocksdb::Status s = h_->db->Get(rocksdb::ReadOptions(), h_->blocks(), be64(height + 1), &above);
+  if (!s.ok()) {
+    return make_error("cannot read the block at height " + std::to_string(height + 1) +
+                      " that names the id of height " + std::to_string(height) + ": " +
+                      s.ToString());
+  }
+  auto d = describe_block(above);
+  if (!d) {
+    return make_error("the block at height " + std::to_string(height + 1) +
+                      " is unreadable, so the id of height " + std::to_string(height) +
+                      " is unknown: " + d.error().message);
+  }
+  return d->previous_block_hash;
+}
+
+Status LedgerStore::backfill(std::string_view committed_block_bytes) {
+  if (read_only_) return make_error("the ledger at " + dir_.string() + " was opened read-only");
+  auto described = describe_block(committed_block_bytes);
+  if (!described) return described.error();
+  const BlockDescription& d = *described;
+  std::shared_lock db_lock(db_mutex_);
+  if (h_->db == nullptr) return closed_error("backfill height " + std::to_string(d.height));
+  std::lock_guard lock(mutex_);
+  if (history_from_ <= 1 || d.height + 1 != history_from_) {
+    return make_error("height " + std::to_string(d.height) +
+                          " is not the next height to backfill (the ledger holds history from " +
+                          std::to_string(history_from_) + ")",
+                      static_cast<int>(AppendRefused::not_successor));
+  }
+  auto named = id_named_above(d.height);
+  if (!named) return named.error();
+  if (d.block_id != *named) {
+    return make_error("the block offered for height " + std::to_string(d.height) + " has id " +
+                          d.block_id.hex() + ", but the block above names " + named->hex(),
+                      static_cast<int>(AppendRefused::not_successor));
+  }
+  rocksdb::WriteBatch batch;
+  if (auto staged = stage_block(batch, d, committed_block_bytes); !staged) return staged;
+  batch.Put(h_->meta(), kMetaHistoryFrom, be64(d.height));
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_each_append_;
+  rocksdb::Status s = h_->db->Write(wo, &batch);
+  if (!s.ok()) return io_error("backfill height " + std::to_string(d.height), s.ToString());
+  history_from_ = d.height;
+  return {};
+}
+
+Status LedgerStore::replace_block(std::string_view committed_block_bytes) {
+  if (read_only_) return make_error("the ledger at " + dir_.string() + " was opened read-only");
+  auto described = describe_block(committed_block_bytes);
+  if (!described) return described.error();
+  const BlockDescription& d = *described;
+  std::shared_lock db_lock(db_mutex_);
+  if (h_->db == nullptr) return closed_error("rewrite height " + std::to_string(d.height));
+  std::lock_guard lock(mutex_);
+  if (d.height < history_from_ || d.height > tip_.height) {
+    return make_error("height " + std::to_string(d.height) +
+                      " is not stored, so it cannot be rewritten");
+  }
+  auto named = id_named_above(d.height);
+  if (!named) return named.error();
+  if (d.block_id != *named) {
+    return make_error("the block offered for height " + std::to_string(d.height) + " has id " +
+                          d.block_id.hex() + ", but the ledger names " + named->hex(),
+                      static_cast<int>(AppendRefused::not_successor));
+  }
+  // Same id, so the same header: its transactions (checked by the caller
+  // against the header's Merkle root) and their index entries are the same,
+  // so only the block's bytes are rewritten; the indexes are left alone.
+  rocksdb::WriteBatch batch;
+  batch.Put(h_->blocks(), be64(d.height),
+            rocksdb::Slice(committed_block_bytes.data(), committed_block_bytes.size()));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::Status s = h_->db->Write(wo, &batch);
+  if (!s.ok()) return io_error("rewrite height " + std::to_string(d.height), s.ToString());
+  return {};
 }
 
 Status LedgerStore::recover() {

@@ -24,6 +24,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class WriteBatch;
 }  // namespace rocksdb
 
 namespace baton::storage {
@@ -75,6 +76,34 @@ class LedgerStore final : public BlockStore {
   Result<std::vector<std::uint64_t>> snapshot_heights() const override;
   Result<std::optional<std::string>> snapshot_at(std::uint64_t height) const override;
 
+  // --- state sync and repair (docs/PROTOCOL.md §24.4) ---
+  // The lowest stored height: the ledger holds every block from here to the
+  // tip. 1 for a ledger that grew from genesis (and for an empty one); H
+  // after install_trusted at H, lowered by each backfill until it is 1.
+  std::uint64_t history_from() const override;
+
+  // Writer only, on an empty ledger (tip 0): stores the trusted block H (its
+  // exact CommittedBlock bytes; the caller checked it and the snapshot) as
+  // the tip, its snapshot record (storage/state_snapshot.h) at H, the
+  // state's nonces (each sender's highest used nonce) and history_from = H,
+  // in one synced write.
+  Status install_trusted(std::string_view committed_block_bytes, std::string_view snapshot_record,
+                         const std::vector<BlockDescription::SenderNonce>& nonces);
+
+  // Writer only: stores the block at history_from() - 1, only if its id is
+  // the previous_block_hash of the block stored above it (the hash chain
+  // from the trusted block down), with its index entries; history_from()
+  // becomes its height. Refused (AppendRefused::not_successor) otherwise.
+  // The caller checks its body (Merkle roots, signatures).
+  Status backfill(std::string_view committed_block_bytes);
+
+  // Writer only: rewrites a stored height whose bytes were found damaged,
+  // only if the new block's id is the id the ledger names for that height
+  // (the previous_block_hash of the block above it, or the tip id). Only the
+  // `blocks` entry is written: the caller has checked the body against the
+  // header, so the indexes already hold its entries.
+  Status replace_block(std::string_view committed_block_bytes);
+
   // The genesis document bytes stored at creation (may be empty if the
   // creator passed none).
   const std::string& genesis_document() const { return genesis_document_; }
@@ -112,6 +141,13 @@ class LedgerStore final : public BlockStore {
   struct Handles;
   LedgerStore(std::filesystem::path dir, bool read_only);
   Status load_meta();
+  Status make_snapshots_family();
+  // Adds the block's entries (block, id, transactions, raised nonces).
+  Status stage_block(rocksdb::WriteBatch& batch, const BlockDescription& d,
+                     std::string_view committed_block_bytes) const;
+  // The id the ledger names for `height`: the tip id, or the previous hash
+  // of the block above. Caller holds db_mutex_ and mutex_.
+  Result<chain::Hash> id_named_above(std::uint64_t height) const;
   Error io_error(const std::string& doing, const std::string& why) const;
   // The error of every call while recover() left the database closed.
   Error closed_error(const std::string& doing) const;
@@ -128,6 +164,7 @@ class LedgerStore final : public BlockStore {
   std::string genesis_document_;
   mutable std::mutex mutex_;  // guards tip_ and serialises appends
   Tip tip_;
+  std::uint64_t history_from_ = 1;  // guarded by mutex_
 };
 
 }  // namespace baton::storage

@@ -122,6 +122,15 @@ Result<LedgerVerdict> verify_ledger(const BlockStore& store, const chain::ChainS
         LedgerFault{0, "the ledger was created for genesis " + store.genesis_hash().hex() +
                            " but the genesis given hashes to " + spec.genesis_hash.hex()});
   }
+  // --- state sync (docs/PROTOCOL.md §24.4): a ledger whose history below
+  // the trusted height is not backfilled yet cannot be verified from genesis.
+  if (const std::uint64_t from = store.history_from(); from > 1) {
+    return LedgerVerdict(LedgerFault{
+        from - 1, "the ledger holds blocks only from height " + std::to_string(from) +
+                      " (state sync is still backfilling heights 1.." + std::to_string(from - 1) +
+                      "); verify again once backfill completes (GET /status: history_from)"});
+  }
+  // --- end state sync
   const unsigned threads = std::max(1u, options.threads);
   const std::size_t window = std::max<std::size_t>(1, options.window_blocks);
   const Tip tip = store.tip();

@@ -3,6 +3,7 @@
 // ledger CLI", and docs/PROTOCOL.md for the formats shown.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -51,6 +52,14 @@ std::string read_block_or_fail(const storage::LedgerStore& store, std::uint64_t 
   auto bytes = store.block_at(height);
   if (!bytes) fail(bytes.error().message);
   if (!bytes->has_value()) {
+    // State sync (docs/PROTOCOL.md §24.4): history below history_from is
+    // still being backfilled.
+    if (const std::uint64_t from = store.history_from(); height < from) {
+      fail("the ledger holds blocks only from height " + std::to_string(from) +
+               " (it joined by state sync and is still backfilling); height " +
+               std::to_string(height) + " is not stored yet",
+           Exit::verify_failed);
+    }
     // Below the tip a block must be there: its absence is a damaged ledger.
     const std::uint64_t tip = store.tip().height;
     if (height <= tip) {
@@ -81,7 +90,9 @@ void show(const CommonOptions& o, std::uint64_t last) {
   const auto spec = spec_for_names(*store);
   const storage::Tip tip = store->tip();
   json blocks = json::array();
-  const std::uint64_t first = tip.height > last ? tip.height - last + 1 : 1;
+  // From history_from at least: a ledger made by state sync starts there.
+  const std::uint64_t first =
+      std::max(tip.height > last ? tip.height - last + 1 : 1, store->history_from());
   auto recent = store->blocks_from(first, static_cast<std::size_t>(tip.height - first + 1));
   if (!recent) fail(recent.error().message);
   for (std::size_t i = 0; i < recent->size(); ++i) {

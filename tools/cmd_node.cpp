@@ -68,6 +68,17 @@ void status(const StatusOptions& o) {
     std::cout << "HALTED    (" << j.value("halt_cause", "") << ") " << j.value("halt_reason", "")
               << "\n";
   }
+  // State sync (docs/OPERATIONS.md): what [statesync] of a new node may trust.
+  if (j.value("history_from", std::uint64_t{1}) > 1)
+    std::cout << "history   from height " << j["history_from"].get<std::uint64_t>() << "\n";
+  if (j.contains("state_sync"))
+    std::cout << "statesync " << j["state_sync"].get<std::string>() << "\n";
+  if (j.contains("snapshots")) {
+    for (const auto& sn : j["snapshots"]) {
+      std::cout << "snapshot  " << sn.value("height", std::uint64_t{0}) << " "
+                << sn.value("block_id", "") << "\n";
+    }
+  }
   for (const auto& p : j["peers"]) {
     std::cout << "peer      " << p.value("name", "") << " " << p.value("address", "") << " "
               << (p.value("connected", false) ? "connected" : "disconnected") << "\n";

@@ -75,6 +75,29 @@ TEST(NodeConfig, SnapshotIntervalDefaultsToAThousandAndZeroMeansNever) {
   expect_error(std::string(kGood) + "[ledger]\nsnapshot_every = 5\n", "snapshot_every");
 }
 
+TEST(NodeConfig, StateSyncNeedsAHeightAndA64HexBlockId) {
+  const std::string id(64, 'a');
+  auto c = parse_node_config(kGood, "/x/node.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_FALSE(c->statesync.has_value());
+  c = parse_node_config(
+      std::string(kGood) + "[statesync]\ntrust_height = 40\ntrust_block_id = \"" + id + "\"\n",
+      "/x/node.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_TRUE(c->statesync.has_value());
+  EXPECT_EQ(c->statesync->trust_height, 40u);
+  EXPECT_EQ(c->statesync->trust_block_id.hex(), id);
+  expect_error(std::string(kGood) + "[statesync]\ntrust_height = 40\n", "trust_block_id");
+  expect_error(std::string(kGood) + "[statesync]\ntrust_block_id = \"" + id + "\"\n",
+               "trust_height");
+  expect_error(
+      std::string(kGood) + "[statesync]\ntrust_height = 0\ntrust_block_id = \"" + id + "\"\n",
+      "statesync.trust_height");
+  expect_error(std::string(kGood) + "[statesync]\ntrust_height = 4\ntrust_block_id = \"abc\"\n",
+               "64 hex");
+  expect_error(std::string(kGood) + "[statesync]\ntrust_hight = 4\n", "trust_hight");
+}
+
 TEST(NodeConfig, RefusesMissingRequiredKeyNamingIt) {
   expect_error("name = \"a\"\nkey_file = \"k\"\ngenesis_file = \"g\"\ndata_dir = \"d\"\n",
                "p2p_listen");
