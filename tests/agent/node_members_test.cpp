@@ -148,7 +148,6 @@ class FakeNode {
     std::lock_guard lock(mutex_);
     return requests_;
   }
-  void stop() { server_.stop(); }
 
  private:
   std::mutex mutex_;
@@ -189,8 +188,9 @@ TEST(NodeLinkMembers, AsksTheNodeAndRefusesWhatItCannotUse) {
   ASSERT_EQ(old_node->members.size(), 2u);
   EXPECT_EQ(old_node->members[0].name, "alice");
   // No node at all: an error, not a list.
-  node.stop();
-  EXPECT_FALSE((*link)->current_members().ok());
+  auto nowhere = NodeLink::open("http://127.0.0.1:1", std::string(64, 'a'), "", genesis);
+  ASSERT_TRUE(nowhere.ok()) << nowhere.error().message;
+  EXPECT_FALSE((*nowhere)->current_members().ok());
 }
 
 // A MemberSource the test controls: an error until it is given a list.
