@@ -67,6 +67,7 @@ PartnerAgent::PartnerAgent(AgentOptions options, std::unique_ptr<storage::Object
       log_(std::move(log)),
       journal_(std::move(journal)) {
   handoff_.work_dir = options_.training.work_dir / "tmp";
+  members_ = options_.members;
 }
 
 PartnerAgent::~PartnerAgent() { stop(); }
@@ -158,6 +159,10 @@ void PartnerAgent::process(std::uint64_t height, const chain::TrainingState& sta
   grant_released_models(height, state);
   const chain::Run* run = state.active();
   if (run == nullptr || stopping_.load()) return;
+  if (!members_asked_.contains(run->plan.run_id)) {
+    if (!refresh_members("run " + run->plan.run_id + " starts")) return;
+    members_asked_.insert(run->plan.run_id);
+  }
   if (!run->plan.schema_id.empty() && !consortium_schemas_.contains(run->plan.run_id)) {
     // Frozen by the run's start (§23): derived once, the same on every node.
     std::optional<std::string> derived;
@@ -248,6 +253,21 @@ PartnerAgent::Acted PartnerAgent::act(const Step& s, const NextStep& next) {
   metrics_.at(s.run.plan.run_id, s.turn.index);
   std::optional<AgentMetrics::Working> working;
   if (const auto activity = activity_of(next)) working.emplace(metrics_, *activity);
+  // Recipients and voters follow the ledger (issue 18): asked again right
+  // before a seal or a vote; a step that cannot ask waits for the next view.
+  const bool votes =
+      std::holds_alternative<VoteOnLoad>(next) || std::holds_alternative<VoteOnSave>(next);
+  const bool seals = std::holds_alternative<Train>(next) ||
+                     std::holds_alternative<SubmitSave>(next) ||
+                     std::holds_alternative<AggregateRound>(next);
+  if ((votes || seals) && !refresh_members((votes ? "the vote on " : "the seal of ") + s.tag()))
+    return Acted::done;
+  if (votes && !is_voter()) {
+    log_once("not-voter/" + s.tag(), spdlog::level::info,
+             s.tag() + ": " + options_.member_name + " holds no voting power in the ledger's " +
+                 "members after block " + std::to_string(members_height_) + ": no vote");
+    return Acted::done;
+  }
   if (const auto* v = std::get_if<VoteOnLoad>(&next)) {
     vote_on_load(s, *v);
   } else if (const auto* v = std::get_if<VoteOnSave>(&next)) {
@@ -438,8 +458,37 @@ void PartnerAgent::submit(std::uint64_t height, const chain::TrainingState& stat
   }
 }
 
+bool PartnerAgent::refresh_members(const std::string& what) {
+  if (member_source_ == nullptr) return true;
+  auto now = member_source_->current_members();
+  if (!now) {
+    log_once("members/" + now.error().message, spdlog::level::warn,
+             "cannot learn the ledger's current members from the node before " + what + ": " +
+                 now.error().message + "; waiting for the node and asking again");
+    return false;
+  }
+  auto names = [](const std::vector<chain::GenesisMember>& list) {
+    std::string out;
+    for (const auto& m : list) out += (out.empty() ? "" : ", ") + m.name;
+    return out;
+  };
+  const bool changed = now->members.size() != members_.size() ||
+                       !std::equal(now->members.begin(), now->members.end(), members_.begin(),
+                                   [](const auto& a, const auto& b) {
+                                     return a.name == b.name && a.ed25519 == b.ed25519 &&
+                                            a.x25519 == b.x25519 && a.power == b.power &&
+                                            a.roles == b.roles;
+                                   });
+  if (changed) {
+    log_->info("the ledger's members after block {}: {}", now->height, names(now->members));
+  }
+  members_ = std::move(now->members);
+  members_height_ = now->height;
+  return true;
+}
+
 bool PartnerAgent::is_voter() const {
-  for (const auto& m : options_.members)
+  for (const auto& m : members_)
     if (m.name == options_.member_name) return m.power > 0;
   return false;
 }

@@ -123,6 +123,7 @@
 #include "agent/model_cache.h"
 #include "agent/model_handoff.h"
 #include "agent/next_step.h"
+#include "agent/node_members.h"
 #include "agent/run_plan.h"
 #include "agent/save_vote.h"
 #include "storage/model_copies.h"
@@ -137,8 +138,10 @@ struct AgentOptions {
   std::string chain_id;
   std::string member_name;                       // this node's genesis name
   std::optional<chain::X25519SecretKey> x25519;  // required: unwraps this member's data keys
-  std::vector<chain::GenesisMember> members;     // genesis members: recipients and voters
-  TrainingConfig training;                       // files, work_dir, threads, label flip
+  // Genesis members: the recipients and voters, unless the agent follows its
+  // node's current members (PartnerAgent::follow_members, issue 18).
+  std::vector<chain::GenesisMember> members;
+  TrainingConfig training;  // files, work_dir, threads, label flip
   // agent.toml: its datasets are read again at each run's start (issue 17,
   // agent/agent_datasets.h). Empty: `training`'s files are the only dataset.
   std::filesystem::path config_path;
@@ -163,6 +166,14 @@ class PartnerAgent {
   ~PartnerAgent();
   PartnerAgent(const PartnerAgent&) = delete;
   PartnerAgent& operator=(const PartnerAgent&) = delete;
+
+  // Takes the recipients of the data keys it seals and whether it votes from
+  // `source`, the ledger's current members (agent/node_members.h), asked
+  // when a run starts and before each seal and vote; while `source` fails,
+  // that step waits for the next view (never the genesis list instead).
+  // Without it: options.members. Call before start(); `source` must outlive
+  // the agent.
+  void follow_members(MemberSource& source) { member_source_ = &source; }
 
   // Sets LibTorch's threads and starts the worker thread.
   void start();
@@ -380,6 +391,9 @@ class PartnerAgent {
   void submit(std::uint64_t height, const chain::TrainingState& state, const std::string& intent,
               chain::pb::TxType type, const std::string& payload, const std::string& what,
               bool log_first = true);
+  // Asks member_source_ for the current members (before `what`, for the
+  // log); false after logging why when it cannot be had. True without a source.
+  bool refresh_members(const std::string& what);
   bool is_voter() const;
   AgentIdentity identity() const { return {options_.member_name, is_voter()}; }
   void log_once(const std::string& key, spdlog::level::level_enum level, const std::string& text);
@@ -398,6 +412,10 @@ class PartnerAgent {
 
   // Worker-thread state.
   AgentJournal journal_;
+  MemberSource* member_source_ = nullptr;
+  std::vector<chain::GenesisMember> members_;         // the last list: recipients and voters
+  std::uint64_t members_height_ = 0;                  // the block members_ holds after
+  std::set<std::string> members_asked_;               // run ids whose start asked for members
   std::map<std::string, LocalData> data_;             // run id -> local data
   std::map<std::string, std::string> data_failed_;    // run id -> why its data did not load
   std::map<std::string, std::string> ready_answers_;  // run id -> its RunReady payload

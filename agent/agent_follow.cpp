@@ -56,6 +56,7 @@ Result<std::unique_ptr<Follower>> Follower::start(FollowerSetup setup,
   auto agent = PartnerAgent::open(std::move(setup.options), std::move(setup.store), *f->link_, log);
   if (!agent) return agent.error();
   f->agent_ = std::move(*agent);
+  f->agent_->follow_members(*f->link_);  // recipients and voters follow the ledger
   f->api_ = std::make_unique<AgentApi>(*f->agent_, setup.config.name, setup.config.node_url, *token,
                                        [self] { return self->latest(); });
   f->api_ready_ = f->api_.get();

@@ -330,7 +330,7 @@ PartnerAgent::Acted PartnerAgent::aggregate_round(const Step& s) {
     auto sealed =
         seal_and_upload(*store_, aggregate->model_bytes,
                         binding_for(s.run, round, options_.member_name, s.turn.head_before),
-                        candidate_recipients(options_.members), keeping_handoff());
+                        candidate_recipients(members_), keeping_handoff());
     if (!sealed) {
       metrics_.error(api::AgentErrorKind::store);
       const std::uint32_t attempts = ++store_failures_["seal/" + turn_key];

@@ -111,7 +111,7 @@ PartnerAgent::Acted PartnerAgent::train_and_save(const Step& s) {
     }
     auto sealed = seal_and_upload(*store_, bytes,
                                   binding_for(s.run, s.turn.index, s.turn.partner, s.run.head),
-                                  candidate_recipients(options_.members), keeping_handoff());
+                                  candidate_recipients(members_), keeping_handoff());
     if (!sealed) {
       metrics_.error(api::AgentErrorKind::store);
       const std::uint32_t attempts = ++store_failures_["seal/" + turn_key];

@@ -102,6 +102,15 @@ AgentSubmitResult NodeLink::submit(chain::pb::TxType type, std::string payload) 
   return out;
 }
 
+Result<NodeMembers> NodeLink::current_members() {
+  std::lock_guard lock(send_mutex_);
+  auto r = send_->get("/members");
+  if (!r) return make_error("the node did not answer: " + with_agent_procedure(r.error()).message);
+  if (r->status == 404) return NodeMembers{0, genesis_.members};
+  if (r->status != 200) return make_error("the node refused GET /members: " + reply_error(*r));
+  return parse_node_members(r->body);
+}
+
 Status NodeLink::report_metrics(const std::string& body) {
   std::lock_guard lock(report_mutex_);
   auto r = report_->request("POST", "/agent/metrics", body);

@@ -3,7 +3,8 @@
 // long-poll with the last height seen: the node answers when a newer block
 // commits, or 204 after kLongPollMs) and has the node sign and submit the agent's
 // transactions (POST /agent/tx), both with the node's admin token, and
-// reports the agent's own metrics (POST /agent/metrics, issue 17).
+// reports the agent's own metrics (POST /agent/metrics, issue 17), and asks
+// for the ledger's current members (GET /members, issue 18).
 //
 // Why the node signs (docs/OPERATIONS.md, "The partner agent"): the member's
 // Ed25519 key is also its consensus key; it stays on the node's host, and
@@ -16,9 +17,10 @@
 // the node's socket, whose file permissions stand for the token (none is
 // sent there). open() refuses http:// off loopback.
 //
-// Threads: poll() from one thread (the follower), submit() from another (the
-// agent's worker), report_metrics() from a third (agent/agent_metrics.h);
-// each has its own connection. interrupt() from any.
+// Threads: poll() from one thread (the follower), submit() and
+// current_members() from another (the agent's worker), report_metrics() from
+// a third (agent/agent_metrics.h); each thread has its own connection.
+// interrupt() from any.
 #pragma once
 
 #include <chrono>
@@ -29,6 +31,7 @@
 #include <string>
 
 #include "agent/agent_sink.h"
+#include "agent/node_members.h"
 #include "chain/genesis.h"
 #include "chain/result.h"
 #include "chain/training.h"
@@ -41,7 +44,7 @@ struct NodeView {
   chain::TrainingState training;
 };
 
-class NodeLink final : public AgentTxSink {
+class NodeLink final : public AgentTxSink, public MemberSource {
  public:
   // `agent_api`: the agent's own API URL, announced to the node with every
   // poll (so that a restarted node learns it again); empty: none. Announced
@@ -72,6 +75,12 @@ class NodeLink final : public AgentTxSink {
   static constexpr std::chrono::milliseconds kReportTimeout{5'000};
 
   AgentSubmitResult submit(chain::pb::TxType type, std::string payload) override;
+
+  // GET /members (agent/node_members.h). A node that answers 404 has no such
+  // endpoint: a batond from before membership by vote, whose ledger can hold
+  // no membership change, so its members are the genesis'. Any other
+  // failure (unreachable, refused, malformed) is an error.
+  Result<NodeMembers> current_members() override;
 
  private:
   NodeLink(std::unique_ptr<api::HttpClient> follow, std::unique_ptr<api::HttpClient> send,

@@ -8,7 +8,9 @@
 //   3. the synced append rate (one fsync'd WriteBatch per block, as a node
 //      writes) over the first S blocks, and the unsynced rate for the rest;
 //   4. the whole-chain verification rate (verify_ledger) on 1 and 2 threads,
-//      in blocks/s and signatures/s, and as a share of the raw 2-thread rate.
+//      in blocks/s and signatures/s, side by side with as many libsodium
+//      processes verifying just before and after, and the ratio of the two
+//      (issue 18 asks for at least 0.9 on 2 threads).
 //
 // baton-bench-ledger --restart N1,N2,... [--snapshot-interval I]
 //                    [--full-replay-max M] [--txs-per-block K] [--members M] [--dir DIR]
@@ -19,6 +21,7 @@
 // Figures go to docs/BENCHMARKS.md with the machine and date.
 #include <stdlib.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <time.h>
@@ -110,6 +113,46 @@ Rate raw_verify_rate(unsigned threads, std::size_t count) {
     if (g != count) die("a valid signature failed to verify");
   const double n = static_cast<double>(count) * threads;
   return {n / s, n / cpu};
+}
+
+// The same work in `processes` processes at once (fork), as the issue
+// measured the limit: no shared allocator or cache lines between them. The
+// wall-clock rate of all of them together.
+double raw_verify_rate_processes(unsigned processes, std::size_t count) {
+  struct Item {
+    chain::PublicKey key;
+    chain::Bytes message;
+    chain::Signature sig;
+  };
+  std::vector<Item> items;
+  const auto key = chain::SigningKey::generate();
+  for (std::size_t i = 0; i < 512; ++i) {
+    chain::Bytes msg(200);
+    chain::random_bytes(msg);
+    items.push_back({key.public_key(), msg, key.sign(msg)});
+  }
+  std::fflush(stdout);
+  const auto start = Clock::now();
+  std::vector<pid_t> children;
+  for (unsigned p = 0; p < processes; ++p) {
+    const pid_t pid = ::fork();
+    if (pid < 0) die("cannot fork the reference processes");
+    if (pid == 0) {
+      std::size_t good = 0;
+      for (std::size_t i = 0; i < count; ++i) {
+        const Item& it = items[(i + p * 7) % items.size()];
+        good += chain::verify_signature(it.key, it.message, it.sig) ? 1 : 0;
+      }
+      ::_exit(good == count ? 0 : 1);
+    }
+    children.push_back(pid);
+  }
+  for (const pid_t pid : children) {
+    int status = 0;
+    if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      die("a reference process failed");
+  }
+  return static_cast<double>(count) * processes / seconds_since(start);
 }
 
 }  // namespace
@@ -271,30 +314,36 @@ int main(int argc, char** argv) {
   }
 
   // 4. Verification from genesis, through a read-only (secondary) instance as
-  // `baton ledger verify` does.
+  // `baton ledger verify` does; side by side with the same number of
+  // libsodium processes verifying, measured just before and just after (the
+  // issue's reference: its mean), so that both see the same machine load.
   for (unsigned threads : {1u, 2u}) {
     auto reader = storage::LedgerStore::open_reader(ledger);
     if (!reader) die(reader.error().message);
+    const double before = raw_verify_rate_processes(threads, 20000);
     t = Clock::now();
     const double cpu_start = process_cpu_seconds();
     auto verdict = storage::verify_ledger(**reader, *spec, {.threads = threads});
     const double s = seconds_since(t);
     const double cpu = process_cpu_seconds() - cpu_start;
+    const double after = raw_verify_rate_processes(threads, 20000);
     if (!verdict) die(verdict.error().message);
     if (!*verdict)
       die("height " + std::to_string(verdict->reason().height) + ": " + verdict->reason().what);
     const double sig_rate = verdict->value().signatures / s;
     const double sig_cpu_rate = verdict->value().signatures / cpu;
-    const Rate& reference = threads == 1 ? raw1 : raw2;
+    const double reference = (before + after) / 2;
     std::printf(
         "verify, %u thread(s): %llu blocks, %llu signatures in %.2f s = %.0f blocks/s, %.0f "
-        "signatures/s "
-        "= %.0f%% of raw %u-thread rate (wall clock); %.0f signatures per CPU-second = %.0f%% of "
-        "raw\n",
+        "signatures/s (wall clock); %.0f signatures per CPU-second = %.0f%% of raw\n",
         threads, static_cast<unsigned long long>(verdict->value().state.height),
         static_cast<unsigned long long>(verdict->value().signatures), s,
-        verdict->value().state.height / s, sig_rate, 100.0 * sig_rate / reference.per_wall_second,
-        threads, sig_cpu_rate, 100.0 * sig_cpu_rate / raw2.per_cpu_second);
+        verdict->value().state.height / s, sig_rate, sig_cpu_rate,
+        100.0 * sig_cpu_rate / raw2.per_cpu_second);
+    std::printf(
+        "side by side, %u: verify %.0f signatures/s, libsodium in %u process(es) %.0f/s before "
+        "and %.0f/s after; ratio %.2f (load average %s)\n",
+        threads, sig_rate, threads, before, after, sig_rate / reference, load_average().c_str());
   }
   std::printf("load average at the end: %s\n", load_average().c_str());
   if (dir_arg.empty()) fs::remove_all(base);

@@ -14,6 +14,8 @@
 #include <tuple>
 
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
@@ -97,11 +99,30 @@ rocksdb::DBOptions writer_options(const fs::path& dir) {
   return o;
 }
 
+// The families read by key, one Get per block and per transaction when a
+// ledger is verified: a bloom filter in each memtable and SST file answers
+// "not here" without searching it (issue 18: these look-ups took 14% of
+// `baton ledger verify`'s CPU, mostly in memtables a read-only instance
+// replays from the log). Memtable filters cost 1% of the write buffer
+// (about 0.7 MB per family); files written before keep working unfiltered.
+rocksdb::ColumnFamilyOptions keyed_family_options() {
+  rocksdb::ColumnFamilyOptions cf;
+  cf.memtable_prefix_bloom_size_ratio = 0.01;
+  cf.memtable_whole_key_filtering = true;
+  rocksdb::BlockBasedTableOptions t;
+  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  return cf;
+}
+
 // The column families to open: kSnapshots only once it exists.
 std::vector<rocksdb::ColumnFamilyDescriptor> descriptors(bool with_snapshots = false) {
   std::vector<rocksdb::ColumnFamilyDescriptor> out;
   out.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
-  for (const char* name : kFamilies) out.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  for (const char* name : kFamilies) {
+    const bool keyed = std::string_view(name) == kBlockIds || std::string_view(name) == kTxs;
+    out.emplace_back(name, keyed ? keyed_family_options() : rocksdb::ColumnFamilyOptions());
+  }
   if (with_snapshots) out.emplace_back(kSnapshots, rocksdb::ColumnFamilyOptions());
   return out;
 }

@@ -1,99 +1,15 @@
 #include "storage/ledger_verify.h"
 
 #include <algorithm>
-#include <atomic>
 #include <optional>
-#include <thread>
-#include <vector>
 
-#include "chain/block.h"
-#include "chain/transaction.h"
 #include "chain/validation.h"
+#include "storage/checked_blocks.h"
 #include "storage/state_snapshot.h"
 
 namespace baton::storage {
 
 namespace {
-
-using StatelessVerdict = chain::Verdict<chain::DecodedBlock, chain::BlockFault>;
-
-// One height's stateless outcome: a decoded block, or why it is bad.
-struct Checked {
-  std::optional<chain::DecodedBlock> block;
-  std::string fault;
-  std::uint64_t commit_signatures = 0;
-};
-
-Checked check_one(const chain::ChainSpec& spec, const std::string& bytes) {
-  Checked out;
-  auto committed = chain::decode_committed_block(bytes);
-  if (!committed) {
-    out.fault = committed.error().message;
-    return out;
-  }
-  StatelessVerdict verdict = chain::check_block_stateless(spec, *committed);
-  if (!verdict) {
-    out.fault = verdict.reason().message();
-    return out;
-  }
-  out.commit_signatures = static_cast<std::uint64_t>(committed->commit().signatures_size());
-  out.block = std::move(verdict).value();
-  return out;
-}
-
-// Runs check_one over `blocks` on `threads` threads (the caller's included).
-// Work is handed out in small chunks from an atomic cursor so that both cores
-// stay busy even when blocks differ in size.
-std::vector<Checked> check_window(const chain::ChainSpec& spec,
-                                  const std::vector<std::string>& blocks, unsigned threads) {
-  std::vector<Checked> out(blocks.size());
-  std::atomic<std::size_t> cursor{0};
-  constexpr std::size_t kChunk = 8;
-  auto work = [&] {
-    for (;;) {
-      const std::size_t begin = cursor.fetch_add(kChunk);
-      if (begin >= blocks.size()) return;
-      const std::size_t end = std::min(begin + kChunk, blocks.size());
-      for (std::size_t i = begin; i < end; ++i) out[i] = check_one(spec, blocks[i]);
-    }
-  };
-  std::vector<std::jthread> helpers;
-  for (unsigned t = 1; t < threads; ++t) helpers.emplace_back(work);
-  work();
-  helpers.clear();  // joins
-  return out;
-}
-
-// Whether the store's indexes lead back to `block` at `height`: a fault
-// sentence when not, nullopt when they do, an error when they cannot be read.
-Result<std::optional<std::string>> check_indexes(const BlockStore& store,
-                                                 const chain::DecodedBlock& block,
-                                                 std::uint64_t height) {
-  using Fault = std::optional<std::string>;
-  auto at = store.height_of(block.id);
-  if (!at) return at.error();
-  if (*at != height) {
-    return Fault("the store's block id index " +
-                 (at->has_value() ? "maps this block's id to height " + std::to_string(**at)
-                                  : std::string("has no entry for this block's id")));
-  }
-  const std::size_t n = block.transactions.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    const chain::Hash hash = chain::tx_hash(chain::encode_transaction(block.transactions[i]));
-    auto where = store.find_tx(hash);
-    if (!where) return where.error();
-    const TxLocation expected{height, static_cast<std::uint32_t>(i)};
-    if (*where == expected) continue;
-    const std::string which =
-        "transaction " + std::to_string(i) + " of " + std::to_string(n) + " (" + hash.hex() + ")";
-    return Fault("the store's transaction index " +
-                 (where->has_value()
-                      ? "puts " + which + " at height " + std::to_string((*where)->height) +
-                            " index " + std::to_string((*where)->index)
-                      : "has no entry for " + which));
-  }
-  return Fault();
-}
 
 // The snapshot stored at `height` against `state`, the state verification
 // reached there: a fault sentence, nullopt when it is true, an error when it
@@ -150,38 +66,40 @@ Result<LedgerVerdict> verify_ledger(const BlockStore& store, const chain::ChainS
 
   VerifiedLedger result;
   result.state = chain::initial_state(spec.genesis_hash);
-  for (std::uint64_t next = 1; next <= tip.height;) {
-    const std::size_t want =
-        static_cast<std::size_t>(std::min<std::uint64_t>(window, tip.height - next + 1));
-    auto blocks = store.blocks_from(next, want);
-    if (!blocks) return blocks.error();
-    std::vector<Checked> checked = check_window(spec, *blocks, threads);
-    for (std::size_t i = 0; i < checked.size(); ++i) {
-      const std::uint64_t height = next + i;
-      if (!checked[i].block) return LedgerVerdict(LedgerFault{height, checked[i].fault});
-      auto after = chain::apply_block(spec, result.state, *checked[i].block);
-      if (!after) return LedgerVerdict(LedgerFault{height, after.reason().message()});
-      result.state = std::move(after).value();
-      auto index_fault = check_indexes(store, *checked[i].block, height);
-      if (!index_fault) return index_fault.error();
-      if (*index_fault) return LedgerVerdict(LedgerFault{height, **index_fault});
-      result.transactions += checked[i].block->transactions.size();
-      result.signatures += checked[i].block->transactions.size() + checked[i].commit_signatures;
-      if (next_snapshot != snapshots->end() && *next_snapshot == height) {
-        auto snapshot_fault = check_snapshot(store, spec, result.state);
-        if (!snapshot_fault) return snapshot_fault.error();
-        if (*snapshot_fault) return LedgerVerdict(LedgerFault{height, **snapshot_fault});
-        ++result.snapshots;
-        ++next_snapshot;
-      }
+  // Signatures are checked ahead on every thread (storage/checked_blocks.h);
+  // the state is applied here, in height order.
+  CheckedBlocks checked(store, spec, 1, tip.height, threads, window);
+  std::uint64_t reported = 0;
+  for (;;) {
+    auto next = checked.next();
+    if (!next) return next.error();
+    if (!next->has_value()) break;
+    CheckedBlock& c = **next;
+    const std::uint64_t height = c.height;
+    if (c.missing) {
+      return LedgerVerdict(
+          LedgerFault{height, "the block is missing from the store (the tip record says " +
+                                  std::to_string(tip.height) + ")"});
     }
-    if (blocks->size() < want) {
-      return LedgerVerdict(LedgerFault{next + blocks->size(),
-                                       "the block is missing from the store (the tip record says " +
-                                           std::to_string(tip.height) + ")"});
+    if (!c.block) return LedgerVerdict(LedgerFault{height, c.fault});
+    auto after = chain::apply_block(spec, result.state, *c.block);
+    if (!after) return LedgerVerdict(LedgerFault{height, after.reason().message()});
+    result.state = std::move(after).value();
+    if (c.index_error) return *c.index_error;
+    if (c.index_fault) return LedgerVerdict(LedgerFault{height, *c.index_fault});
+    result.transactions += c.block->transactions.size();
+    result.signatures += c.block->transactions.size() + c.commit_signatures;
+    if (next_snapshot != snapshots->end() && *next_snapshot == height) {
+      auto snapshot_fault = check_snapshot(store, spec, result.state);
+      if (!snapshot_fault) return snapshot_fault.error();
+      if (*snapshot_fault) return LedgerVerdict(LedgerFault{height, **snapshot_fault});
+      ++result.snapshots;
+      ++next_snapshot;
     }
-    next += want;
-    if (options.progress) options.progress(next - 1);
+    if (options.progress && (height - reported >= window || height == tip.height)) {
+      options.progress(height);
+      reported = height;
+    }
   }
 
   // The store's own records must agree with the chain they index.

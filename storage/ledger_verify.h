@@ -5,10 +5,11 @@
 // hash must lead back to where it is; a LedgerStore's indexes must hold no
 // other entries).
 //
-// The signature work (chain::check_block_stateless) runs on `threads` threads
-// over windows of consecutive heights; chain::apply_block then runs in height
-// order on the calling thread. The first bad height is reported, exactly as a
-// single-threaded pass would report it.
+// The signature work (chain::check_block_stateless) and the index look-ups
+// run on `threads` threads ahead of chain::apply_block, which runs in height
+// order on the calling thread meanwhile (storage/checked_blocks.h): at most
+// `window_blocks` heights are read ahead. The first bad height is reported,
+// exactly as a single-threaded pass would report it.
 #pragma once
 
 #include <cstdint>
@@ -26,8 +27,9 @@ namespace baton::storage {
 
 struct VerifyOptions {
   unsigned threads = 2;             // 0 is treated as 1
-  std::size_t window_blocks = 256;  // heights read and checked together
-  // Called on the calling thread after each window with the height reached.
+  std::size_t window_blocks = 256;  // heights read and checked ahead of the state, at most
+  // Called on the calling thread every window_blocks heights and at the tip,
+  // with the height reached.
   std::function<void(std::uint64_t height)> progress = {};
 };
 

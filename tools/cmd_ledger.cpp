@@ -330,7 +330,9 @@ void register_ledger_commands(CLI::App& app) {
     add_common(sub, *o);
     sub->add_option("--genesis", *genesis,
                     "genesis file to verify against (default: the copy stored in the ledger)");
-    sub->add_option("--threads", *threads, "signature-checking threads (default: all cores)");
+    sub->add_option("--threads", *threads,
+                    "threads that read and check blocks ahead of the one applying them "
+                    "(default: all cores)");
     sub->callback([o, genesis, threads] { verify(*o, *genesis, *threads); });
   }
   {
