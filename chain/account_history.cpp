@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "chain/encoding.h"
+#include "chain/membership.h"
 #include "chain/transaction.h"
 
 namespace baton::chain {
@@ -19,13 +20,15 @@ std::string kind_of(const BlockStep& step) {
   return name;
 }
 
-std::string sender_name(const ChainSpec& spec, const pb::Transaction& tx) {
+// During a block the members are the set after the block before (§25).
+std::string sender_name(const ChainSpec& spec, const LedgerState& state,
+                        const pb::Transaction& tx) {
   auto key = PublicKey::from_bytes(as_bytes(tx.sender()));
-  const GenesisMember* m = key ? spec.genesis.find_member(*key) : nullptr;
+  const Validator* m = key ? current_validators(spec, state).find(*key) : nullptr;
   return m == nullptr ? std::string() : m->name;
 }
 
-std::string counterparty_of(const ChainSpec& spec, const BlockStep& step,
+std::string counterparty_of(const ChainSpec& spec, const LedgerState& state, const BlockStep& step,
                             const std::string& member) {
   if (step.kind == BlockStep::Kind::begin_block) return "genesis";
   if (step.kind == BlockStep::Kind::end_block) return {};
@@ -33,7 +36,7 @@ std::string counterparty_of(const ChainSpec& spec, const BlockStep& step,
   if (tx.type() == pb::TX_TRANSFER) {
     pb::Transfer t;
     if (!parse_canonical(tx.payload(), t)) return {};
-    const std::string sender = sender_name(spec, tx);
+    const std::string sender = sender_name(spec, state, tx);
     return member == sender ? t.to() : sender;
   }
   if (tx.type() == pb::TX_FUND_RUN) {
@@ -104,7 +107,7 @@ Verdict<LedgerState, BlockFault> AccountHistory::apply(const LedgerState& before
       e.amount = is > was ? is - was : was - is;
       e.balance_after = is;
       e.kind = kind_of(step);
-      e.counterparty = counterparty_of(spec_, step, name);
+      e.counterparty = counterparty_of(spec_, state, step, name);
       if (auto stake = stake_entry(state.training, step, name, e.credit)) {
         e.kind = stake->first;
         e.counterparty = stake->second;

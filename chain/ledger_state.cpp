@@ -35,14 +35,19 @@ Bytes state_encoding(const LedgerState& state) {
     append_u32be(out, e.round);
     append_u8(out, static_cast<std::uint8_t>(e.type));
   }
+  if (!state.membership.empty()) {
+    append_u32be(out, kMembershipMarker);
+    append_bytes(out, ByteView(membership_encoding(state.membership)));
+  }
   if (!state.training.empty()) append_bytes(out, ByteView(training_encoding(state.training)));
   return out;
 }
 
 Hash state_hash(std::string_view chain_id, const LedgerState& state) {
-  const std::string_view domain = !state.training.accounts.empty() ? kStateDomainV3
-                                  : state.training.empty()         ? kStateDomain
-                                                                   : kStateDomainV2;
+  const std::string_view domain = !state.membership.empty()          ? kStateDomainV4
+                                  : !state.training.accounts.empty() ? kStateDomainV3
+                                  : state.training.empty()           ? kStateDomain
+                                                                     : kStateDomainV2;
   return sha256(domain_separated(domain, chain_id, state_encoding(state)));
 }
 
@@ -81,6 +86,8 @@ std::optional<TxRejected> apply_transaction(LedgerState& state, const pb::Transa
     case pb::TX_RUN_READY:
     case pb::TX_CANCEL_RUN:
     case pb::TX_DATA_SUMMARY:
+    case pb::TX_MEMBER_CHANGE:
+    case pb::TX_KEY_ROTATION:
       break;  // effects: apply_protocol_tx (chain/protocol.h)
     default:
       std::abort();  // check_transaction refuses unknown types

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "chain/crypto.h"
+#include "chain/membership_state.h"
 #include "chain/proto/ledger.pb.h"
 #include "chain/training.h"
 #include "chain/vote.h"
@@ -27,6 +28,10 @@ inline constexpr std::string_view kStateDomainV2 = "baton/state/v2";
 // Used instead of v2 once any account holds credits (state.training.accounts
 // non-empty; issue 13): the encoding then ends with the accounts' bytes.
 inline constexpr std::string_view kStateDomainV3 = "baton/state/v3";
+// Used instead of v1..v3 once the membership part is not empty (issue 18: a
+// change applied, a key retired or a change pending; docs/PROTOCOL.md §25.5):
+// the encoding then holds the membership part after the evidence records.
+inline constexpr std::string_view kStateDomainV4 = "baton/state/v4";
 
 struct LedgerState {
   // Chain position. Not part of state_hash: the header that carries the state
@@ -40,6 +45,7 @@ struct LedgerState {
       next_nonces;                  // sender -> nonce its next tx must carry; absent = 1
   std::set<Equivocation> evidence;  // punished double votes, each recorded once
   TrainingState training;           // the training protocol (chain/protocol.h)
+  MembershipState membership;       // members by vote (chain/membership.h, issue 18)
 
   std::uint64_t next_nonce(const PublicKey& sender) const;
   bool operator==(const LedgerState&) const = default;
@@ -59,7 +65,10 @@ LedgerState initial_state(const Hash& genesis_hash);
 // run exists the domain is "baton/state/v2" and training_encoding(training)
 // follows (docs/PROTOCOL.md, "Training protocol", byte layout). Once an
 // account holds credits the domain is "baton/state/v3" and training_encoding
-// ends with the accounts (docs/PROTOCOL.md, "Accounts and escrow").
+// ends with the accounts (docs/PROTOCOL.md, "Accounts and escrow"). Once the
+// membership part is not empty the domain is "baton/state/v4" and the
+// evidence records are followed by u32be 0xFFFFFFFF and membership_encoding
+// (chain/membership_state.h), then the training part as before.
 Bytes state_encoding(const LedgerState& state);
 Hash state_hash(std::string_view chain_id, const LedgerState& state);
 

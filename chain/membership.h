@@ -12,6 +12,8 @@
 // live; they are cheap to call (no allocation).
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include "chain/chain_spec.h"
@@ -33,5 +35,35 @@ const ValidatorSet& current_validators(const ChainSpec& spec, const LedgerState&
 // before the last change when that change was committed in this very block.
 // What a snapshot at height H checks block H's commit against.
 const ValidatorSet& signers_of_state_block(const ChainSpec& spec, const LedgerState& state);
+
+// The ChainSpec the training protocol's steps read for the block after the
+// state's: `spec` itself until the first change, then the same genesis with
+// the current members (and their ValidatorSet). Its genesis_hash may be all
+// zero (a decoded state): never check a signature against it.
+const ChainSpec& member_spec(const ChainSpec& spec, const LedgerState& state);
+
+// A MemberChange waiting for its quorum, as `GET /members` shows it.
+struct PendingChangeView {
+  Hash id;                             // SHA-256 of the MemberChange payload bytes
+  std::string kind;                    // "add", "remove", "update" or "replace_keys"
+  std::string name;                    // the member concerned
+  std::vector<std::string> approvers;  // names, ascending (removed approvers included)
+  std::uint64_t approved_power = 0;    // the current power of the approvers still validators
+  std::uint64_t quorum_power = 0;      // the least power that is a quorum now
+  std::uint64_t expires_at_height = 0;
+};
+
+// The pending changes in ascending id order.
+std::vector<PendingChangeView> pending_changes(const ChainSpec& spec, const LedgerState& state);
+
+// What a state decoder (chain/state_decode.h) checks the training part of a
+// state with membership changes against: the genesis with every member ever
+// (current, then removed) holding every role and power 0, plus one voter
+// whose name no member can have. So the names in records (runs, accounts,
+// summaries) must be members' ever, while a recorded plan is not checked
+// again against powers and roles that changed since its StartRun (it was
+// checked then; the state hash proves the rest). Not a valid genesis: use it
+// for nothing else.
+Genesis decoding_genesis(const Genesis& genesis, const MembershipState& membership);
 
 }  // namespace baton::chain

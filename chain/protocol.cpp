@@ -5,6 +5,8 @@
 
 #include "chain/economy_steps.h"
 #include "chain/encoding.h"
+#include "chain/membership.h"
+#include "chain/membership_steps.h"
 #include "chain/protocol_steps.h"
 #include "chain/readiness_steps.h"
 #include "chain/transaction.h"
@@ -126,6 +128,35 @@ std::string_view to_string(ProtocolRejected reason) {
     case ProtocolRejected::wrong_schema_hash:
       return "the readiness names another schema hash than the consortium schema the plan's "
              "schema id derives";
+    case ProtocolRejected::not_validator:
+      return "only a member with voting power may propose or approve a membership change";
+    case ProtocolRejected::unknown_member:
+      return "the membership change names no current member";
+    case ProtocolRejected::name_taken:
+      return "the name belongs to a member or to a removed member (names are never reused)";
+    case ProtocolRejected::key_taken:
+      return "a new key belongs to a member or was retired (keys are never reused)";
+    case ProtocolRejected::last_validator:
+      return "the change would leave the consortium without voting power";
+    case ProtocolRejected::bad_rotation_signature:
+      return "the key rotation's new key does not sign the rotation";
+    case ProtocolRejected::change_expired:
+      return "the membership change's expiry height has passed or lies too far ahead";
+    case ProtocolRejected::too_many_pending:
+      return "too many membership changes are pending (in all, or proposed by this member)";
+    case ProtocolRejected::bad_member_fields:
+      return "the membership change has a field out of bounds or one its kind does not take";
+    case ProtocolRejected::too_many_members:
+      return "the consortium holds the most members it may";
+    case ProtocolRejected::already_approved:
+      return "the validator already approved this membership change";
+    case ProtocolRejected::too_many_rotations:
+      return "the member rotated its keys the most times it may; ask the validators for "
+             "REPLACE_KEYS";
+    case ProtocolRejected::already_rotating:
+      return "the member already rotated its keys in this block";
+    case ProtocolRejected::too_many_grants:
+      return "the most model keys that may be granted to members were granted already";
   }
   return "the protocol transaction was rejected";
 }
@@ -148,6 +179,8 @@ bool is_protocol_tx(pb::TxType type) {
     case pb::TX_RUN_READY:
     case pb::TX_CANCEL_RUN:
     case pb::TX_DATA_SUMMARY:
+    case pb::TX_MEMBER_CHANGE:
+    case pb::TX_KEY_ROTATION:
       return true;
     default:
       return false;
@@ -218,6 +251,14 @@ bool protocol_payload_decodes(pb::TxType type, std::string_view payload) {
     }
     case pb::TX_DATA_SUMMARY: {
       pb::DataSummary m;
+      return parse_canonical(payload, m);
+    }
+    case pb::TX_MEMBER_CHANGE: {
+      pb::MemberChange m;
+      return parse_canonical(payload, m);
+    }
+    case pb::TX_KEY_ROTATION: {
+      pb::KeyRotation m;
       return parse_canonical(payload, m);
     }
     default:
@@ -334,31 +375,41 @@ Verdict<SaveRecord, ProtocolRejected> save_record_from_proto(const Genesis& gene
 
 std::optional<ProtocolRejected> check_protocol_tx(const ChainSpec& spec, const LedgerState& state,
                                                   const pb::Transaction& tx) {
-  const ProtocolTx decoded = decode_protocol_tx(spec, tx);
+  // §25: membership transactions have their own rules; every other step
+  // reads the members after the state's block (member_spec).
+  if (is_membership_tx(tx.type())) return check_membership_tx(spec, state, tx, state.height + 1);
+  if (is_member_grant(spec, state, tx)) return check_member_grant(spec, state, tx);  // §25.7
+  const ChainSpec& members = member_spec(spec, state);
+  const ProtocolTx decoded = decode_protocol_tx(members, tx);
   // The next block begins with begin_block. Only block 1's does anything (the
   // genesis allocations, the genesis plan's run), and the state before it is
   // empty, so checking on a copy that has begun block 1 costs nothing.
   if (state.height == 0) {
     LedgerState first = state;
     begin_block(spec, first, 1);
-    auto checked = check_step(spec, first.training, decoded);
+    auto checked = check_step(members, first.training, decoded);
     return checked ? std::nullopt : std::optional(checked.reason());
   }
-  auto checked = check_step(spec, state.training, decoded);
+  auto checked = check_step(members, state.training, decoded);
   if (checked) return std::nullopt;
   return checked.reason();
 }
 
 std::optional<ProtocolRejected> apply_protocol_tx(const ChainSpec& spec, LedgerState& state,
                                                   const pb::Transaction& tx, std::uint64_t height) {
-  const ProtocolTx decoded = decode_protocol_tx(spec, tx);
+  if (is_membership_tx(tx.type())) return apply_membership_tx(spec, state, tx, height);
+  if (is_member_grant(spec, state, tx)) return apply_member_grant(spec, state, tx, height);
+  // The member set changes only at the end of a block (end_block), so every
+  // transaction of a block reads the set after the block before.
+  const ChainSpec& members = member_spec(spec, state);
+  const ProtocolTx decoded = decode_protocol_tx(members, tx);
   // Checked on the state itself: a refusal copies nothing, whatever the history.
-  auto checked = check_step(spec, state.training, decoded);
+  auto checked = check_step(members, state.training, decoded);
   if (!checked) {
     record_refusal(state.training, decoded, checked.reason(), height);
     return checked.reason();
   }
-  apply_step(spec, state.training, decoded, std::move(checked).value(), height);
+  apply_step(members, state.training, decoded, std::move(checked).value(), height);
   return std::nullopt;
 }
 
@@ -369,11 +420,17 @@ void begin_block(const ChainSpec& spec, LedgerState& state, std::uint64_t height
   if (spec.genesis_plan()) start_run(state.training, *spec.genesis_plan(), "genesis", 0);
 }
 
-void end_block(const ChainSpec& /*spec*/, LedgerState& state, std::uint64_t height) {
+void end_block(const ChainSpec& spec, LedgerState& state, std::uint64_t height) {
   expire_due_turn(state.training, height);
   end_due_readiness(state.training, height);
   settle_due_gains(state.training, height);
   settle_due_escrows(state.training, height);
+  // §25: the changes that reached their quorum in this block apply now (they
+  // hold from the next block); a removed partner's turns end at once.
+  if (!state.membership.empty()) {
+    end_membership_block(spec, state, height);
+    skip_removed_partners(state.training, current_members(spec, state), height);
+  }
 }
 
 }  // namespace baton::chain

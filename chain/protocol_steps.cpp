@@ -1,5 +1,6 @@
 #include "chain/protocol_steps.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <iterator>
 #include <limits>
@@ -712,6 +713,21 @@ void expire_due_turn(TrainingState& ts, std::uint64_t height) {
   // partners took part; every other phase of a round expires as a turn does.
   if (t->round && round_moves_on_at_deadline(*run, height)) return;
   finish_turn(ts, *run, TurnOutcome::expired, height);
+}
+
+void skip_removed_partners(TrainingState& ts, const std::vector<GenesisMember>& members,
+                           std::uint64_t height) {
+  const auto is_member = [&](const std::string& name) {
+    return std::any_of(members.begin(), members.end(),
+                       [&](const GenesisMember& m) { return m.name == name; });
+  };
+  for (;;) {
+    Run* run = ts.active();
+    if (run == nullptr || run->plan.federated()) return;
+    const Turn* t = run->current_turn();
+    if (t == nullptr || t->outcome != TurnOutcome::pending || is_member(t->partner)) return;
+    finish_turn(ts, *run, TurnOutcome::removed, height);
+  }
 }
 
 }  // namespace baton::chain

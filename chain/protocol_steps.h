@@ -98,6 +98,13 @@ void begin_from(TrainingState& ts, Run& run, std::uint64_t index, std::uint64_t 
 // `height` (its stake settled) and begins the next one.
 void finish_turn(TrainingState& ts, Run& run, TurnOutcome outcome, std::uint64_t height);
 
+// End of the block at `height` (§25.3): while the active chained run's
+// current turn belongs to a partner that is not among `members` (it was
+// removed), that turn ends with outcome removed (its stake refunded) and the
+// next begins. At most one iteration per remaining turn.
+void skip_removed_partners(TrainingState& ts, const std::vector<GenesisMember>& members,
+                           std::uint64_t height);
+
 // height + blocks, or UINT64_MAX when that would not fit: a deadline beyond
 // the last height is "never", not a wrap into the past.
 std::uint64_t deadline_after(std::uint64_t height, std::uint64_t blocks);

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "chain/membership.h"
 #include "chain/training_decode.h"
 
 namespace baton::chain {
@@ -75,10 +76,24 @@ Result<LedgerState> decode_state(ByteView bytes, const Genesis& genesis) {
     pos += kEvidenceEntryBytes;
   }
 
+  // §25.5: the membership part, when present, begins with a marker no
+  // training part begins with. Names in the training part are then checked
+  // against every member the ledger ever held (decoding_genesis).
+  Genesis every_member;
+  const Genesis* names = &genesis;
+  if (left() >= 4 && read_be(bytes, pos, 4) == kMembershipMarker) {
+    pos += 4;
+    auto membership = decode_membership(bytes, pos, genesis);
+    if (!membership) return make_error("the state does not decode: " + membership.error().message);
+    state.membership = std::move(membership).value();
+    every_member = decoding_genesis(genesis, state.membership);
+    names = &every_member;
+  }
+
   // The training part is present only when the training state is not empty
   // (state_encoding); the canonical check below refuses an encoded empty one.
   if (left() > 0) {
-    auto training = decode_training_state(bytes.subspan(pos), genesis);
+    auto training = decode_training_state(bytes.subspan(pos), *names);
     if (!training) return make_error("the state does not decode: " + training.error().message);
     state.training = std::move(training).value();
   }

@@ -53,6 +53,8 @@ std::string_view to_string(TurnOutcome outcome) {
       return "budget_spent";
     case TurnOutcome::round_failed:
       return "round_failed";
+    case TurnOutcome::removed:
+      return "removed";
   }
   return "unknown";
 }

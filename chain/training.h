@@ -121,6 +121,21 @@ enum class ProtocolRejected : std::uint8_t {
   // A ready RunReady, for a plan with a schema_id, whose schema_sha256 is not
   // the SHA-256 of the schema that id derives (§23.3): it does not count.
   wrong_schema_hash = 70,
+  // Membership and keys (issue 18, docs/PROTOCOL.md §25.6).
+  not_validator = 71,           // a MemberChange from a member without voting power
+  unknown_member = 72,          // the change names no current member
+  name_taken = 73,              // ADD: the name is a member's or was ever retired
+  key_taken = 74,               // a new key is a member's or was ever retired
+  last_validator = 75,          // the change would leave no voting power (or the set empty)
+  bad_rotation_signature = 76,  // KeyRotation: the new key's signature does not verify
+  change_expired = 77,          // expires_at_height not in (H, H + kMaxChangeLifetime], or passed
+  too_many_pending = 78,    // kMaxPendingChanges in all, or kMaxPendingPerProposer by the sender
+  bad_member_fields = 79,   // a field out of bounds, or set for a kind that takes none
+  too_many_members = 80,    // ADD beyond kMaxMembers
+  already_approved = 81,    // the validator already sent this change: it counts once
+  too_many_rotations = 82,  // the member made kMaxRotationsPerMember KeyRotations already
+  already_rotating = 83,    // a second KeyRotation of the member in one block
+  too_many_grants = 84,     // kMaxMemberGrants (model, recipient) pairs granted already
 };
 
 // A sentence, e.g. "the member already voted on this request".
@@ -254,6 +269,9 @@ enum class TurnOutcome : std::uint8_t {
   // one its dealer committed to (RoundRecord::failed_dealer): the dealer
   // dealt inconsistent shares, and the aggregate cannot be computed.
   round_failed = 8,
+  // Its partner was removed from the consortium (MemberChange REMOVE, issue
+  // 18, docs/PROTOCOL.md §25.3): ended (or skipped when it began) at once.
+  removed = 9,
 };
 
 // Why a partner gave up its turn (TurnAbandon.reason). Stored in the state

@@ -131,7 +131,7 @@ Turn read_turn(Reader& r) {
   t.start_height = r.u64();
   t.phase = enum_in<TurnPhase>(r, 1, 9, "turn phase");
   t.deadline_height = r.u64();
-  t.outcome = enum_in<TurnOutcome>(r, 0, 8, "turn outcome");
+  t.outcome = enum_in<TurnOutcome>(r, 0, 9, "turn outcome");
   t.end_height = r.u64();
   t.load_request_id = r.opt_hash();
   t.load_request_height = r.u64();

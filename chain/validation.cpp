@@ -3,6 +3,7 @@
 #include <set>
 
 #include "chain/block.h"
+#include "chain/membership.h"
 #include "chain/merkle.h"
 #include "chain/protocol.h"
 
@@ -92,13 +93,14 @@ std::optional<BlockFault> apply_one(const ChainSpec& spec, LedgerState& after,
 // check_transaction, skipping the signature when `verified` vouches for
 // these exact bytes.
 Verdict<pb::Transaction, TxInvalid> check_one_transaction(const ChainSpec& spec,
+                                                          const ValidatorSet& members,
                                                           std::string_view bytes,
                                                           const VerifiedTxs& verified) {
   const std::uint64_t max = spec.params().max_tx_bytes;
   if (verified && verified(tx_hash(bytes))) {
-    return check_transaction_signature_verified(bytes, spec.network(), spec.validators, max);
+    return check_transaction_signature_verified(bytes, spec.network(), members, max);
   }
-  return check_transaction(bytes, spec.network(), spec.validators, max);
+  return check_transaction(bytes, spec.network(), members, max);
 }
 
 Hash hash_field(const std::string& bytes) {
@@ -181,6 +183,18 @@ std::string BlockFault::message() const {
 Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
                                                         const pb::Block& block,
                                                         const VerifiedTxs& verified) {
+  return check_block_stateless(spec, spec.validators, block, verified);
+}
+
+Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
+                                                        const pb::CommittedBlock& committed) {
+  return check_block_stateless(spec, spec.validators, committed);
+}
+
+Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
+                                                        const ValidatorSet& members,
+                                                        const pb::Block& block,
+                                                        const VerifiedTxs& verified) {
   const ConsensusParams& params = spec.params();
   if (block.ByteSizeLong() > params.max_block_bytes) {
     return BlockFault{BlockInvalid::block_too_large,
@@ -191,7 +205,7 @@ Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
   if (header->chain_id() != spec.chain_id()) {
     return BlockFault{BlockInvalid::wrong_chain_id, "\"" + header->chain_id() + "\""};
   }
-  if (!spec.validators.is_validator(PublicKey::from_bytes(as_bytes(header->proposer())).value())) {
+  if (!members.is_validator(PublicKey::from_bytes(as_bytes(header->proposer())).value())) {
     return BlockFault{BlockInvalid::unknown_proposer, {}};
   }
   const std::size_t n_tx = static_cast<std::size_t>(block.transactions_size());
@@ -218,13 +232,14 @@ Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
   out.id = block_id(block);
   out.transactions.reserve(n_tx);
   for (std::size_t i = 0; i < n_tx; ++i) {
-    auto tx = check_one_transaction(spec, block.transactions(static_cast<int>(i)), verified);
+    auto tx =
+        check_one_transaction(spec, members, block.transactions(static_cast<int>(i)), verified);
     if (!tx) return BlockFault{from_tx(tx.reason()), tx_detail(i, n_tx, to_string(tx.reason()))};
     out.transactions.push_back(std::move(tx).value());
   }
   std::set<Equivocation> seen;
   for (std::size_t i = 0; i < n_ev; ++i) {
-    auto ev = check_evidence(spec.network(), spec.validators, block.evidence(static_cast<int>(i)));
+    auto ev = check_evidence(spec.network(), members, block.evidence(static_cast<int>(i)));
     if (!ev)
       return BlockFault{from_evidence(ev.reason()),
                         nth("evidence", i, n_ev) + ": " + std::string(to_string(ev.reason()))};
@@ -240,10 +255,11 @@ Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
 }
 
 Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
+                                                        const ValidatorSet& members,
                                                         const pb::CommittedBlock& committed) {
-  auto decoded = check_block_stateless(spec, committed.block());
+  auto decoded = check_block_stateless(spec, members, committed.block());
   if (!decoded) return decoded;
-  if (auto bad = verify_commit(spec.network(), spec.validators, committed.commit(),
+  if (auto bad = verify_commit(spec.network(), members, committed.commit(),
                                decoded->header.height(), decoded->id)) {
     return BlockFault{from_commit(*bad), std::string(to_string(*bad))};
   }
@@ -297,7 +313,7 @@ Verdict<LedgerState, BlockFault> apply_block(const ChainSpec& spec, const Ledger
 
 Verdict<LedgerState, BlockFault> validate_block(const ChainSpec& spec, const LedgerState& before,
                                                 const pb::CommittedBlock& committed) {
-  auto decoded = check_block_stateless(spec, committed);
+  auto decoded = check_block_stateless(spec, current_validators(spec, before), committed);
   if (!decoded) return decoded.reason();
   return apply_block(spec, before, *decoded);
 }
@@ -308,8 +324,8 @@ Verdict<Proposal, BlockFault> propose_block(const ChainSpec& spec, const LedgerS
                                             std::vector<std::string> evidence,
                                             const VerifiedTxs& verified) {
   const ConsensusParams& params = spec.params();
-  if (!spec.validators.is_validator(proposer))
-    return BlockFault{BlockInvalid::unknown_proposer, {}};
+  const ValidatorSet& members = current_validators(spec, before);
+  if (!members.is_validator(proposer)) return BlockFault{BlockInvalid::unknown_proposer, {}};
   if (transactions.size() > params.max_block_txs) {
     return BlockFault{BlockInvalid::too_many_transactions,
                       std::to_string(transactions.size()) + " transactions"};
@@ -323,12 +339,12 @@ Verdict<Proposal, BlockFault> propose_block(const ChainSpec& spec, const LedgerS
   begin_block(spec, after, height);
   const std::size_t n = transactions.size();
   for (std::size_t i = 0; i < n; ++i) {
-    auto tx = check_one_transaction(spec, transactions[i], verified);
+    auto tx = check_one_transaction(spec, members, transactions[i], verified);
     if (!tx) return BlockFault{from_tx(tx.reason()), tx_detail(i, n, to_string(tx.reason()))};
     if (auto fault = apply_one(spec, after, *tx, i, n, height)) return *fault;
   }
   for (std::size_t i = 0; i < evidence.size(); ++i) {
-    auto ev = check_evidence(spec.network(), spec.validators, evidence[i]);
+    auto ev = check_evidence(spec.network(), members, evidence[i]);
     if (!ev) return BlockFault{from_evidence(ev.reason()), nth("evidence", i, evidence.size())};
     if (ev->height >= height)
       return BlockFault{BlockInvalid::evidence_from_future, nth("evidence", i, evidence.size())};

@@ -106,6 +106,19 @@ Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
 Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
                                                         const pb::CommittedBlock& committed);
 
+// The same two checks against `members` instead of the genesis set: the
+// senders, proposer, evidence and commit of block H + 1 are checked against
+// current_validators(spec, state after H) (chain/membership.h, §25). The
+// overloads above use spec.validators: right for a chain whose membership
+// never changed, and for callers without a state.
+Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
+                                                        const ValidatorSet& members,
+                                                        const pb::Block& block,
+                                                        const VerifiedTxs& verified = {});
+Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
+                                                        const ValidatorSet& members,
+                                                        const pb::CommittedBlock& committed);
+
 // The state after `block`, or why it cannot follow `before`.
 Verdict<LedgerState, BlockFault> apply_block(const ChainSpec& spec, const LedgerState& before,
                                              const DecodedBlock& block);
@@ -129,7 +142,8 @@ Verdict<LedgerState, BlockFault> apply_block(const ChainSpec& spec, const Ledger
                                              const DecodedBlock& block,
                                              const BlockStepObserver& observer);
 
-// check_block_stateless + apply_block.
+// check_block_stateless (against current_validators(spec, before)) +
+// apply_block.
 Verdict<LedgerState, BlockFault> validate_block(const ChainSpec& spec, const LedgerState& before,
                                                 const pb::CommittedBlock& committed);
 

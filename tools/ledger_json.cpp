@@ -157,6 +157,37 @@ std::optional<json> run_control_json(const chain::pb::Transaction& tx) {
   }
 }
 
+// Membership's transactions (TxType 26 MemberChange, 27 KeyRotation,
+// docs/PROTOCOL.md §25.1-25.2) decoded, as their sender claims them: whether
+// the ledger accepted one is the state's word. nullopt for other types or a
+// payload that does not decode.
+std::optional<json> membership_json(const chain::pb::Transaction& tx) {
+  if (tx.type() == chain::pb::TX_MEMBER_CHANGE) {
+    chain::pb::MemberChange c;
+    if (!c.ParseFromString(tx.payload())) return std::nullopt;
+    const std::string& kind = chain::pb::MemberChange::Kind_Name(c.kind());
+    json roles = json::array();
+    for (const auto& r : c.roles()) roles.push_back(r);
+    return json{{"id", chain::sha256(tx.payload()).hex()},
+                {"kind", kind.empty() ? std::to_string(static_cast<int>(c.kind())) : kind},
+                {"name", c.name()},
+                {"ed25519", hex_of(c.ed25519())},
+                {"x25519", hex_of(c.x25519())},
+                {"p2p_address", c.p2p_address()},
+                {"power", c.power()},
+                {"roles", std::move(roles)},
+                {"expires_at_height", c.expires_at_height()}};
+  }
+  if (tx.type() == chain::pb::TX_KEY_ROTATION) {
+    chain::pb::KeyRotation r;
+    if (!r.ParseFromString(tx.payload())) return std::nullopt;
+    return json{{"new_ed25519", hex_of(r.new_ed25519())},
+                {"new_x25519", hex_of(r.new_x25519())},
+                {"new_key_signature", hex_of(r.new_key_signature())}};
+  }
+  return std::nullopt;
+}
+
 json tx_json(const std::string& bytes, const chain::ChainSpec* spec, bool with_hex) {
   json t = {{"hash", chain::tx_hash(bytes).hex()}, {"size", bytes.size()}};
   if (with_hex) t["bytes_hex"] = hex_of(bytes);
@@ -195,6 +226,10 @@ json tx_json(const std::string& bytes, const chain::ChainSpec* spec, bool with_h
   if (auto control = run_control_json(tx)) {
     t[tx.type() == chain::pb::TX_RUN_READY ? "run_ready" : "cancel_run"] = std::move(*control);
   }
+  if (auto member = membership_json(tx)) {
+    t[tx.type() == chain::pb::TX_MEMBER_CHANGE ? "member_change" : "key_rotation"] =
+        std::move(*member);
+  }
   return t;
 }
 
@@ -212,6 +247,13 @@ std::string tx_brief(const json& t) {
     const json& c = t["cancel_run"];
     return "run " + c["run_id"].get<std::string>() + ": cancel: " + c["reason"].get<std::string>();
   }
+  if (t.contains("member_change")) {
+    const json& c = t["member_change"];
+    return "member change " + c["kind"].get<std::string>() + " " + c["name"].get<std::string>() +
+           " (id " + c["id"].get<std::string>().substr(0, 16) + ")";
+  }
+  if (t.contains("key_rotation"))
+    return "key rotation to " + t["key_rotation"]["new_ed25519"].get<std::string>().substr(0, 16);
   if (t.contains("data_summary")) {
     const json& d = t["data_summary"];
     return "schema " + d["schema_id"].get<std::string>() + ": " +
@@ -382,6 +424,24 @@ void print_tx_human(const json& t) {
   if (t.contains("cancel_run")) {
     std::cout << "run          " << t["cancel_run"]["run_id"].get<std::string>() << "\n"
               << "cancel       " << t["cancel_run"]["reason"].get<std::string>() << "\n";
+  }
+  if (t.contains("member_change")) {
+    const json& c = t["member_change"];
+    std::cout << "change       " << c["kind"].get<std::string>() << " "
+              << c["name"].get<std::string>() << ", id " << c["id"].get<std::string>()
+              << ", expires at height " << c["expires_at_height"] << "\n";
+    if (!c["ed25519"].get<std::string>().empty())
+      std::cout << "  keys       ed25519 " << c["ed25519"].get<std::string>() << ", x25519 "
+                << c["x25519"].get<std::string>() << "\n";
+    if (c["kind"] == "ADD" || c["kind"] == "UPDATE") {
+      std::cout << "  member     " << c["p2p_address"].get<std::string>() << ", power "
+                << c["power"] << ", roles " << c["roles"].dump() << "\n";
+    }
+  }
+  if (t.contains("key_rotation")) {
+    const json& r = t["key_rotation"];
+    std::cout << "rotation     new ed25519 " << r["new_ed25519"].get<std::string>()
+              << ", new x25519 " << r["new_x25519"].get<std::string>() << "\n";
   }
   if (t.contains("data_summary")) {
     const json& d = t["data_summary"];

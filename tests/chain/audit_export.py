@@ -7,9 +7,11 @@ Uses only hashlib, PyNaCl (Debian: python3-nacl) and the byte layouts of
 docs/PROTOCOL.md. From each line it reads only "stored_hex" (the exact stored
 CommittedBlock bytes) and decodes everything itself, so a wrong decoded field
 in the export cannot fool it. It replays the training protocol and the
-accounts (sections 18 and 19, audit_training.py beside it) to recompute every
-block's app state hash, so a chain that holds training runs, balances and
-escrows is checked as fully as one that holds none. Exits 0 and prints the
+accounts (sections 18 and 19, audit_training.py beside it) and the membership
+changes (section 25, audit_membership.py) to recompute every block's app
+state hash and to check every block against the members after the block
+before, so a chain that holds training runs, balances, escrows and member
+changes is checked as fully as one that holds none. Exits 0 and prints the
 tip, one line per training run and one line of balances, or prints
 "height N: <problem>" and exits 3.
 """
@@ -22,6 +24,7 @@ import nacl.exceptions
 import nacl.signing
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree the tests run from
+import audit_membership  # noqa: E402
 import audit_training  # noqa: E402
 from audit_plan import read_varint  # noqa: E402
 
@@ -100,16 +103,20 @@ def verify(genesis_path, export_path, checked=True, on_tx=None):
     genesis_bytes = open(genesis_path, "rb").read()
     genesis = json.loads(genesis_bytes)
     chain_id = genesis["chain_id"]
-    members = {bytes.fromhex(m["ed25519_public"]): m for m in genesis["members"]}
-    total = sum(m["power"] for m in genesis["members"])
     genesis_hash = sha(genesis_bytes)  # inside every signature, and block 1's parent
     previous = genesis_hash
     next_nonce, tx_count, evidence = {}, 0, set()
-    training = audit_training.Training(audit_training.Consortium(genesis))
+    consortium = audit_training.Consortium(genesis)
+    training = audit_training.Training(consortium)
+    membership = audit_membership.Membership(
+        genesis, lambda domain, body: domain_separated(domain, chain_id, genesis_hash + body))
     height = 0
     for line in open(export_path):
         if not line.strip():
             continue
+        # Section 25.3: block H is checked against the members after block H - 1.
+        members = {m["ed25519"]: m for m in membership.members()}
+        total = sum(m["power"] for m in members.values())
         height += 1
         CURRENT["height"] = height
         def bad(why, always=False):
@@ -146,7 +153,8 @@ def verify(genesis_path, export_path, checked=True, on_tx=None):
             body = sender + struct.pack(">QII", nonce, ttype, len(payload)) + payload
             if not verifies(sender, domain_separated("baton/tx/v2", chain_id, genesis_hash + body), one(t, 6, b"")):
                 bad("transaction %d: bad signature" % i)
-            if ttype != TX_NOTE and ttype not in audit_training.PROTOCOL_TYPES:
+            if (ttype != TX_NOTE and ttype not in audit_training.PROTOCOL_TYPES and
+                    ttype not in audit_membership.TYPES):
                 bad("transaction %d: unknown type %d" % (i, ttype), always=True)
             if nonce != next_nonce.get(sender, 1):
                 bad("transaction %d: nonce %d, expected %d" % (i, nonce, next_nonce.get(sender, 1)))
@@ -154,8 +162,26 @@ def verify(genesis_path, export_path, checked=True, on_tx=None):
             tx_count += 1
             if on_tx is not None:
                 on_tx(sender, ttype, payload, sha(tx_bytes))
-            if ttype in audit_training.PROTOCOL_TYPES:  # its effect, or its refusal recorded
+            grant = membership.grant_target(training, ttype, fields(payload))
+            if grant is not None:  # section 25.7: a model's key for a member without it
+                try:
+                    membership.apply_grant(grant, members[sender]["name"], fields(payload))
+                except audit_membership.Refused as r:
+                    log = grant[0]["refusals"]
+                    log["total"] += 1
+                    refusal = (height, sha(tx_bytes), members[sender]["name"], ttype, r.args[0],
+                               one(fields(payload), 1, b""), None)
+                    log["recent"] = (log["recent"] + [refusal])[-audit_training.MAX_REFUSALS_KEPT:]
+            elif ttype in audit_training.PROTOCOL_TYPES:  # its effect, or its refusal recorded
                 training.apply(sender, ttype, fields(payload), sha(tx_bytes), height)
+            elif ttype in audit_membership.TYPES:  # section 25: refusals go to the own log
+                try:
+                    membership.apply(sender, ttype, payload, fields(payload), height)
+                except audit_membership.Refused as r:
+                    log = training.refusals
+                    log["total"] += 1
+                    refusal = (height, sha(tx_bytes), members[sender]["name"], ttype, r.args[0], b"", None)
+                    log["recent"] = (log["recent"] + [refusal])[-audit_training.MAX_REFUSALS_KEPT:]
         for i, ev_bytes in enumerate(evs):
             e = fields(ev_bytes)
             votes = [fields(one(e, 1, b"")), fields(one(e, 2, b""))]
@@ -180,9 +206,18 @@ def verify(genesis_path, export_path, checked=True, on_tx=None):
         for k, eh, er, et in sorted(evidence):
             state += k + struct.pack(">QIB", eh, er, et)
         training.end_block(height)
+        if membership.end_block(height):  # section 25.3: the set after this block
+            consortium.by_key = {m["ed25519"]: m["name"] for m in membership.members()}
+            consortium.power = {m["name"]: m["power"] for m in membership.members()}
+            consortium.roles = {m["name"]: {r.decode() for r in m["roles"]} for m in membership.members()}
+            consortium.total_power = sum(consortium.power.values())
+        if not membership.empty():  # section 25.5: the marker and the membership part
+            skip_removed_partners(training, {m["name"] for m in membership.members()}, height)
+            state += audit_membership.MARKER + membership.encoding()
         if not training.empty():  # sections 18.4 and 19.4
             state += training.encoding()
-        if sha(domain_separated(training.domain(), chain_id, state)) != one(h, 7, b""):
+        domain = "baton/state/v4" if not membership.empty() else training.domain()
+        if sha(domain_separated(domain, chain_id, state)) != one(h, 7, b""):
             bad("wrong app state hash")
         if one(commit, 1, 0) != height or one(commit, 3, b"") != block_id:
             bad("commit is for another height or block")
@@ -202,6 +237,18 @@ def verify(genesis_path, export_path, checked=True, on_tx=None):
             bad("commit has two thirds of the voting power or less")
         previous = block_id
     return training, height, tx_count, previous
+
+
+def skip_removed_partners(training, names, height):
+    """Section 25.3 step 5: a removed partner's turns of the active chained run end at once."""
+    while True:
+        run = training.active()
+        if run is None or run["plan"]["mode"] == 1:
+            return
+        t = training.current_turn(run)
+        if t is None or t["outcome"] != audit_training.PENDING or t["partner"] in names:
+            return
+        training.finish_turn(run, audit_membership.REMOVED, height)
 
 
 def main(genesis_path, export_path):

@@ -45,7 +45,7 @@ AWAITING_LOAD_REQUEST, LOAD_VOTING, TRAINING, SAVE_VOTING, DONE = range(1, 6)
 PENDING, APPROVED, REJECTED, EXPIRED, ABANDONED, SUSPENDED, CANNOT_PAY, BUDGET_SPENT = range(0, 8)
 ROUND_FAILED = 8  # section 21.2
 OUTCOME_NAMES = ["pending", "approved", "rejected", "expired", "abandoned", "suspended", "cannot_pay",
-                 "budget_spent", "round_failed"]
+                 "budget_spent", "round_failed", "removed"]  # 9: section 25.3
 ACTIVE, FINISHED, AWAITING_FUNDING, UNFUNDED = 1, 2, 3, 4
 STATUS_NAMES = {ACTIVE: "active", FINISHED: "finished", AWAITING_FUNDING: "awaiting_funding",
                 UNFUNDED: "unfunded", 5: "preparing", 6: "cancelled", 7: "not_ready"}
