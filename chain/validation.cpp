@@ -191,10 +191,10 @@ Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
   return check_block_stateless(spec, spec.validators, committed);
 }
 
-Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
-                                                        const ValidatorSet& members,
-                                                        const pb::Block& block,
-                                                        const VerifiedTxs& verified) {
+namespace {
+
+// check_block_stateless's checks that need no member set (check_block_body).
+Verdict<pb::BlockHeader, BlockFault> check_shape(const ChainSpec& spec, const pb::Block& block) {
   const ConsensusParams& params = spec.params();
   if (block.ByteSizeLong() > params.max_block_bytes) {
     return BlockFault{BlockInvalid::block_too_large,
@@ -204,9 +204,6 @@ Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
   if (!header) return BlockFault{BlockInvalid::malformed_block, header.error().message};
   if (header->chain_id() != spec.chain_id()) {
     return BlockFault{BlockInvalid::wrong_chain_id, "\"" + header->chain_id() + "\""};
-  }
-  if (!members.is_validator(PublicKey::from_bytes(as_bytes(header->proposer())).value())) {
-    return BlockFault{BlockInvalid::unknown_proposer, {}};
   }
   const std::size_t n_tx = static_cast<std::size_t>(block.transactions_size());
   if (n_tx > params.max_block_txs) {
@@ -227,6 +224,28 @@ Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
   if (merkle_root_from_leaf_hashes(leaves) != hash_field(header->evidence_merkle_root())) {
     return BlockFault{BlockInvalid::wrong_evidence_merkle_root, {}};
   }
+  return std::move(*header);
+}
+
+}  // namespace
+
+Result<pb::BlockHeader> check_block_body(const ChainSpec& spec, const pb::Block& block) {
+  auto header = check_shape(spec, block);
+  if (!header) return make_error(header.reason().message());
+  return std::move(header).value();
+}
+
+Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
+                                                        const ValidatorSet& members,
+                                                        const pb::Block& block,
+                                                        const VerifiedTxs& verified) {
+  auto header = check_shape(spec, block);
+  if (!header) return header.reason();
+  if (!members.is_validator(PublicKey::from_bytes(as_bytes(header->proposer())).value())) {
+    return BlockFault{BlockInvalid::unknown_proposer, {}};
+  }
+  const std::size_t n_tx = static_cast<std::size_t>(block.transactions_size());
+  const std::size_t n_ev = static_cast<std::size_t>(block.evidence_size());
 
   DecodedBlock out;
   out.id = block_id(block);

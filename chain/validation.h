@@ -119,6 +119,13 @@ Verdict<DecodedBlock, BlockFault> check_block_stateless(const ChainSpec& spec,
                                                         const ValidatorSet& members,
                                                         const pb::CommittedBlock& committed);
 
+// Only the checks that need no member set: size, header, chain id, counts,
+// and the Merkle roots that bind the body to the header. For a history block
+// whose header is proved by the hash chain from a trusted block above it
+// (state sync's backfill and repair, §24.4), where the members that signed it
+// are not known; a full replay (`baton ledger verify`) checks the rest.
+Result<pb::BlockHeader> check_block_body(const ChainSpec& spec, const pb::Block& block);
+
 // The state after `block`, or why it cannot follow `before`.
 Verdict<LedgerState, BlockFault> apply_block(const ChainSpec& spec, const LedgerState& before,
                                              const DecodedBlock& block);

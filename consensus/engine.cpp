@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <limits>
 
-#include "consensus/vote_set.h"
+#include "consensus/round_state.h"
 
 namespace baton::consensus {
 namespace {
@@ -34,47 +34,6 @@ std::optional<chain::PublicKey> key_of(const std::string& bytes) {
   if (!k) return std::nullopt;
   return *k;
 }
-
-// The proposal received (or made) for one round, with its block id and the
-// application's verdict, asked at most once.
-struct ProposalRecord {
-  pb::Proposal message;
-  chain::Hash id;
-  std::optional<bool> valid;
-};
-
-struct RoundState {
-  explicit RoundState(std::size_t n) : prevotes(n), precommits(n), seen(n, false) {}
-  std::vector<ProposalRecord> proposals;  // the first one received is used for L22/L28 first
-  VoteSet prevotes;
-  VoteSet precommits;
-  std::vector<bool> seen;                    // validators that sent anything for this round (L55)
-  bool prevote_timeout_scheduled = false;    // L34
-  bool precommit_timeout_scheduled = false;  // L47
-  bool valid_value_updated = false;          // L36 "for the first time"
-
-  ProposalRecord* find(const chain::Hash& id) {
-    for (auto& p : proposals) {
-      if (p.id == id) return &p;
-    }
-    return nullptr;
-  }
-  const ProposalRecord* find(const chain::Hash& id) const {
-    for (const auto& p : proposals) {
-      if (p.id == id) return &p;
-    }
-    return nullptr;
-  }
-  bool holds_identical(const pb::Proposal& m) const {
-    for (const auto& p : proposals) {
-      if (p.message.signature() == m.signature() && p.message.pol_round() == m.pol_round() &&
-          p.message.block() == m.block()) {
-        return true;
-      }
-    }
-    return false;
-  }
-};
 
 }  // namespace
 
@@ -121,7 +80,9 @@ struct Engine::State {
   // own[0, own_released) have left in an Output (their signer record with them).
   std::size_t own_released = 0;
   std::vector<pb::ConsensusMessage> last_decision;  // proposal + precommits of height-1
-  std::vector<std::pair<std::size_t, pb::ConsensusMessage>> next_height;  // buffered
+  // Messages of a height whose set is not settled (see Engine::on_message),
+  // by signer key; checked against their height's set when it starts.
+  std::vector<std::pair<chain::PublicKey, pb::ConsensusMessage>> held;
   std::vector<std::string> pending_evidence;  // serialized DuplicateVoteEvidence
   std::set<std::tuple<std::size_t, std::uint64_t, std::uint32_t, int>> evidence_seen;
 
@@ -377,14 +338,33 @@ struct Engine::State {
     own.clear();
     own_released = 0;
     schedule(Step::new_height, options.timeouts.commit_ms);
-    auto buffered = std::move(next_height);
-    next_height.clear();
-    for (auto& [index, m] : buffered) {
-      if (m.has_vote() && m.vote().height() == height) {
-        add_vote(index, m.vote());
-      } else if (m.has_proposal() && m.proposal().height() == height) {
-        auto id = block_id_of(m.proposal().block());
-        if (id) add_proposal(index, m.proposal(), *id);
+    std::erase_if(held, [&](const auto& e) { return height_of(e.second) < height; });
+  }
+
+  void set_validators(ValidatorSet next) {
+    validators = std::move(next);
+    my_index = signer ? validators.index_of(signer->public_key()) : std::nullopt;
+  }
+
+  // The held messages of this height, now that its set is settled: each is
+  // checked again against it (a validator removed here is dropped, the
+  // proposer is this set's). Their signatures were checked when they came.
+  void replay_held() {
+    auto mine = std::move(held);
+    held.clear();
+    for (auto& [key, m] : mine) {
+      if (height_of(m) != height) {
+        held.emplace_back(key, std::move(m));
+        continue;
+      }
+      const auto index = validators.index_of(key);
+      if (!index) continue;
+      if (m.has_vote()) {
+        (void)add_vote(*index, m.vote());
+      } else if (validators.proposer(height, m.proposal().round()) == *index) {
+        if (auto id = block_id_of(m.proposal().block())) {
+          (void)add_proposal(*index, m.proposal(), *id);
+        }
       }
     }
   }
@@ -483,6 +463,9 @@ struct Engine::State {
 
   static std::uint32_t round_of(const pb::ConsensusMessage& m) {
     return m.has_vote() ? m.vote().round() : m.proposal().round();
+  }
+  static std::uint64_t height_of(const pb::ConsensusMessage& m) {
+    return m.has_vote() ? m.vote().height() : m.proposal().height();
   }
 
   // Re-adopts this validator's own messages from a checkpoint; sets round and
@@ -584,6 +567,7 @@ Engine::~Engine() = default;
 void Engine::start() {
   if (s_->started) std::abort();
   s_->started = true;
+  s_->replay_held();  // input before start() breaks the contract; kept all the same
   if (s_->restored_step == Step::prevote || s_->restored_step == Step::precommit) {
     // Restarted after voting in this round: carry on from there (the
     // timeouts of these steps are scheduled by L34/L47 as votes arrive).
@@ -605,7 +589,13 @@ MessageVerdict Engine::on_message(const pb::ConsensusMessage& message) {
   const auto key = key_of(signer_bytes);
   if (!key) return MessageVerdict::malformed;
   const auto index = s.validators.index_of(*key);
-  if (!index) return MessageVerdict::unknown_validator;
+  if (!index) {
+    // At a height whose set is not settled the signer may be a validator
+    // there (a newcomer): neither held nor held against the sender; the
+    // signer sends it again (rebroadcast) once this engine is there.
+    const bool unsettled = h == s.height + 1 || (h == s.height && s.step == Step::new_height);
+    return unsettled ? MessageVerdict::future_height : MessageVerdict::unknown_validator;
+  }
   if (h < s.height) return MessageVerdict::stale;
   if (h > s.height + 1) return MessageVerdict::future_height;
   if (r > s.round + s.options.max_round_ahead && h == s.height)
@@ -632,7 +622,9 @@ MessageVerdict Engine::on_message(const pb::ConsensusMessage& message) {
       return MessageVerdict::bad_signature;
   } else {
     const auto& p = message.proposal();
-    if (s.validators.proposer(h, r) != *index) return MessageVerdict::wrong_proposer;
+    // The proposer of a height whose set is not settled is checked when it is.
+    if (h == s.height && s.step != Step::new_height && s.validators.proposer(h, r) != *index)
+      return MessageVerdict::wrong_proposer;
     if (p.block().size() > s.options.max_block_bytes) return MessageVerdict::oversized;
     auto id = block_id_of(p.block());
     if (!id) return MessageVerdict::malformed;
@@ -640,17 +632,19 @@ MessageVerdict Engine::on_message(const pb::ConsensusMessage& message) {
     proposal_id = *id;
   }
 
-  if (h == s.height + 1) {
-    const auto count = std::count_if(s.next_height.begin(), s.next_height.end(),
-                                     [&](const auto& e) { return e.first == *index; });
-    const auto proposals =
-        std::count_if(s.next_height.begin(), s.next_height.end(),
-                      [&](const auto& e) { return e.first == *index && e.second.has_proposal(); });
-    if (static_cast<std::size_t>(count) >= kMaxBufferedPerValidator ||
-        (!is_vote && static_cast<std::size_t>(proposals) >= kMaxBufferedProposalsPerValidator)) {
+  if (h == s.height + 1 || s.step == Step::new_height) {
+    std::size_t count = 0, proposals = 0;
+    for (const auto& [k, m] : s.held) {
+      if (k != *key) continue;
+      if (m.SerializeAsString() == message.SerializeAsString()) return MessageVerdict::duplicate;
+      ++count;
+      if (m.has_proposal()) ++proposals;
+    }
+    if (count >= kMaxBufferedPerValidator ||
+        (!is_vote && proposals >= kMaxBufferedProposalsPerValidator)) {
       return MessageVerdict::future_height;
     }
-    s.next_height.emplace_back(*index, message);
+    s.held.emplace_back(*key, message);
     return MessageVerdict::accepted;
   }
 
@@ -665,7 +659,10 @@ void Engine::on_timeout(const Timeout& t) {
   if (!s.started || t.height != s.height) return;
   switch (t.step) {
     case Step::new_height:
-      if (s.step == Step::new_height) s.start_round(0);
+      if (s.step == Step::new_height) {
+        s.replay_held();
+        s.start_round(0);
+      }
       break;
     case Step::propose:  // OnTimeoutPropose (L57)
       if (t.round == s.round && s.step == Step::propose) {
@@ -686,10 +683,26 @@ void Engine::on_timeout(const Timeout& t) {
   s.run_rules();
 }
 
-void Engine::on_block_committed(std::uint64_t height) {
+void Engine::on_block_committed(std::uint64_t height, std::optional<ValidatorSet> next) {
   State& s = *s_;
-  if (height < s.height) return;
+  if (height + 1 < s.height) return;
+  if (height + 1 == s.height) {
+    // Decided here: the set of the height this engine waits to start.
+    if (!next || *next == s.validators) return;
+    const bool started_round = s.step != Step::new_height;
+    s.set_validators(std::move(*next));
+    // Normally the commit pause still runs and nothing was counted at this
+    // height. If a round already ran on the old set (the decided block was
+    // stored only later, by block sync), the height starts over on the new
+    // one; the signer still refuses anything that would conflict.
+    if (started_round) {
+      s.enter_height(s.height);
+      if (s.started) s.run_rules();
+    }
+    return;
+  }
   s.last_decision.clear();
+  if (next) s.set_validators(std::move(*next));
   s.enter_height(height + 1);
   if (s.started) s.run_rules();
 }

@@ -154,13 +154,33 @@ class Engine {
 
   // A message from the network (untrusted). Checks form, limits, membership
   // and signatures before it touches the state.
+  //
+  // Messages of a height whose validator set is not settled yet (the next
+  // height, or the current one during the commit pause) are held, at most
+  // a few per signer, and only from members of the current set, so a
+  // non-member cannot fill the buffer. When the height's round 0 starts,
+  // each held message is checked again against that height's set (member,
+  // power, proposer): a validator removed there is dropped. A signer unknown
+  // to the current set gets future_height for such a height (it may be a
+  // newcomer there; nothing is held), unknown_validator otherwise; its
+  // messages reach this engine again by its rebroadcast.
   MessageVerdict on_message(const pb::ConsensusMessage& message);
   // A timer scheduled from an earlier Output fired.
   void on_timeout(const Timeout& timeout);
   // The block store now holds `height` (decided here or fetched by block
   // sync with a verified commit). If `height` >= the current height the
   // engine moves to height + 1 (after the commit pause). Otherwise ignored.
-  void on_block_committed(std::uint64_t height);
+  //
+  // `next`: the validator set of height + 1 as the ledger has it after
+  // `height` (a membership change committed in block H holds from H + 1);
+  // nullopt keeps the set the engine has. The caller reports a block the
+  // engine decided itself as well (height + 1 == status().height), before
+  // it fires the commit pause's timeout: the engine then takes the new set
+  // for the height it waits to start. The proposer rotation follows the set;
+  // the engine signs at a height only when its signer's key is in that
+  // height's set (a newcomer starts signing at its first height as a
+  // validator, a removed validator stops).
+  void on_block_committed(std::uint64_t height, std::optional<ValidatorSet> next = std::nullopt);
 
   // Moves everything produced since the last call out of the engine.
   Output take_output();
@@ -173,6 +193,7 @@ class Engine {
   std::vector<pb::ConsensusMessage> messages_to_rebroadcast() const;
 
   EngineStatus status() const;
+  // The validator set of the current height.
   const ValidatorSet& validators() const;
 
  private:

@@ -15,6 +15,7 @@ namespace baton::consensus {
 struct Validator {
   chain::PublicKey key;
   std::uint64_t power = 0;
+  bool operator==(const Validator&) const = default;
 };
 
 class ValidatorSet {
@@ -32,6 +33,8 @@ class ValidatorSet {
   const Validator& at(std::size_t index) const { return validators_.at(index); }
   const std::vector<Validator>& members() const { return validators_; }
   std::uint64_t total_power() const { return total_power_; }
+  // Same members, in the same order, with the same powers.
+  bool operator==(const ValidatorSet& other) const { return validators_ == other.validators_; }
 
   // Index of `key` in genesis order, or nullopt for a non-member.
   std::optional<std::size_t> index_of(const chain::PublicKey& key) const;

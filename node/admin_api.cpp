@@ -1,5 +1,6 @@
 #include "node/admin_api.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 
@@ -30,9 +31,8 @@ AdminApi::AdminApi(AdminNode& node, AdminApiSettings settings)
     : node_(node),
       settings_(std::move(settings)),
       access_(api::admin_access_policy(settings_.admin_listen.host, settings_.allowed_hosts)),
-      console_(node,
-               ConsoleSettings{settings_.node_name, settings_.chain_id, settings_.admin_listen,
-                               settings_.token, settings_.genesis_members}) {}
+      console_(node, ConsoleSettings{settings_.node_name, settings_.chain_id,
+                                     settings_.admin_listen, settings_.token}) {}
 
 api::HttpAnswer AdminApi::handle(const api::HttpRequest& request) {
   // The console's login form is form-encoded (Console::is_login_post): it
@@ -59,6 +59,7 @@ api::HttpAnswer AdminApi::handle(const api::HttpRequest& request) {
   if (get && path.starts_with("/tx/")) return tx(path.substr(4));
   if (get && path.starts_with("/nonce/")) return nonce(path.substr(7));
   if (get && path == "/training") return training();
+  if (get && path == "/members") return members();
   if (get && path.starts_with("/schema/")) return consortium_schema(path.substr(8));
   if (get && path == "/models/check") return forward_to_agent(request);
   const bool protected_path = path.starts_with("/agent/") || path == "/models/repair";
@@ -72,7 +73,8 @@ api::HttpAnswer AdminApi::handle(const api::HttpRequest& request) {
     return error(404, "no such endpoint: " + std::string(path));
   }
   if (path == "/status" || path == "/metrics" || path == "/tx" || path.starts_with("/block/") ||
-      path.starts_with("/tx/") || path.starts_with("/nonce/") || path == "/training") {
+      path.starts_with("/tx/") || path.starts_with("/nonce/") || path == "/training" ||
+      path == "/members") {
     return error(405, "method " + request.method + " is not allowed on " + std::string(path));
   }
   return error(404, "no such endpoint: " + std::string(path) +
@@ -217,12 +219,41 @@ api::HttpResponse AdminApi::tx(std::string_view hash_text) {
 api::HttpResponse AdminApi::nonce(std::string_view key_text) {
   auto key = chain::PublicKey::from_hex(key_text);
   if (!key) return error(400, "the key must be an Ed25519 public key in 64 hex characters");
-  if (!settings_.members.contains(*key)) {
+  const MembersView view = node_.members_view();
+  const bool member = std::any_of(view.members.begin(), view.members.end(),
+                                  [&](const chain::GenesisMember& m) { return m.ed25519 == *key; });
+  if (!member) {
     return error(404, "key " + key->hex() + " is not a member of this chain");
   }
   auto next = node_.next_nonce(*key);
   if (!next) return error(503, "the node is busy or stopping; retry");
   return reply(200, json{{"sender", key->hex()}, {"next_nonce", *next}});
+}
+
+api::HttpResponse AdminApi::members() {
+  const MembersView view = node_.members_view();
+  json members = json::array();
+  for (const chain::GenesisMember& m : view.members) {
+    members.push_back(json{{"name", m.name},
+                           {"ed25519", m.ed25519.hex()},
+                           {"x25519", m.x25519.hex()},
+                           {"p2p_address", m.p2p_address},
+                           {"power", m.power},
+                           {"roles", m.roles}});
+  }
+  json pending = json::array();
+  for (const PendingMemberChange& c : view.pending) {
+    pending.push_back(json{{"id", c.id_hex},
+                           {"kind", c.kind},
+                           {"name", c.name},
+                           {"approvers", c.approvers},
+                           {"approved_power", c.approved_power},
+                           {"quorum_power", c.quorum_power},
+                           {"expires_at_height", c.expires_at_height}});
+  }
+  return reply(200, json{{"height", view.height},
+                         {"members", std::move(members)},
+                         {"pending", std::move(pending)}});
 }
 
 api::HttpResponse AdminApi::training() {

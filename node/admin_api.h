@@ -23,6 +23,14 @@
 //   GET  /nonce/{ed25519}   {"next_nonce"}: the nonce the sender's next
 //                            transaction should carry (counts its waiting ones).
 //   GET  /metrics           Prometheus text format.
+//   GET  /members           the members after the committed tip (they hold
+//                            for the next block) and the membership changes
+//                            waiting for their quorum (issue 18, §25):
+//                            {"height", "members": [{"name", "ed25519",
+//                            "x25519", "p2p_address", "power", "roles"}],
+//                            "pending": [{"id", "kind", "name", "approvers",
+//                            "approved_power", "quorum_power",
+//                            "expires_at_height"}]}.
 //   GET  /training          the training protocol's state after this node's
 //                            tip: api/training_json.h, api::training_status_json
 //                            (runs, turns, votes, lineage, open requests).
@@ -111,8 +119,6 @@ struct AdminApiSettings {
   std::vector<std::string> allowed_hosts;  // [admin_api] allowed_hosts
   std::filesystem::path token_file;        // named in a 401, for the operator
   std::string token;                       // the admin token (api/admin_token.h)
-  std::set<chain::PublicKey> members;      // the genesis members (GET /nonce/KEY)
-  std::vector<chain::GenesisMember> genesis_members;  // the web console's members page
 };
 
 class AdminApi {
@@ -142,6 +148,7 @@ class AdminApi {
   api::HttpResponse nonce(std::string_view key_text);
   api::HttpResponse metrics();
   api::HttpResponse training();
+  api::HttpResponse members();
   api::HttpResponse consortium_schema(std::string_view schema_id);
   // agent_api.cpp: the partner agent's endpoints.
   api::HttpAnswer agent_state(const api::HttpRequest& request);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "chain/crypto.h"
+#include "chain/genesis.h"
 #include "chain/ledger_state.h"
 #include "chain/proto/ledger.pb.h"
 #include "storage/block_store.h"
@@ -76,6 +77,25 @@ struct AgentView {
   std::shared_ptr<const chain::LedgerState> state;
 };
 
+// A membership change waiting for its quorum (docs/PROTOCOL.md §25).
+struct PendingMemberChange {
+  std::string id_hex;  // SHA-256 of the MemberChange payload bytes
+  std::string kind;    // "add", "remove", "update", "replace_keys"
+  std::string name;
+  std::vector<std::string> approvers;  // member names
+  std::uint64_t approved_power = 0;
+  std::uint64_t quorum_power = 0;
+  std::uint64_t expires_at_height = 0;
+};
+
+// GET /members: the members after the committed tip (they hold for the next
+// block) and the changes waiting for their quorum.
+struct MembersView {
+  std::uint64_t height = 0;
+  std::vector<chain::GenesisMember> members;  // `balance` unused
+  std::vector<PendingMemberChange> pending;
+};
+
 class AdminNode {
  public:
   virtual ~AdminNode() = default;
@@ -94,6 +114,8 @@ class AdminNode {
   virtual std::shared_ptr<const chain::LedgerState> committed_state() const = 0;
   // The newest state the partner agent may act on (AgentView).
   virtual AgentView agent_view() const = 0;
+  // The members as the committed ledger has them (chain::current_members).
+  virtual MembersView members_view() const = 0;
 
   // --- the mempool ---
   // The serialized transaction if it waits in the mempool; nullopt when not

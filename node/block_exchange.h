@@ -5,8 +5,9 @@
 // to ask for what. Every other hospital may be hostile: a request is bounded
 // before the store is read, and a synced block counts only after the same
 // checks `baton ledger verify` makes (its commit signed by more than 2/3 of
-// the genesis validators' power, its height and previous hash on the
-// committed tip, its transactions and state hash).
+// the power of the validators after the block before it, as the ledger has
+// them: chain::current_validators, docs/PROTOCOL.md §25; its height and
+// previous hash on the committed tip, its transactions and state hash).
 //
 // Pure: no I/O, no clock, no threads; callable from any thread with a shared
 // const ChainSpec.
@@ -63,7 +64,8 @@ std::optional<std::size_t> place_synced_blocks(std::uint64_t from_height, std::s
 // chain.pb.CommittedBlock, from a peer or read back from the ledger), or why
 // it cannot follow `before`: malformed_block when it does not decode, else
 // chain::validate_block's fault (height, previous hash, commit signed by
-// more than 2/3 of the genesis validators' power, transactions, state hash).
+// more than 2/3 of the power of chain::current_validators(spec, before),
+// transactions, state hash).
 chain::Verdict<chain::LedgerState, chain::BlockFault> check_committed_bytes(
     const chain::ChainSpec& spec, const chain::LedgerState& before, const std::string& bytes);
 

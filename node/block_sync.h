@@ -1,8 +1,9 @@
 // Block sync planner: decides when a node that is behind asks which peer for
 // which blocks. Pure bookkeeping (no sockets, no clock inside: `now` is
 // passed in); the node carries out the requests and checks every block it
-// receives (commit against the genesis validators, chain/ validation) before
-// applying it.
+// receives (commit against the validators the ledger has after the block
+// before it, chain::current_validators; chain/ validation) before applying
+// it.
 //
 // A node learns peers' heights from their ChainStatus messages, and notices
 // it is behind when a peer reports a higher tip or consensus messages arrive

@@ -100,7 +100,7 @@ consensus::MessageVerdict ConsensusDriver::on_message(
 void ConsensusDriver::on_block_committed(std::uint64_t height) {
   if (!running()) return;
   last_commit_ = std::chrono::steady_clock::now();
-  engine_->on_block_committed(height);
+  engine_->on_block_committed(height, host_.next_validators());
   drain();
 }
 
@@ -156,7 +156,7 @@ void ConsensusDriver::drain() {
                    s.error().message + "; block sync will fetch it from a peer");
       } else {
         last_commit_ = std::chrono::steady_clock::now();
-        engine_->on_block_committed(h);
+        engine_->on_block_committed(h, host_.next_validators());
       }
     }
     for (const auto& m : out.messages) host_.broadcast(m);

@@ -54,6 +54,10 @@ class ConsensusHost {
   // (chain::needs_block_clock): empty blocks then come every
   // empty_block_interval_ms, else every idle_block_interval_ms.
   virtual bool needs_clock() const { return true; }
+  // The validator set of the height after the committed tip, as the ledger
+  // has it (chain::current_validators); nullopt keeps the engine's set.
+  // Asked after every commit, before the next height starts.
+  virtual std::optional<consensus::ValidatorSet> next_validators() const { return std::nullopt; }
   // The driver cannot go on (e.g. the checkpoint on disk is damaged): the
   // node stops taking part until an operator looks.
   virtual void halt(const std::string& why) = 0;

@@ -89,9 +89,7 @@ std::string console_session(std::string_view token) {
 }
 
 Console::Console(AdminNode& node, ConsoleSettings settings)
-    : node_(node), settings_(std::move(settings)), session_(console_session(settings_.token)) {
-  for (const auto& m : settings_.members) names_[m.ed25519.hex()] = m.name;
-}
+    : node_(node), settings_(std::move(settings)), session_(console_session(settings_.token)) {}
 
 bool Console::owns(std::string_view path) {
   return path == "/console" || path.starts_with("/console/");
@@ -190,7 +188,12 @@ api::HttpResponse Console::login(const api::HttpRequest& request) {
 
 Page Console::render(const api::HttpRequest& request, std::string_view path) {
   const std::shared_ptr<const chain::LedgerState> state = node_.committed_state();
-  const console::ChainView view{node_.ledger(), state.get(), names_};
+  // The names follow the ledger's members (issue 18); built per page, a
+  // few dozen entries at most.
+  const MembersView members = node_.members_view();
+  console::Names names;
+  for (const auto& m : members.members) names[m.ed25519.hex()] = m.name;
+  const console::ChainView view{node_.ledger(), state.get(), names};
   if (path == "/console") return {303, "", "", "/console/"};
   const std::string_view rest = path.substr(std::string_view("/console/").size());
   if (rest.empty()) return console::overview_page(view, node_.snapshot());
@@ -210,7 +213,7 @@ Page Console::render(const api::HttpRequest& request, std::string_view path) {
     return console::search_page(view, q, pending);
   }
   if (rest == "members") {
-    return console::members_page(view, node_.snapshot(), node_.peers(), settings_.members,
+    return console::members_page(view, node_.snapshot(), node_.peers(), members,
                                  settings_.node_name);
   }
   if (rest == "runs" || rest.starts_with("run/")) {

@@ -53,7 +53,6 @@ struct ConsoleSettings {
   std::string chain_id;
   api::HostPort admin_listen;
   std::string token;  // the admin token; empty: no login succeeds
-  std::vector<chain::GenesisMember> members;
 };
 
 inline constexpr std::string_view kConsoleCookie = "baton_console";
@@ -84,8 +83,7 @@ class Console {
 
   AdminNode& node_;
   const ConsoleSettings settings_;
-  const std::string session_;                 // console_session(token), "" without a token
-  std::map<std::string, std::string> names_;  // ed25519 hex -> member name
+  const std::string session_;  // console_session(token), "" without a token
 };
 
 }  // namespace baton::node

@@ -1,4 +1,4 @@
-// The members page: each genesis member with its power, roles, balance and
+// The members page: each current member (the ledger's, issue 18) with its power, roles, balance and
 // last signed commit, its peer link from this node (connected, last error,
 // reported height), and this node's own health (height, halted).
 #include <algorithm>
@@ -48,8 +48,9 @@ std::string height_or_dash(std::uint64_t h) {
 }  // namespace
 
 Page members_page(const ChainView& view, const NodeSnapshot& node,
-                  const std::vector<PeerStatus>& peers,
-                  const std::vector<chain::GenesisMember>& members, std::string_view self) {
+                  const std::vector<PeerStatus>& peers, const MembersView& view_of_members,
+                  std::string_view self) {
+  const std::vector<chain::GenesisMember>& members = view_of_members.members;
   std::string body = "<h1>Members and peers</h1>";
   body += "<h2>This node</h2><table class=\"kv\">";
   body += "<tr><th>name</th><td>" + escape(self) + "</td></tr>";
@@ -106,6 +107,22 @@ Page members_page(const ChainView& view, const NodeSnapshot& node,
       "signed commit and last proposed: within the latest " +
       std::to_string(kSignerScanBlocks) +
       " blocks. Transactions: the nonces the member has used.</p>";
+  // Membership changes waiting for their quorum (issue 18).
+  std::vector<std::vector<std::string>> pending;
+  for (const auto& c : view_of_members.pending) {
+    std::string approvers;
+    for (const auto& a : c.approvers) approvers += (approvers.empty() ? "" : ", ") + escape(a);
+    pending.push_back({escape(c.kind), escape(c.name), approvers,
+                       std::to_string(c.approved_power) + " of " + std::to_string(c.quorum_power),
+                       std::to_string(c.expires_at_height),
+                       "<span class=\"mono\">" + escape(short_hash(c.id_hex)) + "</span>"});
+  }
+  body += "<h2>Pending membership changes</h2>";
+  body +=
+      pending.empty()
+          ? std::string("<p class=\"muted\">none</p>")
+          : table({"change", "member", "approved by", "power (needed)", "lapses at height", "id"},
+                  pending);
   return {200, "Members", body, ""};
 }
 

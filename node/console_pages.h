@@ -48,7 +48,7 @@ struct Page {
   std::string location;  // non-empty: answer 303 See Other to this (safe) path instead
 };
 
-// Member names by Ed25519 public key hex (the genesis members).
+// Member names by Ed25519 public key hex (the ledger's current members).
 using Names = std::map<std::string, std::string>;
 
 // What the chain pages read. `state` may be null (not loaded yet).
@@ -74,8 +74,8 @@ Page search_page(const ChainView& view, std::string_view query, bool pending_kno
 
 // console_members.cpp
 Page members_page(const ChainView& view, const NodeSnapshot& node,
-                  const std::vector<PeerStatus>& peers,
-                  const std::vector<chain::GenesisMember>& members, std::string_view self);
+                  const std::vector<PeerStatus>& peers, const MembersView& members,
+                  std::string_view self);
 
 // console_runs.cpp: `status` is api::training_status_json().
 Page runs_page(const nlohmann::json& status);

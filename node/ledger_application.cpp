@@ -5,6 +5,7 @@
 
 #include "chain/block.h"
 #include "chain/encoding.h"
+#include "chain/membership.h"
 #include "chain/transaction.h"
 #include "chain/vote.h"
 
@@ -101,8 +102,9 @@ Result<DecidedBlock> LedgerApplication::accept_decision(const consensus::Decisio
   DecidedBlock out;
   if (auto it = checked_.find(decision.block_id); it != checked_.end()) {
     // Checked (or built) when proposed; only the commit is new.
-    if (auto bad = chain::verify_commit(spec_.network(), spec_.validators, decision.commit,
-                                        decision.height, decision.block_id)) {
+    // Block H's commit is signed by the set after H - 1 (docs/PROTOCOL.md §25).
+    if (auto bad = chain::verify_commit(spec_.network(), chain::current_validators(spec_, *state_),
+                                        decision.commit, decision.height, decision.block_id)) {
       return make_error("the commit for height " + std::to_string(decision.height) +
                         " is invalid: " + std::string(chain::to_string(*bad)));
     }

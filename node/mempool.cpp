@@ -30,7 +30,8 @@ std::string AddResult::reason() const {
 Mempool::Mempool(const chain::ChainSpec& spec, api::MempoolLimits limits)
     : spec_(spec), limits_(limits) {}
 
-AddResult Mempool::add(chain::ByteView tx_bytes, const NextNonce& next_nonce) {
+AddResult Mempool::add(chain::ByteView tx_bytes, const chain::ValidatorSet& members,
+                       const NextNonce& next_nonce) {
   AddResult out;
   out.hash = chain::tx_hash(tx_bytes);
   if (by_hash_.contains(out.hash)) {
@@ -55,8 +56,8 @@ AddResult Mempool::add(chain::ByteView tx_bytes, const NextNonce& next_nonce) {
       }
     }
   }
-  auto checked = chain::check_transaction(text, spec_.network(), spec_.validators,
-                                          spec_.params().max_tx_bytes);
+  auto checked =
+      chain::check_transaction(text, spec_.network(), members, spec_.params().max_tx_bytes);
   if (!checked) {
     out.rejected = TxRejection::invalid;
     out.invalid = checked.reason();
@@ -160,6 +161,15 @@ void Mempool::remove(const chain::Hash& hash) {
   auto it = s->second.find(h->second.second);
   erase(s->second, it);
   if (s->second.empty()) by_sender_.erase(s);
+}
+
+void Mempool::remove_senders_not_in(const chain::ValidatorSet& members) {
+  std::vector<chain::Hash> gone;
+  for (const auto& [sender, txs] : by_sender_) {
+    if (members.is_member(sender)) continue;
+    for (const auto& [nonce, entry] : txs) gone.push_back(entry.hash);
+  }
+  for (const auto& h : gone) remove(h);
 }
 
 std::optional<std::string> Mempool::get(const chain::Hash& hash) const {

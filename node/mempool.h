@@ -1,7 +1,7 @@
 // The mempool: signed transactions waiting for a block.
 //
 // Every transaction is checked before it is accepted (and so before it is
-// gossiped): it must decode, name this chain, come from a genesis member,
+// gossiped): it must decode, name this chain, come from a current member,
 // carry a valid signature, fit the size limit, and have a nonce at or above
 // the sender's next committed nonce but not too far above it. The pool is
 // bounded by count and bytes; when full, new transactions are refused (the
@@ -62,8 +62,10 @@ class Mempool {
   Mempool(const chain::ChainSpec& spec, api::MempoolLimits limits);
 
   // Checks and adds serialized Transaction bytes. Verifies the signature, so
-  // it costs one Ed25519 verification.
-  AddResult add(chain::ByteView tx_bytes, const NextNonce& next_nonce);
+  // it costs one Ed25519 verification. `members`: the current members
+  // (chain::current_validators of the committed state).
+  AddResult add(chain::ByteView tx_bytes, const chain::ValidatorSet& members,
+                const NextNonce& next_nonce);
 
   // The same for a transaction that chain::check_transaction already
   // accepted (the node verifies signatures on its I/O threads so that the
@@ -84,6 +86,9 @@ class Mempool {
 
   // Drops one waiting transaction (no-op when it is not there).
   void remove(const chain::Hash& hash);
+  // After a membership change: drops every transaction whose sender is no
+  // longer a member (the chain would refuse it in a block).
+  void remove_senders_not_in(const chain::ValidatorSet& members);
 
   std::size_t size() const { return count_; }
   std::size_t bytes() const { return bytes_; }

@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "chain/membership.h"
 #include "consensus/messages.h"
 #include "node/admin_api.h"
 #include "api/admin_tls.h"
@@ -51,6 +52,7 @@ Result<std::unique_ptr<Node>> Node::open(const api::NodeConfig& config,
     if (!tls) return tls.error();
     node->admin_tls_ = std::make_shared<const api::TlsIdentity>(std::move(*tls));
   }
+  if (auto s = node->check_own_membership(); !s) return s.error();
   for (const std::string& w : warnings) node->log_->warn("{}", w);
   for (const std::string& w : refused_snapshots) node->log_->warn("{}", w);
   if (snapshot_height > 0) {
@@ -108,7 +110,7 @@ Node::Node(api::NodeConfig config, std::shared_ptr<spdlog::logger> log,
       work_(asio::make_work_guard(loop_)),
       tick_timer_(loop_),
       gossip_timer_(loop_) {
-  for (const auto& m : spec_->genesis.members) names_[m.ed25519] = m.name;
+  follow_membership();
   views_.publish_replayed(state_);
   metrics_.height = state_->height;
   metrics_.txs_committed = state_->tx_count;
@@ -122,12 +124,13 @@ Node::~Node() { stop(); }
 // ---------------------------------------------------------------- start/stop
 
 Result<std::unique_ptr<ConsensusDriver>> Node::build_driver() {
-  std::vector<consensus::Validator> validators;
-  for (const auto& v : spec_->validators.members()) {
-    if (v.power > 0) validators.push_back({v.key, v.power});
-  }
+  // The set of tip + 1 as the ledger has it. The signer is opened whether or
+  // not this key holds power now: a node admitted by vote while it runs
+  // starts signing at its first height as a validator, and the engine signs
+  // only at heights whose set holds its key.
+  if (!membership_.validators()) return make_error("the ledger's members hold no voting power");
   std::unique_ptr<consensus::Signer> signer;
-  if (spec_->validators.is_validator(keys_.signing.public_key())) {
+  {
     // Signer::open reads the record from disk: after a storage halt the new
     // signer starts from what was durably saved, as after a restart. The
     // driver writes each new record (and reports a failed write).
@@ -136,8 +139,8 @@ Result<std::unique_ptr<ConsensusDriver>> Node::build_driver() {
     signer = std::move(opened).value();
   }
   return std::make_unique<ConsensusDriver>(loop_, consensus_driver_options(*spec_, config_),
-                                           consensus::ValidatorSet(std::move(validators)), app_,
-                                           *this, std::move(signer), &signer_store_);
+                                           *membership_.validators(), app_, *this,
+                                           std::move(signer), &signer_store_);
 }
 
 Status Node::start() {
@@ -149,7 +152,8 @@ Status Node::start() {
   }
 
   std::vector<std::string> warnings;
-  auto topts = tcp_transport_options(*spec_, config_, keys_.signing.public_key(), warnings);
+  auto topts = tcp_transport_options(*spec_, membership_.members(), config_,
+                                     keys_.signing.public_key(), warnings);
   for (const std::string& w : warnings) log_->warn("{}", w);
   transport_ = std::make_unique<p2p::TcpTransport>(keys_.signing, std::move(topts));
   if (auto s = transport_->start(*this); !s) {
@@ -280,6 +284,7 @@ void Node::adopt_committed(chain::LedgerState after, std::uint64_t height) {
   mempool_.remove_committed([this](const chain::PublicKey& k) { return state_->next_nonce(k); });
   metrics_.height = height;
   metrics_.txs_committed += new_txs;
+  follow_membership();
   refresh_snapshot();
   if (log_->should_log(spdlog::level::debug)) {
     log_->debug("committed height {} ({} txs) {}", height, new_txs, state_->last_block_id.hex());
@@ -349,6 +354,7 @@ void Node::refresh_snapshot() {
 }
 
 std::string Node::name_of(const chain::PublicKey& key) const {
+  std::lock_guard lock(names_mutex_);
   auto n = names_.find(key);
   return n == names_.end() ? key.hex() : n->second;
 }

@@ -62,6 +62,7 @@
 #include "node/consensus_driver.h"
 #include "api/http_server.h"
 #include "node/ledger_application.h"
+#include "node/membership_follow.h"
 #include "node/mempool.h"
 #include "node/metrics.h"
 #include "node/node_state_sync.h"
@@ -114,6 +115,7 @@ class Node final : public AdminNode, public ConsensusHost, public p2p::Transport
     return views_.committed_state();
   }
   AgentView agent_view() const override { return views_.agent_view(); }
+  MembersView members_view() const override;  // node_members.cpp
   std::optional<std::string> pending_transaction(const chain::Hash& hash) override;
   std::optional<std::uint64_t> next_nonce(const chain::PublicKey& sender) override;
   // The signature is checked on the caller's thread; the loop only does the
@@ -127,6 +129,9 @@ class Node final : public AdminNode, public ConsensusHost, public p2p::Transport
   Status commit_decision(const consensus::Decision& decision) override;
   void broadcast(const consensus::pb::ConsensusMessage& message) override;
   bool has_pending_work() const override { return mempool_.size() > 0; }
+  std::optional<consensus::ValidatorSet> next_validators() const override {
+    return membership_.validators();
+  }
   bool needs_clock() const override {
     const auto state = views_.committed_state();
     return state == nullptr || chain::needs_block_clock(state->training);
@@ -181,7 +186,16 @@ class Node final : public AdminNode, public ConsensusHost, public p2p::Transport
   void refresh_snapshot();
   void gossip_transactions(std::vector<std::string> txs);
   std::uint64_t now_ms() const;
-  std::string name_of(const chain::PublicKey& key) const;  // genesis name, or hex
+  std::string name_of(const chain::PublicKey& key) const;  // member name, or hex
+  // --- membership (node_members.cpp, loop thread) ---
+  // After the committed state changed (commit, block sync, start-up): when
+  // the ledger's members changed, the transport, the mempool and names_
+  // follow; the engine asks next_validators() itself after each commit.
+  void follow_membership();
+  // At open, after the replay: this node's key against the ledger's members
+  // (a name that differs from node.toml's is an error; a key that is no
+  // member yet is a node waiting to be admitted: a warning).
+  Status check_own_membership();
   // --- state sync, backfill and repair (node_state_sync.cpp, loop thread) ---
   // [statesync] on an empty ledger: consensus waits for the trusted snapshot.
   void begin_state_sync(const StateSyncTrust& trust);
@@ -217,7 +231,11 @@ class Node final : public AdminNode, public ConsensusHost, public p2p::Transport
   BlockSync sync_;   // loop thread only
   Metrics metrics_;
   FileSignerStateStore signer_store_;
+  // Every name a key ever had (names and keys are never reused); grows when
+  // members join or re-key. Read from the transport and HTTP threads.
+  mutable std::mutex names_mutex_;
   std::map<chain::PublicKey, std::string> names_;
+  MembershipFollower membership_;  // loop thread only
   // Signatures already verified, skipped when checking blocks; loop thread only.
   VerifiedTxHashes verified_txs_{kVerifiedTxHashes};
   LedgerApplication app_;  // loop thread only

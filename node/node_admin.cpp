@@ -10,6 +10,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "chain/membership.h"
 #include "node/node.h"
 #include "node/training_metrics.h"
 #include "node/tx_admission.h"
@@ -57,7 +58,9 @@ std::vector<PeerStatus> Node::peers() const {
 SubmitOutcome Node::submit_transaction(std::string tx_bytes) {
   // Stage 1 of admission (the signature) runs here, on the caller's (HTTP)
   // thread, so that the event loop only does the cheap, stateful part.
-  OfferedTx offer = offer_transaction(*spec_, std::move(tx_bytes));
+  const auto committed = views_.committed_state();
+  OfferedTx offer =
+      offer_transaction(*spec_, chain::current_validators(*spec_, *committed), std::move(tx_bytes));
   if (!offer.valid()) {
     ++metrics_.txs_rejected;
     const AddResult r = offer.refusal();

@@ -1,5 +1,7 @@
 #include "node/node_options.h"
 
+#include "node/membership_follow.h"
+
 #include <algorithm>
 
 #include "node/peer_messages.h"
@@ -33,28 +35,14 @@ ConsensusDriverOptions consensus_driver_options(const chain::ChainSpec& spec,
 }
 
 p2p::TcpTransportOptions tcp_transport_options(const chain::ChainSpec& spec,
+                                               const std::vector<chain::GenesisMember>& members,
                                                const api::NodeConfig& config,
                                                const chain::PublicKey& me,
                                                std::vector<std::string>& warnings) {
   p2p::TcpTransportOptions out;
   out.chain_id = spec.chain_id();
   out.genesis_hash = spec.genesis_hash;
-  for (const auto& m : spec.genesis.members) {
-    p2p::MemberAddress addr{m.ed25519, "", 0};
-    if (const auto over = config.p2p_dial.find(m.name);
-        over != config.p2p_dial.end() && m.ed25519 != me) {
-      addr.host = over->second.host;
-      addr.port = over->second.port;
-    } else if (auto hp = api::parse_host_port(m.p2p_address)) {
-      addr.host = hp->host;
-      addr.port = hp->port;
-    } else if (m.ed25519 != me) {
-      warnings.push_back("genesis member " + m.name + " has p2p_address '" + m.p2p_address +
-                         "' that cannot be dialled (" + hp.error().message +
-                         "); waiting for it to dial us");
-    }
-    out.members.push_back(addr);
-  }
+  out.members = p2p_members(members, config, me, warnings);
   out.listen_host = config.p2p_listen.host;
   out.listen_port = config.p2p_listen.port;
   out.limits.max_message_size = static_cast<std::uint32_t>(node_message_limit(spec.params()));
@@ -117,8 +105,6 @@ AdminApiSettings admin_api_settings(const chain::ChainSpec& spec, const api::Nod
   out.allowed_hosts = config.admin_api.allowed_hosts;
   out.token_file = config.admin_token_file;
   out.token = std::move(token);
-  for (const auto& v : spec.validators.members()) out.members.insert(v.key);
-  out.genesis_members = spec.genesis.members;
   return out;
 }
 

@@ -22,11 +22,14 @@ namespace baton::node {
 ConsensusDriverOptions consensus_driver_options(const chain::ChainSpec& spec,
                                                 const api::NodeConfig& config);
 
-// The P2P transport's options: every genesis member with the address it can
-// be dialled at: node.toml's [p2p.dial] entry for it if any, else its genesis
-// p2p_address. A member whose address cannot be dialled is listed without one
-// (it may still dial us), with a sentence in `warnings`.
+// The P2P transport's options: every member in `members` (the ledger's
+// current members, chain::current_members) with the address it can be
+// dialled at: node.toml's [p2p.dial] entry for it if any, else its
+// p2p_address (node/membership_follow.h, p2p_members). A member whose address
+// cannot be dialled is listed without one (it may still dial us), with a
+// sentence in `warnings`.
 p2p::TcpTransportOptions tcp_transport_options(const chain::ChainSpec& spec,
+                                               const std::vector<chain::GenesisMember>& members,
                                                const api::NodeConfig& config,
                                                const chain::PublicKey& me,
                                                std::vector<std::string>& warnings);

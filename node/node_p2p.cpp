@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "chain/membership.h"
 #include "node/block_exchange.h"
 #include "node/node.h"
 #include "node/peer_messages.h"
@@ -32,7 +33,8 @@ chain::Bytes encode_node_message(const pb::NodeMessage& m) {
 p2p::MessageVerdict Node::on_message(const p2p::PeerId& from, chain::ByteView bytes) {
   // Gossiped transactions' signatures are checked here, on the transport
   // thread, off the event loop.
-  auto checked = check_peer_message(*spec_, bytes);
+  const auto committed = views_.committed_state();
+  auto checked = check_peer_message(*spec_, chain::current_validators(*spec_, *committed), bytes);
   if (!checked) {
     ++metrics_.peer_messages_invalid;
     return p2p::MessageVerdict::disconnect;

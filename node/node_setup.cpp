@@ -35,14 +35,11 @@ Result<NodeSetup> open_node_setup(const api::NodeConfig& config) {
     return make_error("genesis file " + config.genesis_file.string() +
                       " is invalid: " + spec.error().message);
 
+  // A key outside the genesis is a member admitted (or re-keyed) by vote
+  // later on (issue 18): Node::open checks it against the ledger's members
+  // once the ledger is loaded.
   const chain::GenesisMember* me = spec->genesis.find_member(keys->signing.public_key());
-  if (me == nullptr) {
-    return make_error("the key in " + config.key_file.string() + " (" +
-                      keys->signing.public_key().hex() + ") belongs to no member of genesis " +
-                      config.genesis_file.string() +
-                      "; use the key that was registered in the genesis");
-  }
-  if (me->name != config.name) {
+  if (me != nullptr && me->name != config.name) {
     return make_error("the config names this node '" + config.name +
                       "' but its key belongs to genesis member '" + me->name +
                       "'; make `name` in the config match");

@@ -20,6 +20,7 @@ const char* to_string(PeerMessageFault fault) {
 }
 
 chain::Verdict<PeerMessage, PeerMessageFault> check_peer_message(const chain::ChainSpec& spec,
+                                                                 const chain::ValidatorSet& members,
                                                                  chain::ByteView bytes) {
   PeerMessage out;
   if (!out.message.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
@@ -34,7 +35,11 @@ chain::Verdict<PeerMessage, PeerMessageFault> check_peer_message(const chain::Ch
     auto* txs = out.message.mutable_txs()->mutable_transactions();
     out.gossip.reserve(static_cast<std::size_t>(txs->size()));
     for (std::string& tx : *txs) {
-      OfferedTx offer = offer_transaction(spec, std::move(tx));
+      OfferedTx offer = offer_transaction(spec, members, std::move(tx));
+      // Members change by vote: a peer a block ahead of (or behind) this
+      // node may relay a newcomer's (or a removed member's) transaction in
+      // good faith. It is dropped, not held against the peer.
+      if (!offer.valid() && offer.checked.reason() == chain::TxInvalid::unknown_sender) continue;
       if (!offer.valid()) return PeerMessageFault::invalid_transaction;
       out.gossip.push_back(std::move(offer));
     }

@@ -53,8 +53,13 @@ struct PeerMessage {
 };
 
 // Checks one message as received. Costs one Ed25519 verification per
-// gossiped transaction, stopping at the first that fails.
+// gossiped transaction, stopping at the first that fails. `members`:
+// chain::current_validators(spec, committed state). A transaction whose
+// sender is no member of `members` is left out of `gossip` without a fault:
+// membership changes by vote, and a peer one block apart relays it in good
+// faith (the chain refuses it in a block all the same).
 chain::Verdict<PeerMessage, PeerMessageFault> check_peer_message(const chain::ChainSpec& spec,
+                                                                 const chain::ValidatorSet& members,
                                                                  chain::ByteView bytes);
 
 enum class InboundAction { queue, drop };

@@ -13,9 +13,10 @@ AddResult OfferedTx::refusal() const {
   return out;
 }
 
-OfferedTx offer_transaction(const chain::ChainSpec& spec, std::string bytes) {
+OfferedTx offer_transaction(const chain::ChainSpec& spec, const chain::ValidatorSet& members,
+                            std::string bytes) {
   auto checked =
-      chain::check_transaction(bytes, spec.network(), spec.validators, spec.params().max_tx_bytes);
+      chain::check_transaction(bytes, spec.network(), members, spec.params().max_tx_bytes);
   return OfferedTx{std::move(bytes), std::move(checked)};
 }
 

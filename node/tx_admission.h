@@ -2,10 +2,12 @@
 // whether a client POSTs it to /tx or a peer gossips it. Two stages, because
 // the signature (the costly part) is verified off the event loop:
 //
-//   1. offer_transaction (any thread; reads only the ChainSpec): decodes the
-//      bytes and checks them as chain::check_transaction does: canonical
-//      encoding, at most max_tx_bytes, this chain's network, a genesis member
-//      as sender, a valid Ed25519 signature.
+//   1. offer_transaction (any thread; reads only the ChainSpec and the
+//      members it is given): decodes the bytes and checks them as
+//      chain::check_transaction does: canonical encoding, at most
+//      max_tx_bytes, this chain's network, a current member as sender
+//      (chain::current_validators of the committed state: members change by
+//      vote, issue 18), a valid Ed25519 signature.
 //   2. admit_transaction (the node's event loop, which owns the Mempool):
 //      refuses an offer stage 1 found invalid, then checks the nonce window
 //      (not below the sender's next committed nonce, less than max_nonce_gap
@@ -46,7 +48,9 @@ struct OfferedTx {
 };
 
 // Stage 1. Costs one Ed25519 verification when the cheap checks pass.
-OfferedTx offer_transaction(const chain::ChainSpec& spec, std::string bytes);
+// `members`: chain::current_validators(spec, committed state).
+OfferedTx offer_transaction(const chain::ChainSpec& spec, const chain::ValidatorSet& members,
+                            std::string bytes);
 
 // Stage 2. `next_nonce` answers the committed next nonce of a sender. An
 // invalid offer is refused with offer.refusal() and leaves the pool alone.

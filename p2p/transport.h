@@ -81,6 +81,13 @@ struct TransportProblem {
 // io thread; MemoryTransport: the thread that pumps the network), one at a
 // time, never after stop() has returned. Handlers must be quick and must not
 // call Transport::stop(); they may call send/broadcast/disconnect/peers.
+// A member as the transport needs it: who may connect, and where to dial.
+struct MemberAddress {
+  PeerId key;
+  std::string host;        // empty: never dialled (it may still dial us)
+  std::uint16_t port = 0;  // 0: never dialled
+};
+
 class TransportListener {
  public:
   virtual ~TransportListener() = default;
@@ -113,8 +120,16 @@ class Transport {
   // a member with an address is redialled after the backoff. Thread-safe.
   virtual void disconnect(const PeerId& peer) = 0;
 
-  // A snapshot of every genesis member other than us. Thread-safe.
+  // A snapshot of every member other than us. Thread-safe.
   virtual std::vector<PeerInfo> peers() const = 0;
+
+  // Replaces the members (ourselves included or not): a member that left is
+  // disconnected and refused from then on, a new one is dialled and
+  // accepted. Thread-safe, non-blocking (it takes effect on the transport's
+  // own thread, in order with sends). The node calls it from its event loop
+  // when the ledger's membership changes. Transports without a handshake
+  // (MemoryTransport) keep everyone connected and ignore it.
+  virtual void set_members(std::vector<MemberAddress> members) { (void)members; }
 
   // Closes every connection and the listening socket, joins the transport's
   // threads. Idempotent. Not from inside a listener callback.

@@ -142,12 +142,22 @@ class TcpTransport::Impl final : public ConnectionOwner {
 
   std::uint16_t listen_port() const { return listen_port_; }
 
+  void set_members(std::vector<MemberAddress> members) {
+    asio::post(io_, [this, members = std::move(members)]() mutable {
+      if (!stopping_) replace_members(std::move(members));
+    });
+  }
+
   // --- ConnectionOwner (io thread) ---
 
   void on_handshake_done(const std::shared_ptr<PeerConnection>& conn) override {
     pending_.erase(conn);
     auto it = members_.find(conn->peer());
-    if (it == members_.end()) std::abort();  // the handshake only admits members
+    if (it == members_.end()) {
+      // It left the membership while its handshake ran (set_members).
+      conn->close(DisconnectReason::handshake_refused, "The peer is no longer a member.");
+      return;
+    }
     Member& m = *it->second;
     if (m.dialled == conn) m.dialled.reset();
     if (m.session && !m.session->closed()) {
@@ -298,7 +308,14 @@ class TcpTransport::Impl final : public ConnectionOwner {
                      const error_code& ec, const char* stage) {
     attempt->finished = true;
     attempt->timer.cancel();
-    Member& m = *members_.at(key);
+    auto it = members_.find(key);
+    if (it == members_.end() || it->second->dial != attempt) {
+      // The member left (set_members) while this dial ran.
+      error_code ignored;
+      attempt->socket.close(ignored);
+      return;
+    }
+    Member& m = *it->second;
     if (m.dial == attempt) m.dial.reset();
     if (ec) {
       ++m.failed_dials;
@@ -333,10 +350,67 @@ class TcpTransport::Impl final : public ConnectionOwner {
     const PeerId key = m.address.key;
     m.redial.async_wait([this, key](const error_code& ec) {
       if (ec || stopping_) return;
-      Member& member = *members_.at(key);
-      member.redial_armed = false;
-      dial(member);
+      auto it = members_.find(key);
+      if (it == members_.end()) return;  // left meanwhile
+      it->second->redial_armed = false;
+      dial(*it->second);
     });
+  }
+
+  // io thread. Before start() runs the io thread, nothing calls this.
+  void replace_members(std::vector<MemberAddress> next) {
+    const PeerId& self = identity_.public_key();
+    std::map<PeerId, MemberAddress> wanted;
+    std::set<PeerId> keys;
+    for (auto& a : next) {
+      keys.insert(a.key);
+      if (a.key != self) wanted.insert_or_assign(a.key, std::move(a));
+    }
+    member_keys_ = std::move(keys);  // every handshake from now on
+    std::vector<std::unique_ptr<Member>> gone;
+    for (auto it = members_.begin(); it != members_.end();) {
+      if (wanted.contains(it->first)) {
+        ++it;
+      } else {
+        gone.push_back(std::move(it->second));
+        it = members_.erase(it);
+      }
+    }
+    // Out of members_ first, so that on_closed finds nothing to redial.
+    error_code ignored;
+    for (auto& m : gone) {
+      m->redial.cancel();
+      if (m->dial) {
+        m->dial->resolver.cancel();
+        m->dial->socket.close(ignored);
+      }
+      if (m->dialled) m->dialled->close(DisconnectReason::requested, "The peer left the members.");
+      if (m->session) {
+        const PeerId key = m->address.key;
+        m->session->close(DisconnectReason::requested, "The peer left the members.");
+        listener_->on_peer_disconnected(key, DisconnectReason::requested);
+      }
+    }
+    // Handshakes in progress with a peer that left end when they complete
+    // (on_handshake_done refuses a non-member).
+    for (auto& [key, address] : wanted) {
+      auto it = members_.find(key);
+      if (it == members_.end()) {
+        auto& m = *members_.try_emplace(key, std::make_unique<Member>(io_, address)).first->second;
+        dial(m);
+        continue;
+      }
+      Member& m = *it->second;
+      if (m.address.host == address.host && m.address.port == address.port) continue;
+      m.address = address;
+      m.failed_dials = 0;
+      if (!m.session && !m.dial && !m.dialled) {
+        m.redial.cancel();
+        m.redial_armed = false;
+        dial(m);
+      }
+    }
+    refresh_snapshot();
   }
 
   void shutdown() {
@@ -423,6 +497,9 @@ bool TcpTransport::send(const PeerId& peer, chain::Bytes message) {
 bool TcpTransport::broadcast(chain::Bytes message) { return impl_->broadcast(std::move(message)); }
 void TcpTransport::disconnect(const PeerId& peer) { impl_->disconnect(peer); }
 std::vector<PeerInfo> TcpTransport::peers() const { return impl_->peers(); }
+void TcpTransport::set_members(std::vector<MemberAddress> members) {
+  impl_->set_members(std::move(members));
+}
 void TcpTransport::stop() { impl_->stop(); }
 std::uint16_t TcpTransport::listen_port() const { return impl_->listen_port(); }
 

@@ -24,6 +24,13 @@
 // than silently dropping one message in the middle of a stream: the layers
 // above then see on_peer_disconnected and resynchronise on reconnect.
 //
+// Members at run time: set_members() (posted to the io thread) replaces the
+// list. A member that left loses its session, its handshakes in progress and
+// its redials, and its handshake is refused from then on; a new one is
+// dialled (and accepted); a member whose address changed is redialled there
+// when it has no session. A replaced key is a member that left plus one that
+// came.
+//
 // Keepalive: a session sends a keepalive frame after `keepalive_interval`
 // without sending anything, and drops a peer from which nothing arrived for
 // `idle_timeout`.
@@ -39,13 +46,6 @@
 #include "p2p/transport.h"
 
 namespace baton::p2p {
-
-// A genesis member as the transport needs it.
-struct MemberAddress {
-  PeerId key;
-  std::string host;        // empty: never dialled (it may still dial us)
-  std::uint16_t port = 0;  // 0: never dialled
-};
 
 struct TransportLimits {
   // Largest application message (send() refuses larger ones, a peer that
@@ -71,7 +71,8 @@ struct TransportLimits {
 struct TcpTransportOptions {
   std::string chain_id;
   chain::Hash genesis_hash;
-  // Every genesis member, ourselves included or not (we never dial ourselves).
+  // Every member at start, ourselves included or not (we never dial
+  // ourselves); set_members() replaces the list later.
   std::vector<MemberAddress> members;
   std::string listen_host = "0.0.0.0";
   std::uint16_t listen_port = 0;  // 0: the OS picks one (see listen_port())
@@ -91,6 +92,7 @@ class TcpTransport final : public Transport {
   bool broadcast(chain::Bytes message) override;
   void disconnect(const PeerId& peer) override;
   std::vector<PeerInfo> peers() const override;
+  void set_members(std::vector<MemberAddress> members) override;
   void stop() override;
 
   // The port actually listened on (after a successful start()), else 0.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "chain/block.h"
+#include "chain/membership.h"
 #include "chain/validation.h"
 #include "storage/checked_blocks.h"
 #include "storage/state_snapshot.h"
@@ -27,6 +29,22 @@ Result<std::optional<std::string>> check_snapshot(const BlockStore& store,
   if (!record->has_value() || **record != encode_snapshot(state))
     return Fault("the state snapshot stored at this height is not the state the chain reaches");
   return Fault();
+}
+
+// check_block_stateless of the stored block at `height` against `members`.
+Result<chain::Verdict<chain::DecodedBlock, chain::BlockFault>> recheck(
+    const BlockStore& store, const chain::ChainSpec& spec, const chain::ValidatorSet& members,
+    std::uint64_t height) {
+  using Checked = chain::Verdict<chain::DecodedBlock, chain::BlockFault>;
+  auto stored = store.block_at(height);
+  if (!stored) return stored.error();
+  if (!stored->has_value())
+    return Checked(chain::BlockFault{chain::BlockInvalid::malformed_block, "missing"});
+  auto committed = chain::decode_committed_block(**stored);
+  if (!committed)
+    return Checked(
+        chain::BlockFault{chain::BlockInvalid::malformed_block, committed.error().message});
+  return chain::check_block_stateless(spec, members, *committed);
 }
 
 }  // namespace
@@ -80,6 +98,17 @@ Result<LedgerVerdict> verify_ledger(const BlockStore& store, const chain::ChainS
       return LedgerVerdict(
           LedgerFault{height, "the block is missing from the store (the tip record says " +
                                   std::to_string(tip.height) + ")"});
+    }
+    // The checks ahead used the genesis members. Once the ledger has changed
+    // its members (§25), block H + 1 is checked again here, in order, against
+    // the members of the state after H: a block a newcomer sent or signed is
+    // valid, one a removed member sent is not.
+    const chain::ValidatorSet& members = chain::current_validators(spec, result.state);
+    if (&members != &spec.validators) {
+      auto rechecked = recheck(store, spec, members, height);
+      if (!rechecked) return rechecked.error();
+      if (!*rechecked) return LedgerVerdict(LedgerFault{height, rechecked->reason().message()});
+      c.block = std::move(*rechecked).value();
     }
     if (!c.block) return LedgerVerdict(LedgerFault{height, c.fault});
     auto after = chain::apply_block(spec, result.state, *c.block);

@@ -2,6 +2,7 @@
 
 #include "chain/block.h"
 #include "chain/encoding.h"
+#include "chain/membership.h"
 #include "chain/state_decode.h"
 #include "chain/validation.h"
 
@@ -44,15 +45,19 @@ Result<SnapshotVerdict> restore_snapshot(const chain::ChainSpec& spec, const Blo
   auto committed = chain::decode_committed_block(**stored);
   if (!committed)
     return refused("the block at this height does not decode: " + committed.error().message);
-  // The header's app_state_hash counts only once the commit for it does.
-  auto block = chain::check_block_stateless(spec, *committed);
+  auto state = chain::decode_state(bytes.subspan(kRecordHeaderBytes), spec.genesis);
+  if (!state) return refused(state.error().message);
+  state->height = height;
+  // The header's app_state_hash counts only once the commit for it does. The
+  // block's commit and senders belong to the members before it, which the
+  // state after it names (§25); a wrong state cannot pass the hash below.
+  auto block = chain::check_block_stateless(spec, chain::signers_of_state_block(spec, *state),
+                                            *committed);
   if (!block) return refused("the block at this height is invalid: " + block.reason().message());
   if (block->id != block_id) {
     return refused("the record's block id " + block_id.hex() + " is not the id " + block->id.hex() +
                    " of the block at this height");
   }
-  auto state = chain::decode_state(bytes.subspan(kRecordHeaderBytes), spec.genesis);
-  if (!state) return refused(state.error().message);
   const chain::Hash hash = chain::state_hash(spec.chain_id(), *state);
   auto signed_hash = chain::Hash::from_bytes(chain::as_bytes(block->header.app_state_hash()));
   if (!signed_hash || *signed_hash != hash) {

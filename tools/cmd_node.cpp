@@ -55,6 +55,15 @@ void status(const StatusOptions& o) {
              " without a status: " + j.value("error", std::string("no height/tip_hash")),
          Exit::unavailable);
   }
+  // The members and the changes waiting for their quorum (issue 18); a node
+  // without GET /members (an older batond) shows none.
+  api::HttpReply members_raw;
+  const json members =
+      call(*client, o.node, "GET", "/members", {}, "application/json", &members_raw);
+  const bool has_members = members_raw.status == 200 && members.contains("members");
+  if (has_members) {
+    j["members"] = {{"count", members["members"].size()}, {"pending", members["pending"]}};
+  }
   if (o.json) {
     print_json(j);
     return;
@@ -82,6 +91,16 @@ void status(const StatusOptions& o) {
   for (const auto& p : j["peers"]) {
     std::cout << "peer      " << p.value("name", "") << " " << p.value("address", "") << " "
               << (p.value("connected", false) ? "connected" : "disconnected") << "\n";
+  }
+  if (!has_members) return;
+  std::cout << "members   " << members["members"].size() << ", " << members["pending"].size()
+            << " change(s) pending\n";
+  for (const auto& c : members["pending"]) {
+    std::cout << "pending   " << c.value("kind", "") << " " << c.value("name", "") << ": power "
+              << c.value("approved_power", std::uint64_t{0}) << " of "
+              << c.value("quorum_power", std::uint64_t{0}) << ", lapses at height "
+              << c.value("expires_at_height", std::uint64_t{0}) << ", id " << c.value("id", "")
+              << "\n";
   }
 }
 

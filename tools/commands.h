@@ -23,5 +23,7 @@ void register_models_get_command(CLI::App& models);     // models get (cmd_model
 void register_account_commands(CLI::App& app);
 // privacy epsilon|noise (cmd_privacy.cpp)
 void register_privacy_commands(CLI::App& app);
+// member list|add|remove|update|replace-keys|rotate-key (cmd_member.cpp, issue 18)
+void register_member_commands(CLI::App& app);
 
 }  // namespace baton::tools

@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
   baton::tools::register_run_commands(app);
   baton::tools::register_account_commands(app);
   baton::tools::register_privacy_commands(app);
+  // Membership by vote (issue 18).
+  baton::tools::register_member_commands(app);
   // Listed in the help only: argv naming one of them never reaches the parser.
   for (const auto& command : baton::tools::kLearnCommands)
     app.add_subcommand(std::string(command.name), std::string(command.summary))->allow_extras();

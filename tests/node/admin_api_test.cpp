@@ -36,6 +36,20 @@ class MemoryAdminNode final : public AdminNode {
   SubmitOutcome outcome;
   std::vector<std::string> submitted;
   std::vector<std::pair<chain::pb::TxType, std::string>> signed_payloads;
+  MembersView members = one_member();
+
+  static MembersView one_member() {
+    MembersView v;
+    v.height = 3;
+    chain::GenesisMember m;
+    m.name = "hospital-a";
+    m.ed25519 = key_of('1');
+    m.p2p_address = "10.0.0.1:26656";
+    m.power = 2;
+    m.roles = {"trainer", "validator"};
+    v.members.push_back(m);
+    return v;
+  }
 
   NodeSnapshot snapshot() const override { return snap; }
   std::vector<PeerStatus> peers() const override {
@@ -45,6 +59,7 @@ class MemoryAdminNode final : public AdminNode {
   const storage::BlockStore& ledger() const override { return store; }
   std::shared_ptr<const chain::LedgerState> committed_state() const override { return view.state; }
   AgentView agent_view() const override { return view; }
+  MembersView members_view() const override { return members; }
   std::optional<std::string> pending_transaction(const chain::Hash&) override { return pending; }
   std::optional<std::uint64_t> next_nonce(const chain::PublicKey&) override { return nonce; }
   SubmitOutcome submit_transaction(std::string tx) override {
@@ -70,7 +85,6 @@ AdminApiSettings settings(std::string listen_host = "127.0.0.1") {
   s.admin_listen = api::HostPort{std::move(listen_host), 26680};
   s.token_file = "/etc/baton/admin.token";
   s.token = kToken;
-  s.members = {key_of('1')};
   return s;
 }
 
@@ -142,6 +156,37 @@ TEST(AdminApiRouting, AnswersEachEndpointAndRefusesUnknownPathsAndMethods) {
   EXPECT_EQ(now(api, request("GET", "/tx")).status, 405);
   EXPECT_EQ(now(api, request("GET", "/agent/nowhere")).status, 401);  // token first
   EXPECT_EQ(now(api, with_token(request("GET", "/agent/nowhere"))).status, 404);
+}
+
+TEST(AdminApiMembers, ListsTheLedgersMembersAndPendingChanges) {
+  MemoryAdminNode node;
+  PendingMemberChange c;
+  c.id_hex = std::string(64, 'a');
+  c.kind = "add";
+  c.name = "hospital-e";
+  c.approvers = {"hospital-a"};
+  c.approved_power = 2;
+  c.quorum_power = 3;
+  c.expires_at_height = 100;
+  node.members.pending.push_back(c);
+  AdminApi api(node, settings());
+  const api::HttpResponse r = now(api, request("GET", "/members"));
+  ASSERT_EQ(r.status, 200);
+  const json j = json::parse(r.body);
+  EXPECT_EQ(j["height"], 3);
+  ASSERT_EQ(j["members"].size(), 1u);
+  EXPECT_EQ(j["members"][0]["name"], "hospital-a");
+  EXPECT_EQ(j["members"][0]["ed25519"], std::string(64, '1'));
+  EXPECT_EQ(j["members"][0]["power"], 2);
+  EXPECT_EQ(j["members"][0]["roles"], json({"trainer", "validator"}));
+  ASSERT_EQ(j["pending"].size(), 1u);
+  EXPECT_EQ(j["pending"][0]["kind"], "add");
+  EXPECT_EQ(j["pending"][0]["approvers"], json({"hospital-a"}));
+  EXPECT_EQ(j["pending"][0]["quorum_power"], 3);
+  EXPECT_EQ(now(api, request("POST", "/members", "{}", "application/json")).status, 405);
+  // GET /nonce follows the same members: a key the ledger removed is no member.
+  node.members.members.clear();
+  EXPECT_EQ(now(api, request("GET", "/nonce/" + std::string(64, '1'))).status, 404);
 }
 
 TEST(AdminApiRouting, RefusesAForeignHostBeforeAnyEndpoint) {

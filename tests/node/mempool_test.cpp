@@ -47,7 +47,7 @@ struct Fixture {
 };
 
 AddResult add(Mempool& m, const Fixture& f, const std::string& tx) {
-  return m.add(chain::as_bytes(tx), f.next());
+  return m.add(chain::as_bytes(tx), f.spec->validators, f.next());
 }
 
 TEST(Mempool, AcceptsAValidTransactionOnce) {

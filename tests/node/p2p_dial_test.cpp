@@ -44,8 +44,8 @@ TEST(P2pDial, DialsTheOverrideInsteadOfTheGenesisAddress) {
   const auto cfg = net.config({{"m1", {"127.0.0.1", 41002}}});
   ASSERT_TRUE(check_p2p_dial(*net.spec, cfg).ok());
   std::vector<std::string> warnings;
-  const auto opts =
-      tcp_transport_options(*net.spec, cfg, net.keys[0].signing.public_key(), warnings);
+  const auto opts = tcp_transport_options(*net.spec, net.spec->genesis.members, cfg,
+                                          net.keys[0].signing.public_key(), warnings);
   EXPECT_TRUE(warnings.empty());
   ASSERT_EQ(opts.members.size(), 3u);
   for (const auto& m : opts.members) {

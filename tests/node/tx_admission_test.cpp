@@ -35,7 +35,8 @@ struct Pool {
     };
   }
   AddResult admit(std::string bytes) {
-    return admit_transaction(mempool, offer_transaction(tc.spec, std::move(bytes)), next());
+    return admit_transaction(
+        mempool, offer_transaction(tc.spec, tc.spec.validators, std::move(bytes)), next());
   }
 };
 
@@ -126,7 +127,7 @@ TEST(TxAdmission, RefusesOrAcceptsEachOfferForItsReason) {
 
 TEST(TxAdmission, AnInvalidOfferIsRefusedAsItsOwnRefusalWithoutTouchingThePool) {
   Pool pool({});
-  OfferedTx offer = offer_transaction(pool.tc.spec, "garbage");
+  OfferedTx offer = offer_transaction(pool.tc.spec, pool.tc.spec.validators, "garbage");
   ASSERT_FALSE(offer.valid());
   const AddResult refusal = offer.refusal();
   EXPECT_EQ(refusal.rejected, TxRejection::invalid);

@@ -116,11 +116,12 @@ std::vector<MemberAddress> addresses(const std::vector<Member*>& members) {
   return out;
 }
 
-void start(Member& m, const std::vector<Member*>& all, TransportLimits limits = fast_limits()) {
+void start_with(Member& m, std::vector<MemberAddress> members,
+                TransportLimits limits = fast_limits()) {
   TcpTransportOptions o;
   o.chain_id = kChainId;
   o.genesis_hash = kGenesis;
-  o.members = addresses(all);
+  o.members = std::move(members);
   o.listen_host = "127.0.0.1";
   o.listen_port = m.port;
   o.limits = limits;
@@ -128,6 +129,10 @@ void start(Member& m, const std::vector<Member*>& all, TransportLimits limits = 
   const Status s = m.transport->start(m.recorder);
   ASSERT_TRUE(s.ok()) << s.error().message;
   ASSERT_EQ(m.transport->listen_port(), m.port);
+}
+
+void start(Member& m, const std::vector<Member*>& all, TransportLimits limits = fast_limits()) {
+  start_with(m, addresses(all), limits);
 }
 
 bool connected(const Member& m, const PeerId& peer) {
@@ -533,6 +538,82 @@ TEST(TcpTransport, ReportsAPortInUse) {
   const Status s = second.start(r);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message.find("Cannot listen"), std::string::npos) << s.error().message;
+}
+
+// --- members changed at run time (issue 18: membership by vote) ---
+
+std::vector<Member*> without(std::vector<Member*> all, const Member* gone) {
+  std::erase(all, gone);
+  return all;
+}
+
+TEST(TcpTransport, AcceptsAndDialsAMemberAddedAtRunTime) {
+  Member a, b, c;
+  start(a, {&a, &b});
+  start(b, {&a, &b});
+  start(c, {&a, &b, &c});
+  ASSERT_TRUE(wait_until([&] { return connected(a, b.id()); }, 10s));
+  // C dials A and B and is refused while it is no member of theirs.
+  ASSERT_TRUE(
+      wait_until([&] { return a.recorder.has_problem(DisconnectReason::handshake_refused); }, 5s));
+  EXPECT_FALSE(connected(a, c.id()));
+
+  const auto now = addresses({&a, &b, &c});
+  a.transport->set_members(now);
+  b.transport->set_members(now);
+  ASSERT_TRUE(wait_until([&] { return all_connected({&a, &b, &c}); }, 10s));
+  EXPECT_EQ(a.transport->peers().size(), 2u);
+  ASSERT_TRUE(c.transport->send(a.id(), text("from the newcomer")));
+  EXPECT_TRUE(wait_until([&] { return a.recorder.got(c.id(), "from the newcomer"); }, 5s));
+}
+
+TEST(TcpTransport, DialsANewMemberThatDoesNotDialItself) {
+  Member a, c;
+  start(a, {&a});
+  // C's list names A without an address: only A can make the session.
+  start_with(c, {MemberAddress{a.id(), "", 0}, MemberAddress{c.id(), "127.0.0.1", c.port}});
+  std::this_thread::sleep_for(200ms);
+  EXPECT_FALSE(connected(a, c.id()));
+  a.transport->set_members(addresses({&a, &c}));
+  EXPECT_TRUE(wait_until([&] { return connected(a, c.id()) && connected(c, a.id()); }, 10s));
+}
+
+TEST(TcpTransport, DropsAndRefusesAMemberRemovedAtRunTime) {
+  Member a, b, c;
+  std::vector<Member*> all{&a, &b, &c};
+  for (Member* m : all) start(*m, all);
+  ASSERT_TRUE(wait_until([&] { return all_connected(all); }, 10s));
+
+  a.transport->set_members(addresses(without(all, &c)));
+  ASSERT_TRUE(wait_until([&] { return !connected(c, a.id()); }, 5s));
+  EXPECT_EQ(a.transport->peers().size(), 1u);  // only B is listed
+  EXPECT_EQ(a.recorder.net_sessions(c.id()), 0);
+  // C keeps redialling A (it still lists A) and A refuses every handshake.
+  std::this_thread::sleep_for(600ms);
+  EXPECT_FALSE(connected(c, a.id()));
+  EXPECT_EQ(a.recorder.net_sessions(c.id()), 0);
+  EXPECT_TRUE(a.recorder.has_problem(DisconnectReason::handshake_refused));
+  // Sends to a member that left go nowhere; the rest of the network is intact.
+  EXPECT_TRUE(a.transport->send(c.id(), text("to the leaver")));
+  ASSERT_TRUE(a.transport->send(b.id(), text("still here")));
+  EXPECT_TRUE(wait_until([&] { return b.recorder.got(a.id(), "still here"); }, 5s));
+  EXPECT_FALSE(c.recorder.got(a.id(), "to the leaver"));
+}
+
+TEST(TcpTransport, FollowsAMembersReplacedKey) {
+  Member a, b;
+  start(a, {&a, &b});
+  start(b, {&a, &b});
+  ASSERT_TRUE(wait_until([&] { return all_connected({&a, &b}); }, 10s));
+  // B's operator switches to a new key (and here a new port as well).
+  b.transport->stop();
+  Member b2;
+  start(b2, {&a, &b2});
+  a.transport->set_members(addresses({&a, &b2}));
+  ASSERT_TRUE(wait_until([&] { return connected(a, b2.id()) && connected(b2, a.id()); }, 10s));
+  // The old key is refused from now on.
+  testing::P2pClient old_key(a.port);
+  EXPECT_FALSE(handshake(old_key, b.key, {a.id(), b.id()}));
 }
 
 }  // namespace
