@@ -1,20 +1,16 @@
 #include "node/membership_follow.h"
 
 #include "chain/membership.h"
+#include "chain/membership_state.h"
 
 namespace baton::node {
 namespace {
-
-bool same_member(const chain::GenesisMember& a, const chain::GenesisMember& b) {
-  return a.name == b.name && a.ed25519 == b.ed25519 && a.x25519 == b.x25519 &&
-         a.p2p_address == b.p2p_address && a.power == b.power && a.roles == b.roles;
-}
 
 bool same_members(const std::vector<chain::GenesisMember>& a,
                   const std::vector<chain::GenesisMember>& b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (!same_member(a[i], b[i])) return false;
+    if (!chain::same_member(a[i], b[i])) return false;
   }
   return true;
 }
