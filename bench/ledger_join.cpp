@@ -133,7 +133,8 @@ bool run_join_bench(const fs::path& source_dir, const std::string& genesis_text,
       return fail("cannot read height " + std::to_string(h));
     const auto named = node::id_named_by(**above);
     if (!named) return fail("the block above " + std::to_string(h) + " does not decode");
-    if (auto why = node::check_linked_block(*spec, h, *named, **bytes)) return fail(*why);
+    if (auto why = node::check_linked_block(*spec, h, *named, **bytes, &spec->validators))
+      return fail(*why);
     if (auto s = (*target)->backfill(**bytes); !s) return fail(s.error().message);
   }
   const double backfill_s = seconds_since(b);

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "chain/block.h"
+#include "chain/membership.h"
 #include "chain/validation.h"
 #include "node/ledger_replay.h"
 #include "node/node.h"
@@ -223,7 +224,12 @@ bool Node::handle_history_response(const p2p::PeerId& from, const pb::BlockRespo
     const auto named = id_named_by(**above);
     if (!named) return true;  // the block above is damaged: repair finds it
     const std::string& bytes = response.blocks(static_cast<int>(i));
-    if (auto why = check_linked_block(*spec_, height, *named, bytes)) {
+    // While the ledger's members never changed, the genesis set signed every
+    // block below the tip (§25).
+    const chain::ValidatorSet* signers =
+        &chain::current_validators(*spec_, *state_) == &spec_->validators ? &spec_->validators
+                                                                          : nullptr;
+    if (auto why = check_linked_block(*spec_, height, *named, bytes, signers)) {
       ++metrics_.state_sync_peer_refusals;
       run.history_peers.refuse(from);
       log_->warn("backfill: peer {} sent a wrong block at height {}: {}; asking another peer",

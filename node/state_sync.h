@@ -131,10 +131,15 @@ std::optional<pb::BlockRequest> backfill_request(std::uint64_t history_from, std
 
 // Checks a block a peer sent for `height` whose id must be `expected_id` (the
 // previous_block_hash of the block above, or the id the ledger records):
-// nullopt when it may be stored, else a sentence why not.
+// nullopt when it may be stored, else a sentence why not. With `signers`
+// the senders, proposer and commit are checked against them too: the node
+// passes the genesis set while the ledger's members never changed. Without
+// (the members that signed an old block may differ from today's, §25) only
+// the link and the body count; `baton ledger verify` replays the rest.
 std::optional<std::string> check_linked_block(const chain::ChainSpec& spec, std::uint64_t height,
                                               const chain::Hash& expected_id,
-                                              const std::string& bytes);
+                                              const std::string& bytes,
+                                              const chain::ValidatorSet* signers);
 
 // The id block `height` must have, from the bytes of the block above it
 // (its previous_block_hash); nullopt when those bytes do not decode.

@@ -51,8 +51,8 @@ Result<SnapshotVerdict> restore_snapshot(const chain::ChainSpec& spec, const Blo
   // The header's app_state_hash counts only once the commit for it does. The
   // block's commit and senders belong to the members before it, which the
   // state after it names (§25); a wrong state cannot pass the hash below.
-  auto block = chain::check_block_stateless(spec, chain::signers_of_state_block(spec, *state),
-                                            *committed);
+  auto block =
+      chain::check_block_stateless(spec, chain::signers_of_state_block(spec, *state), *committed);
   if (!block) return refused("the block at this height is invalid: " + block.reason().message());
   if (block->id != block_id) {
     return refused("the record's block id " + block_id.hex() + " is not the id " + block->id.hex() +

@@ -257,19 +257,29 @@ TEST(StateSync, AHistoryBlockCountsOnlyWhenTheBlockAboveNamesItAndItIsSigned) {
   const chain::Hash named3 = *id_named_by(f.blocks[4]);
   EXPECT_EQ(named3, f.states[3].last_block_id);
   EXPECT_EQ(id_named_by("\x0a\xff"), std::nullopt);
-  EXPECT_EQ(check_linked_block(f.tc.spec, 3, named3, f.blocks[3]), std::nullopt);
+  EXPECT_EQ(check_linked_block(f.tc.spec, 3, named3, f.blocks[3], &f.tc.spec.validators),
+            std::nullopt);
   // Hostile offers.
-  EXPECT_TRUE(check_linked_block(f.tc.spec, 3, named3, f.blocks[2]).has_value());
-  EXPECT_TRUE(check_linked_block(f.tc.spec, 2, named3, f.blocks[3]).has_value());  // wrong height
-  EXPECT_TRUE(check_linked_block(f.tc.spec, 3, named3, "\x0a\xff").has_value());
+  EXPECT_TRUE(
+      check_linked_block(f.tc.spec, 3, named3, f.blocks[2], &f.tc.spec.validators).has_value());
+  EXPECT_TRUE(check_linked_block(f.tc.spec, 2, named3, f.blocks[3], &f.tc.spec.validators)
+                  .has_value());  // wrong height
+  EXPECT_TRUE(
+      check_linked_block(f.tc.spec, 3, named3, "\x0a\xff", &f.tc.spec.validators).has_value());
   auto changed = chain::decode_committed_block(f.blocks[3]).value();
   changed.mutable_block()->set_transactions(0, f.tc.note(0, 9, "changed"));
-  EXPECT_TRUE(check_linked_block(f.tc.spec, 3, named3, changed.SerializeAsString()).has_value());
+  EXPECT_TRUE(
+      check_linked_block(f.tc.spec, 3, named3, changed.SerializeAsString(), nullptr).has_value());
   const auto unsigned_commit =
       f.tc.seal(chain::decode_committed_block(f.blocks[3]).value().block(), {0, 1});
-  const auto why = check_linked_block(f.tc.spec, 3, named3, unsigned_commit.SerializeAsString());
+  const auto why = check_linked_block(f.tc.spec, 3, named3, unsigned_commit.SerializeAsString(),
+                                      &f.tc.spec.validators);
   ASSERT_TRUE(why.has_value());
   EXPECT_NE(why->find("two thirds"), std::string::npos) << *why;
+  // Without a known set (the members changed since) the link and the body
+  // still count: a changed body or another block is refused either way.
+  EXPECT_EQ(check_linked_block(f.tc.spec, 3, named3, f.blocks[3], nullptr), std::nullopt);
+  EXPECT_TRUE(check_linked_block(f.tc.spec, 3, named3, f.blocks[2], nullptr).has_value());
 }
 
 TEST(StateSync, PeersAreAskedInTurnAndARefusedOneIsNotAskedAgain) {
