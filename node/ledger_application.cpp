@@ -85,7 +85,9 @@ Status LedgerApplication::check_block(std::uint64_t height, const std::string& b
   }
   auto parsed = chain::decode_block(block);
   if (!parsed) return make_error("the proposed block is refused: " + parsed.error().message);
-  auto decoded = chain::check_block_stateless(spec_, *parsed, verified_txs());
+  // Block H + 1's senders and proposer are the members after H (§25).
+  auto decoded = chain::check_block_stateless(spec_, chain::current_validators(spec_, *state_),
+                                              *parsed, verified_txs());
   if (!decoded) return make_error(decoded.reason().message());
   auto after = chain::apply_block(spec_, *state_, *decoded);
   if (!after) return make_error(after.reason().message());

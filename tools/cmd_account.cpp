@@ -17,6 +17,7 @@
 #include "chain/account_history.h"
 #include "chain/block.h"
 #include "chain/genesis.h"
+#include "chain/membership.h"
 #include "api/http_client.h"
 #include "api/training_json.h"
 #include "storage/ledger_store.h"
@@ -86,7 +87,9 @@ std::vector<chain::AccountEntry> replay(const chain::ChainSpec& spec, const std:
     if (!committed)
       fail("block " + std::to_string(h) + " does not decode: " + committed.error().message,
            Exit::verify_failed);
-    auto decoded = chain::check_block_stateless(spec, *committed);
+    // Block h's senders and commit are the members after h - 1 (§25).
+    auto decoded =
+        chain::check_block_stateless(spec, chain::current_validators(spec, state), *committed);
     if (!decoded)
       fail("block " + std::to_string(h) +
                " is invalid: " + std::string(chain::to_string(decoded.reason().reason)),

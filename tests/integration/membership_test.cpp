@@ -86,7 +86,7 @@ fs::path genesis_key(Testnet& net, const std::string& name) {
   return net.net_dir() / "keys" / (name + ".key");
 }
 
-TEST(Membership, AFifthHospitalJoinsByVoteAndItsPowerCounts) {
+TEST(Membership, AFifthHospitalJoinsByVoteThenAKeyRotatesAndAMemberLeaves) {
   TestnetOptions options;
   options.names = {"hospital-a", "hospital-b", "hospital-c", "hospital-d"};
   options.empty_block_ms = 300;
@@ -181,21 +181,67 @@ TEST(Membership, AFifthHospitalJoinsByVoteAndItsPowerCounts) {
     EXPECT_NE(std::find(signers.begin(), signers.end(), pub["ed25519_public"]), signers.end())
         << "the newcomer did not sign a commit that needed it";
   }
-  // hospital-d stays down. (Restarting it here, or restarting a node after
-  // its key rotation, stalled consensus in this test: an open bug, issue 18.)
+  ASSERT_TRUE(net.start(3));
 
-  // Removing hospital-d by vote (a, b, c and the newcomer approving) stalled
-  // consensus at the block that applies the removal when this was written:
-  // an open bug of issue 18 (the lead's note, stop 29). The removal rules are
-  // tested in tests/chain/membership_test.cpp.
+  // hospital-b rotates its key, then restarts with the new key file.
+  const fs::path new_key = net.dir() / "hospital-b.new.key";
+  const auto rotated =
+      run_baton({"member", "rotate-key", "--new-key-file", new_key.string(), "--genesis",
+                 genesis.string(), "--key", genesis_key(net, "hospital-b").string(), "--node",
+                 net.nodes()[1].admin_url, "--json"},
+                30s);
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
+  const std::string new_ed25519 = json::parse(rotated.out)["new_ed25519"].get<std::string>();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const json all = members_of(net.nodes()[0].admin_url);  // b points into it
+        const json* b = find_member(all, "hospital-b");
+        return b && (*b)["ed25519"] == new_ed25519;
+      },
+      20s));
+  ASSERT_TRUE(net.stop(1));
+  fs::copy_file(new_key, genesis_key(net, "hospital-b"), fs::copy_options::overwrite_existing);
+  ASSERT_TRUE(net.start(1));
+
+  // hospital-d is removed by vote: a, b (its new key), c and the newcomer
+  // approve (4 of 5 validators).
+  const auto removal =
+      run_baton({"member", "remove", "--name", "hospital-d", "--expires-in", "2000", "--genesis",
+                 genesis.string(), "--key", genesis_key(net, "hospital-a").string(), "--node",
+                 net.nodes()[0].admin_url, "--json"},
+                30s);
+  ASSERT_EQ(removal.exit_code, 0) << removal.err;
+  const json removing = json::parse(removal.out);
+  const auto remove_with = words(removing["approve_with"].get<std::string>());
+  const std::string remove_id = removing["id"].get<std::string>();
+  approve(remove_with, remove_id, net, 1, genesis_key(net, "hospital-b"));
+  approve(remove_with, remove_id, net, 2, genesis_key(net, "hospital-c"));
   {
-    const std::uint64_t now = net.height(0);
-    ASSERT_TRUE(wait_until(
-        [&] { return net.height(1) >= now && net.height(2) >= now && e.height() >= now; }, 20s));
-    const std::string tip_id = net.block_id(0, now);
-    EXPECT_EQ(net.block_id(1, now), tip_id);
-    EXPECT_EQ(net.block_id(2, now), tip_id);
-    auto r = e.client->get("/block/" + std::to_string(now));
+    std::vector<std::string> args(remove_with.begin() + 1, remove_with.end());
+    for (const std::string& extra :
+         {std::string("--genesis"), genesis.string(), std::string("--key"), e.key_file().string(),
+          std::string("--node"), e.admin_url()}) {
+      args.push_back(extra);
+    }
+    const auto r = run_baton(args, 30s);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  ASSERT_TRUE(wait_until(
+      [&] { return find_member(members_of(net.nodes()[0].admin_url), "hospital-d") == nullptr; },
+      20s))
+      << members_of(net.nodes()[0].admin_url).dump() << "\nnewcomer: " << e.status().dump();
+  // The four that remain keep committing without hospital-d.
+  ASSERT_TRUE(net.stop(3));
+  const std::uint64_t after_removal = net.height(0);
+  ASSERT_TRUE(wait_until([&] { return net.height(0) >= after_removal + 3; }, 20s));
+  const std::uint64_t tip = after_removal + 3;
+  ASSERT_TRUE(wait_until(
+      [&] { return net.height(1) >= tip && net.height(2) >= tip && e.height() >= tip; }, 20s));
+  const std::string tip_id = net.block_id(0, tip);
+  EXPECT_EQ(net.block_id(1, tip), tip_id);
+  EXPECT_EQ(net.block_id(2, tip), tip_id);
+  {
+    auto r = e.client->get("/block/" + std::to_string(tip));
     ASSERT_TRUE(r && r->status == 200);
     EXPECT_EQ(json::parse(r->body)["block_id"], tip_id);
   }
