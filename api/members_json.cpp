@@ -1,4 +1,4 @@
-#include "agent/node_members.h"
+#include "api/members_json.h"
 
 #include <set>
 #include <string>
@@ -7,7 +7,7 @@
 
 #include "chain/keys.h"
 
-namespace baton::agent {
+namespace baton::api {
 namespace {
 
 using nlohmann::json;
@@ -90,4 +90,4 @@ Result<NodeMembers> parse_node_members(std::string_view body) {
   return out;
 }
 
-}  // namespace baton::agent
+}  // namespace baton::api
