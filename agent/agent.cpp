@@ -153,6 +153,7 @@ void PartnerAgent::process(std::uint64_t height, const chain::TrainingState& sta
           reported_turns_.insert(id + "/" + std::to_string(t.index));
     first_view_ = false;
   }
+  if (!confirm_identity()) return;
   delete_refused_candidates(state);
   report_finished_turns(state);
   look_after_models(state);
@@ -484,6 +485,42 @@ bool PartnerAgent::refresh_members(const std::string& what) {
   }
   members_ = std::move(now->members);
   members_height_ = now->height;
+  if (changed && identity_confirmed_) {
+    // A rotation or removal committed since: the key is checked again.
+    const auto me = std::find_if(members_.begin(), members_.end(),
+                                 [&](const auto& m) { return m.name == options_.member_name; });
+    if (me == members_.end() || me->x25519 != options_.x25519->public_key()) {
+      identity_confirmed_ = false;
+      logged_.erase("identity/0");
+      logged_.erase("identity/1");
+      return confirm_identity();
+    }
+  }
+  return true;
+}
+
+bool PartnerAgent::confirm_identity() {
+  if (identity_confirmed_) return true;
+  if (!refresh_members("checking this agent's key")) return false;
+  const chain::X25519PublicKey mine = options_.x25519->public_key();
+  const auto me = std::find_if(members_.begin(), members_.end(),
+                               [&](const auto& m) { return m.name == options_.member_name; });
+  if (me == members_.end() || me->x25519 != mine) {
+    log_once("identity/" + std::to_string(me == members_.end()), spdlog::level::warn,
+             me == members_.end()
+                 ? options_.member_name + " is no member in the ledger after block " +
+                       std::to_string(members_height_) +
+                       " (not yet admitted by vote, or removed): the agent acts once the "
+                       "ledger lists it (`baton member list`)"
+                 : "the ledger's X25519 key of " + options_.member_name + " after block " +
+                       std::to_string(members_height_) +
+                       " is not this agent's key file's: the agent waits (a rotation not yet "
+                       "committed, or the wrong key_file)");
+    return false;
+  }
+  identity_confirmed_ = true;
+  log_->info("{} is a member of the ledger with this key (members after block {})",
+             options_.member_name, members_height_);
   return true;
 }
 

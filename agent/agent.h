@@ -395,6 +395,11 @@ class PartnerAgent {
   // log); false after logging why when it cannot be had. True without a source.
   bool refresh_members(const std::string& what);
   bool is_voter() const;
+  // True once the ledger's members (asked again while false) hold this
+  // agent's name with its X25519 key: a newcomer admitted by vote, or a
+  // member whose keys rotated, is not in the genesis as it is now. Until
+  // then the agent neither seals, opens nor votes.
+  bool confirm_identity();
   AgentIdentity identity() const { return {options_.member_name, is_voter()}; }
   void log_once(const std::string& key, spdlog::level::level_enum level, const std::string& text);
   // A failed journal write: counted (errors_total.journal), logged once.
@@ -416,6 +421,7 @@ class PartnerAgent {
   std::vector<chain::GenesisMember> members_;         // the last list: recipients and voters
   std::uint64_t members_height_ = 0;                  // the block members_ holds after
   std::set<std::string> members_asked_;               // run ids whose start asked for members
+  bool identity_confirmed_ = false;                   // see confirm_identity()
   std::map<std::string, LocalData> data_;             // run id -> local data
   std::map<std::string, std::string> data_failed_;    // run id -> why its data did not load
   std::map<std::string, std::string> ready_answers_;  // run id -> its RunReady payload

@@ -13,6 +13,8 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <string>
+#include <vector>
 
 #include <spdlog/logger.h>
 
@@ -33,6 +35,7 @@ struct FollowerSetup {
   AgentOptions options;
   chain::Genesis genesis;
   std::unique_ptr<storage::ObjectStore> store;
+  std::vector<std::string> notes;  // worth a warning at start (a key not the genesis')
 };
 
 class Follower {

@@ -14,7 +14,7 @@ void PartnerAgent::grant_released_models(std::uint64_t height, const chain::Trai
     if (stopping_.load()) return;
     const JournalGrant* journaled = journal_.grant(id);
     const GrantStep step =
-        key_grant_step(run, options_.members, options_.member_name, journaled != nullptr);
+        key_grant_step(run, members_, options_.member_name, journaled != nullptr);
     if (const auto* nothing = std::get_if<GrantNothing>(&step)) {
       if (nothing->why == GrantWait::refused) {
         log_once("grant-refused/" + id, spdlog::level::warn,
@@ -24,7 +24,7 @@ void PartnerAgent::grant_released_models(std::uint64_t height, const chain::Trai
       } else if (nothing->why == GrantWait::not_a_sponsor) {
         log_once("grant-not-sponsor/" + id, spdlog::level::err,
                  "run " + id + ": the plan's sponsor \"" + run.plan.sponsor +
-                     "\" is not a genesis member with role sponsor; no key is granted");
+                     "\" is not a member of the ledger with role sponsor; no key is granted");
       }
       continue;
     }
@@ -41,7 +41,7 @@ void PartnerAgent::grant_released_models(std::uint64_t height, const chain::Trai
     }
     if (journaled == nullptr) {
       const auto sponsor =
-          std::find_if(options_.members.begin(), options_.members.end(),
+          std::find_if(members_.begin(), members_.end(),
                        [&](const chain::GenesisMember& m) { return m.name == g.sponsor; });
       auto payload = make_key_grant(run, options_.member_name, *options_.x25519, *sponsor);
       if (!payload) {

@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
 
   auto setup = agent::prepare_agent(*config);
   if (!setup) return api::cannot_start(**log, "baton-agent", setup.error().message);
+  for (const std::string& note : setup->notes) (*log)->warn("{}", note);
   auto follower = agent::Follower::start(std::move(*setup), *log);
   if (!follower) return api::cannot_start(**log, "baton-agent", follower.error().message);
 

@@ -38,10 +38,10 @@ Result<std::vector<chain::X25519PublicKey>> PartnerAgent::partner_keys(
     const chain::TrainingPlan& plan) const {
   std::vector<chain::X25519PublicKey> keys;
   for (const auto& name : plan.partners) {
-    auto it = std::find_if(options_.members.begin(), options_.members.end(),
+    auto it = std::find_if(members_.begin(), members_.end(),
                            [&](const auto& m) { return m.name == name; });
-    if (it == options_.members.end())
-      return make_error("partner " + name + " is not a genesis member");
+    if (it == members_.end())
+      return make_error("partner " + name + " is not a member of the ledger");
     keys.push_back(it->x25519);
   }
   return keys;

@@ -16,6 +16,7 @@ namespace baton::agent {
 namespace fs = std::filesystem;
 
 Result<FollowerSetup> prepare_agent(const api::AgentConfig& config) {
+  FollowerSetup setup;
   auto genesis_text = api::read_config_named_file(
       config.genesis_file, "genesis file",
       "set genesis_file in agent.toml to the consortium's genesis.json");
@@ -25,9 +26,6 @@ Result<FollowerSetup> prepare_agent(const api::AgentConfig& config) {
     return make_error("genesis file " + config.genesis_file.string() +
                       " is invalid: " + spec.error().message);
   }
-  const chain::GenesisMember* me = spec->genesis.find_member(config.name);
-  if (me == nullptr)
-    return make_error("'" + config.name + "' (name in agent.toml) is no member of the genesis");
   auto key_text = storage::read_secret_file(config.key_file);
   if (!key_text) return make_error("cannot use the key file: " + key_text.error().message);
   auto keys = chain::parse_secret_keys(key_text->view());
@@ -35,9 +33,21 @@ Result<FollowerSetup> prepare_agent(const api::AgentConfig& config) {
     return make_error("key file " + config.key_file.string() +
                       " is not a Baton key: " + keys.error().message);
   }
-  if (keys->x25519.public_key() != me->x25519) {
-    return make_error("the key in " + config.key_file.string() + " is not " + config.name +
-                      "'s: its X25519 key differs from the genesis'");
+  // A member admitted by vote is in no genesis, and a rotated key is not the
+  // genesis' (issue 18): the agent checks its name and key against the
+  // ledger's current members before it acts (PartnerAgent::confirm_identity).
+  // A genesis member whose key file is not its genesis key is still worth a
+  // line at start: it is a rotation, or the wrong file.
+  const chain::GenesisMember* me = spec->genesis.find_member(config.name);
+  if (me != nullptr && keys->x25519.public_key() != me->x25519) {
+    setup.notes.push_back("the X25519 key in " + config.key_file.string() + " is not " +
+                          config.name +
+                          "'s in the genesis: the agent acts once the ledger's members hold it "
+                          "(a rotated key)");
+  } else if (me == nullptr) {
+    setup.notes.push_back("'" + config.name +
+                          "' is no member of the genesis: the agent acts once the ledger admits "
+                          "it by vote (`baton member add`)");
   }
   for (const auto& [key, path] :
        {std::pair<const char*, fs::path>{"train_csv", config.training.train_csv},
@@ -81,7 +91,6 @@ Result<FollowerSetup> prepare_agent(const api::AgentConfig& config) {
     return make_error("cannot open the object store " + config.store.uri +
                       " ([store] uri): " + store.error().message);
   }
-  FollowerSetup setup;
   setup.config = config;
   setup.options.chain_id = spec->chain_id();
   setup.options.member_name = config.name;

@@ -1,6 +1,7 @@
 // What baton-agent (and `baton models replay|check-vote`, issue 16) needs
 // from agent.toml before it does anything: the genesis, this member's key
-// (checked against the genesis), its data files and its object store.
+// (checked against the ledger's members once the agent follows its node), its
+// data files and its object store.
 #pragma once
 
 #include "chain/result.h"

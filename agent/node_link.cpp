@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chain/membership.h"
+#include "chain/membership_state.h"
 #include "chain/training_decode.h"
 #include "api/admin_token.h"
 
@@ -77,7 +79,26 @@ Result<std::optional<NodeView>> NodeLink::poll(std::uint64_t after) {
   const chain::ByteView bytes = chain::as_bytes(r->body);
   NodeView view;
   for (int i = 0; i < 8; ++i) view.height = (view.height << 8) | bytes[i];
-  auto training = chain::decode_training_state(bytes.subspan(8), genesis_);
+  // §25.5: after a membership change the node sends the membership part
+  // first (behind its marker, which no training part begins with); the
+  // training part's names are then any member's the ledger ever held.
+  std::size_t pos = 8;
+  const chain::Genesis* names = &genesis_;
+  chain::Genesis every_member;
+  auto u32_at = [&](std::size_t at) {
+    return (std::uint32_t{bytes[at]} << 24) | (std::uint32_t{bytes[at + 1]} << 16) |
+           (std::uint32_t{bytes[at + 2]} << 8) | std::uint32_t{bytes[at + 3]};
+  };
+  if (bytes.size() >= pos + 4 && u32_at(pos) == chain::kMembershipMarker) {
+    pos += 4;
+    auto membership = chain::decode_membership(bytes, pos, genesis_);
+    if (!membership)
+      return make_error("the node's /agent/state membership part is invalid: " +
+                        membership.error().message);
+    every_member = chain::decoding_genesis(genesis_, *membership);
+    names = &every_member;
+  }
+  auto training = chain::decode_training_state(bytes.subspan(pos), *names);
   if (!training) return training.error();
   view.training = std::move(*training);
   return std::optional<NodeView>{std::move(view)};

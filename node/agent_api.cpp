@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chain/encoding.h"
+#include "chain/membership_state.h"
 #include "chain/transaction.h"
 #include "node/admin_api.h"
 #include "api/admin_token.h"
@@ -87,6 +88,14 @@ std::optional<api::HttpResponse> AdminApi::agent_state_above(std::uint64_t after
   if (view.height != encoded_height_) {
     chain::Bytes body;
     chain::append_u64be(body, view.height);
+    // §25.5: once members changed, the membership part (behind its marker)
+    // precedes the training part, so that the agent checks the names in the
+    // runs against every member the ledger ever held, not the genesis.
+    if (!view.state->membership.empty()) {
+      chain::append_u32be(body, chain::kMembershipMarker);
+      const chain::Bytes members = chain::membership_encoding(view.state->membership);
+      body.insert(body.end(), members.begin(), members.end());
+    }
     const chain::Bytes training = chain::training_encoding(view.state->training);
     body.insert(body.end(), training.begin(), training.end());
     encoded_body_.assign(body.begin(), body.end());

@@ -242,5 +242,28 @@ TEST(PartnerAgentMembers, SealsForTheCurrentMembersVotesOnlyAsOneAndWaitsForTheN
   }
 }
 
+// An agent acts only once the ledger lists its name with its own X25519 key
+// (a newcomer before its admission, or an agent left with a rotated-away key
+// file): a member list that gives bob another key keeps bob's agent silent
+// while the others go on; the right key lets it act.
+TEST(PartnerAgentMembers, ActsOnlyOnceTheLedgerListsItsNameWithItsKey) {
+  using namespace agent_test;
+  testing::TempDir dir("agent-identity-test");
+  Network net(dir);
+  TestMembers source;
+  for (auto& a : net.agents_) a->follow_members(source);
+  std::vector<chain::GenesisMember> wrong = net.chain.spec.genesis.members;
+  ASSERT_EQ(wrong[1].name, "bob");
+  wrong[1].x25519 = make_member("bob-rotated").x25519;
+  source.members = wrong;
+  net.start_run(breast_cancer_plan());
+  for (int b = 0; b < 6; ++b) net.commit_and_step();
+  EXPECT_TRUE(net.sinks_[1]->submitted.empty()) << "bob acted under a key the ledger does not hold";
+  EXPECT_FALSE(net.sinks_[0]->submitted.empty()) << "alice, listed with her key, did nothing";
+
+  source.members = net.chain.spec.genesis.members;
+  ASSERT_TRUE(net.run_until([&] { return !net.sinks_[1]->submitted.empty(); }));
+}
+
 }  // namespace
 }  // namespace baton::agent
