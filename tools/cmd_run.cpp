@@ -476,8 +476,12 @@ void start(const StartOptions& o) {
   if (!spec) fail("genesis file " + o.genesis_file + " is not valid: " + spec.error().message);
   json plan_json = json::parse(read_file(o.plan_file, "plan file"), nullptr, false);
   if (plan_json.is_discarded()) fail("plan file " + o.plan_file + " is not valid JSON");
+  // The plan is checked against the ledger's members of now (issue 18: a
+  // partner admitted by vote is in no genesis), as the ledger will check it.
+  chain::Genesis members_now = spec->genesis;
+  members_now.members = node_members(spec->genesis, o.node);
   // A new plan gets a readiness phase unless it says otherwise (§22.1).
-  auto plan = chain::plan_from_json(spec->genesis, plan_json, chain::kDefaultReadinessBlocks);
+  auto plan = chain::plan_from_json(members_now, plan_json, chain::kDefaultReadinessBlocks);
   if (!plan) fail("plan file " + o.plan_file + ": " + plan.error().message);
   if (!*plan)
     fail("plan file " + o.plan_file +
@@ -491,9 +495,8 @@ void start(const StartOptions& o) {
     if (auto s = check_plan_schema_width(**plan, width); !s)
       fail("plan file " + o.plan_file + ": " + s.error().message);
   }
-  const MemberSigner signer = load_member_signer(o.genesis_file, o.key_file);
-  if (!signer.spec.genesis.find_member(signer.keys.signing.public_key())
-           ->has_role(chain::kRoleAdmin)) {
+  const MemberSigner signer = load_current_signer(o.genesis_file, o.key_file, members_now.members);
+  if (!members_now.find_member(signer.member)->has_role(chain::kRoleAdmin)) {
     fail("the key in " + o.key_file + " is not an admin member of chain " + spec->chain_id() +
          "; only admins may start runs");
   }

@@ -1,8 +1,10 @@
 #include "tools/signed_submit.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 
+#include "api/members_json.h"
 #include "chain/transaction.h"
 #include "tools/cli.h"
 #include "tools/node_connect.h"
@@ -32,6 +34,39 @@ MemberSigner load_member_signer(const std::string& genesis_file, const std::stri
          genesis_file + "); use a member's NAME.key");
   }
   std::string name = member->name;
+  return MemberSigner{std::move(*spec), std::move(*keys), std::move(name)};
+}
+
+std::vector<chain::GenesisMember> node_members(const chain::Genesis& genesis,
+                                               const std::string& node_url) {
+  auto client = connect_node(node_url, std::chrono::seconds(10));
+  if (!client) fail(client.error().message, Exit::usage);
+  auto r = (*client)->request("GET", "/members", {}, "application/json");
+  if (!r) fail(r.error().message, Exit::unavailable);
+  if (r->status == 404) return genesis.members;
+  if (r->status != 200)
+    fail("the node at " + node_url + " answered GET /members with " + std::to_string(r->status),
+         Exit::unavailable);
+  auto parsed = api::parse_node_members(r->body);
+  if (!parsed) fail("the node at " + node_url + ": " + parsed.error().message, Exit::unavailable);
+  return std::move(parsed->members);
+}
+
+MemberSigner load_current_signer(const std::string& genesis_file, const std::string& key_file,
+                                 const std::vector<chain::GenesisMember>& members) {
+  auto spec = chain::load_chain_spec(read_file(genesis_file, "genesis file"));
+  if (!spec) fail("genesis file " + genesis_file + " is not valid: " + spec.error().message);
+  auto keys = chain::parse_secret_keys(read_secret_file(key_file, "key file").view());
+  if (!keys) fail("key file " + key_file + " is not a Baton key: " + keys.error().message);
+  const auto me = std::find_if(members.begin(), members.end(), [&](const auto& m) {
+    return m.ed25519 == keys->signing.public_key();
+  });
+  if (me == members.end()) {
+    fail("the key in " + key_file + " (" + keys->signing.public_key().hex() +
+         ") is no current member of chain " + spec->chain_id() +
+         "; use this hospital's node key file (key_file in node.toml)");
+  }
+  std::string name = me->name;
   return MemberSigner{std::move(*spec), std::move(*keys), std::move(name)};
 }
 

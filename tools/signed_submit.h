@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -29,6 +30,18 @@ std::uint64_t credits_argument(const std::string& text, const std::string& flag)
 // Reads and checks the genesis and key files; fails (CommandError) with a
 // sentence when either is unreadable or the key is no member of the genesis.
 MemberSigner load_member_signer(const std::string& genesis_file, const std::string& key_file);
+
+// The members the node's ledger holds now (GET /members, issue 18): a
+// member admitted by vote or a rotated key is in no genesis. `genesis`'s
+// members when the node has no such endpoint (404, an older batond); fails
+// when the node cannot be reached or answers something malformed.
+std::vector<chain::GenesisMember> node_members(const chain::Genesis& genesis,
+                                               const std::string& node_url);
+
+// load_member_signer for the key of a member in `members` (node_members):
+// the signer's name is the one the ledger holds for that key now.
+MemberSigner load_current_signer(const std::string& genesis_file, const std::string& key_file,
+                                 const std::vector<chain::GenesisMember>& members);
 
 // Signs `payload` as a transaction of `type` with the signer's next nonce
 // (asked of the node) and submits it. Fails when the node runs another
