@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <sstream>
 
+#include "tests/integration/members.h"
 #include "tests/integration/testnet.h"
 
 namespace baton::integration {
@@ -21,71 +21,6 @@ using testing::run_baton;
 using testing::wait_until;
 namespace fs = std::filesystem;
 
-std::vector<std::string> words(const std::string& line) {
-  std::istringstream in(line);
-  std::vector<std::string> out;
-  for (std::string w; in >> w;) out.push_back(w);
-  return out;
-}
-
-json members_of(const std::string& admin_url) {
-  const auto r = run_baton({"member", "list", "--node", admin_url, "--json"}, 20s);
-  if (r.exit_code != 0) return json();
-  return json::parse(r.out, nullptr, false);
-}
-
-const json* find_member(const json& members, const std::string& name) {
-  if (!members.is_object()) return nullptr;
-  for (const auto& m : members["members"]) {
-    if (m.value("name", "") == name) return &m;
-  }
-  return nullptr;
-}
-
-// A batond that is no member of the genesis: the test writes its node.toml.
-struct Newcomer {
-  std::string name = "hospital-e";
-  fs::path dir;
-  int p2p_port = testing::free_port();
-  int admin_port = testing::free_port();
-  std::unique_ptr<testing::ChildProcess> batond;
-  std::unique_ptr<api::HttpClient> client;
-
-  std::string admin_url() const { return "http://127.0.0.1:" + std::to_string(admin_port); }
-  std::string p2p() const { return "127.0.0.1:" + std::to_string(p2p_port); }
-  fs::path key_file() const { return dir / (name + ".key"); }
-
-  json status() {
-    if (!client) return json();
-    auto r = client->get("/status");
-    if (!r || r->status != 200) return json();
-    return json::parse(r->body, nullptr, false);
-  }
-  std::uint64_t height() {
-    const json s = status();
-    return s.is_object() ? s.value("height", std::uint64_t{0}) : 0;
-  }
-};
-
-// The approvers run the command the first one printed (same bytes, same id).
-void approve(const std::vector<std::string>& approve_with, const std::string& id, Testnet& net,
-             int node, const fs::path& key) {
-  std::vector<std::string> args(approve_with.begin() + 1, approve_with.end());  // drop "baton"
-  for (const std::string& extra :
-       {std::string("--expect-id"), id, std::string("--genesis"),
-        (net.net_dir() / "genesis.json").string(), std::string("--key"), key.string(),
-        std::string("--node"), net.nodes()[node].admin_url, std::string("--json")}) {
-    args.push_back(extra);
-  }
-  const auto r = run_baton(args, 30s);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(json::parse(r.out)["id"], id);
-}
-
-fs::path genesis_key(Testnet& net, const std::string& name) {
-  return net.net_dir() / "keys" / (name + ".key");
-}
-
 TEST(Membership, AFifthHospitalJoinsByVoteThenAKeyRotatesAndAMemberLeaves) {
   TestnetOptions options;
   options.names = {"hospital-a", "hospital-b", "hospital-c", "hospital-d"};
@@ -94,78 +29,19 @@ TEST(Membership, AFifthHospitalJoinsByVoteThenAKeyRotatesAndAMemberLeaves) {
   ASSERT_TRUE(net.ok()) << net.error();
   const fs::path genesis = net.net_dir() / "genesis.json";
 
-  // The new hospital makes its keys.
+  // The new hospital makes its keys; a, b and c admit it (3 of 4).
   Newcomer e;
   e.dir = net.dir() / "newcomer";
-  const auto keygen = run_baton(
-      {"keygen", "--name", e.name, "--out", e.dir.string(), "--p2p", e.p2p(), "--json"}, 30s);
-  ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
-  const json pub = json::parse(keygen.out);
-
-  // hospital-a proposes it; b and c approve the printed command (3 of 4).
-  const auto first = run_baton({"member",       "add",
-                                "--name",       e.name,
-                                "--ed25519",    pub["ed25519_public"].get<std::string>(),
-                                "--x25519",     pub["x25519_public"].get<std::string>(),
-                                "--p2p",        e.p2p(),
-                                "--power",      "1",
-                                "--roles",      "validator,partner",
-                                "--expires-in", "2000",
-                                "--genesis",    genesis.string(),
-                                "--key",        genesis_key(net, "hospital-a").string(),
-                                "--node",       net.nodes()[0].admin_url,
-                                "--json"},
-                               30s);
-  ASSERT_EQ(first.exit_code, 0) << first.err;
-  const json proposed = json::parse(first.out);
-  const std::string id = proposed["id"].get<std::string>();
-  const auto approve_with = words(proposed["approve_with"].get<std::string>());
-  approve(approve_with, id, net, 1, genesis_key(net, "hospital-b"));
-  // Two of four is no quorum: still pending.
-  ASSERT_TRUE(wait_until(
-      [&] {
-        const json m = members_of(net.nodes()[1].admin_url);
-        return m.is_object() && !m["pending"].empty();
-      },
-      10s));
-  EXPECT_EQ(find_member(members_of(net.nodes()[0].admin_url), e.name), nullptr);
-  approve(approve_with, id, net, 2, genesis_key(net, "hospital-c"));
-  for (int i = 0; i < 4; ++i) {
-    ASSERT_TRUE(
-        wait_until([&] { return find_member(members_of(net.nodes()[i].admin_url), e.name); }, 20s))
-        << net.nodes()[i].name << " never admitted " << e.name;
-  }
+  std::string why;
+  ASSERT_TRUE(e.keygen(&why)) << why;
+  ASSERT_NO_FATAL_FAILURE(admit_by_vote(net, e));
 
   // The newcomer's batond: the genesis, its own key, the members' addresses.
-  fs::create_directories(e.dir / "data");
-  testing::write_text(e.dir / "node.toml",
-                      "name = \"" + e.name + "\"\nkey_file = \"" + e.key_file().string() +
-                          "\"\ngenesis_file = \"" + genesis.string() + "\"\ndata_dir = \"" +
-                          (e.dir / "data").string() + "\"\np2p_listen = \"" + e.p2p() +
-                          "\"\nadmin_listen = \"127.0.0.1:" + std::to_string(e.admin_port) +
-                          "\"\nlog_level = \"info\"\nlog_file = \"batond.log\"\n\n"
-                          "[consensus]\ntimeout_propose_ms = 300\ntimeout_prevote_ms = 200\n"
-                          "timeout_precommit_ms = 200\ntimeout_delta_ms = 100\n"
-                          "timeout_commit_ms = 0\nempty_block_interval_ms = 300\n"
-                          "idle_block_interval_ms = 300\n");
-  fs::permissions(e.dir / "data", fs::perms::owner_all);
-  e.batond = std::make_unique<testing::ChildProcess>(
-      testing::bin_path("batond"),
-      std::vector<std::string>{"--config", (e.dir / "node.toml").string()}, e.dir / "stdout.log");
-  ASSERT_TRUE(wait_until([&] { return testing::port_open(e.admin_port); }, 20s))
-      << testing::read_text(e.dir / "stdout.log");
-  e.client = std::move(api::HttpClient::connect_to(e.admin_url()).value());
+  e.write_node_config(genesis, 300);
+  ASSERT_TRUE(e.start_batond()) << testing::read_text(e.dir / "stdout.log");
   // It syncs the chain and becomes a peer of all four.
   ASSERT_TRUE(wait_until([&] { return e.height() + 2 >= net.height(0) && e.height() > 0; }, 30s));
-  ASSERT_TRUE(wait_until(
-      [&] {
-        const json s = e.status();
-        if (!s.is_object()) return false;
-        int connected = 0;
-        for (const auto& p : s["peers"]) connected += p.value("connected", false) ? 1 : 0;
-        return connected == 4;
-      },
-      20s));
+  ASSERT_TRUE(wait_until([&] { return e.connected_peers() == 4; }, 20s));
 
   // Its power counts: with hospital-d down, a, b, c alone (3 of 5) cannot
   // commit; with the newcomer (4 of 5) they do, and it signs the commits.
@@ -178,7 +54,7 @@ TEST(Membership, AFifthHospitalJoinsByVoteThenAKeyRotatesAndAMemberLeaves) {
     ASSERT_TRUE(r && r->status == 200);
     const json block = json::parse(r->body);
     const auto& signers = block["commit"]["signers"];
-    EXPECT_NE(std::find(signers.begin(), signers.end(), pub["ed25519_public"]), signers.end())
+    EXPECT_NE(std::find(signers.begin(), signers.end(), e.pub["ed25519_public"]), signers.end())
         << "the newcomer did not sign a commit that needed it";
   }
   ASSERT_TRUE(net.start(3));
