@@ -14,6 +14,7 @@
 // Thread-safety: all methods may be called from several threads.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -125,6 +126,13 @@ class LedgerStore final : public BlockStore {
   // Writer only: makes every append so far durable (needed only when
   // sync_each_append is false).
   Status sync();
+
+  // Writer only: waits until RocksDB has no compaction pending or running
+  // in any column family (at most `limit`; false when it is still busy).
+  // For benchmarks: a restart timed right after a bulk load would otherwise
+  // share the CPU with the load's compaction backlog, which a node that
+  // appended the same blocks over months never has.
+  Result<bool> wait_for_compactions(std::chrono::seconds limit);
 
   // Writer only: after a failed write (e.g. the disk was full), makes the
   // store take writes again once the cause is gone, then reloads the tip
