@@ -27,9 +27,31 @@ struct InitOptions {
   std::vector<std::string> sponsors;  // members with role "sponsor" (power 0, no partner role)
   std::vector<std::string> admins;
   std::string time;
+  std::string timeouts = "continent";  // lan, continent or world
   std::string out;
   bool json = false;
 };
+
+// The consensus timeouts a new genesis gets for the validators' round trip
+// (docs/BENCHMARKS.md, "Over an emulated WAN": 4 and 7 validators committed at
+// 20 and 50 ms one-way with 1% loss under the LAN values, p99 about 0.6 s; a
+// lost segment costs one retransmission timeout, 200 ms plus a round trip).
+// Each is several times what a step needs at that distance, so a round fails
+// only when a proposer or a quorum is really missing; what they cost is the
+// wait for a proposer that is down: about timeout_propose.
+//   lan        one site or a metropolitan network (one-way under 5 ms)
+//   continent  hospitals in one country or continent (one-way up to ~50 ms)
+//   world      CometBFT's defaults (chain::ConsensusParams'), for any distance
+void apply_timeouts(const std::string& preset, chain::ConsensusParams& c) {
+  if (preset == "world") return;  // the struct's defaults
+  const bool lan = preset == "lan";
+  c.timeout_propose_ms = lan ? 500 : 1000;
+  c.timeout_propose_delta_ms = lan ? 100 : 500;
+  c.timeout_prevote_ms = lan ? 250 : 500;
+  c.timeout_prevote_delta_ms = lan ? 100 : 250;
+  c.timeout_precommit_ms = lan ? 250 : 500;
+  c.timeout_precommit_delta_ms = lan ? 100 : 250;
+}
 
 struct FileOptions {
   std::string file;
@@ -74,6 +96,7 @@ void init(const InitOptions& o) {
 
   chain::Genesis g;
   g.chain_id = o.chain_id;
+  apply_timeouts(o.timeouts, g.consensus);
   if (o.time.empty()) {
     const auto now = std::chrono::system_clock::now().time_since_epoch();
     g.genesis_time_unix_ms = std::chrono::duration_cast<std::chrono::seconds>(now).count() * 1000;
@@ -217,6 +240,11 @@ void register_genesis_commands(CLI::App& app) {
                        "Make NAME a sponsor: power 0, role \"sponsor\" only (repeatable)");
   init_cmd->add_option("--admin", init_opts->admins, "Give NAME the admin role (repeatable)");
   init_cmd->add_option("--time", init_opts->time, "Genesis time, RFC 3339 (default: now)");
+  init_cmd
+      ->add_option("--timeouts", init_opts->timeouts,
+                   "Consensus timeouts for the validators' distance: lan (one site), continent "
+                   "(default: one-way delays up to ~50 ms) or world (CometBFT's)")
+      ->check(CLI::IsMember({"lan", "continent", "world"}));
   init_cmd
       ->add_option("--out", init_opts->out, "Path of the genesis file to write (never overwritten)")
       ->required();
