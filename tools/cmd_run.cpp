@@ -463,6 +463,23 @@ std::size_t consortium_schema_width_or_exit(const std::string& node, const std::
   return j["width"].get<std::size_t>();
 }
 
+// Whether the plan (as far as it decodes) names a partner or a sponsor that
+// is no member of `genesis`.
+bool names_a_member_not_in(const json& plan_json, const chain::Genesis& genesis) {
+  auto decoded = chain::decode_plan_json(plan_json, chain::kDefaultReadinessBlocks);
+  if (!decoded || !*decoded) return false;
+  const chain::TrainingPlan& p = **decoded;
+  for (const auto& name : p.partners)
+    if (genesis.find_member(name) == nullptr) return true;
+  return !p.sponsor.empty() && genesis.find_member(p.sponsor) == nullptr;
+}
+
+// Whether the key file's signing key is a genesis member's.
+bool genesis_holds_key(const chain::Genesis& genesis, const std::string& key_file) {
+  auto keys = chain::parse_secret_keys(read_secret_file(key_file, "key file").view());
+  return keys && genesis.find_member(keys->signing.public_key()) != nullptr;
+}
+
 struct StartOptions {
   std::string plan_file;
   std::string genesis_file;
@@ -476,12 +493,20 @@ void start(const StartOptions& o) {
   if (!spec) fail("genesis file " + o.genesis_file + " is not valid: " + spec.error().message);
   json plan_json = json::parse(read_file(o.plan_file, "plan file"), nullptr, false);
   if (plan_json.is_discarded()) fail("plan file " + o.plan_file + " is not valid JSON");
-  // The plan is checked against the ledger's members of now (issue 18: a
-  // partner admitted by vote is in no genesis), as the ledger will check it.
+  // A new plan gets a readiness phase unless it says otherwise (§22.1). It
+  // is checked against the genesis without a node; one that names a member
+  // the genesis does not (issue 18: admitted by vote) against the ledger's
+  // members of now, as the ledger will check it, when the node answers.
   chain::Genesis members_now = spec->genesis;
-  members_now.members = node_members(spec->genesis, o.node);
-  // A new plan gets a readiness phase unless it says otherwise (§22.1).
+  bool asked_node = false;
   auto plan = chain::plan_from_json(members_now, plan_json, chain::kDefaultReadinessBlocks);
+  if (!plan && names_a_member_not_in(plan_json, spec->genesis)) {
+    if (auto now = try_node_members(spec->genesis, o.node)) {
+      members_now.members = std::move(*now);
+      asked_node = true;
+      plan = chain::plan_from_json(members_now, plan_json, chain::kDefaultReadinessBlocks);
+    }
+  }
   if (!plan) fail("plan file " + o.plan_file + ": " + plan.error().message);
   if (!*plan)
     fail("plan file " + o.plan_file +
@@ -494,6 +519,10 @@ void start(const StartOptions& o) {
     const std::size_t width = consortium_schema_width_or_exit(o.node, (*plan)->schema_id);
     if (auto s = check_plan_schema_width(**plan, width); !s)
       fail("plan file " + o.plan_file + ": " + s.error().message);
+  }
+  // An admin whose key rotated is in the ledger's members, not the genesis'.
+  if (!asked_node && !genesis_holds_key(spec->genesis, o.key_file)) {
+    members_now.members = node_members(spec->genesis, o.node);
   }
   const MemberSigner signer = load_current_signer(o.genesis_file, o.key_file, members_now.members);
   if (!members_now.find_member(signer.member)->has_role(chain::kRoleAdmin)) {

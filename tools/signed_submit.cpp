@@ -52,6 +52,19 @@ std::vector<chain::GenesisMember> node_members(const chain::Genesis& genesis,
   return std::move(parsed->members);
 }
 
+std::optional<std::vector<chain::GenesisMember>> try_node_members(const chain::Genesis& genesis,
+                                                                  const std::string& node_url) {
+  auto client = connect_node(node_url, std::chrono::seconds(10));
+  if (!client) return std::nullopt;
+  auto r = (*client)->request("GET", "/members", {}, "application/json");
+  if (!r) return std::nullopt;
+  if (r->status == 404) return genesis.members;
+  if (r->status != 200) return std::nullopt;
+  auto parsed = api::parse_node_members(r->body);
+  if (!parsed) return std::nullopt;
+  return std::move(parsed->members);
+}
+
 MemberSigner load_current_signer(const std::string& genesis_file, const std::string& key_file,
                                  const std::vector<chain::GenesisMember>& members) {
   auto spec = chain::load_chain_spec(read_file(genesis_file, "genesis file"));

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,10 @@ MemberSigner load_member_signer(const std::string& genesis_file, const std::stri
 // when the node cannot be reached or answers something malformed.
 std::vector<chain::GenesisMember> node_members(const chain::Genesis& genesis,
                                                const std::string& node_url);
+// The same, or nullopt when the node cannot be reached or answers something
+// unusable (the caller falls back to what the genesis says).
+std::optional<std::vector<chain::GenesisMember>> try_node_members(const chain::Genesis& genesis,
+                                                                  const std::string& node_url);
 
 // load_member_signer for the key of a member in `members` (node_members):
 // the signer's name is the one the ledger holds for that key now.
