@@ -28,6 +28,7 @@
 #include "chain/crypto.h"
 #include "chain/genesis.h"
 #include "chain/keys.h"
+#include "api/members_json.h"
 #include "chain/membership_steps.h"
 #include "chain/proto/ledger.pb.h"
 #include "tools/cli.h"
@@ -59,23 +60,13 @@ json get_json(const std::string& node, const std::string& target) {
 }
 
 // The signer: the genesis (the network signatures are bound to) and the key
-// file of a CURRENT member (the node's /members: a newcomer's or a rotated
-// key is in no genesis).
-MemberSigner load_current_signer(const std::string& genesis_file, const std::string& key_file,
-                                 const json& members) {
-  auto spec = chain::load_chain_spec(read_file(genesis_file, "genesis file"));
-  if (!spec) fail("genesis file " + genesis_file + " is not valid: " + spec.error().message);
-  auto keys = chain::parse_secret_keys(read_secret_file(key_file, "key file").view());
-  if (!keys) fail("key file " + key_file + " is not a Baton key: " + keys.error().message);
-  const std::string me = keys->signing.public_key().hex();
-  for (const auto& m : members["members"]) {
-    if (m.value("ed25519", "") == me) {
-      std::string name = m.value("name", "");
-      return MemberSigner{std::move(*spec), std::move(*keys), std::move(name)};
-    }
-  }
-  fail("the key in " + key_file + " (" + me + ") is no current member of chain " +
-       spec->chain_id() + "; use this hospital's node key file (key_file in node.toml)");
+// file of a CURRENT member in `members` (the node's GET /members answer: a
+// newcomer's or a rotated key is in no genesis).
+MemberSigner signer_among(const std::string& genesis_file, const std::string& key_file,
+                          const json& members) {
+  auto parsed = api::parse_node_members(members.dump());
+  if (!parsed) fail(parsed.error().message, Exit::unavailable);
+  return load_current_signer(genesis_file, key_file, parsed->members);
 }
 
 std::string hex_of(const std::string& bytes) { return chain::to_hex(chain::as_bytes(bytes)); }
@@ -210,7 +201,7 @@ void change(const ChangeOptions& o) {
   if (!o.dry_run) {
     if (o.genesis_file.empty() || o.key_file.empty())
       fail("give --genesis FILE and --key NAME.key (this hospital's node key)", Exit::usage);
-    const MemberSigner signer = load_current_signer(o.genesis_file, o.key_file, members);
+    const MemberSigner signer = signer_among(o.genesis_file, o.key_file, members);
     json sent = submit_signed(signer, o.node, chain::pb::TX_MEMBER_CHANGE, payload);
     out["approver"] = signer.member;
     out["hash"] = sent["hash"];
@@ -269,7 +260,7 @@ void rotate(const RotateOptions& o) {
   if (fs::exists(out_path, ec))
     fail(out_path.string() + " already exists; keys are never overwritten, choose another file");
   const json members = get_json(o.node, "/members");
-  const MemberSigner signer = load_current_signer(o.genesis_file, o.key_file, members);
+  const MemberSigner signer = signer_among(o.genesis_file, o.key_file, members);
   const chain::MemberSecretKeys next = chain::generate_member_keys(signer.member);
   const auto old_pub = signer.keys.signing.public_key();
   const auto new_pub = next.signing.public_key();

@@ -37,32 +37,40 @@ MemberSigner load_member_signer(const std::string& genesis_file, const std::stri
   return MemberSigner{std::move(*spec), std::move(*keys), std::move(name)};
 }
 
+namespace {
+
+// GET /members of the node, or why not: 404 (a batond before issue 18) is
+// the genesis' members.
+Result<std::vector<chain::GenesisMember>> fetch_node_members(const chain::Genesis& genesis,
+                                                             const std::string& node_url) {
+  auto client = connect_node(node_url, std::chrono::seconds(10));
+  if (!client) return client.error();
+  auto r = (*client)->request("GET", "/members", {}, "application/json");
+  if (!r) return r.error();
+  if (r->status == 404) return genesis.members;
+  if (r->status != 200) {
+    return make_error("the node at " + node_url + " answered GET /members with " +
+                      std::to_string(r->status));
+  }
+  auto parsed = api::parse_node_members(r->body);
+  if (!parsed) return make_error("the node at " + node_url + ": " + parsed.error().message);
+  return std::move(parsed->members);
+}
+
+}  // namespace
+
 std::vector<chain::GenesisMember> node_members(const chain::Genesis& genesis,
                                                const std::string& node_url) {
-  auto client = connect_node(node_url, std::chrono::seconds(10));
-  if (!client) fail(client.error().message, Exit::usage);
-  auto r = (*client)->request("GET", "/members", {}, "application/json");
-  if (!r) fail(r.error().message, Exit::unavailable);
-  if (r->status == 404) return genesis.members;
-  if (r->status != 200)
-    fail("the node at " + node_url + " answered GET /members with " + std::to_string(r->status),
-         Exit::unavailable);
-  auto parsed = api::parse_node_members(r->body);
-  if (!parsed) fail("the node at " + node_url + ": " + parsed.error().message, Exit::unavailable);
-  return std::move(parsed->members);
+  auto members = fetch_node_members(genesis, node_url);
+  if (!members) fail(members.error().message, Exit::unavailable);
+  return std::move(*members);
 }
 
 std::optional<std::vector<chain::GenesisMember>> try_node_members(const chain::Genesis& genesis,
                                                                   const std::string& node_url) {
-  auto client = connect_node(node_url, std::chrono::seconds(10));
-  if (!client) return std::nullopt;
-  auto r = (*client)->request("GET", "/members", {}, "application/json");
-  if (!r) return std::nullopt;
-  if (r->status == 404) return genesis.members;
-  if (r->status != 200) return std::nullopt;
-  auto parsed = api::parse_node_members(r->body);
-  if (!parsed) return std::nullopt;
-  return std::move(parsed->members);
+  auto members = fetch_node_members(genesis, node_url);
+  if (!members) return std::nullopt;
+  return std::move(*members);
 }
 
 MemberSigner load_current_signer(const std::string& genesis_file, const std::string& key_file,
