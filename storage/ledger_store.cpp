@@ -63,11 +63,13 @@ rocksdb::DBOptions db_options() {
   o.create_missing_column_families = false;
   o.max_open_files = -1;  // required for secondary instances; harmless for the writer
   o.keep_log_file_num = 4;
-  // Flush memtables once all column families together hold 8 MiB. The
-  // default (64 MiB per family) let a node's RSS climb for minutes under a
-  // steady load of small blocks before the first flush; a ledger writes
-  // little per second, so small memtables cost nothing measurable.
-  o.db_write_buffer_size = 8u << 20;
+  // Each family's memtable has its own small size (family_options), and
+  // the log is bounded: when the WAL passes 8 MiB, the families still
+  // holding its oldest records are flushed, so a restart replays at most
+  // that much. The log's records are replayed into memtables at open
+  // without writing them out again.
+  o.max_total_wal_size = 8u << 20;
+  o.avoid_flush_during_recovery = true;
   return o;
 }
 
@@ -84,31 +86,43 @@ rocksdb::DBOptions writer_options(const fs::path& dir) {
   return o;
 }
 
+// Memtable sizes, per family. Blocks are most of what a ledger writes
+// (about 900 bytes each), so their memtable is 4 MiB: a flush every ~4,500
+// blocks, a table file of ~4 MiB. Heights are written in order, so RocksDB
+// moves such a file down the levels without merging it with others: the
+// flush size is the size of the files a long chain keeps. Before, one
+// shared 8 MiB budget counted every family's 1 MiB arena block and flushed
+// every ~55 blocks: 9,000 table files at 10^6 blocks (MANIFEST 850 KB),
+// and a restart's open grew with them. The other families write tens of
+// bytes per block: 1 MiB each. In all at most ~20 MiB of memtables (two
+// per family while one flushes).
+//
 // The families read by key, one Get per block and per transaction when a
-// ledger is verified: a bloom filter in each memtable and SST file answers
-// "not here" without searching it (issue 18: these look-ups took 14% of
-// `baton ledger verify`'s CPU, mostly in memtables a read-only instance
-// replays from the log). Memtable filters cost 1% of the write buffer
-// (about 0.7 MB per family); files written before keep working unfiltered.
-rocksdb::ColumnFamilyOptions keyed_family_options() {
+// ledger is verified, get a bloom filter in each memtable and SST file that
+// answers "not here" without searching it (issue 18: these look-ups took
+// 14% of `baton ledger verify`'s CPU, mostly in memtables a read-only
+// instance replays from the log); files written before keep working
+// unfiltered.
+rocksdb::ColumnFamilyOptions family_options(std::string_view name) {
   rocksdb::ColumnFamilyOptions cf;
-  cf.memtable_prefix_bloom_size_ratio = 0.01;
-  cf.memtable_whole_key_filtering = true;
-  rocksdb::BlockBasedTableOptions t;
-  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  cf.write_buffer_size = name == kBlocks ? (4u << 20) : (1u << 20);
+  if (name == kBlockIds || name == kTxs) {
+    cf.memtable_prefix_bloom_size_ratio = 0.01;
+    cf.memtable_whole_key_filtering = true;
+    rocksdb::BlockBasedTableOptions t;
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  }
   return cf;
 }
 
 // The column families to open: kSnapshots only once it exists.
 std::vector<rocksdb::ColumnFamilyDescriptor> descriptors(bool with_snapshots) {
   std::vector<rocksdb::ColumnFamilyDescriptor> out;
-  out.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
-  for (const char* name : kFamilies) {
-    const bool keyed = std::string_view(name) == kBlockIds || std::string_view(name) == kTxs;
-    out.emplace_back(name, keyed ? keyed_family_options() : rocksdb::ColumnFamilyOptions());
-  }
-  if (with_snapshots) out.emplace_back(kSnapshots, rocksdb::ColumnFamilyOptions());
+  out.emplace_back(rocksdb::kDefaultColumnFamilyName,
+                   family_options(rocksdb::kDefaultColumnFamilyName));
+  for (const char* name : kFamilies) out.emplace_back(name, family_options(name));
+  if (with_snapshots) out.emplace_back(kSnapshots, family_options(kSnapshots));
   return out;
 }
 

@@ -54,6 +54,9 @@ rocksdb::DBOptions db_options();
 // The writer's options: its info log never aborts the process on a full
 // disk (storage/ledger_info_log.h).
 rocksdb::DBOptions writer_options(const std::filesystem::path& dir);
+// One column family's options: its memtable size, and bloom filters for
+// the families read by key.
+rocksdb::ColumnFamilyOptions family_options(std::string_view name);
 // The column families to open: kSnapshots only once it exists.
 std::vector<rocksdb::ColumnFamilyDescriptor> descriptors(bool with_snapshots = false);
 // Whether the ledger at `dir` has the snapshots family (a put_snapshot made it).
