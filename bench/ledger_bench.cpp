@@ -18,6 +18,11 @@
 // to each size, the start-up replay with and without state snapshots, and a
 // new node's join by state sync against block sync from genesis
 // (bench/ledger_join.cpp).
+//
+// baton-bench-ledger --reopen LEDGER1,LEDGER2,... [--repeat R]
+// restarts existing ledgers (e.g. the one --restart --dir DIR leaves in
+// DIR/ledger) in turn, R rounds (default 5), and prints each one's median
+// against the first's: a 10^3 and a 10^6 block ledger in the same minute.
 // Figures go to docs/BENCHMARKS.md with the machine and date.
 #include <stdlib.h>
 #include <sys/utsname.h>
@@ -163,16 +168,20 @@ int main(int argc, char** argv) {
       argc, argv,
       "usage: baton-bench-ledger [--blocks N] [--txs-per-block K] [--members M] [--synced-blocks "
       "S] [--dir DIR]\n       baton-bench-ledger --restart N1,N2,... [--snapshot-interval I] "
-      "[--full-replay-max M] [--txs-per-block K] [--members M] [--dir DIR]\nSignature "
+      "[--full-replay-max M] [--txs-per-block K] [--members M] [--dir DIR]\n       "
+      "baton-bench-ledger --reopen LEDGER1,LEDGER2,... [--repeat R]\nSignature "
       "verification, block validation, replay and sync rates on this machine; with --restart, "
       "the node's restart time with and without state snapshots and its join time by state "
-      "sync or by block sync at each chain size. Prints "
+      "sync or by block sync at each chain size; with --reopen, the restart of existing ledgers "
+      "side by side. Prints "
       "figures, asserts nothing.\n");
   std::uint64_t blocks = 10000, synced_blocks = 10000;
   std::size_t txs = 10, members = 4;
   std::string dir_arg;
   bench::RestartBenchOptions restart;
   bool restart_only = false;
+  std::vector<fs::path> reopen;
+  unsigned repeat = 5;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const char* v = argv[i + 1];
@@ -195,12 +204,26 @@ int main(int argc, char** argv) {
       }
     } else if (flag == "--snapshot-interval")
       restart.snapshot_interval = std::stoull(v);
+    else if (flag == "--reopen") {
+      for (std::string list = v; !list.empty();) {
+        const std::size_t comma = list.find(',');
+        reopen.emplace_back(list.substr(0, comma));
+        list = comma == std::string::npos ? "" : list.substr(comma + 1);
+      }
+    } else if (flag == "--repeat")
+      repeat = static_cast<unsigned>(std::stoul(v));
     else if (flag == "--full-replay-max")
       restart.full_replay_max = std::stoull(v);
     else
       die("unknown flag " + flag);
   }
   synced_blocks = std::min(synced_blocks, blocks);
+  if (!reopen.empty()) {
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    const int code = bench::run_reopen_bench(reopen, repeat);
+    std::printf("load average at the end: %s\n", load_average().c_str());
+    return code;
+  }
   if (restart_only) {
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
     std::string base = dir_arg.empty()

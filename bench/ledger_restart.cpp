@@ -12,6 +12,7 @@
 #include "node/ledger_replay.h"
 #include "storage/ledger_maker.h"
 #include "storage/ledger_store.h"
+#include "storage/ledger_verify.h"
 #include "storage/state_snapshot.h"
 
 namespace baton::bench {
@@ -215,6 +216,62 @@ int run_restart_bench(const RestartBenchOptions& o) {
           r.wall > 0 ? r.blocks_replayed / r.wall : 0.0, load_average().c_str());
     }
     if (!run_join_bench(ledger, genesis_text, target, o.dir, o.full_replay_max)) return 1;
+  }
+  return 0;
+}
+
+int run_reopen_bench(const std::vector<fs::path>& ledgers, unsigned repeats) {
+  if (ledgers.empty() || repeats == 0) {
+    std::fprintf(stderr, "baton-bench-ledger: --reopen needs ledgers and --repeat of 1 or more\n");
+    return 1;
+  }
+  std::vector<chain::ChainSpec> specs;
+  std::vector<std::uint64_t> tips;
+  for (const fs::path& dir : ledgers) {
+    auto store = storage::LedgerStore::open_reader(dir);
+    if (!store) {
+      std::fprintf(stderr, "baton-bench-ledger: %s\n", store.error().message.c_str());
+      return 1;
+    }
+    auto spec = storage::stored_chain_spec(**store);
+    if (!spec) {
+      std::fprintf(stderr, "baton-bench-ledger: %s: %s\n", dir.c_str(),
+                   spec.reason().what.c_str());
+      return 1;
+    }
+    specs.push_back(std::move(spec).value());
+    tips.push_back((*store)->tip().height);
+  }
+  std::printf("reopen: %zu ledgers, %u rounds; load average %s\n", ledgers.size(), repeats,
+              load_average().c_str());
+  std::vector<std::vector<double>> walls(ledgers.size()), opens(ledgers.size());
+  for (unsigned round = 1; round <= repeats; ++round) {
+    for (std::size_t i = 0; i < ledgers.size(); ++i) {
+      const Restart r = restart(ledgers[i], specs[i], true);
+      if (!r.ok) {
+        std::fprintf(stderr, "baton-bench-ledger: restart: %s\n", r.error.c_str());
+        return 1;
+      }
+      walls[i].push_back(r.wall);
+      opens[i].push_back(r.open_wall);
+      std::printf(
+          "  round %u, tip %llu: %.3f s wall (%.3f s opening RocksDB), %.3f CPU-s, from height "
+          "%llu, %llu blocks replayed; load average %s\n",
+          round, static_cast<unsigned long long>(tips[i]), r.wall, r.open_wall, r.cpu,
+          static_cast<unsigned long long>(r.snapshot_height),
+          static_cast<unsigned long long>(r.blocks_replayed), load_average().c_str());
+    }
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  };
+  const double base = median(walls[0]);
+  for (std::size_t i = 0; i < ledgers.size(); ++i) {
+    const double m = median(walls[i]);
+    std::printf("tip %llu (%s): median restart %.3f s (median open %.3f s) = %.2fx the first\n",
+                static_cast<unsigned long long>(tips[i]), ledgers[i].c_str(), m,
+                median(opens[i]), base > 0 ? m / base : 0.0);
   }
   return 0;
 }

@@ -31,6 +31,14 @@ struct RestartBenchOptions {
 // snapshots in wall and CPU seconds. Returns a process exit code.
 int run_restart_bench(const RestartBenchOptions& options);
 
+// The restart (open + node::replay_ledger with snapshots) of ledgers that
+// already exist, e.g. the ones --restart --dir left: each ledger in turn,
+// `repeats` rounds, so that all are measured in the same minute and under
+// the same load. Prints every restart, then each ledger's median and its
+// ratio to the first ledger's. The chain spec comes from each ledger's own
+// genesis copy. Returns a process exit code.
+int run_reopen_bench(const std::vector<std::filesystem::path>& ledgers, unsigned repeats);
+
 // State sync against block sync from genesis (ledger_join.cpp): a new node
 // joining the chain in `source` (tip `tip`) in `scratch` (an empty
 // directory), measured without the network: by block sync, every block
