@@ -235,8 +235,7 @@ int run_reopen_bench(const std::vector<fs::path>& ledgers, unsigned repeats) {
     }
     auto spec = storage::stored_chain_spec(**store);
     if (!spec) {
-      std::fprintf(stderr, "baton-bench-ledger: %s: %s\n", dir.c_str(),
-                   spec.reason().what.c_str());
+      std::fprintf(stderr, "baton-bench-ledger: %s: %s\n", dir.c_str(), spec.reason().what.c_str());
       return 1;
     }
     specs.push_back(std::move(spec).value());
@@ -270,8 +269,8 @@ int run_reopen_bench(const std::vector<fs::path>& ledgers, unsigned repeats) {
   for (std::size_t i = 0; i < ledgers.size(); ++i) {
     const double m = median(walls[i]);
     std::printf("tip %llu (%s): median restart %.3f s (median open %.3f s) = %.2fx the first\n",
-                static_cast<unsigned long long>(tips[i]), ledgers[i].c_str(), m,
-                median(opens[i]), base > 0 ? m / base : 0.0);
+                static_cast<unsigned long long>(tips[i]), ledgers[i].c_str(), m, median(opens[i]),
+                base > 0 ? m / base : 0.0);
   }
   return 0;
 }

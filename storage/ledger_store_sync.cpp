@@ -116,8 +116,7 @@ Status LedgerStore::make_snapshots_family() {
   std::unique_lock db_lock(db_mutex_);
   if (h_->db != nullptr && h_->snapshots() == nullptr) {
     rocksdb::ColumnFamilyHandle* made = nullptr;
-    rocksdb::Status s =
-        h_->db->CreateColumnFamily(family_options(kSnapshots), kSnapshots, &made);
+    rocksdb::Status s = h_->db->CreateColumnFamily(family_options(kSnapshots), kSnapshots, &made);
     if (!s.ok()) return io_error("make the snapshots column family", s.ToString());
     h_->cf.push_back(made);
   }
