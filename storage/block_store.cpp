@@ -75,4 +75,66 @@ Status check_successor(const Tip& tip, const BlockDescription& block) {
   return {};
 }
 
+Result<std::vector<std::optional<TxLocation>>> BlockStore::find_txs(
+    const std::vector<chain::Hash>& tx_hashes) const {
+  std::vector<std::optional<TxLocation>> out;
+  out.reserve(tx_hashes.size());
+  for (const chain::Hash& hash : tx_hashes) {
+    auto where = find_tx(hash);
+    if (!where) return where.error();
+    out.push_back(*where);
+  }
+  return out;
+}
+
+namespace {
+
+void add_limbs(std::array<std::uint64_t, 4>& sum, const std::array<std::uint64_t, 4>& x) {
+  unsigned carry = 0;
+  for (std::size_t i = 0; i < 4; ++i) {
+    const std::uint64_t a = sum[i] + x[i];
+    const unsigned c1 = a < x[i];
+    sum[i] = a + carry;
+    carry = c1 | (sum[i] < a);
+  }
+}
+
+void put_be(std::string& out, std::uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+
+}  // namespace
+
+void IndexDigest::add(std::string_view key, std::string_view value) {
+  std::string bytes;
+  bytes.reserve(key.size() + value.size());
+  bytes.append(key).append(value);
+  const chain::Hash h = chain::sha256(chain::as_bytes(bytes));
+  std::array<std::uint64_t, 4> limbs{};
+  for (std::size_t i = 0; i < 4; ++i) {
+    for (std::size_t b = 0; b < 8; ++b)
+      limbs[i] |= static_cast<std::uint64_t>(h.bytes[8 * i + b]) << (8 * b);
+  }
+  add_limbs(sum, limbs);
+  ++count;
+}
+
+void IndexDigest::add(const IndexDigest& other) {
+  add_limbs(sum, other.sum);
+  count += other.count;
+}
+
+void IndexDigest::add_block_id(const chain::Hash& id, std::uint64_t height) {
+  std::string value;
+  put_be(value, height, 8);
+  add(std::string_view(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size()), value);
+}
+
+void IndexDigest::add_tx(const chain::Hash& hash, TxLocation where) {
+  std::string value;
+  put_be(value, where.height, 8);
+  put_be(value, where.index, 4);
+  add(std::string_view(reinterpret_cast<const char*>(hash.bytes.data()), hash.bytes.size()), value);
+}
+
 }  // namespace baton::storage

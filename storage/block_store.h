@@ -13,6 +13,7 @@
 //   - atomicity: a block and all its index entries become visible together.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -37,6 +38,22 @@ struct TxLocation {
   std::uint64_t height = 0;
   std::uint32_t index = 0;
   bool operator==(const TxLocation&) const = default;
+};
+
+// An order-independent digest of index entries, each as its key and value
+// bytes are stored (block_ids: id -> u64be height; txs: hash -> u64be height
+// || u32be index): the sum mod 2^256 of SHA-256(key || value), and a count.
+// verify_ledger compares the entries a chain implies with those a
+// LedgerStore holds by one scan of each index instead of a look-up per entry.
+struct IndexDigest {
+  std::array<std::uint64_t, 4> sum{};  // little-endian limbs
+  std::uint64_t count = 0;
+
+  void add(std::string_view key, std::string_view value);
+  void add(const IndexDigest& other);
+  void add_block_id(const chain::Hash& id, std::uint64_t height);
+  void add_tx(const chain::Hash& hash, TxLocation where);
+  bool operator==(const IndexDigest&) const = default;
 };
 
 // What a store derives from a block's exact bytes to index it. Pure: computed
@@ -95,6 +112,11 @@ class BlockStore {
 
   // Location of the transaction whose exact bytes hash to `tx_hash`.
   virtual Result<std::optional<TxLocation>> find_tx(const chain::Hash& tx_hash) const = 0;
+
+  // find_tx for each hash, answers in the same order: one batched read where
+  // the store has one (LedgerStore: RocksDB's MultiGet), else one by one.
+  virtual Result<std::vector<std::optional<TxLocation>>> find_txs(
+      const std::vector<chain::Hash>& tx_hashes) const;
 
   // The nonce the sender's next transaction must carry: 1 + the highest
   // nonce stored for it, or 1 when it has none.

@@ -7,41 +7,39 @@
 
 namespace baton::storage {
 
-namespace {
-
-// Whether the store's indexes lead back to `block` at `height`: a fault
-// sentence when not, nullopt when they do, an error when they cannot be read.
-Result<std::optional<std::string>> check_indexes(const BlockStore& store,
-                                                 const chain::DecodedBlock& block,
-                                                 std::uint64_t height) {
+Result<std::optional<std::string>> index_fault(const BlockStore& store, const chain::Hash& block_id,
+                                               const std::vector<chain::Hash>& tx_hashes,
+                                               std::uint64_t height) {
   using Fault = std::optional<std::string>;
-  auto at = store.height_of(block.id);
+  auto at = store.height_of(block_id);
   if (!at) return at.error();
   if (*at != height) {
     return Fault("the store's block id index " +
                  (at->has_value() ? "maps this block's id to height " + std::to_string(**at)
                                   : std::string("has no entry for this block's id")));
   }
-  const std::size_t n = block.transactions.size();
+  auto found = store.find_txs(tx_hashes);
+  if (!found) return found.error();
+  const std::size_t n = tx_hashes.size();
   for (std::size_t i = 0; i < n; ++i) {
-    const chain::Hash hash = chain::tx_hash(chain::encode_transaction(block.transactions[i]));
-    auto where = store.find_tx(hash);
-    if (!where) return where.error();
+    const std::optional<TxLocation>& where = (*found)[i];
     const TxLocation expected{height, static_cast<std::uint32_t>(i)};
-    if (*where == expected) continue;
-    const std::string which =
-        "transaction " + std::to_string(i) + " of " + std::to_string(n) + " (" + hash.hex() + ")";
+    if (where == expected) continue;
+    const std::string which = "transaction " + std::to_string(i) + " of " + std::to_string(n) +
+                              " (" + tx_hashes[i].hex() + ")";
     return Fault("the store's transaction index " +
-                 (where->has_value()
-                      ? "puts " + which + " at height " + std::to_string((*where)->height) +
-                            " index " + std::to_string((*where)->index)
+                 (where.has_value()
+                      ? "puts " + which + " at height " + std::to_string(where->height) +
+                            " index " + std::to_string(where->index)
                       : "has no entry for " + which));
   }
   return Fault();
 }
 
-CheckedBlock check_one(const BlockStore& store, const chain::ChainSpec& spec, std::uint64_t height,
-                       const std::string& bytes) {
+namespace {
+
+CheckedBlock check_one(const BlockStore& store, const chain::ChainSpec& spec,
+                       IndexCheck index_check, std::uint64_t height, const std::string& bytes) {
   CheckedBlock out;
   out.height = height;
   auto committed = chain::decode_committed_block(bytes);
@@ -56,7 +54,19 @@ CheckedBlock check_one(const BlockStore& store, const chain::ChainSpec& spec, st
   }
   out.commit_signatures = static_cast<std::uint64_t>(committed->commit().signatures_size());
   out.block = std::move(verdict).value();
-  auto index = check_indexes(store, *out.block, height);
+  // The hashes of the stored bytes (canonical: check_block_stateless
+  // accepted them), not of a re-encoding.
+  std::vector<chain::Hash> tx_hashes;
+  tx_hashes.reserve(static_cast<std::size_t>(committed->block().transactions_size()));
+  for (const std::string& tx : committed->block().transactions())
+    tx_hashes.push_back(chain::tx_hash(chain::as_bytes(tx)));
+  if (index_check == IndexCheck::digest) {
+    out.block_id_entry.add_block_id(out.block->id, height);
+    for (std::size_t i = 0; i < tx_hashes.size(); ++i)
+      out.tx_entries.add_tx(tx_hashes[i], TxLocation{height, static_cast<std::uint32_t>(i)});
+    return out;
+  }
+  auto index = index_fault(store, out.block->id, tx_hashes, height);
   if (!index)
     out.index_error = index.error();
   else
@@ -68,8 +78,8 @@ CheckedBlock check_one(const BlockStore& store, const chain::ChainSpec& spec, st
 
 CheckedBlocks::CheckedBlocks(const BlockStore& store, const chain::ChainSpec& spec,
                              std::uint64_t first, std::uint64_t last, unsigned threads,
-                             std::size_t window_blocks)
-    : store_(store), spec_(spec), first_(first), last_(last) {
+                             std::size_t window_blocks, IndexCheck index_check)
+    : store_(store), spec_(spec), first_(first), last_(last), index_check_(index_check) {
   threads = std::max(1u, threads);
   window_blocks = std::max<std::size_t>(1, window_blocks);
   // Jobs small enough that every thread has a few in the window (so none
@@ -112,7 +122,7 @@ void CheckedBlocks::run_job(std::uint64_t job) {
   } else {
     done.blocks.reserve(bytes->size());
     for (std::size_t i = 0; i < bytes->size(); ++i) {
-      done.blocks.push_back(check_one(store_, spec_, first + i, (*bytes)[i]));
+      done.blocks.push_back(check_one(store_, spec_, index_check_, first + i, (*bytes)[i]));
       // The raw bytes are not needed once decoded.
       std::string().swap((*bytes)[i]);
     }

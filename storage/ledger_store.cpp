@@ -471,18 +471,54 @@ Result<std::optional<std::uint64_t>> LedgerStore::height_of(const chain::Hash& b
   return std::optional<std::uint64_t>(*height);
 }
 
+namespace {
+
+// A txs family value: u64be height || u32be index. The error says why not,
+// for LedgerStore::io_error.
+Result<std::optional<TxLocation>> tx_location(const rocksdb::Status& s, std::string_view value) {
+  if (s.IsNotFound()) return std::optional<TxLocation>();
+  if (!s.ok()) return make_error(s.ToString());
+  if (value.size() != 12) return make_error("the stored location is not 12 bytes");
+  const auto height = read_be(value.substr(0, 8), 8);
+  const auto index = read_be(value.substr(8, 4), 4);
+  return std::optional<TxLocation>(TxLocation{*height, static_cast<std::uint32_t>(*index)});
+}
+
+}  // namespace
+
 Result<std::optional<TxLocation>> LedgerStore::find_tx(const chain::Hash& tx_hash) const {
   std::shared_lock db_lock(db_mutex_);
   if (h_->db == nullptr) return closed_error("look up transaction " + tx_hash.hex());
   std::string value;
   rocksdb::Status s = h_->db->Get(rocksdb::ReadOptions(), h_->txs(), slice(tx_hash), &value);
-  if (s.IsNotFound()) return std::optional<TxLocation>();
-  if (!s.ok()) return io_error("look up transaction " + tx_hash.hex(), s.ToString());
-  if (value.size() != 12)
-    return io_error("look up transaction " + tx_hash.hex(), "the stored location is not 12 bytes");
-  const auto height = read_be(std::string_view(value).substr(0, 8), 8);
-  const auto index = read_be(std::string_view(value).substr(8, 4), 4);
-  return std::optional<TxLocation>(TxLocation{*height, static_cast<std::uint32_t>(*index)});
+  auto where = tx_location(s, value);
+  if (!where) return io_error("look up transaction " + tx_hash.hex(), where.error().message);
+  return where;
+}
+
+// One MultiGet: RocksDB sorts the keys and looks them up in each memtable
+// and table file together (`baton ledger verify` asks for a block's
+// transactions at once; one Get each took ~4% of its CPU).
+Result<std::vector<std::optional<TxLocation>>> LedgerStore::find_txs(
+    const std::vector<chain::Hash>& tx_hashes) const {
+  std::shared_lock db_lock(db_mutex_);
+  const std::size_t n = tx_hashes.size();
+  if (h_->db == nullptr) return closed_error("look up " + std::to_string(n) + " transactions");
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(n);
+  for (const chain::Hash& hash : tx_hashes) keys.push_back(slice(hash));
+  std::vector<rocksdb::PinnableSlice> values(n);
+  std::vector<rocksdb::Status> statuses(n);
+  h_->db->MultiGet(rocksdb::ReadOptions(), h_->txs(), n, keys.data(), values.data(),
+                   statuses.data());
+  std::vector<std::optional<TxLocation>> out;
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto where = tx_location(statuses[i], values[i].ToStringView());
+    if (!where) return io_error("look up transaction " + tx_hashes[i].hex(), where.error().message);
+    out.push_back(*where);
+  }
+  return out;
 }
 
 Result<std::uint64_t> LedgerStore::next_nonce(const chain::PublicKey& sender) const {
@@ -504,11 +540,16 @@ Result<LedgerStore::IndexCounts> LedgerStore::index_counts() const {
   IndexCounts out;
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
-  for (auto [cf, count, what] : {std::tuple{h_->block_ids(), &out.block_ids, "block id index"},
-                                 std::tuple{h_->txs(), &out.txs, "transaction index"},
-                                 std::tuple{h_->nonces(), &out.nonces, "nonce records"}}) {
+  for (auto [cf, count, digest, what] :
+       {std::tuple{h_->block_ids(), &out.block_ids, &out.block_id_digest, "block id index"},
+        std::tuple{h_->txs(), &out.txs, &out.tx_digest, "transaction index"},
+        std::tuple{h_->nonces(), &out.nonces, static_cast<IndexDigest*>(nullptr),
+                   "nonce records"}}) {
     std::unique_ptr<rocksdb::Iterator> it(h_->db->NewIterator(ro, cf));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) ++*count;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      ++*count;
+      if (digest != nullptr) digest->add(it->key().ToStringView(), it->value().ToStringView());
+    }
     if (!it->status().ok())
       return io_error(std::string("count the ") + what, it->status().ToString());
   }

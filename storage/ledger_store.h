@@ -71,6 +71,8 @@ class LedgerStore final : public BlockStore {
   Tip tip() const override;
   Result<std::optional<std::uint64_t>> height_of(const chain::Hash& block_id) const override;
   Result<std::optional<TxLocation>> find_tx(const chain::Hash& tx_hash) const override;
+  Result<std::vector<std::optional<TxLocation>>> find_txs(
+      const std::vector<chain::Hash>& tx_hashes) const override;
   Result<std::uint64_t> next_nonce(const chain::PublicKey& sender) const override;
   chain::Hash genesis_hash() const override { return genesis_hash_; }
   Status put_snapshot(std::uint64_t height, std::string_view record, std::size_t keep) override;
@@ -111,12 +113,15 @@ class LedgerStore final : public BlockStore {
   bool read_only() const { return read_only_; }
   const std::filesystem::path& dir() const { return dir_; }
 
-  // How many entries the block id and transaction indexes hold (a full scan
-  // of both column families; verify_ledger compares them with the chain).
+  // How many entries the block id and transaction indexes hold, and the
+  // digest of their entries (a full scan of both column families;
+  // verify_ledger compares them with the chain).
   struct IndexCounts {
     std::uint64_t block_ids = 0;
     std::uint64_t txs = 0;
     std::uint64_t nonces = 0;  // sender keys with a nonce record
+    IndexDigest block_id_digest;
+    IndexDigest tx_digest;
   };
   Result<IndexCounts> index_counts() const;
 

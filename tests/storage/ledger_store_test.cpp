@@ -117,6 +117,12 @@ TEST(LedgerStore, AppendedBlockIsStoredExactlyAndIndexed) {
   const auto tx1 = chain::sha256(chain::as_bytes(third.block().transactions(1)));
   EXPECT_EQ(store->find_tx(tx1)->value(), (TxLocation{3, 1}));
   EXPECT_FALSE(store->find_tx(genesis_b())->has_value());
+  // The batched look-up answers in the order asked, unknown hashes included.
+  const auto tx0 = chain::sha256(chain::as_bytes(third.block().transactions(0)));
+  auto batch = store->find_txs({tx1, genesis_b(), tx0, tx1});
+  ASSERT_TRUE(batch.ok());
+  EXPECT_EQ(*batch, (std::vector<std::optional<TxLocation>>{TxLocation{3, 1}, std::nullopt,
+                                                             TxLocation{3, 0}, TxLocation{3, 1}}));
   EXPECT_EQ(*store->next_nonce(key_of(1)), 4u);  // nonces 1, 2, 3 used
   EXPECT_EQ(*store->next_nonce(key_of(2)), 6u);  // nonces 1, 3, 5 used
   EXPECT_EQ(*store->next_nonce(key_of(9)), 1u);  // never sent

@@ -318,6 +318,83 @@ TEST_F(LedgerVerify, ReportsIndexEntriesForNoBlockOrTransaction) {
   EXPECT_TRUE(verify().ok());
 }
 
+// The indexes are checked by digest and looked up one by one only to name a
+// fault: an index entry moved at height 3 is still the fault named when a
+// block above it (height 8) is damaged too, as a pass that looked every entry
+// up in height order would name it.
+TEST_F(LedgerVerify, NamesAnIndexFaultBelowADamagedBlock) {
+  {
+    RawLedger raw(dir());
+    raw.put(raw.txs(), tx_key(blocks_[2], 1), be64(3) + be32(4));
+    std::string bytes = raw.get(raw.blocks(), be64(8));
+    bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x01);
+    raw.put(raw.blocks(), be64(8), bytes);
+  }
+  LedgerVerdict verdict = verify();
+  ASSERT_FALSE(verdict.ok());
+  EXPECT_EQ(verdict.reason().height, 3u) << verdict.reason().what;
+  EXPECT_NE(verdict.reason().what.find("transaction index puts transaction 1 of 5"),
+            std::string::npos)
+      << verdict.reason().what;
+  {
+    RawLedger raw(dir());
+    raw.put(raw.txs(), tx_key(blocks_[2], 1), be64(3) + be32(1));
+  }
+  verdict = verify();
+  ASSERT_FALSE(verdict.ok());
+  EXPECT_EQ(verdict.reason().height, 8u) << verdict.reason().what;
+}
+
+// Two entries swapped between transactions keep every count: the digest
+// differs and the look-ups name the first.
+TEST_F(LedgerVerify, NamesIndexEntriesSwappedBetweenTransactions) {
+  {
+    RawLedger raw(dir());
+    raw.put(raw.txs(), tx_key(blocks_[3], 0), be64(10) + be32(2));
+    raw.put(raw.txs(), tx_key(blocks_[9], 2), be64(4) + be32(0));
+  }
+  const LedgerVerdict verdict = verify();
+  ASSERT_FALSE(verdict.ok());
+  EXPECT_EQ(verdict.reason().height, 4u) << verdict.reason().what;
+  EXPECT_NE(verdict.reason().what.find("puts transaction 0 of 5"), std::string::npos)
+      << verdict.reason().what;
+}
+
+TEST(IndexDigest, IsTheSameInAnyOrderAndChangesWithAnyByte) {
+  const auto id = [](char c) {
+    chain::Hash h;
+    h.bytes.fill(static_cast<std::uint8_t>(c));
+    return h;
+  };
+  IndexDigest a, b, parts;
+  a.add_tx(id(1), {5, 0});
+  a.add_tx(id(2), {5, 1});
+  a.add_block_id(id(3), 5);
+  b.add_block_id(id(3), 5);
+  b.add_tx(id(2), {5, 1});
+  b.add_tx(id(1), {5, 0});
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a.count, 3u);
+  IndexDigest one, two;
+  one.add_tx(id(1), {5, 0});
+  two.add_tx(id(2), {5, 1});
+  two.add_block_id(id(3), 5);
+  parts.add(one);
+  parts.add(two);
+  EXPECT_EQ(parts, a);
+  IndexDigest moved;
+  moved.add_tx(id(1), {5, 1});
+  moved.add_tx(id(2), {5, 0});
+  moved.add_block_id(id(3), 5);
+  EXPECT_NE(moved, a);  // the same keys and counts, locations swapped
+  // The stored bytes of an entry: key, then u64be height || u32be index.
+  IndexDigest raw;
+  raw.add(std::string(32, '\x01'), std::string("\0\0\0\0\0\0\0\x05\0\0\0\0", 12));
+  IndexDigest typed;
+  typed.add_tx(id(1), {5, 0});
+  EXPECT_EQ(raw, typed);
+}
+
 // A nonce record for a key that never sent a transaction: every record the
 // chain needs is right, and one more is there (issue 16).
 TEST_F(LedgerVerify, ReportsANonceRecordForAKeyThatNeverSentATransaction) {
