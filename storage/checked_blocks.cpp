@@ -47,30 +47,32 @@ CheckedBlock check_one(const BlockStore& store, const chain::ChainSpec& spec,
     out.fault = committed.error().message;
     return out;
   }
+  out.commit_signatures = static_cast<std::uint64_t>(committed->commit().signatures_size());
+  // The index part first, from the stored bytes, whatever the checks below
+  // find: a block they refuse because it needs the members of its own
+  // height (a newcomer's) is checked again in order (ledger_verify.cpp), and
+  // its index entries count as any other block's. The hashes are of the
+  // stored bytes, not of a re-encoding (the checks require them canonical).
+  std::vector<chain::Hash> tx_hashes;
+  tx_hashes.reserve(static_cast<std::size_t>(committed->block().transactions_size()));
+  for (const std::string& tx : committed->block().transactions())
+    tx_hashes.push_back(chain::tx_hash(chain::as_bytes(tx)));
+  const chain::Hash id = chain::block_id(committed->block());
+  if (index_check == IndexCheck::digest) {
+    out.block_id_entry.add_block_id(id, height);
+    for (std::size_t i = 0; i < tx_hashes.size(); ++i)
+      out.tx_entries.add_tx(tx_hashes[i], TxLocation{height, static_cast<std::uint32_t>(i)});
+  } else if (auto index = index_fault(store, id, tx_hashes, height); !index) {
+    out.index_error = index.error();
+  } else {
+    out.index_fault = std::move(*index);
+  }
   auto verdict = chain::check_block_stateless(spec, *committed);
   if (!verdict) {
     out.fault = verdict.reason().message();
     return out;
   }
-  out.commit_signatures = static_cast<std::uint64_t>(committed->commit().signatures_size());
   out.block = std::move(verdict).value();
-  // The hashes of the stored bytes (canonical: check_block_stateless
-  // accepted them), not of a re-encoding.
-  std::vector<chain::Hash> tx_hashes;
-  tx_hashes.reserve(static_cast<std::size_t>(committed->block().transactions_size()));
-  for (const std::string& tx : committed->block().transactions())
-    tx_hashes.push_back(chain::tx_hash(chain::as_bytes(tx)));
-  if (index_check == IndexCheck::digest) {
-    out.block_id_entry.add_block_id(out.block->id, height);
-    for (std::size_t i = 0; i < tx_hashes.size(); ++i)
-      out.tx_entries.add_tx(tx_hashes[i], TxLocation{height, static_cast<std::uint32_t>(i)});
-    return out;
-  }
-  auto index = index_fault(store, out.block->id, tx_hashes, height);
-  if (!index)
-    out.index_error = index.error();
-  else
-    out.index_fault = std::move(*index);
   return out;
 }
 

@@ -50,12 +50,14 @@ struct CheckedBlock {
   // Set when the stateless checks passed; else `fault` says why not.
   std::optional<chain::DecodedBlock> block;
   std::string fault;
-  std::uint64_t commit_signatures = 0;
-  // With `block`: whether the store's indexes lead back to it. A sentence
-  // when they do not; `index_error` when they could not be read.
+  std::uint64_t commit_signatures = 0;  // once the block decodes
+  // Once the block decodes (even when `fault` is set: the consumer may
+  // accept the block after checking it again against later members):
+  // IndexCheck::lookups: whether the store's indexes lead back to it. A
+  // sentence when they do not; `index_error` when they could not be read.
   std::optional<std::string> index_fault;
   std::optional<Error> index_error;
-  // With `block` and IndexCheck::digest: the entries it implies.
+  // IndexCheck::digest: the entries it implies.
   IndexDigest block_id_entry;
   IndexDigest tx_entries;
 };
