@@ -39,13 +39,18 @@ std::unique_ptr<storage::LedgerStore> open_ledger(const fs::path& dir) {
   return std::move(store).value();
 }
 
-// The spec from the ledger's own genesis copy, for naming members; nullopt
-// when that copy is missing or altered (verify reports that; the viewing
-// commands still work and show keys instead of names).
-std::optional<chain::ChainSpec> spec_for_names(const storage::LedgerStore& store) {
+// The ledger's own genesis copy and its members by name (tools/ledger_names.h);
+// nullopt when that copy is missing or altered (verify reports that; the
+// viewing commands still work and show keys instead of names).
+struct Named {
+  chain::ChainSpec spec;
+  LedgerMembers members;
+};
+std::optional<Named> names_for(const storage::LedgerStore& store) {
   auto spec = storage::stored_chain_spec(store);
   if (!spec) return std::nullopt;
-  return std::move(spec).value();
+  LedgerMembers members = ledger_members(*spec, store);
+  return Named{std::move(spec).value(), std::move(members)};
 }
 
 std::string read_block_or_fail(const storage::LedgerStore& store, std::uint64_t height) {
@@ -87,7 +92,7 @@ void add_common(CLI::App* sub, CommonOptions& o) {
 
 void show(const CommonOptions& o, std::uint64_t last) {
   auto store = open_ledger(o.data_dir);
-  const auto spec = spec_for_names(*store);
+  const auto names = names_for(*store);
   const storage::Tip tip = store->tip();
   json blocks = json::array();
   // From history_from at least: a ledger made by state sync starts there.
@@ -96,17 +101,21 @@ void show(const CommonOptions& o, std::uint64_t last) {
   auto recent = store->blocks_from(first, static_cast<std::size_t>(tip.height - first + 1));
   if (!recent) fail(recent.error().message);
   for (std::size_t i = 0; i < recent->size(); ++i) {
-    blocks.push_back(block_summary_json((*recent)[i], first + i, spec ? &*spec : nullptr));
+    blocks.push_back(
+        block_summary_json((*recent)[i], first + i, names ? &names->members.names : nullptr));
   }
   json out = {{"data_dir", o.data_dir},
-              {"chain_id", spec ? json(spec->chain_id()) : json(nullptr)},
+              {"chain_id", names ? json(names->spec.chain_id()) : json(nullptr)},
               {"genesis_hash", store->genesis_hash().hex()},
               {"height", tip.height},
               {"tip", tip.block_id.hex()},
               {"members", json::array()},
               {"recent_blocks", blocks}};
-  if (spec) {
-    for (const auto& m : spec->genesis.members) {
+  // The members after the tip: the genesis ones until the ledger changes
+  // them by vote (docs/PROTOCOL.md §25).
+  if (names) {
+    out["members_after_height"] = names->members.height;
+    for (const auto& m : names->members.current) {
       out["members"].push_back(
           {{"name", m.name}, {"ed25519", m.ed25519.hex()}, {"power", m.power}});
     }
@@ -114,22 +123,30 @@ void show(const CommonOptions& o, std::uint64_t last) {
   if (o.json) return print_json(out);
 
   std::cout << "ledger       " << o.data_dir << "\n"
-            << "chain id     " << (spec ? spec->chain_id() : "(genesis copy missing or altered)")
-            << "\n"
+            << "chain id     "
+            << (names ? names->spec.chain_id() : "(genesis copy missing or altered)") << "\n"
             << "genesis      " << store->genesis_hash().hex() << "\n"
             << "height       " << tip.height << "\n"
             << "tip          " << tip.block_id.hex() << "\n";
-  if (spec) {
+  if (names) {
     std::cout << "members      ";
-    for (std::size_t i = 0; i < spec->genesis.members.size(); ++i) {
-      const auto& m = spec->genesis.members[i];
-      std::cout << (i ? ", " : "") << m.name << " (power " << m.power << ")";
+    const auto& current = names->members.current;
+    for (std::size_t i = 0; i < current.size(); ++i) {
+      std::cout << (i ? ", " : "") << current[i].name << " (power " << current[i].power << ")";
     }
+    if (names->members.height < tip.height)
+      std::cout << " (after block " << names->members.height << ")";
     std::cout << "\n";
   }
   if (tip.height == 0) {
     std::cout << "\nno blocks yet\n";
     return;
+  }
+  // Validators now (power > 0); a block from before a membership change had
+  // the set of its own height.
+  std::size_t validators = 0;
+  if (names) {
+    for (const auto& m : names->members.current) validators += m.power > 0 ? 1 : 0;
   }
   std::cout << "\nlast " << blocks.size() << " block(s):\n";
   std::printf("%8s  %-16s  %-24s  %4s  %-14s  %s\n", "height", "block id", "time (UTC)", "txs",
@@ -139,17 +156,17 @@ void show(const CommonOptions& o, std::uint64_t last) {
                 static_cast<unsigned long long>(b["height"].get<std::uint64_t>()),
                 b["block_id"].get<std::string>().c_str(), b["time"].get<std::string>().c_str(),
                 b["transactions"].get<std::size_t>(), b["proposer"].get<std::string>().c_str(),
-                b["commit_signatures"].get<std::size_t>(),
-                spec ? spec->validators.size() : std::size_t{0});
+                b["commit_signatures"].get<std::size_t>(), validators);
   }
 }
 
 void block(const CommonOptions& o, std::uint64_t height) {
   if (height == 0) fail("--height must be 1 or more (block 1 is the first block)", Exit::usage);
   auto store = open_ledger(o.data_dir);
-  const auto spec = spec_for_names(*store);
+  const auto names = names_for(*store);
   const std::string bytes = read_block_or_fail(*store, height);
-  const json j = block_json(bytes, height, spec ? &*spec : nullptr, /*with_stored_hex=*/false);
+  const json j =
+      block_json(bytes, height, names ? &names->members.names : nullptr, /*with_stored_hex=*/false);
   if (o.json) return print_json(j);
   print_block_human(j);
 }
@@ -164,9 +181,10 @@ void tx(const CommonOptions& o, const std::string& hash_hex) {
   if (!where) fail(where.error().message);
   if (!where->has_value())
     fail("no transaction with hash " + hash->hex() + " is in the ledger at " + o.data_dir);
-  const auto spec = spec_for_names(*store);
+  const auto names = names_for(*store);
   const std::string bytes = read_block_or_fail(*store, (*where)->height);
-  const json b = block_json(bytes, (*where)->height, spec ? &*spec : nullptr, false);
+  const json b =
+      block_json(bytes, (*where)->height, names ? &names->members.names : nullptr, false);
   const auto& txs = b["transactions"];
   if ((*where)->index >= txs.size())
     fail("the ledger's transaction index points past the end of block " +
@@ -240,7 +258,7 @@ void verify(const CommonOptions& o, const std::string& genesis_path, unsigned th
 
 void export_lines(const CommonOptions& o, const std::string& out_path) {
   auto store = open_ledger(o.data_dir);
-  const auto spec = spec_for_names(*store);
+  const auto names = names_for(*store);
   std::error_code ec;
   if (fs::exists(out_path, ec))
     fail(out_path + " already exists; remove it or choose another --out");
@@ -266,7 +284,9 @@ void export_lines(const CommonOptions& o, const std::string& out_path) {
            Exit::verify_failed);
     }
     for (const std::string& bytes : *blocks) {
-      file << block_json(bytes, next++, spec ? &*spec : nullptr, /*with_stored_hex=*/true).dump()
+      file << block_json(bytes, next++, names ? &names->members.names : nullptr,
+                         /*with_stored_hex=*/true)
+                  .dump()
            << '\n';
       ++written;
     }

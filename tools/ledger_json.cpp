@@ -17,11 +17,11 @@ namespace {
 
 std::string hex_of(const std::string& bytes) { return chain::to_hex(chain::as_bytes(bytes)); }
 
-std::string member_name(const std::string& key_bytes, const chain::ChainSpec* spec) {
+std::string member_name(const std::string& key_bytes, const KeyNames* names) {
   auto key = chain::PublicKey::from_bytes(chain::as_bytes(key_bytes));
   if (!key) return "(malformed key " + hex_of(key_bytes) + ")";
-  if (spec != nullptr) {
-    if (const auto* m = spec->genesis.find_member(*key)) return m->name;
+  if (names != nullptr) {
+    if (auto it = names->find(*key); it != names->end()) return it->second;
   }
   return key->hex().substr(0, 16);
 }
@@ -188,7 +188,7 @@ std::optional<json> membership_json(const chain::pb::Transaction& tx) {
   return std::nullopt;
 }
 
-json tx_json(const std::string& bytes, const chain::ChainSpec* spec, bool with_hex) {
+json tx_json(const std::string& bytes, const KeyNames* names, bool with_hex) {
   json t = {{"hash", chain::tx_hash(bytes).hex()}, {"size", bytes.size()}};
   if (with_hex) t["bytes_hex"] = hex_of(bytes);
   chain::pb::Transaction tx;
@@ -198,7 +198,7 @@ json tx_json(const std::string& bytes, const chain::ChainSpec* spec, bool with_h
   }
   t["chain_id"] = tx.chain_id();
   t["sender"] = hex_of(tx.sender());
-  t["sender_name"] = member_name(tx.sender(), spec);
+  t["sender_name"] = member_name(tx.sender(), names);
   t["nonce"] = tx.nonce();
   t["type"] = type_name(tx.type());
   t["payload_hex"] = hex_of(tx.payload());
@@ -266,7 +266,7 @@ std::string tx_brief(const json& t) {
 }  // namespace
 
 json block_summary_json(const std::string& stored_bytes, std::uint64_t height,
-                        const chain::ChainSpec* spec) {
+                        const KeyNames* names) {
   json s = {{"height", height},  {"block_id", "?"}, {"time", "?"},
             {"transactions", 0}, {"proposer", "?"}, {"commit_signatures", 0}};
   auto committed = chain::decode_committed_block(stored_bytes);
@@ -280,12 +280,12 @@ json block_summary_json(const std::string& stored_bytes, std::uint64_t height,
   chain::pb::BlockHeader header;
   if (header.ParseFromString(committed->block().header())) {
     s["time"] = chain::format_rfc3339_ms(header.time_unix_ms());
-    s["proposer"] = member_name(header.proposer(), spec);
+    s["proposer"] = member_name(header.proposer(), names);
   }
   return s;
 }
 
-json block_json(const std::string& stored_bytes, std::uint64_t height, const chain::ChainSpec* spec,
+json block_json(const std::string& stored_bytes, std::uint64_t height, const KeyNames* names,
                 bool with_stored_hex) {
   json b = {{"height", height}, {"stored_size", stored_bytes.size()}};
   if (with_stored_hex) b["stored_hex"] = hex_of(stored_bytes);
@@ -307,21 +307,21 @@ json block_json(const std::string& stored_bytes, std::uint64_t height, const cha
                    {"evidence_merkle_root", hex_of(header.evidence_merkle_root())},
                    {"app_state_hash", hex_of(header.app_state_hash())},
                    {"proposer", hex_of(header.proposer())},
-                   {"proposer_name", member_name(header.proposer(), spec)}};
+                   {"proposer_name", member_name(header.proposer(), names)}};
   } else {
     b["header"] = {{"error", "the header bytes do not decode"}};
   }
   if (with_stored_hex) b["header"]["bytes_hex"] = hex_of(block.header());
   b["transactions"] = json::array();
   for (const auto& tx : block.transactions())
-    b["transactions"].push_back(tx_json(tx, spec, with_stored_hex));
+    b["transactions"].push_back(tx_json(tx, names, with_stored_hex));
   b["evidence"] = json::array();
   for (const auto& e : block.evidence()) b["evidence"].push_back({{"bytes_hex", hex_of(e)}});
   const chain::pb::Commit& commit = committed->commit();
   json sigs = json::array();
   for (const auto& sig : commit.signatures()) {
     sigs.push_back({{"validator", hex_of(sig.validator())},
-                    {"name", member_name(sig.validator(), spec)},
+                    {"name", member_name(sig.validator(), names)},
                     {"signature", hex_of(sig.signature())}});
   }
   b["commit"] = {{"height", commit.height()},

@@ -8,14 +8,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "chain/chain_spec.h"
+#include "tools/ledger_names.h"
 
 namespace baton::tools {
 
 // height, block_id, time, transactions (count), proposer (member name, or key
-// hex when `spec` is null or does not know it), commit_signatures (count).
+// hex when `names` is null or does not know it), commit_signatures (count).
 nlohmann::json block_summary_json(const std::string& stored_bytes, std::uint64_t height,
-                                  const chain::ChainSpec* spec);
+                                  const KeyNames* names);
 
 // Every decoded field: header (hashes in hex, time in RFC 3339 and ms),
 // transactions (hash, sender, nonce, type, payload; TX_NOTE text; a
@@ -26,7 +26,7 @@ nlohmann::json block_summary_json(const std::string& stored_bytes, std::uint64_t
 // (what `baton ledger export` writes so that hashes and signatures can be
 // rechecked with other tools).
 nlohmann::json block_json(const std::string& stored_bytes, std::uint64_t height,
-                          const chain::ChainSpec* spec, bool with_stored_hex);
+                          const KeyNames* names, bool with_stored_hex);
 
 void print_block_human(const nlohmann::json& block);
 void print_tx_human(const nlohmann::json& tx);

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
+#include <sstream>
 
 #include "tests/integration/members.h"
 #include "tests/integration/testnet.h"
@@ -132,6 +134,37 @@ TEST(Membership, AFifthHospitalJoinsByVoteThenAKeyRotatesAndAMemberLeaves) {
     const auto v = run_baton({"ledger", "verify", "--data-dir", ledger.string()}, 60s);
     EXPECT_EQ(v.exit_code, 0) << ledger << ": " << v.out << v.err;
   }
+
+  // The ledger views name members by the ledger's state, not the genesis:
+  // the members now (d removed, e admitted), the newcomer's transactions and
+  // commit signatures, and hospital-b's under its old and its new key.
+  const auto shown = run_baton({"ledger", "show", "--json", "--data-dir", ledgers[0].string()});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  std::vector<std::string> now;
+  const json shown_json = json::parse(shown.out);
+  for (const auto& m : shown_json["members"]) now.push_back(m["name"]);
+  EXPECT_EQ(now,
+            (std::vector<std::string>{"hospital-a", "hospital-b", "hospital-c", "hospital-e"}))
+      << shown.out.substr(0, 400);
+  const fs::path exported = e.dir / "export.jsonl";
+  const auto x = run_baton(
+      {"ledger", "export", "--data-dir", ledgers[0].string(), "--out", exported.string()});
+  ASSERT_EQ(x.exit_code, 0) << x.err;
+  std::set<std::string> b_keys, senders, signers;
+  std::istringstream lines(testing::read_text(exported));
+  for (std::string line; std::getline(lines, line);) {
+    const json block = json::parse(line);
+    for (const auto& tx : block["transactions"]) {
+      senders.insert(tx["sender_name"].get<std::string>());
+      if (tx["sender_name"] == "hospital-b") b_keys.insert(tx["sender"].get<std::string>());
+    }
+    for (const auto& sig : block["commit"]["signatures"]) signers.insert(sig["name"]);
+  }
+  EXPECT_TRUE(senders.contains("hospital-e")) << x.out;
+  EXPECT_TRUE(signers.contains("hospital-e"));
+  EXPECT_EQ(b_keys.size(), 2u) << "hospital-b's transactions under its old and new key";
+  for (const auto& name : senders) EXPECT_TRUE(name.starts_with("hospital-")) << name;
+  for (const auto& name : signers) EXPECT_TRUE(name.starts_with("hospital-")) << name;
 }
 
 }  // namespace
