@@ -94,6 +94,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -163,16 +164,20 @@ class AdminApi {
   AdminNode& node_;
   const AdminApiSettings settings_;
   const api::AdminAccessPolicy access_;
+  // Guards agent_api_, encoded_height_ and encoded_body_: batond serves the
+  // admin API on TCP and, with [admin_api] unix_socket, on a second server
+  // whose own thread calls the same handlers.
+  std::mutex agent_mutex_;
   // The partner agent's own API ("http://127.0.0.1:PORT", as it announced
   // with its last GET /agent/state), where /models/* are forwarded; "" until
-  // an agent announces one. HTTP thread only.
+  // an agent announces one.
   std::string agent_api_;
   AgentForwards forwards_;
   Console console_;  // /console/... (node/console.h)
   // The partner agent's last report (POST /agent/metrics), in GET /metrics.
   AgentMetricsBoard agent_metrics_;
   // The last 200 of GET /agent/state: its height and body, shared by every
-  // long-poll woken by the same commit. HTTP thread only.
+  // long-poll woken by the same commit.
   std::uint64_t encoded_height_ = 0;
   std::string encoded_body_;
 };

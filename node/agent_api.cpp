@@ -57,6 +57,7 @@ api::HttpAnswer AdminApi::agent_state(const api::HttpRequest& request) {
                    "X-Baton-Agent-Api must be an http://HOST:PORT URL on loopback (the "
                    "token is not sent off the host without TLS)");
     }
+    std::lock_guard lock(agent_mutex_);
     agent_api_ = request.agent_api;
   }
   std::uint64_t after = 0;
@@ -85,6 +86,7 @@ api::HttpAnswer AdminApi::agent_state(const api::HttpRequest& request) {
 std::optional<api::HttpResponse> AdminApi::agent_state_above(std::uint64_t after) {
   const AgentView view = node_.agent_view();
   if (!view.state || view.height <= after) return std::nullopt;
+  std::lock_guard lock(agent_mutex_);
   if (view.height != encoded_height_) {
     chain::Bytes body;
     chain::append_u64be(body, view.height);
@@ -152,8 +154,13 @@ api::HttpResponse AdminApi::agent_report(const api::HttpRequest& request) {
 
 // Off the server's thread: node/agent_forward.h.
 api::HttpAnswer AdminApi::forward_to_agent(const api::HttpRequest& request) {
-  if (agent_api_.empty()) return error(503, kNoPartnerAgent);
-  return forwards_.start(request, agent_api_, settings_.token);
+  std::string agent_api;
+  {
+    std::lock_guard lock(agent_mutex_);
+    agent_api = agent_api_;
+  }
+  if (agent_api.empty()) return error(503, kNoPartnerAgent);
+  return forwards_.start(request, agent_api, settings_.token);
 }
 
 void AdminApi::set_forward_wake(std::function<void()> wake) { forwards_.set_wake(std::move(wake)); }
