@@ -90,7 +90,15 @@ void status(const StatusOptions& o) {
   }
   for (const auto& p : j["peers"]) {
     std::cout << "peer      " << p.value("name", "") << " " << p.value("address", "") << " "
-              << (p.value("connected", false) ? "connected" : "disconnected") << "\n";
+              << (p.value("connected", false) ? "connected" : "disconnected");
+    // Why the last session ended or the last dial failed; the text may quote
+    // what the peer sent, so only printable ASCII reaches the terminal.
+    if (const std::string why = p.value("last_error", ""); !why.empty()) {
+      std::string shown;
+      for (const char c : why.substr(0, 200)) shown += (c >= 0x20 && c < 0x7f) ? c : '?';
+      std::cout << " (" << shown << ")";
+    }
+    std::cout << "\n";
   }
   if (!has_members) return;
   std::cout << "members   " << members["members"].size() << ", " << members["pending"].size()

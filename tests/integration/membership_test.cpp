@@ -59,6 +59,15 @@ TEST(Membership, AFifthHospitalJoinsByVoteThenAKeyRotatesAndAMemberLeaves) {
     EXPECT_NE(std::find(signers.begin(), signers.end(), e.pub["ed25519_public"]), signers.end())
         << "the newcomer did not sign a commit that needed it";
   }
+  {
+    // `baton status` says why a peer is down.
+    const auto st = run_baton({"status", "--node", net.nodes()[0].admin_url});
+    ASSERT_EQ(st.exit_code, 0) << st.err;
+    const auto at = st.out.find("peer      hospital-d");
+    ASSERT_NE(at, std::string::npos) << st.out;
+    const std::string line = st.out.substr(at, st.out.find('\n', at) - at);
+    EXPECT_NE(line.find("disconnected ("), std::string::npos) << line;
+  }
   ASSERT_TRUE(net.start(3));
 
   // hospital-b rotates its key, then restarts with the new key file.
@@ -143,8 +152,7 @@ TEST(Membership, AFifthHospitalJoinsByVoteThenAKeyRotatesAndAMemberLeaves) {
   std::vector<std::string> now;
   const json shown_json = json::parse(shown.out);
   for (const auto& m : shown_json["members"]) now.push_back(m["name"]);
-  EXPECT_EQ(now,
-            (std::vector<std::string>{"hospital-a", "hospital-b", "hospital-c", "hospital-e"}))
+  EXPECT_EQ(now, (std::vector<std::string>{"hospital-a", "hospital-b", "hospital-c", "hospital-e"}))
       << shown.out.substr(0, 400);
   const fs::path exported = e.dir / "export.jsonl";
   const auto x = run_baton(
