@@ -122,7 +122,7 @@ TEST(LedgerStore, AppendedBlockIsStoredExactlyAndIndexed) {
   auto batch = store->find_txs({tx1, genesis_b(), tx0, tx1});
   ASSERT_TRUE(batch.ok());
   EXPECT_EQ(*batch, (std::vector<std::optional<TxLocation>>{TxLocation{3, 1}, std::nullopt,
-                                                             TxLocation{3, 0}, TxLocation{3, 1}}));
+                                                            TxLocation{3, 0}, TxLocation{3, 1}}));
   EXPECT_EQ(*store->next_nonce(key_of(1)), 4u);  // nonces 1, 2, 3 used
   EXPECT_EQ(*store->next_nonce(key_of(2)), 6u);  // nonces 1, 3, 5 used
   EXPECT_EQ(*store->next_nonce(key_of(9)), 1u);  // never sent
