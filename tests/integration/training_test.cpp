@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -54,6 +55,34 @@ struct DemoRun {
   json status;
 };
 
+// For a demo that failed: each node's last warnings and errors and the last
+// lines of its logs, so that a CI log says which agent or node stalled (the
+// demo's directory is deleted with the test's).
+std::string demo_log_tails(const fs::path& dir) {
+  std::string out;
+  for (const auto& h : kHospitals) {
+    for (const char* file : {"agent.log", "agent-stdout.log", "batond.log"}) {
+      std::ifstream in(dir / "nodes" / h / file);
+      std::vector<std::string> lines, flagged;
+      for (std::string line; std::getline(in, line);) {
+        if (line.find("warn") != std::string::npos || line.find("error") != std::string::npos)
+          flagged.push_back(line);
+        lines.push_back(std::move(line));
+      }
+      out += "== " + std::string(h) + "/" + file + ": " + std::to_string(lines.size()) +
+             " lines; the last warnings and errors, then the last lines\n";
+      const auto last = [&](const std::vector<std::string>& v, std::size_t n) {
+        for (std::size_t i = v.size() > n ? v.size() - n : 0; i < v.size(); ++i)
+          out += "  " + v[i].substr(0, 300) + "\n";
+      };
+      last(flagged, 6);
+      out += "  --\n";
+      last(lines, 4);
+    }
+  }
+  return out;
+}
+
 DemoRun run_demo(const fs::path& dir, const std::vector<std::string>& extra) {
   std::vector<std::string> args{"--no-bootstrap", "--dir", dir.string(), "--cycles", "1",
                                 "--epochs",       "10"};
@@ -64,6 +93,7 @@ DemoRun run_demo(const fs::path& dir, const std::vector<std::string>& extra) {
       testing::source_dir() / "deploy" / "demo.sh", args, 170s,
       {{"BATON_BUILD_DIR", testing::bin_path("baton").parent_path().parent_path().string()},
        {"BATON_DEMO_TIMEOUT_S", "120"}});
+  if (run.result.exit_code != 0) std::cerr << demo_log_tails(dir);
   run.summary = read_json(dir / "summary.json");
   run.report = read_json(dir / "report.json");
   run.status = read_json(dir / "status.json");
