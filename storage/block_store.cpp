@@ -107,8 +107,8 @@ void put_be(std::string& out, std::uint64_t v, int bytes) {
 
 void IndexDigest::add(std::string_view key, std::string_view value) {
   std::string bytes;
-  bytes.reserve(key.size() + value.size());
-  bytes.append(key).append(value);
+  bytes.reserve(salt.size() + key.size() + value.size());
+  bytes.append(reinterpret_cast<const char*>(salt.data()), salt.size()).append(key).append(value);
   const chain::Hash h = chain::sha256(chain::as_bytes(bytes));
   std::array<std::uint64_t, 4> limbs{};
   for (std::size_t i = 0; i < 4; ++i) {

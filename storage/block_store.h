@@ -42,14 +42,24 @@ struct TxLocation {
 
 // An order-independent digest of index entries, each as its key and value
 // bytes are stored (block_ids: id -> u64be height; txs: hash -> u64be height
-// || u32be index): the sum mod 2^256 of SHA-256(key || value), and a count.
-// verify_ledger compares the entries a chain implies with those a
+// || u32be index): the sum mod 2^256 of SHA-256(salt || key || value), and a
+// count. verify_ledger compares the entries a chain implies with those a
 // LedgerStore holds by one scan of each index instead of a look-up per entry.
+// The salt is random, drawn by each verification: without it, whoever can
+// write the indexes could choose entries whose hashes sum to those they
+// replace (the generalized birthday attack finds such sums for unsalted
+// hashes); with it, the hashes are unknown until the verification runs.
 struct IndexDigest {
+  // 11 bytes: salt and a 44-byte entry fill exactly one SHA-256 block.
+  using Salt = std::array<std::uint8_t, 11>;
+  Salt salt{};
   std::array<std::uint64_t, 4> sum{};  // little-endian limbs
   std::uint64_t count = 0;
 
+  IndexDigest() = default;
+  explicit IndexDigest(const Salt& s) : salt(s) {}
   void add(std::string_view key, std::string_view value);
+  // `other` must have the same salt.
   void add(const IndexDigest& other);
   void add_block_id(const chain::Hash& id, std::uint64_t height);
   void add_tx(const chain::Hash& hash, TxLocation where);

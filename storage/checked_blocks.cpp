@@ -39,7 +39,8 @@ Result<std::optional<std::string>> index_fault(const BlockStore& store, const ch
 namespace {
 
 CheckedBlock check_one(const BlockStore& store, const chain::ChainSpec& spec,
-                       IndexCheck index_check, std::uint64_t height, const std::string& bytes) {
+                       const std::optional<IndexDigest::Salt>& digest_salt, std::uint64_t height,
+                       const std::string& bytes) {
   CheckedBlock out;
   out.height = height;
   auto committed = chain::decode_committed_block(bytes);
@@ -58,7 +59,9 @@ CheckedBlock check_one(const BlockStore& store, const chain::ChainSpec& spec,
   for (const std::string& tx : committed->block().transactions())
     tx_hashes.push_back(chain::tx_hash(chain::as_bytes(tx)));
   const chain::Hash id = chain::block_id(committed->block());
-  if (index_check == IndexCheck::digest) {
+  if (digest_salt) {
+    out.block_id_entry = IndexDigest(*digest_salt);
+    out.tx_entries = IndexDigest(*digest_salt);
     out.block_id_entry.add_block_id(id, height);
     for (std::size_t i = 0; i < tx_hashes.size(); ++i)
       out.tx_entries.add_tx(tx_hashes[i], TxLocation{height, static_cast<std::uint32_t>(i)});
@@ -80,8 +83,9 @@ CheckedBlock check_one(const BlockStore& store, const chain::ChainSpec& spec,
 
 CheckedBlocks::CheckedBlocks(const BlockStore& store, const chain::ChainSpec& spec,
                              std::uint64_t first, std::uint64_t last, unsigned threads,
-                             std::size_t window_blocks, IndexCheck index_check)
-    : store_(store), spec_(spec), first_(first), last_(last), index_check_(index_check) {
+                             std::size_t window_blocks,
+                             std::optional<IndexDigest::Salt> digest_salt)
+    : store_(store), spec_(spec), first_(first), last_(last), digest_salt_(digest_salt) {
   threads = std::max(1u, threads);
   window_blocks = std::max<std::size_t>(1, window_blocks);
   // Jobs small enough that every thread has a few in the window (so none
@@ -124,7 +128,7 @@ void CheckedBlocks::run_job(std::uint64_t job) {
   } else {
     done.blocks.reserve(bytes->size());
     for (std::size_t i = 0; i < bytes->size(); ++i) {
-      done.blocks.push_back(check_one(store_, spec_, index_check_, first + i, (*bytes)[i]));
+      done.blocks.push_back(check_one(store_, spec_, digest_salt_, first + i, (*bytes)[i]));
       // The raw bytes are not needed once decoded.
       std::string().swap((*bytes)[i]);
     }

@@ -4,8 +4,10 @@
 // Heights first..last are cut into jobs of a few consecutive heights. A job
 // reads its blocks from the store, decodes them, runs
 // chain::check_block_stateless (every transaction and commit signature) and
-// looks each block's id and transactions up in the store's indexes (or only
-// digests the entries they imply: IndexCheck). Jobs run
+// looks each block's id and transactions up in the store's indexes (or,
+// given a digest salt, only digests the entries they imply, for the caller
+// to compare with one scan of the indexes: LedgerStore::index_counts). Jobs
+// run
 // on `threads` threads: threads - 1 helpers of its own and the consumer's
 // thread, which runs a job whenever the height it waits for is not ready.
 // So the signatures of later blocks are checked while the consumer applies
@@ -36,12 +38,6 @@
 
 namespace baton::storage {
 
-// How a job checks the store's indexes for a block: a look-up of its id and
-// of each transaction's hash (any BlockStore), or only the digest of the
-// entries the block implies, for the caller to compare with one scan of the
-// indexes (LedgerStore::index_counts).
-enum class IndexCheck { lookups, digest };
-
 // What the read-and-check stage found at one height.
 struct CheckedBlock {
   std::uint64_t height = 0;
@@ -53,11 +49,11 @@ struct CheckedBlock {
   std::uint64_t commit_signatures = 0;  // once the block decodes
   // Once the block decodes (even when `fault` is set: the consumer may
   // accept the block after checking it again against later members):
-  // IndexCheck::lookups: whether the store's indexes lead back to it. A
+  // Without a digest salt: whether the store's indexes lead back to it. A
   // sentence when they do not; `index_error` when they could not be read.
   std::optional<std::string> index_fault;
   std::optional<Error> index_error;
-  // IndexCheck::digest: the entries it implies.
+  // With a digest salt: the entries it implies.
   IndexDigest block_id_entry;
   IndexDigest tx_entries;
 };
@@ -75,7 +71,7 @@ class CheckedBlocks {
   // range yields nothing); threads 0 counts as 1, window_blocks 0 as 1.
   CheckedBlocks(const BlockStore& store, const chain::ChainSpec& spec, std::uint64_t first,
                 std::uint64_t last, unsigned threads, std::size_t window_blocks,
-                IndexCheck index_check = IndexCheck::lookups);
+                std::optional<IndexDigest::Salt> digest_salt = std::nullopt);
   ~CheckedBlocks();
   CheckedBlocks(const CheckedBlocks&) = delete;
   CheckedBlocks& operator=(const CheckedBlocks&) = delete;
@@ -105,7 +101,7 @@ class CheckedBlocks {
   const chain::ChainSpec& spec_;
   const std::uint64_t first_;
   const std::uint64_t last_;
-  const IndexCheck index_check_;
+  const std::optional<IndexDigest::Salt> digest_salt_;
   std::size_t job_blocks_ = 1;
   std::uint64_t jobs_ = 0;     // in all
   std::size_t max_ahead_ = 1;  // jobs taken but not yet handed out in full

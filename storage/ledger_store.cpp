@@ -534,10 +534,12 @@ Result<std::uint64_t> LedgerStore::next_nonce(const chain::PublicKey& sender) co
   return *last + 1;
 }
 
-Result<LedgerStore::IndexCounts> LedgerStore::index_counts() const {
+Result<LedgerStore::IndexCounts> LedgerStore::index_counts(const IndexDigest::Salt& salt) const {
   std::shared_lock db_lock(db_mutex_);
   if (h_->db == nullptr) return closed_error("count the indexes");
   IndexCounts out;
+  out.block_id_digest = IndexDigest(salt);
+  out.tx_digest = IndexDigest(salt);
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   for (auto [cf, count, digest, what] :

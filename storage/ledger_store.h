@@ -114,8 +114,8 @@ class LedgerStore final : public BlockStore {
   const std::filesystem::path& dir() const { return dir_; }
 
   // How many entries the block id and transaction indexes hold, and the
-  // digest of their entries (a full scan of both column families;
-  // verify_ledger compares them with the chain).
+  // digest of their entries with `salt` (a full scan of both column
+  // families; verify_ledger compares them with the chain).
   struct IndexCounts {
     std::uint64_t block_ids = 0;
     std::uint64_t txs = 0;
@@ -123,7 +123,7 @@ class LedgerStore final : public BlockStore {
     IndexDigest block_id_digest;
     IndexDigest tx_digest;
   };
-  Result<IndexCounts> index_counts() const;
+  Result<IndexCounts> index_counts(const IndexDigest::Salt& salt = {}) const;
 
   // Reader only: makes blocks appended by the writer since opening visible.
   Status catch_up();

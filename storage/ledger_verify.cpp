@@ -73,10 +73,17 @@ Result<std::optional<LedgerFault>> first_index_fault(const BlockStore& store, st
   return std::optional<LedgerFault>();
 }
 
-// The index entries the verified chain implies (IndexCheck::digest).
+// The index entries the verified chain implies, with one random salt.
 struct ChainDigests {
+  IndexDigest::Salt salt;
   IndexDigest block_ids;
   IndexDigest txs;
+
+  ChainDigests() {
+    chain::random_bytes(salt);
+    block_ids = IndexDigest(salt);
+    txs = IndexDigest(salt);
+  }
 };
 
 // verify_ledger's pass over the blocks. With `digests`, the indexes are not
@@ -119,7 +126,7 @@ Result<LedgerVerdict> verify_chain(const BlockStore& store, const chain::ChainSp
   // Signatures are checked ahead on every thread (storage/checked_blocks.h);
   // the state is applied here, in height order.
   CheckedBlocks checked(store, spec, 1, tip.height, threads, window,
-                        digests != nullptr ? IndexCheck::digest : IndexCheck::lookups);
+                        digests != nullptr ? std::optional(digests->salt) : std::nullopt);
   std::uint64_t reported = 0;
   for (;;) {
     auto next = checked.next();
@@ -221,7 +228,7 @@ Result<LedgerVerdict> verify_ledger(const LedgerStore& store, const chain::Chain
     }
     return verdict;
   }
-  auto counts = store.index_counts();
+  auto counts = store.index_counts(implied.salt);
   if (!counts) return counts.error();
   const VerifiedLedger& ok = verdict->value();
   const std::uint64_t height = ok.state.height;

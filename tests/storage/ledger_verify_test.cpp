@@ -393,6 +393,14 @@ TEST(IndexDigest, IsTheSameInAnyOrderAndChangesWithAnyByte) {
   IndexDigest typed;
   typed.add_tx(id(1), {5, 0});
   EXPECT_EQ(raw, typed);
+  // Another salt, other hashes: each verification draws its own, so that
+  // entries cannot be chosen ahead to sum to the ones they replace.
+  IndexDigest::Salt salt{};
+  salt[10] = 1;
+  IndexDigest salted(salt);
+  salted.add_tx(id(1), {5, 0});
+  EXPECT_NE(salted.sum, typed.sum);
+  EXPECT_EQ(salted.count, typed.count);
 }
 
 // A nonce record for a key that never sent a transaction: every record the
