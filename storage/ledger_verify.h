@@ -61,9 +61,11 @@ using LedgerVerdict = chain::Verdict<VerifiedLedger, LedgerFault>;
 Result<LedgerVerdict> verify_ledger(const BlockStore& store, const chain::ChainSpec& spec,
                                     const VerifyOptions& options = {});
 
-// The same, and then the index sizes: the block id index must hold exactly
-// one entry per block and the transaction index one per transaction (an
-// extra entry is a fault at the tip's height).
+// The same result, the indexes checked by a salted digest (IndexDigest in
+// storage/block_store.h) against one scan of each, entries looked up only to
+// name a fault; and then the index sizes: the block id index must hold
+// exactly one entry per block and the transaction index one per transaction
+// (an extra entry is a fault at the tip's height).
 Result<LedgerVerdict> verify_ledger(const LedgerStore& store, const chain::ChainSpec& spec,
                                     const VerifyOptions& options = {});
 
