@@ -66,6 +66,13 @@ Result<Preprocessor> Preprocessor::fit(const Table& table,
         squares += d * d;
       }
       const double sd = std::sqrt(squares / static_cast<double>(train_rows.size()));
+      // Values near the largest double (a hostile or broken file) overflow
+      // the sums: refuse them rather than fit a schema that cannot be written.
+      if (!std::isfinite(e.mean) || !std::isfinite(sd)) {
+        return make_error("column \"" + col.name +
+                          "\": its values are too large to standardize (their mean or spread "
+                          "overflows a double); check the file, or rescale the column");
+      }
       e.scale = sd > 0 ? sd : 1.0;
       p.slots_.push_back({ColumnKind::numeric, p.numeric_.size()});
       p.numeric_.push_back(std::move(e));

@@ -49,6 +49,20 @@ TEST(ParseNumber, AcceptsDecimalsOnly) {
   EXPECT_FALSE(parse_number(""));
 }
 
+// A column whose values overflow a double's sums (the fuzzer found one at
+// 1e183) is refused at fit, not fitted into a schema whose "scale" is
+// infinite and cannot be written to JSON and read back.
+TEST(Preprocessor, RefusesValuesTooLargeToStandardize) {
+  const Table t =
+      table_of("a,size,outcome\n1,1e300,dead\n2,-1e300,alive\n3,1e300,dead\n4,2,alive\n",
+               binary("outcome", "dead"));
+  const std::vector<std::size_t> rows{0, 1, 2, 3};
+  const auto pre = Preprocessor::fit(t, rows);
+  ASSERT_FALSE(pre.ok());
+  EXPECT_NE(pre.error().message.find("\"size\": its values are too large"), std::string::npos)
+      << pre.error().message;
+}
+
 TEST(MakeTable, DetectsNumericAndCategoricalColumnsAndMissingCells) {
   TableSchema s = binary("outcome", "alive");
   s.drop_columns = {"id"};
