@@ -1,6 +1,7 @@
 #include "storage/block_store.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 
 #include "chain/proto/ledger.pb.h"
@@ -106,10 +107,20 @@ void put_be(std::string& out, std::uint64_t v, int bytes) {
 }  // namespace
 
 void IndexDigest::add(std::string_view key, std::string_view value) {
-  std::string bytes;
-  bytes.reserve(salt.size() + key.size() + value.size());
-  bytes.append(reinterpret_cast<const char*>(salt.data()), salt.size()).append(key).append(value);
-  const chain::Hash h = chain::sha256(chain::as_bytes(bytes));
+  // salt || key || value in one buffer on the stack (55 bytes for the
+  // ledger's entries; verify hashes one per block and per transaction).
+  std::array<std::uint8_t, 128> buffer{};
+  std::vector<std::uint8_t> large;
+  const std::size_t n = salt.size() + key.size() + value.size();
+  std::uint8_t* out = buffer.data();
+  if (n > buffer.size()) {
+    large.resize(n);
+    out = large.data();
+  }
+  std::memcpy(out, salt.data(), salt.size());
+  std::memcpy(out + salt.size(), key.data(), key.size());
+  std::memcpy(out + salt.size() + key.size(), value.data(), value.size());
+  const chain::Hash h = chain::sha256(chain::ByteView(out, n));
   std::array<std::uint64_t, 4> limbs{};
   for (std::size_t i = 0; i < 4; ++i) {
     for (std::size_t b = 0; b < 8; ++b)

@@ -7,6 +7,13 @@
 
 namespace baton::storage {
 
+std::vector<chain::Hash> stored_tx_hashes(const chain::pb::Block& block) {
+  std::vector<chain::Hash> out;
+  out.reserve(static_cast<std::size_t>(block.transactions_size()));
+  for (const std::string& tx : block.transactions()) out.push_back(chain::tx_hash(tx));
+  return out;
+}
+
 Result<std::optional<std::string>> index_fault(const BlockStore& store, const chain::Hash& block_id,
                                                const std::vector<chain::Hash>& tx_hashes,
                                                std::uint64_t height) {
@@ -54,10 +61,7 @@ CheckedBlock check_one(const BlockStore& store, const chain::ChainSpec& spec,
   // height (a newcomer's) is checked again in order (ledger_verify.cpp), and
   // its index entries count as any other block's. The hashes are of the
   // stored bytes, not of a re-encoding (the checks require them canonical).
-  std::vector<chain::Hash> tx_hashes;
-  tx_hashes.reserve(static_cast<std::size_t>(committed->block().transactions_size()));
-  for (const std::string& tx : committed->block().transactions())
-    tx_hashes.push_back(chain::tx_hash(chain::as_bytes(tx)));
+  const std::vector<chain::Hash> tx_hashes = stored_tx_hashes(committed->block());
   const chain::Hash id = chain::block_id(committed->block());
   if (digest_salt) {
     out.block_id_entry = IndexDigest(*digest_salt);

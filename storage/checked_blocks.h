@@ -58,6 +58,10 @@ struct CheckedBlock {
   IndexDigest tx_entries;
 };
 
+// The hashes of a block's transactions as stored (tx_hash of each one's
+// exact bytes), the keys of the transaction index.
+std::vector<chain::Hash> stored_tx_hashes(const chain::pb::Block& block);
+
 // Whether the store's indexes lead back to the block with id `block_id` at
 // `height`, whose stored transactions hash to `tx_hashes`: a fault sentence
 // when not, nullopt when they do, an error when they cannot be read.

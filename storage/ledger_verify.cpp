@@ -61,10 +61,8 @@ Result<std::optional<LedgerFault>> first_index_fault(const BlockStore& store, st
     for (const std::string& stored : *bytes) {
       auto committed = chain::decode_committed_block(stored);
       if (!committed) return std::optional<LedgerFault>();
-      std::vector<chain::Hash> tx_hashes;
-      for (const std::string& tx : committed->block().transactions())
-        tx_hashes.push_back(chain::tx_hash(chain::as_bytes(tx)));
-      auto fault = index_fault(store, chain::block_id(committed->block()), tx_hashes, h);
+      auto fault = index_fault(store, chain::block_id(committed->block()),
+                               stored_tx_hashes(committed->block()), h);
       if (!fault) return fault.error();
       if (*fault) return std::optional<LedgerFault>(LedgerFault{h, std::move(**fault)});
       ++h;
