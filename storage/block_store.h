@@ -123,8 +123,7 @@ class BlockStore {
   // Location of the transaction whose exact bytes hash to `tx_hash`.
   virtual Result<std::optional<TxLocation>> find_tx(const chain::Hash& tx_hash) const = 0;
 
-  // find_tx for each hash, answers in the same order: one batched read where
-  // the store has one (LedgerStore: RocksDB's MultiGet), else one by one.
+  // find_tx for each hash, answers in the same order.
   virtual Result<std::vector<std::optional<TxLocation>>> find_txs(
       const std::vector<chain::Hash>& tx_hashes) const;
 

@@ -496,31 +496,6 @@ Result<std::optional<TxLocation>> LedgerStore::find_tx(const chain::Hash& tx_has
   return where;
 }
 
-// One MultiGet: RocksDB sorts the keys and looks them up in each memtable
-// and table file together (`baton ledger verify` asks for a block's
-// transactions at once; one Get each took ~4% of its CPU).
-Result<std::vector<std::optional<TxLocation>>> LedgerStore::find_txs(
-    const std::vector<chain::Hash>& tx_hashes) const {
-  std::shared_lock db_lock(db_mutex_);
-  const std::size_t n = tx_hashes.size();
-  if (h_->db == nullptr) return closed_error("look up " + std::to_string(n) + " transactions");
-  std::vector<rocksdb::Slice> keys;
-  keys.reserve(n);
-  for (const chain::Hash& hash : tx_hashes) keys.push_back(slice(hash));
-  std::vector<rocksdb::PinnableSlice> values(n);
-  std::vector<rocksdb::Status> statuses(n);
-  h_->db->MultiGet(rocksdb::ReadOptions(), h_->txs(), n, keys.data(), values.data(),
-                   statuses.data());
-  std::vector<std::optional<TxLocation>> out;
-  out.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    auto where = tx_location(statuses[i], values[i].ToStringView());
-    if (!where) return io_error("look up transaction " + tx_hashes[i].hex(), where.error().message);
-    out.push_back(*where);
-  }
-  return out;
-}
-
 Result<std::uint64_t> LedgerStore::next_nonce(const chain::PublicKey& sender) const {
   std::shared_lock db_lock(db_mutex_);
   if (h_->db == nullptr) return closed_error("read the nonce of " + sender.hex());

@@ -71,8 +71,6 @@ class LedgerStore final : public BlockStore {
   Tip tip() const override;
   Result<std::optional<std::uint64_t>> height_of(const chain::Hash& block_id) const override;
   Result<std::optional<TxLocation>> find_tx(const chain::Hash& tx_hash) const override;
-  Result<std::vector<std::optional<TxLocation>>> find_txs(
-      const std::vector<chain::Hash>& tx_hashes) const override;
   Result<std::uint64_t> next_nonce(const chain::PublicKey& sender) const override;
   chain::Hash genesis_hash() const override { return genesis_hash_; }
   Status put_snapshot(std::uint64_t height, std::string_view record, std::size_t keep) override;
