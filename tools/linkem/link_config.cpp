@@ -76,6 +76,133 @@ bool parse_setting(std::string_view word, ProfileChange& change, std::string& er
   return true;
 }
 
+std::string_view strip_comment(std::string_view line) {
+  const auto hash = line.find('#');
+  return hash == std::string_view::npos ? line : line.substr(0, hash);
+}
+
+bool valid_ifname(std::string_view name) {
+  if (name.empty() || name.size() > 15) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::optional<std::array<std::uint8_t, 4>> parse_ipv4(std::string_view text) {
+  std::array<std::uint8_t, 4> out{};
+  for (std::size_t i = 0; i < 4; ++i) {
+    const auto dot = text.find('.');
+    if ((i < 3) == (dot == std::string_view::npos)) return std::nullopt;
+    const std::string_view part = text.substr(0, dot);
+    if (part.size() > 1 && part[0] == '0') return std::nullopt;
+    auto v = parse_uint<std::uint8_t>(part, 255);
+    if (!v) return std::nullopt;
+    out[i] = *v;
+    text = i < 3 ? text.substr(dot + 1) : std::string_view{};
+  }
+  return out;
+}
+
+std::optional<PortSpec> parse_port_line(std::string_view line, std::string& error) {
+  error.clear();
+  const auto w = words(strip_comment(line));
+  if (w.empty()) return std::nullopt;
+  if (w.size() != 4) {
+    error = "a port is NAME NETNS IFNAME IPV4";
+    return std::nullopt;
+  }
+  PortSpec p;
+  p.name = std::string(w[0]);
+  if (!valid_name(p.name) || p.name.find('>') != std::string::npos) {
+    error =
+        "port name '" + p.name.substr(0, kMaxLinkName) + "' must be 1 to 64 of A-Z a-z 0-9 . _ -";
+    return std::nullopt;
+  }
+  if (w[1] != "-") {
+    if (w[1].front() != '/' || w[1].size() > 4096) {
+      error = "port " + p.name + ": NETNS must be an absolute path (or -)";
+      return std::nullopt;
+    }
+    p.netns = std::string(w[1]);
+  }
+  if (!valid_ifname(w[2])) {
+    error = "port " + p.name + ": IFNAME must be 1 to 15 of A-Z a-z 0-9 . _ -";
+    return std::nullopt;
+  }
+  p.ifname = std::string(w[2]);
+  auto address = parse_ipv4(w[3]);
+  if (!address) {
+    error = "port " + p.name + ": '" + std::string(w[3]).substr(0, 32) + "' is not an IPv4 address";
+    return std::nullopt;
+  }
+  p.address = *address;
+  return p;
+}
+
+std::optional<ProfileSpec> parse_profile_line(std::string_view line, std::string& error) {
+  error.clear();
+  const auto w = words(strip_comment(line));
+  if (w.empty()) return std::nullopt;
+  ProfileSpec spec;
+  spec.name = std::string(w[0]);
+  const auto gt = spec.name.find('>');
+  if (!valid_name(spec.name) || gt == 0 || gt == std::string::npos || gt + 1 == spec.name.size() ||
+      spec.name.find('>', gt + 1) != std::string::npos) {
+    error = "link name '" + spec.name.substr(0, kMaxLinkName) + "' must be A>B (two port names)";
+    return std::nullopt;
+  }
+  ProfileChange change;
+  for (std::size_t i = 1; i < w.size(); ++i) {
+    if (!parse_setting(w[i], change, error)) {
+      error = "link " + spec.name + ": " + error;
+      return std::nullopt;
+    }
+  }
+  spec.profile = change.applied_to({});
+  return spec;
+}
+
+// A file of one item a line (blank and comment lines skipped): names unique,
+// at most `max`, and at least one unless `may_be_empty`.
+template <typename T, typename ParseLine>
+std::optional<std::vector<T>> parse_file(std::string_view text, std::size_t max, const char* what,
+                                         bool may_be_empty, std::string& error,
+                                         ParseLine parse_line) {
+  std::vector<T> out;
+  std::set<std::string, std::less<>> names;
+  std::size_t line_no = 0;
+  while (!text.empty()) {
+    ++line_no;
+    const auto nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    auto item = parse_line(line, error);
+    if (!error.empty()) {
+      error = "line " + std::to_string(line_no) + ": " + error;
+      return std::nullopt;
+    }
+    if (!item) continue;
+    if (!names.insert(item->name).second) {
+      error =
+          "line " + std::to_string(line_no) + ": " + what + " " + item->name + " is listed twice";
+      return std::nullopt;
+    }
+    if (out.size() == max) {
+      error = "more than " + std::to_string(max) + " " + what + "s";
+      return std::nullopt;
+    }
+    out.push_back(std::move(*item));
+  }
+  if (out.empty() && !may_be_empty) {
+    error = std::string("no ") + what + "s";
+    return std::nullopt;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string Endpoint::to_string() const {
@@ -127,8 +254,7 @@ LinkProfile ProfileChange::applied_to(LinkProfile p) const {
 
 std::optional<LinkSpec> parse_link_line(std::string_view line, std::string& error) {
   error.clear();
-  if (const auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
-  const auto w = words(line);
+  const auto w = words(strip_comment(line));
   if (w.empty()) return std::nullopt;
   if (w.size() < 3) {
     error = "a link needs NAME LISTEN_HOST:PORT TARGET_HOST:PORT";
@@ -161,35 +287,29 @@ std::optional<LinkSpec> parse_link_line(std::string_view line, std::string& erro
 }
 
 std::optional<std::vector<LinkSpec>> parse_links(std::string_view text, std::string& error) {
-  std::vector<LinkSpec> out;
-  std::set<std::string, std::less<>> names;
-  std::size_t line_no = 0;
-  while (!text.empty()) {
-    ++line_no;
-    const auto nl = text.find('\n');
-    const std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    auto spec = parse_link_line(line, error);
-    if (!error.empty()) {
-      error = "line " + std::to_string(line_no) + ": " + error;
+  return parse_file<LinkSpec>(text, kMaxLinks, "link", false, error, parse_link_line);
+}
+
+std::string PortSpec::address_text() const {
+  return std::to_string(address[0]) + "." + std::to_string(address[1]) + "." +
+         std::to_string(address[2]) + "." + std::to_string(address[3]);
+}
+
+std::optional<std::vector<PortSpec>> parse_ports(std::string_view text, std::string& error) {
+  auto ports = parse_file<PortSpec>(text, kMaxPorts, "port", false, error, parse_port_line);
+  if (!ports) return std::nullopt;
+  std::set<std::array<std::uint8_t, 4>> addresses;
+  for (const auto& p : *ports) {
+    if (!addresses.insert(p.address).second) {
+      error = "port " + p.name + ": address " + p.address_text() + " is taken by another port";
       return std::nullopt;
     }
-    if (!spec) continue;
-    if (!names.insert(spec->name).second) {
-      error = "line " + std::to_string(line_no) + ": link " + spec->name + " is listed twice";
-      return std::nullopt;
-    }
-    if (out.size() == kMaxLinks) {
-      error = "more than " + std::to_string(kMaxLinks) + " links";
-      return std::nullopt;
-    }
-    out.push_back(std::move(*spec));
   }
-  if (out.empty()) {
-    error = "no links";
-    return std::nullopt;
-  }
-  return out;
+  return ports;
+}
+
+std::optional<std::vector<ProfileSpec>> parse_profiles(std::string_view text, std::string& error) {
+  return parse_file<ProfileSpec>(text, kMaxLinks, "link", true, error, parse_profile_line);
 }
 
 std::optional<ControlCommand> parse_command(std::string_view line, std::string& error) {

@@ -41,4 +41,18 @@ Clock::time_point DirectionSchedule::deliver_at(Clock::time_point arrival, std::
   return at;
 }
 
+std::optional<Clock::time_point> PacketSchedule::deliver_at(Clock::time_point arrival,
+                                                            std::size_t bytes,
+                                                            const LinkProfile& profile,
+                                                            std::mt19937_64& rng) {
+  if (profile.loss_ppm > 0 &&
+      std::uniform_int_distribution<std::uint32_t>(0, kMaxLossPpm - 1)(rng) < profile.loss_ppm) {
+    ++losses_;
+    return std::nullopt;
+  }
+  LinkProfile no_loss = profile;
+  no_loss.loss_ppm = 0;
+  return order_.deliver_at(arrival, bytes, no_loss, rng);
+}
+
 }  // namespace baton::linkem

@@ -26,6 +26,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <random>
 
 namespace baton::linkem {
@@ -72,6 +73,24 @@ class DirectionSchedule {
   Clock::time_point link_free_{};      // end of the last chunk's serialisation
   Clock::time_point last_delivery_{};  // monotone delivery
   std::uint64_t stalls_ = 0;
+};
+
+// The packet switch's model (packet_switch.h), per direction of a link
+// between two nodes: each packet is lost independently with the profile's
+// probability (dropped: the endpoints' TCP sees a real loss and retransmits
+// or recovers by itself, congestion window and all); the others go through a
+// DirectionSchedule without loss (rate, delay +- jitter, in order: unlike
+// kernel netem with jitter, packets of a link are never reordered).
+class PacketSchedule {
+ public:
+  // nullopt: lost. Arrival times must not decrease between calls.
+  std::optional<Clock::time_point> deliver_at(Clock::time_point arrival, std::size_t bytes,
+                                              const LinkProfile& profile, std::mt19937_64& rng);
+  std::uint64_t losses() const { return losses_; }
+
+ private:
+  DirectionSchedule order_;
+  std::uint64_t losses_ = 0;
 };
 
 }  // namespace baton::linkem

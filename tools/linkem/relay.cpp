@@ -1,13 +1,12 @@
 #include "tools/linkem/relay.h"
 
-#include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs std::exchange
-
-#include <boost/asio.hpp>
 #include <deque>
 #include <future>
 #include <map>
 #include <set>
 #include <thread>
+
+#include "tools/linkem/control_server.h"
 
 namespace baton::linkem {
 namespace asio = boost::asio;
@@ -21,6 +20,8 @@ class Connection;
 struct Link {
   Link(asio::io_context& io, LinkSpec s, std::uint64_t seed)
       : spec(std::move(s)), acceptor(io), rng(seed) {}
+  const std::string& name() const { return spec.name; }
+  LinkProfile& profile() { return spec.profile; }
   LinkSpec spec;
   tcp::acceptor acceptor;
   std::vector<tcp::endpoint> target;
@@ -152,8 +153,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closed_ = false;
 };
 
-constexpr std::size_t kMaxControlConnections = 8;
-
 }  // namespace
 
 class Relay::Impl {
@@ -178,17 +177,17 @@ class Relay::Impl {
                 link->spec.target.to_string() + (ec ? ": " + ec.message() : "");
         return false;
       }
-      if (!bind(link->acceptor, link->spec.listen, error)) {
+      if (!listen_on(link->acceptor, link->spec.listen, error)) {
         error = "link " + link->spec.name + ": " + error;
         return false;
       }
     }
-    if (options_.control && !bind(control_, *options_.control, error)) {
+    if (options_.control && !control_.bind(*options_.control, error)) {
       error = "control: " + error;
       return false;
     }
     for (auto& link : links_) accept(*link);
-    if (options_.control) accept_control();
+    control_.start();
     thread_ = std::thread([this] { io_.run(); });
     return true;
   }
@@ -204,45 +203,23 @@ class Relay::Impl {
     error_code ec;
     return links_.at(i)->acceptor.local_endpoint(ec).port();
   }
-  std::uint16_t control_port() const {
-    error_code ec;
-    return control_.is_open() ? control_.local_endpoint(ec).port() : 0;
-  }
+  std::uint16_t control_port() const { return control_.port(); }
 
   void stop() {
     if (!thread_.joinable()) return;
     asio::post(io_, [this] {
       error_code ignored;
-      control_.close(ignored);
+      control_.close();
       for (auto& link : links_) {
         link->acceptor.close(ignored);
         close_all(*link);
       }
-      for (auto& s : control_sessions_) s->close(ignored);
       io_.stop();
     });
     thread_.join();
   }
 
  private:
-  static bool bind(tcp::acceptor& acceptor, const Endpoint& at, std::string& error) {
-    error_code ec;
-    const auto address = asio::ip::make_address(at.host, ec);
-    if (ec) {
-      error = "listen address " + at.to_string() + " is not an IP address";
-      return false;
-    }
-    const tcp::endpoint endpoint(address, at.port);
-    if (acceptor.open(endpoint.protocol(), ec) ||
-        acceptor.set_option(tcp::acceptor::reuse_address(true), ec) ||
-        acceptor.bind(endpoint, ec) ||
-        acceptor.listen(asio::socket_base::max_listen_connections, ec)) {
-      error = "cannot listen on " + at.to_string() + ": " + ec.message();
-      return false;
-    }
-    return true;
-  }
-
   void accept(Link& link) {
     link.acceptor.async_accept([this, &link](const error_code& ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !link.acceptor.is_open()) return;
@@ -269,45 +246,13 @@ class Relay::Impl {
   }
 
   std::string run(const std::string& line) {
-    std::string error;
-    auto cmd = parse_command(line, error);
-    if (!cmd) return "error: " + error + "\n";
-    std::vector<Link*> chosen;
-    if (cmd->all) {
-      for (auto& l : links_) chosen.push_back(l.get());
-    }
-    for (const std::string& name : cmd->links) {
-      Link* found = nullptr;
-      for (auto& l : links_) {
-        if (l->spec.name == name) found = l.get();
-      }
-      if (found == nullptr) return "error: no link named " + name + "\n";
-      chosen.push_back(found);
-    }
-    std::string out;
-    switch (cmd->kind) {
-      case CommandKind::status:
-        for (auto& l : links_) out += status_line(*l);
-        break;
-      case CommandKind::cut:
-        for (Link* l : chosen) {
-          l->cut = true;
-          close_all(*l);
-        }
-        break;
-      case CommandKind::heal:
-        for (Link* l : chosen) l->cut = false;
-        break;
-      case CommandKind::set: {
-        for (Link* l : chosen) {
-          const LinkProfile p = cmd->change.applied_to(l->spec.profile);
-          if (!valid_profile(p)) return "error: that profile is out of bounds\n";
-        }
-        for (Link* l : chosen) l->spec.profile = cmd->change.applied_to(l->spec.profile);
-        break;
-      }
-    }
-    return out + "ok\n";
+    return run_command(
+        line, links_,
+        [](Link& l) {
+          l.cut = true;
+          close_all(l);
+        },
+        [](Link& l) { l.cut = false; }, status_line);
   }
 
   static std::string status_line(const Link& l) {
@@ -321,53 +266,11 @@ class Relay::Impl {
            " stalls=" + std::to_string(l.stalls) + "\n";
   }
 
-  void accept_control() {
-    control_.async_accept([this](const error_code& ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !control_.is_open()) return;
-      if (!ec) {
-        if (control_sessions_.size() >= kMaxControlConnections) {
-          error_code ignored;
-          socket.close(ignored);
-        } else {
-          auto s = std::make_shared<tcp::socket>(std::move(socket));
-          control_sessions_.insert(s);
-          read_command(s, std::make_shared<asio::streambuf>(kMaxControlLine));
-        }
-      }
-      accept_control();
-    });
-  }
-
-  void read_command(std::shared_ptr<tcp::socket> s, std::shared_ptr<asio::streambuf> buf) {
-    asio::async_read_until(*s, *buf, '\n', [this, s, buf](const error_code& ec, std::size_t n) {
-      if (ec) {  // EOF, a line past the bound, or stop()
-        error_code ignored;
-        s->close(ignored);
-        control_sessions_.erase(s);
-        return;
-      }
-      std::string line(asio::buffers_begin(buf->data()), asio::buffers_begin(buf->data()) + n);
-      buf->consume(n);
-      auto reply = std::make_shared<std::string>(run(line));
-      asio::async_write(*s, asio::buffer(*reply),
-                        [this, s, buf, reply](const error_code& ec, std::size_t) {
-                          if (ec) {
-                            error_code ignored;
-                            s->close(ignored);
-                            control_sessions_.erase(s);
-                            return;
-                          }
-                          read_command(s, buf);
-                        });
-    });
-  }
-
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
   RelayOptions options_;
   std::vector<std::unique_ptr<Link>> links_;
-  tcp::acceptor control_{io_};
-  std::set<std::shared_ptr<tcp::socket>> control_sessions_;
+  ControlServer control_{io_, [this](const std::string& line) { return run(line); }};
   std::thread thread_;
 };
 
