@@ -32,6 +32,7 @@ PACKAGES=(
 TEST_PACKAGES=(
   clang-14 libfuzzer-14-dev libclang-rt-14-dev nodejs npm awscli
   python3-sklearn python3-nacl python3-cryptography python3-torch gnuplot
+  iproute2  # testnet.sh --netns (the Netns instances of tests/integration/wan_test.cpp)
   chromium  # the web console's browser test (tests/integration/console_browser_test.cpp)
 )
 wanted=("${PACKAGES[@]}")

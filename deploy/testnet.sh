@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A local Baton test network: N batond processes on loopback ports.
+# A local Baton test network: N batond processes on loopback ports, or with
+# --netns each in a network namespace of its own behind an emulated WAN.
 #
 #   deploy/testnet.sh up     --nodes N --dir D [--chain-id ID] [--empty-block-ms MS]
 #                            [--idle-block-ms MS]
@@ -12,6 +13,7 @@
 #                            [--sponsor NAME] [--no-start]
 #                            [--wan DELAY_MS[:JITTER_MS[:LOSS_PCT]]]
 #                            [--wan-node NAME=DELAY_MS[:JITTER_MS[:LOSS_PCT]] ...]
+#                            [--netns]
 #   deploy/testnet.sh start     --dir D --node NAME [--only batond|agent]  # (re)start one node
 #   deploy/testnet.sh start-all --dir D              # start every node that is not running
 #   deploy/testnet.sh stop   --dir D --node NAME [--kill] [--only batond|agent]
@@ -96,6 +98,21 @@
 #                   new ones (a partition); `heal NAME...|*` ends it;
 #                   `set NAME...|* delay_ms=N [jitter_ms=N] [loss_pct=X]`
 #                   changes links at run time; `status` lists every link
+#   --netns         (root) each node's batond and agent run in a network
+#                   namespace of their own, baton-T-I (T from D's path, I the
+#                   node's number), whose only interface is a TUN device bt0
+#                   at 10.77.0.I/24; the P2P addresses in the genesis are
+#                   10.77.0.I:26656. One baton-linkem in packet mode (tools/
+#                   linkem/packet_switch.h) joins the devices and applies the
+#                   --wan/--wan-node profiles per packet: real loss that the
+#                   nodes' TCP retransmits, and `wan cut` drops every packet
+#                   (a true partition; connections stall, they are not
+#                   closed). D/netns.ports lists the namespaces. admin_url is
+#                   the node's admin socket (unix:D/nodes/NAME/admin.sock,
+#                   reachable from the host; --agent-link is unix), agent_url
+#                   is on the namespace's loopback. A store must be file://
+#                   or an endpoint the namespaces reach. `down` deletes the
+#                   namespaces; `start` makes them again.
 # Binaries come from $BATON_BIN_DIR (default: build/bin of this checkout).
 set -euo pipefail
 
@@ -107,14 +124,14 @@ AGENT="$BIN/baton-agent"
 LINKEM="$BIN/baton-linkem"
 
 die() { echo "testnet.sh: $*" >&2; exit 1; }
-usage() { sed -n '2,99p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}" >&2; exit 2; }
 
-cmd="${1:-}"; [[ -n "$cmd" ]] || usage; shift
+cmd="${1:-}"; [[ -n "$cmd" && "$cmd" != -h && "$cmd" != --help ]] || usage; shift
 NODES=""; DIR=""; NODE=""; CHAIN_ID="baton-testnet"; KILL=0; EMPTY_MS=1000; IDLE_MS=
 NAMES=""; PLAN=""; STORE=""; STORE_ENDPOINT=""; DATA=""; MALICIOUS=""; OVERSPEND=""; DROP_OUT=""; START=1
 TORCH_THREADS=1
 MODEL_CHECK_S=""; ONLY=""; AGENT_LINK=http; BALANCES=(); SPONSOR=""
-WAN=""; WAN_NODES=(); WAN_ARGS=()
+WAN=""; WAN_NODES=(); WAN_ARGS=(); NETNS=0
 need() { [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value (see --help)"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -138,6 +155,7 @@ while [[ $# -gt 0 ]]; do
     --agent-link) need "$@"; AGENT_LINK="$2"; shift ;;
     --balance) need "$@"; BALANCES+=(--balance "$2"); shift ;;
     --sponsor) need "$@"; SPONSOR="$2"; shift ;;
+    --netns) NETNS=1 ;;
     --no-start) START=0 ;;
     --wan) need "$@"; WAN="$2"; shift ;;
     --wan-node) need "$@"; WAN_NODES+=("$2"); shift ;;
@@ -211,12 +229,38 @@ alive() {
   [[ "$state" != Z ]]
 }
 
-wait_admin() {  # url timeout_s pid: 0 once it answers, 1 on timeout or when pid exits
-  local deadline=$((SECONDS + $2))
-  # -k: this probe sends no token and reads nothing; the tests and agents pin.
-  local insecure=(); [[ "$1" == https://* ]] && insecure=(-k)
+# The node's namespace under --netns (from D/netns.ports), or nothing.
+node_ns() {  # name
+  [[ -f "$DIR/netns.ports" ]] || return 0
+  awk -v n="$1" '$1 == n { sub(".*/", "", $2); print $2 }' "$DIR/netns.ports"
+}
+
+# Runs a command in node $1's namespace under --netns, else as it is.
+in_ns() {  # name command...
+  local ns; ns="$(node_ns "$1")"; shift
+  if [[ -n "$ns" ]]; then ip netns exec "$ns" "$@"; else "$@"; fi
+}
+
+# GET URL/PATH of an admin API: http(s)://HOST:PORT or unix:/SOCKET.
+admin_get() {  # url path [curl options...]
+  local url="$1" path="$2"; shift 2
+  if [[ "$url" == unix:* ]]; then
+    curl -fsS --unix-socket "${url#unix:}" "$@" "http://localhost$path"
+  else
+    # -k: this probe sends no token and reads nothing; the tests and agents pin.
+    local insecure=(); [[ "$url" == https://* ]] && insecure=(-k)
+    curl -fsS "${insecure[@]}" "$@" "$url$path"
+  fi
+}
+
+wait_admin() {  # url timeout_s pid [name: probe from its namespace]: 0 once it answers, 1 on timeout or when pid exits
+  local deadline=$((SECONDS + $2)) ns_name="${4:-}"
   while (( SECONDS < deadline )); do
-    curl -fsS -m 1 "${insecure[@]}" "$1/status" >/dev/null 2>&1 && return 0
+    if [[ -n "$ns_name" ]]; then
+      in_ns "$ns_name" curl -fsS -m 1 "$1/status" >/dev/null 2>&1 && return 0
+    else
+      admin_get "$1" /status -m 1 >/dev/null 2>&1 && return 0
+    fi
     alive "$3" || return 1
     sleep 0.1
   done
@@ -230,7 +274,7 @@ start_batond() {  # name
   config="$(node_field "$name" config)"
   url="$(node_field "$name" admin_url)"
   ndir="$(dirname "$config")"
-  "$BATOND" --config "$config" >>"$ndir/stdout.log" 2>&1 &
+  in_ns "$name" "$BATOND" --config "$config" >>"$ndir/stdout.log" 2>&1 &
   pid=$!
   set_pid "$name" "$pid"
   if ! wait_admin "$url" 20 "$pid"; then
@@ -262,11 +306,11 @@ start_agent() {  # name
     [[ -f "$ndir/admin-tls.crt" ]] || die "$name has no admin-tls.crt yet to pin; start its batond first"
     sed -i "s/^node_cert_sha256 = \"\"/node_cert_sha256 = \"$(cert_sha256 "$ndir/admin-tls.crt")\"/" "$config"
   fi
-  "$AGENT" --config "$config" >>"$ndir/agent-stdout.log" 2>&1 &
+  in_ns "$name" "$AGENT" --config "$config" >>"$ndir/agent-stdout.log" 2>&1 &
   pid=$!
   set_pid "$name" "$pid" agent_pid
   # It waits for batond's admin token, then binds its own API.
-  if ! wait_admin "$url" 90 "$pid"; then
+  if ! wait_admin "$url" 90 "$pid" "$name"; then
     tail -n 5 "$ndir/agent-stdout.log" >&2 || true
     alive "$pid" || die "$name's agent exited while starting (see $ndir/agent-stdout.log and agent.log)"
     die "$name's agent did not answer on $url within 90 s (see $ndir/agent.log)"
@@ -392,6 +436,18 @@ wan_profile() {
   echo "delay_ms=$d jitter_ms=${j:-0} loss_pct=${l:-0}"
 }
 
+# The profile of link A>B: --wan, or a --wan-node of A or B (the one with
+# more delay when both have one). Reads wan_of (set by `up`).
+pair_profile() {  # a b
+  local spec="$WAN" n
+  for n in "$1" "$2"; do
+    if [[ -n "${wan_of[$n]:-}" && ( "$spec" == "$WAN" || ${wan_of[$n]%%:*} -gt ${spec%%:*} ) ]]; then
+      spec="${wan_of[$n]}"
+    fi
+  done
+  echo "$spec"
+}
+
 # Sends one control line to baton-linkem at $1 and prints its reply; fails
 # when the reply ends in an error.
 linkem_send() {  # host:port line
@@ -415,14 +471,42 @@ sys.exit(0 if out.rstrip("\n").split("\n")[-1] == "ok" else 1)
 EOF
 }
 
+# --netns: each node's namespace with lo and its TUN device bt0 (made only
+# when missing, so that `start` after `down` makes them again).
+make_netns() {
+  local name ns tun address
+  while read -r name ns tun address; do
+    ns="${ns##*/}"
+    [[ -e "/run/netns/$ns" ]] && continue
+    ip netns add "$ns" || die "cannot make the network namespace $ns (--netns needs root)"
+    ip -n "$ns" link set lo up
+    ip -n "$ns" tuntap add dev "$tun" mode tun
+    ip -n "$ns" addr add "$address/24" dev "$tun"
+    ip -n "$ns" link set "$tun" up
+  done <"$DIR/netns.ports"
+}
+
+delete_netns() {
+  [[ -f "$DIR/netns.ports" ]] || return 0
+  local name ns rest
+  while read -r name ns rest; do
+    ns="${ns##*/}"
+    [[ ! -e "/run/netns/$ns" ]] || ip netns del "$ns" || true
+  done <"$DIR/netns.ports"
+}
+
 start_linkem() {
   [[ -f "$DIR/linkem.links" ]] || return 0
-  local pid control
+  local pid control mode=(--links "$DIR/linkem.links")
   pid="$(cat "$DIR/linkem.pid" 2>/dev/null || echo 0)"
   alive "$pid" && return 0
   [[ -x "$LINKEM" ]] || die "baton-linkem not found in $BIN; build it (ninja -C build baton-linkem)"
+  if [[ -f "$DIR/netns.ports" ]]; then
+    make_netns
+    mode+=(--ports "$DIR/netns.ports")
+  fi
   control="$(cat "$DIR/linkem.control")"
-  "$LINKEM" --links "$DIR/linkem.links" --control "$control" >>"$DIR/linkem.log" 2>&1 &
+  "$LINKEM" "${mode[@]}" --control "$control" >>"$DIR/linkem.log" 2>&1 &
   pid=$!
   echo "$pid" >"$DIR/linkem.pid"
   for _ in $(seq 1 100); do
@@ -441,12 +525,14 @@ stop_linkem() {
   [[ -f "$DIR/linkem.pid" ]] || return 0
   local pid
   pid="$(cat "$DIR/linkem.pid")"
-  alive "$pid" || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do alive "$pid" || break; sleep 0.1; done
-  alive "$pid" && kill -9 "$pid" 2>/dev/null || true
-  echo 0 >"$DIR/linkem.pid"
-  echo "linkem stopped"
+  if alive "$pid"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do alive "$pid" || break; sleep 0.1; done
+    alive "$pid" && kill -9 "$pid" 2>/dev/null || true
+    echo 0 >"$DIR/linkem.pid"
+    echo "linkem stopped"
+  fi
+  delete_netns
 }
 
 case "$cmd" in
@@ -480,6 +566,16 @@ case "$cmd" in
       [[ -n "$DATA" ]] || die "--drop-out needs --data"
       [[ " ${names[*]} " == *" $DROP_OUT "* ]] || die "--drop-out $DROP_OUT is not one of the nodes (${names[*]})"
     fi
+    if [[ $NETNS == 1 ]]; then
+      [[ "$(id -u)" == 0 ]] || die "--netns needs root (it makes network namespaces and TUN devices)"
+      [[ -c /dev/net/tun ]] || die "--netns needs /dev/net/tun (a kernel with TUN)"
+      [[ "$NODES" -le 64 ]] || die "--netns takes at most 64 nodes"
+      [[ "$AGENT_LINK" != https ]] || die "--netns serves each admin API on its unix socket; drop --agent-link https"
+      AGENT_LINK=unix
+      if [[ "$STORE_ENDPOINT" =~ ://(127\.|localhost|\[::1\]) ]]; then
+        die "--netns: the nodes cannot reach the store endpoint $STORE_ENDPOINT (loopback of the host); use file:// or an address the namespaces reach"
+      fi
+    fi
     declare -A wan_of=()
     for w in ${WAN_NODES[@]+"${WAN_NODES[@]}"}; do
       [[ "$w" == *=* ]] || die "--wan-node takes NAME=DELAY_MS[:JITTER_MS[:LOSS_PCT]], got '$w'"
@@ -493,8 +589,24 @@ case "$cmd" in
     DIR="$(cd "$DIR" && pwd)"
     [[ -z "$DATA" ]] || DATA="$(cd "$DATA" && pwd)"
     wan_ports=0; [[ -z "$WAN" ]] || wan_ports=$((NODES * (NODES - 1) + 1))
+    [[ $NETNS == 0 ]] || wan_ports=1
     read -r -a ports <<<"$(free_ports $((3 * NODES + wan_ports)))"
-    if [[ -n "$WAN" ]]; then
+    if [[ $NETNS == 1 ]]; then
+      # One namespace per node, one packet-switch link per directed pair.
+      echo "127.0.0.1:${ports[$((3 * NODES))]}" >"$DIR/linkem.control"
+      tag="$(printf '%s' "$DIR" | sha256sum | cut -c1-8)"
+      : >"$DIR/netns.ports.tmp"; : >"$DIR/linkem.links.tmp"
+      for i in $(seq 1 "$NODES"); do
+        a="${names[$((i - 1))]}"
+        echo "$a /run/netns/baton-$tag-$i bt0 10.77.0.$i" >>"$DIR/netns.ports.tmp"
+        for j in $(seq 1 "$NODES"); do
+          [[ $i != "$j" && -n "$WAN" ]] || continue
+          b="${names[$((j - 1))]}"
+          echo "$a>$b $(wan_profile "$(pair_profile "$a" "$b")")" >>"$DIR/linkem.links.tmp"
+        done
+      done
+      mv "$DIR/netns.ports.tmp" "$DIR/netns.ports"; mv "$DIR/linkem.links.tmp" "$DIR/linkem.links"
+    elif [[ -n "$WAN" ]]; then
       # Link "A>B" (A dials B) listens on one port each; the last is the control's.
       echo "127.0.0.1:${ports[$((3 * NODES + wan_ports - 1))]}" >"$DIR/linkem.control"
       : >"$DIR/linkem.links.tmp"
@@ -502,13 +614,8 @@ case "$cmd" in
       for i in $(seq 1 "$NODES"); do
         for j in $(seq 1 "$NODES"); do
           [[ $i != "$j" ]] || continue
-          a="${names[$((i - 1))]}"; b="${names[$((j - 1))]}"; spec="$WAN"
-          for n in "$a" "$b"; do
-            if [[ -n "${wan_of[$n]:-}" && ( "$spec" == "$WAN" || ${wan_of[$n]%%:*} -gt ${spec%%:*} ) ]]; then
-              spec="${wan_of[$n]}"
-            fi
-          done
-          echo "$a>$b 127.0.0.1:${ports[$k]} 127.0.0.1:${ports[$((2 * j - 2))]} $(wan_profile "$spec")" >>"$DIR/linkem.links.tmp"
+          a="${names[$((i - 1))]}"; b="${names[$((j - 1))]}"
+          echo "$a>$b 127.0.0.1:${ports[$k]} 127.0.0.1:${ports[$((2 * j - 2))]} $(wan_profile "$(pair_profile "$a" "$b")")" >>"$DIR/linkem.links.tmp"
           k=$((k + 1))
         done
       done
@@ -517,6 +624,7 @@ case "$cmd" in
     members=()
     for i in $(seq 1 "$NODES"); do
       name="${names[$((i - 1))]}"; p2p="127.0.0.1:${ports[$((2 * i - 2))]}"
+      [[ $NETNS == 0 ]] || p2p="10.77.0.$i:26656"
       "$BATON" keygen --name "$name" --out "$DIR/keys" --p2p "$p2p" >/dev/null
       members+=(--member "$DIR/keys/$name.pub.json")
     done
@@ -535,6 +643,7 @@ case "$cmd" in
     for i in $(seq 1 "$NODES"); do
       name="${names[$((i - 1))]}"; p2p_port="${ports[$((2 * i - 2))]}"; admin_port="${ports[$((2 * i - 1))]}"
       agent_port="${ports[$((2 * NODES + i - 1))]}"
+      p2p_addr="127.0.0.1:$p2p_port"; [[ $NETNS == 0 ]] || p2p_addr="10.77.0.$i:26656"
       ndir="$DIR/nodes/$name"
       install -d -m 700 "$ndir/data"
       cat >"$ndir/node.toml" <<EOF
@@ -543,7 +652,7 @@ name = "$name"
 key_file = "../../keys/$name.key"
 genesis_file = "../../genesis.json"
 data_dir = "data"
-p2p_listen = "127.0.0.1:$p2p_port"
+p2p_listen = "$p2p_addr"
 admin_listen = "127.0.0.1:$admin_port"
 log_level = "info"
 log_file = "batond.log"
@@ -563,18 +672,20 @@ EOF
         https) printf '\n[admin_api]\ntls = true\n' >>"$ndir/node.toml" ;;
         unix) printf '\n[admin_api]\nunix_socket = "admin.sock"\n' >>"$ndir/node.toml" ;;
       esac
-      if [[ -n "$WAN" ]]; then
+      if [[ -n "$WAN" && $NETNS == 0 ]]; then
         # Every peer through its linkem link (node.toml's [p2p.dial]).
         printf '\n[p2p.dial]   # through baton-linkem (--wan)\n' >>"$ndir/node.toml"
         awk -v me="$name" '{ split($1, ab, ">"); if (ab[1] == me) printf "\"%s\" = \"%s\"\n", ab[2], $2 }' \
           "$DIR/linkem.links" >>"$ndir/node.toml"
       fi
-      scheme=http; [[ "$AGENT_LINK" == https ]] && scheme=https
+      admin_url="http://127.0.0.1:$admin_port"
+      [[ "$AGENT_LINK" != https ]] || admin_url="https://127.0.0.1:$admin_port"
+      [[ $NETNS == 0 ]] || admin_url="unix:$ndir/admin.sock"
       training_sections "$name" "$ndir" "$admin_port" "$agent_port"
       agent_config=""; [[ -f "$ndir/agent.toml" ]] && agent_config="$ndir/agent.toml"
       sep=","; [[ $i == "$NODES" ]] && sep=""
-      printf '  {"name": "%s", "pid": 0, "admin_url": "%s://127.0.0.1:%s", "p2p_addr": "127.0.0.1:%s", "data_dir": "%s", "config": "%s", "agent_pid": 0, "agent_url": "http://127.0.0.1:%s", "agent_config": "%s", "admin_cert_sha256": ""}%s\n' \
-        "$name" "$scheme" "$admin_port" "$p2p_port" "$ndir/data" "$ndir/node.toml" "$agent_port" "$agent_config" "$sep" >>"$DIR/nodes.json.tmp"
+      printf '  {"name": "%s", "pid": 0, "admin_url": "%s", "p2p_addr": "%s", "data_dir": "%s", "config": "%s", "agent_pid": 0, "agent_url": "http://127.0.0.1:%s", "agent_config": "%s", "admin_cert_sha256": ""}%s\n' \
+        "$name" "$admin_url" "$p2p_addr" "$ndir/data" "$ndir/node.toml" "$agent_port" "$agent_config" "$sep" >>"$DIR/nodes.json.tmp"
     done
     echo "]" >>"$DIR/nodes.json.tmp"
     mv "$DIR/nodes.json.tmp" "$DIR/nodes.json"
@@ -619,8 +730,7 @@ EOF
     [[ -e "$(nodes_json)" ]] || die "no testnet in $DIR"
     for name in $(node_names); do
       url="$(node_field "$name" admin_url)"
-      insecure=(); [[ "$url" == https://* ]] && insecure=(-k)  # reads the height only
-      if out="$(curl -fsS -m 2 "${insecure[@]}" "$url/status" 2>/dev/null)"; then
+      if out="$(admin_get "$url" /status -m 2 2>/dev/null)"; then
         python3 - "$name" "$out" <<'EOF'
 import json, sys
 j = json.loads(sys.argv[2])

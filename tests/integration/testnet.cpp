@@ -1,6 +1,7 @@
 #include "tests/integration/testnet.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -74,8 +75,18 @@ Testnet::Testnet(const TestnetOptions& o) {
     args.insert(args.end(), {"--balance", name + "=" + std::to_string(credits)});
   if (!o.wan.empty()) args.insert(args.end(), {"--wan", o.wan});
   for (const auto& w : o.wan_nodes) args.insert(args.end(), {"--wan-node", w});
+  if (o.netns) args.push_back("--netns");
   if (o.no_start) args.push_back("--no-start");
   init(args);
+}
+
+std::string netns_unavailable() {
+  if (::geteuid() != 0) return "network namespaces need root";
+  if (!std::filesystem::exists("/dev/net/tun")) return "no /dev/net/tun";
+  if (!std::filesystem::exists("/usr/sbin/ip") && !std::filesystem::exists("/sbin/ip")) {
+    return "no ip(8) (iproute2)";
+  }
+  return "";
 }
 
 void Testnet::init(const std::vector<std::string>& options) {

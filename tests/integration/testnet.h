@@ -55,8 +55,14 @@ struct TestnetOptions {
   // --wan-node NAME=D[:J[:L]] (one baton-linkem relays every pair).
   std::string wan;
   std::vector<std::string> wan_nodes;
+  // testnet.sh --netns: each node in a network namespace of its own, the
+  // --wan profiles applied per packet by baton-linkem's packet switch.
+  bool netns = false;
   bool no_start = false;  // testnet.sh up --no-start (then start_all())
 };
+
+// Why this machine cannot run testnet.sh --netns ("" when it can).
+std::string netns_unavailable();
 
 class Testnet {
  public:
