@@ -17,10 +17,14 @@
 //                         [--load-s 20] [--clients 4] [--dir DIR]
 //                         [--memory-s 600 --rate 300 [--sample-s 10]]
 //                         [--wan D[:J[:L]]] [--wan-node NAME=D[:J[:L]] ...]
+//                         [--netns]
 // --wan / --wan-node put every pair of nodes behind baton-linkem (testnet.sh
 // --wan: D ms one-way delay, +-J ms jitter, L % loss as TCP retransmission
 // stalls; docs/OPERATIONS.md "Emulated WAN links"), and the latency line
 // adds the floor: three one-way delays (propose, prevote, precommit).
+// --netns (root) runs each node in its own network namespace and applies
+// the profiles per IP packet instead (testnet.sh --netns: real loss that
+// the nodes' TCP retransmits); the clients reach the nodes' admin sockets.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -272,14 +276,24 @@ int main(int argc, char** argv) {
       argc, argv,
       "usage: baton-bench-consensus [--nodes N] [--latency-txs K] [--gap-ms MS] [--load-s S] "
       "[--clients C] [--dir DIR] [--memory-s S] [--rate R] [--sample-s S] [--wan D[:J[:L]]] "
-      "[--wan-node NAME=D[:J[:L]]]\nStarts real batond "
+      "[--wan-node NAME=D[:J[:L]]] [--netns]\nStarts real batond "
       "processes on loopback (deploy/testnet.sh) and prints commit latency, throughput and memory; "
       "asserts nothing.\n");
   int nodes_n = 4, latency_txs = 200, gap_ms = 50, load_s = 20, clients = 4;
   int memory_s = 0, rate = 300, sample_s = 10;
   std::string dir, wan, wan_args;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string a = argv[i], v = argv[i + 1];
+  for (int i = 1; i < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--netns") {  // a flag: the next argument is an option again
+      wan_args += " --netns";
+      --i;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      std::cerr << a << " needs a value\n";
+      return 2;
+    }
+    const std::string v = argv[i + 1];
     if (a == "--nodes")
       nodes_n = std::stoi(v);
     else if (a == "--latency-txs")
@@ -347,6 +361,8 @@ int main(int argc, char** argv) {
         {baton::chain::parse_secret_keys(slurp(dir + "/keys/" + n.name + ".key")).value().signing});
   }
   auto c0 = client(nodes[0].url);
+  std::string linkem_pid = "0";  // the emulator's, when --wan or --netns started one
+  if (std::ifstream in(dir + "/linkem.pid"); in) in >> linkem_pid;
   std::this_thread::sleep_for(seconds(2));  // let every session come up
 
   const unsigned cores = std::thread::hardware_concurrency();
@@ -387,8 +403,10 @@ int main(int argc, char** argv) {
       // one more when the tx must first reach another node's proposer).
       const int delay_ms = std::stoi(wan.substr(0, wan.find(':')));
       std::printf(
-          "  WAN %s: floor 3 x %d ms = %d ms (4 x = %d ms when the proposer is another node)\n",
-          wan.c_str(), delay_ms, 3 * delay_ms, 4 * delay_ms);
+          "  WAN %s%s: floor 3 x %d ms = %d ms (4 x = %d ms when the proposer is another node)\n",
+          wan.c_str(),
+          wan_args.find("--netns") != std::string::npos ? " per packet (--netns)" : " (TCP relay)",
+          delay_ms, 3 * delay_ms, 4 * delay_ms);
     }
   }
 
@@ -426,7 +444,8 @@ int main(int argc, char** argv) {
     // The measured window starts after the first 20% (warm-up).
     const auto from = t0 + milliseconds(load_s * 1000 / 5);
     std::this_thread::sleep_until(from);
-    const double cpu_from = nodes_cpu_seconds(nodes), self_from = cpu_seconds("self");
+    const double cpu_from = nodes_cpu_seconds(nodes), self_from = cpu_seconds("self"),
+                 link_from = cpu_seconds(linkem_pid);
     std::vector<long> rss_peak(nodes.size(), 0);
     while (steady_clock::now() - t0 < seconds(load_s)) {
       std::this_thread::sleep_for(milliseconds(500));
@@ -434,7 +453,8 @@ int main(int argc, char** argv) {
         rss_peak[i] = std::max(rss_peak[i], rss_kib(nodes[i].pid));
     }
     const auto t1 = steady_clock::now();
-    const double cpu_to = nodes_cpu_seconds(nodes), self_to = cpu_seconds("self");
+    const double cpu_to = nodes_cpu_seconds(nodes), self_to = cpu_seconds("self"),
+                 link_to = cpu_seconds(linkem_pid);
     const std::string load_end = load_average();
     stop = true;
     for (auto& t : threads) t.join();
@@ -462,6 +482,10 @@ int main(int argc, char** argv) {
           "end %s\n",
           nodes.size(), node_cpu, secs, per_tx_us,
           (self_to - self_from) / static_cast<double>(txs) * 1e6, load_end.c_str());
+      if (link_from >= 0 && link_to >= 0) {
+        std::printf("  baton-linkem (the emulated links) used %.2f CPU-s = %.0f us per tx\n",
+                    link_to - link_from, (link_to - link_from) / static_cast<double>(txs) * 1e6);
+      }
       std::printf(
           "  projection (not a measurement): with all %u cores for the nodes alone, %.0f us per "
           "tx allows %.0f tx/s\n",

@@ -235,10 +235,12 @@ node_ns() {  # name
   awk -v n="$1" '$1 == n { sub(".*/", "", $2); print $2 }' "$DIR/netns.ports"
 }
 
-# Runs a command in node $1's namespace under --netns, else as it is.
-in_ns() {  # name command...
-  local ns; ns="$(node_ns "$1")"; shift
-  if [[ -n "$ns" ]]; then ip netns exec "$ns" "$@"; else "$@"; fi
+# The command prefix that runs a program in node $1's namespace under
+# --netns (`ip netns exec NS`, which execs it: $! stays the program's pid),
+# else nothing. Read it into an array: read -r -a pre <<<"$(ns_prefix N)".
+ns_prefix() {  # name
+  local ns; ns="$(node_ns "$1")"
+  [[ -z "$ns" ]] || echo "ip netns exec $ns"
 }
 
 # GET URL/PATH of an admin API: http(s)://HOST:PORT or unix:/SOCKET.
@@ -257,7 +259,8 @@ wait_admin() {  # url timeout_s pid [name: probe from its namespace]: 0 once it 
   local deadline=$((SECONDS + $2)) ns_name="${4:-}"
   while (( SECONDS < deadline )); do
     if [[ -n "$ns_name" ]]; then
-      in_ns "$ns_name" curl -fsS -m 1 "$1/status" >/dev/null 2>&1 && return 0
+      local pre=(); read -r -a pre <<<"$(ns_prefix "$ns_name")"
+      "${pre[@]}" curl -fsS -m 1 "$1/status" >/dev/null 2>&1 && return 0
     else
       admin_get "$1" /status -m 1 >/dev/null 2>&1 && return 0
     fi
@@ -274,7 +277,8 @@ start_batond() {  # name
   config="$(node_field "$name" config)"
   url="$(node_field "$name" admin_url)"
   ndir="$(dirname "$config")"
-  in_ns "$name" "$BATOND" --config "$config" >>"$ndir/stdout.log" 2>&1 &
+  local pre=(); read -r -a pre <<<"$(ns_prefix "$name")"
+  "${pre[@]}" "$BATOND" --config "$config" >>"$ndir/stdout.log" 2>&1 &
   pid=$!
   set_pid "$name" "$pid"
   if ! wait_admin "$url" 20 "$pid"; then
@@ -306,7 +310,8 @@ start_agent() {  # name
     [[ -f "$ndir/admin-tls.crt" ]] || die "$name has no admin-tls.crt yet to pin; start its batond first"
     sed -i "s/^node_cert_sha256 = \"\"/node_cert_sha256 = \"$(cert_sha256 "$ndir/admin-tls.crt")\"/" "$config"
   fi
-  in_ns "$name" "$AGENT" --config "$config" >>"$ndir/agent-stdout.log" 2>&1 &
+  local pre=(); read -r -a pre <<<"$(ns_prefix "$name")"
+  "${pre[@]}" "$AGENT" --config "$config" >>"$ndir/agent-stdout.log" 2>&1 &
   pid=$!
   set_pid "$name" "$pid" agent_pid
   # It waits for batond's admin token, then binds its own API.
