@@ -4,8 +4,9 @@
 // docs/PROTOCOL.md §24.4), not from block 1; its baton-agent, whose name and
 // key are in no genesis, waits until the ledger lists them; then a run of all
 // five partners starts with `baton run start`, hospital-e trains its turn and
-// votes on the others' candidates, and every ledger, the newcomer's
-// (backfilled down to block 1) included, is identical and verifies.
+// votes on the others' candidates, replays its turn and recomputes one of
+// its votes (`baton models replay`, `check-vote`), and every ledger, the
+// newcomer's (backfilled down to block 1) included, is identical and verifies.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -167,6 +168,37 @@ TEST(Training, ANewcomerAdmittedByVoteSyncsFromASnapshotAndVotesInTheNextRun) {
     ASSERT_TRUE(r && r->status == 200);
     EXPECT_EQ(run_of(json::parse(r->body), "after-join")["status"], "finished");
   }
+
+  // The newcomer replays its own turn bit for bit and recomputes one of its
+  // votes on another partner's approved candidate (`baton models replay`,
+  // `check-vote` from its agent.toml: it needs no genesis membership).
+  const auto at_e = [&](const std::string& command, std::uint64_t turn) {
+    return run_baton({"models", command, "--config", (e.dir / "agent.toml").string(), "--run",
+                      "after-join", "--turn", std::to_string(turn), "--json"});
+  };
+  std::size_t replayed = 0, checked = 0;
+  for (const auto& turn : run["turns"]) {
+    const std::uint64_t index = turn["turn"];
+    SCOPED_TRACE("turn " + std::to_string(index));
+    if (turn["partner"] == e.name) {
+      const auto r = at_e("replay", index);
+      ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+      EXPECT_TRUE(json::parse(r.out)["bit_identical"].get<bool>()) << r.out;
+      ++replayed;
+      continue;
+    }
+    const auto voters = model_voters(turn);
+    if (checked > 0 || turn["decision"] != "approved" ||
+        std::find(voters.begin(), voters.end(), e.name) == voters.end()) {
+      continue;
+    }
+    const auto c = at_e("check-vote", index);
+    ASSERT_EQ(c.exit_code, 0) << c.err << c.out;
+    EXPECT_TRUE(json::parse(c.out)["agrees"].get<bool>()) << c.out;
+    ++checked;
+  }
+  EXPECT_EQ(replayed, 1u);
+  EXPECT_EQ(checked, 1u);
 
   // Its history is backfilled down to block 1, then every ledger verifies.
   ASSERT_TRUE(wait_until([&] { return e.status().value("history_from", 0) == 1; }, 90s))
