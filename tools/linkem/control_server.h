@@ -12,14 +12,49 @@
 
 #include <boost/asio.hpp>
 #include <functional>
+#include <future>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tools/linkem/link_config.h"
 
 namespace baton::linkem {
+
+// One io_context run by one thread (both emulators keep all link state on
+// it), with a way for other threads to run a function there and wait.
+class IoLoop {
+ public:
+  boost::asio::io_context& io() { return io_; }
+  void start() {
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  // Runs f() on the io thread and returns its result. Not from that thread.
+  template <typename F>
+  auto call(F f) -> decltype(f()) {
+    std::promise<decltype(f())> result;
+    auto done = result.get_future();
+    boost::asio::post(io_, [&] { result.set_value(f()); });
+    return done.get();
+  }
+  // Runs `close` on the io thread, stops it and joins. Idempotent.
+  void stop(const std::function<void()>& close) {
+    if (!thread_.joinable()) return;
+    boost::asio::post(io_, [this, &close] {
+      close();
+      io_.stop();
+    });
+    thread_.join();
+  }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
+      io_.get_executor()};
+  std::thread thread_;
+};
 
 // Opens, binds and listens `acceptor` on `at` (an IP address, not a name).
 // On failure the sentence names the address.

@@ -10,8 +10,6 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
-#include <future>
-#include <thread>
 
 #include "tools/linkem/control_server.h"
 
@@ -171,29 +169,23 @@ class PacketSwitch::Impl {
     }
     for (auto& port : ports_) read(*port);
     control_.start();
-    thread_ = std::thread([this] { io_.run(); });
+    loop_.start();
     return true;
   }
 
   std::string control(const std::string& line) {
-    std::promise<std::string> reply;
-    auto done = reply.get_future();
-    asio::post(io_, [&] { reply.set_value(run(line)); });
-    return done.get();
+    return loop_.call([&] { return run(line); });
   }
 
   std::uint16_t control_port() const { return control_.port(); }
 
   void stop() {
-    if (!thread_.joinable()) return;
-    asio::post(io_, [this] {
+    loop_.stop([this] {
       error_code ignored;
       control_.close();
       for (auto& l : links_) l->timer.cancel();
       for (auto& p : ports_) p->tun.close(ignored);
-      io_.stop();
     });
-    thread_.join();
   }
 
  private:
@@ -283,15 +275,14 @@ class PacketSwitch::Impl {
         });
   }
 
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
+  IoLoop loop_;
+  asio::io_context& io_ = loop_.io();
   SwitchOptions options_;
   std::vector<std::unique_ptr<Port>> ports_;
   std::map<std::uint32_t, std::size_t> by_address_;
   std::vector<std::unique_ptr<Link>> links_;
   std::vector<Link*> link_of_;  // [from * ports + to]
   ControlServer control_{io_, [this](const std::string& line) { return run(line); }};
-  std::thread thread_;
 };
 
 PacketSwitch::PacketSwitch(SwitchOptions options)

@@ -1,10 +1,8 @@
 #include "tools/linkem/relay.h"
 
 #include <deque>
-#include <future>
 #include <map>
 #include <set>
-#include <thread>
 
 #include "tools/linkem/control_server.h"
 
@@ -188,15 +186,12 @@ class Relay::Impl {
     }
     for (auto& link : links_) accept(*link);
     control_.start();
-    thread_ = std::thread([this] { io_.run(); });
+    loop_.start();
     return true;
   }
 
   std::string control(const std::string& line) {
-    std::promise<std::string> reply;
-    auto done = reply.get_future();
-    asio::post(io_, [&] { reply.set_value(run(line)); });
-    return done.get();
+    return loop_.call([&] { return run(line); });
   }
 
   std::uint16_t link_port(std::size_t i) const {
@@ -206,17 +201,14 @@ class Relay::Impl {
   std::uint16_t control_port() const { return control_.port(); }
 
   void stop() {
-    if (!thread_.joinable()) return;
-    asio::post(io_, [this] {
+    loop_.stop([this] {
       error_code ignored;
       control_.close();
       for (auto& link : links_) {
         link->acceptor.close(ignored);
         close_all(*link);
       }
-      io_.stop();
     });
-    thread_.join();
   }
 
  private:
@@ -266,12 +258,11 @@ class Relay::Impl {
            " stalls=" + std::to_string(l.stalls) + "\n";
   }
 
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
+  IoLoop loop_;
+  asio::io_context& io_ = loop_.io();
   RelayOptions options_;
   std::vector<std::unique_ptr<Link>> links_;
   ControlServer control_{io_, [this](const std::string& line) { return run(line); }};
-  std::thread thread_;
 };
 
 Relay::Relay(RelayOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
