@@ -17,7 +17,7 @@
 //                         [--load-s 20] [--clients 4] [--dir DIR]
 //                         [--memory-s 600 --rate 300 [--sample-s 10]]
 //                         [--wan D[:J[:L]]] [--wan-node NAME=D[:J[:L]] ...]
-//                         [--netns]
+//                         [--netns] [--max-block-txs N]
 // --wan / --wan-node put every pair of nodes behind baton-linkem (testnet.sh
 // --wan: D ms one-way delay, +-J ms jitter, L % loss as TCP retransmission
 // stalls; docs/OPERATIONS.md "Emulated WAN links"), and the latency line
@@ -276,7 +276,7 @@ int main(int argc, char** argv) {
       argc, argv,
       "usage: baton-bench-consensus [--nodes N] [--latency-txs K] [--gap-ms MS] [--load-s S] "
       "[--clients C] [--dir DIR] [--memory-s S] [--rate R] [--sample-s S] [--wan D[:J[:L]]] "
-      "[--wan-node NAME=D[:J[:L]]] [--netns]\nStarts real batond "
+      "[--wan-node NAME=D[:J[:L]]] [--netns] [--max-block-txs N]\nStarts real batond "
       "processes on loopback (deploy/testnet.sh) and prints commit latency, throughput and memory; "
       "asserts nothing.\n");
   int nodes_n = 4, latency_txs = 200, gap_ms = 50, load_s = 20, clients = 4;
@@ -312,6 +312,8 @@ int main(int argc, char** argv) {
       rate = std::stoi(v);
     else if (a == "--sample-s")
       sample_s = std::stoi(v);
+    else if (a == "--max-block-txs")
+      wan_args += " --max-block-txs " + std::to_string(std::stoi(v));
     else if (a == "--wan" || a == "--wan-node") {
       // Passed to testnet.sh; it checks the format. No shell quoting needed
       // for what it accepts (digits, ':', '.', '=' and node names).

@@ -13,7 +13,7 @@
 #                            [--sponsor NAME] [--no-start]
 #                            [--wan DELAY_MS[:JITTER_MS[:LOSS_PCT]]]
 #                            [--wan-node NAME=DELAY_MS[:JITTER_MS[:LOSS_PCT]] ...]
-#                            [--netns]
+#                            [--netns] [--max-block-txs N]
 #   deploy/testnet.sh start     --dir D --node NAME [--only batond|agent]  # (re)start one node
 #   deploy/testnet.sh start-all --dir D              # start every node that is not running
 #   deploy/testnet.sh stop   --dir D --node NAME [--kill] [--only batond|agent]
@@ -113,6 +113,8 @@
 #                   is on the namespace's loopback. A store must be file://
 #                   or an endpoint the namespaces reach. `down` deletes the
 #                   namespaces; `start` makes them again.
+#   --max-block-txs N  the genesis' consensus.max_block_txs (default 10000):
+#                   smaller blocks for bulk load over lossy links
 # Binaries come from $BATON_BIN_DIR (default: build/bin of this checkout).
 set -euo pipefail
 
@@ -131,7 +133,7 @@ NODES=""; DIR=""; NODE=""; CHAIN_ID="baton-testnet"; KILL=0; EMPTY_MS=1000; IDLE
 NAMES=""; PLAN=""; STORE=""; STORE_ENDPOINT=""; DATA=""; MALICIOUS=""; OVERSPEND=""; DROP_OUT=""; START=1
 TORCH_THREADS=1
 MODEL_CHECK_S=""; ONLY=""; AGENT_LINK=http; BALANCES=(); SPONSOR=""
-WAN=""; WAN_NODES=(); WAN_ARGS=(); NETNS=0
+WAN=""; WAN_NODES=(); WAN_ARGS=(); NETNS=0; MAX_BLOCK_TXS=""
 need() { [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value (see --help)"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -156,6 +158,7 @@ while [[ $# -gt 0 ]]; do
     --balance) need "$@"; BALANCES+=(--balance "$2"); shift ;;
     --sponsor) need "$@"; SPONSOR="$2"; shift ;;
     --netns) NETNS=1 ;;
+    --max-block-txs) need "$@"; MAX_BLOCK_TXS="$2"; shift ;;
     --no-start) START=0 ;;
     --wan) need "$@"; WAN="$2"; shift ;;
     --wan-node) need "$@"; WAN_NODES+=("$2"); shift ;;
@@ -558,6 +561,7 @@ case "$cmd" in
     [[ -z "$DATA" || -n "$STORE" ]] || die "--data (training nodes) needs --store URI"
     [[ -z "$MODEL_CHECK_S" || "$MODEL_CHECK_S" =~ ^[1-9][0-9]*$ ]] || die "--model-check-s must be a positive number, got '$MODEL_CHECK_S'"
     [[ "$AGENT_LINK" =~ ^(http|https|unix)$ ]] || die "--agent-link takes http, https or unix, got '$AGENT_LINK'"
+    [[ -z "$MAX_BLOCK_TXS" || "$MAX_BLOCK_TXS" =~ ^[1-9][0-9]{0,5}$ ]] || die "--max-block-txs must be a number from 1 to 999999, got '$MAX_BLOCK_TXS'"
     [[ "$TORCH_THREADS" =~ ^[1-9][0-9]*$ ]] || die "--torch-threads must be a positive number, got '$TORCH_THREADS'"
     if [[ -n "$MALICIOUS" ]]; then
       [[ -n "$DATA" ]] || die "--malicious needs --data"
@@ -640,6 +644,18 @@ case "$cmd" in
     fi
     "$BATON" genesis init --chain-id "$CHAIN_ID" "${members[@]}" --admin "${names[0]}" \
       ${BALANCES[@]+"${BALANCES[@]}"} --out "$DIR/genesis.json" >/dev/null
+    if [[ -n "$MAX_BLOCK_TXS" ]]; then
+      python3 - "$DIR/genesis.json" "$MAX_BLOCK_TXS" <<'EOF'
+import json, os, sys
+path = sys.argv[1]
+g = json.load(open(path))
+g["consensus"]["max_block_txs"] = int(sys.argv[2])
+with open(path + ".tmp", "w") as f:
+    json.dump(g, f, indent=2)
+    f.write("\n")
+os.replace(path + ".tmp", path)
+EOF
+    fi
     if [[ -n "$PLAN" ]]; then
       put_plan "$DIR/genesis.json" "$PLAN"
       "$BATON" genesis validate "$DIR/genesis.json" >/dev/null || die "the genesis with the plan $PLAN does not validate (see above)"
