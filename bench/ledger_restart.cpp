@@ -9,7 +9,7 @@
 
 #include "chain/genesis.h"
 #include "chain/keys.h"
-#include "node/ledger_replay.h"
+#include "storage/ledger_replay.h"
 #include "storage/ledger_maker.h"
 #include "storage/ledger_store.h"
 #include "storage/ledger_verify.h"
@@ -70,7 +70,7 @@ Restart restart(const fs::path& ledger, const chain::ChainSpec& spec, bool use_s
     return out;
   }
   out.open_wall = seconds_since(t);
-  auto replayed = node::replay_ledger(spec, **store, use_snapshots);
+  auto replayed = storage::replay_ledger(spec, **store, use_snapshots);
   out.wall = seconds_since(t);
   out.cpu = cpu_seconds() - cpu;
   if (!replayed) {

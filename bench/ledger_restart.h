@@ -27,11 +27,11 @@ struct RestartBenchOptions {
 // Builds one chain, growing it to each size in turn (with a snapshot every
 // snapshot_interval blocks, written as the node writes them), and at each
 // size prints: generation time, disk bytes per block and per snapshot, and
-// the restart (open the ledger + node::replay_ledger) with and without
+// the restart (open the ledger + storage::replay_ledger) with and without
 // snapshots in wall and CPU seconds. Returns a process exit code.
 int run_restart_bench(const RestartBenchOptions& options);
 
-// The restart (open + node::replay_ledger with snapshots) of ledgers that
+// The restart (open + storage::replay_ledger with snapshots) of ledgers that
 // already exist, e.g. the ones --restart --dir left: each ledger in turn,
 // `repeats` rounds, so that all are measured in the same minute and under
 // the same load. Prints every restart, then each ledger's median and its

@@ -11,7 +11,7 @@
 #include "node/admin_api.h"
 #include "api/admin_tls.h"
 #include "api/admin_token.h"
-#include "node/ledger_replay.h"
+#include "storage/ledger_replay.h"
 #include "node/node_options.h"
 #include "node/node_setup.h"
 #include "p2p/transport_tcp.h"
@@ -35,8 +35,8 @@ Result<std::unique_ptr<Node>> Node::open(const api::NodeConfig& config,
   auto& [keys, spec, store, warnings] = *setup;
   // A damaged stored block does not stop the start: it is refetched from
   // peers (node_state_sync.cpp) before consensus starts.
-  std::optional<DamagedBlock> damaged;
-  auto replayed = replay_ledger(*spec, *store, true, &damaged);
+  std::optional<storage::DamagedBlock> damaged;
+  auto replayed = storage::replay_ledger(*spec, *store, true, &damaged);
   if (!replayed) return replayed.error();
   const std::uint64_t snapshot_height = replayed->snapshot_height;
   const std::uint64_t blocks_replayed = replayed->blocks_replayed;

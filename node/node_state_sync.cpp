@@ -11,7 +11,7 @@
 #include "chain/block.h"
 #include "chain/membership.h"
 #include "chain/validation.h"
-#include "node/ledger_replay.h"
+#include "storage/ledger_replay.h"
 #include "node/node.h"
 #include "p2p/peer_text.h"
 
@@ -284,8 +284,8 @@ void Node::repair_with(const p2p::PeerId& from, const pb::BlockResponse& respons
   run.repair_height.reset();
   run.phase.clear();
   // Validate on to the tip; another damaged block starts another repair.
-  std::optional<DamagedBlock> damaged;
-  auto replayed = replay_from(*spec_, *store_, *state_, &damaged);
+  std::optional<storage::DamagedBlock> damaged;
+  auto replayed = storage::replay_from(*spec_, *store_, *state_, &damaged);
   if (!replayed) {
     halt("after repairing height " + std::to_string(height) + ": " + replayed.error().message);
     return;

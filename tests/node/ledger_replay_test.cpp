@@ -1,4 +1,4 @@
-// replay_ledger (node/ledger_replay.h, issue 18): a restart from a state
+// replay_ledger (storage/ledger_replay.h, issue 18): a restart from a state
 // snapshot gives exactly the state a full replay from genesis gives, on a
 // chain with a training run; a snapshot whose bytes were changed (a balance
 // raised, a nonce lowered, a byte flipped) is refused because its hash is not
@@ -6,12 +6,12 @@
 // snapshot or to genesis and ends with the same state.
 #include <gtest/gtest.h>
 
-#include "node/ledger_replay.h"
+#include "storage/ledger_replay.h"
 #include "storage/block_store_memory.h"
 #include "storage/state_snapshot.h"
 #include "tests/chain/economy_fixture.h"
 
-namespace baton::node {
+namespace baton::storage {
 namespace {
 
 using chain::testing::ProtocolChain;
@@ -95,6 +95,25 @@ TEST_F(LedgerReplay, ARestartFromASnapshotGivesTheFullReplayState) {
             chain::state_hash(spec().chain_id(), full.state));
 }
 
+TEST_F(LedgerReplay, AReplayCappedAtMaxBlocksStopsThereFromGenesisOrASnapshot) {
+  auto capped = replay_ledger(spec(), store_, false, nullptr, 5);
+  ASSERT_TRUE(capped.ok()) << capped.error().message;
+  EXPECT_EQ(capped->blocks_replayed, 5u);
+  EXPECT_EQ(capped->state, states_[5]);
+  put(snap_, states_[snap_]);
+  capped = replay_ledger(spec(), store_, true, nullptr, 2);
+  ASSERT_TRUE(capped.ok()) << capped.error().message;
+  EXPECT_EQ(capped->snapshot_height, snap_);
+  EXPECT_EQ(capped->state, states_[snap_ + 2]);
+  // A cap past the tip replays to the tip.
+  capped = replay_ledger(spec(), store_, false, nullptr, tip_ + 100);
+  ASSERT_TRUE(capped.ok()) << capped.error().message;
+  EXPECT_EQ(capped->state, chain_.chain.state);
+  capped = replay_ledger(spec(), store_, false, nullptr, 0);
+  ASSERT_TRUE(capped.ok()) << capped.error().message;
+  EXPECT_EQ(capped->blocks_replayed, 0u);
+}
+
 TEST_F(LedgerReplay, ASnapshotAtTheTipReplaysNoBlock) {
   put(tip_, states_[tip_]);
   const ReplayedLedger r = replay();
@@ -159,4 +178,4 @@ TEST_F(LedgerReplay, SnapshotsAreIgnoredWhenNotWanted) {
 }
 
 }  // namespace
-}  // namespace baton::node
+}  // namespace baton::storage

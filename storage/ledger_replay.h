@@ -1,4 +1,5 @@
-// Rebuilding the ledger state from what a store holds, at start-up. The
+// Rebuilding the ledger state from what a store holds: batond at start-up
+// and after a state sync, and `baton ledger` views that name members. The
 // store holds only blocks this node validated before appending, but every
 // block replayed is checked in full again: a damaged store shows here, as a
 // sentence for the operator, not as a fork later.
@@ -20,7 +21,7 @@
 #include "chain/result.h"
 #include "storage/block_store.h"
 
-namespace baton::node {
+namespace baton::storage {
 
 struct ReplayedLedger {
   chain::LedgerState state;           // after the tip
@@ -44,15 +45,19 @@ struct DamagedBlock {
 // the first height that cannot be read, decoded or validated and tells the
 // operator what to do; with `damaged`, a block that cannot be decoded or
 // validated instead ends the replay there: *damaged names it and the state
-// returned is the one before it.
-Result<ReplayedLedger> replay_ledger(const chain::ChainSpec& spec, const storage::BlockStore& store,
+// returned is the one before it. At most `max_blocks` are validated: the
+// state returned is then the one at snapshot + max_blocks (a view that must
+// answer in bounded time on a ledger without snapshots).
+Result<ReplayedLedger> replay_ledger(const chain::ChainSpec& spec, const BlockStore& store,
                                      bool use_snapshots = true,
-                                     std::optional<DamagedBlock>* damaged = nullptr);
+                                     std::optional<DamagedBlock>* damaged = nullptr,
+                                     std::uint64_t max_blocks = UINT64_MAX);
 
 // Validates the stored blocks after `start` up to the tip on top of it, as
 // replay_ledger does (the same `damaged` rule).
-Result<ReplayedLedger> replay_from(const chain::ChainSpec& spec, const storage::BlockStore& store,
+Result<ReplayedLedger> replay_from(const chain::ChainSpec& spec, const BlockStore& store,
                                    chain::LedgerState start,
-                                   std::optional<DamagedBlock>* damaged = nullptr);
+                                   std::optional<DamagedBlock>* damaged = nullptr,
+                                   std::uint64_t max_blocks = UINT64_MAX);
 
-}  // namespace baton::node
+}  // namespace baton::storage

@@ -1,4 +1,4 @@
-#include "node/ledger_replay.h"
+#include "storage/ledger_replay.h"
 
 #include <algorithm>
 
@@ -6,14 +6,14 @@
 #include "chain/validation.h"
 #include "storage/state_snapshot.h"
 
-namespace baton::node {
+namespace baton::storage {
 
 namespace {
 
 // The newest snapshot at or below the tip that checks out against the
 // chain, with a sentence for each one refused on the way; nullopt: none.
 Result<std::optional<chain::LedgerState>> newest_valid_snapshot(const chain::ChainSpec& spec,
-                                                                const storage::BlockStore& store,
+                                                                const BlockStore& store,
                                                                 std::vector<std::string>& refused) {
   auto heights = store.snapshot_heights();
   if (!heights) return heights.error();
@@ -27,7 +27,7 @@ Result<std::optional<chain::LedgerState>> newest_valid_snapshot(const chain::Cha
                         "; it is not used");
       continue;
     }
-    auto verdict = storage::restore_snapshot(spec, store, height);
+    auto verdict = restore_snapshot(spec, store, height);
     if (!verdict) return verdict.error();
     if (*verdict) return std::optional<chain::LedgerState>(std::move(*verdict).value());
     refused.push_back("the state snapshot at height " + std::to_string(height) + " is refused: " +
@@ -38,8 +38,9 @@ Result<std::optional<chain::LedgerState>> newest_valid_snapshot(const chain::Cha
 
 }  // namespace
 
-Result<ReplayedLedger> replay_ledger(const chain::ChainSpec& spec, const storage::BlockStore& store,
-                                     bool use_snapshots, std::optional<DamagedBlock>* damaged) {
+Result<ReplayedLedger> replay_ledger(const chain::ChainSpec& spec, const BlockStore& store,
+                                     bool use_snapshots, std::optional<DamagedBlock>* damaged,
+                                     std::uint64_t max_blocks) {
   chain::LedgerState start = chain::initial_state(spec.genesis_hash);
   std::vector<std::string> refused;
   std::uint64_t snapshot_height = 0;
@@ -60,18 +61,19 @@ Result<ReplayedLedger> replay_ledger(const chain::ChainSpec& spec, const storage
                       std::to_string(from) +
                       " is stored; move the data directory away and join again by state sync");
   }
-  auto out = replay_from(spec, store, std::move(start), damaged);
+  auto out = replay_from(spec, store, std::move(start), damaged, max_blocks);
   if (!out) return out;
   out->snapshot_height = snapshot_height;
   out->refused_snapshots = std::move(refused);
   return out;
 }
 
-Result<ReplayedLedger> replay_from(const chain::ChainSpec& spec, const storage::BlockStore& store,
-                                   chain::LedgerState start, std::optional<DamagedBlock>* damaged) {
+Result<ReplayedLedger> replay_from(const chain::ChainSpec& spec, const BlockStore& store,
+                                   chain::LedgerState start, std::optional<DamagedBlock>* damaged,
+                                   std::uint64_t max_blocks) {
   ReplayedLedger out;
   out.state = std::move(start);
-  const storage::Tip tip = store.tip();
+  const Tip tip = store.tip();
   std::uint64_t next = out.state.height + 1;
   auto stop = [&](std::string why) -> Result<ReplayedLedger> {
     if (damaged != nullptr) {
@@ -81,8 +83,12 @@ Result<ReplayedLedger> replay_from(const chain::ChainSpec& spec, const storage::
     return make_error("the stored block at height " + std::to_string(next) + " " + why +
                       "; run `baton ledger verify` and restore from a backup");
   };
-  while (next <= tip.height) {
-    auto batch = store.blocks_from(next, 256);
+  std::uint64_t last = tip.height;
+  if (last > out.state.height && last - out.state.height > max_blocks) {
+    last = out.state.height + max_blocks;
+  }
+  while (next <= last) {
+    auto batch = store.blocks_from(next, std::min<std::uint64_t>(256, last - next + 1));
     if (!batch) return make_error("cannot read the ledger: " + batch.error().message);
     if (batch->empty()) return stop("is missing");
     for (const std::string& bytes : *batch) {
@@ -98,4 +104,4 @@ Result<ReplayedLedger> replay_from(const chain::ChainSpec& spec, const storage::
   return out;
 }
 
-}  // namespace baton::node
+}  // namespace baton::storage
