@@ -127,9 +127,8 @@ int main(int argc, char** argv) {
         return usage("--max-connections-per-link: 1..100000");
       }
     } else if (arg == "--max-queued-bytes") {
-      if (!parse_count(value, std::uint64_t{1} << 30, max_queued) ||
-          max_queued < (ports_file.empty() ? kChunkBytes : kMaxPacket)) {
-        return usage("--max-queued-bytes: 65535 (relay: 16384)..1073741824");
+      if (!parse_count(value, std::uint64_t{1} << 30, max_queued)) {
+        return usage("--max-queued-bytes: 1..1073741824");
       }
     } else {
       return usage(("unknown option " + arg).c_str());
@@ -137,6 +136,10 @@ int main(int argc, char** argv) {
   }
   if (links_file.empty() && ports_file.empty())
     return usage("--links FILE or --ports FILE is required");
+  // At least one chunk (relay) or one packet (switch), whatever the order of the options.
+  if (max_queued != 0 && max_queued < (ports_file.empty() ? kChunkBytes : kMaxPacket)) {
+    return usage("--max-queued-bytes: at least 16384 (relay) or 65535 (--ports)");
+  }
   if (!ports_file.empty() && max_connections != 0) {
     return usage("--max-connections-per-link is for relay mode (--links without --ports)");
   }
