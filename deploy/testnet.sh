@@ -359,14 +359,19 @@ stop_node() {  # name
   [[ $stopped == 1 ]] || echo "$name is not running"
 }
 
-# Writes the plan file into the genesis' training_plan (2-space JSON, as
-# `baton genesis init` writes it).
-put_plan() {  # genesis plan
-  python3 - "$1" "$2" <<'EOF'
+# Sets one field of the genesis (a dotted path, e.g. consensus.max_block_txs)
+# to a JSON value read from a file, or given as text with `text`; written
+# as `baton genesis init` writes it (2-space JSON), atomically.
+set_genesis() {  # genesis field file|value [text]
+  python3 - "$1" "$2" "$3" "${4:-file}" <<'EOF'
 import json, os, sys
-path, plan_path = sys.argv[1], sys.argv[2]
+path, field, value, kind = sys.argv[1:5]
 g = json.load(open(path))
-g["training_plan"] = json.load(open(plan_path))
+*parents, last = field.split(".")
+node = g
+for p in parents:
+    node = node[p]
+node[last] = json.loads(value) if kind == "text" else json.load(open(value))
 tmp = path + ".tmp"
 with open(tmp, "w") as f:
     json.dump(g, f, indent=2)
@@ -644,20 +649,9 @@ case "$cmd" in
     fi
     "$BATON" genesis init --chain-id "$CHAIN_ID" "${members[@]}" --admin "${names[0]}" \
       ${BALANCES[@]+"${BALANCES[@]}"} --out "$DIR/genesis.json" >/dev/null
-    if [[ -n "$MAX_BLOCK_TXS" ]]; then
-      python3 - "$DIR/genesis.json" "$MAX_BLOCK_TXS" <<'EOF'
-import json, os, sys
-path = sys.argv[1]
-g = json.load(open(path))
-g["consensus"]["max_block_txs"] = int(sys.argv[2])
-with open(path + ".tmp", "w") as f:
-    json.dump(g, f, indent=2)
-    f.write("\n")
-os.replace(path + ".tmp", path)
-EOF
-    fi
+    [[ -z "$MAX_BLOCK_TXS" ]] || set_genesis "$DIR/genesis.json" consensus.max_block_txs "$MAX_BLOCK_TXS" text
     if [[ -n "$PLAN" ]]; then
-      put_plan "$DIR/genesis.json" "$PLAN"
+      set_genesis "$DIR/genesis.json" training_plan "$PLAN"
       "$BATON" genesis validate "$DIR/genesis.json" >/dev/null || die "the genesis with the plan $PLAN does not validate (see above)"
     fi
     echo "[" >"$DIR/nodes.json.tmp"
